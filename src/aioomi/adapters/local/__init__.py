@@ -1,0 +1,1 @@
+"""Adapters that need no service: the system clock, filesystem stores, offline models."""

@@ -1,0 +1,1 @@
+"""PostgreSQL (with pgvector) adapters: the production store, also the embedded default."""

@@ -1,0 +1,11 @@
+"""Retention periods: how long each kind of record is kept. Pure values, documented in docs/."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+FINISHED_JOBS = timedelta(days=7)
+"""Done and failed jobs are kept a week for diagnosis, then deleted."""
+
+SWEEP_BATCH = 1000
+"""Rows deleted per transaction by a sweep: bounded, so no sweep holds long locks."""

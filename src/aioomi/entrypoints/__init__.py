@@ -1,0 +1,1 @@
+"""Entry points: HTTP (Litestar), the worker, and the CLI. Thin translators into use cases."""

@@ -1,0 +1,134 @@
+"""The ``aioomi`` command: serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from aioomi import __version__
+from aioomi.adapters.postgres.migrations import migrate
+from aioomi.container import start, stop
+from aioomi.domain.model.errors import AioomiError
+from aioomi.entrypoints.logging_setup import configure_logging
+from aioomi.entrypoints.runtime import database_conninfo, open_container
+from aioomi.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aioomi", description="AI assistants for websites.")
+    parser.add_argument("--version", action="version", version=f"aioomi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the HTTP API, widget and dashboard")
+    serve.add_argument("--host", help="interface to listen on (AIOOMI_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (AIOOMI_PORT, default 8000)")
+    serve.add_argument("--memory", action="store_true", help="keep everything in memory: no database")
+    serve.add_argument(
+        "--no-worker", action="store_true",
+        help="do not run the job worker in this process (it runs by default on the embedded "
+        "database and in memory; with DATABASE_URL run `aioomi worker` separately)",
+    )
+    serve.add_argument("--with-worker", action="store_true", help="run the worker in this process even with DATABASE_URL")
+
+    commands.add_parser("worker", help="run background jobs and periodic sweeps")
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"aioomi: configuration error: {error.detail}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    command = {"serve": _serve, "worker": _worker, "migrate": _migrate}[args.command]
+    try:
+        return asyncio.run(command(args, settings))
+    except AioomiError as error:
+        print(f"aioomi: error: {error.detail}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    with database_conninfo(settings) as conninfo:
+        applied = await migrate(conninfo, connect_timeout_s=settings.db_connect_timeout_s)
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "; the schema is current"))
+    return 0
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from aioomi.entrypoints.http.app import create_app
+
+    _GracefulServer = _graceful_server_class()
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    run_worker = not args.no_worker and (args.with_worker or args.memory or settings.embedded_database)
+    with open_container(settings, memory=args.memory) as container:
+        await start(container)
+        try:
+            app = create_app(container, run_worker=run_worker, manage_lifecycle=False)
+            server = _GracefulServer(
+                uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                               lifespan="on", server_header=False)
+            )
+            base = f"http://{host}:{port}"
+            print(
+                f"\n  Aioomi {__version__} is serving on {base}\n"
+                f"    API docs   {base}/schema\n"
+                f"    health     {base}/healthz   readiness {base}/readyz\n"
+                f"    storage    {'in memory' if args.memory else 'embedded PostgreSQL in ' + str(settings.pgdata) if settings.embedded_database else 'DATABASE_URL'}"
+                f"{'; worker in this process' if run_worker else ''}\n",
+                file=sys.stderr, flush=True,
+            )
+            await server.serve()
+        finally:
+            await stop(container)
+    return 0
+
+
+def _graceful_server_class():  # noqa: ANN202 - uvicorn is imported lazily
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        """uvicorn re-raises SIGTERM/SIGINT after its own shutdown, which would kill the process
+        before the database pool and the embedded server are stopped; swallow it, we exit
+        cleanly on our own."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):  # type: ignore[no-untyped-def]
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return GracefulServer
+
+
+async def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from aioomi.entrypoints.worker.jobs import build_worker
+
+    with open_container(settings) as container:
+        await start(container)
+        try:
+            worker = build_worker(container)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, worker.stop)
+            await worker.run()
+        finally:
+            await stop(container)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

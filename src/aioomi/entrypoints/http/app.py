@@ -1,0 +1,110 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Server
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+
+from aioomi import __version__
+from aioomi.container import AppContainer, start, stop
+from aioomi.entrypoints.http.dependencies import DEPENDENCIES
+from aioomi.entrypoints.http.health import HealthController
+from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
+from aioomi.entrypoints.http.request_context import RequestContextMiddleware
+from aioomi.entrypoints.worker.jobs import build_worker
+
+STATIC = Path(__file__).parent / "static"
+
+CONTROLLERS = [HealthController]
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def _openapi() -> OpenAPIConfig:
+    assets = "/schema-assets/swagger-ui"
+    return OpenAPIConfig(
+        title="Aioomi API",
+        version=__version__,
+        description="Owner API (`/api/v1`), widget API, OpenAI-compatible API and operations endpoints. "
+        "Errors are RFC 9457 problem documents with a stable `code`.",
+        path="/schema",
+        servers=[Server(url="/")],
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url=f"{assets}/swagger-ui-bundle.js",
+                css_url=f"{assets}/swagger-ui.css",
+                standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+                favicon="",  # the default favicon is fetched from a CDN
+            )
+        ],
+    )
+
+
+def create_app(
+    container: AppContainer,
+    *,
+    run_worker: bool = False,
+    manage_lifecycle: bool = True,
+    debug: bool = False,
+) -> Litestar:
+    """Build the HTTP app on ``container``.
+
+    With ``manage_lifecycle`` the app's lifespan starts the container's resources (migrations,
+    the pool) and stops them at shutdown; the CLI starts them itself, before the server, to fail
+    fast with one clear line. With ``run_worker`` the lifespan also runs the job worker in the
+    same process, as the embedded default does, so one command serves the whole product.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await start(container)
+        worker = build_worker(container) if run_worker else None
+        task = asyncio.create_task(worker.run(), name="worker") if worker else None
+        app.state.worker = worker
+        try:
+            yield
+        finally:
+            if worker and task:
+                worker.stop()
+                await task
+            if manage_lifecycle:
+                await stop(container)
+
+    prometheus = PrometheusConfig(app_name="aioomi", prefix="aioomi", group_path=True,
+                                  exclude=["/metrics", "/schema"])
+    app = Litestar(
+        route_handlers=[
+            *CONTROLLERS,
+            MetricsController,
+            create_static_files_router(path="/schema-assets", directories=[STATIC], include_in_schema=False,
+                                       cache_control=None),
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        middleware=[prometheus.middleware],
+        openapi_config=_openapi(),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        logging_config=None,  # logging is configured once, by the entry point
+        debug=debug,
+    )
+    app.state.container = container
+    document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ()))
+    # Outermost, around Litestar's own exception handling, so every response carries the id.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app

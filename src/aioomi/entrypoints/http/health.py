@@ -1,0 +1,64 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Request, Response, get
+
+from aioomi import __version__
+from aioomi.domain.usecases.check_readiness import CheckReadiness
+from aioomi.entrypoints.http.problems import Problem, problem_response, problem_spec
+
+
+class Liveness(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    version: str
+
+
+class DatabaseReadiness(msgspec.Struct, frozen=True, kw_only=True):
+    backend: str
+    vector_version: str | None
+    applied_migrations: int
+    pending_migrations: list[str]
+
+
+class Readiness(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    version: str
+    database: DatabaseReadiness
+
+
+class HealthController(Controller):
+    tags = ["operations"]
+    include_in_schema = True
+
+    @get("/healthz", summary="Liveness: the process is up", opt={"exclude_from_metrics": True})
+    async def liveness(self) -> Liveness:
+        return Liveness(status="ok", version=__version__)
+
+    @get(
+        "/readyz",
+        summary="Readiness: the database is reachable, migrated and has pgvector",
+        responses={503: problem_spec("Not ready: the database is unreachable, not migrated or lacks pgvector.")},
+    )
+    async def readiness(self, request: Request, check_readiness: CheckReadiness) -> Response[Readiness | Problem]:
+        status = await check_readiness()
+        if not status.ready:
+            reason = (
+                "the database is unreachable" if not status.reachable
+                else f"migrations pending: {', '.join(status.pending_migrations)}" if status.pending_migrations
+                else "the vector extension is not installed"
+            )
+            return problem_response(request, status=503, code="not_ready", title="Not ready", detail=reason)
+        return Response(
+            Readiness(
+                status="ready",
+                version=__version__,
+                database=DatabaseReadiness(
+                    backend=status.backend,
+                    vector_version=status.vector_version,
+                    applied_migrations=status.applied_migrations,
+                    pending_migrations=list(status.pending_migrations),
+                ),
+            )
+        )

@@ -1,0 +1,199 @@
+"""RFC 9457 problem responses: the one mapping from errors to HTTP.
+
+Every error leaves as ``application/problem+json`` with ``type``, ``title``, ``status``,
+``detail``, a stable machine ``code`` and the ``request_id``; validation errors add ``errors``,
+one entry per bad field. Domain errors map by class; Litestar's own HTTP errors keep their
+status; anything unexpected becomes a 500 that says nothing about the internals.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+from aioomi.domain.model import errors as domain
+
+log = structlog.get_logger("aioomi.http")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(msgspec.Struct, frozen=True, kw_only=True):
+    field: str
+    message: str
+    source: str | None = None
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+# Most specific first: the first class in an error's MRO found here decides the status.
+STATUS_OF: dict[type[domain.AioomiError], int] = {
+    domain.InvalidInput: 422,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.Unauthenticated: 401,
+    domain.Forbidden: 403,
+    domain.RateLimited: 429,
+    domain.Unavailable: 503,
+    domain.AioomiError: 500,
+}
+
+_CODE_OF_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+def problem_type(code: str) -> str:
+    return f"urn:aioomi:problem:{code}"
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str | None:
+    return request.scope.get("state", {}).get("request_id")
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    body = Problem(
+        type=problem_type(code),
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        request_id=_request_id(request),
+        errors=errors,
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def status_for(error: domain.AioomiError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 500
+
+
+def handle_domain_error(request: Request[Any, Any, Any], error: domain.AioomiError) -> Response[Problem]:
+    status = status_for(error)
+    headers = None
+    if isinstance(error, domain.RateLimited):
+        headers = {"Retry-After": str(error.retry_after_s)}
+    errors = None
+    if isinstance(error, domain.InvalidInput) and error.field:
+        errors = [FieldError(field=error.field, message=error.detail)]
+    if status >= 500:
+        log.error("request failed", code=error.code, detail=error.detail, exc_info=error)
+    return problem_response(
+        request, status=status, code=error.code, title=error.title, detail=error.detail,
+        errors=errors, headers=headers,
+    )
+
+
+def _field_errors(extra: object) -> list[FieldError]:
+    found = []
+    for item in extra if isinstance(extra, list) else []:
+        if isinstance(item, dict):
+            found.append(
+                FieldError(
+                    field=str(item.get("key") or item.get("field") or ""),
+                    message=str(item.get("message") or "invalid value"),
+                    source=str(item["source"]) if item.get("source") else None,
+                )
+            )
+    return found
+
+
+def handle_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Problem]:
+    status = error.status_code
+    if isinstance(error, ValidationException):
+        fields = _field_errors(error.extra)
+        if fields:
+            return problem_response(
+                request, status=422, code="validation_failed", title="Validation failed",
+                detail="; ".join(f"{f.field or 'body'}: {f.message}" for f in fields), errors=fields,
+            )
+        return problem_response(request, status=400, code="bad_request", detail=str(error.detail))
+    if isinstance(error, NotFoundException):
+        return problem_response(request, status=404, code="not_found", detail="No resource at this address.")
+    if status >= 500:
+        log.error("request failed", status=status, exc_info=error)
+        return problem_response(request, status=status, code=_CODE_OF_STATUS.get(status, "internal_error"),
+                                detail="The server could not complete the request.")
+    return problem_response(
+        request, status=status, code=_CODE_OF_STATUS.get(status, "http_error"), detail=str(error.detail),
+        headers=dict(error.headers) if error.headers else None,
+    )
+
+
+def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    log.error("unhandled error", exc_info=error)
+    return problem_response(
+        request, status=500, code="internal_error",
+        detail="The server could not complete the request. Quote the request id when reporting it.",
+    )
+
+
+EXCEPTION_HANDLERS = {
+    domain.AioomiError: handle_domain_error,
+    HTTPException: handle_http_error,
+    Exception: handle_unexpected,
+}
+
+
+def problem_spec(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, description=description,
+                        generate_examples=False)
+
+
+# Errors any route may answer with, documented on every operation.
+COMMON_PROBLEMS: dict[int, str] = {
+    400: "Malformed request (unreadable body, wrong content type).",
+    422: "Validation failed: `errors` lists each bad field.",
+    500: "Unexpected server error; the body carries the request id.",
+    503: "A dependency (the database, a model provider) is unavailable; retry later.",
+}
+
+
+def document_problems(handlers: Any) -> None:
+    """Declare the common problem responses on every route handler (their own declarations win),
+    so the OpenAPI schema lists every status a route can answer with and its problem shape."""
+    for handler in handlers:
+        declared = dict(handler.responses or {})
+        for status, description in COMMON_PROBLEMS.items():
+            declared.setdefault(status, problem_spec(description))
+        handler.responses = declared

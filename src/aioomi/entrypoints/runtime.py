@@ -1,0 +1,42 @@
+"""Choosing and opening the runtime shape: embedded PostgreSQL, a given DATABASE_URL, or memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+
+from aioomi.adapters.postgres.embedded import EmbeddedPostgres
+from aioomi.adapters.postgres.errors import describe_conninfo
+from aioomi.container import AppContainer, MemoryContainer, PostgresContainer
+from aioomi.settings import Settings
+
+log = structlog.get_logger("aioomi")
+
+
+@contextmanager
+def database_conninfo(settings: Settings) -> Iterator[str]:
+    """``DATABASE_URL`` if set; otherwise start the embedded server for the block's duration."""
+    if settings.database_url is not None:
+        yield settings.database_url
+        return
+    embedded = EmbeddedPostgres(settings.pgdata)
+    conninfo = embedded.start()
+    log.info("embedded PostgreSQL started", data_dir=str(settings.pgdata.resolve()))
+    try:
+        yield conninfo
+    finally:
+        embedded.stop()
+        log.info("embedded PostgreSQL stopped")
+
+
+@contextmanager
+def open_container(settings: Settings, *, memory: bool = False) -> Iterator[AppContainer]:
+    """The container for this process; its lifecycle resources are not started yet."""
+    if memory:
+        yield MemoryContainer(settings=settings)
+        return
+    with database_conninfo(settings) as conninfo:
+        log.info("database", at=describe_conninfo(conninfo))
+        yield PostgresContainer(settings=settings, conninfo=conninfo)

@@ -1,0 +1,129 @@
+"""Settings from environment variables, decoded and validated with msgspec.
+
+Every variable is optional: with none set, Aioomi runs on the embedded PostgreSQL with offline
+models. A bad value raises :class:`SettingsError` naming the variable, which the CLI prints as
+one line before exiting non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+from aioomi.domain.model.errors import AioomiError
+
+
+class SettingsError(AioomiError):
+    code = "invalid_setting"
+    title = "Invalid configuration"
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0, le=3600)]
+PoolSize = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+
+SECRET_FIELDS = frozenset(
+    {"openai_api_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_secret"}
+)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """The whole configuration. Field ``x`` is read from the variable ``ENVIRONMENT[x]``."""
+
+    database_url: str | None = None
+    data_dir: str = ".aioomi"
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    public_url: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    db_pool_min: PoolSize = 1
+    db_pool_max: PoolSize = 10
+    db_connect_timeout_s: PositiveFloat = 10.0
+    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
+    worker_poll_s: PositiveFloat = 1.0
+    worker_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
+    worker_shutdown_grace_s: PositiveFloat = 30.0
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+
+    @property
+    def embedded_database(self) -> bool:
+        """No ``DATABASE_URL``: run the bundled PostgreSQL in ``data_dir``."""
+        return self.database_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return Path(self.data_dir) / "pgdata"
+
+    def __repr__(self) -> str:
+        shown = []
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if name in SECRET_FIELDS and value is not None:
+                value = "***"
+            elif name == "database_url" and value is not None:
+                value = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", value)
+            shown.append(f"{name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
+
+
+ENVIRONMENT: dict[str, str] = {
+    "database_url": "DATABASE_URL",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_base_url": "OPENAI_BASE_URL",
+    "stripe_secret_key": "STRIPE_SECRET_KEY",
+    "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
+    "google_client_id": "GOOGLE_CLIENT_ID",
+    "google_client_secret": "GOOGLE_CLIENT_SECRET",
+} | {
+    name: f"AIOOMI_{name.upper()}"
+    for name in Settings.__struct_fields__
+    if name
+    not in {
+        "database_url", "openai_api_key", "openai_base_url", "stripe_secret_key",
+        "stripe_webhook_secret", "google_client_id", "google_client_secret",
+    }
+}
+
+_FIELD_IN_ERROR = re.compile(r"at `\$\.(\w+)`")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, decode and validate the settings; raise :class:`SettingsError` on the first bad one."""
+    env = os.environ if environ is None else environ
+    raw = {name: env[var] for name, var in ENVIRONMENT.items() if env.get(var, "").strip() != ""}
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        match = _FIELD_IN_ERROR.search(str(error))
+        field = match[1] if match else ""
+        problem = str(error).split(" - at ")[0]
+        raise SettingsError(ENVIRONMENT.get(field, "configuration"), problem) from None
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if settings.database_url is not None and not re.match(r"^postgres(ql)?://", settings.database_url):
+        raise SettingsError("DATABASE_URL", "must be a postgresql:// URL (for example postgresql://user@host:5432/aioomi)")
+    for name in ("public_url", "openai_base_url"):
+        value = getattr(settings, name)
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise SettingsError(ENVIRONMENT[name], "must be an http:// or https:// URL")
+    if settings.db_pool_min > settings.db_pool_max:
+        raise SettingsError("AIOOMI_DB_POOL_MIN", "must not exceed AIOOMI_DB_POOL_MAX")

@@ -1,0 +1,70 @@
+"""Fixtures for every suite: settings, the memory and Postgres containers, hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from aioomi.container import MemoryContainer, PostgresContainer, start, stop
+from aioomi.settings import Settings
+from tests.support.postgres import TestPostgres
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose outside part is missing on a developer's machine; fail it in CI,
+    where every part must be there."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run this test)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def test_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPostgres]:
+    data_dir = tmp_path_factory.mktemp("pg", numbered=True) / "data"
+    server = TestPostgres(data_dir)
+    yield server
+    server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+async def pg_conninfo(test_postgres: TestPostgres) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone."""
+    conninfo = await test_postgres.create_database()
+    yield conninfo
+    test_postgres.drop_database(conninfo)
+
+
+@pytest.fixture
+def app_settings(tmp_path) -> Settings:  # noqa: ANN001
+    return Settings(data_dir=str(tmp_path / "aioomi"), log_format="console")
+
+
+@pytest.fixture
+async def memory_container(app_settings: Settings) -> AsyncIterator[MemoryContainer]:
+    container = MemoryContainer(settings=app_settings)
+    await start(container)
+    yield container
+    await stop(container)
+
+
+@pytest.fixture
+async def postgres_container(app_settings: Settings, pg_conninfo: str) -> AsyncIterator[PostgresContainer]:
+    container = PostgresContainer(settings=app_settings, conninfo=pg_conninfo)
+    await start(container)
+    yield container
+    await stop(container)

@@ -1,0 +1,1 @@
+"""Test infrastructure shared by every suite: the embedded PostgreSQL and per-test databases."""
