@@ -1,0 +1,135 @@
+"""The worker loop on the in-memory queue, with a clock the test moves."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from aioomi.adapters.memory.clock import ManualClock
+from aioomi.adapters.memory.job_store import InMemoryJobStore
+from aioomi.domain.model.jobs import JobStatus, NewJob, retry_delay
+from aioomi.entrypoints.worker.runner import PeriodicTask, Worker
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def store(clock: ManualClock) -> InMemoryJobStore:
+    return InMemoryJobStore(clock)
+
+
+def make_worker(store, clock, handlers, **kwargs) -> Worker:  # noqa: ANN001
+    return Worker(store, handlers, clock, poll_interval=timedelta(milliseconds=10), **kwargs)
+
+
+async def test_each_job_runs_once_with_its_payload(store, clock) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def record(payload: dict[str, Any]) -> None:
+        seen.append(payload)
+
+    for i in range(5):
+        await store.enqueue(NewJob(kind="t.record", payload={"i": i}))
+    await make_worker(store, clock, {"t.record": record}).run_until_idle()
+    assert sorted(p["i"] for p in seen) == [0, 1, 2, 3, 4]
+    assert all(j.status is JobStatus.DONE for j in store.jobs)
+
+
+async def test_failures_retry_with_backoff_then_fail_for_good(store, clock) -> None:
+    attempts = 0
+
+    async def flaky(_: dict[str, Any]) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise RuntimeError(f"failure {attempts}")
+
+    job_id = await store.enqueue(NewJob(kind="t.flaky", max_attempts=3))
+    worker = make_worker(store, clock, {"t.flaky": flaky})
+    await worker.run_until_idle()
+    job = await store.get(job_id)
+    assert job.status is JobStatus.QUEUED and job.run_at == clock.now() + retry_delay(1)
+    await worker.run_until_idle()
+    assert attempts == 1, "a retry must wait for its backoff"
+    clock.advance(retry_delay(1))
+    await worker.run_until_idle()
+    clock.advance(retry_delay(2))
+    await worker.run_until_idle()
+    job = await store.get(job_id)
+    assert attempts == 3
+    assert job.status is JobStatus.FAILED and job.last_error == "RuntimeError: failure 3"
+    clock.advance(timedelta(days=1))
+    await worker.run_until_idle()
+    assert attempts == 3
+
+
+async def test_periodic_task_is_enqueued_once_per_slot_by_many_workers(store, clock) -> None:
+    runs = 0
+
+    async def tick(_: dict[str, Any]) -> None:
+        nonlocal runs
+        runs += 1
+
+    periodic = (PeriodicTask(kind="t.tick", every=timedelta(hours=1)),)
+    workers = [make_worker(store, clock, {"t.tick": tick}, periodic=periodic) for _ in range(3)]
+    for worker in workers:
+        await worker.run_until_idle()
+    assert runs == 1
+    clock.advance(timedelta(minutes=59))
+    for worker in workers:
+        await worker.run_until_idle()
+    assert runs == 1 or runs == 2  # the slot boundary may fall inside those 59 minutes
+    before = runs
+    clock.advance(timedelta(hours=1))
+    for worker in workers:
+        await worker.run_until_idle()
+    assert runs == before + 1
+
+
+def test_periodic_task_needs_a_handler(store, clock) -> None:
+    with pytest.raises(ValueError):
+        make_worker(store, clock, {}, periodic=(PeriodicTask(kind="t.none", every=timedelta(hours=1)),))
+
+
+async def test_run_loop_processes_jobs_and_stops_gracefully(store, clock) -> None:
+    done = asyncio.Event()
+    finished: list[int] = []
+
+    async def slow(payload: dict[str, Any]) -> None:
+        await asyncio.sleep(0.05)
+        finished.append(payload["i"])
+        if len(finished) == 6:
+            done.set()
+
+    for i in range(6):
+        await store.enqueue(NewJob(kind="t.slow", payload={"i": i}))
+    worker = make_worker(store, clock, {"t.slow": slow}, concurrency=3)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(done.wait(), timeout=5)
+    worker.stop()
+    await asyncio.wait_for(task, timeout=5)
+    assert sorted(finished) == list(range(6))
+    assert all(j.status is JobStatus.DONE for j in store.jobs)
+
+
+async def test_shutdown_past_the_grace_hands_running_jobs_back(store, clock) -> None:
+    started = asyncio.Event()
+
+    async def stuck(_: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    job_id = await store.enqueue(NewJob(kind="t.stuck"))
+    worker = make_worker(store, clock, {"t.stuck": stuck}, shutdown_grace=timedelta(milliseconds=50))
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(started.wait(), timeout=5)
+    worker.stop()
+    await asyncio.wait_for(task, timeout=5)
+    job = await store.get(job_id)
+    assert job.status is JobStatus.QUEUED and job.locked_by is None
+    assert job.last_error == "worker shut down"
