@@ -13,9 +13,11 @@ from typing import Protocol
 from dependency_injector import containers, providers
 
 from aioomi.adapters.local.system_clock import SystemClock
+from aioomi.adapters.memory.chunk_store import InMemoryChunkStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.store_status import InMemoryStoreStatusProbe
 from aioomi.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
 from aioomi.adapters.postgres.database import PostgresDatabase
 from aioomi.adapters.postgres.job_store import PostgresJobStore
 from aioomi.adapters.postgres.store_status import PostgresStoreStatusProbe
@@ -51,6 +53,7 @@ class PostgresContainer(containers.DeclarativeContainer):
 
     uow = providers.Singleton(PostgresUnitOfWorkFactory, pool=database.provided.pool)
     job_store = providers.Singleton(PostgresJobStore, pool=database.provided.pool)
+    chunk_store = providers.Singleton(PostgresChunkStore, pool=database.provided.pool)
     store_status = providers.Singleton(PostgresStoreStatusProbe, pool=database.provided.pool)
 
     check_readiness = providers.Factory(CheckReadiness, probe=store_status)
@@ -66,6 +69,7 @@ class MemoryContainer(containers.DeclarativeContainer):
     lifecycle = providers.List()
 
     job_store = providers.Singleton(InMemoryJobStore, clock=clock)
+    chunk_store = providers.Singleton(InMemoryChunkStore)
     uow = providers.Singleton(InMemoryUnitOfWorkFactory, job_store=job_store)
     store_status = providers.Singleton(InMemoryStoreStatusProbe)
 

@@ -1,0 +1,303 @@
+"""The chunk store on Postgres: pgvector for meaning, a postings table for BM25, one
+transaction per document write.
+
+Dense search avoids the filtered-search trap (an HNSW scan filters after the index, so a
+small agent in a big table gets few or no hits): an agent with at most
+``exact_search_max_rows`` chunks of the model is searched exactly (its rows through a btree
+index, sorted by distance: recall 1); a larger one through the model's partial HNSW index
+with ``hnsw.iterative_scan = relaxed_order``, which keeps scanning until enough rows pass the
+agent filter. See docs/knowledge.md for the measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from pgvector import HalfVector
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from aioomi.adapters.postgres.errors import translated_errors
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.knowledge import (
+    MAX_QUERY_CHARS,
+    Bm25,
+    Chunk,
+    EmbeddedChunk,
+    HybridFusion,
+    ScoredChunk,
+    SearchCandidate,
+    StoredChunk,
+    candidate_pool,
+    check_embeddings,
+    check_top_k,
+    fuse,
+)
+
+# Models with a partial HNSW index in the migrations: name -> dimensions.
+INDEXED_MODELS: dict[str, int] = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "wordllama-l2-supercat-256": 256,
+}
+
+_INSERT_CHUNK = """
+INSERT INTO knowledge_chunks (id, account_id, agent_id, document_id, position, text, heading_path,
+    char_start, char_end, token_count, content_hash, embedding_model, dimensions, embedding)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %b)
+"""
+
+# Postgres's own parser and Snowball stemmer make the terms; the lengths go back on the chunks.
+_INDEX_TERMS = """
+WITH terms AS (
+    SELECT c.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS tf
+    FROM knowledge_chunks c, unnest(to_tsvector('english', c.text)) AS t
+    WHERE c.account_id = %(account)s AND c.agent_id = %(agent)s AND c.document_id = %(document)s
+), lengths AS (
+    SELECT id, sum(tf)::integer AS length FROM terms GROUP BY id
+), lengthen AS (
+    UPDATE knowledge_chunks c SET lexical_length = l.length FROM lengths l WHERE c.id = l.id
+)
+INSERT INTO knowledge_postings (account_id, agent_id, embedding_model, lexeme, chunk_id, tf, chunk_length)
+SELECT %(account)s, %(agent)s, %(model)s, t.lexeme, t.id, t.tf, l.length
+FROM terms t JOIN lengths l USING (id)
+"""
+
+_NEW_TOTALS = """
+SELECT count(*), coalesce(sum(lexical_length), 0) FROM knowledge_chunks
+WHERE account_id = %s AND agent_id = %s AND document_id = %s
+"""
+
+_ADD_STATS = """
+INSERT INTO knowledge_index_stats AS s (account_id, agent_id, embedding_model, chunk_count, total_length)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (account_id, agent_id, embedding_model) DO UPDATE
+SET chunk_count = s.chunk_count + excluded.chunk_count, total_length = s.total_length + excluded.total_length
+"""
+
+_LEXICAL = """
+lexical_hits AS (
+    SELECT p.chunk_id, p.tf, p.chunk_length, count(*) OVER (PARTITION BY p.lexeme) AS df
+    FROM knowledge_postings p
+    WHERE p.account_id = %(account)s AND p.agent_id = %(agent)s AND p.embedding_model = %(model)s
+      AND p.lexeme = ANY(ARRAY(SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %(text)s))))
+), lexical AS (
+    SELECT chunk_id AS id, row_number() OVER (ORDER BY score DESC, chunk_id) AS lexical_rank
+    FROM (
+        SELECT chunk_id, sum(
+            ln(1 + (%(n)s::float8 - df + 0.5) / (df + 0.5))
+            * tf * (%(k1)s + 1) / (tf + %(k1)s * (1 - %(b)s + %(b)s * chunk_length / %(avg_length)s))
+        ) AS score
+        FROM lexical_hits GROUP BY chunk_id ORDER BY score DESC, chunk_id LIMIT %(pool)s
+    ) scored
+)
+"""
+
+
+class PostgresChunkStore:
+    """See :class:`aioomi.ports.chunk_store.ChunkStore`.
+
+    ``exact_search_max_rows``: up to this many chunks per agent and model, dense search is
+    exact; above it, approximate through HNSW with ``ef_search`` (at least the candidate pool).
+    """
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        *,
+        fusion: HybridFusion | None = None,
+        bm25: Bm25 | None = None,
+        exact_search_max_rows: int = 10_000,
+        ef_search: int = 100,
+    ) -> None:
+        self._pool = pool
+        self._fusion = fusion or HybridFusion()
+        self._bm25 = bm25 or Bm25()
+        self._exact_max = exact_search_max_rows
+        self._ef_search = ef_search
+
+    async def replace_document(
+        self, *, account_id: str, agent_id: str, document_id: str, embedding_model: str,
+        chunks: Sequence[EmbeddedChunk],
+    ) -> list[str]:
+        dims = check_embeddings(chunks)
+        ids = [new_id("chk") for _ in chunks]
+        with translated_errors():
+            async with self._pool.connection() as conn, conn.transaction():
+                # Writers of one document take turns, so two uploads never interleave their rows.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    (f"knowledge:{account_id}:{agent_id}:{document_id}",),
+                )
+                await self._delete_where(conn, account_id, agent_id, document_id)
+                if not chunks:
+                    return []
+                async with conn.cursor() as cur:
+                    await cur.executemany(_INSERT_CHUNK, [
+                        (chunk_id, account_id, agent_id, document_id, c.chunk.position, c.chunk.text,
+                         list(c.chunk.heading_path), c.chunk.char_start, c.chunk.char_end, c.chunk.token_count,
+                         c.chunk.content_hash, embedding_model, dims, HalfVector(c.embedding))
+                        for chunk_id, c in zip(ids, chunks, strict=True)
+                    ])
+                await conn.execute(_INDEX_TERMS, {
+                    "account": account_id, "agent": agent_id, "document": document_id, "model": embedding_model,
+                })
+                count, length = await (await conn.execute(_NEW_TOTALS, (account_id, agent_id, document_id))).fetchone()
+                await conn.execute(_ADD_STATS, (account_id, agent_id, embedding_model, count, length))
+        return ids
+
+    async def _delete_where(self, conn, account_id: str, agent_id: str, document_id: str | None) -> int:  # noqa: ANN001
+        where = "account_id = %s AND agent_id = %s" + ("" if document_id is None else " AND document_id = %s")
+        params = (account_id, agent_id) if document_id is None else (account_id, agent_id, document_id)
+        removed = await (await conn.execute(
+            f"""
+            WITH gone AS (DELETE FROM knowledge_chunks WHERE {where} RETURNING embedding_model, lexical_length)
+            SELECT embedding_model, count(*), coalesce(sum(lexical_length), 0) FROM gone GROUP BY embedding_model
+            """,
+            params,
+        )).fetchall()
+        for model, count, length in removed:
+            await conn.execute(
+                "UPDATE knowledge_index_stats SET chunk_count = chunk_count - %s, total_length = total_length - %s "
+                "WHERE account_id = %s AND agent_id = %s AND embedding_model = %s",
+                (count, length, account_id, agent_id, model),
+            )
+        await conn.execute(
+            "DELETE FROM knowledge_index_stats WHERE account_id = %s AND agent_id = %s AND chunk_count <= 0",
+            (account_id, agent_id),
+        )
+        return sum(count for _, count, _ in removed)
+
+    async def existing_embeddings(
+        self, *, account_id: str, agent_id: str, document_id: str, embedding_model: str,
+        content_hashes: Collection[str],
+    ) -> dict[str, list[float]]:
+        with translated_errors():
+            async with self._pool.connection() as conn:
+                rows = await (await conn.execute(
+                    "SELECT content_hash, embedding FROM knowledge_chunks WHERE account_id = %s AND agent_id = %s "
+                    "AND document_id = %s AND embedding_model = %s AND content_hash = ANY(%s)",
+                    (account_id, agent_id, document_id, embedding_model, list(content_hashes)),
+                )).fetchall()
+        return {h: [float(x) for x in v.to_list()] for h, v in rows}
+
+    async def delete_document(self, *, account_id: str, agent_id: str, document_id: str) -> int:
+        with translated_errors():
+            async with self._pool.connection() as conn, conn.transaction():
+                return await self._delete_where(conn, account_id, agent_id, document_id)
+
+    async def delete_agent(self, *, account_id: str, agent_id: str) -> int:
+        with translated_errors():
+            async with self._pool.connection() as conn, conn.transaction():
+                return await self._delete_where(conn, account_id, agent_id, None)
+
+    async def count(self, *, account_id: str, agent_id: str, document_id: str | None = None) -> int:
+        where = "account_id = %s AND agent_id = %s" + ("" if document_id is None else " AND document_id = %s")
+        params = (account_id, agent_id) if document_id is None else (account_id, agent_id, document_id)
+        with translated_errors():
+            async with self._pool.connection() as conn:
+                row = await (await conn.execute(f"SELECT count(*) FROM knowledge_chunks WHERE {where}", params)).fetchone()
+        return int(row[0])
+
+    async def list_document(self, *, account_id: str, agent_id: str, document_id: str) -> list[StoredChunk]:
+        with translated_errors():
+            async with self._pool.connection() as conn:
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(
+                    "SELECT id, document_id, position, text, heading_path, char_start, char_end, token_count, "
+                    "content_hash, embedding_model, dimensions FROM knowledge_chunks "
+                    "WHERE account_id = %s AND agent_id = %s AND document_id = %s ORDER BY position",
+                    (account_id, agent_id, document_id),
+                )
+                rows = await cur.fetchall()
+        return [
+            StoredChunk(
+                id=r["id"], account_id=account_id, agent_id=agent_id, document_id=r["document_id"],
+                embedding_model=r["embedding_model"], dimensions=r["dimensions"],
+                chunk=Chunk(
+                    text=r["text"], position=r["position"], heading_path=tuple(r["heading_path"]),
+                    char_start=r["char_start"], char_end=r["char_end"], token_count=r["token_count"],
+                    content_hash=r["content_hash"],
+                ),
+            )
+            for r in rows
+        ]
+
+    async def search(
+        self, *, account_id: str, agent_id: str, query_text: str, query_vector: Sequence[float] | None,
+        embedding_model: str, top_k: int, min_similarity: float = 0.0,
+    ) -> list[ScoredChunk]:
+        check_top_k(top_k)
+        pool = candidate_pool(top_k)
+        with translated_errors():
+            async with self._pool.connection() as conn, conn.transaction():
+                stats = await (await conn.execute(
+                    "SELECT chunk_count, total_length FROM knowledge_index_stats "
+                    "WHERE account_id = %s AND agent_id = %s AND embedding_model = %s",
+                    (account_id, agent_id, embedding_model),
+                )).fetchone()
+                if stats is None:
+                    return []
+                chunk_count, total_length = stats
+                dims = len(query_vector) if query_vector is not None else 0
+                approximate = INDEXED_MODELS.get(embedding_model) == dims and chunk_count > self._exact_max
+                if approximate:
+                    await conn.execute(
+                        "SELECT set_config('hnsw.ef_search', %s, true), "
+                        "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                        (str(max(self._ef_search, pool)),),
+                    )
+                query = self._search_sql(embedding_model, dims, approximate)
+                params = {
+                    "account": account_id, "agent": agent_id, "model": embedding_model, "pool": pool,
+                    "vector": HalfVector(list(query_vector)) if dims else None,
+                    "text": query_text[:MAX_QUERY_CHARS],
+                    "n": chunk_count, "avg_length": max(total_length / max(chunk_count, 1), 1.0),
+                    "k1": self._bm25.k1, "b": self._bm25.b,
+                }
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(query, params)
+                rows = await cur.fetchall()
+        candidates = [
+            SearchCandidate(
+                chunk_id=r["id"], document_id=r["document_id"], position=r["position"], text=r["text"],
+                heading_path=tuple(r["heading_path"]), similarity=r["similarity"],
+                dense_rank=r["dense_rank"], lexical_rank=r["lexical_rank"],
+            )
+            for r in rows
+        ]
+        return fuse(candidates, top_k=top_k, min_similarity=min_similarity, fusion=self._fusion)
+
+    @staticmethod
+    def _search_sql(model: str, dims: int, approximate: bool) -> sql.Composed:
+        if dims == 0:
+            dense = sql.SQL("dense AS (SELECT NULL::text AS id, NULL::float8 AS similarity, NULL::bigint AS dense_rank WHERE false)")
+        else:
+            # The approximate form repeats the partial index's expression and predicate (as
+            # literals, so even a generic plan can use it); the exact form does not match the
+            # index, so the planner reads the agent's rows by btree and sorts them.
+            cast = sql.SQL("::halfvec({})").format(sql.Literal(dims)) if approximate else sql.SQL("::halfvec")
+            column = sql.SQL("(embedding{})").format(cast) if approximate else sql.SQL("embedding")
+            dense = sql.SQL(
+                """
+                nearest AS MATERIALIZED (
+                    SELECT id, {column} <=> %(vector)s{cast} AS distance FROM knowledge_chunks
+                    WHERE account_id = %(account)s AND agent_id = %(agent)s
+                      AND embedding_model = {model} AND dimensions = {dims}
+                    ORDER BY {column} <=> %(vector)s{cast} LIMIT %(pool)s
+                ), dense AS (
+                    SELECT id, 1 - distance AS similarity, row_number() OVER (ORDER BY distance, id) AS dense_rank
+                    FROM nearest
+                )
+                """
+            ).format(column=column, cast=cast, model=sql.Literal(model), dims=sql.Literal(dims))
+        return sql.SQL(
+            """
+            WITH {dense}, {lexical}
+            SELECT c.id, c.document_id, c.position, c.text, c.heading_path,
+                   d.similarity, d.dense_rank, l.lexical_rank
+            FROM dense d FULL JOIN lexical l ON d.id = l.id
+            JOIN knowledge_chunks c ON c.id = coalesce(d.id, l.id)
+            """
+        ).format(dense=dense, lexical=sql.SQL(_LEXICAL))

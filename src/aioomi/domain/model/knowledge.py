@@ -1,0 +1,287 @@
+"""Knowledge bases: chunks of the owner's documents, search results, and the pure rules of
+retrieval (limits, reciprocal-rank fusion, BM25 term weights).
+
+Every stored chunk belongs to one account and one agent; every search names both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from enum import StrEnum
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+import msgspec
+
+from aioomi.domain.model.errors import AioomiError, InvalidInput, Unavailable
+
+MAX_TOP_K = 100
+DEFAULT_TOP_K = 8
+RRF_K = 60
+MAX_CHUNKS_PER_DOCUMENT = 20_000
+MAX_QUERY_CHARS = 4_000
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Chunk(msgspec.Struct, frozen=True, kw_only=True):
+    """One piece of a document's text, small enough to embed and to quote.
+
+    ``position`` is its order in the document (0-based); ``heading_path`` the headings it sits
+    under, outermost first; ``char_start``/``char_end`` its span in the extracted text (the
+    text may repeat table headers or overlap its neighbour, so ``text`` is not always that
+    slice verbatim); ``content_hash`` is :func:`content_hash` of ``text``.
+    """
+
+    text: str
+    position: int
+    heading_path: tuple[str, ...] = ()
+    char_start: int = 0
+    char_end: int = 0
+    token_count: int = 0
+    content_hash: str = ""
+
+
+class EmbeddedChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """A chunk with its vector, ready to store."""
+
+    chunk: Chunk
+    embedding: list[float]
+
+
+class StoredChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """A chunk as the store holds it."""
+
+    id: str
+    account_id: str
+    agent_id: str
+    document_id: str
+    chunk: Chunk
+    embedding_model: str
+    dimensions: int
+
+
+class ScoredChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """A search hit. ``score`` is the fused score (higher is better); ``dense_rank`` and
+    ``lexical_rank`` are its 1-based ranks in each signal (``None`` when absent from it);
+    ``similarity`` is the cosine similarity to the query vector, when known."""
+
+    chunk_id: str
+    document_id: str
+    position: int
+    text: str
+    heading_path: tuple[str, ...] = ()
+    score: float
+    similarity: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class RetrievalSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """How many chunks a search returns and how relevant they must be.
+
+    ``min_similarity`` is a floor on the cosine similarity of the dense signal: a chunk below it
+    counts only if the lexical signal found it (shares a query term). With both, a question
+    nothing in the knowledge base answers returns no chunk at all.
+    """
+
+    top_k: int = DEFAULT_TOP_K
+    min_similarity: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_top_k(self.top_k)
+        if not -1.0 <= self.min_similarity <= 1.0:
+            raise InvalidInput("min_similarity must be between -1 and 1.", field="min_similarity")
+
+from enum import StrEnum
+class DocumentKind(StrEnum):
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    HTML = "html"
+    PDF = "pdf"
+    DOCX = "docx"
+    CSV = "csv"
+
+
+class ExtractedText(msgspec.Struct, frozen=True, kw_only=True):
+    """A document's text with its structure kept as Markdown: headings as ``#`` lines,
+    paragraphs separated by blank lines, tables (and CSV files) as Markdown tables whose first
+    row is the header, so a chunker can repeat it. ``pages`` counts PDF pages (0 otherwise)."""
+
+    kind: DocumentKind
+    text: str
+    title: str | None = None
+    pages: int = 0
+
+
+class KnowledgeError(AioomiError):
+    code = "knowledge_error"
+    title = "The knowledge base could not do that"
+
+
+class UnreadableDocument(InvalidInput):
+    """The file cannot be turned into text: corrupt, encrypted, empty or of an unsupported
+    type. ``detail`` says which, in words an owner understands."""
+
+    code = "document_unreadable"
+    title = "The document cannot be read"
+
+
+class UnsupportedDocumentType(UnreadableDocument):
+    code = "document_type_unsupported"
+    title = "This type of document is not supported"
+
+
+class EmbeddingDimensionMismatch(InvalidInput):
+    code = "embedding_dimension_mismatch"
+    title = "The vectors do not have the model's dimensions"
+
+
+class EmbeddingUnavailable(Unavailable):
+    """The embedding provider failed or could not be reached; retrying later may help."""
+
+    code = "embedding_unavailable"
+    title = "The embedding provider is unavailable"
+
+
+class EmbeddingRejected(KnowledgeError):
+    """The embedding provider refused the request for good (bad key, bad input): retrying
+    the same request will not help."""
+
+    code = "embedding_rejected"
+    title = "The embedding provider rejected the request"
+
+
+def content_hash(text: str) -> str:
+    """Stable fingerprint of a chunk's text: equal text, equal hash, so an unchanged chunk
+    keeps its embedding when its document is uploaded again."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def check_top_k(top_k: int) -> int:
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}.", field="top_k")
+    return top_k
+
+
+def check_embeddings(chunks: Sequence[EmbeddedChunk]) -> int:
+    """The common dimension of ``chunks``' vectors (0 when there are none); raises when they
+    differ, are empty or hold a non-finite number."""
+    if len(chunks) > MAX_CHUNKS_PER_DOCUMENT:
+        raise InvalidInput(f"A document may have at most {MAX_CHUNKS_PER_DOCUMENT} chunks.")
+    dims = {len(c.embedding) for c in chunks}
+    if len(dims) > 1 or 0 in dims:
+        raise EmbeddingDimensionMismatch("Every chunk of a document needs a vector of the same, non-zero size.")
+    for c in chunks:
+        if not all(math.isfinite(x) for x in c.embedding):
+            raise InvalidInput("An embedding holds a value that is not a finite number.")
+    return dims.pop() if dims else 0
+
+
+def candidate_pool(top_k: int) -> int:
+    """How many candidates each signal contributes to fusion for a search of ``top_k``."""
+    return min(max(4 * top_k, 40), 1000)
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[K]], *, k: int = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[K, float]]:
+    """Fuse ranked lists: each item scores ``sum(weight / (k + rank))`` over the lists it is
+    in (rank 1-based; a repeat inside one list counts at its best rank). Returns
+    ``(item, score)`` best first; ties keep the order of first appearance."""
+    if k < 0:
+        raise InvalidInput("The RRF constant k must not be negative.")
+    if weights is None:
+        weights = [1.0] * len(rankings)
+    if len(weights) != len(rankings) or any(w < 0 for w in weights):
+        raise InvalidInput("RRF needs one non-negative weight per ranking.")
+    scores: dict[K, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        seen: set[K] = set()
+        for rank, item in enumerate(ranking, start=1):
+            if item in seen:
+                continue
+            seen.add(item)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+class Bm25(msgspec.Struct, frozen=True, kw_only=True):
+    """Okapi BM25 with Lucene's non-negative IDF; the Postgres and the memory stores share it."""
+
+    k1: float = 1.2
+    b: float = 0.75
+
+    def idf(self, doc_count: int, doc_freq: int) -> float:
+        return math.log(1.0 + (doc_count - doc_freq + 0.5) / (doc_freq + 0.5))
+
+    def term_score(self, tf: int, length: int, avg_length: float, idf: float) -> float:
+        norm = self.k1 * (1.0 - self.b + self.b * length / avg_length) if avg_length > 0 else self.k1
+        return idf * tf * (self.k1 + 1.0) / (tf + norm)
+
+
+class HybridFusion(msgspec.Struct, frozen=True, kw_only=True):
+    """Weights of the two signals in reciprocal-rank fusion (tuned on SciFact, see
+    docs/knowledge.md)."""
+
+    k: int = RRF_K
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+
+
+class SearchCandidate(msgspec.Struct, frozen=True, kw_only=True):
+    """A chunk one or both signals found, before fusion."""
+
+    chunk_id: str
+    document_id: str
+    position: int
+    text: str
+    heading_path: tuple[str, ...] = ()
+    similarity: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+def fuse(
+    candidates: Sequence[SearchCandidate], *, top_k: int, min_similarity: float, fusion: HybridFusion
+) -> list[ScoredChunk]:
+    """The ``top_k`` best candidates by weighted RRF of their dense and lexical ranks.
+
+    A dense rank whose similarity is under ``min_similarity`` does not count, and a candidate
+    left with no rank is dropped. Ties are broken by chunk id, so results are deterministic.
+    """
+    check_top_k(top_k)
+    kept: dict[str, SearchCandidate] = {}
+    for c in candidates:
+        if c.dense_rank is not None and (c.similarity is None or c.similarity < min_similarity):
+            c = msgspec.structs.replace(c, dense_rank=None)
+        if c.dense_rank is not None or c.lexical_rank is not None:
+            kept[c.chunk_id] = c
+    dense = sorted((c for c in kept.values() if c.dense_rank is not None), key=lambda c: c.dense_rank or 0)
+    lexical = sorted((c for c in kept.values() if c.lexical_rank is not None), key=lambda c: c.lexical_rank or 0)
+    fused = reciprocal_rank_fusion(
+        [[c.chunk_id for c in dense], [c.chunk_id for c in lexical]],
+        k=fusion.k,
+        weights=[fusion.dense_weight, fusion.lexical_weight],
+    )
+    dense_ranks = {c.chunk_id: i for i, c in enumerate(dense, start=1)}
+    lexical_ranks = {c.chunk_id: i for i, c in enumerate(lexical, start=1)}
+    fused.sort(key=lambda pair: (-pair[1], pair[0]))
+    results = []
+    for chunk_id, score in fused[:top_k]:
+        c = kept[chunk_id]
+        results.append(
+            ScoredChunk(
+                chunk_id=c.chunk_id,
+                document_id=c.document_id,
+                position=c.position,
+                text=c.text,
+                heading_path=c.heading_path,
+                score=score,
+                similarity=c.similarity,
+                dense_rank=dense_ranks.get(chunk_id),
+                lexical_rank=lexical_ranks.get(chunk_id),
+            )
+        )
+    return results
