@@ -188,7 +188,7 @@ def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[K]], *, k: int = RRF_K, weights: Sequence[float] | None = None
 ) -> list[tuple[K, float]]:
     """Fuse ranked lists: each item scores ``sum(weight / (k + rank))`` over the lists it is
-    in (rank 1-based; a repeat inside one list counts at its best rank). Returns
+    in (rank 1-based, counted after dropping repeats within the list). Returns
     ``(item, score)`` best first; ties keep the order of first appearance."""
     if k < 0:
         raise InvalidInput("The RRF constant k must not be negative.")
@@ -198,11 +198,7 @@ def reciprocal_rank_fusion(
         raise InvalidInput("RRF needs one non-negative weight per ranking.")
     scores: dict[K, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
-        seen: set[K] = set()
-        for rank, item in enumerate(ranking, start=1):
-            if item in seen:
-                continue
-            seen.add(item)
+        for rank, item in enumerate(dict.fromkeys(ranking), start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda pair: -pair[1])
 

@@ -1,0 +1,143 @@
+"""Extracting text from uploaded files, offline: pypdf, python-docx, inscriptis (HTML) and the
+standard library's csv. Structure is kept as Markdown (headings, paragraphs, tables)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+
+import docx
+import lxml.html
+import pypdf
+from inscriptis import get_text
+from lxml import etree
+
+from aioomi.adapters.local.file_types import detect_kind
+from aioomi.domain.model.knowledge import DocumentKind, ExtractedText, UnreadableDocument
+
+MAX_BYTES = 50 * 1024 * 1024
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    """Rows as a Markdown table whose first row is the header."""
+    width = max((len(r) for r in rows), default=0)
+    if width == 0:
+        return ""
+
+    def line(cells: list[str]) -> str:
+        cells = [" ".join(c.split()).replace("|", "\\|") for c in cells] + [""] * (width - len(cells))
+        return "| " + " | ".join(cells) + " |"
+
+    return "\n".join([line(rows[0]), "|" + "---|" * width, *(line(r) for r in rows[1:])])
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "utf-16"):
+        try:
+            if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+                continue
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("cp1252", errors="replace")
+
+
+class LocalTextExtractor:
+    """:class:`aioomi.ports.text_extractor.TextExtractor` with well-kept offline libraries.
+    The type comes from the file's bytes (magic numbers, ZIP contents); the name and content
+    type only choose between text formats that look alike (CSV, Markdown, plain text)."""
+
+    def extract(self, data: bytes, *, filename: str, content_type: str | None = None) -> ExtractedText:
+        if len(data) > MAX_BYTES:
+            raise UnreadableDocument(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        if not data.strip():
+            raise UnreadableDocument("The file is empty.")
+        kind = detect_kind(data, filename, content_type)
+        result = {
+            DocumentKind.PDF: self._pdf,
+            DocumentKind.DOCX: self._docx,
+            DocumentKind.HTML: self._html,
+            DocumentKind.CSV: self._csv,
+        }.get(kind, lambda d: ExtractedText(kind=kind, text=_decode(d)))(data)
+        if not result.text.strip():
+            raise UnreadableDocument("No text could be found in the file.")
+        return result
+
+    def _pdf(self, data: bytes) -> ExtractedText:
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+        try:
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise UnreadableDocument("The PDF is protected by a password; upload a copy without one.")
+            pages = [page.extract_text() or "" for page in reader.pages]
+            title = reader.metadata.title if reader.metadata else None
+        except UnreadableDocument:
+            raise
+        except pypdf.errors.FileNotDecryptedError:
+            raise UnreadableDocument("The PDF is protected by a password; upload a copy without one.") from None
+        except Exception as error:  # pypdf raises many types on damaged files
+            raise UnreadableDocument(f"The PDF is damaged and cannot be read ({type(error).__name__}).") from None
+        text = "\n\n".join(p.strip() for p in pages if p.strip())
+        if not text:
+            raise UnreadableDocument("The PDF has no text layer (it may be scanned images); upload a searchable PDF.")
+        return ExtractedText(kind=DocumentKind.PDF, text=text, title=title or None, pages=len(pages))
+
+    def _docx(self, data: bytes) -> ExtractedText:
+        try:
+            document = docx.Document(io.BytesIO(data))
+        except Exception as error:
+            raise UnreadableDocument(f"The Word document is damaged and cannot be read ({type(error).__name__}).") from None
+        blocks = []
+        for item in document.iter_inner_content():
+            if isinstance(item, docx.table.Table):
+                rows = [[cell.text for cell in row.cells] for row in item.rows]
+                if rows:
+                    blocks.append(markdown_table(rows))
+                continue
+            text = item.text.strip()
+            if not text:
+                continue
+            style = (item.style.name if item.style is not None else "") or ""
+            if style.startswith("Heading ") and style[8:].isdigit():
+                blocks.append("#" * min(int(style[8:]), 6) + " " + text)
+            elif style == "Title":
+                blocks.append("# " + text)
+            else:
+                blocks.append(text)
+        title = document.core_properties.title or None
+        return ExtractedText(kind=DocumentKind.DOCX, text="\n\n".join(blocks), title=title)
+
+    def _html(self, data: bytes) -> ExtractedText:
+        try:
+            tree = lxml.html.document_fromstring(_decode(data))
+        except (etree.ParserError, ValueError) as error:
+            raise UnreadableDocument(f"The HTML cannot be parsed ({error}).") from None
+        title_el = tree.find(".//title")
+        title = title_el.text_content().strip() if title_el is not None else None
+        for level in range(1, 7):
+            for heading in tree.iter(f"h{level}"):
+                heading.text = "#" * level + " " + (heading.text or "")
+        for table in list(tree.iter("table")):
+            rows = [[cell.text_content() for cell in row.iter("th", "td")] for row in table.iter("tr")]
+            pre = lxml.html.Element("pre")
+            pre.text = "\n" + markdown_table([r for r in rows if r]) + "\n"
+            pre.tail = table.tail
+            table.getparent().replace(table, pre)
+        if title_el is not None:
+            title_el.getparent().remove(title_el)
+        text = get_text(lxml.html.tostring(tree, encoding="unicode"))
+        paragraphs = [" ".join(p.split()) if not p.lstrip().startswith("|") else p.strip() for p in text.split("\n\n")]
+        return ExtractedText(kind=DocumentKind.HTML, text="\n\n".join(p for p in paragraphs if p), title=title)
+
+    def _csv(self, data: bytes) -> ExtractedText:
+        text = _decode(data)
+        try:
+            dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        try:
+            rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+        except csv.Error as error:
+            raise UnreadableDocument(f"The CSV file is malformed ({error}).") from None
+        return ExtractedText(kind=DocumentKind.CSV, text=markdown_table(rows))
