@@ -1,0 +1,1 @@
+"""OpenAI adapters: embeddings (and, later, chat) through the official SDK."""
