@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -33,12 +35,15 @@ def require(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def test_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPostgres]:
-    data_dir = tmp_path_factory.mktemp("pg", numbered=True) / "data"
-    server = TestPostgres(data_dir)
+def test_postgres() -> Iterator[TestPostgres]:
+    # Not under pytest's tmp_path: that tree is private to root (0700), while the server runs as
+    # an unprivileged user when the tests run as root, and concurrent pytest runs prune it.
+    base = Path(tempfile.mkdtemp(prefix="aioomi-test-pg-"))
+    base.chmod(0o755)
+    server = TestPostgres(base / "data")
     yield server
     server.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

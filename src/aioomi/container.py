@@ -1,45 +1,79 @@
 """The composition root: the one place where adapters are wired into use cases.
 
-Two variants expose the same provider names, so entry points and tests use either:
-:class:`PostgresContainer` (production and the embedded default) and :class:`MemoryContainer`
-(``aioomi serve --memory`` and unit tests). Anything with an async ``start``/``stop`` that must
-run around the process's life is listed in ``lifecycle``.
+One container, two backends: ``postgres`` (production and the embedded default) and
+``memory`` (``aioomi serve --memory`` and unit tests). Every port-shaped provider is a
+``Selector`` on the backend, so the use cases are declared once and get whichever adapters
+the backend picks; nothing of the other backend is ever built. Anything with an async
+``start``/``stop`` that must run around the process's life is listed in ``lifecycle``.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from dependency_injector import containers, providers
 
+from aioomi.adapters.google.oidc import OidcIdentityProvider
+from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
+from aioomi.adapters.local.outbox_mailer import OutboxMailer
 from aioomi.adapters.local.system_clock import SystemClock
 from aioomi.adapters.memory.chunk_store import InMemoryChunkStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
+from aioomi.adapters.memory.rate_limiter import InMemoryRateLimiter
 from aioomi.adapters.memory.store_status import InMemoryStoreStatusProbe
+from aioomi.adapters.memory.tables import MemoryDatabase
 from aioomi.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
 from aioomi.adapters.postgres.database import PostgresDatabase
 from aioomi.adapters.postgres.job_store import PostgresJobStore
+from aioomi.adapters.postgres.rate_limiter import PostgresRateLimiter
 from aioomi.adapters.postgres.store_status import PostgresStoreStatusProbe
 from aioomi.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from aioomi.adapters.smtp.mailer import SmtpMailer
+from aioomi.domain.model.accounts import SessionPolicy
+from aioomi.domain.model.links import Links
+from aioomi.domain.usecases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from aioomi.domain.usecases.authenticate import Authenticate
+from aioomi.domain.usecases.change_password import ChangePassword
 from aioomi.domain.usecases.check_readiness import CheckReadiness
+from aioomi.domain.usecases.google_sign_in import BeginGoogleSignIn, CompleteGoogleSignIn
+from aioomi.domain.usecases.manage_account import GetAccount, UpdateProfile
+from aioomi.domain.usecases.owner_sessions import ListSessions, RevokeSession
+from aioomi.domain.usecases.password_reset import RequestPasswordReset, ResetPassword
 from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
+from aioomi.domain.usecases.resend_verification import ResendVerification
+from aioomi.domain.usecases.sign_in import SignInWithPassword
+from aioomi.domain.usecases.sign_out import SignOut, SignOutEverywhere
+from aioomi.domain.usecases.sign_up import SignUp
+from aioomi.domain.usecases.verify_email import VerifyEmail
 from aioomi.settings import Settings
 
 
-class Lifecycle(Protocol):
-    async def start(self) -> None: ...
+def _mailer(settings: Settings) -> SmtpMailer | OutboxMailer:
+    if settings.smtp_host:
+        return SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            use_tls=settings.smtp_security == "tls",
+            starttls=settings.smtp_security == "starttls",
+        )
+    return OutboxMailer(settings.outbox_dir)
 
-    async def stop(self) -> None: ...
+
+def _identity_provider(settings: Settings) -> OidcIdentityProvider | None:
+    if not settings.google_enabled:
+        return None
+    return OidcIdentityProvider(settings.google_issuer, settings.google_client_id or "", settings.google_client_secret or "")
 
 
-class PostgresContainer(containers.DeclarativeContainer):
-    """Everything on PostgreSQL with pgvector."""
-
+class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    conninfo = providers.Dependency(instance_of=str)
+    backend = providers.Object("postgres")
+    conninfo = providers.Object(None)
     apply_migrations = providers.Object(True)
 
+    # --- adapters ------------------------------------------------------------------------
     clock = providers.Singleton(SystemClock)
     database = providers.Singleton(
         PostgresDatabase,
@@ -48,45 +82,103 @@ class PostgresContainer(containers.DeclarativeContainer):
         max_size=settings.provided.db_pool_max,
         timeout_s=settings.provided.db_connect_timeout_s,
         apply_migrations=apply_migrations,
+        app_role=settings.provided.db_app_role,
     )
-    lifecycle = providers.List(database)
+    memory_database = providers.Singleton(MemoryDatabase)
+    pool = database.provided.pool
 
-    uow = providers.Singleton(PostgresUnitOfWorkFactory, pool=database.provided.pool)
-    job_store = providers.Singleton(PostgresJobStore, pool=database.provided.pool)
-    chunk_store = providers.Singleton(PostgresChunkStore, pool=database.provided.pool)
-    store_status = providers.Singleton(PostgresStoreStatusProbe, pool=database.provided.pool)
+    lifecycle = providers.Selector(backend, postgres=providers.List(database), memory=providers.List())
+    job_store = providers.Selector(
+        backend,
+        postgres=providers.Singleton(PostgresJobStore, pool=pool),
+        memory=providers.Singleton(InMemoryJobStore, clock=clock),
+    )
+    uow = providers.Selector(
+        backend,
+        postgres=providers.Singleton(PostgresUnitOfWorkFactory, pool=pool),
+        memory=providers.Singleton(InMemoryUnitOfWorkFactory, database=memory_database, job_store=job_store),
+    )
+    chunk_store = providers.Selector(
+        backend,
+        postgres=providers.Singleton(PostgresChunkStore, pool=pool),
+        memory=providers.Singleton(InMemoryChunkStore),
+    )
+    store_status = providers.Selector(
+        backend,
+        postgres=providers.Singleton(PostgresStoreStatusProbe, pool=pool),
+        memory=providers.Singleton(InMemoryStoreStatusProbe),
+    )
+    rate_limiter = providers.Selector(
+        backend,
+        postgres=providers.Singleton(PostgresRateLimiter, pool=pool, clock=clock),
+        memory=providers.Singleton(InMemoryRateLimiter, clock=clock),
+    )
+    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    mailer = providers.Singleton(_mailer, settings)
+    identity_provider = providers.Singleton(_identity_provider, settings)
+    links = providers.Singleton(Links, base_url=settings.provided.base_url)
+    session_policy = providers.Singleton(SessionPolicy)
 
+    # --- use cases -----------------------------------------------------------------------
     check_readiness = providers.Factory(CheckReadiness, probe=store_status)
     purge_finished_jobs = providers.Factory(PurgeFinishedJobs, jobs=job_store, clock=clock)
 
+    sign_up = providers.Factory(
+        SignUp, uow=uow, clock=clock, hasher=password_hasher, mailer=mailer, limiter=rate_limiter,
+        links=links, policy=session_policy,
+    )
+    verify_email = providers.Factory(VerifyEmail, uow=uow, clock=clock, policy=session_policy)
+    resend_verification = providers.Factory(
+        ResendVerification, uow=uow, clock=clock, mailer=mailer, limiter=rate_limiter, links=links,
+        policy=session_policy,
+    )
+    sign_in = providers.Factory(
+        SignInWithPassword, uow=uow, clock=clock, hasher=password_hasher, limiter=rate_limiter, policy=session_policy
+    )
+    sign_out = providers.Factory(SignOut, uow=uow, clock=clock)
+    sign_out_everywhere = providers.Factory(SignOutEverywhere, uow=uow, clock=clock)
+    request_password_reset = providers.Factory(
+        RequestPasswordReset, uow=uow, clock=clock, mailer=mailer, limiter=rate_limiter, links=links,
+        policy=session_policy,
+    )
+    reset_password = providers.Factory(ResetPassword, uow=uow, clock=clock, hasher=password_hasher)
+    change_password = providers.Factory(ChangePassword, uow=uow, clock=clock, hasher=password_hasher)
+    get_account = providers.Factory(GetAccount, uow=uow)
+    update_profile = providers.Factory(
+        UpdateProfile, uow=uow, clock=clock, mailer=mailer, limiter=rate_limiter, links=links, policy=session_policy
+    )
+    list_sessions = providers.Factory(ListSessions, uow=uow, clock=clock, policy=session_policy)
+    revoke_session = providers.Factory(RevokeSession, uow=uow, clock=clock)
+    create_api_key = providers.Factory(CreateApiKey, uow=uow, clock=clock)
+    list_api_keys = providers.Factory(ListApiKeys, uow=uow)
+    revoke_api_key = providers.Factory(RevokeApiKey, uow=uow, clock=clock)
+    authenticate = providers.Singleton(Authenticate, uow=uow, clock=clock, policy=session_policy)
+    begin_google_sign_in = providers.Factory(BeginGoogleSignIn, uow=uow, clock=clock, provider=identity_provider)
+    complete_google_sign_in = providers.Factory(
+        CompleteGoogleSignIn, uow=uow, clock=clock, provider=identity_provider, policy=session_policy
+    )
 
-class MemoryContainer(containers.DeclarativeContainer):
-    """Everything in process memory: no database at all. Data is gone when the process ends."""
 
-    settings = providers.Dependency(instance_of=Settings)
-
-    clock = providers.Singleton(SystemClock)
-    lifecycle = providers.List()
-
-    job_store = providers.Singleton(InMemoryJobStore, clock=clock)
-    chunk_store = providers.Singleton(InMemoryChunkStore)
-    uow = providers.Singleton(InMemoryUnitOfWorkFactory, job_store=job_store)
-    store_status = providers.Singleton(InMemoryStoreStatusProbe)
-
-    check_readiness = providers.Factory(CheckReadiness, probe=store_status)
-    purge_finished_jobs = providers.Factory(PurgeFinishedJobs, jobs=job_store, clock=clock)
+AppContainer = Container
 
 
-AppContainer = PostgresContainer | MemoryContainer
+def PostgresContainer(*, settings: Settings, conninfo: str) -> Container:  # noqa: N802 - reads as a type
+    """The container on PostgreSQL with pgvector."""
+    return Container(settings=settings, backend="postgres", conninfo=conninfo)
 
 
-async def start(container: AppContainer) -> None:
+def MemoryContainer(*, settings: Settings) -> Container:  # noqa: N802 - reads as a type
+    """The container with everything in process memory: no database; data ends with the process."""
+    return Container(settings=settings, backend="memory")
+
+
+async def start(container: Container) -> None:
     """Start every lifecycle resource, in order."""
     for resource in container.lifecycle():
         await resource.start()
 
 
-async def stop(container: AppContainer) -> None:
+async def stop(container: Container) -> None:
     """Stop every lifecycle resource, in reverse order."""
     for resource in reversed(container.lifecycle()):
         await resource.stop()

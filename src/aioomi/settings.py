@@ -31,7 +31,7 @@ PositiveFloat = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 PoolSize = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 
 SECRET_FIELDS = frozenset(
-    {"openai_api_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_secret"}
+    {"openai_api_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_secret", "smtp_password"}
 )
 
 
@@ -48,10 +48,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_min: PoolSize = 1
     db_pool_max: PoolSize = 10
     db_connect_timeout_s: PositiveFloat = 10.0
+    db_app_role: str = "aioomi_app"
     worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
     worker_poll_s: PositiveFloat = 1.0
     worker_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
     worker_shutdown_grace_s: PositiveFloat = 30.0
+    session_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    mail_from: str = "Aioomi <no-reply@localhost>"
+    google_issuer: str = "https://accounts.google.com"
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     stripe_secret_key: str | None = None
@@ -67,6 +76,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def pgdata(self) -> Path:
         return Path(self.data_dir) / "pgdata"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where the development mailer keeps messages when no SMTP relay is configured."""
+        return Path(self.data_dir) / "outbox"
+
+    @property
+    def base_url(self) -> str:
+        """The public address people reach Aioomi at (links in e-mails, OAuth redirects)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def google_enabled(self) -> bool:
+        return bool(self.google_client_id and self.google_client_secret)
 
     def __repr__(self) -> str:
         shown = []
@@ -121,7 +144,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def _check(settings: Settings) -> None:
     if settings.database_url is not None and not re.match(r"^postgres(ql)?://", settings.database_url):
         raise SettingsError("DATABASE_URL", "must be a postgresql:// URL (for example postgresql://user@host:5432/aioomi)")
-    for name in ("public_url", "openai_base_url"):
+    for name in ("public_url", "openai_base_url", "google_issuer"):
         value = getattr(settings, name)
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise SettingsError(ENVIRONMENT[name], "must be an http:// or https:// URL")

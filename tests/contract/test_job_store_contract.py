@@ -118,17 +118,17 @@ async def test_purge_finished_removes_only_old_finished_jobs(container) -> None:
 
 async def test_unit_of_work_enqueues_only_on_commit(container) -> None:
     store = container.job_store()
-    async with container.uow()() as uow:
+    async with container.uow()(account_id=None) as uow:
         await uow.jobs.enqueue(NewJob(kind="test.a", payload={"kept": False}))
     assert await store.claim("w1", KINDS, LEASE) is None
 
     with pytest.raises(RuntimeError):
-        async with container.uow()() as uow:
+        async with container.uow()(account_id=None) as uow:
             await uow.jobs.enqueue(NewJob(kind="test.a", payload={"kept": False}))
             raise RuntimeError("the use case failed")
     assert await store.claim("w1", KINDS, LEASE) is None
 
-    async with container.uow()() as uow:
+    async with container.uow()(account_id=None) as uow:
         await uow.jobs.enqueue(NewJob(kind="test.a", payload={"kept": True}))
         await uow.commit()
     job = await store.claim("w1", KINDS, LEASE)

@@ -5,17 +5,29 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from aioomi.ports.accounts import (
+    AccountRepository,
+    ApiKeyRepository,
+    OneTimeTokenRepository,
+    OwnerSessionRepository,
+    PendingSignInRepository,
+)
 from aioomi.ports.job_queue import JobQueue
 
 
 class UnitOfWork(Protocol):
     """A transaction and the repositories that work inside it.
 
-    Use it as ``async with uow_factory() as uow: ...; await uow.commit()``. Leaving the block
-    without ``commit`` rolls everything back, including enqueued jobs.
+    Use it as ``async with uow_factory(account_id=…) as uow: ...; await uow.commit()``.
+    Leaving the block without ``commit`` rolls everything back, including enqueued jobs.
     """
 
     jobs: JobQueue
+    accounts: AccountRepository
+    sessions: OwnerSessionRepository
+    api_keys: ApiKeyRepository
+    tokens: OneTimeTokenRepository
+    pending_sign_ins: PendingSignInRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -32,6 +44,12 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    """Opens a unit of work."""
+    """Opens a unit of work scoped to one tenant.
 
-    def __call__(self) -> UnitOfWork: ...
+    ``account_id`` names the account whose data the unit of work may see; the Postgres adapter
+    enforces it a second time with row-level security. ``None`` opens the system scope, for
+    the few steps that act before anyone is known (sign-in look-ups) or across accounts
+    (the worker's sweeps): pass it explicitly, there is no default.
+    """
+
+    def __call__(self, *, account_id: str | None) -> UnitOfWork: ...

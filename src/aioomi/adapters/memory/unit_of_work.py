@@ -5,13 +5,20 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from aioomi.adapters.memory.accounts import (
+    InMemoryAccountRepository,
+    InMemoryApiKeyRepository,
+    InMemoryOneTimeTokenRepository,
+    InMemoryOwnerSessionRepository,
+    InMemoryPendingSignInRepository,
+)
 from aioomi.adapters.memory.job_store import InMemoryJobStore
+from aioomi.adapters.memory.tables import MemoryDatabase, Table
 from aioomi.domain.model.jobs import NewJob
 
 
 class _StagedJobQueue:
-    def __init__(self, store: InMemoryJobStore) -> None:
-        self._store = store
+    def __init__(self) -> None:
         self.staged: list[NewJob] = []
 
     async def enqueue(self, job: NewJob) -> str | None:
@@ -21,21 +28,36 @@ class _StagedJobQueue:
 
 
 class InMemoryUnitOfWork:
-    """Stages every change and applies it at ``commit``; leaving without commit drops them."""
+    """Works on copies of the tables, scoped to one tenant like row-level security would;
+    ``commit`` writes the changed rows back and enqueues the staged jobs; leaving without
+    commit drops everything."""
 
-    def __init__(self, job_store: InMemoryJobStore) -> None:
+    def __init__(self, database: MemoryDatabase, job_store: InMemoryJobStore, account_id: str | None) -> None:
+        self._database = database
         self._job_store = job_store
+        self._scope = account_id
+
+    def _table(self, name: str, owner_of) -> Table:  # noqa: ANN001
+        table = Table(self._database.table(name), owner_of, self._scope)
+        self._tables.append(table)
+        return table
 
     async def __aenter__(self) -> Self:
-        self.jobs = _StagedJobQueue(self._job_store)
-        self.committed = False
+        self._tables: list[Table] = []
+        self.jobs = _StagedJobQueue()
+        self.accounts = InMemoryAccountRepository(self._table("accounts", lambda a: a.id), self._database.table("accounts"))
+        self.sessions = InMemoryOwnerSessionRepository(self._table("owner_sessions", lambda s: s.account_id))
+        self.api_keys = InMemoryApiKeyRepository(self._table("api_keys", lambda k: k.account_id))
+        self.tokens = InMemoryOneTimeTokenRepository(self._table("one_time_tokens", lambda t: t.account_id))
+        self.pending_sign_ins = InMemoryPendingSignInRepository(self._table("pending_sign_ins", lambda p: None))
         return self
 
     async def commit(self) -> None:
+        for table in self._tables:
+            table.commit()
         for job in self.jobs.staged:
             self._job_store.add_now(job)
         self.jobs.staged.clear()
-        self.committed = True
 
     async def __aexit__(
         self,
@@ -47,8 +69,9 @@ class InMemoryUnitOfWork:
 
 
 class InMemoryUnitOfWorkFactory:
-    def __init__(self, job_store: InMemoryJobStore) -> None:
+    def __init__(self, database: MemoryDatabase, job_store: InMemoryJobStore) -> None:
+        self._database = database
         self._job_store = job_store
 
-    def __call__(self) -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(self._job_store)
+    def __call__(self, *, account_id: str | None) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self._database, self._job_store, account_id)

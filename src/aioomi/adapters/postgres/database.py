@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 import psycopg
+from psycopg import sql
 from pgvector.psycopg import register_vector_async
 from psycopg_pool import AsyncConnectionPool
 
@@ -10,20 +14,33 @@ from aioomi.adapters.postgres.errors import describe_conninfo
 from aioomi.adapters.postgres.migrations import migrate
 from aioomi.domain.model.errors import Unavailable
 
+log = logging.getLogger(__name__)
 
-async def _configure(conn: psycopg.AsyncConnection) -> None:
-    # Reads run in autocommit: an implicit BEGIN/COMMIT around each would double the round
-    # trips. Units of work open explicit transactions.
-    await conn.set_autocommit(True)
-    try:
-        await register_vector_async(conn)
-    except psycopg.ProgrammingError:
-        pass  # the vector extension is not installed yet; readiness reports it
+
+def _configurer(app_role: str | None) -> Callable[[psycopg.AsyncConnection], Awaitable[None]]:
+    async def configure(conn: psycopg.AsyncConnection) -> None:
+        # Reads run in autocommit: an implicit BEGIN/COMMIT around each would double the round
+        # trips. Units of work open explicit transactions.
+        await conn.set_autocommit(True)
+        if app_role:
+            # Run as the role that owns nothing and cannot bypass row-level security, whatever
+            # user DATABASE_URL names (often the owner, or a superuser on the embedded server).
+            try:
+                await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(app_role)))
+            except psycopg.Error:
+                log.warning("cannot SET ROLE %s; run `aioomi migrate` (readiness reports it)", app_role)
+        try:
+            await register_vector_async(conn)
+        except psycopg.ProgrammingError:
+            pass  # the vector extension is not installed yet; readiness reports it
+
+    return configure
 
 
 class PostgresDatabase:
     """Owns the pool. Built unopened (so wiring is synchronous); ``start`` applies pending
-    migrations, if asked, and opens the pool; ``stop`` closes it.
+    migrations, if asked, and opens the pool; ``stop`` closes it. Pooled connections act as
+    ``app_role`` (the migrations create it), so row-level security holds for every query.
 
     ``start`` raises :class:`Unavailable` naming the server (never the password) when the
     database cannot be reached.
@@ -37,6 +54,7 @@ class PostgresDatabase:
         max_size: int = 10,
         timeout_s: float = 10.0,
         apply_migrations: bool = True,
+        app_role: str | None = "aioomi_app",
     ) -> None:
         self._conninfo = conninfo
         self._timeout_s = timeout_s
@@ -46,7 +64,7 @@ class PostgresDatabase:
             min_size=min_size,
             max_size=max_size,
             timeout=timeout_s,
-            configure=_configure,
+            configure=_configurer(app_role),
             open=False,
             name="aioomi",
         )

@@ -8,16 +8,29 @@ from typing import Self
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from aioomi.adapters.postgres.accounts import (
+    PostgresAccountRepository,
+    PostgresApiKeyRepository,
+    PostgresOneTimeTokenRepository,
+    PostgresOwnerSessionRepository,
+    PostgresPendingSignInRepository,
+)
 from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
 
 
 class PostgresUnitOfWork:
-    """Borrows a pooled connection, opens a transaction, and exposes the repositories bound to
-    it. ``commit`` commits; leaving without it rolls back. Driver errors leave as domain errors."""
+    """Borrows a pooled connection, opens a transaction scoped to one tenant, and exposes the
+    repositories bound to it. ``commit`` commits; leaving without it rolls back. Driver errors
+    leave as domain errors.
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    The tenant scope is two transaction-local settings that the row-level security policies
+    read: ``aioomi.account_id`` (the account whose rows are visible) and ``aioomi.system``
+    (``on`` for the system scope)."""
+
+    def __init__(self, pool: AsyncConnectionPool, account_id: str | None) -> None:
         self._pool = pool
+        self._account_id = account_id
         self._conn: psycopg.AsyncConnection | None = None
         self._tx: psycopg.AsyncTransaction | None = None
 
@@ -26,11 +39,31 @@ class PostgresUnitOfWork:
             self._conn = await self._pool.getconn()
             self._tx = self._conn.transaction()
             await self._tx.__aenter__()
+            await self._conn.execute(
+                "SELECT set_config('aioomi.account_id', %s, true), set_config('aioomi.system', %s, true)",
+                (self._account_id or "", "off" if self._account_id else "on"),
+            )
         except psycopg.Error as error:
-            await self._release()
+            await self._abandon()
             raise translate(error) from error
-        self.jobs = PostgresJobQueue(self._conn)
+        conn = self._conn
+        self.jobs = PostgresJobQueue(conn)
+        self.accounts = PostgresAccountRepository(conn)
+        self.sessions = PostgresOwnerSessionRepository(conn)
+        self.api_keys = PostgresApiKeyRepository(conn)
+        self.tokens = PostgresOneTimeTokenRepository(conn)
+        self.pending_sign_ins = PostgresPendingSignInRepository(conn)
         return self
+
+    async def _abandon(self) -> None:
+        if self._tx is not None:
+            tx, self._tx = self._tx, None
+            rollback = psycopg.Rollback()
+            try:
+                await tx.__aexit__(type(rollback), rollback, None)
+            except psycopg.Error:
+                pass  # the connection is broken; the pool discards it on return
+        await self._release()
 
     async def commit(self) -> None:
         if self._tx is None:
@@ -47,16 +80,7 @@ class PostgresUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if self._tx is not None:
-                tx, self._tx = self._tx, None
-                rollback = psycopg.Rollback()
-                try:
-                    await tx.__aexit__(type(rollback), rollback, None)
-                except psycopg.Error:
-                    pass  # the connection is broken; the pool discards it on return
-        finally:
-            await self._release()
+        await self._abandon()
         if isinstance(exc, psycopg.Error):
             raise translate(exc) from exc
 
@@ -72,5 +96,5 @@ class PostgresUnitOfWorkFactory:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
-    def __call__(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._pool)
+    def __call__(self, *, account_id: str | None) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self._pool, account_id)

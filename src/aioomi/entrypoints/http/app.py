@@ -17,6 +17,8 @@ from litestar.static_files import create_static_files_router
 
 from aioomi import __version__
 from aioomi.container import AppContainer, start, stop
+from aioomi.entrypoints.http.account_controller import AccountController, ApiKeyController
+from aioomi.entrypoints.http.auth_controller import AuthController
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES
 from aioomi.entrypoints.http.health import HealthController
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
@@ -25,7 +27,7 @@ from aioomi.entrypoints.worker.jobs import build_worker
 
 STATIC = Path(__file__).parent / "static"
 
-CONTROLLERS = [HealthController]
+CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyController]
 
 
 class MetricsController(PrometheusController):

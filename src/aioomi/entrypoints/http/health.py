@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+from litestar.di import NamedDependency
 from litestar import Controller, Request, Response, get
 
 from aioomi import __version__
@@ -41,7 +42,7 @@ class HealthController(Controller):
         summary="Readiness: the database is reachable, migrated and has pgvector",
         responses={503: problem_spec("Not ready: the database is unreachable, not migrated or lacks pgvector.")},
     )
-    async def readiness(self, request: Request, check_readiness: CheckReadiness) -> Response[Readiness | Problem]:
+    async def readiness(self, request: Request, check_readiness: NamedDependency[CheckReadiness]) -> Response[Readiness | Problem]:
         status = await check_readiness()
         if not status.ready:
             reason = (

@@ -197,3 +197,20 @@ def document_problems(handlers: Any) -> None:
         for status, description in COMMON_PROBLEMS.items():
             declared.setdefault(status, problem_spec(description))
         handler.responses = declared
+
+
+_DESCRIPTIONS = {
+    401: "Not signed in, or the credentials are not valid.",
+    402: "The plan's allowance is used up.",
+    403: "Signed in, but not allowed (CSRF token missing, email not verified, account restricted).",
+    404: "No such resource (or it belongs to another account).",
+    409: "Conflicts with the current state.",
+    413: "The request is too large.",
+    429: "Too many requests; `Retry-After` says when to retry.",
+    503: "A dependency is unavailable; retry later.",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI declarations of the problem responses a route may return."""
+    return {status: problem_spec(_DESCRIPTIONS.get(status, HTTPStatus(status).phrase)) for status in statuses}

@@ -1,0 +1,219 @@
+"""Accounts, owner sessions, API keys and one-time tokens, with the rules that govern them."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime, timedelta
+
+import msgspec
+
+from aioomi.domain.model.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
+
+
+class AccountStatus(enum.StrEnum):
+    ACTIVE = "active"
+    RESTRICTED = "restricted"
+    DELETION_PENDING = "deletion_pending"
+
+
+class SignInMethod(enum.StrEnum):
+    PASSWORD = "password"
+    GOOGLE = "google"
+
+
+class Account(msgspec.Struct, frozen=True, kw_only=True):
+    """An owner. Holds only what the privacy policy lists: email, full name, the sign-in
+    methods (a password hash for email accounts, the Google subject for Google ones), plus the
+    consents given at sign-up."""
+
+    id: str
+    email: str
+    full_name: str
+    password_hash: str | None
+    google_subject: str | None
+    email_verified_at: datetime | None
+    adult_attested_at: datetime
+    accepted_policy_version: str
+    status: AccountStatus
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def sign_in_methods(self) -> tuple[SignInMethod, ...]:
+        methods = []
+        if self.password_hash is not None:
+            methods.append(SignInMethod.PASSWORD)
+        if self.google_subject is not None:
+            methods.append(SignInMethod.GOOGLE)
+        return tuple(methods)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+
+class OwnerSession(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed-in browser. The cookie carries a random token; only its hash is stored."""
+
+    id: str
+    account_id: str
+    token_hash: str
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    revoked_at: datetime | None = None
+
+    def is_live(self, now: datetime, idle_timeout: timedelta) -> bool:
+        return self.revoked_at is None and now < self.expires_at and now - self.last_seen_at < idle_timeout
+
+
+class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A bearer key for programs. Shown once at creation; stored hashed with a visible prefix."""
+
+    id: str
+    account_id: str
+    name: str
+    prefix: str
+    key_hash: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class TokenPurpose(enum.StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+    CHANGE_EMAIL = "change_email"
+
+
+class OneTimeToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A single-use, expiring link token (stored hashed). ``new_email`` for email changes."""
+
+    id: str
+    account_id: str
+    purpose: TokenPurpose
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    new_email: str | None = None
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is calling: an account, through a session or an API key."""
+
+    account_id: str
+    session_id: str | None = None
+    api_key_id: str | None = None
+    csrf_token: str | None = None
+
+    @property
+    def via_cookie(self) -> bool:
+        return self.session_id is not None
+
+
+class SessionPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """How long owner sessions and one-time links live."""
+
+    idle_timeout: timedelta = timedelta(days=7)
+    absolute_lifetime: timedelta = timedelta(days=30)
+    touch_every: timedelta = timedelta(minutes=1)
+    verification_link: timedelta = timedelta(hours=48)
+    reset_link: timedelta = timedelta(hours=1)
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+MAX_EMAIL = 254
+MAX_NAME = 200
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+MAX_KEY_NAME = 100
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+# The most common passwords of at least eight characters in public breach corpora.
+COMMON_PASSWORDS = frozenset(
+    """
+    password password1 password12 password123 password1234 passw0rd p@ssw0rd p@ssword
+    12345678 123456789 1234567890 123123123 11111111 00000000 88888888 87654321 12341234
+    qwertyui qwerty12 qwerty123 qwerty1234 qwertyuiop 1q2w3e4r 1q2w3e4r5t 1qaz2wsx zaq12wsx
+    iloveyou iloveyou1 sunshine sunshine1 princess princess1 football football1 baseball
+    welcome1 welcome123 abc12345 abcd1234 aa123456 a1234567 letmein1 trustno1 dragon123
+    superman batman123 michael1 jennifer jordan23 charlie1 computer internet whatever
+    starwars master123 monkey123 shadow123 liverpool chelsea1 arsenal1 corvette mustang1
+    changeme changeme1 administrator admin123 admin1234 root1234 secret123 test1234
+    testtest qazwsxedc asdfghjk asdfasdf zxcvbnm1 11223344 q1w2e3r4 1234qwer aaaaaaaa
+    """.split()
+)
+
+
+def normalize_email(raw: str) -> str:
+    """Trimmed and lower-cased; raises :class:`InvalidInput` unless it looks like an address."""
+    email = raw.strip().lower()
+    if len(email) > MAX_EMAIL or not _EMAIL.match(email):
+        raise InvalidInput("Enter a valid email address.", code="invalid_email", field="email")
+    return email
+
+
+def check_full_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidInput("Enter your full name.", code="invalid_name", field="full_name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"The name is longer than {MAX_NAME} characters.", code="invalid_name", field="full_name")
+    if any(ord(c) < 32 for c in name):
+        raise InvalidInput("The name contains control characters.", code="invalid_name", field="full_name")
+    return name
+
+
+def check_new_password(password: str, *, email: str | None = None, field: str = "password") -> None:
+    """Length 8–1024; not a common password; not the email address itself."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"Use at least {MIN_PASSWORD} characters.", code="password_too_short", field=field)
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"Use at most {MAX_PASSWORD} characters.", code="password_too_long", field=field)
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or (email is not None and lowered in (email, email.split("@")[0])):
+        raise InvalidInput("This password is too easy to guess; choose another.", code="password_too_common", field=field)
+
+
+def check_key_name(raw: str) -> str:
+    name = raw.strip()
+    if not name or len(name) > MAX_KEY_NAME:
+        raise InvalidInput(f"Name the key with 1 to {MAX_KEY_NAME} characters.", code="invalid_key_name", field="name")
+    return name
+
+
+def ensure_can_sign_in(account: Account) -> None:
+    if account.status is AccountStatus.DELETION_PENDING:
+        raise Forbidden("This account is being deleted.", code="account_deletion_pending")
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+    title = "Email not verified"
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+    title = "Wrong email or password"
+
+
+class InvalidToken(InvalidInput):
+    code = "invalid_token"
+    title = "The link is invalid or has expired"
+
+
+class ConsentRequired(InvalidInput):
+    code = "consent_required"
+    title = "Consent required"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    title = "The email address is in use"

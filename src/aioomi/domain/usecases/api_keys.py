@@ -1,0 +1,74 @@
+"""CreateApiKey, ListApiKeys and RevokeApiKey: credentials for programs."""
+
+from __future__ import annotations
+
+import msgspec
+
+from aioomi.domain.model.accounts import ApiKey, Principal, check_key_name
+from aioomi.domain.model.errors import InvalidInput, NotFound
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.secrets import API_KEY_SHOWN, hash_token, new_api_key
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+MAX_KEYS_PER_ACCOUNT = 50
+
+
+class CreatedApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    key: ApiKey
+    secret: str
+    """The whole key: returned this once, never stored, never shown again."""
+
+
+class CreateApiKey:
+    """Make a named key. Rules: shown once; stored as a hash with a short visible prefix;
+    at most ``MAX_KEYS_PER_ACCOUNT`` live keys per account."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, principal: Principal, name: str) -> CreatedApiKey:
+        name = check_key_name(name)
+        secret = new_api_key()
+        now = self._clock.now()
+        key = ApiKey(
+            id=new_id("key"),
+            account_id=principal.account_id,
+            name=name,
+            prefix=secret[:API_KEY_SHOWN],
+            key_hash=hash_token(secret),
+            created_at=now,
+        )
+        async with self._uow(account_id=principal.account_id) as uow:
+            if len(await uow.api_keys.list(principal.account_id)) >= MAX_KEYS_PER_ACCOUNT:
+                raise InvalidInput(f"An account holds at most {MAX_KEYS_PER_ACCOUNT} keys; revoke one first.",
+                                   code="too_many_keys")
+            await uow.api_keys.add(key)
+            await uow.commit()
+        return CreatedApiKey(key=key, secret=secret)
+
+
+class ListApiKeys:
+    """The account's live keys (metadata only), newest first."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal) -> list[ApiKey]:
+        async with self._uow(account_id=principal.account_id) as uow:
+            return await uow.api_keys.list(principal.account_id)
+
+
+class RevokeApiKey:
+    """Revoke a key at once; another account's key id is simply not found."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, principal: Principal, key_id: str) -> None:
+        async with self._uow(account_id=principal.account_id) as uow:
+            if not await uow.api_keys.revoke(principal.account_id, key_id, self._clock.now()):
+                raise NotFound("No such API key.", code="api_key_not_found")
+            await uow.commit()

@@ -1,0 +1,128 @@
+"""BeginGoogleSignIn and CompleteGoogleSignIn: the OpenID Connect authorization-code flow."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import msgspec
+
+from aioomi.domain.model.accounts import (
+    Account,
+    AccountStatus,
+    ConsentRequired,
+    SessionPolicy,
+    ensure_can_sign_in,
+    normalize_email,
+)
+from aioomi.domain.model.errors import Unauthenticated
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
+from aioomi.domain.model.secrets import hash_token
+from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn, open_session
+from aioomi.ports.accounts import PendingSignIn
+from aioomi.ports.clock import Clock
+from aioomi.ports.identity_provider import IdentityProvider
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+PENDING_LIFETIME = timedelta(minutes=10)
+
+
+class BeginGoogleSignIn:
+    """Start a Google sign-in: returns the URL to send the browser to.
+
+    Rules:
+    - ``state``, ``nonce`` and the PKCE verifier are kept server-side (the state only as a
+      hash) for ten minutes and can be used once;
+    - a first-time Google user must have confirmed 18+ and accepted the policy before leaving,
+      which is recorded with the pending sign-in.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, provider: IdentityProvider) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._provider = provider
+
+    async def __call__(self, redirect_uri: str, *, adult: bool = False, accepted_policy_version: str | None = None) -> str:
+        request = await self._provider.begin(redirect_uri)
+        now = self._clock.now()
+        async with self._uow(account_id=None) as uow:
+            await uow.pending_sign_ins.add(
+                PendingSignIn(
+                    state_hash=hash_token(request.state),
+                    nonce=request.nonce,
+                    code_verifier=request.code_verifier,
+                    created_at=now,
+                    expires_at=now + PENDING_LIFETIME,
+                    adult_attested=adult,
+                    accepted_policy_version=accepted_policy_version,
+                )
+            )
+            await uow.commit()
+        return request.url
+
+
+class CompleteGoogleSignIn:
+    """Finish a Google sign-in from the provider's callback and open a session.
+
+    Rules:
+    - the callback's ``state`` must match a pending sign-in (single use, unexpired);
+    - the ID token is verified by the identity provider adapter (signature, issuer, audience,
+      expiry, nonce) and only a verified email is accepted;
+    - only email and name are taken from Google;
+    - the account is found by Google subject, else linked to the account with the same
+      (verified) email, else created — which needs the 18+ and policy consent given at start.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, provider: IdentityProvider, policy: SessionPolicy) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._provider = provider
+        self._policy = policy
+
+    async def __call__(self, *, state: str, code: str, redirect_uri: str, client: ClientInfo) -> SignedIn:
+        now = self._clock.now()
+        async with self._uow(account_id=None) as uow:
+            pending = await uow.pending_sign_ins.consume(hash_token(state), now)
+            await uow.commit()
+        if pending is None:
+            raise Unauthenticated("The sign-in expired or was already used; start again.", code="oidc_state_invalid")
+        identity = await self._provider.complete(
+            code=code, redirect_uri=redirect_uri, code_verifier=pending.code_verifier, nonce=pending.nonce
+        )
+        email = normalize_email(identity.email)
+        async with self._uow(account_id=None) as uow:
+            account = await uow.accounts.find_by_google_subject(identity.subject)
+            if account is None:
+                account = await uow.accounts.find_by_email(email)
+                if account is not None:
+                    account = msgspec.structs.replace(
+                        account,
+                        google_subject=identity.subject,
+                        email_verified_at=account.email_verified_at or now,
+                        updated_at=now,
+                    )
+                    await uow.accounts.update(account)
+            if account is None:
+                if not pending.adult_attested or pending.accepted_policy_version != CURRENT_POLICY_VERSION:
+                    raise ConsentRequired(
+                        "To create an account, confirm you are 18 or older and accept the privacy policy.",
+                    )
+                name = " ".join((identity.name or email.split("@")[0]).split())[:200]
+                account = Account(
+                    id=new_id("acct"),
+                    email=email,
+                    full_name=name,
+                    password_hash=None,
+                    google_subject=identity.subject,
+                    email_verified_at=now,
+                    adult_attested_at=now,
+                    accepted_policy_version=CURRENT_POLICY_VERSION,
+                    status=AccountStatus.ACTIVE,
+                    created_at=now,
+                    updated_at=now,
+                )
+                await uow.accounts.add(account)
+            ensure_can_sign_in(account)
+            signed_in = await open_session(uow, account, now, self._policy, client)
+            await uow.commit()
+        return signed_in

@@ -1,0 +1,104 @@
+"""GetAccount and UpdateProfile: reading and correcting the owner's own data."""
+
+from __future__ import annotations
+
+import msgspec
+
+from aioomi.domain.model import abuse
+from aioomi.domain.model.accounts import (
+    Account,
+    EmailTaken,
+    Principal,
+    SessionPolicy,
+    TokenPurpose,
+    check_full_name,
+    normalize_email,
+)
+from aioomi.domain.model.errors import NotFound
+from aioomi.domain.model.links import Links
+from aioomi.domain.model.mail import EmailMessage
+from aioomi.domain.usecases.auth_support import enforce, issue_link_token
+from aioomi.ports.clock import Clock
+from aioomi.ports.mailer import Mailer
+from aioomi.ports.rate_limiter import RateLimiter
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class GetAccount:
+    """The caller's own account."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal) -> Account:
+        async with self._uow(account_id=principal.account_id) as uow:
+            account = await uow.accounts.get(principal.account_id)
+        if account is None:
+            raise NotFound("No such account.", code="account_not_found")
+        return account
+
+
+class ProfileChanges(msgspec.Struct, frozen=True, kw_only=True):
+    full_name: str | None = None
+    email: str | None = None
+
+
+class ProfileUpdated(msgspec.Struct, frozen=True, kw_only=True):
+    account: Account
+    pending_email: str | None = None
+
+
+class UpdateProfile:
+    """Rectification: change the full name at once; change the email only once the new
+    address is proven.
+
+    Rules:
+    - a new email gets a single-use confirmation link; the account keeps its current email
+      until the link is followed (then the new one is verified);
+    - an email already used by another account is refused, without saying whose it is;
+    - at most ``abuse.EMAIL_LINK_PER_ACCOUNT`` change links per hour.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, limiter: RateLimiter,
+                 links: Links, policy: SessionPolicy) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._mailer = mailer
+        self._limiter = limiter
+        self._links = links
+        self._policy = policy
+
+    async def __call__(self, principal: Principal, changes: ProfileChanges) -> ProfileUpdated:
+        full_name = check_full_name(changes.full_name) if changes.full_name is not None else None
+        new_email = normalize_email(changes.email) if changes.email is not None else None
+        now = self._clock.now()
+        message: EmailMessage | None = None
+        async with self._uow(account_id=principal.account_id) as uow:
+            account = await uow.accounts.get(principal.account_id)
+            if account is None:
+                raise NotFound("No such account.", code="account_not_found")
+            if full_name is not None and full_name != account.full_name:
+                account = msgspec.structs.replace(account, full_name=full_name, updated_at=now)
+                await uow.accounts.update(account)
+            if new_email is not None and new_email != account.email:
+                await enforce(self._limiter, abuse.EMAIL_LINK_PER_ACCOUNT, account.id)
+                async with self._uow(account_id=None) as lookup:
+                    taken = await lookup.accounts.find_by_email(new_email)
+                if taken is not None:
+                    raise EmailTaken("That email address cannot be used.", code="email_taken")
+                token = await issue_link_token(
+                    uow, account.id, TokenPurpose.CHANGE_EMAIL, now, self._policy, new_email=new_email
+                )
+                message = EmailMessage(
+                    to=new_email,
+                    kind="email_change",
+                    subject="Confirm your new email for Aioomi",
+                    text=(
+                        f"Hello {account.full_name},\n\nConfirm that this is your new Aioomi email address:\n\n"
+                        f"{self._links.verify_email(token)}\n\nUntil you do, your account keeps {account.email}.\n"
+                    ),
+                )
+            await uow.commit()
+        if message is not None:
+            await self._mailer.send(message)
+        return ProfileUpdated(account=account, pending_email=new_email if message else None)

@@ -1,0 +1,81 @@
+"""The owner's own account, sessions and API keys."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+from msgspec import UNSET
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.usecases.manage_account import ProfileChanges
+from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.problems import problems
+from aioomi.entrypoints.http.schemas_accounts import (
+    AccountOut,
+    AccountPatch,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyOut,
+    OwnerSessionList,
+    OwnerSessionOut,
+)
+
+AUTHENTICATED = {"principal": Provide(provide_principal)}
+
+
+class AccountController(Controller):
+    path = "/api/v1/account"
+    tags = ["account"]
+    dependencies = AUTHENTICATED
+
+    @get("/", summary="The caller's account", responses=problems(401, 403))
+    async def get_account(self, state: State, principal: NamedDependency[Principal]) -> AccountOut:
+        return AccountOut.of(await state.container.get_account()(principal))
+
+    @patch("/", summary="Correct the name, or change the email (confirmed by a link to the new address)",
+           responses=problems(401, 403, 409, 429))
+    async def update_account(self, state: State, principal: NamedDependency[Principal], data: JSONBody[AccountPatch]) -> AccountOut:
+        changes = ProfileChanges(
+            full_name=None if data.full_name is UNSET else data.full_name,
+            email=None if data.email is UNSET else data.email,
+        )
+        updated = await state.container.update_profile()(principal, changes)
+        return AccountOut.of(updated.account, pending_email=updated.pending_email)
+
+    @get("/sessions", summary="Where the account is signed in", responses=problems(401, 403))
+    async def list_sessions(self, state: State, principal: NamedDependency[Principal]) -> OwnerSessionList:
+        sessions = await state.container.list_sessions()(principal)
+        return OwnerSessionList(data=[OwnerSessionOut.of(s, principal.session_id) for s in sessions])
+
+    @delete("/sessions/{session_id:str}", status_code=204, summary="Sign one session out",
+            responses=problems(401, 403, 404))
+    async def revoke_session(self, state: State, principal: NamedDependency[Principal], session_id: FromPath[str]) -> None:
+        await state.container.revoke_session()(principal, session_id)
+
+
+class ApiKeyController(Controller):
+    path = "/api/v1/api-keys"
+    tags = ["api keys"]
+    dependencies = AUTHENTICATED
+
+    @post("/", status_code=201, summary="Create a key; the secret is shown this once", responses=problems(401, 403))
+    async def create_key(self, state: State, principal: NamedDependency[Principal], data: JSONBody[ApiKeyCreate]) -> Response[ApiKeyCreated]:
+        created = await state.container.create_api_key()(principal, data.name)
+        key = created.key
+        return Response(
+            ApiKeyCreated(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at,
+                          last_used_at=key.last_used_at, secret=created.secret),
+            status_code=201,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @get("/", summary="The account's keys (metadata only)", responses=problems(401, 403))
+    async def list_keys(self, state: State, principal: NamedDependency[Principal]) -> ApiKeyList:
+        return ApiKeyList(data=[ApiKeyOut.of(k) for k in await state.container.list_api_keys()(principal)])
+
+    @delete("/{key_id:str}", status_code=204, summary="Revoke a key at once", responses=problems(401, 403, 404))
+    async def revoke_key(self, state: State, principal: NamedDependency[Principal], key_id: FromPath[str]) -> None:
+        await state.container.revoke_api_key()(principal, key_id)
