@@ -8,6 +8,7 @@ status; anything unexpected becomes a 500 that says nothing about the internals.
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -124,17 +125,25 @@ def handle_domain_error(request: Request[Any, Any, Any], error: domain.AioomiErr
     )
 
 
+_AT_PATH = re.compile(r"^(?P<message>.*?) - at `\$(?P<path>[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
+
+
 def _field_errors(extra: object) -> list[FieldError]:
+    """One entry per bad field. For a body, msgspec says where (``… - at `$.email```); name
+    that field (``email``) rather than the handler's ``data`` parameter."""
     found = []
     for item in extra if isinstance(extra, list) else []:
-        if isinstance(item, dict):
-            found.append(
-                FieldError(
-                    field=str(item.get("key") or item.get("field") or ""),
-                    message=str(item.get("message") or "invalid value"),
-                    source=str(item["source"]) if item.get("source") else None,
-                )
-            )
+        if not isinstance(item, dict):
+            continue
+        field = str(item.get("key") or item.get("field") or "")
+        message = str(item.get("message") or "invalid value")
+        if (at := _AT_PATH.match(message)) is not None:
+            message, field = at["message"], at["path"].lstrip(".") or field
+        elif (unknown := _UNKNOWN_FIELD.search(message)) is not None:
+            field = unknown["name"]
+        found.append(FieldError(field=field, message=message,
+                                source=str(item["source"]) if item.get("source") else None))
     return found
 
 
