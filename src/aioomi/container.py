@@ -179,6 +179,9 @@ async def start(container: Container) -> None:
 
 
 async def stop(container: Container) -> None:
-    """Stop every lifecycle resource, in reverse order."""
+    """Stop every lifecycle resource, in reverse order, and close outbound HTTP clients."""
+    identity_provider = container.identity_provider()
+    if identity_provider is not None:
+        await identity_provider.aclose()
     for resource in reversed(container.lifecycle()):
         await resource.stop()
