@@ -15,12 +15,14 @@ from aioomi.adapters.google.oidc import OidcIdentityProvider
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.local.outbox_mailer import OutboxMailer
 from aioomi.adapters.local.system_clock import SystemClock
+from aioomi.adapters.local.wordllama_embedder import MODEL as OFFLINE_EMBEDDING_MODEL
 from aioomi.adapters.memory.chunk_store import InMemoryChunkStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.rate_limiter import InMemoryRateLimiter
 from aioomi.adapters.memory.store_status import InMemoryStoreStatusProbe
 from aioomi.adapters.memory.tables import MemoryDatabase
 from aioomi.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from aioomi.adapters.openai.embedder import DEFAULT_MODEL as OPENAI_EMBEDDING_MODEL
 from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
 from aioomi.adapters.postgres.database import PostgresDatabase
 from aioomi.adapters.postgres.job_store import PostgresJobStore
@@ -30,15 +32,18 @@ from aioomi.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from aioomi.adapters.smtp.mailer import SmtpMailer
 from aioomi.domain.model.accounts import SessionPolicy
 from aioomi.domain.model.links import Links
+from aioomi.domain.usecases.agents import CreateAgent, GetAgent, ListAgents, RotateAgentKey, UpdateAgent
 from aioomi.domain.usecases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.change_password import ChangePassword
 from aioomi.domain.usecases.check_readiness import CheckReadiness
+from aioomi.domain.usecases.delete_agent import DeleteAgent
 from aioomi.domain.usecases.google_sign_in import BeginGoogleSignIn, CompleteGoogleSignIn
 from aioomi.domain.usecases.manage_account import GetAccount, UpdateProfile
 from aioomi.domain.usecases.owner_sessions import ListSessions, RevokeSession
 from aioomi.domain.usecases.password_reset import RequestPasswordReset, ResetPassword
 from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
+from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCounters
 from aioomi.domain.usecases.resend_verification import ResendVerification
 from aioomi.domain.usecases.sign_in import SignInWithPassword
 from aioomi.domain.usecases.sign_out import SignOut, SignOutEverywhere
@@ -59,6 +64,12 @@ def _mailer(settings: Settings) -> SmtpMailer | OutboxMailer:
             starttls=settings.smtp_security == "starttls",
         )
     return OutboxMailer(settings.outbox_dir)
+
+
+def _embedding_model(settings: Settings) -> str:
+    """The embedding model new agents get: OpenAI's when a key is set, else the offline one.
+    (Once the container has an ``embedder`` provider, ``embedder.provided.model`` replaces this.)"""
+    return OPENAI_EMBEDDING_MODEL if settings.openai_api_key else OFFLINE_EMBEDDING_MODEL
 
 
 def _identity_provider(settings: Settings) -> OidcIdentityProvider | None:
@@ -122,6 +133,7 @@ class Container(containers.DeclarativeContainer):
     # --- use cases -----------------------------------------------------------------------
     check_readiness = providers.Factory(CheckReadiness, probe=store_status)
     purge_finished_jobs = providers.Factory(PurgeFinishedJobs, jobs=job_store, clock=clock)
+    purge_rate_limit_counters = providers.Factory(PurgeRateLimitCounters, counters=rate_limiter, clock=clock)
 
     sign_up = providers.Factory(
         SignUp, uow=uow, clock=clock, hasher=password_hasher, mailer=mailer, limiter=rate_limiter,
@@ -157,6 +169,14 @@ class Container(containers.DeclarativeContainer):
     complete_google_sign_in = providers.Factory(
         CompleteGoogleSignIn, uow=uow, clock=clock, provider=identity_provider, policy=session_policy
     )
+
+    embedding_model = providers.Callable(_embedding_model, settings)
+    create_agent = providers.Factory(CreateAgent, uow=uow, clock=clock, embedding_model=embedding_model)
+    get_agent = providers.Factory(GetAgent, uow=uow)
+    list_agents = providers.Factory(ListAgents, uow=uow)
+    update_agent = providers.Factory(UpdateAgent, uow=uow, clock=clock)
+    rotate_agent_key = providers.Factory(RotateAgentKey, uow=uow, clock=clock)
+    delete_agent = providers.Factory(DeleteAgent, uow=uow, chunk_store=chunk_store)
 
 
 AppContainer = Container

@@ -133,3 +133,15 @@ async def test_shutdown_past_the_grace_hands_running_jobs_back(store, clock) -> 
     job = await store.get(job_id)
     assert job.status is JobStatus.QUEUED and job.locked_by is None
     assert job.last_error == "worker shut down"
+
+
+async def test_the_product_jobs_run_on_the_memory_container(memory_container) -> None:
+    """Every registered job kind and periodic task runs to completion on the memory backend."""
+    from aioomi.entrypoints.worker.jobs import PERIODIC, build_worker
+
+    worker = build_worker(memory_container)
+    await worker.run_until_idle()
+    store = memory_container.job_store()
+    kinds = {job.kind for job in store.jobs}
+    assert {task.kind for task in PERIODIC} <= kinds
+    assert all(job.status is JobStatus.DONE for job in store.jobs), [(j.kind, j.last_error) for j in store.jobs]

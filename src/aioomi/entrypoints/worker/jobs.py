@@ -9,6 +9,7 @@ from aioomi.container import AppContainer
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
+PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
 
 
 def handlers(container: AppContainer) -> dict[str, JobHandler]:
@@ -17,10 +18,19 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def purge_finished_jobs(_: dict[str, Any]) -> object:
         return await container.purge_finished_jobs()()
 
-    return {PURGE_FINISHED_JOBS: purge_finished_jobs}
+    async def purge_rate_limit_counters(_: dict[str, Any]) -> object:
+        return await container.purge_rate_limit_counters()()
+
+    return {
+        PURGE_FINISHED_JOBS: purge_finished_jobs,
+        PURGE_RATE_LIMIT_COUNTERS: purge_rate_limit_counters,
+    }
 
 
-PERIODIC = (PeriodicTask(kind=PURGE_FINISHED_JOBS, every=timedelta(hours=1)),)
+PERIODIC = (
+    PeriodicTask(kind=PURGE_FINISHED_JOBS, every=timedelta(hours=1)),
+    PeriodicTask(kind=PURGE_RATE_LIMIT_COUNTERS, every=timedelta(minutes=15)),
+)
 
 
 def build_worker(container: AppContainer) -> Worker:
