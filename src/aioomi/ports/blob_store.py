@@ -1,0 +1,29 @@
+"""Keeping the original files of documents."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    """Opaque bytes by key. Keys are ``/``-separated paths of safe characters
+    (letters, digits, ``_ - .``); a key names one blob, a prefix (``acct/agt/``) all under it.
+    Writes are atomic: a reader sees the whole blob or none."""
+
+    async def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``, replacing any blob there."""
+        ...
+
+    async def get(self, key: str) -> bytes | None:
+        """The blob, or ``None`` when there is none."""
+        ...
+
+    async def delete(self, key: str) -> bool:
+        """Remove the blob; False when there was none."""
+        ...
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every blob whose key starts with ``prefix`` (which ends with ``/``); return how many."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
