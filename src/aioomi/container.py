@@ -9,6 +9,8 @@ the backend picks; nothing of the other backend is ever built. Anything with an 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dependency_injector import containers, providers
 
 from aioomi.adapters.google.oidc import OidcIdentityProvider
@@ -30,16 +32,31 @@ from aioomi.adapters.postgres.rate_limiter import PostgresRateLimiter
 from aioomi.adapters.postgres.store_status import PostgresStoreStatusProbe
 from aioomi.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from aioomi.adapters.smtp.mailer import SmtpMailer
+from aioomi.adapters.stripe.gateway import StripePaymentGateway
+from aioomi.adapters.stripe.webhooks import StripeWebhookVerifier
 from aioomi.domain.model.accounts import SessionPolicy
+from aioomi.domain.model.billing import BillingConfig, PlanCatalog, parse_plans
 from aioomi.domain.model.links import Links
 from aioomi.domain.usecases.agents import CreateAgent, GetAgent, ListAgents, RotateAgentKey, UpdateAgent
 from aioomi.domain.usecases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from aioomi.domain.usecases.authenticate import Authenticate
+from aioomi.domain.usecases.billing_portal import (
+    GetBillingOverview,
+    ListPlans,
+    OpenBillingPortal,
+    SetAgentTokenCap,
+    StartCheckout,
+)
 from aioomi.domain.usecases.change_password import ChangePassword
 from aioomi.domain.usecases.check_readiness import CheckReadiness
 from aioomi.domain.usecases.delete_agent import DeleteAgent
 from aioomi.domain.usecases.google_sign_in import BeginGoogleSignIn, CompleteGoogleSignIn
 from aioomi.domain.usecases.manage_account import GetAccount, UpdateProfile
+from aioomi.domain.usecases.metered_billing import (
+    PurgeExpiredBillingRecords,
+    ReconcileMeteredUsage,
+    ReportMeteredUsage,
+)
 from aioomi.domain.usecases.owner_sessions import ListSessions, RevokeSession
 from aioomi.domain.usecases.password_reset import RequestPasswordReset, ResetPassword
 from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
@@ -48,6 +65,13 @@ from aioomi.domain.usecases.resend_verification import ResendVerification
 from aioomi.domain.usecases.sign_in import SignInWithPassword
 from aioomi.domain.usecases.sign_out import SignOut, SignOutEverywhere
 from aioomi.domain.usecases.sign_up import SignUp
+from aioomi.domain.usecases.stripe_events import (
+    DowngradeAfterGrace,
+    ProcessStripeEvent,
+    ReceiveStripeEvent,
+    SendBillingNotice,
+)
+from aioomi.domain.usecases.usage import CheckUsageAllowance, GetUsageReport, RecordUsage
 from aioomi.domain.usecases.verify_email import VerifyEmail
 from aioomi.settings import Settings
 
@@ -76,6 +100,16 @@ def _identity_provider(settings: Settings) -> OidcIdentityProvider | None:
     if not settings.google_enabled:
         return None
     return OidcIdentityProvider(settings.google_issuer, settings.google_client_id or "", settings.google_client_secret or "")
+
+
+def _billing_config(settings: Settings) -> BillingConfig:
+    return BillingConfig(
+        enabled=bool(settings.stripe_secret_key),
+        catalog=parse_plans(settings.billing_plans) if settings.billing_plans else PlanCatalog(),
+        grace=timedelta(days=settings.billing_grace_days),
+        meter_event_name=settings.stripe_meter_event_name,
+        return_url=f"{settings.base_url}/dashboard/billing",
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -178,6 +212,29 @@ class Container(containers.DeclarativeContainer):
     rotate_agent_key = providers.Factory(RotateAgentKey, uow=uow, clock=clock)
     delete_agent = providers.Factory(DeleteAgent, uow=uow, chunk_store=chunk_store)
 
+    # --- usage and billing ---------------------------------------------------------------
+    billing_config = providers.Singleton(_billing_config, settings)
+    payment_gateway = providers.Singleton(_payment_gateway, settings)
+    webhook_verifier = providers.Singleton(_webhook_verifier, settings)
+    record_usage = providers.Factory(RecordUsage, uow=uow)
+    get_usage_report = providers.Factory(GetUsageReport, uow=uow)
+    usage_allowance = providers.Singleton(CheckUsageAllowance, uow=uow, clock=clock, config=billing_config)
+    list_plans = providers.Factory(ListPlans, config=billing_config)
+    start_checkout = providers.Factory(StartCheckout, uow=uow, gateway=payment_gateway, clock=clock,
+                                       config=billing_config)
+    open_billing_portal = providers.Factory(OpenBillingPortal, uow=uow, gateway=payment_gateway, config=billing_config)
+    get_billing_overview = providers.Factory(GetBillingOverview, uow=uow, clock=clock, config=billing_config)
+    set_agent_token_cap = providers.Factory(SetAgentTokenCap, uow=uow)
+    receive_stripe_event = providers.Factory(ReceiveStripeEvent, uow=uow, verifier=webhook_verifier, clock=clock)
+    process_stripe_event = providers.Factory(ProcessStripeEvent, uow=uow, gateway=payment_gateway, clock=clock,
+                                             config=billing_config)
+    send_billing_notice = providers.Factory(SendBillingNotice, uow=uow, mailer=mailer)
+    downgrade_after_grace = providers.Factory(DowngradeAfterGrace, uow=uow, clock=clock, config=billing_config)
+    report_metered_usage = providers.Factory(ReportMeteredUsage, uow=uow, gateway=payment_gateway, clock=clock,
+                                             config=billing_config)
+    reconcile_metered_usage = providers.Factory(ReconcileMeteredUsage, uow=uow, clock=clock, config=billing_config)
+    purge_expired_billing_records = providers.Factory(PurgeExpiredBillingRecords, uow=uow, clock=clock)
+
 
 AppContainer = Container
 
@@ -203,5 +260,8 @@ async def stop(container: Container) -> None:
     identity_provider = container.identity_provider()
     if identity_provider is not None:
         await identity_provider.aclose()
+    payment_gateway = container.payment_gateway()
+    if payment_gateway is not None:
+        await payment_gateway.aclose()
     for resource in reversed(container.lifecycle()):
         await resource.stop()

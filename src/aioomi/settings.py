@@ -65,6 +65,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     openai_base_url: str | None = None
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    stripe_meter_event_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,100}$")] = "aioomi_tokens"
+    billing_plans: str | None = None
+    billing_grace_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 7
     google_client_id: str | None = None
     google_client_secret: str | None = None
 
@@ -144,9 +148,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def _check(settings: Settings) -> None:
     if settings.database_url is not None and not re.match(r"^postgres(ql)?://", settings.database_url):
         raise SettingsError("DATABASE_URL", "must be a postgresql:// URL (for example postgresql://user@host:5432/aioomi)")
-    for name in ("public_url", "openai_base_url", "google_issuer"):
+    for name in ("public_url", "openai_base_url", "google_issuer", "stripe_api_base"):
         value = getattr(settings, name)
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise SettingsError(ENVIRONMENT[name], "must be an http:// or https:// URL")
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("AIOOMI_DB_POOL_MIN", "must not exceed AIOOMI_DB_POOL_MAX")
+    if settings.billing_plans is not None:
+        from aioomi.domain.model.billing import parse_plans
+
+        try:
+            parse_plans(settings.billing_plans)
+        except ValueError as error:
+            raise SettingsError("AIOOMI_BILLING_PLANS", f"must be a JSON list of plans including 'free': {error}") from None

@@ -12,7 +12,9 @@ from aioomi.ports.accounts import (
     OwnerSessionRepository,
     PendingSignInRepository,
 )
+from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
+from aioomi.ports.usage import UsageLedger
 
 
 class UnitOfWork(Protocol):
@@ -28,6 +30,8 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     tokens: OneTimeTokenRepository
     pending_sign_ins: PendingSignInRepository
+    usage: UsageLedger
+    billing: BillingStore
 
     async def __aenter__(self) -> Self: ...
 

@@ -12,8 +12,10 @@ from aioomi.adapters.memory.accounts import (
     InMemoryOwnerSessionRepository,
     InMemoryPendingSignInRepository,
 )
+from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
+from aioomi.adapters.memory.usage import InMemoryUsageLedger
 from aioomi.domain.model.jobs import NewJob
 
 
@@ -50,6 +52,15 @@ class InMemoryUnitOfWork:
         self.api_keys = InMemoryApiKeyRepository(self._table("api_keys", lambda k: k.account_id))
         self.tokens = InMemoryOneTimeTokenRepository(self._table("one_time_tokens", lambda t: t.account_id))
         self.pending_sign_ins = InMemoryPendingSignInRepository(self._table("pending_sign_ins", lambda p: None))
+        self.usage = InMemoryUsageLedger(self._table("usage_entries", lambda e: e.account_id),
+                                         self._table("usage_caps", lambda c: c.account_id))
+        self.billing = InMemoryBillingStore(
+            self._table("billing_accounts", lambda b: b.account_id),
+            self._table("billing_records", lambda r: r.account_id or SYSTEM_ONLY),
+            self._table("stripe_events", lambda e: SYSTEM_ONLY),
+            self._table("meter_events", lambda m: m.account_id),
+            self._table("billing_runs", lambda r: SYSTEM_ONLY),
+        )
         return self
 
     async def commit(self) -> None:

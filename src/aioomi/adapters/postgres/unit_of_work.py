@@ -15,8 +15,10 @@ from aioomi.adapters.postgres.accounts import (
     PostgresOwnerSessionRepository,
     PostgresPendingSignInRepository,
 )
+from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
+from aioomi.adapters.postgres.usage import PostgresUsageLedger
 
 
 class PostgresUnitOfWork:
@@ -53,6 +55,8 @@ class PostgresUnitOfWork:
         self.api_keys = PostgresApiKeyRepository(conn)
         self.tokens = PostgresOneTimeTokenRepository(conn)
         self.pending_sign_ins = PostgresPendingSignInRepository(conn)
+        self.usage = PostgresUsageLedger(conn)
+        self.billing = PostgresBillingStore(conn)
         return self
 
     async def _abandon(self) -> None:

@@ -19,6 +19,7 @@ from aioomi import __version__
 from aioomi.container import AppContainer, start, stop
 from aioomi.entrypoints.http.account_controller import AccountController, ApiKeyController
 from aioomi.entrypoints.http.auth_controller import AuthController
+from aioomi.entrypoints.http.billing_controller import BillingController, StripeWebhookController, UsageController
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES
 from aioomi.entrypoints.http.health import HealthController
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
@@ -28,6 +29,7 @@ from aioomi.entrypoints.worker.jobs import build_worker
 STATIC = Path(__file__).parent / "static"
 
 CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyController]
+CONTROLLERS += [BillingController, UsageController, StripeWebhookController]
 
 
 class MetricsController(PrometheusController):

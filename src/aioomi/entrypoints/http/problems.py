@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.openapi.datastructures import ResponseSpec
 
 from aioomi.domain.model import errors as domain
+from aioomi.domain.model.usage import QuotaExceeded
 
 log = structlog.get_logger("aioomi.http")
 
@@ -45,6 +46,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 # Most specific first: the first class in an error's MRO found here decides the status.
 STATUS_OF: dict[type[domain.AioomiError], int] = {
+    QuotaExceeded: 402,
     domain.InvalidInput: 422,
     domain.NotFound: 404,
     domain.Conflict: 409,
@@ -58,6 +60,7 @@ STATUS_OF: dict[type[domain.AioomiError], int] = {
 _CODE_OF_STATUS = {
     400: "bad_request",
     401: "unauthenticated",
+    402: "quota_exceeded",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",

@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import structlog
+
 from aioomi.container import AppContainer
+from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
+REPORT_METERED_USAGE = "billing.report_metered_usage"
+RECONCILE_METERED_USAGE = "billing.reconcile_metered_usage"
+PURGE_BILLING_RECORDS = "billing.purge_expired_records"
+DOWNGRADE_AFTER_GRACE = "billing.downgrade_after_grace"
+
+log = structlog.get_logger("aioomi.worker.billing")
 
 
 def handlers(container: AppContainer) -> dict[str, JobHandler]:
@@ -21,15 +30,50 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def purge_rate_limit_counters(_: dict[str, Any]) -> object:
         return await container.purge_rate_limit_counters()()
 
+    async def process_stripe_event(payload: dict[str, Any]) -> object:
+        return await container.process_stripe_event()(payload["event_id"])
+
+    async def send_billing_notice(payload: dict[str, Any]) -> object:
+        return await container.send_billing_notice()(
+            payload["account_id"], payload["notice"], payload.get("grace_ends_at")
+        )
+
+    async def report_metered_usage(_: dict[str, Any]) -> object:
+        return await container.report_metered_usage()()
+
+    async def reconcile_metered_usage(_: dict[str, Any]) -> object:
+        summary = await container.reconcile_metered_usage()()
+        for difference in summary["differences"]:
+            log.warning("metered usage differs from what was reported", **difference)
+        return summary
+
+    async def purge_billing_records(_: dict[str, Any]) -> object:
+        summary = await container.purge_expired_billing_records()()
+        log.info("billing records swept", **summary)
+        return summary
+
+    async def downgrade_after_grace(_: dict[str, Any]) -> object:
+        return await container.downgrade_after_grace()()
+
     return {
         PURGE_FINISHED_JOBS: purge_finished_jobs,
         PURGE_RATE_LIMIT_COUNTERS: purge_rate_limit_counters,
+        PROCESS_EVENT_JOB: process_stripe_event,
+        SEND_NOTICE_JOB: send_billing_notice,
+        REPORT_METERED_USAGE: report_metered_usage,
+        RECONCILE_METERED_USAGE: reconcile_metered_usage,
+        PURGE_BILLING_RECORDS: purge_billing_records,
+        DOWNGRADE_AFTER_GRACE: downgrade_after_grace,
     }
 
 
 PERIODIC = (
     PeriodicTask(kind=PURGE_FINISHED_JOBS, every=timedelta(hours=1)),
     PeriodicTask(kind=PURGE_RATE_LIMIT_COUNTERS, every=timedelta(minutes=15)),
+    PeriodicTask(kind=REPORT_METERED_USAGE, every=timedelta(hours=1)),
+    PeriodicTask(kind=RECONCILE_METERED_USAGE, every=timedelta(days=1)),
+    PeriodicTask(kind=PURGE_BILLING_RECORDS, every=timedelta(days=1)),
+    PeriodicTask(kind=DOWNGRADE_AFTER_GRACE, every=timedelta(hours=1)),
 )
 
 

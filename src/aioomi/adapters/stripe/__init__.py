@@ -1,0 +1,2 @@
+"""Stripe: the payment gateway (customers, checkout, portal, subscriptions, billing meter) and
+webhook verification, through the official SDK."""

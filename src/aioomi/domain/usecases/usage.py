@@ -1,0 +1,66 @@
+"""RecordUsage, GetUsageReport and CheckUsageAllowance: the usage ledger and the quota check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.billing import BillingConfig, enforce_allowance
+from aioomi.domain.model.usage import UsageEntry, UsageTotal, check_groups, check_range, period_start
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class RecordUsage:
+    """Add one model call's tokens to the ledger. Rules: the entry and the monthly counters
+    change in one transaction, so quotas never see one without the other."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, entry: UsageEntry) -> None:
+        async with self._uow(account_id=entry.account_id) as uow:
+            await uow.usage.add(entry)
+            await uow.commit()
+
+
+class GetUsageReport:
+    """The owner's token usage in ``[since, until)`` grouped by day, agent and model.
+    Rules: at most a year per request; days are UTC dates."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(
+        self, principal: Principal, since: datetime, until: datetime, group_by: tuple[str, ...] = ("day", "agent", "model")
+    ) -> list[UsageTotal]:
+        check_range(since, until)
+        groups = check_groups(group_by)
+        async with self._uow(account_id=principal.account_id) as uow:
+            return await uow.usage.totals(principal.account_id, since, until, groups)
+
+
+class CheckUsageAllowance:
+    """:class:`aioomi.ports.quota.UsageAllowance` from local state only.
+
+    Rules:
+    - the plan is the account's subscribed plan while it is paid for (or in its grace period),
+      else the free plan — and always the free plan when billing is off;
+    - usage is read from the monthly counters (calendar months, UTC), never from Stripe;
+    - an agent's hard token cap holds whatever the plan; see ``enforce_allowance``.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, config: BillingConfig) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._config = config
+
+    async def check(self, account_id: str, agent_id: str) -> None:
+        period = period_start(self._clock.now())
+        async with self._uow(account_id=account_id) as uow:
+            billing = await uow.billing.get_account(account_id) if self._config.enabled else None
+            state = await uow.usage.allowance_state(account_id, agent_id, period)
+        plan = billing.effective_plan(self._config.catalog) if billing is not None else self._config.catalog.free
+        enforce_allowance(plan, state)
+
+    __call__ = check

@@ -1,0 +1,112 @@
+"""Billing (plans, checkout, portal, usage against allowance, agent caps), the usage report,
+and Stripe's webhook endpoint."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.billing import InvalidWebhook
+from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.problems import problem_response, problems
+from aioomi.entrypoints.http.schemas_billing import (
+    BillingUsageOut,
+    CheckoutCreate,
+    PlanList,
+    PlanOut,
+    RedirectOut,
+    TokenCap,
+    UsageList,
+    UsageRow,
+    WebhookAck,
+)
+
+AUTHENTICATED = {"principal": Provide(provide_principal)}
+IdempotencyKey = Annotated[
+    str | None, HeaderParameter(name="Idempotency-Key", required=False, min_length=1, max_length=200)
+]
+
+
+class BillingController(Controller):
+    path = "/api/v1/billing"
+    tags = ["billing"]
+    dependencies = AUTHENTICATED
+
+    @get("/plans", summary="The plans on offer, with their allowances (no sign-in needed)")
+    async def list_plans(self, state: State) -> PlanList:
+        plans = state.container.list_plans()()
+        return PlanList(data=[PlanOut.of(p) for p in plans], billing_enabled=state.container.billing_config().enabled)
+
+    @post("/checkout", status_code=201, summary="Start a subscription: a Stripe Checkout URL to send the owner to",
+          responses=problems(401, 403, 404, 409, 503))
+    async def checkout(self, state: State, principal: NamedDependency[Principal], data: JSONBody[CheckoutCreate],
+                       idempotency_key: IdempotencyKey = None) -> RedirectOut:
+        return RedirectOut(url=await state.container.start_checkout()(principal, data.plan_id, idempotency_key))
+
+    @post("/portal", status_code=201, summary="Open the Stripe Customer Portal (invoices, card, plan, cancelling)",
+          responses=problems(401, 403, 409, 503))
+    async def portal(self, state: State, principal: NamedDependency[Principal]) -> RedirectOut:
+        return RedirectOut(url=await state.container.open_billing_portal()(principal))
+
+    @get("/usage", summary="This month's usage against the plan's allowance, agent caps and billing records",
+         responses=problems(401, 403))
+    async def usage(self, state: State, principal: NamedDependency[Principal]) -> BillingUsageOut:
+        return BillingUsageOut.of(await state.container.get_billing_overview()(principal))
+
+    @put("/agents/{agent_id:str}/token-cap", summary="Set (or with null remove) an agent's hard monthly token cap",
+         responses=problems(401, 403, 404))
+    async def set_token_cap(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+                            data: JSONBody[TokenCap]) -> TokenCap:
+        await state.container.set_agent_token_cap()(principal, agent_id, data.monthly_tokens)
+        return data
+
+
+class UsageController(Controller):
+    path = "/api/v1/usage"
+    tags = ["usage"]
+    dependencies = AUTHENTICATED
+
+    @get("/", summary="Token usage per day (UTC), agent and model over a date range (both ends included)",
+         responses=problems(401, 403))
+    async def usage(
+        self,
+        state: State,
+        principal: NamedDependency[Principal],
+        since: Annotated[date | None, QueryParameter(name="from", required=False)] = None,
+        until: Annotated[date | None, QueryParameter(name="to", required=False)] = None,
+    ) -> UsageList:
+        last = until or datetime.now(UTC).date()
+        first = since or last - timedelta(days=29)
+        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        totals = await state.container.get_usage_report()(principal, start, end)
+        return UsageList(
+            data=[UsageRow(day=t.day, agent_id=t.agent_id, model=t.model, calls=t.calls,
+                           prompt_tokens=t.prompt_tokens, completion_tokens=t.completion_tokens,
+                           total_tokens=t.tokens) for t in totals],
+            from_=first, to=last,
+        )
+
+
+class StripeWebhookController(Controller):
+    path = "/webhooks/stripe"
+    tags = ["webhooks"]
+
+    @post("/", status_code=200, summary="Stripe events: verified on the raw body, stored, processed by the worker",
+          responses=problems(400, 503))
+    async def receive(self, state: State, request: Request[Any, Any, Any]) -> Response[Any]:
+        body = await request.body()
+        try:
+            received = await state.container.receive_stripe_event()(body, request.headers.get("stripe-signature"))
+        except InvalidWebhook as error:
+            return problem_response(request, status=400, code=error.code, title=error.title, detail=error.detail)
+        worker = getattr(request.app.state, "worker", None)
+        if worker is not None and received.handled and not received.duplicate:
+            worker.notify()
+        return Response(WebhookAck(received=True, duplicate=received.duplicate), status_code=200)
