@@ -15,6 +15,26 @@ from dependency_injector import containers, providers
 
 from aioomi.adapters.google.oidc import OidcIdentityProvider
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
+from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog
+from aioomi.adapters.local.filesystem_blob_store import FilesystemBlobStore
+from aioomi.adapters.local.markdown_chunker import MarkdownChunker
+from aioomi.adapters.local.text_extractor import LocalTextExtractor
+from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder
+from aioomi.adapters.memory.blob_store import InMemoryBlobStore
+from aioomi.adapters.openai.embedder import OpenAIEmbedder
+from aioomi.adapters.web.url_fetcher import HttpUrlFetcher, parse_networks
+from aioomi.domain.model.documents import DocumentLimits
+from aioomi.domain.usecases.documents import (
+    AddDocument,
+    DeleteDocument,
+    GetDocument,
+    GetDocumentText,
+    ListDocuments,
+    ReplaceDocument,
+)
+from aioomi.domain.usecases.ingest_document import IngestDocument, PurgeDocumentData
+from aioomi.domain.usecases.knowledge_base import ChangeEmbeddingModel, GetKnowledgeBase, SwitchEmbeddingModel
+from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.adapters.local.outbox_mailer import OutboxMailer
 from aioomi.adapters.local.system_clock import SystemClock
 from aioomi.adapters.local.wordllama_embedder import MODEL as OFFLINE_EMBEDDING_MODEL
@@ -74,6 +94,19 @@ from aioomi.domain.usecases.stripe_events import (
 from aioomi.domain.usecases.usage import CheckUsageAllowance, GetUsageReport, RecordUsage
 from aioomi.domain.usecases.verify_email import VerifyEmail
 from aioomi.settings import Settings
+from aioomi.adapters.local.extractive_responder import ExtractiveResponder
+from aioomi.adapters.memory.request_log import InMemoryRequestLog
+from aioomi.adapters.openai.chat_model import OpenAIChatModel
+from aioomi.adapters.postgres.request_log import PostgresRequestLog
+from aioomi.domain.model.chat import ChatLimits
+from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
+from aioomi.domain.usecases.conversations import (
+    DeleteChatSession,
+    ExportAgentSessions,
+    GetChatSession,
+    ListAgentSessions,
+)
+from aioomi.domain.usecases.widget_chat import OpenWidget, SendWidgetMessage, StartWidgetSession, VisitorSessions
 
 
 def _mailer(settings: Settings) -> SmtpMailer | OutboxMailer:
@@ -96,6 +129,13 @@ def _embedding_model(settings: Settings) -> str:
     return OPENAI_EMBEDDING_MODEL if settings.openai_api_key else OFFLINE_EMBEDDING_MODEL
 
 
+def _chat_model(settings: Settings) -> OpenAIChatModel | ExtractiveResponder:
+    """OpenAI's chat models when a key is set; else the offline extractive responder."""
+    if settings.openai_api_key:
+        return OpenAIChatModel(api_key=settings.openai_api_key, base_url=settings.openai_base_url)
+    return ExtractiveResponder()
+
+
 def _identity_provider(settings: Settings) -> OidcIdentityProvider | None:
     if not settings.google_enabled:
         return None
@@ -109,6 +149,43 @@ def _billing_config(settings: Settings) -> BillingConfig:
         grace=timedelta(days=settings.billing_grace_days),
         meter_event_name=settings.stripe_meter_event_name,
         return_url=f"{settings.base_url}/dashboard/billing",
+    )
+
+
+def _payment_gateway(settings: Settings) -> StripePaymentGateway | None:
+    if not settings.stripe_secret_key:
+        return None
+    return StripePaymentGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+
+
+def _webhook_verifier(settings: Settings) -> StripeWebhookVerifier | None:
+    return StripeWebhookVerifier(settings.stripe_webhook_secret) if settings.stripe_webhook_secret else None
+
+
+def _embedders(settings: Settings) -> StaticEmbedderCatalog:
+    """OpenAI's embedder when a key is set (the default for new agents), and the offline
+    WordLlama one always (agents created without a key keep working)."""
+    offline = WordLlamaEmbedder()
+    if settings.openai_api_key:
+        online = OpenAIEmbedder(api_key=settings.openai_api_key, base_url=settings.openai_base_url)
+        return StaticEmbedderCatalog([online, offline])
+    return StaticEmbedderCatalog([offline])
+
+
+def _document_limits(settings: Settings) -> DocumentLimits:
+    return DocumentLimits(
+        max_file_bytes=settings.document_max_bytes,
+        max_pages=settings.document_max_pages,
+        max_document_chars=settings.document_max_chars,
+        max_documents_per_agent=settings.agent_max_documents,
+        max_agent_chars=settings.agent_max_chars,
+    )
+
+
+def _url_fetcher(settings: Settings) -> HttpUrlFetcher:
+    return HttpUrlFetcher(
+        allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
+        timeout_s=settings.url_fetch_timeout_s,
     )
 
 
@@ -159,6 +236,16 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryRateLimiter, clock=clock),
     )
     password_hasher = providers.Singleton(Argon2PasswordHasher)
+    embedders = providers.Singleton(_embedders, settings)
+    blob_store = providers.Selector(
+        backend,
+        postgres=providers.Singleton(FilesystemBlobStore, root=settings.provided.blobs_dir),
+        memory=providers.Singleton(InMemoryBlobStore),
+    )
+    text_extractor = providers.Singleton(LocalTextExtractor)
+    chunker = providers.Singleton(MarkdownChunker)
+    url_fetcher = providers.Singleton(_url_fetcher, settings)
+    document_limits = providers.Singleton(_document_limits, settings)
     mailer = providers.Singleton(_mailer, settings)
     identity_provider = providers.Singleton(_identity_provider, settings)
     links = providers.Singleton(Links, base_url=settings.provided.base_url)
@@ -210,7 +297,30 @@ class Container(containers.DeclarativeContainer):
     list_agents = providers.Factory(ListAgents, uow=uow)
     update_agent = providers.Factory(UpdateAgent, uow=uow, clock=clock)
     rotate_agent_key = providers.Factory(RotateAgentKey, uow=uow, clock=clock)
-    delete_agent = providers.Factory(DeleteAgent, uow=uow, chunk_store=chunk_store)
+    delete_agent = providers.Factory(DeleteAgent, uow=uow, chunk_store=chunk_store, blobs=blob_store)
+
+    # --- documents and ingestion ---------------------------------------------------------
+    search_knowledge = providers.Factory(SearchKnowledge, uow=uow, chunk_store=chunk_store, embedders=embedders)
+    add_document = providers.Factory(
+        AddDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits
+    )
+    replace_document = providers.Factory(
+        ReplaceDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits
+    )
+    list_documents = providers.Factory(ListDocuments, uow=uow)
+    get_document = providers.Factory(GetDocument, uow=uow)
+    get_document_text = providers.Factory(GetDocumentText, uow=uow)
+    purge_document_data = providers.Factory(PurgeDocumentData, chunk_store=chunk_store, blobs=blob_store)
+    delete_document = providers.Factory(DeleteDocument, uow=uow, purge=purge_document_data)
+    ingest_document = providers.Factory(
+        IngestDocument, uow=uow, clock=clock, blobs=blob_store, extractor=text_extractor, chunker=chunker,
+        chunk_store=chunk_store, embedders=embedders, limits=document_limits,
+    )
+    get_knowledge_base = providers.Factory(GetKnowledgeBase, uow=uow)
+    change_embedding_model = providers.Factory(ChangeEmbeddingModel, uow=uow, embedders=embedders)
+    switch_embedding_model = providers.Factory(
+        SwitchEmbeddingModel, uow=uow, chunk_store=chunk_store, chunker=chunker, embedders=embedders
+    )
 
     # --- usage and billing ---------------------------------------------------------------
     billing_config = providers.Singleton(_billing_config, settings)
@@ -234,6 +344,27 @@ class Container(containers.DeclarativeContainer):
                                              config=billing_config)
     reconcile_metered_usage = providers.Factory(ReconcileMeteredUsage, uow=uow, clock=clock, config=billing_config)
     purge_expired_billing_records = providers.Factory(PurgeExpiredBillingRecords, uow=uow, clock=clock)
+
+    # --- chat ----------------------------------------------------------------------------
+    chat_model = providers.Singleton(_chat_model, settings)
+    chat_limits = providers.Object(ChatLimits())
+    request_log = providers.Selector(
+        backend,
+        postgres=providers.Singleton(PostgresRequestLog, pool=pool),
+        memory=providers.Singleton(InMemoryRequestLog),
+    )
+    passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
+    answer_chat = providers.Factory(AnswerChat, uow=uow, clock=clock, model=chat_model, search=passage_search,
+                                    allowance=usage_allowance)
+    open_widget = providers.Factory(OpenWidget, uow=uow)
+    start_widget_session = providers.Factory(StartWidgetSession, uow=uow, clock=clock)
+    visitor_sessions = providers.Factory(VisitorSessions, uow=uow, limits=chat_limits)
+    send_widget_message = providers.Factory(SendWidgetMessage, answer=answer_chat, limiter=rate_limiter,
+                                            limits=chat_limits)
+    list_agent_sessions = providers.Factory(ListAgentSessions, uow=uow)
+    get_chat_session = providers.Factory(GetChatSession, uow=uow)
+    delete_chat_session = providers.Factory(DeleteChatSession, uow=uow)
+    export_agent_sessions = providers.Factory(ExportAgentSessions, uow=uow)
 
 
 AppContainer = Container
@@ -263,5 +394,9 @@ async def stop(container: Container) -> None:
     payment_gateway = container.payment_gateway()
     if payment_gateway is not None:
         await payment_gateway.aclose()
+    await container.embedders().aclose()
+    chat_model = container.chat_model()
+    if isinstance(chat_model, OpenAIChatModel):
+        await chat_model.close()
     for resource in reversed(container.lifecycle()):
         await resource.stop()

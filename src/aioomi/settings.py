@@ -54,6 +54,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
     worker_shutdown_grace_s: PositiveFloat = 30.0
     session_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    # Knowledge-base limits: per file (bytes at upload; pages and characters once extracted)
+    # and per agent; a URL is fetched within the byte limit and url_fetch_timeout_s, from
+    # public addresses only, unless in url_fetch_allowed_networks (comma-separated CIDRs).
+    document_max_bytes: Annotated[int, msgspec.Meta(ge=1, le=1 << 30)] = 20 * 1024 * 1024
+    document_max_pages: Annotated[int, msgspec.Meta(ge=1)] = 1_000
+    document_max_chars: Annotated[int, msgspec.Meta(ge=1)] = 2_000_000
+    agent_max_documents: Annotated[int, msgspec.Meta(ge=1)] = 500
+    agent_max_chars: Annotated[int, msgspec.Meta(ge=1)] = 20_000_000
+    url_fetch_timeout_s: PositiveFloat = 10.0
+    url_fetch_allowed_networks: str = ""
     smtp_host: str | None = None
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
     smtp_username: str | None = None
@@ -80,6 +90,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def pgdata(self) -> Path:
         return Path(self.data_dir) / "pgdata"
+
+    @property
+    def blobs_dir(self) -> Path:
+        """Where the filesystem blob store keeps documents' original files."""
+        return Path(self.data_dir) / "blobs"
 
     @property
     def outbox_dir(self) -> Path:

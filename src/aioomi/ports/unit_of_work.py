@@ -12,6 +12,9 @@ from aioomi.ports.accounts import (
     OwnerSessionRepository,
     PendingSignInRepository,
 )
+from aioomi.ports.agents import AgentRepository
+from aioomi.ports.documents import DocumentRepository
+from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
 from aioomi.ports.usage import UsageLedger
@@ -30,6 +33,10 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     tokens: OneTimeTokenRepository
     pending_sign_ins: PendingSignInRepository
+    agents: AgentRepository
+    documents: DocumentRepository
+    chat_sessions: ChatSessionRepository
+    chat_messages: ChatMessageRepository
     usage: UsageLedger
     billing: BillingStore
 

@@ -12,6 +12,9 @@ from aioomi.adapters.memory.accounts import (
     InMemoryOwnerSessionRepository,
     InMemoryPendingSignInRepository,
 )
+from aioomi.adapters.memory.agents import InMemoryAgentRepository
+from aioomi.adapters.memory.documents import InMemoryDocumentRepository
+from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
@@ -52,6 +55,16 @@ class InMemoryUnitOfWork:
         self.api_keys = InMemoryApiKeyRepository(self._table("api_keys", lambda k: k.account_id))
         self.tokens = InMemoryOneTimeTokenRepository(self._table("one_time_tokens", lambda t: t.account_id))
         self.pending_sign_ins = InMemoryPendingSignInRepository(self._table("pending_sign_ins", lambda p: None))
+        self.agents = InMemoryAgentRepository(self._table("agents", lambda a: a.account_id), self._database.table("agents"))
+        self.documents = InMemoryDocumentRepository(
+            self._table("documents", lambda d: d.account_id),
+            self._table("document_texts", lambda t: t.account_id),
+            self._table("knowledge_bases", lambda b: b.account_id),
+        )
+        chat_sessions = self._table("chat_sessions", lambda s: s.account_id)
+        chat_messages = self._table("chat_messages", lambda m: m.account_id)
+        self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)
+        self.chat_messages = InMemoryChatMessageRepository(chat_messages, chat_sessions)
         self.usage = InMemoryUsageLedger(self._table("usage_entries", lambda e: e.account_id),
                                          self._table("usage_caps", lambda c: c.account_id))
         self.billing = InMemoryBillingStore(

@@ -15,6 +15,9 @@ from aioomi.adapters.postgres.accounts import (
     PostgresOwnerSessionRepository,
     PostgresPendingSignInRepository,
 )
+from aioomi.adapters.postgres.agents import PostgresAgentRepository
+from aioomi.adapters.postgres.documents import PostgresDocumentRepository
+from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
@@ -55,6 +58,10 @@ class PostgresUnitOfWork:
         self.api_keys = PostgresApiKeyRepository(conn)
         self.tokens = PostgresOneTimeTokenRepository(conn)
         self.pending_sign_ins = PostgresPendingSignInRepository(conn)
+        self.agents = PostgresAgentRepository(conn)
+        self.documents = PostgresDocumentRepository(conn)
+        self.chat_sessions = PostgresChatSessionRepository(conn)
+        self.chat_messages = PostgresChatMessageRepository(conn)
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)
         return self

@@ -18,18 +18,25 @@ from litestar.static_files import create_static_files_router
 from aioomi import __version__
 from aioomi.container import AppContainer, start, stop
 from aioomi.entrypoints.http.account_controller import AccountController, ApiKeyController
+from aioomi.entrypoints.http.agents_controller import AgentController
 from aioomi.entrypoints.http.auth_controller import AuthController
 from aioomi.entrypoints.http.billing_controller import BillingController, StripeWebhookController, UsageController
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES
+from aioomi.entrypoints.http.documents_controller import DocumentController, KnowledgeController
 from aioomi.entrypoints.http.health import HealthController
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
 from aioomi.entrypoints.http.request_context import RequestContextMiddleware
+from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
+from aioomi.entrypoints.http.edge import RequestLogMiddleware, RequestLogWriter, WidgetCorsMiddleware
+from aioomi.entrypoints.http.widget_controller import WidgetController
 from aioomi.entrypoints.worker.jobs import build_worker
 
 STATIC = Path(__file__).parent / "static"
 
-CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyController]
+CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyController, AgentController]
 CONTROLLERS += [BillingController, UsageController, StripeWebhookController]
+CONTROLLERS += [DocumentController, KnowledgeController]
+CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleController]
 
 
 class MetricsController(PrometheusController):
@@ -91,6 +98,7 @@ def create_app(
 
     prometheus = PrometheusConfig(app_name="aioomi", prefix="aioomi", group_path=True,
                                   exclude=["/metrics", "/schema"])
+    request_log_writer = RequestLogWriter(container.request_log)
     app = Litestar(
         route_handlers=[
             *CONTROLLERS,
@@ -100,7 +108,7 @@ def create_app(
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[lifespan],
+        lifespan=[lifespan, request_log_writer.lifespan],
         middleware=[prometheus.middleware],
         openapi_config=_openapi(),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
@@ -109,6 +117,9 @@ def create_app(
     )
     app.state.container = container
     document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ()))
+    app.state.request_log_writer = request_log_writer
+    app.asgi_handler = RequestLogMiddleware(WidgetCorsMiddleware(app.asgi_handler, container),
+                                            request_log_writer)
     # Outermost, around Litestar's own exception handling, so every response carries the id.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     return app

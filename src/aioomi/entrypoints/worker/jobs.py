@@ -9,6 +9,7 @@ import structlog
 
 from aioomi.container import AppContainer
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
+from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, SWITCH_EMBEDDING_MODEL
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
@@ -55,8 +56,24 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def downgrade_after_grace(_: dict[str, Any]) -> object:
         return await container.downgrade_after_grace()()
 
+    async def ingest_document(payload: dict[str, Any]) -> object:
+        return await container.ingest_document()(
+            payload["account_id"], payload["document_id"], int(payload["version"]), int(payload.get("attempt", 1))
+        )
+
+    async def purge_document(payload: dict[str, Any]) -> object:
+        return await container.purge_document_data()(
+            payload["account_id"], payload["agent_id"], payload["document_id"], payload.get("models", [])
+        )
+
+    async def switch_embedding_model(payload: dict[str, Any]) -> object:
+        return await container.switch_embedding_model()(payload["account_id"], payload["agent_id"], payload["model"])
+
     return {
         PURGE_FINISHED_JOBS: purge_finished_jobs,
+        INGEST_DOCUMENT: ingest_document,
+        PURGE_DOCUMENT: purge_document,
+        SWITCH_EMBEDDING_MODEL: switch_embedding_model,
         PURGE_RATE_LIMIT_COUNTERS: purge_rate_limit_counters,
         PROCESS_EVENT_JOB: process_stripe_event,
         SEND_NOTICE_JOB: send_billing_notice,
