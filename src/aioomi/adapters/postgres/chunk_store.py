@@ -95,6 +95,14 @@ lexical_hits AS (
 """
 
 
+async def _enter_tenant(conn, account_id: str, *settings: tuple[str, str]) -> None:  # noqa: ANN001
+    """Scope the open transaction to ``account_id`` for row-level security (0007), with any
+    other transaction-local settings, in one round trip."""
+    pairs = [("aioomi.account_id", account_id), *settings]
+    calls = ", ".join("set_config(%s, %s, true)" for _ in pairs)
+    await conn.execute(f"SELECT {calls}", [x for pair in pairs for x in pair])
+
+
 class PostgresChunkStore:
     """See :class:`aioomi.ports.chunk_store.ChunkStore`.
 
@@ -125,6 +133,7 @@ class PostgresChunkStore:
         ids = [new_id("chk") for _ in chunks]
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
+                await _enter_tenant(conn, account_id)
                 # Writers of one document take turns, so two uploads never interleave their rows.
                 await conn.execute(
                     "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
@@ -174,7 +183,8 @@ class PostgresChunkStore:
         content_hashes: Collection[str],
     ) -> dict[str, list[float]]:
         with translated_errors():
-            async with self._pool.connection() as conn:
+            async with self._pool.connection() as conn, conn.transaction():
+                await _enter_tenant(conn, account_id)
                 rows = await (await conn.execute(
                     "SELECT content_hash, embedding FROM knowledge_chunks WHERE account_id = %s AND agent_id = %s "
                     "AND document_id = %s AND embedding_model = %s AND content_hash = ANY(%s)",
@@ -185,24 +195,28 @@ class PostgresChunkStore:
     async def delete_document(self, *, account_id: str, agent_id: str, document_id: str) -> int:
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
+                await _enter_tenant(conn, account_id)
                 return await self._delete_where(conn, account_id, agent_id, document_id)
 
     async def delete_agent(self, *, account_id: str, agent_id: str) -> int:
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
+                await _enter_tenant(conn, account_id)
                 return await self._delete_where(conn, account_id, agent_id, None)
 
     async def count(self, *, account_id: str, agent_id: str, document_id: str | None = None) -> int:
         where = "account_id = %s AND agent_id = %s" + ("" if document_id is None else " AND document_id = %s")
         params = (account_id, agent_id) if document_id is None else (account_id, agent_id, document_id)
         with translated_errors():
-            async with self._pool.connection() as conn:
+            async with self._pool.connection() as conn, conn.transaction():
+                await _enter_tenant(conn, account_id)
                 row = await (await conn.execute(f"SELECT count(*) FROM knowledge_chunks WHERE {where}", params)).fetchone()
         return int(row[0])
 
     async def list_document(self, *, account_id: str, agent_id: str, document_id: str) -> list[StoredChunk]:
         with translated_errors():
-            async with self._pool.connection() as conn:
+            async with self._pool.connection() as conn, conn.transaction():
+                await _enter_tenant(conn, account_id)
                 cur = conn.cursor(row_factory=dict_row)
                 await cur.execute(
                     "SELECT id, document_id, position, text, heading_path, char_start, char_end, token_count, "
@@ -232,6 +246,11 @@ class PostgresChunkStore:
         pool = candidate_pool(top_k)
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
+                # HNSW settings only affect an index scan: harmless for an exact search.
+                await _enter_tenant(
+                    conn, account_id,
+                    ("hnsw.ef_search", str(max(self._ef_search, pool))), ("hnsw.iterative_scan", "relaxed_order"),
+                )
                 stats = await (await conn.execute(
                     "SELECT chunk_count, total_length FROM knowledge_index_stats "
                     "WHERE account_id = %s AND agent_id = %s AND embedding_model = %s",
@@ -242,12 +261,6 @@ class PostgresChunkStore:
                 chunk_count, total_length = stats
                 dims = len(query_vector) if query_vector is not None else 0
                 approximate = INDEXED_MODELS.get(embedding_model) == dims and chunk_count > self._exact_max
-                if approximate:
-                    await conn.execute(
-                        "SELECT set_config('hnsw.ef_search', %s, true), "
-                        "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-                        (str(max(self._ef_search, pool)),),
-                    )
                 query = self._search_sql(embedding_model, dims, approximate)
                 params = {
                     "account": account_id, "agent": agent_id, "model": embedding_model, "pool": pool,
@@ -294,10 +307,16 @@ class PostgresChunkStore:
             ).format(column=column, cast=cast, model=sql.Literal(model), dims=sql.Literal(dims))
         return sql.SQL(
             """
-            WITH {dense}, {lexical}
+            WITH {dense}, {lexical}, picked AS MATERIALIZED (
+                SELECT coalesce(d.id, l.id) AS id, d.similarity, d.dense_rank, l.lexical_rank
+                FROM dense d FULL JOIN lexical l ON d.id = l.id
+            )
             SELECT c.id, c.document_id, c.position, c.text, c.heading_path,
-                   d.similarity, d.dense_rank, l.lexical_rank
-            FROM dense d FULL JOIN lexical l ON d.id = l.id
-            JOIN knowledge_chunks c ON c.id = coalesce(d.id, l.id)
+                   p.similarity, p.dense_rank, p.lexical_rank
+            FROM knowledge_chunks c JOIN picked p ON p.id = c.id
+            -- An explicit key list, so the planner fetches the few rows by primary key (under
+            -- row-level security it would otherwise scan the table to hash-join them).
+            WHERE c.id = ANY(ARRAY(SELECT id FROM picked))
+              AND c.account_id = %(account)s AND c.agent_id = %(agent)s
             """
         ).format(dense=dense, lexical=sql.SQL(_LEXICAL))
