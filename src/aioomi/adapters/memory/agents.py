@@ -1,0 +1,63 @@
+"""The agent store in memory, with the same semantics as the Postgres one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aioomi.adapters.memory.tables import Table
+from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.errors import Conflict
+from aioomi.domain.model.pagination import PageKey
+
+
+def _position(agent: Agent) -> tuple[datetime, str]:
+    return (agent.created_at, agent.id)
+
+
+class InMemoryAgentRepository:
+    """:class:`aioomi.ports.agents.AgentRepository` on a :class:`Table`. Locks are not needed:
+    a memory unit of work does not yield to other tasks between its reads and its writes."""
+
+    def __init__(self, table: Table[Agent], all_agents: dict[str, Agent]) -> None:
+        self._table = table
+        self._all = all_agents  # public keys are unique across accounts, whatever the tenant scope
+
+    def _check_unique(self, agent: Agent, *, new: bool) -> None:
+        if new and (agent.id in self._all or agent.id in self._table.rows):
+            raise Conflict("The resource already exists.", code="already_exists")
+        for other in list(self._all.values()) + list(self._table.rows.values()):
+            if other.id != agent.id and other.public_key == agent.public_key:
+                raise Conflict("The resource already exists.", code="already_exists")
+
+    async def add(self, agent: Agent) -> None:
+        self._check_unique(agent, new=True)
+        self._table.put(agent.id, agent)
+
+    async def get(self, account_id: str, agent_id: str, *, for_update: bool = False) -> Agent | None:
+        agent = self._table.get(agent_id)
+        return agent if agent is not None and agent.account_id == account_id else None
+
+    async def list_page(self, account_id: str, *, limit: int, after: PageKey | None) -> list[Agent]:
+        mine = [a for a in self._table.values() if a.account_id == account_id]
+        if after is not None:
+            mine = [a for a in mine if _position(a) < (after.created_at, after.id)]
+        return sorted(mine, key=_position, reverse=True)[:limit]
+
+    async def count_locked(self, account_id: str) -> int:
+        return sum(1 for a in self._table.values() if a.account_id == account_id)
+
+    async def update(self, agent: Agent) -> bool:
+        if await self.get(agent.account_id, agent.id) is None:
+            return False
+        self._check_unique(agent, new=False)
+        self._table.put(agent.id, agent)
+        return True
+
+    async def delete(self, account_id: str, agent_id: str) -> bool:
+        if await self.get(account_id, agent_id) is None:
+            return False
+        self._table.delete(agent_id)
+        return True
+
+    async def find_by_public_key(self, public_key: str) -> Agent | None:
+        return next((a for a in self._table.values() if a.public_key == public_key), None)
