@@ -53,16 +53,42 @@ Response = tuple[int, dict[str, Any], dict[str, str]]
 
 
 @dataclass
+class ChatScript:
+    """How the fake answers chat completions: the reply (split into one chunk per word), a
+    delay before the first chunk and between chunks, a cut after ``cut_after`` chunks (the
+    connection drops with no usage chunk and no ``[DONE]``), and whether the usage chunk comes
+    when the request asks for it."""
+
+    reply: str = "This answer comes from the fake model."
+    first_token_delay_s: float = 0.0
+    token_delay_s: float = 0.0
+    cut_after: int | None = None
+    send_usage: bool = True
+
+
+@dataclass
+class StreamPlan:
+    """A streamed (SSE) answer the ASGI app sends chunk by chunk."""
+
+    chunks: list[dict[str, Any]]
+    first_delay_s: float = 0.0
+    delay_s: float = 0.0
+    cut_after: int | None = None
+
+
+@dataclass
 class FakeOpenAI:
     """State and behaviour of the fake; ``__call__`` is the ASGI app."""
 
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    chat: ChatScript = field(default_factory=ChatScript)
 
     def __post_init__(self) -> None:
         self.routes: dict[str, Callable[[RecordedRequest], Awaitable[Response]]] = {
             "/v1/embeddings": self.embeddings,
+            "/v1/chat/completions": self.chat_completions,
         }
 
     # Controls for tests ------------------------------------------------------------------
@@ -70,6 +96,12 @@ class FakeOpenAI:
         with self.lock:
             self.requests.clear()
             self.faults.clear()
+            self.chat = ChatScript()
+
+    def script_chat(self, **changes: Any) -> None:
+        """Change how chat completions answer (see :class:`ChatScript`) until the next reset."""
+        with self.lock:
+            self.chat = ChatScript(**changes)
 
     def fail_next(self, count: int, status: int = 500, retry_after: str | None = None) -> None:
         """The next ``count`` requests answer ``status`` (with ``Retry-After`` if given)."""
@@ -120,6 +152,9 @@ class FakeOpenAI:
         else:
             status, payload, extra = await self.routes[path](request)
         request.answered = status
+        if isinstance(payload, StreamPlan):
+            await self._send_stream(send, payload)
+            return
         raw = json.dumps(payload).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
         headers += [(k.encode(), v.encode()) for k, v in extra.items()]
@@ -153,6 +188,57 @@ class FakeOpenAI:
             data.append({"object": "embedding", "index": index, "embedding": encoded})
         usage = {"prompt_tokens": request.tokens, "total_tokens": request.tokens}
         return 200, {"object": "list", "data": data, "model": model, "usage": usage}, {}
+
+    async def chat_completions(self, request: RecordedRequest) -> Any:
+        body = request.body
+        model, messages = body.get("model"), body.get("messages")
+        if not isinstance(model, str) or not model:
+            return 400, error_body("you must provide a model parameter", "invalid_request_error", param="model"), {}
+        if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+            return 400, error_body("'messages' must be a non-empty array.", "invalid_request_error", param="messages"), {}
+        script = self.chat
+        words = script.reply.split(" ")
+        pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
+        prompt_tokens = sum(len(_encoding.encode(str(m.get("content") or ""))) + 4 for m in messages)
+        completion_tokens = len(_encoding.encode(script.reply))
+        request.tokens = prompt_tokens
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                 "total_tokens": prompt_tokens + completion_tokens}
+        ident, created = f"chatcmpl-fake{len(self.requests)}", 1_700_000_000
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": script.reply, "refusal": None}
+            return 200, {"id": ident, "object": "chat.completion", "created": created, "model": model,
+                         "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+                         "usage": usage}, {}
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+
+        chunks = [chunk({"role": "assistant", "content": ""})]
+        chunks += [chunk({"content": piece}) for piece in pieces]
+        chunks.append(chunk({}, "stop"))
+        if script.send_usage and (body.get("stream_options") or {}).get("include_usage"):
+            chunks.append({"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+                           "choices": [], "usage": usage})
+        cut = None if script.cut_after is None else script.cut_after + 1  # the role chunk comes first
+        return 200, StreamPlan(chunks=chunks, first_delay_s=script.first_token_delay_s,
+                               delay_s=script.token_delay_s, cut_after=cut), {}
+
+    async def _send_stream(self, send: Callable, plan: StreamPlan) -> None:
+        headers = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if plan.first_delay_s:
+            await asyncio.sleep(plan.first_delay_s)
+        for index, item in enumerate(plan.chunks):
+            if plan.cut_after is not None and index >= plan.cut_after:
+                # Drop the connection mid-stream: the body ends without the usage chunk or [DONE].
+                raise ConnectionAbortedError("the fake cut the stream off")
+            if index and plan.delay_s:
+                await asyncio.sleep(plan.delay_s)
+            await send({"type": "http.response.body", "body": f"data: {json.dumps(item)}\n\n".encode(),
+                        "more_body": True})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
 
 def error_body(message: str, kind: str, *, param: str | None = None, code: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,43 @@
+"""The offline answerer: with no OpenAI key, the product still answers from the documents, by
+quoting the passages the retrieval found (they arrive in the prompt's untrusted sources)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+
+from aioomi.adapters.local.token_counter import count_tokens
+from aioomi.domain.model.chat import ChatChunk, ChatRequest, Passage, Role, TokenUsage, extractive_answer, prompt_tokens
+
+MODEL = "aioomi-extractive"
+NO_SOURCES = "I could not find anything about that in the documents I have."
+
+_SOURCE = re.compile(r'<source id="(\d+)" title="([^"]*)" position="(\d+)">\n(.*?)\n</source>', re.DOTALL)
+
+
+class ExtractiveResponder:
+    """:class:`aioomi.ports.chat_model.ChatModel` that needs no provider: it reads the sources
+    out of the system message (the only place they are) and answers with the best ones,
+    numbered like the citations. Usage is counted locally (``cl100k_base``)."""
+
+    default_model = MODEL
+
+    def count_tokens(self, text: str) -> int:
+        return count_tokens(text, "o200k_base")
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        system = next((m.content for m in request.messages if m.role is Role.SYSTEM), "")
+        passages = [
+            Passage(document_id="", document_title=html.unescape(title), position=int(position),
+                    text=html.unescape(text))
+            for _, title, position, text in _SOURCE.findall(system)
+        ]
+        answer = extractive_answer(passages, NO_SOURCES)
+        for index, line in enumerate(answer.split("\n")):
+            yield ChatChunk(text=line if index == 0 else "\n" + line)
+        yield ChatChunk(
+            usage=TokenUsage(prompt_tokens=prompt_tokens(request.messages, self.count_tokens),
+                             completion_tokens=self.count_tokens(answer), estimated=True),
+            model=MODEL,
+        )

@@ -1,0 +1,159 @@
+"""Chat sessions and messages on Postgres, on the unit of work's connection (so its
+transaction and tenant scope apply); every query also filters by account itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from aioomi.adapters.postgres.errors import translated_errors
+from aioomi.domain.model.chat import ChatMessage, ChatSession
+from aioomi.domain.model.pagination import PageKey
+
+_SESSION_COLUMNS = "id, account_id, agent_id, visitor_id, channel, created_at, last_message_at, ip, user_agent"
+_MESSAGE_COLUMNS = (
+    "id, account_id, agent_id, session_id, role, content, status, citations, model, prompt_tokens, "
+    "completion_tokens, latency_ms, error_code, reply_to, idempotency_key, created_at"
+)
+
+
+class _Repository:
+    def __init__(self, conn: psycopg.AsyncConnection) -> None:
+        self._conn = conn
+
+    async def _rows(self, query: str, params: Any) -> list[dict[str, Any]]:
+        with translated_errors():
+            cur = self._conn.cursor(row_factory=dict_row)
+            await cur.execute(query, params)
+            return await cur.fetchall() if cur.description else []
+
+    async def _execute(self, query: str, params: Any) -> int:
+        with translated_errors():
+            cur = await self._conn.execute(query, params)
+            return cur.rowcount
+
+
+class PostgresChatSessionRepository(_Repository):
+    """:class:`aioomi.ports.chat.ChatSessionRepository` on ``chat_sessions``."""
+
+    async def add(self, session: ChatSession) -> None:
+        await self._execute(
+            f"INSERT INTO chat_sessions ({_SESSION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (session.id, session.account_id, session.agent_id, session.visitor_id, str(session.channel),
+             session.created_at, session.last_message_at, session.ip, session.user_agent),
+        )
+
+    async def get(self, account_id: str, session_id: str) -> ChatSession | None:
+        rows = await self._rows(f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s AND account_id = %s",
+                                (session_id, account_id))
+        return msgspec.convert(rows[0], ChatSession) if rows else None
+
+    async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
+        await self._execute("UPDATE chat_sessions SET last_message_at = %s WHERE id = %s AND account_id = %s",
+                            (at, session_id, account_id))
+
+    async def list_for_visitor(self, account_id: str, agent_id: str, visitor_id: str, *, limit: int) -> list[ChatSession]:
+        rows = await self._rows(
+            f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE agent_id = %s AND visitor_id = %s AND account_id = %s "
+            "ORDER BY created_at DESC, id DESC LIMIT %s",
+            (agent_id, visitor_id, account_id, limit),
+        )
+        return [msgspec.convert(row, ChatSession) for row in rows]
+
+    async def list_for_agent(
+        self, account_id: str, agent_id: str, *, limit: int, after: PageKey | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> list[ChatSession]:
+        where = ["account_id = %(account)s", "agent_id = %(agent)s"]
+        params: dict[str, Any] = {"account": account_id, "agent": agent_id, "limit": limit}
+        if since is not None:
+            where.append("created_at >= %(since)s")
+            params["since"] = since
+        if until is not None:
+            where.append("created_at < %(until)s")
+            params["until"] = until
+        if after is not None:
+            where.append("(created_at, id) < (%(after_at)s, %(after_id)s)")
+            params |= {"after_at": after.created_at, "after_id": after.id}
+        rows = await self._rows(
+            f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE {' AND '.join(where)} "
+            "ORDER BY created_at DESC, id DESC LIMIT %(limit)s",
+            params,
+        )
+        return [msgspec.convert(row, ChatSession) for row in rows]
+
+    async def delete(self, account_id: str, session_id: str) -> bool:
+        # The messages go with it (ON DELETE CASCADE).
+        return 1 == await self._execute("DELETE FROM chat_sessions WHERE id = %s AND account_id = %s",
+                                        (session_id, account_id))
+
+
+def _message_params(message: ChatMessage) -> tuple[Any, ...]:
+    return (
+        message.id, message.account_id, message.agent_id, message.session_id, str(message.role), message.content,
+        str(message.status), Jsonb(msgspec.to_builtins(message.citations)), message.model, message.prompt_tokens,
+        message.completion_tokens, message.latency_ms, message.error_code, message.reply_to,
+        message.idempotency_key, message.created_at,
+    )
+
+
+class PostgresChatMessageRepository(_Repository):
+    """:class:`aioomi.ports.chat.ChatMessageRepository` on ``chat_messages``."""
+
+    async def add(self, message: ChatMessage) -> None:
+        await self._execute(
+            f"INSERT INTO chat_messages ({_MESSAGE_COLUMNS}) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            _message_params(message),
+        )
+
+    async def update(self, message: ChatMessage) -> bool:
+        return 1 == await self._execute(
+            "UPDATE chat_messages SET content = %s, status = %s, citations = %s, model = %s, prompt_tokens = %s, "
+            "completion_tokens = %s, latency_ms = %s, error_code = %s WHERE id = %s AND account_id = %s",
+            (message.content, str(message.status), Jsonb(msgspec.to_builtins(message.citations)), message.model,
+             message.prompt_tokens, message.completion_tokens, message.latency_ms, message.error_code, message.id,
+             message.account_id),
+        )
+
+    async def get(self, account_id: str, message_id: str) -> ChatMessage | None:
+        rows = await self._rows(f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE id = %s AND account_id = %s",
+                                (message_id, account_id))
+        return msgspec.convert(rows[0], ChatMessage) if rows else None
+
+    async def list_for_session(self, account_id: str, session_id: str, *, last: int | None = None) -> list[ChatMessage]:
+        if last:
+            rows = await self._rows(
+                f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, seq FROM chat_messages WHERE session_id = %s "
+                "AND account_id = %s ORDER BY created_at DESC, seq DESC LIMIT %s) newest ORDER BY created_at, seq",
+                (session_id, account_id, last),
+            )
+        else:
+            rows = await self._rows(
+                f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE session_id = %s AND account_id = %s "
+                "ORDER BY created_at, seq",
+                (session_id, account_id),
+            )
+        for row in rows:
+            row.pop("seq", None)
+        return [msgspec.convert(row, ChatMessage) for row in rows]
+
+    async def find_by_idempotency_key(self, account_id: str, session_id: str, key: str) -> ChatMessage | None:
+        rows = await self._rows(
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE session_id = %s AND idempotency_key = %s "
+            "AND account_id = %s",
+            (session_id, key, account_id),
+        )
+        return msgspec.convert(rows[0], ChatMessage) if rows else None
+
+    async def find_reply(self, account_id: str, message_id: str) -> ChatMessage | None:
+        rows = await self._rows(
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE reply_to = %s AND account_id = %s",
+            (message_id, account_id),
+        )
+        return msgspec.convert(rows[0], ChatMessage) if rows else None

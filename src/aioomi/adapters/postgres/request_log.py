@@ -1,0 +1,46 @@
+"""The API request log on Postgres: one multi-row insert per batch, in the system scope (a
+batch holds several tenants' requests)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from aioomi.adapters.postgres.errors import translated_errors
+from aioomi.domain.model.request_log import RequestLogEntry
+
+_COLUMNS = "occurred_at, method, route, status, latency_ms, account_id, agent_id, ip"
+
+
+class PostgresRequestLog:
+    """:class:`aioomi.ports.request_log.RequestLog` on ``api_request_log``."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def add_many(self, entries: Sequence[RequestLogEntry]) -> None:
+        if not entries:
+            return
+        with translated_errors():
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        f"INSERT INTO api_request_log ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                        [(e.occurred_at, e.method[:16], e.route[:300], e.status, max(0.0, e.latency_ms),
+                          e.account_id, e.agent_id, e.ip) for e in entries],
+                    )
+
+    async def recent(self, account_id: str, limit: int = 100) -> list[RequestLogEntry]:
+        with translated_errors():
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(
+                    f"SELECT {_COLUMNS} FROM api_request_log WHERE account_id = %s ORDER BY occurred_at DESC LIMIT %s",
+                    (account_id, limit),
+                )
+                return [msgspec.convert(row, RequestLogEntry) for row in await cur.fetchall()]

@@ -1,0 +1,340 @@
+"""AnswerChat: one turn of a chat, from a visitor's message to a stored, cited answer."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from collections.abc import AsyncIterator, Sequence
+
+import msgspec
+
+from aioomi.domain.model.accounts import AccountStatus
+from aioomi.domain.model.agents import Agent, AgentStatus, AnswerMode
+from aioomi.domain.model.chat import (
+    DEFAULT_CONTEXT_TOKENS,
+    DEFAULT_HISTORY_TURNS,
+    MESSAGE_PREFIX,
+    SESSION_PREFIX,
+    AgentUnavailable,
+    Channel,
+    ChatMessage,
+    ChatModelUnavailable,
+    ChatRequest,
+    ChatSession,
+    ChatSessionNotFound,
+    Citation,
+    MessageInProgress,
+    MessageStatus,
+    OwnerRestricted,
+    Passage,
+    Prompt,
+    PromptMessage,
+    Role,
+    TokenUsage,
+    TurnDelta,
+    TurnDone,
+    TurnEvent,
+    TurnFailed,
+    TurnSources,
+    TurnStarted,
+    build_prompt,
+    check_idempotency_key,
+    check_message,
+    check_visitor_id,
+    clip_user_agent,
+    prompt_tokens,
+)
+from aioomi.domain.model.errors import AioomiError, Conflict
+from aioomi.domain.model.ids import is_id, new_id
+from aioomi.domain.model.usage import UsageEntry, UsageKind
+from aioomi.domain.usecases.search_knowledge import SearchKnowledge
+from aioomi.ports.chat import PassageSearch
+from aioomi.ports.chat_model import ChatModel
+from aioomi.ports.clock import Clock
+from aioomi.ports.quota import UsageAllowance
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+class ChatCaller(msgspec.Struct, frozen=True, kw_only=True):
+    """Who sends the message: the visitor id (or an API key's id on the OpenAI-compatible API),
+    and the technical data kept on a new session."""
+
+    visitor_id: str
+    channel: Channel = Channel.WIDGET
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+def check_agent_serves(agent: Agent) -> None:
+    if agent.status is not AgentStatus.ACTIVE:
+        raise AgentUnavailable("This assistant is paused by its owner.")
+
+
+async def check_owner_allows(uow: UnitOfWork, agent: Agent) -> None:
+    account = await uow.accounts.get(agent.account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        raise OwnerRestricted("This assistant's owner has restricted processing; it cannot answer now.")
+
+
+async def own_session(uow: UnitOfWork, agent: Agent, session_id: str, visitor_id: str) -> ChatSession:
+    """The visitor's session with this agent, or ``session_not_found`` (also for anyone else's)."""
+    session = await uow.chat_sessions.get(agent.account_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
+    if session is None or session.agent_id != agent.id or session.visitor_id != visitor_id:
+        raise ChatSessionNotFound("No such chat session.")
+    return session
+
+
+class ChatAnswer:
+    """A started turn: its ids are known, the visitor's message is stored; :meth:`events`
+    streams the answer and stores it when the stream ends."""
+
+    def __init__(self, *, message_id: str, session_id: str, events: AsyncIterator[TurnEvent]) -> None:
+        self.message_id = message_id
+        self.session_id = session_id
+        self._events = events
+
+    def events(self) -> AsyncIterator[TurnEvent]:
+        return self._events
+
+    async def collect(self) -> tuple[str, TurnDone | TurnFailed, tuple[Citation, ...]]:
+        """Run the turn to its end: the text, the final event and the citations."""
+        parts: list[str] = []
+        citations: tuple[Citation, ...] = ()
+        final: TurnDone | TurnFailed | None = None
+        async for event in self._events:
+            if isinstance(event, TurnDelta):
+                parts.append(event.text)
+            elif isinstance(event, TurnSources):
+                citations = event.citations
+            elif isinstance(event, (TurnDone, TurnFailed)):
+                final = event
+        assert final is not None
+        return "".join(parts), final, citations
+
+
+class AnswerChat:
+    """Answer a message in a chat session, grounded in the agent's knowledge base.
+
+    Rules:
+    - the agent must be active (``agent_paused``) and its owner's account not restricted
+      (``agent_restricted``); the owner's allowance must not be used up (``quota_exceeded``);
+    - the message is 1–4,000 characters; the visitor id 16–64 of ``[A-Za-z0-9_-]``; the
+      session, when named, must be this visitor's with this agent (else ``session_not_found``);
+      without one, a new session is opened;
+    - an ``idempotency_key`` already used in the session replays the stored answer instead of
+      asking the model again (``message_in_progress`` while the first is still streaming);
+    - retrieval brings the agent's ``top_k`` best passages; in ``grounded`` mode with none,
+      the agent's fallback message is the answer and the model is not called;
+    - the prompt holds the owner's system prompt, the grounding rules, the passages inside
+      ``<untrusted_sources>`` (instructions in them are not obeyed) and the recent history,
+      within a token budget (:func:`~aioomi.domain.model.chat.build_prompt`);
+    - the visitor's message and a ``streaming`` answer are stored before the model is asked;
+      the answer becomes ``complete`` with citations, model, tokens and latency when the stream
+      ends, or ``failed`` (never complete) when it breaks; each model call adds a usage entry.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        model: ChatModel,
+        search: PassageSearch,
+        allowance: UsageAllowance,
+        *,
+        context_tokens: int = DEFAULT_CONTEXT_TOKENS,
+        history_messages: int = DEFAULT_HISTORY_TURNS,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._model = model
+        self._search = search
+        self._allowance = allowance
+        self._context_tokens = context_tokens
+        self._history_messages = history_messages
+
+    async def start(
+        self,
+        agent: Agent,
+        caller: ChatCaller,
+        content: str,
+        *,
+        session_id: str | None = None,
+        idempotency_key: str | None = None,
+        history: Sequence[PromptMessage] | None = None,
+    ) -> ChatAnswer:
+        """Check, retrieve, build the prompt and store the visitor's message; raise the
+        domain error of the first rule broken. ``history`` replaces the stored history (the
+        OpenAI-compatible API sends the conversation with each request)."""
+        check_visitor_id(caller.visitor_id)
+        question = check_message(content)
+        key = check_idempotency_key(idempotency_key)
+        check_agent_serves(agent)
+        await self._allowance.check(agent.account_id, agent.id)
+        started = time.perf_counter()
+        now = self._clock.now()
+        async with self._uow(account_id=agent.account_id) as uow:
+            await check_owner_allows(uow, agent)
+            if session_id is not None:
+                session = await own_session(uow, agent, session_id, caller.visitor_id)
+                if key is not None:
+                    replay = await self._replay(uow, agent, session, key)
+                    if replay is not None:
+                        return replay
+                stored = [] if history is not None else await uow.chat_messages.list_for_session(
+                    agent.account_id, session.id, last=self._history_messages)
+            else:
+                session = ChatSession(
+                    id=new_id(SESSION_PREFIX), account_id=agent.account_id, agent_id=agent.id,
+                    visitor_id=caller.visitor_id, channel=caller.channel, created_at=now, ip=caller.ip,
+                    user_agent=clip_user_agent(caller.user_agent),
+                )
+                stored = []
+        if history is None:
+            history = [PromptMessage(role=m.role, content=m.content) for m in stored
+                       if m.status is MessageStatus.COMPLETE]
+        passages = await self._search(
+            account_id=agent.account_id, agent_id=agent.id, query=question,
+            top_k=agent.retrieval.top_k, min_score=agent.retrieval.min_relevance,
+        )
+        prompt = build_prompt(
+            system_prompt=agent.system_prompt, mode=str(agent.answer_mode), passages=passages, history=history,
+            question=question, budget=self._context_tokens, count_tokens=self._model.count_tokens,
+        )
+        visitor_message = ChatMessage(
+            id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
+            role=Role.USER, content=question, idempotency_key=key, created_at=now,
+        )
+        answer = ChatMessage(
+            id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
+            role=Role.ASSISTANT, content="", status=MessageStatus.STREAMING, reply_to=visitor_message.id,
+            citations=tuple(p.citation() for p in prompt.passages), created_at=now + timedelta(microseconds=1),
+        )
+        async with self._uow(account_id=agent.account_id) as uow:
+            if session_id is None:
+                await uow.chat_sessions.add(session)
+            try:
+                await uow.chat_messages.add(visitor_message)
+            except Conflict:
+                raise MessageInProgress("A message with this Idempotency-Key is being answered.") from None
+            await uow.chat_messages.add(answer)
+            await uow.chat_sessions.touch(agent.account_id, session.id, now)
+            await uow.commit()
+        grounded_without_sources = agent.answer_mode is AnswerMode.GROUNDED and not prompt.passages
+        events = (self._fallback(agent, answer, started) if grounded_without_sources
+                  else self._stream(agent, answer, prompt, started))
+        return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
+
+    async def _replay(self, uow: UnitOfWork, agent: Agent, session: ChatSession, key: str) -> ChatAnswer | None:
+        asked = await uow.chat_messages.find_by_idempotency_key(agent.account_id, session.id, key)
+        if asked is None:
+            return None
+        reply = await uow.chat_messages.find_reply(agent.account_id, asked.id)
+        if reply is None or reply.status is MessageStatus.STREAMING:
+            raise MessageInProgress("A message with this Idempotency-Key is still being answered.")
+        return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
+
+    async def _fallback(self, agent: Agent, answer: ChatMessage, started: float) -> AsyncIterator[TurnEvent]:
+        yield TurnStarted(message_id=answer.id, session_id=answer.session_id)
+        yield TurnDelta(text=agent.fallback_message)
+        yield TurnSources(citations=())
+        done = msgspec.structs.replace(
+            answer, content=agent.fallback_message, status=MessageStatus.COMPLETE, citations=(),
+            latency_ms=_ms_since(started),
+        )
+        async with self._uow(account_id=agent.account_id) as uow:
+            await uow.chat_messages.update(done)
+            await uow.commit()
+        yield TurnDone(message=done, usage=TokenUsage())
+
+    async def _stream(self, agent: Agent, answer: ChatMessage, prompt: Prompt, started: float) -> AsyncIterator[TurnEvent]:
+        yield TurnStarted(message_id=answer.id, session_id=answer.session_id)
+        request = ChatRequest(model=agent.model, messages=prompt.messages, temperature=agent.temperature,
+                              max_tokens=agent.max_tokens)
+        parts: list[str] = []
+        usage: TokenUsage | None = None
+        model_name = agent.model
+        failure: AioomiError | None = None
+        try:
+            async for chunk in self._model.stream(request):
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                    model_name = chunk.model or model_name
+                elif chunk.text:
+                    parts.append(chunk.text)
+                    yield TurnDelta(text=chunk.text)
+        except AioomiError as error:
+            failure = error
+        except BaseException:
+            # The client went away (or the server is stopping): the answer is not complete.
+            await self._finish(agent, answer, parts, None, model_name, started, prompt,
+                               ChatModelUnavailable("The answer was cancelled.", code="answer_cancelled"))
+            raise
+        if failure is None and usage is None:
+            failure = ChatModelUnavailable("The model ended the answer without finishing it.",
+                                           code="model_stream_interrupted")
+        if failure is not None:
+            await self._finish(agent, answer, parts, usage, model_name, started, prompt, failure)
+            yield TurnFailed(message_id=answer.id, code=failure.code, detail=failure.detail)
+            return
+        yield TurnSources(citations=answer.citations)
+        done = await self._finish(agent, answer, parts, usage, model_name, started, prompt, None)
+        assert usage is not None
+        yield TurnDone(message=done, usage=usage)
+
+    async def _finish(
+        self, agent: Agent, answer: ChatMessage, parts: list[str], usage: TokenUsage | None, model_name: str,
+        started: float, prompt: Prompt, failure: AioomiError | None,
+    ) -> ChatMessage:
+        text = "".join(parts)
+        if usage is None and (parts or failure is None):
+            # Tokens were spent on a broken stream: meter the local estimate.
+            usage = TokenUsage(prompt_tokens=prompt_tokens(prompt.messages, self._model.count_tokens),
+                               completion_tokens=self._model.count_tokens(text) if text else 0, estimated=True)
+        final = msgspec.structs.replace(
+            answer, content=text, status=MessageStatus.FAILED if failure else MessageStatus.COMPLETE,
+            model=model_name, prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0, latency_ms=_ms_since(started),
+            error_code=failure.code if failure else None,
+        )
+        async with self._uow(account_id=agent.account_id) as uow:
+            await uow.chat_messages.update(final)
+            if usage is not None:
+                await uow.usage.add(UsageEntry(
+                    id=new_id("use"), account_id=agent.account_id, agent_id=agent.id, model=model_name,
+                    kind=UsageKind.CHAT, prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens, occurred_at=self._clock.now(),
+                    session_id=answer.session_id,
+                ))
+            await uow.commit()
+        return final
+
+
+async def _replayed(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
+    yield TurnStarted(message_id=reply.id, session_id=reply.session_id)
+    if reply.status is MessageStatus.FAILED:
+        yield TurnFailed(message_id=reply.id, code=reply.error_code or "model_unavailable",
+                         detail="This message could not be answered; send it again with a new Idempotency-Key.")
+        return
+    if reply.content:
+        yield TurnDelta(text=reply.content)
+    yield TurnSources(citations=reply.citations)
+    yield TurnDone(message=reply, usage=TokenUsage(prompt_tokens=reply.prompt_tokens,
+                                                   completion_tokens=reply.completion_tokens))
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+class KnowledgePassages:
+    """:class:`~aioomi.ports.chat.PassageSearch` on :class:`SearchKnowledge` (the hybrid
+    retrieval of the knowledge-base work), its hits seen as the prompt's passages."""
+
+    def __init__(self, search: SearchKnowledge) -> None:
+        self._search = search
+
+    async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int,
+                       min_score: float) -> list[Passage]:
+        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_score=min_score)
+        return [Passage(document_id=h.document_id, document_title=h.document_title, position=h.position,
+                        text=h.text, score=h.score) for h in hits]

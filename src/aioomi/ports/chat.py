@@ -1,0 +1,82 @@
+"""The chat stores (sessions and messages, inside a unit of work), and the one thing a chat
+turn needs from the knowledge base: passages relevant to a question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from aioomi.domain.model.chat import ChatMessage, ChatSession, Passage
+from aioomi.domain.model.pagination import PageKey
+
+
+class ChatSessionRepository(Protocol):
+    """Chat sessions, scoped to the unit of work's account; every call names the account too."""
+
+    async def add(self, session: ChatSession) -> None: ...
+
+    async def get(self, account_id: str, session_id: str) -> ChatSession | None: ...
+
+    async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
+        """Record a message at ``at`` (the session's last-message time)."""
+        ...
+
+    async def list_for_visitor(self, account_id: str, agent_id: str, visitor_id: str, *, limit: int) -> list[ChatSession]:
+        """The visitor's sessions with the agent, newest first (by creation time, then id)."""
+        ...
+
+    async def list_for_agent(
+        self,
+        account_id: str,
+        agent_id: str,
+        *,
+        limit: int,
+        after: PageKey | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[ChatSession]:
+        """The agent's sessions created in ``[since, until)``, newest first (creation time,
+        then id), starting right after ``after``."""
+        ...
+
+    async def delete(self, account_id: str, session_id: str) -> bool:
+        """Remove the session and all its messages (hard delete); False if there is none."""
+        ...
+
+
+class ChatMessageRepository(Protocol):
+    """Chat messages, scoped to the unit of work's account."""
+
+    async def add(self, message: ChatMessage) -> None:
+        """Insert; raises :class:`~aioomi.domain.model.errors.Conflict` when the session already
+        has a message with the same idempotency key."""
+        ...
+
+    async def update(self, message: ChatMessage) -> bool:
+        """Replace the stored message of the same id (content, status, citations, usage)."""
+        ...
+
+    async def get(self, account_id: str, message_id: str) -> ChatMessage | None: ...
+
+    async def list_for_session(self, account_id: str, session_id: str, *, last: int | None = None) -> list[ChatMessage]:
+        """The session's messages in order (creation time, then id); with ``last``, only the
+        ``last`` newest, still in order."""
+        ...
+
+    async def find_by_idempotency_key(self, account_id: str, session_id: str, key: str) -> ChatMessage | None:
+        """The visitor's message sent with ``key`` in this session, if any."""
+        ...
+
+    async def find_reply(self, account_id: str, message_id: str) -> ChatMessage | None:
+        """The answer to the message ``message_id``, if any."""
+        ...
+
+
+class PassageSearch(Protocol):
+    """The knowledge base seen from a chat turn: the passages of the agent's documents that
+    best answer ``query``, best first (hybrid dense + lexical retrieval)."""
+
+    async def __call__(
+        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_score: float
+    ) -> Sequence[Passage]: ...

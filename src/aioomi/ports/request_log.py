@@ -1,0 +1,18 @@
+"""Where the API request log is written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from aioomi.domain.model.request_log import RequestLogEntry
+
+
+class RequestLog(Protocol):
+    """Append-only; written in batches, across tenants (each entry names its account)."""
+
+    async def add_many(self, entries: Sequence[RequestLogEntry]) -> None: ...
+
+    async def recent(self, account_id: str, limit: int = 100) -> list[RequestLogEntry]:
+        """The account's newest entries, newest first."""
+        ...
