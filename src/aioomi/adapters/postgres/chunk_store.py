@@ -313,10 +313,11 @@ class PostgresChunkStore:
             )
             SELECT c.id, c.document_id, c.position, c.text, c.heading_path,
                    p.similarity, p.dense_rank, p.lexical_rank
-            FROM knowledge_chunks c JOIN picked p ON p.id = c.id
-            -- An explicit key list, so the planner fetches the few rows by primary key (under
-            -- row-level security it would otherwise scan the table to hash-join them).
-            WHERE c.id = ANY(ARRAY(SELECT id FROM picked))
-              AND c.account_id = %(account)s AND c.agent_id = %(agent)s
+            -- One primary-key lookup per candidate (a plain join planned a table scan under
+            -- row-level security, then a nested loop over the candidates).
+            FROM picked p CROSS JOIN LATERAL (
+                SELECT id, document_id, position, text, heading_path FROM knowledge_chunks
+                WHERE id = p.id AND account_id = %(account)s AND agent_id = %(agent)s
+            ) c
             """
         ).format(dense=dense, lexical=sql.SQL(_LEXICAL))
