@@ -122,7 +122,9 @@ class AnswerChat:
       session, when named, must be this visitor's with this agent (else ``session_not_found``);
       without one, a new session is opened;
     - an ``idempotency_key`` already used in the session replays the stored answer instead of
-      asking the model again (``message_in_progress`` while the first is still streaming);
+      asking the model again (``message_in_progress`` while the first is still streaming); when
+      that answer failed, the model is asked again and the failed answer becomes the new one
+      (same message, the visitor's message is not stored twice);
     - retrieval brings the agent's ``top_k`` best passages; in ``grounded`` mode with none,
       the agent's fallback message is the answer and the model is not called;
     - the prompt holds the owner's system prompt, the grounding rules, the passages inside
@@ -172,14 +174,16 @@ class AnswerChat:
         await self._allowance.check(agent.account_id, agent.id)
         started = time.perf_counter()
         now = self._clock.now()
+        retried: tuple[ChatMessage, ChatMessage] | None = None
         async with self._uow(account_id=agent.account_id) as uow:
             await check_owner_allows(uow, agent)
             if session_id is not None:
                 session = await own_session(uow, agent, session_id, caller.visitor_id)
                 if key is not None:
                     replay = await self._replay(uow, agent, session, key)
-                    if replay is not None:
+                    if isinstance(replay, ChatAnswer):
                         return replay
+                    retried = replay
                 stored = [] if history is not None else await uow.chat_messages.list_for_session(
                     agent.account_id, session.id, last=self._history_messages)
             else:
@@ -189,6 +193,12 @@ class AnswerChat:
                     user_agent=clip_user_agent(caller.user_agent),
                 )
                 stored = []
+        if retried is not None:
+            # A retry after a failed answer asks the stored question again, with the history
+            # that came before it.
+            question = retried[0].content
+            before = next((i for i, m in enumerate(stored) if m.id == retried[0].id), len(stored))
+            stored = stored[:before]
         if history is None:
             history = [PromptMessage(role=m.role, content=m.content) for m in stored
                        if m.status is MessageStatus.COMPLETE]
@@ -200,37 +210,55 @@ class AnswerChat:
             system_prompt=agent.system_prompt, mode=str(agent.answer_mode), passages=passages, history=history,
             question=question, budget=self._context_tokens, count_tokens=self._model.count_tokens,
         )
-        visitor_message = ChatMessage(
-            id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
-            role=Role.USER, content=question, idempotency_key=key, created_at=now,
-        )
-        answer = ChatMessage(
-            id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
-            role=Role.ASSISTANT, content="", status=MessageStatus.STREAMING, reply_to=visitor_message.id,
-            citations=tuple(p.citation() for p in prompt.passages), created_at=now + timedelta(microseconds=1),
-        )
-        async with self._uow(account_id=agent.account_id) as uow:
-            if session_id is None:
-                await uow.chat_sessions.add(session)
-            try:
-                await uow.chat_messages.add(visitor_message)
-            except Conflict:
-                raise MessageInProgress("A message with this Idempotency-Key is being answered.") from None
-            await uow.chat_messages.add(answer)
-            await uow.chat_sessions.touch(agent.account_id, session.id, now)
-            await uow.commit()
+        citations = tuple(p.citation() for p in prompt.passages)
+        if retried is not None:
+            # The failed answer is answered again in place: same message, back to streaming.
+            answer = msgspec.structs.replace(
+                retried[1], content="", status=MessageStatus.STREAMING, citations=citations, model=None,
+                prompt_tokens=0, completion_tokens=0, latency_ms=None, error_code=None,
+            )
+            async with self._uow(account_id=agent.account_id) as uow:
+                await uow.chat_messages.update(answer)
+                await uow.chat_sessions.touch(agent.account_id, session.id, now)
+                await uow.commit()
+        else:
+            visitor_message = ChatMessage(
+                id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
+                role=Role.USER, content=question, idempotency_key=key, created_at=now,
+            )
+            answer = ChatMessage(
+                id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
+                role=Role.ASSISTANT, content="", status=MessageStatus.STREAMING, reply_to=visitor_message.id,
+                citations=citations, created_at=now + timedelta(microseconds=1),
+            )
+            async with self._uow(account_id=agent.account_id) as uow:
+                if session_id is None:
+                    await uow.chat_sessions.add(session)
+                try:
+                    await uow.chat_messages.add(visitor_message)
+                except Conflict:
+                    raise MessageInProgress("A message with this Idempotency-Key is being answered.") from None
+                await uow.chat_messages.add(answer)
+                await uow.chat_sessions.touch(agent.account_id, session.id, now)
+                await uow.commit()
         grounded_without_sources = agent.answer_mode is AnswerMode.GROUNDED and not prompt.passages
         events = (self._fallback(agent, answer, started) if grounded_without_sources
                   else self._stream(agent, answer, prompt, started))
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
 
-    async def _replay(self, uow: UnitOfWork, agent: Agent, session: ChatSession, key: str) -> ChatAnswer | None:
+    async def _replay(
+        self, uow: UnitOfWork, agent: Agent, session: ChatSession, key: str,
+    ) -> ChatAnswer | tuple[ChatMessage, ChatMessage] | None:
+        """The stored answer to replay; for a failed one, the (question, answer) pair to answer
+        again; None when the key is new."""
         asked = await uow.chat_messages.find_by_idempotency_key(agent.account_id, session.id, key)
         if asked is None:
             return None
         reply = await uow.chat_messages.find_reply(agent.account_id, asked.id)
         if reply is None or reply.status is MessageStatus.STREAMING:
             raise MessageInProgress("A message with this Idempotency-Key is still being answered.")
+        if reply.status is MessageStatus.FAILED:
+            return asked, reply
         return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
 
     async def _fallback(self, agent: Agent, answer: ChatMessage, started: float) -> AsyncIterator[TurnEvent]:
@@ -311,10 +339,6 @@ class AnswerChat:
 
 async def _replayed(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
     yield TurnStarted(message_id=reply.id, session_id=reply.session_id)
-    if reply.status is MessageStatus.FAILED:
-        yield TurnFailed(message_id=reply.id, code=reply.error_code or "model_unavailable",
-                         detail="This message could not be answered; send it again with a new Idempotency-Key.")
-        return
     if reply.content:
         yield TurnDelta(text=reply.content)
     yield TurnSources(citations=reply.citations)

@@ -31,7 +31,7 @@ async def provide_principal(request: Request[Any, Any, Any], state: State) -> Pr
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Use `Authorization: Bearer <API key>`.", code="invalid_authorization")
-        return await authenticate.api_key(secret.strip())
+        return _logged(request, await authenticate.api_key(secret.strip()))
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthenticated("Sign in, or send an API key.", code="unauthenticated")
@@ -40,6 +40,12 @@ async def provide_principal(request: Request[Any, Any, Any], state: State) -> Pr
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or principal.csrf_token is None or not same_secret(sent, principal.csrf_token):
             raise Forbidden("Missing or wrong X-CSRF-Token header.", code="csrf_failed")
+    return _logged(request, principal)
+
+
+def _logged(request: Request[Any, Any, Any], principal: Principal) -> Principal:
+    """Name the account for the API request log (``RequestLogMiddleware`` reads the scope state)."""
+    request.scope.setdefault("state", {})["log_account_id"] = principal.account_id
     return principal
 
 

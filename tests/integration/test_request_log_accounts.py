@@ -1,0 +1,36 @@
+"""The API request log names the account of an owner API call (cookie or API key)."""
+
+from __future__ import annotations
+
+import psycopg
+
+from tests.integration.accounts_support import bearer, pg_app, sign_up_and_verify  # noqa: F401
+
+
+async def logged(app) -> list[tuple]:  # noqa: ANN001
+    await app.client.app.state.request_log_writer.flush()
+    async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
+        cur = await conn.execute("SELECT method, route, status, account_id FROM api_request_log "
+                                 "WHERE route LIKE '/api/v1/agents%%' OR route LIKE '/api/v1/api-keys%%' ORDER BY id")
+        return await cur.fetchall()
+
+
+async def test_owner_api_calls_are_logged_with_their_account(pg_app):
+    owner = await sign_up_and_verify(pg_app, "logged@example.com")
+    assert (await pg_app.client.get("/api/v1/agents", headers=owner.headers())).status_code == 200
+    created = await pg_app.client.post("/api/v1/api-keys", json={"name": "ci"}, headers=owner.headers())
+    assert created.status_code == 201, created.text
+    async with pg_app.another_client() as stranger:
+        by_key = await stranger.get("/api/v1/agents", headers=bearer(created.json()["secret"]))
+        assert by_key.status_code == 200
+        anonymous = await stranger.get("/api/v1/agents")
+        assert anonymous.status_code == 401
+
+    rows = await logged(pg_app)
+
+    assert rows == [
+        ("GET", "/api/v1/agents", 200, owner.account_id),
+        ("POST", "/api/v1/api-keys", 201, owner.account_id),
+        ("GET", "/api/v1/agents", 200, owner.account_id),
+        ("GET", "/api/v1/agents", 401, None),
+    ]
