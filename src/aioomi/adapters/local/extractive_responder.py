@@ -19,7 +19,7 @@ _SOURCE = re.compile(r'<source id="(\d+)" title="([^"]*)" position="(\d+)">\n(.*
 class ExtractiveResponder:
     """:class:`aioomi.ports.chat_model.ChatModel` that needs no provider: it reads the sources
     out of the system message (the only place they are) and answers with the best ones,
-    numbered like the citations. Usage is counted locally (``cl100k_base``)."""
+    numbered like the citations. Usage is counted locally (``o200k_base``)."""
 
     default_model = MODEL
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 import msgspec
@@ -14,6 +15,17 @@ from aioomi.domain.model.pagination import PageKey
 
 def _key(item: ChatSession | ChatMessage) -> tuple[datetime, str]:
     return (item.created_at, item.id)
+
+
+# The order messages were added in, as the Postgres store's ``seq`` column keeps it: messages of
+# the same instant (a question and its answer) come back in that order. A table's commit does not
+# keep insertion order, so the sequence lives here.
+_next_seq = itertools.count()
+_seq: dict[str, int] = {}
+
+
+def _in_order(message: ChatMessage) -> tuple[datetime, int]:
+    return (message.created_at, _seq.get(message.id, 0))
 
 
 class InMemoryChatSessionRepository:
@@ -57,6 +69,7 @@ class InMemoryChatSessionRepository:
         for message in list(self._messages.values()):
             if message.session_id == session_id:
                 self._messages.delete(message.id)
+                _seq.pop(message.id, None)
         self._table.delete(session_id)
         return True
 
@@ -80,6 +93,7 @@ class InMemoryChatMessageRepository:
         ):
             raise Conflict("The resource already exists.", code="already_exists")
         self._table.put(message.id, message)
+        _seq.setdefault(message.id, next(_next_seq))
 
     async def update(self, message: ChatMessage) -> bool:
         if await self.get(message.account_id, message.id) is None:
@@ -92,9 +106,8 @@ class InMemoryChatMessageRepository:
         return message if message is not None and message.account_id == account_id else None
 
     async def list_for_session(self, account_id: str, session_id: str, *, last: int | None = None) -> list[ChatMessage]:
-        # Stable sort on the time alone: ties keep insertion order, as the Postgres store's sequence does.
         found = sorted((m for m in self._table.values() if m.account_id == account_id and m.session_id == session_id),
-                       key=lambda m: m.created_at)
+                       key=_in_order)
         return found[-last:] if last else found
 
     async def find_by_idempotency_key(self, account_id: str, session_id: str, key: str) -> ChatMessage | None:

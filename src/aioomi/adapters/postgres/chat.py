@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.domain.model.chat import ChatMessage, ChatSession
+from aioomi.domain.model.errors import Conflict
 from aioomi.domain.model.pagination import PageKey
 
 _SESSION_COLUMNS = "id, account_id, agent_id, visitor_id, channel, created_at, last_message_at, ip, user_agent"
@@ -106,11 +107,16 @@ class PostgresChatMessageRepository(_Repository):
     """:class:`aioomi.ports.chat.ChatMessageRepository` on ``chat_messages``."""
 
     async def add(self, message: ChatMessage) -> None:
-        await self._execute(
-            f"INSERT INTO chat_messages ({_MESSAGE_COLUMNS}) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            _message_params(message),
+        # Foreign keys ignore row-level security: the session must be checked to be the
+        # message's own account's, or a message could hang off another tenant's session.
+        added = await self._execute(
+            f"INSERT INTO chat_messages ({_MESSAGE_COLUMNS}) SELECT "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s "
+            "WHERE EXISTS (SELECT 1 FROM chat_sessions WHERE id = %s AND account_id = %s)",
+            (*_message_params(message), message.session_id, message.account_id),
         )
+        if added != 1:
+            raise Conflict("The session does not exist.", code="conflict")
 
     async def update(self, message: ChatMessage) -> bool:
         return 1 == await self._execute(
