@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from aioomi import __version__
 from aioomi.adapters.postgres.migrations import migrate
-from aioomi.container import start, stop
 from aioomi.domain.model.errors import AioomiError
 from aioomi.entrypoints.logging_setup import configure_logging
 from aioomi.entrypoints.runtime import database_conninfo, open_container
@@ -67,6 +66,7 @@ async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from aioomi.container import start, stop
     from aioomi.entrypoints.http.app import create_app
 
     _GracefulServer = _graceful_server_class()
@@ -115,6 +115,7 @@ def _graceful_server_class():  # noqa: ANN202 - uvicorn is imported lazily
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from aioomi.container import start, stop
     from aioomi.entrypoints.worker.jobs import build_worker
 
     with open_container(settings) as container:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import structlog
 
 from aioomi.adapters.postgres.embedded import EmbeddedPostgres
 from aioomi.adapters.postgres.errors import describe_conninfo
-from aioomi.container import AppContainer, MemoryContainer, PostgresContainer
 from aioomi.settings import Settings
+
+if TYPE_CHECKING:
+    from aioomi.container import AppContainer
 
 log = structlog.get_logger("aioomi")
 
@@ -34,6 +37,10 @@ def database_conninfo(settings: Settings) -> Iterator[str]:
 @contextmanager
 def open_container(settings: Settings, *, memory: bool = False) -> Iterator[AppContainer]:
     """The container for this process; its lifecycle resources are not started yet."""
+    # Imported here: the container pulls in every adapter (SDKs, models), which `aioomi migrate`,
+    # `--version` and a configuration error have no use for.
+    from aioomi.container import MemoryContainer, PostgresContainer
+
     if memory:
         yield MemoryContainer(settings=settings)
         return

@@ -91,13 +91,21 @@ async def migrate(conninfo: str, *, connect_timeout_s: float = 10.0) -> list[str
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     except psycopg.OperationalError as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise Unavailable(
-            f"Cannot connect to the database at {describe_conninfo(conninfo)}: {reason}",
+            f"Cannot connect to the database at {describe_conninfo(conninfo)}: {_failure_reason(error)}",
             code="database_unavailable",
         ) from error
     except psycopg.Error as error:
         raise translate(error) from error
+
+
+def _failure_reason(error: psycopg.OperationalError) -> str:
+    """The cause in libpq's message ("Connection refused"), not the hint on its last line
+    ("Is the server running on that host...?"), which says nothing of what went wrong."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    return lines[0].rsplit(" failed: ", 1)[-1]
 
 
 async def _apply_pending(conn: psycopg.AsyncConnection) -> list[str]:

@@ -105,6 +105,9 @@ class Worker:
             await self._execute(job)
 
     async def _tick(self) -> None:
+        # Cleared here, before the first await, not when going to sleep: a stop(), notify() or
+        # finished job that arrives while this tick talks to the store must cut the sleep short.
+        self._wake.clear()
         await self._store.requeue_expired()
         await self._enqueue_periodic()
         claimed_any = False
@@ -124,7 +127,6 @@ class Worker:
         self._wake.set()
 
     async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         except TimeoutError:

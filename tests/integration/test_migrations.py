@@ -1,0 +1,112 @@
+"""Schema migrations through ``aioomi migrate``: idempotent, safe when replicas start together,
+and refusing to run over a migration that was edited after it was applied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+
+from aioomi.adapters.postgres import migrations
+from aioomi.adapters.postgres.migrations import MigrationError, migrate, shipped_migrations
+from tests.integration.processes import AIOOMI, clean_env, database_url, processes, wait_for
+
+if TYPE_CHECKING:
+    from tests.support.postgres import TestPostgres
+
+
+def shipped() -> list[str]:
+    return [f"{m.version}_{m.name}" for m in shipped_migrations()]
+
+
+@pytest.fixture
+async def empty_database(test_postgres: TestPostgres):  # noqa: ANN201
+    conninfo = await test_postgres.create_database(migrated=False)
+    yield conninfo
+    test_postgres.drop_database(conninfo)
+
+
+def _recorded(conninfo: str) -> list[tuple[str, str]]:
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute("SELECT version, checksum FROM schema_migrations ORDER BY version").fetchall()
+
+
+def _expected_rows() -> list[tuple[str, str]]:
+    return [(m.version, m.checksum) for m in shipped_migrations()]
+
+
+def test_migrate_twice_applies_everything_once_then_nothing(empty_database: str, tmp_path: Path) -> None:
+    env = clean_env(DATABASE_URL=database_url(empty_database))
+    with processes(tmp_path) as spawn:
+        first = spawn([*AIOOMI, "migrate"], env=env, name="first")
+        assert first.wait(timeout=60) == 0, first.describe()
+        assert first.stdout.strip() == f"applied {len(shipped())} migration(s): {', '.join(shipped())}"
+        assert _recorded(empty_database) == _expected_rows()
+
+        second = spawn([*AIOOMI, "migrate"], env=env, name="second")
+        assert second.wait(timeout=60) == 0, second.describe()
+        assert second.stdout.strip() == "applied 0 migration(s); the schema is current"
+        assert _recorded(empty_database) == _expected_rows()
+
+    with psycopg.connect(empty_database) as conn:
+        assert conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone() is not None
+        assert conn.execute("SELECT to_regclass('jobs') IS NOT NULL").fetchone() == (True,)
+
+
+def test_two_migrate_processes_started_together_apply_each_migration_once(
+    empty_database: str, tmp_path: Path
+) -> None:
+    env = clean_env(DATABASE_URL=database_url(empty_database))
+    lock_key = migrations._LOCK_KEY
+    # Hold the migration lock so both processes are certainly waiting on it at the same time,
+    # then let them race.
+    with psycopg.connect(empty_database, autocommit=True) as gate, processes(tmp_path) as spawn:
+        gate.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
+        racers = [spawn([*AIOOMI, "migrate"], env=env, name=f"migrate{i}") for i in (1, 2)]
+
+        def both_waiting() -> bool:
+            for racer in racers:
+                if not racer.alive():
+                    raise AssertionError(f"{racer.name} exited while the lock was held\n{racer.describe()}")
+            waiting = gate.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND objid = %s",
+                (lock_key & 0xFFFFFFFF,),
+            ).fetchone()[0]
+            return waiting == 2
+
+        wait_for(both_waiting, timeout=60, interval=0.1, what="both migrate processes to wait for the lock")
+        gate.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
+
+        for racer in racers:
+            assert racer.wait(timeout=60) == 0, racer.describe()
+        outputs = sorted(racer.stdout.strip() for racer in racers)
+        assert outputs == sorted(
+            [f"applied {len(shipped())} migration(s): {', '.join(shipped())}",
+             "applied 0 migration(s); the schema is current"]
+        )
+    assert _recorded(empty_database) == _expected_rows()
+
+
+async def test_an_applied_migration_whose_checksum_changed_is_refused(pg_conninfo: str, tmp_path: Path) -> None:
+    with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+        conn.execute("UPDATE schema_migrations SET checksum = 'x' WHERE version = %s", (shipped_migrations()[0].version,))
+
+    first = shipped()[0]
+    with pytest.raises(MigrationError, match=first):
+        await migrate(pg_conninfo)
+
+    # The CLI says so in one line and exits non-zero.
+    with processes(tmp_path) as spawn:
+        cli = spawn([*AIOOMI, "migrate"], env=clean_env(DATABASE_URL=database_url(pg_conninfo)), name="migrate")
+        assert cli.wait(timeout=60) == 1, cli.describe()
+        assert cli.stdout == ""
+        (line,) = cli.stderr.splitlines()
+        assert line.startswith("aioomi: error: ") and first in line
+    with psycopg.connect(pg_conninfo) as conn:
+        recorded = conn.execute("SELECT checksum FROM schema_migrations WHERE version = %s",
+                                (shipped_migrations()[0].version,)).fetchall()
+    assert recorded == [("x",)], "a refused run changes nothing"
