@@ -133,3 +133,16 @@ async def test_unit_of_work_enqueues_only_on_commit(container) -> None:
         await uow.commit()
     job = await store.claim("w1", KINDS, LEASE)
     assert job is not None and job.payload == {"kept": True}
+
+
+async def test_a_released_job_is_queued_again_without_counting_the_start(container) -> None:
+    store = container.job_store()
+    job_id = await store.enqueue(NewJob(kind="test.a", max_attempts=1))
+    await store.claim("w1", KINDS, LEASE)
+    await store.release(job_id, "intruder")
+    assert (await store.get(job_id)).status is JobStatus.RUNNING
+    await store.release(job_id, "w1")
+    released = await store.get(job_id)
+    assert released.status is JobStatus.QUEUED and released.attempts == 0 and released.locked_by is None
+    again = await store.claim("w2", KINDS, LEASE)
+    assert again is not None and again.id == job_id and again.attempts == 1

@@ -174,11 +174,12 @@ async def test_sigterm_hands_a_job_back_when_the_grace_period_runs_out(
         assert worker.wait(timeout=10) == 0, worker.describe()
 
     assert await _runs(conninfo, "finished") == []
-    ((status, locked_by, last_error),) = await _sql(
-        conninfo, "SELECT status, locked_by, last_error FROM jobs WHERE id = %s", (job_id,)
+    ((status, locked_by, last_error, attempts),) = await _sql(
+        conninfo, "SELECT status, locked_by, last_error, attempts FROM jobs WHERE id = %s", (job_id,)
     )
     assert (status, locked_by) == ("queued", None), "the job goes back to the queue for another worker"
-    assert last_error == "worker shut down"
+    assert last_error == "released: the worker shut down"
+    assert attempts == 0, "an interrupted start does not count against max_attempts"
 
 
 async def test_the_aioomi_worker_command_runs_its_periodic_jobs_and_stops_on_sigterm(

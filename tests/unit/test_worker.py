@@ -132,7 +132,8 @@ async def test_shutdown_past_the_grace_hands_running_jobs_back(store, clock) -> 
     await asyncio.wait_for(task, timeout=5)
     job = await store.get(job_id)
     assert job.status is JobStatus.QUEUED and job.locked_by is None
-    assert job.last_error == "worker shut down"
+    assert job.last_error == "released: the worker shut down"
+    assert job.attempts == 0, "an interrupted start does not count against max_attempts"
 
 
 async def test_the_product_jobs_run_on_the_memory_container(memory_container) -> None:

@@ -45,5 +45,5 @@ def open_container(settings: Settings, *, memory: bool = False) -> Iterator[AppC
         yield MemoryContainer(settings=settings)
         return
     with database_conninfo(settings) as conninfo:
-        log.info("database", at=describe_conninfo(conninfo))
+        log.debug("database", at=describe_conninfo(conninfo))
         yield PostgresContainer(settings=settings, conninfo=conninfo)

@@ -45,6 +45,11 @@ class JobStore(Protocol):
         """Record a failed attempt: queue it again at ``retry_at``, or mark it failed for good."""
         ...
 
+    async def release(self, job_id: str, worker_id: str) -> None:
+        """Hand a held job back unfinished (the worker is shutting down): queued again at once,
+        and the interrupted start does not count against ``max_attempts``."""
+        ...
+
     async def requeue_expired(self) -> int:
         """Give back jobs whose lease ran out (their worker died); return how many."""
         ...

@@ -106,6 +106,15 @@ class InMemoryJobStore:
                     last_error=error[:2000], locked_by=None, locked_until=None,
                 )
 
+    async def release(self, job_id: str, worker_id: str) -> None:
+        async with self._lock:
+            job = self._held(job_id, worker_id)
+            if job is not None:
+                self._jobs[job_id] = msgspec.structs.replace(
+                    job, status=JobStatus.QUEUED, attempts=max(job.attempts - 1, 0), run_at=self._clock.now(),
+                    last_error="released: the worker shut down", locked_by=None, locked_until=None,
+                )
+
     async def requeue_expired(self) -> int:
         async with self._lock:
             now = self._clock.now()

@@ -77,7 +77,8 @@ class PostgresDatabase:
         except Exception as error:
             await self.pool.close()
             raise Unavailable(
-                f"Cannot connect to the database at {describe_conninfo(self._conninfo)}.",
+                f"Cannot connect to the database at {describe_conninfo(self._conninfo)}: "
+                f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error).strip() else 'no detail'}",
                 code="database_unavailable",
             ) from error
 

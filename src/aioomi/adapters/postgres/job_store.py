@@ -126,6 +126,16 @@ class PostgresJobStore:
                     {"retry_at": retry_at, "error": error, "id": job_id, "worker": worker_id},
                 )
 
+    async def release(self, job_id: str, worker_id: str) -> None:
+        with translated_errors():
+            async with self._pool.connection() as conn:
+                await conn.execute(
+                    "UPDATE jobs SET status = 'queued', attempts = greatest(attempts - 1, 0), run_at = now(), "
+                    "last_error = 'released: the worker shut down', locked_by = NULL, locked_until = NULL "
+                    "WHERE id = %s AND locked_by = %s AND status = 'running'",
+                    (job_id, worker_id),
+                )
+
     async def requeue_expired(self) -> int:
         with translated_errors():
             async with self._pool.connection() as conn:

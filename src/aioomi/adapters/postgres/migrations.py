@@ -89,7 +89,8 @@ async def migrate(conninfo: str, *, connect_timeout_s: float = 10.0) -> list[str
             try:
                 return await _apply_pending(conn)
             finally:
-                await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+                if not conn.broken:  # a broken connection released the lock with the session
+                    await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     except psycopg.OperationalError as error:
         raise Unavailable(
             f"Cannot connect to the database at {describe_conninfo(conninfo)}: {_failure_reason(error)}",

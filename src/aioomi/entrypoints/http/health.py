@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import msgspec
+from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar import Controller, Request, Response, get
 
 from aioomi import __version__
+from aioomi.domain.model.health import NotReady
 from aioomi.domain.usecases.check_readiness import CheckReadiness
-from aioomi.entrypoints.http.problems import Problem, problem_response, problem_spec
+from aioomi.entrypoints.http.problems import problem_spec
 
 
 class Liveness(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,7 +43,7 @@ class HealthController(Controller):
         summary="Readiness: the database is reachable, migrated and has pgvector",
         responses={503: problem_spec("Not ready: the database is unreachable, not migrated or lacks pgvector.")},
     )
-    async def readiness(self, request: Request, check_readiness: NamedDependency[CheckReadiness]) -> Response[Readiness | Problem]:
+    async def readiness(self, check_readiness: NamedDependency[CheckReadiness]) -> Readiness:
         status = await check_readiness()
         if not status.ready:
             reason = (
@@ -50,16 +51,14 @@ class HealthController(Controller):
                 else f"migrations pending: {', '.join(status.pending_migrations)}" if status.pending_migrations
                 else "the vector extension is not installed"
             )
-            return problem_response(request, status=503, code="not_ready", title="Not ready", detail=reason)
-        return Response(
-            Readiness(
-                status="ready",
-                version=__version__,
-                database=DatabaseReadiness(
-                    backend=status.backend,
-                    vector_version=status.vector_version,
-                    applied_migrations=status.applied_migrations,
-                    pending_migrations=list(status.pending_migrations),
-                ),
-            )
+            raise NotReady(f"Not ready: {reason}.")
+        return Readiness(
+            status="ready",
+            version=__version__,
+            database=DatabaseReadiness(
+                backend=status.backend,
+                vector_version=status.vector_version,
+                applied_migrations=status.applied_migrations,
+                pending_migrations=list(status.pending_migrations),
+            ),
         )

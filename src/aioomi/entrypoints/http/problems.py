@@ -122,7 +122,9 @@ def handle_domain_error(request: Request[Any, Any, Any], error: domain.AioomiErr
     errors = None
     if isinstance(error, domain.InvalidInput) and error.field:
         errors = [FieldError(field=error.field, message=error.detail)]
-    if status >= 500:
+    if status == 503:  # an expected outage of a dependency: no traceback
+        log.warning("dependency unavailable", code=error.code, detail=error.detail)
+    elif status >= 500:
         log.error("request failed", code=error.code, detail=error.detail, exc_info=error)
     return problem_response(
         request, status=status, code=error.code, title=error.title, detail=error.detail,

@@ -147,8 +147,8 @@ class Worker:
         try:
             await self._handlers[job.kind](job.payload)
         except asyncio.CancelledError:
-            # Shutdown ran out of grace: hand the job back at once, without counting it as a failure.
-            await asyncio.shield(self._store.fail(job.id, self.worker_id, "worker shut down", self._clock.now()))
+            # Shutdown ran out of grace: hand the job back at once, without counting the start.
+            await asyncio.shield(self._store.release(job.id, self.worker_id))
             bound.warning("job handed back at shutdown")
             raise
         except Exception as error:  # noqa: BLE001 - any failure of a job is recorded, not fatal
@@ -156,13 +156,23 @@ class Worker:
             retry_at = (
                 self._clock.now() + retry_delay(job.attempts) if job.attempts < job.max_attempts else None
             )
-            await self._store.fail(job.id, self.worker_id, message, retry_at)
+            await self._record(bound, self._store.fail(job.id, self.worker_id, message, retry_at))
             bound.warning("job failed", error=message, retry_at=retry_at.isoformat() if retry_at else None)
         else:
-            await self._store.complete(job.id, self.worker_id)
+            await self._record(bound, self._store.complete(job.id, self.worker_id))
             bound.info("job done", ms=round((asyncio.get_running_loop().time() - started) * 1000, 1))
         finally:
             heartbeat.cancel()
+
+    @staticmethod
+    async def _record(bound: Any, outcome: Awaitable[None]) -> None:
+        # If the store cannot take the outcome (database gone), the job stays running until its
+        # lease expires and then runs again: handlers are idempotent. Say so, do not crash.
+        try:
+            await outcome
+        except AioomiError as error:
+            bound.error("could not record the job's outcome; it will run again after its lease",
+                        code=error.code)
 
     async def _heartbeat(self, job: Job) -> None:
         interval = self._lease.total_seconds() / 3
