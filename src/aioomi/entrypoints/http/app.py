@@ -97,7 +97,7 @@ def create_app(
                 await stop(container)
 
     prometheus = PrometheusConfig(app_name="aioomi", prefix="aioomi", group_path=True,
-                                  exclude=["/metrics", "/schema"])
+                                  exclude=["/metrics", "/schema"], exclude_opt_key="exclude_from_metrics")
     request_log_writer = RequestLogWriter(container.request_log)
     app = Litestar(
         route_handlers=[

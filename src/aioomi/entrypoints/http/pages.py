@@ -1,0 +1,344 @@
+"""The owner dashboard: server-rendered pages (Jinja) on the same app as the API.
+
+Pages read through the same use cases as the JSON API and show the API's own shapes (the DTOs
+of ``schemas_*``); every change is made by the page's script calling the JSON API with the
+session cookie and the ``X-CSRF-Token`` header. So there is no business logic here: a page is
+a use-case call rendered as HTML. Signed-out visitors are sent to ``/sign-in``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from aioomi.domain.model.accounts import Account, Principal
+from aioomi.domain.model.errors import AioomiError, Forbidden, NotFound, Unauthenticated
+from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
+from aioomi.entrypoints.http.auth import SESSION_COOKIE
+from aioomi.entrypoints.http.pages_charts import bar_chart
+from aioomi.entrypoints.http.problems import status_for
+from aioomi.entrypoints.http.schemas_accounts import AccountOut, ApiKeyOut, OwnerSessionOut
+from aioomi.entrypoints.http.schemas_agents import AgentOut
+from aioomi.entrypoints.http.schemas_billing import BillingUsageOut, PlanOut
+from aioomi.entrypoints.http.schemas_chat import MessageOut, OwnerSessionOut as ChatSessionOut
+from aioomi.entrypoints.http.schemas_documents import DocumentOut, KnowledgeBaseOut
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+DASHBOARD_STATIC = HERE / "static" / "dashboard"
+STATIC_PATH = "/static/dashboard"
+HOME = "/dashboard/agents"
+NO_STORE = CacheControlHeader(no_store=True)
+
+# Privacy self-service endpoints the account page offers when the app serves them
+# (method, path); an action whose endpoint is missing is shown as not available.
+PRIVACY_ACTIONS: dict[str, tuple[str, str]] = {
+    "export": ("POST", "/api/v1/account/export"),
+    "exports": ("GET", "/api/v1/account/exports"),
+    "privacy": ("GET", "/api/v1/account/privacy"),
+    "restriction": ("PUT", "/api/v1/account/privacy/restriction"),
+    "objection": ("PUT", "/api/v1/account/privacy/objection"),
+    "delete": ("DELETE", "/api/v1/account"),
+    "audit": ("GET", "/api/v1/account/audit-log"),
+    "policy": ("GET", "/api/v1/account/policy"),
+    "accept_policy": ("POST", "/api/v1/account/policy/accept"),
+}
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_setup)
+
+
+def _setup(engine: JinjaTemplateEngine) -> None:
+    engine.engine.globals.update(static=STATIC_PATH, policy_version=CURRENT_POLICY_VERSION)
+    engine.engine.filters.update(when=_when, day=_day, number=_number, money=_money)
+
+
+def static_files_router() -> Any:
+    return create_static_files_router(path=STATIC_PATH, directories=[DASHBOARD_STATIC], include_in_schema=False,
+                                      cache_control=CacheControlHeader(max_age=300))
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _day(value: datetime | date | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else "—"
+
+
+def _number(value: int | float | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    return f"{amount_minor / 100:,.2f} {currency.upper()}"
+
+
+# --- who is looking ----------------------------------------------------------------------------
+
+
+class SignInRequired(Exception):
+    """No valid owner session: the visitor goes to the sign-in page."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    principal: Principal
+    account: AccountOut
+
+
+async def _principal(request: Request[Any, Any, Any], state: State) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return await state.container.authenticate().session(token)
+    except (Unauthenticated, Forbidden):
+        return None
+
+
+async def provide_owner(request: Request[Any, Any, Any], state: State) -> Owner:
+    principal = await _principal(request, state)
+    if principal is None:
+        raise SignInRequired
+    account: Account = await state.container.get_account()(principal)
+    return Owner(principal=principal, account=AccountOut.of(account))
+
+
+def _to_sign_in(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/sign-in?next={quote(target, safe='')}", status_code=303)
+
+
+def _error_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    if isinstance(error, AioomiError):
+        status, detail = status_for(error), error.detail
+        if isinstance(error, Unauthenticated):
+            return _to_sign_in(request, error)
+    elif isinstance(error, (NotFoundException, ValidationException)):
+        status, detail = (404, "There is nothing at this address.") if isinstance(error, NotFoundException) \
+            else (400, "The address has a bad parameter.")
+    else:
+        raise error
+    return Template("error.html", context={"status": status, "detail": detail, "owner": None}, status_code=status)
+
+
+PAGE_ERRORS = {SignInRequired: _to_sign_in, AioomiError: _error_page, NotFoundException: _error_page,
+               ValidationException: _error_page}
+
+
+def _page(name: str, owner: Owner | None, **context: Any) -> Template:
+    csrf = owner.principal.csrf_token if owner else None
+    return Template(name, context={"owner": owner, "csrf_token": csrf, **context})
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: never an absolute or scheme-relative address.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return HOME
+
+
+def _routes(request: Request[Any, Any, Any]) -> set[tuple[str, str]]:
+    found = set()
+    for route in request.app.routes:
+        for method in getattr(route, "methods", ()):
+            found.add((method, route.path.rstrip("/") or "/"))
+    return found
+
+
+# --- public pages ------------------------------------------------------------------------------
+
+Next = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
+TokenParam = Annotated[str | None, QueryParameter(name="token", max_length=500)]
+
+
+class PublicPages(Controller):
+    """The front door: sign up, sign in, verify the email, reset the password."""
+
+    path = "/"
+    include_in_schema = False
+    cache_control = NO_STORE
+    exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any], state: State) -> Redirect:
+        signed_in = await _principal(request, state) is not None
+        return Redirect(HOME if signed_in else "/sign-in", status_code=303)
+
+    @get("/sign-in")
+    async def sign_in(self, request: Request[Any, Any, Any], state: State, next_path: Next = None) -> Response[Any]:
+        if await _principal(request, state) is not None:
+            return Redirect(_safe_next(next_path), status_code=303)
+        google = state.container.identity_provider() is not None
+        return _page("sign_in.html", None, next=_safe_next(next_path), google=google, title="Sign in")
+
+    @get("/sign-up")
+    async def sign_up(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+        if await _principal(request, state) is not None:
+            return Redirect(HOME, status_code=303)
+        google = state.container.identity_provider() is not None
+        return _page("sign_up.html", None, google=google, title="Create your account")
+
+    @get("/verify-email")
+    async def verify_email(self, token: TokenParam = None) -> Template:
+        return _page("verify_email.html", None, token=token or "", title="Confirm your email")
+
+    @get("/forgot-password")
+    async def forgot_password(self) -> Template:
+        return _page("forgot_password.html", None, title="Reset your password")
+
+    @get("/reset-password")
+    async def reset_password(self, token: TokenParam = None) -> Template:
+        return _page("reset_password.html", None, token=token or "", title="Choose a new password")
+
+
+# --- the dashboard -----------------------------------------------------------------------------
+
+AgentParam = Annotated[str | None, QueryParameter(name="agent_id", max_length=100)]
+DayFrom = Annotated[date | None, QueryParameter(name="from")]
+DayTo = Annotated[date | None, QueryParameter(name="to")]
+CursorParam = Annotated[str | None, QueryParameter(name="cursor", max_length=500)]
+Days = Annotated[int, QueryParameter(name="days", ge=7, le=365)]
+
+
+def _start_of(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+async def _all_agents(state: State, principal: Principal) -> list[AgentOut]:
+    agents: list[AgentOut] = []
+    cursor = None
+    while True:
+        page = await state.container.list_agents()(principal, limit=100, cursor=cursor)
+        agents += [AgentOut.of(a) for a in page.items]
+        if page.next_cursor is None:
+            return agents
+        cursor = page.next_cursor
+
+
+class DashboardPages(Controller):
+    """The signed-in owner's pages."""
+
+    path = "/dashboard"
+    include_in_schema = False
+    cache_control = NO_STORE
+    dependencies = {"owner": Provide(provide_owner)}
+    exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
+
+    @get("/")
+    async def index(self, owner: NamedDependency[Owner]) -> Redirect:
+        return Redirect(HOME, status_code=303)
+
+    @get("/agents")
+    async def agents(self, state: State, owner: NamedDependency[Owner]) -> Template:
+        agents = await _all_agents(state, owner.principal)
+        return _page("agents.html", owner, agents=agents, title="Agents", nav="agents")
+
+    @get("/agents/{agent_id:str}")
+    async def agent(self, request: Request[Any, Any, Any], state: State, owner: NamedDependency[Owner],
+                    agent_id: FromPath[str]) -> Template:
+        agent = AgentOut.of(await state.container.get_agent()(owner.principal, agent_id))
+        base = str(request.base_url).rstrip("/")
+        return _page("agent.html", owner, agent=agent, base_url=base, title=agent.name, nav="agents", tab="settings")
+
+    @get("/agents/{agent_id:str}/knowledge")
+    async def knowledge(self, state: State, owner: NamedDependency[Owner], agent_id: FromPath[str],
+                        cursor: CursorParam = None) -> Template:
+        container = state.container
+        agent = AgentOut.of(await container.get_agent()(owner.principal, agent_id))
+        page = await container.list_documents()(owner.principal, agent_id, limit=100, cursor=cursor)
+        base, totals = await container.get_knowledge_base()(owner.principal, agent_id)
+        return _page("knowledge.html", owner, agent=agent, documents=[DocumentOut.of(d) for d in page.items],
+                     next_cursor=page.next_cursor, knowledge=KnowledgeBaseOut.of(base, totals, container.document_limits()),
+                     title=f"{agent.name}: knowledge", nav="agents", tab="knowledge")
+
+    @get("/conversations")
+    async def conversations(self, state: State, owner: NamedDependency[Owner], agent_id: AgentParam = None,
+                            since: DayFrom = None, until: DayTo = None, cursor: CursorParam = None) -> Template:
+        agents = await _all_agents(state, owner.principal)
+        selected = next((a for a in agents if a.id == agent_id), agents[0] if agents else None)
+        sessions: list[ChatSessionOut] = []
+        next_cursor = None
+        if selected is not None:
+            page = await state.container.list_agent_sessions()(
+                owner.principal, selected.id, limit=50, cursor=cursor, since=_start_of(since),
+                until=_start_of(until + timedelta(days=1)) if until else None)
+            sessions, next_cursor = [ChatSessionOut.of(s) for s in page.items], page.next_cursor
+        return _page("conversations.html", owner, agents=agents, selected=selected, sessions=sessions,
+                     next_cursor=next_cursor, since=since, until=until, title="Conversations", nav="conversations")
+
+    @get("/conversations/{session_id:str}")
+    async def conversation(self, state: State, owner: NamedDependency[Owner], session_id: FromPath[str]) -> Template:
+        session, messages = await state.container.get_chat_session()(owner.principal, session_id)
+        agent = AgentOut.of(await state.container.get_agent()(owner.principal, session.agent_id))
+        return _page("conversation.html", owner, session=ChatSessionOut.of(session), agent=agent,
+                     messages=[MessageOut.of(m) for m in messages], title="Conversation", nav="conversations")
+
+    @get("/usage")
+    async def usage(self, state: State, owner: NamedDependency[Owner], days: Days = 30) -> Template:
+        container = state.container
+        last = datetime.now(UTC).date()
+        first = last - timedelta(days=days - 1)
+        start, end = _start_of(first), _start_of(last + timedelta(days=1))
+        per_day = await container.get_usage_report()(owner.principal, start, end, ("day",))
+        per_agent = await container.get_usage_report()(owner.principal, start, end, ("agent",))
+        overview = BillingUsageOut.of(await container.get_billing_overview()(owner.principal))
+        names = {a.id: a.name for a in await _all_agents(state, owner.principal)}
+        by_day = {t.day: t for t in per_day}
+        calendar = [first + timedelta(days=i) for i in range(days)]
+        messages = [(d.strftime("%b %d"), by_day[d].calls if d in by_day else 0) for d in calendar]
+        tokens = [(d.strftime("%b %d"), by_day[d].tokens if d in by_day else 0) for d in calendar]
+        agents = sorted(((names.get(t.agent_id or "", t.agent_id or "deleted agent"), t.tokens, t.calls)
+                         for t in per_agent), key=lambda row: -row[1])
+        charts = {
+            "messages": bar_chart(messages, "Messages per day", "messages"),
+            "tokens": bar_chart(tokens, "Tokens per day", "tokens"),
+            "agents": bar_chart([(name, used) for name, used, _ in agents], "Tokens per agent", "tokens",
+                                horizontal=True),
+        }
+        return _page("usage.html", owner, charts=charts, overview=overview, days=days, first=first, last=last,
+                     total_messages=sum(v for _, v in messages), total_tokens=sum(v for _, v in tokens),
+                     agents=agents, title="Usage", nav="usage")
+
+    @get("/billing")
+    async def billing(self, state: State, owner: NamedDependency[Owner],
+                      checkout: Annotated[str | None, QueryParameter(name="checkout", max_length=20)] = None) -> Template:
+        container = state.container
+        overview = BillingUsageOut.of(await container.get_billing_overview()(owner.principal))
+        plans = [PlanOut.of(p) for p in container.list_plans()()]
+        return _page("billing.html", owner, overview=overview, plans=plans, enabled=container.billing_config().enabled,
+                     checkout=checkout, title="Billing", nav="billing")
+
+    @get("/account")
+    async def account(self, request: Request[Any, Any, Any], state: State, owner: NamedDependency[Owner]) -> Template:
+        container = state.container
+        sessions = [OwnerSessionOut.of(s, owner.principal.session_id)
+                    for s in await container.list_sessions()(owner.principal)]
+        keys = [ApiKeyOut.of(k) for k in await container.list_api_keys()(owner.principal)]
+        routes = _routes(request)
+        privacy = {name: path for name, (method, path) in PRIVACY_ACTIONS.items() if (method, path) in routes}
+        # The privacy use cases, read only where the app serves their endpoints.
+        state_of = (await container.get_privacy_overview()(owner.principal)).state if "privacy" in privacy else None
+        exports = await container.list_exports()(owner.principal) if "exports" in privacy else []
+        policy = await container.policy_status()(owner.principal) if "policy" in privacy else None
+        audit = (await container.list_audit_log()(owner.principal))[:20] if "audit" in privacy else []
+        return _page("account.html", owner, sessions=sessions, keys=keys, privacy=privacy, privacy_state=state_of,
+                     exports=exports, policy=policy, audit=audit, title="Account and privacy", nav="account")
+
+
+PAGE_CONTROLLERS = [PublicPages, DashboardPages]

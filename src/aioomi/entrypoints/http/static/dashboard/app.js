@@ -1,0 +1,388 @@
+/* Aioomi dashboard: a little plain JavaScript. Every change calls the JSON API with the
+   session cookie and the X-CSRF-Token header; pages are rendered by the server. */
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var CSRF = meta ? meta.content : null;
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function api(method, url, body) {
+    var headers = { "Accept": "application/json" };
+    if (CSRF && method !== "GET") headers["X-CSRF-Token"] = CSRF;
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (body !== undefined && body !== null) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (res) {
+      var type = res.headers.get("content-type") || "";
+      var read = type.indexOf("json") >= 0 ? res.json() : Promise.resolve(null);
+      return read.then(function (data) { return { ok: res.ok, status: res.status, data: data }; });
+    }, function () {
+      return { ok: false, status: 0, data: { detail: "The server could not be reached. Check your connection and try again." } };
+    });
+  }
+
+  /* --- theme --------------------------------------------------------------------------- */
+  var toggle = $("#theme-toggle");
+  function showTheme() {
+    var dark = document.documentElement.getAttribute("data-theme") === "dark";
+    toggle.setAttribute("aria-pressed", dark ? "true" : "false");
+    $(".theme-label", toggle).textContent = dark ? "Light theme" : "Dark theme";
+  }
+  if (toggle) {
+    showTheme();
+    toggle.addEventListener("click", function () {
+      var next = document.documentElement.getAttribute("data-theme") === "dark" ? "light" : "dark";
+      document.documentElement.setAttribute("data-theme", next);
+      try { localStorage.setItem("aioomi_theme", next); } catch (e) { /* storage blocked */ }
+      showTheme();
+    });
+  }
+
+  /* --- forms and buttons that call the API ---------------------------------------------- */
+  function setPath(obj, path, value) {
+    var keys = path.split(".");
+    var last = keys.pop();
+    keys.forEach(function (k) { obj = obj[k] = obj[k] || {}; });
+    obj[last] = value;
+  }
+
+  function serialize(form) {
+    var body = {};
+    var onlyChanged = form.hasAttribute("data-only-changed");
+    $$("input, select, textarea", form).forEach(function (input) {
+      if (!input.name || input.disabled || input.type === "file" || input.type === "submit") return;
+      var type = input.getAttribute("data-type");
+      var value;
+      if (input.type === "radio") { if (!input.checked) return; value = input.value; }
+      else if (input.type === "checkbox") { value = type === "value-if-checked" ? (input.checked ? input.value : "") : input.checked; }
+      else {
+        if (onlyChanged && input.value === input.defaultValue) return;
+        value = input.value;
+        if (type === "number") value = value === "" ? null : Number(value);
+        else if (type === "lines") value = value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+        else if (type === "nullable") value = value.trim() === "" ? null : value;
+        else if (input.type === "password" && value === "" && !input.required) return;
+      }
+      setPath(body, input.name, value);
+    });
+    return body;
+  }
+
+  function statusOf(scope) {
+    var found = $(".form-status", scope);
+    if (!found && scope.parentElement) found = $(".form-status", scope.parentElement);
+    return found;
+  }
+
+  function say(scope, text, kind) {
+    var status = statusOf(scope);
+    if (!status) { if (kind === "error") alert(text); return; }
+    status.textContent = text;
+    status.className = "form-status " + (kind || "");
+  }
+
+  function clearErrors(form) {
+    $$(".field-error", form).forEach(function (n) { n.remove(); });
+    $$("[aria-invalid]", form).forEach(function (n) {
+      n.removeAttribute("aria-invalid");
+      var described = (n.getAttribute("aria-describedby") || "").split(" ").filter(function (id) { return id.indexOf("err-") !== 0; });
+      if (described.length) n.setAttribute("aria-describedby", described.join(" ")); else n.removeAttribute("aria-describedby");
+    });
+  }
+
+  function showProblem(scope, result) {
+    var problem = result.data || {};
+    var message = problem.detail || ("The request failed (" + result.status + ").");
+    if (result.status === 401) message = "Your session has ended. Sign in again.";
+    var first = null;
+    (problem.errors || []).forEach(function (error) {
+      var name = String(error.field || "").replace(/\[\d+\]/g, "");
+      var input = scope.querySelector ? scope.querySelector('[name="' + name + '"]') : null;
+      if (!input) return;
+      var id = "err-" + name.replace(/[^a-z0-9_-]/gi, "-");
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", ((input.getAttribute("aria-describedby") || "") + " " + id).trim());
+      input.insertAdjacentElement("afterend", el("p", { "class": "field-error", id: id }, error.message));
+      first = first || input;
+    });
+    say(scope, message, "error");
+    if (first) first.focus();
+  }
+
+  function then(action, scope, result, body) {
+    var data = result.data || {};
+    if (!action || action === "reload") { location.reload(); return; }
+    if (action.indexOf("go:") === 0) {
+      location.assign(action.slice(3).replace("{id}", encodeURIComponent(data.id || "")));
+    } else if (action === "go-url") {
+      location.assign(data.url);
+    } else if (action.indexOf("message:") === 0) {
+      say(scope, action.slice(8), "ok");
+      $$("input, textarea, select", scope).forEach(function (n) { n.defaultValue = n.value; });
+    } else if (action === "replace") {
+      var done = $("template[data-done]", scope);
+      var box = el("div", { role: "status", tabindex: "-1" });
+      box.appendChild(done.content.cloneNode(true));
+      scope.replaceWith(box);
+      box.focus();
+    } else if (action === "show-secret") {
+      $("#secret-value").textContent = data.secret;
+      $("#new-secret").hidden = false;
+      scope.reset();
+      say(scope, "Key created.", "ok");
+    } else if (action === "export") {
+      var box = statusOf(scope.parentElement || scope);
+      box.className = "form-status ok";
+      box.textContent = "Your archive is being prepared…";
+      waitForExport(data.id, box, 0);
+    } else if (action === "link") {
+      var where = scope.nextElementSibling && scope.nextElementSibling.classList.contains("form-status") ? scope.nextElementSibling : statusOf(scope.parentElement || scope);
+      showDownload(where, data.url);
+    }
+  }
+
+  function showDownload(box, url) {
+    box.textContent = "";
+    box.appendChild(el("a", { href: url, download: "", id: "export-download" }, "Download your archive (zip)"));
+  }
+
+  /* The archive is built by the worker: wait for it, then ask for its short-lived link. */
+  function waitForExport(id, box, tries) {
+    api("GET", "/api/v1/account/exports").then(function (result) {
+      var found = result.ok ? result.data.data.filter(function (e) { return e.id === id; })[0] : null;
+      if (found && found.status === "ready") {
+        api("POST", "/api/v1/account/exports/" + encodeURIComponent(id) + "/link").then(function (link) {
+          if (link.ok) showDownload(box, link.data.url); else showProblem(box.parentElement, link);
+        });
+      } else if (found && found.status === "failed") {
+        box.className = "form-status error";
+        box.textContent = "The export failed. Try again later.";
+      } else if (tries < 120) {
+        setTimeout(function () { waitForExport(id, box, tries + 1); }, 1000);
+      } else {
+        box.textContent = "Your archive is still being prepared; we will e-mail you when it is ready.";
+      }
+    });
+  }
+
+  function busy(control, on) { if (control) control.disabled = on; }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var url = form.getAttribute("data-api");
+    if (!url) return;
+    event.preventDefault();
+    if (form.getAttribute("data-confirm") && !confirm(form.getAttribute("data-confirm"))) return;
+    var body = serialize(form);
+    if (form.hasAttribute("data-only-changed") && !Object.keys(body).length) { say(form, "Nothing changed.", "ok"); return; }
+    var submit = form.querySelector('[type="submit"]');
+    clearErrors(form);
+    say(form, "Working…");
+    busy(submit, true);
+    api(form.getAttribute("data-method") || "POST", url, body).then(function (result) {
+      busy(submit, false);
+      if (result.ok) then(form.getAttribute("data-then"), form, result, body);
+      else showProblem(form, result);
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-api]");
+    if (button) {
+      if (button.getAttribute("data-confirm") && !confirm(button.getAttribute("data-confirm"))) return;
+      var raw = button.getAttribute("data-body");
+      busy(button, true);
+      api(button.getAttribute("data-method") || "POST", button.getAttribute("data-api"), raw ? JSON.parse(raw) : null)
+        .then(function (result) {
+          busy(button, false);
+          var scope = button.closest("form, section, div") || document.body;
+          if (result.ok) then(button.getAttribute("data-then"), button, result);
+          else showProblem(scope, result);
+        });
+      return;
+    }
+    var copy = event.target.closest("button[data-copy]");
+    if (copy) {
+      var source = $(copy.getAttribute("data-copy"));
+      var text = source.textContent;
+      var note = copy.parentElement.querySelector(".copy-status");
+      var done = function () { if (note) note.textContent = "Copied."; };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, function () { selectText(source); });
+      else { selectText(source); try { document.execCommand("copy"); done(); } catch (e) { /* select stays */ } }
+    }
+  });
+
+  function selectText(node) {
+    var range = document.createRange();
+    range.selectNodeContents(node);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
+  /* --- knowledge base: upload with progress, status polling, test retrieval -------------- */
+  var upload = $("#upload-form");
+  if (upload) {
+    upload.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var file = $('input[type="file"]', upload).files[0];
+      if (!file) { say(upload, "Choose a file first.", "error"); return; }
+      var data = new FormData();
+      data.append("file", file);
+      var title = $('input[name="title"]', upload).value.trim();
+      if (title) data.append("title", title);
+      var bar = $("#upload-progress");
+      var submit = $('[type="submit"]', upload);
+      bar.hidden = false; bar.value = 0;
+      busy(submit, true);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", upload.getAttribute("data-upload"));
+      xhr.setRequestHeader("X-CSRF-Token", CSRF);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); say(upload, "Uploading… " + bar.value + "%"); }
+      };
+      xhr.onload = function () {
+        busy(submit, false);
+        var body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        if (xhr.status >= 200 && xhr.status < 300) { bar.value = 100; say(upload, "Uploaded: processing.", "ok"); location.reload(); }
+        else { bar.hidden = true; showProblem(upload, { status: xhr.status, data: body }); }
+      };
+      xhr.onerror = function () { busy(submit, false); bar.hidden = true; say(upload, "The upload failed: the server could not be reached.", "error"); };
+      xhr.send(data);
+    });
+  }
+
+  var table = $("#documents[data-poll]");
+  function poll() {
+    var pending = $$("[data-status]", table).some(function (b) { return /queued|processing/.test(b.textContent); });
+    if (!pending) return;
+    api("GET", table.getAttribute("data-poll")).then(function (result) {
+      if (!result.ok) return;
+      var known = $$("tr[data-doc]", table).length;
+      if (result.data.data.length !== known) { location.reload(); return; }
+      result.data.data.forEach(function (doc) {
+        var row = table.querySelector('tr[data-doc="' + doc.id + '"]');
+        if (!row) return;
+        var badge = $("[data-status]", row);
+        var text = doc.status + (doc.status === "processing" ? " " + doc.progress.done + "/" + doc.progress.total : "");
+        if (doc.status === "failed" && badge.textContent !== doc.status) { location.reload(); return; }
+        badge.textContent = text;
+        badge.className = "badge " + doc.status;
+        $("[data-chunks]", row).textContent = doc.chunks;
+      });
+      setTimeout(poll, 1500);
+    });
+  }
+  if (table) setTimeout(poll, 1000);
+
+  var search = $("#search-form");
+  if (search) {
+    search.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var list = $("#search-results");
+      say(search, "Searching…");
+      api("POST", search.getAttribute("data-search"), { query: $('input[name="query"]', search).value }).then(function (result) {
+        if (!result.ok) { showProblem(search, result); return; }
+        list.textContent = "";
+        var hits = result.data.data;
+        say(search, hits.length ? hits.length + " passages found." : "No passage matches: the assistant would have nothing to answer from.", "ok");
+        hits.forEach(function (hit) {
+          var item = el("li");
+          item.appendChild(el("strong", {}, hit.document.title));
+          item.appendChild(el("span", { "class": "score" }, " · score " + hit.score.toFixed(3)));
+          item.appendChild(el("p", {}, hit.text.length > 400 ? hit.text.slice(0, 400) + "…" : hit.text));
+          list.appendChild(item);
+        });
+      });
+    });
+  }
+
+  /* --- agent editor: live widget preview and a chat with the saved agent ------------------ */
+  var preview = $("#widget-preview");
+  var agentForm = $("#agent-form");
+  if (preview && agentForm) {
+    var fields = {
+      color: function (v) { preview.style.setProperty("--wp-color", v); },
+      position: function (v) { preview.setAttribute("data-position", v); },
+      theme: function (v) {
+        var dark = v === "dark" || (v === "auto" && document.documentElement.getAttribute("data-theme") === "dark");
+        preview.setAttribute("data-theme", dark ? "dark" : "light");
+      },
+      title: function (v) { $(".wp-title", preview).textContent = v || agentForm.elements.name.value; },
+      launcher: function (v) { $(".wp-launcher-text", preview).textContent = v || "Chat with us"; },
+      greeting: function (v) { var g = $(".wp-greeting", preview); g.textContent = v; g.hidden = !v.trim(); },
+      starters: function (v) {
+        var box = $(".wp-starters", preview);
+        box.textContent = "";
+        v.split("\n").map(function (s) { return s.trim(); }).filter(Boolean).slice(0, 6).forEach(function (q) {
+          box.appendChild(el("button", { type: "button", "class": "wp-starter" }, q));
+        });
+      }
+    };
+    $$("[data-preview]", agentForm).forEach(function (input) {
+      var apply = function () { fields[input.getAttribute("data-preview")](input.value); };
+      input.addEventListener("input", apply);
+      input.addEventListener("change", apply);
+      apply();
+    });
+
+    var history = [];
+    var log = $("#preview-log");
+    var chat = $("#preview-form");
+    function bubble(kind, text) {
+      var p = el("p", { "class": "wp-msg " + kind }, text);
+      log.appendChild(p);
+      log.scrollTop = log.scrollHeight;
+      return p;
+    }
+    function ask(question) {
+      bubble("me", question);
+      var answer = bubble("bot", "…");
+      history.push({ role: "user", content: question });
+      var send = $("button", chat);
+      busy(send, true);
+      api("POST", "/v1/chat/completions", { model: preview.getAttribute("data-agent"), messages: history, stream: false })
+        .then(function (result) {
+          busy(send, false);
+          if (!result.ok) {
+            history.pop();
+            answer.textContent = (result.data && result.data.error && result.data.error.message) || "The assistant could not answer.";
+            answer.classList.add("error-text");
+            return;
+          }
+          var text = result.data.choices[0].message.content;
+          history.push({ role: "assistant", content: text });
+          answer.textContent = text;
+          var cites = result.data.citations || [];
+          if (cites.length) {
+            var titles = cites.map(function (c) { return c.document_title; }).filter(function (t, i, all) { return all.indexOf(t) === i; });
+            answer.appendChild(el("span", { "class": "wp-sources" }, "Sources: " + titles.join(", ")));
+          }
+        });
+    }
+    chat.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = $("#preview-q");
+      var q = input.value.trim();
+      if (!q) return;
+      input.value = "";
+      ask(q);
+    });
+    $(".wp-starters", preview).addEventListener("click", function (event) {
+      var starter = event.target.closest(".wp-starter");
+      if (starter) ask(starter.textContent);
+    });
+  }
+})();

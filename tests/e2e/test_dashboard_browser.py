@@ -1,0 +1,312 @@
+"""The owner dashboard in a real browser: Debian's Chromium driven by Playwright, against the app
+served by uvicorn on 127.0.0.1 on PostgreSQL, the worker in the server process, offline models.
+
+A new owner signs up, confirms the email from the outbox, switches the theme, creates an agent
+and styles it with the live preview, uploads a document and waits for it to be ready, tries
+retrieval, chats in the preview, reads the conversation with its citations, sees the usage,
+exports their data, restricts processing and lifts it, objects, reads the audit log, and
+deletes the account. Screenshots go to test-artifacts/dashboard/."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from dependency_injector import providers
+
+from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
+from aioomi.adapters.local.outbox_mailer import read_outbox
+from aioomi.container import PostgresContainer
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.documents import DocumentStatus
+from aioomi.entrypoints.http.app import create_app
+from aioomi.settings import Settings
+from tests.conftest import require
+from tests.support.postgres import TestPostgres
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+EMAIL = "grace@example.com"
+PASSWORD = "a long and unusual passphrase"
+DOCUMENT = """# Returns policy
+
+Customers may return any unused item within 45 days of delivery for a full refund.
+Refunds are paid to the original card within five working days of the parcel arriving.
+
+## Exchanges
+
+Shoes can be exchanged for another size once, free of charge.
+"""
+
+try:
+    from playwright.async_api import Browser, Page, async_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    async_playwright = None  # type: ignore[assignment]
+
+
+@dataclass
+class Served:
+    base: str
+    container: Any
+    loop: asyncio.AbstractEventLoop
+    settings: Settings
+    privacy: bool
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on the server's loop (where the container's pool lives)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+
+@pytest.fixture(scope="module")
+async def dashboard_db(test_postgres: TestPostgres) -> AsyncIterator[str]:
+    conninfo = await test_postgres.create_database()
+    yield conninfo
+    test_postgres.drop_database(conninfo)
+
+
+@pytest.fixture(scope="module")
+def served(dashboard_db: str) -> Iterator[Served]:
+    require(Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    require(async_playwright is not None, "the playwright package is not installed (pip install -e '.[dev]')")
+    data_dir = Path(tempfile.mkdtemp(prefix="aioomi-dashboard-"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2)
+    container = PostgresContainer(settings=settings, conninfo=dashboard_db)
+    container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
+                                                                             parallelism=1)))
+    app = create_app(container, run_worker=True, manage_lifecycle=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+                                           timeout_graceful_shutdown=2))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=lambda: loop.run_until_complete(server.serve(sockets=[sock])),
+                              daemon=True, name="aioomi-dashboard-app")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    routes = {(method, route.path) for route in app.routes for method in getattr(route, "methods", ())}
+    privacy = {("POST", "/api/v1/account/export"), ("DELETE", "/api/v1/account")} <= routes
+    yield Served(base=base, container=container, loop=loop, settings=settings, privacy=privacy)
+    server.should_exit = True
+    thread.join(timeout=15)
+    sock.close()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+async def browser(served: Served) -> AsyncIterator[Browser]:
+    profile = tempfile.mkdtemp(prefix="aioomi-chromium-")
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
+        yield context
+        await context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+async def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _link(served: Served, kind: str) -> str:
+    mails = [m for m in read_outbox(served.settings.outbox_dir) if m.to == EMAIL and m.kind == kind]
+    assert mails, f"no {kind} mail to {EMAIL}"
+    found = re.findall(r"https?://\S+", mails[-1].text)
+    assert len(found) == 1, mails[-1].text
+    return found[0]
+
+
+async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Served, browser: Any) -> None:
+    page = browser.pages[0] if browser.pages else await browser.new_page()
+    page.set_default_timeout(15_000)
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    async def accept(dialog: Any) -> None:
+        await dialog.accept()
+
+    page.on("dialog", accept)
+    base = served.base
+
+    # Signed out, `/` is the sign-in page; from there to sign-up.
+    await page.goto(f"{base}/")
+    assert page.url == f"{base}/sign-in"
+    await page.get_by_role("link", name="Create an account").click()
+    await page.wait_for_url(f"{base}/sign-up")
+    await page.get_by_label("Full name").fill("Grace Hopper")
+    await page.get_by_label("Email").fill(EMAIL)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Create account").click()
+    # The browser's own validation stops a form without the 18+ and policy boxes.
+    assert await page.get_by_label("I am 18 or older").evaluate("box => !box.checkValidity()")
+    await page.get_by_label("I am 18 or older").check()
+    await page.get_by_label(re.compile("I accept the privacy policy")).check()
+    await shot(page, "01-sign-up")
+    await page.get_by_role("button", name="Create account").click()
+    await page.get_by_role("heading", name="Check your e-mail").wait_for()
+
+    # The link from the outbox confirms the address and signs the owner in.
+    await page.goto(_link(served, "verify_email"))
+    await page.get_by_role("button", name="Confirm my email").click()
+    await page.wait_for_url(f"{base}/dashboard/agents")
+    await page.get_by_role("heading", name="Agents").wait_for()
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.className") == "skip-link", "the skip link comes first"
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "main"
+
+    # Theme: dark, remembered in localStorage across a reload.
+    await page.get_by_role("button", name="Dark theme").click()
+    assert await page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert await page.evaluate("localStorage.getItem('aioomi_theme')") == "dark"
+    await page.reload()
+    assert await page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert await page.get_by_role("button", name="Light theme").get_attribute("aria-pressed") == "true"
+
+    # A new agent, styled with the live preview.
+    await page.get_by_label("Name").fill("Shop assistant")
+    await page.get_by_role("button", name="Create agent").click()
+    await page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard/agents/agt_\w+$"))
+    agent_id = page.url.rsplit("/", 1)[1]
+    await page.get_by_label("Greeting (empty: none)").fill("Hello! Ask me about returns.")
+    await page.get_by_label("Starter questions (one a line, at most 6)").fill("How do returns work?\nCan I swap shoes?")
+    await page.get_by_label("Title", exact=True).fill("Shop help")
+    await page.locator("#f-widget\\.primary_color").fill("#aa3311")
+    preview = page.locator("#widget-preview")
+    assert await preview.locator(".wp-greeting").inner_text() == "Hello! Ask me about returns."
+    assert await preview.locator(".wp-starter").count() == 2
+    assert await preview.locator(".wp-title").inner_text() == "Shop help"
+    assert await preview.locator(".wp-head").evaluate("h => getComputedStyle(h).backgroundColor") == "rgb(170, 51, 17)"
+    await page.get_by_label("Allowed origins (one a line, like https://www.example.com)").fill("https://shop.example.com")
+    await page.get_by_role("button", name="Save changes").click()
+    await page.get_by_text("Saved.").wait_for()
+    principal = Principal(account_id=(await page.evaluate(
+        "fetch('/api/v1/account').then(r => r.json())"))["id"])
+    agent = served.run(served.container.get_agent()(principal, agent_id))
+    assert agent.greeting == "Hello! Ask me about returns."
+    assert list(agent.starter_questions) == ["How do returns work?", "Can I swap shoes?"]
+    assert agent.widget.primary_color == "#aa3311" and agent.widget.title == "Shop help"
+    assert list(agent.allowed_origins) == ["https://shop.example.com"]
+    await page.get_by_role("button", name="Copy snippet").click()
+    await page.get_by_text("Copied.").wait_for()
+    copied = await page.evaluate("navigator.clipboard.readText()")
+    assert copied == f'<script src="{base}/widget.js" data-agent-key="{agent.public_key}" async></script>'
+
+    # Knowledge base: upload, watch the status reach ready, try retrieval.
+    await page.get_by_role("link", name="Knowledge base").click()
+    await page.wait_for_url(f"{base}/dashboard/agents/{agent_id}/knowledge")
+    await page.get_by_label(re.compile(r"^File")).set_input_files(
+        {"name": "returns.md", "mimeType": "text/markdown", "buffer": DOCUMENT.encode()})
+    await page.get_by_label("Title (optional)").fill("Returns policy")
+    await page.get_by_role("button", name="Upload").click()
+    row = page.locator("#documents tr[data-doc]")
+    await row.first.wait_for()
+    await row.locator(".badge.ready").wait_for(timeout=45_000)  # updated in place by polling
+    assert await row.count() == 1
+    documents = served.run(served.container.list_documents()(principal, agent_id, limit=10))
+    assert [(d.title, d.status) for d in documents.items] == [("Returns policy", DocumentStatus.READY)]
+    await page.get_by_label("Question").fill("how many days to return an item")
+    await page.get_by_role("button", name="Search").click()
+    first_hit = page.locator("#search-results li").first
+    await first_hit.wait_for()
+    assert "Returns policy" in await first_hit.inner_text() and "45 days" in await first_hit.inner_text()
+    await shot(page, "02-knowledge-dark")
+
+    # Back to the light theme; chat with the agent in the preview.
+    await page.get_by_role("button", name="Light theme").click()
+    assert await page.evaluate("localStorage.getItem('aioomi_theme')") == "light"
+    await page.get_by_role("link", name="Settings and preview").click()
+    await page.get_by_label("Message the assistant").fill("How many days do I have to return an item?")
+    await page.get_by_role("button", name="Send").click()
+    answer = page.locator("#preview-log .wp-msg.bot").last
+    await answer.locator(".wp-sources").wait_for(timeout=30_000)
+    reply = await answer.inner_text()
+    assert "45 days" in reply and "Sources: Returns policy" in reply, reply
+    await shot(page, "03-agent-editor")
+
+    # The conversation, with its citation.
+    await page.get_by_role("link", name="Conversations", exact=True).first.click()
+    await page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard/conversations"))
+    await page.get_by_role("link", name=re.compile("^Read")).first.click()
+    await page.get_by_text("How many days do I have to return an item?").wait_for()
+    citations = page.locator("ol.citations li")
+    assert await citations.count() >= 1 and "Returns policy" in await citations.first.inner_text()
+
+    # Usage: the message and its tokens, drawn as charts, against the plan's allowance.
+    await page.get_by_role("link", name="Usage").click()
+    await page.wait_for_url(f"{base}/dashboard/usage")
+    assert await page.locator("#total-messages").inner_text() == "1"
+    assert int((await page.locator("#total-tokens").inner_text()).replace(",", "")) > 0
+    assert await page.locator("svg.chart[role=img]").count() == 3
+    assert await page.locator("svg.chart rect.bar").count() >= 30 + 1
+    assert await page.locator("[role=meter]").count() >= 1
+    await shot(page, "04-usage")
+
+    # Account and privacy: export the data, then delete the account.
+    await page.get_by_role("link", name="Account").click()
+    await page.wait_for_url(f"{base}/dashboard/account")
+    if not served.privacy:  # the privacy endpoints are not served: the page says so
+        assert "Not available on this server yet" in await page.locator("body").inner_text()
+        await shot(page, "05-account")
+        _nothing_foreign_and_no_script_errors(base, requests, errors)
+        return
+    await page.get_by_role("button", name="Export my data").click()
+    download = page.locator("#export-download")
+    await download.wait_for(timeout=45_000)  # built by the worker, then a short-lived link
+    archive = await page.evaluate("""async (url) => {
+        const r = await fetch(url); const b = new Uint8Array(await r.arrayBuffer());
+        return {status: r.status, type: r.headers.get('content-type'), magic: String.fromCharCode(b[0], b[1]), size: b.length};
+    }""", await download.get_attribute("href"))
+    assert archive["status"] == 200 and archive["magic"] == "PK" and archive["size"] > 100, archive
+    # Restrict processing and lift it; object to analytics; each lands in the audit log.
+    await page.get_by_role("button", name="Restrict processing").click()
+    await page.get_by_text(re.compile("restricted since")).wait_for()
+    await page.get_by_role("button", name="Lift the restriction").click()
+    await page.get_by_role("button", name="Restrict processing").wait_for()
+    await page.get_by_role("button", name="Object", exact=True).click()
+    await page.get_by_role("button", name="Withdraw the objection").wait_for()
+    audit = await page.locator("#audit-log").inner_text()
+    assert "export" in audit and "restrict" in audit and "object" in audit, audit
+    await shot(page, "05-account")
+
+    await page.locator("#f-delete-password").fill(PASSWORD)
+    await page.locator("#delete-account").get_by_role("button", name="Delete my account").click()
+    await page.wait_for_url(f"{base}/sign-in")
+    await page.goto(f"{base}/dashboard/agents")
+    assert urlsplit(page.url).path == "/sign-in", "the session ended with the account"
+    assert served.run(_account_status(served, principal)) == "deletion_pending"
+
+    _nothing_foreign_and_no_script_errors(base, requests, errors)
+
+
+def _nothing_foreign_and_no_script_errors(base: str, requests: list[str], errors: list[str]) -> None:
+    own = urlsplit(base).netloc
+    assert not [u for u in requests if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != own]
+    assert not errors, errors
+
+
+async def _account_status(served: Served, principal: Principal) -> str:
+    async with served.container.uow()(account_id=None) as uow:
+        account = await uow.accounts.get(principal.account_id)
+        return "gone" if account is None else str(account.status)

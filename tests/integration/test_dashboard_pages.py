@@ -1,0 +1,142 @@
+"""The dashboard's pages without a browser: each renders for a signed-in owner and sends a
+signed-out visitor to sign-in; another owner's agent is a 404 page; nothing is loaded from
+another site; no page needs more than 100 KB (its HTML and every asset it links)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.integration.accounts_support import App, Owner, serve, sign_up_and_verify
+
+ASSET_BUDGET = 100 * 1024
+PUBLIC_PAGES = ["/sign-in", "/sign-up", "/verify-email?token=abcdefghijk", "/forgot-password",
+                "/reset-password?token=abcdefghijk"]
+
+
+@pytest.fixture
+async def app(tmp_path: Path):  # noqa: ANN201
+    async with serve("memory", tmp_path / "aioomi") as served:
+        yield served
+
+
+async def _owner_with_agent(app: App, email: str = "owner@example.com") -> tuple[Owner, str]:
+    owner = await sign_up_and_verify(app, email)
+    response = await app.client.post("/api/v1/agents", json={"name": "Helpdesk"}, headers=owner.headers())
+    assert response.status_code == 201, response.text
+    return owner, response.json()["id"]
+
+
+def _dashboard_pages(agent_id: str) -> list[str]:
+    return ["/dashboard/agents", f"/dashboard/agents/{agent_id}", f"/dashboard/agents/{agent_id}/knowledge",
+            "/dashboard/conversations", f"/dashboard/conversations?agent_id={agent_id}", "/dashboard/usage",
+            "/dashboard/usage?days=7", "/dashboard/billing", "/dashboard/account"]
+
+
+class Assets(HTMLParser):
+    """The URLs a page makes the browser load: scripts, stylesheets, images, frames."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in ("script", "img", "iframe", "source", "audio", "video") and found.get("src"):
+            self.urls.append(found["src"] or "")
+        if tag == "link" and found.get("href") and (found.get("rel") or "") in ("stylesheet", "preload", "icon",
+                                                                                 "modulepreload"):
+            self.urls.append(found["href"] or "")
+
+
+async def test_every_page_renders_for_a_signed_in_owner(app: App) -> None:
+    owner, agent_id = await _owner_with_agent(app)
+    for path in _dashboard_pages(agent_id):
+        response = await app.client.get(path, follow_redirects=False)
+        assert response.status_code == 200, (path, response.status_code, response.text[:500])
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert response.headers["cache-control"] == "no-store", path
+        html = response.text
+        assert re.search(r"<h1>[^<]+</h1>", html), path
+        # The page carries the session's CSRF token for the script's API calls.
+        assert f'<meta name="csrf-token" content="{owner.csrf}">' in html, path
+        assert "owner@example.com" in html or "Ada Lovelace" in html, path
+
+    editor = (await app.client.get(f"/dashboard/agents/{agent_id}")).text
+    public_key = (await app.client.get(f"/api/v1/agents/{agent_id}")).json()["public_key"]
+    assert f"data-agent-key=&#34;{public_key}&#34;" in editor or f'data-agent-key="{public_key}"' in editor
+    assert (await app.client.get("/", follow_redirects=False)).headers["location"] == "/dashboard/agents"
+    assert (await app.client.get("/dashboard", follow_redirects=False)).headers["location"] == "/dashboard/agents"
+    # Signed in already: the sign-in page goes on to the dashboard, never to another site.
+    for target, expected in [("/dashboard/usage", "/dashboard/usage"), ("//evil.example", "/dashboard/agents"),
+                             ("https://evil.example/", "/dashboard/agents")]:
+        response = await app.client.get("/sign-in", params={"next": target}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == expected, (target, response.headers)
+
+
+async def test_signed_out_visitors_are_sent_to_sign_in(app: App) -> None:
+    _, agent_id = await _owner_with_agent(app)
+    async with app.another_client() as stranger:
+        for path in _dashboard_pages(agent_id):
+            response = await stranger.get(path, follow_redirects=False)
+            assert response.status_code == 303, (path, response.status_code)
+            location = response.headers["location"]
+            assert location.startswith("/sign-in?next=%2Fdashboard%2F"), (path, location)
+        assert (await stranger.get("/", follow_redirects=False)).headers["location"] == "/sign-in"
+        # A forged or expired cookie is the same as none.
+        stranger.cookies.set("aioomi_session", "not-a-real-session-token")
+        response = await stranger.get("/dashboard/account", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+        for path in PUBLIC_PAGES:
+            response = await stranger.get(path)
+            assert response.status_code == 200, (path, response.text[:300])
+            assert "<form" in response.text or "Open the link" in response.text, path
+        signup = (await stranger.get("/sign-up")).text
+        for name in ("full_name", "email", "password", "adult", "accepted_policy_version"):
+            assert f'name="{name}"' in signup, name
+            assert re.search(rf'<label for="f-{"policy" if name == "accepted_policy_version" else name}"', signup), name
+        assert 'value="abcdefghijk"' in (await stranger.get("/verify-email?token=abcdefghijk")).text
+
+
+async def test_another_owners_agent_is_a_not_found_page(app: App) -> None:
+    _, agent_id = await _owner_with_agent(app, "first@example.com")
+    async with app.another_client() as other:
+        await sign_up_and_verify(app, "second@example.com", client=other)
+        for path in (f"/dashboard/agents/{agent_id}", f"/dashboard/agents/{agent_id}/knowledge",
+                     "/dashboard/conversations/ses_missing"):
+            response = await other.get(path, follow_redirects=False)
+            assert response.status_code == 404, (path, response.status_code)
+            assert response.headers["content-type"].startswith("text/html")
+            assert "Helpdesk" not in response.text
+
+
+async def test_no_page_loads_more_than_100_kb_or_anything_from_another_site(app: App) -> None:
+    _, agent_id = await _owner_with_agent(app)
+    measured = {}
+    for path in [*_dashboard_pages(agent_id), *PUBLIC_PAGES]:
+        response = await app.client.get(path)
+        assert response.status_code == 200, path
+        parser = Assets()
+        parser.feed(response.text)
+        assert parser.urls, path
+        total = len(response.content)
+        for url in parser.urls:
+            if url.startswith("data:"):
+                continue  # inline, nothing to fetch
+            assert url.startswith("/") and not url.startswith("//"), (path, url)  # same origin, no CDN
+            asset = await app.client.get(url)
+            assert asset.status_code == 200, (path, url)
+            total += len(asset.content)
+        measured[path] = total
+        assert total <= ASSET_BUDGET, (path, total)
+    assert len(measured) == len(_dashboard_pages(agent_id)) + len(PUBLIC_PAGES)
+
+
+async def test_pages_stay_out_of_the_api_schema(app: App) -> None:
+    paths = (await app.client.get("/schema/openapi.json")).json()["paths"]
+    assert not [p for p in paths if p.startswith(("/dashboard", "/sign-", "/verify-email", "/reset-password",
+                                                   "/forgot-password", "/static"))]
+    assert "/" not in paths
