@@ -24,6 +24,7 @@ from aioomi.domain.model.knowledge import (
     check_embeddings,
     check_top_k,
     fuse,
+    fusion_for,
 )
 
 
@@ -39,7 +40,7 @@ class InMemoryChunkStore:
     is what the Postgres store's approximate index is measured against."""
 
     def __init__(self, fusion: HybridFusion | None = None, bm25: Bm25 | None = None) -> None:
-        self._fusion = fusion or HybridFusion()
+        self._fusion = fusion
         self._bm25 = bm25 or Bm25()
         self._rows: dict[str, _Row] = {}
         self._lock = asyncio.Lock()
@@ -135,7 +136,8 @@ class InMemoryChunkStore:
             )
             for cid in dense_rank.keys() | lexical_rank.keys()
         ]
-        return fuse(candidates, top_k=top_k, min_similarity=min_similarity, fusion=self._fusion)
+        fusion = self._fusion or fusion_for(embedding_model)
+        return fuse(candidates, top_k=top_k, min_similarity=min_similarity, fusion=fusion)
 
     def _bm25_ranks(self, rows: list[_Row], query_text: str, pool: int) -> dict[str, int]:
         terms = set(english_terms(query_text))

@@ -33,6 +33,7 @@ from aioomi.domain.model.knowledge import (
     check_embeddings,
     check_top_k,
     fuse,
+    fusion_for,
 )
 
 # Models with a partial HNSW index in the migrations: name -> dimensions.
@@ -108,6 +109,8 @@ class PostgresChunkStore:
 
     ``exact_search_max_rows``: up to this many chunks per agent and model, dense search is
     exact; above it, approximate through HNSW with ``ef_search`` (at least the candidate pool).
+    ``fusion``: fixed fusion weights; by default those measured for the query's model
+    (:func:`~aioomi.domain.model.knowledge.fusion_for`).
     """
 
     def __init__(
@@ -120,7 +123,7 @@ class PostgresChunkStore:
         ef_search: int = 100,
     ) -> None:
         self._pool = pool
-        self._fusion = fusion or HybridFusion()
+        self._fusion = fusion
         self._bm25 = bm25 or Bm25()
         self._exact_max = exact_search_max_rows
         self._ef_search = ef_search
@@ -280,7 +283,8 @@ class PostgresChunkStore:
             )
             for r in rows
         ]
-        return fuse(candidates, top_k=top_k, min_similarity=min_similarity, fusion=self._fusion)
+        fusion = self._fusion or fusion_for(embedding_model)
+        return fuse(candidates, top_k=top_k, min_similarity=min_similarity, fusion=fusion)
 
     @staticmethod
     def _search_sql(model: str, dims: int, approximate: bool) -> sql.Composed:

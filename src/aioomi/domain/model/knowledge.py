@@ -226,6 +226,19 @@ class HybridFusion(msgspec.Struct, frozen=True, kw_only=True):
     lexical_weight: float = 1.0
 
 
+# Fusion measured per embedding model (bench/retrieval_quality.py, SciFact dev): with WordLlama's
+# weak dense signal, equal-weight RRF scores below BM25 alone (nDCG@10 0.663 vs 0.696); a sharp
+# k and half weight on the dense ranks gives 0.706. Models not listed get textbook RRF.
+TUNED_FUSION: dict[str, HybridFusion] = {
+    "wordllama-l2-supercat-256": HybridFusion(k=2, dense_weight=0.5),
+}
+
+
+def fusion_for(embedding_model: str) -> HybridFusion:
+    """The fusion weights for searches of ``embedding_model``'s vectors."""
+    return TUNED_FUSION.get(embedding_model, HybridFusion())
+
+
 class SearchCandidate(msgspec.Struct, frozen=True, kw_only=True):
     """A chunk one or both signals found, before fusion."""
 
