@@ -107,6 +107,7 @@ from aioomi.domain.usecases.conversations import (
     ListAgentSessions,
 )
 from aioomi.domain.usecases.widget_chat import OpenWidget, SendWidgetMessage, StartWidgetSession, VisitorSessions
+from aioomi.domain.usecases.seed_demo import SeedDemo
 
 
 def _mailer(settings: Settings) -> SmtpMailer | OutboxMailer:
@@ -365,6 +366,13 @@ class Container(containers.DeclarativeContainer):
     get_chat_session = providers.Factory(GetChatSession, uow=uow)
     delete_chat_session = providers.Factory(DeleteChatSession, uow=uow)
     export_agent_sessions = providers.Factory(ExportAgentSessions, uow=uow)
+
+    # --- demo ----------------------------------------------------------------------------
+    seed_demo = providers.Factory(
+        SeedDemo, uow=uow, clock=clock, hasher=password_hasher, create_agent=create_agent, list_agents=list_agents,
+        update_agent=update_agent, add_document=add_document, replace_document=replace_document,
+        list_documents=list_documents,
+    )
 
 
 AppContainer = Container

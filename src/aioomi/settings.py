@@ -81,6 +81,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     billing_grace_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 7
     google_client_id: str | None = None
     google_client_secret: str | None = None
+    # `aioomi serve` on the embedded database or in memory seeds a demo agent and page (/demo).
+    demo: Literal["on", "off"] = "on"
 
     @property
     def embedded_database(self) -> bool:

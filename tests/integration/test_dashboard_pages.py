@@ -5,22 +5,72 @@ another site; no page needs more than 100 KB (its HTML and every asset it links)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
+from dependency_injector import providers
+from litestar.testing import AsyncTestClient
 
-from tests.integration.accounts_support import App, Owner, serve, sign_up_and_verify
+from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
+from aioomi.adapters.local.outbox_mailer import read_outbox
+from aioomi.container import MemoryContainer, start, stop
+from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
+from aioomi.entrypoints.http.app import create_app
+from aioomi.settings import Settings
 
 ASSET_BUDGET = 100 * 1024
+BASE_URL = "http://127.0.0.1"  # loopback: the session cookie is not Secure, the client sends it back
 PUBLIC_PAGES = ["/sign-in", "/sign-up", "/verify-email?token=abcdefghijk", "/forgot-password",
                 "/reset-password?token=abcdefghijk"]
 
 
+@dataclass
+class App:
+    client: AsyncTestClient
+    settings: Settings
+
+    def another_client(self) -> AsyncTestClient:
+        """A second browser on the same app (its own cookie jar)."""
+        return AsyncTestClient(self.client.app, base_url=BASE_URL)
+
+
+@dataclass
+class Owner:
+    csrf: str
+
+    def headers(self) -> dict[str, str]:
+        return {"x-csrf-token": self.csrf}
+
+
 @pytest.fixture
 async def app(tmp_path: Path):  # noqa: ANN201
-    async with serve("memory", tmp_path / "aioomi") as served:
-        yield served
+    settings = Settings(data_dir=str(tmp_path / "aioomi"), log_format="console", public_url=BASE_URL)
+    container = MemoryContainer(settings=settings)
+    container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
+                                                                             parallelism=1)))
+    await start(container)
+    try:
+        async with AsyncTestClient(create_app(container, manage_lifecycle=False), base_url=BASE_URL) as client:
+            yield App(client=client, settings=settings)
+    finally:
+        await stop(container)
+
+
+async def sign_up_and_verify(app: App, email: str, client: AsyncTestClient | None = None) -> Owner:
+    """Sign up through the API and follow the e-mailed link: a verified, signed-in owner."""
+    client = client or app.client
+    response = await client.post("/api/v1/auth/signup", json={
+        "email": email, "full_name": "Ada Lovelace", "password": "correct horse battery staple", "adult": True,
+        "accepted_policy_version": CURRENT_POLICY_VERSION})
+    assert response.status_code == 202, response.text
+    mail = [m for m in read_outbox(app.settings.outbox_dir) if m.to == email][-1]
+    token = unquote(re.findall(r"[?&]token=([^\s&]+)", mail.text)[0])
+    response = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert response.status_code == 200, response.text
+    return Owner(csrf=response.json()["csrf_token"])
 
 
 async def _owner_with_agent(app: App, email: str = "owner@example.com") -> tuple[Owner, str]:

@@ -67,6 +67,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from aioomi.container import start, stop
+    from aioomi.entrypoints.demo import demo_enabled, demo_origins
     from aioomi.entrypoints.http.app import create_app
 
     _GracefulServer = _graceful_server_class()
@@ -74,10 +75,12 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     run_worker = not args.no_worker and (args.with_worker or args.memory or settings.embedded_database)
+    base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
+    demo = demo_origins(base) if demo_enabled(settings, memory=args.memory) else None
     with open_container(settings, memory=args.memory) as container:
         await start(container)
         try:
-            app = create_app(container, run_worker=run_worker, manage_lifecycle=False)
+            app = create_app(container, run_worker=run_worker, manage_lifecycle=False, demo_origins=demo)
             server = _GracefulServer(
                 uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
                                lifespan="on", server_header=False)
@@ -85,7 +88,8 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             base = f"http://{host}:{port}"
             print(
                 f"\n  Aioomi {__version__} is serving on {base}\n"
-                f"    API docs   {base}/schema\n"
+                + (f"    demo       {base}/demo   (a working assistant; AIOOMI_DEMO=off hides it)\n" if demo else "")
+                + f"    API docs   {base}/schema\n"
                 f"    health     {base}/healthz   readiness {base}/readyz\n"
                 f"    storage    {'in memory' if args.memory else 'embedded PostgreSQL in ' + str(settings.pgdata) if settings.embedded_database else 'DATABASE_URL'}"
                 f"{'; worker in this process' if run_worker else ''}\n",

@@ -29,6 +29,9 @@ from aioomi.entrypoints.http.request_context import RequestContextMiddleware
 from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
 from aioomi.entrypoints.http.edge import RequestLogMiddleware, RequestLogWriter, WidgetCorsMiddleware
 from aioomi.entrypoints.http.widget_controller import WidgetController
+from aioomi.entrypoints.http.embed_controller import EmbedController
+from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
+from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.worker.jobs import build_worker
 
 STATIC = Path(__file__).parent / "static"
@@ -37,6 +40,7 @@ CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyContro
 CONTROLLERS += [BillingController, UsageController, StripeWebhookController]
 CONTROLLERS += [DocumentController, KnowledgeController]
 CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleController]
+CONTROLLERS += [EmbedController, WidgetScriptController]
 
 
 class MetricsController(PrometheusController):
@@ -71,6 +75,7 @@ def create_app(
     run_worker: bool = False,
     manage_lifecycle: bool = True,
     debug: bool = False,
+    demo_origins: list[str] | None = None,
 ) -> Litestar:
     """Build the HTTP app on ``container``.
 
@@ -78,6 +83,8 @@ def create_app(
     the pool) and stops them at shutdown; the CLI starts them itself, before the server, to fail
     fast with one clear line. With ``run_worker`` the lifespan also runs the job worker in the
     same process, as the embedded default does, so one command serves the whole product.
+    With ``demo_origins`` the lifespan seeds the demo agent (allowed on those origins) and the
+    app serves its page at ``/demo``.
     """
 
     @asynccontextmanager
@@ -87,6 +94,8 @@ def create_app(
         worker = build_worker(container) if run_worker else None
         task = asyncio.create_task(worker.run(), name="worker") if worker else None
         app.state.worker = worker
+        if demo_origins is not None:
+            app.state.demo = await seed_demo(container, demo_origins)
         try:
             yield
         finally:
@@ -102,6 +111,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *CONTROLLERS,
+            *([DemoController] if demo_origins is not None else []),
             MetricsController,
             create_static_files_router(path="/schema-assets", directories=[STATIC], include_in_schema=False,
                                        cache_control=None),
