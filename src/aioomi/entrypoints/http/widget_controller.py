@@ -64,9 +64,19 @@ def remember(request: Request[Any, Any, Any], **values: str | None) -> None:
     request.scope.setdefault("state", {}).update(values)
 
 
+def page_origin(request: Request[Any, Any, Any]) -> str | None:
+    """The origin of the page the widget runs on: the ``Origin`` header; for a same-origin GET,
+    which browsers send without one (the widget on a page of this server, such as /demo), this
+    server's own origin when the browser vouches for it with ``Sec-Fetch-Site: same-origin``."""
+    origin = request.headers.get("origin")
+    if origin is None and request.headers.get("sec-fetch-site") == "same-origin":
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+    return origin
+
+
 async def widget_agent(request: Request[Any, Any, Any], state: State, public_key: str) -> Agent:
     """The agent for this request: key and origin checked, CORS granted, then its status."""
-    origin = request.headers.get("origin")
+    origin = page_origin(request)
     agent, owner_active = await state.container.open_widget().resolve(public_key, origin)
     remember(request, cors_origin=origin, log_account_id=agent.account_id, log_agent_id=agent.id)
     check_serving(agent, owner_active)

@@ -1,0 +1,60 @@
+"""The snippet an owner pastes into their site to put an agent's widget on it."""
+
+from __future__ import annotations
+
+import html
+
+import msgspec
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.agents import Agent
+from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.problems import problems
+
+
+class EmbedOut(msgspec.Struct, frozen=True, kw_only=True):
+    snippet: str
+    """The one tag to paste before ``</body>``."""
+    script_url: str
+    public_key: str
+    options: dict[str, str]
+    """Optional ``data-*`` attributes the tag takes, and what each does."""
+    allowed_origins: list[str]
+    warnings: list[str]
+    """What would keep the widget from showing (no allowed origin yet, agent paused)."""
+
+
+OPTIONS = {
+    "data-position": "left or right: which corner the launcher sits in (default: the agent's setting)",
+    "data-theme": "light, dark or auto (follows the visitor's system; default: the agent's setting)",
+    "data-open": "true: the chat panel is open when the page loads",
+}
+
+
+def embed_of(agent: Agent, base_url: str) -> EmbedOut:
+    script_url = f"{base_url}/widget.js"
+    snippet = f'<script src="{html.escape(script_url)}" data-agent-key="{html.escape(agent.public_key)}" async></script>'
+    warnings = []
+    if not agent.allowed_origins:
+        warnings.append("No allowed origins yet: add your site's origin (such as https://shop.example.com) "
+                        "to the agent's allowed_origins, or the widget will not load there.")
+    if agent.status != "active":
+        warnings.append("The agent is paused: the widget tells visitors so until you set it active.")
+    return EmbedOut(snippet=snippet, script_url=script_url, public_key=agent.public_key, options=OPTIONS,
+                    allowed_origins=list(agent.allowed_origins), warnings=warnings)
+
+
+class EmbedController(Controller):
+    path = "/api/v1/agents"
+    tags = ["agents"]
+    dependencies = {"principal": Provide(provide_principal)}
+
+    @get("/{agent_id:str}/embed", summary="The <script> snippet that puts the agent's widget on a site",
+         responses=problems(401, 403, 404))
+    async def embed(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str]) -> EmbedOut:
+        agent = await state.container.get_agent()(principal, agent_id)
+        return embed_of(agent, state.container.settings().base_url)

@@ -1,0 +1,616 @@
+/* Aioomi chat widget. Plain JavaScript, no dependencies, no build step.
+ * Embed: <script src="https://HOST/widget.js" data-agent-key="pk_..." async></script>
+ * Optional: data-position="left|right", data-theme="light|dark|auto", data-open="true".
+ * Stores one thing in the browser: the random visitor id under localStorage "aioomi_visitor_id",
+ * created when the visitor first sends a message. Everything else lives on the server. */
+(() => {
+  "use strict";
+  const script = document.currentScript || document.querySelector("script[data-agent-key]");
+  if (!script || !script.dataset.agentKey || window.Aioomi) return;
+  const opts = script.dataset;
+  const API = new URL(script.src, location.href).origin + "/api/v1/widget/" + encodeURIComponent(opts.agentKey);
+  const STORE = "aioomi_visitor_id";
+  let memoryId = null;
+
+  // --- the visitor id: the only thing kept in the browser ------------------------------------
+  function visitorId(create) {
+    let id = memoryId;
+    try { id = localStorage.getItem(STORE) || id; } catch (e) { /* storage blocked */ }
+    if (id && /^[A-Za-z0-9_-]{16,64}$/.test(id)) return id;
+    if (!create) return null;
+    const bytes = crypto.getRandomValues(new Uint8Array(18));
+    id = btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+    memoryId = id;
+    try { localStorage.setItem(STORE, id); } catch (e) { /* kept in memory for this page */ }
+    return id;
+  }
+
+  // --- safe Markdown: DOM nodes only, never HTML parsing -------------------------------------
+  // Paragraphs, line breaks, **bold**, *emphasis*, `code`, fenced code, lists, and links to
+  // http(s) addresses (new tab, rel="noopener nofollow"). Images are shown as their alt text.
+  const INLINE = /`([^`\n]+)`|!\[([^\]\n]*)\]\([^)\n]*\)|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^\n]+?)\*\*|(?<!\w)__([^_\n]+?)__(?!\w)|\*([^*\s](?:[^*\n]*[^*\s])?)\*|(?<!\w)_([^_\s](?:[^_\n]*[^_\s])?)_(?!\w)/g;
+
+  function el(tag, attrs, kids) {
+    const node = document.createElement(tag);
+    for (const k in attrs || {}) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (attrs[k] != null) node.setAttribute(k, attrs[k]);
+    }
+    for (const kid of kids || []) node.append(kid);
+    return node;
+  }
+
+  function safeUrl(raw) {
+    try {
+      const url = new URL(raw);
+      return /^https?:$/.test(url.protocol) ? url.href : null;
+    } catch (e) { return null; }
+  }
+
+  function inline(text, parent) {
+    let last = 0;
+    for (const m of text.matchAll(INLINE)) {
+      if (m.index > last) parent.append(text.slice(last, m.index));
+      last = m.index + m[0].length;
+      if (m[1] != null) parent.append(el("code", { text: m[1] }));
+      else if (m[2] != null) parent.append(m[2]);
+      else if (m[3] != null) {
+        const href = safeUrl(m[4]);
+        const target = href ? el("a", { href, target: "_blank", rel: "noopener nofollow noreferrer" }) : el("span");
+        inline(m[3], target);
+        parent.append(target);
+      } else if (m[5] != null || m[6] != null) inline(m[5] != null ? m[5] : m[6], parent.appendChild(el("strong")));
+      else inline(m[7] != null ? m[7] : m[8], parent.appendChild(el("em")));
+    }
+    if (last < text.length) parent.append(text.slice(last));
+    return parent;
+  }
+
+  function lines(parent, rows) {
+    rows.forEach((row, i) => { if (i) parent.append(el("br")); inline(row, parent); });
+    return parent;
+  }
+
+  function markdown(src) {
+    const root = el("div", { class: "md" });
+    const rows = String(src == null ? "" : src).replace(/\r\n?/g, "\n").split("\n");
+    let para = [], list = null, fence = null;
+    const flush = () => {
+      if (para.length) root.append(lines(el("p"), para));
+      para = [];
+      list = null;
+    };
+    for (const row of rows) {
+      if (fence) {
+        if (/^\s*```/.test(row)) { root.append(el("pre", {}, [el("code", { text: fence.join("\n") })])); fence = null; }
+        else fence.push(row);
+        continue;
+      }
+      if (/^\s*```/.test(row)) { flush(); fence = []; continue; }
+      const item = /^\s*(?:([-*+])|(\d{1,9})[.)])\s+(.*)$/.exec(row);
+      if (item) {
+        const tag = item[1] ? "ul" : "ol";
+        if (para.length) flush();
+        if (!list || list.tagName.toLowerCase() !== tag) {
+          list = el(tag, tag === "ol" && item[2] !== "1" ? { start: item[2] } : {});
+          root.append(list);
+        }
+        list.append(inline(item[3], el("li")));
+        continue;
+      }
+      if (!row.trim()) { flush(); continue; }
+      const heading = /^\s*#{1,6}\s+(.*)$/.exec(row);
+      if (heading) { flush(); root.append(el("p", {}, [inline(heading[1], el("strong"))])); continue; }
+      list = null;
+      para.push(row.replace(/^\s*>\s?/, ""));
+    }
+    if (fence) root.append(el("pre", {}, [el("code", { text: fence.join("\n") })]));
+    flush();
+    return root;
+  }
+
+  // --- styles --------------------------------------------------------------------------------
+  const CSS = `
+:host{all:initial!important;display:block!important;position:fixed!important;z-index:2147483000!important;inset:auto!important;width:0!important;height:0!important;margin:0!important;padding:0!important;border:0!important;transform:none!important;filter:none!important;opacity:1!important;visibility:visible!important}
+*{box-sizing:border-box}
+.root{--bg:#fff;--surface:#f3f4f6;--text:#111827;--muted:#4b5563;--border:#d1d5db;--focus:#1d4ed8;--danger:#b91c1c;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--text);letter-spacing:normal;text-align:left;text-transform:none;-webkit-font-smoothing:antialiased}
+.root.dark{--bg:#111827;--surface:#1f2937;--text:#f9fafb;--muted:#d1d5db;--border:#4b5563;--focus:#93c5fd;--danger:#fca5a5}
+button,textarea{font:inherit;color:inherit;margin:0}
+button{cursor:pointer}
+:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.launcher{position:fixed;bottom:20px;right:20px;display:flex;align-items:center;gap:8px;min-width:56px;height:56px;padding:0 16px;border:0;border-radius:28px;background:var(--primary);color:var(--on-primary);box-shadow:0 4px 14px rgba(0,0,0,.25);font-weight:600}
+.left .launcher{right:auto;left:20px}
+.launcher svg,.icon svg{width:24px;height:24px;fill:currentColor;flex:none}
+.panel{position:fixed;bottom:88px;right:20px;width:380px;max-width:calc(100vw - 40px);height:min(620px,calc(100vh - 108px));display:flex;flex-direction:column;background:var(--bg);color:var(--text);border:1px solid var(--border);border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.3);overflow:hidden}
+.left .panel{right:auto;left:20px}
+.panel[hidden],[hidden]{display:none!important}
+header{display:flex;align-items:center;gap:8px;padding:10px 10px 10px 14px;background:var(--primary);color:var(--on-primary)}
+header h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+header img{width:28px;height:28px;border-radius:50%;object-fit:cover}
+.icon{display:inline-flex;align-items:center;justify-content:center;min-width:36px;height:36px;padding:0 8px;border:0;border-radius:8px;background:transparent;color:inherit;font-size:13px;font-weight:600}
+header .icon:hover{background:rgba(127,127,127,.2)}
+header .icon:focus-visible{outline-color:var(--on-primary)}
+.menu{position:absolute;top:56px;right:10px;display:flex;flex-direction:column;min-width:230px;padding:6px;background:var(--bg);border:1px solid var(--border);border-radius:10px;box-shadow:0 6px 24px rgba(0,0,0,.25);z-index:2}
+.menu button,.ghost{padding:9px 10px;border:0;border-radius:6px;background:transparent;text-align:left}
+.menu button:hover,.ghost:hover{background:var(--surface)}
+.menu button:disabled{opacity:.55;cursor:default}
+.log{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
+.msg{max-width:88%;padding:9px 12px;border-radius:12px;background:var(--surface);overflow-wrap:anywhere}
+.msg.user{align-self:flex-end;background:var(--primary);color:var(--on-primary);white-space:pre-wrap}
+.msg.bot{align-self:flex-start}
+.md p,.md ul,.md ol,.md pre{margin:0 0 8px}
+.md>:last-child{margin-bottom:0}
+.md ul,.md ol{padding-left:20px}
+.md code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:rgba(127,127,127,.18);padding:1px 4px;border-radius:4px}
+.md pre{overflow-x:auto;padding:8px;background:rgba(127,127,127,.14);border-radius:6px}
+.md pre code{background:none;padding:0}
+.md a,.sources a{color:inherit;text-decoration:underline}
+.sources{margin-top:8px;padding-top:6px;border-top:1px solid var(--border);font-size:13px;color:var(--muted)}
+.sources ol{margin:4px 0 0;padding-left:20px}
+.actions{display:flex;gap:6px;margin-top:6px}
+.actions button,.starters button,.confirm button{padding:5px 10px;border:1px solid var(--border);border-radius:14px;background:var(--bg);font-size:13px}
+.starters{display:flex;flex-wrap:wrap;gap:6px}
+.starters button{border-color:var(--primary-text);color:var(--primary-text);text-align:left}
+.error{align-self:stretch;padding:9px 12px;border-radius:10px;border:1px solid var(--danger);color:var(--danger);background:var(--bg)}
+.error button{margin-left:8px;color:inherit;border-color:currentColor}
+.note{font-size:13px;color:var(--muted)}
+.typing{display:inline-flex;gap:4px;padding:4px 0}
+.typing i{width:7px;height:7px;border-radius:50%;background:var(--muted);animation:b 1s infinite ease-in-out}
+.typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}
+@keyframes b{0%,80%,100%{opacity:.3;transform:translateY(0)}40%{opacity:1;transform:translateY(-3px)}}
+@media (prefers-reduced-motion:reduce){.typing i{animation:none}}
+.confirm{margin:0 10px 8px;padding:10px;border:1px solid var(--danger);border-radius:10px;background:var(--bg)}
+.confirm p{margin:0 0 8px}
+.confirm .danger{background:var(--danger);border-color:var(--danger);color:#fff}
+.dark .confirm .danger{color:#111827}
+form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid var(--border)}
+textarea{flex:1;min-height:40px;max-height:120px;resize:none;padding:9px 10px;border:1px solid var(--border);border-radius:10px;background:var(--bg)}
+form .icon{background:var(--primary);color:var(--on-primary);height:40px;min-width:40px}
+form .icon:disabled{opacity:.55;cursor:default}
+.foot{margin:0;padding:0 10px 8px;font-size:11px;color:var(--muted);text-align:center}
+@media (max-width:480px){.panel,.left .panel{inset:0;width:100%;max-width:none;height:100%;border-radius:0;border:0}.open .launcher{display:none}}
+`;
+
+  const ICON_CHAT = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
+  const ICON_SEND = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3 20.5 21 12 3 3.5 3 10l12 2-12 2z"/></svg>';
+  const ICON_CLOSE = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z"/></svg>';
+
+  function svg(markup) {  // constant, trusted markup of our own icons
+    const t = document.createElement("template");
+    t.innerHTML = markup;
+    return t.content;
+  }
+
+  // Colour contrast: the text colour (near-black or white) that reads best on a background.
+  function luminance(hex) {
+    const c = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16) / 255)
+      .map(v => (v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4)));
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+
+  // --- human-readable problems ---------------------------------------------------------------
+  const MESSAGES = {
+    rate_limited: "You're sending messages too quickly. Please wait a moment and try again.",
+    quota_exceeded: "This assistant has reached its usage limit for now. Please try again later.",
+    agent_paused: "This assistant is paused right now. Please come back later.",
+    agent_restricted: "This assistant isn't available right now.",
+    origin_not_allowed: "This assistant isn't set up for this website.",
+    agent_not_found: "This assistant could not be found.",
+    offline: "You appear to be offline. Check your connection and try again.",
+    session_not_found: "This conversation no longer exists. Start a new one.",
+    message_in_progress: "The previous answer is still on its way.",
+  };
+
+  class Problem extends Error {
+    constructor(code, message, retryAfter) { super(message); this.code = code; this.retryAfter = retryAfter; }
+  }
+
+  function human(problem) {
+    if (problem.code === "rate_limited" && problem.retryAfter) {
+      return `You're sending messages too quickly. Please wait ${problem.retryAfter} seconds and try again.`;
+    }
+    return MESSAGES[problem.code] || problem.message || "Something went wrong. Please try again.";
+  }
+
+  async function call(path, init) {
+    init = init || {};
+    const headers = Object.assign({ accept: "application/json" }, init.headers || {});
+    const id = visitorId(init.create);
+    if (id) headers["x-visitor-id"] = id;
+    if (!navigator.onLine) throw new Problem("offline", MESSAGES.offline);
+    let response;
+    try {
+      response = await fetch(API + path, Object.assign({}, init, { headers, credentials: "omit", mode: "cors" }));
+    } catch (e) {
+      throw new Problem("offline", navigator.onLine ? "The assistant can't be reached right now. Please try again." : MESSAGES.offline);
+    }
+    if (!response.ok) {
+      let body = {};
+      try { body = await response.json(); } catch (e) { /* not JSON */ }
+      const code = body.code || (response.status === 429 ? "rate_limited" : response.status === 402 ? "quota_exceeded" : "http_" + response.status);
+      throw new Problem(code, body.detail, response.headers.get("retry-after"));
+    }
+    return response;
+  }
+
+  // --- the widget ----------------------------------------------------------------------------
+  const host = document.createElement("aioomi-widget");
+  const shadow = host.attachShadow({ mode: "open" });
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch (e) {
+    shadow.append(el("style", { text: CSS }));
+  }
+
+  const ui = {};
+  const state = { config: null, session: null, busy: false, loaded: false, lastText: null, dark: false };
+
+  function build(config, notice) {
+    state.config = config;
+    const style = config.style || {};
+    const title = style.title || config.agent_name || "Chat";
+    const primary = /^#[0-9a-fA-F]{6}$/.test(style.primary_color || "") ? style.primary_color : "#2563eb";
+    const lum = luminance(primary);
+    const root = el("div", { class: "root" });
+    root.style.setProperty("--primary", primary);
+    root.style.setProperty("--on-primary", contrast(lum, 1) >= contrast(lum, 0.012) ? "#fff" : "#111827");
+    ui.root = root;
+    applyPosition(opts.position || style.position);
+    applyTheme(opts.theme || style.theme || "auto", primary);
+
+    ui.launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "aioomi-panel", "aria-label": "Open chat: " + title });
+    ui.launcher.append(svg(ICON_CHAT));
+    if (style.launcher_text) ui.launcher.append(el("span", { text: style.launcher_text }));
+
+    ui.title = el("h2", { id: "aioomi-title", text: title });
+    ui.menuButton = el("button", { class: "icon", type: "button", "aria-haspopup": "menu", "aria-expanded": "false", "aria-controls": "aioomi-menu", text: "Your data" });
+    ui.close = el("button", { class: "icon", type: "button", "aria-label": "Close chat" }, [svg(ICON_CLOSE)]);
+    const head = el("header", {}, [ui.title, ui.menuButton, ui.close]);
+    const avatar = style.avatar_url && safeUrl(style.avatar_url);
+    if (avatar && avatar.startsWith("https:")) head.prepend(el("img", { src: avatar, alt: "", referrerpolicy: "no-referrer" }));
+
+    ui.newChat = el("button", { type: "button", role: "menuitem", text: "New conversation" });
+    ui.download = el("button", { type: "button", role: "menuitem", text: "Download my conversation (JSON)" });
+    ui.remove = el("button", { type: "button", role: "menuitem", text: "Delete my conversation" });
+    ui.menu = el("div", { class: "menu", id: "aioomi-menu", role: "menu", "aria-label": "Your data", hidden: "" }, [ui.newChat, ui.download, ui.remove]);
+
+    ui.confirmYes = el("button", { type: "button", class: "danger", text: "Delete for good" });
+    ui.confirmNo = el("button", { type: "button", text: "Cancel" });
+    ui.confirm = el("div", { class: "confirm", role: "alertdialog", "aria-labelledby": "aioomi-confirm", hidden: "" }, [
+      el("p", { id: "aioomi-confirm", text: "Delete this conversation from our servers? This cannot be undone." }),
+      el("div", { class: "actions" }, [ui.confirmYes, ui.confirmNo]),
+    ]);
+
+    ui.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
+    ui.status = el("div", { class: "sr", role: "status", "aria-live": "polite" });
+    ui.input = el("textarea", { id: "aioomi-input", rows: "1", maxlength: "4000", placeholder: "Ask a question…", autocomplete: "off" });
+    ui.send = el("button", { class: "icon", type: "submit", "aria-label": "Send" }, [svg(ICON_SEND)]);
+    ui.form = el("form", {}, [el("label", { class: "sr", for: "aioomi-input", text: "Your message" }), ui.input, ui.send]);
+    ui.panel = el("section", { class: "panel", id: "aioomi-panel", role: "dialog", "aria-labelledby": "aioomi-title", hidden: "" }, [
+      head, ui.menu, ui.log, ui.status, ui.confirm, ui.form, el("p", { class: "foot", text: "Answers come from this site's documents. Powered by Aioomi." }),
+    ]);
+    root.append(ui.launcher, ui.panel);
+    shadow.append(root);
+    wire();
+    welcome();
+    if (notice) { showError(notice, false); ui.input.disabled = ui.send.disabled = true; }
+    if (opts.open === "true" || opts.open === "") open(false);
+  }
+
+  function applyPosition(position) {
+    ui.root.classList.toggle("left", position === "left");
+  }
+
+  function applyTheme(theme, primary) {
+    const query = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+    const set = () => {
+      state.dark = theme === "dark" || (theme !== "light" && !!(query && query.matches));
+      ui.root.classList.toggle("dark", state.dark);
+      // Accent text (starter questions) must read on the panel: fall back to the text colour.
+      const bg = state.dark ? luminance("#111827") : 1;
+      ui.root.style.setProperty("--primary-text", contrast(luminance(primary), bg) >= 4.5 ? primary : "var(--text)");
+    };
+    set();
+    if (query && theme === "auto" && query.addEventListener) query.addEventListener("change", set);
+  }
+
+  function wire() {
+    ui.launcher.addEventListener("click", () => (ui.panel.hidden ? open(true) : close()));
+    ui.close.addEventListener("click", close);
+    ui.menuButton.addEventListener("click", () => (ui.menu.hidden ? openMenu() : closeMenu(true)));
+    ui.newChat.addEventListener("click", () => { closeMenu(false); newConversation(); });
+    ui.download.addEventListener("click", () => { closeMenu(false); download(); });
+    ui.remove.addEventListener("click", () => { closeMenu(false); ui.confirm.hidden = false; ui.confirmNo.focus(); });
+    ui.confirmNo.addEventListener("click", () => { ui.confirm.hidden = true; ui.input.focus(); });
+    ui.confirmYes.addEventListener("click", removeConversation);
+    ui.form.addEventListener("submit", event => { event.preventDefault(); send(ui.input.value); });
+    ui.input.addEventListener("keydown", event => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(ui.input.value); }
+    });
+    ui.input.addEventListener("input", () => {
+      ui.input.style.height = "auto";
+      ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 120) + "px";
+    });
+    ui.menu.addEventListener("keydown", event => {
+      const items = [...ui.menu.querySelectorAll("button:not(:disabled)")];
+      const at = items.indexOf(shadow.activeElement);
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        items[(at + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length].focus();
+      }
+    });
+    ui.root.addEventListener("keydown", event => {
+      if (event.key !== "Escape") return;
+      if (!ui.menu.hidden) closeMenu(true);
+      else if (!ui.confirm.hidden) { ui.confirm.hidden = true; ui.input.focus(); }
+      else if (!ui.panel.hidden) close();
+    });
+    window.addEventListener("online", () => setStatus("You're back online."));
+  }
+
+  function setStatus(text) { ui.status.textContent = text; }
+
+  function openMenu() {
+    const has = !!state.session;
+    ui.download.disabled = ui.remove.disabled = !has;
+    ui.menu.hidden = false;
+    ui.menuButton.setAttribute("aria-expanded", "true");
+    ui.newChat.focus();
+  }
+
+  function closeMenu(refocus) {
+    ui.menu.hidden = true;
+    ui.menuButton.setAttribute("aria-expanded", "false");
+    if (refocus) ui.menuButton.focus();
+  }
+
+  function open(focus) {
+    ui.panel.hidden = false;
+    ui.root.classList.add("open");
+    ui.launcher.setAttribute("aria-expanded", "true");
+    ui.launcher.setAttribute("aria-label", "Close chat");
+    if (focus !== false) ui.input.focus();
+    if (!state.loaded) { state.loaded = true; restore(); }
+  }
+
+  function close() {
+    closeMenu(false);
+    ui.panel.hidden = true;
+    ui.root.classList.remove("open");
+    ui.launcher.setAttribute("aria-expanded", "false");
+    ui.launcher.setAttribute("aria-label", "Open chat: " + ui.title.textContent);
+    ui.launcher.focus();
+  }
+
+  function scroll() { ui.log.scrollTop = ui.log.scrollHeight; }
+
+  function welcome() {
+    ui.log.textContent = "";
+    const config = state.config;
+    if (config.greeting) ui.log.append(el("div", { class: "msg bot" }, [markdown(config.greeting)]));
+    const starters = (config.starter_questions || []).map(q => {
+      const b = el("button", { type: "button", text: q });
+      b.addEventListener("click", () => send(q));
+      return b;
+    });
+    if (starters.length) {
+      ui.starters = el("div", { class: "starters", role: "group", "aria-label": "Suggested questions" }, starters);
+      ui.log.append(ui.starters);
+    }
+  }
+
+  function userBubble(text) {
+    if (ui.starters) { ui.starters.remove(); ui.starters = null; }
+    ui.log.append(el("div", { class: "msg user", text }));
+    scroll();
+  }
+
+  function botBubble() {
+    const body = el("div", { class: "md" });
+    const bubble = el("div", { class: "msg bot" }, [body]);
+    ui.log.append(bubble);
+    return { bubble, body, text: "" };
+  }
+
+  function renderBody(answer) {
+    answer.body.replaceWith(answer.body = markdown(answer.text));
+  }
+
+  function finish(answer, citations, failed) {
+    if (citations && citations.length) {
+      const list = el("ol");
+      const seen = new Set();
+      for (const c of citations) {
+        if (seen.has(c.document_title)) continue;
+        seen.add(c.document_title);
+        list.append(el("li", { title: c.excerpt || "", text: c.document_title }));
+      }
+      answer.bubble.append(el("div", { class: "sources" }, [el("span", { text: "Sources" }), list]));
+    }
+    if (failed) answer.bubble.append(el("p", { class: "note", text: "This answer was interrupted." }));
+    if (answer.text) {
+      const copy = el("button", { type: "button", text: "Copy" });
+      copy.setAttribute("aria-label", "Copy answer");
+      copy.addEventListener("click", async () => {
+        try { await navigator.clipboard.writeText(answer.text); copy.textContent = "Copied"; setStatus("Answer copied."); }
+        catch (e) { copy.textContent = "Copy failed"; }
+        setTimeout(() => { copy.textContent = "Copy"; }, 2000);
+      });
+      answer.bubble.append(el("div", { class: "actions" }, [copy]));
+    }
+  }
+
+  function showError(message, retry) {
+    const box = el("div", { class: "error", role: "alert" }, [el("span", { text: message })]);
+    if (retry) {
+      const again = el("button", { type: "button", text: "Try again" });
+      again.addEventListener("click", () => { box.remove(); retry(); });
+      box.append(again);
+    }
+    ui.log.append(box);
+    scroll();
+    return box;
+  }
+
+  async function restore() {
+    if (!visitorId(false)) return;
+    try {
+      const sessions = await (await call("/sessions")).json();
+      const latest = sessions.data && sessions.data[0];
+      if (!latest) return;
+      const detail = await (await call("/sessions/" + encodeURIComponent(latest.id))).json();
+      state.session = latest.id;
+      if (!detail.messages.length) return;
+      if (ui.starters) { ui.starters.remove(); ui.starters = null; }
+      for (const m of detail.messages) {
+        if (m.role === "user") { userBubble(m.content); continue; }
+        const answer = botBubble();
+        answer.text = m.content;
+        renderBody(answer);
+        finish(answer, m.citations, m.status === "failed");
+      }
+      scroll();
+      setStatus("Your earlier conversation was restored.");
+    } catch (e) {
+      if (e instanceof Problem && e.code !== "offline") return;  // nothing to restore
+      showError(human(e), null);
+    }
+  }
+
+  async function newConversation() {
+    state.session = null;
+    welcome();
+    setStatus("New conversation started.");
+    ui.input.focus();
+  }
+
+  async function download() {
+    try {
+      const response = await call("/sessions/" + encodeURIComponent(state.session) + "/export");
+      const url = URL.createObjectURL(await response.blob());
+      const link = el("a", { href: url, download: "conversation-" + state.session + ".json" });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      setStatus("Your conversation was downloaded.");
+    } catch (e) {
+      showError(human(e), download);
+    }
+  }
+
+  async function removeConversation() {
+    ui.confirm.hidden = true;
+    try {
+      if (state.session) await call("/sessions/" + encodeURIComponent(state.session), { method: "DELETE" });
+      state.session = null;
+      welcome();
+      ui.log.append(el("p", { class: "note", role: "status", text: "Your conversation was deleted." }));
+      setStatus("Your conversation was deleted.");
+      ui.input.focus();
+    } catch (e) {
+      showError(human(e), removeConversation);
+    }
+  }
+
+  function key() {
+    const bytes = crypto.getRandomValues(new Uint8Array(12));
+    return "w-" + Array.from(bytes, b => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  async function send(raw, again) {
+    const text = (raw || "").trim();
+    if (!text || state.busy) return;
+    state.busy = true;
+    ui.send.disabled = true;
+    if (!again) { userBubble(text); ui.input.value = ""; ui.input.style.height = ""; }
+    const attempt = again || { text, key: key() };
+    const typing = el("div", { class: "msg bot", "aria-label": "The assistant is typing" }, [el("span", { class: "typing" }, [el("i"), el("i"), el("i")])]);
+    ui.log.append(typing);
+    ui.log.setAttribute("aria-busy", "true");
+    setStatus("The assistant is typing…");
+    scroll();
+    let answer = null, citations = [], failure = null, started = false;
+    try {
+      if (!state.session) {
+        const session = await (await call("/sessions", { method: "POST", create: true })).json();
+        state.session = session.id;
+      }
+      const response = await call("/sessions/" + encodeURIComponent(state.session) + "/messages", {
+        method: "POST", create: true, body: JSON.stringify({ content: text }),
+        headers: { "content-type": "application/json", accept: "text/event-stream", "idempotency-key": attempt.key },
+      });
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "", pending = false;
+      const paint = () => { pending = false; renderBody(answer); scroll(); };
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          let name = "message", data = "";
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event:")) name = line.slice(6).trim();
+            else if (line.startsWith("data:")) data += line.slice(5).trim();
+          }
+          const payload = data ? JSON.parse(data) : {};
+          if (name === "start") started = true;
+          else if (name === "token") {
+            if (!answer) { typing.remove(); answer = botBubble(); }
+            answer.text += payload.text || "";
+            if (!pending) { pending = true; requestAnimationFrame(paint); }
+          } else if (name === "sources") citations = payload.citations || [];
+          else if (name === "error") failure = new Problem(payload.code, payload.message);
+        }
+      }
+      if (!failure && !answer) failure = new Problem("empty", "The assistant sent no answer. Please try again.");
+    } catch (e) {
+      failure = e instanceof Problem ? e : new Problem("offline", navigator.onLine ? "The connection was interrupted. Please try again." : MESSAGES.offline);
+    }
+    typing.remove();
+    if (answer) { renderBody(answer); finish(answer, citations, !!failure); }
+    ui.log.removeAttribute("aria-busy");
+    state.busy = false;
+    ui.send.disabled = false;
+    if (failure) {
+      if (failure.code === "session_not_found") state.session = null;
+      // A request the server never saw is retried with the same key; otherwise with a new one.
+      const next = { text, key: failure.code === "offline" && !started ? attempt.key : key() };
+      showError(human(failure), ["agent_paused", "agent_restricted", "quota_exceeded"].includes(failure.code) ? null : () => send(text, next));
+      setStatus(human(failure));
+    } else {
+      setStatus("Answer received.");
+    }
+    scroll();
+  }
+
+  async function init() {
+    let config, notice = null;
+    try {
+      config = await (await call("/config")).json();
+    } catch (e) {
+      if (!(e instanceof Problem) || !["agent_paused", "agent_restricted"].includes(e.code)) {
+        console.warn("Aioomi widget:", human(e));
+        return;
+      }
+      config = { agent_name: "Chat", starter_questions: [], style: {} };
+      notice = human(e);
+    }
+    document.body.append(host);
+    build(config, notice);
+  }
+
+  window.Aioomi = {
+    open: () => ui.panel && open(true),
+    close: () => ui.panel && close(),
+    markdown,
+  };
+  if (document.body) init();
+  else document.addEventListener("DOMContentLoaded", init);
+})();

@@ -1,0 +1,550 @@
+"""The widget in a real browser: Debian's Chromium driven by Playwright, against the app served by
+uvicorn on 127.0.0.1 on PostgreSQL, the demo seeded at startup through the real documents
+pipeline (worker in the process), answers from the fake OpenAI server. Screenshots go to
+test-artifacts/widget/."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import uvicorn
+from dependency_injector import providers
+
+from aioomi.adapters.openai.chat_model import OpenAIChatModel
+from aioomi.container import PostgresContainer
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.agents import AgentChanges, AgentStatus
+from aioomi.domain.model.documents import DocumentStatus
+from aioomi.domain.model.errors import NotFound
+from aioomi.entrypoints.http.app import create_app
+from aioomi.settings import Settings
+from tests.conftest import require
+from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401
+from tests.support.postgres import TestPostgres
+
+CHROMIUM = os.environ.get("AIOOMI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widget"
+VISITOR_KEY = "aioomi_visitor_id"
+
+try:
+    from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    async_playwright = None  # type: ignore[assignment]
+
+
+@dataclass
+class Served:
+    base: str
+    container: Any
+    loop: asyncio.AbstractEventLoop
+    fake: ServedFakeOpenAI
+    demo: Any = None
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on the server's loop (where the container's pool lives)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(account_id=self.demo.account_id)
+
+
+@pytest.fixture(scope="module")
+async def browser_db(test_postgres: TestPostgres) -> AsyncIterator[str]:
+    conninfo = await test_postgres.create_database()
+    yield conninfo
+    test_postgres.drop_database(conninfo)
+
+
+@pytest.fixture(scope="module")
+def served(browser_db: str, _served_fake_openai: ServedFakeOpenAI) -> Iterator[Served]:  # noqa: F811
+    require(Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    require(async_playwright is not None, "the playwright package is not installed (pip install -e '.[dev]')")
+    data_dir = Path(tempfile.mkdtemp(prefix="aioomi-widget-"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2)
+    container = PostgresContainer(settings=settings, conninfo=browser_db)
+    container.chat_model.override(providers.Object(
+        OpenAIChatModel(api_key="sk-test", base_url=_served_fake_openai.base_url, backoff_s=0.05)))
+    app = create_app(container, run_worker=True, manage_lifecycle=True, demo_origins=[base])
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+                                           timeout_graceful_shutdown=2))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=lambda: loop.run_until_complete(server.serve(sockets=[sock])),
+                              daemon=True, name="aioomi-browser-app")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.05)
+    here = Served(base=base, container=container, loop=loop, fake=_served_fake_openai, demo=app.state.demo)
+    assert here.demo is not None, "the demo was seeded at startup"
+    # The demo's documents go through the worker: wait until every one is ready.
+    while True:
+        page = here.run(container.list_documents()(here.principal, here.demo.agent_id, limit=100))
+        statuses = {d.title: d.status for d in page.items}
+        assert DocumentStatus.FAILED not in statuses.values(), statuses
+        if statuses and all(s is DocumentStatus.READY for s in statuses.values()):
+            break
+        assert time.monotonic() < deadline + 30, f"demo documents not ready: {statuses}"
+        time.sleep(0.2)
+    assert "README.md" in statuses and any(t.startswith("docs/") for t in statuses)
+    yield here
+    server.should_exit = True
+    thread.join(timeout=15)
+    sock.close()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+async def browser(served: Served) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@dataclass
+class Visit:
+    """A fresh browser profile (empty localStorage) on one page, recording every request."""
+
+    context: BrowserContext
+    page: Page
+    requests: list[str] = field(default_factory=list)
+
+    def foreign_requests(self, base: str) -> list[str]:
+        own = urlsplit(base).netloc
+        return [u for u in self.requests if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != own]
+
+
+async def visit(browser: Browser, served: Served, **context_options: Any) -> Visit:
+    context = await browser.new_context(**context_options)
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    v = Visit(context=context, page=page)
+    page.on("request", lambda request: v.requests.append(request.url))
+    page.on("pageerror", lambda error: v.requests.append(f"pageerror:{error}"))
+    return v
+
+
+async def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def w(selector: str) -> str:
+    """A selector inside the widget's shadow root (Playwright's CSS pierces open shadow roots)."""
+    return f"aioomi-widget {selector}"
+
+
+async def open_widget(page: Page) -> None:
+    await page.locator(w(".launcher")).click()
+    await page.locator(w("textarea")).wait_for(state="visible")
+
+
+async def ask(page: Page, question: str) -> None:
+    await page.locator(w("textarea")).fill(question)
+    await page.keyboard.press("Enter")
+
+
+async def local_storage(page: Page) -> dict[str, str]:
+    return await page.evaluate("() => Object.fromEntries(Object.entries(localStorage))")
+
+
+STREAMED = "To run Aioomi type **make run** and open the demo page [1]. It needs no configuration at all."
+
+
+async def test_demo_page_streams_an_answer_with_citations_restores_it_and_deletes_it(browser: Browser, served: Served) -> None:
+    served.fake.fake.script_chat(reply=STREAMED, token_delay_s=0.12)
+    v = await visit(browser, served)
+    page = v.page
+    response = await page.goto(f"{served.base}/demo")  # `/` is the dashboard
+    assert response is not None and response.ok and page.url == f"{served.base}/demo"
+    assert "default-src 'self'" in response.headers["content-security-policy"], "the widget works under a strict CSP"
+    await page.locator(w(".launcher")).wait_for()
+    assert await local_storage(page) == {}, "nothing is stored before the visitor writes"
+    await shot(page, "demo-closed")
+
+    await open_widget(page)
+    assert await page.locator(w(".launcher")).get_attribute("aria-expanded") == "true"
+    assert await page.evaluate("() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.tagName") == "TEXTAREA"
+    log = page.locator(w(".log"))
+    assert "README and documentation" in await log.inner_text()  # the greeting
+    assert await page.locator(w(".starters button")).count() == 3
+
+    await ask(page, "How do I run Aioomi?")
+    answer = page.locator(w(".msg.bot")).last
+    await page.locator(w(".msg.bot .md strong")).last.wait_for()
+    partial = await answer.inner_text()
+    assert "make run" in partial and "configuration at all" not in partial, f"streamed token by token: {partial!r}"
+    await page.locator(w(".msg.bot .sources li")).first.wait_for()
+    final = await answer.inner_text()
+    assert "It needs no configuration at all." in final and "**" not in final
+    sources = await page.locator(w(".msg.bot .sources li")).all_inner_texts()
+    assert sources and all(s == "README.md" or s.startswith("docs/") for s in sources), sources
+    assert await page.locator(w(".msg.bot .actions button")).last.inner_text() == "Copy"
+    assert await log.get_attribute("aria-live") == "polite" and await log.get_attribute("aria-busy") is None
+    stored = await local_storage(page)
+    assert list(stored) == [VISITOR_KEY], f"only the visitor id is stored: {stored}"
+    visitor = stored[VISITOR_KEY]
+    assert await page.evaluate("() => document.cookie") == ""
+    await shot(page, "demo-answer")
+
+    # A reload restores the conversation from the server.
+    await page.reload()
+    await open_widget(page)
+    await page.locator(w(".msg.user")).wait_for()
+    assert await page.locator(w(".msg.user")).inner_text() == "How do I run Aioomi?"
+    restored = page.locator(w(".msg.bot")).last
+    assert "It needs no configuration at all." in await restored.inner_text()
+    assert await restored.locator(".sources li").count() == len(sources)
+    assert await local_storage(page) == {VISITOR_KEY: visitor}
+
+    agent = served.run(served.container.get_agent()(served.principal, served.demo.agent_id))
+    sessions = served.run(served.container.visitor_sessions().list(agent, visitor))
+    assert len(sessions) == 1
+    session_id = sessions[0].id
+
+    # Your data: download the conversation as JSON.
+    await page.locator(w("button[aria-haspopup=menu]")).click()
+    async with page.expect_download() as download_info:
+        await page.locator(w("[role=menuitem]"), has_text="Download").click()
+    download = await download_info.value
+    exported = json.loads(Path(await download.path()).read_text())
+    assert exported["sessions"][0]["session"]["id"] == session_id
+    assert [m["role"] for m in exported["sessions"][0]["messages"]] == ["user", "assistant"]
+
+    # ... and delete it, confirmed, for good on the server.
+    await page.locator(w("button[aria-haspopup=menu]")).click()
+    await page.locator(w("[role=menuitem]"), has_text="Delete").click()
+    await page.locator(w(".confirm")).wait_for(state="visible")
+    assert served.run(served.container.visitor_sessions().list(agent, visitor)), "nothing is deleted before confirming"
+    await page.locator(w(".confirm .danger")).click()
+    await page.locator(w(".note"), has_text="deleted").wait_for()
+    assert await page.locator(w(".msg.user")).count() == 0
+    assert served.run(served.container.visitor_sessions().list(agent, visitor)) == []
+    with pytest.raises(NotFound):
+        served.run(served.container.get_chat_session()(served.principal, session_id))
+    await page.reload()
+    await open_widget(page)
+    await page.wait_for_timeout(300)
+    assert await page.locator(w(".msg.user")).count() == 0, "a reload finds nothing to restore"
+
+    assert v.foreign_requests(served.base) == [], "no request leaves for another host"
+    assert not [r for r in v.requests if r.startswith("pageerror:")], v.requests
+    await v.context.close()
+
+
+HOSTILE_PAGE = """<!doctype html><html><head><style>
+* { color: #ff00ff !important; font-family: "Comic Sans MS", cursive !important; font-size: 31px !important;
+    line-height: 3 !important; letter-spacing: 4px !important; text-transform: uppercase !important;
+    box-sizing: content-box !important; margin: 7px !important; }
+div, section, header, form, button, textarea, p { display: inline !important; position: static !important;
+    background: yellow !important; border: 5px dashed red !important; padding: 13px !important;
+    width: 13px !important; height: 13px !important; opacity: 0.5 !important; }
+aioomi-widget { display: none !important; }
+button { all: unset !important; }
+:root { --primary: #00ff00; --bg: black; --text: red; }
+body { zoom: 1; }
+</style></head><body>
+<p id="host-p">Host paragraph</p><button id="host-button">Host button</button>
+SNIPPET
+</body></html>"""
+
+PROBED = {
+    ".launcher": ["color", "background-color", "font-size", "font-family", "border-top-style", "position", "width", "height"],
+    ".panel": ["display", "position", "width", "height", "background-color", "border-top-style"],
+    "header h2": ["color", "font-size", "font-family", "letter-spacing", "text-transform", "margin-top"],
+    "textarea": ["font-size", "background-color", "padding-top", "border-top-style", "display"],
+}
+
+
+async def computed(page: Page, selector: str, props: list[str]) -> dict[str, str]:
+    return await page.evaluate(
+        """([sel, props]) => { const root = document.querySelector('aioomi-widget').shadowRoot;
+             const s = getComputedStyle(root.querySelector(sel)); return Object.fromEntries(props.map(p => [p, s.getPropertyValue(p)])); }""",
+        [selector, props])
+
+
+async def host_styles(page: Page) -> dict[str, Any]:
+    return await page.evaluate("""() => Object.fromEntries(['#host-p', '#host-button', 'body'].map(sel => {
+        const s = getComputedStyle(document.querySelector(sel));
+        return [sel, [s.color, s.backgroundColor, s.fontSize, s.fontFamily, s.display, s.margin, s.padding, s.borderTopStyle, s.lineHeight]];
+    }))""")
+
+
+async def test_hostile_host_css_does_not_leak_in_and_widget_css_does_not_leak_out(browser: Browser, served: Served) -> None:
+    snippet = f'<script src="/widget.js" data-agent-key="{served.demo.public_key}" async></script>'
+    # The hostile page is served on the app's own (allowed) origin, with and without the widget.
+    pages = {"/hostile.html": HOSTILE_PAGE.replace("SNIPPET", snippet), "/hostile-bare.html": HOSTILE_PAGE.replace("SNIPPET", "")}
+
+    reference = await visit(browser, served)
+    await reference.page.goto(f"{served.base}/demo")
+    await open_widget(reference.page)
+    expected = {sel: await computed(reference.page, sel, props) for sel, props in PROBED.items()}
+
+    v = await visit(browser, served)
+
+    async def fulfil(route: Any) -> None:
+        await route.fulfill(status=200, content_type="text/html", body=pages[urlsplit(route.request.url).path])
+
+    await v.page.route(f"{served.base}/hostile*", fulfil)
+    await v.page.goto(f"{served.base}/hostile-bare.html")
+    before = await host_styles(v.page)
+    await v.page.goto(f"{served.base}/hostile.html")
+    await open_widget(v.page)
+    after = await host_styles(v.page)
+    assert after == before, "the widget's styles do not reach the host page"
+    for selector, props in PROBED.items():
+        assert await computed(v.page, selector, props) == expected[selector], f"host CSS leaked into {selector}"
+    box = await v.page.locator(w(".panel")).bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 300
+    await ask(v.page, "How do I run Aioomi?")
+    await v.page.locator(w(".msg.bot .actions")).last.wait_for()
+    await shot(v.page, "hostile-page")
+    assert v.foreign_requests(served.base) == []
+    await v.context.close()
+    await reference.context.close()
+
+
+EVIL = ("Here is an image ![tracker](https://evil.example/pixel.png?leak=1) and raw HTML "
+        "<img src=https://evil.example/a.png onerror=\"window.__pwned=1\"> <script>window.__pwned=2</script> "
+        "<a href=\"https://evil.example/x\">html link</a> a [bad link](javascript:window.__pwned=3) "
+        "and a [good link](https://example.org/docs) [1]")
+
+
+async def test_an_answer_with_an_image_and_a_script_renders_inert(browser: Browser, served: Served) -> None:
+    served.fake.fake.script_chat(reply=EVIL)
+    v = await visit(browser, served)
+    await v.page.goto(f"{served.base}/demo")
+    await open_widget(v.page)
+    await ask(v.page, "How do I embed the widget on my site?")
+    answer = v.page.locator(w(".msg.bot")).last
+    await answer.locator(".actions").wait_for()
+    assert await v.page.locator(w(".log img, .log script, .log iframe, .log [onerror]")).count() == 0
+    text = await answer.inner_text()
+    assert "<script>window.__pwned=2</script>" in text and "<img src=" in text, "raw HTML is shown as text"
+    assert "tracker" in text and "pixel.png" not in text, "an image becomes its alt text"
+    links = await answer.locator(".md a").evaluate_all(
+        "links => links.map(a => [a.textContent, a.getAttribute('href'), a.target, a.rel])")
+    assert links == [["good link", "https://example.org/docs", "_blank", "noopener nofollow noreferrer"]]
+    await v.page.wait_for_timeout(300)
+    assert await v.page.evaluate("() => window.__pwned") is None
+    assert v.foreign_requests(served.base) == [], "no image or script was fetched"
+    await shot(v.page, "inert-answer")
+    await v.context.close()
+
+
+HOSTILE_MARKDOWN = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "![a](https://evil.example/i.png)",
+    "![a](javascript:alert(1))",
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[x](vbscript:msgbox)",
+    "[x](//evil.example/protocol-relative)",
+    '[x](https://ok.example/" onmouseover="alert(1))',
+    "[<img src=x onerror=alert(1)>](https://ok.example/)",
+    "**<b onclick=alert(1)>bold</b>**",
+    "`<script>alert(1)</script>`",
+    "```\n<script>alert(1)</script>\n```",
+    "- <svg onload=alert(1)>\n- two",
+    "<iframe src=https://evil.example></iframe>",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "<style>*{display:none}</style>",
+    "[x](https://ok.example/a_(b))",
+    "*" * 2000 + "_" * 2000,
+]
+
+ALLOWED_TAGS = {"DIV", "P", "BR", "STRONG", "EM", "CODE", "PRE", "UL", "OL", "LI", "A", "SPAN"}
+
+
+async def test_safe_markdown_renderer_on_hostile_inputs(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served)
+    await v.page.goto(f"{served.base}/demo")
+    await v.page.locator(w(".launcher")).wait_for()
+    results = await v.page.evaluate("""inputs => inputs.map(src => {
+        const started = performance.now();
+        const root = window.Aioomi.markdown(src);
+        const nodes = [root, ...root.querySelectorAll('*')];
+        return {
+          src, ms: performance.now() - started, text: root.textContent,
+          tags: nodes.map(n => n.tagName),
+          attrs: nodes.flatMap(n => [...n.attributes].map(a => [n.tagName, a.name, a.value])),
+        };
+    })""", HOSTILE_MARKDOWN)
+    for r in results:
+        assert set(r["tags"]) <= ALLOWED_TAGS, r
+        for tag, name, value in r["attrs"]:
+            assert (tag, name) in {("DIV", "class"), ("A", "href"), ("A", "target"), ("A", "rel"), ("OL", "start")}, r
+            if name == "href":
+                assert value.startswith(("https://", "http://")) and '"' not in value, r
+        assert r["ms"] < 200, f"pathological input is fast: {r['ms']} ms"
+    by_source = {r["src"]: r for r in results}
+    assert by_source["<script>alert(1)</script>"]["text"] == "<script>alert(1)</script>"
+    assert by_source["&lt;script&gt;alert(1)&lt;/script&gt;"]["text"] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert "A" not in by_source["[x](javascript:alert(1))"]["tags"]
+    assert "A" not in by_source["[x](//evil.example/protocol-relative)"]["tags"]
+    assert by_source["```\n<script>alert(1)</script>\n```"]["tags"] == ["DIV", "PRE", "CODE"]
+    good = await v.page.evaluate("() => window.Aioomi.markdown('**b** *e* `c`\\n\\n1. one\\n2. two\\n\\n- x\\n- y').innerHTML")
+    assert good == "<p><strong>b</strong> <em>e</em> <code>c</code></p><ol><li>one</li><li>two</li></ol><ul><li>x</li><li>y</li></ul>"
+    assert await v.page.evaluate("() => window.__pwned") is None
+    await v.context.close()
+
+
+def _ratio(a: str, b: str) -> float:
+    def lum(rgb: str) -> float:
+        values = [int(x) / 255 for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in values]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    la, lb = lum(a), lum(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_theme_follows_the_color_scheme_with_readable_contrast(browser: Browser, served: Served, scheme: str) -> None:
+    served.fake.fake.script_chat(reply="Embed it with one script tag [1].")
+    v = await visit(browser, served, color_scheme=scheme)
+    await v.page.goto(f"{served.base}/demo")
+    await open_widget(v.page)
+    await ask(v.page, "How do I embed the widget on my site?")
+    await v.page.locator(w(".msg.bot .actions")).last.wait_for()
+    panel = await computed(v.page, ".panel", ["background-color", "color"])
+    expected_bg = "rgb(17, 24, 39)" if scheme == "dark" else "rgb(255, 255, 255)"
+    assert panel["background-color"] == expected_bg
+    assert _ratio(panel["color"], panel["background-color"]) >= 7
+    for selector in (".msg.user", "header h2", ".foot", ".msg.bot"):
+        colours = await computed(v.page, selector, ["color", "background-color"])
+        background = colours["background-color"] if colours["background-color"] != "rgba(0, 0, 0, 0)" else panel["background-color"]
+        if selector == "header h2":
+            background = (await computed(v.page, "header", ["background-color"]))["background-color"]
+        assert _ratio(colours["color"], background) >= 4.5, (selector, colours)
+    await shot(v.page, f"theme-{scheme}")
+    await v.context.close()
+
+
+async def test_mobile_width_opens_the_panel_full_screen(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    await v.page.goto(f"{served.base}/demo")
+    await open_widget(v.page)
+    box = await v.page.locator(w(".panel")).bounding_box()
+    assert box == {"x": 0, "y": 0, "width": 375, "height": 740}
+    await shot(v.page, "mobile-open")
+    await v.page.locator(w("header button[aria-label='Close chat']")).click()
+    assert await v.page.locator(w(".panel")).is_hidden()
+    desktop = await visit(browser, served, viewport={"width": 1280, "height": 800})
+    await desktop.page.goto(f"{served.base}/demo")
+    await open_widget(desktop.page)
+    wide = await desktop.page.locator(w(".panel")).bounding_box()
+    assert wide is not None and wide["width"] == 380 and wide["x"] > 800
+    await v.context.close()
+    await desktop.context.close()
+
+
+async def test_keyboard_only_use_and_focus_management(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served)
+    page = v.page
+    await page.goto(f"{served.base}/demo")
+    await page.locator(w(".launcher")).wait_for()
+    await page.locator(w(".launcher")).focus()
+    await page.keyboard.press("Enter")
+    active = "() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.textContent + '|' + document.querySelector('aioomi-widget').shadowRoot.activeElement?.tagName"
+    assert (await page.evaluate(active)).endswith("|TEXTAREA")
+    await page.keyboard.press("Shift+Tab")
+    await page.keyboard.press("Shift+Tab")
+    await page.keyboard.press("Shift+Tab")  # back through the log and the starters to the header
+    for _ in range(6):
+        if (await page.evaluate(active)).startswith("Your data"):
+            break
+        await page.keyboard.press("Shift+Tab")
+    assert (await page.evaluate(active)).startswith("Your data")
+    await page.keyboard.press("Enter")
+    assert (await page.evaluate(active)).startswith("New conversation")
+    await page.keyboard.press("ArrowDown")  # download and delete are disabled with no conversation
+    assert (await page.evaluate(active)).startswith("New conversation")
+    await page.keyboard.press("Escape")
+    assert await page.locator(w(".menu")).is_hidden()
+    assert (await page.evaluate(active)).startswith("Your data")
+    await page.keyboard.press("Escape")
+    assert await page.locator(w(".panel")).is_hidden()
+    assert (await page.evaluate(active)).endswith("|BUTTON")
+    assert await page.locator(w(".launcher")).get_attribute("aria-expanded") == "false"
+    await v.context.close()
+
+
+async def test_a_paused_agent_is_explained_to_the_visitor(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served)
+    await v.page.goto(f"{served.base}/demo")
+    await open_widget(v.page)
+    pause = served.container.update_agent()
+    served.run(pause(served.principal, served.demo.agent_id, AgentChanges(status=AgentStatus.PAUSED)))
+    try:
+        await ask(v.page, "How do I run Aioomi?")
+        error = v.page.locator(w(".error"))
+        await error.wait_for()
+        assert await error.inner_text() == "This assistant is paused right now. Please come back later."
+        assert await error.locator("button").count() == 0, "no retry while paused"
+        await v.page.reload()
+        await v.page.locator(w(".launcher")).wait_for()
+        await open_widget(v.page)
+        assert "paused" in await v.page.locator(w(".error")).inner_text()
+        assert await v.page.locator(w("textarea")).is_disabled()
+    finally:
+        served.run(pause(served.principal, served.demo.agent_id, AgentChanges(status=AgentStatus.ACTIVE)))
+    await v.context.close()
+
+
+async def test_a_failed_answer_can_be_retried(browser: Browser, served: Served) -> None:
+    served.fake.fake.fail_next(3, status=500)  # every attempt of the model client fails: model_unavailable
+    v = await visit(browser, served)
+    await v.page.goto(f"{served.base}/demo")
+    await open_widget(v.page)
+    await ask(v.page, "How do I run Aioomi?")
+    error = v.page.locator(w(".error"))
+    await error.wait_for(timeout=30_000)
+    assert "unavailable" in await error.inner_text()
+    served.fake.fake.reset()
+    served.fake.fake.script_chat(reply="Type make run [1].")
+    await error.locator("button").click()
+    await v.page.locator(w(".msg.bot .actions")).last.wait_for()
+    assert "Type make run" in await v.page.locator(w(".msg.bot")).last.inner_text()
+    assert await v.page.locator(w(".msg.user")).count() == 1, "the retry does not repeat the question"
+    await v.context.close()
+
+
+async def test_widget_script_is_cached_and_open_to_every_origin(served: Served) -> None:
+    async with httpx.AsyncClient(base_url=served.base) as client:
+        first = await client.get("/widget.js", headers={"origin": "https://shop.example.com"})
+        assert first.status_code == 200
+        assert first.headers["content-type"].startswith("text/javascript")
+        assert first.headers["access-control-allow-origin"] == "*"
+        assert "max-age" in first.headers["cache-control"]
+        etag = first.headers["etag"]
+        again = await client.get("/widget.js", headers={"if-none-match": etag})
+        assert again.status_code == 304 and again.content == b""
+        digest = etag.strip('"')
+        hashed = await client.get(f"/widget/{digest}.js")
+        assert hashed.status_code == 200 and hashed.content == first.content
+        assert "immutable" in hashed.headers["cache-control"]
+        assert (await client.get("/widget/0000.js")).status_code == 404

@@ -1,0 +1,44 @@
+"""The widget script's budget and promises, checked on the file itself (no Node, no browser):
+the browser tests (tests/e2e/test_widget_browser.py) check its behaviour."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+from aioomi.entrypoints.http.widget_assets import WIDGET_FILE, widget_script
+
+BUDGET_GZIPPED = 15 * 1024
+
+
+def test_the_widget_fits_in_15_kb_gzipped() -> None:
+    size = len(gzip.compress(WIDGET_FILE.read_bytes(), compresslevel=9))
+    assert size <= BUDGET_GZIPPED, f"widget.js is {size} bytes gzipped; the budget is {BUDGET_GZIPPED}"
+
+
+def test_the_widget_names_no_other_host() -> None:
+    # Every request goes to the origin the script was loaded from: no URL literal at all.
+    code = re.sub(r"/\*.*?\*/", "", WIDGET_FILE.read_text(), flags=re.S)  # comments out
+    assert not re.findall(r"""["'`](?:https?:)?//""", code)
+
+
+def test_the_only_browser_storage_is_the_visitor_id() -> None:
+    source = WIDGET_FILE.read_text()
+    assert re.findall(r"localStorage\.setItem\(([^,]+),", source) == ["STORE"]
+    assert 'const STORE = "aioomi_visitor_id";' in source
+    for other in ("sessionStorage", "document.cookie", "indexedDB", "caches."):
+        assert other not in source
+
+
+def test_the_markdown_renderer_never_parses_html() -> None:
+    source = WIDGET_FILE.read_text()
+    # innerHTML appears once: our own constant SVG icons, never text from the server.
+    assert source.count("innerHTML") == 1 and "t.innerHTML = markup;" in source
+    assert "insertAdjacentHTML" not in source and "outerHTML" not in source and "document.write" not in source
+    assert "eval(" not in source and "new Function" not in source
+
+
+def test_the_served_script_is_the_file_with_a_content_digest() -> None:
+    script = widget_script()
+    assert script.body == WIDGET_FILE.read_bytes()
+    assert re.fullmatch(r"[0-9a-f]{20}", script.digest)
