@@ -88,6 +88,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             base = f"http://{host}:{port}"
             print(
                 f"\n  Aioomi {__version__} is serving on {base}\n"
+                f"    dashboard  {base}/   (sign up there; confirmation e-mails are printed in this log)\n"
                 + (f"    demo       {base}/demo   (a working assistant; AIOOMI_DEMO=off hides it)\n" if demo else "")
                 + f"    API docs   {base}/schema\n"
                 f"    health     {base}/healthz   readiness {base}/readyz\n"

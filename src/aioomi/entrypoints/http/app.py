@@ -33,6 +33,7 @@ from aioomi.entrypoints.http.embed_controller import EmbedController
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
 from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.worker.jobs import build_worker
+from aioomi.entrypoints.http.pages import PAGE_CONTROLLERS, static_files_router, template_config
 
 STATIC = Path(__file__).parent / "static"
 
@@ -40,6 +41,7 @@ CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyContro
 CONTROLLERS += [BillingController, UsageController, StripeWebhookController]
 CONTROLLERS += [DocumentController, KnowledgeController]
 CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleController]
+CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController]
 
 
@@ -113,6 +115,7 @@ def create_app(
             *CONTROLLERS,
             *([DemoController] if demo_origins is not None else []),
             MetricsController,
+            static_files_router(),
             create_static_files_router(path="/schema-assets", directories=[STATIC], include_in_schema=False,
                                        cache_control=None),
         ],
@@ -121,6 +124,7 @@ def create_app(
         lifespan=[lifespan, request_log_writer.lifespan],
         middleware=[prometheus.middleware],
         openapi_config=_openapi(),
+        template_config=template_config(),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         logging_config=None,  # logging is configured once, by the entry point
         debug=debug,
