@@ -107,6 +107,12 @@ from aioomi.domain.usecases.conversations import (
     ListAgentSessions,
 )
 from aioomi.domain.usecases.widget_chat import OpenWidget, SendWidgetMessage, StartWidgetSession, VisitorSessions
+from aioomi.adapters.memory.privacy import InMemoryOperationalRecords
+from aioomi.adapters.postgres.privacy import PostgresOperationalRecords
+from aioomi.domain.model.privacy import deletion_grace
+from aioomi.domain.usecases import policy_versions as policy_uc
+from aioomi.domain.usecases import privacy_rights as rights_uc
+from aioomi.domain.usecases import retention as retention_uc
 from aioomi.domain.usecases.seed_demo import SeedDemo
 
 
@@ -366,6 +372,51 @@ class Container(containers.DeclarativeContainer):
     get_chat_session = providers.Factory(GetChatSession, uow=uow)
     delete_chat_session = providers.Factory(DeleteChatSession, uow=uow)
     export_agent_sessions = providers.Factory(ExportAgentSessions, uow=uow)
+
+    # --- privacy: rights, retention, policy versions --------------------------------------
+    operational_records = providers.Selector(
+        backend,
+        postgres=providers.Singleton(PostgresOperationalRecords, pool=pool),
+        memory=providers.Singleton(InMemoryOperationalRecords, request_log=request_log, job_store=job_store,
+                                   chunk_store=chunk_store, database=memory_database),
+    )
+    deletion_grace = providers.Callable(deletion_grace, settings.provided.account_deletion_grace_days)
+    base_url = settings.provided.base_url
+    get_privacy_overview = providers.Factory(rights_uc.GetPrivacyOverview, uow=uow)
+    list_audit_log = providers.Factory(rights_uc.ListAuditLog, uow=uow)
+    restrict_processing = providers.Factory(rights_uc.RestrictProcessing, uow=uow, clock=clock,
+                                            records=operational_records)
+    object_to_processing = providers.Factory(rights_uc.ObjectToProcessing, uow=uow, clock=clock,
+                                             records=operational_records)
+    request_export = providers.Factory(rights_uc.RequestExport, uow=uow, clock=clock)
+    list_exports = providers.Factory(rights_uc.ListExports, uow=uow)
+    build_export = providers.Factory(rights_uc.BuildExport, uow=uow, clock=clock, blobs=blob_store,
+                                     request_log=request_log, mailer=mailer, base_url=base_url)
+    issue_export_link = providers.Factory(rights_uc.IssueExportLink, uow=uow, clock=clock, base_url=base_url)
+    download_export = providers.Factory(rights_uc.DownloadExport, uow=uow, clock=clock, blobs=blob_store)
+    request_account_deletion = providers.Factory(
+        rights_uc.RequestAccountDeletion, uow=uow, clock=clock, hasher=password_hasher, gateway=payment_gateway,
+        mailer=mailer, base_url=base_url, grace=deletion_grace,
+    )
+    cancel_account_deletion = providers.Factory(rights_uc.CancelAccountDeletion, uow=uow, clock=clock)
+    visitor_conversations = providers.Factory(rights_uc.VisitorConversations, uow=uow, clock=clock)
+    chat_retention = providers.Factory(rights_uc.SetChatRetention, uow=uow, clock=clock)
+    retention_sweeps = providers.Factory(
+        retention_uc.RetentionSweeps, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
+        chunk_store=chunk_store, purge_finished_jobs=purge_finished_jobs,
+        purge_billing_records=purge_expired_billing_records,
+    )
+    purge_deleted_accounts = providers.Factory(
+        retention_uc.PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
+        gateway=payment_gateway, mailer=mailer,
+    )
+    retention_report = providers.Factory(retention_uc.RetentionReport, uow=uow)
+    processing_allowed = providers.Factory(rights_uc.CheckProcessingAllowed, uow=uow)
+    policy_status = providers.Factory(policy_uc.GetPolicyStatus, uow=uow, clock=clock)
+    accept_policy = providers.Factory(policy_uc.AcceptPolicy, uow=uow, clock=clock)
+    publish_policy_version = providers.Factory(policy_uc.PublishPolicyVersion, uow=uow, clock=clock)
+    send_policy_notices = providers.Factory(policy_uc.SendPolicyNotices, uow=uow, clock=clock, mailer=mailer,
+                                            base_url=base_url)
 
     # --- demo ----------------------------------------------------------------------------
     seed_demo = providers.Factory(

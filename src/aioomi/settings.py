@@ -79,6 +79,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_meter_event_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,100}$")] = "aioomi_tokens"
     billing_plans: str | None = None
     billing_grace_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 7
+    # Erasure: days between the request and the purge (the owner may cancel); never beyond 30.
+    account_deletion_grace_days: Annotated[int, msgspec.Meta(ge=0, le=30)] = 7
     google_client_id: str | None = None
     google_client_secret: str | None = None
     # `aioomi serve` on the embedded database or in memory seeds a demo agent and page (/demo).

@@ -149,6 +149,16 @@ class FakeStripe:
             if subscription is None:
                 return self._error(404, f"No such subscription: '{match[1]}'", "resource_missing", "id")
             return 200, subscription
+        if method == "DELETE" and (match := re.fullmatch(r"/v1/subscriptions/([^/]+)", path)):
+            subscription = self.subscriptions.get(match[1])
+            if subscription is None:
+                return self._error(404, f"No such subscription: '{match[1]}'", "resource_missing", "id")
+            subscription["status"] = "canceled"
+            return 200, subscription
+        if method == "DELETE" and (match := re.fullmatch(r"/v1/customers/([^/]+)", path)):
+            if self.customers.pop(match[1], None) is None:
+                return self._error(404, f"No such customer: '{match[1]}'", "resource_missing", "id")
+            return 200, {"id": match[1], "object": "customer", "deleted": True}
         if method == "POST" and path == "/v1/billing/meter_events":
             payload = params.get("payload") or {}
             if not params.get("event_name") or "stripe_customer_id" not in payload or "value" not in payload:

@@ -35,7 +35,34 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("worker", help="run background jobs and periodic sweeps")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    _privacy_commands(commands)
     return parser
+
+
+def _privacy_commands(commands: argparse._SubParsersAction) -> None:
+    retention = commands.add_parser("retention", help="the retention sweeps: what they removed, and when")
+    retention_do = retention.add_subparsers(dest="retention_command", required=True, metavar="ACTION")
+    report = retention_do.add_parser("report", help="print the recorded sweep runs, newest first")
+    report.add_argument("--limit", type=int, default=50)
+    retention_do.add_parser("run", help="run every sweep once now")
+    policy = commands.add_parser("policy", help="privacy policy versions")
+    policy_do = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    publish = policy_do.add_parser("publish", help="publish a material change (at least 30 days ahead)")
+    publish.add_argument("--effective", required=True, help="effective date, YYYY-MM-DD")
+    publish.add_argument("--summary", default="", help="what changes, for the e-mail notice")
+    policy_do.add_parser("list", help="print the published versions")
+
+
+async def _retention(args: argparse.Namespace, settings: Settings) -> int:
+    from aioomi.entrypoints.privacy_cli import retention_command
+
+    return await retention_command(args, settings)
+
+
+async def _policy(args: argparse.Namespace, settings: Settings) -> int:
+    from aioomi.entrypoints.privacy_cli import policy_command
+
+    return await policy_command(args, settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aioomi: configuration error: {error.detail}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
-    command = {"serve": _serve, "worker": _worker, "migrate": _migrate}[args.command]
+    command = {"serve": _serve, "worker": _worker, "migrate": _migrate, "retention": _retention,
+               "policy": _policy}[args.command]
     try:
         return asyncio.run(command(args, settings))
     except AioomiError as error:

@@ -53,6 +53,14 @@ class PaymentGateway(Protocol):
         """Send one billing-meter event; a repeated ``identifier`` is deduplicated by the provider."""
         ...
 
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        """Cancel the subscription now (erasure); ``NotFound`` if the provider has no such one."""
+        ...
+
+    async def delete_customer(self, customer_id: str) -> None:
+        """Delete the customer and what the provider holds of them (erasure); ``NotFound`` if gone."""
+        ...
+
 
 class WebhookVerifier(Protocol):
     def verify(self, payload: bytes, signature: str | None) -> WebhookEvent:

@@ -17,6 +17,7 @@ from aioomi.ports.documents import DocumentRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
+from aioomi.ports.privacy import PrivacyStore
 from aioomi.ports.usage import UsageLedger
 
 
@@ -39,6 +40,7 @@ class UnitOfWork(Protocol):
     chat_messages: ChatMessageRepository
     usage: UsageLedger
     billing: BillingStore
+    privacy: PrivacyStore
 
     async def __aenter__(self) -> Self: ...
 

@@ -19,6 +19,7 @@ from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
 from aioomi.adapters.memory.usage import InMemoryUsageLedger
+from aioomi.adapters.memory.privacy import InMemoryPrivacyStore
 from aioomi.domain.model.jobs import NewJob
 
 
@@ -74,6 +75,7 @@ class InMemoryUnitOfWork:
             self._table("meter_events", lambda m: m.account_id),
             self._table("billing_runs", lambda r: SYSTEM_ONLY),
         )
+        self.privacy = InMemoryPrivacyStore(self._table, self._database)
         return self
 
     async def commit(self) -> None:

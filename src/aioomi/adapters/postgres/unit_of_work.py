@@ -22,6 +22,7 @@ from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
 from aioomi.adapters.postgres.usage import PostgresUsageLedger
+from aioomi.adapters.postgres.privacy import PostgresPrivacyStore
 
 
 class PostgresUnitOfWork:
@@ -64,6 +65,7 @@ class PostgresUnitOfWork:
         self.chat_messages = PostgresChatMessageRepository(conn)
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)
+        self.privacy = PostgresPrivacyStore(conn)
         return self
 
     async def _abandon(self) -> None:

@@ -135,3 +135,9 @@ class StripePaymentGateway:
             },
             options={"idempotency_key": event.identifier},
         ))
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        await self._call(self._client.v1.subscriptions.cancel_async(subscription_id))
+
+    async def delete_customer(self, customer_id: str) -> None:
+        await self._call(self._client.v1.customers.delete_async(customer_id))

@@ -17,6 +17,7 @@ from aioomi.domain.model.accounts import (
 from aioomi.domain.model.errors import Unauthenticated
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
+from aioomi.domain.model.privacy import policy_in_force
 from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn, open_session
 from aioomi.ports.accounts import PendingSignIn
@@ -103,7 +104,9 @@ class CompleteGoogleSignIn:
                     )
                     await uow.accounts.update(account)
             if account is None:
-                if not pending.adult_attested or pending.accepted_policy_version != CURRENT_POLICY_VERSION:
+                in_force = policy_in_force(await uow.privacy.list_policy_versions(), now.date())
+                current_version = in_force.version if in_force else CURRENT_POLICY_VERSION
+                if not pending.adult_attested or pending.accepted_policy_version != current_version:
                     raise ConsentRequired(
                         "To create an account, confirm you are 18 or older and accept the privacy policy.",
                     )
@@ -116,7 +119,7 @@ class CompleteGoogleSignIn:
                     google_subject=identity.subject,
                     email_verified_at=now,
                     adult_attested_at=now,
-                    accepted_policy_version=CURRENT_POLICY_VERSION,
+                    accepted_policy_version=current_version,
                     status=AccountStatus.ACTIVE,
                     created_at=now,
                     updated_at=now,

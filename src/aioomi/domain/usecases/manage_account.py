@@ -17,7 +17,9 @@ from aioomi.domain.model.accounts import (
 from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.links import Links
 from aioomi.domain.model.mail import EmailMessage
+from aioomi.domain.model.privacy import RightsAction
 from aioomi.domain.usecases.auth_support import enforce, issue_link_token
+from aioomi.domain.usecases.privacy_rights import record
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.rate_limiter import RateLimiter
@@ -80,6 +82,7 @@ class UpdateProfile:
             if full_name is not None and full_name != account.full_name:
                 account = msgspec.structs.replace(account, full_name=full_name, updated_at=now)
                 await uow.accounts.update(account)
+                await record(uow, account.id, RightsAction.PROFILE_UPDATED, now, fields=["full_name"])
             if new_email is not None and new_email != account.email:
                 await enforce(self._limiter, abuse.EMAIL_LINK_PER_ACCOUNT, account.id)
                 async with self._uow(account_id=None) as lookup:
@@ -89,6 +92,7 @@ class UpdateProfile:
                 token = await issue_link_token(
                     uow, account.id, TokenPurpose.CHANGE_EMAIL, now, self._policy, new_email=new_email
                 )
+                await record(uow, account.id, RightsAction.EMAIL_CHANGE_REQUESTED, now)
                 message = EmailMessage(
                     to=new_email,
                     kind="email_change",

@@ -18,7 +18,7 @@ from aioomi.domain.model.accounts import (
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.links import Links
 from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
+from aioomi.domain.usecases.policy_versions import current_policy_version
 from aioomi.domain.usecases.auth_support import ClientInfo, enforce, issue_link_token
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
@@ -71,9 +71,10 @@ class SignUp:
         check_new_password(request.password, email=email)
         if not request.adult:
             raise ConsentRequired("Aioomi is for people aged 18 or older.", field="adult")
-        if request.accepted_policy_version != CURRENT_POLICY_VERSION:
+        current_version = await current_policy_version(self._uow, self._clock.now())
+        if request.accepted_policy_version != current_version:
             raise ConsentRequired(
-                f"Accept the privacy policy version {CURRENT_POLICY_VERSION}.", field="accepted_policy_version"
+                f"Accept the privacy policy version {current_version}.", field="accepted_policy_version"
             )
         await enforce(self._limiter, abuse.SIGN_UP_PER_IP, client.ip or "-")
         password_hash = await self._hasher.hash(request.password)  # also when taken: same timing

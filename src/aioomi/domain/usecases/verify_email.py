@@ -6,7 +6,9 @@ import msgspec
 
 from aioomi.domain.model.accounts import InvalidToken, SessionPolicy, TokenPurpose, ensure_can_sign_in
 from aioomi.domain.model.secrets import hash_token
+from aioomi.domain.model.privacy import RightsAction
 from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn, open_session
+from aioomi.domain.usecases.privacy_rights import record
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -40,6 +42,7 @@ class VerifyEmail:
             changes: dict[str, object] = {"email_verified_at": account.email_verified_at or now, "updated_at": now}
             if used.purpose is TokenPurpose.CHANGE_EMAIL and used.new_email:
                 changes |= {"email": used.new_email, "email_verified_at": now}
+                await record(uow, account.id, RightsAction.EMAIL_CHANGED, now)
             account = msgspec.structs.replace(account, **changes)
             await uow.accounts.update(account)
             signed_in = await open_session(uow, account, now, self._policy, client)

@@ -12,6 +12,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.usecases.manage_account import ProfileChanges
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems
+from aioomi.entrypoints.http.privacy_controller import DeleteAccountIn, DeletionOut
 from aioomi.entrypoints.http.schemas_accounts import (
     AccountOut,
     AccountPatch,
@@ -44,6 +45,13 @@ class AccountController(Controller):
         )
         updated = await state.container.update_profile()(principal, changes)
         return AccountOut.of(updated.account, pending_email=updated.pending_email)
+
+    @delete("/", status_code=202, summary="Erase the account (re-authentication required); cancellable during "
+            "the grace period", responses=problems(401, 403))
+    async def delete_account(self, state: State, principal: NamedDependency[Principal],
+                             data: JSONBody[DeleteAccountIn]) -> DeletionOut:
+        scheduled = await state.container.request_account_deletion()(principal, data.password)
+        return DeletionOut(status="deletion_pending", purge_after=scheduled.purge_after)
 
     @get("/sessions", summary="Where the account is signed in", responses=problems(401, 403))
     async def list_sessions(self, state: State, principal: NamedDependency[Principal]) -> OwnerSessionList:

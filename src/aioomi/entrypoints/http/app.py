@@ -29,6 +29,7 @@ from aioomi.entrypoints.http.request_context import RequestContextMiddleware
 from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
 from aioomi.entrypoints.http.edge import RequestLogMiddleware, RequestLogWriter, WidgetCorsMiddleware
 from aioomi.entrypoints.http.widget_controller import WidgetController
+from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
 from aioomi.entrypoints.http.embed_controller import EmbedController
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
 from aioomi.entrypoints.demo import seed_demo
@@ -41,6 +42,7 @@ CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyContro
 CONTROLLERS += [BillingController, UsageController, StripeWebhookController]
 CONTROLLERS += [DocumentController, KnowledgeController]
 CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleController]
+CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController]
 

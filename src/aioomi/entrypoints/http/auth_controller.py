@@ -12,7 +12,6 @@ from litestar.response import Redirect
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import NotFound, Unauthenticated
-from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.domain.usecases.auth_support import SignedIn
 from aioomi.domain.usecases.sign_up import SignUpRequest
 from aioomi.entrypoints.http.auth import clear_session_cookie, client_info, provide_principal, session_cookie
@@ -51,8 +50,8 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @get("/policy", summary="The privacy policy version that sign-up must accept")
-    async def policy(self) -> PolicyOut:
-        return PolicyOut(version=CURRENT_POLICY_VERSION)
+    async def policy(self, state: State) -> PolicyOut:
+        return PolicyOut(version=(await state.container.policy_status()(None)).current.version)
 
     @post("/signup", status_code=202, summary="Create an account; a verification link is e-mailed",
           responses=problems(429))

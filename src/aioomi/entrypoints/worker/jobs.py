@@ -11,6 +11,7 @@ from aioomi.container import AppContainer
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
 from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, SWITCH_EMBEDDING_MODEL
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
+from aioomi.entrypoints.worker import privacy_jobs
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
@@ -57,6 +58,8 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         return await container.downgrade_after_grace()()
 
     async def ingest_document(payload: dict[str, Any]) -> object:
+        if not await container.processing_allowed()(payload["account_id"]):
+            return {"deferred": "processing_restricted"}  # lifting the restriction re-queues it
         return await container.ingest_document()(
             payload["account_id"], payload["document_id"], int(payload["version"]), int(payload.get("attempt", 1))
         )
@@ -81,7 +84,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         RECONCILE_METERED_USAGE: reconcile_metered_usage,
         PURGE_BILLING_RECORDS: purge_billing_records,
         DOWNGRADE_AFTER_GRACE: downgrade_after_grace,
-    }
+    } | privacy_jobs.handlers(container)
 
 
 PERIODIC = (
@@ -91,6 +94,7 @@ PERIODIC = (
     PeriodicTask(kind=RECONCILE_METERED_USAGE, every=timedelta(days=1)),
     PeriodicTask(kind=PURGE_BILLING_RECORDS, every=timedelta(days=1)),
     PeriodicTask(kind=DOWNGRADE_AFTER_GRACE, every=timedelta(hours=1)),
+    *privacy_jobs.PERIODIC,
 )
 
 

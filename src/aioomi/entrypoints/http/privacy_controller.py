@@ -1,0 +1,298 @@
+"""The owner's privacy rights over HTTP: export, erasure, restriction, objection, the audit
+log, policy versions, visitors' conversations and per-agent chat retention."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Response, delete, get, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import Meta
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.errors import InvalidInput
+from aioomi.domain.model.privacy import AuditEvent, DataExport, PrivacyState
+from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.problems import problems
+
+AUTHENTICATED = {"principal": Provide(provide_principal)}
+
+
+class Body(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class DeleteAccountIn(Body):
+    password: Annotated[str, Meta(max_length=1024)] | None = None
+    """The current password; accounts without one re-authenticate with a fresh Google sign-in."""
+
+
+class CancelDeletionIn(Body):
+    token: Annotated[str, Meta(min_length=10, max_length=200)]
+
+
+class AcceptPolicyIn(Body):
+    version: Annotated[str, Meta(max_length=40)]
+
+
+class ChatRetentionIn(Body):
+    days: Annotated[int, Meta(ge=1, le=365)] | None = None
+    """Keep conversations this many days (fewer than the policy's 12 months); null for 12 months."""
+
+
+class DeletionOut(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    purge_after: datetime
+
+
+class PrivacyOut(msgspec.Struct, frozen=True, kw_only=True):
+    account_status: str
+    restricted_at: datetime | None
+    objected_at: datetime | None
+    deletion_requested_at: datetime | None
+    purge_after: datetime | None
+
+    @classmethod
+    def of(cls, status: str, state: PrivacyState) -> PrivacyOut:
+        return cls(account_status=status, restricted_at=state.restricted_at, objected_at=state.objected_at,
+                   deletion_requested_at=state.deletion_requested_at, purge_after=state.purge_after)
+
+
+class AuditEventOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    action: str
+    at: datetime
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventOut:
+        return cls(id=event.id, action=event.action, at=event.at, detail=event.detail)
+
+
+class AuditLogOut(msgspec.Struct, frozen=True, kw_only=True):
+    data: list[AuditEventOut]
+    next_cursor: str | None = None
+
+
+class ExportOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    status: str
+    created_at: datetime
+    ready_at: datetime | None
+    expires_at: datetime
+    size_bytes: int | None
+
+    @classmethod
+    def of(cls, export: DataExport) -> ExportOut:
+        return cls(id=export.id, status=str(export.status), created_at=export.created_at, ready_at=export.ready_at,
+                   expires_at=export.expires_at, size_bytes=export.size_bytes)
+
+
+class ExportList(msgspec.Struct, frozen=True, kw_only=True):
+    data: list[ExportOut]
+    next_cursor: str | None = None
+
+
+class LinkOut(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    expires_at: datetime
+
+
+class PolicyVersionOut(msgspec.Struct, frozen=True, kw_only=True):
+    version: str
+    effective_on: date
+    summary: str
+
+
+class PolicyStatusOut(msgspec.Struct, frozen=True, kw_only=True):
+    current: PolicyVersionOut
+    upcoming: PolicyVersionOut | None
+    accepted_version: str
+    must_accept: str | None
+
+
+class ChatRetentionOut(msgspec.Struct, frozen=True, kw_only=True):
+    agent_id: str
+    days: int | None
+    """Null: the policy's 12 months."""
+
+
+class VisitorSessionOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    agent_id: str
+    visitor_id: str
+    created_at: datetime
+    last_message_at: datetime | None
+
+
+class VisitorSessionList(msgspec.Struct, frozen=True, kw_only=True):
+    data: list[VisitorSessionOut]
+    next_cursor: str | None = None
+
+
+class VisitorExport(msgspec.Struct, frozen=True, kw_only=True):
+    visitor_id: str
+    sessions: list[dict[str, Any]]
+
+
+class DeletedCount(msgspec.Struct, frozen=True, kw_only=True):
+    deleted: int
+
+
+def _policy(version: Any) -> PolicyVersionOut:
+    return PolicyVersionOut(version=version.version, effective_on=version.effective_on, summary=version.summary)
+
+
+def _visitor(visitor_id: str) -> str:
+    if not (16 <= len(visitor_id) <= 64) or not all(c.isascii() and (c.isalnum() or c in "_-") for c in visitor_id):
+        raise InvalidInput("A visitor id is 16 to 64 letters, digits, '_' or '-'.", code="invalid_visitor_id",
+                           field="visitor_id")
+    return visitor_id
+
+
+class PrivacyController(Controller):
+    path = "/api/v1/account"
+    tags = ["privacy"]
+    dependencies = AUTHENTICATED
+
+    @get("/privacy", summary="Restriction, objection and pending erasure", responses=problems(401, 403))
+    async def privacy(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
+        overview = await state.container.get_privacy_overview()(principal)
+        return PrivacyOut.of(str(overview.account.status), overview.state)
+
+    async def _after(self, state: State, principal: Principal) -> PrivacyOut:
+        overview = await state.container.get_privacy_overview()(principal)
+        return PrivacyOut.of(str(overview.account.status), overview.state)
+
+    @put("/privacy/restriction", summary="Restrict processing (Art. 18): data kept, agents stop answering",
+         responses=problems(401, 403))
+    async def restrict(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
+        await state.container.restrict_processing()(principal, restrict=True)
+        return await self._after(state, principal)
+
+    @delete("/privacy/restriction", status_code=200, summary="Lift the restriction", responses=problems(401, 403))
+    async def lift(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
+        await state.container.restrict_processing()(principal, restrict=False)
+        return await self._after(state, principal)
+
+    @put("/privacy/objection", summary="Object to processing based on legitimate interests (Art. 21)",
+         responses=problems(401, 403))
+    async def object(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
+        await state.container.object_to_processing()(principal, objecting=True)
+        return await self._after(state, principal)
+
+    @delete("/privacy/objection", status_code=200, summary="Withdraw the objection", responses=problems(401, 403))
+    async def withdraw(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
+        await state.container.object_to_processing()(principal, objecting=False)
+        return await self._after(state, principal)
+
+    @get("/audit-log", summary="Every rights action of the account, newest first", responses=problems(401, 403))
+    async def audit_log(self, state: State, principal: NamedDependency[Principal]) -> AuditLogOut:
+        events = await state.container.list_audit_log()(principal)
+        return AuditLogOut(data=[AuditEventOut.of(e) for e in events])
+
+    @post("/export", status_code=202, summary="Build an archive of all the account's data (access, portability)",
+          responses=problems(401, 403))
+    async def request_export(self, state: State, principal: NamedDependency[Principal]) -> ExportOut:
+        return ExportOut.of(await state.container.request_export()(principal))
+
+    @get("/exports", summary="The account's exports", responses=problems(401, 403))
+    async def list_exports(self, state: State, principal: NamedDependency[Principal]) -> ExportList:
+        return ExportList(data=[ExportOut.of(e) for e in await state.container.list_exports()(principal)])
+
+    @post("/exports/{export_id:str}/link", status_code=201, summary="A short-lived download link",
+          responses=problems(401, 403, 404, 409))
+    async def export_link(self, state: State, principal: NamedDependency[Principal],
+                          export_id: FromPath[str]) -> LinkOut:
+        link = await state.container.issue_export_link()(principal, export_id)
+        return LinkOut(url=link.url, expires_at=link.expires_at)
+
+    @get("/policy", summary="The policy in force, the next announced one, and the version accepted",
+         responses=problems(401, 403))
+    async def policy(self, state: State, principal: NamedDependency[Principal]) -> PolicyStatusOut:
+        return await _policy_status(state, principal)
+
+    @post("/policy/accept", status_code=200, summary="Accept a published policy version",
+          responses=problems(401, 403))
+    async def accept_policy(self, state: State, principal: NamedDependency[Principal],
+                            data: JSONBody[AcceptPolicyIn]) -> PolicyStatusOut:
+        await state.container.accept_policy()(principal, data.version)
+        return await _policy_status(state, principal)
+
+
+async def _policy_status(state: State, principal: Principal) -> PolicyStatusOut:
+    status = await state.container.policy_status()(principal)
+    return PolicyStatusOut(current=_policy(status.current),
+                           upcoming=_policy(status.upcoming) if status.upcoming else None,
+                           accepted_version=status.accepted_version, must_accept=status.must_accept)
+
+
+class PublicPrivacyController(Controller):
+    """The two steps that work without a session: the link is the credential."""
+
+    path = "/api/v1/account"
+    tags = ["privacy"]
+
+    @post("/deletion/cancel", status_code=200, summary="Cancel a pending erasure with the e-mailed link's token")
+    async def cancel_deletion(self, state: State, data: JSONBody[CancelDeletionIn]) -> DeletedCount:
+        await state.container.cancel_account_deletion()(data.token)
+        return DeletedCount(deleted=0)
+
+    @get("/exports/download", summary="Download an export through its short-lived link",
+         media_type="application/zip", responses=problems())
+    async def download(self, state: State,
+                       token: Annotated[str, QueryParameter(min_length=10, max_length=200)]) -> Response[bytes]:
+        name, data = await state.container.download_export()(token)
+        return Response(data, media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+class VisitorController(Controller):
+    """The owner as controller of their visitors' data."""
+
+    path = "/api/v1/visitors/{visitor_id:str}"
+    tags = ["privacy"]
+    dependencies = AUTHENTICATED
+
+    @get("/conversations", summary="A visitor's conversations with any of the account's agents",
+         responses=problems(401, 403))
+    async def find(self, state: State, principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorSessionList:
+        sessions = await state.container.visitor_conversations().find(principal, _visitor(visitor_id))
+        return VisitorSessionList(data=[VisitorSessionOut(id=s.id, agent_id=s.agent_id, visitor_id=s.visitor_id,
+                                                          created_at=s.created_at, last_message_at=s.last_message_at)
+                                        for s in sessions])
+
+    @get("/export", summary="A visitor's conversations with their messages (JSON)", responses=problems(401, 403))
+    async def export(self, state: State, principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorExport:
+        sessions = await state.container.visitor_conversations().export(principal, _visitor(visitor_id))
+        return VisitorExport(visitor_id=visitor_id, sessions=sessions)
+
+    @delete("/conversations", status_code=200, summary="Delete a visitor's conversations (hard delete)",
+            responses=problems(401, 403))
+    async def delete_all(self, state: State, principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> DeletedCount:
+        return DeletedCount(deleted=await state.container.visitor_conversations().delete(principal, _visitor(visitor_id)))
+
+
+class ChatRetentionController(Controller):
+    path = "/api/v1/agents/{agent_id:str}/chat-retention"
+    tags = ["privacy"]
+    dependencies = AUTHENTICATED
+
+    @get("/", summary="How long the agent keeps conversations", responses=problems(401, 403, 404))
+    async def get_retention(self, state: State, principal: NamedDependency[Principal],
+                            agent_id: FromPath[str]) -> ChatRetentionOut:
+        return ChatRetentionOut(agent_id=agent_id, days=await state.container.chat_retention().get(principal, agent_id))
+
+    @put("/", summary="Keep conversations fewer days than the policy's 12 months (null: 12 months)",
+         responses=problems(401, 403, 404))
+    async def set_retention(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+                            data: JSONBody[ChatRetentionIn]) -> ChatRetentionOut:
+        days = await state.container.chat_retention()(principal, agent_id, data.days)
+        return ChatRetentionOut(agent_id=agent_id, days=days)
+
+
+PRIVACY_CONTROLLERS = [PrivacyController, PublicPrivacyController, VisitorController, ChatRetentionController]

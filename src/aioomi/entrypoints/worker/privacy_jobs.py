@@ -1,0 +1,56 @@
+"""The privacy jobs: exports, retention sweeps, account purges, policy-change notices; and the
+Prometheus metrics of the sweeps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from prometheus_client import Counter, Gauge
+
+from aioomi.domain.usecases.policy_versions import SEND_POLICY_NOTICES
+from aioomi.domain.usecases.privacy_rights import BUILD_EXPORT
+from aioomi.domain.usecases.retention import PURGE_DELETED_ACCOUNTS, RUN_RETENTION_SWEEPS
+from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask
+
+ROWS_REMOVED = Counter("aioomi_retention_removed", "Rows (or files) removed by retention sweeps", ["kind"])
+LAST_RUN = Gauge("aioomi_retention_last_run_timestamp_seconds", "When each retention sweep last ran", ["kind"])
+
+
+def observe(summary: dict[str, int], at: float) -> None:
+    for kind, removed in summary.items():
+        ROWS_REMOVED.labels(kind=kind).inc(removed)
+        LAST_RUN.labels(kind=kind).set(at)
+
+
+def handlers(container: Any) -> dict[str, JobHandler]:
+    async def build_export(payload: dict[str, Any]) -> object:
+        return await container.build_export()(payload["account_id"], payload["export_id"])
+
+    async def retention_sweeps(_: dict[str, Any]) -> object:
+        summary = await container.retention_sweeps()()
+        observe(summary, container.clock().now().timestamp())
+        return summary
+
+    async def purge_deleted_accounts(_: dict[str, Any]) -> object:
+        purged = await container.purge_deleted_accounts()()
+        if purged is not None:
+            observe({"deleted_accounts": purged}, container.clock().now().timestamp())
+        return {"purged": purged}
+
+    async def send_policy_notices(_: dict[str, Any]) -> object:
+        return {"sent": await container.send_policy_notices()()}
+
+    return {
+        BUILD_EXPORT: build_export,
+        RUN_RETENTION_SWEEPS: retention_sweeps,
+        PURGE_DELETED_ACCOUNTS: purge_deleted_accounts,
+        SEND_POLICY_NOTICES: send_policy_notices,
+    }
+
+
+PERIODIC = (
+    PeriodicTask(kind=RUN_RETENTION_SWEEPS, every=timedelta(hours=1)),
+    PeriodicTask(kind=PURGE_DELETED_ACCOUNTS, every=timedelta(hours=1)),
+    PeriodicTask(kind=SEND_POLICY_NOTICES, every=timedelta(hours=1)),
+)

@@ -1,0 +1,126 @@
+"""Privacy stores: the owner's privacy state, the audit log of rights actions, data exports,
+per-agent chat retention, policy versions and the retention sweeps (on the unit of work), and
+the operational records kept outside tenant tables (request log, job queue, chunk store)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from aioomi.domain.model.privacy import AuditEvent, DataExport, PolicyVersion, PrivacyState, RetentionRun
+
+
+class PrivacyStore(Protocol):
+    """Inside a unit of work. Account-scoped calls name the account; the sweep, erasure,
+    look-up-by-token and policy-writing calls run in the system scope."""
+
+    # -- the owner's choices ------------------------------------------------------------------
+    async def get_state(self, account_id: str) -> PrivacyState | None: ...
+
+    async def save_state(self, state: PrivacyState) -> None:
+        """Insert or replace the account's privacy state."""
+        ...
+
+    async def find_by_cancel_token(self, token_hash: str) -> PrivacyState | None: ...
+
+    async def due_for_purge(self, now: datetime, limit: int) -> list[str]:
+        """Accounts whose erasure grace period ended at or before ``now``."""
+        ...
+
+    async def analytics_opt_outs(self) -> list[str]:
+        """Accounts that objected to, or restricted, processing beyond the contract."""
+        ...
+
+    # -- audit log ----------------------------------------------------------------------------
+    async def add_event(self, event: AuditEvent) -> None: ...
+
+    async def list_events(self, account_id: str, limit: int) -> list[AuditEvent]:
+        """Newest first."""
+        ...
+
+    # -- exports ------------------------------------------------------------------------------
+    async def add_export(self, export: DataExport) -> None: ...
+
+    async def get_export(self, account_id: str, export_id: str) -> DataExport | None: ...
+
+    async def update_export(self, export: DataExport) -> None: ...
+
+    async def list_exports(self, account_id: str, limit: int) -> list[DataExport]: ...
+
+    async def find_export_by_link(self, link_hash: str) -> DataExport | None: ...
+
+    async def expired_exports(self, now: datetime, limit: int) -> list[DataExport]: ...
+
+    async def delete_export(self, account_id: str, export_id: str) -> None: ...
+
+    # -- chat retention per agent -------------------------------------------------------------
+    async def get_chat_retention(self, account_id: str, agent_id: str) -> int | None: ...
+
+    async def set_chat_retention(self, account_id: str, agent_id: str, days: int | None) -> None: ...
+
+    # -- policy versions ----------------------------------------------------------------------
+    async def list_policy_versions(self) -> list[PolicyVersion]:
+        """Oldest first."""
+        ...
+
+    async def save_policy_version(self, version: PolicyVersion) -> None:
+        """Insert or replace (system scope)."""
+        ...
+
+    async def accounts_to_notify(self, after: str | None, limit: int) -> list[str]:
+        """Ids of accounts not being deleted, in order, after ``after`` (system scope)."""
+        ...
+
+    # -- sweeps: one bounded batch each, system scope -----------------------------------------
+    async def sweep_chats(self, now: datetime, limit: int) -> int:
+        """Delete up to ``limit`` chat sessions (with their messages) created before their
+        cutoff (:func:`~aioomi.domain.model.privacy.chat_cutoff`, per the agent's setting)."""
+        ...
+
+    async def sweep_owner_sessions(self, ended_before: datetime, limit: int) -> int:
+        """Sessions expired or revoked before the instant."""
+        ...
+
+    async def sweep_tokens(self, expired_before: datetime, limit: int) -> int: ...
+
+    async def sweep_pending_sign_ins(self, expired_before: datetime, limit: int) -> int: ...
+
+    async def erase_account(self, account_id: str) -> int:
+        """Delete the account and every row that names it, except billing records (detach them
+        first); return how many rows went."""
+        ...
+
+    # -- the sweep log ------------------------------------------------------------------------
+    async def add_run(self, run: RetentionRun) -> None: ...
+
+    async def list_runs(self, limit: int, kind: str | None = None) -> list[RetentionRun]:
+        """Newest first."""
+        ...
+
+    async def purge_runs(self, before: datetime, limit: int) -> int: ...
+
+
+class OperationalRecords(Protocol):
+    """Records kept outside the tenant tables, across tenants: the API request log, the job
+    queue, the chunk store's keys. Also the lock that lets one sweep of a kind run at a time."""
+
+    async def purge_request_log(self, before: datetime, limit: int) -> int: ...
+
+    async def anonymize_request_log(self, account_ids: Sequence[str]) -> int:
+        """Drop the account and IP of those accounts' logged requests."""
+        ...
+
+    async def erase_account(self, account_id: str) -> int:
+        """Delete the account's request-log rows, its chunks and embeddings, and queued or
+        finished jobs whose payload names it."""
+        ...
+
+    async def knowledge_orphans(self, limit: int) -> list[tuple[str, str, str]]:
+        """(account, agent, chunk key) of chunks whose document no longer exists."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold the named lock for the block if no one else does (yields whether it was taken)."""
+        ...

@@ -1,0 +1,100 @@
+"""The privacy store and the operational records, on the memory and the Postgres adapter alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aioomi.domain.model.agents import AgentSettings
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.chat import ChatSession
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.privacy import AuditEvent, DataExport, ExportStatus, PrivacyState, RetentionRun
+from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.usecases.sign_up import SignUpRequest
+from aioomi.domain.usecases.auth_support import ClientInfo
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+async def _account(container, email: str = "ada@example.com") -> str:  # noqa: ANN001
+    await container.sign_up()(SignUpRequest(email=email, full_name="Ada Lovelace", password="correct horse battery",
+                                            adult=True, accepted_policy_version="2026-02-15"),
+                              ClientInfo(ip=None, user_agent=None))
+    async with container.uow()(account_id=None) as uow:
+        account = await uow.accounts.find_by_email(email)
+    return account.id
+
+
+async def test_the_seeded_policy_version_is_in_force(container) -> None:  # noqa: ANN001
+    async with container.uow()(account_id=None) as uow:
+        versions = await uow.privacy.list_policy_versions()
+    assert [v.version for v in versions] == ["2026-02-15"]
+
+
+async def test_state_audit_and_exports_round_trip_and_stay_in_their_tenant(container) -> None:  # noqa: ANN001
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    async with container.uow()(account_id=ada) as uow:
+        await uow.privacy.save_state(PrivacyState(account_id=ada, objected_at=NOW, deletion_requested_at=NOW,
+                                                  purge_after=NOW + timedelta(days=7), cancel_token_hash="h" * 64))
+        await uow.privacy.add_event(AuditEvent(id=new_id("aud"), account_id=ada, action="objected", at=NOW,
+                                               detail={"scope": "usage_analytics"}))
+        await uow.privacy.add_export(DataExport(id="exp_1", account_id=ada, status=ExportStatus.QUEUED,
+                                                created_at=NOW, expires_at=NOW + timedelta(days=7)))
+        await uow.commit()
+    async with container.uow()(account_id=ada) as uow:
+        state = await uow.privacy.get_state(ada)
+        events = await uow.privacy.list_events(ada, 10)
+        exports = await uow.privacy.list_exports(ada, 10)
+    assert state is not None and state.objected_at == NOW and state.purge_after == NOW + timedelta(days=7)
+    assert [(e.action, e.detail) for e in events] == [("objected", {"scope": "usage_analytics"})]
+    assert [e.id for e in exports] == ["exp_1"]
+    async with container.uow()(account_id=bob) as uow:
+        assert await uow.privacy.get_state(ada) is None
+        assert await uow.privacy.list_events(ada, 10) == []
+        assert await uow.privacy.get_export(ada, "exp_1") is None
+    async with container.uow()(account_id=None) as uow:
+        assert (await uow.privacy.find_by_cancel_token("h" * 64)).account_id == ada
+        assert await uow.privacy.due_for_purge(NOW + timedelta(days=8), 10) == []  # still active
+        assert await uow.privacy.analytics_opt_outs() == [ada]
+        assert [e.id for e in await uow.privacy.expired_exports(NOW + timedelta(days=7), 10)] == ["exp_1"]
+
+
+async def test_the_chat_sweep_honours_12_months_and_the_agents_setting(container) -> None:  # noqa: ANN001
+    ada = await _account(container)
+    who = Principal(account_id=ada)
+    year = await container.create_agent()(who, AgentSettings(name="Year"))
+    week = await container.create_agent()(who, AgentSettings(name="Week"))
+    async with container.uow()(account_id=ada) as uow:
+        await uow.privacy.set_chat_retention(ada, week.id, 7)
+        for agent, age in ((year, 364), (year, 366), (week, 6), (week, 8)):
+            await uow.chat_sessions.add(ChatSession(id=f"ses_{agent.name}_{age}", account_id=ada, agent_id=agent.id,
+                                                    visitor_id="visitor_0123456789abcdef",
+                                                    created_at=NOW - timedelta(days=age)))
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.privacy.sweep_chats(NOW, 1) == 1  # bounded batches
+        assert await uow.privacy.sweep_chats(NOW, 100) == 1
+        assert await uow.privacy.sweep_chats(NOW, 100) == 0  # idempotent
+        await uow.commit()
+    async with container.uow()(account_id=ada) as uow:
+        left = {s.id for a in (year, week) for s in await uow.chat_sessions.list_for_agent(ada, a.id, limit=10)}
+        assert await uow.privacy.get_chat_retention(ada, week.id) == 7
+    assert left == {"ses_Year_364", "ses_Week_6"}
+
+
+async def test_runs_are_recorded_and_the_request_log_is_swept(container) -> None:  # noqa: ANN001
+    records = container.operational_records()
+    await container.request_log().add_many([
+        RequestLogEntry(occurred_at=NOW - timedelta(days=d), method="GET", route="/x", status=200, latency_ms=1.0,
+                        account_id="acct_x", ip="192.0.2.1") for d in (1, 91)])
+    assert await records.purge_request_log(NOW - timedelta(days=90), 100) == 1
+    assert await records.anonymize_request_log(["acct_x"]) == 1
+    assert [(e.account_id, e.ip) for e in await container.request_log().recent("acct_x")] == []
+    async with records.exclusive("retention:test") as first:
+        async with records.exclusive("retention:test") as second:
+            assert first and not second
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.add_run(RetentionRun(id="rrun_1", kind="chats", started_at=NOW, finished_at=NOW, removed=3))
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert [(r.kind, r.removed) for r in await uow.privacy.list_runs(10, "chats")] == [("chats", 3)]
