@@ -245,13 +245,7 @@ def either_container(request: pytest.FixtureRequest) -> Container:
     "either_container",
     [
         "postgres",
-        pytest.param(
-            "memory",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: memory Table.put raises a bare PermissionError (tables.py), not a domain error",
-            ),
-        ),
+        "memory",
     ],
     indirect=True,
 )

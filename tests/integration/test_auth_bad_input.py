@@ -109,8 +109,6 @@ async def test_a_sign_up_missing_a_field_is_a_422_and_stores_nothing(app: App) -
         assert await stored(app) == NOTHING, field
 
 
-@pytest.mark.xfail(strict=True, reason="bug: problems._field_errors names the handler parameter `data` "
-                                       "for a missing body field instead of the field itself")
 async def test_a_missing_field_is_named_in_errors(app: App) -> None:
     for field in REQUIRED:
         response = await app.client.post("/api/v1/auth/signup", json=without(field))
@@ -154,8 +152,6 @@ async def test_a_form_or_xml_body_is_a_4xx_problem(app: App) -> None:
         assert await stored(app) == NOTHING, content_type
 
 
-@pytest.mark.xfail(strict=True, reason="bug: JSON endpoints accept a JSON body under any content type, so a "
-                                       "cross-site text/plain form (no CORS preflight) can sign up or sign in")
 async def test_json_under_another_content_type_is_refused(app: App) -> None:
     for path, body in [("/api/v1/auth/signup", sign_up_body(EMAIL)),
                        ("/api/v1/auth/sign-in", {"email": EMAIL, "password": PASSWORD})]:

@@ -166,8 +166,6 @@ async def test_a_new_google_user_without_consent_is_422_and_nothing_is_stored(ap
         assert await app.count("accounts") == 0 and await app.count("owner_sessions") == 0, case
 
 
-@pytest.mark.xfail(strict=True, reason="bug: google_sign_in.CompleteGoogleSignIn builds full_name from a "
-                                       "blank Google name without falling back (empty name; Postgres CHECK → 422)")
 async def test_a_google_user_with_a_blank_name_still_gets_an_account(app: App, browser: Browser) -> None:
     response = await browser.sign_in(email="blank@example.com", name="   ", **CONSENT)
 
@@ -195,9 +193,6 @@ async def test_google_links_to_the_verified_password_account_with_the_same_email
     assert (await account_of(app, cookie_from(again)))["id"] == owner.account_id
 
 
-@pytest.mark.xfail(strict=True, reason="bug: google_sign_in.CompleteGoogleSignIn links to an UNVERIFIED "
-                                       "password account and marks it verified, keeping the password that "
-                                       "whoever pre-registered the address chose (account pre-hijacking)")
 async def test_a_password_set_by_someone_who_never_proved_the_email_does_not_survive_google_sign_in(
     app: App, browser: Browser
 ) -> None:
@@ -273,9 +268,6 @@ async def test_a_state_from_another_sign_in_does_not_complete_this_one(app: App,
     assert await app.count("accounts") == 0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the pending Google sign-in is found by state alone, not bound to "
-                                       "the browser that started it (no cookie at start), so a callback link "
-                                       "made by someone else signs this browser into their account (login CSRF)")
 async def test_the_callback_only_completes_in_the_browser_that_started_it(
     app: App, browser: Browser, oidc_provider: OidcTestProvider  # noqa: F811
 ) -> None:

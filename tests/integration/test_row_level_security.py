@@ -254,9 +254,6 @@ async def test_a_tenant_cannot_write_rows_of_another(pg_conninfo: str, tenants: 
 # -- failing closed -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="bug: database._configurer only logs a warning when SET ROLE fails and "
-                                       "keeps the connection as the connecting user (often the owner or a "
-                                       "superuser), so row-level security silently stops applying")
 async def test_a_pool_that_cannot_take_the_app_role_never_serves_across_tenants(
     pg_conninfo: str, tmp_path: Path, tenants: tuple[Tenant, Tenant]
 ) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from aioomi.domain.model.errors import Forbidden
+
 T = TypeVar("T")
 
 
@@ -36,7 +38,7 @@ class Table(Generic[T]):
 
     def put(self, key: str, row: T) -> None:
         if not self.visible(row):
-            raise PermissionError("row-level security: the row belongs to another account")
+            raise Forbidden("The row belongs to another account.", code="tenant_violation")
         self.rows[key] = row
 
     def delete(self, key: str) -> None:

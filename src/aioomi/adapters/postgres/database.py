@@ -25,10 +25,9 @@ def _configurer(app_role: str | None) -> Callable[[psycopg.AsyncConnection], Awa
         if app_role:
             # Run as the role that owns nothing and cannot bypass row-level security, whatever
             # user DATABASE_URL names (often the owner, or a superuser on the embedded server).
-            try:
-                await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(app_role)))
-            except psycopg.Error:
-                log.warning("cannot SET ROLE %s; run `aioomi migrate` (readiness reports it)", app_role)
+            # Fail closed: a connection that cannot drop to this role would bypass row-level
+            # security, so it is refused and the pool cannot open (the error names the role).
+            await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(app_role)))
         try:
             await register_vector_async(conn)
         except psycopg.ProgrammingError:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import errors as pg_errors
 
-from aioomi.domain.model.errors import AioomiError, Conflict, InvalidInput, Unavailable
+from aioomi.domain.model.errors import AioomiError, Conflict, Forbidden, InvalidInput, Unavailable
 
 
 def describe_conninfo(conninfo: str) -> str:
@@ -25,6 +25,8 @@ def describe_conninfo(conninfo: str) -> str:
 
 def translate(error: psycopg.Error) -> AioomiError:
     """The domain error that stands for a driver error."""
+    if isinstance(error, pg_errors.InsufficientPrivilege):
+        return Forbidden("The row belongs to another account.", code="tenant_violation")
     if isinstance(error, pg_errors.UniqueViolation):
         return Conflict("The resource already exists.", code="already_exists")
     if isinstance(error, (pg_errors.CheckViolation, pg_errors.NotNullViolation, pg_errors.DataException)):

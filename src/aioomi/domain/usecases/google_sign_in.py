@@ -28,12 +28,22 @@ from aioomi.ports.unit_of_work import UnitOfWorkFactory
 PENDING_LIFETIME = timedelta(minutes=10)
 
 
+class GoogleSignInStarted(msgspec.Struct, frozen=True, kw_only=True):
+    """Where to send the browser, and the ``state`` the browser must bring back: the entry point
+    keeps it in a cookie of that browser, so the callback completes only where it started."""
+
+    url: str
+    state: str
+
+
 class BeginGoogleSignIn:
-    """Start a Google sign-in: returns the URL to send the browser to.
+    """Start a Google sign-in: returns the URL to send the browser to, and its state.
 
     Rules:
     - ``state``, ``nonce`` and the PKCE verifier are kept server-side (the state only as a
       hash) for ten minutes and can be used once;
+    - the state is also handed to the starting browser, and the callback must come from a
+      browser holding it (no login CSRF: a callback link made by someone else fails);
     - a first-time Google user must have confirmed 18+ and accepted the policy before leaving,
       which is recorded with the pending sign-in.
     """
@@ -43,7 +53,9 @@ class BeginGoogleSignIn:
         self._clock = clock
         self._provider = provider
 
-    async def __call__(self, redirect_uri: str, *, adult: bool = False, accepted_policy_version: str | None = None) -> str:
+    async def __call__(
+        self, redirect_uri: str, *, adult: bool = False, accepted_policy_version: str | None = None
+    ) -> GoogleSignInStarted:
         request = await self._provider.begin(redirect_uri)
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
@@ -59,7 +71,7 @@ class BeginGoogleSignIn:
                 )
             )
             await uow.commit()
-        return request.url
+        return GoogleSignInStarted(url=request.url, state=request.state)
 
 
 class CompleteGoogleSignIn:
@@ -95,14 +107,24 @@ class CompleteGoogleSignIn:
             account = await uow.accounts.find_by_google_subject(identity.subject)
             if account is None:
                 account = await uow.accounts.find_by_email(email)
-                if account is not None:
+                if account is not None and account.email_verified:
+                    account = msgspec.structs.replace(account, google_subject=identity.subject, updated_at=now)
+                    await uow.accounts.update(account)
+                elif account is not None:
+                    # Nobody ever proved this mailbox: whoever registered it may not own it. Google
+                    # proves it now, so the mailbox owner takes the account over — without the
+                    # unproven password and sessions someone else may have set.
                     account = msgspec.structs.replace(
                         account,
                         google_subject=identity.subject,
-                        email_verified_at=account.email_verified_at or now,
+                        password_hash=None,
+                        email_verified_at=now,
+                        full_name=_display_name(identity.name, email),
                         updated_at=now,
                     )
                     await uow.accounts.update(account)
+                    await uow.sessions.revoke_all(account.id, now)
+                    await uow.api_keys.revoke_all(account.id, now)
             if account is None:
                 in_force = policy_in_force(await uow.privacy.list_policy_versions(), now.date())
                 current_version = in_force.version if in_force else CURRENT_POLICY_VERSION
@@ -110,11 +132,10 @@ class CompleteGoogleSignIn:
                     raise ConsentRequired(
                         "To create an account, confirm you are 18 or older and accept the privacy policy.",
                     )
-                name = " ".join((identity.name or email.split("@")[0]).split())[:200]
                 account = Account(
                     id=new_id("acct"),
                     email=email,
-                    full_name=name,
+                    full_name=_display_name(identity.name, email),
                     password_hash=None,
                     google_subject=identity.subject,
                     email_verified_at=now,
@@ -129,3 +150,9 @@ class CompleteGoogleSignIn:
             signed_in = await open_session(uow, account, now, self._policy, client)
             await uow.commit()
         return signed_in
+
+
+def _display_name(name: str | None, email: str) -> str:
+    """Google's name, tidied; the email's local part when Google has none (or only blanks)."""
+    tidy = " ".join((name or "").split())
+    return (tidy or email.split("@")[0])[:200]

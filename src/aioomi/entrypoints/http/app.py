@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 
 from aioomi import __version__
 from aioomi.container import AppContainer, start, stop
+from aioomi.entrypoints.http.content_type import ContentTypeGuard
 from aioomi.entrypoints.http.account_controller import AccountController, ApiKeyController
 from aioomi.entrypoints.http.agents_controller import AgentController
 from aioomi.entrypoints.http.auth_controller import AuthController
@@ -134,8 +135,9 @@ def create_app(
     app.state.container = container
     document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ()))
     app.state.request_log_writer = request_log_writer
-    app.asgi_handler = RequestLogMiddleware(WidgetCorsMiddleware(app.asgi_handler, container),
-                                            request_log_writer)
+    app.asgi_handler = RequestLogMiddleware(
+        WidgetCorsMiddleware(ContentTypeGuard(app.asgi_handler), container), request_log_writer
+    )
     # Outermost, around Litestar's own exception handling, so every response carries the id.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     return app

@@ -14,6 +14,8 @@ from aioomi.domain.model.secrets import same_secret
 from aioomi.domain.usecases.auth_support import ClientInfo
 
 SESSION_COOKIE = "aioomi_session"
+OIDC_STATE_COOKIE = "aioomi_oidc_state"
+GOOGLE_PATH = "/api/v1/auth/google"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
@@ -79,3 +81,17 @@ def session_cookie(request: Request[Any, Any, Any], token: str, lifetime: timede
 def clear_session_cookie(response: Response[Any]) -> Response[Any]:
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def oidc_state_cookie(request: Request[Any, Any, Any], state: str) -> Cookie:
+    """Binds a Google sign-in to the browser that started it. ``SameSite=Lax`` cookies come
+    along on the top-level redirect back from Google; only the Google routes see it."""
+    return Cookie(
+        key=OIDC_STATE_COOKIE,
+        value=state,
+        max_age=600,
+        path=GOOGLE_PATH,
+        httponly=True,
+        secure=_secure(request, request.app.state.container.settings().session_cookie_secure),
+        samesite="lax",
+    )

@@ -14,7 +14,16 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import NotFound, Unauthenticated
 from aioomi.domain.usecases.auth_support import SignedIn
 from aioomi.domain.usecases.sign_up import SignUpRequest
-from aioomi.entrypoints.http.auth import clear_session_cookie, client_info, provide_principal, session_cookie
+from aioomi.domain.model.secrets import same_secret
+from aioomi.entrypoints.http.auth import (
+    GOOGLE_PATH,
+    OIDC_STATE_COOKIE,
+    clear_session_cookie,
+    client_info,
+    oidc_state_cookie,
+    provide_principal,
+    session_cookie,
+)
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_accounts import (
     Accepted,
@@ -121,17 +130,18 @@ class AuthController(Controller):
          responses=problems(404, 503))
     async def google_start(
         self,
+        request: Request,
         state: State,
         adult: Annotated[bool, QueryParameter(description="Confirms 18+ (needed to create an account)")] = False,
         accepted_policy_version: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Redirect:
         if state.container.identity_provider() is None:
             raise NotFound("Google sign-in is not configured.", code="google_sign_in_disabled")
-        url = await state.container.begin_google_sign_in()(
+        started = await state.container.begin_google_sign_in()(
             state.container.settings().base_url + GOOGLE_CALLBACK, adult=adult,
             accepted_policy_version=accepted_policy_version,
         )
-        return Redirect(url, status_code=302)
+        return Redirect(started.url, status_code=302, cookies=[oidc_state_cookie(request, started.state)])
 
     @get("/google/callback", status_code=303, summary="Google redirects here; sets the session cookie",
          responses=problems(401, 404, 503))
@@ -147,9 +157,15 @@ class AuthController(Controller):
             raise NotFound("Google sign-in is not configured.", code="google_sign_in_disabled")
         if error or not code or not state_param:
             raise Unauthenticated("Google sign-in was cancelled or failed.", code="oidc_cancelled")
+        started_here = request.cookies.get(OIDC_STATE_COOKIE, "")
+        if not started_here or not same_secret(started_here, state_param):
+            raise Unauthenticated("This sign-in was not started in this browser; start again.",
+                                  code="oidc_state_invalid")
         signed_in = await state.container.complete_google_sign_in()(
             state=state_param, code=code, redirect_uri=state.container.settings().base_url + GOOGLE_CALLBACK,
             client=client_info(request),
         )
         lifetime = state.container.session_policy().absolute_lifetime
-        return Redirect("/", status_code=303, cookies=[session_cookie(request, signed_in.token, lifetime)])
+        response = Redirect("/", status_code=303, cookies=[session_cookie(request, signed_in.token, lifetime)])
+        response.delete_cookie(OIDC_STATE_COOKIE, path=GOOGLE_PATH)
+        return response

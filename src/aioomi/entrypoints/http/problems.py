@@ -133,7 +133,7 @@ def handle_domain_error(request: Request[Any, Any, Any], error: domain.AioomiErr
 
 
 _AT_PATH = re.compile(r"^(?P<message>.*?) - at `\$(?P<path>[^`]*)`$")
-_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
 
 
 def _field_errors(extra: object) -> list[FieldError]:
@@ -147,8 +147,10 @@ def _field_errors(extra: object) -> list[FieldError]:
         message = str(item.get("message") or "invalid value")
         if (at := _AT_PATH.match(message)) is not None:
             message, field = at["message"], at["path"].lstrip(".") or field
-        elif (unknown := _UNKNOWN_FIELD.search(message)) is not None:
-            field = unknown["name"]
+        elif (named := _UNKNOWN_FIELD.search(message)) is not None:
+            field = named["name"]
+        elif field == "data" and message.strip("'\"") == "data":  # no body at all
+            field, message = "body", "A JSON body is required."
         found.append(FieldError(field=field, message=message,
                                 source=str(item["source"]) if item.get("source") else None))
     return found
@@ -199,6 +201,7 @@ def problem_spec(description: str) -> ResponseSpec:
 # Errors any route may answer with, documented on every operation.
 COMMON_PROBLEMS: dict[int, str] = {
     400: "Malformed request (unreadable body, wrong content type).",
+    415: "The body is not JSON (or multipart, for uploads).",
     422: "Validation failed: `errors` lists each bad field.",
     500: "Unexpected server error; the body carries the request id.",
     503: "A dependency (the database, a model provider) is unavailable; retry later.",
