@@ -8,7 +8,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.local.outbox_mailer import read_outbox
+from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.container import Container, PostgresContainer, start, stop
 from aioomi.domain.model.accounts import Account, AccountStatus, Principal
 from aioomi.domain.model.agents import AgentSettings
@@ -174,6 +175,18 @@ async def test_defaults_of_a_minimal_agent(app: App, owner: Owner) -> None:
     assert created["allowed_origins"] == [] and created["starter_questions"] == [] and created["greeting"] is None
     assert created["retrieval"] == {"top_k": 8, "min_relevance": 0.0}
     assert created["widget"]["position"] == "right" and created["widget"]["theme"] == "auto"
+
+
+async def test_timestamps_are_utc_whatever_the_database_time_zone(app: App, owner: Owner) -> None:
+    created = await create(app.client, owner)
+    async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True,
+                                                     options="-c TimeZone=Asia/Kolkata") as conn:
+        await conn.execute("SELECT set_config('aioomi.system', 'on', false)")
+        found = await PostgresAgentRepository(conn).get(owner.account_id, created["id"])
+        [listed] = await PostgresAgentRepository(conn).list_page(owner.account_id, limit=5, after=None)
+    assert found == listed
+    assert found.created_at.utcoffset() == timedelta(0) and found.created_at.tzinfo is UTC
+    assert found.created_at == datetime.fromisoformat(created["created_at"])
 
 
 async def test_pages_list_every_agent_once_newest_first(app: App, owner: Owner) -> None:

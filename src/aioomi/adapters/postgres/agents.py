@@ -3,6 +3,7 @@ and its tenant scope (row-level security) apply; every query also filters by acc
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import msgspec
@@ -48,7 +49,11 @@ def _params(agent: Agent) -> dict[str, Any]:
 
 
 def _agent(row: dict[str, Any] | None) -> Agent | None:
-    return None if row is None else msgspec.convert(row, Agent)
+    if row is None:
+        return None
+    # Timestamps come back in the session's time zone; the domain keeps UTC.
+    row["created_at"], row["updated_at"] = row["created_at"].astimezone(UTC), row["updated_at"].astimezone(UTC)
+    return msgspec.convert(row, Agent)
 
 
 class PostgresAgentRepository:
@@ -98,7 +103,7 @@ class PostgresAgentRepository:
                 "ORDER BY created_at DESC, id DESC LIMIT %s",
                 (account_id, after.created_at, after.id, limit),
             )
-        return [msgspec.convert(row, Agent) for row in rows]
+        return [agent for row in rows if (agent := _agent(row)) is not None]
 
     async def count_locked(self, account_id: str) -> int:
         await self._execute("SELECT pg_advisory_xact_lock(hashtextextended('aioomi.agents:' || %s, 0))", (account_id,))
