@@ -37,14 +37,12 @@ from aioomi.domain.usecases.knowledge_base import ChangeEmbeddingModel, GetKnowl
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.adapters.local.outbox_mailer import OutboxMailer
 from aioomi.adapters.local.system_clock import SystemClock
-from aioomi.adapters.local.wordllama_embedder import MODEL as OFFLINE_EMBEDDING_MODEL
 from aioomi.adapters.memory.chunk_store import InMemoryChunkStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.rate_limiter import InMemoryRateLimiter
 from aioomi.adapters.memory.store_status import InMemoryStoreStatusProbe
 from aioomi.adapters.memory.tables import MemoryDatabase
 from aioomi.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from aioomi.adapters.openai.embedder import DEFAULT_MODEL as OPENAI_EMBEDDING_MODEL
 from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
 from aioomi.adapters.postgres.database import PostgresDatabase
 from aioomi.adapters.postgres.job_store import PostgresJobStore
@@ -128,12 +126,6 @@ def _mailer(settings: Settings) -> SmtpMailer | OutboxMailer:
             starttls=settings.smtp_security == "starttls",
         )
     return OutboxMailer(settings.outbox_dir)
-
-
-def _embedding_model(settings: Settings) -> str:
-    """The embedding model new agents get: OpenAI's when a key is set, else the offline one.
-    (Once the container has an ``embedder`` provider, ``embedder.provided.model`` replaces this.)"""
-    return OPENAI_EMBEDDING_MODEL if settings.openai_api_key else OFFLINE_EMBEDDING_MODEL
 
 
 def _chat_model(settings: Settings) -> OpenAIChatModel | ExtractiveResponder:
@@ -298,7 +290,8 @@ class Container(containers.DeclarativeContainer):
         CompleteGoogleSignIn, uow=uow, clock=clock, provider=identity_provider, policy=session_policy
     )
 
-    embedding_model = providers.Callable(_embedding_model, settings)
+    # New agents take the default embedder's model (OpenAI's with a key, else the offline one).
+    embedding_model = embedders.provided.default.model
     create_agent = providers.Factory(CreateAgent, uow=uow, clock=clock, embedding_model=embedding_model)
     get_agent = providers.Factory(GetAgent, uow=uow)
     list_agents = providers.Factory(ListAgents, uow=uow)
