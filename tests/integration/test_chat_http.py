@@ -98,7 +98,7 @@ async def test_bad_widget_requests_are_refused_and_store_nothing(pg_conninfo, tm
         problem(await client.post(send, headers=chat.headers(), json={"content": "x" * 4001}), 422,
                 "message_too_long")
         problem(await client.post(send, headers=chat.headers(), json={"content": "  "}), 422, "message_empty")
-        invalid_utf8 = await client.post(send, headers=chat.headers(content_type="application/json"),
+        invalid_utf8 = await client.post(send, headers=chat.headers(**{"content-type": "application/json"}),
                                          content=b'{"content": "\xff\xfe"}')
         assert invalid_utf8.status_code == 400, invalid_utf8.text
         assert await chat.app.count("chat_messages") == 0 and chat.model.requests == []
