@@ -22,6 +22,8 @@ def _configurer(app_role: str | None) -> Callable[[psycopg.AsyncConnection], Awa
         # Reads run in autocommit: an implicit BEGIN/COMMIT around each would double the round
         # trips. Units of work open explicit transactions.
         await conn.set_autocommit(True)
+        # Timestamps come back in UTC whatever the server's time zone (the API speaks UTC).
+        await conn.execute("SET TIME ZONE 'UTC'")
         if app_role:
             # Run as the role that owns nothing and cannot bypass row-level security, whatever
             # user DATABASE_URL names (often the owner, or a superuser on the embedded server).
