@@ -24,7 +24,7 @@ from aioomi.settings import Settings
 ASSET_BUDGET = 100 * 1024
 BASE_URL = "http://127.0.0.1"  # loopback: the session cookie is not Secure, the client sends it back
 PUBLIC_PAGES = ["/sign-in", "/sign-up", "/verify-email?token=abcdefghijk", "/forgot-password",
-                "/reset-password?token=abcdefghijk"]
+                "/reset-password?token=abcdefghijk", "/cancel-deletion?token=abcdefghijk"]
 
 
 @dataclass

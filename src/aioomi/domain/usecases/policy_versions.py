@@ -131,7 +131,7 @@ class SendPolicyNotices:
                         subject=f"Aioomi's privacy policy changes on {version.effective_on:%Y-%m-%d}",
                         text=(f"Hello {account.full_name},\n\nWe are updating our privacy policy. The new version "
                               f"takes effect on {version.effective_on:%Y-%m-%d}.\n\n{version.summary}\n\n"
-                              f"Read and accept it at {self._base_url}/dashboard/privacy.\n"),
+                              f"Read and accept it at {self._base_url}/dashboard/account.\n"),
                     ))
                     sent += 1
                 done = len(ids) < self._batch

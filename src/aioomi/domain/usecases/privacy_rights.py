@@ -292,7 +292,7 @@ class BuildExport:
         await self._mailer.send(EmailMessage(
             to=account.email, kind="export_ready", subject="Your Aioomi data export is ready",
             text=(f"Hello {account.full_name},\n\nThe archive of your data is ready. Sign in and download it from "
-                  f"{self._base_url}/dashboard/privacy (the download link works {int(EXPORT_LINK_TTL.total_seconds() // 60)} "
+                  f"{self._base_url}/dashboard/account (the download link works {int(EXPORT_LINK_TTL.total_seconds() // 60)} "
                   f"minutes once made; the archive is kept until {ready.expires_at:%Y-%m-%d}).\n"),
         ))
         return {"export_id": export_id, "bytes": len(data), "files": len(files) + 1}

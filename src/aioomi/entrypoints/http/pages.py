@@ -206,6 +206,10 @@ class PublicPages(Controller):
     async def reset_password(self, token: TokenParam = None) -> Template:
         return _page("reset_password.html", None, token=token or "", title="Choose a new password")
 
+    @get("/cancel-deletion")
+    async def cancel_deletion(self, token: TokenParam = None) -> Template:
+        return _page("cancel_deletion.html", None, token=token or "", title="Keep your account")
+
 
 # --- the dashboard -----------------------------------------------------------------------------
 
