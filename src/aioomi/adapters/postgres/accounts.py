@@ -3,16 +3,15 @@ and its tenant scope (row-level security) apply; every query also filters by acc
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.rows import dict_row
 
 from aioomi.adapters.postgres.errors import translated_errors
+from aioomi.adapters.postgres.repository import PostgresRepository, params_of
 from aioomi.domain.model.accounts import Account, ApiKey, EmailTaken, OneTimeToken, OwnerSession, TokenPurpose
 from aioomi.ports.accounts import PendingSignIn
 
@@ -23,42 +22,16 @@ def _one(cls: type[T], row: dict[str, Any] | None) -> T | None:
     return None if row is None else msgspec.convert(row, cls)
 
 
-def _params(struct: msgspec.Struct) -> dict[str, Any]:
-    return {k: v.value if isinstance(v, enum.Enum) else v for k, v in msgspec.structs.asdict(struct).items()}
-
-
-class _Store:
-    def __init__(self, conn: psycopg.AsyncConnection) -> None:
-        self._conn = conn
-
-    async def _fetchone(self, query: str, params: Any) -> dict[str, Any] | None:
-        with translated_errors():
-            cur = self._conn.cursor(row_factory=dict_row)
-            await cur.execute(query, params)
-            return await cur.fetchone()
-
-    async def _fetchall(self, query: str, params: Any) -> list[dict[str, Any]]:
-        with translated_errors():
-            cur = self._conn.cursor(row_factory=dict_row)
-            await cur.execute(query, params)
-            return await cur.fetchall()
-
-    async def _execute(self, query: str, params: Any) -> int:
-        with translated_errors():
-            cur = await self._conn.execute(query, params)
-            return cur.rowcount
-
-
 _ACCOUNT_COLUMNS = (
     "id, email, full_name, password_hash, google_subject, email_verified_at, adult_attested_at, "
     "accepted_policy_version, status, created_at, updated_at"
 )
 
 
-class PostgresAccountRepository(_Store):
+class PostgresAccountRepository(PostgresRepository):
     async def _write(self, query: str, account: Account) -> None:
         try:
-            await self._conn.execute(query, _params(account))
+            await self._conn.execute(query, params_of(account))
         except pg_errors.UniqueViolation as error:
             raise EmailTaken("That email address cannot be used.") from error
         except psycopg.Error:
@@ -82,34 +55,34 @@ class PostgresAccountRepository(_Store):
         )
 
     async def get(self, account_id: str) -> Account | None:
-        return _one(Account, await self._fetchone(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = %s", (account_id,)))
+        return _one(Account, await self._row(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = %s", (account_id,)))
 
     async def find_by_email(self, email: str) -> Account | None:
         return _one(
-            Account, await self._fetchone(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE lower(email) = lower(%s)", (email,))
+            Account, await self._row(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE lower(email) = lower(%s)", (email,))
         )
 
     async def find_by_google_subject(self, subject: str) -> Account | None:
         return _one(
-            Account, await self._fetchone(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE google_subject = %s", (subject,))
+            Account, await self._row(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE google_subject = %s", (subject,))
         )
 
 
 _SESSION_COLUMNS = "id, account_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, revoked_at"
 
 
-class PostgresOwnerSessionRepository(_Store):
+class PostgresOwnerSessionRepository(PostgresRepository):
     async def add(self, session: OwnerSession) -> None:
         await self._execute(
             f"INSERT INTO owner_sessions ({_SESSION_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(token_hash)s, "
             "%(csrf_token)s, %(created_at)s, %(last_seen_at)s, %(expires_at)s, %(ip)s, %(user_agent)s, %(revoked_at)s)",
-            _params(session),
+            params_of(session),
         )
 
     async def find_by_token_hash(self, token_hash: str) -> OwnerSession | None:
         return _one(
             OwnerSession,
-            await self._fetchone(f"SELECT {_SESSION_COLUMNS} FROM owner_sessions WHERE token_hash = %s", (token_hash,)),
+            await self._row(f"SELECT {_SESSION_COLUMNS} FROM owner_sessions WHERE token_hash = %s", (token_hash,)),
         )
 
     async def touch(self, session_id: str, at: datetime) -> None:
@@ -129,7 +102,7 @@ class PostgresOwnerSessionRepository(_Store):
         )
 
     async def list_unrevoked(self, account_id: str) -> list[OwnerSession]:
-        rows = await self._fetchall(
+        rows = await self._rows(
             f"SELECT {_SESSION_COLUMNS} FROM owner_sessions WHERE account_id = %s AND revoked_at IS NULL "
             "ORDER BY created_at DESC, id",
             (account_id,),
@@ -140,19 +113,19 @@ class PostgresOwnerSessionRepository(_Store):
 _KEY_COLUMNS = "id, account_id, name, prefix, key_hash, created_at, last_used_at, revoked_at"
 
 
-class PostgresApiKeyRepository(_Store):
+class PostgresApiKeyRepository(PostgresRepository):
     async def add(self, key: ApiKey) -> None:
         await self._execute(
             f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(name)s, %(prefix)s, "
             "%(key_hash)s, %(created_at)s, %(last_used_at)s, %(revoked_at)s)",
-            _params(key),
+            params_of(key),
         )
 
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
-        return _one(ApiKey, await self._fetchone(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = %s", (key_hash,)))
+        return _one(ApiKey, await self._row(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = %s", (key_hash,)))
 
     async def list(self, account_id: str) -> list[ApiKey]:
-        rows = await self._fetchall(
+        rows = await self._rows(
             f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE account_id = %s AND revoked_at IS NULL "
             "ORDER BY created_at DESC, id",
             (account_id,),
@@ -177,18 +150,18 @@ class PostgresApiKeyRepository(_Store):
 _TOKEN_COLUMNS = "id, account_id, purpose, token_hash, created_at, expires_at, used_at, new_email"
 
 
-class PostgresOneTimeTokenRepository(_Store):
+class PostgresOneTimeTokenRepository(PostgresRepository):
     async def add(self, token: OneTimeToken) -> None:
         await self._execute(
             f"INSERT INTO one_time_tokens ({_TOKEN_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(purpose)s, "
             "%(token_hash)s, %(created_at)s, %(expires_at)s, %(used_at)s, %(new_email)s)",
-            _params(token),
+            params_of(token),
         )
 
     async def consume(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
         return _one(
             OneTimeToken,
-            await self._fetchone(
+            await self._row(
                 f"UPDATE one_time_tokens SET used_at = %(now)s WHERE token_hash = %(hash)s AND purpose = %(purpose)s "
                 f"AND used_at IS NULL AND expires_at > %(now)s RETURNING {_TOKEN_COLUMNS}",
                 {"now": now, "hash": token_hash, "purpose": str(purpose)},
@@ -202,19 +175,19 @@ class PostgresOneTimeTokenRepository(_Store):
         )
 
 
-class PostgresPendingSignInRepository(_Store):
+class PostgresPendingSignInRepository(PostgresRepository):
     async def add(self, pending: PendingSignIn) -> None:
         await self._execute(
             "INSERT INTO pending_sign_ins (state_hash, nonce, code_verifier, created_at, expires_at, adult_attested, "
             "accepted_policy_version) VALUES (%(state_hash)s, %(nonce)s, %(code_verifier)s, %(created_at)s, "
             "%(expires_at)s, %(adult_attested)s, %(accepted_policy_version)s)",
-            _params(pending),
+            params_of(pending),
         )
 
     async def consume(self, state_hash: str, now: datetime) -> PendingSignIn | None:
         return _one(
             PendingSignIn,
-            await self._fetchone(
+            await self._row(
                 "DELETE FROM pending_sign_ins WHERE state_hash = %s AND expires_at > %s "
                 "RETURNING state_hash, nonce, code_verifier, created_at, expires_at, adult_attested, "
                 "accepted_policy_version",

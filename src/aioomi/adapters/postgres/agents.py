@@ -7,11 +7,9 @@ from datetime import UTC
 from typing import Any
 
 import msgspec
-import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from aioomi.adapters.postgres.errors import translated_errors
+from aioomi.adapters.postgres.repository import PostgresRepository
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.pagination import PageKey
 
@@ -56,22 +54,8 @@ def _agent(row: dict[str, Any] | None) -> Agent | None:
     return msgspec.convert(row, Agent)
 
 
-class PostgresAgentRepository:
+class PostgresAgentRepository(PostgresRepository):
     """:class:`aioomi.ports.agents.AgentRepository` on the ``agents`` table."""
-
-    def __init__(self, conn: psycopg.AsyncConnection) -> None:
-        self._conn = conn
-
-    async def _rows(self, query: str, params: Any) -> list[dict[str, Any]]:
-        with translated_errors():
-            cur = self._conn.cursor(row_factory=dict_row)
-            await cur.execute(query, params)
-            return await cur.fetchall() if cur.description else []
-
-    async def _execute(self, query: str, params: Any) -> int:
-        with translated_errors():
-            cur = await self._conn.execute(query, params)
-            return cur.rowcount
 
     async def add(self, agent: Agent) -> None:
         await self._execute(

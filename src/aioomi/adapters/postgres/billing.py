@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import msgspec
-import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from aioomi.adapters.postgres.errors import translated_errors
+from aioomi.adapters.postgres.repository import PostgresRepository, params_of, placeholders
 from aioomi.domain.model.billing import (
     BillingAccount,
     BillingRecord,
@@ -31,29 +28,8 @@ _RECORD = (
 _METER = "identifier, account_id, customer_id, period, value, occurred_at, sent_at"
 
 
-def _params(struct: msgspec.Struct) -> dict[str, Any]:
-    return {k: str(v) if hasattr(v, "value") else v for k, v in msgspec.structs.asdict(struct).items()}
-
-
-def _placeholders(columns: str) -> str:
-    return ", ".join(f"%({c.strip()})s" for c in columns.split(","))
-
-
-class PostgresBillingStore:
+class PostgresBillingStore(PostgresRepository):
     """:class:`aioomi.ports.billing.BillingStore` on the billing tables."""
-
-    def __init__(self, conn: psycopg.AsyncConnection) -> None:
-        self._conn = conn
-
-    async def _rows(self, query: str, params: Any = None) -> list[dict[str, Any]]:
-        with translated_errors():
-            cur = self._conn.cursor(row_factory=dict_row)
-            await cur.execute(query, params)
-            return await cur.fetchall() if cur.description else []
-
-    async def _execute(self, query: str, params: Any = None) -> int:
-        with translated_errors():
-            return (await self._conn.execute(query, params)).rowcount
 
     # -- accounts -------------------------------------------------------------------------------
     async def get_account(self, account_id: str, *, for_update: bool = False) -> BillingAccount | None:
@@ -66,9 +42,9 @@ class PostgresBillingStore:
     async def save_account(self, billing: BillingAccount) -> None:
         updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _ACCOUNT.split(",")[1:])
         await self._execute(
-            f"INSERT INTO billing_accounts ({_ACCOUNT}) VALUES ({_placeholders(_ACCOUNT)}) "
+            f"INSERT INTO billing_accounts ({_ACCOUNT}) VALUES ({placeholders(_ACCOUNT)}) "
             f"ON CONFLICT (account_id) DO UPDATE SET {updates}",
-            _params(billing),
+            params_of(billing),
         )
 
     async def find_by_customer(self, customer_id: str) -> BillingAccount | None:
@@ -103,9 +79,9 @@ class PostgresBillingStore:
                                              "status_at", "stripe_subscription_id")
         )
         await self._execute(
-            f"INSERT INTO billing_records ({_RECORD}) VALUES ({_placeholders(_RECORD)}) "
+            f"INSERT INTO billing_records ({_RECORD}) VALUES ({placeholders(_RECORD)}) "
             f"ON CONFLICT (kind, stripe_id) DO UPDATE SET {updates}",
-            _params(record),
+            params_of(record),
         )
 
     async def list_records(self, account_id: str, limit: int) -> list[BillingRecord]:
@@ -155,8 +131,8 @@ class PostgresBillingStore:
     # -- meter ----------------------------------------------------------------------------------
     async def add_meter_event(self, event: MeterEvent) -> bool:
         return 1 == await self._execute(
-            f"INSERT INTO meter_events ({_METER}) VALUES ({_placeholders(_METER)}) ON CONFLICT DO NOTHING",
-            _params(event),
+            f"INSERT INTO meter_events ({_METER}) VALUES ({placeholders(_METER)}) ON CONFLICT DO NOTHING",
+            params_of(event),
         )
 
     async def reported_overage(self, account_id: str, period: date) -> tuple[int, int]:

@@ -9,12 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from aioomi.adapters.postgres.errors import translated_errors
+from aioomi.adapters.postgres.repository import PostgresRepository, params_of, placeholders
 from aioomi.domain.model.privacy import (
     CHAT_RETENTION_MONTHS,
     AuditEvent,
@@ -33,34 +32,12 @@ _POLICY = "version, effective_on, published_at, summary, notices_sent_at, notice
 _RUN = "id, kind, started_at, finished_at, removed, detail"
 
 
-def _params(struct: msgspec.Struct) -> dict[str, Any]:
-    return {k: (Jsonb(v) if isinstance(v, dict) else str(v) if hasattr(v, "value") else v)
-            for k, v in msgspec.structs.asdict(struct).items()}
-
-
-def _values(columns: str) -> str:
-    return ", ".join(f"%({c.strip()})s" for c in columns.split(","))
-
-
 def _updates(columns: str, key: str) -> str:
     return ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in columns.split(",") if c.strip() != key)
 
 
-class PostgresPrivacyStore:
+class PostgresPrivacyStore(PostgresRepository):
     """:class:`aioomi.ports.privacy.PrivacyStore` on the privacy tables."""
-
-    def __init__(self, conn: psycopg.AsyncConnection) -> None:
-        self._conn = conn
-
-    async def _rows(self, query: str, params: Any = None) -> list[dict[str, Any]]:
-        with translated_errors():
-            cur = self._conn.cursor(row_factory=dict_row)
-            await cur.execute(query, params)
-            return await cur.fetchall() if cur.description else []
-
-    async def _execute(self, query: str, params: Any = None) -> int:
-        with translated_errors():
-            return (await self._conn.execute(query, params)).rowcount
 
     # -- state ----------------------------------------------------------------------------------
     async def get_state(self, account_id: str) -> PrivacyState | None:
@@ -69,9 +46,9 @@ class PostgresPrivacyStore:
 
     async def save_state(self, state: PrivacyState) -> None:
         await self._execute(
-            f"INSERT INTO account_privacy ({_STATE}) VALUES ({_values(_STATE)}) "
+            f"INSERT INTO account_privacy ({_STATE}) VALUES ({placeholders(_STATE)}) "
             f"ON CONFLICT (account_id) DO UPDATE SET {_updates(_STATE, 'account_id')}",
-            _params(state),
+            params_of(state),
         )
 
     async def find_by_cancel_token(self, token_hash: str) -> PrivacyState | None:
@@ -109,7 +86,7 @@ class PostgresPrivacyStore:
 
     # -- exports --------------------------------------------------------------------------------
     async def add_export(self, export: DataExport) -> None:
-        await self._execute(f"INSERT INTO data_exports ({_EXPORT}) VALUES ({_values(_EXPORT)})", _params(export))
+        await self._execute(f"INSERT INTO data_exports ({_EXPORT}) VALUES ({placeholders(_EXPORT)})", params_of(export))
 
     async def get_export(self, account_id: str, export_id: str) -> DataExport | None:
         rows = await self._rows(f"SELECT {_EXPORT} FROM data_exports WHERE account_id = %s AND id = %s",
@@ -118,7 +95,7 @@ class PostgresPrivacyStore:
 
     async def update_export(self, export: DataExport) -> None:
         sets = ", ".join(f"{c.strip()} = %({c.strip()})s" for c in _EXPORT.split(",") if c.strip() != "id")
-        await self._execute(f"UPDATE data_exports SET {sets} WHERE id = %(id)s", _params(export))
+        await self._execute(f"UPDATE data_exports SET {sets} WHERE id = %(id)s", params_of(export))
 
     async def list_exports(self, account_id: str, limit: int) -> list[DataExport]:
         rows = await self._rows(
@@ -166,9 +143,9 @@ class PostgresPrivacyStore:
 
     async def save_policy_version(self, version: PolicyVersion) -> None:
         await self._execute(
-            f"INSERT INTO policy_versions ({_POLICY}) VALUES ({_values(_POLICY)}) "
+            f"INSERT INTO policy_versions ({_POLICY}) VALUES ({placeholders(_POLICY)}) "
             f"ON CONFLICT (version) DO UPDATE SET {_updates(_POLICY, 'version')}",
-            _params(version),
+            params_of(version),
         )
 
     async def accounts_to_notify(self, after: str | None, limit: int) -> list[str]:
@@ -222,7 +199,7 @@ class PostgresPrivacyStore:
 
     # -- runs -----------------------------------------------------------------------------------
     async def add_run(self, run: RetentionRun) -> None:
-        await self._execute(f"INSERT INTO retention_runs ({_RUN}) VALUES ({_values(_RUN)})", _params(run))
+        await self._execute(f"INSERT INTO retention_runs ({_RUN}) VALUES ({placeholders(_RUN)})", params_of(run))
 
     async def list_runs(self, limit: int, kind: str | None = None) -> list[RetentionRun]:
         rows = await self._rows(

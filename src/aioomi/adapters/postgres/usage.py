@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
-
-import psycopg
-from psycopg.rows import dict_row
 
 from aioomi.adapters.postgres.errors import translated_errors
+from aioomi.adapters.postgres.repository import PostgresRepository
 from aioomi.domain.model.usage import (
     AllowanceState,
     PeriodUsage,
@@ -23,17 +20,8 @@ _GROUP_SQL = {"day": "(occurred_at AT TIME ZONE 'UTC')::date", "agent": "agent_i
 _GROUP_NAME = {"day": "day", "agent": "agent_id", "model": "model"}
 
 
-class PostgresUsageLedger:
+class PostgresUsageLedger(PostgresRepository):
     """:class:`aioomi.ports.usage.UsageLedger` on the unit of work's connection."""
-
-    def __init__(self, conn: psycopg.AsyncConnection) -> None:
-        self._conn = conn
-
-    async def _rows(self, query: str, params: Any) -> list[dict[str, Any]]:
-        with translated_errors():
-            cur = self._conn.cursor(row_factory=dict_row)
-            await cur.execute(query, params)
-            return await cur.fetchall()
 
     async def add(self, entry: UsageEntry) -> None:
         with translated_errors():
