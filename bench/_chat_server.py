@@ -1,0 +1,123 @@
+"""The app served by uvicorn in a process of its own, for the chat benchmarks (the load
+clients run in another process, so they never share the server's event loop or CPU time
+slices). Access log off, app log at warning, as ``AIOOMI_LOG_LEVEL=warning`` would set.
+
+    python bench/_chat_server.py memory  --token-interval 0.0125 --tokens 40
+    python bench/_chat_server.py postgres --conninfo ... --embedding-model M --dimensions N
+
+Prints one line ``READY <port> <public_key or ->`` when it serves, then runs until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import socket
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import msgspec  # noqa: E402
+import uvicorn  # noqa: E402
+from dependency_injector import providers  # noqa: E402
+
+from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog  # noqa: E402
+from aioomi.adapters.memory.chat_model import ScriptedChatModel  # noqa: E402
+from aioomi.container import MemoryContainer, PostgresContainer, start, stop  # noqa: E402
+from aioomi.domain.model.billing import PlanCatalog  # noqa: E402
+from aioomi.domain.model.chat import ChatLimits, Passage  # noqa: E402
+from aioomi.entrypoints.http.app import create_app  # noqa: E402
+from aioomi.entrypoints.logging_setup import configure_logging  # noqa: E402
+from aioomi.settings import Settings  # noqa: E402
+
+ORIGIN = "https://shop.example.com"
+NO_LIMITS = ChatLimits(per_visitor_minute=10**9, per_visitor_day=10**9, per_ip_minute=10**9, per_ip_day=10**9,
+                       per_agent_day=10**9)
+
+
+class ZeroLatencyEmbedder:
+    """:class:`aioomi.ports.embedder.Embedder` that answers at once with a fixed unit vector."""
+
+    def __init__(self, model: str, dimensions: int) -> None:
+        self.model = model
+        self.dimensions = dimensions
+        self._vector = [1.0 / dimensions**0.5] * dimensions
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self._vector for _ in texts]
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def serve(args: argparse.Namespace) -> None:
+    configure_logging("warning")
+    folder = tempfile.mkdtemp(prefix="aioomi-bench-server-")
+    words = " ".join(f"t{i}" for i in range(args.tokens))
+    model = ScriptedChatModel(reply=lambda request: words, token_interval_s=args.token_interval)
+    key = "-"
+    if args.backend == "memory":
+        container = MemoryContainer(settings=Settings(data_dir=folder, log_level="warning"))
+    else:
+        container = PostgresContainer(settings=Settings(data_dir=folder, log_level="warning",
+                                                        db_pool_min=args.pool, db_pool_max=args.pool),
+                                      conninfo=args.conninfo)
+        embedder = ZeroLatencyEmbedder(args.embedding_model, args.dimensions)
+        container.embedders.override(providers.Object(StaticEmbedderCatalog([embedder])))
+        container.embedding_model.override(providers.Object(embedder.model))
+    container.chat_model.override(providers.Object(model))
+    container.chat_limits.override(providers.Object(NO_LIMITS))
+    # The free plan allows 100 messages a month: a plan the load cannot use up (the check stays).
+    config = container.billing_config()
+    roomy = msgspec.structs.replace(config.catalog.free, monthly_messages=10**9, monthly_tokens=10**12)
+    container.billing_config.override(providers.Object(msgspec.structs.replace(
+        config, catalog=PlanCatalog(plans=(roomy,)))))
+    if args.backend == "memory":
+        from tests.unit.chat_support import ListSearch  # noqa: PLC0415
+        container.passage_search.override(providers.Object(ListSearch([Passage(
+            document_id="doc_1", document_title="Returns", position=0, text="return policy: 30 days")])))
+    await start(container)
+    if args.backend == "memory":
+        from tests.unit.chat_support import account, agent_for, store  # noqa: PLC0415
+        owner = account()
+        agent = agent_for(owner, allowed_origins=(ORIGIN,))
+        await store(container, owner, agent)
+        key = agent.public_key
+    app = create_app(container, manage_lifecycle=False)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
+    # with socket.socket()'s proto 0, each keep-alive response waited ~40 ms on Nagle + delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, args.proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                           backlog=4096, timeout_keep_alive=60))
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, lambda: setattr(server, "should_exit", True))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    print(f"READY {port} {key}", flush=True)
+    await task
+    await stop(container)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("backend", choices=["memory", "postgres"])
+    parser.add_argument("--conninfo")
+    parser.add_argument("--embedding-model", default="wordllama-l2-supercat-256")
+    parser.add_argument("--dimensions", type=int, default=256)
+    parser.add_argument("--tokens", type=int, default=40)
+    parser.add_argument("--token-interval", type=float, default=0.0)
+    parser.add_argument("--pool", type=int, default=10)
+    parser.add_argument("--proto", type=int, default=socket.IPPROTO_TCP, help="0 to leave Nagle on (for comparison)")
+    asyncio.run(serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""Platform overhead of a chat turn: from the widget's POST to the first SSE token, with a
+zero-latency model and embedder, on Postgres with a 100,000-chunk knowledge base.
+
+The app runs in a uvicorn process of its own (access log off, log level warning); the load
+client (httpx) runs in this process. p50/p99 at 1, 8 and 32 concurrent turns. The floor,
+measured in the same run against the same database: the database work a turn must do, sent
+bare through psycopg on one connection per concurrent turn (agent by public key with its
+owner's status; the five rate-limit upserts in one statement; quota counters; the session and
+its recent messages; the same hybrid-search SQL the chunk store sends and the documents'
+titles; the two message inserts and the session touch), then after the "first token" the
+answer update and the usage entry.
+
+Run: .venv/bin/python bench/chat_overhead.py     (a few minutes on 2 cores)
+Targets: p50 <= 5 ms and p99 <= 15 ms at 1 concurrent; at most 2x the floor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from pgvector import HalfVector
+from pgvector.psycopg import register_vector_async
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+import msgspec  # noqa: E402
+
+from aioomi.adapters.postgres.chunk_store import PostgresChunkStore  # noqa: E402
+from aioomi.container import PostgresContainer, start, stop  # noqa: E402
+from aioomi.domain.model.ids import new_id  # noqa: E402
+from aioomi.domain.model.knowledge import candidate_pool  # noqa: E402
+from aioomi.settings import Settings  # noqa: E402
+from bench._client import chat_server  # noqa: E402
+from bench._common import embedded_database, say  # noqa: E402
+from tests.unit.chat_support import account, agent_for, store  # noqa: E402
+
+ROWS, DOC_SIZE, DIMS, MODEL = 100_000, 1_000, 256, "wordllama-l2-supercat-256"
+ORIGIN = "https://shop.example.com"
+LEVELS = {1: 300, 8: 480, 32: 960}  # concurrency: turns measured
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request would load the client
+rng = np.random.default_rng(11)
+VOCAB = [f"w{i}" for i in range(5000)]
+
+
+def text_of(i: int) -> str:
+    return " ".join(VOCAB[min(int(z), 4999)] for z in rng.zipf(1.3, 40)) + f" item{i}"
+
+
+def question() -> str:
+    return "What about " + " ".join(rng.choice(VOCAB[:300], 3)) + "?"
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+async def load(conninfo: str, folder: str) -> tuple[str, str, str]:
+    """The owner, a grounded agent on the 256-dim indexed model, 100 documents of 1,000 chunks
+    (COPY), their postings and statistics, the HNSW index built once. Returns (account, agent, key)."""
+    container = PostgresContainer(settings=Settings(data_dir=folder, log_level="warning"), conninfo=conninfo)
+    await start(container)
+    owner = account()
+    agent = msgspec.structs.replace(agent_for(owner, allowed_origins=(ORIGIN,)), embedding_model=MODEL)
+    await store(container, owner, agent)
+    await stop(container)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        definition = (await (await conn.execute(
+            "SELECT pg_get_indexdef('knowledge_chunks_hnsw_wordllama'::regclass)")).fetchone())[0]
+        await conn.execute("DROP INDEX knowledge_chunks_hnsw_wordllama")
+        await conn.execute("INSERT INTO knowledge_bases (agent_id, account_id, embedding_model) VALUES (%s, %s, %s)",
+                           (agent.id, owner.id, MODEL))
+        documents = [f"doc_bench{d:04d}" for d in range(ROWS // DOC_SIZE)]
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO documents (id, account_id, agent_id, title, source, kind, status, content_hash, blob_key, "
+                "size_bytes, chunk_count, embedding_model, created_at, updated_at) "
+                "VALUES (%s, %s, %s, %s, 'text', 'text', 'ready', %s, %s, 1000, %s, %s, %s, %s)",
+                [(d, owner.id, agent.id, f"Handbook part {i}", d, d, DOC_SIZE, MODEL, now, now)
+                 for i, d in enumerate(documents)])
+        vectors = rng.standard_normal((ROWS, DIMS)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        buffer = io.StringIO()
+        np.savetxt(buffer, vectors, fmt="%.4f", delimiter=",")
+        lines = buffer.getvalue().splitlines()
+        say(f"vectors ready ({time.perf_counter() - started:.0f}s)")
+        async with conn.cursor().copy(
+            "COPY knowledge_chunks (id, account_id, agent_id, document_id, position, text, content_hash, "
+            "embedding_model, dimensions, embedding) FROM STDIN") as copy:
+            for i in range(ROWS):
+                await copy.write_row((f"chk_bench{i:07d}", owner.id, agent.id, documents[i // DOC_SIZE],
+                                      i % DOC_SIZE, text_of(i), f"h{i}", MODEL, DIMS, f"[{lines[i]}]"))
+        say(f"copied {ROWS:,} chunks ({time.perf_counter() - started:.0f}s)")
+        await conn.execute("""
+            WITH terms AS (
+                SELECT c.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS tf
+                FROM knowledge_chunks c, unnest(to_tsvector('english', c.text)) AS t WHERE c.agent_id = %(agent)s
+            ), lengths AS (SELECT id, sum(tf)::integer AS length FROM terms GROUP BY id),
+            lengthen AS (UPDATE knowledge_chunks c SET lexical_length = l.length FROM lengths l WHERE c.id = l.id)
+            INSERT INTO knowledge_postings (account_id, agent_id, embedding_model, lexeme, chunk_id, tf, chunk_length)
+            SELECT %(account)s, %(agent)s, %(model)s, t.lexeme, t.id, t.tf, l.length FROM terms t JOIN lengths l USING (id)
+        """, {"account": owner.id, "agent": agent.id, "model": MODEL})
+        await conn.execute(
+            "INSERT INTO knowledge_index_stats (account_id, agent_id, embedding_model, chunk_count, total_length) "
+            "SELECT account_id, agent_id, embedding_model, count(*), sum(lexical_length) FROM knowledge_chunks "
+            "GROUP BY 1, 2, 3")
+        say(f"postings and statistics ({time.perf_counter() - started:.0f}s)")
+        await conn.execute("SET maintenance_work_mem = '1GB'")
+        await conn.execute(definition)
+        for table in ("knowledge_chunks", "knowledge_postings", "documents", "agents", "accounts"):
+            await conn.execute(f"VACUUM ANALYZE {table}")
+        say(f"HNSW index built, tables analysed ({time.perf_counter() - started:.0f}s)")
+    return owner.id, agent.id, agent.public_key
+
+
+async def app_turns(port: int, key: str, concurrency: int, turns: int) -> list[float]:
+    """Milliseconds from each POST to its first ``token`` event, ``concurrency`` turns at a time."""
+    limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as client:
+        async def user(u: int, count: int, out: list[float]) -> None:
+            visitor = f"bench-visitor-{concurrency:03d}-{u:08d}"
+            headers = {"origin": ORIGIN, "x-visitor-id": visitor}
+            r = await client.post(f"/api/v1/widget/{key}/sessions", headers=headers)
+            session = r.json()["id"]
+            for _ in range(count):
+                t = time.perf_counter()
+                first = None
+                async with client.stream("POST", f"/api/v1/widget/{key}/sessions/{session}/messages",
+                                         headers=headers, json={"content": question()}) as response:
+                    assert response.status_code == 200, await response.aread()
+                    async for line in response.aiter_lines():
+                        if first is None and line.startswith("event: token"):
+                            first = time.perf_counter()
+                        elif line.startswith("event: error"):
+                            raise RuntimeError("the turn failed")
+                assert first is not None
+                out.append(1000 * (first - t))
+
+        warm: list[float] = []
+        await asyncio.gather(*(user(u, 5, warm) for u in range(concurrency)))
+        samples: list[float] = []
+        await asyncio.gather(*(user(u, turns // concurrency, samples) for u in range(concurrency)))
+        return samples
+
+
+async def floor_turns(conninfo: str, account_id: str, agent_id: str, key: str, concurrency: int,
+                      turns: int) -> list[float]:
+    """The same database work bare: milliseconds to the point where the app sends its first token."""
+    search_sql = PostgresChunkStore._search_sql(MODEL, DIMS, approximate=True)  # noqa: SLF001
+    vector = HalfVector([1.0 / DIMS**0.5] * DIMS)
+    pool = candidate_pool(8)
+
+    async def user(u: int, count: int, out: list[float]) -> None:
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            await conn.execute("SET ROLE aioomi_app")
+            await register_vector_async(conn)
+            session = new_id("ses")
+            visitor = f"floor-visitor-{concurrency:03d}-{u:08d}"
+            async with conn.transaction():
+                await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
+                await conn.execute("INSERT INTO chat_sessions (id, account_id, agent_id, visitor_id, created_at) "
+                                   "VALUES (%s, %s, %s, %s, now())", (session, account_id, agent_id, visitor))
+            for _ in range(count):
+                text = question()
+                now = datetime.now(UTC)
+                t = time.perf_counter()
+                async with conn.transaction():
+                    await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
+                    await (await conn.execute(
+                        "SELECT a.*, o.status FROM agents a JOIN accounts o ON o.id = a.account_id "
+                        "WHERE a.public_key = %s", (key,))).fetchone()
+                keys = [(f"chat.{n}", hashlib.sha256(f"{concurrency}:{u}:{n}".encode()).hexdigest(), now + timedelta(days=1))
+                        for n in range(5)]
+                await (await conn.execute(
+                    "INSERT INTO rate_limit_counters AS c (rule, key_hash, window_ends, hits) "
+                    "SELECT * , 1 FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) "
+                    "ON CONFLICT (rule, key_hash) DO UPDATE SET hits = c.hits + 1 RETURNING hits",
+                    ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]))).fetchall()
+                async with conn.transaction():
+                    await conn.execute("SELECT set_config('aioomi.account_id', %s, true), "
+                                       "set_config('hnsw.ef_search', '100', true), "
+                                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)", (account_id,))
+                    await (await conn.execute(
+                        "SELECT coalesce(sum(messages), 0), coalesce(sum(tokens), 0) FROM usage_counters "
+                        "WHERE account_id = %s AND period = %s", (account_id, now.date().replace(day=1)))).fetchone()
+                    await (await conn.execute("SELECT * FROM chat_sessions WHERE id = %s AND account_id = %s",
+                                              (session, account_id))).fetchone()
+                    await (await conn.execute(
+                        "SELECT * FROM chat_messages WHERE session_id = %s AND account_id = %s "
+                        "ORDER BY created_at DESC, seq DESC LIMIT 20", (session, account_id))).fetchall()
+                    stats = await (await conn.execute(
+                        "SELECT chunk_count, total_length FROM knowledge_index_stats WHERE account_id = %s "
+                        "AND agent_id = %s AND embedding_model = %s", (account_id, agent_id, MODEL))).fetchone()
+                    rows = await (await conn.execute(search_sql, {
+                        "account": account_id, "agent": agent_id, "model": MODEL, "pool": pool, "vector": vector,
+                        "text": text, "n": stats[0], "avg_length": stats[1] / stats[0], "k1": 1.2, "b": 0.75,
+                    })).fetchall()
+                    await (await conn.execute("SELECT id, title FROM documents WHERE id = ANY(%s)",
+                                              (list({r[1] for r in rows}),))).fetchall()
+                asked, answer = new_id("msg"), new_id("msg")
+                async with conn.transaction():
+                    await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
+                    await conn.execute(
+                        "INSERT INTO chat_messages (id, account_id, agent_id, session_id, role, content, status, "
+                        "reply_to, created_at) VALUES (%s, %s, %s, %s, 'user', %s, 'complete', NULL, %s), "
+                        "(%s, %s, %s, %s, 'assistant', '', 'streaming', %s, %s)",
+                        (asked, account_id, agent_id, session, text, now, answer, account_id, agent_id, session, asked,
+                         now + timedelta(microseconds=1)))
+                    await conn.execute("UPDATE chat_sessions SET last_message_at = %s WHERE id = %s", (now, session))
+                out.append(1000 * (time.perf_counter() - t))
+                async with conn.transaction():
+                    await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
+                    await conn.execute("UPDATE chat_messages SET content = 'ok', status = 'complete' WHERE id = %s",
+                                       (answer,))
+                    await conn.execute(
+                        "INSERT INTO usage_entries (id, account_id, agent_id, session_id, model, kind, prompt_tokens, "
+                        "completion_tokens, occurred_at) VALUES (%s, %s, %s, %s, 'gpt-4o', 'chat', 500, 5, %s)",
+                        (new_id("use"), account_id, agent_id, session, now))
+
+    warm: list[float] = []
+    await asyncio.gather(*(user(u, 5, warm) for u in range(concurrency)))
+    samples: list[float] = []
+    await asyncio.gather(*(user(u, turns // concurrency, samples) for u in range(concurrency)))
+    return samples
+
+
+async def main() -> None:
+    figures: dict[str, object] = {"chunks": ROWS}
+    async with embedded_database() as (_database, conninfo):
+        folder = tempfile.mkdtemp(prefix="aioomi-bench-overhead-")
+        account_id, agent_id, key = await load(conninfo, folder)
+        with chat_server("postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20") as (port, _):
+            if os.environ.get("BENCH_PAUSE_S"):  # time to attach a profiler to the server process
+                say(f"server ready on port {port}; pausing")
+                await asyncio.sleep(float(os.environ["BENCH_PAUSE_S"]))
+            for concurrency, turns in LEVELS.items():
+                samples = await app_turns(port, key, concurrency, turns)
+                p50, p99 = round(statistics.median(samples), 2), pct(samples, 0.99)
+                say(f"app   {concurrency:2d} concurrent: first token p50 {p50} ms p99 {p99} ms ({len(samples)} turns)")
+                figures[f"c{concurrency}_p50_ms"], figures[f"c{concurrency}_p99_ms"] = p50, p99
+        for concurrency, turns in LEVELS.items():
+            samples = await floor_turns(conninfo, account_id, agent_id, key, concurrency, turns)
+            p50, p99 = round(statistics.median(samples), 2), pct(samples, 0.99)
+            say(f"floor {concurrency:2d} concurrent: p50 {p50} ms p99 {p99} ms ({len(samples)} turns)")
+            figures[f"c{concurrency}_floor_p50_ms"], figures[f"c{concurrency}_floor_p99_ms"] = p50, p99
+            figures[f"c{concurrency}_ratio"] = round(figures[f"c{concurrency}_p50_ms"] / p50, 2)
+    figures["target"] = "c1 p50 <= 5 ms, c1 p99 <= 15 ms, ratio <= 2"
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
