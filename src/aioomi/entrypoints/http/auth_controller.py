@@ -150,7 +150,7 @@ class AuthController(Controller):
         request: Request,
         state: State,
         code: Annotated[str | None, QueryParameter(max_length=2000)] = None,
-        state_param: Annotated[str | None, QueryParameter(query="state", max_length=500)] = None,
+        state_param: Annotated[str | None, QueryParameter(name="state", max_length=500)] = None,
         error: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Redirect:
         if state.container.identity_provider() is None:
