@@ -128,7 +128,9 @@ def create_app(
         middleware=[prometheus.middleware],
         openapi_config=_openapi(),
         template_config=template_config(),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # Routes with opt skip_compression (the SSE streams) are never gzipped: each token would
+        # go through the compressor and its flush.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key="skip_compression"),
         logging_config=None,  # logging is configured once, by the entry point
         debug=debug,
     )

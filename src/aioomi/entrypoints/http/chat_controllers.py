@@ -226,7 +226,8 @@ class OpenAICompatibleController(Controller):
                 return ModelList(data=models)
             cursor = page.next_cursor
 
-    @post("/chat/completions", status_code=200, summary="Chat completions (OpenAI's API); `model` is an agent id",
+    @post("/chat/completions", status_code=200, opt={"skip_compression": True},
+          summary="Chat completions (OpenAI's API); `model` is an agent id",
           responses={**OPENAI_ERRORS, 200: ResponseSpec(data_container=dict[str, Any],
                                                         description="A chat.completion, or chat.completion.chunk "
                                                                     "events when `stream` is true")})

@@ -165,7 +165,7 @@ class WidgetController(Controller):
         agent = await widget_agent(request, state, public_key)
         await state.container.visitor_sessions().delete(agent, visitor_id, session_id)
 
-    @post("/sessions/{session_id:str}/messages", status_code=200,
+    @post("/sessions/{session_id:str}/messages", status_code=200, opt={"skip_compression": True},
           summary="Send a message; the answer streams as Server-Sent Events (or JSON with `stream=false`)",
           responses={**problems(402, 403, 404, 409, 429), **SSE_SPEC})
     async def send_message(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
