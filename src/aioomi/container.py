@@ -292,7 +292,11 @@ class Container(containers.DeclarativeContainer):
 
     # New agents take the default embedder's model (OpenAI's with a key, else the offline one).
     embedding_model = embedders.provided.default.model
-    create_agent = providers.Factory(CreateAgent, uow=uow, clock=clock, embedding_model=embedding_model)
+    # The account's plan: its allowance for chat, its limits for agents, documents and storage.
+    billing_config = providers.Singleton(_billing_config, settings)
+    usage_allowance = providers.Singleton(CheckUsageAllowance, uow=uow, clock=clock, config=billing_config)
+    create_agent = providers.Factory(CreateAgent, uow=uow, clock=clock, embedding_model=embedding_model,
+                                     plans=usage_allowance)
     get_agent = providers.Factory(GetAgent, uow=uow)
     list_agents = providers.Factory(ListAgents, uow=uow)
     update_agent = providers.Factory(UpdateAgent, uow=uow, clock=clock)
@@ -302,10 +306,12 @@ class Container(containers.DeclarativeContainer):
     # --- documents and ingestion ---------------------------------------------------------
     search_knowledge = providers.Factory(SearchKnowledge, uow=uow, chunk_store=chunk_store, embedders=embedders)
     add_document = providers.Factory(
-        AddDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits
+        AddDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits,
+        plans=usage_allowance,
     )
     replace_document = providers.Factory(
-        ReplaceDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits
+        ReplaceDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits,
+        plans=usage_allowance,
     )
     list_documents = providers.Factory(ListDocuments, uow=uow)
     get_document = providers.Factory(GetDocument, uow=uow)
@@ -323,12 +329,10 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- usage and billing ---------------------------------------------------------------
-    billing_config = providers.Singleton(_billing_config, settings)
     payment_gateway = providers.Singleton(_payment_gateway, settings)
     webhook_verifier = providers.Singleton(_webhook_verifier, settings)
     record_usage = providers.Factory(RecordUsage, uow=uow)
     get_usage_report = providers.Factory(GetUsageReport, uow=uow)
-    usage_allowance = providers.Singleton(CheckUsageAllowance, uow=uow, clock=clock, config=billing_config)
     list_plans = providers.Factory(ListPlans, config=billing_config)
     start_checkout = providers.Factory(StartCheckout, uow=uow, gateway=payment_gateway, clock=clock,
                                        config=billing_config)
@@ -413,9 +417,8 @@ class Container(containers.DeclarativeContainer):
 
     # --- demo ----------------------------------------------------------------------------
     seed_demo = providers.Factory(
-        SeedDemo, uow=uow, clock=clock, hasher=password_hasher, create_agent=create_agent, list_agents=list_agents,
-        update_agent=update_agent, add_document=add_document, replace_document=replace_document,
-        list_documents=list_documents,
+        SeedDemo, uow=uow, clock=clock, hasher=password_hasher, create_agent=create_agent, list_agents=list_agents, update_agent=update_agent,
+        add_document=add_document, replace_document=replace_document, list_documents=list_documents,
     )
 
 

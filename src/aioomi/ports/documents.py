@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol
 
-from aioomi.domain.model.documents import Document, KnowledgeBase, KnowledgeBaseTotals
+from aioomi.domain.model.documents import AccountDocumentTotals, Document, KnowledgeBase, KnowledgeBaseTotals
 from aioomi.domain.model.pagination import PageKey
 
 
@@ -61,6 +61,11 @@ class DocumentRepository(Protocol):
 
     async def totals(self, account_id: str, agent_id: str) -> KnowledgeBaseTotals:
         """How many documents the agent has and how many characters their texts hold."""
+        ...
+
+    async def account_totals(self, account_id: str) -> AccountDocumentTotals:
+        """How many documents the account has over all its agents and the sum of their
+        originals' ``size_bytes`` (for the plan's document and storage limits)."""
         ...
 
     async def knowledge_base(self, account_id: str, agent_id: str) -> KnowledgeBase | None:

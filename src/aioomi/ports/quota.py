@@ -1,8 +1,11 @@
-"""The quota check the chat path calls before it spends tokens."""
+"""The quota check the chat path calls before it spends tokens, and the plan limits that
+agent creation and uploads check."""
 
 from __future__ import annotations
 
 from typing import Protocol
+
+from aioomi.domain.model.billing import Plan
 
 
 class UsageAllowance(Protocol):
@@ -13,4 +16,14 @@ class UsageAllowance(Protocol):
         """Return if the account may spend more on ``agent_id`` this period; raise
         :class:`~aioomi.domain.model.usage.QuotaExceeded` when the plan's allowance or the
         agent's cap is used up."""
+        ...
+
+
+class PlanLimits(Protocol):
+    """The account's plan, from local state only (never a call to the payment provider)."""
+
+    async def plan_limits(self, account_id: str) -> Plan | None:
+        """The plan whose ``max_agents``, ``max_documents`` and ``max_storage_mb`` hold for the
+        account now (the subscribed plan while paid or in grace, else free), or ``None`` when
+        billing is off and no plan limits apply."""
         ...

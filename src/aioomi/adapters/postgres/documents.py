@@ -8,11 +8,9 @@ from collections.abc import Collection
 from typing import Any
 
 import msgspec
-import psycopg
-from psycopg.rows import dict_row
 
-from aioomi.adapters.postgres.errors import translated_errors
-from aioomi.domain.model.documents import Document, KnowledgeBase, KnowledgeBaseTotals
+from aioomi.adapters.postgres.repository import PostgresRepository, params_of
+from aioomi.domain.model.documents import AccountDocumentTotals, Document, KnowledgeBase, KnowledgeBaseTotals
 from aioomi.domain.model.pagination import PageKey
 
 _FIELDS = (
@@ -25,38 +23,16 @@ _VALUES = ", ".join(f"%({f})s" for f in _FIELDS)
 _SETS = ", ".join(f"{f} = %({f})s" for f in _FIELDS if f not in ("id", "account_id", "agent_id", "created_at"))
 
 
-def _params(document: Document) -> dict[str, Any]:
-    return {f: getattr(document, f) for f in _FIELDS} | {
-        "source": str(document.source),
-        "status": str(document.status),
-        "kind": None if document.kind is None else str(document.kind),
-    }
-
-
 def _document(row: dict[str, Any]) -> Document:
     return msgspec.convert(row, Document)
 
 
-class PostgresDocumentRepository:
+class PostgresDocumentRepository(PostgresRepository):
     """:class:`aioomi.ports.documents.DocumentRepository` on ``documents``,
     ``document_texts`` and ``knowledge_bases``."""
 
-    def __init__(self, conn: psycopg.AsyncConnection) -> None:
-        self._conn = conn
-
-    async def _rows(self, query: str, params: Any) -> list[dict[str, Any]]:
-        with translated_errors():
-            cur = self._conn.cursor(row_factory=dict_row)
-            await cur.execute(query, params)
-            return await cur.fetchall() if cur.description else []
-
-    async def _execute(self, query: str, params: Any) -> int:
-        with translated_errors():
-            cur = await self._conn.execute(query, params)
-            return cur.rowcount
-
     async def add(self, document: Document) -> None:
-        await self._execute(f"INSERT INTO documents ({_COLUMNS}) VALUES ({_VALUES})", _params(document))
+        await self._execute(f"INSERT INTO documents ({_COLUMNS}) VALUES ({_VALUES})", params_of(document))
 
     async def get(self, account_id: str, document_id: str, *, for_update: bool = False) -> Document | None:
         lock = " FOR UPDATE" if for_update else ""
@@ -110,7 +86,7 @@ class PostgresDocumentRepository:
 
     async def update(self, document: Document) -> bool:
         return 1 == await self._execute(
-            f"UPDATE documents SET {_SETS} WHERE id = %(id)s AND account_id = %(account_id)s", _params(document)
+            f"UPDATE documents SET {_SETS} WHERE id = %(id)s AND account_id = %(account_id)s", params_of(document)
         )
 
     async def delete(self, account_id: str, document_id: str) -> bool:
@@ -145,6 +121,14 @@ class PostgresDocumentRepository:
             (account_id, agent_id),
         )
         return KnowledgeBaseTotals(documents=int(rows[0]["documents"]), characters=int(rows[0]["characters"]))
+
+    async def account_totals(self, account_id: str) -> AccountDocumentTotals:
+        rows = await self._rows(
+            "SELECT count(*) AS documents, coalesce(sum(size_bytes), 0)::bigint AS stored_bytes FROM documents "
+            "WHERE account_id = %s",
+            (account_id,),
+        )
+        return AccountDocumentTotals(documents=int(rows[0]["documents"]), stored_bytes=int(rows[0]["stored_bytes"]))
 
     async def knowledge_base(self, account_id: str, agent_id: str) -> KnowledgeBase | None:
         rows = await self._rows(

@@ -281,6 +281,36 @@ def enforce_allowance(plan: Plan, state: AllowanceState) -> None:
         raise QuotaExceeded("This assistant has used up its plan's allowance for this month. Please try again later.")
 
 
+class PlanLimitReached(QuotaExceeded):
+    """Another agent, document or megabyte would go past what the account's plan holds."""
+
+    code = "plan_limit_reached"
+    title = "Plan limit reached"
+
+
+def enforce_agent_limit(plan: Plan, agents: int) -> None:
+    """Raise :class:`PlanLimitReached` when the account already has the plan's ``max_agents``."""
+    if plan.max_agents is not None and agents >= plan.max_agents:
+        raise PlanLimitReached(f"The {plan.name} plan allows {plan.max_agents} agent(s); delete one or upgrade the plan.")
+
+
+def limits_documents(plan: Plan | None) -> bool:
+    return plan is not None and (plan.max_documents is not None or plan.max_storage_mb is not None)
+
+
+def enforce_document_limits(plan: Plan, documents: int, stored_bytes: int, adding_bytes: int, *,
+                            new_document: bool = True) -> None:
+    """Raise :class:`PlanLimitReached` when a new document (or, with ``new_document=False``, a
+    replaced original) of ``adding_bytes`` would go past the plan's ``max_documents`` (per
+    account) or ``max_storage_mb`` (the stored originals' sizes, per account)."""
+    if new_document and plan.max_documents is not None and documents >= plan.max_documents:
+        raise PlanLimitReached(f"The {plan.name} plan allows {plan.max_documents:,} document(s) per account; "
+                               "remove some or upgrade the plan.")
+    if plan.max_storage_mb is not None and stored_bytes + adding_bytes > plan.max_storage_mb * 1024 * 1024:
+        raise PlanLimitReached(f"The {plan.name} plan allows {plan.max_storage_mb:,} MB of stored files per account; "
+                               "remove some or upgrade the plan.")
+
+
 class BillingDisabled(Unavailable):
     code = "billing_disabled"
     title = "Billing is not configured"

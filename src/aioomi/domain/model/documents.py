@@ -103,6 +103,13 @@ class KnowledgeBaseTotals(msgspec.Struct, frozen=True, kw_only=True):
     characters: int
 
 
+class AccountDocumentTotals(msgspec.Struct, frozen=True, kw_only=True):
+    """All of an account's documents (every agent, any status) and their originals' bytes."""
+
+    documents: int
+    stored_bytes: int
+
+
 class DocumentLimits(msgspec.Struct, frozen=True, kw_only=True):
     """Per file and per agent. Bytes are checked at upload; pages and characters once the
     worker has extracted the text (the document then fails with the reason)."""

@@ -19,6 +19,7 @@ from aioomi.domain.model.agents import (
     check_agent_settings,
     new_public_key,
 )
+from aioomi.domain.model.billing import enforce_agent_limit
 from aioomi.domain.model.ids import is_id, new_id
 from aioomi.domain.model.pagination import (
     DEFAULT_PAGE_SIZE,
@@ -30,6 +31,7 @@ from aioomi.domain.model.pagination import (
 )
 from aioomi.ports.agents import AgentRepository
 from aioomi.ports.clock import Clock
+from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 AGENT_ID_PREFIX = "agt"
@@ -54,15 +56,18 @@ class CreateAgent:
       stored normalised (trimmed text, canonical origins); no origin is allowed until set;
     - at most ``MAX_AGENTS_PER_ACCOUNT`` agents per account (``too_many_agents``), counted
       under a per-account lock so concurrent creations cannot overshoot;
+    - and, while billing is on, at most the account's plan's ``max_agents``
+      (``plan_limit_reached``, 402), counted under the same lock; nothing is stored;
     - a fresh random public widget key;
     - the embedding model is the one in use when the agent is created (``embedding_model``);
       the knowledge base is embedded with it for the agent's whole life.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, embedding_model: str) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, embedding_model: str, plans: PlanLimits | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._embedding_model = embedding_model
+        self._plans = plans
 
     async def __call__(self, principal: Principal, settings: AgentSettings) -> Agent:
         checked = check_agent_settings(settings)
@@ -76,9 +81,13 @@ class CreateAgent:
             created_at=now,
             updated_at=now,
         )
+        plan = await self._plans.plan_limits(principal.account_id) if self._plans is not None else None
         async with self._uow(account_id=principal.account_id) as uow:
-            if await uow.agents.count_locked(principal.account_id) >= MAX_AGENTS_PER_ACCOUNT:
+            count = await uow.agents.count_locked(principal.account_id)
+            if count >= MAX_AGENTS_PER_ACCOUNT:
                 raise TooManyAgents(f"An account holds at most {MAX_AGENTS_PER_ACCOUNT} agents; delete one first.")
+            if plan is not None:
+                enforce_agent_limit(plan, count)
             await uow.agents.add(agent)
             await uow.commit()
         return agent

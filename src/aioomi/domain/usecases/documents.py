@@ -8,6 +8,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.billing import Plan, enforce_document_limits, limits_documents
 from aioomi.domain.model.documents import (
     DOCUMENT_ID_PREFIX,
     PURGE_DOCUMENT,
@@ -42,6 +43,7 @@ from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.domain.usecases.ingest_document import PurgeDocumentData, blob_key, ingest_job
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
+from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from aioomi.ports.url_fetcher import UrlFetcher
 
@@ -55,6 +57,16 @@ async def find_own_document(uow: UnitOfWork, principal: Principal, agent: Agent,
     if document is None or document.agent_id != agent.id:
         raise DocumentNotFound("No such document.")
     return document
+
+
+async def _lock_account(uow: UnitOfWork, account_id: str, plan: Plan | None) -> bool:
+    """Take the per-account lock (the one agent creation counts under) when the plan limits
+    documents or storage, so concurrent uploads to any of the account's agents take turns.
+    Taken before the knowledge-base lock, always in that order."""
+    if not limits_documents(plan):
+        return False
+    await uow.agents.count_locked(account_id)
+    return True
 
 
 async def _fetched(fetcher: UrlFetcher, url: str, title: str | None, limits: DocumentLimits) -> DocumentUpload:
@@ -75,7 +87,9 @@ class AddDocument:
     - per file: at most ``max_file_bytes`` bytes (``document_too_large``, 413), a text at most
       ``max_document_chars`` characters; per agent: at most ``max_documents_per_agent``
       documents (``too_many_documents``) and ``max_agent_chars`` characters
-      (``knowledge_base_full``); over a limit nothing is stored;
+      (``knowledge_base_full``); while billing is on, per account at most the plan's
+      ``max_documents`` documents and ``max_storage_mb`` of stored originals
+      (``plan_limit_reached``, 402); over a limit nothing is stored;
     - the same content again (same bytes) answers with the existing document, nothing new is
       stored (``created`` is False); a failed document does not count;
     - with an ``Idempotency-Key``, a retry answers with the document the first request made;
@@ -84,12 +98,13 @@ class AddDocument:
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, fetcher: UrlFetcher,
-                 limits: DocumentLimits) -> None:
+                 limits: DocumentLimits, plans: PlanLimits | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._blobs = blobs
         self._fetcher = fetcher
         self._limits = limits
+        self._plans = plans
 
     async def __call__(
         self, principal: Principal, agent_id: str, upload: DocumentUpload | None = None, *,
@@ -116,10 +131,11 @@ class AddDocument:
             created_at=now, updated_at=now,
         )
         document = msgspec.structs.replace(document, blob_key=blob_key(document, digest))
+        plan = await self._plans.plan_limits(principal.account_id) if self._plans is not None else None
         # The original is stored first, so the job never finds its document without it.
         await self._blobs.put(document.blob_key, upload.data)
         try:
-            existing = await self._record(agent, document, upload)
+            existing = await self._record(agent, document, upload, plan)
         except BaseException:
             await self._blobs.delete(document.blob_key)
             raise
@@ -134,9 +150,10 @@ class AddDocument:
             raise IdempotencyKeyReused("This Idempotency-Key was used for a different document; use a new key.")
         return earlier
 
-    async def _record(self, agent: Agent, document: Document, upload: DocumentUpload) -> Document | None:
+    async def _record(self, agent: Agent, document: Document, upload: DocumentUpload, plan: Plan | None) -> Document | None:
         account_id = document.account_id
         async with self._uow(account_id=account_id) as uow:
+            plan_applies = await _lock_account(uow, account_id, plan)
             await uow.documents.lock_knowledge_base(account_id, agent.id, agent.embedding_model)
             if document.idempotency_key:
                 earlier = await uow.documents.find_by_idempotency_key(account_id, agent.id, document.idempotency_key)
@@ -154,6 +171,10 @@ class AddDocument:
             problem = agent_chars_problem(totals.characters, adding, self._limits)
             if problem is not None:
                 raise KnowledgeBaseFull(problem)
+            if plan_applies:
+                assert plan is not None
+                stored = await uow.documents.account_totals(account_id)
+                enforce_document_limits(plan, stored.documents, stored.stored_bytes, document.size_bytes)
             await uow.documents.add(document)
             await uow.jobs.enqueue(ingest_job(document))
             await uow.commit()
@@ -169,16 +190,19 @@ class ReplaceDocument:
       and its ingestion job is enqueued in the same unit of work; until the new chunks are
       written, searches keep finding the old ones;
     - ingestion embeds only the chunks whose text changed; the others keep their vectors;
-    - the old original is removed once the new one is recorded.
+    - the old original is removed once the new one is recorded;
+    - while billing is on, the account's stored originals with the new one instead of the old
+      stay within the plan's ``max_storage_mb`` (``plan_limit_reached``, 402; nothing changes).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, fetcher: UrlFetcher,
-                 limits: DocumentLimits) -> None:
+                 limits: DocumentLimits, plans: PlanLimits | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._blobs = blobs
         self._fetcher = fetcher
         self._limits = limits
+        self._plans = plans
 
     async def __call__(self, principal: Principal, agent_id: str, document_id: str,
                        upload: DocumentUpload | None = None, *, url: str | None = None,
@@ -194,9 +218,16 @@ class ReplaceDocument:
         digest = bytes_hash(upload.data)
         if digest == document.content_hash and document.status != DocumentStatus.FAILED:
             return document, False
+        plan = await self._plans.plan_limits(principal.account_id) if self._plans is not None else None
         async with self._uow(account_id=principal.account_id) as uow:
+            plan_applies = await _lock_account(uow, principal.account_id, plan)
             await uow.documents.lock_knowledge_base(principal.account_id, agent.id, agent.embedding_model)
             current = await find_own_document(uow, principal, agent, document_id, for_update=True)
+            if plan_applies:
+                assert plan is not None
+                stored = await uow.documents.account_totals(principal.account_id)
+                enforce_document_limits(plan, stored.documents, stored.stored_bytes - current.size_bytes,
+                                        len(upload.data), new_document=False)
             now = self._clock.now()
             replaced = msgspec.structs.replace(
                 current, version=current.version + 1, status=DocumentStatus.QUEUED, error=None,

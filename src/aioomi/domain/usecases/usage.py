@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.billing import BillingConfig, enforce_allowance
+from aioomi.domain.model.billing import BillingConfig, Plan, enforce_allowance
 from aioomi.domain.model.usage import UsageEntry, UsageTotal, check_groups, check_range, period_start
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -47,7 +47,8 @@ class CheckUsageAllowance:
     - the plan is the account's subscribed plan while it is paid for (or in its grace period),
       else the free plan — and always the free plan when billing is off;
     - usage is read from the monthly counters (calendar months, UTC), never from Stripe;
-    - an agent's hard token cap holds whatever the plan; see ``enforce_allowance``.
+    - an agent's hard token cap holds whatever the plan; see ``enforce_allowance``;
+    - it also answers :class:`aioomi.ports.quota.PlanLimits` (same plan, same local state).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, config: BillingConfig) -> None:
@@ -64,3 +65,13 @@ class CheckUsageAllowance:
         enforce_allowance(plan, state)
 
     __call__ = check
+
+    async def plan_limits(self, account_id: str) -> Plan | None:
+        """:class:`aioomi.ports.quota.PlanLimits`: the account's effective plan while billing
+        is on; ``None`` (no plan limits, only the hard caps) while it is off, since nothing
+        can be bought then."""
+        if not self._config.enabled:
+            return None
+        async with self._uow(account_id=account_id) as uow:
+            billing = await uow.billing.get_account(account_id)
+        return billing.effective_plan(self._config.catalog) if billing is not None else self._config.catalog.free

@@ -53,7 +53,7 @@ class AgentController(Controller):
         page = await state.container.list_agents()(principal, limit=limit, cursor=cursor)
         return AgentList(data=[AgentOut.of(a) for a in page.items], next_cursor=page.next_cursor)
 
-    @post("/", status_code=201, summary="Create an agent", responses=problems(401, 403),
+    @post("/", status_code=201, summary="Create an agent", responses=problems(401, 402, 403),
           dependencies={"checked": every_bad_field(AgentCreate)})
     async def create_agent(self, state: State, principal: NamedDependency[Principal], checked: NamedDependency[None],
                            data: JSONBody[AgentCreate]) -> Response[AgentOut]:

@@ -33,7 +33,7 @@ from aioomi.entrypoints.http.schemas_documents import (
 # Litestar's own ceiling on a request body; the configured per-file limit (smaller) is
 # checked from Content-Length before the body is read, and again on what arrived.
 BODY_CEILING = (1 << 30) + (1 << 20)
-UPLOAD_PROBLEMS = (400, 401, 403, 404, 409, 413, 415, 422)
+UPLOAD_PROBLEMS = (400, 401, 402, 403, 404, 409, 413, 415, 422)
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Documents per page (1 to 100)")]
 Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH,
