@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from aioomi.domain.model.accounts import Principal
@@ -34,10 +34,10 @@ from aioomi.entrypoints.http.schemas_chat import (
 )
 from aioomi.entrypoints.http.widget_controller import remember
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Sessions per page (1 to 100)")]
-Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page")]
-Since = Annotated[datetime | None, Parameter(query="from", description="Sessions created at or after (RFC 3339)")]
-Until = Annotated[datetime | None, Parameter(query="to", description="Sessions created before (RFC 3339)")]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Sessions per page (1 to 100)")]
+Cursor = Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page")]
+Since = Annotated[datetime | None, QueryParameter(name="from", description="Sessions created at or after (RFC 3339)")]
+Until = Annotated[datetime | None, QueryParameter(name="to", description="Sessions created before (RFC 3339)")]
 
 
 class ConversationController(Controller):
@@ -48,7 +48,7 @@ class ConversationController(Controller):
     @get("/agents/{agent_id:str}/sessions", summary="An agent's chat sessions, newest first, a page at a time",
          responses=problems(401, 403, 404))
     async def list_sessions(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
-                            agent_id: str, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None,
+                            agent_id: FromPath[str], limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None,
                             since: Since = None, until: Until = None) -> OwnerSessionList:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
         page: Page = await state.container.list_agent_sessions()(principal, agent_id, limit=limit, cursor=cursor,
@@ -58,7 +58,7 @@ class ConversationController(Controller):
     @get("/agents/{agent_id:str}/sessions/export", summary="Export an agent's sessions with their messages as JSON",
          responses=problems(401, 403, 404))
     async def export_sessions(self, request: Request[Any, Any, Any], state: State,
-                              principal: NamedDependency[Principal], agent_id: str, since: Since = None,
+                              principal: NamedDependency[Principal], agent_id: FromPath[str], since: Since = None,
                               until: Until = None) -> Response[SessionExport]:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
         found = await state.container.export_agent_sessions()(principal, agent_id, since=since, until=until)
@@ -71,7 +71,7 @@ class ConversationController(Controller):
     @get("/chat-sessions/{session_id:str}", summary="A chat session with its messages and citations",
          responses=problems(401, 403, 404))
     async def read_session(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
-                           session_id: str) -> OwnerSessionDetail:
+                           session_id: FromPath[str]) -> OwnerSessionDetail:
         remember(request, log_account_id=principal.account_id)
         session, messages = await state.container.get_chat_session()(principal, session_id)
         return OwnerSessionDetail(session=OwnerSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])
@@ -79,7 +79,7 @@ class ConversationController(Controller):
     @delete("/chat-sessions/{session_id:str}", status_code=204, summary="Delete a chat session and its messages for good",
             responses=problems(401, 403, 404))
     async def delete_session(self, request: Request[Any, Any, Any], state: State,
-                             principal: NamedDependency[Principal], session_id: str) -> None:
+                             principal: NamedDependency[Principal], session_id: FromPath[str]) -> None:
         remember(request, log_account_id=principal.account_id)
         await state.container.delete_chat_session()(principal, session_id)
 
@@ -232,7 +232,7 @@ class OpenAICompatibleController(Controller):
                                                         description="A chat.completion, or chat.completion.chunk "
                                                                     "events when `stream` is true")})
     async def completions(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
-                          data: CompletionCreate) -> Response[Any]:
+                          data: JSONBody[CompletionCreate]) -> Response[Any]:
         remember(request, log_account_id=principal.account_id, log_agent_id=data.model)
         container = state.container
         async with container.uow()(account_id=principal.account_id) as uow:

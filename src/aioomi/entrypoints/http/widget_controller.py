@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter
 from litestar.response import Stream
 
 from aioomi.domain.model.agents import Agent
@@ -46,13 +46,13 @@ from aioomi.entrypoints.http.schemas_chat import (
 
 VISITOR_HEADER = "x-visitor-id"
 
-PublicKey = Annotated[str, Parameter(min_length=3, max_length=100, description="The agent's public widget key (`pk_…`)")]
-VisitorId = Annotated[str, Parameter(header=VISITOR_HEADER, min_length=16, max_length=64,
+PublicKey = Annotated[str, PathParameter(min_length=3, max_length=100, description="The agent's public widget key (`pk_…`)")]
+VisitorId = Annotated[str, HeaderParameter(name=VISITOR_HEADER, min_length=16, max_length=64,
                                      pattern=r"^[A-Za-z0-9_-]{16,64}$",
                                      description="The random id the widget keeps in localStorage (`aioomi_visitor_id`)")]
-IdempotencyKey = Annotated[str | None, Parameter(header="idempotency-key", min_length=1,
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="idempotency-key", min_length=1,
                                                  max_length=MAX_IDEMPOTENCY_KEY, required=False)]
-SessionId = Annotated[str, Parameter(min_length=1, max_length=100)]
+SessionId = Annotated[str, PathParameter(min_length=1, max_length=100)]
 
 SSE_SPEC = {200: ResponseSpec(data_container=str, media_type="text/event-stream",
                               description="Server-Sent Events: start, token, sources, done or error")}
@@ -169,8 +169,8 @@ class WidgetController(Controller):
           summary="Send a message; the answer streams as Server-Sent Events (or JSON with `stream=false`)",
           responses={**problems(402, 403, 404, 409, 429), **SSE_SPEC})
     async def send_message(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
-                           session_id: SessionId, visitor_id: VisitorId, data: MessageCreate,
-                           idempotency_key: IdempotencyKey = None, stream: bool = True) -> Response[Any]:
+                           session_id: SessionId, visitor_id: VisitorId, data: JSONBody[MessageCreate],
+                           idempotency_key: IdempotencyKey = None, stream: FromQuery[bool] = True) -> Response[Any]:
         agent = await widget_agent(request, state, public_key)
         answer = await state.container.send_widget_message()(
             agent, caller(request, visitor_id), data.content, session_id=session_id, idempotency_key=idempotency_key)
