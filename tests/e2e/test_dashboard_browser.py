@@ -12,10 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from dependency_injector import providers
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
@@ -33,12 +29,10 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentStatus
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
-from tests.conftest import require
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
+from tests.support.serving import loopback_socket, serve_in_thread
 from tests.support.postgres import TestPostgres
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 EMAIL = "grace@example.com"
 PASSWORD = "a long and unusual passphrase"
@@ -80,34 +74,20 @@ async def dashboard_db(test_postgres: TestPostgres) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 def served(dashboard_db: str) -> Iterator[Served]:
-    require(Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
-    require(async_playwright is not None, "the playwright package is not installed (pip install -e '.[dev]')")
+    require_browser(async_playwright is not None)
     data_dir = Path(tempfile.mkdtemp(prefix="aioomi-dashboard-"))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2)
     container = PostgresContainer(settings=settings, conninfo=dashboard_db)
     container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
                                                                              parallelism=1)))
     app = create_app(container, run_worker=True, manage_lifecycle=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
-                                           timeout_graceful_shutdown=2))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=lambda: loop.run_until_complete(server.serve(sockets=[sock])),
-                              daemon=True, name="aioomi-dashboard-app")
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
     routes = {(method, route.path) for route in app.routes for method in getattr(route, "methods", ())}
     privacy = {("POST", "/api/v1/account/export"), ("DELETE", "/api/v1/account")} <= routes
-    yield Served(base=base, container=container, loop=loop, settings=settings, privacy=privacy)
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    with serve_in_thread(app, sock, name="aioomi-dashboard-app", log_config=None, access_log=False,
+                         lifespan="on", timeout_graceful_shutdown=2) as loop:
+        yield Served(base=base, container=container, loop=loop, settings=settings, privacy=privacy)
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +18,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from dependency_injector import providers
 
 from aioomi.adapters.openai.chat_model import OpenAIChatModel
@@ -32,13 +28,11 @@ from aioomi.domain.model.documents import DocumentStatus
 from aioomi.domain.model.errors import NotFound
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
-from tests.conftest import require
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
+from tests.support.serving import loopback_socket, serve_in_thread
 from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401
 from tests.support.postgres import TestPostgres
 
-CHROMIUM = os.environ.get("AIOOMI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widget"
 VISITOR_KEY = "aioomi_visitor_id"
 
@@ -74,44 +68,31 @@ async def browser_db(test_postgres: TestPostgres) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 def served(browser_db: str, _served_fake_openai: ServedFakeOpenAI) -> Iterator[Served]:  # noqa: F811
-    require(Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
-    require(async_playwright is not None, "the playwright package is not installed (pip install -e '.[dev]')")
+    require_browser(async_playwright is not None)
     data_dir = Path(tempfile.mkdtemp(prefix="aioomi-widget-"))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2)
     container = PostgresContainer(settings=settings, conninfo=browser_db)
     container.chat_model.override(providers.Object(
         OpenAIChatModel(api_key="sk-test", base_url=_served_fake_openai.base_url, backoff_s=0.05)))
     app = create_app(container, run_worker=True, manage_lifecycle=True, demo_origins=[base])
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
-                                           timeout_graceful_shutdown=2))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=lambda: loop.run_until_complete(server.serve(sockets=[sock])),
-                              daemon=True, name="aioomi-browser-app")
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
-    here = Served(base=base, container=container, loop=loop, fake=_served_fake_openai, demo=app.state.demo)
-    assert here.demo is not None, "the demo was seeded at startup"
-    # The demo's documents go through the worker: wait until every one is ready.
-    while True:
-        page = here.run(container.list_documents()(here.principal, here.demo.agent_id, limit=100))
-        statuses = {d.title: d.status for d in page.items}
-        assert DocumentStatus.FAILED not in statuses.values(), statuses
-        if statuses and all(s is DocumentStatus.READY for s in statuses.values()):
-            break
-        assert time.monotonic() < deadline + 30, f"demo documents not ready: {statuses}"
-        time.sleep(0.2)
-    assert "README.md" in statuses and any(t.startswith("docs/") for t in statuses)
-    yield here
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    with serve_in_thread(app, sock, name="aioomi-browser-app", log_config=None, access_log=False,
+                         lifespan="on", timeout_graceful_shutdown=2) as loop:
+        here = Served(base=base, container=container, loop=loop, fake=_served_fake_openai, demo=app.state.demo)
+        assert here.demo is not None, "the demo was seeded at startup"
+        # The demo's documents go through the worker: wait until every one is ready.
+        deadline = time.monotonic() + 60
+        while True:
+            page = here.run(container.list_documents()(here.principal, here.demo.agent_id, limit=100))
+            statuses = {d.title: d.status for d in page.items}
+            assert DocumentStatus.FAILED not in statuses.values(), statuses
+            if statuses and all(s is DocumentStatus.READY for s in statuses.values()):
+                break
+            assert time.monotonic() < deadline, f"demo documents not ready: {statuses}"
+            time.sleep(0.2)
+        assert "README.md" in statuses and any(t.startswith("docs/") for t in statuses)
+        yield here
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

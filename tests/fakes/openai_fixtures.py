@@ -3,16 +3,13 @@ background thread. Register with ``pytest_plugins = ["tests.fakes.openai_fixture
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 
 from tests.fakes.openai_server import FakeOpenAI
+from tests.support.serving import loopback_socket, serve_in_thread
 
 
 @dataclass
@@ -24,23 +21,10 @@ class ServedFakeOpenAI:
 @pytest.fixture(scope="session")
 def _served_fake_openai() -> Iterator[ServedFakeOpenAI]:
     fake = FakeOpenAI()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(fake, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="fake-openai")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake OpenAI server did not start")
-        time.sleep(0.01)
-    yield ServedFakeOpenAI(fake=fake, base_url=f"http://127.0.0.1:{port}/v1")
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    with serve_in_thread(fake, sock, name="fake-openai", lifespan="off", start_timeout_s=10, stop_timeout_s=5):
+        yield ServedFakeOpenAI(fake=fake, base_url=f"http://127.0.0.1:{port}/v1")
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,9 +12,9 @@ from typing import Any
 
 import pytest
 import stripe
-import uvicorn
 
 from tests.fakes.stripe_server import SECRET_KEY, FakeStripe
+from tests.support.serving import loopback_socket, serve_in_thread
 
 WEBHOOK_SECRET = "whsec_aioomi_test_secret"
 
@@ -31,22 +29,10 @@ class ServedFakeStripe:
 @pytest.fixture(scope="session")
 def _served_fake_stripe() -> Iterator[ServedFakeStripe]:
     fake = FakeStripe()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(fake, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="fake-stripe")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake Stripe server did not start")
-        time.sleep(0.01)
-    yield ServedFakeStripe(fake=fake, base_url=f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    with serve_in_thread(fake, sock, name="fake-stripe", lifespan="off", start_timeout_s=10, stop_timeout_s=5):
+        yield ServedFakeStripe(fake=fake, base_url=f"http://127.0.0.1:{port}")
 
 
 @pytest.fixture
