@@ -9,6 +9,8 @@ import msgspec
 from aioomi.domain.model.accounts import Account, OneTimeToken, OwnerSession, SessionPolicy, TokenPurpose
 from aioomi.domain.model.errors import RateLimited
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.links import Links
+from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.rate_limits import RateLimit
 from aioomi.domain.model.secrets import hash_token, new_token
 from aioomi.ports.rate_limiter import RateLimiter
@@ -80,3 +82,17 @@ async def issue_link_token(
         )
     )
     return token
+
+
+def verification_email(to: str, full_name: str, token: str, links: Links, policy: SessionPolicy) -> EmailMessage:
+    """The message that carries an email-verification link (sign-up and re-sends alike)."""
+    hours = int(policy.verification_link.total_seconds() // 3600)
+    return EmailMessage(
+        to=to,
+        kind="verify_email",
+        subject="Confirm your email for Aioomi",
+        text=(
+            f"Hello {full_name},\n\nConfirm your email address to start using Aioomi:\n\n"
+            f"{links.verify_email(token)}\n\nThe link works once and expires in {hours} hours.\n"
+        ),
+    )

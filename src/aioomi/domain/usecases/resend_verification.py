@@ -5,8 +5,7 @@ from __future__ import annotations
 from aioomi.domain.model import abuse
 from aioomi.domain.model.accounts import SessionPolicy, TokenPurpose, normalize_email
 from aioomi.domain.model.links import Links
-from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.usecases.auth_support import enforce, issue_link_token
+from aioomi.domain.usecases.auth_support import enforce, issue_link_token, verification_email
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.rate_limiter import RateLimiter
@@ -40,11 +39,4 @@ class ResendVerification:
                 return
             token = await issue_link_token(uow, account.id, TokenPurpose.VERIFY_EMAIL, now, self._policy)
             await uow.commit()
-        await self._mailer.send(
-            EmailMessage(
-                to=email,
-                kind="verify_email",
-                subject="Confirm your email for Aioomi",
-                text=f"Hello {account.full_name},\n\nConfirm your email address:\n\n{self._links.verify_email(token)}\n",
-            )
-        )
+        await self._mailer.send(verification_email(email, account.full_name, token, self._links, self._policy))

@@ -19,7 +19,7 @@ from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.links import Links
 from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.usecases.policy_versions import current_policy_version
-from aioomi.domain.usecases.auth_support import ClientInfo, enforce, issue_link_token
+from aioomi.domain.usecases.auth_support import ClientInfo, enforce, issue_link_token, verification_email
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.password_hasher import PasswordHasher
@@ -109,15 +109,6 @@ class SignUp:
                 )
                 await uow.accounts.add(account)
                 token = await issue_link_token(uow, account.id, TokenPurpose.VERIFY_EMAIL, now, self._policy)
-                message = EmailMessage(
-                    to=email,
-                    kind="verify_email",
-                    subject="Confirm your email for Aioomi",
-                    text=(
-                        f"Hello {full_name},\n\nConfirm your email address to start using Aioomi:\n\n"
-                        f"{self._links.verify_email(token)}\n\nThe link works once and expires in "
-                        f"{int(self._policy.verification_link.total_seconds() // 3600)} hours.\n"
-                    ),
-                )
+                message = verification_email(email, full_name, token, self._links, self._policy)
             await uow.commit()
         await self._mailer.send(message)
