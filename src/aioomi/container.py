@@ -18,7 +18,7 @@ from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog
 from aioomi.adapters.local.filesystem_blob_store import FilesystemBlobStore
 from aioomi.adapters.local.markdown_chunker import MarkdownChunker
-from aioomi.adapters.local.text_extractor import LocalTextExtractor
+from aioomi.adapters.local.sandboxed_extractor import ExtractionSandbox, SandboxedTextExtractor
 from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder
 from aioomi.adapters.memory.blob_store import InMemoryBlobStore
 from aioomi.adapters.openai.embedder import OpenAIEmbedder
@@ -181,6 +181,14 @@ def _document_limits(settings: Settings) -> DocumentLimits:
     )
 
 
+def _text_extractor(settings: Settings) -> SandboxedTextExtractor:
+    return SandboxedTextExtractor(ExtractionSandbox(
+        memory_bytes=settings.extraction_memory_mb * 1024 * 1024,
+        cpu_s=settings.extraction_cpu_s,
+        timeout_s=settings.extraction_timeout_s,
+    ))
+
+
 def _url_fetcher(settings: Settings) -> HttpUrlFetcher:
     return HttpUrlFetcher(
         allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
@@ -241,7 +249,7 @@ class Container(containers.DeclarativeContainer):
         postgres=providers.Singleton(FilesystemBlobStore, root=settings.provided.blobs_dir),
         memory=providers.Singleton(InMemoryBlobStore),
     )
-    text_extractor = providers.Singleton(LocalTextExtractor)
+    text_extractor = providers.Singleton(_text_extractor, settings)
     chunker = providers.Singleton(MarkdownChunker)
     url_fetcher = providers.Singleton(_url_fetcher, settings)
     document_limits = providers.Singleton(_document_limits, settings)

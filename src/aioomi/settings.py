@@ -63,6 +63,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     agent_max_documents: Annotated[int, msgspec.Meta(ge=1)] = 500
     agent_max_chars: Annotated[int, msgspec.Meta(ge=1)] = 20_000_000
     url_fetch_timeout_s: PositiveFloat = 10.0
+    # Text extraction runs in a child process with these limits (memory, CPU seconds, wall-clock
+    # seconds); a file that needs more fails for good with the reason.
+    extraction_memory_mb: Annotated[int, msgspec.Meta(ge=64)] = 1024
+    extraction_cpu_s: Annotated[int, msgspec.Meta(ge=1)] = 60
+    extraction_timeout_s: PositiveFloat = 120.0
     url_fetch_allowed_networks: str = ""
     smtp_host: str | None = None
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import docx
 from pypdf import PdfWriter
@@ -49,4 +50,22 @@ def docx_bytes() -> bytes:
     document.add_paragraph("Fees are charged once per order.")
     out = io.BytesIO()
     document.save(out)
+    return out.getvalue()
+
+
+def docx_bomb(unpacked_bytes: int = 20 * 1024 * 1024) -> bytes:
+    """A real Word document whose ``word/document.xml`` is replaced by one that inflates to
+    ``unpacked_bytes`` (the same short paragraph over and over): some 60 KB on disk, the
+    shape of the decompression bomb in issue 12."""
+    original = zipfile.ZipFile(io.BytesIO(docx_bytes()))
+    head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+    tail = b"</w:body></w:document>"
+    paragraph = b"<w:p><w:r><w:t>All work and no play makes a dull parser.</w:t></w:r></w:p>"
+    body = head + paragraph * ((unpacked_bytes - len(head) - len(tail)) // len(paragraph)) + tail
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for member in original.infolist():
+            data = body if member.filename == "word/document.xml" else original.read(member)
+            bomb.writestr(member.filename, data, compresslevel=9)
     return out.getvalue()

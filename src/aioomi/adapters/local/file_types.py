@@ -3,9 +3,9 @@ plain text formats (a CSV and a text file look alike)."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 
+from aioomi.adapters.local.zip_guard import DEFAULT_ZIP_LIMITS, ZipLimits, open_zip
 from aioomi.domain.model.knowledge import DocumentKind, UnsupportedDocumentType
 
 SUPPORTED = "plain text, Markdown, HTML, PDF, Word (.docx) or CSV"
@@ -27,15 +27,19 @@ def _unsupported(what: str) -> UnsupportedDocumentType:
     return UnsupportedDocumentType(f"This file looks like {what}, which cannot be read; upload {SUPPORTED}.")
 
 
-def detect_kind(data: bytes, filename: str, content_type: str | None) -> DocumentKind:
-    """The document's kind, from its content first; raises for binary formats we do not read."""
+def detect_kind(
+    data: bytes, filename: str, content_type: str | None, zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS
+) -> DocumentKind:
+    """The document's kind, from its content first; raises for binary formats we do not read.
+    A ZIP archive passes ``zip_limits`` before anything reads it (decompression bombs)."""
     head = data[:16]
     if head.startswith(b"%PDF-"):
         return DocumentKind.PDF
     if head.startswith(b"PK\x03\x04"):
         try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
+            with open_zip(data, zip_limits) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
             raise _unsupported("a damaged ZIP archive") from None
         if "word/document.xml" in names:
             return DocumentKind.DOCX

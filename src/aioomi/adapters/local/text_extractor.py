@@ -14,7 +14,8 @@ from inscriptis import get_text
 from lxml import etree
 
 from aioomi.adapters.local.file_types import detect_kind
-from aioomi.domain.model.knowledge import DocumentKind, ExtractedText, UnreadableDocument
+from aioomi.adapters.local.zip_guard import DEFAULT_ZIP_LIMITS, ZipLimits
+from aioomi.domain.model.knowledge import DocumentKind, ExtractedText, ExtractionLimitExceeded, UnreadableDocument
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -32,6 +33,12 @@ def markdown_table(rows: list[list[str]]) -> str:
     return "\n".join([line(rows[0]), "|" + "---|" * width, *(line(r) for r in rows[1:])])
 
 
+def too_many_chars(max_chars: int) -> ExtractionLimitExceeded:
+    return ExtractionLimitExceeded(
+        f"The document has more than {max_chars:,} characters of text; the limit is {max_chars:,}."
+    )
+
+
 def _decode(data: bytes) -> str:
     for encoding in ("utf-8-sig", "utf-16"):
         try:
@@ -46,31 +53,56 @@ def _decode(data: bytes) -> str:
 class LocalTextExtractor:
     """:class:`aioomi.ports.text_extractor.TextExtractor` with well-kept offline libraries.
     The type comes from the file's bytes (magic numbers, ZIP contents); the name and content
-    type only choose between text formats that look alike (CSV, Markdown, plain text)."""
+    type only choose between text formats that look alike (CSV, Markdown, plain text).
 
-    def extract(self, data: bytes, *, filename: str, content_type: str | None = None) -> ExtractedText:
+    Hostile input is bounded here (and the whole extraction runs in a limited child process,
+    see :mod:`aioomi.adapters.local.sandboxed_extractor`): a ZIP-based file passes
+    ``zip_limits`` before it is parsed, a PDF's page count is checked before any page is read,
+    and a PDF's text stops at ``max_chars``."""
+
+    def __init__(self, zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> None:
+        self._zip_limits = zip_limits
+
+    def extract(
+        self, data: bytes, *, filename: str, content_type: str | None = None,
+        max_pages: int | None = None, max_chars: int | None = None,
+    ) -> ExtractedText:
         if len(data) > MAX_BYTES:
             raise UnreadableDocument(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
         if not data.strip():
             raise UnreadableDocument("The file is empty.")
-        kind = detect_kind(data, filename, content_type)
-        result = {
-            DocumentKind.PDF: self._pdf,
-            DocumentKind.DOCX: self._docx,
-            DocumentKind.HTML: self._html,
-            DocumentKind.CSV: self._csv,
-        }.get(kind, lambda d: ExtractedText(kind=kind, text=_decode(d)))(data)
+        kind = detect_kind(data, filename, content_type, self._zip_limits)
+        if kind is DocumentKind.PDF:
+            result = self._pdf(data, max_pages, max_chars)
+        else:
+            result = {
+                DocumentKind.DOCX: self._docx,
+                DocumentKind.HTML: self._html,
+                DocumentKind.CSV: self._csv,
+            }.get(kind, lambda d: ExtractedText(kind=kind, text=_decode(d)))(data)
         if not result.text.strip():
             raise UnreadableDocument("No text could be found in the file.")
+        if max_chars is not None and len(result.text) > max_chars:
+            raise too_many_chars(max_chars)
         return result
 
-    def _pdf(self, data: bytes) -> ExtractedText:
+    def _pdf(self, data: bytes, max_pages: int | None = None, max_chars: int | None = None) -> ExtractedText:
         logging.getLogger("pypdf").setLevel(logging.ERROR)
         try:
             reader = pypdf.PdfReader(io.BytesIO(data))
             if reader.is_encrypted and not reader.decrypt(""):
                 raise UnreadableDocument("The PDF is protected by a password; upload a copy without one.")
-            pages = [page.extract_text() or "" for page in reader.pages]
+            count = len(reader.pages)  # the page tree's count: no page is read yet
+            if max_pages is not None and count > max_pages:
+                raise ExtractionLimitExceeded(f"The document has {count:,} pages; the limit is {max_pages:,}.")
+            pages: list[str] = []
+            length = 0
+            for page in reader.pages:
+                pages.append(page.extract_text() or "")
+                if stripped := len(pages[-1].strip()):
+                    length += stripped + (2 if length else 0)  # as joined below
+                if max_chars is not None and length > max_chars:
+                    raise too_many_chars(max_chars)
             title = reader.metadata.title if reader.metadata else None
         except UnreadableDocument:
             raise

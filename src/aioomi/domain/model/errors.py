@@ -66,6 +66,15 @@ class RateLimited(AioomiError):
         self.retry_after_s = retry_after_s
 
 
+class PermanentFailure(AioomiError):
+    """A failure that retrying cannot change (a hostile or oversized input hit a limit). Mixed
+    into the error's class; the worker records a job that raises it as failed at once, without
+    the retries other failures get."""
+
+    code = "permanent_failure"
+    title = "The work cannot be done"
+
+
 class Unavailable(AioomiError):
     """A dependency (database, model provider) cannot be reached right now; retrying may help."""
 

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import msgspec
 
-from aioomi.domain.model.errors import AioomiError, InvalidInput, Unavailable
+from aioomi.domain.model.errors import AioomiError, InvalidInput, PermanentFailure, Unavailable
 
 MAX_TOP_K = 100
 DEFAULT_TOP_K = 8
@@ -131,6 +131,14 @@ class UnreadableDocument(InvalidInput):
 class UnsupportedDocumentType(UnreadableDocument):
     code = "document_type_unsupported"
     title = "This type of document is not supported"
+
+
+class ExtractionLimitExceeded(UnreadableDocument, PermanentFailure):
+    """Reading the file would break a limit (pages, characters, a ZIP archive's sizes, the
+    extraction's memory or time): refused for good, never retried."""
+
+    code = "extraction_limit_exceeded"
+    title = "The document is over a processing limit"
 
 
 class EmbeddingDimensionMismatch(InvalidInput):

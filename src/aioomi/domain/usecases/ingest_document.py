@@ -22,6 +22,7 @@ from aioomi.domain.model.documents import (
     embedding_batches,
     extraction_problem,
 )
+from aioomi.domain.model.errors import PermanentFailure
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.knowledge import (
     Chunk,
@@ -182,10 +183,14 @@ class IngestDocument:
             return await self._fail(document, "The uploaded file is missing; upload the document again.")
         try:
             extracted = await asyncio.to_thread(
-                self._extractor.extract, data, filename=document.filename or "", content_type=document.content_type
+                self._extractor.extract, data, filename=document.filename or "", content_type=document.content_type,
+                max_pages=self._limits.max_pages, max_chars=self._limits.max_document_chars,
             )
         except UnreadableDocument as error:
-            return await self._fail(document, error.detail)
+            status = await self._fail(document, error.detail)
+            if isinstance(error, PermanentFailure):
+                raise  # the job is recorded failed, not retried
+            return status
         problem = extraction_problem(extracted.pages, len(extracted.text), self._limits)
         if problem is None:
             async with self._uow(account_id=document.account_id) as uow:

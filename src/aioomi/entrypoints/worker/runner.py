@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from aioomi.domain.model.errors import AioomiError
+from aioomi.domain.model.errors import AioomiError, PermanentFailure
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import Job, NewJob, periodic_slot, retry_delay
 from aioomi.ports.clock import Clock
@@ -36,6 +36,7 @@ class Worker:
     - at most ``concurrency`` jobs at once, each under a lease renewed every third of its length,
       so a worker that dies mid-job loses its jobs to others once the lease runs out;
     - a failure is retried with exponential backoff until ``max_attempts``, then marked failed;
+      a :class:`PermanentFailure` (retrying cannot help: a limit was hit) is marked failed at once;
     - periodic tasks are enqueued with a ``kind:slot`` dedupe key, so several workers enqueue
       each slot once;
     - :meth:`stop` stops claiming, waits up to ``shutdown_grace`` for running jobs, then
@@ -154,7 +155,8 @@ class Worker:
         except Exception as error:  # noqa: BLE001 - any failure of a job is recorded, not fatal
             message = f"{type(error).__name__}: {error}"
             retry_at = (
-                self._clock.now() + retry_delay(job.attempts) if job.attempts < job.max_attempts else None
+                self._clock.now() + retry_delay(job.attempts)
+                if job.attempts < job.max_attempts and not isinstance(error, PermanentFailure) else None
             )
             await self._record(bound, self._store.fail(job.id, self.worker_id, message, retry_at))
             bound.warning("job failed", error=message, retry_at=retry_at.isoformat() if retry_at else None)

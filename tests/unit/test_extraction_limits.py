@@ -1,0 +1,224 @@
+"""Hostile files cost bounded time and memory (issue 12, items 2 and 9): the ZIP guard refuses
+decompression bombs before any parser opens them, the extraction's child process is stopped
+when it goes over its CPU, memory or wall-clock limit, a PDF's page count is checked before its
+pages are read and its text stops at the character limit, and a job that failed for a limit
+is recorded failed once, never retried."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from typing import Any
+
+import psutil
+import pypdf
+import pytest
+
+from aioomi.adapters.local.sandboxed_extractor import ExtractionSandbox, SandboxedTextExtractor
+from aioomi.adapters.local.text_extractor import LocalTextExtractor
+from aioomi.adapters.local.zip_guard import ZipLimits, open_zip
+from aioomi.adapters.memory.clock import ManualClock
+from aioomi.adapters.memory.job_store import InMemoryJobStore
+from aioomi.domain.model.documents import INGEST_DOCUMENT, DocumentUpload, DocumentStatus
+from aioomi.domain.model.jobs import JobStatus, NewJob
+from aioomi.domain.model.knowledge import DocumentKind, ExtractionLimitExceeded, UnreadableDocument
+from aioomi.entrypoints.worker.runner import Worker
+from tests.unit.documents import docx_bomb, docx_bytes, pdf_bytes
+from tests.unit.knowledge_support import new_agent, use_test_embedders
+
+MIB = 1024 * 1024
+NO_ZIP_LIMITS = ZipLimits(max_members=10**9, max_member_bytes=2**40, max_total_bytes=2**40, max_ratio=1e12)
+"""To let a bomb reach the parser, where only the child process's limits stand."""
+
+
+def zip_of(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+# --- the ZIP guard --------------------------------------------------------------------------
+
+
+def test_a_real_word_document_passes_the_zip_guard() -> None:
+    with open_zip(docx_bytes()) as archive:
+        assert "word/document.xml" in archive.namelist()
+
+
+def test_the_docx_bomb_is_refused_for_its_compression_ratio() -> None:
+    bomb = docx_bomb(20 * MIB)
+    assert len(bomb) < 150_000  # ~100 KB on disk, 20 MB unpacked: the issue's bomb
+    with pytest.raises(ExtractionLimitExceeded, match=r"word/document\.xml unpacks from .* to 20\.0 MB") as caught:
+        open_zip(bomb)
+    assert "decompression bomb" in caught.value.detail and "the limit is 100 times" in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("members", "limits", "reason"),
+    [
+        ({f"m{i}": b"" for i in range(21)}, ZipLimits(max_members=20), "an archive of 21 parts; the limit is 20."),
+        ({"a": os.urandom(2000)}, ZipLimits(max_member_bytes=1000), "part a unpacks to 0.0 MB"),
+        ({"a": os.urandom(900), "b": os.urandom(900)}, ZipLimits(max_total_bytes=1500), "unpacks to more than"),
+        ({"zeros": bytes(300_000)}, ZipLimits(), "part zeros unpacks from"),
+    ],
+    ids=["members", "member-size", "total", "ratio"],
+)
+def test_archives_over_a_limit_are_refused_with_the_reason(members: dict[str, bytes], limits: ZipLimits,
+                                                           reason: str) -> None:
+    with pytest.raises(ExtractionLimitExceeded, match=reason):
+        open_zip(zip_of(members), limits)
+
+
+def test_the_member_count_is_refused_before_the_central_directory_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = zip_of({f"m{i}": b"" for i in range(50)})
+
+    def parse(*_: Any, **__: Any) -> None:
+        raise AssertionError("the central directory was parsed")
+
+    monkeypatch.setattr(zipfile, "ZipFile", parse)
+    with pytest.raises(ExtractionLimitExceeded, match="50 parts; the limit is 49"):
+        open_zip(archive, ZipLimits(max_members=49))
+
+
+def test_small_members_compress_as_they_like_within_the_grace() -> None:
+    with open_zip(zip_of({"zeros": bytes(100 * 1024)})) as archive:  # ~1000x, but only 100 KiB
+        assert archive.namelist() == ["zeros"]
+
+
+def test_the_extractor_refuses_the_bomb_before_parsing_it() -> None:
+    with pytest.raises(ExtractionLimitExceeded, match="decompression bomb"):
+        LocalTextExtractor().extract(docx_bomb(), filename="bomb.docx")
+
+
+# --- the child process's limits -------------------------------------------------------------
+
+
+def test_the_child_is_stopped_over_its_cpu_limit() -> None:
+    sandbox = SandboxedTextExtractor(ExtractionSandbox(cpu_s=1, timeout_s=60), zip_limits=NO_ZIP_LIMITS)
+    with pytest.raises(ExtractionLimitExceeded, match="more than 1 seconds of processing"):
+        sandbox.extract(docx_bomb(), filename="bomb.docx")
+
+
+def test_the_child_is_stopped_over_its_memory_limit() -> None:
+    sandbox = SandboxedTextExtractor(ExtractionSandbox(memory_bytes=200 * MIB, cpu_s=60, timeout_s=60),
+                                     zip_limits=NO_ZIP_LIMITS)
+    with pytest.raises(ExtractionLimitExceeded, match="more than the 200 MB of memory"):
+        sandbox.extract(docx_bomb(), filename="bomb.docx")
+
+
+def test_the_child_is_killed_over_its_wall_clock_timeout() -> None:
+    sandbox = SandboxedTextExtractor(ExtractionSandbox(cpu_s=60, timeout_s=0.3), zip_limits=NO_ZIP_LIMITS)
+    with pytest.raises(ExtractionLimitExceeded, match="longer than 0.3 seconds"):
+        sandbox.extract(docx_bomb(), filename="bomb.docx")
+    assert psutil.Process().children() == []
+
+
+def test_the_child_extracts_what_the_extractor_does_and_passes_its_errors_on() -> None:
+    sandbox = SandboxedTextExtractor()
+    result = sandbox.extract(docx_bytes(), filename="handbook.docx")
+    assert result.kind is DocumentKind.DOCX and result.title == "Shop handbook" and "# Returns" in result.text
+    with pytest.raises(UnreadableDocument, match="password") as caught:
+        sandbox.extract(pdf_bytes(["secret"], password="pw"), filename="locked.pdf")
+    assert caught.value.code == "document_unreadable"
+    with pytest.raises(ExtractionLimitExceeded, match="decompression bomb"):
+        sandbox.extract(docx_bomb(), filename="bomb.docx")
+
+
+# --- PDF pages and characters (item 9) ------------------------------------------------------
+
+
+def blank_pdf(pages: int) -> bytes:
+    writer = pypdf.PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def many_page_pdf(pages: int, line: str) -> bytes:
+    """``pages`` pages, each holding ``line`` as text."""
+    writer = pypdf.PdfWriter()
+    for _ in range(pages):
+        writer.add_page(pypdf.PdfReader(io.BytesIO(pdf_bytes([line]))).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def pages_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the pages whose text is extracted."""
+    calls: list[int] = []
+    original = pypdf.PageObject.extract_text
+
+    def counting(self: pypdf.PageObject, *args: Any, **kwargs: Any) -> str:
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pypdf.PageObject, "extract_text", counting)
+    return calls
+
+
+def test_a_pdf_over_the_page_limit_is_refused_before_any_page_is_read(pages_read: list[int]) -> None:
+    with pytest.raises(ExtractionLimitExceeded, match="The document has 2,000 pages; the limit is 1,000."):
+        LocalTextExtractor().extract(blank_pdf(2000), filename="long.pdf", max_pages=1000)
+    assert pages_read == []
+
+
+def test_pdf_extraction_stops_at_the_character_limit(pages_read: list[int]) -> None:
+    line = "Thirty characters of text, ok."  # 30 characters a page; 2 between pages once joined
+    data = many_page_pdf(40, line)
+    with pytest.raises(ExtractionLimitExceeded, match="more than 100 characters of text; the limit is 100"):
+        LocalTextExtractor().extract(data, filename="long.pdf", max_chars=100)
+    assert len(pages_read) == 4  # 30, 62, 94, then 126 > 100: the 36 other pages are never read
+    result = LocalTextExtractor().extract(data, filename="long.pdf", max_chars=40 * 32)
+    assert result.pages == 40 and len(result.text) == 40 * 30 + 39 * 2
+
+
+# --- the worker: the bomb ends failed once, the worker's memory stays flat --------------------
+
+
+async def test_a_docx_bomb_ends_failed_once_with_a_reason_and_the_worker_memory_stays_flat(memory_container) -> None:  # noqa: ANN001
+    kb = use_test_embedders(memory_container)
+    c = kb.container
+    principal, agent = await new_agent(c)
+    bomb, _ = await c.add_document()(principal, agent.id, DocumentUpload(data=docx_bomb(), filename="bomb.docx"))
+    normal, _ = await c.add_document()(principal, agent.id, DocumentUpload(data=docx_bytes(), filename="ok.docx"))
+    rss_before = psutil.Process().memory_info().rss
+    await kb.run_worker()
+    grown = psutil.Process().memory_info().rss - rss_before
+    assert grown < 100 * MIB, f"the worker's resident memory grew by {grown / MIB:.0f} MB"
+    failed = await c.get_document()(principal, agent.id, bomb.id)
+    assert failed.status is DocumentStatus.FAILED
+    assert "decompression bomb" in (failed.error or "") and "word/document.xml" in (failed.error or "")
+    assert not await c.blob_store().exists(bomb.blob_key)
+    assert (await c.get_document()(principal, agent.id, normal.id)).status is DocumentStatus.READY
+    jobs = [j for j in c.job_store().jobs if j.kind == INGEST_DOCUMENT and j.payload["document_id"] == bomb.id]
+    assert len(jobs) == 1
+    assert jobs[0].status is JobStatus.FAILED and jobs[0].attempts == 1
+    assert (jobs[0].last_error or "").startswith("ExtractionLimitExceeded: ")
+    await kb.run_worker()  # nothing comes back later
+    assert (await c.job_store().get(jobs[0].id)).attempts == 1
+
+
+async def test_a_permanent_failure_is_not_retried_where_another_failure_is() -> None:
+    clock = ManualClock()
+    store = InMemoryJobStore(clock)
+
+    async def over_limit(_: dict[str, Any]) -> None:
+        raise ExtractionLimitExceeded("The document has 2,000 pages; the limit is 1,000.")
+
+    async def flaky(_: dict[str, Any]) -> None:
+        raise RuntimeError("the network blinked")
+
+    permanent = await store.enqueue(NewJob(kind="t.limit", max_attempts=10))
+    transient = await store.enqueue(NewJob(kind="t.flaky", max_attempts=10))
+    await Worker(store, {"t.limit": over_limit, "t.flaky": flaky}, clock).run_until_idle()
+    job = await store.get(permanent)
+    assert job.status is JobStatus.FAILED and job.attempts == 1
+    assert job.last_error == "ExtractionLimitExceeded: The document has 2,000 pages; the limit is 1,000."
+    assert (await store.get(transient)).status is JobStatus.QUEUED
