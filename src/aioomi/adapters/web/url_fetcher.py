@@ -1,7 +1,13 @@
 """Fetching a web address for the knowledge base with httpx, guarded against server-side
 request forgery: every hop's host is resolved and each address checked before connecting, and
 the connection goes to the checked address (the name is kept for Host and TLS), so a DNS
-answer that changes between the check and the connection cannot reach a private network."""
+answer that changes between the check and the connection cannot reach a private network.
+
+An IPv6 address that carries an IPv4 one (IPv4-mapped, SIIT, IPv4-compatible, NAT64, 6to4,
+Teredo) is judged by the IPv4 address it carries too; deprecated ranges are refused. Refusals
+and failures say nothing of what the names resolved to, so the errors cannot map a private
+network's DNS: a name that does not resolve and one that resolves to a private address get
+the same answer."""
 
 from __future__ import annotations
 
@@ -22,6 +28,51 @@ from aioomi.domain.model.documents import (
 )
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+NOT_ALLOWED = "This address cannot be fetched: only public web addresses (http:// or https://) can be imported."
+UNREACHABLE = "The address could not be fetched."
+
+_V6 = ipaddress.IPv6Network
+_LAST_32_BITS = (  # the IPv4 address is the last 32 bits
+    _V6("::ffff:0:0:0/96"),  # SIIT (RFC 6145)
+    _V6("::/96"),  # IPv4-compatible (deprecated, RFC 4291)
+    _V6("64:ff9b::/96"),  # NAT64 well-known prefix (RFC 6052)
+)
+_REFUSED_V6 = (
+    _V6("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215): where the IPv4 sits is the network's choice
+    _V6("fec0::/10"),  # site-local (deprecated, RFC 3879)
+    _V6("3ffe::/16"),  # 6bone (returned, RFC 3701)
+)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (for Teredo, the server and the client)."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    if any(address in network for network in _LAST_32_BITS):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)]
+    return []
+
+
+def is_public(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> bool:
+    """Whether the fetcher may connect to ``address``: in ``allowed``, or public. An IPv6
+    address that carries an IPv4 one must be public and carry only public IPv4 addresses (an
+    IPv4-mapped one is judged as its IPv4 address)."""
+    if any(address in network for network in allowed if network.version == address.version):
+        return True
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # the same host as the IPv4 address
+            return is_public(address.ipv4_mapped, allowed)
+        if any(address in network for network in _REFUSED_V6):
+            return False
+        if not all(is_public(inner, allowed) for inner in embedded_ipv4(address)):
+            return False
+    return address.is_global and not address.is_multicast
 
 ACCEPTED_TYPES = frozenset({
     "text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown", "text/csv",
@@ -60,12 +111,8 @@ class HttpUrlFetcher:
         self._user_agent = user_agent
         self._transport = transport
 
-    def _permitted(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        if any(address in network for network in self._allowed if network.version == address.version):
-            return True
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            return self._permitted(address.ipv4_mapped)
-        return address.is_global and not address.is_multicast
+    def _permitted(self, address: IPAddress) -> bool:
+        return is_public(address, self._allowed)
 
     async def _resolve(self, host: str, port: int) -> str:
         """A checked address of ``host``: every address it resolves to must be permitted."""
@@ -76,16 +123,10 @@ class HttpUrlFetcher:
             try:
                 infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except (socket.gaierror, UnicodeError):
-                raise UrlFetchFailed(f"The host {host} could not be found.") from None
+                raise UrlNotAllowed(NOT_ALLOWED) from None  # the same answer as a private name's
             addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-        if not addresses:
-            raise UrlFetchFailed(f"The host {host} could not be found.")
-        refused = [a for a in addresses if not self._permitted(a)]
-        if refused:
-            raise UrlNotAllowed(
-                f"{host} points to a private, loopback or reserved address ({refused[0]}); only public "
-                "addresses can be fetched."
-            )
+        if not addresses or not all(self._permitted(a) for a in addresses):
+            raise UrlNotAllowed(NOT_ALLOWED)
         return str(addresses[0])
 
     @staticmethod
@@ -127,8 +168,8 @@ class HttpUrlFetcher:
                 )
                 try:
                     response = await client.send(request, stream=True)
-                except httpx.HTTPError as error:
-                    raise UrlFetchFailed(f"The address could not be fetched ({type(error).__name__}).") from None
+                except httpx.HTTPError:
+                    raise UrlFetchFailed(UNREACHABLE) from None
                 try:
                     if response.is_redirect:
                         location = response.headers.get("location")
@@ -158,7 +199,7 @@ class HttpUrlFetcher:
                 body.extend(piece)
                 if len(body) > max_bytes:
                     raise DocumentTooLarge(f"The address returned more than the limit of {max_bytes:,} bytes.")
-        except httpx.HTTPError as error:
-            raise UrlFetchFailed(f"The transfer failed ({type(error).__name__}).") from None
+        except httpx.HTTPError:
+            raise UrlFetchFailed(UNREACHABLE) from None
         name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or None
         return FetchedResource(url=url, data=bytes(body), content_type=content_type, filename=name)
