@@ -52,3 +52,23 @@ async def test_empty_and_binary_content_round_trip(blobs) -> None:  # noqa: ANN0
     await blobs.put("k/binary", data)
     await blobs.put("k/empty", b"")
     assert await blobs.get("k/binary") == data and await blobs.get("k/empty") == b""
+
+
+async def test_a_blob_written_piece_by_piece_appears_whole_and_only_on_success(blobs) -> None:  # noqa: ANN001
+    key = "acct_1/exports/exp_1.zip"
+    async with blobs.writer(key) as out:
+        out.write(b"first piece, ")
+        assert await blobs.get(key) is None, "a reader sees the whole blob or none"
+        out.write(b"second piece")
+    assert await blobs.get(key) == b"first piece, second piece"
+    handle = await blobs.reader(key)
+    try:
+        assert handle.read(5) == b"first" and handle.read() == b" piece, second piece"
+    finally:
+        handle.close()
+    with pytest.raises(RuntimeError):
+        async with blobs.writer("acct_1/exports/exp_2.zip") as out:
+            out.write(b"half")
+            raise RuntimeError("the build failed")
+    assert not await blobs.exists("acct_1/exports/exp_2.zip")
+    assert await blobs.reader("acct_1/exports/exp_2.zip") is None

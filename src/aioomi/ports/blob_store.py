@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from contextlib import AbstractAsyncContextManager
+from typing import BinaryIO, Protocol
 
 
 class BlobStore(Protocol):
@@ -16,6 +17,16 @@ class BlobStore(Protocol):
 
     async def get(self, key: str) -> bytes | None:
         """The blob, or ``None`` when there is none."""
+        ...
+
+    def writer(self, key: str) -> AbstractAsyncContextManager[BinaryIO]:
+        """A seekable file to write a large blob into piece by piece (constant memory); it
+        becomes the blob ``key`` when the block ends without an error, else nothing is stored.
+        Its methods block: call them off the event loop for large writes."""
+        ...
+
+    async def reader(self, key: str) -> BinaryIO | None:
+        """The blob opened for reading piece by piece (the caller closes it), or ``None``."""
         ...
 
     async def delete(self, key: str) -> bool:

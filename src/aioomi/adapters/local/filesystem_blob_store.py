@@ -6,7 +6,10 @@ import asyncio
 import os
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from aioomi.domain.model.documents import check_blob_key as check_key
 from aioomi.domain.model.errors import InvalidInput
@@ -44,6 +47,28 @@ class FilesystemBlobStore:
         path = self._path(key)
         try:
             return await asyncio.to_thread(path.read_bytes)
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    @asynccontextmanager
+    async def writer(self, key: str) -> AsyncIterator[BinaryIO]:
+        path = self._path(key)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w+b") as handle:
+                yield handle
+                handle.flush()
+                await asyncio.to_thread(os.fsync, handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    async def reader(self, key: str) -> BinaryIO | None:
+        path = self._path(key)
+        try:
+            return await asyncio.to_thread(path.open, "rb")
         except (FileNotFoundError, IsADirectoryError):
             return None
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import BinaryIO
+
 from aioomi.domain.model.documents import check_blob_key as check_key
 
 
@@ -16,6 +21,17 @@ class InMemoryBlobStore:
 
     async def get(self, key: str) -> bytes | None:
         return self.blobs.get(check_key(key))
+
+    @asynccontextmanager
+    async def writer(self, key: str) -> AsyncIterator[BinaryIO]:
+        check_key(key)
+        buffer = io.BytesIO()
+        yield buffer
+        self.blobs[key] = buffer.getvalue()
+
+    async def reader(self, key: str) -> BinaryIO | None:
+        data = self.blobs.get(check_key(key))
+        return io.BytesIO(data) if data is not None else None
 
     async def delete(self, key: str) -> bool:
         return self.blobs.pop(check_key(key), None) is not None

@@ -114,7 +114,7 @@ class InMemoryPrivacyStore:
         mine = [e for e in self._exports.values() if e.account_id == account_id]
         return sorted(mine, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
 
-    async def find_export_by_link(self, link_hash: str) -> DataExport | None:
+    async def find_export_by_link(self, link_hash: str, *, for_update: bool = False) -> DataExport | None:
         return next((e for e in self._exports.values() if e.link_hash == link_hash), None)
 
     async def expired_exports(self, now: datetime, limit: int) -> list[DataExport]:

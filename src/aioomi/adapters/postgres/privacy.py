@@ -104,8 +104,9 @@ class PostgresPrivacyStore(PostgresRepository):
         )
         return [msgspec.convert(r, DataExport) for r in rows]
 
-    async def find_export_by_link(self, link_hash: str) -> DataExport | None:
-        rows = await self._rows(f"SELECT {_EXPORT} FROM data_exports WHERE link_hash = %s", (link_hash,))
+    async def find_export_by_link(self, link_hash: str, *, for_update: bool = False) -> DataExport | None:
+        lock = " FOR UPDATE" if for_update else ""
+        rows = await self._rows(f"SELECT {_EXPORT} FROM data_exports WHERE link_hash = %s{lock}", (link_hash,))
         return msgspec.convert(rows[0], DataExport) if rows else None
 
     async def expired_exports(self, now: datetime, limit: int) -> list[DataExport]:

@@ -5,13 +5,10 @@ log of every rights action, and the end users' conversations (the owner is their
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import secrets
-import zipfile
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
@@ -37,6 +34,7 @@ from aioomi.domain.model.privacy import (
     export_blob_key,
 )
 from aioomi.domain.model.secrets import hash_token
+from aioomi.domain.usecases.export_archive import write_export_archive
 from aioomi.domain.usecases.ingest_document import ingest_job
 from aioomi.ports.billing import PaymentGateway
 from aioomi.ports.blob_store import BlobStore
@@ -265,29 +263,20 @@ class BuildExport:
             account = await uow.accounts.get(account_id)
             if export is None or account is None or export.status is not ExportStatus.QUEUED:
                 return {"skipped": True}
-            files = await self._collect(uow, account)
+            originals: dict[str, str] = {}
+            files = await self._collect(uow, account, originals)
         files["request_log.json"] = _json(await self._request_log.recent(account_id, 100_000))
         now = self._clock.now()
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-            manifest = {
-                "schema_version": EXPORT_SCHEMA_VERSION, "export_id": export_id, "account_id": account_id,
-                "generated_at": now.isoformat(), "format": "docs/privacy.md#export-archive",
-                "files": [{"name": name, "description": EXPORT_FILES.get(name, "A document's original file or text."),
-                           "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-                          for name, data in sorted(files.items())],
-            }
-            zf.writestr("manifest.json", json.dumps(manifest, indent=2))
-            for name, data in sorted(files.items()):
-                zf.writestr(name, data)
-        data = archive.getvalue()
         key = export_blob_key(account_id, export_id)
-        await self._blobs.put(key, data)
+        size = await write_export_archive(self._blobs, key, files=files, originals=originals, descriptions=EXPORT_FILES,
+                                          manifest={"schema_version": EXPORT_SCHEMA_VERSION, "export_id": export_id,
+                                                    "account_id": account_id, "generated_at": now.isoformat(),
+                                                    "format": "docs/privacy.md#export-archive"})
         async with self._uow(account_id=account_id) as uow:
             ready = msgspec.structs.replace(export, status=ExportStatus.READY, ready_at=now, blob_key=key,
-                                            size_bytes=len(data))
+                                            size_bytes=size)
             await uow.privacy.update_export(ready)
-            await record(uow, account_id, RightsAction.EXPORT_READY, now, export_id=export_id, bytes=len(data))
+            await record(uow, account_id, RightsAction.EXPORT_READY, now, export_id=export_id, bytes=size)
             await uow.commit()
         await self._mailer.send(EmailMessage(
             to=account.email, kind="export_ready", subject="Your Aioomi data export is ready",
@@ -295,9 +284,10 @@ class BuildExport:
                   f"{self._base_url}/dashboard/account (the download link works {int(EXPORT_LINK_TTL.total_seconds() // 60)} "
                   f"minutes once made; the archive is kept until {ready.expires_at:%Y-%m-%d}).\n"),
         ))
-        return {"export_id": export_id, "bytes": len(data), "files": len(files) + 1}
+        return {"export_id": export_id, "bytes": size, "files": len(files) + len(originals) + 1}
 
-    async def _collect(self, uow: UnitOfWork, account: Account) -> dict[str, bytes]:
+    async def _collect(self, uow: UnitOfWork, account: Account, originals: dict[str, str]) -> dict[str, bytes]:
+        """The archive's files; the originals' blob keys go to ``originals`` (copied later, one at a time)."""
         files: dict[str, bytes] = {}
         account_out = msgspec.to_builtins(account)
         account_out.pop("password_hash", None)
@@ -319,9 +309,8 @@ class BuildExport:
                 agents_out.append(agent_out)
                 for document in await uow.documents.list_all(account.id, agent.id):
                     documents_out.append(msgspec.to_builtins(document))
-                    original = await self._blobs.get(document.blob_key) if document.blob_key else None
-                    if original is not None:
-                        files[f"documents/{document.id}/original"] = original
+                    if document.blob_key:
+                        originals[f"documents/{document.id}/original"] = document.blob_key
                     text = await uow.documents.get_text(account.id, document.id)
                     if text is not None:
                         files[f"documents/{document.id}/text.txt"] = text.encode()
@@ -398,26 +387,37 @@ class IssueExportLink:
 
 
 class DownloadExport:
-    """The archive a link names, while the link lives (no session needed: the link is the key)."""
+    """The archive a link names, opened for streaming (no session needed: the link is the key).
+    A link works once, within its lifetime: the first download consumes it (the row is locked,
+    so two requests racing with one link get one archive), and a second use is
+    ``export_link_not_found`` (404). Make a new link to download again."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore) -> None:
         self._uow = uow
         self._clock = clock
         self._blobs = blobs
 
-    async def __call__(self, token: str) -> tuple[str, bytes]:
+    async def __call__(self, token: str) -> tuple[str, BinaryIO]:
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
-            export = await uow.privacy.find_export_by_link(hash_token(token))
-            if (export is None or export.blob_key is None or export.link_expires_at is None
+            export = await uow.privacy.find_export_by_link(hash_token(token), for_update=True)
+            if export is None:
+                raise NotFound("This download link was already used or replaced by a newer one. Make a new one.",
+                               code="export_link_not_found")
+            if (export.blob_key is None or export.link_expires_at is None
                     or export.link_expires_at <= now or export.expires_at <= now):
                 raise InvalidToken("This download link is invalid or has expired. Make a new one.", field="token")
-            await record(uow, export.account_id, RightsAction.EXPORT_DOWNLOADED, now, export_id=export.id)
-            await uow.commit()
-        data = await self._blobs.get(export.blob_key)
-        if data is None:
-            raise NotFound("The archive is gone; request a new export.", code="export_not_found")
-        return f"aioomi-export-{export.id}.zip", data
+            archive = await self._blobs.reader(export.blob_key)
+            if archive is None:
+                raise NotFound("The archive is gone; request a new export.", code="export_not_found")
+            try:
+                await uow.privacy.update_export(msgspec.structs.replace(export, link_hash=None, link_expires_at=None))
+                await record(uow, export.account_id, RightsAction.EXPORT_DOWNLOADED, now, export_id=export.id)
+                await uow.commit()
+            except BaseException:
+                archive.close()
+                raise
+        return f"aioomi-export-{export.id}.zip", archive
 
 
 # --- erasure ---------------------------------------------------------------------------------

@@ -7,16 +7,18 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
 from msgspec import Meta
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.privacy import AuditEvent, DataExport, PrivacyState
 from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.file_stream import file_chunks
 from aioomi.entrypoints.http.problems import problems
 
 AUTHENTICATED = {"principal": Provide(provide_principal)}
@@ -242,13 +244,13 @@ class PublicPrivacyController(Controller):
         await state.container.cancel_account_deletion()(data.token)
         return DeletedCount(deleted=0)
 
-    @get("/exports/download", summary="Download an export through its short-lived link",
-         media_type="application/zip", responses=problems())
+    @get("/exports/download", summary="Download an export through its short-lived, single-use link",
+         media_type="application/zip", responses=problems(404))
     async def download(self, state: State,
-                       token: Annotated[str, QueryParameter(min_length=10, max_length=200)]) -> Response[bytes]:
-        name, data = await state.container.download_export()(token)
-        return Response(data, media_type="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+                       token: Annotated[str, QueryParameter(min_length=10, max_length=200)]) -> Stream:
+        name, archive = await state.container.download_export()(token)
+        return Stream(file_chunks(archive), media_type="application/zip",
+                      headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 class VisitorController(Controller):
