@@ -109,8 +109,9 @@ async def test_an_export_holds_every_category_with_a_manifest(container: Contain
     assert result["bytes"] > 0
     link = await container.issue_export_link()(who, export.id)
     token = link.url.split("token=")[1]
-    name, data = await container.download_export()(token)
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    name, handle = await container.download_export()(token)
+    with handle:
+        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     manifest = json.loads(archive.read("manifest.json"))
     names = {f["name"] for f in manifest["files"]}
     assert {"account.json", "sessions.json", "api_keys.json", "agents.json", "documents.json", "conversations.json",
@@ -119,6 +120,7 @@ async def test_an_export_holds_every_category_with_a_manifest(container: Contain
     assert account["email"] == "ada@example.com" and "password_hash" not in account
     assert json.loads(archive.read("conversations.json"))[0]["visitor_id"] == VISITOR
     assert last_mail_to(outbox(container), "ada@example.com", "export_ready")
+    token = (await container.issue_export_link()(who, export.id)).url.split("token=")[1]  # a link works once
     container.clock().advance(timedelta(minutes=31))
     with pytest.raises(InvalidInput):
         await container.download_export()(token)
