@@ -4,7 +4,8 @@
 Each extraction starts a fresh ``python -m aioomi.adapters.local.sandboxed_extractor``. The
 child sets its own limits before it imports any parser: address space (``RLIMIT_AS``: an
 allocation past it fails with ``MemoryError``), CPU time (``RLIMIT_CPU``: the kernel stops it
-with ``SIGXCPU``, then ``SIGKILL`` a second later) and no core files. The parent waits on the
+with ``SIGXCPU``, then ``SIGKILL`` a second later), no core files, and a niceness of 10 so the
+web server and the worker's loop get the CPU first. The parent waits on the
 child's pipe (its thread holds no lock, the event loop keeps running) for at most a wall-clock
 timeout, then kills it. A thread could not be stopped this way; a process can, and its memory
 goes back to the system when it ends. Starting the child costs about a tenth of a second.
@@ -15,6 +16,7 @@ Requests and answers cross the pipe as msgpack: the file's bytes and limits in, 
 from __future__ import annotations
 
 import logging
+import os
 import resource
 import signal
 import subprocess
@@ -31,6 +33,7 @@ from aioomi.domain.model.knowledge import (
 )
 
 CHILD_MODULE = "aioomi.adapters.local.sandboxed_extractor"
+NICENESS = 10
 _MIB = 1024 * 1024
 
 log = logging.getLogger(__name__)
@@ -125,6 +128,7 @@ class SandboxedTextExtractor:
 
 
 def _limit_self(memory_bytes: int, cpu_s: int) -> None:
+    os.nice(NICENESS)  # background work: the web server and the worker's loop come first
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
