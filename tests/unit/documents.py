@@ -6,7 +6,7 @@ import io
 import zipfile
 
 import docx
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 
@@ -68,4 +68,24 @@ def docx_bomb(unpacked_bytes: int = 20 * 1024 * 1024) -> bytes:
         for member in original.infolist():
             data = body if member.filename == "word/document.xml" else original.read(member)
             bomb.writestr(member.filename, data, compresslevel=9)
+    return out.getvalue()
+
+
+def blank_pdf(pages: int) -> bytes:
+    """A PDF of ``pages`` empty pages."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def many_page_pdf(pages: int, line: str) -> bytes:
+    """``pages`` pages, each holding ``line`` as text."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_page(PdfReader(io.BytesIO(pdf_bytes([line]))).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
     return out.getvalue()

@@ -24,7 +24,7 @@ from aioomi.domain.model.documents import INGEST_DOCUMENT, DocumentUpload, Docum
 from aioomi.domain.model.jobs import JobStatus, NewJob
 from aioomi.domain.model.knowledge import DocumentKind, ExtractionLimitExceeded, UnreadableDocument
 from aioomi.entrypoints.worker.runner import Worker
-from tests.unit.documents import docx_bomb, docx_bytes, pdf_bytes
+from tests.unit.documents import blank_pdf, docx_bomb, docx_bytes, many_page_pdf, pdf_bytes
 from tests.unit.knowledge_support import new_agent, use_test_embedders
 
 MIB = 1024 * 1024
@@ -128,25 +128,6 @@ def test_the_child_extracts_what_the_extractor_does_and_passes_its_errors_on() -
 
 
 # --- PDF pages and characters (item 9) ------------------------------------------------------
-
-
-def blank_pdf(pages: int) -> bytes:
-    writer = pypdf.PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=200, height=200)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def many_page_pdf(pages: int, line: str) -> bytes:
-    """``pages`` pages, each holding ``line`` as text."""
-    writer = pypdf.PdfWriter()
-    for _ in range(pages):
-        writer.add_page(pypdf.PdfReader(io.BytesIO(pdf_bytes([line]))).pages[0])
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.fixture
