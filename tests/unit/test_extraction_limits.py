@@ -6,6 +6,7 @@ is recorded failed once, never retried."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import zipfile
@@ -96,35 +97,54 @@ def test_the_extractor_refuses_the_bomb_before_parsing_it() -> None:
 # --- the child process's limits -------------------------------------------------------------
 
 
-def test_the_child_is_stopped_over_its_cpu_limit() -> None:
+async def test_the_child_is_stopped_over_its_cpu_limit() -> None:
     sandbox = SandboxedTextExtractor(ExtractionSandbox(cpu_s=1, timeout_s=60), zip_limits=NO_ZIP_LIMITS)
     with pytest.raises(ExtractionLimitExceeded, match="more than 1 seconds of processing"):
-        sandbox.extract(docx_bomb(), filename="bomb.docx")
+        await sandbox.extract(docx_bomb(), filename="bomb.docx")
 
 
-def test_the_child_is_stopped_over_its_memory_limit() -> None:
+async def test_the_child_is_stopped_over_its_memory_limit() -> None:
     sandbox = SandboxedTextExtractor(ExtractionSandbox(memory_bytes=200 * MIB, cpu_s=60, timeout_s=60),
                                      zip_limits=NO_ZIP_LIMITS)
     with pytest.raises(ExtractionLimitExceeded, match="more than the 200 MB of memory"):
-        sandbox.extract(docx_bomb(), filename="bomb.docx")
+        await sandbox.extract(docx_bomb(), filename="bomb.docx")
 
 
-def test_the_child_is_killed_over_its_wall_clock_timeout() -> None:
+async def test_the_child_is_killed_over_its_wall_clock_timeout() -> None:
     sandbox = SandboxedTextExtractor(ExtractionSandbox(cpu_s=60, timeout_s=0.3), zip_limits=NO_ZIP_LIMITS)
     with pytest.raises(ExtractionLimitExceeded, match="longer than 0.3 seconds"):
-        sandbox.extract(docx_bomb(), filename="bomb.docx")
+        await sandbox.extract(docx_bomb(), filename="bomb.docx")
     assert psutil.Process().children() == []
 
 
-def test_the_child_extracts_what_the_extractor_does_and_passes_its_errors_on() -> None:
+async def test_a_cancelled_extraction_takes_its_child_down() -> None:
+    sandbox = SandboxedTextExtractor(ExtractionSandbox(cpu_s=60, timeout_s=60), zip_limits=NO_ZIP_LIMITS)
+    task = asyncio.create_task(sandbox.extract(docx_bomb(), filename="bomb.docx"))
+    while not psutil.Process().children():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert psutil.Process().children() == []
+
+
+async def test_plain_text_is_decoded_and_its_limits_hold_too() -> None:
     sandbox = SandboxedTextExtractor()
-    result = sandbox.extract(docx_bytes(), filename="handbook.docx")
+    result = await sandbox.extract(b"# Hours\n\nOpen nine to five.", filename="hours.md")
+    assert (result.kind, result.text) == (DocumentKind.MARKDOWN, "# Hours\n\nOpen nine to five.")
+    with pytest.raises(ExtractionLimitExceeded, match="more than 10 characters of text; the limit is 10."):
+        await sandbox.extract(b"eleven chars", filename="short.txt", max_chars=10)
+
+
+async def test_the_child_extracts_what_the_extractor_does_and_passes_its_errors_on() -> None:
+    sandbox = SandboxedTextExtractor()
+    result = await sandbox.extract(docx_bytes(), filename="handbook.docx")
     assert result.kind is DocumentKind.DOCX and result.title == "Shop handbook" and "# Returns" in result.text
     with pytest.raises(UnreadableDocument, match="password") as caught:
-        sandbox.extract(pdf_bytes(["secret"], password="pw"), filename="locked.pdf")
+        await sandbox.extract(pdf_bytes(["secret"], password="pw"), filename="locked.pdf")
     assert caught.value.code == "document_unreadable"
     with pytest.raises(ExtractionLimitExceeded, match="decompression bomb"):
-        sandbox.extract(docx_bomb(), filename="bomb.docx")
+        await sandbox.extract(docx_bomb(), filename="bomb.docx")
 
 
 # --- PDF pages and characters (item 9) ------------------------------------------------------

@@ -20,7 +20,10 @@ class TextExtractor(Protocol):
     unpacks too far, or the memory and time an extraction may use.
     """
 
-    def extract(
+    async def extract(
         self, data: bytes, *, filename: str, content_type: str | None = None,
         max_pages: int | None = None, max_chars: int | None = None,
-    ) -> ExtractedText: ...
+    ) -> ExtractedText:
+        """The text; a parser that may meet hostile input runs where it cannot block the
+        caller's event loop or outlive its limits."""
+        ...

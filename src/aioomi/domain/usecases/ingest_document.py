@@ -182,8 +182,8 @@ class IngestDocument:
         if data is None:
             return await self._fail(document, "The uploaded file is missing; upload the document again.")
         try:
-            extracted = await asyncio.to_thread(
-                self._extractor.extract, data, filename=document.filename or "", content_type=document.content_type,
+            extracted = await self._extractor.extract(
+                data, filename=document.filename or "", content_type=document.content_type,
                 max_pages=self._limits.max_pages, max_chars=self._limits.max_document_chars,
             )
         except UnreadableDocument as error:
