@@ -9,40 +9,16 @@ import hashlib
 import io
 import json
 import os
-import threading
 import zipfile
 from pathlib import Path
 
-import psutil
 
 from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.accounts import Principal
 from tests.integration.accounts_support import problem, serve, sign_up_and_verify
+from tests.support.memory import PeakMemory
 
 MIB = 1024 * 1024
-
-
-class PeakMemory:
-    """The process's peak resident size while the block runs, sampled every 5 ms."""
-
-    def __init__(self) -> None:
-        self._process = psutil.Process()
-        self._stop = threading.Event()
-        self.grown = 0
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.005):
-            self.grown = max(self.grown, self._process.memory_info().rss - self._before)
-
-    def __enter__(self) -> PeakMemory:
-        self._before = self._process.memory_info().rss
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninfo: str, tmp_path: Path) -> None:

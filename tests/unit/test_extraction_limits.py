@@ -26,6 +26,7 @@ from aioomi.domain.model.jobs import JobStatus, NewJob
 from aioomi.domain.model.knowledge import DocumentKind, ExtractionLimitExceeded, UnreadableDocument
 from aioomi.entrypoints.worker.runner import Worker
 from tests.unit.documents import blank_pdf, docx_bomb, docx_bytes, many_page_pdf, pdf_bytes
+from tests.support.memory import PeakMemory
 from tests.unit.knowledge_support import new_agent, use_test_embedders
 
 MIB = 1024 * 1024
@@ -189,9 +190,9 @@ async def test_a_docx_bomb_ends_failed_once_with_a_reason_and_the_worker_memory_
     principal, agent = await new_agent(c)
     bomb, _ = await c.add_document()(principal, agent.id, DocumentUpload(data=docx_bomb(), filename="bomb.docx"))
     normal, _ = await c.add_document()(principal, agent.id, DocumentUpload(data=docx_bytes(), filename="ok.docx"))
-    rss_before = psutil.Process().memory_info().rss
-    await kb.run_worker()
-    grown = psutil.Process().memory_info().rss - rss_before
+    with PeakMemory() as peak:
+        await kb.run_worker()
+    grown = peak.grown
     assert grown < 100 * MIB, f"the worker's resident memory grew by {grown / MIB:.0f} MB"
     failed = await c.get_document()(principal, agent.id, bomb.id)
     assert failed.status is DocumentStatus.FAILED
