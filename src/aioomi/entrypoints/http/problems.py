@@ -9,6 +9,7 @@ status; anything unexpected becomes a 500 that says nothing about the internals.
 from __future__ import annotations
 
 import re
+from datetime import date
 from http import HTTPStatus
 from typing import Any
 
@@ -191,6 +192,25 @@ EXCEPTION_HANDLERS = {
     HTTPException: handle_http_error,
     Exception: handle_unexpected,
 }
+
+
+# Days a query may name: the arithmetic on them (a day past the end, a month before the start)
+# stays within what datetimes can hold.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(9999, 12, 30)
+
+
+class DateOutOfRange(domain.InvalidInput):
+    code = "date_out_of_range"
+    title = "Date out of range"
+
+
+def bounded_day(value: date | None, field: str) -> date | None:
+    """``value`` if it lies between :data:`EARLIEST_DAY` and :data:`LATEST_DAY`; otherwise a 422
+    problem with code ``date_out_of_range`` naming ``field``."""
+    if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise DateOutOfRange(f"`{field}` must be a day from {EARLIEST_DAY} to {LATEST_DAY}.", field=field)
+    return value
 
 
 def problem_spec(description: str) -> ResponseSpec:
