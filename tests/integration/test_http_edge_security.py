@@ -236,6 +236,31 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(tmp_path
     assert statuses == [200] * 31
 
 
+async def test_the_app_itself_takes_the_client_address_from_a_trusted_proxy_only(tmp_path: Path) -> None:
+    """Under any ASGI server (here none: the app called directly, from a peer address of choice),
+    the app applies the same rule as uvicorn: each limit counts the forwarded client's address
+    when the peer is a trusted proxy, and the peer's own otherwise."""
+    limits = ChatLimits(new_sessions_per_ip_minute=2)
+
+    def configure(container: Any) -> None:
+        container.chat_limits.override(providers.Object(limits))
+
+    async with serve("memory", tmp_path / "aioomi", trusted_proxies="10.0.0.0/8", configure=configure) as app:
+        owner = await sign_up_and_verify(app, "owner@example.com")
+        agent = (await app.client.post("/api/v1/agents", json={"name": "Helper", "allowed_origins": [ORIGIN]},
+                                       headers=owner.headers())).json()
+
+        async def sessions(peer: str) -> list[int]:
+            transport = httpx.ASGITransport(app.client.app, client=(peer, 40000))
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+                return [(await client.post(f"/api/v1/widget/{agent['public_key']}/sessions", headers={
+                    "origin": ORIGIN, "x-visitor-id": f"proxied-visitor-{peer.replace('.', '-')}-{n:04d}",
+                    "x-forwarded-for": f"6.6.6.6, 198.51.100.{n}"})).status_code for n in range(1, 6)]
+
+        assert await sessions("10.0.0.2") == [201] * 5  # five clients, one session each
+        assert await sessions("203.0.113.5") == [201, 201, 429, 429, 429]  # one client claiming five addresses
+
+
 # -- the session cookie's Secure flag ---------------------------------------------------------------
 
 # (AIOOMI_PUBLIC_URL, the address the request is sent to, the peer, AIOOMI_TRUSTED_PROXIES,
