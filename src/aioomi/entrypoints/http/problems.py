@@ -230,11 +230,14 @@ COMMON_PROBLEMS: dict[int, str] = {
 
 def document_problems(handlers: Any) -> None:
     """Declare the common problem responses on every route handler (their own declarations win),
-    so the OpenAPI schema lists every status a route can answer with and its problem shape."""
+    so the OpenAPI schema lists every status a route can answer with and its problem shape; a
+    204 is declared without a body."""
     for handler in handlers:
         declared = dict(handler.responses or {})
         for status, description in COMMON_PROBLEMS.items():
             declared.setdefault(status, problem_spec(description))
+        if getattr(handler, "status_code", None) == 204:  # a `Response[None]` would be documented as JSON null
+            declared.setdefault(204, ResponseSpec(data_container=None, description="No content."))
         handler.responses = declared
 
 
