@@ -369,7 +369,8 @@ class Container(containers.DeclarativeContainer):
     answer_chat = providers.Factory(AnswerChat, uow=uow, clock=clock, model=chat_model, search=passage_search,
                                     allowance=usage_allowance)
     open_widget = providers.Factory(OpenWidget, uow=uow)
-    start_widget_session = providers.Factory(StartWidgetSession, uow=uow, clock=clock)
+    start_widget_session = providers.Factory(StartWidgetSession, uow=uow, clock=clock, limiter=rate_limiter,
+                                             limits=chat_limits)
     visitor_sessions = providers.Factory(VisitorSessions, uow=uow, limits=chat_limits)
     send_widget_message = providers.Factory(SendWidgetMessage, answer=answer_chat, limiter=rate_limiter,
                                             limits=chat_limits)

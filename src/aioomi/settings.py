@@ -7,6 +7,7 @@ one line before exiting non-zero.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -31,7 +32,8 @@ PositiveFloat = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 PoolSize = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 
 SECRET_FIELDS = frozenset(
-    {"openai_api_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_secret", "smtp_password"}
+    {"openai_api_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_secret", "smtp_password",
+     "metrics_token"}
 )
 
 
@@ -54,6 +56,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
     worker_shutdown_grace_s: PositiveFloat = 30.0
     session_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    # Reverse proxies (comma-separated CIDRs or addresses) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; none by default, so a client cannot claim another IP.
+    trusted_proxies: str = ""
+    # Bearer token for GET /metrics; unset, /metrics answers 404.
+    metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
     # Knowledge-base limits: per file (bytes at upload; pages and characters once extracted)
     # and per agent; a URL is fetched within the byte limit and url_fetch_timeout_s, from
     # public addresses only, unless in url_fetch_allowed_networks (comma-separated CIDRs).
@@ -116,6 +123,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` parsed (validated by :func:`load_settings`)."""
+        return tuple(ipaddress.ip_network(item.strip(), strict=False)
+                     for item in self.trusted_proxies.split(",") if item.strip())
+
+    @property
     def google_enabled(self) -> bool:
         return bool(self.google_client_id and self.google_client_secret)
 
@@ -176,6 +189,10 @@ def _check(settings: Settings) -> None:
         value = getattr(settings, name)
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise SettingsError(ENVIRONMENT[name], "must be an http:// or https:// URL")
+    try:
+        settings.trusted_proxy_networks
+    except ValueError as error:
+        raise SettingsError("AIOOMI_TRUSTED_PROXIES", f"must be comma-separated IP networks (CIDR): {error}") from None
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("AIOOMI_DB_POOL_MIN", "must not exceed AIOOMI_DB_POOL_MAX")
     if settings.billing_plans is not None:

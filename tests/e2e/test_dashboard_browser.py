@@ -123,6 +123,8 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     errors: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Every page runs under a Content-Security-Policy: a violation is a script error too.
+    page.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
     async def accept(dialog: Any) -> None:
         await dialog.accept()
 

@@ -17,8 +17,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from aioomi import __version__
 from aioomi.container import PostgresContainer
 from aioomi.entrypoints.http.app import create_app
+from aioomi.settings import Settings
 
 PROBLEM = "application/problem+json"
+METRICS_TOKEN = "metrics-token-for-the-foundation-tests"
+
+
+@pytest.fixture
+def app_settings(tmp_path) -> Settings:  # noqa: ANN001 - the root fixture, with a metrics token
+    return Settings(data_dir=str(tmp_path / "aioomi"), log_format="console", metrics_token=METRICS_TOKEN)
 
 
 @pytest.fixture
@@ -119,7 +126,7 @@ async def test_the_openapi_document_lists_the_probes(client: AsyncTestClient) ->
 
 async def test_metrics_are_prometheus_text_counting_requests(client: AsyncTestClient) -> None:
     await client.get("/readyz")
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert "aioomi_requests_total" in response.text

@@ -111,7 +111,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             app = create_app(container, run_worker=run_worker, manage_lifecycle=False, demo_origins=demo)
             server = _GracefulServer(
                 uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                               lifespan="on", server_header=False)
+                               lifespan="on", server_header=False, **proxy_options(settings))
             )
             base = f"http://{host}:{port}"
             print(
@@ -128,6 +128,14 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await stop(container)
     return 0
+
+
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """uvicorn's proxy-header options from ``AIOOMI_TRUSTED_PROXIES``: X-Forwarded-For and
+    X-Forwarded-Proto are believed from those networks only, and from no one when it is empty
+    (uvicorn's own default would trust 127.0.0.1, letting any local client claim any IP)."""
+    networks = [str(network) for network in settings.trusted_proxy_networks]
+    return {"proxy_headers": bool(networks), "forwarded_allow_ips": networks}
 
 
 def _graceful_server_class():  # noqa: ANN202 - uvicorn is imported lazily

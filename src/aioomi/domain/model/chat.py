@@ -426,3 +426,9 @@ class ChatLimits(msgspec.Struct, frozen=True, kw_only=True):
     per_ip_day: int = 1_000
     per_agent_day: int = 10_000
     sessions_per_visitor_listed: int = 50
+    # New sessions (each a row in the owner's list): per visitor id, and per IP for a client
+    # that rotates its visitor id.
+    new_sessions_per_visitor_minute: int = 5
+    new_sessions_per_visitor_day: int = 50
+    new_sessions_per_ip_minute: int = 20
+    new_sessions_per_ip_day: int = 300

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Server
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
+from litestar.types import Empty
 
 from aioomi import __version__
 from aioomi.container import AppContainer, start, stop
@@ -24,11 +27,18 @@ from aioomi.entrypoints.http.auth_controller import AuthController
 from aioomi.entrypoints.http.billing_controller import BillingController, StripeWebhookController, UsageController
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES
 from aioomi.entrypoints.http.documents_controller import DocumentController, KnowledgeController
-from aioomi.entrypoints.http.health import HealthController
+from aioomi.entrypoints.http.health import HealthController, metrics_guard
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
 from aioomi.entrypoints.http.request_context import RequestContextMiddleware
 from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
-from aioomi.entrypoints.http.edge import RequestLogMiddleware, RequestLogWriter, WidgetCorsMiddleware
+from aioomi.entrypoints.http.edge import (
+    ProxyHeadersMiddleware,
+    RequestLogMiddleware,
+    RequestLogWriter,
+    SecurityHeadersMiddleware,
+    WidgetCorsMiddleware,
+)
+from aioomi.entrypoints.http.request_body import GuardedRequest
 from aioomi.entrypoints.http.widget_controller import WidgetController
 from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
 from aioomi.entrypoints.http.embed_controller import EmbedController
@@ -49,8 +59,36 @@ CONTROLLERS += [EmbedController, WidgetScriptController]
 
 
 class MetricsController(PrometheusController):
+    """Prometheus metrics, for ``Authorization: Bearer <AIOOMI_METRICS_TOKEN>`` only."""
+
     path = "/metrics"
     include_in_schema = False
+    guards = [metrics_guard]
+
+
+# Handlers whose body is a document upload (opt ``body_limit="document"``): their body ceiling
+# is the configured per-file limit plus room for the multipart envelope.
+MULTIPART_ROOM = 64 * 1024
+
+
+class SwaggerPage(SwaggerRenderPlugin):
+    """Swagger UI started by a script file (``/schema-assets/swagger-init.js``) that loads the
+    spec from its URL: Litestar's page inlines both, which the Content-Security-Policy forbids."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        title = html.escape(str(openapi_schema["info"]["title"]))
+        spec = html.escape(self.get_openapi_json_route(request))
+        return (
+            f'<!DOCTYPE html><html><head><title>{title}</title><meta charset="utf-8"/>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link href="{self.css_url}" rel="stylesheet">'
+            f'<script src="{self.js_url}"></script><script src="{self.standalone_preset_js_url}"></script>'
+            '<script src="/schema-assets/swagger-init.js"></script>'
+            f'</head><body><div id="swagger-container" data-spec-url="{spec}"></div></body></html>'
+        ).encode()
+
+    def receive_router(self, router: Any) -> None:
+        """No OAuth2 redirect page (an inline script; the API's credentials are not OAuth2)."""
 
 
 def _openapi() -> OpenAPIConfig:
@@ -63,7 +101,7 @@ def _openapi() -> OpenAPIConfig:
         path="/schema",
         servers=[Server(url="/")],
         render_plugins=[
-            SwaggerRenderPlugin(
+            SwaggerPage(
                 path="/",
                 js_url=f"{assets}/swagger-ui-bundle.js",
                 css_url=f"{assets}/swagger-ui.css",
@@ -132,14 +170,28 @@ def create_app(
         # go through the compressor and its flush.
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key="skip_compression"),
         logging_config=None,  # logging is configured once, by the entry point
+        request_class=GuardedRequest,  # JSON bodies nested too deeply are refused before decoding
         debug=debug,
     )
     app.state.container = container
-    document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ()))
+    handlers = [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
+    document_problems(handlers)
+    _limit_upload_bodies(handlers, container.settings().document_max_bytes + MULTIPART_ROOM)
     app.state.request_log_writer = request_log_writer
     app.asgi_handler = RequestLogMiddleware(
         WidgetCorsMiddleware(ContentTypeGuard(app.asgi_handler), container), request_log_writer
     )
-    # Outermost, around Litestar's own exception handling, so every response carries the id.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    # Around Litestar's own exception handling, so every response carries the id and the headers.
+    app.asgi_handler = RequestContextMiddleware(SecurityHeadersMiddleware(app.asgi_handler))
+    # Outermost: every layer inside sees the client address a trusted proxy vouched for.
+    app.asgi_handler = ProxyHeadersMiddleware(app.asgi_handler, container.settings().trusted_proxy_networks)
     return app
+
+
+def _limit_upload_bodies(handlers: list[Any], ceiling: int) -> None:
+    """Set the body ceiling of the upload handlers from the configured per-file limit: Litestar
+    stops reading a body (chunked too) as soon as it passes the ceiling and answers 413."""
+    for handler in handlers:
+        if handler.opt.get("body_limit") == "document":
+            handler.request_max_body_size = ceiling
+            handler._resolved_request_max_body_size = Empty  # noqa: SLF001 - resolved lazily, per app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie, State
@@ -18,7 +19,6 @@ OIDC_STATE_COOKIE = "aioomi_oidc_state"
 GOOGLE_PATH = "/api/v1/auth/google"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
 async def provide_principal(request: Request[Any, Any, Any], state: State) -> Principal:
@@ -62,8 +62,11 @@ def _secure(request: Request[Any, Any, Any], mode: str) -> bool:
         return True
     if mode == "never":
         return False
-    # Browsers drop Secure cookies on plain http; allow that only on the loopback.
-    return not (request.url.scheme == "http" and (request.url.hostname or "") in _LOCAL_HOSTS)
+    # The scheme people reach Aioomi by: AIOOMI_PUBLIC_URL's, else the request's own (https when
+    # the server terminates TLS or a trusted proxy says so in X-Forwarded-Proto); never the Host
+    # header, which the client writes.
+    public_url = request.app.state.container.settings().public_url
+    return (urlsplit(public_url).scheme if public_url else request.scope.get("scheme")) == "https"
 
 
 def session_cookie(request: Request[Any, Any, Any], token: str, lifetime: timedelta) -> Cookie:

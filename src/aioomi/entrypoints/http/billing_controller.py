@@ -14,7 +14,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import InvalidWebhook
 from aioomi.entrypoints.http.auth import provide_principal
-from aioomi.entrypoints.http.problems import problem_response, problems
+from aioomi.entrypoints.http.problems import bounded_day, problem_response, problems
 from aioomi.entrypoints.http.schemas_billing import (
     BillingUsageOut,
     CheckoutCreate,
@@ -81,8 +81,8 @@ class UsageController(Controller):
         since: Annotated[date | None, QueryParameter(name="from", required=False)] = None,
         until: Annotated[date | None, QueryParameter(name="to", required=False)] = None,
     ) -> UsageList:
-        last = until or datetime.now(UTC).date()
-        first = since or last - timedelta(days=29)
+        last = bounded_day(until, "to") or datetime.now(UTC).date()
+        first = bounded_day(since, "from") or last - timedelta(days=29)
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
         end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
         totals = await state.container.get_usage_report()(principal, start, end)

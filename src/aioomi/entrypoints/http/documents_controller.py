@@ -30,8 +30,10 @@ from aioomi.entrypoints.http.schemas_documents import (
     SearchOut,
 )
 
-# Litestar's own ceiling on a request body; the configured per-file limit (smaller) is
-# checked from Content-Length before the body is read, and again on what arrived.
+# Litestar's ceiling on a request body until the app sets it, per app, from the configured
+# per-file limit (opt ``body_limit``, see ``app._limit_upload_bodies``): a body, chunked or not,
+# is read no further than that. The per-file limit is also checked from Content-Length before
+# the body is read, and again on what arrived.
 BODY_CEILING = (1 << 30) + (1 << 20)
 UPLOAD_PROBLEMS = (400, 401, 402, 403, 404, 409, 413, 415, 422)
 
@@ -99,7 +101,8 @@ class DocumentController(Controller):
     dependencies = {"principal": Provide(provide_principal)}
 
     @post("/", status_code=202, summary="Add a document (file, text or URL) to the agent's knowledge base",
-          description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING)
+          description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING,
+          opt={"body_limit": "document"})
     async def add_document(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
                            agent_id: FromPath[str]) -> Response[DocumentOut]:
         container = state.container
@@ -131,7 +134,8 @@ class DocumentController(Controller):
         return DocumentTextOut(id=document.id, title=document.title, text=text)
 
     @put("/{document_id:str}", status_code=202, summary="Replace a document's content; only changed chunks are re-embedded",
-         description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING)
+         description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING,
+         opt={"body_limit": "document"})
     async def replace_document(self, request: Request[Any, Any, Any], state: State,
                                principal: NamedDependency[Principal], agent_id: FromPath[str],
                                document_id: FromPath[str]) -> Response[DocumentOut]:

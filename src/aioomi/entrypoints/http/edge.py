@@ -1,9 +1,11 @@
-"""Two outer ASGI middlewares of the HTTP app: CORS for the widget API (per agent, from what
-the widget handlers verified) and the API request log (batched, off the request path)."""
+"""The outer ASGI middlewares of the HTTP app: the client address behind trusted proxies, the
+security headers, CORS for the widget API (per agent, from what the widget handlers verified)
+and the API request log (batched, off the request path)."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +23,112 @@ log = structlog.get_logger("aioomi.request_log")
 WIDGET_PREFIX = "/api/v1/widget/"
 ALLOWED_METHODS = b"GET, POST, DELETE, OPTIONS"
 ALLOWED_HEADERS = b"content-type, x-visitor-id, idempotency-key, accept"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _is_trusted(host: str | None, networks: tuple[Network, ...]) -> bool:
+    if not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def forwarded_client(peer: str | None, forwarded_for: str, networks: tuple[Network, ...]) -> str | None:
+    """The client's address: the peer itself, unless the peer is a trusted proxy; then the
+    rightmost hop of ``X-Forwarded-For`` that is not a trusted proxy (the hops left of it are
+    whatever the client claimed). A hop that is not an IP address ends the walk at the last
+    trusted hop."""
+    if not _is_trusted(peer, networks):
+        return peer
+    client = peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        try:
+            hop = str(ipaddress.ip_address(hop))
+        except ValueError:
+            break
+        client = hop
+        if not _is_trusted(hop, networks):
+            break
+    return client
+
+
+class ProxyHeadersMiddleware:
+    """Behind trusted reverse proxies (``AIOOMI_TRUSTED_PROXIES``), the client address and the
+    scheme come from ``X-Forwarded-For`` and ``X-Forwarded-Proto``; from any other peer both
+    headers are ignored, so a client cannot pick the IP its rate limits count against. uvicorn
+    is given the same networks (``forwarded_allow_ips``); applying the rule twice is harmless
+    (the header is the same and the walk ends on the same hop)."""
+
+    def __init__(self, app: Any, networks: tuple[Network, ...]) -> None:
+        self.app = app
+        self.networks = networks
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and self.networks and client and _is_trusted(client[0], self.networks):
+            forwarded_for, proto = [], None
+            for key, value in scope.get("headers", ()):
+                if key == b"x-forwarded-for":
+                    forwarded_for.append(value.decode("latin-1"))
+                elif key == b"x-forwarded-proto":
+                    proto = value.decode("latin-1").split(",")[-1].strip().lower()
+            scope = dict(scope)
+            scope["client"] = (forwarded_client(client[0], ",".join(forwarded_for), self.networks), client[1])
+            if proto in ("http", "https"):
+                scope["scheme"] = proto if scope["type"] == "http" else {"http": "ws", "https": "wss"}[proto]
+        await self.app(scope, receive, send)
+
+
+# No inline script anywhere (the dashboard's scripts are files); inline style attributes stay
+# allowed (progress bars, the widget preview's colour).
+HTML_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'")
+# JSON and other non-HTML answers: nothing may run or be framed, should a browser ever render one.
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+REFERRER_POLICY = b"same-origin"
+# Loaded by other sites' pages: the widget's script and API (no frame-ancestors, no CSP).
+_CROSS_ORIGIN = (WIDGET_PREFIX, "/widget.js", "/widget/")
+
+
+class SecurityHeadersMiddleware:
+    """``X-Content-Type-Options: nosniff`` on every response; a ``Content-Security-Policy``
+    with ``frame-ancestors 'none'``, ``X-Frame-Options: DENY`` and ``Referrer-Policy`` on every
+    response but the widget's own (script and API, used from owners' sites). A handler that sets
+    its own CSP (the demo page) keeps it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cross_origin = scope["path"].startswith(_CROSS_ORIGIN)
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {key.lower() for key, _ in headers}
+                if b"x-content-type-options" not in present:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if not cross_origin:
+                    if b"content-security-policy" not in present:
+                        media = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                        csp = HTML_CSP if media.lower().startswith(b"text/html") else DATA_CSP
+                        headers.append((b"content-security-policy", csp.encode()))
+                    if b"x-frame-options" not in present:
+                        headers.append((b"x-frame-options", b"DENY"))
+                    if b"referrer-policy" not in present:
+                        headers.append((b"referrer-policy", REFERRER_POLICY))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class WidgetCorsMiddleware:

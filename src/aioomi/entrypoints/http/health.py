@@ -1,13 +1,19 @@
-"""Liveness and readiness probes for load balancers and orchestrators."""
+"""Liveness and readiness probes for load balancers and orchestrators; the metrics endpoint's guard."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, get
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 
 from aioomi import __version__
 from aioomi.domain.model.health import NotReady
+from aioomi.domain.model.secrets import same_secret
 from aioomi.domain.usecases.check_readiness import CheckReadiness
 from aioomi.entrypoints.http.problems import problem_spec
 
@@ -62,3 +68,15 @@ class HealthController(Controller):
                 pending_migrations=list(status.pending_migrations),
             ),
         )
+
+
+def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """``/metrics`` only for ``Authorization: Bearer <AIOOMI_METRICS_TOKEN>``; with no token
+    configured the endpoint does not exist (404), so nothing about the traffic leaks."""
+    token = connection.app.state.container.settings().metrics_token
+    if token is None:
+        raise NotFoundException("No resource at this address.")
+    scheme, _, sent = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not same_secret(sent.strip(), token):
+        raise NotAuthorizedException("Send `Authorization: Bearer <AIOOMI_METRICS_TOKEN>`.",
+                                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'})

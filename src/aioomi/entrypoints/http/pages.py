@@ -8,11 +8,12 @@ a use-case call rendered as HTML. Signed-out visitors are sent to ``/sign-in``.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 from litestar import Controller, Request, Response, get
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -29,7 +30,7 @@ from aioomi.domain.model.errors import AioomiError, Forbidden, NotFound, Unauthe
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.entrypoints.http.pages_charts import bar_chart
-from aioomi.entrypoints.http.problems import status_for
+from aioomi.entrypoints.http.problems import bounded_day, status_for
 from aioomi.entrypoints.http.schemas_accounts import AccountOut, ApiKeyOut, OwnerSessionOut
 from aioomi.entrypoints.http.schemas_agents import AgentOut
 from aioomi.entrypoints.http.schemas_billing import BillingUsageOut, PlanOut
@@ -146,11 +147,29 @@ def _page(name: str, owner: Owner | None, **context: Any) -> Template:
     return Template(name, context={"owner": owner, "csrf_token": csrf, **context})
 
 
-def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never an absolute or scheme-relative address.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return HOME
+_PROBE_ORIGIN = "http://aioomi.invalid"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: ``target`` if it is a path on this origin, else the home.
+
+    Browsers forgive a lot on the way to a URL: they drop tabs and newlines anywhere, turn
+    backslashes into slashes, and read ``//host`` as another site, so ``/\t/evil.example`` lands
+    on evil.example. Refused: any control or whitespace character (Unicode's too), a
+    backslash, anything but a single leading ``/``, a scheme or a host once parsed, and
+    whatever would resolve to another origin."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return HOME
+    if "\\" in target or any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in target):
+        return HOME
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return HOME
+    resolved = urlsplit(urljoin(_PROBE_ORIGIN + "/", target))
+    if f"{resolved.scheme}://{resolved.netloc}" != _PROBE_ORIGIN:
+        return HOME
+    return target
+
 
 
 def _routes(request: Request[Any, Any, Any]) -> set[tuple[str, str]]:
@@ -183,9 +202,9 @@ class PublicPages(Controller):
     @get("/sign-in")
     async def sign_in(self, request: Request[Any, Any, Any], state: State, next_path: Next = None) -> Response[Any]:
         if await _principal(request, state) is not None:
-            return Redirect(_safe_next(next_path), status_code=303)
+            return Redirect(safe_next(next_path), status_code=303)
         google = state.container.identity_provider() is not None
-        return _page("sign_in.html", None, next=_safe_next(next_path), google=google, title="Sign in")
+        return _page("sign_in.html", None, next=safe_next(next_path), google=google, title="Sign in")
 
     @get("/sign-up")
     async def sign_up(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
@@ -274,6 +293,7 @@ class DashboardPages(Controller):
     @get("/conversations")
     async def conversations(self, state: State, owner: NamedDependency[Owner], agent_id: AgentParam = None,
                             since: DayFrom = None, until: DayTo = None, cursor: CursorParam = None) -> Template:
+        since, until = bounded_day(since, "from"), bounded_day(until, "to")
         agents = await _all_agents(state, owner.principal)
         selected = next((a for a in agents if a.id == agent_id), agents[0] if agents else None)
         sessions: list[ChatSessionOut] = []

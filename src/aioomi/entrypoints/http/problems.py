@@ -9,6 +9,7 @@ status; anything unexpected becomes a 500 that says nothing about the internals.
 from __future__ import annotations
 
 import re
+from datetime import date
 from http import HTTPStatus
 from typing import Any
 
@@ -193,6 +194,25 @@ EXCEPTION_HANDLERS = {
 }
 
 
+# Days a query may name: the arithmetic on them (a day past the end, a month before the start)
+# stays within what datetimes can hold.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(9999, 12, 30)
+
+
+class DateOutOfRange(domain.InvalidInput):
+    code = "date_out_of_range"
+    title = "Date out of range"
+
+
+def bounded_day(value: date | None, field: str) -> date | None:
+    """``value`` if it lies between :data:`EARLIEST_DAY` and :data:`LATEST_DAY`; otherwise a 422
+    problem with code ``date_out_of_range`` naming ``field``."""
+    if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise DateOutOfRange(f"`{field}` must be a day from {EARLIEST_DAY} to {LATEST_DAY}.", field=field)
+    return value
+
+
 def problem_spec(description: str) -> ResponseSpec:
     return ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, description=description,
                         generate_examples=False)
@@ -210,11 +230,14 @@ COMMON_PROBLEMS: dict[int, str] = {
 
 def document_problems(handlers: Any) -> None:
     """Declare the common problem responses on every route handler (their own declarations win),
-    so the OpenAPI schema lists every status a route can answer with and its problem shape."""
+    so the OpenAPI schema lists every status a route can answer with and its problem shape; a
+    204 is declared without a body."""
     for handler in handlers:
         declared = dict(handler.responses or {})
         for status, description in COMMON_PROBLEMS.items():
             declared.setdefault(status, problem_spec(description))
+        if getattr(handler, "status_code", None) == 204:  # a `Response[None]` would be documented as JSON null
+            declared.setdefault(204, ResponseSpec(data_container=None, description="No content."))
         handler.responses = declared
 
 

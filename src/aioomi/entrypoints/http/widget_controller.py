@@ -125,7 +125,7 @@ class WidgetController(Controller):
         return WidgetConfig.of(await widget_agent(request, state, public_key))
 
     @post("/sessions", status_code=201, summary="Start a chat session for this visitor",
-          responses=problems(403, 404))
+          responses=problems(403, 404, 429))
     async def start_session(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
                             visitor_id: VisitorId) -> VisitorSessionOut:
         agent = await widget_agent(request, state, public_key)
