@@ -54,6 +54,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
     worker_shutdown_grace_s: PositiveFloat = 30.0
     session_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    # Minutes after a sign-in (or password re-entry) that account-security operations are allowed.
+    reauth_window_min: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 10
     # Knowledge-base limits: per file (bytes at upload; pages and characters once extracted)
     # and per agent; a URL is fetched within the byte limit and url_fetch_timeout_s, from
     # public addresses only, unless in url_fetch_allowed_networks (comma-separated CIDRs).
