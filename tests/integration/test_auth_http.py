@@ -247,14 +247,14 @@ async def test_revoking_one_session_from_another(pg_app: App) -> None:
 
 async def test_too_many_sign_ins_get_429_with_retry_after(pg_app: App) -> None:
     await sign_up_and_verify(pg_app, EMAIL)
-    for _ in range(abuse.SIGN_IN_PER_ACCOUNT.limit):
+    for _ in range(abuse.SIGN_IN_PER_ACCOUNT_AND_IP.limit):
         problem(await sign_in(pg_app.client, EMAIL, "not the password"), 401, "invalid_credentials")
 
     limited = await sign_in(pg_app.client, EMAIL, PASSWORD)
 
     problem(limited, 429, "rate_limited")
     retry_after = int(limited.headers["retry-after"])
-    assert 0 < retry_after <= abuse.SIGN_IN_PER_ACCOUNT.window.total_seconds()
+    assert 0 < retry_after <= abuse.SIGN_IN_PER_ACCOUNT_AND_IP.window.total_seconds()
     assert "set-cookie" not in limited.headers
 
 

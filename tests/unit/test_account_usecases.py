@@ -228,16 +228,16 @@ async def test_each_sign_in_opens_a_new_session_with_new_secrets(container: Cont
     assert await authenticates(container, first.token) and await authenticates(container, second.token)
 
 
-async def test_sign_in_is_rate_limited_per_account_then_allowed_again(container: Container, clock: ManualClock) -> None:
+async def test_sign_in_is_rate_limited_per_account_and_ip_then_allowed_again(container: Container, clock: ManualClock) -> None:
     await signed_up(container, "ada@example.com")
-    for _ in range(abuse.SIGN_IN_PER_ACCOUNT.limit):
+    for _ in range(abuse.SIGN_IN_PER_ACCOUNT_AND_IP.limit):
         with pytest.raises(InvalidCredentials):
             await container.sign_in()("ada@example.com", "wrong password", CLIENT)
 
     with pytest.raises(RateLimited) as limited:  # even with the right password
         await container.sign_in()("ada@example.com", PASSWORD, CLIENT)
 
-    assert 0 < limited.value.retry_after_s <= abuse.SIGN_IN_PER_ACCOUNT.window.total_seconds()
+    assert 0 < limited.value.retry_after_s <= abuse.SIGN_IN_PER_ACCOUNT_AND_IP.window.total_seconds()
     # Another account from another address is not held up.
     await signed_up(container, "bob@example.com")
     await container.sign_in()("bob@example.com", PASSWORD, ClientInfo(ip="198.51.100.1"))

@@ -7,7 +7,8 @@ ALTER TABLE api_keys ADD COLUMN scopes text[] NOT NULL DEFAULT ARRAY[
     'agents:read', 'agents:write', 'knowledge:read', 'knowledge:write',
     'conversations:read', 'conversations:write', 'usage:read', 'usage:write'
 ];
-ALTER TABLE api_keys ALTER COLUMN scopes DROP DEFAULT;
+-- A key inserted without scopes may do nothing.
+ALTER TABLE api_keys ALTER COLUMN scopes SET DEFAULT '{}';
 
 ALTER TABLE owner_sessions ADD COLUMN authenticated_at timestamptz;
 
