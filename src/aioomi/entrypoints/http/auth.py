@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -28,11 +29,11 @@ _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 # ``write`` scope (read-only POSTs are listed apart). A route matching no prefix — the account,
 # its sessions and keys, sign-in, privacy rights — is never open to an API key.
 _RESOURCE_OF_ROUTE: tuple[tuple[str, str], ...] = (
-    ("/api/v1/agents/{agent_id:str}/documents", "knowledge"),
-    ("/api/v1/agents/{agent_id:str}/knowledge", "knowledge"),
-    ("/api/v1/agents/{agent_id:str}/search", "knowledge"),
-    ("/api/v1/agents/{agent_id:str}/sessions", "conversations"),
-    ("/api/v1/agents/{agent_id:str}/chat-retention", "conversations"),
+    ("/api/v1/agents/{agent_id}/documents", "knowledge"),
+    ("/api/v1/agents/{agent_id}/knowledge", "knowledge"),
+    ("/api/v1/agents/{agent_id}/search", "knowledge"),
+    ("/api/v1/agents/{agent_id}/sessions", "conversations"),
+    ("/api/v1/agents/{agent_id}/chat-retention", "conversations"),
     ("/api/v1/agents", "agents"),
     ("/api/v1/chat-sessions", "conversations"),
     ("/api/v1/visitors", "conversations"),
@@ -41,13 +42,15 @@ _RESOURCE_OF_ROUTE: tuple[tuple[str, str], ...] = (
     ("/v1/chat/completions", "conversations"),
     ("/v1/models", "agents"),
 )
-_READ_ONLY_POSTS = frozenset({"/api/v1/agents/{agent_id:str}/search"})
+_PARAMETER_TYPE = re.compile(r":[^}]*\}")
+_READ_ONLY_POSTS = frozenset({"/api/v1/agents/{agent_id}/search"})
 _OPEN_TO_EVERY_KEY = frozenset({"/api/v1/auth/session"})  # "who am I", with the key's scopes
 
 
 def required_scope(path_template: str, method: str) -> Scope | None:
-    """The scope an API key needs for ``method`` on the route ``path_template``; ``None`` when
-    no API key may call it at all."""
+    """The scope an API key needs for ``method`` on the route ``path_template`` (with or without
+    its parameters' types); ``None`` when no API key may call it at all."""
+    path_template = _PARAMETER_TYPE.sub("}", path_template)
     for prefix, resource in _RESOURCE_OF_ROUTE:
         if path_template == prefix or path_template.startswith(prefix + "/"):
             read = method in _SAFE_METHODS or path_template in _READ_ONLY_POSTS
@@ -56,7 +59,7 @@ def required_scope(path_template: str, method: str) -> Scope | None:
 
 
 def _check_key_scope(request: Request[Any, Any, Any], principal: Principal) -> None:
-    template = str(request.scope.get("path_template", request.url.path))
+    template = _PARAMETER_TYPE.sub("}", str(request.scope.get("path_template", request.url.path)))
     if template in _OPEN_TO_EVERY_KEY:
         return
     scope = required_scope(template, request.method)
