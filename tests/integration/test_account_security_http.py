@@ -96,6 +96,10 @@ async def test_an_api_key_never_reaches_account_security_whatever_its_scopes(app
         problem(response, 403, "session_required")
     problem(await app.client.post("/api/v1/auth/reauthenticate", json={"password": PASSWORD}, headers=bearer(secret)),
             403, "session_required")
+    # Nor the account's other routes: no scope names them.
+    for method, path in (("GET", "/api/v1/account"), ("PUT", "/api/v1/account/privacy/restriction"),
+                         ("GET", "/api/v1/account/audit-log"), ("POST", "/api/v1/auth/sign-out")):
+        problem(await app.client.request(method, path, headers=bearer(secret)), 403, "session_required")
 
     assert {"mails": len(app.outbox()), "keys": await app.count("api_keys")} == before
     account = (await app.client.get("/api/v1/account", headers=owner.headers())).json()
