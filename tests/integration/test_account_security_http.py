@@ -368,3 +368,15 @@ async def test_the_confirmation_page_names_the_address_and_refuses_while_another
     async with app.another_client() as fresh:
         page = await fresh.get(f"/verify-email?token={attackers_link}")
         assert "Confirm <strong id=\"confirming\">mallory@evil.example</strong>" in page.text
+
+
+async def test_the_account_page_asks_for_the_password_once_the_window_has_passed(app: App, clock: ManualClock) -> None:
+    await sign_up_and_verify(app, EMAIL)  # the client holds the session
+    page = await app.client.get("/dashboard/account")
+    assert page.status_code == 200 and 'id="reauth"' not in page.text
+    assert 'name="scopes" value="agents:write"' in page.text and 'name="revoke_api_keys"' in page.text
+    assert 'name="current_password"' in page.text  # the email change asks for it
+
+    clock.advance(timedelta(minutes=11))
+    page = await app.client.get("/dashboard/account")
+    assert 'id="reauth"' in page.text and 'data-api="/api/v1/auth/reauthenticate"' in page.text
