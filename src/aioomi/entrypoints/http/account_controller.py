@@ -77,7 +77,7 @@ class ApiKeyController(Controller):
 
     @post("/", status_code=201, summary="Create a key; the secret is shown this once", responses=problems(401, 403))
     async def create_key(self, state: State, principal: NamedDependency[Principal], data: JSONBody[ApiKeyCreate]) -> Response[ApiKeyCreated]:
-        created = await state.container.create_api_key()(principal, data.name, data.scopes)
+        created = await state.container.create_api_key()(principal, data.name, [str(s) for s in data.scopes])
         key = created.key
         return Response(
             ApiKeyCreated(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at,

@@ -75,12 +75,9 @@ class AccountPatch(Body):
     """Required to change the email of an account that has a password."""
 
 
-ScopeName = Annotated[str, Meta(max_length=40, description="One of: " + ", ".join(Scope))]
-
-
 class ApiKeyCreate(Body):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
-    scopes: Annotated[list[ScopeName], Meta(min_length=1, max_length=len(Scope))]
+    scopes: Annotated[list[Scope], Meta(min_length=1, max_length=len(Scope))]
     """What the key may do, e.g. ``["agents:read", "knowledge:write"]``."""
 
 
