@@ -91,6 +91,11 @@ from aioomi.domain.usecases.stripe_events import (
 )
 from aioomi.domain.usecases.usage import CheckUsageAllowance, GetUsageReport, RecordUsage
 from aioomi.domain.usecases.verify_email import VerifyEmail
+from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
+from aioomi.domain.usecases.cancel_email_change import CancelEmailChange
+from aioomi.domain.usecases.reauthenticate import Reauthenticate
+from aioomi.domain.usecases.send_reset_link import SendPasswordResetLink
+from aioomi.domain.usecases.send_verification_link import SendVerificationLink
 from aioomi.settings import Settings
 from aioomi.adapters.local.extractive_responder import ExtractiveResponder
 from aioomi.adapters.memory.request_log import InMemoryRequestLog
@@ -125,7 +130,23 @@ def _mailer(settings: Settings) -> SmtpMailer | OutboxMailer:
             use_tls=settings.smtp_security == "tls",
             starttls=settings.smtp_security == "starttls",
         )
-    return OutboxMailer(settings.outbox_dir)
+    return OutboxMailer(settings.outbox_dir, log_links=_newcomer_on_loopback(settings))
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "[::1]"})
+
+
+def _newcomer_on_loopback(settings: Settings) -> bool:
+    """The embedded default served only to this machine: the one place where e-mailed links
+    (which carry tokens) may be written to the log for the person at the keyboard."""
+    from urllib.parse import urlsplit
+
+    public_host = urlsplit(settings.public_url).hostname if settings.public_url else settings.host
+    return settings.embedded_database and settings.host in _LOOPBACK and (public_host or "") in _LOOPBACK
+
+
+def _session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(reauthentication_window=timedelta(minutes=settings.reauth_window_min))
 
 
 def _chat_model(settings: Settings) -> OpenAIChatModel | ExtractiveResponder:
@@ -256,7 +277,7 @@ class Container(containers.DeclarativeContainer):
     mailer = providers.Singleton(_mailer, settings)
     identity_provider = providers.Singleton(_identity_provider, settings)
     links = providers.Singleton(Links, base_url=settings.provided.base_url)
-    session_policy = providers.Singleton(SessionPolicy)
+    session_policy = providers.Singleton(_session_policy, settings)
 
     # --- use cases -----------------------------------------------------------------------
     check_readiness = providers.Factory(CheckReadiness, probe=store_status)
@@ -268,24 +289,28 @@ class Container(containers.DeclarativeContainer):
         links=links, policy=session_policy,
     )
     verify_email = providers.Factory(VerifyEmail, uow=uow, clock=clock, policy=session_policy)
-    resend_verification = providers.Factory(
-        ResendVerification, uow=uow, clock=clock, mailer=mailer, limiter=rate_limiter, links=links,
-        policy=session_policy,
+    preview_email_link = providers.Factory(PreviewEmailLink, uow=uow, clock=clock)
+    cancel_email_change = providers.Factory(CancelEmailChange, uow=uow, clock=clock)
+    resend_verification = providers.Factory(ResendVerification, uow=uow, limiter=rate_limiter)
+    send_verification_link = providers.Factory(
+        SendVerificationLink, uow=uow, clock=clock, mailer=mailer, links=links, policy=session_policy
     )
     sign_in = providers.Factory(
         SignInWithPassword, uow=uow, clock=clock, hasher=password_hasher, limiter=rate_limiter, policy=session_policy
     )
     sign_out = providers.Factory(SignOut, uow=uow, clock=clock)
     sign_out_everywhere = providers.Factory(SignOutEverywhere, uow=uow, clock=clock)
-    request_password_reset = providers.Factory(
-        RequestPasswordReset, uow=uow, clock=clock, mailer=mailer, limiter=rate_limiter, links=links,
-        policy=session_policy,
+    request_password_reset = providers.Factory(RequestPasswordReset, uow=uow, limiter=rate_limiter)
+    send_password_reset_link = providers.Factory(
+        SendPasswordResetLink, uow=uow, clock=clock, mailer=mailer, links=links, policy=session_policy
     )
+    reauthenticate = providers.Factory(Reauthenticate, uow=uow, clock=clock, hasher=password_hasher, limiter=rate_limiter)
     reset_password = providers.Factory(ResetPassword, uow=uow, clock=clock, hasher=password_hasher)
     change_password = providers.Factory(ChangePassword, uow=uow, clock=clock, hasher=password_hasher)
     get_account = providers.Factory(GetAccount, uow=uow)
     update_profile = providers.Factory(
-        UpdateProfile, uow=uow, clock=clock, mailer=mailer, limiter=rate_limiter, links=links, policy=session_policy
+        UpdateProfile, uow=uow, clock=clock, mailer=mailer, limiter=rate_limiter, links=links, policy=session_policy,
+        hasher=password_hasher,
     )
     list_sessions = providers.Factory(ListSessions, uow=uow, clock=clock, policy=session_policy)
     revoke_session = providers.Factory(RevokeSession, uow=uow, clock=clock)

@@ -61,6 +61,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxies: str = ""
     # Bearer token for GET /metrics; unset, /metrics answers 404.
     metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
+    # Minutes after a sign-in (or password re-entry) that account-security operations are allowed.
+    reauth_window_min: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 10
     # Knowledge-base limits: per file (bytes at upload; pages and characters once extracted)
     # and per agent; a URL is fetched within the byte limit and url_fetch_timeout_s, from
     # public addresses only, unless in url_fetch_allowed_networks (comma-separated CIDRs).

@@ -17,7 +17,9 @@ from aioomi.domain.model.accounts import (
     EmailTaken,
     OneTimeToken,
     OwnerSession,
+    Scope,
     TokenPurpose,
+    TrustedDevice,
 )
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.ids import new_id
@@ -404,6 +406,74 @@ async def test_a_one_time_token_is_consumed_once_for_its_purpose_before_it_expir
     async with container.uow()(account_id=None) as uow:
         assert await uow.tokens.consume(change.token_hash, TokenPurpose.CHANGE_EMAIL, T0 + 3 * MINUTE) is None
         assert await uow.tokens.consume(expiring.token_hash, TokenPurpose.RESET_PASSWORD, T0 + 59 * MINUTE) is not None
+
+
+async def test_scopes_and_re_authentication_times_read_back(container: Container) -> None:
+    ada, bob = an_account("ada@example.com"), an_account("bob@example.com")
+    await stored(container, ada, bob)
+    key = msgspec.structs.replace(a_key(ada), scopes=(Scope.AGENTS_READ, Scope.USAGE_WRITE))
+    bare = a_key(ada, name="no scopes")
+    session = a_session(ada)
+    async with container.uow()(account_id=ada.id) as uow:
+        await uow.api_keys.add(key)
+        await uow.api_keys.add(bare)
+        await uow.sessions.add(session)
+        await uow.commit()
+
+    async with container.uow()(account_id=None) as uow:
+        assert (await uow.api_keys.find_by_hash(key.key_hash)).scopes == (Scope.AGENTS_READ, Scope.USAGE_WRITE)
+        assert (await uow.api_keys.find_by_hash(bare.key_hash)).scopes == ()
+        assert (await uow.sessions.find_by_token_hash(session.token_hash)).authenticated_at is None
+    async with container.uow()(account_id=bob.id) as uow:  # another tenant cannot
+        assert not await uow.sessions.mark_authenticated(bob.id, session.id, T0 + MINUTE)
+    async with container.uow()(account_id=ada.id) as uow:
+        assert await uow.sessions.mark_authenticated(ada.id, session.id, T0 + 5 * MINUTE)
+        await uow.sessions.revoke(ada.id, session.id, T0 + 6 * MINUTE)
+        assert not await uow.sessions.mark_authenticated(ada.id, session.id, T0 + 7 * MINUTE)  # revoked
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        found = await uow.sessions.find_by_token_hash(session.token_hash)
+        assert found.authenticated_at == T0 + 5 * MINUTE and found.last_authenticated_at == T0 + 5 * MINUTE
+
+
+async def test_peek_reads_an_open_token_of_any_purpose_without_using_it(container: Container) -> None:
+    ada = an_account("ada@example.com")
+    await stored(container, ada)
+    cancel = msgspec.structs.replace(a_token(ada, TokenPurpose.CANCEL_EMAIL_CHANGE), restore_email="ada@example.com")
+    async with container.uow()(account_id=ada.id) as uow:
+        await uow.tokens.add(cancel)
+        await uow.commit()
+
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.tokens.peek(cancel.token_hash, T0) == cancel
+        assert await uow.tokens.peek(cancel.token_hash, cancel.expires_at) is None  # expired at its expiry
+        assert await uow.tokens.peek("no such hash", T0) is None
+        used = await uow.tokens.consume(cancel.token_hash, TokenPurpose.CANCEL_EMAIL_CHANGE, T0)
+        assert used is not None and used.restore_email == "ada@example.com"
+        assert await uow.tokens.peek(cancel.token_hash, T0) is None
+        await uow.commit()
+
+
+async def test_trusted_devices_are_found_by_hash_and_forgotten_per_account(container: Container) -> None:
+    ada, bob = an_account("ada@example.com"), an_account("bob@example.com")
+    await stored(container, ada, bob)
+    devices = [TrustedDevice(id=new_id("dev"), account_id=owner.id, token_hash=new_id("dh"), created_at=T0,
+                             expires_at=T0 + timedelta(days=180)) for owner in (ada, ada, bob)]
+    for device in devices:
+        async with container.uow()(account_id=device.account_id) as uow:
+            await uow.devices.add(device)
+            await uow.commit()
+
+    async with container.uow()(account_id=None) as uow:
+        assert [await uow.devices.find_by_token_hash(d.token_hash) for d in devices] == devices
+    async with container.uow()(account_id=bob.id) as uow:  # the tenant scope hides ada's
+        assert await uow.devices.find_by_token_hash(devices[0].token_hash) is None
+        assert await uow.devices.forget_all(ada.id) == 0
+    async with container.uow()(account_id=ada.id) as uow:
+        assert await uow.devices.forget_all(ada.id) == 2
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert [await uow.devices.find_by_token_hash(d.token_hash) for d in devices] == [None, None, devices[2]]
 
 
 async def test_invalidate_uses_up_the_open_tokens_of_one_purpose_only(container: Container) -> None:

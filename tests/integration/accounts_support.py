@@ -165,6 +165,13 @@ def last_mail_to(outbox: list[EmailMessage], email: str, kind: str) -> EmailMess
     return found[-1]
 
 
+async def run_jobs(app: App) -> None:
+    """Run every queued job as the worker would (reset and verification links are mailed by jobs)."""
+    from aioomi.entrypoints.worker.jobs import build_worker
+
+    await build_worker(app.container).run_until_idle()
+
+
 # -- HTTP steps ---------------------------------------------------------------------------------
 
 
@@ -240,6 +247,8 @@ async def sign_up(client: AsyncTestClient, email: str, **body: Any) -> None:
 
 async def verify_from_outbox(app: App, client: AsyncTestClient, email: str) -> Owner:
     token = link_token(last_mail_to(app.outbox(), email, "verify_email"))
+    # Each owner confirms in a browser where no other owner is signed in (else: refused).
+    client.cookies.pop(SESSION_COOKIE, None)
     response = await client.post("/api/v1/auth/verify-email", json={"token": token})
     assert response.status_code == 200, response.text
     body = response.json()

@@ -368,7 +368,8 @@ async def test_unsafe_requests_with_the_cookie_need_the_csrf_token(app: App, own
 
 
 async def test_an_api_key_works_without_csrf_and_no_credentials_is_401(app: App, owner: Owner) -> None:
-    key = await app.client.post("/api/v1/api-keys", json={"name": "ci"}, headers=owner.headers())
+    key = await app.client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:write"]},
+                                headers=owner.headers())
     assert key.status_code == 201, key.text
     async with AsyncTestClient(app.client.app, base_url=BASE_URL) as program:
         created = await program.post(AGENTS, json={"name": "From CI"}, headers=bearer(key.json()["secret"]))
@@ -409,7 +410,7 @@ def test_signed_in_fuzzing_of_the_agents_api_finds_no_server_error_or_schema_bre
                 ))
                 await uow.commit()
             principal = Principal(account_id=account_id)
-            key = await container.create_api_key()(principal, "fuzz")
+            key = await container.create_api_key()(principal, "fuzz", ["agents:read", "agents:write"])
             agent = await container.create_agent()(principal, AgentSettings(name="Seed"))
             return key.secret, agent.id
         finally:

@@ -222,11 +222,12 @@ async def test_bad_account_changes_and_key_names_are_refused_and_change_nothing(
     for body, code, field in patches:
         refusal = problem(await app.client.patch("/api/v1/account", json=body, headers=headers), 422, code)
         assert [e["field"] for e in refusal["errors"]] == [field], (body, refusal)
-    problem(await app.client.patch("/api/v1/account", json={"email": "BOB@example.com"}, headers=headers), 409,
-            "email_taken")
+    problem(await app.client.patch("/api/v1/account", json={"email": "BOB@example.com", "current_password": PASSWORD},
+                                   headers=headers), 409, "email_taken")
 
     for name in ("", "k" * 101, "   "):
-        refusal = problem(await app.client.post("/api/v1/api-keys", json={"name": name}, headers=headers), 422)
+        refusal = problem(await app.client.post("/api/v1/api-keys", json={"name": name, "scopes": ["agents:read"]},
+                                                headers=headers), 422)
         assert [e["field"] for e in refusal["errors"]] == ["name"], (name, refusal)
     problem(await app.client.post("/api/v1/api-keys", json={}, headers=headers), 422, "validation_failed")
 

@@ -81,7 +81,7 @@ async def test_usage_is_estimated_when_the_usage_chunk_never_comes(fake_openai):
 
 async def test_the_openai_compatible_api_with_the_official_sdk(pg_conninfo, tmp_path):
     async with chat_app(tmp_path, pg_conninfo) as chat:
-        created = await chat.client.post("/api/v1/api-keys", json={"name": "sdk"},
+        created = await chat.client.post("/api/v1/api-keys", json={"name": "sdk", "scopes": ["agents:read", "conversations:write"]},
                                          headers=chat.owner.headers())
         assert created.status_code == 201, created.text
         secret = created.json()["secret"]

@@ -62,7 +62,8 @@ async def test_after_the_purge_nothing_of_the_account_is_left_but_its_billing_re
                                          json={"text": "# Hours\n\nOpen nine to five, Zebulon Quartermaine.",
                                                "title": "Hours"}, headers=headers)
         assert response.status_code == 202, response.text
-        await app.client.post("/api/v1/api-keys", json={"name": "ci"}, headers=headers)
+        assert (await app.client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:read"]},
+                                      headers=headers)).status_code == 201
         container = app.container
         async with container.uow()(account_id=owner.account_id) as uow:
             await uow.chat_sessions.add(ChatSession(id=new_id("ses"), account_id=owner.account_id,

@@ -18,7 +18,8 @@ async def logged(app) -> list[tuple]:  # noqa: ANN001
 async def test_owner_api_calls_are_logged_with_their_account(pg_app):
     owner = await sign_up_and_verify(pg_app, "logged@example.com")
     assert (await pg_app.client.get("/api/v1/agents", headers=owner.headers())).status_code == 200
-    created = await pg_app.client.post("/api/v1/api-keys", json={"name": "ci"}, headers=owner.headers())
+    created = await pg_app.client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:read"]},
+                                       headers=owner.headers())
     assert created.status_code == 201, created.text
     async with pg_app.another_client() as stranger:
         by_key = await stranger.get("/api/v1/agents", headers=bearer(created.json()["secret"]))

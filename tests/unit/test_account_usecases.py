@@ -78,7 +78,16 @@ async def signed_up(container: Container, email: str, **changes: object) -> Sign
     """Sign up and follow the verification link: a verified, signed-in owner."""
     await container.sign_up()(request(email, **changes), CLIENT)
     token = link_token(last_mail_to(outbox(container), email, "verify_email"))
-    return await container.verify_email()(token, CLIENT)
+    confirmed = await container.verify_email()(token, CLIENT)
+    assert confirmed.signed_in is not None
+    return confirmed.signed_in
+
+
+async def run_jobs(container: Container) -> None:
+    """Run every queued job (mail is sent by jobs) as the worker would."""
+    from aioomi.entrypoints.worker.jobs import build_worker
+
+    await build_worker(container).run_until_idle()
 
 
 async def authenticates(container: Container, token: str) -> bool:
@@ -91,7 +100,10 @@ async def authenticates(container: Container, token: str) -> bool:
 
 def principal(signed_in: SignedIn) -> Principal:
     return Principal(account_id=signed_in.account.id, session_id=signed_in.session.id,
-                     csrf_token=signed_in.session.csrf_token)
+                     csrf_token=signed_in.session.csrf_token, authenticated_at=signed_in.session.authenticated_at)
+
+
+READ_AGENTS = ["agents:read"]
 
 
 # -- sign-up and verification -------------------------------------------------------------------
@@ -109,7 +121,8 @@ async def test_sign_up_mails_a_link_that_verifies_the_email_and_opens_a_session(
     assert (mail.to, mail.kind) == ("ada@example.com", "verify_email")
     assert "https://aioomi.test/verify-email?token=" in mail.text
 
-    signed_in = await container.verify_email()(link_token(mail), CLIENT)
+    signed_in = (await container.verify_email()(link_token(mail), CLIENT)).signed_in
+    assert signed_in is not None
 
     assert signed_in.account.id == account.id and signed_in.account.email_verified
     assert account_by_email(container, "ada@example.com").email_verified_at == container.clock().now()
@@ -165,6 +178,7 @@ async def test_resend_replaces_the_link_and_says_nothing_for_unknown_or_verified
 
     await container.resend_verification()("ada@example.com")
     await container.resend_verification()("nobody@example.com")
+    await run_jobs(container)
 
     mails = outbox(container)
     assert [(m.to, m.kind) for m in mails] == [("ada@example.com", "verify_email")] * 2
@@ -172,6 +186,7 @@ async def test_resend_replaces_the_link_and_says_nothing_for_unknown_or_verified
         await container.verify_email()(first_link, CLIENT)  # the new link replaced it
     await container.verify_email()(link_token(mails[-1]), CLIENT)
     await container.resend_verification()("ada@example.com")  # verified now: nothing to send
+    await run_jobs(container)
     assert len(outbox(container)) == 2
 
 
@@ -213,16 +228,16 @@ async def test_each_sign_in_opens_a_new_session_with_new_secrets(container: Cont
     assert await authenticates(container, first.token) and await authenticates(container, second.token)
 
 
-async def test_sign_in_is_rate_limited_per_account_then_allowed_again(container: Container, clock: ManualClock) -> None:
+async def test_sign_in_is_rate_limited_per_account_and_ip_then_allowed_again(container: Container, clock: ManualClock) -> None:
     await signed_up(container, "ada@example.com")
-    for _ in range(abuse.SIGN_IN_PER_ACCOUNT.limit):
+    for _ in range(abuse.SIGN_IN_PER_ACCOUNT_AND_IP.limit):
         with pytest.raises(InvalidCredentials):
             await container.sign_in()("ada@example.com", "wrong password", CLIENT)
 
     with pytest.raises(RateLimited) as limited:  # even with the right password
         await container.sign_in()("ada@example.com", PASSWORD, CLIENT)
 
-    assert 0 < limited.value.retry_after_s <= abuse.SIGN_IN_PER_ACCOUNT.window.total_seconds()
+    assert 0 < limited.value.retry_after_s <= abuse.SIGN_IN_PER_ACCOUNT_AND_IP.window.total_seconds()
     # Another account from another address is not held up.
     await signed_up(container, "bob@example.com")
     await container.sign_in()("bob@example.com", PASSWORD, ClientInfo(ip="198.51.100.1"))
@@ -277,6 +292,7 @@ async def test_password_reset_works_once_and_signs_out_every_session(container: 
     other = await container.sign_in()("ada@example.com", PASSWORD, CLIENT)
 
     await container.request_password_reset()("ada@example.com", CLIENT)
+    await run_jobs(container)
     token = link_token(last_mail_to(outbox(container), "ada@example.com", "reset_password"))
     await container.reset_password()(token, NEW_PASSWORD, CLIENT)
 
@@ -294,8 +310,10 @@ async def test_a_reset_link_expires_after_an_hour_and_a_newer_one_replaces_it(
 ) -> None:
     await signed_up(container, "ada@example.com")
     await container.request_password_reset()("ada@example.com", CLIENT)
+    await run_jobs(container)
     first = link_token(last_mail_to(outbox(container), "ada@example.com", "reset_password"))
     await container.request_password_reset()("ada@example.com", CLIENT)
+    await run_jobs(container)
     second = link_token(last_mail_to(outbox(container), "ada@example.com", "reset_password"))
 
     with pytest.raises(InvalidToken):
@@ -309,6 +327,7 @@ async def test_a_reset_link_expires_after_an_hour_and_a_newer_one_replaces_it(
 
 async def test_a_reset_for_an_unknown_email_sends_nothing(container: Container) -> None:
     await container.request_password_reset()("nobody@example.com", CLIENT)
+    await run_jobs(container)
 
     assert outbox(container) == []
 
@@ -316,6 +335,7 @@ async def test_a_reset_for_an_unknown_email_sends_nothing(container: Container) 
 async def test_a_reset_checks_the_new_password_and_keeps_the_link_usable_on_refusal(container: Container) -> None:
     await signed_up(container, "ada@example.com")
     await container.request_password_reset()("ada@example.com", CLIENT)
+    await run_jobs(container)
     token = link_token(last_mail_to(outbox(container), "ada@example.com", "reset_password"))
 
     with pytest.raises(InvalidInput) as refused:
@@ -332,7 +352,7 @@ async def test_a_reset_checks_the_new_password_and_keeps_the_link_usable_on_refu
 async def test_change_password_needs_the_current_one_and_signs_out_the_other_sessions(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     other = await container.sign_in()("ada@example.com", PASSWORD, CLIENT)
-    key = await container.create_api_key()(principal(owner), "ci")
+    key = await container.create_api_key()(principal(owner), "ci", READ_AGENTS)
 
     for current in (None, "", "not the password"):
         with pytest.raises(InvalidCredentials):
@@ -356,7 +376,8 @@ async def test_an_email_change_waits_for_the_link_to_the_new_address(container: 
     owner = await signed_up(container, "ada@example.com")
 
     updated = await container.update_profile()(
-        principal(owner), ProfileChanges(full_name="  Augusta   Ada King ", email="Ada@New.example.com")
+        principal(owner),
+        ProfileChanges(full_name="  Augusta   Ada King ", email="Ada@New.example.com", current_password=PASSWORD),
     )
 
     assert updated.pending_email == "ada@new.example.com"
@@ -367,9 +388,10 @@ async def test_an_email_change_waits_for_the_link_to_the_new_address(container: 
     with pytest.raises(InvalidCredentials):
         await container.sign_in()("ada@new.example.com", PASSWORD, CLIENT)
 
-    signed_in = await container.verify_email()(link_token(mail), CLIENT)
+    confirmed = await container.verify_email()(link_token(mail), CLIENT)
 
-    assert signed_in.account.id == owner.account.id
+    assert confirmed.account.id == owner.account.id
+    assert confirmed.signed_in is None  # the new address's link confirms; it opens no session
     switched = account_by_email(container, "ada@new.example.com")
     assert switched.id == owner.account.id and switched.email_verified_at == container.clock().now()
     await container.sign_in()("ada@new.example.com", PASSWORD, CLIENT)
@@ -383,7 +405,8 @@ async def test_an_email_used_by_another_account_is_refused(container: Container)
     before = outbox(container)
 
     with pytest.raises(EmailTaken):
-        await container.update_profile()(principal(ada), ProfileChanges(full_name="Ada K", email="BOB@example.com"))
+        await container.update_profile()(principal(ada), ProfileChanges(full_name="Ada K", email="BOB@example.com",
+                                                                      current_password=PASSWORD))
 
     assert outbox(container) == before
     assert account_by_email(container, "ada@example.com").full_name == "Ada Lovelace"  # nothing of it kept
@@ -391,7 +414,7 @@ async def test_an_email_used_by_another_account_is_refused(container: Container)
 
 async def test_an_email_change_link_is_refused_if_the_address_was_taken_meanwhile(container: Container) -> None:
     ada = await signed_up(container, "ada@example.com")
-    await container.update_profile()(principal(ada), ProfileChanges(email="shared@example.com"))
+    await container.update_profile()(principal(ada), ProfileChanges(email="shared@example.com", current_password=PASSWORD))
     link = link_token(last_mail_to(outbox(container), "shared@example.com", "email_change"))
     await signed_up(container, "shared@example.com")
 
@@ -456,7 +479,8 @@ async def test_sign_out_and_sign_out_everywhere(container: Container) -> None:
     assert not await authenticates(container, first.token)
     assert await authenticates(container, second.token)
 
-    assert await container.sign_out_everywhere()(principal(second)) == 2
+    ended = await container.sign_out_everywhere()(principal(second))
+    assert (ended.sessions, ended.api_keys) == (2, 0)
     assert not await authenticates(container, second.token) and not await authenticates(container, third.token)
 
 
@@ -466,7 +490,7 @@ async def test_sign_out_and_sign_out_everywhere(container: Container) -> None:
 async def test_an_api_key_is_shown_once_stored_hashed_and_stops_when_revoked(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
 
-    created = await container.create_api_key()(principal(owner), "  deploy bot ")
+    created = await container.create_api_key()(principal(owner), "  deploy bot ", READ_AGENTS)
 
     [stored] = rows(container, "api_keys")
     assert isinstance(stored, ApiKey) and stored.name == "deploy bot"
@@ -490,7 +514,7 @@ async def test_an_api_key_is_shown_once_stored_hashed_and_stops_when_revoked(con
 async def test_another_accounts_key_cannot_be_revoked(container: Container) -> None:
     ada = await signed_up(container, "ada@example.com")
     bob = await signed_up(container, "bob@example.com")
-    key = await container.create_api_key()(principal(ada), "ci")
+    key = await container.create_api_key()(principal(ada), "ci", READ_AGENTS)
 
     with pytest.raises(NotFound) as refused:
         await container.revoke_api_key()(principal(bob), key.key.id)

@@ -59,15 +59,23 @@ def test_reading_a_missing_outbox_finds_nothing(tmp_path: Path) -> None:
     assert read_outbox(tmp_path / "never-written") == []
 
 
-async def test_outbox_logs_recipient_subject_and_links(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_outbox_logs_recipient_subject_and_links_when_told(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     text = "Confirm at https://app.example/verify?token=abc.\nOr ignore (see https://app.example/help)."
     with caplog.at_level(logging.INFO):
-        await OutboxMailer(tmp_path).send(message(1, text=text, subject="Confirm your address"))
+        await OutboxMailer(tmp_path, log_links=True).send(message(1, text=text, subject="Confirm your address"))
     [line] = [r.getMessage() for r in caplog.records if r.name == "aioomi.adapters.local.outbox_mailer"]
     assert line == (
         "mail to user1@example.com: Confirm your address "
         "https://app.example/verify?token=abc https://app.example/help"
     )
+
+
+async def test_outbox_logs_no_link_by_default(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    text = "Confirm at https://app.example/verify?token=abc."
+    with caplog.at_level(logging.DEBUG):
+        await OutboxMailer(tmp_path).send(message(1, text=text, subject="Confirm your address"))
+    [line] = [r.getMessage() for r in caplog.records if r.name == "aioomi.adapters.local.outbox_mailer"]
+    assert line == "mail to user1@example.com: Confirm your address (in the outbox folder)"
 
 
 async def test_an_unwritable_outbox_is_unavailable(tmp_path: Path) -> None:

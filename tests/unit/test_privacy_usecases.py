@@ -59,7 +59,8 @@ def test_months_before_clamps_to_the_month_end_and_the_agent_may_only_shorten() 
 
 async def test_rectification_is_audited(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
-    await container.update_profile()(principal(owner), ProfileChanges(full_name="Ada King", email="ada@new.example"))
+    await container.update_profile()(principal(owner), ProfileChanges(full_name="Ada King", email="ada@new.example",
+                                                                         current_password=PASSWORD))
     token = link_token(last_mail_to(outbox(container), "ada@new.example", "email_change"))
     await container.verify_email()(token, CLIENT)
     assert actions(container, owner.account.id) == ["profile_updated", "email_change_requested", "email_changed"] or \
@@ -130,7 +131,7 @@ async def test_an_export_holds_every_category_with_a_manifest(container: Contain
 async def test_erasure_needs_the_password_revokes_at_once_and_can_be_cancelled(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
-    key = await container.create_api_key()(who, "ci")
+    key = await container.create_api_key()(who, "ci", ["agents:read"])
     with pytest.raises(ReauthenticationRequired):
         await container.request_account_deletion()(who, "wrong password!")
     scheduled = await container.request_account_deletion()(who, PASSWORD)

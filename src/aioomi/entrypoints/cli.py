@@ -9,6 +9,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import msgspec
+
 from aioomi import __version__
 from aioomi.adapters.postgres.migrations import migrate
 from aioomi.domain.model.errors import AioomiError
@@ -102,6 +104,9 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    # The address served is the one the settings describe (e-mailed links, and whether this is
+    # the loopback first run whose log may show them).
+    settings = msgspec.structs.replace(settings, host=host, port=port)
     run_worker = not args.no_worker and (args.with_worker or args.memory or settings.embedded_database)
     base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
     demo = demo_origins(base) if demo_enabled(settings, memory=args.memory) else None
@@ -116,7 +121,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
             base = f"http://{host}:{port}"
             print(
                 f"\n  Aioomi {__version__} is serving on {base}\n"
-                f"    dashboard  {base}/   (sign up there; confirmation e-mails are printed in this log)\n"
+                f"    dashboard  {base}/   (sign up there; {_where_mail_goes(container.mailer())})\n"
                 + (f"    demo       {base}/demo   (a working assistant; AIOOMI_DEMO=off hides it)\n" if demo else "")
                 + f"    API docs   {base}/schema\n"
                 f"    health     {base}/healthz   readiness {base}/readyz\n"
@@ -172,5 +177,13 @@ async def _worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _where_mail_goes(mailer: object) -> str:
+    if getattr(mailer, "log_links", False):
+        return "confirmation e-mails are printed in this log"
+    folder = getattr(mailer, "directory", None)
+    return f"confirmation e-mails are kept in {folder}" if folder is not None else "e-mails go to the SMTP relay"
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import msgspec
 
-from aioomi.domain.model.accounts import Account, ApiKey, OneTimeToken, OwnerSession, TokenPurpose
+from aioomi.domain.model.accounts import Account, ApiKey, OneTimeToken, OwnerSession, TokenPurpose, TrustedDevice
 
 
 class AccountRepository(Protocol):
@@ -40,6 +40,11 @@ class OwnerSessionRepository(Protocol):
         ...
 
     async def touch(self, session_id: str, at: datetime) -> None: ...
+
+    async def mark_authenticated(self, account_id: str, session_id: str, at: datetime) -> bool:
+        """Record that the session's owner re-authenticated at ``at``; False if the account has
+        no live (unrevoked) session with that id."""
+        ...
 
     async def revoke(self, account_id: str, session_id: str, at: datetime) -> bool:
         """Revoke one of the account's sessions; False if it has none with that id."""
@@ -81,6 +86,23 @@ class OneTimeTokenRepository(Protocol):
 
     async def invalidate(self, account_id: str, purpose: TokenPurpose, at: datetime) -> int:
         """Use up every open token of that purpose (a new link replaces older ones)."""
+        ...
+
+    async def peek(self, token_hash: str, now: datetime) -> OneTimeToken | None:
+        """The open token with that hash, whatever its purpose, without using it up (system
+        scope); None if unknown, used or expired."""
+        ...
+
+
+class TrustedDeviceRepository(Protocol):
+    async def add(self, device: TrustedDevice) -> None: ...
+
+    async def find_by_token_hash(self, token_hash: str) -> TrustedDevice | None:
+        """The device a device cookie names (system scope), expired or not."""
+        ...
+
+    async def forget_all(self, account_id: str) -> int:
+        """Forget every trusted device of the account (its owner signed out everywhere)."""
         ...
 
 

@@ -11,6 +11,7 @@ from aioomi.ports.accounts import (
     OneTimeTokenRepository,
     OwnerSessionRepository,
     PendingSignInRepository,
+    TrustedDeviceRepository,
 )
 from aioomi.ports.agents import AgentRepository
 from aioomi.ports.documents import DocumentRepository
@@ -33,6 +34,7 @@ class UnitOfWork(Protocol):
     sessions: OwnerSessionRepository
     api_keys: ApiKeyRepository
     tokens: OneTimeTokenRepository
+    devices: TrustedDeviceRepository
     pending_sign_ins: PendingSignInRepository
     agents: AgentRepository
     documents: DocumentRepository

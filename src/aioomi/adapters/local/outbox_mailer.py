@@ -1,7 +1,10 @@
 """The development mailer: each message becomes a JSON file in a folder, and a log line.
 
-Nothing leaves the machine. A developer clicks the link in the log line; tests and other
-processes (an end-to-end test driving the server) read the folder with :func:`read_outbox`.
+Nothing leaves the machine. On a newcomer's first run (the embedded default bound to the
+loopback) the log line carries the message's links, so they can click them; anywhere else it
+names only the recipient and subject, since links carry sign-in tokens and logs travel. Tests
+and other processes (an end-to-end test driving the server) read the folder with
+:func:`read_outbox`.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ class OutboxMailer:
     """See :class:`aioomi.ports.mailer.Mailer`. Files are named
     ``<nanoseconds since the epoch>-<random>.json`` so their names sort by time of sending."""
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], *, log_links: bool = False) -> None:
         self.directory = Path(directory)
+        self.log_links = log_links
         self._last_ns = 0
 
     async def send(self, message: EmailMessage) -> None:
@@ -40,6 +44,9 @@ class OutboxMailer:
             await asyncio.to_thread(self._write, name, msgspec.json.encode(message))
         except OSError as error:
             raise Unavailable("The outbox folder cannot be written.", code="mail_unavailable") from error
+        if not self.log_links:
+            log.info("mail to %s: %s (in the outbox folder)", message.to, message.subject)
+            return
         links = " ".join(link.rstrip(".,;:!?") for link in _LINK.findall(message.text))
         log.info("mail to %s: %s%s", message.to, message.subject, f" {links}" if links else "")
 

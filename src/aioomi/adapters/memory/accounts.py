@@ -7,7 +7,15 @@ from datetime import datetime
 import msgspec
 
 from aioomi.adapters.memory.tables import Table
-from aioomi.domain.model.accounts import Account, ApiKey, EmailTaken, OneTimeToken, OwnerSession, TokenPurpose
+from aioomi.domain.model.accounts import (
+    Account,
+    ApiKey,
+    EmailTaken,
+    OneTimeToken,
+    OwnerSession,
+    TokenPurpose,
+    TrustedDevice,
+)
 from aioomi.ports.accounts import PendingSignIn
 
 
@@ -60,6 +68,13 @@ class InMemoryOwnerSessionRepository:
     async def touch(self, session_id: str, at: datetime) -> None:
         if (session := self._table.get(session_id)) is not None:
             self._table.put(session_id, msgspec.structs.replace(session, last_seen_at=at))
+
+    async def mark_authenticated(self, account_id: str, session_id: str, at: datetime) -> bool:
+        session = self._table.get(session_id)
+        if session is None or session.account_id != account_id or session.revoked_at is not None:
+            return False
+        self._table.put(session_id, msgspec.structs.replace(session, authenticated_at=at))
+        return True
 
     async def revoke(self, account_id: str, session_id: str, at: datetime) -> bool:
         session = self._table.get(session_id)
@@ -135,6 +150,29 @@ class InMemoryOneTimeTokenRepository:
         for token in open_:
             self._table.put(token.id, msgspec.structs.replace(token, used_at=at))
         return len(open_)
+
+    async def peek(self, token_hash: str, now: datetime) -> OneTimeToken | None:
+        return next(
+            (t for t in self._table.values() if t.token_hash == token_hash and t.used_at is None and t.expires_at > now),
+            None,
+        )
+
+
+class InMemoryTrustedDeviceRepository:
+    def __init__(self, table: Table[TrustedDevice]) -> None:
+        self._table = table
+
+    async def add(self, device: TrustedDevice) -> None:
+        self._table.put(device.id, device)
+
+    async def find_by_token_hash(self, token_hash: str) -> TrustedDevice | None:
+        return next((d for d in self._table.values() if d.token_hash == token_hash), None)
+
+    async def forget_all(self, account_id: str) -> int:
+        doomed = [d.id for d in self._table.values() if d.account_id == account_id]
+        for device_id in doomed:
+            self._table.delete(device_id)
+        return len(doomed)
 
 
 class InMemoryPendingSignInRepository:

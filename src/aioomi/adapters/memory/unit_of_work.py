@@ -11,6 +11,7 @@ from aioomi.adapters.memory.accounts import (
     InMemoryOneTimeTokenRepository,
     InMemoryOwnerSessionRepository,
     InMemoryPendingSignInRepository,
+    InMemoryTrustedDeviceRepository,
 )
 from aioomi.adapters.memory.agents import InMemoryAgentRepository
 from aioomi.adapters.memory.documents import InMemoryDocumentRepository
@@ -55,6 +56,7 @@ class InMemoryUnitOfWork:
         self.sessions = InMemoryOwnerSessionRepository(self._table("owner_sessions", lambda s: s.account_id))
         self.api_keys = InMemoryApiKeyRepository(self._table("api_keys", lambda k: k.account_id))
         self.tokens = InMemoryOneTimeTokenRepository(self._table("one_time_tokens", lambda t: t.account_id))
+        self.devices = InMemoryTrustedDeviceRepository(self._table("trusted_devices", lambda d: d.account_id))
         self.pending_sign_ins = InMemoryPendingSignInRepository(self._table("pending_sign_ins", lambda p: None))
         self.agents = InMemoryAgentRepository(self._table("agents", lambda a: a.account_id), self._database.table("agents"))
         self.documents = InMemoryDocumentRepository(

@@ -12,7 +12,15 @@ from psycopg import errors as pg_errors
 
 from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.adapters.postgres.repository import PostgresRepository, params_of
-from aioomi.domain.model.accounts import Account, ApiKey, EmailTaken, OneTimeToken, OwnerSession, TokenPurpose
+from aioomi.domain.model.accounts import (
+    Account,
+    ApiKey,
+    EmailTaken,
+    OneTimeToken,
+    OwnerSession,
+    TokenPurpose,
+    TrustedDevice,
+)
 from aioomi.ports.accounts import PendingSignIn
 
 T = TypeVar("T")
@@ -68,14 +76,18 @@ class PostgresAccountRepository(PostgresRepository):
         )
 
 
-_SESSION_COLUMNS = "id, account_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, revoked_at"
+_SESSION_COLUMNS = (
+    "id, account_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, revoked_at, "
+    "authenticated_at"
+)
 
 
 class PostgresOwnerSessionRepository(PostgresRepository):
     async def add(self, session: OwnerSession) -> None:
         await self._execute(
             f"INSERT INTO owner_sessions ({_SESSION_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(token_hash)s, "
-            "%(csrf_token)s, %(created_at)s, %(last_seen_at)s, %(expires_at)s, %(ip)s, %(user_agent)s, %(revoked_at)s)",
+            "%(csrf_token)s, %(created_at)s, %(last_seen_at)s, %(expires_at)s, %(ip)s, %(user_agent)s, %(revoked_at)s, "
+            "%(authenticated_at)s)",
             params_of(session),
         )
 
@@ -87,6 +99,12 @@ class PostgresOwnerSessionRepository(PostgresRepository):
 
     async def touch(self, session_id: str, at: datetime) -> None:
         await self._execute("UPDATE owner_sessions SET last_seen_at = %s WHERE id = %s", (at, session_id))
+
+    async def mark_authenticated(self, account_id: str, session_id: str, at: datetime) -> bool:
+        return 1 == await self._execute(
+            "UPDATE owner_sessions SET authenticated_at = %s WHERE id = %s AND account_id = %s AND revoked_at IS NULL",
+            (at, session_id, account_id),
+        )
 
     async def revoke(self, account_id: str, session_id: str, at: datetime) -> bool:
         return 1 == await self._execute(
@@ -110,15 +128,15 @@ class PostgresOwnerSessionRepository(PostgresRepository):
         return [msgspec.convert(r, OwnerSession) for r in rows]
 
 
-_KEY_COLUMNS = "id, account_id, name, prefix, key_hash, created_at, last_used_at, revoked_at"
+_KEY_COLUMNS = "id, account_id, name, prefix, key_hash, created_at, last_used_at, revoked_at, scopes"
 
 
 class PostgresApiKeyRepository(PostgresRepository):
     async def add(self, key: ApiKey) -> None:
         await self._execute(
             f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(name)s, %(prefix)s, "
-            "%(key_hash)s, %(created_at)s, %(last_used_at)s, %(revoked_at)s)",
-            params_of(key),
+            "%(key_hash)s, %(created_at)s, %(last_used_at)s, %(revoked_at)s, %(scopes)s)",
+            params_of(key) | {"scopes": [str(s) for s in key.scopes]},
         )
 
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
@@ -147,14 +165,14 @@ class PostgresApiKeyRepository(PostgresRepository):
         await self._execute("UPDATE api_keys SET last_used_at = %s WHERE id = %s", (at, key_id))
 
 
-_TOKEN_COLUMNS = "id, account_id, purpose, token_hash, created_at, expires_at, used_at, new_email"
+_TOKEN_COLUMNS = "id, account_id, purpose, token_hash, created_at, expires_at, used_at, new_email, restore_email"
 
 
 class PostgresOneTimeTokenRepository(PostgresRepository):
     async def add(self, token: OneTimeToken) -> None:
         await self._execute(
             f"INSERT INTO one_time_tokens ({_TOKEN_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(purpose)s, "
-            "%(token_hash)s, %(created_at)s, %(expires_at)s, %(used_at)s, %(new_email)s)",
+            "%(token_hash)s, %(created_at)s, %(expires_at)s, %(used_at)s, %(new_email)s, %(restore_email)s)",
             params_of(token),
         )
 
@@ -173,6 +191,37 @@ class PostgresOneTimeTokenRepository(PostgresRepository):
             "UPDATE one_time_tokens SET used_at = %s WHERE account_id = %s AND purpose = %s AND used_at IS NULL",
             (at, account_id, str(purpose)),
         )
+
+    async def peek(self, token_hash: str, now: datetime) -> OneTimeToken | None:
+        return _one(
+            OneTimeToken,
+            await self._row(
+                f"SELECT {_TOKEN_COLUMNS} FROM one_time_tokens WHERE token_hash = %s AND used_at IS NULL "
+                "AND expires_at > %s",
+                (token_hash, now),
+            ),
+        )
+
+
+_DEVICE_COLUMNS = "id, account_id, token_hash, created_at, expires_at"
+
+
+class PostgresTrustedDeviceRepository(PostgresRepository):
+    async def add(self, device: TrustedDevice) -> None:
+        await self._execute(
+            f"INSERT INTO trusted_devices ({_DEVICE_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(token_hash)s, "
+            "%(created_at)s, %(expires_at)s)",
+            params_of(device),
+        )
+
+    async def find_by_token_hash(self, token_hash: str) -> TrustedDevice | None:
+        return _one(
+            TrustedDevice,
+            await self._row(f"SELECT {_DEVICE_COLUMNS} FROM trusted_devices WHERE token_hash = %s", (token_hash,)),
+        )
+
+    async def forget_all(self, account_id: str) -> int:
+        return await self._execute("DELETE FROM trusted_devices WHERE account_id = %s", (account_id,))
 
 
 class PostgresPendingSignInRepository(PostgresRepository):

@@ -14,6 +14,7 @@ from aioomi.adapters.postgres.accounts import (
     PostgresOneTimeTokenRepository,
     PostgresOwnerSessionRepository,
     PostgresPendingSignInRepository,
+    PostgresTrustedDeviceRepository,
 )
 from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.adapters.postgres.documents import PostgresDocumentRepository
@@ -58,6 +59,7 @@ class PostgresUnitOfWork:
         self.sessions = PostgresOwnerSessionRepository(conn)
         self.api_keys = PostgresApiKeyRepository(conn)
         self.tokens = PostgresOneTimeTokenRepository(conn)
+        self.devices = PostgresTrustedDeviceRepository(conn)
         self.pending_sign_ins = PostgresPendingSignInRepository(conn)
         self.agents = PostgresAgentRepository(conn)
         self.documents = PostgresDocumentRepository(conn)

@@ -66,13 +66,39 @@ class OwnerSession(msgspec.Struct, frozen=True, kw_only=True):
     ip: str | None
     user_agent: str | None
     revoked_at: datetime | None = None
+    authenticated_at: datetime | None = None
+    """When the owner last proved who they are in this session (sign-in or re-authentication);
+    ``None`` on sessions stored before it was recorded, read as ``created_at``."""
+
+    @property
+    def last_authenticated_at(self) -> datetime:
+        return self.authenticated_at or self.created_at
 
     def is_live(self, now: datetime, idle_timeout: timedelta) -> bool:
         return self.revoked_at is None and now < self.expires_at and now - self.last_seen_at < idle_timeout
 
 
+class Scope(enum.StrEnum):
+    """What an API key may do, chosen at its creation. ``read`` scopes allow the safe methods of
+    their routes (and read-only searches); ``write`` scopes allow the rest. Account security —
+    email, password, API keys, sessions, export, erasure — is never in a key's reach."""
+
+    AGENTS_READ = "agents:read"
+    AGENTS_WRITE = "agents:write"
+    KNOWLEDGE_READ = "knowledge:read"
+    KNOWLEDGE_WRITE = "knowledge:write"
+    CONVERSATIONS_READ = "conversations:read"
+    CONVERSATIONS_WRITE = "conversations:write"
+    USAGE_READ = "usage:read"
+    USAGE_WRITE = "usage:write"
+
+
+ALL_SCOPES: tuple[Scope, ...] = tuple(Scope)
+
+
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
-    """A bearer key for programs. Shown once at creation; stored hashed with a visible prefix."""
+    """A bearer key for programs. Shown once at creation; stored hashed with a visible prefix;
+    allowed only what its ``scopes`` name."""
 
     id: str
     account_id: str
@@ -82,12 +108,26 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    scopes: tuple[Scope, ...] = ()
+
+
+class TrustedDevice(msgspec.Struct, frozen=True, kw_only=True):
+    """A browser that signed in to the account with its password before (OWASP's "device
+    cookie"). Its cookie carries a random token; only the hash is stored. Sign-in attempts from
+    it are counted apart, so strangers' wrong passwords cannot lock it out."""
+
+    id: str
+    account_id: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
 
 
 class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
     CHANGE_EMAIL = "change_email"
+    CANCEL_EMAIL_CHANGE = "cancel_email_change"
 
 
 class OneTimeToken(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,15 +141,21 @@ class OneTimeToken(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime
     used_at: datetime | None = None
     new_email: str | None = None
+    restore_email: str | None = None
+    """For ``cancel_email_change``: the address to put back."""
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
-    """Who is calling: an account, through a session or an API key."""
+    """Who is calling: an account, through a session or an API key. ``scopes`` are the key's
+    (``None`` for a session, which may do everything); ``authenticated_at`` is when the
+    session's owner last gave their password (or signed in)."""
 
     account_id: str
     session_id: str | None = None
     api_key_id: str | None = None
     csrf_token: str | None = None
+    scopes: frozenset[Scope] | None = None
+    authenticated_at: datetime | None = None
 
     @property
     def via_cookie(self) -> bool:
@@ -124,6 +170,17 @@ class SessionPolicy(msgspec.Struct, frozen=True, kw_only=True):
     touch_every: timedelta = timedelta(minutes=1)
     verification_link: timedelta = timedelta(hours=48)
     reset_link: timedelta = timedelta(hours=1)
+    cancel_email_change_link: timedelta = timedelta(days=7)
+    reauthentication_window: timedelta = timedelta(minutes=10)
+    """How long after a sign-in (or re-authentication) account-security operations are allowed."""
+    trusted_device_lifetime: timedelta = timedelta(days=180)
+
+    def link_lifetime(self, purpose: TokenPurpose) -> timedelta:
+        if purpose is TokenPurpose.RESET_PASSWORD:
+            return self.reset_link
+        if purpose is TokenPurpose.CANCEL_EMAIL_CHANGE:
+            return self.cancel_email_change_link
+        return self.verification_link
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -189,6 +246,35 @@ def check_key_name(raw: str) -> str:
     return name
 
 
+def check_scopes(raw: list[str]) -> tuple[Scope, ...]:
+    """At least one known scope; duplicates dropped; in the catalogue's order."""
+    unknown = sorted(set(raw) - {str(s) for s in Scope})
+    if unknown or not raw:
+        raise InvalidInput(
+            f"Choose scopes among {', '.join(Scope)}" + (f"; unknown: {', '.join(unknown)}." if unknown else "."),
+            code="invalid_scopes", field="scopes",
+        )
+    return tuple(s for s in Scope if str(s) in raw)
+
+
+def ensure_scope(principal: Principal, scope: Scope) -> None:
+    """Sessions may do everything; an API key only what its scopes name."""
+    if principal.scopes is not None and scope not in principal.scopes:
+        raise InsufficientScope(f"This API key lacks the `{scope}` scope.")
+
+
+def ensure_recent_authentication(principal: Principal, now: datetime, window: timedelta) -> None:
+    """Account security needs a browser session whose owner gave their password (or signed in)
+    within ``window``: never an API key, never a session stolen long after its sign-in."""
+    if not principal.via_cookie:
+        raise SessionRequired("Account security needs a signed-in browser session, not an API key.")
+    if principal.authenticated_at is None or now - principal.authenticated_at > window:
+        minutes = int(window.total_seconds() // 60)
+        raise ReauthenticationRequired(
+            f"Confirm your password first (POST /api/v1/auth/reauthenticate); it stays confirmed for {minutes} minutes."
+        )
+
+
 def ensure_can_sign_in(account: Account) -> None:
     if account.status is AccountStatus.DELETION_PENDING:
         raise Forbidden("This account is being deleted.", code="account_deletion_pending")
@@ -204,6 +290,14 @@ class InvalidCredentials(Unauthenticated):
     title = "Wrong email or password"
 
 
+class WrongPassword(InvalidInput):
+    """A signed-in owner's password check failed (re-authentication, email change): a bad
+    field, not the end of the session."""
+
+    code = "wrong_password"
+    title = "The password is wrong"
+
+
 class InvalidToken(InvalidInput):
     code = "invalid_token"
     title = "The link is invalid or has expired"
@@ -217,3 +311,27 @@ class ConsentRequired(InvalidInput):
 class EmailTaken(Conflict):
     code = "email_taken"
     title = "The email address is in use"
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
+    title = "The API key lacks a scope"
+
+
+class SessionRequired(Forbidden):
+    code = "session_required"
+    title = "A signed-in session is required"
+
+
+class ReauthenticationRequired(Forbidden):
+    code = "reauthentication_required"
+    title = "Confirm your password"
+
+
+class SignedInAsAnotherOwner(Forbidden):
+    code = "signed_in_as_another_owner"
+    title = "Another owner is signed in"
+
+
+SEND_RESET_LINK_JOB = "accounts.send_reset_link"
+SEND_VERIFICATION_LINK_JOB = "accounts.send_verification_link"

@@ -19,5 +19,8 @@ class Links(msgspec.Struct, frozen=True, kw_only=True):
     def reset_password(self, token: str) -> str:
         return self._page("/reset-password", token)
 
+    def cancel_email_change(self, token: str) -> str:
+        return self._page("/cancel-email-change", token)
+
     def sign_in(self) -> str:
         return f"{self.base_url.rstrip('/')}/sign-in"

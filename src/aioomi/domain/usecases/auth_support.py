@@ -6,7 +6,7 @@ from datetime import datetime
 
 import msgspec
 
-from aioomi.domain.model.accounts import Account, OneTimeToken, OwnerSession, SessionPolicy, TokenPurpose
+from aioomi.domain.model.accounts import Account, OneTimeToken, OwnerSession, SessionPolicy, TokenPurpose, TrustedDevice
 from aioomi.domain.model.errors import RateLimited
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.links import Links
@@ -25,11 +25,13 @@ class ClientInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SignedIn(msgspec.Struct, frozen=True, kw_only=True):
-    """A new owner session: ``token`` goes into the cookie and is never stored."""
+    """A new owner session: ``token`` goes into the cookie and is never stored;
+    ``device_token``, when set, goes into the device cookie (see :func:`trust_device`)."""
 
     account: Account
     session: OwnerSession
     token: str
+    device_token: str | None = None
 
 
 async def enforce(limiter: RateLimiter, rule: RateLimit, key: str) -> None:
@@ -52,6 +54,7 @@ async def open_session(
         expires_at=now + policy.absolute_lifetime,
         ip=client.ip,
         user_agent=(client.user_agent or "")[:500] or None,
+        authenticated_at=now,
     )
     await uow.sessions.add(session)
     return SignedIn(account=account, session=session, token=token)
@@ -65,11 +68,15 @@ async def issue_link_token(
     policy: SessionPolicy,
     *,
     new_email: str | None = None,
+    restore_email: str | None = None,
+    replace_older: bool = True,
 ) -> str:
-    """A fresh single-use token for ``purpose``; older open ones of that purpose stop working."""
-    await uow.tokens.invalidate(account_id, purpose, now)
+    """A fresh single-use token for ``purpose``; older open ones of that purpose stop working
+    unless ``replace_older`` is False (cancel links: a later change must not void them)."""
+    if replace_older:
+        await uow.tokens.invalidate(account_id, purpose, now)
     token = new_token()
-    lifetime = policy.reset_link if purpose is TokenPurpose.RESET_PASSWORD else policy.verification_link
+    lifetime = policy.link_lifetime(purpose)
     await uow.tokens.add(
         OneTimeToken(
             id=new_id("tok"),
@@ -79,7 +86,28 @@ async def issue_link_token(
             created_at=now,
             expires_at=now + lifetime,
             new_email=new_email,
+            restore_email=restore_email,
         )
+    )
+    return token
+
+
+async def trusted_device(uow: UnitOfWork, device_token: str | None, account: Account | None, now: datetime) -> TrustedDevice | None:
+    """The trusted device a device cookie names, if it was trusted by ``account`` and has not expired."""
+    if not device_token or account is None:
+        return None
+    device = await uow.devices.find_by_token_hash(hash_token(device_token))
+    if device is None or device.account_id != account.id or device.expires_at <= now:
+        return None
+    return device
+
+
+async def trust_device(uow: UnitOfWork, account: Account, now: datetime, policy: SessionPolicy) -> str:
+    """Remember this browser as one that signed in to ``account``; the token goes in its cookie."""
+    token = new_token()
+    await uow.devices.add(
+        TrustedDevice(id=new_id("dev"), account_id=account.id, token_hash=hash_token(token), created_at=now,
+                      expires_at=now + policy.trusted_device_lifetime)
     )
     return token
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aioomi.domain.model.accounts import AccountStatus, Principal, SessionPolicy
+from aioomi.domain.model.accounts import AccountStatus, Principal, SessionPolicy, ensure_recent_authentication
 from aioomi.domain.model.errors import Unauthenticated
 from aioomi.domain.model.secrets import API_KEY_PREFIX, hash_token
 from aioomi.ports.clock import Clock
@@ -16,7 +16,9 @@ class Authenticate:
     - a session counts only while not revoked, younger than its absolute lifetime and used
       within the idle timeout; use extends the idle window (written at most once a minute);
     - an API key counts until revoked; its last use is recorded (at most once a minute);
-    - accounts being deleted authenticate no more; every failure looks the same.
+    - accounts being deleted authenticate no more; every failure looks the same;
+    - a key's principal carries the key's scopes; a session's carries when its owner last gave
+      their password, which :meth:`recent_session` checks for account-security operations.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: SessionPolicy) -> None:
@@ -36,7 +38,8 @@ class Authenticate:
             if now - session.last_seen_at >= self._policy.touch_every:
                 await uow.sessions.touch(session.id, now)
                 await uow.commit()
-        return Principal(account_id=session.account_id, session_id=session.id, csrf_token=session.csrf_token)
+        return Principal(account_id=session.account_id, session_id=session.id, csrf_token=session.csrf_token,
+                         authenticated_at=session.last_authenticated_at)
 
     async def api_key(self, secret: str) -> Principal:
         if not secret.startswith(API_KEY_PREFIX):
@@ -52,4 +55,10 @@ class Authenticate:
             if key.last_used_at is None or now - key.last_used_at >= self._policy.touch_every:
                 await uow.api_keys.touch(key.id, now)
                 await uow.commit()
-        return Principal(account_id=key.account_id, api_key_id=key.id)
+        return Principal(account_id=key.account_id, api_key_id=key.id, scopes=frozenset(key.scopes))
+
+    def recent_session(self, principal: Principal) -> Principal:
+        """``principal`` if it is a session re-authenticated within the policy's window; else
+        ``session_required`` (an API key) or ``reauthentication_required`` (403 both)."""
+        ensure_recent_authentication(principal, self._clock.now(), self._policy.reauthentication_window)
+        return principal

@@ -17,7 +17,9 @@ class ChangePassword:
     Rules:
     - the current password is required when the account has one (a Google-only account may
       add a password without it);
-    - every other session is revoked; the caller's own session stays.
+    - every other session is revoked; the caller's own session stays;
+    - every API key is revoked too when ``revoke_api_keys`` is asked (a key that leaked with the
+      old password would otherwise outlive it).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
@@ -25,7 +27,8 @@ class ChangePassword:
         self._clock = clock
         self._hasher = hasher
 
-    async def __call__(self, principal: Principal, current_password: str | None, new_password: str) -> None:
+    async def __call__(self, principal: Principal, current_password: str | None, new_password: str,
+                       *, revoke_api_keys: bool = False) -> None:
         now = self._clock.now()
         async with self._uow(account_id=principal.account_id) as uow:
             account = await uow.accounts.get(principal.account_id)
@@ -39,4 +42,6 @@ class ChangePassword:
             account = msgspec.structs.replace(account, password_hash=await self._hasher.hash(new_password), updated_at=now)
             await uow.accounts.update(account)
             await uow.sessions.revoke_all(account.id, now, keep=principal.session_id)
+            if revoke_api_keys:
+                await uow.api_keys.revoke_all(account.id, now)
             await uow.commit()

@@ -6,62 +6,43 @@ import msgspec
 
 from aioomi.domain.model import abuse
 from aioomi.domain.model.accounts import (
+    SEND_RESET_LINK_JOB,
     InvalidToken,
-    SessionPolicy,
     TokenPurpose,
     check_new_password,
     normalize_email,
 )
-from aioomi.domain.model.links import Links
-from aioomi.domain.model.mail import EmailMessage
+from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.auth_support import ClientInfo, enforce, issue_link_token
+from aioomi.domain.usecases.auth_support import ClientInfo, enforce
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
 from aioomi.ports.password_hasher import PasswordHasher
 from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class RequestPasswordReset:
-    """Mail a single-use reset link to a registered address.
+    """Ask for a single-use reset link to be mailed.
 
     Rules:
-    - the caller sees the same outcome whether or not the email is registered;
-    - limited per IP and per account; a new link invalidates older ones; it expires in an hour.
+    - the caller sees the same outcome whether or not the email is registered, and the request
+      does the same work either way: it only enqueues a job (in its unit of work) that looks the
+      address up and mails the link (``SendPasswordResetLink``), so neither the time taken nor a
+      mail relay's failure tells who is registered;
+    - limited per IP and per address.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, limiter: RateLimiter,
-                 links: Links, policy: SessionPolicy) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, limiter: RateLimiter) -> None:
         self._uow = uow
-        self._clock = clock
-        self._mailer = mailer
         self._limiter = limiter
-        self._links = links
-        self._policy = policy
 
     async def __call__(self, email: str, client: ClientInfo) -> None:
         email = normalize_email(email)
         await enforce(self._limiter, abuse.RESET_PER_IP, client.ip or "-")
         await enforce(self._limiter, abuse.RESET_PER_ACCOUNT, email)
-        now = self._clock.now()
         async with self._uow(account_id=None) as uow:
-            account = await uow.accounts.find_by_email(email)
-            if account is None:
-                return
-            token = await issue_link_token(uow, account.id, TokenPurpose.RESET_PASSWORD, now, self._policy)
+            await uow.jobs.enqueue(NewJob(kind=SEND_RESET_LINK_JOB, payload={"email": email}))
             await uow.commit()
-        await self._mailer.send(
-            EmailMessage(
-                to=email,
-                kind="reset_password",
-                subject="Reset your Aioomi password",
-                text=(
-                    f"Hello {account.full_name},\n\nSet a new password here:\n\n{self._links.reset_password(token)}\n\n"
-                    "The link works once and expires in an hour. If you did not ask for it, ignore this message.\n"
-                ),
-            )
-        )
 
 
 class ResetPassword:
@@ -70,7 +51,9 @@ class ResetPassword:
     Rules:
     - the token works once, before it expires;
     - the new password follows the password rules;
-    - every session of the account is revoked (whoever had the old password is out);
+    - every session of the account is revoked (whoever had the old password is out), and the
+      browsers it trusted are forgotten; every API key too when ``revoke_api_keys`` is asked
+      (the reset page asks);
     - completing a reset proves control of the mailbox, so the email counts as verified.
     """
 
@@ -79,7 +62,7 @@ class ResetPassword:
         self._clock = clock
         self._hasher = hasher
 
-    async def __call__(self, token: str, new_password: str, client: ClientInfo) -> None:
+    async def __call__(self, token: str, new_password: str, client: ClientInfo, *, revoke_api_keys: bool = False) -> None:
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
             used = await uow.tokens.consume(hash_token(token), TokenPurpose.RESET_PASSWORD, now)
@@ -95,4 +78,7 @@ class ResetPassword:
             )
             await uow.accounts.update(account)
             await uow.sessions.revoke_all(account.id, now)
+            await uow.devices.forget_all(account.id)
+            if revoke_api_keys:
+                await uow.api_keys.revoke_all(account.id, now)
             await uow.commit()

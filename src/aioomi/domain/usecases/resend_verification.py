@@ -3,40 +3,30 @@
 from __future__ import annotations
 
 from aioomi.domain.model import abuse
-from aioomi.domain.model.accounts import SessionPolicy, TokenPurpose, normalize_email
-from aioomi.domain.model.links import Links
-from aioomi.domain.usecases.auth_support import enforce, issue_link_token, verification_email
-from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
+from aioomi.domain.model.accounts import SEND_VERIFICATION_LINK_JOB, normalize_email
+from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.usecases.auth_support import enforce
 from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class ResendVerification:
-    """Send a new verification link if the email belongs to an unverified account.
+    """Ask for a new verification link for an address.
 
     Rules:
-    - the caller always sees the same outcome (no account enumeration);
-    - a new link invalidates the previous ones; at most ``abuse.EMAIL_LINK_PER_ACCOUNT`` per hour.
+    - the caller always sees the same outcome, and the request does the same work whatever the
+      address: it enqueues a job (``SendVerificationLink``) that mails the link only to an
+      unverified account, so neither timing nor a relay failure tells who is registered;
+    - at most ``abuse.EMAIL_LINK_PER_ACCOUNT`` requests per address per hour.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, limiter: RateLimiter,
-                 links: Links, policy: SessionPolicy) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, limiter: RateLimiter) -> None:
         self._uow = uow
-        self._clock = clock
-        self._mailer = mailer
         self._limiter = limiter
-        self._links = links
-        self._policy = policy
 
     async def __call__(self, email: str) -> None:
         email = normalize_email(email)
         await enforce(self._limiter, abuse.EMAIL_LINK_PER_ACCOUNT, email)
-        now = self._clock.now()
         async with self._uow(account_id=None) as uow:
-            account = await uow.accounts.find_by_email(email)
-            if account is None or account.email_verified:
-                return
-            token = await issue_link_token(uow, account.id, TokenPurpose.VERIFY_EMAIL, now, self._policy)
+            await uow.jobs.enqueue(NewJob(kind=SEND_VERIFICATION_LINK_JOB, payload={"email": email}))
             await uow.commit()
-        await self._mailer.send(verification_email(email, account.full_name, token, self._links, self._policy))

@@ -10,7 +10,7 @@ from msgspec import UNSET
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.usecases.manage_account import ProfileChanges
-from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.auth import provide_principal, provide_recent_session
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.privacy_controller import DeleteAccountIn, DeletionOut
 from aioomi.entrypoints.http.schemas_accounts import (
@@ -25,6 +25,9 @@ from aioomi.entrypoints.http.schemas_accounts import (
 )
 
 AUTHENTICATED = {"principal": Provide(provide_principal)}
+# Account security: a browser session that signed in (or re-entered its password) within the
+# re-authentication window; never an API key.
+RECENT_SESSION = {"principal": Provide(provide_recent_session)}
 
 
 class AccountController(Controller):
@@ -36,30 +39,33 @@ class AccountController(Controller):
     async def get_account(self, state: State, principal: NamedDependency[Principal]) -> AccountOut:
         return AccountOut.of(await state.container.get_account()(principal))
 
-    @patch("/", summary="Correct the name, or change the email (confirmed by a link to the new address)",
-           responses=problems(401, 403, 409, 429))
+    @patch("/", summary="Correct the name, or change the email (current password and re-authentication required; "
+           "confirmed by a link to the new address, cancellable from the old one)",
+           responses=problems(401, 403, 409, 429), dependencies=RECENT_SESSION)
     async def update_account(self, state: State, principal: NamedDependency[Principal], data: JSONBody[AccountPatch]) -> AccountOut:
         changes = ProfileChanges(
             full_name=None if data.full_name is UNSET else data.full_name,
             email=None if data.email is UNSET else data.email,
+            current_password=None if data.current_password is UNSET else data.current_password,
         )
         updated = await state.container.update_profile()(principal, changes)
         return AccountOut.of(updated.account, pending_email=updated.pending_email)
 
     @delete("/", status_code=202, summary="Erase the account (re-authentication required); cancellable during "
-            "the grace period", responses=problems(401, 403))
+            "the grace period", responses=problems(401, 403), dependencies=RECENT_SESSION)
     async def delete_account(self, state: State, principal: NamedDependency[Principal],
                              data: JSONBody[DeleteAccountIn]) -> DeletionOut:
         scheduled = await state.container.request_account_deletion()(principal, data.password)
         return DeletionOut(status="deletion_pending", purge_after=scheduled.purge_after)
 
-    @get("/sessions", summary="Where the account is signed in", responses=problems(401, 403))
+    @get("/sessions", summary="Where the account is signed in", responses=problems(401, 403),
+         dependencies=RECENT_SESSION)
     async def list_sessions(self, state: State, principal: NamedDependency[Principal]) -> OwnerSessionList:
         sessions = await state.container.list_sessions()(principal)
         return OwnerSessionList(data=[OwnerSessionOut.of(s, principal.session_id) for s in sessions])
 
     @delete("/sessions/{session_id:str}", status_code=204, summary="Sign one session out",
-            responses=problems(401, 403, 404))
+            responses=problems(401, 403, 404), dependencies=RECENT_SESSION)
     async def revoke_session(self, state: State, principal: NamedDependency[Principal], session_id: FromPath[str]) -> None:
         await state.container.revoke_session()(principal, session_id)
 
@@ -67,15 +73,15 @@ class AccountController(Controller):
 class ApiKeyController(Controller):
     path = "/api/v1/api-keys"
     tags = ["api keys"]
-    dependencies = AUTHENTICATED
+    dependencies = RECENT_SESSION
 
     @post("/", status_code=201, summary="Create a key; the secret is shown this once", responses=problems(401, 403))
     async def create_key(self, state: State, principal: NamedDependency[Principal], data: JSONBody[ApiKeyCreate]) -> Response[ApiKeyCreated]:
-        created = await state.container.create_api_key()(principal, data.name)
+        created = await state.container.create_api_key()(principal, data.name, [str(s) for s in data.scopes])
         key = created.key
         return Response(
             ApiKeyCreated(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at,
-                          last_used_at=key.last_used_at, secret=created.secret),
+                          last_used_at=key.last_used_at, scopes=[str(s) for s in key.scopes], secret=created.secret),
             status_code=201,
             headers={"Cache-Control": "no-store"},
         )

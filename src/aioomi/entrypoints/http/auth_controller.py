@@ -16,12 +16,16 @@ from aioomi.domain.usecases.auth_support import SignedIn
 from aioomi.domain.usecases.sign_up import SignUpRequest
 from aioomi.domain.model.secrets import same_secret
 from aioomi.entrypoints.http.auth import (
+    DEVICE_COOKIE,
     GOOGLE_PATH,
     OIDC_STATE_COOKIE,
     clear_session_cookie,
     client_info,
+    device_cookie,
     oidc_state_cookie,
+    optional_session_owner,
     provide_principal,
+    provide_recent_session,
     session_cookie,
 )
 from aioomi.entrypoints.http.problems import problems
@@ -29,8 +33,12 @@ from aioomi.entrypoints.http.schemas_accounts import (
     Accepted,
     AccountOut,
     ChangePasswordIn,
+    EmailChangeCancelledOut,
+    EmailConfirmedOut,
     EmailIn,
     PolicyOut,
+    ReauthenticateIn,
+    Reauthenticated,
     ResetConfirmIn,
     RevokedCount,
     SessionOut,
@@ -51,7 +59,10 @@ def _signed_in(request: Request[Any, Any, Any], state: State, signed_in: SignedI
         csrf_token=signed_in.session.csrf_token,
         expires_at=signed_in.session.expires_at,
     )
-    return Response(body, cookies=[session_cookie(request, signed_in.token, lifetime)])
+    cookies = [session_cookie(request, signed_in.token, lifetime)]
+    if signed_in.device_token is not None:
+        cookies.append(device_cookie(request, signed_in.device_token, state.container.session_policy().trusted_device_lifetime))
+    return Response(body, cookies=cookies)
 
 
 class AuthController(Controller):
@@ -73,10 +84,30 @@ class AuthController(Controller):
         return Accepted(status="verification_sent",
                         detail="If the address can be used, a link to confirm it is on its way.")
 
-    @post("/verify-email", status_code=200, summary="Confirm an email with the link's token; signs in",
-          responses=problems(403))
-    async def verify_email(self, request: Request, state: State, data: JSONBody[TokenIn]) -> Response[SessionOut]:
-        return _signed_in(request, state, await state.container.verify_email()(data.token, client_info(request)))
+    @post("/verify-email", status_code=200, summary="Confirm an email with the link's token; a sign-up link "
+          "signs in, an email-change link only confirms", responses=problems(403))
+    async def verify_email(self, request: Request, state: State, data: JSONBody[TokenIn]) -> Response[EmailConfirmedOut]:
+        confirmed = await state.container.verify_email()(
+            data.token, client_info(request), signed_in_as=await optional_session_owner(request, state)
+        )
+        if confirmed.signed_in is None:
+            return Response(EmailConfirmedOut(account=AccountOut.of(confirmed.account), signed_in=False))
+        session = confirmed.signed_in.session
+        lifetime = state.container.session_policy().absolute_lifetime
+        return Response(
+            EmailConfirmedOut(account=AccountOut.of(confirmed.account), signed_in=True, session_id=session.id,
+                              csrf_token=session.csrf_token, expires_at=session.expires_at),
+            cookies=[session_cookie(request, confirmed.signed_in.token, lifetime)],
+        )
+
+    @post("/email-change/cancel", status_code=200, summary="Cancel (or undo) an email change with the link "
+          "mailed to the old address; signs out every session and API key")
+    async def cancel_email_change(self, state: State, data: JSONBody[TokenIn]) -> Response[EmailChangeCancelledOut]:
+        cancelled = await state.container.cancel_email_change()(data.token)
+        body = EmailChangeCancelledOut(email=cancelled.account.email, restored=cancelled.restored,
+                                       sessions_revoked=cancelled.sessions_revoked,
+                                       api_keys_revoked=cancelled.api_keys_revoked)
+        return clear_session_cookie(Response(body))
 
     @post("/verify-email/resend", status_code=202, summary="Send a new verification link", responses=problems(429))
     async def resend_verification(self, state: State, data: JSONBody[EmailIn]) -> Accepted:
@@ -87,7 +118,19 @@ class AuthController(Controller):
     @post("/sign-in", status_code=200, summary="Sign in with email and password; sets the session cookie",
           responses=problems(401, 403, 429))
     async def sign_in(self, request: Request, state: State, data: JSONBody[SignInIn]) -> Response[SessionOut]:
-        return _signed_in(request, state, await state.container.sign_in()(data.email, data.password, client_info(request)))
+        signed_in = await state.container.sign_in()(
+            data.email, data.password, client_info(request), device_token=request.cookies.get(DEVICE_COOKIE)
+        )
+        return _signed_in(request, state, signed_in)
+
+    @post("/reauthenticate", status_code=200, summary="Confirm the password in this session before account "
+          "security (e-mail, password, API keys, sessions, export, erasure)", responses=problems(401, 403, 429),
+          dependencies={"principal": Provide(provide_principal)})
+    async def reauthenticate(self, state: State, principal: NamedDependency[Principal],
+                             data: JSONBody[ReauthenticateIn]) -> Reauthenticated:
+        at = await state.container.reauthenticate()(principal, data.password)
+        return Reauthenticated(authenticated_at=at,
+                               valid_until=at + state.container.session_policy().reauthentication_window)
 
     @post("/sign-out", status_code=204, summary="End this session", responses=problems(401, 403),
           dependencies={"principal": Provide(provide_principal)})
@@ -95,11 +138,12 @@ class AuthController(Controller):
         await state.container.sign_out()(principal)
         return clear_session_cookie(Response(None, status_code=204))
 
-    @post("/sign-out-everywhere", status_code=200, summary="End every session of the account",
-          responses=problems(401, 403), dependencies={"principal": Provide(provide_principal)})
+    @post("/sign-out-everywhere", status_code=200, summary="End every session and revoke every API key of the "
+          "account (re-authentication required)",
+          responses=problems(401, 403), dependencies={"principal": Provide(provide_recent_session)})
     async def sign_out_everywhere(self, state: State, principal: NamedDependency[Principal]) -> Response[RevokedCount]:
-        count = await state.container.sign_out_everywhere()(principal)
-        return clear_session_cookie(Response(RevokedCount(revoked=count)))
+        ended = await state.container.sign_out_everywhere()(principal)
+        return clear_session_cookie(Response(RevokedCount(revoked=ended.sessions, revoked_api_keys=ended.api_keys)))
 
     @get("/session", summary="Who is calling, and the CSRF token of the session",
          responses=problems(401, 403), dependencies={"principal": Provide(provide_principal)})
@@ -110,6 +154,8 @@ class AuthController(Controller):
             session_id=principal.session_id,
             api_key_id=principal.api_key_id,
             csrf_token=principal.csrf_token,
+            scopes=None if principal.scopes is None else sorted(str(s) for s in principal.scopes),
+            authenticated_at=principal.authenticated_at,
         )
 
     @post("/password-reset", status_code=202, summary="E-mail a password reset link", responses=problems(429))
@@ -119,12 +165,14 @@ class AuthController(Controller):
 
     @post("/password-reset/confirm", status_code=204, summary="Set a new password with the link's token")
     async def reset_password(self, request: Request, state: State, data: JSONBody[ResetConfirmIn]) -> None:
-        await state.container.reset_password()(data.token, data.new_password, client_info(request))
+        await state.container.reset_password()(data.token, data.new_password, client_info(request),
+                                               revoke_api_keys=data.revoke_api_keys)
 
-    @post("/password", status_code=204, summary="Change the password; other sessions are signed out",
-          responses=problems(401, 403), dependencies={"principal": Provide(provide_principal)})
+    @post("/password", status_code=204, summary="Change the password (re-authentication required); other sessions "
+          "are signed out", responses=problems(401, 403), dependencies={"principal": Provide(provide_recent_session)})
     async def change_password(self, state: State, principal: NamedDependency[Principal], data: JSONBody[ChangePasswordIn]) -> None:
-        await state.container.change_password()(principal, data.current_password, data.new_password)
+        await state.container.change_password()(principal, data.current_password, data.new_password,
+                                                revoke_api_keys=data.revoke_api_keys)
 
     @get("/google/start", status_code=302, summary="Start signing in with Google (redirects to Google)",
          responses=problems(404, 503))

@@ -25,7 +25,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from aioomi.domain.model.accounts import Account, Principal
+from aioomi.domain.model.accounts import Account, Principal, Scope
 from aioomi.domain.model.errors import AioomiError, Forbidden, NotFound, Unauthenticated
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
@@ -214,8 +214,18 @@ class PublicPages(Controller):
         return _page("sign_up.html", None, google=google, title="Create your account")
 
     @get("/verify-email")
-    async def verify_email(self, token: TokenParam = None) -> Template:
-        return _page("verify_email.html", None, token=token or "", title="Confirm your email")
+    async def verify_email(self, request: Request[Any, Any, Any], state: State, token: TokenParam = None) -> Template:
+        # Name the address the link confirms, and refuse while another owner is signed in here:
+        # a link someone else sent must not swap this browser's account (login CSRF).
+        preview = await state.container.preview_email_link()(token) if token else None
+        signed_in = await _principal(request, state)
+        other_owner = preview is not None and signed_in is not None and signed_in.account_id != preview.account_id
+        return _page("verify_email.html", None, token=token or "", preview=preview, other_owner=other_owner,
+                     title="Confirm your email")
+
+    @get("/cancel-email-change")
+    async def cancel_email_change(self, token: TokenParam = None) -> Template:
+        return _page("cancel_email_change.html", None, token=token or "", title="Stop the email change")
 
     @get("/forgot-password")
     async def forgot_password(self) -> Template:
@@ -354,6 +364,11 @@ class DashboardPages(Controller):
         sessions = [OwnerSessionOut.of(s, owner.principal.session_id)
                     for s in await container.list_sessions()(owner.principal)]
         keys = [ApiKeyOut.of(k) for k in await container.list_api_keys()(owner.principal)]
+        try:
+            container.authenticate().recent_session(owner.principal)
+            recent = True
+        except Forbidden:
+            recent = False
         routes = _routes(request)
         privacy = {name: path for name, (method, path) in PRIVACY_ACTIONS.items() if (method, path) in routes}
         # The privacy use cases, read only where the app serves their endpoints.
@@ -362,6 +377,7 @@ class DashboardPages(Controller):
         policy = await container.policy_status()(owner.principal) if "policy" in privacy else None
         audit = (await container.list_audit_log()(owner.principal))[:20] if "audit" in privacy else []
         return _page("account.html", owner, sessions=sessions, keys=keys, privacy=privacy, privacy_state=state_of,
+                     recent=recent, scopes=[str(s) for s in Scope],
                      exports=exports, policy=policy, audit=audit, title="Account and privacy", nav="account")
 
 

@@ -17,11 +17,12 @@ from msgspec import Meta
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.privacy import AuditEvent, DataExport, PrivacyState
-from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.auth import provide_principal, provide_recent_session
 from aioomi.entrypoints.http.file_stream import file_chunks
 from aioomi.entrypoints.http.problems import problems
 
 AUTHENTICATED = {"principal": Provide(provide_principal)}
+RECENT_SESSION = {"principal": Provide(provide_recent_session)}  # export and erasure: see docs/auth.md
 
 
 class Body(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -198,7 +199,7 @@ class PrivacyController(Controller):
         return AuditLogOut(data=[AuditEventOut.of(e) for e in events])
 
     @post("/export", status_code=202, summary="Build an archive of all the account's data (access, portability)",
-          responses=problems(401, 403))
+          responses=problems(401, 403), dependencies=RECENT_SESSION)
     async def request_export(self, state: State, principal: NamedDependency[Principal]) -> ExportOut:
         return ExportOut.of(await state.container.request_export()(principal))
 
@@ -207,7 +208,7 @@ class PrivacyController(Controller):
         return ExportList(data=[ExportOut.of(e) for e in await state.container.list_exports()(principal)])
 
     @post("/exports/{export_id:str}/link", status_code=201, summary="A short-lived download link",
-          responses=problems(401, 403, 404, 409))
+          responses=problems(401, 403, 404, 409), dependencies=RECENT_SESSION)
     async def export_link(self, state: State, principal: NamedDependency[Principal],
                           export_id: FromPath[str]) -> LinkOut:
         link = await state.container.issue_export_link()(principal, export_id)

@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from aioomi.domain.model.accounts import Account, ApiKey, OwnerSession
+from aioomi.domain.model.accounts import Account, ApiKey, OwnerSession, Scope
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, description="Email address")]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
@@ -47,20 +47,38 @@ class EmailIn(Body):
 class ResetConfirmIn(Body):
     token: Token
     new_password: NewPassword
+    revoke_api_keys: bool = False
+    """Also revoke every API key of the account (every session is signed out anyway)."""
 
 
 class ChangePasswordIn(Body):
     new_password: NewPassword
     current_password: Password | None = None
+    revoke_api_keys: bool = False
+    """Also revoke every API key of the account (every other session is signed out anyway)."""
+
+
+class ReauthenticateIn(Body):
+    password: Password
+
+
+class Reauthenticated(msgspec.Struct, frozen=True, kw_only=True):
+    authenticated_at: datetime
+    valid_until: datetime
+    """Account-security operations are allowed from this session until then."""
 
 
 class AccountPatch(Body):
     full_name: FullName | UnsetType = UNSET
     email: Email | UnsetType = UNSET
+    current_password: Password | UnsetType = UNSET
+    """Required to change the email of an account that has a password."""
 
 
 class ApiKeyCreate(Body):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[Scope], Meta(min_length=1, max_length=len(Scope))]
+    """What the key may do, e.g. ``["agents:read", "knowledge:write"]``."""
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,12 +124,35 @@ class SessionOut(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime
 
 
+class EmailConfirmedOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A confirmed address. A sign-up link also signs in (the session fields are set and the
+    cookie too); an email-change link only confirms (they are null)."""
+
+    account: AccountOut
+    signed_in: bool
+    session_id: str | None = None
+    csrf_token: str | None = None
+    expires_at: datetime | None = None
+
+
+class EmailChangeCancelledOut(msgspec.Struct, frozen=True, kw_only=True):
+    email: str
+    restored: bool
+    """The old address was put back (the change had been confirmed)."""
+    sessions_revoked: int
+    api_keys_revoked: int
+
+
 class WhoAmI(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str
     via: str
     session_id: str | None = None
     api_key_id: str | None = None
     csrf_token: str | None = None
+    scopes: list[str] | None = None
+    """The API key's scopes (null for a session, which may do everything)."""
+    authenticated_at: datetime | None = None
+    """When the session's owner last signed in or re-entered their password."""
 
 
 class OwnerSessionOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,6 +180,8 @@ class OwnerSessionList(msgspec.Struct, frozen=True, kw_only=True):
 
 class RevokedCount(msgspec.Struct, frozen=True, kw_only=True):
     revoked: int
+    """Sessions signed out."""
+    revoked_api_keys: int = 0
 
 
 class ApiKeyOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -147,10 +190,12 @@ class ApiKeyOut(msgspec.Struct, frozen=True, kw_only=True):
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    scopes: list[str]
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyOut:
-        return cls(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at, last_used_at=key.last_used_at)
+        return cls(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at, last_used_at=key.last_used_at,
+                   scopes=[str(s) for s in key.scopes])
 
 
 class ApiKeyCreated(ApiKeyOut, frozen=True, kw_only=True):

@@ -11,7 +11,7 @@ from aioomi.container import AppContainer
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
 from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, SWITCH_EMBEDDING_MODEL
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
-from aioomi.entrypoints.worker import privacy_jobs
+from aioomi.entrypoints.worker import account_jobs, privacy_jobs
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
@@ -84,7 +84,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         RECONCILE_METERED_USAGE: reconcile_metered_usage,
         PURGE_BILLING_RECORDS: purge_billing_records,
         DOWNGRADE_AFTER_GRACE: downgrade_after_grace,
-    } | privacy_jobs.handlers(container)
+    } | privacy_jobs.handlers(container) | account_jobs.handlers(container)
 
 
 PERIODIC = (

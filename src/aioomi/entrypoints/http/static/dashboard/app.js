@@ -63,6 +63,7 @@
       if (!input.name || input.disabled || input.type === "file" || input.type === "submit") return;
       var type = input.getAttribute("data-type");
       var value;
+      if (input.type === "checkbox" && type === "list") { body[input.name] = (body[input.name] || []).concat(input.checked ? [input.value] : []); return; }
       if (input.type === "radio") { if (!input.checked) return; value = input.value; }
       else if (input.type === "checkbox") { value = type === "value-if-checked" ? (input.checked ? input.value : "") : input.checked; }
       else {

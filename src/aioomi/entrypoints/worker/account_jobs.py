@@ -1,0 +1,18 @@
+"""The accounts' jobs: mailing reset and verification links out of the request's path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aioomi.domain.model.accounts import SEND_RESET_LINK_JOB, SEND_VERIFICATION_LINK_JOB
+from aioomi.entrypoints.worker.runner import JobHandler
+
+
+def handlers(container: Any) -> dict[str, JobHandler]:
+    async def send_reset_link(payload: dict[str, Any]) -> object:
+        return {"sent": await container.send_password_reset_link()(payload["email"])}
+
+    async def send_verification_link(payload: dict[str, Any]) -> object:
+        return {"sent": await container.send_verification_link()(payload["email"])}
+
+    return {SEND_RESET_LINK_JOB: send_reset_link, SEND_VERIFICATION_LINK_JOB: send_verification_link}
