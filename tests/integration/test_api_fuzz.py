@@ -113,6 +113,11 @@ class Credentials:
         return {"Cookie": f"{SESSION_COOKIE}={self.session_token}", "X-CSRF-Token": self.csrf_token}
 
 
+# Every scope an API key can hold, so the fuzzer's key reaches every route a key may reach.
+ALL_SCOPES = [f"{area}:{access}" for area in ("agents", "knowledge", "conversations", "usage")
+              for access in ("read", "write")]
+
+
 def sign_in_owner(app: Litestar, settings: Settings) -> Credentials:
     """A verified owner with an agent, through the app's own API (on schemathesis's loop)."""
     schemathesis.openapi.from_asgi("/schema/openapi.json", app)  # starts the app's lifespan (the pool)
@@ -124,7 +129,7 @@ def sign_in_owner(app: Litestar, settings: Settings) -> Credentials:
     assert verified.status_code == 200, verified.text
     session = Credentials(api_key="", session_token=verified.cookies[SESSION_COOKIE],
                           csrf_token=verified.json()["csrf_token"])
-    key = client.post("/api/v1/api-keys", json={"name": "fuzz"}, headers=session.headers("session"))
+    key = client.post("/api/v1/api-keys", json={"name": "fuzz", "scopes": ALL_SCOPES}, headers=session.headers("session"))
     assert key.status_code == 201, key.text
     credentials = Credentials(api_key=key.json()["secret"], session_token=session.session_token,
                               csrf_token=session.csrf_token)
