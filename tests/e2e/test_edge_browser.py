@@ -66,6 +66,7 @@ def served() -> Iterator[Served]:
             for email in OWNERS:
                 assert client.post("/api/v1/auth/signup", json=sign_up_body(email)).status_code == 202
                 token = link_token(last_mail_to(read_outbox(settings.outbox_dir), email, "verify_email"))
+                client.cookies.clear()  # a link opened while another owner is signed in is refused
                 assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 200
         yield Served(base=base)
     shutil.rmtree(data_dir, ignore_errors=True)
