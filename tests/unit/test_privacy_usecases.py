@@ -15,6 +15,7 @@ from aioomi.adapters.memory.clock import ManualClock
 from aioomi.container import Container
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import AgentSettings
+from aioomi.domain.model.billing import BillingRecord, RecordKind, account_ref
 from aioomi.domain.model.chat import ChatSession
 from aioomi.domain.model.errors import Conflict, InvalidInput
 from aioomi.domain.model.ids import new_id
@@ -168,6 +169,13 @@ async def test_the_purge_waits_for_the_grace_period_then_removes_everything(cont
     who = principal(owner)
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
     await _session(container, who.account_id, agent.id, clock.now())
+    async with container.uow()(account_id=who.account_id) as uow:
+        await uow.billing.save_record(BillingRecord(
+            id="brec_ada", kind=RecordKind.INVOICE, stripe_id="in_ada", account_id=who.account_id,
+            account_ref=account_ref(who.account_id), stripe_customer_id="cus_ada", stripe_invoice_id="in_ada",
+            stripe_subscription_id=None, amount_minor=1900, currency="eur", status="paid", period_start=None,
+            period_end=None, occurred_at=clock.now(), status_at=clock.now(), created_at=clock.now()))
+        await uow.commit()
     asked_at = clock.now()
     await container.request_account_deletion()(who, PASSWORD)
     # One second before the 7 days are up, a purge run finds the account due for nothing: all of
@@ -185,6 +193,9 @@ async def test_the_purge_waits_for_the_grace_period_then_removes_everything(cont
             assert who.account_id.encode() not in encoded and b"ada@example.com" not in encoded, (name, row)
     assert [a.id for a in rows(container, "accounts")] == [other.account.id]
     assert [r.kind for r in rows(container, "retention_runs")] == ["deleted_accounts", "deleted_accounts"]
+    # The billing record stays 7 years, detached: no account, a one-way reference.
+    assert [(r.id, r.account_id, r.account_ref) for r in rows(container, "billing_records")] == [
+        ("brec_ada", None, account_ref(who.account_id))]
 
 
 async def test_a_google_only_account_reauthenticates_with_a_fresh_session(container: Container,
