@@ -15,9 +15,9 @@ from aioomi.adapters.memory.clock import ManualClock
 from aioomi.container import Container
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import AgentSettings
-from aioomi.domain.model.billing import BillingRecord, RecordKind, account_ref
+from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKind, account_ref
 from aioomi.domain.model.chat import ChatSession
-from aioomi.domain.model.errors import Conflict, InvalidInput
+from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavailable
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import (
     InvalidDeletionGrace,
@@ -378,3 +378,111 @@ def test_the_outbox_retention_is_configurable_within_bounds() -> None:
     assert load_settings({"AIOOMI_OUTBOX_RETENTION_DAYS": "3"}).outbox_retention_days == 3
     with pytest.raises(SettingsError):
         load_settings({"AIOOMI_OUTBOX_RETENTION_DAYS": "0"})
+
+
+# -- the purge, step by step (tests added to kill surviving mutants, see docs/privacy.md) --------
+
+
+class RecordingGateway:
+    """A payment gateway that records what it was asked and fails while ``down``."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.down = False
+        self.missing: set[str] = set()
+
+    async def _call(self, name: str, object_id: str) -> None:
+        self.calls.append((name, object_id))
+        if self.down:
+            raise Unavailable("Stripe is down.", code="payment_provider_unavailable")
+        if object_id in self.missing:
+            raise NotFound("No such object.", code="payment_object_not_found")
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        await self._call("cancel_subscription", subscription_id)
+
+    async def delete_customer(self, customer_id: str) -> None:
+        await self._call("delete_customer", customer_id)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def _billed(container: Container, email: str, customer: str | None, subscription: str | None) -> str:
+    owner = await signed_up(container, email)
+    async with container.uow()(account_id=owner.account.id) as uow:
+        await uow.billing.save_account(BillingAccount(account_id=owner.account.id, customer_id=customer,
+                                                      subscription_id=subscription))
+        await uow.commit()
+    await container.request_account_deletion()(principal(owner), PASSWORD)
+    return owner.account.id
+
+
+async def test_the_purge_deletes_the_stripe_customer_and_queues_a_retry_when_stripe_is_down(
+    container: Container, clock: ManualClock
+) -> None:
+    gateway = RecordingGateway()
+    container.payment_gateway.override(providers.Object(gateway))
+    await _billed(container, "ada@example.com", "cus_ada", "sub_ada")
+    await _billed(container, "bob@example.com", "cus_bob", None)  # a customer without a subscription
+    assert gateway.calls == [("cancel_subscription", "sub_ada")]  # at request time
+    clock.advance(timedelta(days=7))
+    gateway.calls.clear()
+    assert await container.purge_deleted_accounts()() == 2
+    assert sorted(gateway.calls) == [("cancel_subscription", "sub_ada"), ("delete_customer", "cus_ada"),
+                                     ("delete_customer", "cus_bob")]
+
+    await _billed(container, "cy@example.com", None, "sub_cy")
+    gateway.down = True
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1  # Stripe down: the purge goes on
+    assert [a.email for a in rows(container, "accounts")] == []
+    jobs = [j for j in container.job_store()._jobs.values() if j.kind == "privacy.delete_stripe_customer"]  # noqa: SLF001
+    assert [(j.payload, j.max_attempts, j.dedupe_key) for j in jobs] == [
+        ({"subscription_id": "sub_cy", "customer_id": ""}, 30, "privacy.delete_stripe_customer::sub_cy")]
+    gateway.down = False
+    gateway.missing = {"sub_cy"}  # already gone: fine
+    gateway.calls.clear()
+    assert await container.delete_stripe_customer()("sub_cy", "") == {"deleted": True}
+    assert gateway.calls == [("cancel_subscription", "sub_cy")]
+    gateway.down = True
+    with pytest.raises(Unavailable):  # the job fails, so the worker retries it
+        await container.delete_stripe_customer()("sub_cy", "cus_cy")
+
+
+async def test_without_stripe_the_purge_skips_it_and_the_retry_job_does_nothing(
+    container: Container, clock: ManualClock
+) -> None:
+    await _billed(container, "ada@example.com", "cus_ada", "sub_ada")
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1
+    assert await container.delete_stripe_customer()("sub_ada", "cus_ada") == {"skipped": True}
+
+
+async def test_the_purge_takes_only_accounts_being_deleted_in_bounded_batches(
+    container: Container, clock: ManualClock
+) -> None:
+    kept = await signed_up(container, "kept@example.com")
+    for name in ("ada", "bob", "cy"):
+        await _billed(container, f"{name}@example.com", None, None)
+    clock.advance(timedelta(days=7))
+    purge = container.purge_deleted_accounts()
+    await purge.purge(kept.account.id)  # not being deleted: left alone
+    purge._batch = 1  # noqa: SLF001 - one account a batch, three batches
+    assert await purge() == 3
+    assert [a.email for a in rows(container, "accounts")] == ["kept@example.com"]
+    [deleted] = [m for m in outbox(container) if m.to == "cy@example.com" and m.kind == "account_deleted"]
+    assert deleted.subject == "Your Aioomi account is deleted"
+    assert "Billing records are kept for 7 years, as tax law requires, without your profile." in deleted.text
+
+
+async def test_expired_exports_lose_their_file_then_their_row(container: Container, clock: ManualClock) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    export = await container.request_export()(principal(owner))
+    await container.build_export()(owner.account.id, export.id)
+    [ready] = rows(container, "data_exports")
+    assert await container.blob_store().get(ready.blob_key) is not None
+    clock.advance(timedelta(days=7))
+    summary = await container.retention_sweeps()()
+    assert summary["exports"] == 1
+    assert rows(container, "data_exports") == [] and await container.blob_store().get(ready.blob_key) is None
