@@ -40,6 +40,7 @@ from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
     container,
     outbox,
     principal,
+    request,
     rows,
     signed_up,
 )
@@ -486,3 +487,26 @@ async def test_expired_exports_lose_their_file_then_their_row(container: Contain
     summary = await container.retention_sweeps()()
     assert summary["exports"] == 1
     assert rows(container, "data_exports") == [] and await container.blob_store().get(ready.blob_key) is None
+
+
+async def test_sweeps_count_every_batch_and_keep_links_until_7_days_after_expiry(
+    container: Container, clock: ManualClock
+) -> None:
+    await container.sign_up()(request("ada@example.com"), CLIENT)  # a verification link, 48 hours
+    [token] = rows(container, "one_time_tokens")
+    who = principal(await signed_up(container, "bob@example.com"))
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    for _ in range(3):
+        await _session(container, who.account_id, agent.id, clock.now() - timedelta(days=400))
+    await container.request_log().add_many([RequestLogEntry(
+        occurred_at=clock.now() - timedelta(days=91), method="GET", route="/x", status=200, latency_ms=1.0)
+        for _ in range(3)])
+    sweeps = container.retention_sweeps()
+    sweeps._batch = 1  # noqa: SLF001 - one row a transaction: three batches each
+    clock.advance(token.expires_at - clock.now() + timedelta(days=7))  # exactly 7 days after expiry
+    summary = await sweeps()
+    assert (summary["chats"], summary["request_log"], summary["one_time_tokens"]) == (3, 3, 0)
+    assert [t.id for t in rows(container, "one_time_tokens") if t.id == token.id] == [token.id]
+    clock.advance(timedelta(seconds=1))
+    assert (await sweeps())["one_time_tokens"] >= 1
+    assert [t.id for t in rows(container, "one_time_tokens") if t.id == token.id] == []
