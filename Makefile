@@ -5,12 +5,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install dev lint bench clean help
+.PHONY: run test install dev lint bench mutants clean help
 
 help:
 	@echo "make run    - set up and serve Aioomi on http://127.0.0.1:8000 (embedded PostgreSQL)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - check the layering contract"
+	@echo "make mutants - mutation testing of the privacy and retention modules (slow; not part of make test)"
 	@echo "make clean  - remove the virtualenv and local data"
 
 $(VENV)/bin/python:
@@ -41,8 +42,17 @@ test: dev
 lint: dev
 	$(VENV)/bin/lint-imports
 
+# Mutants of the privacy and retention use cases, model and Postgres adapter ([tool.mutmut] in
+# pyproject.toml), each run against the tests that cover it. MUTANTS="<glob>" narrows the run,
+# e.g. MUTANTS='aioomi.domain.usecases.retention*'. Results: `.venv/bin/mutmut results`.
+MUTANTS ?=
+mutants: dev
+	rm -rf mutants
+	HYPOTHESIS_PROFILE=mutants $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+	$(VENV)/bin/mutmut results
+
 bench: dev
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .aioomi .pytest_cache .hypothesis test-artifacts
+	rm -rf $(VENV) .aioomi .pytest_cache .hypothesis test-artifacts mutants

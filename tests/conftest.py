@@ -19,6 +19,8 @@ settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
+# `make mutants` runs the covering tests once per mutant: fewer examples, same rules.
+settings.register_profile("mutants", max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 IN_CI = bool(os.environ.get("CI"))

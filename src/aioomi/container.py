@@ -10,6 +10,7 @@ the backend picks; nothing of the other backend is ever built. Anything with an 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -112,14 +113,14 @@ from aioomi.domain.usecases.conversations import (
 from aioomi.domain.usecases.widget_chat import OpenWidget, SendWidgetMessage, StartWidgetSession, VisitorSessions
 from aioomi.adapters.memory.privacy import InMemoryOperationalRecords
 from aioomi.adapters.postgres.privacy import PostgresOperationalRecords
-from aioomi.domain.model.privacy import deletion_grace
+from aioomi.domain.model.privacy import deletion_grace, outbox_retention
 from aioomi.domain.usecases import policy_versions as policy_uc
 from aioomi.domain.usecases import privacy_rights as rights_uc
 from aioomi.domain.usecases import retention as retention_uc
 from aioomi.domain.usecases.seed_demo import SeedDemo
 
 
-def _mailer(settings: Settings) -> SmtpMailer | OutboxMailer:
+def _mailer(settings: Settings, clock: Any = None) -> SmtpMailer | OutboxMailer:
     if settings.smtp_host:
         return SmtpMailer(
             host=settings.smtp_host,
@@ -130,7 +131,12 @@ def _mailer(settings: Settings) -> SmtpMailer | OutboxMailer:
             use_tls=settings.smtp_security == "tls",
             starttls=settings.smtp_security == "starttls",
         )
-    return OutboxMailer(settings.outbox_dir, log_links=_newcomer_on_loopback(settings))
+    return OutboxMailer(settings.outbox_dir, clock=clock, log_links=_newcomer_on_loopback(settings))
+
+
+def _kept_mail(mailer: Any) -> OutboxMailer | None:
+    """The outbox folder keeps what it sends (retention applies); an SMTP relay keeps nothing here."""
+    return mailer if isinstance(mailer, OutboxMailer) else None
 
 
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "[::1]"})
@@ -274,7 +280,7 @@ class Container(containers.DeclarativeContainer):
     chunker = providers.Singleton(MarkdownChunker)
     url_fetcher = providers.Singleton(_url_fetcher, settings)
     document_limits = providers.Singleton(_document_limits, settings)
-    mailer = providers.Singleton(_mailer, settings)
+    mailer = providers.Singleton(_mailer, settings, clock)
     identity_provider = providers.Singleton(_identity_provider, settings)
     links = providers.Singleton(Links, base_url=settings.provided.base_url)
     session_policy = providers.Singleton(_session_policy, settings)
@@ -412,6 +418,7 @@ class Container(containers.DeclarativeContainer):
                                    chunk_store=chunk_store, database=memory_database),
     )
     deletion_grace = providers.Callable(deletion_grace, settings.provided.account_deletion_grace_days)
+    kept_mail = providers.Singleton(_kept_mail, mailer)
     base_url = settings.provided.base_url
     get_privacy_overview = providers.Factory(rights_uc.GetPrivacyOverview, uow=uow)
     list_audit_log = providers.Factory(rights_uc.ListAuditLog, uow=uow)
@@ -435,12 +442,17 @@ class Container(containers.DeclarativeContainer):
     retention_sweeps = providers.Factory(
         retention_uc.RetentionSweeps, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
         chunk_store=chunk_store, purge_finished_jobs=purge_finished_jobs,
-        purge_billing_records=purge_expired_billing_records,
+        purge_billing_records=purge_expired_billing_records, kept_mail=kept_mail,
+        outbox_retention=providers.Callable(outbox_retention, settings.provided.outbox_retention_days),
     )
     purge_deleted_accounts = providers.Factory(
         retention_uc.PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
-        gateway=payment_gateway, mailer=mailer,
+        gateway=payment_gateway, mailer=mailer, kept_mail=kept_mail,
     )
+    delete_stripe_customer = providers.Factory(retention_uc.DeleteStripeCustomer, gateway=payment_gateway)
+    record_api_requests = providers.Factory(rights_uc.RecordApiRequests, uow=uow, request_log=request_log)
+    ingest_unless_restricted = providers.Factory(rights_uc.IngestUnlessRestricted, uow=uow, ingest=ingest_document)
+    published_policy = providers.Singleton(policy_uc.GetPublishedPolicy, uow=uow, clock=clock)
     retention_report = providers.Factory(retention_uc.RetentionReport, uow=uow)
     processing_allowed = providers.Factory(rights_uc.CheckProcessingAllowed, uow=uow)
     policy_status = providers.Factory(policy_uc.GetPolicyStatus, uow=uow, clock=clock)

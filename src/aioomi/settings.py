@@ -95,6 +95,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     billing_grace_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 7
     # Erasure: days between the request and the purge (the owner may cancel); never beyond 30.
     account_deletion_grace_days: Annotated[int, msgspec.Meta(ge=0, le=30)] = 7
+    # With no SMTP relay, e-mails written to the outbox folder are removed after this many days.
+    outbox_retention_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
     google_client_id: str | None = None
     google_client_secret: str | None = None
     # `aioomi serve` on the embedded database or in memory seeds a demo agent and page (/demo).

@@ -98,3 +98,44 @@ async def test_runs_are_recorded_and_the_request_log_is_swept(container) -> None
         await uow.commit()
     async with container.uow()(account_id=None) as uow:
         assert [(r.kind, r.removed) for r in await uow.privacy.list_runs(10, "chats")] == [("chats", 3)]
+
+
+async def test_the_chat_sweep_on_dates_written_out_around_a_leap_day(container) -> None:  # noqa: ANN001
+    """12 months before 2028-02-29 12:00 is 2027-02-28 12:00; 30 days before it, 2028-01-30 12:00."""
+    ada = await _account(container)
+    who = Principal(account_id=ada)
+    year = await container.create_agent()(who, AgentSettings(name="Year"))
+    month = await container.create_agent()(who, AgentSettings(name="Month"))
+    created = {
+        "year_kept": (year, datetime(2027, 2, 28, 12, 0, tzinfo=UTC)),
+        "year_gone": (year, datetime(2027, 2, 28, 11, 59, 59, tzinfo=UTC)),
+        "month_kept": (month, datetime(2028, 1, 30, 12, 0, tzinfo=UTC)),
+        "month_gone": (month, datetime(2028, 1, 30, 11, 59, 59, tzinfo=UTC)),
+    }
+    async with container.uow()(account_id=ada) as uow:
+        await uow.privacy.set_chat_retention(ada, month.id, 30)
+        for name, (agent, at) in created.items():
+            await uow.chat_sessions.add(ChatSession(id=f"ses_{name}", account_id=ada, agent_id=agent.id,
+                                                    visitor_id="visitor_0123456789abcdef", created_at=at))
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.privacy.sweep_chats(datetime(2028, 2, 29, 12, 0, tzinfo=UTC), 100) == 2
+        await uow.commit()
+    async with container.uow()(account_id=ada) as uow:
+        left = {s.id for a in (year, month) for s in await uow.chat_sessions.list_for_agent(ada, a.id, limit=10)}
+    assert left == {"ses_year_kept", "ses_month_kept"}
+
+
+async def test_opt_outs_among_names_only_objecting_or_restricting_accounts(container) -> None:  # noqa: ANN001
+    ada = await _account(container, "ada@example.com")
+    bob = await _account(container, "bob@example.com")
+    cy = await _account(container, "cy@example.com")
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.save_state(PrivacyState(account_id=ada, objected_at=NOW))
+        await uow.privacy.save_state(PrivacyState(account_id=bob, restricted_at=NOW))
+        await uow.privacy.save_state(PrivacyState(account_id=cy))
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.privacy.analytics_opt_outs_among([ada, bob, cy, "acct_unknown"]) == {ada, bob}
+        assert await uow.privacy.analytics_opt_outs_among([cy]) == set()
+        assert await uow.privacy.analytics_opt_outs_among([]) == set()

@@ -463,6 +463,8 @@ async def test_keyboard_only_use_and_focus_management(browser: Browser, served: 
     await page.keyboard.press("Enter")
     assert (await page.evaluate(active)).startswith("New conversation")
     await page.keyboard.press("ArrowDown")  # download and delete are disabled with no conversation
+    assert (await page.evaluate(active)).startswith("Privacy policy")  # the policy link (issue 13)
+    await page.keyboard.press("ArrowDown")
     assert (await page.evaluate(active)).startswith("New conversation")
     await page.keyboard.press("Escape")
     assert await page.locator(w(".menu")).is_hidden()

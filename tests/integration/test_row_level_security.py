@@ -26,6 +26,18 @@ TENANT_TABLES = {  # table -> the column naming the owning account
 }
 
 
+# Tables without row-level security, each with the reason. Every other table of the schema
+# must be under FORCE ROW LEVEL SECURITY with at least one policy: a new table that is neither
+# fails test_every_table_is_under_forced_rls_or_listed_as_a_system_table.
+SYSTEM_TABLES = {
+    "schema_migrations": "the migration runner's bookkeeping (versions and checksums); the app role may only read it",
+    "jobs": "the job queue: no tenant column (payloads name accounts), enqueued inside tenant "
+            "transactions and claimed by the worker across tenants",
+    "rate_limit_counters": "counters keyed by SHA-256 of IPs and e-mail addresses, shared by every replica "
+                           "before anyone is authenticated; no tenant data",
+}
+
+
 @dataclass(frozen=True)
 class Tenant:
     account_id: str
@@ -90,6 +102,24 @@ async def ids(conn: psycopg.AsyncConnection, table: str) -> set[str]:
 async def set_scope(conn: psycopg.AsyncConnection, account_id: str | None, system: str = "off") -> None:
     await conn.execute("SELECT set_config('aioomi.account_id', %s, true), set_config('aioomi.system', %s, true)",
                        (account_id or "", system))
+
+
+# -- every table ----------------------------------------------------------------------------------
+
+
+async def test_every_table_is_under_forced_rls_or_listed_as_a_system_table(pg_conninfo: str) -> None:
+    async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as conn:
+        tables = await (await conn.execute(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1")).fetchall()
+    names = {name for name, *_ in tables}
+    assert len(names) >= 28 and set(TENANT_TABLES) <= names
+    assert set(SYSTEM_TABLES) <= names, "a listed system table no longer exists: drop it from the list"
+    unprotected = [(name, enabled, forced, policies) for name, enabled, forced, policies in tables
+                   if name not in SYSTEM_TABLES and not (enabled and forced and policies >= 1)]
+    assert unprotected == [], f"tables without forced row-level security and a policy: {unprotected}"
 
 
 # -- the role -----------------------------------------------------------------------------------

@@ -9,17 +9,29 @@ from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 import pytest
+from dependency_injector import providers
 
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.container import Container
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import AgentSettings
+from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKind, account_ref
 from aioomi.domain.model.chat import ChatSession
-from aioomi.domain.model.errors import Conflict, InvalidInput
+from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavailable
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.privacy import ReauthenticationRequired, chat_cutoff, months_before
+from aioomi.domain.model.privacy import (
+    InvalidDeletionGrace,
+    ReauthenticationRequired,
+    chat_cutoff,
+    check_deletion_grace,
+    deletion_grace,
+    months_before,
+    outbox_retention,
+)
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.usecases.auth_support import open_session
 from aioomi.domain.usecases.manage_account import ProfileChanges
+from aioomi.settings import Settings, SettingsError, load_settings
 from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token
 from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
     CLIENT,
@@ -28,11 +40,13 @@ from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
     container,
     outbox,
     principal,
+    request,
     rows,
     signed_up,
 )
 
 VISITOR = "visitor_0123456789abcdef"
+TEXT = "# Privacy Policy\n\nA clearer retention table.\n"
 
 
 async def _session(container: Container, account_id: str, agent_id: str, at: datetime,
@@ -57,16 +71,19 @@ def test_months_before_clamps_to_the_month_end_and_the_agent_may_only_shorten() 
     assert chat_cutoff(now, 365) == datetime(2025, 3, 1, tzinfo=UTC)  # never longer than 12 months
 
 
-async def test_rectification_is_audited(container: Container) -> None:
+async def test_rectification_is_audited(container: Container, clock: ManualClock) -> None:
     owner = await signed_up(container, "ada@example.com")
+    changed_at = clock.now()
     await container.update_profile()(principal(owner), ProfileChanges(full_name="Ada King", email="ada@new.example",
                                                                          current_password=PASSWORD))
+    clock.advance(timedelta(minutes=5))
     token = link_token(last_mail_to(outbox(container), "ada@new.example", "email_change"))
     await container.verify_email()(token, CLIENT)
-    assert actions(container, owner.account.id) == ["profile_updated", "email_change_requested", "email_changed"] or \
-        sorted(actions(container, owner.account.id)) == ["email_change_requested", "email_changed", "profile_updated"]
-    listed = await container.list_audit_log()(principal(owner))
-    assert {e.action for e in listed} == {"profile_updated", "email_change_requested", "email_changed"}
+    listed = await container.list_audit_log()(principal(owner))  # newest first
+    assert [(e.action, e.at) for e in listed[:1]] == [("email_changed", changed_at + timedelta(minutes=5))]
+    assert sorted((e.action, e.at) for e in listed[1:]) == [("email_change_requested", changed_at),
+                                                            ("profile_updated", changed_at)]
+    assert [e.detail for e in listed if e.action == "profile_updated"] == [{"fields": ["full_name"]}]
 
 
 async def test_restriction_stops_processing_and_lifting_restores_it(container: Container) -> None:
@@ -134,10 +151,11 @@ async def test_erasure_needs_the_password_revokes_at_once_and_can_be_cancelled(c
     key = await container.create_api_key()(who, "ci", ["agents:read"])
     with pytest.raises(ReauthenticationRequired):
         await container.request_account_deletion()(who, "wrong password!")
+    asked_at = container.clock().now()
     scheduled = await container.request_account_deletion()(who, PASSWORD)
-    assert scheduled.purge_after == container.clock().now() + timedelta(days=7)
+    assert scheduled.purge_after == asked_at + timedelta(days=7)  # the default grace: 7 days
     assert not await authenticates(container, owner.token)
-    assert rows(container, "api_keys")[0].revoked_at is not None and key.key.id
+    assert [(k.id, k.revoked_at) for k in rows(container, "api_keys")] == [(key.key.id, asked_at)]
     assert rows(container, "accounts")[0].status is AccountStatus.DELETION_PENDING
     token = link_token(last_mail_to(outbox(container), "ada@example.com", "deletion_scheduled"))
     await container.cancel_account_deletion()(token)
@@ -155,10 +173,23 @@ async def test_the_purge_waits_for_the_grace_period_then_removes_everything(cont
     who = principal(owner)
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
     await _session(container, who.account_id, agent.id, clock.now())
+    async with container.uow()(account_id=who.account_id) as uow:
+        await uow.billing.save_record(BillingRecord(
+            id="brec_ada", kind=RecordKind.INVOICE, stripe_id="in_ada", account_id=who.account_id,
+            account_ref=account_ref(who.account_id), stripe_customer_id="cus_ada", stripe_invoice_id="in_ada",
+            stripe_subscription_id=None, amount_minor=1900, currency="eur", status="paid", period_start=None,
+            period_end=None, occurred_at=clock.now(), status_at=clock.now(), created_at=clock.now()))
+        await uow.commit()
+    asked_at = clock.now()
     await container.request_account_deletion()(who, PASSWORD)
+    # One second before the 7 days are up, a purge run finds the account due for nothing: all of
+    # it is still there (the purge is not merely a no-op, it is not yet allowed).
     clock.advance(timedelta(days=7) - timedelta(seconds=1))
     assert await container.purge_deleted_accounts()() == 0
+    assert sorted(a.email for a in rows(container, "accounts")) == ["ada@example.com", "bob@example.com"]
+    assert [s.account_id for s in rows(container, "chat_sessions")] == [who.account_id]
     clock.advance(timedelta(seconds=1))
+    assert clock.now() == asked_at + timedelta(days=7)
     assert await container.purge_deleted_accounts()() == 1
     for name, table in container.memory_database().tables.items():
         for row in table.values():
@@ -166,6 +197,9 @@ async def test_the_purge_waits_for_the_grace_period_then_removes_everything(cont
             assert who.account_id.encode() not in encoded and b"ada@example.com" not in encoded, (name, row)
     assert [a.id for a in rows(container, "accounts")] == [other.account.id]
     assert [r.kind for r in rows(container, "retention_runs")] == ["deleted_accounts", "deleted_accounts"]
+    # The billing record stays 7 years, detached: no account, a one-way reference.
+    assert [(r.id, r.account_id, r.account_ref) for r in rows(container, "billing_records")] == [
+        ("brec_ada", None, account_ref(who.account_id))]
 
 
 async def test_a_google_only_account_reauthenticates_with_a_fresh_session(container: Container,
@@ -175,17 +209,16 @@ async def test_a_google_only_account_reauthenticates_with_a_fresh_session(contai
         account = await uow.accounts.get(owner.account.id)
         await uow.accounts.update(msgspec.structs.replace(account, password_hash=None, google_subject="g-123"))
         await uow.commit()
-    clock.advance(timedelta(minutes=11))
+    clock.advance(timedelta(minutes=10, seconds=1))  # the session is now 10 min 1 s old: too old
     with pytest.raises(ReauthenticationRequired):
         await container.request_account_deletion()(principal(owner), None)
-    clock.advance(timedelta(minutes=-0)) if False else None
-    fresh = principal(owner)
+    assert rows(container, "accounts")[0].status is AccountStatus.ACTIVE
     async with container.uow()(account_id=owner.account.id) as uow:  # a new sign-in, now
-        from aioomi.domain.usecases.auth_support import open_session
-        acct = await uow.accounts.get(owner.account.id)
-        signed = await open_session(uow, acct, clock.now(), container.session_policy(), CLIENT)
+        signed = await open_session(uow, await uow.accounts.get(owner.account.id), clock.now(),
+                                    container.session_policy(), CLIENT)
         await uow.commit()
-    fresh = msgspec.structs.replace(fresh, session_id=signed.session.id)
+    fresh = msgspec.structs.replace(principal(owner), session_id=signed.session.id)
+    clock.advance(timedelta(minutes=10))  # exactly 10 minutes old: still fresh
     await container.request_account_deletion()(fresh, None)
     assert rows(container, "accounts")[0].status is AccountStatus.DELETION_PENDING
 
@@ -233,10 +266,12 @@ async def test_a_policy_change_is_announced_30_days_ahead_to_every_account(conta
     await signed_up(container, "bob@example.com")
     today = clock.now().date()
     with pytest.raises(InvalidInput):
-        await container.publish_policy_version()(today + timedelta(days=29))
-    version = await container.publish_policy_version()(today + timedelta(days=30), "Clearer retention.")
+        await container.publish_policy_version()(today + timedelta(days=29), "", TEXT)
+    with pytest.raises(InvalidInput):
+        await container.publish_policy_version()(today + timedelta(days=30), "No text.", "  ")
+    version = await container.publish_policy_version()(today + timedelta(days=30), "Clearer retention.", TEXT)
     with pytest.raises(Conflict):
-        await container.publish_policy_version()(today + timedelta(days=30))
+        await container.publish_policy_version()(today + timedelta(days=30), "", TEXT)
     assert await container.send_policy_notices()() == 2
     assert await container.send_policy_notices()() == 0
     assert {m.to for m in outbox(container) if m.kind == "policy_change"} == {"ada@example.com", "bob@example.com"}
@@ -247,3 +282,234 @@ async def test_a_policy_change_is_announced_30_days_ahead_to_every_account(conta
     clock.advance(timedelta(days=30))
     assert (await container.policy_status()(None)).current.version == version.version
     assert version.effective_on == date.fromisoformat(version.version)
+
+
+# -- the 30-day cap on the deletion grace: settings, domain (the database: test_privacy_erasure) --
+
+
+def test_a_grace_above_30_days_is_refused_by_the_settings() -> None:
+    assert load_settings({"AIOOMI_ACCOUNT_DELETION_GRACE_DAYS": "30"}).account_deletion_grace_days == 30
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"AIOOMI_ACCOUNT_DELETION_GRACE_DAYS": "31"})
+    assert refused.value.variable == "AIOOMI_ACCOUNT_DELETION_GRACE_DAYS"
+
+
+def test_a_grace_above_30_days_is_refused_by_the_domain_never_clamped() -> None:
+    assert deletion_grace(30) == timedelta(days=30)
+    assert deletion_grace(0) == timedelta(0)
+    for days in (31, 60, -1):
+        with pytest.raises(InvalidDeletionGrace):
+            deletion_grace(days)
+    with pytest.raises(InvalidDeletionGrace):
+        check_deletion_grace(timedelta(days=30, seconds=1))
+
+
+async def test_the_erasure_use_case_refuses_a_grace_above_30_days(container: Container) -> None:
+    # Settings built in code skip their own validation: the use case is the wall that stays.
+    container.deletion_grace.override(providers.Object(timedelta(days=31)))
+    with pytest.raises(InvalidDeletionGrace):
+        container.request_account_deletion()
+    container.deletion_grace.override(providers.Object(timedelta(days=30)))
+    owner = await signed_up(container, "ada@example.com")
+    asked_at = container.clock().now()
+    scheduled = await container.request_account_deletion()(principal(owner), PASSWORD)
+    assert scheduled.purge_after == asked_at + timedelta(days=30)
+
+
+# -- objection and restriction honoured as the request log is written ---------------------------
+
+
+async def test_objection_anonymises_request_log_entries_as_they_are_written(container: Container) -> None:
+    ada = await signed_up(container, "ada@example.com")
+    bob = await signed_up(container, "bob@example.com")
+    at = container.clock().now()
+
+    def entry(account_id: str) -> RequestLogEntry:
+        return RequestLogEntry(occurred_at=at, method="GET", route="/api/v1/agents", status=200, latency_ms=1.0,
+                               account_id=account_id, ip="203.0.113.9")
+
+    await container.object_to_processing()(principal(ada), objecting=True)
+    await container.record_api_requests()([entry(ada.account.id), entry(bob.account.id)])
+    # No sweep ran: the entry was written anonymous.
+    assert [(e.account_id, e.ip) for e in container.request_log().entries] == [
+        (None, None), (bob.account.id, "203.0.113.9")]
+    await container.object_to_processing()(principal(ada), objecting=False)
+    await container.restrict_processing()(principal(bob), restrict=True)
+    await container.record_api_requests()([entry(ada.account.id), entry(bob.account.id)])
+    assert [(e.account_id, e.ip) for e in container.request_log().entries[2:]] == [
+        (ada.account.id, "203.0.113.9"), (None, None)]
+
+
+# -- outbox retention -------------------------------------------------------------------------------
+
+
+async def test_outbox_mails_go_7_days_after_sending_and_the_purge_leaves_none_to_the_erased(
+    container: Container, clock: ManualClock
+) -> None:
+    t0 = clock.now()
+    owner = await signed_up(container, "ada@example.com")  # a verification mail to each, at t0
+    await signed_up(container, "bob@example.com")
+    clock.advance(timedelta(days=1))
+    await container.request_account_deletion()(principal(owner), PASSWORD)  # t0 + 1 day; purge at t0 + 8 days
+
+    def kept() -> list[tuple[str, str]]:
+        return [(m.to, m.kind) for m in outbox(container)]
+
+    clock.advance(timedelta(days=6))  # t0 + 7 days: the verification mails are exactly 7 days old
+    assert (await container.retention_sweeps()())["outbox"] == 0
+    assert kept() == [("ada@example.com", "verify_email"), ("bob@example.com", "verify_email"),
+                      ("ada@example.com", "deletion_scheduled")]
+    clock.advance(timedelta(seconds=1))
+    assert (await container.retention_sweeps()())["outbox"] == 2
+    assert kept() == [("ada@example.com", "deletion_scheduled")]
+
+    clock.advance(timedelta(days=1) - timedelta(seconds=1))  # t0 + 8 days: the purge
+    assert await container.purge_deleted_accounts()() == 1
+    assert kept() == [("ada@example.com", "account_deleted")]  # sent after every other was removed
+    clock.advance(timedelta(days=7))
+    assert (await container.retention_sweeps()())["outbox"] == 0
+    clock.advance(timedelta(seconds=1))
+    assert (await container.retention_sweeps()())["outbox"] == 1
+    assert kept() == []
+
+
+def test_the_outbox_retention_is_configurable_within_bounds() -> None:
+    assert outbox_retention(7) == timedelta(days=7)
+    assert Settings(data_dir="/tmp/x").outbox_retention_days == 7
+    for days in (0, 91):
+        with pytest.raises(InvalidInput):
+            outbox_retention(days)
+    assert load_settings({"AIOOMI_OUTBOX_RETENTION_DAYS": "3"}).outbox_retention_days == 3
+    with pytest.raises(SettingsError):
+        load_settings({"AIOOMI_OUTBOX_RETENTION_DAYS": "0"})
+
+
+# -- the purge, step by step (tests added to kill surviving mutants, see docs/privacy.md) --------
+
+
+class RecordingGateway:
+    """A payment gateway that records what it was asked and fails while ``down``."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.down = False
+        self.missing: set[str] = set()
+
+    async def _call(self, name: str, object_id: str) -> None:
+        self.calls.append((name, object_id))
+        if self.down:
+            raise Unavailable("Stripe is down.", code="payment_provider_unavailable")
+        if object_id in self.missing:
+            raise NotFound("No such object.", code="payment_object_not_found")
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        await self._call("cancel_subscription", subscription_id)
+
+    async def delete_customer(self, customer_id: str) -> None:
+        await self._call("delete_customer", customer_id)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def _billed(container: Container, email: str, customer: str | None, subscription: str | None) -> str:
+    owner = await signed_up(container, email)
+    async with container.uow()(account_id=owner.account.id) as uow:
+        await uow.billing.save_account(BillingAccount(account_id=owner.account.id, customer_id=customer,
+                                                      subscription_id=subscription))
+        await uow.commit()
+    await container.request_account_deletion()(principal(owner), PASSWORD)
+    return owner.account.id
+
+
+async def test_the_purge_deletes_the_stripe_customer_and_queues_a_retry_when_stripe_is_down(
+    container: Container, clock: ManualClock
+) -> None:
+    gateway = RecordingGateway()
+    container.payment_gateway.override(providers.Object(gateway))
+    await _billed(container, "ada@example.com", "cus_ada", "sub_ada")
+    await _billed(container, "bob@example.com", "cus_bob", None)  # a customer without a subscription
+    assert gateway.calls == [("cancel_subscription", "sub_ada")]  # at request time
+    clock.advance(timedelta(days=7))
+    gateway.calls.clear()
+    assert await container.purge_deleted_accounts()() == 2
+    assert sorted(gateway.calls) == [("cancel_subscription", "sub_ada"), ("delete_customer", "cus_ada"),
+                                     ("delete_customer", "cus_bob")]
+
+    await _billed(container, "cy@example.com", None, "sub_cy")
+    gateway.down = True
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1  # Stripe down: the purge goes on
+    assert [a.email for a in rows(container, "accounts")] == []
+    jobs = [j for j in container.job_store()._jobs.values() if j.kind == "privacy.delete_stripe_customer"]  # noqa: SLF001
+    assert [(j.payload, j.max_attempts, j.dedupe_key) for j in jobs] == [
+        ({"subscription_id": "sub_cy", "customer_id": ""}, 30, "privacy.delete_stripe_customer::sub_cy")]
+    gateway.down = False
+    gateway.missing = {"sub_cy"}  # already gone: fine
+    gateway.calls.clear()
+    assert await container.delete_stripe_customer()("sub_cy", "") == {"deleted": True}
+    assert gateway.calls == [("cancel_subscription", "sub_cy")]
+    gateway.down = True
+    with pytest.raises(Unavailable):  # the job fails, so the worker retries it
+        await container.delete_stripe_customer()("sub_cy", "cus_cy")
+
+
+async def test_without_stripe_the_purge_skips_it_and_the_retry_job_does_nothing(
+    container: Container, clock: ManualClock
+) -> None:
+    await _billed(container, "ada@example.com", "cus_ada", "sub_ada")
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1
+    assert await container.delete_stripe_customer()("sub_ada", "cus_ada") == {"skipped": True}
+
+
+async def test_the_purge_takes_only_accounts_being_deleted_in_bounded_batches(
+    container: Container, clock: ManualClock
+) -> None:
+    kept = await signed_up(container, "kept@example.com")
+    for name in ("ada", "bob", "cy"):
+        await _billed(container, f"{name}@example.com", None, None)
+    clock.advance(timedelta(days=7))
+    purge = container.purge_deleted_accounts()
+    await purge.purge(kept.account.id)  # not being deleted: left alone
+    purge._batch = 1  # noqa: SLF001 - one account a batch, three batches
+    assert await purge() == 3
+    assert [a.email for a in rows(container, "accounts")] == ["kept@example.com"]
+    [deleted] = [m for m in outbox(container) if m.to == "cy@example.com" and m.kind == "account_deleted"]
+    assert deleted.subject == "Your Aioomi account is deleted"
+    assert "Billing records are kept for 7 years, as tax law requires, without your profile." in deleted.text
+
+
+async def test_expired_exports_lose_their_file_then_their_row(container: Container, clock: ManualClock) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    export = await container.request_export()(principal(owner))
+    await container.build_export()(owner.account.id, export.id)
+    [ready] = rows(container, "data_exports")
+    assert await container.blob_store().get(ready.blob_key) is not None
+    clock.advance(timedelta(days=7))
+    summary = await container.retention_sweeps()()
+    assert summary["exports"] == 1
+    assert rows(container, "data_exports") == [] and await container.blob_store().get(ready.blob_key) is None
+
+
+async def test_sweeps_count_every_batch_and_keep_links_until_7_days_after_expiry(
+    container: Container, clock: ManualClock
+) -> None:
+    await container.sign_up()(request("ada@example.com"), CLIENT)  # a verification link, 48 hours
+    [token] = rows(container, "one_time_tokens")
+    who = principal(await signed_up(container, "bob@example.com"))
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    for _ in range(3):
+        await _session(container, who.account_id, agent.id, clock.now() - timedelta(days=400))
+    await container.request_log().add_many([RequestLogEntry(
+        occurred_at=clock.now() - timedelta(days=91), method="GET", route="/x", status=200, latency_ms=1.0)
+        for _ in range(3)])
+    sweeps = container.retention_sweeps()
+    sweeps._batch = 1  # noqa: SLF001 - one row a transaction: three batches each
+    clock.advance(token.expires_at - clock.now() + timedelta(days=7))  # exactly 7 days after expiry
+    summary = await sweeps()
+    assert (summary["chats"], summary["request_log"], summary["one_time_tokens"]) == (3, 3, 0)
+    assert [t.id for t in rows(container, "one_time_tokens") if t.id == token.id] == [token.id]
+    clock.advance(timedelta(seconds=1))
+    assert (await sweeps())["one_time_tokens"] >= 1
+    assert [t.id for t in rows(container, "one_time_tokens") if t.id == token.id] == []

@@ -1,5 +1,12 @@
-"""A hypothesis state machine over the retention sweeps: over random sequences of creating data
-and advancing the clock, nothing is deleted before its time and nothing survives a sweep after it."""
+"""A hypothesis state machine over the retention sweeps, on the memory and the Postgres
+backends: over random sequences of creating conversations and request-log rows, advancing the
+clock and sweeping, nothing is deleted before its time and nothing survives a sweep after it.
+
+The expected results come from an oracle written here, independent of the implementation's
+``chat_cutoff``/``months_before``: 12 months is "the same day and time a year earlier" (29
+February → 28 February), an agent's setting is that many days of 24 hours, the request log keeps
+90 days. The oracle itself is pinned by dates written out below. The example count is the
+profile's (``HYPOTHESIS_PROFILE=ci`` runs 200)."""
 
 from __future__ import annotations
 
@@ -7,34 +14,82 @@ import asyncio
 import tempfile
 from datetime import UTC, datetime, timedelta
 
+import psycopg
+import pytest
 from dependency_injector import providers
 from hypothesis import settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from aioomi.adapters.memory.clock import ManualClock
-from aioomi.container import MemoryContainer, start, stop
+from aioomi.container import Container, MemoryContainer, PostgresContainer, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.chat import ChatSession
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.privacy import REQUEST_LOG_RETENTION, chat_cutoff
 from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.usecases.auth_support import ClientInfo
 from aioomi.domain.usecases.sign_up import SignUpRequest
 from aioomi.settings import Settings
+from tests.integration.accounts_support import fast_hasher
+
+REQUEST_LOG_DAYS = 90  # the policy table in docs/privacy.md, written out
+
+
+def year_before(now: datetime) -> datetime:
+    """The oracle's 12 months: the same day and time one year earlier, 29 February → 28 February."""
+    try:
+        return now.replace(year=now.year - 1)
+    except ValueError:
+        return now.replace(year=now.year - 1, day=28)
+
+
+def kept(created: datetime, now: datetime, agent_days: int | None) -> bool:
+    """Whether a conversation created at ``created`` may still exist at ``now``."""
+    limit = year_before(now)
+    if agent_days is not None:
+        limit = max(limit, now - timedelta(days=agent_days))
+    return created >= limit
+
+
+def test_the_oracle_on_dates_written_out() -> None:
+    now = datetime(2028, 2, 29, 12, 0, tzinfo=UTC)  # a leap day
+    assert kept(datetime(2027, 2, 28, 12, 0, tzinfo=UTC), now, None)
+    assert not kept(datetime(2027, 2, 28, 11, 59, 59, tzinfo=UTC), now, None)
+    assert kept(datetime(2028, 1, 30, 12, 0, tzinfo=UTC), now, 30)
+    assert not kept(datetime(2028, 1, 30, 11, 59, 59, tzinfo=UTC), now, 30)
+    assert not kept(datetime(2027, 3, 1, 0, 0, tzinfo=UTC), now, 365)  # 365 days < a leap year: the days win
+    assert kept(datetime(2027, 2, 28, 12, 0, tzinfo=UTC), now, 366)  # never longer than 12 months
+    assert not kept(datetime(2027, 2, 28, 11, 0, tzinfo=UTC), now, 366)
 
 
 class RetentionMachine(RuleBasedStateMachine):
+    conninfo: str | None = None  # set for the Postgres run
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
-        self.container = MemoryContainer(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-ret-")))
+        data_dir = tempfile.mkdtemp(prefix="aioomi-ret-")
+        if self.conninfo is None:
+            self.container: Container = MemoryContainer(settings=Settings(data_dir=data_dir))
+        else:
+            self._wipe()
+            self.container = PostgresContainer(settings=Settings(data_dir=data_dir, db_pool_min=1, db_pool_max=2),
+                                               conninfo=self.conninfo)
         self.container.clock.override(providers.Object(self.clock))
+        self.container.password_hasher.override(providers.Object(fast_hasher()))
         self.run(start(self.container))
         self.sessions: dict[str, tuple[datetime, int | None]] = {}
         self.logs: list[datetime] = []
         self.swept_at: datetime | None = None
+
+    def _wipe(self) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute("DELETE FROM api_request_log")
+            conn.execute("DELETE FROM retention_runs")
+            conn.execute("DELETE FROM jobs")
+            conn.execute("DELETE FROM rate_limit_counters")
+            conn.execute("DELETE FROM accounts")  # cascades to agents, conversations, settings
 
     def run(self, coro):  # noqa: ANN001, ANN201
         return self.loop.run_until_complete(coro)
@@ -56,10 +111,10 @@ class RetentionMachine(RuleBasedStateMachine):
                 self.agents[agent.id] = setting
         self.run(setup())
 
-    @rule(which=st.integers(0, 1), back=st.integers(0, 400))
-    def create_session(self, which: int, back: int) -> None:
+    @rule(which=st.integers(0, 1), back=st.integers(0, 400), seconds=st.integers(0, 86399))
+    def create_session(self, which: int, back: int, seconds: int) -> None:
         agent_id = list(self.agents)[which % len(self.agents)]
-        created = self.clock.now() - timedelta(days=back)
+        created = self.clock.now() - timedelta(days=back, seconds=seconds)
         session = ChatSession(id=new_id("ses"), account_id=self.account_id, agent_id=agent_id,
                               visitor_id="visitor_0123456789abcdef", created_at=created)
 
@@ -71,9 +126,9 @@ class RetentionMachine(RuleBasedStateMachine):
         self.sessions[session.id] = (created, self.agents[agent_id])
         self.swept_at = None
 
-    @rule(back=st.integers(0, 120))
-    def log_request(self, back: int) -> None:
-        at = self.clock.now() - timedelta(days=back)
+    @rule(back=st.integers(0, 120), seconds=st.integers(0, 86399))
+    def log_request(self, back: int, seconds: int) -> None:
+        at = self.clock.now() - timedelta(days=back, seconds=seconds)
         self.run(self.container.request_log().add_many([RequestLogEntry(
             occurred_at=at, method="GET", route="/x", status=200, latency_ms=1.0)]))
         self.logs.append(at)
@@ -88,29 +143,46 @@ class RetentionMachine(RuleBasedStateMachine):
         self.run(self.container.retention_sweeps()())
         self.swept_at = self.clock.now()
 
+    def _stored(self) -> tuple[set[str], list[datetime]]:
+        if self.conninfo is None:
+            sessions = {s.id for s in self.container.memory_database().table("chat_sessions").values()}
+            return sessions, [e.occurred_at for e in self.container.request_log().entries]
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            sessions = {r[0] for r in conn.execute("SELECT id FROM chat_sessions").fetchall()}
+            logged = [r[0] for r in conn.execute("SELECT occurred_at FROM api_request_log").fetchall()]
+        return sessions, logged
+
     @invariant()
     def nothing_early_nothing_late(self) -> None:
         if not hasattr(self, "account_id"):
             return
-        stored = {s.id for s in self.container.memory_database().table("chat_sessions").values()}
+        stored, logged = self._stored()
         now = self.clock.now()
         for session_id, (created, days) in self.sessions.items():
-            if created >= chat_cutoff(now, days):
-                assert session_id in stored, "deleted before its time"
+            if kept(created, now, days):
+                assert session_id in stored, f"deleted before its time: {created} at {now}, agent days {days}"
             elif self.swept_at == now:
-                assert session_id not in stored, "survived a sweep after its time"
-        logged = [e.occurred_at for e in self.container.request_log().entries]
-        assert sorted(logged) == sorted(t for t in logged if True)
+                assert session_id not in stored, f"survived a sweep after its time: {created} at {now}, {days}"
+        log_limit = now - timedelta(days=REQUEST_LOG_DAYS)
         for at in self.logs:
-            if at >= now - REQUEST_LOG_RETENTION:
-                assert at in logged, "a request-log row went early"
+            if at >= log_limit:
+                assert logged.count(at) >= self.logs.count(at), f"a request-log row went early: {at} at {now}"
         if self.swept_at == now:
-            assert all(at >= now - REQUEST_LOG_RETENTION for at in logged), "a request-log row survived"
+            assert [at for at in logged if at < log_limit] == [], "a request-log row survived its 90 days"
 
     def teardown(self) -> None:
         self.run(stop(self.container))
         self.loop.close()
 
 
-RetentionMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
-test_retention_state_machine = RetentionMachine.TestCase
+STEPS = settings(stateful_step_count=15, deadline=None)  # the example count is the profile's
+
+
+def test_retention_state_machine_on_memory() -> None:
+    run_state_machine_as_test(RetentionMachine, settings=STEPS)
+
+
+@pytest.mark.postgres
+def test_retention_state_machine_on_postgres(pg_conninfo: str) -> None:
+    machine = type("PostgresRetentionMachine", (RetentionMachine,), {"conninfo": pg_conninfo})
+    run_state_machine_as_test(machine, settings=STEPS)

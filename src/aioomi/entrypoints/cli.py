@@ -52,6 +52,8 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
     publish = policy_do.add_parser("publish", help="publish a material change (at least 30 days ahead)")
     publish.add_argument("--effective", required=True, help="effective date, YYYY-MM-DD")
     publish.add_argument("--summary", default="", help="what changes, for the e-mail notice")
+    publish.add_argument("--text", default=None, metavar="FILE",
+                         help="the policy's Markdown text (default: the shipped aioomi/policy/<effective>.md)")
     policy_do.add_parser("list", help="print the published versions")
 
 

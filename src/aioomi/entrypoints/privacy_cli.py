@@ -36,6 +36,19 @@ async def retention_command(args: argparse.Namespace, settings: Settings) -> int
     return 0
 
 
+def _policy_text(path: str | None, effective: date) -> str:
+    from pathlib import Path
+
+    from aioomi.adapters.local.policy_texts import policy_text
+
+    if path is None:
+        return policy_text(effective.isoformat())
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"Cannot read the policy text: {error}", code="invalid_policy_text", field="text") from None
+
+
 async def policy_command(args: argparse.Namespace, settings: Settings) -> int:
     from aioomi.container import start, stop
 
@@ -47,13 +60,15 @@ async def policy_command(args: argparse.Namespace, settings: Settings) -> int:
                     effective = date.fromisoformat(args.effective)
                 except ValueError:
                     raise InvalidInput("--effective must be a date, YYYY-MM-DD.", code="invalid_date") from None
-                version = await container.publish_policy_version()(effective, args.summary)
+                body = _policy_text(args.text, effective)
+                version = await container.publish_policy_version()(effective, args.summary, body)
                 print(f"published policy {version.version}, effective {version.effective_on}; the worker e-mails "
                       "every account")
                 return 0
-            status = await container.policy_status()(None)
-            print(f"in force: {status.current.version}" + (f"; next: {status.upcoming.version} on "
-                                                          f"{status.upcoming.effective_on}" if status.upcoming else ""))
+            published = await container.published_policy()()
+            for v in published.versions:
+                print(f"{v.version}  effective {v.effective_on}  {'in force' if v is published.current else ''}"
+                      f"{'upcoming' if v is published.upcoming else ''}")
             return 0
         finally:
             await stop(container)

@@ -33,6 +33,10 @@ class PrivacyStore(Protocol):
         """Accounts that objected to, or restricted, processing beyond the contract."""
         ...
 
+    async def analytics_opt_outs_among(self, account_ids: Sequence[str]) -> set[str]:
+        """Those of ``account_ids`` that objected to, or restricted, processing (system scope)."""
+        ...
+
     # -- audit log ----------------------------------------------------------------------------
     async def add_event(self, event: AuditEvent) -> None: ...
 
@@ -123,4 +127,17 @@ class OperationalRecords(Protocol):
 
     def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """Hold the named lock for the block if no one else does (yields whether it was taken)."""
+        ...
+
+
+class KeptMail(Protocol):
+    """E-mails kept after they were handed over: the outbox folder, when no SMTP relay is set
+    (a relay keeps nothing here, and has no such store)."""
+
+    async def purge_sent_before(self, before: datetime) -> int:
+        """Remove the e-mails sent before the instant; return how many went."""
+        ...
+
+    async def purge_addressed_to(self, address: str) -> int:
+        """Remove every e-mail addressed to ``address`` (case-insensitive); return how many went."""
         ...

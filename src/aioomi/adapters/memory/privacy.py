@@ -12,6 +12,7 @@ import msgspec
 
 from aioomi.adapters.memory.billing import SYSTEM_ONLY
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
+from aioomi.adapters.local.policy_texts import policy_text
 from aioomi.domain.model.documents import document_of
 from aioomi.domain.model.jobs import JobStatus
 from aioomi.domain.model.privacy import (
@@ -27,8 +28,9 @@ from aioomi.domain.model.request_log import RequestLogEntry
 SEED_POLICY = PolicyVersion(
     version="2026-02-15", effective_on=date(2026, 2, 15), published_at=datetime(2026, 2, 15, tzinfo=UTC),
     summary="Initial policy.", notices_sent_at=datetime(2026, 2, 15, tzinfo=UTC),
+    body=policy_text("2026-02-15"),
 )
-"""What migration 0011 seeds."""
+"""What migrations 0011 (the version) and 0014 (its text) seed."""
 
 _KEEP_ON_ERASURE = frozenset({"billing_records", "policy_versions", "retention_runs"})
 
@@ -89,6 +91,11 @@ class InMemoryPrivacyStore:
 
     async def analytics_opt_outs(self) -> list[str]:
         return [s.account_id for s in self._state.values() if s.objected_at or s.restricted_at]
+
+    async def analytics_opt_outs_among(self, account_ids: Sequence[str]) -> set[str]:
+        wanted = set(account_ids)
+        return {s.account_id for s in self._state.values()
+                if s.account_id in wanted and (s.objected_at or s.restricted_at)}
 
     # -- audit ----------------------------------------------------------------------------------
     async def add_event(self, event: AuditEvent) -> None:

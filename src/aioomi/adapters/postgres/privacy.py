@@ -28,7 +28,7 @@ _STATE = ("account_id, restricted_at, objected_at, deletion_requested_at, purge_
           "status_before_deletion")
 _EXPORT = ("id, account_id, status, created_at, ready_at, expires_at, blob_key, size_bytes, link_hash, "
            "link_expires_at, error")
-_POLICY = "version, effective_on, published_at, summary, notices_sent_at, notices_sent, notices_after"
+_POLICY = "version, effective_on, published_at, summary, body, notices_sent_at, notices_sent, notices_after"
 _RUN = "id, kind, started_at, finished_at, removed, detail"
 
 
@@ -68,6 +68,16 @@ class PostgresPrivacyStore(PostgresRepository):
             "SELECT account_id FROM account_privacy WHERE objected_at IS NOT NULL OR restricted_at IS NOT NULL"
         )
         return [r["account_id"] for r in rows]
+
+    async def analytics_opt_outs_among(self, account_ids: Sequence[str]) -> set[str]:
+        if not account_ids:
+            return set()
+        rows = await self._rows(
+            "SELECT account_id FROM account_privacy WHERE account_id = ANY(%s) "
+            "AND (objected_at IS NOT NULL OR restricted_at IS NOT NULL)",
+            (list(account_ids),),
+        )
+        return {r["account_id"] for r in rows}
 
     # -- audit ----------------------------------------------------------------------------------
     async def add_event(self, event: AuditEvent) -> None:

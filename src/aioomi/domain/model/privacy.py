@@ -43,6 +43,9 @@ POLICY_NOTICE_DAYS = 30
 """Material policy changes are announced at least this many days before they take effect."""
 RETENTION_RUN_HISTORY = timedelta(days=400)
 """The sweep log itself (kinds and counts, no personal data)."""
+DEFAULT_OUTBOX_RETENTION_DAYS = 7
+"""E-mails kept in the outbox folder (no SMTP relay) this long, then removed."""
+MAX_OUTBOX_RETENTION_DAYS = 90
 
 
 class SweepKind(enum.StrEnum):
@@ -57,6 +60,7 @@ class SweepKind(enum.StrEnum):
     ACCOUNTS = "deleted_accounts"
     FINISHED_JOBS = "finished_jobs"
     BILLING_RECORDS = "billing_records"
+    OUTBOX = "outbox"
     RUN_LOG = "retention_runs"
 
 
@@ -84,9 +88,33 @@ def check_chat_retention_days(days: int | None) -> int | None:
     return days
 
 
+class InvalidDeletionGrace(InvalidInput):
+    code = "invalid_deletion_grace"
+    title = "The deletion grace period is out of bounds"
+
+
+def check_deletion_grace(grace: timedelta) -> timedelta:
+    """The grace period between an erasure request and the purge: 0 to 30 days (the policy:
+    personal data removed within 30 days). Anything else is refused, never clamped."""
+    if not timedelta(0) <= grace <= MAX_DELETION_GRACE:
+        raise InvalidDeletionGrace(
+            f"The deletion grace period must be between 0 and {MAX_DELETION_GRACE.days} days.",
+            field="account_deletion_grace_days",
+        )
+    return grace
+
+
 def deletion_grace(days: int) -> timedelta:
-    """The configured grace period, never beyond 30 days."""
-    return min(timedelta(days=max(0, days)), MAX_DELETION_GRACE)
+    """The configured grace period in days (see :func:`check_deletion_grace`)."""
+    return check_deletion_grace(timedelta(days=days))
+
+
+def outbox_retention(days: int) -> timedelta:
+    """How long the outbox folder keeps an e-mail: 1 to 90 days."""
+    if not 1 <= days <= MAX_OUTBOX_RETENTION_DAYS:
+        raise InvalidInput(f"Keep outbox e-mails between 1 and {MAX_OUTBOX_RETENTION_DAYS} days.",
+                           code="invalid_outbox_retention", field="outbox_retention_days")
+    return timedelta(days=days)
 
 
 # --- the owner's privacy state -----------------------------------------------------------------
@@ -158,11 +186,17 @@ def export_blob_key(account_id: str, export_id: str) -> str:
     return f"{account_id}/exports/{export_id}.zip"
 
 
+MAX_POLICY_TEXT = 200_000
+"""Characters of a policy's Markdown text."""
+
+
 class PolicyVersion(msgspec.Struct, frozen=True, kw_only=True):
     version: str
     effective_on: date
     published_at: datetime
     summary: str = ""
+    body: str = ""
+    """The policy's full text, Markdown (what ``/privacy`` renders)."""
     notices_sent_at: datetime | None = None
     notices_sent: int = 0
     notices_after: str | None = None
@@ -172,6 +206,19 @@ def policy_in_force(versions: list[PolicyVersion], today: date) -> PolicyVersion
     """The latest version whose effective date has come."""
     current = [v for v in versions if v.effective_on <= today]
     return max(current, key=lambda v: v.effective_on) if current else None
+
+
+def policy_upcoming(versions: list[PolicyVersion], today: date) -> PolicyVersion | None:
+    """The next version announced and not yet in force (the 30-day notice period)."""
+    later = [v for v in versions if v.effective_on > today]
+    return min(later, key=lambda v: v.effective_on) if later else None
+
+
+def check_policy_text(body: str) -> str:
+    if not body.strip() or len(body) > MAX_POLICY_TEXT:
+        raise InvalidInput(f"The policy text must be 1 to {MAX_POLICY_TEXT:,} characters.",
+                           code="invalid_policy_text", field="text")
+    return body
 
 
 def check_policy_publication(effective_on: date, today: date, existing: list[PolicyVersion]) -> None:

@@ -16,7 +16,6 @@ from aioomi.domain.model.accounts import (
 )
 from aioomi.domain.model.errors import Unauthenticated
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.domain.model.privacy import policy_in_force
 from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn, open_session
@@ -127,8 +126,9 @@ class CompleteGoogleSignIn:
                     await uow.api_keys.revoke_all(account.id, now)
             if account is None:
                 in_force = policy_in_force(await uow.privacy.list_policy_versions(), now.date())
-                current_version = in_force.version if in_force else CURRENT_POLICY_VERSION
-                if not pending.adult_attested or pending.accepted_policy_version != current_version:
+                current_version = in_force.version if in_force else None
+                if (not pending.adult_attested or current_version is None
+                        or pending.accepted_policy_version != current_version):
                     raise ConsentRequired(
                         "To create an account, confirm you are 18 or older and accept the privacy policy.",
                     )

@@ -3,14 +3,21 @@ least 30 days ahead), the worker's e-mail notices, and owners accepting a new ve
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.privacy import PolicyVersion, RightsAction, check_policy_publication, policy_in_force
+from aioomi.domain.model.privacy import (
+    PolicyVersion,
+    RightsAction,
+    check_policy_publication,
+    check_policy_text,
+    policy_in_force,
+    policy_upcoming,
+)
 from aioomi.domain.usecases.privacy_rights import record
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
@@ -27,6 +34,51 @@ async def current_policy_version(uow_factory: UnitOfWorkFactory, now: datetime) 
     if current is None:
         raise NotFound("No privacy policy is in force.", code="policy_not_found")
     return current.version
+
+
+class PublishedPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    current: PolicyVersion
+    upcoming: PolicyVersion | None
+    versions: list[PolicyVersion]
+    """Every published version, newest first."""
+
+
+POLICY_CACHE = timedelta(minutes=5)
+
+
+class GetPublishedPolicy:
+    """The one source of the policy version for pages (sign-up form, footer, ``/privacy``) and
+    sign-up: the version in force today, the one announced next (during its 30-day notice),
+    and every version.
+
+    Rules: read from the store; the list of versions is kept ``POLICY_CACHE`` (by the clock)
+    so a page view costs no query, and which version is in force is decided on every call
+    from today's date: a version published meanwhile takes effect at least 30 days later, so
+    the cache can never show a stale version in force.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, cache_for: timedelta = POLICY_CACHE) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._cache_for = cache_for
+        self._versions: list[PolicyVersion] | None = None
+        self._read_at: datetime | None = None
+
+    async def __call__(self) -> PublishedPolicy:
+        now = self._clock.now()
+        if self._versions is None or self._read_at is None or not now - self._cache_for < self._read_at <= now:
+            async with self._uow(account_id=None) as uow:
+                self._versions = await uow.privacy.list_policy_versions()
+            self._read_at = now
+        current = policy_in_force(self._versions, now.date())
+        if current is None:
+            raise NotFound("No privacy policy is in force.", code="policy_not_found")
+        return PublishedPolicy(current=current, upcoming=policy_upcoming(self._versions, now.date()),
+                               versions=sorted(self._versions, key=lambda v: v.effective_on, reverse=True))
+
+    def forget(self) -> None:
+        """Read the store again on the next call (after this process published a version)."""
+        self._versions = None
 
 
 class PolicyStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,7 +107,7 @@ class GetPolicyStatus:
         current = policy_in_force(versions, today)
         if current is None:
             raise NotFound("No privacy policy is in force.", code="policy_not_found")
-        upcoming = next((v for v in versions if v.effective_on > today), None)
+        upcoming = policy_upcoming(versions, today)
         return PolicyStatus(current=current, upcoming=upcoming,
                             accepted_version=account.accepted_policy_version if account else "")
 
@@ -84,20 +136,22 @@ class AcceptPolicy:
 
 class PublishPolicyVersion:
     """An operator publishes a material change. Rules: the effective date is at least 30 days
-    away and after every published version; the version is named by its effective date; the
-    worker then e-mails every account not being deleted."""
+    away and after every published version; the version is named by its effective date and
+    holds the policy's full text (Markdown, what ``/privacy`` shows); the worker then e-mails
+    every account not being deleted."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def __call__(self, effective_on: date, summary: str = "") -> PolicyVersion:
+    async def __call__(self, effective_on: date, summary: str = "", body: str = "") -> PolicyVersion:
         now = self._clock.now()
+        check_policy_text(body)
         async with self._uow(account_id=None) as uow:
             existing = await uow.privacy.list_policy_versions()
             check_policy_publication(effective_on, now.date(), existing)
             version = PolicyVersion(version=effective_on.isoformat(), effective_on=effective_on, published_at=now,
-                                    summary=summary[:2000])
+                                    summary=summary[:2000], body=body)
             await uow.privacy.save_policy_version(version)
             await uow.commit()
         return version

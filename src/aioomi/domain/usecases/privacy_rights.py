@@ -14,7 +14,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Account, AccountStatus, InvalidToken, Principal
 from aioomi.domain.model.documents import DocumentStatus
-from aioomi.domain.model.errors import NotFound
+from aioomi.domain.model.errors import AioomiError, NotFound
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.mail import EmailMessage
@@ -31,8 +31,10 @@ from aioomi.domain.model.privacy import (
     ReauthenticationRequired,
     RightsAction,
     check_chat_retention_days,
+    check_deletion_grace,
     export_blob_key,
 )
+from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.export_archive import write_export_archive
 from aioomi.domain.usecases.ingest_document import ingest_job
@@ -145,6 +147,27 @@ async def _requeue_waiting_documents(uow: UnitOfWork, account_id: str) -> None:
         after = PageKey(created_at=agents[-1].created_at, id=agents[-1].id)
 
 
+class IngestUnlessRestricted:
+    """The ingestion job, as the privacy policy allows it.
+
+    Rules: ingestion sends a document's text to the embedder (OpenAI when configured); while the
+    owner restricts processing (Art. 18) or the account is being erased, nothing is done and the
+    document stays ``queued`` (no embedder call); lifting the restriction re-queues it
+    (:class:`RestrictProcessing`) and it is ingested then.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, ingest: Any) -> None:
+        self._uow = uow
+        self._ingest = ingest
+
+    async def __call__(self, account_id: str, document_id: str, version: int, attempt: int = 1) -> object:
+        async with self._uow(account_id=account_id) as uow:
+            allowed = await processing_allowed(uow, account_id)
+        if not allowed:
+            return {"deferred": "processing_restricted"}
+        return await self._ingest(account_id, document_id, version, attempt)
+
+
 async def processing_allowed(uow: UnitOfWork, account_id: str) -> bool:
     """Whether the account's data may be processed beyond keeping it (not restricted, not
     being erased). An unknown account is not refused here: the step itself finds nothing."""
@@ -183,6 +206,31 @@ class ObjectToProcessing:
         if objecting:
             await self._records.anonymize_request_log([principal.account_id])
         return state
+
+
+class RecordApiRequests:
+    """Write a batch of the API request log, honouring objection and restriction at write time.
+
+    Rules: an entry naming an account that objected to usage analytics (Art. 21) or restricted
+    processing (Art. 18) is written without its account and IP address, from the moment the
+    choice is saved (the sweep only re-checks older rows); other entries are written as they
+    are. One look-up per batch, never one per request.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, request_log: RequestLog) -> None:
+        self._uow = uow
+        self._request_log = request_log
+
+    async def __call__(self, entries: list[RequestLogEntry]) -> None:
+        named = sorted({e.account_id for e in entries if e.account_id is not None})
+        opted_out: set[str] = set()
+        if named:
+            async with self._uow(account_id=None) as uow:
+                opted_out = await uow.privacy.analytics_opt_outs_among(named)
+        await self._request_log.add_many([
+            msgspec.structs.replace(e, account_id=None, ip=None) if e.account_id in opted_out else e
+            for e in entries
+        ])
 
 
 # --- access and portability ---------------------------------------------------------------------
@@ -436,8 +484,11 @@ class RequestAccountDeletion:
       key alone never erases an account;
     - at once: every session and API key revoked, the account ``deletion_pending`` (agents stop
       answering, sign-in refused), the Stripe subscription cancelled;
-    - the worker purges everything after ``grace`` (never beyond 30 days); until then a link
-      e-mailed to the owner cancels the deletion;
+    - the worker purges everything after ``grace``: 0 to 30 days, anything else is refused
+      when the use case is built (never clamped); until then a link e-mailed to the owner
+      cancels the deletion;
+    - the Stripe subscription is cancelled at once, best effort: an outage does not refuse the
+      erasure (the purge cancels it and deletes the customer, retrying while Stripe is down);
     - audited (the audit log goes with the account at the purge).
     """
 
@@ -449,7 +500,7 @@ class RequestAccountDeletion:
         self._gateway = gateway
         self._mailer = mailer
         self._base_url = base_url.rstrip("/")
-        self._grace = grace
+        self._grace = check_deletion_grace(grace)
 
     async def __call__(self, principal: Principal, password: str | None) -> DeletionScheduled:
         now = self._clock.now()
@@ -501,8 +552,8 @@ async def cancel_subscription(gateway: PaymentGateway, subscription_id: str) -> 
     subscription left."""
     try:
         await gateway.cancel_subscription(subscription_id)
-    except NotFound:
-        pass
+    except AioomiError:
+        pass  # gone already, or Stripe is down: the purge finishes it
 
 
 class CancelAccountDeletion:

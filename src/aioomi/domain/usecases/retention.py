@@ -9,14 +9,15 @@ in ``retention_runs`` (kind, rows removed, when): ``aioomi retention report`` pr
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.documents import document_of
 from aioomi.domain.usecases.ingest_document import document_blob_prefix
-from aioomi.domain.model.errors import NotFound
+from aioomi.domain.model.errors import AioomiError, NotFound
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.privacy import (
     ENDED_SESSION_RETENTION,
@@ -34,11 +35,14 @@ from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
-from aioomi.ports.privacy import OperationalRecords
+from aioomi.ports.privacy import KeptMail, OperationalRecords
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 RUN_RETENTION_SWEEPS = "privacy.retention_sweeps"
 PURGE_DELETED_ACCOUNTS = "privacy.purge_deleted_accounts"
+DELETE_STRIPE_CUSTOMER = "privacy.delete_stripe_customer"
+STRIPE_RETRY_ATTEMPTS = 30
+"""Starts of the Stripe clean-up job (exponential backoff capped at 30 minutes: about 12 hours)."""
 
 RETENTION_TABLE: list[tuple[str, str, str]] = [
     (SweepKind.CHATS, "chat sessions and messages", "12 months after the session was created, or the agent's "
@@ -54,6 +58,7 @@ RETENTION_TABLE: list[tuple[str, str, str]] = [
     (SweepKind.ACCOUNTS, "accounts pending deletion", "purged after the grace period, within 30 days"),
     (SweepKind.FINISHED_JOBS, "finished jobs", "7 days after they finished"),
     (SweepKind.BILLING_RECORDS, "billing records", "7 years after their date, detached at erasure"),
+    (SweepKind.OUTBOX, "e-mails kept in the outbox folder (no SMTP relay)", "7 days (configurable) after sending"),
     (SweepKind.RUN_LOG, "this sweep log", f"{RETENTION_RUN_HISTORY.days} days"),
 ]
 
@@ -65,11 +70,13 @@ class RetentionSweeps:
     days; ended owner sessions 30 days; tokens 7 days after expiry; pending sign-ins 1 day
     after expiry; exports 7 days (file first, then row); orphaned chunks and files of removed
     documents at once; the request log of objecting/restricted accounts anonymised; finished
-    jobs and billing records by their existing sweeps (reused, recorded here too).
+    jobs and billing records by their existing sweeps (reused, recorded here too); e-mails kept
+    in the outbox folder (no SMTP relay) ``outbox_retention`` after sending.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, records: OperationalRecords, blobs: BlobStore,
                  chunk_store: ChunkStore, purge_finished_jobs: Any, purge_billing_records: Any,
+                 kept_mail: KeptMail | None = None, outbox_retention: timedelta = timedelta(days=7),
                  batch: int = SWEEP_BATCH) -> None:
         self._uow = uow
         self._clock = clock
@@ -78,6 +85,8 @@ class RetentionSweeps:
         self._chunks = chunk_store
         self._purge_jobs = purge_finished_jobs
         self._purge_billing = purge_billing_records
+        self._kept_mail = kept_mail
+        self._outbox_retention = outbox_retention
         self._batch = batch
 
     async def __call__(self) -> dict[str, int]:
@@ -97,6 +106,7 @@ class RetentionSweeps:
             SweepKind.ANALYTICS_OPT_OUT: self._anonymize,
             SweepKind.FINISHED_JOBS: self._finished_jobs,
             SweepKind.BILLING_RECORDS: self._billing_records,
+            SweepKind.OUTBOX: lambda: self._outbox(now),
             SweepKind.RUN_LOG: lambda: self._batched(
                 lambda uow: uow.privacy.purge_runs(now - RETENTION_RUN_HISTORY, self._batch)),
         }
@@ -161,6 +171,11 @@ class RetentionSweeps:
         summary = await self._purge_billing()
         return int(summary["records_removed"])
 
+    async def _outbox(self, now: datetime) -> int:
+        if self._kept_mail is None:
+            return 0  # an SMTP relay: nothing is kept here
+        return await self._kept_mail.purge_sent_before(now - self._outbox_retention)
+
 
 async def run_recorded(uow_factory: UnitOfWorkFactory, clock: Clock, records: OperationalRecords, kind: str,
                        step: Callable[[], Awaitable[int]], **detail: Any) -> int | None:
@@ -181,24 +196,30 @@ class PurgeDeletedAccounts:
     """Erase accounts whose grace period ended (always within 30 days of the request).
 
     Rules, per account, each step idempotent so a crash mid-way is finished by the next run:
-    1. Stripe: the subscription cancelled and the customer deleted;
+    1. Stripe: the subscription cancelled and the customer deleted; if Stripe cannot be
+       reached, a retried job (``privacy.delete_stripe_customer``, Stripe ids only) finishes it
+       later: an outage never holds back the purge of personal data;
     2. files: everything under the account's folder of the blob store (documents, exports);
     3. the chunk store, request log and jobs naming the account;
     4. one transaction: billing records detached (kept 7 years under a one-way reference),
        Stripe events naming the account deleted, then the account row and everything that
        cascades from it (sessions, keys, tokens, agents, documents, texts, conversations,
        usage, billing state, privacy state, audit log, exports);
-    5. a last e-mail says it is done. The run is recorded with counts only.
+    5. every e-mail kept for the address (the outbox folder) removed; then a last e-mail says
+       it is done (kept, like any e-mail, until the outbox sweep). The run is recorded with
+       counts only.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, records: OperationalRecords, blobs: BlobStore,
-                 gateway: PaymentGateway | None, mailer: Mailer, batch: int = 100) -> None:
+                 gateway: PaymentGateway | None, mailer: Mailer, kept_mail: KeptMail | None = None,
+                 batch: int = 100) -> None:
         self._uow = uow
         self._clock = clock
         self._records = records
         self._blobs = blobs
         self._gateway = gateway
         self._mailer = mailer
+        self._kept_mail = kept_mail
         self._batch = batch
 
     async def __call__(self) -> int | None:
@@ -221,29 +242,62 @@ class PurgeDeletedAccounts:
             billing = await uow.billing.get_account(account_id)
         if account is None or account.status is not AccountStatus.DELETION_PENDING:
             return
-        if self._gateway is not None and billing is not None:
-            if billing.subscription_id:
-                try:
-                    await self._gateway.cancel_subscription(billing.subscription_id)
-                except NotFound:
-                    pass
-            if billing.customer_id:
-                try:
-                    await self._gateway.delete_customer(billing.customer_id)
-                except NotFound:
-                    pass
+        stripe_left: dict[str, str] | None = None
+        if self._gateway is not None and billing is not None and (billing.subscription_id or billing.customer_id):
+            try:
+                await delete_stripe_customer(self._gateway, billing.subscription_id, billing.customer_id)
+            except AioomiError:
+                stripe_left = {"subscription_id": billing.subscription_id or "",
+                               "customer_id": billing.customer_id or ""}
         await self._blobs.delete_prefix(f"{account_id}/")
         await self._records.erase_account(account_id)
         async with self._uow(account_id=None) as uow:
             await uow.billing.detach_records(account_id)
             await uow.privacy.erase_account(account_id)
+            if stripe_left is not None:
+                await uow.jobs.enqueue(NewJob(kind=DELETE_STRIPE_CUSTOMER, payload=stripe_left,
+                                              dedupe_key=f"{DELETE_STRIPE_CUSTOMER}:{stripe_left['customer_id']}"
+                                                         f":{stripe_left['subscription_id']}",
+                                              max_attempts=STRIPE_RETRY_ATTEMPTS))
             await uow.commit()
         await self._records.erase_account(account_id)  # a job or log row written meanwhile
+        if self._kept_mail is not None:
+            await self._kept_mail.purge_addressed_to(account.email)
         await self._mailer.send(EmailMessage(
             to=account.email, kind="account_deleted", subject="Your Aioomi account is deleted",
             text=(f"Hello {account.full_name},\n\nYour Aioomi account and its data are deleted. Billing records "
                   "are kept for 7 years, as tax law requires, without your profile.\n"),
         ))
+
+
+async def delete_stripe_customer(gateway: PaymentGateway, subscription_id: str | None,
+                                 customer_id: str | None) -> None:
+    """Cancel the subscription, then delete the customer; either already gone is fine."""
+    if subscription_id:
+        try:
+            await gateway.cancel_subscription(subscription_id)
+        except NotFound:
+            pass
+    if customer_id:
+        try:
+            await gateway.delete_customer(customer_id)
+        except NotFound:
+            pass
+
+
+class DeleteStripeCustomer:
+    """The worker's retry of the purge's Stripe step when Stripe was down: cancel the
+    subscription and delete the customer (ids only, no personal data in the job). Raises
+    ``Unavailable`` while Stripe is down, so the job is retried with backoff."""
+
+    def __init__(self, gateway: PaymentGateway | None) -> None:
+        self._gateway = gateway
+
+    async def __call__(self, subscription_id: str | None, customer_id: str | None) -> dict[str, bool]:
+        if self._gateway is None:
+            return {"skipped": True}
+        await delete_stripe_customer(self._gateway, subscription_id or None, customer_id or None)
+        return {"deleted": True}
 
 
 class RetentionReport:

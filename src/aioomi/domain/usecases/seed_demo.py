@@ -10,7 +10,7 @@ from aioomi.domain.model.accounts import Account, AccountStatus, Principal
 from aioomi.domain.model.agents import Agent, AgentChanges, AgentSettings, WidgetChanges, WidgetStyle
 from aioomi.domain.model.documents import Document, DocumentStatus, DocumentUpload, bytes_hash
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
+from aioomi.domain.model.privacy import policy_in_force
 from aioomi.domain.usecases.agents import CreateAgent, ListAgents, UpdateAgent
 from aioomi.domain.usecases.documents import AddDocument, ListDocuments, ReplaceDocument
 from aioomi.ports.clock import Clock
@@ -105,10 +105,11 @@ class SeedDemo:
             account = await uow.accounts.find_by_email(DEMO_EMAIL)
             if account is not None:
                 return account.id
+            in_force = policy_in_force(await uow.privacy.list_policy_versions(), now.date())
             account = Account(
                 id=new_id("acct"), email=DEMO_EMAIL, full_name=DEMO_NAME,
                 password_hash=await self._hasher.hash(secrets.token_urlsafe(32)), google_subject=None,
-                email_verified_at=now, adult_attested_at=now, accepted_policy_version=CURRENT_POLICY_VERSION,
+                email_verified_at=now, adult_attested_at=now, accepted_policy_version=in_force.version if in_force else "",
                 status=AccountStatus.ACTIVE, created_at=now, updated_at=now,
             )
             await uow.accounts.add(account)

@@ -150,7 +150,7 @@ def create_app(
 
     prometheus = PrometheusConfig(app_name="aioomi", prefix="aioomi", group_path=True,
                                   exclude=["/metrics", "/schema"], exclude_opt_key="exclude_from_metrics")
-    request_log_writer = RequestLogWriter(container.request_log)
+    request_log_writer = RequestLogWriter(lambda batch: container.record_api_requests()(batch))
     app = Litestar(
         route_handlers=[
             *CONTROLLERS,

@@ -195,11 +195,13 @@ class RequestLogWriter:
     """Buffers request-log entries and writes them in batches from one background task, so a
     request never waits on the log: at most every ``interval_s`` or when ``batch_size`` are
     waiting, and at shutdown. If the store is down the batch is dropped (with a warning) rather
-    than growing without bound; at most ``max_buffer`` entries wait."""
+    than growing without bound; at most ``max_buffer`` entries wait. ``write`` is the use case
+    that stores a batch (:class:`~aioomi.domain.usecases.privacy_rights.RecordApiRequests`: it
+    honours the owners' objection and restriction as it writes)."""
 
-    def __init__(self, store_of: Any, *, interval_s: float = 1.0, batch_size: int = 500,
+    def __init__(self, write: Any, *, interval_s: float = 1.0, batch_size: int = 500,
                  max_buffer: int = 20_000) -> None:
-        self._store_of = store_of
+        self._write = write
         self._interval_s = interval_s
         self._batch_size = batch_size
         self._max_buffer = max_buffer
@@ -231,7 +233,7 @@ class RequestLogWriter:
         while self._buffer:
             batch, self._buffer = self._buffer[: self._batch_size], self._buffer[self._batch_size:]
             try:
-                await self._store_of().add_many(batch)
+                await self._write(batch)
             except Exception as error:  # noqa: BLE001 - the log must never take requests down
                 log.warning("request log batch dropped", entries=len(batch), error=str(error))
 

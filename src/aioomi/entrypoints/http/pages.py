@@ -27,9 +27,9 @@ from litestar.template.config import TemplateConfig
 
 from aioomi.domain.model.accounts import Account, Principal, Scope
 from aioomi.domain.model.errors import AioomiError, Forbidden, NotFound, Unauthenticated
-from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.entrypoints.http.pages_charts import bar_chart
+from aioomi.entrypoints.http.privacy_pages import PrivacyPolicyPages, load_policy
 from aioomi.entrypoints.http.problems import bounded_day, status_for
 from aioomi.entrypoints.http.schemas_accounts import AccountOut, ApiKeyOut, OwnerSessionOut
 from aioomi.entrypoints.http.schemas_agents import AgentOut
@@ -64,7 +64,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 
 def _setup(engine: JinjaTemplateEngine) -> None:
-    engine.engine.globals.update(static=STATIC_PATH, policy_version=CURRENT_POLICY_VERSION)
+    engine.engine.globals.update(static=STATIC_PATH)
     engine.engine.filters.update(when=_when, day=_day, number=_number, money=_money)
 
 
@@ -192,6 +192,7 @@ class PublicPages(Controller):
     path = "/"
     include_in_schema = False
     cache_control = NO_STORE
+    before_request = load_policy
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")
@@ -271,6 +272,7 @@ class DashboardPages(Controller):
     include_in_schema = False
     cache_control = NO_STORE
     dependencies = {"owner": Provide(provide_owner)}
+    before_request = load_policy
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")
@@ -381,4 +383,4 @@ class DashboardPages(Controller):
                      exports=exports, policy=policy, audit=audit, title="Account and privacy", nav="account")
 
 
-PAGE_CONTROLLERS = [PublicPages, DashboardPages]
+PAGE_CONTROLLERS = [PublicPages, DashboardPages, PrivacyPolicyPages]

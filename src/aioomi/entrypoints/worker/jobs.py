@@ -58,9 +58,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         return await container.downgrade_after_grace()()
 
     async def ingest_document(payload: dict[str, Any]) -> object:
-        if not await container.processing_allowed()(payload["account_id"]):
-            return {"deferred": "processing_restricted"}  # lifting the restriction re-queues it
-        return await container.ingest_document()(
+        return await container.ingest_unless_restricted()(
             payload["account_id"], payload["document_id"], int(payload["version"]), int(payload.get("attempt", 1))
         )
 

@@ -10,7 +10,7 @@ from prometheus_client import Counter, Gauge
 
 from aioomi.domain.usecases.policy_versions import SEND_POLICY_NOTICES
 from aioomi.domain.usecases.privacy_rights import BUILD_EXPORT
-from aioomi.domain.usecases.retention import PURGE_DELETED_ACCOUNTS, RUN_RETENTION_SWEEPS
+from aioomi.domain.usecases.retention import DELETE_STRIPE_CUSTOMER, PURGE_DELETED_ACCOUNTS, RUN_RETENTION_SWEEPS
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask
 
 ROWS_REMOVED = Counter("aioomi_retention_removed", "Rows (or files) removed by retention sweeps", ["kind"])
@@ -38,6 +38,9 @@ def handlers(container: Any) -> dict[str, JobHandler]:
             observe({"deleted_accounts": purged}, container.clock().now().timestamp())
         return {"purged": purged}
 
+    async def delete_stripe_customer(payload: dict[str, Any]) -> object:
+        return await container.delete_stripe_customer()(payload.get("subscription_id"), payload.get("customer_id"))
+
     async def send_policy_notices(_: dict[str, Any]) -> object:
         return {"sent": await container.send_policy_notices()()}
 
@@ -46,6 +49,7 @@ def handlers(container: Any) -> dict[str, JobHandler]:
         RUN_RETENTION_SWEEPS: retention_sweeps,
         PURGE_DELETED_ACCOUNTS: purge_deleted_accounts,
         SEND_POLICY_NOTICES: send_policy_notices,
+        DELETE_STRIPE_CUSTOMER: delete_stripe_customer,
     }
 
 

@@ -132,8 +132,9 @@ header img{width:28px;height:28px;border-radius:50%;object-fit:cover}
 header .icon:hover{background:rgba(127,127,127,.2)}
 header .icon:focus-visible{outline-color:var(--on-primary)}
 .menu{position:absolute;top:56px;right:10px;display:flex;flex-direction:column;min-width:230px;padding:6px;background:var(--bg);border:1px solid var(--border);border-radius:10px;box-shadow:0 6px 24px rgba(0,0,0,.25);z-index:2}
-.menu button,.ghost{padding:9px 10px;border:0;border-radius:6px;background:transparent;text-align:left}
-.menu button:hover,.ghost:hover{background:var(--surface)}
+.menu button,.menu a,.ghost{padding:9px 10px;border:0;border-radius:6px;background:transparent;text-align:left}
+.menu a{color:inherit;font-size:14px}
+.menu button:hover,.menu a:hover,.ghost:hover{background:var(--surface)}
 .menu button:disabled{opacity:.55;cursor:default}
 .log{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
 .msg{max-width:88%;padding:9px 12px;border-radius:12px;background:var(--surface);overflow-wrap:anywhere}
@@ -276,7 +277,8 @@ form .icon:disabled{opacity:.55;cursor:default}
     ui.newChat = el("button", { type: "button", role: "menuitem", text: "New conversation" });
     ui.download = el("button", { type: "button", role: "menuitem", text: "Download my conversation (JSON)" });
     ui.remove = el("button", { type: "button", role: "menuitem", text: "Delete my conversation" });
-    ui.menu = el("div", { class: "menu", id: "aioomi-menu", role: "menu", "aria-label": "Your data", hidden: "" }, [ui.newChat, ui.download, ui.remove]);
+    ui.policy = el("a", { role: "menuitem", href: new URL(script.src, location.href).origin + "/privacy", target: "_blank", rel: "noopener", text: "Privacy policy" });
+    ui.menu = el("div", { class: "menu", id: "aioomi-menu", role: "menu", "aria-label": "Your data", hidden: "" }, [ui.newChat, ui.download, ui.remove, ui.policy]);
 
     ui.confirmYes = el("button", { type: "button", class: "danger", text: "Delete for good" });
     ui.confirmNo = el("button", { type: "button", text: "Cancel" });
@@ -336,7 +338,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 120) + "px";
     });
     ui.menu.addEventListener("keydown", event => {
-      const items = [...ui.menu.querySelectorAll("button:not(:disabled)")];
+      const items = [...ui.menu.querySelectorAll("button:not(:disabled), a")];
       const at = items.indexOf(shadow.activeElement);
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         event.preventDefault();
