@@ -22,11 +22,13 @@ class FakeReranker:
     score: Callable[[str, str, int], float] = _by_shared_words
     hang_s: float = 0.0
     status: int = 200
+    raw: bytes | None = None
+    """Answered as is, with status 200, instead of a well-formed answer."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
 
     def reset(self) -> None:
-        self.score, self.hang_s, self.status = _by_shared_words, 0.0, 200
+        self.score, self.hang_s, self.status, self.raw = _by_shared_words, 0.0, 200, None
         self.requests.clear()
         self.authorizations.clear()
 
@@ -56,7 +58,7 @@ class FakeReranker:
                           for i, d in enumerate(request["documents"])]
                 scored.sort(key=lambda r: -r["relevance_score"])
                 status, payload = 200, {"model": request.get("model"), "results": scored[: request.get("top_n")]}
-        data = json.dumps(payload).encode()
+        data = self.raw if self.raw is not None and status == 200 else json.dumps(payload).encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
         await send({"type": "http.response.body", "body": data})
