@@ -625,6 +625,7 @@ form .icon:disabled{opacity:.55;cursor:default}
     open: () => ui.panel && open(true),
     close: () => ui.panel && close(),
     markdown,
+    sources: renderSources,
   };
   if (document.body) init();
   else document.addEventListener("DOMContentLoaded", init);
