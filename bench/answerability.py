@@ -29,6 +29,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
+from dependency_injector import providers
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import embedded_database, say  # noqa: E402
@@ -38,7 +41,8 @@ from aioomi.adapters.local.markdown_chunker import MarkdownChunker  # noqa: E402
 from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder  # noqa: E402
 from aioomi.container import PostgresContainer, start, stop  # noqa: E402
 from aioomi.domain.model.accounts import Account, AccountStatus, Principal  # noqa: E402
-from aioomi.domain.model.agents import AgentRetrieval, AgentSettings  # noqa: E402
+from aioomi.domain.model.agents import AgentSettings  # noqa: E402
+from aioomi.domain.model.billing import PlanCatalog  # noqa: E402
 from aioomi.domain.model.chat import MessageStatus  # noqa: E402
 from aioomi.domain.model.documents import Document, DocumentSource, DocumentStatus, chunk_key  # noqa: E402
 from aioomi.domain.model.ids import new_id  # noqa: E402
@@ -105,9 +109,12 @@ async def main() -> None:
         settings = Settings(data_dir=f"/tmp/aioomi-bench-answerability-{os.getpid()}", log_format="console")
         container = PostgresContainer(settings=settings, conninfo=conninfo)
         responder = CountingResponder()
-        from dependency_injector import providers
-
         container.chat_model.override(providers.Object(responder))
+        # The free plan allows 100 messages a month: a plan the bench cannot use up (the check stays).
+        config = container.billing_config()
+        roomy = msgspec.structs.replace(config.catalog.free, monthly_messages=10**9, monthly_tokens=10**12)
+        container.billing_config.override(providers.Object(msgspec.structs.replace(
+            config, catalog=PlanCatalog(plans=(roomy,)))))
         await start(container)
         try:
             now = datetime.now(UTC)
