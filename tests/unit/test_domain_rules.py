@@ -52,3 +52,16 @@ def test_every_instant_in_a_slot_maps_to_the_same_slot(now: datetime, every: tim
     slot = periodic_slot(now, every)
     other = slot + every * fraction
     assert periodic_slot(other, every) == slot
+
+
+def test_an_upload_without_a_title_is_named_after_its_file_made_readable() -> None:
+    from aioomi.domain.model.documents import DocumentUpload, default_title
+
+    def title(**kw: object) -> str:
+        return default_title(DocumentUpload(data=b"x", **kw))  # type: ignore[arg-type]
+
+    assert title(filename="returns_policy-2024.pdf") == "Returns policy 2024"
+    assert title(filename="FAQ.md") == "FAQ"
+    assert title(title="  Our   prices ", filename="p.csv") == "Our prices"
+    assert title(source_url="https://shop.example/help") == "https://shop.example/help"
+    assert title() == "Untitled document"
