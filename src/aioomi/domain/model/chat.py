@@ -488,12 +488,15 @@ def _terms(text: str) -> set[str]:
 
 
 def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = MAX_ANSWER_SENTENCES) -> list[tuple[int, str]]:
-    """The sentences of ``passages`` that best answer ``question``, best first, as
-    ``(passage index, sentence)``: those sharing the most of the question's terms (stemmed, no
-    stop words), at least two thirds as many as the best one and at least one; ties go to the
-    better passage, then the earlier sentence; repeats (overlapping chunks) once. When no
-    sentence shares a term (the passage was found by meaning alone), the best passage's first
-    sentence."""
+    """The sentences of ``passages`` (best passage first) that best answer ``question``, as
+    ``(passage index, sentence)``, at most ``limit``. A sentence bears on the question when it
+    shares at least one of its terms (stemmed, no stop words); a sentence is *strong* when it
+    shares at least two thirds as many as the best one. Chosen in this order: the best passage's
+    best sentence (retrieval ranked it first), then the best sentence of each other passage that
+    is strong (passages in rank order: each source speaks once before any speaks twice), then
+    the remaining strong sentences, most shared terms first (ties: better passage, earlier
+    sentence). Repeats (overlapping chunks) count once. When no sentence shares a term (the
+    passages were found by meaning alone), the best passage's first sentence."""
     wanted = _terms(question)
     scored: list[tuple[int, int, int, str]] = []
     seen: set[str] = set()
@@ -511,9 +514,15 @@ def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = M
     if not scored:
         return [(first[0], excerpt(first[1], MAX_QUOTE_CHARS * 2))] if first else []
     top = max(s[0] for s in scored)
-    scored = [s for s in scored if 3 * s[0] >= 2 * top]
-    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
-    return [(index, excerpt(sentence, MAX_QUOTE_CHARS * 2)) for _, index, _, sentence in scored[:limit]]
+    ranked = sorted(scored, key=lambda s: (-s[0], s[1], s[2]))
+    best_of: dict[int, tuple[int, int, int, str]] = {}
+    for s in ranked:
+        best_of.setdefault(s[1], s)
+    first_index = min(best_of)
+    picked = [best_of[first_index]] if first_index == 0 else []
+    picked += [best_of[i] for i in sorted(best_of) if best_of[i] not in picked and 3 * best_of[i][0] >= 2 * top]
+    picked += [s for s in ranked if s not in picked and 3 * s[0] >= 2 * top]
+    return [(index, excerpt(sentence, MAX_QUOTE_CHARS * 2)) for _, index, _, sentence in picked[:limit]]
 
 
 def extractive_answer(question: str, passages: Sequence[Passage], fallback: str) -> str:
