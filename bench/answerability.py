@@ -161,19 +161,26 @@ async def main() -> None:
                 fell_back = final.message.status is MessageStatus.UNANSWERED
                 return fell_back, [by_document[c.document_id] for c in citations], CountingResponder.calls - before
 
-            async def top_relevance(question: str) -> float:
+            async def top_relevance(question: str) -> tuple[float, list[str]]:
+                """The best hit's relevance, and the documents the default gate sends (the
+                prompt's sources: the first max_citations distinct documents past the gate)."""
                 hits = await search(owner.id, agent.id, question, min_relevance=0.0)
-                return max((h.relevance or 0.0) for h in hits) if hits else 0.0
+                best = max((h.relevance or 0.0) for h in hits) if hits else 0.0
+                sent = [h.document_id for h in hits if (h.relevance or 0.0) >= agent.retrieval.min_relevance]
+                return best, [by_document[d] for d in list(dict.fromkeys(sent))[:agent.retrieval.max_citations]]
 
             results: dict[str, list] = {"unanswerable": [], "answerable": [], "general": []}
             best: dict[str, list[float]] = {"unanswerable": [], "answerable": [], "general": []}
+            sent: dict[str, list[list[str]]] = {"unanswerable": [], "answerable": [], "general": []}
             started = time.perf_counter()
             sets = {"unanswerable": [queries[q] for q in unanswerable], "answerable": [queries[q] for q in answerable],
                     "general": general}
             for name, questions in sets.items():
                 for i, question in enumerate(questions):
                     results[name].append(await turn(question))
-                    best[name].append(await top_relevance(question))
+                    relevance, sources = await top_relevance(question)
+                    best[name].append(relevance)
+                    sent[name].append(sources)
                     if (i + 1) % 100 == 0:
                         say(f"  {name}: {i + 1}/{len(questions)} ({time.perf_counter() - started:.0f}s)")
             turns = sum(len(v) for v in results.values())
@@ -194,6 +201,10 @@ async def main() -> None:
         "unanswerable_fallback_rate": rate([r[0] for r in results["unanswerable"]]),
         "answerable_answered_rate": rate([not r[0] for r in results["answerable"]]),
         "answerable_relevant_cited_rate": rate([bool(set(r[1]) & qrels[q]) for r, q in answered]),
+        # Diagnostic: how often the sources sent to the responder hold a relevant document (the
+        # ceiling of the cited rate: the answer can only cite what it was given).
+        "answerable_relevant_in_sources_sent_rate": rate([bool(set(s) & qrels[q]) for s, q, r in zip(
+            sent["answerable"], answerable, results["answerable"], strict=True) if not r[0]]),
         "mean_citations_per_answer": round(sum(len(r[1]) for r in all_answered) / max(len(all_answered), 1), 2),
         "fallback_model_calls": fallback_calls,
         # Baseline in the same run: the gate off (min_relevance 0, the old default) falls back on nothing.
