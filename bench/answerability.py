@@ -99,6 +99,7 @@ async def main() -> None:
     chunker, embedder = MarkdownChunker(), WordLlamaEmbedder()
     started = time.perf_counter()
     docs = []
+    text_of = {str(d.get("_id", d.get("id"))): d["text"] for d in kept_docs}
     for d in kept_docs:
         chunks = titled(chunker.chunk(ExtractedText(kind=DocumentKind.TEXT, text=d["text"])), d["title"])
         docs.append((str(d.get("_id", d.get("id"))), d["title"], chunks))
@@ -137,6 +138,7 @@ async def main() -> None:
                     source=DocumentSource.TEXT, status=DocumentStatus.READY, content_hash=source_id,
                     blob_key=f"bench/{source_id}", size_bytes=0, created_at=now, updated_at=now,
                     kind=DocumentKind.TEXT, chunk_count=len(chunks), embedding_model=embedder.model,
+                    char_count=len(text_of[source_id]),
                 )
                 async with container.uow()(account_id=owner.id) as uow:
                     await uow.documents.add(document)

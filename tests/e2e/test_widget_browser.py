@@ -321,8 +321,8 @@ async def test_an_answer_with_an_image_and_a_script_renders_inert(browser: Brows
     v = await visit(browser, served)
     await v.page.goto(f"{served.base}/demo")
     await open_widget(v.page)
-    # A question past the relevance gate, so the (scripted) model answers: "How do I embed the
-    # widget on my site?" is at cosine 0.377 from the docs with WordLlama, under the default gate.
+    # A question well past the relevance gate (cosine 0.49 to the docs with WordLlama), so the
+    # scripted model is asked and its hostile answer rendered.
     await ask(v.page, "How do I run Aioomi?")
     answer = v.page.locator(w(".msg.bot")).last
     await answer.locator(".actions").wait_for()

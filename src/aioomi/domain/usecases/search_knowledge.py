@@ -10,6 +10,7 @@ from aioomi.domain.model.documents import DocumentHit, DocumentSource, document_
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.knowledge import (
+    CHARS_PER_CHUNK,
     MAX_QUERY_CHARS,
     MAX_TOP_K,
     EmbeddingUnavailable,
@@ -41,7 +42,8 @@ class SearchKnowledge:
     - with a reranker configured, the fused candidates are reordered by it; a reranker that
       fails or times out leaves the fused order (the search never fails for it);
     - the relevance gate: each hit's relevance is its cosine similarity on the embedding model's
-      calibrated 0–1 scale (:func:`~aioomi.domain.model.knowledge.relevance_scale`); a hit
+      calibrated 0–1 scale (:func:`~aioomi.domain.model.knowledge.relevance_scale`, for the
+      knowledge base's size in chunks, estimated from its characters); a hit
       under ``min_relevance`` (default: the agent's) is dropped, as is a lexical-only hit whose
       similarity is unknown. If the embedding provider is unavailable the search is lexical
       only and nothing can be measured: its hits pass ungated rather than failing the search;
@@ -71,6 +73,7 @@ class SearchKnowledge:
             if agent is None:
                 raise AgentNotFound("No such agent.")
             base = await uow.documents.knowledge_base(account_id, agent_id)
+            totals = await uow.documents.totals(account_id, agent_id)
         model = base.embedding_model if base is not None else agent.embedding_model
         settings = RetrievalSettings(top_k=agent.retrieval.top_k if top_k is None else top_k)
         gate = agent.retrieval.min_relevance if min_relevance is None else min_relevance
@@ -86,7 +89,7 @@ class SearchKnowledge:
             embedding_model=model, top_k=rerank_pool(settings.top_k), min_similarity=-1.0,
         )
         candidates = await self._reranked(text, candidates)
-        scale = relevance_scale(model)
+        scale = relevance_scale(model, chunks=totals.characters // CHARS_PER_CHUNK)
         relevance = {c.chunk_id: scale.relevance(c.similarity) if c.similarity is not None else None
                      for c in candidates}
         if vector is not None:
