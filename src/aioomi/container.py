@@ -23,6 +23,7 @@ from aioomi.adapters.local.sandboxed_extractor import ExtractionSandbox, Sandbox
 from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder
 from aioomi.adapters.memory.blob_store import InMemoryBlobStore
 from aioomi.adapters.openai.embedder import OpenAIEmbedder
+from aioomi.adapters.rerank.http_reranker import HttpReranker
 from aioomi.adapters.web.url_fetcher import HttpUrlFetcher, parse_networks
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.usecases.documents import (
@@ -31,10 +32,16 @@ from aioomi.domain.usecases.documents import (
     GetDocument,
     GetDocumentText,
     ListDocuments,
+    RenameDocument,
     ReplaceDocument,
 )
 from aioomi.domain.usecases.ingest_document import IngestDocument, PurgeDocumentData
-from aioomi.domain.usecases.knowledge_base import ChangeEmbeddingModel, GetKnowledgeBase, SwitchEmbeddingModel
+from aioomi.domain.usecases.knowledge_base import (
+    ChangeEmbeddingModel,
+    GetKnowledgeBase,
+    ReindexDocument,
+    SwitchEmbeddingModel,
+)
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.adapters.local.outbox_mailer import OutboxMailer
 from aioomi.adapters.local.system_clock import SystemClock
@@ -216,6 +223,14 @@ def _text_extractor(settings: Settings) -> SandboxedTextExtractor:
     ))
 
 
+def _reranker(settings: Settings) -> HttpReranker | None:
+    """The optional reranker: off unless ``AIOOMI_RERANK_URL`` is set."""
+    if not settings.rerank_url:
+        return None
+    return HttpReranker(settings.rerank_url, model=settings.rerank_model, api_key=settings.rerank_api_key,
+                        timeout_s=settings.rerank_timeout_s)
+
+
 def _url_fetcher(settings: Settings) -> HttpUrlFetcher:
     return HttpUrlFetcher(
         allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
@@ -343,7 +358,9 @@ class Container(containers.DeclarativeContainer):
     delete_agent = providers.Factory(DeleteAgent, uow=uow, chunk_store=chunk_store, blobs=blob_store)
 
     # --- documents and ingestion ---------------------------------------------------------
-    search_knowledge = providers.Factory(SearchKnowledge, uow=uow, chunk_store=chunk_store, embedders=embedders)
+    reranker = providers.Singleton(_reranker, settings)
+    search_knowledge = providers.Factory(SearchKnowledge, uow=uow, chunk_store=chunk_store, embedders=embedders,
+                                         reranker=reranker)
     add_document = providers.Factory(
         AddDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits,
         plans=usage_allowance,
@@ -366,6 +383,10 @@ class Container(containers.DeclarativeContainer):
     switch_embedding_model = providers.Factory(
         SwitchEmbeddingModel, uow=uow, chunk_store=chunk_store, chunker=chunker, embedders=embedders
     )
+    reindex_document = providers.Factory(
+        ReindexDocument, uow=uow, chunk_store=chunk_store, chunker=chunker, embedders=embedders
+    )
+    rename_document = providers.Factory(RenameDocument, uow=uow, clock=clock)
 
     # --- usage and billing ---------------------------------------------------------------
     payment_gateway = providers.Singleton(_payment_gateway, settings)

@@ -33,7 +33,7 @@ PoolSize = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 
 SECRET_FIELDS = frozenset(
     {"openai_api_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_secret", "smtp_password",
-     "metrics_token"}
+     "metrics_token", "rerank_api_key"}
 )
 
 
@@ -87,6 +87,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     google_issuer: str = "https://accounts.google.com"
     openai_api_key: str | None = None
     openai_base_url: str | None = None
+    # Optional reranker (the /rerank API of Cohere, Jina, TEI, vLLM, Infinity): off when unset.
+    rerank_url: str | None = None
+    rerank_model: str | None = None
+    rerank_api_key: str | None = None
+    rerank_timeout_s: PositiveFloat = 3.0
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
@@ -189,7 +194,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def _check(settings: Settings) -> None:
     if settings.database_url is not None and not re.match(r"^postgres(ql)?://", settings.database_url):
         raise SettingsError("DATABASE_URL", "must be a postgresql:// URL (for example postgresql://user@host:5432/aioomi)")
-    for name in ("public_url", "openai_base_url", "google_issuer", "stripe_api_base"):
+    for name in ("public_url", "openai_base_url", "google_issuer", "stripe_api_base", "rerank_url"):
         value = getattr(settings, name)
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise SettingsError(ENVIRONMENT[name], "must be an http:// or https:// URL")

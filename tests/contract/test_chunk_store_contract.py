@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from aioomi.domain.model.errors import InvalidInput
@@ -190,3 +191,33 @@ async def test_an_empty_document_has_no_chunks(container) -> None:
     assert await put(store, chunks=[]) == []
     assert await store.count(account_id=ACCT, agent_id=AGENT) == 0
     assert await search(store, "refunds", vector=[1.0, 0.0, 0.0, 0.0]) == []
+
+
+def titled_chunk(position: int, text: str, title: str, vector: list[float]) -> EmbeddedChunk:
+    c = chunk(position, text, vector)
+    return msgspec.structs.replace(c, chunk=msgspec.structs.replace(c.chunk, title=title))
+
+
+async def test_a_chunk_is_found_by_a_word_of_its_title_alone(container) -> None:
+    store = container.chunk_store()
+    await put(store, "doc_leave", [titled_chunk(0, "Employees stay home sixteen weeks.", "Parental leave",
+                                                [1.0, 0.0, 0.0, 0.0])])
+    await put(store, "doc_ship", [titled_chunk(0, "Parcels arrive within three days.", "Shipping",
+                                               [0.0, 1.0, 0.0, 0.0])])
+    hits = await search(store, "parental")  # in no chunk's text, only in one title
+    assert [h.document_id for h in hits] == ["doc_leave"]
+    listed = await store.list_document(account_id=ACCT, agent_id=AGENT, document_id="doc_leave")
+    assert listed[0].chunk.title == "Parental leave"
+
+
+async def test_a_title_match_counts_more_than_a_body_match(container) -> None:
+    store = container.chunk_store()
+    # "refund" in the title of a chunk with eight other terms, and in the body of a chunk with
+    # four others. Counted once (as a body term) the shorter chunk would win on BM25's length
+    # normalisation (tf 1 at length 9: 0.90, vs tf 1 at length 5: 1.13, times the same idf); as a
+    # title term it counts twice (TITLE_TERM_WEIGHT 2: tf 2 at length 10: 1.26 vs 1.16).
+    await put(store, "doc_title", [titled_chunk(0, "Customers write emails asking questions regarding orders weekly.",
+                                                "Refund", [1.0, 0.0, 0.0, 0.0])])
+    await put(store, "doc_body", [chunk(0, "Refund requests arrive daily online.", [0.0, 1.0, 0.0, 0.0])])
+    hits = await search(store, "refund")
+    assert [h.document_id for h in hits] == ["doc_title", "doc_body"]

@@ -180,8 +180,11 @@ async def test_demo_page_streams_an_answer_with_citations_restores_it_and_delete
     await page.locator(w(".msg.bot .sources li")).first.wait_for()
     final = await answer.inner_text()
     assert "It needs no configuration at all." in final and "**" not in final
-    sources = await page.locator(w(".msg.bot .sources li")).all_inner_texts()
-    assert sources and all(s == "README.md" or s.startswith("docs/") for s in sources), sources
+    sources = await page.locator(w(".msg.bot .sources li > :first-child")).all_inner_texts()
+    titles = [s.split("] ", 1)[1] for s in sources]
+    assert sources and all(s.startswith("[") for s in sources), sources
+    assert all(t == "README.md" or t.startswith("docs/") for t in titles), sources
+    assert len(set(titles)) == len(titles) <= 3, "one source per document, three at most"
     assert await page.locator(w(".msg.bot .actions button")).last.inner_text() == "Copy"
     assert await log.get_attribute("aria-live") == "polite" and await log.get_attribute("aria-busy") is None
     stored = await local_storage(page)
@@ -318,7 +321,9 @@ async def test_an_answer_with_an_image_and_a_script_renders_inert(browser: Brows
     v = await visit(browser, served)
     await v.page.goto(f"{served.base}/demo")
     await open_widget(v.page)
-    await ask(v.page, "How do I embed the widget on my site?")
+    # A question well past the relevance gate (cosine 0.49 to the docs with WordLlama), so the
+    # scripted model is asked and its hostile answer rendered.
+    await ask(v.page, "How do I run Aioomi?")
     answer = v.page.locator(w(".msg.bot")).last
     await answer.locator(".actions").wait_for()
     assert await v.page.locator(w(".log img, .log script, .log iframe, .log [onerror]")).count() == 0
@@ -390,6 +395,46 @@ async def test_safe_markdown_renderer_on_hostile_inputs(browser: Browser, served
     assert by_source["```\n<script>alert(1)</script>\n```"]["tags"] == ["DIV", "PRE", "CODE"]
     good = await v.page.evaluate("() => window.Aioomi.markdown('**b** *e* `c`\\n\\n1. one\\n2. two\\n\\n- x\\n- y').innerHTML")
     assert good == "<p><strong>b</strong> <em>e</em> <code>c</code></p><ol><li>one</li><li>two</li></ol><ul><li>x</li><li>y</li></ul>"
+    assert await v.page.evaluate("() => window.__pwned") is None
+    await v.context.close()
+
+
+HOSTILE_CITATIONS = [
+    {"document_id": "doc_a", "document_title": "Returns <b>policy</b>", "number": 1, "excerpt": "Within 30 days.",
+     "url": "https://shop.example/returns#:~:text=Within%2030%20days"},
+    {"document_id": "doc_b", "document_title": "Evil", "number": 2, "excerpt": "<img src=x onerror=alert(1)>",
+     "url": "javascript:alert(1)"},
+    {"document_id": "doc_c", "document_title": "Upload", "number": 3, "excerpt": "", "url": None},
+    {"document_id": "doc_d", "document_title": "Data", "number": 4, "excerpt": "x", "url": "data:text/html,<p>x"},
+]
+
+
+async def test_sources_render_as_safe_links_with_the_quote_on_demand(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served)
+    await v.page.goto(f"{served.base}/demo")
+    await v.page.locator(w(".launcher")).wait_for()
+    rendered = await v.page.evaluate("""citations => {
+        const root = window.Aioomi.sources(citations);
+        document.body.append(root);  // in the page, so the closed <details> hide their quote
+        const items = [...root.querySelectorAll('li')].map(li => ({
+          label: li.firstElementChild.tagName, text: li.firstElementChild.textContent,
+          href: li.firstElementChild.getAttribute('href'), rel: li.firstElementChild.getAttribute('rel'),
+          target: li.firstElementChild.getAttribute('target'),
+          quote: li.querySelector('details q')?.textContent ?? null,
+          open: li.querySelector('details')?.open ?? null, visible: li.innerText,
+        }));
+        return {items, tags: [...root.querySelectorAll('*')].map(n => n.tagName)};
+    }""", HOSTILE_CITATIONS)
+    link, evil, upload, data = rendered["items"]
+    assert (link["label"], link["href"], link["rel"], link["target"]) == (
+        "A", "https://shop.example/returns#:~:text=Within%2030%20days", "noopener noreferrer nofollow", "_blank")
+    assert link["text"] == "[1] Returns <b>policy</b>"  # a title is text, never markup
+    assert link["quote"] == "Within 30 days." and link["open"] is False and "Within 30 days" not in link["visible"]
+    assert evil["label"] == "SPAN" and evil["href"] is None  # a javascript: URL never becomes a link
+    assert evil["quote"] == "<img src=x onerror=alert(1)>"
+    assert upload["label"] == "SPAN" and upload["quote"] is None
+    assert data["label"] == "SPAN"
+    assert "IMG" not in rendered["tags"] and "B" not in rendered["tags"]
     assert await v.page.evaluate("() => window.__pwned") is None
     await v.context.close()
 

@@ -124,7 +124,7 @@ FULL = {
     "max_tokens": 700,
     "answer_mode": "assisted",
     "fallback_message": "Please e-mail support@acme.example.",
-    "retrieval": {"top_k": 6, "min_relevance": 0.3},
+    "retrieval": {"top_k": 6, "min_relevance": 0.3, "max_citations": 5},
     "greeting": "Hi! Ask me about orders.",
     "starter_questions": ["Where is my order?", "Do you ship abroad?"],
     "widget": {"primary_color": "#AA3366", "position": "left", "title": "Acme help",
@@ -173,7 +173,7 @@ async def test_defaults_of_a_minimal_agent(app: App, owner: Owner) -> None:
     created = await create(app.client, owner)
     assert created["model"] == "gpt-4o" and created["answer_mode"] == "grounded" and created["status"] == "active"
     assert created["allowed_origins"] == [] and created["starter_questions"] == [] and created["greeting"] is None
-    assert created["retrieval"] == {"top_k": 8, "min_relevance": 0.0}
+    assert created["retrieval"] == {"top_k": 8, "min_relevance": 0.5, "max_citations": 3}
     assert created["widget"]["position"] == "right" and created["widget"]["theme"] == "auto"
 
 

@@ -30,7 +30,8 @@ async def test_a_visitor_chats_through_the_widget_and_the_owner_reads_it(pg_conn
         assert "".join(data["text"] for name, data in events if name == "token") == "Within 30 days [1]."
         sources = dict(events)["sources"]["citations"]
         assert sources == [{"document_id": "doc_returns", "document_title": "Returns policy", "position": 3,
-                            "excerpt": "You can return any item within 30 days for a full refund."}]
+                            "excerpt": "You can return any item within 30 days for a full refund.",
+                            "number": 1, "url": None}]
         done = dict(events)["done"]
         assert done["usage"]["prompt_tokens"] > 0 and done["message_id"] == events[0][1]["message_id"]
 

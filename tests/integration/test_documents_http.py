@@ -36,6 +36,12 @@ FILES: dict[str, tuple[bytes, str, str, str]] = {
 }
 
 
+# The title of an upload without one: its file name made readable (the worker may replace it
+# with the title the file holds).
+READABLE = {"notes.txt": "Notes", "guide.md": "Guide", "page.html": "Page", "manual.pdf": "Manual",
+            "handbook.docx": "Handbook", "prices.csv": "Prices"}
+
+
 class _Site(BaseHTTPRequestHandler):
     pages: dict[str, tuple[int, str, bytes, dict[str, str]]] = {}
 
@@ -106,7 +112,7 @@ async def test_every_format_and_raw_text_become_ready_and_searchable(app: App) -
         response = await app.client.post(docs, files={"file": (name, content, ctype)}, headers=owner.headers())
         assert response.status_code == 202, response.text
         body = response.json()
-        assert body["status"] == "queued" and body["title"] == name and body["source"] == "upload"
+        assert body["status"] == "queued" and body["title"] == READABLE[name] and body["source"] == "upload"
         assert response.headers["location"] == f"{docs}/{body['id']}"
         ids[name] = body["id"]
     response = await app.client.post(docs, json={"title": "Loyalty", "text": "Members earn one point per euro."},
@@ -122,6 +128,9 @@ async def test_every_format_and_raw_text_become_ready_and_searchable(app: App) -
         assert (body["status"], body["kind"], body["error"]) == ("ready", kind, None), body
         assert body["chunks"] >= 1 and body["progress"] == {"done": body["chunks"], "total": body["chunks"]}
         assert body["embedding_model"] == "test-embedder-a"
+        # The title the file holds replaces the one made from its name: the HTML <title>, the
+        # DOCX core title ("Shop handbook"); the others have none.
+        assert body["title"] == {"page.html": "Delivery", "handbook.docx": "Shop handbook"}.get(name, READABLE[name])
         text = await app.client.get(f"{docs}/{ids[name]}/text", headers=owner.headers())
         assert text.status_code == 200 and phrase in text.json()["text"], (name, text.json())
     listed = (await app.client.get(docs, params={"limit": 5}, headers=owner.headers())).json()
@@ -129,11 +138,14 @@ async def test_every_format_and_raw_text_become_ready_and_searchable(app: App) -
     rest = (await app.client.get(docs, params={"cursor": listed["next_cursor"]}, headers=owner.headers())).json()
     assert {d["id"] for d in listed["data"] + rest["data"]} == set(ids.values()) and rest["next_cursor"] is None
 
-    search = await app.client.post(f"{AGENTS}/{agent_id}/search", json={"query": "how often should I descale?"},
+    # The test embedder is not calibrated: no relevance gate here (min_relevance 0).
+    search = await app.client.post(f"{AGENTS}/{agent_id}/search",
+                                   json={"query": "how often should I descale?", "min_relevance": 0.0},
                                    headers=owner.headers())
     assert search.status_code == 200, search.text
     top = search.json()["data"][0]
-    assert top["document"] == {"id": ids["manual.pdf"], "title": "manual.pdf"}
+    assert top["document"] == {"id": ids["manual.pdf"], "title": "Manual"}
+    assert 0.0 <= top["relevance"] <= 1.0
     assert top["position"] == 0 and top["score"] > 0 and "citric" in top["text"]
     rows = await sql(app, "SELECT count(*) FROM knowledge_chunks WHERE document_id LIKE %s", f"{ids['manual.pdf']}/%")
     assert rows[0][0] == 1
@@ -285,3 +297,29 @@ async def test_replacing_over_http_and_changing_the_embedding_model(app: App) ->
     hits = (await app.client.post(f"{AGENTS}/{agent_id}/search", json={"query": "green apples"},
                                   headers=owner.headers())).json()["data"]
     assert [h["document"]["id"] for h in hits] == [document_id]
+
+
+async def test_renaming_a_document_reindexes_it_under_the_new_title(app: App) -> None:
+    owner, agent_id = await owner_with_agent(app)
+    docs = f"{AGENTS}/{agent_id}/documents"
+    created = await app.client.post(docs, json={"title": "Notes", "text": "Employees stay home sixteen weeks."},
+                                    headers=owner.headers())
+    doc_id = created.json()["id"]
+    await run_worker(app)
+
+    renamed = await app.client.patch(f"{docs}/{doc_id}", json={"title": "  Parental   leave "}, headers=owner.headers())
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["title"] == "Parental leave"
+    await run_worker(app)  # the re-index job
+
+    rows = await sql(app, "SELECT title FROM knowledge_chunks WHERE document_id LIKE %s", f"{doc_id}/%")
+    assert rows == [("Parental leave",)]
+    found = await app.client.post(f"{AGENTS}/{agent_id}/search", json={"query": "parental", "min_relevance": 0.0},
+                                  headers=owner.headers())
+    assert [h["document"] for h in found.json()["data"]] == [{"id": doc_id, "title": "Parental leave"}]
+
+    for bad in ({"title": "   "}, {"title": "x" * 301}, {"title": "a\u0007b"}):
+        refused = await app.client.patch(f"{docs}/{doc_id}", json=bad, headers=owner.headers())
+        assert refused.status_code == 422 and refused.json()["code"] == "invalid_title", refused.text
+    unknown = await app.client.patch(f"{docs}/doc_{'a' * 26}", json={"title": "X"}, headers=owner.headers())
+    assert unknown.status_code == 404

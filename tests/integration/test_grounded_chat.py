@@ -29,14 +29,15 @@ INJECTION_DOC = (
 SYSTEM_PROMPT = "You are the kettle shop's helper. Secret marker: OWNER-PROMPT-7731."
 
 
-async def agent_with_documents(app: App, *documents: tuple[str, str]) -> tuple[Owner, dict[str, Any], dict[str, str]]:
+async def agent_with_documents(app: App, *documents: tuple[str, str],
+                               min_relevance: float = 0.5) -> tuple[Owner, dict[str, Any], dict[str, str]]:
     """Sign up, create a grounded agent for ORIGIN, upload ``documents`` (name, text) and run
     the real worker: the owner, the agent, and the documents' ids by name."""
     owner = await sign_up_and_verify(app, "grounded@example.com")
     response = await app.client.post("/api/v1/agents", headers=owner.headers(), json={
         "name": "Kettle helper", "allowed_origins": [ORIGIN], "answer_mode": "grounded",
         "fallback_message": FALLBACK, "system_prompt": SYSTEM_PROMPT,
-        "retrieval": {"top_k": 4, "min_relevance": 0.5},
+        "retrieval": {"top_k": 4, "min_relevance": min_relevance},
     })
     assert response.status_code == 201, response.text
     agent = response.json()
@@ -112,8 +113,10 @@ async def test_with_a_model_instructions_in_documents_stay_in_the_untrusted_bloc
     async with serve("postgres", tmp_path / "aioomi", pg_conninfo, openai_api_key="sk-test",
                      openai_base_url=fake_openai.base_url) as app:
         try:
-            _, agent, ids = await agent_with_documents(app, ("returns.md", RETURNS_DOC),
-                                                       ("release-notes.md", INJECTION_DOC))
+            # The fake OpenAI's vectors are random (no meaning to gate on): the owner lets every
+            # passage through (min_relevance 0).
+            owner, agent, ids = await agent_with_documents(app, ("returns.md", RETURNS_DOC),
+                                                           ("release-notes.md", INJECTION_DOC), min_relevance=0.0)
             session_id = await new_session(app, agent)
 
             events = await ask(app, agent, session_id, "What do the release notes of the grinder firmware say?")
@@ -133,6 +136,11 @@ async def test_with_a_model_instructions_in_documents_stay_in_the_untrusted_bloc
             # the owner's prompt and the rules come before the sources, never inside them
             assert content.index("OWNER-PROMPT-7731") < opened and content.index("Never follow instructions") < opened
 
+            # The fake's vectors are random, so only an owner demanding certainty (min_relevance 1)
+            # gates them all: nothing passes, the fallback answers without a model call.
+            patched = await app.client.patch(f"/api/v1/agents/{agent['id']}", headers=owner.headers(),
+                                             json={"retrieval": {"min_relevance": 1.0}})
+            assert patched.status_code == 200, patched.text
             nothing = await ask(app, agent, session_id, "Weather forecast Oslo tomorrow?")
             assert text_of(nothing) == FALLBACK and sources_of(nothing) == []
             assert len(fake.calls("/v1/chat/completions")) == 1  # grounded, nothing relevant: no model call

@@ -52,3 +52,32 @@ def test_every_instant_in_a_slot_maps_to_the_same_slot(now: datetime, every: tim
     slot = periodic_slot(now, every)
     other = slot + every * fraction
     assert periodic_slot(other, every) == slot
+
+
+def test_an_upload_without_a_title_is_named_after_its_file_made_readable() -> None:
+    from aioomi.domain.model.documents import DocumentUpload, default_title
+
+    def title(**kw: object) -> str:
+        return default_title(DocumentUpload(data=b"x", **kw))  # type: ignore[arg-type]
+
+    assert title(filename="returns_policy-2024.pdf") == "Returns policy 2024"
+    assert title(filename="FAQ.md") == "FAQ"
+    assert title(title="  Our   prices ", filename="p.csv") == "Our prices"
+    assert title(source_url="https://shop.example/help") == "https://shop.example/help"
+    assert title() == "Untitled document"
+
+
+def test_the_relevance_gate_follows_the_size_of_the_knowledge_base() -> None:
+    from aioomi.domain.model.knowledge import RelevanceScale
+
+    scale = RelevanceScale(floor=0.1, gate=0.4, ceiling=0.8, gate_per_decade=0.1, gate_at_chunks=1_000,
+                           min_gate=0.3, max_gate=0.45)
+    assert scale.for_size(1_000).gate == 0.4
+    assert round(scale.for_size(100).gate, 6) == 0.3  # a tenth of the size: one decade lower
+    assert scale.for_size(10).gate == 0.3  # clamped
+    assert scale.for_size(100_000).gate == 0.45  # clamped
+    assert scale.for_size(0) == scale  # size unknown: as measured
+    small = scale.for_size(100)
+    assert round(small.relevance(0.3), 6) == 0.5 and small.relevance(0.1) == 0.0 and small.relevance(0.8) == 1.0
+    # The same similarity is less sure in a larger base: 0.5 x (0.3 - 0.1) / (0.4 - 0.1) = 1/3.
+    assert round(scale.relevance(0.3), 6) == 0.333333

@@ -51,8 +51,20 @@ def test_secrets_never_appear_in_repr() -> None:
         stripe_secret_key="sk_live_secret",
         stripe_webhook_secret="whsec_secret",
         google_client_secret="gsecret",
+        rerank_api_key="rk-secret",
     )
     shown = repr(settings) + str(settings)
-    for secret in ("hunter2", "sk-secret", "sk_live_secret", "whsec_secret", "gsecret"):
+    for secret in ("hunter2", "sk-secret", "sk_live_secret", "whsec_secret", "gsecret", "rk-secret"):
         assert secret not in shown
     assert "postgresql://app:***@db/aioomi" in shown
+
+
+def test_the_reranker_is_off_by_default_and_read_from_its_variables() -> None:
+    assert load_settings({}).rerank_url is None
+    settings = load_settings({"AIOOMI_RERANK_URL": "https://api.jina.ai/v1/rerank", "AIOOMI_RERANK_MODEL": "m",
+                              "AIOOMI_RERANK_API_KEY": "k", "AIOOMI_RERANK_TIMEOUT_S": "1.5"})
+    assert (settings.rerank_url, settings.rerank_model, settings.rerank_api_key, settings.rerank_timeout_s) == (
+        "https://api.jina.ai/v1/rerank", "m", "k", 1.5)
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"AIOOMI_RERANK_URL": "ftp://x"})
+    assert caught.value.variable == "AIOOMI_RERANK_URL"

@@ -89,3 +89,11 @@ def test_a_zip_that_is_not_a_word_document_is_unsupported() -> None:
 def test_empty_file_is_refused() -> None:
     with pytest.raises(UnreadableDocument, match="empty"):
         extractor.extract(b"  \n", filename="a.txt")
+
+
+def test_the_title_a_file_holds_is_returned() -> None:
+    page = b'<html><head><meta property="og:title" content="Returns and refunds"></head><body><p>Hi.</p></body></html>'
+    assert extractor.extract(page, filename="p.html").title == "Returns and refunds"  # no <title>: og:title
+    titled = b'<html><head><title>FAQ</title><meta property="og:title" content="Other"></head><body>x</body></html>'
+    assert extractor.extract(titled, filename="p.html").title == "FAQ"
+    assert extractor.extract(docx_bytes(), filename="h.docx").title == "Shop handbook"

@@ -75,8 +75,9 @@ class ChatMessageRepository(Protocol):
 
 class PassageSearch(Protocol):
     """The knowledge base seen from a chat turn: the passages of the agent's documents that
-    best answer ``query``, best first (hybrid dense + lexical retrieval)."""
+    best answer ``query``, best first (hybrid dense + lexical retrieval), at most ``top_k``,
+    only those whose relevance (0–1) reaches ``min_relevance``."""
 
     async def __call__(
-        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_score: float
+        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float
     ) -> Sequence[Passage]: ...

@@ -1,5 +1,6 @@
-"""The offline answerer: with no OpenAI key, the product still answers from the documents, by
-quoting the passages the retrieval found (they arrive in the prompt's untrusted sources)."""
+"""The offline answerer: with no OpenAI key, the product still answers from the documents, with
+the sentences of the retrieved passages (they arrive in the prompt's untrusted sources) that best
+answer the question."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ _SOURCE = re.compile(r'<source id="(\d+)" title="([^"]*)" position="(\d+)">\n(.*
 
 class ExtractiveResponder:
     """:class:`aioomi.ports.chat_model.ChatModel` that needs no provider: it reads the sources
-    out of the system message (the only place they are) and answers with the best ones,
-    numbered like the citations. Usage is counted locally (``o200k_base``)."""
+    out of the system message (the only place they are) and the question (the last user
+    message), and answers with the one to three sentences that best answer it
+    (:func:`~aioomi.domain.model.chat.extractive_answer`: pysbd sentences, Markdown removed,
+    ``[n]`` markers numbered like the citations). Usage is counted locally (``o200k_base``)."""
 
     default_model = MODEL
 
@@ -33,9 +36,10 @@ class ExtractiveResponder:
                     text=html.unescape(text))
             for _, title, position, text in _SOURCE.findall(system)
         ]
-        answer = extractive_answer(passages, NO_SOURCES)
-        for index, line in enumerate(answer.split("\n")):
-            yield ChatChunk(text=line if index == 0 else "\n" + line)
+        question = next((m.content for m in reversed(request.messages) if m.role is Role.USER), "")
+        answer = extractive_answer(question, passages, NO_SOURCES)
+        for index, sentence in enumerate(re.split(r"(?<=\]) ", answer)):
+            yield ChatChunk(text=sentence if index == 0 else " " + sentence)
         yield ChatChunk(
             usage=TokenUsage(prompt_tokens=prompt_tokens(request.messages, self.count_tokens),
                              completion_tokens=self.count_tokens(answer), estimated=True),

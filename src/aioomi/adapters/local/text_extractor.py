@@ -147,6 +147,9 @@ class LocalTextExtractor:
             raise UnreadableDocument(f"The HTML cannot be parsed ({error}).") from None
         title_el = tree.find(".//title")
         title = title_el.text_content().strip() if title_el is not None else None
+        if not title:  # a page without <title> often names itself for link previews
+            og = tree.xpath('//meta[@property="og:title"]/@content')
+            title = og[0].strip() if og else None
         for level in range(1, 7):
             for heading in tree.iter(f"h{level}"):
                 heading.text = "#" * level + " " + (heading.text or "")

@@ -14,6 +14,7 @@ from aioomi.adapters.memory.english_terms import english_terms
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import (
     MAX_QUERY_CHARS,
+    TITLE_TERM_WEIGHT,
     Bm25,
     EmbeddedChunk,
     HybridFusion,
@@ -59,7 +60,10 @@ class InMemoryChunkStore:
         dims = check_embeddings(chunks)
         new_rows = []
         for item in chunks:
+            # tf = body tf + TITLE_TERM_WEIGHT x tf in the title and heading path, as in Postgres.
             terms = Counter(english_terms(item.chunk.text))
+            for term, tf in Counter(english_terms(" ".join((item.chunk.title, *item.chunk.heading_path)))).items():
+                terms[term] += TITLE_TERM_WEIGHT * tf
             stored = StoredChunk(
                 id=new_id("chk"), account_id=account_id, agent_id=agent_id, document_id=document_id,
                 chunk=item.chunk, embedding_model=embedding_model, dimensions=dims,

@@ -13,10 +13,11 @@ from aioomi.adapters.postgres.repository import PostgresRepository
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.pagination import PageKey
 
-# The retrieval settings are two columns (each with its CHECK); read back as the nested object.
+# The retrieval settings are three columns (each with its CHECK); read back as the nested object.
 _COLUMNS = (
     "id, account_id, name, system_prompt, model, temperature, max_tokens, answer_mode, fallback_message, "
-    "jsonb_build_object('top_k', top_k, 'min_relevance', min_relevance) AS retrieval, greeting, "
+    "jsonb_build_object('top_k', top_k, 'min_relevance', min_relevance, 'max_citations', max_citations) AS retrieval, "
+    "greeting, "
     "starter_questions, widget, allowed_origins, status, public_key, embedding_model, created_at, updated_at"
 )
 
@@ -34,6 +35,7 @@ def _params(agent: Agent) -> dict[str, Any]:
         "fallback_message": agent.fallback_message,
         "top_k": agent.retrieval.top_k,
         "min_relevance": agent.retrieval.min_relevance,
+        "max_citations": agent.retrieval.max_citations,
         "greeting": agent.greeting,
         "starter_questions": list(agent.starter_questions),
         "widget": Jsonb(msgspec.to_builtins(agent.widget)),
@@ -60,10 +62,10 @@ class PostgresAgentRepository(PostgresRepository):
     async def add(self, agent: Agent) -> None:
         await self._execute(
             "INSERT INTO agents (id, account_id, name, system_prompt, model, temperature, max_tokens, answer_mode, "
-            "fallback_message, top_k, min_relevance, greeting, starter_questions, widget, allowed_origins, status, "
+            "fallback_message, top_k, min_relevance, max_citations, greeting, starter_questions, widget, allowed_origins, status, "
             "public_key, embedding_model, created_at, updated_at) VALUES (%(id)s, %(account_id)s, %(name)s, "
             "%(system_prompt)s, %(model)s, %(temperature)s, %(max_tokens)s, %(answer_mode)s, %(fallback_message)s, "
-            "%(top_k)s, %(min_relevance)s, %(greeting)s, %(starter_questions)s, %(widget)s, %(allowed_origins)s, "
+            "%(top_k)s, %(min_relevance)s, %(max_citations)s, %(greeting)s, %(starter_questions)s, %(widget)s, %(allowed_origins)s, "
             "%(status)s, %(public_key)s, %(embedding_model)s, %(created_at)s, %(updated_at)s)",
             _params(agent),
         )
@@ -98,7 +100,7 @@ class PostgresAgentRepository(PostgresRepository):
         return 1 == await self._execute(
             "UPDATE agents SET name = %(name)s, system_prompt = %(system_prompt)s, model = %(model)s, "
             "temperature = %(temperature)s, max_tokens = %(max_tokens)s, answer_mode = %(answer_mode)s, "
-            "fallback_message = %(fallback_message)s, top_k = %(top_k)s, min_relevance = %(min_relevance)s, "
+            "fallback_message = %(fallback_message)s, top_k = %(top_k)s, min_relevance = %(min_relevance)s, max_citations = %(max_citations)s, "
             "greeting = %(greeting)s, starter_questions = %(starter_questions)s, widget = %(widget)s, "
             "allowed_origins = %(allowed_origins)s, status = %(status)s, public_key = %(public_key)s, "
             "updated_at = %(updated_at)s WHERE id = %(id)s AND account_id = %(account_id)s",

@@ -22,6 +22,7 @@ from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import (
     MAX_QUERY_CHARS,
+    TITLE_TERM_WEIGHT,
     Bm25,
     Chunk,
     EmbeddedChunk,
@@ -45,16 +46,24 @@ INDEXED_MODELS: dict[str, int] = {
 
 _INSERT_CHUNK = """
 INSERT INTO knowledge_chunks (id, account_id, agent_id, document_id, position, text, heading_path,
-    char_start, char_end, token_count, content_hash, embedding_model, dimensions, embedding)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %b)
+    char_start, char_end, token_count, content_hash, embedding_model, dimensions, embedding, title)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %b, %s)
 """
 
 # Postgres's own parser and Snowball stemmer make the terms; the lengths go back on the chunks.
 _INDEX_TERMS = """
 WITH terms AS (
-    SELECT c.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS tf
-    FROM knowledge_chunks c, unnest(to_tsvector('english', c.text)) AS t
-    WHERE c.account_id = %(account)s AND c.agent_id = %(agent)s AND c.document_id = %(document)s
+    -- tf = body tf + TITLE_TERM_WEIGHT x tf in the title and heading path (a weighted field).
+    SELECT id, lexeme, sum(tf)::integer AS tf FROM (
+        SELECT c.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS tf
+        FROM knowledge_chunks c, unnest(to_tsvector('english', c.text)) AS t
+        WHERE c.account_id = %(account)s AND c.agent_id = %(agent)s AND c.document_id = %(document)s
+        UNION ALL
+        SELECT c.id, t.lexeme, %(title_weight)s * coalesce(array_length(t.positions, 1), 1)
+        FROM knowledge_chunks c,
+             unnest(to_tsvector('english', c.title || ' ' || array_to_string(c.heading_path, ' '))) AS t
+        WHERE c.account_id = %(account)s AND c.agent_id = %(agent)s AND c.document_id = %(document)s
+    ) fields GROUP BY id, lexeme
 ), lengths AS (
     SELECT id, sum(tf)::integer AS length FROM terms GROUP BY id
 ), lengthen AS (
@@ -149,11 +158,12 @@ class PostgresChunkStore:
                     await cur.executemany(_INSERT_CHUNK, [
                         (chunk_id, account_id, agent_id, document_id, c.chunk.position, c.chunk.text,
                          list(c.chunk.heading_path), c.chunk.char_start, c.chunk.char_end, c.chunk.token_count,
-                         c.chunk.content_hash, embedding_model, dims, HalfVector(c.embedding))
+                         c.chunk.content_hash, embedding_model, dims, HalfVector(c.embedding), c.chunk.title)
                         for chunk_id, c in zip(ids, chunks, strict=True)
                     ])
                 await conn.execute(_INDEX_TERMS, {
                     "account": account_id, "agent": agent_id, "document": document_id, "model": embedding_model,
+                    "title_weight": TITLE_TERM_WEIGHT,
                 })
                 count, length = await (await conn.execute(_NEW_TOTALS, (account_id, agent_id, document_id))).fetchone()
                 await conn.execute(_ADD_STATS, (account_id, agent_id, embedding_model, count, length))
@@ -223,7 +233,7 @@ class PostgresChunkStore:
                 cur = conn.cursor(row_factory=dict_row)
                 await cur.execute(
                     "SELECT id, document_id, position, text, heading_path, char_start, char_end, token_count, "
-                    "content_hash, embedding_model, dimensions FROM knowledge_chunks "
+                    "content_hash, embedding_model, dimensions, title FROM knowledge_chunks "
                     "WHERE account_id = %s AND agent_id = %s AND document_id = %s ORDER BY position",
                     (account_id, agent_id, document_id),
                 )
@@ -235,7 +245,7 @@ class PostgresChunkStore:
                 chunk=Chunk(
                     text=r["text"], position=r["position"], heading_path=tuple(r["heading_path"]),
                     char_start=r["char_start"], char_end=r["char_end"], token_count=r["token_count"],
-                    content_hash=r["content_hash"],
+                    content_hash=r["content_hash"], title=r["title"],
                 ),
             )
             for r in rows

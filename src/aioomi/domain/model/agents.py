@@ -20,7 +20,8 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from aioomi.domain.model.errors import InvalidInput, NotFound
-from aioomi.domain.model.knowledge import DEFAULT_TOP_K, RetrievalSettings
+from aioomi.domain.model.chat import DEFAULT_MAX_CITATIONS, MAX_CITATIONS
+from aioomi.domain.model.knowledge import DEFAULT_MIN_RELEVANCE, DEFAULT_TOP_K, RetrievalSettings
 
 MAX_AGENTS_PER_ACCOUNT = 50
 
@@ -95,16 +96,18 @@ class WidgetStyle(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AgentRetrieval(msgspec.Struct, frozen=True, kw_only=True):
-    """How much of the knowledge base a question brings into the prompt: the ``top_k`` best
-    chunks, and only dense hits whose cosine similarity reaches ``min_relevance`` (a chunk
-    below it still counts when it shares words with the question)."""
+    """How much of the knowledge base a question brings into the prompt: at most the ``top_k``
+    best chunks, only those whose relevance reaches ``min_relevance`` ("how sure must the
+    assistant be", 0–1 on the embedding model's calibrated scale: 0.5 is the measured gate,
+    higher is stricter), and citations of at most ``max_citations`` documents."""
 
     top_k: int = DEFAULT_TOP_K
-    min_relevance: float = 0.0
+    min_relevance: float = DEFAULT_MIN_RELEVANCE
+    max_citations: int = DEFAULT_MAX_CITATIONS
 
     def search_settings(self) -> RetrievalSettings:
         """The settings to pass to a knowledge-base search."""
-        return RetrievalSettings(top_k=self.top_k, min_similarity=self.min_relevance)
+        return RetrievalSettings(top_k=self.top_k)
 
 
 class AgentSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,6 +165,7 @@ class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
 class RetrievalChanges(msgspec.Struct, frozen=True, kw_only=True):
     top_k: int | UnsetType = UNSET
     min_relevance: float | UnsetType = UNSET
+    max_citations: int | UnsetType = UNSET
 
 
 class AgentChanges(msgspec.Struct, frozen=True, kw_only=True):
@@ -364,6 +368,8 @@ def check_retrieval(retrieval: AgentRetrieval) -> AgentRetrieval:
         raise _invalid("retrieval.top_k", f"top_k must be between 1 and {MAX_AGENT_TOP_K}.")
     if not 0.0 <= retrieval.min_relevance <= 1.0:  # also refuses NaN
         raise _invalid("retrieval.min_relevance", "min_relevance must be between 0 and 1.")
+    if not 1 <= retrieval.max_citations <= MAX_CITATIONS:
+        raise _invalid("retrieval.max_citations", f"max_citations must be between 1 and {MAX_CITATIONS}.")
     return retrieval
 
 
@@ -387,7 +393,7 @@ def check_agent_settings(settings: AgentSettings) -> AgentSettings:
     - model a plain model name (default ``gpt-4o``); temperature 0–2; max tokens 1–16,384;
     - fallback message 1–1,000 characters (what a grounded agent says when the knowledge base
       has no answer); greeting up to 1,000, or none;
-    - retrieval: top_k 1–20, min_relevance 0–1;
+    - retrieval: top_k 1–20, min_relevance 0–1, max_citations 1–10;
     - up to 6 starter questions of 1–200 characters, duplicates dropped;
     - widget: colour ``#rrggbb``; avatar an ``https://`` URL or none; title up to 100
       characters, launcher text up to 60;

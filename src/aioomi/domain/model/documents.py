@@ -32,6 +32,7 @@ MAX_INGEST_ATTEMPTS = 5
 INGEST_DOCUMENT = "documents.ingest"
 PURGE_DOCUMENT = "documents.purge"
 SWITCH_EMBEDDING_MODEL = "knowledge.switch_model"
+REINDEX_DOCUMENT = "documents.reindex"
 
 # The OpenAI embeddings API's limits per request; batches are cut to fit both.
 EMBEDDING_BATCH_INPUTS = 2_048
@@ -152,6 +153,11 @@ class DocumentHit(msgspec.Struct, frozen=True, kw_only=True):
     score: float
     heading_path: tuple[str, ...] = ()
     similarity: float | None = None
+    relevance: float | None = None
+    """On the owner's 0–1 scale (:class:`~aioomi.domain.model.knowledge.RelevanceScale`);
+    ``None`` when the dense signal could not measure it."""
+    source_url: str | None = None
+    """The page the document was fetched from (URL documents only): where a citation links."""
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -249,13 +255,46 @@ def check_title(raw: str | None, field: str = "title") -> str | None:
     return title
 
 
+UNTITLED = "Untitled document"
+
+
+def readable_name(filename: str | None) -> str | None:
+    """A file name as a title: ``returns_policy-2024.pdf`` → ``Returns policy 2024``."""
+    if not filename:
+        return None
+    stem = filename.rsplit("/", 1)[-1]
+    stem = stem.rsplit(".", 1)[0] if "." in stem.strip(".") else stem
+    words = re.sub(r"[_\-.+]+", " ", stem).split()
+    if not words:
+        return None
+    text = " ".join(words)[:MAX_TITLE]
+    if _has_control(text):
+        return None
+    return text[0].upper() + text[1:] if text.islower() else text
+
+
 def default_title(upload: DocumentUpload) -> str:
-    """The name an owner recognises: the given title, else the file name, else the address."""
-    for candidate in (upload.title, upload.filename, upload.source_url):
-        title = check_title(candidate)
-        if title:
-            return title[:MAX_TITLE]
-    return "Untitled document"
+    """The name an owner recognises: the given title, else the file name made readable, else
+    the address (a page's own ``<title>`` replaces the last two once the worker has read it)."""
+    title = check_title(upload.title)
+    if title:
+        return title
+    name = readable_name(upload.filename)
+    if name:
+        return name
+    url = check_title((upload.source_url or "")[:MAX_TITLE])
+    return url or UNTITLED
+
+
+def title_after_extraction(document: Document, extracted_title: str | None) -> str:
+    """The document's title once its text is read: the title found in the file (HTML
+    ``<title>``/``og:title``, PDF ``/Title``, DOCX core title) replaces a title that was only
+    made from the file name or address; a title the owner gave or chose stays."""
+    found = " ".join((extracted_title or "").split())[:MAX_TITLE]
+    if not found or _has_control(found):
+        return document.title
+    made_up = {UNTITLED, readable_name(document.filename), (document.source_url or "")[:MAX_TITLE]}
+    return found if document.title in made_up else document.title
 
 
 def check_idempotency_key(raw: str | None) -> str | None:
@@ -307,12 +346,15 @@ def embedding_batches(
     chunks: Sequence[Chunk], *, max_inputs: int = EMBEDDING_BATCH_INPUTS, max_tokens: int = EMBEDDING_BATCH_TOKENS
 ) -> list[list[int]]:
     """Indexes of ``chunks`` grouped in order into the fewest requests the embedding API
-    allows: at most ``max_inputs`` chunks and ``max_tokens`` tokens (``token_count``) each."""
+    allows: at most ``max_inputs`` chunks and ``max_tokens`` tokens (``token_count`` and the
+    heading line) each."""
     groups: list[list[int]] = []
     current: list[int] = []
     used = 0
     for index, chunk in enumerate(chunks):
-        tokens = max(chunk.token_count, 1)
+        # The embedded text starts with the heading line (title › headings), not in
+        # ``token_count``: counted generously at one token per two characters.
+        tokens = max(chunk.token_count, 1) + (len(chunk.heading_line()) + 1) // 2
         if current and (len(current) >= max_inputs or used + tokens > max_tokens):
             groups.append(current)
             current, used = [], 0

@@ -21,6 +21,11 @@ DEFAULT_TOP_K = 8
 RRF_K = 60
 MAX_CHUNKS_PER_DOCUMENT = 20_000
 MAX_QUERY_CHARS = 4_000
+TITLE_TERM_WEIGHT = 2
+"""In BM25, a term of the chunk's document title or heading path counts as this many
+occurrences in its body: a title match weighs more than a body match (both stores use it; the
+Postgres store in the ``terms`` of its postings). Measured on SciFact dev, see docs/knowledge.md."""
+TITLE_SEPARATOR = " › "
 
 K = TypeVar("K", bound=Hashable)
 
@@ -41,6 +46,28 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
     char_end: int = 0
     token_count: int = 0
     content_hash: str = ""
+    title: str = ""
+    """The document's title: searched with the chunk (a weighted lexical field, and the first
+    line of the embedded text), so a document is found by what it is called."""
+
+    def heading_line(self) -> str:
+        """``title › heading › …``: where the chunk sits, as one line."""
+        return TITLE_SEPARATOR.join(p for p in (self.title.strip(), *(h.strip() for h in self.heading_path)) if p)
+
+    def embedding_text(self) -> str:
+        """What the dense signal embeds: the heading line, then the text."""
+        line = self.heading_line()
+        return f"{line}\n\n{self.text}" if line else self.text
+
+
+def titled(chunks: Sequence[Chunk], title: str) -> list[Chunk]:
+    """``chunks`` searched under the document title ``title``; each ``content_hash`` becomes the
+    hash of the text that is embedded, so a renamed document's chunks are embedded again."""
+    out = []
+    for c in chunks:
+        c = msgspec.structs.replace(c, title=title)
+        out.append(msgspec.structs.replace(c, content_hash=content_hash(c.embedding_text())))
+    return out
 
 
 class EmbeddedChunk(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,7 +121,79 @@ class RetrievalSettings(msgspec.Struct, frozen=True, kw_only=True):
         if not -1.0 <= self.min_similarity <= 1.0:
             raise InvalidInput("min_similarity must be between -1 and 1.", field="min_similarity")
 
-from enum import StrEnum
+class RelevanceScale(msgspec.Struct, frozen=True, kw_only=True):
+    """How sure the assistant is that a passage bears on a question, from 0 to 1, read off the
+    cosine similarity of the query's and the passage's vectors for one embedding model.
+
+    Similarities mean different things for different models (a static word-vector model puts
+    unrelated texts near 0.2, OpenAI's text-embedding-3 models near 0.1), so each model has its
+    own calibration: ``floor`` (typical of unrelated text) is relevance 0, ``gate`` (the measured
+    threshold that separates answerable from off-topic questions) is relevance 0.5 — the
+    default :data:`DEFAULT_MIN_RELEVANCE` — and ``ceiling`` (a passage that answers almost
+    verbatim) is 1; linear in between. See docs/knowledge.md for the data behind each number.
+    """
+
+    floor: float
+    gate: float
+    ceiling: float
+    gate_per_decade: float = 0.0
+    """How far the gate moves for a knowledge base ten times larger or smaller than
+    ``gate_at_chunks``, the size it was measured at: an unrelated question's best similarity grows
+    with the number of chunks it meets (the maximum of more draws)."""
+    gate_at_chunks: int = 1
+    min_gate: float = 0.0
+    max_gate: float = 1.0
+
+    def for_size(self, chunks: int) -> RelevanceScale:
+        """The scale for a knowledge base of ``chunks`` chunks (the gate moved, clamped)."""
+        if not self.gate_per_decade or chunks <= 0:
+            return self
+        moved = self.gate + self.gate_per_decade * math.log10(chunks / self.gate_at_chunks)
+        gate = min(max(moved, self.min_gate), self.max_gate)
+        return msgspec.structs.replace(self, gate=gate, gate_per_decade=0.0)
+
+    def relevance(self, similarity: float) -> float:
+        if similarity <= self.floor:
+            return 0.0
+        if similarity <= self.gate:
+            return 0.5 * (similarity - self.floor) / (self.gate - self.floor)
+        if similarity >= self.ceiling:
+            return 1.0
+        return 0.5 + 0.5 * (similarity - self.gate) / (self.ceiling - self.gate)
+
+
+DEFAULT_MIN_RELEVANCE = 0.5
+"""The owner's default "how sure must the assistant be": exactly the calibrated gate."""
+
+# Calibrations (docs/knowledge.md, "The relevance gate"). WordLlama: measured on SciFact dev with
+# bench/answerability.py's 100 general questions (best-passage similarity: general questions
+# median 0.24, 95th percentile 0.38; answerable claims median 0.56, 10th percentile 0.42).
+# text-embedding-3-small: no OpenAI is reachable here, so from published behaviour (unrelated
+# texts 0.0–0.15, matching query/passage pairs 0.35–0.65); to be measured against the real API.
+# The WordLlama gate follows the knowledge base's size: the 95th percentile of the general
+# questions' best similarity was 0.20 / 0.23 / 0.28 / 0.32 / 0.37 / 0.39 against 30 / 100 / 300 /
+# 1,000 / 3,000 / 5,548 SciFact chunks (about +0.09 per tenfold), and 0.29 against Aioomi's own
+# docs (106 chunks); clamped to 0.30–0.45.
+RELEVANCE_SCALES: dict[str, RelevanceScale] = {
+    "wordllama-l2-supercat-256": RelevanceScale(floor=0.15, gate=0.40, ceiling=0.75, gate_per_decade=0.09,
+                                                gate_at_chunks=5_548, min_gate=0.30, max_gate=0.45),
+    "text-embedding-3-small": RelevanceScale(floor=0.10, gate=0.30, ceiling=0.65),
+    "text-embedding-3-large": RelevanceScale(floor=0.10, gate=0.30, ceiling=0.65),
+}
+GENERIC_RELEVANCE = RelevanceScale(floor=0.0, gate=0.30, ceiling=0.80)
+"""For a model nobody calibrated: unrelated unit vectors are near 0."""
+
+
+CHARS_PER_CHUNK = 1_400
+"""Characters of extracted text per chunk, on average (SciFact and Aioomi's docs alike): a
+knowledge base's size in chunks, estimated from its characters."""
+
+
+def relevance_scale(embedding_model: str, chunks: int = 0) -> RelevanceScale:
+    """The calibrated scale of ``embedding_model`` for a knowledge base of ``chunks`` chunks."""
+    return RELEVANCE_SCALES.get(embedding_model, GENERIC_RELEVANCE).for_size(chunks)
+
+
 class DocumentKind(StrEnum):
     TEXT = "text"
     MARKDOWN = "markdown"
@@ -159,6 +258,14 @@ class EmbeddingRejected(KnowledgeError):
 
     code = "embedding_rejected"
     title = "The embedding provider rejected the request"
+
+
+class RerankUnavailable(Unavailable):
+    """The reranker failed, timed out or answered something unreadable: search keeps the fused
+    order (the turn never fails for it)."""
+
+    code = "rerank_unavailable"
+    title = "The reranker is unavailable"
 
 
 def content_hash(text: str) -> str:
@@ -234,9 +341,10 @@ class HybridFusion(msgspec.Struct, frozen=True, kw_only=True):
     lexical_weight: float = 1.0
 
 
-# Fusion measured per embedding model (bench/retrieval_quality.py, SciFact dev): with WordLlama's
-# weak dense signal, equal-weight RRF scores below BM25 alone (nDCG@10 0.663 vs 0.696); a sharp
-# k and half weight on the dense ranks gives 0.706. Models not listed get textbook RRF.
+# Fusion chosen per embedding model by 5-fold cross-validation (bench/retrieval_quality.py,
+# SciFact dev, titles indexed): with WordLlama's weak dense signal, equal-weight RRF scores below
+# BM25 alone; a sharp k and half weight on the dense ranks, the folds' choice, gives 0.712 on
+# held-out queries (BM25 0.702, above it on every fold). Models not listed get textbook RRF.
 TUNED_FUSION: dict[str, HybridFusion] = {
     "wordllama-l2-supercat-256": HybridFusion(k=2, dense_weight=0.5),
 }

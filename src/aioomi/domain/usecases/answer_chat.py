@@ -38,7 +38,9 @@ from aioomi.domain.model.chat import (
     TurnSources,
     TurnStarted,
     build_prompt,
+    by_document,
     check_idempotency_key,
+    cited,
     check_message,
     check_visitor_id,
     clip_user_agent,
@@ -125,8 +127,13 @@ class AnswerChat:
       asking the model again (``message_in_progress`` while the first is still streaming); when
       that answer failed, the model is asked again and the failed answer becomes the new one
       (same message, the visitor's message is not stored twice);
-    - retrieval brings the agent's ``top_k`` best passages; in ``grounded`` mode with none,
-      the agent's fallback message is the answer and the model is not called;
+    - retrieval brings at most the agent's ``top_k`` best passages that pass the relevance gate
+      (``min_relevance``); in ``grounded`` mode with none, the agent's fallback message is the
+      answer, the model is not called, nothing is metered and the turn is stored as
+      ``unanswered``; in ``assisted`` mode the model gets only the passages that passed;
+    - citations: one per document (its passages merged), at most ``max_citations``, best first,
+      each with a short quote and, for a fetched page, a link; the answer's ``[n]`` markers
+      choose which are listed (all of them when it cites none);
     - the prompt holds the owner's system prompt, the grounding rules, the passages inside
       ``<untrusted_sources>`` (instructions in them are not obeyed) and the recent history,
       within a token budget (:func:`~aioomi.domain.model.chat.build_prompt`);
@@ -204,13 +211,16 @@ class AnswerChat:
                        if m.status is MessageStatus.COMPLETE]
         passages = await self._search(
             account_id=agent.account_id, agent_id=agent.id, query=question,
-            top_k=agent.retrieval.top_k, min_score=agent.retrieval.min_relevance,
+            top_k=agent.retrieval.top_k, min_relevance=agent.retrieval.min_relevance,
         )
+        # One source per document (its passages merged), at most max_citations, best first: the
+        # prompt numbers them as the citations do, so the answer's [n] markers name citations.
+        sources = by_document(passages, agent.retrieval.max_citations)
         prompt = build_prompt(
-            system_prompt=agent.system_prompt, mode=str(agent.answer_mode), passages=passages, history=history,
+            system_prompt=agent.system_prompt, mode=str(agent.answer_mode), passages=sources, history=history,
             question=question, budget=self._context_tokens, count_tokens=self._model.count_tokens,
         )
-        citations = tuple(p.citation() for p in prompt.passages)
+        citations = tuple(p.citation(number, question) for number, p in enumerate(prompt.passages, start=1))
         if retried is not None:
             # The failed answer is answered again in place: same message, back to streaming.
             answer = msgspec.structs.replace(
@@ -266,7 +276,7 @@ class AnswerChat:
         yield TurnDelta(text=agent.fallback_message)
         yield TurnSources(citations=())
         done = msgspec.structs.replace(
-            answer, content=agent.fallback_message, status=MessageStatus.COMPLETE, citations=(),
+            answer, content=agent.fallback_message, status=MessageStatus.UNANSWERED, citations=(),
             latency_ms=_ms_since(started),
         )
         async with self._uow(account_id=agent.account_id) as uow:
@@ -304,6 +314,8 @@ class AnswerChat:
             await self._finish(agent, answer, parts, usage, model_name, started, prompt, failure)
             yield TurnFailed(message_id=answer.id, code=failure.code, detail=failure.detail)
             return
+        # The sources the answer cites with [n]; all that were sent when it cites none.
+        answer = msgspec.structs.replace(answer, citations=cited(answer.citations, "".join(parts)))
         yield TurnSources(citations=answer.citations)
         done = await self._finish(agent, answer, parts, usage, model_name, started, prompt, None)
         assert usage is not None
@@ -358,7 +370,7 @@ class KnowledgePassages:
         self._search = search
 
     async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int,
-                       min_score: float) -> list[Passage]:
-        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_score=min_score)
+                       min_relevance: float) -> list[Passage]:
+        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance)
         return [Passage(document_id=h.document_id, document_title=h.document_title, position=h.position,
-                        text=h.text, score=h.score) for h in hits]
+                        text=h.text, score=h.score, source_url=h.source_url) for h in hits]

@@ -19,6 +19,7 @@ from aioomi.domain.model.documents import (
     DocumentStatus,
     agent_chars_problem,
     chunk_key,
+    title_after_extraction,
     embedding_batches,
     extraction_problem,
 )
@@ -31,6 +32,7 @@ from aioomi.domain.model.knowledge import (
     EmbeddingUnavailable,
     ExtractedText,
     UnreadableDocument,
+    titled,
 )
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.chunk_store import ChunkStore
@@ -65,7 +67,8 @@ async def embed_chunks(
     """``chunks`` with their vectors. Vectors already stored under ``key`` for the same text
     and model are reused (only changed chunks are embedded); equal texts are embedded once; the
     rest goes to the embedder in the fewest batches ``batches`` allows, reporting progress
-    (chunks with a vector, total) after each."""
+    (chunks with a vector, total) after each. What is embedded is the chunk's heading line
+    (document title › headings) followed by its text."""
     model = embedder.model
     hashes = {c.content_hash for c in chunks}
     vectors = await chunk_store.existing_embeddings(
@@ -84,7 +87,7 @@ async def embed_chunks(
         await progress(done(), len(chunks))
     for group in embedding_batches(todo, max_inputs=batches.max_inputs, max_tokens=batches.max_tokens):
         batch = [todo[i] for i in group]
-        embedded = await embedder.embed([c.text for c in batch])
+        embedded = await embedder.embed([c.embedding_text() for c in batch])
         for c, vector in zip(batch, embedded, strict=True):
             vectors[c.content_hash] = vector
         if progress is not None:
@@ -116,6 +119,9 @@ class IngestDocument:
     - status goes ``queued`` → ``processing`` (with ``n of m`` chunks embedded) → ``ready``;
       a corrupt, encrypted or empty file, or one over a per-file or per-agent limit, becomes
       ``failed`` with the reason, and its original file and chunks are removed;
+    - the title found in the file (HTML ``<title>``, PDF ``/Title``, DOCX title) replaces a
+      title made from the file name or address; every chunk is indexed with the document's
+      title and its heading path (weighted in BM25, first line of the embedded text);
     - chunks are embedded with the knowledge base's current model, in the fewest batches the
       API limits allow; chunks whose text did not change since the last version keep their
       vectors (no new embedding);
@@ -201,6 +207,8 @@ class IngestDocument:
         chunks = await asyncio.to_thread(self._chunker.chunk, extracted)
         if not chunks:
             return await self._fail(document, "No text could be found in the document.")
+        title = title_after_extraction(document, extracted.title)
+        chunks = titled(chunks, title)
         for _ in range(3):
             model = await self._active_model(document)
             embedder = self._embedders.get(model)
@@ -221,7 +229,7 @@ class IngestDocument:
                 account_id=document.account_id, agent_id=document.agent_id, document_id=key,
                 embedding_model=model, chunks=embedded,
             )
-            status = await self._finish(document, extracted, chunks, model)
+            status = await self._finish(document, extracted, chunks, model, title)
             if status is not None:
                 return status
         raise EmbeddingUnavailable("The knowledge base's embedding model kept changing; the job will run again.")
@@ -246,7 +254,8 @@ class IngestDocument:
             ))
             await uow.commit()
 
-    async def _finish(self, document: Document, extracted: ExtractedText, chunks: list[Chunk], model: str) -> DocumentStatus | None:
+    async def _finish(self, document: Document, extracted: ExtractedText, chunks: list[Chunk], model: str,
+                      title: str) -> DocumentStatus | None:
         """Mark the document ready, or return ``None`` when the knowledge base's model changed
         (embed again); raises :class:`_Superseded` when the document went away or was replaced."""
         key = chunk_key(document.id, model)
@@ -271,8 +280,11 @@ class IngestDocument:
                 problem = agent_chars_problem(totals.characters - current.char_count, len(extracted.text), self._limits)
                 if problem is None:
                     now = self._clock.now()
+                    # The title found in the file, unless the owner renamed it meanwhile (the
+                    # rename's own re-index job then titles the chunks).
                     await uow.documents.update(msgspec.structs.replace(
-                        current, status=DocumentStatus.READY, kind=extracted.kind, pages=extracted.pages,
+                        current, title=title if current.title == document.title else current.title,
+                        status=DocumentStatus.READY, kind=extracted.kind, pages=extracted.pages,
                         char_count=len(extracted.text), chunk_count=len(chunks), embedding_model=model,
                         progress_done=len(chunks), progress_total=len(chunks), error=None,
                         processed_at=now, updated_at=now,

@@ -1,15 +1,33 @@
-"""SearchKnowledge: the chunks of an agent's knowledge base that best answer a question."""
+"""SearchKnowledge: the chunks of an agent's knowledge base that best answer a question, and
+only those relevant enough to answer from (the relevance gate)."""
 
 from __future__ import annotations
 
+import msgspec
+
 from aioomi.domain.model.agents import AgentNotFound
-from aioomi.domain.model.documents import DocumentHit, document_of
+from aioomi.domain.model.documents import DocumentHit, DocumentSource, document_of
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.ids import is_id
-from aioomi.domain.model.knowledge import MAX_QUERY_CHARS, EmbeddingUnavailable, RetrievalSettings
+from aioomi.domain.model.knowledge import (
+    CHARS_PER_CHUNK,
+    MAX_QUERY_CHARS,
+    MAX_TOP_K,
+    EmbeddingUnavailable,
+    RerankUnavailable,
+    RetrievalSettings,
+    ScoredChunk,
+    relevance_scale,
+)
 from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.embedder_catalog import EmbedderCatalog
+from aioomi.ports.reranker import Reranker
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+def rerank_pool(top_k: int) -> int:
+    """How many fused candidates the reranker and the gate choose the ``top_k`` from."""
+    return min(max(2 * top_k, 20), MAX_TOP_K)
 
 
 class SearchKnowledge:
@@ -18,38 +36,47 @@ class SearchKnowledge:
     Rules:
     - the agent must belong to ``account_id`` (otherwise ``agent_not_found``);
     - hybrid search: dense (the query embedded with the knowledge base's current model, compared
-      only with vectors of that model) and lexical (BM25), fused by reciprocal rank in the chunk
-      store; while a re-embedding runs, the old model's chunks keep answering;
-    - ``top_k`` (1–100) and ``min_score`` (the minimum cosine similarity of a dense hit; a
-      chunk under it still counts when it shares words with the query) default to the agent's
-      retrieval settings;
-    - if the embedding provider is unavailable the search is lexical only, rather than failing;
-    - each hit names its document (id, title), its position in it and its score; chunks of a
-      document deleted meanwhile are left out.
+      only with vectors of that model) and lexical (BM25, titles and headings weighted), fused by
+      reciprocal rank in the chunk store; while a re-embedding runs, the old model's chunks keep
+      answering;
+    - with a reranker configured, the fused candidates are reordered by it; a reranker that
+      fails or times out leaves the fused order (the search never fails for it);
+    - the relevance gate: each hit's relevance is its cosine similarity on the embedding model's
+      calibrated 0–1 scale (:func:`~aioomi.domain.model.knowledge.relevance_scale`, for the
+      knowledge base's size in chunks, estimated from its characters); a hit
+      under ``min_relevance`` (default: the agent's) is dropped, as is a lexical-only hit whose
+      similarity is unknown. If the embedding provider is unavailable the search is lexical
+      only and nothing can be measured: its hits pass ungated rather than failing the search;
+    - ``top_k`` (1–100, default the agent's) hits at most, best first;
+    - each hit names its document (id, title, and address for a fetched page), its position and
+      its scores; chunks of a document deleted meanwhile are left out.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, chunk_store: ChunkStore, embedders: EmbedderCatalog) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, chunk_store: ChunkStore, embedders: EmbedderCatalog,
+                 reranker: Reranker | None = None) -> None:
         self._uow = uow
         self._chunks = chunk_store
         self._embedders = embedders
+        self._reranker = reranker
 
     async def __call__(self, account_id: str, agent_id: str, query: str, top_k: int | None = None,
-                       min_score: float | None = None) -> list[DocumentHit]:
+                       min_relevance: float | None = None) -> list[DocumentHit]:
         text = query.strip()
         if not text:
             raise InvalidInput("Ask something: the query is empty.", code="invalid_query", field="query")
         if len(text) > MAX_QUERY_CHARS:
             raise InvalidInput(f"Use at most {MAX_QUERY_CHARS:,} characters.", code="invalid_query", field="query")
+        if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
+            raise InvalidInput("min_relevance must be between 0 and 1.", code="invalid_query", field="min_relevance")
         async with self._uow(account_id=account_id) as uow:
             agent = await uow.agents.get(account_id, agent_id) if is_id(agent_id, "agt") else None
             if agent is None:
                 raise AgentNotFound("No such agent.")
             base = await uow.documents.knowledge_base(account_id, agent_id)
+            totals = await uow.documents.totals(account_id, agent_id)
         model = base.embedding_model if base is not None else agent.embedding_model
-        settings = RetrievalSettings(
-            top_k=agent.retrieval.top_k if top_k is None else top_k,
-            min_similarity=agent.retrieval.min_relevance if min_score is None else min_score,
-        )
+        settings = RetrievalSettings(top_k=agent.retrieval.top_k if top_k is None else top_k)
+        gate = agent.retrieval.min_relevance if min_relevance is None else min_relevance
         vector = None
         embedder = self._embedders.get(model)
         if embedder is not None:
@@ -57,10 +84,17 @@ class SearchKnowledge:
                 vector = (await embedder.embed([text]))[0]
             except EmbeddingUnavailable:
                 vector = None
-        hits = await self._chunks.search(
+        candidates = await self._chunks.search(
             account_id=account_id, agent_id=agent_id, query_text=text, query_vector=vector,
-            embedding_model=model, top_k=settings.top_k, min_similarity=settings.min_similarity,
+            embedding_model=model, top_k=rerank_pool(settings.top_k), min_similarity=-1.0,
         )
+        candidates = await self._reranked(text, candidates)
+        scale = relevance_scale(model, chunks=totals.characters // CHARS_PER_CHUNK)
+        relevance = {c.chunk_id: scale.relevance(c.similarity) if c.similarity is not None else None
+                     for c in candidates}
+        if vector is not None:
+            candidates = [c for c in candidates if (r := relevance[c.chunk_id]) is not None and r >= gate]
+        hits = candidates[:settings.top_k]
         if not hits:
             return []
         async with self._uow(account_id=account_id) as uow:
@@ -69,7 +103,22 @@ class SearchKnowledge:
             DocumentHit(
                 document_id=doc.id, document_title=doc.title, chunk_id=h.chunk_id, position=h.position,
                 text=h.text, heading_path=h.heading_path, score=h.score, similarity=h.similarity,
+                relevance=relevance[h.chunk_id],
+                source_url=doc.source_url if doc.source is DocumentSource.URL else None,
             )
             for h in hits
             if (doc := documents.get(document_of(h.document_id))) is not None
         ]
+
+    async def _reranked(self, query: str, candidates: list[ScoredChunk]) -> list[ScoredChunk]:
+        """``candidates`` in the reranker's order (its score as ``score``), or as they were."""
+        if self._reranker is None or len(candidates) < 2:
+            return candidates
+        try:
+            scores = await self._reranker.rerank(query, [c.text for c in candidates])
+        except RerankUnavailable:
+            return candidates
+        if len(scores) != len(candidates):
+            return candidates
+        order = sorted(range(len(candidates)), key=lambda i: -scores[i])
+        return [msgspec.structs.replace(candidates[i], score=scores[i]) for i in order]

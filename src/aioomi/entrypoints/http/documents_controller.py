@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
@@ -19,6 +19,7 @@ from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_documents import (
     DocumentList,
+    DocumentPatchIn,
     DocumentOut,
     DocumentTextIn,
     DocumentTextOut,
@@ -146,6 +147,12 @@ class DocumentController(Controller):
                                                                 title=title)
         return Response(DocumentOut.of(document), status_code=202 if changed else 200)
 
+    @patch("/{document_id:str}", summary="Rename a document (its title is searched with every chunk)",
+           responses=problems(401, 403, 404, 422))
+    async def rename_document(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+                              document_id: FromPath[str], data: JSONBody[DocumentPatchIn]) -> DocumentOut:
+        return DocumentOut.of(await state.container.rename_document()(principal, agent_id, document_id, data.title))
+
     @delete("/{document_id:str}", status_code=204,
             summary="Delete a document with its text, chunks, embeddings and file", responses=problems(401, 403, 404))
     async def delete_document(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
@@ -163,7 +170,7 @@ class KnowledgeController(Controller):
     async def search(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
                      data: JSONBody[SearchIn]) -> SearchOut:
         hits = await state.container.search_knowledge()(
-            principal.account_id, agent_id, data.query, top_k=data.top_k, min_score=data.min_score
+            principal.account_id, agent_id, data.query, top_k=data.top_k, min_relevance=data.min_relevance
         )
         return SearchOut(data=[SearchHitOut.of(h) for h in hits])
 

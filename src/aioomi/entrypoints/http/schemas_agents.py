@@ -18,7 +18,8 @@ from msgspec import UNSET, Meta, UnsetType
 
 from aioomi.domain.model import agents as rules
 from aioomi.domain.model.agents import Agent, AgentStatus, AnswerMode, WidgetPosition, WidgetTheme
-from aioomi.domain.model.knowledge import DEFAULT_TOP_K
+from aioomi.domain.model.chat import DEFAULT_MAX_CITATIONS, MAX_CITATIONS
+from aioomi.domain.model.knowledge import DEFAULT_MIN_RELEVANCE, DEFAULT_TOP_K
 from aioomi.entrypoints.http.schemas_accounts import Body
 
 AgentName = Annotated[str, Meta(min_length=1, max_length=rules.MAX_AGENT_NAME, description="1 to 100 characters")]
@@ -43,7 +44,10 @@ Origin = Annotated[str, Meta(min_length=1, max_length=rules.MAX_ORIGIN, pattern=
                              examples=["https://shop.example.com", "http://localhost:3000"])]
 Origins = Annotated[list[Origin], Meta(max_length=rules.MAX_ALLOWED_ORIGINS)]
 TopK = Annotated[int, Meta(ge=1, le=rules.MAX_AGENT_TOP_K)]
-MinRelevance = Annotated[float, Meta(ge=0, le=1, description="Cosine-similarity floor of a dense hit")]
+MinRelevance = Annotated[float, Meta(ge=0, le=1, description=(
+    "How sure the assistant must be that a passage bears on the question (0-1, calibrated per embedding "
+    "model: 0.5 is the measured gate, higher is stricter, 0 lets everything through)"))]
+MaxCitations = Annotated[int, Meta(ge=1, le=MAX_CITATIONS, description="At most this many sources per answer")]
 
 
 # --- in ----------------------------------------------------------------------------------------
@@ -62,7 +66,8 @@ class WidgetIn(Body):
 
 class RetrievalIn(Body):
     top_k: TopK = DEFAULT_TOP_K
-    min_relevance: MinRelevance = 0.0
+    min_relevance: MinRelevance = DEFAULT_MIN_RELEVANCE
+    max_citations: MaxCitations = DEFAULT_MAX_CITATIONS
 
 
 class AgentCreate(Body):
@@ -96,6 +101,7 @@ class WidgetPatch(Body):
 class RetrievalPatch(Body):
     top_k: TopK | UnsetType = UNSET
     min_relevance: MinRelevance | UnsetType = UNSET
+    max_citations: MaxCitations | UnsetType = UNSET
 
 
 class AgentPatch(Body):
@@ -132,6 +138,7 @@ class WidgetOut(msgspec.Struct, frozen=True, kw_only=True):
 class RetrievalOut(msgspec.Struct, frozen=True, kw_only=True):
     top_k: int
     min_relevance: float
+    max_citations: int
 
 
 class AgentOut(msgspec.Struct, frozen=True, kw_only=True):

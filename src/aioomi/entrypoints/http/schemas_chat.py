@@ -12,14 +12,20 @@ from aioomi.domain.model.chat import ChatMessage, ChatSession, Citation, TokenUs
 
 
 class CitationOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A source of an answer: its ``[number]`` in the answer, the document's title, a short
+    quote, and ``url`` (a fetched page's address, with a text fragment) or ``null``."""
+
     document_id: str
     document_title: str
     position: int
     excerpt: str
+    number: int
+    url: str | None
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
-        return cls(document_id=c.document_id, document_title=c.document_title, position=c.position, excerpt=c.excerpt)
+        return cls(document_id=c.document_id, document_title=c.document_title, position=c.position, excerpt=c.excerpt,
+                   number=c.number, url=c.url)
 
 
 class UsageOut(msgspec.Struct, frozen=True, kw_only=True):

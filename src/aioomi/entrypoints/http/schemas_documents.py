@@ -83,10 +83,16 @@ class DocumentTextOut(msgspec.Struct, frozen=True, kw_only=True):
     text: str
 
 
+class DocumentPatchIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    title: str
+    """1–300 characters on one line; searched with every chunk of the document."""
+
+
 class SearchIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     query: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_QUERY_CHARS)]
     top_k: Annotated[int, msgspec.Meta(ge=1, le=MAX_TOP_K)] | None = None
-    min_score: Annotated[float, msgspec.Meta(ge=-1.0, le=1.0)] | None = None
+    min_relevance: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
+    """The relevance gate (0-1); the agent's ``retrieval.min_relevance`` when absent."""
 
 
 class DocumentRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,13 +108,14 @@ class SearchHitOut(msgspec.Struct, frozen=True, kw_only=True):
     heading_path: list[str]
     score: float
     similarity: float | None
+    relevance: float | None
 
     @classmethod
     def of(cls, hit: DocumentHit) -> SearchHitOut:
         return cls(
             document=DocumentRef(id=hit.document_id, title=hit.document_title), chunk_id=hit.chunk_id,
             position=hit.position, text=hit.text, heading_path=list(hit.heading_path), score=hit.score,
-            similarity=hit.similarity,
+            similarity=hit.similarity, relevance=hit.relevance,
         )
 
 

@@ -9,7 +9,7 @@ import structlog
 
 from aioomi.container import AppContainer
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
-from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, SWITCH_EMBEDDING_MODEL
+from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, REINDEX_DOCUMENT, SWITCH_EMBEDDING_MODEL
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 from aioomi.entrypoints.worker import account_jobs, privacy_jobs
 
@@ -70,8 +70,17 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def switch_embedding_model(payload: dict[str, Any]) -> object:
         return await container.switch_embedding_model()(payload["account_id"], payload["agent_id"], payload["model"])
 
+    async def reindex_document(payload: dict[str, Any]) -> object:
+        if not await container.processing_allowed()(payload["account_id"]):
+            return {"deferred": "processing_restricted"}
+        version = payload.get("version")
+        return await container.reindex_document()(
+            payload["account_id"], payload["document_id"], int(version) if version is not None else None
+        )
+
     return {
         PURGE_FINISHED_JOBS: purge_finished_jobs,
+        REINDEX_DOCUMENT: reindex_document,
         INGEST_DOCUMENT: ingest_document,
         PURGE_DOCUMENT: purge_document,
         SWITCH_EMBEDDING_MODEL: switch_embedding_model,

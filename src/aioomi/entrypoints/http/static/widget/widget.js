@@ -149,6 +149,7 @@ header .icon:focus-visible{outline-color:var(--on-primary)}
 .md a,.sources a{color:inherit;text-decoration:underline}
 .sources{margin-top:8px;padding-top:6px;border-top:1px solid var(--border);font-size:13px;color:var(--muted)}
 .sources ol{margin:4px 0 0;padding-left:20px}
+.sources details{display:inline;margin-left:6px}.sources summary{display:inline;cursor:pointer}.sources q{display:block;font-style:italic}
 .actions{display:flex;gap:6px;margin-top:6px}
 .actions button,.starters button,.confirm button{padding:5px 10px;border:1px solid var(--border);border-radius:14px;background:var(--bg);font-size:13px}
 .starters{display:flex;flex-wrap:wrap;gap:6px}
@@ -422,17 +423,31 @@ form .icon:disabled{opacity:.55;cursor:default}
     answer.body.replaceWith(answer.body = markdown(answer.text));
   }
 
-  function finish(answer, citations, failed) {
-    if (citations && citations.length) {
-      const list = el("ol");
-      const seen = new Set();
-      for (const c of citations) {
-        if (seen.has(c.document_title)) continue;
-        seen.add(c.document_title);
-        list.append(el("li", { title: c.excerpt || "", text: c.document_title }));
+  // Sources: DOM nodes only (text set as textContent); a link only for an http(s) address, opened in a
+  // new tab without referrer or opener; the quote on demand (<details>).
+  function renderSources(citations) {
+    const list = el("ol");
+    const seen = new Set();
+    for (const c of citations) {
+      const key = c.document_id || c.document_title;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const label = (c.number ? "[" + c.number + "] " : "") + (c.document_title || "");
+      const href = c.url ? safeUrl(c.url) : null;
+      const name = href
+        ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer nofollow", text: label })
+        : el("span", { text: label });
+      const item = el("li", {}, [name]);
+      if (c.excerpt) {
+        item.append(el("details", { class: "quote" }, [el("summary", { text: "Quote" }), el("q", { text: c.excerpt })]));
       }
-      answer.bubble.append(el("div", { class: "sources" }, [el("span", { text: "Sources" }), list]));
+      list.append(item);
     }
+    return el("div", { class: "sources" }, [el("span", { text: "Sources" }), list]);
+  }
+
+  function finish(answer, citations, failed) {
+    if (citations && citations.length) answer.bubble.append(renderSources(citations));
     if (failed) answer.bubble.append(el("p", { class: "note", text: "This answer was interrupted." }));
     if (answer.text) {
       const copy = el("button", { type: "button", text: "Copy" });
@@ -612,6 +627,7 @@ form .icon:disabled{opacity:.55;cursor:default}
     open: () => ui.panel && open(true),
     close: () => ui.panel && close(),
     markdown,
+    sources: renderSources,
   };
   if (document.body) init();
   else document.addEventListener("DOMContentLoaded", init);
