@@ -26,7 +26,7 @@ from aioomi.adapters.local.markdown_chunker import MarkdownChunker  # noqa: E402
 from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder  # noqa: E402
 from aioomi.adapters.postgres.chunk_store import PostgresChunkStore  # noqa: E402
 from aioomi.domain.model.knowledge import (  # noqa: E402
-    Bm25, DocumentKind, EmbeddedChunk, ExtractedText, HybridFusion, fusion_for, reciprocal_rank_fusion,
+    Bm25, DocumentKind, EmbeddedChunk, ExtractedText, HybridFusion, LexicalIndex, fusion_for, reciprocal_rank_fusion,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-dev"
@@ -34,6 +34,7 @@ if not DATA.exists():
     DATA = Path("/work/shared/data/scifact-dev")
 ACCOUNT, AGENT = "acct_bench", "agt_scifact"
 FUSION_GRID = [(k, w) for k in (2, 5, 10, 20, 60) for w in (0.2, 0.3, 0.4, 0.5, 0.7, 1.0)]  # (60, 1.0) is textbook RRF
+EXACT_BM25 = LexicalIndex(max_query_terms=10_000, postings_per_term=10_000_000)  # reads every posting
 BM25_GRID = [Bm25(), Bm25(k1=0.9, b=0.4)]  # Lucene-style defaults, then Anserini's
 
 
@@ -121,6 +122,13 @@ async def main() -> None:
             say(f"lexical k1={bm25.k1} b={bm25.b} {results[f'lexical k1={bm25.k1} b={bm25.b}']} "
                 f"({time.perf_counter() - started:.1f}s)")
         results["lexical"] = results[f"lexical k1={BM25_GRID[0].k1} b={BM25_GRID[0].b}"]
+        # The product reads a bounded number of postings (LexicalIndex); exact BM25 reads them all.
+        for name, limits in (("lexical_exact", EXACT_BM25), ("lexical_cap100", LexicalIndex(postings_per_term=100)),
+                             ("lexical_cap300", LexicalIndex(postings_per_term=300))):
+            started = time.perf_counter()
+            store_x = PostgresChunkStore(database.pool, lexical=limits)
+            results[name] = score({q: documents(h) for q, h in (await run(True, False, store_x)).items()}, qrels)
+            say(f"{name} {results[name]} ({time.perf_counter() - started:.1f}s)")
 
         grid = {}
         for bm25, lexical in lexical_runs.items():
@@ -151,6 +159,11 @@ async def main() -> None:
         "dataset": "scifact-dev", "queries": len(qids), "chunks": n_chunks, "embedder": embedder.model,
         "dense_ndcg10": results["dense"]["ndcg@10"], "dense_recall100": results["dense"]["recall@100"],
         "lexical_ndcg10": results["lexical"]["ndcg@10"], "lexical_recall100": results["lexical"]["recall@100"],
+        "lexical_exact_ndcg10": results["lexical_exact"]["ndcg@10"],
+        "lexical_exact_recall100": results["lexical_exact"]["recall@100"],
+        "lexical_cap100_ndcg10": results["lexical_cap100"]["ndcg@10"],
+        "lexical_cap300_ndcg10": results["lexical_cap300"]["ndcg@10"],
+        "postings_per_term": LexicalIndex().postings_per_term, "max_query_terms": LexicalIndex().max_query_terms,
         "hybrid_rrf60_ndcg10": results["hybrid_rrf60"]["ndcg@10"],
         "hybrid_product_default_ndcg10": results["hybrid_product_default"]["ndcg@10"],
         "hybrid_product_default_recall100": results["hybrid_product_default"]["recall@100"],

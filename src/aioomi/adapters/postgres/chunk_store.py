@@ -11,6 +11,7 @@ agent filter. See docs/knowledge.md for the measurements.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 
 from pgvector import HalfVector
@@ -107,14 +108,14 @@ RETURNING s.embedding_model, s.lexeme, s.df
 # frequencies), and per term its postings in impact order up to a cap (LexicalIndex).
 _LEXICAL = """
 query_terms AS MATERIALIZED (
-    SELECT s.lexeme, ln(1 + (%(n)s::float8 - s.df + 0.5) / (s.df + 0.5)) AS idf
-    FROM knowledge_term_stats s
+    SELECT s.lexeme, ln(1 + (st.n - s.df + 0.5) / (s.df + 0.5)) AS idf, st.avg_length
+    FROM knowledge_term_stats s CROSS JOIN index_stats st
     WHERE s.account_id = %(account)s AND s.agent_id = %(agent)s AND s.embedding_model = %(model)s
       AND s.lexeme = ANY(tsvector_to_array(to_tsvector('english', %(text)s))) AND s.df > 0
     ORDER BY s.df, s.lexeme COLLATE "C" LIMIT %(max_terms)s
 ), lexical_hits AS (
     SELECT p.chunk_id,
-           t.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.chunk_length / %(avg_length)s)) AS score
+           t.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.chunk_length / t.avg_length)) AS score
     FROM query_terms t CROSS JOIN LATERAL (
         SELECT chunk_id, tf, chunk_length FROM knowledge_postings p
         WHERE p.account_id = %(account)s AND p.agent_id = %(agent)s AND p.embedding_model = %(model)s
@@ -384,34 +385,26 @@ class PostgresChunkStore:
     ) -> list[ScoredChunk]:
         check_top_k(top_k)
         pool = candidate_pool(top_k)
+        dims = len(query_vector) if query_vector is not None else 0
+        query = self._search_sql(embedding_model, dims, INDEXED_MODELS.get(embedding_model) == dims)
+        params = {
+            "account": account_id, "agent": agent_id, "model": embedding_model, "pool": pool,
+            "vector": HalfVector(list(query_vector)) if dims else None, "exact_max": self._exact_max,
+            "text": query_text[:MAX_QUERY_CHARS], "k1": self._bm25.k1, "b": self._bm25.b,
+            "max_terms": self._lexical.max_query_terms, "per_term": self._lexical.postings_per_term,
+        }
         with translated_errors():
-            async with self._pool.connection() as conn, conn.transaction():
-                # HNSW settings only affect an index scan: harmless for an exact search.
-                await _enter_tenant(
-                    conn, account_id,
-                    ("hnsw.ef_search", str(max(self._ef_search, pool))), ("hnsw.iterative_scan", "relaxed_order"),
-                )
-                stats = await (await conn.execute(
-                    "SELECT chunk_count, total_length FROM knowledge_index_stats "
-                    "WHERE account_id = %s AND agent_id = %s AND embedding_model = %s",
-                    (account_id, agent_id, embedding_model),
-                )).fetchone()
-                if stats is None:
-                    return []
-                chunk_count, total_length = stats
-                dims = len(query_vector) if query_vector is not None else 0
-                approximate = INDEXED_MODELS.get(embedding_model) == dims and chunk_count > self._exact_max
-                query = self._search_sql(embedding_model, dims, approximate)
-                params = {
-                    "account": account_id, "agent": agent_id, "model": embedding_model, "pool": pool,
-                    "vector": HalfVector(list(query_vector)) if dims else None,
-                    "text": query_text[:MAX_QUERY_CHARS],
-                    "n": chunk_count, "avg_length": max(total_length / max(chunk_count, 1), 1.0),
-                    "k1": self._bm25.k1, "b": self._bm25.b,
-                    "max_terms": self._lexical.max_query_terms, "per_term": self._lexical.postings_per_term,
-                }
-                cur = conn.cursor(row_factory=dict_row)
-                await cur.execute(query, params)
+            # One round trip: the transaction, its settings and the one search statement are
+            # sent together (pipeline mode) and answered together.
+            async with self._pool.connection() as conn, conn.pipeline():
+                async with conn.transaction():
+                    # HNSW settings only affect an index scan: harmless for an exact search.
+                    await _enter_tenant(
+                        conn, account_id,
+                        ("hnsw.ef_search", str(max(self._ef_search, pool))), ("hnsw.iterative_scan", "relaxed_order"),
+                    )
+                    cur = conn.cursor(row_factory=dict_row)
+                    await cur.execute(query, params)
                 rows = await cur.fetchall()
         candidates = [
             SearchCandidate(
@@ -425,31 +418,53 @@ class PostgresChunkStore:
         return fuse(candidates, top_k=top_k, min_similarity=min_similarity, fusion=fusion)
 
     @staticmethod
-    def _search_sql(model: str, dims: int, approximate: bool) -> sql.Composed:
+    @functools.cache
+    def _search_sql(model: str, dims: int, indexed: bool) -> sql.Composed:
+        """The whole hybrid search as one statement. The agent's statistics come from
+        ``index_stats``; they choose the dense mode inside the statement: an exact branch and,
+        for a model with an HNSW index, an approximate one, each guarded by a condition on the
+        chunk count that Postgres evaluates once (a one-time filter), so only one branch runs."""
         if dims == 0:
             dense = sql.SQL("dense AS (SELECT NULL::text AS id, NULL::float8 AS similarity, NULL::bigint AS dense_rank WHERE false)")
         else:
-            # The approximate form repeats the partial index's expression and predicate (as
-            # literals, so even a generic plan can use it); the exact form does not match the
-            # index, so the planner reads the agent's rows by btree and sorts them.
-            cast = sql.SQL("::halfvec({})").format(sql.Literal(dims)) if approximate else sql.SQL("::halfvec")
-            column = sql.SQL("(embedding{})").format(cast) if approximate else sql.SQL("embedding")
+            # The exact form does not match the index, so the planner reads the agent's rows by
+            # btree and sorts them; the approximate form repeats the partial index's expression
+            # and predicate (as literals, so even a generic plan can use it).
+            exact = sql.SQL(
+                """
+                SELECT id, embedding <=> %(vector)s::halfvec AS distance FROM knowledge_chunks
+                WHERE account_id = %(account)s AND agent_id = %(agent)s
+                  AND embedding_model = {model} AND dimensions = {dims}
+                  AND (SELECT chunk_count FROM index_stats) <= %(exact_max)s
+                ORDER BY embedding <=> %(vector)s::halfvec LIMIT %(pool)s
+                """
+            ).format(model=sql.Literal(model), dims=sql.Literal(dims))
+            approximate = sql.SQL(
+                """
+                UNION ALL (
+                SELECT id, (embedding::halfvec({dims})) <=> %(vector)s::halfvec({dims}) AS distance FROM knowledge_chunks
+                WHERE account_id = %(account)s AND agent_id = %(agent)s
+                  AND embedding_model = {model} AND dimensions = {dims}
+                  AND (SELECT chunk_count FROM index_stats) > %(exact_max)s
+                ORDER BY (embedding::halfvec({dims})) <=> %(vector)s::halfvec({dims}) LIMIT %(pool)s)
+                """
+            ).format(model=sql.Literal(model), dims=sql.Literal(dims)) if indexed else sql.SQL("")
             dense = sql.SQL(
                 """
-                nearest AS MATERIALIZED (
-                    SELECT id, {column} <=> %(vector)s{cast} AS distance FROM knowledge_chunks
-                    WHERE account_id = %(account)s AND agent_id = %(agent)s
-                      AND embedding_model = {model} AND dimensions = {dims}
-                    ORDER BY {column} <=> %(vector)s{cast} LIMIT %(pool)s
-                ), dense AS (
+                nearest AS MATERIALIZED (({exact}) {approximate}), dense AS (
                     SELECT id, 1 - distance AS similarity, row_number() OVER (ORDER BY distance, id) AS dense_rank
                     FROM nearest
                 )
                 """
-            ).format(column=column, cast=cast, model=sql.Literal(model), dims=sql.Literal(dims))
+            ).format(exact=exact, approximate=approximate)
         return sql.SQL(
             """
-            WITH {dense}, {lexical}, picked AS MATERIALIZED (
+            WITH index_stats AS MATERIALIZED (
+                SELECT chunk_count, chunk_count::float8 AS n,
+                       greatest(total_length::float8 / greatest(chunk_count, 1), 1.0) AS avg_length
+                FROM knowledge_index_stats
+                WHERE account_id = %(account)s AND agent_id = %(agent)s AND embedding_model = %(model)s
+            ), {dense}, {lexical}, picked AS MATERIALIZED (
                 SELECT coalesce(d.id, l.id) AS id, d.similarity, d.dense_rank, l.lexical_rank
                 FROM dense d FULL JOIN lexical l ON d.id = l.id
             )
