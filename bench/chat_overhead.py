@@ -13,6 +13,10 @@ answer update and the usage entry. And the true floor, the minimum a turn needs:
 for the agent by its public key and one for the product's hybrid retrieval statement (with its
 transaction settings, pipelined as the chunk store sends it), bare through psycopg.
 
+Also the server's CPU time per turn (from /proc, every turn of a level), and with
+``BENCH_PROFILE=<file>`` a py-spy profile of the server during the 1-concurrent level (collapsed
+stacks in the file, the top frames printed).
+
 Run: .venv/bin/python bench/chat_overhead.py     (a few minutes on 2 cores)
 Targets: p50 <= 5 ms and p99 <= 15 ms at 1 concurrent; at most 1.5x the true floor.
 """
@@ -25,7 +29,9 @@ import io
 import json
 import logging
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +54,7 @@ from aioomi.domain.model.ids import new_id  # noqa: E402
 from aioomi.domain.model.knowledge import Bm25, LexicalIndex, candidate_pool  # noqa: E402
 from bench._scifact import natural_texts, queries as scifact_queries  # noqa: E402
 from aioomi.settings import Settings  # noqa: E402
-from bench._client import chat_server  # noqa: E402
+from bench._client import chat_server_process, cpu_seconds  # noqa: E402
 from bench._common import embedded_database, say  # noqa: E402
 from tests.unit.chat_support import account, agent_for, store  # noqa: E402
 
@@ -293,20 +299,58 @@ async def true_floor_turns(conninfo: str, account_id: str, agent_id: str, key: s
     return samples
 
 
+def profile(pid: int) -> tuple[subprocess.Popen, Path]:
+    """py-spy sampling the server (``BENCH_PROFILE=<file>``: collapsed stacks written there)."""
+    out = Path(os.environ["BENCH_PROFILE"])
+    spy = Path(sys.executable).with_name("py-spy")
+    process = subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
+                                "--output", str(out), "--nonblocking"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # attached before the first turn
+    return process, out
+
+
+def report_profile(profiler: tuple[subprocess.Popen, Path]) -> None:
+    """Stop py-spy and print where the server's samples fell: the top frames by inclusive share."""
+    process, out = profiler
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        total += n
+        for frame in set(stack.split(";")):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    say(f"profile: {total} samples of the server, written to {out}; top frames (inclusive):")
+    for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:40]:
+        say(f"  {100 * n / total:5.1f}%  {frame[:150]}")
+
+
 async def main() -> None:
     figures: dict[str, object] = {"chunks": ROWS}
     async with embedded_database() as (_database, conninfo):
         folder = tempfile.mkdtemp(prefix="aioomi-bench-overhead-")
         account_id, agent_id, key = await load(conninfo, folder)
-        with chat_server("postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20") as (port, _):
+        with chat_server_process("postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20") as (port, _, pid):
             if os.environ.get("BENCH_PAUSE_S"):  # time to attach a profiler to the server process
-                say(f"server ready on port {port}; pausing")
+                say(f"server ready on port {port} (pid {pid}); pausing")
                 await asyncio.sleep(float(os.environ["BENCH_PAUSE_S"]))
             for concurrency, turns in LEVELS.items():
+                profiler = profile(pid) if concurrency == 1 and os.environ.get("BENCH_PROFILE") else None
+                cpu = cpu_seconds(pid)
                 samples = await app_turns(port, key, concurrency, turns)
+                # Every turn of the level (5 warm-up turns per client too) and the session openings.
+                served = 5 * concurrency + len(samples)
+                cpu_ms = round(1000 * (cpu_seconds(pid) - cpu) / served, 2)
+                if profiler is not None:
+                    report_profile(profiler)
                 p50, p99 = round(statistics.median(samples), 2), pct(samples, 0.99)
-                say(f"app   {concurrency:2d} concurrent: first token p50 {p50} ms p99 {p99} ms ({len(samples)} turns)")
+                say(f"app   {concurrency:2d} concurrent: first token p50 {p50} ms p99 {p99} ms ({len(samples)} turns); "
+                    f"server CPU {cpu_ms} ms per turn")
                 figures[f"c{concurrency}_p50_ms"], figures[f"c{concurrency}_p99_ms"] = p50, p99
+                figures[f"c{concurrency}_server_cpu_ms_per_turn"] = cpu_ms
         for concurrency, turns in LEVELS.items():
             samples = await floor_turns(conninfo, account_id, agent_id, key, concurrency, turns)
             p50, p99 = round(statistics.median(samples), 2), pct(samples, 0.99)
