@@ -61,6 +61,8 @@ from tests.unit.chat_support import account, agent_for, store  # noqa: E402
 ROWS, DOC_SIZE, DIMS, MODEL = 100_000, 1_000, 256, "wordllama-l2-supercat-256"
 ORIGIN = "https://shop.example.com"
 LEVELS = {1: 300, 8: 480, 32: 960}  # concurrency: turns measured
+KNEE_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128)  # BENCH_KNEE=1: raised until p50 first token > 100 ms
+THROUGHPUT: dict[int, float] = {}  # concurrency -> whole turns per second in the measured phase
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request would load the client
 rng = np.random.default_rng(11)
 # 1-3 sentences a chunk (about 45 words, like the synthetic texts this replaced).
@@ -183,7 +185,9 @@ async def app_turns(port: int, key: str, concurrency: int, turns: int) -> list[f
         warm: list[float] = []
         await asyncio.gather(*(user(u, 5, warm) for u in range(concurrency)))
         samples: list[float] = []
+        started = time.perf_counter()
         await asyncio.gather(*(user(u, turns // concurrency, samples) for u in range(concurrency)))
+        THROUGHPUT[concurrency] = len(samples) / (time.perf_counter() - started)
         return samples
 
 
@@ -351,6 +355,21 @@ async def main() -> None:
                     f"server CPU {cpu_ms} ms per turn")
                 figures[f"c{concurrency}_p50_ms"], figures[f"c{concurrency}_p99_ms"] = p50, p99
                 figures[f"c{concurrency}_server_cpu_ms_per_turn"] = cpu_ms
+            if os.environ.get("BENCH_KNEE"):
+                # Throughput: raise the concurrency until p50 first token passes 100 ms; the knee is
+                # the last level under it (its turns per second is the figure).
+                knee = None
+                for concurrency in KNEE_LEVELS:
+                    samples = await app_turns(port, key, concurrency, max(120, 15 * concurrency))
+                    p50 = round(statistics.median(samples), 2)
+                    say(f"knee  {concurrency:3d} concurrent: p50 {p50} ms, {THROUGHPUT[concurrency]:.1f} turns/s")
+                    figures[f"knee_c{concurrency}_p50_ms"] = p50
+                    figures[f"knee_c{concurrency}_turns_per_s"] = round(THROUGHPUT[concurrency], 1)
+                    if p50 > 100:
+                        break
+                    knee = concurrency
+                figures["knee_concurrency"] = knee
+                figures["knee_turns_per_s"] = round(THROUGHPUT[knee], 1) if knee else None
         for concurrency, turns in LEVELS.items():
             samples = await floor_turns(conninfo, account_id, agent_id, key, concurrency, turns)
             p50, p99 = round(statistics.median(samples), 2), pct(samples, 0.99)
