@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,19 @@ SERVER = Path(__file__).with_name("_chat_server.py")
 @contextmanager
 def chat_server(*args: str) -> Iterator[tuple[int, str]]:
     """``(port, public_key)`` of a server process started with ``args``; stopped afterwards."""
+    with chat_server_process(*args) as (port, key, _):
+        yield port, key
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def chat_server_process(*args: str) -> Iterator[tuple[int, str, int]]:
+    """``(port, public_key, pid)`` of a server process started with ``args``; stopped afterwards."""
     process = subprocess.Popen([sys.executable, str(SERVER), *args], stdout=subprocess.PIPE, text=True,
                                env={"AIOOMI_LOG_LEVEL": "warning", **__import__("os").environ})
     try:
@@ -21,7 +35,7 @@ def chat_server(*args: str) -> Iterator[tuple[int, str]]:
         line = process.stdout.readline().split()
         if not line or line[0] != "READY":
             raise RuntimeError(f"the bench server did not start: {line}")
-        yield int(line[1]), line[2]
+        yield int(line[1]), line[2], process.pid
     finally:
         process.terminate()
         try:

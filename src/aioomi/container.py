@@ -87,6 +87,7 @@ from aioomi.domain.usecases.owner_sessions import ListSessions, RevokeSession
 from aioomi.domain.usecases.password_reset import RequestPasswordReset, ResetPassword
 from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
 from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCounters
+from aioomi.domain.usecases.refresh_lexical_impacts import RefreshLexicalImpacts
 from aioomi.domain.usecases.resend_verification import ResendVerification
 from aioomi.domain.usecases.sign_in import SignInWithPassword
 from aioomi.domain.usecases.sign_out import SignOut, SignOutEverywhere
@@ -304,6 +305,7 @@ class Container(containers.DeclarativeContainer):
     check_readiness = providers.Factory(CheckReadiness, probe=store_status)
     purge_finished_jobs = providers.Factory(PurgeFinishedJobs, jobs=job_store, clock=clock)
     purge_rate_limit_counters = providers.Factory(PurgeRateLimitCounters, counters=rate_limiter, clock=clock)
+    refresh_lexical_impacts = providers.Factory(RefreshLexicalImpacts, chunk_store=chunk_store)
 
     sign_up = providers.Factory(
         SignUp, uow=uow, clock=clock, hasher=password_hasher, mailer=mailer, limiter=rate_limiter,

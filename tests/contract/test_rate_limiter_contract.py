@@ -117,3 +117,22 @@ async def test_postgres_stores_keys_only_as_their_sha256(pool: AsyncConnectionPo
         dump = await (await conn.execute("SELECT string_agg(t::text, ' ') FROM rate_limit_counters t")).fetchone()
     assert rows == [("sign_in_ip", hashlib.sha256(b"alice@example.com").hexdigest(), 1)]
     assert "alice" not in dump[0]
+
+
+async def test_hit_many_counts_each_pair_as_hit_would(limiter, clock: ManualClock) -> None:
+    minute = RateLimit(name="chat.minute", limit=2, window=timedelta(minutes=1))
+    day = RateLimit(name="chat.day", limit=3, window=timedelta(days=1))
+    pairs = [(minute, "visitor"), (day, "visitor"), (minute, "ip")]
+    first = await limiter.hit_many(pairs)
+    assert [(d.allowed, d.remaining) for d in first] == [(True, 1), (True, 2), (True, 1)]
+    second = await limiter.hit_many(pairs)
+    assert [(d.allowed, d.remaining) for d in second] == [(True, 0), (True, 1), (True, 0)]
+    # Third time: both minute counters are over (2 allowed), the day one is at its limit (3).
+    third = await limiter.hit_many(pairs)
+    assert [(d.allowed, d.remaining) for d in third] == [(False, 0), (True, 0), (False, 0)]
+    assert [d.retry_after_s for d in third] == [60, 0, 60]
+    # The same counters as single hits see: the day rule is now over.
+    assert not (await limiter.hit(day, "visitor")).allowed
+    clock.advance(timedelta(minutes=1))
+    after = await limiter.hit_many(pairs)
+    assert [d.allowed for d in after] == [True, False, True]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
-from aioomi.domain.model.knowledge import EmbeddedChunk, ScoredChunk, StoredChunk
+from aioomi.domain.model.knowledge import EmbeddedChunk, LexicalIndexKey, ScoredChunk, StoredChunk
 
 
 class ChunkStore(Protocol):
@@ -75,4 +75,21 @@ class ChunkStore(Protocol):
 
     async def list_document(self, *, account_id: str, agent_id: str, document_id: str) -> list[StoredChunk]:
         """The document's chunks in order (for display, export and tests)."""
+        ...
+
+
+class LexicalIndexMaintenance(Protocol):
+    """The background side of the lexical index: impacts computed with a reference average
+    length that has drifted (or was never set, after migration 0016) are recomputed. Searches
+    keep working throughout; only the order in which a very common term's postings are read
+    changes, never a score."""
+
+    async def stale_lexical_indexes(self, *, limit: int) -> list[LexicalIndexKey]:
+        """Up to ``limit`` indexes (any account) whose impacts need recomputing, by
+        :func:`~aioomi.domain.model.knowledge.impacts_stale` with the store's drift bound."""
+        ...
+
+    async def refresh_lexical_impacts(self, key: LexicalIndexKey, *, page_chunks: int = 500) -> int:
+        """Recompute one index's impacts with its current average length, ``page_chunks``
+        chunks per transaction; return how many postings were rewritten."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -20,6 +21,11 @@ class RateLimiter(Protocol):
 
     async def hit(self, rule: RateLimit, key: str) -> RateDecision:
         """Count one hit for ``(rule.name, key)`` and decide whether it is allowed."""
+        ...
+
+    async def hit_many(self, hits: Sequence[tuple[RateLimit, str]]) -> list[RateDecision]:
+        """Count one hit for each ``(rule, key)`` (distinct pairs) at once — one round trip
+        where the store is remote — and decide each as :meth:`hit` would, in order."""
         ...
 
 

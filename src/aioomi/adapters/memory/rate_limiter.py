@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from aioomi.domain.model.rate_limits import RateDecision, RateLimit, decide
@@ -25,6 +26,9 @@ class InMemoryRateLimiter:
             ends, hits = now + rule.window, 0
         self._windows[(rule.name, key)] = (ends, hits + 1)
         return decide(rule, hits + 1, ends, now)
+
+    async def hit_many(self, hits: Sequence[tuple[RateLimit, str]]) -> list[RateDecision]:
+        return [await self.hit(rule, key) for rule, key in hits]
 
     async def purge_expired(self, before: datetime, limit: int = 1000) -> int:
         expired = [k for k, (ends, _) in self._windows.items() if ends <= before][:limit]

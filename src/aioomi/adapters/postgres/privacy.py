@@ -266,6 +266,7 @@ class PostgresOperationalRecords:
                     "DELETE FROM knowledge_postings WHERE account_id = %(a)s",
                     "DELETE FROM knowledge_chunks WHERE account_id = %(a)s",
                     "DELETE FROM knowledge_index_stats WHERE account_id = %(a)s",
+                    "DELETE FROM knowledge_term_stats WHERE account_id = %(a)s",
                     "DELETE FROM jobs WHERE status <> 'running' AND payload::text LIKE %(like)s",
                 ):
                     removed += (await conn.execute(query, {"a": account_id, "like": f"%{account_id}%"})).rowcount

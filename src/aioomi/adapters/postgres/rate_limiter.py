@@ -9,6 +9,7 @@ replica's clock is the system's (kept in step by NTP, which is far finer than an
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from psycopg_pool import AsyncConnectionPool
@@ -24,6 +25,18 @@ ON CONFLICT (rule, key_hash) DO UPDATE SET
     hits = CASE WHEN c.window_ends <= %(now)s THEN 1 ELSE c.hits + 1 END,
     window_ends = CASE WHEN c.window_ends <= %(now)s THEN EXCLUDED.window_ends ELSE c.window_ends END
 RETURNING hits, window_ends
+"""
+
+# Several counters in one statement: one row per (rule, key), same rule of windows as _HIT.
+_HIT_MANY = """
+INSERT INTO rate_limit_counters AS c (rule, key_hash, window_ends, hits)
+SELECT rule, key_hash, ends, 1 FROM unnest(%(rules)s::text[], %(key_hashes)s::text[], %(ends)s::timestamptz[])
+    AS h(rule, key_hash, ends)
+ORDER BY rule, key_hash
+ON CONFLICT (rule, key_hash) DO UPDATE SET
+    hits = CASE WHEN c.window_ends <= %(now)s THEN 1 ELSE c.hits + 1 END,
+    window_ends = CASE WHEN c.window_ends <= %(now)s THEN EXCLUDED.window_ends ELSE c.window_ends END
+RETURNING rule, key_hash, hits, window_ends
 """
 
 _PURGE = """
@@ -56,6 +69,19 @@ class PostgresRateLimiter:
         assert row is not None  # an upsert with RETURNING always returns its row
         hits, window_ends = row
         return decide(rule, hits, window_ends, now)
+
+    async def hit_many(self, hits: Sequence[tuple[RateLimit, str]]) -> list[RateDecision]:
+        now = self._clock.now()
+        hashes = [key_hash(key) for _, key in hits]
+        params = {
+            "rules": [rule.name for rule, _ in hits], "key_hashes": hashes,
+            "ends": [now + rule.window for rule, _ in hits], "now": now,
+        }
+        with translated_errors():
+            async with self._pool.connection() as conn:
+                rows = await (await conn.execute(_HIT_MANY, params)).fetchall()
+        counted = {(rule, h): (n, ends) for rule, h, n, ends in rows}
+        return [decide(rule, *counted[(rule.name, h)], now) for (rule, _), h in zip(hits, hashes, strict=True)]
 
     async def purge_expired(self, before: datetime, limit: int = 1000) -> int:
         with translated_errors():

@@ -410,3 +410,61 @@ def fuse(
             )
         )
     return results
+
+
+# --- The lexical index: bounded reading of postings (issue 15) ------------------------------
+
+
+class LexicalIndex(msgspec.Struct, frozen=True, kw_only=True):
+    """How a lexical search bounds what it reads, whatever the size of the agent.
+
+    ``max_query_terms``: only the query's most selective terms count (lowest document
+    frequency first, ties by term), so an 80-word question costs what a 32-word one does.
+    ``postings_per_term``: per term, at most this many postings are read, highest impact
+    (:func:`bm25_impact`) first — a term in 40% of 100,000 chunks reads that many rows, not
+    40,000. A term with fewer postings is read whole, so scores are exact BM25 whenever no query
+    term is that common. ``impact_drift``: the impacts are computed with a reference average
+    length; once the agent's average length is further than this (relative) from it, the
+    refresh job recomputes them (:func:`impacts_stale`). The drift never changes a score (scores
+    use the current statistics), only which of a very common term's postings are read first.
+    """
+
+    max_query_terms: int = 32
+    postings_per_term: int = 1000
+    impact_drift: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.max_query_terms < 1 or self.postings_per_term < 1 or not 0.0 < self.impact_drift < 1.0:
+            raise InvalidInput("The lexical index needs at least one term and one posting per term, and a drift in (0, 1).")
+
+
+class LexicalIndexKey(msgspec.Struct, frozen=True, kw_only=True):
+    """One lexical index: the postings of one agent's chunks under one embedding model."""
+
+    account_id: str
+    agent_id: str
+    embedding_model: str
+
+
+def bm25_impact(bm25: Bm25, tf: int, length: int, avg_length: float) -> float:
+    """A posting's BM25 weight without the IDF: ``tf·(k1+1) / (tf + k1·(1 − b + b·length/avg))``.
+
+    Multiplied by the term's IDF it is the term's BM25 score; within one term, ordering postings
+    by it is ordering them by score. Written in the same order of operations as the SQL of the
+    Postgres store, so both stores compute the same double (then round it to a 4-byte float).
+    """
+    return tf * (bm25.k1 + 1.0) / (tf + bm25.k1 * (1.0 - bm25.b + bm25.b * length / avg_length))
+
+
+def selective_terms(doc_freq: dict[str, int], limit: int) -> list[str]:
+    """The query terms a search reads: those present in the agent (df > 0), the rarest first
+    (highest IDF), ties by term, at most ``limit``."""
+    return sorted((t for t, df in doc_freq.items() if df > 0), key=lambda t: (doc_freq[t], t))[:limit]
+
+
+def impacts_stale(reference_avg_length: float | None, avg_length: float, drift: float) -> bool:
+    """Whether an agent's impacts need recomputing: never computed (``None``), or computed with
+    an average length more than ``drift`` (relative) away from the current one."""
+    if reference_avg_length is None:
+        return True
+    return abs(avg_length / reference_avg_length - 1.0) > drift

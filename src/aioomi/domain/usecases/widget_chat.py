@@ -4,7 +4,6 @@ start and resume sessions, send messages under the abuse limits, and the visitor
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import msgspec
@@ -191,7 +190,7 @@ class SendWidgetMessage:
         if caller.ip:
             rules += [(RateLimit(name="chat.ip.minute", limit=limits.per_ip_minute, window=MINUTE), caller.ip),
                       (RateLimit(name="chat.ip.day", limit=limits.per_ip_day, window=DAY), caller.ip)]
-        decisions = await asyncio.gather(*(self._limiter.hit(rule, key) for rule, key in rules))
+        decisions = await self._limiter.hit_many(rules)
         denied = [d for d in decisions if not d.allowed]
         if denied:
             raise RateLimited("Too many messages; wait a moment and try again.",

@@ -19,6 +19,7 @@ REPORT_METERED_USAGE = "billing.report_metered_usage"
 RECONCILE_METERED_USAGE = "billing.reconcile_metered_usage"
 PURGE_BILLING_RECORDS = "billing.purge_expired_records"
 DOWNGRADE_AFTER_GRACE = "billing.downgrade_after_grace"
+REFRESH_LEXICAL_IMPACTS = "knowledge.refresh_lexical_impacts"
 
 log = structlog.get_logger("aioomi.worker.billing")
 
@@ -57,6 +58,9 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def downgrade_after_grace(_: dict[str, Any]) -> object:
         return await container.downgrade_after_grace()()
 
+    async def refresh_lexical_impacts(_: dict[str, Any]) -> object:
+        return await container.refresh_lexical_impacts()()
+
     async def ingest_document(payload: dict[str, Any]) -> object:
         return await container.ingest_unless_restricted()(
             payload["account_id"], payload["document_id"], int(payload["version"]), int(payload.get("attempt", 1))
@@ -91,6 +95,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         RECONCILE_METERED_USAGE: reconcile_metered_usage,
         PURGE_BILLING_RECORDS: purge_billing_records,
         DOWNGRADE_AFTER_GRACE: downgrade_after_grace,
+        REFRESH_LEXICAL_IMPACTS: refresh_lexical_impacts,
     } | privacy_jobs.handlers(container) | account_jobs.handlers(container)
 
 
@@ -101,6 +106,7 @@ PERIODIC = (
     PeriodicTask(kind=RECONCILE_METERED_USAGE, every=timedelta(days=1)),
     PeriodicTask(kind=PURGE_BILLING_RECORDS, every=timedelta(days=1)),
     PeriodicTask(kind=DOWNGRADE_AFTER_GRACE, every=timedelta(hours=1)),
+    PeriodicTask(kind=REFRESH_LEXICAL_IMPACTS, every=timedelta(minutes=10)),
     *privacy_jobs.PERIODIC,
 )
 
