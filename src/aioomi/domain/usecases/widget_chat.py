@@ -115,7 +115,7 @@ class StartWidgetSession:
                                  window=MINUTE), caller.ip),
                       (RateLimit(name="chat.new_session.ip.day", limit=limits.new_sessions_per_ip_day, window=DAY),
                        caller.ip)]
-        decisions = await asyncio.gather(*(self._limiter.hit(rule, key) for rule, key in rules))
+        decisions = await self._limiter.hit_many(rules)
         denied = [d for d in decisions if not d.allowed]
         if denied:
             raise RateLimited("Too many new conversations; wait a moment and try again.",
