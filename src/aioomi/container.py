@@ -145,6 +145,7 @@ def _billing_config(settings: Settings) -> BillingConfig:
     return BillingConfig(
         enabled=bool(settings.stripe_secret_key),
         catalog=parse_plans(settings.billing_plans) if settings.billing_plans else PlanCatalog(),
+        plans_configured=bool(settings.billing_plans),
         grace=timedelta(days=settings.billing_grace_days),
         meter_event_name=settings.stripe_meter_event_name,
         return_url=f"{settings.base_url}/dashboard/billing",

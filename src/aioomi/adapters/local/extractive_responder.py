@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator
 
 from aioomi.adapters.local.token_counter import count_tokens
-from aioomi.domain.model.chat import ChatChunk, ChatRequest, Passage, Role, TokenUsage, extractive_answer, prompt_tokens
+from aioomi.domain.model.chat import ChatChunk, ChatRequest, Passage, Role, TokenUsage, extractive_answer
 
 MODEL = "aioomi-extractive"
 NO_SOURCES = "I could not find anything about that in the documents I have."
@@ -19,7 +19,9 @@ _SOURCE = re.compile(r'<source id="(\d+)" title="([^"]*)" position="(\d+)">\n(.*
 class ExtractiveResponder:
     """:class:`aioomi.ports.chat_model.ChatModel` that needs no provider: it reads the sources
     out of the system message (the only place they are) and answers with the best ones,
-    numbered like the citations. Usage is counted locally (``o200k_base``)."""
+    numbered like the citations. No model is called, so none of the prompt is sent anywhere and
+    the usage it reports is 0 tokens: the answer is metered as a message with no tokens (the
+    allowance's tokens pay for model calls only)."""
 
     default_model = MODEL
 
@@ -36,8 +38,4 @@ class ExtractiveResponder:
         answer = extractive_answer(passages, NO_SOURCES)
         for index, line in enumerate(answer.split("\n")):
             yield ChatChunk(text=line if index == 0 else "\n" + line)
-        yield ChatChunk(
-            usage=TokenUsage(prompt_tokens=prompt_tokens(request.messages, self.count_tokens),
-                             completion_tokens=self.count_tokens(answer), estimated=True),
-            model=MODEL,
-        )
+        yield ChatChunk(usage=TokenUsage(prompt_tokens=0, completion_tokens=0), model=MODEL)

@@ -41,7 +41,9 @@ class BillingController(Controller):
     @get("/plans", summary="The plans on offer, with their allowances (no sign-in needed)")
     async def list_plans(self, state: State) -> PlanList:
         plans = state.container.list_plans()()
-        return PlanList(data=[PlanOut.of(p) for p in plans], billing_enabled=state.container.billing_config().enabled)
+        config = state.container.billing_config()
+        return PlanList(data=[PlanOut.of(p) for p in plans], billing_enabled=config.enabled,
+                        plans_apply=config.plans_apply)
 
     @post("/checkout", status_code=201, summary="Start a subscription: a Stripe Checkout URL to send the owner to",
           responses=problems(401, 403, 404, 409, 503))
@@ -50,7 +52,7 @@ class BillingController(Controller):
         return RedirectOut(url=await state.container.start_checkout()(principal, data.plan_id, idempotency_key))
 
     @post("/portal", status_code=201, summary="Open the Stripe Customer Portal (invoices, card, plan, cancelling)",
-          responses=problems(401, 403, 409, 503))
+          responses=problems(401, 403, 404, 409, 503))
     async def portal(self, state: State, principal: NamedDependency[Principal]) -> RedirectOut:
         return RedirectOut(url=await state.container.open_billing_portal()(principal))
 
@@ -99,7 +101,7 @@ class StripeWebhookController(Controller):
     tags = ["webhooks"]
 
     @post("/", status_code=200, summary="Stripe events: verified on the raw body, stored, processed by the worker",
-          responses=problems(400, 503))
+          responses=problems(400, 404, 503))
     async def receive(self, state: State, request: Request[Any, Any, Any]) -> Response[Any]:
         body = await request.body()
         try:

@@ -326,6 +326,7 @@ class DashboardPages(Controller):
         overview = BillingUsageOut.of(await container.get_billing_overview()(owner.principal))
         plans = [PlanOut.of(p) for p in container.list_plans()()]
         return _page("billing.html", owner, overview=overview, plans=plans, enabled=container.billing_config().enabled,
+                     plans_apply=container.billing_config().plans_apply,
                      checkout=checkout, title="Billing", nav="billing")
 
     @get("/account")
