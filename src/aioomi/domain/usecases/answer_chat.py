@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from collections.abc import AsyncIterator, Sequence
 
 import msgspec
@@ -130,6 +130,8 @@ class AnswerChat:
     - the prompt holds the owner's system prompt, the grounding rules, the passages inside
       ``<untrusted_sources>`` (instructions in them are not obeyed) and the recent history,
       within a token budget (:func:`~aioomi.domain.model.chat.build_prompt`);
+    - earlier turns a client sends with the first question of a new session (the
+      OpenAI-compatible API) are stored before it, so the owner's conversation view is whole;
     - the visitor's message and a ``streaming`` answer are stored before the model is asked;
       the answer becomes ``complete`` with citations, model, tokens and latency when the stream
       ends, or ``failed`` (never complete) when it breaks; each model call adds a usage entry.
@@ -166,7 +168,8 @@ class AnswerChat:
     ) -> ChatAnswer:
         """Check, retrieve, build the prompt and store the visitor's message; raise the
         domain error of the first rule broken. ``history`` replaces the stored history (the
-        OpenAI-compatible API sends the conversation with each request)."""
+        OpenAI-compatible API sends the conversation with each request); in a new session
+        those earlier turns are stored before the question, so the owner reads it whole."""
         check_visitor_id(caller.visitor_id)
         question = check_message(content)
         key = check_idempotency_key(idempotency_key)
@@ -234,6 +237,8 @@ class AnswerChat:
             async with self._uow(account_id=agent.account_id) as uow:
                 if session_id is None:
                     await uow.chat_sessions.add(session)
+                    for turn in _earlier_turns(session, history, now):
+                        await uow.chat_messages.add(turn)
                 try:
                     await uow.chat_messages.add(visitor_message)
                 except Conflict:
@@ -344,6 +349,22 @@ async def _replayed(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
     yield TurnSources(citations=reply.citations)
     yield TurnDone(message=reply, usage=TokenUsage(prompt_tokens=reply.prompt_tokens,
                                                    completion_tokens=reply.completion_tokens))
+
+
+def _earlier_turns(session: ChatSession, history: Sequence[PromptMessage], now: datetime) -> list[ChatMessage]:
+    """The turns a client sent with its first question, as stored messages just before it."""
+    turns: list[ChatMessage] = []
+    asked: str | None = None
+    for i, turn in enumerate(history):
+        message = ChatMessage(
+            id=new_id(MESSAGE_PREFIX), account_id=session.account_id, agent_id=session.agent_id,
+            session_id=session.id, role=turn.role, content=turn.content,
+            reply_to=asked if turn.role is Role.ASSISTANT else None,
+            created_at=now - timedelta(microseconds=len(history) - i),
+        )
+        asked = message.id if turn.role is Role.USER else None
+        turns.append(message)
+    return turns
 
 
 def _ms_since(started: float) -> int:

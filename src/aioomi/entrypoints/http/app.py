@@ -25,6 +25,7 @@ from aioomi.entrypoints.http.billing_controller import BillingController, Stripe
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES
 from aioomi.entrypoints.http.documents_controller import DocumentController, KnowledgeController
 from aioomi.entrypoints.http.health import HealthController
+from aioomi.entrypoints.http.openai_errors import by_path, is_openai_path
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
 from aioomi.entrypoints.http.request_context import RequestContextMiddleware
 from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
@@ -123,7 +124,7 @@ def create_app(
                                        cache_control=None),
         ],
         dependencies=DEPENDENCIES,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=by_path(EXCEPTION_HANDLERS),  # type: ignore[arg-type]  # /v1: OpenAI's error shape
         lifespan=[lifespan, request_log_writer.lifespan],
         middleware=[prometheus.middleware],
         openapi_config=_openapi(),
@@ -135,7 +136,8 @@ def create_app(
         debug=debug,
     )
     app.state.container = container
-    document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ()))
+    document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ())
+                      if not any(is_openai_path(path) for path in handler.paths))
     app.state.request_log_writer = request_log_writer
     app.asgi_handler = RequestLogMiddleware(
         WidgetCorsMiddleware(ContentTypeGuard(app.asgi_handler), container), request_log_writer

@@ -233,3 +233,7 @@ _DESCRIPTIONS = {
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI declarations of the problem responses a route may return."""
     return {status: problem_spec(_DESCRIPTIONS.get(status, HTTPStatus(status).phrase)) for status in statuses}
+
+
+field_errors = _field_errors
+"""The bad fields of a validation error (the OpenAI-compatible API names the first as ``param``)."""
