@@ -3,17 +3,18 @@ and Stripe's webhook endpoint."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import InvalidWebhook
 from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.problems import problem_response, problems
 from aioomi.entrypoints.http.schemas_billing import (
     BillingUsageOut,
@@ -80,13 +81,13 @@ class UsageController(Controller):
         self,
         state: State,
         principal: NamedDependency[Principal],
-        since: Annotated[date | None, QueryParameter(name="from", required=False)] = None,
-        until: Annotated[date | None, QueryParameter(name="to", required=False)] = None,
+        date_from: From = None,
+        date_to: To = None,
     ) -> UsageList:
-        last = until or datetime.now(UTC).date()
-        first = since or last - timedelta(days=29)
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        since, until = parse_range(date_from, date_to)
+        end = until or datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(), UTC)
+        start = since or end - timedelta(days=30)
+        first, last = start.date(), (end - timedelta(microseconds=1)).date()
         totals = await state.container.get_usage_report()(principal, start, end)
         return UsageList(
             data=[UsageRow(day=t.day, agent_id=t.agent_id, model=t.model, calls=t.calls,

@@ -22,6 +22,7 @@ from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH,
 from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.domain.usecases.answer_chat import ChatCaller
 from aioomi.entrypoints.http.auth import client_info, provide_principal
+from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.openai_errors import OPENAI_ERRORS, openai_error
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_chat import (
@@ -41,8 +42,6 @@ from aioomi.entrypoints.http.widget_controller import remember
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Sessions per page (1 to 100)")]
 Cursor = Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page")]
-Since = Annotated[datetime | None, QueryParameter(name="from", description="Sessions created at or after (RFC 3339)")]
-Until = Annotated[datetime | None, QueryParameter(name="to", description="Sessions created before (RFC 3339)")]
 ContinueSession = Annotated[str | None, HeaderParameter(
     name=SESSION_HEADER, required=False, max_length=64,
     description="Continue this stored conversation (the `session_id` of an earlier answer, same API key)")]
@@ -57,8 +56,9 @@ class ConversationController(Controller):
          responses=problems(401, 403, 404))
     async def list_sessions(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
                             agent_id: FromPath[str], limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None,
-                            since: Since = None, until: Until = None) -> OwnerSessionList:
+                            date_from: From = None, date_to: To = None) -> OwnerSessionList:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        since, until = parse_range(date_from, date_to)
         page: Page = await state.container.list_agent_sessions()(principal, agent_id, limit=limit, cursor=cursor,
                                                                 since=since, until=until)
         return OwnerSessionList(data=[OwnerSessionOut.of(s) for s in page.items], next_cursor=page.next_cursor)
@@ -66,9 +66,10 @@ class ConversationController(Controller):
     @get("/agents/{agent_id:str}/sessions/export", summary="Export an agent's sessions with their messages as JSON",
          responses=problems(401, 403, 404))
     async def export_sessions(self, request: Request[Any, Any, Any], state: State,
-                              principal: NamedDependency[Principal], agent_id: FromPath[str], since: Since = None,
-                              until: Until = None) -> Response[SessionExport]:
+                              principal: NamedDependency[Principal], agent_id: FromPath[str], date_from: From = None,
+                              date_to: To = None) -> Response[SessionExport]:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        since, until = parse_range(date_from, date_to)
         found = await state.container.export_agent_sessions()(principal, agent_id, since=since, until=until)
         body = SessionExport(exported_at=datetime.now(UTC), sessions=[
             OwnerSessionDetail(session=OwnerSessionOut.of(s), messages=[MessageOut.of(m) for m in messages])

@@ -70,10 +70,11 @@ def openai_domain_error(request: Request[Any, Any, Any], error: domain.AioomiErr
 
 def openai_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[OpenAIError]:
     if isinstance(error, ValidationException):
-        fields = field_errors(error.extra)
+        fields = field_errors(error.extra, request)
         if fields:
             first = fields[0]
-            if first.message.startswith("Object contains unknown field"):
+            raw = error.extra[0] if isinstance(error.extra, list) and error.extra else {}
+            if "unknown field" in str(raw.get("message", "") if isinstance(raw, dict) else ""):
                 return openai_error(400, f"Unrecognized request argument supplied: {first.field}",
                                     "unknown_parameter", first.field)
             message = "; ".join(f"{f.field or 'body'}: {f.message}" for f in fields)
