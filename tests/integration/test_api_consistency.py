@@ -79,3 +79,20 @@ async def test_every_date_filter_takes_a_date_or_a_datetime_under_from_and_to(tm
         bad = problem(await chat.client.get("/api/v1/usage", headers=owner, params={"from": "March"}), 422,
                       "invalid_date")
         assert bad["errors"][0]["field"] == "from"
+
+
+async def test_the_schema_describes_the_upload_body_and_v1_errors_in_openais_shape(tmp_path):
+    async with chat_app(tmp_path, None, backend="memory") as chat:
+        schema = (await chat.client.get("/schema/openapi.json")).json()
+        documents = "/api/v1/agents/{agent_id}/documents"
+        for path, method in [(documents, "post"), (documents + "/{document_id}", "put")]:
+            content = schema["paths"][path][method]["requestBody"]["content"]
+            assert set(content) == {"multipart/form-data", "application/json"}, path
+            form = content["multipart/form-data"]["schema"]
+            assert form["required"] == ["file"] and form["properties"]["file"]["format"] == "binary"
+            assert [sorted(s["required"]) for s in content["application/json"]["schema"]["oneOf"]] == [["text"],
+                                                                                                       ["url"]]
+        completions = schema["paths"]["/v1/chat/completions"]["post"]["responses"]
+        assert "422" not in completions and "402" not in completions and "429" in completions
+        assert set(completions["400"]["content"]) == {"application/json"}
+        assert "/v1/models/{model_id}" in schema["paths"]

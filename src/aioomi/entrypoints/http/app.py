@@ -137,7 +137,7 @@ def create_app(
     )
     app.state.container = container
     document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ())
-                      if not any(is_openai_path(path) for path in handler.paths))
+                      if not is_openai_path(route.path))
     app.state.request_log_writer = request_log_writer
     app.asgi_handler = RequestLogMiddleware(
         WidgetCorsMiddleware(ContentTypeGuard(app.asgi_handler), container), request_log_writer

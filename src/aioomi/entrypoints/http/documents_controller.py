@@ -3,6 +3,7 @@ replace, delete), the extracted text, the "test retrieval" search, and the embed
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -10,6 +11,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody, Parameter
 
 from aioomi.domain.model.accounts import Principal
@@ -24,6 +26,8 @@ from aioomi.entrypoints.http.schemas_documents import (
     DocumentTextOut,
     DocumentUrlIn,
     EmbeddingModelIn,
+    MAX_TITLE,
+    MAX_URL,
     KnowledgeBaseOut,
     SearchHitOut,
     SearchIn,
@@ -46,6 +50,33 @@ UPLOAD_DESCRIPTION = (
     "`Idempotency-Key` makes a retried upload answer with the first result. 202: a new document, queued for "
     "ingestion; 200: the same content was already there (or the key was seen): the existing document."
 )
+
+
+def _upload_body() -> RequestBody:
+    title = Schema(type=OpenAPIType.STRING, max_length=MAX_TITLE, description="Shown in citations")
+    text = Schema(type=OpenAPIType.OBJECT, title="Text document", required=["text"], additional_properties=False,
+                  properties={"text": Schema(type=OpenAPIType.STRING, min_length=1), "title": title})
+    url = Schema(type=OpenAPIType.OBJECT, title="Document from a URL", required=["url"], additional_properties=False,
+                 properties={"url": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI, max_length=MAX_URL),
+                             "title": title})
+    form = Schema(type=OpenAPIType.OBJECT, title="File upload", required=["file"], properties={
+        "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY,
+                       description=".txt, .md, .html, .pdf, .docx or .csv (the type is detected from the content)"),
+        "title": title,
+    })
+    return RequestBody(required=True, description="A file (multipart), a text or a URL (JSON)", content={
+        "multipart/form-data": OpenAPIMediaType(schema=form),
+        "application/json": OpenAPIMediaType(schema=Schema(one_of=[text, url])),
+    })
+
+
+@dataclass
+class UploadOperation(Operation):
+    """The upload's operation: its body is read by hand (multipart or JSON), so it is described
+    here for the schema and the clients generated from it."""
+
+    def __post_init__(self) -> None:
+        self.request_body = _upload_body()
 
 
 def _invalid(field: str, message: str) -> ValidationException:
@@ -99,7 +130,8 @@ class DocumentController(Controller):
     dependencies = {"principal": Provide(provide_principal)}
 
     @post("/", status_code=202, summary="Add a document (file, text or URL) to the agent's knowledge base",
-          description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING)
+          description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING,
+          operation_class=UploadOperation)
     async def add_document(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
                            agent_id: FromPath[str]) -> Response[DocumentOut]:
         container = state.container
@@ -131,7 +163,8 @@ class DocumentController(Controller):
         return DocumentTextOut(id=document.id, title=document.title, text=text)
 
     @put("/{document_id:str}", status_code=202, summary="Replace a document's content; only changed chunks are re-embedded",
-         description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING)
+         description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING,
+         operation_class=UploadOperation)
     async def replace_document(self, request: Request[Any, Any, Any], state: State,
                                principal: NamedDependency[Principal], agent_id: FromPath[str],
                                document_id: FromPath[str]) -> Response[DocumentOut]:
