@@ -96,3 +96,35 @@ async def test_the_schema_describes_the_upload_body_and_v1_errors_in_openais_sha
         assert "422" not in completions and "402" not in completions and "429" in completions
         assert set(completions["400"]["content"]) == {"application/json"}
         assert "/v1/models/{model_id}" in schema["paths"]
+
+
+async def test_restriction_pending_deletion_and_its_cancelling_are_said_in_words(tmp_path):
+    from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token
+
+    async with chat_app(tmp_path, None, backend="memory") as chat:
+        session_id = await chat.new_session()
+        owner = chat.owner.headers()
+        send = chat.widget(f"/sessions/{session_id}/messages")
+        assert (await chat.client.put("/api/v1/account/privacy/restriction", headers=owner)).status_code == 200
+        restricted = problem(await chat.client.post(send, headers=chat.headers(), json={"content": "Hi"}), 403,
+                             "agent_restricted")
+        assert restricted["detail"] == "This assistant is unavailable for now, at its owner's request; " \
+                                       "it cannot answer messages."
+        assert (await chat.client.delete("/api/v1/account/privacy/restriction", headers=owner)).status_code == 200
+
+        erased = await chat.client.request("DELETE", "/api/v1/account", json={"password": PASSWORD}, headers=owner)
+        assert erased.status_code == 202, erased.text
+        closing = problem(await chat.client.post(send, headers=chat.headers(), json={"content": "Hi"}), 403,
+                          "agent_restricted")
+        assert closing["detail"] == "This assistant is no longer available: its owner is closing their account."
+        config = problem(await chat.client.get(chat.widget("/config"), headers=chat.headers()), 403)
+        assert config["detail"] == closing["detail"]
+
+        token = link_token(last_mail_to(chat.app.outbox(), "owner@example.com", "deletion_scheduled"))
+        cancelled = await chat.client.post("/api/v1/account/deletion/cancel", json={"token": token})
+        assert cancelled.status_code == 200, cancelled.text
+        body = cancelled.json()
+        assert (body["status"], body["account_status"], body["api_keys_revoked"]) == ("deletion_cancelled", "active",
+                                                                                       True)
+        assert "will not be deleted" in body["detail"] and "API keys stay revoked" in body["detail"]
+        assert "deleted" not in body

@@ -127,10 +127,18 @@ class AgentUnavailable(Forbidden):
 
 
 class OwnerRestricted(Forbidden):
-    """The owner restricted processing of their data (a privacy right): no chat is processed."""
+    """The owner restricted processing of their data (a privacy right), or is deleting their
+    account: no chat is processed. :func:`owner_unavailable` says which, in words."""
 
     code = "agent_restricted"
     title = "This assistant is not available right now"
+
+
+def owner_unavailable(deletion_pending: bool) -> OwnerRestricted:
+    """What a visitor is told when the owner's account does not serve chats."""
+    if deletion_pending:
+        return OwnerRestricted("This assistant is no longer available: its owner is closing their account.")
+    return OwnerRestricted("This assistant is unavailable for now, at its owner's request; it cannot answer messages.")
 
 
 class OriginNotAllowed(Forbidden):

@@ -25,7 +25,7 @@ from aioomi.domain.model.chat import (
     Citation,
     MessageInProgress,
     MessageStatus,
-    OwnerRestricted,
+    owner_unavailable,
     Passage,
     Prompt,
     PromptMessage,
@@ -73,7 +73,7 @@ def check_agent_serves(agent: Agent) -> None:
 async def check_owner_allows(uow: UnitOfWork, agent: Agent) -> None:
     account = await uow.accounts.get(agent.account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
-        raise OwnerRestricted("This assistant's owner has restricted processing; it cannot answer now.")
+        raise owner_unavailable(account is None or account.status is AccountStatus.DELETION_PENDING)
 
 
 async def own_session(uow: UnitOfWork, agent: Agent, session_id: str, visitor_id: str) -> ChatSession:

@@ -18,7 +18,7 @@ from aioomi.domain.model.chat import (
     ChatSession,
     ChatSessionNotFound,
     OriginNotAllowed,
-    OwnerRestricted,
+    owner_unavailable,
     check_message,
     check_visitor_id,
     clip_user_agent,
@@ -53,13 +53,13 @@ class OpenWidget:
         self._uow = uow
 
     async def __call__(self, public_key: str, origin: str | None) -> Agent:
-        agent, owner_active = await self.resolve(public_key, origin)
-        check_serving(agent, owner_active)
+        agent, owner_status = await self.resolve(public_key, origin)
+        check_serving(agent, owner_status)
         return agent
 
-    async def resolve(self, public_key: str, origin: str | None) -> tuple[Agent, bool]:
-        """The agent after the key and origin checks, and whether its owner's account is
-        active; :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
+    async def resolve(self, public_key: str, origin: str | None) -> tuple[Agent, AccountStatus | None]:
+        """The agent after the key and origin checks, and its owner's account status (``None``:
+        gone); :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
         so a browser can read why a paused agent refuses)."""
         async with self._uow(account_id=None) as uow:
             agent = await uow.agents.find_by_public_key(public_key) if public_key.startswith("pk_") else None
@@ -67,13 +67,13 @@ class OpenWidget:
                 raise AgentNotFound("No assistant has this key; check the snippet on your site.")
             check_origin(agent, origin)
             account = await uow.accounts.get(agent.account_id)
-        return agent, account is not None and account.status is AccountStatus.ACTIVE
+        return agent, account.status if account is not None else None
 
 
-def check_serving(agent: Agent, owner_active: bool) -> None:
+def check_serving(agent: Agent, owner_status: AccountStatus | None) -> None:
     check_agent_serves(agent)
-    if not owner_active:
-        raise OwnerRestricted("This assistant's owner has restricted processing; it cannot answer now.")
+    if owner_status is not AccountStatus.ACTIVE:
+        raise owner_unavailable(owner_status in (None, AccountStatus.DELETION_PENDING))
 
 
 def check_origin(agent: Agent, origin: str | None) -> str:

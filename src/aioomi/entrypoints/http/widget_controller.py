@@ -77,9 +77,9 @@ def page_origin(request: Request[Any, Any, Any]) -> str | None:
 async def widget_agent(request: Request[Any, Any, Any], state: State, public_key: str) -> Agent:
     """The agent for this request: key and origin checked, CORS granted, then its status."""
     origin = page_origin(request)
-    agent, owner_active = await state.container.open_widget().resolve(public_key, origin)
+    agent, owner_status = await state.container.open_widget().resolve(public_key, origin)
     remember(request, cors_origin=origin, log_account_id=agent.account_id, log_agent_id=agent.id)
-    check_serving(agent, owner_active)
+    check_serving(agent, owner_status)
     return agent
 
 
