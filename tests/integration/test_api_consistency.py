@@ -128,3 +128,25 @@ async def test_restriction_pending_deletion_and_its_cancelling_are_said_in_words
                                                                                        True)
         assert "will not be deleted" in body["detail"] and "API keys stay revoked" in body["detail"]
         assert "deleted" not in body
+
+
+async def test_idempotent_replays_do_not_count_against_the_visitors_rate_limit(tmp_path):
+    from aioomi.domain.model.chat import ChatLimits
+
+    async with chat_app(tmp_path, None, backend="memory", limits=ChatLimits(per_visitor_minute=2)) as chat:
+        session_id = await chat.new_session()
+        url = chat.widget(f"/sessions/{session_id}/messages")
+        first = await chat.client.post(url, headers=chat.headers(**{"idempotency-key": "send-1"}),
+                                       json={"content": "Return policy?"}, params={"stream": "false"})
+        assert first.status_code == 200, first.text
+        for _ in range(3):  # three replays of the stored answer: no model call, not counted
+            again = await chat.client.post(url, headers=chat.headers(**{"idempotency-key": "send-1"}),
+                                           json={"content": "Return policy?"}, params={"stream": "false"})
+            assert again.status_code == 200 and again.json()["message"]["id"] == first.json()["message"]["id"]
+        second = await chat.client.post(url, headers=chat.headers(**{"idempotency-key": "send-2"}),
+                                        json={"content": "Return policy?"}, params={"stream": "false"})
+        assert second.status_code == 200, second.text  # the 2nd counted message of the minute
+        third = await chat.client.post(url, headers=chat.headers(**{"idempotency-key": "send-3"}),
+                                       json={"content": "Return policy?"}, params={"stream": "false"})
+        problem(third, 429, "rate_limited")
+        assert len(chat.model.requests) == 2

@@ -251,6 +251,24 @@ class AnswerChat:
                   else self._stream(agent, answer, prompt, started))
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
 
+    async def replay(self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str) -> ChatAnswer | None:
+        """The stored, complete answer to a message already sent with this key in the
+        visitor's session, replayed without the model; ``None`` when the key is new (or its
+        answer failed or is still streaming: :meth:`start` decides those). Callers use it to
+        let a replay through without counting it against the visitor's limits."""
+        key = check_idempotency_key(idempotency_key)
+        if key is None:
+            return None
+        check_agent_serves(agent)
+        async with self._uow(account_id=agent.account_id) as uow:
+            await check_owner_allows(uow, agent)
+            session = await own_session(uow, agent, session_id, caller.visitor_id)
+            asked = await uow.chat_messages.find_by_idempotency_key(agent.account_id, session.id, key)
+            reply = await uow.chat_messages.find_reply(agent.account_id, asked.id) if asked is not None else None
+        if reply is None or reply.status is not MessageStatus.COMPLETE:
+            return None
+        return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
+
     async def _replay(
         self, uow: UnitOfWork, agent: Agent, session: ChatSession, key: str,
     ) -> ChatAnswer | tuple[ChatMessage, ChatMessage] | None:

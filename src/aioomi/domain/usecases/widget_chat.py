@@ -143,7 +143,8 @@ class SendWidgetMessage:
     counted at once, messages per visitor per minute and per day, per IP per minute and per
     day, per agent per day (:class:`ChatLimits`); over any → ``rate_limited`` with the longest
     wait. The IP and agent limits hold when a client rotates its visitor id. Counters live in
-    the shared store (Postgres), so every replica sees them.
+    the shared store (Postgres), so every replica sees them. A retry with an ``Idempotency-Key``
+    whose answer is stored complete is replayed without the model and not counted.
     """
 
     def __init__(self, answer: AnswerChat, limiter: RateLimiter, limits: ChatLimits) -> None:
@@ -155,6 +156,10 @@ class SendWidgetMessage:
                        idempotency_key: str | None = None) -> ChatAnswer:
         check_visitor_id(caller.visitor_id)
         check_message(content)
+        if idempotency_key is not None:  # a replay calls no model: it is not counted
+            replayed = await self._answer.replay(agent, caller, session_id, idempotency_key)
+            if replayed is not None:
+                return replayed
         limits = self._limits
         rules = [
             (RateLimit(name="chat.visitor.minute", limit=limits.per_visitor_minute, window=MINUTE),
