@@ -56,6 +56,7 @@ from aioomi.domain.model.accounts import SessionPolicy
 from aioomi.domain.model.billing import BillingConfig, PlanCatalog, parse_plans
 from aioomi.domain.model.links import Links
 from aioomi.domain.usecases.agents import CreateAgent, GetAgent, ListAgents, RotateAgentKey, UpdateAgent
+from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
 from aioomi.domain.usecases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing_portal import (
@@ -299,6 +300,7 @@ class Container(containers.DeclarativeContainer):
     create_agent = providers.Factory(CreateAgent, uow=uow, clock=clock, embedding_model=embedding_model,
                                      plans=usage_allowance)
     get_agent = providers.Factory(GetAgent, uow=uow)
+    list_refused_origins = providers.Factory(ListRefusedOrigins, uow=uow)
     list_agents = providers.Factory(ListAgents, uow=uow)
     update_agent = providers.Factory(UpdateAgent, uow=uow, clock=clock)
     rotate_agent_key = providers.Factory(RotateAgentKey, uow=uow, clock=clock)
@@ -361,7 +363,7 @@ class Container(containers.DeclarativeContainer):
     passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
     answer_chat = providers.Factory(AnswerChat, uow=uow, clock=clock, model=chat_model, search=passage_search,
                                     allowance=usage_allowance)
-    open_widget = providers.Factory(OpenWidget, uow=uow)
+    open_widget = providers.Factory(OpenWidget, uow=uow, clock=clock)
     start_widget_session = providers.Factory(StartWidgetSession, uow=uow, clock=clock)
     visitor_sessions = providers.Factory(VisitorSessions, uow=uow, limits=chat_limits)
     send_widget_message = providers.Factory(SendWidgetMessage, answer=answer_chat, limiter=rate_limiter,

@@ -10,7 +10,7 @@ from datetime import timedelta
 import msgspec
 
 from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin
+from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin, refusal_message
 from aioomi.domain.model.chat import (
     SESSION_PREFIX,
     ChatLimits,
@@ -46,11 +46,13 @@ class OpenWidget:
     Rules: an unknown key is ``agent_not_found``; the request's ``Origin`` must be one of the
     agent's allowed origins, exactly (``origin_not_allowed``; none are allowed until the owner
     lists some, and a request without ``Origin`` is refused too); a paused agent answers
-    ``agent_paused``, an owner who restricted processing ``agent_restricted``.
+    ``agent_paused``, an owner who restricted processing ``agent_restricted``; a refused page
+    origin (a well-formed one) is recorded for the owner, who can allow it from the dashboard.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock | None = None) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def __call__(self, public_key: str, origin: str | None) -> Agent:
         agent, owner_status = await self.resolve(public_key, origin)
@@ -65,9 +67,28 @@ class OpenWidget:
             agent = await uow.agents.find_by_public_key(public_key) if public_key.startswith("pk_") else None
             if agent is None:
                 raise AgentNotFound("No assistant has this key; check the snippet on your site.")
-            check_origin(agent, origin)
-            account = await uow.accounts.get(agent.account_id)
+            try:
+                check_origin(agent, origin)
+            except OriginNotAllowed as error:
+                refused: OriginNotAllowed | None = error
+            else:
+                refused = None
+                account = await uow.accounts.get(agent.account_id)
+        if refused is not None:
+            await self._record_refused(agent, origin)
+            raise refused
         return agent, account.status if account is not None else None
+
+    async def _record_refused(self, agent: Agent, origin: str | None) -> None:
+        try:
+            normalised = normalize_origin(origin or "")
+        except InvalidInput:
+            return
+        if normalised is None or self._clock is None:
+            return
+        async with self._uow(account_id=agent.account_id) as uow:
+            await uow.agents.record_refused_origin(agent, normalised, self._clock.now())
+            await uow.commit()
 
 
 def check_serving(agent: Agent, owner_status: AccountStatus | None) -> None:
@@ -82,7 +103,7 @@ def check_origin(agent: Agent, origin: str | None) -> str:
     except InvalidInput:
         normalised = None
     if normalised is None or normalised not in agent.allowed_origins:
-        raise OriginNotAllowed("This site is not on the assistant's list of allowed origins.")
+        raise OriginNotAllowed(refusal_message(normalised, agent.allowed_origins))
     return normalised
 
 

@@ -257,8 +257,10 @@ class DashboardPages(Controller):
     async def agent(self, request: Request[Any, Any, Any], state: State, owner: NamedDependency[Owner],
                     agent_id: FromPath[str]) -> Template:
         agent = AgentOut.of(await state.container.get_agent()(owner.principal, agent_id))
+        refused = await state.container.list_refused_origins()(owner.principal, agent_id)
         base = str(request.base_url).rstrip("/")
-        return _page("agent.html", owner, agent=agent, base_url=base, title=agent.name, nav="agents", tab="settings")
+        return _page("agent.html", owner, agent=agent, base_url=base, refused=refused, title=agent.name, nav="agents",
+                     tab="settings")
 
     @get("/agents/{agent_id:str}/knowledge")
     async def knowledge(self, state: State, owner: NamedDependency[Owner], agent_id: FromPath[str],

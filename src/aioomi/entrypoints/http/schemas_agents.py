@@ -17,7 +17,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from aioomi.domain.model import agents as rules
-from aioomi.domain.model.agents import Agent, AgentStatus, AnswerMode, WidgetPosition, WidgetTheme
+from aioomi.domain.model.agents import Agent, AgentStatus, AnswerMode, WidgetLocale, WidgetPosition, WidgetTheme
 from aioomi.domain.model.knowledge import DEFAULT_TOP_K
 from aioomi.entrypoints.http.schemas_accounts import Body
 
@@ -58,6 +58,8 @@ class WidgetIn(Body):
     theme: WidgetTheme = WidgetTheme.AUTO
     launcher_text: LauncherText | None = None
     """``null``: the launcher shows an icon only."""
+    locale: WidgetLocale = WidgetLocale.AUTO
+    """The widget's own words: `en`, `fr`, `de`, `es`, `ar`, or `auto` (the host page's `<html lang>`)."""
 
 
 class RetrievalIn(Body):
@@ -91,6 +93,7 @@ class WidgetPatch(Body):
     avatar_url: AvatarUrl | None | UnsetType = UNSET
     theme: WidgetTheme | UnsetType = UNSET
     launcher_text: LauncherText | None | UnsetType = UNSET
+    locale: WidgetLocale | UnsetType = UNSET
 
 
 class RetrievalPatch(Body):
@@ -127,6 +130,7 @@ class WidgetOut(msgspec.Struct, frozen=True, kw_only=True):
     avatar_url: str | None
     theme: WidgetTheme
     launcher_text: str | None
+    locale: WidgetLocale
 
 
 class RetrievalOut(msgspec.Struct, frozen=True, kw_only=True):

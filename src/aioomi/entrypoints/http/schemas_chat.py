@@ -116,6 +116,7 @@ class WidgetStyleOut(msgspec.Struct, frozen=True, kw_only=True):
     title: str | None = None
     avatar_url: str | None = None
     launcher_text: str | None = None
+    locale: str = "auto"
 
 
 class WidgetConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,7 +131,7 @@ class WidgetConfig(msgspec.Struct, frozen=True, kw_only=True):
         return cls(agent_name=agent.name, greeting=agent.greeting, starter_questions=list(agent.starter_questions),
                    style=WidgetStyleOut(primary_color=w.primary_color, position=str(w.position), theme=str(w.theme),
                                         title=w.title or agent.name, avatar_url=w.avatar_url,
-                                        launcher_text=w.launcher_text))
+                                        launcher_text=w.launcher_text, locale=str(w.locale)))
 
 
 class MessageCreate(msgspec.Struct, frozen=True, kw_only=True):
