@@ -52,3 +52,11 @@ async def test_the_widget_config_carries_the_locale_and_head_widget_js_answers(t
         head = await chat.client.head("/widget.js")
         assert head.status_code == 200 and head.content == b""
         assert head.headers["etag"] == (await chat.client.get("/widget.js")).headers["etag"]
+
+
+async def test_the_locale_can_be_changed_alone(tmp_path):
+    async with chat_app(tmp_path, None, backend="memory") as chat:
+        changed = await chat.client.patch(f"/api/v1/agents/{chat.agent['id']}", headers=chat.owner.headers(),
+                                          json={"widget": {"locale": "de"}})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["widget"]["locale"] == "de" and changed.json()["widget"]["position"] == "right"

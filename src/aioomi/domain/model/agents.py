@@ -228,6 +228,7 @@ class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
     avatar_url: str | None | UnsetType = UNSET
     theme: WidgetTheme | UnsetType = UNSET
     launcher_text: str | None | UnsetType = UNSET
+    locale: WidgetLocale | UnsetType = UNSET
 
 
 class RetrievalChanges(msgspec.Struct, frozen=True, kw_only=True):
