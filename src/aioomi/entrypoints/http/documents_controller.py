@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody, Parameter
 
+from aioomi.adapters.local.file_types import detect_kind
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits, DocumentSource, DocumentTooLarge, DocumentUpload
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE
@@ -37,7 +38,7 @@ from aioomi.entrypoints.http.schemas_documents import (
 # Litestar's own ceiling on a request body; the configured per-file limit (smaller) is
 # checked from Content-Length before the body is read, and again on what arrived.
 BODY_CEILING = (1 << 30) + (1 << 20)
-UPLOAD_PROBLEMS = (400, 401, 402, 403, 404, 409, 413, 415, 422)
+UPLOAD_PROBLEMS = (400, 401, 402, 403, 404, 409, 413, 415, 422)  # 415: not multipart/JSON, or a file type not read
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Documents per page (1 to 100)")]
 Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH,
@@ -98,6 +99,9 @@ async def _source(request: Request[Any, Any, Any], limits: DocumentLimits) -> tu
         if title is not None and not isinstance(title, str):
             raise _invalid("title", "The title is text.")
         data = await file.read()
+        # Sniffed now, so a file that cannot be read is refused at once (415, naming the types
+        # accepted) instead of being accepted and failing in the worker.
+        detect_kind(data, file.filename or "", file.content_type)
         return DocumentUpload(
             data=data, title=title, filename=(file.filename or "")[:255] or None,
             content_type=(file.content_type or None), source=DocumentSource.UPLOAD,

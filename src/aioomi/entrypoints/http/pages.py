@@ -64,7 +64,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 def _setup(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals.update(static=STATIC_PATH, policy_version=CURRENT_POLICY_VERSION)
-    engine.engine.filters.update(when=_when, day=_day, number=_number, money=_money)
+    engine.engine.filters.update(when=_when, day=_day, number=_number, money=_money, plural=_plural)
 
 
 def static_files_router() -> Any:
@@ -82,6 +82,13 @@ def _day(value: datetime | date | None) -> str:
 
 def _number(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,}"
+
+
+def _plural(count: int | None, noun: str, many: str | None = None) -> str:
+    """``1 agent``, ``2 agents``, ``1,204 characters``: the count with the noun it needs."""
+    if count is None:
+        return "—"
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
 def _money(amount_minor: int, currency: str) -> str:
@@ -165,6 +172,21 @@ def _routes(request: Request[Any, Any, Any]) -> set[tuple[str, str]]:
 
 Next = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
 TokenParam = Annotated[str | None, QueryParameter(name="token", max_length=500)]
+
+
+FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" '
+           b'fill="#2563eb"/><path d="M8 9h16a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2h-9l-5 4v-4H8a2 2 0 0 1-2-2v-8a2 2 0 0 1 2-2z" '
+           b'fill="#fff"/></svg>')
+
+
+class FaviconController(Controller):
+    """Browsers ask for /favicon.ico whatever the page says: answer with the app's icon (SVG)."""
+
+    include_in_schema = False
+
+    @get("/favicon.ico", cache_control=CacheControlHeader(max_age=86400))
+    async def favicon(self) -> Response[bytes]:
+        return Response(FAVICON, media_type="image/svg+xml", headers={"X-Content-Type-Options": "nosniff"})
 
 
 class PublicPages(Controller):
@@ -348,4 +370,4 @@ class DashboardPages(Controller):
                      exports=exports, policy=policy, audit=audit, title="Account and privacy", nav="account")
 
 
-PAGE_CONTROLLERS = [PublicPages, DashboardPages]
+PAGE_CONTROLLERS = [PublicPages, DashboardPages, FaviconController]

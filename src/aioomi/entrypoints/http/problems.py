@@ -20,6 +20,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from aioomi.domain.model import errors as domain
 from aioomi.domain.model.documents import DocumentTooLarge
+from aioomi.domain.model.knowledge import UnsupportedDocumentType
 from aioomi.domain.model.usage import QuotaExceeded
 
 log = structlog.get_logger("aioomi.http")
@@ -48,6 +49,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 # Most specific first: the first class in an error's MRO found here decides the status.
 STATUS_OF: dict[type[domain.AioomiError], int] = {
     DocumentTooLarge: 413,
+    UnsupportedDocumentType: 415,
     QuotaExceeded: 402,
     domain.InvalidInput: 422,
     domain.NotFound: 404,

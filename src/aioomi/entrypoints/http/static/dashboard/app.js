@@ -103,7 +103,10 @@
   function showProblem(scope, result) {
     var problem = result.data || {};
     var message = problem.detail || ("The request failed (" + result.status + ").");
-    if (result.status === 401) message = "Your session has ended. Sign in again.";
+    // Only an ended session is told to sign in again; a wrong password says so in the server's words.
+    if (result.status === 401 && (!problem.detail || problem.code === "session_expired" || problem.code === "unauthenticated")) {
+      message = "Your session has ended. Sign in again.";
+    }
     var first = null;
     (problem.errors || []).forEach(function (error) {
       var name = String(error.field || "").replace(/\[\d+\]/g, "");
@@ -276,7 +279,9 @@
         var row = table.querySelector('tr[data-doc="' + doc.id + '"]');
         if (!row) return;
         var badge = $("[data-status]", row);
-        var text = doc.status + (doc.status === "processing" ? " " + doc.progress.done + "/" + doc.progress.total : "");
+        var total = doc.progress && doc.progress.total;
+        var text = doc.status + (doc.status === "processing" && total ? ": " + doc.progress.done.toLocaleString("en") +
+          " of " + total.toLocaleString("en") + (total === 1 ? " chunk" : " chunks") : "");
         if (doc.status === "failed" && badge.textContent !== doc.status) { location.reload(); return; }
         badge.textContent = text;
         badge.className = "badge " + doc.status;
