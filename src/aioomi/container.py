@@ -57,6 +57,7 @@ from aioomi.domain.model.billing import BillingConfig, PlanCatalog, parse_plans
 from aioomi.domain.model.links import Links
 from aioomi.domain.usecases.agents import CreateAgent, GetAgent, ListAgents, RotateAgentKey, UpdateAgent
 from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
+from aioomi.domain.usecases.request_log import ListRequestLog
 from aioomi.domain.usecases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing_portal import (
@@ -360,6 +361,7 @@ class Container(containers.DeclarativeContainer):
         postgres=providers.Singleton(PostgresRequestLog, pool=pool),
         memory=providers.Singleton(InMemoryRequestLog),
     )
+    list_request_log = providers.Factory(ListRequestLog, request_log=request_log)
     passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
     answer_chat = providers.Factory(AnswerChat, uow=uow, clock=clock, model=chat_model, search=passage_search,
                                     allowance=usage_allowance)

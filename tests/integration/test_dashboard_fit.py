@@ -8,6 +8,7 @@ import io
 import zipfile
 
 import msgspec
+import pytest
 
 from aioomi.domain.model.documents import DocumentStatus
 from aioomi.entrypoints.http.pages import _plural
@@ -74,3 +75,36 @@ async def test_favicon_is_served(tmp_path):
 def test_counts_read_in_words_and_axis_labels_stay_short():
     assert [_plural(n, "agent") for n in (0, 1, 2, 1204)] == ["0 agents", "1 agent", "2 agents", "1,204 agents"]
     assert [_short(v) for v in (32_309, 1_500, 250_000, 1_500_000, 12)] == ["32.3k", "1.5k", "250k", "1.5M", "12"]
+
+
+@pytest.mark.parametrize("backend", ["memory", "postgres"])
+async def test_the_request_log_is_read_with_filters_and_pages_and_on_its_page(tmp_path, backend, pg_conninfo):
+    from tests.integration.chat_support import ORIGIN
+
+    async with chat_app(tmp_path, pg_conninfo if backend == "postgres" else None, backend=backend) as chat:
+        owner = chat.owner.headers()
+        await chat.client.get(chat.widget("/config"), headers={"origin": ORIGIN})
+        await chat.client.get("/api/v1/agents/agt_00000000000000000000000000", headers=owner)  # 404
+        await chat.client.get(f"/api/v1/agents/{chat.agent['id']}", headers=owner)
+        await chat.app.client.app.state.request_log_writer.flush()
+
+        everything = (await chat.client.get("/api/v1/request-log", headers=owner)).json()
+        routes = [(e["method"], e["route"], e["status"]) for e in everything["data"]]
+        assert ("GET", "/api/v1/widget/{public_key}/config", 200) in routes
+        assert ("GET", "/api/v1/agents/{agent_id}", 404) in routes
+        assert all(e["route"].count("pk_") == 0 for e in everything["data"])  # templates, never keys
+
+        missing = (await chat.client.get("/api/v1/request-log", headers=owner, params={"status": "4xx"})).json()
+        assert [(e["route"], e["status"]) for e in missing["data"]] == [("/api/v1/agents/{agent_id}", 404)]
+        widget = (await chat.client.get("/api/v1/request-log", headers=owner,
+                                        params={"agent_id": chat.agent["id"], "method": "get"})).json()
+        assert {e["route"] for e in widget["data"]} >= {"/api/v1/widget/{public_key}/config"}
+        page = (await chat.client.get("/api/v1/request-log", headers=owner, params={"limit": 1})).json()
+        assert len(page["data"]) == 1 and page["next_cursor"]
+        older = (await chat.client.get("/api/v1/request-log", headers=owner,
+                                       params={"limit": 1, "cursor": page["next_cursor"]})).json()
+        assert older["data"][0]["occurred_at"] < page["data"][0]["occurred_at"]
+        problem(await chat.client.get("/api/v1/request-log", headers=owner, params={"status": "6xx"}), 422,
+                "invalid_status")
+        html = (await chat.client.get("/dashboard/request-log", params={"status": "4xx"})).text
+        assert "<h1>Request log</h1>" in html and "/api/v1/agents/{agent_id}" in html

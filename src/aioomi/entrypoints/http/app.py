@@ -28,6 +28,7 @@ from aioomi.entrypoints.http.health import HealthController
 from aioomi.entrypoints.http.openai_errors import by_path, is_openai_path
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
 from aioomi.entrypoints.http.request_context import RequestContextMiddleware
+from aioomi.entrypoints.http.request_log_controller import RequestLogController
 from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
 from aioomi.entrypoints.http.edge import RequestLogMiddleware, RequestLogWriter, WidgetCorsMiddleware
 from aioomi.entrypoints.http.widget_controller import WidgetController
@@ -46,7 +47,7 @@ CONTROLLERS += [DocumentController, KnowledgeController]
 CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleController]
 CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
-CONTROLLERS += [EmbedController, WidgetScriptController]
+CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
 
 
 class MetricsController(PrometheusController):

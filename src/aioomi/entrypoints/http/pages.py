@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -32,6 +32,7 @@ from aioomi.entrypoints.http.pages_charts import bar_chart
 from aioomi.entrypoints.http.problems import status_for
 from aioomi.entrypoints.http.schemas_accounts import AccountOut, ApiKeyOut, OwnerSessionOut
 from aioomi.entrypoints.http.schemas_agents import AgentOut
+from aioomi.entrypoints.http.request_log_controller import log_query
 from aioomi.entrypoints.http.schemas_billing import BillingUsageOut, PlanOut
 from aioomi.entrypoints.http.schemas_chat import MessageOut, OwnerSessionOut as ChatSessionOut
 from aioomi.entrypoints.http.schemas_documents import DocumentOut, KnowledgeBaseOut
@@ -316,6 +317,26 @@ class DashboardPages(Controller):
         agent = AgentOut.of(await state.container.get_agent()(owner.principal, session.agent_id))
         return _page("conversation.html", owner, session=ChatSessionOut.of(session), agent=agent,
                      messages=[MessageOut.of(m) for m in messages], title="Conversation", nav="conversations")
+
+    @get("/request-log")
+    async def request_log(
+        self, state: State, owner: NamedDependency[Owner],
+        agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
+        status: Annotated[str | None, QueryParameter(name="status", max_length=3)] = None,
+        method: Annotated[str | None, QueryParameter(name="method", max_length=10)] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to", max_length=40)] = None,
+        cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=64)] = None,
+    ) -> Template:
+        agents = await _all_agents(state, owner.principal)
+        query = log_query(date_from=date_from, date_to=date_to, agent_id=agent_id, method=method, status=status,
+                          route=None, cursor=cursor, limit=50)
+        page = await state.container.list_request_log()(owner.principal, query)
+        filters = {"agent_id": agent_id, "status": status, "method": method, "date_from": date_from, "date_to": date_to}
+        kept = urlencode({k.replace("date_", ""): v for k, v in filters.items() if v})
+        return _page("request_log.html", owner, entries=page.items, next_cursor=page.next_cursor, agents=agents,
+                     agent_names={a.id: a.name for a in agents}, filters=filters,
+                     query_without_cursor=kept + "&" if kept else "", title="Request log", nav="request-log")
 
     @get("/usage")
     async def usage(self, state: State, owner: NamedDependency[Owner], days: Days = 30) -> Template:
