@@ -290,3 +290,61 @@ async def _account_status(served: Served, principal: Principal) -> str:
     async with served.container.uow()(account_id=None) as uow:
         account = await uow.accounts.get(principal.account_id)
         return "gone" if account is None else str(account.status)
+
+
+async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_violation(served: Served,
+                                                                                       browser: Any) -> None:
+    from tests.support.axe import install_axe, serious_violations
+
+    page = await browser.new_page()
+    page.set_default_timeout(15_000)
+    await install_axe(page)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    base = served.base
+    found: dict[str, list[str]] = {}
+
+    async def check(path: str) -> None:
+        await page.goto(f"{base}{path}")
+        await page.wait_for_load_state("load")
+        width = await page.evaluate("() => document.documentElement.scrollWidth")
+        wide = await page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(n => n.getBoundingClientRect().right > 391)
+            .slice(0, 5).map(n => n.tagName + '.' + n.className + ' ' + Math.round(n.getBoundingClientRect().right))""")
+        assert width <= 390, f"{path} scrolls sideways at 390 px ({width} px wide): {wide}"
+        violations = await serious_violations(page)
+        if violations:
+            found[path] = violations
+
+    await page.context.clear_cookies()
+    for path in ["/sign-in", "/sign-up", "/forgot-password"]:
+        await check(path)
+
+    # A wrong password says so, in the server's words (not "your session has ended").
+    await page.goto(f"{base}/sign-in")
+    await page.get_by_label("Email").fill("nobody@example.com")
+    await page.get_by_label("Password").fill("not the password at all")
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    status = page.locator(".form-status.error")
+    await status.wait_for()
+    said = await status.inner_text()
+    assert "session has ended" not in said and said.strip(), said
+
+    email = "ada.axe@example.com"
+    signed = await page.evaluate("""async (email) => (await fetch('/api/v1/auth/signup', {method: 'POST',
+        headers: {'content-type': 'application/json'}, body: JSON.stringify({email, full_name: 'Ada Axe',
+        password: 'a long and unusual passphrase', adult: true, accepted_policy_version: (await (await
+        fetch('/api/v1/auth/policy')).json()).version})})).status""", email)
+    assert signed == 202
+    mails = [m for m in read_outbox(served.settings.outbox_dir) if m.to == email and m.kind == "verify_email"]
+    token = re.findall(r"token=([^\s&]+)", mails[-1].text)[0]
+    csrf = await page.evaluate("""async (token) => (await (await fetch('/api/v1/auth/verify-email', {method: 'POST',
+        headers: {'content-type': 'application/json'}, body: JSON.stringify({token})})).json()).csrf_token""", token)
+    agent = await page.evaluate("""async (csrf) => (await (await fetch('/api/v1/agents', {method: 'POST',
+        headers: {'content-type': 'application/json', 'x-csrf-token': csrf},
+        body: JSON.stringify({name: 'Axe helper', greeting: 'Hi', starter_questions: ['One?']})})).json()).id""", csrf)
+    for path in ["/dashboard/agents", f"/dashboard/agents/{agent}", f"/dashboard/agents/{agent}/knowledge",
+                 "/dashboard/conversations", "/dashboard/usage", "/dashboard/request-log", "/dashboard/billing",
+                 "/dashboard/account"]:
+        await check(path)
+    await page.close()
+    assert found == {}, found

@@ -672,3 +672,19 @@ async def test_offline_is_said_only_when_the_browser_is_offline(browser: Browser
         "() => [...document.querySelector('aioomi-widget').shadowRoot.querySelectorAll('.error span')]"
         ".some(s => s.textContent.startsWith('You appear to be offline'))")
     await v.context.close()
+
+
+async def test_the_widget_has_no_serious_axe_violation_open_or_closed(browser: Browser, served: Served) -> None:
+    from tests.support.axe import install_axe, serious_violations
+
+    for theme in ("light", "dark"):
+        v = await visit(browser, served, color_scheme=theme)
+        await install_axe(v.page)
+        await v.page.goto(f"{served.base}/demo")
+        await v.page.locator(w(".launcher")).wait_for()
+        assert await serious_violations(v.page, "'aioomi-widget'") == [], theme
+        await open_widget(v.page)
+        await ask(v.page, "How do I run Aioomi?")
+        await v.page.locator(w(".msg.bot .actions")).last.wait_for()
+        assert await serious_violations(v.page, "'aioomi-widget'") == [], theme
+        await v.context.close()

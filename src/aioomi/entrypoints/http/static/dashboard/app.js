@@ -390,4 +390,28 @@
       if (starter) ask(starter.textContent);
     });
   }
+
+  // A table wider than the screen scrolls inside itself: make it reachable by keyboard then.
+  function scrollableTables() {
+    $$("table.list").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) table.setAttribute("tabindex", "0");
+      else table.removeAttribute("tabindex");
+    });
+  }
+  scrollableTables();
+  window.addEventListener("resize", scrollableTables);
+
+  // Leaving a form with unsaved changes asks first (the browser's own prompt).
+  var dirty = false;
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("form[data-warn-unsaved]")) dirty = true;
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form[data-warn-unsaved]")) dirty = false;
+  }, true);
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
 })();
