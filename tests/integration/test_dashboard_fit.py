@@ -108,3 +108,20 @@ async def test_the_request_log_is_read_with_filters_and_pages_and_on_its_page(tm
                 "invalid_status")
         html = (await chat.client.get("/dashboard/request-log", params={"status": "4xx"})).text
         assert "<h1>Request log</h1>" in html and "/api/v1/agents/{agent_id}" in html
+
+
+@pytest.mark.parametrize("backend", ["memory", "postgres"])
+async def test_the_conversation_list_shows_the_first_question_and_the_message_count(tmp_path, backend, pg_conninfo):
+    async with chat_app(tmp_path, pg_conninfo if backend == "postgres" else None, backend=backend) as chat:
+        session_id = await chat.new_session()
+        for question in ("How do returns work?", "And refunds?"):
+            sent = await chat.client.post(chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(),
+                                          json={"content": question}, params={"stream": "false"})
+            assert sent.status_code == 200, sent.text
+        empty = await chat.new_session()
+        listed = (await chat.client.get(f"/api/v1/agents/{chat.agent['id']}/sessions",
+                                        headers=chat.owner.headers())).json()["data"]
+        by_id = {s["id"]: (s["first_question"], s["message_count"]) for s in listed}
+        assert by_id == {session_id: ("How do returns work?", 4), empty: (None, 0)}
+        page = (await chat.client.get("/dashboard/conversations")).text
+        assert "<th scope=\"col\">First question</th>" in page and "How do returns work?" in page

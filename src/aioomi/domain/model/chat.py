@@ -111,6 +111,19 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """What a conversation list shows of a session besides its times: the visitor's first
+    question and how many messages it holds."""
+
+    first_question: str | None = None
+    message_count: int = 0
+
+
+class SessionListing(msgspec.Struct, frozen=True, kw_only=True):
+    session: ChatSession
+    summary: SessionSummary
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 

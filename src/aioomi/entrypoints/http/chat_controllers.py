@@ -61,7 +61,8 @@ class ConversationController(Controller):
         since, until = parse_range(date_from, date_to)
         page: Page = await state.container.list_agent_sessions()(principal, agent_id, limit=limit, cursor=cursor,
                                                                 since=since, until=until)
-        return OwnerSessionList(data=[OwnerSessionOut.of(s) for s in page.items], next_cursor=page.next_cursor)
+        return OwnerSessionList(data=[OwnerSessionOut.of(i.session, i.summary) for i in page.items],
+                                next_cursor=page.next_cursor)
 
     @get("/agents/{agent_id:str}/sessions/export", summary="Export an agent's sessions with their messages as JSON",
          responses=problems(401, 403, 404))

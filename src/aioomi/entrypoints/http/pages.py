@@ -307,7 +307,7 @@ class DashboardPages(Controller):
             page = await state.container.list_agent_sessions()(
                 owner.principal, selected.id, limit=50, cursor=cursor, since=_start_of(since),
                 until=_start_of(until + timedelta(days=1)) if until else None)
-            sessions, next_cursor = [ChatSessionOut.of(s) for s in page.items], page.next_cursor
+            sessions, next_cursor = [ChatSessionOut.of(i.session, i.summary) for i in page.items], page.next_cursor
         return _page("conversations.html", owner, agents=agents, selected=selected, sessions=sessions,
                      next_cursor=next_cursor, since=since, until=until, title="Conversations", nav="conversations")
 

@@ -9,7 +9,16 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from aioomi.domain.model.agents import Agent
-from aioomi.domain.model.chat import ChatMessage, ChatSession, Citation, PromptMessage, Role, TokenUsage, check_message
+from aioomi.domain.model.chat import (
+    ChatMessage,
+    ChatSession,
+    Citation,
+    PromptMessage,
+    Role,
+    SessionSummary,
+    TokenUsage,
+    check_message,
+)
 from aioomi.domain.model.errors import InvalidInput
 
 
@@ -87,11 +96,17 @@ class OwnerSessionOut(msgspec.Struct, frozen=True, kw_only=True):
     last_message_at: datetime | None = None
     ip: str | None = None
     user_agent: str | None = None
+    first_question: str | None = None
+    """The visitor's first message (at most 200 characters); in lists only."""
+    message_count: int | None = None
+    """How many messages the session holds; in lists only."""
 
     @classmethod
-    def of(cls, s: ChatSession) -> OwnerSessionOut:
+    def of(cls, s: ChatSession, summary: SessionSummary | None = None) -> OwnerSessionOut:
         return cls(id=s.id, agent_id=s.agent_id, visitor_id=s.visitor_id, channel=str(s.channel),
-                   created_at=s.created_at, last_message_at=s.last_message_at, ip=s.ip, user_agent=s.user_agent)
+                   created_at=s.created_at, last_message_at=s.last_message_at, ip=s.ip, user_agent=s.user_agent,
+                   first_question=summary.first_question if summary else None,
+                   message_count=summary.message_count if summary else None)
 
 
 class OwnerSessionList(msgspec.Struct, frozen=True, kw_only=True):
