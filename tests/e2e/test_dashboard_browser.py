@@ -350,8 +350,31 @@ async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_viola
                  "/dashboard/account"]:
         await check(path)
 
-    # Several files at once, picked or dropped.
+    # The preview picks the text colour as the widget does: dark text on a light yellow, and the
+    # launcher is an icon until the launcher text is set.
     await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.goto(f"{base}/dashboard/agents/{agent}")
+    await page.locator("#f-widget\\.primary_color").fill("#ffd60a")
+    head = page.locator("#widget-preview .wp-head")
+    assert await head.evaluate("h => getComputedStyle(h).color") == "rgb(17, 24, 39)"
+    assert await page.locator("#widget-preview .wp-launcher-text").is_hidden()
+    await page.locator("#f-widget\\.primary_color").fill("#1e3a8a")
+    assert await head.evaluate("h => getComputedStyle(h).color") == "rgb(255, 255, 255)"
+    await page.get_by_label("Launcher text").fill("Need help?")
+    assert await page.locator("#widget-preview .wp-launcher-text").inner_text() == "Need help?"
+    # Leaving with those unsaved changes asks first.
+    asked: list[str] = []
+
+    async def leave(dialog: Any) -> None:
+        asked.append(dialog.type)
+        await dialog.accept()
+
+    page.on("dialog", leave)
+    await page.goto(f"{base}/dashboard/agents/{agent}/knowledge")
+    page.remove_listener("dialog", leave)
+    assert asked == ["beforeunload"]
+
+    # Several files at once, picked or dropped.
     await page.goto(f"{base}/dashboard/agents/{agent}/knowledge")
     await page.get_by_label(re.compile(r"^Files")).set_input_files([
         {"name": "one.md", "mimeType": "text/markdown", "buffer": b"# One\n\nThe first file.\n"},

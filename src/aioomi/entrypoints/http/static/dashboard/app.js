@@ -356,15 +356,30 @@
   var preview = $("#widget-preview");
   var agentForm = $("#agent-form");
   if (preview && agentForm) {
+    // The same rule as the widget: black or white text, whichever contrasts more with the colour.
+    function luminance(hex) {
+      var c = [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16) / 255; })
+        .map(function (v) { return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+      return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    }
+    function onColour(hex) {
+      if (!/^#[0-9a-f]{6}$/i.test(hex)) return "#fff";
+      var l = luminance(hex);
+      return (1.05 / (l + 0.05)) >= ((l + 0.05) / 0.062) ? "#fff" : "#111827";
+    }
     var fields = {
-      color: function (v) { preview.style.setProperty("--wp-color", v); },
+      color: function (v) { preview.style.setProperty("--wp-color", v); preview.style.setProperty("--wp-on", onColour(v)); },
       position: function (v) { preview.setAttribute("data-position", v); },
       theme: function (v) {
         var dark = v === "dark" || (v === "auto" && document.documentElement.getAttribute("data-theme") === "dark");
         preview.setAttribute("data-theme", dark ? "dark" : "light");
       },
       title: function (v) { $(".wp-title", preview).textContent = v || agentForm.elements.name.value; },
-      launcher: function (v) { $(".wp-launcher-text", preview).textContent = v || "Chat with us"; },
+      launcher: function (v) {  // like the widget: an icon alone unless there is a launcher text
+        var text = $(".wp-launcher-text", preview);
+        text.textContent = v || "";
+        text.hidden = !v;
+      },
       greeting: function (v) { var g = $(".wp-greeting", preview); g.textContent = v; g.hidden = !v.trim(); },
       starters: function (v) {
         var box = $(".wp-starters", preview);
