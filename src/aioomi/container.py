@@ -64,6 +64,8 @@ from aioomi.domain.model.accounts import SessionPolicy
 from aioomi.domain.model.billing import BillingConfig, PlanCatalog, parse_plans
 from aioomi.domain.model.links import Links
 from aioomi.domain.usecases.agents import CreateAgent, GetAgent, ListAgents, RotateAgentKey, UpdateAgent
+from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
+from aioomi.domain.usecases.request_log import ListRequestLog
 from aioomi.domain.usecases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing_portal import (
@@ -180,6 +182,7 @@ def _billing_config(settings: Settings) -> BillingConfig:
     return BillingConfig(
         enabled=bool(settings.stripe_secret_key),
         catalog=parse_plans(settings.billing_plans) if settings.billing_plans else PlanCatalog(),
+        plans_configured=bool(settings.billing_plans),
         grace=timedelta(days=settings.billing_grace_days),
         meter_event_name=settings.stripe_meter_event_name,
         return_url=f"{settings.base_url}/dashboard/billing",
@@ -354,6 +357,7 @@ class Container(containers.DeclarativeContainer):
     create_agent = providers.Factory(CreateAgent, uow=uow, clock=clock, embedding_model=embedding_model,
                                      plans=usage_allowance)
     get_agent = providers.Factory(GetAgent, uow=uow)
+    list_refused_origins = providers.Factory(ListRefusedOrigins, uow=uow)
     list_agents = providers.Factory(ListAgents, uow=uow)
     update_agent = providers.Factory(UpdateAgent, uow=uow, clock=clock)
     rotate_agent_key = providers.Factory(RotateAgentKey, uow=uow, clock=clock)
@@ -419,10 +423,11 @@ class Container(containers.DeclarativeContainer):
         postgres=providers.Singleton(PostgresRequestLog, pool=pool),
         memory=providers.Singleton(InMemoryRequestLog),
     )
+    list_request_log = providers.Factory(ListRequestLog, request_log=request_log)
     passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
     answer_chat = providers.Factory(AnswerChat, uow=uow, clock=clock, model=chat_model, search=passage_search,
                                     allowance=usage_allowance)
-    open_widget = providers.Factory(OpenWidget, uow=uow)
+    open_widget = providers.Factory(OpenWidget, uow=uow, clock=clock)
     start_widget_session = providers.Factory(StartWidgetSession, uow=uow, clock=clock, limiter=rate_limiter,
                                              limits=chat_limits)
     visitor_sessions = providers.Factory(VisitorSessions, uow=uow, limits=chat_limits)

@@ -23,7 +23,7 @@ from dependency_injector import providers
 from aioomi.adapters.openai.chat_model import OpenAIChatModel
 from aioomi.container import PostgresContainer
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.agents import AgentChanges, AgentStatus
+from aioomi.domain.model.agents import AgentChanges, AgentStatus, WidgetChanges, WidgetTheme
 from aioomi.domain.model.documents import DocumentStatus
 from aioomi.domain.model.errors import NotFound
 from aioomi.entrypoints.http.app import create_app
@@ -521,8 +521,10 @@ async def test_keyboard_only_use_and_focus_management(browser: Browser, served: 
     await v.context.close()
 
 
-async def test_a_paused_agent_is_explained_to_the_visitor(browser: Browser, served: Served) -> None:
+async def test_a_paused_agent_is_explained_in_the_panel_then_shows_nothing(browser: Browser, served: Served) -> None:
     v = await visit(browser, served)
+    warnings: list[str] = []
+    v.page.on("console", lambda message: warnings.append(message.text))
     await v.page.goto(f"{served.base}/demo")
     await open_widget(v.page)
     pause = served.container.update_agent()
@@ -534,10 +536,10 @@ async def test_a_paused_agent_is_explained_to_the_visitor(browser: Browser, serv
         assert await error.inner_text() == "This assistant is paused right now. Please come back later."
         assert await error.locator("button").count() == 0, "no retry while paused"
         await v.page.reload()
-        await v.page.locator(w(".launcher")).wait_for()
-        await open_widget(v.page)
-        assert "paused" in await v.page.locator(w(".error")).inner_text()
-        assert await v.page.locator(w("textarea")).is_disabled()
+        await v.page.wait_for_function("() => document.readyState === 'complete'")
+        await v.page.wait_for_timeout(500)
+        assert await v.page.locator("aioomi-widget").count() == 0, "a paused agent shows nothing, like an unknown key"
+        assert any("paused" in text for text in warnings), warnings
     finally:
         served.run(pause(served.principal, served.demo.agent_id, AgentChanges(status=AgentStatus.ACTIVE)))
     await v.context.close()
@@ -576,3 +578,160 @@ async def test_widget_script_is_cached_and_open_to_every_origin(served: Served) 
         assert hashed.status_code == 200 and hashed.content == first.content
         assert "immutable" in hashed.headers["cache-control"]
         assert (await client.get("/widget/0000.js")).status_code == 404
+
+
+def _page_with(served: Served, html_attrs: str, extra: str = "", body: str = "<p>Host page</p>") -> str:
+    snippet = f'<script src="{served.base}/widget.js" data-agent-key="{served.demo.public_key}" {extra} async></script>'
+    return f"<!doctype html><html {html_attrs}><head><meta charset='utf-8'><title>Host</title></head><body>{body}{snippet}</body></html>"
+
+
+async def serve_page(v: Visit, url: str, html: str, headers: dict[str, str] | None = None) -> None:
+    async def fulfil(route: Any) -> None:
+        await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html, headers=headers or {})
+
+    await v.page.route(url, fulfil)
+    await v.page.goto(url)
+
+
+async def test_an_arabic_rtl_page_gets_the_widget_in_arabic_right_to_left(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served)
+    await serve_page(v, f"{served.base}/rtl.html", _page_with(served, 'lang="ar" dir="rtl"'))
+    await open_widget(v.page)
+    root = v.page.locator(w(".root"))
+    assert (await root.get_attribute("dir"), await root.get_attribute("lang")) == ("rtl", "ar")
+    assert await v.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
+                                 ".querySelector('.foot')).direction") == "rtl"
+    assert await v.page.locator(w(".foot")).inner_text() == "تأتي الإجابات من مستندات هذا الموقع. بدعم من Aioomi."
+    assert await v.page.locator(w("textarea")).get_attribute("placeholder") == "اطرح سؤالًا…"
+    await shot(v.page, "rtl-arabic")
+    await v.context.close()
+    # dir is the widget's own: an English widget on a right-to-left page stays left-to-right.
+    english = await visit(browser, served)
+    await serve_page(english, f"{served.base}/rtl-en.html", _page_with(served, 'lang="he" dir="rtl"'))
+    await open_widget(english.page)
+    assert await english.page.locator(w(".root")).get_attribute("dir") == "ltr"
+    assert await english.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
+                                       ".querySelector('.foot')).direction") == "ltr"
+    assert await english.page.locator(w("header button[aria-label='Close chat']")).count() == 1
+    await english.context.close()
+
+
+async def test_the_widget_works_under_trusted_types(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served)
+    errors: list[str] = []
+    v.page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    await serve_page(v, f"{served.base}/tt.html", _page_with(served, 'lang="en"'),
+                     headers={"Content-Security-Policy": "require-trusted-types-for 'script'"})
+    await open_widget(v.page)
+    assert await v.page.locator(w(".launcher svg path")).count() == 1
+    assert await v.page.locator(w("form .icon svg")).count() == 1
+    assert not [e for e in v.requests if e.startswith("pageerror:")], v.requests
+    assert not [e for e in errors if "TrustedHTML" in e or "Trusted Type" in e], errors
+    await v.context.close()
+
+
+async def test_a_refused_origin_is_named_in_the_console_with_its_near_miss(browser: Browser, served: Served) -> None:
+    port = urlsplit(served.base).port
+    assert port is not None
+    other = f"http://127.0.0.1:{port + 1 if port < 65535 else port - 1}"
+    update = served.container.update_agent()
+    before = served.run(served.container.get_agent()(served.principal, served.demo.agent_id)).allowed_origins
+    served.run(update(served.principal, served.demo.agent_id, AgentChanges(allowed_origins=(other,))))
+    try:
+        v = await visit(browser, served)
+        messages: list[str] = []
+        v.page.on("console", lambda message: messages.append(message.text))
+        await v.page.goto(f"{served.base}/demo")
+        await v.page.wait_for_function("() => document.readyState === 'complete'")
+        await v.page.wait_for_timeout(1000)
+        assert await v.page.locator("aioomi-widget").count() == 0
+        said = [m for m in messages if m.startswith("Aioomi widget:")]
+        assert said and served.base in said[0] and f"{other} differs only in the port" in said[0], messages
+        assert not any("offline" in m for m in messages)
+        await v.context.close()
+    finally:
+        served.run(update(served.principal, served.demo.agent_id, AgentChanges(allowed_origins=tuple(before))))
+    refused = served.run(served.container.list_refused_origins()(served.principal, served.demo.agent_id))
+    assert [r.origin for r in refused] == []  # allowed again: no longer listed
+
+
+async def test_phone_use_traps_focus_keeps_the_keyboard_down_and_reads_16px(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    await v.page.goto(f"{served.base}/demo")
+    await v.page.locator(w(".launcher")).click()
+    await v.page.locator(w("textarea")).wait_for(state="visible")
+    active = "() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.getAttribute('aria-label')"
+    assert await v.page.evaluate(active) == "Close chat", "opening focuses the panel, not the text box"
+    assert await v.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
+                                 ".querySelector('textarea')).fontSize") == "16px"
+    inside = "() => document.activeElement === document.querySelector('aioomi-widget')"
+    for _ in range(25):  # Tab around the whole panel: focus never reaches the page behind it
+        await v.page.keyboard.press("Tab")
+        assert await v.page.evaluate(inside)
+    for _ in range(5):
+        await v.page.keyboard.press("Shift+Tab")
+        assert await v.page.evaluate(inside)
+    await v.context.close()
+
+
+async def test_the_launcher_names_its_text_try_again_reads_and_z_index_is_an_attribute(browser: Browser,
+                                                                                     served: Served) -> None:
+    served.run(served.container.update_agent()(served.principal, served.demo.agent_id,
+                                               AgentChanges(widget=WidgetChanges(launcher_text="Need help?", theme=WidgetTheme.DARK))))
+    try:
+        v = await visit(browser, served)
+        await serve_page(v, f"{served.base}/z.html", _page_with(
+            served, 'lang="en"', 'data-z-index="2147483647"',
+            body='<div id="cover" style="position:fixed;inset:0;z-index:2147483646;background:transparent"></div>'))
+        launcher = v.page.locator(w(".launcher"))
+        await launcher.wait_for()
+        label = await launcher.get_attribute("aria-label")
+        assert label is not None and label.startswith("Need help?")
+        assert await v.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget')).zIndex") \
+            == "2147483647"
+        await launcher.click()  # not covered by the page's own top layer
+        await v.page.locator(w("textarea")).wait_for(state="visible")
+        served.fake.fake.fail_next(3, status=500)
+        await ask(v.page, "How do I run Aioomi?")
+        again = v.page.locator(w(".error button"))
+        await again.wait_for(timeout=30_000)
+        colours = await computed(v.page, ".error button", ["color", "background-color"])
+        assert _ratio(colours["color"], colours["background-color"]) >= 4.5, colours
+        served.fake.fake.reset()
+        await v.context.close()
+    finally:
+        served.run(served.container.update_agent()(served.principal, served.demo.agent_id,
+                                                   AgentChanges(widget=WidgetChanges(launcher_text=None, theme=WidgetTheme.AUTO))))
+
+
+async def test_offline_is_said_only_when_the_browser_is_offline(browser: Browser, served: Served) -> None:
+    v = await visit(browser, served)
+    await v.page.goto(f"{served.base}/demo")
+    await open_widget(v.page)
+    await v.page.route(f"{served.base}/api/v1/widget/**", lambda route: route.abort("connectionrefused"))
+    await ask(v.page, "How do I run Aioomi?")
+    error = v.page.locator(w(".error span")).last
+    await error.wait_for()
+    assert await error.inner_text() == "The assistant can't be reached right now. Please try again."
+    await v.context.set_offline(True)
+    await v.page.locator(w(".error button")).last.click()
+    await v.page.wait_for_function(
+        "() => [...document.querySelector('aioomi-widget').shadowRoot.querySelectorAll('.error span')]"
+        ".some(s => s.textContent.startsWith('You appear to be offline'))")
+    await v.context.close()
+
+
+async def test_the_widget_has_no_serious_axe_violation_open_or_closed(browser: Browser, served: Served) -> None:
+    from tests.support.axe import install_axe, serious_violations
+
+    for theme in ("light", "dark"):
+        v = await visit(browser, served, color_scheme=theme)
+        await install_axe(v.page)
+        await v.page.goto(f"{served.base}/demo")
+        await v.page.locator(w(".launcher")).wait_for()
+        assert await serious_violations(v.page, "'aioomi-widget'") == [], theme
+        await open_widget(v.page)
+        await ask(v.page, "How do I run Aioomi?")
+        await v.page.locator(w(".msg.bot .actions")).last.wait_for()
+        assert await serious_violations(v.page, "'aioomi-widget'") == [], theme
+        await v.context.close()

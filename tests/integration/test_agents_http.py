@@ -128,7 +128,7 @@ FULL = {
     "greeting": "Hi! Ask me about orders.",
     "starter_questions": ["Where is my order?", "Do you ship abroad?"],
     "widget": {"primary_color": "#AA3366", "position": "left", "title": "Acme help",
-               "avatar_url": "https://cdn.acme.example/bot.png", "theme": "dark", "launcher_text": "Ask us"},
+               "avatar_url": "https://cdn.acme.example/bot.png", "theme": "dark", "launcher_text": "Ask us", "locale": "fr"},
     "allowed_origins": ["https://Shop.Acme.example/", "http://localhost:3000"],
     "status": "paused",
 }

@@ -40,10 +40,10 @@ async def test_plans_are_listed_and_checkout_says_billing_is_off_without_a_key(p
         assert plans["data"][1]["purchasable"] and plans["data"][1]["bills_overage"]
         owner = await sign_up_and_verify(app, "ada@example.com")
         response = await app.client.post("/api/v1/billing/checkout", json={"plan_id": "pro"}, headers=owner.headers())
-        problem(response, 503, "billing_disabled")
+        problem(response, 404, "billing_disabled")
         usage = (await app.client.get("/api/v1/billing/usage", headers=owner.headers())).json()
         assert usage["plan"]["id"] == "free" and usage["messages"] == {"used": 0, "allowance": 3}
-        problem(await deliver(app, b"{}"), 503, "billing_disabled")
+        problem(await deliver(app, b"{}"), 404, "billing_disabled")
 
 
 async def test_checkout_creates_one_customer_reuses_it_and_honours_idempotency_keys(

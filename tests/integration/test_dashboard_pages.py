@@ -190,3 +190,19 @@ async def test_pages_stay_out_of_the_api_schema(app: App) -> None:
     assert not [p for p in paths if p.startswith(("/dashboard", "/sign-", "/verify-email", "/reset-password",
                                                    "/forgot-password", "/static"))]
     assert "/" not in paths
+
+
+async def test_a_self_hosted_server_without_billing_shows_and_applies_no_plan_limits(app: App) -> None:
+    owner = await sign_up_and_verify(app, "self@example.com")
+    for name in ("One", "Two", "Three"):  # the default free plan would stop at one agent
+        response = await app.client.post("/api/v1/agents", json={"name": name}, headers=owner.headers())
+        assert response.status_code == 201, response.text
+    plans = (await app.client.get("/api/v1/billing/plans")).json()
+    assert (plans["billing_enabled"], plans["plans_apply"]) == (False, False)
+    usage = (await app.client.get("/api/v1/billing/usage")).json()
+    assert (usage["messages"]["allowance"], usage["tokens"]["allowance"], usage["plan"]["max_agents"]) == (None, None, None)
+    page = (await app.client.get("/dashboard/billing")).text
+    assert "no plan limits apply" in page
+    assert "<h2>Plans</h2>" not in page and "Status: none" not in page
+    response = await app.client.post("/api/v1/billing/checkout", json={"plan_id": "pro"}, headers=owner.headers())
+    assert (response.status_code, response.json()["code"]) == (404, "billing_disabled")

@@ -25,7 +25,7 @@ async def test_the_owner_gets_the_snippet_for_an_agent(tmp_path: Path) -> None:
         assert body["snippet"] == (f'<script src="https://aioomi.example.com/widget.js" '
                                    f'data-agent-key="{agent["public_key"]}" async></script>')
         assert body["public_key"] == agent["public_key"] and body["allowed_origins"] == []
-        assert set(body["options"]) == {"data-position", "data-theme", "data-open"}
+        assert set(body["options"]) == {"data-position", "data-theme", "data-open", "data-locale", "data-z-index"}
         assert len(body["warnings"]) == 1 and "allowed origins" in body["warnings"][0].lower()
 
         await app.client.patch(f"/api/v1/agents/{agent['id']}", headers=owner.headers(),

@@ -123,13 +123,28 @@ async def test_storage_beyond_max_storage_mb_is_refused_with_nothing_stored(cont
     await container.replace_document()(ME, agent.id, first.id, blob(600 * 1024, b"e"))
 
 
-async def test_billing_off_applies_no_plan_limits(tmp_path: Path) -> None:
-    container = await running(tmp_path)
+async def test_billing_off_with_plans_configured_still_applies_the_free_plans_limits(tmp_path: Path) -> None:
+    container = await running(tmp_path)  # AIOOMI_BILLING_PLANS set, no Stripe key
+    try:
+        plan = await container.usage_allowance().plan_limits(ME.account_id)
+        assert plan is not None and plan.id == "free"
+        await container.create_agent()(ME, AgentSettings(name="A0"))
+        with pytest.raises(PlanLimitReached):
+            await container.create_agent()(ME, AgentSettings(name="A1"))
+        assert await agents_of(container, ME) == 1
+    finally:
+        await stop(container)
+
+
+async def test_no_billing_and_no_plans_configured_applies_no_plan_limits(tmp_path: Path) -> None:
+    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path)))
+    await start(container)
     try:
         assert await container.usage_allowance().plan_limits(ME.account_id) is None
         for i in range(3):
             agent = await container.create_agent()(ME, AgentSettings(name=f"A{i}"))
         for i in range(3):
             await container.add_document()(ME, agent.id, text(f"# Doc {i}\n\nWords {i}.\n"))
+        assert await agents_of(container, ME) == 3 and await documents_of(container, ME, agent.id) == 3
     finally:
         await stop(container)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from aioomi.domain.model.agents import Agent
+from datetime import datetime
+
+from aioomi.domain.model.agents import Agent, RefusedOrigin
 from aioomi.domain.model.pagination import PageKey
 
 
@@ -44,4 +46,13 @@ class AgentRepository(Protocol):
 
     async def find_by_public_key(self, public_key: str) -> Agent | None:
         """The agent a widget key names (system scope), whatever its status."""
+        ...
+
+    async def record_refused_origin(self, agent: Agent, origin: str, at: datetime) -> None:
+        """Note that the widget was refused on ``origin`` (counted, newest time kept); only the
+        :data:`~aioomi.domain.model.agents.MAX_REFUSED_ORIGINS` newest origins are kept."""
+        ...
+
+    async def refused_origins(self, account_id: str, agent_id: str) -> list[RefusedOrigin]:
+        """The origins the agent's widget was refused on, newest first."""
         ...

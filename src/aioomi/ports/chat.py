@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from aioomi.domain.model.chat import ChatMessage, ChatSession, Passage
+from aioomi.domain.model.chat import ChatMessage, ChatSession, Passage, SessionSummary
 from aioomi.domain.model.pagination import PageKey
 
 
@@ -66,6 +66,11 @@ class ChatMessageRepository(Protocol):
 
     async def find_by_idempotency_key(self, account_id: str, session_id: str, key: str) -> ChatMessage | None:
         """The visitor's message sent with ``key`` in this session, if any."""
+        ...
+
+    async def summaries(self, account_id: str, session_ids: list[str]) -> dict[str, SessionSummary]:
+        """For each of the account's sessions named, its first visitor message (clipped to 200
+        characters) and its number of messages; sessions without messages are left out."""
         ...
 
     async def find_reply(self, account_id: str, message_id: str) -> ChatMessage | None:

@@ -60,12 +60,13 @@ class DocumentRepository(Protocol):
         ...
 
     async def totals(self, account_id: str, agent_id: str) -> KnowledgeBaseTotals:
-        """How many documents the agent has and how many characters their texts hold."""
+        """How many documents the agent has (failed ones not counted) and how many characters
+        their texts hold."""
         ...
 
     async def account_totals(self, account_id: str) -> AccountDocumentTotals:
-        """How many documents the account has over all its agents and the sum of their
-        originals' ``size_bytes`` (for the plan's document and storage limits)."""
+        """How many documents the account has over all its agents (failed ones not counted) and
+        the sum of their originals' ``size_bytes`` (for the plan's document and storage limits)."""
         ...
 
     async def knowledge_base(self, account_id: str, agent_id: str) -> KnowledgeBase | None:

@@ -9,7 +9,7 @@ import re
 from collections.abc import AsyncIterator
 
 from aioomi.adapters.local.token_counter import count_tokens
-from aioomi.domain.model.chat import ChatChunk, ChatRequest, Passage, Role, TokenUsage, extractive_answer, prompt_tokens
+from aioomi.domain.model.chat import ChatChunk, ChatRequest, Passage, Role, TokenUsage, extractive_answer
 
 MODEL = "aioomi-extractive"
 NO_SOURCES = "I could not find anything about that in the documents I have."
@@ -22,7 +22,9 @@ class ExtractiveResponder:
     out of the system message (the only place they are) and the question (the last user
     message), and answers with the one to three sentences that best answer it
     (:func:`~aioomi.domain.model.chat.extractive_answer`: pysbd sentences, Markdown removed,
-    ``[n]`` markers numbered like the citations). Usage is counted locally (``o200k_base``)."""
+    ``[n]`` markers numbered like the citations). No model is called, so none of the prompt is
+    sent anywhere and the usage it reports is 0 tokens: the answer is metered as a message with
+    no tokens (the allowance's tokens pay for model calls only)."""
 
     default_model = MODEL
 
@@ -40,8 +42,4 @@ class ExtractiveResponder:
         answer = extractive_answer(question, passages, NO_SOURCES)
         for index, sentence in enumerate(re.split(r"(?<=\]) ", answer)):
             yield ChatChunk(text=sentence if index == 0 else " " + sentence)
-        yield ChatChunk(
-            usage=TokenUsage(prompt_tokens=prompt_tokens(request.messages, self.count_tokens),
-                             completion_tokens=self.count_tokens(answer), estimated=True),
-            model=MODEL,
-        )
+        yield ChatChunk(usage=TokenUsage(prompt_tokens=0, completion_tokens=0), model=MODEL)

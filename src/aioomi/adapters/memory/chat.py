@@ -8,7 +8,7 @@ from datetime import datetime
 import msgspec
 
 from aioomi.adapters.memory.tables import Table
-from aioomi.domain.model.chat import ChatMessage, ChatSession
+from aioomi.domain.model.chat import ChatMessage, ChatSession, Role, SessionSummary
 from aioomi.domain.model.errors import Conflict
 from aioomi.domain.model.pagination import PageKey
 
@@ -80,6 +80,16 @@ class InMemoryChatMessageRepository:
     def __init__(self, table: Table[ChatMessage], sessions: Table[ChatSession]) -> None:
         self._table = table
         self._sessions = sessions
+
+    async def summaries(self, account_id: str, session_ids: list[str]) -> dict[str, SessionSummary]:
+        found: dict[str, SessionSummary] = {}
+        for session_id in session_ids:
+            mine = sorted((m for m in self._table.values() if m.session_id == session_id and m.account_id == account_id),
+                          key=lambda m: m.created_at)
+            if mine:
+                first = next((m.content[:200] for m in mine if m.role is Role.USER), None)
+                found[session_id] = SessionSummary(first_question=first, message_count=len(mine))
+        return found
 
     async def add(self, message: ChatMessage) -> None:
         session = self._sessions.get(message.session_id)

@@ -8,7 +8,13 @@ from datetime import datetime
 import msgspec
 
 from aioomi.adapters.memory.tables import Table
-from aioomi.domain.model.documents import AccountDocumentTotals, Document, KnowledgeBase, KnowledgeBaseTotals
+from aioomi.domain.model.documents import (
+    AccountDocumentTotals,
+    Document,
+    DocumentStatus,
+    KnowledgeBase,
+    KnowledgeBaseTotals,
+)
 from aioomi.domain.model.errors import Conflict
 from aioomi.domain.model.pagination import PageKey
 
@@ -100,11 +106,13 @@ class InMemoryDocumentRepository:
 
     async def totals(self, account_id: str, agent_id: str) -> KnowledgeBaseTotals:
         mine = self._mine(account_id, agent_id)
-        return KnowledgeBaseTotals(documents=len(mine), characters=sum(d.char_count for d in mine))
+        return KnowledgeBaseTotals(documents=sum(1 for d in mine if d.status is not DocumentStatus.FAILED),
+                                   characters=sum(d.char_count for d in mine))
 
     async def account_totals(self, account_id: str) -> AccountDocumentTotals:
         mine = [d for d in self._documents.values() if d.account_id == account_id]
-        return AccountDocumentTotals(documents=len(mine), stored_bytes=sum(d.size_bytes for d in mine))
+        return AccountDocumentTotals(documents=sum(1 for d in mine if d.status is not DocumentStatus.FAILED),
+                                     stored_bytes=sum(d.size_bytes for d in mine))
 
     async def knowledge_base(self, account_id: str, agent_id: str) -> KnowledgeBase | None:
         base = self._bases.get(agent_id)

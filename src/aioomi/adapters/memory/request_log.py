@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.request_log import RequestLogEntry, RequestLogQuery
 
 
 class InMemoryRequestLog:
@@ -19,3 +19,7 @@ class InMemoryRequestLog:
     async def recent(self, account_id: str, limit: int = 100) -> list[RequestLogEntry]:
         mine = [e for e in self.entries if e.account_id == account_id]
         return sorted(mine, key=lambda e: e.occurred_at, reverse=True)[:limit]
+
+    async def search(self, account_id: str, query: RequestLogQuery) -> list[RequestLogEntry]:
+        mine = [e for e in self.entries if e.account_id == account_id and query.matches(e)]
+        return sorted(mine, key=lambda e: e.occurred_at, reverse=True)[:query.limit]

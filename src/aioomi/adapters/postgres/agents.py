@@ -3,14 +3,14 @@ and its tenant scope (row-level security) apply; every query also filters by acc
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from psycopg.types.json import Jsonb
 
 from aioomi.adapters.postgres.repository import PostgresRepository
-from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.agents import MAX_REFUSED_ORIGINS, Agent, RefusedOrigin
 from aioomi.domain.model.pagination import PageKey
 
 # The retrieval settings are three columns (each with its CHECK); read back as the nested object.
@@ -113,3 +113,26 @@ class PostgresAgentRepository(PostgresRepository):
     async def find_by_public_key(self, public_key: str) -> Agent | None:
         rows = await self._rows(f"SELECT {_COLUMNS} FROM agents WHERE public_key = %s", (public_key,))
         return _agent(rows[0] if rows else None)
+
+    async def record_refused_origin(self, agent: Agent, origin: str, at: datetime) -> None:
+        await self._execute(
+            "INSERT INTO widget_refused_origins AS r (account_id, agent_id, origin, first_seen_at, last_seen_at) "
+            "VALUES (%(account)s, %(agent)s, %(origin)s, %(at)s, %(at)s) ON CONFLICT (agent_id, origin) "
+            "DO UPDATE SET last_seen_at = greatest(r.last_seen_at, EXCLUDED.last_seen_at), hits = r.hits + 1",
+            {"account": agent.account_id, "agent": agent.id, "origin": origin[:300], "at": at},
+        )
+        await self._execute(
+            "DELETE FROM widget_refused_origins WHERE agent_id = %(agent)s AND account_id = %(account)s AND origin "
+            "NOT IN (SELECT origin FROM widget_refused_origins WHERE agent_id = %(agent)s "
+            "ORDER BY last_seen_at DESC, origin LIMIT %(keep)s)",
+            {"account": agent.account_id, "agent": agent.id, "keep": MAX_REFUSED_ORIGINS},
+        )
+
+    async def refused_origins(self, account_id: str, agent_id: str) -> list[RefusedOrigin]:
+        rows = await self._rows(
+            "SELECT account_id, agent_id, origin, first_seen_at, last_seen_at, hits FROM widget_refused_origins "
+            "WHERE account_id = %s AND agent_id = %s ORDER BY last_seen_at DESC, origin",
+            (account_id, agent_id),
+        )
+        return [RefusedOrigin(account_id=r["account_id"], agent_id=r["agent_id"], origin=r["origin"], first_seen_at=r["first_seen_at"].astimezone(UTC),
+                              last_seen_at=r["last_seen_at"].astimezone(UTC), hits=r["hits"]) for r in rows]

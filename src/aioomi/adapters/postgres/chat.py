@@ -12,7 +12,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from aioomi.adapters.postgres.errors import translated_errors
-from aioomi.domain.model.chat import ChatMessage, ChatSession
+from aioomi.domain.model.chat import ChatMessage, ChatSession, SessionSummary
 from aioomi.domain.model.errors import Conflict
 from aioomi.domain.model.pagination import PageKey
 
@@ -156,6 +156,18 @@ class PostgresChatMessageRepository(_Repository):
             (session_id, key, account_id),
         )
         return msgspec.convert(rows[0], ChatMessage) if rows else None
+
+    async def summaries(self, account_id: str, session_ids: list[str]) -> dict[str, SessionSummary]:
+        if not session_ids:
+            return {}
+        rows = await self._rows(
+            "SELECT session_id, count(*) AS messages, (array_agg(left(content, 200) ORDER BY created_at, seq) "
+            "FILTER (WHERE role = 'user'))[1] AS first_question FROM chat_messages "
+            "WHERE account_id = %s AND session_id = ANY(%s) GROUP BY session_id",
+            (account_id, list(session_ids)),
+        )
+        return {r["session_id"]: SessionSummary(first_question=r["first_question"], message_count=int(r["messages"]))
+                for r in rows}
 
     async def find_reply(self, account_id: str, message_id: str) -> ChatMessage | None:
         rows = await self._rows(

@@ -116,16 +116,16 @@ class PostgresDocumentRepository(PostgresRepository):
 
     async def totals(self, account_id: str, agent_id: str) -> KnowledgeBaseTotals:
         rows = await self._rows(
-            "SELECT count(*) AS documents, coalesce(sum(char_count), 0)::bigint AS characters FROM documents "
-            "WHERE account_id = %s AND agent_id = %s",
+            "SELECT count(*) FILTER (WHERE status <> 'failed') AS documents, "
+            "coalesce(sum(char_count), 0)::bigint AS characters FROM documents WHERE account_id = %s AND agent_id = %s",
             (account_id, agent_id),
         )
         return KnowledgeBaseTotals(documents=int(rows[0]["documents"]), characters=int(rows[0]["characters"]))
 
     async def account_totals(self, account_id: str) -> AccountDocumentTotals:
         rows = await self._rows(
-            "SELECT count(*) AS documents, coalesce(sum(size_bytes), 0)::bigint AS stored_bytes FROM documents "
-            "WHERE account_id = %s",
+            "SELECT count(*) FILTER (WHERE status <> 'failed') AS documents, "
+            "coalesce(sum(size_bytes), 0)::bigint AS stored_bytes FROM documents WHERE account_id = %s",
             (account_id,),
         )
         return AccountDocumentTotals(documents=int(rows[0]["documents"]), stored_bytes=int(rows[0]["stored_bytes"]))

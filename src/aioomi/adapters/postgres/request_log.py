@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from aioomi.adapters.postgres.errors import translated_errors
-from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.request_log import RequestLogEntry, RequestLogQuery
 
 _COLUMNS = "occurred_at, method, route, status, latency_ms, account_id, agent_id, ip"
 
@@ -42,5 +42,27 @@ class PostgresRequestLog:
                 await cur.execute(
                     f"SELECT {_COLUMNS} FROM api_request_log WHERE account_id = %s ORDER BY occurred_at DESC LIMIT %s",
                     (account_id, limit),
+                )
+                return [msgspec.convert(row, RequestLogEntry) for row in await cur.fetchall()]
+
+    async def search(self, account_id: str, query: RequestLogQuery) -> list[RequestLogEntry]:
+        where, params = ["account_id = %s"], [account_id]
+        for clause, value in (("occurred_at >= %s", query.since), ("occurred_at < %s", query.until),
+                              ("occurred_at < %s", query.before), ("agent_id = %s", query.agent_id),
+                              ("method = %s", query.method), ("status / 100 = %s", query.status_class)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        if query.route is not None:
+            where.append("starts_with(route, %s)")
+            params.append(query.route)
+        with translated_errors():
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(
+                    f"SELECT {_COLUMNS} FROM api_request_log WHERE {' AND '.join(where)} "  # noqa: S608 - fixed clauses
+                    "ORDER BY occurred_at DESC LIMIT %s",
+                    (*params, query.limit),
                 )
                 return [msgspec.convert(row, RequestLogEntry) for row in await cur.fetchall()]

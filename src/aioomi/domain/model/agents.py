@@ -83,6 +83,19 @@ class WidgetTheme(enum.StrEnum):
     AUTO = "auto"
 
 
+class WidgetLocale(enum.StrEnum):
+    """The language of the widget's own words (buttons, errors); ``auto`` follows the host
+    page's ``<html lang>`` (English when it names none of these). The greeting and starter
+    questions are the owner's own text, shown as written."""
+
+    AUTO = "auto"
+    EN = "en"
+    FR = "fr"
+    DE = "de"
+    ES = "es"
+    AR = "ar"
+
+
 class WidgetStyle(msgspec.Struct, frozen=True, kw_only=True):
     """How the chat widget looks on the owner's site. ``title`` ``None`` shows the agent's
     name; ``launcher_text`` ``None`` shows an icon only."""
@@ -93,6 +106,64 @@ class WidgetStyle(msgspec.Struct, frozen=True, kw_only=True):
     avatar_url: str | None = None
     theme: WidgetTheme = WidgetTheme.AUTO
     launcher_text: str | None = None
+    locale: WidgetLocale = WidgetLocale.AUTO
+
+
+MAX_REFUSED_ORIGINS = 10
+"""Refused origins kept per agent (the newest): enough to show the owner, bounded for floods."""
+
+
+def _parts(origin: str) -> tuple[str, str, int | None]:
+    scheme, _, rest = origin.partition("://")
+    if rest.startswith("["):
+        host, _, tail = rest.partition("]")
+        host, port = host + "]", tail.removeprefix(":")
+    else:
+        host, _, port = rest.partition(":")
+    return scheme.lower(), host.lower(), int(port) if port.isdigit() else None
+
+
+def near_misses(origin: str, allowed: tuple[str, ...] | list[str]) -> list[str]:
+    """Why an allowed origin almost matches ``origin``: the common slips, in words."""
+    scheme, host, port = _parts(origin)
+    loopback = {"localhost", "127.0.0.1", "[::1]"}
+    found = []
+    for other in allowed:
+        o_scheme, o_host, o_port = _parts(other)
+        if o_host == host and o_scheme == scheme and o_port != port:
+            found.append(f"{other} differs only in the port")
+        elif o_host == host and o_scheme != scheme:
+            found.append(f"{other} differs only in the scheme ({o_scheme} instead of {scheme})")
+        elif o_host != host and o_host.removeprefix("www.") == host.removeprefix("www."):
+            found.append(f"{other} differs only in the \"www.\"")
+        elif o_host in loopback and host in loopback and o_host != host:
+            found.append(f"{other} is the same machine under another name ({o_host} is not {host} for the browser)")
+    return found
+
+
+def refusal_message(origin: str | None, allowed: tuple[str, ...] | list[str]) -> str:
+    """What the widget logs when the page's origin is not allowed: the origin to add, and the
+    near misses among those listed."""
+    if origin is None:
+        return "The page's origin could not be read; the widget runs only on pages whose origin is allowed."
+    message = f"This page's origin {origin} is not in the assistant's allowed origins: add it in the dashboard."
+    misses = near_misses(origin, allowed)
+    if misses:
+        message += " Close, but not the same: " + "; ".join(misses) + "."
+    elif not allowed:
+        message += " The assistant has no allowed origin yet."
+    return message
+
+
+class RefusedOrigin(msgspec.Struct, frozen=True, kw_only=True):
+    """A page origin the widget was refused on (not in ``allowed_origins``), for the owner."""
+
+    account_id: str
+    agent_id: str
+    origin: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    hits: int = 1
 
 
 class AgentRetrieval(msgspec.Struct, frozen=True, kw_only=True):
@@ -160,6 +231,7 @@ class WidgetChanges(msgspec.Struct, frozen=True, kw_only=True):
     avatar_url: str | None | UnsetType = UNSET
     theme: WidgetTheme | UnsetType = UNSET
     launcher_text: str | None | UnsetType = UNSET
+    locale: WidgetLocale | UnsetType = UNSET
 
 
 class RetrievalChanges(msgspec.Struct, frozen=True, kw_only=True):
@@ -381,6 +453,7 @@ def check_widget(widget: WidgetStyle) -> WidgetStyle:
         avatar_url=check_avatar_url(widget.avatar_url),
         theme=WidgetTheme(widget.theme),
         launcher_text=_optional_text(widget.launcher_text, "widget.launcher_text", max_len=MAX_LAUNCHER_TEXT),
+        locale=WidgetLocale(widget.locale),
     )
 
 

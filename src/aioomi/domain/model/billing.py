@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from aioomi.domain.model.errors import Conflict, InvalidInput, Unavailable
+from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound
 from aioomi.domain.model.usage import AllowanceState, PeriodUsage, QuotaExceeded
 
 FREE_PLAN = "free"
@@ -49,6 +49,10 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     def bills_overage(self) -> bool:
         return self.metered_price_id is not None and self.monthly_tokens is not None
 
+
+NO_LIMITS = Plan(id="self_hosted", name="Self-hosted")
+"""The plan in force when the server has no billing configured (no ``STRIPE_SECRET_KEY`` and no
+``AIOOMI_BILLING_PLANS``): no allowance and no plan limits. Agents' spend caps still hold."""
 
 DEFAULT_PLANS: tuple[Plan, ...] = (
     Plan(id="free", name="Free", monthly_messages=100, monthly_tokens=200_000, max_agents=1, max_documents=20,
@@ -311,7 +315,9 @@ def enforce_document_limits(plan: Plan, documents: int, stored_bytes: int, addin
                                "remove some or upgrade the plan.")
 
 
-class BillingDisabled(Unavailable):
+class BillingDisabled(NotFound):
+    """Billing is off on this server: a 404 (nothing to retry), not an outage."""
+
     code = "billing_disabled"
     title = "Billing is not configured"
 
@@ -333,14 +339,31 @@ def dumps(value: Any) -> str:
 
 
 class BillingConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """What the operator configured: whether Stripe is on, the plans, the grace period after a
-    failed payment, the billing meter's event name, and where Stripe sends owners back to."""
+    """What the operator configured: whether Stripe is on, the plans (and whether the operator
+    set them: ``plans_configured``), the grace period after a failed payment, the billing
+    meter's event name, and where Stripe sends owners back to."""
 
     enabled: bool = False
     catalog: PlanCatalog = msgspec.field(default_factory=PlanCatalog)
+    plans_configured: bool = False
     grace: timedelta = DEFAULT_GRACE
     meter_event_name: str = "aioomi_tokens"
     return_url: str = "http://127.0.0.1:8000/dashboard/billing"
+
+    @property
+    def plans_apply(self) -> bool:
+        """Plans (allowances and limits) hold when billing is on or the operator set the plans
+        (``AIOOMI_BILLING_PLANS``); a self-hosted server with neither has no plan limits."""
+        return self.enabled or self.plans_configured
+
+    def plan_for(self, billing: BillingAccount | None) -> Plan:
+        """The plan in force for an account: :data:`NO_LIMITS` while plans don't apply; the
+        subscribed plan while billing is on and it is paid for (or in grace); else free."""
+        if not self.plans_apply:
+            return NO_LIMITS
+        if not self.enabled or billing is None:
+            return self.catalog.free
+        return billing.effective_plan(self.catalog)
 
 
 PROCESS_EVENT_JOB = "billing.process_event"

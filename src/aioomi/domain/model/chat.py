@@ -119,6 +119,19 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """What a conversation list shows of a session besides its times: the visitor's first
+    question and how many messages it holds."""
+
+    first_question: str | None = None
+    message_count: int = 0
+
+
+class SessionListing(msgspec.Struct, frozen=True, kw_only=True):
+    session: ChatSession
+    summary: SessionSummary
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 
@@ -135,10 +148,18 @@ class AgentUnavailable(Forbidden):
 
 
 class OwnerRestricted(Forbidden):
-    """The owner restricted processing of their data (a privacy right): no chat is processed."""
+    """The owner restricted processing of their data (a privacy right), or is deleting their
+    account: no chat is processed. :func:`owner_unavailable` says which, in words."""
 
     code = "agent_restricted"
     title = "This assistant is not available right now"
+
+
+def owner_unavailable(deletion_pending: bool) -> OwnerRestricted:
+    """What a visitor is told when the owner's account does not serve chats."""
+    if deletion_pending:
+        return OwnerRestricted("This assistant is no longer available: its owner is closing their account.")
+    return OwnerRestricted("This assistant is unavailable for now, at its owner's request; it cannot answer messages.")
 
 
 class OriginNotAllowed(Forbidden):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from collections.abc import AsyncIterator, Sequence
 
 import msgspec
@@ -25,7 +25,7 @@ from aioomi.domain.model.chat import (
     Citation,
     MessageInProgress,
     MessageStatus,
-    OwnerRestricted,
+    owner_unavailable,
     Passage,
     Prompt,
     PromptMessage,
@@ -75,7 +75,7 @@ def check_agent_serves(agent: Agent) -> None:
 async def check_owner_allows(uow: UnitOfWork, agent: Agent) -> None:
     account = await uow.accounts.get(agent.account_id)
     if account is None or account.status is not AccountStatus.ACTIVE:
-        raise OwnerRestricted("This assistant's owner has restricted processing; it cannot answer now.")
+        raise owner_unavailable(account is None or account.status is AccountStatus.DELETION_PENDING)
 
 
 async def own_session(uow: UnitOfWork, agent: Agent, session_id: str, visitor_id: str) -> ChatSession:
@@ -137,6 +137,8 @@ class AnswerChat:
     - the prompt holds the owner's system prompt, the grounding rules, the passages inside
       ``<untrusted_sources>`` (instructions in them are not obeyed) and the recent history,
       within a token budget (:func:`~aioomi.domain.model.chat.build_prompt`);
+    - earlier turns a client sends with the first question of a new session (the
+      OpenAI-compatible API) are stored before it, so the owner's conversation view is whole;
     - the visitor's message and a ``streaming`` answer are stored before the model is asked;
       the answer becomes ``complete`` with citations, model, tokens and latency when the stream
       ends, or ``failed`` (never complete) when it breaks; each model call adds a usage entry.
@@ -173,7 +175,8 @@ class AnswerChat:
     ) -> ChatAnswer:
         """Check, retrieve, build the prompt and store the visitor's message; raise the
         domain error of the first rule broken. ``history`` replaces the stored history (the
-        OpenAI-compatible API sends the conversation with each request)."""
+        OpenAI-compatible API sends the conversation with each request); in a new session
+        those earlier turns are stored before the question, so the owner reads it whole."""
         check_visitor_id(caller.visitor_id)
         question = check_message(content)
         key = check_idempotency_key(idempotency_key)
@@ -244,6 +247,8 @@ class AnswerChat:
             async with self._uow(account_id=agent.account_id) as uow:
                 if session_id is None:
                     await uow.chat_sessions.add(session)
+                    for turn in _earlier_turns(session, history, now):
+                        await uow.chat_messages.add(turn)
                 try:
                     await uow.chat_messages.add(visitor_message)
                 except Conflict:
@@ -255,6 +260,24 @@ class AnswerChat:
         events = (self._fallback(agent, answer, started) if grounded_without_sources
                   else self._stream(agent, answer, prompt, started))
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
+
+    async def replay(self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str) -> ChatAnswer | None:
+        """The stored, complete answer to a message already sent with this key in the
+        visitor's session, replayed without the model; ``None`` when the key is new (or its
+        answer failed or is still streaming: :meth:`start` decides those). Callers use it to
+        let a replay through without counting it against the visitor's limits."""
+        key = check_idempotency_key(idempotency_key)
+        if key is None:
+            return None
+        check_agent_serves(agent)
+        async with self._uow(account_id=agent.account_id) as uow:
+            await check_owner_allows(uow, agent)
+            session = await own_session(uow, agent, session_id, caller.visitor_id)
+            asked = await uow.chat_messages.find_by_idempotency_key(agent.account_id, session.id, key)
+            reply = await uow.chat_messages.find_reply(agent.account_id, asked.id) if asked is not None else None
+        if reply is None or reply.status is not MessageStatus.COMPLETE:
+            return None
+        return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
 
     async def _replay(
         self, uow: UnitOfWork, agent: Agent, session: ChatSession, key: str,
@@ -356,6 +379,22 @@ async def _replayed(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
     yield TurnSources(citations=reply.citations)
     yield TurnDone(message=reply, usage=TokenUsage(prompt_tokens=reply.prompt_tokens,
                                                    completion_tokens=reply.completion_tokens))
+
+
+def _earlier_turns(session: ChatSession, history: Sequence[PromptMessage], now: datetime) -> list[ChatMessage]:
+    """The turns a client sent with its first question, as stored messages just before it."""
+    turns: list[ChatMessage] = []
+    asked: str | None = None
+    for i, turn in enumerate(history):
+        message = ChatMessage(
+            id=new_id(MESSAGE_PREFIX), account_id=session.account_id, agent_id=session.agent_id,
+            session_id=session.id, role=turn.role, content=turn.content,
+            reply_to=asked if turn.role is Role.ASSISTANT else None,
+            created_at=now - timedelta(microseconds=len(history) - i),
+        )
+        asked = message.id if turn.role is Role.USER else None
+        turns.append(message)
+    return turns
 
 
 def _ms_since(started: float) -> int:

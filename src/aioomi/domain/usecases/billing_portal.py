@@ -145,7 +145,7 @@ class GetBillingOverview:
             usage = await uow.usage.period_usage(account_id, period)
             caps = await uow.usage.agent_token_caps(account_id)
             records = await uow.billing.list_records(account_id, 50)
-        plan = billing.effective_plan(self._config.catalog) if self._config.enabled else self._config.catalog.free
+        plan = self._config.plan_for(billing if self._config.enabled else None)
         start, end = period_bounds(period)
         return BillingOverview(
             plan=plan, billing=billing, period_start=start, period_end=end, usage=usage,

@@ -564,7 +564,8 @@ class CancelAccountDeletion:
         self._uow = uow
         self._clock = clock
 
-    async def __call__(self, token: str) -> None:
+    async def __call__(self, token: str) -> AccountStatus:
+        """The account's status now (``restricted`` when it was restricted before)."""
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
             state = await uow.privacy.find_by_cancel_token(hash_token(token))
@@ -578,6 +579,7 @@ class CancelAccountDeletion:
             await uow.accounts.update(msgspec.structs.replace(account, status=status, updated_at=now))
             await record(uow, account.id, RightsAction.DELETION_CANCELLED, now)
             await uow.commit()
+        return status
 
 
 # --- end users' conversations ------------------------------------------------------------------

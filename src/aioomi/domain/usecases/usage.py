@@ -45,7 +45,8 @@ class CheckUsageAllowance:
 
     Rules:
     - the plan is the account's subscribed plan while it is paid for (or in its grace period),
-      else the free plan — and always the free plan when billing is off;
+      else the free plan; with billing off it is the free plan when the operator set the plans
+      (``AIOOMI_BILLING_PLANS``), and no plan at all (no allowance, no limits) when not;
     - usage is read from the monthly counters (calendar months, UTC), never from Stripe;
     - an agent's hard token cap holds whatever the plan; see ``enforce_allowance``;
     - it also answers :class:`aioomi.ports.quota.PlanLimits` (same plan, same local state).
@@ -61,17 +62,18 @@ class CheckUsageAllowance:
         async with self._uow(account_id=account_id) as uow:
             billing = await uow.billing.get_account(account_id) if self._config.enabled else None
             state = await uow.usage.allowance_state(account_id, agent_id, period)
-        plan = billing.effective_plan(self._config.catalog) if billing is not None else self._config.catalog.free
-        enforce_allowance(plan, state)
+        enforce_allowance(self._config.plan_for(billing), state)
 
     __call__ = check
 
     async def plan_limits(self, account_id: str) -> Plan | None:
-        """:class:`aioomi.ports.quota.PlanLimits`: the account's effective plan while billing
-        is on; ``None`` (no plan limits, only the hard caps) while it is off, since nothing
-        can be bought then."""
-        if not self._config.enabled:
+        """:class:`aioomi.ports.quota.PlanLimits`: the account's effective plan while plans
+        apply (billing on, or plans configured); ``None`` (no plan limits, only the hard caps)
+        on a self-hosted server with neither."""
+        if not self._config.plans_apply:
             return None
-        async with self._uow(account_id=account_id) as uow:
-            billing = await uow.billing.get_account(account_id)
-        return billing.effective_plan(self._config.catalog) if billing is not None else self._config.catalog.free
+        billing = None
+        if self._config.enabled:
+            async with self._uow(account_id=account_id) as uow:
+                billing = await uow.billing.get_account(account_id)
+        return self._config.plan_for(billing)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import msgspec
 
 from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin
+from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin, refusal_message
 from aioomi.domain.model.chat import (
     SESSION_PREFIX,
     ChatLimits,
@@ -17,7 +17,7 @@ from aioomi.domain.model.chat import (
     ChatSession,
     ChatSessionNotFound,
     OriginNotAllowed,
-    OwnerRestricted,
+    owner_unavailable,
     check_message,
     check_visitor_id,
     clip_user_agent,
@@ -45,34 +45,55 @@ class OpenWidget:
     Rules: an unknown key is ``agent_not_found``; the request's ``Origin`` must be one of the
     agent's allowed origins, exactly (``origin_not_allowed``; none are allowed until the owner
     lists some, and a request without ``Origin`` is refused too); a paused agent answers
-    ``agent_paused``, an owner who restricted processing ``agent_restricted``.
+    ``agent_paused``, an owner who restricted processing ``agent_restricted``; a refused page
+    origin (a well-formed one) is recorded for the owner, who can allow it from the dashboard.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock | None = None) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def __call__(self, public_key: str, origin: str | None) -> Agent:
-        agent, owner_active = await self.resolve(public_key, origin)
-        check_serving(agent, owner_active)
+        agent, owner_status = await self.resolve(public_key, origin)
+        check_serving(agent, owner_status)
         return agent
 
-    async def resolve(self, public_key: str, origin: str | None) -> tuple[Agent, bool]:
-        """The agent after the key and origin checks, and whether its owner's account is
-        active; :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
+    async def resolve(self, public_key: str, origin: str | None) -> tuple[Agent, AccountStatus | None]:
+        """The agent after the key and origin checks, and its owner's account status (``None``:
+        gone); :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
         so a browser can read why a paused agent refuses)."""
         async with self._uow(account_id=None) as uow:
             agent = await uow.agents.find_by_public_key(public_key) if public_key.startswith("pk_") else None
             if agent is None:
                 raise AgentNotFound("No assistant has this key; check the snippet on your site.")
-            check_origin(agent, origin)
-            account = await uow.accounts.get(agent.account_id)
-        return agent, account is not None and account.status is AccountStatus.ACTIVE
+            try:
+                check_origin(agent, origin)
+            except OriginNotAllowed as error:
+                refused: OriginNotAllowed | None = error
+            else:
+                refused = None
+                account = await uow.accounts.get(agent.account_id)
+        if refused is not None:
+            await self._record_refused(agent, origin)
+            raise refused
+        return agent, account.status if account is not None else None
+
+    async def _record_refused(self, agent: Agent, origin: str | None) -> None:
+        try:
+            normalised = normalize_origin(origin or "")
+        except InvalidInput:
+            return
+        if normalised is None or self._clock is None:
+            return
+        async with self._uow(account_id=agent.account_id) as uow:
+            await uow.agents.record_refused_origin(agent, normalised, self._clock.now())
+            await uow.commit()
 
 
-def check_serving(agent: Agent, owner_active: bool) -> None:
+def check_serving(agent: Agent, owner_status: AccountStatus | None) -> None:
     check_agent_serves(agent)
-    if not owner_active:
-        raise OwnerRestricted("This assistant's owner has restricted processing; it cannot answer now.")
+    if owner_status is not AccountStatus.ACTIVE:
+        raise owner_unavailable(owner_status in (None, AccountStatus.DELETION_PENDING))
 
 
 def check_origin(agent: Agent, origin: str | None) -> str:
@@ -81,7 +102,7 @@ def check_origin(agent: Agent, origin: str | None) -> str:
     except InvalidInput:
         normalised = None
     if normalised is None or normalised not in agent.allowed_origins:
-        raise OriginNotAllowed("This site is not on the assistant's list of allowed origins.")
+        raise OriginNotAllowed(refusal_message(normalised, agent.allowed_origins))
     return normalised
 
 
@@ -167,7 +188,8 @@ class SendWidgetMessage:
     counted at once, messages per visitor per minute and per day, per IP per minute and per
     day, per agent per day (:class:`ChatLimits`); over any → ``rate_limited`` with the longest
     wait. The IP and agent limits hold when a client rotates its visitor id. Counters live in
-    the shared store (Postgres), so every replica sees them.
+    the shared store (Postgres), so every replica sees them. A retry with an ``Idempotency-Key``
+    whose answer is stored complete is replayed without the model and not counted.
     """
 
     def __init__(self, answer: AnswerChat, limiter: RateLimiter, limits: ChatLimits) -> None:
@@ -179,6 +201,10 @@ class SendWidgetMessage:
                        idempotency_key: str | None = None) -> ChatAnswer:
         check_visitor_id(caller.visitor_id)
         check_message(content)
+        if idempotency_key is not None:  # a replay calls no model: it is not counted
+            replayed = await self._answer.replay(agent, caller, session_id, idempotency_key)
+            if replayed is not None:
+                return replayed
         limits = self._limits
         rules = [
             (RateLimit(name="chat.visitor.minute", limit=limits.per_visitor_minute, window=MINUTE),

@@ -37,6 +37,26 @@ def every_bad_field(body_type: type[msgspec.Struct]) -> Provide:
     return Provide(check)
 
 
+def every_bad_field_public(body_type: type[msgspec.Struct]) -> Provide:
+    """:func:`every_bad_field` for a route anyone may call (sign-up): no caller to settle first."""
+
+    async def check(request: Request[Any, Any, Any]) -> None:
+        if not await request.body():
+            return
+        try:
+            raw = await request.json()
+        except Exception:  # noqa: BLE001 - an unreadable body: the decoding of ``data`` reports it
+            return
+        errors = field_errors(raw, body_type)
+        if errors:
+            raise ValidationException(
+                detail="Validation failed",
+                extra=[{"key": field, "message": message, "source": "body"} for field, message in errors],
+            )
+
+    return Provide(check)
+
+
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Agents per page (1 to 100)")]
 Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH,
                                          description="The `next_cursor` of the previous page")]

@@ -28,8 +28,10 @@ from aioomi.entrypoints.http.billing_controller import BillingController, Stripe
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES
 from aioomi.entrypoints.http.documents_controller import DocumentController, KnowledgeController
 from aioomi.entrypoints.http.health import HealthController, metrics_guard
+from aioomi.entrypoints.http.openai_errors import by_path, is_openai_path
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
 from aioomi.entrypoints.http.request_context import RequestContextMiddleware
+from aioomi.entrypoints.http.request_log_controller import RequestLogController
 from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
 from aioomi.entrypoints.http.edge import (
     ProxyHeadersMiddleware,
@@ -55,7 +57,7 @@ CONTROLLERS += [DocumentController, KnowledgeController]
 CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleController]
 CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
-CONTROLLERS += [EmbedController, WidgetScriptController]
+CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
 
 
 class MetricsController(PrometheusController):
@@ -161,7 +163,7 @@ def create_app(
                                        cache_control=None),
         ],
         dependencies=DEPENDENCIES,
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=by_path(EXCEPTION_HANDLERS),  # type: ignore[arg-type]  # /v1: OpenAI's error shape
         lifespan=[lifespan, request_log_writer.lifespan],
         middleware=[prometheus.middleware],
         openapi_config=_openapi(),
@@ -175,7 +177,8 @@ def create_app(
     )
     app.state.container = container
     handlers = [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
-    document_problems(handlers)
+    document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ())
+                      if not is_openai_path(route.path))
     _limit_upload_bodies(handlers, container.settings().document_max_bytes + MULTIPART_ROOM)
     app.state.request_log_writer = request_log_writer
     app.asgi_handler = RequestLogMiddleware(

@@ -15,6 +15,7 @@ from aioomi.domain.model.errors import NotFound, Unauthenticated
 from aioomi.domain.usecases.auth_support import SignedIn
 from aioomi.domain.usecases.sign_up import SignUpRequest
 from aioomi.domain.model.secrets import same_secret
+from aioomi.entrypoints.http.agents_controller import every_bad_field_public
 from aioomi.entrypoints.http.auth import (
     DEVICE_COOKIE,
     GOOGLE_PATH,
@@ -74,8 +75,9 @@ class AuthController(Controller):
         return PolicyOut(version=(await state.container.policy_status()(None)).current.version)
 
     @post("/signup", status_code=202, summary="Create an account; a verification link is e-mailed",
-          responses=problems(429))
-    async def sign_up(self, request: Request, state: State, data: JSONBody[SignUpIn]) -> Accepted:
+          responses=problems(429), dependencies={"checked": every_bad_field_public(SignUpIn)})
+    async def sign_up(self, request: Request, state: State, data: JSONBody[SignUpIn],
+                      checked: NamedDependency[None]) -> Accepted:
         await state.container.sign_up()(
             SignUpRequest(email=data.email, full_name=data.full_name, password=data.password, adult=data.adult,
                           accepted_policy_version=data.accepted_policy_version),

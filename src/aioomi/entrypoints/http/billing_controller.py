@@ -3,18 +3,19 @@ and Stripe's webhook endpoint."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import InvalidWebhook
 from aioomi.entrypoints.http.auth import provide_principal
-from aioomi.entrypoints.http.problems import bounded_day, problem_response, problems
+from aioomi.entrypoints.http.date_range import From, To, parse_range
+from aioomi.entrypoints.http.problems import problem_response, problems
 from aioomi.entrypoints.http.schemas_billing import (
     BillingUsageOut,
     CheckoutCreate,
@@ -41,7 +42,9 @@ class BillingController(Controller):
     @get("/plans", summary="The plans on offer, with their allowances (no sign-in needed)")
     async def list_plans(self, state: State) -> PlanList:
         plans = state.container.list_plans()()
-        return PlanList(data=[PlanOut.of(p) for p in plans], billing_enabled=state.container.billing_config().enabled)
+        config = state.container.billing_config()
+        return PlanList(data=[PlanOut.of(p) for p in plans], billing_enabled=config.enabled,
+                        plans_apply=config.plans_apply)
 
     @post("/checkout", status_code=201, summary="Start a subscription: a Stripe Checkout URL to send the owner to",
           responses=problems(401, 403, 404, 409, 503))
@@ -50,7 +53,7 @@ class BillingController(Controller):
         return RedirectOut(url=await state.container.start_checkout()(principal, data.plan_id, idempotency_key))
 
     @post("/portal", status_code=201, summary="Open the Stripe Customer Portal (invoices, card, plan, cancelling)",
-          responses=problems(401, 403, 409, 503))
+          responses=problems(401, 403, 404, 409, 503))
     async def portal(self, state: State, principal: NamedDependency[Principal]) -> RedirectOut:
         return RedirectOut(url=await state.container.open_billing_portal()(principal))
 
@@ -78,13 +81,13 @@ class UsageController(Controller):
         self,
         state: State,
         principal: NamedDependency[Principal],
-        since: Annotated[date | None, QueryParameter(name="from", required=False)] = None,
-        until: Annotated[date | None, QueryParameter(name="to", required=False)] = None,
+        date_from: From = None,
+        date_to: To = None,
     ) -> UsageList:
-        last = bounded_day(until, "to") or datetime.now(UTC).date()
-        first = bounded_day(since, "from") or last - timedelta(days=29)
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        since, until = parse_range(date_from, date_to)
+        end = until or datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(), UTC)
+        start = since or end - timedelta(days=30)
+        first, last = start.date(), (end - timedelta(microseconds=1)).date()
         totals = await state.container.get_usage_report()(principal, start, end)
         return UsageList(
             data=[UsageRow(day=t.day, agent_id=t.agent_id, model=t.model, calls=t.calls,
@@ -99,7 +102,7 @@ class StripeWebhookController(Controller):
     tags = ["webhooks"]
 
     @post("/", status_code=200, summary="Stripe events: verified on the raw body, stored, processed by the worker",
-          responses=problems(400, 503))
+          responses=problems(400, 404, 503))
     async def receive(self, state: State, request: Request[Any, Any, Any]) -> Response[Any]:
         body = await request.body()
         try:

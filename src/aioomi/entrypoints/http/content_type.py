@@ -52,21 +52,32 @@ class ContentTypeGuard:
 
 
 async def _refuse(scope: dict[str, Any], send: Any, media_type: str | None) -> None:
-    body = json.dumps(
+    detail = f"Send the body as application/json (got {media_type or 'no content type'})."
+    if scope["path"].startswith("/v1/"):  # the OpenAI-compatible API answers in OpenAI's shape and statuses
+        status, content_type = 400, b"application/json"
+        body = json.dumps({"error": {"message": detail, "type": "invalid_request_error", "param": None,
+                                     "code": "unsupported_media_type"}}).encode()
+    else:
+        status, content_type = 415, b"application/problem+json"
+        body = _problem(scope, detail)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _problem(scope: dict[str, Any], detail: str) -> bytes:
+    return json.dumps(
         {
             "type": "urn:aioomi:problem:unsupported_media_type",
             "title": "Unsupported Media Type",
             "status": 415,
-            "detail": f"Send the body as application/json (got {media_type or 'no content type'}).",
+            "detail": detail,
             "code": "unsupported_media_type",
             "request_id": scope.get("state", {}).get("request_id"),
         }
     ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 415,
-            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -3,6 +3,7 @@ replace, delete), the extracted text, the "test retrieval" search, and the embed
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -10,8 +11,10 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody, Parameter
 
+from aioomi.adapters.local.file_types import detect_kind
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits, DocumentSource, DocumentTooLarge, DocumentUpload
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE
@@ -25,6 +28,8 @@ from aioomi.entrypoints.http.schemas_documents import (
     DocumentTextOut,
     DocumentUrlIn,
     EmbeddingModelIn,
+    MAX_TITLE,
+    MAX_URL,
     KnowledgeBaseOut,
     SearchHitOut,
     SearchIn,
@@ -36,7 +41,7 @@ from aioomi.entrypoints.http.schemas_documents import (
 # is read no further than that. The per-file limit is also checked from Content-Length before
 # the body is read, and again on what arrived.
 BODY_CEILING = (1 << 30) + (1 << 20)
-UPLOAD_PROBLEMS = (400, 401, 402, 403, 404, 409, 413, 415, 422)
+UPLOAD_PROBLEMS = (400, 401, 402, 403, 404, 409, 413, 415, 422)  # 415: not multipart/JSON, or a file type not read
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Documents per page (1 to 100)")]
 Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH,
@@ -49,6 +54,33 @@ UPLOAD_DESCRIPTION = (
     "`Idempotency-Key` makes a retried upload answer with the first result. 202: a new document, queued for "
     "ingestion; 200: the same content was already there (or the key was seen): the existing document."
 )
+
+
+def _upload_body() -> RequestBody:
+    title = Schema(type=OpenAPIType.STRING, max_length=MAX_TITLE, description="Shown in citations")
+    text = Schema(type=OpenAPIType.OBJECT, title="Text document", required=["text"], additional_properties=False,
+                  properties={"text": Schema(type=OpenAPIType.STRING, min_length=1), "title": title})
+    url = Schema(type=OpenAPIType.OBJECT, title="Document from a URL", required=["url"], additional_properties=False,
+                 properties={"url": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI, max_length=MAX_URL),
+                             "title": title})
+    form = Schema(type=OpenAPIType.OBJECT, title="File upload", required=["file"], properties={
+        "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY,
+                       description=".txt, .md, .html, .pdf, .docx or .csv (the type is detected from the content)"),
+        "title": title,
+    })
+    return RequestBody(required=True, description="A file (multipart), a text or a URL (JSON)", content={
+        "multipart/form-data": OpenAPIMediaType(schema=form),
+        "application/json": OpenAPIMediaType(schema=Schema(one_of=[text, url])),
+    })
+
+
+@dataclass
+class UploadOperation(Operation):
+    """The upload's operation: its body is read by hand (multipart or JSON), so it is described
+    here for the schema and the clients generated from it."""
+
+    def __post_init__(self) -> None:
+        self.request_body = _upload_body()
 
 
 def _invalid(field: str, message: str) -> ValidationException:
@@ -70,6 +102,9 @@ async def _source(request: Request[Any, Any, Any], limits: DocumentLimits) -> tu
         if title is not None and not isinstance(title, str):
             raise _invalid("title", "The title is text.")
         data = await file.read()
+        # Sniffed now, so a file that cannot be read is refused at once (415, naming the types
+        # accepted) instead of being accepted and failing in the worker.
+        detect_kind(data, file.filename or "", file.content_type)
         return DocumentUpload(
             data=data, title=title, filename=(file.filename or "")[:255] or None,
             content_type=(file.content_type or None), source=DocumentSource.UPLOAD,
@@ -103,7 +138,7 @@ class DocumentController(Controller):
 
     @post("/", status_code=202, summary="Add a document (file, text or URL) to the agent's knowledge base",
           description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING,
-          opt={"body_limit": "document"})
+          opt={"body_limit": "document"}, operation_class=UploadOperation)
     async def add_document(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
                            agent_id: FromPath[str]) -> Response[DocumentOut]:
         container = state.container
@@ -136,7 +171,7 @@ class DocumentController(Controller):
 
     @put("/{document_id:str}", status_code=202, summary="Replace a document's content; only changed chunks are re-embedded",
          description=UPLOAD_DESCRIPTION, responses=problems(*UPLOAD_PROBLEMS), request_max_body_size=BODY_CEILING,
-         opt={"body_limit": "document"})
+         opt={"body_limit": "document"}, operation_class=UploadOperation)
     async def replace_document(self, request: Request[Any, Any, Any], state: State,
                                principal: NamedDependency[Principal], agent_id: FromPath[str],
                                document_id: FromPath[str]) -> Response[DocumentOut]:

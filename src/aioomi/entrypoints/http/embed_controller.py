@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 import msgspec
 from litestar import Controller, get
@@ -11,7 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.agents import Agent, RefusedOrigin
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems
 
@@ -25,17 +26,30 @@ class EmbedOut(msgspec.Struct, frozen=True, kw_only=True):
     """Optional ``data-*`` attributes the tag takes, and what each does."""
     allowed_origins: list[str]
     warnings: list[str]
-    """What would keep the widget from showing (no allowed origin yet, agent paused)."""
+    """What would keep the widget from showing (no allowed origin yet, agent paused, pages it
+    was refused on)."""
+    refused_origins: list[RefusedOriginOut] = msgspec.field(default_factory=list)
+    """Pages the widget was refused on lately (not allowed), newest first: allow them if yours."""
+
+
+class RefusedOriginOut(msgspec.Struct, frozen=True, kw_only=True):
+    origin: str
+    last_seen_at: datetime
+    hits: int
 
 
 OPTIONS = {
     "data-position": "left or right: which corner the launcher sits in (default: the agent's setting)",
     "data-theme": "light, dark or auto (follows the visitor's system; default: the agent's setting)",
     "data-open": "true: the chat panel is open when the page loads",
+    "data-locale": "auto (the page's <html lang>), en, fr, de, es or ar: the widget's own words "
+                   "(default: the agent's setting)",
+    "data-z-index": "an integer: the widget's stacking order, when an element of the page covers it "
+                    "(default 2147483000)",
 }
 
 
-def embed_of(agent: Agent, base_url: str) -> EmbedOut:
+def embed_of(agent: Agent, base_url: str, refused: list[RefusedOrigin] | None = None) -> EmbedOut:
     script_url = f"{base_url}/widget.js"
     snippet = f'<script src="{html.escape(script_url)}" data-agent-key="{html.escape(agent.public_key)}" async></script>'
     warnings = []
@@ -43,9 +57,14 @@ def embed_of(agent: Agent, base_url: str) -> EmbedOut:
         warnings.append("No allowed origins yet: add your site's origin (such as https://shop.example.com) "
                         "to the agent's allowed_origins, or the widget will not load there.")
     if agent.status != "active":
-        warnings.append("The agent is paused: the widget tells visitors so until you set it active.")
+        warnings.append("The agent is paused: the widget shows nothing on your site until you set it active.")
+    for seen in refused or []:
+        warnings.append(f"The widget was refused on {seen.origin} (last on {seen.last_seen_at:%Y-%m-%d}): "
+                        "allow that origin if the page is yours.")
     return EmbedOut(snippet=snippet, script_url=script_url, public_key=agent.public_key, options=OPTIONS,
-                    allowed_origins=list(agent.allowed_origins), warnings=warnings)
+                    allowed_origins=list(agent.allowed_origins), warnings=warnings,
+                    refused_origins=[RefusedOriginOut(origin=r.origin, last_seen_at=r.last_seen_at, hits=r.hits)
+                                     for r in refused or []])
 
 
 class EmbedController(Controller):
@@ -57,4 +76,5 @@ class EmbedController(Controller):
          responses=problems(401, 403, 404))
     async def embed(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str]) -> EmbedOut:
         agent = await state.container.get_agent()(principal, agent_id)
-        return embed_of(agent, state.container.settings().base_url)
+        refused = await state.container.list_refused_origins()(principal, agent_id)
+        return embed_of(agent, state.container.settings().base_url, refused)

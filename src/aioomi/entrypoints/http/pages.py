@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from litestar import Controller, Request, Response, get
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -33,6 +33,7 @@ from aioomi.entrypoints.http.privacy_pages import PrivacyPolicyPages, load_polic
 from aioomi.entrypoints.http.problems import bounded_day, status_for
 from aioomi.entrypoints.http.schemas_accounts import AccountOut, ApiKeyOut, OwnerSessionOut
 from aioomi.entrypoints.http.schemas_agents import AgentOut
+from aioomi.entrypoints.http.request_log_controller import log_query
 from aioomi.entrypoints.http.schemas_billing import BillingUsageOut, PlanOut
 from aioomi.entrypoints.http.schemas_chat import MessageOut, OwnerSessionOut as ChatSessionOut
 from aioomi.entrypoints.http.schemas_documents import DocumentOut, KnowledgeBaseOut
@@ -65,7 +66,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 def _setup(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals.update(static=STATIC_PATH)
-    engine.engine.filters.update(when=_when, day=_day, number=_number, money=_money)
+    engine.engine.filters.update(when=_when, day=_day, number=_number, money=_money, plural=_plural)
 
 
 def static_files_router() -> Any:
@@ -83,6 +84,13 @@ def _day(value: datetime | date | None) -> str:
 
 def _number(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,}"
+
+
+def _plural(count: int | None, noun: str, many: str | None = None) -> str:
+    """``1 agent``, ``2 agents``, ``1,204 characters``: the count with the noun it needs."""
+    if count is None:
+        return "—"
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
 def _money(amount_minor: int, currency: str) -> str:
@@ -184,6 +192,21 @@ def _routes(request: Request[Any, Any, Any]) -> set[tuple[str, str]]:
 
 Next = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
 TokenParam = Annotated[str | None, QueryParameter(name="token", max_length=500)]
+
+
+FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" '
+           b'fill="#2563eb"/><path d="M8 9h16a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2h-9l-5 4v-4H8a2 2 0 0 1-2-2v-8a2 2 0 0 1 2-2z" '
+           b'fill="#fff"/></svg>')
+
+
+class FaviconController(Controller):
+    """Browsers ask for /favicon.ico whatever the page says: answer with the app's icon (SVG)."""
+
+    include_in_schema = False
+
+    @get("/favicon.ico", cache_control=CacheControlHeader(max_age=86400))
+    async def favicon(self) -> Response[bytes]:
+        return Response(FAVICON, media_type="image/svg+xml", headers={"X-Content-Type-Options": "nosniff"})
 
 
 class PublicPages(Controller):
@@ -288,8 +311,10 @@ class DashboardPages(Controller):
     async def agent(self, request: Request[Any, Any, Any], state: State, owner: NamedDependency[Owner],
                     agent_id: FromPath[str]) -> Template:
         agent = AgentOut.of(await state.container.get_agent()(owner.principal, agent_id))
+        refused = await state.container.list_refused_origins()(owner.principal, agent_id)
         base = str(request.base_url).rstrip("/")
-        return _page("agent.html", owner, agent=agent, base_url=base, title=agent.name, nav="agents", tab="settings")
+        return _page("agent.html", owner, agent=agent, base_url=base, refused=refused, title=agent.name, nav="agents",
+                     tab="settings")
 
     @get("/agents/{agent_id:str}/knowledge")
     async def knowledge(self, state: State, owner: NamedDependency[Owner], agent_id: FromPath[str],
@@ -314,7 +339,7 @@ class DashboardPages(Controller):
             page = await state.container.list_agent_sessions()(
                 owner.principal, selected.id, limit=50, cursor=cursor, since=_start_of(since),
                 until=_start_of(until + timedelta(days=1)) if until else None)
-            sessions, next_cursor = [ChatSessionOut.of(s) for s in page.items], page.next_cursor
+            sessions, next_cursor = [ChatSessionOut.of(i.session, i.summary) for i in page.items], page.next_cursor
         return _page("conversations.html", owner, agents=agents, selected=selected, sessions=sessions,
                      next_cursor=next_cursor, since=since, until=until, title="Conversations", nav="conversations")
 
@@ -324,6 +349,26 @@ class DashboardPages(Controller):
         agent = AgentOut.of(await state.container.get_agent()(owner.principal, session.agent_id))
         return _page("conversation.html", owner, session=ChatSessionOut.of(session), agent=agent,
                      messages=[MessageOut.of(m) for m in messages], title="Conversation", nav="conversations")
+
+    @get("/request-log")
+    async def request_log(
+        self, state: State, owner: NamedDependency[Owner],
+        agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
+        status: Annotated[str | None, QueryParameter(name="status", max_length=3)] = None,
+        method: Annotated[str | None, QueryParameter(name="method", max_length=10)] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to", max_length=40)] = None,
+        cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=64)] = None,
+    ) -> Template:
+        agents = await _all_agents(state, owner.principal)
+        query = log_query(date_from=date_from, date_to=date_to, agent_id=agent_id, method=method, status=status,
+                          route=None, cursor=cursor, limit=50)
+        page = await state.container.list_request_log()(owner.principal, query)
+        filters = {"agent_id": agent_id, "status": status, "method": method, "date_from": date_from, "date_to": date_to}
+        kept = urlencode({k.replace("date_", ""): v for k, v in filters.items() if v})
+        return _page("request_log.html", owner, entries=page.items, next_cursor=page.next_cursor, agents=agents,
+                     agent_names={a.id: a.name for a in agents}, filters=filters,
+                     query_without_cursor=kept + "&" if kept else "", title="Request log", nav="request-log")
 
     @get("/usage")
     async def usage(self, state: State, owner: NamedDependency[Owner], days: Days = 30) -> Template:
@@ -358,6 +403,7 @@ class DashboardPages(Controller):
         overview = BillingUsageOut.of(await container.get_billing_overview()(owner.principal))
         plans = [PlanOut.of(p) for p in container.list_plans()()]
         return _page("billing.html", owner, overview=overview, plans=plans, enabled=container.billing_config().enabled,
+                     plans_apply=container.billing_config().plans_apply,
                      checkout=checkout, title="Billing", nav="billing")
 
     @get("/account")
@@ -383,4 +429,4 @@ class DashboardPages(Controller):
                      exports=exports, policy=policy, audit=audit, title="Account and privacy", nav="account")
 
 
-PAGE_CONTROLLERS = [PublicPages, DashboardPages, PrivacyPolicyPages]
+PAGE_CONTROLLERS = [PublicPages, DashboardPages, PrivacyPolicyPages, FaviconController]

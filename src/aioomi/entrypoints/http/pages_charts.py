@@ -26,11 +26,12 @@ def _nice_max(value: float) -> float:
 
 
 def _short(value: float) -> str:
+    """An axis label of three significant digits at most: 32,309 → 32.3k, 1,500,000 → 1.5M."""
     if value >= 1_000_000:
-        return f"{value / 1_000_000:g}M"
+        return f"{value / 1_000_000:.3g}M"
     if value >= 1_000:
-        return f"{value / 1_000:g}k"
-    return f"{value:g}"
+        return f"{value / 1_000:.3g}k"
+    return f"{value:.3g}"
 
 
 def _table(points: list[tuple[str, int]], title: str, unit: str) -> str:
@@ -63,8 +64,9 @@ def _vertical(points: list[tuple[str, int]], title: str, unit: str) -> str:
         x = LEFT + slot * i + (slot - bar_w) / 2
         parts.append(f"<rect class=\"bar\" x=\"{x:.1f}\" y=\"{TOP + plot_h - h:.1f}\" width=\"{bar_w:.1f}\" "
                      f"height=\"{h:.1f}\"><title>{escape(label)}: {value:,} {escape(unit)}</title></rect>")
-        if i % every == 0:
-            parts.append(f"<text class=\"axis\" x=\"{x + bar_w / 2:.1f}\" y=\"{HEIGHT - 8}\" "
+        if i % every == 0:  # on a phone every other label is left out (CSS), so they stay readable
+            minor = " minor" if i % (every * 2) else ""
+            parts.append(f"<text class=\"axis{minor}\" x=\"{x + bar_w / 2:.1f}\" y=\"{HEIGHT - 8}\" "
                          f"text-anchor=\"middle\">{escape(label)}</text>")
     parts.append("</svg>")
     return "".join(parts) + _table(points, title, unit)

@@ -142,6 +142,15 @@ class VisitorExport(msgspec.Struct, frozen=True, kw_only=True):
     sessions: list[dict[str, Any]]
 
 
+class DeletionCancelled(msgspec.Struct, frozen=True, kw_only=True):
+    """What cancelling an erasure did, in words (``detail``) and for programs."""
+
+    status: str
+    account_status: str
+    detail: str
+    api_keys_revoked: bool = True
+
+
 class DeletedCount(msgspec.Struct, frozen=True, kw_only=True):
     deleted: int
 
@@ -241,9 +250,13 @@ class PublicPrivacyController(Controller):
     tags = ["privacy"]
 
     @post("/deletion/cancel", status_code=200, summary="Cancel a pending erasure with the e-mailed link's token")
-    async def cancel_deletion(self, state: State, data: JSONBody[CancelDeletionIn]) -> DeletedCount:
-        await state.container.cancel_account_deletion()(data.token)
-        return DeletedCount(deleted=0)
+    async def cancel_deletion(self, state: State, data: JSONBody[CancelDeletionIn]) -> DeletionCancelled:
+        status = await state.container.cancel_account_deletion()(data.token)
+        restricted = " Processing of your data stays restricted, as before." if status == "restricted" else ""
+        return DeletionCancelled(
+            status="deletion_cancelled", account_status=str(status),
+            detail="Your account will not be deleted. You were signed out everywhere and your API keys stay "
+                   "revoked: sign in again and create new keys for your integrations." + restricted)
 
     @get("/exports/download", summary="Download an export through its short-lived, single-use link",
          media_type="application/zip", responses=problems(404))

@@ -21,6 +21,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from aioomi.domain.model import errors as domain
 from aioomi.domain.model.documents import DocumentTooLarge
+from aioomi.domain.model.knowledge import UnsupportedDocumentType
 from aioomi.domain.model.usage import QuotaExceeded
 
 log = structlog.get_logger("aioomi.http")
@@ -49,6 +50,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 # Most specific first: the first class in an error's MRO found here decides the status.
 STATUS_OF: dict[type[domain.AioomiError], int] = {
     DocumentTooLarge: 413,
+    UnsupportedDocumentType: 415,
     QuotaExceeded: 402,
     domain.InvalidInput: 422,
     domain.NotFound: 404,
@@ -135,32 +137,89 @@ def handle_domain_error(request: Request[Any, Any, Any], error: domain.AioomiErr
 
 _AT_PATH = re.compile(r"^(?P<message>.*?) - at `\$(?P<path>[^`]*)`$")
 _UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+_KIND = {"str": "a text", "int": "a whole number", "float": "a number", "bool": "true or false",
+         "array": "a list", "object": "an object", "null": "null"}
+_WORDS: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"^Expected `str` of length >= (\d+)$"),
+     lambda m: "This is required." if m[1] == "1" else f"Use at least {m[1]} characters."),
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), lambda m: f"Use at most {int(m[1]):,} characters."),
+    (re.compile(r"^Expected `array` of length >= (\d+)$"), lambda m: f"Give at least {m[1]} item(s)."),
+    (re.compile(r"^Expected `array` of length <= (\d+)$"), lambda m: f"Give at most {int(m[1]):,} item(s)."),
+    (re.compile(r"^Expected `(?:int|float)` >= (\S+)$"), lambda m: f"Use a number of at least {m[1]}."),
+    (re.compile(r"^Expected `(?:int|float)` <= (\S+)$"), lambda m: f"Use a number of at most {m[1]}."),
+    (re.compile(r"^Expected `(?:int|float)` > (\S+)$"), lambda m: f"Use a number above {m[1]}."),
+    (re.compile(r"^Expected `(?:int|float)` < (\S+)$"), lambda m: f"Use a number below {m[1]}."),
+    (re.compile(r"^Expected `str` matching regex .*$"), lambda m: "This is not in the expected format."),
+    (re.compile(r"^Invalid enum value (.*)$"), lambda m: f"{m[1]} is not one of the accepted values."),
+    (re.compile(r"^Invalid RFC3339 encoded datetime$"),
+     lambda m: "Use a date (2026-03-01) or an RFC 3339 date-time (2026-03-01T12:00:00Z)."),
+    (re.compile(r"^Invalid RFC3339 encoded date$"), lambda m: "Use a date like 2026-03-01."),
+    (re.compile(r"^Object contains unknown field `([^`]+)`$"), lambda m: f"`{m[1]}` is not a field of this request."),
+    (re.compile(r"^Object missing required field `([^`]+)`$"), lambda m: f"`{m[1]}` is required."),
+    (re.compile(r"^Expected `([^`]+)`, got `(\w+)`$"),
+     lambda m: f"Use {' or '.join(_KIND.get(k.strip(), k.strip()) for k in m[1].split('|'))}, "
+               f"not {_KIND.get(m[2], m[2])}."),
+]
 
 
-def _field_errors(extra: object) -> list[FieldError]:
+def in_words(message: str) -> str:
+    """A validator's message (msgspec's ``Expected `str` of length >= 1``) said for people,
+    without the validator's internals (types, regular expressions)."""
+    for pattern, say in _WORDS:
+        if (found := pattern.match(message)) is not None:
+            return str(say(found))
+    return message
+
+
+def _source(item: dict[str, Any]) -> str | None:
+    """``query``, ``body``, ``path``, ``header`` or ``cookie`` (Litestar gives ``ParamType.QUERY``)."""
+    raw = item.get("source")
+    if raw is None:
+        return None
+    name = str(getattr(raw, "value", raw)).lower().removeprefix("paramtype.")
+    return name if name in _SOURCES else None
+
+
+def _public_name(request: Request[Any, Any, Any] | None, key: str, source: str) -> str:
+    """The name a client sends (``from``, ``X-Visitor-Id``), not the handler's parameter name."""
+    try:
+        fields = request.route_handler.signature_model._fields if request is not None else {}  # noqa: SLF001
+        kwarg = fields[key].kwarg_definition
+    except (AttributeError, KeyError, LookupError, TypeError):
+        return key
+    name = str(getattr(kwarg, "name", None) or getattr(kwarg, source, None) or key)
+    return "-".join(part.capitalize() for part in name.split("-")) if source == "header" else name
+
+
+def _field_errors(extra: object, request: Request[Any, Any, Any] | None = None) -> list[FieldError]:
     """One entry per bad field. For a body, msgspec says where (``… - at `$.email```); name
-    that field (``email``) rather than the handler's ``data`` parameter."""
+    that field (``email``) rather than the handler's ``data`` parameter; for a parameter, the
+    name the client sent. Messages are said in words (:func:`in_words`)."""
     found = []
     for item in extra if isinstance(extra, list) else []:
         if not isinstance(item, dict):
             continue
         field = str(item.get("key") or item.get("field") or "")
         message = str(item.get("message") or "invalid value")
+        source = _source(item)
         if (at := _AT_PATH.match(message)) is not None:
             message, field = at["message"], at["path"].lstrip(".") or field
         elif (named := _UNKNOWN_FIELD.search(message)) is not None:
             field = named["name"]
         elif field == "data" and message.strip("'\"") == "data":  # no body at all
             field, message = "body", "A JSON body is required."
-        found.append(FieldError(field=field, message=message,
-                                source=str(item["source"]) if item.get("source") else None))
+        elif source in ("query", "header", "cookie"):
+            field = _public_name(request, field, source)
+        found.append(FieldError(field=field, message=in_words(message), source=source))
     return found
 
 
 def handle_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Problem]:
     status = error.status_code
     if isinstance(error, ValidationException):
-        fields = _field_errors(error.extra)
+        fields = _field_errors(error.extra, request)
         if fields:
             return problem_response(
                 request, status=422, code="validation_failed", title="Validation failed",
@@ -256,3 +315,7 @@ _DESCRIPTIONS = {
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI declarations of the problem responses a route may return."""
     return {status: problem_spec(_DESCRIPTIONS.get(status, HTTPStatus(status).phrase)) for status in statuses}
+
+
+field_errors = _field_errors
+"""The bad fields of a validation error (the OpenAI-compatible API names the first as ``param``)."""

@@ -17,7 +17,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from aioomi.domain.model import agents as rules
-from aioomi.domain.model.agents import Agent, AgentStatus, AnswerMode, WidgetPosition, WidgetTheme
+from aioomi.domain.model.agents import Agent, AgentStatus, AnswerMode, WidgetLocale, WidgetPosition, WidgetTheme
 from aioomi.domain.model.chat import DEFAULT_MAX_CITATIONS, MAX_CITATIONS
 from aioomi.domain.model.knowledge import DEFAULT_MIN_RELEVANCE, DEFAULT_TOP_K
 from aioomi.entrypoints.http.schemas_accounts import Body
@@ -62,6 +62,8 @@ class WidgetIn(Body):
     theme: WidgetTheme = WidgetTheme.AUTO
     launcher_text: LauncherText | None = None
     """``null``: the launcher shows an icon only."""
+    locale: WidgetLocale = WidgetLocale.AUTO
+    """The widget's own words: `en`, `fr`, `de`, `es`, `ar`, or `auto` (the host page's `<html lang>`)."""
 
 
 class RetrievalIn(Body):
@@ -96,6 +98,7 @@ class WidgetPatch(Body):
     avatar_url: AvatarUrl | None | UnsetType = UNSET
     theme: WidgetTheme | UnsetType = UNSET
     launcher_text: LauncherText | None | UnsetType = UNSET
+    locale: WidgetLocale | UnsetType = UNSET
 
 
 class RetrievalPatch(Body):
@@ -133,6 +136,7 @@ class WidgetOut(msgspec.Struct, frozen=True, kw_only=True):
     avatar_url: str | None
     theme: WidgetTheme
     launcher_text: str | None
+    locale: WidgetLocale
 
 
 class RetrievalOut(msgspec.Struct, frozen=True, kw_only=True):

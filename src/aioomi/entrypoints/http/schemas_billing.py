@@ -37,6 +37,8 @@ class PlanOut(msgspec.Struct, frozen=True, kw_only=True):
 class PlanList(msgspec.Struct, frozen=True, kw_only=True):
     data: list[PlanOut]
     billing_enabled: bool
+    plans_apply: bool
+    """False on a server with neither Stripe nor ``AIOOMI_BILLING_PLANS``: no plan limits apply."""
 
 
 class CheckoutCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

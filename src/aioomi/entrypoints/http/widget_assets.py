@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, head
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -61,6 +61,12 @@ class WidgetScriptController(Controller):
     @get("/widget.js", cache_control=None)
     async def widget_js(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         return _script_response(request, SHORT_CACHE)
+
+    @head("/widget.js", cache_control=None)
+    async def widget_js_head(self, request: Request[Any, Any, Any]) -> Response[None]:
+        """What GET answers, without the body (link checkers and uptime monitors ask HEAD)."""
+        full = _script_response(request, SHORT_CACHE)
+        return Response(None, status_code=full.status_code, headers=dict(full.headers), media_type="text/javascript")
 
     @get("/widget/{name:str}", cache_control=None)
     async def widget_hashed(self, request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:

@@ -17,6 +17,7 @@ from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import (
     MAX_IDEMPOTENCY_KEY,
     ChatModelUnavailable,
+    OriginNotAllowed,
     TurnDelta,
     TurnDone,
     TurnFailed,
@@ -77,9 +78,14 @@ def page_origin(request: Request[Any, Any, Any]) -> str | None:
 async def widget_agent(request: Request[Any, Any, Any], state: State, public_key: str) -> Agent:
     """The agent for this request: key and origin checked, CORS granted, then its status."""
     origin = page_origin(request)
-    agent, owner_active = await state.container.open_widget().resolve(public_key, origin)
+    try:
+        agent, owner_status = await state.container.open_widget().resolve(public_key, origin)
+    except OriginNotAllowed:
+        # Answered with CORS, so the widget can read the refusal and say which origin to add.
+        remember(request, cors_origin=request.headers.get("origin"))
+        raise
     remember(request, cors_origin=origin, log_account_id=agent.account_id, log_agent_id=agent.id)
-    check_serving(agent, owner_active)
+    check_serving(agent, owner_status)
     return agent
 
 

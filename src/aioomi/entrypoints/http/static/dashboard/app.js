@@ -14,8 +14,8 @@
     return node;
   }
 
-  function api(method, url, body) {
-    var headers = { "Accept": "application/json" };
+  function api(method, url, body, more) {
+    var headers = Object.assign({ "Accept": "application/json" }, more || {});
     if (CSRF && method !== "GET") headers["X-CSRF-Token"] = CSRF;
     var init = { method: method, headers: headers, credentials: "same-origin" };
     if (body !== undefined && body !== null) {
@@ -104,7 +104,10 @@
   function showProblem(scope, result) {
     var problem = result.data || {};
     var message = problem.detail || ("The request failed (" + result.status + ").");
-    if (result.status === 401) message = "Your session has ended. Sign in again.";
+    // Only an ended session is told to sign in again; a wrong password says so in the server's words.
+    if (result.status === 401 && (!problem.detail || problem.code === "session_expired" || problem.code === "unauthenticated")) {
+      message = "Your session has ended. Sign in again.";
+    }
     var first = null;
     (problem.errors || []).forEach(function (error) {
       var name = String(error.field || "").replace(/\[\d+\]/g, "");
@@ -234,34 +237,72 @@
   /* --- knowledge base: upload with progress, status polling, test retrieval -------------- */
   var upload = $("#upload-form");
   if (upload) {
+    var picker = $('input[type="file"]', upload);
+    var dropped = null;
+    // Files dropped anywhere on the form are uploaded like picked ones.
+    ["dragenter", "dragover"].forEach(function (name) {
+      upload.addEventListener(name, function (event) { event.preventDefault(); upload.classList.add("dropping"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      upload.addEventListener(name, function () { upload.classList.remove("dropping"); });
+    });
+    upload.addEventListener("drop", function (event) {
+      event.preventDefault();
+      dropped = Array.prototype.slice.call(event.dataTransfer.files || []);
+      picker.required = !dropped.length;
+      say(upload, dropped.length === 1 ? "1 file ready: " + dropped[0].name : dropped.length + " files ready.", "ok");
+    });
+    picker.addEventListener("change", function () { dropped = null; picker.required = true; });
+
+    function send(file, title) {
+      return new Promise(function (resolve) {
+        var data = new FormData();
+        data.append("file", file);
+        if (title) data.append("title", title);
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", upload.getAttribute("data-upload"));
+        xhr.setRequestHeader("X-CSRF-Token", CSRF);
+        xhr.setRequestHeader("Accept", "application/json");
+        var bar = $("#upload-progress");
+        xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); };
+        xhr.onload = function () {
+          var body = null;
+          try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+          resolve({ ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, data: body, name: file.name });
+        };
+        xhr.onerror = function () {
+          resolve({ ok: false, status: 0, data: { detail: "the server could not be reached" }, name: file.name });
+        };
+        xhr.send(data);
+      });
+    }
+
     upload.addEventListener("submit", function (event) {
       event.preventDefault();
-      var file = $('input[type="file"]', upload).files[0];
-      if (!file) { say(upload, "Choose a file first.", "error"); return; }
-      var data = new FormData();
-      data.append("file", file);
-      var title = $('input[name="title"]', upload).value.trim();
-      if (title) data.append("title", title);
+      var files = dropped || Array.prototype.slice.call(picker.files || []);
+      if (!files.length) { say(upload, "Choose or drop at least one file.", "error"); return; }
+      var title = files.length === 1 ? $('input[name="title"]', upload).value.trim() : "";
       var bar = $("#upload-progress");
       var submit = $('[type="submit"]', upload);
       bar.hidden = false; bar.value = 0;
       busy(submit, true);
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", upload.getAttribute("data-upload"));
-      xhr.setRequestHeader("X-CSRF-Token", CSRF);
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.onprogress = function (e) {
-        if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); say(upload, "Uploading… " + bar.value + "%"); }
-      };
-      xhr.onload = function () {
+      var failed = [], done = 0;
+      files.reduce(function (previous, file) {
+        return previous.then(function () {
+          say(upload, "Uploading " + (done + 1) + " of " + files.length + ": " + file.name + "…");
+          return send(file, title).then(function (result) {
+            done += 1;
+            if (!result.ok) failed.push(result);
+          });
+        });
+      }, Promise.resolve()).then(function () {
         busy(submit, false);
-        var body = null;
-        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-        if (xhr.status >= 200 && xhr.status < 300) { bar.value = 100; say(upload, "Uploaded: processing.", "ok"); location.reload(); }
-        else { bar.hidden = true; showProblem(upload, { status: xhr.status, data: body }); }
-      };
-      xhr.onerror = function () { busy(submit, false); bar.hidden = true; say(upload, "The upload failed: the server could not be reached.", "error"); };
-      xhr.send(data);
+        if (!failed.length) { bar.value = 100; say(upload, (files.length === 1 ? "Uploaded" : "Uploaded " + files.length + " files") + ": processing.", "ok"); location.reload(); return; }
+        bar.hidden = true;
+        if (files.length === 1) { showProblem(upload, failed[0]); return; }
+        var lines = failed.map(function (f) { return f.name + ": " + ((f.data && f.data.detail) || "failed (" + f.status + ")"); });
+        say(upload, (files.length - failed.length) + " of " + files.length + " uploaded. Not uploaded: " + lines.join(" · "), "error");
+      });
     });
   }
 
@@ -277,7 +318,9 @@
         var row = table.querySelector('tr[data-doc="' + doc.id + '"]');
         if (!row) return;
         var badge = $("[data-status]", row);
-        var text = doc.status + (doc.status === "processing" ? " " + doc.progress.done + "/" + doc.progress.total : "");
+        var total = doc.progress && doc.progress.total;
+        var text = doc.status + (doc.status === "processing" && total ? ": " + doc.progress.done.toLocaleString("en") +
+          " of " + total.toLocaleString("en") + (total === 1 ? " chunk" : " chunks") : "");
         if (doc.status === "failed" && badge.textContent !== doc.status) { location.reload(); return; }
         badge.textContent = text;
         badge.className = "badge " + doc.status;
@@ -314,15 +357,30 @@
   var preview = $("#widget-preview");
   var agentForm = $("#agent-form");
   if (preview && agentForm) {
+    // The same rule as the widget: black or white text, whichever contrasts more with the colour.
+    function luminance(hex) {
+      var c = [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16) / 255; })
+        .map(function (v) { return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+      return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    }
+    function onColour(hex) {
+      if (!/^#[0-9a-f]{6}$/i.test(hex)) return "#fff";
+      var l = luminance(hex);
+      return (1.05 / (l + 0.05)) >= ((l + 0.05) / 0.062) ? "#fff" : "#111827";
+    }
     var fields = {
-      color: function (v) { preview.style.setProperty("--wp-color", v); },
+      color: function (v) { preview.style.setProperty("--wp-color", v); preview.style.setProperty("--wp-on", onColour(v)); },
       position: function (v) { preview.setAttribute("data-position", v); },
       theme: function (v) {
         var dark = v === "dark" || (v === "auto" && document.documentElement.getAttribute("data-theme") === "dark");
         preview.setAttribute("data-theme", dark ? "dark" : "light");
       },
       title: function (v) { $(".wp-title", preview).textContent = v || agentForm.elements.name.value; },
-      launcher: function (v) { $(".wp-launcher-text", preview).textContent = v || "Chat with us"; },
+      launcher: function (v) {  // like the widget: an icon alone unless there is a launcher text
+        var text = $(".wp-launcher-text", preview);
+        text.textContent = v || "";
+        text.hidden = !v;
+      },
       greeting: function (v) { var g = $(".wp-greeting", preview); g.textContent = v; g.hidden = !v.trim(); },
       starters: function (v) {
         var box = $(".wp-starters", preview);
@@ -340,6 +398,7 @@
     });
 
     var history = [];
+    var previewSession = null;
     var log = $("#preview-log");
     var chat = $("#preview-form");
     function bubble(kind, text) {
@@ -354,9 +413,13 @@
       history.push({ role: "user", content: question });
       var send = $("button", chat);
       busy(send, true);
-      api("POST", "/v1/chat/completions", { model: preview.getAttribute("data-agent"), messages: history, stream: false })
+      // The first question opens a conversation; the next ones continue it (one conversation, not one per question).
+      var messages = previewSession ? [history[history.length - 1]] : history;
+      api("POST", "/v1/chat/completions", { model: preview.getAttribute("data-agent"), messages: messages, stream: false },
+          previewSession ? { "X-Aioomi-Session-Id": previewSession } : null)
         .then(function (result) {
           busy(send, false);
+          if (result.ok && result.data.session_id) previewSession = result.data.session_id;
           if (!result.ok) {
             history.pop();
             answer.textContent = (result.data && result.data.error && result.data.error.message) || "The assistant could not answer.";
@@ -386,4 +449,28 @@
       if (starter) ask(starter.textContent);
     });
   }
+
+  // A table wider than the screen scrolls inside itself: make it reachable by keyboard then.
+  function scrollableTables() {
+    $$("table.list").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) table.setAttribute("tabindex", "0");
+      else table.removeAttribute("tabindex");
+    });
+  }
+  scrollableTables();
+  window.addEventListener("resize", scrollableTables);
+
+  // Leaving a form with unsaved changes asks first (the browser's own prompt).
+  var dirty = false;
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("form[data-warn-unsaved]")) dirty = true;
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form[data-warn-unsaved]")) dirty = false;
+  }, true);
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
 })();

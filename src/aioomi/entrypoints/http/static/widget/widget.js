@@ -1,6 +1,7 @@
 /* Aioomi chat widget. Plain JavaScript, no dependencies, no build step.
  * Embed: <script src="https://HOST/widget.js" data-agent-key="pk_..." async></script>
- * Optional: data-position="left|right", data-theme="light|dark|auto", data-open="true".
+ * Optional: data-position="left|right", data-theme="light|dark|auto", data-open="true",
+ * data-locale="auto|en|fr|de|es|ar", data-z-index="<integer>" (when a page element covers it).
  * Stores one thing in the browser: the random visitor id under localStorage "aioomi_visitor_id",
  * created when the visitor first sends a message. Everything else lives on the server. */
 (() => {
@@ -111,10 +112,10 @@
 
   // --- styles --------------------------------------------------------------------------------
   const CSS = `
-:host{all:initial!important;display:block!important;position:fixed!important;z-index:2147483000!important;inset:auto!important;width:0!important;height:0!important;margin:0!important;padding:0!important;border:0!important;transform:none!important;filter:none!important;opacity:1!important;visibility:visible!important}
+:host{all:initial!important;display:block!important;position:fixed!important;z-index:Z!important;inset:auto!important;width:0!important;height:0!important;margin:0!important;padding:0!important;border:0!important;transform:none!important;filter:none!important;opacity:1!important;visibility:visible!important}
 *{box-sizing:border-box}
-.root{--bg:#fff;--surface:#f3f4f6;--text:#111827;--muted:#4b5563;--border:#d1d5db;--focus:#1d4ed8;--danger:#b91c1c;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--text);letter-spacing:normal;text-align:left;text-transform:none;-webkit-font-smoothing:antialiased}
-.root.dark{--bg:#111827;--surface:#1f2937;--text:#f9fafb;--muted:#d1d5db;--border:#4b5563;--focus:#93c5fd;--danger:#fca5a5}
+.root{--bg:#fff;--surface:#f3f4f6;--text:#111827;--muted:#4b5563;--border:#d1d5db;--focus:#1d4ed8;--danger:#b91c1c;--on-danger:#fff;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--text);letter-spacing:normal;text-transform:none;-webkit-font-smoothing:antialiased;text-align:start}
+.root.dark{--bg:#111827;--surface:#1f2937;--text:#f9fafb;--muted:#d1d5db;--border:#4b5563;--focus:#93c5fd;--danger:#fca5a5;--on-danger:#111827}
 button,textarea{font:inherit;color:inherit;margin:0}
 button{cursor:pointer}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
@@ -131,8 +132,8 @@ header img{width:28px;height:28px;border-radius:50%;object-fit:cover}
 .icon{display:inline-flex;align-items:center;justify-content:center;min-width:36px;height:36px;padding:0 8px;border:0;border-radius:8px;background:transparent;color:inherit;font-size:13px;font-weight:600}
 header .icon:hover{background:rgba(127,127,127,.2)}
 header .icon:focus-visible{outline-color:var(--on-primary)}
-.menu{position:absolute;top:56px;right:10px;display:flex;flex-direction:column;min-width:230px;padding:6px;background:var(--bg);border:1px solid var(--border);border-radius:10px;box-shadow:0 6px 24px rgba(0,0,0,.25);z-index:2}
-.menu button,.menu a,.ghost{padding:9px 10px;border:0;border-radius:6px;background:transparent;text-align:left}
+.menu{position:absolute;top:56px;inset-inline-end:10px;display:flex;flex-direction:column;min-width:230px;padding:6px;background:var(--bg);border:1px solid var(--border);border-radius:10px;box-shadow:0 6px 24px rgba(0,0,0,.25);z-index:2}
+.menu button,.menu a,.ghost{padding:9px 10px;border:0;border-radius:6px;background:transparent;text-align:start}
 .menu a{color:inherit;font-size:14px}
 .menu button:hover,.menu a:hover,.ghost:hover{background:var(--surface)}
 .menu button:disabled{opacity:.55;cursor:default}
@@ -142,20 +143,20 @@ header .icon:focus-visible{outline-color:var(--on-primary)}
 .msg.bot{align-self:flex-start}
 .md p,.md ul,.md ol,.md pre{margin:0 0 8px}
 .md>:last-child{margin-bottom:0}
-.md ul,.md ol{padding-left:20px}
+.md ul,.md ol{padding-inline-start:20px}
 .md code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:rgba(127,127,127,.18);padding:1px 4px;border-radius:4px}
 .md pre{overflow-x:auto;padding:8px;background:rgba(127,127,127,.14);border-radius:6px}
 .md pre code{background:none;padding:0}
 .md a,.sources a{color:inherit;text-decoration:underline}
 .sources{margin-top:8px;padding-top:6px;border-top:1px solid var(--border);font-size:13px;color:var(--muted)}
-.sources ol{margin:4px 0 0;padding-left:20px}
-.sources details{display:inline;margin-left:6px}.sources summary{display:inline;cursor:pointer}.sources q{display:block;font-style:italic}
+.sources ol{margin:4px 0 0;padding-inline-start:20px}
+.sources details{display:inline;margin-inline-start:6px}.sources summary{display:inline;cursor:pointer}.sources q{display:block;font-style:italic}
 .actions{display:flex;gap:6px;margin-top:6px}
 .actions button,.starters button,.confirm button{padding:5px 10px;border:1px solid var(--border);border-radius:14px;background:var(--bg);font-size:13px}
 .starters{display:flex;flex-wrap:wrap;gap:6px}
-.starters button{border-color:var(--primary-text);color:var(--primary-text);text-align:left}
+.starters button{border-color:var(--primary-text);color:var(--primary-text);text-align:start}
 .error{align-self:stretch;padding:9px 12px;border-radius:10px;border:1px solid var(--danger);color:var(--danger);background:var(--bg)}
-.error button{margin-left:8px;color:inherit;border-color:currentColor}
+.error button{margin-inline-start:8px;padding:5px 12px;border:1px solid var(--danger);border-radius:14px;background:var(--danger);color:var(--on-danger);font-size:13px;font-weight:600}
 .note{font-size:13px;color:var(--muted)}
 .typing{display:inline-flex;gap:4px;padding:4px 0}
 .typing i{width:7px;height:7px;border-radius:50%;background:var(--muted);animation:b 1s infinite ease-in-out}
@@ -167,21 +168,26 @@ header .icon:focus-visible{outline-color:var(--on-primary)}
 .confirm .danger{background:var(--danger);border-color:var(--danger);color:#fff}
 .dark .confirm .danger{color:#111827}
 form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid var(--border)}
-textarea{flex:1;min-height:40px;max-height:120px;resize:none;padding:9px 10px;border:1px solid var(--border);border-radius:10px;background:var(--bg)}
+textarea{flex:1;min-height:40px;max-height:120px;resize:none;padding:9px 10px;border:1px solid var(--border);border-radius:10px;background:var(--bg);font-size:16px}
 form .icon{background:var(--primary);color:var(--on-primary);height:40px;min-width:40px}
 form .icon:disabled{opacity:.55;cursor:default}
 .foot{margin:0;padding:0 10px 8px;font-size:11px;color:var(--muted);text-align:center}
 @media (max-width:480px){.panel,.left .panel{inset:0;width:100%;max-width:none;height:100%;border-radius:0;border:0}.open .launcher{display:none}}
 `;
 
-  const ICON_CHAT = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
-  const ICON_SEND = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3 20.5 21 12 3 3.5 3 10l12 2-12 2z"/></svg>';
-  const ICON_CLOSE = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z"/></svg>';
+  const ICON_CHAT = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z";
+  const ICON_SEND = "M3 20.5 21 12 3 3.5 3 10l12 2-12 2z";
+  const ICON_CLOSE = "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z";
 
-  function svg(markup) {  // constant, trusted markup of our own icons
-    const t = document.createElement("template");
-    t.innerHTML = markup;
-    return t.content;
+  function svg(path) {  // DOM nodes, no HTML parsing: works under Trusted Types
+    const NS = "http://www.w3.org/2000/svg";
+    const icon = document.createElementNS(NS, "svg");
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("aria-hidden", "true");
+    const shape = document.createElementNS(NS, "path");
+    shape.setAttribute("d", path);
+    icon.append(shape);
+    return icon;
   }
 
   // Colour contrast: the text colour (near-black or white) that reads best on a background.
@@ -192,41 +198,164 @@ form .icon:disabled{opacity:.55;cursor:default}
   }
   const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 
-  // --- human-readable problems ---------------------------------------------------------------
-  const MESSAGES = {
-    rate_limited: "You're sending messages too quickly. Please wait a moment and try again.",
-    quota_exceeded: "This assistant has reached its usage limit for now. Please try again later.",
-    agent_paused: "This assistant is paused right now. Please come back later.",
-    agent_restricted: "This assistant isn't available right now.",
-    origin_not_allowed: "This assistant isn't set up for this website.",
-    agent_not_found: "This assistant could not be found.",
-    offline: "You appear to be offline. Check your connection and try again.",
-    session_not_found: "This conversation no longer exists. Start a new one.",
-    message_in_progress: "The previous answer is still on its way.",
+  // --- the widget's own words, per language (the owner's greeting and starters stay as written)
+  const WORDS = {
+    en: {
+      open: "Open chat: {0}", close: "Close chat", data: "Your data", policy: "Privacy policy", fresh: "New conversation",
+      download: "Download my conversation (JSON)", remove: "Delete my conversation",
+      confirm: "Delete this conversation from our servers? This cannot be undone.", forGood: "Delete for good",
+      cancel: "Cancel", log: "Conversation", ask: "Ask a question…", mine: "Your message", send: "Send",
+      foot: "Answers come from this site's documents. Powered by Aioomi.", starters: "Suggested questions",
+      typing: "The assistant is typing…", received: "Answer received.", again: "Try again",
+      restored: "Your earlier conversation was restored.", started: "New conversation started.",
+      downloaded: "Your conversation was downloaded.", deleted: "Your conversation was deleted.",
+      online: "You're back online.",
+      rate_limited: "You're sending messages too quickly. Please wait a moment and try again.",
+      rate_wait: "You're sending messages too quickly. Please wait {0} seconds and try again.",
+      quota_exceeded: "This assistant has reached its usage limit for now. Please try again later.",
+      agent_paused: "This assistant is paused right now. Please come back later.",
+      agent_restricted: "This assistant isn't available right now.",
+      offline: "You appear to be offline. Check your connection and try again.",
+      unreachable: "The assistant can't be reached right now. Please try again.",
+      interrupted: "The connection was interrupted. Please try again.",
+      session_not_found: "This conversation no longer exists. Start a new one.",
+      message_in_progress: "The previous answer is still on its way.",
+      empty: "The assistant sent no answer. Please try again.", failed: "Something went wrong. Please try again.",
+    },
+    fr: {
+      open: "Ouvrir le chat : {0}", close: "Fermer le chat", data: "Vos données", policy: "Politique de confidentialité", fresh: "Nouvelle conversation",
+      download: "Télécharger ma conversation (JSON)", remove: "Supprimer ma conversation",
+      confirm: "Supprimer cette conversation de nos serveurs ? C'est définitif.", forGood: "Supprimer définitivement",
+      cancel: "Annuler", log: "Conversation", ask: "Posez une question…", mine: "Votre message", send: "Envoyer",
+      foot: "Les réponses viennent des documents de ce site. Propulsé par Aioomi.", starters: "Questions suggérées",
+      typing: "L'assistant écrit…", received: "Réponse reçue.", again: "Réessayer",
+      restored: "Votre conversation précédente a été restaurée.", started: "Nouvelle conversation commencée.",
+      downloaded: "Votre conversation a été téléchargée.", deleted: "Votre conversation a été supprimée.",
+      online: "Vous êtes de nouveau en ligne.",
+      rate_limited: "Vous envoyez des messages trop vite. Patientez un instant puis réessayez.",
+      rate_wait: "Vous envoyez des messages trop vite. Patientez {0} secondes puis réessayez.",
+      quota_exceeded: "Cet assistant a atteint sa limite d'utilisation pour le moment. Réessayez plus tard.",
+      agent_paused: "Cet assistant est en pause. Revenez plus tard.",
+      agent_restricted: "Cet assistant n'est pas disponible pour le moment.",
+      offline: "Vous semblez hors ligne. Vérifiez votre connexion et réessayez.",
+      unreachable: "Impossible de joindre l'assistant pour le moment. Réessayez.",
+      interrupted: "La connexion a été interrompue. Réessayez.",
+      session_not_found: "Cette conversation n'existe plus. Commencez-en une nouvelle.",
+      message_in_progress: "La réponse précédente est encore en route.",
+      empty: "L'assistant n'a pas répondu. Réessayez.", failed: "Une erreur s'est produite. Réessayez.",
+    },
+    de: {
+      open: "Chat öffnen: {0}", close: "Chat schließen", data: "Ihre Daten", policy: "Datenschutzerklärung", fresh: "Neues Gespräch",
+      download: "Mein Gespräch herunterladen (JSON)", remove: "Mein Gespräch löschen",
+      confirm: "Dieses Gespräch von unseren Servern löschen? Das lässt sich nicht rückgängig machen.",
+      forGood: "Endgültig löschen", cancel: "Abbrechen", log: "Gespräch", ask: "Stellen Sie eine Frage…",
+      mine: "Ihre Nachricht", send: "Senden",
+      foot: "Die Antworten stammen aus den Dokumenten dieser Website. Bereitgestellt von Aioomi.",
+      starters: "Vorgeschlagene Fragen", typing: "Der Assistent schreibt…", received: "Antwort erhalten.",
+      again: "Erneut versuchen", restored: "Ihr früheres Gespräch wurde wiederhergestellt.",
+      started: "Neues Gespräch begonnen.", downloaded: "Ihr Gespräch wurde heruntergeladen.",
+      deleted: "Ihr Gespräch wurde gelöscht.", online: "Sie sind wieder online.",
+      rate_limited: "Sie senden Nachrichten zu schnell. Bitte warten Sie kurz und versuchen Sie es erneut.",
+      rate_wait: "Sie senden Nachrichten zu schnell. Bitte warten Sie {0} Sekunden und versuchen Sie es erneut.",
+      quota_exceeded: "Dieser Assistent hat sein Nutzungslimit erreicht. Bitte versuchen Sie es später erneut.",
+      agent_paused: "Dieser Assistent ist pausiert. Bitte kommen Sie später wieder.",
+      agent_restricted: "Dieser Assistent ist gerade nicht verfügbar.",
+      offline: "Sie scheinen offline zu sein. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
+      unreachable: "Der Assistent ist gerade nicht erreichbar. Bitte versuchen Sie es erneut.",
+      interrupted: "Die Verbindung wurde unterbrochen. Bitte versuchen Sie es erneut.",
+      session_not_found: "Dieses Gespräch gibt es nicht mehr. Beginnen Sie ein neues.",
+      message_in_progress: "Die vorige Antwort ist noch unterwegs.",
+      empty: "Der Assistent hat nicht geantwortet. Bitte versuchen Sie es erneut.",
+      failed: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
+    },
+    es: {
+      open: "Abrir chat: {0}", close: "Cerrar chat", data: "Tus datos", policy: "Política de privacidad", fresh: "Nueva conversación",
+      download: "Descargar mi conversación (JSON)", remove: "Eliminar mi conversación",
+      confirm: "¿Eliminar esta conversación de nuestros servidores? No se puede deshacer.",
+      forGood: "Eliminar definitivamente", cancel: "Cancelar", log: "Conversación", ask: "Haz una pregunta…",
+      mine: "Tu mensaje", send: "Enviar",
+      foot: "Las respuestas provienen de los documentos de este sitio. Con la tecnología de Aioomi.",
+      starters: "Preguntas sugeridas", typing: "El asistente está escribiendo…", received: "Respuesta recibida.",
+      again: "Reintentar", restored: "Se ha restaurado tu conversación anterior.",
+      started: "Nueva conversación iniciada.", downloaded: "Tu conversación se ha descargado.",
+      deleted: "Tu conversación se ha eliminado.", online: "Vuelves a estar en línea.",
+      rate_limited: "Estás enviando mensajes demasiado rápido. Espera un momento y vuelve a intentarlo.",
+      rate_wait: "Estás enviando mensajes demasiado rápido. Espera {0} segundos y vuelve a intentarlo.",
+      quota_exceeded: "Este asistente ha alcanzado su límite de uso por ahora. Inténtalo más tarde.",
+      agent_paused: "Este asistente está en pausa. Vuelve más tarde.",
+      agent_restricted: "Este asistente no está disponible ahora mismo.",
+      offline: "Parece que no tienes conexión. Compruébala y vuelve a intentarlo.",
+      unreachable: "No se puede contactar con el asistente ahora mismo. Vuelve a intentarlo.",
+      interrupted: "Se interrumpió la conexión. Vuelve a intentarlo.",
+      session_not_found: "Esta conversación ya no existe. Empieza una nueva.",
+      message_in_progress: "La respuesta anterior todavía está en camino.",
+      empty: "El asistente no envió ninguna respuesta. Vuelve a intentarlo.",
+      failed: "Algo salió mal. Vuelve a intentarlo.",
+    },
+    ar: {
+      open: "افتح المحادثة: {0}", close: "أغلق المحادثة", data: "بياناتك", policy: "سياسة الخصوصية", fresh: "محادثة جديدة",
+      download: "نزّل محادثتي (JSON)", remove: "احذف محادثتي",
+      confirm: "هل تريد حذف هذه المحادثة من خوادمنا؟ لا يمكن التراجع عن ذلك.", forGood: "احذف نهائيًا",
+      cancel: "إلغاء", log: "المحادثة", ask: "اطرح سؤالًا…", mine: "رسالتك", send: "إرسال",
+      foot: "تأتي الإجابات من مستندات هذا الموقع. بدعم من Aioomi.", starters: "أسئلة مقترحة",
+      typing: "المساعد يكتب…", received: "وصلت الإجابة.", again: "حاول مرة أخرى",
+      restored: "تمت استعادة محادثتك السابقة.", started: "بدأت محادثة جديدة.",
+      downloaded: "تم تنزيل محادثتك.", deleted: "تم حذف محادثتك.", online: "عدت متصلًا بالإنترنت.",
+      rate_limited: "أنت ترسل الرسائل بسرعة كبيرة. انتظر قليلًا ثم حاول مرة أخرى.",
+      rate_wait: "أنت ترسل الرسائل بسرعة كبيرة. انتظر {0} ثانية ثم حاول مرة أخرى.",
+      quota_exceeded: "بلغ هذا المساعد حد الاستخدام الآن. حاول لاحقًا.",
+      agent_paused: "هذا المساعد متوقف مؤقتًا. عد لاحقًا.",
+      agent_restricted: "هذا المساعد غير متاح الآن.",
+      offline: "يبدو أنك غير متصل. تحقق من اتصالك وحاول مرة أخرى.",
+      unreachable: "تعذر الوصول إلى المساعد الآن. حاول مرة أخرى.",
+      interrupted: "انقطع الاتصال. حاول مرة أخرى.",
+      session_not_found: "لم تعد هذه المحادثة موجودة. ابدأ محادثة جديدة.",
+      message_in_progress: "الإجابة السابقة ما زالت في الطريق.",
+      empty: "لم يرسل المساعد أي إجابة. حاول مرة أخرى.", failed: "حدث خطأ ما. حاول مرة أخرى.",
+    },
   };
+  const RTL = ["ar"];
+  let lang = "en";
+
+  // The agent's locale, or with "auto" the host page's <html lang> ("fr-CA" → "fr"), else English.
+  function pickLocale(wanted) {
+    const page = (document.documentElement.lang || "").toLowerCase().split(/[-_]/)[0];
+    const choice = wanted && wanted !== "auto" ? wanted : page;
+    return WORDS[choice] ? choice : "en";
+  }
+
+  function t(key, arg) {
+    const text = WORDS[lang][key] || WORDS.en[key] || key;
+    return arg == null ? text : text.replace("{0}", arg);
+  }
 
   class Problem extends Error {
     constructor(code, message, retryAfter) { super(message); this.code = code; this.retryAfter = retryAfter; }
   }
 
   function human(problem) {
-    if (problem.code === "rate_limited" && problem.retryAfter) {
-      return `You're sending messages too quickly. Please wait ${problem.retryAfter} seconds and try again.`;
-    }
-    return MESSAGES[problem.code] || problem.message || "Something went wrong. Please try again.";
+    if (problem.code === "rate_limited" && problem.retryAfter) return t("rate_wait", problem.retryAfter);
+    const known = ["rate_limited", "quota_exceeded", "agent_paused", "agent_restricted", "offline", "unreachable",
+      "interrupted", "session_not_found", "message_in_progress", "empty"];
+    return (known.includes(problem.code) ? t(problem.code) : problem.message) || t("failed");
+  }
+
+  // Any failure to reach the server: "offline" only when the browser says so.
+  function unreachable(key) {
+    return navigator.onLine === false ? new Problem("offline", t("offline")) : new Problem(key || "unreachable", t(key || "unreachable"));
   }
 
   async function call(path, init) {
     init = init || {};
     const headers = Object.assign({ accept: "application/json" }, init.headers || {});
-    const id = visitorId(init.create);
+    const id = init.anonymous ? null : visitorId(init.create);  // no custom header: no CORS preflight
     if (id) headers["x-visitor-id"] = id;
-    if (!navigator.onLine) throw new Problem("offline", MESSAGES.offline);
+    if (navigator.onLine === false) throw unreachable();
     let response;
     try {
       response = await fetch(API + path, Object.assign({}, init, { headers, credentials: "omit", mode: "cors" }));
     } catch (e) {
-      throw new Problem("offline", navigator.onLine ? "The assistant can't be reached right now. Please try again." : MESSAGES.offline);
+      throw unreachable();
     }
     if (!response.ok) {
       let body = {};
@@ -240,67 +369,73 @@ form .icon:disabled{opacity:.55;cursor:default}
   // --- the widget ----------------------------------------------------------------------------
   const host = document.createElement("aioomi-widget");
   const shadow = host.attachShadow({ mode: "open" });
+  const zIndex = /^-?\d{1,10}$/.test(opts.zIndex || "") ? opts.zIndex : "2147483000";
+  const css = CSS.replace("z-index:Z", "z-index:" + zIndex);
   try {
     const sheet = new CSSStyleSheet();
-    sheet.replaceSync(CSS);
+    sheet.replaceSync(css);
     shadow.adoptedStyleSheets = [sheet];
   } catch (e) {
-    shadow.append(el("style", { text: CSS }));
+    shadow.append(el("style", { text: css }));
   }
 
   const ui = {};
   const state = { config: null, session: null, busy: false, loaded: false, lastText: null, dark: false };
 
-  function build(config, notice) {
+  function build(config) {
     state.config = config;
     const style = config.style || {};
+    lang = pickLocale(opts.locale || style.locale);
     const title = style.title || config.agent_name || "Chat";
     const primary = /^#[0-9a-fA-F]{6}$/.test(style.primary_color || "") ? style.primary_color : "#2563eb";
     const lum = luminance(primary);
-    const root = el("div", { class: "root" });
+    // The direction comes from the widget's language, never from the page around it.
+    const root = el("div", { class: "root", lang, dir: RTL.includes(lang) ? "rtl" : "ltr" });
     root.style.setProperty("--primary", primary);
     root.style.setProperty("--on-primary", contrast(lum, 1) >= contrast(lum, 0.012) ? "#fff" : "#111827");
     ui.root = root;
     applyPosition(opts.position || style.position);
     applyTheme(opts.theme || style.theme || "auto", primary);
 
-    ui.launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "aioomi-panel", "aria-label": "Open chat: " + title });
+    ui.launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "aioomi-panel" });
     ui.launcher.append(svg(ICON_CHAT));
+    // The accessible name starts with the visible text (WCAG 2.5.3, label in name).
+    ui.openLabel = style.launcher_text ? style.launcher_text + " – " + title : t("open", title);
+    ui.launcher.setAttribute("aria-label", ui.openLabel);
     if (style.launcher_text) ui.launcher.append(el("span", { text: style.launcher_text }));
 
     ui.title = el("h2", { id: "aioomi-title", text: title });
-    ui.menuButton = el("button", { class: "icon", type: "button", "aria-haspopup": "menu", "aria-expanded": "false", "aria-controls": "aioomi-menu", text: "Your data" });
-    ui.close = el("button", { class: "icon", type: "button", "aria-label": "Close chat" }, [svg(ICON_CLOSE)]);
+    ui.menuButton = el("button", { class: "icon", type: "button", "aria-haspopup": "menu", "aria-expanded": "false", "aria-controls": "aioomi-menu", text: t("data") });
+    ui.close = el("button", { class: "icon", type: "button", "aria-label": t("close") }, [svg(ICON_CLOSE)]);
     const head = el("header", {}, [ui.title, ui.menuButton, ui.close]);
     const avatar = style.avatar_url && safeUrl(style.avatar_url);
     if (avatar && avatar.startsWith("https:")) head.prepend(el("img", { src: avatar, alt: "", referrerpolicy: "no-referrer" }));
 
-    ui.newChat = el("button", { type: "button", role: "menuitem", text: "New conversation" });
-    ui.download = el("button", { type: "button", role: "menuitem", text: "Download my conversation (JSON)" });
-    ui.remove = el("button", { type: "button", role: "menuitem", text: "Delete my conversation" });
-    ui.policy = el("a", { role: "menuitem", href: new URL(script.src, location.href).origin + "/privacy", target: "_blank", rel: "noopener", text: "Privacy policy" });
-    ui.menu = el("div", { class: "menu", id: "aioomi-menu", role: "menu", "aria-label": "Your data", hidden: "" }, [ui.newChat, ui.download, ui.remove, ui.policy]);
+    ui.newChat = el("button", { type: "button", role: "menuitem", text: t("fresh") });
+    ui.download = el("button", { type: "button", role: "menuitem", text: t("download") });
+    ui.remove = el("button", { type: "button", role: "menuitem", text: t("remove") });
+    ui.policy = el("a", { role: "menuitem", href: new URL(script.src, location.href).origin + "/privacy", target: "_blank", rel: "noopener", text: t("policy") });
+    ui.menu = el("div", { class: "menu", id: "aioomi-menu", role: "menu", "aria-label": t("data"), hidden: "" }, [ui.newChat, ui.download, ui.remove, ui.policy]);
 
-    ui.confirmYes = el("button", { type: "button", class: "danger", text: "Delete for good" });
-    ui.confirmNo = el("button", { type: "button", text: "Cancel" });
+    ui.confirmYes = el("button", { type: "button", class: "danger", text: t("forGood") });
+    ui.confirmNo = el("button", { type: "button", text: t("cancel") });
     ui.confirm = el("div", { class: "confirm", role: "alertdialog", "aria-labelledby": "aioomi-confirm", hidden: "" }, [
-      el("p", { id: "aioomi-confirm", text: "Delete this conversation from our servers? This cannot be undone." }),
+      el("p", { id: "aioomi-confirm", text: t("confirm") }),
       el("div", { class: "actions" }, [ui.confirmYes, ui.confirmNo]),
     ]);
 
-    ui.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
+    ui.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("log"), tabindex: "0" });
     ui.status = el("div", { class: "sr", role: "status", "aria-live": "polite" });
-    ui.input = el("textarea", { id: "aioomi-input", rows: "1", maxlength: "4000", placeholder: "Ask a question…", autocomplete: "off" });
-    ui.send = el("button", { class: "icon", type: "submit", "aria-label": "Send" }, [svg(ICON_SEND)]);
-    ui.form = el("form", {}, [el("label", { class: "sr", for: "aioomi-input", text: "Your message" }), ui.input, ui.send]);
+    ui.input = el("textarea", { id: "aioomi-input", rows: "1", maxlength: "4000", placeholder: t("ask"), autocomplete: "off" });
+    ui.send = el("button", { class: "icon", type: "submit", "aria-label": t("send") }, [svg(ICON_SEND)]);
+    ui.form = el("form", {}, [el("label", { class: "sr", for: "aioomi-input", text: t("mine") }), ui.input, ui.send]);
     ui.panel = el("section", { class: "panel", id: "aioomi-panel", role: "dialog", "aria-labelledby": "aioomi-title", hidden: "" }, [
-      head, ui.menu, ui.log, ui.status, ui.confirm, ui.form, el("p", { class: "foot", text: "Answers come from this site's documents. Powered by Aioomi." }),
+      head, ui.menu, ui.log, ui.status, ui.confirm, ui.form, el("p", { class: "foot", text: t("foot") }),
     ]);
     root.append(ui.launcher, ui.panel);
     shadow.append(root);
     wire();
     welcome();
-    if (notice) { showError(notice, false); ui.input.disabled = ui.send.disabled = true; }
     if (opts.open === "true" || opts.open === "") open(false);
   }
 
@@ -347,12 +482,25 @@ form .icon:disabled{opacity:.55;cursor:default}
       }
     });
     ui.root.addEventListener("keydown", event => {
+      if (event.key === "Tab" && fullScreen() && !ui.panel.hidden) trapFocus(event);
       if (event.key !== "Escape") return;
       if (!ui.menu.hidden) closeMenu(true);
       else if (!ui.confirm.hidden) { ui.confirm.hidden = true; ui.input.focus(); }
       else if (!ui.panel.hidden) close();
     });
-    window.addEventListener("online", () => setStatus("You're back online."));
+    window.addEventListener("online", () => setStatus(t("online")));
+  }
+
+  // Under 480 px the panel covers the page: Tab stays inside it.
+  function fullScreen() { return !!(window.matchMedia && window.matchMedia("(max-width: 480px)").matches); }
+
+  function trapFocus(event) {
+    const items = [...ui.panel.querySelectorAll("button,textarea,[tabindex='0'],a[href]")]
+      .filter(node => !node.disabled && !node.closest("[hidden]"));
+    if (!items.length) return;
+    const first = items[0], last = items[items.length - 1], at = shadow.activeElement;
+    if (event.shiftKey && (at === first || !ui.panel.contains(at))) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && (at === last || !ui.panel.contains(at))) { event.preventDefault(); first.focus(); }
   }
 
   function setStatus(text) { ui.status.textContent = text; }
@@ -375,8 +523,9 @@ form .icon:disabled{opacity:.55;cursor:default}
     ui.panel.hidden = false;
     ui.root.classList.add("open");
     ui.launcher.setAttribute("aria-expanded", "true");
-    ui.launcher.setAttribute("aria-label", "Close chat");
-    if (focus !== false) ui.input.focus();
+    ui.launcher.setAttribute("aria-label", t("close"));
+    // On a phone, focusing the box would raise the keyboard over the answers: focus the panel's close button.
+    if (focus !== false) (fullScreen() ? ui.close : ui.input).focus();
     if (!state.loaded) { state.loaded = true; restore(); }
   }
 
@@ -385,7 +534,7 @@ form .icon:disabled{opacity:.55;cursor:default}
     ui.panel.hidden = true;
     ui.root.classList.remove("open");
     ui.launcher.setAttribute("aria-expanded", "false");
-    ui.launcher.setAttribute("aria-label", "Open chat: " + ui.title.textContent);
+    ui.launcher.setAttribute("aria-label", ui.openLabel);
     ui.launcher.focus();
   }
 
@@ -401,7 +550,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       return b;
     });
     if (starters.length) {
-      ui.starters = el("div", { class: "starters", role: "group", "aria-label": "Suggested questions" }, starters);
+      ui.starters = el("div", { class: "starters", role: "group", "aria-label": t("starters") }, starters);
       ui.log.append(ui.starters);
     }
   }
@@ -464,7 +613,7 @@ form .icon:disabled{opacity:.55;cursor:default}
   function showError(message, retry) {
     const box = el("div", { class: "error", role: "alert" }, [el("span", { text: message })]);
     if (retry) {
-      const again = el("button", { type: "button", text: "Try again" });
+      const again = el("button", { type: "button", text: t("again") });
       again.addEventListener("click", () => { box.remove(); retry(); });
       box.append(again);
     }
@@ -491,9 +640,9 @@ form .icon:disabled{opacity:.55;cursor:default}
         finish(answer, m.citations, m.status === "failed");
       }
       scroll();
-      setStatus("Your earlier conversation was restored.");
+      setStatus(t("restored"));
     } catch (e) {
-      if (e instanceof Problem && e.code !== "offline") return;  // nothing to restore
+      if (e instanceof Problem && !["offline", "unreachable"].includes(e.code)) return;  // nothing to restore
       showError(human(e), null);
     }
   }
@@ -501,7 +650,7 @@ form .icon:disabled{opacity:.55;cursor:default}
   async function newConversation() {
     state.session = null;
     welcome();
-    setStatus("New conversation started.");
+    setStatus(t("started"));
     ui.input.focus();
   }
 
@@ -512,7 +661,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       const link = el("a", { href: url, download: "conversation-" + state.session + ".json" });
       link.click();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
-      setStatus("Your conversation was downloaded.");
+      setStatus(t("downloaded"));
     } catch (e) {
       showError(human(e), download);
     }
@@ -524,8 +673,8 @@ form .icon:disabled{opacity:.55;cursor:default}
       if (state.session) await call("/sessions/" + encodeURIComponent(state.session), { method: "DELETE" });
       state.session = null;
       welcome();
-      ui.log.append(el("p", { class: "note", role: "status", text: "Your conversation was deleted." }));
-      setStatus("Your conversation was deleted.");
+      ui.log.append(el("p", { class: "note", role: "status", text: t("deleted") }));
+      setStatus(t("deleted"));
       ui.input.focus();
     } catch (e) {
       showError(human(e), removeConversation);
@@ -544,10 +693,10 @@ form .icon:disabled{opacity:.55;cursor:default}
     ui.send.disabled = true;
     if (!again) { userBubble(text); ui.input.value = ""; ui.input.style.height = ""; }
     const attempt = again || { text, key: key() };
-    const typing = el("div", { class: "msg bot", "aria-label": "The assistant is typing" }, [el("span", { class: "typing" }, [el("i"), el("i"), el("i")])]);
+    const typing = el("div", { class: "msg bot", "aria-label": t("typing") }, [el("span", { class: "typing" }, [el("i"), el("i"), el("i")])]);
     ui.log.append(typing);
     ui.log.setAttribute("aria-busy", "true");
-    setStatus("The assistant is typing…");
+    setStatus(t("typing"));
     scroll();
     let answer = null, citations = [], failure = null, started = false;
     try {
@@ -586,9 +735,9 @@ form .icon:disabled{opacity:.55;cursor:default}
           else if (name === "error") failure = new Problem(payload.code, payload.message);
         }
       }
-      if (!failure && !answer) failure = new Problem("empty", "The assistant sent no answer. Please try again.");
+      if (!failure && !answer) failure = new Problem("empty", t("empty"));
     } catch (e) {
-      failure = e instanceof Problem ? e : new Problem("offline", navigator.onLine ? "The connection was interrupted. Please try again." : MESSAGES.offline);
+      failure = e instanceof Problem ? e : unreachable("interrupted");
     }
     typing.remove();
     if (answer) { renderBody(answer); finish(answer, citations, !!failure); }
@@ -598,29 +747,28 @@ form .icon:disabled{opacity:.55;cursor:default}
     if (failure) {
       if (failure.code === "session_not_found") state.session = null;
       // A request the server never saw is retried with the same key; otherwise with a new one.
-      const next = { text, key: failure.code === "offline" && !started ? attempt.key : key() };
+      const next = { text, key: ["offline", "unreachable"].includes(failure.code) && !started ? attempt.key : key() };
       showError(human(failure), ["agent_paused", "agent_restricted", "quota_exceeded"].includes(failure.code) ? null : () => send(text, next));
       setStatus(human(failure));
     } else {
-      setStatus("Answer received.");
+      setStatus(t("received"));
     }
     scroll();
   }
 
   async function init() {
-    let config, notice = null;
+    let config;
     try {
-      config = await (await call("/config")).json();
+      config = await (await call("/config", { anonymous: true })).json();
     } catch (e) {
-      if (!(e instanceof Problem) || !["agent_paused", "agent_restricted"].includes(e.code)) {
-        console.warn("Aioomi widget:", human(e));
-        return;
-      }
-      config = { agent_name: "Chat", starter_questions: [], style: {} };
-      notice = human(e);
+      // Nothing shows on the page (as for an unknown key); the console says why, for the owner.
+      const why = e instanceof Problem ? e : unreachable();
+      if (why.code === "origin_not_allowed") console.error("Aioomi widget: " + (why.message || "this page's origin " + location.origin + " is not allowed") + " (" + location.origin + ")");
+      else console.warn("Aioomi widget:", why.code === "agent_paused" ? "the assistant is paused by its owner; nothing is shown." : why.message || human(why));
+      return;
     }
     document.body.append(host);
-    build(config, notice);
+    build(config);
   }
 
   window.Aioomi = {

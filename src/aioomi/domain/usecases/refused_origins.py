@@ -1,0 +1,25 @@
+"""ListRefusedOrigins: the pages an agent's widget was refused on, for the owner to allow."""
+
+from __future__ import annotations
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.agents import RefusedOrigin
+from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class ListRefusedOrigins:
+    """The origins the widget was refused on, newest first.
+
+    Rules: the agent must be the caller's (``agent_not_found``); an origin the agent allows now
+    is not listed (the owner already fixed it); at most the newest few are kept per agent.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, agent_id: str) -> list[RefusedOrigin]:
+        async with self._uow(account_id=principal.account_id) as uow:
+            agent = await find_own_agent(uow.agents, principal, agent_id)
+            refused = await uow.agents.refused_origins(principal.account_id, agent.id)
+        return [r for r in refused if r.origin not in agent.allowed_origins]
