@@ -35,6 +35,12 @@ from aioomi.domain.usecases.documents import (
 from aioomi.domain.usecases.ingest_document import IngestDocument, PurgeDocumentData
 from aioomi.domain.usecases.knowledge_base import ChangeEmbeddingModel, GetKnowledgeBase, SwitchEmbeddingModel
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
+from aioomi.domain.model.sources import SourceLimits
+from aioomi.domain.usecases.delete_source import DeleteSource
+from aioomi.domain.usecases.get_source import GetSource
+from aioomi.domain.usecases.list_source_runs import GetSourceRun, ListSourceRuns
+from aioomi.domain.usecases.list_sources import ListSources
+from aioomi.domain.usecases.update_source import UpdateSource
 from aioomi.adapters.local.outbox_mailer import OutboxMailer
 from aioomi.adapters.local.system_clock import SystemClock
 from aioomi.adapters.memory.chunk_store import InMemoryChunkStore
@@ -323,6 +329,14 @@ class Container(containers.DeclarativeContainer):
         chunk_store=chunk_store, embedders=embedders, limits=document_limits,
     )
     get_knowledge_base = providers.Factory(GetKnowledgeBase, uow=uow)
+    # --- knowledge-base sources ----------------------------------------------------------
+    source_limits = providers.Singleton(lambda s: SourceLimits(max_pages_per_source=s.source_max_pages), settings)
+    list_sources = providers.Factory(ListSources, uow=uow, clock=clock)
+    get_source = providers.Factory(GetSource, uow=uow, clock=clock)
+    update_source = providers.Factory(UpdateSource, uow=uow, clock=clock, limits=source_limits)
+    delete_source = providers.Factory(DeleteSource, uow=uow, purge=purge_document_data)
+    list_source_runs = providers.Factory(ListSourceRuns, uow=uow)
+    get_source_run = providers.Factory(GetSourceRun, uow=uow)
     change_embedding_model = providers.Factory(ChangeEmbeddingModel, uow=uow, embedders=embedders)
     switch_embedding_model = providers.Factory(
         SwitchEmbeddingModel, uow=uow, chunk_store=chunk_store, chunker=chunker, embedders=embedders

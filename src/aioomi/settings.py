@@ -64,6 +64,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     agent_max_chars: Annotated[int, msgspec.Meta(ge=1)] = 20_000_000
     url_fetch_timeout_s: PositiveFloat = 10.0
     url_fetch_allowed_networks: str = ""
+    # Pages one website or sitemap source may hold (the crawl stops there).
+    source_max_pages: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 500
     smtp_host: str | None = None
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
     smtp_username: str | None = None

@@ -24,6 +24,7 @@ from aioomi.entrypoints.http.auth_controller import AuthController
 from aioomi.entrypoints.http.billing_controller import BillingController, StripeWebhookController, UsageController
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES
 from aioomi.entrypoints.http.documents_controller import DocumentController, KnowledgeController
+from aioomi.entrypoints.http.sources_controller import SourceController
 from aioomi.entrypoints.http.health import HealthController
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
 from aioomi.entrypoints.http.request_context import RequestContextMiddleware
@@ -41,7 +42,7 @@ STATIC = Path(__file__).parent / "static"
 
 CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyController, AgentController]
 CONTROLLERS += [BillingController, UsageController, StripeWebhookController]
-CONTROLLERS += [DocumentController, KnowledgeController]
+CONTROLLERS += [DocumentController, KnowledgeController, SourceController]
 CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleController]
 CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
