@@ -206,3 +206,40 @@ async def test_delete_agent_removes_its_sources(container, owners) -> None:  # n
         await uow.commit()
     async with container.uow()(account_id=account_id) as uow:
         assert await uow.sources.list_for_agent(account_id, agent_id) == []
+
+
+async def test_pages_round_trip_are_replaced_and_go_with_their_document(container, owners) -> None:  # noqa: ANN001
+    from aioomi.domain.model.sources import SourcePage
+
+    (account_id, agent_id), (other_account, _) = owners
+    s = source(account_id, agent_id)
+    await put(container, s)
+    kept, dropped = (document(account_id, agent_id, source_id=s.id, content_hash=f"{i:064x}") for i in range(2))
+    await add(container, kept, dropped)
+    page = SourcePage(account_id=account_id, source_id=s.id, url="https://shop.example.com/help/a",
+                      document_id=kept.id, etag='"abc"', last_modified="Sun, 01 Mar 2026 09:00:00 GMT",
+                      links=("https://shop.example.com/help/b",), missing_runs=1)
+    other = SourcePage(account_id=account_id, source_id=s.id, url="https://shop.example.com/help/c",
+                       document_id=dropped.id)
+    async with container.uow()(account_id=account_id) as uow:
+        await uow.sources.save_page(page)
+        await uow.sources.save_page(other)
+        await uow.commit()
+    replaced = msgspec.structs.replace(page, etag='"def"', missing_runs=0, links=())
+    async with container.uow()(account_id=account_id) as uow:
+        assert await uow.sources.pages(account_id, s.id) == {page.url: page, other.url: other}
+        await uow.sources.save_page(replaced)
+        await uow.documents.delete(account_id, dropped.id)
+        await uow.commit()
+    async with container.uow()(account_id=account_id) as uow:
+        assert await uow.sources.pages(account_id, s.id) == {page.url: replaced}
+        with pytest.raises(Conflict):  # a page needs its document
+            await uow.sources.save_page(msgspec.structs.replace(page, url="https://x.example/", document_id="doc_x"))
+    async with container.uow()(account_id=other_account) as uow:
+        assert await uow.sources.pages(account_id, s.id) == {}
+        assert await uow.sources.delete_page(account_id, s.id, page.url) is False
+    async with container.uow()(account_id=account_id) as uow:
+        assert await uow.sources.delete_page(account_id, s.id, page.url) is True
+        await uow.commit()
+    async with container.uow()(account_id=account_id) as uow:
+        assert await uow.sources.pages(account_id, s.id) == {}

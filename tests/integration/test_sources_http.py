@@ -85,3 +85,63 @@ async def test_documents_belong_to_sources_listed_renamed_and_deleted(app: App, 
     assert gone.status_code == 204
     assert (await app.client.get(sources, headers=owner.headers())).json() == {"data": []}
     assert await sql(app, "SELECT count(*) FROM knowledge_sources") == [(0,)]
+
+
+async def test_a_website_source_is_created_crawled_synced_and_cancelled_over_http(
+        pg_conninfo: str, tmp_path: Path) -> None:
+    from tests.fakes.website import served_website
+
+    with served_website() as website:
+        async with serve("postgres", tmp_path / "aioomi", pg_conninfo, configure=lambda c: use_test_embedders(c),
+                         url_fetch_allowed_networks="127.0.0.1/32", url_fetch_timeout_s=3.0) as app:
+            owner, agent_id = await owner_with_agent(app)
+            sources = f"{AGENTS}/{agent_id}/sources"
+            body = {"kind": "sitemap", "settings": {"url": f"{website.base}/sitemap.xml", "max_pages": 20,
+                                                    "include_paths": ["/docs/*"]}}
+            created = await app.client.post(sources, json=body, headers=owner.headers())
+            assert created.status_code == 202, created.text
+            source = created.json()
+            assert created.headers["location"] == f"{sources}/{source['id']}"
+            assert (source["kind"], source["name"], source["last_run"]["status"]) == (
+                "sitemap", f"{website.base}/sitemap.xml", "queued")
+            busy = await app.client.post(f"{sources}/{source['id']}/sync", headers=owner.headers())
+            problem(busy, 409, "source_sync_in_progress")
+            await run_worker(app)
+
+            runs = (await app.client.get(f"{sources}/{source['id']}/runs", headers=owner.headers())).json()["data"]
+            assert len(runs) == 1 and runs[0]["status"] == "succeeded", runs
+            # 20 pages requested (the limit), the rest of the 293 addresses skipped; the promo
+            # address matches /docs/* too; /private/secret is outside the include pattern
+            assert runs[0]["counts"] == {"discovered": 293, "fetched": 20, "unchanged": 0, "updated": 20,
+                                         "failed": 0, "skipped": 273, "removed": 0}
+            assert runs[0]["duration_s"] >= 0
+            listed = (await app.client.get(sources, headers=owner.headers())).json()["data"]
+            assert [(s["id"], s["documents"], s["freshness"]) for s in listed] == [(source["id"], 20, "fresh")]
+            docs = (await app.client.get(f"{AGENTS}/{agent_id}/documents", params={"limit": 100},
+                                         headers=owner.headers())).json()["data"]
+            assert len(docs) == 20 and {d["source_id"] for d in docs} == {source["id"]}
+            assert all(d["source_url"].startswith(f"{website.base}/docs/page-") for d in docs)
+            assert await sql(app, "SELECT count(*) FROM source_runs") == [(1,)]
+
+            again = await app.client.post(f"{sources}/{source['id']}/sync", headers=owner.headers())
+            assert again.status_code == 202 and again.json()["status"] == "queued", again.text
+            cancelled = await app.client.post(f"{sources}/{source['id']}/runs/{again.json()['id']}/cancel",
+                                              headers=owner.headers())
+            assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+            await run_worker(app)  # the job finds its run cancelled and does nothing
+            runs = (await app.client.get(f"{sources}/{source['id']}/runs", headers=owner.headers())).json()["data"]
+            assert [r["status"] for r in runs] == ["cancelled", "succeeded"]
+            assert runs[0]["counts"]["discovered"] == 0
+
+            bad = await app.client.post(sources, json={"kind": "website", "settings": {"url": "ftp://x.example"}},
+                                        headers=owner.headers())
+            problem(bad, 422, "invalid_source_url")
+            too_many = await app.client.post(sources, json={"kind": "website", "settings": {
+                "url": "https://shop.example.com/", "max_pages": 501}}, headers=owner.headers())
+            problem(too_many, 422, "invalid_source_settings")
+            problem(await app.client.post(sources, json={"kind": "upload", "settings": {}}, headers=owner.headers()),
+                    422, "validation_failed")
+            uploads = await app.client.post(f"{AGENTS}/{agent_id}/documents", json={"text": "Hello there."},
+                                            headers=owner.headers())
+            problem(await app.client.post(f"{sources}/{uploads.json()['source_id']}/sync", headers=owner.headers()),
+                    422, "source_kind_not_allowed")

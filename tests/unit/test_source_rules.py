@@ -19,6 +19,8 @@ from aioomi.domain.model.sources import (
     check_source_name,
     freshness,
     next_sync,
+    normalise_url,
+    on_site,
     path_allowed,
 )
 
@@ -104,3 +106,26 @@ def test_the_next_sync_is_one_period_after_the_last() -> None:
     assert next_sync(SyncSchedule.DAILY, T0) == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     assert next_sync(SyncSchedule.WEEKLY, T0) == datetime(2026, 3, 8, 9, 0, tzinfo=UTC)
     assert next_sync(SyncSchedule.OFF, T0) is None
+
+
+def test_malformed_addresses_are_refused_not_raised() -> None:
+    for bad in ("http://[::1", "http://example.com:port/", "https://example.com:99999/"):
+        with pytest.raises(InvalidInput):
+            check_settings(SourceKind.WEBSITE, SourceSettings(url=bad), LIMITS)
+        assert not on_site(bad, "https://example.com/", True)
+
+
+def test_on_site_means_the_same_host_or_when_asked_its_subdomains() -> None:
+    start = "https://www.example.com/docs/"
+    assert on_site("http://example.com/a", start, False)
+    assert on_site("https://WWW.EXAMPLE.COM/b", start, False)
+    assert not on_site("https://help.example.com/a", start, False)
+    assert on_site("https://help.example.com/a", start, True)
+    assert not on_site("https://badexample.com/a", start, True)
+    assert not on_site("mailto:ada@example.com", start, True)
+
+
+def test_addresses_compare_normalised() -> None:
+    assert normalise_url("HTTPS://Example.com:443/a?x=1#top") == "https://example.com/a?x=1"
+    assert normalise_url("http://example.com") == "http://example.com/"
+    assert normalise_url("http://example.com:8080/a") == "http://example.com:8080/a"

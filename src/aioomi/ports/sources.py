@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from aioomi.domain.model.sources import Source, SourceKind, SourceRun
+from aioomi.domain.model.sources import Source, SourceKind, SourcePage, SourceRun
 
 
 class SourceRepository(Protocol):
@@ -66,3 +66,14 @@ class SourceRepository(Protocol):
     async def active_run(self, account_id: str, source_id: str) -> SourceRun | None:
         """The source's queued or running run, if any."""
         ...
+
+    # -- pages of crawled sources ---------------------------------------------------------------
+    async def pages(self, account_id: str, source_id: str) -> dict[str, SourcePage]:
+        """The source's pages, by URL."""
+        ...
+
+    async def save_page(self, page: SourcePage) -> None:
+        """Insert or replace the page of (source, url). Its document must exist."""
+        ...
+
+    async def delete_page(self, account_id: str, source_id: str, url: str) -> bool: ...

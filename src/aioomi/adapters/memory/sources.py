@@ -8,7 +8,7 @@ from typing import Any
 from aioomi.adapters.memory.tables import Table
 from aioomi.domain.model.documents import Document
 from aioomi.domain.model.errors import Conflict
-from aioomi.domain.model.sources import ACTIVE_RUN_STATUSES, Source, SourceKind, SourceRun
+from aioomi.domain.model.sources import ACTIVE_RUN_STATUSES, Source, SourceKind, SourcePage, SourceRun
 
 
 class InMemorySourceRepository:
@@ -16,7 +16,8 @@ class InMemorySourceRepository:
     (and the documents and texts tables, which a source's deletion empties as the cascade does)."""
 
     def __init__(self, sources: Table[Source], runs: Table[SourceRun], documents: Table[Document],
-                 texts: Table[Any]) -> None:
+                 texts: Table[Any], pages: Table[SourcePage]) -> None:
+        self._pages = pages
         self._sources = sources
         self._runs = runs
         self._documents = documents
@@ -58,6 +59,8 @@ class InMemorySourceRepository:
         for document in [d for d in self._documents.values() if d.source_id == source_id]:
             self._documents.delete(document.id)
             self._texts.delete(document.id)
+        for key in [k for k, p in self._pages.rows.items() if p.source_id == source_id]:
+            self._pages.delete(key)
         return True
 
     async def delete_agent(self, account_id: str, agent_id: str) -> int:
@@ -102,3 +105,23 @@ class InMemorySourceRepository:
     async def active_run(self, account_id: str, source_id: str) -> SourceRun | None:
         return next((r for r in self._runs.values() if r.account_id == account_id and r.source_id == source_id
                      and r.status in ACTIVE_RUN_STATUSES), None)
+
+    # -- pages ----------------------------------------------------------------------------------
+    async def pages(self, account_id: str, source_id: str) -> dict[str, SourcePage]:
+        # a page whose document was deleted goes with it, as the foreign key's cascade does
+        return {p.url: p for p in self._pages.values() if p.account_id == account_id and p.source_id == source_id
+                and self._documents.get(p.document_id) is not None}
+
+    async def save_page(self, page: SourcePage) -> None:
+        document = self._documents.get(page.document_id)
+        if document is None or document.account_id != page.account_id:
+            raise Conflict("The resource refers to, or is referred to by, another.", code="reference_conflict")
+        self._pages.put(f"{page.source_id}\n{page.url}", page)
+
+    async def delete_page(self, account_id: str, source_id: str, url: str) -> bool:
+        key = f"{source_id}\n{url}"
+        page = self._pages.get(key)
+        if page is None or page.account_id != account_id:
+            return False
+        self._pages.delete(key)
+        return True

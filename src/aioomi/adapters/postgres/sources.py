@@ -11,7 +11,7 @@ import msgspec
 from psycopg.types.json import Jsonb
 
 from aioomi.adapters.postgres.repository import PostgresRepository
-from aioomi.domain.model.sources import Source, SourceKind, SourceRun
+from aioomi.domain.model.sources import Source, SourceKind, SourcePage, SourceRun
 
 _SOURCE = ("id", "account_id", "agent_id", "kind", "name", "settings", "schedule", "created_at", "updated_at",
            "last_synced_at", "next_sync_at")
@@ -28,7 +28,7 @@ _R_SETS = ", ".join(f"{f} = %({f})s" for f in _RUN if f not in ("id", "account_i
 
 def _params(struct: msgspec.Struct) -> dict[str, Any]:
     row = msgspec.to_builtins(struct, builtin_types=(datetime,))
-    for key in ("settings", "counts", "failures"):
+    for key in ("settings", "counts", "failures", "links"):
         if key in row:
             row[key] = Jsonb(row[key])
     return row
@@ -129,3 +129,27 @@ class PostgresSourceRepository(PostgresRepository):
             (account_id, source_id),
         )
         return _run(row) if row else None
+
+    # -- pages ----------------------------------------------------------------------------------
+    async def pages(self, account_id: str, source_id: str) -> dict[str, SourcePage]:
+        rows = await self._rows(
+            "SELECT account_id, source_id, url, document_id, etag, last_modified, links, missing_runs "
+            "FROM source_pages WHERE account_id = %s AND source_id = %s",
+            (account_id, source_id),
+        )
+        return {r["url"]: msgspec.convert(r, SourcePage) for r in rows}
+
+    async def save_page(self, page: SourcePage) -> None:
+        await self._execute(
+            "INSERT INTO source_pages (account_id, source_id, url, document_id, etag, last_modified, links, "
+            "missing_runs) VALUES (%(account_id)s, %(source_id)s, %(url)s, %(document_id)s, %(etag)s, "
+            "%(last_modified)s, %(links)s, %(missing_runs)s) ON CONFLICT (source_id, url) DO UPDATE SET "
+            "document_id = excluded.document_id, etag = excluded.etag, last_modified = excluded.last_modified, "
+            "links = excluded.links, missing_runs = excluded.missing_runs",
+            _params(page),
+        )
+
+    async def delete_page(self, account_id: str, source_id: str, url: str) -> bool:
+        return 1 == await self._execute(
+            "DELETE FROM source_pages WHERE account_id = %s AND source_id = %s AND url = %s", (account_id, source_id, url)
+        )

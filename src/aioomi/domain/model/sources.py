@@ -233,7 +233,11 @@ def check_web_url(url: str | None, field: str = "url") -> str:
     if not url:
         raise InvalidInput("This kind of source needs a url.", code="invalid_source_url", field=field)
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        parts = urlsplit("")
     if (len(url) > MAX_URL or parts.scheme.lower() not in ("http", "https") or not parts.hostname
             or parts.username or parts.password or any(c.isspace() for c in url)):
         raise InvalidInput("Give an http:// or https:// address with a host (no user name or password), of at "
@@ -281,7 +285,7 @@ def check_settings(kind: SourceKind, settings: SourceSettings, limits: SourceLim
 
 
 def check_schedule(kind: SourceKind, schedule: SyncSchedule) -> SyncSchedule:
-    if schedule is not SyncSchedule.OFF and kind not in WEB_KINDS:
+    if schedule is not SyncSchedule.OFF and kind not in CRAWLED_KINDS:
         raise InvalidInput(f"A {kind} source has nothing to sync on a schedule.", code="invalid_schedule",
                            field="schedule")
     return schedule
@@ -327,6 +331,27 @@ class WebPage(msgspec.Struct, frozen=True, kw_only=True):
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    not_modified: bool = False
+
+
+class SourcePage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page a crawled source holds: the document it became, its validators for conditional
+    requests, its links (followed again when it answers 304) and how many consecutive complete
+    runs found it gone (404/410, or no longer listed or linked)."""
+
+    account_id: str
+    source_id: str
+    url: str
+    document_id: str
+    etag: str | None = None
+    last_modified: str | None = None
+    links: tuple[str, ...] = ()
+    missing_runs: int = 0
+
+
+# A page found gone on this many consecutive complete runs is removed with its chunks.
+GONE_AFTER_RUNS = 2
+MAX_STORED_LINKS = 1_000
 
 
 class ExtractedPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -350,9 +375,10 @@ class PageFailed(InvalidInput):
     code = "page_failed"
     title = "The page could not be taken"
 
-    def __init__(self, reason: FailureReason, detail: str) -> None:
+    def __init__(self, reason: FailureReason, detail: str, *, status: int | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
+        self.status = status
 
 
 def normalise_url(url: str) -> str:
@@ -368,9 +394,13 @@ def normalise_url(url: str) -> str:
 
 
 def on_site(url: str, start_url: str, include_subdomains: bool) -> bool:
-    """Whether ``url`` is an http(s) page of the start address's host (or, when asked, of one of
+    """Whether ``url`` is a well-formed http(s) page of the start address's host (or, when asked, of one of
     its subdomains; ``www.`` is ignored on both sides)."""
-    parts, start = urlsplit(url), urlsplit(start_url)
+    try:
+        parts, start = urlsplit(url), urlsplit(start_url)
+        _ = parts.port, start.port
+    except ValueError:
+        return False
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not start.hostname:
         return False
     host, root = parts.hostname.lower(), start.hostname.lower()

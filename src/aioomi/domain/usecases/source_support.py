@@ -9,10 +9,15 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.documents import Document
 from aioomi.domain.model.ids import is_id, new_id
+from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.sources import (
     RUN_ID_PREFIX,
     SOURCE_ID_PREFIX,
+    SYNC_SOURCE,
+    RunCounts,
     RunNotFound,
+    RunStatus,
+    SourceBusy,
     Source,
     SourceKind,
     SourceNotFound,
@@ -75,3 +80,16 @@ async def drop_url_source(uow: UnitOfWork, document: Document) -> None:
     source = await uow.sources.get(document.account_id, document.source_id)
     if source is not None and source.kind is SourceKind.URL:
         await uow.sources.delete(document.account_id, source.id)
+
+
+async def start_run(uow: UnitOfWork, source: Source, now: datetime) -> SourceRun:
+    """Record a queued run of ``source`` and enqueue its job, in the caller's unit of work;
+    :class:`SourceBusy` when one is already queued or running."""
+    if await uow.sources.active_run(source.account_id, source.id) is not None:
+        raise SourceBusy("A sync of this source is already queued or running; cancel it or wait for it to end.")
+    run = SourceRun(id=new_id(RUN_ID_PREFIX), account_id=source.account_id, agent_id=source.agent_id,
+                    source_id=source.id, status=RunStatus.QUEUED, counts=RunCounts(), created_at=now)
+    await uow.sources.add_run(run)
+    await uow.jobs.enqueue(NewJob(kind=SYNC_SOURCE, max_attempts=3, dedupe_key=f"{SYNC_SOURCE}:{run.id}",
+                                  payload={"account_id": run.account_id, "source_id": run.source_id, "run_id": run.id}))
+    return run

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -40,9 +40,19 @@ class SourceSettingsIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
                               max_depth=self.max_depth, include_subdomains=self.include_subdomains)
 
 
+class SourceCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A website (crawled from `settings.url` by links) or a sitemap (`settings.url` is the
+    sitemap or sitemap index)."""
+
+    kind: Literal["website", "sitemap"]
+    settings: SourceSettingsIn
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SOURCE_NAME)] | None = None
+
+
 class SourceUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SOURCE_NAME)] | msgspec.UnsetType = msgspec.UNSET
     settings: SourceSettingsIn | msgspec.UnsetType = msgspec.UNSET
+    schedule: Literal["off", "daily", "weekly"] | msgspec.UnsetType = msgspec.UNSET
 
 
 class SourceSettingsOut(msgspec.Struct, frozen=True, kw_only=True):
