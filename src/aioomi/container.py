@@ -43,6 +43,19 @@ from aioomi.domain.usecases.knowledge_base import (
     SwitchEmbeddingModel,
 )
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
+from aioomi.domain.model.sources import SourceLimits
+from aioomi.domain.usecases.delete_source import DeleteSource
+from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
+from aioomi.domain.usecases.crawl_source import CrawlSource
+from aioomi.domain.usecases.create_source import CreateSource
+from aioomi.domain.usecases.sync_source import SyncSource
+from aioomi.domain.usecases.sync_due_sources import SyncDueSources
+from aioomi.adapters.web.crawler import HttpSiteFetcher
+from aioomi.adapters.web.page_extractor import TrafilaturaPageExtractor
+from aioomi.domain.usecases.get_source import GetSource
+from aioomi.domain.usecases.list_source_runs import GetSourceRun, ListSourceRuns
+from aioomi.domain.usecases.list_sources import ListSources
+from aioomi.domain.usecases.update_source import UpdateSource
 from aioomi.adapters.local.outbox_mailer import OutboxMailer
 from aioomi.adapters.local.system_clock import SystemClock
 from aioomi.adapters.memory.chunk_store import InMemoryChunkStore
@@ -235,6 +248,13 @@ def _reranker(settings: Settings) -> HttpReranker | None:
                         timeout_s=settings.rerank_timeout_s)
 
 
+def _site_fetcher(settings: Settings) -> HttpSiteFetcher:
+    # Loopback or an intranet is reachable only when listed in url_fetch_allowed_networks.
+    return HttpSiteFetcher(product_url=settings.crawler_info_url,
+                           allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
+                           timeout_s=settings.url_fetch_timeout_s)
+
+
 def _url_fetcher(settings: Settings) -> HttpUrlFetcher:
     return HttpUrlFetcher(
         allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
@@ -265,8 +285,10 @@ class Container(containers.DeclarativeContainer):
     lifecycle = providers.Selector(backend, postgres=providers.List(database), memory=providers.List())
     job_store = providers.Selector(
         backend,
-        postgres=providers.Singleton(PostgresJobStore, pool=pool),
-        memory=providers.Singleton(InMemoryJobStore, clock=clock),
+        postgres=providers.Singleton(PostgresJobStore, pool=pool,
+                                     account_concurrency=settings.provided.worker_account_concurrency),
+        memory=providers.Singleton(InMemoryJobStore, clock=clock,
+                                   account_concurrency=settings.provided.worker_account_concurrency),
     )
     uow = providers.Selector(
         backend,
@@ -385,6 +407,22 @@ class Container(containers.DeclarativeContainer):
         chunk_store=chunk_store, embedders=embedders, limits=document_limits,
     )
     get_knowledge_base = providers.Factory(GetKnowledgeBase, uow=uow)
+    # --- knowledge-base sources ----------------------------------------------------------
+    source_limits = providers.Singleton(lambda s: SourceLimits(max_pages_per_source=s.source_max_pages), settings)
+    list_sources = providers.Factory(ListSources, uow=uow, clock=clock)
+    get_source = providers.Factory(GetSource, uow=uow, clock=clock)
+    update_source = providers.Factory(UpdateSource, uow=uow, clock=clock, limits=source_limits)
+    delete_source = providers.Factory(DeleteSource, uow=uow, purge=purge_document_data)
+    list_source_runs = providers.Factory(ListSourceRuns, uow=uow)
+    get_source_run = providers.Factory(GetSourceRun, uow=uow)
+    create_source = providers.Factory(CreateSource, uow=uow, clock=clock, limits=source_limits)
+    sync_source = providers.Factory(SyncSource, uow=uow, clock=clock)
+    cancel_source_run = providers.Factory(CancelSourceRun, uow=uow, clock=clock)
+    sync_due_sources = providers.Factory(SyncDueSources, uow=uow, clock=clock)
+    site_fetcher = providers.Singleton(_site_fetcher, settings)
+    page_extractor = providers.Singleton(TrafilaturaPageExtractor)
+    crawl_source = providers.Factory(CrawlSource, uow=uow, clock=clock, blobs=blob_store, site=site_fetcher,
+                                     extractor=page_extractor, limits=document_limits, purge=purge_document_data)
     change_embedding_model = providers.Factory(ChangeEmbeddingModel, uow=uow, embedders=embedders)
     switch_embedding_model = providers.Factory(
         SwitchEmbeddingModel, uow=uow, chunk_store=chunk_store, chunker=chunker, embedders=embedders

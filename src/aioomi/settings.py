@@ -52,6 +52,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_connect_timeout_s: PositiveFloat = 10.0
     db_app_role: str = "aioomi_app"
     worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
+    # Jobs of one account running at once, over every worker (fair scheduling across accounts).
+    worker_account_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 2
     worker_poll_s: PositiveFloat = 1.0
     worker_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
     worker_shutdown_grace_s: PositiveFloat = 30.0
@@ -78,6 +80,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     extraction_cpu_s: Annotated[int, msgspec.Meta(ge=1)] = 60
     extraction_timeout_s: PositiveFloat = 120.0
     url_fetch_allowed_networks: str = ""
+    # Pages one website or sitemap source may hold (the crawl stops there).
+    source_max_pages: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 500
+    # The page the crawler's User-Agent points site owners to.
+    crawler_info_url: str = "https://aioomi.dev/crawler"
     smtp_host: str | None = None
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
     smtp_username: str | None = None

@@ -146,3 +146,36 @@ async def test_a_released_job_is_queued_again_without_counting_the_start(contain
     assert released.status is JobStatus.QUEUED and released.attempts == 0 and released.locked_by is None
     again = await store.claim("w2", KINDS, LEASE)
     assert again is not None and again.id == job_id and again.attempts == 1
+
+
+async def test_an_account_holds_at_most_its_concurrency_in_running_jobs(container) -> None:
+    store = container.job_store()  # the settings' worker_account_concurrency: 2
+    for n in range(5):
+        await store.enqueue(NewJob(kind="test.a", payload={"account_id": "acct_busy", "n": n}))
+    await store.enqueue(NewJob(kind="test.a", payload={"n": "system"}))  # no account: never capped
+    claimed = [await store.claim(f"w{i}", KINDS, LEASE) for i in range(4)]
+    # the system job goes second: its group has fewer running jobs than the busy account
+    assert [c.payload.get("account_id") for c in claimed if c] == ["acct_busy", None, "acct_busy"]
+    assert claimed[3] is None  # the busy account waits for one of its two to finish
+    await store.complete(claimed[0].id, "w0")
+    again = await store.claim("w9", KINDS, LEASE)
+    assert again is not None and again.payload["account_id"] == "acct_busy"
+
+
+async def test_a_big_backlog_of_one_account_does_not_starve_another(container) -> None:
+    """Account A enqueues 300 jobs (a crawl's pages), then account B one upload. With one
+    worker taking a job, finishing it and taking the next, B's job is taken second: at most one
+    job is ahead of it (A's oldest, taken before B's existed in the order)."""
+    store = container.job_store()
+    for n in range(300):
+        await store.enqueue(NewJob(kind="test.a", payload={"account_id": "acct_a", "n": n}))
+    upload = await store.enqueue(NewJob(kind="test.a", payload={"account_id": "acct_b", "n": 0}))
+    taken = []
+    for _ in range(4):
+        job = await store.claim("w1", KINDS, LEASE)
+        assert job is not None
+        taken.append(job.payload["account_id"])
+        await store.complete(job.id, "w1")
+    assert taken[:2] == ["acct_a", "acct_b"]
+    assert taken[2:] == ["acct_a", "acct_a"]  # then A's backlog goes on
+    assert (await store.get(upload)).status is JobStatus.DONE

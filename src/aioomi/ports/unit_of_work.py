@@ -15,6 +15,7 @@ from aioomi.ports.accounts import (
 )
 from aioomi.ports.agents import AgentRepository
 from aioomi.ports.documents import DocumentRepository
+from aioomi.ports.sources import SourceRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
@@ -38,6 +39,7 @@ class UnitOfWork(Protocol):
     pending_sign_ins: PendingSignInRepository
     agents: AgentRepository
     documents: DocumentRepository
+    sources: SourceRepository
     chat_sessions: ChatSessionRepository
     chat_messages: ChatMessageRepository
     usage: UsageLedger

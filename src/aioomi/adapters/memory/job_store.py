@@ -15,7 +15,8 @@ from aioomi.ports.clock import Clock
 class InMemoryJobStore:
     """See :class:`aioomi.ports.job_queue.JobStore`. Time comes from the injected clock."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, account_concurrency: int = 2) -> None:
+        self._account_concurrency = account_concurrency
         self._clock = clock
         self._jobs: dict[str, Job] = {}
         self._lock = asyncio.Lock()
@@ -55,9 +56,23 @@ class InMemoryJobStore:
                 j for j in self._jobs.values()
                 if j.status is JobStatus.QUEUED and j.run_at <= now and j.kind in kinds
             ]
+            # fair across accounts, as the Postgres store: fewest running, least recently served,
+            # oldest; an account at its concurrency cap waits
+            window = now - timedelta(minutes=10)
+            running: dict[object, int] = {}
+            served: dict[object, datetime] = {}
+            for j in self._jobs.values():
+                account = _account(j)
+                if j.status is JobStatus.RUNNING:
+                    running[account] = running.get(account, 0) + 1
+                    served[account] = now
+                elif j.finished_at is not None and j.finished_at > window:
+                    served[account] = max(served.get(account, j.finished_at), j.finished_at)
+            due = [j for j in due if _account(j) is None or running.get(_account(j), 0) < self._account_concurrency]
             if not due:
                 return None
-            job = min(due, key=lambda j: j.run_at)
+            floor = datetime.min.replace(tzinfo=now.tzinfo)
+            job = min(due, key=lambda j: (running.get(_account(j), 0), served.get(_account(j), floor), j.run_at))
             claimed = msgspec.structs.replace(
                 job,
                 status=JobStatus.RUNNING,
@@ -146,3 +161,8 @@ class InMemoryJobStore:
             for job_id in doomed:
                 del self._jobs[job_id]
             return len(doomed)
+
+
+def _account(job: Job) -> object:
+    account = job.payload.get("account_id") if isinstance(job.payload, dict) else None
+    return account if isinstance(account, str) else None

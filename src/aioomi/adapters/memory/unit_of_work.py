@@ -15,6 +15,7 @@ from aioomi.adapters.memory.accounts import (
 )
 from aioomi.adapters.memory.agents import InMemoryAgentRepository
 from aioomi.adapters.memory.documents import InMemoryDocumentRepository
+from aioomi.adapters.memory.sources import InMemorySourceRepository
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
@@ -60,11 +61,12 @@ class InMemoryUnitOfWork:
         self.pending_sign_ins = InMemoryPendingSignInRepository(self._table("pending_sign_ins", lambda p: None))
         self.agents = InMemoryAgentRepository(self._table("agents", lambda a: a.account_id), self._database.table("agents"),
                                               self._table("widget_refused_origins", lambda r: r.account_id))
-        self.documents = InMemoryDocumentRepository(
-            self._table("documents", lambda d: d.account_id),
-            self._table("document_texts", lambda t: t.account_id),
-            self._table("knowledge_bases", lambda b: b.account_id),
-        )
+        documents = self._table("documents", lambda d: d.account_id)
+        texts = self._table("document_texts", lambda t: t.account_id)
+        self.documents = InMemoryDocumentRepository(documents, texts, self._table("knowledge_bases", lambda b: b.account_id))
+        self.sources = InMemorySourceRepository(self._table("knowledge_sources", lambda s: s.account_id),
+                                                self._table("source_runs", lambda r: r.account_id), documents, texts,
+                                                self._table("source_pages", lambda p: p.account_id))
         chat_sessions = self._table("chat_sessions", lambda s: s.account_id)
         chat_messages = self._table("chat_messages", lambda m: m.account_id)
         self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)

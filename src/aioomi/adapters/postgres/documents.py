@@ -17,6 +17,7 @@ _FIELDS = (
     "id", "account_id", "agent_id", "title", "source", "source_url", "filename", "content_type", "kind", "status",
     "error", "progress_done", "progress_total", "content_hash", "blob_key", "size_bytes", "pages", "char_count",
     "chunk_count", "embedding_model", "version", "idempotency_key", "created_at", "updated_at", "processed_at",
+    "source_id",
 )
 _COLUMNS = ", ".join(_FIELDS)
 _VALUES = ", ".join(f"%({f})s" for f in _FIELDS)

@@ -46,6 +46,12 @@ def _job(row: dict[str, object]) -> Job:
     return Job(**{**row, "status": JobStatus(row["status"])})  # type: ignore[arg-type]
 
 
+# Fair scheduling across accounts: a due job is taken from the account with the fewest running
+# jobs, then the one served least recently (within this window), then the oldest; an account
+# never holds more than its concurrency in running jobs (jobs without an account are not capped).
+DEFAULT_ACCOUNT_CONCURRENCY = 2
+FAIRNESS_WINDOW = timedelta(minutes=10)
+
 class PostgresJobQueue:
     """Enqueues on the unit of work's connection, inside its transaction."""
 
@@ -61,8 +67,9 @@ class PostgresJobQueue:
 class PostgresJobStore:
     """The worker's view of the queue; see :class:`aioomi.ports.job_queue.JobStore`."""
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY) -> None:
         self._pool = pool
+        self._account_concurrency = account_concurrency
 
     async def enqueue(self, job: NewJob) -> str | None:
         with translated_errors():
@@ -79,15 +86,27 @@ class PostgresJobStore:
                     UPDATE jobs SET status = 'running', attempts = attempts + 1,
                            locked_by = %(worker)s, locked_until = now() + %(lease)s
                     WHERE id = (
-                        SELECT id FROM jobs
-                        WHERE status = 'queued' AND run_at <= now() AND kind = ANY(%(kinds)s)
-                        ORDER BY run_at
-                        FOR UPDATE SKIP LOCKED
+                        WITH accounts AS (
+                            SELECT payload ->> 'account_id' AS account,
+                                   count(*) FILTER (WHERE status = 'running') AS running,
+                                   max(coalesce(finished_at, now())) AS served_at
+                            FROM jobs
+                            WHERE status = 'running'
+                               OR (status IN ('done', 'failed') AND finished_at > now() - %(window)s)
+                            GROUP BY 1
+                        )
+                        SELECT j.id FROM jobs j
+                        LEFT JOIN accounts a ON a.account IS NOT DISTINCT FROM (j.payload ->> 'account_id')
+                        WHERE j.status = 'queued' AND j.run_at <= now() AND j.kind = ANY(%(kinds)s)
+                          AND (j.payload ->> 'account_id' IS NULL OR coalesce(a.running, 0) < %(cap)s)
+                        ORDER BY coalesce(a.running, 0), a.served_at NULLS FIRST, j.run_at
+                        FOR UPDATE OF j SKIP LOCKED
                         LIMIT 1
                     )
                     RETURNING {_COLUMNS}
                     """,
-                    {"worker": worker_id, "lease": lease, "kinds": sorted(kinds)},
+                    {"worker": worker_id, "lease": lease, "kinds": sorted(kinds), "window": FAIRNESS_WINDOW,
+                     "cap": self._account_concurrency},
                 )
                 row = await cur.fetchone()
         return _job(row) if row else None

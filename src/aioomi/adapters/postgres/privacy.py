@@ -263,6 +263,9 @@ class PostgresOperationalRecords:
                 removed = 0
                 for query in (
                     "DELETE FROM api_request_log WHERE account_id = %(a)s",
+                    "DELETE FROM source_pages WHERE account_id = %(a)s",
+                    "DELETE FROM source_runs WHERE account_id = %(a)s",
+                    "DELETE FROM knowledge_sources WHERE account_id = %(a)s",
                     "DELETE FROM knowledge_postings WHERE account_id = %(a)s",
                     "DELETE FROM knowledge_chunks WHERE account_id = %(a)s",
                     "DELETE FROM knowledge_index_stats WHERE account_id = %(a)s",

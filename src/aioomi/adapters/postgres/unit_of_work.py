@@ -18,6 +18,7 @@ from aioomi.adapters.postgres.accounts import (
 )
 from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.adapters.postgres.documents import PostgresDocumentRepository
+from aioomi.adapters.postgres.sources import PostgresSourceRepository
 from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
@@ -67,6 +68,7 @@ class PostgresUnitOfWork:
         self.pending_sign_ins = PostgresPendingSignInRepository(conn)
         self.agents = PostgresAgentRepository(conn)
         self.documents = PostgresDocumentRepository(conn)
+        self.sources = PostgresSourceRepository(conn)
         self.chat_sessions = PostgresChatSessionRepository(conn)
         self.chat_messages = PostgresChatMessageRepository(conn)
         self.usage = PostgresUsageLedger(conn)

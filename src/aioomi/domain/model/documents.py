@@ -59,7 +59,8 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     recognised); ``version`` grows with each replacement, so a job for an older version does
     nothing; ``embedding_model`` is the model its stored chunks were embedded with (``None``
     until it has chunks); ``progress_done``/``progress_total`` count embedded chunks while it is
-    ``processing``.
+    ``processing``; ``source_id`` is the knowledge-base source it belongs to
+    (:mod:`aioomi.domain.model.sources`).
     """
 
     id: str
@@ -87,6 +88,7 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     version: int = 1
     idempotency_key: str | None = None
     processed_at: datetime | None = None
+    source_id: str | None = None
 
 
 class KnowledgeBase(msgspec.Struct, frozen=True, kw_only=True):

@@ -37,5 +37,6 @@ class DeleteAgent:
             await self._blobs.delete_prefix(f"{agent.account_id}/{agent.id}/")
         async with self._uow(account_id=principal.account_id) as uow:
             await uow.documents.delete_agent(agent.account_id, agent.id)
+            await uow.sources.delete_agent(agent.account_id, agent.id)
             await uow.agents.delete(agent.account_id, agent.id)
             await uow.commit()

@@ -42,6 +42,7 @@ from aioomi.domain.model.pagination import (
 )
 from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.domain.usecases.ingest_document import PurgeDocumentData, blob_key, ingest_job
+from aioomi.domain.usecases.source_support import drop_url_source, source_for_document
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
@@ -136,7 +137,7 @@ class AddDocument:
         # The original is stored first, so the job never finds its document without it.
         await self._blobs.put(document.blob_key, upload.data)
         try:
-            existing = await self._record(agent, document, upload, plan)
+            existing, document = await self._record(agent, document, upload, plan)
         except BaseException:
             await self._blobs.delete(document.blob_key)
             raise
@@ -151,7 +152,9 @@ class AddDocument:
             raise IdempotencyKeyReused("This Idempotency-Key was used for a different document; use a new key.")
         return earlier
 
-    async def _record(self, agent: Agent, document: Document, upload: DocumentUpload, plan: Plan | None) -> Document | None:
+    async def _record(self, agent: Agent, document: Document, upload: DocumentUpload,
+                      plan: Plan | None) -> tuple[Document | None, Document]:
+        """(the existing document the upload turned out to be, or None; the stored document)."""
         account_id = document.account_id
         async with self._uow(account_id=account_id) as uow:
             plan_applies = await _lock_account(uow, account_id, plan)
@@ -159,10 +162,10 @@ class AddDocument:
             if document.idempotency_key:
                 earlier = await uow.documents.find_by_idempotency_key(account_id, agent.id, document.idempotency_key)
                 if earlier is not None:
-                    return earlier
+                    return earlier, document
             same = await uow.documents.find_by_hash(account_id, agent.id, document.content_hash)
             if same is not None and same.status != DocumentStatus.FAILED:
-                return same
+                return same, document
             totals = await uow.documents.totals(account_id, agent.id)
             if totals.documents >= self._limits.max_documents_per_agent:
                 raise TooManyDocuments(
@@ -176,10 +179,12 @@ class AddDocument:
                 assert plan is not None
                 stored = await uow.documents.account_totals(account_id)
                 enforce_document_limits(plan, stored.documents, stored.stored_bytes, document.size_bytes)
+            document = msgspec.structs.replace(
+                document, source_id=await source_for_document(uow, document, document.created_at))
             await uow.documents.add(document)
             await uow.jobs.enqueue(ingest_job(document))
             await uow.commit()
-        return None
+        return None, document
 
 
 class ReplaceDocument:
@@ -328,6 +333,7 @@ class DeleteDocument:
             payload = {"account_id": principal.account_id, "agent_id": agent.id, "document_id": document.id,
                        "models": list(dict.fromkeys(models))}
             await uow.documents.delete(principal.account_id, document.id)
+            await drop_url_source(uow, document)
             await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
             await uow.commit()
         await self._purge(principal.account_id, agent.id, document.id, payload["models"])

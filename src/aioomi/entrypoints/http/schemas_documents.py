@@ -59,6 +59,7 @@ class DocumentOut(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     updated_at: datetime
     processed_at: datetime | None
+    source_id: str | None
 
     @classmethod
     def of(cls, d: Document) -> DocumentOut:
@@ -68,7 +69,7 @@ class DocumentOut(msgspec.Struct, frozen=True, kw_only=True):
             status=str(d.status), progress=Progress(done=d.progress_done, total=d.progress_total), error=d.error,
             size_bytes=d.size_bytes, pages=d.pages, characters=d.char_count, chunks=d.chunk_count,
             embedding_model=d.embedding_model, version=d.version, created_at=d.created_at, updated_at=d.updated_at,
-            processed_at=d.processed_at,
+            processed_at=d.processed_at, source_id=d.source_id,
         )
 
 

@@ -10,6 +10,7 @@ import structlog
 from aioomi.container import AppContainer
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
 from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, REINDEX_DOCUMENT, SWITCH_EMBEDDING_MODEL
+from aioomi.domain.model.sources import SYNC_SOURCE
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 from aioomi.entrypoints.worker import account_jobs, privacy_jobs
 
@@ -20,6 +21,7 @@ RECONCILE_METERED_USAGE = "billing.reconcile_metered_usage"
 PURGE_BILLING_RECORDS = "billing.purge_expired_records"
 DOWNGRADE_AFTER_GRACE = "billing.downgrade_after_grace"
 REFRESH_LEXICAL_IMPACTS = "knowledge.refresh_lexical_impacts"
+SYNC_DUE_SOURCES = "sources.sync_due"
 
 log = structlog.get_logger("aioomi.worker.billing")
 
@@ -82,9 +84,20 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
             payload["account_id"], payload["document_id"], int(version) if version is not None else None
         )
 
+    async def sync_source(payload: dict[str, Any]) -> object:
+        if not await container.processing_allowed()(payload["account_id"]):
+            return {"deferred": "processing_restricted"}
+        status = await container.crawl_source()(payload["account_id"], payload["source_id"], payload["run_id"])
+        return {"status": None if status is None else str(status)}
+
+    async def sync_due_sources(_: dict[str, Any]) -> object:
+        return await container.sync_due_sources()()
+
     return {
         PURGE_FINISHED_JOBS: purge_finished_jobs,
         REINDEX_DOCUMENT: reindex_document,
+        SYNC_SOURCE: sync_source,
+        SYNC_DUE_SOURCES: sync_due_sources,
         INGEST_DOCUMENT: ingest_document,
         PURGE_DOCUMENT: purge_document,
         SWITCH_EMBEDDING_MODEL: switch_embedding_model,
@@ -107,6 +120,7 @@ PERIODIC = (
     PeriodicTask(kind=PURGE_BILLING_RECORDS, every=timedelta(days=1)),
     PeriodicTask(kind=DOWNGRADE_AFTER_GRACE, every=timedelta(hours=1)),
     PeriodicTask(kind=REFRESH_LEXICAL_IMPACTS, every=timedelta(minutes=10)),
+    PeriodicTask(kind=SYNC_DUE_SOURCES, every=timedelta(minutes=5)),
     *privacy_jobs.PERIODIC,
 )
 

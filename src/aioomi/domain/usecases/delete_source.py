@@ -1,0 +1,48 @@
+"""DeleteSource: remove a source with all its documents, their chunks, vectors and files."""
+
+from __future__ import annotations
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.documents import PURGE_DOCUMENT
+from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.ingest_document import PurgeDocumentData
+from aioomi.domain.usecases.source_support import find_own_source
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class DeleteSource:
+    """Delete one of the agent's sources and everything it brought in.
+
+    Rules:
+    - in one unit of work: the source, its runs, its documents and their texts go, and one
+      purge job per document is enqueued; then each document's chunks (under every model the
+      knowledge base uses) and files are removed at once; if the process dies in between, the
+      jobs finish the removal; a crawl still running finds its source gone and stops;
+    - returns how many documents were removed.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, purge: PurgeDocumentData) -> None:
+        self._uow = uow
+        self._purge = purge
+
+    async def __call__(self, principal: Principal, agent_id: str, source_id: str) -> int:
+        async with self._uow(account_id=principal.account_id) as uow:
+            agent = await find_own_agent(uow.agents, principal, agent_id)
+            source = await find_own_source(uow, principal, agent, source_id, for_update=True)
+            base = await uow.documents.knowledge_base(principal.account_id, agent.id)
+            documents = [d for d in await uow.documents.list_all(principal.account_id, agent.id)
+                         if d.source_id == source.id]
+            payloads = []
+            for document in documents:
+                models = [m for m in (document.embedding_model, agent.embedding_model,
+                                      base and base.embedding_model, base and base.pending_model) if m]
+                payload = {"account_id": principal.account_id, "agent_id": agent.id, "document_id": document.id,
+                           "models": list(dict.fromkeys(models))}
+                payloads.append(payload)
+                await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
+            await uow.sources.delete(principal.account_id, source.id)
+            await uow.commit()
+        for payload in payloads:
+            await self._purge(principal.account_id, agent.id, payload["document_id"], payload["models"])
+        return len(documents)

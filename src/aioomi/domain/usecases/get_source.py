@@ -1,0 +1,28 @@
+"""GetSource: one source of an agent's knowledge base, with its documents count, freshness and
+latest run."""
+
+from __future__ import annotations
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.sources import SourceOverview, freshness
+from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.source_support import find_own_source
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class GetSource:
+    """One of the agent's sources (``source_not_found`` for anyone else's)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, principal: Principal, agent_id: str, source_id: str) -> SourceOverview:
+        async with self._uow(account_id=principal.account_id) as uow:
+            agent = await find_own_agent(uow.agents, principal, agent_id)
+            source = await find_own_source(uow, principal, agent, source_id)
+            counts = await uow.sources.document_counts(principal.account_id, agent.id)
+            runs = await uow.sources.list_runs(principal.account_id, source.id, limit=1)
+        return SourceOverview(source=source, documents=counts.get(source.id, 0),
+                              freshness=freshness(source, self._clock.now()), last_run=runs[0] if runs else None)
