@@ -22,6 +22,12 @@ INTERNAL = {
     "invalid_usage": "a guard on the usage ledger's own entries (negative token counts)",
     "invalid_blob_key": "a guard inside the blob store; keys are made by the server",
     "policy_notice_too_short": "the operator's policy-version CLI",
+    "invalid_policy_text": "the operator's policy-version CLI (a policy text it cannot read)",
+    "policy_text_not_found": "the operator's policy-version CLI (no shipped text for the version)",
+    "invalid_deletion_grace": "a startup configuration error: a deletion grace above the policy's 30 days",
+    "invalid_outbox_retention": "a startup configuration error (AIOOMI_OUTBOX_RETENTION_DAYS)",
+    "rerank_unavailable": "the reranker's failure, caught by the search: the fused order is kept",
+    "page_failed": "a crawled page that could not be taken: recorded in the run's counts by reason",
 }
 
 
