@@ -37,7 +37,7 @@ class Sdk:
 @asynccontextmanager
 async def sdk_app(tmp_path: Path, conninfo: str | None, backend: str = "memory") -> AsyncIterator[Sdk]:
     async with chat_app(tmp_path, conninfo, backend=backend) as chat:
-        created = await chat.client.post("/api/v1/api-keys", json={"name": "sdk"}, headers=chat.owner.headers())
+        created = await chat.client.post("/api/v1/api-keys", json={"name": "sdk", "scopes": ["agents:read", "conversations:write"]}, headers=chat.owner.headers())
         assert created.status_code == 201, created.text
         secret = created.json()["secret"]
         transport = httpx2.ASGITransport(app=chat.client.app)
