@@ -235,6 +235,8 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     await page.get_by_role("button", name="Save changes").click()
     await page.get_by_text("Saved.").wait_for()
     await shot(page, "03-agent-editor")
+    # The preview asks through /v1 with the owner's session: it never calls the visitors' widget API.
+    assert [u for u in requests if "/api/v1/widget/" in u] == []
 
     # The conversation, with its citation.
     await page.get_by_role("link", name="Conversations", exact=True).first.click()
