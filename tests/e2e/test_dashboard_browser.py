@@ -175,11 +175,12 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     await page.get_by_label("Starter questions (one a line, at most 6)").fill("How do returns work?\nCan I swap shoes?")
     await page.get_by_label("Title", exact=True).fill("Shop help")
     await page.locator("#f-widget\\.primary_color").fill("#aa3311")
-    preview = page.locator("#widget-preview")
-    assert await preview.locator(".wp-greeting").inner_text() == "Hello! Ask me about returns."
-    assert await preview.locator(".wp-starter").count() == 2
-    assert await preview.locator(".wp-title").inner_text() == "Shop help"
-    assert await preview.locator(".wp-head").evaluate("h => getComputedStyle(h).backgroundColor") == "rgb(170, 51, 17)"
+    # The preview is the real widget (in its shadow root) with the unsaved settings.
+    preview = page.locator("#widget-preview aioomi-widget")
+    assert await preview.locator(".msg.bot.intro").inner_text() == "Hello! Ask me about returns."
+    assert await preview.locator(".starters button").all_inner_texts() == ["How do returns work?", "Can I swap shoes?"]
+    assert await preview.locator("header h2").inner_text() == "Shop help"
+    assert await preview.locator("header").evaluate("h => getComputedStyle(h).backgroundColor") == "rgb(170, 51, 17)"
     await page.get_by_label("Allowed origins (one a line, like https://www.example.com)").fill("https://shop.example.com")
     await page.get_by_role("button", name="Save changes").click()
     await page.get_by_text("Saved.").wait_for()
@@ -219,13 +220,23 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     await page.get_by_role("button", name="Light theme").click()
     assert await page.evaluate("localStorage.getItem('aioomi_theme')") == "light"
     await page.get_by_role("link", name="Settings and preview").click()
-    await page.get_by_label("Message the assistant").fill("How many days do I have to return an item?")
-    await page.get_by_role("button", name="Send").click()
-    answer = page.locator("#preview-log .wp-msg.bot").last
-    await answer.locator(".wp-sources").wait_for(timeout=30_000)
-    reply = await answer.inner_text()
-    assert "45 days" in reply and "Sources: Returns policy" in reply, reply
+    preview = page.locator("#widget-preview aioomi-widget")
+    await preview.locator("textarea").fill("How many days do I have to return an item?")
+    await preview.get_by_role("button", name="Send").click()
+    answer = preview.locator(".msg.bot").last
+    await answer.locator(".sources").wait_for(timeout=30_000)
+    assert "45 days" in await answer.locator(".md").inner_text()
+    assert "Returns policy" in await answer.locator(".sources li").first.inner_text()
+    # A change of setting redraws the widget and keeps the conversation.
+    await page.get_by_label("Title", exact=True).fill("Shop help desk")
+    assert await preview.locator("header h2").inner_text() == "Shop help desk"
+    assert await preview.locator(".msg.user").all_inner_texts() == ["How many days do I have to return an item?"]
+    await page.get_by_label("Title", exact=True).fill("Shop help")
+    await page.get_by_role("button", name="Save changes").click()
+    await page.get_by_text("Saved.").wait_for()
     await shot(page, "03-agent-editor")
+    # The preview asks through /v1 with the owner's session: it never calls the visitors' widget API.
+    assert [u for u in requests if "/api/v1/widget/" in u] == []
 
     # The conversation, with its citation.
     await page.get_by_role("link", name="Conversations", exact=True).first.click()
@@ -297,6 +308,52 @@ async def _account_status(served: Served, principal: Principal) -> str:
         return "gone" if account is None else str(account.status)
 
 
+async def _owner_with_agent(page: Any, served: Served, email: str) -> str:
+    """Sign up and confirm a new owner in this page's browser, create an agent, return its id."""
+    signed = await page.evaluate("""async (email) => (await fetch('/api/v1/auth/signup', {method: 'POST',
+        headers: {'content-type': 'application/json'}, body: JSON.stringify({email, full_name: 'Ada Axe',
+        password: 'a long and unusual passphrase', adult: true, accepted_policy_version: (await (await
+        fetch('/api/v1/auth/policy')).json()).version})})).status""", email)
+    assert signed == 202
+    mails = [m for m in read_outbox(served.settings.outbox_dir) if m.to == email and m.kind == "verify_email"]
+    token = re.findall(r"token=([^\s&]+)", mails[-1].text)[0]
+    csrf = await page.evaluate("""async (token) => (await (await fetch('/api/v1/auth/verify-email', {method: 'POST',
+        headers: {'content-type': 'application/json'}, body: JSON.stringify({token})})).json()).csrf_token""", token)
+    agent = await page.evaluate("""async (csrf) => (await (await fetch('/api/v1/agents', {method: 'POST',
+        headers: {'content-type': 'application/json', 'x-csrf-token': csrf},
+        body: JSON.stringify({name: 'Axe helper', greeting: 'Hi', starter_questions: ['One?']})})).json()).id""", csrf)
+    return str(agent)
+
+
+# Colours and launcher of a widget (in its shadow root), the same on a host page and in the preview.
+WIDGET_LOOK = """host => { const root = host.shadowRoot;
+    const look = sel => { const s = getComputedStyle(root.querySelector(sel)); return [s.color, s.backgroundColor]; };
+    const launcher = root.querySelector('.launcher');
+    return {header: look('header'), launcher: look('.launcher'), send: look('form .icon'), panel: look('.panel'),
+            starter: look('.starters button'), greeting: look('.msg.bot'), tag: launcher.tagName,
+            label: launcher.getAttribute('aria-label'), text: launcher.textContent,
+            expanded: launcher.getAttribute('aria-expanded')}; }"""
+
+
+async def test_a_preview_that_cannot_load_collapses_to_a_short_message(served: Served, browser: Any) -> None:
+    page = await browser.new_page()
+    page.set_default_timeout(15_000)
+    await page.context.clear_cookies()
+    await page.goto(f"{served.base}/sign-in")
+    agent = await _owner_with_agent(page, served, "nora.nowidget@example.com")
+    await page.route(f"{served.base}/widget.js", lambda route: route.abort("connectionrefused"))
+    await page.goto(f"{served.base}/dashboard/agents/{agent}")
+    await page.wait_for_load_state("load")
+    note = page.locator("#preview-broken")
+    await note.wait_for()
+    assert await note.inner_text() == ("The live preview could not load. Your changes still save: "
+                                       "the widget on your site shows them.")
+    assert await page.locator("#widget-preview").is_hidden()
+    card = await page.locator("section[aria-labelledby='preview-h']").bounding_box()
+    assert card is not None and card["height"] < 250, card  # no tall blank column beside the form
+    await page.close()
+
+
 async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_violation(served: Served,
                                                                                        browser: Any) -> None:
     from tests.support.axe import install_axe, serious_violations
@@ -334,36 +391,50 @@ async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_viola
     said = await status.inner_text()
     assert "session has ended" not in said and said.strip(), said
 
-    email = "ada.axe@example.com"
-    signed = await page.evaluate("""async (email) => (await fetch('/api/v1/auth/signup', {method: 'POST',
-        headers: {'content-type': 'application/json'}, body: JSON.stringify({email, full_name: 'Ada Axe',
-        password: 'a long and unusual passphrase', adult: true, accepted_policy_version: (await (await
-        fetch('/api/v1/auth/policy')).json()).version})})).status""", email)
-    assert signed == 202
-    mails = [m for m in read_outbox(served.settings.outbox_dir) if m.to == email and m.kind == "verify_email"]
-    token = re.findall(r"token=([^\s&]+)", mails[-1].text)[0]
-    csrf = await page.evaluate("""async (token) => (await (await fetch('/api/v1/auth/verify-email', {method: 'POST',
-        headers: {'content-type': 'application/json'}, body: JSON.stringify({token})})).json()).csrf_token""", token)
-    agent = await page.evaluate("""async (csrf) => (await (await fetch('/api/v1/agents', {method: 'POST',
-        headers: {'content-type': 'application/json', 'x-csrf-token': csrf},
-        body: JSON.stringify({name: 'Axe helper', greeting: 'Hi', starter_questions: ['One?']})})).json()).id""", csrf)
+    agent = await _owner_with_agent(page, served, "ada.axe@example.com")
     for path in ["/dashboard/agents", f"/dashboard/agents/{agent}", f"/dashboard/agents/{agent}/knowledge",
                  "/dashboard/conversations", "/dashboard/usage", "/dashboard/request-log", "/dashboard/billing",
                  "/dashboard/account"]:
         await check(path)
 
-    # The preview picks the text colour as the widget does: dark text on a light yellow, and the
-    # launcher is an icon until the launcher text is set.
+    # The preview is the real widget with the form's unsaved settings: on a yellow colour its colours
+    # are the widget's own on a host page with the same settings (dark text on yellow), and so is its launcher.
     await page.set_viewport_size({"width": 1280, "height": 900})
     await page.goto(f"{base}/dashboard/agents/{agent}")
     await page.locator("#f-widget\\.primary_color").fill("#ffd60a")
-    head = page.locator("#widget-preview .wp-head")
-    assert await head.evaluate("h => getComputedStyle(h).color") == "rgb(17, 24, 39)"
-    assert await page.locator("#widget-preview .wp-launcher-text").is_hidden()
-    await page.locator("#f-widget\\.primary_color").fill("#1e3a8a")
-    assert await head.evaluate("h => getComputedStyle(h).color") == "rgb(255, 255, 255)"
+    await page.locator("#f-widget\\.theme").select_option("light")
+    preview = page.locator("#widget-preview aioomi-widget")
+    await preview.locator("header").wait_for()
+    in_preview = await preview.evaluate(WIDGET_LOOK)
+    assert in_preview["header"] == ["rgb(17, 24, 39)", "rgb(255, 214, 10)"], in_preview
+    assert in_preview["launcher"] == ["rgb(17, 24, 39)", "rgb(255, 214, 10)"], in_preview
+    assert (in_preview["tag"], in_preview["text"]) == ("BUTTON", ""), "an icon launcher until a launcher text is set"
+    saved = await page.evaluate("""async ([id, origin]) => (await fetch('/api/v1/agents/' + id, {method: 'PATCH',
+        headers: {'content-type': 'application/json', 'x-csrf-token': document.querySelector('meta[name=csrf-token]').content},
+        body: JSON.stringify({widget: {primary_color: '#ffd60a', theme: 'light'}, allowed_origins: [origin]})})).json()""",
+        [agent, base])
+    host = await browser.new_page()
+    host_html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head><body><p>Host</p>'
+                 f'<script src="{base}/widget.js" data-agent-key="{saved["public_key"]}" data-open="true" async></script></body></html>')
+
+    async def host_page(route: Any) -> None:
+        await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=host_html)
+
+    await host.route(f"{base}/host-page.html", host_page)
+    await host.goto(f"{base}/host-page.html")
+    real = host.locator("aioomi-widget")
+    await real.locator("header").wait_for()
+    assert await real.evaluate(WIDGET_LOOK) == in_preview
+    # Closed, the launchers are the same button with the same name.
+    await preview.locator(".launcher").click()
+    await real.locator(".launcher").click()
+    closed = await preview.evaluate(WIDGET_LOOK)
+    assert closed["label"] == "Open chat: Axe helper" and closed == await real.evaluate(WIDGET_LOOK)
+    await host.close()
     await page.get_by_label("Launcher text").fill("Need help?")
-    assert await page.locator("#widget-preview .wp-launcher-text").inner_text() == "Need help?"
+    launcher = preview.locator(".launcher")
+    assert await launcher.inner_text() == "Need help?"
+    assert (await launcher.get_attribute("aria-label") or "").startswith("Need help?")
     # Leaving with those unsaved changes asks first.
     asked: list[str] = []
 

@@ -148,7 +148,7 @@ async def test_the_dashboard_and_the_api_docs_work_under_their_csp(served: Serve
         await page.get_by_role("button", name="Create agent").click()
         await page.wait_for_url(lambda url: "/dashboard/agents/agt_" in url)
         await page.get_by_label("Title", exact=True).fill("Shop help")
-        assert await page.locator("#widget-preview .wp-title").inner_text() == "Shop help"
+        assert await page.locator("#widget-preview aioomi-widget header h2").inner_text() == "Shop help"
         for path in ("/dashboard/conversations", "/dashboard/usage", "/dashboard/billing", "/dashboard/account"):
             response = await page.goto(f"{base}{path}")
             assert response is not None and response.status == 200, path

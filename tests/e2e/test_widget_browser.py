@@ -616,6 +616,24 @@ async def test_an_arabic_rtl_page_gets_the_widget_in_arabic_right_to_left(browse
     await english.context.close()
 
 
+async def test_sources_and_copy_speak_the_widgets_language(browser: Browser, served: Served) -> None:
+    # A German page: the words around an answer (sources, quote, copy) are German too.
+    served.fake.fake.script_chat(reply="Type make run [1].")
+    v = await visit(browser, served)
+    await serve_page(v, f"{served.base}/de.html", _page_with(served, 'lang="de"'))
+    await open_widget(v.page)
+    await ask(v.page, "How do I run Aioomi?")
+    answer = v.page.locator(w(".msg.bot")).last
+    await answer.locator(".actions button").wait_for(timeout=30_000)
+    assert await answer.locator(".sources > span").inner_text() == "Quellen"
+    assert set(await answer.locator(".sources summary").all_inner_texts()) == {"Zitat"}
+    copy = answer.locator(".actions button")
+    assert (await copy.inner_text(), await copy.get_attribute("aria-label")) == ("Kopieren", "Antwort kopieren")
+    assert "Sources" not in await answer.inner_text() and "Copy" not in await answer.inner_text()
+    served.fake.fake.reset()
+    await v.context.close()
+
+
 async def test_the_widget_works_under_trusted_types(browser: Browser, served: Served) -> None:
     v = await visit(browser, served)
     errors: list[str] = []

@@ -2,13 +2,17 @@
  * Embed: <script src="https://HOST/widget.js" data-agent-key="pk_..." async></script>
  * Optional: data-position="left|right", data-theme="light|dark|auto", data-open="true",
  * data-locale="auto|en|fr|de|es|ar", data-z-index="<integer>" (when a page element covers it).
+ * Preview (the dashboard): <script src="/widget.js" data-preview>, then
+ * Aioomi.preview(element, config, ask) draws the widget inside element with a /config-shaped object
+ * (again on every change) and answers with ask(text, session) → {text, citations, session}.
  * Stores one thing in the browser: the random visitor id under localStorage "aioomi_visitor_id",
  * created when the visitor first sends a message. Everything else lives on the server. */
 (() => {
   "use strict";
   const script = document.currentScript || document.querySelector("script[data-agent-key]");
-  if (!script || !script.dataset.agentKey || window.Aioomi) return;
-  const opts = script.dataset;
+  const opts = script ? script.dataset : {};
+  const inPreview = "preview" in opts;
+  if (!(opts.agentKey || inPreview) || window.Aioomi) return;
   const API = new URL(script.src, location.href).origin + "/api/v1/widget/" + encodeURIComponent(opts.agentKey);
   const STORE = "aioomi_visitor_id";
   let memoryId = null;
@@ -172,6 +176,7 @@ textarea{flex:1;min-height:40px;max-height:120px;resize:none;padding:9px 10px;bo
 form .icon{background:var(--primary);color:var(--on-primary);height:40px;min-width:40px}
 form .icon:disabled{opacity:.55;cursor:default}
 .foot{margin:0;padding:0 10px 8px;font-size:11px;color:var(--muted);text-align:center}
+.preview .panel{max-width:calc(100% - 40px);height:calc(100% - 108px)}
 @media (max-width:480px){.panel,.left .panel{inset:0;width:100%;max-width:none;height:100%;border-radius:0;border:0}.open .launcher{display:none}}
 `;
 
@@ -221,6 +226,8 @@ form .icon:disabled{opacity:.55;cursor:default}
       session_not_found: "This conversation no longer exists. Start a new one.",
       message_in_progress: "The previous answer is still on its way.",
       empty: "The assistant sent no answer. Please try again.", failed: "Something went wrong. Please try again.",
+      sources: "Sources", quote: "Quote", copy: "Copy", copied: "Copied", copyFailed: "Copy failed", copyAnswer: "Copy answer",
+      answerCopied: "Answer copied.", cut: "This answer was interrupted.",
     },
     fr: {
       open: "Ouvrir le chat : {0}", close: "Fermer le chat", data: "Vos données", policy: "Politique de confidentialité", fresh: "Nouvelle conversation",
@@ -243,6 +250,8 @@ form .icon:disabled{opacity:.55;cursor:default}
       session_not_found: "Cette conversation n'existe plus. Commencez-en une nouvelle.",
       message_in_progress: "La réponse précédente est encore en route.",
       empty: "L'assistant n'a pas répondu. Réessayez.", failed: "Une erreur s'est produite. Réessayez.",
+      sources: "Sources", quote: "Citation", copy: "Copier", copied: "Copié", copyFailed: "Échec de la copie",
+      copyAnswer: "Copier la réponse", answerCopied: "Réponse copiée.", cut: "Cette réponse a été interrompue.",
     },
     de: {
       open: "Chat öffnen: {0}", close: "Chat schließen", data: "Ihre Daten", policy: "Datenschutzerklärung", fresh: "Neues Gespräch",
@@ -267,6 +276,8 @@ form .icon:disabled{opacity:.55;cursor:default}
       message_in_progress: "Die vorige Antwort ist noch unterwegs.",
       empty: "Der Assistent hat nicht geantwortet. Bitte versuchen Sie es erneut.",
       failed: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
+      sources: "Quellen", quote: "Zitat", copy: "Kopieren", copied: "Kopiert", copyFailed: "Kopieren fehlgeschlagen",
+      copyAnswer: "Antwort kopieren", answerCopied: "Antwort kopiert.", cut: "Diese Antwort wurde unterbrochen.",
     },
     es: {
       open: "Abrir chat: {0}", close: "Cerrar chat", data: "Tus datos", policy: "Política de privacidad", fresh: "Nueva conversación",
@@ -291,6 +302,8 @@ form .icon:disabled{opacity:.55;cursor:default}
       message_in_progress: "La respuesta anterior todavía está en camino.",
       empty: "El asistente no envió ninguna respuesta. Vuelve a intentarlo.",
       failed: "Algo salió mal. Vuelve a intentarlo.",
+      sources: "Fuentes", quote: "Cita", copy: "Copiar", copied: "Copiado", copyFailed: "No se pudo copiar",
+      copyAnswer: "Copiar respuesta", answerCopied: "Respuesta copiada.", cut: "Esta respuesta se interrumpió.",
     },
     ar: {
       open: "افتح المحادثة: {0}", close: "أغلق المحادثة", data: "بياناتك", policy: "سياسة الخصوصية", fresh: "محادثة جديدة",
@@ -312,6 +325,8 @@ form .icon:disabled{opacity:.55;cursor:default}
       session_not_found: "لم تعد هذه المحادثة موجودة. ابدأ محادثة جديدة.",
       message_in_progress: "الإجابة السابقة ما زالت في الطريق.",
       empty: "لم يرسل المساعد أي إجابة. حاول مرة أخرى.", failed: "حدث خطأ ما. حاول مرة أخرى.",
+      sources: "المصادر", quote: "اقتباس", copy: "نسخ", copied: "تم النسخ", copyFailed: "تعذر النسخ",
+      copyAnswer: "انسخ الإجابة", answerCopied: "تم نسخ الإجابة.", cut: "انقطعت هذه الإجابة.",
     },
   };
   const RTL = ["ar"];
@@ -381,6 +396,7 @@ form .icon:disabled{opacity:.55;cursor:default}
 
   const ui = {};
   const state = { config: null, session: null, busy: false, loaded: false, lastText: null, dark: false };
+  let previewAsk = null;
 
   function build(config) {
     state.config = config;
@@ -453,7 +469,11 @@ form .icon:disabled{opacity:.55;cursor:default}
       ui.root.style.setProperty("--primary-text", contrast(luminance(primary), bg) >= 4.5 ? primary : "var(--text)");
     };
     set();
-    if (query && theme === "auto" && query.addEventListener) query.addEventListener("change", set);
+    if (state.unTheme) state.unTheme();
+    if (query && theme === "auto" && query.addEventListener) {
+      query.addEventListener("change", set);
+      state.unTheme = () => query.removeEventListener("change", set);
+    }
   }
 
   function wire() {
@@ -482,7 +502,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       }
     });
     ui.root.addEventListener("keydown", event => {
-      if (event.key === "Tab" && fullScreen() && !ui.panel.hidden) trapFocus(event);
+      if (event.key === "Tab" && fullScreen() && !ui.panel.hidden && !previewAsk) trapFocus(event);
       if (event.key !== "Escape") return;
       if (!ui.menu.hidden) closeMenu(true);
       else if (!ui.confirm.hidden) { ui.confirm.hidden = true; ui.input.focus(); }
@@ -507,7 +527,7 @@ form .icon:disabled{opacity:.55;cursor:default}
 
   function openMenu() {
     const has = !!state.session;
-    ui.download.disabled = ui.remove.disabled = !has;
+    ui.download.disabled = ui.remove.disabled = !has || inPreview;
     ui.menu.hidden = false;
     ui.menuButton.setAttribute("aria-expanded", "true");
     ui.newChat.focus();
@@ -543,14 +563,14 @@ form .icon:disabled{opacity:.55;cursor:default}
   function welcome() {
     ui.log.textContent = "";
     const config = state.config;
-    if (config.greeting) ui.log.append(el("div", { class: "msg bot" }, [markdown(config.greeting)]));
+    if (config.greeting) ui.log.append(el("div", { class: "msg bot intro" }, [markdown(config.greeting)]));
     const starters = (config.starter_questions || []).map(q => {
       const b = el("button", { type: "button", text: q });
       b.addEventListener("click", () => send(q));
       return b;
     });
     if (starters.length) {
-      ui.starters = el("div", { class: "starters", role: "group", "aria-label": t("starters") }, starters);
+      ui.starters = el("div", { class: "starters intro", role: "group", "aria-label": t("starters") }, starters);
       ui.log.append(ui.starters);
     }
   }
@@ -588,23 +608,22 @@ form .icon:disabled{opacity:.55;cursor:default}
         : el("span", { text: label });
       const item = el("li", {}, [name]);
       if (c.excerpt) {
-        item.append(el("details", { class: "quote" }, [el("summary", { text: "Quote" }), el("q", { text: c.excerpt })]));
+        item.append(el("details", { class: "quote" }, [el("summary", { text: t("quote") }), el("q", { text: c.excerpt })]));
       }
       list.append(item);
     }
-    return el("div", { class: "sources" }, [el("span", { text: "Sources" }), list]);
+    return el("div", { class: "sources" }, [el("span", { text: t("sources") }), list]);
   }
 
   function finish(answer, citations, failed) {
     if (citations && citations.length) answer.bubble.append(renderSources(citations));
-    if (failed) answer.bubble.append(el("p", { class: "note", text: "This answer was interrupted." }));
+    if (failed) answer.bubble.append(el("p", { class: "note", text: t("cut") }));
     if (answer.text) {
-      const copy = el("button", { type: "button", text: "Copy" });
-      copy.setAttribute("aria-label", "Copy answer");
+      const copy = el("button", { type: "button", text: t("copy"), "aria-label": t("copyAnswer") });
       copy.addEventListener("click", async () => {
-        try { await navigator.clipboard.writeText(answer.text); copy.textContent = "Copied"; setStatus("Answer copied."); }
-        catch (e) { copy.textContent = "Copy failed"; }
-        setTimeout(() => { copy.textContent = "Copy"; }, 2000);
+        try { await navigator.clipboard.writeText(answer.text); copy.textContent = t("copied"); setStatus(t("answerCopied")); }
+        catch (e) { copy.textContent = t("copyFailed"); }
+        setTimeout(() => { copy.textContent = t("copy"); }, 2000);
       });
       answer.bubble.append(el("div", { class: "actions" }, [copy]));
     }
@@ -700,39 +719,47 @@ form .icon:disabled{opacity:.55;cursor:default}
     scroll();
     let answer = null, citations = [], failure = null, started = false;
     try {
-      if (!state.session) {
-        const session = await (await call("/sessions", { method: "POST", create: true })).json();
-        state.session = session.id;
-      }
-      const response = await call("/sessions/" + encodeURIComponent(state.session) + "/messages", {
-        method: "POST", create: true, body: JSON.stringify({ content: text }),
-        headers: { "content-type": "application/json", accept: "text/event-stream", "idempotency-key": attempt.key },
-      });
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "", pending = false;
-      const paint = () => { pending = false; renderBody(answer); scroll(); };
-      for (;;) {
-        const chunk = await reader.read();
-        if (chunk.done) break;
-        buffer += decoder.decode(chunk.value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          let name = "message", data = "";
-          for (const line of block.split("\n")) {
-            if (line.startsWith("event:")) name = line.slice(6).trim();
-            else if (line.startsWith("data:")) data += line.slice(5).trim();
+      if (previewAsk) {
+        const reply = await previewAsk(text, state.session).catch(e => { throw new Problem(e.code, e.message); });
+        state.session = reply.session;
+        answer = botBubble();
+        answer.text = reply.text;
+        citations = reply.citations || [];
+      } else {
+        if (!state.session) {
+          const session = await (await call("/sessions", { method: "POST", create: true })).json();
+          state.session = session.id;
+        }
+        const response = await call("/sessions/" + encodeURIComponent(state.session) + "/messages", {
+          method: "POST", create: true, body: JSON.stringify({ content: text }),
+          headers: { "content-type": "application/json", accept: "text/event-stream", "idempotency-key": attempt.key },
+        });
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = "", pending = false;
+        const paint = () => { pending = false; renderBody(answer); scroll(); };
+        for (;;) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          buffer += decoder.decode(chunk.value, { stream: true });
+          let cut;
+          while ((cut = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            let name = "message", data = "";
+            for (const line of block.split("\n")) {
+              if (line.startsWith("event:")) name = line.slice(6).trim();
+              else if (line.startsWith("data:")) data += line.slice(5).trim();
+            }
+            const payload = data ? JSON.parse(data) : {};
+            if (name === "start") started = true;
+            else if (name === "token") {
+              if (!answer) { typing.remove(); answer = botBubble(); }
+              answer.text += payload.text || "";
+              if (!pending) { pending = true; requestAnimationFrame(paint); }
+            } else if (name === "sources") citations = payload.citations || [];
+            else if (name === "error") failure = new Problem(payload.code, payload.message);
           }
-          const payload = data ? JSON.parse(data) : {};
-          if (name === "start") started = true;
-          else if (name === "token") {
-            if (!answer) { typing.remove(); answer = botBubble(); }
-            answer.text += payload.text || "";
-            if (!pending) { pending = true; requestAnimationFrame(paint); }
-          } else if (name === "sources") citations = payload.citations || [];
-          else if (name === "error") failure = new Problem(payload.code, payload.message);
         }
       }
       if (!failure && !answer) failure = new Problem("empty", t("empty"));
@@ -771,12 +798,32 @@ form .icon:disabled{opacity:.55;cursor:default}
     build(config);
   }
 
+  // The dashboard's live preview: the real widget inside box, drawn again on every change of the
+  // settings; the conversation so far stays (only the greeting and starters are redrawn).
+  function preview(box, config, ask) {
+    previewAsk = ask;
+    const kept = ui.log ? [...ui.log.children].filter(n => !n.classList.contains("intro")) : [];
+    const shut = ui.panel && ui.panel.hidden;
+    if (ui.root) ui.root.remove();
+    box.append(host);
+    state.loaded = true;  // nothing to restore: the preview keeps no visitor
+    build(config);
+    ui.root.classList.add("preview");
+    if (kept.length) {
+      if (kept.some(n => n.matches(".msg.user")) && ui.starters) { ui.starters.remove(); ui.starters = null; }
+      ui.log.append(...kept);
+    }
+    if (!shut) open(false);
+  }
+
   window.Aioomi = {
     open: () => ui.panel && open(true),
     close: () => ui.panel && close(),
     markdown,
     sources: renderSources,
+    preview,
   };
+  if (inPreview) return;
   if (document.body) init();
   else document.addEventListener("DOMContentLoaded", init);
 })();
