@@ -163,3 +163,15 @@ def test_a_damaged_workbook_and_a_book_without_a_package_are_unreadable_with_a_r
     container = b'<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles/></container>'
     with pytest.raises(UnreadableDocument, match="names no package file"):
         extractor.extract(_rewritten(epub_bytes(), {"META-INF/container.xml": container}), filename="x.epub")
+
+
+def test_an_epub_whose_chapters_are_encrypted_is_refused_as_drm_protected() -> None:
+    encryption = b"""<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container"
+        xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>
+        <enc:CipherData><enc:CipherReference URI="OEBPS/text/chapter%201.xhtml"/></enc:CipherData>
+        </enc:EncryptedData></encryption>"""
+    book = io.BytesIO(epub_bytes())
+    with zipfile.ZipFile(book, "a") as archive:
+        archive.writestr("META-INF/encryption.xml", encryption)
+    with pytest.raises(UnreadableDocument, match="protected by DRM"):
+        extractor.extract(book.getvalue(), filename="locked.epub")

@@ -278,11 +278,14 @@ class LocalTextExtractor:
                 title_el = package.find(f".//{_DC_TITLE}")
                 title = " ".join((title_el.text or "").split()) if title_el is not None else ""
                 chapters, length, names = [], 0, set(archive.namelist())
+                encrypted = _encrypted_paths(archive) if "META-INF/encryption.xml" in names else set()
                 for itemref in package.iter(f"{_OPF}itemref"):
                     href, media_type = manifest.get(itemref.get("idref"), ("", ""))
                     path = posixpath.normpath(posixpath.join(base, urllib.parse.unquote(href.split("#")[0])))
                     if media_type not in _XHTML_TYPES or path not in names:
                         continue
+                    if path in encrypted:  # fonts may be obfuscated; an encrypted chapter is DRM
+                        raise UnreadableDocument("The EPUB is protected by DRM; upload a copy without it.")
                     markup = _XML_DECLARATION.sub("", _decode(archive.read(path)), count=1)
                     if not markup.strip():
                         continue
@@ -300,6 +303,15 @@ class LocalTextExtractor:
         except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, ValueError) as error:
             raise UnreadableDocument(f"The EPUB is damaged and cannot be read ({type(error).__name__}).") from None
         return ExtractedText(kind=DocumentKind.EPUB, text="\n\n".join(chapters), title=title or None)
+
+
+def _encrypted_paths(archive: zipfile.ZipFile) -> set[str]:
+    """The members an EPUB's ``META-INF/encryption.xml`` says are encrypted."""
+    encryption = etree.fromstring(archive.read("META-INF/encryption.xml"), _SAFE_XML)
+    return {
+        posixpath.normpath(urllib.parse.unquote(reference.get("URI", "")))
+        for reference in encryption.iter("{http://www.w3.org/2001/04/xmlenc#}CipherReference")
+    }
 
 
 def _cell_text(value: object) -> str:
