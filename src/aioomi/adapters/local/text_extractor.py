@@ -16,12 +16,9 @@ import zlib
 
 import docx
 import lxml.html
-import openpyxl
-import pptx
 import pypdf
 from inscriptis import get_text
 from lxml import etree
-from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from aioomi.adapters.local.file_types import detect_kind
 from aioomi.adapters.local.zip_guard import DEFAULT_ZIP_LIMITS, ZipLimits, open_zip
@@ -203,6 +200,8 @@ class LocalTextExtractor:
         sheet's first non-empty row, so the chunker repeats it on every piece. Formulas give
         the values Excel last computed. The workbook is streamed (read-only mode) and the text
         stops at ``max_chars``."""
+        import openpyxl  # imported here: ~0.2 s that a PDF's or a Word file's child need not pay
+
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many types on damaged files
@@ -236,6 +235,8 @@ class LocalTextExtractor:
     def _pptx(self, data: bytes) -> ExtractedText:
         """Each slide as a ``#`` heading (its title, or "Slide N"), then the text of its other
         shapes in order (tables as Markdown tables) and its speaker notes."""
+        import pptx  # imported here, as openpyxl is
+
         try:
             presentation = pptx.Presentation(io.BytesIO(data))
             blocks = []
@@ -329,6 +330,8 @@ def _cell_text(value: object) -> str:
 
 def _shape_blocks(shape: object) -> list[str]:
     """The text of one slide shape (group shapes opened, tables as Markdown tables)."""
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
     if getattr(shape, "shape_type", None) == MSO_SHAPE_TYPE.GROUP:
         return [block for inner in shape.shapes for block in _shape_blocks(inner)]  # type: ignore[attr-defined]
     if getattr(shape, "has_table", False):
