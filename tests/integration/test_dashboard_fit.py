@@ -32,7 +32,7 @@ async def test_unreadable_uploads_are_415_at_once_naming_the_types_read(tmp_path
                            ("fake.docx", _zip(["hello.txt"]))]:
             refused = await chat.client.post(url, headers=chat.owner.headers(), files={"file": (name, data)})
             body = problem(refused, 415, "document_type_unsupported")
-            assert "PDF, Word (.docx) or CSV" in body["detail"], body
+            assert "PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), EPUB or CSV" in body["detail"], body
         assert await chat.app.count("documents") == 0
         fine = await chat.client.post(url, headers=chat.owner.headers(), files={"file": ("a.md", b"# Hi\n\nText.\n")})
         assert fine.status_code == 202, fine.text

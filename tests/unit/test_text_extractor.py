@@ -78,12 +78,17 @@ def test_unsupported_types_are_detected_from_content(data: bytes, reason: str) -
     assert caught.value.code == "document_type_unsupported"
 
 
-def test_a_zip_that_is_not_a_word_document_is_unsupported() -> None:
+def test_a_zip_that_is_no_format_read_is_unsupported_with_the_accepted_types_named() -> None:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-    with pytest.raises(UnsupportedDocumentType, match="Excel"):
+    with zipfile.ZipFile(out, "w") as archive:  # an OpenDocument text: a ZIP, but not a format read
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(UnsupportedDocumentType) as caught:
         extractor.extract(out.getvalue(), filename="book.docx")
+    assert caught.value.detail == (
+        "This file looks like a ZIP archive, which cannot be read; upload plain text, Markdown, HTML, PDF, "
+        "Word (.docx), Excel (.xlsx), PowerPoint (.pptx), EPUB or CSV."
+    )
 
 
 def test_empty_file_is_refused() -> None:

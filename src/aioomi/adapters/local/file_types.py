@@ -4,11 +4,12 @@ plain text formats (a CSV and a text file look alike)."""
 from __future__ import annotations
 
 import zipfile
+import zlib
 
 from aioomi.adapters.local.zip_guard import DEFAULT_ZIP_LIMITS, ZipLimits, open_zip
 from aioomi.domain.model.knowledge import DocumentKind, UnsupportedDocumentType
 
-SUPPORTED = "plain text, Markdown, HTML, PDF, Word (.docx) or CSV"
+SUPPORTED = "plain text, Markdown, HTML, PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), EPUB or CSV"
 
 _KNOWN_BINARIES = [
     (b"\x89PNG", "a PNG image"),
@@ -39,14 +40,17 @@ def detect_kind(
         try:
             with open_zip(data, zip_limits) as archive:
                 names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError):
+                mimetype = archive.read("mimetype")[:100].strip() if "mimetype" in names else b""
+        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, zlib.error):
             raise _unsupported("a damaged ZIP archive") from None
         if "word/document.xml" in names:
             return DocumentKind.DOCX
         if "xl/workbook.xml" in names:
-            raise _unsupported("an Excel workbook (export it as CSV)")
+            return DocumentKind.XLSX
         if "ppt/presentation.xml" in names:
-            raise _unsupported("a PowerPoint presentation")
+            return DocumentKind.PPTX
+        if mimetype == b"application/epub+zip" and "META-INF/container.xml" in names:
+            return DocumentKind.EPUB
         raise _unsupported("a ZIP archive")
     for magic, what in _KNOWN_BINARIES:
         if head.startswith(magic):

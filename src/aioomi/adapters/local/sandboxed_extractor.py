@@ -1,7 +1,7 @@
 """Text extraction in a child process with limits, so a hostile file cannot take the worker
 (or, on the embedded default, the web server that shares its process) down with it.
 
-Each extraction of a parsed format (PDF, Word, HTML) starts a fresh ``python -m
+Each extraction of a parsed format (PDF, Word, Excel, PowerPoint, EPUB, HTML) starts a fresh ``python -m
 aioomi.adapters.local.sandboxed_extractor``, which sets its own limits before it reads the file:
 address space (``RLIMIT_AS``: an allocation past it fails with ``MemoryError``), CPU time
 (``RLIMIT_CPU``: the kernel stops it with ``SIGXCPU``, then ``SIGKILL`` a second later), no
@@ -81,7 +81,8 @@ class SandboxedTextExtractor:
     under ``sandbox``'s limits, awaited without a thread. Going over one is
     :class:`ExtractionLimitExceeded` (a permanent failure, not retried) with a reason an owner
     understands. Plain text, Markdown and CSV, which are decoded rather than parsed, are read
-    in this process; every parser (PDF, Word, HTML) runs in the child."""
+    in this process; every parser (PDF, Word, Excel, PowerPoint, EPUB, HTML) runs in the
+    child."""
 
     def __init__(self, sandbox: ExtractionSandbox | None = None, zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> None:
         self._sandbox = sandbox or ExtractionSandbox()

@@ -1,11 +1,18 @@
-"""Extracting text from uploaded files, offline: pypdf, python-docx, inscriptis (HTML) and the
+"""Extracting text from uploaded files, offline: pypdf, python-docx, openpyxl (XLSX, read-only),
+python-pptx, inscriptis (HTML, and the chapters of an EPUB, read with zipfile and lxml) and the
 standard library's csv. Structure is kept as Markdown (headings, paragraphs, tables)."""
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import logging
+import posixpath
+import re
+import urllib.parse
+import zipfile
+import zlib
 
 import docx
 import lxml.html
@@ -14,10 +21,16 @@ from inscriptis import get_text
 from lxml import etree
 
 from aioomi.adapters.local.file_types import detect_kind
-from aioomi.adapters.local.zip_guard import DEFAULT_ZIP_LIMITS, ZipLimits
+from aioomi.adapters.local.zip_guard import DEFAULT_ZIP_LIMITS, ZipLimits, open_zip
 from aioomi.domain.model.knowledge import DocumentKind, ExtractedText, ExtractionLimitExceeded, UnreadableDocument
 
 MAX_BYTES = 50 * 1024 * 1024
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_OPF = "{http://www.idpf.org/2007/opf}"
+_DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+_CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
+_XHTML_TYPES = frozenset({"application/xhtml+xml", "text/html"})
 
 
 def markdown_table(rows: list[list[str]]) -> str:
@@ -74,9 +87,14 @@ class LocalTextExtractor:
         kind = detect_kind(data, filename, content_type, self._zip_limits)
         if kind is DocumentKind.PDF:
             result = self._pdf(data, max_pages, max_chars)
+        elif kind is DocumentKind.XLSX:
+            result = self._xlsx(data, max_chars)
+        elif kind is DocumentKind.EPUB:
+            result = self._epub(data, max_chars)
         else:
             result = {
                 DocumentKind.DOCX: self._docx,
+                DocumentKind.PPTX: self._pptx,
                 DocumentKind.HTML: self._html,
                 DocumentKind.CSV: self._csv,
             }.get(kind, lambda d: ExtractedText(kind=kind, text=_decode(d)))(data)
@@ -176,3 +194,151 @@ class LocalTextExtractor:
         except csv.Error as error:
             raise UnreadableDocument(f"The CSV file is malformed ({error}).") from None
         return ExtractedText(kind=DocumentKind.CSV, text=markdown_table(rows))
+
+    def _xlsx(self, data: bytes, max_chars: int | None = None) -> ExtractedText:
+        """Each sheet as a ``#`` heading (its name) and a Markdown table whose header is the
+        sheet's first non-empty row, so the chunker repeats it on every piece. Formulas give
+        the values Excel last computed. The workbook is streamed (read-only mode) and the text
+        stops at ``max_chars``."""
+        import openpyxl  # imported here: ~0.2 s that a PDF's or a Word file's child need not pay
+
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many types on damaged files
+            raise UnreadableDocument(f"The Excel workbook is damaged and cannot be read ({type(error).__name__}).") from None
+        try:
+            blocks, length = [], 0
+            for sheet in workbook.worksheets:
+                sheet.reset_dimensions()  # a sheet's declared size is not trusted: only its cells are read
+                rows: list[list[str]] = []
+                for values in sheet.iter_rows(values_only=True):
+                    cells = [_cell_text(v) for v in values]
+                    while cells and not cells[-1]:
+                        cells.pop()
+                    if not cells:
+                        continue
+                    rows.append(cells)
+                    length += sum(len(c) + 3 for c in cells)
+                    if max_chars is not None and length > max_chars:
+                        raise too_many_chars(max_chars)
+                if rows:
+                    blocks.append(f"# {' '.join(sheet.title.split())}\n\n{markdown_table(rows)}")
+            title = workbook.properties.title or None
+        except ExtractionLimitExceeded:
+            raise
+        except Exception as error:
+            raise UnreadableDocument(f"The Excel workbook is damaged and cannot be read ({type(error).__name__}).") from None
+        finally:
+            workbook.close()
+        return ExtractedText(kind=DocumentKind.XLSX, text="\n\n".join(blocks), title=title)
+
+    def _pptx(self, data: bytes) -> ExtractedText:
+        """Each slide as a ``#`` heading (its title, or "Slide N"), then the text of its other
+        shapes in order (tables as Markdown tables) and its speaker notes."""
+        import pptx  # imported here, as openpyxl is
+
+        try:
+            presentation = pptx.Presentation(io.BytesIO(data))
+            blocks = []
+            for number, slide in enumerate(presentation.slides, start=1):
+                title_shape = slide.shapes.title
+                title_text = " ".join(title_shape.text_frame.text.split()) if title_shape is not None else ""
+                blocks.append(f"# {title_text or f'Slide {number}'}")
+                for shape in slide.shapes:
+                    if title_shape is not None and shape.shape_id == title_shape.shape_id:
+                        continue
+                    blocks.extend(_shape_blocks(shape))
+                if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+                    notes = " ".join(slide.notes_slide.notes_text_frame.text.split())
+                    if notes:
+                        blocks.append(f"Speaker notes: {notes}")
+            title = presentation.core_properties.title or None
+        except Exception as error:  # python-pptx raises many types on damaged files
+            raise UnreadableDocument(
+                f"The PowerPoint presentation is damaged and cannot be read ({type(error).__name__})."
+            ) from None
+        return ExtractedText(kind=DocumentKind.PPTX, text="\n\n".join(blocks), title=title)
+
+    def _epub(self, data: bytes, max_chars: int | None = None) -> ExtractedText:
+        """The chapters in the spine's (reading) order, each read as HTML (headings kept as
+        ``#`` lines, tables as Markdown tables); the title from the package's ``dc:title``.
+        Read with zipfile through the ZIP guard and lxml with entities and the network off."""
+        try:
+            with open_zip(data, self._zip_limits) as archive:
+                container = etree.fromstring(archive.read("META-INF/container.xml"), _SAFE_XML)
+                rootfile = container.find(f".//{_CONTAINER}rootfile")
+                if rootfile is None or not rootfile.get("full-path"):
+                    raise UnreadableDocument("The EPUB names no package file, so its chapters cannot be found.")
+                opf_path = rootfile.get("full-path", "")
+                package = etree.fromstring(archive.read(opf_path), _SAFE_XML)
+                base = posixpath.dirname(opf_path)
+                manifest = {
+                    item.get("id"): (item.get("href", ""), item.get("media-type", ""))
+                    for item in package.iter(f"{_OPF}item")
+                }
+                title_el = package.find(f".//{_DC_TITLE}")
+                title = " ".join((title_el.text or "").split()) if title_el is not None else ""
+                chapters, length, names = [], 0, set(archive.namelist())
+                encrypted = _encrypted_paths(archive) if "META-INF/encryption.xml" in names else set()
+                for itemref in package.iter(f"{_OPF}itemref"):
+                    href, media_type = manifest.get(itemref.get("idref"), ("", ""))
+                    path = posixpath.normpath(posixpath.join(base, urllib.parse.unquote(href.split("#")[0])))
+                    if media_type not in _XHTML_TYPES or path not in names:
+                        continue
+                    if path in encrypted:  # fonts may be obfuscated; an encrypted chapter is DRM
+                        raise UnreadableDocument("The EPUB is protected by DRM; upload a copy without it.")
+                    markup = _XML_DECLARATION.sub("", _decode(archive.read(path)), count=1)
+                    if not markup.strip():
+                        continue
+                    try:
+                        text = self._html(markup.encode()).text
+                    except UnreadableDocument:
+                        continue  # one broken chapter does not lose the book
+                    if text.strip():
+                        chapters.append(text)
+                        length += len(text) + 2
+                        if max_chars is not None and length > max_chars:
+                            raise too_many_chars(max_chars)
+        except (UnreadableDocument, ExtractionLimitExceeded):
+            raise
+        except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, ValueError) as error:
+            raise UnreadableDocument(f"The EPUB is damaged and cannot be read ({type(error).__name__}).") from None
+        return ExtractedText(kind=DocumentKind.EPUB, text="\n\n".join(chapters), title=title or None)
+
+
+def _encrypted_paths(archive: zipfile.ZipFile) -> set[str]:
+    """The members an EPUB's ``META-INF/encryption.xml`` says are encrypted."""
+    encryption = etree.fromstring(archive.read("META-INF/encryption.xml"), _SAFE_XML)
+    return {
+        posixpath.normpath(urllib.parse.unquote(reference.get("URI", "")))
+        for reference in encryption.iter("{http://www.w3.org/2001/04/xmlenc#}CipherReference")
+    }
+
+
+def _cell_text(value: object) -> str:
+    """A cell's value as it reads: whole numbers without ``.0``, dates without a midnight time."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date().isoformat()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _shape_blocks(shape: object) -> list[str]:
+    """The text of one slide shape (group shapes opened, tables as Markdown tables)."""
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    if getattr(shape, "shape_type", None) == MSO_SHAPE_TYPE.GROUP:
+        return [block for inner in shape.shapes for block in _shape_blocks(inner)]  # type: ignore[attr-defined]
+    if getattr(shape, "has_table", False):
+        rows = [[cell.text for cell in row.cells] for row in shape.table.rows]  # type: ignore[attr-defined]
+        return [markdown_table(rows)] if rows else []
+    if getattr(shape, "has_text_frame", False):
+        lines = [" ".join(p.text.split()) for p in shape.text_frame.paragraphs]  # type: ignore[attr-defined]
+        text = "\n".join(line for line in lines if line)
+        return [text] if text else []
+    return []

@@ -78,6 +78,9 @@ ACCEPTED_TYPES = frozenset({
     "text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown", "text/csv",
     "application/csv", "application/pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/epub+zip",
 })
 
 
@@ -188,7 +191,8 @@ class HttpUrlFetcher:
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower() or None
         if content_type is not None and content_type not in ACCEPTED_TYPES:
             raise UrlFetchFailed(
-                f"The address returned {content_type}; a web page, text, PDF, Word (.docx) or CSV is needed."
+                f"The address returned {content_type}; a web page, text, PDF, Word (.docx), Excel (.xlsx), "
+                "PowerPoint (.pptx), EPUB or CSV is needed."
             )
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_bytes:

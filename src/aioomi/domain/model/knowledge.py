@@ -201,6 +201,9 @@ class DocumentKind(StrEnum):
     PDF = "pdf"
     DOCX = "docx"
     CSV = "csv"
+    XLSX = "xlsx"
+    PPTX = "pptx"
+    EPUB = "epub"
 
 
 class ExtractedText(msgspec.Struct, frozen=True, kw_only=True):

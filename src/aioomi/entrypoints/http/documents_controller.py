@@ -48,8 +48,8 @@ Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH,
                                          description="The `next_cursor` of the previous page")]
 
 UPLOAD_DESCRIPTION = (
-    "Send either `multipart/form-data` with a `file` part (.txt, .md, .html, .pdf, .docx or .csv; the type "
-    "is detected from the content) and an optional `title` part, or JSON `{\"title\", \"text\"}`, or JSON "
+    "Send either `multipart/form-data` with a `file` part (.txt, .md, .html, .pdf, .docx, .xlsx, .pptx, .epub or "
+    ".csv; the type is detected from the content) and an optional `title` part, or JSON `{\"title\", \"text\"}`, or JSON "
     "`{\"url\", \"title\"?}` (one public page or file, fetched now within the size and time limits). "
     "`Idempotency-Key` makes a retried upload answer with the first result. 202: a new document, queued for "
     "ingestion; 200: the same content was already there (or the key was seen): the existing document."
@@ -65,7 +65,7 @@ def _upload_body() -> RequestBody:
                              "title": title})
     form = Schema(type=OpenAPIType.OBJECT, title="File upload", required=["file"], properties={
         "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY,
-                       description=".txt, .md, .html, .pdf, .docx or .csv (the type is detected from the content)"),
+                       description=".txt, .md, .html, .pdf, .docx, .xlsx, .pptx, .epub or .csv (the type is detected from the content)"),
         "title": title,
     })
     return RequestBody(required=True, description="A file (multipart), a text or a URL (JSON)", content={

@@ -27,7 +27,7 @@ class DocumentTextIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
 
 class DocumentUrlIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A document fetched from one public address (a page, a PDF, a .docx, a text or CSV file)."""
+    """A document fetched from one public address (a page, a PDF, a .docx, .xlsx, .pptx or EPUB, a text or CSV file)."""
 
     url: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_URL, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://")]
     title: Annotated[str, msgspec.Meta(max_length=MAX_TITLE)] | None = None
