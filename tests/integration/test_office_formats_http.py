@@ -29,18 +29,9 @@ async def app(request: pytest.FixtureRequest, tmp_path: Path, pg_conninfo: str) 
         yield app
 
 
-# documents.kind's CHECK constraint (migration 0007) allows only the first six kinds: the lead
-# adds the migration that widens it (its number is the lead's to give); this marker comes off then.
-KIND_CHECK_NOT_WIDENED = pytest.mark.xfail(
-    strict=True, reason="documents_kind_check needs a migration to allow 'xlsx', 'pptx' and 'epub'"
-)
-
-
 async def test_a_workbook_upload_becomes_a_ready_searchable_document_titled_from_its_properties(
-    app: App, request: pytest.FixtureRequest
+    app: App
 ) -> None:
-    if app.backend == "postgres":
-        request.node.add_marker(KIND_CHECK_NOT_WIDENED)
     owner, agent_id = await owner_with_agent(app)
     docs = f"{AGENTS}/{agent_id}/documents"
     response = await app.client.post(docs, files={"file": ("prices.xlsx", xlsx_bytes(), XLSX)}, headers=owner.headers())
