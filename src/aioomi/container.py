@@ -459,7 +459,7 @@ class Container(containers.DeclarativeContainer):
     request_log = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresRequestLog, pool=pool),
-        memory=providers.Singleton(InMemoryRequestLog),
+        memory=providers.Singleton(InMemoryRequestLog, database=memory_database),
     )
     list_request_log = providers.Factory(ListRequestLog, request_log=request_log)
     passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
@@ -516,7 +516,7 @@ class Container(containers.DeclarativeContainer):
         gateway=payment_gateway, mailer=mailer, kept_mail=kept_mail,
     )
     delete_stripe_customer = providers.Factory(retention_uc.DeleteStripeCustomer, gateway=payment_gateway)
-    record_api_requests = providers.Factory(rights_uc.RecordApiRequests, uow=uow, request_log=request_log)
+    record_api_requests = providers.Factory(rights_uc.RecordApiRequests, request_log=request_log)
     ingest_unless_restricted = providers.Factory(rights_uc.IngestUnlessRestricted, uow=uow, ingest=ingest_document)
     published_policy = providers.Singleton(policy_uc.GetPublishedPolicy, uow=uow, clock=clock)
     retention_report = providers.Factory(retention_uc.RetentionReport, uow=uow)

@@ -209,28 +209,22 @@ class ObjectToProcessing:
 
 
 class RecordApiRequests:
-    """Write a batch of the API request log, honouring objection and restriction at write time.
+    """Write a batch of the API request log, honouring objection, restriction and erasure at
+    write time.
 
-    Rules: an entry naming an account that objected to usage analytics (Art. 21) or restricted
-    processing (Art. 18) is written without its account and IP address, from the moment the
-    choice is saved (the sweep only re-checks older rows); other entries are written as they
-    are. One look-up per batch, never one per request.
+    Rules: an entry naming an account that objected to usage analytics (Art. 21), restricted
+    processing (Art. 18), asked for its erasure (pending deletion) or no longer exists (purged)
+    is written without its account and IP address, from the moment the choice is saved (the
+    sweep only re-checks older rows); other entries are written as they are. The decision is
+    taken in the very statement that inserts (:meth:`RequestLog.add_many`), so a batch flushed
+    after the purge cannot bring an erased account's id or IP back. One statement per batch.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, request_log: RequestLog) -> None:
-        self._uow = uow
+    def __init__(self, request_log: RequestLog) -> None:
         self._request_log = request_log
 
     async def __call__(self, entries: list[RequestLogEntry]) -> None:
-        named = sorted({e.account_id for e in entries if e.account_id is not None})
-        opted_out: set[str] = set()
-        if named:
-            async with self._uow(account_id=None) as uow:
-                opted_out = await uow.privacy.analytics_opt_outs_among(named)
-        await self._request_log.add_many([
-            msgspec.structs.replace(e, account_id=None, ip=None) if e.account_id in opted_out else e
-            for e in entries
-        ])
+        await self._request_log.add_many(entries)
 
 
 # --- access and portability ---------------------------------------------------------------------
