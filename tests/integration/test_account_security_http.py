@@ -380,3 +380,30 @@ async def test_the_account_page_asks_for_the_password_once_the_window_has_passed
     clock.advance(timedelta(minutes=11))
     page = await app.client.get("/dashboard/account")
     assert 'id="reauth"' in page.text and 'data-api="/api/v1/auth/reauthenticate"' in page.text
+
+
+async def test_the_account_page_lists_sessions_and_keys_only_within_the_reauthentication_window(
+    app: App, clock: ManualClock
+) -> None:
+    owner = await sign_up_and_verify(app, EMAIL)
+    created = await app.client.post("/api/v1/api-keys", json={"name": "deploy-bot", "scopes": ["agents:read"]},
+                                    headers=owner.headers())
+    assert created.status_code == 201, created.text
+    prefix = created.json()["prefix"]
+    page = await app.client.get("/dashboard/account")
+    assert prefix in page.text and "deploy-bot" in page.text and "This browser" in page.text
+    assert 'id="keys-hidden"' not in page.text and 'id="sessions-hidden"' not in page.text
+
+    clock.advance(timedelta(minutes=11))  # past the 10-minute window: the API routes refuse
+    problem(await app.client.get("/api/v1/api-keys", headers=owner.headers()), 403, "reauthentication_required")
+    page = await app.client.get("/dashboard/account")
+    assert page.status_code == 200 and 'id="reauth"' in page.text
+    for secret in (prefix, "deploy-bot", "agents:read</td>", "This browser"):
+        assert secret not in page.text, secret
+    assert 'id="keys-hidden"' in page.text and 'id="sessions-hidden"' in page.text
+
+    confirmed = await app.client.post("/api/v1/auth/reauthenticate", json={"password": PASSWORD},
+                                      headers=owner.headers())
+    assert confirmed.status_code == 200, confirmed.text
+    page = await app.client.get("/dashboard/account")
+    assert prefix in page.text and "deploy-bot" in page.text and 'id="reauth"' not in page.text
