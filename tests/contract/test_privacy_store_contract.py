@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from aioomi.domain.model.agents import AgentSettings
-from aioomi.domain.model.accounts import AccountStatus, Principal
+from aioomi.domain.model.accounts import AccountStatus, Principal, TrustedDevice
 from aioomi.domain.model.chat import ChatSession
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import AuditEvent, DataExport, ExportStatus, PrivacyState, RetentionRun
@@ -177,3 +180,43 @@ async def test_a_batch_flushed_after_the_purge_never_names_the_erased_account(co
         assert await log.recent(anonymous) == []
     # Every entry is still counted (six rows), just without account and IP where it may not name one.
     assert await container.operational_records().purge_request_log(NOW + timedelta(days=1), 100) == 6
+
+
+async def test_expired_trusted_devices_are_swept_recorded_and_exported_without_their_hashes(container) -> None:  # noqa: ANN001
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    now = container.clock().now()
+    devices = [
+        TrustedDevice(id="dev_ada_old", account_id=ada, token_hash="a" * 64, created_at=now - timedelta(days=181),
+                      expires_at=now - timedelta(days=1)),  # expired yesterday: swept
+        TrustedDevice(id="dev_ada_new", account_id=ada, token_hash="b" * 64, created_at=now - timedelta(days=10),
+                      expires_at=now + timedelta(days=170)),  # still trusted: kept
+        TrustedDevice(id="dev_bob_old", account_id=bob, token_hash="c" * 64, created_at=now - timedelta(days=200),
+                      expires_at=now - timedelta(days=20)),  # another tenant's, expired: swept too
+    ]
+    async with container.uow()(account_id=None) as uow:
+        for device in devices:
+            await uow.devices.add(device)
+        await uow.commit()
+
+    summary = await container.retention_sweeps()()
+    assert summary["trusted_devices"] == 2
+    async with container.uow()(account_id=None) as uow:
+        assert [d.id for d in await uow.devices.list_for_account(ada)] == ["dev_ada_new"]
+        assert await uow.devices.list_for_account(bob) == []
+        runs = await uow.privacy.list_runs(10, "trusted_devices")
+    assert [(r.kind, r.removed) for r in runs] == [("trusted_devices", 2)]
+    assert (await container.retention_sweeps()())["trusted_devices"] == 0  # idempotent
+
+    who = Principal(account_id=ada)
+    export = await container.request_export()(who)
+    await container.build_export()(ada, export.id)
+    token = (await container.issue_export_link()(who, export.id)).url.split("token=")[1]
+    _, handle = await container.download_export()(token)
+    with handle:
+        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
+    listed = json.loads(archive.read("trusted_devices.json"))
+    assert [d["id"] for d in listed] == ["dev_ada_new"]
+    assert set(listed[0]) == {"id", "created_at", "expires_at"}
+    assert b"b" * 64 not in b"".join(archive.read(n) for n in archive.namelist())  # no token hash anywhere
+    manifest = json.loads(archive.read("manifest.json"))
+    assert "trusted_devices.json" in {f["name"] for f in manifest["files"]}

@@ -274,6 +274,8 @@ EXPORT_FILES = {
     "account.json": "The account: email, full name, sign-in methods, status, consents (18+, policy version).",
     "sessions.json": "Signed-in sessions not revoked: times, IP address, user agent.",
     "api_keys.json": "API keys: name, visible prefix, times. Never the secret or its hash.",
+    "trusted_devices.json": "Browsers trusted after a password sign-in (device cookies): times. Never the token "
+                            "or its hash.",
     "agents.json": "Agents with every setting, widget styling and chat retention.",
     "documents.json": "Knowledge-base documents' metadata; files under documents/<id>/.",
     "conversations.json": "Chat sessions of every agent with their messages.",
@@ -341,6 +343,9 @@ class BuildExport:
         keys = await uow.api_keys.list(account.id)
         files["api_keys.json"] = _json([{k: v for k, v in msgspec.to_builtins(key).items() if k != "key_hash"}
                                         for key in keys])
+        devices = await uow.devices.list_for_account(account.id)
+        files["trusted_devices.json"] = _json([{"id": d.id, "created_at": d.created_at, "expires_at": d.expires_at}
+                                               for d in devices])
         agents_out, documents_out, conversations = [], [], []
         after: PageKey | None = None
         while True:
