@@ -20,6 +20,7 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.entrypoints.http.auth import DEVICE_COOKIE, SESSION_COOKIE, required_scope
 from aioomi.settings import Settings
 from tests.integration.accounts_support import (
+    run_sign_up_mail_jobs,
     PASSWORD,
     App,
     CapturedLogs,
@@ -354,6 +355,7 @@ async def test_reset_and_verification_tokens_reach_the_log_only_on_the_loopback_
 
 async def test_the_confirmation_page_names_the_address_and_refuses_while_another_owner_is_signed_in(app: App) -> None:
     await sign_up(app.client, "mallory@evil.example")
+    await run_sign_up_mail_jobs(app)
     attackers_link = link_token(last_mail_to(app.outbox(), "mallory@evil.example", "verify_email"))
     victim = await sign_up_and_verify(app, EMAIL)  # the client is now the victim's signed-in browser
     assert app.client.cookies.get(SESSION_COOKIE) == victim.session_token

@@ -42,6 +42,7 @@ from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
     principal,
     request,
     rows,
+    run_jobs,
     signed_up,
 )
 
@@ -499,6 +500,7 @@ async def test_sweeps_count_every_batch_and_keep_links_until_7_days_after_expiry
     container: Container, clock: ManualClock
 ) -> None:
     await container.sign_up()(request("ada@example.com"), CLIENT)  # a verification link, 48 hours
+    await run_jobs(container)
     [token] = rows(container, "one_time_tokens")
     who = principal(await signed_up(container, "bob@example.com"))
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
