@@ -99,7 +99,8 @@ async def test_an_api_key_never_reaches_account_security_whatever_its_scopes(app
             403, "session_required")
     # Nor the account's other routes: no scope names them.
     for method, path in (("GET", "/api/v1/account"), ("PUT", "/api/v1/account/privacy/restriction"),
-                         ("GET", "/api/v1/account/audit-log"), ("POST", "/api/v1/auth/sign-out")):
+                         ("GET", "/api/v1/account/audit-log"), ("POST", "/api/v1/auth/sign-out"),
+                         ("GET", "/api/v1/request-log")):
         problem(await app.client.request(method, path, headers=bearer(secret)), 403, "session_required")
 
     assert {"mails": len(app.outbox()), "keys": await app.count("api_keys")} == before
@@ -155,7 +156,9 @@ def test_every_owner_route_needs_a_scope_or_a_session(tmp_path: Path) -> None:
                     session_only.add((method, route.path))
                 else:
                     scoped[(method, route.path)] = str(scope)
-    strays = {(m, p) for m, p in session_only if not p.startswith(("/api/v1/account", "/api/v1/api-keys", "/api/v1/auth/"))}
+    # The request log (IP addresses, every call's route) is the account's own record: no key reads it.
+    strays = {(m, p) for m, p in session_only
+              if not p.startswith(("/api/v1/account", "/api/v1/api-keys", "/api/v1/auth/", "/api/v1/request-log"))}
     assert strays == set()
     assert scoped[("GET", "/api/v1/agents")] == "agents:read"
     assert scoped[("POST", "/api/v1/agents/{agent_id:str}/documents")] == "knowledge:write"
