@@ -120,6 +120,7 @@ from aioomi.domain.usecases.cancel_email_change import CancelEmailChange
 from aioomi.domain.usecases.reauthenticate import Reauthenticate
 from aioomi.domain.usecases.send_reset_link import SendPasswordResetLink
 from aioomi.domain.usecases.send_verification_link import SendVerificationLink
+from aioomi.domain.usecases.send_sign_up_mail import SendSignUpMail
 from aioomi.settings import Settings
 from aioomi.adapters.local.extractive_responder import ExtractiveResponder
 from aioomi.adapters.memory.request_log import InMemoryRequestLog
@@ -333,8 +334,7 @@ class Container(containers.DeclarativeContainer):
     refresh_lexical_impacts = providers.Factory(RefreshLexicalImpacts, chunk_store=chunk_store)
 
     sign_up = providers.Factory(
-        SignUp, uow=uow, clock=clock, hasher=password_hasher, mailer=mailer, limiter=rate_limiter,
-        links=links, policy=session_policy,
+        SignUp, uow=uow, clock=clock, hasher=password_hasher, limiter=rate_limiter,
     )
     verify_email = providers.Factory(VerifyEmail, uow=uow, clock=clock, policy=session_policy)
     preview_email_link = providers.Factory(PreviewEmailLink, uow=uow, clock=clock)
@@ -342,6 +342,9 @@ class Container(containers.DeclarativeContainer):
     resend_verification = providers.Factory(ResendVerification, uow=uow, limiter=rate_limiter)
     send_verification_link = providers.Factory(
         SendVerificationLink, uow=uow, clock=clock, mailer=mailer, links=links, policy=session_policy
+    )
+    send_sign_up_mail = providers.Factory(
+        SendSignUpMail, uow=uow, clock=clock, mailer=mailer, links=links, policy=session_policy
     )
     sign_in = providers.Factory(
         SignInWithPassword, uow=uow, clock=clock, hasher=password_hasher, limiter=rate_limiter, policy=session_policy
@@ -459,7 +462,7 @@ class Container(containers.DeclarativeContainer):
     request_log = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresRequestLog, pool=pool),
-        memory=providers.Singleton(InMemoryRequestLog),
+        memory=providers.Singleton(InMemoryRequestLog, database=memory_database),
     )
     list_request_log = providers.Factory(ListRequestLog, request_log=request_log)
     passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
@@ -516,7 +519,7 @@ class Container(containers.DeclarativeContainer):
         gateway=payment_gateway, mailer=mailer, kept_mail=kept_mail,
     )
     delete_stripe_customer = providers.Factory(retention_uc.DeleteStripeCustomer, gateway=payment_gateway)
-    record_api_requests = providers.Factory(rights_uc.RecordApiRequests, uow=uow, request_log=request_log)
+    record_api_requests = providers.Factory(rights_uc.RecordApiRequests, request_log=request_log)
     ingest_unless_restricted = providers.Factory(rights_uc.IngestUnlessRestricted, uow=uow, ingest=ingest_document)
     published_policy = providers.Singleton(policy_uc.GetPublishedPolicy, uow=uow, clock=clock)
     retention_report = providers.Factory(retention_uc.RetentionReport, uow=uow)

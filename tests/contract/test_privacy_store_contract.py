@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from aioomi.domain.model.agents import AgentSettings
-from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.accounts import AccountStatus, Principal, TrustedDevice
 from aioomi.domain.model.chat import ChatSession
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import AuditEvent, DataExport, ExportStatus, PrivacyState, RetentionRun
@@ -84,12 +89,13 @@ async def test_the_chat_sweep_honours_12_months_and_the_agents_setting(container
 
 async def test_runs_are_recorded_and_the_request_log_is_swept(container) -> None:  # noqa: ANN001
     records = container.operational_records()
+    ada = await _account(container)
     await container.request_log().add_many([
         RequestLogEntry(occurred_at=NOW - timedelta(days=d), method="GET", route="/x", status=200, latency_ms=1.0,
-                        account_id="acct_x", ip="192.0.2.1") for d in (1, 91)])
+                        account_id=ada, ip="192.0.2.1") for d in (1, 91)])
     assert await records.purge_request_log(NOW - timedelta(days=90), 100) == 1
-    assert await records.anonymize_request_log(["acct_x"]) == 1
-    assert [(e.account_id, e.ip) for e in await container.request_log().recent("acct_x")] == []
+    assert await records.anonymize_request_log([ada]) == 1
+    assert [(e.account_id, e.ip) for e in await container.request_log().recent(ada)] == []
     async with records.exclusive("retention:test") as first:
         async with records.exclusive("retention:test") as second:
             assert first and not second
@@ -139,3 +145,78 @@ async def test_opt_outs_among_names_only_objecting_or_restricting_accounts(conta
         assert await uow.privacy.analytics_opt_outs_among([ada, bob, cy, "acct_unknown"]) == {ada, bob}
         assert await uow.privacy.analytics_opt_outs_among([cy]) == set()
         assert await uow.privacy.analytics_opt_outs_among([]) == set()
+
+
+async def test_a_batch_flushed_after_the_purge_never_names_the_erased_account(container) -> None:  # noqa: ANN001
+    """The request log writer flushes in the background: here the batch holding the erased
+    account's last requests reaches the log only after the purge, the ordering that left a row
+    behind under load. Pending deletion, objection and restriction are honoured the same way."""
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    cy, dee = await _account(container, "cy@example.com"), await _account(container, "dee@example.com")
+    eve = await _account(container, "eve@example.com")
+
+    def entry(account_id: str | None, ip: str) -> RequestLogEntry:
+        return RequestLogEntry(occurred_at=NOW, method="GET", route="/api/v1/agents", status=200, latency_ms=1.0,
+                               account_id=account_id, ip=ip)
+
+    batch = [entry(ada, "203.0.113.1"), entry(bob, "203.0.113.2"), entry(cy, "203.0.113.3"),
+             entry(dee, "203.0.113.4"), entry(eve, "203.0.113.5"), entry(None, "203.0.113.6")]
+    async with container.uow()(account_id=None) as uow:
+        for pending in (ada, cy):
+            account = await uow.accounts.get(pending)
+            await uow.accounts.update(msgspec.structs.replace(account, status=AccountStatus.DELETION_PENDING))
+        await uow.privacy.save_state(PrivacyState(account_id=dee, objected_at=NOW))
+        await uow.privacy.save_state(PrivacyState(account_id=eve, restricted_at=NOW))
+        await uow.commit()
+    await container.purge_deleted_accounts().purge(ada)  # the purge runs; cy is still in its grace period
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.accounts.get(ada) is None
+
+    await container.record_api_requests()(batch)  # ... and only then is the batch flushed
+
+    log = container.request_log()
+    assert [(e.account_id, e.ip) for e in await log.recent(bob)] == [(bob, "203.0.113.2")]
+    for anonymous in (ada, cy, dee, eve):
+        assert await log.recent(anonymous) == []
+    # Every entry is still counted (six rows), just without account and IP where it may not name one.
+    assert await container.operational_records().purge_request_log(NOW + timedelta(days=1), 100) == 6
+
+
+async def test_expired_trusted_devices_are_swept_recorded_and_exported_without_their_hashes(container) -> None:  # noqa: ANN001
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    now = container.clock().now()
+    devices = [
+        TrustedDevice(id="dev_ada_old", account_id=ada, token_hash="a" * 64, created_at=now - timedelta(days=181),
+                      expires_at=now - timedelta(days=1)),  # expired yesterday: swept
+        TrustedDevice(id="dev_ada_new", account_id=ada, token_hash="b" * 64, created_at=now - timedelta(days=10),
+                      expires_at=now + timedelta(days=170)),  # still trusted: kept
+        TrustedDevice(id="dev_bob_old", account_id=bob, token_hash="c" * 64, created_at=now - timedelta(days=200),
+                      expires_at=now - timedelta(days=20)),  # another tenant's, expired: swept too
+    ]
+    async with container.uow()(account_id=None) as uow:
+        for device in devices:
+            await uow.devices.add(device)
+        await uow.commit()
+
+    summary = await container.retention_sweeps()()
+    assert summary["trusted_devices"] == 2
+    async with container.uow()(account_id=None) as uow:
+        assert [d.id for d in await uow.devices.list_for_account(ada)] == ["dev_ada_new"]
+        assert await uow.devices.list_for_account(bob) == []
+        runs = await uow.privacy.list_runs(10, "trusted_devices")
+    assert [(r.kind, r.removed) for r in runs] == [("trusted_devices", 2)]
+    assert (await container.retention_sweeps()())["trusted_devices"] == 0  # idempotent
+
+    who = Principal(account_id=ada)
+    export = await container.request_export()(who)
+    await container.build_export()(ada, export.id)
+    token = (await container.issue_export_link()(who, export.id)).url.split("token=")[1]
+    _, handle = await container.download_export()(token)
+    with handle:
+        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
+    listed = json.loads(archive.read("trusted_devices.json"))
+    assert [d["id"] for d in listed] == ["dev_ada_new"]
+    assert set(listed[0]) == {"id", "created_at", "expires_at"}
+    assert b"b" * 64 not in b"".join(archive.read(n) for n in archive.namelist())  # no token hash anywhere
+    manifest = json.loads(archive.read("manifest.json"))
+    assert "trusted_devices.json" in {f["name"] for f in manifest["files"]}

@@ -16,7 +16,7 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
-from aioomi.adapters.local.outbox_mailer import read_outbox
+from tests.integration.accounts_support import wait_for_mail
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.container import MemoryContainer
 from aioomi.entrypoints.http.app import create_app
@@ -64,9 +64,7 @@ async def page(served: tuple[str, Settings, ManualClock]) -> AsyncIterator[Any]:
 
 
 def link(settings: Settings, kind: str) -> str:
-    mails = [m for m in read_outbox(settings.outbox_dir) if m.to == EMAIL and m.kind == kind]
-    assert mails, f"no {kind} mail"
-    [found] = re.findall(r"https?://\S+", mails[-1].text)
+    [found] = re.findall(r"https?://\S+", wait_for_mail(settings.outbox_dir, EMAIL, kind).text)  # the worker mails it
     return found
 
 

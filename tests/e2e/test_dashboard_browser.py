@@ -23,7 +23,7 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
-from aioomi.adapters.local.outbox_mailer import read_outbox
+from tests.integration.accounts_support import wait_for_mail
 from aioomi.container import PostgresContainer
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentStatus
@@ -109,10 +109,9 @@ async def shot(page: Page, name: str) -> None:
 
 
 def _link(served: Served, kind: str) -> str:
-    mails = [m for m in read_outbox(served.settings.outbox_dir) if m.to == EMAIL and m.kind == kind]
-    assert mails, f"no {kind} mail to {EMAIL}"
-    found = re.findall(r"https?://\S+", mails[-1].text)
-    assert len(found) == 1, mails[-1].text
+    mail = wait_for_mail(served.settings.outbox_dir, EMAIL, kind)  # the worker thread mails it
+    found = re.findall(r"https?://\S+", mail.text)
+    assert len(found) == 1, mail.text
     return found[0]
 
 
@@ -315,8 +314,7 @@ async def _owner_with_agent(page: Any, served: Served, email: str) -> str:
         password: 'a long and unusual passphrase', adult: true, accepted_policy_version: (await (await
         fetch('/api/v1/auth/policy')).json()).version})})).status""", email)
     assert signed == 202
-    mails = [m for m in read_outbox(served.settings.outbox_dir) if m.to == email and m.kind == "verify_email"]
-    token = re.findall(r"token=([^\s&]+)", mails[-1].text)[0]
+    token = re.findall(r"token=([^\s&]+)", wait_for_mail(served.settings.outbox_dir, email, "verify_email").text)[0]
     csrf = await page.evaluate("""async (token) => (await (await fetch('/api/v1/auth/verify-email', {method: 'POST',
         headers: {'content-type': 'application/json'}, body: JSON.stringify({token})})).json()).csrf_token""", token)
     agent = await page.evaluate("""async (csrf) => (await (await fetch('/api/v1/agents', {method: 'POST',

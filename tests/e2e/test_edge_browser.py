@@ -19,9 +19,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
-from aioomi.adapters.local.outbox_mailer import read_outbox
 from aioomi.entrypoints.http.app import create_app
-from tests.integration.accounts_support import PASSWORD, build_container, last_mail_to, link_token, make_settings, sign_up_body
+from tests.integration.accounts_support import PASSWORD, build_container, link_token, make_settings, sign_up_body, wait_for_mail
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.serving import loopback_socket, serve_in_thread
 
@@ -60,12 +59,12 @@ def served() -> Iterator[Served]:
     sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = make_settings(data_dir / "aioomi", public_url=base)
-    app = create_app(build_container("memory", settings), manage_lifecycle=True)
+    app = create_app(build_container("memory", settings), manage_lifecycle=True, run_worker=True)  # mails sign-ups
     with serve_in_thread(app, sock, name="aioomi-edge-browser", log_config=None, access_log=False, lifespan="on"):
         with httpx.Client(base_url=base, timeout=30) as client:
             for email in OWNERS:
                 assert client.post("/api/v1/auth/signup", json=sign_up_body(email)).status_code == 202
-                token = link_token(last_mail_to(read_outbox(settings.outbox_dir), email, "verify_email"))
+                token = link_token(wait_for_mail(settings.outbox_dir, email, "verify_email"))
                 client.cookies.clear()  # a link opened while another owner is signed in is refused
                 assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 200
         yield Served(base=base)

@@ -8,6 +8,7 @@ pg_app  # noqa: F401``) like any other fixture module.
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -165,6 +166,47 @@ def last_mail_to(outbox: list[EmailMessage], email: str, kind: str) -> EmailMess
     return found[-1]
 
 
+def wait_for_mail(outbox_dir: str | Path, email: str, kind: str, *, within_s: float = 60.0) -> EmailMessage:
+    """The newest ``kind`` mail to ``email`` in an outbox folder that a worker in another thread
+    fills (sign-up mail goes by a job): polls until it is there, fails after ``within_s``."""
+    import time
+
+    deadline = time.monotonic() + within_s
+    while True:
+        found = mails_to(read_outbox(outbox_dir), email, kind)
+        if found:
+            return found[-1]
+        assert time.monotonic() < deadline, f"no {kind} mail to {email} within {within_s} s"
+        time.sleep(0.05)
+
+
+async def async_wait_for_mail(outbox_dir: str | Path, email: str, kind: str, *, within_s: float = 60.0) -> EmailMessage:
+    """:func:`wait_for_mail` for a test on an event loop (the worker runs on the same or another loop)."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + within_s
+    while True:
+        found = mails_to(read_outbox(outbox_dir), email, kind)
+        if found:
+            return found[-1]
+        assert time.monotonic() < deadline, f"no {kind} mail to {email} within {within_s} s"
+        await asyncio.sleep(0.05)
+
+
+async def run_sign_up_mail_jobs(app: App) -> None:
+    """Run the queued sign-up mail jobs only (the verification link or the "someone tried to sign
+    up" notice), through the worker's own handler: no periodic sweeps run on the side."""
+    from aioomi.domain.model.accounts import SEND_SIGN_UP_MAIL_JOB
+    from aioomi.entrypoints.worker.account_jobs import handlers
+
+    handle = handlers(app.container)[SEND_SIGN_UP_MAIL_JOB]
+    jobs = app.container.job_store()
+    while (job := await jobs.claim("test", frozenset({SEND_SIGN_UP_MAIL_JOB}), timedelta(minutes=1))) is not None:
+        await handle(job.payload)
+        await jobs.complete(job.id, "test")
+
+
 async def run_jobs(app: App) -> None:
     """Run every queued job as the worker would (reset and verification links are mailed by jobs)."""
     from aioomi.entrypoints.worker.jobs import build_worker
@@ -246,6 +288,7 @@ async def sign_up(client: AsyncTestClient, email: str, **body: Any) -> None:
 
 
 async def verify_from_outbox(app: App, client: AsyncTestClient, email: str) -> Owner:
+    await run_sign_up_mail_jobs(app)  # the sign-up's verification link is mailed by a job
     token = link_token(last_mail_to(app.outbox(), email, "verify_email"))
     # Each owner confirms in a browser where no other owner is signed in (else: refused).
     client.cookies.pop(SESSION_COOKIE, None)

@@ -20,6 +20,7 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.entrypoints.http.auth import DEVICE_COOKIE, SESSION_COOKIE, required_scope
 from aioomi.settings import Settings
 from tests.integration.accounts_support import (
+    run_sign_up_mail_jobs,
     PASSWORD,
     App,
     CapturedLogs,
@@ -98,7 +99,8 @@ async def test_an_api_key_never_reaches_account_security_whatever_its_scopes(app
             403, "session_required")
     # Nor the account's other routes: no scope names them.
     for method, path in (("GET", "/api/v1/account"), ("PUT", "/api/v1/account/privacy/restriction"),
-                         ("GET", "/api/v1/account/audit-log"), ("POST", "/api/v1/auth/sign-out")):
+                         ("GET", "/api/v1/account/audit-log"), ("POST", "/api/v1/auth/sign-out"),
+                         ("GET", "/api/v1/request-log")):
         problem(await app.client.request(method, path, headers=bearer(secret)), 403, "session_required")
 
     assert {"mails": len(app.outbox()), "keys": await app.count("api_keys")} == before
@@ -154,7 +156,9 @@ def test_every_owner_route_needs_a_scope_or_a_session(tmp_path: Path) -> None:
                     session_only.add((method, route.path))
                 else:
                     scoped[(method, route.path)] = str(scope)
-    strays = {(m, p) for m, p in session_only if not p.startswith(("/api/v1/account", "/api/v1/api-keys", "/api/v1/auth/"))}
+    # The request log (IP addresses, every call's route) is the account's own record: no key reads it.
+    strays = {(m, p) for m, p in session_only
+              if not p.startswith(("/api/v1/account", "/api/v1/api-keys", "/api/v1/auth/", "/api/v1/request-log"))}
     assert strays == set()
     assert scoped[("GET", "/api/v1/agents")] == "agents:read"
     assert scoped[("POST", "/api/v1/agents/{agent_id:str}/documents")] == "knowledge:write"
@@ -354,6 +358,7 @@ async def test_reset_and_verification_tokens_reach_the_log_only_on_the_loopback_
 
 async def test_the_confirmation_page_names_the_address_and_refuses_while_another_owner_is_signed_in(app: App) -> None:
     await sign_up(app.client, "mallory@evil.example")
+    await run_sign_up_mail_jobs(app)
     attackers_link = link_token(last_mail_to(app.outbox(), "mallory@evil.example", "verify_email"))
     victim = await sign_up_and_verify(app, EMAIL)  # the client is now the victim's signed-in browser
     assert app.client.cookies.get(SESSION_COOKIE) == victim.session_token
@@ -380,3 +385,30 @@ async def test_the_account_page_asks_for_the_password_once_the_window_has_passed
     clock.advance(timedelta(minutes=11))
     page = await app.client.get("/dashboard/account")
     assert 'id="reauth"' in page.text and 'data-api="/api/v1/auth/reauthenticate"' in page.text
+
+
+async def test_the_account_page_lists_sessions_and_keys_only_within_the_reauthentication_window(
+    app: App, clock: ManualClock
+) -> None:
+    owner = await sign_up_and_verify(app, EMAIL)
+    created = await app.client.post("/api/v1/api-keys", json={"name": "deploy-bot", "scopes": ["agents:read"]},
+                                    headers=owner.headers())
+    assert created.status_code == 201, created.text
+    prefix = created.json()["prefix"]
+    page = await app.client.get("/dashboard/account")
+    assert prefix in page.text and "deploy-bot" in page.text and "This browser" in page.text
+    assert 'id="keys-hidden"' not in page.text and 'id="sessions-hidden"' not in page.text
+
+    clock.advance(timedelta(minutes=11))  # past the 10-minute window: the API routes refuse
+    problem(await app.client.get("/api/v1/api-keys", headers=owner.headers()), 403, "reauthentication_required")
+    page = await app.client.get("/dashboard/account")
+    assert page.status_code == 200 and 'id="reauth"' in page.text
+    for secret in (prefix, "deploy-bot", "agents:read</td>", "This browser"):
+        assert secret not in page.text, secret
+    assert 'id="keys-hidden"' in page.text and 'id="sessions-hidden"' in page.text
+
+    confirmed = await app.client.post("/api/v1/auth/reauthenticate", json={"password": PASSWORD},
+                                      headers=owner.headers())
+    assert confirmed.status_code == 200, confirmed.text
+    page = await app.client.get("/dashboard/account")
+    assert prefix in page.text and "deploy-bot" in page.text and 'id="reauth"' not in page.text

@@ -39,6 +39,7 @@ from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.app import create_app
+from tests.integration.accounts_support import run_sign_up_mail_jobs
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.settings import Settings
 
@@ -79,6 +80,7 @@ class App:
             "adult": True, "accepted_policy_version": CURRENT_POLICY_VERSION,
         })
         assert response.status_code == 202, response.text
+        await run_sign_up_mail_jobs(self)  # the verification link is mailed by a job
         [mail] = [m for m in read_outbox(self.container.settings().outbox_dir) if m.to == email and m.kind == "verify_email"]
         [token] = re.findall(r"[?&]token=([^\s&]+)", mail.text)
         response = await self.client.post("/api/v1/auth/verify-email", json={"token": unquote(token)})

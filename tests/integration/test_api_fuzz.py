@@ -38,12 +38,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from aioomi.adapters.local.outbox_mailer import read_outbox
 from aioomi.container import AppContainer, MemoryContainer, PostgresContainer
 from aioomi.entrypoints.http.app import create_app
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.settings import Settings
-from tests.integration.accounts_support import last_mail_to, link_token, sign_up_body, use_fast_hasher
+from tests.integration.accounts_support import link_token, sign_up_body, use_fast_hasher, wait_for_mail
 
 # The database is up for the whole run: a 503 blaming it is a bug, not a legitimate answer.
 STORE_FAILURE_CODES = frozenset({"database_unavailable", "store_contention"})
@@ -124,7 +123,7 @@ def sign_in_owner(app: Litestar, settings: Settings) -> Credentials:
     client = asgi.get_client(app)
     email = "fuzz-owner@example.com"
     assert client.post("/api/v1/auth/signup", json=sign_up_body(email)).status_code == 202
-    token = link_token(last_mail_to(read_outbox(settings.outbox_dir), email, "verify_email"))
+    token = link_token(wait_for_mail(settings.outbox_dir, email, "verify_email"))
     verified = client.post("/api/v1/auth/verify-email", json={"token": token})
     assert verified.status_code == 200, verified.text
     session = Credentials(api_key="", session_token=verified.cookies[SESSION_COOKIE],
@@ -229,7 +228,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Lit
     else:
         container = PostgresContainer(settings=app_settings, conninfo=request.getfixturevalue("pg_conninfo"))
     use_fast_hasher(container)
-    app = create_app(container, manage_lifecycle=True)
+    app = create_app(container, manage_lifecycle=True, run_worker=True)  # the worker mails the sign-up link
     try:
         yield app, kind, sign_in_owner(app, app_settings)
     finally:

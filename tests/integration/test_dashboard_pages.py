@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -20,6 +21,7 @@ from aioomi.container import MemoryContainer, start, stop
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
+from tests.integration.accounts_support import run_sign_up_mail_jobs
 
 ASSET_BUDGET = 100 * 1024
 BASE_URL = "http://127.0.0.1"  # loopback: the session cookie is not Secure, the client sends it back
@@ -31,6 +33,7 @@ PUBLIC_PAGES = ["/sign-in", "/sign-up", "/verify-email?token=abcdefghijk", "/for
 class App:
     client: AsyncTestClient
     settings: Settings
+    container: Any = None
 
     def another_client(self) -> AsyncTestClient:
         """A second browser on the same app (its own cookie jar)."""
@@ -54,7 +57,7 @@ async def app(tmp_path: Path):  # noqa: ANN201
     await start(container)
     try:
         async with AsyncTestClient(create_app(container, manage_lifecycle=False), base_url=BASE_URL) as client:
-            yield App(client=client, settings=settings)
+            yield App(client=client, settings=settings, container=container)
     finally:
         await stop(container)
 
@@ -66,6 +69,7 @@ async def sign_up_and_verify(app: App, email: str, client: AsyncTestClient | Non
         "email": email, "full_name": "Ada Lovelace", "password": "correct horse battery staple", "adult": True,
         "accepted_policy_version": CURRENT_POLICY_VERSION})
     assert response.status_code == 202, response.text
+    await run_sign_up_mail_jobs(app)  # the verification link is mailed by a job
     mail = [m for m in read_outbox(app.settings.outbox_dir) if m.to == email][-1]
     token = unquote(re.findall(r"[?&]token=([^\s&]+)", mail.text)[0])
     response = await client.post("/api/v1/auth/verify-email", json={"token": token})

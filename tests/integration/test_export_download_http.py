@@ -44,7 +44,7 @@ async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninf
 
         archive = zipfile.ZipFile(io.BytesIO(first.content))
         expected = {
-            "manifest.json", "account.json", "sessions.json", "api_keys.json", "agents.json", "documents.json",
+            "manifest.json", "account.json", "sessions.json", "api_keys.json", "trusted_devices.json", "agents.json", "documents.json",
             "conversations.json", "usage.json", "request_log.json", "billing.json", "consents.json",
             "audit_log.json", f"documents/{document['id']}/original",
         }

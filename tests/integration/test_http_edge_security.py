@@ -24,7 +24,6 @@ import httpx
 import pytest
 from dependency_injector import providers
 
-from aioomi.adapters.local.outbox_mailer import read_outbox
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.domain.model.chat import ChatLimits
 from aioomi.entrypoints.cli import proxy_options
@@ -33,7 +32,6 @@ from tests.fakes.stripe_fixtures import WEBHOOK_SECRET, sign
 from tests.integration.accounts_support import (
     BASE_URL,
     build_container,
-    last_mail_to,
     link_token,
     make_settings,
     problem,
@@ -41,6 +39,7 @@ from tests.integration.accounts_support import (
     set_cookie_header,
     sign_up_and_verify,
     sign_up_body,
+    wait_for_mail,
 )
 from tests.integration.chat_support import ORIGIN, RETURNS, chat_app
 from tests.support.serving import loopback_socket, serve_in_thread
@@ -138,12 +137,12 @@ def real_server(data_dir: Path, **overrides: Any) -> Iterator[Served]:
     container = build_container("memory", settings)
     container.chat_model.override(providers.Object(ScriptedChatModel(reply=lambda request: "Within 30 days [1].")))
     container.passage_search.override(providers.Object(ListSearch([RETURNS])))
-    app = create_app(container, manage_lifecycle=True)
+    app = create_app(container, manage_lifecycle=True, run_worker=True)  # the worker mails the sign-up link
     with serve_in_thread(app, sock, name="aioomi-edge", log_config=None, access_log=False, lifespan="on",
                          **proxy_options(settings)), httpx.Client(base_url=base, timeout=30) as client:
         email = "owner@example.com"
         assert client.post("/api/v1/auth/signup", json=sign_up_body(email)).status_code == 202
-        token = link_token(last_mail_to(read_outbox(settings.outbox_dir), email, "verify_email"))
+        token = link_token(wait_for_mail(settings.outbox_dir, email, "verify_email"))
         verified = client.post("/api/v1/auth/verify-email", json={"token": token})
         assert verified.status_code == 200, verified.text
         headers = {"x-csrf-token": verified.json()["csrf_token"]}

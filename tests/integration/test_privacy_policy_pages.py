@@ -15,7 +15,7 @@ from dependency_injector import providers
 
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
-from tests.integration.accounts_support import last_mail_to, problem, serve, sign_up_body
+from tests.integration.accounts_support import last_mail_to, problem, run_sign_up_mail_jobs, serve, sign_up_body
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NEW_TEXT = "# Privacy Policy\n\nVersion two: <script>alert(1)</script> **clearer** retention.\n"
@@ -107,6 +107,7 @@ async def test_the_policy_pages_and_sign_up_follow_the_version_in_force(
         accepted = await app.client.post("/api/v1/auth/signup", json=sign_up_body(
             "new@example.com", accepted_policy_version=form_version(sign_up.text)))
         assert accepted.status_code == 202, accepted.text
+        await run_sign_up_mail_jobs(app)
         assert last_mail_to(app.outbox(), "new@example.com", "verify_email")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from tests.integration.accounts_support import bearer, pg_app, sign_up_and_verify  # noqa: F401
 
@@ -35,3 +36,27 @@ async def test_owner_api_calls_are_logged_with_their_account(pg_app):
         ("GET", "/api/v1/agents", 200, owner.account_id),
         ("GET", "/api/v1/agents", 401, None),
     ]
+
+
+async def test_a_log_write_holds_the_account_so_the_purge_cannot_slip_in_between(pg_app) -> None:  # noqa: ANN001
+    """The insert that names an account locks its row (FOR KEY SHARE) until the batch commits:
+    the purge's DELETE of the account cannot run between the decision and the commit (it waits,
+    and its last sweep of the log then removes the row). Shown with the batch's transaction
+    left open: the DELETE cannot take the row (lock_timeout is the probe, not a timing)."""
+    from datetime import UTC, datetime
+
+    from aioomi.adapters.postgres.request_log import _INSERT
+
+    owner = await sign_up_and_verify(pg_app, "held@example.com")
+    async with await psycopg.AsyncConnection.connect(pg_app.conninfo) as writer, \
+            await psycopg.AsyncConnection.connect(pg_app.conninfo, autocommit=True) as purge:
+        await writer.execute(_INSERT, ([datetime(2026, 3, 1, tzinfo=UTC)], ["GET"], ["/api/v1/agents"], [200],
+                                       [1.0], [owner.account_id], [None], ["203.0.113.7"]))
+        row = await (await writer.execute("SELECT account_id, ip FROM api_request_log WHERE ip = '203.0.113.7'"
+                                          )).fetchone()
+        assert row == (owner.account_id, "203.0.113.7")  # active: named, and its account row held
+        await purge.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            await purge.execute("DELETE FROM accounts WHERE id = %s", (owner.account_id,))
+        await writer.rollback()
+        await purge.execute("DELETE FROM accounts WHERE id = %s", (owner.account_id,))  # free once it ends

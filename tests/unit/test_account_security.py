@@ -221,6 +221,7 @@ async def test_the_cancel_link_undoes_a_confirmed_change_even_after_a_further_on
 
 async def test_a_confirmation_link_is_refused_while_another_owner_is_signed_in(container: Container) -> None:
     await container.sign_up()(request("mallory@evil.example"), CLIENT)
+    await run_jobs(container)
     attackers_link = link_token(last_mail_to(outbox(container), "mallory@evil.example", "verify_email"))
     victim = await signed_up(container, "ada@example.com")
 
@@ -355,6 +356,7 @@ async def test_known_and_unknown_addresses_leave_the_same_trace_and_a_failing_re
     container: Container, ask: str
 ) -> None:
     await container.sign_up()(request("ada@example.com"), CLIENT)  # unverified: both requests concern it
+    await run_jobs(container)  # its own verification mail, before the relay fails
     mailer = FailingMailer()
     container.mailer.override(providers.Object(mailer))
     call = getattr(container, ask)()
@@ -364,7 +366,8 @@ async def test_known_and_unknown_addresses_leave_the_same_trace_and_a_failing_re
         assert await call(email, *args) is None  # no relay was asked: nothing can fail here
     assert mailer.attempts == []
 
-    queued = [j for j in container.job_store().jobs if j.kind.startswith("accounts.")]
+    queued = [j for j in container.job_store().jobs
+              if j.kind.startswith("accounts.") and j.kind != "accounts.send_sign_up_mail"]
     assert [(j.kind, sorted(j.payload)) for j in queued] == [(queued[0].kind, ["email"])] * 2
     assert [j.payload["email"] for j in queued] == ["ada@example.com", "nobody@example.com"]
 

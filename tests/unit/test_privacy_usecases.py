@@ -42,6 +42,7 @@ from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
     principal,
     request,
     rows,
+    run_jobs,
     signed_up,
 )
 
@@ -105,12 +106,15 @@ async def test_restriction_stops_processing_and_lifting_restores_it(container: C
 async def test_objection_keeps_the_request_log_anonymous(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
-    await container.object_to_processing()(who, objecting=True)
-    await container.request_log().add_many([RequestLogEntry(
-        occurred_at=container.clock().now(), method="GET", route="/x", status=200, latency_ms=1.0,
-        account_id=who.account_id, ip="203.0.113.9")])
+    logged = RequestLogEntry(occurred_at=container.clock().now(), method="GET", route="/x", status=200,
+                             latency_ms=1.0, account_id=who.account_id, ip="203.0.113.9")
+    await container.request_log().add_many([logged])  # before the objection: named
+    assert [(e.account_id, e.ip) for e in container.request_log().entries] == [(who.account_id, "203.0.113.9")]
+    await container.object_to_processing()(who, objecting=True)  # anonymises the older row at once
+    await container.record_api_requests()([logged])  # a batch written after it: anonymous at write time
+    assert [(e.account_id, e.ip) for e in container.request_log().entries] == [(None, None), (None, None)]
     summary = await container.retention_sweeps()()
-    assert summary["analytics_opt_out"] == 1
+    assert summary["analytics_opt_out"] == 0  # nothing left for the sweep to re-check
     assert all(e.account_id is None and e.ip is None for e in container.request_log().entries)
     state = await container.object_to_processing()(who, objecting=False)
     assert state.objected_at is None
@@ -496,6 +500,7 @@ async def test_sweeps_count_every_batch_and_keep_links_until_7_days_after_expiry
     container: Container, clock: ManualClock
 ) -> None:
     await container.sign_up()(request("ada@example.com"), CLIENT)  # a verification link, 48 hours
+    await run_jobs(container)
     [token] = rows(container, "one_time_tokens")
     who = principal(await signed_up(container, "bob@example.com"))
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))

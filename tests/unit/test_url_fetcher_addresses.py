@@ -4,6 +4,7 @@ name resolved to."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import httpx
@@ -96,5 +97,26 @@ async def test_a_connection_failure_says_only_that_the_address_could_not_be_fetc
     fetcher = HttpUrlFetcher(transport=httpx.MockTransport(refuse))
     with pytest.raises(UrlFetchFailed) as caught:
         await fetcher.fetch("http://93.184.215.14:8443/", max_bytes=1000)
+    assert caught.value.code == "url_fetch_failed"
+    assert caught.value.detail == "The address could not be fetched."
+
+
+@pytest.mark.parametrize("stage", ["name resolution", "answer"])
+async def test_a_timeout_says_only_that_the_address_could_not_be_fetched(stage: str) -> None:
+    """Whether the time ran out resolving the name (an internal DNS server slow on some names)
+    or waiting for the answer, the caller reads the one generic wording: no stage, no seconds."""
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    fetcher = HttpUrlFetcher(transport=httpx.MockTransport(never_answers), timeout_s=0.01)
+    if stage == "name resolution":
+        async def hanging_resolver(host: str, port: int) -> str:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        fetcher._resolve = hanging_resolver  # type: ignore[method-assign]  # noqa: SLF001 - the DNS step hangs
+    with pytest.raises(UrlFetchFailed) as caught:
+        await fetcher.fetch("http://93.184.215.14/slow.txt", max_bytes=1000)
     assert caught.value.code == "url_fetch_failed"
     assert caught.value.detail == "The address could not be fetched."

@@ -105,6 +105,10 @@ class TrustedDeviceRepository(Protocol):
         """Forget every trusted device of the account (its owner signed out everywhere)."""
         ...
 
+    async def list_for_account(self, account_id: str) -> list[TrustedDevice]:
+        """The account's trusted devices, expired or not, oldest first (for its data export)."""
+        ...
+
 
 class PendingSignIn(msgspec.Struct, frozen=True, kw_only=True):
     """What must survive between the redirect to the identity provider and its callback."""

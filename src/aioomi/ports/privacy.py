@@ -91,6 +91,11 @@ class PrivacyStore(Protocol):
 
     async def sweep_pending_sign_ins(self, expired_before: datetime, limit: int) -> int: ...
 
+    async def sweep_trusted_devices(self, expired_before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` trusted devices (device cookies) that expired before
+        ``expired_before``; return how many went."""
+        ...
+
     async def erase_account(self, account_id: str) -> int:
         """Delete the account and every row that names it, except billing records (detach them
         first); return how many rows went."""

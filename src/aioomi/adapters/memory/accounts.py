@@ -174,6 +174,10 @@ class InMemoryTrustedDeviceRepository:
             self._table.delete(device_id)
         return len(doomed)
 
+    async def list_for_account(self, account_id: str) -> list[TrustedDevice]:
+        return sorted((d for d in self._table.values() if d.account_id == account_id),
+                      key=lambda d: (d.created_at, d.id))
+
 
 class InMemoryPendingSignInRepository:
     def __init__(self, table: Table[PendingSignIn]) -> None:

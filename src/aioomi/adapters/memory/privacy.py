@@ -193,6 +193,9 @@ class InMemoryPrivacyStore:
         return await self._sweep("pending_sign_ins", lambda p: p.state_hash,
                                  lambda p: p.expires_at < expired_before, limit)
 
+    async def sweep_trusted_devices(self, expired_before: datetime, limit: int) -> int:
+        return await self._sweep("trusted_devices", lambda d: d.id, lambda d: d.expires_at < expired_before, limit)
+
     async def erase_account(self, account_id: str) -> int:
         removed = 0
         for name in list(self._database.tables):

@@ -223,6 +223,13 @@ class PostgresTrustedDeviceRepository(PostgresRepository):
     async def forget_all(self, account_id: str) -> int:
         return await self._execute("DELETE FROM trusted_devices WHERE account_id = %s", (account_id,))
 
+    async def list_for_account(self, account_id: str) -> list[TrustedDevice]:
+        rows = await self._rows(
+            f"SELECT {_DEVICE_COLUMNS} FROM trusted_devices WHERE account_id = %s ORDER BY created_at, id",
+            (account_id,),
+        )
+        return [msgspec.convert(r, TrustedDevice) for r in rows]
+
 
 class PostgresPendingSignInRepository(PostgresRepository):
     async def add(self, pending: PendingSignIn) -> None:

@@ -198,6 +198,13 @@ class PostgresPrivacyStore(PostgresRepository):
             (expired_before, limit),
         )
 
+    async def sweep_trusted_devices(self, expired_before: datetime, limit: int) -> int:
+        return await self._execute(
+            "DELETE FROM trusted_devices WHERE id IN (SELECT id FROM trusted_devices "
+            "WHERE expires_at < %s LIMIT %s FOR UPDATE SKIP LOCKED)",
+            (expired_before, limit),
+        )
+
     async def erase_account(self, account_id: str) -> int:
         customers = [r["customer_id"] for r in await self._rows(
             "SELECT customer_id FROM billing_accounts WHERE account_id = %s AND customer_id IS NOT NULL", (account_id,)

@@ -14,6 +14,28 @@ from aioomi.domain.model.request_log import RequestLogEntry, RequestLogQuery
 
 _COLUMNS = "occurred_at, method, route, status, latency_ms, account_id, agent_id, ip"
 
+# One statement decides and inserts: an entry keeps its account and IP only if the account
+# exists, is active and has neither objected nor restricted processing. The account row is
+# locked FOR KEY SHARE while the statement runs, so the purge's DELETE of the account waits for
+# this transaction (and its last sweep of the log then removes the row), or, if the purge came
+# first, the row is gone and the entry is written without account and IP: a batch flushed
+# after the purge can never bring the erased account's id or IP back.
+_INSERT = f"""
+INSERT INTO api_request_log ({_COLUMNS})
+SELECT v.occurred_at, v.method, v.route, v.status, v.latency_ms, n.account_id, v.agent_id,
+       CASE WHEN v.account_id IS NULL OR n.account_id IS NOT NULL THEN v.ip END
+FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::smallint[], %s::real[], %s::text[], %s::text[],
+            %s::text[]) WITH ORDINALITY AS v(occurred_at, method, route, status, latency_ms, account_id, agent_id, ip, n)
+LEFT JOIN LATERAL (
+    SELECT a.id AS account_id FROM accounts a
+    WHERE a.id = v.account_id AND a.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM account_privacy p WHERE p.account_id = a.id
+                      AND (p.objected_at IS NOT NULL OR p.restricted_at IS NOT NULL))
+    FOR KEY SHARE OF a
+) n ON true
+ORDER BY v.n
+"""  # noqa: S608 - fixed column list
+
 
 class PostgresRequestLog:
     """:class:`aioomi.ports.request_log.RequestLog` on ``api_request_log``."""
@@ -27,12 +49,12 @@ class PostgresRequestLog:
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
                 await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        f"INSERT INTO api_request_log ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                        [(e.occurred_at, e.method[:16], e.route[:300], e.status, max(0.0, e.latency_ms),
-                          e.account_id, e.agent_id, e.ip) for e in entries],
-                    )
+                await conn.execute(_INSERT, (
+                    [e.occurred_at for e in entries], [e.method[:16] for e in entries],
+                    [e.route[:300] for e in entries], [e.status for e in entries],
+                    [max(0.0, e.latency_ms) for e in entries], [e.account_id for e in entries],
+                    [e.agent_id for e in entries], [e.ip for e in entries],
+                ))
 
     async def recent(self, account_id: str, limit: int = 100) -> list[RequestLogEntry]:
         with translated_errors():

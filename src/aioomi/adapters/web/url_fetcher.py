@@ -151,7 +151,9 @@ class HttpUrlFetcher:
             async with asyncio.timeout(self._timeout_s):
                 return await self._fetch(url, max_bytes)
         except TimeoutError:
-            raise UrlFetchFailed(f"The address did not answer within {self._timeout_s:g} seconds.") from None
+            # The same words as any other failure: a timeout may be spent resolving a name, and
+            # naming it (or the time) would tell a caller how the server's DNS treats that name.
+            raise UrlFetchFailed(UNREACHABLE) from None
 
     async def _fetch(self, url: str, max_bytes: int) -> FetchedResource:
         async with httpx.AsyncClient(

@@ -335,3 +335,4 @@ class SignedInAsAnotherOwner(Forbidden):
 
 SEND_RESET_LINK_JOB = "accounts.send_reset_link"
 SEND_VERIFICATION_LINK_JOB = "accounts.send_verification_link"
+SEND_SIGN_UP_MAIL_JOB = "accounts.send_sign_up_mail"

@@ -54,6 +54,7 @@ class SweepKind(enum.StrEnum):
     OWNER_SESSIONS = "owner_sessions"
     TOKENS = "one_time_tokens"
     PENDING_SIGN_INS = "pending_sign_ins"
+    TRUSTED_DEVICES = "trusted_devices"
     EXPORTS = "exports"
     KNOWLEDGE_ORPHANS = "knowledge_orphans"
     ANALYTICS_OPT_OUT = "analytics_opt_out"

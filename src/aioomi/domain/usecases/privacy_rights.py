@@ -209,28 +209,22 @@ class ObjectToProcessing:
 
 
 class RecordApiRequests:
-    """Write a batch of the API request log, honouring objection and restriction at write time.
+    """Write a batch of the API request log, honouring objection, restriction and erasure at
+    write time.
 
-    Rules: an entry naming an account that objected to usage analytics (Art. 21) or restricted
-    processing (Art. 18) is written without its account and IP address, from the moment the
-    choice is saved (the sweep only re-checks older rows); other entries are written as they
-    are. One look-up per batch, never one per request.
+    Rules: an entry naming an account that objected to usage analytics (Art. 21), restricted
+    processing (Art. 18), asked for its erasure (pending deletion) or no longer exists (purged)
+    is written without its account and IP address, from the moment the choice is saved (the
+    sweep only re-checks older rows); other entries are written as they are. The decision is
+    taken in the very statement that inserts (:meth:`RequestLog.add_many`), so a batch flushed
+    after the purge cannot bring an erased account's id or IP back. One statement per batch.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, request_log: RequestLog) -> None:
-        self._uow = uow
+    def __init__(self, request_log: RequestLog) -> None:
         self._request_log = request_log
 
     async def __call__(self, entries: list[RequestLogEntry]) -> None:
-        named = sorted({e.account_id for e in entries if e.account_id is not None})
-        opted_out: set[str] = set()
-        if named:
-            async with self._uow(account_id=None) as uow:
-                opted_out = await uow.privacy.analytics_opt_outs_among(named)
-        await self._request_log.add_many([
-            msgspec.structs.replace(e, account_id=None, ip=None) if e.account_id in opted_out else e
-            for e in entries
-        ])
+        await self._request_log.add_many(entries)
 
 
 # --- access and portability ---------------------------------------------------------------------
@@ -280,6 +274,8 @@ EXPORT_FILES = {
     "account.json": "The account: email, full name, sign-in methods, status, consents (18+, policy version).",
     "sessions.json": "Signed-in sessions not revoked: times, IP address, user agent.",
     "api_keys.json": "API keys: name, visible prefix, times. Never the secret or its hash.",
+    "trusted_devices.json": "Browsers trusted after a password sign-in (device cookies): times. Never the token "
+                            "or its hash.",
     "agents.json": "Agents with every setting, widget styling and chat retention.",
     "documents.json": "Knowledge-base documents' metadata; files under documents/<id>/.",
     "conversations.json": "Chat sessions of every agent with their messages.",
@@ -347,6 +343,9 @@ class BuildExport:
         keys = await uow.api_keys.list(account.id)
         files["api_keys.json"] = _json([{k: v for k, v in msgspec.to_builtins(key).items() if k != "key_hash"}
                                         for key in keys])
+        devices = await uow.devices.list_for_account(account.id)
+        files["trusted_devices.json"] = _json([{"id": d.id, "created_at": d.created_at, "expires_at": d.expires_at}
+                                               for d in devices])
         agents_out, documents_out, conversations = [], [], []
         after: PageKey | None = None
         while True:

@@ -51,6 +51,7 @@ RETENTION_TABLE: list[tuple[str, str, str]] = [
     (SweepKind.OWNER_SESSIONS, "owner sessions", f"{ENDED_SESSION_RETENTION.days} days after expiry or revocation"),
     (SweepKind.TOKENS, "verification, reset and email-change tokens", f"{TOKEN_RETENTION.days} days after expiry"),
     (SweepKind.PENDING_SIGN_INS, "pending Google sign-ins", f"{PENDING_SIGN_IN_RETENTION.days} day after expiry"),
+    (SweepKind.TRUSTED_DEVICES, "trusted devices (device cookies)", "at expiry (180 days after the sign-in)"),
     (SweepKind.EXPORTS, "data exports (archive and row)", f"{EXPORT_RETENTION.days} days after the request"),
     (SweepKind.KNOWLEDGE_ORPHANS, "chunks, embeddings and files of removed documents", "at removal; the sweep "
                                                                                         "verifies none is left"),
@@ -68,7 +69,7 @@ class RetentionSweeps:
 
     Rules: chats 12 months after creation (or the agent's shorter setting); request log 90
     days; ended owner sessions 30 days; tokens 7 days after expiry; pending sign-ins 1 day
-    after expiry; exports 7 days (file first, then row); orphaned chunks and files of removed
+    after expiry; trusted devices (device cookies) at their expiry; exports 7 days (file first, then row); orphaned chunks and files of removed
     documents at once; the request log of objecting/restricted accounts anonymised; finished
     jobs and billing records by their existing sweeps (reused, recorded here too); e-mails kept
     in the outbox folder (no SMTP relay) ``outbox_retention`` after sending.
@@ -101,6 +102,8 @@ class RetentionSweeps:
                                                                                          self._batch)),
             SweepKind.PENDING_SIGN_INS: lambda: self._batched(
                 lambda uow: uow.privacy.sweep_pending_sign_ins(now - PENDING_SIGN_IN_RETENTION, self._batch)),
+            SweepKind.TRUSTED_DEVICES: lambda: self._batched(
+                lambda uow: uow.privacy.sweep_trusted_devices(now, self._batch)),
             SweepKind.EXPORTS: lambda: self._exports(now),
             SweepKind.KNOWLEDGE_ORPHANS: self._orphans,
             SweepKind.ANALYTICS_OPT_OUT: self._anonymize,

@@ -1,4 +1,4 @@
-"""SignUp: an owner creates an account with email and password."""
+"""SignUp: an owner creates an account with email and password (the mail goes by a job)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,19 @@ import msgspec
 
 from aioomi.domain.model import abuse
 from aioomi.domain.model.accounts import (
+    SEND_SIGN_UP_MAIL_JOB,
     Account,
     AccountStatus,
     ConsentRequired,
-    TokenPurpose,
     check_full_name,
     check_new_password,
     normalize_email,
-    SessionPolicy,
 )
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.links import Links
-from aioomi.domain.model.mail import EmailMessage
+from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.usecases.policy_versions import current_policy_version
-from aioomi.domain.usecases.auth_support import ClientInfo, enforce, issue_link_token, verification_email
+from aioomi.domain.usecases.auth_support import ClientInfo, enforce
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
 from aioomi.ports.password_hasher import PasswordHasher
 from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -36,34 +33,26 @@ class SignUpRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SignUp:
-    """Create an email + password account and send the verification link.
+    """Create an email + password account; its verification link is mailed by a job.
 
     Rules:
     - collects only what the policy lists: email, full name, password (stored as argon2id);
     - the person must confirm they are 18 or older and accept the policy version in force;
       both are recorded with the time;
-    - the answer never reveals whether the email is registered: for a taken email the
-      existing owner gets a notice instead, and the caller sees the same outcome;
+    - the answer never reveals whether the email is registered: the request does the same work
+      either way (the password is hashed, one job is enqueued in the same unit of work as the
+      account) and the caller sees the same outcome; the job (``SendSignUpMail``) mails the new
+      account its verification link, or the existing owner a notice that someone tried to sign
+      up with their address, so neither the answer, its timing nor a mail relay failure tells
+      who is registered;
     - at most ``abuse.SIGN_UP_PER_IP`` attempts per IP.
     """
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        hasher: PasswordHasher,
-        mailer: Mailer,
-        limiter: RateLimiter,
-        links: Links,
-        policy: SessionPolicy,
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher, limiter: RateLimiter) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
-        self._mailer = mailer
         self._limiter = limiter
-        self._links = links
-        self._policy = policy
 
     async def __call__(self, request: SignUpRequest, client: ClientInfo) -> None:
         email = normalize_email(request.email)
@@ -81,19 +70,7 @@ class SignUp:
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
             existing = await uow.accounts.find_by_email(email)
-            if existing is not None:
-                message = EmailMessage(
-                    to=email,
-                    kind="signup_attempt",
-                    subject="Someone tried to sign up with your email",
-                    text=(
-                        f"Hello {existing.full_name},\n\nSomeone (maybe you) tried to create an Aioomi account "
-                        f"with this email address, which already has one. If it was you, sign in at "
-                        f"{self._links.sign_in()} or reset your password there.\n\nIf it was not you, "
-                        "you can ignore this message.\n"
-                    ),
-                )
-            else:
+            if existing is None:
                 account = Account(
                     id=new_id("acct"),
                     email=email,
@@ -108,7 +85,6 @@ class SignUp:
                     updated_at=now,
                 )
                 await uow.accounts.add(account)
-                token = await issue_link_token(uow, account.id, TokenPurpose.VERIFY_EMAIL, now, self._policy)
-                message = verification_email(email, full_name, token, self._links, self._policy)
+            await uow.jobs.enqueue(NewJob(kind=SEND_SIGN_UP_MAIL_JOB, payload={
+                "account_id": (existing or account).id, "already_registered": existing is not None}))
             await uow.commit()
-        await self._mailer.send(message)

@@ -409,14 +409,16 @@ class DashboardPages(Controller):
     @get("/account")
     async def account(self, request: Request[Any, Any, Any], state: State, owner: NamedDependency[Owner]) -> Template:
         container = state.container
-        sessions = [OwnerSessionOut.of(s, owner.principal.session_id)
-                    for s in await container.list_sessions()(owner.principal)]
-        keys = [ApiKeyOut.of(k) for k in await container.list_api_keys()(owner.principal)]
         try:
             container.authenticate().recent_session(owner.principal)
             recent = True
         except Forbidden:
             recent = False
+        # Sessions and API keys are listed only within the re-authentication window, as the API
+        # routes that list them are (otherwise the page shows the "Confirm it is you" form).
+        sessions = [OwnerSessionOut.of(s, owner.principal.session_id)
+                    for s in await container.list_sessions()(owner.principal)] if recent else None
+        keys = [ApiKeyOut.of(k) for k in await container.list_api_keys()(owner.principal)] if recent else None
         routes = _routes(request)
         privacy = {name: path for name, (method, path) in PRIVACY_ACTIONS.items() if (method, path) in routes}
         # The privacy use cases, read only where the app serves their endpoints.
