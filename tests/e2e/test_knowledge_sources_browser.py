@@ -121,13 +121,13 @@ async def test_an_owner_watches_a_crawl_progress_live_and_manages_qa_pairs(
     await page.wait_for_function(
         "() => document.querySelector('[data-run-status]').textContent === 'running'"
         " && Number(document.querySelector('[data-count=\"fetched\"]').textContent) > 0")
-    assert await cancel.is_visible()
+    assert await cancel.is_visible() and not await row.locator("[data-sync]").is_visible()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "01-running.png"), full_page=True)
     await page.wait_for_function("() => document.querySelector('[data-run-status]').textContent === 'succeeded'")
     await page.screenshot(path=str(ARTIFACTS / "02-succeeded.png"), full_page=True)
     assert loads == [], "the progress updated without reloading the page"
-    assert not await cancel.is_visible()
+    assert not await cancel.is_visible() and await row.locator("[data-sync]").is_visible()
 
     # The counts shown are the run's, as the runs API gives them.
     source_id = await row.get_attribute("data-source")

@@ -28,6 +28,8 @@
                           "/runs/" + run.id + "/cancel");
       cancel.hidden = !active;
     }
+    var sync = row.querySelector("[data-sync]");
+    if (sync) sync.hidden = active;
     var failuresRow = section.querySelector('[data-failures-of="' + row.getAttribute("data-source") + '"]');
     if (failuresRow) {
       var list = failuresRow.querySelector("[data-failures]");
