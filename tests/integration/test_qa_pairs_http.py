@@ -60,6 +60,12 @@ async def test_pairs_are_documents_searched_by_their_question_edited_exported_im
     assert await sql(app, "SELECT text FROM knowledge_chunks WHERE document_id LIKE %s", f"{pair['id']}/%") == [
         ("Use vinegar every two weeks.",)]
 
+    # the pair's document is changed as a pair only, not through the documents API
+    problem(await app.client.patch(f"{docs}/{pair['id']}", json={"title": "Kettles"}, headers=owner.headers()), 422,
+            "source_kind_not_allowed")
+    problem(await app.client.put(f"{docs}/{pair['id']}", json={"title": "Kettles", "text": "Other."},
+                                 headers=owner.headers()), 422, "source_kind_not_allowed")
+
     # export: a header row and one row per pair, oldest first
     exported = await app.client.get(f"{pairs}/export", headers=owner.headers())
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
