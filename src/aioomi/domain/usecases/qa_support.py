@@ -96,6 +96,11 @@ class PairWriter:
             existing = await uow.documents.get(account_id, current.id, for_update=True)
             if existing is None:
                 raise QaPairNotFound("No such question-and-answer pair.")
+            # the new text takes the place of the old one in the agent's characters
+            problem = agent_chars_problem(characters - existing.char_count, len(text), self._limits)
+            if problem is not None:
+                raise KnowledgeBaseFull(problem)
+            self._totals = (documents, characters - existing.char_count + len(text))
             document = msgspec.structs.replace(
                 existing, version=existing.version + 1, status=DocumentStatus.QUEUED, error=None, progress_done=0,
                 progress_total=0, content_hash=digest, size_bytes=len(data), title=given.question,
