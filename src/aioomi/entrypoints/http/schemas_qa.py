@@ -10,7 +10,7 @@ import msgspec
 from aioomi.domain.model.documents import MAX_TITLE
 from aioomi.domain.model.qa_pairs import MAX_ALTERNATIVES, MAX_ANSWER, QaPair, QaPairInput
 
-Question = Annotated[str, msgspec.Meta(max_length=MAX_TITLE * 2)]
+Question = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TITLE * 2)]
 
 
 class QaPairIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -18,7 +18,7 @@ class QaPairIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     of asking it."""
 
     question: Question
-    answer: Annotated[str, msgspec.Meta(max_length=MAX_ANSWER * 2)]
+    answer: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ANSWER * 2)]
     alternatives: Annotated[list[Question], msgspec.Meta(max_length=MAX_ALTERNATIVES * 2)] = []
 
     def domain(self) -> QaPairInput:
