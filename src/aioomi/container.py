@@ -48,6 +48,12 @@ from aioomi.domain.usecases.delete_source import DeleteSource
 from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
 from aioomi.domain.usecases.crawl_source import CrawlSource
 from aioomi.domain.usecases.create_source import CreateSource
+from aioomi.domain.usecases.add_qa_pair import AddQaPair
+from aioomi.domain.usecases.delete_qa_pair import DeleteQaPair
+from aioomi.domain.usecases.export_qa_pairs import ExportQaPairs
+from aioomi.domain.usecases.import_qa_pairs import ImportQaPairs
+from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
+from aioomi.domain.usecases.update_qa_pair import UpdateQaPair
 from aioomi.domain.usecases.sync_source import SyncSource
 from aioomi.domain.usecases.sync_due_sources import SyncDueSources
 from aioomi.adapters.web.crawler import HttpSiteFetcher
@@ -422,6 +428,12 @@ class Container(containers.DeclarativeContainer):
     sync_source = providers.Factory(SyncSource, uow=uow, clock=clock)
     cancel_source_run = providers.Factory(CancelSourceRun, uow=uow, clock=clock)
     sync_due_sources = providers.Factory(SyncDueSources, uow=uow, clock=clock)
+    list_qa_pairs = providers.Factory(ListQaPairs, uow=uow)
+    add_qa_pair = providers.Factory(AddQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits)
+    update_qa_pair = providers.Factory(UpdateQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits)
+    delete_qa_pair = providers.Factory(DeleteQaPair, uow=uow, purge=purge_document_data)
+    import_qa_pairs = providers.Factory(ImportQaPairs, uow=uow, clock=clock, blobs=blob_store, limits=document_limits)
+    export_qa_pairs = providers.Factory(ExportQaPairs, uow=uow)
     site_fetcher = providers.Singleton(_site_fetcher, settings)
     page_extractor = providers.Singleton(TrafilaturaPageExtractor)
     crawl_source = providers.Factory(CrawlSource, uow=uow, clock=clock, blobs=blob_store, site=site_fetcher,

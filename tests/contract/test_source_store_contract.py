@@ -243,3 +243,49 @@ async def test_pages_round_trip_are_replaced_and_go_with_their_document(containe
         await uow.commit()
     async with container.uow()(account_id=account_id) as uow:
         assert await uow.sources.pages(account_id, s.id) == {}
+
+
+async def test_qa_pairs_round_trip_are_replaced_and_go_with_their_document_or_source(  # noqa: ANN001
+        container, owners) -> None:
+    from aioomi.domain.model.qa_pairs import QaPair
+
+    (account_id, agent_id), (other_account, _) = owners
+    qa = source(account_id, agent_id, SourceKind.QA)
+    await put(container, qa)
+    with pytest.raises(Conflict):  # one qa source per agent
+        await put(container, source(account_id, agent_id, SourceKind.QA))
+    first, second = (document(account_id, agent_id, source_id=qa.id, content_hash=f"{i:064x}") for i in range(2))
+    await add(container, first, second)
+    pair = QaPair(id=first.id, account_id=account_id, agent_id=agent_id, source_id=qa.id,
+                  question="Do you ship abroad?", answer="Yes, to every EU country.",
+                  alternatives=("International shipping?", "Do you deliver to Spain?"), created_at=T0, updated_at=T0)
+    later = QaPair(id=second.id, account_id=account_id, agent_id=agent_id, source_id=qa.id,
+                   question="Returns?", answer="Within 30 days.", created_at=T0 + timedelta(minutes=1),
+                   updated_at=T0 + timedelta(minutes=1))
+    async with container.uow()(account_id=account_id) as uow:
+        await uow.sources.save_pair(later)
+        await uow.sources.save_pair(pair)
+        await uow.commit()
+    edited = msgspec.structs.replace(pair, answer="Yes, worldwide.", alternatives=(), updated_at=T0 + timedelta(hours=1))
+    async with container.uow()(account_id=account_id) as uow:
+        assert await uow.sources.list_pairs(account_id, qa.id) == [pair, later]
+        assert await uow.sources.get_pair(account_id, pair.id) == pair
+        await uow.sources.save_pair(edited)
+        await uow.commit()
+    async with container.uow()(account_id=account_id) as uow:
+        assert await uow.sources.get_pair(account_id, pair.id) == edited
+        with pytest.raises(Conflict):  # a pair needs its document
+            await uow.sources.save_pair(msgspec.structs.replace(pair, id="doc_missing"))
+    async with container.uow()(account_id=other_account) as uow:
+        assert await uow.sources.get_pair(account_id, pair.id) is None
+        assert await uow.sources.list_pairs(account_id, qa.id) == []
+    async with container.uow()(account_id=account_id) as uow:
+        await uow.documents.delete(account_id, second.id)
+        await uow.commit()
+    async with container.uow()(account_id=account_id) as uow:
+        assert await uow.sources.list_pairs(account_id, qa.id) == [edited]
+        assert await uow.sources.get_pair(account_id, second.id) is None
+        assert await uow.sources.delete(account_id, qa.id) is True
+        await uow.commit()
+    async with container.uow()(account_id=account_id) as uow:
+        assert await uow.sources.get_pair(account_id, pair.id) is None

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from aioomi.domain.model.qa_pairs import QaPair
 from aioomi.domain.model.sources import Source, SourceKind, SourcePage, SourceRun
 
 
 class SourceRepository(Protocol):
     async def add(self, source: Source) -> None:
         """Insert; raises :class:`~aioomi.domain.model.errors.Conflict` when the id is taken
-        or when the agent already has its (single) ``upload`` source."""
+        or when the agent already has its (single) ``upload`` or ``qa`` source."""
         ...
 
     async def get(self, account_id: str, source_id: str, *, for_update: bool = False) -> Source | None:
@@ -77,3 +78,15 @@ class SourceRepository(Protocol):
         ...
 
     async def delete_page(self, account_id: str, source_id: str, url: str) -> bool: ...
+
+    # -- question-and-answer pairs of qa sources ------------------------------------------------
+    async def save_pair(self, pair: QaPair) -> None:
+        """Insert or replace the pair (its id is its document's, which must exist); the pair
+        goes when its document or source is deleted."""
+        ...
+
+    async def get_pair(self, account_id: str, pair_id: str) -> QaPair | None: ...
+
+    async def list_pairs(self, account_id: str, source_id: str) -> list[QaPair]:
+        """The source's pairs, oldest first."""
+        ...

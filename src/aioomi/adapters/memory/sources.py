@@ -8,6 +8,7 @@ from typing import Any
 from aioomi.adapters.memory.tables import Table
 from aioomi.domain.model.documents import Document
 from aioomi.domain.model.errors import Conflict
+from aioomi.domain.model.qa_pairs import QaPair
 from aioomi.domain.model.sources import ACTIVE_RUN_STATUSES, Source, SourceKind, SourcePage, SourceRun
 
 
@@ -16,8 +17,9 @@ class InMemorySourceRepository:
     (and the documents and texts tables, which a source's deletion empties as the cascade does)."""
 
     def __init__(self, sources: Table[Source], runs: Table[SourceRun], documents: Table[Document],
-                 texts: Table[Any], pages: Table[SourcePage]) -> None:
+                 texts: Table[Any], pages: Table[SourcePage], pairs: Table[QaPair]) -> None:
         self._pages = pages
+        self._pairs = pairs
         self._sources = sources
         self._runs = runs
         self._documents = documents
@@ -26,8 +28,8 @@ class InMemorySourceRepository:
     async def add(self, source: Source) -> None:
         if source.id in self._sources.rows:
             raise Conflict("The resource already exists.", code="already_exists")
-        if source.kind is SourceKind.UPLOAD and any(
-            s.kind is SourceKind.UPLOAD and s.agent_id == source.agent_id for s in self._sources.rows.values()
+        if source.kind in (SourceKind.UPLOAD, SourceKind.QA) and any(
+            s.kind is source.kind and s.agent_id == source.agent_id for s in self._sources.rows.values()
         ):
             raise Conflict("The resource already exists.", code="already_exists")
         self._sources.put(source.id, source)
@@ -61,6 +63,8 @@ class InMemorySourceRepository:
             self._texts.delete(document.id)
         for key in [k for k, p in self._pages.rows.items() if p.source_id == source_id]:
             self._pages.delete(key)
+        for pair in [p for p in self._pairs.values() if p.source_id == source_id]:
+            self._pairs.delete(pair.id)
         return True
 
     async def delete_agent(self, account_id: str, agent_id: str) -> int:
@@ -125,3 +129,25 @@ class InMemorySourceRepository:
             return False
         self._pages.delete(key)
         return True
+
+    # -- question-and-answer pairs ------------------------------------------------------------
+    def _alive(self, pair: QaPair | None, account_id: str) -> bool:
+        # a pair whose document was deleted goes with it, as the foreign key's cascade does
+        return (pair is not None and pair.account_id == account_id and self._documents.get(pair.id) is not None
+                and self._sources.get(pair.source_id) is not None)
+
+    async def save_pair(self, pair: QaPair) -> None:
+        document = self._documents.get(pair.id)
+        source = self._sources.get(pair.source_id)
+        if (document is None or document.account_id != pair.account_id or source is None
+                or source.account_id != pair.account_id):
+            raise Conflict("The resource refers to, or is referred to by, another.", code="reference_conflict")
+        self._pairs.put(pair.id, pair)
+
+    async def get_pair(self, account_id: str, pair_id: str) -> QaPair | None:
+        pair = self._pairs.get(pair_id)
+        return pair if self._alive(pair, account_id) else None
+
+    async def list_pairs(self, account_id: str, source_id: str) -> list[QaPair]:
+        mine = [p for p in self._pairs.values() if p.source_id == source_id and self._alive(p, account_id)]
+        return sorted(mine, key=lambda p: (p.created_at, p.id))

@@ -66,7 +66,8 @@ class InMemoryUnitOfWork:
         self.documents = InMemoryDocumentRepository(documents, texts, self._table("knowledge_bases", lambda b: b.account_id))
         self.sources = InMemorySourceRepository(self._table("knowledge_sources", lambda s: s.account_id),
                                                 self._table("source_runs", lambda r: r.account_id), documents, texts,
-                                                self._table("source_pages", lambda p: p.account_id))
+                                                self._table("source_pages", lambda p: p.account_id),
+                                                self._table("qa_pairs", lambda p: p.account_id))
         chat_sessions = self._table("chat_sessions", lambda s: s.account_id)
         chat_messages = self._table("chat_messages", lambda m: m.account_id)
         self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)

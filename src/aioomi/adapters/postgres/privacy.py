@@ -271,6 +271,7 @@ class PostgresOperationalRecords:
                 for query in (
                     "DELETE FROM api_request_log WHERE account_id = %(a)s",
                     "DELETE FROM source_pages WHERE account_id = %(a)s",
+                    "DELETE FROM qa_pairs WHERE account_id = %(a)s",
                     "DELETE FROM source_runs WHERE account_id = %(a)s",
                     "DELETE FROM knowledge_sources WHERE account_id = %(a)s",
                     "DELETE FROM knowledge_postings WHERE account_id = %(a)s",

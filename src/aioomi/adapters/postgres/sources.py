@@ -11,6 +11,7 @@ import msgspec
 from psycopg.types.json import Jsonb
 
 from aioomi.adapters.postgres.repository import PostgresRepository
+from aioomi.domain.model.qa_pairs import QaPair
 from aioomi.domain.model.sources import Source, SourceKind, SourcePage, SourceRun
 
 _SOURCE = ("id", "account_id", "agent_id", "kind", "name", "settings", "schedule", "created_at", "updated_at",
@@ -28,7 +29,7 @@ _R_SETS = ", ".join(f"{f} = %({f})s" for f in _RUN if f not in ("id", "account_i
 
 def _params(struct: msgspec.Struct) -> dict[str, Any]:
     row = msgspec.to_builtins(struct, builtin_types=(datetime,))
-    for key in ("settings", "counts", "failures", "links"):
+    for key in ("settings", "counts", "failures", "links", "alternatives"):
         if key in row:
             row[key] = Jsonb(row[key])
     return row
@@ -153,3 +154,27 @@ class PostgresSourceRepository(PostgresRepository):
         return 1 == await self._execute(
             "DELETE FROM source_pages WHERE account_id = %s AND source_id = %s AND url = %s", (account_id, source_id, url)
         )
+
+    # -- question-and-answer pairs --------------------------------------------------------------
+    _PAIR = "id, account_id, agent_id, source_id, question, answer, alternatives, created_at, updated_at"
+
+    async def save_pair(self, pair: QaPair) -> None:
+        await self._execute(
+            f"INSERT INTO qa_pairs ({self._PAIR}) VALUES (%(id)s, %(account_id)s, %(agent_id)s, %(source_id)s, "
+            "%(question)s, %(answer)s, %(alternatives)s, %(created_at)s, %(updated_at)s) ON CONFLICT (id) DO UPDATE "
+            "SET question = excluded.question, answer = excluded.answer, alternatives = excluded.alternatives, "
+            "updated_at = excluded.updated_at WHERE qa_pairs.account_id = excluded.account_id",
+            _params(pair),
+        )
+
+    async def get_pair(self, account_id: str, pair_id: str) -> QaPair | None:
+        row = await self._row(f"SELECT {self._PAIR} FROM qa_pairs WHERE id = %s AND account_id = %s",
+                              (pair_id, account_id))
+        return msgspec.convert(row, QaPair) if row else None
+
+    async def list_pairs(self, account_id: str, source_id: str) -> list[QaPair]:
+        rows = await self._rows(
+            f"SELECT {self._PAIR} FROM qa_pairs WHERE account_id = %s AND source_id = %s ORDER BY created_at, id",
+            (account_id, source_id),
+        )
+        return [msgspec.convert(r, QaPair) for r in rows]

@@ -42,7 +42,7 @@ from aioomi.domain.model.pagination import (
 )
 from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.domain.usecases.ingest_document import PurgeDocumentData, blob_key, ingest_job
-from aioomi.domain.usecases.source_support import drop_url_source, source_for_document
+from aioomi.domain.usecases.source_support import drop_url_source, refuse_qa_document, source_for_document
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
@@ -216,6 +216,7 @@ class ReplaceDocument:
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             document = await find_own_document(uow, principal, agent, document_id)
+            await refuse_qa_document(uow, document)
         if upload is None:
             assert url is not None, "a document needs an upload or a URL"
             upload = await _fetched(self._fetcher, url, title, self._limits)
@@ -370,6 +371,7 @@ class RenameDocument:
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             current = await find_own_document(uow, principal, agent, document_id, for_update=True)
+            await refuse_qa_document(uow, current)
             if current.title == checked:
                 return current
             renamed = msgspec.structs.replace(current, title=checked, updated_at=self._clock.now())

@@ -18,6 +18,7 @@ from aioomi.domain.model.sources import (
     RunNotFound,
     RunStatus,
     SourceBusy,
+    SourceKindNotAllowed,
     Source,
     SourceKind,
     SourceNotFound,
@@ -71,6 +72,16 @@ async def source_for_document(uow: UnitOfWork, document: Document, now: datetime
     )
     await uow.sources.add(source)
     return source.id
+
+
+async def refuse_qa_document(uow: UnitOfWork, document: Document) -> None:
+    """A Q&A pair's document is changed as a pair (its question, answer and alternatives are kept
+    with it), never directly: :class:`SourceKindNotAllowed`."""
+    if document.source_id is None:
+        return
+    source = await uow.sources.get(document.account_id, document.source_id)
+    if source is not None and source.kind is SourceKind.QA:
+        raise SourceKindNotAllowed("This document is a Q&A pair: edit it as a pair (…/qa-pairs/{id}).")
 
 
 async def drop_url_source(uow: UnitOfWork, document: Document) -> None:

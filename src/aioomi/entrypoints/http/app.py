@@ -29,6 +29,7 @@ from aioomi.entrypoints.http.dependencies import DEPENDENCIES
 from aioomi.entrypoints.http.documents_controller import DocumentController, KnowledgeController
 from aioomi.entrypoints.http.health import HealthController, metrics_guard
 from aioomi.entrypoints.http.openai_errors import by_path, is_openai_path
+from aioomi.entrypoints.http.qa_controller import QaPairController
 from aioomi.entrypoints.http.sources_controller import SourceController
 from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
 from aioomi.entrypoints.http.request_context import RequestContextMiddleware
@@ -54,7 +55,7 @@ STATIC = Path(__file__).parent / "static"
 
 CONTROLLERS = [HealthController, AuthController, AccountController, ApiKeyController, AgentController]
 CONTROLLERS += [BillingController, UsageController, StripeWebhookController]
-CONTROLLERS += [DocumentController, KnowledgeController, SourceController]
+CONTROLLERS += [DocumentController, KnowledgeController, SourceController, QaPairController]
 CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleController]
 CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)

@@ -27,6 +27,8 @@ from litestar.template.config import TemplateConfig
 
 from aioomi.domain.model.accounts import Account, Principal, Scope
 from aioomi.domain.model.errors import AioomiError, Forbidden, NotFound, Unauthenticated
+from aioomi.entrypoints.http.schemas_qa import QaPairOut
+from aioomi.entrypoints.http.schemas_sources import SourceOut
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.entrypoints.http.pages_charts import bar_chart
 from aioomi.entrypoints.http.privacy_pages import PrivacyPolicyPages, load_policy
@@ -323,7 +325,10 @@ class DashboardPages(Controller):
         agent = AgentOut.of(await container.get_agent()(owner.principal, agent_id))
         page = await container.list_documents()(owner.principal, agent_id, limit=100, cursor=cursor)
         base, totals = await container.get_knowledge_base()(owner.principal, agent_id)
+        sources = [SourceOut.of(o) for o in await container.list_sources()(owner.principal, agent_id)]
+        pairs = [QaPairOut.of(p) for p in await container.list_qa_pairs()(owner.principal, agent_id)]
         return _page("knowledge.html", owner, agent=agent, documents=[DocumentOut.of(d) for d in page.items],
+                     sources=sources, qa_pairs=pairs,
                      next_cursor=page.next_cursor, knowledge=KnowledgeBaseOut.of(base, totals, container.document_limits()),
                      title=f"{agent.name}: knowledge", nav="agents", tab="knowledge")
 

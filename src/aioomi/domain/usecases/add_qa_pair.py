@@ -1,0 +1,51 @@
+"""AddQaPair: a question-and-answer pair joins the agent's ``qa`` source."""
+
+from __future__ import annotations
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.documents import DocumentLimits
+from aioomi.domain.model.qa_pairs import QaPair, QaPairInput, QaQuestionExists, check_pair, question_key
+from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.qa_support import PairWriter, qa_source
+from aioomi.ports.blob_store import BlobStore
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class AddQaPair:
+    """Add a pair to the agent's question-and-answer source (made with the first pair).
+
+    Rules:
+    - the question and each alternative phrasing: one line of 1–300 characters; the answer:
+      1–10,000 characters; at most 10 alternatives (``invalid_qa_pair``);
+    - a question the source already has (ignoring case and spaces) is ``qa_question_exists``;
+    - the pair is a document whose title is the question and whose text is the answer with the
+      alternatives (one per line); it is recorded ``queued`` with its ingestion job in one unit
+      of work, within the agent's document and character limits.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, limits: DocumentLimits) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._blobs = blobs
+        self._limits = limits
+
+    async def __call__(self, principal: Principal, agent_id: str, given: QaPairInput) -> QaPair:
+        checked = check_pair(given)
+        async with self._uow(account_id=principal.account_id) as uow:
+            agent = await find_own_agent(uow.agents, principal, agent_id)
+            await uow.documents.lock_knowledge_base(principal.account_id, agent.id, agent.embedding_model)
+            now = self._clock.now()
+            source = await qa_source(uow, agent, create=True, now=now)
+            assert source is not None
+            existing = await uow.sources.list_pairs(principal.account_id, source.id)
+            if any(question_key(p.question) == question_key(checked.question) for p in existing):
+                raise QaQuestionExists("This question already has a pair; edit that one.")
+            writer = PairWriter(uow, self._blobs, self._limits, agent, source, now)
+            try:
+                pair, _ = await writer.write(None, checked)
+                await uow.commit()
+            except BaseException:
+                await writer.undo()
+                raise
+        return pair

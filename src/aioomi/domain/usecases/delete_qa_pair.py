@@ -1,0 +1,41 @@
+"""DeleteQaPair: remove a question-and-answer pair with its document, chunks and file."""
+
+from __future__ import annotations
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.documents import PURGE_DOCUMENT
+from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.ingest_document import PurgeDocumentData
+from aioomi.domain.usecases.qa_support import find_own_pair
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class DeleteQaPair:
+    """Delete a pair.
+
+    Rules:
+    - an unknown pair (or another agent's) is ``qa_pair_not_found``;
+    - as for a document: the document (and with it the pair) goes in a unit of work that also
+      enqueues a purge job, then its chunks under every model and its file are removed at once
+      (the job repeats that if the process died in between).
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, purge: PurgeDocumentData) -> None:
+        self._uow = uow
+        self._purge = purge
+
+    async def __call__(self, principal: Principal, agent_id: str, pair_id: str) -> None:
+        async with self._uow(account_id=principal.account_id) as uow:
+            agent = await find_own_agent(uow.agents, principal, agent_id)
+            pair = await find_own_pair(uow, principal, agent, pair_id)
+            document = await uow.documents.get(principal.account_id, pair.id, for_update=True)
+            base = await uow.documents.knowledge_base(principal.account_id, agent.id)
+            models = [m for m in (document and document.embedding_model, agent.embedding_model,
+                                  base and base.embedding_model, base and base.pending_model) if m]
+            payload = {"account_id": principal.account_id, "agent_id": agent.id, "document_id": pair.id,
+                       "models": list(dict.fromkeys(models))}
+            await uow.documents.delete(principal.account_id, pair.id)
+            await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
+            await uow.commit()
+        await self._purge(principal.account_id, agent.id, pair.id, payload["models"])

@@ -1,0 +1,164 @@
+"""The knowledge page's sources in a real browser (Debian's Chromium via Playwright), against the
+app served on loopback with the worker in the server process and the crawl test website
+(tests/fakes/website.py) allowed on loopback for this test only: an owner adds a website source
+and watches its crawl's progress update in place (no reload) from queued or running to
+succeeded, with the counts the runs API reports and the failures with their reasons; the cancel
+button shows only while the run is active; a Q&A pair is added, edited and listed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+
+from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
+from aioomi.adapters.local.outbox_mailer import read_outbox
+from aioomi.container import MemoryContainer
+from aioomi.entrypoints.http.app import create_app
+from aioomi.settings import Settings
+from tests.fakes.website import Website, served_website
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
+from tests.support.serving import loopback_socket, serve_in_thread
+from tests.unit.knowledge_support import use_test_embedders
+
+EMAIL = "ada@example.com"
+PASSWORD = "a long and unusual passphrase"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "knowledge-sources"
+COUNTS = ("discovered", "fetched", "unchanged", "updated", "failed", "skipped")
+
+try:
+    from playwright.async_api import async_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    async_playwright = None  # type: ignore[assignment]
+
+
+@pytest.fixture(scope="module")
+def website() -> Iterator[Website]:
+    with served_website() as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[str, Settings]]:
+    require_browser(async_playwright is not None)
+    data_dir = Path(tempfile.mkdtemp(prefix="aioomi-knowledge-sources-"))
+    sock = loopback_socket()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    # The slow page (8 s) fails after the 3 s fetch timeout: the crawl stays running long
+    # enough for the page to show it live.
+    settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2, demo="off",
+                        url_fetch_allowed_networks="127.0.0.1/32", url_fetch_timeout_s=3.0,
+                        document_max_bytes=100_000)
+    container = MemoryContainer(settings=settings)
+    use_test_embedders(container)
+    container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
+                                                                             parallelism=1)))
+    app = create_app(container, run_worker=True, manage_lifecycle=True)
+    with serve_in_thread(app, sock, name="aioomi-knowledge-sources", log_config=None, access_log=False,
+                         lifespan="on", timeout_graceful_shutdown=2):
+        yield base, settings
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+async def page(served: tuple[str, Settings]) -> AsyncIterator[Any]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        page.on("dialog", lambda dialog: dialog.accept())
+        yield page
+        await browser.close()
+
+
+async def test_an_owner_watches_a_crawl_progress_live_and_manages_qa_pairs(
+        served: tuple[str, Settings], page: Any, website: Website) -> None:
+    base, settings = served
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    await page.goto(f"{base}/sign-up")
+    await page.get_by_label("Full name").fill("Ada Lovelace")
+    await page.get_by_label("Email").fill(EMAIL)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("I am 18 or older").check()
+    await page.get_by_label(re.compile("I accept the privacy policy")).check()
+    await page.get_by_role("button", name="Create account").click()
+    await page.get_by_role("heading", name="Check your e-mail").wait_for()
+    mails = [m for m in read_outbox(settings.outbox_dir) if m.to == EMAIL and m.kind == "verify_email"]
+    [link] = re.findall(r"https?://\S+", mails[-1].text)
+    await page.goto(link)
+    await page.get_by_role("button", name="Confirm my email").click()
+    await page.wait_for_url(f"{base}/dashboard/agents")
+    await page.get_by_label("Name").fill("Kettle helper")
+    await page.get_by_role("button", name="Create agent").click()
+    await page.wait_for_url(re.compile(rf"{re.escape(base)}/dashboard/agents/agt_\w+$"))
+    agent_id = page.url.rsplit("/", 1)[1]
+    await page.get_by_role("link", name="Knowledge base").click()
+    await page.wait_for_url(f"{base}/dashboard/agents/{agent_id}/knowledge")
+
+    # Add a website source: the home page and the pages it links to (depth 1).
+    await page.get_by_text("Add a website or sitemap").click()
+    await page.get_by_label("Kind").select_option("website")
+    await page.get_by_label("Start page or sitemap address (https://…)").fill(f"{website.base}/")
+    await page.get_by_label(re.compile("Links to follow")).fill("1")
+    loads: list[str] = []
+    async with page.expect_navigation():  # the page reloads once with the new source
+        await page.get_by_role("button", name="Add and crawl").click()
+    page.on("load", lambda _: loads.append(page.url))  # from here on, the page must not reload
+    row = page.locator("tr[data-source]")
+    await row.wait_for()
+    status = row.locator("[data-run-status]")
+    cancel = row.locator("[data-cancel]")
+
+    # The run is seen running, updated in place, with the cancel button offered meanwhile.
+    await page.wait_for_function(
+        "() => document.querySelector('[data-run-status]').textContent === 'running'"
+        " && Number(document.querySelector('[data-count=\"fetched\"]').textContent) > 0")
+    assert await cancel.is_visible() and not await row.locator("[data-sync]").is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "01-running.png"), full_page=True)
+    await page.wait_for_function("() => document.querySelector('[data-run-status]').textContent === 'succeeded'")
+    await page.screenshot(path=str(ARTIFACTS / "02-succeeded.png"), full_page=True)
+    assert loads == [], "the progress updated without reloading the page"
+    assert not await cancel.is_visible() and await row.locator("[data-sync]").is_visible()
+
+    # The counts shown are the run's, as the runs API gives them.
+    source_id = await row.get_attribute("data-source")
+    runs = await page.evaluate(
+        f"fetch('/api/v1/agents/{agent_id}/sources/{source_id}/runs').then(r => r.json())")
+    [run] = runs["data"]
+    shown = {c: int(await row.locator(f'[data-count="{c}"]').inner_text()) for c in COUNTS}
+    assert shown == {c: run["counts"][c] for c in COUNTS}
+    # the home page links the 10 sections and about: fetched and new; robots.txt refuses
+    # /private/secret, /slow times out, /files/price-list.bin is not a document, /big is too large
+    assert shown["updated"] >= 11 and shown["unchanged"] == 0
+    failures = await page.locator(f'[data-failures-of="{source_id}"] li').all_text_contents()
+    assert any(f.startswith(f"{website.base}/private/secret: robots") for f in failures), failures
+    assert any(f.startswith(f"{website.base}/slow: fetch") for f in failures), failures
+    assert any(f.startswith(f"{website.base}/files/price-list.bin: type") for f in failures), failures
+    assert shown["failed"] == len(failures) == len(run["failures"])
+
+    # Q&A pairs: add one, edit it, see it listed (the page reloads after each change).
+    await page.get_by_text("Add a pair", exact=True).click()
+    await page.locator("#f-qa-question").fill("How do I descale the kettle?")
+    await page.locator("#f-qa-answer").fill("Soak it in citric acid once a month.")
+    await page.locator("#f-qa-alternatives").fill("Limescale in my kettle")
+    await page.get_by_role("button", name="Add pair").click()
+    pair = page.locator("details.qa-pair")
+    await pair.wait_for()
+    assert await pair.locator("summary").inner_text() == "How do I descale the kettle?"
+    await pair.locator("summary").click()
+    await pair.get_by_label("Answer").fill("Use vinegar every two weeks.")
+    async with page.expect_navigation():
+        await pair.get_by_role("button", name="Save pair").click()
+    pairs = await page.evaluate(f"fetch('/api/v1/agents/{agent_id}/qa-pairs').then(r => r.json())")
+    assert [(p["question"], p["answer"], p["alternatives"]) for p in pairs["data"]] == [
+        ("How do I descale the kettle?", "Use vinegar every two weeks.", ["Limescale in my kettle"])]
+    assert errors == []
