@@ -374,3 +374,23 @@ async def test_known_and_unknown_addresses_leave_the_same_trace_and_a_failing_re
     await run_jobs(container)  # the relay fails in the worker: the job will retry
     assert [m.to for m in mailer.attempts] == ["ada@example.com"]
     assert mails_to(outbox(container), "nobody@example.com") == []
+
+
+def test_knowledge_routes_need_a_knowledge_scope_not_an_agents_one() -> None:
+    from aioomi.entrypoints.http.auth import required_scope
+
+    table = [
+        ("/api/v1/agents/{agent_id:str}/sources", "GET", "knowledge:read"),
+        ("/api/v1/agents/{agent_id:str}/sources/{source_id:str}/sync", "POST", "knowledge:write"),
+        ("/api/v1/agents/{agent_id:str}/qa-pairs", "GET", "knowledge:read"),
+        ("/api/v1/agents/{agent_id:str}/qa-pairs/import", "POST", "knowledge:write"),
+        ("/api/v1/agents/{agent_id:str}", "PATCH", "agents:write"),
+    ]
+    assert [(path, method, str(required_scope(path, method))) for path, method, _ in table] == [
+        (path, method, scope) for path, method, scope in table]
+
+
+def test_the_request_log_is_closed_to_every_api_key() -> None:
+    from aioomi.entrypoints.http.auth import required_scope
+
+    assert required_scope("/api/v1/request-log", "GET") is None

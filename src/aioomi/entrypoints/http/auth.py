@@ -33,6 +33,7 @@ _RESOURCE_OF_ROUTE: tuple[tuple[str, str], ...] = (
     ("/api/v1/agents/{agent_id}/knowledge", "knowledge"),
     ("/api/v1/agents/{agent_id}/search", "knowledge"),
     ("/api/v1/agents/{agent_id}/sources", "knowledge"),
+    ("/api/v1/agents/{agent_id}/qa-pairs", "knowledge"),
     ("/api/v1/agents/{agent_id}/sessions", "conversations"),
     ("/api/v1/agents/{agent_id}/chat-retention", "conversations"),
     ("/api/v1/agents", "agents"),
