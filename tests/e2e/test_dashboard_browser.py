@@ -201,7 +201,7 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     await page.get_by_label(re.compile(r"^File")).set_input_files(
         {"name": "returns.md", "mimeType": "text/markdown", "buffer": DOCUMENT.encode()})
     await page.get_by_label("Title (optional)").fill("Returns policy")
-    await page.get_by_role("button", name="Upload").click()
+    await page.get_by_role("button", name="Upload", exact=True).click()
     row = page.locator("#documents tr[data-doc]")
     await row.first.wait_for()
     await row.locator(".badge.ready").wait_for(timeout=45_000)  # updated in place by polling
@@ -450,12 +450,12 @@ async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_viola
     await page.get_by_label(re.compile(r"^Files")).set_input_files([
         {"name": "one.md", "mimeType": "text/markdown", "buffer": b"# One\n\nThe first file.\n"},
         {"name": "two.md", "mimeType": "text/markdown", "buffer": b"# Two\n\nThe second file.\n"}])
-    await page.get_by_role("button", name="Upload").click()
+    await page.get_by_role("button", name="Upload", exact=True).click()
     await page.wait_for_function("() => document.querySelectorAll('#documents tbody tr').length === 2")
     dropped = await page.evaluate_handle("""() => { const dt = new DataTransfer();
         dt.items.add(new File(['# Three\\n\\nDropped.'], 'three.md', {type: 'text/markdown'})); return dt; }""")
     await page.dispatch_event("#upload-form", "drop", {"dataTransfer": dropped})
-    await page.get_by_role("button", name="Upload").click()
+    await page.get_by_role("button", name="Upload", exact=True).click()
     await page.wait_for_function("() => document.querySelectorAll('#documents tbody tr').length === 3")
     await page.close()
     assert found == {}, found

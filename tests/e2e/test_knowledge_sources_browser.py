@@ -18,11 +18,11 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
-from aioomi.adapters.local.outbox_mailer import read_outbox
 from aioomi.container import MemoryContainer
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.fakes.website import Website, served_website
+from tests.integration.accounts_support import wait_for_mail
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.serving import loopback_socket, serve_in_thread
 from tests.unit.knowledge_support import use_test_embedders
@@ -91,8 +91,8 @@ async def test_an_owner_watches_a_crawl_progress_live_and_manages_qa_pairs(
     await page.get_by_label(re.compile("I accept the privacy policy")).check()
     await page.get_by_role("button", name="Create account").click()
     await page.get_by_role("heading", name="Check your e-mail").wait_for()
-    mails = [m for m in read_outbox(settings.outbox_dir) if m.to == EMAIL and m.kind == "verify_email"]
-    [link] = re.findall(r"https?://\S+", mails[-1].text)
+    mail = wait_for_mail(settings.outbox_dir, EMAIL, "verify_email")  # the worker thread mails it
+    [link] = re.findall(r"https?://\S+", mail.text)
     await page.goto(link)
     await page.get_by_role("button", name="Confirm my email").click()
     await page.wait_for_url(f"{base}/dashboard/agents")
