@@ -224,3 +224,15 @@ async def test_a_permanent_failure_is_not_retried_where_another_failure_is() -> 
     assert job.status is JobStatus.FAILED and job.attempts == 1
     assert job.last_error == "ExtractionLimitExceeded: The document has 2,000 pages; the limit is 1,000."
     assert (await store.get(transient)).status is JobStatus.QUEUED
+
+
+async def test_an_unreadable_file_is_not_taken_for_a_memory_overrun_when_the_parent_is_large() -> None:
+    # The server process may be large; its child inherits a "peak" from it through fork and exec
+    # (ru_maxrss), which must not make every unreadable file look like a memory overrun.
+    limit = 400 * MIB
+    ballast = b"\x01" * (350 * MIB)  # the parent's resident size above three quarters of the child's limit
+    sandbox = SandboxedTextExtractor(ExtractionSandbox(memory_bytes=limit, cpu_s=60, timeout_s=60))
+    with pytest.raises(UnreadableDocument, match="password") as caught:
+        await sandbox.extract(pdf_bytes(["secret"], password="pw"), filename="locked.pdf")
+    assert caught.value.code == "document_unreadable"
+    del ballast

@@ -147,11 +147,25 @@ def _limit_self(memory_bytes: int, cpu_s: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
 
 
+def _peak_resident_bytes() -> int:
+    """This process's own peak resident size since it exec'd: ``VmHWM`` of its address space.
+    Not ``ru_maxrss``: Linux carries it over through fork and exec, so a child of a large server
+    process would start with the server's size as its "peak"."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _ran_out_of_memory(memory_bytes: int) -> bool:
     """Parsers in C report a failed allocation as a parse error ("unknown error" from lxml):
     a failure after the peak resident size reached three quarters of the limit is taken as
     the memory running out."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 >= 0.75 * memory_bytes
+    return _peak_resident_bytes() >= 0.75 * memory_bytes
 
 
 def _child(argv: list[str]) -> int:
