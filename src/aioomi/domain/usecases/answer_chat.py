@@ -172,11 +172,14 @@ class AnswerChat:
         session_id: str | None = None,
         idempotency_key: str | None = None,
         history: Sequence[PromptMessage] | None = None,
+        owner_checked: bool = False,
     ) -> ChatAnswer:
         """Check, retrieve, build the prompt and store the visitor's message; raise the
         domain error of the first rule broken. ``history`` replaces the stored history (the
         OpenAI-compatible API sends the conversation with each request); in a new session
-        those earlier turns are stored before the question, so the owner reads it whole."""
+        those earlier turns are stored before the question, so the owner reads it whole.
+        ``owner_checked``: the caller found the owner's account active in this request (the
+        widget reads it with the agent's key), so it is not read again."""
         check_visitor_id(caller.visitor_id)
         question = check_message(content)
         key = check_idempotency_key(idempotency_key)
@@ -186,7 +189,8 @@ class AnswerChat:
         now = self._clock.now()
         retried: tuple[ChatMessage, ChatMessage] | None = None
         async with self._uow(account_id=agent.account_id) as uow:
-            await check_owner_allows(uow, agent)
+            if not owner_checked:
+                await check_owner_allows(uow, agent)
             if session_id is not None:
                 session = await own_session(uow, agent, session_id, caller.visitor_id)
                 if key is not None:
@@ -214,7 +218,7 @@ class AnswerChat:
                        if m.status is MessageStatus.COMPLETE]
         passages = await self._search(
             account_id=agent.account_id, agent_id=agent.id, query=question,
-            top_k=agent.retrieval.top_k, min_relevance=agent.retrieval.min_relevance,
+            top_k=agent.retrieval.top_k, min_relevance=agent.retrieval.min_relevance, agent=agent,
         )
         # One source per document (its passages merged), at most max_citations, best first: the
         # prompt numbers them as the citations do, so the answer's [n] markers name citations.
@@ -261,7 +265,8 @@ class AnswerChat:
                   else self._stream(agent, answer, prompt, started))
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
 
-    async def replay(self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str) -> ChatAnswer | None:
+    async def replay(self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str, *,
+                     owner_checked: bool = False) -> ChatAnswer | None:
         """The stored, complete answer to a message already sent with this key in the
         visitor's session, replayed without the model; ``None`` when the key is new (or its
         answer failed or is still streaming: :meth:`start` decides those). Callers use it to
@@ -271,7 +276,8 @@ class AnswerChat:
             return None
         check_agent_serves(agent)
         async with self._uow(account_id=agent.account_id) as uow:
-            await check_owner_allows(uow, agent)
+            if not owner_checked:
+                await check_owner_allows(uow, agent)
             session = await own_session(uow, agent, session_id, caller.visitor_id)
             asked = await uow.chat_messages.find_by_idempotency_key(agent.account_id, session.id, key)
             reply = await uow.chat_messages.find_reply(agent.account_id, asked.id) if asked is not None else None
@@ -409,7 +415,7 @@ class KnowledgePassages:
         self._search = search
 
     async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int,
-                       min_relevance: float) -> list[Passage]:
-        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance)
+                       min_relevance: float, agent: Agent | None = None) -> list[Passage]:
+        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent)
         return [Passage(document_id=h.document_id, document_title=h.document_title, position=h.position,
                         text=h.text, score=h.score, source_url=h.source_url) for h in hits]

@@ -198,11 +198,15 @@ class SendWidgetMessage:
         self._limits = limits
 
     async def __call__(self, agent: Agent, caller: ChatCaller, content: str, *, session_id: str,
-                       idempotency_key: str | None = None) -> ChatAnswer:
+                       idempotency_key: str | None = None, owner_checked: bool = False) -> ChatAnswer:
+        """``owner_checked``: the caller found the owner's account active in this request
+        (:class:`OpenWidget` reads it with the key); :class:`AnswerChat` then does not read it
+        again."""
         check_visitor_id(caller.visitor_id)
         check_message(content)
         if idempotency_key is not None:  # a replay calls no model: it is not counted
-            replayed = await self._answer.replay(agent, caller, session_id, idempotency_key)
+            replayed = await self._answer.replay(agent, caller, session_id, idempotency_key,
+                                                 owner_checked=owner_checked)
             if replayed is not None:
                 return replayed
         limits = self._limits
@@ -221,7 +225,8 @@ class SendWidgetMessage:
         if denied:
             raise RateLimited("Too many messages; wait a moment and try again.",
                               retry_after_s=max(d.retry_after_s for d in denied))
-        return await self._answer.start(agent, caller, content, session_id=session_id, idempotency_key=idempotency_key)
+        return await self._answer.start(agent, caller, content, session_id=session_id, idempotency_key=idempotency_key,
+                                        owner_checked=owner_checked)
 
 
 def session_export(session: ChatSession, messages: list[ChatMessage]) -> dict:
