@@ -26,7 +26,7 @@ from tests.integration.test_grounded_chat import RETURNS_DOC, agent_with_documen
 
 # The turn's round trips before the first token, counted by hand from the code (docs/chat.md,
 # "Round trips before the first token"):
-#   widget key, then the owner's account, then the end of that read-only transaction        3
+#   widget key and the owner's account status in one read, the end of that transaction     2
 #   the five rate-limit counters, one statement                                              1
 #   the allowance: its read, the end of its transaction                                      2
 #   the session and the recent history (the owner is not read again), the end             3
@@ -34,7 +34,7 @@ from tests.integration.test_grounded_chat import RETURNS_DOC, agent_with_documen
 #   the hybrid search statement with its transaction                                         1
 #   the documents' titles, the end                                                           2
 #   the message writes: visitor's message, answer, session touch, COMMIT                     4
-BEFORE_FIRST_TOKEN = 3 + 1 + 2 + 3 + 2 + 1 + 2 + 4
+BEFORE_FIRST_TOKEN = 2 + 1 + 2 + 3 + 2 + 1 + 2 + 4
 
 
 COUNTING: ContextVar[bool] = ContextVar("counting_round_trips", default=False)

@@ -63,20 +63,17 @@ class OpenWidget:
         gone); :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
         so a browser can read why a paused agent refuses)."""
         async with self._uow(account_id=None) as uow:
-            agent = await uow.agents.find_by_public_key(public_key) if public_key.startswith("pk_") else None
-            if agent is None:
-                raise AgentNotFound("No assistant has this key; check the snippet on your site.")
-            try:
-                check_origin(agent, origin)
-            except OriginNotAllowed as error:
-                refused: OriginNotAllowed | None = error
-            else:
-                refused = None
-                account = await uow.accounts.get(agent.account_id)
-        if refused is not None:
+            found = (await uow.agents.find_by_public_key_with_owner(public_key)
+                     if public_key.startswith("pk_") else None)
+        if found is None:
+            raise AgentNotFound("No assistant has this key; check the snippet on your site.")
+        agent, owner_status = found
+        try:
+            check_origin(agent, origin)
+        except OriginNotAllowed:
             await self._record_refused(agent, origin)
-            raise refused
-        return agent, account.status if account is not None else None
+            raise
+        return agent, owner_status
 
     async def _record_refused(self, agent: Agent, origin: str | None) -> None:
         try:
