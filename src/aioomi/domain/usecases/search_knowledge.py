@@ -14,6 +14,7 @@ from aioomi.domain.model.knowledge import (
     MAX_QUERY_CHARS,
     MAX_TOP_K,
     EmbeddingUnavailable,
+    HitDocument,
     RerankUnavailable,
     RetrievalSettings,
     ScoredChunk,
@@ -101,17 +102,24 @@ class SearchKnowledge:
         hits = candidates[:settings.top_k]
         if not hits:
             return []
-        async with self._uow(account_id=account_id) as uow:
-            documents = await uow.documents.get_many(account_id, {document_of(h.document_id) for h in hits})
+        # The store may bring each hit's document with it; only the others are read here (and a
+        # document deleted meanwhile is found by neither: its chunks are left out).
+        found = {document_of(h.document_id): h.document for h in hits if h.document is not None}
+        missing = {document_of(h.document_id) for h in hits} - found.keys()
+        if missing:
+            async with self._uow(account_id=account_id) as uow:
+                documents = await uow.documents.get_many(account_id, missing)
+            found |= {doc_id: HitDocument(title=doc.title,
+                                          source_url=doc.source_url if doc.source is DocumentSource.URL else None)
+                      for doc_id, doc in documents.items()}
         return [
             DocumentHit(
-                document_id=doc.id, document_title=doc.title, chunk_id=h.chunk_id, position=h.position,
+                document_id=doc_id, document_title=doc.title, chunk_id=h.chunk_id, position=h.position,
                 text=h.text, heading_path=h.heading_path, score=h.score, similarity=h.similarity,
-                relevance=relevance[h.chunk_id],
-                source_url=doc.source_url if doc.source is DocumentSource.URL else None,
+                relevance=relevance[h.chunk_id], source_url=doc.source_url,
             )
             for h in hits
-            if (doc := documents.get(document_of(h.document_id))) is not None
+            if (doc := found.get(doc_id := document_of(h.document_id))) is not None
         ]
 
     async def _reranked(self, query: str, candidates: list[ScoredChunk]) -> list[ScoredChunk]:
