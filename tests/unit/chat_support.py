@@ -40,7 +40,7 @@ class ListSearch:
 class SwitchAllowance:
     exhausted: bool = False
 
-    async def check(self, account_id: str, agent_id: str) -> None:
+    async def check(self, account_id: str, agent_id: str, *, uow: object = None) -> None:
         if self.exhausted:
             raise QuotaExceeded("Allowance used up.")
 

@@ -184,11 +184,12 @@ class AnswerChat:
         question = check_message(content)
         key = check_idempotency_key(idempotency_key)
         check_agent_serves(agent)
-        await self._allowance.check(agent.account_id, agent.id)
         started = time.perf_counter()
         now = self._clock.now()
         retried: tuple[ChatMessage, ChatMessage] | None = None
         async with self._uow(account_id=agent.account_id) as uow:
+            # The allowance is read with the session, in the turn's one read transaction.
+            await self._allowance.check(agent.account_id, agent.id, uow=uow)
             if not owner_checked:
                 await check_owner_allows(uow, agent)
             if session_id is not None:
