@@ -28,11 +28,12 @@ from tests.integration.test_grounded_chat import RETURNS_DOC, agent_with_documen
 # "Round trips before the first token"):
 #   widget key and the owner's account status in one read, the end of that transaction     2
 #   the five rate-limit counters, one statement                                              1
-#   the allowance, the session, the recent history (the owner is not read again), the end  4
+#   the allowance; the session with its recent history (one pipelined read; the owner is
+#   not read again); the end                                                                 3
 #   the search's knowledge base and totals in one read (the agent is not read again), end  2
 #   the hybrid search statement with its transaction, the hits' titles joined in            1
 #   the message writes: visitor's message, answer, session touch, COMMIT                     4
-BEFORE_FIRST_TOKEN = 2 + 1 + 4 + 2 + 1 + 4
+BEFORE_FIRST_TOKEN = 2 + 1 + 3 + 2 + 1 + 4
 
 
 COUNTING: ContextVar[bool] = ContextVar("counting_round_trips", default=False)

@@ -19,6 +19,13 @@ class ChatSessionRepository(Protocol):
 
     async def get(self, account_id: str, session_id: str) -> ChatSession | None: ...
 
+    async def get_with_recent(
+        self, account_id: str, session_id: str, *, last: int,
+    ) -> tuple[ChatSession | None, list[ChatMessage]]:
+        """The session and its last ``last`` messages in order (none when there is no such
+        session), in one round trip: a chat turn needs both."""
+        ...
+
     async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
         """Record a message at ``at`` (the session's last-message time)."""
         ...

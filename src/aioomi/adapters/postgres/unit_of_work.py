@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -42,6 +44,24 @@ class TenantConnection:
         self._scope = (account_id or "", "off" if account_id else "on")
         self.in_transaction = False
         self.closed = False
+        self._piped = False
+
+    @asynccontextmanager
+    async def pipeline(self) -> AsyncIterator[Any]:
+        """Pipeline mode for a batch of statements; ``BEGIN`` and the scope, when not sent yet,
+        are queued first, so the batch still costs one round trip."""
+        if self.closed:
+            raise RuntimeError("a statement after the unit of work ended")
+        async with self._conn.pipeline() as pipeline:
+            self._piped = True
+            try:
+                if not self.in_transaction:
+                    self.in_transaction = True
+                    await self._conn.execute("BEGIN")
+                    await self._conn.execute(_SCOPE, self._scope)
+                yield pipeline
+            finally:
+                self._piped = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -63,8 +83,8 @@ class TenantConnection:
         if self.closed:
             raise RuntimeError("a statement after the unit of work ended")
         if self.in_transaction:
-            assert cur is not None
-            await cur.execute(query, params, **kwargs)
+            if cur is not None:
+                await cur.execute(query, params, **kwargs)
             return
         self.in_transaction = True  # from here on, leaving rolls back (also when this fails)
         async with self._conn.pipeline():

@@ -81,6 +81,11 @@ async def check_owner_allows(uow: UnitOfWork, agent: Agent) -> None:
 async def own_session(uow: UnitOfWork, agent: Agent, session_id: str, visitor_id: str) -> ChatSession:
     """The visitor's session with this agent, or ``session_not_found`` (also for anyone else's)."""
     session = await uow.chat_sessions.get(agent.account_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
+    return owned(session, agent, visitor_id)
+
+
+def owned(session: ChatSession | None, agent: Agent, visitor_id: str) -> ChatSession:
+    """``session`` if it is the visitor's with this agent, else ``session_not_found``."""
     if session is None or session.agent_id != agent.id or session.visitor_id != visitor_id:
         raise ChatSessionNotFound("No such chat session.")
     return session
@@ -192,7 +197,13 @@ class AnswerChat:
             await self._allowance.check(agent.account_id, agent.id, uow=uow)
             if not owner_checked:
                 await check_owner_allows(uow, agent)
-            if session_id is not None:
+            if session_id is not None and key is None and history is None:
+                # The session and its recent history in one read.
+                found, stored = (await uow.chat_sessions.get_with_recent(
+                    agent.account_id, session_id, last=self._history_messages)
+                    if is_id(session_id, SESSION_PREFIX) else (None, []))
+                session = owned(found, agent, caller.visitor_id)
+            elif session_id is not None:
                 session = await own_session(uow, agent, session_id, caller.visitor_id)
                 if key is not None:
                     replay = await self._replay(uow, agent, session, key)
