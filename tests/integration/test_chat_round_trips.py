@@ -22,7 +22,16 @@ from dependency_injector import providers
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.domain.model.chat import ChatChunk, ChatRequest
 from tests.integration.accounts_support import serve
-from tests.integration.test_grounded_chat import RETURNS_DOC, agent_with_documents, ask, new_session, text_of
+from tests.integration.chat_support import read_sse
+from tests.integration.test_grounded_chat import (
+    ORIGIN,
+    RETURNS_DOC,
+    VISITOR,
+    agent_with_documents,
+    ask,
+    new_session,
+    text_of,
+)
 
 # The turn's round trips before the first token, counted by hand from the code (docs/chat.md,
 # "Round trips before the first token"):
@@ -34,6 +43,10 @@ from tests.integration.test_grounded_chat import RETURNS_DOC, agent_with_documen
 #   the hybrid search statement with its transaction, the hits' titles joined in            1
 #   the message writes: visitor's message, answer, session touch, COMMIT                     4
 BEFORE_FIRST_TOKEN = 2 + 1 + 3 + 2 + 1 + 4
+# The shipped widget sends an Idempotency-Key with every message: the replay check before the
+# limits (session, key look-up, end: 3) and the older path in the turn's read (session, key
+# look-up, history instead of one pipelined read: 2 more).
+WITH_IDEMPOTENCY_KEY = BEFORE_FIRST_TOKEN + 3 + 2
 
 
 COUNTING: ContextVar[bool] = ContextVar("counting_round_trips", default=False)
@@ -107,8 +120,22 @@ async def test_a_widget_turn_makes_at_most_the_counted_round_trips_before_its_fi
                 events = await ask(app, agent, session_id, "How fast do refunds reach my card?")
             finally:
                 COUNTING.reset(token)
+            before_first_token, whole = trips.at_first_token[-1], trips.count
+
+            trips.count = 0
+            token = COUNTING.set(True)
+            try:
+                keyed = await app.client.post(
+                    f"/api/v1/widget/{agent['public_key']}/sessions/{session_id}/messages",
+                    headers={"origin": ORIGIN, "x-visitor-id": VISITOR, "idempotency-key": "turn-3"},
+                    json={"content": "Can I return a kettle after a month?"})
+            finally:
+                COUNTING.reset(token)
+            with_key = trips.at_first_token[-1]
 
         assert text_of(events) == "Within 30 days [1]."
-        before_first_token = trips.at_first_token[-1]
-        print(f"round trips before the first token: {before_first_token}; whole turn: {trips.count}")
+        assert keyed.status_code == 200 and text_of(read_sse(keyed.text)) == "Within 30 days [1]."
+        print(f"round trips before the first token: {before_first_token} (whole turn: {whole}); "
+              f"with an Idempotency-Key: {with_key}")
         assert before_first_token <= BEFORE_FIRST_TOKEN
+        assert with_key <= WITH_IDEMPOTENCY_KEY
