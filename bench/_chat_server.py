@@ -36,7 +36,8 @@ from aioomi.settings import Settings  # noqa: E402
 
 ORIGIN = "https://shop.example.com"
 NO_LIMITS = ChatLimits(per_visitor_minute=10**9, per_visitor_day=10**9, per_ip_minute=10**9, per_ip_day=10**9,
-                       per_agent_day=10**9)
+                       per_agent_day=10**9, new_sessions_per_visitor_minute=10**9, new_sessions_per_visitor_day=10**9,
+                       new_sessions_per_ip_minute=10**9, new_sessions_per_ip_day=10**9)
 
 
 class ZeroLatencyEmbedder:

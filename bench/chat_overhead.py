@@ -58,7 +58,8 @@ from bench._client import chat_server_process, cpu_seconds  # noqa: E402
 from bench._common import embedded_database, say  # noqa: E402
 from tests.unit.chat_support import account, agent_for, store  # noqa: E402
 
-ROWS, DOC_SIZE, DIMS, MODEL = 100_000, 1_000, 256, "wordllama-l2-supercat-256"
+# BENCH_CHUNKS=<n>: a smaller knowledge base (a small agent: the server's own CPU per turn shows).
+ROWS, DOC_SIZE, DIMS, MODEL = int(os.environ.get("BENCH_CHUNKS", 100_000)), 1_000, 256, "wordllama-l2-supercat-256"
 ORIGIN = "https://shop.example.com"
 LEVELS = {1: 300, 8: 480, 32: 960}  # concurrency: turns measured
 KNEE_LEVELS = (1, 2, 4, 8, 16, 32, 64, 128)  # BENCH_KNEE=1: raised until p50 first token > 100 ms

@@ -142,6 +142,11 @@ async def test_messages_come_back_in_order_with_their_citations(container, owner
         assert await uow.chat_messages.find_by_idempotency_key(mine, s.id, "send-2") is None
         assert await uow.chat_messages.find_reply(mine, question.id) == answer
         assert await uow.chat_messages.find_reply(mine, follow_up.id) is None
+    # The session with its recent messages, in one read (first in its unit of work: on Postgres
+    # it opens the transaction too).
+    async with container.uow()(account_id=mine) as uow:
+        assert await uow.chat_sessions.get_with_recent(mine, s.id, last=2) == (s, [answer, follow_up])
+        assert await uow.chat_sessions.get_with_recent(mine, "ses_" + "0" * 26, last=2) == (None, [])
 
 
 async def test_an_idempotency_key_is_unique_per_session(container, owners) -> None:  # noqa: ANN001

@@ -135,6 +135,8 @@ async def test_texts_totals_and_deletion_with_the_text(container, owners) -> Non
     async with container.uow()(account_id=mine) as uow:
         assert await uow.documents.get(mine, a.id) is None and await uow.documents.get_text(mine, a.id) is None
         assert await uow.documents.totals(mine, agent_id) == KnowledgeBaseTotals(documents=1, characters=250)
+        assert await uow.documents.knowledge_base_with_totals(mine, agent_id) == (
+            None, KnowledgeBaseTotals(documents=1, characters=250))
 
 
 async def test_knowledge_base_state_and_deleting_an_agents_documents(container, owners) -> None:  # noqa: ANN001
@@ -148,6 +150,10 @@ async def test_knowledge_base_state_and_deleting_an_agents_documents(container, 
     async with container.uow()(account_id=mine) as uow:
         locked = await uow.documents.lock_knowledge_base(mine, agent_id, "ignored-default")
         assert (locked.embedding_model, locked.pending_model) == ("model-a", "model-b")
+    async with container.uow()(account_id=mine) as uow:
+        assert await uow.documents.knowledge_base_with_totals(mine, agent_id) == (
+            KnowledgeBase(account_id=mine, agent_id=agent_id, embedding_model="model-a", pending_model="model-b"),
+            KnowledgeBaseTotals(documents=0, characters=0))
     d = document(mine, agent_id)
     await add(container, d, document(mine, agent_id))
     async with container.uow()(account_id=mine) as uow:

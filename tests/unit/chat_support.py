@@ -29,7 +29,8 @@ class ListSearch:
     passages: list[Passage] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)
 
-    async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float) -> Sequence[Passage]:
+    async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float,
+                       agent: object = None) -> Sequence[Passage]:
         self.queries.append(query)
         words = {w.strip("?.,!").lower() for w in query.split()}
         return [p for p in self.passages if words & {w.strip("?.,!").lower() for w in p.text.split()}][:top_k]
@@ -39,7 +40,7 @@ class ListSearch:
 class SwitchAllowance:
     exhausted: bool = False
 
-    async def check(self, account_id: str, agent_id: str) -> None:
+    async def check(self, account_id: str, agent_id: str, *, uow: object = None) -> None:
         if self.exhausted:
             raise QuotaExceeded("Allowance used up.")
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from datetime import datetime
 
+from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import Agent, RefusedOrigin
 from aioomi.domain.model.pagination import PageKey
 
@@ -46,6 +47,11 @@ class AgentRepository(Protocol):
 
     async def find_by_public_key(self, public_key: str) -> Agent | None:
         """The agent a widget key names (system scope), whatever its status."""
+        ...
+
+    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, AccountStatus | None] | None:
+        """:meth:`find_by_public_key` and its owner's account status (``None``: the account is
+        gone) in one read (system scope): the widget needs both on every request."""
         ...
 
     async def record_refused_origin(self, agent: Agent, origin: str, at: datetime) -> None:

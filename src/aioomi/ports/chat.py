@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import ChatMessage, ChatSession, Passage, SessionSummary
 from aioomi.domain.model.pagination import PageKey
 
@@ -17,6 +18,13 @@ class ChatSessionRepository(Protocol):
     async def add(self, session: ChatSession) -> None: ...
 
     async def get(self, account_id: str, session_id: str) -> ChatSession | None: ...
+
+    async def get_with_recent(
+        self, account_id: str, session_id: str, *, last: int,
+    ) -> tuple[ChatSession | None, list[ChatMessage]]:
+        """The session and its last ``last`` messages in order (none when there is no such
+        session), in one round trip: a chat turn needs both."""
+        ...
 
     async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
         """Record a message at ``at`` (the session's last-message time)."""
@@ -81,8 +89,10 @@ class ChatMessageRepository(Protocol):
 class PassageSearch(Protocol):
     """The knowledge base seen from a chat turn: the passages of the agent's documents that
     best answer ``query``, best first (hybrid dense + lexical retrieval), at most ``top_k``,
-    only those whose relevance (0–1) reaches ``min_relevance``."""
+    only those whose relevance (0–1) reaches ``min_relevance``. ``agent``: the agent, when the
+    caller holds it (it is then not read again)."""
 
     async def __call__(
-        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float
+        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float,
+        agent: Agent | None = None,
     ) -> Sequence[Passage]: ...

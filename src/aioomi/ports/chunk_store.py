@@ -66,7 +66,9 @@ class ChunkStore(Protocol):
         """The ``top_k`` chunks of the agent that best match, best first: hybrid of the dense
         signal (cosine similarity to ``query_vector``, if given) and the lexical one (BM25 over
         the words of ``query_text``, any word may match), fused by reciprocal rank. A dense hit
-        under ``min_similarity`` counts only if the lexical signal found it too."""
+        under ``min_similarity`` counts only if the lexical signal found it too. A store may
+        bring each hit's document (title, page address) in ``ScoredChunk.document``, read in
+        the same statement; ``None`` leaves it to the caller to read."""
         ...
 
     async def count(self, *, account_id: str, agent_id: str, document_id: str | None = None) -> int:

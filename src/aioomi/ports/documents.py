@@ -73,6 +73,13 @@ class DocumentRepository(Protocol):
         """The agent's knowledge-base state, if one was ever stored."""
         ...
 
+    async def knowledge_base_with_totals(
+        self, account_id: str, agent_id: str,
+    ) -> tuple[KnowledgeBase | None, KnowledgeBaseTotals]:
+        """:meth:`knowledge_base` and :meth:`totals` together, in one read (the search needs
+        both on every chat turn)."""
+        ...
+
     async def lock_knowledge_base(self, account_id: str, agent_id: str, default_model: str) -> KnowledgeBase:
         """The agent's knowledge-base state (created with ``default_model`` if missing), locked
         until the unit of work ends: uploads, ingestion and re-embedding of one agent that

@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Protocol
 
 from aioomi.domain.model.billing import Plan
+from aioomi.ports.unit_of_work import UnitOfWork
 
 
 class UsageAllowance(Protocol):
     """Decides from local state only (never a call to the payment provider), so it is cheap
     enough for every chat turn."""
 
-    async def check(self, account_id: str, agent_id: str) -> None:
+    async def check(self, account_id: str, agent_id: str, *, uow: UnitOfWork | None = None) -> None:
         """Return if the account may spend more on ``agent_id`` this period; raise
         :class:`~aioomi.domain.model.usage.QuotaExceeded` when the plan's allowance or the
-        agent's cap is used up."""
+        agent's cap is used up. ``uow``: read in the caller's open unit of work (scoped to
+        ``account_id``) instead of one of its own: a chat turn reads it with its session."""
         ...
 
 

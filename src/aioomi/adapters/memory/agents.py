@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aioomi.adapters.memory.tables import Table
+from aioomi.domain.model.accounts import Account, AccountStatus
 from aioomi.domain.model.agents import MAX_REFUSED_ORIGINS, Agent, RefusedOrigin
 from aioomi.domain.model.errors import Conflict
 from aioomi.domain.model.pagination import PageKey
@@ -19,8 +20,9 @@ class InMemoryAgentRepository:
     a memory unit of work does not yield to other tasks between its reads and its writes."""
 
     def __init__(self, table: Table[Agent], all_agents: dict[str, Agent],
-                 refused: Table[RefusedOrigin] | None = None) -> None:
+                 refused: Table[RefusedOrigin] | None = None, all_accounts: dict[str, Account] | None = None) -> None:
         self._table = table
+        self._accounts = all_accounts if all_accounts is not None else {}
         self._all = all_agents  # public keys are unique across accounts, whatever the tenant scope
         self._refused = refused
 
@@ -63,6 +65,13 @@ class InMemoryAgentRepository:
 
     async def find_by_public_key(self, public_key: str) -> Agent | None:
         return next((a for a in self._table.values() if a.public_key == public_key), None)
+
+    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, AccountStatus | None] | None:
+        agent = await self.find_by_public_key(public_key)
+        if agent is None:
+            return None
+        owner = self._accounts.get(agent.account_id)
+        return agent, owner.status if owner is not None else None
 
     async def record_refused_origin(self, agent: Agent, origin: str, at: datetime) -> None:
         assert self._refused is not None

@@ -44,6 +44,16 @@ class InMemoryChatSessionRepository:
         session = self._table.get(session_id)
         return session if session is not None and session.account_id == account_id else None
 
+    async def get_with_recent(
+        self, account_id: str, session_id: str, *, last: int,
+    ) -> tuple[ChatSession | None, list[ChatMessage]]:
+        session = await self.get(account_id, session_id)
+        if session is None:
+            return None, []
+        found = sorted((m for m in self._messages.values() if m.account_id == account_id and m.session_id == session_id),
+                       key=_in_order)
+        return session, found[-last:] if last else found
+
     async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
         session = await self.get(account_id, session_id)
         if session is not None:

@@ -118,6 +118,11 @@ class InMemoryDocumentRepository:
         base = self._bases.get(agent_id)
         return base if base is not None and base.account_id == account_id else None
 
+    async def knowledge_base_with_totals(
+        self, account_id: str, agent_id: str,
+    ) -> tuple[KnowledgeBase | None, KnowledgeBaseTotals]:
+        return await self.knowledge_base(account_id, agent_id), await self.totals(account_id, agent_id)
+
     async def lock_knowledge_base(self, account_id: str, agent_id: str, default_model: str) -> KnowledgeBase:
         base = await self.knowledge_base(account_id, agent_id)
         if base is None:

@@ -60,7 +60,8 @@ class InMemoryUnitOfWork:
         self.devices = InMemoryTrustedDeviceRepository(self._table("trusted_devices", lambda d: d.account_id))
         self.pending_sign_ins = InMemoryPendingSignInRepository(self._table("pending_sign_ins", lambda p: None))
         self.agents = InMemoryAgentRepository(self._table("agents", lambda a: a.account_id), self._database.table("agents"),
-                                              self._table("widget_refused_origins", lambda r: r.account_id))
+                                              self._table("widget_refused_origins", lambda r: r.account_id),
+                                              self._database.table("accounts"))
         documents = self._table("documents", lambda d: d.account_id)
         texts = self._table("document_texts", lambda t: t.account_id)
         self.documents = InMemoryDocumentRepository(documents, texts, self._table("knowledge_bases", lambda b: b.account_id))

@@ -10,6 +10,7 @@ import msgspec
 from psycopg.types.json import Jsonb
 
 from aioomi.adapters.postgres.repository import PostgresRepository
+from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import MAX_REFUSED_ORIGINS, Agent, RefusedOrigin
 from aioomi.domain.model.pagination import PageKey
 
@@ -113,6 +114,19 @@ class PostgresAgentRepository(PostgresRepository):
     async def find_by_public_key(self, public_key: str) -> Agent | None:
         rows = await self._rows(f"SELECT {_COLUMNS} FROM agents WHERE public_key = %s", (public_key,))
         return _agent(rows[0] if rows else None)
+
+    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, AccountStatus | None] | None:
+        rows = await self._rows(
+            f"SELECT {_COLUMNS}, (SELECT o.status FROM accounts o WHERE o.id = a.account_id) AS owner_status "
+            "FROM agents a WHERE public_key = %s",
+            (public_key,),
+        )
+        if not rows:
+            return None
+        status = rows[0].pop("owner_status")
+        agent = _agent(rows[0])
+        assert agent is not None
+        return agent, AccountStatus(status) if status is not None else None
 
     async def record_refused_origin(self, agent: Agent, origin: str, at: datetime) -> None:
         await self._execute(

@@ -54,6 +54,30 @@ class PostgresChatSessionRepository(_Repository):
                                 (session_id, account_id))
         return msgspec.convert(rows[0], ChatSession) if rows else None
 
+    async def get_with_recent(
+        self, account_id: str, session_id: str, *, last: int,
+    ) -> tuple[ChatSession | None, list[ChatMessage]]:
+        # Both statements sent together and answered together (pipeline mode): one round trip.
+        with translated_errors():
+            async with self._conn.pipeline():
+                sessions = self._conn.cursor(row_factory=dict_row)
+                await sessions.execute(
+                    f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s AND account_id = %s",
+                    (session_id, account_id))
+                messages = self._conn.cursor(row_factory=dict_row)
+                await messages.execute(
+                    f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, seq FROM chat_messages WHERE session_id = %s "
+                    "AND account_id = %s ORDER BY created_at DESC, seq DESC LIMIT %s) newest ORDER BY created_at, seq",
+                    (session_id, account_id, last))
+            session_rows = await sessions.fetchall()
+            message_rows = await messages.fetchall()
+        if not session_rows:
+            return None, []
+        for row in message_rows:
+            row.pop("seq", None)
+        return (msgspec.convert(session_rows[0], ChatSession),
+                [msgspec.convert(row, ChatMessage) for row in message_rows])
+
     async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
         await self._execute("UPDATE chat_sessions SET last_message_at = %s WHERE id = %s AND account_id = %s",
                             (at, session_id, account_id))

@@ -21,7 +21,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.documents import DocumentSource
 from aioomi.domain.model.knowledge import (
+    HitDocument,
     MAX_QUERY_CHARS,
     TITLE_TERM_WEIGHT,
     Bm25,
@@ -421,6 +423,10 @@ class PostgresChunkStore:
                 chunk_id=r["id"], document_id=r["document_id"], position=r["position"], text=r["text"],
                 heading_path=tuple(r["heading_path"]), similarity=r["similarity"],
                 dense_rank=r["dense_rank"], lexical_rank=r["lexical_rank"],
+                document=HitDocument(
+                    title=r["document_title"],
+                    source_url=r["document_url"] if r["document_source"] == DocumentSource.URL else None,
+                ) if r["document_title"] is not None else None,
             )
             for r in rows
         ]
@@ -479,12 +485,17 @@ class PostgresChunkStore:
                 FROM dense d FULL JOIN lexical l ON d.id = l.id
             )
             SELECT c.id, c.document_id, c.position, c.text, c.heading_path,
-                   p.similarity, p.dense_rank, p.lexical_rank
+                   p.similarity, p.dense_rank, p.lexical_rank,
+                   d.title AS document_title, d.source AS document_source, d.source_url AS document_url
             -- One primary-key lookup per candidate (a plain join planned a table scan under
-            -- row-level security, then a nested loop over the candidates).
+            -- row-level security, then a nested loop over the candidates), and one for its
+            -- document's title (the hits' titles come with them: no second read).
             FROM picked p CROSS JOIN LATERAL (
                 SELECT id, document_id, position, text, heading_path FROM knowledge_chunks
                 WHERE id = p.id AND account_id = %(account)s AND agent_id = %(agent)s
-            ) c
+            ) c LEFT JOIN LATERAL (
+                SELECT title, source, source_url FROM documents
+                WHERE id = split_part(c.document_id, '/', 1) AND account_id = %(account)s
+            ) d ON true
             """
         ).format(dense=dense, lexical=sql.SQL(_LEXICAL))

@@ -139,6 +139,22 @@ class PostgresDocumentRepository(PostgresRepository):
         )
         return msgspec.convert(rows[0], KnowledgeBase) if rows else None
 
+    async def knowledge_base_with_totals(
+        self, account_id: str, agent_id: str,
+    ) -> tuple[KnowledgeBase | None, KnowledgeBaseTotals]:
+        row = await self._row(
+            "SELECT kb.embedding_model, kb.pending_model, t.documents, t.characters FROM "
+            "(SELECT count(*) FILTER (WHERE status <> 'failed') AS documents, "
+            "coalesce(sum(char_count), 0)::bigint AS characters FROM documents "
+            "WHERE account_id = %(account)s AND agent_id = %(agent)s) AS t "
+            "LEFT JOIN knowledge_bases kb ON kb.account_id = %(account)s AND kb.agent_id = %(agent)s",
+            {"account": account_id, "agent": agent_id},
+        )
+        assert row is not None
+        base = (KnowledgeBase(account_id=account_id, agent_id=agent_id, embedding_model=row["embedding_model"],
+                              pending_model=row["pending_model"]) if row["embedding_model"] is not None else None)
+        return base, KnowledgeBaseTotals(documents=int(row["documents"]), characters=int(row["characters"]))
+
     async def lock_knowledge_base(self, account_id: str, agent_id: str, default_model: str) -> KnowledgeBase:
         await self._execute(
             "INSERT INTO knowledge_bases (agent_id, account_id, embedding_model) VALUES (%s, %s, %s) "

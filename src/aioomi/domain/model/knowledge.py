@@ -89,6 +89,14 @@ class StoredChunk(msgspec.Struct, frozen=True, kw_only=True):
     dimensions: int
 
 
+class HitDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """The document a hit belongs to, when the chunk store read it with the hit (one statement
+    instead of a second read): its title and, for a page fetched from a URL, its address."""
+
+    title: str
+    source_url: str | None = None
+
+
 class ScoredChunk(msgspec.Struct, frozen=True, kw_only=True):
     """A search hit. ``score`` is the fused score (higher is better); ``dense_rank`` and
     ``lexical_rank`` are its 1-based ranks in each signal (``None`` when absent from it);
@@ -103,6 +111,8 @@ class ScoredChunk(msgspec.Struct, frozen=True, kw_only=True):
     similarity: float | None = None
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    document: HitDocument | None = None
+    """The hit's document, when the store read it with the hit; ``None``: not read (or gone)."""
 
 
 class RetrievalSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -369,6 +379,7 @@ class SearchCandidate(msgspec.Struct, frozen=True, kw_only=True):
     similarity: float | None = None
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    document: HitDocument | None = None
 
 
 def fuse(
@@ -410,6 +421,7 @@ def fuse(
                 similarity=c.similarity,
                 dense_rank=dense_ranks.get(chunk_id),
                 lexical_rank=lexical_ranks.get(chunk_id),
+                document=c.document,
             )
         )
     return results

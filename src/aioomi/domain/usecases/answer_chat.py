@@ -81,6 +81,11 @@ async def check_owner_allows(uow: UnitOfWork, agent: Agent) -> None:
 async def own_session(uow: UnitOfWork, agent: Agent, session_id: str, visitor_id: str) -> ChatSession:
     """The visitor's session with this agent, or ``session_not_found`` (also for anyone else's)."""
     session = await uow.chat_sessions.get(agent.account_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
+    return owned(session, agent, visitor_id)
+
+
+def owned(session: ChatSession | None, agent: Agent, visitor_id: str) -> ChatSession:
+    """``session`` if it is the visitor's with this agent, else ``session_not_found``."""
     if session is None or session.agent_id != agent.id or session.visitor_id != visitor_id:
         raise ChatSessionNotFound("No such chat session.")
     return session
@@ -172,22 +177,33 @@ class AnswerChat:
         session_id: str | None = None,
         idempotency_key: str | None = None,
         history: Sequence[PromptMessage] | None = None,
+        owner_checked: bool = False,
     ) -> ChatAnswer:
         """Check, retrieve, build the prompt and store the visitor's message; raise the
         domain error of the first rule broken. ``history`` replaces the stored history (the
         OpenAI-compatible API sends the conversation with each request); in a new session
-        those earlier turns are stored before the question, so the owner reads it whole."""
+        those earlier turns are stored before the question, so the owner reads it whole.
+        ``owner_checked``: the caller found the owner's account active in this request (the
+        widget reads it with the agent's key), so it is not read again."""
         check_visitor_id(caller.visitor_id)
         question = check_message(content)
         key = check_idempotency_key(idempotency_key)
         check_agent_serves(agent)
-        await self._allowance.check(agent.account_id, agent.id)
         started = time.perf_counter()
         now = self._clock.now()
         retried: tuple[ChatMessage, ChatMessage] | None = None
         async with self._uow(account_id=agent.account_id) as uow:
-            await check_owner_allows(uow, agent)
-            if session_id is not None:
+            # The allowance is read with the session, in the turn's one read transaction.
+            await self._allowance.check(agent.account_id, agent.id, uow=uow)
+            if not owner_checked:
+                await check_owner_allows(uow, agent)
+            if session_id is not None and key is None and history is None:
+                # The session and its recent history in one read.
+                found, stored = (await uow.chat_sessions.get_with_recent(
+                    agent.account_id, session_id, last=self._history_messages)
+                    if is_id(session_id, SESSION_PREFIX) else (None, []))
+                session = owned(found, agent, caller.visitor_id)
+            elif session_id is not None:
                 session = await own_session(uow, agent, session_id, caller.visitor_id)
                 if key is not None:
                     replay = await self._replay(uow, agent, session, key)
@@ -214,7 +230,7 @@ class AnswerChat:
                        if m.status is MessageStatus.COMPLETE]
         passages = await self._search(
             account_id=agent.account_id, agent_id=agent.id, query=question,
-            top_k=agent.retrieval.top_k, min_relevance=agent.retrieval.min_relevance,
+            top_k=agent.retrieval.top_k, min_relevance=agent.retrieval.min_relevance, agent=agent,
         )
         # One source per document (its passages merged), at most max_citations, best first: the
         # prompt numbers them as the citations do, so the answer's [n] markers name citations.
@@ -261,7 +277,8 @@ class AnswerChat:
                   else self._stream(agent, answer, prompt, started))
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
 
-    async def replay(self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str) -> ChatAnswer | None:
+    async def replay(self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str, *,
+                     owner_checked: bool = False) -> ChatAnswer | None:
         """The stored, complete answer to a message already sent with this key in the
         visitor's session, replayed without the model; ``None`` when the key is new (or its
         answer failed or is still streaming: :meth:`start` decides those). Callers use it to
@@ -271,7 +288,8 @@ class AnswerChat:
             return None
         check_agent_serves(agent)
         async with self._uow(account_id=agent.account_id) as uow:
-            await check_owner_allows(uow, agent)
+            if not owner_checked:
+                await check_owner_allows(uow, agent)
             session = await own_session(uow, agent, session_id, caller.visitor_id)
             asked = await uow.chat_messages.find_by_idempotency_key(agent.account_id, session.id, key)
             reply = await uow.chat_messages.find_reply(agent.account_id, asked.id) if asked is not None else None
@@ -409,7 +427,7 @@ class KnowledgePassages:
         self._search = search
 
     async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int,
-                       min_relevance: float) -> list[Passage]:
-        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance)
+                       min_relevance: float, agent: Agent | None = None) -> list[Passage]:
+        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent)
         return [Passage(document_id=h.document_id, document_title=h.document_title, position=h.position,
                         text=h.text, score=h.score, source_url=h.source_url) for h in hits]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from aioomi.domain.model.agents import AgentNotFound
+from aioomi.domain.model.agents import Agent, AgentNotFound
 from aioomi.domain.model.documents import DocumentHit, DocumentSource, document_of
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.ids import is_id
@@ -14,6 +14,7 @@ from aioomi.domain.model.knowledge import (
     MAX_QUERY_CHARS,
     MAX_TOP_K,
     EmbeddingUnavailable,
+    HitDocument,
     RerankUnavailable,
     RetrievalSettings,
     ScoredChunk,
@@ -60,7 +61,9 @@ class SearchKnowledge:
         self._reranker = reranker
 
     async def __call__(self, account_id: str, agent_id: str, query: str, top_k: int | None = None,
-                       min_relevance: float | None = None) -> list[DocumentHit]:
+                       min_relevance: float | None = None, *, agent: Agent | None = None) -> list[DocumentHit]:
+        """``agent``: the agent when the caller holds it already (a chat turn), so it is not
+        read again; it must be the one ``account_id`` and ``agent_id`` name."""
         text = query.strip()
         if not text:
             raise InvalidInput("Ask something: the query is empty.", code="invalid_query", field="query")
@@ -68,12 +71,14 @@ class SearchKnowledge:
             raise InvalidInput(f"Use at most {MAX_QUERY_CHARS:,} characters.", code="invalid_query", field="query")
         if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
             raise InvalidInput("min_relevance must be between 0 and 1.", code="invalid_query", field="min_relevance")
+        if agent is not None and (agent.account_id, agent.id) != (account_id, agent_id):
+            agent = None
         async with self._uow(account_id=account_id) as uow:
-            agent = await uow.agents.get(account_id, agent_id) if is_id(agent_id, "agt") else None
+            if agent is None:
+                agent = await uow.agents.get(account_id, agent_id) if is_id(agent_id, "agt") else None
             if agent is None:
                 raise AgentNotFound("No such agent.")
-            base = await uow.documents.knowledge_base(account_id, agent_id)
-            totals = await uow.documents.totals(account_id, agent_id)
+            base, totals = await uow.documents.knowledge_base_with_totals(account_id, agent_id)
         model = base.embedding_model if base is not None else agent.embedding_model
         settings = RetrievalSettings(top_k=agent.retrieval.top_k if top_k is None else top_k)
         gate = agent.retrieval.min_relevance if min_relevance is None else min_relevance
@@ -97,17 +102,24 @@ class SearchKnowledge:
         hits = candidates[:settings.top_k]
         if not hits:
             return []
-        async with self._uow(account_id=account_id) as uow:
-            documents = await uow.documents.get_many(account_id, {document_of(h.document_id) for h in hits})
+        # The store may bring each hit's document with it; only the others are read here (and a
+        # document deleted meanwhile is found by neither: its chunks are left out).
+        found = {document_of(h.document_id): h.document for h in hits if h.document is not None}
+        missing = {document_of(h.document_id) for h in hits} - found.keys()
+        if missing:
+            async with self._uow(account_id=account_id) as uow:
+                documents = await uow.documents.get_many(account_id, missing)
+            found |= {doc_id: HitDocument(title=doc.title,
+                                          source_url=doc.source_url if doc.source is DocumentSource.URL else None)
+                      for doc_id, doc in documents.items()}
         return [
             DocumentHit(
-                document_id=doc.id, document_title=doc.title, chunk_id=h.chunk_id, position=h.position,
+                document_id=doc_id, document_title=doc.title, chunk_id=h.chunk_id, position=h.position,
                 text=h.text, heading_path=h.heading_path, score=h.score, similarity=h.similarity,
-                relevance=relevance[h.chunk_id],
-                source_url=doc.source_url if doc.source is DocumentSource.URL else None,
+                relevance=relevance[h.chunk_id], source_url=doc.source_url,
             )
             for h in hits
-            if (doc := documents.get(document_of(h.document_id))) is not None
+            if (doc := found.get(doc_id := document_of(h.document_id))) is not None
         ]
 
     async def _reranked(self, query: str, candidates: list[ScoredChunk]) -> list[ScoredChunk]:

@@ -8,7 +8,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import BillingConfig, Plan, enforce_allowance
 from aioomi.domain.model.usage import UsageEntry, UsageTotal, check_groups, check_range, period_start
 from aioomi.ports.clock import Clock
-from aioomi.ports.unit_of_work import UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 class RecordUsage:
@@ -57,11 +57,17 @@ class CheckUsageAllowance:
         self._clock = clock
         self._config = config
 
-    async def check(self, account_id: str, agent_id: str) -> None:
+    async def check(self, account_id: str, agent_id: str, *, uow: UnitOfWork | None = None) -> None:
+        if uow is not None:
+            await self._check_in(uow, account_id, agent_id)
+            return
+        async with self._uow(account_id=account_id) as own:
+            await self._check_in(own, account_id, agent_id)
+
+    async def _check_in(self, uow: UnitOfWork, account_id: str, agent_id: str) -> None:
         period = period_start(self._clock.now())
-        async with self._uow(account_id=account_id) as uow:
-            billing = await uow.billing.get_account(account_id) if self._config.enabled else None
-            state = await uow.usage.allowance_state(account_id, agent_id, period)
+        billing = await uow.billing.get_account(account_id) if self._config.enabled else None
+        state = await uow.usage.allowance_state(account_id, agent_id, period)
         enforce_allowance(self._config.plan_for(billing), state)
 
     __call__ = check

@@ -63,20 +63,17 @@ class OpenWidget:
         gone); :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
         so a browser can read why a paused agent refuses)."""
         async with self._uow(account_id=None) as uow:
-            agent = await uow.agents.find_by_public_key(public_key) if public_key.startswith("pk_") else None
-            if agent is None:
-                raise AgentNotFound("No assistant has this key; check the snippet on your site.")
-            try:
-                check_origin(agent, origin)
-            except OriginNotAllowed as error:
-                refused: OriginNotAllowed | None = error
-            else:
-                refused = None
-                account = await uow.accounts.get(agent.account_id)
-        if refused is not None:
+            found = (await uow.agents.find_by_public_key_with_owner(public_key)
+                     if public_key.startswith("pk_") else None)
+        if found is None:
+            raise AgentNotFound("No assistant has this key; check the snippet on your site.")
+        agent, owner_status = found
+        try:
+            check_origin(agent, origin)
+        except OriginNotAllowed:
             await self._record_refused(agent, origin)
-            raise refused
-        return agent, account.status if account is not None else None
+            raise
+        return agent, owner_status
 
     async def _record_refused(self, agent: Agent, origin: str | None) -> None:
         try:
@@ -198,11 +195,15 @@ class SendWidgetMessage:
         self._limits = limits
 
     async def __call__(self, agent: Agent, caller: ChatCaller, content: str, *, session_id: str,
-                       idempotency_key: str | None = None) -> ChatAnswer:
+                       idempotency_key: str | None = None, owner_checked: bool = False) -> ChatAnswer:
+        """``owner_checked``: the caller found the owner's account active in this request
+        (:class:`OpenWidget` reads it with the key); :class:`AnswerChat` then does not read it
+        again."""
         check_visitor_id(caller.visitor_id)
         check_message(content)
         if idempotency_key is not None:  # a replay calls no model: it is not counted
-            replayed = await self._answer.replay(agent, caller, session_id, idempotency_key)
+            replayed = await self._answer.replay(agent, caller, session_id, idempotency_key,
+                                                 owner_checked=owner_checked)
             if replayed is not None:
                 return replayed
         limits = self._limits
@@ -221,7 +222,8 @@ class SendWidgetMessage:
         if denied:
             raise RateLimited("Too many messages; wait a moment and try again.",
                               retry_after_s=max(d.retry_after_s for d in denied))
-        return await self._answer.start(agent, caller, content, session_id=session_id, idempotency_key=idempotency_key)
+        return await self._answer.start(agent, caller, content, session_id=session_id, idempotency_key=idempotency_key,
+                                        owner_checked=owner_checked)
 
 
 def session_export(session: ChatSession, messages: list[ChatMessage]) -> dict:

@@ -177,9 +177,10 @@ class WidgetController(Controller):
     async def send_message(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
                            session_id: SessionId, visitor_id: VisitorId, data: JSONBody[MessageCreate],
                            idempotency_key: IdempotencyKey = None, stream: FromQuery[bool] = True) -> Response[Any]:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, state, public_key)  # the owner's account is checked there
         answer = await state.container.send_widget_message()(
-            agent, caller(request, visitor_id), data.content, session_id=session_id, idempotency_key=idempotency_key)
+            agent, caller(request, visitor_id), data.content, session_id=session_id, idempotency_key=idempotency_key,
+            owner_checked=True)
         if stream:
             return Stream(sse_events(answer), media_type="text/event-stream",
                           headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Content-Encoding": "identity"})
