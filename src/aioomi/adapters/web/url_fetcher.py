@@ -132,6 +132,19 @@ class HttpUrlFetcher:
             raise UrlNotAllowed(NOT_ALLOWED)
         return str(addresses[0])
 
+    async def pinned_request(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Request:
+        """A GET of ``url`` through the guard, for one hop: the address's shape is checked, every
+        address its host resolves to must be permitted, and the request goes to the checked
+        address (so a second resolution cannot swap it) with the name kept for Host and SNI."""
+        target = self._check_url(url)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        address = await self._resolve(target.host, port)
+        host_header = target.host if target.port is None else f"{target.host}:{target.port}"
+        return client.build_request(
+            "GET", target.copy_with(host=address), headers={"Host": host_header, **headers},
+            extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+        )
+
     @staticmethod
     def _check_url(url: str) -> httpx.URL:
         if len(url) > MAX_URL:
@@ -161,16 +174,7 @@ class HttpUrlFetcher:
         ) as client:
             current = url
             for _ in range(self._max_redirects + 1):
-                target = self._check_url(current)
-                port = target.port or (443 if target.scheme == "https" else 80)
-                address = await self._resolve(target.host, port)
-                pinned = target.copy_with(host=address)
-                host_header = target.host if target.port is None else f"{target.host}:{target.port}"
-                request = client.build_request(
-                    "GET", pinned,
-                    headers={"Host": host_header, "User-Agent": self._user_agent, "Accept": "*/*"},
-                    extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
-                )
+                request = await self.pinned_request(client, current, {"User-Agent": self._user_agent, "Accept": "*/*"})
                 try:
                     response = await client.send(request, stream=True)
                 except httpx.HTTPError:
