@@ -202,6 +202,18 @@ def test_a_chunked_upload_past_the_limit_is_refused_before_it_is_read_whole(tmp_
         assert (status, sent) == (202, 16), body
 
 
+
+def test_a_json_body_past_two_mebibytes_is_refused_unread(tmp_path: Path) -> None:
+    # Not an upload route, so the JSON ceiling (2 MiB) applies, whatever the per-file limit is:
+    # a well-formed 3 MiB body is refused for its size, before anyone decodes or validates it.
+    name = "a" * (3 << 20)
+    with real_server(tmp_path / "aioomi", document_max_bytes=64 << 20) as served:
+        answer = served.client.post("/api/v1/agents", json={"name": name}, headers=served.owner_headers)
+
+        assert answer.status_code == 413, answer.text[:300]
+        assert answer.json()["code"] == "payload_too_large"
+        assert served.client.get("/api/v1/agents", headers=served.owner_headers).json()["data"] == [served.agent]
+
 def _widget_flood(served: Served, forwarded_for: list[str]) -> list[int]:
     """One message per entry, each claiming that address in X-Forwarded-For, spread over visitors
     so that no per-visitor limit is reached (10 a minute each)."""

@@ -175,6 +175,7 @@ def create_app(
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key="skip_compression"),
         logging_config=None,  # logging is configured once, by the entry point
         request_class=GuardedRequest,  # JSON bodies nested too deeply are refused before decoding
+        request_max_body_size=BODY_MAX_BYTES,  # uploads and imports set their own ceiling per route
         debug=debug,
     )
     app.state.container = container
@@ -191,6 +192,12 @@ def create_app(
     # Outermost: every layer inside sees the client address a trusted proxy vouched for.
     app.asgi_handler = ProxyHeadersMiddleware(app.asgi_handler, container.settings().trusted_proxy_networks)
     return app
+
+
+# Every body but a document upload or an import (whose routes set their own ceiling): the largest
+# JSON the API takes (a /v1 request with a long conversation) is far below this. Litestar stops
+# reading a body, chunked too, once it passes the ceiling and answers 413 payload_too_large.
+BODY_MAX_BYTES = 2 * 1024 * 1024
 
 
 def _limit_upload_bodies(handlers: list[Any], ceiling: int) -> None:
