@@ -12,6 +12,7 @@ import json
 import re
 import select
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -201,6 +202,29 @@ def test_a_chunked_upload_past_the_limit_is_refused_before_it_is_read_whole(tmp_
         status, body, sent = _chunked_post(served, path, b"b" * 1024, 16)
         assert (status, sent) == (202, 16), body
 
+
+
+def test_a_client_that_hangs_up_mid_upload_is_logged_as_its_doing_not_as_a_server_error(tmp_path: Path) -> None:
+    with real_server(tmp_path / "aioomi") as served:
+        cookie = "; ".join(f"{k}={v}" for k, v in served.client.cookies.items())
+        path = f"/api/v1/agents/{served.agent['id']}/documents"
+        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nContent-Length: 500000\r\n"
+                f"Content-Type: multipart/form-data; boundary=xyz\r\nCookie: {cookie}\r\n"
+                f"X-CSRF-Token: {served.owner_headers['x-csrf-token']}\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", served.port)) as sock:
+            sock.sendall(head + b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                         b"Content-Type: text/plain\r\n\r\n" + b"a" * 1000)
+        # The request log is written in batches: read it until the cut-off upload shows up.
+        for _ in range(100):
+            logged = served.client.get("/api/v1/request-log", params={"route": path.rsplit("/", 3)[0]},
+                                       headers=served.owner_headers).json()["data"]
+            uploads = [entry for entry in logged if entry["method"] == "POST" and entry["route"].endswith("/documents")]
+            if uploads:
+                break
+            time.sleep(0.1)
+        assert [entry["status"] for entry in uploads] == [400]
+        assert served.client.get(f"/api/v1/agents/{served.agent['id']}/documents",
+                                 headers=served.owner_headers).json()["data"] == []
 
 
 def test_a_json_body_past_two_mebibytes_is_refused_unread(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from aioomi.domain.model import errors as domain
@@ -216,6 +216,10 @@ def _field_errors(extra: object, request: Request[Any, Any, Any] | None = None) 
     return found
 
 
+# What Litestar's request raises when the client disconnects while its body is being read.
+CLIENT_GONE = "client disconnected prematurely"
+
+
 def handle_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Problem]:
     status = error.status_code
     if isinstance(error, ValidationException):
@@ -228,6 +232,12 @@ def handle_http_error(request: Request[Any, Any, Any], error: HTTPException) -> 
         return problem_response(request, status=400, code="bad_request", detail=str(error.detail))
     if isinstance(error, NotFoundException):
         return problem_response(request, status=404, code="not_found", detail="No resource at this address.")
+    if isinstance(error, InternalServerException) and error.detail == CLIENT_GONE:
+        # Litestar's words when the client hangs up mid-body (an upload cancelled): the client's
+        # doing, not a server fault, and no one reads the answer.
+        log.info("client disconnected before its body was read")
+        return problem_response(request, status=400, code="client_disconnected",
+                                detail="The client closed the connection before sending the whole body.")
     if status >= 500:
         log.error("request failed", status=status, exc_info=error)
         return problem_response(request, status=status, code=_CODE_OF_STATUS.get(status, "internal_error"),
