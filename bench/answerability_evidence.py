@@ -41,22 +41,29 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import say  # noqa: E402
-
 from aioomi.adapters.local.markdown_chunker import MarkdownChunker  # noqa: E402
 from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder  # noqa: E402
 from aioomi.adapters.memory.english_terms import english_terms  # noqa: E402
 from aioomi.domain.model.knowledge import (  # noqa: E402
-    CHARS_PER_CHUNK, TITLE_TERM_WEIGHT, Bm25, DocumentKind, ExtractedText, candidate_pool, fusion_for,
-    relevance_scale, titled,
+    CHARS_PER_CHUNK,
+    TITLE_TERM_WEIGHT,
+    Bm25,
+    DocumentKind,
+    ExtractedText,
+    candidate_pool,
+    fusion_for,
+    relevance_scale,
+    titled,
 )
 from aioomi.domain.usecases.search_knowledge import rerank_pool  # noqa: E402
+from bench._common import say  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-dev"
 if not DATA.exists():
@@ -69,7 +76,28 @@ FEATURES = ["similarity", "coverage", "coverage_top1", "agreement", "lexical_pea
             "lexical_best", "bigram_coverage"]
 
 
-def load():  # noqa: ANN201
+@dataclass(frozen=True)
+class Hit:
+    """One fused candidate and its evidence."""
+
+    doc: str
+    relevance: float
+    coverage: float
+    dense_rank: int | None
+    lexical_rank: int | None
+    bigrams: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    features: dict[str, float]
+    hits: list[Hit]
+
+
+Rule = Callable[[Evidence], bool]
+
+
+def load() -> tuple[list[dict[str, str]], dict[str, str], dict[str, set[str]], list[str]]:
     corpus = [json.loads(line) for line in (DATA / "corpus.jsonl").open()]
     queries = {q.get("_id", q.get("id")): q["text"] for q in map(json.loads, (DATA / "queries.jsonl").open())}
     qrels: dict[str, set[str]] = {}
@@ -116,7 +144,7 @@ class Index:
     def idf(self, term: str) -> float:
         return self.bm25.idf(self.n, self.df.get(term, 0))
 
-    def evidence(self, question: str) -> dict:
+    def evidence(self, question: str) -> Evidence:
         query = np.asarray(self.embedder.embed_now([question])[0], dtype=np.float32)
         sims = self.vectors @ (query / np.linalg.norm(query))
         pool = candidate_pool(rerank_pool(TOP_K))
@@ -145,30 +173,30 @@ class Index:
         for i in candidates:
             if i not in self.bigrams:
                 self.bigrams[i] = set(zip(self.body[i], self.body[i][1:], strict=False))
-            hits.append({
-                "doc": self.doc[i], "relevance": self.scale.relevance(float(sims[i])),
-                "coverage": sum(w for t, w in weight.items() if t in self.terms[i]) / total,
-                "dense_rank": dense_rank.get(i), "lexical_rank": lexical_rank.get(i),
-                "bigrams": sum(w for p, w in zip(pairs, pair_weight, strict=True) if p in self.bigrams[i])
+            hits.append(Hit(
+                doc=self.doc[i], relevance=self.scale.relevance(float(sims[i])),
+                coverage=sum(w for t, w in weight.items() if t in self.terms[i]) / total,
+                dense_rank=dense_rank.get(i), lexical_rank=lexical_rank.get(i),
+                bigrams=sum(w for p, w in zip(pairs, pair_weight, strict=True) if p in self.bigrams[i])
                 / (sum(pair_weight) or 1.0),
-            })
+            ))
         top_sims = np.sort(sims)[::-1][:10]
         top_scores = sorted(scores.values(), reverse=True)[:10] + [0.0] * 10
         best = top_scores[0] or 1.0
         features = {
-            "similarity": max((h["relevance"] for h in hits), default=0.0),
-            "coverage": max((h["coverage"] for h in hits[:TOP_K]), default=0.0),
-            "coverage_top1": hits[0]["coverage"] if hits else 0.0,
-            "agreement": -min((max(h["dense_rank"] or 99, h["lexical_rank"] or 99) for h in hits), default=99) / 99,
+            "similarity": max((h.relevance for h in hits), default=0.0),
+            "coverage": max((h.coverage for h in hits[:TOP_K]), default=0.0),
+            "coverage_top1": hits[0].coverage if hits else 0.0,
+            "agreement": -min((max(h.dense_rank or 99, h.lexical_rank or 99) for h in hits), default=99) / 99,
             "lexical_peak": (top_scores[0] - top_scores[9]) / best,
             "dense_peak": float(top_sims[0] - top_sims[9]),
             "lexical_best": math.log1p(top_scores[0]),
-            "bigram_coverage": max((h["bigrams"] for h in hits[:TOP_K]), default=0.0),
+            "bigram_coverage": max((h.bigrams for h in hits[:TOP_K]), default=0.0),
         }
-        return {"features": features, "hits": hits}
+        return Evidence(features=features, hits=hits)
 
 
-def auc(positive: Sequence[float], negative: Sequence[float]) -> float:
+def auc(positive: Sequence[float] | np.ndarray, negative: Sequence[float] | np.ndarray) -> float:
     p, n = np.asarray(positive)[:, None], np.asarray(negative)[None, :]
     return float((p > n).mean() + 0.5 * (p == n).mean())
 
@@ -204,87 +232,85 @@ def main() -> None:
     evidence = {name: [index.evidence(q) for q in questions] for name, questions in sets.items()}
     say(f"evidence for {sum(len(v) for v in evidence.values())} questions in {time.perf_counter() - started:.1f}s")
 
-    x = {name: np.array([[e["features"][f] for f in FEATURES] for e in rows]) for name, rows in evidence.items()}
+    x = {name: np.array([[e.features[f] for f in FEATURES] for e in rows]) for name, rows in evidence.items()}
     aucs = {f: {"answerable_vs_unanswerable": round(auc(x["answerable"][:, j], x["unanswerable"][:, j]), 3),
                 "answerable_vs_general": round(auc(x["answerable"][:, j], x["general"][:, j]), 3)}
             for j, f in enumerate(FEATURES)}
-    for f, row in aucs.items():
-        say(f"  AUC {f:16s} {row}")
+    for f, pair in aucs.items():
+        say(f"  AUC {f:16s} {pair}")
 
     rng = random.Random(FOLD_SEED)
     folds = {name: np.array([i % FOLDS for i in rng.sample(range(len(rows)), len(rows))]) for name, rows in x.items()}
 
-    def answered(name: str, mask: np.ndarray, rule: Callable[[dict], bool]) -> float:
+    def answered(name: str, mask: np.ndarray, rule: Rule) -> float:
         rows = [e for e, m in zip(evidence[name], mask, strict=True) if m]
         return sum(rule(e) for e in rows) / len(rows)
 
-    def similarity_gate(e: dict) -> bool:
-        return e["features"]["similarity"] >= GATE
+    def similarity_gate(e: Evidence) -> bool:
+        return e.features["similarity"] >= GATE
 
-    def with_coverage(a: float, c: float) -> Callable[[dict], bool]:
-        return lambda e: any(h["relevance"] + a * (h["coverage"] - c) >= GATE for h in e["hits"])
+    def with_coverage(a: float, c: float) -> Rule:
+        return lambda e: any(h.relevance + a * (h.coverage - c) >= GATE for h in e.hits)
 
-    def allowed(train: dict[str, np.ndarray], rule: Callable[[dict], bool]) -> bool:
+    def allowed(train: dict[str, np.ndarray], rule: Rule) -> bool:
         return (answered("answerable", train["answerable"], rule) >= TRAIN_ANSWERED
                 and 1 - answered("general", train["general"], rule) >= TRAIN_GENERAL)
 
+    def above(score: dict[int, float], threshold: float) -> Rule:
+        return lambda e: similarity_gate(e) and score[id(e)] >= threshold
+
     grid = [(a, c) for a in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5) for c in (0.3, 0.4, 0.5, 0.6, 0.7)]
-    per_fold = []
+    per_fold: list[dict[str, dict[str, float]]] = []
+    chosen: list[dict[str, float]] = []
     for fold in range(FOLDS):
         train = {n: folds[n] != fold for n in folds}
         test = {n: folds[n] == fold for n in folds}
-        row: dict[str, dict] = {}
-        rules: dict[str, tuple[Callable[[dict], bool], object]] = {"similarity_gate": (similarity_gate, None)}
-        best = max(((1 - answered("unanswerable", train["unanswerable"], with_coverage(a, c)), a, c) for a, c in grid
-                    if allowed(train, with_coverage(a, c))), default=(0.0, 0.0, 0.5))
-        rules["similarity_plus_coverage"] = (with_coverage(best[1], best[2]), {"a": best[1], "c": best[2]})
+        rules: dict[str, Rule] = {"similarity_gate": similarity_gate}
+        _, a, c = max(((1 - answered("unanswerable", train["unanswerable"], with_coverage(a, c)), a, c)
+                       for a, c in grid if allowed(train, with_coverage(a, c))), default=(0.0, 0.0, 0.5))
+        rules["similarity_plus_coverage"] = with_coverage(a, c)
         xs = np.vstack([x["answerable"][train["answerable"]], x["unanswerable"][train["unanswerable"]]])
         ys = np.r_[np.ones(int(train["answerable"].sum())), np.zeros(int(train["unanswerable"].sum()))]
         model = logistic(xs, ys)
         score = {id(e): float(v) for n in x for e, v in zip(evidence[n], model(x[n]), strict=True)}
-
-        def score_of(e: dict) -> float:
-            return score[id(e)]
-
         threshold = -1e9
         for t in sorted(score[id(e)] for e, m in zip(evidence["answerable"], train["answerable"], strict=True) if m):
-            candidate = (lambda t0: lambda e: similarity_gate(e) and score_of(e) >= t0)(t)
-            if not allowed(train, candidate):
+            if not allowed(train, above(score, t)):
                 break
             threshold = t
-
-        rules["logistic_all_features"] = ((lambda t0: lambda e: similarity_gate(e) and score_of(e) >= t0)(threshold),
-                                          None)
-        for name, (rule, chosen) in rules.items():
-            row[name] = {"answerable_answered": round(answered("answerable", test["answerable"], rule), 3),
-                         "unanswerable_fallback": round(1 - answered("unanswerable", test["unanswerable"], rule), 3),
-                         "general_fallback": round(1 - answered("general", test["general"], rule), 3)}
-            if chosen is not None:
-                row[name]["chosen"] = chosen
+        rules["logistic_all_features"] = above(score, threshold)
+        row = {name: {"answerable_answered": round(answered("answerable", test["answerable"], rule), 3),
+                      "unanswerable_fallback": round(1 - answered("unanswerable", test["unanswerable"], rule), 3),
+                      "general_fallback": round(1 - answered("general", test["general"], rule), 3)}
+               for name, rule in rules.items()}
         per_fold.append(row)
-        say(f"  fold {fold + 1} held out: " + "; ".join(f"{k} {v}" for k, v in row.items()))
+        chosen.append({"a": a, "c": c})
+        say(f"  fold {fold + 1} held out: " + "; ".join(f"{k} {v}" for k, v in row.items())
+            + f" (coverage rule chosen on the other folds: a {a}, c {c})")
     mean = {rule: {m: round(float(np.mean([r[rule][m] for r in per_fold])), 3)
                    for m in ("answerable_answered", "unanswerable_fallback", "general_fallback")}
             for rule in per_fold[0]}
-    for rule, row in mean.items():
-        say(f"  mean of held-out folds, {rule}: {row}")
+    for rule, rates in mean.items():
+        say(f"  mean of held-out folds, {rule}: {rates}")
 
     # Citations: which documents are the (at most three) sources of an answered question.
-    def sources(e: dict, order: str, cut: float) -> list[str] | None:
-        gated = [h for h in e["hits"] if h["relevance"] >= GATE][:TOP_K]
+    def sources(e: Evidence, order: str, cut: float) -> list[str] | None:
+        gated = [h for h in e.hits if h.relevance >= GATE][:TOP_K]
         if not gated:
             return None
         if order == "relevance":
-            gated = sorted(gated, key=lambda h: -h["relevance"])
+            gated = sorted(gated, key=lambda h: -h.relevance)
         best_of: dict[str, float] = {}
         for h in gated:
-            best_of[h["doc"]] = max(best_of.get(h["doc"], 0.0), h["relevance"])
+            best_of[h.doc] = max(best_of.get(h.doc, 0.0), h.relevance)
         top = max(best_of.values())
-        return [d for d in list(dict.fromkeys(h["doc"] for h in gated))[:MAX_CITATIONS] if best_of[d] >= top - cut]
+        return [d for d in list(dict.fromkeys(h.doc for h in gated))[:MAX_CITATIONS] if best_of[d] >= top - cut]
 
-    citations = {}
+    citations: dict[str, dict[str, float]] = {}
     for order, cut in (("fused", 1.0), ("relevance", 1.0), ("fused", 0.3), ("fused", 0.2), ("fused", 0.15)):
-        cited, counts, precision = [], [], []
+        cited: list[bool] = []
+        counts: list[int] = []
+        precision: list[float] = []
         for e, q in zip(evidence["answerable"], answerable, strict=True):
             docs = sources(e, order, cut)
             if docs is None:
@@ -295,17 +321,19 @@ def main() -> None:
         citations[f"{order}_cut_{cut}"] = {"relevant_cited": round(float(np.mean(cited)), 3),
                                            "mean_sources": round(float(np.mean(counts)), 2),
                                            "precision": round(float(np.mean(precision)), 3)}
-    ceiling = {}
+    ceiling: dict[str, float] = {}
     for k in (MAX_CITATIONS, TOP_K, rerank_pool(TOP_K)):
-        found = [bool(set(list(dict.fromkeys(h["doc"] for h in e["hits"] if h["relevance"] >= GATE))[:k]) & qrels[q])
+        found = [bool(set(list(dict.fromkeys(h.doc for h in e.hits if h.relevance >= GATE))[:k]) & qrels[q])
                  for e, q in zip(evidence["answerable"], answerable, strict=True) if similarity_gate(e)]
         ceiling[f"relevant_among_first_{k}_gated_documents"] = round(float(np.mean(found)), 3)
-    for name, row in {**citations, **ceiling}.items():
-        say(f"  citations {name}: {row}")
+    for name, figures in citations.items():
+        say(f"  citations {name}: {figures}")
+    for name, share in ceiling.items():
+        say(f"  ceiling {name}: {share}")
     print(json.dumps({
         "dataset": "scifact-dev", "embedder": index.embedder.model, "folds": FOLDS,
-        "feature_auc": aucs, "held_out_per_fold": per_fold, "held_out_mean": mean,
-        "citations": citations, "citation_ceiling": ceiling,
+        "feature_auc": aucs, "held_out_per_fold": per_fold, "coverage_rule_chosen_per_fold": chosen,
+        "held_out_mean": mean, "citations": citations, "citation_ceiling": ceiling,
         "targets": {"unanswerable_fallback": 0.60, "answerable_answered": 0.90, "general_fallback": 0.95,
                     "relevant_cited": 0.80},
         "seconds": round(time.perf_counter() - started, 1), "load_average": os.getloadavg()[0],
