@@ -4,6 +4,7 @@ offline WordLlama embedder, SearchKnowledge's relevance gate and AnswerChat with
 (extractive) responder, on the product's defaults (min_relevance 0.5, max_citations 3).
 
 Run: .venv/bin/python bench/answerability.py   (several minutes on 2 cores)
+With a reranker: AIOOMI_RERANK_URL=… [AIOOMI_RERANK_MODEL=… AIOOMI_RERANK_API_KEY=… AIOOMI_RERANK_GATE=…] before it.
 
 The judged queries are split in two with a fixed seed; every document relevant to the first
 half is left out of the knowledge base (those queries become unanswerable); the second half
@@ -107,7 +108,15 @@ async def main() -> None:
     say(f"chunked and embedded {sum(len(c) for _, _, c in docs)} chunks in {time.perf_counter() - started:.1f}s")
 
     async with embedded_database() as (_, conninfo):
-        settings = Settings(data_dir=f"/tmp/aioomi-bench-answerability-{os.getpid()}", log_format="console")
+        # With AIOOMI_RERANK_URL (and _MODEL, _API_KEY, _GATE) set, the turns go through that
+        # reranker and the gate reads its scores: the path a deployment with a cross-encoder takes.
+        settings = Settings(data_dir=f"/tmp/aioomi-bench-answerability-{os.getpid()}", log_format="console",
+                            rerank_url=os.environ.get("AIOOMI_RERANK_URL") or None,
+                            rerank_model=os.environ.get("AIOOMI_RERANK_MODEL") or None,
+                            rerank_api_key=os.environ.get("AIOOMI_RERANK_API_KEY") or None,
+                            rerank_gate=float(os.environ.get("AIOOMI_RERANK_GATE") or 0.5))
+        if settings.rerank_url:
+            say(f"reranker: {settings.rerank_url} (gate {settings.rerank_gate})")
         container = PostgresContainer(settings=settings, conninfo=conninfo)
         responder = CountingResponder()
         container.chat_model.override(providers.Object(responder))
@@ -198,6 +207,7 @@ async def main() -> None:
     fallback_calls = sum(r[2] for v in results.values() for r in v if r[0])
     figures = {
         "dataset": "scifact-dev", "embedder": embedder.model, "min_relevance": DEFAULT_MIN_RELEVANCE,
+        "reranker": bool(os.environ.get("AIOOMI_RERANK_URL")),
         "unanswerable": len(unanswerable), "answerable": len(answerable), "general": len(general),
         "general_fallback_rate": rate([r[0] for r in results["general"]]),
         "unanswerable_fallback_rate": rate([r[0] for r in results["unanswerable"]]),

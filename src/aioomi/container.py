@@ -42,6 +42,7 @@ from aioomi.domain.usecases.knowledge_base import (
     ReindexDocument,
     SwitchEmbeddingModel,
 )
+from aioomi.domain.model.knowledge import rerank_relevance_scale
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.domain.model.sources import SourceLimits
 from aioomi.domain.usecases.delete_source import DeleteSource
@@ -397,7 +398,8 @@ class Container(containers.DeclarativeContainer):
     # --- documents and ingestion ---------------------------------------------------------
     reranker = providers.Singleton(_reranker, settings)
     search_knowledge = providers.Factory(SearchKnowledge, uow=uow, chunk_store=chunk_store, embedders=embedders,
-                                         reranker=reranker)
+                                         reranker=reranker, rerank_scale=providers.Callable(
+                                             rerank_relevance_scale, settings.provided.rerank_gate))
     add_document = providers.Factory(
         AddDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits,
         plans=usage_allowance,

@@ -98,6 +98,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rerank_model: str | None = None
     rerank_api_key: str | None = None
     rerank_timeout_s: PositiveFloat = 3.0
+    # The reranker score that counts as the relevance gate (relevance 0.5), for 0-1 scores.
+    rerank_gate: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.5
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None

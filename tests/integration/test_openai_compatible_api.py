@@ -175,3 +175,28 @@ async def test_a_multi_turn_request_is_stored_whole_and_continued_by_its_session
             await app.sdk.chat.completions.create(model=app.agent_id, messages=QUESTION,
                                                   extra_headers={"X-Aioomi-Session-Id": "ses_nope"})
         assert unknown.value.code == "session_not_found"
+
+
+async def test_a_streamed_answer_carries_its_citations_on_the_finishing_chunk(tmp_path):
+    async with sdk_app(tmp_path, None) as app:
+        whole = await app.sdk.chat.completions.create(model=app.agent_id, messages=QUESTION)
+        raw = await app.sdk.chat.completions.with_raw_response.create(
+            model=app.agent_id, messages=QUESTION, stream=True)
+        session = raw.headers["x-aioomi-session-id"]
+        chunks = [chunk async for chunk in raw.parse()]
+        finishing = [c for c in chunks if c.choices and c.choices[0].finish_reason == "stop"]
+        assert len(finishing) == 1 and finishing[0] is chunks[-1]
+        extra = finishing[0].model_extra or {}
+        # The one passage the fake search finds for "Return policy?" is the returns policy, cited as [1].
+        assert [(c["number"], c["document_title"], c["document_id"]) for c in extra["citations"]] == [
+            (1, "Returns policy", "doc_returns")]
+        assert extra["citations"] == (whole.model_extra or {})["citations"]  # as the non-streaming answer
+        assert extra["session_id"] == session
+        # Only the finishing chunk carries them.
+        assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
+
+        # Nothing found (a grounded agent falls back): the finishing chunk says so with no citation.
+        stream = await app.sdk.chat.completions.create(
+            model=app.agent_id, messages=[{"role": "user", "content": "Weather tomorrow?"}], stream=True)
+        last = [chunk async for chunk in stream][-1]
+        assert last.choices[0].finish_reason == "stop" and (last.model_extra or {})["citations"] == []

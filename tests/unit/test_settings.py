@@ -68,3 +68,12 @@ def test_the_reranker_is_off_by_default_and_read_from_its_variables() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings({"AIOOMI_RERANK_URL": "ftp://x"})
     assert caught.value.variable == "AIOOMI_RERANK_URL"
+
+
+def test_the_rerankers_gate_is_read_from_its_variable_and_must_be_inside_0_to_1() -> None:
+    assert load_settings({}).rerank_gate == 0.5
+    assert load_settings({"AIOOMI_RERANK_GATE": "0.2"}).rerank_gate == 0.2
+    for bad in ("0", "1", "1.5"):
+        with pytest.raises(SettingsError) as caught:
+            load_settings({"AIOOMI_RERANK_GATE": bad})
+        assert caught.value.variable == "AIOOMI_RERANK_GATE"

@@ -156,8 +156,9 @@ class DocumentHit(msgspec.Struct, frozen=True, kw_only=True):
     heading_path: tuple[str, ...] = ()
     similarity: float | None = None
     relevance: float | None = None
-    """On the owner's 0–1 scale (:class:`~aioomi.domain.model.knowledge.RelevanceScale`);
-    ``None`` when the dense signal could not measure it."""
+    """On the owner's 0–1 scale (:class:`~aioomi.domain.model.knowledge.RelevanceScale`), from
+    the reranker's score when it scored the hit, else from the cosine similarity
+    (:func:`~aioomi.domain.model.knowledge.passage_relevance`); ``None`` when neither measured it."""
     source_url: str | None = None
     """The page the document was fetched from (URL documents only): where a citation links."""
 

@@ -194,6 +194,34 @@ GENERIC_RELEVANCE = RelevanceScale(floor=0.0, gate=0.30, ceiling=0.80)
 """For a model nobody calibrated: unrelated unit vectors are near 0."""
 
 
+DEFAULT_RERANK_GATE = 0.5
+"""The reranker score read as the gate (relevance 0.5): the /rerank APIs (Cohere, Jina, and
+TEI, vLLM and Infinity by default) answer 0–1 scores, and 0.5 is a cross-encoder judging a
+passage more likely relevant than not. Not measured here (no reranker runs offline): an
+operator moves it with ``AIOOMI_RERANK_GATE``."""
+
+
+def rerank_relevance_scale(gate: float = DEFAULT_RERANK_GATE) -> RelevanceScale:
+    """The owner's 0–1 scale read off a reranker's 0–1 scores: 0 is 0, ``gate`` is the gate
+    (relevance 0.5), 1 is 1, linear in between (a score outside 0–1 is clamped)."""
+    if not 0.0 < gate < 1.0:
+        raise InvalidInput("The reranker's gate must be between 0 and 1 (exclusive).", field="rerank_gate")
+    return RelevanceScale(floor=0.0, gate=gate, ceiling=1.0)
+
+
+def passage_relevance(similarity: float | None, rerank_score: float | None, *, dense: RelevanceScale,
+                      rerank: RelevanceScale) -> float | None:
+    """How relevant a passage is on the owner's 0–1 scale, from the best evidence there is: the
+    reranker's score when it scored the passage (a cross-encoder reads the question and the
+    passage together, which a similarity of two separate vectors cannot), else the cosine
+    similarity on the embedding model's scale, else ``None`` (nothing measured it)."""
+    if rerank_score is not None and math.isfinite(rerank_score):
+        return rerank.relevance(rerank_score)
+    if similarity is not None:
+        return dense.relevance(similarity)
+    return None
+
+
 CHARS_PER_CHUNK = 1_400
 """Characters of extracted text per chunk, on average (SciFact and Aioomi's docs alike): a
 knowledge base's size in chunks, estimated from its characters."""

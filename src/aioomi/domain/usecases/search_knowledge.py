@@ -15,10 +15,13 @@ from aioomi.domain.model.knowledge import (
     MAX_TOP_K,
     EmbeddingUnavailable,
     HitDocument,
+    RelevanceScale,
     RerankUnavailable,
     RetrievalSettings,
     ScoredChunk,
+    passage_relevance,
     relevance_scale,
+    rerank_relevance_scale,
 )
 from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.embedder_catalog import EmbedderCatalog
@@ -42,23 +45,27 @@ class SearchKnowledge:
       answering;
     - with a reranker configured, the fused candidates are reordered by it; a reranker that
       fails or times out leaves the fused order (the search never fails for it);
-    - the relevance gate: each hit's relevance is its cosine similarity on the embedding model's
-      calibrated 0–1 scale (:func:`~aioomi.domain.model.knowledge.relevance_scale`, for the
-      knowledge base's size in chunks, estimated from its characters); a hit
-      under ``min_relevance`` (default: the agent's) is dropped, as is a lexical-only hit whose
-      similarity is unknown. If the embedding provider is unavailable the search is lexical
-      only and nothing can be measured: its hits pass ungated rather than failing the search;
+    - the relevance gate: each hit's relevance is, when the reranker scored it, its reranker
+      score on the reranker's 0–1 scale (``rerank_scale``); otherwise its cosine similarity on
+      the embedding model's calibrated 0–1 scale
+      (:func:`~aioomi.domain.model.knowledge.relevance_scale`, for the knowledge base's size in
+      chunks, estimated from its characters) — :func:`~aioomi.domain.model.knowledge.passage_relevance`.
+      A hit under ``min_relevance`` (default: the agent's) is dropped, as is a hit nothing
+      measured (lexical only, not reranked). If the embedding provider is unavailable and no
+      reranker answered, nothing can be measured: the lexical hits pass ungated rather than
+      failing the search;
     - ``top_k`` (1–100, default the agent's) hits at most, best first;
     - each hit names its document (id, title, and address for a fetched page), its position and
       its scores; chunks of a document deleted meanwhile are left out.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, chunk_store: ChunkStore, embedders: EmbedderCatalog,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None, rerank_scale: RelevanceScale | None = None) -> None:
         self._uow = uow
         self._chunks = chunk_store
         self._embedders = embedders
         self._reranker = reranker
+        self._rerank_scale = rerank_scale or rerank_relevance_scale()
 
     async def __call__(self, account_id: str, agent_id: str, query: str, top_k: int | None = None,
                        min_relevance: float | None = None, *, agent: Agent | None = None) -> list[DocumentHit]:
@@ -93,11 +100,12 @@ class SearchKnowledge:
             account_id=account_id, agent_id=agent_id, query_text=text, query_vector=vector,
             embedding_model=model, top_k=rerank_pool(settings.top_k), min_similarity=-1.0,
         )
-        candidates = await self._reranked(text, candidates)
+        candidates, reranked = await self._reranked(text, candidates)
         scale = relevance_scale(model, chunks=totals.characters // CHARS_PER_CHUNK)
-        relevance = {c.chunk_id: scale.relevance(c.similarity) if c.similarity is not None else None
+        relevance = {c.chunk_id: passage_relevance(c.similarity, c.score if reranked else None, dense=scale,
+                                                   rerank=self._rerank_scale)
                      for c in candidates}
-        if vector is not None:
+        if vector is not None or reranked:
             candidates = [c for c in candidates if (r := relevance[c.chunk_id]) is not None and r >= gate]
         hits = candidates[:settings.top_k]
         if not hits:
@@ -122,15 +130,16 @@ class SearchKnowledge:
             if (doc := found.get(doc_id := document_of(h.document_id))) is not None
         ]
 
-    async def _reranked(self, query: str, candidates: list[ScoredChunk]) -> list[ScoredChunk]:
-        """``candidates`` in the reranker's order (its score as ``score``), or as they were."""
-        if self._reranker is None or len(candidates) < 2:
-            return candidates
+    async def _reranked(self, query: str, candidates: list[ScoredChunk]) -> tuple[list[ScoredChunk], bool]:
+        """``candidates`` in the reranker's order with its score as ``score`` and ``True``, or
+        as they were and ``False`` (no reranker, or it failed)."""
+        if self._reranker is None or not candidates:
+            return candidates, False
         try:
             scores = await self._reranker.rerank(query, [c.text for c in candidates])
         except RerankUnavailable:
-            return candidates
+            return candidates, False
         if len(scores) != len(candidates):
-            return candidates
+            return candidates, False
         order = sorted(range(len(candidates)), key=lambda i: -scores[i])
-        return [msgspec.structs.replace(candidates[i], score=scores[i]) for i in order]
+        return [msgspec.structs.replace(candidates[i], score=scores[i]) for i in order], True

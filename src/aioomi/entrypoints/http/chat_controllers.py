@@ -17,7 +17,7 @@ from litestar.response import Stream
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent, AgentNotFound
-from aioomi.domain.model.chat import Channel, TurnDelta, TurnDone, TurnFailed
+from aioomi.domain.model.chat import Channel, Citation, TurnDelta, TurnDone, TurnFailed, TurnSources
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, Page
 from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.domain.usecases.answer_chat import ChatCaller
@@ -176,21 +176,27 @@ class OpenAICompatibleController(Controller):
 
 
 async def _chunks(answer: Any, ident: str, created: int, model: str, include_usage: bool) -> AsyncIterator[bytes]:
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
         body = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
         return b"data: " + msgspec.json.encode(body) + b"\n\n"
 
+    citations: tuple[Citation, ...] = ()
     yield chunk({"role": "assistant", "content": ""})
     async for event in answer.events():
         if isinstance(event, TurnDelta):
             yield chunk({"content": event.text})
+        elif isinstance(event, TurnSources):
+            citations = event.citations
         elif isinstance(event, TurnFailed):
             error = {"error": {"message": event.detail, "type": "server_error", "param": None, "code": event.code}}
             yield b"data: " + msgspec.json.encode(error) + b"\n\n"
             return
         elif isinstance(event, TurnDone):
-            yield chunk({}, "stop")
+            # The finishing chunk carries what the non-streaming answer adds: the citations and
+            # the session (extra fields, which OpenAI's SDKs keep on the chunk object).
+            yield chunk({}, "stop", citations=[msgspec.to_builtins(c) for c in citations],
+                        session_id=answer.session_id)
             if include_usage:
                 usage = event.usage
                 body = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
