@@ -104,19 +104,20 @@ async def test_a_crawl_stops_taking_new_pages_at_the_plans_document_and_storage_
     longer = website.doc(3) + "".join(f"<p>{paragraph(3, k)}</p>" for k in range(100, 100 + headroom // 150 + 10))
     try:
         website.changes["/docs/page-3"] = longer
+        website.changes["/docs/page-5"] = None  # 404: in a complete run, gone once
         again = await container.sync_source()(principal, agent.id, source_id)
         await knowledge.run_worker()
     finally:
         website.changes.clear()
     second = await container.get_source_run()(principal, agent.id, source_id, again.id)
-    # 23 held pages unchanged (answered 304); page 3 refused; pages 24 to 289 and the other
-    # three addresses never requested: 1 + 266 + 3 = 270 for the plan
-    assert second.counts == RunCounts(discovered=LISTED, fetched=23, unchanged=23, skipped=270, plan_limited=270), \
-        second
+    # 22 held pages unchanged (answered 304), page 5 failed (404); page 3 refused; pages 24 to
+    # 289 and the other three addresses never requested: 1 + 266 + 3 = 270 for the plan
+    assert second.counts == RunCounts(discovered=LISTED, fetched=22, unchanged=22, failed=1, skipped=270,
+                                      plan_limited=270), second
     assert second.error is not None and "1 MB" in second.error
     async with container.uow()(account_id=principal.account_id) as uow:
         kept = await uow.documents.get(principal.account_id, page_3.id)
         pages = await uow.sources.pages(principal.account_id, source_id)
         assert (await uow.documents.account_totals(principal.account_id)).stored_bytes == totals.stored_bytes
     assert kept is not None and (kept.version, kept.content_hash) == (page_3.version, page_3.content_hash)
-    assert {p.missing_runs for p in pages.values()} == {0}  # a run stopped by the plan judges nothing gone
+    assert {p.missing_runs for p in pages.values()} == {0}  # a run stopped by the plan judges nothing gone, not page 5
