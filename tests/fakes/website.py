@@ -5,7 +5,8 @@ and a gzipped child, a robots.txt disallowing /private/, a redirect, a canonical
 slow page, an oversized page, a binary file and a missing page.
 
 ``Website.changes`` lets a test edit a page's paragraph or remove a page between crawls;
-``Website.hits`` counts the requests per path."""
+``Website.hits`` counts the requests per path, ``Website.connections`` the TCP connections they
+came on (the client's address and port)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class Website:
         self.changes: dict[str, str | None] = {}  # path → replacement main HTML, or None: gone (404)
         self.hits: Counter[str] = Counter()
         self.not_modified = 0  # 304 answers to conditional requests (pages carry an ETag)
+        self.connections: set[tuple[str, int]] = set()
         self.base = ""
 
     def page(self, title: str, main: str, *, head: str = "") -> bytes:
@@ -115,6 +117,8 @@ class Website:
             return
         path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
         self.hits[path] += 1
+        if scope.get("client"):
+            self.connections.add(tuple(scope["client"]))
         if path == "/slow":
             await asyncio.sleep(SLOW_S)
         status, ctype, body, headers = self.route(path)

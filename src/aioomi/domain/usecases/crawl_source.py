@@ -62,8 +62,9 @@ class _Stopped(Exception):
 class _Crawl:
     """The state of one run: what was seen, what was taken, and the counts."""
 
-    def __init__(self, source: Source, plan: Plan | None, max_pages: int) -> None:
+    def __init__(self, source: Source, site: SiteFetcher, plan: Plan | None, max_pages: int) -> None:
         self.source = source
+        self.site = site  # the run's session: connections kept per host until the run ends
         self.settings = source.settings
         self.plan = plan
         self.max_pages = max_pages
@@ -166,7 +167,13 @@ class CrawlSource:
             return None
         source, run, documents, pages = started
         plan = await plan_of(self._plans, account_id)
-        crawl = _Crawl(source, plan, crawl_page_limit(source.settings, plan, self._source_limits))
+        async with self._site.session() as site:
+            return await self._crawl(_Crawl(source, site, plan, crawl_page_limit(source.settings, plan,
+                                                                                 self._source_limits)),
+                                     run, documents, pages)
+
+    async def _crawl(self, crawl: _Crawl, run: SourceRun, documents: dict[str, Document],
+                     pages: dict[str, SourcePage]) -> RunStatus | None:
         crawl.pages = pages
         try:
             await self._seed(crawl)
@@ -216,9 +223,9 @@ class CrawlSource:
             sitemap = pending.popleft()
             read += 1
             try:
-                if not await self._site.allowed_by_robots(sitemap):
+                if not await crawl.site.allowed_by_robots(sitemap):
                     raise PageFailed(FailureReason.ROBOTS, "robots.txt does not allow the crawler here.")
-                contents = await self._site.fetch_sitemap(sitemap)
+                contents = await crawl.site.fetch_sitemap(sitemap)
             except PageFailed as failure:
                 crawl.count(discovered=1)
                 crawl.fail(sitemap, failure.reason, f"Sitemap: {failure.detail}")
@@ -239,10 +246,10 @@ class CrawlSource:
             return None
         crawl.attempted += 1
         try:
-            if not await self._site.allowed_by_robots(url):
+            if not await crawl.site.allowed_by_robots(url):
                 raise PageFailed(FailureReason.ROBOTS, "robots.txt does not allow the crawler here.")
             known = crawl.pages.get(url)
-            return await self._site.fetch_page(url, max_bytes=self._limits.max_file_bytes,
+            return await crawl.site.fetch_page(url, max_bytes=self._limits.max_file_bytes,
                                                etag=known and known.etag, last_modified=known and known.last_modified)
         except PageFailed as failure:
             if failure.status in (404, 410):
