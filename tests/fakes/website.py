@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.support.serving import loopback_socket, serve_in_thread
+from tests.support.serving import serve_in_thread
 
 SECTIONS = 10
 PAGES_PER_SECTION = 29
@@ -138,7 +139,14 @@ class Website:
 @contextmanager
 def served_website() -> Iterator[Website]:
     site = Website()
-    sock = loopback_socket()
+    # With protocol 0 (as socket.socket(AF_INET, SOCK_STREAM) makes it), asyncio does not set
+    # TCP_NODELAY on the accepted connections; the server writes a response's head and body
+    # separately, so on a kept-alive connection Nagle's algorithm waits for the client's delayed
+    # ACK (40 ms a response). Real web servers do not; the crawler's connection reuse would be
+    # measured against an artifact.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
     site.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     with serve_in_thread(site, sock, name="test-website"):
         yield site
