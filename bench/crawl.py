@@ -4,8 +4,9 @@ second, against a floor measured in the same run: fetching and extracting the sa
 (the same crawler and extractor, no store, no ingestion). Then a re-sync of the unchanged site:
 its wall time and its embedding requests (the target is 0).
 
-Every figure is taken twice in the same run: "before", with a new HTTP client (and connection)
-for every page as the crawler used to, and "after", with one client per host for the run.
+Every figure is taken twice in the same run, interleaved: "before", with a new HTTP client (and
+connection) for every page as the crawler used to, and "after", with one client per host for the
+run; also fetching alone (no extraction), where the connections' cost shows undiluted.
 
     .venv/bin/python bench/crawl.py
 
@@ -61,8 +62,8 @@ def fetcher(per_page: bool) -> HttpSiteFetcher:
     return kind(product_url="https://aioomi.dev/crawler", allowed_networks=_loopback(), timeout_s=3.0)
 
 
-async def floor(base: str, per_page: bool) -> tuple[int, float]:
-    """Fetch and extract every page the sitemap lists, two at a time, with nothing stored."""
+async def floor(base: str, per_page: bool, extract: bool = True) -> tuple[int, float]:
+    """Fetch (and extract) every page the sitemap lists, two at a time, with nothing stored."""
     extractor = TrafilaturaPageExtractor()
     started = time.perf_counter()
     async with fetcher(per_page).session() as site:
@@ -78,7 +79,9 @@ async def floor(base: str, per_page: bool) -> tuple[int, float]:
             try:
                 if not await site.allowed_by_robots(url):
                     return 0
-                extractor.extract(await site.fetch_page(url, max_bytes=100_000))
+                page = await site.fetch_page(url, max_bytes=100_000)
+                if extract:
+                    extractor.extract(page)
                 return 1
             except PageFailed:
                 return 0
@@ -139,7 +142,13 @@ async def main() -> dict[str, object]:
     with served_website() as website:
         # interleaved, three rounds each, so a change of the machine's load hits both alike
         floors: dict[str, list[tuple[float, str]]] = {BEFORE: [], AFTER: []}
+        fetches: dict[str, list[tuple[float, str]]] = {BEFORE: [], AFTER: []}
         for _ in range(3):
+            for label in (BEFORE, AFTER, AFTER, BEFORE):
+                at = load()
+                taken, seconds = await floor(website.base, label == BEFORE, extract=False)
+                fetches[label].append((taken / seconds, at))
+                say(f"fetch only, {label}: {taken} pages in {seconds:.2f} s = {taken / seconds:.1f} pages/s (load {at})")
             for label in (BEFORE, AFTER):
                 at = load()
                 taken, seconds = await floor(website.base, label == BEFORE)
@@ -175,6 +184,7 @@ async def main() -> dict[str, object]:
     new, old = runs[AFTER], runs[BEFORE]
     new_rate, old_rate = mean([r["pages_per_s"] for r in new]), mean([r["pages_per_s"] for r in old])
     floor_new, floor_old = mean([f for f, _ in floors[AFTER]]), mean([f for f, _ in floors[BEFORE]])
+    fetch_new, fetch_old = mean([f for f, _ in fetches[AFTER]]), mean([f for f, _ in fetches[BEFORE]])
     return {
         "pages": new[0]["pages"], "pages_per_s": round(new_rate, 1), "crawl_loads": loads(AFTER, "crawl_load"),
         "before_pages_per_s": round(old_rate, 1), "before_crawl_loads": loads(BEFORE, "crawl_load"),
@@ -182,6 +192,9 @@ async def main() -> dict[str, object]:
         "floor_pages_per_s": round(floor_new, 1), "floor_loads": [at for _, at in floors[AFTER]],
         "before_floor_pages_per_s": round(floor_old, 1), "before_floor_loads": [at for _, at in floors[BEFORE]],
         "floor_speedup": round(floor_new / floor_old, 2), "ratio": round(floor_new / new_rate, 2),
+        "fetch_pages_per_s": round(fetch_new, 1), "before_fetch_pages_per_s": round(fetch_old, 1),
+        "fetch_speedup": round(fetch_new / fetch_old, 2), "fetch_loads": [at for _, at in fetches[AFTER]],
+        "before_fetch_loads": [at for _, at in fetches[BEFORE]],
         "resync_s": round(mean([r["resync_s"] for r in new]), 2), "resync_loads": loads(AFTER, "resync_load"),
         "before_resync_s": round(mean([r["resync_s"] for r in old]), 2),
         "resync_unchanged": new[0]["resync_unchanged"],

@@ -104,3 +104,18 @@ async def test_a_crawl_reaching_the_plans_documents_stops_and_says_so(app: App, 
                              "skipped": 289, "removed": 0, "plan_limited": 289}
     assert run["error"].startswith("Stopped taking new pages at the plan's limit: The Free plan allows 5 document")
     assert await sql(app, "SELECT count(*) FROM documents") == [(5,)]
+
+
+async def test_a_pair_beyond_the_plans_storage_is_402_like_an_upload(app: App) -> None:
+    owner, agent_id = await owner_with_agent(app)
+    docs, pairs = f"{AGENTS}/{agent_id}/documents", f"{AGENTS}/{agent_id}/qa-pairs"
+    big = await app.client.post(docs, files={"file": ("big.txt", b"a" * (1024 * 1024 - 100), "text/plain")},
+                                headers=owner.headers())
+    assert big.status_code == 202, big.text
+    # 100 bytes left of the plan's 1 MB: an answer of 101 does not fit, one of 100 does
+    body = problem(await app.client.post(pairs, json={"question": "Returns?", "answer": "b" * 101},
+                                         headers=owner.headers()), 402, "plan_limit_reached")
+    assert "1 MB" in body["detail"]
+    assert await sql(app, "SELECT count(*) FROM qa_pairs") == [(0,)]
+    fits = await app.client.post(pairs, json={"question": "Returns?", "answer": "b" * 100}, headers=owner.headers())
+    assert fits.status_code == 201, fits.text
