@@ -179,8 +179,8 @@ class CrawlSource:
             await self._seed(crawl)
             while crawl.frontier:
                 batch = [crawl.frontier.popleft() for _ in range(min(PARALLEL_FETCHES_PER_HOST, len(crawl.frontier)))]
-                pages = await asyncio.gather(*(self._fetch(crawl, documents, url) for url, _ in batch))
-                for (url, depth), page in zip(batch, pages, strict=True):
+                fetched = await asyncio.gather(*(self._fetch(crawl, documents, url) for url, _ in batch))
+                for (url, depth), page in zip(batch, fetched, strict=True):
                     if page is not None:
                         await self._take(crawl, run, documents, url, depth, page)
                 await self._checkpoint(run, crawl)
