@@ -420,26 +420,30 @@ class Container(containers.DeclarativeContainer):
     get_knowledge_base = providers.Factory(GetKnowledgeBase, uow=uow)
     # --- knowledge-base sources ----------------------------------------------------------
     source_limits = providers.Singleton(lambda s: SourceLimits(max_pages_per_source=s.source_max_pages), settings)
-    list_sources = providers.Factory(ListSources, uow=uow, clock=clock)
-    get_source = providers.Factory(GetSource, uow=uow, clock=clock)
-    update_source = providers.Factory(UpdateSource, uow=uow, clock=clock, limits=source_limits)
+    list_sources = providers.Factory(ListSources, uow=uow, clock=clock, limits=source_limits, plans=usage_allowance)
+    get_source = providers.Factory(GetSource, uow=uow, clock=clock, limits=source_limits, plans=usage_allowance)
+    update_source = providers.Factory(UpdateSource, uow=uow, clock=clock, limits=source_limits, plans=usage_allowance)
     delete_source = providers.Factory(DeleteSource, uow=uow, purge=purge_document_data)
     list_source_runs = providers.Factory(ListSourceRuns, uow=uow)
     get_source_run = providers.Factory(GetSourceRun, uow=uow)
-    create_source = providers.Factory(CreateSource, uow=uow, clock=clock, limits=source_limits)
+    create_source = providers.Factory(CreateSource, uow=uow, clock=clock, limits=source_limits, plans=usage_allowance)
     sync_source = providers.Factory(SyncSource, uow=uow, clock=clock)
     cancel_source_run = providers.Factory(CancelSourceRun, uow=uow, clock=clock)
     sync_due_sources = providers.Factory(SyncDueSources, uow=uow, clock=clock)
     list_qa_pairs = providers.Factory(ListQaPairs, uow=uow)
-    add_qa_pair = providers.Factory(AddQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits)
-    update_qa_pair = providers.Factory(UpdateQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits)
+    add_qa_pair = providers.Factory(AddQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits,
+                                    plans=usage_allowance)
+    update_qa_pair = providers.Factory(UpdateQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits,
+                                       plans=usage_allowance)
     delete_qa_pair = providers.Factory(DeleteQaPair, uow=uow, purge=purge_document_data)
-    import_qa_pairs = providers.Factory(ImportQaPairs, uow=uow, clock=clock, blobs=blob_store, limits=document_limits)
+    import_qa_pairs = providers.Factory(ImportQaPairs, uow=uow, clock=clock, blobs=blob_store, limits=document_limits,
+                                        plans=usage_allowance)
     export_qa_pairs = providers.Factory(ExportQaPairs, uow=uow)
     site_fetcher = providers.Singleton(_site_fetcher, settings)
     page_extractor = providers.Singleton(TrafilaturaPageExtractor)
     crawl_source = providers.Factory(CrawlSource, uow=uow, clock=clock, blobs=blob_store, site=site_fetcher,
-                                     extractor=page_extractor, limits=document_limits, purge=purge_document_data)
+                                     extractor=page_extractor, limits=document_limits, purge=purge_document_data,
+                                     plans=usage_allowance, source_limits=source_limits)
     change_embedding_model = providers.Factory(ChangeEmbeddingModel, uow=uow, embedders=embedders)
     switch_embedding_model = providers.Factory(
         SwitchEmbeddingModel, uow=uow, chunk_store=chunk_store, chunker=chunker, embedders=embedders

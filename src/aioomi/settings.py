@@ -80,7 +80,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     extraction_cpu_s: Annotated[int, msgspec.Meta(ge=1)] = 60
     extraction_timeout_s: PositiveFloat = 120.0
     url_fetch_allowed_networks: str = ""
-    # Pages one website or sitemap source may hold (the crawl stops there).
+    # Pages one crawl of a website or sitemap source takes when no plan applies or the plan sets no
+    # max_source_pages (with a plan, its limit holds; see docs/billing.md).
     source_max_pages: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 500
     # The page the crawler's User-Agent points site owners to.
     crawler_info_url: str = "https://aioomi.dev/crawler"

@@ -5,18 +5,20 @@ and a gzipped child, a robots.txt disallowing /private/, a redirect, a canonical
 slow page, an oversized page, a binary file and a missing page.
 
 ``Website.changes`` lets a test edit a page's paragraph or remove a page between crawls;
-``Website.hits`` counts the requests per path."""
+``Website.hits`` counts the requests per path, ``Website.connections`` the TCP connections they
+came on (the client's address and port)."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
 import hashlib
+import socket
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.support.serving import loopback_socket, serve_in_thread
+from tests.support.serving import serve_in_thread
 
 SECTIONS = 10
 PAGES_PER_SECTION = 29
@@ -41,6 +43,7 @@ class Website:
         self.changes: dict[str, str | None] = {}  # path → replacement main HTML, or None: gone (404)
         self.hits: Counter[str] = Counter()
         self.not_modified = 0  # 304 answers to conditional requests (pages carry an ETag)
+        self.connections: set[tuple[str, int]] = set()
         self.base = ""
 
     def page(self, title: str, main: str, *, head: str = "") -> bytes:
@@ -115,6 +118,8 @@ class Website:
             return
         path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
         self.hits[path] += 1
+        if scope.get("client"):
+            self.connections.add(tuple(scope["client"]))
         if path == "/slow":
             await asyncio.sleep(SLOW_S)
         status, ctype, body, headers = self.route(path)
@@ -134,7 +139,14 @@ class Website:
 @contextmanager
 def served_website() -> Iterator[Website]:
     site = Website()
-    sock = loopback_socket()
+    # With protocol 0 (as socket.socket(AF_INET, SOCK_STREAM) makes it), asyncio does not set
+    # TCP_NODELAY on the accepted connections; the server writes a response's head and body
+    # separately, so on a kept-alive connection Nagle's algorithm waits for the client's delayed
+    # ACK (40 ms a response). Real web servers do not; the crawler's connection reuse would be
+    # measured against an artifact.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
     site.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     with serve_in_thread(site, sock, name="test-website"):
         yield site

@@ -113,7 +113,7 @@ async def test_a_website_source_is_created_crawled_synced_and_cancelled_over_htt
             # 20 pages requested (the limit), the rest of the 293 addresses skipped; the promo
             # address matches /docs/* too; /private/secret is outside the include pattern
             assert runs[0]["counts"] == {"discovered": 293, "fetched": 20, "unchanged": 0, "updated": 20,
-                                         "failed": 0, "skipped": 273, "removed": 0}
+                                         "failed": 0, "skipped": 273, "removed": 0, "plan_limited": 0}
             assert runs[0]["duration_s"] >= 0
             listed = (await app.client.get(sources, headers=owner.headers())).json()["data"]
             assert [(s["id"], s["documents"], s["freshness"]) for s in listed] == [(source["id"], 20, "fresh")]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from aioomi.domain.model.billing import Plan, PlanLimitReached
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.sources import (
     Freshness,
@@ -17,6 +18,8 @@ from aioomi.domain.model.sources import (
     SyncSchedule,
     check_settings,
     check_source_name,
+    crawl_page_limit,
+    source_page_limit,
     freshness,
     next_sync,
     normalise_url,
@@ -38,12 +41,37 @@ def test_web_sources_need_a_public_looking_http_address() -> None:
 
 def test_crawled_sources_default_to_the_page_limit_and_refuse_more() -> None:
     settings = check_settings(SourceKind.SITEMAP, SourceSettings(url="https://example.com/sitemap.xml"), LIMITS)
-    assert settings.max_pages == 300 and settings.max_depth == 3
+    assert settings.max_pages is None and settings.max_depth == 3  # as many as the limit allows at each run
+    assert crawl_page_limit(settings, None, LIMITS) == 300
+    assert check_settings(SourceKind.WEBSITE, SourceSettings(url="https://example.com/", max_pages=300),
+                          LIMITS).max_pages == 300
     with pytest.raises(InvalidInput) as caught:
         check_settings(SourceKind.WEBSITE, SourceSettings(url="https://example.com/", max_pages=301), LIMITS)
     assert (caught.value.code, caught.value.field) == ("invalid_source_settings", "settings.max_pages")
     with pytest.raises(InvalidInput):
+        check_settings(SourceKind.WEBSITE, SourceSettings(url="https://example.com/", max_pages=0), LIMITS)
+    with pytest.raises(InvalidInput):
         check_settings(SourceKind.WEBSITE, SourceSettings(url="https://example.com/", max_depth=11), LIMITS)
+
+
+def test_the_page_limit_comes_from_the_plan_and_the_server_only_without_one() -> None:
+    starter = Plan(id="starter", name="Starter", max_source_pages=50)
+    big = Plan(id="big", name="Big", max_source_pages=2_000)  # above the server's 300: the plan holds
+    unlimited = Plan(id="unlimited", name="Unlimited")  # sets no page limit: the server's ceiling
+    assert (source_page_limit(starter, LIMITS), source_page_limit(big, LIMITS), source_page_limit(unlimited, LIMITS),
+            source_page_limit(None, LIMITS)) == (50, 2_000, 300, 300)
+    url = "https://example.com/"
+    assert check_settings(SourceKind.WEBSITE, SourceSettings(url=url, max_pages=1_500), LIMITS, big).max_pages == 1_500
+    with pytest.raises(PlanLimitReached) as caught:
+        check_settings(SourceKind.WEBSITE, SourceSettings(url=url, max_pages=51), LIMITS, starter)
+    assert caught.value.code == "plan_limit_reached" and "Starter plan allows 50 pages" in caught.value.detail
+    with pytest.raises(InvalidInput) as refused:  # no page limit in the plan: the server's, as without a plan
+        check_settings(SourceKind.WEBSITE, SourceSettings(url=url, max_pages=301), LIMITS, unlimited)
+    assert refused.value.code == "invalid_source_settings"
+    # a source set up under a bigger plan is capped at each run by the plan in force, not refused
+    assert crawl_page_limit(SourceSettings(url=url, max_pages=1_500), starter, LIMITS) == 50
+    assert crawl_page_limit(SourceSettings(url=url, max_pages=20), starter, LIMITS) == 20
+    assert crawl_page_limit(SourceSettings(url=url), big, LIMITS) == 2_000
 
 
 def test_a_url_source_is_just_its_address_and_others_have_no_settings() -> None:

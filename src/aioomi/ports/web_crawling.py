@@ -3,6 +3,7 @@ source needs from the web."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from aioomi.domain.model.sources import ExtractedPage, SitemapContents, WebPage
@@ -17,6 +18,11 @@ class SiteFetcher(Protocol):
     spaced by the host's ``Crawl-delay``; the User-Agent names Aioomi and its product URL.
     Failures leave as :class:`~aioomi.domain.model.sources.PageFailed` with their reason.
     """
+
+    def session(self) -> AbstractAsyncContextManager[SiteFetcher]:
+        """A fetcher for one crawl run, with the same guarantees, that keeps its connections
+        open between pages (one HTTP client per host) and closes them when the block ends."""
+        ...
 
     async def allowed_by_robots(self, url: str) -> bool:
         """Whether the site's ``robots.txt`` lets the crawler fetch ``url`` (an unreachable

@@ -36,6 +36,9 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     max_agents: int | None = None
     max_documents: int | None = None
     max_storage_mb: int | None = None
+    max_source_pages: int | None = None
+    """Pages one crawl of a website or sitemap source may take (``None``: the server's
+    ``AIOOMI_SOURCE_MAX_PAGES``)."""
     price_id: str | None = None
     metered_price_id: str | None = None
     amount_minor: int = 0
@@ -56,11 +59,11 @@ NO_LIMITS = Plan(id="self_hosted", name="Self-hosted")
 
 DEFAULT_PLANS: tuple[Plan, ...] = (
     Plan(id="free", name="Free", monthly_messages=100, monthly_tokens=200_000, max_agents=1, max_documents=20,
-         max_storage_mb=50),
+         max_storage_mb=50, max_source_pages=20),
     Plan(id="pro", name="Pro", monthly_messages=5_000, monthly_tokens=10_000_000, max_agents=5, max_documents=500,
-         max_storage_mb=1_000, amount_minor=4_900),
+         max_storage_mb=1_000, max_source_pages=500, amount_minor=4_900),
     Plan(id="business", name="Business", monthly_messages=50_000, monthly_tokens=100_000_000, max_agents=50,
-         max_documents=10_000, max_storage_mb=20_000, amount_minor=29_900),
+         max_documents=10_000, max_storage_mb=20_000, max_source_pages=5_000, amount_minor=29_900),
 )
 
 
@@ -313,6 +316,26 @@ def enforce_document_limits(plan: Plan, documents: int, stored_bytes: int, addin
     if plan.max_storage_mb is not None and stored_bytes + adding_bytes > plan.max_storage_mb * 1024 * 1024:
         raise PlanLimitReached(f"The {plan.name} plan allows {plan.max_storage_mb:,} MB of stored files per account; "
                                "remove some or upgrade the plan.")
+
+
+class DocumentQuota(msgspec.Struct, kw_only=True):
+    """The account's documents and stored bytes against its plan, kept up to date while one
+    unit of work adds or replaces several documents (a CSV import, the pages of a crawl): each
+    one is admitted by :func:`enforce_document_limits`, the one rule uploads follow too."""
+
+    plan: Plan
+    documents: int
+    stored_bytes: int
+
+    def admit(self, adding_bytes: int, *, replacing_bytes: int | None = None) -> None:
+        """Count a new document of ``adding_bytes`` (or, with ``replacing_bytes``, a document
+        whose original of that size is replaced); raise :class:`PlanLimitReached` (and count
+        nothing) when it would go past the plan."""
+        new_document = replacing_bytes is None
+        enforce_document_limits(self.plan, self.documents, self.stored_bytes - (replacing_bytes or 0), adding_bytes,
+                                new_document=new_document)
+        self.documents += 1 if new_document else 0
+        self.stored_bytes += adding_bytes - (replacing_bytes or 0)
 
 
 class BillingDisabled(NotFound):

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from aioomi.domain.model.billing import Plan, PlanLimitReached
 from aioomi.domain.model.documents import MAX_URL, DocumentSource
 from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound
 
@@ -94,7 +95,8 @@ class SourceSettings(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
     """What a web source fetches. ``url`` is the start page (website), the sitemap (sitemap)
     or the one address (url). Path patterns are shell-style globs on the URL's path
     (``/docs/*``); a page is taken when it matches an include pattern (or there are none) and
-    no exclude pattern. ``max_pages`` is capped by the plan's limit."""
+    no exclude pattern. ``max_pages``: the most pages a crawl takes, at most the plan's limit
+    (:func:`source_page_limit`); ``None`` takes as many as the plan allows at each run."""
 
     url: str | None = None
     include_paths: tuple[str, ...] = ()
@@ -124,7 +126,9 @@ class RunCounts(msgspec.Struct, frozen=True, kw_only=True):
     """Pages of one run: ``discovered`` (found and within the settings), ``fetched``
     (answered with content), of those ``unchanged`` and ``updated`` (new or changed),
     ``failed`` (with a reason), ``skipped`` (outside the patterns, depth, page limit or a
-    canonical duplicate) and ``removed`` (gone twice in a row, deleted with their chunks)."""
+    canonical duplicate) and ``removed`` (gone twice in a row, deleted with their chunks).
+    ``plan_limited``: of the skipped, the pages left because the account reached its plan's
+    document or storage limit (the run then stops fetching new pages)."""
 
     discovered: int = 0
     fetched: int = 0
@@ -133,6 +137,7 @@ class RunCounts(msgspec.Struct, frozen=True, kw_only=True):
     failed: int = 0
     skipped: int = 0
     removed: int = 0
+    plan_limited: int = 0
 
 
 class RunFailure(msgspec.Struct, frozen=True, kw_only=True):
@@ -144,7 +149,8 @@ class RunFailure(msgspec.Struct, frozen=True, kw_only=True):
 class SourceRun(msgspec.Struct, frozen=True, kw_only=True):
     """One sync of a source: its status, counts, failures (the first
     :data:`MAX_RECORDED_FAILURES`) and duration. ``cancel_requested`` stops a running crawl
-    at the next page."""
+    at the next page. ``error``: why the run stopped before the end (a plan limit: the run
+    still ``succeeded`` with what it took)."""
 
     id: str
     account_id: str
@@ -168,16 +174,19 @@ class SourceRun(msgspec.Struct, frozen=True, kw_only=True):
 
 class SourceOverview(msgspec.Struct, frozen=True, kw_only=True):
     """A source as the owner sees it: how many documents it holds, whether it is fresh, and
-    its latest run."""
+    its latest run. ``page_limit``: the most pages its next crawl takes (its ``max_pages``
+    capped by the plan's limit now); ``None`` for sources that are not crawled."""
 
     source: Source
     documents: int
     freshness: Freshness
     last_run: SourceRun | None = None
+    page_limit: int | None = None
 
 
 class SourceLimits(msgspec.Struct, frozen=True, kw_only=True):
-    """Ceilings of a crawl: pages per source (the plan's limit when billing is on)."""
+    """The server's ceiling of a crawl (``AIOOMI_SOURCE_MAX_PAGES``): the pages per source when
+    no plan applies, or the plan sets no page limit of its own."""
 
     max_pages_per_source: int = 500
 
@@ -258,10 +267,28 @@ def _check_patterns(patterns: tuple[str, ...], field: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(cleaned))
 
 
-def check_settings(kind: SourceKind, settings: SourceSettings, limits: SourceLimits) -> SourceSettings:
+def source_page_limit(plan: Plan | None, limits: SourceLimits) -> int:
+    """The most pages one crawl of a source may take: the plan's ``max_source_pages``; the
+    server's ceiling when no plan applies or the plan sets none."""
+    if plan is None or plan.max_source_pages is None:
+        return limits.max_pages_per_source
+    return plan.max_source_pages
+
+
+def crawl_page_limit(settings: SourceSettings, plan: Plan | None, limits: SourceLimits) -> int:
+    """The pages a crawl takes now: the source's ``max_pages`` capped by the limit in force
+    (a plan downgraded since the source was set up caps it; nothing is refused)."""
+    ceiling = source_page_limit(plan, limits)
+    return ceiling if settings.max_pages is None else min(settings.max_pages, ceiling)
+
+
+def check_settings(kind: SourceKind, settings: SourceSettings, limits: SourceLimits,
+                   plan: Plan | None = None) -> SourceSettings:
     """The settings of a source of ``kind``, checked and normalised: web kinds need a URL;
-    crawled kinds take patterns, a page count (default and ceiling: the limit) and a depth
-    (0–10); other kinds take nothing."""
+    crawled kinds take patterns, a page count and a depth (0–10); other kinds take nothing.
+    A page count above :func:`source_page_limit` is refused: ``plan_limit_reached`` (402) when
+    the plan sets it, ``invalid_source_settings`` (422) when the server's ceiling does; no
+    page count (``None``) follows the limit at each run."""
     if kind not in WEB_KINDS:
         if settings != SourceSettings():
             raise InvalidInput(f"A {kind} source has no settings.", code="invalid_source_settings", field="settings")
@@ -269,10 +296,15 @@ def check_settings(kind: SourceKind, settings: SourceSettings, limits: SourceLim
     url = check_web_url(settings.url, "settings.url")
     if kind is SourceKind.URL:
         return SourceSettings(url=url, max_depth=0)
-    ceiling = limits.max_pages_per_source
-    max_pages = ceiling if settings.max_pages is None else settings.max_pages
-    if not 1 <= max_pages <= ceiling:
-        raise InvalidInput(f"max_pages is between 1 and {ceiling:,} (your plan's limit).",
+    ceiling = source_page_limit(plan, limits)
+    max_pages = settings.max_pages
+    if max_pages is not None and max_pages < 1:
+        raise InvalidInput("max_pages is at least 1.", code="invalid_source_settings", field="settings.max_pages")
+    if max_pages is not None and max_pages > ceiling:
+        if plan is not None and plan.max_source_pages is not None:
+            raise PlanLimitReached(f"The {plan.name} plan allows {ceiling:,} pages per source; ask for fewer or "
+                                   "upgrade the plan.")
+        raise InvalidInput(f"max_pages is between 1 and {ceiling:,} (the server's limit).",
                            code="invalid_source_settings", field="settings.max_pages")
     if not 0 <= settings.max_depth <= MAX_DEPTH_CEILING:
         raise InvalidInput(f"max_depth is between 0 and {MAX_DEPTH_CEILING}.", code="invalid_source_settings",

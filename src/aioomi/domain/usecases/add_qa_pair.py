@@ -6,9 +6,11 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.model.qa_pairs import QaPair, QaPairInput, QaQuestionExists, check_pair, question_key
 from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.qa_support import PairWriter, qa_source
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
+from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -21,10 +23,14 @@ class AddQaPair:
     - a question the source already has (ignoring case and spaces) is ``qa_question_exists``;
     - the pair is a document whose title is the question and whose text is the answer with the
       alternatives (one per line); it is recorded ``queued`` with its ingestion job in one unit
-      of work, within the agent's document and character limits.
+      of work, within the agent's document and character limits and, while plans apply, the
+      plan's document and storage limits, as an upload (``plan_limit_reached``, 402; nothing
+      is stored).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, limits: DocumentLimits) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, limits: DocumentLimits,
+                 plans: PlanLimits | None = None) -> None:
+        self._plans = plans
         self._uow = uow
         self._clock = clock
         self._blobs = blobs
@@ -32,8 +38,10 @@ class AddQaPair:
 
     async def __call__(self, principal: Principal, agent_id: str, given: QaPairInput) -> QaPair:
         checked = check_pair(given)
+        plan = await plan_of(self._plans, principal.account_id)
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
+            quota = await lock_document_quota(uow, principal.account_id, plan)
             await uow.documents.lock_knowledge_base(principal.account_id, agent.id, agent.embedding_model)
             now = self._clock.now()
             source = await qa_source(uow, agent, create=True, now=now)
@@ -41,7 +49,7 @@ class AddQaPair:
             existing = await uow.sources.list_pairs(principal.account_id, source.id)
             if any(question_key(p.question) == question_key(checked.question) for p in existing):
                 raise QaQuestionExists("This question already has a pair; edit that one.")
-            writer = PairWriter(uow, self._blobs, self._limits, agent, source, now)
+            writer = PairWriter(uow, self._blobs, self._limits, agent, source, now, quota)
             try:
                 pair, _ = await writer.write(None, checked)
                 await uow.commit()

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from aioomi.domain.model.billing import Plan, PlanLimitReached
 from aioomi.domain.model.documents import (
     DOCUMENT_ID_PREFIX,
     Document,
@@ -33,9 +34,11 @@ from aioomi.domain.model.sources import (
     RunStatus,
     Source,
     SourceKind,
+    SourceLimits,
     SourcePage,
     SourceRun,
     WebPage,
+    crawl_page_limit,
     next_sync,
     normalise_url,
     on_site,
@@ -44,8 +47,10 @@ from aioomi.domain.model.sources import (
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.usecases.ingest_document import PurgeDocumentData, blob_key, ingest_job
+from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
+from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 from aioomi.ports.web_crawling import PageExtractor, SiteFetcher
 
@@ -57,9 +62,13 @@ class _Stopped(Exception):
 class _Crawl:
     """The state of one run: what was seen, what was taken, and the counts."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, site: SiteFetcher, plan: Plan | None, max_pages: int) -> None:
         self.source = source
+        self.site = site  # the run's session: connections kept per host until the run ends
         self.settings = source.settings
+        self.plan = plan
+        self.max_pages = max_pages
+        self.limited: str | None = None  # why the plan stopped the run from taking new pages
         self.frontier: deque[tuple[str, int]] = deque()
         self.seen: set[str] = set()
         self.taken: set[str] = set()
@@ -74,6 +83,9 @@ class _Crawl:
         self.counts = msgspec.structs.replace(
             self.counts, **{k: getattr(self.counts, k) + v for k, v in deltas.items()}
         )
+
+    def plan_limited(self) -> None:
+        self.count(skipped=1, plan_limited=1)
 
     def fail(self, url: str, reason: FailureReason, detail: str) -> None:
         self.count(failed=1)
@@ -106,7 +118,15 @@ class CrawlSource:
       its sitemap lists (indexes and gzipped sitemaps followed, at most 50 sitemaps) and follows
       no links;
     - a page is taken when its path is within the include patterns and no exclude pattern, and
-      while fewer than ``max_pages`` pages were requested; others are counted ``skipped``;
+      while fewer than the run's page limit were requested (the source's ``max_pages`` capped
+      by the plan's ``max_source_pages`` in force now, or the server's ceiling without a plan;
+      :func:`~aioomi.domain.model.sources.crawl_page_limit`); others are counted ``skipped``;
+    - every new or changed page goes through the plan's document and storage limits exactly as
+      an upload does (:func:`~aioomi.domain.model.billing.enforce_document_limits`, counted
+      under the per-account lock); a page over a limit is not stored: from then on the run
+      fetches no new page (pages the source already holds are still re-synced), every page it
+      leaves is ``skipped`` and counted ``plan_limited``, and the run ends ``succeeded`` with
+      the plan's reason in its ``error``; such a run judges no page gone;
     - ``robots.txt`` is obeyed for every page and sitemap (reason ``robots``); failures are
       recorded with their reason (``type``, ``size``, ``http_status``, ``not_allowed``,
       ``fetch``, ``empty``);
@@ -129,7 +149,10 @@ class CrawlSource:
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, site: SiteFetcher,
-                 extractor: PageExtractor, limits: DocumentLimits, purge: PurgeDocumentData) -> None:
+                 extractor: PageExtractor, limits: DocumentLimits, purge: PurgeDocumentData,
+                 plans: PlanLimits | None = None, source_limits: SourceLimits | None = None) -> None:
+        self._plans = plans
+        self._source_limits = source_limits or SourceLimits()
         self._purge = purge
         self._uow = uow
         self._clock = clock
@@ -143,18 +166,26 @@ class CrawlSource:
         if started is None:
             return None
         source, run, documents, pages = started
-        crawl = _Crawl(source)
+        plan = await plan_of(self._plans, account_id)
+        async with self._site.session() as site:
+            return await self._crawl(_Crawl(source, site, plan, crawl_page_limit(source.settings, plan,
+                                                                                 self._source_limits)),
+                                     run, documents, pages)
+
+    async def _crawl(self, crawl: _Crawl, run: SourceRun, documents: dict[str, Document],
+                     pages: dict[str, SourcePage]) -> RunStatus | None:
         crawl.pages = pages
         try:
             await self._seed(crawl)
             while crawl.frontier:
                 batch = [crawl.frontier.popleft() for _ in range(min(PARALLEL_FETCHES_PER_HOST, len(crawl.frontier)))]
-                pages = await asyncio.gather(*(self._fetch(crawl, url) for url, _ in batch))
-                for (url, depth), page in zip(batch, pages, strict=True):
+                fetched = await asyncio.gather(*(self._fetch(crawl, documents, url) for url, _ in batch))
+                for (url, depth), page in zip(batch, fetched, strict=True):
                     if page is not None:
                         await self._take(crawl, run, documents, url, depth, page)
                 await self._checkpoint(run, crawl)
-            await self._sweep_gone(crawl)
+            if crawl.limited is None:
+                await self._sweep_gone(crawl)
         except _Stopped:
             return await self._finish(run, crawl, RunStatus.CANCELLED)
         return await self._finish(run, crawl, RunStatus.SUCCEEDED)
@@ -192,9 +223,9 @@ class CrawlSource:
             sitemap = pending.popleft()
             read += 1
             try:
-                if not await self._site.allowed_by_robots(sitemap):
+                if not await crawl.site.allowed_by_robots(sitemap):
                     raise PageFailed(FailureReason.ROBOTS, "robots.txt does not allow the crawler here.")
-                contents = await self._site.fetch_sitemap(sitemap)
+                contents = await crawl.site.fetch_sitemap(sitemap)
             except PageFailed as failure:
                 crawl.count(discovered=1)
                 crawl.fail(sitemap, failure.reason, f"Sitemap: {failure.detail}")
@@ -203,20 +234,22 @@ class CrawlSource:
             for page in contents.pages:
                 crawl.discover(page, 0)
 
-    async def _fetch(self, crawl: _Crawl, url: str) -> WebPage | None:
+    async def _fetch(self, crawl: _Crawl, documents: dict[str, Document], url: str) -> WebPage | None:
         if url in crawl.taken:
             crawl.count(skipped=1)  # a canonical address another page already stood for
             return None
-        max_pages = crawl.settings.max_pages or 0
-        if crawl.attempted >= max_pages:
+        if crawl.limited is not None and url not in documents:
+            crawl.plan_limited()  # a new page: the plan holds no more
+            return None
+        if crawl.attempted >= crawl.max_pages:
             crawl.count(skipped=1)
             return None
         crawl.attempted += 1
         try:
-            if not await self._site.allowed_by_robots(url):
+            if not await crawl.site.allowed_by_robots(url):
                 raise PageFailed(FailureReason.ROBOTS, "robots.txt does not allow the crawler here.")
             known = crawl.pages.get(url)
-            return await self._site.fetch_page(url, max_bytes=self._limits.max_file_bytes,
+            return await crawl.site.fetch_page(url, max_bytes=self._limits.max_file_bytes,
                                                etag=known and known.etag, last_modified=known and known.last_modified)
         except PageFailed as failure:
             if failure.status in (404, 410):
@@ -267,13 +300,21 @@ class CrawlSource:
         if text_hash in crawl.texts:
             crawl.count(skipped=1)
             return
+        if crawl.limited is not None and address not in documents:
+            crawl.plan_limited()  # fetched in the same batch as the page that reached the limit
+            return
+        try:
+            problem = await self._store(crawl, documents, address, extracted.title, extracted.text)
+        except PlanLimitReached as reached:
+            crawl.limited = crawl.limited or reached.detail
+            crawl.plan_limited()
+            return
         crawl.taken.add(address)
         crawl.taken.add(final)
         crawl.texts.add(text_hash)
         if crawl.source.kind is SourceKind.WEBSITE:
             for link in extracted.links:
                 crawl.discover(link, depth + 1)
-        problem = await self._store(crawl.source, documents, address, extracted.title, extracted.text)
         if problem is None or problem == "":
             known = crawl.pages.get(address)
             await self._remember(crawl, SourcePage(
@@ -289,10 +330,12 @@ class CrawlSource:
         else:
             crawl.fail(address, FailureReason.SIZE, problem)
 
-    async def _store(self, source: Source, documents: dict[str, Document], url: str, title: str | None,
+    async def _store(self, crawl: _Crawl, documents: dict[str, Document], url: str, title: str | None,
                      text: str) -> str | None:
         """Store the page's text as its document: ``None`` when unchanged, ``""`` when stored,
-        else why it was refused (a limit)."""
+        else why it was refused (an agent's limit). Raises :class:`PlanLimitReached` (nothing
+        stored) when the plan holds no more."""
+        source = crawl.source
         data = text.encode("utf-8")
         digest = bytes_hash(data)
         existing = documents.get(url)
@@ -306,6 +349,7 @@ class CrawlSource:
             agent = await uow.agents.get(source.account_id, source.agent_id)
             if agent is None or await uow.sources.get(source.account_id, source.id) is None:
                 raise _Stopped()
+            quota = await lock_document_quota(uow, source.account_id, crawl.plan)
             await uow.documents.lock_knowledge_base(source.account_id, source.agent_id, agent.embedding_model)
             current = await uow.documents.get(source.account_id, existing.id, for_update=True) if existing else None
             totals = await uow.documents.totals(source.account_id, source.agent_id)
@@ -315,6 +359,8 @@ class CrawlSource:
                 problem = agent_chars_problem(totals.characters, len(text), self._limits)
                 if problem is not None:
                     return problem
+                if quota is not None:
+                    quota.admit(len(data))
                 document = Document(
                     id=new_id(DOCUMENT_ID_PREFIX), account_id=source.account_id, agent_id=source.agent_id,
                     title=name, source=DocumentSource.URL, source_url=url, content_type="text/markdown",
@@ -325,6 +371,8 @@ class CrawlSource:
                 await self._blobs.put(document.blob_key, data)
                 await uow.documents.add(document)
             else:
+                if quota is not None:
+                    quota.admit(len(data), replacing_bytes=current.size_bytes)
                 document = msgspec.structs.replace(
                     current, version=current.version + 1, status=DocumentStatus.QUEUED, error=None,
                     progress_done=0, progress_total=0, content_hash=digest, size_bytes=len(data), title=name,
@@ -404,8 +452,10 @@ class CrawlSource:
             current = await uow.sources.get_run(run.account_id, run.id)
             if current is None or source is None:
                 return None
+            error = None if crawl.limited is None else f"Stopped taking new pages at the plan's limit: {crawl.limited}"
             await uow.sources.update_run(msgspec.structs.replace(
-                current, status=status, counts=crawl.counts, failures=tuple(crawl.failures), finished_at=now))
+                current, status=status, counts=crawl.counts, failures=tuple(crawl.failures), finished_at=now,
+                error=error[:2000] if error else current.error))
             if status is RunStatus.SUCCEEDED:
                 await uow.sources.update(msgspec.structs.replace(
                     source, last_synced_at=now, next_sync_at=next_sync(source.schedule, now), updated_at=now))

@@ -20,8 +20,10 @@ from aioomi.domain.model.sources import (
     freshness,
 )
 from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.source_support import start_run
 from aioomi.ports.clock import Clock
+from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -32,12 +34,17 @@ class CreateSource:
     - only those kinds are made here (``source_kind_not_allowed``): files, texts and single
       addresses are added as documents and join their source on their own;
     - the settings are checked (:func:`~aioomi.domain.model.sources.check_settings`): an
-      http(s) address, path patterns, ``max_pages`` within the limit, ``max_depth`` 0–10;
+      http(s) address, path patterns, ``max_pages`` within the plan's page limit
+      (``plan_limit_reached``, 402) or, without a plan, the server's (``invalid_source_settings``),
+      ``max_depth`` 0–10; no ``max_pages`` takes as many as the plan allows at each run;
     - the name defaults to the address;
-    - the crawl runs in the worker; its run is returned as the source's ``last_run``.
+    - the crawl runs in the worker; its run is returned as the source's ``last_run``, with the
+      page limit it will take (``page_limit``).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, limits: SourceLimits) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, limits: SourceLimits,
+                 plans: PlanLimits | None = None) -> None:
+        self._plans = plans
         self._uow = uow
         self._clock = clock
         self._limits = limits
@@ -48,7 +55,8 @@ class CreateSource:
             raise SourceKindNotAllowed(
                 "Only website and sitemap sources are created here; add files, texts and single addresses as "
                 "documents.", field="kind")
-        settings = check_settings(kind, settings, self._limits)
+        plan = await plan_of(self._plans, principal.account_id)
+        settings = check_settings(kind, settings, self._limits, plan)
         now = self._clock.now()
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
@@ -58,4 +66,5 @@ class CreateSource:
             await uow.sources.add(source)
             run = await start_run(uow, source, now)
             await uow.commit()
-        return SourceOverview(source=source, documents=0, freshness=freshness(source, now), last_run=run)
+        return SourceOverview(source=source, documents=0, freshness=freshness(source, now), last_run=run,
+                              page_limit=page_limit_of(kind, settings, plan, self._limits))

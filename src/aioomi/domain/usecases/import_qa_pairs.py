@@ -8,9 +8,11 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.model.qa_pairs import parse_csv, question_key
 from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.qa_support import PairWriter, qa_source
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
+from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -30,10 +32,13 @@ class ImportQaPairs:
     - a row whose question the source already has (ignoring case and spaces) updates that pair
       (re-ingested when it changed); other rows add pairs; pairs not in the file stay;
     - every pair is written in one unit of work with its ingestion job, within the agent's
-      document and character limits (over a limit nothing is written).
+      document and character limits and, while plans apply, the plan's document and storage
+      limits, as uploads (``plan_limit_reached``, 402): over any limit nothing is written.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, limits: DocumentLimits) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, limits: DocumentLimits,
+                 plans: PlanLimits | None = None) -> None:
+        self._plans = plans
         self._uow = uow
         self._clock = clock
         self._blobs = blobs
@@ -44,15 +49,17 @@ class ImportQaPairs:
             await find_own_agent(uow.agents, principal, agent_id)
         rows = parse_csv(data)
         created = updated = unchanged = 0
+        plan = await plan_of(self._plans, principal.account_id)
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
+            quota = await lock_document_quota(uow, principal.account_id, plan)
             await uow.documents.lock_knowledge_base(principal.account_id, agent.id, agent.embedding_model)
             now = self._clock.now()
             source = await qa_source(uow, agent, create=True, now=now)
             assert source is not None
             existing = {question_key(p.question): p for p in await uow.sources.list_pairs(principal.account_id,
                                                                                           source.id)}
-            writer = PairWriter(uow, self._blobs, self._limits, agent, source, now)
+            writer = PairWriter(uow, self._blobs, self._limits, agent, source, now, quota)
             try:
                 for _, given in rows:
                     current = existing.get(question_key(given.question))

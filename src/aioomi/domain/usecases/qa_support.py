@@ -10,6 +10,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.billing import DocumentQuota
 from aioomi.domain.model.documents import (
     DOCUMENT_ID_PREFIX,
     Document,
@@ -54,11 +55,13 @@ async def find_own_pair(uow: UnitOfWork, principal: Principal, agent: Agent, pai
 class PairWriter:
     """Writes pairs as documents in one unit of work: the caller holds the knowledge-base lock,
     then calls :meth:`write` per pair, commits, and calls :meth:`done` (or :meth:`undo` when the
-    unit of work failed) to remove the files no longer needed."""
+    unit of work failed) to remove the files no longer needed. With a ``quota`` (the plan's,
+    read under the per-account lock the caller took before the knowledge-base lock), every new
+    or changed pair is admitted by the plan's document and storage limits, as an upload is."""
 
     def __init__(self, uow: UnitOfWork, blobs: BlobStore, limits: DocumentLimits, agent: Agent, source: Source,
-                 now: datetime) -> None:
-        self._uow, self._blobs, self._limits = uow, blobs, limits
+                 now: datetime, quota: DocumentQuota | None = None) -> None:
+        self._uow, self._blobs, self._limits, self._quota = uow, blobs, limits, quota
         self._agent, self._source, self._now = agent, source, now
         self._written: list[str] = []
         self._replaced: list[str] = []
@@ -85,6 +88,8 @@ class PairWriter:
             problem = agent_chars_problem(characters, len(text), self._limits)
             if problem is not None:
                 raise KnowledgeBaseFull(problem)
+            if self._quota is not None:
+                self._quota.admit(len(data))
             document = Document(
                 id=new_id(DOCUMENT_ID_PREFIX), account_id=account_id, agent_id=self._agent.id, title=given.question,
                 source=DocumentSource.TEXT, filename="qa.md", content_type="text/markdown",
@@ -100,6 +105,8 @@ class PairWriter:
             problem = agent_chars_problem(characters - existing.char_count, len(text), self._limits)
             if problem is not None:
                 raise KnowledgeBaseFull(problem)
+            if self._quota is not None:
+                self._quota.admit(len(data), replacing_bytes=existing.size_bytes)
             self._totals = (documents, characters - existing.char_count + len(text))
             document = msgspec.structs.replace(
                 existing, version=existing.version + 1, status=DocumentStatus.QUEUED, error=None, progress_done=0,

@@ -33,7 +33,7 @@ class QaPairController(Controller):
         return QaPairList(data=[QaPairOut.of(p) for p in pairs])
 
     @post("/", status_code=201, summary="Add a question-and-answer pair; its document is queued for ingestion",
-          responses=problems(400, 401, 403, 404, 409, 413, 422))
+          responses=problems(400, 401, 402, 403, 404, 409, 413, 422))
     async def add_pair(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
                        data: JSONBody[QaPairIn]) -> Response[QaPairOut]:
         pair = await state.container.add_qa_pair()(principal, agent_id, data.domain())
@@ -49,7 +49,7 @@ class QaPairController(Controller):
 
     @post("/import", status_code=200, summary="Add and update pairs from a CSV file, all or nothing",
           description=IMPORT_DESCRIPTION, request_max_body_size=MAX_IMPORT_BYTES + 64 * 1024,
-          responses=problems(400, 401, 403, 404, 413, 422))
+          responses=problems(400, 401, 402, 403, 404, 413, 422))
     async def import_pairs(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
                            request: Request) -> QaImportOut:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -70,7 +70,7 @@ class QaPairController(Controller):
         return QaPairOut.of(found)
 
     @put("/{pair_id:str}", summary="Replace a pair's question, answer and alternatives; it is ingested again",
-         responses=problems(400, 401, 403, 404, 409, 413, 422))
+         responses=problems(400, 401, 402, 403, 404, 409, 413, 422))
     async def update_pair(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
                           pair_id: FromPath[str], data: JSONBody[QaPairIn]) -> QaPairOut:
         return QaPairOut.of(await state.container.update_qa_pair()(principal, agent_id, pair_id, data.domain()))

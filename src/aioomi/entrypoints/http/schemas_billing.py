@@ -25,13 +25,16 @@ class PlanOut(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     purchasable: bool
     bills_overage: bool
+    max_source_pages: int | None = None
+    """Pages one crawl of a website or sitemap source takes (null: the server's limit)."""
 
     @classmethod
     def of(cls, plan: Plan) -> PlanOut:
         return cls(id=plan.id, name=plan.name, monthly_messages=plan.monthly_messages,
                    monthly_tokens=plan.monthly_tokens, max_agents=plan.max_agents, max_documents=plan.max_documents,
                    max_storage_mb=plan.max_storage_mb, amount_minor=plan.amount_minor, currency=plan.currency,
-                   purchasable=plan.purchasable, bills_overage=plan.bills_overage)
+                   purchasable=plan.purchasable, bills_overage=plan.bills_overage,
+                   max_source_pages=plan.max_source_pages)
 
 
 class PlanList(msgspec.Struct, frozen=True, kw_only=True):

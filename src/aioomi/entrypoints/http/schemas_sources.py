@@ -118,6 +118,9 @@ class SourceOut(msgspec.Struct, frozen=True, kw_only=True):
     last_run: RunOut | None
     created_at: datetime
     updated_at: datetime
+    page_limit: int | None = None
+    """The pages the next crawl takes: `settings.max_pages` capped by the plan's limit in force
+    (the server's without a plan); null for upload, url and qa sources."""
 
     @classmethod
     def of(cls, o: SourceOverview) -> SourceOut:
@@ -126,7 +129,7 @@ class SourceOut(msgspec.Struct, frozen=True, kw_only=True):
                    settings=SourceSettingsOut.of(s.settings), schedule=str(s.schedule), documents=o.documents,
                    freshness=str(o.freshness), last_synced_at=s.last_synced_at, next_sync_at=s.next_sync_at,
                    last_run=None if o.last_run is None else RunOut.of(o.last_run), created_at=s.created_at,
-                   updated_at=s.updated_at)
+                   updated_at=s.updated_at, page_limit=o.page_limit)
 
 
 class SourceList(msgspec.Struct, frozen=True, kw_only=True):

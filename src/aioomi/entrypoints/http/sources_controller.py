@@ -40,7 +40,7 @@ class SourceController(Controller):
         return SourceList(data=[SourceOut.of(o) for o in await state.container.list_sources()(principal, agent_id)])
 
     @post("/", status_code=202, summary="Add a website or sitemap source; its first crawl is queued",
-          responses=problems(400, 401, 403, 404, 422))
+          responses=problems(400, 401, 402, 403, 404, 422))
     async def create_source(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
                             data: JSONBody[SourceCreate]) -> Response[SourceOut]:
         overview = await state.container.create_source()(principal, agent_id, SourceKind(data.kind),
@@ -66,7 +66,7 @@ class SourceController(Controller):
         return SourceOut.of(await state.container.get_source()(principal, agent_id, source_id))
 
     @patch("/{source_id:str}", summary="Rename a source, change a web source's settings or its sync schedule",
-           responses=problems(400, 401, 403, 404, 422))
+           responses=problems(400, 401, 402, 403, 404, 422))
     async def update_source(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
                             source_id: FromPath[str], data: JSONBody[SourceUpdate]) -> SourceOut:
         overview = await state.container.update_source()(
