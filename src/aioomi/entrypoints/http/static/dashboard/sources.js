@@ -13,10 +13,21 @@
       .then(function (res) { return res.ok ? res.json() : null; }, function () { return null; });
   }
 
+  function note(row, name, text) {  // as templates/_sources.html renders it: hidden when empty
+    var small = row.querySelector("[" + name + "]");
+    if (!small) return;
+    small.textContent = text || "";
+    small.hidden = !text;
+  }
+
   function show(row, run) {
     var status = row.querySelector("[data-run-status]");
     status.textContent = run.status;
     status.className = "badge " + run.status;
+    var limited = run.counts.plan_limited || 0;
+    note(row, "data-run-plan-limited", limited ? limited.toLocaleString("en") + (limited === 1 ? " page" : " pages") +
+                                                 " left at the plan's limit" : "");
+    note(row, "data-run-error", run.error);
     Array.prototype.forEach.call(row.querySelectorAll("[data-count]"), function (cell) {
       cell.textContent = String(run.counts[cell.getAttribute("data-count")] || 0);
     });
