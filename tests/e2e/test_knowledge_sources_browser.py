@@ -26,6 +26,7 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.fakes.website import Website, served_website
 from tests.integration.accounts_support import wait_for_mail
+from tests.support.axe import install_axe, serious_violations
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.serving import loopback_socket, serve_in_thread
 from tests.unit.knowledge_support import use_test_embedders
@@ -219,8 +220,10 @@ async def test_a_crawl_stopped_by_the_plan_shows_the_pages_left_and_why_live(
     assert await error.inner_text() == run["error"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "03-plan-limited.png"), full_page=True)
-    # reloaded, the template shows the same
+    # reloaded, the template shows the same, with no serious axe violation (the notes' contrast)
+    await install_axe(page)
     await page.reload()
     assert await limited.inner_text() == left
     assert await error.inner_text() == run["error"]
+    assert await serious_violations(page) == []
     assert errors == []
