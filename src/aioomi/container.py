@@ -25,6 +25,18 @@ from aioomi.adapters.memory.blob_store import InMemoryBlobStore
 from aioomi.adapters.openai.embedder import OpenAIEmbedder
 from aioomi.adapters.rerank.http_reranker import HttpReranker
 from aioomi.adapters.web.url_fetcher import HttpUrlFetcher, parse_networks
+from aioomi.adapters.web.webhook_sender import HttpWebhookTransport
+from aioomi.domain.usecases.webhooks.create_webhook_endpoint import CreateWebhookEndpoint
+from aioomi.domain.usecases.webhooks.delete_webhook_endpoint import DeleteWebhookEndpoint
+from aioomi.domain.usecases.webhooks.deliver_webhook_event import DeliverWebhookEvent
+from aioomi.domain.usecases.webhooks.get_webhook_endpoint import GetWebhookEndpoint
+from aioomi.domain.usecases.webhooks.list_webhook_endpoints import ListWebhookEndpoints
+from aioomi.domain.usecases.webhooks.list_webhook_event_types import ListWebhookEventTypes
+from aioomi.domain.usecases.webhooks.notify_webhook_disabled import NotifyWebhookDisabled
+from aioomi.domain.usecases.webhooks.redeliver_webhook import RedeliverWebhook
+from aioomi.domain.usecases.webhooks.rotate_webhook_secret import RotateWebhookSecret
+from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
+from aioomi.domain.usecases.webhooks.update_webhook_endpoint import UpdateWebhookEndpoint
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.usecases.documents import (
     AddDocument,
@@ -260,6 +272,11 @@ def _site_fetcher(settings: Settings) -> HttpSiteFetcher:
     return HttpSiteFetcher(product_url=settings.crawler_info_url,
                            allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
                            timeout_s=settings.url_fetch_timeout_s)
+
+
+def _webhook_transport(settings: Settings) -> HttpWebhookTransport:
+    # The same guard as URL imports: loopback or an intranet only when listed.
+    return HttpWebhookTransport(allowed_networks=parse_networks(settings.url_fetch_allowed_networks))
 
 
 def _url_fetcher(settings: Settings) -> HttpUrlFetcher:
@@ -541,6 +558,20 @@ class Container(containers.DeclarativeContainer):
     publish_policy_version = providers.Factory(policy_uc.PublishPolicyVersion, uow=uow, clock=clock)
     send_policy_notices = providers.Factory(policy_uc.SendPolicyNotices, uow=uow, clock=clock, mailer=mailer,
                                             base_url=base_url)
+
+    # --- outbound webhooks --------------------------------------------------------------
+    webhook_transport = providers.Singleton(_webhook_transport, settings)
+    create_webhook_endpoint = providers.Factory(CreateWebhookEndpoint, uow=uow, clock=clock, transport=webhook_transport)
+    list_webhook_endpoints = providers.Factory(ListWebhookEndpoints, uow=uow)
+    list_webhook_event_types = providers.Factory(ListWebhookEventTypes)
+    get_webhook_endpoint = providers.Factory(GetWebhookEndpoint, uow=uow)
+    update_webhook_endpoint = providers.Factory(UpdateWebhookEndpoint, uow=uow, clock=clock, transport=webhook_transport)
+    delete_webhook_endpoint = providers.Factory(DeleteWebhookEndpoint, uow=uow)
+    rotate_webhook_secret = providers.Factory(RotateWebhookSecret, uow=uow, clock=clock)
+    send_test_webhook = providers.Factory(SendTestWebhook, uow=uow, clock=clock)
+    redeliver_webhook = providers.Factory(RedeliverWebhook, uow=uow, clock=clock)
+    deliver_webhook_event = providers.Factory(DeliverWebhookEvent, uow=uow, clock=clock, transport=webhook_transport)
+    notify_webhook_disabled = providers.Factory(NotifyWebhookDisabled, uow=uow, mailer=mailer, base_url=base_url)
 
     # --- demo ----------------------------------------------------------------------------
     seed_demo = providers.Factory(

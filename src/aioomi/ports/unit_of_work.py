@@ -21,6 +21,7 @@ from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
 from aioomi.ports.privacy import PrivacyStore
 from aioomi.ports.usage import UsageLedger
+from aioomi.ports.webhooks import WebhookStore
 
 
 class UnitOfWork(Protocol):
@@ -45,6 +46,7 @@ class UnitOfWork(Protocol):
     usage: UsageLedger
     billing: BillingStore
     privacy: PrivacyStore
+    webhooks: WebhookStore
 
     async def __aenter__(self) -> Self: ...
 
