@@ -220,7 +220,7 @@ def retry_delay(attempts: int, jitter: float) -> timedelta | None:
 
     Exponential: 30 s, 1 min, 2 min … doubling up to 8 h, each scaled by ``1 + jitter`` where
     ``jitter`` is in [-0.25, 0.25] (so retries from many deliveries spread out). Without
-    jitter the 18 waits add up to 72.5 h: about three days.
+    jitter the 18 waits add up to 4,351.5 min (about 72.5 h): about three days.
     """
     if attempts < 1:
         raise ValueError("attempts counts requests made, at least 1 after a failure")
