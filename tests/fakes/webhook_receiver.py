@@ -4,6 +4,7 @@ records what came, and answers the statuses a test scripts (then 200)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,8 @@ class WebhookReceiver:
     """Answers to give, in order; 200 once they run out."""
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    delay_s: float = 0.0
+    """How long to wait before answering (timeouts)."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -49,12 +52,16 @@ class WebhookReceiver:
         except (WebhookVerificationError, ValueError):
             payload, verified = None, False
         status = self.statuses.pop(0) if self.statuses else 200
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         self.received.append(Received(webhook_id=headers.get("webhook-id", ""),
                                       timestamp=headers.get("webhook-timestamp", ""), verified=verified,
                                       body=payload, answered=status))
         answer = json.dumps({"ok": status < 300, "note": "x" * 3000}).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json")]})
+        headers_out = [(b"content-type", b"application/json")]
+        if 300 <= status < 400:
+            headers_out.append((b"location", self.url.encode() + b"/moved"))
+        await send({"type": "http.response.start", "status": status, "headers": headers_out})
         await send({"type": "http.response.body", "body": answer})
 
 

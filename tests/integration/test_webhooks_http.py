@@ -15,8 +15,12 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.memory.clock import ManualClock
+from aioomi.adapters.web.url_fetcher import parse_networks
+from aioomi.adapters.web.webhook_sender import HttpWebhookTransport
 from aioomi.domain.model.chat import ChatSession
+from aioomi.domain.model.documents import UrlNotAllowed
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.webhooks import WebhookRequest, new_secret
 from aioomi.domain.usecases.webhooks.support import emit_event
 from tests.fakes.webhook_receiver import WebhookReceiver, served_receiver
 from tests.integration.accounts_support import App, problem, serve
@@ -202,3 +206,43 @@ async def test_endpoints_refuse_private_addresses_unknown_events_and_other_accou
     assert (switched.json()["enabled"], switched.json()["disabled_reason"]) == (False, "manual")
     assert (await app.client.delete(f"{HOOKS}/{endpoint_id}", headers=owner.headers())).status_code == 204
     assert (await app.client.get(HOOKS, headers=owner.headers())).json()["data"] == []
+
+
+async def test_the_transport_refuses_private_addresses_follows_no_redirect_and_gives_up_after_its_timeout(
+        receiver: WebhookReceiver) -> None:
+    receiver.secret = new_secret()
+    request = WebhookRequest(url=receiver.url, secret=receiver.secret, message_id="evt_1",
+                             timestamp=datetime.now(UTC), body=b'{"id": "evt_1"}')
+    refused = await HttpWebhookTransport().send(request)  # loopback is not in the allowed networks
+    assert (refused.status_code, refused.succeeded, receiver.received) == (None, False, [])
+    assert refused.error is not None and "not allowed" in refused.error
+    with pytest.raises(UrlNotAllowed):
+        await HttpWebhookTransport().check_url(receiver.url)
+
+    loopback = parse_networks("127.0.0.1/32")
+    receiver.statuses = [302]
+    moved = await HttpWebhookTransport(allowed_networks=loopback).send(request)
+    assert (moved.status_code, moved.succeeded, len(receiver.received)) == (302, False, 1)  # not followed
+    assert receiver.received[0].verified
+
+    receiver.delay_s = 3.0
+    slow = await HttpWebhookTransport(allowed_networks=loopback, timeout_s=0.5).send(request)
+    assert (slow.status_code, slow.succeeded) == (None, False)
+    assert slow.error is not None and "No answer within 0.5 s" in slow.error
+
+
+async def test_the_dashboard_pages_list_endpoints_and_show_one_with_its_log(app: App, receiver: WebhookReceiver) -> None:
+    owner, _ = await owner_with_agent(app)
+    assert "No endpoints yet." in (await app.client.get("/dashboard/webhooks", headers=owner.headers())).text
+    endpoint = (await app.client.post(HOOKS, json={"url": receiver.url, "events": ["message.created"],
+                                                   "description": "Kettle CRM"}, headers=owner.headers())).json()
+    receiver.secret = endpoint["secret"]
+    await app.client.post(f"{HOOKS}/{endpoint['id']}/test", headers=owner.headers())
+    await run_worker(app)
+    listing = (await app.client.get("/dashboard/webhooks", headers=owner.headers())).text
+    assert receiver.url in listing and "Kettle CRM" in listing and endpoint["secret"] not in listing
+    page = await app.client.get(f"/dashboard/webhooks/{endpoint['id']}", headers=owner.headers())
+    assert page.status_code == 200
+    assert "webhook.test" in page.text and "200 delivered" in page.text and endpoint["secret"] not in page.text
+    other, _ = await owner_with_agent(app, "bob@example.com")
+    assert (await app.client.get(f"/dashboard/webhooks/{endpoint['id']}", headers=other.headers())).status_code == 404

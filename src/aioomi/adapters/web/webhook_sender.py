@@ -76,6 +76,8 @@ class HttpWebhookTransport:
                 return answer(response.status_code, bytes(body))
         except UrlNotAllowed:
             return answer(None, error="The address is not allowed (only public addresses are called).")
+        except httpx.TimeoutException:
+            return answer(None, error=f"No answer within {self._timeout_s:g} s.")
         except (UrlFetchFailed, httpx.HTTPError):
             return answer(None, error="The endpoint could not be reached.")
         except TimeoutError:
