@@ -26,6 +26,17 @@ from aioomi.adapters.openai.embedder import OpenAIEmbedder
 from aioomi.adapters.rerank.http_reranker import HttpReranker
 from aioomi.adapters.web.url_fetcher import HttpUrlFetcher, parse_networks
 from aioomi.adapters.web.webhook_sender import HttpWebhookTransport
+from aioomi.domain.usecases.leads.delete_lead import DeleteLead
+from aioomi.domain.usecases.leads.delete_visitor_leads import DeleteVisitorLeads
+from aioomi.domain.usecases.leads.export_leads_csv import ExportLeadsCsv
+from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
+from aioomi.domain.usecases.leads.get_widget_lead_form import GetWidgetLeadForm
+from aioomi.domain.usecases.leads.list_leads import ListLeads
+from aioomi.domain.usecases.leads.list_visitor_leads import ListVisitorLeads
+from aioomi.domain.usecases.leads.notify_new_lead import NotifyNewLead
+from aioomi.domain.usecases.leads.purge_expired_leads import PurgeExpiredLeads
+from aioomi.domain.usecases.leads.submit_lead import SubmitLead
+from aioomi.domain.usecases.leads.update_lead_form import UpdateLeadForm
 from aioomi.domain.usecases.webhooks.create_webhook_endpoint import CreateWebhookEndpoint
 from aioomi.domain.usecases.webhooks.delete_webhook_endpoint import DeleteWebhookEndpoint
 from aioomi.domain.usecases.webhooks.deliver_webhook_event import DeliverWebhookEvent
@@ -542,6 +553,7 @@ class Container(containers.DeclarativeContainer):
         chunk_store=chunk_store, purge_finished_jobs=purge_finished_jobs,
         purge_billing_records=purge_expired_billing_records, kept_mail=kept_mail,
         outbox_retention=providers.Callable(outbox_retention, settings.provided.outbox_retention_days),
+        purge_leads=providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock),
     )
     purge_deleted_accounts = providers.Factory(
         retention_uc.PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
@@ -572,6 +584,19 @@ class Container(containers.DeclarativeContainer):
     redeliver_webhook = providers.Factory(RedeliverWebhook, uow=uow, clock=clock)
     deliver_webhook_event = providers.Factory(DeliverWebhookEvent, uow=uow, clock=clock, transport=webhook_transport)
     notify_webhook_disabled = providers.Factory(NotifyWebhookDisabled, uow=uow, mailer=mailer, base_url=base_url)
+
+    # --- lead capture --------------------------------------------------------------------
+    get_lead_form = providers.Factory(GetLeadForm, uow=uow)
+    update_lead_form = providers.Factory(UpdateLeadForm, uow=uow, clock=clock)
+    get_widget_lead_form = providers.Factory(GetWidgetLeadForm, uow=uow)
+    submit_lead = providers.Factory(SubmitLead, uow=uow, clock=clock)
+    list_leads = providers.Factory(ListLeads, uow=uow)
+    export_leads_csv = providers.Factory(ExportLeadsCsv, uow=uow)
+    delete_lead = providers.Factory(DeleteLead, uow=uow)
+    list_visitor_leads = providers.Factory(ListVisitorLeads, uow=uow)
+    delete_visitor_leads = providers.Factory(DeleteVisitorLeads, uow=uow)
+    purge_expired_leads = providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock)
+    notify_new_lead = providers.Factory(NotifyNewLead, uow=uow, mailer=mailer, base_url=base_url)
 
     # --- demo ----------------------------------------------------------------------------
     seed_demo = providers.Factory(

@@ -19,6 +19,7 @@ from aioomi.ports.sources import SourceRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
+from aioomi.ports.leads import LeadStore
 from aioomi.ports.privacy import PrivacyStore
 from aioomi.ports.usage import UsageLedger
 from aioomi.ports.webhooks import WebhookStore
@@ -47,6 +48,7 @@ class UnitOfWork(Protocol):
     billing: BillingStore
     privacy: PrivacyStore
     webhooks: WebhookStore
+    leads: LeadStore
 
     async def __aenter__(self) -> Self: ...
 

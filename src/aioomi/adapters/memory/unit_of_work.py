@@ -22,6 +22,7 @@ from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
 from aioomi.adapters.memory.usage import InMemoryUsageLedger
 from aioomi.adapters.memory.privacy import InMemoryPrivacyStore
+from aioomi.adapters.memory.leads import InMemoryLeadStore
 from aioomi.adapters.memory.webhooks import InMemoryWebhookStore
 from aioomi.domain.model.jobs import NewJob
 
@@ -91,6 +92,8 @@ class InMemoryUnitOfWork:
             self._table("webhook_attempts", lambda a: a.account_id),
             self.jobs,
         )
+        self.leads = InMemoryLeadStore(self._table("agent_lead_forms", lambda f: f.account_id),
+                                       self._table("leads", lambda lead: lead.account_id))
         return self
 
     async def commit(self) -> None:

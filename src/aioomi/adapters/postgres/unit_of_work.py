@@ -27,6 +27,7 @@ from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
 from aioomi.adapters.postgres.usage import PostgresUsageLedger
 from aioomi.adapters.postgres.privacy import PostgresPrivacyStore
+from aioomi.adapters.postgres.leads import PostgresLeadStore
 from aioomi.adapters.postgres.webhooks import PostgresWebhookStore
 
 
@@ -158,6 +159,7 @@ class PostgresUnitOfWork:
         self.billing = PostgresBillingStore(conn)
         self.privacy = PostgresPrivacyStore(conn)
         self.webhooks = PostgresWebhookStore(conn)
+        self.leads = PostgresLeadStore(conn)
         return self
 
     @property
