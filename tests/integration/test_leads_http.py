@@ -140,3 +140,15 @@ async def test_the_visitor_sees_downloads_and_deletes_their_details_and_the_expo
     assert (await chat.client.delete(f"/api/v1/visitors/{other_visitor}/conversations",
                                      headers=owner.headers())).status_code in (200, 204)
     assert await sql(chat.app, "SELECT count(*) FROM leads") == [(0,)]
+
+
+async def test_the_dashboard_leads_page_lists_filters_and_links_the_export(chat: ChatApp) -> None:
+    await chat.client.put(form_url(chat), json=FORM, headers=chat.owner.headers())
+    for name in ("Ada", "Grace"):
+        await chat.client.post(chat.widget("/leads"), headers=chat.headers(), json={
+            "values": {"name": name, "email": f"{name.lower()}@example.com"}, "consent": True})
+    page = await chat.client.get("/dashboard/leads", headers=chat.owner.headers())
+    assert page.status_code == 200 and "ada@example.com" in page.text and "grace@example.com" in page.text
+    filtered = (await chat.client.get("/dashboard/leads?q=grace", headers=chat.owner.headers())).text
+    assert "grace@example.com" in filtered and "ada@example.com" not in filtered
+    assert 'href="/api/v1/leads/export?q=grace"' in filtered
