@@ -44,6 +44,7 @@ from aioomi.domain.usecases.webhooks.get_webhook_endpoint import GetWebhookEndpo
 from aioomi.domain.usecases.webhooks.list_webhook_endpoints import ListWebhookEndpoints
 from aioomi.domain.usecases.webhooks.list_webhook_event_types import ListWebhookEventTypes
 from aioomi.domain.usecases.webhooks.notify_webhook_disabled import NotifyWebhookDisabled
+from aioomi.domain.usecases.webhooks.purge_old_webhook_events import PurgeOldWebhookEvents
 from aioomi.domain.usecases.webhooks.redeliver_webhook import RedeliverWebhook
 from aioomi.domain.usecases.webhooks.rotate_webhook_secret import RotateWebhookSecret
 from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
@@ -553,7 +554,8 @@ class Container(containers.DeclarativeContainer):
         chunk_store=chunk_store, purge_finished_jobs=purge_finished_jobs,
         purge_billing_records=purge_expired_billing_records, kept_mail=kept_mail,
         outbox_retention=providers.Callable(outbox_retention, settings.provided.outbox_retention_days),
-        purge_leads=providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock),
+        extra_steps=providers.Dict(leads=providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock),
+                                   webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock)),
     )
     purge_deleted_accounts = providers.Factory(
         retention_uc.PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, blobs=blob_store,

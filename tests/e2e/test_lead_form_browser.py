@@ -134,7 +134,7 @@ async def test_required_fields_bad_email_and_phone_and_missing_consent_are_said_
     assert lead.values == {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+442079460958"}
 
     await page.locator(w("header button[aria-haspopup=menu]")).click()
-    await page.locator(w("[role=menuitem]"), has_text="My details (see").click()
+    await page.get_by_role("menuitem", name="My details", exact=True).click()
     details = page.locator(w("div.lead[role=region]"))
     await details.wait_for()
     assert "ada@example.com" in await details.inner_text()

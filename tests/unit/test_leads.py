@@ -133,3 +133,11 @@ async def test_erasing_the_account_takes_its_leads(container: MemoryContainer) -
         await uow.commit()
     left = container.memory_database().table("leads")
     assert [lead.account_id for lead in left.values()] == [other.id]
+
+
+def test_the_widgets_lead_script_builds_nodes_never_html() -> None:
+    from aioomi.entrypoints.http.widget_leads_asset import LEADS_FILE
+
+    text = LEADS_FILE.read_text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in text, sink

@@ -183,3 +183,30 @@ async def test_an_endpoint_failing_for_three_days_gets_every_retry_then_is_switc
         await uow.commit()
     await run_worker(container)
     assert msgspec.json.decode(transport.sent[-1].body)["data"] == {"n": 3}
+
+
+async def test_the_retention_sweep_deletes_events_30_days_old_with_their_log_unless_still_being_delivered(
+        container: MemoryContainer, transport: FakeTransport) -> None:
+    owner = account()
+    await store(container, owner)
+    principal = Principal(account_id=owner.id, session_id="ses_x")
+    await container.create_webhook_endpoint()(principal, url="https://ok.example.com/in", events=["message.created"])
+    broken = await container.create_webhook_endpoint()(principal, url="https://down.example.com/in",
+                                                       events=["source.synced"])
+    transport.statuses[broken.url] = 500
+    clock: ManualClock = container.clock()
+    async with container.uow()(account_id=owner.id) as uow:
+        emit_event(uow, account_id=owner.id, type="message.created", data={}, at=clock.now())
+        emit_event(uow, account_id=owner.id, type="source.synced", data={}, at=clock.now())
+        await uow.commit()
+    await run_worker(container)  # delivered to ok; down: retrying
+    database = container.memory_database()
+    assert (len(database.table("webhook_events")), len(database.table("webhook_attempts"))) == (2, 2)
+    clock.advance(timedelta(days=30))
+    await container.retention_sweeps()()
+    assert len(database.table("webhook_events")) == 2  # exactly 30 days: kept
+    clock.advance(timedelta(seconds=1))
+    summary = await container.retention_sweeps()()
+    assert summary["webhook_events"] == 1  # the delivered one; the other is still pending
+    assert [e.type for e in database.table("webhook_events").values()] == ["source.synced"]
+    assert {a.endpoint_id for a in database.table("webhook_attempts").values()} == {broken.id}

@@ -3,6 +3,7 @@ transport that signs and posts a request."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from aioomi.domain.model.webhooks import (
@@ -56,6 +57,12 @@ class WebhookStore(Protocol):
 
     async def list_attempts(self, account_id: str, endpoint_id: str, *, limit: int) -> list[WebhookAttempt]:
         """The endpoint's delivery log, newest first."""
+        ...
+
+
+    async def purge_events_before(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` events made before ``before`` with no delivery still pending,
+        with their deliveries and log (system scope: the retention sweep); return how many."""
         ...
 
 

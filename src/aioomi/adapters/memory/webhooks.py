@@ -3,6 +3,8 @@ store's semantics: emitted events are written at commit, with their deliveries a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aioomi.adapters.memory.tables import Table
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.webhooks import (
@@ -107,3 +109,16 @@ class InMemoryWebhookStore:
     async def list_attempts(self, account_id: str, endpoint_id: str, *, limit: int) -> list[WebhookAttempt]:
         mine = [a for a in self._attempts.values() if a.account_id == account_id and a.endpoint_id == endpoint_id]
         return sorted(mine, key=lambda a: (a.attempted_at, a.number, a.id), reverse=True)[:limit]
+
+    async def purge_events_before(self, before: datetime, limit: int) -> int:
+        pending = {d.event_id for d in self._deliveries.values() if d.status is DeliveryStatus.PENDING}
+        due = sorted((e for e in self._events.values() if e.created_at < before and e.id not in pending),
+                     key=lambda e: e.created_at)[:limit]
+        gone = {e.id for e in due}
+        for event_id in gone:
+            self._events.delete(event_id)
+        for table in (self._deliveries, self._attempts):
+            for key, row in list(table.rows.items()):
+                if row.event_id in gone:
+                    table.delete(key)
+        return len(due)

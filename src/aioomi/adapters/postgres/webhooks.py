@@ -4,6 +4,7 @@ account itself. Emitted events are sent with the unit of work's ``COMMIT`` (one 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -138,3 +139,9 @@ class PostgresWebhookStore(PostgresRepository):
             f"SELECT {_ATTEMPT} FROM webhook_attempts WHERE account_id = %s AND endpoint_id = %s "
             "ORDER BY attempted_at DESC, number DESC, id DESC LIMIT %s", (account_id, endpoint_id, limit))
         return [msgspec.convert(r, WebhookAttempt) for r in rows]
+
+    async def purge_events_before(self, before: datetime, limit: int) -> int:
+        return await self._execute(
+            "DELETE FROM webhook_events WHERE id IN (SELECT e.id FROM webhook_events e WHERE e.created_at < %s "
+            "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending') "
+            "ORDER BY e.created_at LIMIT %s)", (before, limit))

@@ -64,9 +64,6 @@ RETENTION_TABLE: list[tuple[str, str, str]] = [
 ]
 
 
-LEADS_SWEEP = "leads"
-
-
 class RetentionSweeps:
     """Run every periodic sweep once, each under its lock, and record each run.
 
@@ -76,13 +73,13 @@ class RetentionSweeps:
     documents at once; the request log of objecting/restricted accounts anonymised; finished
     jobs and billing records by their existing sweeps (reused, recorded here too); e-mails kept
     in the outbox folder (no SMTP relay) ``outbox_retention`` after sending; leads by their
-    agent's form's retention (24 months by default).
+    agent's form's retention (24 months by default); webhook events 30 days (extra steps, by name).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, records: OperationalRecords, blobs: BlobStore,
                  chunk_store: ChunkStore, purge_finished_jobs: Any, purge_billing_records: Any,
                  kept_mail: KeptMail | None = None, outbox_retention: timedelta = timedelta(days=7),
-                 batch: int = SWEEP_BATCH, purge_leads: Callable[[], Awaitable[int]] | None = None) -> None:
+                 batch: int = SWEEP_BATCH, extra_steps: dict[str, Callable[[], Awaitable[int]]] | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._records = records
@@ -93,7 +90,7 @@ class RetentionSweeps:
         self._kept_mail = kept_mail
         self._outbox_retention = outbox_retention
         self._batch = batch
-        self._purge_leads = purge_leads
+        self._extra_steps = extra_steps or {}
 
     async def __call__(self) -> dict[str, int]:
         now = self._clock.now()
@@ -118,8 +115,7 @@ class RetentionSweeps:
             SweepKind.RUN_LOG: lambda: self._batched(
                 lambda uow: uow.privacy.purge_runs(now - RETENTION_RUN_HISTORY, self._batch)),
         }
-        if self._purge_leads is not None:  # leads: their agent's setting, 24 months by default
-            steps[LEADS_SWEEP] = self._purge_leads
+        steps.update(self._extra_steps)  # leads (their agent's setting, 24 months by default), webhook events
         summary: dict[str, int] = {}
         for kind, step in steps.items():
             removed = await run_recorded(self._uow, self._clock, self._records, str(kind), step)

@@ -53,6 +53,7 @@ from aioomi.entrypoints.http.pages import PAGE_CONTROLLERS, static_files_router,
 from aioomi.entrypoints.http.lead_pages import LeadPages
 from aioomi.entrypoints.http.leads_controller import LeadController, LeadFormController, WidgetLeadController
 from aioomi.entrypoints.http.webhook_pages import WebhookPages
+from aioomi.entrypoints.http.widget_leads_asset import WidgetLeadsScriptController
 from aioomi.entrypoints.http.webhooks_controller import WebhookEndpointController
 
 STATIC = Path(__file__).parent / "static"
@@ -65,7 +66,7 @@ CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
 CONTROLLERS += [WebhookEndpointController, WebhookPages]
-CONTROLLERS += [LeadFormController, LeadController, WidgetLeadController, LeadPages]
+CONTROLLERS += [LeadFormController, LeadController, WidgetLeadController, LeadPages, WidgetLeadsScriptController]
 
 
 class MetricsController(PrometheusController):
