@@ -141,3 +141,34 @@ def test_the_widgets_lead_script_builds_nodes_never_html() -> None:
     text = LEADS_FILE.read_text()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in text, sink
+
+
+async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their_secret(
+        container: MemoryContainer) -> None:
+    import io
+    import json
+    import zipfile
+
+    from tests.unit.test_webhooks import FakeTransport
+
+    container.webhook_transport.override(providers.Object(FakeTransport()))  # no DNS here
+    owner = account()
+    agent = agent_for(owner)
+    await store(container, owner, agent)
+    who = Principal(account_id=owner.id, session_id="s")
+    await container.update_lead_form()(who, agent.id, form())
+    lead = await container.submit_lead()(agent, VISITOR, {"name": "Ada", "email": "ada@example.com"}, True)
+    endpoint = await container.create_webhook_endpoint()(who, url="https://crm.example.com/in",
+                                                         events=["lead.created"])
+    export = await container.request_export()(who)
+    await container.build_export()(owner.id, export.id)
+    token = (await container.issue_export_link()(who, export.id)).url.split("token=")[1]
+    _, handle = await container.download_export()(token)
+    with handle:
+        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
+    leads = json.loads(archive.read("leads.json"))
+    assert [(x["id"], x["values"]["email"], x["consent_text"]) for x in leads] == [
+        (lead.id, "ada@example.com", form().consent_text)]
+    endpoints = json.loads(archive.read("webhook_endpoints.json"))
+    assert [e["url"] for e in endpoints] == ["https://crm.example.com/in"]
+    assert endpoint.secret not in archive.read("webhook_endpoints.json").decode() and "secret" not in endpoints[0]

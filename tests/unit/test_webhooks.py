@@ -20,6 +20,7 @@ from aioomi.adapters.memory.clock import ManualClock
 from aioomi.container import MemoryContainer, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import Passage
+from aioomi.domain.model.leads import FieldKind, LeadField, LeadForm
 from aioomi.domain.model.webhooks import (
     InvalidWebhookEndpoint,
     WebhookEndpoint,
@@ -210,3 +211,21 @@ async def test_the_retention_sweep_deletes_events_30_days_old_with_their_log_unl
     assert summary["webhook_events"] == 1  # the delivered one; the other is still pending
     assert [e.type for e in database.table("webhook_events").values()] == ["source.synced"]
     assert {a.endpoint_id for a in database.table("webhook_attempts").values()} == {broken.id}
+
+
+async def test_a_lead_left_in_the_widget_is_sent_as_lead_created(container: MemoryContainer,
+                                                                 transport: FakeTransport) -> None:
+    owner = account()
+    agent = agent_for(owner)
+    await store(container, owner, agent)
+    principal = Principal(account_id=owner.id, session_id="ses_x")
+    await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=["lead.created"])
+    await container.update_lead_form()(principal, agent.id, LeadForm(
+        account_id="", agent_id="", enabled=True, privacy_url="https://shop.example.com/privacy",
+        fields=(LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),)))
+    lead = await container.submit_lead()(agent, VISITOR, {"email": "ada@example.com"}, True)
+    await run_worker(container)
+    [sent] = transport.sent
+    body = msgspec.json.decode(sent.body)
+    assert (body["type"], body["data"]["lead_id"], body["data"]["values"]) == (
+        "lead.created", lead.id, {"email": "ada@example.com"})
