@@ -152,3 +152,14 @@ async def test_the_dashboard_leads_page_lists_filters_and_links_the_export(chat:
     filtered = (await chat.client.get("/dashboard/leads?q=grace", headers=chat.owner.headers())).text
     assert "grace@example.com" in filtered and "ada@example.com" not in filtered
     assert 'href="/api/v1/leads/export?q=grace"' in filtered
+
+
+async def test_the_lead_form_editor_page_shows_the_saved_form_in_eight_rows(chat: ChatApp) -> None:
+    await chat.client.put(form_url(chat), json=FORM, headers=chat.owner.headers())
+    page = await chat.client.get(f"/dashboard/leads/form/{chat.agent['id']}", headers=chat.owner.headers())
+    assert page.status_code == 200
+    assert page.text.count("data-row") == 8 and 'value="Team size"' in page.text and "11-50" in page.text
+    assert 'value="https://shop.example.com/privacy"' in page.text and "/leads.js" in page.text
+    other = await sign_up_and_verify(chat.app, "bob@example.com")
+    assert (await chat.client.get(f"/dashboard/leads/form/{chat.agent['id']}",
+                                  headers=other.headers())).status_code == 404

@@ -10,13 +10,15 @@ from urllib.parse import urlencode
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from aioomi.entrypoints.http.pages import NO_STORE, PAGE_ERRORS, DayFrom, DayTo, Owner, _all_agents, _page, provide_owner
 from aioomi.entrypoints.http.privacy_pages import load_policy
 from aioomi.entrypoints.http.problems import bounded_day
-from aioomi.entrypoints.http.schemas_leads import LeadOut
+from aioomi.domain.model.leads import MAX_FIELDS, FieldKind, Trigger
+from aioomi.entrypoints.http.schemas_agents import AgentOut
+from aioomi.entrypoints.http.schemas_leads import LeadFormOut, LeadOut
 
 
 def _start(day: date | None) -> datetime | None:
@@ -47,3 +49,11 @@ class LeadPages(Controller):
         return _page("leads.html", owner, leads=[LeadOut.of(lead) for lead in leads], agents=agents,
                      agent_names={a.id: a.name for a in agents}, filters=filters,
                      export_url="/api/v1/leads/export" + (f"?{query}" if query else ""), title="Leads", nav="leads")
+
+    @get("/form/{agent_id:str}")
+    async def lead_form(self, state: State, owner: NamedDependency[Owner], agent_id: FromPath[str]) -> Template:
+        agent = AgentOut.of(await state.container.get_agent()(owner.principal, agent_id))
+        form = LeadFormOut.of(await state.container.get_lead_form()(owner.principal, agent_id))
+        rows = form.fields + [None] * (MAX_FIELDS - len(form.fields))
+        return _page("lead_form.html", owner, agent=agent, form=form, rows=rows, kinds=[str(k) for k in FieldKind],
+                     triggers=[str(t) for t in Trigger], title=f"{agent.name}: lead form", nav="leads")
