@@ -117,8 +117,10 @@ class InMemoryWebhookStore:
         gone = {e.id for e in due}
         for event_id in gone:
             self._events.delete(event_id)
-        for table in (self._deliveries, self._attempts):
-            for key, row in list(table.rows.items()):
-                if row.event_id in gone:
-                    table.delete(key)
+        for key, delivery in list(self._deliveries.rows.items()):
+            if delivery.event_id in gone:
+                self._deliveries.delete(key)
+        for key, attempt in list(self._attempts.rows.items()):
+            if attempt.event_id in gone:
+                self._attempts.delete(key)
         return len(due)

@@ -13,10 +13,19 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from aioomi.entrypoints.http.pages import NO_STORE, PAGE_ERRORS, DayFrom, DayTo, Owner, _all_agents, _page, provide_owner
+from aioomi.domain.model.leads import MAX_FIELDS, FieldKind, Trigger
+from aioomi.entrypoints.http.pages import (
+    NO_STORE,
+    PAGE_ERRORS,
+    DayFrom,
+    DayTo,
+    Owner,
+    _all_agents,
+    _page,
+    provide_owner,
+)
 from aioomi.entrypoints.http.privacy_pages import load_policy
 from aioomi.entrypoints.http.problems import bounded_day
-from aioomi.domain.model.leads import MAX_FIELDS, FieldKind, Trigger
 from aioomi.entrypoints.http.schemas_agents import AgentOut
 from aioomi.entrypoints.http.schemas_leads import LeadFormOut, LeadOut
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aioomi.domain.model.leads import DEFAULT_RETENTION_MONTHS, expired_before
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -23,7 +25,8 @@ class PurgeExpiredLeads:
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
             forms = await uow.leads.forms_of_all_accounts()
-        targets = [(f.account_id, f.agent_id, expired_before(now, f.retention_months)) for f in forms]
+        targets: list[tuple[str | None, str | None, datetime]] = [
+            (f.account_id, f.agent_id, expired_before(now, f.retention_months)) for f in forms]
         targets.append((None, None, expired_before(now, DEFAULT_RETENTION_MONTHS)))
         total = 0
         for account_id, agent_id, before in targets:

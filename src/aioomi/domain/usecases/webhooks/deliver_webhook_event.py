@@ -86,21 +86,23 @@ class DeliverWebhookEvent:
                     targets.append((delivery, endpoint))
         now = self._clock.now()
         body = msgspec.json.encode(event.payload())
-        live = [(d, e) for d, e in targets if e.enabled or event.only_endpoint_id == e.id]
-        responses = await asyncio.gather(*(self._transport.send(WebhookRequest(
-            url=e.url, secret=e.secret, message_id=event.id, timestamp=now, body=body)) for _, e in live))
-        counts = {"sent": len(live), "delivered": 0, "retrying": 0, "failed": 0, "disabled": 0}
+        live = [e.enabled or event.only_endpoint_id == e.id for _, e in targets]
+        sent = await asyncio.gather(*(self._transport.send(WebhookRequest(
+            url=e.url, secret=e.secret, message_id=event.id, timestamp=now, body=body))
+            for (_, e), on in zip(targets, live, strict=True) if on))
+        answers = iter(sent)
+        responses = [next(answers) if on else None for on in live]
+        counts = {"sent": len(sent), "delivered": 0, "retrying": 0, "failed": 0, "disabled": 0}
         async with self._uow(account_id=account_id) as uow:
-            for delivery, endpoint in targets:
+            for (delivery, endpoint), response in zip(targets, responses, strict=True):
                 current = await uow.webhooks.get_delivery(account_id, event_id, endpoint.id, for_update=True)
                 if current is None or current.attempts != delivery.attempts or current.status is not DeliveryStatus.PENDING:
                     continue  # settled or taken by another job meanwhile
-                if (delivery, endpoint) not in live:
+                if response is None:  # the endpoint is switched off
                     await uow.webhooks.save_delivery(msgspec.structs.replace(
                         current, status=DeliveryStatus.FAILED, next_attempt_at=None, updated_at=now))
                     counts["failed"] += 1
                     continue
-                response = responses[live.index((delivery, endpoint))]
                 outcome = await self._record(uow, event, current, response, now, manual)
                 counts[outcome] += 1
                 if outcome == "failed" and await self._maybe_disable(uow, account_id, endpoint.id, now):

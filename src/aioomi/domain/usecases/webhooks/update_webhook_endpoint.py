@@ -32,8 +32,9 @@ class UpdateWebhookEndpoint:
                        enabled: bool | None = None) -> WebhookEndpoint:
         changes: dict[str, object] = {}
         if url is not None:
-            changes["url"] = check_endpoint_url(url)
-            await self._transport.check_url(changes["url"])  # type: ignore[arg-type]
+            checked = check_endpoint_url(url)
+            await self._transport.check_url(checked)
+            changes["url"] = checked
         if events is not None:
             changes["events"] = check_events(events)
         if description is not None:
