@@ -591,7 +591,7 @@ class Container(containers.DeclarativeContainer):
     get_lead_form = providers.Factory(GetLeadForm, uow=uow)
     update_lead_form = providers.Factory(UpdateLeadForm, uow=uow, clock=clock)
     get_widget_lead_form = providers.Factory(GetWidgetLeadForm, uow=uow)
-    submit_lead = providers.Factory(SubmitLead, uow=uow, clock=clock)
+    submit_lead = providers.Factory(SubmitLead, uow=uow, clock=clock, limiter=rate_limiter)
     list_leads = providers.Factory(ListLeads, uow=uow)
     export_leads_csv = providers.Factory(ExportLeadsCsv, uow=uow)
     delete_lead = providers.Factory(DeleteLead, uow=uow)

@@ -172,3 +172,23 @@ async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their
     endpoints = json.loads(archive.read("webhook_endpoints.json"))
     assert [e["url"] for e in endpoints] == ["https://crm.example.com/in"]
     assert endpoint.secret not in archive.read("webhook_endpoints.json").decode() and "secret" not in endpoints[0]
+
+
+async def test_a_visitor_leaves_at_most_5_leads_an_hour_refused_ones_not_counted(container: MemoryContainer) -> None:
+    from aioomi.domain.model.errors import RateLimited
+
+    owner = account()
+    agent = agent_for(owner)
+    await store(container, owner, agent)
+    await container.update_lead_form()(Principal(account_id=owner.id, session_id="s"), agent.id, form())
+    good = {"name": "Ada", "email": "ada@example.com"}
+    for _ in range(3):
+        with pytest.raises(InvalidLead):
+            await container.submit_lead()(agent, VISITOR, {"name": "Ada"}, True)
+    for _ in range(5):
+        await container.submit_lead()(agent, VISITOR, good, True)
+    with pytest.raises(RateLimited):
+        await container.submit_lead()(agent, VISITOR, good, True)
+    assert len(await container.list_leads()(Principal(account_id=owner.id, session_id="s"))) == 5
+    container.clock().advance(timedelta(hours=1))
+    await container.submit_lead()(agent, VISITOR, good, True)

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from aioomi.domain.model.accounts import Principal
-from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.auth import client_info, provide_principal
 from aioomi.entrypoints.http.problems import bounded_day, problems
 from aioomi.entrypoints.http.schemas_leads import LeadFormIn, LeadFormOut, LeadIn, LeadList, LeadOut, WidgetLeadFormOut
 from aioomi.entrypoints.http.widget_controller import PublicKey, VisitorId, widget_agent
@@ -89,11 +89,12 @@ class WidgetLeadController(Controller):
         return WidgetLeadFormOut(form=None if form is None else LeadFormOut.of(form))
 
     @post("/leads", status_code=201, summary="Leave your details (checked field by field)",
-          responses=problems(400, 403, 404, 422))
+          responses=problems(400, 403, 404, 422, 429))
     async def submit(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey, visitor_id: VisitorId,
                      data: JSONBody[LeadIn]) -> LeadOut:
         agent = await widget_agent(request, state, public_key)
-        lead = await state.container.submit_lead()(agent, visitor_id, dict(data.values), data.consent, data.session_id)
+        lead = await state.container.submit_lead()(agent, visitor_id, dict(data.values), data.consent, data.session_id,
+                                                   ip=client_info(request).ip)
         return LeadOut.of(lead)
 
     @get("/leads", summary="The details this visitor left with the agent (the widget's \"Your data\")",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import check_visitor_id
+from aioomi.domain.model.errors import RateLimited
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.leads import (
@@ -14,9 +17,13 @@ from aioomi.domain.model.leads import (
     LeadFormNotFound,
     check_submission,
 )
+from aioomi.domain.model.rate_limits import RateLimit
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.clock import Clock
+from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+HOUR = timedelta(hours=1)
 
 
 class SubmitLead:
@@ -29,15 +36,19 @@ class SubmitLead:
       nothing is stored then;
     - the conversation must be this visitor's with this agent, else the lead is kept without it;
     - the lead, its ``lead.created`` webhook event and the owner's notification job (when the
-      form says so) are written in one unit of work.
+      form says so) are written in one unit of work;
+    - at most 5 leads an hour per visitor and 20 per IP address (``rate_limited``, nothing
+      stored), so a script cannot flood the owner's leads and inbox; a submission refused by the
+      checks does not count.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, limiter: RateLimiter) -> None:
         self._uow = uow
         self._clock = clock
+        self._limiter = limiter
 
     async def __call__(self, agent: Agent, visitor_id: str, values: dict[str, str], consent: bool,
-                       session_id: str | None = None) -> Lead:
+                       session_id: str | None = None, ip: str | None = None) -> Lead:
         check_visitor_id(visitor_id)
         now = self._clock.now()
         async with self._uow(account_id=agent.account_id) as uow:
@@ -45,6 +56,7 @@ class SubmitLead:
             if form is None or not form.enabled:
                 raise LeadFormNotFound("This assistant does not collect contact details.")
             clean = check_submission(form, values, consent)
+            await self._check_rate(agent, visitor_id, ip)  # counts only submissions that pass the checks
             if session_id is not None:
                 session = await uow.chat_sessions.get(agent.account_id, session_id)
                 if session is None or session.agent_id != agent.id or session.visitor_id != visitor_id:
@@ -61,3 +73,12 @@ class SubmitLead:
                     "account_id": agent.account_id, "lead_id": lead.id}))
             await uow.commit()
         return lead
+
+    async def _check_rate(self, agent: Agent, visitor_id: str, ip: str | None) -> None:
+        rules = [(RateLimit(name="leads.visitor.hour", limit=5, window=HOUR), f"{agent.id}:{visitor_id}")]
+        if ip:
+            rules.append((RateLimit(name="leads.ip.hour", limit=20, window=HOUR), ip))
+        denied = [d for d in await self._limiter.hit_many(rules) if not d.allowed]
+        if denied:
+            raise RateLimited("Too many submissions; please try again later.",
+                              retry_after_s=max(d.retry_after_s for d in denied))
