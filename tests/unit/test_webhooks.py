@@ -229,3 +229,18 @@ async def test_a_lead_left_in_the_widget_is_sent_as_lead_created(container: Memo
     body = msgspec.json.decode(sent.body)
     assert (body["type"], body["data"]["lead_id"], body["data"]["values"]) == (
         "lead.created", lead.id, {"email": "ada@example.com"})
+
+
+async def test_a_session_started_by_the_widget_sends_conversation_started(container: MemoryContainer,
+                                                                          transport: FakeTransport) -> None:
+    owner = account()
+    agent = agent_for(owner)
+    await store(container, owner, agent)
+    await container.create_webhook_endpoint()(Principal(account_id=owner.id, session_id="s"),
+                                              url="https://crm.example.com/in", events=["conversation.started"])
+    session = await container.start_widget_session()(agent, ChatCaller(visitor_id=VISITOR, ip="203.0.113.9"))
+    await run_worker(container)
+    [sent] = transport.sent
+    data = msgspec.json.decode(sent.body)["data"]
+    assert (data["conversation_id"], data["agent_id"], data["visitor_id"]) == (session.id, agent.id, VISITOR)
+    assert "ip" not in data  # technical data stays home
