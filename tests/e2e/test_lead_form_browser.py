@@ -1,7 +1,9 @@
 """The widget's lead form in Chromium: the form an agent shows before the chat, submitted
 empty, then with a bad e-mail address and phone number and no consent (each error said in
 words beside its field, marked aria-invalid, nothing stored), then right (stored, thanked), and
-the visitor's "My details" in the widget's menu shows what they left."""
+the visitor's "My details" in the widget's menu shows what they left and deletes it. A second
+agent's form comes only after an answer the assistant could not give (on_fallback), and the lead
+is kept with that conversation."""
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class Served:
     loop: asyncio.AbstractEventLoop
     principal: Principal
     agent: Any
+    fallback_agent: Any = None
 
     def run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
@@ -63,31 +66,55 @@ def served() -> Iterator[Served]:
                 LeadField(key="name", kind=FieldKind.NAME, label="Name", required=True),
                 LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),
                 LeadField(key="phone", kind=FieldKind.PHONE, label="Phone")))))
+        # a second agent whose form comes when the assistant has no answer (no documents: every answer)
+        here.fallback_agent = agent_for(owner, name="Fallback", allowed_origins=[base])
+        here.run(store_agent(container, owner.id, here.fallback_agent))
+        here.run(container.update_lead_form()(here.principal, here.fallback_agent.id, LeadForm(
+            account_id="", agent_id="", enabled=True, trigger="on_fallback",  # type: ignore[arg-type]
+            intro="We could not answer: leave your e-mail and we will get back to you.",
+            privacy_url="https://shop.example.com/privacy",
+            fields=(LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),))))
         yield here
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
-async def page(served: Served) -> AsyncIterator[Any]:
+async def visit(served: Served) -> AsyncIterator[Any]:
+    """Opens the host page with an agent's widget (by its public key) in a fresh browser."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = await browser.new_context()
-        context.set_default_timeout(10_000)
-        page = await context.new_page()
-        host = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head><body>'
-                f'<p>Kettles</p><script src="{served.base}/widget.js" data-agent-key="{served.agent.public_key}" '
-                f'data-open="true" async></script></body></html>')
-
-        async def host_page(route: Any) -> None:
-            await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=host)
-
-        await page.route(f"{served.base}/shop.html", host_page)
         errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        await page.goto(f"{served.base}/shop.html")
-        yield page
+
+        async def open_page(key: str) -> Any:
+            context = await browser.new_context()
+            context.set_default_timeout(10_000)
+            page = await context.new_page()
+            host = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head><body>'
+                    f'<p>Kettles</p><script src="{served.base}/widget.js" data-agent-key="{key}" '
+                    f'data-open="true" async></script></body></html>')
+
+            async def host_page(route: Any) -> None:
+                await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=host)
+
+            await page.route(f"{served.base}/shop.html", host_page)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(f"{served.base}/shop.html")
+            return page
+
+        yield open_page
         assert errors == []
         await browser.close()
+
+
+@pytest.fixture
+async def page(served: Served, visit: Any) -> Any:
+    return await visit(served.agent.public_key)
+
+
+async def store_agent(container: Any, account_id: str, agent: Any) -> None:
+    async with container.uow()(account_id=account_id) as uow:
+        await uow.agents.add(agent)
+        await uow.commit()
 
 
 def w(selector: str) -> str:
@@ -141,3 +168,21 @@ async def test_required_fields_bad_email_and_phone_and_missing_consent_are_said_
     await page.locator(w("div.lead button"), has_text="Delete my details").click()
     await page.locator(w(".msg.bot"), has_text="Your details were deleted.").wait_for()
     assert served.run(served.container.list_leads()(served.principal)) == []
+
+
+async def test_the_form_comes_after_an_answer_the_assistant_could_not_give(served: Served, visit: Any) -> None:
+    page = await visit(served.fallback_agent.public_key)
+    await page.locator(w("textarea")).wait_for(state="visible")
+    assert await page.locator(w("form.lead")).count() == 0  # not before the chat
+    await page.locator(w("textarea")).fill("Do you repair kettles?")
+    await page.keyboard.press("Enter")
+    form = page.locator(w("form.lead"))
+    await form.wait_for()
+    assert "We could not answer" in await form.inner_text()
+    await page.locator(w("form.lead input[type=email]")).fill("ada@example.com")
+    await page.locator(w("#aioomi-lead-consent")).check()
+    await page.locator(w("form.lead button[type=submit]")).click()
+    await page.locator(w(".msg.bot"), has_text="Thank you, your details were sent.").wait_for()
+    leads = served.run(served.container.list_leads()(served.principal, agent_id=served.fallback_agent.id))
+    assert [lead.values for lead in leads] == [{"email": "ada@example.com"}]
+    assert leads[0].session_id is not None  # kept with the conversation
