@@ -25,6 +25,30 @@ from aioomi.adapters.memory.blob_store import InMemoryBlobStore
 from aioomi.adapters.openai.embedder import OpenAIEmbedder
 from aioomi.adapters.rerank.http_reranker import HttpReranker
 from aioomi.adapters.web.url_fetcher import HttpUrlFetcher, parse_networks
+from aioomi.adapters.web.webhook_sender import HttpWebhookTransport
+from aioomi.domain.usecases.leads.delete_lead import DeleteLead
+from aioomi.domain.usecases.leads.delete_visitor_leads import DeleteVisitorLeads
+from aioomi.domain.usecases.leads.export_leads_csv import ExportLeadsCsv
+from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
+from aioomi.domain.usecases.leads.get_widget_lead_form import GetWidgetLeadForm
+from aioomi.domain.usecases.leads.list_leads import ListLeads
+from aioomi.domain.usecases.leads.list_visitor_leads import ListVisitorLeads
+from aioomi.domain.usecases.leads.notify_new_lead import NotifyNewLead
+from aioomi.domain.usecases.leads.purge_expired_leads import PurgeExpiredLeads
+from aioomi.domain.usecases.leads.submit_lead import SubmitLead
+from aioomi.domain.usecases.leads.update_lead_form import UpdateLeadForm
+from aioomi.domain.usecases.webhooks.create_webhook_endpoint import CreateWebhookEndpoint
+from aioomi.domain.usecases.webhooks.delete_webhook_endpoint import DeleteWebhookEndpoint
+from aioomi.domain.usecases.webhooks.deliver_webhook_event import DeliverWebhookEvent
+from aioomi.domain.usecases.webhooks.get_webhook_endpoint import GetWebhookEndpoint
+from aioomi.domain.usecases.webhooks.list_webhook_endpoints import ListWebhookEndpoints
+from aioomi.domain.usecases.webhooks.list_webhook_event_types import ListWebhookEventTypes
+from aioomi.domain.usecases.webhooks.notify_webhook_disabled import NotifyWebhookDisabled
+from aioomi.domain.usecases.webhooks.purge_old_webhook_events import PurgeOldWebhookEvents
+from aioomi.domain.usecases.webhooks.redeliver_webhook import RedeliverWebhook
+from aioomi.domain.usecases.webhooks.rotate_webhook_secret import RotateWebhookSecret
+from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
+from aioomi.domain.usecases.webhooks.update_webhook_endpoint import UpdateWebhookEndpoint
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.usecases.documents import (
     AddDocument,
@@ -261,6 +285,11 @@ def _site_fetcher(settings: Settings) -> HttpSiteFetcher:
     return HttpSiteFetcher(product_url=settings.crawler_info_url,
                            allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
                            timeout_s=settings.url_fetch_timeout_s)
+
+
+def _webhook_transport(settings: Settings) -> HttpWebhookTransport:
+    # The same guard as URL imports: loopback or an intranet only when listed.
+    return HttpWebhookTransport(allowed_networks=parse_networks(settings.url_fetch_allowed_networks))
 
 
 def _url_fetcher(settings: Settings) -> HttpUrlFetcher:
@@ -531,6 +560,8 @@ class Container(containers.DeclarativeContainer):
         chunk_store=chunk_store, purge_finished_jobs=purge_finished_jobs,
         purge_billing_records=purge_expired_billing_records, kept_mail=kept_mail,
         outbox_retention=providers.Callable(outbox_retention, settings.provided.outbox_retention_days),
+        extra_steps=providers.Dict(leads=providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock),
+                                   webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock)),
     )
     purge_deleted_accounts = providers.Factory(
         retention_uc.PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
@@ -547,6 +578,33 @@ class Container(containers.DeclarativeContainer):
     publish_policy_version = providers.Factory(policy_uc.PublishPolicyVersion, uow=uow, clock=clock)
     send_policy_notices = providers.Factory(policy_uc.SendPolicyNotices, uow=uow, clock=clock, mailer=mailer,
                                             base_url=base_url)
+
+    # --- outbound webhooks --------------------------------------------------------------
+    webhook_transport = providers.Singleton(_webhook_transport, settings)
+    create_webhook_endpoint = providers.Factory(CreateWebhookEndpoint, uow=uow, clock=clock, transport=webhook_transport)
+    list_webhook_endpoints = providers.Factory(ListWebhookEndpoints, uow=uow)
+    list_webhook_event_types = providers.Factory(ListWebhookEventTypes)
+    get_webhook_endpoint = providers.Factory(GetWebhookEndpoint, uow=uow)
+    update_webhook_endpoint = providers.Factory(UpdateWebhookEndpoint, uow=uow, clock=clock, transport=webhook_transport)
+    delete_webhook_endpoint = providers.Factory(DeleteWebhookEndpoint, uow=uow)
+    rotate_webhook_secret = providers.Factory(RotateWebhookSecret, uow=uow, clock=clock)
+    send_test_webhook = providers.Factory(SendTestWebhook, uow=uow, clock=clock)
+    redeliver_webhook = providers.Factory(RedeliverWebhook, uow=uow, clock=clock)
+    deliver_webhook_event = providers.Factory(DeliverWebhookEvent, uow=uow, clock=clock, transport=webhook_transport)
+    notify_webhook_disabled = providers.Factory(NotifyWebhookDisabled, uow=uow, mailer=mailer, base_url=base_url)
+
+    # --- lead capture --------------------------------------------------------------------
+    get_lead_form = providers.Factory(GetLeadForm, uow=uow)
+    update_lead_form = providers.Factory(UpdateLeadForm, uow=uow, clock=clock)
+    get_widget_lead_form = providers.Factory(GetWidgetLeadForm, uow=uow)
+    submit_lead = providers.Factory(SubmitLead, uow=uow, clock=clock, limiter=rate_limiter)
+    list_leads = providers.Factory(ListLeads, uow=uow)
+    export_leads_csv = providers.Factory(ExportLeadsCsv, uow=uow)
+    delete_lead = providers.Factory(DeleteLead, uow=uow)
+    list_visitor_leads = providers.Factory(ListVisitorLeads, uow=uow)
+    delete_visitor_leads = providers.Factory(DeleteVisitorLeads, uow=uow)
+    purge_expired_leads = providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock)
+    notify_new_lead = providers.Factory(NotifyNewLead, uow=uow, mailer=mailer, base_url=base_url)
 
     # --- demo ----------------------------------------------------------------------------
     seed_demo = providers.Factory(

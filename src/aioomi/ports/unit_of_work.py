@@ -19,8 +19,10 @@ from aioomi.ports.sources import SourceRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
+from aioomi.ports.leads import LeadStore
 from aioomi.ports.privacy import PrivacyStore
 from aioomi.ports.usage import UsageLedger
+from aioomi.ports.webhooks import WebhookStore
 
 
 class UnitOfWork(Protocol):
@@ -45,6 +47,8 @@ class UnitOfWork(Protocol):
     usage: UsageLedger
     billing: BillingStore
     privacy: PrivacyStore
+    webhooks: WebhookStore
+    leads: LeadStore
 
     async def __aenter__(self) -> Self: ...
 

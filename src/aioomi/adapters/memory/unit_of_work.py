@@ -22,6 +22,8 @@ from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
 from aioomi.adapters.memory.usage import InMemoryUsageLedger
 from aioomi.adapters.memory.privacy import InMemoryPrivacyStore
+from aioomi.adapters.memory.leads import InMemoryLeadStore
+from aioomi.adapters.memory.webhooks import InMemoryWebhookStore
 from aioomi.domain.model.jobs import NewJob
 
 
@@ -83,9 +85,19 @@ class InMemoryUnitOfWork:
             self._table("billing_runs", lambda r: SYSTEM_ONLY),
         )
         self.privacy = InMemoryPrivacyStore(self._table, self._database)
+        self.webhooks = InMemoryWebhookStore(
+            self._table("webhook_endpoints", lambda e: e.account_id),
+            self._table("webhook_events", lambda e: e.account_id),
+            self._table("webhook_deliveries", lambda d: d.account_id),
+            self._table("webhook_attempts", lambda a: a.account_id),
+            self.jobs,
+        )
+        self.leads = InMemoryLeadStore(self._table("agent_lead_forms", lambda f: f.account_id),
+                                       self._table("leads", lambda lead: lead.account_id))
         return self
 
     async def commit(self) -> None:
+        await self.webhooks.flush()  # the outbox: events with their deliveries and job, or nothing
         for table in self._tables:
             table.commit()
         for job in self.jobs.staged:
@@ -99,6 +111,7 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.jobs.staged.clear()
+        self.webhooks.discard()
 
 
 class InMemoryUnitOfWorkFactory:

@@ -27,6 +27,8 @@ from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
 from aioomi.adapters.postgres.usage import PostgresUsageLedger
 from aioomi.adapters.postgres.privacy import PostgresPrivacyStore
+from aioomi.adapters.postgres.leads import PostgresLeadStore
+from aioomi.adapters.postgres.webhooks import PostgresWebhookStore
 
 
 _SCOPE = "SELECT set_config('aioomi.account_id', %s, true), set_config('aioomi.system', %s, true)"
@@ -156,6 +158,8 @@ class PostgresUnitOfWork:
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)
         self.privacy = PostgresPrivacyStore(conn)
+        self.webhooks = PostgresWebhookStore(conn)
+        self.leads = PostgresLeadStore(conn)
         return self
 
     @property
@@ -174,6 +178,10 @@ class PostgresUnitOfWork:
     async def commit(self) -> None:
         if self._conn is None or self._tenant is None or self._tenant.closed:
             raise RuntimeError("commit() outside an open unit of work")
+        outbox = self.webhooks.drain()
+        if outbox:
+            await self._commit_with(outbox)
+            return
         if not self._tenant.in_transaction:  # nothing was sent: nothing to commit
             self._tenant.closed = True
             return
@@ -183,12 +191,27 @@ class PostgresUnitOfWork:
         except psycopg.Error as error:
             raise translate(error) from error
 
+    async def _commit_with(self, statements: list[tuple[str, dict[str, Any]]]) -> None:
+        """The webhook outbox's statements and ``COMMIT`` in one pipeline (with ``BEGIN`` and
+        the scope when nothing was sent yet): one round trip, the same as ``COMMIT`` alone. On an
+        error the transaction is still open, and leaving the block rolls it back."""
+        assert self._conn is not None and self._tenant is not None
+        try:
+            async with self._tenant.pipeline():
+                for query, params in statements:
+                    await self._conn.execute(query, params)
+                await self._conn.execute("COMMIT")
+        except psycopg.Error as error:
+            raise translate(error) from error
+        self._close()
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.webhooks.discard()
         await self._abandon()
         if isinstance(exc, psycopg.Error):
             raise translate(exc) from exc

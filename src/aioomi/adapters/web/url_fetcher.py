@@ -132,16 +132,18 @@ class HttpUrlFetcher:
             raise UrlNotAllowed(NOT_ALLOWED)
         return str(addresses[0])
 
-    async def pinned_request(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Request:
-        """A GET of ``url`` through the guard, for one hop: the address's shape is checked, every
-        address its host resolves to must be permitted, and the request goes to the checked
-        address (so a second resolution cannot swap it) with the name kept for Host and SNI."""
+    async def pinned_request(self, client: httpx.AsyncClient, url: str, headers: dict[str, str], *,
+                             method: str = "GET", content: bytes | None = None) -> httpx.Request:
+        """A GET (or ``method`` with ``content``) of ``url`` through the guard, for one hop: the
+        address's shape is checked, every address its host resolves to must be permitted, and the
+        request goes to the checked address (so a second resolution cannot swap it) with the name
+        kept for Host and SNI."""
         target = self._check_url(url)
         port = target.port or (443 if target.scheme == "https" else 80)
         address = await self._resolve(target.host, port)
         host_header = target.host if target.port is None else f"{target.host}:{target.port}"
         return client.build_request(
-            "GET", target.copy_with(host=address), headers={"Host": host_header, **headers},
+            method, target.copy_with(host=address), headers={"Host": host_header, **headers}, content=content,
             extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
         )
 

@@ -49,7 +49,14 @@ from aioomi.domain.model.chat import (
 from aioomi.domain.model.errors import AioomiError, Conflict
 from aioomi.domain.model.ids import is_id, new_id
 from aioomi.domain.model.usage import UsageEntry, UsageKind
+from aioomi.domain.model.webhook_payloads import (
+    CONVERSATION_STARTED,
+    MESSAGE_CREATED,
+    conversation_started,
+    message_created,
+)
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
+from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.chat import PassageSearch
 from aioomi.ports.chat_model import ChatModel
 from aioomi.ports.clock import Clock
@@ -263,12 +270,16 @@ class AnswerChat:
             async with self._uow(account_id=agent.account_id) as uow:
                 if session_id is None:
                     await uow.chat_sessions.add(session)
+                    emit_event(uow, account_id=agent.account_id, type=CONVERSATION_STARTED,
+                               data=conversation_started(session), at=now)
                     for turn in _earlier_turns(session, history, now):
                         await uow.chat_messages.add(turn)
                 try:
                     await uow.chat_messages.add(visitor_message)
                 except Conflict:
                     raise MessageInProgress("A message with this Idempotency-Key is being answered.") from None
+                emit_event(uow, account_id=agent.account_id, type=MESSAGE_CREATED,
+                           data=message_created(visitor_message), at=now)
                 await uow.chat_messages.add(answer)
                 await uow.chat_sessions.touch(agent.account_id, session.id, now)
                 await uow.commit()
@@ -322,6 +333,8 @@ class AnswerChat:
         )
         async with self._uow(account_id=agent.account_id) as uow:
             await uow.chat_messages.update(done)
+            emit_event(uow, account_id=agent.account_id, type=MESSAGE_CREATED, data=message_created(done),
+                       at=self._clock.now())
             await uow.commit()
         yield TurnDone(message=done, usage=TokenUsage())
 
@@ -386,6 +399,8 @@ class AnswerChat:
                     completion_tokens=usage.completion_tokens, occurred_at=self._clock.now(),
                     session_id=answer.session_id,
                 ))
+            emit_event(uow, account_id=agent.account_id, type=MESSAGE_CREATED, data=message_created(final),
+                       at=self._clock.now())
             await uow.commit()
         return final
 

@@ -46,8 +46,10 @@ from aioomi.domain.model.sources import (
 )
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.webhook_payloads import SOURCE_SYNCED, source_synced
 from aioomi.domain.usecases.ingest_document import PurgeDocumentData, blob_key, ingest_job
 from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
+from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
@@ -459,6 +461,8 @@ class CrawlSource:
             if status is RunStatus.SUCCEEDED:
                 await uow.sources.update(msgspec.structs.replace(
                     source, last_synced_at=now, next_sync_at=next_sync(source.schedule, now), updated_at=now))
+            emit_event(uow, account_id=run.account_id, type=SOURCE_SYNCED, at=now, data=source_synced(
+                msgspec.structs.replace(current, status=status, counts=crawl.counts, finished_at=now)))
             await uow.commit()
         return status
 

@@ -34,6 +34,8 @@ from aioomi.domain.model.knowledge import (
     UnreadableDocument,
     titled,
 )
+from aioomi.domain.model.webhook_payloads import DOCUMENT_FAILED, DOCUMENT_READY, document_settled
+from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.chunker import Chunker
@@ -290,6 +292,8 @@ class IngestDocument:
                         processed_at=now, updated_at=now,
                     ))
                     await uow.documents.save_text(account_id, document.id, extracted.text)
+                    emit_event(uow, account_id=account_id, type=DOCUMENT_READY, at=now, data=document_settled(
+                        msgspec.structs.replace(current, status=DocumentStatus.READY, error=None, updated_at=now)))
                     await uow.commit()
         if gone:
             await self._chunks.delete_document(account_id=account_id, agent_id=agent_id, document_id=key)
@@ -318,6 +322,8 @@ class IngestDocument:
                 current, status=DocumentStatus.FAILED, error=reason[:2000], embedding_model=None, chunk_count=0,
                 char_count=0, progress_done=0, progress_total=0, processed_at=now, updated_at=now,
             ))
+            emit_event(uow, account_id=document.account_id, type=DOCUMENT_FAILED, at=now, data=document_settled(
+                msgspec.structs.replace(current, status=DocumentStatus.FAILED, error=reason[:2000], updated_at=now)))
             await uow.commit()
         models = {m for m in (current.embedding_model, base and base.embedding_model, base and base.pending_model) if m}
         for model in models:

@@ -284,6 +284,8 @@ EXPORT_FILES = {
     "billing.json": "Plan and subscription state (Stripe ids only) and billing records.",
     "consents.json": "Age attestation, accepted policy versions, privacy choices.",
     "audit_log.json": "Every rights action of the account.",
+    "leads.json": "Leads visitors left through the agents' forms, with the consent line they agreed to.",
+    "webhook_endpoints.json": "Webhook endpoints: address, events, state. Never the signing secret.",
 }
 
 
@@ -382,6 +384,9 @@ class BuildExport:
             "restricted_at": state.restricted_at, "objected_at": state.objected_at,
         })
         files["audit_log.json"] = _json(events)
+        files["leads.json"] = _json(await uow.leads.list_leads(account.id, limit=100_000))
+        files["webhook_endpoints.json"] = _json([{k: v for k, v in msgspec.to_builtins(e).items() if k != "secret"}
+                                                 for e in await uow.webhooks.list_endpoints(account.id)])
         return files
 
 
@@ -616,7 +621,9 @@ class VisitorConversations:
             out = []
             for agent_id in await self._agents(uow, principal.account_id):
                 out.extend(await _agent_conversations(uow, principal.account_id, agent_id, visitor_id))
-            await record(uow, principal.account_id, RightsAction.VISITOR_EXPORTED, now, sessions=len(out))
+            leads = await uow.leads.list_for_visitor(principal.account_id, visitor_id)
+            out.extend({"lead": msgspec.to_builtins(lead)} for lead in leads)  # the visitor's leads too
+            await record(uow, principal.account_id, RightsAction.VISITOR_EXPORTED, now, sessions=len(out) - len(leads))
             await uow.commit()
         return out
 
@@ -628,6 +635,7 @@ class VisitorConversations:
                 for session in await uow.chat_sessions.list_for_visitor(principal.account_id, agent_id, visitor_id,
                                                                         limit=100_000):
                     removed += int(await uow.chat_sessions.delete(principal.account_id, session.id))
+            await uow.leads.delete_for_visitor(principal.account_id, visitor_id)  # the visitor's leads too
             await record(uow, principal.account_id, RightsAction.VISITOR_DELETED, now, sessions=removed)
             await uow.commit()
         return removed

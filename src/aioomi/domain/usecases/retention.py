@@ -72,13 +72,14 @@ class RetentionSweeps:
     after expiry; trusted devices (device cookies) at their expiry; exports 7 days (file first, then row); orphaned chunks and files of removed
     documents at once; the request log of objecting/restricted accounts anonymised; finished
     jobs and billing records by their existing sweeps (reused, recorded here too); e-mails kept
-    in the outbox folder (no SMTP relay) ``outbox_retention`` after sending.
+    in the outbox folder (no SMTP relay) ``outbox_retention`` after sending; leads by their
+    agent's form's retention (24 months by default); webhook events 30 days (extra steps, by name).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, records: OperationalRecords, blobs: BlobStore,
                  chunk_store: ChunkStore, purge_finished_jobs: Any, purge_billing_records: Any,
                  kept_mail: KeptMail | None = None, outbox_retention: timedelta = timedelta(days=7),
-                 batch: int = SWEEP_BATCH) -> None:
+                 batch: int = SWEEP_BATCH, extra_steps: dict[str, Callable[[], Awaitable[int]]] | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._records = records
@@ -89,6 +90,7 @@ class RetentionSweeps:
         self._kept_mail = kept_mail
         self._outbox_retention = outbox_retention
         self._batch = batch
+        self._extra_steps = extra_steps or {}
 
     async def __call__(self) -> dict[str, int]:
         now = self._clock.now()
@@ -113,6 +115,7 @@ class RetentionSweeps:
             SweepKind.RUN_LOG: lambda: self._batched(
                 lambda uow: uow.privacy.purge_runs(now - RETENTION_RUN_HISTORY, self._batch)),
         }
+        steps.update(self._extra_steps)  # leads (their agent's setting, 24 months by default), webhook events
         summary: dict[str, int] = {}
         for kind, step in steps.items():
             removed = await run_recorded(self._uow, self._clock, self._records, str(kind), step)

@@ -25,6 +25,7 @@ from aioomi.domain.model.chat import (
 from aioomi.domain.model.errors import InvalidInput, RateLimited
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.rate_limits import RateLimit
+from aioomi.domain.model.webhook_payloads import CONVERSATION_STARTED, conversation_started
 from aioomi.domain.usecases.answer_chat import (
     AnswerChat,
     ChatAnswer,
@@ -32,6 +33,7 @@ from aioomi.domain.usecases.answer_chat import (
     check_agent_serves,
     own_session,
 )
+from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.clock import Clock
 from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -145,6 +147,8 @@ class StartWidgetSession:
         )
         async with self._uow(account_id=agent.account_id) as uow:
             await uow.chat_sessions.add(session)
+            emit_event(uow, account_id=agent.account_id, type=CONVERSATION_STARTED,
+                       data=conversation_started(session), at=session.created_at)
             await uow.commit()
         return session
 

@@ -50,6 +50,11 @@ from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptCo
 from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.worker.jobs import build_worker
 from aioomi.entrypoints.http.pages import PAGE_CONTROLLERS, static_files_router, template_config
+from aioomi.entrypoints.http.lead_pages import LeadPages
+from aioomi.entrypoints.http.leads_controller import LeadController, LeadFormController, WidgetLeadController
+from aioomi.entrypoints.http.webhook_pages import WebhookPages
+from aioomi.entrypoints.http.widget_leads_asset import WidgetLeadsScriptController
+from aioomi.entrypoints.http.webhooks_controller import WebhookEndpointController
 
 STATIC = Path(__file__).parent / "static"
 
@@ -60,6 +65,8 @@ CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleContro
 CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
+CONTROLLERS += [WebhookEndpointController, WebhookPages]
+CONTROLLERS += [LeadFormController, LeadController, WidgetLeadController, LeadPages, WidgetLeadsScriptController]
 
 
 class MetricsController(PrometheusController):

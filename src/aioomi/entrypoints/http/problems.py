@@ -125,6 +125,9 @@ def handle_domain_error(request: Request[Any, Any, Any], error: domain.AioomiErr
     errors = None
     if isinstance(error, domain.InvalidInput) and error.field:
         errors = [FieldError(field=error.field, message=error.detail)]
+    field_errors = getattr(error, "field_errors", ())  # a form's every bad field (lead forms)
+    if field_errors:
+        errors = [FieldError(field=field, message=message, source="body") for field, message in field_errors]
     if status == 503:  # an expected outage of a dependency: no traceback
         log.warning("dependency unavailable", code=error.code, detail=error.detail)
     elif status >= 500:

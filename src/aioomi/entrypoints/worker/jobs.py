@@ -11,6 +11,8 @@ from aioomi.container import AppContainer
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
 from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, REINDEX_DOCUMENT, SWITCH_EMBEDDING_MODEL
 from aioomi.domain.model.sources import SYNC_SOURCE
+from aioomi.domain.model.leads import NOTIFY_NEW_LEAD
+from aioomi.domain.model.webhooks import DELIVER_WEBHOOK, NOTIFY_WEBHOOK_DISABLED
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 from aioomi.entrypoints.worker import account_jobs, privacy_jobs
 
@@ -93,7 +95,21 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def sync_due_sources(_: dict[str, Any]) -> object:
         return await container.sync_due_sources()()
 
+    async def deliver_webhook(payload: dict[str, Any]) -> object:
+        return await container.deliver_webhook_event()(
+            payload["account_id"], payload["event_id"], payload.get("endpoint_id"), int(payload.get("attempt", 1)),
+            bool(payload.get("manual", False)))
+
+    async def notify_webhook_disabled(payload: dict[str, Any]) -> object:
+        return {"sent": await container.notify_webhook_disabled()(payload["account_id"], payload["endpoint_id"])}
+
+    async def notify_new_lead(payload: dict[str, Any]) -> object:
+        return {"sent": await container.notify_new_lead()(payload["account_id"], payload["lead_id"])}
+
     return {
+        NOTIFY_NEW_LEAD: notify_new_lead,
+        DELIVER_WEBHOOK: deliver_webhook,
+        NOTIFY_WEBHOOK_DISABLED: notify_webhook_disabled,
         PURGE_FINISHED_JOBS: purge_finished_jobs,
         REINDEX_DOCUMENT: reindex_document,
         SYNC_SOURCE: sync_source,

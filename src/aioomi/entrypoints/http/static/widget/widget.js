@@ -396,7 +396,7 @@ form .icon:disabled{opacity:.55;cursor:default}
 
   const ui = {};
   const state = { config: null, session: null, busy: false, loaded: false, lastText: null, dark: false };
-  let previewAsk = null;
+  let previewAsk = null, leads = null;
 
   function build(config) {
     state.config = config;
@@ -779,6 +779,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       setStatus(human(failure));
     } else {
       setStatus(t("received"));
+      if (leads) leads(citations);  // a lead form due after this answer
     }
     scroll();
   }
@@ -796,6 +797,13 @@ form .icon:disabled{opacity:.55;cursor:default}
     }
     document.body.append(host);
     build(config);
+    // An agent's lead form: its code (/widget-leads.js) is loaded only when there is one.
+    call("/lead-form", { anonymous: true }).then(r => r.json()).then(d => {
+      if (!d.form) return;
+      const s = el("script", { src: API.split("/api/")[0] + "/widget-leads.js" });
+      s.onload = () => { leads = window.AioomiLeads({ ui, state, shadow, el, call, visitorId, closeMenu, setStatus, t, human, safeUrl, scroll, API }, d.form); };
+      document.head.append(s);
+    }, () => {});
   }
 
   // The dashboard's live preview: the real widget inside box, drawn again on every change of the

@@ -1,0 +1,1 @@
+"""Outbound webhooks: an account's endpoints, the events they receive, and their delivery."""

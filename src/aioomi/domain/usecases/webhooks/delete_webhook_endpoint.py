@@ -1,0 +1,20 @@
+"""DeleteWebhookEndpoint: remove an endpoint with its deliveries and log."""
+
+from __future__ import annotations
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.webhooks import WebhookEndpointNotFound
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class DeleteWebhookEndpoint:
+    """Delete the caller's endpoint; its pending deliveries stop (their jobs find nothing)."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, endpoint_id: str) -> None:
+        async with self._uow(account_id=principal.account_id) as uow:
+            if not await uow.webhooks.delete_endpoint(principal.account_id, endpoint_id):
+                raise WebhookEndpointNotFound("No such webhook endpoint.")
+            await uow.commit()
