@@ -172,8 +172,10 @@ async def app_turns(port: int, key: str, concurrency: int, turns: int) -> list[f
             for _ in range(count):
                 t = time.perf_counter()
                 first = None
+                # BENCH_KEYED=1: an Idempotency-Key with every message, as the shipped widget sends.
+                sent = headers | {"idempotency-key": new_id("key")} if os.environ.get("BENCH_KEYED") else headers
                 async with client.stream("POST", f"/api/v1/widget/{key}/sessions/{session}/messages",
-                                         headers=headers, json={"content": question()}) as response:
+                                         headers=sent, json={"content": question()}) as response:
                     assert response.status_code == 200, await response.aread()
                     async for line in response.aiter_lines():
                         if first is None and line.startswith("event: token"):
@@ -333,6 +335,32 @@ def report_profile(profiler: tuple[subprocess.Popen, Path]) -> None:
         say(f"  {100 * n / total:5.1f}%  {frame[:150]}")
 
 
+async def compare(port: int, pid: int, key: str, conninfo: str, figures: dict[str, object]) -> None:
+    """``BENCH_BEFORE_SRC=<src>``: the same turns served by another version of the application
+    (for example the code before a change, ``git archive`` of it), against the same database, in
+    alternation with this one (before, after, before, after at each level), so that both see the
+    same machine: p50 first token and server CPU per turn of each."""
+    with chat_server_process("postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20",
+                             src=os.environ["BENCH_BEFORE_SRC"]) as (before_port, _, before_pid):
+        for concurrency in (1, 8):
+            turns = {"before": [0.0, 0, []], "after": [0.0, 0, []]}
+            for _ in range(2):
+                for name, (at, server) in (("before", (before_port, before_pid)), ("after", (port, pid))):
+                    cpu = cpu_seconds(server)
+                    samples = await app_turns(at, key, concurrency, 160 if concurrency == 1 else 320)
+                    totals = turns[name]
+                    totals[0] += cpu_seconds(server) - cpu
+                    totals[1] += 5 * concurrency + len(samples)
+                    totals[2] += samples
+            for name, (cpu_s, served, samples) in turns.items():
+                cpu_ms = round(1000 * cpu_s / served, 2)
+                p50 = round(statistics.median(samples), 2)
+                say(f"{name:6s} {concurrency} concurrent: first token p50 {p50} ms; server CPU {cpu_ms} ms per turn "
+                    f"(load {os.getloadavg()[0]:.2f})")
+                figures[f"compare_c{concurrency}_{name}_p50_ms"] = p50
+                figures[f"compare_c{concurrency}_{name}_server_cpu_ms_per_turn"] = cpu_ms
+
+
 async def main() -> None:
     figures: dict[str, object] = {"chunks": ROWS}
     async with embedded_database() as (_database, conninfo):
@@ -356,6 +384,8 @@ async def main() -> None:
                     f"server CPU {cpu_ms} ms per turn")
                 figures[f"c{concurrency}_p50_ms"], figures[f"c{concurrency}_p99_ms"] = p50, p99
                 figures[f"c{concurrency}_server_cpu_ms_per_turn"] = cpu_ms
+            if os.environ.get("BENCH_BEFORE_SRC"):
+                await compare(port, pid, key, conninfo, figures)
             if os.environ.get("BENCH_KNEE"):
                 # Throughput: raise the concurrency until p50 first token passes 100 ms; the knee is
                 # the last level under it (its turns per second is the figure).

@@ -34,19 +34,20 @@ from tests.integration.test_grounded_chat import (
 )
 
 # The turn's round trips before the first token, counted by hand from the code (docs/chat.md,
-# "Round trips before the first token"):
-#   widget key and the owner's account status in one read, the end of that transaction     2
+# "Round trips before the first token"). Read-only units of work send no BEGIN and no end (each
+# batch is one implicit transaction carrying the tenant scope); the writes go with the COMMIT:
+#   widget key and the owner's account status in one read                                  1
 #   the five rate-limit counters, one statement                                              1
 #   the allowance; the session with its recent history (one pipelined read; the owner is
-#   not read again); the end                                                                 3
-#   the search's knowledge base and totals in one read (the agent is not read again), end  2
+#   not read again)                                                                          2
+#   the search's knowledge base and totals in one read (the agent is not read again)        1
 #   the hybrid search statement with its transaction, the hits' titles joined in            1
-#   the message writes: visitor's message, answer, session touch, COMMIT                     4
-BEFORE_FIRST_TOKEN = 2 + 1 + 3 + 2 + 1 + 4
+#   the message writes: visitor's message, answer, session touch and COMMIT, together       1
+BEFORE_FIRST_TOKEN = 1 + 1 + 2 + 1 + 1 + 1
 # The shipped widget sends an Idempotency-Key with every message: the replay check before the
-# limits (session, key look-up, end: 3) and the older path in the turn's read (session, key
-# look-up, history instead of one pipelined read: 2 more).
-WITH_IDEMPOTENCY_KEY = BEFORE_FIRST_TOKEN + 3 + 2
+# limits (the session and the key's message with its reply, one pipelined read: 1); the turn's
+# own read brings the key's message with the session and the history, in the same one read.
+WITH_IDEMPOTENCY_KEY = BEFORE_FIRST_TOKEN + 1
 
 
 COUNTING: ContextVar[bool] = ContextVar("counting_round_trips", default=False)
