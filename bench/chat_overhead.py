@@ -15,7 +15,11 @@ transaction settings, pipelined as the chunk store sends it), bare through psyco
 
 Also the server's CPU time per turn (from /proc, every turn of a level), and with
 ``BENCH_PROFILE=<file>`` a py-spy profile of the server during the 1-concurrent level (collapsed
-stacks in the file, the top frames printed).
+stacks in the file, the top frames printed). ``BENCH_KEYED=1``: an Idempotency-Key with every
+message, as the shipped widget sends. ``BENCH_OPENAI=1``: the server uses the OpenAI adapters
+(chat model, query embedder) against the project's fake OpenAI, served by this process.
+``BENCH_BEFORE_SRC=<src>``: another version of the code (``git archive`` of an older commit)
+serves the same turns in alternation with this one, at 1 and 8 concurrent: before/after in one run.
 
 Run: .venv/bin/python bench/chat_overhead.py     (a few minutes on 2 cores)
 Targets: p50 <= 5 ms and p99 <= 15 ms at 1 concurrent; at most 1.5x the true floor.
@@ -24,6 +28,7 @@ Targets: p50 <= 5 ms and p99 <= 15 ms at 1 concurrent; at most 1.5x the true flo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import json
@@ -35,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -335,13 +341,36 @@ def report_profile(profiler: tuple[subprocess.Popen, Path]) -> None:
         say(f"  {100 * n / total:5.1f}%  {frame[:150]}")
 
 
+@contextlib.contextmanager
+def fake_openai() -> Iterator[str | None]:
+    """``BENCH_OPENAI=1``: the server uses the OpenAI adapters (chat model and query embedder)
+    against the project's fake OpenAI, served here (its CPU is not the server's); else ``None``."""
+    if not os.environ.get("BENCH_OPENAI"):
+        yield None
+        return
+    from tests.fakes.openai_server import FakeOpenAI  # noqa: PLC0415
+    from tests.support.serving import loopback_socket, serve_in_thread  # noqa: PLC0415
+    sock = loopback_socket()
+    with serve_in_thread(FakeOpenAI(), sock, name="fake-openai", lifespan="off", start_timeout_s=10, stop_timeout_s=5):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+SERVER: dict[str, str | None] = {}
+
+
+def server_args(conninfo: str, base_url: str | None = None) -> list[str]:
+    if base_url is not None:
+        SERVER["openai"] = base_url
+    args = ["postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20"]
+    return args + (["--openai-base-url", SERVER["openai"]] if SERVER.get("openai") else [])
+
+
 async def compare(port: int, pid: int, key: str, conninfo: str, figures: dict[str, object]) -> None:
     """``BENCH_BEFORE_SRC=<src>``: the same turns served by another version of the application
     (for example the code before a change, ``git archive`` of it), against the same database, in
     alternation with this one (before, after, before, after at each level), so that both see the
     same machine: p50 first token and server CPU per turn of each."""
-    with chat_server_process("postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20",
-                             src=os.environ["BENCH_BEFORE_SRC"]) as (before_port, _, before_pid):
+    with chat_server_process(*server_args(conninfo), src=os.environ["BENCH_BEFORE_SRC"]) as (before_port, _, before_pid):
         for concurrency in (1, 8):
             turns = {"before": [0.0, 0, []], "after": [0.0, 0, []]}
             for _ in range(2):
@@ -366,7 +395,8 @@ async def main() -> None:
     async with embedded_database() as (_database, conninfo):
         folder = tempfile.mkdtemp(prefix="aioomi-bench-overhead-")
         account_id, agent_id, key = await load(conninfo, folder)
-        with chat_server_process("postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20") as (port, _, pid):
+        with fake_openai() as base_url, \
+                chat_server_process(*server_args(conninfo, base_url)) as (port, _, pid):
             if os.environ.get("BENCH_PAUSE_S"):  # time to attach a profiler to the server process
                 say(f"server ready on port {port} (pid {pid}); pausing")
                 await asyncio.sleep(float(os.environ["BENCH_PAUSE_S"]))

@@ -69,7 +69,7 @@ class TenantConnection:
 
     async def _send_deferred(self) -> list[tuple[psycopg.AsyncCursor[Any], Callable[[int], None] | None]]:
         """Queue the held-back writes (in pipeline mode); the caller checks them once answered."""
-        sent = []
+        sent: list[tuple[psycopg.AsyncCursor[Any], Callable[[int], None] | None]] = []
         for query, params, check in self._deferred:
             cur = self._conn.cursor()
             await cur.execute(query, params)

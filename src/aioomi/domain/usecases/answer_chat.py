@@ -210,10 +210,10 @@ class AnswerChat:
                     if is_id(session_id, SESSION_PREFIX) else (None, [], None))
                 session = owned(found, agent, caller.visitor_id)
                 if keyed is not None:
-                    replay = _replay_of(session, *keyed)
-                    if isinstance(replay, ChatAnswer):
-                        return replay
-                    retried = replay
+                    again = _replay_of(session, *keyed)
+                    if isinstance(again, ChatAnswer):
+                        return again
+                    retried = again
             elif session_id is not None:
                 session = await own_session(uow, agent, session_id, caller.visitor_id)
                 if key is not None:
