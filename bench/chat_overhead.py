@@ -289,20 +289,20 @@ async def true_floor_turns(conninfo: str, account_id: str, agent_id: str, key: s
             for _ in range(count):
                 text = question()
                 t = time.perf_counter()
+                # Each pipeline is one implicit transaction ended by its one sync: one round trip
+                # (a transaction() block inside a pipeline would sync on entering and leaving).
                 async with conn.pipeline():  # the lookup by key is cross-tenant: the system scope
-                    async with conn.transaction():
-                        await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
-                        cur = await conn.execute(
-                            "SELECT a.*, o.status FROM agents a JOIN accounts o ON o.id = a.account_id "
-                            "WHERE a.public_key = %s", (key,))
-                    await cur.fetchone()
+                    await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
+                    cur = await conn.execute(
+                        "SELECT a.*, o.status FROM agents a JOIN accounts o ON o.id = a.account_id "
+                        "WHERE a.public_key = %s", (key,))
+                await cur.fetchone()
                 async with conn.pipeline():
-                    async with conn.transaction():
-                        await conn.execute("SELECT set_config('aioomi.account_id', %s, true), "
-                                           "set_config('hnsw.ef_search', '100', true), "
-                                           "set_config('hnsw.iterative_scan', 'relaxed_order', true)", (account_id,))
-                        cur = await conn.execute(search_sql, search_params(account_id, agent_id, text, vector))
-                    await cur.fetchall()
+                    await conn.execute("SELECT set_config('aioomi.account_id', %s, true), "
+                                       "set_config('hnsw.ef_search', '100', true), "
+                                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)", (account_id,))
+                    cur = await conn.execute(search_sql, search_params(account_id, agent_id, text, vector))
+                await cur.fetchall()
                 out.append(1000 * (time.perf_counter() - t))
 
     warm: list[float] = []

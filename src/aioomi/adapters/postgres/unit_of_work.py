@@ -143,6 +143,10 @@ class TenantConnection:
         if self.closed:
             raise RuntimeError("a statement after the unit of work ended")
         if self.read_only:
+            if self._piped:  # inside pipeline(), which queued the scope first: same batch
+                if cur is not None:
+                    await cur.execute(query, params, **kwargs)
+                return
             async with self._conn.pipeline():
                 await self._conn.execute(_READ_ONLY_SCOPE, self._scope)
                 if cur is not None:
