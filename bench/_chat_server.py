@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -55,6 +56,22 @@ class ZeroLatencyEmbedder:
         return None
 
 
+class NamedEmbedder:
+    """An embedder listed under the knowledge base's model name (the fake OpenAI knows only
+    OpenAI's models; the bench's base was embedded under another name)."""
+
+    def __init__(self, model: str, embedder: Any) -> None:
+        self.model = model
+        self.dimensions = embedder.dimensions
+        self._embedder = embedder
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return await self._embedder.embed(texts)
+
+    async def close(self) -> None:
+        await self._embedder.close()
+
+
 async def serve(args: argparse.Namespace) -> None:
     configure_logging("warning")
     folder = tempfile.mkdtemp(prefix="aioomi-bench-server-")
@@ -68,6 +85,14 @@ async def serve(args: argparse.Namespace) -> None:
                                                         db_pool_min=args.pool, db_pool_max=args.pool),
                                       conninfo=args.conninfo)
         embedder = ZeroLatencyEmbedder(args.embedding_model, args.dimensions)
+        if args.openai_base_url:
+            # The real OpenAI adapters (SDK, HTTP client, decoding) against a fake on loopback.
+            from aioomi.adapters.openai.chat_model import OpenAIChatModel  # noqa: PLC0415
+            from aioomi.adapters.openai.embedder import OpenAIEmbedder  # noqa: PLC0415
+            embedder = NamedEmbedder(args.embedding_model, OpenAIEmbedder(  # type: ignore[assignment]
+                api_key="sk-bench", base_url=args.openai_base_url, model="text-embedding-3-small",
+                dimensions=args.dimensions))
+            model = OpenAIChatModel(api_key="sk-bench", base_url=args.openai_base_url)  # type: ignore[assignment]
         container.embedders.override(providers.Object(StaticEmbedderCatalog([embedder])))
         container.embedding_model.override(providers.Object(embedder.model))
     container.chat_model.override(providers.Object(model))
@@ -116,6 +141,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=40)
     parser.add_argument("--token-interval", type=float, default=0.0)
     parser.add_argument("--pool", type=int, default=10)
+    parser.add_argument("--openai-base-url", help="the OpenAI adapters against this (fake) server")
     parser.add_argument("--proto", type=int, default=socket.IPPROTO_TCP, help="0 to leave Nagle on (for comparison)")
     asyncio.run(serve(parser.parse_args()))
 

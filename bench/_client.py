@@ -26,10 +26,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def chat_server_process(*args: str) -> Iterator[tuple[int, str, int]]:
-    """``(port, public_key, pid)`` of a server process started with ``args``; stopped afterwards."""
-    process = subprocess.Popen([sys.executable, str(SERVER), *args], stdout=subprocess.PIPE, text=True,
-                               env={"AIOOMI_LOG_LEVEL": "warning", **__import__("os").environ})
+def chat_server_process(*args: str, src: str | None = None) -> Iterator[tuple[int, str, int]]:
+    """``(port, public_key, pid)`` of a server process started with ``args``; stopped afterwards.
+    ``src``: run the application from that source tree (another version, for a comparison)."""
+    env = {"AIOOMI_LOG_LEVEL": "warning", **__import__("os").environ}
+    if src is not None:
+        env["PYTHONPATH"] = src
+    process = subprocess.Popen([sys.executable, str(SERVER), *args], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().split()

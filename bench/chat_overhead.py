@@ -15,7 +15,11 @@ transaction settings, pipelined as the chunk store sends it), bare through psyco
 
 Also the server's CPU time per turn (from /proc, every turn of a level), and with
 ``BENCH_PROFILE=<file>`` a py-spy profile of the server during the 1-concurrent level (collapsed
-stacks in the file, the top frames printed).
+stacks in the file, the top frames printed). ``BENCH_KEYED=1``: an Idempotency-Key with every
+message, as the shipped widget sends. ``BENCH_OPENAI=1``: the server uses the OpenAI adapters
+(chat model, query embedder) against the project's fake OpenAI, served by this process.
+``BENCH_BEFORE_SRC=<src>``: another version of the code (``git archive`` of an older commit)
+serves the same turns in alternation with this one, at 1 and 8 concurrent: before/after in one run.
 
 Run: .venv/bin/python bench/chat_overhead.py     (a few minutes on 2 cores)
 Targets: p50 <= 5 ms and p99 <= 15 ms at 1 concurrent; at most 1.5x the true floor.
@@ -24,6 +28,7 @@ Targets: p50 <= 5 ms and p99 <= 15 ms at 1 concurrent; at most 1.5x the true flo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import json
@@ -35,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,8 +178,10 @@ async def app_turns(port: int, key: str, concurrency: int, turns: int) -> list[f
             for _ in range(count):
                 t = time.perf_counter()
                 first = None
+                # BENCH_KEYED=1: an Idempotency-Key with every message, as the shipped widget sends.
+                sent = headers | {"idempotency-key": new_id("key")} if os.environ.get("BENCH_KEYED") else headers
                 async with client.stream("POST", f"/api/v1/widget/{key}/sessions/{session}/messages",
-                                         headers=headers, json={"content": question()}) as response:
+                                         headers=sent, json={"content": question()}) as response:
                     assert response.status_code == 200, await response.aread()
                     async for line in response.aiter_lines():
                         if first is None and line.startswith("event: token"):
@@ -281,20 +289,20 @@ async def true_floor_turns(conninfo: str, account_id: str, agent_id: str, key: s
             for _ in range(count):
                 text = question()
                 t = time.perf_counter()
+                # Each pipeline is one implicit transaction ended by its one sync: one round trip
+                # (a transaction() block inside a pipeline would sync on entering and leaving).
                 async with conn.pipeline():  # the lookup by key is cross-tenant: the system scope
-                    async with conn.transaction():
-                        await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
-                        cur = await conn.execute(
-                            "SELECT a.*, o.status FROM agents a JOIN accounts o ON o.id = a.account_id "
-                            "WHERE a.public_key = %s", (key,))
-                    await cur.fetchone()
+                    await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
+                    cur = await conn.execute(
+                        "SELECT a.*, o.status FROM agents a JOIN accounts o ON o.id = a.account_id "
+                        "WHERE a.public_key = %s", (key,))
+                await cur.fetchone()
                 async with conn.pipeline():
-                    async with conn.transaction():
-                        await conn.execute("SELECT set_config('aioomi.account_id', %s, true), "
-                                           "set_config('hnsw.ef_search', '100', true), "
-                                           "set_config('hnsw.iterative_scan', 'relaxed_order', true)", (account_id,))
-                        cur = await conn.execute(search_sql, search_params(account_id, agent_id, text, vector))
-                    await cur.fetchall()
+                    await conn.execute("SELECT set_config('aioomi.account_id', %s, true), "
+                                       "set_config('hnsw.ef_search', '100', true), "
+                                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)", (account_id,))
+                    cur = await conn.execute(search_sql, search_params(account_id, agent_id, text, vector))
+                await cur.fetchall()
                 out.append(1000 * (time.perf_counter() - t))
 
     warm: list[float] = []
@@ -333,12 +341,62 @@ def report_profile(profiler: tuple[subprocess.Popen, Path]) -> None:
         say(f"  {100 * n / total:5.1f}%  {frame[:150]}")
 
 
+@contextlib.contextmanager
+def fake_openai() -> Iterator[str | None]:
+    """``BENCH_OPENAI=1``: the server uses the OpenAI adapters (chat model and query embedder)
+    against the project's fake OpenAI, served here (its CPU is not the server's); else ``None``."""
+    if not os.environ.get("BENCH_OPENAI"):
+        yield None
+        return
+    from tests.fakes.openai_server import FakeOpenAI  # noqa: PLC0415
+    from tests.support.serving import loopback_socket, serve_in_thread  # noqa: PLC0415
+    sock = loopback_socket()
+    with serve_in_thread(FakeOpenAI(), sock, name="fake-openai", lifespan="off", start_timeout_s=10, stop_timeout_s=5):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+SERVER: dict[str, str | None] = {}
+
+
+def server_args(conninfo: str, base_url: str | None = None) -> list[str]:
+    if base_url is not None:
+        SERVER["openai"] = base_url
+    args = ["postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20"]
+    return args + (["--openai-base-url", SERVER["openai"]] if SERVER.get("openai") else [])
+
+
+async def compare(port: int, pid: int, key: str, conninfo: str, figures: dict[str, object]) -> None:
+    """``BENCH_BEFORE_SRC=<src>``: the same turns served by another version of the application
+    (for example the code before a change, ``git archive`` of it), against the same database, in
+    alternation with this one (before, after, before, after at each level), so that both see the
+    same machine: p50 first token and server CPU per turn of each."""
+    with chat_server_process(*server_args(conninfo), src=os.environ["BENCH_BEFORE_SRC"]) as (before_port, _, before_pid):
+        for concurrency in (1, 8):
+            turns = {"before": [0.0, 0, []], "after": [0.0, 0, []]}
+            for _ in range(2):
+                for name, (at, server) in (("before", (before_port, before_pid)), ("after", (port, pid))):
+                    cpu = cpu_seconds(server)
+                    samples = await app_turns(at, key, concurrency, 160 if concurrency == 1 else 320)
+                    totals = turns[name]
+                    totals[0] += cpu_seconds(server) - cpu
+                    totals[1] += 5 * concurrency + len(samples)
+                    totals[2] += samples
+            for name, (cpu_s, served, samples) in turns.items():
+                cpu_ms = round(1000 * cpu_s / served, 2)
+                p50 = round(statistics.median(samples), 2)
+                say(f"{name:6s} {concurrency} concurrent: first token p50 {p50} ms; server CPU {cpu_ms} ms per turn "
+                    f"(load {os.getloadavg()[0]:.2f})")
+                figures[f"compare_c{concurrency}_{name}_p50_ms"] = p50
+                figures[f"compare_c{concurrency}_{name}_server_cpu_ms_per_turn"] = cpu_ms
+
+
 async def main() -> None:
     figures: dict[str, object] = {"chunks": ROWS}
     async with embedded_database() as (_database, conninfo):
         folder = tempfile.mkdtemp(prefix="aioomi-bench-overhead-")
         account_id, agent_id, key = await load(conninfo, folder)
-        with chat_server_process("postgres", "--conninfo", conninfo, "--tokens", "5", "--pool", "20") as (port, _, pid):
+        with fake_openai() as base_url, \
+                chat_server_process(*server_args(conninfo, base_url)) as (port, _, pid):
             if os.environ.get("BENCH_PAUSE_S"):  # time to attach a profiler to the server process
                 say(f"server ready on port {port} (pid {pid}); pausing")
                 await asyncio.sleep(float(os.environ["BENCH_PAUSE_S"]))
@@ -356,6 +414,8 @@ async def main() -> None:
                     f"server CPU {cpu_ms} ms per turn")
                 figures[f"c{concurrency}_p50_ms"], figures[f"c{concurrency}_p99_ms"] = p50, p99
                 figures[f"c{concurrency}_server_cpu_ms_per_turn"] = cpu_ms
+            if os.environ.get("BENCH_BEFORE_SRC"):
+                await compare(port, pid, key, conninfo, figures)
             if os.environ.get("BENCH_KNEE"):
                 # Throughput: raise the concurrency until p50 first token passes 100 ms; the knee is
                 # the last level under it (its turns per second is the figure).

@@ -230,3 +230,81 @@ async def test_another_accounts_chats_are_invisible_by_filter_and_by_tenant_scop
     async with container.uow()(account_id=theirs) as uow:
         assert await uow.chat_sessions.get(theirs, their_session.id) == their_session
         assert await uow.chat_messages.list_for_session(theirs, their_session.id) == [their_question, their_answer]
+
+
+async def test_the_keyed_read_brings_the_session_its_history_and_the_keyed_message_with_its_reply(
+        container, owners) -> None:  # noqa: ANN001
+    mine, my_agent, theirs, their_agent = owners
+    s = session(my_agent)
+    question = message(s, Role.USER, "How do returns work?", idempotency_key="send-1")
+    answer = message(s, Role.ASSISTANT, "Within 30 days [1].", reply_to=question.id, at=T0 + timedelta(seconds=1))
+    unanswered = message(s, Role.USER, "And exchanges?", idempotency_key="send-2", at=T0 + timedelta(seconds=30))
+    their_session = session(their_agent)
+    their_question = message(their_session, Role.USER, "Secret", idempotency_key="send-1")
+    await add(container, s, question, answer, unanswered)
+    await add(container, their_session, their_question)
+    # Read in a read-only unit of work, as a chat turn reads it (on Postgres: no BEGIN, no end).
+    async with container.uow()(account_id=mine, read_only=True) as uow:
+        read = uow.chat_sessions.get_with_recent_and_keyed
+        assert await read(mine, s.id, last=2, idempotency_key="send-1") == (s, [answer, unanswered],
+                                                                             (question, answer))
+        assert await read(mine, s.id, last=0, idempotency_key="send-2") == (s, [], (unanswered, None))
+        assert await read(mine, s.id, last=5, idempotency_key="send-3") == (s, [question, answer, unanswered], None)
+        assert await read(mine, "ses_" + "0" * 26, last=2, idempotency_key="send-1") == (None, [], None)
+        # Another account's session and key: hidden by the filter and by the tenant scope.
+        assert await read(mine, their_session.id, last=2, idempotency_key="send-1") == (None, [], None)
+        assert await read(theirs, their_session.id, last=2, idempotency_key="send-1") == (None, [], None)
+
+
+async def test_a_read_only_unit_of_work_cannot_be_committed(container, owners) -> None:  # noqa: ANN001
+    mine, my_agent, _, _ = owners
+    s = session(my_agent)
+    await add(container, s)
+    async with container.uow()(account_id=mine, read_only=True) as uow:
+        assert await uow.chat_sessions.get(mine, s.id) == s
+        with pytest.raises(RuntimeError):
+            await uow.commit()
+
+
+async def test_a_unit_that_defers_writes_stores_them_all_at_commit_or_none(container, owners) -> None:  # noqa: ANN001
+    mine, my_agent, _, their_agent = owners
+    s = session(my_agent)
+    question = message(s, Role.USER, "Hi", idempotency_key="k")
+    answer = message(s, Role.ASSISTANT, "Hello", reply_to=question.id, at=T0 + timedelta(seconds=1))
+    async with container.uow()(account_id=mine, defer_writes=True) as uow:
+        assert await uow.chat_sessions.get(mine, s.id) is None  # a read first: the transaction is open
+        await uow.chat_sessions.add(s)
+        await uow.chat_messages.add(question)
+        # A read after held-back writes sees them (they go first, in its round trip).
+        assert await uow.chat_messages.find_by_idempotency_key(mine, s.id, "k") == question
+        await uow.chat_messages.add(answer)
+        await uow.chat_sessions.touch(mine, s.id, T0 + timedelta(minutes=1))
+        await uow.commit()
+    async with container.uow()(account_id=mine) as uow:
+        assert await uow.chat_messages.list_for_session(mine, s.id) == [question, answer]
+        assert (await uow.chat_sessions.get(mine, s.id)).last_message_at == T0 + timedelta(minutes=1)
+    # A key already taken in the session: the conflict is raised at the latest by commit, and
+    # nothing of the unit is stored (on Postgres the insert goes with the COMMIT).
+    again = message(s, Role.USER, "Hi again", idempotency_key="k", at=T0 + timedelta(minutes=2))
+    reply = message(s, Role.ASSISTANT, "Hello again", reply_to=again.id, at=T0 + timedelta(minutes=2, seconds=1))
+    with pytest.raises(Conflict):
+        async with container.uow()(account_id=mine, defer_writes=True) as uow:
+            await uow.chat_messages.add(reply)
+            await uow.chat_messages.add(again)
+            await uow.chat_sessions.touch(mine, s.id, T0 + timedelta(minutes=2))
+            await uow.commit()
+    # Nor can a message be slipped into another account's session.
+    their_session = session(their_agent)
+    await add(container, their_session)
+    slipped = message(their_session, Role.USER, "Slipped in", at=T0 + timedelta(minutes=3))
+    with pytest.raises(Conflict):
+        async with container.uow()(account_id=mine, defer_writes=True) as uow:
+            await uow.chat_messages.add(msgspec.structs.replace(slipped, account_id=mine))
+            await uow.commit()
+    # Leaving without commit drops the held-back writes.
+    async with container.uow()(account_id=mine, defer_writes=True) as uow:
+        await uow.chat_messages.add(message(s, Role.USER, "Dropped", at=T0 + timedelta(minutes=4)))
+    async with container.uow()(account_id=mine) as uow:
+        assert await uow.chat_messages.list_for_session(mine, s.id) == [question, answer]
+        assert (await uow.chat_sessions.get(mine, s.id)).last_message_at == T0 + timedelta(minutes=1)
+        assert await uow.chat_messages.list_for_session(mine, their_session.id) == []

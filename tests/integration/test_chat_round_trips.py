@@ -1,8 +1,10 @@
 """How many round trips to Postgres a widget chat turn makes before its first token (issue 15).
 
 Every statement the server sends outside pipeline mode waits for its answer: one round trip.
-A pipeline block sends its statements together and waits once: one round trip. The counter
-below counts exactly that, on every connection of the process (the app's pool, the rate
+In pipeline mode, statements are sent together and the client waits at each Sync (the end of a
+pipeline block, nested blocks included — a ``transaction()`` inside a pipeline syncs on entering
+and leaving —, or a fetch before the results came): one round trip each. The counter below
+counts exactly that, on every connection of the process (the app's pool, the rate
 limiter's, the chunk store's), and the chat model notes the count when it is asked to stream:
 what the visitor waits for before the first token. Only the statements of the request's own
 tasks are counted (a context variable set around it), not the process's background work. The real pipeline runs on the real
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from dependency_injector import providers
+from psycopg._pipeline_base import BasePipeline
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.domain.model.chat import ChatChunk, ChatRequest
@@ -34,19 +37,21 @@ from tests.integration.test_grounded_chat import (
 )
 
 # The turn's round trips before the first token, counted by hand from the code (docs/chat.md,
-# "Round trips before the first token"):
-#   widget key and the owner's account status in one read, the end of that transaction     2
+# "Round trips before the first token"). Read-only units of work send no BEGIN and no end (each
+# batch is one implicit transaction carrying the tenant scope); the writes go with the COMMIT:
+#   widget key and the owner's account status in one read                                  1
 #   the five rate-limit counters, one statement                                              1
 #   the allowance; the session with its recent history (one pipelined read; the owner is
-#   not read again); the end                                                                 3
-#   the search's knowledge base and totals in one read (the agent is not read again), end  2
-#   the hybrid search statement with its transaction, the hits' titles joined in            1
-#   the message writes: visitor's message, answer, session touch, COMMIT                     4
-BEFORE_FIRST_TOKEN = 2 + 1 + 3 + 2 + 1 + 4
+#   not read again)                                                                          2
+#   the search's knowledge base and totals in one read (the agent is not read again)        1
+#   the hybrid search statement with its settings (one implicit transaction, no BEGIN), the
+#   hits' titles joined in                                                                   1
+#   the message writes: visitor's message, answer, session touch and COMMIT, together       1
+BEFORE_FIRST_TOKEN = 1 + 1 + 2 + 1 + 1 + 1
 # The shipped widget sends an Idempotency-Key with every message: the replay check before the
-# limits (session, key look-up, end: 3) and the older path in the turn's read (session, key
-# look-up, history instead of one pipelined read: 2 more).
-WITH_IDEMPOTENCY_KEY = BEFORE_FIRST_TOKEN + 3 + 2
+# limits (the session and the key's message with its reply, one pipelined read: 1); the turn's
+# own read brings the key's message with the session and the history, in the same one read.
+WITH_IDEMPOTENCY_KEY = BEFORE_FIRST_TOKEN + 1
 
 
 COUNTING: ContextVar[bool] = ContextVar("counting_round_trips", default=False)
@@ -63,7 +68,8 @@ def counting_round_trips(monkeypatch) -> Iterator[RoundTrips]:  # noqa: ANN001
     trips = RoundTrips()
     execute = psycopg.AsyncCursor.execute
     executemany = psycopg.AsyncCursor.executemany
-    pipeline_exit = psycopg.AsyncPipeline.__aexit__
+    enqueue_sync = BasePipeline._enqueue_sync
+    fetch_pipeline = psycopg.AsyncCursor._fetch_pipeline
 
     async def counted_execute(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         if COUNTING.get() and self.connection._pipeline is None:
@@ -75,14 +81,23 @@ def counting_round_trips(monkeypatch) -> Iterator[RoundTrips]:  # noqa: ANN001
             trips.count += 1
         return await executemany(self, *args, **kwargs)
 
-    async def counted_pipeline_exit(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if COUNTING.get() and self.level == 1:  # the outermost block: its statements are sent and answered together
+    def counted_sync(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        # Every Sync a pipeline sends is waited for at once (the end of a block, nested ones
+        # included, or entering a nested block with statements queued): one round trip.
+        if COUNTING.get():
             trips.count += 1
-        return await pipeline_exit(self, *args, **kwargs)
+        return enqueue_sync(self, *args, **kwargs)
+
+    async def counted_fetch_pipeline(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        # A fetch inside a pipeline block before its results came: a flush, waited for.
+        if COUNTING.get() and self._conn._pipeline and not self.pgresult:
+            trips.count += 1
+        return await fetch_pipeline(self, *args, **kwargs)
 
     monkeypatch.setattr(psycopg.AsyncCursor, "execute", counted_execute)
     monkeypatch.setattr(psycopg.AsyncCursor, "executemany", counted_executemany)
-    monkeypatch.setattr(psycopg.AsyncPipeline, "__aexit__", counted_pipeline_exit)
+    monkeypatch.setattr(BasePipeline, "_enqueue_sync", counted_sync)
+    monkeypatch.setattr(psycopg.AsyncCursor, "_fetch_pipeline", counted_fetch_pipeline)
     yield trips
 
 

@@ -26,6 +26,14 @@ class ChatSessionRepository(Protocol):
         session), in one round trip: a chat turn needs both."""
         ...
 
+    async def get_with_recent_and_keyed(
+        self, account_id: str, session_id: str, *, last: int, idempotency_key: str,
+    ) -> tuple[ChatSession | None, list[ChatMessage], tuple[ChatMessage, ChatMessage | None] | None]:
+        """As :meth:`get_with_recent` (``last`` 0: no messages), and the message sent with
+        ``idempotency_key`` in the session with its reply (``None`` when the key is new), in one
+        round trip: a chat turn with an Idempotency-Key needs them all."""
+        ...
+
     async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
         """Record a message at ``at`` (the session's last-message time)."""
         ...

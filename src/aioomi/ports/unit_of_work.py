@@ -71,6 +71,13 @@ class UnitOfWorkFactory(Protocol):
     enforces it a second time with row-level security. ``None`` opens the system scope, for
     the few steps that act before anyone is known (sign-in look-ups) or across accounts
     (the worker's sweeps): pass it explicitly, there is no default.
+
+    ``read_only``: the unit only reads and is never committed (``commit`` refuses); a store may
+    then skip the transaction's begin and end (each read may see its own snapshot) and refuses
+    writes. ``defer_writes``: statements that return nothing (adding a message, touching a
+    session, a usage entry) may be held back and sent with the next statement or with
+    ``commit``, so their errors may surface there rather than at the call.
     """
 
-    def __call__(self, *, account_id: str | None) -> UnitOfWork: ...
+    def __call__(self, *, account_id: str | None, read_only: bool = False,
+                 defer_writes: bool = False) -> UnitOfWork: ...

@@ -54,6 +54,18 @@ class InMemoryChatSessionRepository:
                        key=_in_order)
         return session, found[-last:] if last else found
 
+    async def get_with_recent_and_keyed(
+        self, account_id: str, session_id: str, *, last: int, idempotency_key: str,
+    ) -> tuple[ChatSession | None, list[ChatMessage], tuple[ChatMessage, ChatMessage | None] | None]:
+        session = await self.get(account_id, session_id)
+        if session is None:
+            return None, [], None
+        found = sorted((m for m in self._messages.values() if m.account_id == account_id and m.session_id == session_id),
+                       key=_in_order)
+        asked = next((m for m in found if m.idempotency_key == idempotency_key), None)
+        reply = next((m for m in found if asked is not None and m.reply_to == asked.id), None)
+        return session, found[-last:] if last else [], (asked, reply) if asked is not None else None
+
     async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
         session = await self.get(account_id, session_id)
         if session is not None:

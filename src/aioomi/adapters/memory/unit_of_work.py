@@ -42,10 +42,12 @@ class InMemoryUnitOfWork:
     ``commit`` writes the changed rows back and enqueues the staged jobs; leaving without
     commit drops everything."""
 
-    def __init__(self, database: MemoryDatabase, job_store: InMemoryJobStore, account_id: str | None) -> None:
+    def __init__(self, database: MemoryDatabase, job_store: InMemoryJobStore, account_id: str | None,
+                 *, read_only: bool = False) -> None:
         self._database = database
         self._job_store = job_store
         self._scope = account_id
+        self._read_only = read_only
 
     def _table(self, name: str, owner_of) -> Table:  # noqa: ANN001
         table = Table(self._database.table(name), owner_of, self._scope)
@@ -97,6 +99,8 @@ class InMemoryUnitOfWork:
         return self
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
         await self.webhooks.flush()  # the outbox: events with their deliveries and job, or nothing
         for table in self._tables:
             table.commit()
@@ -119,5 +123,7 @@ class InMemoryUnitOfWorkFactory:
         self._database = database
         self._job_store = job_store
 
-    def __call__(self, *, account_id: str | None) -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(self._database, self._job_store, account_id)
+    def __call__(self, *, account_id: str | None, read_only: bool = False,
+                 defer_writes: bool = False) -> InMemoryUnitOfWork:
+        # Changes are staged until commit here anyway; their errors are raised at the call.
+        return InMemoryUnitOfWork(self._database, self._job_store, account_id, read_only=read_only)

@@ -3,6 +3,7 @@ transaction and tenant scope apply); every query also filters by account itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -38,12 +39,27 @@ class _Repository:
             cur = await self._conn.execute(query, params)
             return cur.rowcount
 
+    async def _write(self, query: str, params: Any, check: Callable[[int], None] | None = None) -> None:
+        """A write whose result is only checked: held back to go with the next statement or
+        the commit when the unit of work defers writes, else sent now."""
+        defer = getattr(self._conn, "defer", None)
+        if defer is not None and defer(query, params, check):
+            return
+        rows = await self._execute(query, params)
+        if check is not None:
+            check(rows)
+
+
+def _one_added(rows: int) -> None:
+    if rows != 1:
+        raise Conflict("The session does not exist.", code="conflict")
+
 
 class PostgresChatSessionRepository(_Repository):
     """:class:`aioomi.ports.chat.ChatSessionRepository` on ``chat_sessions``."""
 
     async def add(self, session: ChatSession) -> None:
-        await self._execute(
+        await self._write(
             f"INSERT INTO chat_sessions ({_SESSION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (session.id, session.account_id, session.agent_id, session.visitor_id, str(session.channel),
              session.created_at, session.last_message_at, session.ip, session.user_agent),
@@ -78,8 +94,44 @@ class PostgresChatSessionRepository(_Repository):
         return (msgspec.convert(session_rows[0], ChatSession),
                 [msgspec.convert(row, ChatMessage) for row in message_rows])
 
+    async def get_with_recent_and_keyed(
+        self, account_id: str, session_id: str, *, last: int, idempotency_key: str,
+    ) -> tuple[ChatSession | None, list[ChatMessage], tuple[ChatMessage, ChatMessage | None] | None]:
+        # Every statement sent together and answered together (pipeline mode): one round trip.
+        keyed = "SELECT id FROM chat_messages WHERE session_id = %s AND idempotency_key = %s AND account_id = %s"
+        with translated_errors():
+            async with self._conn.pipeline():
+                sessions = self._conn.cursor(row_factory=dict_row)
+                await sessions.execute(
+                    f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s AND account_id = %s",
+                    (session_id, account_id))
+                messages = self._conn.cursor(row_factory=dict_row)
+                if last:
+                    await messages.execute(
+                        f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, seq FROM chat_messages WHERE session_id = %s "
+                        "AND account_id = %s ORDER BY created_at DESC, seq DESC LIMIT %s) newest "
+                        "ORDER BY created_at, seq", (session_id, account_id, last))
+                asked = self._conn.cursor(row_factory=dict_row)
+                await asked.execute(f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE id = ({keyed}) "
+                                    "AND account_id = %s", (session_id, idempotency_key, account_id, account_id))
+                reply = self._conn.cursor(row_factory=dict_row)
+                await reply.execute(f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE reply_to = ({keyed}) "
+                                    "AND account_id = %s", (session_id, idempotency_key, account_id, account_id))
+            session_rows = await sessions.fetchall()
+            message_rows = await messages.fetchall() if last else []
+            asked_rows = await asked.fetchall()
+            reply_rows = await reply.fetchall()
+        if not session_rows:
+            return None, [], None
+        for row in message_rows:
+            row.pop("seq", None)
+        pair = ((msgspec.convert(asked_rows[0], ChatMessage),
+                 msgspec.convert(reply_rows[0], ChatMessage) if reply_rows else None) if asked_rows else None)
+        return (msgspec.convert(session_rows[0], ChatSession),
+                [msgspec.convert(row, ChatMessage) for row in message_rows], pair)
+
     async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
-        await self._execute("UPDATE chat_sessions SET last_message_at = %s WHERE id = %s AND account_id = %s",
+        await self._write("UPDATE chat_sessions SET last_message_at = %s WHERE id = %s AND account_id = %s",
                             (at, session_id, account_id))
 
     async def list_for_visitor(self, account_id: str, agent_id: str, visitor_id: str, *, limit: int) -> list[ChatSession]:
@@ -132,15 +184,15 @@ class PostgresChatMessageRepository(_Repository):
 
     async def add(self, message: ChatMessage) -> None:
         # Foreign keys ignore row-level security: the session must be checked to be the
-        # message's own account's, or a message could hang off another tenant's session.
-        added = await self._execute(
+        # message's own account's, or a message could hang off another tenant's session. The
+        # insert writes nothing then, so its check may run after a pipelined commit.
+        await self._write(
             f"INSERT INTO chat_messages ({_MESSAGE_COLUMNS}) SELECT "
             "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s "
             "WHERE EXISTS (SELECT 1 FROM chat_sessions WHERE id = %s AND account_id = %s)",
             (*_message_params(message), message.session_id, message.account_id),
+            _one_added,
         )
-        if added != 1:
-            raise Conflict("The session does not exist.", code="conflict")
 
     async def update(self, message: ChatMessage) -> bool:
         return 1 == await self._execute(

@@ -406,14 +406,18 @@ class PostgresChunkStore:
             "max_terms": self._lexical.max_query_terms, "per_term": self._lexical.postings_per_term,
         }
         with translated_errors():
-            # One round trip: the transaction, its settings and the one search statement are
-            # sent together (pipeline mode) and answered together.
-            async with self._pool.connection() as conn, conn.pipeline():
-                async with conn.transaction():
+            # One round trip: the settings and the one search statement are sent together
+            # (pipeline mode) and answered at one sync. Without BEGIN (the pool's connections are
+            # in autocommit) they are one implicit transaction, read-only, which the sync ends:
+            # nothing to commit or roll back. (A transaction() block inside the pipeline would
+            # sync on entering and leaving it: three round trips more.)
+            async with self._pool.connection() as conn:
+                async with conn.pipeline():
                     # HNSW settings only affect an index scan: harmless for an exact search.
                     await _enter_tenant(
                         conn, account_id,
                         ("hnsw.ef_search", str(max(self._ef_search, pool))), ("hnsw.iterative_scan", "relaxed_order"),
+                        ("transaction_read_only", "on"),
                     )
                     cur = conn.cursor(row_factory=dict_row)
                     await cur.execute(query, params)

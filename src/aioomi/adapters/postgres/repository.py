@@ -51,3 +51,10 @@ class PostgresRepository:
         """Runs a statement; the number of rows it affected."""
         with translated_errors():
             return (await self._conn.execute(query, params)).rowcount
+
+    async def _write(self, query: str, params: Any = None) -> None:
+        """A write whose result is not needed: held back to go with the next statement or the
+        commit when the unit of work defers writes, else sent now."""
+        defer = getattr(self._conn, "defer", None)
+        if defer is None or not defer(query, params):
+            await self._execute(query, params)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
 from aioomi.adapters.postgres.accounts import (
@@ -32,6 +33,13 @@ from aioomi.adapters.postgres.webhooks import PostgresWebhookStore
 
 
 _SCOPE = "SELECT set_config('aioomi.account_id', %s, true), set_config('aioomi.system', %s, true)"
+# A read-only unit's batches run without BEGIN: the statements between two pipeline syncs are
+# one implicit transaction, which ends (nothing to roll back) when they are answered. The scope
+# and read-only mode are set in each batch, and last only for it.
+_READ_ONLY_SCOPE = (
+    "SELECT set_config('aioomi.account_id', %s, true), set_config('aioomi.system', %s, true), "
+    "set_config('transaction_read_only', 'on', true)"
+)
 
 
 class TenantConnection:
@@ -41,12 +49,57 @@ class TenantConnection:
     ``execute`` (``executemany`` on a cursor, …) open the transaction first. The pool's
     connections are in autocommit, so the transaction is ours to BEGIN and COMMIT or ROLLBACK."""
 
-    def __init__(self, conn: psycopg.AsyncConnection, account_id: str | None) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection, account_id: str | None, *, read_only: bool = False,
+                 defer_writes: bool = False) -> None:
         self._conn = conn
         self._scope = (account_id or "", "off" if account_id else "on")
         self.in_transaction = False
         self.closed = False
         self._piped = False
+        self.read_only = read_only
+        self._defer_writes = defer_writes
+        # Held-back writes: (statement, parameters, the check of its row count).
+        self._deferred: list[tuple[Any, Any, Callable[[int], None] | None]] = []
+
+    def defer(self, query: Any, params: Any, check: Callable[[int], None] | None = None) -> bool:
+        """Hold a write back until the next statement or the commit, when this unit defers
+        writes (then ``True``); ``check`` is given its row count when it is answered."""
+        if not self._defer_writes or self.read_only or self.closed:
+            return False
+        self._deferred.append((query, params, check))
+        return True
+
+    async def _send_deferred(self) -> list[tuple[psycopg.AsyncCursor[Any], Callable[[int], None] | None]]:
+        """Queue the held-back writes (in pipeline mode); the caller checks them once answered."""
+        sent: list[tuple[psycopg.AsyncCursor[Any], Callable[[int], None] | None]] = []
+        for query, params, check in self._deferred:
+            cur = self._conn.cursor()
+            await cur.execute(query, params)
+            sent.append((cur, check))
+        self._deferred.clear()
+        return sent
+
+    async def finish(self, statement: str) -> None:
+        """Send the held-back writes and ``statement`` (``COMMIT``) together, with ``BEGIN``
+        and the scope when nothing was sent yet: one round trip. A held-back write's check runs
+        once it is answered, so a write that can fail its check must write nothing then (as the
+        message insert that finds no session of its account)."""
+        if not self._deferred:
+            await self._conn.execute(statement)
+            return
+        opening = not self.in_transaction
+        self.in_transaction = True
+        async with self._conn.pipeline():
+            if opening:
+                await self._conn.execute("BEGIN")
+                await self._conn.execute(_SCOPE, self._scope)
+            sent = await self._send_deferred()
+            await self._conn.execute(statement)
+        _check(sent)
+
+    @property
+    def holds_writes(self) -> bool:
+        return bool(self._deferred)
 
     @asynccontextmanager
     async def pipeline(self) -> AsyncIterator[Any]:
@@ -54,16 +107,21 @@ class TenantConnection:
         are queued first, so the batch still costs one round trip."""
         if self.closed:
             raise RuntimeError("a statement after the unit of work ended")
+        sent: list[tuple[psycopg.AsyncCursor[Any], Callable[[int], None] | None]] = []
         async with self._conn.pipeline() as pipeline:
             self._piped = True
             try:
-                if not self.in_transaction:
+                if self.read_only:
+                    await self._conn.execute(_READ_ONLY_SCOPE, self._scope)
+                elif not self.in_transaction:
                     self.in_transaction = True
                     await self._conn.execute("BEGIN")
                     await self._conn.execute(_SCOPE, self._scope)
+                sent = await self._send_deferred()
                 yield pipeline
             finally:
                 self._piped = False
+        _check(sent)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -78,22 +136,44 @@ class TenantConnection:
 
     async def begin(self) -> None:
         """Open the transaction now (for statements sent other than by ``execute``)."""
-        if not self.in_transaction:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work sends no batch of writes")
+        if not self.in_transaction or self._deferred:
             await self.run(None, None, None)
 
     async def run(self, cur: psycopg.AsyncCursor[Any] | None, query: Any, params: Any, **kwargs: Any) -> None:
         if self.closed:
             raise RuntimeError("a statement after the unit of work ended")
-        if self.in_transaction:
+        if self.read_only:
+            if self._piped:  # inside pipeline(), which queued the scope first: same batch
+                if cur is not None:
+                    await cur.execute(query, params, **kwargs)
+                return
+            async with self._conn.pipeline():
+                await self._conn.execute(_READ_ONLY_SCOPE, self._scope)
+                if cur is not None:
+                    await cur.execute(query, params, **kwargs)
+            return
+        if self.in_transaction and not self._deferred:
             if cur is not None:
                 await cur.execute(query, params, **kwargs)
             return
+        opening = not self.in_transaction
         self.in_transaction = True  # from here on, leaving rolls back (also when this fails)
         async with self._conn.pipeline():
-            await self._conn.execute("BEGIN")
-            await self._conn.execute(_SCOPE, self._scope)
+            if opening:
+                await self._conn.execute("BEGIN")
+                await self._conn.execute(_SCOPE, self._scope)
+            sent = await self._send_deferred()
             if cur is not None:
                 await cur.execute(query, params, **kwargs)
+        _check(sent)
+
+
+def _check(sent: list[tuple[psycopg.AsyncCursor[Any], Callable[[int], None] | None]]) -> None:
+    for cur, check in sent:
+        if check is not None:
+            check(cur.rowcount)
 
 
 class _TenantCursor:
@@ -128,9 +208,12 @@ class PostgresUnitOfWork:
     read: ``aioomi.account_id`` (the account whose rows are visible) and ``aioomi.system``
     (``on`` for the system scope)."""
 
-    def __init__(self, pool: AsyncConnectionPool, account_id: str | None) -> None:
+    def __init__(self, pool: AsyncConnectionPool, account_id: str | None, *, read_only: bool = False,
+                 defer_writes: bool = False) -> None:
         self._pool = pool
         self._account_id = account_id
+        self._read_only = read_only
+        self._defer_writes = defer_writes
         self._conn: psycopg.AsyncConnection | None = None
         self._tenant: TenantConnection | None = None
 
@@ -141,7 +224,8 @@ class PostgresUnitOfWork:
             raise translate(error) from error
         # BEGIN and the tenant scope are not sent yet: they go with the first statement, in one
         # round trip (see TenantConnection). A unit of work that sends nothing costs nothing.
-        self._tenant = TenantConnection(self._conn, self._account_id)
+        self._tenant = TenantConnection(self._conn, self._account_id, read_only=self._read_only,
+                                        defer_writes=self._defer_writes)
         conn: Any = self._tenant
         self.jobs = PostgresJobQueue(conn)
         self.accounts = PostgresAccountRepository(conn)
@@ -167,7 +251,9 @@ class PostgresUnitOfWork:
         return self._tenant is not None and self._tenant.in_transaction
 
     async def _abandon(self) -> None:
-        if self._open and self._conn is not None:
+        # Also a transaction that a pipelined COMMIT left open (a statement before it failed).
+        if self._conn is not None and (self._open or self._conn.info.transaction_status in (
+                TransactionStatus.INTRANS, TransactionStatus.INERROR)):
             self._close()
             try:
                 await self._conn.execute("ROLLBACK")
@@ -178,23 +264,27 @@ class PostgresUnitOfWork:
     async def commit(self) -> None:
         if self._conn is None or self._tenant is None or self._tenant.closed:
             raise RuntimeError("commit() outside an open unit of work")
+        if self._tenant.read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
         outbox = self.webhooks.drain()
         if outbox:
             await self._commit_with(outbox)
             return
-        if not self._tenant.in_transaction:  # nothing was sent: nothing to commit
+        if not self._tenant.in_transaction and not self._tenant.holds_writes:  # nothing to commit
             self._tenant.closed = True
             return
-        self._close()
         try:
-            await self._conn.execute("COMMIT")
+            await self._tenant.finish("COMMIT")  # with the held-back writes, in one round trip
         except psycopg.Error as error:
             raise translate(error) from error
+        finally:
+            self._close()
 
     async def _commit_with(self, statements: list[tuple[str, dict[str, Any]]]) -> None:
-        """The webhook outbox's statements and ``COMMIT`` in one pipeline (with ``BEGIN`` and
-        the scope when nothing was sent yet): one round trip, the same as ``COMMIT`` alone. On an
-        error the transaction is still open, and leaving the block rolls it back."""
+        """The held-back writes, the webhook outbox's statements and ``COMMIT`` in one pipeline
+        (with ``BEGIN`` and the scope when nothing was sent yet): one round trip, the same as
+        ``COMMIT`` alone. On an error the transaction is still open, and leaving the block rolls
+        it back."""
         assert self._conn is not None and self._tenant is not None
         try:
             async with self._tenant.pipeline():
@@ -235,5 +325,6 @@ class PostgresUnitOfWorkFactory:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
-    def __call__(self, *, account_id: str | None) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._pool, account_id)
+    def __call__(self, *, account_id: str | None, read_only: bool = False,
+                 defer_writes: bool = False) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self._pool, account_id, read_only=read_only, defer_writes=defer_writes)

@@ -24,20 +24,19 @@ class PostgresUsageLedger(PostgresRepository):
     """:class:`aioomi.ports.usage.UsageLedger` on the unit of work's connection."""
 
     async def add(self, entry: UsageEntry) -> None:
-        with translated_errors():
-            await self._conn.execute(
-                "INSERT INTO usage_entries (id, account_id, agent_id, session_id, model, kind, prompt_tokens, "
-                "completion_tokens, occurred_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (entry.id, entry.account_id, entry.agent_id, entry.session_id, entry.model, str(entry.kind),
-                 entry.prompt_tokens, entry.completion_tokens, entry.occurred_at),
-            )
-            await self._conn.execute(
-                "INSERT INTO usage_counters AS c (account_id, agent_id, period, messages, tokens) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account_id, period, agent_id) DO UPDATE "
-                "SET messages = c.messages + EXCLUDED.messages, tokens = c.tokens + EXCLUDED.tokens",
-                (entry.account_id, entry.agent_id, period_start(entry.occurred_at),
-                 1 if entry.kind is UsageKind.CHAT else 0, entry.tokens),
-            )
+        await self._write(
+            "INSERT INTO usage_entries (id, account_id, agent_id, session_id, model, kind, prompt_tokens, "
+            "completion_tokens, occurred_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (entry.id, entry.account_id, entry.agent_id, entry.session_id, entry.model, str(entry.kind),
+             entry.prompt_tokens, entry.completion_tokens, entry.occurred_at),
+        )
+        await self._write(
+            "INSERT INTO usage_counters AS c (account_id, agent_id, period, messages, tokens) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account_id, period, agent_id) DO UPDATE "
+            "SET messages = c.messages + EXCLUDED.messages, tokens = c.tokens + EXCLUDED.tokens",
+            (entry.account_id, entry.agent_id, period_start(entry.occurred_at),
+             1 if entry.kind is UsageKind.CHAT else 0, entry.tokens),
+        )
 
     async def totals(
         self, account_id: str, since: datetime, until: datetime, group_by: tuple[str, ...] = ("day", "agent", "model")

@@ -199,8 +199,8 @@ class AnswerChat:
         started = time.perf_counter()
         now = self._clock.now()
         retried: tuple[ChatMessage, ChatMessage] | None = None
-        async with self._uow(account_id=agent.account_id) as uow:
-            # The allowance is read with the session, in the turn's one read transaction.
+        async with self._uow(account_id=agent.account_id, read_only=True) as uow:
+            # The allowance is read with the session, in the turn's one read-only unit of work.
             await self._allowance.check(agent.account_id, agent.id, uow=uow)
             if not owner_checked:
                 await check_owner_allows(uow, agent)
@@ -210,6 +210,17 @@ class AnswerChat:
                     agent.account_id, session_id, last=self._history_messages)
                     if is_id(session_id, SESSION_PREFIX) else (None, []))
                 session = owned(found, agent, caller.visitor_id)
+            elif session_id is not None and key is not None and history is None:
+                # The session, its recent history and the message sent with the key in one read.
+                found, stored, keyed = (await uow.chat_sessions.get_with_recent_and_keyed(
+                    agent.account_id, session_id, last=self._history_messages, idempotency_key=key)
+                    if is_id(session_id, SESSION_PREFIX) else (None, [], None))
+                session = owned(found, agent, caller.visitor_id)
+                if keyed is not None:
+                    again = _replay_of(session, *keyed)
+                    if isinstance(again, ChatAnswer):
+                        return again
+                    retried = again
             elif session_id is not None:
                 session = await own_session(uow, agent, session_id, caller.visitor_id)
                 if key is not None:
@@ -253,7 +264,7 @@ class AnswerChat:
                 retried[1], content="", status=MessageStatus.STREAMING, citations=citations, model=None,
                 prompt_tokens=0, completion_tokens=0, latency_ms=None, error_code=None,
             )
-            async with self._uow(account_id=agent.account_id) as uow:
+            async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
                 await uow.chat_messages.update(answer)
                 await uow.chat_sessions.touch(agent.account_id, session.id, now)
                 await uow.commit()
@@ -267,7 +278,9 @@ class AnswerChat:
                 role=Role.ASSISTANT, content="", status=MessageStatus.STREAMING, reply_to=visitor_message.id,
                 citations=citations, created_at=now + timedelta(microseconds=1),
             )
-            async with self._uow(account_id=agent.account_id) as uow:
+            # The writes may be held back and sent with the commit (one round trip), so a key
+            # already taken may only be found there.
+            async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
                 if session_id is None:
                     await uow.chat_sessions.add(session)
                     emit_event(uow, account_id=agent.account_id, type=CONVERSATION_STARTED,
@@ -282,7 +295,12 @@ class AnswerChat:
                            data=message_created(visitor_message), at=now)
                 await uow.chat_messages.add(answer)
                 await uow.chat_sessions.touch(agent.account_id, session.id, now)
-                await uow.commit()
+                try:
+                    await uow.commit()
+                except Conflict as error:
+                    if key is None or error.code != "already_exists":
+                        raise
+                    raise MessageInProgress("A message with this Idempotency-Key is being answered.") from None
         grounded_without_sources = agent.answer_mode is AnswerMode.GROUNDED and not prompt.passages
         events = (self._fallback(agent, answer, started) if grounded_without_sources
                   else self._stream(agent, answer, prompt, started))
@@ -298,12 +316,15 @@ class AnswerChat:
         if key is None:
             return None
         check_agent_serves(agent)
-        async with self._uow(account_id=agent.account_id) as uow:
+        async with self._uow(account_id=agent.account_id, read_only=True) as uow:
             if not owner_checked:
                 await check_owner_allows(uow, agent)
-            session = await own_session(uow, agent, session_id, caller.visitor_id)
-            asked = await uow.chat_messages.find_by_idempotency_key(agent.account_id, session.id, key)
-            reply = await uow.chat_messages.find_reply(agent.account_id, asked.id) if asked is not None else None
+            # The session and the message sent with the key, with its reply: one read.
+            found, _, keyed = (await uow.chat_sessions.get_with_recent_and_keyed(
+                agent.account_id, session_id, last=0, idempotency_key=key)
+                if is_id(session_id, SESSION_PREFIX) else (None, [], None))
+            session = owned(found, agent, caller.visitor_id)
+        reply = keyed[1] if keyed is not None else None
         if reply is None or reply.status is not MessageStatus.COMPLETE:
             return None
         return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
@@ -317,11 +338,7 @@ class AnswerChat:
         if asked is None:
             return None
         reply = await uow.chat_messages.find_reply(agent.account_id, asked.id)
-        if reply is None or reply.status is MessageStatus.STREAMING:
-            raise MessageInProgress("A message with this Idempotency-Key is still being answered.")
-        if reply.status is MessageStatus.FAILED:
-            return asked, reply
-        return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
+        return _replay_of(session, asked, reply)
 
     async def _fallback(self, agent: Agent, answer: ChatMessage, started: float) -> AsyncIterator[TurnEvent]:
         yield TurnStarted(message_id=answer.id, session_id=answer.session_id)
@@ -331,7 +348,7 @@ class AnswerChat:
             answer, content=agent.fallback_message, status=MessageStatus.UNANSWERED, citations=(),
             latency_ms=_ms_since(started),
         )
-        async with self._uow(account_id=agent.account_id) as uow:
+        async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
             await uow.chat_messages.update(done)
             emit_event(uow, account_id=agent.account_id, type=MESSAGE_CREATED, data=message_created(done),
                        at=self._clock.now())
@@ -390,7 +407,7 @@ class AnswerChat:
             completion_tokens=usage.completion_tokens if usage else 0, latency_ms=_ms_since(started),
             error_code=failure.code if failure else None,
         )
-        async with self._uow(account_id=agent.account_id) as uow:
+        async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
             await uow.chat_messages.update(final)
             if usage is not None:
                 await uow.usage.add(UsageEntry(
@@ -403,6 +420,17 @@ class AnswerChat:
                        at=self._clock.now())
             await uow.commit()
         return final
+
+
+def _replay_of(session: ChatSession, asked: ChatMessage,
+               reply: ChatMessage | None) -> ChatAnswer | tuple[ChatMessage, ChatMessage]:
+    """The stored answer to a message sent again with its key; for a failed one, the
+    (question, answer) pair to answer again; ``message_in_progress`` while it streams."""
+    if reply is None or reply.status is MessageStatus.STREAMING:
+        raise MessageInProgress("A message with this Idempotency-Key is still being answered.")
+    if reply.status is MessageStatus.FAILED:
+        return asked, reply
+    return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
 
 
 async def _replayed(reply: ChatMessage) -> AsyncIterator[TurnEvent]:

@@ -80,7 +80,7 @@ class SearchKnowledge:
             raise InvalidInput("min_relevance must be between 0 and 1.", code="invalid_query", field="min_relevance")
         if agent is not None and (agent.account_id, agent.id) != (account_id, agent_id):
             agent = None
-        async with self._uow(account_id=account_id) as uow:
+        async with self._uow(account_id=account_id, read_only=True) as uow:
             if agent is None:
                 agent = await uow.agents.get(account_id, agent_id) if is_id(agent_id, "agt") else None
             if agent is None:
@@ -115,7 +115,7 @@ class SearchKnowledge:
         found = {document_of(h.document_id): h.document for h in hits if h.document is not None}
         missing = {document_of(h.document_id) for h in hits} - found.keys()
         if missing:
-            async with self._uow(account_id=account_id) as uow:
+            async with self._uow(account_id=account_id, read_only=True) as uow:
                 documents = await uow.documents.get_many(account_id, missing)
             found |= {doc_id: HitDocument(title=doc.title,
                                           source_url=doc.source_url if doc.source is DocumentSource.URL else None)

@@ -64,7 +64,7 @@ class OpenWidget:
         """The agent after the key and origin checks, and its owner's account status (``None``:
         gone); :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
         so a browser can read why a paused agent refuses)."""
-        async with self._uow(account_id=None) as uow:
+        async with self._uow(account_id=None, read_only=True) as uow:
             found = (await uow.agents.find_by_public_key_with_owner(public_key)
                      if public_key.startswith("pk_") else None)
         if found is None:
