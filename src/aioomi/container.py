@@ -49,6 +49,8 @@ from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
 from aioomi.domain.usecases.crawl_source import CrawlSource
 from aioomi.domain.usecases.create_source import CreateSource
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
+from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedback
+from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 from aioomi.domain.usecases.delete_qa_pair import DeleteQaPair
 from aioomi.domain.usecases.export_qa_pairs import ExportQaPairs
 from aioomi.domain.usecases.import_qa_pairs import ImportQaPairs
@@ -490,6 +492,9 @@ class Container(containers.DeclarativeContainer):
     get_chat_session = providers.Factory(GetChatSession, uow=uow)
     delete_chat_session = providers.Factory(DeleteChatSession, uow=uow)
     export_agent_sessions = providers.Factory(ExportAgentSessions, uow=uow)
+    # --- the owner's improvement loop (issue 19) ------------------------------------------
+    rate_answer = providers.Factory(RateAnswer, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits)
+    list_answer_feedback = providers.Factory(ListAnswerFeedback, uow=uow)
 
     # --- privacy: rights, retention, policy versions --------------------------------------
     operational_records = providers.Selector(

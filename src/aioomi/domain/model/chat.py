@@ -18,6 +18,7 @@ from urllib.parse import quote as percent_encode
 import msgspec
 
 from aioomi.domain.model.errors import AioomiError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from aioomi.domain.model.feedback import Feedback
 
 SESSION_PREFIX = "ses"
 MESSAGE_PREFIX = "msg"
@@ -117,6 +118,8 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     reply_to: str | None = None
     idempotency_key: str | None = None
     created_at: datetime
+    feedback: Feedback | None = None
+    """The visitor's thumbs up or down on an answer (see :mod:`aioomi.domain.model.feedback`)."""
 
 
 class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):
