@@ -49,6 +49,10 @@ from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
 from aioomi.domain.usecases.crawl_source import CrawlSource
 from aioomi.domain.usecases.create_source import CreateSource
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
+from aioomi.domain.usecases.curated.fix_answer import FixAnswer
+from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettings
+from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
+from aioomi.domain.usecases.curated.set_curated_settings import SetCuratedSettings
 from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedback
 from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 from aioomi.domain.usecases.delete_qa_pair import DeleteQaPair
@@ -480,8 +484,9 @@ class Container(containers.DeclarativeContainer):
     )
     list_request_log = providers.Factory(ListRequestLog, request_log=request_log)
     passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
+    match_curated_answer = providers.Factory(MatchCuratedAnswer, uow=uow)
     answer_chat = providers.Factory(AnswerChat, uow=uow, clock=clock, model=chat_model, search=passage_search,
-                                    allowance=usage_allowance)
+                                    allowance=usage_allowance, curated=match_curated_answer)
     open_widget = providers.Factory(OpenWidget, uow=uow, clock=clock)
     start_widget_session = providers.Factory(StartWidgetSession, uow=uow, clock=clock, limiter=rate_limiter,
                                              limits=chat_limits)
@@ -495,6 +500,9 @@ class Container(containers.DeclarativeContainer):
     # --- the owner's improvement loop (issue 19) ------------------------------------------
     rate_answer = providers.Factory(RateAnswer, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits)
     list_answer_feedback = providers.Factory(ListAnswerFeedback, uow=uow)
+    get_curated_settings = providers.Factory(GetCuratedSettings, uow=uow)
+    set_curated_settings = providers.Factory(SetCuratedSettings, uow=uow)
+    fix_answer = providers.Factory(FixAnswer, uow=uow, add_pair=add_qa_pair)
 
     # --- privacy: rights, retention, policy versions --------------------------------------
     operational_records = providers.Selector(

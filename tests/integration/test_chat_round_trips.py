@@ -42,7 +42,9 @@ from tests.integration.test_grounded_chat import (
 #   the search's knowledge base and totals in one read (the agent is not read again), end  2
 #   the hybrid search statement with its transaction, the hits' titles joined in            1
 #   the message writes: visitor's message, answer, session touch, COMMIT                     4
-BEFORE_FIRST_TOKEN = 2 + 1 + 3 + 2 + 1 + 4
+#   curated answers (issue 19): the agent's settings and its Q&A pairs among the retrieved
+#   documents, one pipelined read, and its end (only when a passage carries a relevance)     2
+BEFORE_FIRST_TOKEN = 2 + 1 + 3 + 2 + 1 + 4 + 2
 # The shipped widget sends an Idempotency-Key with every message: the replay check before the
 # limits (session, key look-up, end: 3) and the older path in the turn's read (session, key
 # look-up, history instead of one pipelined read: 2 more).

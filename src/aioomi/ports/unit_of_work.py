@@ -17,6 +17,7 @@ from aioomi.ports.agents import AgentRepository
 from aioomi.ports.documents import DocumentRepository
 from aioomi.ports.sources import SourceRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
+from aioomi.ports.curated import CuratedSettingsRepository
 from aioomi.ports.feedback import AnswerFeedbackRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
@@ -44,6 +45,7 @@ class UnitOfWork(Protocol):
     chat_sessions: ChatSessionRepository
     chat_messages: ChatMessageRepository
     feedback: AnswerFeedbackRepository
+    curated_settings: CuratedSettingsRepository
     usage: UsageLedger
     billing: BillingStore
     privacy: PrivacyStore

@@ -17,6 +17,7 @@ from aioomi.adapters.memory.agents import InMemoryAgentRepository
 from aioomi.adapters.memory.documents import InMemoryDocumentRepository
 from aioomi.adapters.memory.sources import InMemorySourceRepository
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
+from aioomi.adapters.memory.curated import InMemoryCuratedSettingsRepository
 from aioomi.adapters.memory.feedback import InMemoryAnswerFeedbackRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
@@ -75,6 +76,8 @@ class InMemoryUnitOfWork:
         self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)
         self.chat_messages = InMemoryChatMessageRepository(chat_messages, chat_sessions)
         self.feedback = InMemoryAnswerFeedbackRepository(chat_messages)
+        self.curated_settings = InMemoryCuratedSettingsRepository(
+            self._table("agent_curated_answers", lambda r: r[0]), self.sources)
         self.usage = InMemoryUsageLedger(self._table("usage_entries", lambda e: e.account_id),
                                          self._table("usage_caps", lambda c: c.account_id))
         self.billing = InMemoryBillingStore(

@@ -22,6 +22,7 @@ from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.adapters.postgres.documents import PostgresDocumentRepository
 from aioomi.adapters.postgres.sources import PostgresSourceRepository
 from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
+from aioomi.adapters.postgres.curated import PostgresCuratedSettingsRepository
 from aioomi.adapters.postgres.feedback import PostgresAnswerFeedbackRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
@@ -155,6 +156,7 @@ class PostgresUnitOfWork:
         self.chat_sessions = PostgresChatSessionRepository(conn)
         self.chat_messages = PostgresChatMessageRepository(conn)
         self.feedback = PostgresAnswerFeedbackRepository(conn)
+        self.curated_settings = PostgresCuratedSettingsRepository(conn)
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)
         self.privacy = PostgresPrivacyStore(conn)

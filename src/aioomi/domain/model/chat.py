@@ -120,6 +120,9 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     feedback: Feedback | None = None
     """The visitor's thumbs up or down on an answer (see :mod:`aioomi.domain.model.feedback`)."""
+    curated_pair_id: str | None = None
+    """An answer served as it is from the owner's question-and-answer pair of this id (no model
+    call; see :mod:`aioomi.domain.model.curated`)."""
 
 
 class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -260,6 +263,8 @@ class Passage(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     score: float = 0.0
     source_url: str | None = None
+    relevance: float | None = None
+    """The passage's relevance on the calibrated 0–1 scale of the relevance gate, when known."""
 
     def citation(self, number: int = 0, question: str = "") -> Citation:
         quote = best_sentences(question, [self], limit=1) if question else []
