@@ -54,6 +54,11 @@ from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettin
 from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
 from aioomi.domain.usecases.curated.set_curated_settings import SetCuratedSettings
 from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedback
+from aioomi.domain.usecases.question_groups.answer_question_group import AnswerQuestionGroup
+from aioomi.domain.usecases.question_groups.dismiss_question_group import DismissQuestionGroup
+from aioomi.domain.usecases.question_groups.list_question_groups import ListQuestionGroups
+from aioomi.domain.usecases.question_groups.refresh_question_groups import RefreshQuestionGroups
+from aioomi.domain.usecases.question_groups.request_question_groups_refresh import RequestQuestionGroupsRefresh
 from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 from aioomi.domain.usecases.delete_qa_pair import DeleteQaPair
 from aioomi.domain.usecases.export_qa_pairs import ExportQaPairs
@@ -503,6 +508,11 @@ class Container(containers.DeclarativeContainer):
     get_curated_settings = providers.Factory(GetCuratedSettings, uow=uow)
     set_curated_settings = providers.Factory(SetCuratedSettings, uow=uow)
     fix_answer = providers.Factory(FixAnswer, uow=uow, add_pair=add_qa_pair)
+    refresh_question_groups = providers.Factory(RefreshQuestionGroups, uow=uow, embedders=embedders, clock=clock)
+    request_question_groups_refresh = providers.Factory(RequestQuestionGroupsRefresh, uow=uow, clock=clock)
+    list_question_groups = providers.Factory(ListQuestionGroups, uow=uow)
+    dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
+    answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
 
     # --- privacy: rights, retention, policy versions --------------------------------------
     operational_records = providers.Selector(

@@ -19,6 +19,7 @@ from aioomi.ports.sources import SourceRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
 from aioomi.ports.curated import CuratedSettingsRepository
 from aioomi.ports.feedback import AnswerFeedbackRepository
+from aioomi.ports.question_groups import QuestionGroupRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
 from aioomi.ports.privacy import PrivacyStore
@@ -46,6 +47,7 @@ class UnitOfWork(Protocol):
     chat_messages: ChatMessageRepository
     feedback: AnswerFeedbackRepository
     curated_settings: CuratedSettingsRepository
+    question_groups: QuestionGroupRepository
     usage: UsageLedger
     billing: BillingStore
     privacy: PrivacyStore

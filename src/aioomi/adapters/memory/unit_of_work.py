@@ -19,6 +19,7 @@ from aioomi.adapters.memory.sources import InMemorySourceRepository
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
 from aioomi.adapters.memory.curated import InMemoryCuratedSettingsRepository
 from aioomi.adapters.memory.feedback import InMemoryAnswerFeedbackRepository
+from aioomi.adapters.memory.question_groups import InMemoryQuestionGroupRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
@@ -78,6 +79,8 @@ class InMemoryUnitOfWork:
         self.feedback = InMemoryAnswerFeedbackRepository(chat_messages)
         self.curated_settings = InMemoryCuratedSettingsRepository(
             self._table("agent_curated_answers", lambda r: r[0]), self.sources)
+        self.question_groups = InMemoryQuestionGroupRepository(self._table("question_groups", lambda g: g.account_id),
+                                                               chat_messages)
         self.usage = InMemoryUsageLedger(self._table("usage_entries", lambda e: e.account_id),
                                          self._table("usage_caps", lambda c: c.account_id))
         self.billing = InMemoryBillingStore(

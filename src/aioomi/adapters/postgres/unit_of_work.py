@@ -24,6 +24,7 @@ from aioomi.adapters.postgres.sources import PostgresSourceRepository
 from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
 from aioomi.adapters.postgres.curated import PostgresCuratedSettingsRepository
 from aioomi.adapters.postgres.feedback import PostgresAnswerFeedbackRepository
+from aioomi.adapters.postgres.question_groups import PostgresQuestionGroupRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
@@ -157,6 +158,7 @@ class PostgresUnitOfWork:
         self.chat_messages = PostgresChatMessageRepository(conn)
         self.feedback = PostgresAnswerFeedbackRepository(conn)
         self.curated_settings = PostgresCuratedSettingsRepository(conn)
+        self.question_groups = PostgresQuestionGroupRepository(conn)
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)
         self.privacy = PostgresPrivacyStore(conn)

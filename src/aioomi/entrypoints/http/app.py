@@ -48,6 +48,7 @@ from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
 from aioomi.entrypoints.http.embed_controller import EmbedController
 from aioomi.entrypoints.http.curated_controller import CuratedAnswerController
 from aioomi.entrypoints.http.feedback_controller import FeedbackController
+from aioomi.entrypoints.http.question_groups_controller import QuestionGroupController
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
 from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.worker.jobs import build_worker
@@ -62,7 +63,7 @@ CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleContro
 CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
-CONTROLLERS += [FeedbackController, CuratedAnswerController]  # the owner's improvement loop (issue 19)
+CONTROLLERS += [FeedbackController, CuratedAnswerController, QuestionGroupController]  # the owner's improvement loop (issue 19)
 
 
 class MetricsController(PrometheusController):

@@ -13,6 +13,7 @@ from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, REIND
 from aioomi.domain.model.sources import SYNC_SOURCE
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 from aioomi.entrypoints.worker import account_jobs, privacy_jobs
+from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRESH_QUESTION_GROUPS
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
@@ -93,11 +94,15 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def sync_due_sources(_: dict[str, Any]) -> object:
         return await container.sync_due_sources()()
 
+    async def refresh_question_groups(payload: dict[str, Any]) -> object:
+        return await container.refresh_question_groups()(payload["account_id"], payload["agent_id"])
+
     return {
         PURGE_FINISHED_JOBS: purge_finished_jobs,
         REINDEX_DOCUMENT: reindex_document,
         SYNC_SOURCE: sync_source,
         SYNC_DUE_SOURCES: sync_due_sources,
+        REFRESH_QUESTION_GROUPS: refresh_question_groups,
         INGEST_DOCUMENT: ingest_document,
         PURGE_DOCUMENT: purge_document,
         SWITCH_EMBEDDING_MODEL: switch_embedding_model,
