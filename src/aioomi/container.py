@@ -49,6 +49,7 @@ from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
 from aioomi.domain.usecases.crawl_source import CrawlSource
 from aioomi.domain.usecases.create_source import CreateSource
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
+from aioomi.domain.usecases.conversation_review.review_conversations import ReviewConversations
 from aioomi.domain.usecases.curated.fix_answer import FixAnswer
 from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettings
 from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
@@ -513,6 +514,7 @@ class Container(containers.DeclarativeContainer):
     list_question_groups = providers.Factory(ListQuestionGroups, uow=uow)
     dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
     answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
+    review_conversations = providers.Factory(ReviewConversations, uow=uow)
 
     # --- privacy: rights, retention, policy versions --------------------------------------
     operational_records = providers.Selector(

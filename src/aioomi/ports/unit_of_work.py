@@ -17,6 +17,7 @@ from aioomi.ports.agents import AgentRepository
 from aioomi.ports.documents import DocumentRepository
 from aioomi.ports.sources import SourceRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
+from aioomi.ports.conversation_review import ConversationReviewRepository
 from aioomi.ports.curated import CuratedSettingsRepository
 from aioomi.ports.feedback import AnswerFeedbackRepository
 from aioomi.ports.question_groups import QuestionGroupRepository
@@ -48,6 +49,7 @@ class UnitOfWork(Protocol):
     feedback: AnswerFeedbackRepository
     curated_settings: CuratedSettingsRepository
     question_groups: QuestionGroupRepository
+    conversation_review: ConversationReviewRepository
     usage: UsageLedger
     billing: BillingStore
     privacy: PrivacyStore

@@ -39,6 +39,7 @@ _RESOURCE_OF_ROUTE: tuple[tuple[str, str], ...] = (
     ("/api/v1/agents/{agent_id}/feedback", "conversations"),
     ("/api/v1/agents/{agent_id}/curated-answers", "knowledge"),
     ("/api/v1/agents/{agent_id}/question-groups", "conversations"),
+    ("/api/v1/agents/{agent_id}/conversations", "conversations"),
     ("/api/v1/question-groups", "conversations"),
     ("/api/v1/agents", "agents"),
     ("/api/v1/chat-sessions", "conversations"),

@@ -42,3 +42,7 @@ ALTER TABLE question_groups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE question_groups FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON question_groups
     USING (aioomi_visible(account_id)) WITH CHECK (aioomi_visible(account_id));
+
+-- Part 4: the owner searches the text of an agent's conversations (full-text search, no
+-- stemming: the widget speaks many languages).
+CREATE INDEX chat_messages_fts ON chat_messages USING gin (to_tsvector('simple', content));
