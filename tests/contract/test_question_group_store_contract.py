@@ -84,3 +84,18 @@ async def test_open_groups_are_replaced_closed_ones_stay_and_others_see_none(con
         assert await uow.question_groups.get(theirs, fresh[0].id) is None
         assert not await uow.question_groups.update(msgspec.structs.replace(answered, account_id=theirs))
         assert await uow.question_groups.list(theirs, my_agent.id, status=None, limit=10) == []
+
+
+async def test_the_chat_retention_sweep_takes_groups_whose_last_question_is_past_it(container, owners) -> None:  # noqa: ANN001, F811
+    mine, my_agent, _, _ = owners
+    old = msgspec.structs.replace(group(my_agent, "old", 2, GroupStatus.DISMISSED),
+                                  last_seen=T0 - timedelta(days=400))
+    kept = msgspec.structs.replace(group(my_agent, "kept", 1, GroupStatus.ANSWERED), last_seen=T0 - timedelta(days=30))
+    async with container.uow()(account_id=mine) as uow:
+        await uow.question_groups.replace_open(mine, my_agent.id, [old, kept])
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.sweep_chats(T0, 100)  # 12 months: 400 days ago is past it, 30 days is not
+        await uow.commit()
+    async with container.uow()(account_id=mine) as uow:
+        assert [g.key for g in await uow.question_groups.list(mine, my_agent.id, status=None, limit=10)] == ["kept"]
