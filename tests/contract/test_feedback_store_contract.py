@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from aioomi.domain.model.chat import MessageStatus, Role
 from aioomi.domain.model.feedback import Feedback, Rating
 from tests.contract.test_chat_store_contract import add, message, owners, session  # noqa: F401

@@ -23,7 +23,7 @@ from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
 VISITOR = "visitor_0123456789abcdef"
 
 
-async def rated_conversation(container: Container, account_id: str, agent_id: str, comment: str) -> str:
+async def rated_conversation(container: Container, account_id: str, agent_id: str, comment: str) -> str:  # noqa: F811
     now = container.clock().now()
     session = ChatSession(id=new_id("ses"), account_id=account_id, agent_id=agent_id, visitor_id=VISITOR,
                           created_at=now)
@@ -42,7 +42,7 @@ async def rated_conversation(container: Container, account_id: str, agent_id: st
     return answer.id
 
 
-async def export_files(container: Container, who) -> zipfile.ZipFile:  # noqa: ANN001
+async def export_files(container: Container, who) -> zipfile.ZipFile:  # noqa: ANN001, F811
     export = await container.request_export()(who)
     await container.build_export()(who.account_id, export.id)
     link = await container.issue_export_link()(who, export.id)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.conversation_review import ReviewFilters, ReviewRow, check_review_filters
-from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, Page, PageKey, check_page_size, decode_cursor, encode_cursor
+from aioomi.domain.model.pagination import (
+    DEFAULT_PAGE_SIZE,
+    Page,
+    PageKey,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
 from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
