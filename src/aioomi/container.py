@@ -74,6 +74,18 @@ from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
 from aioomi.domain.usecases.crawl_source import CrawlSource
 from aioomi.domain.usecases.create_source import CreateSource
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
+from aioomi.domain.usecases.conversation_review.review_conversations import ReviewConversations
+from aioomi.domain.usecases.curated.fix_answer import FixAnswer
+from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettings
+from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
+from aioomi.domain.usecases.curated.set_curated_settings import SetCuratedSettings
+from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedback
+from aioomi.domain.usecases.question_groups.answer_question_group import AnswerQuestionGroup
+from aioomi.domain.usecases.question_groups.dismiss_question_group import DismissQuestionGroup
+from aioomi.domain.usecases.question_groups.list_question_groups import ListQuestionGroups
+from aioomi.domain.usecases.question_groups.refresh_question_groups import RefreshQuestionGroups
+from aioomi.domain.usecases.question_groups.request_question_groups_refresh import RequestQuestionGroupsRefresh
+from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 from aioomi.domain.usecases.delete_qa_pair import DeleteQaPair
 from aioomi.domain.usecases.export_qa_pairs import ExportQaPairs
 from aioomi.domain.usecases.import_qa_pairs import ImportQaPairs
@@ -513,8 +525,9 @@ class Container(containers.DeclarativeContainer):
     )
     list_request_log = providers.Factory(ListRequestLog, request_log=request_log)
     passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
+    match_curated_answer = providers.Factory(MatchCuratedAnswer, uow=uow)
     answer_chat = providers.Factory(AnswerChat, uow=uow, clock=clock, model=chat_model, search=passage_search,
-                                    allowance=usage_allowance)
+                                    allowance=usage_allowance, curated=match_curated_answer)
     open_widget = providers.Factory(OpenWidget, uow=uow, clock=clock)
     start_widget_session = providers.Factory(StartWidgetSession, uow=uow, clock=clock, limiter=rate_limiter,
                                              limits=chat_limits)
@@ -525,6 +538,18 @@ class Container(containers.DeclarativeContainer):
     get_chat_session = providers.Factory(GetChatSession, uow=uow)
     delete_chat_session = providers.Factory(DeleteChatSession, uow=uow)
     export_agent_sessions = providers.Factory(ExportAgentSessions, uow=uow)
+    # --- the owner's improvement loop (issue 19) ------------------------------------------
+    rate_answer = providers.Factory(RateAnswer, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits)
+    list_answer_feedback = providers.Factory(ListAnswerFeedback, uow=uow)
+    get_curated_settings = providers.Factory(GetCuratedSettings, uow=uow)
+    set_curated_settings = providers.Factory(SetCuratedSettings, uow=uow)
+    fix_answer = providers.Factory(FixAnswer, uow=uow, add_pair=add_qa_pair)
+    refresh_question_groups = providers.Factory(RefreshQuestionGroups, uow=uow, embedders=embedders, clock=clock)
+    request_question_groups_refresh = providers.Factory(RequestQuestionGroupsRefresh, uow=uow, clock=clock)
+    list_question_groups = providers.Factory(ListQuestionGroups, uow=uow)
+    dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
+    answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
+    review_conversations = providers.Factory(ReviewConversations, uow=uow)
 
     # --- privacy: rights, retention, policy versions --------------------------------------
     operational_records = providers.Selector(

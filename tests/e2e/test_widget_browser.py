@@ -185,7 +185,7 @@ async def test_demo_page_streams_an_answer_with_citations_restores_it_and_delete
     assert sources and all(s.startswith("[") for s in sources), sources
     assert all(t == "README.md" or t.startswith("docs/") for t in titles), sources
     assert len(set(titles)) == len(titles) <= 3, "one source per document, three at most"
-    assert await page.locator(w(".msg.bot .actions button")).last.inner_text() == "Copy"
+    assert await page.locator(w(".msg.bot .actions button")).first.inner_text() == "Copy"
     assert await log.get_attribute("aria-live") == "polite" and await log.get_attribute("aria-busy") is None
     stored = await local_storage(page)
     assert list(stored) == [VISITOR_KEY], f"only the visitor id is stored: {stored}"
@@ -624,11 +624,12 @@ async def test_sources_and_copy_speak_the_widgets_language(browser: Browser, ser
     await open_widget(v.page)
     await ask(v.page, "How do I run Aioomi?")
     answer = v.page.locator(w(".msg.bot")).last
-    await answer.locator(".actions button").wait_for(timeout=30_000)
+    await answer.locator(".actions button").first.wait_for(timeout=30_000)
     assert await answer.locator(".sources > span").inner_text() == "Quellen"
     assert set(await answer.locator(".sources summary").all_inner_texts()) == {"Zitat"}
-    copy = answer.locator(".actions button")
+    copy = answer.locator(".actions button").first
     assert (await copy.inner_text(), await copy.get_attribute("aria-label")) == ("Kopieren", "Antwort kopieren")
+    assert await answer.locator(".rate.down").get_attribute("aria-label") == "Nicht hilfreich"
     assert "Sources" not in await answer.inner_text() and "Copy" not in await answer.inner_text()
     served.fake.fake.reset()
     await v.context.close()
@@ -753,3 +754,53 @@ async def test_the_widget_has_no_serious_axe_violation_open_or_closed(browser: B
         await v.page.locator(w(".msg.bot .actions")).last.wait_for()
         assert await serious_violations(v.page, "'aioomi-widget'") == [], theme
         await v.context.close()
+
+
+async def test_a_visitor_rates_an_answer_with_a_comment_and_the_vote_survives_a_reload(browser: Browser,
+                                                                                       served: Served) -> None:
+    served.fake.fake.script_chat(reply="Type make run [1].")
+    v = await visit(browser, served)
+    page = v.page
+    await page.goto(f"{served.base}/demo")
+    await open_widget(page)
+    await ask(page, "How do I start the server?")
+    answer = page.locator(w(".msg.bot")).last
+    up, down = answer.locator(".rate.up"), answer.locator(".rate.down")
+    await down.wait_for()
+    assert [await up.get_attribute("aria-label"), await down.get_attribute("aria-label")] == ["Helpful", "Not helpful"]
+    assert [await up.get_attribute("aria-pressed"), await down.get_attribute("aria-pressed")] == ["false", "false"]
+
+    await down.click()
+    await page.locator(w('.rate.down[aria-pressed="true"]')).wait_for()
+    comment = page.locator(w(".why textarea"))
+    assert await comment.get_attribute("aria-label") == "What was wrong? (optional)"
+    assert await page.evaluate(
+        "() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.tagName") == "TEXTAREA"
+    await comment.fill("<b>It is make serve</b>, not make run.")
+    await page.locator(w(".why button")).click()
+    await page.locator(w(".why")).wait_for(state="detached")
+    assert await page.locator(w(".sr[role=status]")).text_content() == "Thanks for your feedback."
+    await shot(page, "feedback-down")
+
+    rated = served.run(served.container.list_answer_feedback()(served.principal, served.demo.agent_id,
+                                                                rating="down"))
+    mine = [e for e in rated if e.question == "How do I start the server?"]
+    shown = await answer.locator(".md").inner_text()
+    assert [(e.feedback.comment, e.answer.split(" [")[0]) for e in mine] == [
+        ("<b>It is make serve</b>, not make run.", shown.split(" [")[0].strip())]
+
+    await page.reload()  # the vote is restored with the conversation
+    await open_widget(page)
+    restored = page.locator(w(".msg.bot")).last
+    await restored.locator('.rate.down[aria-pressed="true"]').wait_for()
+    assert await restored.locator(".rate.up").get_attribute("aria-pressed") == "false"
+    await restored.locator(".rate.up").focus()
+    await page.keyboard.press("Enter")  # a keyboard user changes their mind
+    await restored.locator('.rate.up[aria-pressed="true"]').wait_for()
+    assert await restored.locator(".rate.down").get_attribute("aria-pressed") == "false"
+    assert await page.locator(w(".why")).count() == 0, "a thumbs-up asks for no comment"
+    changed = served.run(served.container.list_answer_feedback()(served.principal, served.demo.agent_id))
+    assert [(e.feedback.rating, e.feedback.comment) for e in changed if e.message_id == mine[0].message_id] == [
+        ("up", None)]
+    assert not [r for r in v.requests if r.startswith("pageerror:")], v.requests
+    await v.context.close()

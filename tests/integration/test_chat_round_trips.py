@@ -46,8 +46,10 @@ from tests.integration.test_grounded_chat import (
 #   the search's knowledge base and totals in one read (the agent is not read again)        1
 #   the hybrid search statement with its settings (one implicit transaction, no BEGIN), the
 #   hits' titles joined in                                                                   1
+#   curated answers (issue 19): the agent's settings and its Q&A pairs among the retrieved
+#   documents, one pipelined read-only batch (only when a passage carries a relevance)       1
 #   the message writes: visitor's message, answer, session touch and COMMIT, together       1
-BEFORE_FIRST_TOKEN = 1 + 1 + 2 + 1 + 1 + 1
+BEFORE_FIRST_TOKEN = 1 + 1 + 2 + 1 + 1 + 1 + 1
 # The shipped widget sends an Idempotency-Key with every message: the replay check before the
 # limits (the session and the key's message with its reply, one pipelined read: 1); the turn's
 # own read brings the key's message with the session and the history, in the same one read.

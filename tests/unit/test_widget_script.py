@@ -8,10 +8,10 @@ import re
 
 from aioomi.entrypoints.http.widget_assets import WIDGET_FILE, widget_script
 
-BUDGET_GZIPPED = 15 * 1024
+BUDGET_GZIPPED = 16 * 1024  # 15 KB until the answer feedback buttons (issue 19) took ~0.9 KB more
 
 
-def test_the_widget_fits_in_15_kb_gzipped() -> None:
+def test_the_widget_fits_in_16_kb_gzipped() -> None:
     size = len(gzip.compress(WIDGET_FILE.read_bytes(), compresslevel=9))
     assert size <= BUDGET_GZIPPED, f"widget.js is {size} bytes gzipped; the budget is {BUDGET_GZIPPED}"
 

@@ -17,6 +17,10 @@ from aioomi.ports.agents import AgentRepository
 from aioomi.ports.documents import DocumentRepository
 from aioomi.ports.sources import SourceRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
+from aioomi.ports.conversation_review import ConversationReviewRepository
+from aioomi.ports.curated import CuratedSettingsRepository
+from aioomi.ports.feedback import AnswerFeedbackRepository
+from aioomi.ports.question_groups import QuestionGroupRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
 from aioomi.ports.leads import LeadStore
@@ -44,6 +48,10 @@ class UnitOfWork(Protocol):
     sources: SourceRepository
     chat_sessions: ChatSessionRepository
     chat_messages: ChatMessageRepository
+    feedback: AnswerFeedbackRepository
+    curated_settings: CuratedSettingsRepository
+    question_groups: QuestionGroupRepository
+    conversation_review: ConversationReviewRepository
     usage: UsageLedger
     billing: BillingStore
     privacy: PrivacyStore

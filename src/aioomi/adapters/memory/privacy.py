@@ -156,6 +156,10 @@ class InMemoryPrivacyStore:
 
     # -- sweeps ---------------------------------------------------------------------------------
     async def sweep_chats(self, now: datetime, limit: int) -> int:
+        groups = self._open("question_groups", lambda g: g.account_id)  # issue 19: not counted
+        for group in [g for g in groups.values()
+                      if g.last_seen < chat_cutoff(now, (self._retention.get(g.agent_id) or (None, None))[1])][:limit]:
+            groups.delete(group.id)
         sessions = self._open("chat_sessions", lambda s: s.account_id)
         messages = self._open("chat_messages", lambda m: m.account_id)
         doomed = []

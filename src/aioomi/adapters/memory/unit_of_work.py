@@ -17,6 +17,10 @@ from aioomi.adapters.memory.agents import InMemoryAgentRepository
 from aioomi.adapters.memory.documents import InMemoryDocumentRepository
 from aioomi.adapters.memory.sources import InMemorySourceRepository
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
+from aioomi.adapters.memory.conversation_review import InMemoryConversationReviewRepository
+from aioomi.adapters.memory.curated import InMemoryCuratedSettingsRepository
+from aioomi.adapters.memory.feedback import InMemoryAnswerFeedbackRepository
+from aioomi.adapters.memory.question_groups import InMemoryQuestionGroupRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
@@ -77,6 +81,12 @@ class InMemoryUnitOfWork:
         chat_messages = self._table("chat_messages", lambda m: m.account_id)
         self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)
         self.chat_messages = InMemoryChatMessageRepository(chat_messages, chat_sessions)
+        self.feedback = InMemoryAnswerFeedbackRepository(chat_messages)
+        self.curated_settings = InMemoryCuratedSettingsRepository(
+            self._table("agent_curated_answers", lambda r: r[0]), self.sources)
+        self.question_groups = InMemoryQuestionGroupRepository(self._table("question_groups", lambda g: g.account_id),
+                                                               chat_messages)
+        self.conversation_review = InMemoryConversationReviewRepository(chat_sessions, chat_messages)
         self.usage = InMemoryUsageLedger(self._table("usage_entries", lambda e: e.account_id),
                                          self._table("usage_caps", lambda c: c.account_id))
         self.billing = InMemoryBillingStore(

@@ -20,7 +20,7 @@ from aioomi.domain.model.pagination import PageKey
 _SESSION_COLUMNS = "id, account_id, agent_id, visitor_id, channel, created_at, last_message_at, ip, user_agent"
 _MESSAGE_COLUMNS = (
     "id, account_id, agent_id, session_id, role, content, status, citations, model, prompt_tokens, "
-    "completion_tokens, latency_ms, error_code, reply_to, idempotency_key, created_at"
+    "completion_tokens, latency_ms, error_code, reply_to, idempotency_key, created_at, feedback, curated_pair_id"
 )
 
 
@@ -176,6 +176,7 @@ def _message_params(message: ChatMessage) -> tuple[Any, ...]:
         str(message.status), Jsonb(msgspec.to_builtins(message.citations)), message.model, message.prompt_tokens,
         message.completion_tokens, message.latency_ms, message.error_code, message.reply_to,
         message.idempotency_key, message.created_at,
+        None if message.feedback is None else Jsonb(msgspec.to_builtins(message.feedback)), message.curated_pair_id,
     )
 
 
@@ -188,7 +189,7 @@ class PostgresChatMessageRepository(_Repository):
         # insert writes nothing then, so its check may run after a pipelined commit.
         await self._write(
             f"INSERT INTO chat_messages ({_MESSAGE_COLUMNS}) SELECT "
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s "
             "WHERE EXISTS (SELECT 1 FROM chat_sessions WHERE id = %s AND account_id = %s)",
             (*_message_params(message), message.session_id, message.account_id),
             _one_added,
@@ -197,10 +198,10 @@ class PostgresChatMessageRepository(_Repository):
     async def update(self, message: ChatMessage) -> bool:
         return 1 == await self._execute(
             "UPDATE chat_messages SET content = %s, status = %s, citations = %s, model = %s, prompt_tokens = %s, "
-            "completion_tokens = %s, latency_ms = %s, error_code = %s WHERE id = %s AND account_id = %s",
+            "completion_tokens = %s, latency_ms = %s, error_code = %s, curated_pair_id = %s WHERE id = %s AND account_id = %s",
             (message.content, str(message.status), Jsonb(msgspec.to_builtins(message.citations)), message.model,
-             message.prompt_tokens, message.completion_tokens, message.latency_ms, message.error_code, message.id,
-             message.account_id),
+             message.prompt_tokens, message.completion_tokens, message.latency_ms, message.error_code,
+             message.curated_pair_id, message.id, message.account_id),
         )
 
     async def get(self, account_id: str, message_id: str) -> ChatMessage | None:

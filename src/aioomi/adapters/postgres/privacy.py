@@ -168,6 +168,15 @@ class PostgresPrivacyStore(PostgresRepository):
 
     # -- sweeps ---------------------------------------------------------------------------------
     async def sweep_chats(self, now: datetime, limit: int) -> int:
+        # Question groups (issue 19) hold visitors' phrasings: they go once their last question
+        # is past the agent's chat cutoff (not counted in the result, which counts sessions).
+        await self._execute(
+            "DELETE FROM question_groups WHERE id IN ("
+            " SELECT g.id FROM question_groups g LEFT JOIN agent_chat_retention r ON r.agent_id = g.agent_id"
+            " WHERE g.last_seen < greatest(%(cutoff)s, %(now)s - make_interval(days => r.days))"
+            " LIMIT %(limit)s FOR UPDATE OF g SKIP LOCKED)",
+            {"cutoff": months_before(now, CHAT_RETENTION_MONTHS), "now": now, "limit": limit},
+        )
         # greatest() ignores NULL: agents without a setting keep the policy's 12 months.
         return await self._execute(
             "DELETE FROM chat_sessions WHERE id IN ("

@@ -23,6 +23,10 @@ from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.adapters.postgres.documents import PostgresDocumentRepository
 from aioomi.adapters.postgres.sources import PostgresSourceRepository
 from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
+from aioomi.adapters.postgres.conversation_review import PostgresConversationReviewRepository
+from aioomi.adapters.postgres.curated import PostgresCuratedSettingsRepository
+from aioomi.adapters.postgres.feedback import PostgresAnswerFeedbackRepository
+from aioomi.adapters.postgres.question_groups import PostgresQuestionGroupRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
@@ -239,6 +243,10 @@ class PostgresUnitOfWork:
         self.sources = PostgresSourceRepository(conn)
         self.chat_sessions = PostgresChatSessionRepository(conn)
         self.chat_messages = PostgresChatMessageRepository(conn)
+        self.feedback = PostgresAnswerFeedbackRepository(conn)
+        self.curated_settings = PostgresCuratedSettingsRepository(conn)
+        self.question_groups = PostgresQuestionGroupRepository(conn)
+        self.conversation_review = PostgresConversationReviewRepository(conn)
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)
         self.privacy = PostgresPrivacyStore(conn)

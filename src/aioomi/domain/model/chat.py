@@ -18,6 +18,7 @@ from urllib.parse import quote as percent_encode
 import msgspec
 
 from aioomi.domain.model.errors import AioomiError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from aioomi.domain.model.feedback import Feedback
 
 SESSION_PREFIX = "ses"
 MESSAGE_PREFIX = "msg"
@@ -117,6 +118,11 @@ class ChatMessage(msgspec.Struct, frozen=True, kw_only=True):
     reply_to: str | None = None
     idempotency_key: str | None = None
     created_at: datetime
+    feedback: Feedback | None = None
+    """The visitor's thumbs up or down on an answer (see :mod:`aioomi.domain.model.feedback`)."""
+    curated_pair_id: str | None = None
+    """An answer served as it is from the owner's question-and-answer pair of this id (no model
+    call; see :mod:`aioomi.domain.model.curated`)."""
 
 
 class SessionSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -257,6 +263,8 @@ class Passage(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     score: float = 0.0
     source_url: str | None = None
+    relevance: float | None = None
+    """The passage's relevance on the calibrated 0–1 scale of the relevance gate, when known."""
 
     def citation(self, number: int = 0, question: str = "") -> Citation:
         quote = best_sentences(question, [self], limit=1) if question else []

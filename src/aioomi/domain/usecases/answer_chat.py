@@ -44,10 +44,12 @@ from aioomi.domain.model.chat import (
     check_message,
     check_visitor_id,
     clip_user_agent,
+    excerpt,
     prompt_tokens,
 )
 from aioomi.domain.model.errors import AioomiError, Conflict
 from aioomi.domain.model.ids import is_id, new_id
+from aioomi.domain.model.qa_pairs import QaPair
 from aioomi.domain.model.usage import UsageEntry, UsageKind
 from aioomi.domain.model.webhook_payloads import (
     CONVERSATION_STARTED,
@@ -55,6 +57,7 @@ from aioomi.domain.model.webhook_payloads import (
     conversation_started,
     message_created,
 )
+from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.chat import PassageSearch
@@ -166,7 +169,9 @@ class AnswerChat:
         *,
         context_tokens: int = DEFAULT_CONTEXT_TOKENS,
         history_messages: int = DEFAULT_HISTORY_TURNS,
+        curated: MatchCuratedAnswer | None = None,
     ) -> None:
+        self._curated = curated
         self._uow = uow
         self._clock = clock
         self._model = model
@@ -250,6 +255,10 @@ class AnswerChat:
             account_id=agent.account_id, agent_id=agent.id, query=question,
             top_k=agent.retrieval.top_k, min_relevance=agent.retrieval.min_relevance, agent=agent,
         )
+        served: QaPair | None = None
+        if self._curated is not None:  # the owner's curated answers: served as they are, or the top passages
+            choice = await self._curated(agent, passages)
+            served, passages = choice.served, list(choice.passages)
         # One source per document (its passages merged), at most max_citations, best first: the
         # prompt numbers them as the citations do, so the answer's [n] markers name citations.
         sources = by_document(passages, agent.retrieval.max_citations)
@@ -263,6 +272,7 @@ class AnswerChat:
             answer = msgspec.structs.replace(
                 retried[1], content="", status=MessageStatus.STREAMING, citations=citations, model=None,
                 prompt_tokens=0, completion_tokens=0, latency_ms=None, error_code=None,
+                curated_pair_id=served.id if served is not None else None,
             )
             async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
                 await uow.chat_messages.update(answer)
@@ -277,6 +287,7 @@ class AnswerChat:
                 id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
                 role=Role.ASSISTANT, content="", status=MessageStatus.STREAMING, reply_to=visitor_message.id,
                 citations=citations, created_at=now + timedelta(microseconds=1),
+                curated_pair_id=served.id if served is not None else None,
             )
             # The writes may be held back and sent with the commit (one round trip), so a key
             # already taken may only be found there.
@@ -304,6 +315,8 @@ class AnswerChat:
         grounded_without_sources = agent.answer_mode is AnswerMode.GROUNDED and not prompt.passages
         events = (self._fallback(agent, answer, started) if grounded_without_sources
                   else self._stream(agent, answer, prompt, started))
+        if served is not None:
+            events = self._serve_curated(agent, answer, served, started)
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
 
     async def replay(self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str, *,
@@ -352,6 +365,21 @@ class AnswerChat:
             await uow.chat_messages.update(done)
             emit_event(uow, account_id=agent.account_id, type=MESSAGE_CREATED, data=message_created(done),
                        at=self._clock.now())
+            await uow.commit()
+        yield TurnDone(message=done, usage=TokenUsage())
+
+    async def _serve_curated(self, agent: Agent, answer: ChatMessage, pair: QaPair,
+                             started: float) -> AsyncIterator[TurnEvent]:
+        """The owner's answer as it is: no model call, nothing metered, the pair cited."""
+        yield TurnStarted(message_id=answer.id, session_id=answer.session_id)
+        yield TurnDelta(text=pair.answer)
+        citations = (Citation(document_id=pair.id, document_title=pair.question, position=0,
+                              excerpt=excerpt(pair.answer), score=1.0, number=1),)
+        yield TurnSources(citations=citations)
+        done = msgspec.structs.replace(answer, content=pair.answer, status=MessageStatus.COMPLETE,
+                                       citations=citations, curated_pair_id=pair.id, latency_ms=_ms_since(started))
+        async with self._uow(account_id=agent.account_id) as uow:
+            await uow.chat_messages.update(done)
             await uow.commit()
         yield TurnDone(message=done, usage=TokenUsage())
 
@@ -473,4 +501,4 @@ class KnowledgePassages:
                        min_relevance: float, agent: Agent | None = None) -> list[Passage]:
         hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent)
         return [Passage(document_id=h.document_id, document_title=h.document_title, position=h.position,
-                        text=h.text, score=h.score, source_url=h.source_url) for h in hits]
+                        text=h.text, score=h.score, source_url=h.source_url, relevance=h.relevance) for h in hits]

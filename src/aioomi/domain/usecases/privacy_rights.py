@@ -286,6 +286,9 @@ EXPORT_FILES = {
     "audit_log.json": "Every rights action of the account.",
     "leads.json": "Leads visitors left through the agents' forms, with the consent line they agreed to.",
     "webhook_endpoints.json": "Webhook endpoints: address, events, state. Never the signing secret.",
+    "improvement_loop.json": "Per agent: curated-answer settings and question groups (visitors' questions that "
+                             "went unanswered or were disliked, grouped). Votes and comments are on the messages "
+                             "in conversations.json; curated answers are Q&A pairs in documents.json.",
 }
 
 
@@ -349,6 +352,7 @@ class BuildExport:
         files["trusted_devices.json"] = _json([{"id": d.id, "created_at": d.created_at, "expires_at": d.expires_at}
                                                for d in devices])
         agents_out, documents_out, conversations = [], [], []
+        improvement: list[dict[str, Any]] = []
         after: PageKey | None = None
         while True:
             agents = await uow.agents.list_page(account.id, limit=_PAGE, after=after)
@@ -364,12 +368,14 @@ class BuildExport:
                     if text is not None:
                         files[f"documents/{document.id}/text.txt"] = text.encode()
                 conversations.extend(await _agent_conversations(uow, account.id, agent.id))
+                improvement.append(await _improvement_loop(uow, account.id, agent.id))
             if len(agents) < _PAGE:
                 break
             after = PageKey(created_at=agents[-1].created_at, id=agents[-1].id)
         files["agents.json"] = _json(agents_out)
         files["documents.json"] = _json(documents_out)
         files["conversations.json"] = _json(conversations)
+        files["improvement_loop.json"] = _json(improvement)
         files["usage.json"] = _json(await uow.usage.totals(
             account.id, datetime(2000, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)))
         files["billing.json"] = _json({"subscription": await uow.billing.get_account(account.id),
@@ -407,6 +413,13 @@ async def _agent_conversations(uow: UnitOfWork, account_id: str, agent_id: str,
         messages = await uow.chat_messages.list_for_session(account_id, session.id)
         out.append(msgspec.to_builtins(session) | {"messages": msgspec.to_builtins(messages)})
     return out
+
+
+async def _improvement_loop(uow: UnitOfWork, account_id: str, agent_id: str) -> dict[str, Any]:
+    """An agent's improvement-loop data (issue 19) for the owner's export."""
+    return {"agent_id": agent_id,
+            "curated_settings": await uow.curated_settings.get(account_id, agent_id),
+            "question_groups": await uow.question_groups.list(account_id, agent_id, status=None, limit=100_000)}
 
 
 class ExportLink(msgspec.Struct, frozen=True, kw_only=True):

@@ -46,6 +46,10 @@ from aioomi.entrypoints.http.request_body import GuardedRequest
 from aioomi.entrypoints.http.widget_controller import WidgetController
 from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
 from aioomi.entrypoints.http.embed_controller import EmbedController
+from aioomi.entrypoints.http.conversation_review_controller import ConversationReviewController
+from aioomi.entrypoints.http.curated_controller import CuratedAnswerController
+from aioomi.entrypoints.http.feedback_controller import FeedbackController
+from aioomi.entrypoints.http.question_groups_controller import QuestionGroupController
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
 from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.worker.jobs import build_worker
@@ -67,6 +71,7 @@ CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
 CONTROLLERS += [WebhookEndpointController, WebhookPages]
 CONTROLLERS += [LeadFormController, LeadController, WidgetLeadController, LeadPages, WidgetLeadsScriptController]
+CONTROLLERS += [FeedbackController, CuratedAnswerController, QuestionGroupController, ConversationReviewController]  # the owner's improvement loop (issue 19)
 
 
 class MetricsController(PrometheusController):

@@ -20,6 +20,7 @@ from aioomi.domain.model.chat import (
     check_message,
 )
 from aioomi.domain.model.errors import InvalidInput
+from aioomi.entrypoints.http.schemas_feedback import FeedbackOut
 
 
 class CitationOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,13 +63,18 @@ class MessageOut(msgspec.Struct, frozen=True, kw_only=True):
     completion_tokens: int = 0
     latency_ms: int | None = None
     error_code: str | None = None
+    feedback: FeedbackOut | None = None
+    """The visitor's thumbs up or down on an answer, with its comment."""
+    curated_pair_id: str | None = None
+    """An answer served as it is from the owner's Q&A pair of this id (no model call)."""
 
     @classmethod
     def of(cls, m: ChatMessage) -> MessageOut:
         return cls(id=m.id, session_id=m.session_id, role=str(m.role), content=m.content, status=str(m.status),
                    citations=[CitationOut.of(c) for c in m.citations], created_at=m.created_at, model=m.model,
                    prompt_tokens=m.prompt_tokens, completion_tokens=m.completion_tokens, latency_ms=m.latency_ms,
-                   error_code=m.error_code)
+                   error_code=m.error_code, feedback=FeedbackOut.of(m.feedback) if m.feedback else None,
+                   curated_pair_id=m.curated_pair_id)
 
 
 class VisitorSessionOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -44,6 +44,7 @@ from aioomi.entrypoints.http.schemas_chat import (
     WidgetConfig,
     sse,
 )
+from aioomi.entrypoints.http.schemas_feedback import FeedbackCreate, FeedbackOut
 
 VISITOR_HEADER = "x-visitor-id"
 
@@ -54,6 +55,7 @@ VisitorId = Annotated[str, HeaderParameter(name=VISITOR_HEADER, min_length=16, m
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="idempotency-key", min_length=1,
                                                  max_length=MAX_IDEMPOTENCY_KEY, required=False)]
 SessionId = Annotated[str, PathParameter(min_length=1, max_length=100)]
+MessageId = Annotated[str, PathParameter(min_length=1, max_length=100)]
 
 SSE_SPEC = {200: ResponseSpec(data_container=str, media_type="text/event-stream",
                               description="Server-Sent Events: start, token, sources, done or error")}
@@ -185,6 +187,18 @@ class WidgetController(Controller):
             return Stream(sse_events(answer), media_type="text/event-stream",
                           headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Content-Encoding": "identity"})
         return Response(await reply_json(answer))
+
+    @post("/sessions/{session_id:str}/messages/{message_id:str}/feedback", status_code=200,
+          summary="Rate an answer: thumbs up or down, with an optional comment; sent again, it replaces the vote",
+          responses=problems(403, 404, 409, 429))
+    async def rate_answer(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+                          session_id: SessionId, message_id: MessageId, visitor_id: VisitorId,
+                          data: JSONBody[FeedbackCreate]) -> FeedbackOut:
+        agent = await widget_agent(request, state, public_key)
+        feedback = await state.container.rate_answer()(agent, caller(request, visitor_id), session_id=session_id,
+                                                       message_id=message_id, rating=data.rating,
+                                                       comment=data.comment)
+        return FeedbackOut.of(feedback)
 
 
 async def reply_json(answer: ChatAnswer) -> ChatReply:

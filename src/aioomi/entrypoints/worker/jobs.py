@@ -15,6 +15,7 @@ from aioomi.domain.model.leads import NOTIFY_NEW_LEAD
 from aioomi.domain.model.webhooks import DELIVER_WEBHOOK, NOTIFY_WEBHOOK_DISABLED
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 from aioomi.entrypoints.worker import account_jobs, privacy_jobs
+from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRESH_QUESTION_GROUPS
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
@@ -105,6 +106,8 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
 
     async def notify_new_lead(payload: dict[str, Any]) -> object:
         return {"sent": await container.notify_new_lead()(payload["account_id"], payload["lead_id"])}
+    async def refresh_question_groups(payload: dict[str, Any]) -> object:
+        return await container.refresh_question_groups()(payload["account_id"], payload["agent_id"])
 
     return {
         NOTIFY_NEW_LEAD: notify_new_lead,
@@ -114,6 +117,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         REINDEX_DOCUMENT: reindex_document,
         SYNC_SOURCE: sync_source,
         SYNC_DUE_SOURCES: sync_due_sources,
+        REFRESH_QUESTION_GROUPS: refresh_question_groups,
         INGEST_DOCUMENT: ingest_document,
         PURGE_DOCUMENT: purge_document,
         SWITCH_EMBEDDING_MODEL: switch_embedding_model,

@@ -156,6 +156,8 @@ header .icon:focus-visible{outline-color:var(--on-primary)}
 .sources ol{margin:4px 0 0;padding-inline-start:20px}
 .sources details{display:inline;margin-inline-start:6px}.sources summary{display:inline;cursor:pointer}.sources q{display:block;font-style:italic}
 .actions{display:flex;gap:6px;margin-top:6px}
+.rate svg{width:14px;fill:currentColor}.down svg{rotate:180deg}.rate[aria-pressed=true]{background:var(--primary);color:var(--on-primary)}
+.why{display:flex;gap:6px;margin-top:6px}
 .actions button,.starters button,.confirm button{padding:5px 10px;border:1px solid var(--border);border-radius:14px;background:var(--bg);font-size:13px}
 .starters{display:flex;flex-wrap:wrap;gap:6px}
 .starters button{border-color:var(--primary-text);color:var(--primary-text);text-align:start}
@@ -182,6 +184,7 @@ form .icon:disabled{opacity:.55;cursor:default}
 
   const ICON_CHAT = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z";
   const ICON_SEND = "M3 20.5 21 12 3 3.5 3 10l12 2-12 2z";
+  const ICON_THUMB = "M1 21h4V9H1zM23 10a2 2 0 0 0-2-2h-6l1-5-2-2-7 7v13h11l4-9z";
   const ICON_CLOSE = "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z";
 
   function svg(path) {  // DOM nodes, no HTML parsing: works under Trusted Types
@@ -228,6 +231,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       empty: "The assistant sent no answer. Please try again.", failed: "Something went wrong. Please try again.",
       sources: "Sources", quote: "Quote", copy: "Copy", copied: "Copied", copyFailed: "Copy failed", copyAnswer: "Copy answer",
       answerCopied: "Answer copied.", cut: "This answer was interrupted.",
+      up: "Helpful", down: "Not helpful", thanks: "Thanks for your feedback.", why: "What was wrong? (optional)",
     },
     fr: {
       open: "Ouvrir le chat : {0}", close: "Fermer le chat", data: "Vos données", policy: "Politique de confidentialité", fresh: "Nouvelle conversation",
@@ -252,6 +256,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       empty: "L'assistant n'a pas répondu. Réessayez.", failed: "Une erreur s'est produite. Réessayez.",
       sources: "Sources", quote: "Citation", copy: "Copier", copied: "Copié", copyFailed: "Échec de la copie",
       copyAnswer: "Copier la réponse", answerCopied: "Réponse copiée.", cut: "Cette réponse a été interrompue.",
+      up: "Utile", down: "Pas utile", thanks: "Merci pour votre avis.", why: "Qu'est-ce qui n'allait pas ? (facultatif)",
     },
     de: {
       open: "Chat öffnen: {0}", close: "Chat schließen", data: "Ihre Daten", policy: "Datenschutzerklärung", fresh: "Neues Gespräch",
@@ -278,6 +283,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       failed: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
       sources: "Quellen", quote: "Zitat", copy: "Kopieren", copied: "Kopiert", copyFailed: "Kopieren fehlgeschlagen",
       copyAnswer: "Antwort kopieren", answerCopied: "Antwort kopiert.", cut: "Diese Antwort wurde unterbrochen.",
+      up: "Hilfreich", down: "Nicht hilfreich", thanks: "Danke für Ihr Feedback.", why: "Was war falsch? (optional)",
     },
     es: {
       open: "Abrir chat: {0}", close: "Cerrar chat", data: "Tus datos", policy: "Política de privacidad", fresh: "Nueva conversación",
@@ -304,6 +310,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       failed: "Algo salió mal. Vuelve a intentarlo.",
       sources: "Fuentes", quote: "Cita", copy: "Copiar", copied: "Copiado", copyFailed: "No se pudo copiar",
       copyAnswer: "Copiar respuesta", answerCopied: "Respuesta copiada.", cut: "Esta respuesta se interrumpió.",
+      up: "Útil", down: "No útil", thanks: "Gracias por tu opinión.", why: "¿Qué estaba mal? (opcional)",
     },
     ar: {
       open: "افتح المحادثة: {0}", close: "أغلق المحادثة", data: "بياناتك", policy: "سياسة الخصوصية", fresh: "محادثة جديدة",
@@ -327,6 +334,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       empty: "لم يرسل المساعد أي إجابة. حاول مرة أخرى.", failed: "حدث خطأ ما. حاول مرة أخرى.",
       sources: "المصادر", quote: "اقتباس", copy: "نسخ", copied: "تم النسخ", copyFailed: "تعذر النسخ",
       copyAnswer: "انسخ الإجابة", answerCopied: "تم نسخ الإجابة.", cut: "انقطعت هذه الإجابة.",
+      up: "مفيدة", down: "غير مفيدة", thanks: "شكرًا على ملاحظاتك.", why: "ما الخطأ؟ (اختياري)",
     },
   };
   const RTL = ["ar"];
@@ -615,7 +623,7 @@ form .icon:disabled{opacity:.55;cursor:default}
     return el("div", { class: "sources" }, [el("span", { text: t("sources") }), list]);
   }
 
-  function finish(answer, citations, failed) {
+  function finish(answer, citations, failed, rated) {
     if (citations && citations.length) answer.bubble.append(renderSources(citations));
     if (failed) answer.bubble.append(el("p", { class: "note", text: t("cut") }));
     if (answer.text) {
@@ -625,8 +633,37 @@ form .icon:disabled{opacity:.55;cursor:default}
         catch (e) { copy.textContent = t("copyFailed"); }
         setTimeout(() => { copy.textContent = t("copy"); }, 2000);
       });
-      answer.bubble.append(el("div", { class: "actions" }, [copy]));
+      const actions = el("div", { class: "actions" }, [copy]);
+      answer.bubble.append(actions);
+      if (rated.id && !failed) feedback(actions, rated);
     }
+  }
+
+  // Thumbs up / down (toggle buttons); after a thumbs-down, an optional comment. A new vote replaces the last.
+  function feedback(actions, rated) {
+    const path = "/sessions/" + encodeURIComponent(rated.session) + "/messages/" + encodeURIComponent(rated.id) + "/feedback";
+    const buttons = {};
+    let why;
+    const show = v => { for (const k in buttons) buttons[k].setAttribute("aria-pressed", k === v); };
+    const rate = (rating, comment) => call(path, { method: "POST", body: JSON.stringify({ rating, comment }),
+      headers: { "content-type": "application/json" } }).then(r => r.json()).then(f => { show(f.rating); setStatus(t("thanks")); return 1; },
+      e => showError(human(e)) && 0);
+    for (const v of ["up", "down"]) {
+      const b = buttons[v] = el("button", { type: "button", class: "rate " + v, "aria-label": t(v), title: t(v) }, [svg(ICON_THUMB)]);
+      b.onclick = async () => {
+        if (!await rate(v)) return;
+        if (why) why = why.remove();
+        if (v < "e") {
+          const text = el("textarea", { "aria-label": t("why"), placeholder: t("why"), maxlength: 1000 });
+          const send = el("button", { type: "button", text: t("send") });
+          send.onclick = async () => { if (await rate(v, text.value.trim() || null)) why = why.remove(); };
+          actions.after(why = el("div", { class: "why" }, [text, send]));
+          text.focus();
+        }
+      };
+      actions.append(b);
+    }
+    show(rated.feedback && rated.feedback.rating);
   }
 
   function showError(message, retry) {
@@ -656,7 +693,7 @@ form .icon:disabled{opacity:.55;cursor:default}
         const answer = botBubble();
         answer.text = m.content;
         renderBody(answer);
-        finish(answer, m.citations, m.status === "failed");
+        finish(answer, m.citations, m.status === "failed", { id: m.id, session: latest.id, feedback: m.feedback });
       }
       scroll();
       setStatus(t("restored"));
@@ -717,7 +754,7 @@ form .icon:disabled{opacity:.55;cursor:default}
     ui.log.setAttribute("aria-busy", "true");
     setStatus(t("typing"));
     scroll();
-    let answer = null, citations = [], failure = null, started = false;
+    let answer = null, citations = [], failure = null, started = false, answerId = null;
     try {
       if (previewAsk) {
         const reply = await previewAsk(text, state.session).catch(e => { throw new Problem(e.code, e.message); });
@@ -758,6 +795,7 @@ form .icon:disabled{opacity:.55;cursor:default}
               answer.text += payload.text || "";
               if (!pending) { pending = true; requestAnimationFrame(paint); }
             } else if (name === "sources") citations = payload.citations || [];
+            else if (name === "done") answerId = payload.message_id;
             else if (name === "error") failure = new Problem(payload.code, payload.message);
           }
         }
@@ -767,7 +805,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       failure = e instanceof Problem ? e : unreachable("interrupted");
     }
     typing.remove();
-    if (answer) { renderBody(answer); finish(answer, citations, !!failure); }
+    if (answer) { renderBody(answer); finish(answer, citations, !!failure, { id: answerId, session: state.session }); }
     ui.log.removeAttribute("aria-busy");
     state.busy = false;
     ui.send.disabled = false;

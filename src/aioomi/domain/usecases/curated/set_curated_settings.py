@@ -1,0 +1,28 @@
+"""The owner chooses how an agent uses its curated answers."""
+
+from __future__ import annotations
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.curated import CuratedSettings, check_curated_settings
+from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class SetCuratedSettings:
+    """Store the agent's curated-answer settings.
+
+    Rules: ``mode`` is ``direct`` (serve a matching pair's answer as it is, no model call) or
+    ``passage`` (give it to the model as the top passage), else ``invalid_curated_mode``;
+    ``threshold`` is 0–1 on the relevance gate's scale, else ``invalid_curated_threshold``;
+    another account's agent is not found."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, agent_id: str, *, mode: str, threshold: float) -> CuratedSettings:
+        settings = check_curated_settings(mode, threshold)
+        async with self._uow(account_id=principal.account_id) as uow:
+            agent = await find_own_agent(uow.agents, principal, agent_id)
+            await uow.curated_settings.put(principal.account_id, agent.id, settings)
+            await uow.commit()
+        return settings
