@@ -46,7 +46,7 @@ async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninf
         expected = {
             "manifest.json", "account.json", "sessions.json", "api_keys.json", "trusted_devices.json", "agents.json", "documents.json",
             "conversations.json", "usage.json", "request_log.json", "billing.json", "consents.json",
-            "audit_log.json", "improvement_loop.json", f"documents/{document['id']}/original",
+            "audit_log.json", "improvement_loop.json", "leads.json", "webhook_endpoints.json", f"documents/{document['id']}/original",
         }
         assert set(archive.namelist()) == expected
         assert archive.read(f"documents/{document['id']}/original") == text.encode()
