@@ -17,6 +17,7 @@ from aioomi.ports.agents import AgentRepository
 from aioomi.ports.documents import DocumentRepository
 from aioomi.ports.sources import SourceRepository
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
+from aioomi.ports.handoff import HandoffRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
 from aioomi.ports.privacy import PrivacyStore
@@ -42,6 +43,7 @@ class UnitOfWork(Protocol):
     sources: SourceRepository
     chat_sessions: ChatSessionRepository
     chat_messages: ChatMessageRepository
+    handoffs: HandoffRepository
     usage: UsageLedger
     billing: BillingStore
     privacy: PrivacyStore

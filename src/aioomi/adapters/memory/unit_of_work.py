@@ -17,6 +17,7 @@ from aioomi.adapters.memory.agents import InMemoryAgentRepository
 from aioomi.adapters.memory.documents import InMemoryDocumentRepository
 from aioomi.adapters.memory.sources import InMemorySourceRepository
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
+from aioomi.adapters.memory.handoff import InMemoryHandoffRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
@@ -73,6 +74,10 @@ class InMemoryUnitOfWork:
         chat_messages = self._table("chat_messages", lambda m: m.account_id)
         self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)
         self.chat_messages = InMemoryChatMessageRepository(chat_messages, chat_sessions)
+        self.handoffs = InMemoryHandoffRepository(chat_sessions, chat_messages,
+                                                  self._table("handoff_events", lambda e: e.account_id),
+                                                  self._table("handoff_settings", lambda r: r.account_id),
+                                                  self._table("agents", lambda a: a.account_id))
         self.usage = InMemoryUsageLedger(self._table("usage_entries", lambda e: e.account_id),
                                          self._table("usage_caps", lambda c: c.account_id))
         self.billing = InMemoryBillingStore(

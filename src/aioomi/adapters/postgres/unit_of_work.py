@@ -22,6 +22,7 @@ from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.adapters.postgres.documents import PostgresDocumentRepository
 from aioomi.adapters.postgres.sources import PostgresSourceRepository
 from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
+from aioomi.adapters.postgres.handoff import PostgresHandoffRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
@@ -153,6 +154,7 @@ class PostgresUnitOfWork:
         self.sources = PostgresSourceRepository(conn)
         self.chat_sessions = PostgresChatSessionRepository(conn)
         self.chat_messages = PostgresChatMessageRepository(conn)
+        self.handoffs = PostgresHandoffRepository(conn)
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)
         self.privacy = PostgresPrivacyStore(conn)

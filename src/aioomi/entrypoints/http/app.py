@@ -46,6 +46,8 @@ from aioomi.entrypoints.http.request_body import GuardedRequest
 from aioomi.entrypoints.http.widget_controller import WidgetController
 from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
 from aioomi.entrypoints.http.embed_controller import EmbedController
+from aioomi.entrypoints.http.handoff_controller import HandoffController, HandoffSettingsController
+from aioomi.entrypoints.http.handoff_widget_controller import WidgetHandoffController
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
 from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.worker.jobs import build_worker
@@ -60,6 +62,7 @@ CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleContro
 CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
+CONTROLLERS += [WidgetHandoffController, HandoffSettingsController, HandoffController]
 
 
 class MetricsController(PrometheusController):

@@ -12,7 +12,7 @@ from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
 from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, REINDEX_DOCUMENT, SWITCH_EMBEDDING_MODEL
 from aioomi.domain.model.sources import SYNC_SOURCE
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
-from aioomi.entrypoints.worker import account_jobs, privacy_jobs
+from aioomi.entrypoints.worker import account_jobs, handoff_jobs, privacy_jobs
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
@@ -109,7 +109,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         PURGE_BILLING_RECORDS: purge_billing_records,
         DOWNGRADE_AFTER_GRACE: downgrade_after_grace,
         REFRESH_LEXICAL_IMPACTS: refresh_lexical_impacts,
-    } | privacy_jobs.handlers(container) | account_jobs.handlers(container)
+    } | privacy_jobs.handlers(container) | account_jobs.handlers(container) | handoff_jobs.handlers(container)
 
 
 PERIODIC = (
