@@ -222,7 +222,8 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Lit
     """The app on a container that its own lifespan starts (schemathesis runs the app on an event
     loop of its own, and the Postgres pool must belong to that loop), and an owner signed in."""
     kind = request.param
-    app_settings = Settings(data_dir=str(tmp_path / "aioomi"), log_level="warning")
+    app_settings = Settings(data_dir=str(tmp_path / "aioomi"), log_level="warning",
+                            handoff_stream_max_s=0.2)  # the handoff streams end soon, as they would reconnect
     container: AppContainer
     if kind == "memory":
         container = MemoryContainer(settings=app_settings)
