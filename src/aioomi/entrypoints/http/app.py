@@ -46,6 +46,7 @@ from aioomi.entrypoints.http.request_body import GuardedRequest
 from aioomi.entrypoints.http.widget_controller import WidgetController
 from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
 from aioomi.entrypoints.http.embed_controller import EmbedController
+from aioomi.entrypoints.http.handoff_assets import HandoffScriptController
 from aioomi.entrypoints.http.handoff_controller import HandoffController, HandoffSettingsController
 from aioomi.entrypoints.http.handoff_widget_controller import WidgetHandoffController
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
@@ -62,7 +63,7 @@ CONTROLLERS += [WidgetController, ConversationController, OpenAICompatibleContro
 CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
-CONTROLLERS += [WidgetHandoffController, HandoffSettingsController, HandoffController]
+CONTROLLERS += [WidgetHandoffController, HandoffSettingsController, HandoffController, HandoffScriptController]
 
 
 class MetricsController(PrometheusController):
