@@ -18,7 +18,7 @@ from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.domain.model.chat import ChatLimits, Role
 from aioomi.domain.usecases.handoff.support import NOTIFY_OWNER_JOB
-from tests.integration.accounts_support import mails_to, problem, serve, sign_up_and_verify
+from tests.integration.accounts_support import mails_to, problem, serve, sign_up_and_verify, signed_in
 from tests.integration.chat_support import ORIGIN, RETURNS, VISITOR, ChatApp, read_sse
 from tests.unit.chat_support import ListSearch
 
@@ -282,3 +282,44 @@ async def test_settings_are_validated_and_owned(tmp_path) -> None:  # noqa: ANN0
             problem(await stranger.get("/api/v1/handoffs/stream"), 401)
         problem(await chat.client.post("/api/v1/handoffs/ses_nothing/take", headers=chat.owner.headers()), 404,
                 "session_not_found")
+
+
+async def test_handoff_replies_follow_the_conversations_retention_and_erasure(tmp_path, pg_conninfo) -> None:  # noqa: ANN001
+    """The person's replies and the handoff's events are part of the conversation: the chat
+    retention sweep (12 months) removes them with it, and so does the purge of an erased account."""
+    import msgspec
+
+    from aioomi.domain.model.accounts import AccountStatus
+
+    clock = ManualClock(START)
+    async with handoff_app(tmp_path, pg_conninfo, clock=clock) as chat:
+        container = chat.app.container
+        await set_handoff(chat, **OPEN_ALWAYS)
+
+        async def handed_off_conversation() -> str:
+            owner = chat.owner.headers()
+            session_id = await chat.new_session()
+            await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff"), headers=chat.headers(), json={})
+            await chat.client.post(f"/api/v1/handoffs/{session_id}/take", headers=owner)
+            replied = await chat.client.post(f"/api/v1/handoffs/{session_id}/replies", headers=owner,
+                                             json={"content": "Ana here, from the shop."})
+            assert replied.status_code == 201, replied.text
+            return session_id
+
+        await handed_off_conversation()
+        assert (await chat.app.count("handoff_events"), await chat.app.count("chat_messages")) == (3, 1)
+        clock.advance(timedelta(days=366))  # past the policy's 12 months
+        await container.retention_sweeps()()
+        assert (await chat.app.count("handoff_events"), await chat.app.count("chat_messages")) == (0, 0)
+        chat.owner = await signed_in(chat.client, chat.owner)  # a year later: sign in again
+
+        await handed_off_conversation()
+        assert await chat.app.count("handoff_events") == 3
+        assert await chat.app.count("handoff_settings") == 1
+        async with container.uow()(account_id=None) as uow:
+            account = await uow.accounts.get(chat.owner.account_id)
+            await uow.accounts.update(msgspec.structs.replace(account, status=AccountStatus.DELETION_PENDING))
+            await uow.commit()
+        await container.purge_deleted_accounts().purge(chat.owner.account_id)
+        for table in ("handoff_events", "handoff_settings", "chat_messages", "chat_sessions"):
+            assert await chat.app.count(table) == 0, table
