@@ -323,3 +323,21 @@ async def test_handoff_replies_follow_the_conversations_retention_and_erasure(tm
         await container.purge_deleted_accounts().purge(chat.owner.account_id)
         for table in ("handoff_events", "handoff_settings", "chat_messages", "chat_sessions"):
             assert await chat.app.count(table) == 0, table
+
+
+async def test_a_stream_far_behind_gets_every_event_in_order_a_page_at_a_time(tmp_path) -> None:  # noqa: ANN001
+    """A client 130 events behind reads them all, in order, once: the stream reads 100 at a time
+    (its memory is bounded by the page, not by how far behind the client is)."""
+    limits = ChatLimits(per_visitor_minute=1_000, per_ip_minute=1_000)
+    async with handoff_app(tmp_path, None, backend="memory", limits=limits) as chat:
+        await set_handoff(chat, **OPEN_ALWAYS)
+        session_id = await chat.new_session()
+        await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff"), headers=chat.headers(), json={})
+        for i in range(130):
+            sent = await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff/messages"),
+                                          headers=chat.headers(), json={"content": f"message {i}"})
+            assert sent.status_code == 201, sent.text
+        everything = await events(chat, session_id, last_event_id=0)
+        assert [seq for _, _, seq in everything] == list(range(1, 132))
+        assert [d["message"]["content"] for name, d, _ in everything if name == "message"] == [
+            f"message {i}" for i in range(130)]
