@@ -284,7 +284,8 @@ async def test_settings_are_validated_and_owned(tmp_path) -> None:  # noqa: ANN0
                 "session_not_found")
 
 
-async def test_handoff_replies_follow_the_conversations_retention_and_erasure(tmp_path, pg_conninfo) -> None:  # noqa: ANN001
+async def test_handoff_replies_follow_the_conversations_retention_and_erasure(
+        tmp_path, pg_conninfo) -> None:  # noqa: ANN001
     """The person's replies and the handoff's events are part of the conversation: the chat
     retention sweep (12 months) removes them with it, and so does the purge of an erased account."""
     import msgspec

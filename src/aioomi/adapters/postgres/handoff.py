@@ -102,7 +102,8 @@ class PostgresHandoffRepository(PostgresRepository):
         await self._execute(
             "INSERT INTO handoff_settings (agent_id, account_id, enabled, time_zone, days, opens, closes, max_wait_s) "
             "SELECT %(agent_id)s, %(account_id)s, %(enabled)s, %(time_zone)s, %(days)s, %(opens)s, %(closes)s, "
-            "%(max_wait_s)s WHERE EXISTS (SELECT 1 FROM agents WHERE id = %(agent_id)s AND account_id = %(account_id)s) "
+            "%(max_wait_s)s "
+            "WHERE EXISTS (SELECT 1 FROM agents WHERE id = %(agent_id)s AND account_id = %(account_id)s) "
             "ON CONFLICT (agent_id) DO UPDATE SET enabled = excluded.enabled, time_zone = excluded.time_zone, "
             "days = excluded.days, opens = excluded.opens, closes = excluded.closes, max_wait_s = excluded.max_wait_s "
             "WHERE handoff_settings.account_id = excluded.account_id",

@@ -16,7 +16,13 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.handoff import HandoffSettingsChanges
 from aioomi.domain.usecases.handoff.read_visitor_handoff import HandoffFeed
 from aioomi.entrypoints.http.auth import provide_principal
-from aioomi.entrypoints.http.handoff_stream import SSE_HEADERS, conversation_events, inbox_events, resume_from
+from aioomi.entrypoints.http.handoff_stream import (
+    SSE_HEADERS,
+    SSE_SPEC,
+    conversation_events,
+    inbox_events,
+    resume_from,
+)
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_chat import MessageOut
 from aioomi.entrypoints.http.schemas_handoff import (
@@ -30,7 +36,7 @@ from aioomi.entrypoints.http.schemas_handoff import (
     SaveAsQaPair,
 )
 from aioomi.entrypoints.http.schemas_qa import QaPairOut
-from aioomi.entrypoints.http.widget_controller import SSE_SPEC, remember
+from aioomi.entrypoints.http.widget_controller import remember
 
 LastEventId = Annotated[str | None, HeaderParameter(
     name="last-event-id", required=False, max_length=20,

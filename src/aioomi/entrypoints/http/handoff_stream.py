@@ -11,16 +11,19 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.handoff import HandoffState, check_after
 from aioomi.domain.usecases.handoff.read_visitor_handoff import HandoffFeed
 from aioomi.domain.usecases.handoff.support import EVENTS_PAGE
-from aioomi.entrypoints.http.schemas_handoff import InboxOut, sse_event
+from aioomi.entrypoints.http.schemas_handoff import InboxOut, SseEvent, sse_event
 from aioomi.entrypoints.http.schemas_chat import sse
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 2_000
+SSE_SPEC = {200: ResponseSpec(data_container=SseEvent, media_type="text/event-stream",
+                              description="Server-Sent Events (`id` is the event's number: resume with Last-Event-ID)")}
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Content-Encoding": "identity"}
 
 
@@ -47,12 +50,12 @@ async def conversation_events(read: Callable[[int], Awaitable[HandoffFeed]], aft
         for event, message in feed.events:
             yield sse_event(event, message, feed.expired_message)
             after = event.seq
+        now = time.monotonic()
+        if now >= deadline:
+            return
         if len(feed.events) == EVENTS_PAGE:
             continue  # more are waiting: no pause
         if feed.handoff.state is HandoffState.ASSISTANT and after >= feed.handoff.seq:
-            return
-        now = time.monotonic()
-        if now >= deadline:
             return
         if now - beat >= HEARTBEAT_S:
             beat = now

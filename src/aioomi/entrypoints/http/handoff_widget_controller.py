@@ -12,7 +12,7 @@ from litestar.response import Stream
 
 from aioomi.domain.usecases.handoff.read_visitor_handoff import HandoffFeed
 from aioomi.entrypoints.http.auth import client_info
-from aioomi.entrypoints.http.handoff_stream import SSE_HEADERS, conversation_events, resume_from
+from aioomi.entrypoints.http.handoff_stream import SSE_HEADERS, SSE_SPEC, conversation_events, resume_from
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_chat import MessageOut
 from aioomi.entrypoints.http.schemas_handoff import (
@@ -23,7 +23,6 @@ from aioomi.entrypoints.http.schemas_handoff import (
     HandoffStatusOut,
 )
 from aioomi.entrypoints.http.widget_controller import (
-    SSE_SPEC,
     PublicKey,
     SessionId,
     VisitorId,

@@ -95,6 +95,15 @@ class InboxOut(msgspec.Struct, frozen=True, kw_only=True):
     data: list[InboxEntryOut]
 
 
+class SseEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One Server-Sent Event as a client parses it (the schema of a handoff stream's items)."""
+
+    event: str | None = None
+    data: str | None = None
+    id: str | None = None
+    retry: int | None = None
+
+
 class HandoffEventOut(msgspec.Struct, frozen=True, kw_only=True):
     """The ``data`` of one SSE event of a conversation's handoff stream (its ``id`` is ``seq``)."""
 
