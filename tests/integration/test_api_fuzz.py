@@ -91,7 +91,7 @@ BUDGET = {"memory": (800, 6, 20), "postgres": (400, 4, 10)}
 SCALE = 2 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 1
 # The stateful run: scenarios and steps per scenario. (Memory: 60 since the Q&A endpoints; with 30
 # the derandomized scenarios no longer followed a link from a new agent to a 2xx.)
-STATEFUL = {"memory": (60, 8), "postgres": (15, 6)}
+STATEFUL = {"memory": (60, 8), "postgres": (15, 8)}
 
 
 def examples_per_operation(operations: int, kind: str) -> int:
