@@ -16,10 +16,10 @@ from dependency_injector import providers
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.adapters.memory.clock import ManualClock
-from aioomi.domain.model.chat import ChatLimits, Role
+from aioomi.domain.model.chat import ChatLimits
 from aioomi.domain.usecases.handoff.support import NOTIFY_OWNER_JOB
 from tests.integration.accounts_support import mails_to, problem, serve, sign_up_and_verify, signed_in
-from tests.integration.chat_support import ORIGIN, RETURNS, VISITOR, ChatApp, read_sse
+from tests.integration.chat_support import ORIGIN, RETURNS, ChatApp, read_sse
 from tests.unit.chat_support import ListSearch
 
 OPEN_ALWAYS = {"enabled": True, "time_zone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],

@@ -17,8 +17,8 @@ from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.handoff import HandoffState, check_after
 from aioomi.domain.usecases.handoff.read_visitor_handoff import HandoffFeed
 from aioomi.domain.usecases.handoff.support import EVENTS_PAGE
-from aioomi.entrypoints.http.schemas_handoff import InboxOut, SseEvent, sse_event
 from aioomi.entrypoints.http.schemas_chat import sse
+from aioomi.entrypoints.http.schemas_handoff import InboxOut, SseEvent, sse_event
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 2_000
