@@ -24,6 +24,7 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.integration.accounts_support import link_token, sign_up_body, wait_for_mail
 from tests.integration.chat_support import RETURNS
+from tests.support.axe import install_axe, serious_violations
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.postgres import TestPostgres
 from tests.support.serving import loopback_socket, serve_in_thread
@@ -131,8 +132,9 @@ async def test_a_whole_handoff_between_a_visitor_and_the_owner(browser: Browser,
                  "</script></body></html>")
 
     visitor_context = await browser.new_context()
-    visitor_context.set_default_timeout(15_000)
+    visitor_context.set_default_timeout(30_000)
     visitor = await visitor_context.new_page()
+    await install_axe(visitor)
     errors: list[str] = []
     resumes: list[str] = []
     visitor.on("pageerror", lambda error: errors.append(str(error)))
@@ -151,9 +153,10 @@ async def test_a_whole_handoff_between_a_visitor_and_the_owner(browser: Browser,
     assert len(served.model.requests) == 1
 
     owner_context = await browser.new_context()
-    owner_context.set_default_timeout(15_000)
+    owner_context.set_default_timeout(30_000)
     await owner_context.add_cookies([{"name": "aioomi_session", "value": cookie, "url": served.base}])
     owner = await owner_context.new_page()
+    await install_axe(owner)
     owner.on("pageerror", lambda error: errors.append("owner: " + str(error)))
     await owner.goto(f"{served.base}/dashboard/inbox")
     await owner.locator("#inbox-empty").wait_for()
@@ -179,10 +182,16 @@ async def test_a_whole_handoff_between_a_visitor_and_the_owner(browser: Browser,
     async def reply(text: str) -> None:
         await owner.locator("#thread-text").fill(text)
         await owner.locator("#thread-reply button[type=submit]").click()
-        await owner.locator("#thread-log li.owner", has_text=text).wait_for()
+        try:
+            await owner.locator("#thread-log li.owner", has_text=text).wait_for()
+        except Exception:
+            print("OWNER STATUS", await owner.locator("#inbox-status").inner_text(), await texts(owner, "#thread-log li"))
+            raise
 
     await reply("Hi, Ana here. Yes, within 30 days.")
     await visitor.locator(w(".msg.person"), has_text="Ana here").wait_for()
+    assert await serious_violations(owner) == [], "the inbox with a conversation open"
+    assert await serious_violations(visitor) == [], "the widget with a person's reply"
     await visitor.locator(w("textarea")).fill("Thanks Ana!")
     await visitor.keyboard.press("Enter")
     await owner.locator("#thread-log li", has_text="Visitor: Thanks Ana!").wait_for()

@@ -146,10 +146,10 @@
     event.preventDefault();
     var content = text.value.trim();
     if (!content) return;
+    text.value = "";  // cleared now: a reply typed while this one is sent is not lost
     api("POST", "/api/v1/handoffs/" + current.id + "/replies", { content: content }).then(function (sent) {
-      text.value = "";
       addMessage(sent.message);
-    }, function (error) { say(error.message); });
+    }, function (error) { if (!text.value) text.value = content; say(error.message); });
   });
 
   // Each agent's handoff settings.
