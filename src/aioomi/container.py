@@ -178,6 +178,20 @@ from aioomi.domain.usecases.conversations import (
     ListAgentSessions,
 )
 from aioomi.domain.usecases.widget_chat import OpenWidget, SendWidgetMessage, StartWidgetSession, VisitorSessions
+from aioomi.domain.usecases.handoff.cancel_handoff import CancelHandoff
+from aioomi.domain.usecases.handoff.get_handoff_availability import GetHandoffAvailability
+from aioomi.domain.usecases.handoff.get_handoff_settings import GetHandoffSettings
+from aioomi.domain.usecases.handoff.hand_back_conversation import HandBackConversation
+from aioomi.domain.usecases.handoff.list_handoff_inbox import ListHandoffInbox
+from aioomi.domain.usecases.handoff.notify_owner_of_handoff import NotifyOwnerOfHandoff
+from aioomi.domain.usecases.handoff.read_owner_handoff import ReadOwnerHandoff
+from aioomi.domain.usecases.handoff.read_visitor_handoff import ReadVisitorHandoff
+from aioomi.domain.usecases.handoff.reply_to_handoff import ReplyToHandoff
+from aioomi.domain.usecases.handoff.request_handoff import RequestHandoff
+from aioomi.domain.usecases.handoff.save_handoff_reply_as_qa_pair import SaveHandoffReplyAsQaPair
+from aioomi.domain.usecases.handoff.send_handoff_message import SendHandoffMessage
+from aioomi.domain.usecases.handoff.take_handoff import TakeHandoff
+from aioomi.domain.usecases.handoff.update_handoff_settings import UpdateHandoffSettings
 from aioomi.adapters.memory.privacy import InMemoryOperationalRecords
 from aioomi.adapters.postgres.privacy import PostgresOperationalRecords
 from aioomi.domain.model.privacy import deletion_grace, outbox_retention
@@ -550,6 +564,23 @@ class Container(containers.DeclarativeContainer):
     dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
     answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
     review_conversations = providers.Factory(ReviewConversations, uow=uow)
+
+    # --- live handoff to a person (issue 20) -----------------------------------------------
+    get_handoff_settings = providers.Factory(GetHandoffSettings, uow=uow)
+    update_handoff_settings = providers.Factory(UpdateHandoffSettings, uow=uow)
+    get_handoff_availability = providers.Factory(GetHandoffAvailability, uow=uow, clock=clock)
+    request_handoff = providers.Factory(RequestHandoff, uow=uow, clock=clock)
+    cancel_handoff = providers.Factory(CancelHandoff, uow=uow, clock=clock)
+    send_handoff_message = providers.Factory(SendHandoffMessage, uow=uow, clock=clock, limiter=rate_limiter,
+                                             limits=chat_limits)
+    read_visitor_handoff = providers.Factory(ReadVisitorHandoff, uow=uow, clock=clock)
+    read_owner_handoff = providers.Factory(ReadOwnerHandoff, uow=uow, clock=clock)
+    list_handoff_inbox = providers.Factory(ListHandoffInbox, uow=uow, clock=clock)
+    take_handoff = providers.Factory(TakeHandoff, uow=uow, clock=clock)
+    reply_to_handoff = providers.Factory(ReplyToHandoff, uow=uow, clock=clock)
+    hand_back_conversation = providers.Factory(HandBackConversation, uow=uow, clock=clock)
+    save_handoff_reply_as_qa_pair = providers.Factory(SaveHandoffReplyAsQaPair, uow=uow, add_qa_pair=add_qa_pair)
+    notify_owner_of_handoff = providers.Factory(NotifyOwnerOfHandoff, uow=uow, mailer=mailer, links=links)
 
     # --- privacy: rights, retention, policy versions --------------------------------------
     operational_records = providers.Selector(

@@ -57,6 +57,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_poll_s: PositiveFloat = 1.0
     worker_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
     worker_shutdown_grace_s: PositiveFloat = 30.0
+    # Live handoff streams (SSE): how often a stream looks for new events (a short read each
+    # time, no connection held in between) and how long one response lasts before the client
+    # reconnects with Last-Event-ID.
+    handoff_poll_s: PositiveFloat = 1.0
+    handoff_stream_max_s: PositiveFloat = 300.0
     session_cookie_secure: Literal["auto", "always", "never"] = "auto"
     # Reverse proxies (comma-separated CIDRs or addresses) whose X-Forwarded-For and
     # X-Forwarded-Proto are believed; none by default, so a client cannot claim another IP.

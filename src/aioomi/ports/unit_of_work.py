@@ -21,6 +21,7 @@ from aioomi.ports.conversation_review import ConversationReviewRepository
 from aioomi.ports.curated import CuratedSettingsRepository
 from aioomi.ports.feedback import AnswerFeedbackRepository
 from aioomi.ports.question_groups import QuestionGroupRepository
+from aioomi.ports.handoff import HandoffRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
 from aioomi.ports.leads import LeadStore
@@ -52,6 +53,7 @@ class UnitOfWork(Protocol):
     curated_settings: CuratedSettingsRepository
     question_groups: QuestionGroupRepository
     conversation_review: ConversationReviewRepository
+    handoffs: HandoffRepository
     usage: UsageLedger
     billing: BillingStore
     privacy: PrivacyStore

@@ -21,6 +21,7 @@ from aioomi.adapters.memory.conversation_review import InMemoryConversationRevie
 from aioomi.adapters.memory.curated import InMemoryCuratedSettingsRepository
 from aioomi.adapters.memory.feedback import InMemoryAnswerFeedbackRepository
 from aioomi.adapters.memory.question_groups import InMemoryQuestionGroupRepository
+from aioomi.adapters.memory.handoff import InMemoryHandoffRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
@@ -87,6 +88,10 @@ class InMemoryUnitOfWork:
         self.question_groups = InMemoryQuestionGroupRepository(self._table("question_groups", lambda g: g.account_id),
                                                                chat_messages)
         self.conversation_review = InMemoryConversationReviewRepository(chat_sessions, chat_messages)
+        self.handoffs = InMemoryHandoffRepository(chat_sessions, chat_messages,
+                                                  self._table("handoff_events", lambda e: e.account_id),
+                                                  self._table("handoff_settings", lambda r: r.account_id),
+                                                  self._table("agents", lambda a: a.account_id))
         self.usage = InMemoryUsageLedger(self._table("usage_entries", lambda e: e.account_id),
                                          self._table("usage_caps", lambda c: c.account_id))
         self.billing = InMemoryBillingStore(

@@ -18,6 +18,9 @@ from aioomi.domain.model.errors import Conflict
 from aioomi.domain.model.pagination import PageKey
 
 _SESSION_COLUMNS = "id, account_id, agent_id, visitor_id, channel, created_at, last_message_at, ip, user_agent"
+# What a read returns: the inserted columns and the handoff state (migration 0035).
+SESSION_READ = (_SESSION_COLUMNS + ", handoff_state AS handoff, handoff_seq, handoff_requested_at, "
+                "handoff_taken_at")
 _MESSAGE_COLUMNS = (
     "id, account_id, agent_id, session_id, role, content, status, citations, model, prompt_tokens, "
     "completion_tokens, latency_ms, error_code, reply_to, idempotency_key, created_at, feedback, curated_pair_id"
@@ -66,7 +69,7 @@ class PostgresChatSessionRepository(_Repository):
         )
 
     async def get(self, account_id: str, session_id: str) -> ChatSession | None:
-        rows = await self._rows(f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s AND account_id = %s",
+        rows = await self._rows(f"SELECT {SESSION_READ} FROM chat_sessions WHERE id = %s AND account_id = %s",
                                 (session_id, account_id))
         return msgspec.convert(rows[0], ChatSession) if rows else None
 
@@ -78,7 +81,7 @@ class PostgresChatSessionRepository(_Repository):
             async with self._conn.pipeline():
                 sessions = self._conn.cursor(row_factory=dict_row)
                 await sessions.execute(
-                    f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s AND account_id = %s",
+                    f"SELECT {SESSION_READ} FROM chat_sessions WHERE id = %s AND account_id = %s",
                     (session_id, account_id))
                 messages = self._conn.cursor(row_factory=dict_row)
                 await messages.execute(
@@ -136,7 +139,7 @@ class PostgresChatSessionRepository(_Repository):
 
     async def list_for_visitor(self, account_id: str, agent_id: str, visitor_id: str, *, limit: int) -> list[ChatSession]:
         rows = await self._rows(
-            f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE agent_id = %s AND visitor_id = %s AND account_id = %s "
+            f"SELECT {SESSION_READ} FROM chat_sessions WHERE agent_id = %s AND visitor_id = %s AND account_id = %s "
             "ORDER BY created_at DESC, id DESC LIMIT %s",
             (agent_id, visitor_id, account_id, limit),
         )
@@ -158,7 +161,7 @@ class PostgresChatSessionRepository(_Repository):
             where.append("(created_at, id) < (%(after_at)s, %(after_id)s)")
             params |= {"after_at": after.created_at, "after_id": after.id}
         rows = await self._rows(
-            f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE {' AND '.join(where)} "
+            f"SELECT {SESSION_READ} FROM chat_sessions WHERE {' AND '.join(where)} "
             "ORDER BY created_at DESC, id DESC LIMIT %(limit)s",
             params,
         )

@@ -27,6 +27,7 @@ from aioomi.adapters.postgres.conversation_review import PostgresConversationRev
 from aioomi.adapters.postgres.curated import PostgresCuratedSettingsRepository
 from aioomi.adapters.postgres.feedback import PostgresAnswerFeedbackRepository
 from aioomi.adapters.postgres.question_groups import PostgresQuestionGroupRepository
+from aioomi.adapters.postgres.handoff import PostgresHandoffRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.errors import translate
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
@@ -247,6 +248,7 @@ class PostgresUnitOfWork:
         self.curated_settings = PostgresCuratedSettingsRepository(conn)
         self.question_groups = PostgresQuestionGroupRepository(conn)
         self.conversation_review = PostgresConversationReviewRepository(conn)
+        self.handoffs = PostgresHandoffRepository(conn)
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)
         self.privacy = PostgresPrivacyStore(conn)

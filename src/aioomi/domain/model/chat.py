@@ -19,6 +19,7 @@ import msgspec
 
 from aioomi.domain.model.errors import AioomiError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from aioomi.domain.model.feedback import Feedback
+from aioomi.domain.model.handoff import HandoffState
 
 SESSION_PREFIX = "ses"
 MESSAGE_PREFIX = "msg"
@@ -41,6 +42,14 @@ class Role(enum.StrEnum):
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
+    OWNER = "owner"
+    """A person (the owner) replying in a handed-off conversation; the model sees it as the
+    assistant's turn (:func:`prompt_role`)."""
+
+
+def prompt_role(role: Role) -> Role:
+    """The role a stored message has in a prompt: a person's reply reads as the assistant's."""
+    return Role.ASSISTANT if role is Role.OWNER else role
 
 
 class MessageStatus(enum.StrEnum):
@@ -84,6 +93,12 @@ class ChatSession(msgspec.Struct, frozen=True, kw_only=True):
     last_message_at: datetime | None = None
     ip: str | None = None
     user_agent: str | None = None
+    # Live handoff to a person (domain/model/handoff.py): the state, its last event's number,
+    # when a person was asked for and when one took it.
+    handoff: HandoffState = HandoffState.ASSISTANT
+    handoff_seq: int = 0
+    handoff_requested_at: datetime | None = None
+    handoff_taken_at: datetime | None = None
 
 
 class TokenUsage(msgspec.Struct, frozen=True, kw_only=True):

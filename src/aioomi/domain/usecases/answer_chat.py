@@ -45,9 +45,11 @@ from aioomi.domain.model.chat import (
     check_visitor_id,
     clip_user_agent,
     excerpt,
+    prompt_role,
     prompt_tokens,
 )
 from aioomi.domain.model.errors import AioomiError, Conflict
+from aioomi.domain.model.handoff import ConversationWithPerson, HandoffState
 from aioomi.domain.model.ids import is_id, new_id
 from aioomi.domain.model.qa_pairs import QaPair
 from aioomi.domain.model.usage import UsageEntry, UsageKind
@@ -242,6 +244,10 @@ class AnswerChat:
                     user_agent=clip_user_agent(caller.user_agent),
                 )
                 stored = []
+        if session.handoff is not HandoffState.ASSISTANT:
+            # A person holds the conversation (or is asked for): the assistant stays silent, no
+            # model call, nothing metered; the widget sends such messages to the person's thread.
+            raise ConversationWithPerson("A person is handling this conversation; the assistant stays silent.")
         if retried is not None:
             # A retry after a failed answer asks the stored question again, with the history
             # that came before it.
@@ -249,7 +255,7 @@ class AnswerChat:
             before = next((i for i, m in enumerate(stored) if m.id == retried[0].id), len(stored))
             stored = stored[:before]
         if history is None:
-            history = [PromptMessage(role=m.role, content=m.content) for m in stored
+            history = [PromptMessage(role=prompt_role(m.role), content=m.content) for m in stored
                        if m.status is MessageStatus.COMPLETE]
         passages = await self._search(
             account_id=agent.account_id, agent_id=agent.id, query=question,

@@ -50,6 +50,9 @@ from aioomi.entrypoints.http.conversation_review_controller import ConversationR
 from aioomi.entrypoints.http.curated_controller import CuratedAnswerController
 from aioomi.entrypoints.http.feedback_controller import FeedbackController
 from aioomi.entrypoints.http.question_groups_controller import QuestionGroupController
+from aioomi.entrypoints.http.handoff_assets import HandoffScriptController
+from aioomi.entrypoints.http.handoff_controller import HandoffController, HandoffSettingsController
+from aioomi.entrypoints.http.handoff_widget_controller import WidgetHandoffController
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
 from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.worker.jobs import build_worker
@@ -72,6 +75,7 @@ CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
 CONTROLLERS += [WebhookEndpointController, WebhookPages]
 CONTROLLERS += [LeadFormController, LeadController, WidgetLeadController, LeadPages, WidgetLeadsScriptController]
 CONTROLLERS += [FeedbackController, CuratedAnswerController, QuestionGroupController, ConversationReviewController]  # the owner's improvement loop (issue 19)
+CONTROLLERS += [WidgetHandoffController, HandoffSettingsController, HandoffController, HandoffScriptController]
 
 
 class MetricsController(PrometheusController):

@@ -22,7 +22,7 @@ log = structlog.get_logger("aioomi.request_log")
 
 WIDGET_PREFIX = "/api/v1/widget/"
 ALLOWED_METHODS = b"GET, POST, DELETE, OPTIONS"
-ALLOWED_HEADERS = b"content-type, x-visitor-id, idempotency-key, accept"
+ALLOWED_HEADERS = b"content-type, x-visitor-id, idempotency-key, accept, last-event-id"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

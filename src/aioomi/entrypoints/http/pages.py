@@ -355,6 +355,12 @@ class DashboardPages(Controller):
         return _page("conversation.html", owner, session=ChatSessionOut.of(session), agent=agent,
                      messages=[MessageOut.of(m) for m in messages], title="Conversation", nav="conversations")
 
+    @get("/inbox")
+    async def inbox(self, state: State, owner: NamedDependency[Owner]) -> Template:
+        """Live handoff: the conversations waiting for a person or with one (live over SSE)."""
+        agents = await _all_agents(state, owner.principal)
+        return _page("inbox.html", owner, agents=agents, title="Inbox", nav="inbox")
+
     @get("/request-log")
     async def request_log(
         self, state: State, owner: NamedDependency[Owner],

@@ -105,7 +105,8 @@ async def sse_events(answer: ChatAnswer) -> AsyncIterator[bytes]:
         elif isinstance(event, TurnSources):
             yield sse("sources", {"citations": [CitationOut.of(c) for c in event.citations]})
         elif isinstance(event, TurnDone):
-            yield sse("done", {"message_id": event.message.id, "usage": UsageOut.of(event.usage)})
+            yield sse("done", {"message_id": event.message.id, "usage": UsageOut.of(event.usage),
+                               "status": str(event.message.status)})
         elif isinstance(event, TurnFailed):
             yield sse("error", {"message_id": event.message_id, "code": event.code,
                                 "message": _HUMAN.get(event.code, "The assistant could not answer; please try again.")})

@@ -16,6 +16,7 @@ from aioomi.domain.model.webhooks import DELIVER_WEBHOOK, NOTIFY_WEBHOOK_DISABLE
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 from aioomi.entrypoints.worker import account_jobs, privacy_jobs
 from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRESH_QUESTION_GROUPS
+from aioomi.entrypoints.worker import account_jobs, handoff_jobs, privacy_jobs
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
@@ -129,7 +130,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         PURGE_BILLING_RECORDS: purge_billing_records,
         DOWNGRADE_AFTER_GRACE: downgrade_after_grace,
         REFRESH_LEXICAL_IMPACTS: refresh_lexical_impacts,
-    } | privacy_jobs.handlers(container) | account_jobs.handlers(container)
+    } | privacy_jobs.handlers(container) | account_jobs.handlers(container) | handoff_jobs.handlers(container)
 
 
 PERIODIC = (

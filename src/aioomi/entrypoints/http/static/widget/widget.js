@@ -554,7 +554,7 @@ form .icon:disabled{opacity:.55;cursor:default}
     ui.launcher.setAttribute("aria-label", t("close"));
     // On a phone, focusing the box would raise the keyboard over the answers: focus the panel's close button.
     if (focus !== false) (fullScreen() ? ui.close : ui.input).focus();
-    if (!state.loaded) { state.loaded = true; restore(); }
+    if (!state.loaded) { state.loaded = true; restore().then(handoffStart); }
   }
 
   function close() {
@@ -691,6 +691,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       for (const m of detail.messages) {
         if (m.role === "user") { userBubble(m.content); continue; }
         const answer = botBubble();
+        if (m.role === "owner") answer.bubble.classList.add("person");
         answer.text = m.content;
         renderBody(answer);
         finish(answer, m.citations, m.status === "failed", { id: m.id, session: latest.id, feedback: m.feedback });
@@ -745,6 +746,7 @@ form .icon:disabled{opacity:.55;cursor:default}
   async function send(raw, again) {
     const text = (raw || "").trim();
     if (!text || state.busy) return;
+    if (hand.state !== "assistant") return hand.send(text);
     state.busy = true;
     ui.send.disabled = true;
     if (!again) { userBubble(text); ui.input.value = ""; ui.input.style.height = ""; }
@@ -795,7 +797,7 @@ form .icon:disabled{opacity:.55;cursor:default}
               answer.text += payload.text || "";
               if (!pending) { pending = true; requestAnimationFrame(paint); }
             } else if (name === "sources") citations = payload.citations || [];
-            else if (name === "done") answerId = payload.message_id;
+            else if (name === "done") { answerId = payload.message_id; hand.fell = payload.status == "unanswered" && hand.fell + 1; }
             else if (name === "error") failure = new Problem(payload.code, payload.message);
           }
         }
@@ -818,8 +820,17 @@ form .icon:disabled{opacity:.55;cursor:default}
     } else {
       setStatus(t("received"));
       if (leads) leads(citations);  // a lead form due after this answer
+      if (hand.fell > 1 && hand.offer) hand.offer();
     }
     scroll();
+  }
+
+  const hand = { state: "assistant", fell: 0, w: state, call, host };
+  function handoffStart() {
+    if (previewAsk || hand.on) return;
+    hand.on = call("/handoff").then(r => r.json()).then(f => {
+      if (f.enabled) document.head.append(el("script", { src: new URL(script.src, location.href).origin + "/widget/handoff.js" }));
+    }, () => {});
   }
 
   async function init() {
@@ -868,6 +879,7 @@ form .icon:disabled{opacity:.55;cursor:default}
     markdown,
     sources: renderSources,
     preview,
+    hand,
   };
   if (inPreview) return;
   if (document.body) init();
