@@ -8,10 +8,11 @@ import re
 
 from aioomi.entrypoints.http.widget_assets import WIDGET_FILE, widget_script
 
-BUDGET_GZIPPED = 16 * 1024  # 15 KB until the answer feedback buttons (issue 19) took ~0.9 KB more
+BUDGET_GZIPPED = 16 * 1024 + 512  # 15 KB until the answer feedback buttons (issue 19, ~0.9 KB) and the lead and
+# handoff hooks (issue 20; their forms are separate scripts loaded only for agents that use them)
 
 
-def test_the_widget_fits_in_16_kb_gzipped() -> None:
+def test_the_widget_fits_in_16_and_a_half_kb_gzipped() -> None:
     size = len(gzip.compress(WIDGET_FILE.read_bytes(), compresslevel=9))
     assert size <= BUDGET_GZIPPED, f"widget.js is {size} bytes gzipped; the budget is {BUDGET_GZIPPED}"
 
