@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dependency_injector import providers  # noqa: E402
 
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog  # noqa: E402
-from aioomi.adapters.web.crawler import HttpSiteFetcher, parse_sitemap  # noqa: E402, F401
+from aioomi.adapters.web.crawler import HttpSiteFetcher  # noqa: E402
 from aioomi.adapters.web.page_extractor import TrafilaturaPageExtractor  # noqa: E402
 from aioomi.container import PostgresContainer, start, stop  # noqa: E402
 from aioomi.domain.model.accounts import Principal  # noqa: E402

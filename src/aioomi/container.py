@@ -272,7 +272,7 @@ def _url_fetcher(settings: Settings) -> HttpUrlFetcher:
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     backend = providers.Object("postgres")
-    conninfo = providers.Object(None)
+    conninfo: providers.Object[str | None] = providers.Object(None)
     apply_migrations = providers.Object(True)
 
     # --- adapters ------------------------------------------------------------------------

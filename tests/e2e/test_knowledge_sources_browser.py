@@ -114,7 +114,6 @@ async def test_an_owner_watches_a_crawl_progress_live_and_manages_qa_pairs(
     page.on("load", lambda _: loads.append(page.url))  # from here on, the page must not reload
     row = page.locator("tr[data-source]")
     await row.wait_for()
-    status = row.locator("[data-run-status]")
     cancel = row.locator("[data-cancel]")
 
     # The run is seen running, updated in place, with the cancel button offered meanwhile.

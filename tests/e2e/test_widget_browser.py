@@ -30,7 +30,7 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.serving import loopback_socket, serve_in_thread
-from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401
+from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401 - fixtures
 from tests.support.postgres import TestPostgres
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widget"

@@ -25,7 +25,7 @@ from aioomi.domain.model.ids import new_id
 from aioomi.entrypoints.worker.jobs import build_worker
 from tests.fakes.openai_fixtures import ServedFakeOpenAI
 from tests.fakes.stripe_server import FakeStripe
-from tests.fakes.stripe_fixtures import ServedFakeStripe, _served_fake_stripe, fake_stripe  # noqa: F401
+from tests.fakes.stripe_fixtures import ServedFakeStripe, _served_fake_stripe, fake_stripe  # noqa: F401 - fixtures
 from tests.integration.accounts_support import (
     PASSWORD,
     App,

@@ -18,7 +18,7 @@ from aioomi.domain.model.documents import DocumentSource, DocumentUpload
 from aioomi.domain.model.knowledge import RerankUnavailable
 from aioomi.domain.usecases.answer_chat import ChatCaller
 from aioomi.entrypoints.worker.jobs import build_worker
-from tests.fakes.rerank_fixtures import ServedFakeReranker, _served_fake_reranker, fake_reranker  # noqa: F401
+from tests.fakes.rerank_fixtures import ServedFakeReranker, _served_fake_reranker, fake_reranker  # noqa: F401 - fixtures
 from tests.unit.chat_support import VISITOR, account, store
 from tests.unit.knowledge_support import use_test_embedders
 

@@ -7,6 +7,7 @@ import email.utils
 import random
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import openai
 from openai import AsyncOpenAI
@@ -138,7 +139,7 @@ class OpenAIEmbedder:
                         ) from error
                 if attempt == self._max_retries:
                     break
-                backoff = self._backoff_s * 2**attempt * (0.5 + random.random() / 2)
+                backoff = self._backoff_s * 2**attempt * (0.5 + random.random() / 2)  # noqa: S311 - retry jitter, not a secret
                 await asyncio.sleep(min(max(backoff, wait or 0.0), self._max_backoff_s))
         reason = "timed out" if isinstance(last, openai.APITimeoutError) else type(last).__name__
         raise EmbeddingUnavailable(
@@ -146,6 +147,7 @@ class OpenAIEmbedder:
         ) from last
 
     async def _request(self, batch: list[str]):  # noqa: ANN202
+        extra: dict[str, Any]
         if self._float:
             extra = {"encoding_format": "float"}
         else:

@@ -18,7 +18,7 @@ class AccountStatus(enum.StrEnum):
 
 
 class SignInMethod(enum.StrEnum):
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 - a sign-in method's name, not a secret
     GOOGLE = "google"
 
 
@@ -125,7 +125,7 @@ class TrustedDevice(msgspec.Struct, frozen=True, kw_only=True):
 
 class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a token purpose's name, not a secret
     CHANGE_EMAIL = "change_email"
     CANCEL_EMAIL_CHANGE = "cancel_email_change"
 

@@ -149,8 +149,8 @@ class CrawlSource:
             await self._seed(crawl)
             while crawl.frontier:
                 batch = [crawl.frontier.popleft() for _ in range(min(PARALLEL_FETCHES_PER_HOST, len(crawl.frontier)))]
-                pages = await asyncio.gather(*(self._fetch(crawl, url) for url, _ in batch))
-                for (url, depth), page in zip(batch, pages, strict=True):
+                fetched = await asyncio.gather(*(self._fetch(crawl, url) for url, _ in batch))
+                for (url, depth), page in zip(batch, fetched, strict=True):
                     if page is not None:
                         await self._take(crawl, run, documents, url, depth, page)
                 await self._checkpoint(run, crawl)
@@ -217,7 +217,8 @@ class CrawlSource:
                 raise PageFailed(FailureReason.ROBOTS, "robots.txt does not allow the crawler here.")
             known = crawl.pages.get(url)
             return await self._site.fetch_page(url, max_bytes=self._limits.max_file_bytes,
-                                               etag=known and known.etag, last_modified=known and known.last_modified)
+                                               etag=known.etag if known else None,
+                                               last_modified=known.last_modified if known else None)
         except PageFailed as failure:
             if failure.status in (404, 410):
                 crawl.gone.add(url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 
@@ -95,7 +95,7 @@ async def embed_chunks(
     return [EmbeddedChunk(chunk=c, embedding=vectors[c.content_hash]) for c in chunks]
 
 
-def ingest_job(document: Document, attempt: int = 1, run_at=None) -> NewJob:  # noqa: ANN001
+def ingest_job(document: Document, attempt: int = 1, run_at: datetime | None = None) -> NewJob:
     return NewJob(
         kind=INGEST_DOCUMENT,
         payload={"account_id": document.account_id, "document_id": document.id, "version": document.version,
@@ -294,6 +294,7 @@ class IngestDocument:
         if gone:
             await self._chunks.delete_document(account_id=account_id, agent_id=agent_id, document_id=key)
             raise _Superseded()
+        assert current is not None  # not gone
         if changed:
             if model != base.pending_model:
                 await self._chunks.delete_document(account_id=account_id, agent_id=agent_id, document_id=key)

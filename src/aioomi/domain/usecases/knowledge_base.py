@@ -120,7 +120,8 @@ class SwitchEmbeddingModel:
                 agent = await uow.agents.get(account_id, agent_id)
                 base = await uow.documents.knowledge_base(account_id, agent_id)
                 if agent is None or base is None or base.pending_model != model:
-                    return await self._abandon(account_id, agent_id, model, written)
+                    await self._abandon(account_id, agent_id, model, written)
+                    return None
                 todo = [d for d in await uow.documents.list_all(account_id, agent_id)
                         if d.status == DocumentStatus.READY and written.get(d.id) != d.version]
                 texts = {d.id: await uow.documents.get_text(account_id, d.id) for d in todo}
@@ -144,10 +145,12 @@ class SwitchEmbeddingModel:
             async with self._uow(account_id=account_id) as uow:
                 agent = await uow.agents.get(account_id, agent_id)
                 if agent is None:
-                    return await self._abandon(account_id, agent_id, model, written)
+                    await self._abandon(account_id, agent_id, model, written)
+                    return None
                 base = await uow.documents.lock_knowledge_base(account_id, agent_id, agent.embedding_model)
                 if base.pending_model != model:
-                    return await self._abandon(account_id, agent_id, model, written)
+                    await self._abandon(account_id, agent_id, model, written)
+                    return None
                 documents = await uow.documents.list_all(account_id, agent_id)
                 missing = [d for d in documents if d.status == DocumentStatus.READY and written.get(d.id) != d.version]
                 if missing:

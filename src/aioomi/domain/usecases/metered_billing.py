@@ -3,7 +3,9 @@ billing jobs."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 import msgspec
 
@@ -24,7 +26,7 @@ from aioomi.domain.model.retention import SWEEP_BATCH
 from aioomi.domain.model.usage import period_bounds, period_start
 from aioomi.ports.billing import PaymentGateway
 from aioomi.ports.clock import Clock
-from aioomi.ports.unit_of_work import UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 LATE_REPORT_DAYS = 3
 """For this many days into a month, last month's overage is still topped up."""
@@ -72,7 +74,7 @@ class ReportMeteredUsage:
 
     async def _paying(self) -> list[BillingAccount]:
         found: list[BillingAccount] = []
-        after = None
+        after: str | None = None
         while True:
             async with self._uow(account_id=None) as uow:
                 page = await uow.billing.list_paying(after=after, limit=self._batch)
@@ -127,6 +129,21 @@ class ReportMeteredUsage:
                 return sent
 
 
+class UsageDifference(TypedDict):
+    account_ref: str
+    period: str
+    ledger_overage: int
+    recorded: int
+    sent: int
+    difference: int
+
+
+class ReconciliationSummary(TypedDict):
+    periods: list[str]
+    accounts_checked: int
+    differences: list[UsageDifference]
+
+
 class ReconcileMeteredUsage:
     """Compare, per paying account and period, the overage the ledger implies with what was
     sent to the meter; record the run and every difference (and log them)."""
@@ -137,12 +154,12 @@ class ReconcileMeteredUsage:
         self._config = config
         self._batch = batch
 
-    async def __call__(self) -> dict:
+    async def __call__(self) -> ReconciliationSummary:
         now = self._clock.now()
         periods = _periods(now)
-        differences = []
+        differences: list[UsageDifference] = []
         checked = 0
-        after = None
+        after: str | None = None
         while True:
             async with self._uow(account_id=None) as uow:
                 page = await uow.billing.list_paying(after=after, limit=self._batch)
@@ -163,8 +180,8 @@ class ReconcileMeteredUsage:
             if len(page) < self._batch:
                 break
             after = page[-1].account_id
-        summary = {"periods": [p.isoformat() for p in periods], "accounts_checked": checked,
-                   "differences": differences}
+        summary: ReconciliationSummary = {"periods": [p.isoformat() for p in periods], "accounts_checked": checked,
+                                          "differences": differences}
         async with self._uow(account_id=None) as uow:
             await uow.billing.add_run(new_id("brun"), "reconciliation", now, summary)
             await uow.commit()
@@ -181,7 +198,7 @@ class PurgeExpiredBillingRecords:
         self._clock = clock
         self._batch = batch
 
-    async def __call__(self) -> dict:
+    async def __call__(self) -> dict[str, object]:
         now = self._clock.now()
         cutoff = record_cutoff(now)
         records = await self._loop(lambda uow: uow.billing.purge_records(cutoff, self._batch))
@@ -192,7 +209,7 @@ class PurgeExpiredBillingRecords:
             await uow.commit()
         return summary
 
-    async def _loop(self, step) -> int:  # noqa: ANN001
+    async def _loop(self, step: Callable[[UnitOfWork], Awaitable[int]]) -> int:
         total = 0
         while True:
             async with self._uow(account_id=None) as uow:

@@ -594,7 +594,8 @@ class VisitorConversations:
         self._clock = clock
 
     async def _agents(self, uow: UnitOfWork, account_id: str) -> list[str]:
-        ids, after = [], None
+        ids: list[str] = []
+        after: PageKey | None = None
         while True:
             agents = await uow.agents.list_page(account_id, limit=_PAGE, after=after)
             ids.extend(a.id for a in agents)

@@ -195,31 +195,31 @@ class ProcessStripeEvent:
         invoice_id = obj.get("id") or event.id
         lines = (obj.get("lines") or {}).get("data") or [{}]
         period = lines[0].get("period") or {}
-        common = {
-            "account_id": billing.account_id,
-            "account_ref": account_ref(billing.account_id),
-            "stripe_customer_id": customer_id,
-            "stripe_invoice_id": invoice_id,
-            "stripe_subscription_id": _id(obj.get("subscription"))
+        invoice = BillingRecord(
+            id="", kind=RecordKind.INVOICE, stripe_id=invoice_id,
+            account_id=billing.account_id,
+            account_ref=account_ref(billing.account_id),
+            stripe_customer_id=customer_id,
+            stripe_invoice_id=invoice_id,
+            stripe_subscription_id=_id(obj.get("subscription"))
             or _id(((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")),
-            "currency": str(obj.get("currency") or "usd").lower(),
-            "period_start": _at(period.get("start")) or _at(obj.get("period_start")),
-            "period_end": _at(period.get("end")) or _at(obj.get("period_end")),
-            "created_at": now,
-        }
+            currency=str(obj.get("currency") or "usd").lower(),
+            period_start=_at(period.get("start")) or _at(obj.get("period_start")),
+            period_end=_at(period.get("end")) or _at(obj.get("period_end")),
+            amount_minor=int(obj.get("amount_due") or obj.get("total") or 0),
+            status="paid" if paid else "payment_failed",
+            occurred_at=_at(obj.get("created")) or event.created, status_at=event.created, created_at=now,
+        )
         existing = await uow.billing.get_record(RecordKind.INVOICE, invoice_id)
         newer_known = existing is not None and (existing.status == "paid" or existing.status_at > event.created)
         if not newer_known:
-            await uow.billing.save_record(BillingRecord(
-                id=existing.id if existing else new_id("bill"), kind=RecordKind.INVOICE, stripe_id=invoice_id,
-                amount_minor=int(obj.get("amount_due") or obj.get("total") or 0),
-                status="paid" if paid else "payment_failed",
-                occurred_at=_at(obj.get("created")) or event.created, status_at=event.created, **common,
-            ))
-        await uow.billing.save_record(BillingRecord(
-            id=new_id("bill"), kind=RecordKind.PAYMENT, stripe_id=event.id,
+            await uow.billing.save_record(
+                msgspec.structs.replace(invoice, id=existing.id if existing else new_id("bill"))
+            )
+        await uow.billing.save_record(msgspec.structs.replace(
+            invoice, id=new_id("bill"), kind=RecordKind.PAYMENT, stripe_id=event.id,
             amount_minor=int((obj.get("amount_paid") if paid else obj.get("amount_due")) or 0),
-            status="succeeded" if paid else "failed", occurred_at=event.created, status_at=event.created, **common,
+            status="succeeded" if paid else "failed", occurred_at=event.created,
         ))
         if paid:
             if billing.payment_failed_at is not None and event.created >= billing.payment_failed_at:

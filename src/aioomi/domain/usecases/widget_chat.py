@@ -4,6 +4,7 @@ start and resume sessions, send messages under the abuse limits, and the visitor
 
 from __future__ import annotations
 
+import builtins
 from datetime import timedelta
 
 import msgspec
@@ -163,7 +164,7 @@ class VisitorSessions:
             return await uow.chat_sessions.list_for_visitor(agent.account_id, agent.id, visitor_id,
                                                             limit=self._limits.sessions_per_visitor_listed)
 
-    async def read(self, agent: Agent, visitor_id: str, session_id: str) -> tuple[ChatSession, list[ChatMessage]]:
+    async def read(self, agent: Agent, visitor_id: str, session_id: str) -> tuple[ChatSession, builtins.list[ChatMessage]]:
         check_visitor_id(visitor_id)
         async with self._uow(account_id=agent.account_id) as uow:
             session = await own_session(uow, agent, session_id, visitor_id)
@@ -226,7 +227,7 @@ class SendWidgetMessage:
                                         owner_checked=owner_checked)
 
 
-def session_export(session: ChatSession, messages: list[ChatMessage]) -> dict:
+def session_export(session: ChatSession, messages: list[ChatMessage]) -> dict[str, object]:
     """A session and its messages as plain data (the visitor's and the owner's JSON export)."""
     return {
         "session": msgspec.to_builtins(session),

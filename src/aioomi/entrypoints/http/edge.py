@@ -251,7 +251,7 @@ class RequestLogWriter:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001, S110 - closing: flush() logs each failed batch itself
                 pass
             self._task = None
         await self.flush()
