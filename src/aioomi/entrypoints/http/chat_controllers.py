@@ -19,8 +19,9 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent, AgentNotFound
 from aioomi.domain.model.chat import Channel, TurnDelta, TurnDone, TurnFailed
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, Page
-from aioomi.domain.usecases.agents import find_own_agent
-from aioomi.domain.usecases.answer_chat import ChatCaller
+from aioomi.domain.usecases.agents import ListAgents, find_own_agent
+from aioomi.domain.usecases.answer_chat import AnswerChat, ChatCaller
+from aioomi.domain.usecases.conversations import DeleteChatSession, ExportAgentSessions, GetChatSession, ListAgentSessions
 from aioomi.entrypoints.http.auth import client_info, provide_principal
 from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.openai_errors import OPENAI_ERRORS, openai_error
@@ -54,24 +55,23 @@ class ConversationController(Controller):
 
     @get("/agents/{agent_id:str}/sessions", summary="An agent's chat sessions, newest first, a page at a time",
          responses=problems(401, 403, 404))
-    async def list_sessions(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def list_sessions(self, list_agent_sessions: NamedDependency[ListAgentSessions], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                             agent_id: FromPath[str], limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None,
                             date_from: From = None, date_to: To = None) -> OwnerSessionList:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
-        page: Page = await state.container.list_agent_sessions()(principal, agent_id, limit=limit, cursor=cursor,
+        page: Page = await list_agent_sessions(principal, agent_id, limit=limit, cursor=cursor,
                                                                 since=since, until=until)
         return OwnerSessionList(data=[OwnerSessionOut.of(i.session, i.summary) for i in page.items],
                                 next_cursor=page.next_cursor)
 
     @get("/agents/{agent_id:str}/sessions/export", summary="Export an agent's sessions with their messages as JSON",
          responses=problems(401, 403, 404))
-    async def export_sessions(self, request: Request[Any, Any, Any], state: State,
-                              principal: NamedDependency[Principal], agent_id: FromPath[str], date_from: From = None,
+    async def export_sessions(self, export_agent_sessions: NamedDependency[ExportAgentSessions], request: Request[Any, Any, Any], principal: NamedDependency[Principal], agent_id: FromPath[str], date_from: From = None,
                               date_to: To = None) -> Response[SessionExport]:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
-        found = await state.container.export_agent_sessions()(principal, agent_id, since=since, until=until)
+        found = await export_agent_sessions(principal, agent_id, since=since, until=until)
         body = SessionExport(exported_at=datetime.now(UTC), sessions=[
             OwnerSessionDetail(session=OwnerSessionOut.of(s), messages=[MessageOut.of(m) for m in messages])
             for s, messages in found
@@ -80,18 +80,17 @@ class ConversationController(Controller):
 
     @get("/chat-sessions/{session_id:str}", summary="A chat session with its messages and citations",
          responses=problems(401, 403, 404))
-    async def read_session(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def read_session(self, get_chat_session: NamedDependency[GetChatSession], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                            session_id: FromPath[str]) -> OwnerSessionDetail:
         remember(request, log_account_id=principal.account_id)
-        session, messages = await state.container.get_chat_session()(principal, session_id)
+        session, messages = await get_chat_session(principal, session_id)
         return OwnerSessionDetail(session=OwnerSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])
 
     @delete("/chat-sessions/{session_id:str}", status_code=204, summary="Delete a chat session and its messages for good",
             responses=problems(401, 403, 404))
-    async def delete_session(self, request: Request[Any, Any, Any], state: State,
-                             principal: NamedDependency[Principal], session_id: FromPath[str]) -> None:
+    async def delete_session(self, delete_chat_session: NamedDependency[DeleteChatSession], request: Request[Any, Any, Any], principal: NamedDependency[Principal], session_id: FromPath[str]) -> None:
         remember(request, log_account_id=principal.account_id)
-        await state.container.delete_chat_session()(principal, session_id)
+        await delete_chat_session(principal, session_id)
 
 
 # --- OpenAI-compatible API --------------------------------------------------------------------
@@ -115,13 +114,12 @@ class OpenAICompatibleController(Controller):
 
     @get("/models", summary="The account's agents, as OpenAI models (`name` is the agent's name)",
          responses=OPENAI_ERRORS)
-    async def models(self, request: Request[Any, Any, Any], state: State,
-                     principal: NamedDependency[Principal]) -> ModelList:
+    async def models(self, list_agents: NamedDependency[ListAgents], request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> ModelList:
         remember(request, log_account_id=principal.account_id)
         models: list[ModelOut] = []
         cursor = None
         while True:
-            page = await state.container.list_agents()(principal, limit=MAX_PAGE_SIZE, cursor=cursor)
+            page = await list_agents(principal, limit=MAX_PAGE_SIZE, cursor=cursor)
             models += [ModelOut.of(a) for a in page.items]
             if page.next_cursor is None:
                 return ModelList(data=models)
@@ -138,10 +136,9 @@ class OpenAICompatibleController(Controller):
           responses={**OPENAI_ERRORS, 200: ResponseSpec(data_container=dict[str, Any],
                                                         description="A chat.completion, or chat.completion.chunk "
                                                                     "events when `stream` is true")})
-    async def completions(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def completions(self, answer_chat: NamedDependency[AnswerChat], request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
                           data: JSONBody[CompletionCreate], session_id: ContinueSession = None) -> Response[Any]:
         remember(request, log_account_id=principal.account_id, log_agent_id=data.model)
-        container = state.container
         check_supported(data)
         agent = await _own_model(state, principal, data.model)
         history, question = split_messages(data.messages)
@@ -149,7 +146,7 @@ class OpenAICompatibleController(Controller):
         client = client_info(request)
         # A new conversation stores the turns the client sent; a continued one (the session
         # header) adds the question to its stored turns, which are the history.
-        answer = await container.answer_chat().start(
+        answer = await answer_chat.start(
             agent, ChatCaller(visitor_id=visitor, channel=Channel.API, ip=client.ip, user_agent=client.user_agent),
             question, history=None if session_id else history, session_id=session_id,
         )
