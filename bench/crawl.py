@@ -26,7 +26,7 @@ from dependency_injector import providers  # noqa: E402
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog  # noqa: E402
 from aioomi.adapters.web.crawler import HttpSiteFetcher  # noqa: E402
 from aioomi.adapters.web.page_extractor import TrafilaturaPageExtractor  # noqa: E402
-from aioomi.container import PostgresContainer, start, stop  # noqa: E402
+from aioomi.container import container_on_postgres, start, stop  # noqa: E402
 from aioomi.domain.model.accounts import Principal  # noqa: E402
 from aioomi.domain.model.agents import AgentSettings  # noqa: E402
 from aioomi.domain.model.ids import new_id  # noqa: E402
@@ -87,7 +87,7 @@ async def main() -> dict[str, object]:
             settings = Settings(data_dir=str(folder), log_level="warning", log_format="console",
                                 url_fetch_allowed_networks="127.0.0.1/32", url_fetch_timeout_s=3.0,
                                 document_max_bytes=100_000, agent_max_documents=1_000, worker_concurrency=1)
-            container = PostgresContainer(settings=settings, conninfo=conninfo)
+            container = container_on_postgres(settings=settings, conninfo=conninfo)
             container.embedders.override(providers.Object(StaticEmbedderCatalog([embedder])))
             container.embedding_model.override(providers.Object(embedder.model))
             await start(container)

@@ -119,7 +119,7 @@ async def test_after_the_purge_nothing_of_the_account_is_left_but_its_billing_re
         finally:
             # the SDK clients were opened on the test client's loop: close them there
             app.client.blocking_portal.call(app.container.embedders().aclose)
-            app.client.blocking_portal.call(app.container.chat_model().close)
+            app.client.blocking_portal.call(app.container.chat_model().aclose)
 
 
 async def _erase_end_to_end(app: App, clock: ManualClock, pg_conninfo: str, fake_openai: ServedFakeOpenAI,

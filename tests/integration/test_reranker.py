@@ -10,7 +10,7 @@ from dependency_injector import providers
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.adapters.rerank.http_reranker import HttpReranker
-from aioomi.container import MemoryContainer
+from aioomi.container import Container, container_in_memory
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentRetrieval, AgentSettings
 from aioomi.domain.model.chat import MessageStatus, TurnSources
@@ -30,7 +30,7 @@ DOCS = {  # title: text; the three share the question's words, in decreasing mea
 QUESTION = "refunds for orders reach the card within fourteen days"
 
 
-async def shop(container: MemoryContainer, reranker: HttpReranker | None) -> tuple[Any, dict[str, str]]:
+async def shop(container: Container, reranker: HttpReranker | None) -> tuple[Any, dict[str, str]]:
     use_test_embedders(container, dimensions=256)
     container.reranker.override(providers.Object(reranker))
     owner = account()
@@ -48,7 +48,7 @@ async def shop(container: MemoryContainer, reranker: HttpReranker | None) -> tup
     return agent, ids
 
 
-async def cited_titles(container: MemoryContainer, agent: Any) -> tuple[list[str], Any]:
+async def cited_titles(container: Container, agent: Any) -> tuple[list[str], Any]:
     model = ScriptedChatModel(reply=lambda r: "Fourteen days.")
     container.chat_model.override(providers.Object(model))
     answer = await container.answer_chat().start(agent, ChatCaller(visitor_id=VISITOR), QUESTION)

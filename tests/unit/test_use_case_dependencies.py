@@ -7,8 +7,8 @@ import ast
 import inspect
 import textwrap
 
-from aioomi.container import MemoryContainer
-from aioomi.domain.usecases.agents import ListAgents
+from aioomi.container import container_in_memory
+from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.entrypoints.http.app import create_app
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES, use_case_providers
 from aioomi.settings import Settings
@@ -58,7 +58,7 @@ def test_the_bridge_provides_every_use_case_of_the_container() -> None:
 
 
 def test_no_handler_fetches_a_use_case_from_the_container() -> None:
-    app = create_app(MemoryContainer(settings=Settings()), manage_lifecycle=False)
+    app = create_app(container_in_memory(settings=Settings()), manage_lifecycle=False)
     handlers = [h for route in app.routes for h in getattr(route, "route_handlers", ())]
     assert len(handlers) > 100
     offenders = {}

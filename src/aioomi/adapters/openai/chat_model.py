@@ -137,5 +137,5 @@ class OpenAIChatModel:
             stream_options={"include_usage": True},
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         await self._client.close()

@@ -43,7 +43,9 @@ from aioomi.domain.model.sources import (
 )
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.usecases.ingest_document import PurgeDocumentData, blob_key, ingest_job
+from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
+from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
+from aioomi.domain.usecases.knowledge.support import blob_key
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory

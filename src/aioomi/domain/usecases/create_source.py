@@ -19,7 +19,7 @@ from aioomi.domain.model.sources import (
     check_source_name,
     freshness,
 )
-from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.source_support import start_run
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory

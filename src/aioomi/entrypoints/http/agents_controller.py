@@ -13,7 +13,11 @@ from litestar.params import FromPath, JSONBody, Parameter
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentChanges, AgentSettings
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE
-from aioomi.domain.usecases.agents import CreateAgent, GetAgent, ListAgents, RotateAgentKey, UpdateAgent
+from aioomi.domain.usecases.agents.create_agent import CreateAgent
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
+from aioomi.domain.usecases.agents.update_agent import UpdateAgent
 from aioomi.domain.usecases.delete_agent import DeleteAgent
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems

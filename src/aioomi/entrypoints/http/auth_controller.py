@@ -16,14 +16,17 @@ from aioomi.domain.usecases.auth_support import SignedIn
 from aioomi.domain.usecases.sign_up import SignUp, SignUpRequest
 from aioomi.domain.usecases.cancel_email_change import CancelEmailChange
 from aioomi.domain.usecases.change_password import ChangePassword
-from aioomi.domain.usecases.password_reset import RequestPasswordReset, ResetPassword
-from aioomi.domain.usecases.policy_versions import GetPolicyStatus
+from aioomi.domain.usecases.accounts.request_password_reset import RequestPasswordReset
+from aioomi.domain.usecases.accounts.reset_password import ResetPassword
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.reauthenticate import Reauthenticate
 from aioomi.domain.usecases.resend_verification import ResendVerification
 from aioomi.domain.usecases.sign_in import SignInWithPassword
-from aioomi.domain.usecases.sign_out import SignOut, SignOutEverywhere
+from aioomi.domain.usecases.accounts.sign_out import SignOut
+from aioomi.domain.usecases.accounts.sign_out_everywhere import SignOutEverywhere
 from aioomi.domain.usecases.verify_email import VerifyEmail
-from aioomi.domain.usecases.google_sign_in import BeginGoogleSignIn, CompleteGoogleSignIn
+from aioomi.domain.usecases.accounts.begin_google_sign_in import BeginGoogleSignIn
+from aioomi.domain.usecases.accounts.complete_google_sign_in import CompleteGoogleSignIn
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.model.secrets import same_secret
 from aioomi.entrypoints.http.agents_controller import every_bad_field_public

@@ -13,9 +13,13 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import InvalidWebhook
-from aioomi.domain.usecases.billing_portal import GetBillingOverview, ListPlans, OpenBillingPortal, SetAgentTokenCap, StartCheckout
-from aioomi.domain.usecases.stripe_events import ReceiveStripeEvent
-from aioomi.domain.usecases.usage import GetUsageReport
+from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
+from aioomi.domain.usecases.billing.list_plans import ListPlans
+from aioomi.domain.usecases.billing.open_billing_portal import OpenBillingPortal
+from aioomi.domain.usecases.billing.set_agent_token_cap import SetAgentTokenCap
+from aioomi.domain.usecases.billing.start_checkout import StartCheckout
+from aioomi.domain.usecases.billing.receive_stripe_event import ReceiveStripeEvent
+from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.problems import problem_response, problems

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -19,9 +18,13 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent, AgentNotFound
 from aioomi.domain.model.chat import Channel, TurnDelta, TurnDone, TurnFailed
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, Page
-from aioomi.domain.usecases.agents import ListAgents, find_own_agent
+from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.domain.usecases.answer_chat import AnswerChat, ChatCaller
-from aioomi.domain.usecases.conversations import DeleteChatSession, ExportAgentSessions, GetChatSession, ListAgentSessions
+from aioomi.domain.usecases.chat.delete_chat_session import DeleteChatSession
+from aioomi.domain.usecases.chat.export_agent_sessions import ExportAgentSessions
+from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
+from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.entrypoints.http.auth import client_info, provide_principal
 from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.openai_errors import OPENAI_ERRORS, openai_error
@@ -96,13 +99,13 @@ class ConversationController(Controller):
 # --- OpenAI-compatible API --------------------------------------------------------------------
 
 
-async def _own_model(state: State, principal: Principal, model: str) -> Agent:
-    async with state.container.uow()(account_id=principal.account_id) as uow:
-        try:
-            return await find_own_agent(uow.agents, principal, model)
-        except AgentNotFound:
-            raise AgentNotFound(f"The model `{model[:100]}` does not exist; use an agent id (see GET /v1/models).",
-                                code="model_not_found") from None
+async def _own_model(get_agent: GetAgent, principal: Principal, model: str) -> Agent:
+    """The caller's agent named as an OpenAI model: a miss says so in OpenAI's words."""
+    try:
+        return await get_agent(principal, model)
+    except AgentNotFound:
+        raise AgentNotFound(f"The model `{model[:100]}` does not exist; use an agent id (see GET /v1/models).",
+                            code="model_not_found") from None
 
 
 class OpenAICompatibleController(Controller):
@@ -126,21 +129,21 @@ class OpenAICompatibleController(Controller):
             cursor = page.next_cursor
 
     @get("/models/{model_id:str}", summary="One agent, as an OpenAI model", responses=OPENAI_ERRORS)
-    async def model(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def model(self, get_agent: NamedDependency[GetAgent], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                     model_id: FromPath[str]) -> ModelOut:
         remember(request, log_account_id=principal.account_id, log_agent_id=model_id)
-        return ModelOut.of(await _own_model(state, principal, model_id))
+        return ModelOut.of(await _own_model(get_agent, principal, model_id))
 
     @post("/chat/completions", status_code=200, opt={"skip_compression": True},
           summary="Chat completions (OpenAI's API); `model` is an agent id",
           responses={**OPENAI_ERRORS, 200: ResponseSpec(data_container=dict[str, Any],
                                                         description="A chat.completion, or chat.completion.chunk "
                                                                     "events when `stream` is true")})
-    async def completions(self, answer_chat: NamedDependency[AnswerChat], request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def completions(self, get_agent: NamedDependency[GetAgent], answer_chat: NamedDependency[AnswerChat], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                           data: JSONBody[CompletionCreate], session_id: ContinueSession = None) -> Response[Any]:
         remember(request, log_account_id=principal.account_id, log_agent_id=data.model)
         check_supported(data)
-        agent = await _own_model(state, principal, data.model)
+        agent = await _own_model(get_agent, principal, data.model)
         history, question = split_messages(data.messages)
         visitor = principal.api_key_id or principal.session_id or principal.account_id
         client = client_info(request)

@@ -18,9 +18,16 @@ from aioomi.adapters.local.file_types import detect_kind
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits, DocumentSource, DocumentTooLarge, DocumentUpload
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE
-from aioomi.domain.usecases.agents import GetAgent
-from aioomi.domain.usecases.documents import AddDocument, DeleteDocument, GetDocument, GetDocumentText, ListDocuments, RenameDocument, ReplaceDocument
-from aioomi.domain.usecases.knowledge_base import ChangeEmbeddingModel, GetKnowledgeBase
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.documents.add_document import AddDocument
+from aioomi.domain.usecases.documents.delete_document import DeleteDocument
+from aioomi.domain.usecases.documents.get_document import GetDocument
+from aioomi.domain.usecases.documents.get_document_text import GetDocumentText
+from aioomi.domain.usecases.documents.list_documents import ListDocuments
+from aioomi.domain.usecases.documents.rename_document import RenameDocument
+from aioomi.domain.usecases.documents.replace_document import ReplaceDocument
+from aioomi.domain.usecases.knowledge.change_embedding_model import ChangeEmbeddingModel
+from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems

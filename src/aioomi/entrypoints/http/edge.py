@@ -196,7 +196,7 @@ class RequestLogWriter:
     request never waits on the log: at most every ``interval_s`` or when ``batch_size`` are
     waiting, and at shutdown. If the store is down the batch is dropped (with a warning) rather
     than growing without bound; at most ``max_buffer`` entries wait. ``write`` is the use case
-    that stores a batch (:class:`~aioomi.domain.usecases.privacy_rights.RecordApiRequests`: it
+    that stores a batch (:class:`~aioomi.domain.usecases.privacy.record_api_requests.RecordApiRequests`: it
     honours the owners' objection and restriction as it writes)."""
 
     def __init__(self, write: Any, *, interval_s: float = 1.0, batch_size: int = 500,

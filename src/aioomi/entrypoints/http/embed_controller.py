@@ -13,7 +13,7 @@ from litestar.params import FromPath
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent, RefusedOrigin
-from aioomi.domain.usecases.agents import GetAgent
+from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems

@@ -27,22 +27,27 @@ from litestar.template.config import TemplateConfig
 
 from aioomi.domain.model.accounts import Account, Principal, Scope
 from aioomi.domain.model.errors import AioomiError, Forbidden, NotFound, Unauthenticated
-from aioomi.domain.usecases.agents import GetAgent, ListAgents
-from aioomi.domain.usecases.api_keys import ListApiKeys
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.manage_account import GetAccount
-from aioomi.domain.usecases.billing_portal import GetBillingOverview, ListPlans
-from aioomi.domain.usecases.conversations import GetChatSession, ListAgentSessions
-from aioomi.domain.usecases.documents import ListDocuments
-from aioomi.domain.usecases.knowledge_base import GetKnowledgeBase
+from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
+from aioomi.domain.usecases.billing.list_plans import ListPlans
+from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
+from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.documents.list_documents import ListDocuments
+from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
 from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
 from aioomi.domain.usecases.list_sources import ListSources
-from aioomi.domain.usecases.owner_sessions import ListSessions
-from aioomi.domain.usecases.policy_versions import GetPolicyStatus
+from aioomi.domain.usecases.accounts.list_sessions import ListSessions
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
-from aioomi.domain.usecases.privacy_rights import GetPrivacyOverview, ListAuditLog, ListExports
+from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
+from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
+from aioomi.domain.usecases.privacy.list_exports import ListExports
 from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
-from aioomi.domain.usecases.usage import GetUsageReport
+from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
 from aioomi.domain.usecases.request_log import ListRequestLog
 from aioomi.entrypoints.http.schemas_qa import QaPairOut
 from aioomi.entrypoints.http.schemas_sources import SourceOut
@@ -198,14 +203,6 @@ def safe_next(target: str | None) -> str:
         return HOME
     return target
 
-
-
-def _routes(request: Request[Any, Any, Any]) -> set[tuple[str, str]]:
-    found = set()
-    for route in request.app.routes:
-        for method in getattr(route, "methods", ()):
-            found.add((method, route.path.rstrip("/") or "/"))
-    return found
 
 
 # --- public pages ------------------------------------------------------------------------------
@@ -435,7 +432,7 @@ class DashboardPages(Controller):
                      checkout=checkout, title="Billing", nav="billing")
 
     @get("/account")
-    async def account(self, authenticate: NamedDependency[Authenticate], list_exports: NamedDependency[ListExports], policy_status: NamedDependency[GetPolicyStatus], get_privacy_overview: NamedDependency[GetPrivacyOverview], list_audit_log: NamedDependency[ListAuditLog], list_sessions: NamedDependency[ListSessions], list_api_keys: NamedDependency[ListApiKeys], request: Request[Any, Any, Any], state: State, owner: NamedDependency[Owner]) -> Template:
+    async def account(self, authenticate: NamedDependency[Authenticate], list_exports: NamedDependency[ListExports], policy_status: NamedDependency[GetPolicyStatus], get_privacy_overview: NamedDependency[GetPrivacyOverview], list_audit_log: NamedDependency[ListAuditLog], list_sessions: NamedDependency[ListSessions], list_api_keys: NamedDependency[ListApiKeys], owner: NamedDependency[Owner]) -> Template:
         try:
             authenticate.recent_session(owner.principal)
             recent = True
@@ -446,13 +443,11 @@ class DashboardPages(Controller):
         sessions = [OwnerSessionOut.of(s, owner.principal.session_id)
                     for s in await list_sessions(owner.principal)] if recent else None
         keys = [ApiKeyOut.of(k) for k in await list_api_keys(owner.principal)] if recent else None
-        routes = _routes(request)
-        privacy = {name: path for name, (method, path) in PRIVACY_ACTIONS.items() if (method, path) in routes}
-        # The privacy use cases, read only where the app serves their endpoints.
-        state_of = (await get_privacy_overview(owner.principal)).state if "privacy" in privacy else None
-        exports = await list_exports(owner.principal) if "exports" in privacy else []
-        policy = await policy_status(owner.principal) if "policy" in privacy else None
-        audit = (await list_audit_log(owner.principal))[:20] if "audit" in privacy else []
+        privacy = {name: path for name, (_method, path) in PRIVACY_ACTIONS.items()}
+        state_of = (await get_privacy_overview(owner.principal)).state
+        exports = await list_exports(owner.principal)
+        policy = await policy_status(owner.principal)
+        audit = (await list_audit_log(owner.principal))[:20]
         return _page("account.html", owner, sessions=sessions, keys=keys, privacy=privacy, privacy_state=state_of,
                      recent=recent, scopes=[str(s) for s in Scope],
                      exports=exports, policy=policy, audit=audit, title="Account and privacy", nav="account")

@@ -17,8 +17,19 @@ from msgspec import Meta
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.privacy import AuditEvent, DataExport, PrivacyState
-from aioomi.domain.usecases.policy_versions import AcceptPolicy, GetPolicyStatus
-from aioomi.domain.usecases.privacy_rights import CancelAccountDeletion, DownloadExport, GetPrivacyOverview, IssueExportLink, ListAuditLog, ListExports, ObjectToProcessing, RequestExport, RestrictProcessing, SetChatRetention, VisitorConversations
+from aioomi.domain.usecases.privacy.accept_policy import AcceptPolicy
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
+from aioomi.domain.usecases.privacy.cancel_account_deletion import CancelAccountDeletion
+from aioomi.domain.usecases.privacy.download_export import DownloadExport
+from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
+from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
+from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
+from aioomi.domain.usecases.privacy.list_exports import ListExports
+from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessing
+from aioomi.domain.usecases.privacy.request_export import RequestExport
+from aioomi.domain.usecases.privacy.restrict_processing import RestrictProcessing
+from aioomi.domain.usecases.privacy.set_chat_retention import SetChatRetention
+from aioomi.domain.usecases.privacy.visitor_conversations import VisitorConversations
 from aioomi.entrypoints.http.auth import provide_principal, provide_recent_session
 from aioomi.entrypoints.http.file_stream import file_chunks
 from aioomi.entrypoints.http.problems import problems
@@ -161,13 +172,6 @@ def _policy(version: Any) -> PolicyVersionOut:
     return PolicyVersionOut(version=version.version, effective_on=version.effective_on, summary=version.summary)
 
 
-def _visitor(visitor_id: str) -> str:
-    if not (16 <= len(visitor_id) <= 64) or not all(c.isascii() and (c.isalnum() or c in "_-") for c in visitor_id):
-        raise InvalidInput("A visitor id is 16 to 64 letters, digits, '_' or '-'.", code="invalid_visitor_id",
-                           field="visitor_id")
-    return visitor_id
-
-
 class PrivacyController(Controller):
     path = "/api/v1/account"
     tags = ["privacy"]
@@ -278,20 +282,20 @@ class VisitorController(Controller):
     @get("/conversations", summary="A visitor's conversations with any of the account's agents",
          responses=problems(401, 403))
     async def find(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorSessionList:
-        sessions = await visitor_conversations.find(principal, _visitor(visitor_id))
+        sessions = await visitor_conversations.find(principal, visitor_id)
         return VisitorSessionList(data=[VisitorSessionOut(id=s.id, agent_id=s.agent_id, visitor_id=s.visitor_id,
                                                           created_at=s.created_at, last_message_at=s.last_message_at)
                                         for s in sessions])
 
     @get("/export", summary="A visitor's conversations with their messages (JSON)", responses=problems(401, 403))
     async def export(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorExport:
-        sessions = await visitor_conversations.export(principal, _visitor(visitor_id))
+        sessions = await visitor_conversations.export(principal, visitor_id)
         return VisitorExport(visitor_id=visitor_id, sessions=sessions)
 
     @delete("/conversations", status_code=200, summary="Delete a visitor's conversations (hard delete)",
             responses=problems(401, 403))
     async def delete_all(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> DeletedCount:
-        return DeletedCount(deleted=await visitor_conversations.delete(principal, _visitor(visitor_id)))
+        return DeletedCount(deleted=await visitor_conversations.delete(principal, visitor_id))
 
 
 class ChatRetentionController(Controller):

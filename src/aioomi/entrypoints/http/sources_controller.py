@@ -19,7 +19,8 @@ from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
 from aioomi.domain.usecases.create_source import CreateSource
 from aioomi.domain.usecases.delete_source import DeleteSource
 from aioomi.domain.usecases.get_source import GetSource
-from aioomi.domain.usecases.list_source_runs import GetSourceRun, ListSourceRuns
+from aioomi.domain.usecases.sources.get_source_run import GetSourceRun
+from aioomi.domain.usecases.sources.list_source_runs import ListSourceRuns
 from aioomi.domain.usecases.list_sources import ListSources
 from aioomi.domain.usecases.sync_source import SyncSource
 from aioomi.domain.usecases.update_source import UpdateSource

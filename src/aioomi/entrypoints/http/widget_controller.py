@@ -26,7 +26,10 @@ from aioomi.domain.model.chat import (
 )
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.usecases.answer_chat import ChatAnswer, ChatCaller
-from aioomi.domain.usecases.widget_chat import OpenWidget, SendWidgetMessage, StartWidgetSession, VisitorSessions, check_serving
+from aioomi.domain.usecases.chat.open_widget import OpenWidget, check_serving
+from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
+from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
+from aioomi.domain.usecases.chat.visitor_sessions import VisitorSessions
 from aioomi.entrypoints.http.auth import client_info
 from aioomi.entrypoints.http.problems import problem_response, problems
 from aioomi.entrypoints.http.schemas_chat import (
