@@ -28,7 +28,7 @@ from dependency_injector import providers  # noqa: E402
 
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog  # noqa: E402
 from aioomi.adapters.memory.chat_model import ScriptedChatModel  # noqa: E402
-from aioomi.container import MemoryContainer, PostgresContainer, start, stop  # noqa: E402
+from aioomi.container import container_in_memory, container_on_postgres, start, stop  # noqa: E402
 from aioomi.domain.model.billing import PlanCatalog  # noqa: E402
 from aioomi.domain.model.chat import ChatLimits, Passage  # noqa: E402
 from aioomi.entrypoints.http.app import create_app  # noqa: E402
@@ -79,9 +79,9 @@ async def serve(args: argparse.Namespace) -> None:
     model = ScriptedChatModel(reply=lambda request: words, token_interval_s=args.token_interval)
     key = "-"
     if args.backend == "memory":
-        container = MemoryContainer(settings=Settings(data_dir=folder, log_level="warning"))
+        container = container_in_memory(settings=Settings(data_dir=folder, log_level="warning"))
     else:
-        container = PostgresContainer(settings=Settings(data_dir=folder, log_level="warning",
+        container = container_on_postgres(settings=Settings(data_dir=folder, log_level="warning",
                                                         db_pool_min=args.pool, db_pool_max=args.pool),
                                       conninfo=args.conninfo)
         embedder = ZeroLatencyEmbedder(args.embedding_model, args.dimensions)

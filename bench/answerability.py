@@ -40,7 +40,7 @@ from bench._common import embedded_database, say  # noqa: E402
 from aioomi.adapters.local.extractive_responder import ExtractiveResponder  # noqa: E402
 from aioomi.adapters.local.markdown_chunker import MarkdownChunker  # noqa: E402
 from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder  # noqa: E402
-from aioomi.container import PostgresContainer, start, stop  # noqa: E402
+from aioomi.container import container_on_postgres, start, stop  # noqa: E402
 from aioomi.domain.model.accounts import Account, AccountStatus, Principal  # noqa: E402
 from aioomi.domain.model.agents import AgentSettings  # noqa: E402
 from aioomi.domain.model.billing import PlanCatalog  # noqa: E402
@@ -117,7 +117,7 @@ async def main() -> None:
                             rerank_gate=float(os.environ.get("AIOOMI_RERANK_GATE") or 0.5))
         if settings.rerank_url:
             say(f"reranker: {settings.rerank_url} (gate {settings.rerank_gate})")
-        container = PostgresContainer(settings=settings, conninfo=conninfo)
+        container = container_on_postgres(settings=settings, conninfo=conninfo)
         responder = CountingResponder()
         container.chat_model.override(providers.Object(responder))
         # The free plan allows 100 messages a month: a plan the bench cannot use up (the check stays).

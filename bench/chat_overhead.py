@@ -55,7 +55,7 @@ import httpx  # noqa: E402
 import msgspec  # noqa: E402
 
 from aioomi.adapters.postgres.chunk_store import PostgresChunkStore  # noqa: E402
-from aioomi.container import PostgresContainer, start, stop  # noqa: E402
+from aioomi.container import container_on_postgres, start, stop  # noqa: E402
 from aioomi.domain.model.ids import new_id  # noqa: E402
 from aioomi.domain.model.knowledge import Bm25, LexicalIndex, candidate_pool  # noqa: E402
 from bench._scifact import natural_texts, queries as scifact_queries  # noqa: E402
@@ -101,7 +101,7 @@ def pct(samples: list[float], q: float) -> float:
 async def load(conninfo: str, folder: str) -> tuple[str, str, str]:
     """The owner, a grounded agent on the 256-dim indexed model, 100 documents of 1,000 chunks
     (COPY), their postings and statistics, the HNSW index built once. Returns (account, agent, key)."""
-    container = PostgresContainer(settings=Settings(data_dir=folder, log_level="warning"), conninfo=conninfo)
+    container = container_on_postgres(settings=Settings(data_dir=folder, log_level="warning"), conninfo=conninfo)
     await start(container)
     owner = account()
     agent = msgspec.structs.replace(agent_for(owner, allowed_origins=(ORIGIN,)), embedding_model=MODEL)

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dependency_injector import providers  # noqa: E402
 
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog  # noqa: E402
-from aioomi.adapters.web.crawler import HttpSiteFetcher, parse_sitemap  # noqa: E402, F401
+from aioomi.adapters.web.crawler import HttpSiteFetcher  # noqa: E402
 from aioomi.adapters.web.page_extractor import TrafilaturaPageExtractor  # noqa: E402
-from aioomi.container import PostgresContainer, start, stop  # noqa: E402
+from aioomi.container import Container, container_on_postgres, start, stop  # noqa: E402
 from aioomi.domain.model.accounts import Principal  # noqa: E402
 from aioomi.domain.model.agents import AgentSettings  # noqa: E402
 from aioomi.domain.model.ids import new_id  # noqa: E402
@@ -96,7 +96,7 @@ def _loopback():  # noqa: ANN202
     return parse_networks("127.0.0.1/32")
 
 
-async def crawl_and_resync(container: PostgresContainer, embedder: InstantEmbedder, base: str, label: str
+async def crawl_and_resync(container: Container, embedder: InstantEmbedder, base: str, label: str
                            ) -> dict[str, float]:
     """A fresh account's sitemap source crawled and ingested by one worker, then re-synced."""
     account_id = new_id("acct")
@@ -160,7 +160,7 @@ async def main() -> dict[str, object]:
             settings = Settings(data_dir=str(folder), log_level="warning", log_format="console",
                                 url_fetch_allowed_networks="127.0.0.1/32", url_fetch_timeout_s=3.0,
                                 document_max_bytes=100_000, agent_max_documents=1_000, worker_concurrency=1)
-            container = PostgresContainer(settings=settings, conninfo=conninfo)
+            container = container_on_postgres(settings=settings, conninfo=conninfo)
             container.embedders.override(providers.Object(StaticEmbedderCatalog([embedder])))
             container.embedding_model.override(providers.Object(embedder.model))
             await start(container)

@@ -53,7 +53,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
     from aioomi.adapters.local.sandboxed_extractor import ExtractionSandbox, SandboxedTextExtractor
     from aioomi.adapters.local.zip_guard import ZipLimits
-    from aioomi.container import MemoryContainer, start, stop
+    from aioomi.container import container_in_memory, start, stop
     from aioomi.domain.model.accounts import Principal
     from aioomi.domain.model.agents import AgentSettings
     from aioomi.entrypoints.http.app import create_app
@@ -62,7 +62,7 @@ async def _serve(args: argparse.Namespace) -> None:
     from tests.unit.chat_support import account, store
 
     configure_logging("warning")
-    container = MemoryContainer(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-bomb-"),
+    container = container_in_memory(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-bomb-"),
                                                   log_level="warning", worker_poll_s=0.05))
     sandbox = ExtractionSandbox(cpu_s=args.cpu_s, timeout_s=args.cpu_s * 3)
     zip_limits = ZipLimits(max_members=10**9, max_member_bytes=2**40, max_total_bytes=2**40, max_ratio=1e12) \

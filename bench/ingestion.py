@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import math
 import statistics
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dependency_injector import providers  # noqa: E402
 
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog  # noqa: E402
-from aioomi.container import PostgresContainer, start, stop  # noqa: E402
+from aioomi.container import container_on_postgres, start, stop  # noqa: E402
 from aioomi.domain.model.accounts import Principal  # noqa: E402
 from aioomi.domain.model.agents import AgentSettings  # noqa: E402
 from aioomi.domain.model.documents import (  # noqa: E402
@@ -51,18 +52,23 @@ DIMENSIONS = 1536
 
 
 class InstantEmbedder:
-    """Zero latency: one fixed unit vector per text; counts requests (calls) and inputs."""
+    """No network: a distinct unit vector per text (seeded by the text, so the same text gets the
+    same vector), so the HNSW index takes realistic inserts rather than one point repeated;
+    counts requests (calls) and inputs."""
 
     def __init__(self, model: str = "text-embedding-3-small", dimensions: int = DIMENSIONS) -> None:
         self.model = model
         self.dimensions = dimensions
-        vector = np.random.default_rng(7).standard_normal(dimensions)
-        self._vector = (vector / np.linalg.norm(vector)).tolist()
         self.requests: list[int] = []
 
-    async def embed(self, texts):  # noqa: ANN001, ANN201
+    def _vector(self, text: str) -> list[float]:
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+        vector = np.random.default_rng(seed).standard_normal(self.dimensions)
+        return (vector / np.linalg.norm(vector)).tolist()
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
         self.requests.append(len(texts))
-        return [self._vector] * len(texts)
+        return [self._vector(text) for text in texts]
 
 
 def document_text(chunks: int, run: int) -> str:
@@ -80,7 +86,7 @@ async def main(chunk_target: int, runs: int, model: str, dimensions: int) -> dic
         folder = Path(tempfile.mkdtemp(prefix="aioomi-bench-ingest-"))
         settings = Settings(data_dir=str(folder), log_level="warning", log_format="console",
                             document_max_chars=50_000_000, agent_max_chars=100_000_000)
-        container = PostgresContainer(settings=settings, conninfo=conninfo)
+        container = container_on_postgres(settings=settings, conninfo=conninfo)
         container.embedders.override(providers.Object(StaticEmbedderCatalog([embedder])))
         container.embedding_model.override(providers.Object(embedder.model))
         container.document_limits.override(providers.Object(DocumentLimits(

@@ -32,7 +32,7 @@ from _common import say  # noqa: E402
 from _scifact import sentences  # noqa: E402
 
 from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder  # noqa: E402
-from aioomi.container import MemoryContainer  # noqa: E402
+from aioomi.container import container_in_memory  # noqa: E402
 from aioomi.domain.model.chat import ChatMessage, ChatSession, MessageStatus, Role  # noqa: E402
 from aioomi.domain.model.ids import new_id  # noqa: E402
 from aioomi.settings import Settings  # noqa: E402
@@ -68,7 +68,7 @@ async def main() -> None:
     floor_s = time.perf_counter() - started
     say(f"floor: embedding them alone took {floor_s:.2f} s")
 
-    container = MemoryContainer(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-bench-")))
+    container = container_in_memory(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-bench-")))
     owner = account()
     agent = agent_for(owner)
     agent = agent.__class__(**{**{f: getattr(agent, f) for f in agent.__struct_fields__},

@@ -24,7 +24,7 @@ from pathlib import Path
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
-from aioomi.container import PostgresContainer, start, stop
+from aioomi.container import container_on_postgres, start, stop
 from aioomi.domain.model.rate_limits import RateDecision, RateLimit
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
@@ -50,7 +50,7 @@ async def main(rounds: int) -> None:
     async with embedded_database() as (_, conninfo):
         settings = Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-bench-reset-"), log_level="warning",
                             public_url="http://127.0.0.1")
-        container = PostgresContainer(settings=settings, conninfo=conninfo)
+        container = container_on_postgres(settings=settings, conninfo=conninfo)
         container.password_hasher.override(providers.Object(fast_hasher()))
         container.rate_limiter.override(providers.Object(Unlimited()))
         await start(container)

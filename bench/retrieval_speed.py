@@ -121,9 +121,10 @@ async def main() -> None:
                     exact.append({r[0] for r in rows})
                 say(f"{label}: exact answers computed")
 
-                async def timed_store(q: np.ndarray, text: str = "", s: PostgresChunkStore = store) -> tuple[float, set[str]]:
+                async def timed_store(q: np.ndarray, text: str = "", s: PostgresChunkStore = store,
+                                      agent_id: str = agent) -> tuple[float, set[str]]:
                     t = time.perf_counter()
-                    hits = await s.search(account_id=ACCOUNT, agent_id=agent, query_text=text,  # noqa: B023
+                    hits = await s.search(account_id=ACCOUNT, agent_id=agent_id, query_text=text,
                                               query_vector=q.tolist(), embedding_model=MODEL, top_k=TOP_K)
                     return 1000 * (time.perf_counter() - t), {h.chunk_id for h in hits}
 
@@ -136,13 +137,13 @@ async def main() -> None:
                 )
 
                 async def timed_floor(q: np.ndarray, sql: str = floor_sql, iterative: bool = approximate,
-                                      force_index: bool = False) -> tuple[float, set[str]]:
+                                      force_index: bool = False, agent_id: str = agent) -> tuple[float, set[str]]:
                     t = time.perf_counter()
                     async with conn.transaction():
                         await conn.execute(TENANT_ITERATIVE if iterative else TENANT, (ACCOUNT,))
                         if force_index:
                             await conn.execute("SET LOCAL enable_sort = off")
-                        rows = await (await conn.execute(sql, (ACCOUNT, agent, HalfVector(q.tolist()), TOP_K))).fetchall()  # noqa: B023
+                        rows = await (await conn.execute(sql, (ACCOUNT, agent_id, HalfVector(q.tolist()), TOP_K))).fetchall()
                     return 1000 * (time.perf_counter() - t), {r[0] for r in rows}
 
                 for q in queries[:20]:  # warm the caches

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from aioomi.container import MemoryContainer, PostgresContainer, start, stop
+from aioomi.container import Container, container_in_memory, container_on_postgres, start, stop
 from aioomi.settings import Settings
 from tests.support.postgres import TestPostgres
 
@@ -62,16 +62,16 @@ def app_settings(tmp_path) -> Settings:  # noqa: ANN001
 
 
 @pytest.fixture
-async def memory_container(app_settings: Settings) -> AsyncIterator[MemoryContainer]:
-    container = MemoryContainer(settings=app_settings)
+async def memory_container(app_settings: Settings) -> AsyncIterator[Container]:
+    container = container_in_memory(settings=app_settings)
     await start(container)
     yield container
     await stop(container)
 
 
 @pytest.fixture
-async def postgres_container(app_settings: Settings, pg_conninfo: str) -> AsyncIterator[PostgresContainer]:
-    container = PostgresContainer(settings=app_settings, conninfo=pg_conninfo)
+async def postgres_container(app_settings: Settings, pg_conninfo: str) -> AsyncIterator[Container]:
+    container = container_on_postgres(settings=app_settings, conninfo=pg_conninfo)
     await start(container)
     yield container
     await stop(container)

@@ -50,22 +50,19 @@ from aioomi.domain.usecases.webhooks.rotate_webhook_secret import RotateWebhookS
 from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
 from aioomi.domain.usecases.webhooks.update_webhook_endpoint import UpdateWebhookEndpoint
 from aioomi.domain.model.documents import DocumentLimits
-from aioomi.domain.usecases.documents import (
-    AddDocument,
-    DeleteDocument,
-    GetDocument,
-    GetDocumentText,
-    ListDocuments,
-    RenameDocument,
-    ReplaceDocument,
-)
-from aioomi.domain.usecases.ingest_document import IngestDocument, PurgeDocumentData
-from aioomi.domain.usecases.knowledge_base import (
-    ChangeEmbeddingModel,
-    GetKnowledgeBase,
-    ReindexDocument,
-    SwitchEmbeddingModel,
-)
+from aioomi.domain.usecases.documents.add_document import AddDocument
+from aioomi.domain.usecases.documents.delete_document import DeleteDocument
+from aioomi.domain.usecases.documents.get_document import GetDocument
+from aioomi.domain.usecases.documents.get_document_text import GetDocumentText
+from aioomi.domain.usecases.documents.list_documents import ListDocuments
+from aioomi.domain.usecases.documents.rename_document import RenameDocument
+from aioomi.domain.usecases.documents.replace_document import ReplaceDocument
+from aioomi.domain.usecases.knowledge.ingest_document import IngestDocument
+from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
+from aioomi.domain.usecases.knowledge.change_embedding_model import ChangeEmbeddingModel
+from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
+from aioomi.domain.usecases.knowledge.reindex_document import ReindexDocument
+from aioomi.domain.usecases.knowledge.switch_embedding_model import SwitchEmbeddingModel
 from aioomi.domain.model.knowledge import rerank_relevance_scale
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.domain.model.sources import SourceLimits
@@ -96,7 +93,8 @@ from aioomi.domain.usecases.sync_due_sources import SyncDueSources
 from aioomi.adapters.web.crawler import HttpSiteFetcher
 from aioomi.adapters.web.page_extractor import TrafilaturaPageExtractor
 from aioomi.domain.usecases.get_source import GetSource
-from aioomi.domain.usecases.list_source_runs import GetSourceRun, ListSourceRuns
+from aioomi.domain.usecases.sources.get_source_run import GetSourceRun
+from aioomi.domain.usecases.sources.list_source_runs import ListSourceRuns
 from aioomi.domain.usecases.list_sources import ListSources
 from aioomi.domain.usecases.update_source import UpdateSource
 from aioomi.adapters.local.outbox_mailer import OutboxMailer
@@ -119,44 +117,50 @@ from aioomi.adapters.stripe.webhooks import StripeWebhookVerifier
 from aioomi.domain.model.accounts import SessionPolicy
 from aioomi.domain.model.billing import BillingConfig, PlanCatalog, parse_plans
 from aioomi.domain.model.links import Links
-from aioomi.domain.usecases.agents import CreateAgent, GetAgent, ListAgents, RotateAgentKey, UpdateAgent
+from aioomi.domain.usecases.agents.create_agent import CreateAgent
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
+from aioomi.domain.usecases.agents.update_agent import UpdateAgent
 from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
 from aioomi.domain.usecases.request_log import ListRequestLog
-from aioomi.domain.usecases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from aioomi.domain.usecases.accounts.create_api_key import CreateApiKey
+from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
+from aioomi.domain.usecases.accounts.revoke_api_key import RevokeApiKey
 from aioomi.domain.usecases.authenticate import Authenticate
-from aioomi.domain.usecases.billing_portal import (
-    GetBillingOverview,
-    ListPlans,
-    OpenBillingPortal,
-    SetAgentTokenCap,
-    StartCheckout,
-)
+from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
+from aioomi.domain.usecases.billing.list_plans import ListPlans
+from aioomi.domain.usecases.billing.open_billing_portal import OpenBillingPortal
+from aioomi.domain.usecases.billing.set_agent_token_cap import SetAgentTokenCap
+from aioomi.domain.usecases.billing.start_checkout import StartCheckout
 from aioomi.domain.usecases.change_password import ChangePassword
 from aioomi.domain.usecases.check_readiness import CheckReadiness
 from aioomi.domain.usecases.delete_agent import DeleteAgent
-from aioomi.domain.usecases.google_sign_in import BeginGoogleSignIn, CompleteGoogleSignIn
+from aioomi.domain.usecases.accounts.begin_google_sign_in import BeginGoogleSignIn
+from aioomi.domain.usecases.accounts.complete_google_sign_in import CompleteGoogleSignIn
 from aioomi.domain.usecases.manage_account import GetAccount, UpdateProfile
-from aioomi.domain.usecases.metered_billing import (
-    PurgeExpiredBillingRecords,
-    ReconcileMeteredUsage,
-    ReportMeteredUsage,
-)
-from aioomi.domain.usecases.owner_sessions import ListSessions, RevokeSession
-from aioomi.domain.usecases.password_reset import RequestPasswordReset, ResetPassword
+from aioomi.domain.usecases.billing.purge_expired_billing_records import PurgeExpiredBillingRecords
+from aioomi.domain.usecases.billing.reconcile_metered_usage import ReconcileMeteredUsage
+from aioomi.domain.usecases.billing.report_metered_usage import ReportMeteredUsage
+from aioomi.domain.usecases.accounts.list_sessions import ListSessions
+from aioomi.domain.usecases.accounts.revoke_session import RevokeSession
+from aioomi.domain.usecases.accounts.request_password_reset import RequestPasswordReset
+from aioomi.domain.usecases.accounts.reset_password import ResetPassword
 from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
 from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCounters
 from aioomi.domain.usecases.refresh_lexical_impacts import RefreshLexicalImpacts
 from aioomi.domain.usecases.resend_verification import ResendVerification
 from aioomi.domain.usecases.sign_in import SignInWithPassword
-from aioomi.domain.usecases.sign_out import SignOut, SignOutEverywhere
+from aioomi.domain.usecases.accounts.sign_out import SignOut
+from aioomi.domain.usecases.accounts.sign_out_everywhere import SignOutEverywhere
 from aioomi.domain.usecases.sign_up import SignUp
-from aioomi.domain.usecases.stripe_events import (
-    DowngradeAfterGrace,
-    ProcessStripeEvent,
-    ReceiveStripeEvent,
-    SendBillingNotice,
-)
-from aioomi.domain.usecases.usage import CheckUsageAllowance, GetUsageReport, RecordUsage
+from aioomi.domain.usecases.billing.downgrade_after_grace import DowngradeAfterGrace
+from aioomi.domain.usecases.billing.process_stripe_event import ProcessStripeEvent
+from aioomi.domain.usecases.billing.receive_stripe_event import ReceiveStripeEvent
+from aioomi.domain.usecases.billing.send_billing_notice import SendBillingNotice
+from aioomi.domain.usecases.usage.check_usage_allowance import CheckUsageAllowance
+from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
+from aioomi.domain.usecases.usage.record_usage import RecordUsage
 from aioomi.domain.usecases.verify_email import VerifyEmail
 from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
 from aioomi.domain.usecases.cancel_email_change import CancelEmailChange
@@ -168,16 +172,20 @@ from aioomi.settings import Settings
 from aioomi.adapters.local.extractive_responder import ExtractiveResponder
 from aioomi.adapters.memory.request_log import InMemoryRequestLog
 from aioomi.adapters.openai.chat_model import OpenAIChatModel
+from aioomi.ports.closeable import Closeable
+from aioomi.domain.usecases.privacy.crawl_unless_restricted import CrawlUnlessRestricted
+from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
 from aioomi.adapters.postgres.request_log import PostgresRequestLog
 from aioomi.domain.model.chat import ChatLimits
 from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
-from aioomi.domain.usecases.conversations import (
-    DeleteChatSession,
-    ExportAgentSessions,
-    GetChatSession,
-    ListAgentSessions,
-)
-from aioomi.domain.usecases.widget_chat import OpenWidget, SendWidgetMessage, StartWidgetSession, VisitorSessions
+from aioomi.domain.usecases.chat.delete_chat_session import DeleteChatSession
+from aioomi.domain.usecases.chat.export_agent_sessions import ExportAgentSessions
+from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
+from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.chat.open_widget import OpenWidget
+from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
+from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
+from aioomi.domain.usecases.chat.visitor_sessions import VisitorSessions
 from aioomi.domain.usecases.handoff.cancel_handoff import CancelHandoff
 from aioomi.domain.usecases.handoff.get_handoff_availability import GetHandoffAvailability
 from aioomi.domain.usecases.handoff.get_handoff_settings import GetHandoffSettings
@@ -195,9 +203,31 @@ from aioomi.domain.usecases.handoff.update_handoff_settings import UpdateHandoff
 from aioomi.adapters.memory.privacy import InMemoryOperationalRecords
 from aioomi.adapters.postgres.privacy import PostgresOperationalRecords
 from aioomi.domain.model.privacy import deletion_grace, outbox_retention
-from aioomi.domain.usecases import policy_versions as policy_uc
-from aioomi.domain.usecases import privacy_rights as rights_uc
-from aioomi.domain.usecases import retention as retention_uc
+from aioomi.domain.usecases.privacy.accept_policy import AcceptPolicy
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
+from aioomi.domain.usecases.privacy.get_published_policy import GetPublishedPolicy
+from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
+from aioomi.domain.usecases.privacy.send_policy_notices import SendPolicyNotices
+from aioomi.domain.usecases.privacy.build_export import BuildExport
+from aioomi.domain.usecases.privacy.cancel_account_deletion import CancelAccountDeletion
+from aioomi.domain.usecases.privacy.check_processing_allowed import CheckProcessingAllowed
+from aioomi.domain.usecases.privacy.download_export import DownloadExport
+from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
+from aioomi.domain.usecases.privacy.ingest_unless_restricted import IngestUnlessRestricted
+from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
+from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
+from aioomi.domain.usecases.privacy.list_exports import ListExports
+from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessing
+from aioomi.domain.usecases.privacy.record_api_requests import RecordApiRequests
+from aioomi.domain.usecases.privacy.request_account_deletion import RequestAccountDeletion
+from aioomi.domain.usecases.privacy.request_export import RequestExport
+from aioomi.domain.usecases.privacy.restrict_processing import RestrictProcessing
+from aioomi.domain.usecases.privacy.set_chat_retention import SetChatRetention
+from aioomi.domain.usecases.privacy.visitor_conversations import VisitorConversations
+from aioomi.domain.usecases.privacy.delete_stripe_customer import DeleteStripeCustomer
+from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
+from aioomi.domain.usecases.privacy.retention_report import RetentionReport
+from aioomi.domain.usecases.privacy.retention_sweeps import RetentionSweeps
 from aioomi.domain.usecases.seed_demo import SeedDemo
 
 
@@ -328,7 +358,7 @@ def _url_fetcher(settings: Settings) -> HttpUrlFetcher:
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     backend = providers.Object("postgres")
-    conninfo = providers.Object(None)
+    conninfo: providers.Object[str | None] = providers.Object(None)
     apply_migrations = providers.Object(True)
 
     # --- adapters ------------------------------------------------------------------------
@@ -592,27 +622,27 @@ class Container(containers.DeclarativeContainer):
     deletion_grace = providers.Callable(deletion_grace, settings.provided.account_deletion_grace_days)
     kept_mail = providers.Singleton(_kept_mail, mailer)
     base_url = settings.provided.base_url
-    get_privacy_overview = providers.Factory(rights_uc.GetPrivacyOverview, uow=uow)
-    list_audit_log = providers.Factory(rights_uc.ListAuditLog, uow=uow)
-    restrict_processing = providers.Factory(rights_uc.RestrictProcessing, uow=uow, clock=clock,
+    get_privacy_overview = providers.Factory(GetPrivacyOverview, uow=uow)
+    list_audit_log = providers.Factory(ListAuditLog, uow=uow)
+    restrict_processing = providers.Factory(RestrictProcessing, uow=uow, clock=clock,
                                             records=operational_records)
-    object_to_processing = providers.Factory(rights_uc.ObjectToProcessing, uow=uow, clock=clock,
+    object_to_processing = providers.Factory(ObjectToProcessing, uow=uow, clock=clock,
                                              records=operational_records)
-    request_export = providers.Factory(rights_uc.RequestExport, uow=uow, clock=clock)
-    list_exports = providers.Factory(rights_uc.ListExports, uow=uow)
-    build_export = providers.Factory(rights_uc.BuildExport, uow=uow, clock=clock, blobs=blob_store,
+    request_export = providers.Factory(RequestExport, uow=uow, clock=clock)
+    list_exports = providers.Factory(ListExports, uow=uow)
+    build_export = providers.Factory(BuildExport, uow=uow, clock=clock, blobs=blob_store,
                                      request_log=request_log, mailer=mailer, base_url=base_url)
-    issue_export_link = providers.Factory(rights_uc.IssueExportLink, uow=uow, clock=clock, base_url=base_url)
-    download_export = providers.Factory(rights_uc.DownloadExport, uow=uow, clock=clock, blobs=blob_store)
+    issue_export_link = providers.Factory(IssueExportLink, uow=uow, clock=clock, base_url=base_url)
+    download_export = providers.Factory(DownloadExport, uow=uow, clock=clock, blobs=blob_store)
     request_account_deletion = providers.Factory(
-        rights_uc.RequestAccountDeletion, uow=uow, clock=clock, hasher=password_hasher, gateway=payment_gateway,
+        RequestAccountDeletion, uow=uow, clock=clock, hasher=password_hasher, gateway=payment_gateway,
         mailer=mailer, base_url=base_url, grace=deletion_grace,
     )
-    cancel_account_deletion = providers.Factory(rights_uc.CancelAccountDeletion, uow=uow, clock=clock)
-    visitor_conversations = providers.Factory(rights_uc.VisitorConversations, uow=uow, clock=clock)
-    chat_retention = providers.Factory(rights_uc.SetChatRetention, uow=uow, clock=clock)
+    cancel_account_deletion = providers.Factory(CancelAccountDeletion, uow=uow, clock=clock)
+    visitor_conversations = providers.Factory(VisitorConversations, uow=uow, clock=clock)
+    chat_retention = providers.Factory(SetChatRetention, uow=uow, clock=clock)
     retention_sweeps = providers.Factory(
-        retention_uc.RetentionSweeps, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
+        RetentionSweeps, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
         chunk_store=chunk_store, purge_finished_jobs=purge_finished_jobs,
         purge_billing_records=purge_expired_billing_records, kept_mail=kept_mail,
         outbox_retention=providers.Callable(outbox_retention, settings.provided.outbox_retention_days),
@@ -620,19 +650,21 @@ class Container(containers.DeclarativeContainer):
                                    webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock)),
     )
     purge_deleted_accounts = providers.Factory(
-        retention_uc.PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
+        PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
         gateway=payment_gateway, mailer=mailer, kept_mail=kept_mail,
     )
-    delete_stripe_customer = providers.Factory(retention_uc.DeleteStripeCustomer, gateway=payment_gateway)
-    record_api_requests = providers.Factory(rights_uc.RecordApiRequests, request_log=request_log)
-    ingest_unless_restricted = providers.Factory(rights_uc.IngestUnlessRestricted, uow=uow, ingest=ingest_document)
-    published_policy = providers.Singleton(policy_uc.GetPublishedPolicy, uow=uow, clock=clock)
-    retention_report = providers.Factory(retention_uc.RetentionReport, uow=uow)
-    processing_allowed = providers.Factory(rights_uc.CheckProcessingAllowed, uow=uow)
-    policy_status = providers.Factory(policy_uc.GetPolicyStatus, uow=uow, clock=clock)
-    accept_policy = providers.Factory(policy_uc.AcceptPolicy, uow=uow, clock=clock)
-    publish_policy_version = providers.Factory(policy_uc.PublishPolicyVersion, uow=uow, clock=clock)
-    send_policy_notices = providers.Factory(policy_uc.SendPolicyNotices, uow=uow, clock=clock, mailer=mailer,
+    delete_stripe_customer = providers.Factory(DeleteStripeCustomer, gateway=payment_gateway)
+    record_api_requests = providers.Factory(RecordApiRequests, request_log=request_log)
+    ingest_unless_restricted = providers.Factory(IngestUnlessRestricted, uow=uow, ingest=ingest_document)
+    published_policy = providers.Singleton(GetPublishedPolicy, uow=uow, clock=clock)
+    retention_report = providers.Factory(RetentionReport, uow=uow)
+    processing_allowed = providers.Factory(CheckProcessingAllowed, uow=uow)
+    reindex_unless_restricted = providers.Factory(ReindexUnlessRestricted, uow=uow, reindex=reindex_document)
+    crawl_unless_restricted = providers.Factory(CrawlUnlessRestricted, uow=uow, crawl=crawl_source)
+    policy_status = providers.Factory(GetPolicyStatus, uow=uow, clock=clock)
+    accept_policy = providers.Factory(AcceptPolicy, uow=uow, clock=clock)
+    publish_policy_version = providers.Factory(PublishPolicyVersion, uow=uow, clock=clock)
+    send_policy_notices = providers.Factory(SendPolicyNotices, uow=uow, clock=clock, mailer=mailer,
                                             base_url=base_url)
 
     # --- outbound webhooks --------------------------------------------------------------
@@ -672,12 +704,12 @@ class Container(containers.DeclarativeContainer):
 AppContainer = Container
 
 
-def PostgresContainer(*, settings: Settings, conninfo: str) -> Container:  # noqa: N802 - reads as a type
+def container_on_postgres(*, settings: Settings, conninfo: str) -> Container:
     """The container on PostgreSQL with pgvector."""
     return Container(settings=settings, backend="postgres", conninfo=conninfo)
 
 
-def MemoryContainer(*, settings: Settings) -> Container:  # noqa: N802 - reads as a type
+def container_in_memory(*, settings: Settings) -> Container:
     """The container with everything in process memory: no database; data ends with the process."""
     return Container(settings=settings, backend="memory")
 
@@ -688,17 +720,16 @@ async def start(container: Container) -> None:
         await resource.start()
 
 
+# The providers whose adapters may hold outbound connections (each is closed if it is Closeable).
+CLOSED_AT_STOP = ("identity_provider", "payment_gateway", "embedders", "chat_model", "reranker")
+
+
 async def stop(container: Container) -> None:
-    """Stop every lifecycle resource, in reverse order, and close outbound HTTP clients."""
-    identity_provider = container.identity_provider()
-    if identity_provider is not None:
-        await identity_provider.aclose()
-    payment_gateway = container.payment_gateway()
-    if payment_gateway is not None:
-        await payment_gateway.aclose()
-    await container.embedders().aclose()
-    chat_model = container.chat_model()
-    if isinstance(chat_model, OpenAIChatModel):
-        await chat_model.close()
+    """Close the outbound clients (every :class:`Closeable` adapter), then stop every lifecycle
+    resource, in reverse order."""
+    for name in CLOSED_AT_STOP:
+        client = getattr(container, name)()
+        if isinstance(client, Closeable):
+            await client.aclose()
     for resource in reversed(container.lifecycle()):
         await resource.stop()

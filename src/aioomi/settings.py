@@ -213,7 +213,7 @@ def _check(settings: Settings) -> None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise SettingsError(ENVIRONMENT[name], "must be an http:// or https:// URL")
     try:
-        settings.trusted_proxy_networks
+        settings.trusted_proxy_networks  # noqa: B018 - parsing the property is the check
     except ValueError as error:
         raise SettingsError("AIOOMI_TRUSTED_PROXIES", f"must be comma-separated IP networks (CIDR): {error}") from None
     if settings.db_pool_min > settings.db_pool_max:

@@ -18,7 +18,7 @@ from dependency_injector import providers
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from tests.integration.accounts_support import wait_for_mail
 from aioomi.adapters.memory.clock import ManualClock
-from aioomi.container import MemoryContainer
+from aioomi.container import container_in_memory
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
@@ -41,7 +41,7 @@ def served() -> Iterator[tuple[str, Settings, ManualClock]]:
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2, demo="off")
     clock = ManualClock(datetime.now(UTC))
-    container = MemoryContainer(settings=settings)
+    container = container_in_memory(settings=settings)
     container.clock.override(providers.Object(clock))
     container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
                                                                              parallelism=1)))

@@ -24,7 +24,7 @@ from dependency_injector import providers
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from tests.integration.accounts_support import wait_for_mail
-from aioomi.container import PostgresContainer
+from aioomi.container import container_on_postgres
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentStatus
 from aioomi.entrypoints.http.app import create_app
@@ -79,7 +79,7 @@ def served(dashboard_db: str) -> Iterator[Served]:
     sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2)
-    container = PostgresContainer(settings=settings, conninfo=dashboard_db)
+    container = container_on_postgres(settings=settings, conninfo=dashboard_db)
     container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
                                                                              parallelism=1)))
     app = create_app(container, run_worker=True, manage_lifecycle=True)

@@ -19,7 +19,7 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
-from aioomi.container import PostgresContainer
+from aioomi.container import container_on_postgres
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.integration.accounts_support import link_token, sign_up_body, wait_for_mail
@@ -63,7 +63,7 @@ def served(handoff_db: str) -> Iterator[Served]:
     # connection is met within the test.
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2,
                         demo="off", handoff_poll_s=0.1, handoff_stream_max_s=2)
-    container = PostgresContainer(settings=settings, conninfo=handoff_db)
+    container = container_on_postgres(settings=settings, conninfo=handoff_db)
     model = ScriptedChatModel(reply=lambda request: "You can return any item within 30 days [1].")
     container.chat_model.override(providers.Object(model))
     container.passage_search.override(providers.Object(ListSearch([RETURNS])))

@@ -21,7 +21,7 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
-from aioomi.container import MemoryContainer
+from aioomi.container import container_in_memory
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.fakes.website import Website, served_website
@@ -63,7 +63,7 @@ def served() -> Iterator[tuple[str, Settings]]:
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2, demo="off",
                         url_fetch_allowed_networks="127.0.0.1/32", url_fetch_timeout_s=3.0,
                         document_max_bytes=100_000, billing_plans=json.dumps(PLANS))
-    container = MemoryContainer(settings=settings)
+    container = container_in_memory(settings=settings)
     use_test_embedders(container)
     container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
                                                                              parallelism=1)))

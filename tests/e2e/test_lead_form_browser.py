@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from aioomi.container import MemoryContainer
+from aioomi.container import container_in_memory
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.leads import FieldKind, LeadField, LeadForm
 from aioomi.entrypoints.http.app import create_app
@@ -51,7 +51,7 @@ def served() -> Iterator[Served]:
     data_dir = Path(tempfile.mkdtemp(prefix="aioomi-leads-"))
     sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    container = MemoryContainer(settings=Settings(data_dir=str(data_dir), log_format="console", public_url=base))
+    container = container_in_memory(settings=Settings(data_dir=str(data_dir), log_format="console", public_url=base))
     app = create_app(container, run_worker=False, manage_lifecycle=True)
     with serve_in_thread(app, sock, name="aioomi-leads-app", log_config=None, access_log=False, lifespan="on") as loop:
         owner = account()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from aioomi.container import MemoryContainer
+from aioomi.container import container_in_memory
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.fakes.webhook_receiver import WebhookReceiver, served_receiver
@@ -38,7 +38,7 @@ def served() -> Iterator[tuple[str, Settings]]:
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.1,
                         url_fetch_allowed_networks="127.0.0.1/32")
-    container = MemoryContainer(settings=settings)
+    container = container_in_memory(settings=settings)
     container.password_hasher.override(providers.Object(fast_hasher()))
     app = create_app(container, run_worker=True, manage_lifecycle=True)
     with serve_in_thread(app, sock, name="aioomi-hooks-app", log_config=None, access_log=False, lifespan="on"):

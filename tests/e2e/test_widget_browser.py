@@ -21,7 +21,7 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.openai.chat_model import OpenAIChatModel
-from aioomi.container import PostgresContainer
+from aioomi.container import container_on_postgres
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentChanges, AgentStatus, WidgetChanges, WidgetTheme
 from aioomi.domain.model.documents import DocumentStatus
@@ -30,7 +30,7 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.serving import loopback_socket, serve_in_thread
-from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401
+from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401 - fixtures
 from tests.support.postgres import TestPostgres
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widget"
@@ -73,7 +73,7 @@ def served(browser_db: str, _served_fake_openai: ServedFakeOpenAI) -> Iterator[S
     sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2)
-    container = PostgresContainer(settings=settings, conninfo=browser_db)
+    container = container_on_postgres(settings=settings, conninfo=browser_db)
     container.chat_model.override(providers.Object(
         OpenAIChatModel(api_key="sk-test", base_url=_served_fake_openai.base_url, backoff_s=0.05)))
     app = create_app(container, run_worker=True, manage_lifecycle=True, demo_origins=[base])
@@ -191,6 +191,7 @@ async def test_demo_page_streams_an_answer_with_citations_restores_it_and_delete
     assert list(stored) == [VISITOR_KEY], f"only the visitor id is stored: {stored}"
     visitor = stored[VISITOR_KEY]
     assert await page.evaluate("() => document.cookie") == ""
+    assert await page.evaluate("() => sessionStorage.length") == 0
     await shot(page, "demo-answer")
 
     # A reload restores the conversation from the server.

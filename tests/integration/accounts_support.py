@@ -27,7 +27,7 @@ from litestar.testing import AsyncTestClient
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.local.outbox_mailer import read_outbox
-from aioomi.container import Container, MemoryContainer, PostgresContainer, start, stop
+from aioomi.container import Container, container_in_memory, container_on_postgres, start, stop
 from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.app import create_app
@@ -57,9 +57,9 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 def build_container(backend: str, settings: Settings, conninfo: str | None = None) -> Container:
     if backend == "postgres":
         assert conninfo is not None
-        container = PostgresContainer(settings=settings, conninfo=conninfo)
+        container = container_on_postgres(settings=settings, conninfo=conninfo)
     else:
-        container = MemoryContainer(settings=settings)
+        container = container_in_memory(settings=settings)
     return use_fast_hasher(container)
 
 

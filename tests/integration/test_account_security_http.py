@@ -142,9 +142,9 @@ async def test_a_key_is_held_to_its_scopes_on_the_owner_api(app: App) -> None:
 def test_every_owner_route_needs_a_scope_or_a_session(tmp_path: Path) -> None:
     """Walk the app's routes: each one that authenticates an owner either names the scope a key
     needs, or is one of the account's own routes, which no key reaches."""
-    from aioomi.container import MemoryContainer
+    from aioomi.container import container_in_memory
 
-    app = create_app(MemoryContainer(settings=Settings(data_dir=str(tmp_path))), manage_lifecycle=False)
+    app = create_app(container_in_memory(settings=Settings(data_dir=str(tmp_path))), manage_lifecycle=False)
     session_only, scoped = set(), {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.local.outbox_mailer import read_outbox
 from aioomi.adapters.postgres.agents import PostgresAgentRepository
-from aioomi.container import Container, PostgresContainer, start, stop
+from aioomi.container import Container, container_on_postgres, start, stop
 from aioomi.domain.model.accounts import Account, AccountStatus, Principal
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.ids import new_id
@@ -399,7 +399,7 @@ def test_signed_in_fuzzing_of_the_agents_api_finds_no_server_error_or_schema_bre
     settings_ = Settings(data_dir=str(tmp_path / "aioomi"), log_level="warning")
 
     async def seed() -> tuple[str, str]:
-        container = PostgresContainer(settings=settings_, conninfo=pg_conninfo)
+        container = container_on_postgres(settings=settings_, conninfo=pg_conninfo)
         await start(container)
         try:
             now = datetime.now(UTC)
@@ -420,7 +420,7 @@ def test_signed_in_fuzzing_of_the_agents_api_finds_no_server_error_or_schema_bre
 
     secret, agent_id = asyncio.run(seed())
     # The app starts its own container in the event loop schemathesis runs it on.
-    fuzzed_app = create_app(PostgresContainer(settings=settings_, conninfo=pg_conninfo), manage_lifecycle=True)
+    fuzzed_app = create_app(container_on_postgres(settings=settings_, conninfo=pg_conninfo), manage_lifecycle=True)
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", fuzzed_app)
     ours = [op for result in schema.get_all_operations() if (op := result.ok()).label in OPERATIONS]
     failures = []
@@ -431,7 +431,7 @@ def test_signed_in_fuzzing_of_the_agents_api_finds_no_server_error_or_schema_bre
             @hypothesis_settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
             @given(case=cases)
             def run(case: schemathesis.Case) -> None:
-                if case.path_parameters and operation.method.upper() != "DELETE":
+                if case.path_parameters and operation.method.upper() != "DELETE":  # noqa: B023 - run() is called in this iteration
                     case.path_parameters = {**case.path_parameters, "agent_id": agent_id}
                 case.headers = {**(case.headers or {}), **bearer(secret)}
                 case.call_and_validate(checks=CHECKS)

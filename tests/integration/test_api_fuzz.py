@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from aioomi.container import AppContainer, MemoryContainer, PostgresContainer
+from aioomi.container import AppContainer, container_in_memory, container_on_postgres
 from aioomi.entrypoints.http.app import create_app
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.settings import Settings
@@ -227,9 +227,9 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Lit
                             handoff_stream_max_s=0.2)  # the handoff streams end soon, as they would reconnect
     container: AppContainer
     if kind == "memory":
-        container = MemoryContainer(settings=app_settings)
+        container = container_in_memory(settings=app_settings)
     else:
-        container = PostgresContainer(settings=app_settings, conninfo=request.getfixturevalue("pg_conninfo"))
+        container = container_on_postgres(settings=app_settings, conninfo=request.getfixturevalue("pg_conninfo"))
     use_fast_hasher(container)
     app = create_app(container, manage_lifecycle=True, run_worker=True)  # the worker mails the sign-up link
     try:

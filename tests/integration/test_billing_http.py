@@ -3,6 +3,7 @@ server over HTTP and webhooks signed like Stripe signs them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from aioomi.entrypoints.worker.jobs import handlers
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB
-from tests.fakes.stripe_fixtures import ServedFakeStripe, fake_stripe, _served_fake_stripe, sign, stripe_event  # noqa: F401
+from tests.fakes.stripe_fixtures import ServedFakeStripe, fake_stripe, _served_fake_stripe, sign, stripe_event  # noqa: F401 - fixtures
 from tests.integration.accounts_support import problem, sign_up_and_verify
 from tests.integration.billing_support import billing_app, deliver, rows, run_jobs
 
@@ -154,7 +155,7 @@ async def test_a_worker_killed_between_receipt_and_processing_loses_nothing_and_
         store = app.container.job_store()
         job = await store.claim("doomed-worker", frozenset(handlers(app.container)), timedelta(milliseconds=1))
         assert job is not None and job.kind == PROCESS_EVENT_JOB
-        time.sleep(0.01)
+        await asyncio.sleep(0.01)
         await run_jobs(app)  # another worker: requeues the expired lease and runs the job
         await deliver(app, body)  # Stripe retries the delivery too
         await run_jobs(app)

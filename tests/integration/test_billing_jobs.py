@@ -16,7 +16,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import BillingRecord, RecordKind, account_ref
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.usage import QuotaExceeded, UsageEntry, UsageKind
-from tests.fakes.stripe_fixtures import ServedFakeStripe, _served_fake_stripe, fake_stripe, stripe_event  # noqa: F401
+from tests.fakes.stripe_fixtures import ServedFakeStripe, _served_fake_stripe, fake_stripe, stripe_event  # noqa: F401 - fixtures
 from tests.integration.accounts_support import mails_to, problem, sign_up_and_verify
 from tests.integration.billing_support import billing_app, deliver, rows, run_jobs
 from tests.integration.test_billing_http import subscribe

@@ -14,7 +14,7 @@ import msgspec
 import pytest
 from dependency_injector import providers
 
-from aioomi.container import MemoryContainer, start, stop
+from aioomi.container import container_in_memory, start, stop
 from aioomi.domain.model.documents import DocumentStatus
 from aioomi.domain.model.knowledge import StoredChunk
 from aioomi.domain.model.sources import (
@@ -44,7 +44,7 @@ def settings(tmp_path: Path, **overrides: object) -> Settings:
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
-    container = MemoryContainer(settings=settings(tmp_path, url_fetch_allowed_networks="127.0.0.1/32"))
+    container = container_in_memory(settings=settings(tmp_path, url_fetch_allowed_networks="127.0.0.1/32"))
     knowledge = use_test_embedders(container)
     await start(container)
     yield knowledge
@@ -176,7 +176,7 @@ async def test_a_cancelled_crawl_stops_and_leaves_only_whole_documents(knowledge
 
 
 async def test_loopback_is_refused_unless_the_setting_allows_it(tmp_path: Path, website: Website) -> None:
-    container = MemoryContainer(settings=settings(tmp_path))  # no allowed networks: the default
+    container = container_in_memory(settings=settings(tmp_path))  # no allowed networks: the default
     knowledge = use_test_embedders(container)
     await start(container)
     try:

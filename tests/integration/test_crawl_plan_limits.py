@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aioomi.container import Container, MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.billing import BillingAccount, SubscriptionStatus
 from aioomi.domain.model.documents import DocumentSource, DocumentUpload
 from aioomi.domain.model.sources import RunCounts, RunStatus, SourceKind, SourceSettings
@@ -38,7 +38,7 @@ def website() -> Iterator[Website]:
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
-    container = MemoryContainer(settings=Settings(
+    container = container_in_memory(settings=Settings(
         data_dir=str(tmp_path / "aioomi"), log_format="console", url_fetch_timeout_s=3.0, document_max_bytes=2_000_000,
         agent_max_documents=1_000, url_fetch_allowed_networks="127.0.0.1/32", billing_plans=json.dumps(PLANS),
         stripe_secret_key="sk_test_x"))

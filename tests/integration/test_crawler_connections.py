@@ -11,7 +11,7 @@ import pytest
 
 from aioomi.adapters.web.crawler import HttpSiteFetcher
 from aioomi.adapters.web.url_fetcher import parse_networks
-from aioomi.container import MemoryContainer, start, stop
+from aioomi.container import container_in_memory, start, stop
 from aioomi.domain.model.sources import FailureReason, PageFailed, RunCounts, SourceKind, SourceSettings
 from aioomi.settings import Settings
 from tests.fakes.website import PAGES, Website, served_website
@@ -26,7 +26,7 @@ def website() -> Iterator[Website]:  # one per test: its connections are counted
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
-    container = MemoryContainer(settings=Settings(
+    container = container_in_memory(settings=Settings(
         data_dir=str(tmp_path / "aioomi"), log_format="console", url_fetch_timeout_s=3.0, document_max_bytes=100_000,
         agent_max_documents=1_000, url_fetch_allowed_networks="127.0.0.1/32"))
     knowledge = use_test_embedders(container)

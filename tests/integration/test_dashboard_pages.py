@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.local.outbox_mailer import read_outbox
-from aioomi.container import MemoryContainer, start, stop
+from aioomi.container import container_in_memory, start, stop
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
@@ -51,7 +51,7 @@ class Owner:
 @pytest.fixture
 async def app(tmp_path: Path):  # noqa: ANN201
     settings = Settings(data_dir=str(tmp_path / "aioomi"), log_format="console", public_url=BASE_URL)
-    container = MemoryContainer(settings=settings)
+    container = container_in_memory(settings=settings)
     container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
                                                                              parallelism=1)))
     await start(container)

@@ -6,7 +6,7 @@ kept, its job run once and recorded failed (not queued for a retry)."""
 
 from __future__ import annotations
 
-from tests.integration.test_documents_http import AGENTS, app, blob_files, owner_with_agent, run_worker, sql  # noqa: F401
+from tests.integration.test_documents_http import AGENTS, app, blob_files, owner_with_agent, run_worker, sql  # noqa: F401 - fixtures
 from tests.unit.documents import blank_pdf, docx_bomb
 
 

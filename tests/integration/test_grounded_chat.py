@@ -148,4 +148,4 @@ async def test_with_a_model_instructions_in_documents_stay_in_the_untrusted_bloc
         finally:
             # the SDK clients were opened on the test client's loop: close them there
             app.client.blocking_portal.call(app.container.embedders().aclose)
-            app.client.blocking_portal.call(app.container.chat_model().close)
+            app.client.blocking_portal.call(app.container.chat_model().aclose)

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aioomi.container import PostgresContainer
+from aioomi.container import container_on_postgres
 from aioomi.domain.model.chat import ChatLimits
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
@@ -33,7 +33,7 @@ def served(pg_conninfo: str) -> Iterator[tuple[str, Settings]]:
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2, demo="off",
                         db_pool_min=2, db_pool_max=2, db_connect_timeout_s=2, handoff_poll_s=0.05,
                         handoff_stream_max_s=3)
-    container = use_fast_hasher(PostgresContainer(settings=settings, conninfo=pg_conninfo))
+    container = use_fast_hasher(container_on_postgres(settings=settings, conninfo=pg_conninfo))
     from dependency_injector import providers
 
     container.chat_limits.override(providers.Object(ChatLimits(new_sessions_per_visitor_minute=100,

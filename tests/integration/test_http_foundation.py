@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from aioomi import __version__
-from aioomi.container import PostgresContainer
+from aioomi.container import Container, container_on_postgres
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 
@@ -29,7 +29,7 @@ def app_settings(tmp_path) -> Settings:  # noqa: ANN001 - the root fixture, with
 
 
 @pytest.fixture
-async def client(postgres_container: PostgresContainer) -> AsyncIterator[AsyncTestClient]:
+async def client(postgres_container: Container) -> AsyncIterator[AsyncTestClient]:
     # The fixture has started the container (migrations, pool); the app only serves on it.
     app = create_app(postgres_container, manage_lifecycle=False)
     async with AsyncTestClient(app=app) as client:

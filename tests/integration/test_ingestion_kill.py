@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 
 from aioomi.adapters.local.markdown_chunker import MarkdownChunker
-from aioomi.container import PostgresContainer, start, stop
+from aioomi.container import container_on_postgres, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.documents import DocumentSource, DocumentStatus, DocumentUpload
@@ -40,7 +40,7 @@ async def test_a_worker_killed_mid_ingestion_leaves_the_document_to_another_whic
     data_dir = tmp_path / "aioomi"
     settings = Settings(data_dir=str(data_dir), log_format="console", openai_api_key="sk-test",
                         openai_base_url=fake_openai.base_url)
-    container = PostgresContainer(settings=settings, conninfo=pg_conninfo)
+    container = container_on_postgres(settings=settings, conninfo=pg_conninfo)
     await start(container)
     try:
         account_id = new_id("acct")

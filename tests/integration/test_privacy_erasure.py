@@ -25,7 +25,7 @@ from aioomi.domain.model.ids import new_id
 from aioomi.entrypoints.worker.jobs import build_worker
 from tests.fakes.openai_fixtures import ServedFakeOpenAI
 from tests.fakes.stripe_server import FakeStripe
-from tests.fakes.stripe_fixtures import ServedFakeStripe, _served_fake_stripe, fake_stripe  # noqa: F401
+from tests.fakes.stripe_fixtures import ServedFakeStripe, _served_fake_stripe, fake_stripe  # noqa: F401 - fixtures
 from tests.integration.accounts_support import (
     PASSWORD,
     App,
@@ -119,7 +119,7 @@ async def test_after_the_purge_nothing_of_the_account_is_left_but_its_billing_re
         finally:
             # the SDK clients were opened on the test client's loop: close them there
             app.client.blocking_portal.call(app.container.embedders().aclose)
-            app.client.blocking_portal.call(app.container.chat_model().close)
+            app.client.blocking_portal.call(app.container.chat_model().aclose)
 
 
 async def _erase_end_to_end(app: App, clock: ManualClock, pg_conninfo: str, fake_openai: ServedFakeOpenAI,

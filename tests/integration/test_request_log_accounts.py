@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.integration.accounts_support import bearer, pg_app, sign_up_and_verify  # noqa: F401
+from tests.integration.accounts_support import bearer, pg_app, sign_up_and_verify  # noqa: F401 - fixtures
 
 
 async def logged(app) -> list[tuple]:  # noqa: ANN001

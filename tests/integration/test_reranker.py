@@ -10,7 +10,7 @@ from dependency_injector import providers
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.adapters.rerank.http_reranker import HttpReranker
-from aioomi.container import MemoryContainer
+from aioomi.container import Container, container_in_memory
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentRetrieval, AgentSettings
 from aioomi.domain.model.chat import MessageStatus, TurnSources
@@ -18,7 +18,7 @@ from aioomi.domain.model.documents import DocumentSource, DocumentUpload
 from aioomi.domain.model.knowledge import EmbeddingUnavailable, RerankUnavailable
 from aioomi.domain.usecases.answer_chat import ChatCaller
 from aioomi.entrypoints.worker.jobs import build_worker
-from tests.fakes.rerank_fixtures import ServedFakeReranker, _served_fake_reranker, fake_reranker  # noqa: F401
+from tests.fakes.rerank_fixtures import ServedFakeReranker, _served_fake_reranker, fake_reranker  # noqa: F401 - fixtures
 from tests.unit.chat_support import VISITOR, account, store
 from tests.unit.knowledge_support import use_test_embedders
 
@@ -30,7 +30,7 @@ DOCS = {  # title: text; the three share the question's words, in decreasing mea
 QUESTION = "refunds for orders reach the card within fourteen days"
 
 
-async def shop(container: MemoryContainer, reranker: HttpReranker | None,
+async def shop(container: Container, reranker: HttpReranker | None,
                retrieval: AgentRetrieval | None = None) -> tuple[Any, dict[str, str]]:
     use_test_embedders(container, dimensions=256)
     container.reranker.override(providers.Object(reranker))
@@ -49,7 +49,7 @@ async def shop(container: MemoryContainer, reranker: HttpReranker | None,
     return agent, ids
 
 
-async def cited_titles(container: MemoryContainer, agent: Any,
+async def cited_titles(container: Container, agent: Any,
                        model: ScriptedChatModel | None = None) -> tuple[list[str], Any]:
     model = model or ScriptedChatModel(reply=lambda r: "Fourteen days.")
     container.chat_model.override(providers.Object(model))

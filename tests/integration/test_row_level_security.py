@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import errors as pg_errors
 
-from aioomi.container import Container, PostgresContainer, start, stop
+from aioomi.container import Container, container_on_postgres, start, stop
 from aioomi.domain.model.errors import AioomiError
 from aioomi.settings import Settings
 
@@ -211,7 +211,7 @@ async def test_a_unit_of_work_leaves_no_tenant_behind_on_its_pooled_connection(
 ) -> None:
     ada, _ = tenants
     settings = Settings(data_dir=str(tmp_path / "aioomi"), db_pool_min=1, db_pool_max=1)  # one connection, reused
-    container = PostgresContainer(settings=settings, conninfo=pg_conninfo)
+    container = container_on_postgres(settings=settings, conninfo=pg_conninfo)
     await start(container)
     try:
         async with container.uow()(account_id=ada.account_id) as uow:
@@ -289,7 +289,7 @@ async def test_a_pool_that_cannot_take_the_app_role_never_serves_across_tenants(
 ) -> None:
     ada, bob = tenants
     settings = Settings(data_dir=str(tmp_path / "aioomi"), db_app_role="aioomi_misspelt_role")
-    container = PostgresContainer(settings=settings, conninfo=pg_conninfo)
+    container = container_on_postgres(settings=settings, conninfo=pg_conninfo)
     try:
         await start(container)
     except AioomiError:

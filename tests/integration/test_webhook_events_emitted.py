@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from dependency_injector import providers
 
-from aioomi.container import MemoryContainer, start, stop
+from aioomi.container import container_in_memory, start, stop
 from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.sources import SourceKind, SourceSettings
 from aioomi.settings import Settings
@@ -31,7 +31,7 @@ def website() -> Iterator[Website]:
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[tuple[Knowledge, FakeTransport]]:
-    container = MemoryContainer(settings=Settings(
+    container = container_in_memory(settings=Settings(
         data_dir=str(tmp_path / "aioomi"), log_format="console", url_fetch_timeout_s=3.0,
         url_fetch_allowed_networks="127.0.0.1/32", document_max_bytes=100_000))
     knowledge = use_test_embedders(container)

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from aioomi.container import PostgresContainer
+from aioomi.container import Container, container_on_postgres
 from aioomi.domain.model.jobs import NewJob
 from tests.integration.processes import AIOOMI, clean_env, database_url, eventually, processes
 from tests.integration.worker_process import JOB_RUNS_TABLE, KIND
@@ -47,7 +47,7 @@ async def _runs(conninfo: str, event: str) -> list[tuple[str, int, object]]:
 
 
 async def test_two_worker_processes_run_each_of_sixty_jobs_exactly_once(
-    job_runs: str, postgres_container: PostgresContainer, tmp_path: Path
+    job_runs: str, postgres_container: Container, tmp_path: Path
 ) -> None:
     conninfo = job_runs
     with processes(tmp_path) as spawn:
@@ -90,7 +90,7 @@ async def test_two_worker_processes_run_each_of_sixty_jobs_exactly_once(
 
 
 async def test_a_job_whose_worker_is_killed_is_taken_over_after_the_lease_and_done_once(
-    job_runs: str, postgres_container: PostgresContainer, tmp_path: Path
+    job_runs: str, postgres_container: Container, tmp_path: Path
 ) -> None:
     conninfo = job_runs
     lease_s = 2.0
@@ -140,7 +140,7 @@ async def test_a_job_whose_worker_is_killed_is_taken_over_after_the_lease_and_do
 
 
 async def test_sigterm_lets_the_running_job_finish_before_the_worker_exits(
-    job_runs: str, postgres_container: PostgresContainer, tmp_path: Path
+    job_runs: str, postgres_container: Container, tmp_path: Path
 ) -> None:
     conninfo = job_runs
     with processes(tmp_path) as spawn:
@@ -160,7 +160,7 @@ async def test_sigterm_lets_the_running_job_finish_before_the_worker_exits(
 
 
 async def test_sigterm_hands_a_job_back_when_the_grace_period_runs_out(
-    job_runs: str, postgres_container: PostgresContainer, tmp_path: Path
+    job_runs: str, postgres_container: Container, tmp_path: Path
 ) -> None:
     conninfo = job_runs
     with processes(tmp_path) as spawn:

@@ -12,7 +12,7 @@ from dependency_injector import providers
 
 from aioomi.adapters.local.outbox_mailer import read_outbox
 from aioomi.adapters.memory.clock import ManualClock
-from aioomi.container import Container, MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model import abuse
 from aioomi.domain.model.accounts import (
     Account,
@@ -45,7 +45,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def container(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Container]:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path / "aioomi"), public_url="https://aioomi.test"))
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path / "aioomi"), public_url="https://aioomi.test"))
     container.password_hasher.override(providers.Object(fast_hasher()))
     container.clock.override(providers.Object(clock))
     await start(container)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from aioomi.adapters.local.wordllama_embedder import MODEL as WORDLLAMA_MODEL
 from aioomi.adapters.memory.clock import ManualClock
-from aioomi.container import Container, MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model import agents as rules
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import (
@@ -48,7 +48,7 @@ THEM = Principal(account_id="acct_them")
 
 
 def memory_container(tmp_path: Path, clock: ManualClock, **settings: object) -> Container:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path / "aioomi"), **settings))
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path / "aioomi"), **settings))
     container.clock.override(providers.Object(clock))
     return container
 

@@ -10,7 +10,7 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
-from aioomi.container import MemoryContainer
+from aioomi.container import Container, container_in_memory
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent, AgentRetrieval, AgentSettings, AnswerMode
 from aioomi.domain.model.chat import MessageStatus, TurnDelta, TurnSources
@@ -23,7 +23,7 @@ CALLER = ChatCaller(visitor_id=VISITOR)
 
 
 @pytest.fixture
-def kb(memory_container: MemoryContainer) -> Knowledge:
+def kb(memory_container: Container) -> Knowledge:
     # 256 dimensions: texts sharing no word are near 0 (a word is a pseudo-random direction).
     return use_test_embedders(memory_container, dimensions=256)
 

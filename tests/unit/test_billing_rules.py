@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aioomi.container import Container, MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.billing import (
     BillingAccount,
     Plan,
@@ -92,7 +92,7 @@ def test_the_fake_reads_stripe_form_encoding() -> None:
 @pytest.fixture
 async def container(tmp_path: Path) -> AsyncIterator[Container]:
     plans = [{"id": "free", "name": "Free", "monthly_messages": 1}, {"id": "pro", "name": "Pro", "price_id": "price_pro"}]
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path), billing_plans=json.dumps(plans),
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path), billing_plans=json.dumps(plans),
                                                   stripe_secret_key="sk_test_x", stripe_webhook_secret=WEBHOOK_SECRET))
     await start(container)
     yield container

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
-from aioomi.container import MemoryContainer
+from aioomi.container import container_in_memory
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentNotFound
 from aioomi.domain.model.chat import MessageStatus, Passage
@@ -65,7 +65,7 @@ class FixedSearch:
 
 
 async def world(mode: CuratedMode, threshold: float):  # noqa: ANN201
-    container = MemoryContainer(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-curated-")))
+    container = container_in_memory(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-curated-")))
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)

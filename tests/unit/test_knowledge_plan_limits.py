@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aioomi.container import Container, MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.billing import BillingAccount, DocumentQuota, Plan, PlanLimitReached, SubscriptionStatus
@@ -33,7 +33,7 @@ PLANS = [
 
 @pytest.fixture
 async def container(tmp_path: Path) -> AsyncIterator[Container]:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path), billing_plans=json.dumps(PLANS),
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path), billing_plans=json.dumps(PLANS),
                                                   stripe_secret_key="sk_test_x", source_max_pages=300))
     await start(container)
     yield container
@@ -153,7 +153,7 @@ async def test_a_web_sources_page_limit_comes_from_the_plan(container: Container
 
 
 async def test_without_plans_the_servers_setting_is_the_page_limit(tmp_path: Path) -> None:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path), source_max_pages=300))
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path), source_max_pages=300))
     await start(container)
     try:
         agent = await container.create_agent()(ME, AgentSettings(name="Shop"))

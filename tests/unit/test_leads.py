@@ -14,7 +14,7 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.memory.clock import ManualClock
-from aioomi.container import MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.leads import (
     FieldKind,
@@ -80,15 +80,15 @@ def test_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
 
 
 @pytest.fixture
-async def container(tmp_path: Path) -> AsyncIterator[MemoryContainer]:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path / "aioomi"), log_format="console"))
+async def container(tmp_path: Path) -> AsyncIterator[container_in_memory]:
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path / "aioomi"), log_format="console"))
     container.clock.override(providers.Object(ManualClock(T0)))
     await start(container)
     yield container
     await stop(container)
 
 
-async def test_leads_go_after_their_agents_retention_at_the_sweep_which_is_recorded(container: MemoryContainer) -> None:
+async def test_leads_go_after_their_agents_retention_at_the_sweep_which_is_recorded(container: Container) -> None:
     owner = account()
     default_agent, short_agent = agent_for(owner), agent_for(owner, name="Short")
     await store(container, owner, default_agent, short_agent)
@@ -120,7 +120,7 @@ async def test_leads_go_after_their_agents_retention_at_the_sweep_which_is_recor
     assert runs and runs[0].removed == 1
 
 
-async def test_erasing_the_account_takes_its_leads(container: MemoryContainer) -> None:
+async def test_erasing_the_account_takes_its_leads(container: Container) -> None:
     owner, other = account(), account()
     agent, others = agent_for(owner), agent_for(other)
     await store(container, owner, agent)
@@ -144,7 +144,7 @@ def test_the_widgets_lead_script_builds_nodes_never_html() -> None:
 
 
 async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their_secret(
-        container: MemoryContainer) -> None:
+        container: Container) -> None:
     import io
     import json
     import zipfile
@@ -174,7 +174,7 @@ async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their
     assert endpoint.secret not in archive.read("webhook_endpoints.json").decode() and "secret" not in endpoints[0]
 
 
-async def test_a_visitor_leaves_at_most_5_leads_an_hour_refused_ones_not_counted(container: MemoryContainer) -> None:
+async def test_a_visitor_leaves_at_most_5_leads_an_hour_refused_ones_not_counted(container: Container) -> None:
     from aioomi.domain.model.errors import RateLimited
 
     owner = account()

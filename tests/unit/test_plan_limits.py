@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aioomi.container import Container, MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.billing import BillingAccount, PlanLimitReached, SubscriptionStatus
@@ -37,7 +37,7 @@ def blob(size: int, fill: bytes = b"a") -> DocumentUpload:
 
 
 async def running(tmp_path: Path, **more: str) -> Container:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path), billing_plans=json.dumps(PLANS), **more))
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path), billing_plans=json.dumps(PLANS), **more))
     await start(container)
     return container
 
@@ -137,7 +137,7 @@ async def test_billing_off_with_plans_configured_still_applies_the_free_plans_li
 
 
 async def test_no_billing_and_no_plans_configured_applies_no_plan_limits(tmp_path: Path) -> None:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path)))
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path)))
     await start(container)
     try:
         assert await container.usage_allowance().plan_limits(ME.account_id) is None

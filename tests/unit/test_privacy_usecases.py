@@ -350,7 +350,6 @@ async def test_objection_anonymises_request_log_entries_as_they_are_written(cont
 async def test_outbox_mails_go_7_days_after_sending_and_the_purge_leaves_none_to_the_erased(
     container: Container, clock: ManualClock
 ) -> None:
-    t0 = clock.now()
     owner = await signed_up(container, "ada@example.com")  # a verification mail to each, at t0
     await signed_up(container, "bob@example.com")
     clock.advance(timedelta(days=1))

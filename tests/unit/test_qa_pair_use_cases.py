@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aioomi.container import MemoryContainer, start, stop
+from aioomi.container import container_in_memory, start, stop
 from aioomi.domain.model.documents import KnowledgeBaseFull
 from aioomi.domain.model.qa_pairs import InvalidQaImport, QaPairInput
 from aioomi.entrypoints.worker.jobs import build_worker
@@ -19,7 +19,7 @@ from tests.unit.knowledge_support import Knowledge, new_agent, use_test_embedder
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path / "aioomi"), log_format="console",
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path / "aioomi"), log_format="console",
                                                   agent_max_chars=120))
     knowledge = use_test_embedders(container)
     await start(container)

@@ -21,7 +21,7 @@ from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from aioomi.adapters.memory.clock import ManualClock
-from aioomi.container import Container, MemoryContainer, PostgresContainer, start, stop
+from aioomi.container import Container, container_in_memory, container_on_postgres, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.chat import ChatSession
@@ -71,10 +71,10 @@ class RetentionMachine(RuleBasedStateMachine):
         self.clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
         data_dir = tempfile.mkdtemp(prefix="aioomi-ret-")
         if self.conninfo is None:
-            self.container: Container = MemoryContainer(settings=Settings(data_dir=data_dir))
+            self.container: Container = container_in_memory(settings=Settings(data_dir=data_dir))
         else:
             self._wipe()
-            self.container = PostgresContainer(settings=Settings(data_dir=data_dir, db_pool_min=1, db_pool_max=2),
+            self.container = container_on_postgres(settings=Settings(data_dir=data_dir, db_pool_min=1, db_pool_max=2),
                                                conninfo=self.conninfo)
         self.container.clock.override(providers.Object(self.clock))
         self.container.password_hasher.override(providers.Object(fast_hasher()))
@@ -182,7 +182,6 @@ def test_retention_state_machine_on_memory() -> None:
     run_state_machine_as_test(RetentionMachine, settings=STEPS)
 
 
-@pytest.mark.postgres
 def test_retention_state_machine_on_postgres(pg_conninfo: str) -> None:
     machine = type("PostgresRetentionMachine", (RetentionMachine,), {"conninfo": pg_conninfo})
     run_state_machine_as_test(machine, settings=STEPS)

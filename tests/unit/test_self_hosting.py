@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aioomi.adapters.local.extractive_responder import ExtractiveResponder
-from aioomi.container import Container, MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import BillingDisabled
 from aioomi.domain.model.chat import Passage
@@ -25,7 +25,7 @@ from tests.unit.chat_support import VISITOR, ListSearch, account, agent_for, ans
 
 
 async def running(tmp_path: Path, **settings: str) -> Container:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path), **settings))
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path), **settings))
     await start(container)
     return container
 

@@ -17,7 +17,7 @@ from dependency_injector import providers
 from aioomi.adapters.local.outbox_mailer import read_outbox
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.adapters.memory.clock import ManualClock
-from aioomi.container import MemoryContainer, start, stop
+from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import Passage
 from aioomi.domain.model.leads import FieldKind, LeadField, LeadForm
@@ -100,8 +100,8 @@ def transport() -> FakeTransport:
 
 
 @pytest.fixture
-async def container(tmp_path: Path, transport: FakeTransport) -> AsyncIterator[MemoryContainer]:
-    container = MemoryContainer(settings=Settings(data_dir=str(tmp_path / "aioomi"), log_format="console"))
+async def container(tmp_path: Path, transport: FakeTransport) -> AsyncIterator[container_in_memory]:
+    container = container_in_memory(settings=Settings(data_dir=str(tmp_path / "aioomi"), log_format="console"))
     container.clock.override(providers.Object(ManualClock(T0)))
     container.webhook_transport.override(providers.Object(transport))
     await start(container)
@@ -109,11 +109,11 @@ async def container(tmp_path: Path, transport: FakeTransport) -> AsyncIterator[M
     await stop(container)
 
 
-async def run_worker(container: MemoryContainer) -> None:
+async def run_worker(container: Container) -> None:
     await build_worker(container).run_until_idle()
 
 
-async def test_a_chat_turn_emits_conversation_started_and_both_messages(container: MemoryContainer,
+async def test_a_chat_turn_emits_conversation_started_and_both_messages(container: Container,
                                                                          transport: FakeTransport) -> None:
     owner = account()
     agent = agent_for(owner)
@@ -140,7 +140,7 @@ async def test_a_chat_turn_emits_conversation_started_and_both_messages(containe
 
 
 async def test_an_endpoint_failing_for_three_days_gets_every_retry_then_is_switched_off_with_an_email(
-        container: MemoryContainer, transport: FakeTransport) -> None:
+        container: Container, transport: FakeTransport) -> None:
     owner = account()
     await store(container, owner)
     principal = Principal(account_id=owner.id, session_id="ses_x")
@@ -187,7 +187,7 @@ async def test_an_endpoint_failing_for_three_days_gets_every_retry_then_is_switc
 
 
 async def test_the_retention_sweep_deletes_events_30_days_old_with_their_log_unless_still_being_delivered(
-        container: MemoryContainer, transport: FakeTransport) -> None:
+        container: Container, transport: FakeTransport) -> None:
     owner = account()
     await store(container, owner)
     principal = Principal(account_id=owner.id, session_id="ses_x")
@@ -213,7 +213,7 @@ async def test_the_retention_sweep_deletes_events_30_days_old_with_their_log_unl
     assert {a.endpoint_id for a in database.table("webhook_attempts").values()} == {broken.id}
 
 
-async def test_a_lead_left_in_the_widget_is_sent_as_lead_created(container: MemoryContainer,
+async def test_a_lead_left_in_the_widget_is_sent_as_lead_created(container: Container,
                                                                  transport: FakeTransport) -> None:
     owner = account()
     agent = agent_for(owner)
@@ -231,7 +231,7 @@ async def test_a_lead_left_in_the_widget_is_sent_as_lead_created(container: Memo
         "lead.created", lead.id, {"email": "ada@example.com"})
 
 
-async def test_a_session_started_by_the_widget_sends_conversation_started(container: MemoryContainer,
+async def test_a_session_started_by_the_widget_sends_conversation_started(container: Container,
                                                                           transport: FakeTransport) -> None:
     owner = account()
     agent = agent_for(owner)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -76,6 +76,7 @@ async def test_periodic_task_is_enqueued_once_per_slot_by_many_workers(store, cl
         runs += 1
 
     periodic = (PeriodicTask(kind="t.tick", every=timedelta(hours=1)),)
+    assert clock.now() == datetime(2026, 1, 1, 0, 0, tzinfo=UTC)  # on the hour: a slot starts here
     workers = [make_worker(store, clock, {"t.tick": tick}, periodic=periodic) for _ in range(3)]
     for worker in workers:
         await worker.run_until_idle()
@@ -83,12 +84,11 @@ async def test_periodic_task_is_enqueued_once_per_slot_by_many_workers(store, cl
     clock.advance(timedelta(minutes=59))
     for worker in workers:
         await worker.run_until_idle()
-    assert runs == 1 or runs == 2  # the slot boundary may fall inside those 59 minutes
-    before = runs
-    clock.advance(timedelta(hours=1))
+    assert runs == 1  # 00:59 is still in the 00:00 slot
+    clock.advance(timedelta(hours=1))  # 01:59: the 01:00 slot
     for worker in workers:
         await worker.run_until_idle()
-    assert runs == before + 1
+    assert runs == 2
 
 
 def test_periodic_task_needs_a_handler(store, clock) -> None:

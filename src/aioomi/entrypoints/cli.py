@@ -8,6 +8,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TypedDict
 
 import msgspec
 
@@ -137,7 +138,12 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def proxy_options(settings: Settings) -> dict[str, object]:
+class ProxyOptions(TypedDict):
+    proxy_headers: bool
+    forwarded_allow_ips: list[str]
+
+
+def proxy_options(settings: Settings) -> ProxyOptions:
     """uvicorn's proxy-header options from ``AIOOMI_TRUSTED_PROXIES``: X-Forwarded-For and
     X-Forwarded-Proto are believed from those networks only, and from no one when it is empty
     (uvicorn's own default would trust 127.0.0.1, letting any local client claim any IP)."""
@@ -154,7 +160,7 @@ def _graceful_server_class():  # noqa: ANN202 - uvicorn is imported lazily
         cleanly on our own."""
 
         @contextlib.contextmanager
-        def capture_signals(self):  # type: ignore[no-untyped-def]
+        def capture_signals(self):  # noqa: ANN202 - overrides uvicorn's untyped method
             with super().capture_signals():
                 yield
                 self._captured_signals.clear()

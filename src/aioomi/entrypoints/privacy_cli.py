@@ -14,7 +14,7 @@ from aioomi.settings import Settings
 
 async def retention_command(args: argparse.Namespace, settings: Settings) -> int:
     from aioomi.container import start, stop
-    from aioomi.domain.usecases.retention import RETENTION_TABLE
+    from aioomi.domain.usecases.privacy.retention_support import RETENTION_TABLE
 
     with open_container(settings) as container:
         await start(container)

@@ -39,11 +39,11 @@ def open_container(settings: Settings, *, memory: bool = False) -> Iterator[AppC
     """The container for this process; its lifecycle resources are not started yet."""
     # Imported here: the container pulls in every adapter (SDKs, models), which `aioomi migrate`,
     # `--version` and a configuration error have no use for.
-    from aioomi.container import MemoryContainer, PostgresContainer
+    from aioomi.container import container_in_memory, container_on_postgres
 
     if memory:
-        yield MemoryContainer(settings=settings)
+        yield container_in_memory(settings=settings)
         return
     with database_conninfo(settings) as conninfo:
         log.debug("database", at=describe_conninfo(conninfo))
-        yield PostgresContainer(settings=settings, conninfo=conninfo)
+        yield container_on_postgres(settings=settings, conninfo=conninfo)

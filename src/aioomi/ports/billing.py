@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Protocol
 
@@ -134,6 +135,6 @@ class BillingStore(Protocol):
     async def mark_meter_event_sent(self, identifier: str, at: datetime) -> None: ...
 
     # -- runs (sweeps and reconciliations) ----------------------------------------------------
-    async def add_run(self, run_id: str, kind: str, at: datetime, summary: dict) -> None: ...
+    async def add_run(self, run_id: str, kind: str, at: datetime, summary: Mapping[str, object]) -> None: ...
 
-    async def list_runs(self, kind: str, limit: int) -> list[dict]: ...
+    async def list_runs(self, kind: str, limit: int) -> list[dict[str, object]]: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aioomi.ports.closeable import Closeable
 from aioomi.ports.embedder import Embedder
 
 
@@ -30,6 +31,5 @@ class StaticEmbedderCatalog:
     async def aclose(self) -> None:
         """Close the embedders that hold connections."""
         for embedder in self._embedders.values():
-            close = getattr(embedder, "close", None)
-            if close is not None:
-                await close()
+            if isinstance(embedder, Closeable):
+                await embedder.aclose()

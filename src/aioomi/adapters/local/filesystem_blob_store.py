@@ -62,7 +62,7 @@ class FilesystemBlobStore:
                 await asyncio.to_thread(os.fsync, handle.fileno())
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            Path(tmp).unlink(missing_ok=True)  # noqa: ASYNC240 - one unlink on the failure path, also when cancelled
             raise
 
     async def reader(self, key: str) -> BinaryIO | None:

@@ -49,7 +49,9 @@ class MarkdownChunker:
             offset += len(line) + 1
         header = "\n".join(line for _, line in lines[:2])
         budget = self._target - count_tokens(header)
-        pieces, rows, used = [], [], 0
+        pieces: list[tuple[int, int, str]] = []
+        rows: list[tuple[int, str]] = []
+        used = 0
         for row_start, row in lines[2:]:
             cost = count_tokens(row) + 1
             if rows and used + cost > budget:

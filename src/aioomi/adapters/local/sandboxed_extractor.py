@@ -125,7 +125,7 @@ class SandboxedTextExtractor:
             answer = msgspec.msgpack.decode(out, type=_Answer) if child.returncode == 0 else None
         except msgspec.DecodeError:
             answer = None
-        if answer is None and child.returncode > 0:
+        if answer is None and (child.returncode or 0) > 0:
             log.warning("text extraction failed: exit %s, %s", child.returncode, err[-500:].decode(errors="replace"))
             raise UnreadableDocument("The file could not be read: the reader failed on it.")
         if answer is None or answer.error == "memory":  # a signal other than the CPU's: memory ran out in C code

@@ -126,7 +126,7 @@ class LocalTextExtractor:
             raise
         except pypdf.errors.FileNotDecryptedError:
             raise UnreadableDocument("The PDF is protected by a password; upload a copy without one.") from None
-        except Exception as error:  # pypdf raises many types on damaged files
+        except Exception as error:  # noqa: BLE001 - pypdf raises many types on damaged files
             raise UnreadableDocument(f"The PDF is damaged and cannot be read ({type(error).__name__}).") from None
         text = "\n\n".join(p.strip() for p in pages if p.strip())
         if not text:
@@ -136,7 +136,7 @@ class LocalTextExtractor:
     def _docx(self, data: bytes) -> ExtractedText:
         try:
             document = docx.Document(io.BytesIO(data))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - python-docx raises many types on damaged files
             raise UnreadableDocument(f"The Word document is damaged and cannot be read ({type(error).__name__}).") from None
         blocks = []
         for item in document.iter_inner_content():
@@ -204,7 +204,7 @@ class LocalTextExtractor:
 
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many types on damaged files
+        except Exception as error:  # noqa: BLE001 - openpyxl raises many types on damaged files
             raise UnreadableDocument(f"The Excel workbook is damaged and cannot be read ({type(error).__name__}).") from None
         try:
             blocks, length = [], 0
@@ -226,7 +226,7 @@ class LocalTextExtractor:
             title = workbook.properties.title or None
         except ExtractionLimitExceeded:
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - openpyxl raises many types on damaged rows
             raise UnreadableDocument(f"The Excel workbook is damaged and cannot be read ({type(error).__name__}).") from None
         finally:
             workbook.close()
@@ -253,7 +253,7 @@ class LocalTextExtractor:
                     if notes:
                         blocks.append(f"Speaker notes: {notes}")
             title = presentation.core_properties.title or None
-        except Exception as error:  # python-pptx raises many types on damaged files
+        except Exception as error:  # noqa: BLE001 - python-pptx raises many types on damaged files
             raise UnreadableDocument(
                 f"The PowerPoint presentation is damaged and cannot be read ({type(error).__name__})."
             ) from None

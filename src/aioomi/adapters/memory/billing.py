@@ -3,6 +3,7 @@ events are visible to the system scope only)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -134,7 +135,7 @@ class InMemoryBillingStore:
         if (event := self._meter.get(identifier)) is not None:
             self._meter.put(identifier, msgspec.structs.replace(event, sent_at=at))
 
-    async def add_run(self, run_id: str, kind: str, at: datetime, summary: dict) -> None:
+    async def add_run(self, run_id: str, kind: str, at: datetime, summary: Mapping[str, object]) -> None:
         self._runs.put(run_id, BillingRun(id=run_id, kind=kind, ran_at=at, summary=msgspec.to_builtins(summary)))
 
     async def list_runs(self, kind: str, limit: int) -> list[dict]:

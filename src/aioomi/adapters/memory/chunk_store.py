@@ -111,6 +111,10 @@ class InMemoryChunkStore:
         else:
             reference = self._reference[key] = own_avg
         reference = reference if reference is not None else own_avg
+        if reference is None:  # every row is empty: no terms to weigh
+            for row in new_rows:
+                row.impacts = {}
+            return
         for row in new_rows:
             row.impacts = {t: _real(bm25_impact(self._bm25, tf, row.length, reference)) for t, tf in row.terms.items()}
 

@@ -118,7 +118,7 @@ class OpenAIChatModel:
                 raise ChatModelUnavailable(
                     f"The model provider failed after {attempt + 1} attempts ({type(failure).__name__})."
                 ) from failure
-            backoff = self._backoff_s * 2**attempt * (0.5 + random.random() / 2)
+            backoff = self._backoff_s * 2**attempt * (0.5 + random.random() / 2)  # noqa: S311 - retry jitter, not a secret
             await asyncio.sleep(min(max(backoff, wait or 0.0), self._max_backoff_s))
         text = "".join(texts)
         if usage is None:
@@ -127,7 +127,8 @@ class OpenAIChatModel:
         yield ChatChunk(usage=usage, model=model_name)
 
     async def _open(self, request: ChatRequest):  # noqa: ANN202
-        return await self._client.chat.completions.create(
+        return await self._client.chat.completions.create(  # type: ignore[call-overload]  # messages as plain dicts
+
             model=request.model,
             messages=[{"role": str(m.role), "content": m.content} for m in request.messages],
             temperature=request.temperature,
@@ -136,5 +137,5 @@ class OpenAIChatModel:
             stream_options={"include_usage": True},
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         await self._client.close()

@@ -7,11 +7,13 @@ import email.utils
 import random
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import openai
 from openai import AsyncOpenAI
 
 from aioomi.adapters.local.token_counter import count_tokens
+from aioomi.domain.model.documents import batches_within
 from aioomi.domain.model.knowledge import EmbeddingDimensionMismatch, EmbeddingRejected, EmbeddingUnavailable
 
 DEFAULT_MODEL = "text-embedding-3-small"
@@ -24,21 +26,11 @@ MAX_TOKENS_PER_INPUT = 8191
 def batches(texts: Sequence[str], max_inputs: int, max_tokens: int) -> list[list[int]]:
     """Indexes of ``texts`` grouped in order so no group has more than ``max_inputs`` texts or
     ``max_tokens`` tokens."""
-    groups: list[list[int]] = []
-    current: list[int] = []
-    used = 0
-    for index, text in enumerate(texts):
-        tokens = count_tokens(text)
+    costs = [count_tokens(text) for text in texts]
+    for index, tokens in enumerate(costs):
         if tokens > MAX_TOKENS_PER_INPUT:
             raise EmbeddingRejected(f"Text {index} has {tokens} tokens; the model accepts {MAX_TOKENS_PER_INPUT}.")
-        if current and (len(current) == max_inputs or used + tokens > max_tokens):
-            groups.append(current)
-            current, used = [], 0
-        current.append(index)
-        used += tokens
-    if current:
-        groups.append(current)
-    return groups
+    return batches_within(costs, max_inputs=max_inputs, max_tokens=max_tokens)
 
 
 def _retry_after_s(error: openai.APIStatusError) -> float | None:
@@ -138,7 +130,7 @@ class OpenAIEmbedder:
                         ) from error
                 if attempt == self._max_retries:
                     break
-                backoff = self._backoff_s * 2**attempt * (0.5 + random.random() / 2)
+                backoff = self._backoff_s * 2**attempt * (0.5 + random.random() / 2)  # noqa: S311 - retry jitter, not a secret
                 await asyncio.sleep(min(max(backoff, wait or 0.0), self._max_backoff_s))
         reason = "timed out" if isinstance(last, openai.APITimeoutError) else type(last).__name__
         raise EmbeddingUnavailable(
@@ -146,6 +138,7 @@ class OpenAIEmbedder:
         ) from last
 
     async def _request(self, batch: list[str]):  # noqa: ANN202
+        extra: dict[str, Any]
         if self._float:
             extra = {"encoding_format": "float"}
         else:
@@ -165,5 +158,5 @@ class OpenAIEmbedder:
             )
         return vectors
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         await self._client.close()

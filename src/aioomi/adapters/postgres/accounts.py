@@ -165,7 +165,7 @@ class PostgresApiKeyRepository(PostgresRepository):
         await self._execute("UPDATE api_keys SET last_used_at = %s WHERE id = %s", (at, key_id))
 
 
-_TOKEN_COLUMNS = "id, account_id, purpose, token_hash, created_at, expires_at, used_at, new_email, restore_email"
+_TOKEN_COLUMNS = "id, account_id, purpose, token_hash, created_at, expires_at, used_at, new_email, restore_email"  # noqa: S105 - column names, not a secret
 
 
 class PostgresOneTimeTokenRepository(PostgresRepository):

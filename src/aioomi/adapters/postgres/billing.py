@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 import msgspec
@@ -156,7 +157,7 @@ class PostgresBillingStore(PostgresRepository):
         await self._execute("UPDATE meter_events SET sent_at = %s WHERE identifier = %s", (at, identifier))
 
     # -- runs -----------------------------------------------------------------------------------
-    async def add_run(self, run_id: str, kind: str, at: datetime, summary: dict) -> None:
+    async def add_run(self, run_id: str, kind: str, at: datetime, summary: Mapping[str, object]) -> None:
         await self._execute("INSERT INTO billing_runs (id, kind, ran_at, summary) VALUES (%s, %s, %s, %s)",
                             (run_id, kind, at, Jsonb(summary)))
 

@@ -323,7 +323,9 @@ class PostgresChunkStore:
                     async with conn.transaction():
                         await _enter_tenant(conn, account)
                         await _lock_agent(conn, account, agent)
-                        last, count = await (await conn.execute(_REIMPACT_PAGE, params)).fetchone()
+                        page = await (await conn.execute(_REIMPACT_PAGE, params)).fetchone()
+                        assert page is not None  # an aggregate always returns its row
+                        last, count = page
                     rewritten += count
                     if last is None:
                         return rewritten
@@ -364,6 +366,7 @@ class PostgresChunkStore:
             async with self._pool.connection() as conn, conn.transaction():
                 await _enter_tenant(conn, account_id)
                 row = await (await conn.execute(f"SELECT count(*) FROM knowledge_chunks WHERE {where}", params)).fetchone()
+        assert row is not None  # count(*) always returns its row
         return int(row[0])
 
     async def list_document(self, *, account_id: str, agent_id: str, document_id: str) -> list[StoredChunk]:
@@ -401,7 +404,7 @@ class PostgresChunkStore:
         query = self._search_sql(embedding_model, dims, INDEXED_MODELS.get(embedding_model) == dims)
         params = {
             "account": account_id, "agent": agent_id, "model": embedding_model, "pool": pool,
-            "vector": HalfVector(list(query_vector)) if dims else None, "exact_max": self._exact_max,
+            "vector": HalfVector(list(query_vector)) if query_vector is not None and dims else None, "exact_max": self._exact_max,
             "text": query_text[:MAX_QUERY_CHARS], "k1": self._bm25.k1, "b": self._bm25.b,
             "max_terms": self._lexical.max_query_terms, "per_term": self._lexical.postings_per_term,
         }
@@ -444,6 +447,7 @@ class PostgresChunkStore:
         ``index_stats``; they choose the dense mode inside the statement: an exact branch and,
         for a model with an HNSW index, an approximate one, each guarded by a condition on the
         chunk count that Postgres evaluates once (a one-time filter), so only one branch runs."""
+        dense: sql.Composable
         if dims == 0:
             dense = sql.SQL("dense AS (SELECT NULL::text AS id, NULL::float8 AS similarity, NULL::bigint AS dense_rank WHERE false)")
         else:

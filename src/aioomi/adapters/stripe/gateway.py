@@ -102,7 +102,7 @@ class StripePaymentGateway:
         if request.idempotency_key:
             options["idempotency_key"] = "aioomi-" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()
         session = await self._call(self._client.v1.checkout.sessions.create_async(
-            params={
+            params={  # type: ignore[arg-type]  # a plain dict for the SDK's TypedDict
                 "mode": "subscription",
                 "customer": request.customer_id,
                 "client_reference_id": request.account_id,

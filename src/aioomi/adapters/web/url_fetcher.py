@@ -127,7 +127,7 @@ class HttpUrlFetcher:
                 infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except (socket.gaierror, UnicodeError):
                 raise UrlNotAllowed(NOT_ALLOWED) from None  # the same answer as a private name's
-            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+            addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         if not addresses or not all(self._permitted(a) for a in addresses):
             raise UrlNotAllowed(NOT_ALLOWED)
         return str(addresses[0])

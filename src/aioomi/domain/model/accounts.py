@@ -18,7 +18,7 @@ class AccountStatus(enum.StrEnum):
 
 
 class SignInMethod(enum.StrEnum):
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 - a sign-in method's name, not a secret
     GOOGLE = "google"
 
 
@@ -51,6 +51,43 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    # -- status transitions: the account guards its own life cycle ------------------------------
+    # active ⇄ restricted (Art. 18); active or restricted → deletion_pending (Art. 17, during the
+    # grace period); deletion_pending → the status it had before (the erasure is cancelled).
+    # Any other change raises AccountStatusConflict and leaves the account as it was.
+
+    def restrict(self, at: datetime) -> Account:
+        """Processing restricted: only an active account."""
+        return self._become(AccountStatus.RESTRICTED, at, allowed_from=(AccountStatus.ACTIVE,))
+
+    def lift_restriction(self, at: datetime) -> Account:
+        """Processing allowed again: only a restricted account."""
+        return self._become(AccountStatus.ACTIVE, at, allowed_from=(AccountStatus.RESTRICTED,))
+
+    def schedule_deletion(self, at: datetime) -> Account:
+        """Erasure requested: an active or restricted account waits out the grace period."""
+        return self._become(AccountStatus.DELETION_PENDING, at,
+                            allowed_from=(AccountStatus.ACTIVE, AccountStatus.RESTRICTED))
+
+    def cancel_deletion(self, back_to: AccountStatus, at: datetime) -> Account:
+        """Erasure cancelled: back to ``back_to`` (active or restricted), only while pending."""
+        if back_to is AccountStatus.DELETION_PENDING:
+            raise AccountStatusConflict("A cancelled erasure returns the account to active or restricted.")
+        return self._become(back_to, at, allowed_from=(AccountStatus.DELETION_PENDING,))
+
+    def _become(self, status: AccountStatus, at: datetime, *, allowed_from: tuple[AccountStatus, ...]) -> Account:
+        if self.status not in allowed_from:
+            raise AccountStatusConflict(f"An account that is {self.status} cannot become {status}.")
+        return msgspec.structs.replace(self, status=status, updated_at=at)
+
+
+class AccountStatusConflict(Conflict):
+    """A status change the account's life cycle does not allow (for example restricting an
+    account whose erasure is pending)."""
+
+    code = "account_status_conflict"
+    title = "Not possible in the account's current status"
 
 
 class OwnerSession(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,7 +162,7 @@ class TrustedDevice(msgspec.Struct, frozen=True, kw_only=True):
 
 class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a token purpose's name, not a secret
     CHANGE_EMAIL = "change_email"
     CANCEL_EMAIL_CHANGE = "cancel_email_change"
 

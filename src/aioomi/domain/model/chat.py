@@ -476,7 +476,7 @@ def plain_text(markdown: str) -> str:
                 if header is None:  # the header row names the cells of the rows below it
                     header = cells
                     continue
-                pairs = [f"{h}: {c}" if h else c for h, c in zip(header + [""] * len(cells), cells) if c]
+                pairs = [f"{h}: {c}" if h else c for h, c in zip(header + [""] * len(cells), cells, strict=False) if c]
                 line = "; ".join(pairs) + "."
             line = _IMAGE.sub(r"\1", line)
             line = _LINK.sub(r"\1", line)
@@ -502,7 +502,7 @@ def sentences(text: str) -> list[str]:
         import pysbd
 
         _segmenter = pysbd.Segmenter(language="en", clean=False)
-    out = []
+    out: list[str] = []
     for line in text.splitlines():
         if line.strip():
             out.extend(" ".join(x.split()) for x in _segmenter.segment(line) if x.strip())

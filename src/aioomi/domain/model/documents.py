@@ -351,13 +351,20 @@ def embedding_batches(
     """Indexes of ``chunks`` grouped in order into the fewest requests the embedding API
     allows: at most ``max_inputs`` chunks and ``max_tokens`` tokens (``token_count`` and the
     heading line) each."""
+    # The embedded text starts with the heading line (title › headings), not in
+    # ``token_count``: counted generously at one token per two characters.
+    costs = [max(chunk.token_count, 1) + (len(chunk.heading_line()) + 1) // 2 for chunk in chunks]
+    return batches_within(costs, max_inputs=max_inputs, max_tokens=max_tokens)
+
+
+def batches_within(costs: Sequence[int], *, max_inputs: int, max_tokens: int) -> list[list[int]]:
+    """Indexes of the inputs (each costing ``costs[i]`` tokens) grouped in order into the fewest
+    requests of at most ``max_inputs`` inputs and ``max_tokens`` tokens each (an input costing
+    more than ``max_tokens`` goes alone)."""
     groups: list[list[int]] = []
     current: list[int] = []
     used = 0
-    for index, chunk in enumerate(chunks):
-        # The embedded text starts with the heading line (title › headings), not in
-        # ``token_count``: counted generously at one token per two characters.
-        tokens = max(chunk.token_count, 1) + (len(chunk.heading_line()) + 1) // 2
+    for index, tokens in enumerate(costs):
         if current and (len(current) >= max_inputs or used + tokens > max_tokens):
             groups.append(current)
             current, used = [], 0

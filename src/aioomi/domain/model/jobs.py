@@ -53,7 +53,8 @@ def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after the ``attempts``-th failed start: 2 s, 4 s, 8 s … capped at 30 min."""
     if attempts < 1:
         raise ValueError("attempts counts starts and is at least 1 after a failure")
-    return min(BACKOFF_BASE * (2 ** min(attempts - 1, 20)), BACKOFF_CAP)
+    delay: timedelta = BACKOFF_BASE * (2 ** min(attempts - 1, 20))
+    return min(delay, BACKOFF_CAP)
 
 
 def periodic_slot(now: datetime, every: timedelta) -> datetime:

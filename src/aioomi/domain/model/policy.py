@@ -2,7 +2,7 @@
 
 The product never decides from this constant which version is in force: sign-up, Google
 sign-up, the sign-up form and the footer read the store
-(:class:`~aioomi.domain.usecases.policy_versions.GetPublishedPolicy`). Tests use it to name the
+(:class:`~aioomi.domain.usecases.privacy.get_published_policy.GetPublishedPolicy`). Tests use it to name the
 seeded version.
 """
 

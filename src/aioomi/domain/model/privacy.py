@@ -1,6 +1,6 @@
 """Privacy: the owner's rights (GDPR Arts. 15–21), retention periods, policy versions.
 
-Pure values and rules; the use cases in ``domain/usecases/privacy_rights.py``,
+Pure values and rules; the use cases in ``domain/usecases/privacy/``,
 ``retention.py`` and ``policy_versions.py`` apply them. Every period here is listed in
 docs/privacy.md.
 """

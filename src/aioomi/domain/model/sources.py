@@ -350,7 +350,7 @@ def freshness(source: Source, now: datetime) -> Freshness:
 # --- crawling ----------------------------------------------------------------------------------
 
 # The token a site owner names in robots.txt to allow or block the crawler.
-CRAWLER_TOKEN = "AioomiBot"
+CRAWLER_TOKEN = "AioomiBot"  # noqa: S105 - the robots.txt user-agent token, public
 MAX_SITEMAPS = 50
 PARALLEL_FETCHES_PER_HOST = 2
 

@@ -7,7 +7,7 @@ import msgspec
 from aioomi.domain.model.accounts import Account, InvalidToken, TokenPurpose
 from aioomi.domain.model.privacy import RightsAction
 from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.privacy_rights import record
+from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 

@@ -47,7 +47,9 @@ from aioomi.domain.model.sources import (
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.webhook_payloads import SOURCE_SYNCED, source_synced
-from aioomi.domain.usecases.ingest_document import PurgeDocumentData, blob_key, ingest_job
+from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
+from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
+from aioomi.domain.usecases.knowledge.support import blob_key
 from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.blob_store import BlobStore
@@ -252,7 +254,8 @@ class CrawlSource:
                 raise PageFailed(FailureReason.ROBOTS, "robots.txt does not allow the crawler here.")
             known = crawl.pages.get(url)
             return await crawl.site.fetch_page(url, max_bytes=self._limits.max_file_bytes,
-                                               etag=known and known.etag, last_modified=known and known.last_modified)
+                                               etag=known.etag if known else None,
+                                               last_modified=known.last_modified if known else None)
         except PageFailed as failure:
             if failure.status in (404, 410):
                 crawl.gone.add(url)

@@ -19,8 +19,8 @@ from aioomi.domain.model.sources import (
     check_source_name,
     freshness,
 )
-from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.source_support import start_run
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.usecases.agents import find_own_agent
-from aioomi.domain.usecases.ingest_document import PurgeDocumentData
+from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.qa_support import find_own_pair
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 

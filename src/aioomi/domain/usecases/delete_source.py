@@ -5,8 +5,8 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.usecases.agents import find_own_agent
-from aioomi.domain.usecases.ingest_document import PurgeDocumentData
+from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.source_support import find_own_source
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -33,16 +33,16 @@ class DeleteSource:
             base = await uow.documents.knowledge_base(principal.account_id, agent.id)
             documents = [d for d in await uow.documents.list_all(principal.account_id, agent.id)
                          if d.source_id == source.id]
-            payloads = []
+            purges: list[tuple[str, list[str]]] = []
             for document in documents:
                 models = [m for m in (document.embedding_model, agent.embedding_model,
                                       base and base.embedding_model, base and base.pending_model) if m]
                 payload = {"account_id": principal.account_id, "agent_id": agent.id, "document_id": document.id,
                            "models": list(dict.fromkeys(models))}
-                payloads.append(payload)
+                purges.append((document.id, list(dict.fromkeys(models))))
                 await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
             await uow.sources.delete(principal.account_id, source.id)
             await uow.commit()
-        for payload in payloads:
-            await self._purge(principal.account_id, agent.id, payload["document_id"], payload["models"])
+        for document_id, purged_models in purges:
+            await self._purge(principal.account_id, agent.id, document_id, purged_models)
         return len(documents)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.sources import SourceLimits, SourceOverview, freshness
-from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWorkFactory

@@ -20,7 +20,7 @@ from aioomi.domain.model.links import Links
 from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.privacy import RightsAction
 from aioomi.domain.usecases.auth_support import enforce, issue_link_token
-from aioomi.domain.usecases.privacy_rights import record
+from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.password_hasher import PasswordHasher

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aioomi.domain.model import retention
+from aioomi.domain.usecases.batched_delete import delete_in_batches
 from aioomi.ports.clock import Clock
 from aioomi.ports.job_queue import JobStore
 
@@ -23,9 +24,5 @@ class PurgeFinishedJobs:
 
     async def __call__(self) -> int:
         cutoff = self._clock.now() - retention.FINISHED_JOBS
-        total = 0
-        while True:
-            removed = await self._jobs.purge_finished(cutoff, retention.SWEEP_BATCH)
-            total += removed
-            if removed < retention.SWEEP_BATCH:
-                return total
+        return await delete_in_batches(lambda: self._jobs.purge_finished(cutoff, retention.SWEEP_BATCH),
+                                       retention.SWEEP_BATCH)

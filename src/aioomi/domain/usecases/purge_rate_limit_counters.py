@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aioomi.domain.model import retention
+from aioomi.domain.usecases.batched_delete import delete_in_batches
 from aioomi.ports.clock import Clock
 from aioomi.ports.rate_limiter import RateLimitCounters
 
@@ -19,9 +20,5 @@ class PurgeRateLimitCounters:
 
     async def __call__(self) -> int:
         now = self._clock.now()
-        total = 0
-        while True:
-            removed = await self._counters.purge_expired(now, retention.SWEEP_BATCH)
-            total += removed
-            if removed < retention.SWEEP_BATCH:
-                return total
+        return await delete_in_batches(lambda: self._counters.purge_expired(now, retention.SWEEP_BATCH),
+                                       retention.SWEEP_BATCH)

@@ -25,7 +25,8 @@ from aioomi.domain.model.documents import (
 from aioomi.domain.model.ids import is_id, new_id
 from aioomi.domain.model.qa_pairs import QA_SOURCE_NAME, QaPair, QaPairInput, QaPairNotFound, pair_text
 from aioomi.domain.model.sources import SOURCE_ID_PREFIX, Source, SourceKind, SourceSettings, SyncSchedule
-from aioomi.domain.usecases.ingest_document import blob_key, ingest_job
+from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
+from aioomi.domain.usecases.knowledge.support import blob_key
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.unit_of_work import UnitOfWork
 

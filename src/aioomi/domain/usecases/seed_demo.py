@@ -11,8 +11,12 @@ from aioomi.domain.model.agents import Agent, AgentChanges, AgentSettings, Widge
 from aioomi.domain.model.documents import Document, DocumentStatus, DocumentUpload, bytes_hash
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import policy_in_force
-from aioomi.domain.usecases.agents import CreateAgent, ListAgents, UpdateAgent
-from aioomi.domain.usecases.documents import AddDocument, ListDocuments, ReplaceDocument
+from aioomi.domain.usecases.agents.create_agent import CreateAgent
+from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.agents.update_agent import UpdateAgent
+from aioomi.domain.usecases.documents.add_document import AddDocument
+from aioomi.domain.usecases.documents.list_documents import ListDocuments
+from aioomi.domain.usecases.documents.replace_document import ReplaceDocument
 from aioomi.ports.clock import Clock
 from aioomi.ports.password_hasher import PasswordHasher
 from aioomi.ports.unit_of_work import UnitOfWorkFactory

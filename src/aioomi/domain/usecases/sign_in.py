@@ -59,12 +59,12 @@ class SignInWithPassword:
             else:
                 await enforce(self._limiter, abuse.SIGN_IN_PER_ACCOUNT_AND_IP, f"{email} {client.ip or '-'}")
                 await enforce(self._limiter, abuse.SIGN_IN_PER_ACCOUNT, email)
-            stored = account.password_hash if account else None
-            if stored is None:
+            if account is None or account.password_hash is None:
                 if self._dummy_hash is None:
                     self._dummy_hash = await self._hasher.hash("timing equaliser, never a password")
                 await self._hasher.verify(self._dummy_hash, password)
                 raise InvalidCredentials("Wrong email or password.")
+            stored = account.password_hash
             if not await self._hasher.verify(stored, password):
                 raise InvalidCredentials("Wrong email or password.")
             ensure_can_sign_in(account)

@@ -16,7 +16,7 @@ from aioomi.domain.model.accounts import (
 )
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.usecases.policy_versions import current_policy_version
+from aioomi.domain.usecases.privacy.policy_versions_support import current_policy_version
 from aioomi.domain.usecases.auth_support import ClientInfo, enforce
 from aioomi.ports.clock import Clock
 from aioomi.ports.password_hasher import PasswordHasher

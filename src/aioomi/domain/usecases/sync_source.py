@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.sources import CRAWLED_KINDS, SourceKindNotAllowed, SourceRun
-from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.source_support import find_own_source, start_run
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory

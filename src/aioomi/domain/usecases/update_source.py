@@ -17,8 +17,8 @@ from aioomi.domain.model.sources import (
     freshness,
     next_sync,
 )
-from aioomi.domain.usecases.agents import find_own_agent
 from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.source_support import find_own_source
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits

@@ -15,7 +15,7 @@ from aioomi.domain.model.accounts import (
 from aioomi.domain.model.privacy import RightsAction
 from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn, open_session
-from aioomi.domain.usecases.privacy_rights import record
+from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody, Parameter
@@ -14,6 +13,12 @@ from litestar.params import FromPath, JSONBody, Parameter
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentChanges, AgentSettings
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE
+from aioomi.domain.usecases.agents.create_agent import CreateAgent
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
+from aioomi.domain.usecases.agents.update_agent import UpdateAgent
+from aioomi.domain.usecases.delete_agent import DeleteAgent
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_agents import AgentCreate, AgentList, AgentOut, AgentPatch, field_errors
@@ -68,36 +73,36 @@ class AgentController(Controller):
     dependencies = {"principal": Provide(provide_principal)}
 
     @get("/", summary="The account's agents, newest first, a page at a time", responses=problems(401, 403))
-    async def list_agents(self, state: State, principal: NamedDependency[Principal],
+    async def list_agents(self, list_agents: NamedDependency[ListAgents], principal: NamedDependency[Principal],
                           limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> AgentList:
-        page = await state.container.list_agents()(principal, limit=limit, cursor=cursor)
+        page = await list_agents(principal, limit=limit, cursor=cursor)
         return AgentList(data=[AgentOut.of(a) for a in page.items], next_cursor=page.next_cursor)
 
     @post("/", status_code=201, summary="Create an agent", responses=problems(401, 402, 403),
           dependencies={"checked": every_bad_field(AgentCreate)})
-    async def create_agent(self, state: State, principal: NamedDependency[Principal], checked: NamedDependency[None],
+    async def create_agent(self, create_agent: NamedDependency[CreateAgent], principal: NamedDependency[Principal], checked: NamedDependency[None],
                            data: JSONBody[AgentCreate]) -> Response[AgentOut]:
         settings = msgspec.convert(msgspec.to_builtins(data), AgentSettings)
-        agent = await state.container.create_agent()(principal, settings)
+        agent = await create_agent(principal, settings)
         return Response(AgentOut.of(agent), status_code=201, headers={"Location": f"{self.path}/{agent.id}"})
 
     @get("/{agent_id:str}", summary="One agent", responses=problems(401, 403, 404))
-    async def get_agent(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str]) -> AgentOut:
-        return AgentOut.of(await state.container.get_agent()(principal, agent_id))
+    async def get_agent(self, get_agent: NamedDependency[GetAgent], principal: NamedDependency[Principal], agent_id: FromPath[str]) -> AgentOut:
+        return AgentOut.of(await get_agent(principal, agent_id))
 
     @patch("/{agent_id:str}", summary="Change some settings; fields not sent stay as they are",
            responses=problems(401, 403, 404), dependencies={"checked": every_bad_field(AgentPatch)})
-    async def update_agent(self, state: State, principal: NamedDependency[Principal], checked: NamedDependency[None],
+    async def update_agent(self, update_agent: NamedDependency[UpdateAgent], principal: NamedDependency[Principal], checked: NamedDependency[None],
                            agent_id: FromPath[str], data: JSONBody[AgentPatch]) -> AgentOut:
         changes = msgspec.convert(msgspec.to_builtins(data), AgentChanges)
-        return AgentOut.of(await state.container.update_agent()(principal, agent_id, changes))
+        return AgentOut.of(await update_agent(principal, agent_id, changes))
 
     @delete("/{agent_id:str}", status_code=204, summary="Delete an agent and its knowledge base",
             responses=problems(401, 403, 404))
-    async def delete_agent(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str]) -> None:
-        await state.container.delete_agent()(principal, agent_id)
+    async def delete_agent(self, delete_agent: NamedDependency[DeleteAgent], principal: NamedDependency[Principal], agent_id: FromPath[str]) -> None:
+        await delete_agent(principal, agent_id)
 
     @post("/{agent_id:str}/rotate-key", status_code=200, summary="Give the agent a new public widget key; the old one stops working",
           responses=problems(401, 403, 404))
-    async def rotate_key(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str]) -> AgentOut:
-        return AgentOut.of(await state.container.rotate_agent_key()(principal, agent_id))
+    async def rotate_key(self, rotate_agent_key: NamedDependency[RotateAgentKey], principal: NamedDependency[Principal], agent_id: FromPath[str]) -> AgentOut:
+        return AgentOut.of(await rotate_agent_key(principal, agent_id))

@@ -200,13 +200,15 @@ def create_app(
                       if not is_openai_path(route.path))
     _limit_upload_bodies(handlers, container.settings().document_max_bytes + MULTIPART_ROOM)
     app.state.request_log_writer = request_log_writer
-    app.asgi_handler = RequestLogMiddleware(
+    app.asgi_handler = RequestLogMiddleware(  # type: ignore[assignment]  # plain ASGI callables
         WidgetCorsMiddleware(ContentTypeGuard(app.asgi_handler), container), request_log_writer
     )
     # Around Litestar's own exception handling, so every response carries the id and the headers.
-    app.asgi_handler = RequestContextMiddleware(SecurityHeadersMiddleware(app.asgi_handler))
+    app.asgi_handler = RequestContextMiddleware(SecurityHeadersMiddleware(app.asgi_handler))  # type: ignore[assignment]
     # Outermost: every layer inside sees the client address a trusted proxy vouched for.
-    app.asgi_handler = ProxyHeadersMiddleware(app.asgi_handler, container.settings().trusted_proxy_networks)
+    app.asgi_handler = ProxyHeadersMiddleware(  # type: ignore[assignment]
+        app.asgi_handler, container.settings().trusted_proxy_networks
+    )
     return app
 
 

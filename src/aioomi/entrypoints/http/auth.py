@@ -8,12 +8,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request, Response
-from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
+from litestar.datastructures import Cookie
 
 from aioomi.domain.model.accounts import Principal, Scope, SessionRequired, ensure_scope
 from aioomi.domain.model.errors import Forbidden, Unauthenticated
 from aioomi.domain.model.secrets import same_secret
 from aioomi.domain.usecases.auth_support import ClientInfo
+from aioomi.domain.usecases.authenticate import Authenticate
 
 SESSION_COOKIE = "aioomi_session"
 DEVICE_COOKIE = "aioomi_device"
@@ -78,7 +80,7 @@ def _check_key_scope(request: Request[Any, Any, Any], principal: Principal) -> N
     ensure_scope(principal, scope)
 
 
-async def provide_principal(request: Request[Any, Any, Any], state: State) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]) -> Principal:
     """Authenticate the request: ``Authorization: Bearer <api key>`` or the session cookie.
 
     A cookie-authenticated request with an unsafe method must also carry the session's CSRF
@@ -86,7 +88,6 @@ async def provide_principal(request: Request[Any, Any, Any], state: State) -> Pr
     reach only the routes their scopes name (``403 insufficient_scope``) and never the account's
     own routes (``403 session_required``).
     """
-    authenticate = state.container.authenticate()
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
@@ -106,21 +107,21 @@ async def provide_principal(request: Request[Any, Any, Any], state: State) -> Pr
     return _logged(request, principal)
 
 
-async def provide_recent_session(request: Request[Any, Any, Any], state: State) -> Principal:
+async def provide_recent_session(request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]) -> Principal:
     """:func:`provide_principal`, for account-security routes: a browser session whose owner
     signed in or re-entered their password within the re-authentication window
     (``403 session_required`` for an API key, ``403 reauthentication_required`` when stale)."""
-    principal = await provide_principal(request, state)
-    return state.container.authenticate().recent_session(principal)
+    principal = await provide_principal(request, authenticate)
+    return authenticate.recent_session(principal)
 
 
-async def optional_session_owner(request: Request[Any, Any, Any], state: State) -> str | None:
+async def optional_session_owner(request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]) -> str | None:
     """The account signed in in this browser (by its session cookie), if any."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        return (await state.container.authenticate().session(token)).account_id
+        return (await authenticate.session(token)).account_id
     except Unauthenticated:
         return None
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
@@ -19,8 +18,13 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent, AgentNotFound
 from aioomi.domain.model.chat import Channel, Citation, TurnDelta, TurnDone, TurnFailed, TurnSources
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, Page
-from aioomi.domain.usecases.agents import find_own_agent
-from aioomi.domain.usecases.answer_chat import ChatCaller
+from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.answer_chat import AnswerChat, ChatCaller
+from aioomi.domain.usecases.chat.delete_chat_session import DeleteChatSession
+from aioomi.domain.usecases.chat.export_agent_sessions import ExportAgentSessions
+from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
+from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.entrypoints.http.auth import client_info, provide_principal
 from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.openai_errors import OPENAI_ERRORS, openai_error
@@ -54,24 +58,23 @@ class ConversationController(Controller):
 
     @get("/agents/{agent_id:str}/sessions", summary="An agent's chat sessions, newest first, a page at a time",
          responses=problems(401, 403, 404))
-    async def list_sessions(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def list_sessions(self, list_agent_sessions: NamedDependency[ListAgentSessions], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                             agent_id: FromPath[str], limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None,
                             date_from: From = None, date_to: To = None) -> OwnerSessionList:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
-        page: Page = await state.container.list_agent_sessions()(principal, agent_id, limit=limit, cursor=cursor,
+        page: Page = await list_agent_sessions(principal, agent_id, limit=limit, cursor=cursor,
                                                                 since=since, until=until)
         return OwnerSessionList(data=[OwnerSessionOut.of(i.session, i.summary) for i in page.items],
                                 next_cursor=page.next_cursor)
 
     @get("/agents/{agent_id:str}/sessions/export", summary="Export an agent's sessions with their messages as JSON",
          responses=problems(401, 403, 404))
-    async def export_sessions(self, request: Request[Any, Any, Any], state: State,
-                              principal: NamedDependency[Principal], agent_id: FromPath[str], date_from: From = None,
+    async def export_sessions(self, export_agent_sessions: NamedDependency[ExportAgentSessions], request: Request[Any, Any, Any], principal: NamedDependency[Principal], agent_id: FromPath[str], date_from: From = None,
                               date_to: To = None) -> Response[SessionExport]:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
-        found = await state.container.export_agent_sessions()(principal, agent_id, since=since, until=until)
+        found = await export_agent_sessions(principal, agent_id, since=since, until=until)
         body = SessionExport(exported_at=datetime.now(UTC), sessions=[
             OwnerSessionDetail(session=OwnerSessionOut.of(s), messages=[MessageOut.of(m) for m in messages])
             for s, messages in found
@@ -80,30 +83,29 @@ class ConversationController(Controller):
 
     @get("/chat-sessions/{session_id:str}", summary="A chat session with its messages and citations",
          responses=problems(401, 403, 404))
-    async def read_session(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def read_session(self, get_chat_session: NamedDependency[GetChatSession], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                            session_id: FromPath[str]) -> OwnerSessionDetail:
         remember(request, log_account_id=principal.account_id)
-        session, messages = await state.container.get_chat_session()(principal, session_id)
+        session, messages = await get_chat_session(principal, session_id)
         return OwnerSessionDetail(session=OwnerSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])
 
     @delete("/chat-sessions/{session_id:str}", status_code=204, summary="Delete a chat session and its messages for good",
             responses=problems(401, 403, 404))
-    async def delete_session(self, request: Request[Any, Any, Any], state: State,
-                             principal: NamedDependency[Principal], session_id: FromPath[str]) -> None:
+    async def delete_session(self, delete_chat_session: NamedDependency[DeleteChatSession], request: Request[Any, Any, Any], principal: NamedDependency[Principal], session_id: FromPath[str]) -> None:
         remember(request, log_account_id=principal.account_id)
-        await state.container.delete_chat_session()(principal, session_id)
+        await delete_chat_session(principal, session_id)
 
 
 # --- OpenAI-compatible API --------------------------------------------------------------------
 
 
-async def _own_model(state: State, principal: Principal, model: str) -> Agent:
-    async with state.container.uow()(account_id=principal.account_id) as uow:
-        try:
-            return await find_own_agent(uow.agents, principal, model)
-        except AgentNotFound:
-            raise AgentNotFound(f"The model `{model[:100]}` does not exist; use an agent id (see GET /v1/models).",
-                                code="model_not_found") from None
+async def _own_model(get_agent: GetAgent, principal: Principal, model: str) -> Agent:
+    """The caller's agent named as an OpenAI model: a miss says so in OpenAI's words."""
+    try:
+        return await get_agent(principal, model)
+    except AgentNotFound:
+        raise AgentNotFound(f"The model `{model[:100]}` does not exist; use an agent id (see GET /v1/models).",
+                            code="model_not_found") from None
 
 
 class OpenAICompatibleController(Controller):
@@ -115,41 +117,39 @@ class OpenAICompatibleController(Controller):
 
     @get("/models", summary="The account's agents, as OpenAI models (`name` is the agent's name)",
          responses=OPENAI_ERRORS)
-    async def models(self, request: Request[Any, Any, Any], state: State,
-                     principal: NamedDependency[Principal]) -> ModelList:
+    async def models(self, list_agents: NamedDependency[ListAgents], request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> ModelList:
         remember(request, log_account_id=principal.account_id)
         models: list[ModelOut] = []
         cursor = None
         while True:
-            page = await state.container.list_agents()(principal, limit=MAX_PAGE_SIZE, cursor=cursor)
+            page = await list_agents(principal, limit=MAX_PAGE_SIZE, cursor=cursor)
             models += [ModelOut.of(a) for a in page.items]
             if page.next_cursor is None:
                 return ModelList(data=models)
             cursor = page.next_cursor
 
     @get("/models/{model_id:str}", summary="One agent, as an OpenAI model", responses=OPENAI_ERRORS)
-    async def model(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def model(self, get_agent: NamedDependency[GetAgent], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                     model_id: FromPath[str]) -> ModelOut:
         remember(request, log_account_id=principal.account_id, log_agent_id=model_id)
-        return ModelOut.of(await _own_model(state, principal, model_id))
+        return ModelOut.of(await _own_model(get_agent, principal, model_id))
 
     @post("/chat/completions", status_code=200, opt={"skip_compression": True},
           summary="Chat completions (OpenAI's API); `model` is an agent id",
           responses={**OPENAI_ERRORS, 200: ResponseSpec(data_container=dict[str, Any],
                                                         description="A chat.completion, or chat.completion.chunk "
                                                                     "events when `stream` is true")})
-    async def completions(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def completions(self, get_agent: NamedDependency[GetAgent], answer_chat: NamedDependency[AnswerChat], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                           data: JSONBody[CompletionCreate], session_id: ContinueSession = None) -> Response[Any]:
         remember(request, log_account_id=principal.account_id, log_agent_id=data.model)
-        container = state.container
         check_supported(data)
-        agent = await _own_model(state, principal, data.model)
+        agent = await _own_model(get_agent, principal, data.model)
         history, question = split_messages(data.messages)
         visitor = principal.api_key_id or principal.session_id or principal.account_id
         client = client_info(request)
         # A new conversation stores the turns the client sent; a continued one (the session
         # header) adds the question to its stored turns, which are the history.
-        answer = await container.answer_chat().start(
+        answer = await answer_chat.start(
             agent, ChatCaller(visitor_id=visitor, channel=Channel.API, ip=client.ip, user_agent=client.user_agent),
             question, history=None if session_id else history, session_id=session_id,
         )

@@ -18,6 +18,17 @@ from aioomi.adapters.local.file_types import detect_kind
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits, DocumentSource, DocumentTooLarge, DocumentUpload
 from aioomi.domain.model.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.documents.add_document import AddDocument
+from aioomi.domain.usecases.documents.delete_document import DeleteDocument
+from aioomi.domain.usecases.documents.get_document import GetDocument
+from aioomi.domain.usecases.documents.get_document_text import GetDocumentText
+from aioomi.domain.usecases.documents.list_documents import ListDocuments
+from aioomi.domain.usecases.documents.rename_document import RenameDocument
+from aioomi.domain.usecases.documents.replace_document import ReplaceDocument
+from aioomi.domain.usecases.knowledge.change_embedding_model import ChangeEmbeddingModel
+from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
+from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_documents import (
@@ -141,6 +152,9 @@ class DocumentController(Controller):
           opt={"body_limit": "document"}, operation_class=UploadOperation)
     async def add_document(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
                            agent_id: FromPath[str]) -> Response[DocumentOut]:
+        # The upload handlers take no use case as a dependency (UPLOAD_HANDLERS): with two or more
+        # dependencies Litestar resolves them in a task group, and a chunked upload whose client
+        # half-closes right after the body then reaches the handler already "disconnected".
         container = state.container
         await container.get_agent()(principal, agent_id)  # 404 before reading a large body
         upload, url, title = await _source(request, container.document_limits())
@@ -151,22 +165,22 @@ class DocumentController(Controller):
                         headers={"Location": f"/api/v1/agents/{agent_id}/documents/{document.id}"})
 
     @get("/", summary="The agent's documents, newest first, a page at a time", responses=problems(401, 403, 404))
-    async def list_documents(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def list_documents(self, list_documents: NamedDependency[ListDocuments], principal: NamedDependency[Principal], agent_id: FromPath[str],
                              limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> DocumentList:
-        page = await state.container.list_documents()(principal, agent_id, limit=limit, cursor=cursor)
+        page = await list_documents(principal, agent_id, limit=limit, cursor=cursor)
         return DocumentList(data=[DocumentOut.of(d) for d in page.items], next_cursor=page.next_cursor)
 
     @get("/{document_id:str}", summary="One document with its status, progress and error",
          responses=problems(401, 403, 404))
-    async def get_document(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def get_document(self, get_document: NamedDependency[GetDocument], principal: NamedDependency[Principal], agent_id: FromPath[str],
                            document_id: FromPath[str]) -> DocumentOut:
-        return DocumentOut.of(await state.container.get_document()(principal, agent_id, document_id))
+        return DocumentOut.of(await get_document(principal, agent_id, document_id))
 
     @get("/{document_id:str}/text", summary="The text extracted from a ready document",
          responses=problems(401, 403, 404, 409))
-    async def get_text(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def get_text(self, get_document_text: NamedDependency[GetDocumentText], principal: NamedDependency[Principal], agent_id: FromPath[str],
                        document_id: FromPath[str]) -> DocumentTextOut:
-        document, text = await state.container.get_document_text()(principal, agent_id, document_id)
+        document, text = await get_document_text(principal, agent_id, document_id)
         return DocumentTextOut(id=document.id, title=document.title, text=text)
 
     @put("/{document_id:str}", status_code=202, summary="Replace a document's content; only changed chunks are re-embedded",
@@ -175,7 +189,7 @@ class DocumentController(Controller):
     async def replace_document(self, request: Request[Any, Any, Any], state: State,
                                principal: NamedDependency[Principal], agent_id: FromPath[str],
                                document_id: FromPath[str]) -> Response[DocumentOut]:
-        container = state.container
+        container = state.container  # no use case as a dependency: see add_document
         await container.get_document()(principal, agent_id, document_id)
         upload, url, title = await _source(request, container.document_limits())
         document, changed = await container.replace_document()(principal, agent_id, document_id, upload, url=url,
@@ -184,15 +198,15 @@ class DocumentController(Controller):
 
     @patch("/{document_id:str}", summary="Rename a document (its title is searched with every chunk)",
            responses=problems(401, 403, 404, 422))
-    async def rename_document(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def rename_document(self, rename_document: NamedDependency[RenameDocument], principal: NamedDependency[Principal], agent_id: FromPath[str],
                               document_id: FromPath[str], data: JSONBody[DocumentPatchIn]) -> DocumentOut:
-        return DocumentOut.of(await state.container.rename_document()(principal, agent_id, document_id, data.title))
+        return DocumentOut.of(await rename_document(principal, agent_id, document_id, data.title))
 
     @delete("/{document_id:str}", status_code=204,
             summary="Delete a document with its text, chunks, embeddings and file", responses=problems(401, 403, 404))
-    async def delete_document(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def delete_document(self, delete_document: NamedDependency[DeleteDocument], principal: NamedDependency[Principal], agent_id: FromPath[str],
                               document_id: FromPath[str]) -> None:
-        await state.container.delete_document()(principal, agent_id, document_id)
+        await delete_document(principal, agent_id, document_id)
 
 
 class KnowledgeController(Controller):
@@ -202,25 +216,25 @@ class KnowledgeController(Controller):
 
     @post("/search", status_code=200, summary="Test retrieval: the chunks a question would bring into the prompt",
           responses=problems(401, 403, 404))
-    async def search(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def search(self, search_knowledge: NamedDependency[SearchKnowledge], principal: NamedDependency[Principal], agent_id: FromPath[str],
                      data: JSONBody[SearchIn]) -> SearchOut:
-        hits = await state.container.search_knowledge()(
+        hits = await search_knowledge(
             principal.account_id, agent_id, data.query, top_k=data.top_k, min_relevance=data.min_relevance
         )
         return SearchOut(data=[SearchHitOut.of(h) for h in hits])
 
     @get("/knowledge", summary="The knowledge base: its embedding model, size and limits",
          responses=problems(401, 403, 404))
-    async def get_knowledge(self, state: State, principal: NamedDependency[Principal],
+    async def get_knowledge(self, get_knowledge_base: NamedDependency[GetKnowledgeBase], state: State, principal: NamedDependency[Principal],
                             agent_id: FromPath[str]) -> KnowledgeBaseOut:
-        base, totals = await state.container.get_knowledge_base()(principal, agent_id)
+        base, totals = await get_knowledge_base(principal, agent_id)
         return KnowledgeBaseOut.of(base, totals, state.container.document_limits())
 
     @put("/knowledge/embedding-model", status_code=202,
          summary="Re-embed the knowledge base with another model in the background; searches switch when it is done",
          responses=problems(401, 403, 404))
-    async def change_embedding_model(self, state: State, principal: NamedDependency[Principal],
+    async def change_embedding_model(self, change_embedding_model: NamedDependency[ChangeEmbeddingModel], get_knowledge_base: NamedDependency[GetKnowledgeBase], state: State, principal: NamedDependency[Principal],
                                      agent_id: FromPath[str], data: JSONBody[EmbeddingModelIn]) -> KnowledgeBaseOut:
-        await state.container.change_embedding_model()(principal, agent_id, data.model)
-        base, totals = await state.container.get_knowledge_base()(principal, agent_id)
+        await change_embedding_model(principal, agent_id, data.model)
+        base, totals = await get_knowledge_base(principal, agent_id)
         return KnowledgeBaseOut.of(base, totals, state.container.document_limits())

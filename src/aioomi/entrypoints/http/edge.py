@@ -196,7 +196,7 @@ class RequestLogWriter:
     request never waits on the log: at most every ``interval_s`` or when ``batch_size`` are
     waiting, and at shutdown. If the store is down the batch is dropped (with a warning) rather
     than growing without bound; at most ``max_buffer`` entries wait. ``write`` is the use case
-    that stores a batch (:class:`~aioomi.domain.usecases.privacy_rights.RecordApiRequests`: it
+    that stores a batch (:class:`~aioomi.domain.usecases.privacy.record_api_requests.RecordApiRequests`: it
     honours the owners' objection and restriction as it writes)."""
 
     def __init__(self, write: Any, *, interval_s: float = 1.0, batch_size: int = 500,
@@ -251,7 +251,7 @@ class RequestLogWriter:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001, S110 - closing: flush() logs each failed batch itself
                 pass
             self._task = None
         await self.flush()

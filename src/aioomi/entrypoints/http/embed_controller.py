@@ -13,6 +13,8 @@ from litestar.params import FromPath
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent, RefusedOrigin
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems
 
@@ -74,7 +76,7 @@ class EmbedController(Controller):
 
     @get("/{agent_id:str}/embed", summary="The <script> snippet that puts the agent's widget on a site",
          responses=problems(401, 403, 404))
-    async def embed(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str]) -> EmbedOut:
-        agent = await state.container.get_agent()(principal, agent_id)
-        refused = await state.container.list_refused_origins()(principal, agent_id)
+    async def embed(self, get_agent: NamedDependency[GetAgent], list_refused_origins: NamedDependency[ListRefusedOrigins], state: State, principal: NamedDependency[Principal], agent_id: FromPath[str]) -> EmbedOut:
+        agent = await get_agent(principal, agent_id)
+        refused = await list_refused_origins(principal, agent_id)
         return embed_of(agent, state.container.settings().base_url, refused)

@@ -76,7 +76,7 @@ def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
     token = connection.app.state.container.settings().metrics_token
     if token is None:
         raise NotFoundException("No resource at this address.")
-    scheme, _, sent = connection.headers.get("authorization", "").partition(" ")
+    scheme, _space, sent = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not same_secret(sent.strip(), token):
         raise NotAuthorizedException("Send `Authorization: Bearer <AIOOMI_METRICS_TOKEN>`.",
                                      headers={"WWW-Authenticate": 'Bearer realm="metrics"'})

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from litestar import Controller, Request, Response, get
@@ -27,6 +27,28 @@ from litestar.template.config import TemplateConfig
 
 from aioomi.domain.model.accounts import Account, Principal, Scope
 from aioomi.domain.model.errors import AioomiError, Forbidden, NotFound, Unauthenticated
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
+from aioomi.domain.usecases.authenticate import Authenticate
+from aioomi.domain.usecases.manage_account import GetAccount
+from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
+from aioomi.domain.usecases.billing.list_plans import ListPlans
+from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
+from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.documents.list_documents import ListDocuments
+from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
+from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
+from aioomi.domain.usecases.list_sources import ListSources
+from aioomi.domain.usecases.accounts.list_sessions import ListSessions
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
+from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
+from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
+from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
+from aioomi.domain.usecases.privacy.list_exports import ListExports
+from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
+from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
+from aioomi.domain.usecases.request_log import ListRequestLog
 from aioomi.entrypoints.http.schemas_qa import QaPairOut
 from aioomi.entrypoints.http.schemas_sources import SourceOut
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
@@ -112,21 +134,22 @@ class Owner:
     account: AccountOut
 
 
-async def _principal(request: Request[Any, Any, Any], state: State) -> Principal | None:
+async def _principal(request: Request[Any, Any, Any], authenticate: Authenticate) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        return await state.container.authenticate().session(token)
+        return await authenticate.session(token)
     except (Unauthenticated, Forbidden):
         return None
 
 
-async def provide_owner(request: Request[Any, Any, Any], state: State) -> Owner:
-    principal = await _principal(request, state)
+async def provide_owner(request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate],
+                        get_account: NamedDependency[GetAccount]) -> Owner:
+    principal = await _principal(request, authenticate)
     if principal is None:
         raise SignInRequired
-    account: Account = await state.container.get_account()(principal)
+    account: Account = await get_account(principal)
     return Owner(principal=principal, account=AccountOut.of(account))
 
 
@@ -182,14 +205,6 @@ def safe_next(target: str | None) -> str:
 
 
 
-def _routes(request: Request[Any, Any, Any]) -> set[tuple[str, str]]:
-    found = set()
-    for route in request.app.routes:
-        for method in getattr(route, "methods", ()):
-            found.add((method, route.path.rstrip("/") or "/"))
-    return found
-
-
 # --- public pages ------------------------------------------------------------------------------
 
 Next = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
@@ -217,34 +232,34 @@ class PublicPages(Controller):
     path = "/"
     include_in_schema = False
     cache_control = NO_STORE
-    before_request = load_policy
+    before_request = load_policy  # type: ignore[assignment]  # a plain function, not a method: Litestar passes the request
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], state: State) -> Redirect:
-        signed_in = await _principal(request, state) is not None
+    async def home(self, authenticate: NamedDependency[Authenticate], request: Request[Any, Any, Any]) -> Redirect:
+        signed_in = await _principal(request, authenticate) is not None
         return Redirect(HOME if signed_in else "/sign-in", status_code=303)
 
     @get("/sign-in")
-    async def sign_in(self, request: Request[Any, Any, Any], state: State, next_path: Next = None) -> Response[Any]:
-        if await _principal(request, state) is not None:
+    async def sign_in(self, authenticate: NamedDependency[Authenticate], request: Request[Any, Any, Any], state: State, next_path: Next = None) -> Response[Any]:
+        if await _principal(request, authenticate) is not None:
             return Redirect(safe_next(next_path), status_code=303)
         google = state.container.identity_provider() is not None
         return _page("sign_in.html", None, next=safe_next(next_path), google=google, title="Sign in")
 
     @get("/sign-up")
-    async def sign_up(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
-        if await _principal(request, state) is not None:
+    async def sign_up(self, authenticate: NamedDependency[Authenticate], request: Request[Any, Any, Any], state: State) -> Response[Any]:
+        if await _principal(request, authenticate) is not None:
             return Redirect(HOME, status_code=303)
         google = state.container.identity_provider() is not None
         return _page("sign_up.html", None, google=google, title="Create your account")
 
     @get("/verify-email")
-    async def verify_email(self, request: Request[Any, Any, Any], state: State, token: TokenParam = None) -> Template:
+    async def verify_email(self, authenticate: NamedDependency[Authenticate], preview_email_link: NamedDependency[PreviewEmailLink], request: Request[Any, Any, Any], token: TokenParam = None) -> Template:
         # Name the address the link confirms, and refuse while another owner is signed in here:
         # a link someone else sent must not swap this browser's account (login CSRF).
-        preview = await state.container.preview_email_link()(token) if token else None
-        signed_in = await _principal(request, state)
+        preview = await preview_email_link(token) if token else None
+        signed_in = await _principal(request, authenticate)
         other_owner = preview is not None and signed_in is not None and signed_in.account_id != preview.account_id
         return _page("verify_email.html", None, token=token or "", preview=preview, other_owner=other_owner,
                      title="Confirm your email")
@@ -275,15 +290,21 @@ CursorParam = Annotated[str | None, QueryParameter(name="cursor", max_length=500
 Days = Annotated[int, QueryParameter(name="days", ge=7, le=365)]
 
 
+@overload
+def _start_of(day: date) -> datetime: ...
+@overload
+def _start_of(day: None) -> None: ...
+@overload
+def _start_of(day: date | None) -> datetime | None: ...
 def _start_of(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=UTC) if day else None
 
 
-async def _all_agents(state: State, principal: Principal) -> list[AgentOut]:
+async def _all_agents(list_agents: ListAgents, principal: Principal) -> list[AgentOut]:
     agents: list[AgentOut] = []
     cursor = None
     while True:
-        page = await state.container.list_agents()(principal, limit=100, cursor=cursor)
+        page = await list_agents(principal, limit=100, cursor=cursor)
         agents += [AgentOut.of(a) for a in page.items]
         if page.next_cursor is None:
             return agents
@@ -297,7 +318,7 @@ class DashboardPages(Controller):
     include_in_schema = False
     cache_control = NO_STORE
     dependencies = {"owner": Provide(provide_owner)}
-    before_request = load_policy
+    before_request = load_policy  # type: ignore[assignment]  # a plain function, not a method: Litestar passes the request
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")
@@ -305,43 +326,43 @@ class DashboardPages(Controller):
         return Redirect(HOME, status_code=303)
 
     @get("/agents")
-    async def agents(self, state: State, owner: NamedDependency[Owner]) -> Template:
-        agents = await _all_agents(state, owner.principal)
+    async def agents(self, list_agents: NamedDependency[ListAgents], owner: NamedDependency[Owner]) -> Template:
+        agents = await _all_agents(list_agents, owner.principal)
         return _page("agents.html", owner, agents=agents, title="Agents", nav="agents")
 
     @get("/agents/{agent_id:str}")
-    async def agent(self, request: Request[Any, Any, Any], state: State, owner: NamedDependency[Owner],
+    async def agent(self, list_refused_origins: NamedDependency[ListRefusedOrigins], get_agent: NamedDependency[GetAgent], request: Request[Any, Any, Any], owner: NamedDependency[Owner],
                     agent_id: FromPath[str]) -> Template:
-        agent = AgentOut.of(await state.container.get_agent()(owner.principal, agent_id))
-        refused = await state.container.list_refused_origins()(owner.principal, agent_id)
+        agent = AgentOut.of(await get_agent(owner.principal, agent_id))
+        refused = await list_refused_origins(owner.principal, agent_id)
         base = str(request.base_url).rstrip("/")
         return _page("agent.html", owner, agent=agent, base_url=base, refused=refused, title=agent.name, nav="agents",
                      tab="settings")
 
     @get("/agents/{agent_id:str}/knowledge")
-    async def knowledge(self, state: State, owner: NamedDependency[Owner], agent_id: FromPath[str],
+    async def knowledge(self, list_documents: NamedDependency[ListDocuments], get_knowledge_base: NamedDependency[GetKnowledgeBase], get_agent: NamedDependency[GetAgent], list_sources: NamedDependency[ListSources], list_qa_pairs: NamedDependency[ListQaPairs], state: State, owner: NamedDependency[Owner], agent_id: FromPath[str],
                         cursor: CursorParam = None) -> Template:
         container = state.container
-        agent = AgentOut.of(await container.get_agent()(owner.principal, agent_id))
-        page = await container.list_documents()(owner.principal, agent_id, limit=100, cursor=cursor)
-        base, totals = await container.get_knowledge_base()(owner.principal, agent_id)
-        sources = [SourceOut.of(o) for o in await container.list_sources()(owner.principal, agent_id)]
-        pairs = [QaPairOut.of(p) for p in await container.list_qa_pairs()(owner.principal, agent_id)]
+        agent = AgentOut.of(await get_agent(owner.principal, agent_id))
+        page = await list_documents(owner.principal, agent_id, limit=100, cursor=cursor)
+        base, totals = await get_knowledge_base(owner.principal, agent_id)
+        sources = [SourceOut.of(o) for o in await list_sources(owner.principal, agent_id)]
+        pairs = [QaPairOut.of(p) for p in await list_qa_pairs(owner.principal, agent_id)]
         return _page("knowledge.html", owner, agent=agent, documents=[DocumentOut.of(d) for d in page.items],
                      sources=sources, qa_pairs=pairs,
                      next_cursor=page.next_cursor, knowledge=KnowledgeBaseOut.of(base, totals, container.document_limits()),
                      title=f"{agent.name}: knowledge", nav="agents", tab="knowledge")
 
     @get("/conversations")
-    async def conversations(self, state: State, owner: NamedDependency[Owner], agent_id: AgentParam = None,
+    async def conversations(self, list_agents: NamedDependency[ListAgents], list_agent_sessions: NamedDependency[ListAgentSessions], owner: NamedDependency[Owner], agent_id: AgentParam = None,
                             since: DayFrom = None, until: DayTo = None, cursor: CursorParam = None) -> Template:
         since, until = bounded_day(since, "from"), bounded_day(until, "to")
-        agents = await _all_agents(state, owner.principal)
+        agents = await _all_agents(list_agents, owner.principal)
         selected = next((a for a in agents if a.id == agent_id), agents[0] if agents else None)
         sessions: list[ChatSessionOut] = []
         next_cursor = None
         if selected is not None:
-            page = await state.container.list_agent_sessions()(
+            page = await list_agent_sessions(
                 owner.principal, selected.id, limit=50, cursor=cursor, since=_start_of(since),
                 until=_start_of(until + timedelta(days=1)) if until else None)
             sessions, next_cursor = [ChatSessionOut.of(i.session, i.summary) for i in page.items], page.next_cursor
@@ -349,9 +370,9 @@ class DashboardPages(Controller):
                      next_cursor=next_cursor, since=since, until=until, title="Conversations", nav="conversations")
 
     @get("/conversations/{session_id:str}")
-    async def conversation(self, state: State, owner: NamedDependency[Owner], session_id: FromPath[str]) -> Template:
-        session, messages = await state.container.get_chat_session()(owner.principal, session_id)
-        agent = AgentOut.of(await state.container.get_agent()(owner.principal, session.agent_id))
+    async def conversation(self, get_chat_session: NamedDependency[GetChatSession], get_agent: NamedDependency[GetAgent], owner: NamedDependency[Owner], session_id: FromPath[str]) -> Template:
+        session, messages = await get_chat_session(owner.principal, session_id)
+        agent = AgentOut.of(await get_agent(owner.principal, session.agent_id))
         return _page("conversation.html", owner, session=ChatSessionOut.of(session), agent=agent,
                      messages=[MessageOut.of(m) for m in messages], title="Conversation", nav="conversations")
 
@@ -363,7 +384,7 @@ class DashboardPages(Controller):
 
     @get("/request-log")
     async def request_log(
-        self, state: State, owner: NamedDependency[Owner],
+        self, list_agents: NamedDependency[ListAgents], list_request_log: NamedDependency[ListRequestLog], owner: NamedDependency[Owner],
         agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
         status: Annotated[str | None, QueryParameter(name="status", max_length=3)] = None,
         method: Annotated[str | None, QueryParameter(name="method", max_length=10)] = None,
@@ -371,10 +392,10 @@ class DashboardPages(Controller):
         date_to: Annotated[str | None, QueryParameter(name="to", max_length=40)] = None,
         cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=64)] = None,
     ) -> Template:
-        agents = await _all_agents(state, owner.principal)
+        agents = await _all_agents(list_agents, owner.principal)
         query = log_query(date_from=date_from, date_to=date_to, agent_id=agent_id, method=method, status=status,
                           route=None, cursor=cursor, limit=50)
-        page = await state.container.list_request_log()(owner.principal, query)
+        page = await list_request_log(owner.principal, query)
         filters = {"agent_id": agent_id, "status": status, "method": method, "date_from": date_from, "date_to": date_to}
         kept = urlencode({k.replace("date_", ""): v for k, v in filters.items() if v})
         return _page("request_log.html", owner, entries=page.items, next_cursor=page.next_cursor, agents=agents,
@@ -382,15 +403,14 @@ class DashboardPages(Controller):
                      query_without_cursor=kept + "&" if kept else "", title="Request log", nav="request-log")
 
     @get("/usage")
-    async def usage(self, state: State, owner: NamedDependency[Owner], days: Days = 30) -> Template:
-        container = state.container
+    async def usage(self, list_agents: NamedDependency[ListAgents], get_usage_report: NamedDependency[GetUsageReport], get_billing_overview: NamedDependency[GetBillingOverview], owner: NamedDependency[Owner], days: Days = 30) -> Template:
         last = datetime.now(UTC).date()
         first = last - timedelta(days=days - 1)
         start, end = _start_of(first), _start_of(last + timedelta(days=1))
-        per_day = await container.get_usage_report()(owner.principal, start, end, ("day",))
-        per_agent = await container.get_usage_report()(owner.principal, start, end, ("agent",))
-        overview = BillingUsageOut.of(await container.get_billing_overview()(owner.principal))
-        names = {a.id: a.name for a in await _all_agents(state, owner.principal)}
+        per_day = await get_usage_report(owner.principal, start, end, ("day",))
+        per_agent = await get_usage_report(owner.principal, start, end, ("agent",))
+        overview = BillingUsageOut.of(await get_billing_overview(owner.principal))
+        names = {a.id: a.name for a in await _all_agents(list_agents, owner.principal)}
         by_day = {t.day: t for t in per_day}
         calendar = [first + timedelta(days=i) for i in range(days)]
         messages = [(d.strftime("%b %d"), by_day[d].calls if d in by_day else 0) for d in calendar]
@@ -408,35 +428,32 @@ class DashboardPages(Controller):
                      agents=agents, title="Usage", nav="usage")
 
     @get("/billing")
-    async def billing(self, state: State, owner: NamedDependency[Owner],
+    async def billing(self, get_billing_overview: NamedDependency[GetBillingOverview], list_plans: NamedDependency[ListPlans], state: State, owner: NamedDependency[Owner],
                       checkout: Annotated[str | None, QueryParameter(name="checkout", max_length=20)] = None) -> Template:
         container = state.container
-        overview = BillingUsageOut.of(await container.get_billing_overview()(owner.principal))
-        plans = [PlanOut.of(p) for p in container.list_plans()()]
+        overview = BillingUsageOut.of(await get_billing_overview(owner.principal))
+        plans = [PlanOut.of(p) for p in list_plans()]
         return _page("billing.html", owner, overview=overview, plans=plans, enabled=container.billing_config().enabled,
                      plans_apply=container.billing_config().plans_apply,
                      checkout=checkout, title="Billing", nav="billing")
 
     @get("/account")
-    async def account(self, request: Request[Any, Any, Any], state: State, owner: NamedDependency[Owner]) -> Template:
-        container = state.container
+    async def account(self, authenticate: NamedDependency[Authenticate], list_exports: NamedDependency[ListExports], policy_status: NamedDependency[GetPolicyStatus], get_privacy_overview: NamedDependency[GetPrivacyOverview], list_audit_log: NamedDependency[ListAuditLog], list_sessions: NamedDependency[ListSessions], list_api_keys: NamedDependency[ListApiKeys], owner: NamedDependency[Owner]) -> Template:
         try:
-            container.authenticate().recent_session(owner.principal)
+            authenticate.recent_session(owner.principal)
             recent = True
         except Forbidden:
             recent = False
         # Sessions and API keys are listed only within the re-authentication window, as the API
         # routes that list them are (otherwise the page shows the "Confirm it is you" form).
         sessions = [OwnerSessionOut.of(s, owner.principal.session_id)
-                    for s in await container.list_sessions()(owner.principal)] if recent else None
-        keys = [ApiKeyOut.of(k) for k in await container.list_api_keys()(owner.principal)] if recent else None
-        routes = _routes(request)
-        privacy = {name: path for name, (method, path) in PRIVACY_ACTIONS.items() if (method, path) in routes}
-        # The privacy use cases, read only where the app serves their endpoints.
-        state_of = (await container.get_privacy_overview()(owner.principal)).state if "privacy" in privacy else None
-        exports = await container.list_exports()(owner.principal) if "exports" in privacy else []
-        policy = await container.policy_status()(owner.principal) if "policy" in privacy else None
-        audit = (await container.list_audit_log()(owner.principal))[:20] if "audit" in privacy else []
+                    for s in await list_sessions(owner.principal)] if recent else None
+        keys = [ApiKeyOut.of(k) for k in await list_api_keys(owner.principal)] if recent else None
+        privacy = {name: path for name, (_method, path) in PRIVACY_ACTIONS.items()}
+        state_of = (await get_privacy_overview(owner.principal)).state
+        exports = await list_exports(owner.principal)
+        policy = await policy_status(owner.principal)
+        audit = (await list_audit_log(owner.principal))[:20]
         return _page("account.html", owner, sessions=sessions, keys=keys, privacy=privacy, privacy_state=state_of,
                      recent=recent, scopes=[str(s) for s in Scope],
                      exports=exports, policy=policy, audit=audit, title="Account and privacy", nav="account")

@@ -43,8 +43,8 @@ def _table(points: list[tuple[str, int]], title: str, unit: str) -> str:
 def bar_chart(points: list[tuple[str, int]], title: str, unit: str, *, horizontal: bool = False) -> Markup:
     """A bar chart of ``(label, value)`` points."""
     if not points or not any(value for _, value in points):
-        return Markup(f"<p class=\"empty-chart\">No {escape(unit)} in this period yet.</p>")
-    return Markup(_horizontal(points, title, unit) if horizontal else _vertical(points, title, unit))
+        return Markup(f"<p class=\"empty-chart\">No {escape(unit)} in this period yet.</p>")  # noqa: S704 - unit escaped
+    return Markup(_horizontal(points, title, unit) if horizontal else _vertical(points, title, unit))  # noqa: S704 - every label and title escaped where built
 
 
 def _vertical(points: list[tuple[str, int]], title: str, unit: str) -> str:

@@ -17,6 +17,19 @@ from msgspec import Meta
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.privacy import AuditEvent, DataExport, PrivacyState
+from aioomi.domain.usecases.privacy.accept_policy import AcceptPolicy
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
+from aioomi.domain.usecases.privacy.cancel_account_deletion import CancelAccountDeletion
+from aioomi.domain.usecases.privacy.download_export import DownloadExport
+from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
+from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
+from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
+from aioomi.domain.usecases.privacy.list_exports import ListExports
+from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessing
+from aioomi.domain.usecases.privacy.request_export import RequestExport
+from aioomi.domain.usecases.privacy.restrict_processing import RestrictProcessing
+from aioomi.domain.usecases.privacy.set_chat_retention import SetChatRetention
+from aioomi.domain.usecases.privacy.visitor_conversations import VisitorConversations
 from aioomi.entrypoints.http.auth import provide_principal, provide_recent_session
 from aioomi.entrypoints.http.file_stream import file_chunks
 from aioomi.entrypoints.http.problems import problems
@@ -159,85 +172,78 @@ def _policy(version: Any) -> PolicyVersionOut:
     return PolicyVersionOut(version=version.version, effective_on=version.effective_on, summary=version.summary)
 
 
-def _visitor(visitor_id: str) -> str:
-    if not (16 <= len(visitor_id) <= 64) or not all(c.isascii() and (c.isalnum() or c in "_-") for c in visitor_id):
-        raise InvalidInput("A visitor id is 16 to 64 letters, digits, '_' or '-'.", code="invalid_visitor_id",
-                           field="visitor_id")
-    return visitor_id
-
-
 class PrivacyController(Controller):
     path = "/api/v1/account"
     tags = ["privacy"]
     dependencies = AUTHENTICATED
 
     @get("/privacy", summary="Restriction, objection and pending erasure", responses=problems(401, 403))
-    async def privacy(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
-        overview = await state.container.get_privacy_overview()(principal)
+    async def privacy(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
+        overview = await get_privacy_overview(principal)
         return PrivacyOut.of(str(overview.account.status), overview.state)
 
-    async def _after(self, state: State, principal: Principal) -> PrivacyOut:
-        overview = await state.container.get_privacy_overview()(principal)
+    async def _after(self, get_privacy_overview: GetPrivacyOverview, principal: Principal) -> PrivacyOut:
+        overview = await get_privacy_overview(principal)
         return PrivacyOut.of(str(overview.account.status), overview.state)
 
     @put("/privacy/restriction", summary="Restrict processing (Art. 18): data kept, agents stop answering",
          responses=problems(401, 403))
-    async def restrict(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
-        await state.container.restrict_processing()(principal, restrict=True)
-        return await self._after(state, principal)
+    async def restrict(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], restrict_processing: NamedDependency[RestrictProcessing], principal: NamedDependency[Principal]) -> PrivacyOut:
+        await restrict_processing(principal, restrict=True)
+        return await self._after(get_privacy_overview, principal)
 
     @delete("/privacy/restriction", status_code=200, summary="Lift the restriction", responses=problems(401, 403))
-    async def lift(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
-        await state.container.restrict_processing()(principal, restrict=False)
-        return await self._after(state, principal)
+    async def lift(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], restrict_processing: NamedDependency[RestrictProcessing], principal: NamedDependency[Principal]) -> PrivacyOut:
+        await restrict_processing(principal, restrict=False)
+        return await self._after(get_privacy_overview, principal)
 
     @put("/privacy/objection", summary="Object to processing based on legitimate interests (Art. 21)",
          responses=problems(401, 403))
-    async def object(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
-        await state.container.object_to_processing()(principal, objecting=True)
-        return await self._after(state, principal)
+    async def object(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], object_to_processing: NamedDependency[ObjectToProcessing], principal: NamedDependency[Principal]) -> PrivacyOut:
+        await object_to_processing(principal, objecting=True)
+        return await self._after(get_privacy_overview, principal)
 
     @delete("/privacy/objection", status_code=200, summary="Withdraw the objection", responses=problems(401, 403))
-    async def withdraw(self, state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
-        await state.container.object_to_processing()(principal, objecting=False)
-        return await self._after(state, principal)
+    async def withdraw(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], object_to_processing: NamedDependency[ObjectToProcessing], principal: NamedDependency[Principal]) -> PrivacyOut:
+        await object_to_processing(principal, objecting=False)
+        return await self._after(get_privacy_overview, principal)
 
     @get("/audit-log", summary="Every rights action of the account, newest first", responses=problems(401, 403))
-    async def audit_log(self, state: State, principal: NamedDependency[Principal]) -> AuditLogOut:
-        events = await state.container.list_audit_log()(principal)
+    async def audit_log(self, list_audit_log: NamedDependency[ListAuditLog], principal: NamedDependency[Principal]) -> AuditLogOut:
+        events = await list_audit_log(principal)
         return AuditLogOut(data=[AuditEventOut.of(e) for e in events])
 
     @post("/export", status_code=202, summary="Build an archive of all the account's data (access, portability)",
           responses=problems(401, 403), dependencies=RECENT_SESSION)
-    async def request_export(self, state: State, principal: NamedDependency[Principal]) -> ExportOut:
-        return ExportOut.of(await state.container.request_export()(principal))
+    async def request_export(self, request_export: NamedDependency[RequestExport], principal: NamedDependency[Principal]) -> ExportOut:
+        return ExportOut.of(await request_export(principal))
 
     @get("/exports", summary="The account's exports", responses=problems(401, 403))
-    async def list_exports(self, state: State, principal: NamedDependency[Principal]) -> ExportList:
-        return ExportList(data=[ExportOut.of(e) for e in await state.container.list_exports()(principal)])
+    async def list_exports(self, list_exports: NamedDependency[ListExports], principal: NamedDependency[Principal]) -> ExportList:
+        return ExportList(data=[ExportOut.of(e) for e in await list_exports(principal)])
 
     @post("/exports/{export_id:str}/link", status_code=201, summary="A short-lived download link",
           responses=problems(401, 403, 404, 409), dependencies=RECENT_SESSION)
-    async def export_link(self, state: State, principal: NamedDependency[Principal],
+    async def export_link(self, issue_export_link: NamedDependency[IssueExportLink], principal: NamedDependency[Principal],
                           export_id: FromPath[str]) -> LinkOut:
-        link = await state.container.issue_export_link()(principal, export_id)
+        link = await issue_export_link(principal, export_id)
         return LinkOut(url=link.url, expires_at=link.expires_at)
 
     @get("/policy", summary="The policy in force, the next announced one, and the version accepted",
          responses=problems(401, 403))
-    async def policy(self, state: State, principal: NamedDependency[Principal]) -> PolicyStatusOut:
-        return await _policy_status(state, principal)
+    async def policy(self, policy_status: NamedDependency[GetPolicyStatus], principal: NamedDependency[Principal]) -> PolicyStatusOut:
+        return await _policy_status(policy_status, principal)
 
     @post("/policy/accept", status_code=200, summary="Accept a published policy version",
           responses=problems(401, 403))
-    async def accept_policy(self, state: State, principal: NamedDependency[Principal],
+    async def accept_policy(self, policy_status: NamedDependency[GetPolicyStatus], accept_policy: NamedDependency[AcceptPolicy], principal: NamedDependency[Principal],
                             data: JSONBody[AcceptPolicyIn]) -> PolicyStatusOut:
-        await state.container.accept_policy()(principal, data.version)
-        return await _policy_status(state, principal)
+        await accept_policy(principal, data.version)
+        return await _policy_status(policy_status, principal)
 
 
-async def _policy_status(state: State, principal: Principal) -> PolicyStatusOut:
-    status = await state.container.policy_status()(principal)
+async def _policy_status(policy_status: GetPolicyStatus, principal: Principal) -> PolicyStatusOut:
+    status = await policy_status(principal)
     return PolicyStatusOut(current=_policy(status.current),
                            upcoming=_policy(status.upcoming) if status.upcoming else None,
                            accepted_version=status.accepted_version, must_accept=status.must_accept)
@@ -250,8 +256,8 @@ class PublicPrivacyController(Controller):
     tags = ["privacy"]
 
     @post("/deletion/cancel", status_code=200, summary="Cancel a pending erasure with the e-mailed link's token")
-    async def cancel_deletion(self, state: State, data: JSONBody[CancelDeletionIn]) -> DeletionCancelled:
-        status = await state.container.cancel_account_deletion()(data.token)
+    async def cancel_deletion(self, cancel_account_deletion: NamedDependency[CancelAccountDeletion], data: JSONBody[CancelDeletionIn]) -> DeletionCancelled:
+        status = await cancel_account_deletion(data.token)
         restricted = " Processing of your data stays restricted, as before." if status == "restricted" else ""
         return DeletionCancelled(
             status="deletion_cancelled", account_status=str(status),
@@ -260,9 +266,8 @@ class PublicPrivacyController(Controller):
 
     @get("/exports/download", summary="Download an export through its short-lived, single-use link",
          media_type="application/zip", responses=problems(404))
-    async def download(self, state: State,
-                       token: Annotated[str, QueryParameter(min_length=10, max_length=200)]) -> Stream:
-        name, archive = await state.container.download_export()(token)
+    async def download(self, download_export: NamedDependency[DownloadExport], token: Annotated[str, QueryParameter(min_length=10, max_length=200)]) -> Stream:
+        name, archive = await download_export(token)
         return Stream(file_chunks(archive), media_type="application/zip",
                       headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
@@ -276,21 +281,21 @@ class VisitorController(Controller):
 
     @get("/conversations", summary="A visitor's conversations with any of the account's agents",
          responses=problems(401, 403))
-    async def find(self, state: State, principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorSessionList:
-        sessions = await state.container.visitor_conversations().find(principal, _visitor(visitor_id))
+    async def find(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorSessionList:
+        sessions = await visitor_conversations.find(principal, visitor_id)
         return VisitorSessionList(data=[VisitorSessionOut(id=s.id, agent_id=s.agent_id, visitor_id=s.visitor_id,
                                                           created_at=s.created_at, last_message_at=s.last_message_at)
                                         for s in sessions])
 
     @get("/export", summary="A visitor's conversations with their messages (JSON)", responses=problems(401, 403))
-    async def export(self, state: State, principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorExport:
-        sessions = await state.container.visitor_conversations().export(principal, _visitor(visitor_id))
+    async def export(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorExport:
+        sessions = await visitor_conversations.export(principal, visitor_id)
         return VisitorExport(visitor_id=visitor_id, sessions=sessions)
 
     @delete("/conversations", status_code=200, summary="Delete a visitor's conversations (hard delete)",
             responses=problems(401, 403))
-    async def delete_all(self, state: State, principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> DeletedCount:
-        return DeletedCount(deleted=await state.container.visitor_conversations().delete(principal, _visitor(visitor_id)))
+    async def delete_all(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> DeletedCount:
+        return DeletedCount(deleted=await visitor_conversations.delete(principal, visitor_id))
 
 
 class ChatRetentionController(Controller):
@@ -299,15 +304,15 @@ class ChatRetentionController(Controller):
     dependencies = AUTHENTICATED
 
     @get("/", summary="How long the agent keeps conversations", responses=problems(401, 403, 404))
-    async def get_retention(self, state: State, principal: NamedDependency[Principal],
+    async def get_retention(self, chat_retention: NamedDependency[SetChatRetention], principal: NamedDependency[Principal],
                             agent_id: FromPath[str]) -> ChatRetentionOut:
-        return ChatRetentionOut(agent_id=agent_id, days=await state.container.chat_retention().get(principal, agent_id))
+        return ChatRetentionOut(agent_id=agent_id, days=await chat_retention.get(principal, agent_id))
 
     @put("/", summary="Keep conversations fewer days than the policy's 12 months (null: 12 months)",
          responses=problems(401, 403, 404))
-    async def set_retention(self, state: State, principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def set_retention(self, chat_retention: NamedDependency[SetChatRetention], principal: NamedDependency[Principal], agent_id: FromPath[str],
                             data: JSONBody[ChatRetentionIn]) -> ChatRetentionOut:
-        days = await state.container.chat_retention()(principal, agent_id, data.days)
+        days = await chat_retention(principal, agent_id, data.days)
         return ChatRetentionOut(agent_id=agent_id, days=days)
 
 

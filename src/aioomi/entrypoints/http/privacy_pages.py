@@ -34,7 +34,7 @@ class PrivacyPolicyPages(Controller):
     path = "/privacy"
     include_in_schema = False
     cache_control = CacheControlHeader(max_age=300)
-    before_request = load_policy
+    before_request = load_policy  # type: ignore[assignment]  # a plain function, not a method: Litestar passes the request
 
     @get("/")
     async def policy(self, request: Request[Any, Any, Any]) -> Template:

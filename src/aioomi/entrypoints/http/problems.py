@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from http import HTTPStatus
-from typing import Any
+from typing import Any, overload
 
 import msgspec
 import structlog
@@ -277,6 +277,12 @@ class DateOutOfRange(domain.InvalidInput):
     title = "Date out of range"
 
 
+@overload
+def bounded_day(value: date, field: str) -> date: ...
+@overload
+def bounded_day(value: None, field: str) -> None: ...
+@overload
+def bounded_day(value: date | None, field: str) -> date | None: ...
 def bounded_day(value: date | None, field: str) -> date | None:
     """``value`` if it lies between :data:`EARLIEST_DAY` and :data:`LATEST_DAY`; otherwise a 422
     problem with code ``date_out_of_range`` naming ``field``."""

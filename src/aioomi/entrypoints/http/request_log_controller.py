@@ -7,13 +7,13 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.request_log import RequestLogEntry, RequestLogQuery
+from aioomi.domain.usecases.request_log import ListRequestLog
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.problems import problems
@@ -66,7 +66,7 @@ class RequestLogController(Controller):
 
     @get("/", summary="The account's API request log, newest first, with filters", responses=problems(401, 403))
     async def list_log(
-        self, state: State, principal: NamedDependency[Principal], date_from: From = None, date_to: To = None,
+        self, list_request_log: NamedDependency[ListRequestLog], principal: NamedDependency[Principal], date_from: From = None, date_to: To = None,
         agent_id: Annotated[str | None, QueryParameter(max_length=100, description="Only this agent's requests")] = None,
         method: Annotated[str | None, QueryParameter(max_length=10, description="GET, POST, …")] = None,
         status: Annotated[str | None, QueryParameter(max_length=3, description="2xx, 3xx, 4xx or 5xx")] = None,
@@ -76,5 +76,5 @@ class RequestLogController(Controller):
     ) -> RequestLogList:
         query = log_query(date_from=date_from, date_to=date_to, agent_id=agent_id, method=method, status=status,
                           route=route, cursor=cursor, limit=limit)
-        page = await state.container.list_request_log()(principal, query)
+        page = await list_request_log(principal, query)
         return RequestLogList(data=[RequestLogOut.of(e) for e in page.items], next_cursor=page.next_cursor)

@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 
 from aioomi.domain.model.billing import BillingRecord, Plan
-from aioomi.domain.usecases.billing_portal import BillingOverview
+from aioomi.domain.usecases.billing.get_billing_overview import BillingOverview
 
 PlanId = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter
 from litestar.response import Stream
@@ -26,7 +26,10 @@ from aioomi.domain.model.chat import (
 )
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.usecases.answer_chat import ChatAnswer, ChatCaller
-from aioomi.domain.usecases.widget_chat import check_serving
+from aioomi.domain.usecases.chat.open_widget import OpenWidget, check_serving
+from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
+from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
+from aioomi.domain.usecases.chat.visitor_sessions import VisitorSessions
 from aioomi.entrypoints.http.auth import client_info
 from aioomi.entrypoints.http.problems import problem_response, problems
 from aioomi.entrypoints.http.schemas_chat import (
@@ -77,11 +80,11 @@ def page_origin(request: Request[Any, Any, Any]) -> str | None:
     return origin
 
 
-async def widget_agent(request: Request[Any, Any, Any], state: State, public_key: str) -> Agent:
+async def widget_agent(request: Request[Any, Any, Any], open_widget: OpenWidget, public_key: str) -> Agent:
     """The agent for this request: key and origin checked, CORS granted, then its status."""
     origin = page_origin(request)
     try:
-        agent, owner_status = await state.container.open_widget().resolve(public_key, origin)
+        agent, owner_status = await open_widget.resolve(public_key, origin)
     except OriginNotAllowed:
         # Answered with CORS, so the widget can read the refusal and say which origin to add.
         remember(request, cors_origin=request.headers.get("origin"))
@@ -130,58 +133,58 @@ class WidgetController(Controller):
 
     @get("/config", summary="What the widget shows: name, greeting, starter questions, styling",
          responses=problems(403, 404))
-    async def config(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey) -> WidgetConfig:
-        return WidgetConfig.of(await widget_agent(request, state, public_key))
+    async def config(self, open_widget: NamedDependency[OpenWidget], request: Request[Any, Any, Any], public_key: PublicKey) -> WidgetConfig:
+        return WidgetConfig.of(await widget_agent(request, open_widget, public_key))
 
     @post("/sessions", status_code=201, summary="Start a chat session for this visitor",
           responses=problems(403, 404, 429))
-    async def start_session(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def start_session(self, open_widget: NamedDependency[OpenWidget], start_widget_session: NamedDependency[StartWidgetSession], request: Request[Any, Any, Any], public_key: PublicKey,
                             visitor_id: VisitorId) -> VisitorSessionOut:
-        agent = await widget_agent(request, state, public_key)
-        session = await state.container.start_widget_session()(agent, caller(request, visitor_id))
+        agent = await widget_agent(request, open_widget, public_key)
+        session = await start_widget_session(agent, caller(request, visitor_id))
         return VisitorSessionOut.of(session)
 
     @get("/sessions", summary="The visitor's own sessions with this agent, newest first",
          responses=problems(403, 404))
-    async def list_sessions(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def list_sessions(self, open_widget: NamedDependency[OpenWidget], visitor_sessions: NamedDependency[VisitorSessions], request: Request[Any, Any, Any], public_key: PublicKey,
                             visitor_id: VisitorId) -> VisitorSessionList:
-        agent = await widget_agent(request, state, public_key)
-        sessions = await state.container.visitor_sessions().list(agent, visitor_id)
+        agent = await widget_agent(request, open_widget, public_key)
+        sessions = await visitor_sessions.list(agent, visitor_id)
         return VisitorSessionList(data=[VisitorSessionOut.of(s) for s in sessions])
 
     @get("/sessions/{session_id:str}", summary="Resume a session: its messages, in order",
          responses=problems(403, 404))
-    async def read_session(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def read_session(self, open_widget: NamedDependency[OpenWidget], visitor_sessions: NamedDependency[VisitorSessions], request: Request[Any, Any, Any], public_key: PublicKey,
                            session_id: SessionId, visitor_id: VisitorId) -> VisitorSessionDetail:
-        agent = await widget_agent(request, state, public_key)
-        session, messages = await state.container.visitor_sessions().read(agent, visitor_id, session_id)
+        agent = await widget_agent(request, open_widget, public_key)
+        session, messages = await visitor_sessions.read(agent, visitor_id, session_id)
         return VisitorSessionDetail(session=VisitorSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])
 
     @get("/sessions/{session_id:str}/export", summary="Download the session as JSON (the visitor's data)",
          responses=problems(403, 404))
-    async def export_session(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def export_session(self, open_widget: NamedDependency[OpenWidget], visitor_sessions: NamedDependency[VisitorSessions], request: Request[Any, Any, Any], public_key: PublicKey,
                              session_id: SessionId, visitor_id: VisitorId) -> Response[SessionExport]:
-        agent = await widget_agent(request, state, public_key)
-        session, messages = await state.container.visitor_sessions().read(agent, visitor_id, session_id)
+        agent = await widget_agent(request, open_widget, public_key)
+        session, messages = await visitor_sessions.read(agent, visitor_id, session_id)
         body = SessionExport(exported_at=datetime.now(UTC), sessions=[OwnerSessionDetail(
             session=OwnerSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])])
         return Response(body, headers={"Content-Disposition": f'attachment; filename="{session.id}.json"'})
 
     @delete("/sessions/{session_id:str}", status_code=204, summary="Delete the session and its messages for good",
             responses=problems(403, 404))
-    async def delete_session(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def delete_session(self, open_widget: NamedDependency[OpenWidget], visitor_sessions: NamedDependency[VisitorSessions], request: Request[Any, Any, Any], public_key: PublicKey,
                              session_id: SessionId, visitor_id: VisitorId) -> None:
-        agent = await widget_agent(request, state, public_key)
-        await state.container.visitor_sessions().delete(agent, visitor_id, session_id)
+        agent = await widget_agent(request, open_widget, public_key)
+        await visitor_sessions.delete(agent, visitor_id, session_id)
 
     @post("/sessions/{session_id:str}/messages", status_code=200, opt={"skip_compression": True},
           summary="Send a message; the answer streams as Server-Sent Events (or JSON with `stream=false`)",
           responses={**problems(402, 403, 404, 409, 429), **SSE_SPEC})
-    async def send_message(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def send_message(self, open_widget: NamedDependency[OpenWidget], send_widget_message: NamedDependency[SendWidgetMessage], request: Request[Any, Any, Any], public_key: PublicKey,
                            session_id: SessionId, visitor_id: VisitorId, data: JSONBody[MessageCreate],
                            idempotency_key: IdempotencyKey = None, stream: FromQuery[bool] = True) -> Response[Any]:
-        agent = await widget_agent(request, state, public_key)  # the owner's account is checked there
-        answer = await state.container.send_widget_message()(
+        agent = await widget_agent(request, open_widget, public_key)  # the owner's account is checked there
+        answer = await send_widget_message(
             agent, caller(request, visitor_id), data.content, session_id=session_id, idempotency_key=idempotency_key,
             owner_checked=True)
         if stream:

@@ -81,18 +81,13 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         return await container.switch_embedding_model()(payload["account_id"], payload["agent_id"], payload["model"])
 
     async def reindex_document(payload: dict[str, Any]) -> object:
-        if not await container.processing_allowed()(payload["account_id"]):
-            return {"deferred": "processing_restricted"}
         version = payload.get("version")
-        return await container.reindex_document()(
+        return await container.reindex_unless_restricted()(
             payload["account_id"], payload["document_id"], int(version) if version is not None else None
         )
 
     async def sync_source(payload: dict[str, Any]) -> object:
-        if not await container.processing_allowed()(payload["account_id"]):
-            return {"deferred": "processing_restricted"}
-        status = await container.crawl_source()(payload["account_id"], payload["source_id"], payload["run_id"])
-        return {"status": None if status is None else str(status)}
+        return await container.crawl_unless_restricted()(payload["account_id"], payload["source_id"], payload["run_id"])
 
     async def sync_due_sources(_: dict[str, Any]) -> object:
         return await container.sync_due_sources()()

@@ -12,7 +12,7 @@ from aioomi.domain.model.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 

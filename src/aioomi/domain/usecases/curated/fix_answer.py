@@ -10,7 +10,7 @@ from aioomi.domain.model.feedback import FeedbackNotAllowed, MessageNotFound
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.qa_pairs import QaPair, QaPairInput
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
-from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 

@@ -8,7 +8,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.feedback import FeedbackEntry, check_rating
 from aioomi.domain.model.pagination import MAX_PAGE_SIZE, check_page_size
-from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 

@@ -6,7 +6,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.pagination import MAX_PAGE_SIZE, check_page_size
 from aioomi.domain.model.question_groups import GroupStatus, QuestionGroup
-from aioomi.domain.usecases.agents import find_own_agent
+from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 

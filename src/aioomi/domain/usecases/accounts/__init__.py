@@ -1,0 +1,1 @@
+"""Accounts use cases, one per module."""

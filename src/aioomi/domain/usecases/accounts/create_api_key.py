@@ -1,0 +1,55 @@
+"""CreateApiKey: Make a named key with the scopes it needs."""
+
+from __future__ import annotations
+
+import msgspec
+from aioomi.domain.model.accounts import ApiKey, Principal, check_key_name, check_scopes
+from aioomi.domain.model.errors import InvalidInput, NotFound
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.secrets import API_KEY_SHOWN, hash_token, new_api_key
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+MAX_KEYS_PER_ACCOUNT = 50
+
+
+class CreatedApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    key: ApiKey
+    secret: str
+    """The whole key: returned this once, never stored, never shown again."""
+
+
+class CreateApiKey:
+    """Make a named key with the scopes it needs.
+
+    Rules: at least one known scope (``Scope``); shown once; stored as a hash with a short
+    visible prefix; at most ``MAX_KEYS_PER_ACCOUNT`` live keys per account. (Only a recently
+    re-authenticated browser session reaches this use case: see ``Authenticate.recent_session``.)
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, principal: Principal, name: str, scopes: list[str]) -> CreatedApiKey:
+        name = check_key_name(name)
+        checked = check_scopes(scopes)
+        secret = new_api_key()
+        now = self._clock.now()
+        key = ApiKey(
+            id=new_id("key"),
+            account_id=principal.account_id,
+            name=name,
+            prefix=secret[:API_KEY_SHOWN],
+            key_hash=hash_token(secret),
+            created_at=now,
+            scopes=checked,
+        )
+        async with self._uow(account_id=principal.account_id) as uow:
+            if len(await uow.api_keys.list(principal.account_id)) >= MAX_KEYS_PER_ACCOUNT:
+                raise InvalidInput(f"An account holds at most {MAX_KEYS_PER_ACCOUNT} keys; revoke one first.",
+                                   code="too_many_keys")
+            await uow.api_keys.add(key)
+            await uow.commit()
+        return CreatedApiKey(key=key, secret=secret)

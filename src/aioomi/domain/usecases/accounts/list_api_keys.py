@@ -1,0 +1,22 @@
+"""ListApiKeys: The account's live keys (metadata only), newest first."""
+
+from __future__ import annotations
+
+import msgspec
+from aioomi.domain.model.accounts import ApiKey, Principal, check_key_name, check_scopes
+from aioomi.domain.model.errors import InvalidInput, NotFound
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.secrets import API_KEY_SHOWN, hash_token, new_api_key
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class ListApiKeys:
+    """The account's live keys (metadata only), newest first."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal) -> list[ApiKey]:
+        async with self._uow(account_id=principal.account_id) as uow:
+            return await uow.api_keys.list(principal.account_id)

@@ -1,0 +1,25 @@
+"""RevokeApiKey: Revoke a key at once; another account's key id is simply not found."""
+
+from __future__ import annotations
+
+import msgspec
+from aioomi.domain.model.accounts import ApiKey, Principal, check_key_name, check_scopes
+from aioomi.domain.model.errors import InvalidInput, NotFound
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.secrets import API_KEY_SHOWN, hash_token, new_api_key
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class RevokeApiKey:
+    """Revoke a key at once; another account's key id is simply not found."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, principal: Principal, key_id: str) -> None:
+        async with self._uow(account_id=principal.account_id) as uow:
+            if not await uow.api_keys.revoke(principal.account_id, key_id, self._clock.now()):
+                raise NotFound("No such API key.", code="api_key_not_found")
+            await uow.commit()

@@ -1,0 +1,1 @@
+"""Agents use cases, one per module."""

@@ -1,0 +1,55 @@
+"""UpdateAgent: Change some of an agent's settings."""
+
+from __future__ import annotations
+
+import msgspec
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.agents import (
+    MAX_AGENTS_PER_ACCOUNT,
+    Agent,
+    AgentChanges,
+    AgentNotFound,
+    AgentSettings,
+    TooManyAgents,
+    apply_changes,
+    check_agent_settings,
+    new_public_key,
+)
+from aioomi.domain.model.billing import enforce_agent_limit
+from aioomi.domain.model.ids import is_id, new_id
+from aioomi.domain.model.pagination import (
+    DEFAULT_PAGE_SIZE,
+    Page,
+    PageKey,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
+from aioomi.ports.agents import AgentRepository
+from aioomi.ports.clock import Clock
+from aioomi.ports.quota import PlanLimits
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+from aioomi.domain.usecases.agents.support import find_own_agent
+
+
+class UpdateAgent:
+    """Change some of an agent's settings.
+
+    Rules: fields left unset keep their value (also inside ``widget`` and ``retrieval``); the
+    result obeys the same rules as a new agent; the id, public key, embedding model and
+    creation time never change here; the agent is locked while it is read and written, so
+    concurrent partial updates of different fields all survive.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, principal: Principal, agent_id: str, changes: AgentChanges) -> Agent:
+        async with self._uow(account_id=principal.account_id) as uow:
+            agent = await find_own_agent(uow.agents, principal, agent_id, for_update=True)
+            settings = check_agent_settings(apply_changes(agent.settings, changes))
+            updated = agent.with_settings(settings, at=self._clock.now())
+            await uow.agents.update(updated)
+            await uow.commit()
+        return updated

@@ -1,0 +1,1 @@
+"""Billing: plans, checkout, the billing portal, metered usage and Stripe's events; one use case per module."""

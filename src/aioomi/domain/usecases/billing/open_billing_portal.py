@@ -1,0 +1,41 @@
+"""The OpenBillingPortal use case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+import msgspec
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.billing import (
+    PAYING,
+    AlreadySubscribed,
+    BillingAccount,
+    BillingConfig,
+    BillingDisabled,
+    BillingRecord,
+    Plan,
+    overage_tokens,
+)
+from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound
+from aioomi.domain.model.usage import PeriodUsage, period_bounds, period_start
+from aioomi.ports.billing import CheckoutRequest, PaymentGateway
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+from aioomi.domain.usecases.billing.support import _require_enabled
+
+
+class OpenBillingPortal:
+    """A Stripe Customer Portal session (invoices, payment method, plan changes, cancelling).
+    Rules: billing must be on; the account must have a Stripe customer (``no_billing_customer``)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, gateway: PaymentGateway | None, config: BillingConfig) -> None:
+        self._uow = uow
+        self._gateway = gateway
+        self._config = config
+
+    async def __call__(self, principal: Principal) -> str:
+        gateway = _require_enabled(self._config, self._gateway)
+        async with self._uow(account_id=principal.account_id) as uow:
+            billing = await uow.billing.get_account(principal.account_id)
+        if billing is None or billing.customer_id is None:
+            raise Conflict("Subscribe first: the account has no billing customer yet.", code="no_billing_customer")
+        return await gateway.create_portal_session(billing.customer_id, self._config.return_url)

@@ -1,0 +1,70 @@
+"""The SendBillingNotice use case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+import msgspec
+from aioomi.domain.model.billing import (
+    HANDLED_EVENTS,
+    PROCESS_EVENT_JOB,
+    SEND_NOTICE_JOB,
+    BillingAccount,
+    BillingConfig,
+    BillingDisabled,
+    BillingRecord,
+    EventStatus,
+    Notice,
+    RecordKind,
+    StoredEvent,
+    SubscriptionStatus,
+    WebhookEvent,
+    account_ref,
+)
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.mail import EmailMessage
+from aioomi.ports.billing import PaymentGateway, WebhookVerifier
+from aioomi.ports.clock import Clock
+from aioomi.ports.mailer import Mailer
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+_NOTICES = {
+    Notice.PAYMENT_FAILED: (
+        "Your Aioomi payment failed",
+        "We could not collect your latest Aioomi payment.\n\nYour plan stays active until {grace_ends_at}. "
+        "Please update your payment method in the billing portal before then; otherwise your account moves "
+        "to the free plan.\n",
+    ),
+    Notice.DOWNGRADED: (
+        "Your Aioomi account moved to the free plan",
+        "We still could not collect your payment, so your account now uses the free plan and its limits.\n\n"
+        "Pay the open invoice in the billing portal to get your plan back.\n",
+    ),
+    Notice.PAYMENT_RECOVERED: (
+        "Your Aioomi payment went through",
+        "Thank you: your payment was received and your plan is active again.\n",
+    ),
+}
+
+
+class SendBillingNotice:
+    """E-mail the owner one step of a payment failure. Rules: an erased account gets nothing;
+    a mail failure raises, so the job retries."""
+
+    def __init__(self, uow: UnitOfWorkFactory, mailer: Mailer) -> None:
+        self._uow = uow
+        self._mailer = mailer
+
+    async def __call__(self, account_id: str, notice: str, grace_ends_at: str | None = None) -> bool:
+        async with self._uow(account_id=account_id) as uow:
+            account = await uow.accounts.get(account_id)
+        if account is None:
+            return False
+        kind = Notice(notice)
+        subject, text = _NOTICES[kind]
+        when = datetime.fromisoformat(grace_ends_at).strftime("%d %B %Y") if grace_ends_at else ""
+        await self._mailer.send(EmailMessage(to=account.email, subject=subject, text=text.format(grace_ends_at=when),
+                                             kind=str(kind)))
+        return True

@@ -1,0 +1,1 @@
+"""Chat use cases, one per module."""

@@ -1,0 +1,98 @@
+"""OpenWidget: The agent a widget key names, for a request from ``origin``."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import timedelta
+import msgspec
+from aioomi.domain.model.accounts import AccountStatus
+from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin, refusal_message
+from aioomi.domain.model.chat import (
+    SESSION_PREFIX,
+    ChatLimits,
+    ChatMessage,
+    ChatSession,
+    ChatSessionNotFound,
+    OriginNotAllowed,
+    owner_unavailable,
+    check_message,
+    check_visitor_id,
+    clip_user_agent,
+)
+from aioomi.domain.model.errors import InvalidInput, RateLimited
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.rate_limits import RateLimit
+from aioomi.domain.usecases.answer_chat import (
+    AnswerChat,
+    ChatAnswer,
+    ChatCaller,
+    check_agent_serves,
+    own_session,
+)
+from aioomi.ports.clock import Clock
+from aioomi.ports.rate_limiter import RateLimiter
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class OpenWidget:
+    """The agent a widget key names, for a request from ``origin``.
+
+    Rules: an unknown key is ``agent_not_found``; the request's ``Origin`` must be one of the
+    agent's allowed origins, exactly (``origin_not_allowed``; none are allowed until the owner
+    lists some, and a request without ``Origin`` is refused too); a paused agent answers
+    ``agent_paused``, an owner who restricted processing ``agent_restricted``; a refused page
+    origin (a well-formed one) is recorded for the owner, who can allow it from the dashboard.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock | None = None) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, public_key: str, origin: str | None) -> Agent:
+        agent, owner_status = await self.resolve(public_key, origin)
+        check_serving(agent, owner_status)
+        return agent
+
+    async def resolve(self, public_key: str, origin: str | None) -> tuple[Agent, AccountStatus | None]:
+        """The agent after the key and origin checks, and its owner's account status (``None``:
+        gone); :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
+        so a browser can read why a paused agent refuses)."""
+        async with self._uow(account_id=None, read_only=True) as uow:
+            found = (await uow.agents.find_by_public_key_with_owner(public_key)
+                     if public_key.startswith("pk_") else None)
+        if found is None:
+            raise AgentNotFound("No assistant has this key; check the snippet on your site.")
+        agent, owner_status = found
+        try:
+            check_origin(agent, origin)
+        except OriginNotAllowed:
+            await self._record_refused(agent, origin)
+            raise
+        return agent, owner_status
+
+    async def _record_refused(self, agent: Agent, origin: str | None) -> None:
+        try:
+            normalised = normalize_origin(origin or "")
+        except InvalidInput:
+            return
+        if normalised is None or self._clock is None:
+            return
+        async with self._uow(account_id=agent.account_id) as uow:
+            await uow.agents.record_refused_origin(agent, normalised, self._clock.now())
+            await uow.commit()
+
+
+def check_serving(agent: Agent, owner_status: AccountStatus | None) -> None:
+    check_agent_serves(agent)
+    if owner_status is not AccountStatus.ACTIVE:
+        raise owner_unavailable(owner_status in (None, AccountStatus.DELETION_PENDING))
+
+
+def check_origin(agent: Agent, origin: str | None) -> str:
+    try:
+        normalised = normalize_origin(origin or "")
+    except InvalidInput:
+        normalised = None
+    if normalised is None or normalised not in agent.allowed_origins:
+        raise OriginNotAllowed(refusal_message(normalised, agent.allowed_origins))
+    return normalised

@@ -1,0 +1,1 @@
+"""The knowledge base's documents: add, replace, list, read, rename and delete; one use case per module."""

@@ -1,0 +1,78 @@
+"""What the documents use cases share."""
+
+from __future__ import annotations
+
+import msgspec
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.billing import Plan, enforce_document_limits, limits_documents
+from aioomi.domain.model.documents import (
+    DOCUMENT_ID_PREFIX,
+    PURGE_DOCUMENT,
+    REINDEX_DOCUMENT,
+    Document,
+    DocumentLimits,
+    DocumentNotFound,
+    DocumentSource,
+    DocumentStatus,
+    DocumentUpload,
+    IdempotencyKeyReused,
+    KnowledgeBaseFull,
+    TooManyDocuments,
+    agent_chars_problem,
+    bytes_hash,
+    check_idempotency_key,
+    check_title,
+    check_upload_size,
+    default_title,
+)
+from aioomi.domain.model.errors import Conflict, InvalidInput
+from aioomi.domain.model.ids import is_id, new_id
+from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.pagination import (
+    DEFAULT_PAGE_SIZE,
+    Page,
+    PageKey,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
+from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
+from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
+from aioomi.domain.usecases.knowledge.support import blob_key
+from aioomi.domain.usecases.source_support import drop_url_source, refuse_qa_document, source_for_document
+from aioomi.ports.blob_store import BlobStore
+from aioomi.ports.clock import Clock
+from aioomi.ports.quota import PlanLimits
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.ports.url_fetcher import UrlFetcher
+
+
+async def find_own_document(uow: UnitOfWork, principal: Principal, agent: Agent, document_id: str,
+                            *, for_update: bool = False) -> Document:
+    """The agent's document, or :class:`DocumentNotFound` (also for another agent's or account's)."""
+    document = None
+    if is_id(document_id, DOCUMENT_ID_PREFIX):
+        document = await uow.documents.get(principal.account_id, document_id, for_update=for_update)
+    if document is None or document.agent_id != agent.id:
+        raise DocumentNotFound("No such document.")
+    return document
+
+
+async def _lock_account(uow: UnitOfWork, account_id: str, plan: Plan | None) -> bool:
+    """Take the per-account lock (the one agent creation counts under) when the plan limits
+    documents or storage, so concurrent uploads to any of the account's agents take turns.
+    Taken before the knowledge-base lock, always in that order."""
+    if not limits_documents(plan):
+        return False
+    await uow.agents.count_locked(account_id)
+    return True
+
+
+async def _fetched(fetcher: UrlFetcher, url: str, title: str | None, limits: DocumentLimits) -> DocumentUpload:
+    resource = await fetcher.fetch(url, max_bytes=limits.max_file_bytes)
+    return DocumentUpload(
+        data=resource.data, title=title, filename=resource.filename, content_type=resource.content_type,
+        source=DocumentSource.URL, source_url=url,
+    )

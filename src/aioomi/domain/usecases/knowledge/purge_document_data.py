@@ -1,0 +1,61 @@
+"""The PurgeDocumentData use case."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+import msgspec
+from aioomi.domain.model.documents import (
+    EMBEDDING_BATCH_INPUTS,
+    EMBEDDING_BATCH_TOKENS,
+    INGEST_DOCUMENT,
+    MAX_INGEST_ATTEMPTS,
+    Document,
+    DocumentLimits,
+    DocumentStatus,
+    agent_chars_problem,
+    chunk_key,
+    title_after_extraction,
+    embedding_batches,
+    extraction_problem,
+)
+from aioomi.domain.model.errors import PermanentFailure
+from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.knowledge import (
+    Chunk,
+    EmbeddedChunk,
+    EmbeddingRejected,
+    EmbeddingUnavailable,
+    ExtractedText,
+    UnreadableDocument,
+    titled,
+)
+from aioomi.ports.blob_store import BlobStore
+from aioomi.ports.chunk_store import ChunkStore
+from aioomi.ports.chunker import Chunker
+from aioomi.ports.clock import Clock
+from aioomi.ports.embedder import Embedder
+from aioomi.ports.embedder_catalog import EmbedderCatalog
+from aioomi.ports.text_extractor import TextExtractor
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+from aioomi.domain.usecases.knowledge.support import document_blob_prefix
+
+
+class PurgeDocumentData:
+    """Remove what a deleted document (or agent) left outside the document store: its chunks
+    under every model named, and its original files. Idempotent: the delete runs it at once,
+    and a job runs it again in case the process died in between."""
+
+    def __init__(self, chunk_store: ChunkStore, blobs: BlobStore) -> None:
+        self._chunks = chunk_store
+        self._blobs = blobs
+
+    async def __call__(self, account_id: str, agent_id: str, document_id: str, models: Sequence[str]) -> int:
+        removed = 0
+        for model in dict.fromkeys(models):
+            removed += await self._chunks.delete_document(
+                account_id=account_id, agent_id=agent_id, document_id=chunk_key(document_id, model)
+            )
+        await self._blobs.delete_prefix(document_blob_prefix(account_id, agent_id, document_id))
+        return removed

@@ -1,0 +1,78 @@
+"""The DownloadExport use case."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+import msgspec
+from aioomi.domain.model.accounts import Account, AccountStatus, InvalidToken, Principal
+from aioomi.domain.model.documents import DocumentStatus
+from aioomi.domain.model.errors import AioomiError, NotFound
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.mail import EmailMessage
+from aioomi.domain.model.pagination import PageKey
+from aioomi.domain.model.privacy import (
+    EXPORT_LINK_TTL,
+    EXPORT_RETENTION,
+    FRESH_SESSION,
+    AuditEvent,
+    DataExport,
+    ExportNotReady,
+    ExportStatus,
+    PrivacyState,
+    ReauthenticationRequired,
+    RightsAction,
+    check_chat_retention_days,
+    check_deletion_grace,
+    export_blob_key,
+)
+from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.secrets import hash_token
+from aioomi.domain.usecases.export_archive import write_export_archive
+from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
+from aioomi.ports.billing import PaymentGateway
+from aioomi.ports.blob_store import BlobStore
+from aioomi.ports.clock import Clock
+from aioomi.ports.mailer import Mailer
+from aioomi.ports.password_hasher import PasswordHasher
+from aioomi.ports.privacy import OperationalRecords
+from aioomi.ports.request_log import RequestLog
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.domain.usecases.privacy.support import record
+
+
+class DownloadExport:
+    """The archive a link names, opened for streaming (no session needed: the link is the key).
+    A link works once, within its lifetime: the first download consumes it (the row is locked,
+    so two requests racing with one link get one archive), and a second use is
+    ``export_link_not_found`` (404). Make a new link to download again."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._blobs = blobs
+
+    async def __call__(self, token: str) -> tuple[str, BinaryIO]:
+        now = self._clock.now()
+        async with self._uow(account_id=None) as uow:
+            export = await uow.privacy.find_export_by_link(hash_token(token), for_update=True)
+            if export is None:
+                raise NotFound("This download link was already used or replaced by a newer one. Make a new one.",
+                               code="export_link_not_found")
+            if (export.blob_key is None or export.link_expires_at is None
+                    or export.link_expires_at <= now or export.expires_at <= now):
+                raise InvalidToken("This download link is invalid or has expired. Make a new one.", field="token")
+            archive = await self._blobs.reader(export.blob_key)
+            if archive is None:
+                raise NotFound("The archive is gone; request a new export.", code="export_not_found")
+            try:
+                await uow.privacy.update_export(msgspec.structs.replace(export, link_hash=None, link_expires_at=None))
+                await record(uow, export.account_id, RightsAction.EXPORT_DOWNLOADED, now, export_id=export.id)
+                await uow.commit()
+            except BaseException:
+                archive.close()
+                raise
+        return f"aioomi-export-{export.id}.zip", archive

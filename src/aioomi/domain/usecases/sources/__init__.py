@@ -1,0 +1,1 @@
+"""Sources use cases, one per module."""

@@ -1,0 +1,1 @@
+"""Usage use cases, one per module."""

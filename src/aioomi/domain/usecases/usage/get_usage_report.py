@@ -1,0 +1,26 @@
+"""The GetUsageReport use case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.billing import BillingConfig, Plan, enforce_allowance
+from aioomi.domain.model.usage import UsageEntry, UsageTotal, check_groups, check_range, period_start
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+class GetUsageReport:
+    """The owner's token usage in ``[since, until)`` grouped by day, agent and model.
+    Rules: at most a year per request; days are UTC dates."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(
+        self, principal: Principal, since: datetime, until: datetime, group_by: tuple[str, ...] = ("day", "agent", "model")
+    ) -> list[UsageTotal]:
+        check_range(since, until)
+        groups = check_groups(group_by)
+        async with self._uow(account_id=principal.account_id) as uow:
+            return await uow.usage.totals(principal.account_id, since, until, groups)
