@@ -19,6 +19,7 @@ from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.widget_controller import remember
+from aioomi.domain.usecases.conversation_review.review_conversations import ReviewConversations
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Conversations per page (1 to 100)")]
 Cursor = Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page")]
@@ -62,7 +63,7 @@ class ConversationReviewController(Controller):
     @get("/agents/{agent_id:str}/conversations",
          summary="Review an agent's conversations: dates, feedback, unanswered, full-text search",
          responses=problems(401, 403, 404))
-    async def review(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def review(self, review_conversations: NamedDependency[ReviewConversations], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                      agent_id: FromPath[str], date_from: From = None, date_to: To = None, feedback: Feedback = None,
                      unanswered: bool = False, q: Search = None, handed_off: Flag = None, has_lead: Flag = None,
                      limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> ConversationRowList:
@@ -75,5 +76,5 @@ class ConversationReviewController(Controller):
                                field="feedback") from None
         filters = ReviewFilters(since=since, until=until, feedback=wanted, unanswered=unanswered, text=q,
                                 handed_off=handed_off, has_lead=has_lead)
-        page = await state.container.review_conversations()(principal, agent_id, filters, limit=limit, cursor=cursor)
+        page = await review_conversations(principal, agent_id, filters, limit=limit, cursor=cursor)
         return ConversationRowList(data=[ConversationRowOut.of(r) for r in page.items], next_cursor=page.next_cursor)

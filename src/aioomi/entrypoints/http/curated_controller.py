@@ -15,6 +15,9 @@ from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_curated import AnswerFix, CuratedSettingsIn, CuratedSettingsOut
 from aioomi.entrypoints.http.schemas_qa import QaPairOut
 from aioomi.entrypoints.http.widget_controller import remember
+from aioomi.domain.usecases.curated.fix_answer import FixAnswer
+from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettings
+from aioomi.domain.usecases.curated.set_curated_settings import SetCuratedSettings
 
 
 class CuratedAnswerController(Controller):
@@ -24,29 +27,27 @@ class CuratedAnswerController(Controller):
 
     @get("/curated-answers", summary="How the agent uses its curated answers (Q&A pairs)",
          responses=problems(401, 403, 404))
-    async def get_settings(self, request: Request[Any, Any, Any], state: State,
-                           principal: NamedDependency[Principal], agent_id: FromPath[str]) -> CuratedSettingsOut:
+    async def get_settings(self, get_curated_settings: NamedDependency[GetCuratedSettings], request: Request[Any, Any, Any], principal: NamedDependency[Principal], agent_id: FromPath[str]) -> CuratedSettingsOut:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
-        return CuratedSettingsOut.of(await state.container.get_curated_settings()(principal, agent_id))
+        return CuratedSettingsOut.of(await get_curated_settings(principal, agent_id))
 
     @put("/curated-answers", summary="Serve matching Q&A pairs directly (`direct`) or as the top passage "
                                      "(`passage`), from a relevance `threshold`",
          responses=problems(400, 401, 403, 404, 422))
-    async def set_settings(self, request: Request[Any, Any, Any], state: State,
-                           principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def set_settings(self, set_curated_settings: NamedDependency[SetCuratedSettings], request: Request[Any, Any, Any], principal: NamedDependency[Principal], agent_id: FromPath[str],
                            data: JSONBody[CuratedSettingsIn]) -> CuratedSettingsOut:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
-        settings = await state.container.set_curated_settings()(principal, agent_id, mode=data.mode,
+        settings = await set_curated_settings(principal, agent_id, mode=data.mode,
                                                                  threshold=data.threshold)
         return CuratedSettingsOut.of(settings)
 
     @post("/qa-pairs/from-answer", status_code=201,
           summary="Fix an answer: the question it replied to and the owner's answer become a Q&A pair",
           responses=problems(400, 401, 403, 404, 409, 413, 422))
-    async def fix_answer(self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal],
+    async def fix_answer(self, fix_answer: NamedDependency[FixAnswer], request: Request[Any, Any, Any], principal: NamedDependency[Principal],
                          agent_id: FromPath[str], data: JSONBody[AnswerFix]) -> Response[QaPairOut]:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
-        pair = await state.container.fix_answer()(principal, agent_id, data.message_id, data.answer,
+        pair = await fix_answer(principal, agent_id, data.message_id, data.answer,
                                                   data.alternatives)
         return Response(QaPairOut.of(pair), status_code=201,
                         headers={"Location": f"/api/v1/agents/{agent_id}/qa-pairs/{pair.id}"})

@@ -16,6 +16,7 @@ from aioomi.entrypoints.http.date_range import From, To, parse_range
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_feedback import RatedAnswerList, RatedAnswerOut
 from aioomi.entrypoints.http.widget_controller import remember
+from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedback
 
 RatingFilter = Annotated[str | None, QueryParameter(required=False, max_length=10,
                                                     description="Only `up` or only `down` votes")]
@@ -29,12 +30,11 @@ class FeedbackController(Controller):
 
     @get("/agents/{agent_id:str}/feedback", summary="Visitors' votes on the agent's answers, newest first",
          responses=problems(401, 403, 404))
-    async def list_feedback(self, request: Request[Any, Any, Any], state: State,
-                            principal: NamedDependency[Principal], agent_id: FromPath[str],
+    async def list_feedback(self, list_answer_feedback: NamedDependency[ListAnswerFeedback], request: Request[Any, Any, Any], principal: NamedDependency[Principal], agent_id: FromPath[str],
                             rating: RatingFilter = None, date_from: From = None, date_to: To = None,
                             limit: Limit = MAX_PAGE_SIZE) -> RatedAnswerList:
         remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
-        found = await state.container.list_answer_feedback()(principal, agent_id, rating=rating, since=since,
+        found = await list_answer_feedback(principal, agent_id, rating=rating, since=since,
                                                              until=until, limit=limit)
         return RatedAnswerList(data=[RatedAnswerOut.of(e) for e in found])

@@ -28,6 +28,9 @@ from aioomi.entrypoints.http.privacy_pages import load_policy
 from aioomi.entrypoints.http.problems import bounded_day
 from aioomi.entrypoints.http.schemas_agents import AgentOut
 from aioomi.entrypoints.http.schemas_leads import LeadFormOut, LeadOut
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
+from aioomi.domain.usecases.leads.list_leads import ListLeads
 
 
 def _start(day: date | None) -> datetime | None:
@@ -43,13 +46,13 @@ class LeadPages(Controller):
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")
-    async def leads(self, state: State, owner: NamedDependency[Owner],
+    async def leads(self, list_leads: NamedDependency[ListLeads], state: State, owner: NamedDependency[Owner],
                     agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
                     since: DayFrom = None, until: DayTo = None,
                     q: Annotated[str | None, QueryParameter(name="q", max_length=200)] = None) -> Template:
         since, until = bounded_day(since, "from"), bounded_day(until, "to")
         agents = await _all_agents(state, owner.principal)
-        leads = await state.container.list_leads()(
+        leads = await list_leads(
             owner.principal, agent_id=agent_id or None, since=_start(since), search=q,
             until=_start(until + timedelta(days=1)) if until else None, limit=200)
         filters = {"agent_id": agent_id or "", "from": since.isoformat() if since else "",
@@ -60,9 +63,9 @@ class LeadPages(Controller):
                      export_url="/api/v1/leads/export" + (f"?{query}" if query else ""), title="Leads", nav="leads")
 
     @get("/form/{agent_id:str}")
-    async def lead_form(self, state: State, owner: NamedDependency[Owner], agent_id: FromPath[str]) -> Template:
-        agent = AgentOut.of(await state.container.get_agent()(owner.principal, agent_id))
-        form = LeadFormOut.of(await state.container.get_lead_form()(owner.principal, agent_id))
+    async def lead_form(self, get_agent: NamedDependency[GetAgent], get_lead_form: NamedDependency[GetLeadForm], owner: NamedDependency[Owner], agent_id: FromPath[str]) -> Template:
+        agent = AgentOut.of(await get_agent(owner.principal, agent_id))
+        form = LeadFormOut.of(await get_lead_form(owner.principal, agent_id))
         rows = form.fields + [None] * (MAX_FIELDS - len(form.fields))
         return _page("lead_form.html", owner, agent=agent, form=form, rows=rows, kinds=[str(k) for k in FieldKind],
                      triggers=[str(t) for t in Trigger], title=f"{agent.name}: lead form", nav="leads")

@@ -12,6 +12,9 @@ from litestar.response import Template
 from aioomi.entrypoints.http.pages import NO_STORE, PAGE_ERRORS, Owner, _page, provide_owner
 from aioomi.entrypoints.http.privacy_pages import load_policy
 from aioomi.entrypoints.http.schemas_webhooks import WebhookAttemptOut, WebhookEndpointOut
+from aioomi.domain.usecases.webhooks.get_webhook_endpoint import GetWebhookEndpoint
+from aioomi.domain.usecases.webhooks.list_webhook_endpoints import ListWebhookEndpoints
+from aioomi.domain.usecases.webhooks.list_webhook_event_types import ListWebhookEventTypes
 
 
 class WebhookPages(Controller):
@@ -23,16 +26,16 @@ class WebhookPages(Controller):
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")
-    async def endpoints(self, state: State, owner: NamedDependency[Owner]) -> Template:
-        endpoints = await state.container.list_webhook_endpoints()(owner.principal)
-        event_types = await state.container.list_webhook_event_types()()
+    async def endpoints(self, list_webhook_endpoints: NamedDependency[ListWebhookEndpoints], list_webhook_event_types: NamedDependency[ListWebhookEventTypes], owner: NamedDependency[Owner]) -> Template:
+        endpoints = await list_webhook_endpoints(owner.principal)
+        event_types = await list_webhook_event_types()
         return _page("webhooks.html", owner, endpoints=[WebhookEndpointOut.of(e) for e in endpoints],
                      event_types=event_types, title="Webhooks", nav="webhooks")
 
     @get("/{endpoint_id:str}")
-    async def endpoint(self, state: State, owner: NamedDependency[Owner], endpoint_id: FromPath[str]) -> Template:
-        endpoint, log = await state.container.get_webhook_endpoint()(owner.principal, endpoint_id, limit=100)
-        event_types = await state.container.list_webhook_event_types()()
+    async def endpoint(self, get_webhook_endpoint: NamedDependency[GetWebhookEndpoint], list_webhook_event_types: NamedDependency[ListWebhookEventTypes], owner: NamedDependency[Owner], endpoint_id: FromPath[str]) -> Template:
+        endpoint, log = await get_webhook_endpoint(owner.principal, endpoint_id, limit=100)
+        event_types = await list_webhook_event_types()
         return _page("webhook.html", owner, endpoint=WebhookEndpointOut.of(endpoint),
                      attempts=[WebhookAttemptOut.of(a) for a in log], event_types=event_types,
                      title="Webhook endpoint", nav="webhooks")

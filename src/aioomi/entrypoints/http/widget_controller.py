@@ -48,6 +48,7 @@ from aioomi.entrypoints.http.schemas_chat import (
     sse,
 )
 from aioomi.entrypoints.http.schemas_feedback import FeedbackCreate, FeedbackOut
+from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 
 VISITOR_HEADER = "x-visitor-id"
 
@@ -195,11 +196,11 @@ class WidgetController(Controller):
     @post("/sessions/{session_id:str}/messages/{message_id:str}/feedback", status_code=200,
           summary="Rate an answer: thumbs up or down, with an optional comment; sent again, it replaces the vote",
           responses=problems(403, 404, 409, 429))
-    async def rate_answer(self, request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def rate_answer(self, rate_answer: NamedDependency[RateAnswer], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
                           session_id: SessionId, message_id: MessageId, visitor_id: VisitorId,
                           data: JSONBody[FeedbackCreate]) -> FeedbackOut:
         agent = await widget_agent(request, state, public_key)
-        feedback = await state.container.rate_answer()(agent, caller(request, visitor_id), session_id=session_id,
+        feedback = await rate_answer(agent, caller(request, visitor_id), session_id=session_id,
                                                        message_id=message_id, rating=data.rating,
                                                        comment=data.comment)
         return FeedbackOut.of(feedback)
