@@ -37,7 +37,7 @@ _ACCOUNT_COLUMNS = (
 
 
 class PostgresAccountRepository(PostgresRepository):
-    async def _write(self, query: str, account: Account) -> None:
+    async def _write_account(self, query: str, account: Account) -> None:
         try:
             await self._conn.execute(query, params_of(account))
         except pg_errors.UniqueViolation as error:
@@ -47,7 +47,7 @@ class PostgresAccountRepository(PostgresRepository):
                 raise
 
     async def add(self, account: Account) -> None:
-        await self._write(
+        await self._write_account(
             f"INSERT INTO accounts ({_ACCOUNT_COLUMNS}) VALUES (%(id)s, %(email)s, %(full_name)s, "
             "%(password_hash)s, %(google_subject)s, %(email_verified_at)s, %(adult_attested_at)s, "
             "%(accepted_policy_version)s, %(status)s, %(created_at)s, %(updated_at)s)",
@@ -55,7 +55,7 @@ class PostgresAccountRepository(PostgresRepository):
         )
 
     async def update(self, account: Account) -> None:
-        await self._write(
+        await self._write_account(
             "UPDATE accounts SET email = %(email)s, full_name = %(full_name)s, password_hash = %(password_hash)s, "
             "google_subject = %(google_subject)s, email_verified_at = %(email_verified_at)s, "
             "status = %(status)s, updated_at = %(updated_at)s WHERE id = %(id)s",

@@ -228,7 +228,7 @@ def retry_delay(attempts: int, jitter: float) -> timedelta | None:
         raise ValueError(f"jitter must be within ±{JITTER}")
     if attempts >= MAX_ATTEMPTS:
         return None
-    base = min(FIRST_RETRY * (2 ** min(attempts - 1, 20)), RETRY_CAP)
+    base: timedelta = min(FIRST_RETRY * (2 ** min(attempts - 1, 20)), RETRY_CAP)
     return base * (1 + jitter)
 
 

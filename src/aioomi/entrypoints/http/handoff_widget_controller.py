@@ -35,6 +35,7 @@ from aioomi.domain.usecases.handoff.get_handoff_availability import GetHandoffAv
 from aioomi.domain.usecases.handoff.read_visitor_handoff import ReadVisitorHandoff
 from aioomi.domain.usecases.handoff.request_handoff import RequestHandoff
 from aioomi.domain.usecases.handoff.send_handoff_message import SendHandoffMessage
+from aioomi.domain.usecases.chat.open_widget import OpenWidget
 
 NO_EVENTS = 10**15
 """Read the state only: no event is numbered this high."""
@@ -52,45 +53,44 @@ class WidgetHandoffController(Controller):
 
     @get("/handoff", summary="Whether the widget offers a person, and whether one is there now",
          responses=problems(403, 404))
-    async def availability(self, get_handoff_availability: NamedDependency[GetHandoffAvailability], request: Request[Any, Any, Any], state: State,
-                           public_key: PublicKey) -> HandoffAvailabilityOut:
-        agent = await widget_agent(request, state, public_key)
+    async def availability(self, open_widget: NamedDependency[OpenWidget], get_handoff_availability: NamedDependency[GetHandoffAvailability], request: Request[Any, Any, Any], public_key: PublicKey) -> HandoffAvailabilityOut:
+        agent = await widget_agent(request, open_widget, public_key)
         found = await get_handoff_availability(agent)
         return HandoffAvailabilityOut(enabled=found.enabled, open_now=found.open_now, message=found.message)
 
     @get("/sessions/{session_id:str}/handoff", summary="The session's handoff state and its last event id",
          responses=problems(403, 404, 422))
-    async def status(self, read_visitor_handoff: NamedDependency[ReadVisitorHandoff], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def status(self, open_widget: NamedDependency[OpenWidget], read_visitor_handoff: NamedDependency[ReadVisitorHandoff], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
                      session_id: SessionId, visitor_id: VisitorId) -> HandoffStatusOut:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         feed = await read_visitor_handoff(agent, visitor_id, session_id, NO_EVENTS)
         return HandoffStatusOut(state=str(feed.handoff.state), last_event_id=feed.handoff.seq)
 
     @post("/sessions/{session_id:str}/handoff", status_code=200,
           summary="Ask for a person (`available: false` with plain words outside office hours)",
           responses=problems(403, 404, 409, 422))
-    async def request_handoff(self, request_handoff: NamedDependency[RequestHandoff], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def request_handoff(self, open_widget: NamedDependency[OpenWidget], request_handoff: NamedDependency[RequestHandoff], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
                               session_id: SessionId, visitor_id: VisitorId,
                               data: JSONBody[HandoffCreate]) -> HandoffStatusOut:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         outcome = await request_handoff(agent, visitor_id, session_id, data.reason)
         return HandoffStatusOut(state=str(outcome.state), last_event_id=outcome.seq, available=outcome.available,
                                 message=outcome.message)
 
     @delete("/sessions/{session_id:str}/handoff", status_code=204, summary="Stop waiting for a person",
             responses=problems(403, 404, 409))
-    async def cancel(self, cancel_handoff: NamedDependency[CancelHandoff], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def cancel(self, open_widget: NamedDependency[OpenWidget], cancel_handoff: NamedDependency[CancelHandoff], request: Request[Any, Any, Any], public_key: PublicKey,
                      session_id: SessionId, visitor_id: VisitorId) -> None:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         await cancel_handoff(agent, visitor_id, session_id)
 
     @post("/sessions/{session_id:str}/handoff/messages", status_code=201,
           summary="Write to the person (while waiting or with a person); no model is called",
           responses=problems(403, 404, 409, 422, 429))
-    async def send(self, send_handoff_message: NamedDependency[SendHandoffMessage], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def send(self, open_widget: NamedDependency[OpenWidget], send_handoff_message: NamedDependency[SendHandoffMessage], request: Request[Any, Any, Any], public_key: PublicKey,
                    session_id: SessionId, visitor_id: VisitorId,
                    data: JSONBody[HandoffMessageCreate]) -> HandoffMessageOut:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         event, message = await send_handoff_message(
             agent, visitor_id, session_id, data.content, ip=client_info(request).ip)
         return HandoffMessageOut(event_id=event.seq, message=MessageOut.of(message))
@@ -98,10 +98,10 @@ class WidgetHandoffController(Controller):
     @get("/sessions/{session_id:str}/handoff/events", opt={"skip_compression": True},
          summary="The handoff's events as Server-Sent Events (`id` = event number; resume with Last-Event-ID)",
          responses={**problems(403, 404, 422), **SSE_SPEC})
-    async def events(self, read_visitor_handoff: NamedDependency[ReadVisitorHandoff], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def events(self, open_widget: NamedDependency[OpenWidget], read_visitor_handoff: NamedDependency[ReadVisitorHandoff], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
                      session_id: SessionId, visitor_id: VisitorId, last_event_id: LastEventId = None,
                      after: After = None) -> Response[Any]:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         start = resume_from(last_event_id, after)
         read = read_visitor_handoff
         await read(agent, visitor_id, session_id, NO_EVENTS)  # a session not the visitor's is refused now

@@ -31,6 +31,7 @@ from aioomi.entrypoints.http.schemas_leads import LeadFormOut, LeadOut
 from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
 from aioomi.domain.usecases.leads.list_leads import ListLeads
+from aioomi.domain.usecases.agents.list_agents import ListAgents
 
 
 def _start(day: date | None) -> datetime | None:
@@ -42,16 +43,16 @@ class LeadPages(Controller):
     include_in_schema = False
     cache_control = NO_STORE
     dependencies = {"owner": Provide(provide_owner)}
-    before_request = load_policy
+    before_request = load_policy  # type: ignore[assignment]  # a plain function, not a method: Litestar passes the request
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")
-    async def leads(self, list_leads: NamedDependency[ListLeads], state: State, owner: NamedDependency[Owner],
+    async def leads(self, list_agents: NamedDependency[ListAgents], list_leads: NamedDependency[ListLeads], owner: NamedDependency[Owner],
                     agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
                     since: DayFrom = None, until: DayTo = None,
                     q: Annotated[str | None, QueryParameter(name="q", max_length=200)] = None) -> Template:
         since, until = bounded_day(since, "from"), bounded_day(until, "to")
-        agents = await _all_agents(state, owner.principal)
+        agents = await _all_agents(list_agents, owner.principal)
         leads = await list_leads(
             owner.principal, agent_id=agent_id or None, since=_start(since), search=q,
             until=_start(until + timedelta(days=1)) if until else None, limit=200)

@@ -26,6 +26,7 @@ from aioomi.domain.usecases.leads.list_leads import ListLeads
 from aioomi.domain.usecases.leads.list_visitor_leads import ListVisitorLeads
 from aioomi.domain.usecases.leads.submit_lead import SubmitLead
 from aioomi.domain.usecases.leads.update_lead_form import UpdateLeadForm
+from aioomi.domain.usecases.chat.open_widget import OpenWidget
 
 DayFrom = Annotated[date | None, QueryParameter(name="from", description="Left on or after this day (UTC)")]
 DayTo = Annotated[date | None, QueryParameter(name="to", description="Left on or before this day (UTC)")]
@@ -92,38 +93,38 @@ class WidgetLeadController(Controller):
     tags = ["widget"]
 
     @get("/lead-form", summary="The lead form the widget shows (`form: null` when none)", responses=problems(403, 404))
-    async def lead_form(self, get_widget_lead_form: NamedDependency[GetWidgetLeadForm], request: Request[Any, Any, Any], state: State, public_key: PublicKey) -> WidgetLeadFormOut:
-        agent = await widget_agent(request, state, public_key)
+    async def lead_form(self, open_widget: NamedDependency[OpenWidget], get_widget_lead_form: NamedDependency[GetWidgetLeadForm], request: Request[Any, Any, Any], public_key: PublicKey) -> WidgetLeadFormOut:
+        agent = await widget_agent(request, open_widget, public_key)
         form = await get_widget_lead_form(agent)
         return WidgetLeadFormOut(form=None if form is None else LeadFormOut.of(form))
 
     @post("/leads", status_code=201, summary="Leave your details (checked field by field)",
           responses=problems(400, 403, 404, 422, 429))
-    async def submit(self, submit_lead: NamedDependency[SubmitLead], request: Request[Any, Any, Any], state: State, public_key: PublicKey, visitor_id: VisitorId,
+    async def submit(self, open_widget: NamedDependency[OpenWidget], submit_lead: NamedDependency[SubmitLead], request: Request[Any, Any, Any], public_key: PublicKey, visitor_id: VisitorId,
                      data: JSONBody[LeadIn]) -> LeadOut:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         lead = await submit_lead(agent, visitor_id, dict(data.values), data.consent, data.session_id,
                                                    ip=client_info(request).ip)
         return LeadOut.of(lead)
 
     @get("/leads", summary="The details this visitor left with the agent (the widget's \"Your data\")",
          responses=problems(403, 404))
-    async def visitor_leads(self, list_visitor_leads: NamedDependency[ListVisitorLeads], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def visitor_leads(self, open_widget: NamedDependency[OpenWidget], list_visitor_leads: NamedDependency[ListVisitorLeads], request: Request[Any, Any, Any], public_key: PublicKey,
                             visitor_id: VisitorId) -> LeadList:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         return LeadList(data=[LeadOut.of(lead) for lead in await list_visitor_leads(agent, visitor_id)])
 
     @get("/leads/export", summary="Download the details this visitor left, as JSON", responses=problems(403, 404))
-    async def export_visitor_leads(self, list_visitor_leads: NamedDependency[ListVisitorLeads], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def export_visitor_leads(self, open_widget: NamedDependency[OpenWidget], list_visitor_leads: NamedDependency[ListVisitorLeads], request: Request[Any, Any, Any], public_key: PublicKey,
                                    visitor_id: VisitorId) -> Response[LeadList]:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         leads = await list_visitor_leads(agent, visitor_id)
         return Response(LeadList(data=[LeadOut.of(lead) for lead in leads]),
                         headers={"Content-Disposition": 'attachment; filename="my-details.json"'})
 
     @delete("/leads", status_code=204, summary="Delete, for good, the details this visitor left with the agent",
             responses=problems(403, 404))
-    async def delete_visitor_leads(self, delete_visitor_leads: NamedDependency[DeleteVisitorLeads], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def delete_visitor_leads(self, open_widget: NamedDependency[OpenWidget], delete_visitor_leads: NamedDependency[DeleteVisitorLeads], request: Request[Any, Any, Any], public_key: PublicKey,
                                    visitor_id: VisitorId) -> None:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         await delete_visitor_leads(agent, visitor_id)

@@ -377,9 +377,9 @@ class DashboardPages(Controller):
                      messages=[MessageOut.of(m) for m in messages], title="Conversation", nav="conversations")
 
     @get("/inbox")
-    async def inbox(self, state: State, owner: NamedDependency[Owner]) -> Template:
+    async def inbox(self, list_agents: NamedDependency[ListAgents], owner: NamedDependency[Owner]) -> Template:
         """Live handoff: the conversations waiting for a person or with one (live over SSE)."""
-        agents = await _all_agents(state, owner.principal)
+        agents = await _all_agents(list_agents, owner.principal)
         return _page("inbox.html", owner, agents=agents, title="Inbox", nav="inbox")
 
     @get("/request-log")

@@ -22,7 +22,7 @@ class WebhookPages(Controller):
     include_in_schema = False
     cache_control = NO_STORE
     dependencies = {"owner": Provide(provide_owner)}
-    before_request = load_policy
+    before_request = load_policy  # type: ignore[assignment]  # a plain function, not a method: Litestar passes the request
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")

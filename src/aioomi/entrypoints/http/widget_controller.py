@@ -196,10 +196,10 @@ class WidgetController(Controller):
     @post("/sessions/{session_id:str}/messages/{message_id:str}/feedback", status_code=200,
           summary="Rate an answer: thumbs up or down, with an optional comment; sent again, it replaces the vote",
           responses=problems(403, 404, 409, 429))
-    async def rate_answer(self, rate_answer: NamedDependency[RateAnswer], request: Request[Any, Any, Any], state: State, public_key: PublicKey,
+    async def rate_answer(self, open_widget: NamedDependency[OpenWidget], rate_answer: NamedDependency[RateAnswer], request: Request[Any, Any, Any], public_key: PublicKey,
                           session_id: SessionId, message_id: MessageId, visitor_id: VisitorId,
                           data: JSONBody[FeedbackCreate]) -> FeedbackOut:
-        agent = await widget_agent(request, state, public_key)
+        agent = await widget_agent(request, open_widget, public_key)
         feedback = await rate_answer(agent, caller(request, visitor_id), session_id=session_id,
                                                        message_id=message_id, rating=data.rating,
                                                        comment=data.comment)
