@@ -22,23 +22,31 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import msgspec  # noqa: E402
-import uvicorn  # noqa: E402
-from dependency_injector import providers  # noqa: E402
+import msgspec
+import uvicorn
+from dependency_injector import providers
 
-from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog  # noqa: E402
-from aioomi.adapters.memory.chat_model import ScriptedChatModel  # noqa: E402
-from aioomi.container import container_in_memory, container_on_postgres, start, stop  # noqa: E402
-from aioomi.domain.model.billing import PlanCatalog  # noqa: E402
-from aioomi.domain.model.chat import ChatLimits, Passage  # noqa: E402
-from aioomi.entrypoints.http.app import create_app  # noqa: E402
-from aioomi.entrypoints.logging_setup import configure_logging  # noqa: E402
-from aioomi.settings import Settings  # noqa: E402
+from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog
+from aioomi.adapters.memory.chat_model import ScriptedChatModel
+from aioomi.container import container_in_memory, container_on_postgres, start, stop
+from aioomi.domain.model.billing import PlanCatalog
+from aioomi.domain.model.chat import ChatLimits, Passage
+from aioomi.entrypoints.http.app import create_app
+from aioomi.entrypoints.logging_setup import configure_logging
+from aioomi.settings import Settings
 
 ORIGIN = "https://shop.example.com"
-NO_LIMITS = ChatLimits(per_visitor_minute=10**9, per_visitor_day=10**9, per_ip_minute=10**9, per_ip_day=10**9,
-                       per_agent_day=10**9, new_sessions_per_visitor_minute=10**9, new_sessions_per_visitor_day=10**9,
-                       new_sessions_per_ip_minute=10**9, new_sessions_per_ip_day=10**9)
+NO_LIMITS = ChatLimits(
+    per_visitor_minute=10**9,
+    per_visitor_day=10**9,
+    per_ip_minute=10**9,
+    per_ip_day=10**9,
+    per_agent_day=10**9,
+    new_sessions_per_visitor_minute=10**9,
+    new_sessions_per_visitor_day=10**9,
+    new_sessions_per_ip_minute=10**9,
+    new_sessions_per_ip_day=10**9,
+)
 
 
 class ZeroLatencyEmbedder:
@@ -81,17 +89,25 @@ async def serve(args: argparse.Namespace) -> None:
     if args.backend == "memory":
         container = container_in_memory(settings=Settings(data_dir=folder, log_level="warning"))
     else:
-        container = container_on_postgres(settings=Settings(data_dir=folder, log_level="warning",
-                                                        db_pool_min=args.pool, db_pool_max=args.pool),
-                                      conninfo=args.conninfo)
+        container = container_on_postgres(
+            settings=Settings(data_dir=folder, log_level="warning", db_pool_min=args.pool, db_pool_max=args.pool),
+            conninfo=args.conninfo,
+        )
         embedder = ZeroLatencyEmbedder(args.embedding_model, args.dimensions)
         if args.openai_base_url:
             # The real OpenAI adapters (SDK, HTTP client, decoding) against a fake on loopback.
-            from aioomi.adapters.openai.chat_model import OpenAIChatModel  # noqa: PLC0415
-            from aioomi.adapters.openai.embedder import OpenAIEmbedder  # noqa: PLC0415
-            embedder = NamedEmbedder(args.embedding_model, OpenAIEmbedder(  # type: ignore[assignment]
-                api_key="sk-bench", base_url=args.openai_base_url, model="text-embedding-3-small",
-                dimensions=args.dimensions))
+            from aioomi.adapters.openai.chat_model import OpenAIChatModel
+            from aioomi.adapters.openai.embedder import OpenAIEmbedder
+
+            embedder = NamedEmbedder(
+                args.embedding_model,
+                OpenAIEmbedder(  # type: ignore[assignment]
+                    api_key="sk-bench",
+                    base_url=args.openai_base_url,
+                    model="text-embedding-3-small",
+                    dimensions=args.dimensions,
+                ),
+            )
             model = OpenAIChatModel(api_key="sk-bench", base_url=args.openai_base_url)  # type: ignore[assignment]
         container.embedders.override(providers.Object(StaticEmbedderCatalog([embedder])))
         container.embedding_model.override(providers.Object(embedder.model))
@@ -100,15 +116,23 @@ async def serve(args: argparse.Namespace) -> None:
     # The free plan allows 100 messages a month: a plan the load cannot use up (the check stays).
     config = container.billing_config()
     roomy = msgspec.structs.replace(config.catalog.free, monthly_messages=10**9, monthly_tokens=10**12)
-    container.billing_config.override(providers.Object(msgspec.structs.replace(
-        config, catalog=PlanCatalog(plans=(roomy,)))))
+    container.billing_config.override(
+        providers.Object(msgspec.structs.replace(config, catalog=PlanCatalog(plans=(roomy,))))
+    )
     if args.backend == "memory":
-        from tests.unit.chat_support import ListSearch  # noqa: PLC0415
-        container.passage_search.override(providers.Object(ListSearch([Passage(
-            document_id="doc_1", document_title="Returns", position=0, text="return policy: 30 days")])))
+        from tests.unit.chat_support import ListSearch
+
+        container.passage_search.override(
+            providers.Object(
+                ListSearch(
+                    [Passage(document_id="doc_1", document_title="Returns", position=0, text="return policy: 30 days")]
+                )
+            )
+        )
     await start(container)
     if args.backend == "memory":
-        from tests.unit.chat_support import account, agent_for, store  # noqa: PLC0415
+        from tests.unit.chat_support import account, agent_for, store
+
         owner = account()
         agent = agent_for(owner, allowed_origins=(ORIGIN,))
         await store(container, owner, agent)
@@ -120,8 +144,9 @@ async def serve(args: argparse.Namespace) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                           backlog=4096, timeout_keep_alive=60))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", backlog=4096, timeout_keep_alive=60)
+    )
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, lambda: setattr(server, "should_exit", True))
     task = asyncio.create_task(server.serve(sockets=[sock]))

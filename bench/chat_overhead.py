@@ -51,18 +51,19 @@ from pgvector.psycopg import register_vector_async
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
-import msgspec  # noqa: E402
+import httpx
+import msgspec
+from bench._client import chat_server_process, cpu_seconds
+from bench._common import embedded_database, say
+from bench._scifact import natural_texts
+from bench._scifact import queries as scifact_queries
+from tests.unit.chat_support import account, agent_for, store
 
-from aioomi.adapters.postgres.chunk_store import PostgresChunkStore  # noqa: E402
-from aioomi.container import container_on_postgres, start, stop  # noqa: E402
-from aioomi.domain.model.ids import new_id  # noqa: E402
-from aioomi.domain.model.knowledge import Bm25, LexicalIndex, candidate_pool  # noqa: E402
-from bench._scifact import natural_texts, queries as scifact_queries  # noqa: E402
-from aioomi.settings import Settings  # noqa: E402
-from bench._client import chat_server_process, cpu_seconds  # noqa: E402
-from bench._common import embedded_database, say  # noqa: E402
-from tests.unit.chat_support import account, agent_for, store  # noqa: E402
+from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
+from aioomi.container import container_on_postgres, start, stop
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.knowledge import Bm25, LexicalIndex, candidate_pool
+from aioomi.settings import Settings
 
 # BENCH_CHUNKS=<n>: a smaller knowledge base (a small agent: the server's own CPU per turn shows).
 ROWS, DOC_SIZE, DIMS, MODEL = int(os.environ.get("BENCH_CHUNKS", 100_000)), 1_000, 256, "wordllama-l2-supercat-256"
@@ -88,9 +89,19 @@ def question() -> str:
 def search_params(account_id: str, agent_id: str, text: str, vector: HalfVector) -> dict[str, object]:
     """What PostgresChunkStore.search binds to its statement (default limits)."""
     limits, bm25 = LexicalIndex(), Bm25()
-    return {"account": account_id, "agent": agent_id, "model": MODEL, "pool": candidate_pool(8), "vector": vector,
-            "exact_max": 10_000, "text": text, "k1": bm25.k1, "b": bm25.b,
-            "max_terms": limits.max_query_terms, "per_term": limits.postings_per_term}
+    return {
+        "account": account_id,
+        "agent": agent_id,
+        "model": MODEL,
+        "pool": candidate_pool(8),
+        "vector": vector,
+        "exact_max": 10_000,
+        "text": text,
+        "k1": bm25.k1,
+        "b": bm25.b,
+        "max_terms": limits.max_query_terms,
+        "per_term": limits.postings_per_term,
+    }
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -110,19 +121,25 @@ async def load(conninfo: str, folder: str) -> tuple[str, str, str]:
     now = datetime.now(UTC)
     started = time.perf_counter()
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-        definition = (await (await conn.execute(
-            "SELECT pg_get_indexdef('knowledge_chunks_hnsw_wordllama'::regclass)")).fetchone())[0]
+        definition = (
+            await (await conn.execute("SELECT pg_get_indexdef('knowledge_chunks_hnsw_wordllama'::regclass)")).fetchone()
+        )[0]
         await conn.execute("DROP INDEX knowledge_chunks_hnsw_wordllama")
-        await conn.execute("INSERT INTO knowledge_bases (agent_id, account_id, embedding_model) VALUES (%s, %s, %s)",
-                           (agent.id, owner.id, MODEL))
+        await conn.execute(
+            "INSERT INTO knowledge_bases (agent_id, account_id, embedding_model) VALUES (%s, %s, %s)",
+            (agent.id, owner.id, MODEL),
+        )
         documents = [f"doc_bench{d:04d}" for d in range(ROWS // DOC_SIZE)]
         async with conn.cursor() as cur:
             await cur.executemany(
                 "INSERT INTO documents (id, account_id, agent_id, title, source, kind, status, content_hash, blob_key, "
                 "size_bytes, chunk_count, embedding_model, created_at, updated_at) "
                 "VALUES (%s, %s, %s, %s, 'text', 'text', 'ready', %s, %s, 1000, %s, %s, %s, %s)",
-                [(d, owner.id, agent.id, f"Handbook part {i}", d, d, DOC_SIZE, MODEL, now, now)
-                 for i, d in enumerate(documents)])
+                [
+                    (d, owner.id, agent.id, f"Handbook part {i}", d, d, DOC_SIZE, MODEL, now, now)
+                    for i, d in enumerate(documents)
+                ],
+            )
         vectors = rng.standard_normal((ROWS, DIMS)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         buffer = io.StringIO()
@@ -131,13 +148,27 @@ async def load(conninfo: str, folder: str) -> tuple[str, str, str]:
         say(f"vectors ready ({time.perf_counter() - started:.0f}s)")
         async with conn.cursor().copy(
             "COPY knowledge_chunks (id, account_id, agent_id, document_id, position, text, content_hash, "
-            "embedding_model, dimensions, embedding) FROM STDIN") as copy:
+            "embedding_model, dimensions, embedding) FROM STDIN"
+        ) as copy:
             for i in range(ROWS):
-                await copy.write_row((f"chk_bench{i:07d}", owner.id, agent.id, documents[i // DOC_SIZE],
-                                      i % DOC_SIZE, text_of(i), f"h{i}", MODEL, DIMS, f"[{lines[i]}]"))
+                await copy.write_row(
+                    (
+                        f"chk_bench{i:07d}",
+                        owner.id,
+                        agent.id,
+                        documents[i // DOC_SIZE],
+                        i % DOC_SIZE,
+                        text_of(i),
+                        f"h{i}",
+                        MODEL,
+                        DIMS,
+                        f"[{lines[i]}]",
+                    )
+                )
         say(f"copied {ROWS:,} chunks ({time.perf_counter() - started:.0f}s)")
         # What replace_document does per document, for the whole agent at once.
-        await conn.execute("""
+        await conn.execute(
+            """
             WITH terms AS (
                 SELECT c.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS tf
                 FROM knowledge_chunks c, unnest(to_tsvector('english', c.text)) AS t WHERE c.agent_id = %(agent)s
@@ -148,19 +179,29 @@ async def load(conninfo: str, folder: str) -> tuple[str, str, str]:
             SELECT %(account)s, %(agent)s, %(model)s, t.lexeme, t.id, t.tf, l.length,
                    (t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * l.length / r.avg_length)))::real
             FROM terms t JOIN lengths l USING (id) CROSS JOIN reference r
-        """, {"account": owner.id, "agent": agent.id, "model": MODEL, "rows": ROWS, "k1": Bm25().k1, "b": Bm25().b})
+        """,
+            {"account": owner.id, "agent": agent.id, "model": MODEL, "rows": ROWS, "k1": Bm25().k1, "b": Bm25().b},
+        )
         await conn.execute(
             "INSERT INTO knowledge_term_stats (account_id, agent_id, embedding_model, lexeme, df) "
-            "SELECT account_id, agent_id, embedding_model, lexeme, count(*) FROM knowledge_postings GROUP BY 1, 2, 3, 4")
+            "SELECT account_id, agent_id, embedding_model, lexeme, count(*) FROM knowledge_postings GROUP BY 1, 2, 3, 4"
+        )
         await conn.execute(
             "INSERT INTO knowledge_index_stats (account_id, agent_id, embedding_model, chunk_count, total_length, "
             "impact_avg_length) SELECT account_id, agent_id, embedding_model, count(*), sum(lexical_length), "
-            "sum(lexical_length)::float8 / count(*) FROM knowledge_chunks GROUP BY 1, 2, 3")
+            "sum(lexical_length)::float8 / count(*) FROM knowledge_chunks GROUP BY 1, 2, 3"
+        )
         say(f"postings and statistics ({time.perf_counter() - started:.0f}s)")
         await conn.execute("SET maintenance_work_mem = '1GB'")
         await conn.execute(definition)
-        for table in ("knowledge_chunks", "knowledge_postings", "knowledge_term_stats", "documents", "agents",
-                      "accounts"):
+        for table in (
+            "knowledge_chunks",
+            "knowledge_postings",
+            "knowledge_term_stats",
+            "documents",
+            "agents",
+            "accounts",
+        ):
             await conn.execute(f"VACUUM ANALYZE {table}")
         say(f"HNSW index built, tables analysed ({time.perf_counter() - started:.0f}s)")
     return owner.id, agent.id, agent.public_key
@@ -170,6 +211,7 @@ async def app_turns(port: int, key: str, concurrency: int, turns: int) -> list[f
     """Milliseconds from each POST to its first ``token`` event, ``concurrency`` turns at a time."""
     limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as client:
+
         async def user(u: int, count: int, out: list[float]) -> None:
             visitor = f"bench-visitor-{concurrency:03d}-{u:08d}"
             headers = {"origin": ORIGIN, "x-visitor-id": visitor}
@@ -180,8 +222,12 @@ async def app_turns(port: int, key: str, concurrency: int, turns: int) -> list[f
                 first = None
                 # BENCH_KEYED=1: an Idempotency-Key with every message, as the shipped widget sends.
                 sent = headers | {"idempotency-key": new_id("key")} if os.environ.get("BENCH_KEYED") else headers
-                async with client.stream("POST", f"/api/v1/widget/{key}/sessions/{session}/messages",
-                                         headers=sent, json={"content": question()}) as response:
+                async with client.stream(
+                    "POST",
+                    f"/api/v1/widget/{key}/sessions/{session}/messages",
+                    headers=sent,
+                    json={"content": question()},
+                ) as response:
                     assert response.status_code == 200, await response.aread()
                     async for line in response.aiter_lines():
                         if first is None and line.startswith("event: token"):
@@ -200,10 +246,11 @@ async def app_turns(port: int, key: str, concurrency: int, turns: int) -> list[f
         return samples
 
 
-async def floor_turns(conninfo: str, account_id: str, agent_id: str, key: str, concurrency: int,
-                      turns: int) -> list[float]:
+async def floor_turns(
+    conninfo: str, account_id: str, agent_id: str, key: str, concurrency: int, turns: int
+) -> list[float]:
     """The same database work bare: milliseconds to the point where the app sends its first token."""
-    search_sql = PostgresChunkStore._search_sql(MODEL, DIMS, True)  # noqa: SLF001
+    search_sql = PostgresChunkStore._search_sql(MODEL, DIMS, True)
     vector = HalfVector([1.0 / DIMS**0.5] * DIMS)
 
     async def user(u: int, count: int, out: list[float]) -> None:
@@ -214,40 +261,74 @@ async def floor_turns(conninfo: str, account_id: str, agent_id: str, key: str, c
             visitor = f"floor-visitor-{concurrency:03d}-{u:08d}"
             async with conn.transaction():
                 await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
-                await conn.execute("INSERT INTO chat_sessions (id, account_id, agent_id, visitor_id, created_at) "
-                                   "VALUES (%s, %s, %s, %s, now())", (session, account_id, agent_id, visitor))
+                await conn.execute(
+                    "INSERT INTO chat_sessions (id, account_id, agent_id, visitor_id, created_at) "
+                    "VALUES (%s, %s, %s, %s, now())",
+                    (session, account_id, agent_id, visitor),
+                )
             for _ in range(count):
                 text = question()
                 now = datetime.now(UTC)
                 t = time.perf_counter()
                 async with conn.transaction():
                     await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
-                    await (await conn.execute(
-                        "SELECT a.*, o.status FROM agents a JOIN accounts o ON o.id = a.account_id "
-                        "WHERE a.public_key = %s", (key,))).fetchone()
-                keys = [(f"chat.{n}", hashlib.sha256(f"{concurrency}:{u}:{n}".encode()).hexdigest(), now + timedelta(days=1))
-                        for n in range(5)]
-                await (await conn.execute(
-                    "INSERT INTO rate_limit_counters AS c (rule, key_hash, window_ends, hits) "
-                    "SELECT * , 1 FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) "
-                    "ON CONFLICT (rule, key_hash) DO UPDATE SET hits = c.hits + 1 RETURNING hits",
-                    ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]))).fetchall()
+                    await (
+                        await conn.execute(
+                            "SELECT a.*, o.status FROM agents a JOIN accounts o ON o.id = a.account_id "
+                            "WHERE a.public_key = %s",
+                            (key,),
+                        )
+                    ).fetchone()
+                keys = [
+                    (
+                        f"chat.{n}",
+                        hashlib.sha256(f"{concurrency}:{u}:{n}".encode()).hexdigest(),
+                        now + timedelta(days=1),
+                    )
+                    for n in range(5)
+                ]
+                await (
+                    await conn.execute(
+                        "INSERT INTO rate_limit_counters AS c (rule, key_hash, window_ends, hits) "
+                        "SELECT * , 1 FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) "
+                        "ON CONFLICT (rule, key_hash) DO UPDATE SET hits = c.hits + 1 RETURNING hits",
+                        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
+                    )
+                ).fetchall()
                 async with conn.transaction():
-                    await conn.execute("SELECT set_config('aioomi.account_id', %s, true), "
-                                       "set_config('hnsw.ef_search', '100', true), "
-                                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)", (account_id,))
-                    await (await conn.execute(
-                        "SELECT coalesce(sum(messages), 0), coalesce(sum(tokens), 0) FROM usage_counters "
-                        "WHERE account_id = %s AND period = %s", (account_id, now.date().replace(day=1)))).fetchone()
-                    await (await conn.execute("SELECT * FROM chat_sessions WHERE id = %s AND account_id = %s",
-                                              (session, account_id))).fetchone()
-                    await (await conn.execute(
-                        "SELECT * FROM chat_messages WHERE session_id = %s AND account_id = %s "
-                        "ORDER BY created_at DESC, seq DESC LIMIT 20", (session, account_id))).fetchall()
-                    rows = await (await conn.execute(
-                        search_sql, search_params(account_id, agent_id, text, vector))).fetchall()
-                    await (await conn.execute("SELECT id, title FROM documents WHERE id = ANY(%s)",
-                                              (list({r[1] for r in rows}),))).fetchall()
+                    await conn.execute(
+                        "SELECT set_config('aioomi.account_id', %s, true), "
+                        "set_config('hnsw.ef_search', '100', true), "
+                        "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                        (account_id,),
+                    )
+                    await (
+                        await conn.execute(
+                            "SELECT coalesce(sum(messages), 0), coalesce(sum(tokens), 0) FROM usage_counters "
+                            "WHERE account_id = %s AND period = %s",
+                            (account_id, now.date().replace(day=1)),
+                        )
+                    ).fetchone()
+                    await (
+                        await conn.execute(
+                            "SELECT * FROM chat_sessions WHERE id = %s AND account_id = %s", (session, account_id)
+                        )
+                    ).fetchone()
+                    await (
+                        await conn.execute(
+                            "SELECT * FROM chat_messages WHERE session_id = %s AND account_id = %s "
+                            "ORDER BY created_at DESC, seq DESC LIMIT 20",
+                            (session, account_id),
+                        )
+                    ).fetchall()
+                    rows = await (
+                        await conn.execute(search_sql, search_params(account_id, agent_id, text, vector))
+                    ).fetchall()
+                    await (
+                        await conn.execute(
+                            "SELECT id, title FROM documents WHERE id = ANY(%s)", (list({r[1] for r in rows}),)
+                        )
+                    ).fetchall()
                 asked, answer = new_id("msg"), new_id("msg")
                 async with conn.transaction():
                     await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
@@ -255,18 +336,33 @@ async def floor_turns(conninfo: str, account_id: str, agent_id: str, key: str, c
                         "INSERT INTO chat_messages (id, account_id, agent_id, session_id, role, content, status, "
                         "reply_to, created_at) VALUES (%s, %s, %s, %s, 'user', %s, 'complete', NULL, %s), "
                         "(%s, %s, %s, %s, 'assistant', '', 'streaming', %s, %s)",
-                        (asked, account_id, agent_id, session, text, now, answer, account_id, agent_id, session, asked,
-                         now + timedelta(microseconds=1)))
+                        (
+                            asked,
+                            account_id,
+                            agent_id,
+                            session,
+                            text,
+                            now,
+                            answer,
+                            account_id,
+                            agent_id,
+                            session,
+                            asked,
+                            now + timedelta(microseconds=1),
+                        ),
+                    )
                     await conn.execute("UPDATE chat_sessions SET last_message_at = %s WHERE id = %s", (now, session))
                 out.append(1000 * (time.perf_counter() - t))
                 async with conn.transaction():
                     await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
-                    await conn.execute("UPDATE chat_messages SET content = 'ok', status = 'complete' WHERE id = %s",
-                                       (answer,))
+                    await conn.execute(
+                        "UPDATE chat_messages SET content = 'ok', status = 'complete' WHERE id = %s", (answer,)
+                    )
                     await conn.execute(
                         "INSERT INTO usage_entries (id, account_id, agent_id, session_id, model, kind, prompt_tokens, "
                         "completion_tokens, occurred_at) VALUES (%s, %s, %s, %s, 'gpt-4o', 'chat', 500, 5, %s)",
-                        (new_id("use"), account_id, agent_id, session, now))
+                        (new_id("use"), account_id, agent_id, session, now),
+                    )
 
     warm: list[float] = []
     await asyncio.gather(*(user(u, 5, warm) for u in range(concurrency)))
@@ -275,11 +371,12 @@ async def floor_turns(conninfo: str, account_id: str, agent_id: str, key: str, c
     return samples
 
 
-async def true_floor_turns(conninfo: str, account_id: str, agent_id: str, key: str, concurrency: int,
-                           turns: int) -> list[float]:
+async def true_floor_turns(
+    conninfo: str, account_id: str, agent_id: str, key: str, concurrency: int, turns: int
+) -> list[float]:
     """The minimum a turn needs before its first token: the agent by its public key (one round
     trip) and the hybrid retrieval statement (one round trip), bare, one connection per turn."""
-    search_sql = PostgresChunkStore._search_sql(MODEL, DIMS, True)  # noqa: SLF001
+    search_sql = PostgresChunkStore._search_sql(MODEL, DIMS, True)
     vector = HalfVector([1.0 / DIMS**0.5] * DIMS)
 
     async def user(u: int, count: int, out: list[float]) -> None:
@@ -295,12 +392,17 @@ async def true_floor_turns(conninfo: str, account_id: str, agent_id: str, key: s
                     await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
                     cur = await conn.execute(
                         "SELECT a.*, o.status FROM agents a JOIN accounts o ON o.id = a.account_id "
-                        "WHERE a.public_key = %s", (key,))
+                        "WHERE a.public_key = %s",
+                        (key,),
+                    )
                 await cur.fetchone()
                 async with conn.pipeline():
-                    await conn.execute("SELECT set_config('aioomi.account_id', %s, true), "
-                                       "set_config('hnsw.ef_search', '100', true), "
-                                       "set_config('hnsw.iterative_scan', 'relaxed_order', true)", (account_id,))
+                    await conn.execute(
+                        "SELECT set_config('aioomi.account_id', %s, true), "
+                        "set_config('hnsw.ef_search', '100', true), "
+                        "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                        (account_id,),
+                    )
                     cur = await conn.execute(search_sql, search_params(account_id, agent_id, text, vector))
                 await cur.fetchall()
                 out.append(1000 * (time.perf_counter() - t))
@@ -316,9 +418,23 @@ def profile(pid: int) -> tuple[subprocess.Popen, Path]:
     """py-spy sampling the server (``BENCH_PROFILE=<file>``: collapsed stacks written there)."""
     out = Path(os.environ["BENCH_PROFILE"])
     spy = Path(sys.executable).with_name("py-spy")
-    process = subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
-                                "--output", str(out), "--nonblocking"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(1.0)  # attached before the first turn
     return process, out
 
@@ -348,8 +464,9 @@ def fake_openai() -> Iterator[str | None]:
     if not os.environ.get("BENCH_OPENAI"):
         yield None
         return
-    from tests.fakes.openai_server import FakeOpenAI  # noqa: PLC0415
-    from tests.support.serving import loopback_socket, serve_in_thread  # noqa: PLC0415
+    from tests.fakes.openai_server import FakeOpenAI
+    from tests.support.serving import loopback_socket, serve_in_thread
+
     sock = loopback_socket()
     with serve_in_thread(FakeOpenAI(), sock, name="fake-openai", lifespan="off", start_timeout_s=10, stop_timeout_s=5):
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
@@ -370,7 +487,11 @@ async def compare(port: int, pid: int, key: str, conninfo: str, figures: dict[st
     (for example the code before a change, ``git archive`` of it), against the same database, in
     alternation with this one (before, after, before, after at each level), so that both see the
     same machine: p50 first token and server CPU per turn of each."""
-    with chat_server_process(*server_args(conninfo), src=os.environ["BENCH_BEFORE_SRC"]) as (before_port, _, before_pid):
+    with chat_server_process(*server_args(conninfo), src=os.environ["BENCH_BEFORE_SRC"]) as (
+        before_port,
+        _,
+        before_pid,
+    ):
         for concurrency in (1, 8):
             turns = {"before": [0.0, 0, []], "after": [0.0, 0, []]}
             for _ in range(2):
@@ -384,8 +505,10 @@ async def compare(port: int, pid: int, key: str, conninfo: str, figures: dict[st
             for name, (cpu_s, served, samples) in turns.items():
                 cpu_ms = round(1000 * cpu_s / served, 2)
                 p50 = round(statistics.median(samples), 2)
-                say(f"{name:6s} {concurrency} concurrent: first token p50 {p50} ms; server CPU {cpu_ms} ms per turn "
-                    f"(load {os.getloadavg()[0]:.2f})")
+                say(
+                    f"{name:6s} {concurrency} concurrent: first token p50 {p50} ms; server CPU {cpu_ms} ms per turn "
+                    f"(load {os.getloadavg()[0]:.2f})"
+                )
                 figures[f"compare_c{concurrency}_{name}_p50_ms"] = p50
                 figures[f"compare_c{concurrency}_{name}_server_cpu_ms_per_turn"] = cpu_ms
 
@@ -395,8 +518,7 @@ async def main() -> None:
     async with embedded_database() as (_database, conninfo):
         folder = tempfile.mkdtemp(prefix="aioomi-bench-overhead-")
         account_id, agent_id, key = await load(conninfo, folder)
-        with fake_openai() as base_url, \
-                chat_server_process(*server_args(conninfo, base_url)) as (port, _, pid):
+        with fake_openai() as base_url, chat_server_process(*server_args(conninfo, base_url)) as (port, _, pid):
             if os.environ.get("BENCH_PAUSE_S"):  # time to attach a profiler to the server process
                 say(f"server ready on port {port} (pid {pid}); pausing")
                 await asyncio.sleep(float(os.environ["BENCH_PAUSE_S"]))
@@ -410,8 +532,10 @@ async def main() -> None:
                 if profiler is not None:
                     report_profile(profiler)
                 p50, p99 = round(statistics.median(samples), 2), pct(samples, 0.99)
-                say(f"app   {concurrency:2d} concurrent: first token p50 {p50} ms p99 {p99} ms ({len(samples)} turns); "
-                    f"server CPU {cpu_ms} ms per turn")
+                say(
+                    f"app   {concurrency:2d} concurrent: first token p50 {p50} ms p99 {p99} ms ({len(samples)} turns); "
+                    f"server CPU {cpu_ms} ms per turn"
+                )
                 figures[f"c{concurrency}_p50_ms"], figures[f"c{concurrency}_p99_ms"] = p50, p99
                 figures[f"c{concurrency}_server_cpu_ms_per_turn"] = cpu_ms
             if os.environ.get("BENCH_BEFORE_SRC"):

@@ -21,10 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
-
-from bench._client import chat_server  # noqa: E402
-from bench._common import say  # noqa: E402
+import httpx
+from bench._client import chat_server
+from bench._common import say
 
 TOKENS, RATE = 40, 80.0
 ORIGIN = "https://shop.example.com"
@@ -34,9 +33,12 @@ async def one_stream(client: httpx.AsyncClient, key: str, visitor: str) -> tuple
     r = await client.post(f"/api/v1/widget/{key}/sessions", headers={"origin": ORIGIN, "x-visitor-id": visitor})
     session = r.json()["id"]
     gaps, last, ok = [], None, False
-    async with client.stream("POST", f"/api/v1/widget/{key}/sessions/{session}/messages",
-                             headers={"origin": ORIGIN, "x-visitor-id": visitor},
-                             json={"content": "return policy"}) as response:
+    async with client.stream(
+        "POST",
+        f"/api/v1/widget/{key}/sessions/{session}/messages",
+        headers={"origin": ORIGIN, "x-visitor-id": visitor},
+        json={"content": "return policy"},
+    ) as response:
         async for line in response.aiter_lines():
             if line.startswith("event: token"):
                 now = time.perf_counter()
@@ -58,16 +60,21 @@ async def main() -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
             for n in (1, 50, 100, 200, 300, 400, 600, 800):
                 started = time.perf_counter()
-                outcomes = await asyncio.gather(*(one_stream(client, key, f"bench-visitor-{n}-{i:08d}")
-                                                  for i in range(n)), return_exceptions=True)
+                outcomes = await asyncio.gather(
+                    *(one_stream(client, key, f"bench-visitor-{n}-{i:08d}") for i in range(n)), return_exceptions=True
+                )
                 wall = time.perf_counter() - started
                 errors = sum(1 for o in outcomes if isinstance(o, BaseException) or not o[0])
                 gaps = sorted(g for o in outcomes if not isinstance(o, BaseException) for g in o[1])
                 p99 = gaps[int(len(gaps) * 0.99) - 1] * 1000 if gaps else float("inf")
                 on_time = errors == 0 and p99 <= 2 * 1000 / RATE + 50
-                results[n] = {"errors": errors,
-                              "gap_p50_ms": round(statistics.median(gaps) * 1000, 1) if gaps else None,
-                              "gap_p99_ms": round(p99, 1), "wall_s": round(wall, 2), "on_time": on_time}
+                results[n] = {
+                    "errors": errors,
+                    "gap_p50_ms": round(statistics.median(gaps) * 1000, 1) if gaps else None,
+                    "gap_p99_ms": round(p99, 1),
+                    "wall_s": round(wall, 2),
+                    "on_time": on_time,
+                }
                 say(f"{n:4d} streams: {results[n]}")
                 failures = [repr(o)[:200] for o in outcomes if isinstance(o, BaseException)]
                 if failures:
@@ -76,8 +83,17 @@ async def main() -> None:
                     best = n
                 else:
                     break
-    print(json.dumps({"streams_on_time": best, "tokens_per_s": RATE, "baseline_gap_p99_ms": results[1]["gap_p99_ms"],
-                      "target": 200, "runs": {str(k): v for k, v in results.items()}}))
+    print(
+        json.dumps(
+            {
+                "streams_on_time": best,
+                "tokens_per_s": RATE,
+                "baseline_gap_p99_ms": results[1]["gap_p99_ms"],
+                "target": 200,
+                "runs": {str(k): v for k, v in results.items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
     import uvicorn
     from dependency_injector import providers
+    from tests.unit.chat_support import account, store
 
     from aioomi.adapters.local.sandboxed_extractor import ExtractionSandbox, SandboxedTextExtractor
     from aioomi.adapters.local.zip_guard import ZipLimits
@@ -59,14 +59,17 @@ async def _serve(args: argparse.Namespace) -> None:
     from aioomi.entrypoints.http.app import create_app
     from aioomi.entrypoints.logging_setup import configure_logging
     from aioomi.settings import Settings
-    from tests.unit.chat_support import account, store
 
     configure_logging("warning")
-    container = container_in_memory(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-bomb-"),
-                                                  log_level="warning", worker_poll_s=0.05))
+    container = container_in_memory(
+        settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-bomb-"), log_level="warning", worker_poll_s=0.05)
+    )
     sandbox = ExtractionSandbox(cpu_s=args.cpu_s, timeout_s=args.cpu_s * 3)
-    zip_limits = ZipLimits(max_members=10**9, max_member_bytes=2**40, max_total_bytes=2**40, max_ratio=1e12) \
-        if args.no_zip_guard else ZipLimits()
+    zip_limits = (
+        ZipLimits(max_members=10**9, max_member_bytes=2**40, max_total_bytes=2**40, max_ratio=1e12)
+        if args.no_zip_guard
+        else ZipLimits()
+    )
     container.text_extractor.override(providers.Object(SandboxedTextExtractor(sandbox, zip_limits=zip_limits)))
     await start(container)
     keys, agents = [], []
@@ -120,8 +123,13 @@ def pct(values: list[float], q: float) -> float:
 class Server:
     def __init__(self, *extra: str) -> None:
         env = os.environ | {"PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve", *extra], stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, env=env, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            text=True,
+        )
         line = self.process.stdout.readline().split()
         assert line and line[0] == "READY", line
         self.base = f"http://127.0.0.1:{line[1]}"
@@ -133,7 +141,7 @@ class Server:
         self.process.wait(30)
 
 
-async def latencies_until(client, server: Server, done: asyncio.Event) -> list[float]:  # noqa: ANN001
+async def latencies_until(client, server: Server, done: asyncio.Event) -> list[float]:
     headers, agent = server.b
     out = []
     while not done.is_set():
@@ -145,11 +153,12 @@ async def latencies_until(client, server: Server, done: asyncio.Event) -> list[f
     return out
 
 
-async def upload_until_done(client, server: Server, name: str, data: bytes) -> tuple[float, dict]:  # noqa: ANN001
+async def upload_until_done(client, server: Server, name: str, data: bytes) -> tuple[float, dict]:
     headers, agent = server.a
     start = time.perf_counter()
-    response = await client.post(f"/api/v1/agents/{agent}/documents", headers=headers,
-                                 files={"file": (name, data, "application/octet-stream")})
+    response = await client.post(
+        f"/api/v1/agents/{agent}/documents", headers=headers, files={"file": (name, data, "application/octet-stream")}
+    )
     assert response.status_code == 202, response.text
     document = response.json()
     while document["status"] not in ("ready", "failed"):
@@ -172,9 +181,15 @@ async def phase(server: Server, uploads: list[tuple[str, bytes]]) -> dict:
             documents.append(document)
         done.set()
         lat = await reader
-        return {"wall_s": [round(w, 3) for w in walls], "rss_growth_mb": round(rss.stop(), 1),
-                "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "samples": len(lat),
-                "status": [d["status"] for d in documents], "error": documents[-1].get("error")}
+        return {
+            "wall_s": [round(w, 3) for w in walls],
+            "rss_growth_mb": round(rss.stop(), 1),
+            "p50_ms": pct(lat, 0.5),
+            "p99_ms": pct(lat, 0.99),
+            "samples": len(lat),
+            "status": [d["status"] for d in documents],
+            "error": documents[-1].get("error"),
+        }
 
 
 async def idle(server: Server, seconds: float) -> dict:
@@ -204,8 +219,10 @@ async def bench(args: argparse.Namespace) -> None:
         say(f"floor (a normal DOCX to ready): {results['floor']['wall_s'][0]} s")
         results["guarded"] = await phase(server, [(f"bomb-{i}.docx", bomb) for i in range(10)])
         g = results["guarded"]
-        say(f"10 guarded bombs: wall max {max(g['wall_s'])} s, RSS +{g['rss_growth_mb']} MB, B's p50 {g['p50_ms']} ms "
-            f"p99 {g['p99_ms']} ms; {g['status'][-1]}: {g['error']}")
+        say(
+            f"10 guarded bombs: wall max {max(g['wall_s'])} s, RSS +{g['rss_growth_mb']} MB, B's p50 {g['p50_ms']} ms "
+            f"p99 {g['p99_ms']} ms; {g['status'][-1]}: {g['error']}"
+        )
     finally:
         server.close()
     if not args.skip_unguarded:
@@ -215,25 +232,34 @@ async def bench(args: argparse.Namespace) -> None:
             results["unguarded_idle"] = await idle(server, 5.0)
             results["sandbox_only"] = await phase(server, [("bomb.docx", bomb)])
             s = results["sandbox_only"]
-            say(f"sandbox only (no ZIP guard): wall {s['wall_s'][0]} s, RSS +{s['rss_growth_mb']} MB, B's p50 "
+            say(
+                f"sandbox only (no ZIP guard): wall {s['wall_s'][0]} s, RSS +{s['rss_growth_mb']} MB, B's p50 "
                 f"{s['p50_ms']} ms p99 {s['p99_ms']} ms (idle p99 {results['unguarded_idle']['p99_ms']} ms); "
-                f"{s['status'][0]}: {s['error']}")
+                f"{s['status'][0]}: {s['error']}"
+            )
         finally:
             server.close()
     results["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     g = results["guarded"]
     summary = {
-        "bomb_wall_s": max(g["wall_s"]), "floor_docx_wall_s": results["floor"]["wall_s"][0],
-        "rss_growth_mb": g["rss_growth_mb"], "idle_p50_ms": results["idle"]["p50_ms"],
-        "idle_p99_ms": results["idle"]["p99_ms"], "bomb_p50_ms": g["p50_ms"], "bomb_p99_ms": g["p99_ms"],
+        "bomb_wall_s": max(g["wall_s"]),
+        "floor_docx_wall_s": results["floor"]["wall_s"][0],
+        "rss_growth_mb": g["rss_growth_mb"],
+        "idle_p50_ms": results["idle"]["p50_ms"],
+        "idle_p99_ms": results["idle"]["p99_ms"],
+        "bomb_p50_ms": g["p50_ms"],
+        "bomb_p99_ms": g["p99_ms"],
         "p99_ratio": round(g["p99_ms"] / max(results["idle"]["p99_ms"], 0.01), 2),
         "load_avg": results["load_avg"],
     }
     if "sandbox_only" in results:
         s = results["sandbox_only"]
-        summary |= {"sandbox_only_wall_s": s["wall_s"][0], "sandbox_only_rss_growth_mb": s["rss_growth_mb"],
-                    "sandbox_only_p99_ms": s["p99_ms"],
-                    "sandbox_only_p99_ratio": round(s["p99_ms"] / max(results["unguarded_idle"]["p99_ms"], 0.01), 2)}
+        summary |= {
+            "sandbox_only_wall_s": s["wall_s"][0],
+            "sandbox_only_rss_growth_mb": s["rss_growth_mb"],
+            "sandbox_only_p99_ms": s["p99_ms"],
+            "sandbox_only_p99_ratio": round(s["p99_ms"] / max(results["unguarded_idle"]["p99_ms"], 0.01), 2),
+        }
     print(json.dumps(summary))
 
 

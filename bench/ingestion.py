@@ -28,25 +28,25 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dependency_injector import providers  # noqa: E402
+from bench._common import embedded_database, say
+from dependency_injector import providers
+from tests.contract.test_agent_store_contract import account
 
-from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog  # noqa: E402
-from aioomi.container import container_on_postgres, start, stop  # noqa: E402
-from aioomi.domain.model.accounts import Principal  # noqa: E402
-from aioomi.domain.model.agents import AgentSettings  # noqa: E402
-from aioomi.domain.model.documents import (  # noqa: E402
+from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog
+from aioomi.container import container_on_postgres, start, stop
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.agents import AgentSettings
+from aioomi.domain.model.documents import (
     EMBEDDING_BATCH_INPUTS,
     EMBEDDING_BATCH_TOKENS,
     DocumentLimits,
     DocumentSource,
     DocumentUpload,
 )
-from aioomi.domain.model.ids import new_id  # noqa: E402
-from aioomi.domain.model.knowledge import DocumentKind, EmbeddedChunk, ExtractedText  # noqa: E402
-from aioomi.entrypoints.worker.jobs import build_worker  # noqa: E402
-from aioomi.settings import Settings  # noqa: E402
-from bench._common import embedded_database, say  # noqa: E402
-from tests.contract.test_agent_store_contract import account  # noqa: E402
+from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.knowledge import DocumentKind, EmbeddedChunk, ExtractedText
+from aioomi.entrypoints.worker.jobs import build_worker
+from aioomi.settings import Settings
 
 DIMENSIONS = 1536
 
@@ -75,7 +75,9 @@ def document_text(chunks: int, run: int) -> str:
     """Markdown whose sections are one chunk each (about 280 tokens under its heading)."""
     sections = []
     for i in range(chunks):
-        body = " ".join(f"Run {run} section {i} sentence {j} describes procedure step {j} for unit {i}." for j in range(22))
+        body = " ".join(
+            f"Run {run} section {i} sentence {j} describes procedure step {j} for unit {i}." for j in range(22)
+        )
         sections.append(f"# Section {i}\n\n{body}\n")
     return "\n".join(sections)
 
@@ -84,13 +86,21 @@ async def main(chunk_target: int, runs: int, model: str, dimensions: int) -> dic
     embedder = InstantEmbedder(model, dimensions)
     async with embedded_database() as (_, conninfo):
         folder = Path(tempfile.mkdtemp(prefix="aioomi-bench-ingest-"))
-        settings = Settings(data_dir=str(folder), log_level="warning", log_format="console",
-                            document_max_chars=50_000_000, agent_max_chars=100_000_000)
+        settings = Settings(
+            data_dir=str(folder),
+            log_level="warning",
+            log_format="console",
+            document_max_chars=50_000_000,
+            agent_max_chars=100_000_000,
+        )
         container = container_on_postgres(settings=settings, conninfo=conninfo)
         container.embedders.override(providers.Object(StaticEmbedderCatalog([embedder])))
         container.embedding_model.override(providers.Object(embedder.model))
-        container.document_limits.override(providers.Object(DocumentLimits(
-            max_file_bytes=200_000_000, max_document_chars=50_000_000, max_agent_chars=100_000_000)))
+        container.document_limits.override(
+            providers.Object(
+                DocumentLimits(max_file_bytes=200_000_000, max_document_chars=50_000_000, max_agent_chars=100_000_000)
+            )
+        )
         await start(container)
         try:
             account_id = new_id("acct")
@@ -107,9 +117,17 @@ async def main(chunk_target: int, runs: int, model: str, dimensions: int) -> dic
                 agent = await container.create_agent()(principal, AgentSettings(name=f"Bench {run}"))
                 before = len(embedder.requests)
                 started = time.perf_counter()
-                document, _ = await container.add_document()(principal, agent.id, DocumentUpload(
-                    data=text.encode(), title="Bench", filename="bench.md", content_type="text/markdown",
-                    source=DocumentSource.TEXT))
+                document, _ = await container.add_document()(
+                    principal,
+                    agent.id,
+                    DocumentUpload(
+                        data=text.encode(),
+                        title="Bench",
+                        filename="bench.md",
+                        content_type="text/markdown",
+                        source=DocumentSource.TEXT,
+                    ),
+                )
                 await worker.run_until_idle()
                 pipeline_s.append(time.perf_counter() - started)
                 done = await container.get_document()(principal, agent.id, document.id)
@@ -124,14 +142,22 @@ async def main(chunk_target: int, runs: int, model: str, dimensions: int) -> dic
                 chunks = chunker.chunk(ExtractedText(kind=DocumentKind.MARKDOWN, text=text))
                 vectors = await embedder.embed([c.text for c in chunks])
                 await store.replace_document(
-                    account_id=account_id, agent_id=floor_agent.id, document_id="floor", embedding_model=embedder.model,
-                    chunks=[EmbeddedChunk(chunk=c, embedding=v) for c, v in zip(chunks, vectors, strict=True)])
+                    account_id=account_id,
+                    agent_id=floor_agent.id,
+                    document_id="floor",
+                    embedding_model=embedder.model,
+                    chunks=[EmbeddedChunk(chunk=c, embedding=v) for c, v in zip(chunks, vectors, strict=True)],
+                )
                 floor_s.append(time.perf_counter() - started)
                 tokens = sum(c.token_count for c in chunks)
-                floors.append(max(math.ceil(len(chunks) / EMBEDDING_BATCH_INPUTS), math.ceil(tokens / EMBEDDING_BATCH_TOKENS)))
-                say(f"run {run + 1}/{runs}: {done.chunk_count} chunks ({tokens:,} tokens) in {pipeline_s[-1]:.2f} s "
+                floors.append(
+                    max(math.ceil(len(chunks) / EMBEDDING_BATCH_INPUTS), math.ceil(tokens / EMBEDDING_BATCH_TOKENS))
+                )
+                say(
+                    f"run {run + 1}/{runs}: {done.chunk_count} chunks ({tokens:,} tokens) in {pipeline_s[-1]:.2f} s "
                     f"through the worker, floor {floor_s[-1]:.2f} s; {len(used)} embedding requests "
-                    f"(fewest possible {floors[-1]}: sizes {used})")
+                    f"(fewest possible {floors[-1]}: sizes {used})"
+                )
         finally:
             await stop(container)
     pipeline, floor = statistics.median(pipeline_s), statistics.median(floor_s)
@@ -151,11 +177,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--model", default="text-embedding-3-small",
-                        help="the model name decides whether the chunk store maintains an HNSW index for it")
+    parser.add_argument(
+        "--model",
+        default="text-embedding-3-small",
+        help="the model name decides whether the chunk store maintains an HNSW index for it",
+    )
     parser.add_argument("--dimensions", type=int, default=DIMENSIONS)
     args = parser.parse_args()
     say(f"ingesting a {args.chunks}-chunk document {args.runs} times with a zero-latency embedder")
     figures = asyncio.run(main(args.chunks, args.runs, args.model, args.dimensions))
-    say(f"target: >= 250 chunks/s per worker and the fewest requests the API allows")
+    say("target: >= 250 chunks/s per worker and the fewest requests the API allows")
     print(json.dumps(figures))

@@ -23,7 +23,11 @@ from aioomi.adapters.local.argon2_hasher import (
 )
 
 PASSWORD = "correct horse battery staple"
-CHOSEN = {"time_cost": DEFAULT_TIME_COST, "memory_cost_kib": DEFAULT_MEMORY_COST_KIB, "parallelism": DEFAULT_PARALLELISM}
+CHOSEN = {
+    "time_cost": DEFAULT_TIME_COST,
+    "memory_cost_kib": DEFAULT_MEMORY_COST_KIB,
+    "parallelism": DEFAULT_PARALLELISM,
+}
 OWASP_FLOOR = {"time_cost": 2, "memory_cost_kib": 19 * 1024, "parallelism": 1}
 
 
@@ -38,7 +42,9 @@ async def measure(label: str, params: dict[str, int], rounds: int) -> tuple[floa
         start = time.perf_counter()
         assert await hasher.verify(stored, PASSWORD)
         verify_ms.append((time.perf_counter() - start) * 1000)
-        print(f"  {label}: round {i + 1}/{rounds}: hash {hash_ms[-1]:.1f} ms, verify {verify_ms[-1]:.1f} ms", flush=True)
+        print(
+            f"  {label}: round {i + 1}/{rounds}: hash {hash_ms[-1]:.1f} ms, verify {verify_ms[-1]:.1f} ms", flush=True
+        )
     return statistics.median(hash_ms), statistics.median(verify_ms)
 
 
@@ -46,14 +52,18 @@ async def main(rounds: int) -> None:
     print(f"Argon2id, {rounds} rounds each; chosen {CHOSEN}, OWASP floor {OWASP_FLOOR}")
     hash_p50, verify_p50 = await measure("chosen", CHOSEN, rounds)
     floor_hash_p50, floor_verify_p50 = await measure("owasp floor", OWASP_FLOOR, rounds)
-    print(json.dumps({
-        "hash_ms_p50": round(hash_p50, 1),
-        "verify_ms_p50": round(verify_p50, 1),
-        "owasp_floor_hash_ms_p50": round(floor_hash_p50, 1),
-        "owasp_floor_verify_ms_p50": round(floor_verify_p50, 1),
-        "ratio": round(hash_p50 / floor_hash_p50, 2),
-        "params": CHOSEN,
-    }))
+    print(
+        json.dumps(
+            {
+                "hash_ms_p50": round(hash_p50, 1),
+                "verify_ms_p50": round(verify_p50, 1),
+                "owasp_floor_hash_ms_p50": round(floor_hash_p50, 1),
+                "owasp_floor_verify_ms_p50": round(floor_verify_p50, 1),
+                "ratio": round(hash_p50 / floor_hash_p50, 2),
+                "params": CHOSEN,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -21,15 +21,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench._common import embedded_database, say
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
+from tests.integration.accounts_support import fast_hasher, sign_up_body
 
 from aioomi.container import container_on_postgres, start, stop
 from aioomi.domain.model.rate_limits import RateDecision, RateLimit
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
-from bench._common import embedded_database, say
-from tests.integration.accounts_support import fast_hasher, sign_up_body
 
 
 class Unlimited:
@@ -48,8 +48,9 @@ async def timed(client: AsyncTestClient, method: str, path: str, body: dict | No
 async def main(rounds: int) -> None:
     logging.disable(logging.INFO)  # one line per request would be most of the output
     async with embedded_database() as (_, conninfo):
-        settings = Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-bench-reset-"), log_level="warning",
-                            public_url="http://127.0.0.1")
+        settings = Settings(
+            data_dir=tempfile.mkdtemp(prefix="aioomi-bench-reset-"), log_level="warning", public_url="http://127.0.0.1"
+        )
         container = container_on_postgres(settings=settings, conninfo=conninfo)
         container.password_hasher.override(providers.Object(fast_hasher()))
         container.rate_limiter.override(providers.Object(Unlimited()))
@@ -61,22 +62,31 @@ async def main(rounds: int) -> None:
                 say(f"{rounds} rounds: registered, unknown, floor (GET /api/v1/auth/policy) in turn")
                 known, unknown, floor = [], [], []
                 for i in range(rounds):
-                    known.append(await timed(client, "POST", "/api/v1/auth/password-reset", {"email": "known@example.com"}))
-                    unknown.append(await timed(client, "POST", "/api/v1/auth/password-reset",
-                                               {"email": f"nobody{i}@example.com"}))
+                    known.append(
+                        await timed(client, "POST", "/api/v1/auth/password-reset", {"email": "known@example.com"})
+                    )
+                    unknown.append(
+                        await timed(client, "POST", "/api/v1/auth/password-reset", {"email": f"nobody{i}@example.com"})
+                    )
                     floor.append(await timed(client, "GET", "/api/v1/auth/policy"))
                     if (i + 1) % max(1, rounds // 5) == 0:
-                        say(f"  {i + 1}/{rounds}: registered {statistics.median(known):.2f} ms, "
-                            f"unknown {statistics.median(unknown):.2f} ms, floor {statistics.median(floor):.2f} ms")
+                        say(
+                            f"  {i + 1}/{rounds}: registered {statistics.median(known):.2f} ms, "
+                            f"unknown {statistics.median(unknown):.2f} ms, floor {statistics.median(floor):.2f} ms"
+                        )
         finally:
             await stop(container)
-    print(json.dumps({
-        "registered_ms_p50": round(statistics.median(known), 2),
-        "unknown_ms_p50": round(statistics.median(unknown), 2),
-        "floor_ms_p50": round(statistics.median(floor), 2),
-        "ratio": round(statistics.median(known) / statistics.median(unknown), 3),
-        "rounds": rounds,
-    }))
+    print(
+        json.dumps(
+            {
+                "registered_ms_p50": round(statistics.median(known), 2),
+                "unknown_ms_p50": round(statistics.median(unknown), 2),
+                "floor_ms_p50": round(statistics.median(floor), 2),
+                "ratio": round(statistics.median(known) / statistics.median(unknown), 3),
+                "rounds": rounds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

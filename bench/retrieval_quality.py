@@ -27,13 +27,19 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import embedded_database, say  # noqa: E402
+from bench._common import embedded_database, say
 
-from aioomi.adapters.local.markdown_chunker import MarkdownChunker  # noqa: E402
-from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder  # noqa: E402
-from aioomi.adapters.postgres.chunk_store import PostgresChunkStore  # noqa: E402
-from aioomi.domain.model.knowledge import (  # noqa: E402
-    DocumentKind, EmbeddedChunk, ExtractedText, LexicalIndex, fusion_for, reciprocal_rank_fusion, titled,
+from aioomi.adapters.local.markdown_chunker import MarkdownChunker
+from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder
+from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
+from aioomi.domain.model.knowledge import (
+    DocumentKind,
+    EmbeddedChunk,
+    ExtractedText,
+    LexicalIndex,
+    fusion_for,
+    reciprocal_rank_fusion,
+    titled,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact-dev"
@@ -64,11 +70,11 @@ def recall_at_100(ranked: list[str], relevant: dict[str, int]) -> float:
     return len(set(ranked[:100]) & set(relevant)) / len(relevant)
 
 
-def documents(hits) -> list[str]:  # noqa: ANN001
+def documents(hits) -> list[str]:
     return list(dict.fromkeys(h.document_id for h in hits))
 
 
-def score(runs: dict[str, list[str]], qrels) -> dict[str, float]:  # noqa: ANN001
+def score(runs: dict[str, list[str]], qrels) -> dict[str, float]:
     n = len(runs)
     return {
         "ndcg@10": round(sum(ndcg_at_10(r, qrels[q]) for q, r in runs.items()) / n, 4),
@@ -108,7 +114,10 @@ async def main() -> None:
         started = time.perf_counter()
         for doc_id, chunks in docs:
             await store.replace_document(
-                account_id=ACCOUNT, agent_id=AGENT, document_id=doc_id, embedding_model=embedder.model,
+                account_id=ACCOUNT,
+                agent_id=AGENT,
+                document_id=doc_id,
+                embedding_model=embedder.model,
                 chunks=[EmbeddedChunk(chunk=c, embedding=next(vectors)) for c in chunks],
             )
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
@@ -120,8 +129,12 @@ async def main() -> None:
             out = {}
             for q in qids:
                 out[q] = await s.search(
-                    account_id=ACCOUNT, agent_id=AGENT, query_text=queries[q] if text else "",
-                    query_vector=qvectors[q] if vector else None, embedding_model=embedder.model, top_k=100,
+                    account_id=ACCOUNT,
+                    agent_id=AGENT,
+                    query_text=queries[q] if text else "",
+                    query_vector=qvectors[q] if vector else None,
+                    embedding_model=embedder.model,
+                    top_k=100,
                     min_similarity=-1.0,
                 )
             return out
@@ -134,16 +147,20 @@ async def main() -> None:
         say(f"lexical {score(lexical, qrels)} ({time.perf_counter() - started:.1f}s)")
         # The product reads a bounded number of postings (LexicalIndex); exact BM25 reads them all.
         bounded = {}
-        for name, limits in (("lexical_exact", EXACT_BM25), ("lexical_cap100", LexicalIndex(postings_per_term=100)),
-                             ("lexical_cap300", LexicalIndex(postings_per_term=300))):
+        for name, limits in (
+            ("lexical_exact", EXACT_BM25),
+            ("lexical_cap100", LexicalIndex(postings_per_term=100)),
+            ("lexical_cap300", LexicalIndex(postings_per_term=300)),
+        ):
             started = time.perf_counter()
             store_x = PostgresChunkStore(database.pool, lexical=limits)
             bounded[name] = score({q: documents(h) for q, h in (await run(True, False, store_x)).items()}, qrels)
             say(f"{name} {bounded[name]} ({time.perf_counter() - started:.1f}s)")
 
         def fused(k: int, w: float, subset: list[str]) -> dict[str, list[str]]:
-            return {q: [d for d, _ in reciprocal_rank_fusion([dense[q], lexical[q]], k=k, weights=[w, 1.0])]
-                    for q in subset}
+            return {
+                q: [d for d, _ in reciprocal_rank_fusion([dense[q], lexical[q]], k=k, weights=[w, 1.0])] for q in subset
+            }
 
         def ndcg(runs: dict[str, list[str]]) -> float:
             return sum(ndcg_at_10(r, qrels[q]) for q, r in runs.items()) / len(runs)
@@ -153,19 +170,28 @@ async def main() -> None:
         for i, held_out in enumerate(folds):
             train = [q for j, f in enumerate(folds) if j != i for q in f]
             k, w = max(FUSION_GRID, key=lambda kw: (ndcg(fused(kw[0], kw[1], train)), -kw[0], kw[1]))
-            row = {"fold": i, "k": k, "dense_weight": w, "hybrid_ndcg10": round(ndcg(fused(k, w, held_out)), 4),
-                   "lexical_ndcg10": round(ndcg({q: lexical[q] for q in held_out}), 4),
-                   "dense_ndcg10": round(ndcg({q: dense[q] for q in held_out}), 4)}
+            row = {
+                "fold": i,
+                "k": k,
+                "dense_weight": w,
+                "hybrid_ndcg10": round(ndcg(fused(k, w, held_out)), 4),
+                "lexical_ndcg10": round(ndcg({q: lexical[q] for q in held_out}), 4),
+                "dense_ndcg10": round(ndcg({q: dense[q] for q in held_out}), 4),
+            }
             per_fold.append(row)
-            say(f"  fold {i}: tuned on {len(train)} queries -> k={k} dense_weight={w}; held out {len(held_out)}: "
-                f"hybrid {row['hybrid_ndcg10']} vs BM25 {row['lexical_ndcg10']}")
+            say(
+                f"  fold {i}: tuned on {len(train)} queries -> k={k} dense_weight={w}; held out {len(held_out)}: "
+                f"hybrid {row['hybrid_ndcg10']} vs BM25 {row['lexical_ndcg10']}"
+            )
         choices = Counter((r["k"], r["dense_weight"]) for r in per_fold)
         top = max(choices.values())
         # The folds' most frequent choice; a tie goes to the best on all queries.
         cv_k, cv_w = max((kw for kw, n in choices.items() if n == top), key=lambda kw: ndcg(fused(kw[0], kw[1], qids)))
         cv_ndcg = round(sum(r["hybrid_ndcg10"] for r in per_fold) / FOLDS, 4)
-        say(f"cross-validated hybrid nDCG@10 {cv_ndcg}; the folds chose {dict(choices)} -> default k={cv_k} "
-            f"dense_weight={cv_w}")
+        say(
+            f"cross-validated hybrid nDCG@10 {cv_ndcg}; the folds chose {dict(choices)} -> default k={cv_k} "
+            f"dense_weight={cv_w}"
+        )
         same_query_best = max(FUSION_GRID, key=lambda kw: ndcg(fused(kw[0], kw[1], qids)))
 
         product = fusion_for(embedder.model)
@@ -173,20 +199,28 @@ async def main() -> None:
         hits = await run(True, True, PostgresChunkStore(database.pool))
         elapsed = time.perf_counter() - started
         product_scores = score({q: documents(h) for q, h in hits.items()}, qrels)
-        say(f"product default through the store (k={product.k}, dense_weight={product.dense_weight}) "
-            f"{product_scores} in {elapsed:.1f}s ({1000 * elapsed / len(qids):.1f} ms/query)")
+        say(
+            f"product default through the store (k={product.k}, dense_weight={product.dense_weight}) "
+            f"{product_scores} in {elapsed:.1f}s ({1000 * elapsed / len(qids):.1f} ms/query)"
+        )
 
     figures = {
-        "dataset": "scifact-dev", "queries": len(qids), "chunks": n_chunks, "embedder": embedder.model,
+        "dataset": "scifact-dev",
+        "queries": len(qids),
+        "chunks": n_chunks,
+        "embedder": embedder.model,
         "titles": "document title field (weighted BM25 term, embedded heading line)",
-        "dense_ndcg10": score(dense, qrels)["ndcg@10"], "lexical_ndcg10": score(lexical, qrels)["ndcg@10"],
+        "dense_ndcg10": score(dense, qrels)["ndcg@10"],
+        "lexical_ndcg10": score(lexical, qrels)["ndcg@10"],
         "lexical_recall100": score(lexical, qrels)["recall@100"],
         "lexical_exact_ndcg10": bounded["lexical_exact"]["ndcg@10"],
         "lexical_exact_recall100": bounded["lexical_exact"]["recall@100"],
         "lexical_cap100_ndcg10": bounded["lexical_cap100"]["ndcg@10"],
         "lexical_cap300_ndcg10": bounded["lexical_cap300"]["ndcg@10"],
-        "postings_per_term": LexicalIndex().postings_per_term, "max_query_terms": LexicalIndex().max_query_terms,
-        "hybrid_cv_ndcg10": cv_ndcg, "folds": per_fold,
+        "postings_per_term": LexicalIndex().postings_per_term,
+        "max_query_terms": LexicalIndex().max_query_terms,
+        "hybrid_cv_ndcg10": cv_ndcg,
+        "folds": per_fold,
         "hybrid_above_bm25_every_fold": all(r["hybrid_ndcg10"] > r["lexical_ndcg10"] for r in per_fold),
         "cv_choice": {"k": cv_k, "dense_weight": cv_w},
         "product_default": {"k": product.k, "dense_weight": product.dense_weight},
@@ -194,7 +228,8 @@ async def main() -> None:
         "product_default_recall100": product_scores["recall@100"],
         "same_query_tuned_ndcg10": round(ndcg(fused(*same_query_best, qids)), 4),
         "same_query_choice": {"k": same_query_best[0], "dense_weight": same_query_best[1]},
-        "target_hybrid_ndcg10": 0.70, "load_average": os.getloadavg()[0],
+        "target_hybrid_ndcg10": 0.70,
+        "load_average": os.getloadavg()[0],
     }
     print(json.dumps(figures))
 

@@ -29,12 +29,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import embedded_database, say  # noqa: E402
-from pgvector import HalfVector  # noqa: E402
+from bench._common import embedded_database, say
+from bench._scifact import long_queries, natural_texts
+from bench._scifact import queries as scifact_queries
+from pgvector import HalfVector
 
-from aioomi.adapters.postgres.chunk_store import PostgresChunkStore  # noqa: E402
-from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, LexicalIndex, content_hash  # noqa: E402
-from bench._scifact import long_queries, natural_texts, queries as scifact_queries  # noqa: E402
+from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
+from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, LexicalIndex, content_hash
 
 ROWS, DIMS, SMALL_SHARE, QUERIES, TOP_K = 100_000, 1536, 0.01, 200, 8
 MODEL, ACCOUNT = "text-embedding-3-small", "acct_bench"
@@ -75,8 +76,11 @@ async def main() -> None:
         exact_store = PostgresChunkStore(database.pool, lexical=EXACT_BM25)
         # DDL as the owner: the pool may run as a less privileged application role.
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-            definition = (await (await conn.execute(
-                "SELECT pg_get_indexdef('knowledge_chunks_hnsw_te3_small'::regclass)")).fetchone())[0]
+            definition = (
+                await (
+                    await conn.execute("SELECT pg_get_indexdef('knowledge_chunks_hnsw_te3_small'::regclass)")
+                ).fetchone()
+            )[0]
             # Bulk load first, then build the index once: the fast way, as an operator would.
             await conn.execute("DROP INDEX knowledge_chunks_hnsw_te3_small")
         started = time.perf_counter()
@@ -89,12 +93,21 @@ async def main() -> None:
                 for j in range(size):
                     text = text_of(position)
                     position += 1
-                    chunks.append(EmbeddedChunk(
-                        chunk=Chunk(text=text, position=j, content_hash=content_hash(text), token_count=len(text.split())),
-                        embedding=vectors[j].tolist(),
-                    ))
-                await store.replace_document(account_id=ACCOUNT, agent_id=agent, document_id=f"doc_{agent}_{d}",
-                                             embedding_model=MODEL, chunks=chunks)
+                    chunks.append(
+                        EmbeddedChunk(
+                            chunk=Chunk(
+                                text=text, position=j, content_hash=content_hash(text), token_count=len(text.split())
+                            ),
+                            embedding=vectors[j].tolist(),
+                        )
+                    )
+                await store.replace_document(
+                    account_id=ACCOUNT,
+                    agent_id=agent,
+                    document_id=f"doc_{agent}_{d}",
+                    embedding_model=MODEL,
+                    chunks=chunks,
+                )
             say(f"loaded {count} chunks for {agent} ({time.perf_counter() - started:.0f}s)")
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
             started = time.perf_counter()
@@ -113,37 +126,56 @@ async def main() -> None:
                 for q in queries:
                     async with conn.transaction():
                         await conn.execute(TENANT, (ACCOUNT,))
-                        rows = await (await conn.execute(
-                            "SELECT id FROM knowledge_chunks WHERE account_id = %s AND agent_id = %s "
-                            "ORDER BY embedding <=> %s::halfvec LIMIT %s",
-                            (ACCOUNT, agent, HalfVector(q.tolist()), TOP_K),
-                        )).fetchall()
+                        rows = await (
+                            await conn.execute(
+                                "SELECT id FROM knowledge_chunks WHERE account_id = %s AND agent_id = %s "
+                                "ORDER BY embedding <=> %s::halfvec LIMIT %s",
+                                (ACCOUNT, agent, HalfVector(q.tolist()), TOP_K),
+                            )
+                        ).fetchall()
                     exact.append({r[0] for r in rows})
                 say(f"{label}: exact answers computed")
 
-                async def timed_store(q: np.ndarray, text: str = "", s: PostgresChunkStore = store,
-                                      agent_id: str = agent) -> tuple[float, set[str]]:
+                async def timed_store(
+                    q: np.ndarray, text: str = "", s: PostgresChunkStore = store, agent_id: str = agent
+                ) -> tuple[float, set[str]]:
                     t = time.perf_counter()
-                    hits = await s.search(account_id=ACCOUNT, agent_id=agent_id, query_text=text,
-                                              query_vector=q.tolist(), embedding_model=MODEL, top_k=TOP_K)
+                    hits = await s.search(
+                        account_id=ACCOUNT,
+                        agent_id=agent_id,
+                        query_text=text,
+                        query_vector=q.tolist(),
+                        embedding_model=MODEL,
+                        top_k=TOP_K,
+                    )
                     return 1000 * (time.perf_counter() - t), {h.chunk_id for h in hits}
 
                 approximate = agent == LARGE
                 floor_sql = (
                     "SELECT id FROM knowledge_chunks WHERE account_id = %s AND agent_id = %s "
                     "AND embedding_model = 'text-embedding-3-small' AND dimensions = 1536 "
-                    + ("ORDER BY (embedding::halfvec(1536)) <=> %s::halfvec(1536) LIMIT %s" if approximate
-                       else "ORDER BY embedding <=> %s::halfvec LIMIT %s")
+                    + (
+                        "ORDER BY (embedding::halfvec(1536)) <=> %s::halfvec(1536) LIMIT %s"
+                        if approximate
+                        else "ORDER BY embedding <=> %s::halfvec LIMIT %s"
+                    )
                 )
 
-                async def timed_floor(q: np.ndarray, sql: str = floor_sql, iterative: bool = approximate,
-                                      force_index: bool = False, agent_id: str = agent) -> tuple[float, set[str]]:
+                async def timed_floor(
+                    q: np.ndarray,
+                    sql: str = floor_sql,
+                    iterative: bool = approximate,
+                    force_index: bool = False,
+                    agent_id: str = agent,
+                ) -> tuple[float, set[str]]:
                     t = time.perf_counter()
                     async with conn.transaction():
                         await conn.execute(TENANT_ITERATIVE if iterative else TENANT, (ACCOUNT,))
                         if force_index:
                             await conn.execute("SET LOCAL enable_sort = off")
-                        rows = await (await conn.execute(sql, (ACCOUNT, agent_id, HalfVector(q.tolist()), TOP_K))).fetchall()
+                        rows = await (
+                            await conn.execute(sql, (ACCOUNT, agent_id, HalfVector(q.tolist()), TOP_K))
+                        ).fetchall()
                     return 1000 * (time.perf_counter() - t), {r[0] for r in rows}
 
                 for q in queries[:20]:  # warm the caches
@@ -171,21 +203,33 @@ async def main() -> None:
                 xl50, xl95 = percentiles(exact_long_ms)
                 recall = round(sum(recalls) / len(recalls), 4)
                 floor_recall = round(sum(floor_recalls) / len(floor_recalls), 4)
-                say(f"{label}: store p50 {p50} ms p95 {p95} ms recall@8 {recall} | bare SQL p50 {f50} ms p95 {f95} ms recall@8 {floor_recall} "
+                say(
+                    f"{label}: store p50 {p50} ms p95 {p95} ms recall@8 {recall} | bare SQL p50 {f50} ms p95 {f95} ms recall@8 {floor_recall} "
                     f"| hybrid p50 {h50} ms p95 {h95} ms, 80 words p50 {l50} p95 {l95} "
                     f"| exact BM25 hybrid p50 {x50} p95 {x95}, 80 words p50 {xl50} p95 {xl95} "
-                    f"| mode {'HNSW iterative' if approximate else 'exact'}")
-                figures.update({
-                    f"{label}_p50_ms": p50, f"{label}_p95_ms": p95, f"{label}_recall8": recall,
-                    f"{label}_floor_p50_ms": f50, f"{label}_floor_p95_ms": f95, f"{label}_floor_recall8": floor_recall,
-                    f"{label}_hybrid_p50_ms": h50, f"{label}_hybrid_p95_ms": h95,
-                    f"{label}_hybrid80_p50_ms": l50, f"{label}_hybrid80_p95_ms": l95,
-                    f"{label}_exact_bm25_hybrid_p50_ms": x50, f"{label}_exact_bm25_hybrid_p95_ms": x95,
-                    f"{label}_exact_bm25_hybrid80_p50_ms": xl50, f"{label}_exact_bm25_hybrid80_p95_ms": xl95,
-                    f"{label}_ratio": round(p50 / f50, 2) if f50 else None,
-                })
+                    f"| mode {'HNSW iterative' if approximate else 'exact'}"
+                )
+                figures.update(
+                    {
+                        f"{label}_p50_ms": p50,
+                        f"{label}_p95_ms": p95,
+                        f"{label}_recall8": recall,
+                        f"{label}_floor_p50_ms": f50,
+                        f"{label}_floor_p95_ms": f95,
+                        f"{label}_floor_recall8": floor_recall,
+                        f"{label}_hybrid_p50_ms": h50,
+                        f"{label}_hybrid_p95_ms": h95,
+                        f"{label}_hybrid80_p50_ms": l50,
+                        f"{label}_hybrid80_p95_ms": l95,
+                        f"{label}_exact_bm25_hybrid_p50_ms": x50,
+                        f"{label}_exact_bm25_hybrid_p95_ms": x95,
+                        f"{label}_exact_bm25_hybrid80_p50_ms": xl50,
+                        f"{label}_exact_bm25_hybrid80_p95_ms": xl95,
+                        f"{label}_ratio": round(p50 / f50, 2) if f50 else None,
+                    }
+                )
             # The trap: HNSW filtered after the scan, without iterative scan, for the 1% agent (the
-    # planner would rather use the btree here; enable_sort = off makes it take the HNSW index).
+            # planner would rather use the btree here; enable_sort = off makes it take the HNSW index).
             naive = (
                 "SELECT id FROM knowledge_chunks WHERE account_id = %s AND agent_id = %s "
                 "AND embedding_model = 'text-embedding-3-small' AND dimensions = 1536 "
@@ -199,8 +243,10 @@ async def main() -> None:
                 recalls.append(len(got & truth) / TOP_K)
             figures["naive_hnsw_small_recall8"] = round(sum(recalls) / len(recalls), 4)
             figures["naive_hnsw_small_mean_hits"] = round(sum(got_counts) / len(got_counts), 2)
-            say(f"trap: plain HNSW for the 1% agent returns {figures['naive_hnsw_small_mean_hits']} of {TOP_K} "
-                f"hits on average, recall@8 {figures['naive_hnsw_small_recall8']}")
+            say(
+                f"trap: plain HNSW for the 1% agent returns {figures['naive_hnsw_small_mean_hits']} of {TOP_K} "
+                f"hits on average, recall@8 {figures['naive_hnsw_small_recall8']}"
+            )
     figures["target"] = "p95 <= 10 ms, recall@8 >= 0.95"
     figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(figures))

@@ -57,7 +57,7 @@ async def pg_conninfo(test_postgres: TestPostgres) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def app_settings(tmp_path) -> Settings:  # noqa: ANN001
+def app_settings(tmp_path) -> Settings:
     return Settings(data_dir=str(tmp_path / "aioomi"), log_format="console")
 
 

@@ -17,167 +17,82 @@ from dependency_injector import containers, providers
 from aioomi.adapters.google.oidc import OidcIdentityProvider
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog
+from aioomi.adapters.local.extractive_responder import ExtractiveResponder
 from aioomi.adapters.local.filesystem_blob_store import FilesystemBlobStore
 from aioomi.adapters.local.markdown_chunker import MarkdownChunker
+from aioomi.adapters.local.outbox_mailer import OutboxMailer
 from aioomi.adapters.local.sandboxed_extractor import ExtractionSandbox, SandboxedTextExtractor
+from aioomi.adapters.local.system_clock import SystemClock
 from aioomi.adapters.local.wordllama_embedder import WordLlamaEmbedder
 from aioomi.adapters.memory.blob_store import InMemoryBlobStore
-from aioomi.adapters.openai.embedder import OpenAIEmbedder
-from aioomi.adapters.rerank.http_reranker import HttpReranker
-from aioomi.adapters.web.url_fetcher import HttpUrlFetcher, parse_networks
-from aioomi.adapters.web.webhook_sender import HttpWebhookTransport
-from aioomi.domain.usecases.leads.delete_lead import DeleteLead
-from aioomi.domain.usecases.leads.delete_visitor_leads import DeleteVisitorLeads
-from aioomi.domain.usecases.leads.export_leads_csv import ExportLeadsCsv
-from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
-from aioomi.domain.usecases.leads.get_widget_lead_form import GetWidgetLeadForm
-from aioomi.domain.usecases.leads.list_leads import ListLeads
-from aioomi.domain.usecases.leads.list_visitor_leads import ListVisitorLeads
-from aioomi.domain.usecases.leads.notify_new_lead import NotifyNewLead
-from aioomi.domain.usecases.leads.purge_expired_leads import PurgeExpiredLeads
-from aioomi.domain.usecases.leads.submit_lead import SubmitLead
-from aioomi.domain.usecases.leads.update_lead_form import UpdateLeadForm
-from aioomi.domain.usecases.webhooks.create_webhook_endpoint import CreateWebhookEndpoint
-from aioomi.domain.usecases.webhooks.delete_webhook_endpoint import DeleteWebhookEndpoint
-from aioomi.domain.usecases.webhooks.deliver_webhook_event import DeliverWebhookEvent
-from aioomi.domain.usecases.webhooks.get_webhook_endpoint import GetWebhookEndpoint
-from aioomi.domain.usecases.webhooks.list_webhook_endpoints import ListWebhookEndpoints
-from aioomi.domain.usecases.webhooks.list_webhook_event_types import ListWebhookEventTypes
-from aioomi.domain.usecases.webhooks.notify_webhook_disabled import NotifyWebhookDisabled
-from aioomi.domain.usecases.webhooks.purge_old_webhook_events import PurgeOldWebhookEvents
-from aioomi.domain.usecases.webhooks.redeliver_webhook import RedeliverWebhook
-from aioomi.domain.usecases.webhooks.rotate_webhook_secret import RotateWebhookSecret
-from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
-from aioomi.domain.usecases.webhooks.update_webhook_endpoint import UpdateWebhookEndpoint
-from aioomi.domain.model.documents import DocumentLimits
-from aioomi.domain.usecases.documents.add_document import AddDocument
-from aioomi.domain.usecases.documents.delete_document import DeleteDocument
-from aioomi.domain.usecases.documents.get_document import GetDocument
-from aioomi.domain.usecases.documents.get_document_text import GetDocumentText
-from aioomi.domain.usecases.documents.list_documents import ListDocuments
-from aioomi.domain.usecases.documents.rename_document import RenameDocument
-from aioomi.domain.usecases.documents.replace_document import ReplaceDocument
-from aioomi.domain.usecases.knowledge.ingest_document import IngestDocument
-from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
-from aioomi.domain.usecases.knowledge.change_embedding_model import ChangeEmbeddingModel
-from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
-from aioomi.domain.usecases.knowledge.reindex_document import ReindexDocument
-from aioomi.domain.usecases.knowledge.switch_embedding_model import SwitchEmbeddingModel
-from aioomi.domain.model.knowledge import rerank_relevance_scale
-from aioomi.domain.usecases.search_knowledge import SearchKnowledge
-from aioomi.domain.model.sources import SourceLimits
-from aioomi.domain.usecases.delete_source import DeleteSource
-from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
-from aioomi.domain.usecases.crawl_source import CrawlSource
-from aioomi.domain.usecases.create_source import CreateSource
-from aioomi.domain.usecases.add_qa_pair import AddQaPair
-from aioomi.domain.usecases.conversation_review.review_conversations import ReviewConversations
-from aioomi.domain.usecases.curated.fix_answer import FixAnswer
-from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettings
-from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
-from aioomi.domain.usecases.curated.set_curated_settings import SetCuratedSettings
-from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedback
-from aioomi.domain.usecases.question_groups.answer_question_group import AnswerQuestionGroup
-from aioomi.domain.usecases.question_groups.dismiss_question_group import DismissQuestionGroup
-from aioomi.domain.usecases.question_groups.list_question_groups import ListQuestionGroups
-from aioomi.domain.usecases.question_groups.refresh_question_groups import RefreshQuestionGroups
-from aioomi.domain.usecases.question_groups.request_question_groups_refresh import RequestQuestionGroupsRefresh
-from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
-from aioomi.domain.usecases.delete_qa_pair import DeleteQaPair
-from aioomi.domain.usecases.export_qa_pairs import ExportQaPairs
-from aioomi.domain.usecases.import_qa_pairs import ImportQaPairs
-from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
-from aioomi.domain.usecases.update_qa_pair import UpdateQaPair
-from aioomi.domain.usecases.sync_source import SyncSource
-from aioomi.domain.usecases.sync_due_sources import SyncDueSources
-from aioomi.adapters.web.crawler import HttpSiteFetcher
-from aioomi.adapters.web.page_extractor import TrafilaturaPageExtractor
-from aioomi.domain.usecases.get_source import GetSource
-from aioomi.domain.usecases.sources.get_source_run import GetSourceRun
-from aioomi.domain.usecases.sources.list_source_runs import ListSourceRuns
-from aioomi.domain.usecases.list_sources import ListSources
-from aioomi.domain.usecases.update_source import UpdateSource
-from aioomi.adapters.local.outbox_mailer import OutboxMailer
-from aioomi.adapters.local.system_clock import SystemClock
 from aioomi.adapters.memory.chunk_store import InMemoryChunkStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
+from aioomi.adapters.memory.privacy import InMemoryOperationalRecords
 from aioomi.adapters.memory.rate_limiter import InMemoryRateLimiter
+from aioomi.adapters.memory.request_log import InMemoryRequestLog
 from aioomi.adapters.memory.store_status import InMemoryStoreStatusProbe
 from aioomi.adapters.memory.tables import MemoryDatabase
 from aioomi.adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from aioomi.adapters.openai.chat_model import OpenAIChatModel
+from aioomi.adapters.openai.embedder import OpenAIEmbedder
 from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
 from aioomi.adapters.postgres.database import PostgresDatabase
 from aioomi.adapters.postgres.job_store import PostgresJobStore
+from aioomi.adapters.postgres.privacy import PostgresOperationalRecords
 from aioomi.adapters.postgres.rate_limiter import PostgresRateLimiter
+from aioomi.adapters.postgres.request_log import PostgresRequestLog
 from aioomi.adapters.postgres.store_status import PostgresStoreStatusProbe
 from aioomi.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from aioomi.adapters.rerank.http_reranker import HttpReranker
 from aioomi.adapters.smtp.mailer import SmtpMailer
 from aioomi.adapters.stripe.gateway import StripePaymentGateway
 from aioomi.adapters.stripe.webhooks import StripeWebhookVerifier
+from aioomi.adapters.web.crawler import HttpSiteFetcher
+from aioomi.adapters.web.page_extractor import TrafilaturaPageExtractor
+from aioomi.adapters.web.url_fetcher import HttpUrlFetcher, parse_networks
+from aioomi.adapters.web.webhook_sender import HttpWebhookTransport
 from aioomi.domain.model.accounts import SessionPolicy
 from aioomi.domain.model.billing import BillingConfig, PlanCatalog, parse_plans
+from aioomi.domain.model.chat import ChatLimits
+from aioomi.domain.model.documents import DocumentLimits
+from aioomi.domain.model.knowledge import rerank_relevance_scale
 from aioomi.domain.model.links import Links
+from aioomi.domain.model.privacy import deletion_grace, outbox_retention
+from aioomi.domain.model.sources import SourceLimits
+from aioomi.domain.usecases.accounts.begin_google_sign_in import BeginGoogleSignIn
+from aioomi.domain.usecases.accounts.complete_google_sign_in import CompleteGoogleSignIn
+from aioomi.domain.usecases.accounts.create_api_key import CreateApiKey
+from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
+from aioomi.domain.usecases.accounts.list_sessions import ListSessions
+from aioomi.domain.usecases.accounts.request_password_reset import RequestPasswordReset
+from aioomi.domain.usecases.accounts.reset_password import ResetPassword
+from aioomi.domain.usecases.accounts.revoke_api_key import RevokeApiKey
+from aioomi.domain.usecases.accounts.revoke_session import RevokeSession
+from aioomi.domain.usecases.accounts.sign_out import SignOut
+from aioomi.domain.usecases.accounts.sign_out_everywhere import SignOutEverywhere
+from aioomi.domain.usecases.add_qa_pair import AddQaPair
 from aioomi.domain.usecases.agents.create_agent import CreateAgent
 from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
 from aioomi.domain.usecases.agents.update_agent import UpdateAgent
-from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
-from aioomi.domain.usecases.request_log import ListRequestLog
-from aioomi.domain.usecases.accounts.create_api_key import CreateApiKey
-from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
-from aioomi.domain.usecases.accounts.revoke_api_key import RevokeApiKey
+from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
 from aioomi.domain.usecases.authenticate import Authenticate
+from aioomi.domain.usecases.billing.downgrade_after_grace import DowngradeAfterGrace
 from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
 from aioomi.domain.usecases.billing.list_plans import ListPlans
 from aioomi.domain.usecases.billing.open_billing_portal import OpenBillingPortal
-from aioomi.domain.usecases.billing.set_agent_token_cap import SetAgentTokenCap
-from aioomi.domain.usecases.billing.start_checkout import StartCheckout
-from aioomi.domain.usecases.change_password import ChangePassword
-from aioomi.domain.usecases.check_readiness import CheckReadiness
-from aioomi.domain.usecases.delete_agent import DeleteAgent
-from aioomi.domain.usecases.accounts.begin_google_sign_in import BeginGoogleSignIn
-from aioomi.domain.usecases.accounts.complete_google_sign_in import CompleteGoogleSignIn
-from aioomi.domain.usecases.manage_account import GetAccount, UpdateProfile
+from aioomi.domain.usecases.billing.process_stripe_event import ProcessStripeEvent
 from aioomi.domain.usecases.billing.purge_expired_billing_records import PurgeExpiredBillingRecords
+from aioomi.domain.usecases.billing.receive_stripe_event import ReceiveStripeEvent
 from aioomi.domain.usecases.billing.reconcile_metered_usage import ReconcileMeteredUsage
 from aioomi.domain.usecases.billing.report_metered_usage import ReportMeteredUsage
-from aioomi.domain.usecases.accounts.list_sessions import ListSessions
-from aioomi.domain.usecases.accounts.revoke_session import RevokeSession
-from aioomi.domain.usecases.accounts.request_password_reset import RequestPasswordReset
-from aioomi.domain.usecases.accounts.reset_password import ResetPassword
-from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
-from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCounters
-from aioomi.domain.usecases.refresh_lexical_impacts import RefreshLexicalImpacts
-from aioomi.domain.usecases.resend_verification import ResendVerification
-from aioomi.domain.usecases.sign_in import SignInWithPassword
-from aioomi.domain.usecases.accounts.sign_out import SignOut
-from aioomi.domain.usecases.accounts.sign_out_everywhere import SignOutEverywhere
-from aioomi.domain.usecases.sign_up import SignUp
-from aioomi.domain.usecases.billing.downgrade_after_grace import DowngradeAfterGrace
-from aioomi.domain.usecases.billing.process_stripe_event import ProcessStripeEvent
-from aioomi.domain.usecases.billing.receive_stripe_event import ReceiveStripeEvent
 from aioomi.domain.usecases.billing.send_billing_notice import SendBillingNotice
-from aioomi.domain.usecases.usage.check_usage_allowance import CheckUsageAllowance
-from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
-from aioomi.domain.usecases.usage.record_usage import RecordUsage
-from aioomi.domain.usecases.verify_email import VerifyEmail
-from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
+from aioomi.domain.usecases.billing.set_agent_token_cap import SetAgentTokenCap
+from aioomi.domain.usecases.billing.start_checkout import StartCheckout
 from aioomi.domain.usecases.cancel_email_change import CancelEmailChange
-from aioomi.domain.usecases.reauthenticate import Reauthenticate
-from aioomi.domain.usecases.send_reset_link import SendPasswordResetLink
-from aioomi.domain.usecases.send_verification_link import SendVerificationLink
-from aioomi.domain.usecases.send_sign_up_mail import SendSignUpMail
-from aioomi.settings import Settings
-from aioomi.adapters.local.extractive_responder import ExtractiveResponder
-from aioomi.adapters.memory.request_log import InMemoryRequestLog
-from aioomi.adapters.openai.chat_model import OpenAIChatModel
-from aioomi.ports.closeable import Closeable
-from aioomi.domain.usecases.privacy.crawl_unless_restricted import CrawlUnlessRestricted
-from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
-from aioomi.adapters.postgres.request_log import PostgresRequestLog
-from aioomi.domain.model.chat import ChatLimits
-from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
+from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
+from aioomi.domain.usecases.change_password import ChangePassword
 from aioomi.domain.usecases.chat.delete_chat_session import DeleteChatSession
 from aioomi.domain.usecases.chat.export_agent_sessions import ExportAgentSessions
 from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
@@ -186,6 +101,28 @@ from aioomi.domain.usecases.chat.open_widget import OpenWidget
 from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
 from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
 from aioomi.domain.usecases.chat.visitor_sessions import VisitorSessions
+from aioomi.domain.usecases.check_readiness import CheckReadiness
+from aioomi.domain.usecases.conversation_review.review_conversations import ReviewConversations
+from aioomi.domain.usecases.crawl_source import CrawlSource
+from aioomi.domain.usecases.create_source import CreateSource
+from aioomi.domain.usecases.curated.fix_answer import FixAnswer
+from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettings
+from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
+from aioomi.domain.usecases.curated.set_curated_settings import SetCuratedSettings
+from aioomi.domain.usecases.delete_agent import DeleteAgent
+from aioomi.domain.usecases.delete_qa_pair import DeleteQaPair
+from aioomi.domain.usecases.delete_source import DeleteSource
+from aioomi.domain.usecases.documents.add_document import AddDocument
+from aioomi.domain.usecases.documents.delete_document import DeleteDocument
+from aioomi.domain.usecases.documents.get_document import GetDocument
+from aioomi.domain.usecases.documents.get_document_text import GetDocumentText
+from aioomi.domain.usecases.documents.list_documents import ListDocuments
+from aioomi.domain.usecases.documents.rename_document import RenameDocument
+from aioomi.domain.usecases.documents.replace_document import ReplaceDocument
+from aioomi.domain.usecases.export_qa_pairs import ExportQaPairs
+from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedback
+from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
+from aioomi.domain.usecases.get_source import GetSource
 from aioomi.domain.usecases.handoff.cancel_handoff import CancelHandoff
 from aioomi.domain.usecases.handoff.get_handoff_availability import GetHandoffAvailability
 from aioomi.domain.usecases.handoff.get_handoff_settings import GetHandoffSettings
@@ -200,35 +137,98 @@ from aioomi.domain.usecases.handoff.save_handoff_reply_as_qa_pair import SaveHan
 from aioomi.domain.usecases.handoff.send_handoff_message import SendHandoffMessage
 from aioomi.domain.usecases.handoff.take_handoff import TakeHandoff
 from aioomi.domain.usecases.handoff.update_handoff_settings import UpdateHandoffSettings
-from aioomi.adapters.memory.privacy import InMemoryOperationalRecords
-from aioomi.adapters.postgres.privacy import PostgresOperationalRecords
-from aioomi.domain.model.privacy import deletion_grace, outbox_retention
+from aioomi.domain.usecases.import_qa_pairs import ImportQaPairs
+from aioomi.domain.usecases.knowledge.change_embedding_model import ChangeEmbeddingModel
+from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
+from aioomi.domain.usecases.knowledge.ingest_document import IngestDocument
+from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
+from aioomi.domain.usecases.knowledge.reindex_document import ReindexDocument
+from aioomi.domain.usecases.knowledge.switch_embedding_model import SwitchEmbeddingModel
+from aioomi.domain.usecases.leads.delete_lead import DeleteLead
+from aioomi.domain.usecases.leads.delete_visitor_leads import DeleteVisitorLeads
+from aioomi.domain.usecases.leads.export_leads_csv import ExportLeadsCsv
+from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
+from aioomi.domain.usecases.leads.get_widget_lead_form import GetWidgetLeadForm
+from aioomi.domain.usecases.leads.list_leads import ListLeads
+from aioomi.domain.usecases.leads.list_visitor_leads import ListVisitorLeads
+from aioomi.domain.usecases.leads.notify_new_lead import NotifyNewLead
+from aioomi.domain.usecases.leads.purge_expired_leads import PurgeExpiredLeads
+from aioomi.domain.usecases.leads.submit_lead import SubmitLead
+from aioomi.domain.usecases.leads.update_lead_form import UpdateLeadForm
+from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
+from aioomi.domain.usecases.list_sources import ListSources
+from aioomi.domain.usecases.manage_account import GetAccount, UpdateProfile
+from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
 from aioomi.domain.usecases.privacy.accept_policy import AcceptPolicy
-from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
-from aioomi.domain.usecases.privacy.get_published_policy import GetPublishedPolicy
-from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
-from aioomi.domain.usecases.privacy.send_policy_notices import SendPolicyNotices
 from aioomi.domain.usecases.privacy.build_export import BuildExport
 from aioomi.domain.usecases.privacy.cancel_account_deletion import CancelAccountDeletion
 from aioomi.domain.usecases.privacy.check_processing_allowed import CheckProcessingAllowed
+from aioomi.domain.usecases.privacy.crawl_unless_restricted import CrawlUnlessRestricted
+from aioomi.domain.usecases.privacy.delete_stripe_customer import DeleteStripeCustomer
 from aioomi.domain.usecases.privacy.download_export import DownloadExport
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
+from aioomi.domain.usecases.privacy.get_published_policy import GetPublishedPolicy
 from aioomi.domain.usecases.privacy.ingest_unless_restricted import IngestUnlessRestricted
 from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
 from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
 from aioomi.domain.usecases.privacy.list_exports import ListExports
 from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessing
+from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
+from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
 from aioomi.domain.usecases.privacy.record_api_requests import RecordApiRequests
+from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
 from aioomi.domain.usecases.privacy.request_account_deletion import RequestAccountDeletion
 from aioomi.domain.usecases.privacy.request_export import RequestExport
 from aioomi.domain.usecases.privacy.restrict_processing import RestrictProcessing
-from aioomi.domain.usecases.privacy.set_chat_retention import SetChatRetention
-from aioomi.domain.usecases.privacy.visitor_conversations import VisitorConversations
-from aioomi.domain.usecases.privacy.delete_stripe_customer import DeleteStripeCustomer
-from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
 from aioomi.domain.usecases.privacy.retention_report import RetentionReport
 from aioomi.domain.usecases.privacy.retention_sweeps import RetentionSweeps
+from aioomi.domain.usecases.privacy.send_policy_notices import SendPolicyNotices
+from aioomi.domain.usecases.privacy.set_chat_retention import SetChatRetention
+from aioomi.domain.usecases.privacy.visitor_conversations import VisitorConversations
+from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
+from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCounters
+from aioomi.domain.usecases.question_groups.answer_question_group import AnswerQuestionGroup
+from aioomi.domain.usecases.question_groups.dismiss_question_group import DismissQuestionGroup
+from aioomi.domain.usecases.question_groups.list_question_groups import ListQuestionGroups
+from aioomi.domain.usecases.question_groups.refresh_question_groups import RefreshQuestionGroups
+from aioomi.domain.usecases.question_groups.request_question_groups_refresh import RequestQuestionGroupsRefresh
+from aioomi.domain.usecases.reauthenticate import Reauthenticate
+from aioomi.domain.usecases.refresh_lexical_impacts import RefreshLexicalImpacts
+from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
+from aioomi.domain.usecases.request_log import ListRequestLog
+from aioomi.domain.usecases.resend_verification import ResendVerification
+from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.domain.usecases.seed_demo import SeedDemo
+from aioomi.domain.usecases.send_reset_link import SendPasswordResetLink
+from aioomi.domain.usecases.send_sign_up_mail import SendSignUpMail
+from aioomi.domain.usecases.send_verification_link import SendVerificationLink
+from aioomi.domain.usecases.sign_in import SignInWithPassword
+from aioomi.domain.usecases.sign_up import SignUp
+from aioomi.domain.usecases.sources.get_source_run import GetSourceRun
+from aioomi.domain.usecases.sources.list_source_runs import ListSourceRuns
+from aioomi.domain.usecases.sync_due_sources import SyncDueSources
+from aioomi.domain.usecases.sync_source import SyncSource
+from aioomi.domain.usecases.update_qa_pair import UpdateQaPair
+from aioomi.domain.usecases.update_source import UpdateSource
+from aioomi.domain.usecases.usage.check_usage_allowance import CheckUsageAllowance
+from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
+from aioomi.domain.usecases.usage.record_usage import RecordUsage
+from aioomi.domain.usecases.verify_email import VerifyEmail
+from aioomi.domain.usecases.webhooks.create_webhook_endpoint import CreateWebhookEndpoint
+from aioomi.domain.usecases.webhooks.delete_webhook_endpoint import DeleteWebhookEndpoint
+from aioomi.domain.usecases.webhooks.deliver_webhook_event import DeliverWebhookEvent
+from aioomi.domain.usecases.webhooks.get_webhook_endpoint import GetWebhookEndpoint
+from aioomi.domain.usecases.webhooks.list_webhook_endpoints import ListWebhookEndpoints
+from aioomi.domain.usecases.webhooks.list_webhook_event_types import ListWebhookEventTypes
+from aioomi.domain.usecases.webhooks.notify_webhook_disabled import NotifyWebhookDisabled
+from aioomi.domain.usecases.webhooks.purge_old_webhook_events import PurgeOldWebhookEvents
+from aioomi.domain.usecases.webhooks.redeliver_webhook import RedeliverWebhook
+from aioomi.domain.usecases.webhooks.rotate_webhook_secret import RotateWebhookSecret
+from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
+from aioomi.domain.usecases.webhooks.update_webhook_endpoint import UpdateWebhookEndpoint
+from aioomi.ports.closeable import Closeable
+from aioomi.settings import Settings
 
 
 def _mailer(settings: Settings, clock: Any = None) -> SmtpMailer | OutboxMailer:
@@ -276,7 +276,9 @@ def _chat_model(settings: Settings) -> OpenAIChatModel | ExtractiveResponder:
 def _identity_provider(settings: Settings) -> OidcIdentityProvider | None:
     if not settings.google_enabled:
         return None
-    return OidcIdentityProvider(settings.google_issuer, settings.google_client_id or "", settings.google_client_secret or "")
+    return OidcIdentityProvider(
+        settings.google_issuer, settings.google_client_id or "", settings.google_client_secret or ""
+    )
 
 
 def _billing_config(settings: Settings) -> BillingConfig:
@@ -321,26 +323,34 @@ def _document_limits(settings: Settings) -> DocumentLimits:
 
 
 def _text_extractor(settings: Settings) -> SandboxedTextExtractor:
-    return SandboxedTextExtractor(ExtractionSandbox(
-        memory_bytes=settings.extraction_memory_mb * 1024 * 1024,
-        cpu_s=settings.extraction_cpu_s,
-        timeout_s=settings.extraction_timeout_s,
-    ))
+    return SandboxedTextExtractor(
+        ExtractionSandbox(
+            memory_bytes=settings.extraction_memory_mb * 1024 * 1024,
+            cpu_s=settings.extraction_cpu_s,
+            timeout_s=settings.extraction_timeout_s,
+        )
+    )
 
 
 def _reranker(settings: Settings) -> HttpReranker | None:
     """The optional reranker: off unless ``AIOOMI_RERANK_URL`` is set."""
     if not settings.rerank_url:
         return None
-    return HttpReranker(settings.rerank_url, model=settings.rerank_model, api_key=settings.rerank_api_key,
-                        timeout_s=settings.rerank_timeout_s)
+    return HttpReranker(
+        settings.rerank_url,
+        model=settings.rerank_model,
+        api_key=settings.rerank_api_key,
+        timeout_s=settings.rerank_timeout_s,
+    )
 
 
 def _site_fetcher(settings: Settings) -> HttpSiteFetcher:
     # Loopback or an intranet is reachable only when listed in url_fetch_allowed_networks.
-    return HttpSiteFetcher(product_url=settings.crawler_info_url,
-                           allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
-                           timeout_s=settings.url_fetch_timeout_s)
+    return HttpSiteFetcher(
+        product_url=settings.crawler_info_url,
+        allowed_networks=parse_networks(settings.url_fetch_allowed_networks),
+        timeout_s=settings.url_fetch_timeout_s,
+    )
 
 
 def _webhook_transport(settings: Settings) -> HttpWebhookTransport:
@@ -378,10 +388,12 @@ class Container(containers.DeclarativeContainer):
     lifecycle = providers.Selector(backend, postgres=providers.List(database), memory=providers.List())
     job_store = providers.Selector(
         backend,
-        postgres=providers.Singleton(PostgresJobStore, pool=pool,
-                                     account_concurrency=settings.provided.worker_account_concurrency),
-        memory=providers.Singleton(InMemoryJobStore, clock=clock,
-                                   account_concurrency=settings.provided.worker_account_concurrency),
+        postgres=providers.Singleton(
+            PostgresJobStore, pool=pool, account_concurrency=settings.provided.worker_account_concurrency
+        ),
+        memory=providers.Singleton(
+            InMemoryJobStore, clock=clock, account_concurrency=settings.provided.worker_account_concurrency
+        ),
     )
     uow = providers.Selector(
         backend,
@@ -426,7 +438,11 @@ class Container(containers.DeclarativeContainer):
     refresh_lexical_impacts = providers.Factory(RefreshLexicalImpacts, chunk_store=chunk_store)
 
     sign_up = providers.Factory(
-        SignUp, uow=uow, clock=clock, hasher=password_hasher, limiter=rate_limiter,
+        SignUp,
+        uow=uow,
+        clock=clock,
+        hasher=password_hasher,
+        limiter=rate_limiter,
     )
     verify_email = providers.Factory(VerifyEmail, uow=uow, clock=clock, policy=session_policy)
     preview_email_link = providers.Factory(PreviewEmailLink, uow=uow, clock=clock)
@@ -447,12 +463,20 @@ class Container(containers.DeclarativeContainer):
     send_password_reset_link = providers.Factory(
         SendPasswordResetLink, uow=uow, clock=clock, mailer=mailer, links=links, policy=session_policy
     )
-    reauthenticate = providers.Factory(Reauthenticate, uow=uow, clock=clock, hasher=password_hasher, limiter=rate_limiter)
+    reauthenticate = providers.Factory(
+        Reauthenticate, uow=uow, clock=clock, hasher=password_hasher, limiter=rate_limiter
+    )
     reset_password = providers.Factory(ResetPassword, uow=uow, clock=clock, hasher=password_hasher)
     change_password = providers.Factory(ChangePassword, uow=uow, clock=clock, hasher=password_hasher)
     get_account = providers.Factory(GetAccount, uow=uow)
     update_profile = providers.Factory(
-        UpdateProfile, uow=uow, clock=clock, mailer=mailer, limiter=rate_limiter, links=links, policy=session_policy,
+        UpdateProfile,
+        uow=uow,
+        clock=clock,
+        mailer=mailer,
+        limiter=rate_limiter,
+        links=links,
+        policy=session_policy,
         hasher=password_hasher,
     )
     list_sessions = providers.Factory(ListSessions, uow=uow, clock=clock, policy=session_policy)
@@ -471,8 +495,9 @@ class Container(containers.DeclarativeContainer):
     # The account's plan: its allowance for chat, its limits for agents, documents and storage.
     billing_config = providers.Singleton(_billing_config, settings)
     usage_allowance = providers.Singleton(CheckUsageAllowance, uow=uow, clock=clock, config=billing_config)
-    create_agent = providers.Factory(CreateAgent, uow=uow, clock=clock, embedding_model=embedding_model,
-                                     plans=usage_allowance)
+    create_agent = providers.Factory(
+        CreateAgent, uow=uow, clock=clock, embedding_model=embedding_model, plans=usage_allowance
+    )
     get_agent = providers.Factory(GetAgent, uow=uow)
     list_refused_origins = providers.Factory(ListRefusedOrigins, uow=uow)
     list_agents = providers.Factory(ListAgents, uow=uow)
@@ -482,15 +507,30 @@ class Container(containers.DeclarativeContainer):
 
     # --- documents and ingestion ---------------------------------------------------------
     reranker = providers.Singleton(_reranker, settings)
-    search_knowledge = providers.Factory(SearchKnowledge, uow=uow, chunk_store=chunk_store, embedders=embedders,
-                                         reranker=reranker, rerank_scale=providers.Callable(
-                                             rerank_relevance_scale, settings.provided.rerank_gate))
+    search_knowledge = providers.Factory(
+        SearchKnowledge,
+        uow=uow,
+        chunk_store=chunk_store,
+        embedders=embedders,
+        reranker=reranker,
+        rerank_scale=providers.Callable(rerank_relevance_scale, settings.provided.rerank_gate),
+    )
     add_document = providers.Factory(
-        AddDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits,
+        AddDocument,
+        uow=uow,
+        clock=clock,
+        blobs=blob_store,
+        fetcher=url_fetcher,
+        limits=document_limits,
         plans=usage_allowance,
     )
     replace_document = providers.Factory(
-        ReplaceDocument, uow=uow, clock=clock, blobs=blob_store, fetcher=url_fetcher, limits=document_limits,
+        ReplaceDocument,
+        uow=uow,
+        clock=clock,
+        blobs=blob_store,
+        fetcher=url_fetcher,
+        limits=document_limits,
         plans=usage_allowance,
     )
     list_documents = providers.Factory(ListDocuments, uow=uow)
@@ -499,8 +539,15 @@ class Container(containers.DeclarativeContainer):
     purge_document_data = providers.Factory(PurgeDocumentData, chunk_store=chunk_store, blobs=blob_store)
     delete_document = providers.Factory(DeleteDocument, uow=uow, purge=purge_document_data)
     ingest_document = providers.Factory(
-        IngestDocument, uow=uow, clock=clock, blobs=blob_store, extractor=text_extractor, chunker=chunker,
-        chunk_store=chunk_store, embedders=embedders, limits=document_limits,
+        IngestDocument,
+        uow=uow,
+        clock=clock,
+        blobs=blob_store,
+        extractor=text_extractor,
+        chunker=chunker,
+        chunk_store=chunk_store,
+        embedders=embedders,
+        limits=document_limits,
     )
     get_knowledge_base = providers.Factory(GetKnowledgeBase, uow=uow)
     # --- knowledge-base sources ----------------------------------------------------------
@@ -516,19 +563,31 @@ class Container(containers.DeclarativeContainer):
     cancel_source_run = providers.Factory(CancelSourceRun, uow=uow, clock=clock)
     sync_due_sources = providers.Factory(SyncDueSources, uow=uow, clock=clock)
     list_qa_pairs = providers.Factory(ListQaPairs, uow=uow)
-    add_qa_pair = providers.Factory(AddQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits,
-                                    plans=usage_allowance)
-    update_qa_pair = providers.Factory(UpdateQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits,
-                                       plans=usage_allowance)
+    add_qa_pair = providers.Factory(
+        AddQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits, plans=usage_allowance
+    )
+    update_qa_pair = providers.Factory(
+        UpdateQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits, plans=usage_allowance
+    )
     delete_qa_pair = providers.Factory(DeleteQaPair, uow=uow, purge=purge_document_data)
-    import_qa_pairs = providers.Factory(ImportQaPairs, uow=uow, clock=clock, blobs=blob_store, limits=document_limits,
-                                        plans=usage_allowance)
+    import_qa_pairs = providers.Factory(
+        ImportQaPairs, uow=uow, clock=clock, blobs=blob_store, limits=document_limits, plans=usage_allowance
+    )
     export_qa_pairs = providers.Factory(ExportQaPairs, uow=uow)
     site_fetcher = providers.Singleton(_site_fetcher, settings)
     page_extractor = providers.Singleton(TrafilaturaPageExtractor)
-    crawl_source = providers.Factory(CrawlSource, uow=uow, clock=clock, blobs=blob_store, site=site_fetcher,
-                                     extractor=page_extractor, limits=document_limits, purge=purge_document_data,
-                                     plans=usage_allowance, source_limits=source_limits)
+    crawl_source = providers.Factory(
+        CrawlSource,
+        uow=uow,
+        clock=clock,
+        blobs=blob_store,
+        site=site_fetcher,
+        extractor=page_extractor,
+        limits=document_limits,
+        purge=purge_document_data,
+        plans=usage_allowance,
+        source_limits=source_limits,
+    )
     change_embedding_model = providers.Factory(ChangeEmbeddingModel, uow=uow, embedders=embedders)
     switch_embedding_model = providers.Factory(
         SwitchEmbeddingModel, uow=uow, chunk_store=chunk_store, chunker=chunker, embedders=embedders
@@ -544,18 +603,21 @@ class Container(containers.DeclarativeContainer):
     record_usage = providers.Factory(RecordUsage, uow=uow)
     get_usage_report = providers.Factory(GetUsageReport, uow=uow)
     list_plans = providers.Factory(ListPlans, config=billing_config)
-    start_checkout = providers.Factory(StartCheckout, uow=uow, gateway=payment_gateway, clock=clock,
-                                       config=billing_config)
+    start_checkout = providers.Factory(
+        StartCheckout, uow=uow, gateway=payment_gateway, clock=clock, config=billing_config
+    )
     open_billing_portal = providers.Factory(OpenBillingPortal, uow=uow, gateway=payment_gateway, config=billing_config)
     get_billing_overview = providers.Factory(GetBillingOverview, uow=uow, clock=clock, config=billing_config)
     set_agent_token_cap = providers.Factory(SetAgentTokenCap, uow=uow)
     receive_stripe_event = providers.Factory(ReceiveStripeEvent, uow=uow, verifier=webhook_verifier, clock=clock)
-    process_stripe_event = providers.Factory(ProcessStripeEvent, uow=uow, gateway=payment_gateway, clock=clock,
-                                             config=billing_config)
+    process_stripe_event = providers.Factory(
+        ProcessStripeEvent, uow=uow, gateway=payment_gateway, clock=clock, config=billing_config
+    )
     send_billing_notice = providers.Factory(SendBillingNotice, uow=uow, mailer=mailer)
     downgrade_after_grace = providers.Factory(DowngradeAfterGrace, uow=uow, clock=clock, config=billing_config)
-    report_metered_usage = providers.Factory(ReportMeteredUsage, uow=uow, gateway=payment_gateway, clock=clock,
-                                             config=billing_config)
+    report_metered_usage = providers.Factory(
+        ReportMeteredUsage, uow=uow, gateway=payment_gateway, clock=clock, config=billing_config
+    )
     reconcile_metered_usage = providers.Factory(ReconcileMeteredUsage, uow=uow, clock=clock, config=billing_config)
     purge_expired_billing_records = providers.Factory(PurgeExpiredBillingRecords, uow=uow, clock=clock)
 
@@ -570,14 +632,23 @@ class Container(containers.DeclarativeContainer):
     list_request_log = providers.Factory(ListRequestLog, request_log=request_log)
     passage_search = providers.Factory(KnowledgePassages, search=search_knowledge)
     match_curated_answer = providers.Factory(MatchCuratedAnswer, uow=uow)
-    answer_chat = providers.Factory(AnswerChat, uow=uow, clock=clock, model=chat_model, search=passage_search,
-                                    allowance=usage_allowance, curated=match_curated_answer)
+    answer_chat = providers.Factory(
+        AnswerChat,
+        uow=uow,
+        clock=clock,
+        model=chat_model,
+        search=passage_search,
+        allowance=usage_allowance,
+        curated=match_curated_answer,
+    )
     open_widget = providers.Factory(OpenWidget, uow=uow, clock=clock)
-    start_widget_session = providers.Factory(StartWidgetSession, uow=uow, clock=clock, limiter=rate_limiter,
-                                             limits=chat_limits)
+    start_widget_session = providers.Factory(
+        StartWidgetSession, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits
+    )
     visitor_sessions = providers.Factory(VisitorSessions, uow=uow, limits=chat_limits)
-    send_widget_message = providers.Factory(SendWidgetMessage, answer=answer_chat, limiter=rate_limiter,
-                                            limits=chat_limits)
+    send_widget_message = providers.Factory(
+        SendWidgetMessage, answer=answer_chat, limiter=rate_limiter, limits=chat_limits
+    )
     list_agent_sessions = providers.Factory(ListAgentSessions, uow=uow)
     get_chat_session = providers.Factory(GetChatSession, uow=uow)
     delete_chat_session = providers.Factory(DeleteChatSession, uow=uow)
@@ -601,8 +672,9 @@ class Container(containers.DeclarativeContainer):
     get_handoff_availability = providers.Factory(GetHandoffAvailability, uow=uow, clock=clock)
     request_handoff = providers.Factory(RequestHandoff, uow=uow, clock=clock)
     cancel_handoff = providers.Factory(CancelHandoff, uow=uow, clock=clock)
-    send_handoff_message = providers.Factory(SendHandoffMessage, uow=uow, clock=clock, limiter=rate_limiter,
-                                             limits=chat_limits)
+    send_handoff_message = providers.Factory(
+        SendHandoffMessage, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits
+    )
     read_visitor_handoff = providers.Factory(ReadVisitorHandoff, uow=uow, clock=clock)
     read_owner_handoff = providers.Factory(ReadOwnerHandoff, uow=uow, clock=clock)
     list_handoff_inbox = providers.Factory(ListHandoffInbox, uow=uow, clock=clock)
@@ -616,42 +688,66 @@ class Container(containers.DeclarativeContainer):
     operational_records = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresOperationalRecords, pool=pool),
-        memory=providers.Singleton(InMemoryOperationalRecords, request_log=request_log, job_store=job_store,
-                                   chunk_store=chunk_store, database=memory_database),
+        memory=providers.Singleton(
+            InMemoryOperationalRecords,
+            request_log=request_log,
+            job_store=job_store,
+            chunk_store=chunk_store,
+            database=memory_database,
+        ),
     )
     deletion_grace = providers.Callable(deletion_grace, settings.provided.account_deletion_grace_days)
     kept_mail = providers.Singleton(_kept_mail, mailer)
     base_url = settings.provided.base_url
     get_privacy_overview = providers.Factory(GetPrivacyOverview, uow=uow)
     list_audit_log = providers.Factory(ListAuditLog, uow=uow)
-    restrict_processing = providers.Factory(RestrictProcessing, uow=uow, clock=clock,
-                                            records=operational_records)
-    object_to_processing = providers.Factory(ObjectToProcessing, uow=uow, clock=clock,
-                                             records=operational_records)
+    restrict_processing = providers.Factory(RestrictProcessing, uow=uow, clock=clock, records=operational_records)
+    object_to_processing = providers.Factory(ObjectToProcessing, uow=uow, clock=clock, records=operational_records)
     request_export = providers.Factory(RequestExport, uow=uow, clock=clock)
     list_exports = providers.Factory(ListExports, uow=uow)
-    build_export = providers.Factory(BuildExport, uow=uow, clock=clock, blobs=blob_store,
-                                     request_log=request_log, mailer=mailer, base_url=base_url)
+    build_export = providers.Factory(
+        BuildExport, uow=uow, clock=clock, blobs=blob_store, request_log=request_log, mailer=mailer, base_url=base_url
+    )
     issue_export_link = providers.Factory(IssueExportLink, uow=uow, clock=clock, base_url=base_url)
     download_export = providers.Factory(DownloadExport, uow=uow, clock=clock, blobs=blob_store)
     request_account_deletion = providers.Factory(
-        RequestAccountDeletion, uow=uow, clock=clock, hasher=password_hasher, gateway=payment_gateway,
-        mailer=mailer, base_url=base_url, grace=deletion_grace,
+        RequestAccountDeletion,
+        uow=uow,
+        clock=clock,
+        hasher=password_hasher,
+        gateway=payment_gateway,
+        mailer=mailer,
+        base_url=base_url,
+        grace=deletion_grace,
     )
     cancel_account_deletion = providers.Factory(CancelAccountDeletion, uow=uow, clock=clock)
     visitor_conversations = providers.Factory(VisitorConversations, uow=uow, clock=clock)
     chat_retention = providers.Factory(SetChatRetention, uow=uow, clock=clock)
     retention_sweeps = providers.Factory(
-        RetentionSweeps, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
-        chunk_store=chunk_store, purge_finished_jobs=purge_finished_jobs,
-        purge_billing_records=purge_expired_billing_records, kept_mail=kept_mail,
+        RetentionSweeps,
+        uow=uow,
+        clock=clock,
+        records=operational_records,
+        blobs=blob_store,
+        chunk_store=chunk_store,
+        purge_finished_jobs=purge_finished_jobs,
+        purge_billing_records=purge_expired_billing_records,
+        kept_mail=kept_mail,
         outbox_retention=providers.Callable(outbox_retention, settings.provided.outbox_retention_days),
-        extra_steps=providers.Dict(leads=providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock),
-                                   webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock)),
+        extra_steps=providers.Dict(
+            leads=providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock),
+            webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock),
+        ),
     )
     purge_deleted_accounts = providers.Factory(
-        PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, blobs=blob_store,
-        gateway=payment_gateway, mailer=mailer, kept_mail=kept_mail,
+        PurgeDeletedAccounts,
+        uow=uow,
+        clock=clock,
+        records=operational_records,
+        blobs=blob_store,
+        gateway=payment_gateway,
+        mailer=mailer,
+        kept_mail=kept_mail,
     )
     delete_stripe_customer = providers.Factory(DeleteStripeCustomer, gateway=payment_gateway)
     record_api_requests = providers.Factory(RecordApiRequests, request_log=request_log)
@@ -664,16 +760,19 @@ class Container(containers.DeclarativeContainer):
     policy_status = providers.Factory(GetPolicyStatus, uow=uow, clock=clock)
     accept_policy = providers.Factory(AcceptPolicy, uow=uow, clock=clock)
     publish_policy_version = providers.Factory(PublishPolicyVersion, uow=uow, clock=clock)
-    send_policy_notices = providers.Factory(SendPolicyNotices, uow=uow, clock=clock, mailer=mailer,
-                                            base_url=base_url)
+    send_policy_notices = providers.Factory(SendPolicyNotices, uow=uow, clock=clock, mailer=mailer, base_url=base_url)
 
     # --- outbound webhooks --------------------------------------------------------------
     webhook_transport = providers.Singleton(_webhook_transport, settings)
-    create_webhook_endpoint = providers.Factory(CreateWebhookEndpoint, uow=uow, clock=clock, transport=webhook_transport)
+    create_webhook_endpoint = providers.Factory(
+        CreateWebhookEndpoint, uow=uow, clock=clock, transport=webhook_transport
+    )
     list_webhook_endpoints = providers.Factory(ListWebhookEndpoints, uow=uow)
     list_webhook_event_types = providers.Factory(ListWebhookEventTypes)
     get_webhook_endpoint = providers.Factory(GetWebhookEndpoint, uow=uow)
-    update_webhook_endpoint = providers.Factory(UpdateWebhookEndpoint, uow=uow, clock=clock, transport=webhook_transport)
+    update_webhook_endpoint = providers.Factory(
+        UpdateWebhookEndpoint, uow=uow, clock=clock, transport=webhook_transport
+    )
     delete_webhook_endpoint = providers.Factory(DeleteWebhookEndpoint, uow=uow)
     rotate_webhook_secret = providers.Factory(RotateWebhookSecret, uow=uow, clock=clock)
     send_test_webhook = providers.Factory(SendTestWebhook, uow=uow, clock=clock)
@@ -696,8 +795,16 @@ class Container(containers.DeclarativeContainer):
 
     # --- demo ----------------------------------------------------------------------------
     seed_demo = providers.Factory(
-        SeedDemo, uow=uow, clock=clock, hasher=password_hasher, create_agent=create_agent, list_agents=list_agents, update_agent=update_agent,
-        add_document=add_document, replace_document=replace_document, list_documents=list_documents,
+        SeedDemo,
+        uow=uow,
+        clock=clock,
+        hasher=password_hasher,
+        create_agent=create_agent,
+        list_agents=list_agents,
+        update_agent=update_agent,
+        add_document=add_document,
+        replace_document=replace_document,
+        list_documents=list_documents,
     )
 
 

@@ -32,8 +32,15 @@ PositiveFloat = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 PoolSize = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 
 SECRET_FIELDS = frozenset(
-    {"openai_api_key", "stripe_secret_key", "stripe_webhook_secret", "google_client_secret", "smtp_password",
-     "metrics_token", "rerank_api_key"}
+    {
+        "openai_api_key",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
+        "google_client_secret",
+        "smtp_password",
+        "metrics_token",
+        "rerank_api_key",
+    }
 )
 
 
@@ -148,8 +155,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """``trusted_proxies`` parsed (validated by :func:`load_settings`)."""
-        return tuple(ipaddress.ip_network(item.strip(), strict=False)
-                     for item in self.trusted_proxies.split(",") if item.strip())
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False) for item in self.trusted_proxies.split(",") if item.strip()
+        )
 
     @property
     def google_enabled(self) -> bool:
@@ -182,8 +190,13 @@ ENVIRONMENT: dict[str, str] = {
     for name in Settings.__struct_fields__
     if name
     not in {
-        "database_url", "openai_api_key", "openai_base_url", "stripe_secret_key",
-        "stripe_webhook_secret", "google_client_id", "google_client_secret",
+        "database_url",
+        "openai_api_key",
+        "openai_base_url",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
+        "google_client_id",
+        "google_client_secret",
     }
 }
 
@@ -207,7 +220,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 def _check(settings: Settings) -> None:
     if settings.database_url is not None and not re.match(r"^postgres(ql)?://", settings.database_url):
-        raise SettingsError("DATABASE_URL", "must be a postgresql:// URL (for example postgresql://user@host:5432/aioomi)")
+        raise SettingsError(
+            "DATABASE_URL", "must be a postgresql:// URL (for example postgresql://user@host:5432/aioomi)"
+        )
     for name in ("public_url", "openai_base_url", "google_issuer", "stripe_api_base", "rerank_url"):
         value = getattr(settings, name)
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
@@ -224,4 +239,6 @@ def _check(settings: Settings) -> None:
         try:
             parse_plans(settings.billing_plans)
         except ValueError as error:
-            raise SettingsError("AIOOMI_BILLING_PLANS", f"must be a JSON list of plans including 'free': {error}") from None
+            raise SettingsError(
+                "AIOOMI_BILLING_PLANS", f"must be a JSON list of plans including 'free': {error}"
+            ) from None

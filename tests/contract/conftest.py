@@ -6,5 +6,5 @@ import pytest
 
 
 @pytest.fixture(params=["memory", "postgres"])
-def container(request: pytest.FixtureRequest):  # noqa: ANN201
+def container(request: pytest.FixtureRequest):
     return request.getfixturevalue(f"{request.param}_container")

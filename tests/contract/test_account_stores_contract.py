@@ -71,7 +71,10 @@ def a_key(account: Account, *, created_at: datetime = T0, name: str = "ci") -> A
 
 
 def a_token(
-    account: Account, purpose: TokenPurpose = TokenPurpose.VERIFY_EMAIL, *, expires_at: datetime = T0 + timedelta(hours=1),
+    account: Account,
+    purpose: TokenPurpose = TokenPurpose.VERIFY_EMAIL,
+    *,
+    expires_at: datetime = T0 + timedelta(hours=1),
     new_email: str | None = None,
 ) -> OneTimeToken:
     return OneTimeToken(
@@ -199,7 +202,10 @@ async def test_a_google_subject_belongs_to_one_account(container: Container) -> 
 
 
 async def test_the_tenant_scope_hides_every_row_of_another_account(container: Container) -> None:
-    ada, bob = an_account("ada@example.com", google_subject="g-ada"), an_account("bob@example.com", google_subject="g-bob")
+    ada, bob = (
+        an_account("ada@example.com", google_subject="g-ada"),
+        an_account("bob@example.com", google_subject="g-bob"),
+    )
     bob_session, bob_key = a_session(bob), a_key(bob)
     bob_token = a_token(bob)
     await stored(container, ada, bob)
@@ -399,7 +405,9 @@ async def test_a_one_time_token_is_consumed_once_for_its_purpose_before_it_expir
         assert used.new_email == "ada@new.example.com"
         assert await uow.tokens.consume(change.token_hash, TokenPurpose.CHANGE_EMAIL, T0 + 2 * MINUTE) is None
         # Expired at its expiry instant, and after.
-        assert await uow.tokens.consume(expiring.token_hash, TokenPurpose.RESET_PASSWORD, T0 + timedelta(hours=1)) is None
+        assert (
+            await uow.tokens.consume(expiring.token_hash, TokenPurpose.RESET_PASSWORD, T0 + timedelta(hours=1)) is None
+        )
         assert await uow.tokens.consume("no such hash", TokenPurpose.RESET_PASSWORD, T0) is None
         await uow.commit()
 
@@ -457,8 +465,16 @@ async def test_peek_reads_an_open_token_of_any_purpose_without_using_it(containe
 async def test_trusted_devices_are_found_by_hash_and_forgotten_per_account(container: Container) -> None:
     ada, bob = an_account("ada@example.com"), an_account("bob@example.com")
     await stored(container, ada, bob)
-    devices = [TrustedDevice(id=new_id("dev"), account_id=owner.id, token_hash=new_id("dh"), created_at=T0,
-                             expires_at=T0 + timedelta(days=180)) for owner in (ada, ada, bob)]
+    devices = [
+        TrustedDevice(
+            id=new_id("dev"),
+            account_id=owner.id,
+            token_hash=new_id("dh"),
+            created_at=T0,
+            expires_at=T0 + timedelta(days=180),
+        )
+        for owner in (ada, ada, bob)
+    ]
     for device in devices:
         async with container.uow()(account_id=device.account_id) as uow:
             await uow.devices.add(device)

@@ -33,32 +33,56 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 def account(account_id: str) -> Account:
     return Account(
-        id=account_id, email=f"{account_id}@example.com", full_name="Ada Lovelace", password_hash="x",
-        google_subject=None, email_verified_at=T0, adult_attested_at=T0, accepted_policy_version="2026-02-15",
-        status=AccountStatus.ACTIVE, created_at=T0, updated_at=T0,
+        id=account_id,
+        email=f"{account_id}@example.com",
+        full_name="Ada Lovelace",
+        password_hash="x",
+        google_subject=None,
+        email_verified_at=T0,
+        adult_attested_at=T0,
+        accepted_policy_version="2026-02-15",
+        status=AccountStatus.ACTIVE,
+        created_at=T0,
+        updated_at=T0,
     )
 
 
 def agent(account_id: str, *, created_at: datetime = T0, **settings: object) -> Agent:
     base = AgentSettings(
-        name="Support", system_prompt="You answer questions about our shop.\nBe brief.", model="gpt-4o-mini",
-        temperature=0.7, max_tokens=800, answer_mode=AnswerMode.ASSISTED, fallback_message="Ask our team.",
-        retrieval=AgentRetrieval(top_k=5, min_relevance=0.25), greeting="Hello! How can I help?",
+        name="Support",
+        system_prompt="You answer questions about our shop.\nBe brief.",
+        model="gpt-4o-mini",
+        temperature=0.7,
+        max_tokens=800,
+        answer_mode=AnswerMode.ASSISTED,
+        fallback_message="Ask our team.",
+        retrieval=AgentRetrieval(top_k=5, min_relevance=0.25),
+        greeting="Hello! How can I help?",
         starter_questions=("Where is my order?", "Do you ship abroad?"),
-        widget=WidgetStyle(primary_color="#112233", position=WidgetPosition.LEFT, title="Shop help",
-                           avatar_url="https://cdn.example.com/a.png", theme=WidgetTheme.DARK, launcher_text="Ask us"),
+        widget=WidgetStyle(
+            primary_color="#112233",
+            position=WidgetPosition.LEFT,
+            title="Shop help",
+            avatar_url="https://cdn.example.com/a.png",
+            theme=WidgetTheme.DARK,
+            launcher_text="Ask us",
+        ),
         allowed_origins=("https://shop.example.com", "http://localhost:3000"),
         status=AgentStatus.PAUSED,
     )
     return Agent(
         **(msgspec.structs.asdict(base) | settings),
-        id=new_id("agt"), account_id=account_id, public_key=new_public_key(),
-        embedding_model="text-embedding-3-small", created_at=created_at, updated_at=created_at,
+        id=new_id("agt"),
+        account_id=account_id,
+        public_key=new_public_key(),
+        embedding_model="text-embedding-3-small",
+        created_at=created_at,
+        updated_at=created_at,
     )
 
 
 @pytest.fixture
-async def accounts(container) -> tuple[str, str]:  # noqa: ANN001
+async def accounts(container) -> tuple[str, str]:
     """Two accounts (the agents' foreign key needs them on Postgres)."""
     ids = (new_id("acct"), new_id("acct"))
     async with container.uow()(account_id=None) as uow:
@@ -68,14 +92,14 @@ async def accounts(container) -> tuple[str, str]:  # noqa: ANN001
     return ids
 
 
-async def stored(container, *agents: Agent) -> None:  # noqa: ANN001
+async def stored(container, *agents: Agent) -> None:
     for a in agents:
         async with container.uow()(account_id=a.account_id) as uow:
             await uow.agents.add(a)
             await uow.commit()
 
 
-async def test_an_agent_comes_back_with_every_field(container, accounts) -> None:  # noqa: ANN001
+async def test_an_agent_comes_back_with_every_field(container, accounts) -> None:
     mine, _ = accounts
     original = agent(mine)
     await stored(container, original)
@@ -86,7 +110,7 @@ async def test_an_agent_comes_back_with_every_field(container, accounts) -> None
     assert isinstance(found.widget, WidgetStyle) and found.starter_questions == original.starter_questions
 
 
-async def test_defaults_and_empty_values_round_trip(container, accounts) -> None:  # noqa: ANN001
+async def test_defaults_and_empty_values_round_trip(container, accounts) -> None:
     mine, _ = accounts
     plain = agent(mine, **msgspec.structs.asdict(AgentSettings(name="Plain")))
     await stored(container, plain)
@@ -97,7 +121,7 @@ async def test_defaults_and_empty_values_round_trip(container, accounts) -> None
     assert found.widget.avatar_url is None
 
 
-async def test_nothing_is_stored_without_commit(container, accounts) -> None:  # noqa: ANN001
+async def test_nothing_is_stored_without_commit(container, accounts) -> None:
     mine, _ = accounts
     a = agent(mine)
     async with container.uow()(account_id=mine) as uow:
@@ -107,7 +131,7 @@ async def test_nothing_is_stored_without_commit(container, accounts) -> None:  #
         assert await uow.agents.count_locked(mine) == 0
 
 
-async def test_another_accounts_agent_is_invisible_by_filter_and_by_tenant_scope(container, accounts) -> None:  # noqa: ANN001
+async def test_another_accounts_agent_is_invisible_by_filter_and_by_tenant_scope(container, accounts) -> None:
     mine, theirs = accounts
     their_agent = agent(theirs)
     await stored(container, their_agent, agent(mine))
@@ -126,7 +150,7 @@ async def test_another_accounts_agent_is_invisible_by_filter_and_by_tenant_scope
         assert await uow.agents.get(theirs, their_agent.id) == their_agent
 
 
-async def test_find_by_public_key_in_the_system_scope(container, accounts) -> None:  # noqa: ANN001
+async def test_find_by_public_key_in_the_system_scope(container, accounts) -> None:
     mine, theirs = accounts
     a, b = agent(mine), agent(theirs)
     await stored(container, a, b)
@@ -138,7 +162,7 @@ async def test_find_by_public_key_in_the_system_scope(container, accounts) -> No
         assert await uow.agents.find_by_public_key_with_owner(new_public_key()) is None
 
 
-async def test_public_keys_and_ids_are_unique_across_accounts(container, accounts) -> None:  # noqa: ANN001
+async def test_public_keys_and_ids_are_unique_across_accounts(container, accounts) -> None:
     mine, theirs = accounts
     a = agent(mine)
     await stored(container, a)
@@ -160,15 +184,21 @@ async def test_public_keys_and_ids_are_unique_across_accounts(container, account
         assert await uow.agents.find_by_public_key(a.public_key) == a
 
 
-async def test_update_replaces_the_settings_and_the_key(container, accounts) -> None:  # noqa: ANN001
+async def test_update_replaces_the_settings_and_the_key(container, accounts) -> None:
     mine, _ = accounts
     a = agent(mine)
     await stored(container, a)
     changed = msgspec.structs.replace(
-        a, name="Renamed", greeting=None, starter_questions=(), allowed_origins=("https://new.example.com",),
+        a,
+        name="Renamed",
+        greeting=None,
+        starter_questions=(),
+        allowed_origins=("https://new.example.com",),
         widget=msgspec.structs.replace(a.widget, avatar_url=None, theme=WidgetTheme.LIGHT),
-        retrieval=AgentRetrieval(top_k=20, min_relevance=1.0), status=AgentStatus.ACTIVE,
-        public_key=new_public_key(), updated_at=T0 + timedelta(hours=1),
+        retrieval=AgentRetrieval(top_k=20, min_relevance=1.0),
+        status=AgentStatus.ACTIVE,
+        public_key=new_public_key(),
+        updated_at=T0 + timedelta(hours=1),
     )
     async with container.uow()(account_id=mine) as uow:
         assert await uow.agents.update(changed)
@@ -179,7 +209,7 @@ async def test_update_replaces_the_settings_and_the_key(container, accounts) -> 
         assert await uow.agents.find_by_public_key(changed.public_key) == changed
 
 
-async def test_delete_removes_only_that_agent(container, accounts) -> None:  # noqa: ANN001
+async def test_delete_removes_only_that_agent(container, accounts) -> None:
     mine, _ = accounts
     a, b = agent(mine), agent(mine)
     await stored(container, a, b)
@@ -193,11 +223,18 @@ async def test_delete_removes_only_that_agent(container, accounts) -> None:  # n
         assert await uow.agents.count_locked(mine) == 1
 
 
-async def test_pages_list_newest_first_without_duplicates_or_gaps(container, accounts) -> None:  # noqa: ANN001
+async def test_pages_list_newest_first_without_duplicates_or_gaps(container, accounts) -> None:
     mine, theirs = accounts
     # Three share a creation time: the id breaks the tie, the same way in both stores.
-    times = [T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=1), T0 + timedelta(seconds=1),
-             T0 + timedelta(microseconds=2_000_001), T0 + timedelta(minutes=5), T0 - timedelta(days=1)]
+    times = [
+        T0,
+        T0 + timedelta(seconds=1),
+        T0 + timedelta(seconds=1),
+        T0 + timedelta(seconds=1),
+        T0 + timedelta(microseconds=2_000_001),
+        T0 + timedelta(minutes=5),
+        T0 - timedelta(days=1),
+    ]
     mine_agents = [agent(mine, created_at=t) for t in times]
     await stored(container, *mine_agents, agent(theirs, created_at=T0 + timedelta(seconds=1)))
     expected = sorted(mine_agents, key=lambda a: (a.created_at, a.id), reverse=True)
@@ -217,7 +254,7 @@ async def test_pages_list_newest_first_without_duplicates_or_gaps(container, acc
     assert [a.id for a in seen] == [a.id for a in expected]
 
 
-async def _warm_up(container, account_id: str, n: int) -> None:  # noqa: ANN001
+async def _warm_up(container, account_id: str, n: int) -> None:
     """Open ``n`` units of work at once, so the pool holds that many connections and the
     concurrent steps that follow really interleave."""
     barrier = asyncio.Barrier(n)
@@ -229,7 +266,7 @@ async def _warm_up(container, account_id: str, n: int) -> None:  # noqa: ANN001
     await asyncio.gather(*[hold() for _ in range(n)])
 
 
-async def test_concurrent_creations_never_pass_the_limit(container, accounts) -> None:  # noqa: ANN001
+async def test_concurrent_creations_never_pass_the_limit(container, accounts) -> None:
     mine, _ = accounts
     await stored(container, *[agent(mine) for _ in range(MAX_AGENTS_PER_ACCOUNT - 2)])
     await _warm_up(container, mine, 6)
@@ -244,7 +281,7 @@ async def test_concurrent_creations_never_pass_the_limit(container, accounts) ->
         assert await uow.agents.count_locked(mine) == MAX_AGENTS_PER_ACCOUNT
 
 
-async def test_concurrent_partial_updates_all_survive(container, accounts) -> None:  # noqa: ANN001
+async def test_concurrent_partial_updates_all_survive(container, accounts) -> None:
     mine, _ = accounts
     a = agent(mine)
     await stored(container, a)
@@ -252,12 +289,21 @@ async def test_concurrent_partial_updates_all_survive(container, accounts) -> No
     update = container.update_agent()
     principal = Principal(account_id=mine)
     changes = [
-        AgentChanges(name="New name"), AgentChanges(system_prompt="New prompt"), AgentChanges(greeting=None),
-        AgentChanges(temperature=1.5), AgentChanges(max_tokens=42), AgentChanges(model="gpt-4.1"),
+        AgentChanges(name="New name"),
+        AgentChanges(system_prompt="New prompt"),
+        AgentChanges(greeting=None),
+        AgentChanges(temperature=1.5),
+        AgentChanges(max_tokens=42),
+        AgentChanges(model="gpt-4.1"),
     ]
     await asyncio.gather(*[update(principal, a.id, c) for c in changes])
     async with container.uow()(account_id=mine) as uow:
         found = await uow.agents.get(mine, a.id)
     assert (found.name, found.system_prompt, found.greeting, found.temperature, found.max_tokens, found.model) == (
-        "New name", "New prompt", None, 1.5, 42, "gpt-4.1"
+        "New name",
+        "New prompt",
+        None,
+        1.5,
+        42,
+        "gpt-4.1",
     )

@@ -18,12 +18,17 @@ from tests.unit.chat_support import account, agent_for, store
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 VISITOR = "visitor-0123456789abcdef"
 OTHER_VISITOR = "visitor-fedcba9876543210"
-CITATION = Citation(document_id="doc_returns", document_title="Returns <policy> \"2026\"", position=3,
-                    excerpt="You can return any item within 30 days…", score=0.8125)
+CITATION = Citation(
+    document_id="doc_returns",
+    document_title='Returns <policy> "2026"',
+    position=3,
+    excerpt="You can return any item within 30 days…",
+    score=0.8125,
+)
 
 
 @pytest.fixture
-async def owners(container):  # noqa: ANN001, ANN201
+async def owners(container):
     """Two accounts with one agent each: ``(mine, my_agent, theirs, their_agent)``."""
     mine, theirs = account(), account()
     my_agent, their_agent = agent_for(mine), agent_for(theirs)
@@ -32,17 +37,26 @@ async def owners(container):  # noqa: ANN001, ANN201
     return mine.id, my_agent, theirs.id, their_agent
 
 
-def session(agent, *, at: datetime = T0, visitor: str = VISITOR, **more) -> ChatSession:  # noqa: ANN001
-    return ChatSession(id=new_id("ses"), account_id=agent.account_id, agent_id=agent.id, visitor_id=visitor,
-                       created_at=at, **more)
+def session(agent, *, at: datetime = T0, visitor: str = VISITOR, **more) -> ChatSession:
+    return ChatSession(
+        id=new_id("ses"), account_id=agent.account_id, agent_id=agent.id, visitor_id=visitor, created_at=at, **more
+    )
 
 
 def message(s: ChatSession, role: Role, content: str, *, at: datetime = T0, **more) -> ChatMessage:
-    return ChatMessage(id=new_id("msg"), account_id=s.account_id, agent_id=s.agent_id, session_id=s.id, role=role,
-                       content=content, created_at=at, **more)
+    return ChatMessage(
+        id=new_id("msg"),
+        account_id=s.account_id,
+        agent_id=s.agent_id,
+        session_id=s.id,
+        role=role,
+        content=content,
+        created_at=at,
+        **more,
+    )
 
 
-async def add(container, *items: ChatSession | ChatMessage) -> None:  # noqa: ANN001
+async def add(container, *items: ChatSession | ChatMessage) -> None:
     async with container.uow()(account_id=items[0].account_id) as uow:
         for item in items:
             if isinstance(item, ChatSession):
@@ -52,7 +66,7 @@ async def add(container, *items: ChatSession | ChatMessage) -> None:  # noqa: AN
         await uow.commit()
 
 
-async def test_a_session_is_created_resumed_and_touched(container, owners) -> None:  # noqa: ANN001
+async def test_a_session_is_created_resumed_and_touched(container, owners) -> None:
     mine, my_agent, _, _ = owners
     s = session(my_agent, channel=Channel.API, ip="203.0.113.9", user_agent="Mozilla/5.0")
     await add(container, s)
@@ -70,7 +84,7 @@ async def test_a_session_is_created_resumed_and_touched(container, owners) -> No
         assert await uow.chat_sessions.get(mine, "ses_nothing_here") is None
 
 
-async def test_nothing_is_stored_without_commit(container, owners) -> None:  # noqa: ANN001
+async def test_nothing_is_stored_without_commit(container, owners) -> None:
     mine, my_agent, _, _ = owners
     s = session(my_agent)
     async with container.uow()(account_id=mine) as uow:
@@ -79,7 +93,7 @@ async def test_nothing_is_stored_without_commit(container, owners) -> None:  # n
         assert await uow.chat_sessions.get(mine, s.id) is None
 
 
-async def test_a_visitor_lists_only_their_own_sessions_newest_first(container, owners) -> None:  # noqa: ANN001
+async def test_a_visitor_lists_only_their_own_sessions_newest_first(container, owners) -> None:
     mine, my_agent, _, _ = owners
     other_agent = agent_for(account(), name="Other")  # an agent of mine, stored below
     other_agent = msgspec.structs.replace(other_agent, account_id=mine)
@@ -93,12 +107,15 @@ async def test_a_visitor_lists_only_their_own_sessions_newest_first(container, o
     async with container.uow()(account_id=mine) as uow:
         listed = await uow.chat_sessions.list_for_visitor(mine, my_agent.id, VISITOR, limit=10)
         assert [x.id for x in listed] == [newer.id, older.id]
-        assert [x.id for x in await uow.chat_sessions.list_for_visitor(mine, my_agent.id, VISITOR, limit=1)] == [newer.id]
-        assert [x.id for x in await uow.chat_sessions.list_for_visitor(mine, my_agent.id, OTHER_VISITOR, limit=10)] \
-            == [someone_else.id]
+        assert [x.id for x in await uow.chat_sessions.list_for_visitor(mine, my_agent.id, VISITOR, limit=1)] == [
+            newer.id
+        ]
+        assert [x.id for x in await uow.chat_sessions.list_for_visitor(mine, my_agent.id, OTHER_VISITOR, limit=10)] == [
+            someone_else.id
+        ]
 
 
-async def test_an_agents_sessions_by_date_page_by_page(container, owners) -> None:  # noqa: ANN001
+async def test_an_agents_sessions_by_date_page_by_page(container, owners) -> None:
     mine, my_agent, _, their_agent = owners
     # five sessions an hour apart, two of them at the same instant (the id breaks the tie)
     times = [T0, T0 + timedelta(hours=1), T0 + timedelta(hours=1), T0 + timedelta(hours=2), T0 + timedelta(hours=3)]
@@ -116,20 +133,29 @@ async def test_an_agents_sessions_by_date_page_by_page(container, owners) -> Non
             pages.append([s.id for s in page])
             after = PageKey(created_at=page[-1].created_at, id=page[-1].id)
         assert pages == [expected[0:2], expected[2:4], expected[4:5]]
-        window = await uow.chat_sessions.list_for_agent(mine, my_agent.id, limit=10, since=T0 + timedelta(hours=1),
-                                                        until=T0 + timedelta(hours=3))
+        window = await uow.chat_sessions.list_for_agent(
+            mine, my_agent.id, limit=10, since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=3)
+        )
         assert [s.id for s in window] == [expected[1], expected[2], expected[3]]
-        assert await uow.chat_sessions.list_for_agent(mine, my_agent.id, limit=10,
-                                                      since=T0 + timedelta(days=1)) == []
+        assert await uow.chat_sessions.list_for_agent(mine, my_agent.id, limit=10, since=T0 + timedelta(days=1)) == []
 
 
-async def test_messages_come_back_in_order_with_their_citations(container, owners) -> None:  # noqa: ANN001
+async def test_messages_come_back_in_order_with_their_citations(container, owners) -> None:
     mine, my_agent, _, _ = owners
     s = session(my_agent)
     question = message(s, Role.USER, "How do returns work?", idempotency_key="send-1")
     # the same instant as the question: insertion order decides
-    answer = message(s, Role.ASSISTANT, "Within 30 days [1].", citations=(CITATION,), model="gpt-4o",
-                     prompt_tokens=412, completion_tokens=9, latency_ms=350, reply_to=question.id)
+    answer = message(
+        s,
+        Role.ASSISTANT,
+        "Within 30 days [1].",
+        citations=(CITATION,),
+        model="gpt-4o",
+        prompt_tokens=412,
+        completion_tokens=9,
+        latency_ms=350,
+        reply_to=question.id,
+    )
     follow_up = message(s, Role.USER, "And exchanges?", at=T0 + timedelta(seconds=30))
     await add(container, s, question, answer, follow_up)
     async with container.uow()(account_id=mine) as uow:
@@ -149,7 +175,7 @@ async def test_messages_come_back_in_order_with_their_citations(container, owner
         assert await uow.chat_sessions.get_with_recent(mine, "ses_" + "0" * 26, last=2) == (None, [])
 
 
-async def test_an_idempotency_key_is_unique_per_session(container, owners) -> None:  # noqa: ANN001
+async def test_an_idempotency_key_is_unique_per_session(container, owners) -> None:
     mine, my_agent, _, _ = owners
     s, t = session(my_agent), session(my_agent)
     await add(container, s, t, message(s, Role.USER, "Hi", idempotency_key="k"))
@@ -161,14 +187,19 @@ async def test_an_idempotency_key_is_unique_per_session(container, owners) -> No
 
 
 @pytest.mark.parametrize("outcome", [MessageStatus.COMPLETE, MessageStatus.FAILED])
-async def test_an_answer_goes_from_streaming_to_complete_or_failed(container, owners, outcome) -> None:  # noqa: ANN001
+async def test_an_answer_goes_from_streaming_to_complete_or_failed(container, owners, outcome) -> None:
     mine, my_agent, _, _ = owners
     s = session(my_agent)
     streaming = message(s, Role.ASSISTANT, "", status=MessageStatus.STREAMING, citations=(CITATION,))
     await add(container, s, streaming)
     final = msgspec.structs.replace(
-        streaming, content="Within 30" if outcome is MessageStatus.FAILED else "Within 30 days [1].", status=outcome,
-        model="gpt-4o", prompt_tokens=400, completion_tokens=3, latency_ms=120,
+        streaming,
+        content="Within 30" if outcome is MessageStatus.FAILED else "Within 30 days [1].",
+        status=outcome,
+        model="gpt-4o",
+        prompt_tokens=400,
+        completion_tokens=3,
+        latency_ms=120,
         error_code="model_stream_interrupted" if outcome is MessageStatus.FAILED else None,
         citations=() if outcome is MessageStatus.FAILED else (CITATION,),
     )
@@ -181,10 +212,13 @@ async def test_an_answer_goes_from_streaming_to_complete_or_failed(container, ow
         assert not await uow.chat_messages.update(msgspec.structs.replace(final, id="msg_not_stored"))
 
 
-async def test_deleting_a_session_deletes_its_messages(container, owners) -> None:  # noqa: ANN001
+async def test_deleting_a_session_deletes_its_messages(container, owners) -> None:
     mine, my_agent, _, _ = owners
     gone, kept = session(my_agent), session(my_agent)
-    gone_messages = [message(gone, Role.USER, "Hi"), message(gone, Role.ASSISTANT, "Hello", at=T0 + timedelta(seconds=1))]
+    gone_messages = [
+        message(gone, Role.USER, "Hi"),
+        message(gone, Role.ASSISTANT, "Hello", at=T0 + timedelta(seconds=1)),
+    ]
     kept_message = message(kept, Role.USER, "Still here")
     await add(container, gone, kept, *gone_messages, kept_message)
     async with container.uow()(account_id=mine) as uow:
@@ -198,12 +232,13 @@ async def test_deleting_a_session_deletes_its_messages(container, owners) -> Non
         assert not await uow.chat_sessions.delete(mine, gone.id)
 
 
-async def test_another_accounts_chats_are_invisible_by_filter_and_by_tenant_scope(container, owners) -> None:  # noqa: ANN001
+async def test_another_accounts_chats_are_invisible_by_filter_and_by_tenant_scope(container, owners) -> None:
     mine, my_agent, theirs, their_agent = owners
     their_session = session(their_agent)
     their_question = message(their_session, Role.USER, "Secret question", idempotency_key="k")
-    their_answer = message(their_session, Role.ASSISTANT, "Secret answer", reply_to=their_question.id,
-                           at=T0 + timedelta(seconds=1))
+    their_answer = message(
+        their_session, Role.ASSISTANT, "Secret answer", reply_to=their_question.id, at=T0 + timedelta(seconds=1)
+    )
     await add(container, their_session, their_question, their_answer)
     await add(container, session(my_agent))
     async with container.uow()(account_id=mine) as uow:
@@ -223,8 +258,9 @@ async def test_another_accounts_chats_are_invisible_by_filter_and_by_tenant_scop
         await uow.chat_sessions.touch(theirs, their_session.id, T0 + timedelta(days=1))
         assert not await uow.chat_sessions.delete(theirs, their_session.id)
         with pytest.raises(Conflict):  # nor can a message be slipped into their session
-            await uow.chat_messages.add(msgspec.structs.replace(their_question, id=new_id("msg"), idempotency_key=None,
-                                                               account_id=mine))
+            await uow.chat_messages.add(
+                msgspec.structs.replace(their_question, id=new_id("msg"), idempotency_key=None, account_id=mine)
+            )
     async with container.uow()(account_id=mine) as uow:
         await uow.commit()
     async with container.uow()(account_id=theirs) as uow:
@@ -233,7 +269,8 @@ async def test_another_accounts_chats_are_invisible_by_filter_and_by_tenant_scop
 
 
 async def test_the_keyed_read_brings_the_session_its_history_and_the_keyed_message_with_its_reply(
-        container, owners) -> None:  # noqa: ANN001
+    container, owners
+) -> None:
     mine, my_agent, theirs, their_agent = owners
     s = session(my_agent)
     question = message(s, Role.USER, "How do returns work?", idempotency_key="send-1")
@@ -246,8 +283,7 @@ async def test_the_keyed_read_brings_the_session_its_history_and_the_keyed_messa
     # Read in a read-only unit of work, as a chat turn reads it (on Postgres: no BEGIN, no end).
     async with container.uow()(account_id=mine, read_only=True) as uow:
         read = uow.chat_sessions.get_with_recent_and_keyed
-        assert await read(mine, s.id, last=2, idempotency_key="send-1") == (s, [answer, unanswered],
-                                                                             (question, answer))
+        assert await read(mine, s.id, last=2, idempotency_key="send-1") == (s, [answer, unanswered], (question, answer))
         assert await read(mine, s.id, last=0, idempotency_key="send-2") == (s, [], (unanswered, None))
         assert await read(mine, s.id, last=5, idempotency_key="send-3") == (s, [question, answer, unanswered], None)
         assert await read(mine, "ses_" + "0" * 26, last=2, idempotency_key="send-1") == (None, [], None)
@@ -256,7 +292,7 @@ async def test_the_keyed_read_brings_the_session_its_history_and_the_keyed_messa
         assert await read(theirs, their_session.id, last=2, idempotency_key="send-1") == (None, [], None)
 
 
-async def test_a_read_only_unit_of_work_cannot_be_committed(container, owners) -> None:  # noqa: ANN001
+async def test_a_read_only_unit_of_work_cannot_be_committed(container, owners) -> None:
     mine, my_agent, _, _ = owners
     s = session(my_agent)
     await add(container, s)
@@ -266,7 +302,7 @@ async def test_a_read_only_unit_of_work_cannot_be_committed(container, owners) -
             await uow.commit()
 
 
-async def test_a_unit_that_defers_writes_stores_them_all_at_commit_or_none(container, owners) -> None:  # noqa: ANN001
+async def test_a_unit_that_defers_writes_stores_them_all_at_commit_or_none(container, owners) -> None:
     mine, my_agent, _, their_agent = owners
     s = session(my_agent)
     question = message(s, Role.USER, "Hi", idempotency_key="k")

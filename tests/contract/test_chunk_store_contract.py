@@ -20,8 +20,15 @@ MODEL = "test-model"
 
 def chunk(position: int, text: str, vector: list[float], heading: tuple[str, ...] = ()) -> EmbeddedChunk:
     return EmbeddedChunk(
-        chunk=Chunk(text=text, position=position, heading_path=heading, char_start=position * 10,
-                    char_end=position * 10 + len(text), token_count=len(text.split()), content_hash=content_hash(text)),
+        chunk=Chunk(
+            text=text,
+            position=position,
+            heading_path=heading,
+            char_start=position * 10,
+            char_end=position * 10 + len(text),
+            token_count=len(text.split()),
+            content_hash=content_hash(text),
+        ),
         embedding=vector,
     )
 
@@ -33,16 +40,21 @@ DOC = [
 ]
 
 
-async def put(store, document_id: str = "doc_a", chunks=DOC, account=ACCT, agent=AGENT, model=MODEL) -> list[str]:  # noqa: ANN001
+async def put(store, document_id: str = "doc_a", chunks=DOC, account=ACCT, agent=AGENT, model=MODEL) -> list[str]:
     return await store.replace_document(
         account_id=account, agent_id=agent, document_id=document_id, embedding_model=model, chunks=chunks
     )
 
 
-async def search(store, text: str = "", vector=None, top_k: int = 5, account=ACCT, agent=AGENT, **kw):  # noqa: ANN001
+async def search(store, text: str = "", vector=None, top_k: int = 5, account=ACCT, agent=AGENT, **kw):
     return await store.search(
-        account_id=account, agent_id=agent, query_text=text, query_vector=vector,
-        embedding_model=kw.pop("model", MODEL), top_k=top_k, **kw,
+        account_id=account,
+        agent_id=agent,
+        query_text=text,
+        query_vector=vector,
+        embedding_model=kw.pop("model", MODEL),
+        top_k=top_k,
+        **kw,
     )
 
 
@@ -200,10 +212,14 @@ def titled_chunk(position: int, text: str, title: str, vector: list[float]) -> E
 
 async def test_a_chunk_is_found_by_a_word_of_its_title_alone(container) -> None:
     store = container.chunk_store()
-    await put(store, "doc_leave", [titled_chunk(0, "Employees stay home sixteen weeks.", "Parental leave",
-                                                [1.0, 0.0, 0.0, 0.0])])
-    await put(store, "doc_ship", [titled_chunk(0, "Parcels arrive within three days.", "Shipping",
-                                               [0.0, 1.0, 0.0, 0.0])])
+    await put(
+        store,
+        "doc_leave",
+        [titled_chunk(0, "Employees stay home sixteen weeks.", "Parental leave", [1.0, 0.0, 0.0, 0.0])],
+    )
+    await put(
+        store, "doc_ship", [titled_chunk(0, "Parcels arrive within three days.", "Shipping", [0.0, 1.0, 0.0, 0.0])]
+    )
     hits = await search(store, "parental")  # in no chunk's text, only in one title
     assert [h.document_id for h in hits] == ["doc_leave"]
     listed = await store.list_document(account_id=ACCT, agent_id=AGENT, document_id="doc_leave")
@@ -216,8 +232,15 @@ async def test_a_title_match_counts_more_than_a_body_match(container) -> None:
     # four others. Counted once (as a body term) the shorter chunk would win on BM25's length
     # normalisation (tf 1 at length 9: 0.90, vs tf 1 at length 5: 1.13, times the same idf); as a
     # title term it counts twice (TITLE_TERM_WEIGHT 2: tf 2 at length 10: 1.26 vs 1.16).
-    await put(store, "doc_title", [titled_chunk(0, "Customers write emails asking questions regarding orders weekly.",
-                                                "Refund", [1.0, 0.0, 0.0, 0.0])])
+    await put(
+        store,
+        "doc_title",
+        [
+            titled_chunk(
+                0, "Customers write emails asking questions regarding orders weekly.", "Refund", [1.0, 0.0, 0.0, 0.0]
+            )
+        ],
+    )
     await put(store, "doc_body", [chunk(0, "Refund requests arrive daily online.", [0.0, 1.0, 0.0, 0.0])])
     hits = await search(store, "refund")
     assert [h.document_id for h in hits] == ["doc_title", "doc_body"]

@@ -15,36 +15,54 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 CITED = (Citation(document_id="doc_x", document_title="X", position=0, excerpt="x"),)
 
 
-async def conversation(container, agent, at: datetime, *turns: tuple[str, str, dict]) -> str:  # noqa: ANN001
+async def conversation(container, agent, at: datetime, *turns: tuple[str, str, dict]) -> str:
     s = session(agent, at=at)
     items = [s]
     for i, (question, answer, more) in enumerate(turns):
         q = message(s, Role.USER, question, at=at + timedelta(seconds=2 * i))
-        a = message(s, Role.ASSISTANT, answer, at=at + timedelta(seconds=2 * i + 1), reply_to=q.id,
-                    **({"status": MessageStatus.COMPLETE, "citations": CITED} | more))
+        a = message(
+            s,
+            Role.ASSISTANT,
+            answer,
+            at=at + timedelta(seconds=2 * i + 1),
+            reply_to=q.id,
+            **({"status": MessageStatus.COMPLETE, "citations": CITED} | more),
+        )
         items += [q, a]
     await add(container, *items)
     return s.id
 
 
-async def review(container, account_id, agent_id, limit=10, after=None, **filters):  # noqa: ANN001, ANN003, ANN201
+async def review(container, account_id, agent_id, limit=10, after=None, **filters):
     async with container.uow()(account_id=account_id) as uow:
-        return await uow.conversation_review.review(account_id, agent_id, ReviewFilters(**filters), limit=limit,
-                                                    after=after)
+        return await uow.conversation_review.review(
+            account_id, agent_id, ReviewFilters(**filters), limit=limit, after=after
+        )
 
 
-async def test_rows_and_filters(container, owners) -> None:  # noqa: ANN001, F811
+async def test_rows_and_filters(container, owners) -> None:
     mine, my_agent, theirs, their_agent = owners
     down = Feedback(rating=Rating.DOWN, given_at=T0, updated_at=T0)
     up = Feedback(rating=Rating.UP, given_at=T0, updated_at=T0)
-    kettles = await conversation(container, my_agent, T0, ("Do you sell kettles?", "Yes, electric kettles.", {}),
-                                 ("And teapots?", "Sorry.", {"status": MessageStatus.UNANSWERED}))
-    refunds = await conversation(container, my_agent, T0 + timedelta(days=1),
-                                 ("Refund delays?", "Five days.", {"feedback": down}))
-    curated = await conversation(container, my_agent, T0 + timedelta(days=2),
-                                 ("Norway shipping?", "Yes.", {"curated_pair_id": "doc_pair", "feedback": up}))
-    failed = await conversation(container, my_agent, T0 + timedelta(days=3),
-                                ("Hello?", "", {"status": MessageStatus.FAILED, "citations": ()}))
+    kettles = await conversation(
+        container,
+        my_agent,
+        T0,
+        ("Do you sell kettles?", "Yes, electric kettles.", {}),
+        ("And teapots?", "Sorry.", {"status": MessageStatus.UNANSWERED}),
+    )
+    refunds = await conversation(
+        container, my_agent, T0 + timedelta(days=1), ("Refund delays?", "Five days.", {"feedback": down})
+    )
+    curated = await conversation(
+        container,
+        my_agent,
+        T0 + timedelta(days=2),
+        ("Norway shipping?", "Yes.", {"curated_pair_id": "doc_pair", "feedback": up}),
+    )
+    failed = await conversation(
+        container, my_agent, T0 + timedelta(days=3), ("Hello?", "", {"status": MessageStatus.FAILED, "citations": ()})
+    )
     await conversation(container, their_agent, T0, ("Do you sell kettles?", "Theirs.", {}))
 
     rows = await review(container, mine, my_agent.id)
@@ -52,20 +70,24 @@ async def test_rows_and_filters(container, owners) -> None:  # noqa: ANN001, F81
         (failed, "Hello?", 2, Outcome.FAILED, 0, 0),
         (curated, "Norway shipping?", 2, Outcome.CURATED, 1, 0),
         (refunds, "Refund delays?", 2, Outcome.ANSWERED, 0, 1),
-        (kettles, "Do you sell kettles?", 4, Outcome.UNANSWERED, 0, 0)]
+        (kettles, "Do you sell kettles?", 4, Outcome.UNANSWERED, 0, 0),
+    ]
 
-    def ids(found) -> list[str]:  # noqa: ANN001
+    def ids(found) -> list[str]:
         return [r.session.id for r in found]
 
     assert ids(await review(container, mine, my_agent.id, unanswered=True)) == [kettles]
     assert ids(await review(container, mine, my_agent.id, feedback=FeedbackFilter.ANY)) == [curated, refunds]
     assert ids(await review(container, mine, my_agent.id, feedback=FeedbackFilter.DOWN)) == [refunds]
     assert ids(await review(container, mine, my_agent.id, feedback=FeedbackFilter.UP)) == [curated]
-    assert ids(await review(container, mine, my_agent.id, text="electric kettles")) == [kettles], "both words, one message"
+    assert ids(await review(container, mine, my_agent.id, text="electric kettles")) == [kettles], (
+        "both words, one message"
+    )
     assert ids(await review(container, mine, my_agent.id, text="kettles")) == [kettles]
     assert ids(await review(container, mine, my_agent.id, text="electric teapots")) == [], "not in one message"
-    assert ids(await review(container, mine, my_agent.id, since=T0 + timedelta(days=1),
-                            until=T0 + timedelta(days=3))) == [curated, refunds]
+    assert ids(
+        await review(container, mine, my_agent.id, since=T0 + timedelta(days=1), until=T0 + timedelta(days=3))
+    ) == [curated, refunds]
     first = await review(container, mine, my_agent.id, limit=2)
     after = PageKey(created_at=first[-1].session.created_at, id=first[-1].session.id)
     assert ids(await review(container, mine, my_agent.id, limit=2, after=after)) == [refunds, kettles]

@@ -10,7 +10,7 @@ from aioomi.domain.model.qa_pairs import QaPairInput
 from tests.contract.test_chat_store_contract import owners  # noqa: F401
 
 
-async def test_settings_are_stored_per_agent_and_replaced(container, owners) -> None:  # noqa: ANN001, F811
+async def test_settings_are_stored_per_agent_and_replaced(container, owners) -> None:
     mine, my_agent, theirs, their_agent = owners
     async with container.uow()(account_id=mine) as uow:
         assert await uow.curated_settings.get(mine, my_agent.id) is None
@@ -20,19 +20,22 @@ async def test_settings_are_stored_per_agent_and_replaced(container, owners) -> 
         await uow.curated_settings.put(mine, my_agent.id, CuratedSettings(mode=CuratedMode.DIRECT, threshold=0.65))
         await uow.commit()
     async with container.uow()(account_id=mine) as uow:
-        assert await uow.curated_settings.get(mine, my_agent.id) == CuratedSettings(mode=CuratedMode.DIRECT,
-                                                                                    threshold=0.65)
+        assert await uow.curated_settings.get(mine, my_agent.id) == CuratedSettings(
+            mode=CuratedMode.DIRECT, threshold=0.65
+        )
     async with container.uow()(account_id=theirs) as uow:
         assert await uow.curated_settings.get(theirs, my_agent.id) is None
         assert await uow.curated_settings.get(theirs, their_agent.id) is None
 
 
-async def test_the_turns_lookup_finds_only_the_agents_own_pairs(container, owners) -> None:  # noqa: ANN001, F811
+async def test_the_turns_lookup_finds_only_the_agents_own_pairs(container, owners) -> None:
     mine, my_agent, theirs, their_agent = owners
-    pair = await container.add_qa_pair()(Principal(account_id=mine), my_agent.id,
-                                         QaPairInput(question="Opening hours?", answer="9 to 5."))
-    theirs_pair = await container.add_qa_pair()(Principal(account_id=theirs), their_agent.id,
-                                                QaPairInput(question="Opening hours?", answer="Never."))
+    pair = await container.add_qa_pair()(
+        Principal(account_id=mine), my_agent.id, QaPairInput(question="Opening hours?", answer="9 to 5.")
+    )
+    theirs_pair = await container.add_qa_pair()(
+        Principal(account_id=theirs), their_agent.id, QaPairInput(question="Opening hours?", answer="Never.")
+    )
     async with container.uow()(account_id=mine) as uow:
         await uow.curated_settings.put(mine, my_agent.id, CuratedSettings(mode=CuratedMode.DIRECT, threshold=0.7))
         await uow.commit()
@@ -45,4 +48,6 @@ async def test_the_turns_lookup_finds_only_the_agents_own_pairs(container, owner
     assert (settings, pairs) == (None, [])
     async with container.uow()(account_id=mine) as uow:
         assert await uow.curated_settings.lookup(mine, my_agent.id, []) == (
-            CuratedSettings(mode=CuratedMode.DIRECT, threshold=0.7), [])
+            CuratedSettings(mode=CuratedMode.DIRECT, threshold=0.7),
+            [],
+        )

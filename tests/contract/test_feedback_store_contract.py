@@ -21,19 +21,19 @@ def down(at: datetime, comment: str | None = None) -> Feedback:
     return Feedback(rating=Rating.DOWN, comment=comment, given_at=at, updated_at=at)
 
 
-async def rate(container, account_id: str, message_id: str, feedback: Feedback) -> bool:  # noqa: ANN001
+async def rate(container, account_id: str, message_id: str, feedback: Feedback) -> bool:
     async with container.uow()(account_id=account_id) as uow:
         done = await uow.feedback.rate(account_id, message_id, feedback)
         await uow.commit()
     return done
 
 
-async def listed(container, account_id: str, agent_id: str, **filters):  # noqa: ANN001, ANN003, ANN201
+async def listed(container, account_id: str, agent_id: str, **filters):
     async with container.uow()(account_id=account_id) as uow:
         return await uow.feedback.list_for_agent(account_id, agent_id, limit=filters.pop("limit", 100), **filters)
 
 
-async def conversation(container, agent, question: str, answer: str, at: datetime = T0):  # noqa: ANN001, ANN201
+async def conversation(container, agent, question: str, answer: str, at: datetime = T0):
     s = session(agent, at=at)
     q = message(s, Role.USER, question, at=at)
     a = message(s, Role.ASSISTANT, answer, at=at, reply_to=q.id, status=MessageStatus.COMPLETE)
@@ -41,7 +41,7 @@ async def conversation(container, agent, question: str, answer: str, at: datetim
     return s, q, a
 
 
-async def test_a_vote_is_stored_on_its_message_replaced_and_listed_with_its_question(container, owners) -> None:  # noqa: ANN001, F811
+async def test_a_vote_is_stored_on_its_message_replaced_and_listed_with_its_question(container, owners) -> None:
     mine, my_agent, _, _ = owners
     s, q, a = await conversation(container, my_agent, "Opening hours?", "9 to 5 [1].")
     assert await rate(container, mine, a.id, down(T0, "We open at 8."))
@@ -53,11 +53,17 @@ async def test_a_vote_is_stored_on_its_message_replaced_and_listed_with_its_ques
     assert await rate(container, mine, a.id, changed)
     [entry] = await listed(container, mine, my_agent.id)
     assert (entry.message_id, entry.session_id, entry.agent_id, entry.question, entry.answer, entry.feedback) == (
-        a.id, s.id, my_agent.id, "Opening hours?", "9 to 5 [1].", changed)
+        a.id,
+        s.id,
+        my_agent.id,
+        "Opening hours?",
+        "9 to 5 [1].",
+        changed,
+    )
     assert not await rate(container, mine, "msg_nothing_here", changed)
 
 
-async def test_votes_are_filtered_by_rating_and_time_newest_first(container, owners) -> None:  # noqa: ANN001, F811
+async def test_votes_are_filtered_by_rating_and_time_newest_first(container, owners) -> None:
     mine, my_agent, _, _ = owners
     _, _, first = await conversation(container, my_agent, "One?", "1.")
     _, _, second = await conversation(container, my_agent, "Two?", "2.")
@@ -67,14 +73,21 @@ async def test_votes_are_filtered_by_rating_and_time_newest_first(container, own
     await rate(container, mine, second.id, up(T0 + timedelta(hours=2)))
     await rate(container, mine, third.id, down(T0 + timedelta(hours=3)))
     assert [e.message_id for e in await listed(container, mine, my_agent.id)] == [third.id, second.id, first.id]
-    assert [e.message_id for e in await listed(container, mine, my_agent.id, rating=Rating.DOWN)] == [third.id, first.id]
-    assert [e.message_id for e in await listed(container, mine, my_agent.id, since=T0 + timedelta(hours=2),
-                                               until=T0 + timedelta(hours=3))] == [second.id]
+    assert [e.message_id for e in await listed(container, mine, my_agent.id, rating=Rating.DOWN)] == [
+        third.id,
+        first.id,
+    ]
+    assert [
+        e.message_id
+        for e in await listed(
+            container, mine, my_agent.id, since=T0 + timedelta(hours=2), until=T0 + timedelta(hours=3)
+        )
+    ] == [second.id]
     assert [e.message_id for e in await listed(container, mine, my_agent.id, limit=1)] == [third.id]
     assert unrated.id not in {e.message_id for e in await listed(container, mine, my_agent.id)}
 
 
-async def test_another_account_neither_sees_nor_rates_my_answers(container, owners) -> None:  # noqa: ANN001, F811
+async def test_another_account_neither_sees_nor_rates_my_answers(container, owners) -> None:
     mine, my_agent, theirs, their_agent = owners
     _, _, a = await conversation(container, my_agent, "Mine?", "Yes.")
     await rate(container, mine, a.id, up(T0))
@@ -85,7 +98,7 @@ async def test_another_account_neither_sees_nor_rates_my_answers(container, owne
     assert entry.feedback == up(T0)
 
 
-async def test_a_vote_goes_with_its_conversation(container, owners) -> None:  # noqa: ANN001, F811
+async def test_a_vote_goes_with_its_conversation(container, owners) -> None:
     mine, my_agent, _, _ = owners
     s, _, a = await conversation(container, my_agent, "Gone?", "Soon.")
     await rate(container, mine, a.id, down(T0, "a comment to forget"))
@@ -95,7 +108,7 @@ async def test_a_vote_goes_with_its_conversation(container, owners) -> None:  # 
     assert await listed(container, mine, my_agent.id) == []
 
 
-async def test_the_retention_sweep_takes_the_votes_with_the_chats(container, owners) -> None:  # noqa: ANN001, F811
+async def test_the_retention_sweep_takes_the_votes_with_the_chats(container, owners) -> None:
     mine, my_agent, _, _ = owners
     _, _, old = await conversation(container, my_agent, "Old?", "Yes.", at=T0)
     _, _, recent = await conversation(container, my_agent, "Recent?", "Yes.", at=T0 + timedelta(days=400))

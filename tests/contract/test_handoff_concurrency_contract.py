@@ -23,13 +23,14 @@ ALWAYS = HandoffSettings(enabled=True, days=tuple(Weekday), opens="00:00", close
 
 
 @pytest.fixture
-async def waiting(container):  # noqa: ANN001, ANN201
+async def waiting(container):
     """An agent with handoff on, and a visitor's session waiting for a person."""
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    session = ChatSession(id=new_id("ses"), account_id=owner.id, agent_id=agent.id, visitor_id=VISITOR,
-                          created_at=container.clock().now())
+    session = ChatSession(
+        id=new_id("ses"), account_id=owner.id, agent_id=agent.id, visitor_id=VISITOR, created_at=container.clock().now()
+    )
     async with container.uow()(account_id=owner.id) as uow:
         await uow.chat_sessions.add(session)
         await uow.handoffs.save_settings(owner.id, agent.id, ALWAYS)
@@ -38,7 +39,7 @@ async def waiting(container):  # noqa: ANN001, ANN201
     return Principal(account_id=owner.id), agent, session
 
 
-async def test_two_owners_taking_at_once_one_wins(container, waiting) -> None:  # noqa: ANN001
+async def test_two_owners_taking_at_once_one_wins(container, waiting) -> None:
     principal, _, session = waiting
     take = TakeHandoff(container.uow(), container.clock())
     results = await asyncio.gather(take(principal, session.id), take(principal, session.id), return_exceptions=True)
@@ -48,11 +49,12 @@ async def test_two_owners_taking_at_once_one_wins(container, waiting) -> None:  
     assert len(lost) == 1 and isinstance(lost[0], HandoffTransitionRefused | HandoffChanged), lost
 
 
-async def test_messages_at_once_are_all_stored_and_numbered_without_gaps(container, waiting) -> None:  # noqa: ANN001
+async def test_messages_at_once_are_all_stored_and_numbered_without_gaps(container, waiting) -> None:
     principal, agent, session = waiting
     await TakeHandoff(container.uow(), container.clock())(principal, session.id)  # event 2
-    send = SendHandoffMessage(container.uow(), container.clock(), container.rate_limiter(),
-                              ChatLimits(per_visitor_minute=100))
+    send = SendHandoffMessage(
+        container.uow(), container.clock(), container.rate_limiter(), ChatLimits(per_visitor_minute=100)
+    )
     reply = ReplyToHandoff(container.uow(), container.clock())
     calls = [send(agent, VISITOR, session.id, f"visitor {i}") for i in range(3)]
     calls += [reply(principal, session.id, f"owner {i}") for i in range(3)]

@@ -17,7 +17,7 @@ ACCT, AGENT, MODEL = "acct_lex", "agt_lex", "test-model"
 KEY = LexicalIndexKey(account_id=ACCT, agent_id=AGENT, embedding_model=MODEL)
 
 
-def store_like(container, lexical: LexicalIndex):  # noqa: ANN001, ANN201
+def store_like(container, lexical: LexicalIndex):
     """A store of the container's kind with other lexical limits."""
     if isinstance(container.chunk_store(), PostgresChunkStore):
         return PostgresChunkStore(container.pool(), lexical=lexical)
@@ -31,13 +31,13 @@ def chunks(*texts: str) -> list[EmbeddedChunk]:
     ]
 
 
-async def put(store, document_id: str, *texts: str) -> list[str]:  # noqa: ANN001
+async def put(store, document_id: str, *texts: str) -> list[str]:
     return await store.replace_document(
         account_id=ACCT, agent_id=AGENT, document_id=document_id, embedding_model=MODEL, chunks=chunks(*texts)
     )
 
 
-async def lexical(store, text: str, top_k: int = 10) -> list[str]:  # noqa: ANN001
+async def lexical(store, text: str, top_k: int = 10) -> list[str]:
     hits = await store.search(
         account_id=ACCT, agent_id=AGENT, query_text=text, query_vector=None, embedding_model=MODEL, top_k=top_k
     )
@@ -98,11 +98,12 @@ async def test_drifted_impacts_are_found_and_refreshed(container) -> None:
     assert await store.refresh_lexical_impacts(KEY, page_chunks=1) == 16
     assert await store.stale_lexical_indexes(limit=10) == []
     assert set(await lexical(store, "fruit")) == {
-        "red apple green pear ripe fruit", "blue plum yellow lemon sour fruit"
+        "red apple green pear ripe fruit",
+        "blue plum yellow lemon sour fruit",
     }
 
 
-async def test_the_capped_reading_agrees_across_stores(memory_container, postgres_container, monkeypatch) -> None:  # noqa: ANN001
+async def test_the_capped_reading_agrees_across_stores(memory_container, postgres_container, monkeypatch) -> None:
     """Memory and Postgres pick the same terms and the same postings, also when the caps bite
     and the impacts were computed with a reference length that has since drifted."""
     # Ties (equal impacts, equal scores) are broken by chunk id: both stores get the same ids.

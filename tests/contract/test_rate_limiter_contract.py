@@ -37,7 +37,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture(params=["memory", "postgres"])
-def limiter(request: pytest.FixtureRequest, clock: ManualClock):  # noqa: ANN201
+def limiter(request: pytest.FixtureRequest, clock: ManualClock):
     if request.param == "memory":
         return InMemoryRateLimiter(clock)
     return PostgresRateLimiter(request.getfixturevalue("pool"), clock)

@@ -28,49 +28,75 @@ from tests.contract.test_document_store_contract import add, document, owners  #
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def source(account_id: str, agent_id: str, kind: SourceKind = SourceKind.WEBSITE, *, created_at: datetime = T0,
-           **fields: object) -> Source:
+def source(
+    account_id: str,
+    agent_id: str,
+    kind: SourceKind = SourceKind.WEBSITE,
+    *,
+    created_at: datetime = T0,
+    **fields: object,
+) -> Source:
     base = Source(
-        id=new_id("src"), account_id=account_id, agent_id=agent_id, kind=kind, name="Help centre",
-        settings=SourceSettings(url="https://shop.example.com/help", include_paths=("/help/*",),
-                                exclude_paths=("/help/old/*",), max_pages=200, max_depth=2)
-        if kind is SourceKind.WEBSITE else SourceSettings(),
-        schedule=SyncSchedule.OFF, created_at=created_at, updated_at=created_at,
+        id=new_id("src"),
+        account_id=account_id,
+        agent_id=agent_id,
+        kind=kind,
+        name="Help centre",
+        settings=SourceSettings(
+            url="https://shop.example.com/help",
+            include_paths=("/help/*",),
+            exclude_paths=("/help/old/*",),
+            max_pages=200,
+            max_depth=2,
+        )
+        if kind is SourceKind.WEBSITE
+        else SourceSettings(),
+        schedule=SyncSchedule.OFF,
+        created_at=created_at,
+        updated_at=created_at,
     )
     return msgspec.structs.replace(base, **fields)
 
 
 def run(s: Source, status: RunStatus = RunStatus.QUEUED, *, created_at: datetime = T0, **fields: object) -> SourceRun:
-    base = SourceRun(id=new_id("run"), account_id=s.account_id, agent_id=s.agent_id, source_id=s.id, status=status,
-                     counts=RunCounts(), created_at=created_at)
+    base = SourceRun(
+        id=new_id("run"),
+        account_id=s.account_id,
+        agent_id=s.agent_id,
+        source_id=s.id,
+        status=status,
+        counts=RunCounts(),
+        created_at=created_at,
+    )
     return msgspec.structs.replace(base, **fields)
 
 
-async def put(container, *sources: Source) -> None:  # noqa: ANN001
+async def put(container, *sources: Source) -> None:
     for s in sources:
         async with container.uow()(account_id=s.account_id) as uow:
             await uow.sources.add(s)
             await uow.commit()
 
 
-async def put_runs(container, *runs: SourceRun) -> None:  # noqa: ANN001
+async def put_runs(container, *runs: SourceRun) -> None:
     for r in runs:
         async with container.uow()(account_id=r.account_id) as uow:
             await uow.sources.add_run(r)
             await uow.commit()
 
 
-async def test_a_source_round_trips_with_its_settings(container, owners) -> None:  # noqa: ANN001
+async def test_a_source_round_trips_with_its_settings(container, owners) -> None:
     (account_id, agent_id), _ = owners
-    s = source(account_id, agent_id, schedule=SyncSchedule.WEEKLY, next_sync_at=T0 + timedelta(days=7),
-               last_synced_at=T0)
+    s = source(
+        account_id, agent_id, schedule=SyncSchedule.WEEKLY, next_sync_at=T0 + timedelta(days=7), last_synced_at=T0
+    )
     await put(container, s)
     async with container.uow()(account_id=account_id) as uow:
         assert await uow.sources.get(account_id, s.id) == s
         assert await uow.sources.get(account_id, s.id, for_update=True) == s
 
 
-async def test_an_agent_has_one_upload_source(container, owners) -> None:  # noqa: ANN001
+async def test_an_agent_has_one_upload_source(container, owners) -> None:
     (account_id, agent_id), _ = owners
     first = source(account_id, agent_id, SourceKind.UPLOAD)
     await put(container, first)
@@ -81,7 +107,7 @@ async def test_an_agent_has_one_upload_source(container, owners) -> None:  # noq
         assert await uow.sources.find_upload_source(account_id, agent_id) == first
 
 
-async def test_sources_list_oldest_first_and_by_kind(container, owners) -> None:  # noqa: ANN001
+async def test_sources_list_oldest_first_and_by_kind(container, owners) -> None:
     (account_id, agent_id), _ = owners
     later = source(account_id, agent_id, SourceKind.SITEMAP, created_at=T0 + timedelta(minutes=5))
     earlier = source(account_id, agent_id, SourceKind.WEBSITE, created_at=T0)
@@ -93,12 +119,17 @@ async def test_sources_list_oldest_first_and_by_kind(container, owners) -> None:
         assert await uow.sources.list_for_agent(account_id, agent_id, kind=SourceKind.UPLOAD) == []
 
 
-async def test_update_replaces_a_source(container, owners) -> None:  # noqa: ANN001
+async def test_update_replaces_a_source(container, owners) -> None:
     (account_id, agent_id), _ = owners
     s = source(account_id, agent_id)
     await put(container, s)
-    changed = msgspec.structs.replace(s, name="Docs", settings=SourceSettings(url="https://docs.example.com/"),
-                                      last_synced_at=T0 + timedelta(hours=1), updated_at=T0 + timedelta(hours=1))
+    changed = msgspec.structs.replace(
+        s,
+        name="Docs",
+        settings=SourceSettings(url="https://docs.example.com/"),
+        last_synced_at=T0 + timedelta(hours=1),
+        updated_at=T0 + timedelta(hours=1),
+    )
     async with container.uow()(account_id=account_id) as uow:
         assert await uow.sources.update(changed) is True
         assert await uow.sources.update(source(account_id, agent_id)) is False  # not stored
@@ -107,7 +138,7 @@ async def test_update_replaces_a_source(container, owners) -> None:  # noqa: ANN
         assert await uow.sources.get(account_id, s.id) == changed
 
 
-async def test_documents_are_counted_per_source_and_go_with_it(container, owners) -> None:  # noqa: ANN001
+async def test_documents_are_counted_per_source_and_go_with_it(container, owners) -> None:
     (account_id, agent_id), _ = owners
     site, uploads = source(account_id, agent_id), source(account_id, agent_id, SourceKind.UPLOAD)
     await put(container, site, uploads)
@@ -131,14 +162,21 @@ async def test_documents_are_counted_per_source_and_go_with_it(container, owners
         assert await uow.sources.document_counts(account_id, agent_id) == {uploads.id: 1}
 
 
-async def test_runs_round_trip_newest_first_with_counts_and_failures(container, owners) -> None:  # noqa: ANN001
+async def test_runs_round_trip_newest_first_with_counts_and_failures(container, owners) -> None:
     (account_id, agent_id), _ = owners
     s = source(account_id, agent_id)
     await put(container, s)
-    old = run(s, RunStatus.SUCCEEDED, created_at=T0, started_at=T0, finished_at=T0 + timedelta(seconds=42),
-              counts=RunCounts(discovered=10, fetched=9, unchanged=2, updated=7, failed=1, skipped=3, removed=1),
-              failures=(RunFailure(url="https://shop.example.com/help/x", reason=FailureReason.HTTP_STATUS,
-                                   detail="HTTP 500"),))
+    old = run(
+        s,
+        RunStatus.SUCCEEDED,
+        created_at=T0,
+        started_at=T0,
+        finished_at=T0 + timedelta(seconds=42),
+        counts=RunCounts(discovered=10, fetched=9, unchanged=2, updated=7, failed=1, skipped=3, removed=1),
+        failures=(
+            RunFailure(url="https://shop.example.com/help/x", reason=FailureReason.HTTP_STATUS, detail="HTTP 500"),
+        ),
+    )
     new = run(s, RunStatus.QUEUED, created_at=T0 + timedelta(days=1))
     await put_runs(container, old, new)
     async with container.uow()(account_id=account_id) as uow:
@@ -154,7 +192,7 @@ async def test_runs_round_trip_newest_first_with_counts_and_failures(container, 
         assert await uow.sources.get_run(account_id, new.id) == running
 
 
-async def test_a_source_has_at_most_one_active_run(container, owners) -> None:  # noqa: ANN001
+async def test_a_source_has_at_most_one_active_run(container, owners) -> None:
     (account_id, agent_id), _ = owners
     s = source(account_id, agent_id)
     await put(container, s)
@@ -168,7 +206,7 @@ async def test_a_source_has_at_most_one_active_run(container, owners) -> None:  
     await put_runs(container, run(s, RunStatus.QUEUED))  # the finished one no longer counts
 
 
-async def test_due_lists_scheduled_sources_whose_time_came(container, owners) -> None:  # noqa: ANN001
+async def test_due_lists_scheduled_sources_whose_time_came(container, owners) -> None:
     (a1, g1), (a2, g2) = owners
     due_first = source(a2, g2, schedule=SyncSchedule.DAILY, next_sync_at=T0 - timedelta(hours=2))
     due_second = source(a1, g1, schedule=SyncSchedule.WEEKLY, next_sync_at=T0)
@@ -180,7 +218,7 @@ async def test_due_lists_scheduled_sources_whose_time_came(container, owners) ->
         assert [s.id for s in await uow.sources.due(T0, 1)] == [due_first.id]
 
 
-async def test_accounts_are_isolated(container, owners) -> None:  # noqa: ANN001
+async def test_accounts_are_isolated(container, owners) -> None:
     (a1, g1), (a2, g2) = owners
     mine = source(a1, g1)
     await put(container, mine)
@@ -197,7 +235,7 @@ async def test_accounts_are_isolated(container, owners) -> None:  # noqa: ANN001
         assert await uow.sources.get(a1, mine.id) == mine
 
 
-async def test_delete_agent_removes_its_sources(container, owners) -> None:  # noqa: ANN001
+async def test_delete_agent_removes_its_sources(container, owners) -> None:
     (account_id, agent_id), _ = owners
     a, b = source(account_id, agent_id), source(account_id, agent_id, SourceKind.UPLOAD)
     await put(container, a, b)
@@ -208,7 +246,7 @@ async def test_delete_agent_removes_its_sources(container, owners) -> None:  # n
         assert await uow.sources.list_for_agent(account_id, agent_id) == []
 
 
-async def test_pages_round_trip_are_replaced_and_go_with_their_document(container, owners) -> None:  # noqa: ANN001
+async def test_pages_round_trip_are_replaced_and_go_with_their_document(container, owners) -> None:
     from aioomi.domain.model.sources import SourcePage
 
     (account_id, agent_id), (other_account, _) = owners
@@ -216,11 +254,19 @@ async def test_pages_round_trip_are_replaced_and_go_with_their_document(containe
     await put(container, s)
     kept, dropped = (document(account_id, agent_id, source_id=s.id, content_hash=f"{i:064x}") for i in range(2))
     await add(container, kept, dropped)
-    page = SourcePage(account_id=account_id, source_id=s.id, url="https://shop.example.com/help/a",
-                      document_id=kept.id, etag='"abc"', last_modified="Sun, 01 Mar 2026 09:00:00 GMT",
-                      links=("https://shop.example.com/help/b",), missing_runs=1)
-    other = SourcePage(account_id=account_id, source_id=s.id, url="https://shop.example.com/help/c",
-                       document_id=dropped.id)
+    page = SourcePage(
+        account_id=account_id,
+        source_id=s.id,
+        url="https://shop.example.com/help/a",
+        document_id=kept.id,
+        etag='"abc"',
+        last_modified="Sun, 01 Mar 2026 09:00:00 GMT",
+        links=("https://shop.example.com/help/b",),
+        missing_runs=1,
+    )
+    other = SourcePage(
+        account_id=account_id, source_id=s.id, url="https://shop.example.com/help/c", document_id=dropped.id
+    )
     async with container.uow()(account_id=account_id) as uow:
         await uow.sources.save_page(page)
         await uow.sources.save_page(other)
@@ -245,8 +291,7 @@ async def test_pages_round_trip_are_replaced_and_go_with_their_document(containe
         assert await uow.sources.pages(account_id, s.id) == {}
 
 
-async def test_qa_pairs_round_trip_are_replaced_and_go_with_their_document_or_source(  # noqa: ANN001
-        container, owners) -> None:
+async def test_qa_pairs_round_trip_are_replaced_and_go_with_their_document_or_source(container, owners) -> None:
     from aioomi.domain.model.qa_pairs import QaPair
 
     (account_id, agent_id), (other_account, _) = owners
@@ -256,17 +301,34 @@ async def test_qa_pairs_round_trip_are_replaced_and_go_with_their_document_or_so
         await put(container, source(account_id, agent_id, SourceKind.QA))
     first, second = (document(account_id, agent_id, source_id=qa.id, content_hash=f"{i:064x}") for i in range(2))
     await add(container, first, second)
-    pair = QaPair(id=first.id, account_id=account_id, agent_id=agent_id, source_id=qa.id,
-                  question="Do you ship abroad?", answer="Yes, to every EU country.",
-                  alternatives=("International shipping?", "Do you deliver to Spain?"), created_at=T0, updated_at=T0)
-    later = QaPair(id=second.id, account_id=account_id, agent_id=agent_id, source_id=qa.id,
-                   question="Returns?", answer="Within 30 days.", created_at=T0 + timedelta(minutes=1),
-                   updated_at=T0 + timedelta(minutes=1))
+    pair = QaPair(
+        id=first.id,
+        account_id=account_id,
+        agent_id=agent_id,
+        source_id=qa.id,
+        question="Do you ship abroad?",
+        answer="Yes, to every EU country.",
+        alternatives=("International shipping?", "Do you deliver to Spain?"),
+        created_at=T0,
+        updated_at=T0,
+    )
+    later = QaPair(
+        id=second.id,
+        account_id=account_id,
+        agent_id=agent_id,
+        source_id=qa.id,
+        question="Returns?",
+        answer="Within 30 days.",
+        created_at=T0 + timedelta(minutes=1),
+        updated_at=T0 + timedelta(minutes=1),
+    )
     async with container.uow()(account_id=account_id) as uow:
         await uow.sources.save_pair(later)
         await uow.sources.save_pair(pair)
         await uow.commit()
-    edited = msgspec.structs.replace(pair, answer="Yes, worldwide.", alternatives=(), updated_at=T0 + timedelta(hours=1))
+    edited = msgspec.structs.replace(
+        pair, answer="Yes, worldwide.", alternatives=(), updated_at=T0 + timedelta(hours=1)
+    )
     async with container.uow()(account_id=account_id) as uow:
         assert await uow.sources.list_pairs(account_id, qa.id) == [pair, later]
         assert await uow.sources.get_pair(account_id, pair.id) == pair

@@ -16,10 +16,27 @@ from tests.contract.test_account_stores_contract import an_account
 MAR = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
-def entry(account_id: str, agent_id: str, at: datetime, *, model: str = "gpt-4o", kind: UsageKind = UsageKind.CHAT,
-          prompt: int = 100, completion: int = 20) -> UsageEntry:
-    return UsageEntry(id=new_id("use"), account_id=account_id, agent_id=agent_id, session_id=None, model=model,
-                      kind=kind, prompt_tokens=prompt, completion_tokens=completion, occurred_at=at)
+def entry(
+    account_id: str,
+    agent_id: str,
+    at: datetime,
+    *,
+    model: str = "gpt-4o",
+    kind: UsageKind = UsageKind.CHAT,
+    prompt: int = 100,
+    completion: int = 20,
+) -> UsageEntry:
+    return UsageEntry(
+        id=new_id("use"),
+        account_id=account_id,
+        agent_id=agent_id,
+        session_id=None,
+        model=model,
+        kind=kind,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        occurred_at=at,
+    )
 
 
 async def accounts(container: Container, *emails: str) -> list[str]:
@@ -52,10 +69,20 @@ async def test_totals_group_by_day_agent_and_model_in_the_range(container: Conta
         rows = await uow.usage.totals(ada, MAR - timedelta(days=1), MAR + timedelta(days=5))
         by_agent = await uow.usage.totals(ada, MAR - timedelta(days=1), MAR + timedelta(days=5), ("agent",))
     assert rows == [
-        UsageTotal(day=date(2026, 3, 10), agent_id="agt_a", model="gpt-4o", calls=2, prompt_tokens=110, completion_tokens=25),
-        UsageTotal(day=date(2026, 3, 10), agent_id="agt_b", model="text-embedding-3-small", calls=1, prompt_tokens=7,
-                   completion_tokens=0),
-        UsageTotal(day=date(2026, 3, 11), agent_id="agt_a", model="gpt-4o", calls=1, prompt_tokens=100, completion_tokens=20),
+        UsageTotal(
+            day=date(2026, 3, 10), agent_id="agt_a", model="gpt-4o", calls=2, prompt_tokens=110, completion_tokens=25
+        ),
+        UsageTotal(
+            day=date(2026, 3, 10),
+            agent_id="agt_b",
+            model="text-embedding-3-small",
+            calls=1,
+            prompt_tokens=7,
+            completion_tokens=0,
+        ),
+        UsageTotal(
+            day=date(2026, 3, 11), agent_id="agt_a", model="gpt-4o", calls=1, prompt_tokens=100, completion_tokens=20
+        ),
     ]
     assert by_agent == [
         UsageTotal(agent_id="agt_a", calls=3, prompt_tokens=210, completion_tokens=45),

@@ -18,8 +18,16 @@ T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
 
 
 def endpoint(account_id: str, id: str, events: tuple[str, ...], enabled: bool = True) -> WebhookEndpoint:
-    return WebhookEndpoint(id=id, account_id=account_id, url=f"https://{id}.example.com/", events=events,
-                           secret="whsec_" + "A" * 44, enabled=enabled, created_at=T0, updated_at=T0)
+    return WebhookEndpoint(
+        id=id,
+        account_id=account_id,
+        url=f"https://{id}.example.com/",
+        events=events,
+        secret="whsec_" + "A" * 44,
+        enabled=enabled,
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 async def test_the_outbox_writes_an_event_only_for_the_endpoints_that_want_it(container: Any) -> None:
@@ -62,15 +70,28 @@ async def test_the_log_is_newest_first_and_old_settled_events_go_with_it(contain
         await u.commit()
     async with uow(account_id=owner.id) as u:
         u.webhooks.emit(WebhookEvent(id="evt_old", account_id=owner.id, type="message.created", data={}, created_at=T0))
-        u.webhooks.emit(WebhookEvent(id="evt_busy", account_id=owner.id, type="message.created", data={},
-                                     created_at=T0))
+        u.webhooks.emit(
+            WebhookEvent(id="evt_busy", account_id=owner.id, type="message.created", data={}, created_at=T0)
+        )
         await u.commit()
     async with uow(account_id=owner.id) as u:
         for n in (1, 2):
-            await u.webhooks.add_attempt(WebhookAttempt(
-                id=f"wha_{n}", account_id=owner.id, endpoint_id="whe_a", event_id="evt_old", event_type="message.created",
-                number=n, attempted_at=T0 + timedelta(minutes=n), status_code=500 if n == 1 else 200, latency_ms=5,
-                response_excerpt="", error=None, succeeded=n == 2))
+            await u.webhooks.add_attempt(
+                WebhookAttempt(
+                    id=f"wha_{n}",
+                    account_id=owner.id,
+                    endpoint_id="whe_a",
+                    event_id="evt_old",
+                    event_type="message.created",
+                    number=n,
+                    attempted_at=T0 + timedelta(minutes=n),
+                    status_code=500 if n == 1 else 200,
+                    latency_ms=5,
+                    response_excerpt="",
+                    error=None,
+                    succeeded=n == 2,
+                )
+            )
         delivery = await u.webhooks.get_delivery(owner.id, "evt_old", "whe_a", for_update=True)
         assert delivery is not None
         await u.webhooks.save_delivery(msgspec.structs.replace(delivery, status=DeliveryStatus.DELIVERED, attempts=2))
@@ -88,8 +109,16 @@ async def test_the_log_is_newest_first_and_old_settled_events_go_with_it(contain
 
 
 def lead(owner_id: str, agent_id: str, id: str, at: datetime, name: str) -> Lead:
-    return Lead(id=id, account_id=owner_id, agent_id=agent_id, visitor_id=VISITOR, values={"name": name},
-                consent_text="I agree.", privacy_url=None, created_at=at)
+    return Lead(
+        id=id,
+        account_id=owner_id,
+        agent_id=agent_id,
+        visitor_id=VISITOR,
+        values={"name": name},
+        consent_text="I agree.",
+        privacy_url=None,
+        created_at=at,
+    )
 
 
 async def test_leads_filter_and_the_purge_takes_only_what_is_due(container: Any) -> None:
@@ -99,8 +128,9 @@ async def test_leads_filter_and_the_purge_takes_only_what_is_due(container: Any)
     await store(container, other, other_agent)
     uow = container.uow()
     async with uow(account_id=owner.id) as u:
-        await u.leads.save_form(LeadForm(account_id=owner.id, agent_id=short_agent.id, retention_months=1,
-                                         updated_at=T0))
+        await u.leads.save_form(
+            LeadForm(account_id=owner.id, agent_id=short_agent.id, retention_months=1, updated_at=T0)
+        )
         await u.leads.add_lead(lead(owner.id, kept_agent.id, "lead_1", T0, "Ada Lovelace"))
         await u.leads.add_lead(lead(owner.id, short_agent.id, "lead_2", T0 + timedelta(days=1), "Grace Hopper"))
         await u.leads.add_lead(lead(owner.id, kept_agent.id, "lead_3", T0 + timedelta(days=2), "Alan Turing"))
@@ -113,8 +143,9 @@ async def test_leads_filter_and_the_purge_takes_only_what_is_due(container: Any)
         assert ids(await u.leads.list_leads(owner.id)) == ["lead_3", "lead_2", "lead_1"]
         assert ids(await u.leads.list_leads(owner.id, agent_id=kept_agent.id)) == ["lead_3", "lead_1"]
         assert ids(await u.leads.list_leads(owner.id, search="ADA")) == ["lead_1"]
-        assert ids(await u.leads.list_leads(owner.id, since=T0 + timedelta(days=1),
-                                            until=T0 + timedelta(days=2))) == ["lead_2"]
+        assert ids(await u.leads.list_leads(owner.id, since=T0 + timedelta(days=1), until=T0 + timedelta(days=2))) == [
+            "lead_2"
+        ]
         assert (await u.leads.get_form(owner.id, short_agent.id)).retention_months == 1  # type: ignore[union-attr]
         assert await u.leads.get_form(owner.id, kept_agent.id) is None
         assert await u.leads.get_lead(owner.id, "lead_x") is None

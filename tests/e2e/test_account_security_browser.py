@@ -16,11 +16,11 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
-from tests.integration.accounts_support import wait_for_mail
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.container import container_in_memory
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
+from tests.integration.accounts_support import wait_for_mail
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.serving import loopback_socket, serve_in_thread
 
@@ -43,11 +43,19 @@ def served() -> Iterator[tuple[str, Settings, ManualClock]]:
     clock = ManualClock(datetime.now(UTC))
     container = container_in_memory(settings=settings)
     container.clock.override(providers.Object(clock))
-    container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
-                                                                             parallelism=1)))
+    container.password_hasher.override(
+        providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1))
+    )
     app = create_app(container, run_worker=True, manage_lifecycle=True)
-    with serve_in_thread(app, sock, name="aioomi-account-security", log_config=None, access_log=False,
-                         lifespan="on", timeout_graceful_shutdown=2):
+    with serve_in_thread(
+        app,
+        sock,
+        name="aioomi-account-security",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    ):
         yield base, settings, clock
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -68,8 +76,9 @@ def link(settings: Settings, kind: str) -> str:
     return found
 
 
-async def test_scoped_keys_and_re_authentication_on_the_account_page(served: tuple[str, Settings, ManualClock],
-                                                                       page: Any) -> None:
+async def test_scoped_keys_and_re_authentication_on_the_account_page(
+    served: tuple[str, Settings, ManualClock], page: Any
+) -> None:
     base, settings, clock = served
     await page.goto(f"{base}/sign-up")
     await page.get_by_label("Full name").fill("Hedy Lamarr")

@@ -23,15 +23,15 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
-from tests.integration.accounts_support import wait_for_mail
 from aioomi.container import container_on_postgres
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentStatus
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
+from tests.integration.accounts_support import wait_for_mail
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.serving import loopback_socket, serve_in_thread
 from tests.support.postgres import TestPostgres
+from tests.support.serving import loopback_socket, serve_in_thread
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 EMAIL = "grace@example.com"
@@ -80,13 +80,21 @@ def served(dashboard_db: str) -> Iterator[Served]:
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2)
     container = container_on_postgres(settings=settings, conninfo=dashboard_db)
-    container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
-                                                                             parallelism=1)))
+    container.password_hasher.override(
+        providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1))
+    )
     app = create_app(container, run_worker=True, manage_lifecycle=True)
     routes = {(method, route.path) for route in app.routes for method in getattr(route, "methods", ())}
     privacy = {("POST", "/api/v1/account/export"), ("DELETE", "/api/v1/account")} <= routes
-    with serve_in_thread(app, sock, name="aioomi-dashboard-app", log_config=None, access_log=False,
-                         lifespan="on", timeout_graceful_shutdown=2) as loop:
+    with serve_in_thread(
+        app,
+        sock,
+        name="aioomi-dashboard-app",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    ) as loop:
         yield Served(base=base, container=container, loop=loop, settings=settings, privacy=privacy)
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -96,8 +104,13 @@ async def browser(served: Served) -> AsyncIterator[Browser]:
     profile = tempfile.mkdtemp(prefix="aioomi-chromium-")
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+            permissions=["clipboard-read", "clipboard-write"],
+        )
         yield context
         await context.close()
     shutil.rmtree(profile, ignore_errors=True)
@@ -123,7 +136,10 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     page.on("request", lambda request: requests.append(request.url))
     page.on("pageerror", lambda error: errors.append(str(error)))
     # Every page runs under a Content-Security-Policy: a violation is a script error too.
-    page.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None
+    )
+
     async def accept(dialog: Any) -> None:
         await dialog.accept()
 
@@ -180,11 +196,12 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     assert await preview.locator(".starters button").all_inner_texts() == ["How do returns work?", "Can I swap shoes?"]
     assert await preview.locator("header h2").inner_text() == "Shop help"
     assert await preview.locator("header").evaluate("h => getComputedStyle(h).backgroundColor") == "rgb(170, 51, 17)"
-    await page.get_by_label("Allowed origins (one a line, like https://www.example.com)").fill("https://shop.example.com")
+    await page.get_by_label("Allowed origins (one a line, like https://www.example.com)").fill(
+        "https://shop.example.com"
+    )
     await page.get_by_role("button", name="Save changes").click()
     await page.get_by_text("Saved.").wait_for()
-    principal = Principal(account_id=(await page.evaluate(
-        "fetch('/api/v1/account').then(r => r.json())"))["id"])
+    principal = Principal(account_id=(await page.evaluate("fetch('/api/v1/account').then(r => r.json())"))["id"])
     agent = served.run(served.container.get_agent()(principal, agent_id))
     assert agent.greeting == "Hello! Ask me about returns."
     assert list(agent.starter_questions) == ["How do returns work?", "Can I swap shoes?"]
@@ -199,7 +216,8 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     await page.get_by_role("link", name="Knowledge base").click()
     await page.wait_for_url(f"{base}/dashboard/agents/{agent_id}/knowledge")
     await page.get_by_label(re.compile(r"^File")).set_input_files(
-        {"name": "returns.md", "mimeType": "text/markdown", "buffer": DOCUMENT.encode()})
+        {"name": "returns.md", "mimeType": "text/markdown", "buffer": DOCUMENT.encode()}
+    )
     await page.get_by_label("Title (optional)").fill("Returns policy")
     await page.get_by_role("button", name="Upload", exact=True).click()
     row = page.locator("#documents tr[data-doc]")
@@ -269,10 +287,13 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     await page.get_by_role("button", name="Export my data").click()
     download = page.locator("#export-download")
     await download.wait_for(timeout=45_000)  # built by the worker, then a short-lived link
-    archive = await page.evaluate("""async (url) => {
+    archive = await page.evaluate(
+        """async (url) => {
         const r = await fetch(url); const b = new Uint8Array(await r.arrayBuffer());
         return {status: r.status, type: r.headers.get('content-type'), magic: String.fromCharCode(b[0], b[1]), size: b.length};
-    }""", await download.get_attribute("href"))
+    }""",
+        await download.get_attribute("href"),
+    )
     assert archive["status"] == 200 and archive["magic"] == "PK" and archive["size"] > 100, archive
     # Restrict processing and lift it; object to analytics; each lands in the audit log.
     await page.get_by_role("button", name="Restrict processing").click()
@@ -309,17 +330,26 @@ async def _account_status(served: Served, principal: Principal) -> str:
 
 async def _owner_with_agent(page: Any, served: Served, email: str) -> str:
     """Sign up and confirm a new owner in this page's browser, create an agent, return its id."""
-    signed = await page.evaluate("""async (email) => (await fetch('/api/v1/auth/signup', {method: 'POST',
+    signed = await page.evaluate(
+        """async (email) => (await fetch('/api/v1/auth/signup', {method: 'POST',
         headers: {'content-type': 'application/json'}, body: JSON.stringify({email, full_name: 'Ada Axe',
         password: 'a long and unusual passphrase', adult: true, accepted_policy_version: (await (await
-        fetch('/api/v1/auth/policy')).json()).version})})).status""", email)
+        fetch('/api/v1/auth/policy')).json()).version})})).status""",
+        email,
+    )
     assert signed == 202
     token = re.findall(r"token=([^\s&]+)", wait_for_mail(served.settings.outbox_dir, email, "verify_email").text)[0]
-    csrf = await page.evaluate("""async (token) => (await (await fetch('/api/v1/auth/verify-email', {method: 'POST',
-        headers: {'content-type': 'application/json'}, body: JSON.stringify({token})})).json()).csrf_token""", token)
-    agent = await page.evaluate("""async (csrf) => (await (await fetch('/api/v1/agents', {method: 'POST',
+    csrf = await page.evaluate(
+        """async (token) => (await (await fetch('/api/v1/auth/verify-email', {method: 'POST',
+        headers: {'content-type': 'application/json'}, body: JSON.stringify({token})})).json()).csrf_token""",
+        token,
+    )
+    agent = await page.evaluate(
+        """async (csrf) => (await (await fetch('/api/v1/agents', {method: 'POST',
         headers: {'content-type': 'application/json', 'x-csrf-token': csrf},
-        body: JSON.stringify({name: 'Axe helper', greeting: 'Hi', starter_questions: ['One?']})})).json()).id""", csrf)
+        body: JSON.stringify({name: 'Axe helper', greeting: 'Hi', starter_questions: ['One?']})})).json()).id""",
+        csrf,
+    )
     return str(agent)
 
 
@@ -344,16 +374,18 @@ async def test_a_preview_that_cannot_load_collapses_to_a_short_message(served: S
     await page.wait_for_load_state("load")
     note = page.locator("#preview-broken")
     await note.wait_for()
-    assert await note.inner_text() == ("The live preview could not load. Your changes still save: "
-                                       "the widget on your site shows them.")
+    assert await note.inner_text() == (
+        "The live preview could not load. Your changes still save: the widget on your site shows them."
+    )
     assert await page.locator("#widget-preview").is_hidden()
     card = await page.locator("section[aria-labelledby='preview-h']").bounding_box()
     assert card is not None and card["height"] < 250, card  # no tall blank column beside the form
     await page.close()
 
 
-async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_violation(served: Served,
-                                                                                       browser: Any) -> None:
+async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_violation(
+    served: Served, browser: Any
+) -> None:
     from tests.support.axe import install_axe, serious_violations
 
     page = await browser.new_page()
@@ -390,9 +422,16 @@ async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_viola
     assert "session has ended" not in said and said.strip(), said
 
     agent = await _owner_with_agent(page, served, "ada.axe@example.com")
-    for path in ["/dashboard/agents", f"/dashboard/agents/{agent}", f"/dashboard/agents/{agent}/knowledge",
-                 "/dashboard/conversations", "/dashboard/usage", "/dashboard/request-log", "/dashboard/billing",
-                 "/dashboard/account"]:
+    for path in [
+        "/dashboard/agents",
+        f"/dashboard/agents/{agent}",
+        f"/dashboard/agents/{agent}/knowledge",
+        "/dashboard/conversations",
+        "/dashboard/usage",
+        "/dashboard/request-log",
+        "/dashboard/billing",
+        "/dashboard/account",
+    ]:
         await check(path)
 
     # The preview is the real widget with the form's unsaved settings: on a yellow colour its colours
@@ -407,13 +446,17 @@ async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_viola
     assert in_preview["header"] == ["rgb(17, 24, 39)", "rgb(255, 214, 10)"], in_preview
     assert in_preview["launcher"] == ["rgb(17, 24, 39)", "rgb(255, 214, 10)"], in_preview
     assert (in_preview["tag"], in_preview["text"]) == ("BUTTON", ""), "an icon launcher until a launcher text is set"
-    saved = await page.evaluate("""async ([id, origin]) => (await fetch('/api/v1/agents/' + id, {method: 'PATCH',
+    saved = await page.evaluate(
+        """async ([id, origin]) => (await fetch('/api/v1/agents/' + id, {method: 'PATCH',
         headers: {'content-type': 'application/json', 'x-csrf-token': document.querySelector('meta[name=csrf-token]').content},
         body: JSON.stringify({widget: {primary_color: '#ffd60a', theme: 'light'}, allowed_origins: [origin]})})).json()""",
-        [agent, base])
+        [agent, base],
+    )
     host = await browser.new_page()
-    host_html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head><body><p>Host</p>'
-                 f'<script src="{base}/widget.js" data-agent-key="{saved["public_key"]}" data-open="true" async></script></body></html>')
+    host_html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head><body><p>Host</p>'
+        f'<script src="{base}/widget.js" data-agent-key="{saved["public_key"]}" data-open="true" async></script></body></html>'
+    )
 
     async def host_page(route: Any) -> None:
         await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=host_html)
@@ -447,9 +490,12 @@ async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_viola
 
     # Several files at once, picked or dropped.
     await page.goto(f"{base}/dashboard/agents/{agent}/knowledge")
-    await page.get_by_label(re.compile(r"^Files")).set_input_files([
-        {"name": "one.md", "mimeType": "text/markdown", "buffer": b"# One\n\nThe first file.\n"},
-        {"name": "two.md", "mimeType": "text/markdown", "buffer": b"# Two\n\nThe second file.\n"}])
+    await page.get_by_label(re.compile(r"^Files")).set_input_files(
+        [
+            {"name": "one.md", "mimeType": "text/markdown", "buffer": b"# One\n\nThe first file.\n"},
+            {"name": "two.md", "mimeType": "text/markdown", "buffer": b"# Two\n\nThe second file.\n"},
+        ]
+    )
     await page.get_by_role("button", name="Upload", exact=True).click()
     await page.wait_for_function("() => document.querySelectorAll('#documents tbody tr').length === 2")
     dropped = await page.evaluate_handle("""() => { const dt = new DataTransfer();

@@ -20,7 +20,14 @@ import httpx
 import pytest
 
 from aioomi.entrypoints.http.app import create_app
-from tests.integration.accounts_support import PASSWORD, build_container, link_token, make_settings, sign_up_body, wait_for_mail
+from tests.integration.accounts_support import (
+    PASSWORD,
+    build_container,
+    link_token,
+    make_settings,
+    sign_up_body,
+    wait_for_mail,
+)
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.serving import loopback_socket, serve_in_thread
 
@@ -110,8 +117,9 @@ async def _sign_in(page: Page, base: str, email: str, next_path: str) -> None:
 
 
 @pytest.mark.parametrize("next_path", BYPASSES)
-async def test_signing_in_with_a_hostile_next_stays_on_this_origin(served: Served, browser: Browser,
-                                                                    next_path: str) -> None:
+async def test_signing_in_with_a_hostile_next_stays_on_this_origin(
+    served: Served, browser: Browser, next_path: str
+) -> None:
     context, watched = await _page(browser)
     try:
         await _sign_in(watched.page, served.base, OWNERS[BYPASSES.index(next_path) % len(OWNERS)], next_path)

@@ -61,15 +61,29 @@ def served(handoff_db: str) -> Iterator[Served]:
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # Streams end every 2 s (and the widget reconnects with Last-Event-ID), so a dropped
     # connection is met within the test.
-    settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2,
-                        demo="off", handoff_poll_s=0.1, handoff_stream_max_s=2)
+    settings = Settings(
+        data_dir=str(data_dir),
+        log_format="console",
+        public_url=base,
+        worker_poll_s=0.2,
+        demo="off",
+        handoff_poll_s=0.1,
+        handoff_stream_max_s=2,
+    )
     container = container_on_postgres(settings=settings, conninfo=handoff_db)
     model = ScriptedChatModel(reply=lambda request: "You can return any item within 30 days [1].")
     container.chat_model.override(providers.Object(model))
     container.passage_search.override(providers.Object(ListSearch([RETURNS])))
     app = create_app(container, run_worker=True, manage_lifecycle=True)
-    with serve_in_thread(app, sock, name="aioomi-handoff-app", log_config=None, access_log=False, lifespan="on",
-                         timeout_graceful_shutdown=2):
+    with serve_in_thread(
+        app,
+        sock,
+        name="aioomi-handoff-app",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    ):
         yield Served(base=base, outbox=settings.outbox_dir, model=model)
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -93,12 +107,24 @@ def owner_with_agent(served: Served) -> tuple[str, str]:
         assert verified.status_code == 200, verified.text
         cookie, csrf = verified.cookies["aioomi_session"], verified.json()["csrf_token"]
         headers = {"X-CSRF-Token": csrf}
-        agent = client.post("/api/v1/agents", headers=headers, json={
-            "name": "Shop helper", "allowed_origins": [served.base], "greeting": "Hi! Ask me anything."})
+        agent = client.post(
+            "/api/v1/agents",
+            headers=headers,
+            json={"name": "Shop helper", "allowed_origins": [served.base], "greeting": "Hi! Ask me anything."},
+        )
         assert agent.status_code == 201, agent.text
-        settings = client.patch(f"/api/v1/agents/{agent.json()['id']}/handoff-settings", headers=headers, json={
-            "enabled": True, "time_zone": "Europe/Paris", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "opens": "00:00", "closes": "24:00", "max_wait_s": 600})
+        settings = client.patch(
+            f"/api/v1/agents/{agent.json()['id']}/handoff-settings",
+            headers=headers,
+            json={
+                "enabled": True,
+                "time_zone": "Europe/Paris",
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "opens": "00:00",
+                "closes": "24:00",
+                "max_wait_s": 600,
+            },
+        )
         assert settings.status_code == 200, settings.text
         return cookie, agent.json()["public_key"]
 
@@ -127,9 +153,11 @@ async def until(check: Any, what: str, within_s: float = 15.0) -> None:
 
 async def test_a_whole_handoff_between_a_visitor_and_the_owner(browser: Browser, served: Served) -> None:
     cookie, public_key = owner_with_agent(served)
-    host_page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Shop</title></head><body>"
-                 f"<h1>Our shop</h1><script src='{served.base}/widget.js' data-agent-key='{public_key}' async>"
-                 "</script></body></html>")
+    host_page = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Shop</title></head><body>"
+        f"<h1>Our shop</h1><script src='{served.base}/widget.js' data-agent-key='{public_key}' async>"
+        "</script></body></html>"
+    )
 
     visitor_context = await browser.new_context()
     visitor_context.set_default_timeout(30_000)
@@ -138,8 +166,10 @@ async def test_a_whole_handoff_between_a_visitor_and_the_owner(browser: Browser,
     errors: list[str] = []
     resumes: list[str] = []
     visitor.on("pageerror", lambda error: errors.append(str(error)))
-    visitor.on("request", lambda r: resumes.append(r.headers.get("last-event-id", ""))
-               if r.url.endswith("/handoff/events") else None)
+    visitor.on(
+        "request",
+        lambda r: resumes.append(r.headers.get("last-event-id", "")) if r.url.endswith("/handoff/events") else None,
+    )
 
     async def host(route: Any) -> None:
         await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=host_page)
@@ -185,7 +215,9 @@ async def test_a_whole_handoff_between_a_visitor_and_the_owner(browser: Browser,
         try:
             await owner.locator("#thread-log li.owner", has_text=text).wait_for()
         except Exception:
-            print("OWNER STATUS", await owner.locator("#inbox-status").inner_text(), await texts(owner, "#thread-log li"))
+            print(
+                "OWNER STATUS", await owner.locator("#inbox-status").inner_text(), await texts(owner, "#thread-log li")
+            )
             raise
 
     await reply("Hi, Ana here. Yes, within 30 days.")

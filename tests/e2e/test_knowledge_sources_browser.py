@@ -60,16 +60,32 @@ def served() -> Iterator[tuple[str, Settings]]:
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # The slow page (8 s) fails after the 3 s fetch timeout: the crawl stays running long
     # enough for the page to show it live.
-    settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2, demo="off",
-                        url_fetch_allowed_networks="127.0.0.1/32", url_fetch_timeout_s=3.0,
-                        document_max_bytes=100_000, billing_plans=json.dumps(PLANS))
+    settings = Settings(
+        data_dir=str(data_dir),
+        log_format="console",
+        public_url=base,
+        worker_poll_s=0.2,
+        demo="off",
+        url_fetch_allowed_networks="127.0.0.1/32",
+        url_fetch_timeout_s=3.0,
+        document_max_bytes=100_000,
+        billing_plans=json.dumps(PLANS),
+    )
     container = container_in_memory(settings=settings)
     use_test_embedders(container)
-    container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
-                                                                             parallelism=1)))
+    container.password_hasher.override(
+        providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1))
+    )
     app = create_app(container, run_worker=True, manage_lifecycle=True)
-    with serve_in_thread(app, sock, name="aioomi-knowledge-sources", log_config=None, access_log=False,
-                         lifespan="on", timeout_graceful_shutdown=2):
+    with serve_in_thread(
+        app,
+        sock,
+        name="aioomi-knowledge-sources",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    ):
         yield base, settings
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -110,7 +126,8 @@ async def sign_up_with_an_agent(page: Any, base: str, settings: Settings, email:
 
 
 async def test_an_owner_watches_a_crawl_progress_live_and_manages_qa_pairs(
-        served: tuple[str, Settings], page: Any, website: Website) -> None:
+    served: tuple[str, Settings], page: Any, website: Website
+) -> None:
     base, settings = served
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -133,7 +150,8 @@ async def test_an_owner_watches_a_crawl_progress_live_and_manages_qa_pairs(
     # The run is seen running, updated in place, with the cancel button offered meanwhile.
     await page.wait_for_function(
         "() => document.querySelector('[data-run-status]').textContent === 'running'"
-        " && Number(document.querySelector('[data-count=\"fetched\"]').textContent) > 0")
+        " && Number(document.querySelector('[data-count=\"fetched\"]').textContent) > 0"
+    )
     assert await cancel.is_visible() and not await row.locator("[data-sync]").is_visible()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "01-running.png"), full_page=True)
@@ -147,8 +165,7 @@ async def test_an_owner_watches_a_crawl_progress_live_and_manages_qa_pairs(
 
     # The counts shown are the run's, as the runs API gives them.
     source_id = await row.get_attribute("data-source")
-    runs = await page.evaluate(
-        f"fetch('/api/v1/agents/{agent_id}/sources/{source_id}/runs').then(r => r.json())")
+    runs = await page.evaluate(f"fetch('/api/v1/agents/{agent_id}/sources/{source_id}/runs').then(r => r.json())")
     [run] = runs["data"]
     shown = {c: int(await row.locator(f'[data-count="{c}"]').inner_text()) for c in COUNTS}
     assert shown == {c: run["counts"][c] for c in COUNTS}
@@ -176,12 +193,14 @@ async def test_an_owner_watches_a_crawl_progress_live_and_manages_qa_pairs(
         await pair.get_by_role("button", name="Save pair").click()
     pairs = await page.evaluate(f"fetch('/api/v1/agents/{agent_id}/qa-pairs').then(r => r.json())")
     assert [(p["question"], p["answer"], p["alternatives"]) for p in pairs["data"]] == [
-        ("How do I descale the kettle?", "Use vinegar every two weeks.", ["Limescale in my kettle"])]
+        ("How do I descale the kettle?", "Use vinegar every two weeks.", ["Limescale in my kettle"])
+    ]
     assert errors == []
 
 
 async def test_a_crawl_stopped_by_the_plan_shows_the_pages_left_and_why_live(
-        served: tuple[str, Settings], page: Any, website: Website) -> None:
+    served: tuple[str, Settings], page: Any, website: Website
+) -> None:
     base, settings = served
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -202,8 +221,7 @@ async def test_a_crawl_stopped_by_the_plan_shows_the_pages_left_and_why_live(
     await page.wait_for_function("() => document.querySelector('[data-run-status]').textContent === 'succeeded'")
     assert loads == [], "the run ended without reloading the page"
     source_id = await row.get_attribute("data-source")
-    runs = await page.evaluate(
-        f"fetch('/api/v1/agents/{agent_id}/sources/{source_id}/runs').then(r => r.json())")
+    runs = await page.evaluate(f"fetch('/api/v1/agents/{agent_id}/sources/{source_id}/runs').then(r => r.json())")
     [run] = runs["data"]
     documents = await page.evaluate(f"fetch('/api/v1/agents/{agent_id}/documents?limit=100').then(r => r.json())")
     assert len(documents["data"]) == PLAN_DOCUMENTS
@@ -216,7 +234,8 @@ async def test_a_crawl_stopped_by_the_plan_shows_the_pages_left_and_why_live(
     error = row.locator("[data-run-error]")
     assert await error.is_visible()
     assert (await error.inner_text()).startswith(
-        f"Stopped taking new pages at the plan's limit: The Free plan allows {PLAN_DOCUMENTS} document")
+        f"Stopped taking new pages at the plan's limit: The Free plan allows {PLAN_DOCUMENTS} document"
+    )
     assert await error.inner_text() == run["error"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "03-plan-limited.png"), full_page=True)

@@ -56,24 +56,52 @@ def served() -> Iterator[Served]:
     with serve_in_thread(app, sock, name="aioomi-leads-app", log_config=None, access_log=False, lifespan="on") as loop:
         owner = account()
         agent = agent_for(owner, allowed_origins=[base])
-        here = Served(base=base, container=container, loop=loop, principal=Principal(account_id=owner.id,
-                                                                                    session_id="s"), agent=agent)
+        here = Served(
+            base=base,
+            container=container,
+            loop=loop,
+            principal=Principal(account_id=owner.id, session_id="s"),
+            agent=agent,
+        )
         here.run(store(container, owner, agent))
-        here.run(container.update_lead_form()(here.principal, agent.id, LeadForm(
-            account_id="", agent_id="", enabled=True, trigger="before_chat",  # type: ignore[arg-type]
-            intro="Leave your details for a quote.", privacy_url="https://shop.example.com/privacy",
-            consent_text="I agree that Kettle Shop stores my details.", fields=(
-                LeadField(key="name", kind=FieldKind.NAME, label="Name", required=True),
-                LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),
-                LeadField(key="phone", kind=FieldKind.PHONE, label="Phone")))))
+        here.run(
+            container.update_lead_form()(
+                here.principal,
+                agent.id,
+                LeadForm(
+                    account_id="",
+                    agent_id="",
+                    enabled=True,
+                    trigger="before_chat",  # type: ignore[arg-type]
+                    intro="Leave your details for a quote.",
+                    privacy_url="https://shop.example.com/privacy",
+                    consent_text="I agree that Kettle Shop stores my details.",
+                    fields=(
+                        LeadField(key="name", kind=FieldKind.NAME, label="Name", required=True),
+                        LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),
+                        LeadField(key="phone", kind=FieldKind.PHONE, label="Phone"),
+                    ),
+                ),
+            )
+        )
         # a second agent whose form comes when the assistant has no answer (no documents: every answer)
         here.fallback_agent = agent_for(owner, name="Fallback", allowed_origins=[base])
         here.run(store_agent(container, owner.id, here.fallback_agent))
-        here.run(container.update_lead_form()(here.principal, here.fallback_agent.id, LeadForm(
-            account_id="", agent_id="", enabled=True, trigger="on_fallback",  # type: ignore[arg-type]
-            intro="We could not answer: leave your e-mail and we will get back to you.",
-            privacy_url="https://shop.example.com/privacy",
-            fields=(LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),))))
+        here.run(
+            container.update_lead_form()(
+                here.principal,
+                here.fallback_agent.id,
+                LeadForm(
+                    account_id="",
+                    agent_id="",
+                    enabled=True,
+                    trigger="on_fallback",  # type: ignore[arg-type]
+                    intro="We could not answer: leave your e-mail and we will get back to you.",
+                    privacy_url="https://shop.example.com/privacy",
+                    fields=(LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),),
+                ),
+            )
+        )
         yield here
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -89,9 +117,11 @@ async def visit(served: Served) -> AsyncIterator[Any]:
             context = await browser.new_context()
             context.set_default_timeout(10_000)
             page = await context.new_page()
-            host = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head><body>'
-                    f'<p>Kettles</p><script src="{served.base}/widget.js" data-agent-key="{key}" '
-                    f'data-open="true" async></script></body></html>')
+            host = (
+                f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head><body>'
+                f'<p>Kettles</p><script src="{served.base}/widget.js" data-agent-key="{key}" '
+                f'data-open="true" async></script></body></html>'
+            )
 
             async def host_page(route: Any) -> None:
                 await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=host)
@@ -129,7 +159,8 @@ async def errors_by_field(page: Any) -> dict[str, str]:
 
 
 async def test_required_fields_bad_email_and_phone_and_missing_consent_are_said_then_a_good_lead_is_kept(
-        page: Any, served: Served) -> None:
+    page: Any, served: Served
+) -> None:
     form = page.locator(w("form.lead"))
     await form.wait_for()
     assert "Leave your details for a quote." in await form.inner_text()

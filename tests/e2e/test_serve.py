@@ -54,7 +54,7 @@ def _applied(pgdata: Path) -> list[tuple]:
         return conn.execute("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version").fetchall()
 
 
-def _serve_once(spawn, data_dir: Path, name: str) -> tuple[dict, list[tuple]]:  # noqa: ANN001
+def _serve_once(spawn, data_dir: Path, name: str) -> tuple[dict, list[tuple]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = spawn([*AIOOMI, "serve", "--port", str(port)], env=clean_env(AIOOMI_DATA_DIR=str(data_dir)), name=name)

@@ -36,8 +36,13 @@ def served() -> Iterator[tuple[str, Settings]]:
     data_dir = Path(tempfile.mkdtemp(prefix="aioomi-hooks-"))
     sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.1,
-                        url_fetch_allowed_networks="127.0.0.1/32")
+    settings = Settings(
+        data_dir=str(data_dir),
+        log_format="console",
+        public_url=base,
+        worker_poll_s=0.1,
+        url_fetch_allowed_networks="127.0.0.1/32",
+    )
     container = container_in_memory(settings=settings)
     container.password_hasher.override(providers.Object(fast_hasher()))
     app = create_app(container, run_worker=True, manage_lifecycle=True)
@@ -53,18 +58,28 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 async def sign_up(page: Any, settings: Settings, email: str) -> None:
-    status = await page.evaluate("""async (email) => (await fetch('/api/v1/auth/signup', {method: 'POST',
+    status = await page.evaluate(
+        """async (email) => (await fetch('/api/v1/auth/signup', {method: 'POST',
         headers: {'content-type': 'application/json'}, body: JSON.stringify({email, full_name: 'Ada Hooks',
         password: 'a long and unusual passphrase', adult: true, accepted_policy_version: (await (await
-        fetch('/api/v1/auth/policy')).json()).version})})).status""", email)
+        fetch('/api/v1/auth/policy')).json()).version})})).status""",
+        email,
+    )
     assert status == 202
     token = re.findall(r"token=([^\s&]+)", wait_for_mail(settings.outbox_dir, email, "verify_email").text)[0]
-    assert await page.evaluate("""async (token) => (await fetch('/api/v1/auth/verify-email', {method: 'POST',
-        headers: {'content-type': 'application/json'}, body: JSON.stringify({token})})).status""", token) == 200
+    assert (
+        await page.evaluate(
+            """async (token) => (await fetch('/api/v1/auth/verify-email', {method: 'POST',
+        headers: {'content-type': 'application/json'}, body: JSON.stringify({token})})).status""",
+            token,
+        )
+        == 200
+    )
 
 
 async def test_an_owner_adds_an_endpoint_sends_a_test_event_and_reads_its_delivery(
-        served: tuple[str, Settings], receiver: WebhookReceiver) -> None:
+    served: tuple[str, Settings], receiver: WebhookReceiver
+) -> None:
     base, settings = served
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -28,10 +28,10 @@ from aioomi.domain.model.documents import DocumentStatus
 from aioomi.domain.model.errors import NotFound
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.serving import loopback_socket, serve_in_thread
 from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401 - fixtures
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.support.postgres import TestPostgres
+from tests.support.serving import loopback_socket, serve_in_thread
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widget"
 VISITOR_KEY = "aioomi_visitor_id"
@@ -67,18 +67,26 @@ async def browser_db(test_postgres: TestPostgres) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
-def served(browser_db: str, _served_fake_openai: ServedFakeOpenAI) -> Iterator[Served]:  # noqa: F811
+def served(browser_db: str, _served_fake_openai: ServedFakeOpenAI) -> Iterator[Served]:
     require_browser(async_playwright is not None)
     data_dir = Path(tempfile.mkdtemp(prefix="aioomi-widget-"))
     sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2)
     container = container_on_postgres(settings=settings, conninfo=browser_db)
-    container.chat_model.override(providers.Object(
-        OpenAIChatModel(api_key="sk-test", base_url=_served_fake_openai.base_url, backoff_s=0.05)))
+    container.chat_model.override(
+        providers.Object(OpenAIChatModel(api_key="sk-test", base_url=_served_fake_openai.base_url, backoff_s=0.05))
+    )
     app = create_app(container, run_worker=True, manage_lifecycle=True, demo_origins=[base])
-    with serve_in_thread(app, sock, name="aioomi-browser-app", log_config=None, access_log=False,
-                         lifespan="on", timeout_graceful_shutdown=2) as loop:
+    with serve_in_thread(
+        app,
+        sock,
+        name="aioomi-browser-app",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    ) as loop:
         here = Served(base=base, container=container, loop=loop, fake=_served_fake_openai, demo=app.state.demo)
         assert here.demo is not None, "the demo was seeded at startup"
         # The demo's documents go through the worker: wait until every one is ready.
@@ -154,7 +162,9 @@ async def local_storage(page: Page) -> dict[str, str]:
 STREAMED = "To run Aioomi type **make run** and open the demo page [1]. It needs no configuration at all."
 
 
-async def test_demo_page_streams_an_answer_with_citations_restores_it_and_deletes_it(browser: Browser, served: Served) -> None:
+async def test_demo_page_streams_an_answer_with_citations_restores_it_and_deletes_it(
+    browser: Browser, served: Served
+) -> None:
     served.fake.fake.script_chat(reply=STREAMED, token_delay_s=0.12)
     v = await visit(browser, served)
     page = v.page
@@ -167,7 +177,10 @@ async def test_demo_page_streams_an_answer_with_citations_restores_it_and_delete
 
     await open_widget(page)
     assert await page.locator(w(".launcher")).get_attribute("aria-expanded") == "true"
-    assert await page.evaluate("() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.tagName") == "TEXTAREA"
+    assert (
+        await page.evaluate("() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.tagName")
+        == "TEXTAREA"
+    )
     log = page.locator(w(".log"))
     assert "README and documentation" in await log.inner_text()  # the greeting
     assert await page.locator(w(".starters button")).count() == 3
@@ -256,7 +269,16 @@ SNIPPET
 </body></html>"""
 
 PROBED = {
-    ".launcher": ["color", "background-color", "font-size", "font-family", "border-top-style", "position", "width", "height"],
+    ".launcher": [
+        "color",
+        "background-color",
+        "font-size",
+        "font-family",
+        "border-top-style",
+        "position",
+        "width",
+        "height",
+    ],
     ".panel": ["display", "position", "width", "height", "background-color", "border-top-style"],
     "header h2": ["color", "font-size", "font-family", "letter-spacing", "text-transform", "margin-top"],
     "textarea": ["font-size", "background-color", "padding-top", "border-top-style", "display"],
@@ -267,7 +289,8 @@ async def computed(page: Page, selector: str, props: list[str]) -> dict[str, str
     return await page.evaluate(
         """([sel, props]) => { const root = document.querySelector('aioomi-widget').shadowRoot;
              const s = getComputedStyle(root.querySelector(sel)); return Object.fromEntries(props.map(p => [p, s.getPropertyValue(p)])); }""",
-        [selector, props])
+        [selector, props],
+    )
 
 
 async def host_styles(page: Page) -> dict[str, Any]:
@@ -277,10 +300,15 @@ async def host_styles(page: Page) -> dict[str, Any]:
     }))""")
 
 
-async def test_hostile_host_css_does_not_leak_in_and_widget_css_does_not_leak_out(browser: Browser, served: Served) -> None:
+async def test_hostile_host_css_does_not_leak_in_and_widget_css_does_not_leak_out(
+    browser: Browser, served: Served
+) -> None:
     snippet = f'<script src="/widget.js" data-agent-key="{served.demo.public_key}" async></script>'
     # The hostile page is served on the app's own (allowed) origin, with and without the widget.
-    pages = {"/hostile.html": HOSTILE_PAGE.replace("SNIPPET", snippet), "/hostile-bare.html": HOSTILE_PAGE.replace("SNIPPET", "")}
+    pages = {
+        "/hostile.html": HOSTILE_PAGE.replace("SNIPPET", snippet),
+        "/hostile-bare.html": HOSTILE_PAGE.replace("SNIPPET", ""),
+    }
 
     reference = await visit(browser, served)
     await reference.page.goto(f"{served.base}/demo")
@@ -311,10 +339,12 @@ async def test_hostile_host_css_does_not_leak_in_and_widget_css_does_not_leak_ou
     await reference.context.close()
 
 
-EVIL = ("Here is an image ![tracker](https://evil.example/pixel.png?leak=1) and raw HTML "
-        "<img src=https://evil.example/a.png onerror=\"window.__pwned=1\"> <script>window.__pwned=2</script> "
-        "<a href=\"https://evil.example/x\">html link</a> a [bad link](javascript:window.__pwned=3) "
-        "and a [good link](https://example.org/docs) [1]")
+EVIL = (
+    "Here is an image ![tracker](https://evil.example/pixel.png?leak=1) and raw HTML "
+    '<img src=https://evil.example/a.png onerror="window.__pwned=1"> <script>window.__pwned=2</script> '
+    '<a href="https://evil.example/x">html link</a> a [bad link](javascript:window.__pwned=3) '
+    "and a [good link](https://example.org/docs) [1]"
+)
 
 
 async def test_an_answer_with_an_image_and_a_script_renders_inert(browser: Browser, served: Served) -> None:
@@ -332,7 +362,8 @@ async def test_an_answer_with_an_image_and_a_script_renders_inert(browser: Brows
     assert "<script>window.__pwned=2</script>" in text and "<img src=" in text, "raw HTML is shown as text"
     assert "tracker" in text and "pixel.png" not in text, "an image becomes its alt text"
     links = await answer.locator(".md a").evaluate_all(
-        "links => links.map(a => [a.textContent, a.getAttribute('href'), a.target, a.rel])")
+        "links => links.map(a => [a.textContent, a.getAttribute('href'), a.target, a.rel])"
+    )
     assert links == [["good link", "https://example.org/docs", "_blank", "noopener nofollow noreferrer"]]
     await v.page.wait_for_timeout(300)
     assert await v.page.evaluate("() => window.__pwned") is None
@@ -371,7 +402,8 @@ async def test_safe_markdown_renderer_on_hostile_inputs(browser: Browser, served
     v = await visit(browser, served)
     await v.page.goto(f"{served.base}/demo")
     await v.page.locator(w(".launcher")).wait_for()
-    results = await v.page.evaluate("""inputs => inputs.map(src => {
+    results = await v.page.evaluate(
+        """inputs => inputs.map(src => {
         const started = performance.now();
         const root = window.Aioomi.markdown(src);
         const nodes = [root, ...root.querySelectorAll('*')];
@@ -380,7 +412,9 @@ async def test_safe_markdown_renderer_on_hostile_inputs(browser: Browser, served
           tags: nodes.map(n => n.tagName),
           attrs: nodes.flatMap(n => [...n.attributes].map(a => [n.tagName, a.name, a.value])),
         };
-    })""", HOSTILE_MARKDOWN)
+    })""",
+        HOSTILE_MARKDOWN,
+    )
     for r in results:
         assert set(r["tags"]) <= ALLOWED_TAGS, r
         for tag, name, value in r["attrs"]:
@@ -394,17 +428,32 @@ async def test_safe_markdown_renderer_on_hostile_inputs(browser: Browser, served
     assert "A" not in by_source["[x](javascript:alert(1))"]["tags"]
     assert "A" not in by_source["[x](//evil.example/protocol-relative)"]["tags"]
     assert by_source["```\n<script>alert(1)</script>\n```"]["tags"] == ["DIV", "PRE", "CODE"]
-    good = await v.page.evaluate("() => window.Aioomi.markdown('**b** *e* `c`\\n\\n1. one\\n2. two\\n\\n- x\\n- y').innerHTML")
-    assert good == "<p><strong>b</strong> <em>e</em> <code>c</code></p><ol><li>one</li><li>two</li></ol><ul><li>x</li><li>y</li></ul>"
+    good = await v.page.evaluate(
+        "() => window.Aioomi.markdown('**b** *e* `c`\\n\\n1. one\\n2. two\\n\\n- x\\n- y').innerHTML"
+    )
+    assert (
+        good
+        == "<p><strong>b</strong> <em>e</em> <code>c</code></p><ol><li>one</li><li>two</li></ol><ul><li>x</li><li>y</li></ul>"
+    )
     assert await v.page.evaluate("() => window.__pwned") is None
     await v.context.close()
 
 
 HOSTILE_CITATIONS = [
-    {"document_id": "doc_a", "document_title": "Returns <b>policy</b>", "number": 1, "excerpt": "Within 30 days.",
-     "url": "https://shop.example/returns#:~:text=Within%2030%20days"},
-    {"document_id": "doc_b", "document_title": "Evil", "number": 2, "excerpt": "<img src=x onerror=alert(1)>",
-     "url": "javascript:alert(1)"},
+    {
+        "document_id": "doc_a",
+        "document_title": "Returns <b>policy</b>",
+        "number": 1,
+        "excerpt": "Within 30 days.",
+        "url": "https://shop.example/returns#:~:text=Within%2030%20days",
+    },
+    {
+        "document_id": "doc_b",
+        "document_title": "Evil",
+        "number": 2,
+        "excerpt": "<img src=x onerror=alert(1)>",
+        "url": "javascript:alert(1)",
+    },
     {"document_id": "doc_c", "document_title": "Upload", "number": 3, "excerpt": "", "url": None},
     {"document_id": "doc_d", "document_title": "Data", "number": 4, "excerpt": "x", "url": "data:text/html,<p>x"},
 ]
@@ -414,7 +463,8 @@ async def test_sources_render_as_safe_links_with_the_quote_on_demand(browser: Br
     v = await visit(browser, served)
     await v.page.goto(f"{served.base}/demo")
     await v.page.locator(w(".launcher")).wait_for()
-    rendered = await v.page.evaluate("""citations => {
+    rendered = await v.page.evaluate(
+        """citations => {
         const root = window.Aioomi.sources(citations);
         document.body.append(root);  // in the page, so the closed <details> hide their quote
         const items = [...root.querySelectorAll('li')].map(li => ({
@@ -425,10 +475,16 @@ async def test_sources_render_as_safe_links_with_the_quote_on_demand(browser: Br
           open: li.querySelector('details')?.open ?? null, visible: li.innerText,
         }));
         return {items, tags: [...root.querySelectorAll('*')].map(n => n.tagName)};
-    }""", HOSTILE_CITATIONS)
+    }""",
+        HOSTILE_CITATIONS,
+    )
     link, evil, upload, data = rendered["items"]
     assert (link["label"], link["href"], link["rel"], link["target"]) == (
-        "A", "https://shop.example/returns#:~:text=Within%2030%20days", "noopener noreferrer nofollow", "_blank")
+        "A",
+        "https://shop.example/returns#:~:text=Within%2030%20days",
+        "noopener noreferrer nofollow",
+        "_blank",
+    )
     assert link["text"] == "[1] Returns <b>policy</b>"  # a title is text, never markup
     assert link["quote"] == "Within 30 days." and link["open"] is False and "Within 30 days" not in link["visible"]
     assert evil["label"] == "SPAN" and evil["href"] is None  # a javascript: URL never becomes a link
@@ -442,15 +498,18 @@ async def test_sources_render_as_safe_links_with_the_quote_on_demand(browser: Br
 
 def _ratio(a: str, b: str) -> float:
     def lum(rgb: str) -> float:
-        values = [int(x) / 255 for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+        values = [int(x) / 255 for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
         c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in values]
         return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
     la, lb = lum(a), lum(b)
     return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-async def test_theme_follows_the_color_scheme_with_readable_contrast(browser: Browser, served: Served, scheme: str) -> None:
+async def test_theme_follows_the_color_scheme_with_readable_contrast(
+    browser: Browser, served: Served, scheme: str
+) -> None:
     served.fake.fake.script_chat(reply="Embed it with one script tag [1].")
     v = await visit(browser, served, color_scheme=scheme)
     await v.page.goto(f"{served.base}/demo")
@@ -463,7 +522,11 @@ async def test_theme_follows_the_color_scheme_with_readable_contrast(browser: Br
     assert _ratio(panel["color"], panel["background-color"]) >= 7
     for selector in (".msg.user", "header h2", ".foot", ".msg.bot"):
         colours = await computed(v.page, selector, ["color", "background-color"])
-        background = colours["background-color"] if colours["background-color"] != "rgba(0, 0, 0, 0)" else panel["background-color"]
+        background = (
+            colours["background-color"]
+            if colours["background-color"] != "rgba(0, 0, 0, 0)"
+            else panel["background-color"]
+        )
         if selector == "header h2":
             background = (await computed(v.page, "header", ["background-color"]))["background-color"]
         assert _ratio(colours["color"], background) >= 4.5, (selector, colours)
@@ -600,8 +663,13 @@ async def test_an_arabic_rtl_page_gets_the_widget_in_arabic_right_to_left(browse
     await open_widget(v.page)
     root = v.page.locator(w(".root"))
     assert (await root.get_attribute("dir"), await root.get_attribute("lang")) == ("rtl", "ar")
-    assert await v.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
-                                 ".querySelector('.foot')).direction") == "rtl"
+    assert (
+        await v.page.evaluate(
+            "() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
+            ".querySelector('.foot')).direction"
+        )
+        == "rtl"
+    )
     assert await v.page.locator(w(".foot")).inner_text() == "تأتي الإجابات من مستندات هذا الموقع. بدعم من Aioomi."
     assert await v.page.locator(w("textarea")).get_attribute("placeholder") == "اطرح سؤالًا…"
     await shot(v.page, "rtl-arabic")
@@ -611,8 +679,13 @@ async def test_an_arabic_rtl_page_gets_the_widget_in_arabic_right_to_left(browse
     await serve_page(english, f"{served.base}/rtl-en.html", _page_with(served, 'lang="he" dir="rtl"'))
     await open_widget(english.page)
     assert await english.page.locator(w(".root")).get_attribute("dir") == "ltr"
-    assert await english.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
-                                       ".querySelector('.foot')).direction") == "ltr"
+    assert (
+        await english.page.evaluate(
+            "() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
+            ".querySelector('.foot')).direction"
+        )
+        == "ltr"
+    )
     assert await english.page.locator(w("header button[aria-label='Close chat']")).count() == 1
     await english.context.close()
 
@@ -640,8 +713,12 @@ async def test_the_widget_works_under_trusted_types(browser: Browser, served: Se
     v = await visit(browser, served)
     errors: list[str] = []
     v.page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    await serve_page(v, f"{served.base}/tt.html", _page_with(served, 'lang="en"'),
-                     headers={"Content-Security-Policy": "require-trusted-types-for 'script'"})
+    await serve_page(
+        v,
+        f"{served.base}/tt.html",
+        _page_with(served, 'lang="en"'),
+        headers={"Content-Security-Policy": "require-trusted-types-for 'script'"},
+    )
     await open_widget(v.page)
     assert await v.page.locator(w(".launcher svg path")).count() == 1
     assert await v.page.locator(w("form .icon svg")).count() == 1
@@ -682,8 +759,13 @@ async def test_phone_use_traps_focus_keeps_the_keyboard_down_and_reads_16px(brow
     await v.page.locator(w("textarea")).wait_for(state="visible")
     active = "() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.getAttribute('aria-label')"
     assert await v.page.evaluate(active) == "Close chat", "opening focuses the panel, not the text box"
-    assert await v.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
-                                 ".querySelector('textarea')).fontSize") == "16px"
+    assert (
+        await v.page.evaluate(
+            "() => getComputedStyle(document.querySelector('aioomi-widget').shadowRoot"
+            ".querySelector('textarea')).fontSize"
+        )
+        == "16px"
+    )
     inside = "() => document.activeElement === document.querySelector('aioomi-widget')"
     for _ in range(25):  # Tab around the whole panel: focus never reaches the page behind it
         await v.page.keyboard.press("Tab")
@@ -694,21 +776,36 @@ async def test_phone_use_traps_focus_keeps_the_keyboard_down_and_reads_16px(brow
     await v.context.close()
 
 
-async def test_the_launcher_names_its_text_try_again_reads_and_z_index_is_an_attribute(browser: Browser,
-                                                                                     served: Served) -> None:
-    served.run(served.container.update_agent()(served.principal, served.demo.agent_id,
-                                               AgentChanges(widget=WidgetChanges(launcher_text="Need help?", theme=WidgetTheme.DARK))))
+async def test_the_launcher_names_its_text_try_again_reads_and_z_index_is_an_attribute(
+    browser: Browser, served: Served
+) -> None:
+    served.run(
+        served.container.update_agent()(
+            served.principal,
+            served.demo.agent_id,
+            AgentChanges(widget=WidgetChanges(launcher_text="Need help?", theme=WidgetTheme.DARK)),
+        )
+    )
     try:
         v = await visit(browser, served)
-        await serve_page(v, f"{served.base}/z.html", _page_with(
-            served, 'lang="en"', 'data-z-index="2147483647"',
-            body='<div id="cover" style="position:fixed;inset:0;z-index:2147483646;background:transparent"></div>'))
+        await serve_page(
+            v,
+            f"{served.base}/z.html",
+            _page_with(
+                served,
+                'lang="en"',
+                'data-z-index="2147483647"',
+                body='<div id="cover" style="position:fixed;inset:0;z-index:2147483646;background:transparent"></div>',
+            ),
+        )
         launcher = v.page.locator(w(".launcher"))
         await launcher.wait_for()
         label = await launcher.get_attribute("aria-label")
         assert label is not None and label.startswith("Need help?")
-        assert await v.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget')).zIndex") \
+        assert (
+            await v.page.evaluate("() => getComputedStyle(document.querySelector('aioomi-widget')).zIndex")
             == "2147483647"
+        )
         await launcher.click()  # not covered by the page's own top layer
         await v.page.locator(w("textarea")).wait_for(state="visible")
         served.fake.fake.fail_next(3, status=500)
@@ -720,8 +817,13 @@ async def test_the_launcher_names_its_text_try_again_reads_and_z_index_is_an_att
         served.fake.fake.reset()
         await v.context.close()
     finally:
-        served.run(served.container.update_agent()(served.principal, served.demo.agent_id,
-                                                   AgentChanges(widget=WidgetChanges(launcher_text=None, theme=WidgetTheme.AUTO))))
+        served.run(
+            served.container.update_agent()(
+                served.principal,
+                served.demo.agent_id,
+                AgentChanges(widget=WidgetChanges(launcher_text=None, theme=WidgetTheme.AUTO)),
+            )
+        )
 
 
 async def test_offline_is_said_only_when_the_browser_is_offline(browser: Browser, served: Served) -> None:
@@ -737,7 +839,8 @@ async def test_offline_is_said_only_when_the_browser_is_offline(browser: Browser
     await v.page.locator(w(".error button")).last.click()
     await v.page.wait_for_function(
         "() => [...document.querySelector('aioomi-widget').shadowRoot.querySelectorAll('.error span')]"
-        ".some(s => s.textContent.startsWith('You appear to be offline'))")
+        ".some(s => s.textContent.startsWith('You appear to be offline'))"
+    )
     await v.context.close()
 
 
@@ -757,8 +860,9 @@ async def test_the_widget_has_no_serious_axe_violation_open_or_closed(browser: B
         await v.context.close()
 
 
-async def test_a_visitor_rates_an_answer_with_a_comment_and_the_vote_survives_a_reload(browser: Browser,
-                                                                                       served: Served) -> None:
+async def test_a_visitor_rates_an_answer_with_a_comment_and_the_vote_survives_a_reload(
+    browser: Browser, served: Served
+) -> None:
     served.fake.fake.script_chat(reply="Type make run [1].")
     v = await visit(browser, served)
     page = v.page
@@ -775,20 +879,22 @@ async def test_a_visitor_rates_an_answer_with_a_comment_and_the_vote_survives_a_
     await page.locator(w('.rate.down[aria-pressed="true"]')).wait_for()
     comment = page.locator(w(".why textarea"))
     assert await comment.get_attribute("aria-label") == "What was wrong? (optional)"
-    assert await page.evaluate(
-        "() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.tagName") == "TEXTAREA"
+    assert (
+        await page.evaluate("() => document.querySelector('aioomi-widget').shadowRoot.activeElement?.tagName")
+        == "TEXTAREA"
+    )
     await comment.fill("<b>It is make serve</b>, not make run.")
     await page.locator(w(".why button")).click()
     await page.locator(w(".why")).wait_for(state="detached")
     assert await page.locator(w(".sr[role=status]")).text_content() == "Thanks for your feedback."
     await shot(page, "feedback-down")
 
-    rated = served.run(served.container.list_answer_feedback()(served.principal, served.demo.agent_id,
-                                                                rating="down"))
+    rated = served.run(served.container.list_answer_feedback()(served.principal, served.demo.agent_id, rating="down"))
     mine = [e for e in rated if e.question == "How do I start the server?"]
     shown = await answer.locator(".md").inner_text()
     assert [(e.feedback.comment, e.answer.split(" [")[0]) for e in mine] == [
-        ("<b>It is make serve</b>, not make run.", shown.split(" [")[0].strip())]
+        ("<b>It is make serve</b>, not make run.", shown.split(" [")[0].strip())
+    ]
 
     await page.reload()  # the vote is restored with the conversation
     await open_widget(page)
@@ -802,6 +908,7 @@ async def test_a_visitor_rates_an_answer_with_a_comment_and_the_vote_survives_a_
     assert await page.locator(w(".why")).count() == 0, "a thumbs-up asks for no comment"
     changed = served.run(served.container.list_answer_feedback()(served.principal, served.demo.agent_id))
     assert [(e.feedback.rating, e.feedback.comment) for e in changed if e.message_id == mine[0].message_id] == [
-        ("up", None)]
+        ("up", None)
+    ]
     assert not [r for r in v.requests if r.startswith("pageerror:")], v.requests
     await v.context.close()

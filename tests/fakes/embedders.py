@@ -26,8 +26,14 @@ def word_vector(text: str, dimensions: int, salt: str = "") -> list[float]:
 class CountingEmbedder:
     """:class:`aioomi.ports.embedder.Embedder` that records each call's texts (``calls``)."""
 
-    def __init__(self, model: str = "test-embedder-a", dimensions: int = 32, *, delay_s: float = 0.0,
-                 on_call: Callable[[Sequence[str]], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        model: str = "test-embedder-a",
+        dimensions: int = 32,
+        *,
+        delay_s: float = 0.0,
+        on_call: Callable[[Sequence[str]], Awaitable[None]] | None = None,
+    ) -> None:
         self.model = model
         self.dimensions = dimensions
         self.delay_s = delay_s

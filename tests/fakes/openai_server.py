@@ -146,9 +146,17 @@ class FakeOpenAI:
             kind = "rate_limit_exceeded" if fault.status == 429 else "server_error"
             status, payload, extra = fault.status, error_body(f"Injected fault {fault.status}", kind), headers
         elif scope["method"] != "POST" or path not in self.routes:
-            status, payload, extra = 404, error_body(f"Unknown route {scope['method']} {path}", "invalid_request_error"), {}
+            status, payload, extra = (
+                404,
+                error_body(f"Unknown route {scope['method']} {path}", "invalid_request_error"),
+                {},
+            )
         elif body is None:
-            status, payload, extra = 400, error_body("We could not parse the JSON body of your request.", "invalid_request_error"), {}
+            status, payload, extra = (
+                400,
+                error_body("We could not parse the JSON body of your request.", "invalid_request_error"),
+                {},
+            )
         else:
             status, payload, extra = await self.routes[path](request)
         request.answered = status
@@ -165,21 +173,50 @@ class FakeOpenAI:
         body = request.body
         model, raw_input = body.get("model"), body.get("input")
         if model not in MODEL_DIMENSIONS:
-            return 404, error_body(f"The model `{model}` does not exist or you do not have access to it.",
-                                   "invalid_request_error", code="model_not_found"), {}
+            return (
+                404,
+                error_body(
+                    f"The model `{model}` does not exist or you do not have access to it.",
+                    "invalid_request_error",
+                    code="model_not_found",
+                ),
+                {},
+            )
         dimensions = body.get("dimensions") or MODEL_DIMENSIONS[model]
         texts = [raw_input] if isinstance(raw_input, str) else raw_input
         if not isinstance(texts, list) or not texts:
-            return 400, error_body("'input' must be a non-empty string or array.", "invalid_request_error", param="input"), {}
+            return (
+                400,
+                error_body("'input' must be a non-empty string or array.", "invalid_request_error", param="input"),
+                {},
+            )
         if len(texts) > MAX_INPUTS:
-            return 400, error_body(f"'input' must have at most {MAX_INPUTS} items.", "invalid_request_error", param="input"), {}
+            return (
+                400,
+                error_body(f"'input' must have at most {MAX_INPUTS} items.", "invalid_request_error", param="input"),
+                {},
+            )
         tokens = [t if isinstance(t, list) else _encoding.encode(t) for t in texts]
         request.inputs, request.tokens = len(texts), sum(len(t) for t in tokens)
         if any(len(t) > MAX_INPUT_TOKENS for t in tokens) or any(t == "" for t in texts):
-            return 400, error_body("An input is empty or longer than the model's context.", "invalid_request_error", param="input"), {}
+            return (
+                400,
+                error_body(
+                    "An input is empty or longer than the model's context.", "invalid_request_error", param="input"
+                ),
+                {},
+            )
         if request.tokens > MAX_REQUEST_TOKENS:
-            return 400, error_body(f"Requested {request.tokens} tokens, max {MAX_REQUEST_TOKENS} tokens per request",
-                                   "invalid_request_error", param="input", code="max_tokens_per_request"), {}
+            return (
+                400,
+                error_body(
+                    f"Requested {request.tokens} tokens, max {MAX_REQUEST_TOKENS} tokens per request",
+                    "invalid_request_error",
+                    param="input",
+                    code="max_tokens_per_request",
+                ),
+                {},
+            )
         as_base64 = body.get("encoding_format") == "base64"
         data = []
         for index, text in enumerate(texts):
@@ -195,35 +232,69 @@ class FakeOpenAI:
         if not isinstance(model, str) or not model:
             return 400, error_body("you must provide a model parameter", "invalid_request_error", param="model"), {}
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-            return 400, error_body("'messages' must be a non-empty array.", "invalid_request_error", param="messages"), {}
+            return (
+                400,
+                error_body("'messages' must be a non-empty array.", "invalid_request_error", param="messages"),
+                {},
+            )
         script = self.chat
         words = script.reply.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
         prompt_tokens = sum(len(_encoding.encode(str(m.get("content") or ""))) + 4 for m in messages)
         completion_tokens = len(_encoding.encode(script.reply))
         request.tokens = prompt_tokens
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                 "total_tokens": prompt_tokens + completion_tokens}
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
         ident, created = f"chatcmpl-fake{len(self.requests)}", 1_700_000_000
         if not body.get("stream"):
             message = {"role": "assistant", "content": script.reply, "refusal": None}
-            return 200, {"id": ident, "object": "chat.completion", "created": created, "model": model,
-                         "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
-                         "usage": usage}, {}
+            return (
+                200,
+                {
+                    "id": ident,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+                    "usage": usage,
+                },
+                {},
+            )
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            return {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+            return {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            }
 
         chunks = [chunk({"role": "assistant", "content": ""})]
         chunks += [chunk({"content": piece}) for piece in pieces]
         chunks.append(chunk({}, "stop"))
         if script.send_usage and (body.get("stream_options") or {}).get("include_usage"):
-            chunks.append({"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                           "choices": [], "usage": usage})
+            chunks.append(
+                {
+                    "id": ident,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [],
+                    "usage": usage,
+                }
+            )
         cut = None if script.cut_after is None else script.cut_after + 1  # the role chunk comes first
-        return 200, StreamPlan(chunks=chunks, first_delay_s=script.first_token_delay_s,
-                               delay_s=script.token_delay_s, cut_after=cut), {}
+        return (
+            200,
+            StreamPlan(
+                chunks=chunks, first_delay_s=script.first_token_delay_s, delay_s=script.token_delay_s, cut_after=cut
+            ),
+            {},
+        )
 
     async def _send_stream(self, send: Callable, plan: StreamPlan) -> None:
         headers = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
@@ -236,8 +307,9 @@ class FakeOpenAI:
                 raise ConnectionAbortedError("the fake cut the stream off")
             if index and plan.delay_s:
                 await asyncio.sleep(plan.delay_s)
-            await send({"type": "http.response.body", "body": f"data: {json.dumps(item)}\n\n".encode(),
-                        "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": f"data: {json.dumps(item)}\n\n".encode(), "more_body": True}
+            )
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
 

@@ -54,11 +54,18 @@ class FakeReranker:
             if self.status != 200:
                 status, payload = self.status, {"message": "failure on demand"}
             else:
-                scored = [{"index": i, "relevance_score": self.score(request["query"], d, i)}
-                          for i, d in enumerate(request["documents"])]
+                scored = [
+                    {"index": i, "relevance_score": self.score(request["query"], d, i)}
+                    for i, d in enumerate(request["documents"])
+                ]
                 scored.sort(key=lambda r: -r["relevance_score"])
                 status, payload = 200, {"model": request.get("model"), "results": scored[: request.get("top_n")]}
         data = self.raw if self.raw is not None and status == 200 else json.dumps(payload).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": data})

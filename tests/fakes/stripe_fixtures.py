@@ -45,16 +45,18 @@ def fake_stripe(_served_fake_stripe: ServedFakeStripe) -> Iterator[ServedFakeStr
 
 def stripe_event(type_: str, obj: dict[str, Any], *, created: int | None = None, event_id: str | None = None) -> bytes:
     """A Stripe event body (API shape) around ``obj``."""
-    return json.dumps({
-        "id": event_id or f"evt_{secrets.token_hex(12)}",
-        "object": "event",
-        "api_version": "2025-08-27.basil",
-        "created": created if created is not None else int(time.time()),
-        "type": type_,
-        "livemode": False,
-        "pending_webhooks": 1,
-        "data": {"object": obj},
-    }).encode()
+    return json.dumps(
+        {
+            "id": event_id or f"evt_{secrets.token_hex(12)}",
+            "object": "event",
+            "api_version": "2025-08-27.basil",
+            "created": created if created is not None else int(time.time()),
+            "type": type_,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
 def sign(payload: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:

@@ -77,9 +77,18 @@ class FakeStripe:
             self.failures.clear()
 
     # -- test helpers -------------------------------------------------------------------------
-    def put_subscription(self, subscription_id: str, *, customer: str, prices: list[str], status: str = "active",
-                         account_id: str | None = None, period_start: int | None = None,
-                         period_end: int | None = None, cancel_at_period_end: bool = False) -> dict[str, Any]:
+    def put_subscription(
+        self,
+        subscription_id: str,
+        *,
+        customer: str,
+        prices: list[str],
+        status: str = "active",
+        account_id: str | None = None,
+        period_start: int | None = None,
+        period_end: int | None = None,
+        cancel_at_period_end: bool = False,
+    ) -> dict[str, Any]:
         start = period_start or int(time.time())
         end = period_end or start + 30 * 86400
         subscription = {
@@ -92,9 +101,13 @@ class FakeStripe:
             "items": {
                 "object": "list",
                 "data": [
-                    {"id": f"si_{i}{subscription_id[-6:]}", "object": "subscription_item",
-                     "price": {"id": price, "object": "price"},
-                     "current_period_start": start, "current_period_end": end}
+                    {
+                        "id": f"si_{i}{subscription_id[-6:]}",
+                        "object": "subscription_item",
+                        "price": {"id": price, "object": "price"},
+                        "current_period_start": start,
+                        "current_period_end": end,
+                    }
                     for i, price in enumerate(prices)
                 ],
             },
@@ -104,8 +117,11 @@ class FakeStripe:
         return subscription
 
     def meter_total(self, customer: str) -> int:
-        return sum(int(e["payload"]["value"]) for e in self.meter_events.values()
-                   if e["payload"]["stripe_customer_id"] == customer)
+        return sum(
+            int(e["payload"]["value"])
+            for e in self.meter_events.values()
+            if e["payload"]["stripe_customer_id"] == customer
+        )
 
     def received(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
@@ -118,8 +134,14 @@ class FakeStripe:
     def _handle(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         now = int(time.time())
         if method == "POST" and path == "/v1/customers":
-            customer = {"id": f"cus_{secrets.token_hex(7)}", "object": "customer", "email": params.get("email"),
-                        "metadata": params.get("metadata", {}), "created": now, "livemode": False}
+            customer = {
+                "id": f"cus_{secrets.token_hex(7)}",
+                "object": "customer",
+                "email": params.get("email"),
+                "metadata": params.get("metadata", {}),
+                "created": now,
+                "livemode": False,
+            }
             self.customers[customer["id"]] = customer
             return 200, customer
         if method == "POST" and path == "/v1/checkout/sessions":
@@ -128,22 +150,36 @@ class FakeStripe:
             if params.get("mode") != "subscription" or not params.get("line_items"):
                 return self._error(400, "Subscription mode needs line items", "parameter_missing", "line_items")
             session_id = f"cs_test_{secrets.token_hex(12)}"
-            session = {"id": session_id, "object": "checkout.session", "mode": params["mode"],
-                       "customer": params["customer"], "client_reference_id": params.get("client_reference_id"),
-                       "line_items": params["line_items"], "success_url": params.get("success_url"),
-                       "cancel_url": params.get("cancel_url"),
-                       "subscription_data": params.get("subscription_data", {}),
-                       "url": f"https://checkout.stripe.com/c/pay/{session_id}", "status": "open",
-                       "created": now, "livemode": False}
+            session = {
+                "id": session_id,
+                "object": "checkout.session",
+                "mode": params["mode"],
+                "customer": params["customer"],
+                "client_reference_id": params.get("client_reference_id"),
+                "line_items": params["line_items"],
+                "success_url": params.get("success_url"),
+                "cancel_url": params.get("cancel_url"),
+                "subscription_data": params.get("subscription_data", {}),
+                "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+                "status": "open",
+                "created": now,
+                "livemode": False,
+            }
             self.sessions[session_id] = session
             return 200, session
         if method == "POST" and path == "/v1/billing_portal/sessions":
             if params.get("customer") not in self.customers:
                 return self._error(400, "No such customer", "resource_missing", "customer")
             session_id = f"bps_{secrets.token_hex(12)}"
-            return 200, {"id": session_id, "object": "billing_portal.session", "customer": params["customer"],
-                         "return_url": params.get("return_url"), "url": f"https://billing.stripe.com/p/session/{session_id}",
-                         "created": now, "livemode": False}
+            return 200, {
+                "id": session_id,
+                "object": "billing_portal.session",
+                "customer": params["customer"],
+                "return_url": params.get("return_url"),
+                "url": f"https://billing.stripe.com/p/session/{session_id}",
+                "created": now,
+                "livemode": False,
+            }
         if method == "GET" and (match := re.fullmatch(r"/v1/subscriptions/([^/]+)", path)):
             subscription = self.subscriptions.get(match[1])
             if subscription is None:
@@ -164,11 +200,18 @@ class FakeStripe:
             if not params.get("event_name") or "stripe_customer_id" not in payload or "value" not in payload:
                 return self._error(400, "event_name and payload are required", "parameter_missing")
             identifier = params.get("identifier") or f"fake_{secrets.token_hex(8)}"
-            event = self.meter_events.setdefault(identifier, {  # an identifier counts once
-                "object": "billing.meter_event", "event_name": params["event_name"], "identifier": identifier,
-                "payload": payload, "timestamp": int(params.get("timestamp") or now), "created": now,
-                "livemode": False,
-            })
+            event = self.meter_events.setdefault(
+                identifier,
+                {  # an identifier counts once
+                    "object": "billing.meter_event",
+                    "event_name": params["event_name"],
+                    "identifier": identifier,
+                    "payload": payload,
+                    "timestamp": int(params.get("timestamp") or now),
+                    "created": now,
+                    "livemode": False,
+                },
+            )
             return 200, event
         return self._error(404, f"Unrecognized request URL ({method}: {path})", "resource_missing")
 
@@ -199,6 +242,11 @@ class FakeStripe:
                 if key is not None and status < 500:
                     self._replays[key] = (status, answer)
         payload = json.dumps(answer).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"request-id", b"req_fake")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"request-id", b"req_fake")],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})

@@ -54,9 +54,15 @@ class WebhookReceiver:
         status = self.statuses.pop(0) if self.statuses else 200
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        self.received.append(Received(webhook_id=headers.get("webhook-id", ""),
-                                      timestamp=headers.get("webhook-timestamp", ""), verified=verified,
-                                      body=payload, answered=status))
+        self.received.append(
+            Received(
+                webhook_id=headers.get("webhook-id", ""),
+                timestamp=headers.get("webhook-timestamp", ""),
+                verified=verified,
+                body=payload,
+                answered=status,
+            )
+        )
         answer = json.dumps({"ok": status < 300, "note": "x" * 3000}).encode()
         headers_out = [(b"content-type", b"application/json")]
         if 300 <= status < 400:

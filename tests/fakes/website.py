@@ -29,13 +29,23 @@ FOOTER = "Copyright Kettle Shop, all rights reserved, imprint and terms"
 SLOW_S = 8.0
 LONG_PAGE = 25
 BIG_BYTES = 150_000
-HOME_EXTRAS = ("/old/page-3", "/docs/page-1?ref=promo", "/private/secret", "/files/price-list.bin", "/slow", "/big",
-               "/docs/missing", "https://elsewhere.example.org/page")
+HOME_EXTRAS = (
+    "/old/page-3",
+    "/docs/page-1?ref=promo",
+    "/private/secret",
+    "/files/price-list.bin",
+    "/slow",
+    "/big",
+    "/docs/missing",
+    "https://elsewhere.example.org/page",
+)
 
 
 def paragraph(n: int, which: int) -> str:
-    return (f"Kettle model {n} paragraph {which} explains how the {n}th kettle boils water quickly and safely, "
-            f"with a limescale filter, an automatic shut-off and a warranty of {n % 5 + 1} years for every buyer.")
+    return (
+        f"Kettle model {n} paragraph {which} explains how the {n}th kettle boils water quickly and safely, "
+        f"with a limescale filter, an automatic shut-off and a warranty of {n % 5 + 1} years for every buyer."
+    )
 
 
 class Website:
@@ -57,8 +67,10 @@ class Website:
     def doc(self, n: int) -> str:
         # page 25 is long (several chunks): a change to one paragraph must re-embed only its chunk
         extra = "".join(f"<p>{paragraph(n, k)}</p>" for k in range(4, 60)) if n == LONG_PAGE else ""
-        return (f"<h1>Kettle {n}</h1><p>{paragraph(n, 1)}</p><h2>Care</h2><p>{paragraph(n, 2)}</p>"
-                f"<p>{paragraph(n, 3)}</p>{extra}")
+        return (
+            f"<h1>Kettle {n}</h1><p>{paragraph(n, 1)}</p><h2>Care</h2><p>{paragraph(n, 2)}</p>"
+            f"<p>{paragraph(n, 3)}</p>{extra}"
+        )
 
     def route(self, path: str) -> tuple[int, str, bytes, dict[str, str]]:
         html = "text/html; charset=utf-8"
@@ -70,33 +82,59 @@ class Website:
         if path == "/robots.txt":
             return 200, "text/plain", b"User-agent: *\nDisallow: /private/\n", {}
         if path == "/sitemap.xml":
-            body = ("<?xml version='1.0' encoding='UTF-8'?><sitemapindex "
-                    "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-                    f"<sitemap><loc>{self.base}/sitemaps/pages-1.xml</loc></sitemap>"
-                    f"<sitemap><loc>{self.base}/sitemaps/pages-2.xml.gz</loc></sitemap></sitemapindex>")
+            body = (
+                "<?xml version='1.0' encoding='UTF-8'?><sitemapindex "
+                "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                f"<sitemap><loc>{self.base}/sitemaps/pages-1.xml</loc></sitemap>"
+                f"<sitemap><loc>{self.base}/sitemaps/pages-2.xml.gz</loc></sitemap></sitemapindex>"
+            )
             return 200, "application/xml", body.encode(), {}
         if path in ("/sitemaps/pages-1.xml", "/sitemaps/pages-2.xml.gz"):
             first = path.endswith("1.xml")
             paths = [f"/docs/page-{n}" for n in (range(0, 150) if first else range(150, PAGES))]
             paths += ["/private/secret", "/docs/missing"] if first else ["/docs/page-1?ref=promo"]
             urls = "".join(f"<url><loc>{self.base}{p}</loc></url>" for p in paths)
-            body = ("<?xml version='1.0' encoding='UTF-8'?><urlset "
-                    f"xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{urls}</urlset>").encode()
+            body = (
+                "<?xml version='1.0' encoding='UTF-8'?><urlset "
+                f"xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{urls}</urlset>"
+            ).encode()
             return (200, "application/xml", body, {}) if first else (200, "application/gzip", gzip.compress(body), {})
         if path == "/":
             links = "".join(f"<li><a href='/docs/section-{s}'>Section {s}</a></li>" for s in range(SECTIONS))
             extras = "".join(f"<li><a href='{p}'>more</a></li>" for p in HOME_EXTRAS)
-            return 200, html, self.page("Home", f"<h1>Kettle Shop</h1><p>{paragraph(1000, 1)}</p>"
-                                                f"<p>{paragraph(1000, 2)}</p><ul>{links}{extras}</ul>"), {}
+            return (
+                200,
+                html,
+                self.page(
+                    "Home",
+                    f"<h1>Kettle Shop</h1><p>{paragraph(1000, 1)}</p>"
+                    f"<p>{paragraph(1000, 2)}</p><ul>{links}{extras}</ul>",
+                ),
+                {},
+            )
         if path == "/about":
-            return 200, html, self.page("About", f"<h1>About us</h1><p>{paragraph(2000, 1)}</p>"
-                                                 f"<p>{paragraph(2000, 2)}</p>"), {}
+            return (
+                200,
+                html,
+                self.page("About", f"<h1>About us</h1><p>{paragraph(2000, 1)}</p><p>{paragraph(2000, 2)}</p>"),
+                {},
+            )
         if path.startswith("/docs/section-"):
             s = int(path.rsplit("-", 1)[1])
-            links = "".join(f"<li><a href='/docs/page-{s * PAGES_PER_SECTION + i}'>Kettle</a></li>"
-                            for i in range(PAGES_PER_SECTION))
-            return 200, html, self.page(f"Section {s}", f"<h1>Section {s}</h1><p>{paragraph(3000 + s, 1)}</p>"
-                                                        f"<p>{paragraph(3000 + s, 2)}</p><ul>{links}</ul>"), {}
+            links = "".join(
+                f"<li><a href='/docs/page-{s * PAGES_PER_SECTION + i}'>Kettle</a></li>"
+                for i in range(PAGES_PER_SECTION)
+            )
+            return (
+                200,
+                html,
+                self.page(
+                    f"Section {s}",
+                    f"<h1>Section {s}</h1><p>{paragraph(3000 + s, 1)}</p>"
+                    f"<p>{paragraph(3000 + s, 2)}</p><ul>{links}</ul>",
+                ),
+                {},
+            )
         if path.startswith("/docs/page-"):
             tail = path.rsplit("-", 1)[1]
             n = int(tail.split("?")[0]) if tail.split("?")[0].isdigit() else -1
@@ -113,7 +151,7 @@ class Website:
             return 200, html, self.page("Secret", "<p>Never to be crawled.</p>"), {}
         return 404, "text/plain", b"not found", {}
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
         path = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
@@ -130,9 +168,17 @@ class Website:
             if asked == etag:
                 self.not_modified += 1
                 status, body = 304, b""
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()),
-                                *[(k.encode(), v.encode()) for k, v in headers.items()]]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", ctype.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    *[(k.encode(), v.encode()) for k, v in headers.items()],
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -8,12 +8,12 @@ pg_app  # noqa: F401``) like any other fixture module.
 
 from __future__ import annotations
 
-from datetime import timedelta
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,7 @@ class App:
         if self.backend == "memory":
             return len(self.container.memory_database().table(table))
         async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
-            row = await (await conn.execute(f"SELECT count(*) FROM {table}")).fetchone()  # noqa: S608
+            row = await (await conn.execute(f"SELECT count(*) FROM {table}")).fetchone()
             assert row is not None
             return int(row[0])
 
@@ -217,7 +217,9 @@ async def run_jobs(app: App) -> None:
 # -- HTTP steps ---------------------------------------------------------------------------------
 
 
-def sign_up_body(email: str, *, password: str = PASSWORD, full_name: str = "Ada Lovelace", **more: Any) -> dict[str, Any]:
+def sign_up_body(
+    email: str, *, password: str = PASSWORD, full_name: str = "Ada Lovelace", **more: Any
+) -> dict[str, Any]:
     return {
         "email": email,
         "full_name": full_name,

@@ -19,31 +19,54 @@ from tests.integration.accounts_support import App, serve
 
 PLANS = [
     {"id": "free", "name": "Free", "monthly_messages": 3, "monthly_tokens": 1000, "max_agents": 1},
-    {"id": "pro", "name": "Pro", "monthly_messages": 1000, "monthly_tokens": 5000, "max_agents": 5,
-     "price_id": "price_pro", "metered_price_id": "price_pro_tokens", "amount_minor": 4900},
-    {"id": "business", "name": "Business", "monthly_tokens": 100000, "price_id": "price_business",
-     "amount_minor": 29900},
+    {
+        "id": "pro",
+        "name": "Pro",
+        "monthly_messages": 1000,
+        "monthly_tokens": 5000,
+        "max_agents": 5,
+        "price_id": "price_pro",
+        "metered_price_id": "price_pro_tokens",
+        "amount_minor": 4900,
+    },
+    {
+        "id": "business",
+        "name": "Business",
+        "monthly_tokens": 100000,
+        "price_id": "price_business",
+        "amount_minor": 29900,
+    },
 ]
 
 
 @asynccontextmanager
 async def billing_app(
-    backend: str, data_dir: Path, conninfo: str | None, stripe: ServedFakeStripe | None, *,
+    backend: str,
+    data_dir: Path,
+    conninfo: str | None,
+    stripe: ServedFakeStripe | None,
+    *,
     configure: Callable[[Container], None] | None = None,
 ) -> AsyncIterator[App]:
     overrides: dict[str, Any] = {"billing_plans": json.dumps(PLANS)}
     if stripe is not None:
-        overrides |= {"stripe_secret_key": stripe.secret_key, "stripe_webhook_secret": WEBHOOK_SECRET,
-                      "stripe_api_base": stripe.base_url}
+        overrides |= {
+            "stripe_secret_key": stripe.secret_key,
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+            "stripe_api_base": stripe.base_url,
+        }
     async with serve(backend, data_dir, conninfo, configure=configure, **overrides) as app:
         yield app
 
 
 async def deliver(app: App, body: bytes, signature: str | None = None) -> Any:
     return await app.client.post(
-        "/webhooks/stripe", content=body,
-        headers={"stripe-signature": signature if signature is not None else sign(body),
-                 "content-type": "application/json"},
+        "/webhooks/stripe",
+        content=body,
+        headers={
+            "stripe-signature": signature if signature is not None else sign(body),
+            "content-type": "application/json",
+        },
     )
 
 

@@ -19,8 +19,12 @@ from tests.unit.chat_support import ListSearch
 
 ORIGIN = "https://shop.example.com"
 VISITOR = "visitor-0123456789abcdef"
-RETURNS = Passage(document_id="doc_returns", document_title="Returns policy", position=3,
-                  text="You can return any item within 30 days for a full refund.")
+RETURNS = Passage(
+    document_id="doc_returns",
+    document_title="Returns policy",
+    position=3,
+    text="You can return any item within 30 days for a full refund.",
+)
 
 
 @dataclass
@@ -32,7 +36,7 @@ class ChatApp:
     search: ListSearch
 
     @property
-    def client(self):  # noqa: ANN201
+    def client(self):
         return self.app.client
 
     @property
@@ -52,12 +56,13 @@ class ChatApp:
 
 
 @asynccontextmanager
-async def chat_app(tmp_path: Path, conninfo: str | None, *, limits: ChatLimits | None = None,
-                   backend: str = "postgres", **agent: Any) -> AsyncIterator[ChatApp]:
+async def chat_app(
+    tmp_path: Path, conninfo: str | None, *, limits: ChatLimits | None = None, backend: str = "postgres", **agent: Any
+) -> AsyncIterator[ChatApp]:
     model = ScriptedChatModel(reply=lambda request: "Within 30 days [1].")
     search = ListSearch([RETURNS])
 
-    def configure(container) -> None:  # noqa: ANN001
+    def configure(container) -> None:
         container.chat_model.override(providers.Object(model))
         container.passage_search.override(providers.Object(search))
         if limits is not None:
@@ -65,8 +70,12 @@ async def chat_app(tmp_path: Path, conninfo: str | None, *, limits: ChatLimits |
 
     async with serve(backend, tmp_path / "aioomi", conninfo, configure=configure) as app:
         owner = await sign_up_and_verify(app, "owner@example.com")
-        body = {"name": "Shop helper", "allowed_origins": [ORIGIN], "greeting": "Hi! Ask me anything.",
-                "starter_questions": ["How do returns work?"]} | agent
+        body = {
+            "name": "Shop helper",
+            "allowed_origins": [ORIGIN],
+            "greeting": "Hi! Ask me anything.",
+            "starter_questions": ["How do returns work?"],
+        } | agent
         response = await app.client.post("/api/v1/agents", json=body, headers=owner.headers())
         assert response.status_code == 201, response.text
         yield ChatApp(app=app, owner=owner, agent=response.json(), model=model, search=search)

@@ -130,8 +130,9 @@ class Process:
 
     def wait_for_output(self, text: str, *, timeout: float) -> None:
         """Wait until ``text`` appears on stdout; fail at once if the process exits first."""
-        wait_for(lambda: text in self.stdout or not self.alive(), timeout=timeout,
-                 what=f"{self.name} to print {text!r}")
+        wait_for(
+            lambda: text in self.stdout or not self.alive(), timeout=timeout, what=f"{self.name} to print {text!r}"
+        )
         if text not in self.stdout:
             raise AssertionError(f"{self.name} exited before printing {text!r}\n{self.describe()}")
 

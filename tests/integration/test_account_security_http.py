@@ -20,7 +20,6 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.entrypoints.http.auth import DEVICE_COOKIE, SESSION_COOKIE, required_scope
 from aioomi.settings import Settings
 from tests.integration.accounts_support import (
-    run_sign_up_mail_jobs,
     PASSWORD,
     App,
     CapturedLogs,
@@ -33,6 +32,7 @@ from tests.integration.accounts_support import (
     mails_to,
     problem,
     run_jobs,
+    run_sign_up_mail_jobs,
     serve,
     set_cookie_header,
     sign_in,
@@ -41,8 +41,16 @@ from tests.integration.accounts_support import (
     signed_in,
 )
 
-ALL_SCOPES = ["agents:read", "agents:write", "knowledge:read", "knowledge:write", "conversations:read",
-              "conversations:write", "usage:read", "usage:write"]
+ALL_SCOPES = [
+    "agents:read",
+    "agents:write",
+    "knowledge:read",
+    "knowledge:write",
+    "conversations:read",
+    "conversations:write",
+    "usage:read",
+    "usage:write",
+]
 EMAIL = "ada@example.com"
 
 
@@ -58,8 +66,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def app(backend: tuple[str, str | None], tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
-    async with serve(backend[0], tmp_path / "aioomi", backend[1],
-                     configure=lambda c: c.clock.override(providers.Object(clock))) as served:
+    async with serve(
+        backend[0], tmp_path / "aioomi", backend[1], configure=lambda c: c.clock.override(providers.Object(clock))
+    ) as served:
         yield served
 
 
@@ -95,12 +104,19 @@ async def test_an_api_key_never_reaches_account_security_whatever_its_scopes(app
     for method, path, body in security_operations(owner):
         response = await app.client.request(method, path, json=body, headers=bearer(secret))
         problem(response, 403, "session_required")
-    problem(await app.client.post("/api/v1/auth/reauthenticate", json={"password": PASSWORD}, headers=bearer(secret)),
-            403, "session_required")
+    problem(
+        await app.client.post("/api/v1/auth/reauthenticate", json={"password": PASSWORD}, headers=bearer(secret)),
+        403,
+        "session_required",
+    )
     # Nor the account's other routes: no scope names them.
-    for method, path in (("GET", "/api/v1/account"), ("PUT", "/api/v1/account/privacy/restriction"),
-                         ("GET", "/api/v1/account/audit-log"), ("POST", "/api/v1/auth/sign-out"),
-                         ("GET", "/api/v1/request-log")):
+    for method, path in (
+        ("GET", "/api/v1/account"),
+        ("PUT", "/api/v1/account/privacy/restriction"),
+        ("GET", "/api/v1/account/audit-log"),
+        ("POST", "/api/v1/auth/sign-out"),
+        ("GET", "/api/v1/request-log"),
+    ):
         problem(await app.client.request(method, path, headers=bearer(secret)), 403, "session_required")
 
     assert {"mails": len(app.outbox()), "keys": await app.count("api_keys")} == before
@@ -130,11 +146,13 @@ async def test_a_key_is_held_to_its_scopes_on_the_owner_api(app: App) -> None:
     assert (await app.client.get(f"/api/v1/agents/{agent['id']}", headers=owner.headers())).json()["name"] == "Helper"
 
     writer = await new_key(app, owner, ["knowledge:read", "agents:write"])
-    assert (await app.client.post(f"/api/v1/agents/{agent['id']}/search", json={"query": "hours"},
-                                  headers=bearer(writer))).status_code == 200  # a read-only POST
+    assert (
+        await app.client.post(f"/api/v1/agents/{agent['id']}/search", json={"query": "hours"}, headers=bearer(writer))
+    ).status_code == 200  # a read-only POST
     problem(await app.client.get("/api/v1/agents", headers=bearer(writer)), 403, "insufficient_scope")
-    assert (await app.client.patch(f"/api/v1/agents/{agent['id']}", json={"name": "Renamed"},
-                                   headers=bearer(writer))).status_code == 200
+    assert (
+        await app.client.patch(f"/api/v1/agents/{agent['id']}", json={"name": "Renamed"}, headers=bearer(writer))
+    ).status_code == 200
     listed = (await app.client.get("/api/v1/api-keys", headers=owner.headers())).json()["data"]
     assert sorted(k["scopes"] for k in listed) == [["agents:read"], ["agents:write", "knowledge:read"]]
 
@@ -158,17 +176,26 @@ def test_every_owner_route_needs_a_scope_or_a_session(tmp_path: Path) -> None:
                     scoped[(method, route.path)] = str(scope)
     # The request log (IP addresses, every call's route) is the account's own record: no key reads it.
     # Webhook endpoints decide where the account's data is sent and show signing secrets: sessions only.
-    strays = {(m, p) for m, p in session_only
-              if not p.startswith(("/api/v1/account", "/api/v1/api-keys", "/api/v1/auth/", "/api/v1/request-log",
-                                   "/api/v1/webhook-endpoints"))}
+    strays = {
+        (m, p)
+        for m, p in session_only
+        if not p.startswith(
+            ("/api/v1/account", "/api/v1/api-keys", "/api/v1/auth/", "/api/v1/request-log", "/api/v1/webhook-endpoints")
+        )
+    }
     assert strays == set()
     assert scoped[("GET", "/api/v1/agents")] == "agents:read"
     assert scoped[("POST", "/api/v1/agents/{agent_id:str}/documents")] == "knowledge:write"
     assert scoped[("DELETE", "/api/v1/chat-sessions/{session_id:str}")] == "conversations:write"
     assert scoped[("GET", "/api/v1/usage")] == "usage:read"
     assert scoped[("POST", "/v1/chat/completions")] == "conversations:write"
-    assert {("PATCH", "/api/v1/account"), ("POST", "/api/v1/api-keys"), ("POST", "/api/v1/account/export"),
-            ("DELETE", "/api/v1/account"), ("GET", "/api/v1/account/sessions")} <= session_only
+    assert {
+        ("PATCH", "/api/v1/account"),
+        ("POST", "/api/v1/api-keys"),
+        ("POST", "/api/v1/account/export"),
+        ("DELETE", "/api/v1/account"),
+        ("GET", "/api/v1/account/sessions"),
+    } <= session_only
 
 
 # -- re-authentication ---------------------------------------------------------------------------
@@ -181,31 +208,48 @@ async def test_a_stale_session_must_re_enter_its_password_before_account_securit
     clock.advance(timedelta(minutes=10, seconds=1))
 
     for method, path, body in security_operations(owner):
-        problem(await app.client.request(method, path, json=body, headers=owner.headers()), 403,
-                "reauthentication_required")
+        problem(
+            await app.client.request(method, path, json=body, headers=owner.headers()), 403, "reauthentication_required"
+        )
     # Everything else still works in the session.
     assert (await app.client.get("/api/v1/agents", headers=owner.headers())).status_code == 200
     assert (await app.client.get("/api/v1/account", headers=owner.headers())).status_code == 200
-    assert (await app.client.patch("/api/v1/account", json={"full_name": "Ada King"}, headers=owner.headers())
-            ).status_code == 403  # the profile route is account security as a whole
+    assert (
+        await app.client.patch("/api/v1/account", json={"full_name": "Ada King"}, headers=owner.headers())
+    ).status_code == 403  # the profile route is account security as a whole
 
-    problem(await app.client.post("/api/v1/auth/reauthenticate", json={"password": "wrong"}, headers=owner.headers()),
-            422, "wrong_password")
-    problem(await app.client.post("/api/v1/auth/reauthenticate", json={"password": PASSWORD},
-                                  headers=owner.headers(csrf=False)), 403, "csrf_failed")
+    problem(
+        await app.client.post("/api/v1/auth/reauthenticate", json={"password": "wrong"}, headers=owner.headers()),
+        422,
+        "wrong_password",
+    )
+    problem(
+        await app.client.post(
+            "/api/v1/auth/reauthenticate", json={"password": PASSWORD}, headers=owner.headers(csrf=False)
+        ),
+        403,
+        "csrf_failed",
+    )
     done = await app.client.post("/api/v1/auth/reauthenticate", json={"password": PASSWORD}, headers=owner.headers())
     assert done.status_code == 200, done.text
     assert datetime.fromisoformat(done.json()["valid_until"]) == clock.now() + timedelta(minutes=10)
 
-    assert (await app.client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:read"]},
-                                  headers=owner.headers())).status_code == 201
+    assert (
+        await app.client.post(
+            "/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:read"]}, headers=owner.headers()
+        )
+    ).status_code == 201
     who = (await app.client.get("/api/v1/auth/session", headers=owner.headers())).json()
     assert datetime.fromisoformat(who["authenticated_at"]) == clock.now() and who["scopes"] is None
 
 
 async def test_the_window_is_configurable(tmp_path: Path, clock: ManualClock) -> None:
-    async with serve("memory", tmp_path / "aioomi", reauth_window_min=2,
-                     configure=lambda c: c.clock.override(providers.Object(clock))) as app:
+    async with serve(
+        "memory",
+        tmp_path / "aioomi",
+        reauth_window_min=2,
+        configure=lambda c: c.clock.override(providers.Object(clock)),
+    ) as app:
         owner = await sign_up_and_verify(app, EMAIL)
         clock.advance(timedelta(minutes=2, seconds=1))
         problem(await app.client.get("/api/v1/api-keys", headers=owner.headers()), 403, "reauthentication_required")
@@ -218,12 +262,16 @@ async def test_an_email_change_needs_the_password_tells_the_old_address_and_can_
     owner = await sign_up_and_verify(app, EMAIL)
     app.client.cookies.clear()
     secret = await new_key(app, owner, ALL_SCOPES)
-    problem(await app.client.patch("/api/v1/account", json={"email": "mallory@evil.example"}, headers=owner.headers()),
-            422, "wrong_password")
+    problem(
+        await app.client.patch("/api/v1/account", json={"email": "mallory@evil.example"}, headers=owner.headers()),
+        422,
+        "wrong_password",
+    )
     assert mails_to(app.outbox(), "mallory@evil.example") == []
 
-    changed = await app.client.patch("/api/v1/account", json={"email": "mallory@evil.example",
-                                                              "current_password": PASSWORD}, headers=owner.headers())
+    changed = await app.client.patch(
+        "/api/v1/account", json={"email": "mallory@evil.example", "current_password": PASSWORD}, headers=owner.headers()
+    )
     assert changed.status_code == 200 and changed.json()["pending_email"] == "mallory@evil.example"
 
     confirm = link_token(last_mail_to(app.outbox(), "mallory@evil.example", "email_change"))
@@ -260,8 +308,9 @@ async def test_the_reset_page_and_api_offer_to_revoke_every_api_key(app: App) ->
     page = await app.client.get(f"/reset-password?token={token}")
     assert 'name="revoke_api_keys"' in page.text
 
-    kept = await app.client.post("/api/v1/auth/password-reset/confirm",
-                                 json={"token": token, "new_password": "a new passphrase 1"})
+    kept = await app.client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": "a new passphrase 1"}
+    )
     assert kept.status_code == 204
     assert (await app.client.get("/api/v1/agents", headers=bearer(keep))).status_code == 200
 
@@ -270,8 +319,10 @@ async def test_the_reset_page_and_api_offer_to_revoke_every_api_key(app: App) ->
     await app.client.post("/api/v1/auth/password-reset", json={"email": EMAIL})
     await run_jobs(app)
     token = link_token(last_mail_to(app.outbox(), EMAIL, "reset_password"))
-    revoked = await app.client.post("/api/v1/auth/password-reset/confirm",
-                                    json={"token": token, "new_password": "a new passphrase 2", "revoke_api_keys": True})
+    revoked = await app.client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": token, "new_password": "a new passphrase 2", "revoke_api_keys": True},
+    )
     assert revoked.status_code == 204
     for secret in (keep, lose):
         problem(await app.client.get("/api/v1/agents", headers=bearer(secret)), 401, "invalid_api_key")
@@ -309,7 +360,7 @@ class FailingMailer:
         raise Unavailable("The relay is down.", code="mail_unavailable")
 
 
-def answer(response) -> tuple:  # noqa: ANN001
+def answer(response) -> tuple:
     headers = {k: v for k, v in response.headers.items() if k not in ("date", "x-request-id", "content-length")}
     return response.status_code, headers, response.json()
 
@@ -341,7 +392,7 @@ def test_links_are_logged_only_on_the_embedded_default_bound_to_the_loopback() -
 
 @pytest.mark.parametrize("public_url", ["http://127.0.0.1", "https://aioomi.example.com"])
 async def test_reset_and_verification_tokens_reach_the_log_only_on_the_loopback_first_run(
-    tmp_path: Path, captured_logs: CapturedLogs, public_url: str  # noqa: F811
+    tmp_path: Path, captured_logs: CapturedLogs, public_url: str
 ) -> None:
     async with serve("memory", tmp_path / "aioomi", public_url=public_url) as app:
         await sign_up(app.client, EMAIL)
@@ -374,7 +425,7 @@ async def test_the_confirmation_page_names_the_address_and_refuses_while_another
 
     async with app.another_client() as fresh:
         page = await fresh.get(f"/verify-email?token={attackers_link}")
-        assert "Confirm <strong id=\"confirming\">mallory@evil.example</strong>" in page.text
+        assert 'Confirm <strong id="confirming">mallory@evil.example</strong>' in page.text
 
 
 async def test_the_account_page_asks_for_the_password_once_the_window_has_passed(app: App, clock: ManualClock) -> None:
@@ -393,8 +444,9 @@ async def test_the_account_page_lists_sessions_and_keys_only_within_the_reauthen
     app: App, clock: ManualClock
 ) -> None:
     owner = await sign_up_and_verify(app, EMAIL)
-    created = await app.client.post("/api/v1/api-keys", json={"name": "deploy-bot", "scopes": ["agents:read"]},
-                                    headers=owner.headers())
+    created = await app.client.post(
+        "/api/v1/api-keys", json={"name": "deploy-bot", "scopes": ["agents:read"]}, headers=owner.headers()
+    )
     assert created.status_code == 201, created.text
     prefix = created.json()["prefix"]
     page = await app.client.get("/dashboard/account")
@@ -409,8 +461,9 @@ async def test_the_account_page_lists_sessions_and_keys_only_within_the_reauthen
         assert secret not in page.text, secret
     assert 'id="keys-hidden"' in page.text and 'id="sessions-hidden"' in page.text
 
-    confirmed = await app.client.post("/api/v1/auth/reauthenticate", json={"password": PASSWORD},
-                                      headers=owner.headers())
+    confirmed = await app.client.post(
+        "/api/v1/auth/reauthenticate", json={"password": PASSWORD}, headers=owner.headers()
+    )
     assert confirmed.status_code == 200, confirmed.text
     page = await app.client.get("/dashboard/account")
     assert prefix in page.text and "deploy-bot" in page.text and 'id="reauth"' not in page.text

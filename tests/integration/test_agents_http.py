@@ -39,9 +39,9 @@ from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.app import create_app
-from tests.integration.accounts_support import run_sign_up_mail_jobs
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.settings import Settings
+from tests.integration.accounts_support import run_sign_up_mail_jobs
 
 PROBLEM = "application/problem+json"
 BASE_URL = "http://127.0.0.1"  # loopback: the session cookie is not Secure, so plain http carries it
@@ -70,25 +70,34 @@ class App:
     async def count(self, table: str) -> int:
         """Rows in ``table`` whatever the tenant (read as the database owner)."""
         async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
-            row = await (await conn.execute(f"SELECT count(*) FROM {table}")).fetchone()  # noqa: S608
+            row = await (await conn.execute(f"SELECT count(*) FROM {table}")).fetchone()
         return int(row[0])
 
     async def owner(self, email: str) -> Owner:
         """Sign up, follow the verification link from the outbox: a signed-in owner."""
-        response = await self.client.post("/api/v1/auth/signup", json={
-            "email": email, "full_name": "Ada Lovelace", "password": "correct horse battery staple",
-            "adult": True, "accepted_policy_version": CURRENT_POLICY_VERSION,
-        })
+        response = await self.client.post(
+            "/api/v1/auth/signup",
+            json={
+                "email": email,
+                "full_name": "Ada Lovelace",
+                "password": "correct horse battery staple",
+                "adult": True,
+                "accepted_policy_version": CURRENT_POLICY_VERSION,
+            },
+        )
         assert response.status_code == 202, response.text
         await run_sign_up_mail_jobs(self)  # the verification link is mailed by a job
-        [mail] = [m for m in read_outbox(self.container.settings().outbox_dir) if m.to == email and m.kind == "verify_email"]
+        [mail] = [
+            m for m in read_outbox(self.container.settings().outbox_dir) if m.to == email and m.kind == "verify_email"
+        ]
         [token] = re.findall(r"[?&]token=([^\s&]+)", mail.text)
         response = await self.client.post("/api/v1/auth/verify-email", json={"token": unquote(token)})
         assert response.status_code == 200, response.text
         self.client.cookies.clear()  # each request names its owner explicitly
         body = response.json()
-        return Owner(account_id=body["account"]["id"], session_token=response.cookies[SESSION_COOKIE],
-                     csrf=body["csrf_token"])
+        return Owner(
+            account_id=body["account"]["id"], session_token=response.cookies[SESSION_COOKIE], csrf=body["csrf_token"]
+        )
 
 
 @pytest.fixture
@@ -129,8 +138,15 @@ FULL = {
     "retrieval": {"top_k": 6, "min_relevance": 0.3, "max_citations": 5},
     "greeting": "Hi! Ask me about orders.",
     "starter_questions": ["Where is my order?", "Do you ship abroad?"],
-    "widget": {"primary_color": "#AA3366", "position": "left", "title": "Acme help",
-               "avatar_url": "https://cdn.acme.example/bot.png", "theme": "dark", "launcher_text": "Ask us", "locale": "fr"},
+    "widget": {
+        "primary_color": "#AA3366",
+        "position": "left",
+        "title": "Acme help",
+        "avatar_url": "https://cdn.acme.example/bot.png",
+        "theme": "dark",
+        "launcher_text": "Ask us",
+        "locale": "fr",
+    },
     "allowed_origins": ["https://Shop.Acme.example/", "http://localhost:3000"],
     "status": "paused",
 }
@@ -141,7 +157,9 @@ async def owner(app: App) -> Owner:
     return await app.owner("ada@example.com")
 
 
-async def create(client: AsyncTestClient, owner: Owner, body: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+async def create(
+    client: AsyncTestClient, owner: Owner, body: dict[str, Any] | None = None, **fields: Any
+) -> dict[str, Any]:
     response = await client.post(AGENTS, json=(body or {"name": "Support"}) | fields, headers=owner.headers())
     assert response.status_code == 201, response.text
     return response.json()
@@ -181,8 +199,9 @@ async def test_defaults_of_a_minimal_agent(app: App, owner: Owner) -> None:
 
 async def test_timestamps_are_utc_whatever_the_database_time_zone(app: App, owner: Owner) -> None:
     created = await create(app.client, owner)
-    async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True,
-                                                     options="-c TimeZone=Asia/Kolkata") as conn:
+    async with await psycopg.AsyncConnection.connect(
+        app.conninfo, autocommit=True, options="-c TimeZone=Asia/Kolkata"
+    ) as conn:
         await conn.execute("SELECT set_config('aioomi.system', 'on', false)")
         found = await PostgresAgentRepository(conn).get(owner.account_id, created["id"])
         [listed] = await PostgresAgentRepository(conn).list_page(owner.account_id, limit=5, after=None)
@@ -218,8 +237,12 @@ async def test_pages_list_every_agent_once_newest_first(app: App, owner: Owner) 
 
 
 async def test_bad_list_parameters_are_422_naming_them(app: App, owner: Owner) -> None:
-    for query, field in [("limit=0", "limit"), ("limit=101", "limit"), ("limit=x", "limit"),
-                         ("cursor=not-a-cursor", "cursor")]:
+    for query, field in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=x", "limit"),
+        ("cursor=not-a-cursor", "cursor"),
+    ]:
         body = problem(await app.client.get(f"{AGENTS}?{query}", headers=owner.headers()), 422)
         assert [e["field"] for e in body["errors"]] == [field], query
 
@@ -228,18 +251,27 @@ async def test_patch_changes_only_the_fields_sent(app: App, owner: Owner) -> Non
     created = await create(app.client, owner, FULL)
     response = await app.client.patch(
         f"{AGENTS}/{created['id']}",
-        json={"temperature": 1.1, "greeting": None, "widget": {"theme": "light", "avatar_url": None},
-              "retrieval": {"top_k": 12}, "allowed_origins": []},
+        json={
+            "temperature": 1.1,
+            "greeting": None,
+            "widget": {"theme": "light", "avatar_url": None},
+            "retrieval": {"top_k": 12},
+            "allowed_origins": [],
+        },
         headers=owner.headers(),
     )
     assert response.status_code == 200, response.text
     patched = response.json()
     expected = created | {
-        "temperature": 1.1, "greeting": None, "allowed_origins": [],
+        "temperature": 1.1,
+        "greeting": None,
+        "allowed_origins": [],
         "widget": created["widget"] | {"theme": "light", "avatar_url": None},
         "retrieval": created["retrieval"] | {"top_k": 12},
     }
-    assert {k: v for k, v in patched.items() if k != "updated_at"} == {k: v for k, v in expected.items() if k != "updated_at"}
+    assert {k: v for k, v in patched.items() if k != "updated_at"} == {
+        k: v for k, v in expected.items() if k != "updated_at"
+    }
     assert patched["updated_at"] > created["updated_at"]
     again = await app.client.get(f"{AGENTS}/{created['id']}", headers=owner.headers())
     assert again.json() == patched
@@ -251,8 +283,13 @@ async def test_delete_removes_the_agent_and_its_chunks(app: App, owner: Owner) -
     text = "Returns are free within 30 days."
     chunk = EmbeddedChunk(chunk=Chunk(text=text, position=0, content_hash=content_hash(text)), embedding=[0.6, 0.8])
     for agent in (doomed, kept):
-        await chunks.replace_document(account_id=owner.account_id, agent_id=agent["id"], document_id="doc_returns",
-                                      embedding_model="m", chunks=[chunk])
+        await chunks.replace_document(
+            account_id=owner.account_id,
+            agent_id=agent["id"],
+            document_id="doc_returns",
+            embedding_model="m",
+            chunks=[chunk],
+        )
 
     response = await app.client.delete(f"{AGENTS}/{doomed['id']}", headers=owner.headers())
     assert response.status_code == 204, response.text
@@ -284,8 +321,16 @@ BAD_BODY = {
     "widget": {"primary_color": "blue", "avatar_url": "javascript:alert(1)"},
     "allowed_origins": ["https://shop.example.com", "https://shop.example.com/checkout", "https://*.example.com"],
 }
-BAD_FIELDS = ["system_prompt", "temperature", "max_tokens", "starter_questions", "widget.primary_color",
-              "widget.avatar_url", "allowed_origins[1]", "allowed_origins[2]"]
+BAD_FIELDS = [
+    "system_prompt",
+    "temperature",
+    "max_tokens",
+    "starter_questions",
+    "widget.primary_color",
+    "widget.avatar_url",
+    "allowed_origins[1]",
+    "allowed_origins[2]",
+]
 
 
 async def test_bad_input_is_one_422_naming_every_bad_field_and_nothing_is_stored(app: App, owner: Owner) -> None:
@@ -329,8 +374,9 @@ async def test_each_bad_field_is_named(app: App, owner: Owner) -> None:
 async def test_null_is_refused_where_a_value_is_required(app: App, owner: Owner) -> None:
     created = await create(app.client, owner)
     for field in ("name", "temperature", "widget", "allowed_origins", "fallback_message"):
-        body = problem(await app.client.patch(f"{AGENTS}/{created['id']}", json={field: None},
-                                                 headers=owner.headers()), 422)
+        body = problem(
+            await app.client.patch(f"{AGENTS}/{created['id']}", json={field: None}, headers=owner.headers()), 422
+        )
         assert [e["field"] for e in body["errors"]] == [field]
 
 
@@ -370,8 +416,9 @@ async def test_unsafe_requests_with_the_cookie_need_the_csrf_token(app: App, own
 
 
 async def test_an_api_key_works_without_csrf_and_no_credentials_is_401(app: App, owner: Owner) -> None:
-    key = await app.client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:write"]},
-                                headers=owner.headers())
+    key = await app.client.post(
+        "/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:write"]}, headers=owner.headers()
+    )
     assert key.status_code == 201, key.text
     async with AsyncTestClient(app.client.app, base_url=BASE_URL) as program:
         created = await program.post(AGENTS, json={"name": "From CI"}, headers=bearer(key.json()["secret"]))
@@ -386,14 +433,23 @@ async def test_an_api_key_works_without_csrf_and_no_credentials_is_401(app: App,
 
 
 OPERATIONS = {
-    f"GET {AGENTS}", f"POST {AGENTS}", f"GET {AGENTS}/{{agent_id}}", f"PATCH {AGENTS}/{{agent_id}}",
-    f"DELETE {AGENTS}/{{agent_id}}", f"POST {AGENTS}/{{agent_id}}/rotate-key",
+    f"GET {AGENTS}",
+    f"POST {AGENTS}",
+    f"GET {AGENTS}/{{agent_id}}",
+    f"PATCH {AGENTS}/{{agent_id}}",
+    f"DELETE {AGENTS}/{{agent_id}}",
+    f"POST {AGENTS}/{{agent_id}}/rotate-key",
 }
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
-def test_signed_in_fuzzing_of_the_agents_api_finds_no_server_error_or_schema_breach(pg_conninfo: str, tmp_path) -> None:  # noqa: ANN001
+def test_signed_in_fuzzing_of_the_agents_api_finds_no_server_error_or_schema_breach(pg_conninfo: str, tmp_path) -> None:
     """The generic fuzz test (test_api_fuzz.py) calls without credentials, so it meets the
     agents API's 401s only; here every request carries an API key and names a real agent."""
     settings_ = Settings(data_dir=str(tmp_path / "aioomi"), log_level="warning")
@@ -405,11 +461,21 @@ def test_signed_in_fuzzing_of_the_agents_api_finds_no_server_error_or_schema_bre
             now = datetime.now(UTC)
             account_id = new_id("acct")
             async with container.uow()(account_id=None) as uow:
-                await uow.accounts.add(Account(
-                    id=account_id, email="fuzz@example.com", full_name="Fuzz", password_hash="-", google_subject=None,
-                    email_verified_at=now, adult_attested_at=now, accepted_policy_version=CURRENT_POLICY_VERSION,
-                    status=AccountStatus.ACTIVE, created_at=now, updated_at=now,
-                ))
+                await uow.accounts.add(
+                    Account(
+                        id=account_id,
+                        email="fuzz@example.com",
+                        full_name="Fuzz",
+                        password_hash="-",
+                        google_subject=None,
+                        email_verified_at=now,
+                        adult_attested_at=now,
+                        accepted_policy_version=CURRENT_POLICY_VERSION,
+                        status=AccountStatus.ACTIVE,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
                 await uow.commit()
             principal = Principal(account_id=account_id)
             key = await container.create_api_key()(principal, "fuzz", ["agents:read", "agents:write"])

@@ -26,8 +26,8 @@ import msgspec
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis import strategies as st
+from hypothesis.errors import FlakyStrategyDefinition
 from litestar import Litestar, Response, get
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
@@ -48,7 +48,7 @@ from tests.integration.accounts_support import link_token, sign_up_body, use_fas
 STORE_FAILURE_CODES = frozenset({"database_unavailable", "store_contention"})
 
 
-def not_a_server_error_unless_documented_503(ctx, response, case):  # noqa: ANN001, ANN201
+def not_a_server_error_unless_documented_503(ctx, response, case):
     """Any 5xx fails, except a 503 that the operation documents and that does not blame the
     store: "a dependency is not configured or unavailable" (billing without Stripe, say) is a
     deliberate answer of an app run with no providers. An undocumented 503 still fails
@@ -69,7 +69,7 @@ class Answers:
     def __init__(self) -> None:
         self.seen: list[tuple[str, int]] = []
 
-    def check(self, ctx, response, case):  # noqa: ANN001, ANN201 - a schemathesis check
+    def check(self, ctx, response, case):
         self.seen.append((case.operation.label, response.status_code))
 
     def statuses(self, predicate: Any) -> list[int]:
@@ -115,8 +115,9 @@ class Credentials:
 
 
 # Every scope an API key can hold, so the fuzzer's key reaches every route a key may reach.
-ALL_SCOPES = [f"{area}:{access}" for area in ("agents", "knowledge", "conversations", "usage")
-              for access in ("read", "write")]
+ALL_SCOPES = [
+    f"{area}:{access}" for area in ("agents", "knowledge", "conversations", "usage") for access in ("read", "write")
+]
 
 
 def sign_in_owner(app: Litestar, settings: Settings) -> Credentials:
@@ -128,12 +129,16 @@ def sign_in_owner(app: Litestar, settings: Settings) -> Credentials:
     token = link_token(wait_for_mail(settings.outbox_dir, email, "verify_email"))
     verified = client.post("/api/v1/auth/verify-email", json={"token": token})
     assert verified.status_code == 200, verified.text
-    session = Credentials(api_key="", session_token=verified.cookies[SESSION_COOKIE],
-                          csrf_token=verified.json()["csrf_token"])
-    key = client.post("/api/v1/api-keys", json={"name": "fuzz", "scopes": ALL_SCOPES}, headers=session.headers("session"))
+    session = Credentials(
+        api_key="", session_token=verified.cookies[SESSION_COOKIE], csrf_token=verified.json()["csrf_token"]
+    )
+    key = client.post(
+        "/api/v1/api-keys", json={"name": "fuzz", "scopes": ALL_SCOPES}, headers=session.headers("session")
+    )
     assert key.status_code == 201, key.text
-    credentials = Credentials(api_key=key.json()["secret"], session_token=session.session_token,
-                              csrf_token=session.csrf_token)
+    credentials = Credentials(
+        api_key=key.json()["secret"], session_token=session.session_token, csrf_token=session.csrf_token
+    )
     agent = client.post("/api/v1/agents", json={"name": "Fuzzed"}, headers=credentials.headers("api_key"))
     assert agent.status_code == 201, agent.text
     return credentials
@@ -146,8 +151,14 @@ def _spends_credentials(label: str) -> bool:
     return method != "GET" and path.startswith(("/api/v1/auth", "/api/v1/account", "/api/v1/api-keys"))
 
 
-def fuzz(app: Litestar, *, kind: str | None = None, max_examples: int | None = None,
-         credentials: Credentials | None = None, answers: Answers | None = None) -> tuple[list[str], list[str]]:
+def fuzz(
+    app: Litestar,
+    *,
+    kind: str | None = None,
+    max_examples: int | None = None,
+    credentials: Credentials | None = None,
+    answers: Answers | None = None,
+) -> tuple[list[str], list[str]]:
     """Fuzz every operation of ``app``'s schema (signed in with ``credentials`` when given);
     return (operations fuzzed, failure reports)."""
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
@@ -165,8 +176,7 @@ def fuzz(app: Litestar, *, kind: str | None = None, max_examples: int | None = N
         # Negative generation is impossible for an operation without inputs; one_of keeps the other.
         cases = st.one_of([operation.as_strategy(generation_mode=mode) for mode in schemathesis.GenerationMode])
 
-        @settings(max_examples=max_examples, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=max_examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         @given(case=cases, way_in=ways_in)
         def run(case: schemathesis.Case, way_in: str) -> None:
             headers = credentials.headers(way_in) if credentials else None
@@ -179,8 +189,9 @@ def fuzz(app: Litestar, *, kind: str | None = None, max_examples: int | None = N
     return fuzzed, failures
 
 
-def fuzz_stateful(app: Litestar, credentials: Credentials, answers: Answers, *, scenarios: int,
-                  steps: int) -> list[str]:
+def fuzz_stateful(
+    app: Litestar, credentials: Credentials, answers: Answers, *, scenarios: int, steps: int
+) -> list[str]:
     """Run schemathesis's state machine (links it infers between operations) signed in with the
     API key, the same checks on every step, each answer recorded in ``answers``; return the
     failure reports.
@@ -202,17 +213,26 @@ def fuzz_stateful(app: Litestar, credentials: Credentials, answers: Answers, *, 
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
             return {"headers": credentials.headers("api_key")}
 
-        def validate_response(self, response: Any, case: schemathesis.Case, additional_checks: Any = None,
-                              **kwargs: Any) -> None:
+        def validate_response(
+            self, response: Any, case: schemathesis.Case, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
             try:
                 case.validate_response(response, checks=[*CHECKS, answers.check], transport_kwargs=kwargs)
             except (Exception, BaseExceptionGroup) as error:  # FailureGroup is a BaseExceptionGroup
                 failures.append(f"{case.operation.label} (stateful):\n{error}")
 
     try:
-        SignedIn.run(settings=settings(max_examples=SCALE * scenarios, stateful_step_count=steps, deadline=None,
-                                       database=None, phases=[Phase.generate], derandomize=True,
-                                       suppress_health_check=list(HealthCheck)))
+        SignedIn.run(
+            settings=settings(
+                max_examples=SCALE * scenarios,
+                stateful_step_count=steps,
+                deadline=None,
+                database=None,
+                phases=[Phase.generate],
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
+        )
     except FlakyStrategyDefinition:
         pass  # a replay met moved-on server state: the scenarios run so far stand
     return failures
@@ -223,8 +243,9 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Lit
     """The app on a container that its own lifespan starts (schemathesis runs the app on an event
     loop of its own, and the Postgres pool must belong to that loop), and an owner signed in."""
     kind = request.param
-    app_settings = Settings(data_dir=str(tmp_path / "aioomi"), log_level="warning",
-                            handoff_stream_max_s=0.2)  # the handoff streams end soon, as they would reconnect
+    app_settings = Settings(
+        data_dir=str(tmp_path / "aioomi"), log_level="warning", handoff_stream_max_s=0.2
+    )  # the handoff streams end soon, as they would reconnect
     container: AppContainer
     if kind == "memory":
         container = container_in_memory(settings=app_settings)
@@ -245,7 +266,8 @@ def _owner_api(label: str) -> bool:
 
 @pytest.mark.parametrize("served", ["memory", "postgres"], indirect=True)
 def test_every_operation_survives_fuzzing_signed_in_and_matches_its_schema(
-        served: tuple[Litestar, str, Credentials]) -> None:
+    served: tuple[Litestar, str, Credentials],
+) -> None:
     app, kind, credentials = served
     answers = Answers()
     fuzzed, failures = fuzz(app, kind=kind, credentials=credentials, answers=answers)
@@ -261,8 +283,9 @@ def test_every_operation_survives_fuzzing_signed_in_and_matches_its_schema(
     failures = fuzz_stateful(app, credentials, stateful, scenarios=scenarios, steps=steps)
     assert not failures, "\n\n".join(failures)
     # The links were followed: an agent made in one step was used by id in a later one.
-    assert any(200 <= status < 300 for status in stateful.statuses(lambda label: "{agent_id}" in label)), \
-        sorted(set(stateful.seen))
+    assert any(200 <= status < 300 for status in stateful.statuses(lambda label: "{agent_id}" in label)), sorted(
+        set(stateful.seen)
+    )
 
 
 # The harness itself must be able to fail: a bare app with two classic mistakes.

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from tests.integration.accounts_support import (
-    run_sign_up_mail_jobs,
     PASSWORD,
     App,
     Owner,
     problem,
+    run_sign_up_mail_jobs,
     serve,
     sign_up_and_verify,
     sign_up_body,
@@ -74,11 +74,17 @@ BAD_SIGN_UPS: dict[str, tuple[dict[str, Any], str, str]] = {
     "not 18+": (sign_up_body(EMAIL, adult=False), "consent_required", "adult"),
     "18+ not confirmed": (without("adult"), "consent_required", "adult"),
     "18+ as a string": (sign_up_body(EMAIL, adult="yes"), "validation_failed", "adult"),
-    "old policy version": (sign_up_body(EMAIL, accepted_policy_version="2025-01-01"), "consent_required",
-                           "accepted_policy_version"),
+    "old policy version": (
+        sign_up_body(EMAIL, accepted_policy_version="2025-01-01"),
+        "consent_required",
+        "accepted_policy_version",
+    ),
     "policy not accepted": (without("accepted_policy_version"), "consent_required", "accepted_policy_version"),
-    "too long policy version": (sign_up_body(EMAIL, accepted_policy_version="2" * 41), "validation_failed",
-                                "accepted_policy_version"),
+    "too long policy version": (
+        sign_up_body(EMAIL, accepted_policy_version="2" * 41),
+        "validation_failed",
+        "accepted_policy_version",
+    ),
     "unknown field": (sign_up_body(EMAIL, is_admin=True), "validation_failed", "is_admin"),
 }
 
@@ -120,16 +126,23 @@ async def test_a_missing_field_is_named_in_errors(app: App) -> None:
 
 
 NOT_JSON_OBJECTS = {
-    "brace": b"{", "truncated": b'{"email": "ada@example.com",', "not utf-8": b"\xff\xfe{}",
-    "single quotes": b"{'email': 'ada@example.com'}", "array": b"[]", "null": b"null", "string": b'"x"',
-    "empty": b"", "form": b"email=ada%40example.com&password=x",
+    "brace": b"{",
+    "truncated": b'{"email": "ada@example.com",',
+    "not utf-8": b"\xff\xfe{}",
+    "single quotes": b"{'email': 'ada@example.com'}",
+    "array": b"[]",
+    "null": b"null",
+    "string": b'"x"',
+    "empty": b"",
+    "form": b"email=ada%40example.com&password=x",
 }
 
 
 async def test_a_body_that_is_not_a_json_object_is_a_4xx_problem(app: App) -> None:
     for case, content in NOT_JSON_OBJECTS.items():
-        response = await app.client.post("/api/v1/auth/signup", content=content,
-                                         headers={"content-type": "application/json"})
+        response = await app.client.post(
+            "/api/v1/auth/signup", content=content, headers={"content-type": "application/json"}
+        )
 
         assert response.status_code in (400, 415, 422), (case, response.text)
         refusal = problem(response, response.status_code)
@@ -146,8 +159,7 @@ NOT_JSON_TYPES = {
 
 async def test_a_form_or_xml_body_is_a_4xx_problem(app: App) -> None:
     for content_type, content in NOT_JSON_TYPES.items():
-        response = await app.client.post("/api/v1/auth/signup", content=content,
-                                         headers={"content-type": content_type})
+        response = await app.client.post("/api/v1/auth/signup", content=content, headers={"content-type": content_type})
 
         assert 400 <= response.status_code < 500, (content_type, response.text)
         problem(response, response.status_code)
@@ -155,8 +167,10 @@ async def test_a_form_or_xml_body_is_a_4xx_problem(app: App) -> None:
 
 
 async def test_json_under_another_content_type_is_refused(app: App) -> None:
-    for path, body in [("/api/v1/auth/signup", sign_up_body(EMAIL)),
-                       ("/api/v1/auth/sign-in", {"email": EMAIL, "password": PASSWORD})]:
+    for path, body in [
+        ("/api/v1/auth/signup", sign_up_body(EMAIL)),
+        ("/api/v1/auth/sign-in", {"email": EMAIL, "password": PASSWORD}),
+    ]:
         for content_type in ("text/plain", "application/x-www-form-urlencoded"):
             response = await app.client.post(path, content=json.dumps(body), headers={"content-type": content_type})
 
@@ -178,18 +192,33 @@ async def test_bad_input_on_the_other_public_endpoints_is_a_4xx_and_changes_noth
         ("/api/v1/auth/sign-in", {"email": EMAIL, "password": ""}, 422, "validation_failed", "password"),
         ("/api/v1/auth/sign-in", {"email": "a" * 300, "password": PASSWORD}, 422, "validation_failed", "email"),
         ("/api/v1/auth/sign-in", {"email": EMAIL, "password": "p" * 1025}, 422, "validation_failed", "password"),
-        ("/api/v1/auth/sign-in", {"email": EMAIL, "password": PASSWORD, "remember": True}, 422,
-         "validation_failed", "remember"),
+        (
+            "/api/v1/auth/sign-in",
+            {"email": EMAIL, "password": PASSWORD, "remember": True},
+            422,
+            "validation_failed",
+            "remember",
+        ),
         ("/api/v1/auth/verify-email", {"token": "short"}, 422, "validation_failed", "token"),
         ("/api/v1/auth/verify-email", {"token": long_token}, 422, "validation_failed", "token"),
         ("/api/v1/auth/verify-email", {"token": "x" * 43}, 422, "invalid_token", "token"),
         ("/api/v1/auth/verify-email/resend", {"email": "ada@"}, 422, "invalid_email", "email"),
         ("/api/v1/auth/password-reset", {"email": "not-an-email"}, 422, "invalid_email", "email"),
         ("/api/v1/auth/password-reset", {"email": EMAIL, "x": 1}, 422, "validation_failed", "x"),
-        ("/api/v1/auth/password-reset/confirm", {"token": "x" * 43, "new_password": "short"}, 422,
-         "validation_failed", "new_password"),
-        ("/api/v1/auth/password-reset/confirm", {"token": "x" * 43, "new_password": "a fine passphrase"}, 422,
-         "invalid_token", "token"),
+        (
+            "/api/v1/auth/password-reset/confirm",
+            {"token": "x" * 43, "new_password": "short"},
+            422,
+            "validation_failed",
+            "new_password",
+        ),
+        (
+            "/api/v1/auth/password-reset/confirm",
+            {"token": "x" * 43, "new_password": "a fine passphrase"},
+            422,
+            "invalid_token",
+            "token",
+        ),
     ]
     for path, body, status, code, field in cases:
         refusal = problem(await app.client.post(path, json=body), status, code)
@@ -197,8 +226,11 @@ async def test_bad_input_on_the_other_public_endpoints_is_a_4xx_and_changes_noth
             assert [e["field"] for e in refusal["errors"]] == [field], (path, body, refusal)
         assert await stored(app) == before, (path, body)
 
-    refusal = problem(await app.client.post("/api/v1/auth/sign-in", json={"email": "bad", "password": PASSWORD}), 401,
-                      "invalid_credentials")
+    refusal = problem(
+        await app.client.post("/api/v1/auth/sign-in", json={"email": "bad", "password": PASSWORD}),
+        401,
+        "invalid_credentials",
+    )
     assert "errors" not in refusal  # says nothing about which part was wrong
     assert await stored(app) == before
     assert (await app.client.get("/api/v1/account", headers=owner.headers())).status_code == 200
@@ -224,23 +256,38 @@ async def test_bad_account_changes_and_key_names_are_refused_and_change_nothing(
     for body, code, field in patches:
         refusal = problem(await app.client.patch("/api/v1/account", json=body, headers=headers), 422, code)
         assert [e["field"] for e in refusal["errors"]] == [field], (body, refusal)
-    problem(await app.client.patch("/api/v1/account", json={"email": "BOB@example.com", "current_password": PASSWORD},
-                                   headers=headers), 409, "email_taken")
+    problem(
+        await app.client.patch(
+            "/api/v1/account", json={"email": "BOB@example.com", "current_password": PASSWORD}, headers=headers
+        ),
+        409,
+        "email_taken",
+    )
 
     for name in ("", "k" * 101, "   "):
-        refusal = problem(await app.client.post("/api/v1/api-keys", json={"name": name, "scopes": ["agents:read"]},
-                                                headers=headers), 422)
+        refusal = problem(
+            await app.client.post("/api/v1/api-keys", json={"name": name, "scopes": ["agents:read"]}, headers=headers),
+            422,
+        )
         assert [e["field"] for e in refusal["errors"]] == ["name"], (name, refusal)
     problem(await app.client.post("/api/v1/api-keys", json={}, headers=headers), 422, "validation_failed")
 
-    for body in ({"new_password": "short"}, {"new_password": "password123", "current_password": PASSWORD},
-                 {"current_password": PASSWORD}, {"new_password": EMAIL, "current_password": PASSWORD}):
+    for body in (
+        {"new_password": "short"},
+        {"new_password": "password123", "current_password": PASSWORD},
+        {"current_password": PASSWORD},
+        {"new_password": EMAIL, "current_password": PASSWORD},
+    ):
         problem(await app.client.post("/api/v1/auth/password", json=body, headers=headers), 422)
 
     assert await stored(app) == before
     account = (await app.client.get("/api/v1/account", headers=headers)).json()
     assert (account["email"], account["full_name"], account["email_verified"], account["id"]) == (
-        EMAIL, "Ada Lovelace", True, owner.account_id)
+        EMAIL,
+        "Ada Lovelace",
+        True,
+        owner.account_id,
+    )
     signed_in = await app.client.post("/api/v1/auth/sign-in", json={"email": EMAIL, "password": PASSWORD})
     assert signed_in.status_code == 200  # the password did not change
 

@@ -50,9 +50,16 @@ async def test_the_owner_journey_from_sign_up_to_a_revoked_api_key(pg_app: App) 
 
     account = (await client.get("/api/v1/account", headers=with_session(cookie))).json()
     assert account | {"created_at": None, "adult_attested_at": None} == {
-        "id": owner.account_id, "email": EMAIL, "full_name": "Ada Lovelace", "sign_in_methods": ["password"],
-        "email_verified": True, "status": "active", "accepted_policy_version": CURRENT_POLICY_VERSION,
-        "created_at": None, "adult_attested_at": None, "pending_email": None,
+        "id": owner.account_id,
+        "email": EMAIL,
+        "full_name": "Ada Lovelace",
+        "sign_in_methods": ["password"],
+        "email_verified": True,
+        "status": "active",
+        "accepted_policy_version": CURRENT_POLICY_VERSION,
+        "created_at": None,
+        "adult_attested_at": None,
+        "pending_email": None,
     }
 
     patched = await client.patch("/api/v1/account", json={"full_name": "Augusta Ada King"}, headers=headers)
@@ -81,8 +88,15 @@ async def test_the_owner_journey_from_sign_up_to_a_revoked_api_key(pg_app: App) 
     assert by_key.status_code == 200, by_key.text
     problem(await client.get("/api/v1/account", headers=bearer(key["secret"])), 403, "session_required")
     who = (await client.get("/api/v1/auth/session", headers=bearer(key["secret"]))).json()
-    assert who == {"account_id": owner.account_id, "via": "api_key", "session_id": None,
-                   "api_key_id": key["id"], "csrf_token": None, "scopes": ["agents:read"], "authenticated_at": None}
+    assert who == {
+        "account_id": owner.account_id,
+        "via": "api_key",
+        "session_id": None,
+        "api_key_id": key["id"],
+        "csrf_token": None,
+        "scopes": ["agents:read"],
+        "authenticated_at": None,
+    }
 
     revoked = await client.delete(f"/api/v1/api-keys/{key['id']}", headers=headers)
     assert revoked.status_code == 204, revoked.text
@@ -94,8 +108,9 @@ async def test_the_owner_journey_from_sign_up_to_a_revoked_api_key(pg_app: App) 
 async def test_requests_without_valid_credentials_are_401(pg_app: App) -> None:
     client = pg_app.client
     problem(await client.get("/api/v1/account"), 401, "unauthenticated")
-    problem(await client.get("/api/v1/account", headers={"authorization": "Basic YWRhOnB3"}), 401,
-            "invalid_authorization")
+    problem(
+        await client.get("/api/v1/account", headers={"authorization": "Basic YWRhOnB3"}), 401, "invalid_authorization"
+    )
     problem(await client.get("/api/v1/account", headers={"authorization": "Bearer "}), 401, "invalid_authorization")
     problem(await client.get("/api/v1/account", headers=bearer("aio_" + "x" * 40)), 401, "invalid_api_key")
     problem(await client.get("/api/v1/account", headers=with_session("forged-token")), 401, "session_expired")
@@ -155,15 +170,24 @@ async def test_unsafe_cookie_requests_need_the_sessions_csrf_token_and_api_keys_
     cookie = with_session(owner.session_token)
 
     for sent in ({}, {"x-csrf-token": ""}, {"x-csrf-token": "wrong"}, {"x-csrf-token": other.csrf}):
-        problem(await client.patch("/api/v1/account", json={"full_name": "Mallory"}, headers=cookie | sent),
-                403, "csrf_failed")
+        problem(
+            await client.patch("/api/v1/account", json={"full_name": "Mallory"}, headers=cookie | sent),
+            403,
+            "csrf_failed",
+        )
     problem(await client.post("/api/v1/api-keys", json={"name": "x"}, headers=cookie), 403, "csrf_failed")
     problem(await client.delete(f"/api/v1/account/sessions/{other.session_id}", headers=cookie), 403, "csrf_failed")
     problem(await client.post("/api/v1/auth/sign-out", headers=cookie), 403, "csrf_failed")
     problem(await client.post("/api/v1/auth/sign-out-everywhere", headers=cookie), 403, "csrf_failed")
-    problem(await client.post("/api/v1/auth/password", json={"current_password": PASSWORD,
-                                                              "new_password": "another passphrase"},
-                              headers=cookie), 403, "csrf_failed")
+    problem(
+        await client.post(
+            "/api/v1/auth/password",
+            json={"current_password": PASSWORD, "new_password": "another passphrase"},
+            headers=cookie,
+        ),
+        403,
+        "csrf_failed",
+    )
     # None of it happened.
     account = await client.get("/api/v1/account", headers=cookie)  # safe methods need no token
     assert account.status_code == 200 and account.json()["full_name"] == "Ada Lovelace"
@@ -174,16 +198,25 @@ async def test_unsafe_cookie_requests_need_the_sessions_csrf_token_and_api_keys_
     done = await client.patch("/api/v1/account", json={"full_name": "Ada King"}, headers=owner.headers())
     assert done.status_code == 200 and done.json()["full_name"] == "Ada King"
 
-    created = await client.post("/api/v1/api-keys", json={"name": "bot", "scopes": ["agents:write"]},
-                                headers=owner.headers())
+    created = await client.post(
+        "/api/v1/api-keys", json={"name": "bot", "scopes": ["agents:write"]}, headers=owner.headers()
+    )
     secret = created.json()["secret"]
     by_key = await client.post("/api/v1/agents", json={"name": "By key"}, headers=bearer(secret))
     assert by_key.status_code == 201, by_key.text  # an API key needs no CSRF token
     # ... but it never reaches account security (issue 12: takeover through an API key).
-    problem(await client.patch("/api/v1/account", json={"full_name": "Ada by key"}, headers=bearer(secret)), 403,
-            "session_required")
-    problem(await client.post("/api/v1/api-keys", json={"name": "bot 2", "scopes": ["agents:read"]},
-                              headers=bearer(secret)), 403, "session_required")
+    problem(
+        await client.patch("/api/v1/account", json={"full_name": "Ada by key"}, headers=bearer(secret)),
+        403,
+        "session_required",
+    )
+    problem(
+        await client.post(
+            "/api/v1/api-keys", json={"name": "bot 2", "scopes": ["agents:read"]}, headers=bearer(secret)
+        ),
+        403,
+        "session_required",
+    )
 
 
 # -- sign-out -----------------------------------------------------------------------------------
@@ -244,7 +277,7 @@ async def test_too_many_sign_ins_get_429_with_retry_after(pg_app: App) -> None:
 # -- answers that reveal nothing ----------------------------------------------------------------
 
 
-def shape(response) -> tuple:  # noqa: ANN001
+def shape(response) -> tuple:
     return response.status_code, response.headers["content-type"], response.json()
 
 
@@ -253,12 +286,18 @@ async def test_sign_up_resend_and_reset_answer_alike_for_registered_and_unknown_
     await sign_up_and_verify(pg_app, "verified@example.com")
     await sign_up(client, "unverified@example.com")
 
-    signups = [await client.post("/api/v1/auth/signup", json=sign_up_body(email, full_name="Someone"))
-               for email in ("verified@example.com", "UNVERIFIED@example.com", "new@example.com")]
-    resends = [await client.post("/api/v1/auth/verify-email/resend", json={"email": email})
-               for email in ("verified@example.com", "unverified@example.com", "unknown@example.com")]
-    resets = [await client.post("/api/v1/auth/password-reset", json={"email": email})
-              for email in ("verified@example.com", "unverified@example.com", "unknown@example.com")]
+    signups = [
+        await client.post("/api/v1/auth/signup", json=sign_up_body(email, full_name="Someone"))
+        for email in ("verified@example.com", "UNVERIFIED@example.com", "new@example.com")
+    ]
+    resends = [
+        await client.post("/api/v1/auth/verify-email/resend", json={"email": email})
+        for email in ("verified@example.com", "unverified@example.com", "unknown@example.com")
+    ]
+    resets = [
+        await client.post("/api/v1/auth/password-reset", json={"email": email})
+        for email in ("verified@example.com", "unverified@example.com", "unknown@example.com")
+    ]
 
     for answers in (signups, resends, resets):
         assert answers[0].status_code == 202, answers[0].text
@@ -286,22 +325,28 @@ async def test_secrets_never_reach_the_logs(pg_app: App, captured_logs: Captured
     problem(await sign_in(client, EMAIL, "a wrong guess 123"), 401)
     problem(await client.post("/api/v1/auth/verify-email", json={"token": verify_link}), 422, "invalid_token")
     again = await signed_in(client, owner)
-    created = await client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:read"]},
-                                headers=again.headers())
+    created = await client.post(
+        "/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:read"]}, headers=again.headers()
+    )
     secret = created.json()["secret"]
     assert (await client.get("/api/v1/agents", headers=bearer(secret))).status_code == 200
-    problem(await client.patch("/api/v1/account", json={"full_name": "X"}, headers=with_session(again.session_token)),
-            403, "csrf_failed")
+    problem(
+        await client.patch("/api/v1/account", json={"full_name": "X"}, headers=with_session(again.session_token)),
+        403,
+        "csrf_failed",
+    )
     await client.post("/api/v1/auth/password-reset", json={"email": EMAIL})
     await run_jobs(pg_app)
     reset_link = link_token(last_mail_to(pg_app.outbox(), EMAIL, "reset_password"))
-    reset = await client.post("/api/v1/auth/password-reset/confirm",
-                              json={"token": reset_link, "new_password": new_password})
+    reset = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": reset_link, "new_password": new_password}
+    )
     assert reset.status_code == 204, reset.text
     latest = await sign_in(client, EMAIL, new_password)
     client.cookies.clear()
     changed = await client.post(
-        "/api/v1/auth/password", json={"current_password": new_password, "new_password": changed_password},
+        "/api/v1/auth/password",
+        json={"current_password": new_password, "new_password": changed_password},
         headers=with_session(cookie_from(latest), latest.json()["csrf_token"]),
     )
     assert changed.status_code == 204, changed.text
@@ -311,11 +356,20 @@ async def test_secrets_never_reach_the_logs(pg_app: App, captured_logs: Captured
     logged = captured_logs.text(except_loggers=("aioomi.adapters.local.outbox_mailer",))
     assert "/api/v1/auth/sign-in" in logged and "aioomi.access" in captured_logs.names()  # the capture works
     secrets = {
-        "password": PASSWORD, "wrong guess": "a wrong guess 123", "reset password": new_password,
-        "changed password": changed_password, "api key": secret, "api key body": secret[len("aio_"):],
-        "verify link": verify_link, "reset link": reset_link,
-        "session (verify)": owner.session_token, "session (sign-in)": again.session_token,
-        "session (latest)": cookie_from(latest), "device cookie": cookie_from(latest, DEVICE_COOKIE), "csrf": again.csrf, "csrf (latest)": latest.json()["csrf_token"],
+        "password": PASSWORD,
+        "wrong guess": "a wrong guess 123",
+        "reset password": new_password,
+        "changed password": changed_password,
+        "api key": secret,
+        "api key body": secret[len("aio_") :],
+        "verify link": verify_link,
+        "reset link": reset_link,
+        "session (verify)": owner.session_token,
+        "session (sign-in)": again.session_token,
+        "session (latest)": cookie_from(latest),
+        "device cookie": cookie_from(latest, DEVICE_COOKIE),
+        "csrf": again.csrf,
+        "csrf (latest)": latest.json()["csrf_token"],
     }
     leaked = {name for name, value in secrets.items() if value in logged}
     assert not leaked, leaked

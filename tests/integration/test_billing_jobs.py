@@ -23,25 +23,46 @@ from tests.integration.test_billing_http import subscribe
 
 
 def usage(account_id: str, tokens: int, *, agent_id: str = "agt_a", at: datetime | None = None) -> UsageEntry:
-    return UsageEntry(id=new_id("use"), account_id=account_id, agent_id=agent_id, model="gpt-4o", kind=UsageKind.CHAT,
-                      prompt_tokens=tokens, completion_tokens=0, occurred_at=at or datetime.now(UTC))
+    return UsageEntry(
+        id=new_id("use"),
+        account_id=account_id,
+        agent_id=agent_id,
+        model="gpt-4o",
+        kind=UsageKind.CHAT,
+        prompt_tokens=tokens,
+        completion_tokens=0,
+        occurred_at=at or datetime.now(UTC),
+    )
 
 
-def principal_of(owner) -> Principal:  # noqa: ANN001
+def principal_of(owner) -> Principal:
     return Principal(account_id=owner.account_id, session_id=owner.session_id, csrf_token=owner.csrf)
 
 
 def invoice(customer_id: str, invoice_id: str = "in_1", **more: object) -> dict:
-    return {"id": invoice_id, "object": "invoice", "customer": customer_id, "subscription": "sub_1", "currency": "usd",
-            "amount_due": 4900, "amount_paid": 0, "created": int(time.time()) - 5} | more
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "customer": customer_id,
+        "subscription": "sub_1",
+        "currency": "usd",
+        "amount_due": 4900,
+        "amount_paid": 0,
+        "created": int(time.time()) - 5,
+    } | more
 
 
 async def test_a_failed_payment_starts_a_grace_period_then_downgrades_with_an_email_at_each_step(
     pg_conninfo: str, tmp_path: Path, fake_stripe: ServedFakeStripe
 ) -> None:
     clock = ManualClock(datetime.now(UTC))
-    async with billing_app("postgres", tmp_path / "a", pg_conninfo, fake_stripe,
-                           configure=lambda c: c.clock.override(providers.Object(clock))) as app:
+    async with billing_app(
+        "postgres",
+        tmp_path / "a",
+        pg_conninfo,
+        fake_stripe,
+        configure=lambda c: c.clock.override(providers.Object(clock)),
+    ) as app:
         owner = await sign_up_and_verify(app, "ada@example.com")
         customer_id = await subscribe(app, fake_stripe, owner)
         failed = stripe_event("invoice.payment_failed", invoice(customer_id))
@@ -68,10 +89,16 @@ async def test_a_failed_payment_starts_a_grace_period_then_downgrades_with_an_em
         assert len(mails_to(app.outbox(), owner.email, "billing_payment_recovered")) == 1
         assert (await app.container.get_billing_overview()(principal_of(owner))).plan.id == "pro"
         records = await rows(app, "SELECT kind, status FROM billing_records ORDER BY kind, status")
-        assert records == [{"kind": "invoice", "status": "paid"}, {"kind": "payment", "status": "failed"},
-                           {"kind": "payment", "status": "failed"}, {"kind": "payment", "status": "succeeded"}]
+        assert records == [
+            {"kind": "invoice", "status": "paid"},
+            {"kind": "payment", "status": "failed"},
+            {"kind": "payment", "status": "failed"},
+            {"kind": "payment", "status": "succeeded"},
+        ]
         # An old failure delivered late changes nothing: the invoice stays paid, no new grace.
-        await deliver(app, stripe_event("invoice.payment_failed", invoice(customer_id), created=int(time.time()) - 3600))
+        await deliver(
+            app, stripe_event("invoice.payment_failed", invoice(customer_id), created=int(time.time()) - 3600)
+        )
         await run_jobs(app)
         assert (await rows(app, "SELECT status FROM billing_records WHERE kind = 'invoice'")) == [{"status": "paid"}]
         assert (await rows(app, "SELECT payment_failed_at FROM billing_accounts")) == [{"payment_failed_at": None}]
@@ -93,7 +120,7 @@ async def test_overage_goes_to_the_meter_once_even_when_a_send_fails_and_is_retr
         fake_stripe.fake.failures.extend([400])
         try:
             await report()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             assert getattr(error, "code", "") == "payment_provider_refused"
         else:
             raise AssertionError("the failed send must fail the job")
@@ -127,12 +154,12 @@ async def test_overage_goes_to_the_meter_once_even_when_a_send_fails_and_is_retr
         assert all(r["summary"]["differences"] == [] for r in runs[:-1])
 
 
-async def psycopg_reset_sent(app) -> None:  # noqa: ANN001
+async def psycopg_reset_sent(app) -> None:
     async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
         await conn.execute("UPDATE meter_events SET sent_at = NULL")
 
 
-async def psycopg_delete_meter_events(app) -> None:  # noqa: ANN001
+async def psycopg_delete_meter_events(app) -> None:
     async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
         await conn.execute("DELETE FROM meter_events")
 
@@ -147,10 +174,23 @@ async def test_billing_records_outlive_the_account_detached_and_are_swept_after_
 
         def a_record(account_id: str, occurred_at: datetime) -> BillingRecord:
             return BillingRecord(
-                id=new_id("bill"), kind=RecordKind.INVOICE, stripe_id=new_id("in"), account_id=account_id,
-                account_ref=account_ref(account_id), stripe_customer_id="cus_1", stripe_invoice_id=None,
-                stripe_subscription_id=None, amount_minor=4900, currency="usd", status="paid", period_start=None,
-                period_end=None, occurred_at=occurred_at, status_at=occurred_at, created_at=now)
+                id=new_id("bill"),
+                kind=RecordKind.INVOICE,
+                stripe_id=new_id("in"),
+                account_id=account_id,
+                account_ref=account_ref(account_id),
+                stripe_customer_id="cus_1",
+                stripe_invoice_id=None,
+                stripe_subscription_id=None,
+                amount_minor=4900,
+                currency="usd",
+                status="paid",
+                period_start=None,
+                period_end=None,
+                occurred_at=occurred_at,
+                status_at=occurred_at,
+                created_at=now,
+            )
 
         async with app.container.uow()(account_id=None) as uow:
             await uow.billing.save_record(a_record(owner.account_id, now - timedelta(days=30)))
@@ -160,8 +200,11 @@ async def test_billing_records_outlive_the_account_detached_and_are_swept_after_
         # Erasure deletes the account row: its records stay, detached, under the pseudonymous ref.
         async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
             await conn.execute("DELETE FROM accounts WHERE id = %s", (owner.account_id,))
-        detached = await rows(app, "SELECT account_id, account_ref FROM billing_records WHERE account_ref = %s",
-                              account_ref(owner.account_id))
+        detached = await rows(
+            app,
+            "SELECT account_id, account_ref FROM billing_records WHERE account_ref = %s",
+            account_ref(owner.account_id),
+        )
         assert detached == [{"account_id": None, "account_ref": account_ref(owner.account_id)}] * 2
         async with app.container.uow()(account_id=bob.account_id) as uow:  # no tenant sees detached rows
             assert await uow.billing.get_record("invoice", "x") is None
@@ -174,9 +217,7 @@ async def test_billing_records_outlive_the_account_detached_and_are_swept_after_
         assert runs[0]["summary"]["records_removed"] == 1
 
 
-async def test_quota_and_agent_caps_from_local_state_and_the_usage_report(
-    pg_conninfo: str, tmp_path: Path
-) -> None:
+async def test_quota_and_agent_caps_from_local_state_and_the_usage_report(pg_conninfo: str, tmp_path: Path) -> None:
     async with billing_app("postgres", tmp_path / "a", pg_conninfo, None) as app:
         owner = await sign_up_and_verify(app, "ada@example.com")
         allowance = app.container.usage_allowance()
@@ -197,11 +238,22 @@ async def test_quota_and_agent_caps_from_local_state_and_the_usage_report(
         report = await app.client.get(f"/api/v1/usage?from={day.date()}&to={day.date()}", headers=owner.headers())
         assert report.status_code == 200, report.text
         body = report.json()
-        assert [(r["agent_id"], r["calls"], r["total_tokens"]) for r in body["data"]] == [("agt_a", 2, 200), ("agt_b", 1, 100)]
+        assert [(r["agent_id"], r["calls"], r["total_tokens"]) for r in body["data"]] == [
+            ("agt_a", 2, 200),
+            ("agt_b", 1, 100),
+        ]
         assert body["data"][0]["day"] == day.date().isoformat()
-        problem(await app.client.get("/api/v1/usage?from=2026-03-02&to=2026-03-01", headers=owner.headers()),
-                422, "invalid_range")
-        problem(await app.client.put("/api/v1/billing/agents/agt_nope/token-cap", json={"monthly_tokens": 5},
-                                     headers=owner.headers()), 404, "agent_not_found")
+        problem(
+            await app.client.get("/api/v1/usage?from=2026-03-02&to=2026-03-01", headers=owner.headers()),
+            422,
+            "invalid_range",
+        )
+        problem(
+            await app.client.put(
+                "/api/v1/billing/agents/agt_nope/token-cap", json={"monthly_tokens": 5}, headers=owner.headers()
+            ),
+            404,
+            "agent_not_found",
+        )
         async with app.another_client() as stranger:
             problem(await stranger.get("/api/v1/usage"), 401)

@@ -29,22 +29,32 @@ class RacingSearch:
     container: object
     session_id: str = ""
 
-    async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float,
-                       agent: object = None) -> Sequence[Passage]:
+    async def __call__(
+        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float, agent: object = None
+    ) -> Sequence[Passage]:
         async with self.container.uow()(account_id=account_id) as uow:  # type: ignore[attr-defined]
-            await uow.chat_messages.add(ChatMessage(
-                id=new_id("msg"), account_id=account_id, agent_id=agent_id, session_id=self.session_id,
-                role=Role.USER, content="Sent twice", idempotency_key=KEY, created_at=NOW + timedelta(seconds=5)))
+            await uow.chat_messages.add(
+                ChatMessage(
+                    id=new_id("msg"),
+                    account_id=account_id,
+                    agent_id=agent_id,
+                    session_id=self.session_id,
+                    role=Role.USER,
+                    content="Sent twice",
+                    idempotency_key=KEY,
+                    created_at=NOW + timedelta(seconds=5),
+                )
+            )
             await uow.commit()
         return []
 
 
 @pytest.fixture(params=["memory", "postgres"])
-def container(request: pytest.FixtureRequest):  # noqa: ANN201
+def container(request: pytest.FixtureRequest):
     return request.getfixturevalue(f"{request.param}_container")
 
 
-async def test_a_key_taken_between_the_read_and_the_writes_is_refused_as_in_progress(container) -> None:  # noqa: ANN001
+async def test_a_key_taken_between_the_read_and_the_writes_is_refused_as_in_progress(container) -> None:
     owner = account()
     agent = agent_for(owner, answer_mode=AnswerMode.ASSISTED)
     await store(container, owner, agent)
@@ -54,10 +64,13 @@ async def test_a_key_taken_between_the_read_and_the_writes_is_refused_as_in_prog
     racing = RacingSearch(container, session_id=first.session_id)
     with pytest.raises(MessageInProgress):
         await answer_chat(container, ScriptedChatModel(), racing).start(
-            agent, caller, "Sent twice", session_id=first.session_id, idempotency_key=KEY)
+            agent, caller, "Sent twice", session_id=first.session_id, idempotency_key=KEY
+        )
     async with container.uow()(account_id=owner.id) as uow:
         stored = await uow.chat_messages.list_for_session(owner.id, first.session_id)
     # The first turn (question and answer) and the racing message; nothing of the refused send.
-    assert sorted((m.role, m.content) for m in stored if m.role is Role.USER) == [(Role.USER, "Hi"),
-                                                                                 (Role.USER, "Sent twice")]
+    assert sorted((m.role, m.content) for m in stored if m.role is Role.USER) == [
+        (Role.USER, "Hi"),
+        (Role.USER, "Sent twice"),
+    ]
     assert len(stored) == 3

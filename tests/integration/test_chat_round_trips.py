@@ -66,31 +66,31 @@ class RoundTrips:
 
 
 @contextmanager
-def counting_round_trips(monkeypatch) -> Iterator[RoundTrips]:  # noqa: ANN001
+def counting_round_trips(monkeypatch) -> Iterator[RoundTrips]:
     trips = RoundTrips()
     execute = psycopg.AsyncCursor.execute
     executemany = psycopg.AsyncCursor.executemany
     enqueue_sync = BasePipeline._enqueue_sync
     fetch_pipeline = psycopg.AsyncCursor._fetch_pipeline
 
-    async def counted_execute(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def counted_execute(self, *args, **kwargs):
         if COUNTING.get() and self.connection._pipeline is None:
             trips.count += 1
         return await execute(self, *args, **kwargs)
 
-    async def counted_executemany(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def counted_executemany(self, *args, **kwargs):
         if COUNTING.get() and self.connection._pipeline is None:
             trips.count += 1
         return await executemany(self, *args, **kwargs)
 
-    def counted_sync(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def counted_sync(self, *args, **kwargs):
         # Every Sync a pipeline sends is waited for at once (the end of a block, nested ones
         # included, or entering a nested block with statements queued): one round trip.
         if COUNTING.get():
             trips.count += 1
         return enqueue_sync(self, *args, **kwargs)
 
-    async def counted_fetch_pipeline(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def counted_fetch_pipeline(self, *args, **kwargs):
         # A fetch inside a pipeline block before its results came: a flush, waited for.
         if COUNTING.get() and self._conn._pipeline and not self.pgresult:
             trips.count += 1
@@ -117,11 +117,12 @@ class NotingModel(ScriptedChatModel):
 
 
 async def test_a_widget_turn_makes_at_most_the_counted_round_trips_before_its_first_token(
-        pg_conninfo, tmp_path, monkeypatch):
+    pg_conninfo, tmp_path, monkeypatch
+):
     with counting_round_trips(monkeypatch) as trips:
         model = NotingModel(trips)
 
-        def configure(container) -> None:  # noqa: ANN001
+        def configure(container) -> None:
             container.chat_model.override(providers.Object(model))
 
         async with serve("postgres", tmp_path / "aioomi", pg_conninfo, configure=configure) as app:
@@ -145,14 +146,17 @@ async def test_a_widget_turn_makes_at_most_the_counted_round_trips_before_its_fi
                 keyed = await app.client.post(
                     f"/api/v1/widget/{agent['public_key']}/sessions/{session_id}/messages",
                     headers={"origin": ORIGIN, "x-visitor-id": VISITOR, "idempotency-key": "turn-3"},
-                    json={"content": "Can I return a kettle after a month?"})
+                    json={"content": "Can I return a kettle after a month?"},
+                )
             finally:
                 COUNTING.reset(token)
             with_key = trips.at_first_token[-1]
 
         assert text_of(events) == "Within 30 days [1]."
         assert keyed.status_code == 200 and text_of(read_sse(keyed.text)) == "Within 30 days [1]."
-        print(f"round trips before the first token: {before_first_token} (whole turn: {whole}); "
-              f"with an Idempotency-Key: {with_key}")
+        print(
+            f"round trips before the first token: {before_first_token} (whole turn: {whole}); "
+            f"with an Idempotency-Key: {with_key}"
+        )
         assert before_first_token <= BEFORE_FIRST_TOKEN
         assert with_key <= WITH_IDEMPOTENCY_KEY

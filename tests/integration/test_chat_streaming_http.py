@@ -11,9 +11,11 @@ async def test_an_sse_answer_is_not_compressed_even_when_gzip_is_accepted(tmp_pa
     async with chat_app(tmp_path, None, backend="memory") as chat:
         chat.model.reply = lambda request: long_answer
         session_id = await chat.new_session()
-        response = await chat.client.post(chat.widget(f"/sessions/{session_id}/messages"),
-                                          headers=chat.headers(**{"accept-encoding": "gzip"}),
-                                          json={"content": "Can I return an item?"})
+        response = await chat.client.post(
+            chat.widget(f"/sessions/{session_id}/messages"),
+            headers=chat.headers(**{"accept-encoding": "gzip"}),
+            json={"content": "Can I return an item?"},
+        )
         assert response.status_code == 200, response.text
         assert response.headers.get("content-encoding", "identity") == "identity"
         events = read_sse(response.text)

@@ -15,8 +15,10 @@ MODEL = "wordllama-l2-supercat-256"
 def chunks(rng: np.random.Generator, n: int, prefix: str) -> list[EmbeddedChunk]:
     vectors = rng.standard_normal((n, 256))
     return [
-        EmbeddedChunk(chunk=Chunk(text=f"{prefix} {i}", position=i, content_hash=content_hash(f"{prefix} {i}")),
-                      embedding=v.tolist())
+        EmbeddedChunk(
+            chunk=Chunk(text=f"{prefix} {i}", position=i, content_hash=content_hash(f"{prefix} {i}")),
+            embedding=v.tolist(),
+        )
         for i, v in enumerate(vectors)
     ]
 
@@ -28,14 +30,31 @@ async def test_a_small_agent_gets_its_full_top_k_through_the_index(postgres_cont
     for store in (approximate, exact):
         rng = np.random.default_rng(3)
         for d in range(3):
-            await store.replace_document(account_id="acct_a", agent_id="agt_big", document_id=f"doc_{d}",
-                                         embedding_model=MODEL, chunks=chunks(rng, 400, "big"))
-        await store.replace_document(account_id="acct_a", agent_id="agt_tiny", document_id="doc_t",
-                                     embedding_model=MODEL, chunks=chunks(rng, 12, "tiny"))
+            await store.replace_document(
+                account_id="acct_a",
+                agent_id="agt_big",
+                document_id=f"doc_{d}",
+                embedding_model=MODEL,
+                chunks=chunks(rng, 400, "big"),
+            )
+        await store.replace_document(
+            account_id="acct_a",
+            agent_id="agt_tiny",
+            document_id="doc_t",
+            embedding_model=MODEL,
+            chunks=chunks(rng, 12, "tiny"),
+        )
     queries = np.random.default_rng(9).standard_normal((10, 256))
     for q in queries:
-        kw = dict(account_id="acct_a", agent_id="agt_tiny", query_text="", query_vector=q.tolist(),
-                  embedding_model=MODEL, top_k=8, min_similarity=-1.0)
+        kw = dict(
+            account_id="acct_a",
+            agent_id="agt_tiny",
+            query_text="",
+            query_vector=q.tolist(),
+            embedding_model=MODEL,
+            top_k=8,
+            min_similarity=-1.0,
+        )
         got = await approximate.search(**kw)
         want = await exact.search(**kw)
         assert len(got) == 8 and all(h.text.startswith("tiny") for h in got)

@@ -6,27 +6,37 @@ from tests.integration.accounts_support import problem
 from tests.integration.chat_support import chat_app, read_sse
 
 
-async def test_the_owner_filters_and_searches_conversations(pg_conninfo, tmp_path) -> None:  # noqa: ANN001
+async def test_the_owner_filters_and_searches_conversations(pg_conninfo, tmp_path) -> None:
     async with chat_app(tmp_path, pg_conninfo, answer_mode="grounded") as chat:
         client, owner = chat.client, chat.owner.headers()
         sessions = {}
         for question in ("How many days to return an item?", "Shipping abroad to Norway?"):
             sessions[question] = await chat.new_session()
-            response = await client.post(chat.widget(f"/sessions/{sessions[question]}/messages"),
-                                         headers=chat.headers(), json={"content": question})
+            response = await client.post(
+                chat.widget(f"/sessions/{sessions[question]}/messages"),
+                headers=chat.headers(),
+                json={"content": question},
+            )
             answer_id = dict(read_sse(response.text))["done"]["message_id"]
-        await client.post(chat.widget(f"/sessions/{sessions['Shipping abroad to Norway?']}/messages/{answer_id}/feedback"),
-                          headers=chat.headers(), json={"rating": "down"})
+        await client.post(
+            chat.widget(f"/sessions/{sessions['Shipping abroad to Norway?']}/messages/{answer_id}/feedback"),
+            headers=chat.headers(),
+            json={"rating": "down"},
+        )
         url = f"/api/v1/agents/{chat.agent['id']}/conversations"
 
         rows = (await client.get(url, headers=owner)).json()["data"]
         assert [(r["first_question"], r["message_count"], r["outcome"], r["thumbs_down"]) for r in rows] == [
-            ("Shipping abroad to Norway?", 2, "unanswered", 1), ("How many days to return an item?", 2, "answered", 0)]
-        for params, expected in (({"unanswered": "true"}, ["Shipping abroad to Norway?"]),
-                                 ({"feedback": "down"}, ["Shipping abroad to Norway?"]),
-                                 ({"q": "RETURN item"}, ["How many days to return an item?"]),
-                                 ({"q": "within"}, ["How many days to return an item?"]),  # in the answer
-                                 ({"q": "norway within"}, [])):
+            ("Shipping abroad to Norway?", 2, "unanswered", 1),
+            ("How many days to return an item?", 2, "answered", 0),
+        ]
+        for params, expected in (
+            ({"unanswered": "true"}, ["Shipping abroad to Norway?"]),
+            ({"feedback": "down"}, ["Shipping abroad to Norway?"]),
+            ({"q": "RETURN item"}, ["How many days to return an item?"]),
+            ({"q": "within"}, ["How many days to return an item?"]),  # in the answer
+            ({"q": "norway within"}, []),
+        ):
             found = (await client.get(url, headers=owner, params=params)).json()["data"]
             assert [r["first_question"] for r in found] == expected, params
         page = (await client.get(url, headers=owner, params={"limit": 1})).json()

@@ -38,8 +38,14 @@ def website() -> Iterator[Website]:
 
 
 def settings(tmp_path: Path, **overrides: object) -> Settings:
-    return Settings(data_dir=str(tmp_path / "aioomi"), log_format="console", url_fetch_timeout_s=3.0,
-                    document_max_bytes=100_000, agent_max_documents=1_000, **overrides)  # type: ignore[arg-type]
+    return Settings(
+        data_dir=str(tmp_path / "aioomi"),
+        log_format="console",
+        url_fetch_timeout_s=3.0,
+        document_max_bytes=100_000,
+        agent_max_documents=1_000,
+        **overrides,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -60,16 +66,21 @@ async def chunks_of(knowledge: Knowledge, account_id: str, agent_id: str) -> dic
     async with container.uow()(account_id=account_id) as uow:
         documents = await uow.documents.list_all(account_id, agent_id)
     store = container.chunk_store()
-    return {d.source_url or d.id: await store.list_document(account_id=account_id, agent_id=agent_id,
-                                                            document_id=f"{d.id}/{d.embedding_model}")
-            for d in documents}
+    return {
+        d.source_url or d.id: await store.list_document(
+            account_id=account_id, agent_id=agent_id, document_id=f"{d.id}/{d.embedding_model}"
+        )
+        for d in documents
+    }
 
 
 async def test_a_website_crawl_counts_every_outcome_and_keeps_only_main_content(
-        knowledge: Knowledge, website: Website) -> None:
+    knowledge: Knowledge, website: Website
+) -> None:
     principal, agent = await new_agent(knowledge.container)
     created = await knowledge.container.create_source()(
-        principal, agent.id, SourceKind.WEBSITE, SourceSettings(url=f"{website.base}/", max_depth=3))
+        principal, agent.id, SourceKind.WEBSITE, SourceSettings(url=f"{website.base}/", max_depth=3)
+    )
     assert created.last_run is not None and created.last_run.status is RunStatus.QUEUED
     await crawl(knowledge)
 
@@ -82,8 +93,11 @@ async def test_a_website_crawl_counts_every_outcome_and_keeps_only_main_content(
     assert run.counts == RunCounts(discovered=309, fetched=302, unchanged=0, updated=302, failed=5, skipped=2)
     reasons = {f.url.removeprefix(website.base): f.reason for f in run.failures}
     assert reasons == {
-        "/private/secret": FailureReason.ROBOTS, "/files/price-list.bin": FailureReason.TYPE,
-        "/slow": FailureReason.FETCH, "/big": FailureReason.SIZE, "/docs/missing": FailureReason.HTTP_STATUS,
+        "/private/secret": FailureReason.ROBOTS,
+        "/files/price-list.bin": FailureReason.TYPE,
+        "/slow": FailureReason.FETCH,
+        "/big": FailureReason.SIZE,
+        "/docs/missing": FailureReason.HTTP_STATUS,
     }
     assert website.hits["/private/secret"] == 0  # robots.txt obeyed: never requested
     assert run.duration_s is not None and run.finished_at is not None
@@ -109,10 +123,13 @@ async def test_a_website_crawl_counts_every_outcome_and_keeps_only_main_content(
     assert overview.source.last_synced_at == run.finished_at
 
 
-async def test_an_unchanged_site_crawled_again_embeds_and_writes_nothing(knowledge: Knowledge, website: Website) -> None:
+async def test_an_unchanged_site_crawled_again_embeds_and_writes_nothing(
+    knowledge: Knowledge, website: Website
+) -> None:
     principal, agent = await new_agent(knowledge.container)
     created = await knowledge.container.create_source()(
-        principal, agent.id, SourceKind.SITEMAP, SourceSettings(url=f"{website.base}/sitemap.xml"))
+        principal, agent.id, SourceKind.SITEMAP, SourceSettings(url=f"{website.base}/sitemap.xml")
+    )
     await crawl(knowledge)
     [first] = await knowledge.container.list_source_runs()(principal, agent.id, created.source.id)
     # the index, a plain and a gzipped child: 290 pages, the disallowed and the missing page,
@@ -140,7 +157,8 @@ async def test_a_cancelled_crawl_stops_and_leaves_only_whole_documents(knowledge
     principal, agent = await new_agent(knowledge.container)
     container = knowledge.container
     created = await container.create_source()(
-        principal, agent.id, SourceKind.SITEMAP, SourceSettings(url=f"{website.base}/sitemap.xml"))
+        principal, agent.id, SourceKind.SITEMAP, SourceSettings(url=f"{website.base}/sitemap.xml")
+    )
     run = created.last_run
     assert run is not None
     cancel = container.cancel_source_run()
@@ -150,7 +168,7 @@ async def test_a_cancelled_crawl_stops_and_leaves_only_whole_documents(knowledge
     stored: list[str] = []
 
     class Cancelling(real_take):  # type: ignore[misc, valid-type]
-        async def _store(self, source, documents, url, title, text):  # noqa: ANN001, ANN202
+        async def _store(self, source, documents, url, title, text):
             outcome = await super()._store(source, documents, url, title, text)
             stored.append(url)
             if len(stored) == 10:
@@ -182,7 +200,8 @@ async def test_loopback_is_refused_unless_the_setting_allows_it(tmp_path: Path, 
     try:
         principal, agent = await new_agent(container)
         created = await container.create_source()(
-            principal, agent.id, SourceKind.WEBSITE, SourceSettings(url=f"{website.base}/"))
+            principal, agent.id, SourceKind.WEBSITE, SourceSettings(url=f"{website.base}/")
+        )
         hits = sum(website.hits.values())
         await crawl(knowledge)
         [run] = await container.list_source_runs()(principal, agent.id, created.source.id)
@@ -198,11 +217,16 @@ def test_the_settings_keep_loopback_out_by_default() -> None:
 
 
 async def test_a_changed_paragraph_re_embeds_its_chunks_and_a_page_gone_twice_is_removed(
-        knowledge: Knowledge, website: Website) -> None:
+    knowledge: Knowledge, website: Website
+) -> None:
     container = knowledge.container
     principal, agent = await new_agent(container)
-    created = await container.create_source()(principal, agent.id, SourceKind.SITEMAP, SourceSettings(
-        url=f"{website.base}/sitemap.xml", include_paths=("/docs/page-2?",)))  # pages 20 to 29
+    created = await container.create_source()(
+        principal,
+        agent.id,
+        SourceKind.SITEMAP,
+        SourceSettings(url=f"{website.base}/sitemap.xml", include_paths=("/docs/page-2?",)),
+    )  # pages 20 to 29
     await crawl(knowledge)
     source_id = created.source.id
     [first] = await container.list_source_runs()(principal, agent.id, source_id)
@@ -219,7 +243,8 @@ async def test_a_changed_paragraph_re_embeds_its_chunks_and_a_page_gone_twice_is
 
     try:
         website.changes[f"/docs/page-{LONG_PAGE}"] = website.doc(LONG_PAGE).replace(
-            paragraph(LONG_PAGE, 30), "The thirtieth paragraph now says the kettle comes in copper and in steel.")
+            paragraph(LONG_PAGE, 30), "The thirtieth paragraph now says the kettle comes in copper and in steel."
+        )
         website.changes["/docs/page-27"] = None  # 404 from now on
         second = await sync()
         # every address of the sitemap is discovered; 283 are outside the pattern
@@ -240,14 +265,16 @@ async def test_a_changed_paragraph_re_embeds_its_chunks_and_a_page_gone_twice_is
         async with container.uow()(account_id=principal.account_id) as uow:
             assert gone_url not in await uow.sources.pages(principal.account_id, source_id)
         assert await container.chunk_store().count(account_id=principal.account_id, agent_id=agent.id) == sum(
-            len(cs) for cs in final.values())
+            len(cs) for cs in final.values()
+        )
     finally:
         website.changes.clear()
 
 
 async def test_a_scheduled_source_syncs_once_per_period_and_shows_its_freshness(
-        knowledge: Knowledge, website: Website) -> None:
-    from datetime import UTC, datetime, timedelta
+    knowledge: Knowledge, website: Website
+) -> None:
+    from datetime import UTC, datetime
 
     from aioomi.adapters.memory.clock import ManualClock
     from aioomi.domain.model.sources import SyncSchedule
@@ -257,8 +284,12 @@ async def test_a_scheduled_source_syncs_once_per_period_and_shows_its_freshness(
     container.clock.override(providers.Object(clock))
     try:
         principal, agent = await new_agent(container)
-        created = await container.create_source()(principal, agent.id, SourceKind.SITEMAP, SourceSettings(
-            url=f"{website.base}/sitemap.xml", include_paths=("/docs/page-4?",)))
+        created = await container.create_source()(
+            principal,
+            agent.id,
+            SourceKind.SITEMAP,
+            SourceSettings(url=f"{website.base}/sitemap.xml", include_paths=("/docs/page-4?",)),
+        )
         await crawl(knowledge)
         synced = (await container.get_source()(principal, agent.id, created.source.id)).source
         assert synced.last_synced_at == datetime(2026, 3, 2, 8, 0, tzinfo=UTC) and synced.next_sync_at is None

@@ -25,9 +25,17 @@ MB = 1024 * 1024
 # The sitemap lists 293 addresses, in this order: /docs/page-0 … page-149, /private/secret,
 # /docs/missing (first child), /docs/page-150 … page-289, the promo address of page 1 (gzipped child).
 LISTED = PAGES + 3
-PLANS = [{"id": "free", "name": "Free", "max_documents": 25, "max_storage_mb": 1, "max_source_pages": 15},
-         {"id": "pro", "name": "Pro", "price_id": "price_pro", "max_documents": 25, "max_storage_mb": 1,
-          "max_source_pages": 500}]
+PLANS = [
+    {"id": "free", "name": "Free", "max_documents": 25, "max_storage_mb": 1, "max_source_pages": 15},
+    {
+        "id": "pro",
+        "name": "Pro",
+        "price_id": "price_pro",
+        "max_documents": 25,
+        "max_storage_mb": 1,
+        "max_source_pages": 500,
+    },
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +46,18 @@ def website() -> Iterator[Website]:
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
-    container = container_in_memory(settings=Settings(
-        data_dir=str(tmp_path / "aioomi"), log_format="console", url_fetch_timeout_s=3.0, document_max_bytes=2_000_000,
-        agent_max_documents=1_000, url_fetch_allowed_networks="127.0.0.1/32", billing_plans=json.dumps(PLANS),
-        stripe_secret_key="sk_test_x"))
+    container = container_in_memory(
+        settings=Settings(
+            data_dir=str(tmp_path / "aioomi"),
+            log_format="console",
+            url_fetch_timeout_s=3.0,
+            document_max_bytes=2_000_000,
+            agent_max_documents=1_000,
+            url_fetch_allowed_networks="127.0.0.1/32",
+            billing_plans=json.dumps(PLANS),
+            stripe_secret_key="sk_test_x",
+        )
+    )
     knowledge = use_test_embedders(container)
     await start(container)
     yield knowledge
@@ -50,16 +66,20 @@ async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
 
 async def subscribe(container: Container, account_id: str, plan_id: str) -> None:
     async with container.uow()(account_id=account_id) as uow:
-        await uow.billing.save_account(BillingAccount(account_id=account_id, customer_id="cus_1", plan_id=plan_id,
-                                                      status=SubscriptionStatus.ACTIVE))
+        await uow.billing.save_account(
+            BillingAccount(
+                account_id=account_id, customer_id="cus_1", plan_id=plan_id, status=SubscriptionStatus.ACTIVE
+            )
+        )
         await uow.commit()
 
 
 async def test_the_plans_page_limit_caps_a_crawl(knowledge: Knowledge, website: Website) -> None:
     container = knowledge.container
     principal, agent = await new_agent(container)
-    created = await container.create_source()(principal, agent.id, SourceKind.SITEMAP,
-                                              SourceSettings(url=f"{website.base}/sitemap.xml"))
+    created = await container.create_source()(
+        principal, agent.id, SourceKind.SITEMAP, SourceSettings(url=f"{website.base}/sitemap.xml")
+    )
     assert created.page_limit == 15
     await knowledge.run_worker()
     [run] = await container.list_source_runs()(principal, agent.id, created.source.id)
@@ -70,16 +90,23 @@ async def test_the_plans_page_limit_caps_a_crawl(knowledge: Knowledge, website: 
 
 
 async def test_a_crawl_stops_taking_new_pages_at_the_plans_document_and_storage_limits(
-        knowledge: Knowledge, website: Website) -> None:
+    knowledge: Knowledge, website: Website
+) -> None:
     container = knowledge.container
     principal, agent = await new_agent(container)
     # one upload first: the plan's 25 documents and 1 MB are per account
-    filler = DocumentUpload(data=b"f" * (MB - 30_000), title="Filler", filename="f.txt", content_type="text/plain",
-                            source=DocumentSource.UPLOAD)
+    filler = DocumentUpload(
+        data=b"f" * (MB - 30_000),
+        title="Filler",
+        filename="f.txt",
+        content_type="text/plain",
+        source=DocumentSource.UPLOAD,
+    )
     await container.add_document()(principal, agent.id, filler)
     await subscribe(container, principal.account_id, "pro")  # 500 pages per source: the documents limit binds
-    created = await container.create_source()(principal, agent.id, SourceKind.SITEMAP,
-                                              SourceSettings(url=f"{website.base}/sitemap.xml"))
+    created = await container.create_source()(
+        principal, agent.id, SourceKind.SITEMAP, SourceSettings(url=f"{website.base}/sitemap.xml")
+    )
     source_id = created.source.id
     assert created.page_limit == 500
     await knowledge.run_worker()
@@ -95,7 +122,8 @@ async def test_a_crawl_stops_taking_new_pages_at_the_plans_document_and_storage_
         totals = await uow.documents.account_totals(principal.account_id)
     assert len(documents) == 25
     assert sorted(d.source_url for d in documents if d.source_url) == sorted(
-        f"{website.base}/docs/page-{n}" for n in range(24))
+        f"{website.base}/docs/page-{n}" for n in range(24)
+    )
     page_3 = next(d for d in documents if d.source_url == f"{website.base}/docs/page-3")
 
     # a re-sync: page 3 grows past the storage left; it keeps its old version, new pages stay
@@ -112,8 +140,9 @@ async def test_a_crawl_stops_taking_new_pages_at_the_plans_document_and_storage_
     second = await container.get_source_run()(principal, agent.id, source_id, again.id)
     # 22 held pages unchanged (answered 304), page 5 failed (404); page 3 refused; pages 24 to
     # 289 and the other three addresses never requested: 1 + 266 + 3 = 270 for the plan
-    assert second.counts == RunCounts(discovered=LISTED, fetched=22, unchanged=22, failed=1, skipped=270,
-                                      plan_limited=270), second
+    assert second.counts == RunCounts(
+        discovered=LISTED, fetched=22, unchanged=22, failed=1, skipped=270, plan_limited=270
+    ), second
     assert second.error is not None and "1 MB" in second.error
     async with container.uow()(account_id=principal.account_id) as uow:
         kept = await uow.documents.get(principal.account_id, page_3.id)

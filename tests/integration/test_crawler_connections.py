@@ -26,9 +26,16 @@ def website() -> Iterator[Website]:  # one per test: its connections are counted
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
-    container = container_in_memory(settings=Settings(
-        data_dir=str(tmp_path / "aioomi"), log_format="console", url_fetch_timeout_s=3.0, document_max_bytes=100_000,
-        agent_max_documents=1_000, url_fetch_allowed_networks="127.0.0.1/32"))
+    container = container_in_memory(
+        settings=Settings(
+            data_dir=str(tmp_path / "aioomi"),
+            log_format="console",
+            url_fetch_timeout_s=3.0,
+            document_max_bytes=100_000,
+            agent_max_documents=1_000,
+            url_fetch_allowed_networks="127.0.0.1/32",
+        )
+    )
     knowledge = use_test_embedders(container)
     await start(container)
     yield knowledge
@@ -38,8 +45,9 @@ async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
 async def test_a_crawl_reuses_its_connections_to_the_host(knowledge: Knowledge, website: Website) -> None:
     container = knowledge.container
     principal, agent = await new_agent(container)
-    created = await container.create_source()(principal, agent.id, SourceKind.SITEMAP,
-                                              SourceSettings(url=f"{website.base}/sitemap.xml"))
+    created = await container.create_source()(
+        principal, agent.id, SourceKind.SITEMAP, SourceSettings(url=f"{website.base}/sitemap.xml")
+    )
     await knowledge.run_worker()
     [run] = await container.list_source_runs()(principal, agent.id, created.source.id)
     assert run.counts == RunCounts(discovered=PAGES + 3, fetched=PAGES, updated=PAGES, failed=2, skipped=1), run
@@ -54,15 +62,16 @@ async def test_a_crawl_reuses_its_connections_to_the_host(knowledge: Knowledge, 
 
 
 async def test_every_request_of_a_run_still_passes_the_address_guard(website: Website) -> None:
-    fetcher = HttpSiteFetcher(product_url="https://aioomi.dev/crawler", allowed_networks=parse_networks("127.0.0.1/32"),
-                              timeout_s=3.0)
+    fetcher = HttpSiteFetcher(
+        product_url="https://aioomi.dev/crawler", allowed_networks=parse_networks("127.0.0.1/32"), timeout_s=3.0
+    )
     async with fetcher.session() as site:
         page = await site.fetch_page(f"{website.base}/docs/page-1", max_bytes=100_000)
         assert page.data and website.hits["/docs/page-1"] == 1
         # the run's client now holds a live connection to the site; the operator's allow-list
         # no longer lets loopback through: the next request on that client is refused before
         # it leaves, not sent down the open connection
-        fetcher._guard._allowed = ()  # noqa: SLF001 - the guard's allow-list, changed for this test only
+        fetcher._guard._allowed = ()
         with pytest.raises(PageFailed) as refused:
             await site.fetch_page(f"{website.base}/docs/page-2", max_bytes=100_000)
         assert refused.value.reason is FailureReason.NOT_ALLOWED

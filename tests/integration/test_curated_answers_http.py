@@ -21,12 +21,14 @@ async def run_worker(app: App) -> None:
         await stop(worker_container)
 
 
-async def test_a_fixed_answer_is_served_directly_to_a_paraphrase(pg_conninfo, tmp_path) -> None:  # noqa: ANN001
+async def test_a_fixed_answer_is_served_directly_to_a_paraphrase(pg_conninfo, tmp_path) -> None:
     async with serve("postgres", tmp_path / "aioomi", pg_conninfo) as app:
         owner, agent, _ = await agent_with_documents(app, ("returns.md", RETURNS_DOC))
         client, headers, base = app.client, owner.headers(), f"/api/v1/agents/{agent['id']}"
-        assert (await client.get(f"{base}/curated-answers", headers=headers)).json() == {"mode": "passage",
-                                                                                          "threshold": 0.8}
+        assert (await client.get(f"{base}/curated-answers", headers=headers)).json() == {
+            "mode": "passage",
+            "threshold": 0.8,
+        }
         session = await new_session(app, agent)
         first = await ask(app, agent, session, "Do you deliver kettles to Norway?")
         fell_back = dict(first)["done"]["message_id"]
@@ -35,16 +37,32 @@ async def test_a_fixed_answer_is_served_directly_to_a_paraphrase(pg_conninfo, tm
 
         chosen = await client.put(f"{base}/curated-answers", headers=headers, json={"mode": "direct", "threshold": 0.7})
         assert chosen.json() == {"mode": "direct", "threshold": 0.7}
-        problem(await client.put(f"{base}/curated-answers", headers=headers, json={"mode": "x", "threshold": 0.7}),
-                422, "invalid_curated_mode")
-        fixed = await client.post(f"{base}/qa-pairs/from-answer", headers=headers, json={
-            "message_id": fell_back, "answer": FIXED, "alternatives": ["Can I get a kettle delivered in Norway?"]})
+        problem(
+            await client.put(f"{base}/curated-answers", headers=headers, json={"mode": "x", "threshold": 0.7}),
+            422,
+            "invalid_curated_mode",
+        )
+        fixed = await client.post(
+            f"{base}/qa-pairs/from-answer",
+            headers=headers,
+            json={
+                "message_id": fell_back,
+                "answer": FIXED,
+                "alternatives": ["Can I get a kettle delivered in Norway?"],
+            },
+        )
         assert fixed.status_code == 201, fixed.text
         pair = fixed.json()
         assert (pair["question"], pair["answer"]) == ("Do you deliver kettles to Norway?", FIXED)
-        problem(await client.post(f"{base}/qa-pairs/from-answer", headers=headers,
-                                  json={"message_id": detail["messages"][0]["id"], "answer": "x"}),
-                409, "feedback_not_allowed")
+        problem(
+            await client.post(
+                f"{base}/qa-pairs/from-answer",
+                headers=headers,
+                json={"message_id": detail["messages"][0]["id"], "answer": "x"},
+            ),
+            409,
+            "feedback_not_allowed",
+        )
         await run_worker(app)  # the pair's document is indexed
 
         later = await new_session(app, agent)

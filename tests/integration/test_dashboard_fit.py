@@ -28,8 +28,11 @@ def _zip(names: list[str]) -> bytes:
 async def test_unreadable_uploads_are_415_at_once_naming_the_types_read(tmp_path):
     async with chat_app(tmp_path, None, backend="memory") as chat:
         url = f"/api/v1/agents/{chat.agent['id']}/documents"
-        for name, data in [("logo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), ("tool.exe", b"MZ\x90\x00" + b"\x00" * 64),
-                           ("fake.docx", _zip(["hello.txt"]))]:
+        for name, data in [
+            ("logo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+            ("tool.exe", b"MZ\x90\x00" + b"\x00" * 64),
+            ("fake.docx", _zip(["hello.txt"])),
+        ]:
             refused = await chat.client.post(url, headers=chat.owner.headers(), files={"file": (name, data)})
             body = problem(refused, 415, "document_type_unsupported")
             assert "PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), EPUB or CSV" in body["detail"], body
@@ -43,8 +46,11 @@ async def test_failed_documents_do_not_count_against_the_limits(tmp_path):
         from aioomi.domain.model.accounts import Principal
 
         me = Principal(account_id=chat.owner.account_id)
-        added = await chat.client.post(f"/api/v1/agents/{chat.agent['id']}/documents", headers=chat.owner.headers(),
-                                       json={"title": "T", "text": "Some text."})
+        added = await chat.client.post(
+            f"/api/v1/agents/{chat.agent['id']}/documents",
+            headers=chat.owner.headers(),
+            json={"title": "T", "text": "Some text."},
+        )
         doc_id = added.json()["id"]
         container = chat.app.container
         async with container.uow()(account_id=me.account_id) as uow:
@@ -58,11 +64,18 @@ async def test_failed_documents_do_not_count_against_the_limits(tmp_path):
 
 async def test_sign_up_names_every_bad_field_in_words(tmp_path):
     async with chat_app(tmp_path, None, backend="memory") as chat:
-        body = problem(await chat.client.post("/api/v1/auth/signup", json={
-            "email": "", "full_name": "", "password": "short", "adult": True, "accepted_policy_version": "1"}), 422)
+        body = problem(
+            await chat.client.post(
+                "/api/v1/auth/signup",
+                json={"email": "", "full_name": "", "password": "short", "adult": True, "accepted_policy_version": "1"},
+            ),
+            422,
+        )
         assert [(e["field"], e["message"]) for e in body["errors"]] == [
-            ("email", "Use at least 3 characters."), ("full_name", "This is required."),
-            ("password", "Use at least 8 characters.")]
+            ("email", "Use at least 3 characters."),
+            ("full_name", "This is required."),
+            ("password", "Use at least 8 characters."),
+        ]
 
 
 async def test_favicon_is_served(tmp_path):
@@ -96,16 +109,23 @@ async def test_the_request_log_is_read_with_filters_and_pages_and_on_its_page(tm
 
         missing = (await chat.client.get("/api/v1/request-log", headers=owner, params={"status": "4xx"})).json()
         assert [(e["route"], e["status"]) for e in missing["data"]] == [("/api/v1/agents/{agent_id}", 404)]
-        widget = (await chat.client.get("/api/v1/request-log", headers=owner,
-                                        params={"agent_id": chat.agent["id"], "method": "get"})).json()
+        widget = (
+            await chat.client.get(
+                "/api/v1/request-log", headers=owner, params={"agent_id": chat.agent["id"], "method": "get"}
+            )
+        ).json()
         assert {e["route"] for e in widget["data"]} >= {"/api/v1/widget/{public_key}/config"}
         page = (await chat.client.get("/api/v1/request-log", headers=owner, params={"limit": 1})).json()
         assert len(page["data"]) == 1 and page["next_cursor"]
-        older = (await chat.client.get("/api/v1/request-log", headers=owner,
-                                       params={"limit": 1, "cursor": page["next_cursor"]})).json()
+        older = (
+            await chat.client.get(
+                "/api/v1/request-log", headers=owner, params={"limit": 1, "cursor": page["next_cursor"]}
+            )
+        ).json()
         assert older["data"][0]["occurred_at"] < page["data"][0]["occurred_at"]
-        problem(await chat.client.get("/api/v1/request-log", headers=owner, params={"status": "6xx"}), 422,
-                "invalid_status")
+        problem(
+            await chat.client.get("/api/v1/request-log", headers=owner, params={"status": "6xx"}), 422, "invalid_status"
+        )
         html = (await chat.client.get("/dashboard/request-log", params={"status": "4xx"})).text
         assert "<h1>Request log</h1>" in html and "/api/v1/agents/{agent_id}" in html
 
@@ -115,13 +135,18 @@ async def test_the_conversation_list_shows_the_first_question_and_the_message_co
     async with chat_app(tmp_path, pg_conninfo if backend == "postgres" else None, backend=backend) as chat:
         session_id = await chat.new_session()
         for question in ("How do returns work?", "And refunds?"):
-            sent = await chat.client.post(chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(),
-                                          json={"content": question}, params={"stream": "false"})
+            sent = await chat.client.post(
+                chat.widget(f"/sessions/{session_id}/messages"),
+                headers=chat.headers(),
+                json={"content": question},
+                params={"stream": "false"},
+            )
             assert sent.status_code == 200, sent.text
         empty = await chat.new_session()
-        listed = (await chat.client.get(f"/api/v1/agents/{chat.agent['id']}/sessions",
-                                        headers=chat.owner.headers())).json()["data"]
+        listed = (
+            await chat.client.get(f"/api/v1/agents/{chat.agent['id']}/sessions", headers=chat.owner.headers())
+        ).json()["data"]
         by_id = {s["id"]: (s["first_question"], s["message_count"]) for s in listed}
         assert by_id == {session_id: ("How do returns work?", 4), empty: (None, 0)}
         page = (await chat.client.get("/dashboard/conversations")).text
-        assert "<th scope=\"col\">First question</th>" in page and "How do returns work?" in page
+        assert '<th scope="col">First question</th>' in page and "How do returns work?" in page

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -25,8 +25,14 @@ from tests.integration.accounts_support import run_sign_up_mail_jobs
 
 ASSET_BUDGET = 100 * 1024
 BASE_URL = "http://127.0.0.1"  # loopback: the session cookie is not Secure, the client sends it back
-PUBLIC_PAGES = ["/sign-in", "/sign-up", "/verify-email?token=abcdefghijk", "/forgot-password",
-                "/reset-password?token=abcdefghijk", "/cancel-deletion?token=abcdefghijk"]
+PUBLIC_PAGES = [
+    "/sign-in",
+    "/sign-up",
+    "/verify-email?token=abcdefghijk",
+    "/forgot-password",
+    "/reset-password?token=abcdefghijk",
+    "/cancel-deletion?token=abcdefghijk",
+]
 
 
 @dataclass
@@ -49,11 +55,12 @@ class Owner:
 
 
 @pytest.fixture
-async def app(tmp_path: Path):  # noqa: ANN201
+async def app(tmp_path: Path):
     settings = Settings(data_dir=str(tmp_path / "aioomi"), log_format="console", public_url=BASE_URL)
     container = container_in_memory(settings=settings)
-    container.password_hasher.override(providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8,
-                                                                             parallelism=1)))
+    container.password_hasher.override(
+        providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1))
+    )
     await start(container)
     try:
         async with AsyncTestClient(create_app(container, manage_lifecycle=False), base_url=BASE_URL) as client:
@@ -65,9 +72,16 @@ async def app(tmp_path: Path):  # noqa: ANN201
 async def sign_up_and_verify(app: App, email: str, client: AsyncTestClient | None = None) -> Owner:
     """Sign up through the API and follow the e-mailed link: a verified, signed-in owner."""
     client = client or app.client
-    response = await client.post("/api/v1/auth/signup", json={
-        "email": email, "full_name": "Ada Lovelace", "password": "correct horse battery staple", "adult": True,
-        "accepted_policy_version": CURRENT_POLICY_VERSION})
+    response = await client.post(
+        "/api/v1/auth/signup",
+        json={
+            "email": email,
+            "full_name": "Ada Lovelace",
+            "password": "correct horse battery staple",
+            "adult": True,
+            "accepted_policy_version": CURRENT_POLICY_VERSION,
+        },
+    )
     assert response.status_code == 202, response.text
     await run_sign_up_mail_jobs(app)  # the verification link is mailed by a job
     mail = [m for m in read_outbox(app.settings.outbox_dir) if m.to == email][-1]
@@ -85,9 +99,17 @@ async def _owner_with_agent(app: App, email: str = "owner@example.com") -> tuple
 
 
 def _dashboard_pages(agent_id: str) -> list[str]:
-    return ["/dashboard/agents", f"/dashboard/agents/{agent_id}", f"/dashboard/agents/{agent_id}/knowledge",
-            "/dashboard/conversations", f"/dashboard/conversations?agent_id={agent_id}", "/dashboard/usage",
-            "/dashboard/usage?days=7", "/dashboard/billing", "/dashboard/account"]
+    return [
+        "/dashboard/agents",
+        f"/dashboard/agents/{agent_id}",
+        f"/dashboard/agents/{agent_id}/knowledge",
+        "/dashboard/conversations",
+        f"/dashboard/conversations?agent_id={agent_id}",
+        "/dashboard/usage",
+        "/dashboard/usage?days=7",
+        "/dashboard/billing",
+        "/dashboard/account",
+    ]
 
 
 class Assets(HTMLParser):
@@ -101,8 +123,11 @@ class Assets(HTMLParser):
         found = dict(attrs)
         if tag in ("script", "img", "iframe", "source", "audio", "video") and found.get("src"):
             self.urls.append(found["src"] or "")
-        if tag == "link" and found.get("href") and (found.get("rel") or "") in ("stylesheet", "preload", "icon",
-                                                                                 "modulepreload"):
+        if (
+            tag == "link"
+            and found.get("href")
+            and (found.get("rel") or "") in ("stylesheet", "preload", "icon", "modulepreload")
+        ):
             self.urls.append(found["href"] or "")
 
 
@@ -125,8 +150,11 @@ async def test_every_page_renders_for_a_signed_in_owner(app: App) -> None:
     assert (await app.client.get("/", follow_redirects=False)).headers["location"] == "/dashboard/agents"
     assert (await app.client.get("/dashboard", follow_redirects=False)).headers["location"] == "/dashboard/agents"
     # Signed in already: the sign-in page goes on to the dashboard, never to another site.
-    for target, expected in [("/dashboard/usage", "/dashboard/usage"), ("//evil.example", "/dashboard/agents"),
-                             ("https://evil.example/", "/dashboard/agents")]:
+    for target, expected in [
+        ("/dashboard/usage", "/dashboard/usage"),
+        ("//evil.example", "/dashboard/agents"),
+        ("https://evil.example/", "/dashboard/agents"),
+    ]:
         response = await app.client.get("/sign-in", params={"next": target}, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == expected, (target, response.headers)
 
@@ -159,8 +187,11 @@ async def test_another_owners_agent_is_a_not_found_page(app: App) -> None:
     _, agent_id = await _owner_with_agent(app, "first@example.com")
     async with app.another_client() as other:
         await sign_up_and_verify(app, "second@example.com", client=other)
-        for path in (f"/dashboard/agents/{agent_id}", f"/dashboard/agents/{agent_id}/knowledge",
-                     "/dashboard/conversations/ses_missing"):
+        for path in (
+            f"/dashboard/agents/{agent_id}",
+            f"/dashboard/agents/{agent_id}/knowledge",
+            "/dashboard/conversations/ses_missing",
+        ):
             response = await other.get(path, follow_redirects=False)
             assert response.status_code == 404, (path, response.status_code)
             assert response.headers["content-type"].startswith("text/html")
@@ -191,8 +222,11 @@ async def test_no_page_loads_more_than_100_kb_or_anything_from_another_site(app:
 
 async def test_pages_stay_out_of_the_api_schema(app: App) -> None:
     paths = (await app.client.get("/schema/openapi.json")).json()["paths"]
-    assert not [p for p in paths if p.startswith(("/dashboard", "/sign-", "/verify-email", "/reset-password",
-                                                   "/forgot-password", "/static"))]
+    assert not [
+        p
+        for p in paths
+        if p.startswith(("/dashboard", "/sign-", "/verify-email", "/reset-password", "/forgot-password", "/static"))
+    ]
     assert "/" not in paths
 
 
@@ -204,7 +238,11 @@ async def test_a_self_hosted_server_without_billing_shows_and_applies_no_plan_li
     plans = (await app.client.get("/api/v1/billing/plans")).json()
     assert (plans["billing_enabled"], plans["plans_apply"]) == (False, False)
     usage = (await app.client.get("/api/v1/billing/usage")).json()
-    assert (usage["messages"]["allowance"], usage["tokens"]["allowance"], usage["plan"]["max_agents"]) == (None, None, None)
+    assert (usage["messages"]["allowance"], usage["tokens"]["allowance"], usage["plan"]["max_agents"]) == (
+        None,
+        None,
+        None,
+    )
     page = (await app.client.get("/dashboard/billing")).text
     assert "no plan limits apply" in page
     assert "<h2>Plans</h2>" not in page and "Status: none" not in page

@@ -24,13 +24,25 @@ AGENTS = "/api/v1/agents"
 FILES: dict[str, tuple[bytes, str, str, str]] = {
     # name: (content, declared content type, expected kind, a phrase of its text)
     "notes.txt": (b"Opening hours: the shop opens at nine every morning.\n", "text/plain", "text", "opens at nine"),
-    "guide.md": (b"# Warranty\n\nEvery kettle carries a two-year warranty.\n", "text/markdown", "markdown",
-                 "two-year warranty"),
-    "page.html": (b"<html><head><title>Delivery</title></head><body><h1>Delivery</h1>"
-                  b"<p>Couriers deliver parcels to lockers overnight.</p></body></html>", "text/html", "html",
-                  "lockers overnight"),
-    "manual.pdf": (pdf_bytes(["Descaling", "Descale the espresso machine monthly with citric acid."]),
-                   "application/pdf", "pdf", "citric acid"),
+    "guide.md": (
+        b"# Warranty\n\nEvery kettle carries a two-year warranty.\n",
+        "text/markdown",
+        "markdown",
+        "two-year warranty",
+    ),
+    "page.html": (
+        b"<html><head><title>Delivery</title></head><body><h1>Delivery</h1>"
+        b"<p>Couriers deliver parcels to lockers overnight.</p></body></html>",
+        "text/html",
+        "html",
+        "lockers overnight",
+    ),
+    "manual.pdf": (
+        pdf_bytes(["Descaling", "Descale the espresso machine monthly with citric acid."]),
+        "application/pdf",
+        "pdf",
+        "citric acid",
+    ),
     "handbook.docx": (docx_bytes(), "application/octet-stream", "docx", "thirty days"),
     "prices.csv": (b"service,fee\nexpress shipping,9 EUR\ngift wrapping,2 EUR\n", "text/csv", "csv", "gift wrapping"),
 }
@@ -38,14 +50,20 @@ FILES: dict[str, tuple[bytes, str, str, str]] = {
 
 # The title of an upload without one: its file name made readable (the worker may replace it
 # with the title the file holds).
-READABLE = {"notes.txt": "Notes", "guide.md": "Guide", "page.html": "Page", "manual.pdf": "Manual",
-            "handbook.docx": "Handbook", "prices.csv": "Prices"}
+READABLE = {
+    "notes.txt": "Notes",
+    "guide.md": "Guide",
+    "page.html": "Page",
+    "manual.pdf": "Manual",
+    "handbook.docx": "Handbook",
+    "prices.csv": "Prices",
+}
 
 
 class _Site(BaseHTTPRequestHandler):
     pages: dict[str, tuple[int, str, bytes, dict[str, str]]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         status, ctype, body, headers = self.pages.get(self.path, (404, "text/plain", b"missing", {}))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -63,8 +81,12 @@ class _Site(BaseHTTPRequestHandler):
 def site() -> Iterator[str]:
     """A web server on 127.0.0.1 with a page, a redirect to a private address and an image."""
     _Site.pages = {
-        "/faq.html": (200, "text/html; charset=utf-8",
-                      b"<html><body><h1>FAQ</h1><p>Gift cards never expire and work in every store.</p></body></html>", {}),
+        "/faq.html": (
+            200,
+            "text/html; charset=utf-8",
+            b"<html><body><h1>FAQ</h1><p>Gift cards never expire and work in every store.</p></body></html>",
+            {},
+        ),
         "/to-private": (302, "text/plain", b"", {"Location": "http://10.20.30.40/internal"}),
         "/hop": (301, "text/plain", b"", {"Location": "/faq.html"}),
         "/logo.png": (200, "image/png", b"\x89PNG....", {}),
@@ -115,8 +137,9 @@ async def test_every_format_and_raw_text_become_ready_and_searchable(app: App) -
         assert body["status"] == "queued" and body["title"] == READABLE[name] and body["source"] == "upload"
         assert response.headers["location"] == f"{docs}/{body['id']}"
         ids[name] = body["id"]
-    response = await app.client.post(docs, json={"title": "Loyalty", "text": "Members earn one point per euro."},
-                                     headers=owner.headers())
+    response = await app.client.post(
+        docs, json={"title": "Loyalty", "text": "Members earn one point per euro."}, headers=owner.headers()
+    )
     assert response.status_code == 202 and response.json()["source"] == "text"
     ids["loyalty"] = response.json()["id"]
     assert (await app.client.get(f"{docs}/{ids['loyalty']}", headers=owner.headers())).json()["status"] == "queued"
@@ -139,9 +162,11 @@ async def test_every_format_and_raw_text_become_ready_and_searchable(app: App) -
     assert {d["id"] for d in listed["data"] + rest["data"]} == set(ids.values()) and rest["next_cursor"] is None
 
     # The test embedder is not calibrated: no relevance gate here (min_relevance 0).
-    search = await app.client.post(f"{AGENTS}/{agent_id}/search",
-                                   json={"query": "how often should I descale?", "min_relevance": 0.0},
-                                   headers=owner.headers())
+    search = await app.client.post(
+        f"{AGENTS}/{agent_id}/search",
+        json={"query": "how often should I descale?", "min_relevance": 0.0},
+        headers=owner.headers(),
+    )
     assert search.status_code == 200, search.text
     top = search.json()["data"][0]
     assert top["document"] == {"id": ids["manual.pdf"], "title": "Manual"}
@@ -152,25 +177,40 @@ async def test_every_format_and_raw_text_become_ready_and_searchable(app: App) -
 
 
 async def test_limits_duplicates_and_idempotency(pg_conninfo: str, tmp_path: Path) -> None:
-    async with serve("postgres", tmp_path / "aioomi", pg_conninfo, configure=lambda c: use_test_embedders(c),
-                     document_max_bytes=2_000, agent_max_documents=2) as app:
+    async with serve(
+        "postgres",
+        tmp_path / "aioomi",
+        pg_conninfo,
+        configure=lambda c: use_test_embedders(c),
+        document_max_bytes=2_000,
+        agent_max_documents=2,
+    ) as app:
         owner, agent_id = await owner_with_agent(app)
         docs = f"{AGENTS}/{agent_id}/documents"
-        too_big = await app.client.post(docs, files={"file": ("big.txt", b"word " * 1_000, "text/plain")},
-                                        headers=owner.headers())
+        too_big = await app.client.post(
+            docs, files={"file": ("big.txt", b"word " * 1_000, "text/plain")}, headers=owner.headers()
+        )
         assert "2,000" in problem(too_big, 413, "document_too_large")["detail"]
         assert await sql(app, "SELECT count(*) FROM documents") == [(0,)] and blob_files(app) == []
 
-        first = await app.client.post(docs, json={"text": "Returns within thirty days."},
-                                      headers=owner.headers() | {"Idempotency-Key": "upload-1"})
-        retried = await app.client.post(docs, json={"text": "Returns within thirty days."},
-                                        headers=owner.headers() | {"Idempotency-Key": "upload-1"})
+        first = await app.client.post(
+            docs,
+            json={"text": "Returns within thirty days."},
+            headers=owner.headers() | {"Idempotency-Key": "upload-1"},
+        )
+        retried = await app.client.post(
+            docs,
+            json={"text": "Returns within thirty days."},
+            headers=owner.headers() | {"Idempotency-Key": "upload-1"},
+        )
         assert (first.status_code, retried.status_code) == (202, 200) and first.json()["id"] == retried.json()["id"]
-        reused = await app.client.post(docs, json={"text": "Something else."},
-                                       headers=owner.headers() | {"Idempotency-Key": "upload-1"})
+        reused = await app.client.post(
+            docs, json={"text": "Something else."}, headers=owner.headers() | {"Idempotency-Key": "upload-1"}
+        )
         problem(reused, 409, "idempotency_key_reused")
-        duplicate = await app.client.post(docs, files={"file": ("again.md", b"Returns within thirty days.", "text/plain")},
-                                          headers=owner.headers())
+        duplicate = await app.client.post(
+            docs, files={"file": ("again.md", b"Returns within thirty days.", "text/plain")}, headers=owner.headers()
+        )
         assert duplicate.status_code == 200 and duplicate.json()["id"] == first.json()["id"]
 
         second = await app.client.post(docs, json={"text": "Shipping takes three days."}, headers=owner.headers())
@@ -180,14 +220,17 @@ async def test_limits_duplicates_and_idempotency(pg_conninfo: str, tmp_path: Pat
         assert await sql(app, "SELECT count(*) FROM documents") == [(2,)] and len(blob_files(app)) == 2
 
         problem(await app.client.post(docs, json={"title": "No text"}, headers=owner.headers()), 422)
-        problem(await app.client.post(docs, content=b"plain", headers=owner.headers() | {"content-type": "text/plain"}), 415)
+        problem(
+            await app.client.post(docs, content=b"plain", headers=owner.headers() | {"content-type": "text/plain"}), 415
+        )
 
 
 async def test_a_corrupt_file_fails_with_a_reason_and_nothing_stays(app: App) -> None:
     owner, agent_id = await owner_with_agent(app)
     docs = f"{AGENTS}/{agent_id}/documents"
-    response = await app.client.post(docs, files={"file": ("scan.pdf", b"%PDF-1.4 garbage", "application/pdf")},
-                                     headers=owner.headers())
+    response = await app.client.post(
+        docs, files={"file": ("scan.pdf", b"%PDF-1.4 garbage", "application/pdf")}, headers=owner.headers()
+    )
     document_id = response.json()["id"]
     await run_worker(app)
     body = (await app.client.get(f"{docs}/{document_id}", headers=owner.headers())).json()
@@ -212,7 +255,7 @@ async def test_deleting_a_document_and_the_agent_removes_everything(app: App) ->
 
     assert (await app.client.delete(f"{AGENTS}/{agent_id}", headers=owner.headers())).status_code == 204
     for table in ("documents", "document_texts", "knowledge_chunks", "knowledge_postings", "knowledge_bases"):
-        assert await sql(app, f"SELECT count(*) FROM {table}") == [(0,)], table  # noqa: S608
+        assert await sql(app, f"SELECT count(*) FROM {table}") == [(0,)], table
     assert blob_files(app) == []
 
 
@@ -235,13 +278,15 @@ async def test_another_account_gets_404_everywhere(app: App) -> None:
 
 async def test_a_url_on_loopback_is_refused_by_default(app: App, site: str) -> None:
     owner, agent_id = await owner_with_agent(app)
-    response = await app.client.post(f"{AGENTS}/{agent_id}/documents", json={"url": f"{site}/faq.html"},
-                                     headers=owner.headers())
+    response = await app.client.post(
+        f"{AGENTS}/{agent_id}/documents", json={"url": f"{site}/faq.html"}, headers=owner.headers()
+    )
     detail = problem(response, 422, "url_not_allowed")["detail"]
     assert detail == "This address cannot be fetched: only public web addresses (http:// or https://) can be imported."
     assert "127.0.0.1" not in detail and "loopback" not in detail
-    response = await app.client.post(f"{AGENTS}/{agent_id}/documents", json={"url": "file:///etc/passwd"},
-                                     headers=owner.headers())
+    response = await app.client.post(
+        f"{AGENTS}/{agent_id}/documents", json={"url": "file:///etc/passwd"}, headers=owner.headers()
+    )
     problem(response, 422)
     assert await sql(app, "SELECT count(*) FROM documents") == [(0,)]
 
@@ -249,8 +294,14 @@ async def test_a_url_on_loopback_is_refused_by_default(app: App, site: str) -> N
 async def test_a_url_is_fetched_when_its_network_is_allowed_and_every_hop_is_checked(
     pg_conninfo: str, tmp_path: Path, site: str
 ) -> None:
-    async with serve("postgres", tmp_path / "aioomi", pg_conninfo, configure=lambda c: use_test_embedders(c),
-                     url_fetch_allowed_networks="127.0.0.1/32", document_max_bytes=10_000) as app:
+    async with serve(
+        "postgres",
+        tmp_path / "aioomi",
+        pg_conninfo,
+        configure=lambda c: use_test_embedders(c),
+        url_fetch_allowed_networks="127.0.0.1/32",
+        document_max_bytes=10_000,
+    ) as app:
         owner, agent_id = await owner_with_agent(app)
         docs = f"{AGENTS}/{agent_id}/documents"
         response = await app.client.post(docs, json={"url": f"{site}/hop", "title": "FAQ"}, headers=owner.headers())
@@ -273,37 +324,49 @@ async def test_a_url_is_fetched_when_its_network_is_allowed_and_every_hop_is_che
 async def test_replacing_over_http_and_changing_the_embedding_model(app: App) -> None:
     owner, agent_id = await owner_with_agent(app)
     docs = f"{AGENTS}/{agent_id}/documents"
-    document_id = (await app.client.post(docs, json={"text": "# A\n\nApples are red."}, headers=owner.headers())).json()["id"]
+    document_id = (
+        await app.client.post(docs, json={"text": "# A\n\nApples are red."}, headers=owner.headers())
+    ).json()["id"]
     await run_worker(app)
-    replaced = await app.client.put(f"{docs}/{document_id}", json={"text": "# A\n\nApples are green."},
-                                    headers=owner.headers())
+    replaced = await app.client.put(
+        f"{docs}/{document_id}", json={"text": "# A\n\nApples are green."}, headers=owner.headers()
+    )
     assert replaced.status_code == 202 and replaced.json()["version"] == 2 and replaced.json()["status"] == "queued"
     await run_worker(app)
     assert "green" in (await app.client.get(f"{docs}/{document_id}/text", headers=owner.headers())).json()["text"]
 
     knowledge = f"{AGENTS}/{agent_id}/knowledge"
-    problem(await app.client.put(f"{knowledge}/embedding-model", json={"model": "nope"}, headers=owner.headers()),
-            422, "embedding_model_unavailable")
-    changed = await app.client.put(f"{knowledge}/embedding-model", json={"model": "test-embedder-b"},
-                                   headers=owner.headers())
+    problem(
+        await app.client.put(f"{knowledge}/embedding-model", json={"model": "nope"}, headers=owner.headers()),
+        422,
+        "embedding_model_unavailable",
+    )
+    changed = await app.client.put(
+        f"{knowledge}/embedding-model", json={"model": "test-embedder-b"}, headers=owner.headers()
+    )
     assert changed.status_code == 202
     assert (changed.json()["embedding_model"], changed.json()["pending_embedding_model"]) == (
-        "test-embedder-a", "test-embedder-b")
+        "test-embedder-a",
+        "test-embedder-b",
+    )
     await run_worker(app)
     body = (await app.client.get(knowledge, headers=owner.headers())).json()
     assert (body["embedding_model"], body["pending_embedding_model"], body["documents"]) == ("test-embedder-b", None, 1)
     assert await sql(app, "SELECT document_id, embedding_model FROM knowledge_chunks") == [
-        (f"{document_id}/test-embedder-b", "test-embedder-b")]
-    hits = (await app.client.post(f"{AGENTS}/{agent_id}/search", json={"query": "green apples"},
-                                  headers=owner.headers())).json()["data"]
+        (f"{document_id}/test-embedder-b", "test-embedder-b")
+    ]
+    hits = (
+        await app.client.post(f"{AGENTS}/{agent_id}/search", json={"query": "green apples"}, headers=owner.headers())
+    ).json()["data"]
     assert [h["document"]["id"] for h in hits] == [document_id]
 
 
 async def test_renaming_a_document_reindexes_it_under_the_new_title(app: App) -> None:
     owner, agent_id = await owner_with_agent(app)
     docs = f"{AGENTS}/{agent_id}/documents"
-    created = await app.client.post(docs, json={"title": "Notes", "text": "Employees stay home sixteen weeks."},
-                                    headers=owner.headers())
+    created = await app.client.post(
+        docs, json={"title": "Notes", "text": "Employees stay home sixteen weeks."}, headers=owner.headers()
+    )
     doc_id = created.json()["id"]
     await run_worker(app)
 
@@ -314,8 +377,9 @@ async def test_renaming_a_document_reindexes_it_under_the_new_title(app: App) ->
 
     rows = await sql(app, "SELECT title FROM knowledge_chunks WHERE document_id LIKE %s", f"{doc_id}/%")
     assert rows == [("Parental leave",)]
-    found = await app.client.post(f"{AGENTS}/{agent_id}/search", json={"query": "parental", "min_relevance": 0.0},
-                                  headers=owner.headers())
+    found = await app.client.post(
+        f"{AGENTS}/{agent_id}/search", json={"query": "parental", "min_relevance": 0.0}, headers=owner.headers()
+    )
     assert [h["document"] for h in found.json()["data"]] == [{"id": doc_id, "title": "Parental leave"}]
 
     for bad in ({"title": "   "}, {"title": "x" * 301}, {"title": "a\u0007b"}):

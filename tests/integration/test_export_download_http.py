@@ -12,9 +12,8 @@ import os
 import zipfile
 from pathlib import Path
 
-
-from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.documents import DocumentUpload
 from tests.integration.accounts_support import problem, serve, sign_up_and_verify
 from tests.support.memory import PeakMemory
 
@@ -27,8 +26,11 @@ async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninf
         headers = owner.headers()
         agent = (await app.client.post("/api/v1/agents", json={"name": "Helper"}, headers=headers)).json()
         text = "# Hours\n\nOpen nine to five, every weekday."
-        document = (await app.client.post(f"/api/v1/agents/{agent['id']}/documents",
-                                          json={"text": text, "title": "Hours"}, headers=headers)).json()
+        document = (
+            await app.client.post(
+                f"/api/v1/agents/{agent['id']}/documents", json={"text": text, "title": "Hours"}, headers=headers
+            )
+        ).json()
         export = (await app.client.post("/api/v1/account/export", headers=headers)).json()
         await app.container.build_export()(owner.account_id, export["id"])
 
@@ -44,9 +46,23 @@ async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninf
 
         archive = zipfile.ZipFile(io.BytesIO(first.content))
         expected = {
-            "manifest.json", "account.json", "sessions.json", "api_keys.json", "trusted_devices.json", "agents.json", "documents.json",
-            "conversations.json", "usage.json", "request_log.json", "billing.json", "consents.json",
-            "audit_log.json", "improvement_loop.json", "leads.json", "webhook_endpoints.json", f"documents/{document['id']}/original",
+            "manifest.json",
+            "account.json",
+            "sessions.json",
+            "api_keys.json",
+            "trusted_devices.json",
+            "agents.json",
+            "documents.json",
+            "conversations.json",
+            "usage.json",
+            "request_log.json",
+            "billing.json",
+            "consents.json",
+            "audit_log.json",
+            "improvement_loop.json",
+            "leads.json",
+            "webhook_endpoints.json",
+            f"documents/{document['id']}/original",
         }
         assert set(archive.namelist()) == expected
         assert archive.read(f"documents/{document['id']}/original") == text.encode()

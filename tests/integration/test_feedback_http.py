@@ -8,14 +8,15 @@ from tests.integration.accounts_support import problem
 from tests.integration.chat_support import chat_app, read_sse
 
 
-async def ask(chat, session_id: str, question: str) -> str:  # noqa: ANN001
-    response = await chat.client.post(chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(),
-                                      json={"content": question})
+async def ask(chat, session_id: str, question: str) -> str:
+    response = await chat.client.post(
+        chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(), json={"content": question}
+    )
     assert response.status_code == 200, response.text
     return dict(read_sse(response.text))["done"]["message_id"]
 
 
-async def test_a_visitor_rates_an_answer_and_the_owner_reads_it(pg_conninfo, tmp_path):  # noqa: ANN001
+async def test_a_visitor_rates_an_answer_and_the_owner_reads_it(pg_conninfo, tmp_path):
     async with chat_app(tmp_path, pg_conninfo) as chat:
         client = chat.client
         session_id = await chat.new_session()
@@ -36,14 +37,20 @@ async def test_a_visitor_rates_an_answer_and_the_owner_reads_it(pg_conninfo, tmp
 
         owner, agent_id = chat.owner.headers(), chat.agent["id"]
         await client.post(url, headers=chat.headers(), json={"rating": "down", "comment": "Wrong after all."})
-        listed = (await client.get(f"/api/v1/agents/{agent_id}/feedback", headers=owner,
-                                   params={"rating": "down"})).json()["data"]
+        listed = (
+            await client.get(f"/api/v1/agents/{agent_id}/feedback", headers=owner, params={"rating": "down"})
+        ).json()["data"]
         assert [(e["message_id"], e["question"], e["feedback"]["comment"]) for e in listed] == [
-            (answer_id, "How many days to return an item?", "Wrong after all.")]
-        assert (await client.get(f"/api/v1/agents/{agent_id}/feedback", headers=owner,
-                                 params={"rating": "up"})).json()["data"] == []
-        problem(await client.get(f"/api/v1/agents/{agent_id}/feedback", headers=owner, params={"rating": "meh"}),
-                422, "invalid_rating")
+            (answer_id, "How many days to return an item?", "Wrong after all.")
+        ]
+        assert (await client.get(f"/api/v1/agents/{agent_id}/feedback", headers=owner, params={"rating": "up"})).json()[
+            "data"
+        ] == []
+        problem(
+            await client.get(f"/api/v1/agents/{agent_id}/feedback", headers=owner, params={"rating": "meh"}),
+            422,
+            "invalid_rating",
+        )
         detail = (await client.get(f"/api/v1/chat-sessions/{session_id}", headers=owner)).json()
         assert detail["messages"][1]["feedback"]["comment"] == "Wrong after all."
         export = (await client.get(f"/api/v1/agents/{agent_id}/sessions/export", headers=owner)).json()
@@ -54,7 +61,7 @@ async def test_a_visitor_rates_an_answer_and_the_owner_reads_it(pg_conninfo, tmp
         assert (await client.get(f"/api/v1/agents/{agent_id}/feedback", headers=owner)).json()["data"] == []
 
 
-async def test_bad_votes_are_refused_with_a_clear_problem_and_store_nothing(pg_conninfo, tmp_path):  # noqa: ANN001
+async def test_bad_votes_are_refused_with_a_clear_problem_and_store_nothing(pg_conninfo, tmp_path):
     async with chat_app(tmp_path, pg_conninfo) as chat:
         client = chat.client
         session_id = await chat.new_session()
@@ -66,23 +73,40 @@ async def test_bad_votes_are_refused_with_a_clear_problem_and_store_nothing(pg_c
             return chat.widget(f"/sessions/{session}/messages/{message_id}/feedback")
 
         problem(await client.post(url(), headers=chat.headers(), json={"rating": "meh"}), 422, "invalid_rating")
-        problem(await client.post(url(), headers=chat.headers(), json={"rating": "up", "comment": "x" * 1001}),
-                422, "comment_too_long")
-        problem(await client.post(url(), headers=chat.headers(), json={"rating": "up", "comment": "x" * 2001}),
-                422, "validation_failed")
-        problem(await client.post(url(), headers=chat.headers(), json={"comment": "no rating"}),
-                422, "validation_failed")
-        problem(await client.post(url(question_id), headers=chat.headers(), json={"rating": "up"}),
-                409, "feedback_not_allowed")
-        problem(await client.post(url("msg_0000000000000000000000"), headers=chat.headers(), json={"rating": "up"}),
-                404, "message_not_found")
-        problem(await client.post(url(), headers=chat.headers("another-visitor-000000001"), json={"rating": "down"}),
-                404, "session_not_found")
-        assert (await client.get(f"/api/v1/agents/{chat.agent['id']}/feedback",
-                                 headers=chat.owner.headers())).json()["data"] == []
+        problem(
+            await client.post(url(), headers=chat.headers(), json={"rating": "up", "comment": "x" * 1001}),
+            422,
+            "comment_too_long",
+        )
+        problem(
+            await client.post(url(), headers=chat.headers(), json={"rating": "up", "comment": "x" * 2001}),
+            422,
+            "validation_failed",
+        )
+        problem(
+            await client.post(url(), headers=chat.headers(), json={"comment": "no rating"}), 422, "validation_failed"
+        )
+        problem(
+            await client.post(url(question_id), headers=chat.headers(), json={"rating": "up"}),
+            409,
+            "feedback_not_allowed",
+        )
+        problem(
+            await client.post(url("msg_0000000000000000000000"), headers=chat.headers(), json={"rating": "up"}),
+            404,
+            "message_not_found",
+        )
+        problem(
+            await client.post(url(), headers=chat.headers("another-visitor-000000001"), json={"rating": "down"}),
+            404,
+            "session_not_found",
+        )
+        assert (await client.get(f"/api/v1/agents/{chat.agent['id']}/feedback", headers=chat.owner.headers())).json()[
+            "data"
+        ] == []
 
 
-async def test_votes_are_rate_limited_like_messages(pg_conninfo, tmp_path):  # noqa: ANN001
+async def test_votes_are_rate_limited_like_messages(pg_conninfo, tmp_path):
     async with chat_app(tmp_path, pg_conninfo, limits=ChatLimits(per_visitor_minute=2)) as chat:
         session_id = await chat.new_session()
         answer_id = await ask(chat, session_id, "How many days to return an item?")

@@ -60,7 +60,7 @@ class MockFlow:
 
 
 @pytest.fixture
-async def mock_flow(oidc_provider: OidcTestProvider) -> AsyncIterator[MockFlow]:  # noqa: F811
+async def mock_flow(oidc_provider: OidcTestProvider) -> AsyncIterator[MockFlow]:
     provider = oidc_provider
     async with OidcIdentityProvider(provider.issuer, provider.client_id, provider.client_secret) as adapter:
         yield MockFlow(adapter, provider)
@@ -180,13 +180,23 @@ class ShapedProvider:
         asked = self.codes.pop(request.form.get("code", ""), None)
         verifier = request.form.get("code_verifier", "").encode()
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=").decode()
-        if asked is None or (asked["redirect_uri"], asked["code_challenge"]) != (request.form.get("redirect_uri"), challenge):
+        if asked is None or (asked["redirect_uri"], asked["code_challenge"]) != (
+            request.form.get("redirect_uri"),
+            challenge,
+        ):
             return 400, {"error": "invalid_grant"}
         now = int(time.time())
         claims = {
-            "iss": self.issuer, "aud": CLIENT_ID, "azp": CLIENT_ID, "sub": "1234567890",
-            "email": "ada@example.com", "email_verified": True, "name": "Ada Lovelace",
-            "nonce": asked["nonce"], "iat": now, "exp": now + 3600,
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "azp": CLIENT_ID,
+            "sub": "1234567890",
+            "email": "ada@example.com",
+            "email_verified": True,
+            "name": "Ada Lovelace",
+            "nonce": asked["nonce"],
+            "iat": now,
+            "exp": now + 3600,
         }
         claims = {k: v for k, v in {**claims, **self.claims}.items() if v is not None}
         header = {"alg": "RS256", "kid": self.signing_key.kid, **self.header}

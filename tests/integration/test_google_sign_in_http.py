@@ -40,10 +40,15 @@ CONSENT = {"adult": "true", "accepted_policy_version": CURRENT_POLICY_VERSION}
 
 
 @pytest.fixture
-async def app(pg_conninfo: str, tmp_path: Path, oidc_provider: OidcTestProvider) -> AsyncIterator[App]:  # noqa: F811
+async def app(pg_conninfo: str, tmp_path: Path, oidc_provider: OidcTestProvider) -> AsyncIterator[App]:
     async with serve(
-        "postgres", tmp_path / "aioomi", pg_conninfo, base_url=BASE_URL, public_url=BASE_URL,
-        google_client_id=oidc_provider.client_id, google_client_secret=oidc_provider.client_secret,
+        "postgres",
+        tmp_path / "aioomi",
+        pg_conninfo,
+        base_url=BASE_URL,
+        public_url=BASE_URL,
+        google_client_id=oidc_provider.client_id,
+        google_client_secret=oidc_provider.client_secret,
         google_issuer=oidc_provider.issuer,
     ) as served:
         yield served
@@ -83,8 +88,9 @@ class Browser:
         self.cookies |= cookies_set_by(response)
         return location
 
-    async def at_provider(self, *, email: str, name: str | None = "Grace Hopper", email_verified: bool = True,
-                          **query: str) -> ProviderRedirect:
+    async def at_provider(
+        self, *, email: str, name: str | None = "Grace Hopper", email_verified: bool = True, **query: str
+    ) -> ProviderRedirect:
         location = await self.start(**query)
         redirect = self.provider.authorize(location, email=email, name=name, email_verified=email_verified)
         assert redirect.code and redirect.state and redirect.callback_url.startswith(CALLBACK)
@@ -102,7 +108,7 @@ class Browser:
 
 
 @pytest.fixture
-def browser(app: App, oidc_provider: OidcTestProvider) -> Browser:  # noqa: F811
+def browser(app: App, oidc_provider: OidcTestProvider) -> Browser:
     return Browser(app, oidc_provider)
 
 
@@ -122,8 +128,9 @@ async def account_of(app: App, session_token: str) -> dict[str, Any]:
 async def test_a_new_google_user_who_consented_gets_an_account_and_a_session(app: App, browser: Browser) -> None:
     policy = (await app.client.get("/api/v1/auth/policy")).json()["version"]
 
-    response = await browser.sign_in(email="grace@example.com", name="Grace Hopper", adult="true",
-                                      accepted_policy_version=policy)
+    response = await browser.sign_in(
+        email="grace@example.com", name="Grace Hopper", adult="true", accepted_policy_version=policy
+    )
 
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/"
@@ -139,8 +146,9 @@ async def test_a_new_google_user_who_consented_gets_an_account_and_a_session(app
 
     # The session is a full one: its CSRF token lets it change things.
     who = (await app.client.get("/api/v1/auth/session", headers=with_session(token))).json()
-    patched = await app.client.patch("/api/v1/account", json={"full_name": "Rear Admiral Hopper"},
-                                     headers=with_session(token, who["csrf_token"]))
+    patched = await app.client.patch(
+        "/api/v1/account", json={"full_name": "Rear Admiral Hopper"}, headers=with_session(token, who["csrf_token"])
+    )
     assert patched.status_code == 200, patched.text
 
     # Next time no consent is asked: the same account, a new session.
@@ -152,7 +160,9 @@ async def test_a_new_google_user_who_consented_gets_an_account_and_a_session(app
 
 
 WITHOUT_CONSENT = {
-    "none": {}, "no policy": {"adult": "true"}, "not 18+": {"accepted_policy_version": CURRENT_POLICY_VERSION},
+    "none": {},
+    "no policy": {"adult": "true"},
+    "not 18+": {"accepted_policy_version": CURRENT_POLICY_VERSION},
     "18+ denied": {"adult": "false", "accepted_policy_version": CURRENT_POLICY_VERSION},
     "old policy": {"adult": "true", "accepted_policy_version": "2020-01-01"},
 }
@@ -225,8 +235,11 @@ async def test_an_email_google_has_not_verified_is_refused(app: App, browser: Br
 async def test_a_wrong_or_missing_state_is_refused(app: App, browser: Browser) -> None:
     redirect = await browser.at_provider(email="grace@example.com", **CONSENT)
 
-    problem(await browser.callback(callback_url(code=redirect.code, state="forged-" + redirect.state[7:])),
-            401, "oidc_state_invalid")
+    problem(
+        await browser.callback(callback_url(code=redirect.code, state="forged-" + redirect.state[7:])),
+        401,
+        "oidc_state_invalid",
+    )
     problem(await browser.callback(callback_url(code=redirect.code, state="x")), 401, "oidc_state_invalid")
     problem(await browser.callback(callback_url(code=redirect.code)), 401, "oidc_cancelled")
     problem(await browser.callback(callback_url(code=redirect.code, state="")), 401, "oidc_cancelled")
@@ -270,7 +283,7 @@ async def test_a_state_from_another_sign_in_does_not_complete_this_one(app: App,
 
 
 async def test_the_callback_only_completes_in_the_browser_that_started_it(
-    app: App, browser: Browser, oidc_provider: OidcTestProvider  # noqa: F811
+    app: App, browser: Browser, oidc_provider: OidcTestProvider
 ) -> None:
     attackers = await browser.at_provider(email="eve@example.com", name="Eve", **CONSENT)
 
@@ -283,7 +296,11 @@ async def test_the_callback_only_completes_in_the_browser_that_started_it(
 
 async def test_google_sign_in_is_404_when_not_configured(pg_conninfo: str, tmp_path: Path) -> None:
     async with serve("postgres", tmp_path / "aioomi", pg_conninfo, base_url=BASE_URL) as app:
-        problem(await app.client.get("/api/v1/auth/google/start", follow_redirects=False), 404,
-                "google_sign_in_disabled")
-        problem(await app.client.get(callback_url(code="c", state="s"), follow_redirects=False), 404,
-                "google_sign_in_disabled")
+        problem(
+            await app.client.get("/api/v1/auth/google/start", follow_redirects=False), 404, "google_sign_in_disabled"
+        )
+        problem(
+            await app.client.get(callback_url(code="c", state="s"), follow_redirects=False),
+            404,
+            "google_sign_in_disabled",
+        )

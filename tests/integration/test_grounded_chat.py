@@ -29,22 +29,33 @@ INJECTION_DOC = (
 SYSTEM_PROMPT = "You are the kettle shop's helper. Secret marker: OWNER-PROMPT-7731."
 
 
-async def agent_with_documents(app: App, *documents: tuple[str, str],
-                               min_relevance: float = 0.5) -> tuple[Owner, dict[str, Any], dict[str, str]]:
+async def agent_with_documents(
+    app: App, *documents: tuple[str, str], min_relevance: float = 0.5
+) -> tuple[Owner, dict[str, Any], dict[str, str]]:
     """Sign up, create a grounded agent for ORIGIN, upload ``documents`` (name, text) and run
     the real worker: the owner, the agent, and the documents' ids by name."""
     owner = await sign_up_and_verify(app, "grounded@example.com")
-    response = await app.client.post("/api/v1/agents", headers=owner.headers(), json={
-        "name": "Kettle helper", "allowed_origins": [ORIGIN], "answer_mode": "grounded",
-        "fallback_message": FALLBACK, "system_prompt": SYSTEM_PROMPT,
-        "retrieval": {"top_k": 4, "min_relevance": min_relevance},
-    })
+    response = await app.client.post(
+        "/api/v1/agents",
+        headers=owner.headers(),
+        json={
+            "name": "Kettle helper",
+            "allowed_origins": [ORIGIN],
+            "answer_mode": "grounded",
+            "fallback_message": FALLBACK,
+            "system_prompt": SYSTEM_PROMPT,
+            "retrieval": {"top_k": 4, "min_relevance": min_relevance},
+        },
+    )
     assert response.status_code == 201, response.text
     agent = response.json()
     ids = {}
     for name, text in documents:
-        uploaded = await app.client.post(f"/api/v1/agents/{agent['id']}/documents", headers=owner.headers(),
-                                         files={"file": (name, text.encode(), "text/markdown")})
+        uploaded = await app.client.post(
+            f"/api/v1/agents/{agent['id']}/documents",
+            headers=owner.headers(),
+            files={"file": (name, text.encode(), "text/markdown")},
+        )
         assert uploaded.status_code in (201, 202), uploaded.text
         ids[name] = uploaded.json()["id"]
     # The worker gets a container of its own, as the worker process has in production (the
@@ -57,15 +68,19 @@ async def agent_with_documents(app: App, *documents: tuple[str, str],
     finally:
         await stop(worker_container)
     for name, document_id in ids.items():
-        status = (await app.client.get(f"/api/v1/agents/{agent['id']}/documents/{document_id}",
-                                       headers=owner.headers())).json()["status"]
+        status = (
+            await app.client.get(f"/api/v1/agents/{agent['id']}/documents/{document_id}", headers=owner.headers())
+        ).json()["status"]
         assert status == "ready", (name, status)
     return owner, agent, ids
 
 
 async def ask(app: App, agent: dict[str, Any], session_id: str, question: str) -> list[tuple[str, dict[str, Any]]]:
-    response = await app.client.post(f"/api/v1/widget/{agent['public_key']}/sessions/{session_id}/messages",
-                                     headers={"origin": ORIGIN, "x-visitor-id": VISITOR}, json={"content": question})
+    response = await app.client.post(
+        f"/api/v1/widget/{agent['public_key']}/sessions/{session_id}/messages",
+        headers={"origin": ORIGIN, "x-visitor-id": VISITOR},
+        json={"content": question},
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.headers["access-control-allow-origin"] == ORIGIN
@@ -73,8 +88,9 @@ async def ask(app: App, agent: dict[str, Any], session_id: str, question: str) -
 
 
 async def new_session(app: App, agent: dict[str, Any]) -> str:
-    response = await app.client.post(f"/api/v1/widget/{agent['public_key']}/sessions",
-                                     headers={"origin": ORIGIN, "x-visitor-id": VISITOR})
+    response = await app.client.post(
+        f"/api/v1/widget/{agent['public_key']}/sessions", headers={"origin": ORIGIN, "x-visitor-id": VISITOR}
+    )
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
@@ -110,13 +126,15 @@ async def test_offline_the_answer_quotes_the_uploaded_document_and_cites_it(pg_c
 async def test_with_a_model_instructions_in_documents_stay_in_the_untrusted_block(pg_conninfo, tmp_path, fake_openai):
     fake = fake_openai.fake
     fake.script_chat(reply="Within 30 days of delivery [1].")
-    async with serve("postgres", tmp_path / "aioomi", pg_conninfo, openai_api_key="sk-test",
-                     openai_base_url=fake_openai.base_url) as app:
+    async with serve(
+        "postgres", tmp_path / "aioomi", pg_conninfo, openai_api_key="sk-test", openai_base_url=fake_openai.base_url
+    ) as app:
         try:
             # The fake OpenAI's vectors are random (no meaning to gate on): the owner lets every
             # passage through (min_relevance 0).
-            owner, agent, ids = await agent_with_documents(app, ("returns.md", RETURNS_DOC),
-                                                           ("release-notes.md", INJECTION_DOC), min_relevance=0.0)
+            owner, agent, ids = await agent_with_documents(
+                app, ("returns.md", RETURNS_DOC), ("release-notes.md", INJECTION_DOC), min_relevance=0.0
+            )
             session_id = await new_session(app, agent)
 
             events = await ask(app, agent, session_id, "What do the release notes of the grinder firmware say?")
@@ -138,8 +156,9 @@ async def test_with_a_model_instructions_in_documents_stay_in_the_untrusted_bloc
 
             # The fake's vectors are random, so only an owner demanding certainty (min_relevance 1)
             # gates them all: nothing passes, the fallback answers without a model call.
-            patched = await app.client.patch(f"/api/v1/agents/{agent['id']}", headers=owner.headers(),
-                                             json={"retrieval": {"min_relevance": 1.0}})
+            patched = await app.client.patch(
+                f"/api/v1/agents/{agent['id']}", headers=owner.headers(), json={"retrieval": {"min_relevance": 1.0}}
+            )
             assert patched.status_code == 200, patched.text
             nothing = await ask(app, agent, session_id, "Weather forecast Oslo tomorrow?")
             assert text_of(nothing) == FALLBACK and sources_of(nothing) == []

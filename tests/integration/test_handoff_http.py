@@ -22,18 +22,30 @@ from tests.integration.accounts_support import mails_to, problem, serve, sign_up
 from tests.integration.chat_support import ORIGIN, RETURNS, ChatApp, read_sse
 from tests.unit.chat_support import ListSearch
 
-OPEN_ALWAYS = {"enabled": True, "time_zone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-               "opens": "00:00", "closes": "24:00", "max_wait_s": 120}
+OPEN_ALWAYS = {
+    "enabled": True,
+    "time_zone": "UTC",
+    "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "opens": "00:00",
+    "closes": "24:00",
+    "max_wait_s": 120,
+}
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 
 
 @asynccontextmanager
-async def handoff_app(tmp_path: Path, conninfo: str | None, *, backend: str = "postgres",
-                      limits: ChatLimits | None = None, clock: ManualClock | None = None) -> AsyncIterator[ChatApp]:
+async def handoff_app(
+    tmp_path: Path,
+    conninfo: str | None,
+    *,
+    backend: str = "postgres",
+    limits: ChatLimits | None = None,
+    clock: ManualClock | None = None,
+) -> AsyncIterator[ChatApp]:
     model = ScriptedChatModel(reply=lambda request: "Within 30 days [1].")
     search = ListSearch([RETURNS])
 
-    def configure(container) -> None:  # noqa: ANN001
+    def configure(container) -> None:
         container.chat_model.override(providers.Object(model))
         container.passage_search.override(providers.Object(search))
         if limits is not None:
@@ -42,30 +54,35 @@ async def handoff_app(tmp_path: Path, conninfo: str | None, *, backend: str = "p
             container.clock.override(providers.Object(clock))
 
     # Streams poll fast and last half a second: the test client reads a response whole.
-    async with serve(backend, tmp_path / "aioomi", conninfo, configure=configure, handoff_poll_s=0.02,
-                     handoff_stream_max_s=0.5) as app:
+    async with serve(
+        backend, tmp_path / "aioomi", conninfo, configure=configure, handoff_poll_s=0.02, handoff_stream_max_s=0.5
+    ) as app:
         owner = await sign_up_and_verify(app, "owner@example.com")
-        response = await app.client.post("/api/v1/agents", headers=owner.headers(), json={
-            "name": "Shop helper", "allowed_origins": [ORIGIN], "fallback_message": "Sorry, I don't know that."})
+        response = await app.client.post(
+            "/api/v1/agents",
+            headers=owner.headers(),
+            json={"name": "Shop helper", "allowed_origins": [ORIGIN], "fallback_message": "Sorry, I don't know that."},
+        )
         assert response.status_code == 201, response.text
         yield ChatApp(app=app, owner=owner, agent=response.json(), model=model, search=search)
 
 
 async def set_handoff(chat: ChatApp, **settings: Any) -> dict[str, Any]:
-    response = await chat.client.patch(f"/api/v1/agents/{chat.agent['id']}/handoff-settings",
-                                       headers=chat.owner.headers(), json=settings)
+    response = await chat.client.patch(
+        f"/api/v1/agents/{chat.agent['id']}/handoff-settings", headers=chat.owner.headers(), json=settings
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
-async def events(chat: ChatApp, session_id: str, last_event_id: int | None = None, *, owner: bool = False,
-                 after: int | None = None) -> list[tuple[str, dict[str, Any], int]]:
+async def events(
+    chat: ChatApp, session_id: str, last_event_id: int | None = None, *, owner: bool = False, after: int | None = None
+) -> list[tuple[str, dict[str, Any], int]]:
     """The events one stream response carries: (name, data, SSE id)."""
     headers = chat.owner.headers() if owner else chat.headers()
     if last_event_id is not None:
         headers = headers | {"last-event-id": str(last_event_id)}
-    path = (f"/api/v1/handoffs/{session_id}/events" if owner
-            else chat.widget(f"/sessions/{session_id}/handoff/events"))
+    path = f"/api/v1/handoffs/{session_id}/events" if owner else chat.widget(f"/sessions/{session_id}/handoff/events")
     response = await chat.client.get(path, headers=headers, params={"after": after} if after is not None else None)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -78,8 +95,9 @@ async def events(chat: ChatApp, session_id: str, last_event_id: int | None = Non
 
 
 async def ask(chat: ChatApp, session_id: str, text: str) -> Any:
-    return await chat.client.post(chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(),
-                                  json={"content": text})
+    return await chat.client.post(
+        chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(), json={"content": text}
+    )
 
 
 async def run_notify_jobs(chat: ChatApp) -> list[object]:
@@ -94,7 +112,7 @@ async def run_notify_jobs(chat: ChatApp) -> list[object]:
     return done
 
 
-async def test_a_whole_handoff_and_back_to_the_assistant(tmp_path, pg_conninfo) -> None:  # noqa: ANN001
+async def test_a_whole_handoff_and_back_to_the_assistant(tmp_path, pg_conninfo) -> None:
     async with handoff_app(tmp_path, pg_conninfo) as chat:
         owner = chat.owner.headers()
         settings = await set_handoff(chat, **OPEN_ALWAYS)
@@ -105,8 +123,9 @@ async def test_a_whole_handoff_and_back_to_the_assistant(tmp_path, pg_conninfo) 
         assert (await ask(chat, session_id, "Can I return an item?")).status_code == 200
         assert len(chat.model.requests) == 1
 
-        requested = await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff"), headers=chat.headers(),
-                                           json={"reason": "asked"})
+        requested = await chat.client.post(
+            chat.widget(f"/sessions/{session_id}/handoff"), headers=chat.headers(), json={"reason": "asked"}
+        )
         assert requested.status_code == 200, requested.text
         assert requested.json() == {"state": "waiting", "last_event_id": 1, "available": True, "message": None}
         assert await run_notify_jobs(chat) == [{"mail": "sent"}]
@@ -117,29 +136,46 @@ async def test_a_whole_handoff_and_back_to_the_assistant(tmp_path, pg_conninfo) 
         silent = await ask(chat, session_id, "Hello?")
         problem(silent, 409, "handoff_active")
         assert len(chat.model.requests) == 1
-        sent = await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff/messages"),
-                                      headers=chat.headers(), json={"content": "Is anyone there?"})
+        sent = await chat.client.post(
+            chat.widget(f"/sessions/{session_id}/handoff/messages"),
+            headers=chat.headers(),
+            json={"content": "Is anyone there?"},
+        )
         assert sent.status_code == 201, sent.text
         assert sent.json()["event_id"] == 2 and sent.json()["message"]["role"] == "user"
 
         inbox = (await chat.client.get("/api/v1/handoffs", headers=owner)).json()["data"]
         assert [(e["session_id"], e["state"], e["agent_name"], e["last_message"]["content"]) for e in inbox] == [
-            (session_id, "waiting", "Shop helper", "Is anyone there?")]
-        problem(await chat.client.post(f"/api/v1/handoffs/{session_id}/replies", headers=owner,
-                                       json={"content": "Too early"}), 409, "handoff_not_active")
+            (session_id, "waiting", "Shop helper", "Is anyone there?")
+        ]
+        problem(
+            await chat.client.post(
+                f"/api/v1/handoffs/{session_id}/replies", headers=owner, json={"content": "Too early"}
+            ),
+            409,
+            "handoff_not_active",
+        )
         taken = await chat.client.post(f"/api/v1/handoffs/{session_id}/take", headers=owner)
         assert taken.json() == {"state": "with_human", "last_event_id": 3, "available": True, "message": None}
-        problem(await chat.client.post(f"/api/v1/handoffs/{session_id}/take", headers=owner), 409,
-                "handoff_invalid_transition")
-        replied = await chat.client.post(f"/api/v1/handoffs/{session_id}/replies", headers=owner,
-                                         json={"content": "Hi, Ana here. Yes, 30 days."})
+        problem(
+            await chat.client.post(f"/api/v1/handoffs/{session_id}/take", headers=owner),
+            409,
+            "handoff_invalid_transition",
+        )
+        replied = await chat.client.post(
+            f"/api/v1/handoffs/{session_id}/replies", headers=owner, json={"content": "Hi, Ana here. Yes, 30 days."}
+        )
         assert replied.status_code == 201 and replied.json()["event_id"] == 4
         reply_id = replied.json()["message"]["id"]
 
         # The visitor's stream: everything from the start, or exactly what follows Last-Event-ID.
         everything = await events(chat, session_id)
-        assert [(name, seq) for name, _, seq in everything] == [("requested", 1), ("message", 2), ("taken", 3),
-                                                                 ("message", 4)]
+        assert [(name, seq) for name, _, seq in everything] == [
+            ("requested", 1),
+            ("message", 2),
+            ("taken", 3),
+            ("message", 4),
+        ]
         assert [d["seq"] for _, d, _ in everything] == [1, 2, 3, 4]
         assert everything[3][1]["message"]["role"] == "owner"
         assert everything[3][1]["message"]["content"] == "Hi, Ana here. Yes, 30 days."
@@ -153,8 +189,9 @@ async def test_a_whole_handoff_and_back_to_the_assistant(tmp_path, pg_conninfo) 
         status = await chat.client.get(chat.widget(f"/sessions/{session_id}/handoff"), headers=chat.headers())
         assert status.json()["state"] == "with_human" and status.json()["last_event_id"] == 4
 
-        saved = await chat.client.post(f"/api/v1/handoffs/{session_id}/qa-pairs", headers=owner,
-                                       json={"message_id": reply_id})
+        saved = await chat.client.post(
+            f"/api/v1/handoffs/{session_id}/qa-pairs", headers=owner, json={"message_id": reply_id}
+        )
         assert saved.status_code == 201, saved.text
         assert (saved.json()["question"], saved.json()["answer"]) == ("Is anyone there?", "Hi, Ana here. Yes, 30 days.")
 
@@ -186,26 +223,43 @@ async def test_a_whole_handoff_and_back_to_the_assistant(tmp_path, pg_conninfo) 
         assert await chat.app.count("chat_messages") == 0
 
 
-async def test_refusals_office_hours_and_a_wait_that_runs_out(tmp_path) -> None:  # noqa: ANN001
+async def test_refusals_office_hours_and_a_wait_that_runs_out(tmp_path) -> None:
     clock = ManualClock(START)
     async with handoff_app(tmp_path, None, backend="memory", clock=clock) as chat:
         session_id = await chat.new_session()
         path = chat.widget(f"/sessions/{session_id}/handoff")
         assert (await chat.client.get(chat.widget("/handoff"), headers=chat.headers())).json() == {
-            "enabled": False, "open_now": False, "message": None}
+            "enabled": False,
+            "open_now": False,
+            "message": None,
+        }
         problem(await chat.client.post(path, headers=chat.headers(), json={}), 409, "handoff_disabled")
 
         # Outside office hours: told plainly, nothing changes.
         await set_handoff(chat, enabled=True, time_zone="Europe/Paris", days=["mon"], opens="14:00", closes="18:00")
         closed = await chat.client.post(path, headers=chat.headers(), json={})
-        assert closed.json() == {"state": "assistant", "last_event_id": 0, "available": False, "message": (
-            "No one is available right now: our team answers on Mon, 14:00–18:00 (Europe/Paris). "
-            "The assistant can keep helping you meanwhile.")}
+        assert closed.json() == {
+            "state": "assistant",
+            "last_event_id": 0,
+            "available": False,
+            "message": (
+                "No one is available right now: our team answers on Mon, 14:00–18:00 (Europe/Paris). "
+                "The assistant can keep helping you meanwhile."
+            ),
+        }
         clock.advance(timedelta(hours=3))  # 13:00 UTC is 14:00 in Paris
-        problem(await chat.client.post(path, headers=chat.headers(), json={"reason": "fallback"}), 409,
-                "handoff_not_offered")
-        problem(await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff/messages"),
-                                       headers=chat.headers(), json={"content": "hi"}), 409, "handoff_not_active")
+        problem(
+            await chat.client.post(path, headers=chat.headers(), json={"reason": "fallback"}),
+            409,
+            "handoff_not_offered",
+        )
+        problem(
+            await chat.client.post(
+                chat.widget(f"/sessions/{session_id}/handoff/messages"), headers=chat.headers(), json={"content": "hi"}
+            ),
+            409,
+            "handoff_not_active",
+        )
 
         # Two fallbacks in a row: the offer may be accepted.
         chat.search.passages.clear()
@@ -218,11 +272,18 @@ async def test_refusals_office_hours_and_a_wait_that_runs_out(tmp_path) -> None:
 
         # Another visitor sees nothing of it; a bad Last-Event-ID is a clear 422.
         other = chat.headers("visitor-fedcba9876543210")
-        problem(await chat.client.get(chat.widget(f"/sessions/{session_id}/handoff/events"), headers=other), 404,
-                "session_not_found")
-        problem(await chat.client.get(chat.widget(f"/sessions/{session_id}/handoff/events"),
-                                      headers=chat.headers() | {"last-event-id": "abc"}), 422,
-                "invalid_last_event_id")
+        problem(
+            await chat.client.get(chat.widget(f"/sessions/{session_id}/handoff/events"), headers=other),
+            404,
+            "session_not_found",
+        )
+        problem(
+            await chat.client.get(
+                chat.widget(f"/sessions/{session_id}/handoff/events"), headers=chat.headers() | {"last-event-id": "abc"}
+            ),
+            422,
+            "invalid_last_event_id",
+        )
 
         # No one takes it within the maximum wait (300 s by default): the visitor is told.
         clock.advance(timedelta(seconds=299))
@@ -230,11 +291,16 @@ async def test_refusals_office_hours_and_a_wait_that_runs_out(tmp_path) -> None:
         clock.advance(timedelta(seconds=1))
         expired = await events(chat, session_id, last_event_id=1)
         assert [(name, d["state"], seq) for name, d, seq in expired] == [("expired", "assistant", 2)]
-        assert expired[0][1]["notice"] == ("Sorry, no one was available to take your conversation within 5 minutes. "
-                                          "The assistant is back and can keep helping you.")
+        assert expired[0][1]["notice"] == (
+            "Sorry, no one was available to take your conversation within 5 minutes. "
+            "The assistant is back and can keep helping you."
+        )
         assert (await chat.client.get("/api/v1/handoffs", headers=chat.owner.headers())).json()["data"] == []
-        problem(await chat.client.post(f"/api/v1/handoffs/{session_id}/take", headers=chat.owner.headers()), 409,
-                "handoff_invalid_transition")
+        problem(
+            await chat.client.post(f"/api/v1/handoffs/{session_id}/take", headers=chat.owner.headers()),
+            409,
+            "handoff_invalid_transition",
+        )
         # The owner's e-mail for a conversation no longer waiting is not sent.
         assert await run_notify_jobs(chat) == [{"mail": "skipped"}]
 
@@ -244,7 +310,7 @@ async def test_refusals_office_hours_and_a_wait_that_runs_out(tmp_path) -> None:
         assert [name for name, _, _ in await events(chat, session_id, last_event_id=3)] == ["cancelled"]
 
 
-async def test_visitor_messages_to_a_person_count_against_the_chat_limits(tmp_path) -> None:  # noqa: ANN001
+async def test_visitor_messages_to_a_person_count_against_the_chat_limits(tmp_path) -> None:
     limits = ChatLimits(per_visitor_minute=3)
     async with handoff_app(tmp_path, None, backend="memory", limits=limits) as chat:
         await set_handoff(chat, **OPEN_ALWAYS)
@@ -258,34 +324,55 @@ async def test_visitor_messages_to_a_person_count_against_the_chat_limits(tmp_pa
         problem(await chat.client.post(send, headers=chat.headers(), json={"content": "  "}), 422, "message_empty")
         detail = await chat.client.get(chat.widget(f"/sessions/{session_id}"), headers=chat.headers())
         assert [m["content"] for m in detail.json()["messages"] if m["role"] == "user"] == [
-            "Can I return an item?", "one", "two"]
+            "Can I return an item?",
+            "one",
+            "two",
+        ]
 
 
-async def test_settings_are_validated_and_owned(tmp_path) -> None:  # noqa: ANN001
+async def test_settings_are_validated_and_owned(tmp_path) -> None:
     async with handoff_app(tmp_path, None, backend="memory") as chat:
         url = f"/api/v1/agents/{chat.agent['id']}/handoff-settings"
         defaults = await chat.client.get(url, headers=chat.owner.headers())
-        assert defaults.json() == {"enabled": False, "time_zone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri"],
-                                   "opens": "09:00", "closes": "17:00", "max_wait_s": 300}
-        body = problem(await chat.client.patch(url, headers=chat.owner.headers(), json={"time_zone": "Moon/Base"}),
-                       422, "invalid_time_zone")
+        assert defaults.json() == {
+            "enabled": False,
+            "time_zone": "UTC",
+            "days": ["mon", "tue", "wed", "thu", "fri"],
+            "opens": "09:00",
+            "closes": "17:00",
+            "max_wait_s": 300,
+        }
+        body = problem(
+            await chat.client.patch(url, headers=chat.owner.headers(), json={"time_zone": "Moon/Base"}),
+            422,
+            "invalid_time_zone",
+        )
         assert body["errors"][0]["field"] == "time_zone"
-        problem(await chat.client.patch(url, headers=chat.owner.headers(), json={"days": ["funday"]}),
-                422, "validation_failed")
-        problem(await chat.client.patch(url, headers=chat.owner.headers(), json={"max_wait_s": 5}), 422,
-                "invalid_max_wait")
+        problem(
+            await chat.client.patch(url, headers=chat.owner.headers(), json={"days": ["funday"]}),
+            422,
+            "validation_failed",
+        )
+        problem(
+            await chat.client.patch(url, headers=chat.owner.headers(), json={"max_wait_s": 5}), 422, "invalid_max_wait"
+        )
         assert (await chat.client.get(url, headers=chat.owner.headers())).json() == defaults.json()
-        problem(await chat.client.get("/api/v1/agents/agt_nobody/handoff-settings", headers=chat.owner.headers()),
-                404, "agent_not_found")
+        problem(
+            await chat.client.get("/api/v1/agents/agt_nobody/handoff-settings", headers=chat.owner.headers()),
+            404,
+            "agent_not_found",
+        )
         async with chat.app.another_client() as stranger:
             problem(await stranger.get("/api/v1/handoffs"), 401)
             problem(await stranger.get("/api/v1/handoffs/stream"), 401)
-        problem(await chat.client.post("/api/v1/handoffs/ses_nothing/take", headers=chat.owner.headers()), 404,
-                "session_not_found")
+        problem(
+            await chat.client.post("/api/v1/handoffs/ses_nothing/take", headers=chat.owner.headers()),
+            404,
+            "session_not_found",
+        )
 
 
-async def test_handoff_replies_follow_the_conversations_retention_and_erasure(
-        tmp_path, pg_conninfo) -> None:  # noqa: ANN001
+async def test_handoff_replies_follow_the_conversations_retention_and_erasure(tmp_path, pg_conninfo) -> None:
     """The person's replies and the handoff's events are part of the conversation: the chat
     retention sweep (12 months) removes them with it, and so does the purge of an erased account."""
     import msgspec
@@ -302,8 +389,9 @@ async def test_handoff_replies_follow_the_conversations_retention_and_erasure(
             session_id = await chat.new_session()
             await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff"), headers=chat.headers(), json={})
             await chat.client.post(f"/api/v1/handoffs/{session_id}/take", headers=owner)
-            replied = await chat.client.post(f"/api/v1/handoffs/{session_id}/replies", headers=owner,
-                                             json={"content": "Ana here, from the shop."})
+            replied = await chat.client.post(
+                f"/api/v1/handoffs/{session_id}/replies", headers=owner, json={"content": "Ana here, from the shop."}
+            )
             assert replied.status_code == 201, replied.text
             return session_id
 
@@ -326,7 +414,7 @@ async def test_handoff_replies_follow_the_conversations_retention_and_erasure(
             assert await chat.app.count(table) == 0, table
 
 
-async def test_a_stream_far_behind_gets_every_event_in_order_a_page_at_a_time(tmp_path) -> None:  # noqa: ANN001
+async def test_a_stream_far_behind_gets_every_event_in_order_a_page_at_a_time(tmp_path) -> None:
     """A client 130 events behind reads them all, in order, once: the stream reads 100 at a time
     (its memory is bounded by the page, not by how far behind the client is)."""
     limits = ChatLimits(per_visitor_minute=1_000, per_ip_minute=1_000)
@@ -335,10 +423,14 @@ async def test_a_stream_far_behind_gets_every_event_in_order_a_page_at_a_time(tm
         session_id = await chat.new_session()
         await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff"), headers=chat.headers(), json={})
         for i in range(130):
-            sent = await chat.client.post(chat.widget(f"/sessions/{session_id}/handoff/messages"),
-                                          headers=chat.headers(), json={"content": f"message {i}"})
+            sent = await chat.client.post(
+                chat.widget(f"/sessions/{session_id}/handoff/messages"),
+                headers=chat.headers(),
+                json={"content": f"message {i}"},
+            )
             assert sent.status_code == 201, sent.text
         everything = await events(chat, session_id, last_event_id=0)
         assert [seq for _, _, seq in everything] == list(range(1, 132))
         assert [d["message"]["content"] for name, d, _ in everything if name == "message"] == [
-            f"message {i}" for i in range(130)]
+            f"message {i}" for i in range(130)
+        ]

@@ -30,17 +30,34 @@ def served(pg_conninfo: str) -> Iterator[tuple[str, Settings]]:
     data_dir = Path(tempfile.mkdtemp(prefix="aioomi-streams-"))
     sock = loopback_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = Settings(data_dir=str(data_dir), log_format="console", public_url=base, worker_poll_s=0.2, demo="off",
-                        db_pool_min=2, db_pool_max=2, db_connect_timeout_s=2, handoff_poll_s=0.05,
-                        handoff_stream_max_s=3)
+    settings = Settings(
+        data_dir=str(data_dir),
+        log_format="console",
+        public_url=base,
+        worker_poll_s=0.2,
+        demo="off",
+        db_pool_min=2,
+        db_pool_max=2,
+        db_connect_timeout_s=2,
+        handoff_poll_s=0.05,
+        handoff_stream_max_s=3,
+    )
     container = use_fast_hasher(container_on_postgres(settings=settings, conninfo=pg_conninfo))
     from dependency_injector import providers
 
-    container.chat_limits.override(providers.Object(ChatLimits(new_sessions_per_visitor_minute=100,
-                                                               new_sessions_per_ip_minute=100)))
+    container.chat_limits.override(
+        providers.Object(ChatLimits(new_sessions_per_visitor_minute=100, new_sessions_per_ip_minute=100))
+    )
     app = create_app(container, run_worker=True, manage_lifecycle=True)
-    with serve_in_thread(app, sock, name="aioomi-streams-app", log_config=None, access_log=False, lifespan="on",
-                         timeout_graceful_shutdown=2):
+    with serve_in_thread(
+        app,
+        sock,
+        name="aioomi-streams-app",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    ):
         yield base, settings
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -49,15 +66,28 @@ async def test_idle_streams_hold_no_database_connection(served: tuple[str, Setti
     base, settings = served
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         assert (await client.post("/api/v1/auth/signup", json=sign_up_body("streams@example.com"))).status_code == 202
-        token = link_token(await asyncio.to_thread(wait_for_mail, settings.outbox_dir, "streams@example.com",
-                                                   "verify_email"))
+        token = link_token(
+            await asyncio.to_thread(wait_for_mail, settings.outbox_dir, "streams@example.com", "verify_email")
+        )
         verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
         owner = {"X-CSRF-Token": verified.json()["csrf_token"]}
-        agent = (await client.post("/api/v1/agents", headers=owner,
-                                   json={"name": "Helper", "allowed_origins": ["https://shop.example.com"]})).json()
-        await client.patch(f"/api/v1/agents/{agent['id']}/handoff-settings", headers=owner, json={
-            "enabled": True, "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "opens": "00:00",
-            "closes": "24:00"})
+        agent = (
+            await client.post(
+                "/api/v1/agents",
+                headers=owner,
+                json={"name": "Helper", "allowed_origins": ["https://shop.example.com"]},
+            )
+        ).json()
+        await client.patch(
+            f"/api/v1/agents/{agent['id']}/handoff-settings",
+            headers=owner,
+            json={
+                "enabled": True,
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "opens": "00:00",
+                "closes": "24:00",
+            },
+        )
         widget = f"/api/v1/widget/{agent['public_key']}"
         visitor = {"origin": "https://shop.example.com", "x-visitor-id": VISITOR}
         sessions = []
@@ -68,8 +98,9 @@ async def test_idle_streams_hold_no_database_connection(served: tuple[str, Setti
             sessions.append(session_id)
 
         async def stream(session_id: str) -> tuple[int, str]:
-            response = await client.get(f"{widget}/sessions/{session_id}/handoff/events",
-                                        headers=visitor | {"last-event-id": "0"})
+            response = await client.get(
+                f"{widget}/sessions/{session_id}/handoff/events", headers=visitor | {"last-event-id": "0"}
+            )
             return response.status_code, response.text
 
         async def inbox_meanwhile() -> int:

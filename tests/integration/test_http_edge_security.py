@@ -63,34 +63,49 @@ async def test_deeply_nested_json_is_a_422_problem_on_every_json_route(tmp_path:
         agent_id = created.json()["id"]
         headers = owner.headers() | {"content-type": "application/json"}
 
-        upload = await app.client.post(f"/api/v1/agents/{agent_id}/documents",
-                                       content=b'{"title": "x", "text": ' + deep_json() + b"}", headers=headers)
+        upload = await app.client.post(
+            f"/api/v1/agents/{agent_id}/documents",
+            content=b'{"title": "x", "text": ' + deep_json() + b"}",
+            headers=headers,
+        )
         problem(upload, 422, "json_too_deep")
-        agent = await app.client.post("/api/v1/agents", content=b'{"name": "x", "widget": ' + deep_json() + b"}",
-                                      headers=headers)
+        agent = await app.client.post(
+            "/api/v1/agents", content=b'{"name": "x", "widget": ' + deep_json() + b"}", headers=headers
+        )
         problem(agent, 422, "json_too_deep")
         # Nothing was stored by either.
-        assert (await app.client.get(f"/api/v1/agents/{agent_id}/documents", headers=owner.headers())).json()["data"] == []
+        assert (await app.client.get(f"/api/v1/agents/{agent_id}/documents", headers=owner.headers())).json()[
+            "data"
+        ] == []
         assert len((await app.client.get("/api/v1/agents", headers=owner.headers())).json()["data"]) == 1
 
         # 400 levels are still JSON like any other (refused for its shape, not its depth).
-        shallow = await app.client.post("/api/v1/agents", content=b'{"name": "x", "widget": ' + deep_json(399) + b"}",
-                                        headers=headers)
+        shallow = await app.client.post(
+            "/api/v1/agents", content=b'{"name": "x", "widget": ' + deep_json(399) + b"}", headers=headers
+        )
         problem(shallow, 422, "validation_failed")
 
 
 async def test_a_validly_signed_deeply_nested_stripe_event_is_refused_not_a_500(tmp_path: Path) -> None:
-    async with serve("memory", tmp_path / "aioomi", stripe_webhook_secret=WEBHOOK_SECRET,
-                     stripe_secret_key="sk_test_unused") as app:
-        body = b'{"id": "evt_deep", "object": "event", "type": "customer.updated", "data": {"object": ' \
-            + deep_json() + b"}}"
-        response = await app.client.post("/webhooks/stripe", content=body,
-                                         headers={"stripe-signature": sign(body), "content-type": "application/json"})
+    async with serve(
+        "memory", tmp_path / "aioomi", stripe_webhook_secret=WEBHOOK_SECRET, stripe_secret_key="sk_test_unused"
+    ) as app:
+        body = (
+            b'{"id": "evt_deep", "object": "event", "type": "customer.updated", "data": {"object": '
+            + deep_json()
+            + b"}}"
+        )
+        response = await app.client.post(
+            "/webhooks/stripe",
+            content=body,
+            headers={"stripe-signature": sign(body), "content-type": "application/json"},
+        )
         problem(response, 422, "json_too_deep")
 
 
-@pytest.mark.parametrize("query", ["to=9999-12-31", "to=0001-01-01", "from=0001-01-01&to=0001-01-02",
-                                   "from=9999-12-31"])
+@pytest.mark.parametrize(
+    "query", ["to=9999-12-31", "to=0001-01-01", "from=0001-01-01&to=0001-01-02", "from=9999-12-31"]
+)
 async def test_usage_days_beyond_the_calendar_are_a_422(tmp_path: Path, query: str) -> None:
     async with serve("memory", tmp_path / "aioomi") as app:
         owner = await sign_up_and_verify(app, "owner@example.com")
@@ -139,15 +154,21 @@ def real_server(data_dir: Path, **overrides: Any) -> Iterator[Served]:
     container.chat_model.override(providers.Object(ScriptedChatModel(reply=lambda request: "Within 30 days [1].")))
     container.passage_search.override(providers.Object(ListSearch([RETURNS])))
     app = create_app(container, manage_lifecycle=True, run_worker=True)  # the worker mails the sign-up link
-    with serve_in_thread(app, sock, name="aioomi-edge", log_config=None, access_log=False, lifespan="on",
-                         **proxy_options(settings)), httpx.Client(base_url=base, timeout=30) as client:
+    with (
+        serve_in_thread(
+            app, sock, name="aioomi-edge", log_config=None, access_log=False, lifespan="on", **proxy_options(settings)
+        ),
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
         email = "owner@example.com"
         assert client.post("/api/v1/auth/signup", json=sign_up_body(email)).status_code == 202
         token = link_token(wait_for_mail(settings.outbox_dir, email, "verify_email"))
         verified = client.post("/api/v1/auth/verify-email", json={"token": token})
         assert verified.status_code == 200, verified.text
         headers = {"x-csrf-token": verified.json()["csrf_token"]}
-        agent = client.post("/api/v1/agents", json={"name": "Shop helper", "allowed_origins": [ORIGIN]}, headers=headers)
+        agent = client.post(
+            "/api/v1/agents", json={"name": "Shop helper", "allowed_origins": [ORIGIN]}, headers=headers
+        )
         assert agent.status_code == 201, agent.text
         yield Served(base=base, client=client, owner_headers=headers, agent=agent.json())
 
@@ -156,11 +177,14 @@ def _chunked_post(served: Served, path: str, chunk: bytes, chunks: int) -> tuple
     """POST a chunked body (no Content-Length) of ``chunks`` × ``chunk``, stopping as soon as the
     server answers; return the status, the JSON body and how many chunks went out."""
     cookie = "; ".join(f"{k}={v}" for k, v in served.client.cookies.items())
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nTransfer-Encoding: chunked\r\n"
-            f"Content-Type: application/json\r\nCookie: {cookie}\r\n"
-            f"X-CSRF-Token: {served.owner_headers['x-csrf-token']}\r\n\r\n").encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nTransfer-Encoding: chunked\r\n"
+        f"Content-Type: application/json\r\nCookie: {cookie}\r\n"
+        f"X-CSRF-Token: {served.owner_headers['x-csrf-token']}\r\n\r\n"
+    ).encode()
     sent = 0
     with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+
         def frame(data: bytes) -> bytes:
             return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
@@ -203,28 +227,36 @@ def test_a_chunked_upload_past_the_limit_is_refused_before_it_is_read_whole(tmp_
         assert (status, sent) == (202, 16), body
 
 
-
 def test_a_client_that_hangs_up_mid_upload_is_logged_as_its_doing_not_as_a_server_error(tmp_path: Path) -> None:
     with real_server(tmp_path / "aioomi") as served:
         cookie = "; ".join(f"{k}={v}" for k, v in served.client.cookies.items())
         path = f"/api/v1/agents/{served.agent['id']}/documents"
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nContent-Length: 500000\r\n"
-                f"Content-Type: multipart/form-data; boundary=xyz\r\nCookie: {cookie}\r\n"
-                f"X-CSRF-Token: {served.owner_headers['x-csrf-token']}\r\n\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nContent-Length: 500000\r\n"
+            f"Content-Type: multipart/form-data; boundary=xyz\r\nCookie: {cookie}\r\n"
+            f"X-CSRF-Token: {served.owner_headers['x-csrf-token']}\r\n\r\n"
+        ).encode()
         with socket.create_connection(("127.0.0.1", served.port)) as sock:
-            sock.sendall(head + b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
-                         b"Content-Type: text/plain\r\n\r\n" + b"a" * 1000)
+            sock.sendall(
+                head + b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+                b"Content-Type: text/plain\r\n\r\n" + b"a" * 1000
+            )
         # The request log is written in batches: read it until the cut-off upload shows up.
         for _ in range(100):
-            logged = served.client.get("/api/v1/request-log", params={"route": path.rsplit("/", 3)[0]},
-                                       headers=served.owner_headers).json()["data"]
+            logged = served.client.get(
+                "/api/v1/request-log", params={"route": path.rsplit("/", 3)[0]}, headers=served.owner_headers
+            ).json()["data"]
             uploads = [entry for entry in logged if entry["method"] == "POST" and entry["route"].endswith("/documents")]
             if uploads:
                 break
             time.sleep(0.1)
         assert [entry["status"] for entry in uploads] == [400]
-        assert served.client.get(f"/api/v1/agents/{served.agent['id']}/documents",
-                                 headers=served.owner_headers).json()["data"] == []
+        assert (
+            served.client.get(f"/api/v1/agents/{served.agent['id']}/documents", headers=served.owner_headers).json()[
+                "data"
+            ]
+            == []
+        )
 
 
 def test_a_json_body_past_two_mebibytes_is_refused_unread(tmp_path: Path) -> None:
@@ -237,6 +269,7 @@ def test_a_json_body_past_two_mebibytes_is_refused_unread(tmp_path: Path) -> Non
         assert answer.status_code == 413, answer.text[:300]
         assert answer.json()["code"] == "payload_too_large"
         assert served.client.get("/api/v1/agents", headers=served.owner_headers).json()["data"] == [served.agent]
+
 
 def _widget_flood(served: Served, forwarded_for: list[str]) -> list[int]:
     """One message per entry, each claiming that address in X-Forwarded-For, spread over visitors
@@ -252,9 +285,11 @@ def _widget_flood(served: Served, forwarded_for: list[str]) -> list[int]:
     for n, address in enumerate(forwarded_for):
         visitor = visitors[n % len(visitors)]
         response = served.client.post(
-            f"{widget}/sessions/{sessions[visitor]}/messages", params={"stream": "false"},
+            f"{widget}/sessions/{sessions[visitor]}/messages",
+            params={"stream": "false"},
             json={"content": "Return policy?"},
-            headers={"origin": ORIGIN, "x-visitor-id": visitor, "x-forwarded-for": address})
+            headers={"origin": ORIGIN, "x-visitor-id": visitor, "x-forwarded-for": address},
+        )
         statuses.append(response.status_code)
     return statuses
 
@@ -284,15 +319,28 @@ async def test_the_app_itself_takes_the_client_address_from_a_trusted_proxy_only
 
     async with serve("memory", tmp_path / "aioomi", trusted_proxies="10.0.0.0/8", configure=configure) as app:
         owner = await sign_up_and_verify(app, "owner@example.com")
-        agent = (await app.client.post("/api/v1/agents", json={"name": "Helper", "allowed_origins": [ORIGIN]},
-                                       headers=owner.headers())).json()
+        agent = (
+            await app.client.post(
+                "/api/v1/agents", json={"name": "Helper", "allowed_origins": [ORIGIN]}, headers=owner.headers()
+            )
+        ).json()
 
         async def sessions(peer: str) -> list[int]:
             transport = httpx.ASGITransport(app.client.app, client=(peer, 40000))
             async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-                return [(await client.post(f"/api/v1/widget/{agent['public_key']}/sessions", headers={
-                    "origin": ORIGIN, "x-visitor-id": f"proxied-visitor-{peer.replace('.', '-')}-{n:04d}",
-                    "x-forwarded-for": f"6.6.6.6, 198.51.100.{n}"})).status_code for n in range(1, 6)]
+                return [
+                    (
+                        await client.post(
+                            f"/api/v1/widget/{agent['public_key']}/sessions",
+                            headers={
+                                "origin": ORIGIN,
+                                "x-visitor-id": f"proxied-visitor-{peer.replace('.', '-')}-{n:04d}",
+                                "x-forwarded-for": f"6.6.6.6, 198.51.100.{n}",
+                            },
+                        )
+                    ).status_code
+                    for n in range(1, 6)
+                ]
 
         assert await sessions("10.0.0.2") == [201] * 5  # five clients, one session each
         assert await sessions("203.0.113.5") == [201, 201, 429, 429, 429]  # one client claiming five addresses
@@ -320,14 +368,17 @@ SECURE_CASES = [
 
 @pytest.mark.parametrize(("public_url", "address", "peer", "trusted", "headers", "secure"), SECURE_CASES)
 async def test_the_session_cookie_is_secure_by_the_public_scheme_never_the_host(
-        tmp_path: Path, public_url: str | None, address: str, peer: str, trusted: str, headers: dict[str, str],
-        secure: bool) -> None:
+    tmp_path: Path, public_url: str | None, address: str, peer: str, trusted: str, headers: dict[str, str], secure: bool
+) -> None:
     async with serve("memory", tmp_path / "aioomi", public_url=public_url, trusted_proxies=trusted) as app:
         await sign_up_and_verify(app, "owner@example.com")
         transport = httpx.ASGITransport(app.client.app, client=(peer, 40000))
         async with httpx.AsyncClient(transport=transport, base_url=address) as client:
-            response = await client.post("/api/v1/auth/sign-in", headers=headers,
-                                         json={"email": "owner@example.com", "password": "correct horse battery staple"})
+            response = await client.post(
+                "/api/v1/auth/sign-in",
+                headers=headers,
+                json={"email": "owner@example.com", "password": "correct horse battery staple"},
+            )
         assert response.status_code == 200, response.text
         attributes = {part.strip().lower() for part in set_cookie_header(response).split(";")}
         assert ("secure" in attributes) is secure, set_cookie_header(response)
@@ -339,23 +390,30 @@ async def test_the_session_cookie_is_secure_by_the_public_scheme_never_the_host(
 async def test_widget_sessions_are_rate_limited_per_visitor_and_per_ip(tmp_path: Path) -> None:
     limits = ChatLimits(new_sessions_per_visitor_minute=3, new_sessions_per_ip_minute=7)
     async with chat_app(tmp_path, None, limits=limits, backend="memory") as chat:
-        same = [await chat.client.post(chat.widget("/sessions"), headers=chat.headers("flood-visitor-00000000"))
-                for _ in range(4)]
+        same = [
+            await chat.client.post(chat.widget("/sessions"), headers=chat.headers("flood-visitor-00000000"))
+            for _ in range(4)
+        ]
         assert [r.status_code for r in same] == [201, 201, 201, 429]
         problem(same[-1], 429, "rate_limited")
         assert int(same[-1].headers["retry-after"]) >= 1
         # A client that rotates its visitor id meets the IP limit (refused attempts count too).
-        rotated = [await chat.client.post(chat.widget("/sessions"), headers=chat.headers(f"flood-visitor-{n:08d}"))
-                   for n in range(1, 6)]
+        rotated = [
+            await chat.client.post(chat.widget("/sessions"), headers=chat.headers(f"flood-visitor-{n:08d}"))
+            for n in range(1, 6)
+        ]
         assert [r.status_code for r in rotated] == [201, 201, 201, 429, 429]
         assert await chat.app.count("chat_sessions") == 6
 
 
 async def test_the_default_limits_stop_a_burst_of_sessions_from_one_ip(tmp_path: Path) -> None:
     async with chat_app(tmp_path, None, backend="memory") as chat:
-        statuses = [(await chat.client.post(chat.widget("/sessions"),
-                                            headers=chat.headers(f"burst-visitor-{n:08d}"))).status_code
-                    for n in range(25)]
+        statuses = [
+            (
+                await chat.client.post(chat.widget("/sessions"), headers=chat.headers(f"burst-visitor-{n:08d}"))
+            ).status_code
+            for n in range(25)
+        ]
     assert statuses == [201] * 20 + [429] * 5
 
 
@@ -371,8 +429,11 @@ class _Scripts(HTMLParser):
         if tag == "script" and not dict(attrs).get("src"):
             self.inline.append(f"<script> without src at line {self.getpos()[0]}")
         self.inline += [f"<{tag} {name}=…>" for name, _ in attrs if name.startswith("on")]
-        self.inline += [f"<{tag} {name}={value}>" for name, value in attrs
-                        if name in ("href", "src", "action") and (value or "").strip().lower().startswith("javascript:")]
+        self.inline += [
+            f"<{tag} {name}={value}>"
+            for name, value in attrs
+            if name in ("href", "src", "action") and (value or "").strip().lower().startswith("javascript:")
+        ]
 
 
 def _csp(header: str) -> dict[str, str]:
@@ -397,11 +458,22 @@ async def test_every_page_and_api_answer_sends_the_security_headers(tmp_path: Pa
     async with chat_app(tmp_path, None, backend="memory") as chat:
         app, client, owner = chat.app, chat.client, chat.owner
         session_id = await chat.new_session()
-        document = await client.post(f"/api/v1/agents/{chat.agent['id']}/documents", headers=owner.headers(),
-                                     json={"title": "Returns", "text": "Return within 30 days."})
-        ids = {"agent_id": chat.agent["id"], "session_id": session_id, "document_id": document.json()["id"],
-               "public_key": chat.key, "visitor_id": "visitor-0123456789abcdef", "name": "x.js", "key_id": "key_x",
-               "export_id": "exp_x", "file_path": "app.js"}
+        document = await client.post(
+            f"/api/v1/agents/{chat.agent['id']}/documents",
+            headers=owner.headers(),
+            json={"title": "Returns", "text": "Return within 30 days."},
+        )
+        ids = {
+            "agent_id": chat.agent["id"],
+            "session_id": session_id,
+            "document_id": document.json()["id"],
+            "public_key": chat.key,
+            "visitor_id": "visitor-0123456789abcdef",
+            "name": "x.js",
+            "key_id": "key_x",
+            "export_id": "exp_x",
+            "file_path": "app.js",
+        }
         paths = set()
         for route in client.app.routes:
             if "GET" not in getattr(route, "methods", ()):
@@ -414,8 +486,9 @@ async def test_every_page_and_api_answer_sends_the_security_headers(tmp_path: Pa
         assert "/schema" in crawled and "/api/v1/agents" in crawled
         for signed_in in (True, False):
             for path in crawled:
-                response = await client.get(path, headers=owner.headers(csrf=False) if signed_in else {},
-                                            follow_redirects=False)
+                response = await client.get(
+                    path, headers=owner.headers(csrf=False) if signed_in else {}, follow_redirects=False
+                )
                 _assert_protected(path, response)
         # A problem answer and a 404 carry them too.
         _assert_protected("missing", await client.get("/api/v1/agents/agt_missing", headers=owner.headers()))

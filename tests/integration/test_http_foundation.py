@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from aioomi import __version__
-from aioomi.container import Container, container_on_postgres
+from aioomi.container import Container
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 
@@ -24,7 +24,7 @@ METRICS_TOKEN = "metrics-token-for-the-foundation-tests"
 
 
 @pytest.fixture
-def app_settings(tmp_path) -> Settings:  # noqa: ANN001 - the root fixture, with a metrics token
+def app_settings(tmp_path) -> Settings:
     return Settings(data_dir=str(tmp_path / "aioomi"), log_format="console", metrics_token=METRICS_TOKEN)
 
 
@@ -42,7 +42,7 @@ async def _sql(conninfo: str, query: str) -> list[tuple]:
         return await cur.fetchall() if cur.description else []
 
 
-def _assert_problem(response, status: int, code: str) -> dict:  # noqa: ANN001
+def _assert_problem(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].split(";")[0] == PROBLEM
     body = response.json()
@@ -79,8 +79,9 @@ async def test_readiness_is_a_503_problem_when_a_migration_is_missing(
     client: AsyncTestClient, pg_conninfo: str
 ) -> None:
     ((version, name),) = await _sql(
-        pg_conninfo, "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations) "
-        "RETURNING version, name"
+        pg_conninfo,
+        "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations) "
+        "RETURNING version, name",
     )
 
     response = await client.get("/readyz")

@@ -38,8 +38,9 @@ async def test_a_worker_killed_mid_ingestion_leaves_the_document_to_another_whic
     pg_conninfo: str, tmp_path: Path, fake_openai: ServedFakeOpenAI
 ) -> None:
     data_dir = tmp_path / "aioomi"
-    settings = Settings(data_dir=str(data_dir), log_format="console", openai_api_key="sk-test",
-                        openai_base_url=fake_openai.base_url)
+    settings = Settings(
+        data_dir=str(data_dir), log_format="console", openai_api_key="sk-test", openai_base_url=fake_openai.base_url
+    )
     container = container_on_postgres(settings=settings, conninfo=pg_conninfo)
     await start(container)
     try:
@@ -55,31 +56,48 @@ async def test_a_worker_killed_mid_ingestion_leaves_the_document_to_another_whic
 
         fake_openai.fake.hang_next(1, 120)  # the first embedding request never answers in time
         env = clean_env(
-            DATABASE_URL=database_url(pg_conninfo), OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=fake_openai.base_url,
-            AIOOMI_DATA_DIR=str(data_dir), AIOOMI_WORKER_LEASE_S="2", AIOOMI_WORKER_POLL_S="0.2",
+            DATABASE_URL=database_url(pg_conninfo),
+            OPENAI_API_KEY="sk-test",
+            OPENAI_BASE_URL=fake_openai.base_url,
+            AIOOMI_DATA_DIR=str(data_dir),
+            AIOOMI_WORKER_LEASE_S="2",
+            AIOOMI_WORKER_POLL_S="0.2",
             AIOOMI_LOG_FORMAT="console",
         )
         with processes(tmp_path) as spawn:
             workers = [spawn([*AIOOMI, "worker"], env=env, name=f"worker{i}") for i in (1, 2)]
             for worker in workers:
-                wait_for(lambda w=worker: "worker started" in w.stdout + w.stderr, timeout=60,
-                         what=f"{worker.describe()} to start")
-            document, _ = await container.add_document()(principal, agent.id, DocumentUpload(
-                data=TEXT.encode(), title="Manual", filename="text.md", content_type="text/markdown",
-                source=DocumentSource.TEXT,
-            ))
-            await eventually(lambda: _async(len(fake_openai.fake.calls()) >= 1), timeout=30,
-                             what="the first embedding request")
-            (holder,) = await _sql(pg_conninfo, "SELECT locked_by FROM jobs WHERE kind = 'documents.ingest' "
-                                                "AND status = 'running'")
+                wait_for(
+                    lambda w=worker: "worker started" in w.stdout + w.stderr,
+                    timeout=60,
+                    what=f"{worker.describe()} to start",
+                )
+            document, _ = await container.add_document()(
+                principal,
+                agent.id,
+                DocumentUpload(
+                    data=TEXT.encode(),
+                    title="Manual",
+                    filename="text.md",
+                    content_type="text/markdown",
+                    source=DocumentSource.TEXT,
+                ),
+            )
+            await eventually(
+                lambda: _async(len(fake_openai.fake.calls()) >= 1), timeout=30, what="the first embedding request"
+            )
+            (holder,) = await _sql(
+                pg_conninfo, "SELECT locked_by FROM jobs WHERE kind = 'documents.ingest' AND status = 'running'"
+            )
             victim = next(w for w in workers if w.pid == int(holder[0].split(":")[1]))
             survivor = next(w for w in workers if w is not victim)
             middle = await container.get_document()(principal, agent.id, document.id)
             assert middle.status == DocumentStatus.PROCESSING and middle.progress_total == expected
             os.kill(victim.pid, signal.SIGKILL)
             assert victim.wait(timeout=10) == -signal.SIGKILL
-            assert await container.chunk_store().count(account_id=account_id, agent_id=agent.id) == 0, \
+            assert await container.chunk_store().count(account_id=account_id, agent_id=agent.id) == 0, (
                 "nothing is visible before the document is complete"
+            )
 
             async def ready() -> bool:
                 current = await container.get_document()(principal, agent.id, document.id)
@@ -91,11 +109,15 @@ async def test_a_worker_killed_mid_ingestion_leaves_the_document_to_another_whic
 
         done = await container.get_document()(principal, agent.id, document.id)
         assert (done.chunk_count, done.progress_done, done.progress_total) == (expected,) * 3
-        rows = await _sql(pg_conninfo, "SELECT count(*), count(DISTINCT position) FROM knowledge_chunks "
-                                       "WHERE account_id = %s", account_id)
+        rows = await _sql(
+            pg_conninfo,
+            "SELECT count(*), count(DISTINCT position) FROM knowledge_chunks WHERE account_id = %s",
+            account_id,
+        )
         assert rows == [(expected, expected)], "every chunk once"
-        assert await _sql(pg_conninfo, "SELECT chunk_count FROM knowledge_index_stats WHERE account_id = %s",
-                          account_id) == [(expected,)]
+        assert await _sql(
+            pg_conninfo, "SELECT chunk_count FROM knowledge_index_stats WHERE account_id = %s", account_id
+        ) == [(expected,)]
         jobs = await _sql(pg_conninfo, "SELECT status, attempts FROM jobs WHERE kind = 'documents.ingest'")
         assert jobs == [("done", 2)]
         answered = [c for c in fake_openai.fake.calls() if c.answered == 200]

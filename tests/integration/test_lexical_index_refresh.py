@@ -18,20 +18,26 @@ async def _sql(conninfo: str, query: str, *params: object) -> list[tuple]:
         return await cur.fetchall() if cur.description else []
 
 
-async def test_the_refresh_job_fills_impacts_left_out_by_the_migration(postgres_container, pg_conninfo: str) -> None:  # noqa: ANN001
+async def test_the_refresh_job_fills_impacts_left_out_by_the_migration(postgres_container, pg_conninfo: str) -> None:
     store = postgres_container.chunk_store()
     await store.replace_document(
-        account_id=ACCT, agent_id=AGENT, document_id="doc", embedding_model=MODEL,
-        chunks=[EmbeddedChunk(chunk=Chunk(text=t, position=i, content_hash=content_hash(t)), embedding=[1.0, 0.0])
-                for i, t in enumerate(TEXTS)],
+        account_id=ACCT,
+        agent_id=AGENT,
+        document_id="doc",
+        embedding_model=MODEL,
+        chunks=[
+            EmbeddedChunk(chunk=Chunk(text=t, position=i, content_hash=content_hash(t)), embedding=[1.0, 0.0])
+            for i, t in enumerate(TEXTS)
+        ],
     )
     # As migration 0016 leaves data indexed before it.
     await _sql(pg_conninfo, "UPDATE knowledge_postings SET impact = NULL")
     await _sql(pg_conninfo, "UPDATE knowledge_index_stats SET impact_avg_length = NULL")
 
     async def lamp_hits() -> list[str]:
-        hits = await store.search(account_id=ACCT, agent_id=AGENT, query_text="lamp", query_vector=None,
-                                  embedding_model=MODEL, top_k=5)
+        hits = await store.search(
+            account_id=ACCT, agent_id=AGENT, query_text="lamp", query_vector=None, embedding_model=MODEL, top_k=5
+        )
         return [h.text for h in hits]
 
     # Searchable before the job: BM25 puts the chunk of 3 lamps in 3 terms first.
@@ -40,8 +46,11 @@ async def test_the_refresh_job_fills_impacts_left_out_by_the_migration(postgres_
     assert await postgres_container.refresh_lexical_impacts()() == 1
     assert await postgres_container.refresh_lexical_impacts()() == 0
     # Lengths 3, 2, 4 terms: average 3. impact = tf·2.2 / (tf + 1.2·(0.25 + 0.75·length/3)).
-    rows = await _sql(pg_conninfo, "SELECT c.text, p.lexeme, p.impact FROM knowledge_postings p "
-                      "JOIN knowledge_chunks c ON c.id = p.chunk_id ORDER BY c.position, p.lexeme")
+    rows = await _sql(
+        pg_conninfo,
+        "SELECT c.text, p.lexeme, p.impact FROM knowledge_postings p "
+        "JOIN knowledge_chunks c ON c.id = p.chunk_id ORDER BY c.position, p.lexeme",
+    )
     expected = {
         ("lamp lamp lamp", "lamp"): 3 * 2.2 / (3 + 1.2 * (0.25 + 0.75 * 3 / 3)),
         ("lamp desk", "desk"): 1 * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 2 / 3)),
@@ -54,18 +63,26 @@ async def test_the_refresh_job_fills_impacts_left_out_by_the_migration(postgres_
     assert await lamp_hits() == ["lamp lamp lamp", "lamp desk"]
 
 
-async def test_the_migration_counts_the_frequencies_of_existing_postings(postgres_container, pg_conninfo: str) -> None:  # noqa: ANN001
+async def test_the_migration_counts_the_frequencies_of_existing_postings(postgres_container, pg_conninfo: str) -> None:
     store = postgres_container.chunk_store()
     await store.replace_document(
-        account_id=ACCT, agent_id=AGENT, document_id="doc", embedding_model=MODEL,
-        chunks=[EmbeddedChunk(chunk=Chunk(text=t, position=i, content_hash=content_hash(t)), embedding=[1.0, 0.0])
-                for i, t in enumerate(TEXTS)],
+        account_id=ACCT,
+        agent_id=AGENT,
+        document_id="doc",
+        embedding_model=MODEL,
+        chunks=[
+            EmbeddedChunk(chunk=Chunk(text=t, position=i, content_hash=content_hash(t)), embedding=[1.0, 0.0])
+            for i, t in enumerate(TEXTS)
+        ],
     )
     # The statement of 0016 that counts them, run again over a cleared table.
     await _sql(pg_conninfo, "DELETE FROM knowledge_term_stats")
-    migration = next(m for m in __import__("aioomi.adapters.postgres.migrations", fromlist=["x"]).shipped_migrations()
-                     if m.version == "0016")
-    insert = migration.sql[migration.sql.index("INSERT INTO knowledge_term_stats"):]
+    migration = next(
+        m
+        for m in __import__("aioomi.adapters.postgres.migrations", fromlist=["x"]).shipped_migrations()
+        if m.version == "0016"
+    )
+    insert = migration.sql[migration.sql.index("INSERT INTO knowledge_term_stats") :]
     await _sql(pg_conninfo, insert[: insert.index(";")])
     rows = await _sql(pg_conninfo, "SELECT lexeme, df FROM knowledge_term_stats ORDER BY lexeme")
     assert rows == [("chair", 1), ("desk", 2), ("lamp", 2), ("sofa", 1), ("tabl", 1)]

@@ -22,7 +22,7 @@ def shipped() -> list[str]:
 
 
 @pytest.fixture
-async def empty_database(test_postgres: TestPostgres):  # noqa: ANN201
+async def empty_database(test_postgres: TestPostgres):
     conninfo = await test_postgres.create_database(migrated=False)
     yield conninfo
     test_postgres.drop_database(conninfo)
@@ -55,9 +55,7 @@ def test_migrate_twice_applies_everything_once_then_nothing(empty_database: str,
         assert conn.execute("SELECT to_regclass('jobs') IS NOT NULL").fetchone() == (True,)
 
 
-def test_two_migrate_processes_started_together_apply_each_migration_once(
-    empty_database: str, tmp_path: Path
-) -> None:
+def test_two_migrate_processes_started_together_apply_each_migration_once(empty_database: str, tmp_path: Path) -> None:
     env = clean_env(DATABASE_URL=database_url(empty_database))
     lock_key = migrations._LOCK_KEY
     # Hold the migration lock so both processes are certainly waiting on it at the same time,
@@ -85,15 +83,19 @@ def test_two_migrate_processes_started_together_apply_each_migration_once(
             assert racer.wait(timeout=60) == 0, racer.describe()
         outputs = sorted(racer.stdout.strip() for racer in racers)
         assert outputs == sorted(
-            [f"applied {len(shipped())} migration(s): {', '.join(shipped())}",
-             "applied 0 migration(s); the schema is current"]
+            [
+                f"applied {len(shipped())} migration(s): {', '.join(shipped())}",
+                "applied 0 migration(s); the schema is current",
+            ]
         )
     assert _recorded(empty_database) == _expected_rows()
 
 
 async def test_an_applied_migration_whose_checksum_changed_is_refused(pg_conninfo: str, tmp_path: Path) -> None:
     with psycopg.connect(pg_conninfo, autocommit=True) as conn:
-        conn.execute("UPDATE schema_migrations SET checksum = 'x' WHERE version = %s", (shipped_migrations()[0].version,))
+        conn.execute(
+            "UPDATE schema_migrations SET checksum = 'x' WHERE version = %s", (shipped_migrations()[0].version,)
+        )
 
     first = shipped()[0]
     with pytest.raises(MigrationError, match=first):
@@ -107,33 +109,40 @@ async def test_an_applied_migration_whose_checksum_changed_is_refused(pg_conninf
         (line,) = cli.stderr.splitlines()
         assert line.startswith("aioomi: error: ") and first in line
     with psycopg.connect(pg_conninfo) as conn:
-        recorded = conn.execute("SELECT checksum FROM schema_migrations WHERE version = %s",
-                                (shipped_migrations()[0].version,)).fetchall()
+        recorded = conn.execute(
+            "SELECT checksum FROM schema_migrations WHERE version = %s", (shipped_migrations()[0].version,)
+        ).fetchall()
     assert recorded == [("x",)], "a refused run changes nothing"
 
 
 async def test_0015_gates_agents_left_at_zero_and_queues_a_reindex_of_every_ready_document(
-        empty_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     every = shipped_migrations()
     monkeypatch.setattr(migrations, "shipped_migrations", lambda: [m for m in every if m.version < "0015"])
     await migrate(empty_database)
     widget = '{"primary_color": "#112233", "position": "right", "theme": "auto"}'
     with psycopg.connect(empty_database, autocommit=True) as conn:
         conn.execute("SELECT set_config('aioomi.system', 'on', false)")
-        conn.execute("INSERT INTO accounts (id, email, full_name, password_hash, adult_attested_at, "
-                     "accepted_policy_version, created_at, updated_at) "
-                     "VALUES ('acct_1', 'a@example.com', 'A', 'x', now(), '1', now(), now())")
+        conn.execute(
+            "INSERT INTO accounts (id, email, full_name, password_hash, adult_attested_at, "
+            "accepted_policy_version, created_at, updated_at) "
+            "VALUES ('acct_1', 'a@example.com', 'A', 'x', now(), '1', now(), now())"
+        )
         for agent, relevance in (("agt_zero", 0.0), ("agt_tuned", 0.3)):
             conn.execute(
                 "INSERT INTO agents (id, account_id, name, model, temperature, max_tokens, answer_mode, "
                 "fallback_message, top_k, min_relevance, widget, public_key, embedding_model, created_at, updated_at) "
                 "VALUES (%s, 'acct_1', 'A', 'gpt-4o', 0.3, 100, 'grounded', 'No.', 8, %s, %s, %s, 'm', now(), now())",
-                (agent, relevance, widget, f"pk_{agent}_0123456789abcdef"))
+                (agent, relevance, widget, f"pk_{agent}_0123456789abcdef"),
+            )
         for doc, status in (("doc_ready", "ready"), ("doc_queued", "queued"), ("doc_failed", "failed")):
             conn.execute(
                 "INSERT INTO documents (id, account_id, agent_id, title, source, status, content_hash, blob_key, "
                 "size_bytes, created_at, updated_at) "
-                "VALUES (%s, 'acct_1', 'agt_zero', 'T', 'text', %s, 'h', 'b', 1, now(), now())", (doc, status))
+                "VALUES (%s, 'acct_1', 'agt_zero', 'T', 'text', %s, 'h', 'b', 1, now(), now())",
+                (doc, status),
+            )
     monkeypatch.setattr(migrations, "shipped_migrations", lambda: every)
 
     assert await migrate(empty_database) == [f"{m.version}_{m.name}" for m in every if m.version >= "0015"]
@@ -142,8 +151,10 @@ async def test_0015_gates_agents_left_at_zero_and_queues_a_reindex_of_every_read
         conn.execute("SELECT set_config('aioomi.system', 'on', false)")
         agents = conn.execute("SELECT id, min_relevance, max_citations FROM agents ORDER BY id").fetchall()
         jobs = conn.execute("SELECT kind, payload->>'document_id', payload->>'version', status FROM jobs").fetchall()
-        titles = conn.execute("SELECT column_default FROM information_schema.columns "
-                              "WHERE table_name = 'knowledge_chunks' AND column_name = 'title'").fetchall()
+        titles = conn.execute(
+            "SELECT column_default FROM information_schema.columns "
+            "WHERE table_name = 'knowledge_chunks' AND column_name = 'title'"
+        ).fetchall()
     # The agent on the old default 0 gets the calibrated default; a chosen value stays.
     assert agents == [("agt_tuned", 0.3, 3), ("agt_zero", 0.5, 3)]
     assert jobs == [("documents.reindex", "doc_ready", "1", "queued")]

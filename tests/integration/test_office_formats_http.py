@@ -29,9 +29,7 @@ async def app(request: pytest.FixtureRequest, tmp_path: Path, pg_conninfo: str) 
         yield app
 
 
-async def test_a_workbook_upload_becomes_a_ready_searchable_document_titled_from_its_properties(
-    app: App
-) -> None:
+async def test_a_workbook_upload_becomes_a_ready_searchable_document_titled_from_its_properties(app: App) -> None:
     owner, agent_id = await owner_with_agent(app)
     docs = f"{AGENTS}/{agent_id}/documents"
     response = await app.client.post(docs, files={"file": ("prices.xlsx", xlsx_bytes(), XLSX)}, headers=owner.headers())
@@ -45,8 +43,9 @@ async def test_a_workbook_upload_becomes_a_ready_searchable_document_titled_from
     assert (body["status"], body["kind"], body["title"], body["error"]) == ("ready", "xlsx", "Price list", None), body
     text = (await app.client.get(f"{docs}/{document_id}/text", headers=owner.headers())).json()["text"]
     assert "# Opening hours\n\n| Day | Opens | Closes |\n|---|---|---|\n| Monday | 9:00 | 17:00 |" in text
-    search = await app.client.post(f"{AGENTS}/{agent_id}/search", json={"query": "gift wrap fee", "min_relevance": 0.0},
-                                   headers=owner.headers())
+    search = await app.client.post(
+        f"{AGENTS}/{agent_id}/search", json={"query": "gift wrap fee", "min_relevance": 0.0}, headers=owner.headers()
+    )
     assert search.status_code == 200, search.text
     assert {hit["document"]["title"] for hit in search.json()["data"]} == {"Price list"}
 
@@ -54,8 +53,9 @@ async def test_a_workbook_upload_becomes_a_ready_searchable_document_titled_from
 async def test_an_image_named_xlsx_and_a_workbook_bomb_are_refused_at_upload(app: App) -> None:
     owner, agent_id = await owner_with_agent(app)
     docs = f"{AGENTS}/{agent_id}/documents"
-    image = await app.client.post(docs, files={"file": ("prices.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(64), XLSX)},
-                                  headers=owner.headers())
+    image = await app.client.post(
+        docs, files={"file": ("prices.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(64), XLSX)}, headers=owner.headers()
+    )
     assert problem(image, 415, "document_type_unsupported")["detail"] == (
         "This file looks like a PNG image, which cannot be read; upload plain text, Markdown, HTML, PDF, "
         "Word (.docx), Excel (.xlsx), PowerPoint (.pptx), EPUB or CSV."
@@ -68,9 +68,10 @@ async def test_an_image_named_xlsx_and_a_workbook_bomb_are_refused_at_upload(app
 
 
 class _Files(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body, ctype = {"/deck.pptx": (pptx_bytes(), PPTX), "/book.epub": (epub_bytes(), "application/epub+zip")}.get(
-            self.path, (b"missing", "text/plain"))
+            self.path, (b"missing", "text/plain")
+        )
         self.send_response(200 if ctype != "text/plain" else 404)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -86,8 +87,12 @@ async def test_a_deck_and_a_book_are_imported_from_their_addresses(tmp_path: Pat
     threading.Thread(target=server.serve_forever, daemon=True).start()
     site = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        async with serve("memory", tmp_path / "aioomi", configure=lambda c: use_test_embedders(c),
-                         url_fetch_allowed_networks="127.0.0.1/32") as app:
+        async with serve(
+            "memory",
+            tmp_path / "aioomi",
+            configure=lambda c: use_test_embedders(c),
+            url_fetch_allowed_networks="127.0.0.1/32",
+        ) as app:
             owner, agent_id = await owner_with_agent(app)
             docs = f"{AGENTS}/{agent_id}/documents"
             ids = {}
@@ -96,8 +101,10 @@ async def test_a_deck_and_a_book_are_imported_from_their_addresses(tmp_path: Pat
                 assert response.status_code == 202, response.text
                 ids[name] = response.json()["id"]
             await run_worker(app)
-            for name, kind, title, phrase in [("deck.pptx", "pptx", "Onboarding", "Speaker notes: Mention the receipt."),
-                                              ("book.epub", "epub", "The Tea Book", "# Brewing")]:
+            for name, kind, title, phrase in [
+                ("deck.pptx", "pptx", "Onboarding", "Speaker notes: Mention the receipt."),
+                ("book.epub", "epub", "The Tea Book", "# Brewing"),
+            ]:
                 body = (await app.client.get(f"{docs}/{ids[name]}", headers=owner.headers())).json()
                 assert (body["status"], body["kind"], body["title"]) == ("ready", kind, title), body
                 text = (await app.client.get(f"{docs}/{ids[name]}/text", headers=owner.headers())).json()["text"]

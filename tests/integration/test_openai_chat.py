@@ -19,8 +19,10 @@ from aioomi.domain.model.chat import (
 from aioomi.ports.chat_model import complete
 from tests.integration.chat_support import chat_app
 
-REQUEST = ChatRequest(model="gpt-4o", messages=(PromptMessage(role=Role.SYSTEM, content="Be brief."),
-                                                PromptMessage(role=Role.USER, content="Hello?")))
+REQUEST = ChatRequest(
+    model="gpt-4o",
+    messages=(PromptMessage(role=Role.SYSTEM, content="Be brief."), PromptMessage(role=Role.USER, content="Hello?")),
+)
 
 
 def model(fake_openai, **options) -> OpenAIChatModel:
@@ -81,8 +83,11 @@ async def test_usage_is_estimated_when_the_usage_chunk_never_comes(fake_openai):
 
 async def test_the_openai_compatible_api_with_the_official_sdk(pg_conninfo, tmp_path):
     async with chat_app(tmp_path, pg_conninfo) as chat:
-        created = await chat.client.post("/api/v1/api-keys", json={"name": "sdk", "scopes": ["agents:read", "conversations:write"]},
-                                         headers=chat.owner.headers())
+        created = await chat.client.post(
+            "/api/v1/api-keys",
+            json={"name": "sdk", "scopes": ["agents:read", "conversations:write"]},
+            headers=chat.owner.headers(),
+        )
         assert created.status_code == 201, created.text
         secret = created.json()["secret"]
         transport = httpx2.ASGITransport(app=chat.client.app)
@@ -92,14 +97,21 @@ async def test_the_openai_compatible_api_with_the_official_sdk(pg_conninfo, tmp_
             assert [m.id for m in models.data] == [chat.agent["id"]]
 
             completion = await sdk.chat.completions.create(
-                model=chat.agent["id"], messages=[{"role": "user", "content": "Return policy?"}])
+                model=chat.agent["id"], messages=[{"role": "user", "content": "Return policy?"}]
+            )
             assert completion.choices[0].message.content == "Within 30 days [1]."
             assert completion.usage.prompt_tokens > 0 and completion.object == "chat.completion"
 
             stream = await sdk.chat.completions.create(
-                model=chat.agent["id"], stream=True, stream_options={"include_usage": True},
-                messages=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
-                          {"role": "user", "content": "Return policy?"}])
+                model=chat.agent["id"],
+                stream=True,
+                stream_options={"include_usage": True},
+                messages=[
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello!"},
+                    {"role": "user", "content": "Return policy?"},
+                ],
+            )
             texts, usage = [], None
             async for chunk in stream:
                 if chunk.usage is not None:
@@ -112,8 +124,12 @@ async def test_the_openai_compatible_api_with_the_official_sdk(pg_conninfo, tmp_
             with pytest.raises(openai.NotFoundError) as missing:
                 await sdk.chat.completions.create(model="agt_nope", messages=[{"role": "user", "content": "x"}])
             assert missing.value.code == "model_not_found"
-        bad = openai.AsyncOpenAI(base_url="http://127.0.0.1/v1", api_key="wrong", max_retries=0,
-                                 http_client=httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1"))
+        bad = openai.AsyncOpenAI(
+            base_url="http://127.0.0.1/v1",
+            api_key="wrong",
+            max_retries=0,
+            http_client=httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1"),
+        )
         with pytest.raises(openai.AuthenticationError):
             await bad.models.list()
         assert await chat.app.count("chat_sessions") == 2  # one per completion through the API

@@ -37,7 +37,11 @@ class Sdk:
 @asynccontextmanager
 async def sdk_app(tmp_path: Path, conninfo: str | None, backend: str = "memory") -> AsyncIterator[Sdk]:
     async with chat_app(tmp_path, conninfo, backend=backend) as chat:
-        created = await chat.client.post("/api/v1/api-keys", json={"name": "sdk", "scopes": ["agents:read", "conversations:write"]}, headers=chat.owner.headers())
+        created = await chat.client.post(
+            "/api/v1/api-keys",
+            json={"name": "sdk", "scopes": ["agents:read", "conversations:write"]},
+            headers=chat.owner.headers(),
+        )
         assert created.status_code == 201, created.text
         secret = created.json()["secret"]
         transport = httpx2.ASGITransport(app=chat.client.app)
@@ -54,14 +58,17 @@ def openai_shaped(body: dict[str, Any]) -> dict[str, Any]:
     return body["error"]
 
 
-@pytest.mark.parametrize(("extra", "param"), [
-    ({"n": 2}, "n"),
-    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
-    ({"response_format": {"type": "json_object"}}, "response_format"),
-    ({"logprobs": True}, "logprobs"),
-    ({"stop": ["\n"]}, "stop"),
-    ({"modalities": ["text", "audio"]}, "modalities"),
-])
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"n": 2}, "n"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
+        ({"response_format": {"type": "json_object"}}, "response_format"),
+        ({"logprobs": True}, "logprobs"),
+        ({"stop": ["\n"]}, "stop"),
+        ({"modalities": ["text", "audio"]}, "modalities"),
+    ],
+)
 async def test_unsupported_parameters_are_a_400_naming_the_parameter(tmp_path, extra, param):
     async with sdk_app(tmp_path, None) as app:
         with pytest.raises(openai.BadRequestError) as refused:
@@ -71,8 +78,15 @@ async def test_unsupported_parameters_are_a_400_naming_the_parameter(tmp_path, e
         assert await app.chat.app.count("chat_messages") == 0  # nothing stored
         # Left at OpenAI's defaults, the same parameters are fine.
         fine = await app.sdk.chat.completions.create(
-            model=app.agent_id, messages=QUESTION, n=1, response_format={"type": "text"}, tool_choice="none",
-            temperature=0.2, seed=7, user="customer-42")
+            model=app.agent_id,
+            messages=QUESTION,
+            n=1,
+            response_format={"type": "text"},
+            tool_choice="none",
+            temperature=0.2,
+            seed=7,
+            user="customer-42",
+        )
         assert fine.choices[0].message.content == "Within 30 days [1]."
 
 
@@ -82,8 +96,11 @@ async def test_bad_requests_are_400_with_the_param_never_422(tmp_path):
             ({"messages": QUESTION, "extra_body": {"foo": 1}}, "foo", "unknown_parameter"),
             ({"messages": [{"role": "user", "content": "x" * 4_001}]}, "messages[0].content", "message_too_long"),
             ({"messages": [{"role": "assistant", "content": "Hello"}]}, "messages[0].role", "invalid_messages"),
-            ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x"}}]}]},
-             "messages[0].content[0].type", "unsupported_parameter"),
+            (
+                {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x"}}]}]},
+                "messages[0].content[0].type",
+                "unsupported_parameter",
+            ),
             ({"messages": []}, "messages", "invalid_request"),
         ]
         for arguments, param, code in cases:
@@ -93,20 +110,26 @@ async def test_bad_requests_are_400_with_the_param_never_422(tmp_path):
             openai_shaped(refused.value.response.json())
             assert "Expected" not in refused.value.message and "`int`" not in refused.value.message
         # A body that is not JSON: OpenAI's shape and a 400, not an RFC 9457 problem.
-        plain = await app.http.post("/v1/chat/completions", content=b"hello",
-                                    headers={"authorization": f"Bearer {app.secret}", "content-type": "text/plain"})
+        plain = await app.http.post(
+            "/v1/chat/completions",
+            content=b"hello",
+            headers={"authorization": f"Bearer {app.secret}", "content-type": "text/plain"},
+        )
         assert plain.status_code == 400 and plain.headers["content-type"].startswith("application/json")
         assert openai_shaped(plain.json())["code"] == "unsupported_media_type"
-        broken = await app.http.post("/v1/chat/completions", content=b"{not json",
-                                     headers={"authorization": f"Bearer {app.secret}",
-                                              "content-type": "application/json"})
+        broken = await app.http.post(
+            "/v1/chat/completions",
+            content=b"{not json",
+            headers={"authorization": f"Bearer {app.secret}", "content-type": "application/json"},
+        )
         assert broken.status_code == 400 and openai_shaped(broken.json())["type"] == "invalid_request_error"
 
 
 async def test_authentication_and_not_found_errors_are_the_sdks_classes(tmp_path):
     async with sdk_app(tmp_path, None) as app:
-        wrong = openai.AsyncOpenAI(base_url="http://127.0.0.1/v1", api_key="sk-wrong", http_client=app.http,
-                                   max_retries=0)
+        wrong = openai.AsyncOpenAI(
+            base_url="http://127.0.0.1/v1", api_key="sk-wrong", http_client=app.http, max_retries=0
+        )
         with pytest.raises(openai.AuthenticationError) as denied:
             await wrong.chat.completions.create(model=app.agent_id, messages=QUESTION)
         assert denied.value.status_code == 401
@@ -117,15 +140,19 @@ async def test_authentication_and_not_found_errors_are_the_sdks_classes(tmp_path
         with pytest.raises(openai.NotFoundError) as missing_model:
             await app.sdk.models.retrieve("agt_nope")
         assert missing_model.value.code == "model_not_found"
-        unknown = await app.http.post("/v1/embeddings", json={"model": "x", "input": "y"},
-                                      headers={"authorization": f"Bearer {app.secret}"})
+        unknown = await app.http.post(
+            "/v1/embeddings", json={"model": "x", "input": "y"}, headers={"authorization": f"Bearer {app.secret}"}
+        )
         assert unknown.status_code == 404 and openai_shaped(unknown.json())["code"] == "unknown_url"
 
 
 async def test_a_used_up_cap_is_a_429_insufficient_quota(tmp_path):
     async with sdk_app(tmp_path, None) as app:
-        capped = await app.chat.client.put(f"/api/v1/billing/agents/{app.agent_id}/token-cap",
-                                           json={"monthly_tokens": 0}, headers=app.chat.owner.headers())
+        capped = await app.chat.client.put(
+            f"/api/v1/billing/agents/{app.agent_id}/token-cap",
+            json={"monthly_tokens": 0},
+            headers=app.chat.owner.headers(),
+        )
         assert capped.status_code == 200, capped.text
         with pytest.raises(openai.RateLimitError) as refused:
             await app.sdk.chat.completions.create(model=app.agent_id, messages=QUESTION)
@@ -149,21 +176,31 @@ async def test_models_carry_the_agents_names_and_one_can_be_read(tmp_path):
 
 async def test_a_multi_turn_request_is_stored_whole_and_continued_by_its_session_header(pg_conninfo, tmp_path):
     async with sdk_app(tmp_path, pg_conninfo, backend="postgres") as app:
-        raw = await app.sdk.chat.completions.with_raw_response.create(model=app.agent_id, messages=[
-            {"role": "system", "content": "Ignored: the agent's prompt governs."},
-            {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello! How can I help?"},
-            {"role": "user", "content": "Return policy?"}])
+        raw = await app.sdk.chat.completions.with_raw_response.create(
+            model=app.agent_id,
+            messages=[
+                {"role": "system", "content": "Ignored: the agent's prompt governs."},
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello! How can I help?"},
+                {"role": "user", "content": "Return policy?"},
+            ],
+        )
         session_id = raw.headers["x-aioomi-session-id"]
         assert raw.parse().model_extra["session_id"] == session_id
         owner = app.chat.owner.headers()
         stored = (await app.chat.client.get(f"/api/v1/chat-sessions/{session_id}", headers=owner)).json()
         assert [(m["role"], m["content"]) for m in stored["messages"]] == [
-            ("user", "Hi"), ("assistant", "Hello! How can I help?"), ("user", "Return policy?"),
-            ("assistant", "Within 30 days [1].")]
+            ("user", "Hi"),
+            ("assistant", "Hello! How can I help?"),
+            ("user", "Return policy?"),
+            ("assistant", "Within 30 days [1]."),
+        ]
 
         again = await app.sdk.chat.completions.create(
-            model=app.agent_id, messages=[{"role": "user", "content": "And for sale items?"}],
-            extra_headers={"X-Aioomi-Session-Id": session_id})
+            model=app.agent_id,
+            messages=[{"role": "user", "content": "And for sale items?"}],
+            extra_headers={"X-Aioomi-Session-Id": session_id},
+        )
         assert again.model_extra["session_id"] == session_id
         sent = [m.content for m in app.chat.model.requests[-1].messages[1:]]
         assert sent == ["Hi", "Hello! How can I help?", "Return policy?", "Within 30 days [1].", "And for sale items?"]
@@ -172,8 +209,9 @@ async def test_a_multi_turn_request_is_stored_whole_and_continued_by_its_session
         assert await app.chat.app.count("chat_sessions") == 1
 
         with pytest.raises(openai.NotFoundError) as unknown:
-            await app.sdk.chat.completions.create(model=app.agent_id, messages=QUESTION,
-                                                  extra_headers={"X-Aioomi-Session-Id": "ses_nope"})
+            await app.sdk.chat.completions.create(
+                model=app.agent_id, messages=QUESTION, extra_headers={"X-Aioomi-Session-Id": "ses_nope"}
+            )
         assert unknown.value.code == "session_not_found"
 
 
@@ -181,7 +219,8 @@ async def test_a_streamed_answer_carries_its_citations_on_the_finishing_chunk(tm
     async with sdk_app(tmp_path, None) as app:
         whole = await app.sdk.chat.completions.create(model=app.agent_id, messages=QUESTION)
         raw = await app.sdk.chat.completions.with_raw_response.create(
-            model=app.agent_id, messages=QUESTION, stream=True)
+            model=app.agent_id, messages=QUESTION, stream=True
+        )
         session = raw.headers["x-aioomi-session-id"]
         chunks = [chunk async for chunk in raw.parse()]
         finishing = [c for c in chunks if c.choices and c.choices[0].finish_reason == "stop"]
@@ -189,7 +228,8 @@ async def test_a_streamed_answer_carries_its_citations_on_the_finishing_chunk(tm
         extra = finishing[0].model_extra or {}
         # The one passage the fake search finds for "Return policy?" is the returns policy, cited as [1].
         assert [(c["number"], c["document_title"], c["document_id"]) for c in extra["citations"]] == [
-            (1, "Returns policy", "doc_returns")]
+            (1, "Returns policy", "doc_returns")
+        ]
         assert extra["citations"] == (whole.model_extra or {})["citations"]  # as the non-streaming answer
         assert extra["session_id"] == session
         # Only the finishing chunk carries them.
@@ -197,6 +237,7 @@ async def test_a_streamed_answer_carries_its_citations_on_the_finishing_chunk(tm
 
         # Nothing found (a grounded agent falls back): the finishing chunk says so with no citation.
         stream = await app.sdk.chat.completions.create(
-            model=app.agent_id, messages=[{"role": "user", "content": "Weather tomorrow?"}], stream=True)
+            model=app.agent_id, messages=[{"role": "user", "content": "Weather tomorrow?"}], stream=True
+        )
         last = [chunk async for chunk in stream][-1]
         assert last.choices[0].finish_reason == "stop" and (last.model_extra or {})["citations"] == []

@@ -12,7 +12,7 @@ from aioomi.domain.model.knowledge import EmbeddingRejected, EmbeddingUnavailabl
 from tests.fakes.openai_server import fake_embedding
 
 
-def embedder(fake_openai, **kw) -> OpenAIEmbedder:  # noqa: ANN001
+def embedder(fake_openai, **kw) -> OpenAIEmbedder:
     kw.setdefault("backoff_s", 0.01)
     return OpenAIEmbedder(api_key="sk-test", base_url=fake_openai.base_url, **kw)
 

@@ -24,8 +24,8 @@ from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKin
 from aioomi.domain.model.ids import new_id
 from aioomi.entrypoints.worker.jobs import build_worker
 from tests.fakes.openai_fixtures import ServedFakeOpenAI
-from tests.fakes.stripe_server import FakeStripe
 from tests.fakes.stripe_fixtures import ServedFakeStripe, _served_fake_stripe, fake_stripe  # noqa: F401 - fixtures
+from tests.fakes.stripe_server import FakeStripe
 from tests.integration.accounts_support import (
     PASSWORD,
     App,
@@ -48,21 +48,39 @@ async def _scan(conninfo: str, needles: list[str]) -> list[tuple[str, str, str, 
     each needle: (table, column, needle, rows)."""
     found = []
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-        tables = {r[0] for r in await (await conn.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")).fetchall()}
-        columns = await (await conn.execute(
-            "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
-            "AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2")).fetchall()
+        tables = {
+            r[0]
+            for r in await (
+                await conn.execute(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
+                )
+            ).fetchall()
+        }
+        columns = await (
+            await conn.execute(
+                "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
+                "AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2"
+            )
+        ).fetchall()
         assert {t for t, _ in columns} == tables  # every table is scanned
-        assert {"accounts", "chat_messages", "api_request_log", "jobs", "knowledge_chunks", "billing_records",
-                "data_exports"} <= tables
+        assert {
+            "accounts",
+            "chat_messages",
+            "api_request_log",
+            "jobs",
+            "knowledge_chunks",
+            "billing_records",
+            "data_exports",
+        } <= tables
         for table, column in columns:
             for needle in needles:
-                row = await (await conn.execute(
-                    f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE %s', (f"%{needle}%",)  # noqa: S608
-                )).fetchone()
+                row = await (
+                    await conn.execute(
+                        f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE %s', (f"%{needle}%",)
+                    )
+                ).fetchone()
                 if row and row[0]:
                     found.append((table, column, needle, int(row[0])))
     return found
@@ -110,10 +128,16 @@ async def test_after_the_purge_nothing_of_the_account_is_left_but_its_billing_re
     fake_openai.fake.script_chat(reply="We open at nine [1].")
     stripe.customers[CUSTOMER] = {"id": CUSTOMER, "object": "customer", "email": "erase.me@example.com"}
     stripe.put_subscription(SUBSCRIPTION, customer=CUSTOMER, prices=["price_pro"])
-    async with serve("postgres", tmp_path / "aioomi", pg_conninfo, openai_api_key="sk-test",
-                     openai_base_url=fake_openai.base_url, stripe_secret_key=fake_stripe.secret_key,
-                     stripe_api_base=fake_stripe.base_url,
-                     configure=lambda c: c.clock.override(providers.Object(clock))) as app:
+    async with serve(
+        "postgres",
+        tmp_path / "aioomi",
+        pg_conninfo,
+        openai_api_key="sk-test",
+        openai_base_url=fake_openai.base_url,
+        stripe_secret_key=fake_stripe.secret_key,
+        stripe_api_base=fake_stripe.base_url,
+        configure=lambda c: c.clock.override(providers.Object(clock)),
+    ) as app:
         try:
             await _erase_end_to_end(app, clock, pg_conninfo, fake_openai, stripe)
         finally:
@@ -122,27 +146,33 @@ async def test_after_the_purge_nothing_of_the_account_is_left_but_its_billing_re
             app.client.blocking_portal.call(app.container.chat_model().aclose)
 
 
-async def _erase_end_to_end(app: App, clock: ManualClock, pg_conninfo: str, fake_openai: ServedFakeOpenAI,
-                        stripe: FakeStripe) -> None:
+async def _erase_end_to_end(
+    app: App, clock: ManualClock, pg_conninfo: str, fake_openai: ServedFakeOpenAI, stripe: FakeStripe
+) -> None:
     owner = await sign_up_and_verify(app, "erase.me@example.com", full_name=NAME)
     keeper = await sign_up_and_verify(app, "keep.me@example.com", full_name="Kept Person")
     headers = owner.headers()
-    agent = (await app.client.post("/api/v1/agents", json={"name": "Helper", "allowed_origins": [ORIGIN]},
-                                   headers=headers)).json()
-    uploaded = await app.client.post(f"/api/v1/agents/{agent['id']}/documents",
-                                     json={"text": f"# Hours\n\nOpen nine to five, {NAME}.", "title": "Hours"},
-                                     headers=headers)
+    agent = (
+        await app.client.post("/api/v1/agents", json={"name": "Helper", "allowed_origins": [ORIGIN]}, headers=headers)
+    ).json()
+    uploaded = await app.client.post(
+        f"/api/v1/agents/{agent['id']}/documents",
+        json={"text": f"# Hours\n\nOpen nine to five, {NAME}.", "title": "Hours"},
+        headers=headers,
+    )
     assert uploaded.status_code == 202, uploaded.text
-    assert (await app.client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:read"]},
-                                  headers=headers)).status_code == 201
+    assert (
+        await app.client.post("/api/v1/api-keys", json={"name": "ci", "scopes": ["agents:read"]}, headers=headers)
+    ).status_code == 201
 
     # The real worker embeds the document through the fake OpenAI server: chunks exist.
     await run_worker(app, clock)
     assert fake_openai.fake.calls("/v1/embeddings") != []
     chunks = "SELECT count(*) FROM knowledge_chunks WHERE account_id = %s"
     assert await _count(pg_conninfo, chunks, owner.account_id) > 0
-    assert await _count(pg_conninfo, "SELECT count(*) FROM knowledge_postings WHERE account_id = %s",
-                        owner.account_id) > 0
+    assert (
+        await _count(pg_conninfo, "SELECT count(*) FROM knowledge_postings WHERE account_id = %s", owner.account_id) > 0
+    )
 
     # A visitor talks to the agent through the widget.
     widget = {"origin": ORIGIN, "x-visitor-id": VISITOR}
@@ -150,22 +180,44 @@ async def _erase_end_to_end(app: App, clock: ManualClock, pg_conninfo: str, fake
     assert session.status_code == 201, session.text
     answer = await app.client.post(
         f"/api/v1/widget/{agent['public_key']}/sessions/{session.json()['id']}/messages",
-        headers=widget, json={"content": "When do you open?"})
+        headers=widget,
+        json={"content": "When do you open?"},
+    )
     assert answer.status_code == 200, answer.text
-    assert await _count(pg_conninfo, "SELECT count(*) FROM chat_messages WHERE account_id = %s",
-                        owner.account_id) == 2
+    assert await _count(pg_conninfo, "SELECT count(*) FROM chat_messages WHERE account_id = %s", owner.account_id) == 2
 
     # Billing: a Stripe customer and subscription, and a record kept 7 years.
     async with app.container.uow()(account_id=owner.account_id) as uow:
-        await uow.billing.save_account(BillingAccount(
-            account_id=owner.account_id, customer_id=CUSTOMER, subscription_id=SUBSCRIPTION, plan_id="pro",
-            status=SubscriptionStatus.ACTIVE, updated_at=clock.now()))
-        await uow.billing.save_record(BillingRecord(
-            id=new_id("brec"), kind=RecordKind.INVOICE, stripe_id="in_zebulon", account_id=owner.account_id,
-            account_ref=account_ref(owner.account_id), stripe_customer_id=CUSTOMER,
-            stripe_invoice_id="in_zebulon", stripe_subscription_id=SUBSCRIPTION, amount_minor=1900,
-            currency="eur", status="paid", period_start=None, period_end=None, occurred_at=clock.now(),
-            status_at=clock.now(), created_at=clock.now()))
+        await uow.billing.save_account(
+            BillingAccount(
+                account_id=owner.account_id,
+                customer_id=CUSTOMER,
+                subscription_id=SUBSCRIPTION,
+                plan_id="pro",
+                status=SubscriptionStatus.ACTIVE,
+                updated_at=clock.now(),
+            )
+        )
+        await uow.billing.save_record(
+            BillingRecord(
+                id=new_id("brec"),
+                kind=RecordKind.INVOICE,
+                stripe_id="in_zebulon",
+                account_id=owner.account_id,
+                account_ref=account_ref(owner.account_id),
+                stripe_customer_id=CUSTOMER,
+                stripe_invoice_id="in_zebulon",
+                stripe_subscription_id=SUBSCRIPTION,
+                amount_minor=1900,
+                currency="eur",
+                status="paid",
+                period_start=None,
+                period_end=None,
+                occurred_at=clock.now(),
+                status_at=clock.now(),
+                created_at=clock.now(),
+            )
+        )
         await uow.commit()
 
     # Access and portability: the worker builds the archive under the account's folder.
@@ -174,12 +226,14 @@ async def _erase_end_to_end(app: App, clock: ManualClock, pg_conninfo: str, fake
     await run_worker(app, clock)
     assert _files_naming(Path(app.settings.blobs_dir), [owner.account_id]) != []
     await app.client.app.state.request_log_writer.flush()
-    assert await _count(pg_conninfo, "SELECT count(*) FROM api_request_log WHERE account_id = %s",
-                        owner.account_id) > 0
+    assert await _count(pg_conninfo, "SELECT count(*) FROM api_request_log WHERE account_id = %s", owner.account_id) > 0
 
     # Erasure: re-authentication, then everything stops at once and Stripe's subscription ends.
-    problem(await app.client.request("DELETE", "/api/v1/account", json={"password": "not the password"},
-                                     headers=headers), 403, "reauthentication_required")
+    problem(
+        await app.client.request("DELETE", "/api/v1/account", json={"password": "not the password"}, headers=headers),
+        403,
+        "reauthentication_required",
+    )
     assert stripe.received(f"/v1/subscriptions/{SUBSCRIPTION}") == []
     erased = await app.client.request("DELETE", "/api/v1/account", json={"password": PASSWORD}, headers=headers)
     assert erased.status_code == 202, erased.text
@@ -199,8 +253,7 @@ async def _erase_end_to_end(app: App, clock: ManualClock, pg_conninfo: str, fake
     clock.advance(timedelta(seconds=1))
     async with worker_container(app, clock) as worker:
         assert await worker.purge_deleted_accounts()() == 1
-    needles = [owner.account_id, owner.email, NAME, VISITOR, agent["id"], agent["public_key"],
-               uploaded.json()["id"]]
+    needles = [owner.account_id, owner.email, NAME, VISITOR, agent["id"], agent["public_key"], uploaded.json()["id"]]
     leftovers = await _scan(pg_conninfo, needles)
     assert leftovers == [], leftovers
     assert CUSTOMER in stripe.customers
@@ -224,8 +277,9 @@ async def _erase_end_to_end(app: App, clock: ManualClock, pg_conninfo: str, fake
     assert _files_naming(Path(app.settings.outbox_dir), needles) == []
 
     async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as conn:
-        row = await (await conn.execute(
-            "SELECT account_id, account_ref FROM billing_records WHERE stripe_id = 'in_zebulon'")).fetchone()
+        row = await (
+            await conn.execute("SELECT account_id, account_ref FROM billing_records WHERE stripe_id = 'in_zebulon'")
+        ).fetchone()
     assert row == (None, account_ref(owner.account_id))  # kept 7 years, detached
     assert await _scan(pg_conninfo, [keeper.account_id]) != []  # the other account is untouched
     assert await _scan(pg_conninfo, [owner.account_id, owner.email, NAME, VISITOR]) == []
@@ -236,12 +290,17 @@ async def test_the_database_refuses_a_purge_later_than_30_days_after_the_request
         await conn.execute(
             "INSERT INTO accounts (id, email, full_name, password_hash, email_verified_at, adult_attested_at, "
             "accepted_policy_version, status, created_at, updated_at) VALUES ('acct_grace', 'g@example.com', "
-            "'G', 'h', now(), now(), '2026-02-15', 'deletion_pending', now(), now())")
-        insert = ("INSERT INTO account_privacy (account_id, deletion_requested_at, purge_after) "
-                  "VALUES ('acct_grace', TIMESTAMPTZ '2026-03-01 00:00+00', %s)")
+            "'G', 'h', now(), now(), '2026-02-15', 'deletion_pending', now(), now())"
+        )
+        insert = (
+            "INSERT INTO account_privacy (account_id, deletion_requested_at, purge_after) "
+            "VALUES ('acct_grace', TIMESTAMPTZ '2026-03-01 00:00+00', %s)"
+        )
         with pytest.raises(pg_errors.CheckViolation):
             await conn.execute(insert, (datetime(2026, 3, 31, 0, 0, 1, tzinfo=UTC),))  # 30 days and 1 second
         await conn.execute(insert, (datetime(2026, 3, 31, tzinfo=UTC),))  # exactly 30 days
         with pytest.raises(pg_errors.CheckViolation):
-            await conn.execute("UPDATE account_privacy SET purge_after = purge_after + interval '1 day' "
-                               "WHERE account_id = 'acct_grace'")
+            await conn.execute(
+                "UPDATE account_privacy SET purge_after = purge_after + interval '1 day' "
+                "WHERE account_id = 'acct_grace'"
+            )

@@ -29,10 +29,11 @@ class GoogleConfigured:
         return None
 
 
-def configure(clock: ManualClock):  # noqa: ANN201
-    def apply(container) -> None:  # noqa: ANN001
+def configure(clock: ManualClock):
+    def apply(container) -> None:
         container.clock.override(providers.Object(clock))
         container.identity_provider.override(providers.Object(GoogleConfigured()))
+
     return apply
 
 
@@ -84,8 +85,11 @@ async def test_the_policy_pages_and_sign_up_follow_the_version_in_force(
         versions = await app.client.get("/privacy/versions")
         assert versions.status_code == 200
         assert_no_inline_script(versions.text)
-        rows = re.findall(r"<tr>\s*<td>([^<]+)</td>\s*<td><time[^>]*>([^<]+)</time></td>\s*<td>[^<]*</td>\s*"
-                          r"<td>([^<]+)</td>", versions.text)
+        rows = re.findall(
+            r"<tr>\s*<td>([^<]+)</td>\s*<td><time[^>]*>([^<]+)</time></td>\s*<td>[^<]*</td>\s*"
+            r"<td>([^<]+)</td>",
+            versions.text,
+        )
         assert rows == [("2026-04-01", "2026-04-01", "upcoming"), ("2026-02-15", "2026-02-15", "in force")]
         assert form_version((await app.client.get("/sign-up")).text) == "2026-02-15"  # not in force yet
         footer = (await app.client.get("/sign-in")).text
@@ -101,17 +105,20 @@ async def test_the_policy_pages_and_sign_up_follow_the_version_in_force(
         assert "accepted_policy_version=2026-04-01" in sign_up.text  # the Google sign-up link
         assert "version 2026-04-01" in sign_up.text
         assert (await app.client.get("/api/v1/auth/policy")).json() == {"version": "2026-04-01"}
-        refused = await app.client.post("/api/v1/auth/signup", json=sign_up_body(
-            "late@example.com", accepted_policy_version=CURRENT_POLICY_VERSION))
+        refused = await app.client.post(
+            "/api/v1/auth/signup", json=sign_up_body("late@example.com", accepted_policy_version=CURRENT_POLICY_VERSION)
+        )
         problem(refused, 422, "consent_required")
-        accepted = await app.client.post("/api/v1/auth/signup", json=sign_up_body(
-            "new@example.com", accepted_policy_version=form_version(sign_up.text)))
+        accepted = await app.client.post(
+            "/api/v1/auth/signup",
+            json=sign_up_body("new@example.com", accepted_policy_version=form_version(sign_up.text)),
+        )
         assert accepted.status_code == 202, accepted.text
         await run_sign_up_mail_jobs(app)
         assert last_mail_to(app.outbox(), "new@example.com", "verify_email")
 
 
-async def test_the_seeded_versions_stored_text_is_the_shipped_markdown(postgres_container) -> None:  # noqa: ANN001
+async def test_the_seeded_versions_stored_text_is_the_shipped_markdown(postgres_container) -> None:
     async with postgres_container.uow()(account_id=None) as uow:
         [seeded] = [v for v in await uow.privacy.list_policy_versions() if v.version == "2026-02-15"]
     assert seeded.body == POLICY_FILE.read_text(encoding="utf-8")

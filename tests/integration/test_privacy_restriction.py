@@ -28,16 +28,19 @@ async def run_worker(app: App) -> None:
 async def test_a_restricted_owners_upload_waits_unembedded_until_the_restriction_is_lifted(
     pg_conninfo: str, tmp_path: Path, fake_openai: ServedFakeOpenAI
 ) -> None:
-    async with serve("postgres", tmp_path / "aioomi", pg_conninfo, openai_api_key="sk-test",
-                     openai_base_url=fake_openai.base_url) as app:
+    async with serve(
+        "postgres", tmp_path / "aioomi", pg_conninfo, openai_api_key="sk-test", openai_base_url=fake_openai.base_url
+    ) as app:
         owner = await sign_up_and_verify(app, "restricted@example.com")
         headers = owner.headers()
         agent = (await app.client.post("/api/v1/agents", json={"name": "Helper"}, headers=headers)).json()
         restricted = await app.client.put("/api/v1/account/privacy/restriction", headers=headers)
         assert restricted.status_code == 200, restricted.text
-        uploaded = await app.client.post(f"/api/v1/agents/{agent['id']}/documents",
-                                         json={"text": "# Hours\n\nOpen nine to five.", "title": "Hours"},
-                                         headers=headers)
+        uploaded = await app.client.post(
+            f"/api/v1/agents/{agent['id']}/documents",
+            json={"text": "# Hours\n\nOpen nine to five.", "title": "Hours"},
+            headers=headers,
+        )
         assert uploaded.status_code == 202, uploaded.text
         document = f"/api/v1/agents/{agent['id']}/documents/{uploaded.json()['id']}"
 
@@ -72,14 +75,20 @@ async def test_after_an_objection_the_next_requests_are_logged_without_account_o
         assert (await app.client.get("/api/v1/agents", headers=other.headers())).status_code == 200
         await writer.flush()  # no sweep runs in this test
         async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as conn:
-            named = await (await conn.execute(
-                "SELECT count(*) FROM api_request_log WHERE account_id = %s", (owner.account_id,))).fetchone()
-            anonymous = await (await conn.execute(
-                "SELECT count(*) FROM api_request_log WHERE route = '/api/v1/agents' AND account_id IS NULL "
-                "AND ip IS NULL")).fetchone()
-            others = await (await conn.execute(
-                "SELECT count(*) FROM api_request_log WHERE account_id = %s AND ip IS NOT NULL",
-                (other.account_id,))).fetchone()
+            named = await (
+                await conn.execute("SELECT count(*) FROM api_request_log WHERE account_id = %s", (owner.account_id,))
+            ).fetchone()
+            anonymous = await (
+                await conn.execute(
+                    "SELECT count(*) FROM api_request_log WHERE route = '/api/v1/agents' AND account_id IS NULL "
+                    "AND ip IS NULL"
+                )
+            ).fetchone()
+            others = await (
+                await conn.execute(
+                    "SELECT count(*) FROM api_request_log WHERE account_id = %s AND ip IS NOT NULL", (other.account_id,)
+                )
+            ).fetchone()
         # The one request before the objection was anonymised when it was made; the three after
         # were written anonymous; the other owner's are kept as they are.
         assert named == (0,)

@@ -8,14 +8,15 @@ from tests.integration.chat_support import chat_app, read_sse
 from tests.integration.test_curated_answers_http import run_worker
 
 
-async def test_the_worker_groups_fallbacks_and_the_owner_answers_and_dismisses(pg_conninfo, tmp_path) -> None:  # noqa: ANN001
+async def test_the_worker_groups_fallbacks_and_the_owner_answers_and_dismisses(pg_conninfo, tmp_path) -> None:
     async with chat_app(tmp_path, pg_conninfo, answer_mode="grounded") as chat:
         client, owner = chat.client, chat.owner.headers()
         base = f"/api/v1/agents/{chat.agent['id']}/question-groups"
         for question in ("Shipping abroad to Norway?", "shipping abroad to norway", "Is the shop open on Sundays?"):
             session_id = await chat.new_session()
-            response = await client.post(chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(),
-                                         json={"content": question})
+            response = await client.post(
+                chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(), json={"content": question}
+            )
             assert dict(read_sse(response.text))["done"]
         assert (await client.get(base, headers=owner)).json()["data"] == [], "nothing until the worker ran"
         queued = await client.post(f"{base}/refresh", headers=owner)
@@ -24,19 +25,30 @@ async def test_the_worker_groups_fallbacks_and_the_owner_answers_and_dismisses(p
 
         groups = (await client.get(base, headers=owner)).json()["data"]
         assert [(g["label"], g["count"], g["reasons"]) for g in groups] == [
-            ("Shipping abroad to Norway?", 2, ["unanswered"]), ("Is the shop open on Sundays?", 1, ["unanswered"])]
+            ("Shipping abroad to Norway?", 2, ["unanswered"]),
+            ("Is the shop open on Sundays?", 1, ["unanswered"]),
+        ]
         norway, sundays = groups
-        pair = await client.post(f"/api/v1/question-groups/{norway['id']}/answer", headers=owner,
-                                 json={"answer": "Yes, in 3 to 5 days."})
+        pair = await client.post(
+            f"/api/v1/question-groups/{norway['id']}/answer", headers=owner, json={"answer": "Yes, in 3 to 5 days."}
+        )
         assert pair.status_code == 201, pair.text
         assert pair.json()["question"] == "Shipping abroad to Norway?"
         dismissed = await client.post(f"/api/v1/question-groups/{sundays['id']}/dismiss", headers=owner)
         assert dismissed.json()["status"] == "dismissed"
-        problem(await client.post(f"/api/v1/question-groups/{sundays['id']}/dismiss", headers=owner),
-                409, "question_group_closed")
-        problem(await client.post("/api/v1/question-groups/qgr_nothing/dismiss", headers=owner),
-                404, "question_group_not_found")
+        problem(
+            await client.post(f"/api/v1/question-groups/{sundays['id']}/dismiss", headers=owner),
+            409,
+            "question_group_closed",
+        )
+        problem(
+            await client.post("/api/v1/question-groups/qgr_nothing/dismiss", headers=owner),
+            404,
+            "question_group_not_found",
+        )
         problem(await client.get(base, headers=owner, params={"status": "closed"}), 422, "invalid_group_status")
         every = (await client.get(base, headers=owner, params={"status": "all"})).json()["data"]
         assert sorted((g["label"], g["status"]) for g in every) == [
-            ("Is the shop open on Sundays?", "dismissed"), ("Shipping abroad to Norway?", "answered")]
+            ("Is the shop open on Sundays?", "dismissed"),
+            ("Shipping abroad to Norway?", "answered"),
+        ]

@@ -10,7 +10,7 @@ from dependency_injector import providers
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.adapters.rerank.http_reranker import HttpReranker
-from aioomi.container import Container, container_in_memory
+from aioomi.container import Container
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentRetrieval, AgentSettings
 from aioomi.domain.model.chat import MessageStatus, TurnSources
@@ -30,27 +30,38 @@ DOCS = {  # title: text; the three share the question's words, in decreasing mea
 QUESTION = "refunds for orders reach the card within fourteen days"
 
 
-async def shop(container: Container, reranker: HttpReranker | None,
-               retrieval: AgentRetrieval | None = None) -> tuple[Any, dict[str, str]]:
+async def shop(
+    container: Container, reranker: HttpReranker | None, retrieval: AgentRetrieval | None = None
+) -> tuple[Any, dict[str, str]]:
     use_test_embedders(container, dimensions=256)
     container.reranker.override(providers.Object(reranker))
     owner = account()
     await store(container, owner)
     principal = Principal(account_id=owner.id)
     agent = await container.create_agent()(
-        principal, AgentSettings(name="Shop", retrieval=retrieval or AgentRetrieval(min_relevance=0.0, max_citations=1)))
+        principal, AgentSettings(name="Shop", retrieval=retrieval or AgentRetrieval(min_relevance=0.0, max_citations=1))
+    )
     ids = {}
     for title, text in DOCS.items():
-        document, _ = await container.add_document()(principal, agent.id, DocumentUpload(
-            data=text.encode(), title=title, filename="d.md", content_type="text/markdown",
-            source=DocumentSource.TEXT))
+        document, _ = await container.add_document()(
+            principal,
+            agent.id,
+            DocumentUpload(
+                data=text.encode(),
+                title=title,
+                filename="d.md",
+                content_type="text/markdown",
+                source=DocumentSource.TEXT,
+            ),
+        )
         ids[title] = document.id
     await build_worker(container).run_until_idle()
     return agent, ids
 
 
-async def cited_titles(container: Container, agent: Any,
-                       model: ScriptedChatModel | None = None) -> tuple[list[str], Any]:
+async def cited_titles(
+    container: Container, agent: Any, model: ScriptedChatModel | None = None
+) -> tuple[list[str], Any]:
     model = model or ScriptedChatModel(reply=lambda r: "Fourteen days.")
     container.chat_model.override(providers.Object(model))
     answer = await container.answer_chat().start(agent, ChatCaller(visitor_id=VISITOR), QUESTION)
@@ -67,8 +78,9 @@ async def test_without_a_reranker_the_fused_order_picks_the_citation(memory_cont
     assert titles == ["Refund rules"]  # the passage that shares every word of the question
 
 
-async def test_a_reranker_that_reverses_the_order_changes_the_citations(memory_container,
-                                                                        fake_reranker: ServedFakeReranker) -> None:
+async def test_a_reranker_that_reverses_the_order_changes_the_citations(
+    memory_container, fake_reranker: ServedFakeReranker
+) -> None:
     fake_reranker.fake.score = lambda query, document, index: float(index)  # the last candidate first
     reranker = HttpReranker(fake_reranker.url, model="rerank-test", api_key="rk-secret")
     agent, _ = await shop(memory_container, reranker)
@@ -85,7 +97,8 @@ async def test_a_reranker_that_reverses_the_order_changes_the_citations(memory_c
 
 
 async def test_a_reranker_that_times_out_leaves_the_fused_order_and_the_turn_succeeds(
-        memory_container, fake_reranker: ServedFakeReranker) -> None:
+    memory_container, fake_reranker: ServedFakeReranker
+) -> None:
     fake_reranker.fake.score = lambda query, document, index: float(index)
     fake_reranker.fake.hang_s = 2.0
     reranker = HttpReranker(fake_reranker.url, timeout_s=0.2)
@@ -97,8 +110,9 @@ async def test_a_reranker_that_times_out_leaves_the_fused_order_and_the_turn_suc
 
 
 @pytest.mark.parametrize("fault", ["status", "unreachable", "not json", "incomplete"])
-async def test_the_adapter_turns_every_failure_into_rerank_unavailable(fake_reranker: ServedFakeReranker,
-                                                                       fault: str) -> None:
+async def test_the_adapter_turns_every_failure_into_rerank_unavailable(
+    fake_reranker: ServedFakeReranker, fault: str
+) -> None:
     url = fake_reranker.url
     if fault == "status":
         fake_reranker.fake.status = 503
@@ -114,8 +128,9 @@ async def test_the_adapter_turns_every_failure_into_rerank_unavailable(fake_rera
     await reranker.aclose()
 
 
-async def test_with_a_reranker_the_gate_reads_its_scores_not_the_similarity(memory_container,
-                                                                           fake_reranker: ServedFakeReranker) -> None:
+async def test_with_a_reranker_the_gate_reads_its_scores_not_the_similarity(
+    memory_container, fake_reranker: ServedFakeReranker
+) -> None:
     reranker = HttpReranker(fake_reranker.url)
     # The default gate (0.5) and room for every document: what passes is what the gate decides.
     agent, _ = await shop(memory_container, reranker, AgentRetrieval(max_citations=3))
@@ -141,8 +156,9 @@ async def test_with_a_reranker_the_gate_reads_its_scores_not_the_similarity(memo
     await reranker.aclose()
 
 
-async def test_a_reranked_search_reports_the_rerankers_relevance(memory_container,
-                                                                 fake_reranker: ServedFakeReranker) -> None:
+async def test_a_reranked_search_reports_the_rerankers_relevance(
+    memory_container, fake_reranker: ServedFakeReranker
+) -> None:
     reranker = HttpReranker(fake_reranker.url)
     agent, _ = await shop(memory_container, reranker, AgentRetrieval(max_citations=3))
     # Scores 0.25 / 0.75 / 1.0 by candidate: on the reranker's scale (gate 0.5) relevance 0.25, 0.75, 1.0.
@@ -155,8 +171,9 @@ async def test_a_reranked_search_reports_the_rerankers_relevance(memory_containe
     await reranker.aclose()
 
 
-async def test_with_the_embedder_down_a_reranker_still_gates_the_lexical_hits(memory_container,
-                                                                              fake_reranker: ServedFakeReranker) -> None:
+async def test_with_the_embedder_down_a_reranker_still_gates_the_lexical_hits(
+    memory_container, fake_reranker: ServedFakeReranker
+) -> None:
     reranker = HttpReranker(fake_reranker.url)
     agent, _ = await shop(memory_container, reranker, AgentRetrieval(max_citations=3))
 

@@ -46,13 +46,17 @@ class Inbox:
     def __init__(self) -> None:
         self.envelopes: list[Envelope] = []
 
-    async def handle_DATA(self, server, session, envelope: Envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope: Envelope) -> str:
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
 
-def authenticate(server, session, envelope, mechanism: str, auth_data) -> AuthResult:  # noqa: ANN001
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"aioomi" and auth_data.password == PASSWORD.encode()
+def authenticate(server, session, envelope, mechanism: str, auth_data) -> AuthResult:
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == b"aioomi"
+        and auth_data.password == PASSWORD.encode()
+    )
     return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
 
@@ -62,9 +66,13 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1)).not_valid_after(now + dt.timedelta(hours=1))
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
@@ -77,7 +85,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return folder / "cert.pem", folder / "key.pem"
 
 
-def serve(inbox: Inbox, **options) -> Controller:  # noqa: ANN003
+def serve(inbox: Inbox, **options) -> Controller:
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     return controller
@@ -147,7 +155,9 @@ async def test_a_relay_without_starttls_is_left_before_signing_in(plain_server) 
     assert raised.value.code == "mail_unavailable" and inbox.envelopes == []
 
 
-async def test_a_rejected_password_is_unavailable_and_never_logged(tls_server, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_rejected_password_is_unavailable_and_never_logged(
+    tls_server, caplog: pytest.LogCaptureFixture
+) -> None:
     inbox, port, client_context = tls_server
     wrong = "wrong-password-77aa"
     mailer = SmtpMailer(

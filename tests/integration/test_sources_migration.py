@@ -11,10 +11,10 @@ import msgspec
 import psycopg
 import pytest
 
+from aioomi.adapters.postgres import migrations
 from aioomi.adapters.postgres.accounts import PostgresAccountRepository
 from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.adapters.postgres.documents import PostgresDocumentRepository
-from aioomi.adapters.postgres import migrations
 from aioomi.adapters.postgres.migrations import shipped_migrations
 from aioomi.adapters.postgres.sources import PostgresSourceRepository
 from aioomi.domain.model.documents import DocumentSource
@@ -30,7 +30,7 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def empty_database(test_postgres: TestPostgres):  # noqa: ANN201
+async def empty_database(test_postgres: TestPostgres):
     conninfo = await test_postgres.create_database(migrated=False)
     yield conninfo
     test_postgres.drop_database(conninfo)
@@ -49,10 +49,18 @@ async def test_existing_documents_get_an_upload_or_url_source(empty_database: st
         first, second = agent(acct), agent(acct)
         docs = [
             document(acct, first.id, created_at=T0, source=DocumentSource.UPLOAD, content_hash="1" * 64),
-            document(acct, first.id, created_at=T0 + timedelta(hours=1), source=DocumentSource.TEXT,
-                     content_hash="2" * 64),
-            document(acct, first.id, created_at=T0 + timedelta(hours=2), source=DocumentSource.URL,
-                     source_url="https://shop.example.com/returns", content_hash="3" * 64, processed_at=T0),
+            document(
+                acct, first.id, created_at=T0 + timedelta(hours=1), source=DocumentSource.TEXT, content_hash="2" * 64
+            ),
+            document(
+                acct,
+                first.id,
+                created_at=T0 + timedelta(hours=2),
+                source=DocumentSource.URL,
+                source_url="https://shop.example.com/returns",
+                content_hash="3" * 64,
+                processed_at=T0,
+            ),
             document(acct, second.id, created_at=T0, source=DocumentSource.UPLOAD, content_hash="4" * 64),
         ]
         async with conn.transaction():
@@ -65,8 +73,9 @@ async def test_existing_documents_get_an_upload_or_url_source(empty_database: st
                 del fields["source_id"]
                 columns = ", ".join(fields)
                 values = [v.value if hasattr(v, "value") else v for v in fields.values()]
-                await conn.execute(f"INSERT INTO documents ({columns}) VALUES ({', '.join(['%s'] * len(values))})",
-                                   values)
+                await conn.execute(
+                    f"INSERT INTO documents ({columns}) VALUES ({', '.join(['%s'] * len(values))})", values
+                )
         async with conn.transaction():
             await conn.execute(sources_migration.sql)
         async with conn.transaction():
@@ -75,7 +84,8 @@ async def test_existing_documents_get_an_upload_or_url_source(empty_database: st
             sources, documents = PostgresSourceRepository(conn), PostgresDocumentRepository(conn)
             first_sources = await sources.list_for_agent(acct, first.id)
             assert [(s.kind, s.name) for s in first_sources] == [
-                (SourceKind.UPLOAD, "Uploaded files and texts"), (SourceKind.URL, "https://shop.example.com/returns"),
+                (SourceKind.UPLOAD, "Uploaded files and texts"),
+                (SourceKind.URL, "https://shop.example.com/returns"),
             ]
             upload, url = first_sources
             assert all(is_id(s.id, "src") for s in first_sources)
@@ -89,10 +99,12 @@ async def test_existing_documents_get_an_upload_or_url_source(empty_database: st
             assert (await documents.get(acct, docs[3].id)).source_id == other.id
             assert await sources.document_counts(acct, first.id) == {upload.id: 2, url.id: 1}
         async with conn.transaction():
-            rows = await (await conn.execute(
-                "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
-                "WHERE relname IN ('knowledge_sources', 'source_runs') ORDER BY relname"
-            )).fetchall()
+            rows = await (
+                await conn.execute(
+                    "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                    "WHERE relname IN ('knowledge_sources', 'source_runs') ORDER BY relname"
+                )
+            ).fetchall()
             assert rows == [("knowledge_sources", True, True), ("source_runs", True, True)]
             await conn.execute("SET LOCAL ROLE aioomi_app")
             await conn.execute("SELECT set_config('aioomi.account_id', 'acct_someone_else', true)")

@@ -39,10 +39,32 @@ EXAMPLES = max(5, settings().max_examples // 3)
 SIGN_INS_PER_OWNER = 6  # well under the per-account limit within one example
 _emails = itertools.count()
 # Revoking (and using) ids, one's own or another's, is where isolation is won or lost: drawn more often.
-ACTIONS = ["create_key", "list_keys", "revoke_key", "revoke_key", "revoke_key", "use_key", "use_key", "sign_in",
-           "list_sessions", "revoke_session", "revoke_session", "get_account", "patch_account", "key_on_account"]
-SCOPES = ["agents:read", "agents:write", "knowledge:read", "knowledge:write", "conversations:read",
-          "conversations:write", "usage:read", "usage:write"]
+ACTIONS = [
+    "create_key",
+    "list_keys",
+    "revoke_key",
+    "revoke_key",
+    "revoke_key",
+    "use_key",
+    "use_key",
+    "sign_in",
+    "list_sessions",
+    "revoke_session",
+    "revoke_session",
+    "get_account",
+    "patch_account",
+    "key_on_account",
+]
+SCOPES = [
+    "agents:read",
+    "agents:write",
+    "knowledge:read",
+    "knowledge:write",
+    "conversations:read",
+    "conversations:write",
+    "usage:read",
+    "usage:write",
+]
 
 
 @dataclass
@@ -80,8 +102,9 @@ def backend(request: pytest.FixtureRequest) -> tuple[str, str | None]:
 @pytest.fixture
 async def world(backend: tuple[str, str | None], tmp_path: Path) -> AsyncIterator[Isolated]:
     clock = ManualClock(datetime.now(UTC))  # today: a privacy policy is in force
-    async with serve(backend[0], tmp_path / "aioomi", backend[1],
-                     configure=lambda c: c.clock.override(providers.Object(clock))) as app:
+    async with serve(
+        backend[0], tmp_path / "aioomi", backend[1], configure=lambda c: c.clock.override(providers.Object(clock))
+    ) as app:
         yield Isolated(app=app, clock=clock)
 
 
@@ -118,8 +141,9 @@ async def expect_missing(world: Isolated, response: Any, kind: str, code: str) -
     assert comparable(body) == world.missing[kind], (body, world.missing[kind])
 
 
-async def still_works_for_its_owner(world: Isolated, owners: list[Owner], key_id: str | None = None,
-                                    session_id: str | None = None) -> None:
+async def still_works_for_its_owner(
+    world: Isolated, owners: list[Owner], key_id: str | None = None, session_id: str | None = None
+) -> None:
     """A key or session an intruder tried to revoke still authenticates its owner."""
     client = world.app.client
     for owner in owners:
@@ -151,10 +175,15 @@ async def step(world: Isolated, owners: list[Owner], data: st.DataObject) -> Non
         await new_session(world, owner)
 
     elif action == "create_key":
-        name = data.draw(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
-                                 max_size=20).filter(str.strip), label="key name")
-        response = await client.post("/api/v1/api-keys", json={"name": name, "scopes": SCOPES},
-                                     headers=await auth_headers(world, owner, data))
+        name = data.draw(
+            st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(
+                str.strip
+            ),
+            label="key name",
+        )
+        response = await client.post(
+            "/api/v1/api-keys", json={"name": name, "scopes": SCOPES}, headers=await auth_headers(world, owner, data)
+        )
         assert response.status_code == 201, response.text
         owner.keys[response.json()["id"]] = response.json()["secret"]
 
@@ -190,9 +219,17 @@ async def step(world: Isolated, owners: list[Owner], data: st.DataObject) -> Non
         if not owner.keys:
             return
         secret = data.draw(st.sampled_from(list(owner.keys.values())), label="key")
-        route = data.draw(st.sampled_from([("GET", "/api/v1/account"), ("GET", "/api/v1/api-keys"),
-                                           ("GET", "/api/v1/account/sessions"), ("POST", "/api/v1/auth/sign-out-everywhere")]),
-                          label="account route")
+        route = data.draw(
+            st.sampled_from(
+                [
+                    ("GET", "/api/v1/account"),
+                    ("GET", "/api/v1/api-keys"),
+                    ("GET", "/api/v1/account/sessions"),
+                    ("POST", "/api/v1/auth/sign-out-everywhere"),
+                ]
+            ),
+            label="account route",
+        )
         problem(await client.request(route[0], route[1], headers=bearer(secret)), 403, "session_required")
 
     elif action == "list_sessions":
@@ -201,8 +238,9 @@ async def step(world: Isolated, owners: list[Owner], data: st.DataObject) -> Non
         assert {s["id"] for s in response.json()["data"]} == set(owner.sessions)
 
     elif action == "revoke_session":
-        target = pick(data, own_sessions, [s for s in all_sessions if s not in own_sessions], new_id("lgn"),
-                      "session id")
+        target = pick(
+            data, own_sessions, [s for s in all_sessions if s not in own_sessions], new_id("lgn"), "session id"
+        )
         headers = await auth_headers(world, owner, data)
         response = await client.delete(f"/api/v1/account/sessions/{target}", headers=headers)
         if target in owner.sessions:
@@ -223,8 +261,11 @@ async def step(world: Isolated, owners: list[Owner], data: st.DataObject) -> Non
 
     elif action == "patch_account":
         name = data.draw(st.sampled_from(["Ada", "Bob", "Carol", "Mallory", "Eve"]), label="new name")
-        response = await client.patch("/api/v1/account", json={"full_name": f"{name} {owner.email[:6]}"},
-                                      headers=await auth_headers(world, owner, data))
+        response = await client.patch(
+            "/api/v1/account",
+            json={"full_name": f"{name} {owner.email[:6]}"},
+            headers=await auth_headers(world, owner, data),
+        )
         assert response.status_code == 200, response.text
         owner.full_name = f"{name} {owner.email[:6]}"
         assert response.json()["id"] == owner.account_id
@@ -249,8 +290,11 @@ async def check_everyone(world: Isolated, owners: list[Owner], data: st.DataObje
 # -- the property -------------------------------------------------------------------------------
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 async def test_owners_never_see_or_touch_each_others_data(world: Isolated, data: st.DataObject) -> None:
     world.clock.advance(timedelta(hours=2))  # fresh rate-limit windows for this example
@@ -260,21 +304,27 @@ async def test_owners_never_see_or_touch_each_others_data(world: Isolated, data:
         email = f"owner{next(_emails)}@example.com"
         signed = await sign_up_and_verify(world.app, email, full_name=f"Owner {email[:8]}")
         client.cookies.clear()
-        owner = Owner(account_id=signed.account_id, email=email, password=signed.password,
-                      full_name=f"Owner {email[:8]}")
+        owner = Owner(
+            account_id=signed.account_id, email=email, password=signed.password, full_name=f"Owner {email[:8]}"
+        )
         owner.sessions[signed.session_id] = Session(signed.session_id, signed.session_token, signed.csrf)
-        created = await client.post("/api/v1/api-keys", json={"name": "first", "scopes": SCOPES},
-                                    headers=signed.headers())
+        created = await client.post(
+            "/api/v1/api-keys", json={"name": "first", "scopes": SCOPES}, headers=signed.headers()
+        )
         assert created.status_code == 201, created.text
         owner.keys[created.json()["id"]] = created.json()["secret"]
         owners.append(owner)
     if not world.missing:
-        headers = with_session(owners[0].sessions[next(iter(owners[0].sessions))].token,
-                               owners[0].sessions[next(iter(owners[0].sessions))].csrf)
+        headers = with_session(
+            owners[0].sessions[next(iter(owners[0].sessions))].token,
+            owners[0].sessions[next(iter(owners[0].sessions))].csrf,
+        )
         world.missing["key"] = comparable(
-            problem(await client.delete(f"/api/v1/api-keys/{new_id('key')}", headers=headers), 404))
+            problem(await client.delete(f"/api/v1/api-keys/{new_id('key')}", headers=headers), 404)
+        )
         world.missing["session"] = comparable(
-            problem(await client.delete(f"/api/v1/account/sessions/{new_id('lgn')}", headers=headers), 404))
+            problem(await client.delete(f"/api/v1/account/sessions/{new_id('lgn')}", headers=headers), 404)
+        )
 
     for _ in range(data.draw(st.integers(min_value=3, max_value=14), label="steps")):
         await step(world, owners, data)

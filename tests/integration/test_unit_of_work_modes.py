@@ -19,7 +19,7 @@ from tests.unit.chat_support import account, agent_for, store
 
 
 @pytest.fixture
-async def owners(postgres_container):  # noqa: ANN001, ANN201
+async def owners(postgres_container):
     mine, theirs = account(), account()
     my_agent, their_agent = agent_for(mine), agent_for(theirs)
     await store(postgres_container, mine, my_agent)
@@ -28,7 +28,8 @@ async def owners(postgres_container):  # noqa: ANN001, ANN201
 
 
 async def test_a_read_only_unit_costs_one_round_trip_per_read_and_the_database_refuses_its_writes(
-        postgres_container, owners, monkeypatch) -> None:  # noqa: ANN001
+    postgres_container, owners, monkeypatch
+) -> None:
     mine, my_agent, theirs, their_agent = owners
     s, their_session = session(my_agent), session(their_agent)
     await add(postgres_container, s)
@@ -52,8 +53,7 @@ async def test_a_read_only_unit_costs_one_round_trip_per_read_and_the_database_r
         assert await uow.chat_sessions.get(mine, s.id) == s
 
 
-async def test_held_back_writes_go_with_the_commit_in_one_round_trip(postgres_container, owners,
-                                                                     monkeypatch) -> None:  # noqa: ANN001
+async def test_held_back_writes_go_with_the_commit_in_one_round_trip(postgres_container, owners, monkeypatch) -> None:
     mine, my_agent, _, _ = owners
     s = session(my_agent)
     await add(postgres_container, s)
@@ -75,7 +75,8 @@ async def test_held_back_writes_go_with_the_commit_in_one_round_trip(postgres_co
 
 
 async def test_a_failed_pipelined_commit_rolls_back_before_the_connection_goes_back(
-        postgres_container, owners, caplog) -> None:  # noqa: ANN001
+    postgres_container, owners, caplog
+) -> None:
     mine, my_agent, _, _ = owners
     s = session(my_agent)
     await add(postgres_container, s, message(s, Role.USER, "Hi", idempotency_key="k"))

@@ -31,9 +31,15 @@ def website() -> Iterator[Website]:
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[tuple[Knowledge, FakeTransport]]:
-    container = container_in_memory(settings=Settings(
-        data_dir=str(tmp_path / "aioomi"), log_format="console", url_fetch_timeout_s=3.0,
-        url_fetch_allowed_networks="127.0.0.1/32", document_max_bytes=100_000))
+    container = container_in_memory(
+        settings=Settings(
+            data_dir=str(tmp_path / "aioomi"),
+            log_format="console",
+            url_fetch_timeout_s=3.0,
+            url_fetch_allowed_networks="127.0.0.1/32",
+            document_max_bytes=100_000,
+        )
+    )
     knowledge = use_test_embedders(container)
     transport = FakeTransport()
     container.webhook_transport.override(providers.Object(transport))
@@ -50,10 +56,12 @@ async def test_uploads_send_document_ready_or_document_failed(knowledge: tuple[K
     kb, transport = knowledge
     principal, agent = await new_agent(kb.container)
     await kb.container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=EVENTS)
-    good, _ = await kb.container.add_document()(principal, agent.id, DocumentUpload(
-        data=b"The shop opens at nine every morning.", filename="hours.txt"))
-    bad, _ = await kb.container.add_document()(principal, agent.id, DocumentUpload(
-        data=b"%PDF-1.7\nthis is not really a pdf", filename="broken.pdf"))
+    good, _ = await kb.container.add_document()(
+        principal, agent.id, DocumentUpload(data=b"The shop opens at nine every morning.", filename="hours.txt")
+    )
+    bad, _ = await kb.container.add_document()(
+        principal, agent.id, DocumentUpload(data=b"%PDF-1.7\nthis is not really a pdf", filename="broken.pdf")
+    )
     await kb.run_worker()
     by_document = {e["data"]["document_id"]: e for e in received(transport)}
     assert (by_document[good.id]["type"], by_document[good.id]["data"]["status"]) == ("document.ready", "ready")
@@ -62,13 +70,15 @@ async def test_uploads_send_document_ready_or_document_failed(knowledge: tuple[K
     assert len(transport.sent) == 2
 
 
-async def test_a_website_sync_sends_source_synced_with_its_counts(knowledge: tuple[Knowledge, FakeTransport],
-                                                                  website: Website) -> None:
+async def test_a_website_sync_sends_source_synced_with_its_counts(
+    knowledge: tuple[Knowledge, FakeTransport], website: Website
+) -> None:
     kb, transport = knowledge
     principal, agent = await new_agent(kb.container)
     await kb.container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=EVENTS)
-    created = await kb.container.create_source()(principal, agent.id, SourceKind.WEBSITE,
-                                                 SourceSettings(url=f"{website.base}/about", max_depth=0))
+    created = await kb.container.create_source()(
+        principal, agent.id, SourceKind.WEBSITE, SourceSettings(url=f"{website.base}/about", max_depth=0)
+    )
     await kb.run_worker()
     events = received(transport)
     [synced] = [e for e in events if e["type"] == "source.synced"]

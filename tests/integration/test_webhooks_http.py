@@ -41,12 +41,13 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def app(pg_conninfo: str, tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
-    def configure(container) -> None:  # noqa: ANN001
+    def configure(container) -> None:
         use_test_embedders(container)
         container.clock.override(providers.Object(clock))
 
-    async with serve("postgres", tmp_path / "aioomi", pg_conninfo, configure=configure,
-                     url_fetch_allowed_networks="127.0.0.1/32") as app:
+    async with serve(
+        "postgres", tmp_path / "aioomi", pg_conninfo, configure=configure, url_fetch_allowed_networks="127.0.0.1/32"
+    ) as app:
         yield app
 
 
@@ -63,11 +64,15 @@ async def make_due(app: App) -> None:
 
 
 async def test_an_event_is_signed_retried_after_two_500s_and_delivered_once_with_one_webhook_id(
-        app: App, receiver: WebhookReceiver, clock: ManualClock) -> None:
+    app: App, receiver: WebhookReceiver, clock: ManualClock
+) -> None:
     start = clock.now()
     owner, agent_id = await owner_with_agent(app)
-    created = await app.client.post(HOOKS, json={"url": receiver.url, "events": ["document.ready", "document.failed"],
-                                                 "description": "CRM"}, headers=owner.headers())
+    created = await app.client.post(
+        HOOKS,
+        json={"url": receiver.url, "events": ["document.ready", "document.failed"], "description": "CRM"},
+        headers=owner.headers(),
+    )
     assert created.status_code == 201, created.text
     endpoint = created.json()
     assert endpoint["secret"].startswith("whsec_") and endpoint["events"] == ["document.ready", "document.failed"]
@@ -75,8 +80,11 @@ async def test_an_event_is_signed_retried_after_two_500s_and_delivered_once_with
     receiver.secret = endpoint["secret"]
     receiver.statuses = [500, 500]
 
-    upload = await app.client.post(f"{AGENTS}/{agent_id}/documents", headers=owner.headers(),
-                                   files={"file": ("hours.txt", b"The shop opens at nine.", "text/plain")})
+    upload = await app.client.post(
+        f"{AGENTS}/{agent_id}/documents",
+        headers=owner.headers(),
+        files={"file": ("hours.txt", b"The shop opens at nine.", "text/plain")},
+    )
     assert upload.status_code == 202, upload.text
     document_id = upload.json()["id"]
     await run_worker(app)  # ingestion → ready → the event → the first request: 500
@@ -103,12 +111,19 @@ async def test_an_event_is_signed_retried_after_two_500s_and_delivered_once_with
     event = receiver.received[-1].body
     assert event is not None and event["id"] == receiver.received[0].webhook_id
     assert (event["type"], event["version"], event["data"]["document_id"], event["data"]["status"]) == (
-        "document.ready", 1, document_id, "ready")
+        "document.ready",
+        1,
+        document_id,
+        "ready",
+    )
     assert await sql(app, "SELECT status, attempts FROM webhook_deliveries") == [("delivered", 3)]
 
     log = (await app.client.get(f"{HOOKS}/{endpoint['id']}/attempts", headers=owner.headers())).json()["data"]
-    assert [(a["number"], a["status_code"], a["succeeded"]) for a in log] == [(3, 200, True), (2, 500, False),
-                                                                            (1, 500, False)]
+    assert [(a["number"], a["status_code"], a["succeeded"]) for a in log] == [
+        (3, 200, True),
+        (2, 500, False),
+        (1, 500, False),
+    ]
     assert all(len(a["response_excerpt"]) == 1000 and a["event_id"] == event["id"] for a in log)
 
     # manual redelivery: one more request, the same webhook-id, marked manual in the log
@@ -124,8 +139,11 @@ async def test_an_event_is_signed_retried_after_two_500s_and_delivered_once_with
     assert test.status_code == 202
     await run_worker(app)
     last = receiver.received[-1]
-    assert last.verified and last.body is not None and (last.webhook_id, last.body["type"]) == (
-        test.json()["event_id"], "webhook.test")
+    assert (
+        last.verified
+        and last.body is not None
+        and (last.webhook_id, last.body["type"]) == (test.json()["event_id"], "webhook.test")
+    )
 
     # rotating the secret: the old one no longer verifies, the new one does
     rotated = (await app.client.post(f"{HOOKS}/{endpoint['id']}/rotate-secret", headers=owner.headers())).json()
@@ -140,16 +158,23 @@ async def test_an_event_is_signed_retried_after_two_500s_and_delivered_once_with
 
 
 async def test_a_rolled_back_change_emits_nothing_and_a_committed_one_carries_its_event(
-        app: App, receiver: WebhookReceiver) -> None:
+    app: App, receiver: WebhookReceiver
+) -> None:
     owner, agent_id = await owner_with_agent(app)
-    created = await app.client.post(HOOKS, json={"url": receiver.url, "events": ["conversation.started"]},
-                                    headers=owner.headers())
+    created = await app.client.post(
+        HOOKS, json={"url": receiver.url, "events": ["conversation.started"]}, headers=owner.headers()
+    )
     assert created.status_code == 201
     uow = app.container.uow()
 
     def session() -> ChatSession:
-        return ChatSession(id=new_id("ses"), account_id=owner.account_id, agent_id=agent_id, visitor_id="visitor-0001-abcdef",
-                           created_at=START)
+        return ChatSession(
+            id=new_id("ses"),
+            account_id=owner.account_id,
+            agent_id=agent_id,
+            visitor_id="visitor-0001-abcdef",
+            created_at=START,
+        )
 
     class Boom(Exception):
         pass
@@ -158,8 +183,9 @@ async def test_a_rolled_back_change_emits_nothing_and_a_committed_one_carries_it
     with pytest.raises(Boom):
         async with uow(account_id=owner.account_id) as u:
             await u.chat_sessions.add(rolled_back)
-            emit_event(u, account_id=owner.account_id, type="conversation.started", data={"id": rolled_back.id},
-                       at=START)
+            emit_event(
+                u, account_id=owner.account_id, type="conversation.started", data={"id": rolled_back.id}, at=START
+            )
             raise Boom()
     assert await sql(app, "SELECT count(*) FROM chat_sessions") == [(0,)]
     assert await sql(app, "SELECT count(*) FROM webhook_events") == [(0,)]
@@ -185,21 +211,44 @@ async def test_a_rolled_back_change_emits_nothing_and_a_committed_one_carries_it
 async def test_endpoints_refuse_private_addresses_unknown_events_and_other_accounts(app: App) -> None:
     owner, _ = await owner_with_agent(app)
     other, _ = await owner_with_agent(app, "bob@example.com")
-    problem(await app.client.post(HOOKS, json={"url": "http://10.0.0.7/hook", "events": ["message.created"]},
-                                  headers=owner.headers()), 422, "url_not_allowed")
-    problem(await app.client.post(HOOKS, json={"url": "http://169.254.169.254/latest", "events": ["message.created"]},
-                                  headers=owner.headers()), 422, "url_not_allowed")
-    problem(await app.client.post(HOOKS, json={"url": "ftp://example.com/x", "events": ["message.created"]},
-                                  headers=owner.headers()), 422, "invalid_webhook_endpoint")
-    problem(await app.client.post(HOOKS, json={"url": "http://127.0.0.1:9/x", "events": ["message.sent"]},
-                                  headers=owner.headers()), 422, "invalid_webhook_endpoint")
-    mine = await app.client.post(HOOKS, json={"url": "http://127.0.0.1:9/x", "events": ["message.created"]},
-                                 headers=owner.headers())
+    problem(
+        await app.client.post(
+            HOOKS, json={"url": "http://10.0.0.7/hook", "events": ["message.created"]}, headers=owner.headers()
+        ),
+        422,
+        "url_not_allowed",
+    )
+    problem(
+        await app.client.post(
+            HOOKS, json={"url": "http://169.254.169.254/latest", "events": ["message.created"]}, headers=owner.headers()
+        ),
+        422,
+        "url_not_allowed",
+    )
+    problem(
+        await app.client.post(
+            HOOKS, json={"url": "ftp://example.com/x", "events": ["message.created"]}, headers=owner.headers()
+        ),
+        422,
+        "invalid_webhook_endpoint",
+    )
+    problem(
+        await app.client.post(
+            HOOKS, json={"url": "http://127.0.0.1:9/x", "events": ["message.sent"]}, headers=owner.headers()
+        ),
+        422,
+        "invalid_webhook_endpoint",
+    )
+    mine = await app.client.post(
+        HOOKS, json={"url": "http://127.0.0.1:9/x", "events": ["message.created"]}, headers=owner.headers()
+    )
     assert mine.status_code == 201
     endpoint_id = mine.json()["id"]
-    for response in (await app.client.get(f"{HOOKS}/{endpoint_id}", headers=other.headers()),
-                     await app.client.delete(f"{HOOKS}/{endpoint_id}", headers=other.headers()),
-                     await app.client.post(f"{HOOKS}/{endpoint_id}/test", headers=other.headers())):
+    for response in (
+        await app.client.get(f"{HOOKS}/{endpoint_id}", headers=other.headers()),
+        await app.client.delete(f"{HOOKS}/{endpoint_id}", headers=other.headers()),
+        await app.client.post(f"{HOOKS}/{endpoint_id}/test", headers=other.headers()),
+    ):
         problem(response, 404, "webhook_endpoint_not_found")
     assert (await app.client.get(HOOKS, headers=other.headers())).json()["data"] == []
     switched = await app.client.patch(f"{HOOKS}/{endpoint_id}", json={"enabled": False}, headers=owner.headers())
@@ -209,10 +258,16 @@ async def test_endpoints_refuse_private_addresses_unknown_events_and_other_accou
 
 
 async def test_the_transport_refuses_private_addresses_follows_no_redirect_and_gives_up_after_its_timeout(
-        receiver: WebhookReceiver) -> None:
+    receiver: WebhookReceiver,
+) -> None:
     receiver.secret = new_secret()
-    request = WebhookRequest(url=receiver.url, secret=receiver.secret, message_id="evt_1",
-                             timestamp=datetime.now(UTC), body=b'{"id": "evt_1"}')
+    request = WebhookRequest(
+        url=receiver.url,
+        secret=receiver.secret,
+        message_id="evt_1",
+        timestamp=datetime.now(UTC),
+        body=b'{"id": "evt_1"}',
+    )
     refused = await HttpWebhookTransport().send(request)  # loopback is not in the allowed networks
     assert (refused.status_code, refused.succeeded, receiver.received) == (None, False, [])
     assert refused.error is not None and "not allowed" in refused.error
@@ -231,11 +286,18 @@ async def test_the_transport_refuses_private_addresses_follows_no_redirect_and_g
     assert slow.error is not None and "No answer within 0.5 s" in slow.error
 
 
-async def test_the_dashboard_pages_list_endpoints_and_show_one_with_its_log(app: App, receiver: WebhookReceiver) -> None:
+async def test_the_dashboard_pages_list_endpoints_and_show_one_with_its_log(
+    app: App, receiver: WebhookReceiver
+) -> None:
     owner, _ = await owner_with_agent(app)
     assert "No endpoints yet." in (await app.client.get("/dashboard/webhooks", headers=owner.headers())).text
-    endpoint = (await app.client.post(HOOKS, json={"url": receiver.url, "events": ["message.created"],
-                                                   "description": "Kettle CRM"}, headers=owner.headers())).json()
+    endpoint = (
+        await app.client.post(
+            HOOKS,
+            json={"url": receiver.url, "events": ["message.created"], "description": "Kettle CRM"},
+            headers=owner.headers(),
+        )
+    ).json()
     receiver.secret = endpoint["secret"]
     await app.client.post(f"{HOOKS}/{endpoint['id']}/test", headers=owner.headers())
     await run_worker(app)

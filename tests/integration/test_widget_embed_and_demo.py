@@ -22,24 +22,32 @@ async def test_the_owner_gets_the_snippet_for_an_agent(tmp_path: Path) -> None:
         response = await app.client.get(f"/api/v1/agents/{agent['id']}/embed", headers=owner.headers())
         assert response.status_code == 200, response.text
         body = response.json()
-        assert body["snippet"] == (f'<script src="https://aioomi.example.com/widget.js" '
-                                   f'data-agent-key="{agent["public_key"]}" async></script>')
+        assert body["snippet"] == (
+            f'<script src="https://aioomi.example.com/widget.js" data-agent-key="{agent["public_key"]}" async></script>'
+        )
         assert body["public_key"] == agent["public_key"] and body["allowed_origins"] == []
         assert set(body["options"]) == {"data-position", "data-theme", "data-open", "data-locale", "data-z-index"}
         assert len(body["warnings"]) == 1 and "allowed origins" in body["warnings"][0].lower()
 
-        await app.client.patch(f"/api/v1/agents/{agent['id']}", headers=owner.headers(),
-                               json={"allowed_origins": ["https://shop.example.com"], "status": "paused"})
+        await app.client.patch(
+            f"/api/v1/agents/{agent['id']}",
+            headers=owner.headers(),
+            json={"allowed_origins": ["https://shop.example.com"], "status": "paused"},
+        )
         body = (await app.client.get(f"/api/v1/agents/{agent['id']}/embed", headers=owner.headers())).json()
         assert body["allowed_origins"] == ["https://shop.example.com"]
         assert len(body["warnings"]) == 1 and "paused" in body["warnings"][0]
 
         other = await sign_up_and_verify(app, "other@example.com")
-        problem(await app.client.get(f"/api/v1/agents/{agent['id']}/embed", headers=other.headers()), 404, "agent_not_found")
+        problem(
+            await app.client.get(f"/api/v1/agents/{agent['id']}/embed", headers=other.headers()), 404, "agent_not_found"
+        )
         app.client.cookies.clear()
         problem(await app.client.get(f"/api/v1/agents/{agent['id']}/embed"), 401)
 
-        operation = (await app.client.get("/schema/openapi.json")).json()["paths"]["/api/v1/agents/{agent_id}/embed"]["get"]
+        operation = (await app.client.get("/schema/openapi.json")).json()["paths"]["/api/v1/agents/{agent_id}/embed"][
+            "get"
+        ]
         assert {"200", "401", "403", "404"} <= operation["responses"].keys()
 
 
@@ -48,8 +56,9 @@ async def test_a_same_origin_widget_request_counts_as_the_servers_own_origin(tmp
     then takes the server's own origin, when the browser says the request is same-origin."""
     async with serve("memory", tmp_path / "aioomi") as app:
         owner = await sign_up_and_verify(app, "owner@example.com")
-        created = await app.client.post("/api/v1/agents", json={"name": "Shop helper", "allowed_origins": [BASE_URL]},
-                                        headers=owner.headers())
+        created = await app.client.post(
+            "/api/v1/agents", json={"name": "Shop helper", "allowed_origins": [BASE_URL]}, headers=owner.headers()
+        )
         config = f"/api/v1/widget/{created.json()['public_key']}/config"
         response = await app.client.get(config, headers={"sec-fetch-site": "same-origin"})
         assert response.status_code == 200, response.text
@@ -61,14 +70,20 @@ async def test_a_same_origin_widget_request_counts_as_the_servers_own_origin(tmp
 async def test_demo_seeding_is_idempotent_and_uses_the_documents_pipeline(tmp_path: Path, pg_conninfo: str) -> None:
     origins = demo_origins("http://127.0.0.1:8000")
     assert origins == ["http://127.0.0.1:8000", "http://localhost:8000"]
-    docs = [DemoDocument(title="README.md", data=b"# Aioomi\n\nRun it with make run.\n"),
-            DemoDocument(title="docs/widget.md", data=b"# Widget\n\nOne script tag.\n")]
+    docs = [
+        DemoDocument(title="README.md", data=b"# Aioomi\n\nRun it with make run.\n"),
+        DemoDocument(title="docs/widget.md", data=b"# Widget\n\nOne script tag.\n"),
+    ]
     async with serve("postgres", tmp_path / "aioomi", pg_conninfo) as app:
         seed = app.container.seed_demo()
         first = await seed(origins, docs)
         assert (first.documents_added, first.documents_replaced) == (2, 0)
         again = await seed(origins, docs)
-        assert (again.account_id, again.agent_id, again.public_key) == (first.account_id, first.agent_id, first.public_key)
+        assert (again.account_id, again.agent_id, again.public_key) == (
+            first.account_id,
+            first.agent_id,
+            first.public_key,
+        )
         assert (again.documents_added, again.documents_replaced) == (0, 0)
 
         principal = Principal(account_id=first.account_id)
@@ -91,8 +106,9 @@ async def test_demo_seeding_is_idempotent_and_uses_the_documents_pipeline(tmp_pa
         assert agent.allowed_origins == ("http://127.0.0.1:9000",)
 
         # The widget serves on the demo's origin.
-        response = await app.client.get(f"/api/v1/widget/{first.public_key}/config",
-                                        headers={"origin": "http://127.0.0.1:9000"})
+        response = await app.client.get(
+            f"/api/v1/widget/{first.public_key}/config", headers={"origin": "http://127.0.0.1:9000"}
+        )
         assert response.status_code == 200 and response.json()["starter_questions"]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from aioomi.container import Container, container_on_postgres
+from aioomi.container import Container
 from aioomi.domain.model.jobs import NewJob
 from tests.integration.processes import AIOOMI, clean_env, database_url, eventually, processes
 from tests.integration.worker_process import JOB_RUNS_TABLE, KIND

@@ -9,7 +9,9 @@ from typing import Any
 
 from tests.conftest import require
 
-AXE = Path(os.environ.get("AIOOMI_AXE", Path(__file__).resolve().parents[1] / ".tools/node_modules/axe-core/axe.min.js"))
+AXE = Path(
+    os.environ.get("AIOOMI_AXE", Path(__file__).resolve().parents[1] / ".tools/node_modules/axe-core/axe.min.js")
+)
 SERIOUS = ("serious", "critical")
 
 
@@ -23,7 +25,9 @@ async def install_axe(page: Any) -> None:
 async def serious_violations(page: Any, context: str = "document") -> list[str]:
     """The serious and critical axe violations on the page (shadow roots included), as
     readable lines: rule, impact, and the first offending nodes. Call :func:`install_axe` first."""
-    script = ("async () => (await axe.run(CONTEXT, {resultTypes: ['violations']})).violations"
-              ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
+    script = (
+        "async () => (await axe.run(CONTEXT, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+    )
     found = await page.evaluate(script.replace("CONTEXT", context))
     return [f"{v['id']} ({v['impact']}): {v['nodes']}" for v in found if v["impact"] in SERIOUS]

@@ -42,8 +42,11 @@ class TestPostgres:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
         await migrate(self.conninfo(TEMPLATE))
         with self._admin() as conn:
-            conn.execute(sql.SQL("ALTER DATABASE {} WITH is_template = true ALLOW_CONNECTIONS = false")
-                         .format(sql.Identifier(TEMPLATE)))
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} WITH is_template = true ALLOW_CONNECTIONS = false").format(
+                    sql.Identifier(TEMPLATE)
+                )
+            )
         self._template_ready = True
 
     async def create_database(self, *, migrated: bool = True) -> str:
@@ -53,8 +56,11 @@ class TestPostgres:
         name = f"t_{os.getpid()}_{next(self._counter)}"
         with self._admin() as conn:
             if migrated:
-                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY file_copy")
-                             .format(sql.Identifier(name), sql.Identifier(TEMPLATE)))
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY file_copy").format(
+                        sql.Identifier(name), sql.Identifier(TEMPLATE)
+                    )
+                )
             else:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.conninfo(name)

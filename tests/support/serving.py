@@ -30,7 +30,12 @@ def loopback_socket() -> socket.socket:
 
 @contextmanager
 def serve_in_thread(
-    app: Any, sock: socket.socket, *, name: str, start_timeout_s: float = 30, stop_timeout_s: float = 15,
+    app: Any,
+    sock: socket.socket,
+    *,
+    name: str,
+    start_timeout_s: float = 30,
+    stop_timeout_s: float = 15,
     **config: Any,
 ) -> Iterator[asyncio.AbstractEventLoop]:
     """Run ``app`` on ``sock`` in a daemon thread with its own event loop until the block ends;
@@ -38,8 +43,9 @@ def serve_in_thread(
     options = {"log_level": "warning", "timeout_graceful_shutdown": 1} | config
     server = uvicorn.Server(uvicorn.Config(app, **options))
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=lambda: loop.run_until_complete(server.serve(sockets=[sock])),
-                              daemon=True, name=name)
+    thread = threading.Thread(
+        target=lambda: loop.run_until_complete(server.serve(sockets=[sock])), daemon=True, name=name
+    )
     thread.start()
     deadline = time.monotonic() + start_timeout_s
     while not server.started:

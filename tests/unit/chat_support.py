@@ -29,8 +29,9 @@ class ListSearch:
     passages: list[Passage] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)
 
-    async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float,
-                       agent: object = None) -> Sequence[Passage]:
+    async def __call__(
+        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float, agent: object = None
+    ) -> Sequence[Passage]:
         self.queries.append(query)
         words = {w.strip("?.,!").lower() for w in query.split()}
         return [p for p in self.passages if words & {w.strip("?.,!").lower() for w in p.text.split()}][:top_k]
@@ -46,15 +47,32 @@ class SwitchAllowance:
 
 
 def account(status: AccountStatus = AccountStatus.ACTIVE) -> Account:
-    return Account(id=new_id("acct"), email=f"{new_id('mail')}@example.com", full_name="Owner", password_hash="x",
-                   google_subject=None, email_verified_at=NOW, adult_attested_at=NOW, accepted_policy_version="1",
-                   status=status, created_at=NOW, updated_at=NOW)
+    return Account(
+        id=new_id("acct"),
+        email=f"{new_id('mail')}@example.com",
+        full_name="Owner",
+        password_hash="x",
+        google_subject=None,
+        email_verified_at=NOW,
+        adult_attested_at=NOW,
+        accepted_policy_version="1",
+        status=status,
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 def agent_for(owner: Account, **settings: Any) -> Agent:
     checked = check_agent_settings(AgentSettings(**({"name": "Helper"} | settings)))
-    return Agent(**msgspec.structs.asdict(checked), id=new_id("agt"), account_id=owner.id,
-                 public_key=new_public_key(), embedding_model="fake", created_at=NOW, updated_at=NOW)
+    return Agent(
+        **msgspec.structs.asdict(checked),
+        id=new_id("agt"),
+        account_id=owner.id,
+        public_key=new_public_key(),
+        embedding_model="fake",
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 async def store(container: Any, owner: Account, *agents: Agent) -> None:
@@ -65,6 +83,11 @@ async def store(container: Any, owner: Account, *agents: Agent) -> None:
         await uow.commit()
 
 
-def answer_chat(container: Any, model: ScriptedChatModel, search: ListSearch,
-                allowance: SwitchAllowance | None = None, **options: Any) -> AnswerChat:
+def answer_chat(
+    container: Any,
+    model: ScriptedChatModel,
+    search: ListSearch,
+    allowance: SwitchAllowance | None = None,
+    **options: Any,
+) -> AnswerChat:
     return AnswerChat(container.uow(), container.clock(), model, search, allowance or SwitchAllowance(), **options)

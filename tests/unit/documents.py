@@ -18,14 +18,16 @@ def pdf_bytes(lines: list[str], password: str | None = None) -> bytes:
     """A one-page PDF whose text layer holds ``lines``."""
     writer = PdfWriter()
     page = writer.add_blank_page(width=612, height=792)
-    font = DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"),
-        NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"),
-    })
-    page[NameObject("/Resources")] = DictionaryObject({
-        NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})
-    })
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
     ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
     for line in lines:
         escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
@@ -62,8 +64,10 @@ def docx_bomb(unpacked_bytes: int = 20 * 1024 * 1024) -> bytes:
     ``unpacked_bytes`` (the same short paragraph over and over): some 60 KB on disk, the
     shape of the decompression bomb in issue 12."""
     original = zipfile.ZipFile(io.BytesIO(docx_bytes()))
-    head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    )
     tail = b"</w:body></w:document>"
     paragraph = b"<w:p><w:r><w:t>All work and no play makes a dull parser.</w:t></w:r></w:p>"
     body = head + paragraph * ((unpacked_bytes - len(head) - len(tail)) // len(paragraph)) + tail
@@ -155,8 +159,10 @@ _EPUB_PACKAGE = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _xhtml(title: str, body: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
-            f"<head><title>{title}</title></head><body>{body}</body></html>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        f"<head><title>{title}</title></head><body>{body}</body></html>"
+    ).encode()
 
 
 def epub_bytes() -> bytes:
@@ -169,9 +175,16 @@ def epub_bytes() -> bytes:
         book.writestr("META-INF/container.xml", _EPUB_CONTAINER)
         book.writestr("OEBPS/content.opf", _EPUB_PACKAGE)
         book.writestr("OEBPS/nav.xhtml", _xhtml("Contents", "<nav><ol><li>Table of contents</li></ol></nav>"))
-        book.writestr("OEBPS/text/chapter2.xhtml", _xhtml(
-            "Brewing", "<h1>Brewing</h1><p>Steep black tea for four minutes.</p><h2>Water</h2><p>Use fresh water.</p>"))
-        book.writestr("OEBPS/text/chapter 1.xhtml", _xhtml("Green tea", "<h1>Green tea</h1><p>Green tea likes cooler water.</p>"))
+        book.writestr(
+            "OEBPS/text/chapter2.xhtml",
+            _xhtml(
+                "Brewing",
+                "<h1>Brewing</h1><p>Steep black tea for four minutes.</p><h2>Water</h2><p>Use fresh water.</p>",
+            ),
+        )
+        book.writestr(
+            "OEBPS/text/chapter 1.xhtml", _xhtml("Green tea", "<h1>Green tea</h1><p>Green tea likes cooler water.</p>")
+        )
         book.writestr("OEBPS/style.css", b"body { margin: 0 }")
     return out.getvalue()
 

@@ -35,7 +35,9 @@ def use_test_embedders(container: Container, **kwargs: object) -> Knowledge:
     return Knowledge(container=container, embedder=embedder, other=other)
 
 
-async def new_agent(container: Container, account_id: str | None = None, name: str = "Support") -> tuple[Principal, Agent]:
+async def new_agent(
+    container: Container, account_id: str | None = None, name: str = "Support"
+) -> tuple[Principal, Agent]:
     principal = Principal(account_id=account_id or new_id("acct"))
     agent = await container.create_agent()(principal, AgentSettings(name=name))
     return principal, agent

@@ -159,8 +159,9 @@ async def test_an_email_change_needs_the_current_password(container: Container) 
 
     for given in (None, "", "not the password"):
         with pytest.raises(WrongPassword) as refused:
-            await container.update_profile()(principal(owner), ProfileChanges(email="mallory@evil.example",
-                                                                              current_password=given))
+            await container.update_profile()(
+                principal(owner), ProfileChanges(email="mallory@evil.example", current_password=given)
+            )
         assert refused.value.field == "current_password"
 
     assert outbox(container) == before
@@ -177,8 +178,9 @@ async def test_the_old_address_is_told_and_its_link_cancels_the_change_and_signs
     other = await container.sign_in()("ada@example.com", PASSWORD, CLIENT)
     key = await container.create_api_key()(principal(owner), "ci", ALL)
 
-    await container.update_profile()(principal(owner), ProfileChanges(email="mallory@evil.example",
-                                                                      current_password=PASSWORD))
+    await container.update_profile()(
+        principal(owner), ProfileChanges(email="mallory@evil.example", current_password=PASSWORD)
+    )
 
     notice = last_mail_to(outbox(container), "ada@example.com", "email_change_notice")
     assert "mallory@evil.example" in notice.text and "/cancel-email-change?token=" in notice.text
@@ -198,16 +200,19 @@ async def test_the_old_address_is_told_and_its_link_cancels_the_change_and_signs
 
 async def test_the_cancel_link_undoes_a_confirmed_change_even_after_a_further_one(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
-    await container.update_profile()(principal(owner), ProfileChanges(email="mallory@evil.example",
-                                                                      current_password=PASSWORD))
+    await container.update_profile()(
+        principal(owner), ProfileChanges(email="mallory@evil.example", current_password=PASSWORD)
+    )
     notice = last_mail_to(outbox(container), "ada@example.com", "email_change_notice")
     confirmed = await container.verify_email()(
-        link_token(last_mail_to(outbox(container), "mallory@evil.example", "email_change")), CLIENT)
+        link_token(last_mail_to(outbox(container), "mallory@evil.example", "email_change")), CLIENT
+    )
     assert confirmed.signed_in is None and confirmed.account.email == "mallory@evil.example"
     # The attacker changes the address again, hoping to void the owner's link.
     mallory = await container.sign_in()("mallory@evil.example", PASSWORD, CLIENT)
-    await container.update_profile()(principal(mallory), ProfileChanges(email="eve@evil.example",
-                                                                        current_password=PASSWORD))
+    await container.update_profile()(
+        principal(mallory), ProfileChanges(email="eve@evil.example", current_password=PASSWORD)
+    )
 
     cancelled = await container.cancel_email_change()(link_token(notice))
 
@@ -216,7 +221,8 @@ async def test_the_cancel_link_undoes_a_confirmed_change_even_after_a_further_on
     assert not await authenticates(container, mallory.token)
     with pytest.raises(InvalidToken):
         await container.verify_email()(
-            link_token(last_mail_to(outbox(container), "eve@evil.example", "email_change")), CLIENT)
+            link_token(last_mail_to(outbox(container), "eve@evil.example", "email_change")), CLIENT
+        )
 
 
 async def test_a_confirmation_link_is_refused_while_another_owner_is_signed_in(container: Container) -> None:
@@ -300,14 +306,17 @@ async def test_wrong_passwords_from_many_ips_do_not_lock_out_the_owners_trusted_
     with pytest.raises(RateLimited):
         await container.sign_in()("ada@example.com", PASSWORD, ClientInfo(ip="192.0.2.200"))
     # ... the owner's browser is not, from wherever it comes, and keeps its device cookie.
-    again = await container.sign_in()("ada@example.com", PASSWORD, ClientInfo(ip="192.0.2.201"),
-                                      device_token=owners_browser.device_token)
+    again = await container.sign_in()(
+        "ada@example.com", PASSWORD, ClientInfo(ip="192.0.2.201"), device_token=owners_browser.device_token
+    )
     assert again.device_token is None
     # A device cookie trusted by another account counts for nothing here.
     await signed_up(container, "bob@example.com")
     bobs = await container.sign_in()("bob@example.com", PASSWORD, CLIENT)
     with pytest.raises(RateLimited):
-        await container.sign_in()("ada@example.com", PASSWORD, ClientInfo(ip="192.0.2.202"), device_token=bobs.device_token)
+        await container.sign_in()(
+            "ada@example.com", PASSWORD, ClientInfo(ip="192.0.2.202"), device_token=bobs.device_token
+        )
 
 
 async def test_wrong_passwords_are_limited_per_account_and_ip(container: Container) -> None:
@@ -321,7 +330,9 @@ async def test_wrong_passwords_are_limited_per_account_and_ip(container: Contain
     await container.sign_in()("ada@example.com", PASSWORD, ip(2))  # another IP is not held up
 
 
-async def test_a_trusted_browser_has_its_own_lock_and_a_reset_forgets_it(container: Container, clock: ManualClock) -> None:
+async def test_a_trusted_browser_has_its_own_lock_and_a_reset_forgets_it(
+    container: Container, clock: ManualClock
+) -> None:
     await signed_up(container, "ada@example.com")
     device = (await container.sign_in()("ada@example.com", PASSWORD, CLIENT)).device_token
     for _ in range(abuse.SIGN_IN_PER_DEVICE.limit):
@@ -334,8 +345,9 @@ async def test_a_trusted_browser_has_its_own_lock_and_a_reset_forgets_it(contain
 
     await container.request_password_reset()("ada@example.com", CLIENT)
     await run_jobs(container)
-    await container.reset_password()(link_token(last_mail_to(outbox(container), "ada@example.com", "reset_password")),
-                                     NEW_PASSWORD, CLIENT)
+    await container.reset_password()(
+        link_token(last_mail_to(outbox(container), "ada@example.com", "reset_password")), NEW_PASSWORD, CLIENT
+    )
     assert rows(container, "trusted_devices") == []
 
 
@@ -366,8 +378,11 @@ async def test_known_and_unknown_addresses_leave_the_same_trace_and_a_failing_re
         assert await call(email, *args) is None  # no relay was asked: nothing can fail here
     assert mailer.attempts == []
 
-    queued = [j for j in container.job_store().jobs
-              if j.kind.startswith("accounts.") and j.kind != "accounts.send_sign_up_mail"]
+    queued = [
+        j
+        for j in container.job_store().jobs
+        if j.kind.startswith("accounts.") and j.kind != "accounts.send_sign_up_mail"
+    ]
     assert [(j.kind, sorted(j.payload)) for j in queued] == [(queued[0].kind, ["email"])] * 2
     assert [j.payload["email"] for j in queued] == ["ada@example.com", "nobody@example.com"]
 
@@ -387,7 +402,8 @@ def test_knowledge_routes_need_a_knowledge_scope_not_an_agents_one() -> None:
         ("/api/v1/agents/{agent_id:str}", "PATCH", "agents:write"),
     ]
     assert [(path, method, str(required_scope(path, method))) for path, method, _ in table] == [
-        (path, method, scope) for path, method, scope in table]
+        (path, method, scope) for path, method, scope in table
+    ]
 
 
 def test_the_request_log_is_closed_to_every_api_key() -> None:

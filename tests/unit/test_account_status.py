@@ -24,14 +24,30 @@ TABLE = {
     (PENDING, "cancel_deletion_to_active"): ACTIVE,
     (PENDING, "cancel_deletion_to_restricted"): RESTRICTED,
 }
-OPERATIONS = ["restrict", "lift_restriction", "schedule_deletion", "cancel_deletion_to_active",
-              "cancel_deletion_to_restricted", "cancel_deletion_to_pending"]
+OPERATIONS = [
+    "restrict",
+    "lift_restriction",
+    "schedule_deletion",
+    "cancel_deletion_to_active",
+    "cancel_deletion_to_restricted",
+    "cancel_deletion_to_pending",
+]
 
 
 def account(status: AccountStatus) -> Account:
-    return Account(id="acct_1", email="ada@example.com", full_name="Ada", password_hash="x", google_subject=None,
-                   email_verified_at=T0, adult_attested_at=T0, accepted_policy_version="2026-01-01", status=status,
-                   created_at=T0, updated_at=T0)
+    return Account(
+        id="acct_1",
+        email="ada@example.com",
+        full_name="Ada",
+        password_hash="x",
+        google_subject=None,
+        email_verified_at=T0,
+        adult_attested_at=T0,
+        accepted_policy_version="2026-01-01",
+        status=status,
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 def apply(current: Account, operation: str, at: datetime) -> Account:
@@ -41,8 +57,7 @@ def apply(current: Account, operation: str, at: datetime) -> Account:
     return getattr(current, operation)(at)
 
 
-@given(start=st.sampled_from(list(AccountStatus)),
-       operations=st.lists(st.sampled_from(OPERATIONS), max_size=12))
+@given(start=st.sampled_from(list(AccountStatus)), operations=st.lists(st.sampled_from(OPERATIONS), max_size=12))
 def test_every_sequence_of_changes_follows_the_table(start: AccountStatus, operations: list[str]) -> None:
     current = account(start)
     for step, operation in enumerate(operations, start=1):

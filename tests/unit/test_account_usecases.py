@@ -45,7 +45,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def container(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Container]:
-    container = container_in_memory(settings=Settings(data_dir=str(tmp_path / "aioomi"), public_url="https://aioomi.test"))
+    container = container_in_memory(
+        settings=Settings(data_dir=str(tmp_path / "aioomi"), public_url="https://aioomi.test")
+    )
     container.password_hasher.override(providers.Object(fast_hasher()))
     container.clock.override(providers.Object(clock))
     await start(container)
@@ -68,7 +70,10 @@ def account_by_email(container: Container, email: str) -> Account:
 
 def request(email: str = "ada@example.com", **changes: object) -> SignUpRequest:
     fields: dict[str, object] = {
-        "email": email, "full_name": "Ada Lovelace", "password": PASSWORD, "adult": True,
+        "email": email,
+        "full_name": "Ada Lovelace",
+        "password": PASSWORD,
+        "adult": True,
         "accepted_policy_version": CURRENT_POLICY_VERSION,
     }
     return SignUpRequest(**(fields | changes))
@@ -115,8 +120,12 @@ async def authenticates(container: Container, token: str) -> bool:
 
 
 def principal(signed_in: SignedIn) -> Principal:
-    return Principal(account_id=signed_in.account.id, session_id=signed_in.session.id,
-                     csrf_token=signed_in.session.csrf_token, authenticated_at=signed_in.session.authenticated_at)
+    return Principal(
+        account_id=signed_in.account.id,
+        session_id=signed_in.session.id,
+        csrf_token=signed_in.session.csrf_token,
+        authenticated_at=signed_in.session.authenticated_at,
+    )
 
 
 READ_AGENTS = ["agents:read"]
@@ -167,13 +176,16 @@ async def test_sign_up_with_a_taken_email_looks_the_same_and_warns_the_owner(con
     assert outbox(container) == before  # and the same work in the request: no mail, one job each
     queued = container.job_store().jobs[jobs_before:]
     assert [(j.kind, sorted(j.payload)) for j in queued] == [
-        ("accounts.send_sign_up_mail", ["account_id", "already_registered"])] * 2
+        ("accounts.send_sign_up_mail", ["account_id", "already_registered"])
+    ] * 2
     assert sorted(a.email for a in rows(container, "accounts")) == ["ada@example.com", "bob@example.com"]
     assert first.account.id in [a.id for a in rows(container, "accounts")]
     await run_jobs(container)
-    assert sorted((m.to, m.kind) for m in outbox(container)[len(before):]) == [
-        ("ada@example.com", "signup_attempt"), ("bob@example.com", "verify_email")]
-    [notice] = [m for m in outbox(container)[len(before):] if m.to == "ada@example.com"]
+    assert sorted((m.to, m.kind) for m in outbox(container)[len(before) :]) == [
+        ("ada@example.com", "signup_attempt"),
+        ("bob@example.com", "verify_email"),
+    ]
+    [notice] = [m for m in outbox(container)[len(before) :] if m.to == "ada@example.com"]
     assert (notice.to, notice.kind) == ("ada@example.com", "signup_attempt")
     assert "token=" not in notice.text
     assert account_by_email(container, "ada@example.com").full_name == "Ada Lovelace"
@@ -238,8 +250,11 @@ async def test_a_wrong_password_and_an_unknown_email_fail_alike(container: Conta
     await signed_up(container, "ada@example.com")
 
     failures = []
-    for email, password in [("ada@example.com", "not the password"), ("nobody@example.com", PASSWORD),
-                            ("not an email", PASSWORD)]:
+    for email, password in [
+        ("ada@example.com", "not the password"),
+        ("nobody@example.com", PASSWORD),
+        ("not an email", PASSWORD),
+    ]:
         with pytest.raises(InvalidCredentials) as refused:
             await container.sign_in()(email, password, CLIENT)
         failures.append((type(refused.value), refused.value.code, refused.value.detail))
@@ -259,7 +274,9 @@ async def test_each_sign_in_opens_a_new_session_with_new_secrets(container: Cont
     assert await authenticates(container, first.token) and await authenticates(container, second.token)
 
 
-async def test_sign_in_is_rate_limited_per_account_and_ip_then_allowed_again(container: Container, clock: ManualClock) -> None:
+async def test_sign_in_is_rate_limited_per_account_and_ip_then_allowed_again(
+    container: Container, clock: ManualClock
+) -> None:
     await signed_up(container, "ada@example.com")
     for _ in range(abuse.SIGN_IN_PER_ACCOUNT_AND_IP.limit):
         with pytest.raises(InvalidCredentials):
@@ -436,8 +453,9 @@ async def test_an_email_used_by_another_account_is_refused(container: Container)
     before = outbox(container)
 
     with pytest.raises(EmailTaken):
-        await container.update_profile()(principal(ada), ProfileChanges(full_name="Ada K", email="BOB@example.com",
-                                                                      current_password=PASSWORD))
+        await container.update_profile()(
+            principal(ada), ProfileChanges(full_name="Ada K", email="BOB@example.com", current_password=PASSWORD)
+        )
 
     assert outbox(container) == before
     assert account_by_email(container, "ada@example.com").full_name == "Ada Lovelace"  # nothing of it kept
@@ -445,7 +463,9 @@ async def test_an_email_used_by_another_account_is_refused(container: Container)
 
 async def test_an_email_change_link_is_refused_if_the_address_was_taken_meanwhile(container: Container) -> None:
     ada = await signed_up(container, "ada@example.com")
-    await container.update_profile()(principal(ada), ProfileChanges(email="shared@example.com", current_password=PASSWORD))
+    await container.update_profile()(
+        principal(ada), ProfileChanges(email="shared@example.com", current_password=PASSWORD)
+    )
     link = link_token(last_mail_to(outbox(container), "shared@example.com", "email_change"))
     await signed_up(container, "shared@example.com")
 

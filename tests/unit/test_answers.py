@@ -10,7 +10,7 @@ import pytest
 from dependency_injector import providers
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
-from aioomi.container import Container, container_in_memory
+from aioomi.container import Container
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent, AgentRetrieval, AgentSettings, AnswerMode
 from aioomi.domain.model.chat import MessageStatus, TurnDelta, TurnSources
@@ -36,11 +36,16 @@ async def owner_agent(kb: Knowledge, **settings: Any) -> tuple[Principal, Agent]
     return principal, agent
 
 
-async def add(kb: Knowledge, principal: Principal, agent: Agent, body: str, title: str | None = None,
-              url: str | None = None) -> str:
+async def add(
+    kb: Knowledge, principal: Principal, agent: Agent, body: str, title: str | None = None, url: str | None = None
+) -> str:
     upload = DocumentUpload(
-        data=body.encode(), title=title, filename=None if url else "notes.md",
-        content_type="text/markdown", source=DocumentSource.URL if url else DocumentSource.TEXT, source_url=url,
+        data=body.encode(),
+        title=title,
+        filename=None if url else "notes.md",
+        content_type="text/markdown",
+        source=DocumentSource.URL if url else DocumentSource.TEXT,
+        source_url=url,
     )
     document, _ = await kb.container.add_document()(principal, agent.id, upload)
     return document.id
@@ -109,8 +114,9 @@ async def test_citations_are_one_per_document_best_first_and_at_most_max_citatio
     principal, agent = await owner_agent(kb, retrieval=AgentRetrieval(max_citations=2))
     # Three documents about refunds; the first has two sections (two chunks) about them.
     long_section = " ".join(["Refunds for orders reach the card within fourteen days."] * 60)
-    first = await add(kb, principal, agent, f"# Cards\n\n{long_section}\n\n# Vouchers\n\n{long_section}",
-                      title="Refund rules")
+    first = await add(
+        kb, principal, agent, f"# Cards\n\n{long_section}\n\n# Vouchers\n\n{long_section}", title="Refund rules"
+    )
     second = await add(kb, principal, agent, "Refunds for orders reach vouchers in fourteen days.", title="Refunds")
     await add(kb, principal, agent, "Refunds for orders take fourteen days at most.", title="Refund delays")
     await kb.run_worker()
@@ -133,22 +139,33 @@ async def test_only_the_sources_the_answer_cites_are_listed(kb: Knowledge) -> No
     await add(kb, principal, agent, "Refunds for orders reach the card within fourteen days.", title="Refunds")
     await add(kb, principal, agent, "Refunds for orders take fourteen days at most.", title="Refund delays")
     await kb.run_worker()
-    _, sources, _, model = await ask(kb, agent, "refunds orders fourteen days",
-                                     ScriptedChatModel(reply=lambda r: "Fourteen days [2]."))
+    _, sources, _, model = await ask(
+        kb, agent, "refunds orders fourteen days", ScriptedChatModel(reply=lambda r: "Fourteen days [2].")
+    )
     system = model.requests[0].messages[0].content
     assert '<source id="1"' in system and '<source id="2"' in system and "in square brackets, like [1]" in system
     assert [c.number for c in sources] == [2]
-    _, sources, _, _ = await ask(kb, agent, "refunds orders fourteen days",
-                                 ScriptedChatModel(reply=lambda r: "Fourteen days."))
+    _, sources, _, _ = await ask(
+        kb, agent, "refunds orders fourteen days", ScriptedChatModel(reply=lambda r: "Fourteen days.")
+    )
     assert [c.number for c in sources] == [1, 2]  # none cited: every source sent
 
 
 async def test_a_url_documents_citation_links_to_its_page(kb: Knowledge) -> None:
     principal, agent = await owner_agent(kb)
-    await add(kb, principal, agent, "Refunds reach your card within fourteen days.", title="Refunds",
-              url="https://shop.example/help/refunds")
+    await add(
+        kb,
+        principal,
+        agent,
+        "Refunds reach your card within fourteen days.",
+        title="Refunds",
+        url="https://shop.example/help/refunds",
+    )
     await kb.run_worker()
     _, sources, _, _ = await ask(kb, agent, "refunds card")
     [citation] = sources
-    assert citation.url == "https://shop.example/help/refunds#:~:text=Refunds%20reach%20your%20card%20within%20fourteen%20days"
+    assert (
+        citation.url
+        == "https://shop.example/help/refunds#:~:text=Refunds%20reach%20your%20card%20within%20fourteen%20days"
+    )
     assert citation.excerpt == "Refunds reach your card within fourteen days."

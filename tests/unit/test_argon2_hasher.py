@@ -34,8 +34,14 @@ async def test_a_hash_is_argon2id_salted_and_never_the_password(hasher: Argon2Pa
 
 @pytest.mark.parametrize(
     "malformed",
-    ["", "not a hash", "$argon2id$v=19$m=abc", "$argon2id$v=19$m=64,t=1,p=1$AAAA$AAAA",
-     "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", PASSWORD],
+    [
+        "",
+        "not a hash",
+        "$argon2id$v=19$m=abc",
+        "$argon2id$v=19$m=64,t=1,p=1$AAAA$AAAA",
+        "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+        PASSWORD,
+    ],
 )
 async def test_a_malformed_hash_is_false_and_due_for_rehash(hasher: Argon2PasswordHasher, malformed: str) -> None:
     assert await hasher.verify(malformed, PASSWORD) is False

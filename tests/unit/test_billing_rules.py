@@ -35,8 +35,11 @@ FREE = Plan(id="free", name="Free", monthly_messages=2, monthly_tokens=100)
 
 
 def state(messages: int = 0, tokens: int = 0, agent_tokens: int = 0, cap: int | None = None) -> AllowanceState:
-    return AllowanceState(account=PeriodUsage(messages=messages, tokens=tokens),
-                          agent=PeriodUsage(tokens=agent_tokens), agent_token_cap=cap)
+    return AllowanceState(
+        account=PeriodUsage(messages=messages, tokens=tokens),
+        agent=PeriodUsage(tokens=agent_tokens),
+        agent_token_cap=cap,
+    )
 
 
 def test_allowances_refuse_past_the_limit_unless_the_plan_bills_overage() -> None:
@@ -70,9 +73,13 @@ def test_a_lapsed_or_downgraded_subscription_gets_the_free_plan() -> None:
     catalog = PlanCatalog(plans=(FREE, METERED))
     paying = BillingAccount(account_id="acct_a", plan_id="pro", status=SubscriptionStatus.PAST_DUE)
     assert paying.effective_plan(catalog).id == "pro"
-    assert BillingAccount(account_id="a", plan_id="pro", status=SubscriptionStatus.CANCELED).effective_plan(catalog).id == "free"
-    downgraded = BillingAccount(account_id="a", plan_id="pro", status=SubscriptionStatus.ACTIVE,
-                                downgraded_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert (
+        BillingAccount(account_id="a", plan_id="pro", status=SubscriptionStatus.CANCELED).effective_plan(catalog).id
+        == "free"
+    )
+    downgraded = BillingAccount(
+        account_id="a", plan_id="pro", status=SubscriptionStatus.ACTIVE, downgraded_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
     assert downgraded.effective_plan(catalog).id == "free"
 
 
@@ -86,14 +93,25 @@ def test_plans_come_from_json_and_must_include_free() -> None:
 
 def test_the_fake_reads_stripe_form_encoding() -> None:
     assert unflatten([("line_items[0][price]", "p"), ("line_items[1][price]", "m"), ("metadata[a]", "b")]) == {
-        "line_items": [{"price": "p"}, {"price": "m"}], "metadata": {"a": "b"}}
+        "line_items": [{"price": "p"}, {"price": "m"}],
+        "metadata": {"a": "b"},
+    }
 
 
 @pytest.fixture
 async def container(tmp_path: Path) -> AsyncIterator[Container]:
-    plans = [{"id": "free", "name": "Free", "monthly_messages": 1}, {"id": "pro", "name": "Pro", "price_id": "price_pro"}]
-    container = container_in_memory(settings=Settings(data_dir=str(tmp_path), billing_plans=json.dumps(plans),
-                                                  stripe_secret_key="sk_test_x", stripe_webhook_secret=WEBHOOK_SECRET))
+    plans = [
+        {"id": "free", "name": "Free", "monthly_messages": 1},
+        {"id": "pro", "name": "Pro", "price_id": "price_pro"},
+    ]
+    container = container_in_memory(
+        settings=Settings(
+            data_dir=str(tmp_path),
+            billing_plans=json.dumps(plans),
+            stripe_secret_key="sk_test_x",
+            stripe_webhook_secret=WEBHOOK_SECRET,
+        )
+    )
     await start(container)
     yield container
     await stop(container)
@@ -101,15 +119,25 @@ async def container(tmp_path: Path) -> AsyncIterator[Container]:
 
 async def test_the_quota_check_reads_the_subscription_and_counters_in_memory(container: Container) -> None:
     allowance = container.usage_allowance()
-    await container.record_usage()(UsageEntry(
-        id=new_id("use"), account_id="acct_a", agent_id="agt_a", model="m", kind=UsageKind.CHAT,
-        prompt_tokens=1, completion_tokens=1, occurred_at=datetime.now(UTC)))
+    await container.record_usage()(
+        UsageEntry(
+            id=new_id("use"),
+            account_id="acct_a",
+            agent_id="agt_a",
+            model="m",
+            kind=UsageKind.CHAT,
+            prompt_tokens=1,
+            completion_tokens=1,
+            occurred_at=datetime.now(UTC),
+        )
+    )
     with pytest.raises(QuotaExceeded):
         await allowance.check("acct_a", "agt_a")
     await allowance.check("acct_b", "agt_a")  # another account's usage is its own
     async with container.uow()(account_id="acct_a") as uow:
-        await uow.billing.save_account(BillingAccount(account_id="acct_a", customer_id="cus_1", plan_id="pro",
-                                                      status=SubscriptionStatus.ACTIVE))
+        await uow.billing.save_account(
+            BillingAccount(account_id="acct_a", customer_id="cus_1", plan_id="pro", status=SubscriptionStatus.ACTIVE)
+        )
         await uow.commit()
     await allowance.check("acct_a", "agt_a")  # pro: unlimited
 

@@ -32,7 +32,10 @@ async def test_a_retry_after_a_failed_answer_asks_the_model_again_without_a_seco
     assert retry.message_id == failed.message_id and len(model.requests) == 3
     # the model saw the earlier turn as history and the question once, not the failed attempt
     assert [(m.role, m.content) for m in model.requests[2].messages[1:]] == [
-        (Role.USER, "Earlier question"), (Role.ASSISTANT, "one two three"), (Role.USER, "Shipping times?")]
+        (Role.USER, "Earlier question"),
+        (Role.ASSISTANT, "one two three"),
+        (Role.USER, "Shipping times?"),
+    ]
     async with memory_container.uow()(account_id=owner.id) as uow:
         stored = await uow.chat_messages.list_for_session(owner.id, first.session_id)
     assert [(m.role, m.content, m.status) for m in stored] == [

@@ -30,7 +30,10 @@ def _unused_noqa_lines(folders: tuple[str, ...]) -> dict[Path, set[int]]:
     ruff = Path(sys.executable).with_name("ruff")
     report = subprocess.run(
         [str(ruff), "check", "--exit-zero", "--output-format", "json", *folders],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines: dict[Path, set[int]] = {}
     for finding in json.loads(report.stdout):

@@ -34,10 +34,15 @@ relevances = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 # --- the rule ---------------------------------------------------------------------------------
 
-@given(st.lists(st.tuples(st.sampled_from(["doc_a", "doc_b", "doc_c", "doc_d"]), relevances), max_size=8),
-       relevances, st.randoms(use_true_random=False))
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["doc_a", "doc_b", "doc_c", "doc_d"]), relevances), max_size=8),
+    relevances,
+    st.randoms(use_true_random=False),
+)
 def test_the_best_match_is_the_most_relevant_pair_at_or_above_the_threshold_in_any_order(
-        found: list[tuple[str, float]], threshold: float, shuffle: random.Random) -> None:
+    found: list[tuple[str, float]], threshold: float, shuffle: random.Random
+) -> None:
     candidates = [CuratedCandidate(pair_id=p, relevance=r) for p, r in found]
     chosen = best_match(candidates, threshold)
     reaching = [(r, p) for p, r in found if r >= threshold]
@@ -54,6 +59,7 @@ def test_the_best_match_is_the_most_relevant_pair_at_or_above_the_threshold_in_a
 
 # --- a chat turn ------------------------------------------------------------------------------
 
+
 @dataclass
 class FixedSearch:
     """Returns the passages given, as retrieval would, whatever the question."""
@@ -64,22 +70,31 @@ class FixedSearch:
         return list(self.passages)
 
 
-async def world(mode: CuratedMode, threshold: float):  # noqa: ANN201
+async def world(mode: CuratedMode, threshold: float):
     container = container_in_memory(settings=Settings(data_dir=tempfile.mkdtemp(prefix="aioomi-curated-")))
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
     principal = Principal(account_id=owner.id)
-    pair = await container.add_qa_pair()(principal, agent.id, QaPairInput(
-        question="Do you ship to Norway?", answer="Yes, in 3 to 5 days, with tracking."))
+    pair = await container.add_qa_pair()(
+        principal,
+        agent.id,
+        QaPairInput(question="Do you ship to Norway?", answer="Yes, in 3 to 5 days, with tracking."),
+    )
     await container.set_curated_settings()(principal, agent.id, mode=str(mode), threshold=threshold)
     return container, agent, principal, pair
 
 
-async def turn(container, agent, passages: list[Passage]):  # noqa: ANN001, ANN201
+async def turn(container, agent, passages: list[Passage]):
     model = ScriptedChatModel(reply=lambda r: GENERATED)
-    chat = AnswerChat(container.uow(), container.clock(), model, FixedSearch(passages), SwitchAllowance(),
-                      curated=MatchCuratedAnswer(container.uow()))
+    chat = AnswerChat(
+        container.uow(),
+        container.clock(),
+        model,
+        FixedSearch(passages),
+        SwitchAllowance(),
+        curated=MatchCuratedAnswer(container.uow()),
+    )
     answer = await chat.start(agent, CALLER, "Shipping to Norway, is that possible?")
     text, final, citations = await answer.collect()
     async with container.uow()(account_id=agent.account_id) as uow:
@@ -89,20 +104,34 @@ async def turn(container, agent, passages: list[Passage]):  # noqa: ANN001, ANN2
 
 def passages_for(pair_id: str, pair_relevance: float, other_relevance: float) -> list[Passage]:
     # The other document comes first, as a fused ranking may put it: the rule reads relevance.
-    return [Passage(document_id="doc_other", document_title="Shipping", position=0,
-                    text="We ship across Europe.", relevance=other_relevance),
-            Passage(document_id=pair_id, document_title="Do you ship to Norway?", position=0,
-                    text="Yes, in 3 to 5 days, with tracking.", relevance=pair_relevance)]
+    return [
+        Passage(
+            document_id="doc_other",
+            document_title="Shipping",
+            position=0,
+            text="We ship across Europe.",
+            relevance=other_relevance,
+        ),
+        Passage(
+            document_id=pair_id,
+            document_title="Do you ship to Norway?",
+            position=0,
+            text="Yes, in 3 to 5 days, with tracking.",
+            relevance=pair_relevance,
+        ),
+    ]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pair_relevance=relevances, other_relevance=relevances, threshold=relevances)
 def test_above_its_threshold_a_curated_answer_always_wins_over_generation(
-        pair_relevance: float, other_relevance: float, threshold: float) -> None:
+    pair_relevance: float, other_relevance: float, threshold: float
+) -> None:
     async def scenario() -> None:
         container, agent, _, pair = await world(CuratedMode.DIRECT, threshold)
-        model, text, stored, citations = await turn(container, agent,
-                                                    passages_for(pair.id, pair_relevance, other_relevance))
+        model, text, stored, citations = await turn(
+            container, agent, passages_for(pair.id, pair_relevance, other_relevance)
+        )
         if pair_relevance >= threshold:
             assert model.requests == [], "no model call"
             assert text == "Yes, in 3 to 5 days, with tracking."
@@ -124,7 +153,7 @@ def test_in_passage_mode_a_matching_pair_is_the_models_first_source(pair_relevan
         assert len(model.requests) == 1 and text == GENERATED and stored.curated_pair_id is None
         system = model.requests[0].messages[0].content
         first = system.index('<source id="1"')
-        assert ('title="Do you ship to Norway?"' in system[first:first + 120]) == (pair_relevance >= threshold)
+        assert ('title="Do you ship to Norway?"' in system[first : first + 120]) == (pair_relevance >= threshold)
 
     asyncio.run(scenario())
 
@@ -144,14 +173,19 @@ async def test_a_pair_of_another_agent_of_the_same_owner_is_never_served() -> No
 
 # --- settings and fixing an answer -------------------------------------------------------------
 
+
 async def test_settings_default_to_the_top_passage_and_are_checked() -> None:
     container, agent, principal, _ = await world(CuratedMode.PASSAGE, 0.8)
     assert await container.get_curated_settings()(principal, agent.id) == CuratedSettings()
-    assert await container.set_curated_settings()(principal, agent.id, mode="direct", threshold=0.65) == \
-        CuratedSettings(mode=CuratedMode.DIRECT, threshold=0.65)
+    assert await container.set_curated_settings()(
+        principal, agent.id, mode="direct", threshold=0.65
+    ) == CuratedSettings(mode=CuratedMode.DIRECT, threshold=0.65)
     assert (await container.get_curated_settings()(principal, agent.id)).threshold == 0.65
-    for mode, threshold, code in (("always", 0.5, "invalid_curated_mode"), ("direct", 1.5, "invalid_curated_threshold"),
-                                  ("direct", float("nan"), "invalid_curated_threshold")):
+    for mode, threshold, code in (
+        ("always", 0.5, "invalid_curated_mode"),
+        ("direct", 1.5, "invalid_curated_threshold"),
+        ("direct", float("nan"), "invalid_curated_threshold"),
+    ):
         with pytest.raises(InvalidInput) as refused:
             await container.set_curated_settings()(principal, agent.id, mode=mode, threshold=threshold)
         assert refused.value.code == code
@@ -162,10 +196,18 @@ async def test_settings_default_to_the_top_passage_and_are_checked() -> None:
 async def test_the_owner_fixes_an_answer_into_a_pair_with_the_visitors_question() -> None:
     container, agent, principal, _ = await world(CuratedMode.DIRECT, 0.8)
     _, _, stored, _ = await turn(container, agent, [])
-    pair = await container.fix_answer()(principal, agent.id, stored.id, "Yes: 3 to 5 days.",
-                                        ["Norway shipping?", "Shipping to Norway, is that possible?"])
+    pair = await container.fix_answer()(
+        principal,
+        agent.id,
+        stored.id,
+        "Yes: 3 to 5 days.",
+        ["Norway shipping?", "Shipping to Norway, is that possible?"],
+    )
     assert (pair.question, pair.answer, pair.alternatives) == (
-        "Shipping to Norway, is that possible?", "Yes: 3 to 5 days.", ("Norway shipping?",))
+        "Shipping to Norway, is that possible?",
+        "Yes: 3 to 5 days.",
+        ("Norway shipping?",),
+    )
     with pytest.raises(QaQuestionExists):
         await container.fix_answer()(principal, agent.id, stored.id, "Again.")
     with pytest.raises(FeedbackNotAllowed):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from dependency_injector import providers
 
-from aioomi.container import Container, container_in_memory
+from aioomi.container import Container
+from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import AgentNotFound
 from aioomi.domain.model.documents import (
     DocumentLimits,
@@ -21,7 +22,6 @@ from aioomi.domain.model.documents import (
     TooManyDocuments,
     chunk_key,
 )
-from aioomi.domain.model.accounts import Principal
 from aioomi.domain.usecases.knowledge.ingest_document import EmbeddingBatches
 from tests.unit.documents import pdf_bytes
 from tests.unit.knowledge_support import Knowledge, new_agent, use_test_embedders
@@ -31,8 +31,9 @@ SHIPPING = "# Shipping\n\nParcels leave our warehouse in Lyon every weekday and 
 
 
 def text(body: str, title: str | None = None) -> DocumentUpload:
-    return DocumentUpload(data=body.encode(), title=title, filename="text.md", content_type="text/markdown",
-                          source=DocumentSource.TEXT)
+    return DocumentUpload(
+        data=body.encode(), title=title, filename="text.md", content_type="text/markdown", source=DocumentSource.TEXT
+    )
 
 
 def sections(count: int, changed: set[int] = frozenset()) -> str:  # type: ignore[assignment]
@@ -74,7 +75,8 @@ async def test_a_text_is_queued_then_the_worker_makes_it_ready_and_searchable(kb
     _, extracted = await c.get_document_text()(principal, agent.id, document.id)
     assert "thirty days" in extracted
     stored = await c.chunk_store().list_document(
-        account_id=principal.account_id, agent_id=agent.id, document_id=chunk_key(document.id, "test-embedder-a"))
+        account_id=principal.account_id, agent_id=agent.id, document_id=chunk_key(document.id, "test-embedder-a")
+    )
     assert [(s.embedding_model, s.dimensions) for s in stored] == [("test-embedder-a", 32)]
 
     await c.add_document()(principal, agent.id, text(SHIPPING, "Shipping"))
@@ -127,8 +129,13 @@ async def test_an_idempotency_key_replays_the_first_result_and_refuses_other_con
 
 async def test_limits_refuse_and_store_nothing(kb: Knowledge) -> None:
     c = kb.container
-    c.document_limits.override(providers.Object(DocumentLimits(
-        max_file_bytes=4_000, max_documents_per_agent=2, max_document_chars=1_500, max_agent_chars=10_000)))
+    c.document_limits.override(
+        providers.Object(
+            DocumentLimits(
+                max_file_bytes=4_000, max_documents_per_agent=2, max_document_chars=1_500, max_agent_chars=10_000
+            )
+        )
+    )
     principal, agent = await new_agent(c)
     with pytest.raises(DocumentTooLarge, match="4,000 bytes"):
         await c.add_document()(principal, agent.id, text("word " * 1_000))
@@ -146,13 +153,16 @@ async def test_extracted_limits_and_unreadable_files_fail_with_a_reason(kb: Know
     c = kb.container
     c.document_limits.override(providers.Object(DocumentLimits(max_document_chars=300)))
     principal, agent = await new_agent(c)
-    html = DocumentUpload(data=b"<html><body>" + b"<p>Long paragraph of words.</p>" * 40 + b"</body></html>",
-                          filename="page.html")
+    html = DocumentUpload(
+        data=b"<html><body>" + b"<p>Long paragraph of words.</p>" * 40 + b"</body></html>", filename="page.html"
+    )
     too_long, _ = await c.add_document()(principal, agent.id, html)
-    encrypted, _ = await c.add_document()(principal, agent.id, DocumentUpload(
-        data=pdf_bytes(["Secret"], password="pw"), filename="secret.pdf"))
-    corrupt, _ = await c.add_document()(principal, agent.id, DocumentUpload(
-        data=b"%PDF-1.7\nthis is not really a pdf", filename="broken.pdf"))
+    encrypted, _ = await c.add_document()(
+        principal, agent.id, DocumentUpload(data=pdf_bytes(["Secret"], password="pw"), filename="secret.pdf")
+    )
+    corrupt, _ = await c.add_document()(
+        principal, agent.id, DocumentUpload(data=b"%PDF-1.7\nthis is not really a pdf", filename="broken.pdf")
+    )
     await kb.run_worker()
     for document, reason in ((too_long, "characters of text"), (encrypted, "password"), (corrupt, "damaged")):
         failed = await c.get_document()(principal, agent.id, document.id)
@@ -182,7 +192,9 @@ async def test_replacing_a_document_embeds_only_the_chunks_that_changed(kb: Know
     hits = await c.search_knowledge()(principal.account_id, agent.id, "revised topic2")
     assert hits[0].position == 2 and "revised" in hits[0].text
 
-    same, changed_again = await c.replace_document()(principal, agent.id, document.id, text(sections(6, changed={2, 4})))
+    same, changed_again = await c.replace_document()(
+        principal, agent.id, document.id, text(sections(6, changed={2, 4}))
+    )
     assert not changed_again and same.version == 2
 
 

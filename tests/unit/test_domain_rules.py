@@ -70,8 +70,9 @@ def test_an_upload_without_a_title_is_named_after_its_file_made_readable() -> No
 def test_the_relevance_gate_follows_the_size_of_the_knowledge_base() -> None:
     from aioomi.domain.model.knowledge import RelevanceScale
 
-    scale = RelevanceScale(floor=0.1, gate=0.4, ceiling=0.8, gate_per_decade=0.1, gate_at_chunks=1_000,
-                           min_gate=0.3, max_gate=0.45)
+    scale = RelevanceScale(
+        floor=0.1, gate=0.4, ceiling=0.8, gate_per_decade=0.1, gate_at_chunks=1_000, min_gate=0.3, max_gate=0.45
+    )
     assert scale.for_size(1_000).gate == 0.4
     assert round(scale.for_size(100).gate, 6) == 0.3  # a tenth of the size: one decade lower
     assert scale.for_size(10).gate == 0.3  # clamped

@@ -21,12 +21,12 @@ from aioomi.adapters.local.text_extractor import LocalTextExtractor
 from aioomi.adapters.local.zip_guard import ZipLimits, open_zip
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.adapters.memory.job_store import InMemoryJobStore
-from aioomi.domain.model.documents import INGEST_DOCUMENT, DocumentUpload, DocumentStatus
+from aioomi.domain.model.documents import INGEST_DOCUMENT, DocumentStatus, DocumentUpload
 from aioomi.domain.model.jobs import JobStatus, NewJob
 from aioomi.domain.model.knowledge import DocumentKind, ExtractionLimitExceeded, UnreadableDocument
 from aioomi.entrypoints.worker.runner import Worker
-from tests.unit.documents import blank_pdf, docx_bomb, docx_bytes, many_page_pdf, pdf_bytes
 from tests.support.memory import PeakMemory
+from tests.unit.documents import blank_pdf, docx_bomb, docx_bytes, many_page_pdf, pdf_bytes
 from tests.unit.knowledge_support import new_agent, use_test_embedders
 
 MIB = 1024 * 1024
@@ -68,8 +68,9 @@ def test_the_docx_bomb_is_refused_for_its_compression_ratio() -> None:
     ],
     ids=["members", "member-size", "total", "ratio"],
 )
-def test_archives_over_a_limit_are_refused_with_the_reason(members: dict[str, bytes], limits: ZipLimits,
-                                                           reason: str) -> None:
+def test_archives_over_a_limit_are_refused_with_the_reason(
+    members: dict[str, bytes], limits: ZipLimits, reason: str
+) -> None:
     with pytest.raises(ExtractionLimitExceeded, match=reason):
         open_zip(zip_of(members), limits)
 
@@ -105,8 +106,9 @@ async def test_the_child_is_stopped_over_its_cpu_limit() -> None:
 
 
 async def test_the_child_is_stopped_over_its_memory_limit() -> None:
-    sandbox = SandboxedTextExtractor(ExtractionSandbox(memory_bytes=200 * MIB, cpu_s=60, timeout_s=60),
-                                     zip_limits=NO_ZIP_LIMITS)
+    sandbox = SandboxedTextExtractor(
+        ExtractionSandbox(memory_bytes=200 * MIB, cpu_s=60, timeout_s=60), zip_limits=NO_ZIP_LIMITS
+    )
     with pytest.raises(ExtractionLimitExceeded, match="more than the 200 MB of memory"):
         await sandbox.extract(docx_bomb(), filename="bomb.docx")
 
@@ -184,7 +186,7 @@ def test_pdf_extraction_stops_at_the_character_limit(pages_read: list[int]) -> N
 # --- the worker: the bomb ends failed once, the worker's memory stays flat --------------------
 
 
-async def test_a_docx_bomb_ends_failed_once_with_a_reason_and_the_worker_memory_stays_flat(memory_container) -> None:  # noqa: ANN001
+async def test_a_docx_bomb_ends_failed_once_with_a_reason_and_the_worker_memory_stays_flat(memory_container) -> None:
     kb = use_test_embedders(memory_container)
     c = kb.container
     principal, agent = await new_agent(c)

@@ -31,8 +31,13 @@ from aioomi.domain.model.handoff import (
 )
 
 A, W, H = HandoffState.ASSISTANT, HandoffState.WAITING, HandoffState.WITH_HUMAN
-REQUEST, TAKE, BACK, EXPIRE, CANCEL = (HandoffAction.REQUEST, HandoffAction.TAKE, HandoffAction.HAND_BACK,
-                                       HandoffAction.EXPIRE, HandoffAction.CANCEL)
+REQUEST, TAKE, BACK, EXPIRE, CANCEL = (
+    HandoffAction.REQUEST,
+    HandoffAction.TAKE,
+    HandoffAction.HAND_BACK,
+    HandoffAction.EXPIRE,
+    HandoffAction.CANCEL,
+)
 # The state machine, written out here (not read from the implementation).
 ALLOWED = {
     (A, REQUEST): W,
@@ -87,32 +92,40 @@ def test_a_person_taking_keeps_when_they_were_asked_for() -> None:
     assert (taken.requested_at, taken.taken_at, taken.seq) == (T0, T0 + timedelta(minutes=2), 2)
 
 
-PARIS_WEEKDAYS = HandoffSettings(enabled=True, time_zone="Europe/Paris",
-                                 days=(Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI),
-                                 opens="09:00", closes="17:30")
+PARIS_WEEKDAYS = HandoffSettings(
+    enabled=True,
+    time_zone="Europe/Paris",
+    days=(Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI),
+    opens="09:00",
+    closes="17:30",
+)
 
 
-@pytest.mark.parametrize(("instant", "expected"), [
-    # Monday 2 March 2026: Paris is UTC+1 (winter time).
-    (datetime(2026, 3, 2, 7, 59, tzinfo=UTC), False),   # 08:59 in Paris
-    (datetime(2026, 3, 2, 8, 0, tzinfo=UTC), True),     # 09:00 opens
-    (datetime(2026, 3, 2, 16, 29, tzinfo=UTC), True),   # 17:29
-    (datetime(2026, 3, 2, 16, 30, tzinfo=UTC), False),  # 17:30 closes
-    # Monday 30 March 2026: summer time, UTC+2: 07:00 UTC is 09:00 in Paris.
-    (datetime(2026, 3, 30, 7, 0, tzinfo=UTC), True),
-    (datetime(2026, 3, 30, 6, 59, tzinfo=UTC), False),
-    # Saturday 7 March 2026, noon in Paris: not a listed day.
-    (datetime(2026, 3, 7, 11, 0, tzinfo=UTC), False),
-    # Friday 6 March 23:30 UTC is Saturday 00:30 in Paris: the local day counts.
-    (datetime(2026, 3, 6, 23, 30, tzinfo=UTC), False),
-])
+@pytest.mark.parametrize(
+    ("instant", "expected"),
+    [
+        # Monday 2 March 2026: Paris is UTC+1 (winter time).
+        (datetime(2026, 3, 2, 7, 59, tzinfo=UTC), False),  # 08:59 in Paris
+        (datetime(2026, 3, 2, 8, 0, tzinfo=UTC), True),  # 09:00 opens
+        (datetime(2026, 3, 2, 16, 29, tzinfo=UTC), True),  # 17:29
+        (datetime(2026, 3, 2, 16, 30, tzinfo=UTC), False),  # 17:30 closes
+        # Monday 30 March 2026: summer time, UTC+2: 07:00 UTC is 09:00 in Paris.
+        (datetime(2026, 3, 30, 7, 0, tzinfo=UTC), True),
+        (datetime(2026, 3, 30, 6, 59, tzinfo=UTC), False),
+        # Saturday 7 March 2026, noon in Paris: not a listed day.
+        (datetime(2026, 3, 7, 11, 0, tzinfo=UTC), False),
+        # Friday 6 March 23:30 UTC is Saturday 00:30 in Paris: the local day counts.
+        (datetime(2026, 3, 6, 23, 30, tzinfo=UTC), False),
+    ],
+)
 def test_office_hours_are_read_in_the_agents_time_zone(instant: datetime, expected: bool) -> None:
     assert is_open(PARIS_WEEKDAYS, instant) is expected
 
 
 def test_the_day_is_the_local_day() -> None:
-    auckland = HandoffSettings(enabled=True, time_zone="Pacific/Auckland", days=(Weekday.MON,), opens="09:00",
-                               closes="17:00")
+    auckland = HandoffSettings(
+        enabled=True, time_zone="Pacific/Auckland", days=(Weekday.MON,), opens="09:00", closes="17:00"
+    )
     # Sunday 1 March 2026 21:00 UTC is Monday 10:00 in Auckland (UTC+13 in summer).
     assert is_open(auckland, datetime(2026, 3, 1, 21, 0, tzinfo=UTC))
     # Monday 2 March 21:00 UTC is already Tuesday there.
@@ -125,21 +138,26 @@ def test_an_office_open_until_midnight_and_one_with_no_days() -> None:
     never = HandoffSettings(enabled=True, days=())
     assert not is_open(never, T0)
     assert "not taking conversations" in closed_message(never)
-    assert closed_message(PARIS_WEEKDAYS) == ("No one is available right now: our team answers on Mon, Tue, Wed, "
-                                              "Thu, Fri, 09:00–17:30 (Europe/Paris). The assistant can keep "
-                                              "helping you meanwhile.")
+    assert closed_message(PARIS_WEEKDAYS) == (
+        "No one is available right now: our team answers on Mon, Tue, Wed, "
+        "Thu, Fri, 09:00–17:30 (Europe/Paris). The assistant can keep "
+        "helping you meanwhile."
+    )
 
 
-@pytest.mark.parametrize(("changes", "code", "field"), [
-    (HandoffSettingsChanges(time_zone="Mars/Olympus"), "invalid_time_zone", "time_zone"),
-    (HandoffSettingsChanges(time_zone="../../etc/passwd"), "invalid_time_zone", "time_zone"),
-    (HandoffSettingsChanges(opens="17:00", closes="09:00"), "invalid_office_hours", "closes"),
-    (HandoffSettingsChanges(opens="9:00"), "invalid_office_hours", "opens"),
-    (HandoffSettingsChanges(closes="24:01"), "invalid_office_hours", "closes"),
-    (HandoffSettingsChanges(days=(Weekday.MON, Weekday.MON)), "invalid_office_hours", "days"),
-    (HandoffSettingsChanges(max_wait_s=29), "invalid_max_wait", "max_wait_s"),
-    (HandoffSettingsChanges(max_wait_s=3_601), "invalid_max_wait", "max_wait_s"),
-])
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        (HandoffSettingsChanges(time_zone="Mars/Olympus"), "invalid_time_zone", "time_zone"),
+        (HandoffSettingsChanges(time_zone="../../etc/passwd"), "invalid_time_zone", "time_zone"),
+        (HandoffSettingsChanges(opens="17:00", closes="09:00"), "invalid_office_hours", "closes"),
+        (HandoffSettingsChanges(opens="9:00"), "invalid_office_hours", "opens"),
+        (HandoffSettingsChanges(closes="24:01"), "invalid_office_hours", "closes"),
+        (HandoffSettingsChanges(days=(Weekday.MON, Weekday.MON)), "invalid_office_hours", "days"),
+        (HandoffSettingsChanges(max_wait_s=29), "invalid_max_wait", "max_wait_s"),
+        (HandoffSettingsChanges(max_wait_s=3_601), "invalid_max_wait", "max_wait_s"),
+    ],
+)
 def test_bad_settings_are_refused_with_their_field(changes: HandoffSettingsChanges, code: str, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         change_settings(HandoffSettings(), changes)
@@ -147,8 +165,7 @@ def test_bad_settings_are_refused_with_their_field(changes: HandoffSettingsChang
 
 
 def test_settings_changes_keep_the_rest_and_put_days_in_week_order() -> None:
-    changed = change_settings(HandoffSettings(), HandoffSettingsChanges(enabled=True,
-                                                                       days=(Weekday.SUN, Weekday.MON)))
+    changed = change_settings(HandoffSettings(), HandoffSettingsChanges(enabled=True, days=(Weekday.SUN, Weekday.MON)))
     assert changed == HandoffSettings(enabled=True, days=(Weekday.MON, Weekday.SUN))
     assert check_handoff_settings(HandoffSettings(max_wait_s=30, closes="24:00")).max_wait_s == 30
 
@@ -160,18 +177,31 @@ def test_a_wait_expires_at_the_maximum_and_not_before() -> None:
     assert wait_expired(waiting, settings, T0 + timedelta(seconds=120))
     taken = waiting.apply(TAKE, T0 + timedelta(seconds=10))
     assert not wait_expired(taken, settings, T0 + timedelta(hours=5))  # a person holds it: no expiry
-    assert expired_message(settings) == ("Sorry, no one was available to take your conversation within 2 minutes. "
-                                         "The assistant is back and can keep helping you.")
+    assert expired_message(settings) == (
+        "Sorry, no one was available to take your conversation within 2 minutes. "
+        "The assistant is back and can keep helping you."
+    )
 
 
 def _answer(status: MessageStatus, role: Role = Role.ASSISTANT) -> ChatMessage:
-    return ChatMessage(id="msg_x", account_id="acct_x", agent_id="agt_x", session_id="ses_x", role=role,
-                       content="…", status=status, created_at=T0)
+    return ChatMessage(
+        id="msg_x",
+        account_id="acct_x",
+        agent_id="agt_x",
+        session_id="ses_x",
+        role=role,
+        content="…",
+        status=status,
+        created_at=T0,
+    )
 
 
 def test_a_person_is_offered_after_two_fallbacks_in_a_row_only() -> None:
-    fallback, good, asked = _answer(MessageStatus.UNANSWERED), _answer(MessageStatus.COMPLETE), _answer(
-        MessageStatus.COMPLETE, Role.USER)
+    fallback, good, asked = (
+        _answer(MessageStatus.UNANSWERED),
+        _answer(MessageStatus.COMPLETE),
+        _answer(MessageStatus.COMPLETE, Role.USER),
+    )
     assert fell_back_twice([asked, fallback, asked, fallback])
     assert not fell_back_twice([asked, fallback])
     assert not fell_back_twice([asked, fallback, asked, good])

@@ -42,8 +42,13 @@ BAD_NEXT = [
     None,
     "/" + "a" * 2001,
 ]
-GOOD_NEXT = ["/dashboard/usage", "/dashboard/usage?days=90", "/dashboard/conversations?agent_id=agt_1#top",
-             "/%09/not-a-tab-once-decoded", "/dashboard/agents/agt_1/knowledge"]
+GOOD_NEXT = [
+    "/dashboard/usage",
+    "/dashboard/usage?days=90",
+    "/dashboard/conversations?agent_id=agt_1#top",
+    "/%09/not-a-tab-once-decoded",
+    "/dashboard/agents/agt_1/knowledge",
+]
 
 
 @pytest.mark.parametrize("target", BAD_NEXT)
@@ -65,21 +70,24 @@ def nested_objects(depth: int) -> bytes:
     return ('{"a":' * depth + "1" + "}" * depth).encode()
 
 
-@pytest.mark.parametrize(("body", "too_deep"), [
-    (nested(400), False),
-    (nested(401), True),
-    (nested_objects(400), False),
-    (nested_objects(401), True),
-    (nested(100_000), True),
-    (b"[" * 100_000, True),  # never closed: the decoder would recurse as deep before failing
-    # Many brackets, little depth.
-    (json.dumps([[1]] * 5_000).encode(), False),
-    # Brackets inside strings are text, escaped quotes and backslashes included.
-    (json.dumps({"text": "[" * 5_000}).encode(), False),
-    (json.dumps({"text": '\\"' + "[" * 5_000 + '"\\'}).encode(), False),
-    (json.dumps(["\\", "[" * 5_000]).encode(), False),
-    (json.dumps({"text": "]" * 5_000, "deep": json.loads(nested(401))}).encode(), True),
-])
+@pytest.mark.parametrize(
+    ("body", "too_deep"),
+    [
+        (nested(400), False),
+        (nested(401), True),
+        (nested_objects(400), False),
+        (nested_objects(401), True),
+        (nested(100_000), True),
+        (b"[" * 100_000, True),  # never closed: the decoder would recurse as deep before failing
+        # Many brackets, little depth.
+        (json.dumps([[1]] * 5_000).encode(), False),
+        # Brackets inside strings are text, escaped quotes and backslashes included.
+        (json.dumps({"text": "[" * 5_000}).encode(), False),
+        (json.dumps({"text": '\\"' + "[" * 5_000 + '"\\'}).encode(), False),
+        (json.dumps(["\\", "[" * 5_000]).encode(), False),
+        (json.dumps({"text": "]" * 5_000, "deep": json.loads(nested(401))}).encode(), True),
+    ],
+)
 def test_json_depth_is_measured_without_decoding(body: bytes, too_deep: bool) -> None:
     assert json_depth_exceeds(body, 400) is too_deep
 
@@ -87,22 +95,25 @@ def test_json_depth_is_measured_without_decoding(body: bytes, too_deep: bool) ->
 TRUSTED = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"))
 
 
-@pytest.mark.parametrize(("peer", "forwarded_for", "client"), [
-    # An untrusted peer: the header is ignored, whatever it says.
-    ("203.0.113.9", "198.51.100.1", "203.0.113.9"),
-    ("127.0.0.1", "198.51.100.1", "127.0.0.1"),
-    # A trusted proxy: the rightmost hop that is not a trusted proxy.
-    ("10.0.0.2", "198.51.100.1", "198.51.100.1"),
-    ("10.0.0.2", "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # the client's own claim (6.6.6.6) is left of it
-    ("10.0.0.2", "6.6.6.6, 198.51.100.1, 10.0.0.7", "198.51.100.1"),
-    ("2001:db8::5", "2001:db8::9, 198.51.100.1, 2001:db8::7", "198.51.100.1"),
-    # Every hop trusted: the leftmost.
-    ("10.0.0.2", "10.0.0.9, 10.0.0.8", "10.0.0.9"),
-    # No header, or garbage at the first untrusted position: the last trusted hop.
-    ("10.0.0.2", "", "10.0.0.2"),
-    ("10.0.0.2", "not-an-ip", "10.0.0.2"),
-    ("10.0.0.2", "198.51.100.1, not-an-ip, 10.0.0.7", "10.0.0.7"),
-])
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "client"),
+    [
+        # An untrusted peer: the header is ignored, whatever it says.
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),
+        ("127.0.0.1", "198.51.100.1", "127.0.0.1"),
+        # A trusted proxy: the rightmost hop that is not a trusted proxy.
+        ("10.0.0.2", "198.51.100.1", "198.51.100.1"),
+        ("10.0.0.2", "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # the client's own claim (6.6.6.6) is left of it
+        ("10.0.0.2", "6.6.6.6, 198.51.100.1, 10.0.0.7", "198.51.100.1"),
+        ("2001:db8::5", "2001:db8::9, 198.51.100.1, 2001:db8::7", "198.51.100.1"),
+        # Every hop trusted: the leftmost.
+        ("10.0.0.2", "10.0.0.9, 10.0.0.8", "10.0.0.9"),
+        # No header, or garbage at the first untrusted position: the last trusted hop.
+        ("10.0.0.2", "", "10.0.0.2"),
+        ("10.0.0.2", "not-an-ip", "10.0.0.2"),
+        ("10.0.0.2", "198.51.100.1, not-an-ip, 10.0.0.7", "10.0.0.7"),
+    ],
+)
 def test_the_client_address_is_the_rightmost_untrusted_hop(peer: str, forwarded_for: str, client: str) -> None:
     assert forwarded_client(peer, forwarded_for, TRUSTED) == client
 
@@ -114,10 +125,15 @@ def test_no_trusted_proxy_means_no_forwarded_header_is_believed() -> None:
 
 def test_trusted_proxies_are_cidrs_given_to_uvicorn_too() -> None:
     settings = load_settings({"AIOOMI_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,2001:db8::/32"})
-    assert settings.trusted_proxy_networks == (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("192.0.2.7/32"),
-                                               ipaddress.ip_network("2001:db8::/32"))
-    assert proxy_options(settings) == {"proxy_headers": True,
-                                       "forwarded_allow_ips": ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]}
+    assert settings.trusted_proxy_networks == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("192.0.2.7/32"),
+        ipaddress.ip_network("2001:db8::/32"),
+    )
+    assert proxy_options(settings) == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"],
+    }
     with pytest.raises(SettingsError) as error:
         load_settings({"AIOOMI_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"})
     assert error.value.variable == "AIOOMI_TRUSTED_PROXIES"

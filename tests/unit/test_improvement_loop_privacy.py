@@ -23,26 +23,43 @@ from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
 VISITOR = "visitor_0123456789abcdef"
 
 
-async def rated_conversation(container: Container, account_id: str, agent_id: str, comment: str) -> str:  # noqa: F811
+async def rated_conversation(container: Container, account_id: str, agent_id: str, comment: str) -> str:
     now = container.clock().now()
-    session = ChatSession(id=new_id("ses"), account_id=account_id, agent_id=agent_id, visitor_id=VISITOR,
-                          created_at=now)
-    question = ChatMessage(id=new_id("msg"), account_id=account_id, agent_id=agent_id, session_id=session.id,
-                           role=Role.USER, content="Do you ship to Norway?", created_at=now)
-    answer = ChatMessage(id=new_id("msg"), account_id=account_id, agent_id=agent_id, session_id=session.id,
-                         role=Role.ASSISTANT, content="Yes.", status=MessageStatus.COMPLETE, reply_to=question.id,
-                         created_at=now)
+    session = ChatSession(
+        id=new_id("ses"), account_id=account_id, agent_id=agent_id, visitor_id=VISITOR, created_at=now
+    )
+    question = ChatMessage(
+        id=new_id("msg"),
+        account_id=account_id,
+        agent_id=agent_id,
+        session_id=session.id,
+        role=Role.USER,
+        content="Do you ship to Norway?",
+        created_at=now,
+    )
+    answer = ChatMessage(
+        id=new_id("msg"),
+        account_id=account_id,
+        agent_id=agent_id,
+        session_id=session.id,
+        role=Role.ASSISTANT,
+        content="Yes.",
+        status=MessageStatus.COMPLETE,
+        reply_to=question.id,
+        created_at=now,
+    )
     async with container.uow()(account_id=account_id) as uow:
         await uow.chat_sessions.add(session)
         await uow.chat_messages.add(question)
         await uow.chat_messages.add(answer)
-        await uow.feedback.rate(account_id, answer.id, Feedback(rating=Rating.DOWN, comment=comment, given_at=now,
-                                                                updated_at=now))
+        await uow.feedback.rate(
+            account_id, answer.id, Feedback(rating=Rating.DOWN, comment=comment, given_at=now, updated_at=now)
+        )
         await uow.commit()
     return answer.id
 
 
-async def export_files(container: Container, who) -> zipfile.ZipFile:  # noqa: ANN001, F811
+async def export_files(container: Container, who) -> zipfile.ZipFile:
     export = await container.request_export()(who)
     await container.build_export()(who.account_id, export.id)
     link = await container.issue_export_link()(who, export.id)
@@ -51,7 +68,7 @@ async def export_files(container: Container, who) -> zipfile.ZipFile:  # noqa: A
         return zipfile.ZipFile(io.BytesIO(handle.read()))
 
 
-async def test_the_owners_export_holds_visitors_votes_and_comments(container: Container) -> None:  # noqa: F811
+async def test_the_owners_export_holds_visitors_votes_and_comments(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
@@ -62,16 +79,26 @@ async def test_the_owners_export_holds_visitors_votes_and_comments(container: Co
     assert (answer["feedback"]["rating"], answer["feedback"]["comment"]) == ("down", "We ship to Norway since May.")
 
 
-async def test_the_owners_export_holds_curated_settings_and_question_groups(container: Container) -> None:  # noqa: F811
+async def test_the_owners_export_holds_curated_settings_and_question_groups(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
     await container.set_curated_settings()(who, agent.id, mode="direct", threshold=0.75)
     now = container.clock().now()
-    group = QuestionGroup(id=new_id("qgr"), account_id=who.account_id, agent_id=agent.id, key="norway",
-                          label="Norway?", count=2, examples=("Norway?", "norway shipping"),
-                          reasons=(WantingReason.UNANSWERED,), first_seen=now, last_seen=now,
-                          status=GroupStatus.DISMISSED, updated_at=now)
+    group = QuestionGroup(
+        id=new_id("qgr"),
+        account_id=who.account_id,
+        agent_id=agent.id,
+        key="norway",
+        label="Norway?",
+        count=2,
+        examples=("Norway?", "norway shipping"),
+        reasons=(WantingReason.UNANSWERED,),
+        first_seen=now,
+        last_seen=now,
+        status=GroupStatus.DISMISSED,
+        updated_at=now,
+    )
     async with container.uow()(account_id=who.account_id) as uow:
         await uow.question_groups.replace_open(who.account_id, agent.id, [group])
         await uow.commit()
@@ -81,10 +108,11 @@ async def test_the_owners_export_holds_curated_settings_and_question_groups(cont
     [mine] = json.loads(archive.read("improvement_loop.json"))
     assert mine["curated_settings"] == {"mode": "direct", "threshold": 0.75}
     assert [(g["label"], g["examples"], g["status"]) for g in mine["question_groups"]] == [
-        ("Norway?", ["Norway?", "norway shipping"], "dismissed")]
+        ("Norway?", ["Norway?", "norway shipping"], "dismissed")
+    ]
 
 
-async def test_erasure_leaves_nothing_of_the_improvement_loop(container: Container) -> None:  # noqa: F811
+async def test_erasure_leaves_nothing_of_the_improvement_loop(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))

@@ -33,21 +33,26 @@ PLANS = [
 
 @pytest.fixture
 async def container(tmp_path: Path) -> AsyncIterator[Container]:
-    container = container_in_memory(settings=Settings(data_dir=str(tmp_path), billing_plans=json.dumps(PLANS),
-                                                  stripe_secret_key="sk_test_x", source_max_pages=300))
+    container = container_in_memory(
+        settings=Settings(
+            data_dir=str(tmp_path), billing_plans=json.dumps(PLANS), stripe_secret_key="sk_test_x", source_max_pages=300
+        )
+    )
     await start(container)
     yield container
     await stop(container)
 
 
 def text(body: str) -> DocumentUpload:
-    return DocumentUpload(data=body.encode(), title=None, filename="t.md", content_type="text/markdown",
-                          source=DocumentSource.TEXT)
+    return DocumentUpload(
+        data=body.encode(), title=None, filename="t.md", content_type="text/markdown", source=DocumentSource.TEXT
+    )
 
 
 def blob(size: int, fill: bytes = b"a") -> DocumentUpload:
-    return DocumentUpload(data=fill * size, title=None, filename="t.txt", content_type="text/plain",
-                          source=DocumentSource.UPLOAD)
+    return DocumentUpload(
+        data=fill * size, title=None, filename="t.txt", content_type="text/plain", source=DocumentSource.UPLOAD
+    )
 
 
 def stored(container: Container) -> dict[str, bytes]:
@@ -56,14 +61,18 @@ def stored(container: Container) -> dict[str, bytes]:
 
 async def subscribe(container: Container, plan_id: str) -> None:
     async with container.uow()(account_id=ME.account_id) as uow:
-        await uow.billing.save_account(BillingAccount(account_id=ME.account_id, customer_id="cus_1", plan_id=plan_id,
-                                                      status=SubscriptionStatus.ACTIVE))
+        await uow.billing.save_account(
+            BillingAccount(
+                account_id=ME.account_id, customer_id="cus_1", plan_id=plan_id, status=SubscriptionStatus.ACTIVE
+            )
+        )
         await uow.commit()
 
 
 def test_a_quota_admits_documents_and_bytes_while_they_fit_and_counts_nothing_it_refuses() -> None:
-    quota = DocumentQuota(plan=Plan(id="free", name="Free", max_documents=2, max_storage_mb=1), documents=1,
-                          stored_bytes=MB - 300)
+    quota = DocumentQuota(
+        plan=Plan(id="free", name="Free", max_documents=2, max_storage_mb=1), documents=1, stored_bytes=MB - 300
+    )
     quota.admit(100)  # the 2nd document; 300 bytes were free
     assert (quota.documents, quota.stored_bytes) == (2, MB - 200)
     with pytest.raises(PlanLimitReached, match="2 document"):
@@ -90,8 +99,9 @@ async def test_a_pair_beyond_the_plans_documents_is_refused_with_nothing_stored(
     assert [p.question for p in await container.list_qa_pairs()(ME, help_desk.id)] == ["Opening hours?"]
     assert stored(container) == before
     # editing a pair adds no document: it still goes through at the limit
-    edited = await container.update_qa_pair()(ME, help_desk.id, first.id,
-                                              QaPairInput(question="Opening hours?", answer="9 to 6."))
+    edited = await container.update_qa_pair()(
+        ME, help_desk.id, first.id, QaPairInput(question="Opening hours?", answer="9 to 6.")
+    )
     assert edited.answer == "9 to 6."
 
 
@@ -110,7 +120,8 @@ async def test_a_pair_beyond_the_plans_storage_is_refused_and_an_edit_counts_in_
 
 
 async def test_an_import_beyond_the_plan_writes_nothing_and_updates_at_the_limit_go_through(
-        container: Container) -> None:
+    container: Container,
+) -> None:
     agent = await container.create_agent()(ME, AgentSettings(name="Shop"))
     await container.add_document()(ME, agent.id, text("# One\n\nFirst.\n"))
     before = stored(container)
@@ -136,15 +147,16 @@ async def test_a_web_sources_page_limit_comes_from_the_plan(container: Container
     created = await container.create_source()(ME, agent.id, SourceKind.WEBSITE, SourceSettings(url=url))
     assert (created.source.settings.max_pages, created.page_limit) == (None, 40)  # the owner sees the limit
     with pytest.raises(PlanLimitReached):
-        await container.update_source()(ME, agent.id, created.source.id,
-                                        settings=SourceSettings(url=url, max_pages=41))
+        await container.update_source()(ME, agent.id, created.source.id, settings=SourceSettings(url=url, max_pages=41))
     await subscribe(container, "pro")  # above the server's 300: the plan's 900 holds
-    upgraded = await container.update_source()(ME, agent.id, created.source.id,
-                                               settings=SourceSettings(url=url, max_pages=800))
+    upgraded = await container.update_source()(
+        ME, agent.id, created.source.id, settings=SourceSettings(url=url, max_pages=800)
+    )
     assert (upgraded.source.settings.max_pages, upgraded.page_limit) == (800, 800)
     with pytest.raises(PlanLimitReached, match="Pro plan allows 900 pages"):
-        await container.update_source()(ME, agent.id, created.source.id,
-                                        settings=SourceSettings(url=url, max_pages=901))
+        await container.update_source()(
+            ME, agent.id, created.source.id, settings=SourceSettings(url=url, max_pages=901)
+        )
     await subscribe(container, "free")  # a downgrade caps the 800 at each run, nothing is refused
     [listed] = await container.list_sources()(ME, agent.id)
     assert (listed.source.settings.max_pages, listed.page_limit) == (800, 40)

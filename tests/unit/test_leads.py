@@ -34,12 +34,18 @@ PRIVACY = "https://shop.example.com/privacy"
 
 
 def form(**changes: object) -> LeadForm:
-    base = LeadForm(account_id="acct_1", agent_id="agt_1", enabled=True, privacy_url=PRIVACY, fields=(
-        LeadField(key="name", kind=FieldKind.NAME, label="Name", required=True),
-        LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),
-        LeadField(key="phone", kind=FieldKind.PHONE, label="Phone"),
-        LeadField(key="plan", kind=FieldKind.CHOICE, label="Plan", options=("Basic", "Pro")),
-    ))
+    base = LeadForm(
+        account_id="acct_1",
+        agent_id="agt_1",
+        enabled=True,
+        privacy_url=PRIVACY,
+        fields=(
+            LeadField(key="name", kind=FieldKind.NAME, label="Name", required=True),
+            LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),
+            LeadField(key="phone", kind=FieldKind.PHONE, label="Phone"),
+            LeadField(key="plan", kind=FieldKind.CHOICE, label="Plan", options=("Basic", "Pro")),
+        ),
+    )
     return msgspec.structs.replace(base, **changes)
 
 
@@ -48,11 +54,17 @@ def test_a_form_has_at_most_8_fields_distinct_keys_real_choices_and_a_privacy_no
     nine = tuple(LeadField(key=f"f{i}", kind=FieldKind.TEXT, label=f"F{i}") for i in range(9))
     eight = nine[:8]
     assert len(check_lead_form(form(fields=eight)).fields) == 8
-    for bad in (form(fields=nine), form(privacy_url=None), form(privacy_url="javascript:alert(1)"),
-                form(fields=(LeadField(key="a", kind=FieldKind.TEXT, label="A"),) * 2),
-                form(fields=(LeadField(key="Bad Key", kind=FieldKind.TEXT, label="A"),)),
-                form(fields=(LeadField(key="c", kind=FieldKind.CHOICE, label="C", options=("only",)),)),
-                form(fields=()), form(retention_months=0), form(after_messages=51)):
+    for bad in (
+        form(fields=nine),
+        form(privacy_url=None),
+        form(privacy_url="javascript:alert(1)"),
+        form(fields=(LeadField(key="a", kind=FieldKind.TEXT, label="A"),) * 2),
+        form(fields=(LeadField(key="Bad Key", kind=FieldKind.TEXT, label="A"),)),
+        form(fields=(LeadField(key="c", kind=FieldKind.CHOICE, label="C", options=("only",)),)),
+        form(fields=()),
+        form(retention_months=0),
+        form(after_messages=51),
+    ):
         with pytest.raises(InvalidLeadForm):
             check_lead_form(bad)
     assert check_lead_form(form(enabled=False, privacy_url=None, fields=())).enabled is False
@@ -60,23 +72,37 @@ def test_a_form_has_at_most_8_fields_distinct_keys_real_choices_and_a_privacy_no
 
 def test_a_submission_names_every_bad_field_and_normalises_the_good_ones() -> None:
     with pytest.raises(InvalidLead) as caught:
-        check_submission(form(), {"name": "  ", "email": "ada@@example", "phone": "555-0100", "plan": "Gold",
-                                  "extra": "x"}, consent=False)
+        check_submission(
+            form(),
+            {"name": "  ", "email": "ada@@example", "phone": "555-0100", "plan": "Gold", "extra": "x"},
+            consent=False,
+        )
     assert [f for f, _ in caught.value.field_errors] == ["extra", "name", "email", "phone", "plan", "consent"]
     with pytest.raises(InvalidLead) as caught:
-        check_submission(form(), {"name": "Ada", "email": "ada@example.com", "phone": "+44 20 7946 095"},
-                         consent=True)  # one digit short
+        check_submission(
+            form(), {"name": "Ada", "email": "ada@example.com", "phone": "+44 20 7946 095"}, consent=True
+        )  # one digit short
     assert [f for f, _ in caught.value.field_errors] == ["phone"]
-    assert check_submission(form(), {"name": " Ada ", "email": "ada@EXAMPLE.com", "phone": "+1 (415) 555-2671",
-                                     "plan": "Pro"}, consent=True) == {
-        "name": "Ada", "email": "ada@example.com", "phone": "+14155552671", "plan": "Pro"}
+    assert check_submission(
+        form(), {"name": " Ada ", "email": "ada@EXAMPLE.com", "phone": "+1 (415) 555-2671", "plan": "Pro"}, consent=True
+    ) == {"name": "Ada", "email": "ada@example.com", "phone": "+14155552671", "plan": "Pro"}
     assert check_submission(form(), {"name": "Ada", "email": "ada@example.com"}, consent=True) == {
-        "name": "Ada", "email": "ada@example.com"}
+        "name": "Ada",
+        "email": "ada@example.com",
+    }
 
 
 def test_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
     assert [csv_safe(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "Ada", "1-2")] == [
-        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "Ada", "1-2"]
+        "'=1+1",
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+        "Ada",
+        "1-2",
+    ]
 
 
 @pytest.fixture
@@ -143,8 +169,7 @@ def test_the_widgets_lead_script_builds_nodes_never_html() -> None:
         assert sink not in text, sink
 
 
-async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their_secret(
-        container: Container) -> None:
+async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their_secret(container: Container) -> None:
     import io
     import json
     import zipfile
@@ -158,8 +183,7 @@ async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their
     who = Principal(account_id=owner.id, session_id="s")
     await container.update_lead_form()(who, agent.id, form())
     lead = await container.submit_lead()(agent, VISITOR, {"name": "Ada", "email": "ada@example.com"}, True)
-    endpoint = await container.create_webhook_endpoint()(who, url="https://crm.example.com/in",
-                                                         events=["lead.created"])
+    endpoint = await container.create_webhook_endpoint()(who, url="https://crm.example.com/in", events=["lead.created"])
     export = await container.request_export()(who)
     await container.build_export()(owner.id, export.id)
     token = (await container.issue_export_link()(who, export.id)).url.split("token=")[1]
@@ -168,7 +192,8 @@ async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     leads = json.loads(archive.read("leads.json"))
     assert [(x["id"], x["values"]["email"], x["consent_text"]) for x in leads] == [
-        (lead.id, "ada@example.com", form().consent_text)]
+        (lead.id, "ada@example.com", form().consent_text)
+    ]
     endpoints = json.loads(archive.read("webhook_endpoints.json"))
     assert [e["url"] for e in endpoints] == ["https://crm.example.com/in"]
     assert endpoint.secret not in archive.read("webhook_endpoints.json").decode() and "secret" not in endpoints[0]

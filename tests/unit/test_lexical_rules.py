@@ -37,8 +37,9 @@ def test_impacts_are_stale_when_missing_or_drifted_past_the_bound() -> None:
     assert impacts_stale(10.0, 8.5, 0.1)
 
 
-@pytest.mark.parametrize("kwargs", [{"max_query_terms": 0}, {"postings_per_term": 0}, {"impact_drift": 0.0},
-                                    {"impact_drift": 1.0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"max_query_terms": 0}, {"postings_per_term": 0}, {"impact_drift": 0.0}, {"impact_drift": 1.0}]
+)
 def test_the_lexical_limits_must_make_sense(kwargs: dict) -> None:
     with pytest.raises(InvalidInput):
         LexicalIndex(**kwargs)

@@ -40,7 +40,11 @@ async def test_outbox_writes_one_json_file_per_message_read_back_oldest_first(tm
     files = sorted(outbox.iterdir())
     assert len(files) == 30 and all(f.suffix == ".json" for f in files)
     assert json.loads(files[0].read_text()) == {
-        "to": "user0@example.com", "subject": "Message 0", "text": "Body 0", "kind": "verify_email", "html": None
+        "to": "user0@example.com",
+        "subject": "Message 0",
+        "text": "Body 0",
+        "kind": "verify_email",
+        "html": None,
     }
     assert read_outbox(outbox) == sent
 
@@ -59,14 +63,15 @@ def test_reading_a_missing_outbox_finds_nothing(tmp_path: Path) -> None:
     assert read_outbox(tmp_path / "never-written") == []
 
 
-async def test_outbox_logs_recipient_subject_and_links_when_told(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_outbox_logs_recipient_subject_and_links_when_told(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     text = "Confirm at https://app.example/verify?token=abc.\nOr ignore (see https://app.example/help)."
     with caplog.at_level(logging.INFO):
         await OutboxMailer(tmp_path, log_links=True).send(message(1, text=text, subject="Confirm your address"))
     [line] = [r.getMessage() for r in caplog.records if r.name == "aioomi.adapters.local.outbox_mailer"]
     assert line == (
-        "mail to user1@example.com: Confirm your address "
-        "https://app.example/verify?token=abc https://app.example/help"
+        "mail to user1@example.com: Confirm your address https://app.example/verify?token=abc https://app.example/help"
     )
 
 

@@ -22,7 +22,7 @@ def test_long_text_is_cut_into_chunks_of_the_target_size_in_order() -> None:
     assert [c.position for c in chunks] == list(range(len(chunks)))
     assert all(c.token_count <= 500 and c.token_count == count_tokens(c.text) for c in chunks)
     assert all(c.content_hash == content_hash(c.text) for c in chunks)
-    assert all(text[c.char_start:c.char_end] == c.text for c in chunks)
+    assert all(text[c.char_start : c.char_end] == c.text for c in chunks)
     assert sum(c.token_count for c in chunks) >= count_tokens(text)
 
 
@@ -46,7 +46,9 @@ def test_sections_carry_their_heading_path() -> None:
 def test_every_piece_of_a_table_starts_with_its_header() -> None:
     header = "| sku | product name | price |\n|---|---|---|"
     rows = [f"| A{i:04d} | Garden chair model {i} | {i}.99 |" for i in range(300)]
-    chunks = MarkdownChunker(target_tokens=200, overlap_tokens=20).chunk(doc("\n".join([header, *rows]), DocumentKind.CSV))
+    chunks = MarkdownChunker(target_tokens=200, overlap_tokens=20).chunk(
+        doc("\n".join([header, *rows]), DocumentKind.CSV)
+    )
     assert len(chunks) > 5
     assert all(c.text.startswith(header + "\n") for c in chunks)
     body_rows = [line for c in chunks for line in c.text.split("\n")[2:]]

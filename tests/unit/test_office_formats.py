@@ -144,12 +144,14 @@ def _rewritten(document: bytes, changes: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def test_an_epub_cannot_read_local_files_through_xml_entities(tmp_path) -> None:  # noqa: ANN001
+def test_an_epub_cannot_read_local_files_through_xml_entities(tmp_path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
     package = zipfile.ZipFile(io.BytesIO(epub_bytes())).read("OEBPS/content.opf").decode()
-    package = package.replace('<?xml version="1.0" encoding="UTF-8"?>',
-                              f'<?xml version="1.0"?><!DOCTYPE package [<!ENTITY x SYSTEM "file://{secret}">]>')
+    package = package.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<?xml version="1.0"?><!DOCTYPE package [<!ENTITY x SYSTEM "file://{secret}">]>',
+    )
     package = package.replace("The Tea Book", "The Tea Book&x;")
     result = extractor.extract(_rewritten(epub_bytes(), {"OEBPS/content.opf": package.encode()}), filename="x.epub")
     assert result.title == "The Tea Book" and "TOP-SECRET" not in result.text

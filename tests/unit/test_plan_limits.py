@@ -27,13 +27,15 @@ PLANS = [
 
 
 def text(body: str) -> DocumentUpload:
-    return DocumentUpload(data=body.encode(), title=None, filename="t.md", content_type="text/markdown",
-                          source=DocumentSource.TEXT)
+    return DocumentUpload(
+        data=body.encode(), title=None, filename="t.md", content_type="text/markdown", source=DocumentSource.TEXT
+    )
 
 
 def blob(size: int, fill: bytes = b"a") -> DocumentUpload:
-    return DocumentUpload(data=fill * size, title=None, filename="t.txt", content_type="text/plain",
-                          source=DocumentSource.UPLOAD)
+    return DocumentUpload(
+        data=fill * size, title=None, filename="t.txt", content_type="text/plain", source=DocumentSource.UPLOAD
+    )
 
 
 async def running(tmp_path: Path, **more: str) -> Container:
@@ -64,8 +66,11 @@ def blobs(container: Container) -> int:
 
 async def subscribe(container: Container, principal: Principal, plan_id: str) -> None:
     async with container.uow()(account_id=principal.account_id) as uow:
-        await uow.billing.save_account(BillingAccount(account_id=principal.account_id, customer_id="cus_1",
-                                                      plan_id=plan_id, status=SubscriptionStatus.ACTIVE))
+        await uow.billing.save_account(
+            BillingAccount(
+                account_id=principal.account_id, customer_id="cus_1", plan_id=plan_id, status=SubscriptionStatus.ACTIVE
+            )
+        )
         await uow.commit()
 
 

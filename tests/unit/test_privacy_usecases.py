@@ -50,10 +50,10 @@ VISITOR = "visitor_0123456789abcdef"
 TEXT = "# Privacy Policy\n\nA clearer retention table.\n"
 
 
-async def _session(container: Container, account_id: str, agent_id: str, at: datetime,
-                   visitor: str = VISITOR) -> str:
-    session = ChatSession(id=new_id("ses"), account_id=account_id, agent_id=agent_id, visitor_id=visitor,
-                          created_at=at, ip="198.51.100.7")
+async def _session(container: Container, account_id: str, agent_id: str, at: datetime, visitor: str = VISITOR) -> str:
+    session = ChatSession(
+        id=new_id("ses"), account_id=account_id, agent_id=agent_id, visitor_id=visitor, created_at=at, ip="198.51.100.7"
+    )
     async with container.uow()(account_id=account_id) as uow:
         await uow.chat_sessions.add(session)
         await uow.commit()
@@ -75,24 +75,37 @@ def test_months_before_clamps_to_the_month_end_and_the_agent_may_only_shorten() 
 async def test_rectification_is_audited(container: Container, clock: ManualClock) -> None:
     owner = await signed_up(container, "ada@example.com")
     changed_at = clock.now()
-    await container.update_profile()(principal(owner), ProfileChanges(full_name="Ada King", email="ada@new.example",
-                                                                         current_password=PASSWORD))
+    await container.update_profile()(
+        principal(owner), ProfileChanges(full_name="Ada King", email="ada@new.example", current_password=PASSWORD)
+    )
     clock.advance(timedelta(minutes=5))
     token = link_token(last_mail_to(outbox(container), "ada@new.example", "email_change"))
     await container.verify_email()(token, CLIENT)
     listed = await container.list_audit_log()(principal(owner))  # newest first
     assert [(e.action, e.at) for e in listed[:1]] == [("email_changed", changed_at + timedelta(minutes=5))]
-    assert sorted((e.action, e.at) for e in listed[1:]) == [("email_change_requested", changed_at),
-                                                            ("profile_updated", changed_at)]
+    assert sorted((e.action, e.at) for e in listed[1:]) == [
+        ("email_change_requested", changed_at),
+        ("profile_updated", changed_at),
+    ]
     assert [e.detail for e in listed if e.action == "profile_updated"] == [{"fields": ["full_name"]}]
 
 
 async def test_restriction_stops_processing_and_lifting_restores_it(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
-    await container.request_log().add_many([RequestLogEntry(
-        occurred_at=container.clock().now(), method="GET", route="/api/v1/agents", status=200, latency_ms=1.0,
-        account_id=who.account_id, ip="203.0.113.9")])
+    await container.request_log().add_many(
+        [
+            RequestLogEntry(
+                occurred_at=container.clock().now(),
+                method="GET",
+                route="/api/v1/agents",
+                status=200,
+                latency_ms=1.0,
+                account_id=who.account_id,
+                ip="203.0.113.9",
+            )
+        ]
+    )
     await container.restrict_processing()(who, restrict=True)
     assert rows(container, "accounts")[0].status is AccountStatus.RESTRICTED
     assert not await container.processing_allowed()(who.account_id)
@@ -106,8 +119,15 @@ async def test_restriction_stops_processing_and_lifting_restores_it(container: C
 async def test_objection_keeps_the_request_log_anonymous(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
-    logged = RequestLogEntry(occurred_at=container.clock().now(), method="GET", route="/x", status=200,
-                             latency_ms=1.0, account_id=who.account_id, ip="203.0.113.9")
+    logged = RequestLogEntry(
+        occurred_at=container.clock().now(),
+        method="GET",
+        route="/x",
+        status=200,
+        latency_ms=1.0,
+        account_id=who.account_id,
+        ip="203.0.113.9",
+    )
     await container.request_log().add_many([logged])  # before the objection: named
     assert [(e.account_id, e.ip) for e in container.request_log().entries] == [(who.account_id, "203.0.113.9")]
     await container.object_to_processing()(who, objecting=True)  # anonymises the older row at once
@@ -136,8 +156,19 @@ async def test_an_export_holds_every_category_with_a_manifest(container: Contain
         archive = zipfile.ZipFile(io.BytesIO(handle.read()))
     manifest = json.loads(archive.read("manifest.json"))
     names = {f["name"] for f in manifest["files"]}
-    assert {"account.json", "sessions.json", "api_keys.json", "agents.json", "documents.json", "conversations.json",
-            "usage.json", "request_log.json", "billing.json", "consents.json", "audit_log.json"} <= names
+    assert {
+        "account.json",
+        "sessions.json",
+        "api_keys.json",
+        "agents.json",
+        "documents.json",
+        "conversations.json",
+        "usage.json",
+        "request_log.json",
+        "billing.json",
+        "consents.json",
+        "audit_log.json",
+    } <= names
     account = json.loads(archive.read("account.json"))
     assert account["email"] == "ada@example.com" and "password_hash" not in account
     assert json.loads(archive.read("conversations.json"))[0]["visitor_id"] == VISITOR
@@ -170,19 +201,35 @@ async def test_erasure_needs_the_password_revokes_at_once_and_can_be_cancelled(c
     assert len(rows(container, "accounts")) == 1
 
 
-async def test_the_purge_waits_for_the_grace_period_then_removes_everything(container: Container,
-                                                                           clock: ManualClock) -> None:
+async def test_the_purge_waits_for_the_grace_period_then_removes_everything(
+    container: Container, clock: ManualClock
+) -> None:
     owner = await signed_up(container, "ada@example.com")
     other = await signed_up(container, "bob@example.com")
     who = principal(owner)
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
     await _session(container, who.account_id, agent.id, clock.now())
     async with container.uow()(account_id=who.account_id) as uow:
-        await uow.billing.save_record(BillingRecord(
-            id="brec_ada", kind=RecordKind.INVOICE, stripe_id="in_ada", account_id=who.account_id,
-            account_ref=account_ref(who.account_id), stripe_customer_id="cus_ada", stripe_invoice_id="in_ada",
-            stripe_subscription_id=None, amount_minor=1900, currency="eur", status="paid", period_start=None,
-            period_end=None, occurred_at=clock.now(), status_at=clock.now(), created_at=clock.now()))
+        await uow.billing.save_record(
+            BillingRecord(
+                id="brec_ada",
+                kind=RecordKind.INVOICE,
+                stripe_id="in_ada",
+                account_id=who.account_id,
+                account_ref=account_ref(who.account_id),
+                stripe_customer_id="cus_ada",
+                stripe_invoice_id="in_ada",
+                stripe_subscription_id=None,
+                amount_minor=1900,
+                currency="eur",
+                status="paid",
+                period_start=None,
+                period_end=None,
+                occurred_at=clock.now(),
+                status_at=clock.now(),
+                created_at=clock.now(),
+            )
+        )
         await uow.commit()
     asked_at = clock.now()
     await container.request_account_deletion()(who, PASSWORD)
@@ -203,11 +250,13 @@ async def test_the_purge_waits_for_the_grace_period_then_removes_everything(cont
     assert [r.kind for r in rows(container, "retention_runs")] == ["deleted_accounts", "deleted_accounts"]
     # The billing record stays 7 years, detached: no account, a one-way reference.
     assert [(r.id, r.account_id, r.account_ref) for r in rows(container, "billing_records")] == [
-        ("brec_ada", None, account_ref(who.account_id))]
+        ("brec_ada", None, account_ref(who.account_id))
+    ]
 
 
-async def test_a_google_only_account_reauthenticates_with_a_fresh_session(container: Container,
-                                                                         clock: ManualClock) -> None:
+async def test_a_google_only_account_reauthenticates_with_a_fresh_session(
+    container: Container, clock: ManualClock
+) -> None:
     owner = await signed_up(container, "ada@example.com")
     async with container.uow()(account_id=owner.account.id) as uow:
         account = await uow.accounts.get(owner.account.id)
@@ -218,8 +267,9 @@ async def test_a_google_only_account_reauthenticates_with_a_fresh_session(contai
         await container.request_account_deletion()(principal(owner), None)
     assert rows(container, "accounts")[0].status is AccountStatus.ACTIVE
     async with container.uow()(account_id=owner.account.id) as uow:  # a new sign-in, now
-        signed = await open_session(uow, await uow.accounts.get(owner.account.id), clock.now(),
-                                    container.session_policy(), CLIENT)
+        signed = await open_session(
+            uow, await uow.accounts.get(owner.account.id), clock.now(), container.session_policy(), CLIENT
+        )
         await uow.commit()
     fresh = msgspec.structs.replace(principal(owner), session_id=signed.session.id)
     clock.advance(timedelta(minutes=10))  # exactly 10 minutes old: still fresh
@@ -239,8 +289,7 @@ async def test_visitor_conversations_are_found_exported_and_deleted(container: C
     assert [s.visitor_id for s in rows(container, "chat_sessions")] == ["someone_else_0000000"]
 
 
-async def test_chats_go_after_12_months_or_the_agents_shorter_setting(container: Container,
-                                                                      clock: ManualClock) -> None:
+async def test_chats_go_after_12_months_or_the_agents_shorter_setting(container: Container, clock: ManualClock) -> None:
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
     keeps_year = await container.create_agent()(who, AgentSettings(name="Year"))
@@ -260,12 +309,20 @@ async def test_chats_go_after_12_months_or_the_agents_shorter_setting(container:
     summary = await container.retention_sweeps()()
     assert rows(container, "chat_sessions") == [] and summary["chats"] == 1
     kinds = {r.kind for r in await container.retention_report()()}
-    assert {"chats", "request_log", "owner_sessions", "exports", "knowledge_orphans", "finished_jobs",
-            "billing_records"} <= kinds
+    assert {
+        "chats",
+        "request_log",
+        "owner_sessions",
+        "exports",
+        "knowledge_orphans",
+        "finished_jobs",
+        "billing_records",
+    } <= kinds
 
 
-async def test_a_policy_change_is_announced_30_days_ahead_to_every_account(container: Container,
-                                                                           clock: ManualClock) -> None:
+async def test_a_policy_change_is_announced_30_days_ahead_to_every_account(
+    container: Container, clock: ManualClock
+) -> None:
     owner = await signed_up(container, "ada@example.com")
     await signed_up(container, "bob@example.com")
     today = clock.now().date()
@@ -329,19 +386,30 @@ async def test_objection_anonymises_request_log_entries_as_they_are_written(cont
     at = container.clock().now()
 
     def entry(account_id: str) -> RequestLogEntry:
-        return RequestLogEntry(occurred_at=at, method="GET", route="/api/v1/agents", status=200, latency_ms=1.0,
-                               account_id=account_id, ip="203.0.113.9")
+        return RequestLogEntry(
+            occurred_at=at,
+            method="GET",
+            route="/api/v1/agents",
+            status=200,
+            latency_ms=1.0,
+            account_id=account_id,
+            ip="203.0.113.9",
+        )
 
     await container.object_to_processing()(principal(ada), objecting=True)
     await container.record_api_requests()([entry(ada.account.id), entry(bob.account.id)])
     # No sweep ran: the entry was written anonymous.
     assert [(e.account_id, e.ip) for e in container.request_log().entries] == [
-        (None, None), (bob.account.id, "203.0.113.9")]
+        (None, None),
+        (bob.account.id, "203.0.113.9"),
+    ]
     await container.object_to_processing()(principal(ada), objecting=False)
     await container.restrict_processing()(principal(bob), restrict=True)
     await container.record_api_requests()([entry(ada.account.id), entry(bob.account.id)])
     assert [(e.account_id, e.ip) for e in container.request_log().entries[2:]] == [
-        (ada.account.id, "203.0.113.9"), (None, None)]
+        (ada.account.id, "203.0.113.9"),
+        (None, None),
+    ]
 
 
 # -- outbox retention -------------------------------------------------------------------------------
@@ -360,8 +428,11 @@ async def test_outbox_mails_go_7_days_after_sending_and_the_purge_leaves_none_to
 
     clock.advance(timedelta(days=6))  # t0 + 7 days: the verification mails are exactly 7 days old
     assert (await container.retention_sweeps()())["outbox"] == 0
-    assert kept() == [("ada@example.com", "verify_email"), ("bob@example.com", "verify_email"),
-                      ("ada@example.com", "deletion_scheduled")]
+    assert kept() == [
+        ("ada@example.com", "verify_email"),
+        ("bob@example.com", "verify_email"),
+        ("ada@example.com", "deletion_scheduled"),
+    ]
     clock.advance(timedelta(seconds=1))
     assert (await container.retention_sweeps()())["outbox"] == 2
     assert kept() == [("ada@example.com", "deletion_scheduled")]
@@ -418,8 +489,9 @@ class RecordingGateway:
 async def _billed(container: Container, email: str, customer: str | None, subscription: str | None) -> str:
     owner = await signed_up(container, email)
     async with container.uow()(account_id=owner.account.id) as uow:
-        await uow.billing.save_account(BillingAccount(account_id=owner.account.id, customer_id=customer,
-                                                      subscription_id=subscription))
+        await uow.billing.save_account(
+            BillingAccount(account_id=owner.account.id, customer_id=customer, subscription_id=subscription)
+        )
         await uow.commit()
     await container.request_account_deletion()(principal(owner), PASSWORD)
     return owner.account.id
@@ -436,17 +508,21 @@ async def test_the_purge_deletes_the_stripe_customer_and_queues_a_retry_when_str
     clock.advance(timedelta(days=7))
     gateway.calls.clear()
     assert await container.purge_deleted_accounts()() == 2
-    assert sorted(gateway.calls) == [("cancel_subscription", "sub_ada"), ("delete_customer", "cus_ada"),
-                                     ("delete_customer", "cus_bob")]
+    assert sorted(gateway.calls) == [
+        ("cancel_subscription", "sub_ada"),
+        ("delete_customer", "cus_ada"),
+        ("delete_customer", "cus_bob"),
+    ]
 
     await _billed(container, "cy@example.com", None, "sub_cy")
     gateway.down = True
     clock.advance(timedelta(days=7))
     assert await container.purge_deleted_accounts()() == 1  # Stripe down: the purge goes on
     assert [a.email for a in rows(container, "accounts")] == []
-    jobs = [j for j in container.job_store()._jobs.values() if j.kind == "privacy.delete_stripe_customer"]  # noqa: SLF001
+    jobs = [j for j in container.job_store()._jobs.values() if j.kind == "privacy.delete_stripe_customer"]
     assert [(j.payload, j.max_attempts, j.dedupe_key) for j in jobs] == [
-        ({"subscription_id": "sub_cy", "customer_id": ""}, 30, "privacy.delete_stripe_customer::sub_cy")]
+        ({"subscription_id": "sub_cy", "customer_id": ""}, 30, "privacy.delete_stripe_customer::sub_cy")
+    ]
     gateway.down = False
     gateway.missing = {"sub_cy"}  # already gone: fine
     gateway.calls.clear()
@@ -475,7 +551,7 @@ async def test_the_purge_takes_only_accounts_being_deleted_in_bounded_batches(
     clock.advance(timedelta(days=7))
     purge = container.purge_deleted_accounts()
     await purge.purge(kept.account.id)  # not being deleted: left alone
-    purge._batch = 1  # noqa: SLF001 - one account a batch, three batches
+    purge._batch = 1
     assert await purge() == 3
     assert [a.email for a in rows(container, "accounts")] == ["kept@example.com"]
     [deleted] = [m for m in outbox(container) if m.to == "cy@example.com" and m.kind == "account_deleted"]
@@ -505,11 +581,16 @@ async def test_sweeps_count_every_batch_and_keep_links_until_7_days_after_expiry
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
     for _ in range(3):
         await _session(container, who.account_id, agent.id, clock.now() - timedelta(days=400))
-    await container.request_log().add_many([RequestLogEntry(
-        occurred_at=clock.now() - timedelta(days=91), method="GET", route="/x", status=200, latency_ms=1.0)
-        for _ in range(3)])
+    await container.request_log().add_many(
+        [
+            RequestLogEntry(
+                occurred_at=clock.now() - timedelta(days=91), method="GET", route="/x", status=200, latency_ms=1.0
+            )
+            for _ in range(3)
+        ]
+    )
     sweeps = container.retention_sweeps()
-    sweeps._batch = 1  # noqa: SLF001 - one row a transaction: three batches each
+    sweeps._batch = 1
     clock.advance(token.expires_at - clock.now() + timedelta(days=7))  # exactly 7 days after expiry
     summary = await sweeps()
     assert (summary["chats"], summary["request_log"], summary["one_time_tokens"]) == (3, 3, 0)

@@ -19,8 +19,9 @@ from tests.unit.knowledge_support import Knowledge, new_agent, use_test_embedder
 
 @pytest.fixture
 async def knowledge(tmp_path: Path) -> AsyncIterator[Knowledge]:
-    container = container_in_memory(settings=Settings(data_dir=str(tmp_path / "aioomi"), log_format="console",
-                                                  agent_max_chars=120))
+    container = container_in_memory(
+        settings=Settings(data_dir=str(tmp_path / "aioomi"), log_format="console", agent_max_chars=120)
+    )
     knowledge = use_test_embedders(container)
     await start(container)
     yield knowledge
@@ -33,7 +34,9 @@ async def test_an_edit_counts_its_new_text_in_place_of_the_old(knowledge: Knowle
     pair = await container.add_qa_pair()(principal, agent.id, QaPairInput(question="Q?", answer="a" * 60))
     await build_worker(container).run_until_idle()  # the document now counts its 60 characters
     # 60 - 60 + 110 = 110 characters: within the 120
-    edited = await container.update_qa_pair()(principal, agent.id, pair.id, QaPairInput(question="Q?", answer="b" * 110))
+    edited = await container.update_qa_pair()(
+        principal, agent.id, pair.id, QaPairInput(question="Q?", answer="b" * 110)
+    )
     assert edited.answer == "b" * 110
     await build_worker(container).run_until_idle()
     # 110 - 110 + 130 = 130: over
@@ -52,7 +55,8 @@ async def test_a_refused_import_writes_nothing(knowledge: Knowledge) -> None:
         await container.import_qa_pairs()(principal, agent.id, b"question,answer\nQ1?,A1.\nQ2?,\n")
     # within the CSV's rules but over the characters: the first pair fits, the second does not
     with pytest.raises(KnowledgeBaseFull):
-        await container.import_qa_pairs()(principal, agent.id,
-                                          ("question,answer\nQ1?," + "a" * 100 + "\nQ2?," + "b" * 100 + "\n").encode())
+        await container.import_qa_pairs()(
+            principal, agent.id, ("question,answer\nQ1?," + "a" * 100 + "\nQ2?," + "b" * 100 + "\n").encode()
+        )
     assert await container.list_qa_pairs()(principal, agent.id) == []
     assert container.blob_store().blobs == {}  # the first pair's file was removed again

@@ -79,7 +79,7 @@ candidates = st.lists(
 
 
 @given(candidates, st.integers(1, 10), st.floats(-1, 1))
-def test_fuse_respects_top_k_and_the_similarity_floor(cands, top_k: int, floor: float) -> None:  # noqa: ANN001
+def test_fuse_respects_top_k_and_the_similarity_floor(cands, top_k: int, floor: float) -> None:
     results = fuse(cands, top_k=top_k, min_similarity=floor, fusion=HybridFusion())
     assert len(results) <= top_k
     assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)

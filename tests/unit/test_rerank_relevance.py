@@ -52,7 +52,8 @@ def test_the_reranker_score_decides_over_the_similarity() -> None:
 
 @given(similarities, scores, gates)
 def test_a_reranked_passage_s_relevance_is_on_the_owners_scale_and_ignores_the_similarity(
-        similarity: float | None, score: float, gate: float) -> None:
+    similarity: float | None, score: float, gate: float
+) -> None:
     rerank = rerank_relevance_scale(gate)
     relevance = passage_relevance(similarity, score, dense=DENSE, rerank=rerank)
     assert relevance is not None and 0.0 <= relevance <= 1.0
@@ -66,4 +67,5 @@ def test_a_higher_reranker_score_is_never_less_relevant(a: float, b: float, gate
     rerank = rerank_relevance_scale(gate)
     low, high = sorted((a, b))
     assert passage_relevance(0.3, low, dense=DENSE, rerank=rerank) <= passage_relevance(  # type: ignore[operator]
-        0.3, high, dense=DENSE, rerank=rerank)
+        0.3, high, dense=DENSE, rerank=rerank
+    )

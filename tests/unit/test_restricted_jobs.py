@@ -51,6 +51,8 @@ async def test_the_worker_runs_the_jobs_through_the_rule(container: Container) -
     await container.restrict_processing()(owner, restrict=True)
     run = handlers(container)
     assert await run[REINDEX_DOCUMENT]({"account_id": owner.account_id, "document_id": "doc_1", "version": 1}) == {
-        "deferred": "processing_restricted"}
+        "deferred": "processing_restricted"
+    }
     assert await run[SYNC_SOURCE]({"account_id": owner.account_id, "source_id": "src_1", "run_id": "run_1"}) == {
-        "deferred": "processing_restricted"}
+        "deferred": "processing_restricted"
+    }

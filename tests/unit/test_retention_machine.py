@@ -15,9 +15,9 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-import pytest
 from dependency_injector import providers
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from aioomi.adapters.memory.clock import ManualClock
@@ -74,8 +74,9 @@ class RetentionMachine(RuleBasedStateMachine):
             self.container: Container = container_in_memory(settings=Settings(data_dir=data_dir))
         else:
             self._wipe()
-            self.container = container_on_postgres(settings=Settings(data_dir=data_dir, db_pool_min=1, db_pool_max=2),
-                                               conninfo=self.conninfo)
+            self.container = container_on_postgres(
+                settings=Settings(data_dir=data_dir, db_pool_min=1, db_pool_max=2), conninfo=self.conninfo
+            )
         self.container.clock.override(providers.Object(self.clock))
         self.container.password_hasher.override(providers.Object(fast_hasher()))
         self.run(start(self.container))
@@ -91,15 +92,22 @@ class RetentionMachine(RuleBasedStateMachine):
             conn.execute("DELETE FROM rate_limit_counters")
             conn.execute("DELETE FROM accounts")  # cascades to agents, conversations, settings
 
-    def run(self, coro):  # noqa: ANN001, ANN201
+    def run(self, coro):
         return self.loop.run_until_complete(coro)
 
     @initialize(days=st.sampled_from([None, 1, 30, 200, 365]))
     def account(self, days: int | None) -> None:
         async def setup() -> None:
-            await self.container.sign_up()(SignUpRequest(
-                email="ada@example.com", full_name="Ada", password="correct horse battery", adult=True,
-                accepted_policy_version="2026-02-15"), ClientInfo(ip=None, user_agent=None))
+            await self.container.sign_up()(
+                SignUpRequest(
+                    email="ada@example.com",
+                    full_name="Ada",
+                    password="correct horse battery",
+                    adult=True,
+                    accepted_policy_version="2026-02-15",
+                ),
+                ClientInfo(ip=None, user_agent=None),
+            )
             async with self.container.uow()(account_id=None) as uow:
                 self.account_id = (await uow.accounts.find_by_email("ada@example.com")).id
             who = Principal(account_id=self.account_id)
@@ -109,19 +117,26 @@ class RetentionMachine(RuleBasedStateMachine):
                 if setting is not None:
                     await self.container.chat_retention()(who, agent.id, setting)
                 self.agents[agent.id] = setting
+
         self.run(setup())
 
     @rule(which=st.integers(0, 1), back=st.integers(0, 400), seconds=st.integers(0, 86399))
     def create_session(self, which: int, back: int, seconds: int) -> None:
         agent_id = list(self.agents)[which % len(self.agents)]
         created = self.clock.now() - timedelta(days=back, seconds=seconds)
-        session = ChatSession(id=new_id("ses"), account_id=self.account_id, agent_id=agent_id,
-                              visitor_id="visitor_0123456789abcdef", created_at=created)
+        session = ChatSession(
+            id=new_id("ses"),
+            account_id=self.account_id,
+            agent_id=agent_id,
+            visitor_id="visitor_0123456789abcdef",
+            created_at=created,
+        )
 
         async def add() -> None:
             async with self.container.uow()(account_id=self.account_id) as uow:
                 await uow.chat_sessions.add(session)
                 await uow.commit()
+
         self.run(add())
         self.sessions[session.id] = (created, self.agents[agent_id])
         self.swept_at = None
@@ -129,8 +144,11 @@ class RetentionMachine(RuleBasedStateMachine):
     @rule(back=st.integers(0, 120), seconds=st.integers(0, 86399))
     def log_request(self, back: int, seconds: int) -> None:
         at = self.clock.now() - timedelta(days=back, seconds=seconds)
-        self.run(self.container.request_log().add_many([RequestLogEntry(
-            occurred_at=at, method="GET", route="/x", status=200, latency_ms=1.0)]))
+        self.run(
+            self.container.request_log().add_many(
+                [RequestLogEntry(occurred_at=at, method="GET", route="/x", status=200, latency_ms=1.0)]
+            )
+        )
         self.logs.append(at)
         self.swept_at = None
 

@@ -40,9 +40,18 @@ async def self_hosted(tmp_path: Path) -> AsyncIterator[Container]:
 
 async def spend(container: Container, account_id: str, agent_id: str, *, messages: int, tokens_each: int) -> None:
     for _ in range(messages):
-        await container.record_usage()(UsageEntry(
-            id=new_id("use"), account_id=account_id, agent_id=agent_id, model="gpt-4o", kind=UsageKind.CHAT,
-            prompt_tokens=tokens_each, completion_tokens=0, occurred_at=datetime.now(UTC)))
+        await container.record_usage()(
+            UsageEntry(
+                id=new_id("use"),
+                account_id=account_id,
+                agent_id=agent_id,
+                model="gpt-4o",
+                kind=UsageKind.CHAT,
+                prompt_tokens=tokens_each,
+                completion_tokens=0,
+                occurred_at=datetime.now(UTC),
+            )
+        )
 
 
 async def test_without_billing_or_plans_no_allowance_applies_but_an_agents_cap_does(self_hosted: Container) -> None:
@@ -60,8 +69,13 @@ async def test_without_billing_or_plans_no_allowance_applies_but_an_agents_cap_d
 async def test_the_billing_overview_of_a_self_hosted_server_shows_no_limits(self_hosted: Container) -> None:
     overview = await self_hosted.get_billing_overview()(Principal(account_id="acct_a"))
     plan = overview.plan
-    assert (plan.monthly_messages, plan.monthly_tokens, plan.max_agents, plan.max_documents,
-            plan.max_storage_mb) == (None, None, None, None, None)
+    assert (plan.monthly_messages, plan.monthly_tokens, plan.max_agents, plan.max_documents, plan.max_storage_mb) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 async def test_with_plans_configured_the_free_plan_applies_even_without_stripe(tmp_path: Path) -> None:
@@ -83,8 +97,9 @@ async def test_an_offline_answer_is_metered_as_one_message_and_no_tokens(self_ho
     owner = account()
     agent = agent_for(owner)
     await store(self_hosted, owner, agent)
-    returns = Passage(document_id="doc_r", document_title="Returns", position=0,
-                      text="You can return any item within 30 days.")
+    returns = Passage(
+        document_id="doc_r", document_title="Returns", position=0, text="You can return any item within 30 days."
+    )
     chat = answer_chat(self_hosted, ExtractiveResponder(), ListSearch([returns]))  # type: ignore[arg-type]
     answer = await chat.start(agent, ChatCaller(visitor_id=VISITOR, ip=None, user_agent=None), "Can I return an item?")
     events = [e async for e in answer.events()]

@@ -13,8 +13,9 @@ def test_no_variables_means_the_embedded_default() -> None:
 
 
 def test_values_are_decoded_from_strings() -> None:
-    settings = load_settings({"AIOOMI_PORT": "9001", "AIOOMI_WORKER_POLL_S": "0.5",
-                              "DATABASE_URL": "postgresql://u@db:5432/aioomi"})
+    settings = load_settings(
+        {"AIOOMI_PORT": "9001", "AIOOMI_WORKER_POLL_S": "0.5", "DATABASE_URL": "postgresql://u@db:5432/aioomi"}
+    )
     assert settings.port == 9001 and settings.worker_poll_s == 0.5 and not settings.embedded_database
 
 
@@ -61,10 +62,20 @@ def test_secrets_never_appear_in_repr() -> None:
 
 def test_the_reranker_is_off_by_default_and_read_from_its_variables() -> None:
     assert load_settings({}).rerank_url is None
-    settings = load_settings({"AIOOMI_RERANK_URL": "https://api.jina.ai/v1/rerank", "AIOOMI_RERANK_MODEL": "m",
-                              "AIOOMI_RERANK_API_KEY": "k", "AIOOMI_RERANK_TIMEOUT_S": "1.5"})
+    settings = load_settings(
+        {
+            "AIOOMI_RERANK_URL": "https://api.jina.ai/v1/rerank",
+            "AIOOMI_RERANK_MODEL": "m",
+            "AIOOMI_RERANK_API_KEY": "k",
+            "AIOOMI_RERANK_TIMEOUT_S": "1.5",
+        }
+    )
     assert (settings.rerank_url, settings.rerank_model, settings.rerank_api_key, settings.rerank_timeout_s) == (
-        "https://api.jina.ai/v1/rerank", "m", "k", 1.5)
+        "https://api.jina.ai/v1/rerank",
+        "m",
+        "k",
+        1.5,
+    )
     with pytest.raises(SettingsError) as caught:
         load_settings({"AIOOMI_RERANK_URL": "ftp://x"})
     assert caught.value.variable == "AIOOMI_RERANK_URL"

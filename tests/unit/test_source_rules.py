@@ -19,12 +19,12 @@ from aioomi.domain.model.sources import (
     check_settings,
     check_source_name,
     crawl_page_limit,
-    source_page_limit,
     freshness,
     next_sync,
     normalise_url,
     on_site,
     path_allowed,
+    source_page_limit,
 )
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -32,8 +32,15 @@ LIMITS = SourceLimits(max_pages_per_source=300)
 
 
 def test_web_sources_need_a_public_looking_http_address() -> None:
-    for bad in (None, "", "ftp://example.com/", "https://", "https://ada:pw@example.com/", "https://exa mple.com/",
-                "https://example.com/" + "a" * 2100):
+    for bad in (
+        None,
+        "",
+        "ftp://example.com/",
+        "https://",
+        "https://ada:pw@example.com/",
+        "https://exa mple.com/",
+        "https://example.com/" + "a" * 2100,
+    ):
         with pytest.raises(InvalidInput) as caught:
             check_settings(SourceKind.WEBSITE, SourceSettings(url=bad), LIMITS)
         assert caught.value.code == "invalid_source_url"
@@ -43,8 +50,10 @@ def test_crawled_sources_default_to_the_page_limit_and_refuse_more() -> None:
     settings = check_settings(SourceKind.SITEMAP, SourceSettings(url="https://example.com/sitemap.xml"), LIMITS)
     assert settings.max_pages is None and settings.max_depth == 3  # as many as the limit allows at each run
     assert crawl_page_limit(settings, None, LIMITS) == 300
-    assert check_settings(SourceKind.WEBSITE, SourceSettings(url="https://example.com/", max_pages=300),
-                          LIMITS).max_pages == 300
+    assert (
+        check_settings(SourceKind.WEBSITE, SourceSettings(url="https://example.com/", max_pages=300), LIMITS).max_pages
+        == 300
+    )
     with pytest.raises(InvalidInput) as caught:
         check_settings(SourceKind.WEBSITE, SourceSettings(url="https://example.com/", max_pages=301), LIMITS)
     assert (caught.value.code, caught.value.field) == ("invalid_source_settings", "settings.max_pages")
@@ -58,8 +67,12 @@ def test_the_page_limit_comes_from_the_plan_and_the_server_only_without_one() ->
     starter = Plan(id="starter", name="Starter", max_source_pages=50)
     big = Plan(id="big", name="Big", max_source_pages=2_000)  # above the server's 300: the plan holds
     unlimited = Plan(id="unlimited", name="Unlimited")  # sets no page limit: the server's ceiling
-    assert (source_page_limit(starter, LIMITS), source_page_limit(big, LIMITS), source_page_limit(unlimited, LIMITS),
-            source_page_limit(None, LIMITS)) == (50, 2_000, 300, 300)
+    assert (
+        source_page_limit(starter, LIMITS),
+        source_page_limit(big, LIMITS),
+        source_page_limit(unlimited, LIMITS),
+        source_page_limit(None, LIMITS),
+    ) == (50, 2_000, 300, 300)
     url = "https://example.com/"
     assert check_settings(SourceKind.WEBSITE, SourceSettings(url=url, max_pages=1_500), LIMITS, big).max_pages == 1_500
     with pytest.raises(PlanLimitReached) as caught:
@@ -75,8 +88,9 @@ def test_the_page_limit_comes_from_the_plan_and_the_server_only_without_one() ->
 
 
 def test_a_url_source_is_just_its_address_and_others_have_no_settings() -> None:
-    assert check_settings(SourceKind.URL, SourceSettings(url="https://example.com/a", max_pages=5, max_depth=3),
-                          LIMITS) == SourceSettings(url="https://example.com/a", max_depth=0)
+    assert check_settings(
+        SourceKind.URL, SourceSettings(url="https://example.com/a", max_pages=5, max_depth=3), LIMITS
+    ) == SourceSettings(url="https://example.com/a", max_depth=0)
     assert check_settings(SourceKind.QA, SourceSettings(), LIMITS) == SourceSettings()
     with pytest.raises(InvalidInput) as caught:
         check_settings(SourceKind.UPLOAD, SourceSettings(url="https://example.com/"), LIMITS)
@@ -84,8 +98,11 @@ def test_a_url_source_is_just_its_address_and_others_have_no_settings() -> None:
 
 
 def test_path_patterns_are_checked_and_deduplicated() -> None:
-    settings = check_settings(SourceKind.WEBSITE, SourceSettings(
-        url="https://example.com/", include_paths=("/docs/*", " /docs/* ", "/blog/*")), LIMITS)
+    settings = check_settings(
+        SourceKind.WEBSITE,
+        SourceSettings(url="https://example.com/", include_paths=("/docs/*", " /docs/* ", "/blog/*")),
+        LIMITS,
+    )
     assert settings.include_paths == ("/docs/*", "/blog/*")
     for bad in (("docs/*",), ("/" + "a" * 200,), tuple(f"/p{i}" for i in range(21)), ("/a\nb",)):
         with pytest.raises(InvalidInput) as caught:
@@ -112,9 +129,18 @@ def test_names_are_one_trimmed_line() -> None:
 
 
 def source(schedule: SyncSchedule, last: datetime | None) -> Source:
-    return Source(id="src_x", account_id="acct_x", agent_id="agt_x", kind=SourceKind.WEBSITE, name="Site",
-                  settings=SourceSettings(url="https://example.com/"), schedule=schedule, created_at=T0,
-                  updated_at=T0, last_synced_at=last)
+    return Source(
+        id="src_x",
+        account_id="acct_x",
+        agent_id="agt_x",
+        kind=SourceKind.WEBSITE,
+        name="Site",
+        settings=SourceSettings(url="https://example.com/"),
+        schedule=schedule,
+        created_at=T0,
+        updated_at=T0,
+        last_synced_at=last,
+    )
 
 
 def test_a_source_is_fresh_within_its_schedule_period_and_an_hour_of_grace() -> None:

@@ -42,9 +42,11 @@ def test_docx_keeps_headings_and_tables() -> None:
 
 
 def test_html_keeps_headings_and_tables_and_drops_scripts() -> None:
-    html = (b"<html><head><title>Help</title><script>var x = 'tracking';</script></head><body>"
-            b"<h1>Delivery</h1><p>We ship   worldwide.</p><table><tr><th>Zone</th><th>Days</th></tr>"
-            b"<tr><td>EU</td><td>3</td></tr></table></body></html>")
+    html = (
+        b"<html><head><title>Help</title><script>var x = 'tracking';</script></head><body>"
+        b"<h1>Delivery</h1><p>We ship   worldwide.</p><table><tr><th>Zone</th><th>Days</th></tr>"
+        b"<tr><td>EU</td><td>3</td></tr></table></body></html>"
+    )
     result = extractor.extract(html, filename="help")
     assert result.kind is DocumentKind.HTML and result.title == "Help"
     assert "# Delivery\n\nWe ship worldwide." in result.text

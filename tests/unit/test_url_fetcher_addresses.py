@@ -62,20 +62,25 @@ def test_an_allowed_network_covers_its_addresses_however_they_are_wrapped() -> N
 
 
 def answering(status: int = 200) -> httpx.MockTransport:
-    return httpx.MockTransport(lambda request: httpx.Response(status, text="hello", headers={"content-type": "text/plain"}))
+    return httpx.MockTransport(
+        lambda request: httpx.Response(status, text="hello", headers={"content-type": "text/plain"})
+    )
 
 
 GENERIC = "This address cannot be fetched: only public web addresses (http:// or https://) can be imported."
 
 
-@pytest.mark.parametrize("url", [
-    "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
-    "http://[2002:a9fe:a9fe::1]/",
-    "http://[fec0::1]/",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://localhost:8000/admin",  # resolves to loopback
-    "http://no-such-host.invalid/",  # does not resolve: the same answer, so names cannot be probed
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+        "http://[2002:a9fe:a9fe::1]/",
+        "http://[fec0::1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:8000/admin",  # resolves to loopback
+        "http://no-such-host.invalid/",  # does not resolve: the same answer, so names cannot be probed
+    ],
+)
 async def test_refusals_are_one_generic_answer_naming_no_address(url: str) -> None:
     fetcher = HttpUrlFetcher(transport=answering())
     with pytest.raises(UrlNotAllowed) as caught:
@@ -105,17 +110,19 @@ async def test_a_connection_failure_says_only_that_the_address_could_not_be_fetc
 async def test_a_timeout_says_only_that_the_address_could_not_be_fetched(stage: str) -> None:
     """Whether the time ran out resolving the name (an internal DNS server slow on some names)
     or waiting for the answer, the caller reads the one generic wording: no stage, no seconds."""
+
     async def never_answers(request: httpx.Request) -> httpx.Response:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
     fetcher = HttpUrlFetcher(transport=httpx.MockTransport(never_answers), timeout_s=0.01)
     if stage == "name resolution":
+
         async def hanging_resolver(host: str, port: int) -> str:
             await asyncio.Event().wait()
             raise AssertionError("unreachable")
 
-        fetcher._resolve = hanging_resolver  # type: ignore[method-assign]  # noqa: SLF001 - the DNS step hangs
+        fetcher._resolve = hanging_resolver  # type: ignore[method-assign]
     with pytest.raises(UrlFetchFailed) as caught:
         await fetcher.fetch("http://93.184.215.14/slow.txt", max_bytes=1000)
     assert caught.value.code == "url_fetch_failed"

@@ -35,18 +35,18 @@ def located_use_cases(source: str) -> list[str]:
 
 
 def test_the_check_finds_a_service_locator() -> None:
-    handler = '''
+    handler = """
     async def list_agents(self, state, principal):
         page = await state.container.list_agents()(principal, limit=10, cursor=None)
         container = state.container
         await container.get_agent()(principal, "agt_1")
         return state.container.settings()
-    '''
+    """
     assert located_use_cases(handler) == ["list_agents", "get_agent"]
-    declared = '''
+    declared = """
     async def list_agents(self, list_agents, principal):
         return await list_agents(principal, limit=10, cursor=None)
-    '''
+    """
     assert located_use_cases(declared) == []
 
 

@@ -42,6 +42,7 @@ T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 # -- pure rules ---------------------------------------------------------------------------------
 
+
 def test_retries_double_from_30_seconds_to_8_hours_and_stop_after_19_requests_about_three_days() -> None:
     minutes = [0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256] + [480] * 8  # 8 h cap from the 11th wait on
     assert [retry_delay(n, 0.0) for n in range(1, 19)] == [timedelta(minutes=m) for m in minutes]
@@ -54,14 +55,23 @@ def test_retries_double_from_30_seconds_to_8_hours_and_stop_after_19_requests_ab
 
 
 def test_an_endpoint_is_switched_off_only_after_three_days_without_success() -> None:
-    endpoint = WebhookEndpoint(id="whe_1", account_id="acct_1", url="https://example.com/h", events=("message.created",),
-                               secret="whsec_x", created_at=T0, updated_at=T0)
+    endpoint = WebhookEndpoint(
+        id="whe_1",
+        account_id="acct_1",
+        url="https://example.com/h",
+        events=("message.created",),
+        secret="whsec_x",
+        created_at=T0,
+        updated_at=T0,
+    )
     now = T0 + timedelta(days=10)
     assert not should_disable(endpoint, now)  # never failed
     failing = msgspec.structs.replace(endpoint, failing_since=now - timedelta(days=2, hours=23))
     assert not should_disable(failing, now)
     assert should_disable(msgspec.structs.replace(failing, failing_since=now - timedelta(days=3)), now)
-    assert not should_disable(msgspec.structs.replace(failing, failing_since=now - timedelta(days=4), enabled=False), now)
+    assert not should_disable(
+        msgspec.structs.replace(failing, failing_since=now - timedelta(days=4), enabled=False), now
+    )
 
 
 def test_endpoint_addresses_and_events_are_checked() -> None:
@@ -70,13 +80,19 @@ def test_endpoint_addresses_and_events_are_checked() -> None:
         with pytest.raises(InvalidWebhookEndpoint):
             check_events(bad)
     assert check_endpoint_url(" https://hooks.example.com/in?t=1 ") == "https://hooks.example.com/in?t=1"
-    for bad in ("ftp://example.com/", "https://user:pw@example.com/", "https://example.com/#x", "example.com",
-                "https://" + "a" * 2000 + ".com/"):
+    for bad in (
+        "ftp://example.com/",
+        "https://user:pw@example.com/",
+        "https://example.com/#x",
+        "example.com",
+        "https://" + "a" * 2000 + ".com/",
+    ):
         with pytest.raises(InvalidWebhookEndpoint):
             check_endpoint_url(bad)
 
 
 # -- use cases on the memory container ----------------------------------------------------------
+
 
 @dataclass
 class FakeTransport:
@@ -113,14 +129,16 @@ async def run_worker(container: Container) -> None:
     await build_worker(container).run_until_idle()
 
 
-async def test_a_chat_turn_emits_conversation_started_and_both_messages(container: Container,
-                                                                         transport: FakeTransport) -> None:
+async def test_a_chat_turn_emits_conversation_started_and_both_messages(
+    container: Container, transport: FakeTransport
+) -> None:
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
     principal = Principal(account_id=owner.id, session_id="ses_x")
-    await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in",
-                                              events=["conversation.started", "message.created"])
+    await container.create_webhook_endpoint()(
+        principal, url="https://crm.example.com/in", events=["conversation.started", "message.created"]
+    )
     await container.create_webhook_endpoint()(principal, url="https://other.example.com/in", events=["source.synced"])
     passage = Passage(document_id="doc_1", document_title="Returns", position=0, text="Return items within 30 days.")
     chat = answer_chat(container, ScriptedChatModel(reply=lambda r: "Within 30 days [1]."), ListSearch([passage]))
@@ -131,7 +149,10 @@ async def test_a_chat_turn_emits_conversation_started_and_both_messages(containe
     bodies = [msgspec.json.decode(r.body) for r in transport.sent]
     assert {r.url for r in transport.sent} == {"https://crm.example.com/in"}
     assert sorted((b["type"], b["data"].get("role")) for b in bodies) == [
-        ("conversation.started", None), ("message.created", "assistant"), ("message.created", "user")]
+        ("conversation.started", None),
+        ("message.created", "assistant"),
+        ("message.created", "user"),
+    ]
     by_role = {b["data"].get("role"): b["data"] for b in bodies}
     assert (by_role["user"]["content"], by_role["assistant"]["content"]) == ("Return items how?", "Within 30 days [1].")
     assert by_role["assistant"]["citations"] == [{"document_id": "doc_1", "title": "Returns", "url": None}]
@@ -140,14 +161,17 @@ async def test_a_chat_turn_emits_conversation_started_and_both_messages(containe
 
 
 async def test_an_endpoint_failing_for_three_days_gets_every_retry_then_is_switched_off_with_an_email(
-        container: Container, transport: FakeTransport) -> None:
+    container: Container, transport: FakeTransport
+) -> None:
     owner = account()
     await store(container, owner)
     principal = Principal(account_id=owner.id, session_id="ses_x")
-    broken = await container.create_webhook_endpoint()(principal, url="https://broken.example.com/in",
-                                                       events=["message.created"])
-    working = await container.create_webhook_endpoint()(principal, url="https://ok.example.com/in",
-                                                        events=["message.created"])
+    broken = await container.create_webhook_endpoint()(
+        principal, url="https://broken.example.com/in", events=["message.created"]
+    )
+    working = await container.create_webhook_endpoint()(
+        principal, url="https://ok.example.com/in", events=["message.created"]
+    )
     transport.statuses[broken.url] = 503
     clock: ManualClock = container.clock()
     async with container.uow()(account_id=owner.id) as uow:
@@ -158,8 +182,9 @@ async def test_an_endpoint_failing_for_three_days_gets_every_retry_then_is_switc
     for _ in range(40):  # far more rounds than retries (the last ones change nothing)
         await run_worker(container)
         # read as they come: the outbox folder's own retention sweep runs as the clock moves on
-        mails += [m for m in read_outbox(container.settings().outbox_dir) if m.kind == "webhook_disabled"
-                  and m not in mails]
+        mails += [
+            m for m in read_outbox(container.settings().outbox_dir) if m.kind == "webhook_disabled" and m not in mails
+        ]
         clock.advance(timedelta(hours=9))
     to_broken = [r for r in transport.sent if r.url == broken.url]
     assert len(to_broken) == 19 and {r.message_id for r in to_broken} == {event_id}
@@ -187,13 +212,15 @@ async def test_an_endpoint_failing_for_three_days_gets_every_retry_then_is_switc
 
 
 async def test_the_retention_sweep_deletes_events_30_days_old_with_their_log_unless_still_being_delivered(
-        container: Container, transport: FakeTransport) -> None:
+    container: Container, transport: FakeTransport
+) -> None:
     owner = account()
     await store(container, owner)
     principal = Principal(account_id=owner.id, session_id="ses_x")
     await container.create_webhook_endpoint()(principal, url="https://ok.example.com/in", events=["message.created"])
-    broken = await container.create_webhook_endpoint()(principal, url="https://down.example.com/in",
-                                                       events=["source.synced"])
+    broken = await container.create_webhook_endpoint()(
+        principal, url="https://down.example.com/in", events=["source.synced"]
+    )
     transport.statuses[broken.url] = 500
     clock: ManualClock = container.clock()
     async with container.uow()(account_id=owner.id) as uow:
@@ -213,31 +240,47 @@ async def test_the_retention_sweep_deletes_events_30_days_old_with_their_log_unl
     assert {a.endpoint_id for a in database.table("webhook_attempts").values()} == {broken.id}
 
 
-async def test_a_lead_left_in_the_widget_is_sent_as_lead_created(container: Container,
-                                                                 transport: FakeTransport) -> None:
+async def test_a_lead_left_in_the_widget_is_sent_as_lead_created(
+    container: Container, transport: FakeTransport
+) -> None:
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
     principal = Principal(account_id=owner.id, session_id="ses_x")
     await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=["lead.created"])
-    await container.update_lead_form()(principal, agent.id, LeadForm(
-        account_id="", agent_id="", enabled=True, privacy_url="https://shop.example.com/privacy",
-        fields=(LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),)))
+    await container.update_lead_form()(
+        principal,
+        agent.id,
+        LeadForm(
+            account_id="",
+            agent_id="",
+            enabled=True,
+            privacy_url="https://shop.example.com/privacy",
+            fields=(LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),),
+        ),
+    )
     lead = await container.submit_lead()(agent, VISITOR, {"email": "ada@example.com"}, True)
     await run_worker(container)
     [sent] = transport.sent
     body = msgspec.json.decode(sent.body)
     assert (body["type"], body["data"]["lead_id"], body["data"]["values"]) == (
-        "lead.created", lead.id, {"email": "ada@example.com"})
+        "lead.created",
+        lead.id,
+        {"email": "ada@example.com"},
+    )
 
 
-async def test_a_session_started_by_the_widget_sends_conversation_started(container: Container,
-                                                                          transport: FakeTransport) -> None:
+async def test_a_session_started_by_the_widget_sends_conversation_started(
+    container: Container, transport: FakeTransport
+) -> None:
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    await container.create_webhook_endpoint()(Principal(account_id=owner.id, session_id="s"),
-                                              url="https://crm.example.com/in", events=["conversation.started"])
+    await container.create_webhook_endpoint()(
+        Principal(account_id=owner.id, session_id="s"),
+        url="https://crm.example.com/in",
+        events=["conversation.started"],
+    )
     session = await container.start_widget_session()(agent, ChatCaller(visitor_id=VISITOR, ip="203.0.113.9"))
     await run_worker(container)
     [sent] = transport.sent

@@ -24,7 +24,7 @@ def store(clock: ManualClock) -> InMemoryJobStore:
     return InMemoryJobStore(clock)
 
 
-def make_worker(store, clock, handlers, **kwargs) -> Worker:  # noqa: ANN001
+def make_worker(store, clock, handlers, **kwargs) -> Worker:
     return Worker(store, handlers, clock, poll_interval=timedelta(milliseconds=10), **kwargs)
 
 

@@ -30,11 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (AIOOMI_PORT, default 8000)")
     serve.add_argument("--memory", action="store_true", help="keep everything in memory: no database")
     serve.add_argument(
-        "--no-worker", action="store_true",
+        "--no-worker",
+        action="store_true",
         help="do not run the job worker in this process (it runs by default on the embedded "
         "database and in memory; with DATABASE_URL run `aioomi worker` separately)",
     )
-    serve.add_argument("--with-worker", action="store_true", help="run the worker in this process even with DATABASE_URL")
+    serve.add_argument(
+        "--with-worker", action="store_true", help="run the worker in this process even with DATABASE_URL"
+    )
 
     commands.add_parser("worker", help="run background jobs and periodic sweeps")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
@@ -53,8 +56,12 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
     publish = policy_do.add_parser("publish", help="publish a material change (at least 30 days ahead)")
     publish.add_argument("--effective", required=True, help="effective date, YYYY-MM-DD")
     publish.add_argument("--summary", default="", help="what changes, for the e-mail notice")
-    publish.add_argument("--text", default=None, metavar="FILE",
-                         help="the policy's Markdown text (default: the shipped aioomi/policy/<effective>.md)")
+    publish.add_argument(
+        "--text",
+        default=None,
+        metavar="FILE",
+        help="the policy's Markdown text (default: the shipped aioomi/policy/<effective>.md)",
+    )
     policy_do.add_parser("list", help="print the published versions")
 
 
@@ -78,8 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aioomi: configuration error: {error.detail}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
-    command = {"serve": _serve, "worker": _worker, "migrate": _migrate, "retention": _retention,
-               "policy": _policy}[args.command]
+    command = {"serve": _serve, "worker": _worker, "migrate": _migrate, "retention": _retention, "policy": _policy}[
+        args.command
+    ]
     try:
         return asyncio.run(command(args, settings))
     except AioomiError as error:
@@ -92,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     with database_conninfo(settings) as conninfo:
         applied = await migrate(conninfo, connect_timeout_s=settings.db_connect_timeout_s)
-    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "; the schema is current"))
+    print(
+        f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "; the schema is current")
+    )
     return 0
 
 
@@ -118,8 +128,16 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
         try:
             app = create_app(container, run_worker=run_worker, manage_lifecycle=False, demo_origins=demo)
             server = _GracefulServer(
-                uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                               lifespan="on", server_header=False, **proxy_options(settings))
+                uvicorn.Config(
+                    app,
+                    host=host,
+                    port=port,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="on",
+                    server_header=False,
+                    **proxy_options(settings),
+                )
             )
             base = f"http://{host}:{port}"
             print(
@@ -130,7 +148,8 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 f"    health     {base}/healthz   readiness {base}/readyz\n"
                 f"    storage    {'in memory' if args.memory else 'embedded PostgreSQL in ' + str(settings.pgdata) if settings.embedded_database else 'DATABASE_URL'}"
                 f"{'; worker in this process' if run_worker else ''}\n",
-                file=sys.stderr, flush=True,
+                file=sys.stderr,
+                flush=True,
             )
             await server.serve()
         finally:
@@ -151,7 +170,7 @@ def proxy_options(settings: Settings) -> ProxyOptions:
     return {"proxy_headers": bool(networks), "forwarded_allow_ips": networks}
 
 
-def _graceful_server_class():  # noqa: ANN202 - uvicorn is imported lazily
+def _graceful_server_class():
     import uvicorn
 
     class GracefulServer(uvicorn.Server):
@@ -160,7 +179,7 @@ def _graceful_server_class():  # noqa: ANN202 - uvicorn is imported lazily
         cleanly on our own."""
 
         @contextlib.contextmanager
-        def capture_signals(self):  # noqa: ANN202 - overrides uvicorn's untyped method
+        def capture_signals(self):
             with super().capture_signals():
                 yield
                 self._captured_signals.clear()
@@ -194,4 +213,3 @@ def _where_mail_goes(mailer: object) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -45,7 +45,9 @@ def demo_origins(base_url: str) -> list[str]:
     return list(dict.fromkeys(origins))
 
 
-async def seed_demo(container: AppContainer, origins: list[str], documents: list[DemoDocument] | None = None) -> DemoSite | None:
+async def seed_demo(
+    container: AppContainer, origins: list[str], documents: list[DemoDocument] | None = None
+) -> DemoSite | None:
     """Seed the demo; a failure is logged and the server runs without it."""
     try:
         site = await container.seed_demo()(origins, demo_documents() if documents is None else documents)

@@ -30,7 +30,9 @@ async def retention_command(args: argparse.Namespace, settings: Settings) -> int
     periods = {kind: period for kind, _, period in RETENTION_TABLE}
     print(f"{'finished (UTC)':<26} {'kind':<20} {'removed':>8}  retention")
     for run in runs:
-        print(f"{run.finished_at:%Y-%m-%d %H:%M:%S}{'':<7} {run.kind:<20} {run.removed:>8}  {periods.get(run.kind, '')}")
+        print(
+            f"{run.finished_at:%Y-%m-%d %H:%M:%S}{'':<7} {run.kind:<20} {run.removed:>8}  {periods.get(run.kind, '')}"
+        )
     if not runs:
         print("no sweep has run yet", file=sys.stderr)
     return 0
@@ -62,13 +64,17 @@ async def policy_command(args: argparse.Namespace, settings: Settings) -> int:
                     raise InvalidInput("--effective must be a date, YYYY-MM-DD.", code="invalid_date") from None
                 body = _policy_text(args.text, effective)
                 version = await container.publish_policy_version()(effective, args.summary, body)
-                print(f"published policy {version.version}, effective {version.effective_on}; the worker e-mails "
-                      "every account")
+                print(
+                    f"published policy {version.version}, effective {version.effective_on}; the worker e-mails "
+                    "every account"
+                )
                 return 0
             published = await container.published_policy()()
             for v in published.versions:
-                print(f"{v.version}  effective {v.effective_on}  {'in force' if v is published.current else ''}"
-                      f"{'upcoming' if v is published.upcoming else ''}")
+                print(
+                    f"{v.version}  effective {v.effective_on}  {'in force' if v is published.current else ''}"
+                    f"{'upcoming' if v is published.upcoming else ''}"
+                )
             return 0
         finally:
             await stop(container)

@@ -4,9 +4,8 @@ scope before any owner is known."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from datetime import datetime
+from typing import Protocol
 
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import Agent, RefusedOrigin

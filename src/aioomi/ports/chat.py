@@ -20,14 +20,23 @@ class ChatSessionRepository(Protocol):
     async def get(self, account_id: str, session_id: str) -> ChatSession | None: ...
 
     async def get_with_recent(
-        self, account_id: str, session_id: str, *, last: int,
+        self,
+        account_id: str,
+        session_id: str,
+        *,
+        last: int,
     ) -> tuple[ChatSession | None, list[ChatMessage]]:
         """The session and its last ``last`` messages in order (none when there is no such
         session), in one round trip: a chat turn needs both."""
         ...
 
     async def get_with_recent_and_keyed(
-        self, account_id: str, session_id: str, *, last: int, idempotency_key: str,
+        self,
+        account_id: str,
+        session_id: str,
+        *,
+        last: int,
+        idempotency_key: str,
     ) -> tuple[ChatSession | None, list[ChatMessage], tuple[ChatMessage, ChatMessage | None] | None]:
         """As :meth:`get_with_recent` (``last`` 0: no messages), and the message sent with
         ``idempotency_key`` in the session with its reply (``None`` when the key is new), in one
@@ -38,7 +47,9 @@ class ChatSessionRepository(Protocol):
         """Record a message at ``at`` (the session's last-message time)."""
         ...
 
-    async def list_for_visitor(self, account_id: str, agent_id: str, visitor_id: str, *, limit: int) -> list[ChatSession]:
+    async def list_for_visitor(
+        self, account_id: str, agent_id: str, visitor_id: str, *, limit: int
+    ) -> list[ChatSession]:
         """The visitor's sessions with the agent, newest first (by creation time, then id)."""
         ...
 
@@ -101,6 +112,12 @@ class PassageSearch(Protocol):
     caller holds it (it is then not read again)."""
 
     async def __call__(
-        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float,
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        query: str,
+        top_k: int,
+        min_relevance: float,
         agent: Agent | None = None,
     ) -> Sequence[Passage]: ...

@@ -22,7 +22,10 @@ class CuratedSettingsRepository(Protocol):
         ...
 
     async def lookup(
-        self, account_id: str, agent_id: str, document_ids: Sequence[str],
+        self,
+        account_id: str,
+        agent_id: str,
+        document_ids: Sequence[str],
     ) -> tuple[CuratedSettings | None, list[QaPair]]:
         """For a chat turn, in one round trip: the agent's settings (as :meth:`get`) and the
         agent's question-and-answer pairs among ``document_ids`` (a pair's id is its

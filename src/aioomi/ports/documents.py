@@ -29,8 +29,7 @@ class DocumentRepository(Protocol):
         """The agent's document with these original bytes, if any."""
         ...
 
-    async def find_by_idempotency_key(self, account_id: str, agent_id: str, key: str) -> Document | None:
-        ...
+    async def find_by_idempotency_key(self, account_id: str, agent_id: str, key: str) -> Document | None: ...
 
     async def list_page(self, account_id: str, agent_id: str, *, limit: int, after: PageKey | None) -> list[Document]:
         """Up to ``limit`` of the agent's documents, newest first, right after ``after``."""
@@ -56,8 +55,7 @@ class DocumentRepository(Protocol):
         """Store (or replace) the document's extracted text."""
         ...
 
-    async def get_text(self, account_id: str, document_id: str) -> str | None:
-        ...
+    async def get_text(self, account_id: str, document_id: str) -> str | None: ...
 
     async def totals(self, account_id: str, agent_id: str) -> KnowledgeBaseTotals:
         """How many documents the agent has (failed ones not counted) and how many characters
@@ -74,7 +72,9 @@ class DocumentRepository(Protocol):
         ...
 
     async def knowledge_base_with_totals(
-        self, account_id: str, agent_id: str,
+        self,
+        account_id: str,
+        agent_id: str,
     ) -> tuple[KnowledgeBase | None, KnowledgeBaseTotals]:
         """:meth:`knowledge_base` and :meth:`totals` together, in one read (the search needs
         both on every chat turn)."""
@@ -86,5 +86,4 @@ class DocumentRepository(Protocol):
         check limits or switch models take turns on it."""
         ...
 
-    async def save_knowledge_base(self, knowledge_base: KnowledgeBase) -> None:
-        ...
+    async def save_knowledge_base(self, knowledge_base: KnowledgeBase) -> None: ...

@@ -12,8 +12,14 @@ from aioomi.domain.model.handoff import Handoff, HandoffEvent, HandoffSettings
 class HandoffRepository(Protocol):
     """Handoffs, scoped to the unit of work's account; every call names the account too."""
 
-    async def record(self, session: ChatSession, expected_seq: int, handoff: Handoff, event: HandoffEvent,
-                     message: ChatMessage | None = None) -> None:
+    async def record(
+        self,
+        session: ChatSession,
+        expected_seq: int,
+        handoff: Handoff,
+        event: HandoffEvent,
+        message: ChatMessage | None = None,
+    ) -> None:
         """Store the conversation's new handoff state and its event (and the event's message,
         a chat message of the conversation) together, if the stored state still has event
         number ``expected_seq``; otherwise raise
@@ -22,8 +28,9 @@ class HandoffRepository(Protocol):
         the order in which they become visible."""
         ...
 
-    async def events_after(self, account_id: str, session_id: str, after: int, *,
-                           limit: int) -> list[tuple[HandoffEvent, ChatMessage | None]]:
+    async def events_after(
+        self, account_id: str, session_id: str, after: int, *, limit: int
+    ) -> list[tuple[HandoffEvent, ChatMessage | None]]:
         """The conversation's events numbered above ``after``, in order, at most ``limit``, each
         with its message (``None`` for a move)."""
         ...

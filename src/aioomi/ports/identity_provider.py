@@ -31,9 +31,7 @@ class IdentityProvider(Protocol):
         and ``nonce``, and a PKCE ``code_verifier`` whose S256 challenge is in the URL."""
         ...
 
-    async def complete(
-        self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str
-    ) -> ExternalIdentity:
+    async def complete(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> ExternalIdentity:
         """Exchange the callback's ``code`` for an ID token and verify it.
 
         ``redirect_uri``, ``code_verifier`` and ``nonce`` are the values of the request that

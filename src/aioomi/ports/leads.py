@@ -21,8 +21,16 @@ class LeadStore(Protocol):
 
     async def get_lead(self, account_id: str, lead_id: str) -> Lead | None: ...
 
-    async def list_leads(self, account_id: str, *, agent_id: str | None = None, since: datetime | None = None,
-                         until: datetime | None = None, search: str | None = None, limit: int = 1000) -> list[Lead]:
+    async def list_leads(
+        self,
+        account_id: str,
+        *,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+        limit: int = 1000,
+    ) -> list[Lead]:
         """Newest first; ``search`` matches any value (case-insensitive substring)."""
         ...
 

@@ -22,8 +22,9 @@ class QuestionGroupRepository(Protocol):
         """Delete the agent's open groups and store ``groups`` (dismissed and answered stay)."""
         ...
 
-    async def list(self, account_id: str, agent_id: str, *, status: GroupStatus | None,
-                   limit: int) -> list[QuestionGroup]:
+    async def list(
+        self, account_id: str, agent_id: str, *, status: GroupStatus | None, limit: int
+    ) -> list[QuestionGroup]:
         """The agent's groups (of ``status`` when given), largest first (then key)."""
         ...
 

@@ -21,8 +21,13 @@ class TextExtractor(Protocol):
     """
 
     async def extract(
-        self, data: bytes, *, filename: str, content_type: str | None = None,
-        max_pages: int | None = None, max_chars: int | None = None,
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        content_type: str | None = None,
+        max_pages: int | None = None,
+        max_chars: int | None = None,
     ) -> ExtractedText:
         """The text; a parser that may meet hostile input runs where it cannot block the
         caller's event loop or outlive its limits."""

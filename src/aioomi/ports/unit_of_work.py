@@ -14,18 +14,18 @@ from aioomi.ports.accounts import (
     TrustedDeviceRepository,
 )
 from aioomi.ports.agents import AgentRepository
-from aioomi.ports.documents import DocumentRepository
-from aioomi.ports.sources import SourceRepository
+from aioomi.ports.billing import BillingStore
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
 from aioomi.ports.conversation_review import ConversationReviewRepository
 from aioomi.ports.curated import CuratedSettingsRepository
+from aioomi.ports.documents import DocumentRepository
 from aioomi.ports.feedback import AnswerFeedbackRepository
-from aioomi.ports.question_groups import QuestionGroupRepository
 from aioomi.ports.handoff import HandoffRepository
-from aioomi.ports.billing import BillingStore
 from aioomi.ports.job_queue import JobQueue
 from aioomi.ports.leads import LeadStore
 from aioomi.ports.privacy import PrivacyStore
+from aioomi.ports.question_groups import QuestionGroupRepository
+from aioomi.ports.sources import SourceRepository
 from aioomi.ports.usage import UsageLedger
 from aioomi.ports.webhooks import WebhookStore
 
@@ -89,5 +89,6 @@ class UnitOfWorkFactory(Protocol):
     ``commit``, so their errors may surface there rather than at the call.
     """
 
-    def __call__(self, *, account_id: str | None, read_only: bool = False,
-                 defer_writes: bool = False) -> UnitOfWork: ...
+    def __call__(
+        self, *, account_id: str | None, read_only: bool = False, defer_writes: bool = False
+    ) -> UnitOfWork: ...

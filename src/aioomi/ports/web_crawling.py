@@ -29,8 +29,9 @@ class SiteFetcher(Protocol):
         ``robots.txt`` forbids everything, a missing one allows everything)."""
         ...
 
-    async def fetch_page(self, url: str, *, max_bytes: int, etag: str | None = None,
-                         last_modified: str | None = None) -> WebPage:
+    async def fetch_page(
+        self, url: str, *, max_bytes: int, etag: str | None = None, last_modified: str | None = None
+    ) -> WebPage:
         """A web page or text file (other content types fail with reason ``type``). With
         validators the request is conditional: a ``304`` comes back as ``not_modified``."""
         ...

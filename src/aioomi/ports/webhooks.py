@@ -45,7 +45,9 @@ class WebhookStore(Protocol):
 
     async def get_event(self, account_id: str, event_id: str) -> WebhookEvent | None: ...
 
-    async def get_delivery(self, account_id: str, event_id: str, endpoint_id: str, *, for_update: bool = False) -> WebhookDelivery | None: ...
+    async def get_delivery(
+        self, account_id: str, event_id: str, endpoint_id: str, *, for_update: bool = False
+    ) -> WebhookDelivery | None: ...
 
     async def pending_deliveries(self, account_id: str, event_id: str) -> list[WebhookDelivery]:
         """The event's deliveries still pending, by endpoint."""
@@ -58,7 +60,6 @@ class WebhookStore(Protocol):
     async def list_attempts(self, account_id: str, endpoint_id: str, *, limit: int) -> list[WebhookAttempt]:
         """The endpoint's delivery log, newest first."""
         ...
-
 
     async def purge_events_before(self, before: datetime, limit: int) -> int:
         """Delete at most ``limit`` events made before ``before`` with no delivery still pending,

@@ -107,9 +107,7 @@ class OidcIdentityProvider:
             code_verifier=code_verifier,
         )
 
-    async def complete(
-        self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str
-    ) -> ExternalIdentity:
+    async def complete(self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> ExternalIdentity:
         config = await self._config()
         id_token = await self._exchange(_str_field(config, "token_endpoint"), code, redirect_uri, code_verifier)
         claims = await self._verified_claims(id_token)

@@ -34,8 +34,9 @@ class ExtractiveResponder:
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         system = next((m.content for m in request.messages if m.role is Role.SYSTEM), "")
         passages = [
-            Passage(document_id="", document_title=html.unescape(title), position=int(position),
-                    text=html.unescape(text))
+            Passage(
+                document_id="", document_title=html.unescape(title), position=int(position), text=html.unescape(text)
+            )
             for _, title, position, text in _SOURCE.findall(system)
         ]
         question = next((m.content for m in reversed(request.messages) if m.role is Role.USER), "")

@@ -36,8 +36,13 @@ class MarkdownChunker:
                     pieces.append((start + offset, start + offset + len(piece), piece))
         return [
             Chunk(
-                text=piece, position=position, heading_path=_path_at(headings, start),
-                char_start=start, char_end=end, token_count=count_tokens(piece), content_hash=content_hash(piece),
+                text=piece,
+                position=position,
+                heading_path=_path_at(headings, start),
+                char_start=start,
+                char_end=end,
+                token_count=count_tokens(piece),
+                content_hash=content_hash(piece),
             )
             for position, (start, end, piece) in enumerate(p for p in pieces if p[2].strip())
         ]

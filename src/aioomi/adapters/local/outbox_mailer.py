@@ -67,7 +67,6 @@ class OutboxMailer:
         partial.write_bytes(body)
         partial.replace(self.directory / name)  # atomic: a reader never sees half a message
 
-
     async def purge_sent_before(self, before: datetime) -> int:
         limit_ns = int(before.timestamp() * 1_000_000) * 1_000
         return await asyncio.to_thread(self._purge, lambda path: _sent_ns(path) < limit_ns)

@@ -89,22 +89,43 @@ class SandboxedTextExtractor:
         self._zip_limits = zip_limits
 
     async def extract(
-        self, data: bytes, *, filename: str, content_type: str | None = None,
-        max_pages: int | None = None, max_chars: int | None = None,
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        content_type: str | None = None,
+        max_pages: int | None = None,
+        max_chars: int | None = None,
     ) -> ExtractedText:
         if not data.startswith(_PARSED_MAGIC) and detect_kind(data, filename, content_type) in _DECODED_IN_PROCESS:
             # Plain text is decoded, not parsed: linear in the file's size, which the upload limit bounds.
             return LocalTextExtractor(zip_limits=self._zip_limits).extract(
-                data, filename=filename, content_type=content_type, max_pages=max_pages, max_chars=max_chars,
+                data,
+                filename=filename,
+                content_type=content_type,
+                max_pages=max_pages,
+                max_chars=max_chars,
             )
         sandbox = self._sandbox
-        request = msgspec.msgpack.encode(_Request(
-            data=data, filename=filename, content_type=content_type, max_pages=max_pages, max_chars=max_chars,
-            zip_limits=self._zip_limits,
-        ))
+        request = msgspec.msgpack.encode(
+            _Request(
+                data=data,
+                filename=filename,
+                content_type=content_type,
+                max_pages=max_pages,
+                max_chars=max_chars,
+                zip_limits=self._zip_limits,
+            )
+        )
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", CHILD_MODULE, str(sandbox.memory_bytes), str(sandbox.cpu_s),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            CHILD_MODULE,
+            str(sandbox.memory_bytes),
+            str(sandbox.cpu_s),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             async with asyncio.timeout(sandbox.timeout_s):
@@ -174,8 +195,11 @@ def _child(argv: list[str]) -> int:
     try:
         request = msgspec.msgpack.decode(sys.stdin.buffer.read(), type=_Request)
         text = LocalTextExtractor(zip_limits=request.zip_limits).extract(
-            request.data, filename=request.filename, content_type=request.content_type,
-            max_pages=request.max_pages, max_chars=request.max_chars,
+            request.data,
+            filename=request.filename,
+            content_type=request.content_type,
+            max_pages=request.max_pages,
+            max_chars=request.max_chars,
         )
         answer = _Answer(text=text)
     except MemoryError:

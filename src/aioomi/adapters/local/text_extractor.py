@@ -77,8 +77,13 @@ class LocalTextExtractor:
         self._zip_limits = zip_limits
 
     def extract(
-        self, data: bytes, *, filename: str, content_type: str | None = None,
-        max_pages: int | None = None, max_chars: int | None = None,
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        content_type: str | None = None,
+        max_pages: int | None = None,
+        max_chars: int | None = None,
     ) -> ExtractedText:
         if len(data) > MAX_BYTES:
             raise UnreadableDocument(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
@@ -137,7 +142,9 @@ class LocalTextExtractor:
         try:
             document = docx.Document(io.BytesIO(data))
         except Exception as error:  # noqa: BLE001 - python-docx raises many types on damaged files
-            raise UnreadableDocument(f"The Word document is damaged and cannot be read ({type(error).__name__}).") from None
+            raise UnreadableDocument(
+                f"The Word document is damaged and cannot be read ({type(error).__name__})."
+            ) from None
         blocks = []
         for item in document.iter_inner_content():
             if isinstance(item, docx.table.Table):
@@ -205,7 +212,9 @@ class LocalTextExtractor:
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as error:  # noqa: BLE001 - openpyxl raises many types on damaged files
-            raise UnreadableDocument(f"The Excel workbook is damaged and cannot be read ({type(error).__name__}).") from None
+            raise UnreadableDocument(
+                f"The Excel workbook is damaged and cannot be read ({type(error).__name__})."
+            ) from None
         try:
             blocks, length = [], 0
             for sheet in workbook.worksheets:
@@ -227,7 +236,9 @@ class LocalTextExtractor:
         except ExtractionLimitExceeded:
             raise
         except Exception as error:  # noqa: BLE001 - openpyxl raises many types on damaged rows
-            raise UnreadableDocument(f"The Excel workbook is damaged and cannot be read ({type(error).__name__}).") from None
+            raise UnreadableDocument(
+                f"The Excel workbook is damaged and cannot be read ({type(error).__name__})."
+            ) from None
         finally:
             workbook.close()
         return ExtractedText(kind=DocumentKind.XLSX, text="\n\n".join(blocks), title=title)

@@ -15,7 +15,7 @@ DIMENSIONS = 256
 
 
 @lru_cache(maxsize=1)
-def _model():  # noqa: ANN202
+def _model():
     # WordLlama looks for its tokenizer online unless pointed at its own package folder.
     return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=DIMENSIONS)
 

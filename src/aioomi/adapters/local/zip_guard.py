@@ -50,7 +50,7 @@ def declared_member_count(data: bytes) -> int | None:
     at = data.rfind(_END_RECORD, tail_start)
     if at < 0 or at + _END_RECORD_SIZE > len(data):
         return None
-    _, _, _, _, total, directory_size, _, _ = struct.unpack("<4s4H2LH", data[at:at + _END_RECORD_SIZE])
+    _, _, _, _, total, directory_size, _, _ = struct.unpack("<4s4H2LH", data[at : at + _END_RECORD_SIZE])
     if total == 0xFFFF:  # ZIP64: the count lives elsewhere; the directory's size bounds it
         return directory_size // _CENTRAL_ENTRY_MIN
     return total
@@ -100,6 +100,4 @@ def check_zip(archive: zipfile.ZipFile, limits: ZipLimits = DEFAULT_ZIP_LIMITS) 
 
 
 def _too_many(count: int, limits: ZipLimits) -> ExtractionLimitExceeded:
-    return ExtractionLimitExceeded(
-        f"The file is an archive of {count:,} parts; the limit is {limits.max_members:,}."
-    )
+    return ExtractionLimitExceeded(f"The file is an archive of {count:,} parts; the limit is {limits.max_members:,}.")

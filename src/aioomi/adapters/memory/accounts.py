@@ -84,7 +84,9 @@ class InMemoryOwnerSessionRepository:
         return True
 
     async def revoke_all(self, account_id: str, at: datetime, *, keep: str | None = None) -> int:
-        doomed = [s for s in self._table.values() if s.account_id == account_id and s.revoked_at is None and s.id != keep]
+        doomed = [
+            s for s in self._table.values() if s.account_id == account_id and s.revoked_at is None and s.id != keep
+        ]
         for session in doomed:
             self._table.put(session.id, msgspec.structs.replace(session, revoked_at=at))
         return len(doomed)
@@ -135,8 +137,11 @@ class InMemoryOneTimeTokenRepository:
 
     async def consume(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
         token = next(
-            (t for t in self._table.values()
-             if t.token_hash == token_hash and t.purpose is purpose and t.used_at is None and t.expires_at > now),
+            (
+                t
+                for t in self._table.values()
+                if t.token_hash == token_hash and t.purpose is purpose and t.used_at is None and t.expires_at > now
+            ),
             None,
         )
         if token is None:
@@ -146,14 +151,20 @@ class InMemoryOneTimeTokenRepository:
         return used
 
     async def invalidate(self, account_id: str, purpose: TokenPurpose, at: datetime) -> int:
-        open_ = [t for t in self._table.values() if t.account_id == account_id and t.purpose is purpose and t.used_at is None]
+        open_ = [
+            t for t in self._table.values() if t.account_id == account_id and t.purpose is purpose and t.used_at is None
+        ]
         for token in open_:
             self._table.put(token.id, msgspec.structs.replace(token, used_at=at))
         return len(open_)
 
     async def peek(self, token_hash: str, now: datetime) -> OneTimeToken | None:
         return next(
-            (t for t in self._table.values() if t.token_hash == token_hash and t.used_at is None and t.expires_at > now),
+            (
+                t
+                for t in self._table.values()
+                if t.token_hash == token_hash and t.used_at is None and t.expires_at > now
+            ),
             None,
         )
 
@@ -175,8 +186,9 @@ class InMemoryTrustedDeviceRepository:
         return len(doomed)
 
     async def list_for_account(self, account_id: str) -> list[TrustedDevice]:
-        return sorted((d for d in self._table.values() if d.account_id == account_id),
-                      key=lambda d: (d.created_at, d.id))
+        return sorted(
+            (d for d in self._table.values() if d.account_id == account_id), key=lambda d: (d.created_at, d.id)
+        )
 
 
 class InMemoryPendingSignInRepository:

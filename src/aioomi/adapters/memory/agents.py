@@ -19,8 +19,13 @@ class InMemoryAgentRepository:
     """:class:`aioomi.ports.agents.AgentRepository` on a :class:`Table`. Locks are not needed:
     a memory unit of work does not yield to other tasks between its reads and its writes."""
 
-    def __init__(self, table: Table[Agent], all_agents: dict[str, Agent],
-                 refused: Table[RefusedOrigin] | None = None, all_accounts: dict[str, Account] | None = None) -> None:
+    def __init__(
+        self,
+        table: Table[Agent],
+        all_agents: dict[str, Agent],
+        refused: Table[RefusedOrigin] | None = None,
+        all_accounts: dict[str, Account] | None = None,
+    ) -> None:
         self._table = table
         self._accounts = all_accounts if all_accounts is not None else {}
         self._all = all_agents  # public keys are unique across accounts, whatever the tenant scope
@@ -77,16 +82,30 @@ class InMemoryAgentRepository:
         assert self._refused is not None
         key = f"{agent.id} {origin[:300]}"
         seen = self._refused.get(key)
-        self._refused.put(key, RefusedOrigin(
-            account_id=agent.account_id, agent_id=agent.id, origin=origin[:300], first_seen_at=seen.first_seen_at if seen else at,
-            last_seen_at=max(seen.last_seen_at, at) if seen else at, hits=seen.hits + 1 if seen else 1))
-        mine = sorted((r for r in self._refused.values() if r.agent_id == agent.id),
-                      key=lambda r: (r.last_seen_at, r.origin), reverse=True)
+        self._refused.put(
+            key,
+            RefusedOrigin(
+                account_id=agent.account_id,
+                agent_id=agent.id,
+                origin=origin[:300],
+                first_seen_at=seen.first_seen_at if seen else at,
+                last_seen_at=max(seen.last_seen_at, at) if seen else at,
+                hits=seen.hits + 1 if seen else 1,
+            ),
+        )
+        mine = sorted(
+            (r for r in self._refused.values() if r.agent_id == agent.id),
+            key=lambda r: (r.last_seen_at, r.origin),
+            reverse=True,
+        )
         for old in mine[MAX_REFUSED_ORIGINS:]:
             self._refused.delete(f"{agent.id} {old.origin}")
 
     async def refused_origins(self, account_id: str, agent_id: str) -> list[RefusedOrigin]:
         if self._refused is None or await self.get(account_id, agent_id) is None:
             return []
-        return sorted((r for r in self._refused.values() if r.agent_id == agent_id),
-                      key=lambda r: (r.last_seen_at, r.origin), reverse=True)
+        return sorted(
+            (r for r in self._refused.values() if r.agent_id == agent_id),
+            key=lambda r: (r.last_seen_at, r.origin),
+            reverse=True,
+        )

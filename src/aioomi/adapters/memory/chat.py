@@ -45,23 +45,36 @@ class InMemoryChatSessionRepository:
         return session if session is not None and session.account_id == account_id else None
 
     async def get_with_recent(
-        self, account_id: str, session_id: str, *, last: int,
+        self,
+        account_id: str,
+        session_id: str,
+        *,
+        last: int,
     ) -> tuple[ChatSession | None, list[ChatMessage]]:
         session = await self.get(account_id, session_id)
         if session is None:
             return None, []
-        found = sorted((m for m in self._messages.values() if m.account_id == account_id and m.session_id == session_id),
-                       key=_in_order)
+        found = sorted(
+            (m for m in self._messages.values() if m.account_id == account_id and m.session_id == session_id),
+            key=_in_order,
+        )
         return session, found[-last:] if last else found
 
     async def get_with_recent_and_keyed(
-        self, account_id: str, session_id: str, *, last: int, idempotency_key: str,
+        self,
+        account_id: str,
+        session_id: str,
+        *,
+        last: int,
+        idempotency_key: str,
     ) -> tuple[ChatSession | None, list[ChatMessage], tuple[ChatMessage, ChatMessage | None] | None]:
         session = await self.get(account_id, session_id)
         if session is None:
             return None, [], None
-        found = sorted((m for m in self._messages.values() if m.account_id == account_id and m.session_id == session_id),
-                       key=_in_order)
+        found = sorted(
+            (m for m in self._messages.values() if m.account_id == account_id and m.session_id == session_id),
+            key=_in_order,
+        )
         asked = next((m for m in found if m.idempotency_key == idempotency_key), None)
         reply = next((m for m in found if asked is not None and m.reply_to == asked.id), None)
         return session, found[-last:] if last else [], (asked, reply) if asked is not None else None
@@ -71,18 +84,35 @@ class InMemoryChatSessionRepository:
         if session is not None:
             self._table.put(session_id, msgspec.structs.replace(session, last_message_at=at))
 
-    async def list_for_visitor(self, account_id: str, agent_id: str, visitor_id: str, *, limit: int) -> list[ChatSession]:
-        found = [s for s in self._table.values()
-                 if s.account_id == account_id and s.agent_id == agent_id and s.visitor_id == visitor_id]
+    async def list_for_visitor(
+        self, account_id: str, agent_id: str, visitor_id: str, *, limit: int
+    ) -> list[ChatSession]:
+        found = [
+            s
+            for s in self._table.values()
+            if s.account_id == account_id and s.agent_id == agent_id and s.visitor_id == visitor_id
+        ]
         return sorted(found, key=_key, reverse=True)[:limit]
 
     async def list_for_agent(
-        self, account_id: str, agent_id: str, *, limit: int, after: PageKey | None = None,
-        since: datetime | None = None, until: datetime | None = None,
+        self,
+        account_id: str,
+        agent_id: str,
+        *,
+        limit: int,
+        after: PageKey | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[ChatSession]:
-        found = [s for s in self._table.values() if s.account_id == account_id and s.agent_id == agent_id
-                 and (since is None or s.created_at >= since) and (until is None or s.created_at < until)
-                 and (after is None or _key(s) < (after.created_at, after.id))]
+        found = [
+            s
+            for s in self._table.values()
+            if s.account_id == account_id
+            and s.agent_id == agent_id
+            and (since is None or s.created_at >= since)
+            and (until is None or s.created_at < until)
+            and (after is None or _key(s) < (after.created_at, after.id))
+        ]
         return sorted(found, key=_key, reverse=True)[:limit]
 
     async def delete(self, account_id: str, session_id: str) -> bool:
@@ -106,8 +136,10 @@ class InMemoryChatMessageRepository:
     async def summaries(self, account_id: str, session_ids: list[str]) -> dict[str, SessionSummary]:
         found: dict[str, SessionSummary] = {}
         for session_id in session_ids:
-            mine = sorted((m for m in self._table.values() if m.session_id == session_id and m.account_id == account_id),
-                          key=lambda m: m.created_at)
+            mine = sorted(
+                (m for m in self._table.values() if m.session_id == session_id and m.account_id == account_id),
+                key=lambda m: m.created_at,
+            )
             if mine:
                 first = next((m.content[:200] for m in mine if m.role is Role.USER), None)
                 found[session_id] = SessionSummary(first_question=first, message_count=len(mine))
@@ -138,13 +170,21 @@ class InMemoryChatMessageRepository:
         return message if message is not None and message.account_id == account_id else None
 
     async def list_for_session(self, account_id: str, session_id: str, *, last: int | None = None) -> list[ChatMessage]:
-        found = sorted((m for m in self._table.values() if m.account_id == account_id and m.session_id == session_id),
-                       key=_in_order)
+        found = sorted(
+            (m for m in self._table.values() if m.account_id == account_id and m.session_id == session_id),
+            key=_in_order,
+        )
         return found[-last:] if last else found
 
     async def find_by_idempotency_key(self, account_id: str, session_id: str, key: str) -> ChatMessage | None:
-        return next((m for m in self._table.values() if m.account_id == account_id and m.session_id == session_id
-                     and m.idempotency_key == key), None)
+        return next(
+            (
+                m
+                for m in self._table.values()
+                if m.account_id == account_id and m.session_id == session_id and m.idempotency_key == key
+            ),
+            None,
+        )
 
     async def find_reply(self, account_id: str, message_id: str) -> ChatMessage | None:
         return next((m for m in self._table.values() if m.account_id == account_id and m.reply_to == message_id), None)

@@ -50,5 +50,9 @@ class ScriptedChatModel:
                 await asyncio.sleep(self.token_interval_s)
             yield ChatChunk(text=word if index == 0 else " " + word)
         prompt = sum(approximate_tokens(m.content) + 4 for m in request.messages)
-        yield ChatChunk(usage=TokenUsage(prompt_tokens=prompt, completion_tokens=approximate_tokens(text),
-                                         estimated=not self.send_usage), model=request.model)
+        yield ChatChunk(
+            usage=TokenUsage(
+                prompt_tokens=prompt, completion_tokens=approximate_tokens(text), estimated=not self.send_usage
+            ),
+            model=request.model,
+        )

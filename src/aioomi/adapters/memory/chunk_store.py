@@ -61,13 +61,20 @@ class InMemoryChunkStore:
 
     def _of(self, account_id: str, agent_id: str, document_id: str | None = None) -> list[_Row]:
         return [
-            r for r in self._rows.values()
-            if r.stored.account_id == account_id and r.stored.agent_id == agent_id
+            r
+            for r in self._rows.values()
+            if r.stored.account_id == account_id
+            and r.stored.agent_id == agent_id
             and (document_id is None or r.stored.document_id == document_id)
         ]
 
     async def replace_document(
-        self, *, account_id: str, agent_id: str, document_id: str, embedding_model: str,
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        document_id: str,
+        embedding_model: str,
         chunks: Sequence[EmbeddedChunk],
     ) -> list[str]:
         dims = check_embeddings(chunks)
@@ -78,8 +85,13 @@ class InMemoryChunkStore:
             for term, tf in Counter(english_terms(" ".join((item.chunk.title, *item.chunk.heading_path)))).items():
                 terms[term] += TITLE_TERM_WEIGHT * tf
             stored = StoredChunk(
-                id=new_id("chk"), account_id=account_id, agent_id=agent_id, document_id=document_id,
-                chunk=item.chunk, embedding_model=embedding_model, dimensions=dims,
+                id=new_id("chk"),
+                account_id=account_id,
+                agent_id=agent_id,
+                document_id=document_id,
+                chunk=item.chunk,
+                embedding_model=embedding_model,
+                dimensions=dims,
             )
             # Stored as half precision, like the Postgres halfvec column.
             vector = np.asarray(item.embedding, dtype=np.float16).astype(np.float32)
@@ -89,8 +101,9 @@ class InMemoryChunkStore:
                 del self._rows[row.stored.id]
             self._forget_empty_indexes()
             if new_rows:
-                self._index(LexicalIndexKey(account_id=account_id, agent_id=agent_id, embedding_model=embedding_model),
-                            new_rows)
+                self._index(
+                    LexicalIndexKey(account_id=account_id, agent_id=agent_id, embedding_model=embedding_model), new_rows
+                )
             for row in new_rows:
                 self._rows[row.stored.id] = row
         return [r.stored.id for r in new_rows]
@@ -120,8 +133,9 @@ class InMemoryChunkStore:
 
     def _forget_empty_indexes(self) -> None:
         held = {
-            LexicalIndexKey(account_id=r.stored.account_id, agent_id=r.stored.agent_id,
-                            embedding_model=r.stored.embedding_model)
+            LexicalIndexKey(
+                account_id=r.stored.account_id, agent_id=r.stored.agent_id, embedding_model=r.stored.embedding_model
+            )
             for r in self._rows.values()
         }
         for key in self._reference.keys() - held:
@@ -132,7 +146,11 @@ class InMemoryChunkStore:
         for key in self._reference:
             rows = self._rows_of(key)
             total = sum(r.length for r in rows)
-            if rows and total > 0 and impacts_stale(self._reference[key], total / len(rows), self._lexical.impact_drift):
+            if (
+                rows
+                and total > 0
+                and impacts_stale(self._reference[key], total / len(rows), self._lexical.impact_drift)
+            ):
                 stale.append(key)
         return sorted(stale, key=lambda k: (k.account_id, k.agent_id, k.embedding_model))[:limit]
 
@@ -144,11 +162,18 @@ class InMemoryChunkStore:
                 return 0
             reference = self._reference[key] = total / len(rows)
             for row in rows:
-                row.impacts = {t: _real(bm25_impact(self._bm25, tf, row.length, reference)) for t, tf in row.terms.items()}
+                row.impacts = {
+                    t: _real(bm25_impact(self._bm25, tf, row.length, reference)) for t, tf in row.terms.items()
+                }
             return sum(len(r.impacts) for r in rows)
 
     async def existing_embeddings(
-        self, *, account_id: str, agent_id: str, document_id: str, embedding_model: str,
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        document_id: str,
+        embedding_model: str,
         content_hashes: Collection[str],
     ) -> dict[str, list[float]]:
         wanted = set(content_hashes)
@@ -182,8 +207,15 @@ class InMemoryChunkStore:
         return [r.stored for r in sorted(rows, key=lambda r: r.stored.chunk.position)]
 
     async def search(
-        self, *, account_id: str, agent_id: str, query_text: str, query_vector: Sequence[float] | None,
-        embedding_model: str, top_k: int, min_similarity: float = 0.0,
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        query_text: str,
+        query_vector: Sequence[float] | None,
+        embedding_model: str,
+        top_k: int,
+        min_similarity: float = 0.0,
     ) -> list[ScoredChunk]:
         check_top_k(top_k)
         pool = candidate_pool(top_k)
@@ -205,9 +237,14 @@ class InMemoryChunkStore:
         by_id = {r.stored.id: r.stored for r in rows}
         candidates = [
             SearchCandidate(
-                chunk_id=cid, document_id=by_id[cid].document_id, position=by_id[cid].chunk.position,
-                text=by_id[cid].chunk.text, heading_path=by_id[cid].chunk.heading_path,
-                similarity=similarity.get(cid), dense_rank=dense_rank.get(cid), lexical_rank=lexical_rank.get(cid),
+                chunk_id=cid,
+                document_id=by_id[cid].document_id,
+                position=by_id[cid].chunk.position,
+                text=by_id[cid].chunk.text,
+                heading_path=by_id[cid].chunk.heading_path,
+                similarity=similarity.get(cid),
+                dense_rank=dense_rank.get(cid),
+                lexical_rank=lexical_rank.get(cid),
             )
             for cid in dense_rank.keys() | lexical_rank.keys()
         ]

@@ -27,8 +27,9 @@ class InMemoryConversationReviewRepository:
         self._sessions = sessions
         self._messages = messages
 
-    async def review(self, account_id: str, agent_id: str, filters: ReviewFilters, *, limit: int,
-                     after: PageKey | None = None) -> list[ReviewRow]:
+    async def review(
+        self, account_id: str, agent_id: str, filters: ReviewFilters, *, limit: int, after: PageKey | None = None
+    ) -> list[ReviewRow]:
         by_session: dict[str, list[ChatMessage]] = {}
         for m in self._messages.values():
             if m.account_id == account_id and m.agent_id == agent_id:
@@ -36,10 +37,13 @@ class InMemoryConversationReviewRepository:
         wanted = set(filters.text.split()) if filters.text else set()
         rows: list[ReviewRow] = []
         for s in sorted(self._sessions.values(), key=lambda s: (s.created_at, s.id), reverse=True):
-            if (s.account_id != account_id or s.agent_id != agent_id
-                    or (filters.since is not None and s.created_at < filters.since)
-                    or (filters.until is not None and s.created_at >= filters.until)
-                    or (after is not None and (s.created_at, s.id) >= (after.created_at, after.id))):
+            if (
+                s.account_id != account_id
+                or s.agent_id != agent_id
+                or (filters.since is not None and s.created_at < filters.since)
+                or (filters.until is not None and s.created_at >= filters.until)
+                or (after is not None and (s.created_at, s.id) >= (after.created_at, after.id))
+            ):
                 continue
             messages = sorted(by_session.get(s.id, []), key=lambda m: (m.created_at, m.id))
             votes = [m.feedback.rating for m in messages if m.feedback is not None]
@@ -47,15 +51,25 @@ class InMemoryConversationReviewRepository:
                 continue
             if filters.feedback is FeedbackFilter.ANY and not votes:
                 continue
-            if filters.feedback in (FeedbackFilter.UP, FeedbackFilter.DOWN) and Rating(filters.feedback.value) not in votes:
+            if (
+                filters.feedback in (FeedbackFilter.UP, FeedbackFilter.DOWN)
+                and Rating(filters.feedback.value) not in votes
+            ):
                 continue
             if wanted and not any(wanted <= set(search_words(m.content)) for m in messages):
                 continue
             answers = [m for m in messages if m.role is Role.ASSISTANT]
             first = next((m.content[:200] for m in messages if m.role is Role.USER), None)
-            rows.append(ReviewRow(session=s, first_question=first, message_count=len(messages),
-                                  outcome=outcome(answers[-1] if answers else None),
-                                  thumbs_up=votes.count(Rating.UP), thumbs_down=votes.count(Rating.DOWN)))
+            rows.append(
+                ReviewRow(
+                    session=s,
+                    first_question=first,
+                    message_count=len(messages),
+                    outcome=outcome(answers[-1] if answers else None),
+                    thumbs_up=votes.count(Rating.UP),
+                    thumbs_down=votes.count(Rating.DOWN),
+                )
+            )
             if len(rows) >= limit:
                 break
         return rows

@@ -26,8 +26,14 @@ class InMemoryCuratedSettingsRepository:
         self._table.put(agent_id, (account_id, settings))
 
     async def lookup(
-        self, account_id: str, agent_id: str, document_ids: Sequence[str],
+        self,
+        account_id: str,
+        agent_id: str,
+        document_ids: Sequence[str],
     ) -> tuple[CuratedSettings | None, list[QaPair]]:
-        pairs = [p for i in sorted(set(document_ids)) if (p := await self._sources.get_pair(account_id, i)) is not None
-                 and p.agent_id == agent_id]
+        pairs = [
+            p
+            for i in sorted(set(document_ids))
+            if (p := await self._sources.get_pair(account_id, i)) is not None and p.agent_id == agent_id
+        ]
         return await self.get(account_id, agent_id), pairs

@@ -60,8 +60,9 @@ class InMemoryDocumentRepository:
         return {i: d for i, d in found.items() if d is not None}
 
     async def find_by_hash(self, account_id: str, agent_id: str, content_hash: str) -> Document | None:
-        return next((d for d in sorted(self._mine(account_id, agent_id), key=_position)
-                     if d.content_hash == content_hash), None)
+        return next(
+            (d for d in sorted(self._mine(account_id, agent_id), key=_position) if d.content_hash == content_hash), None
+        )
 
     async def find_by_idempotency_key(self, account_id: str, agent_id: str, key: str) -> Document | None:
         return next((d for d in self._mine(account_id, agent_id) if d.idempotency_key == key), None)
@@ -106,20 +107,26 @@ class InMemoryDocumentRepository:
 
     async def totals(self, account_id: str, agent_id: str) -> KnowledgeBaseTotals:
         mine = self._mine(account_id, agent_id)
-        return KnowledgeBaseTotals(documents=sum(1 for d in mine if d.status is not DocumentStatus.FAILED),
-                                   characters=sum(d.char_count for d in mine))
+        return KnowledgeBaseTotals(
+            documents=sum(1 for d in mine if d.status is not DocumentStatus.FAILED),
+            characters=sum(d.char_count for d in mine),
+        )
 
     async def account_totals(self, account_id: str) -> AccountDocumentTotals:
         mine = [d for d in self._documents.values() if d.account_id == account_id]
-        return AccountDocumentTotals(documents=sum(1 for d in mine if d.status is not DocumentStatus.FAILED),
-                                     stored_bytes=sum(d.size_bytes for d in mine))
+        return AccountDocumentTotals(
+            documents=sum(1 for d in mine if d.status is not DocumentStatus.FAILED),
+            stored_bytes=sum(d.size_bytes for d in mine),
+        )
 
     async def knowledge_base(self, account_id: str, agent_id: str) -> KnowledgeBase | None:
         base = self._bases.get(agent_id)
         return base if base is not None and base.account_id == account_id else None
 
     async def knowledge_base_with_totals(
-        self, account_id: str, agent_id: str,
+        self,
+        account_id: str,
+        agent_id: str,
     ) -> tuple[KnowledgeBase | None, KnowledgeBaseTotals]:
         return await self.knowledge_base(account_id, agent_id), await self.totals(account_id, agent_id)
 

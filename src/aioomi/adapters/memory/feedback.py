@@ -25,20 +25,37 @@ class InMemoryAnswerFeedbackRepository:
         return True
 
     async def list_for_agent(
-        self, account_id: str, agent_id: str, *, limit: int, rating: Rating | None = None,
-        since: datetime | None = None, until: datetime | None = None,
+        self,
+        account_id: str,
+        agent_id: str,
+        *,
+        limit: int,
+        rating: Rating | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[FeedbackEntry]:
         found: list[FeedbackEntry] = []
         for m in self._messages.values():
             vote = m.feedback
-            if (vote is None or m.account_id != account_id or m.agent_id != agent_id
-                    or (rating is not None and vote.rating is not rating)
-                    or (since is not None and vote.updated_at < since)
-                    or (until is not None and vote.updated_at >= until)):
+            if (
+                vote is None
+                or m.account_id != account_id
+                or m.agent_id != agent_id
+                or (rating is not None and vote.rating is not rating)
+                or (since is not None and vote.updated_at < since)
+                or (until is not None and vote.updated_at >= until)
+            ):
                 continue
             question = self._messages.get(m.reply_to) if m.reply_to else None
-            found.append(FeedbackEntry(
-                message_id=m.id, session_id=m.session_id, agent_id=m.agent_id, feedback=vote, answer=m.content,
-                question=question.content if question is not None and question.account_id == account_id else None))
+            found.append(
+                FeedbackEntry(
+                    message_id=m.id,
+                    session_id=m.session_id,
+                    agent_id=m.agent_id,
+                    feedback=vote,
+                    answer=m.content,
+                    question=question.content if question is not None and question.account_id == account_id else None,
+                )
+            )
         found.sort(key=lambda e: (e.feedback.updated_at, e.message_id), reverse=True)
         return found[:limit]

@@ -30,16 +30,28 @@ class StoredSettings:
 class InMemoryHandoffRepository:
     """:class:`aioomi.ports.handoff.HandoffRepository` on :class:`Table`\\ s."""
 
-    def __init__(self, sessions: Table[ChatSession], messages: Table[ChatMessage], events: Table[HandoffEvent],
-                 settings: Table[StoredSettings], agents: Table[Agent]) -> None:
+    def __init__(
+        self,
+        sessions: Table[ChatSession],
+        messages: Table[ChatMessage],
+        events: Table[HandoffEvent],
+        settings: Table[StoredSettings],
+        agents: Table[Agent],
+    ) -> None:
         self._sessions = sessions
         self._messages = messages
         self._events = events
         self._settings = settings
         self._agents = agents
 
-    async def record(self, session: ChatSession, expected_seq: int, handoff: Handoff, event: HandoffEvent,
-                     message: ChatMessage | None = None) -> None:
+    async def record(
+        self,
+        session: ChatSession,
+        expected_seq: int,
+        handoff: Handoff,
+        event: HandoffEvent,
+        message: ChatMessage | None = None,
+    ) -> None:
         stored = self._sessions.get(session.id)
         if stored is None or stored.account_id != session.account_id or stored.handoff_seq != expected_seq:
             raise HandoffChanged("The conversation changed meanwhile; try again.")
@@ -51,20 +63,31 @@ class InMemoryHandoffRepository:
         self._sessions.put(session.id, updated)
         self._events.put(f"{event.session_id}:{event.seq}", event)
 
-    async def events_after(self, account_id: str, session_id: str, after: int, *,
-                           limit: int) -> list[tuple[HandoffEvent, ChatMessage | None]]:
+    async def events_after(
+        self, account_id: str, session_id: str, after: int, *, limit: int
+    ) -> list[tuple[HandoffEvent, ChatMessage | None]]:
         session = self._sessions.get(session_id)
         if session is None or session.account_id != account_id:
             return []  # the events went with the session
-        found = sorted((e for e in self._events.values()
-                        if e.account_id == account_id and e.session_id == session_id and e.seq > after),
-                       key=lambda e: e.seq)[:limit]
+        found = sorted(
+            (
+                e
+                for e in self._events.values()
+                if e.account_id == account_id and e.session_id == session_id and e.seq > after
+            ),
+            key=lambda e: e.seq,
+        )[:limit]
         return [(e, self._messages.get(e.message_id) if e.message_id else None) for e in found]
 
     async def inbox(self, account_id: str, *, limit: int) -> list[tuple[ChatSession, ChatMessage | None]]:
-        held = sorted((s for s in self._sessions.values()
-                       if s.account_id == account_id and s.handoff is not HandoffState.ASSISTANT),
-                      key=lambda s: (s.handoff_requested_at is None, s.handoff_requested_at, s.id))[:limit]
+        held = sorted(
+            (
+                s
+                for s in self._sessions.values()
+                if s.account_id == account_id and s.handoff is not HandoffState.ASSISTANT
+            ),
+            key=lambda s: (s.handoff_requested_at is None, s.handoff_requested_at, s.id),
+        )[:limit]
         messages = InMemoryChatMessageRepository(self._messages, self._sessions)
         found: list[tuple[ChatSession, ChatMessage | None]] = []
         for s in held:
@@ -81,4 +104,3 @@ class InMemoryHandoffRepository:
         if agent is None or agent.account_id != account_id:
             return
         self._settings.put(agent_id, StoredSettings(account_id, settings))
-

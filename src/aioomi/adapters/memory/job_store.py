@@ -53,8 +53,7 @@ class InMemoryJobStore:
         async with self._lock:
             now = self._clock.now()
             due = [
-                j for j in self._jobs.values()
-                if j.status is JobStatus.QUEUED and j.run_at <= now and j.kind in kinds
+                j for j in self._jobs.values() if j.status is JobStatus.QUEUED and j.run_at <= now and j.kind in kinds
             ]
             # fair across accounts, as the Postgres store: fewest running, least recently served,
             # oldest; an account at its concurrency cap waits
@@ -112,13 +111,21 @@ class InMemoryJobStore:
                 return
             if retry_at is None:
                 self._jobs[job_id] = msgspec.structs.replace(
-                    job, status=JobStatus.FAILED, finished_at=self._clock.now(),
-                    last_error=error[:2000], locked_by=None, locked_until=None,
+                    job,
+                    status=JobStatus.FAILED,
+                    finished_at=self._clock.now(),
+                    last_error=error[:2000],
+                    locked_by=None,
+                    locked_until=None,
                 )
             else:
                 self._jobs[job_id] = msgspec.structs.replace(
-                    job, status=JobStatus.QUEUED, run_at=retry_at,
-                    last_error=error[:2000], locked_by=None, locked_until=None,
+                    job,
+                    status=JobStatus.QUEUED,
+                    run_at=retry_at,
+                    last_error=error[:2000],
+                    locked_by=None,
+                    locked_until=None,
                 )
 
     async def release(self, job_id: str, worker_id: str) -> None:
@@ -126,8 +133,13 @@ class InMemoryJobStore:
             job = self._held(job_id, worker_id)
             if job is not None:
                 self._jobs[job_id] = msgspec.structs.replace(
-                    job, status=JobStatus.QUEUED, attempts=max(job.attempts - 1, 0), run_at=self._clock.now(),
-                    last_error="released: the worker shut down", locked_by=None, locked_until=None,
+                    job,
+                    status=JobStatus.QUEUED,
+                    attempts=max(job.attempts - 1, 0),
+                    run_at=self._clock.now(),
+                    last_error="released: the worker shut down",
+                    locked_by=None,
+                    locked_until=None,
                 )
 
     async def requeue_expired(self) -> int:
@@ -154,9 +166,11 @@ class InMemoryJobStore:
     async def purge_finished(self, before: datetime, limit: int) -> int:
         async with self._lock:
             doomed = [
-                j.id for j in self._jobs.values()
+                j.id
+                for j in self._jobs.values()
                 if j.status in (JobStatus.DONE, JobStatus.FAILED)
-                and j.finished_at is not None and j.finished_at < before
+                and j.finished_at is not None
+                and j.finished_at < before
             ][:limit]
             for job_id in doomed:
                 del self._jobs[job_id]

@@ -31,12 +31,23 @@ class InMemoryLeadStore:
         lead = self._leads.get(lead_id)
         return lead if lead is not None and lead.account_id == account_id else None
 
-    async def list_leads(self, account_id: str, *, agent_id: str | None = None, since: datetime | None = None,
-                         until: datetime | None = None, search: str | None = None, limit: int = 1000) -> list[Lead]:
+    async def list_leads(
+        self,
+        account_id: str,
+        *,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+        limit: int = 1000,
+    ) -> list[Lead]:
         found = [
-            lead for lead in self._leads.values() if lead.account_id == account_id
+            lead
+            for lead in self._leads.values()
+            if lead.account_id == account_id
             and (agent_id is None or lead.agent_id == agent_id)
-            and (since is None or lead.created_at >= since) and (until is None or lead.created_at < until)
+            and (since is None or lead.created_at >= since)
+            and (until is None or lead.created_at < until)
             and (search is None or any(search.lower() in v.lower() for v in lead.values.values()))
         ]
         return sorted(found, key=lambda lead: (lead.created_at, lead.id), reverse=True)[:limit]
@@ -48,7 +59,9 @@ class InMemoryLeadStore:
         return True
 
     async def list_for_visitor(self, account_id: str, visitor_id: str) -> list[Lead]:
-        found = [lead for lead in self._leads.values() if lead.account_id == account_id and lead.visitor_id == visitor_id]
+        found = [
+            lead for lead in self._leads.values() if lead.account_id == account_id and lead.visitor_id == visitor_id
+        ]
         return sorted(found, key=lambda lead: (lead.created_at, lead.id))
 
     async def delete_for_visitor(self, account_id: str, visitor_id: str) -> int:
@@ -62,9 +75,19 @@ class InMemoryLeadStore:
 
     async def purge_before(self, account_id: str | None, agent_id: str | None, before: datetime, limit: int) -> int:
         with_form = {f.agent_id for f in self._forms.values()}
-        due = sorted((lead for lead in self._leads.values() if lead.created_at < before and (
-            lead.agent_id == agent_id and lead.account_id == account_id if agent_id is not None
-            else lead.agent_id not in with_form)), key=lambda lead: lead.created_at)[:limit]
+        due = sorted(
+            (
+                lead
+                for lead in self._leads.values()
+                if lead.created_at < before
+                and (
+                    lead.agent_id == agent_id and lead.account_id == account_id
+                    if agent_id is not None
+                    else lead.agent_id not in with_form
+                )
+            ),
+            key=lambda lead: lead.created_at,
+        )[:limit]
         for lead in due:
             self._leads.delete(lead.id)
         return len(due)

@@ -10,9 +10,9 @@ from typing import Any
 
 import msgspec
 
+from aioomi.adapters.local.policy_texts import policy_text
 from aioomi.adapters.memory.billing import SYSTEM_ONLY
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
-from aioomi.adapters.local.policy_texts import policy_text
 from aioomi.domain.model.documents import document_of
 from aioomi.domain.model.jobs import JobStatus
 from aioomi.domain.model.privacy import (
@@ -26,8 +26,11 @@ from aioomi.domain.model.privacy import (
 from aioomi.domain.model.request_log import RequestLogEntry
 
 SEED_POLICY = PolicyVersion(
-    version="2026-02-15", effective_on=date(2026, 2, 15), published_at=datetime(2026, 2, 15, tzinfo=UTC),
-    summary="Initial policy.", notices_sent_at=datetime(2026, 2, 15, tzinfo=UTC),
+    version="2026-02-15",
+    effective_on=date(2026, 2, 15),
+    published_at=datetime(2026, 2, 15, tzinfo=UTC),
+    summary="Initial policy.",
+    notices_sent_at=datetime(2026, 2, 15, tzinfo=UTC),
     body=policy_text("2026-02-15"),
 )
 """What migrations 0011 (the version) and 0014 (its text) seed."""
@@ -45,7 +48,9 @@ def _mentions(row: Any, needle: str) -> bool:
 class InMemoryPrivacyStore:
     """:class:`aioomi.ports.privacy.PrivacyStore` on the memory tables of one unit of work."""
 
-    def __init__(self, open_table: Callable[[str, Callable[[Any], str | None]], Table], database: MemoryDatabase) -> None:
+    def __init__(
+        self, open_table: Callable[[str, Callable[[Any], str | None]], Table], database: MemoryDatabase
+    ) -> None:
         self._open_table = open_table
         self._opened: dict[str, Table] = {}
         self._database = database
@@ -80,8 +85,10 @@ class InMemoryPrivacyStore:
         return next((s for s in self._state.values() if s.cancel_token_hash == token_hash), None)
 
     async def due_for_purge(self, now: datetime, limit: int) -> list[str]:
-        due = sorted((s for s in self._state.values() if s.purge_after is not None and s.purge_after <= now),
-                     key=lambda s: s.purge_after or now)  # every one has a purge_after (filtered above)
+        due = sorted(
+            (s for s in self._state.values() if s.purge_after is not None and s.purge_after <= now),
+            key=lambda s: s.purge_after or now,
+        )  # every one has a purge_after (filtered above)
         found = []
         for state in due:
             account = self._accounts.get(state.account_id)
@@ -94,8 +101,9 @@ class InMemoryPrivacyStore:
 
     async def analytics_opt_outs_among(self, account_ids: Sequence[str]) -> set[str]:
         wanted = set(account_ids)
-        return {s.account_id for s in self._state.values()
-                if s.account_id in wanted and (s.objected_at or s.restricted_at)}
+        return {
+            s.account_id for s in self._state.values() if s.account_id in wanted and (s.objected_at or s.restricted_at)
+        }
 
     # -- audit ----------------------------------------------------------------------------------
     async def add_event(self, event: AuditEvent) -> None:
@@ -150,15 +158,19 @@ class InMemoryPrivacyStore:
         self._policies.put(version.version, version)
 
     async def accounts_to_notify(self, after: str | None, limit: int) -> list[str]:
-        ids = sorted(a.id for a in self._accounts.values()
-                     if str(a.status) != "deletion_pending" and a.id > (after or ""))
+        ids = sorted(
+            a.id for a in self._accounts.values() if str(a.status) != "deletion_pending" and a.id > (after or "")
+        )
         return ids[:limit]
 
     # -- sweeps ---------------------------------------------------------------------------------
     async def sweep_chats(self, now: datetime, limit: int) -> int:
         groups = self._open("question_groups", lambda g: g.account_id)  # issue 19: not counted
-        for group in [g for g in groups.values()
-                      if g.last_seen < chat_cutoff(now, (self._retention.get(g.agent_id) or (None, None))[1])][:limit]:
+        for group in [
+            g
+            for g in groups.values()
+            if g.last_seen < chat_cutoff(now, (self._retention.get(g.agent_id) or (None, None))[1])
+        ][:limit]:
             groups.delete(group.id)
         sessions = self._open("chat_sessions", lambda s: s.account_id)
         messages = self._open("chat_messages", lambda m: m.account_id)
@@ -186,16 +198,19 @@ class InMemoryPrivacyStore:
 
     async def sweep_owner_sessions(self, ended_before: datetime, limit: int) -> int:
         return await self._sweep(
-            "owner_sessions", lambda s: s.id,
-            lambda s: s.expires_at < ended_before or (s.revoked_at is not None and s.revoked_at < ended_before), limit,
+            "owner_sessions",
+            lambda s: s.id,
+            lambda s: s.expires_at < ended_before or (s.revoked_at is not None and s.revoked_at < ended_before),
+            limit,
         )
 
     async def sweep_tokens(self, expired_before: datetime, limit: int) -> int:
         return await self._sweep("one_time_tokens", lambda t: t.id, lambda t: t.expires_at < expired_before, limit)
 
     async def sweep_pending_sign_ins(self, expired_before: datetime, limit: int) -> int:
-        return await self._sweep("pending_sign_ins", lambda p: p.state_hash,
-                                 lambda p: p.expires_at < expired_before, limit)
+        return await self._sweep(
+            "pending_sign_ins", lambda p: p.state_hash, lambda p: p.expires_at < expired_before, limit
+        )
 
     async def sweep_trusted_devices(self, expired_before: datetime, limit: int) -> int:
         return await self._sweep("trusted_devices", lambda d: d.id, lambda d: d.expires_at < expired_before, limit)
@@ -284,4 +299,3 @@ class InMemoryOperationalRecords:
             return
         async with lock:
             yield True
-

@@ -44,10 +44,14 @@ class InMemoryQuestionGroupRepository:
         for g in groups:
             self._groups.put(g.id, g)
 
-    async def list(self, account_id: str, agent_id: str, *, status: GroupStatus | None,
-                   limit: int) -> list[QuestionGroup]:
-        mine = [g for g in self._groups.values() if g.account_id == account_id and g.agent_id == agent_id
-                and (status is None or g.status is status)]
+    async def list(
+        self, account_id: str, agent_id: str, *, status: GroupStatus | None, limit: int
+    ) -> list[QuestionGroup]:
+        mine = [
+            g
+            for g in self._groups.values()
+            if g.account_id == account_id and g.agent_id == agent_id and (status is None or g.status is status)
+        ]
         return sorted(mine, key=lambda g: (-g.count, g.key))[:limit]
 
     async def get(self, account_id: str, group_id: str) -> QuestionGroup | None:

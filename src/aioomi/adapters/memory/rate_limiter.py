@@ -35,4 +35,3 @@ class InMemoryRateLimiter:
         for k in expired:
             del self._windows[k]
         return len(expired)
-

@@ -22,12 +22,16 @@ class InMemoryRequestLog:
     def _may_name(self, account_id: str) -> bool:
         account = self._database.table("accounts").get(account_id)
         state = self._database.table("account_privacy").get(account_id)
-        return (account is not None and str(account.status) == "active"
-                and (state is None or (state.objected_at is None and state.restricted_at is None)))
+        return (
+            account is not None
+            and str(account.status) == "active"
+            and (state is None or (state.objected_at is None and state.restricted_at is None))
+        )
 
     async def add_many(self, entries: Sequence[RequestLogEntry]) -> None:
         self.entries.extend(
-            e if e.account_id is None or self._may_name(e.account_id)
+            e
+            if e.account_id is None or self._may_name(e.account_id)
             else msgspec.structs.replace(e, account_id=None, ip=None)
             for e in entries
         )
@@ -38,4 +42,4 @@ class InMemoryRequestLog:
 
     async def search(self, account_id: str, query: RequestLogQuery) -> list[RequestLogEntry]:
         mine = [e for e in self.entries if e.account_id == account_id and query.matches(e)]
-        return sorted(mine, key=lambda e: e.occurred_at, reverse=True)[:query.limit]
+        return sorted(mine, key=lambda e: e.occurred_at, reverse=True)[: query.limit]

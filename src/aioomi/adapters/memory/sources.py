@@ -16,8 +16,15 @@ class InMemorySourceRepository:
     """:class:`aioomi.ports.sources.SourceRepository` on :class:`Table` s of sources and runs
     (and the documents and texts tables, which a source's deletion empties as the cascade does)."""
 
-    def __init__(self, sources: Table[Source], runs: Table[SourceRun], documents: Table[Document],
-                 texts: Table[Any], pages: Table[SourcePage], pairs: Table[QaPair]) -> None:
+    def __init__(
+        self,
+        sources: Table[Source],
+        runs: Table[SourceRun],
+        documents: Table[Document],
+        texts: Table[Any],
+        pages: Table[SourcePage],
+        pairs: Table[QaPair],
+    ) -> None:
         self._pages = pages
         self._pairs = pairs
         self._sources = sources
@@ -43,8 +50,14 @@ class InMemorySourceRepository:
         return found[0] if found else None
 
     async def list_for_agent(self, account_id: str, agent_id: str, *, kind: SourceKind | None = None) -> list[Source]:
-        return sorted((s for s in self._sources.values() if s.account_id == account_id and s.agent_id == agent_id
-                       and (kind is None or s.kind is kind)), key=lambda s: (s.created_at, s.id))
+        return sorted(
+            (
+                s
+                for s in self._sources.values()
+                if s.account_id == account_id and s.agent_id == agent_id and (kind is None or s.kind is kind)
+            ),
+            key=lambda s: (s.created_at, s.id),
+        )
 
     async def update(self, source: Source) -> bool:
         if await self.get(source.account_id, source.id) is None:
@@ -107,14 +120,25 @@ class InMemorySourceRepository:
         return sorted(mine, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
 
     async def active_run(self, account_id: str, source_id: str) -> SourceRun | None:
-        return next((r for r in self._runs.values() if r.account_id == account_id and r.source_id == source_id
-                     and r.status in ACTIVE_RUN_STATUSES), None)
+        return next(
+            (
+                r
+                for r in self._runs.values()
+                if r.account_id == account_id and r.source_id == source_id and r.status in ACTIVE_RUN_STATUSES
+            ),
+            None,
+        )
 
     # -- pages ----------------------------------------------------------------------------------
     async def pages(self, account_id: str, source_id: str) -> dict[str, SourcePage]:
         # a page whose document was deleted goes with it, as the foreign key's cascade does
-        return {p.url: p for p in self._pages.values() if p.account_id == account_id and p.source_id == source_id
-                and self._documents.get(p.document_id) is not None}
+        return {
+            p.url: p
+            for p in self._pages.values()
+            if p.account_id == account_id
+            and p.source_id == source_id
+            and self._documents.get(p.document_id) is not None
+        }
 
     async def save_page(self, page: SourcePage) -> None:
         document = self._documents.get(page.document_id)
@@ -133,14 +157,22 @@ class InMemorySourceRepository:
     # -- question-and-answer pairs ------------------------------------------------------------
     def _alive(self, pair: QaPair | None, account_id: str) -> bool:
         # a pair whose document was deleted goes with it, as the foreign key's cascade does
-        return (pair is not None and pair.account_id == account_id and self._documents.get(pair.id) is not None
-                and self._sources.get(pair.source_id) is not None)
+        return (
+            pair is not None
+            and pair.account_id == account_id
+            and self._documents.get(pair.id) is not None
+            and self._sources.get(pair.source_id) is not None
+        )
 
     async def save_pair(self, pair: QaPair) -> None:
         document = self._documents.get(pair.id)
         source = self._sources.get(pair.source_id)
-        if (document is None or document.account_id != pair.account_id or source is None
-                or source.account_id != pair.account_id):
+        if (
+            document is None
+            or document.account_id != pair.account_id
+            or source is None
+            or source.account_id != pair.account_id
+        ):
             raise Conflict("The resource refers to, or is referred to by, another.", code="reference_conflict")
         self._pairs.put(pair.id, pair)
 

@@ -14,20 +14,20 @@ from aioomi.adapters.memory.accounts import (
     InMemoryTrustedDeviceRepository,
 )
 from aioomi.adapters.memory.agents import InMemoryAgentRepository
-from aioomi.adapters.memory.documents import InMemoryDocumentRepository
-from aioomi.adapters.memory.sources import InMemorySourceRepository
+from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
 from aioomi.adapters.memory.conversation_review import InMemoryConversationReviewRepository
 from aioomi.adapters.memory.curated import InMemoryCuratedSettingsRepository
+from aioomi.adapters.memory.documents import InMemoryDocumentRepository
 from aioomi.adapters.memory.feedback import InMemoryAnswerFeedbackRepository
-from aioomi.adapters.memory.question_groups import InMemoryQuestionGroupRepository
 from aioomi.adapters.memory.handoff import InMemoryHandoffRepository
-from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.job_store import InMemoryJobStore
+from aioomi.adapters.memory.leads import InMemoryLeadStore
+from aioomi.adapters.memory.privacy import InMemoryPrivacyStore
+from aioomi.adapters.memory.question_groups import InMemoryQuestionGroupRepository
+from aioomi.adapters.memory.sources import InMemorySourceRepository
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
 from aioomi.adapters.memory.usage import InMemoryUsageLedger
-from aioomi.adapters.memory.privacy import InMemoryPrivacyStore
-from aioomi.adapters.memory.leads import InMemoryLeadStore
 from aioomi.adapters.memory.webhooks import InMemoryWebhookStore
 from aioomi.domain.model.jobs import NewJob
 
@@ -47,14 +47,15 @@ class InMemoryUnitOfWork:
     ``commit`` writes the changed rows back and enqueues the staged jobs; leaving without
     commit drops everything."""
 
-    def __init__(self, database: MemoryDatabase, job_store: InMemoryJobStore, account_id: str | None,
-                 *, read_only: bool = False) -> None:
+    def __init__(
+        self, database: MemoryDatabase, job_store: InMemoryJobStore, account_id: str | None, *, read_only: bool = False
+    ) -> None:
         self._database = database
         self._job_store = job_store
         self._scope = account_id
         self._read_only = read_only
 
-    def _table(self, name: str, owner_of) -> Table:  # noqa: ANN001
+    def _table(self, name: str, owner_of) -> Table:
         table = Table(self._database.table(name), owner_of, self._scope)
         self._tables.append(table)
         return table
@@ -62,38 +63,55 @@ class InMemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         self._tables: list[Table] = []
         self.jobs = _StagedJobQueue()
-        self.accounts = InMemoryAccountRepository(self._table("accounts", lambda a: a.id), self._database.table("accounts"))
+        self.accounts = InMemoryAccountRepository(
+            self._table("accounts", lambda a: a.id), self._database.table("accounts")
+        )
         self.sessions = InMemoryOwnerSessionRepository(self._table("owner_sessions", lambda s: s.account_id))
         self.api_keys = InMemoryApiKeyRepository(self._table("api_keys", lambda k: k.account_id))
         self.tokens = InMemoryOneTimeTokenRepository(self._table("one_time_tokens", lambda t: t.account_id))
         self.devices = InMemoryTrustedDeviceRepository(self._table("trusted_devices", lambda d: d.account_id))
         self.pending_sign_ins = InMemoryPendingSignInRepository(self._table("pending_sign_ins", lambda p: None))
-        self.agents = InMemoryAgentRepository(self._table("agents", lambda a: a.account_id), self._database.table("agents"),
-                                              self._table("widget_refused_origins", lambda r: r.account_id),
-                                              self._database.table("accounts"))
+        self.agents = InMemoryAgentRepository(
+            self._table("agents", lambda a: a.account_id),
+            self._database.table("agents"),
+            self._table("widget_refused_origins", lambda r: r.account_id),
+            self._database.table("accounts"),
+        )
         documents = self._table("documents", lambda d: d.account_id)
         texts = self._table("document_texts", lambda t: t.account_id)
-        self.documents = InMemoryDocumentRepository(documents, texts, self._table("knowledge_bases", lambda b: b.account_id))
-        self.sources = InMemorySourceRepository(self._table("knowledge_sources", lambda s: s.account_id),
-                                                self._table("source_runs", lambda r: r.account_id), documents, texts,
-                                                self._table("source_pages", lambda p: p.account_id),
-                                                self._table("qa_pairs", lambda p: p.account_id))
+        self.documents = InMemoryDocumentRepository(
+            documents, texts, self._table("knowledge_bases", lambda b: b.account_id)
+        )
+        self.sources = InMemorySourceRepository(
+            self._table("knowledge_sources", lambda s: s.account_id),
+            self._table("source_runs", lambda r: r.account_id),
+            documents,
+            texts,
+            self._table("source_pages", lambda p: p.account_id),
+            self._table("qa_pairs", lambda p: p.account_id),
+        )
         chat_sessions = self._table("chat_sessions", lambda s: s.account_id)
         chat_messages = self._table("chat_messages", lambda m: m.account_id)
         self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)
         self.chat_messages = InMemoryChatMessageRepository(chat_messages, chat_sessions)
         self.feedback = InMemoryAnswerFeedbackRepository(chat_messages)
         self.curated_settings = InMemoryCuratedSettingsRepository(
-            self._table("agent_curated_answers", lambda r: r[0]), self.sources)
-        self.question_groups = InMemoryQuestionGroupRepository(self._table("question_groups", lambda g: g.account_id),
-                                                               chat_messages)
+            self._table("agent_curated_answers", lambda r: r[0]), self.sources
+        )
+        self.question_groups = InMemoryQuestionGroupRepository(
+            self._table("question_groups", lambda g: g.account_id), chat_messages
+        )
         self.conversation_review = InMemoryConversationReviewRepository(chat_sessions, chat_messages)
-        self.handoffs = InMemoryHandoffRepository(chat_sessions, chat_messages,
-                                                  self._table("handoff_events", lambda e: e.account_id),
-                                                  self._table("handoff_settings", lambda r: r.account_id),
-                                                  self._table("agents", lambda a: a.account_id))
-        self.usage = InMemoryUsageLedger(self._table("usage_entries", lambda e: e.account_id),
-                                         self._table("usage_caps", lambda c: c.account_id))
+        self.handoffs = InMemoryHandoffRepository(
+            chat_sessions,
+            chat_messages,
+            self._table("handoff_events", lambda e: e.account_id),
+            self._table("handoff_settings", lambda r: r.account_id),
+            self._table("agents", lambda a: a.account_id),
+        )
+        self.usage = InMemoryUsageLedger(
+            self._table("usage_entries", lambda e: e.account_id), self._table("usage_caps", lambda c: c.account_id)
+        )
         self.billing = InMemoryBillingStore(
             self._table("billing_accounts", lambda b: b.account_id),
             self._table("billing_records", lambda r: r.account_id or SYSTEM_ONLY),
@@ -109,8 +127,9 @@ class InMemoryUnitOfWork:
             self._table("webhook_attempts", lambda a: a.account_id),
             self.jobs,
         )
-        self.leads = InMemoryLeadStore(self._table("agent_lead_forms", lambda f: f.account_id),
-                                       self._table("leads", lambda lead: lead.account_id))
+        self.leads = InMemoryLeadStore(
+            self._table("agent_lead_forms", lambda f: f.account_id), self._table("leads", lambda lead: lead.account_id)
+        )
         return self
 
     async def commit(self) -> None:
@@ -138,7 +157,8 @@ class InMemoryUnitOfWorkFactory:
         self._database = database
         self._job_store = job_store
 
-    def __call__(self, *, account_id: str | None, read_only: bool = False,
-                 defer_writes: bool = False) -> InMemoryUnitOfWork:
+    def __call__(
+        self, *, account_id: str | None, read_only: bool = False, defer_writes: bool = False
+    ) -> InMemoryUnitOfWork:
         # Changes are staged until commit here anyway; their errors are raised at the call.
         return InMemoryUnitOfWork(self._database, self._job_store, account_id, read_only=read_only)

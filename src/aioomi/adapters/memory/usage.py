@@ -26,7 +26,9 @@ class AgentCap(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _usage(entries: list[UsageEntry]) -> PeriodUsage:
-    return PeriodUsage(messages=sum(1 for e in entries if e.kind is UsageKind.CHAT), tokens=sum(e.tokens for e in entries))
+    return PeriodUsage(
+        messages=sum(1 for e in entries if e.kind is UsageKind.CHAT), tokens=sum(e.tokens for e in entries)
+    )
 
 
 class InMemoryUsageLedger:
@@ -38,7 +40,9 @@ class InMemoryUsageLedger:
         self._entries.put(entry.id, entry)
 
     def _in_period(self, account_id: str, period: date) -> list[UsageEntry]:
-        return [e for e in self._entries.values() if e.account_id == account_id and period_start(e.occurred_at) == period]
+        return [
+            e for e in self._entries.values() if e.account_id == account_id and period_start(e.occurred_at) == period
+        ]
 
     async def totals(
         self, account_id: str, since: datetime, until: datetime, group_by: tuple[str, ...] = ("day", "agent", "model")

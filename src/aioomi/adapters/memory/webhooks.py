@@ -25,8 +25,14 @@ def _delivery_key(event_id: str, endpoint_id: str) -> str:
 class InMemoryWebhookStore:
     """:class:`aioomi.ports.webhooks.WebhookStore` on tables of the unit of work."""
 
-    def __init__(self, endpoints: Table[WebhookEndpoint], events: Table[WebhookEvent],
-                 deliveries: Table[WebhookDelivery], attempts: Table[WebhookAttempt], jobs: JobQueue) -> None:
+    def __init__(
+        self,
+        endpoints: Table[WebhookEndpoint],
+        events: Table[WebhookEvent],
+        deliveries: Table[WebhookDelivery],
+        attempts: Table[WebhookAttempt],
+        jobs: JobQueue,
+    ) -> None:
         self._endpoints = endpoints
         self._events = events
         self._deliveries = deliveries
@@ -41,18 +47,35 @@ class InMemoryWebhookStore:
         """Write the outbox (called by the unit of work's commit, before its tables commit)."""
         outbox, self._outbox = self._outbox, []
         for event in outbox:
-            wanted = [e for e in self._endpoints.values() if e.account_id == event.account_id and (
-                e.id == event.only_endpoint_id if event.only_endpoint_id else e.enabled and event.type in e.events)]
+            wanted = [
+                e
+                for e in self._endpoints.values()
+                if e.account_id == event.account_id
+                and (e.id == event.only_endpoint_id if event.only_endpoint_id else e.enabled and event.type in e.events)
+            ]
             if not wanted:
                 continue
             self._events.put(event.id, event)
             for endpoint in sorted(wanted, key=lambda e: e.id):
-                self._deliveries.put(_delivery_key(event.id, endpoint.id), WebhookDelivery(
-                    account_id=event.account_id, event_id=event.id, endpoint_id=endpoint.id,
-                    status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=event.created_at,
-                    created_at=event.created_at, updated_at=event.created_at))
-            await self._jobs.enqueue(NewJob(kind=DELIVER_WEBHOOK, payload={
-                "account_id": event.account_id, "event_id": event.id, "endpoint_id": None, "attempt": 1}))
+                self._deliveries.put(
+                    _delivery_key(event.id, endpoint.id),
+                    WebhookDelivery(
+                        account_id=event.account_id,
+                        event_id=event.id,
+                        endpoint_id=endpoint.id,
+                        status=DeliveryStatus.PENDING,
+                        attempts=0,
+                        next_attempt_at=event.created_at,
+                        created_at=event.created_at,
+                        updated_at=event.created_at,
+                    ),
+                )
+            await self._jobs.enqueue(
+                NewJob(
+                    kind=DELIVER_WEBHOOK,
+                    payload={"account_id": event.account_id, "event_id": event.id, "endpoint_id": None, "attempt": 1},
+                )
+            )
 
     def discard(self) -> None:
         self._outbox.clear()
@@ -88,14 +111,18 @@ class InMemoryWebhookStore:
         found = self._events.get(event_id)
         return found if found is not None and found.account_id == account_id else None
 
-    async def get_delivery(self, account_id: str, event_id: str, endpoint_id: str, *,
-                           for_update: bool = False) -> WebhookDelivery | None:
+    async def get_delivery(
+        self, account_id: str, event_id: str, endpoint_id: str, *, for_update: bool = False
+    ) -> WebhookDelivery | None:
         found = self._deliveries.get(_delivery_key(event_id, endpoint_id))
         return found if found is not None and found.account_id == account_id else None
 
     async def pending_deliveries(self, account_id: str, event_id: str) -> list[WebhookDelivery]:
-        found = [d for d in self._deliveries.values() if d.account_id == account_id and d.event_id == event_id
-                 and d.status is DeliveryStatus.PENDING]
+        found = [
+            d
+            for d in self._deliveries.values()
+            if d.account_id == account_id and d.event_id == event_id and d.status is DeliveryStatus.PENDING
+        ]
         return sorted(found, key=lambda d: d.endpoint_id)
 
     async def save_delivery(self, delivery: WebhookDelivery) -> None:
@@ -112,8 +139,10 @@ class InMemoryWebhookStore:
 
     async def purge_events_before(self, before: datetime, limit: int) -> int:
         pending = {d.event_id for d in self._deliveries.values() if d.status is DeliveryStatus.PENDING}
-        due = sorted((e for e in self._events.values() if e.created_at < before and e.id not in pending),
-                     key=lambda e: e.created_at)[:limit]
+        due = sorted(
+            (e for e in self._events.values() if e.created_at < before and e.id not in pending),
+            key=lambda e: e.created_at,
+        )[:limit]
         gone = {e.id for e in due}
         for event_id in gone:
             self._events.delete(event_id)

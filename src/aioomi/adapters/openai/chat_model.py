@@ -25,8 +25,11 @@ DEFAULT_MODEL = "gpt-4o"
 
 
 def _encoding_for(model: str) -> str:
-    return "cl100k_base" if model.startswith(("gpt-3.5", "gpt-4-", "gpt-4")) and not model.startswith("gpt-4o") \
+    return (
+        "cl100k_base"
+        if model.startswith(("gpt-3.5", "gpt-4-", "gpt-4")) and not model.startswith("gpt-4o")
         else "o200k_base"
+    )
 
 
 class OpenAIChatModel:
@@ -84,8 +87,10 @@ class OpenAIChatModel:
                             chunk = await asyncio.wait_for(iterator.__anext__(), self._first_token_timeout_s)
                         model_name = chunk.model or model_name
                         if chunk.usage is not None:
-                            usage = TokenUsage(prompt_tokens=chunk.usage.prompt_tokens or 0,
-                                               completion_tokens=chunk.usage.completion_tokens or 0)
+                            usage = TokenUsage(
+                                prompt_tokens=chunk.usage.prompt_tokens or 0,
+                                completion_tokens=chunk.usage.completion_tokens or 0,
+                            )
                         for choice in chunk.choices:
                             delta = choice.delta.content if choice.delta else None
                             if delta:
@@ -111,9 +116,7 @@ class OpenAIChatModel:
             except Exception as error:  # noqa: BLE001 - a malformed or broken stream (httpx2 errors, bad JSON)
                 failure = error
             if texts:
-                raise ChatStreamInterrupted(
-                    f"The answer stopped midway ({type(failure).__name__})."
-                ) from failure
+                raise ChatStreamInterrupted(f"The answer stopped midway ({type(failure).__name__}).") from failure
             if attempt == self._max_retries:
                 raise ChatModelUnavailable(
                     f"The model provider failed after {attempt + 1} attempts ({type(failure).__name__})."
@@ -122,13 +125,15 @@ class OpenAIChatModel:
             await asyncio.sleep(min(max(backoff, wait or 0.0), self._max_backoff_s))
         text = "".join(texts)
         if usage is None:
-            usage = TokenUsage(prompt_tokens=prompt_tokens(request.messages, self.count_tokens),
-                               completion_tokens=self.count_tokens(text), estimated=True)
+            usage = TokenUsage(
+                prompt_tokens=prompt_tokens(request.messages, self.count_tokens),
+                completion_tokens=self.count_tokens(text),
+                estimated=True,
+            )
         yield ChatChunk(usage=usage, model=model_name)
 
-    async def _open(self, request: ChatRequest):  # noqa: ANN202
+    async def _open(self, request: ChatRequest):
         return await self._client.chat.completions.create(  # type: ignore[call-overload]  # messages as plain dicts
-
             model=request.model,
             messages=[{"role": str(m.role), "content": m.content} for m in request.messages],
             temperature=request.temperature,

@@ -137,7 +137,7 @@ class OpenAIEmbedder:
             f"The embedding API failed after {self._max_retries + 1} attempts ({reason}).",
         ) from last
 
-    async def _request(self, batch: list[str]):  # noqa: ANN202
+    async def _request(self, batch: list[str]):
         extra: dict[str, Any]
         if self._float:
             extra = {"encoding_format": "float"}
@@ -147,7 +147,7 @@ class OpenAIEmbedder:
             extra["dimensions"] = self._dimensions
         return await self._client.embeddings.create(model=self._model, input=batch, **extra)
 
-    def _vectors(self, response, expected: int) -> list[list[float]]:  # noqa: ANN001
+    def _vectors(self, response, expected: int) -> list[list[float]]:
         data = sorted(response.data, key=lambda item: item.index)
         if len(data) != expected:
             raise EmbeddingUnavailable(f"The embedding API returned {len(data)} vectors for {expected} texts.")

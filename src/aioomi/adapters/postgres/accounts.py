@@ -67,7 +67,8 @@ class PostgresAccountRepository(PostgresRepository):
 
     async def find_by_email(self, email: str) -> Account | None:
         return _one(
-            Account, await self._row(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE lower(email) = lower(%s)", (email,))
+            Account,
+            await self._row(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE lower(email) = lower(%s)", (email,)),
         )
 
     async def find_by_google_subject(self, subject: str) -> Account | None:

@@ -148,5 +148,14 @@ class PostgresAgentRepository(PostgresRepository):
             "WHERE account_id = %s AND agent_id = %s ORDER BY last_seen_at DESC, origin",
             (account_id, agent_id),
         )
-        return [RefusedOrigin(account_id=r["account_id"], agent_id=r["agent_id"], origin=r["origin"], first_seen_at=r["first_seen_at"].astimezone(UTC),
-                              last_seen_at=r["last_seen_at"].astimezone(UTC), hits=r["hits"]) for r in rows]
+        return [
+            RefusedOrigin(
+                account_id=r["account_id"],
+                agent_id=r["agent_id"],
+                origin=r["origin"],
+                first_seen_at=r["first_seen_at"].astimezone(UTC),
+                last_seen_at=r["last_seen_at"].astimezone(UTC),
+                hits=r["hits"],
+            )
+            for r in rows
+        ]

@@ -70,14 +70,23 @@ class PostgresBillingStore(PostgresRepository):
 
     # -- records --------------------------------------------------------------------------------
     async def get_record(self, kind: str, stripe_id: str) -> BillingRecord | None:
-        rows = await self._rows(f"SELECT {_RECORD} FROM billing_records WHERE kind = %s AND stripe_id = %s",
-                                (kind, stripe_id))
+        rows = await self._rows(
+            f"SELECT {_RECORD} FROM billing_records WHERE kind = %s AND stripe_id = %s", (kind, stripe_id)
+        )
         return msgspec.convert(rows[0], BillingRecord) if rows else None
 
     async def save_record(self, record: BillingRecord) -> None:
         updates = ", ".join(
-            f"{c} = EXCLUDED.{c}" for c in ("amount_minor", "currency", "status", "period_start", "period_end",
-                                             "status_at", "stripe_subscription_id")
+            f"{c} = EXCLUDED.{c}"
+            for c in (
+                "amount_minor",
+                "currency",
+                "status",
+                "period_start",
+                "period_end",
+                "status_at",
+                "stripe_subscription_id",
+            )
         )
         await self._execute(
             f"INSERT INTO billing_records ({_RECORD}) VALUES ({placeholders(_RECORD)}) "
@@ -119,8 +128,9 @@ class PostgresBillingStore(PostgresRepository):
         return msgspec.convert(rows[0], StoredEvent) if rows else None
 
     async def mark_event(self, event_id: str, status: EventStatus, at: datetime) -> None:
-        await self._execute("UPDATE stripe_events SET status = %s, processed_at = %s WHERE id = %s",
-                            (str(status), at, event_id))
+        await self._execute(
+            "UPDATE stripe_events SET status = %s, processed_at = %s WHERE id = %s", (str(status), at, event_id)
+        )
 
     async def purge_events(self, received_before: datetime, limit: int) -> int:
         return await self._execute(
@@ -158,8 +168,10 @@ class PostgresBillingStore(PostgresRepository):
 
     # -- runs -----------------------------------------------------------------------------------
     async def add_run(self, run_id: str, kind: str, at: datetime, summary: Mapping[str, object]) -> None:
-        await self._execute("INSERT INTO billing_runs (id, kind, ran_at, summary) VALUES (%s, %s, %s, %s)",
-                            (run_id, kind, at, Jsonb(summary)))
+        await self._execute(
+            "INSERT INTO billing_runs (id, kind, ran_at, summary) VALUES (%s, %s, %s, %s)",
+            (run_id, kind, at, Jsonb(summary)),
+        )
 
     async def list_runs(self, kind: str, limit: int) -> list[dict]:
         rows = await self._rows(

@@ -19,8 +19,7 @@ from aioomi.domain.model.pagination import PageKey
 
 _SESSION_COLUMNS = "id, account_id, agent_id, visitor_id, channel, created_at, last_message_at, ip, user_agent"
 # What a read returns: the inserted columns and the handoff state (migration 0035).
-SESSION_READ = (_SESSION_COLUMNS + ", handoff_state AS handoff, handoff_seq, handoff_requested_at, "
-                "handoff_taken_at")
+SESSION_READ = _SESSION_COLUMNS + ", handoff_state AS handoff, handoff_seq, handoff_requested_at, handoff_taken_at"
 _MESSAGE_COLUMNS = (
     "id, account_id, agent_id, session_id, role, content, status, citations, model, prompt_tokens, "
     "completion_tokens, latency_ms, error_code, reply_to, idempotency_key, created_at, feedback, curated_pair_id"
@@ -64,17 +63,31 @@ class PostgresChatSessionRepository(_Repository):
     async def add(self, session: ChatSession) -> None:
         await self._write(
             f"INSERT INTO chat_sessions ({_SESSION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (session.id, session.account_id, session.agent_id, session.visitor_id, str(session.channel),
-             session.created_at, session.last_message_at, session.ip, session.user_agent),
+            (
+                session.id,
+                session.account_id,
+                session.agent_id,
+                session.visitor_id,
+                str(session.channel),
+                session.created_at,
+                session.last_message_at,
+                session.ip,
+                session.user_agent,
+            ),
         )
 
     async def get(self, account_id: str, session_id: str) -> ChatSession | None:
-        rows = await self._rows(f"SELECT {SESSION_READ} FROM chat_sessions WHERE id = %s AND account_id = %s",
-                                (session_id, account_id))
+        rows = await self._rows(
+            f"SELECT {SESSION_READ} FROM chat_sessions WHERE id = %s AND account_id = %s", (session_id, account_id)
+        )
         return msgspec.convert(rows[0], ChatSession) if rows else None
 
     async def get_with_recent(
-        self, account_id: str, session_id: str, *, last: int,
+        self,
+        account_id: str,
+        session_id: str,
+        *,
+        last: int,
     ) -> tuple[ChatSession | None, list[ChatMessage]]:
         # Both statements sent together and answered together (pipeline mode): one round trip.
         with translated_errors():
@@ -82,23 +95,32 @@ class PostgresChatSessionRepository(_Repository):
                 sessions = self._conn.cursor(row_factory=dict_row)
                 await sessions.execute(
                     f"SELECT {SESSION_READ} FROM chat_sessions WHERE id = %s AND account_id = %s",
-                    (session_id, account_id))
+                    (session_id, account_id),
+                )
                 messages = self._conn.cursor(row_factory=dict_row)
                 await messages.execute(
                     f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, seq FROM chat_messages WHERE session_id = %s "
                     "AND account_id = %s ORDER BY created_at DESC, seq DESC LIMIT %s) newest ORDER BY created_at, seq",
-                    (session_id, account_id, last))
+                    (session_id, account_id, last),
+                )
             session_rows = await sessions.fetchall()
             message_rows = await messages.fetchall()
         if not session_rows:
             return None, []
         for row in message_rows:
             row.pop("seq", None)
-        return (msgspec.convert(session_rows[0], ChatSession),
-                [msgspec.convert(row, ChatMessage) for row in message_rows])
+        return (
+            msgspec.convert(session_rows[0], ChatSession),
+            [msgspec.convert(row, ChatMessage) for row in message_rows],
+        )
 
     async def get_with_recent_and_keyed(
-        self, account_id: str, session_id: str, *, last: int, idempotency_key: str,
+        self,
+        account_id: str,
+        session_id: str,
+        *,
+        last: int,
+        idempotency_key: str,
     ) -> tuple[ChatSession | None, list[ChatMessage], tuple[ChatMessage, ChatMessage | None] | None]:
         # Every statement sent together and answered together (pipeline mode): one round trip.
         keyed = "SELECT id FROM chat_messages WHERE session_id = %s AND idempotency_key = %s AND account_id = %s"
@@ -107,19 +129,26 @@ class PostgresChatSessionRepository(_Repository):
                 sessions = self._conn.cursor(row_factory=dict_row)
                 await sessions.execute(
                     f"SELECT {_SESSION_COLUMNS} FROM chat_sessions WHERE id = %s AND account_id = %s",
-                    (session_id, account_id))
+                    (session_id, account_id),
+                )
                 messages = self._conn.cursor(row_factory=dict_row)
                 if last:
                     await messages.execute(
                         f"SELECT * FROM (SELECT {_MESSAGE_COLUMNS}, seq FROM chat_messages WHERE session_id = %s "
                         "AND account_id = %s ORDER BY created_at DESC, seq DESC LIMIT %s) newest "
-                        "ORDER BY created_at, seq", (session_id, account_id, last))
+                        "ORDER BY created_at, seq",
+                        (session_id, account_id, last),
+                    )
                 asked = self._conn.cursor(row_factory=dict_row)
-                await asked.execute(f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE id = ({keyed}) "
-                                    "AND account_id = %s", (session_id, idempotency_key, account_id, account_id))
+                await asked.execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE id = ({keyed}) AND account_id = %s",
+                    (session_id, idempotency_key, account_id, account_id),
+                )
                 reply = self._conn.cursor(row_factory=dict_row)
-                await reply.execute(f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE reply_to = ({keyed}) "
-                                    "AND account_id = %s", (session_id, idempotency_key, account_id, account_id))
+                await reply.execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE reply_to = ({keyed}) AND account_id = %s",
+                    (session_id, idempotency_key, account_id, account_id),
+                )
             session_rows = await sessions.fetchall()
             message_rows = await messages.fetchall() if last else []
             asked_rows = await asked.fetchall()
@@ -128,16 +157,29 @@ class PostgresChatSessionRepository(_Repository):
             return None, [], None
         for row in message_rows:
             row.pop("seq", None)
-        pair = ((msgspec.convert(asked_rows[0], ChatMessage),
-                 msgspec.convert(reply_rows[0], ChatMessage) if reply_rows else None) if asked_rows else None)
-        return (msgspec.convert(session_rows[0], ChatSession),
-                [msgspec.convert(row, ChatMessage) for row in message_rows], pair)
+        pair = (
+            (
+                msgspec.convert(asked_rows[0], ChatMessage),
+                msgspec.convert(reply_rows[0], ChatMessage) if reply_rows else None,
+            )
+            if asked_rows
+            else None
+        )
+        return (
+            msgspec.convert(session_rows[0], ChatSession),
+            [msgspec.convert(row, ChatMessage) for row in message_rows],
+            pair,
+        )
 
     async def touch(self, account_id: str, session_id: str, at: datetime) -> None:
-        await self._write("UPDATE chat_sessions SET last_message_at = %s WHERE id = %s AND account_id = %s",
-                            (at, session_id, account_id))
+        await self._write(
+            "UPDATE chat_sessions SET last_message_at = %s WHERE id = %s AND account_id = %s",
+            (at, session_id, account_id),
+        )
 
-    async def list_for_visitor(self, account_id: str, agent_id: str, visitor_id: str, *, limit: int) -> list[ChatSession]:
+    async def list_for_visitor(
+        self, account_id: str, agent_id: str, visitor_id: str, *, limit: int
+    ) -> list[ChatSession]:
         rows = await self._rows(
             f"SELECT {SESSION_READ} FROM chat_sessions WHERE agent_id = %s AND visitor_id = %s AND account_id = %s "
             "ORDER BY created_at DESC, id DESC LIMIT %s",
@@ -146,8 +188,14 @@ class PostgresChatSessionRepository(_Repository):
         return [msgspec.convert(row, ChatSession) for row in rows]
 
     async def list_for_agent(
-        self, account_id: str, agent_id: str, *, limit: int, after: PageKey | None = None,
-        since: datetime | None = None, until: datetime | None = None,
+        self,
+        account_id: str,
+        agent_id: str,
+        *,
+        limit: int,
+        after: PageKey | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[ChatSession]:
         where = ["account_id = %(account)s", "agent_id = %(agent)s"]
         params: dict[str, Any] = {"account": account_id, "agent": agent_id, "limit": limit}
@@ -169,17 +217,31 @@ class PostgresChatSessionRepository(_Repository):
 
     async def delete(self, account_id: str, session_id: str) -> bool:
         # The messages go with it (ON DELETE CASCADE).
-        return 1 == await self._execute("DELETE FROM chat_sessions WHERE id = %s AND account_id = %s",
-                                        (session_id, account_id))
+        return 1 == await self._execute(
+            "DELETE FROM chat_sessions WHERE id = %s AND account_id = %s", (session_id, account_id)
+        )
 
 
 def _message_params(message: ChatMessage) -> tuple[Any, ...]:
     return (
-        message.id, message.account_id, message.agent_id, message.session_id, str(message.role), message.content,
-        str(message.status), Jsonb(msgspec.to_builtins(message.citations)), message.model, message.prompt_tokens,
-        message.completion_tokens, message.latency_ms, message.error_code, message.reply_to,
-        message.idempotency_key, message.created_at,
-        None if message.feedback is None else Jsonb(msgspec.to_builtins(message.feedback)), message.curated_pair_id,
+        message.id,
+        message.account_id,
+        message.agent_id,
+        message.session_id,
+        str(message.role),
+        message.content,
+        str(message.status),
+        Jsonb(msgspec.to_builtins(message.citations)),
+        message.model,
+        message.prompt_tokens,
+        message.completion_tokens,
+        message.latency_ms,
+        message.error_code,
+        message.reply_to,
+        message.idempotency_key,
+        message.created_at,
+        None if message.feedback is None else Jsonb(msgspec.to_builtins(message.feedback)),
+        message.curated_pair_id,
     )
 
 
@@ -202,14 +264,25 @@ class PostgresChatMessageRepository(_Repository):
         return 1 == await self._execute(
             "UPDATE chat_messages SET content = %s, status = %s, citations = %s, model = %s, prompt_tokens = %s, "
             "completion_tokens = %s, latency_ms = %s, error_code = %s, curated_pair_id = %s WHERE id = %s AND account_id = %s",
-            (message.content, str(message.status), Jsonb(msgspec.to_builtins(message.citations)), message.model,
-             message.prompt_tokens, message.completion_tokens, message.latency_ms, message.error_code,
-             message.curated_pair_id, message.id, message.account_id),
+            (
+                message.content,
+                str(message.status),
+                Jsonb(msgspec.to_builtins(message.citations)),
+                message.model,
+                message.prompt_tokens,
+                message.completion_tokens,
+                message.latency_ms,
+                message.error_code,
+                message.curated_pair_id,
+                message.id,
+                message.account_id,
+            ),
         )
 
     async def get(self, account_id: str, message_id: str) -> ChatMessage | None:
-        rows = await self._rows(f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE id = %s AND account_id = %s",
-                                (message_id, account_id))
+        rows = await self._rows(
+            f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages WHERE id = %s AND account_id = %s", (message_id, account_id)
+        )
         return msgspec.convert(rows[0], ChatMessage) if rows else None
 
     async def list_for_session(self, account_id: str, session_id: str, *, last: int | None = None) -> list[ChatMessage]:
@@ -246,8 +319,10 @@ class PostgresChatMessageRepository(_Repository):
             "WHERE account_id = %s AND session_id = ANY(%s) GROUP BY session_id",
             (account_id, list(session_ids)),
         )
-        return {r["session_id"]: SessionSummary(first_question=r["first_question"], message_count=int(r["messages"]))
-                for r in rows}
+        return {
+            r["session_id"]: SessionSummary(first_question=r["first_question"], message_count=int(r["messages"]))
+            for r in rows
+        }
 
     async def find_reply(self, account_id: str, message_id: str) -> ChatMessage | None:
         rows = await self._rows(

@@ -20,15 +20,15 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from aioomi.adapters.postgres.errors import translated_errors
-from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.documents import DocumentSource
+from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import (
-    HitDocument,
     MAX_QUERY_CHARS,
     TITLE_TERM_WEIGHT,
     Bm25,
     Chunk,
     EmbeddedChunk,
+    HitDocument,
     HybridFusion,
     LexicalIndex,
     LexicalIndexKey,
@@ -167,7 +167,7 @@ SELECT (SELECT max(id) FROM page), (SELECT count(*) FROM rewritten)
 """
 
 
-async def _enter_tenant(conn, account_id: str, *settings: tuple[str, str]) -> None:  # noqa: ANN001
+async def _enter_tenant(conn, account_id: str, *settings: tuple[str, str]) -> None:
     """Scope the open transaction to ``account_id`` for row-level security (0007), with any
     other transaction-local settings, in one round trip."""
     pairs = [("aioomi.account_id", account_id), *settings]
@@ -175,7 +175,7 @@ async def _enter_tenant(conn, account_id: str, *settings: tuple[str, str]) -> No
     await conn.execute(f"SELECT {calls}", [x for pair in pairs for x in pair])
 
 
-async def _lock_agent(conn, account_id: str, agent_id: str) -> None:  # noqa: ANN001
+async def _lock_agent(conn, account_id: str, agent_id: str) -> None:
     """Writers of one agent's knowledge take turns (document writes, deletions, the impact
     refresh): the agent's term frequencies and totals change under one writer at a time, and two
     uploads of a document never interleave their rows."""
@@ -210,7 +210,12 @@ class PostgresChunkStore:
         self._ef_search = ef_search
 
     async def replace_document(
-        self, *, account_id: str, agent_id: str, document_id: str, embedding_model: str,
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        document_id: str,
+        embedding_model: str,
         chunks: Sequence[EmbeddedChunk],
     ) -> list[str]:
         dims = check_embeddings(chunks)
@@ -223,17 +228,36 @@ class PostgresChunkStore:
                 if not chunks:
                     return []
                 async with conn.cursor() as cur:
-                    await cur.executemany(_INSERT_CHUNK, [
-                        (chunk_id, account_id, agent_id, document_id, c.chunk.position, c.chunk.text,
-                         list(c.chunk.heading_path), c.chunk.char_start, c.chunk.char_end, c.chunk.token_count,
-                         c.chunk.content_hash, embedding_model, dims, HalfVector(c.embedding), c.chunk.title)
-                        for chunk_id, c in zip(ids, chunks, strict=True)
-                    ])
-                stats = await (await conn.execute(
-                    "SELECT chunk_count, total_length, impact_avg_length FROM knowledge_index_stats "
-                    "WHERE account_id = %s AND agent_id = %s AND embedding_model = %s",
-                    (account_id, agent_id, embedding_model),
-                )).fetchone()
+                    await cur.executemany(
+                        _INSERT_CHUNK,
+                        [
+                            (
+                                chunk_id,
+                                account_id,
+                                agent_id,
+                                document_id,
+                                c.chunk.position,
+                                c.chunk.text,
+                                list(c.chunk.heading_path),
+                                c.chunk.char_start,
+                                c.chunk.char_end,
+                                c.chunk.token_count,
+                                c.chunk.content_hash,
+                                embedding_model,
+                                dims,
+                                HalfVector(c.embedding),
+                                c.chunk.title,
+                            )
+                            for chunk_id, c in zip(ids, chunks, strict=True)
+                        ],
+                    )
+                stats = await (
+                    await conn.execute(
+                        "SELECT chunk_count, total_length, impact_avg_length FROM knowledge_index_stats "
+                        "WHERE account_id = %s AND agent_id = %s AND embedding_model = %s",
+                        (account_id, agent_id, embedding_model),
+                    )
+                ).fetchone()
                 # The agent's reference length; one whose impacts are not all computed yet (NULL,
                 # left for the refresh job) gets its current average.
                 reference = None
@@ -241,14 +265,23 @@ class PostgresChunkStore:
                     count, total, reference = stats
                     if reference is None and count > 0 and total > 0:
                         reference = total / count
-                await conn.execute(_INDEX_TERMS, {
-                    "account": account_id, "agent": agent_id, "document": document_id, "model": embedding_model,
-                    "title_weight": TITLE_TERM_WEIGHT,
-                    "reference": reference, "chunks": len(chunks), "k1": self._bm25.k1, "b": self._bm25.b,
-                })
+                await conn.execute(
+                    _INDEX_TERMS,
+                    {
+                        "account": account_id,
+                        "agent": agent_id,
+                        "document": document_id,
+                        "model": embedding_model,
+                        "title_weight": TITLE_TERM_WEIGHT,
+                        "reference": reference,
+                        "chunks": len(chunks),
+                        "k1": self._bm25.k1,
+                        "b": self._bm25.b,
+                    },
+                )
         return ids
 
-    async def _delete_where(self, conn, account_id: str, agent_id: str, document_id: str | None) -> int:  # noqa: ANN001
+    async def _delete_where(self, conn, account_id: str, agent_id: str, document_id: str | None) -> int:
         where = "account_id = %s AND agent_id = %s" + ("" if document_id is None else " AND document_id = %s")
         params = (account_id, agent_id) if document_id is None else (account_id, agent_id, document_id)
         if document_id is None:
@@ -256,9 +289,9 @@ class PostgresChunkStore:
                 "DELETE FROM knowledge_term_stats WHERE account_id = %s AND agent_id = %s", (account_id, agent_id)
             )
         else:
-            left = await (await conn.execute(
-                _FORGET_TERMS, {"account": account_id, "agent": agent_id, "document": document_id}
-            )).fetchall()
+            left = await (
+                await conn.execute(_FORGET_TERMS, {"account": account_id, "agent": agent_id, "document": document_id})
+            ).fetchall()
             unused = [(model, lexeme) for model, lexeme, df in left if df <= 0]
             if unused:
                 await conn.execute(
@@ -266,13 +299,15 @@ class PostgresChunkStore:
                     "AND (embedding_model, lexeme) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
                     (account_id, agent_id, [m for m, _ in unused], [t for _, t in unused]),
                 )
-        removed = await (await conn.execute(
-            f"""
+        removed = await (
+            await conn.execute(
+                f"""
             WITH gone AS (DELETE FROM knowledge_chunks WHERE {where} RETURNING embedding_model, lexical_length)
             SELECT embedding_model, count(*), coalesce(sum(lexical_length), 0) FROM gone GROUP BY embedding_model
             """,
-            params,
-        )).fetchall()
+                params,
+            )
+        ).fetchall()
         for model, count, length in removed:
             await conn.execute(
                 "UPDATE knowledge_index_stats SET chunk_count = chunk_count - %s, total_length = total_length - %s "
@@ -290,9 +325,9 @@ class PostgresChunkStore:
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
                 await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
-                rows = await (await conn.execute(
-                    _STALE_INDEXES, {"drift": self._lexical.impact_drift, "limit": limit}
-                )).fetchall()
+                rows = await (
+                    await conn.execute(_STALE_INDEXES, {"drift": self._lexical.impact_drift, "limit": limit})
+                ).fetchall()
         return [LexicalIndexKey(account_id=a, agent_id=g, embedding_model=m) for a, g, m in rows]
 
     async def refresh_lexical_impacts(self, key: LexicalIndexKey, *, page_chunks: int = 500) -> int:
@@ -306,17 +341,25 @@ class PostgresChunkStore:
                 async with conn.transaction():
                     await _enter_tenant(conn, account)
                     await _lock_agent(conn, account, agent)
-                    row = await (await conn.execute(
-                        "UPDATE knowledge_index_stats SET impact_avg_length = total_length::float8 / chunk_count "
-                        "WHERE account_id = %s AND agent_id = %s AND embedding_model = %s "
-                        "AND chunk_count > 0 AND total_length > 0 RETURNING impact_avg_length",
-                        (account, agent, model),
-                    )).fetchone()
+                    row = await (
+                        await conn.execute(
+                            "UPDATE knowledge_index_stats SET impact_avg_length = total_length::float8 / chunk_count "
+                            "WHERE account_id = %s AND agent_id = %s AND embedding_model = %s "
+                            "AND chunk_count > 0 AND total_length > 0 RETURNING impact_avg_length",
+                            (account, agent, model),
+                        )
+                    ).fetchone()
                 if row is None:
                     return 0
                 params = {
-                    "account": account, "agent": agent, "model": model, "page": page_chunks, "after": "",
-                    "avg_length": row[0], "k1": self._bm25.k1, "b": self._bm25.b,
+                    "account": account,
+                    "agent": agent,
+                    "model": model,
+                    "page": page_chunks,
+                    "after": "",
+                    "avg_length": row[0],
+                    "k1": self._bm25.k1,
+                    "b": self._bm25.b,
                 }
                 rewritten = 0
                 while True:
@@ -332,17 +375,24 @@ class PostgresChunkStore:
                     params["after"] = last
 
     async def existing_embeddings(
-        self, *, account_id: str, agent_id: str, document_id: str, embedding_model: str,
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        document_id: str,
+        embedding_model: str,
         content_hashes: Collection[str],
     ) -> dict[str, list[float]]:
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
                 await _enter_tenant(conn, account_id)
-                rows = await (await conn.execute(
-                    "SELECT content_hash, embedding FROM knowledge_chunks WHERE account_id = %s AND agent_id = %s "
-                    "AND document_id = %s AND embedding_model = %s AND content_hash = ANY(%s)",
-                    (account_id, agent_id, document_id, embedding_model, list(content_hashes)),
-                )).fetchall()
+                rows = await (
+                    await conn.execute(
+                        "SELECT content_hash, embedding FROM knowledge_chunks WHERE account_id = %s AND agent_id = %s "
+                        "AND document_id = %s AND embedding_model = %s AND content_hash = ANY(%s)",
+                        (account_id, agent_id, document_id, embedding_model, list(content_hashes)),
+                    )
+                ).fetchall()
         return {h: [float(x) for x in v.to_list()] for h, v in rows}
 
     async def delete_document(self, *, account_id: str, agent_id: str, document_id: str) -> int:
@@ -365,7 +415,9 @@ class PostgresChunkStore:
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
                 await _enter_tenant(conn, account_id)
-                row = await (await conn.execute(f"SELECT count(*) FROM knowledge_chunks WHERE {where}", params)).fetchone()
+                row = await (
+                    await conn.execute(f"SELECT count(*) FROM knowledge_chunks WHERE {where}", params)
+                ).fetchone()
         assert row is not None  # count(*) always returns its row
         return int(row[0])
 
@@ -383,30 +435,53 @@ class PostgresChunkStore:
                 rows = await cur.fetchall()
         return [
             StoredChunk(
-                id=r["id"], account_id=account_id, agent_id=agent_id, document_id=r["document_id"],
-                embedding_model=r["embedding_model"], dimensions=r["dimensions"],
+                id=r["id"],
+                account_id=account_id,
+                agent_id=agent_id,
+                document_id=r["document_id"],
+                embedding_model=r["embedding_model"],
+                dimensions=r["dimensions"],
                 chunk=Chunk(
-                    text=r["text"], position=r["position"], heading_path=tuple(r["heading_path"]),
-                    char_start=r["char_start"], char_end=r["char_end"], token_count=r["token_count"],
-                    content_hash=r["content_hash"], title=r["title"],
+                    text=r["text"],
+                    position=r["position"],
+                    heading_path=tuple(r["heading_path"]),
+                    char_start=r["char_start"],
+                    char_end=r["char_end"],
+                    token_count=r["token_count"],
+                    content_hash=r["content_hash"],
+                    title=r["title"],
                 ),
             )
             for r in rows
         ]
 
     async def search(
-        self, *, account_id: str, agent_id: str, query_text: str, query_vector: Sequence[float] | None,
-        embedding_model: str, top_k: int, min_similarity: float = 0.0,
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        query_text: str,
+        query_vector: Sequence[float] | None,
+        embedding_model: str,
+        top_k: int,
+        min_similarity: float = 0.0,
     ) -> list[ScoredChunk]:
         check_top_k(top_k)
         pool = candidate_pool(top_k)
         dims = len(query_vector) if query_vector is not None else 0
         query = self._search_sql(embedding_model, dims, INDEXED_MODELS.get(embedding_model) == dims)
         params = {
-            "account": account_id, "agent": agent_id, "model": embedding_model, "pool": pool,
-            "vector": HalfVector(list(query_vector)) if query_vector is not None and dims else None, "exact_max": self._exact_max,
-            "text": query_text[:MAX_QUERY_CHARS], "k1": self._bm25.k1, "b": self._bm25.b,
-            "max_terms": self._lexical.max_query_terms, "per_term": self._lexical.postings_per_term,
+            "account": account_id,
+            "agent": agent_id,
+            "model": embedding_model,
+            "pool": pool,
+            "vector": HalfVector(list(query_vector)) if query_vector is not None and dims else None,
+            "exact_max": self._exact_max,
+            "text": query_text[:MAX_QUERY_CHARS],
+            "k1": self._bm25.k1,
+            "b": self._bm25.b,
+            "max_terms": self._lexical.max_query_terms,
+            "per_term": self._lexical.postings_per_term,
         }
         with translated_errors():
             # One round trip: the settings and the one search statement are sent together
@@ -418,8 +493,10 @@ class PostgresChunkStore:
                 async with conn.pipeline():
                     # HNSW settings only affect an index scan: harmless for an exact search.
                     await _enter_tenant(
-                        conn, account_id,
-                        ("hnsw.ef_search", str(max(self._ef_search, pool))), ("hnsw.iterative_scan", "relaxed_order"),
+                        conn,
+                        account_id,
+                        ("hnsw.ef_search", str(max(self._ef_search, pool))),
+                        ("hnsw.iterative_scan", "relaxed_order"),
                         ("transaction_read_only", "on"),
                     )
                     cur = conn.cursor(row_factory=dict_row)
@@ -427,13 +504,20 @@ class PostgresChunkStore:
                 rows = await cur.fetchall()
         candidates = [
             SearchCandidate(
-                chunk_id=r["id"], document_id=r["document_id"], position=r["position"], text=r["text"],
-                heading_path=tuple(r["heading_path"]), similarity=r["similarity"],
-                dense_rank=r["dense_rank"], lexical_rank=r["lexical_rank"],
+                chunk_id=r["id"],
+                document_id=r["document_id"],
+                position=r["position"],
+                text=r["text"],
+                heading_path=tuple(r["heading_path"]),
+                similarity=r["similarity"],
+                dense_rank=r["dense_rank"],
+                lexical_rank=r["lexical_rank"],
                 document=HitDocument(
                     title=r["document_title"],
                     source_url=r["document_url"] if r["document_source"] == DocumentSource.URL else None,
-                ) if r["document_title"] is not None else None,
+                )
+                if r["document_title"] is not None
+                else None,
             )
             for r in rows
         ]
@@ -449,7 +533,9 @@ class PostgresChunkStore:
         chunk count that Postgres evaluates once (a one-time filter), so only one branch runs."""
         dense: sql.Composable
         if dims == 0:
-            dense = sql.SQL("dense AS (SELECT NULL::text AS id, NULL::float8 AS similarity, NULL::bigint AS dense_rank WHERE false)")
+            dense = sql.SQL(
+                "dense AS (SELECT NULL::text AS id, NULL::float8 AS similarity, NULL::bigint AS dense_rank WHERE false)"
+            )
         else:
             # The exact form does not match the index, so the planner reads the agent's rows by
             # btree and sorts them; the approximate form repeats the partial index's expression
@@ -463,8 +549,9 @@ class PostgresChunkStore:
                 ORDER BY embedding <=> %(vector)s::halfvec LIMIT %(pool)s
                 """
             ).format(model=sql.Literal(model), dims=sql.Literal(dims))
-            approximate = sql.SQL(
-                """
+            approximate = (
+                sql.SQL(
+                    """
                 UNION ALL (
                 SELECT id, (embedding::halfvec({dims})) <=> %(vector)s::halfvec({dims}) AS distance FROM knowledge_chunks
                 WHERE account_id = %(account)s AND agent_id = %(agent)s
@@ -472,7 +559,10 @@ class PostgresChunkStore:
                   AND (SELECT chunk_count FROM index_stats) > %(exact_max)s
                 ORDER BY (embedding::halfvec({dims})) <=> %(vector)s::halfvec({dims}) LIMIT %(pool)s)
                 """
-            ).format(model=sql.Literal(model), dims=sql.Literal(dims)) if indexed else sql.SQL("")
+                ).format(model=sql.Literal(model), dims=sql.Literal(dims))
+                if indexed
+                else sql.SQL("")
+            )
             dense = sql.SQL(
                 """
                 nearest AS MATERIALIZED (({exact}) {approximate}), dense AS (

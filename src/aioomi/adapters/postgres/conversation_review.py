@@ -13,7 +13,9 @@ from aioomi.domain.model.chat import ChatSession, MessageStatus
 from aioomi.domain.model.conversation_review import FeedbackFilter, Outcome, ReviewFilters, ReviewRow
 from aioomi.domain.model.pagination import PageKey
 
-_SESSION = "s.id, s.account_id, s.agent_id, s.visitor_id, s.channel, s.created_at, s.last_message_at, s.ip, s.user_agent"
+_SESSION = (
+    "s.id, s.account_id, s.agent_id, s.visitor_id, s.channel, s.created_at, s.last_message_at, s.ip, s.user_agent"
+)
 _MESSAGES = "SELECT 1 FROM chat_messages m WHERE m.session_id = s.id AND m.account_id = s.account_id"
 
 
@@ -30,8 +32,9 @@ def _outcome(status: str | None, curated: bool) -> Outcome:
 class PostgresConversationReviewRepository(PostgresRepository):
     """:class:`aioomi.ports.conversation_review.ConversationReviewRepository`."""
 
-    async def review(self, account_id: str, agent_id: str, filters: ReviewFilters, *, limit: int,
-                     after: PageKey | None = None) -> list[ReviewRow]:
+    async def review(
+        self, account_id: str, agent_id: str, filters: ReviewFilters, *, limit: int, after: PageKey | None = None
+    ) -> list[ReviewRow]:
         conditions = ["s.account_id = %(a)s", "s.agent_id = %(agent)s"]
         params: dict[str, Any] = {"a": account_id, "agent": agent_id, "limit": limit}
         if filters.since is not None:
@@ -51,8 +54,9 @@ class PostgresConversationReviewRepository(PostgresRepository):
             conditions.append(f"EXISTS ({_MESSAGES} AND m.feedback->>'rating' = %(rating)s)")
             params["rating"] = filters.feedback.value
         if filters.text:
-            conditions.append(f"EXISTS ({_MESSAGES} AND to_tsvector('simple', m.content) @@ "
-                              "plainto_tsquery('simple', %(text)s))")
+            conditions.append(
+                f"EXISTS ({_MESSAGES} AND to_tsvector('simple', m.content) @@ plainto_tsquery('simple', %(text)s))"
+            )
             params["text"] = filters.text
         rows = await self._rows(
             f"SELECT {_SESSION}, "
@@ -75,9 +79,14 @@ class PostgresConversationReviewRepository(PostgresRepository):
         out = []
         for r in rows:
             status, _, curated = (r["last_answer"] or "").partition(":")
-            out.append(ReviewRow(
-                session=msgspec.convert({k: r[k] for k in ChatSession.__struct_fields__}, ChatSession),
-                first_question=r["first_question"], message_count=int(r["message_count"]),
-                outcome=_outcome(status or None, bool(curated)), thumbs_up=int(r["thumbs_up"]),
-                thumbs_down=int(r["thumbs_down"])))
+            out.append(
+                ReviewRow(
+                    session=msgspec.convert({k: r[k] for k in ChatSession.__struct_fields__}, ChatSession),
+                    first_question=r["first_question"],
+                    message_count=int(r["message_count"]),
+                    outcome=_outcome(status or None, bool(curated)),
+                    thumbs_up=int(r["thumbs_up"]),
+                    thumbs_down=int(r["thumbs_down"]),
+                )
+            )
         return out

@@ -27,11 +27,15 @@ class PostgresCuratedSettingsRepository(PostgresRepository):
     async def get(self, account_id: str, agent_id: str) -> CuratedSettings | None:
         rows = await self._rows(
             "SELECT mode, threshold FROM agent_curated_answers WHERE account_id = %s AND agent_id = %s",
-            (account_id, agent_id))
+            (account_id, agent_id),
+        )
         return _settings(rows[0]) if rows else None
 
     async def lookup(
-        self, account_id: str, agent_id: str, document_ids: Sequence[str],
+        self,
+        account_id: str,
+        agent_id: str,
+        document_ids: Sequence[str],
     ) -> tuple[CuratedSettings | None, list[QaPair]]:
         # Both statements sent together and answered together (pipeline mode): one round trip.
         with translated_errors():
@@ -39,15 +43,19 @@ class PostgresCuratedSettingsRepository(PostgresRepository):
                 settings = self._conn.cursor(row_factory=dict_row)
                 await settings.execute(
                     "SELECT mode, threshold FROM agent_curated_answers WHERE account_id = %s AND agent_id = %s",
-                    (account_id, agent_id))
+                    (account_id, agent_id),
+                )
                 pairs = self._conn.cursor(row_factory=dict_row)
                 await pairs.execute(
                     f"SELECT {_PAIR} FROM qa_pairs WHERE account_id = %s AND agent_id = %s AND id = ANY(%s) ORDER BY id",
-                    (account_id, agent_id, sorted(set(document_ids))))
+                    (account_id, agent_id, sorted(set(document_ids))),
+                )
             setting_rows = await settings.fetchall()
             pair_rows = await pairs.fetchall()
-        return (_settings(setting_rows[0]) if setting_rows else None,
-                [msgspec.convert(row, QaPair) for row in pair_rows])
+        return (
+            _settings(setting_rows[0]) if setting_rows else None,
+            [msgspec.convert(row, QaPair) for row in pair_rows],
+        )
 
     async def put(self, account_id: str, agent_id: str, settings: CuratedSettings) -> None:
         await self._execute(
@@ -56,4 +64,5 @@ class PostgresCuratedSettingsRepository(PostgresRepository):
             "WHERE EXISTS (SELECT 1 FROM agents WHERE id = %(agent)s AND account_id = %(a)s) "
             "ON CONFLICT (agent_id) DO UPDATE SET mode = EXCLUDED.mode, threshold = EXCLUDED.threshold "
             "WHERE agent_curated_answers.account_id = EXCLUDED.account_id",
-            {"agent": agent_id, "a": account_id, "mode": settings.mode.value, "threshold": settings.threshold})
+            {"agent": agent_id, "a": account_id, "mode": settings.mode.value, "threshold": settings.threshold},
+        )

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import psycopg
-from psycopg import sql
 from pgvector.psycopg import register_vector_async
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from aioomi.adapters.postgres.errors import describe_conninfo

@@ -14,9 +14,31 @@ from aioomi.domain.model.documents import AccountDocumentTotals, Document, Knowl
 from aioomi.domain.model.pagination import PageKey
 
 _FIELDS = (
-    "id", "account_id", "agent_id", "title", "source", "source_url", "filename", "content_type", "kind", "status",
-    "error", "progress_done", "progress_total", "content_hash", "blob_key", "size_bytes", "pages", "char_count",
-    "chunk_count", "embedding_model", "version", "idempotency_key", "created_at", "updated_at", "processed_at",
+    "id",
+    "account_id",
+    "agent_id",
+    "title",
+    "source",
+    "source_url",
+    "filename",
+    "content_type",
+    "kind",
+    "status",
+    "error",
+    "progress_done",
+    "progress_total",
+    "content_hash",
+    "blob_key",
+    "size_bytes",
+    "pages",
+    "char_count",
+    "chunk_count",
+    "embedding_model",
+    "version",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+    "processed_at",
     "source_id",
 )
 _COLUMNS = ", ".join(_FIELDS)
@@ -99,7 +121,9 @@ class PostgresDocumentRepository(PostgresRepository):
         count = await self._execute(
             "DELETE FROM documents WHERE account_id = %s AND agent_id = %s", (account_id, agent_id)
         )
-        await self._execute("DELETE FROM knowledge_bases WHERE account_id = %s AND agent_id = %s", (account_id, agent_id))
+        await self._execute(
+            "DELETE FROM knowledge_bases WHERE account_id = %s AND agent_id = %s", (account_id, agent_id)
+        )
         return count
 
     async def save_text(self, account_id: str, document_id: str, text: str) -> None:
@@ -140,7 +164,9 @@ class PostgresDocumentRepository(PostgresRepository):
         return msgspec.convert(rows[0], KnowledgeBase) if rows else None
 
     async def knowledge_base_with_totals(
-        self, account_id: str, agent_id: str,
+        self,
+        account_id: str,
+        agent_id: str,
     ) -> tuple[KnowledgeBase | None, KnowledgeBaseTotals]:
         row = await self._row(
             "SELECT kb.embedding_model, kb.pending_model, t.documents, t.characters FROM "
@@ -151,8 +177,16 @@ class PostgresDocumentRepository(PostgresRepository):
             {"account": account_id, "agent": agent_id},
         )
         assert row is not None
-        base = (KnowledgeBase(account_id=account_id, agent_id=agent_id, embedding_model=row["embedding_model"],
-                              pending_model=row["pending_model"]) if row["embedding_model"] is not None else None)
+        base = (
+            KnowledgeBase(
+                account_id=account_id,
+                agent_id=agent_id,
+                embedding_model=row["embedding_model"],
+                pending_model=row["pending_model"],
+            )
+            if row["embedding_model"] is not None
+            else None
+        )
         return base, KnowledgeBaseTotals(documents=int(row["documents"]), characters=int(row["characters"]))
 
     async def lock_knowledge_base(self, account_id: str, agent_id: str, default_model: str) -> KnowledgeBase:
@@ -173,6 +207,10 @@ class PostgresDocumentRepository(PostgresRepository):
             "INSERT INTO knowledge_bases (agent_id, account_id, embedding_model, pending_model) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (agent_id) DO UPDATE SET embedding_model = excluded.embedding_model, "
             "pending_model = excluded.pending_model, updated_at = now()",
-            (knowledge_base.agent_id, knowledge_base.account_id, knowledge_base.embedding_model,
-             knowledge_base.pending_model),
+            (
+                knowledge_base.agent_id,
+                knowledge_base.account_id,
+                knowledge_base.embedding_model,
+                knowledge_base.pending_model,
+            ),
         )

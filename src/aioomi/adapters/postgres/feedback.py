@@ -23,8 +23,14 @@ class PostgresAnswerFeedbackRepository(PostgresRepository):
         )
 
     async def list_for_agent(
-        self, account_id: str, agent_id: str, *, limit: int, rating: Rating | None = None,
-        since: datetime | None = None, until: datetime | None = None,
+        self,
+        account_id: str,
+        agent_id: str,
+        *,
+        limit: int,
+        rating: Rating | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[FeedbackEntry]:
         conditions = ["m.account_id = %(a)s", "m.agent_id = %(agent)s", "m.feedback IS NOT NULL"]
         params: dict[str, Any] = {"a": account_id, "agent": agent_id, "limit": limit}

@@ -24,16 +24,31 @@ _MESSAGE_FIELDS = [c.strip().removeprefix("m.") for c in _MESSAGE_READ.split(","
 class PostgresHandoffRepository(PostgresRepository):
     """:class:`aioomi.ports.handoff.HandoffRepository` on Postgres."""
 
-    async def record(self, session: ChatSession, expected_seq: int, handoff: Handoff, event: HandoffEvent,
-                     message: ChatMessage | None = None) -> None:
+    async def record(
+        self,
+        session: ChatSession,
+        expected_seq: int,
+        handoff: Handoff,
+        event: HandoffEvent,
+        message: ChatMessage | None = None,
+    ) -> None:
         # The UPDATE takes the session row's lock until commit: a second change waits, then
         # finds another seq and changes nothing (HandoffChanged), so seqs commit in order.
         changed = await self._execute(
             "UPDATE chat_sessions SET handoff_state = %s, handoff_seq = %s, handoff_requested_at = %s, "
             "handoff_taken_at = %s, last_message_at = CASE WHEN %s THEN %s ELSE last_message_at END "
             "WHERE id = %s AND account_id = %s AND handoff_seq = %s",
-            (str(handoff.state), handoff.seq, handoff.requested_at, handoff.taken_at, message is not None,
-             event.created_at, session.id, session.account_id, expected_seq),
+            (
+                str(handoff.state),
+                handoff.seq,
+                handoff.requested_at,
+                handoff.taken_at,
+                message is not None,
+                event.created_at,
+                session.id,
+                session.account_id,
+                expected_seq,
+            ),
         )
         if changed != 1:
             raise HandoffChanged("The conversation changed meanwhile; try again.")
@@ -44,12 +59,20 @@ class PostgresHandoffRepository(PostgresRepository):
         await self._execute(
             "INSERT INTO handoff_events (account_id, session_id, seq, kind, state, message_id, created_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (event.account_id, event.session_id, event.seq, str(event.kind), str(event.state), event.message_id,
-             event.created_at),
+            (
+                event.account_id,
+                event.session_id,
+                event.seq,
+                str(event.kind),
+                str(event.state),
+                event.message_id,
+                event.created_at,
+            ),
         )
 
-    async def events_after(self, account_id: str, session_id: str, after: int, *,
-                           limit: int) -> list[tuple[HandoffEvent, ChatMessage | None]]:
+    async def events_after(
+        self, account_id: str, session_id: str, after: int, *, limit: int
+    ) -> list[tuple[HandoffEvent, ChatMessage | None]]:
         rows = await self._rows(
             f"SELECT e.account_id AS e_account_id, e.session_id AS e_session_id, e.seq, e.kind, e.state, "
             f"e.message_id, e.created_at AS e_created_at, {_MESSAGE_READ} FROM handoff_events e "
@@ -59,11 +82,18 @@ class PostgresHandoffRepository(PostgresRepository):
         )
         found: list[tuple[HandoffEvent, ChatMessage | None]] = []
         for row in rows:
-            event = HandoffEvent(account_id=row["e_account_id"], session_id=row["e_session_id"], seq=row["seq"],
-                                 kind=row["kind"], state=row["state"], message_id=row["message_id"],
-                                 created_at=row["e_created_at"])
-            message = (msgspec.convert({f: row[f] for f in _MESSAGE_FIELDS}, ChatMessage)
-                       if row["id"] is not None else None)
+            event = HandoffEvent(
+                account_id=row["e_account_id"],
+                session_id=row["e_session_id"],
+                seq=row["seq"],
+                kind=row["kind"],
+                state=row["state"],
+                message_id=row["message_id"],
+                created_at=row["e_created_at"],
+            )
+            message = (
+                msgspec.convert({f: row[f] for f in _MESSAGE_FIELDS}, ChatMessage) if row["id"] is not None else None
+            )
             found.append((event, message))
         return found
 
@@ -81,8 +111,12 @@ class PostgresHandoffRepository(PostgresRepository):
         found: list[tuple[ChatSession, ChatMessage | None]] = []
         for row in rows:
             last = row.pop("last_message")
-            found.append((msgspec.convert(row, ChatSession),
-                          msgspec.convert(last, ChatMessage, strict=False) if last is not None else None))
+            found.append(
+                (
+                    msgspec.convert(row, ChatSession),
+                    msgspec.convert(last, ChatMessage, strict=False) if last is not None else None,
+                )
+            )
         return found
 
     async def get_settings(self, account_id: str, agent_id: str) -> HandoffSettings | None:
@@ -95,9 +129,14 @@ class PostgresHandoffRepository(PostgresRepository):
 
     async def save_settings(self, account_id: str, agent_id: str, settings: HandoffSettings) -> None:
         params: dict[str, Any] = {
-            "agent_id": agent_id, "account_id": account_id, "enabled": settings.enabled,
-            "time_zone": settings.time_zone, "days": [str(d) for d in settings.days], "opens": settings.opens,
-            "closes": settings.closes, "max_wait_s": settings.max_wait_s,
+            "agent_id": agent_id,
+            "account_id": account_id,
+            "enabled": settings.enabled,
+            "time_zone": settings.time_zone,
+            "days": [str(d) for d in settings.days],
+            "opens": settings.opens,
+            "closes": settings.closes,
+            "max_wait_s": settings.max_wait_s,
         }
         await self._execute(
             "INSERT INTO handoff_settings (agent_id, account_id, enabled, time_zone, days, opens, closes, max_wait_s) "

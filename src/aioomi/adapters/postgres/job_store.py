@@ -52,6 +52,7 @@ def _job(row: dict[str, object]) -> Job:
 DEFAULT_ACCOUNT_CONCURRENCY = 2
 FAIRNESS_WINDOW = timedelta(minutes=10)
 
+
 class PostgresJobQueue:
     """Enqueues on the unit of work's connection, inside its transaction."""
 
@@ -105,8 +106,13 @@ class PostgresJobStore:
                     )
                     RETURNING {_COLUMNS}
                     """,
-                    {"worker": worker_id, "lease": lease, "kinds": sorted(kinds), "window": FAIRNESS_WINDOW,
-                     "cap": self._account_concurrency},
+                    {
+                        "worker": worker_id,
+                        "lease": lease,
+                        "kinds": sorted(kinds),
+                        "window": FAIRNESS_WINDOW,
+                        "cap": self._account_concurrency,
+                    },
                 )
                 row = await cur.fetchone()
         return _job(row) if row else None
@@ -115,8 +121,7 @@ class PostgresJobStore:
         with translated_errors():
             async with self._pool.connection() as conn:
                 cur = await conn.execute(
-                    "UPDATE jobs SET locked_until = now() + %s "
-                    "WHERE id = %s AND locked_by = %s AND status = 'running'",
+                    "UPDATE jobs SET locked_until = now() + %s WHERE id = %s AND locked_by = %s AND status = 'running'",
                     (lease, job_id, worker_id),
                 )
                 return cur.rowcount == 1

@@ -24,10 +24,13 @@ from aioomi.domain.model.privacy import (
     months_before,
 )
 
-_STATE = ("account_id, restricted_at, objected_at, deletion_requested_at, purge_after, cancel_token_hash, "
-          "status_before_deletion")
-_EXPORT = ("id, account_id, status, created_at, ready_at, expires_at, blob_key, size_bytes, link_hash, "
-           "link_expires_at, error")
+_STATE = (
+    "account_id, restricted_at, objected_at, deletion_requested_at, purge_after, cancel_token_hash, "
+    "status_before_deletion"
+)
+_EXPORT = (
+    "id, account_id, status, created_at, ready_at, expires_at, blob_key, size_bytes, link_hash, link_expires_at, error"
+)
 _POLICY = "version, effective_on, published_at, summary, body, notices_sent_at, notices_sent, notices_after"
 _RUN = "id, kind, started_at, finished_at, removed, detail"
 
@@ -99,8 +102,9 @@ class PostgresPrivacyStore(PostgresRepository):
         await self._execute(f"INSERT INTO data_exports ({_EXPORT}) VALUES ({placeholders(_EXPORT)})", params_of(export))
 
     async def get_export(self, account_id: str, export_id: str) -> DataExport | None:
-        rows = await self._rows(f"SELECT {_EXPORT} FROM data_exports WHERE account_id = %s AND id = %s",
-                                (account_id, export_id))
+        rows = await self._rows(
+            f"SELECT {_EXPORT} FROM data_exports WHERE account_id = %s AND id = %s", (account_id, export_id)
+        )
         return msgspec.convert(rows[0], DataExport) if rows else None
 
     async def update_export(self, export: DataExport) -> None:
@@ -132,14 +136,16 @@ class PostgresPrivacyStore(PostgresRepository):
 
     # -- chat retention -------------------------------------------------------------------------
     async def get_chat_retention(self, account_id: str, agent_id: str) -> int | None:
-        rows = await self._rows("SELECT days FROM agent_chat_retention WHERE account_id = %s AND agent_id = %s",
-                                (account_id, agent_id))
+        rows = await self._rows(
+            "SELECT days FROM agent_chat_retention WHERE account_id = %s AND agent_id = %s", (account_id, agent_id)
+        )
         return int(rows[0]["days"]) if rows else None
 
     async def set_chat_retention(self, account_id: str, agent_id: str, days: int | None) -> None:
         if days is None:
-            await self._execute("DELETE FROM agent_chat_retention WHERE account_id = %s AND agent_id = %s",
-                                (account_id, agent_id))
+            await self._execute(
+                "DELETE FROM agent_chat_retention WHERE account_id = %s AND agent_id = %s", (account_id, agent_id)
+            )
             return
         await self._execute(
             "INSERT INTO agent_chat_retention (agent_id, account_id, days) VALUES (%s, %s, %s) "
@@ -215,9 +221,13 @@ class PostgresPrivacyStore(PostgresRepository):
         )
 
     async def erase_account(self, account_id: str) -> int:
-        customers = [r["customer_id"] for r in await self._rows(
-            "SELECT customer_id FROM billing_accounts WHERE account_id = %s AND customer_id IS NOT NULL", (account_id,)
-        )]
+        customers = [
+            r["customer_id"]
+            for r in await self._rows(
+                "SELECT customer_id FROM billing_accounts WHERE account_id = %s AND customer_id IS NOT NULL",
+                (account_id,),
+            )
+        ]
         needles = [f"%{n}%" for n in [account_id, *customers]]
         removed = await self._execute("DELETE FROM stripe_events WHERE data::text LIKE ANY (%s)", (needles,))
         removed += await self._execute("DELETE FROM billing_runs WHERE summary::text LIKE ANY (%s)", (needles,))
@@ -308,9 +318,9 @@ class PostgresOperationalRecords:
     async def exclusive(self, name: str) -> AsyncIterator[bool]:
         with translated_errors():
             async with self._pool.connection() as conn:
-                row = await (await conn.execute(
-                    "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_LOCK_NAMESPACE, name)
-                )).fetchone()
+                row = await (
+                    await conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_LOCK_NAMESPACE, name))
+                ).fetchone()
                 taken = bool(row and row[0])
                 try:
                     yield taken

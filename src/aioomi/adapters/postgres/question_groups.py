@@ -12,13 +12,27 @@ from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.adapters.postgres.repository import PostgresRepository
 from aioomi.domain.model.question_groups import GroupStatus, QuestionGroup, WantingQuestion
 
-_COLUMNS = ("id, account_id, agent_id, key, label, count, examples, reasons, first_seen, last_seen, status, pair_id, "
-            "updated_at")
+_COLUMNS = (
+    "id, account_id, agent_id, key, label, count, examples, reasons, first_seen, last_seen, status, pair_id, updated_at"
+)
 
 
 def _params(g: QuestionGroup) -> tuple[Any, ...]:
-    return (g.id, g.account_id, g.agent_id, g.key, g.label, g.count, Jsonb(list(g.examples)),
-            Jsonb([str(r) for r in g.reasons]), g.first_seen, g.last_seen, g.status.value, g.pair_id, g.updated_at)
+    return (
+        g.id,
+        g.account_id,
+        g.agent_id,
+        g.key,
+        g.label,
+        g.count,
+        Jsonb(list(g.examples)),
+        Jsonb([str(r) for r in g.reasons]),
+        g.first_seen,
+        g.last_seen,
+        g.status.value,
+        g.pair_id,
+        g.updated_at,
+    )
 
 
 class PostgresQuestionGroupRepository(PostgresRepository):
@@ -35,33 +49,41 @@ class PostgresQuestionGroupRepository(PostgresRepository):
             "  a.status = 'unanswered' OR a.feedback->>'rating' = 'down' OR "
             "  (a.status = 'complete' AND a.citations = '[]'::jsonb AND a.curated_pair_id IS NULL)) "
             "ORDER BY q.created_at DESC, q.id DESC LIMIT %(limit)s",
-            {"a": account_id, "agent": agent_id, "limit": limit})
+            {"a": account_id, "agent": agent_id, "limit": limit},
+        )
         return [msgspec.convert(r, WantingQuestion) for r in rows]
 
     async def replace_open(self, account_id: str, agent_id: str, groups: Sequence[QuestionGroup]) -> None:
-        await self._execute("DELETE FROM question_groups WHERE account_id = %s AND agent_id = %s AND status = 'open'",
-                            (account_id, agent_id))
+        await self._execute(
+            "DELETE FROM question_groups WHERE account_id = %s AND agent_id = %s AND status = 'open'",
+            (account_id, agent_id),
+        )
         if groups:
             with translated_errors():
                 cur = self._conn.cursor()
                 await cur.executemany(
                     f"INSERT INTO question_groups ({_COLUMNS}) VALUES ({', '.join(['%s'] * 13)})",
-                    [_params(g) for g in groups])
+                    [_params(g) for g in groups],
+                )
 
-    async def list(self, account_id: str, agent_id: str, *, status: GroupStatus | None,
-                   limit: int) -> list[QuestionGroup]:
+    async def list(
+        self, account_id: str, agent_id: str, *, status: GroupStatus | None, limit: int
+    ) -> list[QuestionGroup]:
         rows = await self._rows(
             f"SELECT {_COLUMNS} FROM question_groups WHERE account_id = %s AND agent_id = %s "
             "AND (%s::text IS NULL OR status = %s) ORDER BY count DESC, key LIMIT %s",
-            (account_id, agent_id, status.value if status else None, status.value if status else None, limit))
+            (account_id, agent_id, status.value if status else None, status.value if status else None, limit),
+        )
         return [msgspec.convert(r, QuestionGroup) for r in rows]
 
     async def get(self, account_id: str, group_id: str) -> QuestionGroup | None:
-        rows = await self._rows(f"SELECT {_COLUMNS} FROM question_groups WHERE id = %s AND account_id = %s",
-                                (group_id, account_id))
+        rows = await self._rows(
+            f"SELECT {_COLUMNS} FROM question_groups WHERE id = %s AND account_id = %s", (group_id, account_id)
+        )
         return msgspec.convert(rows[0], QuestionGroup) if rows else None
 
     async def update(self, group: QuestionGroup) -> bool:
         return 1 == await self._execute(
             "UPDATE question_groups SET status = %s, pair_id = %s, updated_at = %s WHERE id = %s AND account_id = %s",
-            (group.status.value, group.pair_id, group.updated_at, group.id, group.account_id))
+            (group.status.value, group.pair_id, group.updated_at, group.id, group.account_id),
+        )

@@ -74,8 +74,10 @@ class PostgresRateLimiter:
         now = self._clock.now()
         hashes = [key_hash(key) for _, key in hits]
         params = {
-            "rules": [rule.name for rule, _ in hits], "key_hashes": hashes,
-            "ends": [now + rule.window for rule, _ in hits], "now": now,
+            "rules": [rule.name for rule, _ in hits],
+            "key_hashes": hashes,
+            "ends": [now + rule.window for rule, _ in hits],
+            "now": now,
         }
         with translated_errors():
             async with self._pool.connection() as conn:

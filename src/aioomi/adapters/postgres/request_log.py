@@ -34,7 +34,7 @@ LEFT JOIN LATERAL (
     FOR KEY SHARE OF a
 ) n ON true
 ORDER BY v.n
-"""  # noqa: S608 - fixed column list
+"""
 
 
 class PostgresRequestLog:
@@ -49,12 +49,19 @@ class PostgresRequestLog:
         with translated_errors():
             async with self._pool.connection() as conn, conn.transaction():
                 await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
-                await conn.execute(_INSERT, (
-                    [e.occurred_at for e in entries], [e.method[:16] for e in entries],
-                    [e.route[:300] for e in entries], [e.status for e in entries],
-                    [max(0.0, e.latency_ms) for e in entries], [e.account_id for e in entries],
-                    [e.agent_id for e in entries], [e.ip for e in entries],
-                ))
+                await conn.execute(
+                    _INSERT,
+                    (
+                        [e.occurred_at for e in entries],
+                        [e.method[:16] for e in entries],
+                        [e.route[:300] for e in entries],
+                        [e.status for e in entries],
+                        [max(0.0, e.latency_ms) for e in entries],
+                        [e.account_id for e in entries],
+                        [e.agent_id for e in entries],
+                        [e.ip for e in entries],
+                    ),
+                )
 
     async def recent(self, account_id: str, limit: int = 100) -> list[RequestLogEntry]:
         with translated_errors():
@@ -70,9 +77,14 @@ class PostgresRequestLog:
     async def search(self, account_id: str, query: RequestLogQuery) -> list[RequestLogEntry]:
         where: list[str] = ["account_id = %s"]
         params: list[object] = [account_id]
-        for clause, value in (("occurred_at >= %s", query.since), ("occurred_at < %s", query.until),
-                              ("occurred_at < %s", query.before), ("agent_id = %s", query.agent_id),
-                              ("method = %s", query.method), ("status / 100 = %s", query.status_class)):
+        for clause, value in (
+            ("occurred_at >= %s", query.since),
+            ("occurred_at < %s", query.until),
+            ("occurred_at < %s", query.before),
+            ("agent_id = %s", query.agent_id),
+            ("method = %s", query.method),
+            ("status / 100 = %s", query.status_class),
+        ):
             if value is not None:
                 where.append(clause)
                 params.append(value)
@@ -84,7 +96,7 @@ class PostgresRequestLog:
                 await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
                 cur = conn.cursor(row_factory=dict_row)
                 await cur.execute(
-                    f"SELECT {_COLUMNS} FROM api_request_log WHERE {' AND '.join(where)} "  # noqa: S608 - fixed clauses
+                    f"SELECT {_COLUMNS} FROM api_request_log WHERE {' AND '.join(where)} "
                     "ORDER BY occurred_at DESC LIMIT %s",
                     (*params, query.limit),
                 )

@@ -14,17 +14,44 @@ from aioomi.adapters.postgres.repository import PostgresRepository
 from aioomi.domain.model.qa_pairs import QaPair
 from aioomi.domain.model.sources import Source, SourceKind, SourcePage, SourceRun
 
-_SOURCE = ("id", "account_id", "agent_id", "kind", "name", "settings", "schedule", "created_at", "updated_at",
-           "last_synced_at", "next_sync_at")
+_SOURCE = (
+    "id",
+    "account_id",
+    "agent_id",
+    "kind",
+    "name",
+    "settings",
+    "schedule",
+    "created_at",
+    "updated_at",
+    "last_synced_at",
+    "next_sync_at",
+)
 _S_COLUMNS = ", ".join(_SOURCE)
 _S_VALUES = ", ".join(f"%({f})s" for f in _SOURCE)
-_S_SETS = ", ".join(f"{f} = %({f})s" for f in _SOURCE if f not in ("id", "account_id", "agent_id", "kind", "created_at"))
+_S_SETS = ", ".join(
+    f"{f} = %({f})s" for f in _SOURCE if f not in ("id", "account_id", "agent_id", "kind", "created_at")
+)
 
-_RUN = ("id", "account_id", "agent_id", "source_id", "status", "counts", "failures", "cancel_requested", "error",
-        "created_at", "started_at", "finished_at")
+_RUN = (
+    "id",
+    "account_id",
+    "agent_id",
+    "source_id",
+    "status",
+    "counts",
+    "failures",
+    "cancel_requested",
+    "error",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 _R_COLUMNS = ", ".join(_RUN)
 _R_VALUES = ", ".join(f"%({f})s" for f in _RUN)
-_R_SETS = ", ".join(f"{f} = %({f})s" for f in _RUN if f not in ("id", "account_id", "agent_id", "source_id", "created_at"))
+_R_SETS = ", ".join(
+    f"{f} = %({f})s" for f in _RUN if f not in ("id", "account_id", "agent_id", "source_id", "created_at")
+)
 
 
 def _params(struct: msgspec.Struct) -> dict[str, Any]:
@@ -51,8 +78,10 @@ class PostgresSourceRepository(PostgresRepository):
 
     async def get(self, account_id: str, source_id: str, *, for_update: bool = False) -> Source | None:
         lock = " FOR UPDATE" if for_update else ""
-        row = await self._row(f"SELECT {_S_COLUMNS} FROM knowledge_sources WHERE id = %s AND account_id = %s{lock}",
-                              (source_id, account_id))
+        row = await self._row(
+            f"SELECT {_S_COLUMNS} FROM knowledge_sources WHERE id = %s AND account_id = %s{lock}",
+            (source_id, account_id),
+        )
         return _source(row) if row else None
 
     async def find_upload_source(self, account_id: str, agent_id: str) -> Source | None:
@@ -106,8 +135,9 @@ class PostgresSourceRepository(PostgresRepository):
         await self._execute(f"INSERT INTO source_runs ({_R_COLUMNS}) VALUES ({_R_VALUES})", _params(run))
 
     async def get_run(self, account_id: str, run_id: str) -> SourceRun | None:
-        row = await self._row(f"SELECT {_R_COLUMNS} FROM source_runs WHERE id = %s AND account_id = %s",
-                              (run_id, account_id))
+        row = await self._row(
+            f"SELECT {_R_COLUMNS} FROM source_runs WHERE id = %s AND account_id = %s", (run_id, account_id)
+        )
         return _run(row) if row else None
 
     async def update_run(self, run: SourceRun) -> bool:
@@ -152,7 +182,8 @@ class PostgresSourceRepository(PostgresRepository):
 
     async def delete_page(self, account_id: str, source_id: str, url: str) -> bool:
         return 1 == await self._execute(
-            "DELETE FROM source_pages WHERE account_id = %s AND source_id = %s AND url = %s", (account_id, source_id, url)
+            "DELETE FROM source_pages WHERE account_id = %s AND source_id = %s AND url = %s",
+            (account_id, source_id, url),
         )
 
     # -- question-and-answer pairs --------------------------------------------------------------
@@ -168,8 +199,9 @@ class PostgresSourceRepository(PostgresRepository):
         )
 
     async def get_pair(self, account_id: str, pair_id: str) -> QaPair | None:
-        row = await self._row(f"SELECT {self._PAIR} FROM qa_pairs WHERE id = %s AND account_id = %s",
-                              (pair_id, account_id))
+        row = await self._row(
+            f"SELECT {self._PAIR} FROM qa_pairs WHERE id = %s AND account_id = %s", (pair_id, account_id)
+        )
         return msgspec.convert(row, QaPair) if row else None
 
     async def list_pairs(self, account_id: str, source_id: str) -> list[QaPair]:

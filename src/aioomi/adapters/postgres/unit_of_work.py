@@ -20,22 +20,21 @@ from aioomi.adapters.postgres.accounts import (
     PostgresTrustedDeviceRepository,
 )
 from aioomi.adapters.postgres.agents import PostgresAgentRepository
-from aioomi.adapters.postgres.documents import PostgresDocumentRepository
-from aioomi.adapters.postgres.sources import PostgresSourceRepository
+from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
 from aioomi.adapters.postgres.conversation_review import PostgresConversationReviewRepository
 from aioomi.adapters.postgres.curated import PostgresCuratedSettingsRepository
-from aioomi.adapters.postgres.feedback import PostgresAnswerFeedbackRepository
-from aioomi.adapters.postgres.question_groups import PostgresQuestionGroupRepository
-from aioomi.adapters.postgres.handoff import PostgresHandoffRepository
-from aioomi.adapters.postgres.billing import PostgresBillingStore
+from aioomi.adapters.postgres.documents import PostgresDocumentRepository
 from aioomi.adapters.postgres.errors import translate
+from aioomi.adapters.postgres.feedback import PostgresAnswerFeedbackRepository
+from aioomi.adapters.postgres.handoff import PostgresHandoffRepository
 from aioomi.adapters.postgres.job_store import PostgresJobQueue
-from aioomi.adapters.postgres.usage import PostgresUsageLedger
-from aioomi.adapters.postgres.privacy import PostgresPrivacyStore
 from aioomi.adapters.postgres.leads import PostgresLeadStore
+from aioomi.adapters.postgres.privacy import PostgresPrivacyStore
+from aioomi.adapters.postgres.question_groups import PostgresQuestionGroupRepository
+from aioomi.adapters.postgres.sources import PostgresSourceRepository
+from aioomi.adapters.postgres.usage import PostgresUsageLedger
 from aioomi.adapters.postgres.webhooks import PostgresWebhookStore
-
 
 _SCOPE = "SELECT set_config('aioomi.account_id', %s, true), set_config('aioomi.system', %s, true)"
 # A read-only unit's batches run without BEGIN: the statements between two pipeline syncs are
@@ -54,8 +53,14 @@ class TenantConnection:
     ``execute`` (``executemany`` on a cursor, …) open the transaction first. The pool's
     connections are in autocommit, so the transaction is ours to BEGIN and COMMIT or ROLLBACK."""
 
-    def __init__(self, conn: psycopg.AsyncConnection, account_id: str | None, *, read_only: bool = False,
-                 defer_writes: bool = False) -> None:
+    def __init__(
+        self,
+        conn: psycopg.AsyncConnection,
+        account_id: str | None,
+        *,
+        read_only: bool = False,
+        defer_writes: bool = False,
+    ) -> None:
         self._conn = conn
         self._scope = (account_id or "", "off" if account_id else "on")
         self.in_transaction = False
@@ -213,8 +218,9 @@ class PostgresUnitOfWork:
     read: ``aioomi.account_id`` (the account whose rows are visible) and ``aioomi.system``
     (``on`` for the system scope)."""
 
-    def __init__(self, pool: AsyncConnectionPool, account_id: str | None, *, read_only: bool = False,
-                 defer_writes: bool = False) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool, account_id: str | None, *, read_only: bool = False, defer_writes: bool = False
+    ) -> None:
         self._pool = pool
         self._account_id = account_id
         self._read_only = read_only
@@ -229,8 +235,9 @@ class PostgresUnitOfWork:
             raise translate(error) from error
         # BEGIN and the tenant scope are not sent yet: they go with the first statement, in one
         # round trip (see TenantConnection). A unit of work that sends nothing costs nothing.
-        self._tenant = TenantConnection(self._conn, self._account_id, read_only=self._read_only,
-                                        defer_writes=self._defer_writes)
+        self._tenant = TenantConnection(
+            self._conn, self._account_id, read_only=self._read_only, defer_writes=self._defer_writes
+        )
         conn: Any = self._tenant
         self.jobs = PostgresJobQueue(conn)
         self.accounts = PostgresAccountRepository(conn)
@@ -262,8 +269,9 @@ class PostgresUnitOfWork:
 
     async def _abandon(self) -> None:
         # Also a transaction that a pipelined COMMIT left open (a statement before it failed).
-        if self._conn is not None and (self._open or self._conn.info.transaction_status in (
-                TransactionStatus.INTRANS, TransactionStatus.INERROR)):
+        if self._conn is not None and (
+            self._open or self._conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+        ):
             self._close()
             try:
                 await self._conn.execute("ROLLBACK")
@@ -335,6 +343,7 @@ class PostgresUnitOfWorkFactory:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
-    def __call__(self, *, account_id: str | None, read_only: bool = False,
-                 defer_writes: bool = False) -> PostgresUnitOfWork:
+    def __call__(
+        self, *, account_id: str | None, read_only: bool = False, defer_writes: bool = False
+    ) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self._pool, account_id, read_only=read_only, defer_writes=defer_writes)

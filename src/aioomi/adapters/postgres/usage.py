@@ -27,15 +27,29 @@ class PostgresUsageLedger(PostgresRepository):
         await self._write(
             "INSERT INTO usage_entries (id, account_id, agent_id, session_id, model, kind, prompt_tokens, "
             "completion_tokens, occurred_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (entry.id, entry.account_id, entry.agent_id, entry.session_id, entry.model, str(entry.kind),
-             entry.prompt_tokens, entry.completion_tokens, entry.occurred_at),
+            (
+                entry.id,
+                entry.account_id,
+                entry.agent_id,
+                entry.session_id,
+                entry.model,
+                str(entry.kind),
+                entry.prompt_tokens,
+                entry.completion_tokens,
+                entry.occurred_at,
+            ),
         )
         await self._write(
             "INSERT INTO usage_counters AS c (account_id, agent_id, period, messages, tokens) "
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account_id, period, agent_id) DO UPDATE "
             "SET messages = c.messages + EXCLUDED.messages, tokens = c.tokens + EXCLUDED.tokens",
-            (entry.account_id, entry.agent_id, period_start(entry.occurred_at),
-             1 if entry.kind is UsageKind.CHAT else 0, entry.tokens),
+            (
+                entry.account_id,
+                entry.agent_id,
+                period_start(entry.occurred_at),
+                1 if entry.kind is UsageKind.CHAT else 0,
+                entry.tokens,
+            ),
         )
 
     async def totals(
@@ -43,12 +57,22 @@ class PostgresUsageLedger(PostgresRepository):
     ) -> list[UsageTotal]:
         groups = check_groups(group_by)
         keys = [f"{_GROUP_SQL[g]} AS {_GROUP_NAME[g]}" for g in groups]
-        select = ", ".join([*keys, "count(*) AS calls", "sum(prompt_tokens)::bigint AS prompt_tokens",
-                            "sum(completion_tokens)::bigint AS completion_tokens"])
-        tail = f" GROUP BY {', '.join(str(i + 1) for i in range(len(groups)))} ORDER BY " \
-               f"{', '.join(str(i + 1) for i in range(len(groups)))}" if groups else ""
+        select = ", ".join(
+            [
+                *keys,
+                "count(*) AS calls",
+                "sum(prompt_tokens)::bigint AS prompt_tokens",
+                "sum(completion_tokens)::bigint AS completion_tokens",
+            ]
+        )
+        tail = (
+            f" GROUP BY {', '.join(str(i + 1) for i in range(len(groups)))} ORDER BY "
+            f"{', '.join(str(i + 1) for i in range(len(groups)))}"
+            if groups
+            else ""
+        )
         rows = await self._rows(
-            f"SELECT {select} FROM usage_entries WHERE account_id = %s AND occurred_at >= %s "  # noqa: S608
+            f"SELECT {select} FROM usage_entries WHERE account_id = %s AND occurred_at >= %s "
             f"AND occurred_at < %s{tail}",
             (account_id, since, until),
         )
@@ -81,8 +105,9 @@ class PostgresUsageLedger(PostgresRepository):
     async def set_agent_token_cap(self, account_id: str, agent_id: str, tokens: int | None) -> None:
         with translated_errors():
             if tokens is None:
-                await self._conn.execute("DELETE FROM usage_caps WHERE account_id = %s AND agent_id = %s",
-                                         (account_id, agent_id))
+                await self._conn.execute(
+                    "DELETE FROM usage_caps WHERE account_id = %s AND agent_id = %s", (account_id, agent_id)
+                )
             else:
                 await self._conn.execute(
                     "INSERT INTO usage_caps (account_id, agent_id, monthly_tokens) VALUES (%s, %s, %s) "

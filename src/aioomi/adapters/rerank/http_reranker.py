@@ -31,21 +31,31 @@ class HttpReranker:
     malformed or incomplete answer — raises :class:`RerankUnavailable`; the key is never logged.
     """
 
-    def __init__(self, url: str, *, model: str | None = None, api_key: str | None = None, timeout_s: float = 3.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        model: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 3.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._url = url
         self._model = model
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), headers=headers, transport=transport,
-                                         follow_redirects=False)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s), headers=headers, transport=transport, follow_redirects=False
+        )
 
     async def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
         if not documents:
             return []
         body: dict[str, object] = {
-            "query": query, "documents": [d[:MAX_DOCUMENT_CHARS] for d in documents], "top_n": len(documents),
+            "query": query,
+            "documents": [d[:MAX_DOCUMENT_CHARS] for d in documents],
+            "top_n": len(documents),
         }
         if self._model:
             body["model"] = self._model

@@ -53,9 +53,7 @@ class SmtpMailer:
         try:
             await asyncio.to_thread(self._deliver, mime)
         except (smtplib.SMTPException, OSError) as error:
-            log.warning(
-                "mail to the relay %s:%s failed: %s", self._host, self._port, type(error).__name__
-            )
+            log.warning("mail to the relay %s:%s failed: %s", self._host, self._port, type(error).__name__)
             raise Unavailable(
                 f"The mail relay {self._host}:{self._port} did not accept the message.",
                 code="mail_unavailable",

@@ -45,8 +45,9 @@ class StripePaymentGateway:
     limits and 5xx as ``Unavailable`` (``payment_provider_unavailable``), a missing object as
     ``NotFound``, a refused request as ``InvalidInput`` (``payment_provider_refused``)."""
 
-    def __init__(self, secret_key: str, *, api_base: str | None = None, max_network_retries: int = 2,
-                 timeout_s: float = 20.0) -> None:
+    def __init__(
+        self, secret_key: str, *, api_base: str | None = None, max_network_retries: int = 2, timeout_s: float = 20.0
+    ) -> None:
         self._secret_key = secret_key
         self._bases: dict[str, str] = {"api": api_base, "meter_events": api_base} if api_base else {}
         self._retries = max_network_retries
@@ -76,23 +77,27 @@ class StripePaymentGateway:
             await self._http.close_async()
         self._http = self._stripe = None
 
-    async def _call(self, operation):  # noqa: ANN001, ANN202
+    async def _call(self, operation):
         try:
             return await operation
         except stripe.InvalidRequestError as error:
             if error.http_status == 404:
                 raise NotFound("Stripe has no such object.", code="payment_object_not_found") from error
-            raise InvalidInput(f"Stripe refused the request: {error.user_message or error.code}",
-                               code="payment_provider_refused") from error
+            raise InvalidInput(
+                f"Stripe refused the request: {error.user_message or error.code}", code="payment_provider_refused"
+            ) from error
         except stripe.StripeError as error:
-            raise Unavailable("Stripe cannot be reached right now; retry later.",
-                              code="payment_provider_unavailable") from error
+            raise Unavailable(
+                "Stripe cannot be reached right now; retry later.", code="payment_provider_unavailable"
+            ) from error
 
     async def create_customer(self, account_id: str, email: str) -> str:
-        customer = await self._call(self._client.v1.customers.create_async(
-            params={"email": email, "metadata": {"account_id": account_id}},
-            options={"idempotency_key": f"aioomi-customer-{account_id}"},
-        ))
+        customer = await self._call(
+            self._client.v1.customers.create_async(
+                params={"email": email, "metadata": {"account_id": account_id}},
+                options={"idempotency_key": f"aioomi-customer-{account_id}"},
+            )
+        )
         return customer.id
 
     async def create_checkout_session(self, request: CheckoutRequest) -> str:
@@ -101,24 +106,28 @@ class StripePaymentGateway:
         options: dict[str, Any] = {}
         if request.idempotency_key:
             options["idempotency_key"] = "aioomi-" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()
-        session = await self._call(self._client.v1.checkout.sessions.create_async(
-            params={  # type: ignore[arg-type]  # a plain dict for the SDK's TypedDict
-                "mode": "subscription",
-                "customer": request.customer_id,
-                "client_reference_id": request.account_id,
-                "line_items": items,
-                "success_url": request.success_url,
-                "cancel_url": request.cancel_url,
-                "subscription_data": {"metadata": {"account_id": request.account_id}},
-            },
-            options=options,  # type: ignore[arg-type]
-        ))
+        session = await self._call(
+            self._client.v1.checkout.sessions.create_async(
+                params={  # type: ignore[arg-type]  # a plain dict for the SDK's TypedDict
+                    "mode": "subscription",
+                    "customer": request.customer_id,
+                    "client_reference_id": request.account_id,
+                    "line_items": items,
+                    "success_url": request.success_url,
+                    "cancel_url": request.cancel_url,
+                    "subscription_data": {"metadata": {"account_id": request.account_id}},
+                },
+                options=options,  # type: ignore[arg-type]
+            )
+        )
         return str(session.url)
 
     async def create_portal_session(self, customer_id: str, return_url: str) -> str:
-        session = await self._call(self._client.v1.billing_portal.sessions.create_async(
-            params={"customer": customer_id, "return_url": return_url},
-        ))
+        session = await self._call(
+            self._client.v1.billing_portal.sessions.create_async(
+                params={"customer": customer_id, "return_url": return_url},
+            )
+        )
         return str(session.url)
 
     async def retrieve_subscription(self, subscription_id: str) -> SubscriptionSnapshot:
@@ -126,15 +135,17 @@ class StripePaymentGateway:
         return snapshot_of(subscription.to_dict())
 
     async def report_meter_event(self, event: MeterEvent, event_name: str) -> None:
-        await self._call(self._client.v1.billing.meter_events.create_async(
-            params={
-                "event_name": event_name,
-                "identifier": event.identifier,
-                "timestamp": int(event.occurred_at.timestamp()),
-                "payload": {"stripe_customer_id": event.customer_id, "value": str(event.value)},
-            },
-            options={"idempotency_key": event.identifier},
-        ))
+        await self._call(
+            self._client.v1.billing.meter_events.create_async(
+                params={
+                    "event_name": event_name,
+                    "identifier": event.identifier,
+                    "timestamp": int(event.occurred_at.timestamp()),
+                    "payload": {"stripe_customer_id": event.customer_id, "value": str(event.value)},
+                },
+                options={"idempotency_key": event.identifier},
+            )
+        )
 
     async def cancel_subscription(self, subscription_id: str) -> None:
         await self._call(self._client.v1.subscriptions.cancel_async(subscription_id))

@@ -46,8 +46,9 @@ from aioomi.domain.model.sources import (
 )
 
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", "text/markdown"})
-SITEMAP_TYPES = frozenset({"application/xml", "text/xml", "application/gzip", "application/x-gzip",
-                           "application/octet-stream", "text/plain"})
+SITEMAP_TYPES = frozenset(
+    {"application/xml", "text/xml", "application/gzip", "application/x-gzip", "application/octet-stream", "text/plain"}
+)
 MAX_SITEMAP_BYTES = 10 * 1024 * 1024  # compressed or not; the protocol's own limit is 50 MB uncompressed
 MAX_SITEMAP_XML = 50 * 1024 * 1024
 MAX_SITEMAP_URLS = 50_000
@@ -124,10 +125,12 @@ class _Session:
     async def allowed_by_robots(self, url: str) -> bool:
         return await self._fetcher.allowed_by_robots(url, clients=self._clients)
 
-    async def fetch_page(self, url: str, *, max_bytes: int, etag: str | None = None,
-                         last_modified: str | None = None) -> WebPage:
-        return await self._fetcher.fetch_page(url, max_bytes=max_bytes, etag=etag, last_modified=last_modified,
-                                              clients=self._clients)
+    async def fetch_page(
+        self, url: str, *, max_bytes: int, etag: str | None = None, last_modified: str | None = None
+    ) -> WebPage:
+        return await self._fetcher.fetch_page(
+            url, max_bytes=max_bytes, etag=etag, last_modified=last_modified, clients=self._clients
+        )
 
     async def fetch_sitemap(self, url: str) -> SitemapContents:
         return await self._fetcher.fetch_sitemap(url, clients=self._clients)
@@ -143,10 +146,18 @@ class HttpSiteFetcher:
     fetch opens and closes a client of its own.
     """
 
-    def __init__(self, *, product_url: str, allowed_networks: Sequence[IPNetwork] = (), timeout_s: float = 10.0,
-                 max_redirects: int = 5, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._guard = HttpUrlFetcher(allowed_networks=allowed_networks, timeout_s=timeout_s,
-                                     max_redirects=max_redirects, transport=transport)
+    def __init__(
+        self,
+        *,
+        product_url: str,
+        allowed_networks: Sequence[IPNetwork] = (),
+        timeout_s: float = 10.0,
+        max_redirects: int = 5,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._guard = HttpUrlFetcher(
+            allowed_networks=allowed_networks, timeout_s=timeout_s, max_redirects=max_redirects, transport=transport
+        )
         self._timeout_s = timeout_s
         self._max_redirects = max_redirects
         self._transport = transport
@@ -163,8 +174,13 @@ class HttpSiteFetcher:
         return httpx.create_ssl_context()
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(follow_redirects=False, timeout=self._timeout_s, transport=self._transport,
-                                 verify=self._tls, trust_env=False)
+        return httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=self._timeout_s,
+            transport=self._transport,
+            verify=self._tls,
+            trust_env=False,
+        )
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[_Session]:
@@ -199,8 +215,9 @@ class HttpSiteFetcher:
         """The parsed rules; an empty rule set when there is no robots.txt (4xx); ``None`` (no
         page may be fetched) when it cannot be read (5xx, unreachable), as RFC 9309 says."""
         try:
-            status, _, body, _ = await self._get(f"{origin}/robots.txt", max_bytes=MAX_ROBOTS_BYTES, types=None,
-                                                 clients=clients)
+            status, _, body, _ = await self._get(
+                f"{origin}/robots.txt", max_bytes=MAX_ROBOTS_BYTES, types=None, clients=clients
+            )
         except PageFailed as failure:
             if failure.reason is FailureReason.NOT_ALLOWED:
                 raise  # the guard refuses the host itself
@@ -214,18 +231,36 @@ class HttpSiteFetcher:
         return Protego.parse(body.decode("utf-8", "replace"))
 
     # -- pages and sitemaps -------------------------------------------------------------------
-    async def fetch_page(self, url: str, *, max_bytes: int, etag: str | None = None,
-                         last_modified: str | None = None, clients: _RunClients | None = None) -> WebPage:
+    async def fetch_page(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        clients: _RunClients | None = None,
+    ) -> WebPage:
         conditions = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
-        status, final, body, response = await self._get(url, max_bytes=max_bytes, types=PAGE_TYPES,
-                                                        headers=conditions, clients=clients)
+        status, final, body, response = await self._get(
+            url, max_bytes=max_bytes, types=PAGE_TYPES, headers=conditions, clients=clients
+        )
         if status == 304:
-            return WebPage(url=final, data=b"", not_modified=True, etag=response.headers.get("etag", etag),
-                           last_modified=response.headers.get("last-modified", last_modified))
+            return WebPage(
+                url=final,
+                data=b"",
+                not_modified=True,
+                etag=response.headers.get("etag", etag),
+                last_modified=response.headers.get("last-modified", last_modified),
+            )
         if status != 200:
             raise PageFailed(FailureReason.HTTP_STATUS, f"HTTP {status}", status=status)
-        return WebPage(url=final, data=body, content_type=_media(response),
-                       etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"))
+        return WebPage(
+            url=final,
+            data=body,
+            content_type=_media(response),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+        )
 
     async def fetch_sitemap(self, url: str, *, clients: _RunClients | None = None) -> SitemapContents:
         status, _, body, _ = await self._get(url, max_bytes=MAX_SITEMAP_BYTES, types=SITEMAP_TYPES, clients=clients)
@@ -233,9 +268,15 @@ class HttpSiteFetcher:
             raise PageFailed(FailureReason.HTTP_STATUS, f"HTTP {status}")
         return parse_sitemap(body, url)
 
-    async def _get(self, url: str, *, max_bytes: int, types: frozenset[str] | None,
-                   headers: dict[str, str] | None = None, clients: _RunClients | None = None
-                   ) -> tuple[int, str, bytes, httpx.Response]:
+    async def _get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        types: frozenset[str] | None,
+        headers: dict[str, str] | None = None,
+        clients: _RunClients | None = None,
+    ) -> tuple[int, str, bytes, httpx.Response]:
         host = self._host(url)
         async with host.slots:
             await host.turn()
@@ -251,8 +292,9 @@ class HttpSiteFetcher:
             except UrlFetchFailed as error:
                 raise PageFailed(FailureReason.FETCH, error.detail) from None
 
-    async def _follow(self, url: str, max_bytes: int, types: frozenset[str] | None, extra: dict[str, str],
-                      clients: _RunClients | None) -> tuple[int, str, bytes, httpx.Response]:
+    async def _follow(
+        self, url: str, max_bytes: int, types: frozenset[str] | None, extra: dict[str, str], clients: _RunClients | None
+    ) -> tuple[int, str, bytes, httpx.Response]:
         async with contextlib.AsyncExitStack() as own:
             one_shot: httpx.AsyncClient | None = None
             current = url
@@ -264,8 +306,11 @@ class HttpSiteFetcher:
                         one_shot = await own.enter_async_context(self._client())
                     client = one_shot
                 # the single-URL fetcher's guard: URL shape, then every address of the host
-                request = await self._guard.pinned_request(client, current, {
-                    "User-Agent": self.user_agent, "Accept": "*/*", "Accept-Encoding": "gzip, deflate", **extra})
+                request = await self._guard.pinned_request(
+                    client,
+                    current,
+                    {"User-Agent": self.user_agent, "Accept": "*/*", "Accept-Encoding": "gzip, deflate", **extra},
+                )
                 self.requests += 1
                 try:
                     response = await client.send(request, stream=True)
@@ -350,4 +395,3 @@ def parse_sitemap(data: bytes, url: str) -> SitemapContents:
     if tag == "urlset":
         return SitemapContents(pages=tuple(locations))
     raise PageFailed(FailureReason.TYPE, "The file is not a sitemap (urlset or sitemapindex).")
-

@@ -39,15 +39,23 @@ class TrafilaturaPageExtractor:
             href = href.strip()
             if href and not href.startswith(("#", "mailto:", "tel:", "javascript:")):
                 links.append(urljoin(base, href).split("#", 1)[0])
-        main = trafilatura.extract(tree, url=page.url, output_format="markdown", include_formatting=True,
-                                   include_tables=True, include_comments=False, include_links=False,
-                                   include_images=False)
+        main = trafilatura.extract(
+            tree,
+            url=page.url,
+            output_format="markdown",
+            include_formatting=True,
+            include_tables=True,
+            include_comments=False,
+            include_links=False,
+            include_images=False,
+        )
         if not main or not main.strip():
             raise PageFailed(FailureReason.EMPTY, "The page has no main text.")
         metadata = trafilatura.extract_metadata(tree)
         title = (metadata.title if metadata is not None else None) or tree.findtext(".//title")
         return ExtractedPage(
-            title=" ".join(title.split())[:300] if title and title.strip() else None, text=main.strip(),
+            title=" ".join(title.split())[:300] if title and title.strip() else None,
+            text=main.strip(),
             canonical=urljoin(page.url, canonical.strip()) if canonical.strip() else None,
             links=tuple(dict.fromkeys(links)),
         )
@@ -57,7 +65,7 @@ def _charset(data: bytes) -> str:
     head = data[:2048].lower()
     marker = head.find(b"charset=")
     if marker >= 0:
-        raw = head[marker + 8:marker + 40].strip(b"\"' ").split(b'"')[0].split(b"'")[0].split(b";")[0]
+        raw = head[marker + 8 : marker + 40].strip(b"\"' ").split(b'"')[0].split(b"'")[0].split(b";")[0]
         name = raw.split(b" ")[0].split(b">")[0].split(b"/")[0].decode("ascii", "ignore")
         try:
             "".encode(name)

@@ -74,14 +74,23 @@ def is_public(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> bool:
             return False
     return address.is_global and not address.is_multicast
 
-ACCEPTED_TYPES = frozenset({
-    "text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown", "text/csv",
-    "application/csv", "application/pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/epub+zip",
-})
+
+ACCEPTED_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "text/plain",
+        "text/markdown",
+        "text/x-markdown",
+        "text/csv",
+        "application/csv",
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/epub+zip",
+    }
+)
 
 
 def parse_networks(spec: str | Sequence[str]) -> tuple[IPNetwork, ...]:
@@ -132,8 +141,15 @@ class HttpUrlFetcher:
             raise UrlNotAllowed(NOT_ALLOWED)
         return str(addresses[0])
 
-    async def pinned_request(self, client: httpx.AsyncClient, url: str, headers: dict[str, str], *,
-                             method: str = "GET", content: bytes | None = None) -> httpx.Request:
+    async def pinned_request(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict[str, str],
+        *,
+        method: str = "GET",
+        content: bytes | None = None,
+    ) -> httpx.Request:
         """A GET (or ``method`` with ``content``) of ``url`` through the guard, for one hop: the
         address's shape is checked, every address its host resolves to must be permitted, and the
         request goes to the checked address (so a second resolution cannot swap it) with the name
@@ -143,7 +159,10 @@ class HttpUrlFetcher:
         address = await self._resolve(target.host, port)
         host_header = target.host if target.port is None else f"{target.host}:{target.port}"
         return client.build_request(
-            method, target.copy_with(host=address), headers={"Host": host_header, **headers}, content=content,
+            method,
+            target.copy_with(host=address),
+            headers={"Host": host_header, **headers},
+            content=content,
             extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
         )
 

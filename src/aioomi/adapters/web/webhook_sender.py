@@ -35,8 +35,14 @@ class HttpWebhookTransport:
     """:class:`aioomi.ports.webhooks.WebhookTransport` with httpx. Only public addresses are
     reached, unless in ``allowed_networks`` (the same setting as URL imports)."""
 
-    def __init__(self, *, allowed_networks: Sequence[IPNetwork] = (), timeout_s: float = TIMEOUT_S,
-                 user_agent: str = "Aioomi-Webhooks/1.0", transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        allowed_networks: Sequence[IPNetwork] = (),
+        timeout_s: float = TIMEOUT_S,
+        user_agent: str = "Aioomi-Webhooks/1.0",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._guard = HttpUrlFetcher(allowed_networks=allowed_networks, timeout_s=timeout_s, max_redirects=0)
         self._timeout_s = timeout_s
         self._user_agent = user_agent
@@ -55,15 +61,26 @@ class HttpWebhookTransport:
         started = time.perf_counter()
 
         def answer(status: int | None, body: bytes = b"", error: str | None = None) -> WebhookResponse:
-            return WebhookResponse(status_code=status, latency_ms=round((time.perf_counter() - started) * 1000),
-                                   excerpt=excerpt(body), error=error)
+            return WebhookResponse(
+                status_code=status,
+                latency_ms=round((time.perf_counter() - started) * 1000),
+                excerpt=excerpt(body),
+                error=error,
+            )
 
         try:
-            async with asyncio.timeout(self._timeout_s), httpx.AsyncClient(
-                follow_redirects=False, timeout=self._timeout_s, transport=self._transport, trust_env=False,
-            ) as client:
-                pinned = await self._guard.pinned_request(client, request.url, headers, method="POST",
-                                                          content=request.body)
+            async with (
+                asyncio.timeout(self._timeout_s),
+                httpx.AsyncClient(
+                    follow_redirects=False,
+                    timeout=self._timeout_s,
+                    transport=self._transport,
+                    trust_env=False,
+                ) as client,
+            ):
+                pinned = await self._guard.pinned_request(
+                    client, request.url, headers, method="POST", content=request.body
+                )
                 response = await client.send(pinned, stream=True)
                 try:
                     body = bytearray()

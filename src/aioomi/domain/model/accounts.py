@@ -67,8 +67,9 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
 
     def schedule_deletion(self, at: datetime) -> Account:
         """Erasure requested: an active or restricted account waits out the grace period."""
-        return self._become(AccountStatus.DELETION_PENDING, at,
-                            allowed_from=(AccountStatus.ACTIVE, AccountStatus.RESTRICTED))
+        return self._become(
+            AccountStatus.DELETION_PENDING, at, allowed_from=(AccountStatus.ACTIVE, AccountStatus.RESTRICTED)
+        )
 
     def cancel_deletion(self, back_to: AccountStatus, at: datetime) -> Account:
         """Erasure cancelled: back to ``back_to`` (active or restricted), only while pending."""
@@ -228,7 +229,9 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_KEY_NAME = 100
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 # The most common passwords of at least eight characters in public breach corpora.
 COMMON_PASSWORDS = frozenset(
@@ -273,7 +276,9 @@ def check_new_password(password: str, *, email: str | None = None, field: str = 
         raise InvalidInput(f"Use at most {MAX_PASSWORD} characters.", code="password_too_long", field=field)
     lowered = password.lower()
     if lowered in COMMON_PASSWORDS or (email is not None and lowered in (email, email.split("@")[0])):
-        raise InvalidInput("This password is too easy to guess; choose another.", code="password_too_common", field=field)
+        raise InvalidInput(
+            "This password is too easy to guess; choose another.", code="password_too_common", field=field
+        )
 
 
 def check_key_name(raw: str) -> str:
@@ -289,7 +294,8 @@ def check_scopes(raw: list[str]) -> tuple[Scope, ...]:
     if unknown or not raw:
         raise InvalidInput(
             f"Choose scopes among {', '.join(Scope)}" + (f"; unknown: {', '.join(unknown)}." if unknown else "."),
-            code="invalid_scopes", field="scopes",
+            code="invalid_scopes",
+            field="scopes",
         )
     return tuple(s for s in Scope if str(s) in raw)
 

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.chat import DEFAULT_MAX_CITATIONS, MAX_CITATIONS
+from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.knowledge import DEFAULT_MIN_RELEVANCE, DEFAULT_TOP_K, RetrievalSettings
 
 MAX_AGENTS_PER_ACCOUNT = 50
@@ -135,7 +135,7 @@ def near_misses(origin: str, allowed: tuple[str, ...] | list[str]) -> list[str]:
         elif o_host == host and o_scheme != scheme:
             found.append(f"{other} differs only in the scheme ({o_scheme} instead of {scheme})")
         elif o_host != host and o_host.removeprefix("www.") == host.removeprefix("www."):
-            found.append(f"{other} differs only in the \"www.\"")
+            found.append(f'{other} differs only in the "www."')
         elif o_host in loopback and host in loopback and o_host != host:
             found.append(f"{other} is the same machine under another name ({o_host} is not {host} for the browser)")
     return found
@@ -327,7 +327,11 @@ def check_avatar_url(raw: str | None, field: str = "widget.avatar_url") -> str |
         return None
     url = raw.strip()
     invalid = _invalid(field, "Use an https:// address for the avatar.", code="invalid_avatar_url")
-    if len(url) > MAX_AVATAR_URL or any(c.isspace() or c in _UNSAFE_IN_URL for c in url) or _has_control(url, allow_newlines=False):
+    if (
+        len(url) > MAX_AVATAR_URL
+        or any(c.isspace() or c in _UNSAFE_IN_URL for c in url)
+        or _has_control(url, allow_newlines=False)
+    ):
         raise invalid
     try:
         parts = urlsplit(url)
@@ -374,7 +378,12 @@ def normalize_origin(raw: str, field: str = "allowed_origins") -> str:
     """
     value = raw.strip()
     example = "Enter an origin such as https://shop.example.com or http://localhost:3000."
-    if not value or len(value) > MAX_ORIGIN or any(c.isspace() for c in value) or _has_control(value, allow_newlines=False):
+    if (
+        not value
+        or len(value) > MAX_ORIGIN
+        or any(c.isspace() for c in value)
+        or _has_control(value, allow_newlines=False)
+    ):
         raise _invalid(field, example, code="invalid_origin")
     if "*" in value:
         raise _invalid(field, "Wildcards are not allowed: list each origin.", code="invalid_origin")
@@ -385,8 +394,9 @@ def normalize_origin(raw: str, field: str = "allowed_origins") -> str:
     if rest.endswith("/"):
         rest = rest[:-1]
     if any(c in rest for c in "/?#\\"):
-        raise _invalid(field, "An origin has no path, query or fragment: only the scheme, host and port.",
-                       code="invalid_origin")
+        raise _invalid(
+            field, "An origin has no path, query or fragment: only the scheme, host and port.", code="invalid_origin"
+        )
     if "@" in rest:
         raise _invalid(field, "An origin has no user name or password.", code="invalid_origin")
     invalid = _invalid(field, f"The host or port is not valid. {example}", code="invalid_origin")
@@ -472,20 +482,25 @@ def check_agent_settings(settings: AgentSettings) -> AgentSettings:
       characters, launcher text up to 60;
     - up to 50 allowed origins, each an exact origin (:func:`normalize_origin`).
     """
-    if not isinstance(settings.temperature, (int, float)) or not MIN_TEMPERATURE <= settings.temperature <= MAX_TEMPERATURE:
+    if (
+        not isinstance(settings.temperature, (int, float))
+        or not MIN_TEMPERATURE <= settings.temperature <= MAX_TEMPERATURE
+    ):
         raise _invalid("temperature", f"temperature must be between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}.")
     if not MIN_MAX_TOKENS <= settings.max_tokens <= MAX_MAX_TOKENS:
         raise _invalid("max_tokens", f"max_tokens must be between {MIN_MAX_TOKENS} and {MAX_MAX_TOKENS:,}.")
     return AgentSettings(
         name=_text(settings.name, "name", min_len=1, max_len=MAX_AGENT_NAME),
-        system_prompt=_text(settings.system_prompt, "system_prompt", max_len=MAX_SYSTEM_PROMPT, multiline=True,
-                            strip=False),
+        system_prompt=_text(
+            settings.system_prompt, "system_prompt", max_len=MAX_SYSTEM_PROMPT, multiline=True, strip=False
+        ),
         model=check_model_name(settings.model),
         temperature=float(settings.temperature),
         max_tokens=settings.max_tokens,
         answer_mode=AnswerMode(settings.answer_mode),
-        fallback_message=_text(settings.fallback_message, "fallback_message", min_len=1,
-                               max_len=MAX_FALLBACK_MESSAGE, multiline=True),
+        fallback_message=_text(
+            settings.fallback_message, "fallback_message", min_len=1, max_len=MAX_FALLBACK_MESSAGE, multiline=True
+        ),
         retrieval=check_retrieval(settings.retrieval),
         greeting=_optional_text(settings.greeting, "greeting", max_len=MAX_GREETING, multiline=True),
         starter_questions=check_starter_questions(settings.starter_questions),

@@ -58,12 +58,38 @@ NO_LIMITS = Plan(id="self_hosted", name="Self-hosted")
 ``AIOOMI_BILLING_PLANS``): no allowance and no plan limits. Agents' spend caps still hold."""
 
 DEFAULT_PLANS: tuple[Plan, ...] = (
-    Plan(id="free", name="Free", monthly_messages=100, monthly_tokens=200_000, max_agents=1, max_documents=20,
-         max_storage_mb=50, max_source_pages=20),
-    Plan(id="pro", name="Pro", monthly_messages=5_000, monthly_tokens=10_000_000, max_agents=5, max_documents=500,
-         max_storage_mb=1_000, max_source_pages=500, amount_minor=4_900),
-    Plan(id="business", name="Business", monthly_messages=50_000, monthly_tokens=100_000_000, max_agents=50,
-         max_documents=10_000, max_storage_mb=20_000, max_source_pages=5_000, amount_minor=29_900),
+    Plan(
+        id="free",
+        name="Free",
+        monthly_messages=100,
+        monthly_tokens=200_000,
+        max_agents=1,
+        max_documents=20,
+        max_storage_mb=50,
+        max_source_pages=20,
+    ),
+    Plan(
+        id="pro",
+        name="Pro",
+        monthly_messages=5_000,
+        monthly_tokens=10_000_000,
+        max_agents=5,
+        max_documents=500,
+        max_storage_mb=1_000,
+        max_source_pages=500,
+        amount_minor=4_900,
+    ),
+    Plan(
+        id="business",
+        name="Business",
+        monthly_messages=50_000,
+        monthly_tokens=100_000_000,
+        max_agents=50,
+        max_documents=10_000,
+        max_storage_mb=20_000,
+        max_source_pages=5_000,
+        amount_minor=29_900,
+    ),
 )
 
 
@@ -115,7 +141,11 @@ class SubscriptionStatus(enum.StrEnum):
 
     @classmethod
     def of(cls, value: str) -> SubscriptionStatus:
-        return cls(value) if value in cls._value2member_map_ else (cls.CANCELED if value == "incomplete_expired" else cls.NONE)
+        return (
+            cls(value)
+            if value in cls._value2member_map_
+            else (cls.CANCELED if value == "incomplete_expired" else cls.NONE)
+        )
 
 
 PAYING = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE})
@@ -231,15 +261,17 @@ class StoredEvent(msgspec.Struct, frozen=True, kw_only=True):
     processed_at: datetime | None = None
 
 
-HANDLED_EVENTS = frozenset({
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "customer.deleted",
-})
+HANDLED_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "customer.deleted",
+    }
+)
 
 
 class MeterEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -282,8 +314,9 @@ def enforce_allowance(plan: Plan, state: AllowanceState) -> None:
             code="quota_exceeded",
         )
     if plan.monthly_messages is not None and state.account.messages >= plan.monthly_messages:
-        raise QuotaExceeded("This assistant has answered all the messages its plan allows this month. "
-                            "Please try again later.")
+        raise QuotaExceeded(
+            "This assistant has answered all the messages its plan allows this month. Please try again later."
+        )
     if plan.monthly_tokens is not None and not plan.bills_overage and state.account.tokens >= plan.monthly_tokens:
         raise QuotaExceeded("This assistant has used up its plan's allowance for this month. Please try again later.")
 
@@ -298,24 +331,31 @@ class PlanLimitReached(QuotaExceeded):
 def enforce_agent_limit(plan: Plan, agents: int) -> None:
     """Raise :class:`PlanLimitReached` when the account already has the plan's ``max_agents``."""
     if plan.max_agents is not None and agents >= plan.max_agents:
-        raise PlanLimitReached(f"The {plan.name} plan allows {plan.max_agents} agent(s); delete one or upgrade the plan.")
+        raise PlanLimitReached(
+            f"The {plan.name} plan allows {plan.max_agents} agent(s); delete one or upgrade the plan."
+        )
 
 
 def limits_documents(plan: Plan | None) -> bool:
     return plan is not None and (plan.max_documents is not None or plan.max_storage_mb is not None)
 
 
-def enforce_document_limits(plan: Plan, documents: int, stored_bytes: int, adding_bytes: int, *,
-                            new_document: bool = True) -> None:
+def enforce_document_limits(
+    plan: Plan, documents: int, stored_bytes: int, adding_bytes: int, *, new_document: bool = True
+) -> None:
     """Raise :class:`PlanLimitReached` when a new document (or, with ``new_document=False``, a
     replaced original) of ``adding_bytes`` would go past the plan's ``max_documents`` (per
     account) or ``max_storage_mb`` (the stored originals' sizes, per account)."""
     if new_document and plan.max_documents is not None and documents >= plan.max_documents:
-        raise PlanLimitReached(f"The {plan.name} plan allows {plan.max_documents:,} document(s) per account; "
-                               "remove some or upgrade the plan.")
+        raise PlanLimitReached(
+            f"The {plan.name} plan allows {plan.max_documents:,} document(s) per account; "
+            "remove some or upgrade the plan."
+        )
     if plan.max_storage_mb is not None and stored_bytes + adding_bytes > plan.max_storage_mb * 1024 * 1024:
-        raise PlanLimitReached(f"The {plan.name} plan allows {plan.max_storage_mb:,} MB of stored files per account; "
-                               "remove some or upgrade the plan.")
+        raise PlanLimitReached(
+            f"The {plan.name} plan allows {plan.max_storage_mb:,} MB of stored files per account; "
+            "remove some or upgrade the plan."
+        )
 
 
 class DocumentQuota(msgspec.Struct, kw_only=True):
@@ -332,8 +372,13 @@ class DocumentQuota(msgspec.Struct, kw_only=True):
         whose original of that size is replaced); raise :class:`PlanLimitReached` (and count
         nothing) when it would go past the plan."""
         new_document = replacing_bytes is None
-        enforce_document_limits(self.plan, self.documents, self.stored_bytes - (replacing_bytes or 0), adding_bytes,
-                                new_document=new_document)
+        enforce_document_limits(
+            self.plan,
+            self.documents,
+            self.stored_bytes - (replacing_bytes or 0),
+            adding_bytes,
+            new_document=new_document,
+        )
         self.documents += 1 if new_document else 0
         self.stored_bytes += adding_bytes - (replacing_bytes or 0)
 

@@ -225,8 +225,9 @@ class PromptTooLong(InvalidInput):
 def check_visitor_id(raw: str | None, field: str = "visitor_id") -> str:
     """The widget's random visitor id: 16–64 characters of ``[A-Za-z0-9_-]``."""
     if raw is None or not _VISITOR_ID.match(raw):
-        raise InvalidInput("The visitor id must be 16 to 64 letters, digits, '-' or '_'.",
-                           code="invalid_visitor_id", field=field)
+        raise InvalidInput(
+            "The visitor id must be 16 to 64 letters, digits, '-' or '_'.", code="invalid_visitor_id", field=field
+        )
     return raw
 
 
@@ -236,8 +237,9 @@ def check_message(raw: str, field: str = "content") -> str:
     if not text:
         raise InvalidInput("The message is empty.", code="message_empty", field=field)
     if len(text) > MAX_MESSAGE_CHARS:
-        raise InvalidInput(f"A message has at most {MAX_MESSAGE_CHARS:,} characters.", code="message_too_long",
-                           field=field)
+        raise InvalidInput(
+            f"A message has at most {MAX_MESSAGE_CHARS:,} characters.", code="message_too_long", field=field
+        )
     if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r" for c in text):
         raise InvalidInput("The message contains control characters.", code="message_invalid", field=field)
     return text
@@ -247,8 +249,11 @@ def check_idempotency_key(raw: str | None) -> str | None:
     if raw is None:
         return None
     if not _IDEMPOTENCY_KEY.match(raw):
-        raise InvalidInput("Idempotency-Key is 1–100 visible ASCII characters.", code="invalid_idempotency_key",
-                           field="Idempotency-Key")
+        raise InvalidInput(
+            "Idempotency-Key is 1–100 visible ASCII characters.",
+            code="invalid_idempotency_key",
+            field="Idempotency-Key",
+        )
     return raw
 
 
@@ -284,9 +289,15 @@ class Passage(msgspec.Struct, frozen=True, kw_only=True):
     def citation(self, number: int = 0, question: str = "") -> Citation:
         quote = best_sentences(question, [self], limit=1) if question else []
         text = quote[0][1] if quote else excerpt(plain_text(self.text), MAX_QUOTE_CHARS)
-        return Citation(document_id=self.document_id, document_title=self.document_title, position=self.position,
-                        excerpt=excerpt(text, MAX_QUOTE_CHARS), score=self.score, number=number,
-                        url=cite_url(self.source_url, text))
+        return Citation(
+            document_id=self.document_id,
+            document_title=self.document_title,
+            position=self.position,
+            excerpt=excerpt(text, MAX_QUOTE_CHARS),
+            score=self.score,
+            number=number,
+            url=cite_url(self.source_url, text),
+        )
 
 
 class PromptMessage(msgspec.Struct, frozen=True, kw_only=True):
@@ -531,7 +542,9 @@ def _terms(text: str) -> set[str]:
     return set(_stemmer.stemWords(words))
 
 
-def best_sentences(question: str, passages: Sequence[Passage], *, limit: int = MAX_ANSWER_SENTENCES) -> list[tuple[int, str]]:
+def best_sentences(
+    question: str, passages: Sequence[Passage], *, limit: int = MAX_ANSWER_SENTENCES
+) -> list[tuple[int, str]]:
     """The sentences of ``passages`` (best passage first) that best answer ``question``, as
     ``(passage index, sentence)``, at most ``limit``. A sentence bears on the question when it
     shares at least one of its terms (stemmed, no stop words); a sentence is *strong* when it

@@ -73,8 +73,9 @@ def check_review_filters(filters: ReviewFilters) -> ReviewFilters:
     available yet (``filter_unavailable``)."""
     for name in UNAVAILABLE_FILTERS:
         if getattr(filters, name) is not None:
-            raise InvalidInput(f"The `{name}` filter is not available on this server yet.",
-                               code="filter_unavailable", field=name)
+            raise InvalidInput(
+                f"The `{name}` filter is not available on this server yet.", code="filter_unavailable", field=name
+            )
     for name, value in (("from", filters.since), ("to", filters.until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput("Give a time zone (for example 2026-01-31T00:00:00Z).", code="invalid_range", field=name)
@@ -83,8 +84,11 @@ def check_review_filters(filters: ReviewFilters) -> ReviewFilters:
     if filters.text is not None:
         words = search_words(filters.text)
         if len(filters.text) > MAX_SEARCH_CHARS or len(words) > MAX_SEARCH_WORDS:
-            raise InvalidInput(f"Search at most {MAX_SEARCH_CHARS} characters and {MAX_SEARCH_WORDS} words.",
-                               code="search_too_long", field="q")
+            raise InvalidInput(
+                f"Search at most {MAX_SEARCH_CHARS} characters and {MAX_SEARCH_WORDS} words.",
+                code="search_too_long",
+                field="q",
+            )
         if not words:
             raise InvalidInput("Search for at least one word.", code="search_empty", field="q")
         return msgspec.structs.replace(filters, text=" ".join(words))

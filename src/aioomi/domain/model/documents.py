@@ -307,7 +307,8 @@ def check_idempotency_key(raw: str | None) -> str | None:
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isascii() or not key.isprintable():
         raise InvalidInput(
             f"The Idempotency-Key header must be 1–{MAX_IDEMPOTENCY_KEY} printable ASCII characters.",
-            code="invalid_idempotency_key", field="Idempotency-Key",
+            code="invalid_idempotency_key",
+            field="Idempotency-Key",
         )
     return key
 

@@ -40,9 +40,7 @@ class InvalidInput(AioomiError):
     code = "invalid_input"
     title = "Invalid input"
 
-    def __init__(
-        self, detail: str | None = None, *, code: str | None = None, field: str | None = None
-    ) -> None:
+    def __init__(self, detail: str | None = None, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(detail, code=code)
         self.field = field
 

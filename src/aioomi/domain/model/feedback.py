@@ -74,8 +74,9 @@ def check_comment(raw: str | None, field: str = "comment") -> str | None:
     if not text:
         return None
     if len(text) > MAX_FEEDBACK_COMMENT:
-        raise InvalidInput(f"A comment has at most {MAX_FEEDBACK_COMMENT:,} characters.",
-                           code="comment_too_long", field=field)
+        raise InvalidInput(
+            f"A comment has at most {MAX_FEEDBACK_COMMENT:,} characters.", code="comment_too_long", field=field
+        )
     if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r" for c in text):
         raise InvalidInput("The comment contains control characters.", code="comment_invalid", field=field)
     return text

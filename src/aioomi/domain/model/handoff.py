@@ -146,13 +146,16 @@ class Handoff(msgspec.Struct, frozen=True, kw_only=True):
         changes nothing)."""
         target = TRANSITIONS.get((self.state, action))
         if target is None:
-            raise HandoffTransitionRefused(_REFUSALS.get(action, "This move is not possible now.")
-                                           + f" (the conversation is {self.state.value.replace('_', ' ')}).")
+            raise HandoffTransitionRefused(
+                _REFUSALS.get(action, "This move is not possible now.")
+                + f" (the conversation is {self.state.value.replace('_', ' ')})."
+            )
         return Handoff(
             state=target,
             seq=self.seq + 1,
-            requested_at=at if target is HandoffState.WAITING else (
-                self.requested_at if target is HandoffState.WITH_HUMAN else None),
+            requested_at=at
+            if target is HandoffState.WAITING
+            else (self.requested_at if target is HandoffState.WITH_HUMAN else None),
             taken_at=at if target is HandoffState.WITH_HUMAN else None,
         )
 
@@ -175,13 +178,22 @@ _REFUSALS = {
 
 def handoff_of(session: ChatSession) -> Handoff:
     """The handoff state a chat session carries."""
-    return Handoff(state=session.handoff, seq=session.handoff_seq, requested_at=session.handoff_requested_at,
-                   taken_at=session.handoff_taken_at)
+    return Handoff(
+        state=session.handoff,
+        seq=session.handoff_seq,
+        requested_at=session.handoff_requested_at,
+        taken_at=session.handoff_taken_at,
+    )
 
 
 def with_handoff(session: ChatSession, handoff: Handoff) -> ChatSession:
-    return msgspec.structs.replace(session, handoff=handoff.state, handoff_seq=handoff.seq,
-                                   handoff_requested_at=handoff.requested_at, handoff_taken_at=handoff.taken_at)
+    return msgspec.structs.replace(
+        session,
+        handoff=handoff.state,
+        handoff_seq=handoff.seq,
+        handoff_requested_at=handoff.requested_at,
+        handoff_taken_at=handoff.taken_at,
+    )
 
 
 class HandoffEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -203,8 +215,9 @@ def check_after(raw: str | None) -> int:
         return 0
     text = raw.strip()
     if not text.isdigit() or len(text) > 12:
-        raise InvalidInput("Last-Event-ID must be the number of an event.", code="invalid_last_event_id",
-                           field="Last-Event-ID")
+        raise InvalidInput(
+            "Last-Event-ID must be the number of an event.", code="invalid_last_event_id", field="Last-Event-ID"
+        )
     return int(text)
 
 
@@ -272,8 +285,9 @@ def _minutes(raw: str, field: str) -> int:
 def check_time_zone(raw: str) -> str:
     """An IANA time zone name known to this system's tz database (``Europe/Paris``, ``UTC``)."""
     if len(raw) > 64 or raw not in _zones():
-        raise InvalidInput("The time zone must be an IANA name such as Europe/Paris.", code="invalid_time_zone",
-                           field="time_zone")
+        raise InvalidInput(
+            "The time zone must be an IANA name such as Europe/Paris.", code="invalid_time_zone", field="time_zone"
+        )
     return raw
 
 
@@ -294,17 +308,24 @@ def check_handoff_settings(settings: HandoffSettings) -> HandoffSettings:
     if len(set(settings.days)) != len(settings.days):
         raise InvalidInput("Each day is listed once.", code="invalid_office_hours", field="days")
     if _minutes(settings.opens, "opens") >= _minutes(settings.closes, "closes"):
-        raise InvalidInput("The office opens before it closes (use 24:00 for the end of the day).",
-                           code="invalid_office_hours", field="closes")
+        raise InvalidInput(
+            "The office opens before it closes (use 24:00 for the end of the day).",
+            code="invalid_office_hours",
+            field="closes",
+        )
     if not MIN_WAIT_S <= settings.max_wait_s <= MAX_WAIT_S:
-        raise InvalidInput(f"The maximum wait is {MIN_WAIT_S} to {MAX_WAIT_S} seconds.", code="invalid_max_wait",
-                           field="max_wait_s")
+        raise InvalidInput(
+            f"The maximum wait is {MIN_WAIT_S} to {MAX_WAIT_S} seconds.", code="invalid_max_wait", field="max_wait_s"
+        )
     return msgspec.structs.replace(settings, days=tuple(d for d in WEEK if d in settings.days))
 
 
 def change_settings(current: HandoffSettings, changes: HandoffSettingsChanges) -> HandoffSettings:
-    updates = {name: value for name in HandoffSettingsChanges.__struct_fields__
-               if (value := getattr(changes, name)) is not msgspec.UNSET}
+    updates = {
+        name: value
+        for name in HandoffSettingsChanges.__struct_fields__
+        if (value := getattr(changes, name)) is not msgspec.UNSET
+    }
     return check_handoff_settings(msgspec.structs.replace(current, **updates))
 
 
@@ -316,14 +337,18 @@ def is_open(settings: HandoffSettings, now: datetime) -> bool:
     except ZoneInfoNotFoundError:
         return False
     minute = local.hour * 60 + local.minute
-    return (WEEK[local.weekday()] in settings.days
-            and _minutes(settings.opens, "opens") <= minute < _minutes(settings.closes, "closes"))
+    return WEEK[local.weekday()] in settings.days and _minutes(settings.opens, "opens") <= minute < _minutes(
+        settings.closes, "closes"
+    )
 
 
 def wait_expired(handoff: Handoff, settings: HandoffSettings, now: datetime) -> bool:
     """A waiting conversation no one took within the maximum wait."""
-    return (handoff.state is HandoffState.WAITING and handoff.requested_at is not None
-            and now - handoff.requested_at >= timedelta(seconds=settings.max_wait_s))
+    return (
+        handoff.state is HandoffState.WAITING
+        and handoff.requested_at is not None
+        and now - handoff.requested_at >= timedelta(seconds=settings.max_wait_s)
+    )
 
 
 def _hours_in_words(settings: HandoffSettings) -> str:
@@ -342,5 +367,7 @@ def expired_message(settings: HandoffSettings) -> str:
     """What a visitor is told when no one took the conversation in time."""
     minutes = max(1, round(settings.max_wait_s / 60))
     unit = "minute" if minutes == 1 else "minutes"
-    return (f"Sorry, no one was available to take your conversation within {minutes} {unit}. "
-            "The assistant is back and can keep helping you.")
+    return (
+        f"Sorry, no one was available to take your conversation within {minutes} {unit}. "
+        "The assistant is back and can keep helping you."
+    )

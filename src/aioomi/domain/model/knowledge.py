@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from enum import StrEnum
 from collections.abc import Hashable, Sequence
+from enum import StrEnum
 from typing import TypeVar
 
 import msgspec
@@ -131,6 +131,7 @@ class RetrievalSettings(msgspec.Struct, frozen=True, kw_only=True):
         if not -1.0 <= self.min_similarity <= 1.0:
             raise InvalidInput("min_similarity must be between -1 and 1.", field="min_similarity")
 
+
 class RelevanceScale(msgspec.Struct, frozen=True, kw_only=True):
     """How sure the assistant is that a passage bears on a question, from 0 to 1, read off the
     cosine similarity of the query's and the passage's vectors for one embedding model.
@@ -185,8 +186,9 @@ DEFAULT_MIN_RELEVANCE = 0.5
 # 1,000 / 3,000 / 5,548 SciFact chunks (about +0.09 per tenfold), and 0.29 against Aioomi's own
 # docs (106 chunks); clamped to 0.30–0.45.
 RELEVANCE_SCALES: dict[str, RelevanceScale] = {
-    "wordllama-l2-supercat-256": RelevanceScale(floor=0.15, gate=0.40, ceiling=0.75, gate_per_decade=0.09,
-                                                gate_at_chunks=5_548, min_gate=0.30, max_gate=0.45),
+    "wordllama-l2-supercat-256": RelevanceScale(
+        floor=0.15, gate=0.40, ceiling=0.75, gate_per_decade=0.09, gate_at_chunks=5_548, min_gate=0.30, max_gate=0.45
+    ),
     "text-embedding-3-small": RelevanceScale(floor=0.10, gate=0.30, ceiling=0.65),
     "text-embedding-3-large": RelevanceScale(floor=0.10, gate=0.30, ceiling=0.65),
 }
@@ -209,8 +211,9 @@ def rerank_relevance_scale(gate: float = DEFAULT_RERANK_GATE) -> RelevanceScale:
     return RelevanceScale(floor=0.0, gate=gate, ceiling=1.0)
 
 
-def passage_relevance(similarity: float | None, rerank_score: float | None, *, dense: RelevanceScale,
-                      rerank: RelevanceScale) -> float | None:
+def passage_relevance(
+    similarity: float | None, rerank_score: float | None, *, dense: RelevanceScale, rerank: RelevanceScale
+) -> float | None:
     """How relevant a passage is on the owner's 0–1 scale, from the best evidence there is: the
     reranker's score when it scored the passage (a cross-encoder reads the question and the
     passage together, which a similarity of two separate vectors cannot), else the cosine
@@ -478,7 +481,9 @@ class LexicalIndex(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         if self.max_query_terms < 1 or self.postings_per_term < 1 or not 0.0 < self.impact_drift < 1.0:
-            raise InvalidInput("The lexical index needs at least one term and one posting per term, and a drift in (0, 1).")
+            raise InvalidInput(
+                "The lexical index needs at least one term and one posting per term, and a drift in (0, 1)."
+            )
 
 
 class LexicalIndexKey(msgspec.Struct, frozen=True, kw_only=True):

@@ -117,10 +117,14 @@ class Lead(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def default_form(account_id: str, agent_id: str) -> LeadForm:
-    return LeadForm(account_id=account_id, agent_id=agent_id, fields=(
-        LeadField(key="name", kind=FieldKind.NAME, label="Name", required=True),
-        LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),
-    ))
+    return LeadForm(
+        account_id=account_id,
+        agent_id=agent_id,
+        fields=(
+            LeadField(key="name", kind=FieldKind.NAME, label="Name", required=True),
+            LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),
+        ),
+    )
 
 
 def _text(value: str, limit: int, what: str, field: str) -> str:
@@ -141,16 +145,23 @@ def check_lead_form(form: LeadForm) -> LeadForm:
     fields = []
     for i, f in enumerate(form.fields):
         if not _KEY.match(f.key) or f.key in keys:
-            raise InvalidLeadForm("Each field needs its own key: lowercase letters, digits and _, "
-                                  "starting with a letter.", field=f"fields[{i}].key")
+            raise InvalidLeadForm(
+                "Each field needs its own key: lowercase letters, digits and _, starting with a letter.",
+                field=f"fields[{i}].key",
+            )
         keys.add(f.key)
         options: tuple[str, ...] = ()
         if f.kind is FieldKind.CHOICE:
             options = tuple(_text(o, MAX_OPTION, "An option", f"fields[{i}].options") for o in f.options)
             if not 2 <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options):
-                raise InvalidLeadForm(f"A choice has 2 to {MAX_OPTIONS} different options.", field=f"fields[{i}].options")
-        fields.append(msgspec.structs.replace(f, label=_text(f.label, MAX_LABEL, "A label", f"fields[{i}].label"),
-                                              options=options))
+                raise InvalidLeadForm(
+                    f"A choice has 2 to {MAX_OPTIONS} different options.", field=f"fields[{i}].options"
+                )
+        fields.append(
+            msgspec.structs.replace(
+                f, label=_text(f.label, MAX_LABEL, "A label", f"fields[{i}].label"), options=options
+            )
+        )
     privacy_url = (form.privacy_url or "").strip() or None
     if privacy_url is not None:
         parts = urlsplit(privacy_url)
@@ -165,7 +176,9 @@ def check_lead_form(form: LeadForm) -> LeadForm:
     if not 1 <= form.retention_months <= MAX_RETENTION_MONTHS:
         raise InvalidLeadForm(f"Keep leads 1 to {MAX_RETENTION_MONTHS} months.", field="retention_months")
     return msgspec.structs.replace(
-        form, fields=tuple(fields), privacy_url=privacy_url,
+        form,
+        fields=tuple(fields),
+        privacy_url=privacy_url,
         intro=_text(form.intro, MAX_TEXT, "The introduction", "intro"),
         consent_text=_text(form.consent_text, MAX_TEXT, "The consent line", "consent_text"),
     )

@@ -84,8 +84,11 @@ def chat_cutoff(now: datetime, agent_days: int | None = None) -> datetime:
 
 def check_chat_retention_days(days: int | None) -> int | None:
     if days is not None and not 1 <= days <= MAX_AGENT_CHAT_DAYS:
-        raise InvalidInput(f"Keep conversations between 1 and {MAX_AGENT_CHAT_DAYS} days, or unset it for 12 months.",
-                           code="invalid_chat_retention", field="days")
+        raise InvalidInput(
+            f"Keep conversations between 1 and {MAX_AGENT_CHAT_DAYS} days, or unset it for 12 months.",
+            code="invalid_chat_retention",
+            field="days",
+        )
     return days
 
 
@@ -113,8 +116,11 @@ def deletion_grace(days: int) -> timedelta:
 def outbox_retention(days: int) -> timedelta:
     """How long the outbox folder keeps an e-mail: 1 to 90 days."""
     if not 1 <= days <= MAX_OUTBOX_RETENTION_DAYS:
-        raise InvalidInput(f"Keep outbox e-mails between 1 and {MAX_OUTBOX_RETENTION_DAYS} days.",
-                           code="invalid_outbox_retention", field="outbox_retention_days")
+        raise InvalidInput(
+            f"Keep outbox e-mails between 1 and {MAX_OUTBOX_RETENTION_DAYS} days.",
+            code="invalid_outbox_retention",
+            field="outbox_retention_days",
+        )
     return timedelta(days=days)
 
 
@@ -217,8 +223,9 @@ def policy_upcoming(versions: list[PolicyVersion], today: date) -> PolicyVersion
 
 def check_policy_text(body: str) -> str:
     if not body.strip() or len(body) > MAX_POLICY_TEXT:
-        raise InvalidInput(f"The policy text must be 1 to {MAX_POLICY_TEXT:,} characters.",
-                           code="invalid_policy_text", field="text")
+        raise InvalidInput(
+            f"The policy text must be 1 to {MAX_POLICY_TEXT:,} characters.", code="invalid_policy_text", field="text"
+        )
     return body
 
 
@@ -229,7 +236,8 @@ def check_policy_publication(effective_on: date, today: date, existing: list[Pol
         raise InvalidInput(
             f"A new policy takes effect at least {POLICY_NOTICE_DAYS} days after it is announced: "
             f"choose {today + timedelta(days=POLICY_NOTICE_DAYS)} or later.",
-            code="policy_notice_too_short", field="effective",
+            code="policy_notice_too_short",
+            field="effective",
         )
     if any(v.effective_on >= effective_on for v in existing):
         raise Conflict("A version with that or a later effective date exists.", code="policy_version_exists")

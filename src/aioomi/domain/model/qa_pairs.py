@@ -68,7 +68,9 @@ class InvalidQaImport(InvalidInput):
     title = "The CSV file cannot be imported"
 
     def __init__(self, detail: str, *, line: int | None = None) -> None:
-        super().__init__(detail if line is None else f"Line {line}: {detail}", field=None if line is None else f"line {line}")
+        super().__init__(
+            detail if line is None else f"Line {line}: {detail}", field=None if line is None else f"line {line}"
+        )
         self.line = line
 
 
@@ -114,8 +116,9 @@ def check_pair(given: QaPairInput) -> QaPairInput:
             seen.add(question_key(alternative))
             alternatives.append(alternative)
     if len(alternatives) > MAX_ALTERNATIVES:
-        raise InvalidInput(f"Give at most {MAX_ALTERNATIVES} alternative phrasings.", code="invalid_qa_pair",
-                           field="alternatives")
+        raise InvalidInput(
+            f"Give at most {MAX_ALTERNATIVES} alternative phrasings.", code="invalid_qa_pair", field="alternatives"
+        )
     return QaPairInput(question=question, answer=answer, alternatives=tuple(alternatives))
 
 
@@ -155,10 +158,15 @@ def parse_csv(data: bytes) -> list[tuple[int, QaPairInput]]:
         if header is None:
             raise InvalidQaImport("The file is empty: give a header row (question,answer,alternatives).", line=1)
         names = [h.strip().lower() for h in header]
-        if "question" not in names or "answer" not in names or len(set(names)) != len(names) or any(
-                n not in CSV_COLUMNS for n in names):
-            raise InvalidQaImport("The header row names the columns question, answer and (optionally) "
-                                  "alternatives, each once.", line=1)
+        if (
+            "question" not in names
+            or "answer" not in names
+            or len(set(names)) != len(names)
+            or any(n not in CSV_COLUMNS for n in names)
+        ):
+            raise InvalidQaImport(
+                "The header row names the columns question, answer and (optionally) alternatives, each once.", line=1
+            )
         index = {n: i for i, n in enumerate(names)}
         pairs: list[tuple[int, QaPairInput]] = []
         seen: dict[str, int] = {}
@@ -173,10 +181,13 @@ def parse_csv(data: bytes) -> list[tuple[int, QaPairInput]]:
                 raise InvalidQaImport(f"A file holds at most {MAX_IMPORT_ROWS:,} pairs.", line=start)
             cells = {n: _unescape(row[i]) for n, i in index.items()}
             try:
-                pair = check_pair(QaPairInput(
-                    question=cells["question"], answer=cells["answer"],
-                    alternatives=tuple(cells.get("alternatives", "").splitlines()),
-                ))
+                pair = check_pair(
+                    QaPairInput(
+                        question=cells["question"],
+                        answer=cells["answer"],
+                        alternatives=tuple(cells.get("alternatives", "").splitlines()),
+                    )
+                )
             except InvalidInput as error:
                 raise InvalidQaImport(f"{error.detail} ({error.field})", line=start) from None
             key = question_key(pair.question)

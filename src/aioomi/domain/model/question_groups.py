@@ -82,8 +82,11 @@ def question_key(text: str) -> str:
     return " ".join(text.lower().split()).rstrip("?!. ")
 
 
-def cluster_questions(questions: Sequence[WantingQuestion], vectors: Sequence[Sequence[float]],
-                      threshold: float = DEFAULT_GROUP_SIMILARITY) -> list[list[int]]:
+def cluster_questions(
+    questions: Sequence[WantingQuestion],
+    vectors: Sequence[Sequence[float]],
+    threshold: float = DEFAULT_GROUP_SIMILARITY,
+) -> list[list[int]]:
     """Groups of ``questions`` (indexes into it; ``vectors[i]`` embeds ``questions[i]``).
 
     The rule: the questions are taken in the order of (key, time asked, message id); each joins the earlier
@@ -94,8 +97,10 @@ def cluster_questions(questions: Sequence[WantingQuestion], vectors: Sequence[Se
     """
     if not questions:
         return []
-    order = sorted(range(len(questions)), key=lambda i: (question_key(questions[i].text), questions[i].asked_at,
-                                                         questions[i].message_id))
+    order = sorted(
+        range(len(questions)),
+        key=lambda i: (question_key(questions[i].text), questions[i].asked_at, questions[i].message_id),
+    )
     matrix = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     unit = matrix / np.where(norms == 0, 1, norms)
@@ -108,7 +113,7 @@ def cluster_questions(questions: Sequence[WantingQuestion], vectors: Sequence[Se
             groups[group_of_key[key]].append(i)
             continue
         if groups:
-            similarities = leaders[:len(groups)] @ unit[i]
+            similarities = leaders[: len(groups)] @ unit[i]
             best = int(np.argmax(similarities))  # the first of equal maxima: the earliest leader
             if float(similarities[best]) >= threshold:
                 groups[best].append(i)
@@ -120,9 +125,9 @@ def cluster_questions(questions: Sequence[WantingQuestion], vectors: Sequence[Se
     return sorted(groups, key=lambda g: (-len(g), question_key(questions[g[0]].text)))
 
 
-def summarise(questions: Sequence[WantingQuestion], members: Sequence[int]) -> tuple[str, str, int, tuple[str, ...],
-                                                                                     tuple[WantingReason, ...],
-                                                                                     datetime, datetime]:
+def summarise(
+    questions: Sequence[WantingQuestion], members: Sequence[int]
+) -> tuple[str, str, int, tuple[str, ...], tuple[WantingReason, ...], datetime, datetime]:
     """A group's key, label, count, distinct examples (leader first, at most 10), reasons (in
     the enum's order) and first and last time asked."""
     leader = questions[members[0]]
@@ -131,6 +136,12 @@ def summarise(questions: Sequence[WantingQuestion], members: Sequence[int]) -> t
         examples.setdefault(question_key(questions[i].text), " ".join(questions[i].text.split()))
     reasons = {questions[i].reason for i in members}
     times = [questions[i].asked_at for i in members]
-    return (question_key(leader.text), " ".join(leader.text.split()), len(members),
-            tuple(list(examples.values())[:MAX_EXAMPLES]), tuple(r for r in WantingReason if r in reasons),
-            min(times), max(times))
+    return (
+        question_key(leader.text),
+        " ".join(leader.text.split()),
+        len(members),
+        tuple(list(examples.values())[:MAX_EXAMPLES]),
+        tuple(r for r in WantingReason if r in reasons),
+        min(times),
+        max(times),
+    )

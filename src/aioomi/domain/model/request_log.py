@@ -40,10 +40,12 @@ class RequestLogQuery(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 50
 
     def matches(self, entry: RequestLogEntry) -> bool:
-        return ((self.since is None or entry.occurred_at >= self.since)
-                and (self.until is None or entry.occurred_at < self.until)
-                and (self.before is None or entry.occurred_at < self.before)
-                and (self.agent_id is None or entry.agent_id == self.agent_id)
-                and (self.method is None or entry.method == self.method)
-                and (self.status_class is None or entry.status // 100 == self.status_class)
-                and (self.route is None or entry.route.startswith(self.route)))
+        return (
+            (self.since is None or entry.occurred_at >= self.since)
+            and (self.until is None or entry.occurred_at < self.until)
+            and (self.before is None or entry.occurred_at < self.before)
+            and (self.agent_id is None or entry.agent_id == self.agent_id)
+            and (self.method is None or entry.method == self.method)
+            and (self.status_class is None or entry.status // 100 == self.status_class)
+            and (self.route is None or entry.route.startswith(self.route))
+        )

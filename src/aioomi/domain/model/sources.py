@@ -229,8 +229,9 @@ def check_source_name(raw: str | None, fallback: str) -> str:
     if len(name) > MAX_SOURCE_NAME:
         if raw is None:
             return name[:MAX_SOURCE_NAME]
-        raise InvalidInput(f"Use at most {MAX_SOURCE_NAME} characters for the name.", code="invalid_source_name",
-                           field="name")
+        raise InvalidInput(
+            f"Use at most {MAX_SOURCE_NAME} characters for the name.", code="invalid_source_name", field="name"
+        )
     if any(unicodedata.category(c) == "Cc" for c in name):
         raise InvalidInput("The name contains control characters.", code="invalid_source_name", field="name")
     return name
@@ -247,10 +248,20 @@ def check_web_url(url: str | None, field: str = "url") -> str:
         _ = parts.port  # raises on a port that is not a number
     except ValueError:
         parts = urlsplit("")
-    if (len(url) > MAX_URL or parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or parts.username or parts.password or any(c.isspace() for c in url)):
-        raise InvalidInput("Give an http:// or https:// address with a host (no user name or password), of at "
-                           f"most {MAX_URL} characters.", code="invalid_source_url", field=field)
+    if (
+        len(url) > MAX_URL
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or any(c.isspace() for c in url)
+    ):
+        raise InvalidInput(
+            "Give an http:// or https:// address with a host (no user name or password), of at "
+            f"most {MAX_URL} characters.",
+            code="invalid_source_url",
+            field=field,
+        )
     return url
 
 
@@ -261,8 +272,12 @@ def _check_patterns(patterns: tuple[str, ...], field: str) -> tuple[str, ...]:
     for pattern in patterns:
         pattern = pattern.strip()
         if not pattern.startswith("/") or len(pattern) > MAX_PATH_PATTERN or not pattern.isprintable():
-            raise InvalidInput(f"A path pattern starts with / and has at most {MAX_PATH_PATTERN} printable "
-                               "characters (for example /docs/*).", code="invalid_path_pattern", field=field)
+            raise InvalidInput(
+                f"A path pattern starts with / and has at most {MAX_PATH_PATTERN} printable "
+                "characters (for example /docs/*).",
+                code="invalid_path_pattern",
+                field=field,
+            )
         cleaned.append(pattern)
     return tuple(dict.fromkeys(cleaned))
 
@@ -282,8 +297,9 @@ def crawl_page_limit(settings: SourceSettings, plan: Plan | None, limits: Source
     return ceiling if settings.max_pages is None else min(settings.max_pages, ceiling)
 
 
-def check_settings(kind: SourceKind, settings: SourceSettings, limits: SourceLimits,
-                   plan: Plan | None = None) -> SourceSettings:
+def check_settings(
+    kind: SourceKind, settings: SourceSettings, limits: SourceLimits, plan: Plan | None = None
+) -> SourceSettings:
     """The settings of a source of ``kind``, checked and normalised: web kinds need a URL;
     crawled kinds take patterns, a page count and a depth (0–10); other kinds take nothing.
     A page count above :func:`source_page_limit` is refused: ``plan_limit_reached`` (402) when
@@ -302,24 +318,35 @@ def check_settings(kind: SourceKind, settings: SourceSettings, limits: SourceLim
         raise InvalidInput("max_pages is at least 1.", code="invalid_source_settings", field="settings.max_pages")
     if max_pages is not None and max_pages > ceiling:
         if plan is not None and plan.max_source_pages is not None:
-            raise PlanLimitReached(f"The {plan.name} plan allows {ceiling:,} pages per source; ask for fewer or "
-                                   "upgrade the plan.")
-        raise InvalidInput(f"max_pages is between 1 and {ceiling:,} (the server's limit).",
-                           code="invalid_source_settings", field="settings.max_pages")
+            raise PlanLimitReached(
+                f"The {plan.name} plan allows {ceiling:,} pages per source; ask for fewer or upgrade the plan."
+            )
+        raise InvalidInput(
+            f"max_pages is between 1 and {ceiling:,} (the server's limit).",
+            code="invalid_source_settings",
+            field="settings.max_pages",
+        )
     if not 0 <= settings.max_depth <= MAX_DEPTH_CEILING:
-        raise InvalidInput(f"max_depth is between 0 and {MAX_DEPTH_CEILING}.", code="invalid_source_settings",
-                           field="settings.max_depth")
+        raise InvalidInput(
+            f"max_depth is between 0 and {MAX_DEPTH_CEILING}.",
+            code="invalid_source_settings",
+            field="settings.max_depth",
+        )
     return SourceSettings(
-        url=url, include_paths=_check_patterns(settings.include_paths, "settings.include_paths"),
-        exclude_paths=_check_patterns(settings.exclude_paths, "settings.exclude_paths"), max_pages=max_pages,
-        max_depth=settings.max_depth, include_subdomains=settings.include_subdomains,
+        url=url,
+        include_paths=_check_patterns(settings.include_paths, "settings.include_paths"),
+        exclude_paths=_check_patterns(settings.exclude_paths, "settings.exclude_paths"),
+        max_pages=max_pages,
+        max_depth=settings.max_depth,
+        include_subdomains=settings.include_subdomains,
     )
 
 
 def check_schedule(kind: SourceKind, schedule: SyncSchedule) -> SyncSchedule:
     if schedule is not SyncSchedule.OFF and kind not in CRAWLED_KINDS:
-        raise InvalidInput(f"A {kind} source has nothing to sync on a schedule.", code="invalid_schedule",
-                           field="schedule")
+        raise InvalidInput(
+            f"A {kind} source has nothing to sync on a schedule.", code="invalid_schedule", field="schedule"
+        )
     return schedule
 
 

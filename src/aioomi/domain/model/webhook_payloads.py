@@ -25,25 +25,51 @@ def _time(at: datetime | None) -> str | None:
 
 
 def conversation_started(session: ChatSession) -> dict[str, Any]:
-    return {"conversation_id": session.id, "agent_id": session.agent_id, "visitor_id": session.visitor_id,
-            "channel": str(session.channel), "created_at": _time(session.created_at)}
+    return {
+        "conversation_id": session.id,
+        "agent_id": session.agent_id,
+        "visitor_id": session.visitor_id,
+        "channel": str(session.channel),
+        "created_at": _time(session.created_at),
+    }
 
 
 def message_created(message: ChatMessage) -> dict[str, Any]:
-    return {"message_id": message.id, "conversation_id": message.session_id, "agent_id": message.agent_id,
-            "role": str(message.role), "status": str(message.status), "content": message.content,
-            "reply_to": message.reply_to, "created_at": _time(message.created_at),
-            "citations": [{"document_id": c.document_id, "title": c.document_title, "url": c.url}
-                          for c in message.citations]}
+    return {
+        "message_id": message.id,
+        "conversation_id": message.session_id,
+        "agent_id": message.agent_id,
+        "role": str(message.role),
+        "status": str(message.status),
+        "content": message.content,
+        "reply_to": message.reply_to,
+        "created_at": _time(message.created_at),
+        "citations": [
+            {"document_id": c.document_id, "title": c.document_title, "url": c.url} for c in message.citations
+        ],
+    }
 
 
 def document_settled(document: Document) -> dict[str, Any]:
-    return {"document_id": document.id, "agent_id": document.agent_id, "title": document.title,
-            "status": str(document.status), "source_url": document.source_url, "filename": document.filename,
-            "error": document.error, "updated_at": _time(document.updated_at)}
+    return {
+        "document_id": document.id,
+        "agent_id": document.agent_id,
+        "title": document.title,
+        "status": str(document.status),
+        "source_url": document.source_url,
+        "filename": document.filename,
+        "error": document.error,
+        "updated_at": _time(document.updated_at),
+    }
 
 
 def source_synced(run: SourceRun) -> dict[str, Any]:
-    return {"source_id": run.source_id, "agent_id": run.agent_id, "run_id": run.id, "status": str(run.status),
-            "counts": msgspec.to_builtins(run.counts), "started_at": _time(run.started_at),
-            "finished_at": _time(run.finished_at)}
+    return {
+        "source_id": run.source_id,
+        "agent_id": run.agent_id,
+        "run_id": run.id,
+        "status": str(run.status),
+        "counts": msgspec.to_builtins(run.counts),
+        "started_at": _time(run.started_at),
+        "finished_at": _time(run.finished_at),
+    }

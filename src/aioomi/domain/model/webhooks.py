@@ -209,8 +209,7 @@ def check_endpoint_url(url: str) -> str:
 def check_description(description: str) -> str:
     description = description.strip()
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidWebhookEndpoint(f"Use a description of at most {MAX_DESCRIPTION} characters.",
-                                     field="description")
+        raise InvalidWebhookEndpoint(f"Use a description of at most {MAX_DESCRIPTION} characters.", field="description")
     return description
 
 

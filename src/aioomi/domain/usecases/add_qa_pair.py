@@ -5,8 +5,8 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.model.qa_pairs import QaPair, QaPairInput, QaQuestionExists, check_pair, question_key
-from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.qa_support import PairWriter, qa_source
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
@@ -28,8 +28,14 @@ class AddQaPair:
       is stored).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, limits: DocumentLimits,
-                 plans: PlanLimits | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        blobs: BlobStore,
+        limits: DocumentLimits,
+        plans: PlanLimits | None = None,
+    ) -> None:
         self._plans = plans
         self._uow = uow
         self._clock = clock

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
 
 import msgspec
 
@@ -25,7 +25,6 @@ from aioomi.domain.model.chat import (
     Citation,
     MessageInProgress,
     MessageStatus,
-    owner_unavailable,
     Passage,
     Prompt,
     PromptMessage,
@@ -40,11 +39,12 @@ from aioomi.domain.model.chat import (
     build_prompt,
     by_document,
     check_idempotency_key,
-    cited,
     check_message,
     check_visitor_id,
+    cited,
     clip_user_agent,
     excerpt,
+    owner_unavailable,
     prompt_role,
     prompt_tokens,
 )
@@ -213,15 +213,21 @@ class AnswerChat:
                 await check_owner_allows(uow, agent)
             if session_id is not None and key is None and history is None:
                 # The session and its recent history in one read.
-                found, stored = (await uow.chat_sessions.get_with_recent(
-                    agent.account_id, session_id, last=self._history_messages)
-                    if is_id(session_id, SESSION_PREFIX) else (None, []))
+                found, stored = (
+                    await uow.chat_sessions.get_with_recent(agent.account_id, session_id, last=self._history_messages)
+                    if is_id(session_id, SESSION_PREFIX)
+                    else (None, [])
+                )
                 session = owned(found, agent, caller.visitor_id)
             elif session_id is not None and key is not None and history is None:
                 # The session, its recent history and the message sent with the key in one read.
-                found, stored, keyed = (await uow.chat_sessions.get_with_recent_and_keyed(
-                    agent.account_id, session_id, last=self._history_messages, idempotency_key=key)
-                    if is_id(session_id, SESSION_PREFIX) else (None, [], None))
+                found, stored, keyed = (
+                    await uow.chat_sessions.get_with_recent_and_keyed(
+                        agent.account_id, session_id, last=self._history_messages, idempotency_key=key
+                    )
+                    if is_id(session_id, SESSION_PREFIX)
+                    else (None, [], None)
+                )
                 session = owned(found, agent, caller.visitor_id)
                 if keyed is not None:
                     again = _replay_of(session, *keyed)
@@ -235,12 +241,22 @@ class AnswerChat:
                     if isinstance(replay, ChatAnswer):
                         return replay
                     retried = replay
-                stored = [] if history is not None else await uow.chat_messages.list_for_session(
-                    agent.account_id, session.id, last=self._history_messages)
+                stored = (
+                    []
+                    if history is not None
+                    else await uow.chat_messages.list_for_session(
+                        agent.account_id, session.id, last=self._history_messages
+                    )
+                )
             else:
                 session = ChatSession(
-                    id=new_id(SESSION_PREFIX), account_id=agent.account_id, agent_id=agent.id,
-                    visitor_id=caller.visitor_id, channel=caller.channel, created_at=now, ip=caller.ip,
+                    id=new_id(SESSION_PREFIX),
+                    account_id=agent.account_id,
+                    agent_id=agent.id,
+                    visitor_id=caller.visitor_id,
+                    channel=caller.channel,
+                    created_at=now,
+                    ip=caller.ip,
                     user_agent=clip_user_agent(caller.user_agent),
                 )
                 stored = []
@@ -255,11 +271,18 @@ class AnswerChat:
             before = next((i for i, m in enumerate(stored) if m.id == retried[0].id), len(stored))
             stored = stored[:before]
         if history is None:
-            history = [PromptMessage(role=prompt_role(m.role), content=m.content) for m in stored
-                       if m.status is MessageStatus.COMPLETE]
+            history = [
+                PromptMessage(role=prompt_role(m.role), content=m.content)
+                for m in stored
+                if m.status is MessageStatus.COMPLETE
+            ]
         passages = await self._search(
-            account_id=agent.account_id, agent_id=agent.id, query=question,
-            top_k=agent.retrieval.top_k, min_relevance=agent.retrieval.min_relevance, agent=agent,
+            account_id=agent.account_id,
+            agent_id=agent.id,
+            query=question,
+            top_k=agent.retrieval.top_k,
+            min_relevance=agent.retrieval.min_relevance,
+            agent=agent,
         )
         served: QaPair | None = None
         if self._curated is not None:  # the owner's curated answers: served as they are, or the top passages
@@ -269,15 +292,27 @@ class AnswerChat:
         # prompt numbers them as the citations do, so the answer's [n] markers name citations.
         sources = by_document(passages, agent.retrieval.max_citations)
         prompt = build_prompt(
-            system_prompt=agent.system_prompt, mode=str(agent.answer_mode), passages=sources, history=history,
-            question=question, budget=self._context_tokens, count_tokens=self._model.count_tokens,
+            system_prompt=agent.system_prompt,
+            mode=str(agent.answer_mode),
+            passages=sources,
+            history=history,
+            question=question,
+            budget=self._context_tokens,
+            count_tokens=self._model.count_tokens,
         )
         citations = tuple(p.citation(number, question) for number, p in enumerate(prompt.passages, start=1))
         if retried is not None:
             # The failed answer is answered again in place: same message, back to streaming.
             answer = msgspec.structs.replace(
-                retried[1], content="", status=MessageStatus.STREAMING, citations=citations, model=None,
-                prompt_tokens=0, completion_tokens=0, latency_ms=None, error_code=None,
+                retried[1],
+                content="",
+                status=MessageStatus.STREAMING,
+                citations=citations,
+                model=None,
+                prompt_tokens=0,
+                completion_tokens=0,
+                latency_ms=None,
+                error_code=None,
                 curated_pair_id=served.id if served is not None else None,
             )
             async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
@@ -286,13 +321,26 @@ class AnswerChat:
                 await uow.commit()
         else:
             visitor_message = ChatMessage(
-                id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
-                role=Role.USER, content=question, idempotency_key=key, created_at=now,
+                id=new_id(MESSAGE_PREFIX),
+                account_id=agent.account_id,
+                agent_id=agent.id,
+                session_id=session.id,
+                role=Role.USER,
+                content=question,
+                idempotency_key=key,
+                created_at=now,
             )
             answer = ChatMessage(
-                id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id, session_id=session.id,
-                role=Role.ASSISTANT, content="", status=MessageStatus.STREAMING, reply_to=visitor_message.id,
-                citations=citations, created_at=now + timedelta(microseconds=1),
+                id=new_id(MESSAGE_PREFIX),
+                account_id=agent.account_id,
+                agent_id=agent.id,
+                session_id=session.id,
+                role=Role.ASSISTANT,
+                content="",
+                status=MessageStatus.STREAMING,
+                reply_to=visitor_message.id,
+                citations=citations,
+                created_at=now + timedelta(microseconds=1),
                 curated_pair_id=served.id if served is not None else None,
             )
             # The writes may be held back and sent with the commit (one round trip), so a key
@@ -300,16 +348,26 @@ class AnswerChat:
             async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
                 if session_id is None:
                     await uow.chat_sessions.add(session)
-                    emit_event(uow, account_id=agent.account_id, type=CONVERSATION_STARTED,
-                               data=conversation_started(session), at=now)
+                    emit_event(
+                        uow,
+                        account_id=agent.account_id,
+                        type=CONVERSATION_STARTED,
+                        data=conversation_started(session),
+                        at=now,
+                    )
                     for turn in _earlier_turns(session, history, now):
                         await uow.chat_messages.add(turn)
                 try:
                     await uow.chat_messages.add(visitor_message)
                 except Conflict:
                     raise MessageInProgress("A message with this Idempotency-Key is being answered.") from None
-                emit_event(uow, account_id=agent.account_id, type=MESSAGE_CREATED,
-                           data=message_created(visitor_message), at=now)
+                emit_event(
+                    uow,
+                    account_id=agent.account_id,
+                    type=MESSAGE_CREATED,
+                    data=message_created(visitor_message),
+                    at=now,
+                )
                 await uow.chat_messages.add(answer)
                 await uow.chat_sessions.touch(agent.account_id, session.id, now)
                 try:
@@ -319,14 +377,18 @@ class AnswerChat:
                         raise
                     raise MessageInProgress("A message with this Idempotency-Key is being answered.") from None
         grounded_without_sources = agent.answer_mode is AnswerMode.GROUNDED and not prompt.passages
-        events = (self._fallback(agent, answer, started) if grounded_without_sources
-                  else self._stream(agent, answer, prompt, started))
+        events = (
+            self._fallback(agent, answer, started)
+            if grounded_without_sources
+            else self._stream(agent, answer, prompt, started)
+        )
         if served is not None:
             events = self._serve_curated(agent, answer, served, started)
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
 
-    async def replay(self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str, *,
-                     owner_checked: bool = False) -> ChatAnswer | None:
+    async def replay(
+        self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str, *, owner_checked: bool = False
+    ) -> ChatAnswer | None:
         """The stored, complete answer to a message already sent with this key in the
         visitor's session, replayed without the model; ``None`` when the key is new (or its
         answer failed or is still streaming: :meth:`start` decides those). Callers use it to
@@ -339,9 +401,13 @@ class AnswerChat:
             if not owner_checked:
                 await check_owner_allows(uow, agent)
             # The session and the message sent with the key, with its reply: one read.
-            found, _, keyed = (await uow.chat_sessions.get_with_recent_and_keyed(
-                agent.account_id, session_id, last=0, idempotency_key=key)
-                if is_id(session_id, SESSION_PREFIX) else (None, [], None))
+            found, _, keyed = (
+                await uow.chat_sessions.get_with_recent_and_keyed(
+                    agent.account_id, session_id, last=0, idempotency_key=key
+                )
+                if is_id(session_id, SESSION_PREFIX)
+                else (None, [], None)
+            )
             session = owned(found, agent, caller.visitor_id)
         reply = keyed[1] if keyed is not None else None
         if reply is None or reply.status is not MessageStatus.COMPLETE:
@@ -349,7 +415,11 @@ class AnswerChat:
         return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
 
     async def _replay(
-        self, uow: UnitOfWork, agent: Agent, session: ChatSession, key: str,
+        self,
+        uow: UnitOfWork,
+        agent: Agent,
+        session: ChatSession,
+        key: str,
     ) -> ChatAnswer | tuple[ChatMessage, ChatMessage] | None:
         """The stored answer to replay; for a failed one, the (question, answer) pair to answer
         again; None when the key is new."""
@@ -364,35 +434,57 @@ class AnswerChat:
         yield TurnDelta(text=agent.fallback_message)
         yield TurnSources(citations=())
         done = msgspec.structs.replace(
-            answer, content=agent.fallback_message, status=MessageStatus.UNANSWERED, citations=(),
+            answer,
+            content=agent.fallback_message,
+            status=MessageStatus.UNANSWERED,
+            citations=(),
             latency_ms=_ms_since(started),
         )
         async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
             await uow.chat_messages.update(done)
-            emit_event(uow, account_id=agent.account_id, type=MESSAGE_CREATED, data=message_created(done),
-                       at=self._clock.now())
+            emit_event(
+                uow, account_id=agent.account_id, type=MESSAGE_CREATED, data=message_created(done), at=self._clock.now()
+            )
             await uow.commit()
         yield TurnDone(message=done, usage=TokenUsage())
 
-    async def _serve_curated(self, agent: Agent, answer: ChatMessage, pair: QaPair,
-                             started: float) -> AsyncIterator[TurnEvent]:
+    async def _serve_curated(
+        self, agent: Agent, answer: ChatMessage, pair: QaPair, started: float
+    ) -> AsyncIterator[TurnEvent]:
         """The owner's answer as it is: no model call, nothing metered, the pair cited."""
         yield TurnStarted(message_id=answer.id, session_id=answer.session_id)
         yield TurnDelta(text=pair.answer)
-        citations = (Citation(document_id=pair.id, document_title=pair.question, position=0,
-                              excerpt=excerpt(pair.answer), score=1.0, number=1),)
+        citations = (
+            Citation(
+                document_id=pair.id,
+                document_title=pair.question,
+                position=0,
+                excerpt=excerpt(pair.answer),
+                score=1.0,
+                number=1,
+            ),
+        )
         yield TurnSources(citations=citations)
-        done = msgspec.structs.replace(answer, content=pair.answer, status=MessageStatus.COMPLETE,
-                                       citations=citations, curated_pair_id=pair.id, latency_ms=_ms_since(started))
+        done = msgspec.structs.replace(
+            answer,
+            content=pair.answer,
+            status=MessageStatus.COMPLETE,
+            citations=citations,
+            curated_pair_id=pair.id,
+            latency_ms=_ms_since(started),
+        )
         async with self._uow(account_id=agent.account_id) as uow:
             await uow.chat_messages.update(done)
             await uow.commit()
         yield TurnDone(message=done, usage=TokenUsage())
 
-    async def _stream(self, agent: Agent, answer: ChatMessage, prompt: Prompt, started: float) -> AsyncIterator[TurnEvent]:
+    async def _stream(
+        self, agent: Agent, answer: ChatMessage, prompt: Prompt, started: float
+    ) -> AsyncIterator[TurnEvent]:
         yield TurnStarted(message_id=answer.id, session_id=answer.session_id)
-        request = ChatRequest(model=agent.model, messages=prompt.messages, temperature=agent.temperature,
-                              max_tokens=agent.max_tokens)
+        request = ChatRequest(
+            model=agent.model, messages=prompt.messages, temperature=agent.temperature, max_tokens=agent.max_tokens
+        )
         parts: list[str] = []
         usage: TokenUsage | None = None
         model_name = agent.model
@@ -409,12 +501,21 @@ class AnswerChat:
             failure = error
         except BaseException:
             # The client went away (or the server is stopping): the answer is not complete.
-            await self._finish(agent, answer, parts, None, model_name, started, prompt,
-                               ChatModelUnavailable("The answer was cancelled.", code="answer_cancelled"))
+            await self._finish(
+                agent,
+                answer,
+                parts,
+                None,
+                model_name,
+                started,
+                prompt,
+                ChatModelUnavailable("The answer was cancelled.", code="answer_cancelled"),
+            )
             raise
         if failure is None and usage is None:
-            failure = ChatModelUnavailable("The model ended the answer without finishing it.",
-                                           code="model_stream_interrupted")
+            failure = ChatModelUnavailable(
+                "The model ended the answer without finishing it.", code="model_stream_interrupted"
+            )
         if failure is not None:
             await self._finish(agent, answer, parts, usage, model_name, started, prompt, failure)
             yield TurnFailed(message_id=answer.id, code=failure.code, detail=failure.detail)
@@ -427,37 +528,64 @@ class AnswerChat:
         yield TurnDone(message=done, usage=usage)
 
     async def _finish(
-        self, agent: Agent, answer: ChatMessage, parts: list[str], usage: TokenUsage | None, model_name: str,
-        started: float, prompt: Prompt, failure: AioomiError | None,
+        self,
+        agent: Agent,
+        answer: ChatMessage,
+        parts: list[str],
+        usage: TokenUsage | None,
+        model_name: str,
+        started: float,
+        prompt: Prompt,
+        failure: AioomiError | None,
     ) -> ChatMessage:
         text = "".join(parts)
         if usage is None and (parts or failure is None):
             # Tokens were spent on a broken stream: meter the local estimate.
-            usage = TokenUsage(prompt_tokens=prompt_tokens(prompt.messages, self._model.count_tokens),
-                               completion_tokens=self._model.count_tokens(text) if text else 0, estimated=True)
+            usage = TokenUsage(
+                prompt_tokens=prompt_tokens(prompt.messages, self._model.count_tokens),
+                completion_tokens=self._model.count_tokens(text) if text else 0,
+                estimated=True,
+            )
         final = msgspec.structs.replace(
-            answer, content=text, status=MessageStatus.FAILED if failure else MessageStatus.COMPLETE,
-            model=model_name, prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0, latency_ms=_ms_since(started),
+            answer,
+            content=text,
+            status=MessageStatus.FAILED if failure else MessageStatus.COMPLETE,
+            model=model_name,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            latency_ms=_ms_since(started),
             error_code=failure.code if failure else None,
         )
         async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
             await uow.chat_messages.update(final)
             if usage is not None:
-                await uow.usage.add(UsageEntry(
-                    id=new_id("use"), account_id=agent.account_id, agent_id=agent.id, model=model_name,
-                    kind=UsageKind.CHAT, prompt_tokens=usage.prompt_tokens,
-                    completion_tokens=usage.completion_tokens, occurred_at=self._clock.now(),
-                    session_id=answer.session_id,
-                ))
-            emit_event(uow, account_id=agent.account_id, type=MESSAGE_CREATED, data=message_created(final),
-                       at=self._clock.now())
+                await uow.usage.add(
+                    UsageEntry(
+                        id=new_id("use"),
+                        account_id=agent.account_id,
+                        agent_id=agent.id,
+                        model=model_name,
+                        kind=UsageKind.CHAT,
+                        prompt_tokens=usage.prompt_tokens,
+                        completion_tokens=usage.completion_tokens,
+                        occurred_at=self._clock.now(),
+                        session_id=answer.session_id,
+                    )
+                )
+            emit_event(
+                uow,
+                account_id=agent.account_id,
+                type=MESSAGE_CREATED,
+                data=message_created(final),
+                at=self._clock.now(),
+            )
             await uow.commit()
         return final
 
 
-def _replay_of(session: ChatSession, asked: ChatMessage,
-               reply: ChatMessage | None) -> ChatAnswer | tuple[ChatMessage, ChatMessage]:
+def _replay_of(
+    session: ChatSession, asked: ChatMessage, reply: ChatMessage | None
+) -> ChatAnswer | tuple[ChatMessage, ChatMessage]:
     """The stored answer to a message sent again with its key; for a failed one, the
     (question, answer) pair to answer again; ``message_in_progress`` while it streams."""
     if reply is None or reply.status is MessageStatus.STREAMING:
@@ -472,8 +600,9 @@ async def _replayed(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
     if reply.content:
         yield TurnDelta(text=reply.content)
     yield TurnSources(citations=reply.citations)
-    yield TurnDone(message=reply, usage=TokenUsage(prompt_tokens=reply.prompt_tokens,
-                                                   completion_tokens=reply.completion_tokens))
+    yield TurnDone(
+        message=reply, usage=TokenUsage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+    )
 
 
 def _earlier_turns(session: ChatSession, history: Sequence[PromptMessage], now: datetime) -> list[ChatMessage]:
@@ -482,8 +611,12 @@ def _earlier_turns(session: ChatSession, history: Sequence[PromptMessage], now: 
     asked: str | None = None
     for i, turn in enumerate(history):
         message = ChatMessage(
-            id=new_id(MESSAGE_PREFIX), account_id=session.account_id, agent_id=session.agent_id,
-            session_id=session.id, role=turn.role, content=turn.content,
+            id=new_id(MESSAGE_PREFIX),
+            account_id=session.account_id,
+            agent_id=session.agent_id,
+            session_id=session.id,
+            role=turn.role,
+            content=turn.content,
             reply_to=asked if turn.role is Role.ASSISTANT else None,
             created_at=now - timedelta(microseconds=len(history) - i),
         )
@@ -503,8 +636,26 @@ class KnowledgePassages:
     def __init__(self, search: SearchKnowledge) -> None:
         self._search = search
 
-    async def __call__(self, *, account_id: str, agent_id: str, query: str, top_k: int,
-                       min_relevance: float, agent: Agent | None = None) -> list[Passage]:
+    async def __call__(
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        query: str,
+        top_k: int,
+        min_relevance: float,
+        agent: Agent | None = None,
+    ) -> list[Passage]:
         hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent)
-        return [Passage(document_id=h.document_id, document_title=h.document_title, position=h.position,
-                        text=h.text, score=h.score, source_url=h.source_url, relevance=h.relevance) for h in hits]
+        return [
+            Passage(
+                document_id=h.document_id,
+                document_title=h.document_title,
+                position=h.position,
+                text=h.text,
+                score=h.score,
+                source_url=h.source_url,
+                relevance=h.relevance,
+            )
+            for h in hits
+        ]

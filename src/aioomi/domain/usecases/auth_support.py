@@ -92,7 +92,9 @@ async def issue_link_token(
     return token
 
 
-async def trusted_device(uow: UnitOfWork, device_token: str | None, account: Account | None, now: datetime) -> TrustedDevice | None:
+async def trusted_device(
+    uow: UnitOfWork, device_token: str | None, account: Account | None, now: datetime
+) -> TrustedDevice | None:
     """The trusted device a device cookie names, if it was trusted by ``account`` and has not expired."""
     if not device_token or account is None:
         return None
@@ -106,8 +108,13 @@ async def trust_device(uow: UnitOfWork, account: Account, now: datetime, policy:
     """Remember this browser as one that signed in to ``account``; the token goes in its cookie."""
     token = new_token()
     await uow.devices.add(
-        TrustedDevice(id=new_id("dev"), account_id=account.id, token_hash=hash_token(token), created_at=now,
-                      expires_at=now + policy.trusted_device_lifetime)
+        TrustedDevice(
+            id=new_id("dev"),
+            account_id=account.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + policy.trusted_device_lifetime,
+        )
     )
     return token
 

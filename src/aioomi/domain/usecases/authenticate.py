@@ -38,8 +38,12 @@ class Authenticate:
             if now - session.last_seen_at >= self._policy.touch_every:
                 await uow.sessions.touch(session.id, now)
                 await uow.commit()
-        return Principal(account_id=session.account_id, session_id=session.id, csrf_token=session.csrf_token,
-                         authenticated_at=session.last_authenticated_at)
+        return Principal(
+            account_id=session.account_id,
+            session_id=session.id,
+            csrf_token=session.csrf_token,
+            authenticated_at=session.last_authenticated_at,
+        )
 
     async def api_key(self, secret: str) -> Principal:
         if not secret.startswith(API_KEY_PREFIX):

@@ -18,7 +18,9 @@ async def delete_in_batches(step: Callable[[], Awaitable[int]], batch: int) -> i
             return total
 
 
-def in_own_transaction(uow: UnitOfWorkFactory, step: Callable[[UnitOfWork], Awaitable[int]]) -> Callable[[], Awaitable[int]]:
+def in_own_transaction(
+    uow: UnitOfWorkFactory, step: Callable[[UnitOfWork], Awaitable[int]]
+) -> Callable[[], Awaitable[int]]:
     """``step`` run in a system-scope unit of work of its own, committed after each batch."""
 
     async def run() -> int:

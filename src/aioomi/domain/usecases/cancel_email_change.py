@@ -44,7 +44,9 @@ class CancelEmailChange:
             await uow.tokens.invalidate(account.id, TokenPurpose.CHANGE_EMAIL, now)
             restored = False
             if used.restore_email and used.restore_email != account.email:
-                candidate = msgspec.structs.replace(account, email=used.restore_email, email_verified_at=now, updated_at=now)
+                candidate = msgspec.structs.replace(
+                    account, email=used.restore_email, email_verified_at=now, updated_at=now
+                )
                 async with self._uow(account_id=None) as lookup:
                     taken = await lookup.accounts.find_by_email(used.restore_email)
                 if taken is None:
@@ -55,4 +57,6 @@ class CancelEmailChange:
             keys = await uow.api_keys.revoke_all(account.id, now)
             await uow.devices.forget_all(account.id)
             await uow.commit()
-        return EmailChangeCancelled(account=account, restored=restored, sessions_revoked=sessions, api_keys_revoked=keys)
+        return EmailChangeCancelled(
+            account=account, restored=restored, sessions_revoked=sessions, api_keys_revoked=keys
+        )

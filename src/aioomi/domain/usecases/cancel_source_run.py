@@ -33,8 +33,9 @@ class CancelSourceRun:
             source = await find_own_source(uow, principal, agent, source_id, for_update=True)
             run = await find_own_run(uow, principal, source, run_id)
             if run.status is RunStatus.QUEUED:
-                run = msgspec.structs.replace(run, status=RunStatus.CANCELLED, cancel_requested=True,
-                                              finished_at=self._clock.now())
+                run = msgspec.structs.replace(
+                    run, status=RunStatus.CANCELLED, cancel_requested=True, finished_at=self._clock.now()
+                )
             elif run.status is RunStatus.RUNNING:
                 run = msgspec.structs.replace(run, cancel_requested=True)
             else:

@@ -27,8 +27,9 @@ class ChangePassword:
         self._clock = clock
         self._hasher = hasher
 
-    async def __call__(self, principal: Principal, current_password: str | None, new_password: str,
-                       *, revoke_api_keys: bool = False) -> None:
+    async def __call__(
+        self, principal: Principal, current_password: str | None, new_password: str, *, revoke_api_keys: bool = False
+    ) -> None:
         now = self._clock.now()
         async with self._uow(account_id=principal.account_id) as uow:
             account = await uow.accounts.get(principal.account_id)
@@ -39,7 +40,9 @@ class ChangePassword:
             ):
                 raise InvalidCredentials("The current password is wrong.")
             check_new_password(new_password, email=account.email, field="new_password")
-            account = msgspec.structs.replace(account, password_hash=await self._hasher.hash(new_password), updated_at=now)
+            account = msgspec.structs.replace(
+                account, password_hash=await self._hasher.hash(new_password), updated_at=now
+            )
             await uow.accounts.update(account)
             await uow.sessions.revoke_all(account.id, now, keep=principal.session_id)
             if revoke_api_keys:

@@ -12,6 +12,7 @@ import msgspec
 from aioomi.domain.model.billing import Plan, PlanLimitReached
 from aioomi.domain.model.documents import (
     DOCUMENT_ID_PREFIX,
+    PURGE_DOCUMENT,
     Document,
     DocumentLimits,
     DocumentSource,
@@ -20,13 +21,14 @@ from aioomi.domain.model.documents import (
     bytes_hash,
 )
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.sources import (
     ACTIVE_RUN_STATUSES,
+    GONE_AFTER_RUNS,
     MAX_RECORDED_FAILURES,
     MAX_SITEMAPS,
-    PARALLEL_FETCHES_PER_HOST,
-    GONE_AFTER_RUNS,
     MAX_STORED_LINKS,
+    PARALLEL_FETCHES_PER_HOST,
     FailureReason,
     PageFailed,
     RunCounts,
@@ -44,8 +46,6 @@ from aioomi.domain.model.sources import (
     on_site,
     path_allowed,
 )
-from aioomi.domain.model.documents import PURGE_DOCUMENT
-from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.webhook_payloads import SOURCE_SYNCED, source_synced
 from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
@@ -152,9 +152,18 @@ class CrawlSource:
       ``last_synced_at`` and ``next_sync_at`` are set.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, site: SiteFetcher,
-                 extractor: PageExtractor, limits: DocumentLimits, purge: PurgeDocumentData,
-                 plans: PlanLimits | None = None, source_limits: SourceLimits | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        blobs: BlobStore,
+        site: SiteFetcher,
+        extractor: PageExtractor,
+        limits: DocumentLimits,
+        purge: PurgeDocumentData,
+        plans: PlanLimits | None = None,
+        source_limits: SourceLimits | None = None,
+    ) -> None:
         self._plans = plans
         self._source_limits = source_limits or SourceLimits()
         self._purge = purge
@@ -172,12 +181,16 @@ class CrawlSource:
         source, run, documents, pages = started
         plan = await plan_of(self._plans, account_id)
         async with self._site.session() as site:
-            return await self._crawl(_Crawl(source, site, plan, crawl_page_limit(source.settings, plan,
-                                                                                 self._source_limits)),
-                                     run, documents, pages)
+            return await self._crawl(
+                _Crawl(source, site, plan, crawl_page_limit(source.settings, plan, self._source_limits)),
+                run,
+                documents,
+                pages,
+            )
 
-    async def _crawl(self, crawl: _Crawl, run: SourceRun, documents: dict[str, Document],
-                     pages: dict[str, SourcePage]) -> RunStatus | None:
+    async def _crawl(
+        self, crawl: _Crawl, run: SourceRun, documents: dict[str, Document], pages: dict[str, SourcePage]
+    ) -> RunStatus | None:
         crawl.pages = pages
         try:
             await self._seed(crawl)
@@ -194,8 +207,9 @@ class CrawlSource:
             return await self._finish(run, crawl, RunStatus.CANCELLED)
         return await self._finish(run, crawl, RunStatus.SUCCEEDED)
 
-    async def _start(self, account_id: str, source_id: str, run_id: str
-                     ) -> tuple[Source, SourceRun, dict[str, Document], dict[str, SourcePage]] | None:
+    async def _start(
+        self, account_id: str, source_id: str, run_id: str
+    ) -> tuple[Source, SourceRun, dict[str, Document], dict[str, SourcePage]] | None:
         async with self._uow(account_id=account_id) as uow:
             run = await uow.sources.get_run(account_id, run_id)
             source = await uow.sources.get(account_id, source_id, for_update=True)
@@ -207,11 +221,19 @@ class CrawlSource:
                 await uow.commit()
                 return None
             # A restarted job (its worker died) starts the crawl again from the beginning.
-            run = msgspec.structs.replace(run, status=RunStatus.RUNNING, counts=RunCounts(), failures=(),
-                                          started_at=run.started_at or self._clock.now())
+            run = msgspec.structs.replace(
+                run,
+                status=RunStatus.RUNNING,
+                counts=RunCounts(),
+                failures=(),
+                started_at=run.started_at or self._clock.now(),
+            )
             await uow.sources.update_run(run)
-            documents = {d.source_url: d for d in await uow.documents.list_all(account_id, source.agent_id)
-                         if d.source_id == source.id and d.source_url}
+            documents = {
+                d.source_url: d
+                for d in await uow.documents.list_all(account_id, source.agent_id)
+                if d.source_id == source.id and d.source_url
+            }
             pages = await uow.sources.pages(account_id, source.id)
             await uow.commit()
         return source, run, documents, pages
@@ -253,17 +275,21 @@ class CrawlSource:
             if not await crawl.site.allowed_by_robots(url):
                 raise PageFailed(FailureReason.ROBOTS, "robots.txt does not allow the crawler here.")
             known = crawl.pages.get(url)
-            return await crawl.site.fetch_page(url, max_bytes=self._limits.max_file_bytes,
-                                               etag=known.etag if known else None,
-                                               last_modified=known.last_modified if known else None)
+            return await crawl.site.fetch_page(
+                url,
+                max_bytes=self._limits.max_file_bytes,
+                etag=known.etag if known else None,
+                last_modified=known.last_modified if known else None,
+            )
         except PageFailed as failure:
             if failure.status in (404, 410):
                 crawl.gone.add(url)
             crawl.fail(url, failure.reason, failure.detail)
             return None
 
-    async def _take(self, crawl: _Crawl, run: SourceRun, documents: dict[str, Document], url: str, depth: int,
-                    page: WebPage) -> None:
+    async def _take(
+        self, crawl: _Crawl, run: SourceRun, documents: dict[str, Document], url: str, depth: int, page: WebPage
+    ) -> None:
         if page.not_modified:  # 304: the page we hold is current; its links are followed again
             known = crawl.pages.get(url)
             if known is None:
@@ -274,15 +300,19 @@ class CrawlSource:
             if crawl.source.kind is SourceKind.WEBSITE:
                 for link in known.links:
                     crawl.discover(link, depth + 1)
-            await self._remember(crawl, msgspec.structs.replace(known, etag=page.etag, last_modified=page.last_modified,
-                                                                missing_runs=0))
+            await self._remember(
+                crawl, msgspec.structs.replace(known, etag=page.etag, last_modified=page.last_modified, missing_runs=0)
+            )
             return
         final = normalise_url(page.url)
         if final != url:  # redirected
             settings = crawl.settings
             assert settings.url is not None
-            if final in crawl.taken or not on_site(final, settings.url, settings.include_subdomains) \
-                    or not path_allowed(urlsplit(final).path, settings):
+            if (
+                final in crawl.taken
+                or not on_site(final, settings.url, settings.include_subdomains)
+                or not path_allowed(urlsplit(final).path, settings)
+            ):
                 crawl.count(skipped=1)
                 return
             crawl.seen.add(final)
@@ -322,12 +352,19 @@ class CrawlSource:
                 crawl.discover(link, depth + 1)
         if problem is None or problem == "":
             known = crawl.pages.get(address)
-            await self._remember(crawl, SourcePage(
-                account_id=crawl.source.account_id, source_id=crawl.source.id, url=address,
-                document_id=documents[address].id, etag=page.etag if address == final else None,
-                last_modified=page.last_modified if address == final else None,
-                links=extracted.links[:MAX_STORED_LINKS] if crawl.source.kind is SourceKind.WEBSITE else (),
-            ), force=known is None or known.document_id != documents[address].id)
+            await self._remember(
+                crawl,
+                SourcePage(
+                    account_id=crawl.source.account_id,
+                    source_id=crawl.source.id,
+                    url=address,
+                    document_id=documents[address].id,
+                    etag=page.etag if address == final else None,
+                    last_modified=page.last_modified if address == final else None,
+                    links=extracted.links[:MAX_STORED_LINKS] if crawl.source.kind is SourceKind.WEBSITE else (),
+                ),
+                force=known is None or known.document_id != documents[address].id,
+            )
         if problem is None:
             crawl.count(fetched=1, unchanged=1)
         elif problem == "":
@@ -335,8 +372,9 @@ class CrawlSource:
         else:
             crawl.fail(address, FailureReason.SIZE, problem)
 
-    async def _store(self, crawl: _Crawl, documents: dict[str, Document], url: str, title: str | None,
-                     text: str) -> str | None:
+    async def _store(
+        self, crawl: _Crawl, documents: dict[str, Document], url: str, title: str | None, text: str
+    ) -> str | None:
         """Store the page's text as its document: ``None`` when unchanged, ``""`` when stored,
         else why it was refused (an agent's limit). Raises :class:`PlanLimitReached` (nothing
         stored) when the plan holds no more."""
@@ -367,10 +405,20 @@ class CrawlSource:
                 if quota is not None:
                     quota.admit(len(data))
                 document = Document(
-                    id=new_id(DOCUMENT_ID_PREFIX), account_id=source.account_id, agent_id=source.agent_id,
-                    title=name, source=DocumentSource.URL, source_url=url, content_type="text/markdown",
-                    status=DocumentStatus.QUEUED, content_hash=digest, blob_key="", size_bytes=len(data),
-                    created_at=now, updated_at=now, source_id=source.id,
+                    id=new_id(DOCUMENT_ID_PREFIX),
+                    account_id=source.account_id,
+                    agent_id=source.agent_id,
+                    title=name,
+                    source=DocumentSource.URL,
+                    source_url=url,
+                    content_type="text/markdown",
+                    status=DocumentStatus.QUEUED,
+                    content_hash=digest,
+                    blob_key="",
+                    size_bytes=len(data),
+                    created_at=now,
+                    updated_at=now,
+                    source_id=source.id,
                 )
                 document = msgspec.structs.replace(document, blob_key=blob_key(document, digest))
                 await self._blobs.put(document.blob_key, data)
@@ -379,8 +427,15 @@ class CrawlSource:
                 if quota is not None:
                     quota.admit(len(data), replacing_bytes=current.size_bytes)
                 document = msgspec.structs.replace(
-                    current, version=current.version + 1, status=DocumentStatus.QUEUED, error=None,
-                    progress_done=0, progress_total=0, content_hash=digest, size_bytes=len(data), title=name,
+                    current,
+                    version=current.version + 1,
+                    status=DocumentStatus.QUEUED,
+                    error=None,
+                    progress_done=0,
+                    progress_total=0,
+                    content_hash=digest,
+                    size_bytes=len(data),
+                    title=name,
                     updated_at=now,
                 )
                 document = msgspec.structs.replace(document, blob_key=blob_key(document, digest))
@@ -426,12 +481,30 @@ class CrawlSource:
                 await uow.sources.delete_page(source.account_id, source.id, url)
                 models: list[str] = []
                 if document is not None:
-                    models = list(dict.fromkeys(m for m in (document.embedding_model, base and base.embedding_model,
-                                                            base and base.pending_model) if m))
+                    models = list(
+                        dict.fromkeys(
+                            m
+                            for m in (
+                                document.embedding_model,
+                                base and base.embedding_model,
+                                base and base.pending_model,
+                            )
+                            if m
+                        )
+                    )
                     await uow.documents.delete(source.account_id, document.id)
-                    await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, max_attempts=10, payload={
-                        "account_id": source.account_id, "agent_id": source.agent_id, "document_id": document.id,
-                        "models": models}))
+                    await uow.jobs.enqueue(
+                        NewJob(
+                            kind=PURGE_DOCUMENT,
+                            max_attempts=10,
+                            payload={
+                                "account_id": source.account_id,
+                                "agent_id": source.agent_id,
+                                "document_id": document.id,
+                                "models": models,
+                            },
+                        )
+                    )
                 await uow.commit()
             if document is not None:
                 await self._purge(source.account_id, source.agent_id, document.id, models)
@@ -446,8 +519,9 @@ class CrawlSource:
             current = await uow.sources.get_run(run.account_id, run.id)
             if source is None or current is None or current.cancel_requested or current.status is not RunStatus.RUNNING:
                 raise _Stopped()
-            await uow.sources.update_run(msgspec.structs.replace(
-                current, counts=crawl.counts, failures=tuple(crawl.failures)))
+            await uow.sources.update_run(
+                msgspec.structs.replace(current, counts=crawl.counts, failures=tuple(crawl.failures))
+            )
             await uow.commit()
 
     async def _finish(self, run: SourceRun, crawl: _Crawl, status: RunStatus) -> RunStatus | None:
@@ -458,14 +532,31 @@ class CrawlSource:
             if current is None or source is None:
                 return None
             error = None if crawl.limited is None else f"Stopped taking new pages at the plan's limit: {crawl.limited}"
-            await uow.sources.update_run(msgspec.structs.replace(
-                current, status=status, counts=crawl.counts, failures=tuple(crawl.failures), finished_at=now,
-                error=error[:2000] if error else current.error))
+            await uow.sources.update_run(
+                msgspec.structs.replace(
+                    current,
+                    status=status,
+                    counts=crawl.counts,
+                    failures=tuple(crawl.failures),
+                    finished_at=now,
+                    error=error[:2000] if error else current.error,
+                )
+            )
             if status is RunStatus.SUCCEEDED:
-                await uow.sources.update(msgspec.structs.replace(
-                    source, last_synced_at=now, next_sync_at=next_sync(source.schedule, now), updated_at=now))
-            emit_event(uow, account_id=run.account_id, type=SOURCE_SYNCED, at=now, data=source_synced(
-                msgspec.structs.replace(current, status=status, counts=crawl.counts, finished_at=now)))
+                await uow.sources.update(
+                    msgspec.structs.replace(
+                        source, last_synced_at=now, next_sync_at=next_sync(source.schedule, now), updated_at=now
+                    )
+                )
+            emit_event(
+                uow,
+                account_id=run.account_id,
+                type=SOURCE_SYNCED,
+                at=now,
+                data=source_synced(
+                    msgspec.structs.replace(current, status=status, counts=crawl.counts, finished_at=now)
+                ),
+            )
             await uow.commit()
         return status
 

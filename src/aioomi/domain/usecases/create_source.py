@@ -19,8 +19,8 @@ from aioomi.domain.model.sources import (
     check_source_name,
     freshness,
 )
-from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.source_support import start_run
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
@@ -42,29 +42,52 @@ class CreateSource:
       page limit it will take (``page_limit``).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, limits: SourceLimits,
-                 plans: PlanLimits | None = None) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, limits: SourceLimits, plans: PlanLimits | None = None
+    ) -> None:
         self._plans = plans
         self._uow = uow
         self._clock = clock
         self._limits = limits
 
-    async def __call__(self, principal: Principal, agent_id: str, kind: SourceKind, settings: SourceSettings,
-                       *, name: str | None = None) -> SourceOverview:
+    async def __call__(
+        self,
+        principal: Principal,
+        agent_id: str,
+        kind: SourceKind,
+        settings: SourceSettings,
+        *,
+        name: str | None = None,
+    ) -> SourceOverview:
         if kind not in CRAWLED_KINDS:
             raise SourceKindNotAllowed(
                 "Only website and sitemap sources are created here; add files, texts and single addresses as "
-                "documents.", field="kind")
+                "documents.",
+                field="kind",
+            )
         plan = await plan_of(self._plans, principal.account_id)
         settings = check_settings(kind, settings, self._limits, plan)
         now = self._clock.now()
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            source = Source(id=new_id(SOURCE_ID_PREFIX), account_id=principal.account_id, agent_id=agent.id,
-                            kind=kind, name=check_source_name(name, settings.url or kind.value), settings=settings,
-                            schedule=SyncSchedule.OFF, created_at=now, updated_at=now)
+            source = Source(
+                id=new_id(SOURCE_ID_PREFIX),
+                account_id=principal.account_id,
+                agent_id=agent.id,
+                kind=kind,
+                name=check_source_name(name, settings.url or kind.value),
+                settings=settings,
+                schedule=SyncSchedule.OFF,
+                created_at=now,
+                updated_at=now,
+            )
             await uow.sources.add(source)
             run = await start_run(uow, source, now)
             await uow.commit()
-        return SourceOverview(source=source, documents=0, freshness=freshness(source, now), last_run=run,
-                              page_limit=page_limit_of(kind, settings, plan, self._limits))
+        return SourceOverview(
+            source=source,
+            documents=0,
+            freshness=freshness(source, now),
+            last_run=run,
+            page_limit=page_limit_of(kind, settings, plan, self._limits),
+        )

@@ -31,10 +31,22 @@ class DeleteQaPair:
             pair = await find_own_pair(uow, principal, agent, pair_id)
             document = await uow.documents.get(principal.account_id, pair.id, for_update=True)
             base = await uow.documents.knowledge_base(principal.account_id, agent.id)
-            models = [m for m in (document and document.embedding_model, agent.embedding_model,
-                                  base and base.embedding_model, base and base.pending_model) if m]
-            payload = {"account_id": principal.account_id, "agent_id": agent.id, "document_id": pair.id,
-                       "models": list(dict.fromkeys(models))}
+            models = [
+                m
+                for m in (
+                    document and document.embedding_model,
+                    agent.embedding_model,
+                    base and base.embedding_model,
+                    base and base.pending_model,
+                )
+                if m
+            ]
+            payload = {
+                "account_id": principal.account_id,
+                "agent_id": agent.id,
+                "document_id": pair.id,
+                "models": list(dict.fromkeys(models)),
+            }
             await uow.documents.delete(principal.account_id, pair.id)
             await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
             await uow.commit()

@@ -31,14 +31,27 @@ class DeleteSource:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             source = await find_own_source(uow, principal, agent, source_id, for_update=True)
             base = await uow.documents.knowledge_base(principal.account_id, agent.id)
-            documents = [d for d in await uow.documents.list_all(principal.account_id, agent.id)
-                         if d.source_id == source.id]
+            documents = [
+                d for d in await uow.documents.list_all(principal.account_id, agent.id) if d.source_id == source.id
+            ]
             purges: list[tuple[str, list[str]]] = []
             for document in documents:
-                models = [m for m in (document.embedding_model, agent.embedding_model,
-                                      base and base.embedding_model, base and base.pending_model) if m]
-                payload = {"account_id": principal.account_id, "agent_id": agent.id, "document_id": document.id,
-                           "models": list(dict.fromkeys(models))}
+                models = [
+                    m
+                    for m in (
+                        document.embedding_model,
+                        agent.embedding_model,
+                        base and base.embedding_model,
+                        base and base.pending_model,
+                    )
+                    if m
+                ]
+                payload = {
+                    "account_id": principal.account_id,
+                    "agent_id": agent.id,
+                    "document_id": document.id,
+                    "models": list(dict.fromkeys(models)),
+                }
                 purges.append((document.id, list(dict.fromkeys(models))))
                 await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
             await uow.sources.delete(principal.account_id, source.id)

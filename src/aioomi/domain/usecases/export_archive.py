@@ -59,8 +59,10 @@ async def write_export_archive(
                 source = await blobs.reader(blob_key)
                 if source is not None:
                     entries.append(await asyncio.to_thread(_write_blob, archive, name, source))
-            listed = [e | {"description": descriptions.get(e["name"], "A document's original file or text.")}
-                      for e in sorted(entries, key=lambda e: e["name"])]
+            listed = [
+                e | {"description": descriptions.get(e["name"], "A document's original file or text.")}
+                for e in sorted(entries, key=lambda e: e["name"])
+            ]
             await asyncio.to_thread(
                 archive.writestr, "manifest.json", json.dumps(dict(manifest) | {"files": listed}, indent=2)
             )

@@ -7,8 +7,8 @@ import msgspec
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.model.qa_pairs import parse_csv, question_key
-from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.qa_support import PairWriter, qa_source
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
@@ -36,8 +36,14 @@ class ImportQaPairs:
       limits, as uploads (``plan_limit_reached``, 402): over any limit nothing is written.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, limits: DocumentLimits,
-                 plans: PlanLimits | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        blobs: BlobStore,
+        limits: DocumentLimits,
+        plans: PlanLimits | None = None,
+    ) -> None:
         self._plans = plans
         self._uow = uow
         self._clock = clock
@@ -57,8 +63,9 @@ class ImportQaPairs:
             now = self._clock.now()
             source = await qa_source(uow, agent, create=True, now=now)
             assert source is not None
-            existing = {question_key(p.question): p for p in await uow.sources.list_pairs(principal.account_id,
-                                                                                          source.id)}
+            existing = {
+                question_key(p.question): p for p in await uow.sources.list_pairs(principal.account_id, source.id)
+            }
             writer = PairWriter(uow, self._blobs, self._limits, agent, source, now, quota)
             try:
                 for _, given in rows:

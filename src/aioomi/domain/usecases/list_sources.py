@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.sources import SourceLimits, SourceOverview, freshness
-from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -23,8 +23,9 @@ class ListSources:
       ``max_pages`` capped by the plan's limit in force, or the server's without a plan).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, limits: SourceLimits | None = None,
-                 plans: PlanLimits | None = None) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, limits: SourceLimits | None = None, plans: PlanLimits | None = None
+    ) -> None:
         self._limits = limits or SourceLimits()
         self._plans = plans
         self._uow = uow
@@ -38,6 +39,13 @@ class ListSources:
             counts = await uow.sources.document_counts(principal.account_id, agent.id)
             runs = {s.id: await uow.sources.list_runs(principal.account_id, s.id, limit=1) for s in sources}
         plan = await plan_of(self._plans, principal.account_id)
-        return [SourceOverview(source=s, documents=counts.get(s.id, 0), freshness=freshness(s, now),
-                               last_run=runs[s.id][0] if runs[s.id] else None,
-                               page_limit=page_limit_of(s.kind, s.settings, plan, self._limits)) for s in sources]
+        return [
+            SourceOverview(
+                source=s,
+                documents=counts.get(s.id, 0),
+                freshness=freshness(s, now),
+                last_run=runs[s.id][0] if runs[s.id] else None,
+                page_limit=page_limit_of(s.kind, s.settings, plan, self._limits),
+            )
+            for s in sources
+        ]

@@ -8,10 +8,10 @@ from aioomi.domain.model import abuse
 from aioomi.domain.model.accounts import (
     Account,
     EmailTaken,
-    WrongPassword,
     Principal,
     SessionPolicy,
     TokenPurpose,
+    WrongPassword,
     check_full_name,
     normalize_email,
 )
@@ -70,8 +70,16 @@ class UpdateProfile:
     ``Authenticate.recent_session``.)
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, limiter: RateLimiter,
-                 links: Links, policy: SessionPolicy, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        mailer: Mailer,
+        limiter: RateLimiter,
+        links: Links,
+        policy: SessionPolicy,
+        hasher: PasswordHasher,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
@@ -95,7 +103,8 @@ class UpdateProfile:
                 await record(uow, account.id, RightsAction.PROFILE_UPDATED, now, fields=["full_name"])
             if new_email is not None and new_email != account.email:
                 if account.password_hash is not None and not (
-                    changes.current_password and await self._hasher.verify(account.password_hash, changes.current_password)
+                    changes.current_password
+                    and await self._hasher.verify(account.password_hash, changes.current_password)
                 ):
                     raise WrongPassword("Enter your current password to change the email.", field="current_password")
                 await enforce(self._limiter, abuse.EMAIL_LINK_PER_ACCOUNT, account.id)
@@ -107,8 +116,13 @@ class UpdateProfile:
                     uow, account.id, TokenPurpose.CHANGE_EMAIL, now, self._policy, new_email=new_email
                 )
                 cancel = await issue_link_token(
-                    uow, account.id, TokenPurpose.CANCEL_EMAIL_CHANGE, now, self._policy,
-                    restore_email=account.email, replace_older=False,
+                    uow,
+                    account.id,
+                    TokenPurpose.CANCEL_EMAIL_CHANGE,
+                    now,
+                    self._policy,
+                    restore_email=account.email,
+                    replace_older=False,
                 )
                 await record(uow, account.id, RightsAction.EMAIL_CHANGE_REQUESTED, now)
                 days = self._policy.cancel_email_change_link.days

@@ -24,5 +24,6 @@ class PurgeFinishedJobs:
 
     async def __call__(self) -> int:
         cutoff = self._clock.now() - retention.FINISHED_JOBS
-        return await delete_in_batches(lambda: self._jobs.purge_finished(cutoff, retention.SWEEP_BATCH),
-                                       retention.SWEEP_BATCH)
+        return await delete_in_batches(
+            lambda: self._jobs.purge_finished(cutoff, retention.SWEEP_BATCH), retention.SWEEP_BATCH
+        )

@@ -20,5 +20,6 @@ class PurgeRateLimitCounters:
 
     async def __call__(self) -> int:
         now = self._clock.now()
-        return await delete_in_batches(lambda: self._counters.purge_expired(now, retention.SWEEP_BATCH),
-                                       retention.SWEEP_BATCH)
+        return await delete_in_batches(
+            lambda: self._counters.purge_expired(now, retention.SWEEP_BATCH), retention.SWEEP_BATCH
+        )

@@ -37,9 +37,17 @@ async def qa_source(uow: UnitOfWork, agent: Agent, *, create: bool, now: datetim
     if found or not create:
         return found[0] if found else None
     assert now is not None
-    source = Source(id=new_id(SOURCE_ID_PREFIX), account_id=agent.account_id, agent_id=agent.id, kind=SourceKind.QA,
-                    name=QA_SOURCE_NAME, settings=SourceSettings(), schedule=SyncSchedule.OFF,
-                    created_at=now, updated_at=now)
+    source = Source(
+        id=new_id(SOURCE_ID_PREFIX),
+        account_id=agent.account_id,
+        agent_id=agent.id,
+        kind=SourceKind.QA,
+        name=QA_SOURCE_NAME,
+        settings=SourceSettings(),
+        schedule=SyncSchedule.OFF,
+        created_at=now,
+        updated_at=now,
+    )
     await uow.sources.add(source)
     return source
 
@@ -60,8 +68,16 @@ class PairWriter:
     read under the per-account lock the caller took before the knowledge-base lock), every new
     or changed pair is admitted by the plan's document and storage limits, as an upload is."""
 
-    def __init__(self, uow: UnitOfWork, blobs: BlobStore, limits: DocumentLimits, agent: Agent, source: Source,
-                 now: datetime, quota: DocumentQuota | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        blobs: BlobStore,
+        limits: DocumentLimits,
+        agent: Agent,
+        source: Source,
+        now: datetime,
+        quota: DocumentQuota | None = None,
+    ) -> None:
         self._uow, self._blobs, self._limits, self._quota = uow, blobs, limits, quota
         self._agent, self._source, self._now = agent, source, now
         self._written: list[str] = []
@@ -73,7 +89,10 @@ class PairWriter:
         new version and is ingested again; an unchanged one is left alone)."""
         uow, account_id = self._uow, self._agent.account_id
         if current is not None and (current.question, current.answer, current.alternatives) == (
-                given.question, given.answer, given.alternatives):
+            given.question,
+            given.answer,
+            given.alternatives,
+        ):
             return current, False
         text = pair_text(given)
         data = text.encode("utf-8")
@@ -84,18 +103,29 @@ class PairWriter:
         documents, characters = self._totals
         if current is None:
             if documents >= self._limits.max_documents_per_agent:
-                raise TooManyDocuments(f"An agent can have at most {self._limits.max_documents_per_agent:,} "
-                                       "documents; remove some first.")
+                raise TooManyDocuments(
+                    f"An agent can have at most {self._limits.max_documents_per_agent:,} documents; remove some first."
+                )
             problem = agent_chars_problem(characters, len(text), self._limits)
             if problem is not None:
                 raise KnowledgeBaseFull(problem)
             if self._quota is not None:
                 self._quota.admit(len(data))
             document = Document(
-                id=new_id(DOCUMENT_ID_PREFIX), account_id=account_id, agent_id=self._agent.id, title=given.question,
-                source=DocumentSource.TEXT, filename="qa.md", content_type="text/markdown",
-                status=DocumentStatus.QUEUED, content_hash=digest, blob_key="", size_bytes=len(data),
-                created_at=self._now, updated_at=self._now, source_id=self._source.id,
+                id=new_id(DOCUMENT_ID_PREFIX),
+                account_id=account_id,
+                agent_id=self._agent.id,
+                title=given.question,
+                source=DocumentSource.TEXT,
+                filename="qa.md",
+                content_type="text/markdown",
+                status=DocumentStatus.QUEUED,
+                content_hash=digest,
+                blob_key="",
+                size_bytes=len(data),
+                created_at=self._now,
+                updated_at=self._now,
+                source_id=self._source.id,
             )
             self._totals = (documents + 1, characters + len(text))
         else:
@@ -110,8 +140,15 @@ class PairWriter:
                 self._quota.admit(len(data), replacing_bytes=existing.size_bytes)
             self._totals = (documents, characters - existing.char_count + len(text))
             document = msgspec.structs.replace(
-                existing, version=existing.version + 1, status=DocumentStatus.QUEUED, error=None, progress_done=0,
-                progress_total=0, content_hash=digest, size_bytes=len(data), title=given.question,
+                existing,
+                version=existing.version + 1,
+                status=DocumentStatus.QUEUED,
+                error=None,
+                progress_done=0,
+                progress_total=0,
+                content_hash=digest,
+                size_bytes=len(data),
+                title=given.question,
                 updated_at=self._now,
             )
             self._replaced.append(existing.blob_key)
@@ -123,10 +160,17 @@ class PairWriter:
         else:
             await uow.documents.update(document)
         await uow.jobs.enqueue(ingest_job(document))
-        pair = QaPair(id=document.id, account_id=account_id, agent_id=self._agent.id, source_id=self._source.id,
-                      question=given.question, answer=given.answer, alternatives=given.alternatives,
-                      created_at=current.created_at if current else self._now,
-                      updated_at=self._now)
+        pair = QaPair(
+            id=document.id,
+            account_id=account_id,
+            agent_id=self._agent.id,
+            source_id=self._source.id,
+            question=given.question,
+            answer=given.answer,
+            alternatives=given.alternatives,
+            created_at=current.created_at if current else self._now,
+            updated_at=self._now,
+        )
         await uow.sources.save_pair(pair)
         return pair, True
 

@@ -41,8 +41,10 @@ class Reauthenticate:
             if account is None:
                 raise NotFound("No such account.", code="account_not_found")
             if account.password_hash is None:
-                raise InvalidInput("This account signs in with Google: sign in with Google again to confirm it is you.",
-                                   code="reauthenticate_with_google")
+                raise InvalidInput(
+                    "This account signs in with Google: sign in with Google again to confirm it is you.",
+                    code="reauthenticate_with_google",
+                )
             if not await self._hasher.verify(account.password_hash, password):
                 raise WrongPassword("The password is wrong.", field="password")
             now = self._clock.now()

@@ -59,16 +59,30 @@ class SearchKnowledge:
       its scores; chunks of a document deleted meanwhile are left out.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, chunk_store: ChunkStore, embedders: EmbedderCatalog,
-                 reranker: Reranker | None = None, rerank_scale: RelevanceScale | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        chunk_store: ChunkStore,
+        embedders: EmbedderCatalog,
+        reranker: Reranker | None = None,
+        rerank_scale: RelevanceScale | None = None,
+    ) -> None:
         self._uow = uow
         self._chunks = chunk_store
         self._embedders = embedders
         self._reranker = reranker
         self._rerank_scale = rerank_scale or rerank_relevance_scale()
 
-    async def __call__(self, account_id: str, agent_id: str, query: str, top_k: int | None = None,
-                       min_relevance: float | None = None, *, agent: Agent | None = None) -> list[DocumentHit]:
+    async def __call__(
+        self,
+        account_id: str,
+        agent_id: str,
+        query: str,
+        top_k: int | None = None,
+        min_relevance: float | None = None,
+        *,
+        agent: Agent | None = None,
+    ) -> list[DocumentHit]:
         """``agent``: the agent when the caller holds it already (a chat turn), so it is not
         read again; it must be the one ``account_id`` and ``agent_id`` name."""
         text = query.strip()
@@ -97,17 +111,25 @@ class SearchKnowledge:
             except EmbeddingUnavailable:
                 vector = None
         candidates = await self._chunks.search(
-            account_id=account_id, agent_id=agent_id, query_text=text, query_vector=vector,
-            embedding_model=model, top_k=rerank_pool(settings.top_k), min_similarity=-1.0,
+            account_id=account_id,
+            agent_id=agent_id,
+            query_text=text,
+            query_vector=vector,
+            embedding_model=model,
+            top_k=rerank_pool(settings.top_k),
+            min_similarity=-1.0,
         )
         candidates, reranked = await self._reranked(text, candidates)
         scale = relevance_scale(model, chunks=totals.characters // CHARS_PER_CHUNK)
-        relevance = {c.chunk_id: passage_relevance(c.similarity, c.score if reranked else None, dense=scale,
-                                                   rerank=self._rerank_scale)
-                     for c in candidates}
+        relevance = {
+            c.chunk_id: passage_relevance(
+                c.similarity, c.score if reranked else None, dense=scale, rerank=self._rerank_scale
+            )
+            for c in candidates
+        }
         if vector is not None or reranked:
             candidates = [c for c in candidates if (r := relevance[c.chunk_id]) is not None and r >= gate]
-        hits = candidates[:settings.top_k]
+        hits = candidates[: settings.top_k]
         if not hits:
             return []
         # The store may bring each hit's document with it; only the others are read here (and a
@@ -117,14 +139,24 @@ class SearchKnowledge:
         if missing:
             async with self._uow(account_id=account_id, read_only=True) as uow:
                 documents = await uow.documents.get_many(account_id, missing)
-            found |= {doc_id: HitDocument(title=doc.title,
-                                          source_url=doc.source_url if doc.source is DocumentSource.URL else None)
-                      for doc_id, doc in documents.items()}
+            found |= {
+                doc_id: HitDocument(
+                    title=doc.title, source_url=doc.source_url if doc.source is DocumentSource.URL else None
+                )
+                for doc_id, doc in documents.items()
+            }
         return [
             DocumentHit(
-                document_id=doc_id, document_title=doc.title, chunk_id=h.chunk_id, position=h.position,
-                text=h.text, heading_path=h.heading_path, score=h.score, similarity=h.similarity,
-                relevance=relevance[h.chunk_id], source_url=doc.source_url,
+                document_id=doc_id,
+                document_title=doc.title,
+                chunk_id=h.chunk_id,
+                position=h.position,
+                text=h.text,
+                heading_path=h.heading_path,
+                score=h.score,
+                similarity=h.similarity,
+                relevance=relevance[h.chunk_id],
+                source_url=doc.source_url,
             )
             for h in hits
             if (doc := found.get(doc_id := document_of(h.document_id))) is not None

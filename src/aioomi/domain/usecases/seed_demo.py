@@ -72,9 +72,18 @@ class SeedDemo:
       ingestion), so the demo shows what an owner's upload does.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher, create_agent: CreateAgent, list_agents: ListAgents,
-                 update_agent: UpdateAgent, add_document: AddDocument, replace_document: ReplaceDocument,
-                 list_documents: ListDocuments) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        hasher: PasswordHasher,
+        create_agent: CreateAgent,
+        list_agents: ListAgents,
+        update_agent: UpdateAgent,
+        add_document: AddDocument,
+        replace_document: ReplaceDocument,
+        list_documents: ListDocuments,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
@@ -91,8 +100,9 @@ class SeedDemo:
         known = await self._documents(principal, agent.id)
         added = replaced = 0
         for item in documents:
-            upload = DocumentUpload(data=item.data, title=item.title, filename=item.title.rsplit("/", 1)[-1],
-                                    content_type=item.content_type)
+            upload = DocumentUpload(
+                data=item.data, title=item.title, filename=item.title.rsplit("/", 1)[-1], content_type=item.content_type
+            )
             existing = known.get(item.title)
             if existing is None:
                 _, created = await self._add_document(principal, agent.id, upload)
@@ -100,8 +110,13 @@ class SeedDemo:
             elif existing.content_hash != bytes_hash(item.data) or existing.status is DocumentStatus.FAILED:
                 _, changed = await self._replace_document(principal, agent.id, existing.id, upload)
                 replaced += changed
-        return DemoSite(account_id=principal.account_id, agent_id=agent.id, public_key=agent.public_key,
-                        documents_added=added, documents_replaced=replaced)
+        return DemoSite(
+            account_id=principal.account_id,
+            agent_id=agent.id,
+            public_key=agent.public_key,
+            documents_added=added,
+            documents_replaced=replaced,
+        )
 
     async def _account(self) -> str:
         now = self._clock.now()
@@ -111,10 +126,17 @@ class SeedDemo:
                 return account.id
             in_force = policy_in_force(await uow.privacy.list_policy_versions(), now.date())
             account = Account(
-                id=new_id("acct"), email=DEMO_EMAIL, full_name=DEMO_NAME,
-                password_hash=await self._hasher.hash(secrets.token_urlsafe(32)), google_subject=None,
-                email_verified_at=now, adult_attested_at=now, accepted_policy_version=in_force.version if in_force else "",
-                status=AccountStatus.ACTIVE, created_at=now, updated_at=now,
+                id=new_id("acct"),
+                email=DEMO_EMAIL,
+                full_name=DEMO_NAME,
+                password_hash=await self._hasher.hash(secrets.token_urlsafe(32)),
+                google_subject=None,
+                email_verified_at=now,
+                adult_attested_at=now,
+                accepted_policy_version=in_force.version if in_force else "",
+                status=AccountStatus.ACTIVE,
+                created_at=now,
+                updated_at=now,
             )
             await uow.accounts.add(account)
             await uow.commit()
@@ -125,16 +147,29 @@ class SeedDemo:
         found = next((a for a in page.items if a.name == DEMO_AGENT_NAME), None)
         widget = WidgetStyle(title="Aioomi demo")
         if found is None:
-            return await self._create_agent(principal, AgentSettings(
-                name=DEMO_AGENT_NAME, system_prompt=DEMO_SYSTEM_PROMPT, greeting=DEMO_GREETING,
-                starter_questions=DEMO_STARTERS, widget=widget, allowed_origins=origins,
-            ))
+            return await self._create_agent(
+                principal,
+                AgentSettings(
+                    name=DEMO_AGENT_NAME,
+                    system_prompt=DEMO_SYSTEM_PROMPT,
+                    greeting=DEMO_GREETING,
+                    starter_questions=DEMO_STARTERS,
+                    widget=widget,
+                    allowed_origins=origins,
+                ),
+            )
         if (found.allowed_origins, found.greeting, found.starter_questions) == (origins, DEMO_GREETING, DEMO_STARTERS):
             return found
-        return await self._update_agent(principal, found.id, AgentChanges(
-            greeting=DEMO_GREETING, starter_questions=DEMO_STARTERS, allowed_origins=origins,
-            widget=WidgetChanges(title=widget.title),
-        ))
+        return await self._update_agent(
+            principal,
+            found.id,
+            AgentChanges(
+                greeting=DEMO_GREETING,
+                starter_questions=DEMO_STARTERS,
+                allowed_origins=origins,
+                widget=WidgetChanges(title=widget.title),
+            ),
+        )
 
     async def _documents(self, principal: Principal, agent_id: str) -> dict[str, Document]:
         known: dict[str, Document] = {}

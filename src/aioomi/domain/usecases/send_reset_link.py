@@ -21,7 +21,9 @@ class SendPasswordResetLink:
       fails and its retry issues a fresh link.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, links: Links, policy: SessionPolicy) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, links: Links, policy: SessionPolicy
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._mailer = mailer

@@ -23,7 +23,9 @@ class SendSignUpMail:
     - an account gone meanwhile (erased) gets nothing.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, links: Links, policy: SessionPolicy) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, links: Links, policy: SessionPolicy
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._mailer = mailer

@@ -19,7 +19,9 @@ class SendVerificationLink:
     - a new link invalidates the previous ones; the token is stored before the mail leaves.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, links: Links, policy: SessionPolicy) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, links: Links, policy: SessionPolicy
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._mailer = mailer

@@ -13,7 +13,14 @@ from aioomi.domain.model.accounts import (
     normalize_email,
 )
 from aioomi.domain.model.errors import InvalidInput
-from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn, enforce, open_session, trust_device, trusted_device
+from aioomi.domain.usecases.auth_support import (
+    ClientInfo,
+    SignedIn,
+    enforce,
+    open_session,
+    trust_device,
+    trusted_device,
+)
 from aioomi.ports.clock import Clock
 from aioomi.ports.password_hasher import PasswordHasher
 from aioomi.ports.rate_limiter import RateLimiter
@@ -36,8 +43,9 @@ class SignInWithPassword:
     - a hash made with older parameters is replaced by one with the current parameters.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher, limiter: RateLimiter,
-                 policy: SessionPolicy) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher, limiter: RateLimiter, policy: SessionPolicy
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
@@ -45,7 +53,9 @@ class SignInWithPassword:
         self._policy = policy
         self._dummy_hash: str | None = None
 
-    async def __call__(self, email: str, password: str, client: ClientInfo, device_token: str | None = None) -> SignedIn:
+    async def __call__(
+        self, email: str, password: str, client: ClientInfo, device_token: str | None = None
+    ) -> SignedIn:
         try:
             email = normalize_email(email)
         except InvalidInput:
@@ -72,10 +82,14 @@ class SignInWithPassword:
                 raise EmailNotVerified("Confirm your email first: follow the link we sent, or ask for a new one.")
             now = self._clock.now()
             if self._hasher.needs_rehash(stored):
-                account = msgspec.structs.replace(account, password_hash=await self._hasher.hash(password), updated_at=now)
+                account = msgspec.structs.replace(
+                    account, password_hash=await self._hasher.hash(password), updated_at=now
+                )
                 await uow.accounts.update(account)
             signed_in = await open_session(uow, account, now, self._policy, client)
             if device is None:
-                signed_in = msgspec.structs.replace(signed_in, device_token=await trust_device(uow, account, now, self._policy))
+                signed_in = msgspec.structs.replace(
+                    signed_in, device_token=await trust_device(uow, account, now, self._policy)
+                )
             await uow.commit()
         return signed_in

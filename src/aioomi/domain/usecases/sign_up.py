@@ -16,8 +16,8 @@ from aioomi.domain.model.accounts import (
 )
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.usecases.privacy.policy_versions_support import current_policy_version
 from aioomi.domain.usecases.auth_support import ClientInfo, enforce
+from aioomi.domain.usecases.privacy.policy_versions_support import current_policy_version
 from aioomi.ports.clock import Clock
 from aioomi.ports.password_hasher import PasswordHasher
 from aioomi.ports.rate_limiter import RateLimiter
@@ -85,6 +85,10 @@ class SignUp:
                     updated_at=now,
                 )
                 await uow.accounts.add(account)
-            await uow.jobs.enqueue(NewJob(kind=SEND_SIGN_UP_MAIL_JOB, payload={
-                "account_id": (existing or account).id, "already_registered": existing is not None}))
+            await uow.jobs.enqueue(
+                NewJob(
+                    kind=SEND_SIGN_UP_MAIL_JOB,
+                    payload={"account_id": (existing or account).id, "already_registered": existing is not None},
+                )
+            )
             await uow.commit()

@@ -17,10 +17,10 @@ from aioomi.domain.model.sources import (
     RunCounts,
     RunNotFound,
     RunStatus,
-    SourceBusy,
-    SourceKindNotAllowed,
     Source,
+    SourceBusy,
     SourceKind,
+    SourceKindNotAllowed,
     SourceNotFound,
     SourceRun,
     SourceSettings,
@@ -33,8 +33,9 @@ from aioomi.ports.unit_of_work import UnitOfWork
 UPLOAD_SOURCE_NAME = "Uploaded files and texts"
 
 
-async def find_own_source(uow: UnitOfWork, principal: Principal, agent: Agent, source_id: str,
-                          *, for_update: bool = False) -> Source:
+async def find_own_source(
+    uow: UnitOfWork, principal: Principal, agent: Agent, source_id: str, *, for_update: bool = False
+) -> Source:
     """The agent's source, or :class:`SourceNotFound` (also for another agent's or account's)."""
     source = None
     if is_id(source_id, SOURCE_ID_PREFIX):
@@ -66,8 +67,15 @@ async def source_for_document(uow: UnitOfWork, document: Document, now: datetime
         name = check_source_name(None, document.source_url or document.title)
         settings = SourceSettings(url=document.source_url, max_depth=0)
     source = Source(
-        id=new_id(SOURCE_ID_PREFIX), account_id=document.account_id, agent_id=document.agent_id, kind=kind,
-        name=name, settings=settings, schedule=SyncSchedule.OFF, created_at=now, updated_at=now,
+        id=new_id(SOURCE_ID_PREFIX),
+        account_id=document.account_id,
+        agent_id=document.agent_id,
+        kind=kind,
+        name=name,
+        settings=settings,
+        schedule=SyncSchedule.OFF,
+        created_at=now,
+        updated_at=now,
         last_synced_at=now if kind is SourceKind.URL else None,
     )
     await uow.sources.add(source)
@@ -98,9 +106,22 @@ async def start_run(uow: UnitOfWork, source: Source, now: datetime) -> SourceRun
     :class:`SourceBusy` when one is already queued or running."""
     if await uow.sources.active_run(source.account_id, source.id) is not None:
         raise SourceBusy("A sync of this source is already queued or running; cancel it or wait for it to end.")
-    run = SourceRun(id=new_id(RUN_ID_PREFIX), account_id=source.account_id, agent_id=source.agent_id,
-                    source_id=source.id, status=RunStatus.QUEUED, counts=RunCounts(), created_at=now)
+    run = SourceRun(
+        id=new_id(RUN_ID_PREFIX),
+        account_id=source.account_id,
+        agent_id=source.agent_id,
+        source_id=source.id,
+        status=RunStatus.QUEUED,
+        counts=RunCounts(),
+        created_at=now,
+    )
     await uow.sources.add_run(run)
-    await uow.jobs.enqueue(NewJob(kind=SYNC_SOURCE, max_attempts=3, dedupe_key=f"{SYNC_SOURCE}:{run.id}",
-                                  payload={"account_id": run.account_id, "source_id": run.source_id, "run_id": run.id}))
+    await uow.jobs.enqueue(
+        NewJob(
+            kind=SYNC_SOURCE,
+            max_attempts=3,
+            dedupe_key=f"{SYNC_SOURCE}:{run.id}",
+            payload={"account_id": run.account_id, "source_id": run.source_id, "run_id": run.id},
+        )
+    )
     return run

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.model.qa_pairs import QaPair, QaPairInput, QaQuestionExists, check_pair, question_key
-from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.qa_support import PairWriter, find_own_pair, qa_source
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
@@ -28,8 +28,14 @@ class UpdateQaPair:
       replaced upload (``plan_limit_reached``, 402; nothing changes).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, limits: DocumentLimits,
-                 plans: PlanLimits | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        blobs: BlobStore,
+        limits: DocumentLimits,
+        plans: PlanLimits | None = None,
+    ) -> None:
         self._plans = plans
         self._uow = uow
         self._clock = clock

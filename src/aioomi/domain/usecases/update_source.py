@@ -6,9 +6,9 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.sources import (
+    SourceKind,
     SourceLimits,
     SourceOverview,
-    SourceKind,
     SourceSettings,
     SyncSchedule,
     check_schedule,
@@ -17,8 +17,8 @@ from aioomi.domain.model.sources import (
     freshness,
     next_sync,
 )
-from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.source_support import find_own_source
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
@@ -39,15 +39,24 @@ class UpdateSource:
       that has passed or it never ran); ``off`` clears it.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, limits: SourceLimits,
-                 plans: PlanLimits | None = None) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, limits: SourceLimits, plans: PlanLimits | None = None
+    ) -> None:
         self._plans = plans
         self._uow = uow
         self._clock = clock
         self._limits = limits
 
-    async def __call__(self, principal: Principal, agent_id: str, source_id: str, *, name: str | None = None,
-                       settings: SourceSettings | None = None, schedule: SyncSchedule | None = None) -> SourceOverview:
+    async def __call__(
+        self,
+        principal: Principal,
+        agent_id: str,
+        source_id: str,
+        *,
+        name: str | None = None,
+        settings: SourceSettings | None = None,
+        schedule: SyncSchedule | None = None,
+    ) -> SourceOverview:
         now = self._clock.now()
         plan = await plan_of(self._plans, principal.account_id)
         async with self._uow(account_id=principal.account_id) as uow:
@@ -59,11 +68,13 @@ class UpdateSource:
             if settings is not None:
                 if source.kind is SourceKind.URL:
                     settings = msgspec.structs.replace(settings, url=source.settings.url)
-                changed = msgspec.structs.replace(changed, settings=check_settings(source.kind, settings, self._limits,
-                                                                                    plan))
+                changed = msgspec.structs.replace(
+                    changed, settings=check_settings(source.kind, settings, self._limits, plan)
+                )
             if schedule is not None and schedule is not source.schedule:
                 changed = msgspec.structs.replace(
-                    changed, schedule=check_schedule(source.kind, schedule),
+                    changed,
+                    schedule=check_schedule(source.kind, schedule),
                     next_sync_at=next_sync(schedule, source.last_synced_at or now),
                 )
             counts = await uow.sources.document_counts(principal.account_id, agent.id)
@@ -71,5 +82,9 @@ class UpdateSource:
                 changed = msgspec.structs.replace(changed, updated_at=now)
                 await uow.sources.update(changed)
                 await uow.commit()
-        return SourceOverview(source=changed, documents=counts.get(changed.id, 0), freshness=freshness(changed, now),
-                              page_limit=page_limit_of(changed.kind, changed.settings, plan, self._limits))
+        return SourceOverview(
+            source=changed,
+            documents=counts.get(changed.id, 0),
+            freshness=freshness(changed, now),
+            page_limit=page_limit_of(changed.kind, changed.settings, plan, self._limits),
+        )

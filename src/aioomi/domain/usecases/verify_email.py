@@ -57,7 +57,9 @@ class VerifyEmail:
             if used is None or account is None:
                 raise InvalidToken("This link is invalid, used or expired. Ask for a new one.", field="token")
             if signed_in_as is not None and signed_in_as != account.id:
-                raise SignedInAsAnotherOwner("Another owner is signed in in this browser: sign out first, then follow the link again.")
+                raise SignedInAsAnotherOwner(
+                    "Another owner is signed in in this browser: sign out first, then follow the link again."
+                )
             ensure_can_sign_in(account)
             changes: dict[str, object] = {"email_verified_at": account.email_verified_at or now, "updated_at": now}
             changing = used.purpose is TokenPurpose.CHANGE_EMAIL and used.new_email is not None

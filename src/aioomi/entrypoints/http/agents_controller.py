@@ -63,8 +63,9 @@ def every_bad_field_public(body_type: type[msgspec.Struct]) -> Provide:
 
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Agents per page (1 to 100)")]
-Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH,
-                                         description="The `next_cursor` of the previous page")]
+Cursor = Annotated[
+    str | None, Parameter(max_length=MAX_CURSOR_LENGTH, description="The `next_cursor` of the previous page")
+]
 
 
 class AgentController(Controller):
@@ -73,36 +74,78 @@ class AgentController(Controller):
     dependencies = {"principal": Provide(provide_principal)}
 
     @get("/", summary="The account's agents, newest first, a page at a time", responses=problems(401, 403))
-    async def list_agents(self, list_agents: NamedDependency[ListAgents], principal: NamedDependency[Principal],
-                          limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> AgentList:
+    async def list_agents(
+        self,
+        list_agents: NamedDependency[ListAgents],
+        principal: NamedDependency[Principal],
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        cursor: Cursor = None,
+    ) -> AgentList:
         page = await list_agents(principal, limit=limit, cursor=cursor)
         return AgentList(data=[AgentOut.of(a) for a in page.items], next_cursor=page.next_cursor)
 
-    @post("/", status_code=201, summary="Create an agent", responses=problems(401, 402, 403),
-          dependencies={"checked": every_bad_field(AgentCreate)})
-    async def create_agent(self, create_agent: NamedDependency[CreateAgent], principal: NamedDependency[Principal], checked: NamedDependency[None],
-                           data: JSONBody[AgentCreate]) -> Response[AgentOut]:
+    @post(
+        "/",
+        status_code=201,
+        summary="Create an agent",
+        responses=problems(401, 402, 403),
+        dependencies={"checked": every_bad_field(AgentCreate)},
+    )
+    async def create_agent(
+        self,
+        create_agent: NamedDependency[CreateAgent],
+        principal: NamedDependency[Principal],
+        checked: NamedDependency[None],
+        data: JSONBody[AgentCreate],
+    ) -> Response[AgentOut]:
         settings = msgspec.convert(msgspec.to_builtins(data), AgentSettings)
         agent = await create_agent(principal, settings)
         return Response(AgentOut.of(agent), status_code=201, headers={"Location": f"{self.path}/{agent.id}"})
 
     @get("/{agent_id:str}", summary="One agent", responses=problems(401, 403, 404))
-    async def get_agent(self, get_agent: NamedDependency[GetAgent], principal: NamedDependency[Principal], agent_id: FromPath[str]) -> AgentOut:
+    async def get_agent(
+        self, get_agent: NamedDependency[GetAgent], principal: NamedDependency[Principal], agent_id: FromPath[str]
+    ) -> AgentOut:
         return AgentOut.of(await get_agent(principal, agent_id))
 
-    @patch("/{agent_id:str}", summary="Change some settings; fields not sent stay as they are",
-           responses=problems(401, 403, 404), dependencies={"checked": every_bad_field(AgentPatch)})
-    async def update_agent(self, update_agent: NamedDependency[UpdateAgent], principal: NamedDependency[Principal], checked: NamedDependency[None],
-                           agent_id: FromPath[str], data: JSONBody[AgentPatch]) -> AgentOut:
+    @patch(
+        "/{agent_id:str}",
+        summary="Change some settings; fields not sent stay as they are",
+        responses=problems(401, 403, 404),
+        dependencies={"checked": every_bad_field(AgentPatch)},
+    )
+    async def update_agent(
+        self,
+        update_agent: NamedDependency[UpdateAgent],
+        principal: NamedDependency[Principal],
+        checked: NamedDependency[None],
+        agent_id: FromPath[str],
+        data: JSONBody[AgentPatch],
+    ) -> AgentOut:
         changes = msgspec.convert(msgspec.to_builtins(data), AgentChanges)
         return AgentOut.of(await update_agent(principal, agent_id, changes))
 
-    @delete("/{agent_id:str}", status_code=204, summary="Delete an agent and its knowledge base",
-            responses=problems(401, 403, 404))
-    async def delete_agent(self, delete_agent: NamedDependency[DeleteAgent], principal: NamedDependency[Principal], agent_id: FromPath[str]) -> None:
+    @delete(
+        "/{agent_id:str}",
+        status_code=204,
+        summary="Delete an agent and its knowledge base",
+        responses=problems(401, 403, 404),
+    )
+    async def delete_agent(
+        self, delete_agent: NamedDependency[DeleteAgent], principal: NamedDependency[Principal], agent_id: FromPath[str]
+    ) -> None:
         await delete_agent(principal, agent_id)
 
-    @post("/{agent_id:str}/rotate-key", status_code=200, summary="Give the agent a new public widget key; the old one stops working",
-          responses=problems(401, 403, 404))
-    async def rotate_key(self, rotate_agent_key: NamedDependency[RotateAgentKey], principal: NamedDependency[Principal], agent_id: FromPath[str]) -> AgentOut:
+    @post(
+        "/{agent_id:str}/rotate-key",
+        status_code=200,
+        summary="Give the agent a new public widget key; the old one stops working",
+        responses=problems(401, 403, 404),
+    )
+    async def rotate_key(
+        self,
+        rotate_agent_key: NamedDependency[RotateAgentKey],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+    ) -> AgentOut:
         return AgentOut.of(await rotate_agent_key(principal, agent_id))

@@ -20,21 +20,17 @@ from litestar.types import Empty
 
 from aioomi import __version__
 from aioomi.container import AppContainer, start, stop
-from aioomi.entrypoints.http.content_type import ContentTypeGuard
+from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.http.account_controller import AccountController, ApiKeyController
 from aioomi.entrypoints.http.agents_controller import AgentController
 from aioomi.entrypoints.http.auth_controller import AuthController
 from aioomi.entrypoints.http.billing_controller import BillingController, StripeWebhookController, UsageController
+from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
+from aioomi.entrypoints.http.content_type import ContentTypeGuard
+from aioomi.entrypoints.http.conversation_review_controller import ConversationReviewController
+from aioomi.entrypoints.http.curated_controller import CuratedAnswerController
 from aioomi.entrypoints.http.dependencies import DEPENDENCIES
 from aioomi.entrypoints.http.documents_controller import DocumentController, KnowledgeController
-from aioomi.entrypoints.http.health import HealthController, metrics_guard
-from aioomi.entrypoints.http.openai_errors import by_path, is_openai_path
-from aioomi.entrypoints.http.qa_controller import QaPairController
-from aioomi.entrypoints.http.sources_controller import SourceController
-from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
-from aioomi.entrypoints.http.request_context import RequestContextMiddleware
-from aioomi.entrypoints.http.request_log_controller import RequestLogController
-from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
 from aioomi.entrypoints.http.edge import (
     ProxyHeadersMiddleware,
     RequestLogMiddleware,
@@ -42,26 +38,30 @@ from aioomi.entrypoints.http.edge import (
     SecurityHeadersMiddleware,
     WidgetCorsMiddleware,
 )
-from aioomi.entrypoints.http.request_body import GuardedRequest
-from aioomi.entrypoints.http.widget_controller import WidgetController
-from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
 from aioomi.entrypoints.http.embed_controller import EmbedController
-from aioomi.entrypoints.http.conversation_review_controller import ConversationReviewController
-from aioomi.entrypoints.http.curated_controller import CuratedAnswerController
 from aioomi.entrypoints.http.feedback_controller import FeedbackController
-from aioomi.entrypoints.http.question_groups_controller import QuestionGroupController
 from aioomi.entrypoints.http.handoff_assets import HandoffScriptController
 from aioomi.entrypoints.http.handoff_controller import HandoffController, HandoffSettingsController
 from aioomi.entrypoints.http.handoff_widget_controller import WidgetHandoffController
-from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
-from aioomi.entrypoints.demo import seed_demo
-from aioomi.entrypoints.worker.jobs import build_worker
-from aioomi.entrypoints.http.pages import PAGE_CONTROLLERS, static_files_router, template_config
+from aioomi.entrypoints.http.health import HealthController, metrics_guard
 from aioomi.entrypoints.http.lead_pages import LeadPages
 from aioomi.entrypoints.http.leads_controller import LeadController, LeadFormController, WidgetLeadController
+from aioomi.entrypoints.http.openai_errors import by_path, is_openai_path
+from aioomi.entrypoints.http.pages import PAGE_CONTROLLERS, static_files_router, template_config
+from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
+from aioomi.entrypoints.http.problems import EXCEPTION_HANDLERS, document_problems
+from aioomi.entrypoints.http.qa_controller import QaPairController
+from aioomi.entrypoints.http.question_groups_controller import QuestionGroupController
+from aioomi.entrypoints.http.request_body import GuardedRequest
+from aioomi.entrypoints.http.request_context import RequestContextMiddleware
+from aioomi.entrypoints.http.request_log_controller import RequestLogController
+from aioomi.entrypoints.http.sources_controller import SourceController
 from aioomi.entrypoints.http.webhook_pages import WebhookPages
-from aioomi.entrypoints.http.widget_leads_asset import WidgetLeadsScriptController
 from aioomi.entrypoints.http.webhooks_controller import WebhookEndpointController
+from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
+from aioomi.entrypoints.http.widget_controller import WidgetController
+from aioomi.entrypoints.http.widget_leads_asset import WidgetLeadsScriptController
+from aioomi.entrypoints.worker.jobs import build_worker
 
 STATIC = Path(__file__).parent / "static"
 
@@ -74,7 +74,12 @@ CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
 CONTROLLERS += [WebhookEndpointController, WebhookPages]
 CONTROLLERS += [LeadFormController, LeadController, WidgetLeadController, LeadPages, WidgetLeadsScriptController]
-CONTROLLERS += [FeedbackController, CuratedAnswerController, QuestionGroupController, ConversationReviewController]  # the owner's improvement loop (issue 19)
+CONTROLLERS += [
+    FeedbackController,
+    CuratedAnswerController,
+    QuestionGroupController,
+    ConversationReviewController,
+]  # the owner's improvement loop (issue 19)
 CONTROLLERS += [WidgetHandoffController, HandoffSettingsController, HandoffController, HandoffScriptController]
 
 
@@ -168,8 +173,13 @@ def create_app(
             if manage_lifecycle:
                 await stop(container)
 
-    prometheus = PrometheusConfig(app_name="aioomi", prefix="aioomi", group_path=True,
-                                  exclude=["/metrics", "/schema"], exclude_opt_key="exclude_from_metrics")
+    prometheus = PrometheusConfig(
+        app_name="aioomi",
+        prefix="aioomi",
+        group_path=True,
+        exclude=["/metrics", "/schema"],
+        exclude_opt_key="exclude_from_metrics",
+    )
     request_log_writer = RequestLogWriter(lambda batch: container.record_api_requests()(batch))
     app = Litestar(
         route_handlers=[
@@ -177,8 +187,9 @@ def create_app(
             *([DemoController] if demo_origins is not None else []),
             MetricsController,
             static_files_router(),
-            create_static_files_router(path="/schema-assets", directories=[STATIC], include_in_schema=False,
-                                       cache_control=None),
+            create_static_files_router(
+                path="/schema-assets", directories=[STATIC], include_in_schema=False, cache_control=None
+            ),
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=by_path(EXCEPTION_HANDLERS),  # type: ignore[arg-type]  # /v1: OpenAI's error shape
@@ -196,8 +207,12 @@ def create_app(
     )
     app.state.container = container
     handlers = [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
-    document_problems(handler for route in app.routes for handler in getattr(route, "route_handlers", ())
-                      if not is_openai_path(route.path))
+    document_problems(
+        handler
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if not is_openai_path(route.path)
+    )
     _limit_upload_bodies(handlers, container.settings().document_max_bytes + MULTIPART_ROOM)
     app.state.request_log_writer = request_log_writer
     app.asgi_handler = RequestLogMiddleware(  # type: ignore[assignment]  # plain ASGI callables

@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request, Response
-from litestar.di import NamedDependency
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 
 from aioomi.domain.model.accounts import Principal, Scope, SessionRequired, ensure_scope
 from aioomi.domain.model.errors import Forbidden, Unauthenticated
@@ -107,7 +107,9 @@ async def provide_principal(request: Request[Any, Any, Any], authenticate: Named
     return _logged(request, principal)
 
 
-async def provide_recent_session(request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]) -> Principal:
+async def provide_recent_session(
+    request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]
+) -> Principal:
     """:func:`provide_principal`, for account-security routes: a browser session whose owner
     signed in or re-entered their password within the re-authentication window
     (``403 session_required`` for an API key, ``403 reauthentication_required`` when stale)."""
@@ -115,7 +117,9 @@ async def provide_recent_session(request: Request[Any, Any, Any], authenticate: 
     return authenticate.recent_session(principal)
 
 
-async def optional_session_owner(request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]) -> str | None:
+async def optional_session_owner(
+    request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]
+) -> str | None:
     """The account signed in in this browser (by its session cookie), if any."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:

@@ -16,9 +16,9 @@ from aioomi.domain.model.billing import InvalidWebhook
 from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
 from aioomi.domain.usecases.billing.list_plans import ListPlans
 from aioomi.domain.usecases.billing.open_billing_portal import OpenBillingPortal
+from aioomi.domain.usecases.billing.receive_stripe_event import ReceiveStripeEvent
 from aioomi.domain.usecases.billing.set_agent_token_cap import SetAgentTokenCap
 from aioomi.domain.usecases.billing.start_checkout import StartCheckout
-from aioomi.domain.usecases.billing.receive_stripe_event import ReceiveStripeEvent
 from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.date_range import From, To, parse_range
@@ -50,29 +50,58 @@ class BillingController(Controller):
     async def list_plans(self, list_plans: NamedDependency[ListPlans], state: State) -> PlanList:
         plans = list_plans()
         config = state.container.billing_config()
-        return PlanList(data=[PlanOut.of(p) for p in plans], billing_enabled=config.enabled,
-                        plans_apply=config.plans_apply)
+        return PlanList(
+            data=[PlanOut.of(p) for p in plans], billing_enabled=config.enabled, plans_apply=config.plans_apply
+        )
 
-    @post("/checkout", status_code=201, summary="Start a subscription: a Stripe Checkout URL to send the owner to",
-          responses=problems(401, 403, 404, 409, 503))
-    async def checkout(self, start_checkout: NamedDependency[StartCheckout], principal: NamedDependency[Principal], data: JSONBody[CheckoutCreate],
-                       idempotency_key: IdempotencyKey = None) -> RedirectOut:
+    @post(
+        "/checkout",
+        status_code=201,
+        summary="Start a subscription: a Stripe Checkout URL to send the owner to",
+        responses=problems(401, 403, 404, 409, 503),
+    )
+    async def checkout(
+        self,
+        start_checkout: NamedDependency[StartCheckout],
+        principal: NamedDependency[Principal],
+        data: JSONBody[CheckoutCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> RedirectOut:
         return RedirectOut(url=await start_checkout(principal, data.plan_id, idempotency_key))
 
-    @post("/portal", status_code=201, summary="Open the Stripe Customer Portal (invoices, card, plan, cancelling)",
-          responses=problems(401, 403, 404, 409, 503))
-    async def portal(self, open_billing_portal: NamedDependency[OpenBillingPortal], principal: NamedDependency[Principal]) -> RedirectOut:
+    @post(
+        "/portal",
+        status_code=201,
+        summary="Open the Stripe Customer Portal (invoices, card, plan, cancelling)",
+        responses=problems(401, 403, 404, 409, 503),
+    )
+    async def portal(
+        self, open_billing_portal: NamedDependency[OpenBillingPortal], principal: NamedDependency[Principal]
+    ) -> RedirectOut:
         return RedirectOut(url=await open_billing_portal(principal))
 
-    @get("/usage", summary="This month's usage against the plan's allowance, agent caps and billing records",
-         responses=problems(401, 403))
-    async def usage(self, get_billing_overview: NamedDependency[GetBillingOverview], principal: NamedDependency[Principal]) -> BillingUsageOut:
+    @get(
+        "/usage",
+        summary="This month's usage against the plan's allowance, agent caps and billing records",
+        responses=problems(401, 403),
+    )
+    async def usage(
+        self, get_billing_overview: NamedDependency[GetBillingOverview], principal: NamedDependency[Principal]
+    ) -> BillingUsageOut:
         return BillingUsageOut.of(await get_billing_overview(principal))
 
-    @put("/agents/{agent_id:str}/token-cap", summary="Set (or with null remove) an agent's hard monthly token cap",
-         responses=problems(401, 403, 404))
-    async def set_token_cap(self, set_agent_token_cap: NamedDependency[SetAgentTokenCap], principal: NamedDependency[Principal], agent_id: FromPath[str],
-                            data: JSONBody[TokenCap]) -> TokenCap:
+    @put(
+        "/agents/{agent_id:str}/token-cap",
+        summary="Set (or with null remove) an agent's hard monthly token cap",
+        responses=problems(401, 403, 404),
+    )
+    async def set_token_cap(
+        self,
+        set_agent_token_cap: NamedDependency[SetAgentTokenCap],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+        data: JSONBody[TokenCap],
+    ) -> TokenCap:
         await set_agent_token_cap(principal, agent_id, data.monthly_tokens)
         return data
 
@@ -82,10 +111,14 @@ class UsageController(Controller):
     tags = ["usage"]
     dependencies = AUTHENTICATED
 
-    @get("/", summary="Token usage per day (UTC), agent and model over a date range (both ends included)",
-         responses=problems(401, 403))
+    @get(
+        "/",
+        summary="Token usage per day (UTC), agent and model over a date range (both ends included)",
+        responses=problems(401, 403),
+    )
     async def usage(
-        self, get_usage_report: NamedDependency[GetUsageReport],
+        self,
+        get_usage_report: NamedDependency[GetUsageReport],
         principal: NamedDependency[Principal],
         date_from: From = None,
         date_to: To = None,
@@ -96,10 +129,20 @@ class UsageController(Controller):
         first, last = start.date(), (end - timedelta(microseconds=1)).date()
         totals = await get_usage_report(principal, start, end)
         return UsageList(
-            data=[UsageRow(day=t.day, agent_id=t.agent_id, model=t.model, calls=t.calls,
-                           prompt_tokens=t.prompt_tokens, completion_tokens=t.completion_tokens,
-                           total_tokens=t.tokens) for t in totals],
-            from_=first, to=last,
+            data=[
+                UsageRow(
+                    day=t.day,
+                    agent_id=t.agent_id,
+                    model=t.model,
+                    calls=t.calls,
+                    prompt_tokens=t.prompt_tokens,
+                    completion_tokens=t.completion_tokens,
+                    total_tokens=t.tokens,
+                )
+                for t in totals
+            ],
+            from_=first,
+            to=last,
         )
 
 
@@ -107,9 +150,15 @@ class StripeWebhookController(Controller):
     path = "/webhooks/stripe"
     tags = ["webhooks"]
 
-    @post("/", status_code=200, summary="Stripe events: verified on the raw body, stored, processed by the worker",
-          responses=problems(400, 404, 503))
-    async def receive(self, receive_stripe_event: NamedDependency[ReceiveStripeEvent], state: State, request: Request[Any, Any, Any]) -> Response[Any]:
+    @post(
+        "/",
+        status_code=200,
+        summary="Stripe events: verified on the raw body, stored, processed by the worker",
+        responses=problems(400, 404, 503),
+    )
+    async def receive(
+        self, receive_stripe_event: NamedDependency[ReceiveStripeEvent], state: State, request: Request[Any, Any, Any]
+    ) -> Response[Any]:
         body = await request.body()
         try:
             received = await receive_stripe_event(body, request.headers.get("stripe-signature"))

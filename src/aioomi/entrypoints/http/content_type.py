@@ -55,8 +55,16 @@ async def _refuse(scope: dict[str, Any], send: Any, media_type: str | None) -> N
     detail = f"Send the body as application/json (got {media_type or 'no content type'})."
     if scope["path"].startswith("/v1/"):  # the OpenAI-compatible API answers in OpenAI's shape and statuses
         status, content_type = 400, b"application/json"
-        body = json.dumps({"error": {"message": detail, "type": "invalid_request_error", "param": None,
-                                     "code": "unsupported_media_type"}}).encode()
+        body = json.dumps(
+            {
+                "error": {
+                    "message": detail,
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "unsupported_media_type",
+                }
+            }
+        ).encode()
     else:
         status, content_type = 415, b"application/problem+json"
         body = _problem(scope, detail)

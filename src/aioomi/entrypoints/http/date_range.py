@@ -19,12 +19,24 @@ from aioomi.entrypoints.http.problems import bounded_day
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WORDS = "Use a date (2026-03-01) or an RFC 3339 date-time with its offset (2026-03-01T12:00:00Z)."
 
-From = Annotated[str | None, QueryParameter(
-    name="from", required=False, max_length=40,
-    description="From this UTC day (2026-03-01) or instant (RFC 3339), inclusive")]
-To = Annotated[str | None, QueryParameter(
-    name="to", required=False, max_length=40,
-    description="To this UTC day, inclusive (2026-03-31), or before this instant (RFC 3339)")]
+From = Annotated[
+    str | None,
+    QueryParameter(
+        name="from",
+        required=False,
+        max_length=40,
+        description="From this UTC day (2026-03-01) or instant (RFC 3339), inclusive",
+    ),
+]
+To = Annotated[
+    str | None,
+    QueryParameter(
+        name="to",
+        required=False,
+        max_length=40,
+        description="To this UTC day, inclusive (2026-03-31), or before this instant (RFC 3339)",
+    ),
+]
 
 
 def _parse(raw: str, field: str, *, end: bool) -> datetime:

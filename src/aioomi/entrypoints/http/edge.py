@@ -69,7 +69,12 @@ class ProxyHeadersMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         client = scope.get("client")
-        if scope["type"] in ("http", "websocket") and self.networks and client and _is_trusted(client[0], self.networks):
+        if (
+            scope["type"] in ("http", "websocket")
+            and self.networks
+            and client
+            and _is_trusted(client[0], self.networks)
+        ):
             forwarded_for, proto = [], None
             for key, value in scope.get("headers", ()):
                 if key == b"x-forwarded-for":
@@ -85,9 +90,11 @@ class ProxyHeadersMiddleware:
 
 # No inline script anywhere (the dashboard's scripts are files); inline style attributes stay
 # allowed (progress bars, the widget preview's colour).
-HTML_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            "frame-ancestors 'none'")
+HTML_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 # JSON and other non-HTML answers: nothing may run or be framed, should a browser ever render one.
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 REFERRER_POLICY = b"same-origin"
@@ -166,28 +173,48 @@ class WidgetCorsMiddleware:
 
         await self.app(scope, receive, send_with_cors)
 
-
     async def _preflight(self, scope: dict[str, Any], headers: dict[bytes, bytes], send: Any) -> None:
         origin = headers.get(b"origin", b"").decode("latin-1")
-        public_key = scope["path"][len(WIDGET_PREFIX):].split("/", 1)[0]
+        public_key = scope["path"][len(WIDGET_PREFIX) :].split("/", 1)[0]
         try:
             await self.container.open_widget().resolve(public_key, origin)
         except AioomiError as error:
             status = 404 if isinstance(error, NotFound) else 403
-            body = msgspec.json.encode({"type": f"urn:aioomi:problem:{error.code}", "title": error.title,
-                                        "status": status, "detail": error.detail, "code": error.code})
-            await send({"type": "http.response.start", "status": status, "headers": [
-                (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
-                (b"vary", b"Origin")]})
+            body = msgspec.json.encode(
+                {
+                    "type": f"urn:aioomi:problem:{error.code}",
+                    "title": error.title,
+                    "status": status,
+                    "detail": error.detail,
+                    "code": error.code,
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"vary", b"Origin"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
-        await send({"type": "http.response.start", "status": 204, "headers": [
-            (b"access-control-allow-origin", origin.encode("latin-1")),
-            (b"access-control-allow-methods", ALLOWED_METHODS),
-            (b"access-control-allow-headers", ALLOWED_HEADERS),
-            (b"access-control-max-age", b"600"),
-            (b"vary", b"Origin"),
-        ]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [
+                    (b"access-control-allow-origin", origin.encode("latin-1")),
+                    (b"access-control-allow-methods", ALLOWED_METHODS),
+                    (b"access-control-allow-headers", ALLOWED_HEADERS),
+                    (b"access-control-max-age", b"600"),
+                    (b"vary", b"Origin"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
 
 
@@ -199,8 +226,7 @@ class RequestLogWriter:
     that stores a batch (:class:`~aioomi.domain.usecases.privacy.record_api_requests.RecordApiRequests`: it
     honours the owners' objection and restriction as it writes)."""
 
-    def __init__(self, write: Any, *, interval_s: float = 1.0, batch_size: int = 500,
-                 max_buffer: int = 20_000) -> None:
+    def __init__(self, write: Any, *, interval_s: float = 1.0, batch_size: int = 500, max_buffer: int = 20_000) -> None:
         self._write = write
         self._interval_s = interval_s
         self._batch_size = batch_size
@@ -231,7 +257,7 @@ class RequestLogWriter:
 
     async def flush(self) -> None:
         while self._buffer:
-            batch, self._buffer = self._buffer[: self._batch_size], self._buffer[self._batch_size:]
+            batch, self._buffer = self._buffer[: self._batch_size], self._buffer[self._batch_size :]
             try:
                 await self._write(batch)
             except Exception as error:  # noqa: BLE001 - the log must never take requests down
@@ -284,10 +310,15 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_and_watch)
         finally:
             state = scope.get("state", {})
-            self.writer.add(RequestLogEntry(
-                occurred_at=datetime.now(UTC), method=scope["method"],
-                route=scope.get("path_template") or "(unmatched)", status=status,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                account_id=state.get("log_account_id"), agent_id=state.get("log_agent_id"),
-                ip=(scope.get("client") or (None,))[0],
-            ))
+            self.writer.add(
+                RequestLogEntry(
+                    occurred_at=datetime.now(UTC),
+                    method=scope["method"],
+                    route=scope.get("path_template") or "(unmatched)",
+                    status=status,
+                    latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                    account_id=state.get("log_account_id"),
+                    agent_id=state.get("log_agent_id"),
+                    ip=(scope.get("client") or (None,))[0],
+                )
+            )

@@ -45,28 +45,41 @@ OPTIONS = {
     "data-theme": "light, dark or auto (follows the visitor's system; default: the agent's setting)",
     "data-open": "true: the chat panel is open when the page loads",
     "data-locale": "auto (the page's <html lang>), en, fr, de, es or ar: the widget's own words "
-                   "(default: the agent's setting)",
+    "(default: the agent's setting)",
     "data-z-index": "an integer: the widget's stacking order, when an element of the page covers it "
-                    "(default 2147483000)",
+    "(default 2147483000)",
 }
 
 
 def embed_of(agent: Agent, base_url: str, refused: list[RefusedOrigin] | None = None) -> EmbedOut:
     script_url = f"{base_url}/widget.js"
-    snippet = f'<script src="{html.escape(script_url)}" data-agent-key="{html.escape(agent.public_key)}" async></script>'
+    snippet = (
+        f'<script src="{html.escape(script_url)}" data-agent-key="{html.escape(agent.public_key)}" async></script>'
+    )
     warnings = []
     if not agent.allowed_origins:
-        warnings.append("No allowed origins yet: add your site's origin (such as https://shop.example.com) "
-                        "to the agent's allowed_origins, or the widget will not load there.")
+        warnings.append(
+            "No allowed origins yet: add your site's origin (such as https://shop.example.com) "
+            "to the agent's allowed_origins, or the widget will not load there."
+        )
     if agent.status != "active":
         warnings.append("The agent is paused: the widget shows nothing on your site until you set it active.")
     for seen in refused or []:
-        warnings.append(f"The widget was refused on {seen.origin} (last on {seen.last_seen_at:%Y-%m-%d}): "
-                        "allow that origin if the page is yours.")
-    return EmbedOut(snippet=snippet, script_url=script_url, public_key=agent.public_key, options=OPTIONS,
-                    allowed_origins=list(agent.allowed_origins), warnings=warnings,
-                    refused_origins=[RefusedOriginOut(origin=r.origin, last_seen_at=r.last_seen_at, hits=r.hits)
-                                     for r in refused or []])
+        warnings.append(
+            f"The widget was refused on {seen.origin} (last on {seen.last_seen_at:%Y-%m-%d}): "
+            "allow that origin if the page is yours."
+        )
+    return EmbedOut(
+        snippet=snippet,
+        script_url=script_url,
+        public_key=agent.public_key,
+        options=OPTIONS,
+        allowed_origins=list(agent.allowed_origins),
+        warnings=warnings,
+        refused_origins=[
+            RefusedOriginOut(origin=r.origin, last_seen_at=r.last_seen_at, hits=r.hits) for r in refused or []
+        ],
+    )
 
 
 class EmbedController(Controller):
@@ -74,9 +87,19 @@ class EmbedController(Controller):
     tags = ["agents"]
     dependencies = {"principal": Provide(provide_principal)}
 
-    @get("/{agent_id:str}/embed", summary="The <script> snippet that puts the agent's widget on a site",
-         responses=problems(401, 403, 404))
-    async def embed(self, get_agent: NamedDependency[GetAgent], list_refused_origins: NamedDependency[ListRefusedOrigins], state: State, principal: NamedDependency[Principal], agent_id: FromPath[str]) -> EmbedOut:
+    @get(
+        "/{agent_id:str}/embed",
+        summary="The <script> snippet that puts the agent's widget on a site",
+        responses=problems(401, 403, 404),
+    )
+    async def embed(
+        self,
+        get_agent: NamedDependency[GetAgent],
+        list_refused_origins: NamedDependency[ListRefusedOrigins],
+        state: State,
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+    ) -> EmbedOut:
         agent = await get_agent(principal, agent_id)
         refused = await list_refused_origins(principal, agent_id)
         return embed_of(agent, state.container.settings().base_url, refused)

@@ -26,8 +26,13 @@ class HandoffScriptController(Controller):
     @get("/widget/handoff.js", cache_control=None)
     async def handoff_js(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         body, etag = handoff_script()
-        headers = {"Cache-Control": SHORT_CACHE, "ETag": etag, "Access-Control-Allow-Origin": "*",
-                   "Cross-Origin-Resource-Policy": "cross-origin", "X-Content-Type-Options": "nosniff"}
+        headers = {
+            "Cache-Control": SHORT_CACHE,
+            "ETag": etag,
+            "Access-Control-Allow-Origin": "*",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "X-Content-Type-Options": "nosniff",
+        }
         if etag in [tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")]:
             return Response(b"", status_code=304, headers=headers)
         return Response(body, media_type="text/javascript", headers=headers)

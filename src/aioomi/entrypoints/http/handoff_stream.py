@@ -22,8 +22,13 @@ from aioomi.entrypoints.http.schemas_handoff import InboxOut, SseEvent, sse_even
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 2_000
-SSE_SPEC = {200: ResponseSpec(data_container=SseEvent, media_type="text/event-stream",
-                              description="Server-Sent Events (`id` is the event's number: resume with Last-Event-ID)")}
+SSE_SPEC = {
+    200: ResponseSpec(
+        data_container=SseEvent,
+        media_type="text/event-stream",
+        description="Server-Sent Events (`id` is the event's number: resume with Last-Event-ID)",
+    )
+}
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Content-Encoding": "identity"}
 
 
@@ -33,8 +38,9 @@ def resume_from(last_event_id: str | None, after: str | None) -> int:
     return check_after(last_event_id if last_event_id is not None else after)
 
 
-async def conversation_events(read: Callable[[int], Awaitable[HandoffFeed]], after: int, *, poll_s: float,
-                              max_s: float) -> AsyncIterator[bytes]:
+async def conversation_events(
+    read: Callable[[int], Awaitable[HandoffFeed]], after: int, *, poll_s: float, max_s: float
+) -> AsyncIterator[bytes]:
     """The events numbered above ``after``, as they come. The stream ends when the
     conversation is back with the assistant and every event up to that was sent (nothing more
     will come until a new request), when the response reached ``max_s``, or when the
@@ -63,8 +69,7 @@ async def conversation_events(read: Callable[[int], Awaitable[HandoffFeed]], aft
         await asyncio.sleep(poll_s)
 
 
-async def inbox_events(read: Callable[[], Awaitable[InboxOut]], *, poll_s: float,
-                       max_s: float) -> AsyncIterator[bytes]:
+async def inbox_events(read: Callable[[], Awaitable[InboxOut]], *, poll_s: float, max_s: float) -> AsyncIterator[bytes]:
     """The owner's inbox: the whole list (at most 100) at once, then again each time it
     changes (a conversation asks, is taken, gets a message, goes back)."""
     yield f"retry: {RETRY_MS}\n\n".encode()

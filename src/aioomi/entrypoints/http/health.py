@@ -53,8 +53,10 @@ class HealthController(Controller):
         status = await check_readiness()
         if not status.ready:
             reason = (
-                "the database is unreachable" if not status.reachable
-                else f"migrations pending: {', '.join(status.pending_migrations)}" if status.pending_migrations
+                "the database is unreachable"
+                if not status.reachable
+                else f"migrations pending: {', '.join(status.pending_migrations)}"
+                if status.pending_migrations
                 else "the vector extension is not installed"
             )
             raise NotReady(f"Not ready: {reason}.")
@@ -78,5 +80,7 @@ def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
         raise NotFoundException("No resource at this address.")
     scheme, _space, sent = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not same_secret(sent.strip(), token):
-        raise NotAuthorizedException("Send `Authorization: Bearer <AIOOMI_METRICS_TOKEN>`.",
-                                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        raise NotAuthorizedException(
+            "Send `Authorization: Bearer <AIOOMI_METRICS_TOKEN>`.",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )

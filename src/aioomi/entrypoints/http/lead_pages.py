@@ -8,12 +8,15 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from aioomi.domain.model.leads import MAX_FIELDS, FieldKind, Trigger
+from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
+from aioomi.domain.usecases.leads.list_leads import ListLeads
 from aioomi.entrypoints.http.pages import (
     NO_STORE,
     PAGE_ERRORS,
@@ -28,10 +31,6 @@ from aioomi.entrypoints.http.privacy_pages import load_policy
 from aioomi.entrypoints.http.problems import bounded_day
 from aioomi.entrypoints.http.schemas_agents import AgentOut
 from aioomi.entrypoints.http.schemas_leads import LeadFormOut, LeadOut
-from aioomi.domain.usecases.agents.get_agent import GetAgent
-from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
-from aioomi.domain.usecases.leads.list_leads import ListLeads
-from aioomi.domain.usecases.agents.list_agents import ListAgents
 
 
 def _start(day: date | None) -> datetime | None:
@@ -47,26 +46,64 @@ class LeadPages(Controller):
     exception_handlers = PAGE_ERRORS  # type: ignore[assignment]
 
     @get("/")
-    async def leads(self, list_agents: NamedDependency[ListAgents], list_leads: NamedDependency[ListLeads], owner: NamedDependency[Owner],
-                    agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
-                    since: DayFrom = None, until: DayTo = None,
-                    q: Annotated[str | None, QueryParameter(name="q", max_length=200)] = None) -> Template:
+    async def leads(
+        self,
+        list_agents: NamedDependency[ListAgents],
+        list_leads: NamedDependency[ListLeads],
+        owner: NamedDependency[Owner],
+        agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
+        since: DayFrom = None,
+        until: DayTo = None,
+        q: Annotated[str | None, QueryParameter(name="q", max_length=200)] = None,
+    ) -> Template:
         since, until = bounded_day(since, "from"), bounded_day(until, "to")
         agents = await _all_agents(list_agents, owner.principal)
         leads = await list_leads(
-            owner.principal, agent_id=agent_id or None, since=_start(since), search=q,
-            until=_start(until + timedelta(days=1)) if until else None, limit=200)
-        filters = {"agent_id": agent_id or "", "from": since.isoformat() if since else "",
-                   "to": until.isoformat() if until else "", "q": q or ""}
+            owner.principal,
+            agent_id=agent_id or None,
+            since=_start(since),
+            search=q,
+            until=_start(until + timedelta(days=1)) if until else None,
+            limit=200,
+        )
+        filters = {
+            "agent_id": agent_id or "",
+            "from": since.isoformat() if since else "",
+            "to": until.isoformat() if until else "",
+            "q": q or "",
+        }
         query = urlencode({k: v for k, v in filters.items() if v})
-        return _page("leads.html", owner, leads=[LeadOut.of(lead) for lead in leads], agents=agents,
-                     agent_names={a.id: a.name for a in agents}, filters=filters,
-                     export_url="/api/v1/leads/export" + (f"?{query}" if query else ""), title="Leads", nav="leads")
+        return _page(
+            "leads.html",
+            owner,
+            leads=[LeadOut.of(lead) for lead in leads],
+            agents=agents,
+            agent_names={a.id: a.name for a in agents},
+            filters=filters,
+            export_url="/api/v1/leads/export" + (f"?{query}" if query else ""),
+            title="Leads",
+            nav="leads",
+        )
 
     @get("/form/{agent_id:str}")
-    async def lead_form(self, get_agent: NamedDependency[GetAgent], get_lead_form: NamedDependency[GetLeadForm], owner: NamedDependency[Owner], agent_id: FromPath[str]) -> Template:
+    async def lead_form(
+        self,
+        get_agent: NamedDependency[GetAgent],
+        get_lead_form: NamedDependency[GetLeadForm],
+        owner: NamedDependency[Owner],
+        agent_id: FromPath[str],
+    ) -> Template:
         agent = AgentOut.of(await get_agent(owner.principal, agent_id))
         form = LeadFormOut.of(await get_lead_form(owner.principal, agent_id))
         rows = form.fields + [None] * (MAX_FIELDS - len(form.fields))
-        return _page("lead_form.html", owner, agent=agent, form=form, rows=rows, kinds=[str(k) for k in FieldKind],
-                     triggers=[str(t) for t in Trigger], title=f"{agent.name}: lead form", nav="leads")
+        return _page(
+            "lead_form.html",
+            owner,
+            agent=agent,
+            form=form,
+            rows=rows,
+            kinds=[str(k) for k in FieldKind],
+            triggers=[str(t) for t in Trigger],
+            title=f"{agent.name}: lead form",
+            nav="leads",
+        )

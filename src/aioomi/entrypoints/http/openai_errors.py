@@ -42,24 +42,41 @@ class OpenAIError(msgspec.Struct, frozen=True, kw_only=True):
     error: OpenAIErrorDetail
 
 
-_TYPE_OF_STATUS = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
-                   404: "invalid_request_error", 405: "invalid_request_error", 409: "invalid_request_error",
-                   413: "invalid_request_error", 429: "requests"}
+_TYPE_OF_STATUS = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    405: "invalid_request_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
+    429: "requests",
+}
 
 
-def openai_error(status: int, message: str, code: str | None, param: str | None = None, *,
-                 error_type: str | None = None, headers: dict[str, str] | None = None) -> Response[OpenAIError]:
+def openai_error(
+    status: int,
+    message: str,
+    code: str | None,
+    param: str | None = None,
+    *,
+    error_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[OpenAIError]:
     kind = error_type or _TYPE_OF_STATUS.get(status, "server_error")
-    return Response(OpenAIError(error=OpenAIErrorDetail(message=message, type=kind, param=param, code=code)),
-                    status_code=status, headers=headers, media_type="application/json")
+    return Response(
+        OpenAIError(error=OpenAIErrorDetail(message=message, type=kind, param=param, code=code)),
+        status_code=status,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def openai_domain_error(request: Request[Any, Any, Any], error: domain.AioomiError) -> Response[OpenAIError]:
     if isinstance(error, QuotaExceeded):
         return openai_error(429, error.detail, "insufficient_quota", error_type="insufficient_quota")
     if isinstance(error, domain.RateLimited):
-        return openai_error(429, error.detail, "rate_limit_exceeded",
-                            headers={"Retry-After": str(error.retry_after_s)})
+        return openai_error(429, error.detail, "rate_limit_exceeded", headers={"Retry-After": str(error.retry_after_s)})
     status = status_for(error)
     if status == 422:
         status = 400
@@ -75,8 +92,9 @@ def openai_http_error(request: Request[Any, Any, Any], error: HTTPException) -> 
             first = fields[0]
             raw = error.extra[0] if isinstance(error.extra, list) and error.extra else {}
             if "unknown field" in str(raw.get("message", "") if isinstance(raw, dict) else ""):
-                return openai_error(400, f"Unrecognized request argument supplied: {first.field}",
-                                    "unknown_parameter", first.field)
+                return openai_error(
+                    400, f"Unrecognized request argument supplied: {first.field}", "unknown_parameter", first.field
+                )
             message = "; ".join(f"{f.field or 'body'}: {f.message}" for f in fields)
             return openai_error(400, message, "invalid_request", first.field or None)
         return openai_error(400, "We could not parse the JSON body of your request.", "invalid_json")
@@ -132,8 +150,10 @@ OPENAI_ERRORS = {
     403: _spec("The agent is paused or its owner restricted processing."),
     404: _spec("No agent with this id (`model_not_found`), or no such address (`unknown_url`)."),
     409: _spec("A message with this Idempotency-Key is still being answered."),
-    429: _spec("The plan's allowance or the agent's cap is used up (`insufficient_quota`), "
-               "or too many requests (`rate_limit_exceeded`, with `Retry-After`)."),
+    429: _spec(
+        "The plan's allowance or the agent's cap is used up (`insufficient_quota`), "
+        "or too many requests (`rate_limit_exceeded`, with `Retry-After`)."
+    ),
     500: _spec("Server error."),
     503: _spec("The model or a dependency is unavailable."),
 }

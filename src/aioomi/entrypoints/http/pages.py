@@ -16,22 +16,22 @@ from typing import Annotated, Any, overload
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from litestar import Controller, Request, Response, get
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, QueryParameter
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from aioomi.domain.model.accounts import Account, Principal, Scope
-from aioomi.domain.model.errors import AioomiError, Forbidden, NotFound, Unauthenticated
+from aioomi.domain.model.errors import AioomiError, Forbidden, Unauthenticated
+from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
+from aioomi.domain.usecases.accounts.list_sessions import ListSessions
 from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.agents.list_agents import ListAgents
-from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.authenticate import Authenticate
-from aioomi.domain.usecases.manage_account import GetAccount
 from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
 from aioomi.domain.usecases.billing.list_plans import ListPlans
 from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
@@ -40,27 +40,28 @@ from aioomi.domain.usecases.documents.list_documents import ListDocuments
 from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
 from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
 from aioomi.domain.usecases.list_sources import ListSources
-from aioomi.domain.usecases.accounts.list_sessions import ListSessions
-from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
+from aioomi.domain.usecases.manage_account import GetAccount
 from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
 from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
 from aioomi.domain.usecases.privacy.list_exports import ListExports
 from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
-from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
 from aioomi.domain.usecases.request_log import ListRequestLog
-from aioomi.entrypoints.http.schemas_qa import QaPairOut
-from aioomi.entrypoints.http.schemas_sources import SourceOut
+from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.entrypoints.http.pages_charts import bar_chart
 from aioomi.entrypoints.http.privacy_pages import PrivacyPolicyPages, load_policy
 from aioomi.entrypoints.http.problems import bounded_day, status_for
+from aioomi.entrypoints.http.request_log_controller import log_query
 from aioomi.entrypoints.http.schemas_accounts import AccountOut, ApiKeyOut, OwnerSessionOut
 from aioomi.entrypoints.http.schemas_agents import AgentOut
-from aioomi.entrypoints.http.request_log_controller import log_query
 from aioomi.entrypoints.http.schemas_billing import BillingUsageOut, PlanOut
-from aioomi.entrypoints.http.schemas_chat import MessageOut, OwnerSessionOut as ChatSessionOut
+from aioomi.entrypoints.http.schemas_chat import MessageOut
+from aioomi.entrypoints.http.schemas_chat import OwnerSessionOut as ChatSessionOut
 from aioomi.entrypoints.http.schemas_documents import DocumentOut, KnowledgeBaseOut
+from aioomi.entrypoints.http.schemas_qa import QaPairOut
+from aioomi.entrypoints.http.schemas_sources import SourceOut
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -94,8 +95,12 @@ def _setup(engine: JinjaTemplateEngine) -> None:
 
 
 def static_files_router() -> Any:
-    return create_static_files_router(path=STATIC_PATH, directories=[DASHBOARD_STATIC], include_in_schema=False,
-                                      cache_control=CacheControlHeader(max_age=300))
+    return create_static_files_router(
+        path=STATIC_PATH,
+        directories=[DASHBOARD_STATIC],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=300),
+    )
 
 
 def _when(value: datetime | None) -> str:
@@ -144,8 +149,11 @@ async def _principal(request: Request[Any, Any, Any], authenticate: Authenticate
         return None
 
 
-async def provide_owner(request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate],
-                        get_account: NamedDependency[GetAccount]) -> Owner:
+async def provide_owner(
+    request: Request[Any, Any, Any],
+    authenticate: NamedDependency[Authenticate],
+    get_account: NamedDependency[GetAccount],
+) -> Owner:
     principal = await _principal(request, authenticate)
     if principal is None:
         raise SignInRequired
@@ -164,15 +172,22 @@ def _error_page(request: Request[Any, Any, Any], error: Exception) -> Response[A
         if isinstance(error, Unauthenticated):
             return _to_sign_in(request, error)
     elif isinstance(error, (NotFoundException, ValidationException)):
-        status, detail = (404, "There is nothing at this address.") if isinstance(error, NotFoundException) \
+        status, detail = (
+            (404, "There is nothing at this address.")
+            if isinstance(error, NotFoundException)
             else (400, "The address has a bad parameter.")
+        )
     else:
         raise error
     return Template("error.html", context={"status": status, "detail": detail, "owner": None}, status_code=status)
 
 
-PAGE_ERRORS = {SignInRequired: _to_sign_in, AioomiError: _error_page, NotFoundException: _error_page,
-               ValidationException: _error_page}
+PAGE_ERRORS = {
+    SignInRequired: _to_sign_in,
+    AioomiError: _error_page,
+    NotFoundException: _error_page,
+    ValidationException: _error_page,
+}
 
 
 def _page(name: str, owner: Owner | None, **context: Any) -> Template:
@@ -204,16 +219,17 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-
 # --- public pages ------------------------------------------------------------------------------
 
 Next = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
 TokenParam = Annotated[str | None, QueryParameter(name="token", max_length=500)]
 
 
-FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" '
-           b'fill="#2563eb"/><path d="M8 9h16a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2h-9l-5 4v-4H8a2 2 0 0 1-2-2v-8a2 2 0 0 1 2-2z" '
-           b'fill="#fff"/></svg>')
+FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" '
+    b'fill="#2563eb"/><path d="M8 9h16a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2h-9l-5 4v-4H8a2 2 0 0 1-2-2v-8a2 2 0 0 1 2-2z" '
+    b'fill="#fff"/></svg>'
+)
 
 
 class FaviconController(Controller):
@@ -241,28 +257,48 @@ class PublicPages(Controller):
         return Redirect(HOME if signed_in else "/sign-in", status_code=303)
 
     @get("/sign-in")
-    async def sign_in(self, authenticate: NamedDependency[Authenticate], request: Request[Any, Any, Any], state: State, next_path: Next = None) -> Response[Any]:
+    async def sign_in(
+        self,
+        authenticate: NamedDependency[Authenticate],
+        request: Request[Any, Any, Any],
+        state: State,
+        next_path: Next = None,
+    ) -> Response[Any]:
         if await _principal(request, authenticate) is not None:
             return Redirect(safe_next(next_path), status_code=303)
         google = state.container.identity_provider() is not None
         return _page("sign_in.html", None, next=safe_next(next_path), google=google, title="Sign in")
 
     @get("/sign-up")
-    async def sign_up(self, authenticate: NamedDependency[Authenticate], request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    async def sign_up(
+        self, authenticate: NamedDependency[Authenticate], request: Request[Any, Any, Any], state: State
+    ) -> Response[Any]:
         if await _principal(request, authenticate) is not None:
             return Redirect(HOME, status_code=303)
         google = state.container.identity_provider() is not None
         return _page("sign_up.html", None, google=google, title="Create your account")
 
     @get("/verify-email")
-    async def verify_email(self, authenticate: NamedDependency[Authenticate], preview_email_link: NamedDependency[PreviewEmailLink], request: Request[Any, Any, Any], token: TokenParam = None) -> Template:
+    async def verify_email(
+        self,
+        authenticate: NamedDependency[Authenticate],
+        preview_email_link: NamedDependency[PreviewEmailLink],
+        request: Request[Any, Any, Any],
+        token: TokenParam = None,
+    ) -> Template:
         # Name the address the link confirms, and refuse while another owner is signed in here:
         # a link someone else sent must not swap this browser's account (login CSRF).
         preview = await preview_email_link(token) if token else None
         signed_in = await _principal(request, authenticate)
         other_owner = preview is not None and signed_in is not None and signed_in.account_id != preview.account_id
-        return _page("verify_email.html", None, token=token or "", preview=preview, other_owner=other_owner,
-                     title="Confirm your email")
+        return _page(
+            "verify_email.html",
+            None,
+            token=token or "",
+            preview=preview,
+            other_owner=other_owner,
+            title="Confirm your email",
+        )
 
     @get("/cancel-email-change")
     async def cancel_email_change(self, token: TokenParam = None) -> Template:
@@ -331,31 +367,72 @@ class DashboardPages(Controller):
         return _page("agents.html", owner, agents=agents, title="Agents", nav="agents")
 
     @get("/agents/{agent_id:str}")
-    async def agent(self, list_refused_origins: NamedDependency[ListRefusedOrigins], get_agent: NamedDependency[GetAgent], request: Request[Any, Any, Any], owner: NamedDependency[Owner],
-                    agent_id: FromPath[str]) -> Template:
+    async def agent(
+        self,
+        list_refused_origins: NamedDependency[ListRefusedOrigins],
+        get_agent: NamedDependency[GetAgent],
+        request: Request[Any, Any, Any],
+        owner: NamedDependency[Owner],
+        agent_id: FromPath[str],
+    ) -> Template:
         agent = AgentOut.of(await get_agent(owner.principal, agent_id))
         refused = await list_refused_origins(owner.principal, agent_id)
         base = str(request.base_url).rstrip("/")
-        return _page("agent.html", owner, agent=agent, base_url=base, refused=refused, title=agent.name, nav="agents",
-                     tab="settings")
+        return _page(
+            "agent.html",
+            owner,
+            agent=agent,
+            base_url=base,
+            refused=refused,
+            title=agent.name,
+            nav="agents",
+            tab="settings",
+        )
 
     @get("/agents/{agent_id:str}/knowledge")
-    async def knowledge(self, list_documents: NamedDependency[ListDocuments], get_knowledge_base: NamedDependency[GetKnowledgeBase], get_agent: NamedDependency[GetAgent], list_sources: NamedDependency[ListSources], list_qa_pairs: NamedDependency[ListQaPairs], state: State, owner: NamedDependency[Owner], agent_id: FromPath[str],
-                        cursor: CursorParam = None) -> Template:
+    async def knowledge(
+        self,
+        list_documents: NamedDependency[ListDocuments],
+        get_knowledge_base: NamedDependency[GetKnowledgeBase],
+        get_agent: NamedDependency[GetAgent],
+        list_sources: NamedDependency[ListSources],
+        list_qa_pairs: NamedDependency[ListQaPairs],
+        state: State,
+        owner: NamedDependency[Owner],
+        agent_id: FromPath[str],
+        cursor: CursorParam = None,
+    ) -> Template:
         container = state.container
         agent = AgentOut.of(await get_agent(owner.principal, agent_id))
         page = await list_documents(owner.principal, agent_id, limit=100, cursor=cursor)
         base, totals = await get_knowledge_base(owner.principal, agent_id)
         sources = [SourceOut.of(o) for o in await list_sources(owner.principal, agent_id)]
         pairs = [QaPairOut.of(p) for p in await list_qa_pairs(owner.principal, agent_id)]
-        return _page("knowledge.html", owner, agent=agent, documents=[DocumentOut.of(d) for d in page.items],
-                     sources=sources, qa_pairs=pairs,
-                     next_cursor=page.next_cursor, knowledge=KnowledgeBaseOut.of(base, totals, container.document_limits()),
-                     title=f"{agent.name}: knowledge", nav="agents", tab="knowledge")
+        return _page(
+            "knowledge.html",
+            owner,
+            agent=agent,
+            documents=[DocumentOut.of(d) for d in page.items],
+            sources=sources,
+            qa_pairs=pairs,
+            next_cursor=page.next_cursor,
+            knowledge=KnowledgeBaseOut.of(base, totals, container.document_limits()),
+            title=f"{agent.name}: knowledge",
+            nav="agents",
+            tab="knowledge",
+        )
 
     @get("/conversations")
-    async def conversations(self, list_agents: NamedDependency[ListAgents], list_agent_sessions: NamedDependency[ListAgentSessions], owner: NamedDependency[Owner], agent_id: AgentParam = None,
-                            since: DayFrom = None, until: DayTo = None, cursor: CursorParam = None) -> Template:
+    async def conversations(
+        self,
+        list_agents: NamedDependency[ListAgents],
+        list_agent_sessions: NamedDependency[ListAgentSessions],
+        owner: NamedDependency[Owner],
+        agent_id: AgentParam = None,
+        since: DayFrom = None,
+        until: DayTo = None,
+        cursor: CursorParam = None,
+    ) -> Template:
         since, until = bounded_day(since, "from"), bounded_day(until, "to")
         agents = await _all_agents(list_agents, owner.principal)
         selected = next((a for a in agents if a.id == agent_id), agents[0] if agents else None)
@@ -363,18 +440,46 @@ class DashboardPages(Controller):
         next_cursor = None
         if selected is not None:
             page = await list_agent_sessions(
-                owner.principal, selected.id, limit=50, cursor=cursor, since=_start_of(since),
-                until=_start_of(until + timedelta(days=1)) if until else None)
+                owner.principal,
+                selected.id,
+                limit=50,
+                cursor=cursor,
+                since=_start_of(since),
+                until=_start_of(until + timedelta(days=1)) if until else None,
+            )
             sessions, next_cursor = [ChatSessionOut.of(i.session, i.summary) for i in page.items], page.next_cursor
-        return _page("conversations.html", owner, agents=agents, selected=selected, sessions=sessions,
-                     next_cursor=next_cursor, since=since, until=until, title="Conversations", nav="conversations")
+        return _page(
+            "conversations.html",
+            owner,
+            agents=agents,
+            selected=selected,
+            sessions=sessions,
+            next_cursor=next_cursor,
+            since=since,
+            until=until,
+            title="Conversations",
+            nav="conversations",
+        )
 
     @get("/conversations/{session_id:str}")
-    async def conversation(self, get_chat_session: NamedDependency[GetChatSession], get_agent: NamedDependency[GetAgent], owner: NamedDependency[Owner], session_id: FromPath[str]) -> Template:
+    async def conversation(
+        self,
+        get_chat_session: NamedDependency[GetChatSession],
+        get_agent: NamedDependency[GetAgent],
+        owner: NamedDependency[Owner],
+        session_id: FromPath[str],
+    ) -> Template:
         session, messages = await get_chat_session(owner.principal, session_id)
         agent = AgentOut.of(await get_agent(owner.principal, session.agent_id))
-        return _page("conversation.html", owner, session=ChatSessionOut.of(session), agent=agent,
-                     messages=[MessageOut.of(m) for m in messages], title="Conversation", nav="conversations")
+        return _page(
+            "conversation.html",
+            owner,
+            session=ChatSessionOut.of(session),
+            agent=agent,
+            messages=[MessageOut.of(m) for m in messages],
+            title="Conversation",
+            nav="conversations",
+        )
 
     @get("/inbox")
     async def inbox(self, list_agents: NamedDependency[ListAgents], owner: NamedDependency[Owner]) -> Template:
@@ -384,7 +489,10 @@ class DashboardPages(Controller):
 
     @get("/request-log")
     async def request_log(
-        self, list_agents: NamedDependency[ListAgents], list_request_log: NamedDependency[ListRequestLog], owner: NamedDependency[Owner],
+        self,
+        list_agents: NamedDependency[ListAgents],
+        list_request_log: NamedDependency[ListRequestLog],
+        owner: NamedDependency[Owner],
         agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
         status: Annotated[str | None, QueryParameter(name="status", max_length=3)] = None,
         method: Annotated[str | None, QueryParameter(name="method", max_length=10)] = None,
@@ -393,17 +501,41 @@ class DashboardPages(Controller):
         cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=64)] = None,
     ) -> Template:
         agents = await _all_agents(list_agents, owner.principal)
-        query = log_query(date_from=date_from, date_to=date_to, agent_id=agent_id, method=method, status=status,
-                          route=None, cursor=cursor, limit=50)
+        query = log_query(
+            date_from=date_from,
+            date_to=date_to,
+            agent_id=agent_id,
+            method=method,
+            status=status,
+            route=None,
+            cursor=cursor,
+            limit=50,
+        )
         page = await list_request_log(owner.principal, query)
         filters = {"agent_id": agent_id, "status": status, "method": method, "date_from": date_from, "date_to": date_to}
         kept = urlencode({k.replace("date_", ""): v for k, v in filters.items() if v})
-        return _page("request_log.html", owner, entries=page.items, next_cursor=page.next_cursor, agents=agents,
-                     agent_names={a.id: a.name for a in agents}, filters=filters,
-                     query_without_cursor=kept + "&" if kept else "", title="Request log", nav="request-log")
+        return _page(
+            "request_log.html",
+            owner,
+            entries=page.items,
+            next_cursor=page.next_cursor,
+            agents=agents,
+            agent_names={a.id: a.name for a in agents},
+            filters=filters,
+            query_without_cursor=kept + "&" if kept else "",
+            title="Request log",
+            nav="request-log",
+        )
 
     @get("/usage")
-    async def usage(self, list_agents: NamedDependency[ListAgents], get_usage_report: NamedDependency[GetUsageReport], get_billing_overview: NamedDependency[GetBillingOverview], owner: NamedDependency[Owner], days: Days = 30) -> Template:
+    async def usage(
+        self,
+        list_agents: NamedDependency[ListAgents],
+        get_usage_report: NamedDependency[GetUsageReport],
+        get_billing_overview: NamedDependency[GetBillingOverview],
+        owner: NamedDependency[Owner],
+        days: Days = 30,
+    ) -> Template:
         last = datetime.now(UTC).date()
         first = last - timedelta(days=days - 1)
         start, end = _start_of(first), _start_of(last + timedelta(days=1))
@@ -415,30 +547,68 @@ class DashboardPages(Controller):
         calendar = [first + timedelta(days=i) for i in range(days)]
         messages = [(d.strftime("%b %d"), by_day[d].calls if d in by_day else 0) for d in calendar]
         tokens = [(d.strftime("%b %d"), by_day[d].tokens if d in by_day else 0) for d in calendar]
-        agents = sorted(((names.get(t.agent_id or "", t.agent_id or "deleted agent"), t.tokens, t.calls)
-                         for t in per_agent), key=lambda row: -row[1])
+        agents = sorted(
+            ((names.get(t.agent_id or "", t.agent_id or "deleted agent"), t.tokens, t.calls) for t in per_agent),
+            key=lambda row: -row[1],
+        )
         charts = {
             "messages": bar_chart(messages, "Messages per day", "messages"),
             "tokens": bar_chart(tokens, "Tokens per day", "tokens"),
-            "agents": bar_chart([(name, used) for name, used, _ in agents], "Tokens per agent", "tokens",
-                                horizontal=True),
+            "agents": bar_chart(
+                [(name, used) for name, used, _ in agents], "Tokens per agent", "tokens", horizontal=True
+            ),
         }
-        return _page("usage.html", owner, charts=charts, overview=overview, days=days, first=first, last=last,
-                     total_messages=sum(v for _, v in messages), total_tokens=sum(v for _, v in tokens),
-                     agents=agents, title="Usage", nav="usage")
+        return _page(
+            "usage.html",
+            owner,
+            charts=charts,
+            overview=overview,
+            days=days,
+            first=first,
+            last=last,
+            total_messages=sum(v for _, v in messages),
+            total_tokens=sum(v for _, v in tokens),
+            agents=agents,
+            title="Usage",
+            nav="usage",
+        )
 
     @get("/billing")
-    async def billing(self, get_billing_overview: NamedDependency[GetBillingOverview], list_plans: NamedDependency[ListPlans], state: State, owner: NamedDependency[Owner],
-                      checkout: Annotated[str | None, QueryParameter(name="checkout", max_length=20)] = None) -> Template:
+    async def billing(
+        self,
+        get_billing_overview: NamedDependency[GetBillingOverview],
+        list_plans: NamedDependency[ListPlans],
+        state: State,
+        owner: NamedDependency[Owner],
+        checkout: Annotated[str | None, QueryParameter(name="checkout", max_length=20)] = None,
+    ) -> Template:
         container = state.container
         overview = BillingUsageOut.of(await get_billing_overview(owner.principal))
         plans = [PlanOut.of(p) for p in list_plans()]
-        return _page("billing.html", owner, overview=overview, plans=plans, enabled=container.billing_config().enabled,
-                     plans_apply=container.billing_config().plans_apply,
-                     checkout=checkout, title="Billing", nav="billing")
+        return _page(
+            "billing.html",
+            owner,
+            overview=overview,
+            plans=plans,
+            enabled=container.billing_config().enabled,
+            plans_apply=container.billing_config().plans_apply,
+            checkout=checkout,
+            title="Billing",
+            nav="billing",
+        )
 
     @get("/account")
-    async def account(self, authenticate: NamedDependency[Authenticate], list_exports: NamedDependency[ListExports], policy_status: NamedDependency[GetPolicyStatus], get_privacy_overview: NamedDependency[GetPrivacyOverview], list_audit_log: NamedDependency[ListAuditLog], list_sessions: NamedDependency[ListSessions], list_api_keys: NamedDependency[ListApiKeys], owner: NamedDependency[Owner]) -> Template:
+    async def account(
+        self,
+        authenticate: NamedDependency[Authenticate],
+        list_exports: NamedDependency[ListExports],
+        policy_status: NamedDependency[GetPolicyStatus],
+        get_privacy_overview: NamedDependency[GetPrivacyOverview],
+        list_audit_log: NamedDependency[ListAuditLog],
+        list_sessions: NamedDependency[ListSessions],
+        list_api_keys: NamedDependency[ListApiKeys],
+        owner: NamedDependency[Owner],
+    ) -> Template:
         try:
             authenticate.recent_session(owner.principal)
             recent = True
@@ -446,17 +616,32 @@ class DashboardPages(Controller):
             recent = False
         # Sessions and API keys are listed only within the re-authentication window, as the API
         # routes that list them are (otherwise the page shows the "Confirm it is you" form).
-        sessions = [OwnerSessionOut.of(s, owner.principal.session_id)
-                    for s in await list_sessions(owner.principal)] if recent else None
+        sessions = (
+            [OwnerSessionOut.of(s, owner.principal.session_id) for s in await list_sessions(owner.principal)]
+            if recent
+            else None
+        )
         keys = [ApiKeyOut.of(k) for k in await list_api_keys(owner.principal)] if recent else None
         privacy = {name: path for name, (_method, path) in PRIVACY_ACTIONS.items()}
         state_of = (await get_privacy_overview(owner.principal)).state
         exports = await list_exports(owner.principal)
         policy = await policy_status(owner.principal)
         audit = (await list_audit_log(owner.principal))[:20]
-        return _page("account.html", owner, sessions=sessions, keys=keys, privacy=privacy, privacy_state=state_of,
-                     recent=recent, scopes=[str(s) for s in Scope],
-                     exports=exports, policy=policy, audit=audit, title="Account and privacy", nav="account")
+        return _page(
+            "account.html",
+            owner,
+            sessions=sessions,
+            keys=keys,
+            privacy=privacy,
+            privacy_state=state_of,
+            recent=recent,
+            scopes=[str(s) for s in Scope],
+            exports=exports,
+            policy=policy,
+            audit=audit,
+            title="Account and privacy",
+            nav="account",
+        )
 
 
 PAGE_CONTROLLERS = [PublicPages, DashboardPages, PrivacyPolicyPages, FaviconController]

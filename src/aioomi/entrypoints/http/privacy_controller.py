@@ -15,12 +15,11 @@ from litestar.response import Stream
 from msgspec import Meta
 
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.privacy import AuditEvent, DataExport, PrivacyState
 from aioomi.domain.usecases.privacy.accept_policy import AcceptPolicy
-from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.cancel_account_deletion import CancelAccountDeletion
 from aioomi.domain.usecases.privacy.download_export import DownloadExport
+from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
 from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
 from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
@@ -74,8 +73,13 @@ class PrivacyOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, status: str, state: PrivacyState) -> PrivacyOut:
-        return cls(account_status=status, restricted_at=state.restricted_at, objected_at=state.objected_at,
-                   deletion_requested_at=state.deletion_requested_at, purge_after=state.purge_after)
+        return cls(
+            account_status=status,
+            restricted_at=state.restricted_at,
+            objected_at=state.objected_at,
+            deletion_requested_at=state.deletion_requested_at,
+            purge_after=state.purge_after,
+        )
 
 
 class AuditEventOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,8 +108,14 @@ class ExportOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, export: DataExport) -> ExportOut:
-        return cls(id=export.id, status=str(export.status), created_at=export.created_at, ready_at=export.ready_at,
-                   expires_at=export.expires_at, size_bytes=export.size_bytes)
+        return cls(
+            id=export.id,
+            status=str(export.status),
+            created_at=export.created_at,
+            ready_at=export.ready_at,
+            expires_at=export.expires_at,
+            size_bytes=export.size_bytes,
+        )
 
 
 class ExportList(msgspec.Struct, frozen=True, kw_only=True):
@@ -178,7 +188,12 @@ class PrivacyController(Controller):
     dependencies = AUTHENTICATED
 
     @get("/privacy", summary="Restriction, objection and pending erasure", responses=problems(401, 403))
-    async def privacy(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], state: State, principal: NamedDependency[Principal]) -> PrivacyOut:
+    async def privacy(
+        self,
+        get_privacy_overview: NamedDependency[GetPrivacyOverview],
+        state: State,
+        principal: NamedDependency[Principal],
+    ) -> PrivacyOut:
         overview = await get_privacy_overview(principal)
         return PrivacyOut.of(str(overview.account.status), overview.state)
 
@@ -186,67 +201,125 @@ class PrivacyController(Controller):
         overview = await get_privacy_overview(principal)
         return PrivacyOut.of(str(overview.account.status), overview.state)
 
-    @put("/privacy/restriction", summary="Restrict processing (Art. 18): data kept, agents stop answering",
-         responses=problems(401, 403))
-    async def restrict(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], restrict_processing: NamedDependency[RestrictProcessing], principal: NamedDependency[Principal]) -> PrivacyOut:
+    @put(
+        "/privacy/restriction",
+        summary="Restrict processing (Art. 18): data kept, agents stop answering",
+        responses=problems(401, 403),
+    )
+    async def restrict(
+        self,
+        get_privacy_overview: NamedDependency[GetPrivacyOverview],
+        restrict_processing: NamedDependency[RestrictProcessing],
+        principal: NamedDependency[Principal],
+    ) -> PrivacyOut:
         await restrict_processing(principal, restrict=True)
         return await self._after(get_privacy_overview, principal)
 
     @delete("/privacy/restriction", status_code=200, summary="Lift the restriction", responses=problems(401, 403))
-    async def lift(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], restrict_processing: NamedDependency[RestrictProcessing], principal: NamedDependency[Principal]) -> PrivacyOut:
+    async def lift(
+        self,
+        get_privacy_overview: NamedDependency[GetPrivacyOverview],
+        restrict_processing: NamedDependency[RestrictProcessing],
+        principal: NamedDependency[Principal],
+    ) -> PrivacyOut:
         await restrict_processing(principal, restrict=False)
         return await self._after(get_privacy_overview, principal)
 
-    @put("/privacy/objection", summary="Object to processing based on legitimate interests (Art. 21)",
-         responses=problems(401, 403))
-    async def object(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], object_to_processing: NamedDependency[ObjectToProcessing], principal: NamedDependency[Principal]) -> PrivacyOut:
+    @put(
+        "/privacy/objection",
+        summary="Object to processing based on legitimate interests (Art. 21)",
+        responses=problems(401, 403),
+    )
+    async def object(
+        self,
+        get_privacy_overview: NamedDependency[GetPrivacyOverview],
+        object_to_processing: NamedDependency[ObjectToProcessing],
+        principal: NamedDependency[Principal],
+    ) -> PrivacyOut:
         await object_to_processing(principal, objecting=True)
         return await self._after(get_privacy_overview, principal)
 
     @delete("/privacy/objection", status_code=200, summary="Withdraw the objection", responses=problems(401, 403))
-    async def withdraw(self, get_privacy_overview: NamedDependency[GetPrivacyOverview], object_to_processing: NamedDependency[ObjectToProcessing], principal: NamedDependency[Principal]) -> PrivacyOut:
+    async def withdraw(
+        self,
+        get_privacy_overview: NamedDependency[GetPrivacyOverview],
+        object_to_processing: NamedDependency[ObjectToProcessing],
+        principal: NamedDependency[Principal],
+    ) -> PrivacyOut:
         await object_to_processing(principal, objecting=False)
         return await self._after(get_privacy_overview, principal)
 
     @get("/audit-log", summary="Every rights action of the account, newest first", responses=problems(401, 403))
-    async def audit_log(self, list_audit_log: NamedDependency[ListAuditLog], principal: NamedDependency[Principal]) -> AuditLogOut:
+    async def audit_log(
+        self, list_audit_log: NamedDependency[ListAuditLog], principal: NamedDependency[Principal]
+    ) -> AuditLogOut:
         events = await list_audit_log(principal)
         return AuditLogOut(data=[AuditEventOut.of(e) for e in events])
 
-    @post("/export", status_code=202, summary="Build an archive of all the account's data (access, portability)",
-          responses=problems(401, 403), dependencies=RECENT_SESSION)
-    async def request_export(self, request_export: NamedDependency[RequestExport], principal: NamedDependency[Principal]) -> ExportOut:
+    @post(
+        "/export",
+        status_code=202,
+        summary="Build an archive of all the account's data (access, portability)",
+        responses=problems(401, 403),
+        dependencies=RECENT_SESSION,
+    )
+    async def request_export(
+        self, request_export: NamedDependency[RequestExport], principal: NamedDependency[Principal]
+    ) -> ExportOut:
         return ExportOut.of(await request_export(principal))
 
     @get("/exports", summary="The account's exports", responses=problems(401, 403))
-    async def list_exports(self, list_exports: NamedDependency[ListExports], principal: NamedDependency[Principal]) -> ExportList:
+    async def list_exports(
+        self, list_exports: NamedDependency[ListExports], principal: NamedDependency[Principal]
+    ) -> ExportList:
         return ExportList(data=[ExportOut.of(e) for e in await list_exports(principal)])
 
-    @post("/exports/{export_id:str}/link", status_code=201, summary="A short-lived download link",
-          responses=problems(401, 403, 404, 409), dependencies=RECENT_SESSION)
-    async def export_link(self, issue_export_link: NamedDependency[IssueExportLink], principal: NamedDependency[Principal],
-                          export_id: FromPath[str]) -> LinkOut:
+    @post(
+        "/exports/{export_id:str}/link",
+        status_code=201,
+        summary="A short-lived download link",
+        responses=problems(401, 403, 404, 409),
+        dependencies=RECENT_SESSION,
+    )
+    async def export_link(
+        self,
+        issue_export_link: NamedDependency[IssueExportLink],
+        principal: NamedDependency[Principal],
+        export_id: FromPath[str],
+    ) -> LinkOut:
         link = await issue_export_link(principal, export_id)
         return LinkOut(url=link.url, expires_at=link.expires_at)
 
-    @get("/policy", summary="The policy in force, the next announced one, and the version accepted",
-         responses=problems(401, 403))
-    async def policy(self, policy_status: NamedDependency[GetPolicyStatus], principal: NamedDependency[Principal]) -> PolicyStatusOut:
+    @get(
+        "/policy",
+        summary="The policy in force, the next announced one, and the version accepted",
+        responses=problems(401, 403),
+    )
+    async def policy(
+        self, policy_status: NamedDependency[GetPolicyStatus], principal: NamedDependency[Principal]
+    ) -> PolicyStatusOut:
         return await _policy_status(policy_status, principal)
 
-    @post("/policy/accept", status_code=200, summary="Accept a published policy version",
-          responses=problems(401, 403))
-    async def accept_policy(self, policy_status: NamedDependency[GetPolicyStatus], accept_policy: NamedDependency[AcceptPolicy], principal: NamedDependency[Principal],
-                            data: JSONBody[AcceptPolicyIn]) -> PolicyStatusOut:
+    @post("/policy/accept", status_code=200, summary="Accept a published policy version", responses=problems(401, 403))
+    async def accept_policy(
+        self,
+        policy_status: NamedDependency[GetPolicyStatus],
+        accept_policy: NamedDependency[AcceptPolicy],
+        principal: NamedDependency[Principal],
+        data: JSONBody[AcceptPolicyIn],
+    ) -> PolicyStatusOut:
         await accept_policy(principal, data.version)
         return await _policy_status(policy_status, principal)
 
 
 async def _policy_status(policy_status: GetPolicyStatus, principal: Principal) -> PolicyStatusOut:
     status = await policy_status(principal)
-    return PolicyStatusOut(current=_policy(status.current),
-                           upcoming=_policy(status.upcoming) if status.upcoming else None,
-                           accepted_version=status.accepted_version, must_accept=status.must_accept)
+    return PolicyStatusOut(
+        current=_policy(status.current),
+        upcoming=_policy(status.upcoming) if status.upcoming else None,
+        accepted_version=status.accepted_version,
+        must_accept=status.must_accept,
+    )
 
 
 class PublicPrivacyController(Controller):
@@ -256,20 +329,35 @@ class PublicPrivacyController(Controller):
     tags = ["privacy"]
 
     @post("/deletion/cancel", status_code=200, summary="Cancel a pending erasure with the e-mailed link's token")
-    async def cancel_deletion(self, cancel_account_deletion: NamedDependency[CancelAccountDeletion], data: JSONBody[CancelDeletionIn]) -> DeletionCancelled:
+    async def cancel_deletion(
+        self, cancel_account_deletion: NamedDependency[CancelAccountDeletion], data: JSONBody[CancelDeletionIn]
+    ) -> DeletionCancelled:
         status = await cancel_account_deletion(data.token)
         restricted = " Processing of your data stays restricted, as before." if status == "restricted" else ""
         return DeletionCancelled(
-            status="deletion_cancelled", account_status=str(status),
+            status="deletion_cancelled",
+            account_status=str(status),
             detail="Your account will not be deleted. You were signed out everywhere and your API keys stay "
-                   "revoked: sign in again and create new keys for your integrations." + restricted)
+            "revoked: sign in again and create new keys for your integrations." + restricted,
+        )
 
-    @get("/exports/download", summary="Download an export through its short-lived, single-use link",
-         media_type="application/zip", responses=problems(404))
-    async def download(self, download_export: NamedDependency[DownloadExport], token: Annotated[str, QueryParameter(min_length=10, max_length=200)]) -> Stream:
+    @get(
+        "/exports/download",
+        summary="Download an export through its short-lived, single-use link",
+        media_type="application/zip",
+        responses=problems(404),
+    )
+    async def download(
+        self,
+        download_export: NamedDependency[DownloadExport],
+        token: Annotated[str, QueryParameter(min_length=10, max_length=200)],
+    ) -> Stream:
         name, archive = await download_export(token)
-        return Stream(file_chunks(archive), media_type="application/zip",
-                      headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+        return Stream(
+            file_chunks(archive),
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
 
 
 class VisitorController(Controller):
@@ -279,22 +367,53 @@ class VisitorController(Controller):
     tags = ["privacy"]
     dependencies = AUTHENTICATED
 
-    @get("/conversations", summary="A visitor's conversations with any of the account's agents",
-         responses=problems(401, 403))
-    async def find(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorSessionList:
+    @get(
+        "/conversations",
+        summary="A visitor's conversations with any of the account's agents",
+        responses=problems(401, 403),
+    )
+    async def find(
+        self,
+        visitor_conversations: NamedDependency[VisitorConversations],
+        principal: NamedDependency[Principal],
+        visitor_id: FromPath[str],
+    ) -> VisitorSessionList:
         sessions = await visitor_conversations.find(principal, visitor_id)
-        return VisitorSessionList(data=[VisitorSessionOut(id=s.id, agent_id=s.agent_id, visitor_id=s.visitor_id,
-                                                          created_at=s.created_at, last_message_at=s.last_message_at)
-                                        for s in sessions])
+        return VisitorSessionList(
+            data=[
+                VisitorSessionOut(
+                    id=s.id,
+                    agent_id=s.agent_id,
+                    visitor_id=s.visitor_id,
+                    created_at=s.created_at,
+                    last_message_at=s.last_message_at,
+                )
+                for s in sessions
+            ]
+        )
 
     @get("/export", summary="A visitor's conversations with their messages (JSON)", responses=problems(401, 403))
-    async def export(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> VisitorExport:
+    async def export(
+        self,
+        visitor_conversations: NamedDependency[VisitorConversations],
+        principal: NamedDependency[Principal],
+        visitor_id: FromPath[str],
+    ) -> VisitorExport:
         sessions = await visitor_conversations.export(principal, visitor_id)
         return VisitorExport(visitor_id=visitor_id, sessions=sessions)
 
-    @delete("/conversations", status_code=200, summary="Delete a visitor's conversations (hard delete)",
-            responses=problems(401, 403))
-    async def delete_all(self, visitor_conversations: NamedDependency[VisitorConversations], principal: NamedDependency[Principal], visitor_id: FromPath[str]) -> DeletedCount:
+    @delete(
+        "/conversations",
+        status_code=200,
+        summary="Delete a visitor's conversations (hard delete)",
+        responses=problems(401, 403),
+    )
+    async def delete_all(
+        self,
+        visitor_conversations: NamedDependency[VisitorConversations],
+        principal: NamedDependency[Principal],
+        visitor_id: FromPath[str],
+    ) -> DeletedCount:
         return DeletedCount(deleted=await visitor_conversations.delete(principal, visitor_id))
 
 
@@ -304,14 +423,26 @@ class ChatRetentionController(Controller):
     dependencies = AUTHENTICATED
 
     @get("/", summary="How long the agent keeps conversations", responses=problems(401, 403, 404))
-    async def get_retention(self, chat_retention: NamedDependency[SetChatRetention], principal: NamedDependency[Principal],
-                            agent_id: FromPath[str]) -> ChatRetentionOut:
+    async def get_retention(
+        self,
+        chat_retention: NamedDependency[SetChatRetention],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+    ) -> ChatRetentionOut:
         return ChatRetentionOut(agent_id=agent_id, days=await chat_retention.get(principal, agent_id))
 
-    @put("/", summary="Keep conversations fewer days than the policy's 12 months (null: 12 months)",
-         responses=problems(401, 403, 404))
-    async def set_retention(self, chat_retention: NamedDependency[SetChatRetention], principal: NamedDependency[Principal], agent_id: FromPath[str],
-                            data: JSONBody[ChatRetentionIn]) -> ChatRetentionOut:
+    @put(
+        "/",
+        summary="Keep conversations fewer days than the policy's 12 months (null: 12 months)",
+        responses=problems(401, 403, 404),
+    )
+    async def set_retention(
+        self,
+        chat_retention: NamedDependency[SetChatRetention],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+        data: JSONBody[ChatRetentionIn],
+    ) -> ChatRetentionOut:
         days = await chat_retention(principal, agent_id, data.days)
         return ChatRetentionOut(agent_id=agent_id, days=days)
 

@@ -39,16 +39,28 @@ class PrivacyPolicyPages(Controller):
     @get("/")
     async def policy(self, request: Request[Any, Any, Any]) -> Template:
         published = request.state.policy
-        return Template("privacy.html", context={
-            "owner": None, "title": "Privacy policy", "current": published.current,
-            "current_html": policy_html(published.current), "upcoming": published.upcoming,
-            "upcoming_html": policy_html(published.upcoming) if published.upcoming else None,
-        })
+        return Template(
+            "privacy.html",
+            context={
+                "owner": None,
+                "title": "Privacy policy",
+                "current": published.current,
+                "current_html": policy_html(published.current),
+                "upcoming": published.upcoming,
+                "upcoming_html": policy_html(published.upcoming) if published.upcoming else None,
+            },
+        )
 
     @get("/versions")
     async def versions(self, request: Request[Any, Any, Any]) -> Template:
         published = request.state.policy
-        return Template("privacy_versions.html", context={
-            "owner": None, "title": "Privacy policy versions", "versions": published.versions,
-            "current": published.current, "upcoming": published.upcoming,
-        })
+        return Template(
+            "privacy_versions.html",
+            context={
+                "owner": None,
+                "title": "Privacy policy versions",
+                "versions": published.versions,
+                "current": published.current,
+                "upcoming": published.upcoming,
+            },
+        )

@@ -133,8 +133,13 @@ def handle_domain_error(request: Request[Any, Any, Any], error: domain.AioomiErr
     elif status >= 500:
         log.error("request failed", code=error.code, detail=error.detail, exc_info=error)
     return problem_response(
-        request, status=status, code=error.code, title=error.title, detail=error.detail,
-        errors=errors, headers=headers,
+        request,
+        status=status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        errors=errors,
+        headers=headers,
     )
 
 
@@ -142,11 +147,20 @@ _AT_PATH = re.compile(r"^(?P<message>.*?) - at `\$(?P<path>[^`]*)`$")
 _UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
 _SOURCES = ("body", "query", "path", "header", "cookie")
 
-_KIND = {"str": "a text", "int": "a whole number", "float": "a number", "bool": "true or false",
-         "array": "a list", "object": "an object", "null": "null"}
+_KIND = {
+    "str": "a text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "an object",
+    "null": "null",
+}
 _WORDS: list[tuple[re.Pattern[str], Any]] = [
-    (re.compile(r"^Expected `str` of length >= (\d+)$"),
-     lambda m: "This is required." if m[1] == "1" else f"Use at least {m[1]} characters."),
+    (
+        re.compile(r"^Expected `str` of length >= (\d+)$"),
+        lambda m: "This is required." if m[1] == "1" else f"Use at least {m[1]} characters.",
+    ),
     (re.compile(r"^Expected `str` of length <= (\d+)$"), lambda m: f"Use at most {int(m[1]):,} characters."),
     (re.compile(r"^Expected `array` of length >= (\d+)$"), lambda m: f"Give at least {m[1]} item(s)."),
     (re.compile(r"^Expected `array` of length <= (\d+)$"), lambda m: f"Give at most {int(m[1]):,} item(s)."),
@@ -156,14 +170,19 @@ _WORDS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"^Expected `(?:int|float)` < (\S+)$"), lambda m: f"Use a number below {m[1]}."),
     (re.compile(r"^Expected `str` matching regex .*$"), lambda m: "This is not in the expected format."),
     (re.compile(r"^Invalid enum value (.*)$"), lambda m: f"{m[1]} is not one of the accepted values."),
-    (re.compile(r"^Invalid RFC3339 encoded datetime$"),
-     lambda m: "Use a date (2026-03-01) or an RFC 3339 date-time (2026-03-01T12:00:00Z)."),
+    (
+        re.compile(r"^Invalid RFC3339 encoded datetime$"),
+        lambda m: "Use a date (2026-03-01) or an RFC 3339 date-time (2026-03-01T12:00:00Z).",
+    ),
     (re.compile(r"^Invalid RFC3339 encoded date$"), lambda m: "Use a date like 2026-03-01."),
     (re.compile(r"^Object contains unknown field `([^`]+)`$"), lambda m: f"`{m[1]}` is not a field of this request."),
     (re.compile(r"^Object missing required field `([^`]+)`$"), lambda m: f"`{m[1]}` is required."),
-    (re.compile(r"^Expected `([^`]+)`, got `(\w+)`$"),
-     lambda m: f"Use {' or '.join(_KIND.get(k.strip(), k.strip()) for k in m[1].split('|'))}, "
-               f"not {_KIND.get(m[2], m[2])}."),
+    (
+        re.compile(r"^Expected `([^`]+)`, got `(\w+)`$"),
+        lambda m: (
+            f"Use {' or '.join(_KIND.get(k.strip(), k.strip()) for k in m[1].split('|'))}, not {_KIND.get(m[2], m[2])}."
+        ),
+    ),
 ]
 
 
@@ -188,7 +207,7 @@ def _source(item: dict[str, Any]) -> str | None:
 def _public_name(request: Request[Any, Any, Any] | None, key: str, source: str) -> str:
     """The name a client sends (``from``, ``X-Visitor-Id``), not the handler's parameter name."""
     try:
-        fields = request.route_handler.signature_model._fields if request is not None else {}  # noqa: SLF001
+        fields = request.route_handler.signature_model._fields if request is not None else {}
         kwarg = fields[key].kwarg_definition
     except (AttributeError, KeyError, LookupError, TypeError):
         return key
@@ -229,8 +248,12 @@ def handle_http_error(request: Request[Any, Any, Any], error: HTTPException) -> 
         fields = _field_errors(error.extra, request)
         if fields:
             return problem_response(
-                request, status=422, code="validation_failed", title="Validation failed",
-                detail="; ".join(f"{f.field or 'body'}: {f.message}" for f in fields), errors=fields,
+                request,
+                status=422,
+                code="validation_failed",
+                title="Validation failed",
+                detail="; ".join(f"{f.field or 'body'}: {f.message}" for f in fields),
+                errors=fields,
             )
         return problem_response(request, status=400, code="bad_request", detail=str(error.detail))
     if isinstance(error, NotFoundException):
@@ -239,14 +262,25 @@ def handle_http_error(request: Request[Any, Any, Any], error: HTTPException) -> 
         # Litestar's words when the client hangs up mid-body (an upload cancelled): the client's
         # doing, not a server fault, and no one reads the answer.
         log.info("client disconnected before its body was read")
-        return problem_response(request, status=400, code="client_disconnected",
-                                detail="The client closed the connection before sending the whole body.")
+        return problem_response(
+            request,
+            status=400,
+            code="client_disconnected",
+            detail="The client closed the connection before sending the whole body.",
+        )
     if status >= 500:
         log.error("request failed", status=status, exc_info=error)
-        return problem_response(request, status=status, code=_CODE_OF_STATUS.get(status, "internal_error"),
-                                detail="The server could not complete the request.")
+        return problem_response(
+            request,
+            status=status,
+            code=_CODE_OF_STATUS.get(status, "internal_error"),
+            detail="The server could not complete the request.",
+        )
     return problem_response(
-        request, status=status, code=_CODE_OF_STATUS.get(status, "http_error"), detail=str(error.detail),
+        request,
+        status=status,
+        code=_CODE_OF_STATUS.get(status, "http_error"),
+        detail=str(error.detail),
         headers=dict(error.headers) if error.headers else None,
     )
 
@@ -254,7 +288,9 @@ def handle_http_error(request: Request[Any, Any, Any], error: HTTPException) -> 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     log.error("unhandled error", exc_info=error)
     return problem_response(
-        request, status=500, code="internal_error",
+        request,
+        status=500,
+        code="internal_error",
         detail="The server could not complete the request. Quote the request id when reporting it.",
     )
 
@@ -292,8 +328,9 @@ def bounded_day(value: date | None, field: str) -> date | None:
 
 
 def problem_spec(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, description=description,
-                        generate_examples=False)
+    return ResponseSpec(
+        data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, description=description, generate_examples=False
+    )
 
 
 # Errors any route may answer with, documented on every operation.

@@ -33,31 +33,62 @@ class QaPairController(Controller):
     dependencies = {"principal": Provide(provide_principal)}
 
     @get("/", summary="The agent's question-and-answer pairs, oldest first", responses=problems(401, 403, 404))
-    async def list_pairs(self, list_qa_pairs: NamedDependency[ListQaPairs], principal: NamedDependency[Principal],
-                         agent_id: FromPath[str]) -> QaPairList:
+    async def list_pairs(
+        self,
+        list_qa_pairs: NamedDependency[ListQaPairs],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+    ) -> QaPairList:
         pairs = await list_qa_pairs(principal, agent_id)
         return QaPairList(data=[QaPairOut.of(p) for p in pairs])
 
-    @post("/", status_code=201, summary="Add a question-and-answer pair; its document is queued for ingestion",
-          responses=problems(400, 401, 402, 403, 404, 409, 413, 422))
-    async def add_pair(self, add_qa_pair: NamedDependency[AddQaPair], principal: NamedDependency[Principal], agent_id: FromPath[str],
-                       data: JSONBody[QaPairIn]) -> Response[QaPairOut]:
+    @post(
+        "/",
+        status_code=201,
+        summary="Add a question-and-answer pair; its document is queued for ingestion",
+        responses=problems(400, 401, 402, 403, 404, 409, 413, 422),
+    )
+    async def add_pair(
+        self,
+        add_qa_pair: NamedDependency[AddQaPair],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+        data: JSONBody[QaPairIn],
+    ) -> Response[QaPairOut]:
         pair = await add_qa_pair(principal, agent_id, data.domain())
-        return Response(QaPairOut.of(pair), status_code=201,
-                        headers={"Location": f"/api/v1/agents/{agent_id}/qa-pairs/{pair.id}"})
+        return Response(
+            QaPairOut.of(pair), status_code=201, headers={"Location": f"/api/v1/agents/{agent_id}/qa-pairs/{pair.id}"}
+        )
 
     @get("/export", summary="The pairs as a CSV file", media_type="text/csv", responses=problems(401, 403, 404))
-    async def export_pairs(self, export_qa_pairs: NamedDependency[ExportQaPairs], principal: NamedDependency[Principal],
-                           agent_id: FromPath[str]) -> Response[str]:
+    async def export_pairs(
+        self,
+        export_qa_pairs: NamedDependency[ExportQaPairs],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+    ) -> Response[str]:
         text = await export_qa_pairs(principal, agent_id)
-        return Response(text, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="qa-pairs.csv"'})
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="qa-pairs.csv"'},
+        )
 
-    @post("/import", status_code=200, summary="Add and update pairs from a CSV file, all or nothing",
-          description=IMPORT_DESCRIPTION, request_max_body_size=MAX_IMPORT_BYTES + 64 * 1024,
-          responses=problems(400, 401, 402, 403, 404, 413, 422))
-    async def import_pairs(self, import_qa_pairs: NamedDependency[ImportQaPairs], principal: NamedDependency[Principal], agent_id: FromPath[str],
-                           request: Request) -> QaImportOut:
+    @post(
+        "/import",
+        status_code=200,
+        summary="Add and update pairs from a CSV file, all or nothing",
+        description=IMPORT_DESCRIPTION,
+        request_max_body_size=MAX_IMPORT_BYTES + 64 * 1024,
+        responses=problems(400, 401, 402, 403, 404, 413, 422),
+    )
+    async def import_pairs(
+        self,
+        import_qa_pairs: NamedDependency[ImportQaPairs],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+        request: Request,
+    ) -> QaImportOut:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         file = (await request.form()).get("file") if media == "multipart/form-data" else None
         if not isinstance(file, UploadFile):
@@ -67,22 +98,45 @@ class QaPairController(Controller):
         return QaImportOut(created=result.created, updated=result.updated, unchanged=result.unchanged)
 
     @get("/{pair_id:str}", summary="One pair", responses=problems(401, 403, 404))
-    async def get_pair(self, list_qa_pairs: NamedDependency[ListQaPairs], principal: NamedDependency[Principal], agent_id: FromPath[str],
-                       pair_id: FromPath[str]) -> QaPairOut:
+    async def get_pair(
+        self,
+        list_qa_pairs: NamedDependency[ListQaPairs],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+        pair_id: FromPath[str],
+    ) -> QaPairOut:
         pairs = await list_qa_pairs(principal, agent_id)
         found = next((p for p in pairs if p.id == pair_id), None)
         if found is None:
             raise QaPairNotFound("No such question-and-answer pair.")
         return QaPairOut.of(found)
 
-    @put("/{pair_id:str}", summary="Replace a pair's question, answer and alternatives; it is ingested again",
-         responses=problems(400, 401, 402, 403, 404, 409, 413, 422))
-    async def update_pair(self, update_qa_pair: NamedDependency[UpdateQaPair], principal: NamedDependency[Principal], agent_id: FromPath[str],
-                          pair_id: FromPath[str], data: JSONBody[QaPairIn]) -> QaPairOut:
+    @put(
+        "/{pair_id:str}",
+        summary="Replace a pair's question, answer and alternatives; it is ingested again",
+        responses=problems(400, 401, 402, 403, 404, 409, 413, 422),
+    )
+    async def update_pair(
+        self,
+        update_qa_pair: NamedDependency[UpdateQaPair],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+        pair_id: FromPath[str],
+        data: JSONBody[QaPairIn],
+    ) -> QaPairOut:
         return QaPairOut.of(await update_qa_pair(principal, agent_id, pair_id, data.domain()))
 
-    @delete("/{pair_id:str}", status_code=204, summary="Delete a pair with its document, chunks and file",
-            responses=problems(401, 403, 404))
-    async def delete_pair(self, delete_qa_pair: NamedDependency[DeleteQaPair], principal: NamedDependency[Principal], agent_id: FromPath[str],
-                          pair_id: FromPath[str]) -> None:
+    @delete(
+        "/{pair_id:str}",
+        status_code=204,
+        summary="Delete a pair with its document, chunks and file",
+        responses=problems(401, 403, 404),
+    )
+    async def delete_pair(
+        self,
+        delete_qa_pair: NamedDependency[DeleteQaPair],
+        principal: NamedDependency[Principal],
+        agent_id: FromPath[str],
+        pair_id: FromPath[str],
+    ) -> None:
         await delete_qa_pair(principal, agent_id, pair_id)

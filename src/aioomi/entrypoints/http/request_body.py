@@ -44,7 +44,7 @@ def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     steps = np.frombuffer(skeleton.translate(_STEP), dtype=np.int8)
     depth = 0
     for start in range(0, len(steps), _CHUNK):
-        sums = np.cumsum(steps[start:start + _CHUNK], dtype=np.int64) + depth
+        sums = np.cumsum(steps[start : start + _CHUNK], dtype=np.int64) + depth
         if int(sums.max()) > limit:
             return True
         depth = int(sums[-1])

@@ -167,8 +167,12 @@ class OwnerSessionOut(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, session: OwnerSession, current_id: str | None) -> OwnerSessionOut:
         return cls(
-            id=session.id, created_at=session.created_at, last_seen_at=session.last_seen_at,
-            expires_at=session.expires_at, ip=session.ip, user_agent=session.user_agent,
+            id=session.id,
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            ip=session.ip,
+            user_agent=session.user_agent,
             current=session.id == current_id,
         )
 
@@ -194,8 +198,14 @@ class ApiKeyOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyOut:
-        return cls(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at, last_used_at=key.last_used_at,
-                   scopes=[str(s) for s in key.scopes])
+        return cls(
+            id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            scopes=[str(s) for s in key.scopes],
+        )
 
 
 class ApiKeyCreated(ApiKeyOut, frozen=True, kw_only=True):

@@ -24,29 +24,53 @@ from aioomi.entrypoints.http.schemas_accounts import Body
 
 AgentName = Annotated[str, Meta(min_length=1, max_length=rules.MAX_AGENT_NAME, description="1 to 100 characters")]
 SystemPrompt = Annotated[str, Meta(max_length=rules.MAX_SYSTEM_PROMPT, description="Up to 20,000 characters")]
-ModelName = Annotated[str, Meta(min_length=1, max_length=rules.MAX_MODEL_NAME, pattern=rules.MODEL_PATTERN,
-                                examples=["gpt-4o"])]
+ModelName = Annotated[
+    str, Meta(min_length=1, max_length=rules.MAX_MODEL_NAME, pattern=rules.MODEL_PATTERN, examples=["gpt-4o"])
+]
 Temperature = Annotated[float, Meta(ge=rules.MIN_TEMPERATURE, le=rules.MAX_TEMPERATURE)]
 MaxTokens = Annotated[int, Meta(ge=rules.MIN_MAX_TOKENS, le=rules.MAX_MAX_TOKENS)]
-FallbackMessage = Annotated[str, Meta(min_length=1, max_length=rules.MAX_FALLBACK_MESSAGE,
-                                      description="What a grounded agent says when its knowledge base has no answer")]
+FallbackMessage = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=rules.MAX_FALLBACK_MESSAGE,
+        description="What a grounded agent says when its knowledge base has no answer",
+    ),
+]
 Greeting = Annotated[str, Meta(max_length=rules.MAX_GREETING)]
 StarterQuestion = Annotated[str, Meta(min_length=1, max_length=rules.MAX_STARTER_QUESTION)]
 StarterQuestions = Annotated[list[StarterQuestion], Meta(max_length=rules.MAX_STARTER_QUESTIONS)]
 Color = Annotated[str, Meta(pattern=rules.COLOR_PATTERN, description="#rrggbb", examples=["#2563eb"])]
-AvatarUrl = Annotated[str, Meta(max_length=rules.MAX_AVATAR_URL, pattern=r"^https://[^\s\"'<>\\`]+$",
-                                description="An https:// image address")]
+AvatarUrl = Annotated[
+    str,
+    Meta(max_length=rules.MAX_AVATAR_URL, pattern=r"^https://[^\s\"'<>\\`]+$", description="An https:// image address"),
+]
 WidgetTitle = Annotated[str, Meta(max_length=rules.MAX_WIDGET_TITLE)]
 LauncherText = Annotated[str, Meta(max_length=rules.MAX_LAUNCHER_TEXT)]
 # Shape only; the domain normalises each origin and checks its host and port.
-Origin = Annotated[str, Meta(min_length=1, max_length=rules.MAX_ORIGIN, pattern=r"^\s*[A-Za-z]+://[^/?#@*\s\\]+/?\s*$",
-                             description="scheme://host[:port], no path or wildcard",
-                             examples=["https://shop.example.com", "http://localhost:3000"])]
+Origin = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=rules.MAX_ORIGIN,
+        pattern=r"^\s*[A-Za-z]+://[^/?#@*\s\\]+/?\s*$",
+        description="scheme://host[:port], no path or wildcard",
+        examples=["https://shop.example.com", "http://localhost:3000"],
+    ),
+]
 Origins = Annotated[list[Origin], Meta(max_length=rules.MAX_ALLOWED_ORIGINS)]
 TopK = Annotated[int, Meta(ge=1, le=rules.MAX_AGENT_TOP_K)]
-MinRelevance = Annotated[float, Meta(ge=0, le=1, description=(
-    "How sure the assistant must be that a passage bears on the question (0-1, calibrated per embedding "
-    "model: 0.5 is the measured gate, higher is stricter, 0 lets everything through)"))]
+MinRelevance = Annotated[
+    float,
+    Meta(
+        ge=0,
+        le=1,
+        description=(
+            "How sure the assistant must be that a passage bears on the question (0-1, calibrated per embedding "
+            "model: 0.5 is the measured gate, higher is stricter, 0 lets everything through)"
+        ),
+    ),
+]
 MaxCitations = Annotated[int, Meta(ge=1, le=MAX_CITATIONS, description="At most this many sources per answer")]
 
 

@@ -30,11 +30,20 @@ class PlanOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, plan: Plan) -> PlanOut:
-        return cls(id=plan.id, name=plan.name, monthly_messages=plan.monthly_messages,
-                   monthly_tokens=plan.monthly_tokens, max_agents=plan.max_agents, max_documents=plan.max_documents,
-                   max_storage_mb=plan.max_storage_mb, amount_minor=plan.amount_minor, currency=plan.currency,
-                   purchasable=plan.purchasable, bills_overage=plan.bills_overage,
-                   max_source_pages=plan.max_source_pages)
+        return cls(
+            id=plan.id,
+            name=plan.name,
+            monthly_messages=plan.monthly_messages,
+            monthly_tokens=plan.monthly_tokens,
+            max_agents=plan.max_agents,
+            max_documents=plan.max_documents,
+            max_storage_mb=plan.max_storage_mb,
+            amount_minor=plan.amount_minor,
+            currency=plan.currency,
+            purchasable=plan.purchasable,
+            bills_overage=plan.bills_overage,
+            max_source_pages=plan.max_source_pages,
+        )
 
 
 class PlanList(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,9 +80,17 @@ class RecordOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, record: BillingRecord) -> RecordOut:
-        return cls(id=record.id, kind=str(record.kind), status=record.status, amount_minor=record.amount_minor,
-                   currency=record.currency, period_start=record.period_start, period_end=record.period_end,
-                   occurred_at=record.occurred_at, stripe_invoice_id=record.stripe_invoice_id)
+        return cls(
+            id=record.id,
+            kind=str(record.kind),
+            status=record.status,
+            amount_minor=record.amount_minor,
+            currency=record.currency,
+            period_start=record.period_start,
+            period_end=record.period_end,
+            occurred_at=record.occurred_at,
+            stripe_invoice_id=record.stripe_invoice_id,
+        )
 
 
 class BillingUsageOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,14 +112,19 @@ class BillingUsageOut(msgspec.Struct, frozen=True, kw_only=True):
     def of(cls, overview: BillingOverview) -> BillingUsageOut:
         plan, billing = overview.plan, overview.billing
         return cls(
-            plan=PlanOut.of(plan), subscription_status=str(billing.status),
+            plan=PlanOut.of(plan),
+            subscription_status=str(billing.status),
             cancel_at_period_end=billing.cancel_at_period_end,
-            period_start=overview.period_start, period_end=overview.period_end,
+            period_start=overview.period_start,
+            period_end=overview.period_end,
             messages=Allowance(used=overview.usage.messages, allowance=plan.monthly_messages),
             tokens=Allowance(used=overview.usage.tokens, allowance=plan.monthly_tokens),
-            overage_tokens=overview.overage_tokens, payment_failed_at=billing.payment_failed_at,
-            grace_ends_at=overview.grace_ends_at, downgraded_at=billing.downgraded_at,
-            agent_token_caps=overview.agent_token_caps, records=[RecordOut.of(r) for r in overview.records],
+            overage_tokens=overview.overage_tokens,
+            payment_failed_at=billing.payment_failed_at,
+            grace_ends_at=overview.grace_ends_at,
+            downgraded_at=billing.downgraded_at,
+            agent_token_caps=overview.agent_token_caps,
+            records=[RecordOut.of(r) for r in overview.records],
         )
 
 

@@ -36,8 +36,14 @@ class CitationOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
-        return cls(document_id=c.document_id, document_title=c.document_title, position=c.position, excerpt=c.excerpt,
-                   number=c.number, url=c.url)
+        return cls(
+            document_id=c.document_id,
+            document_title=c.document_title,
+            position=c.position,
+            excerpt=c.excerpt,
+            number=c.number,
+            url=c.url,
+        )
 
 
 class UsageOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,11 +76,22 @@ class MessageOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, m: ChatMessage) -> MessageOut:
-        return cls(id=m.id, session_id=m.session_id, role=str(m.role), content=m.content, status=str(m.status),
-                   citations=[CitationOut.of(c) for c in m.citations], created_at=m.created_at, model=m.model,
-                   prompt_tokens=m.prompt_tokens, completion_tokens=m.completion_tokens, latency_ms=m.latency_ms,
-                   error_code=m.error_code, feedback=FeedbackOut.of(m.feedback) if m.feedback else None,
-                   curated_pair_id=m.curated_pair_id)
+        return cls(
+            id=m.id,
+            session_id=m.session_id,
+            role=str(m.role),
+            content=m.content,
+            status=str(m.status),
+            citations=[CitationOut.of(c) for c in m.citations],
+            created_at=m.created_at,
+            model=m.model,
+            prompt_tokens=m.prompt_tokens,
+            completion_tokens=m.completion_tokens,
+            latency_ms=m.latency_ms,
+            error_code=m.error_code,
+            feedback=FeedbackOut.of(m.feedback) if m.feedback else None,
+            curated_pair_id=m.curated_pair_id,
+        )
 
 
 class VisitorSessionOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -115,10 +132,18 @@ class OwnerSessionOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, s: ChatSession, summary: SessionSummary | None = None) -> OwnerSessionOut:
-        return cls(id=s.id, agent_id=s.agent_id, visitor_id=s.visitor_id, channel=str(s.channel),
-                   created_at=s.created_at, last_message_at=s.last_message_at, ip=s.ip, user_agent=s.user_agent,
-                   first_question=summary.first_question if summary else None,
-                   message_count=summary.message_count if summary else None)
+        return cls(
+            id=s.id,
+            agent_id=s.agent_id,
+            visitor_id=s.visitor_id,
+            channel=str(s.channel),
+            created_at=s.created_at,
+            last_message_at=s.last_message_at,
+            ip=s.ip,
+            user_agent=s.user_agent,
+            first_question=summary.first_question if summary else None,
+            message_count=summary.message_count if summary else None,
+        )
 
 
 class OwnerSessionList(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,10 +180,20 @@ class WidgetConfig(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, agent: Agent) -> WidgetConfig:
         w = agent.widget
-        return cls(agent_name=agent.name, greeting=agent.greeting, starter_questions=list(agent.starter_questions),
-                   style=WidgetStyleOut(primary_color=w.primary_color, position=str(w.position), theme=str(w.theme),
-                                        title=w.title or agent.name, avatar_url=w.avatar_url,
-                                        launcher_text=w.launcher_text, locale=str(w.locale)))
+        return cls(
+            agent_name=agent.name,
+            greeting=agent.greeting,
+            starter_questions=list(agent.starter_questions),
+            style=WidgetStyleOut(
+                primary_color=w.primary_color,
+                position=str(w.position),
+                theme=str(w.theme),
+                title=w.title or agent.name,
+                avatar_url=w.avatar_url,
+                launcher_text=w.launcher_text,
+                locale=str(w.locale),
+            ),
+        )
 
 
 class MessageCreate(msgspec.Struct, frozen=True, kw_only=True):
@@ -291,15 +326,18 @@ def check_supported(data: CompletionCreate) -> None:
         raise _refuse("web_search_options", "agents answer from their knowledge base, not the web.")
     for i, message in enumerate(data.messages):
         if message.role in ("tool", "function") or message.tool_calls or message.function_call:
-            raise _refuse(f"messages[{i}].role" if message.role in ("tool", "function") else
-                          f"messages[{i}].tool_calls", "agents call no tools.")
+            raise _refuse(
+                f"messages[{i}].role" if message.role in ("tool", "function") else f"messages[{i}].tool_calls",
+                "agents call no tools.",
+            )
         if message.audio is not None:
             raise _refuse(f"messages[{i}].audio", "messages are text only.")
         if isinstance(message.content, list):
             for j, part in enumerate(message.content):
                 if part.type != "text":
-                    raise _refuse(f"messages[{i}].content[{j}].type",
-                                  f"messages are text only (got {part.type[:40]!r}).")
+                    raise _refuse(
+                        f"messages[{i}].content[{j}].type", f"messages are text only (got {part.type[:40]!r})."
+                    )
 
 
 def split_messages(messages: list[CompletionMessage]) -> tuple[list[PromptMessage], str]:
@@ -308,15 +346,19 @@ def split_messages(messages: list[CompletionMessage]) -> tuple[list[PromptMessag
     agent's own system prompt governs."""
     last = len(messages) - 1
     if messages[last].role != "user":
-        raise InvalidInput("The last message must be a user message.", code="invalid_messages",
-                           field=f"messages[{last}].role")
+        raise InvalidInput(
+            "The last message must be a user message.", code="invalid_messages", field=f"messages[{last}].role"
+        )
     question = check_message(messages[last].text(), field=f"messages[{last}].content")
     history = []
     for i, m in enumerate(messages[:last]):
         text = m.text()
         if len(text) > MAX_EARLIER_TURN_CHARS:
-            raise InvalidInput(f"An earlier message has at most {MAX_EARLIER_TURN_CHARS:,} characters.",
-                               code="message_too_long", field=f"messages[{i}].content")
+            raise InvalidInput(
+                f"An earlier message has at most {MAX_EARLIER_TURN_CHARS:,} characters.",
+                code="message_too_long",
+                field=f"messages[{i}].content",
+            )
         if m.role in ("user", "assistant") and text.strip():
             history.append(PromptMessage(role=Role(m.role), content=text))
     return history, question
@@ -339,4 +381,3 @@ class ModelOut(msgspec.Struct, frozen=True, kw_only=True):
 class ModelList(msgspec.Struct, frozen=True, kw_only=True):
     object: str = "list"
     data: list[ModelOut]
-

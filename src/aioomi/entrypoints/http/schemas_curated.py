@@ -29,5 +29,6 @@ class AnswerFix(msgspec.Struct, frozen=True, kw_only=True):
 
     message_id: Annotated[str, msgspec.Meta(max_length=100, description="The answer to fix (`msg_…`)")]
     answer: Annotated[str, msgspec.Meta(max_length=MAX_ANSWER * 2)]
-    alternatives: Annotated[list[Annotated[str, msgspec.Meta(max_length=1_000)]],
-                            msgspec.Meta(max_length=MAX_ALTERNATIVES * 2)] = []
+    alternatives: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=1_000)]], msgspec.Meta(max_length=MAX_ALTERNATIVES * 2)
+    ] = []

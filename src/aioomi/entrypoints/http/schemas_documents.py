@@ -64,12 +64,27 @@ class DocumentOut(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, d: Document) -> DocumentOut:
         return cls(
-            id=d.id, agent_id=d.agent_id, title=d.title, source=str(d.source), source_url=d.source_url,
-            filename=d.filename, content_type=d.content_type, kind=None if d.kind is None else str(d.kind),
-            status=str(d.status), progress=Progress(done=d.progress_done, total=d.progress_total), error=d.error,
-            size_bytes=d.size_bytes, pages=d.pages, characters=d.char_count, chunks=d.chunk_count,
-            embedding_model=d.embedding_model, version=d.version, created_at=d.created_at, updated_at=d.updated_at,
-            processed_at=d.processed_at, source_id=d.source_id,
+            id=d.id,
+            agent_id=d.agent_id,
+            title=d.title,
+            source=str(d.source),
+            source_url=d.source_url,
+            filename=d.filename,
+            content_type=d.content_type,
+            kind=None if d.kind is None else str(d.kind),
+            status=str(d.status),
+            progress=Progress(done=d.progress_done, total=d.progress_total),
+            error=d.error,
+            size_bytes=d.size_bytes,
+            pages=d.pages,
+            characters=d.char_count,
+            chunks=d.chunk_count,
+            embedding_model=d.embedding_model,
+            version=d.version,
+            created_at=d.created_at,
+            updated_at=d.updated_at,
+            processed_at=d.processed_at,
+            source_id=d.source_id,
         )
 
 
@@ -114,9 +129,14 @@ class SearchHitOut(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, hit: DocumentHit) -> SearchHitOut:
         return cls(
-            document=DocumentRef(id=hit.document_id, title=hit.document_title), chunk_id=hit.chunk_id,
-            position=hit.position, text=hit.text, heading_path=list(hit.heading_path), score=hit.score,
-            similarity=hit.similarity, relevance=hit.relevance,
+            document=DocumentRef(id=hit.document_id, title=hit.document_title),
+            chunk_id=hit.chunk_id,
+            position=hit.position,
+            text=hit.text,
+            heading_path=list(hit.heading_path),
+            score=hit.score,
+            similarity=hit.similarity,
+            relevance=hit.relevance,
         )
 
 
@@ -143,11 +163,16 @@ class KnowledgeBaseOut(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, base: KnowledgeBase, totals: KnowledgeBaseTotals, limits: DocumentLimits) -> KnowledgeBaseOut:
         return cls(
-            agent_id=base.agent_id, embedding_model=base.embedding_model, pending_embedding_model=base.pending_model,
-            documents=totals.documents, characters=totals.characters,
+            agent_id=base.agent_id,
+            embedding_model=base.embedding_model,
+            pending_embedding_model=base.pending_model,
+            documents=totals.documents,
+            characters=totals.characters,
             limits=LimitsOut(
-                max_file_bytes=limits.max_file_bytes, max_pages=limits.max_pages,
-                max_document_characters=limits.max_document_chars, max_documents=limits.max_documents_per_agent,
+                max_file_bytes=limits.max_file_bytes,
+                max_pages=limits.max_pages,
+                max_document_characters=limits.max_document_chars,
+                max_documents=limits.max_documents_per_agent,
                 max_characters=limits.max_agent_chars,
             ),
         )

@@ -14,8 +14,12 @@ class FeedbackCreate(msgspec.Struct, frozen=True, kw_only=True):
     """A thumbs up or down, with an optional comment (sent again, it replaces the last vote)."""
 
     rating: Annotated[str, msgspec.Meta(max_length=10, description="`up` or `down`")]
-    comment: Annotated[str, msgspec.Meta(max_length=MAX_FEEDBACK_COMMENT * 2,
-                                         description="Optional, at most 1,000 characters")] | None = None
+    comment: (
+        Annotated[
+            str, msgspec.Meta(max_length=MAX_FEEDBACK_COMMENT * 2, description="Optional, at most 1,000 characters")
+        ]
+        | None
+    ) = None
 
 
 class FeedbackOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,8 +43,14 @@ class RatedAnswerOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, e: FeedbackEntry) -> RatedAnswerOut:
-        return cls(message_id=e.message_id, session_id=e.session_id, agent_id=e.agent_id, question=e.question,
-                   answer=e.answer, feedback=FeedbackOut.of(e.feedback))
+        return cls(
+            message_id=e.message_id,
+            session_id=e.session_id,
+            agent_id=e.agent_id,
+            question=e.question,
+            answer=e.answer,
+            feedback=FeedbackOut.of(e.feedback),
+        )
 
 
 class RatedAnswerList(msgspec.Struct, frozen=True, kw_only=True):

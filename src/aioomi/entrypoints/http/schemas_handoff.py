@@ -24,8 +24,14 @@ class HandoffSettingsOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, s: HandoffSettings) -> HandoffSettingsOut:
-        return cls(enabled=s.enabled, time_zone=s.time_zone, days=[str(d) for d in s.days], opens=s.opens,
-                   closes=s.closes, max_wait_s=s.max_wait_s)
+        return cls(
+            enabled=s.enabled,
+            time_zone=s.time_zone,
+            days=[str(d) for d in s.days],
+            opens=s.opens,
+            closes=s.closes,
+            max_wait_s=s.max_wait_s,
+        )
 
 
 class HandoffSettingsUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -86,9 +92,16 @@ class InboxEntryOut(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, entry: InboxEntry) -> InboxEntryOut:
         s: ChatSession = entry.session
-        return cls(session_id=s.id, agent_id=s.agent_id, agent_name=entry.agent_name, state=str(s.handoff),
-                   last_event_id=s.handoff_seq, requested_at=s.handoff_requested_at, taken_at=s.handoff_taken_at,
-                   last_message=MessageOut.of(entry.last_message) if entry.last_message is not None else None)
+        return cls(
+            session_id=s.id,
+            agent_id=s.agent_id,
+            agent_name=entry.agent_name,
+            state=str(s.handoff),
+            last_event_id=s.handoff_seq,
+            requested_at=s.handoff_requested_at,
+            taken_at=s.handoff_taken_at,
+            last_message=MessageOut.of(entry.last_message) if entry.last_message is not None else None,
+        )
 
 
 class InboxOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,7 +132,12 @@ class HandoffEventOut(msgspec.Struct, frozen=True, kw_only=True):
 def sse_event(event: HandoffEvent, message: ChatMessage | None, expired_notice: str) -> bytes:
     """One numbered SSE event: ``id:`` is the event's number, which the client sends back as
     ``Last-Event-ID`` when it reconnects."""
-    body = HandoffEventOut(seq=event.seq, kind=str(event.kind), state=str(event.state), created_at=event.created_at,
-                           message=MessageOut.of(message) if message is not None else None,
-                           notice=expired_notice if event.kind is HandoffEventKind.EXPIRED else None)
+    body = HandoffEventOut(
+        seq=event.seq,
+        kind=str(event.kind),
+        state=str(event.state),
+        created_at=event.created_at,
+        message=MessageOut.of(message) if message is not None else None,
+        notice=expired_notice if event.kind is HandoffEventKind.EXPIRED else None,
+    )
     return b"id: " + str(event.seq).encode() + b"\n" + sse(str(event.kind), body)

@@ -31,8 +31,9 @@ class LeadFieldIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     kind: FieldKind
     label: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_LABEL * 2)]
     required: bool = False
-    options: Annotated[list[Annotated[str, msgspec.Meta(max_length=MAX_OPTION * 2)]],
-                       msgspec.Meta(max_length=MAX_OPTIONS * 2)] = []
+    options: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=MAX_OPTION * 2)]], msgspec.Meta(max_length=MAX_OPTIONS * 2)
+    ] = []
     """For `choice`: 2–20 options."""
 
 
@@ -54,11 +55,22 @@ class LeadFormIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     """E-mail you each new lead."""
 
     def domain(self) -> LeadForm:
-        return LeadForm(account_id="", agent_id="", enabled=self.enabled, trigger=self.trigger,
-                        after_messages=self.after_messages, intro=self.intro, consent_text=self.consent_text,
-                        privacy_url=self.privacy_url, retention_months=self.retention_months, notify=self.notify,
-                        fields=tuple(LeadField(key=f.key, kind=f.kind, label=f.label, required=f.required,
-                                               options=tuple(f.options)) for f in self.fields))
+        return LeadForm(
+            account_id="",
+            agent_id="",
+            enabled=self.enabled,
+            trigger=self.trigger,
+            after_messages=self.after_messages,
+            intro=self.intro,
+            consent_text=self.consent_text,
+            privacy_url=self.privacy_url,
+            retention_months=self.retention_months,
+            notify=self.notify,
+            fields=tuple(
+                LeadField(key=f.key, kind=f.kind, label=f.label, required=f.required, options=tuple(f.options))
+                for f in self.fields
+            ),
+        )
 
 
 class LeadFieldOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,12 +96,22 @@ class LeadFormOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, form: LeadForm) -> LeadFormOut:
-        return cls(agent_id=form.agent_id, enabled=form.enabled, trigger=str(form.trigger),
-                   after_messages=form.after_messages, intro=form.intro, consent_text=form.consent_text,
-                   privacy_url=form.privacy_url, retention_months=form.retention_months, notify=form.notify,
-                   updated_at=form.updated_at, fields=[LeadFieldOut(key=f.key, kind=str(f.kind), label=f.label,
-                                                                    required=f.required, options=list(f.options))
-                                                       for f in form.fields])
+        return cls(
+            agent_id=form.agent_id,
+            enabled=form.enabled,
+            trigger=str(form.trigger),
+            after_messages=form.after_messages,
+            intro=form.intro,
+            consent_text=form.consent_text,
+            privacy_url=form.privacy_url,
+            retention_months=form.retention_months,
+            notify=form.notify,
+            updated_at=form.updated_at,
+            fields=[
+                LeadFieldOut(key=f.key, kind=str(f.kind), label=f.label, required=f.required, options=list(f.options))
+                for f in form.fields
+            ],
+        )
 
 
 class WidgetLeadFormOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,8 +121,10 @@ class WidgetLeadFormOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LeadIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    values: Annotated[dict[Annotated[str, msgspec.Meta(max_length=40)], Annotated[str, msgspec.Meta(max_length=MAX_VALUE * 4)]],
-                      msgspec.Meta(max_length=MAX_FIELDS * 2)]
+    values: Annotated[
+        dict[Annotated[str, msgspec.Meta(max_length=40)], Annotated[str, msgspec.Meta(max_length=MAX_VALUE * 4)]],
+        msgspec.Meta(max_length=MAX_FIELDS * 2),
+    ]
     consent: bool = False
     session_id: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
@@ -116,8 +140,15 @@ class LeadOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, lead: Lead) -> LeadOut:
-        return cls(id=lead.id, agent_id=lead.agent_id, conversation_id=lead.session_id, values=lead.values,
-                   consent_text=lead.consent_text, privacy_url=lead.privacy_url, created_at=lead.created_at)
+        return cls(
+            id=lead.id,
+            agent_id=lead.agent_id,
+            conversation_id=lead.session_id,
+            values=lead.values,
+            consent_text=lead.consent_text,
+            privacy_url=lead.privacy_url,
+            created_at=lead.created_at,
+        )
 
 
 class LeadList(msgspec.Struct, frozen=True, kw_only=True):

@@ -37,8 +37,15 @@ class QaPairOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, pair: QaPair) -> QaPairOut:
-        return cls(id=pair.id, source_id=pair.source_id, question=pair.question, answer=pair.answer,
-                   alternatives=list(pair.alternatives), created_at=pair.created_at, updated_at=pair.updated_at)
+        return cls(
+            id=pair.id,
+            source_id=pair.source_id,
+            question=pair.question,
+            answer=pair.answer,
+            alternatives=list(pair.alternatives),
+            created_at=pair.created_at,
+            updated_at=pair.updated_at,
+        )
 
 
 class QaPairList(msgspec.Struct, frozen=True, kw_only=True):

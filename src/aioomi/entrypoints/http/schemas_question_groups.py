@@ -25,9 +25,18 @@ class QuestionGroupOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, g: QuestionGroup) -> QuestionGroupOut:
-        return cls(id=g.id, agent_id=g.agent_id, label=g.label, count=g.count, examples=list(g.examples),
-                   reasons=[str(r) for r in g.reasons], first_seen=g.first_seen, last_seen=g.last_seen,
-                   status=str(g.status), pair_id=g.pair_id)
+        return cls(
+            id=g.id,
+            agent_id=g.agent_id,
+            label=g.label,
+            count=g.count,
+            examples=list(g.examples),
+            reasons=[str(r) for r in g.reasons],
+            first_seen=g.first_seen,
+            last_seen=g.last_seen,
+            status=str(g.status),
+            pair_id=g.pair_id,
+        )
 
 
 class QuestionGroupList(msgspec.Struct, frozen=True, kw_only=True):

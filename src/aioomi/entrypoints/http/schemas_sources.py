@@ -35,9 +35,14 @@ class SourceSettingsIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     include_subdomains: bool = False
 
     def domain(self) -> SourceSettings:
-        return SourceSettings(url=self.url, include_paths=tuple(self.include_paths),
-                              exclude_paths=tuple(self.exclude_paths), max_pages=self.max_pages,
-                              max_depth=self.max_depth, include_subdomains=self.include_subdomains)
+        return SourceSettings(
+            url=self.url,
+            include_paths=tuple(self.include_paths),
+            exclude_paths=tuple(self.exclude_paths),
+            max_pages=self.max_pages,
+            max_depth=self.max_depth,
+            include_subdomains=self.include_subdomains,
+        )
 
 
 class SourceCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -65,8 +70,14 @@ class SourceSettingsOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, s: SourceSettings) -> SourceSettingsOut:
-        return cls(url=s.url, include_paths=list(s.include_paths), exclude_paths=list(s.exclude_paths),
-                   max_pages=s.max_pages, max_depth=s.max_depth, include_subdomains=s.include_subdomains)
+        return cls(
+            url=s.url,
+            include_paths=list(s.include_paths),
+            exclude_paths=list(s.exclude_paths),
+            max_pages=s.max_pages,
+            max_depth=s.max_depth,
+            include_subdomains=s.include_subdomains,
+        )
 
 
 class RunFailureOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,10 +105,19 @@ class RunOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, r: SourceRun) -> RunOut:
-        return cls(id=r.id, source_id=r.source_id, status=str(r.status), counts=r.counts,
-                   failures=[RunFailureOut.of(f) for f in r.failures], cancel_requested=r.cancel_requested,
-                   error=r.error, created_at=r.created_at, started_at=r.started_at, finished_at=r.finished_at,
-                   duration_s=r.duration_s)
+        return cls(
+            id=r.id,
+            source_id=r.source_id,
+            status=str(r.status),
+            counts=r.counts,
+            failures=[RunFailureOut.of(f) for f in r.failures],
+            cancel_requested=r.cancel_requested,
+            error=r.error,
+            created_at=r.created_at,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            duration_s=r.duration_s,
+        )
 
 
 class RunList(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,11 +145,22 @@ class SourceOut(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, o: SourceOverview) -> SourceOut:
         s = o.source
-        return cls(id=s.id, agent_id=s.agent_id, kind=str(s.kind), name=s.name,
-                   settings=SourceSettingsOut.of(s.settings), schedule=str(s.schedule), documents=o.documents,
-                   freshness=str(o.freshness), last_synced_at=s.last_synced_at, next_sync_at=s.next_sync_at,
-                   last_run=None if o.last_run is None else RunOut.of(o.last_run), created_at=s.created_at,
-                   updated_at=s.updated_at, page_limit=o.page_limit)
+        return cls(
+            id=s.id,
+            agent_id=s.agent_id,
+            kind=str(s.kind),
+            name=s.name,
+            settings=SourceSettingsOut.of(s.settings),
+            schedule=str(s.schedule),
+            documents=o.documents,
+            freshness=str(o.freshness),
+            last_synced_at=s.last_synced_at,
+            next_sync_at=s.next_sync_at,
+            last_run=None if o.last_run is None else RunOut.of(o.last_run),
+            created_at=s.created_at,
+            updated_at=s.updated_at,
+            page_limit=o.page_limit,
+        )
 
 
 class SourceList(msgspec.Struct, frozen=True, kw_only=True):

@@ -55,9 +55,17 @@ class WebhookEndpointOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, e: WebhookEndpoint) -> WebhookEndpointOut:
-        return cls(id=e.id, url=e.url, events=list(e.events), description=e.description, enabled=e.enabled,
-                   disabled_reason=e.disabled_reason, failing_since=e.failing_since, created_at=e.created_at,
-                   updated_at=e.updated_at)
+        return cls(
+            id=e.id,
+            url=e.url,
+            events=list(e.events),
+            description=e.description,
+            enabled=e.enabled,
+            disabled_reason=e.disabled_reason,
+            failing_since=e.failing_since,
+            created_at=e.created_at,
+            updated_at=e.updated_at,
+        )
 
 
 class WebhookEndpointWithSecret(WebhookEndpointOut, frozen=True, kw_only=True):
@@ -91,9 +99,19 @@ class WebhookAttemptOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, a: WebhookAttempt) -> WebhookAttemptOut:
-        return cls(id=a.id, event_id=a.event_id, event_type=a.event_type, number=a.number,
-                   attempted_at=a.attempted_at, status_code=a.status_code, latency_ms=a.latency_ms,
-                   response_excerpt=a.response_excerpt, error=a.error, succeeded=a.succeeded, manual=a.manual)
+        return cls(
+            id=a.id,
+            event_id=a.event_id,
+            event_type=a.event_type,
+            number=a.number,
+            attempted_at=a.attempted_at,
+            status_code=a.status_code,
+            latency_ms=a.latency_ms,
+            response_excerpt=a.response_excerpt,
+            error=a.error,
+            succeeded=a.succeeded,
+            manual=a.manual,
+        )
 
 
 class WebhookAttemptList(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,8 +131,13 @@ class WebhookDeliveryOut(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, d: WebhookDelivery) -> WebhookDeliveryOut:
-        return cls(event_id=d.event_id, endpoint_id=d.endpoint_id, status=str(d.status), attempts=d.attempts,
-                   next_attempt_at=d.next_attempt_at)
+        return cls(
+            event_id=d.event_id,
+            endpoint_id=d.endpoint_id,
+            status=str(d.status),
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at,
+        )
 
 
 class WebhookEventTypes(msgspec.Struct, frozen=True, kw_only=True):

@@ -75,8 +75,10 @@ class WidgetScriptController(Controller):
         return _script_response(request, IMMUTABLE)
 
 
-DEMO_CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' https:; "
-            "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+DEMO_CSP = (
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' https:; "
+    "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 class DemoController(Controller):
@@ -91,8 +93,15 @@ class DemoController(Controller):
             raise NotFoundException("The demo could not be seeded; the server log says why.")
         snippet = f'<script src="/widget.js" data-agent-key="{html.escape(site.public_key)}" async></script>'
         page = DEMO_FILE.read_text().replace("{{snippet}}", snippet).replace("{{snippet_text}}", html.escape(snippet))
-        return Response(page, media_type="text/html",
-                        headers={"Content-Security-Policy": DEMO_CSP, "Cache-Control": "no-store",
-                                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+        return Response(
+            page,
+            media_type="text/html",
+            headers={
+                "Content-Security-Policy": DEMO_CSP,
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
 
     # `/` belongs to the dashboard (signed-in owners; others go to sign-in): the demo lives at /demo.

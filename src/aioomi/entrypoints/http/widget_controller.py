@@ -30,6 +30,7 @@ from aioomi.domain.usecases.chat.open_widget import OpenWidget, check_serving
 from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
 from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
 from aioomi.domain.usecases.chat.visitor_sessions import VisitorSessions
+from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 from aioomi.entrypoints.http.auth import client_info
 from aioomi.entrypoints.http.problems import problem_response, problems
 from aioomi.entrypoints.http.schemas_chat import (
@@ -48,21 +49,35 @@ from aioomi.entrypoints.http.schemas_chat import (
     sse,
 )
 from aioomi.entrypoints.http.schemas_feedback import FeedbackCreate, FeedbackOut
-from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 
 VISITOR_HEADER = "x-visitor-id"
 
-PublicKey = Annotated[str, PathParameter(min_length=3, max_length=100, description="The agent's public widget key (`pk_…`)")]
-VisitorId = Annotated[str, HeaderParameter(name=VISITOR_HEADER, min_length=16, max_length=64,
-                                     pattern=r"^[A-Za-z0-9_-]{16,64}$",
-                                     description="The random id the widget keeps in localStorage (`aioomi_visitor_id`)")]
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="idempotency-key", min_length=1,
-                                                 max_length=MAX_IDEMPOTENCY_KEY, required=False)]
+PublicKey = Annotated[
+    str, PathParameter(min_length=3, max_length=100, description="The agent's public widget key (`pk_…`)")
+]
+VisitorId = Annotated[
+    str,
+    HeaderParameter(
+        name=VISITOR_HEADER,
+        min_length=16,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]{16,64}$",
+        description="The random id the widget keeps in localStorage (`aioomi_visitor_id`)",
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None, HeaderParameter(name="idempotency-key", min_length=1, max_length=MAX_IDEMPOTENCY_KEY, required=False)
+]
 SessionId = Annotated[str, PathParameter(min_length=1, max_length=100)]
 MessageId = Annotated[str, PathParameter(min_length=1, max_length=100)]
 
-SSE_SPEC = {200: ResponseSpec(data_container=str, media_type="text/event-stream",
-                              description="Server-Sent Events: start, token, sources, done or error")}
+SSE_SPEC = {
+    200: ResponseSpec(
+        data_container=str,
+        media_type="text/event-stream",
+        description="Server-Sent Events: start, token, sources, done or error",
+    )
+}
 
 
 def remember(request: Request[Any, Any, Any], **values: str | None) -> None:
@@ -109,11 +124,23 @@ async def sse_events(answer: ChatAnswer) -> AsyncIterator[bytes]:
         elif isinstance(event, TurnSources):
             yield sse("sources", {"citations": [CitationOut.of(c) for c in event.citations]})
         elif isinstance(event, TurnDone):
-            yield sse("done", {"message_id": event.message.id, "usage": UsageOut.of(event.usage),
-                               "status": str(event.message.status)})
+            yield sse(
+                "done",
+                {
+                    "message_id": event.message.id,
+                    "usage": UsageOut.of(event.usage),
+                    "status": str(event.message.status),
+                },
+            )
         elif isinstance(event, TurnFailed):
-            yield sse("error", {"message_id": event.message_id, "code": event.code,
-                                "message": _HUMAN.get(event.code, "The assistant could not answer; please try again.")})
+            yield sse(
+                "error",
+                {
+                    "message_id": event.message_id,
+                    "code": event.code,
+                    "message": _HUMAN.get(event.code, "The assistant could not answer; please try again."),
+                },
+            )
 
 
 _HUMAN = {
@@ -132,77 +159,164 @@ class WidgetController(Controller):
     tags = ["widget"]
     exception_handlers = {UnicodeDecodeError: bad_encoding}
 
-    @get("/config", summary="What the widget shows: name, greeting, starter questions, styling",
-         responses=problems(403, 404))
-    async def config(self, open_widget: NamedDependency[OpenWidget], request: Request[Any, Any, Any], public_key: PublicKey) -> WidgetConfig:
+    @get(
+        "/config",
+        summary="What the widget shows: name, greeting, starter questions, styling",
+        responses=problems(403, 404),
+    )
+    async def config(
+        self, open_widget: NamedDependency[OpenWidget], request: Request[Any, Any, Any], public_key: PublicKey
+    ) -> WidgetConfig:
         return WidgetConfig.of(await widget_agent(request, open_widget, public_key))
 
-    @post("/sessions", status_code=201, summary="Start a chat session for this visitor",
-          responses=problems(403, 404, 429))
-    async def start_session(self, open_widget: NamedDependency[OpenWidget], start_widget_session: NamedDependency[StartWidgetSession], request: Request[Any, Any, Any], public_key: PublicKey,
-                            visitor_id: VisitorId) -> VisitorSessionOut:
+    @post(
+        "/sessions", status_code=201, summary="Start a chat session for this visitor", responses=problems(403, 404, 429)
+    )
+    async def start_session(
+        self,
+        open_widget: NamedDependency[OpenWidget],
+        start_widget_session: NamedDependency[StartWidgetSession],
+        request: Request[Any, Any, Any],
+        public_key: PublicKey,
+        visitor_id: VisitorId,
+    ) -> VisitorSessionOut:
         agent = await widget_agent(request, open_widget, public_key)
         session = await start_widget_session(agent, caller(request, visitor_id))
         return VisitorSessionOut.of(session)
 
-    @get("/sessions", summary="The visitor's own sessions with this agent, newest first",
-         responses=problems(403, 404))
-    async def list_sessions(self, open_widget: NamedDependency[OpenWidget], visitor_sessions: NamedDependency[VisitorSessions], request: Request[Any, Any, Any], public_key: PublicKey,
-                            visitor_id: VisitorId) -> VisitorSessionList:
+    @get("/sessions", summary="The visitor's own sessions with this agent, newest first", responses=problems(403, 404))
+    async def list_sessions(
+        self,
+        open_widget: NamedDependency[OpenWidget],
+        visitor_sessions: NamedDependency[VisitorSessions],
+        request: Request[Any, Any, Any],
+        public_key: PublicKey,
+        visitor_id: VisitorId,
+    ) -> VisitorSessionList:
         agent = await widget_agent(request, open_widget, public_key)
         sessions = await visitor_sessions.list(agent, visitor_id)
         return VisitorSessionList(data=[VisitorSessionOut.of(s) for s in sessions])
 
-    @get("/sessions/{session_id:str}", summary="Resume a session: its messages, in order",
-         responses=problems(403, 404))
-    async def read_session(self, open_widget: NamedDependency[OpenWidget], visitor_sessions: NamedDependency[VisitorSessions], request: Request[Any, Any, Any], public_key: PublicKey,
-                           session_id: SessionId, visitor_id: VisitorId) -> VisitorSessionDetail:
+    @get("/sessions/{session_id:str}", summary="Resume a session: its messages, in order", responses=problems(403, 404))
+    async def read_session(
+        self,
+        open_widget: NamedDependency[OpenWidget],
+        visitor_sessions: NamedDependency[VisitorSessions],
+        request: Request[Any, Any, Any],
+        public_key: PublicKey,
+        session_id: SessionId,
+        visitor_id: VisitorId,
+    ) -> VisitorSessionDetail:
         agent = await widget_agent(request, open_widget, public_key)
         session, messages = await visitor_sessions.read(agent, visitor_id, session_id)
-        return VisitorSessionDetail(session=VisitorSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])
+        return VisitorSessionDetail(
+            session=VisitorSessionOut.of(session), messages=[MessageOut.of(m) for m in messages]
+        )
 
-    @get("/sessions/{session_id:str}/export", summary="Download the session as JSON (the visitor's data)",
-         responses=problems(403, 404))
-    async def export_session(self, open_widget: NamedDependency[OpenWidget], visitor_sessions: NamedDependency[VisitorSessions], request: Request[Any, Any, Any], public_key: PublicKey,
-                             session_id: SessionId, visitor_id: VisitorId) -> Response[SessionExport]:
+    @get(
+        "/sessions/{session_id:str}/export",
+        summary="Download the session as JSON (the visitor's data)",
+        responses=problems(403, 404),
+    )
+    async def export_session(
+        self,
+        open_widget: NamedDependency[OpenWidget],
+        visitor_sessions: NamedDependency[VisitorSessions],
+        request: Request[Any, Any, Any],
+        public_key: PublicKey,
+        session_id: SessionId,
+        visitor_id: VisitorId,
+    ) -> Response[SessionExport]:
         agent = await widget_agent(request, open_widget, public_key)
         session, messages = await visitor_sessions.read(agent, visitor_id, session_id)
-        body = SessionExport(exported_at=datetime.now(UTC), sessions=[OwnerSessionDetail(
-            session=OwnerSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])])
+        body = SessionExport(
+            exported_at=datetime.now(UTC),
+            sessions=[
+                OwnerSessionDetail(session=OwnerSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])
+            ],
+        )
         return Response(body, headers={"Content-Disposition": f'attachment; filename="{session.id}.json"'})
 
-    @delete("/sessions/{session_id:str}", status_code=204, summary="Delete the session and its messages for good",
-            responses=problems(403, 404))
-    async def delete_session(self, open_widget: NamedDependency[OpenWidget], visitor_sessions: NamedDependency[VisitorSessions], request: Request[Any, Any, Any], public_key: PublicKey,
-                             session_id: SessionId, visitor_id: VisitorId) -> None:
+    @delete(
+        "/sessions/{session_id:str}",
+        status_code=204,
+        summary="Delete the session and its messages for good",
+        responses=problems(403, 404),
+    )
+    async def delete_session(
+        self,
+        open_widget: NamedDependency[OpenWidget],
+        visitor_sessions: NamedDependency[VisitorSessions],
+        request: Request[Any, Any, Any],
+        public_key: PublicKey,
+        session_id: SessionId,
+        visitor_id: VisitorId,
+    ) -> None:
         agent = await widget_agent(request, open_widget, public_key)
         await visitor_sessions.delete(agent, visitor_id, session_id)
 
-    @post("/sessions/{session_id:str}/messages", status_code=200, opt={"skip_compression": True},
-          summary="Send a message; the answer streams as Server-Sent Events (or JSON with `stream=false`)",
-          responses={**problems(402, 403, 404, 409, 429), **SSE_SPEC})
-    async def send_message(self, open_widget: NamedDependency[OpenWidget], send_widget_message: NamedDependency[SendWidgetMessage], request: Request[Any, Any, Any], public_key: PublicKey,
-                           session_id: SessionId, visitor_id: VisitorId, data: JSONBody[MessageCreate],
-                           idempotency_key: IdempotencyKey = None, stream: FromQuery[bool] = True) -> Response[Any]:
+    @post(
+        "/sessions/{session_id:str}/messages",
+        status_code=200,
+        opt={"skip_compression": True},
+        summary="Send a message; the answer streams as Server-Sent Events (or JSON with `stream=false`)",
+        responses={**problems(402, 403, 404, 409, 429), **SSE_SPEC},
+    )
+    async def send_message(
+        self,
+        open_widget: NamedDependency[OpenWidget],
+        send_widget_message: NamedDependency[SendWidgetMessage],
+        request: Request[Any, Any, Any],
+        public_key: PublicKey,
+        session_id: SessionId,
+        visitor_id: VisitorId,
+        data: JSONBody[MessageCreate],
+        idempotency_key: IdempotencyKey = None,
+        stream: FromQuery[bool] = True,
+    ) -> Response[Any]:
         agent = await widget_agent(request, open_widget, public_key)  # the owner's account is checked there
         answer = await send_widget_message(
-            agent, caller(request, visitor_id), data.content, session_id=session_id, idempotency_key=idempotency_key,
-            owner_checked=True)
+            agent,
+            caller(request, visitor_id),
+            data.content,
+            session_id=session_id,
+            idempotency_key=idempotency_key,
+            owner_checked=True,
+        )
         if stream:
-            return Stream(sse_events(answer), media_type="text/event-stream",
-                          headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Content-Encoding": "identity"})
+            return Stream(
+                sse_events(answer),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Content-Encoding": "identity"},
+            )
         return Response(await reply_json(answer))
 
-    @post("/sessions/{session_id:str}/messages/{message_id:str}/feedback", status_code=200,
-          summary="Rate an answer: thumbs up or down, with an optional comment; sent again, it replaces the vote",
-          responses=problems(403, 404, 409, 429))
-    async def rate_answer(self, open_widget: NamedDependency[OpenWidget], rate_answer: NamedDependency[RateAnswer], request: Request[Any, Any, Any], public_key: PublicKey,
-                          session_id: SessionId, message_id: MessageId, visitor_id: VisitorId,
-                          data: JSONBody[FeedbackCreate]) -> FeedbackOut:
+    @post(
+        "/sessions/{session_id:str}/messages/{message_id:str}/feedback",
+        status_code=200,
+        summary="Rate an answer: thumbs up or down, with an optional comment; sent again, it replaces the vote",
+        responses=problems(403, 404, 409, 429),
+    )
+    async def rate_answer(
+        self,
+        open_widget: NamedDependency[OpenWidget],
+        rate_answer: NamedDependency[RateAnswer],
+        request: Request[Any, Any, Any],
+        public_key: PublicKey,
+        session_id: SessionId,
+        message_id: MessageId,
+        visitor_id: VisitorId,
+        data: JSONBody[FeedbackCreate],
+    ) -> FeedbackOut:
         agent = await widget_agent(request, open_widget, public_key)
-        feedback = await rate_answer(agent, caller(request, visitor_id), session_id=session_id,
-                                                       message_id=message_id, rating=data.rating,
-                                                       comment=data.comment)
+        feedback = await rate_answer(
+            agent,
+            caller(request, visitor_id),
+            session_id=session_id,
+            message_id=message_id,
+            rating=data.rating,
+            comment=data.comment,
+        )
         return FeedbackOut.of(feedback)
 
 

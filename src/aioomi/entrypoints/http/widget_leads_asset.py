@@ -28,8 +28,13 @@ class WidgetLeadsScriptController(Controller):
     @get("/widget-leads.js", cache_control=None)
     async def widget_leads_js(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         body, etag = _leads_script()
-        headers = {"Cache-Control": SHORT_CACHE, "ETag": etag, "Access-Control-Allow-Origin": "*",
-                   "Cross-Origin-Resource-Policy": "cross-origin", "X-Content-Type-Options": "nosniff"}
+        headers = {
+            "Cache-Control": SHORT_CACHE,
+            "ETag": etag,
+            "Access-Control-Allow-Origin": "*",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "X-Content-Type-Options": "nosniff",
+        }
         tags = [tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")]
         if etag in tags:
             return Response(b"", status_code=304, headers=headers)

@@ -16,8 +16,14 @@ def handlers(container: Any) -> dict[str, JobHandler]:
         return {"sent": await container.send_verification_link()(payload["email"])}
 
     async def send_sign_up_mail(payload: dict[str, Any]) -> object:
-        return {"sent": await container.send_sign_up_mail()(
-            payload["account_id"], already_registered=bool(payload["already_registered"]))}
+        return {
+            "sent": await container.send_sign_up_mail()(
+                payload["account_id"], already_registered=bool(payload["already_registered"])
+            )
+        }
 
-    return {SEND_RESET_LINK_JOB: send_reset_link, SEND_VERIFICATION_LINK_JOB: send_verification_link,
-            SEND_SIGN_UP_MAIL_JOB: send_sign_up_mail}
+    return {
+        SEND_RESET_LINK_JOB: send_reset_link,
+        SEND_VERIFICATION_LINK_JOB: send_verification_link,
+        SEND_SIGN_UP_MAIL_JOB: send_sign_up_mail,
+    }

@@ -10,13 +10,12 @@ import structlog
 from aioomi.container import AppContainer
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
 from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, REINDEX_DOCUMENT, SWITCH_EMBEDDING_MODEL
-from aioomi.domain.model.sources import SYNC_SOURCE
 from aioomi.domain.model.leads import NOTIFY_NEW_LEAD
+from aioomi.domain.model.sources import SYNC_SOURCE
 from aioomi.domain.model.webhooks import DELIVER_WEBHOOK, NOTIFY_WEBHOOK_DISABLED
-from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
-from aioomi.entrypoints.worker import account_jobs, privacy_jobs
 from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRESH_QUESTION_GROUPS
 from aioomi.entrypoints.worker import account_jobs, handoff_jobs, privacy_jobs
+from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
@@ -94,38 +93,48 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
 
     async def deliver_webhook(payload: dict[str, Any]) -> object:
         return await container.deliver_webhook_event()(
-            payload["account_id"], payload["event_id"], payload.get("endpoint_id"), int(payload.get("attempt", 1)),
-            bool(payload.get("manual", False)))
+            payload["account_id"],
+            payload["event_id"],
+            payload.get("endpoint_id"),
+            int(payload.get("attempt", 1)),
+            bool(payload.get("manual", False)),
+        )
 
     async def notify_webhook_disabled(payload: dict[str, Any]) -> object:
         return {"sent": await container.notify_webhook_disabled()(payload["account_id"], payload["endpoint_id"])}
 
     async def notify_new_lead(payload: dict[str, Any]) -> object:
         return {"sent": await container.notify_new_lead()(payload["account_id"], payload["lead_id"])}
+
     async def refresh_question_groups(payload: dict[str, Any]) -> object:
         return await container.refresh_question_groups()(payload["account_id"], payload["agent_id"])
 
-    return {
-        NOTIFY_NEW_LEAD: notify_new_lead,
-        DELIVER_WEBHOOK: deliver_webhook,
-        NOTIFY_WEBHOOK_DISABLED: notify_webhook_disabled,
-        PURGE_FINISHED_JOBS: purge_finished_jobs,
-        REINDEX_DOCUMENT: reindex_document,
-        SYNC_SOURCE: sync_source,
-        SYNC_DUE_SOURCES: sync_due_sources,
-        REFRESH_QUESTION_GROUPS: refresh_question_groups,
-        INGEST_DOCUMENT: ingest_document,
-        PURGE_DOCUMENT: purge_document,
-        SWITCH_EMBEDDING_MODEL: switch_embedding_model,
-        PURGE_RATE_LIMIT_COUNTERS: purge_rate_limit_counters,
-        PROCESS_EVENT_JOB: process_stripe_event,
-        SEND_NOTICE_JOB: send_billing_notice,
-        REPORT_METERED_USAGE: report_metered_usage,
-        RECONCILE_METERED_USAGE: reconcile_metered_usage,
-        PURGE_BILLING_RECORDS: purge_billing_records,
-        DOWNGRADE_AFTER_GRACE: downgrade_after_grace,
-        REFRESH_LEXICAL_IMPACTS: refresh_lexical_impacts,
-    } | privacy_jobs.handlers(container) | account_jobs.handlers(container) | handoff_jobs.handlers(container)
+    return (
+        {
+            NOTIFY_NEW_LEAD: notify_new_lead,
+            DELIVER_WEBHOOK: deliver_webhook,
+            NOTIFY_WEBHOOK_DISABLED: notify_webhook_disabled,
+            PURGE_FINISHED_JOBS: purge_finished_jobs,
+            REINDEX_DOCUMENT: reindex_document,
+            SYNC_SOURCE: sync_source,
+            SYNC_DUE_SOURCES: sync_due_sources,
+            REFRESH_QUESTION_GROUPS: refresh_question_groups,
+            INGEST_DOCUMENT: ingest_document,
+            PURGE_DOCUMENT: purge_document,
+            SWITCH_EMBEDDING_MODEL: switch_embedding_model,
+            PURGE_RATE_LIMIT_COUNTERS: purge_rate_limit_counters,
+            PROCESS_EVENT_JOB: process_stripe_event,
+            SEND_NOTICE_JOB: send_billing_notice,
+            REPORT_METERED_USAGE: report_metered_usage,
+            RECONCILE_METERED_USAGE: reconcile_metered_usage,
+            PURGE_BILLING_RECORDS: purge_billing_records,
+            DOWNGRADE_AFTER_GRACE: downgrade_after_grace,
+            REFRESH_LEXICAL_IMPACTS: refresh_lexical_impacts,
+        }
+        | privacy_jobs.handlers(container)
+        | account_jobs.handlers(container)
+        | handoff_jobs.handlers(container)
+    )
 
 
 PERIODIC = (

@@ -9,8 +9,8 @@ from typing import Any
 from prometheus_client import Counter, Gauge
 
 from aioomi.domain.usecases.privacy.policy_versions_support import SEND_POLICY_NOTICES
-from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT
 from aioomi.domain.usecases.privacy.purge_deleted_accounts import DELETE_STRIPE_CUSTOMER
+from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT
 from aioomi.domain.usecases.privacy.retention_support import PURGE_DELETED_ACCOUNTS, RUN_RETENTION_SWEEPS
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask
 

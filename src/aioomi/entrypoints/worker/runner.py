@@ -156,7 +156,8 @@ class Worker:
             message = f"{type(error).__name__}: {error}"
             retry_at = (
                 self._clock.now() + retry_delay(job.attempts)
-                if job.attempts < job.max_attempts and not isinstance(error, PermanentFailure) else None
+                if job.attempts < job.max_attempts and not isinstance(error, PermanentFailure)
+                else None
             )
             await self._record(bound, self._store.fail(job.id, self.worker_id, message, retry_at))
             bound.warning("job failed", error=message, retry_at=retry_at.isoformat() if retry_at else None)
@@ -173,8 +174,7 @@ class Worker:
         try:
             await outcome
         except AioomiError as error:
-            bound.error("could not record the job's outcome; it will run again after its lease",
-                        code=error.code)
+            bound.error("could not record the job's outcome; it will run again after its lease", code=error.code)
 
     async def _heartbeat(self, job: Job) -> None:
         interval = self._lease.total_seconds() / 3

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+
 import msgspec
-from aioomi.domain.model.accounts import (
-    Account,
-    AccountStatus,
-    ConsentRequired,
-    SessionPolicy,
-    ensure_can_sign_in,
-    normalize_email,
-)
-from aioomi.domain.model.errors import Unauthenticated
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.privacy import policy_in_force
+
 from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn, open_session
 from aioomi.ports.accounts import PendingSignIn
 from aioomi.ports.clock import Clock
 from aioomi.ports.identity_provider import IdentityProvider
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-
 
 PENDING_LIFETIME = timedelta(minutes=10)
 

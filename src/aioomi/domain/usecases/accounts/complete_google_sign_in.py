@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import msgspec
+
 from aioomi.domain.model.accounts import (
     Account,
     AccountStatus,
@@ -17,7 +17,6 @@ from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import policy_in_force
 from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn, open_session
-from aioomi.ports.accounts import PendingSignIn
 from aioomi.ports.clock import Clock
 from aioomi.ports.identity_provider import IdentityProvider
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -77,8 +76,11 @@ class CompleteGoogleSignIn:
             if account is None:
                 in_force = policy_in_force(await uow.privacy.list_policy_versions(), now.date())
                 current_version = in_force.version if in_force else None
-                if (not pending.adult_attested or current_version is None
-                        or pending.accepted_policy_version != current_version):
+                if (
+                    not pending.adult_attested
+                    or current_version is None
+                    or pending.accepted_policy_version != current_version
+                ):
                     raise ConsentRequired(
                         "To create an account, confirm you are 18 or older and accept the privacy policy.",
                     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import msgspec
+
 from aioomi.domain.model.accounts import ApiKey, Principal, check_key_name, check_scopes
-from aioomi.domain.model.errors import InvalidInput, NotFound
+from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.secrets import API_KEY_SHOWN, hash_token, new_api_key
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-
 
 MAX_KEYS_PER_ACCOUNT = 50
 
@@ -48,8 +48,9 @@ class CreateApiKey:
         )
         async with self._uow(account_id=principal.account_id) as uow:
             if len(await uow.api_keys.list(principal.account_id)) >= MAX_KEYS_PER_ACCOUNT:
-                raise InvalidInput(f"An account holds at most {MAX_KEYS_PER_ACCOUNT} keys; revoke one first.",
-                                   code="too_many_keys")
+                raise InvalidInput(
+                    f"An account holds at most {MAX_KEYS_PER_ACCOUNT} keys; revoke one first.", code="too_many_keys"
+                )
             await uow.api_keys.add(key)
             await uow.commit()
         return CreatedApiKey(key=key, secret=secret)

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import msgspec
 from aioomi.domain.model import abuse
 from aioomi.domain.model.accounts import (
     SEND_RESET_LINK_JOB,
-    InvalidToken,
-    TokenPurpose,
-    check_new_password,
     normalize_email,
 )
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.auth_support import ClientInfo, enforce
-from aioomi.ports.clock import Clock
-from aioomi.ports.password_hasher import PasswordHasher
 from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import msgspec
-from aioomi.domain.model import abuse
+
 from aioomi.domain.model.accounts import (
-    SEND_RESET_LINK_JOB,
     InvalidToken,
     TokenPurpose,
     check_new_password,
-    normalize_email,
 )
-from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.auth_support import ClientInfo, enforce
+from aioomi.domain.usecases.auth_support import ClientInfo
 from aioomi.ports.clock import Clock
 from aioomi.ports.password_hasher import PasswordHasher
-from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -37,7 +33,9 @@ class ResetPassword:
         self._clock = clock
         self._hasher = hasher
 
-    async def __call__(self, token: str, new_password: str, client: ClientInfo, *, revoke_api_keys: bool = False) -> None:
+    async def __call__(
+        self, token: str, new_password: str, client: ClientInfo, *, revoke_api_keys: bool = False
+    ) -> None:
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
             used = await uow.tokens.consume(hash_token(token), TokenPurpose.RESET_PASSWORD, now)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import msgspec
-from aioomi.domain.model.accounts import ApiKey, Principal, check_key_name, check_scopes
-from aioomi.domain.model.errors import InvalidInput, NotFound
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.secrets import API_KEY_SHOWN, hash_token, new_api_key
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.errors import NotFound
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 

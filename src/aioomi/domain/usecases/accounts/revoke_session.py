@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aioomi.domain.model.accounts import OwnerSession, Principal, SessionPolicy
+from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import NotFound
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from aioomi.domain.model.accounts import Principal
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory

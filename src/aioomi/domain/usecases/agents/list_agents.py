@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import msgspec
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import (
-    MAX_AGENTS_PER_ACCOUNT,
     Agent,
-    AgentChanges,
-    AgentNotFound,
-    AgentSettings,
-    TooManyAgents,
-    apply_changes,
-    check_agent_settings,
-    new_public_key,
 )
-from aioomi.domain.model.billing import enforce_agent_limit
-from aioomi.domain.model.ids import is_id, new_id
 from aioomi.domain.model.pagination import (
     DEFAULT_PAGE_SIZE,
     Page,
@@ -25,9 +14,6 @@ from aioomi.domain.model.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from aioomi.ports.agents import AgentRepository
-from aioomi.ports.clock import Clock
-from aioomi.ports.quota import PlanLimits
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -42,7 +28,9 @@ class ListAgents:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Agent]:
+    async def __call__(
+        self, principal: Principal, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Agent]:
         check_page_size(limit)
         after = decode_cursor(cursor) if cursor is not None else None
         async with self._uow(account_id=principal.account_id) as uow:

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
 import msgspec
+
 from aioomi.domain.model.billing import (
-    HANDLED_EVENTS,
-    PROCESS_EVENT_JOB,
     SEND_NOTICE_JOB,
-    BillingAccount,
     BillingConfig,
-    BillingDisabled,
-    BillingRecord,
-    EventStatus,
     Notice,
-    RecordKind,
-    StoredEvent,
-    SubscriptionStatus,
-    WebhookEvent,
-    account_ref,
 )
-from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
-from aioomi.ports.billing import PaymentGateway, WebhookVerifier
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class DowngradeAfterGrace:
@@ -49,10 +33,13 @@ class DowngradeAfterGrace:
                 due = await uow.billing.list_grace_expired(now - self._config.grace, self._batch)
                 for billing in due:
                     await uow.billing.save_account(msgspec.structs.replace(billing, downgraded_at=now, updated_at=now))
-                    await uow.jobs.enqueue(NewJob(
-                        kind=SEND_NOTICE_JOB, payload={"account_id": billing.account_id, "notice": str(Notice.DOWNGRADED)},
-                        dedupe_key=f"{Notice.DOWNGRADED}:{billing.account_id}:{billing.payment_failed_at}",
-                    ))
+                    await uow.jobs.enqueue(
+                        NewJob(
+                            kind=SEND_NOTICE_JOB,
+                            payload={"account_id": billing.account_id, "notice": str(Notice.DOWNGRADED)},
+                            dedupe_key=f"{Notice.DOWNGRADED}:{billing.account_id}:{billing.payment_failed_at}",
+                        )
+                    )
                 await uow.commit()
             total += len(due)
             if len(due) < self._batch:

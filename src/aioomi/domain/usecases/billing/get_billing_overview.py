@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 import msgspec
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import (
-    PAYING,
-    AlreadySubscribed,
     BillingAccount,
     BillingConfig,
-    BillingDisabled,
     BillingRecord,
     Plan,
     overage_tokens,
 )
-from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound
 from aioomi.domain.model.usage import PeriodUsage, period_bounds, period_start
-from aioomi.ports.billing import CheckoutRequest, PaymentGateway
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -53,7 +50,13 @@ class GetBillingOverview:
         plan = self._config.plan_for(billing if self._config.enabled else None)
         start, end = period_bounds(period)
         return BillingOverview(
-            plan=plan, billing=billing, period_start=start, period_end=end, usage=usage,
-            overage_tokens=overage_tokens(plan, usage), grace_ends_at=billing.grace_ends(self._config.grace),
-            agent_token_caps=caps, records=records,
+            plan=plan,
+            billing=billing,
+            period_start=start,
+            period_end=end,
+            usage=usage,
+            overage_tokens=overage_tokens(plan, usage),
+            grace_ends_at=billing.grace_ends(self._config.grace),
+            agent_token_caps=caps,
+            records=records,
         )

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+
 import msgspec
+
 from aioomi.domain.model.billing import (
-    HANDLED_EVENTS,
-    PROCESS_EVENT_JOB,
     SEND_NOTICE_JOB,
     BillingAccount,
     BillingConfig,
-    BillingDisabled,
     BillingRecord,
     EventStatus,
     Notice,
     RecordKind,
     StoredEvent,
     SubscriptionStatus,
-    WebhookEvent,
     account_ref,
 )
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
-from aioomi.ports.billing import PaymentGateway, WebhookVerifier
+from aioomi.ports.billing import PaymentGateway
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -57,8 +53,9 @@ class ProcessStripeEvent:
     - events for customers Aioomi does not know are marked ``ignored``.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, gateway: PaymentGateway | None, clock: Clock,
-                 config: BillingConfig) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, gateway: PaymentGateway | None, clock: Clock, config: BillingConfig
+    ) -> None:
         self._uow = uow
         self._gateway = gateway
         self._clock = clock
@@ -87,10 +84,19 @@ class ProcessStripeEvent:
             if billing is None:
                 return EventStatus.IGNORED
             billing = await uow.billing.get_account(billing.account_id, for_update=True) or billing
-            await uow.billing.save_account(msgspec.structs.replace(
-                billing, customer_id=None, subscription_id=None, status=SubscriptionStatus.NONE, plan_id="free",
-                cancel_at_period_end=False, payment_failed_at=None, state_at=event.created, updated_at=self._clock.now(),
-            ))
+            await uow.billing.save_account(
+                msgspec.structs.replace(
+                    billing,
+                    customer_id=None,
+                    subscription_id=None,
+                    status=SubscriptionStatus.NONE,
+                    plan_id="free",
+                    cancel_at_period_end=False,
+                    payment_failed_at=None,
+                    state_at=event.created,
+                    updated_at=self._clock.now(),
+                )
+            )
             return EventStatus.PROCESSED
         return EventStatus.IGNORED
 
@@ -120,27 +126,30 @@ class ProcessStripeEvent:
         snapshot = await self._gateway.retrieve_subscription(subscription_id)
         if billing is None and snapshot.account_id and await uow.accounts.get(snapshot.account_id) is not None:
             billing = await uow.billing.get_account(snapshot.account_id, for_update=True) or BillingAccount(
-                account_id=snapshot.account_id, customer_id=snapshot.customer_id)
+                account_id=snapshot.account_id, customer_id=snapshot.customer_id
+            )
         if billing is None:
             return EventStatus.IGNORED
         if billing.subscription_id not in (None, snapshot.id) and snapshot.status is SubscriptionStatus.CANCELED:
             return EventStatus.PROCESSED  # an old subscription ended; the account has a newer one
         plan = self._config.catalog.for_prices(snapshot.price_ids)
         renewed = snapshot.id != billing.subscription_id and snapshot.status is SubscriptionStatus.ACTIVE
-        await uow.billing.save_account(msgspec.structs.replace(
-            billing,
-            customer_id=billing.customer_id or snapshot.customer_id,
-            subscription_id=snapshot.id,
-            plan_id=plan.id if plan is not None else "free",
-            status=snapshot.status,
-            current_period_start=snapshot.current_period_start,
-            current_period_end=snapshot.current_period_end,
-            cancel_at_period_end=snapshot.cancel_at_period_end,
-            state_at=max(filter(None, (billing.state_at, event.created))),
-            payment_failed_at=None if renewed else billing.payment_failed_at,
-            downgraded_at=None if renewed else billing.downgraded_at,
-            updated_at=self._clock.now(),
-        ))
+        await uow.billing.save_account(
+            msgspec.structs.replace(
+                billing,
+                customer_id=billing.customer_id or snapshot.customer_id,
+                subscription_id=snapshot.id,
+                plan_id=plan.id if plan is not None else "free",
+                status=snapshot.status,
+                current_period_start=snapshot.current_period_start,
+                current_period_end=snapshot.current_period_end,
+                cancel_at_period_end=snapshot.cancel_at_period_end,
+                state_at=max(filter(None, (billing.state_at, event.created))),
+                payment_failed_at=None if renewed else billing.payment_failed_at,
+                downgraded_at=None if renewed else billing.downgraded_at,
+                updated_at=self._clock.now(),
+            )
+        )
         return EventStatus.PROCESSED
 
     async def _invoice(self, uow: UnitOfWork, event: StoredEvent, obj: dict[str, Any]) -> EventStatus:
@@ -155,7 +164,9 @@ class ProcessStripeEvent:
         lines = (obj.get("lines") or {}).get("data") or [{}]
         period = lines[0].get("period") or {}
         invoice = BillingRecord(
-            id="", kind=RecordKind.INVOICE, stripe_id=invoice_id,
+            id="",
+            kind=RecordKind.INVOICE,
+            stripe_id=invoice_id,
             account_id=billing.account_id,
             account_ref=account_ref(billing.account_id),
             stripe_customer_id=customer_id,
@@ -167,7 +178,9 @@ class ProcessStripeEvent:
             period_end=_at(period.get("end")) or _at(obj.get("period_end")),
             amount_minor=int(obj.get("amount_due") or obj.get("total") or 0),
             status="paid" if paid else "payment_failed",
-            occurred_at=_at(obj.get("created")) or event.created, status_at=event.created, created_at=now,
+            occurred_at=_at(obj.get("created")) or event.created,
+            status_at=event.created,
+            created_at=now,
         )
         existing = await uow.billing.get_record(RecordKind.INVOICE, invoice_id)
         newer_known = existing is not None and (existing.status == "paid" or existing.status_at > event.created)
@@ -175,27 +188,39 @@ class ProcessStripeEvent:
             await uow.billing.save_record(
                 msgspec.structs.replace(invoice, id=existing.id if existing else new_id("bill"))
             )
-        await uow.billing.save_record(msgspec.structs.replace(
-            invoice, id=new_id("bill"), kind=RecordKind.PAYMENT, stripe_id=event.id,
-            amount_minor=int((obj.get("amount_paid") if paid else obj.get("amount_due")) or 0),
-            status="succeeded" if paid else "failed", occurred_at=event.created,
-        ))
+        await uow.billing.save_record(
+            msgspec.structs.replace(
+                invoice,
+                id=new_id("bill"),
+                kind=RecordKind.PAYMENT,
+                stripe_id=event.id,
+                amount_minor=int((obj.get("amount_paid") if paid else obj.get("amount_due")) or 0),
+                status="succeeded" if paid else "failed",
+                occurred_at=event.created,
+            )
+        )
         if paid:
             if billing.payment_failed_at is not None and event.created >= billing.payment_failed_at:
-                await uow.billing.save_account(msgspec.structs.replace(
-                    billing, payment_failed_at=None, downgraded_at=None, updated_at=now))
+                await uow.billing.save_account(
+                    msgspec.structs.replace(billing, payment_failed_at=None, downgraded_at=None, updated_at=now)
+                )
                 await self._notify(uow, billing.account_id, Notice.PAYMENT_RECOVERED, event.id, {})
         elif billing.payment_failed_at is None and not newer_known:
             grace_ends = event.created + self._config.grace
-            await uow.billing.save_account(msgspec.structs.replace(billing, payment_failed_at=event.created,
-                                                                   updated_at=now))
-            await self._notify(uow, billing.account_id, Notice.PAYMENT_FAILED, event.id,
-                               {"grace_ends_at": grace_ends.isoformat()})
+            await uow.billing.save_account(
+                msgspec.structs.replace(billing, payment_failed_at=event.created, updated_at=now)
+            )
+            await self._notify(
+                uow, billing.account_id, Notice.PAYMENT_FAILED, event.id, {"grace_ends_at": grace_ends.isoformat()}
+            )
         return EventStatus.PROCESSED
 
     @staticmethod
     async def _notify(uow: UnitOfWork, account_id: str, notice: Notice, key: str, details: dict[str, str]) -> None:
-        await uow.jobs.enqueue(NewJob(
-            kind=SEND_NOTICE_JOB, payload={"account_id": account_id, "notice": str(notice), **details},
-            dedupe_key=f"{notice}:{key}",
-        ))
+        await uow.jobs.enqueue(
+            NewJob(
+                kind=SEND_NOTICE_JOB,
+                payload={"account_id": account_id, "notice": str(notice), **details},
+                dedupe_key=f"{notice}:{key}",
+            )
+        )

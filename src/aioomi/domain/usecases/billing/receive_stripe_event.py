@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
 import msgspec
+
 from aioomi.domain.model.billing import (
     HANDLED_EVENTS,
     PROCESS_EVENT_JOB,
-    SEND_NOTICE_JOB,
-    BillingAccount,
-    BillingConfig,
     BillingDisabled,
-    BillingRecord,
     EventStatus,
-    Notice,
-    RecordKind,
-    StoredEvent,
-    SubscriptionStatus,
-    WebhookEvent,
-    account_ref,
 )
-from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
-from aioomi.ports.billing import PaymentGateway, WebhookVerifier
+from aioomi.ports.billing import WebhookVerifier
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class ReceivedEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,10 +45,17 @@ class ReceiveStripeEvent:
         event = self._verifier.verify(payload, signature)
         handled = event.type in HANDLED_EVENTS
         async with self._uow(account_id=None) as uow:
-            stored = await uow.billing.add_event(event, self._clock.now(),
-                                                 EventStatus.RECEIVED if handled else EventStatus.IGNORED)
+            stored = await uow.billing.add_event(
+                event, self._clock.now(), EventStatus.RECEIVED if handled else EventStatus.IGNORED
+            )
             if stored and handled:
-                await uow.jobs.enqueue(NewJob(kind=PROCESS_EVENT_JOB, payload={"event_id": event.id},
-                                              dedupe_key=f"stripe_event:{event.id}", max_attempts=10))
+                await uow.jobs.enqueue(
+                    NewJob(
+                        kind=PROCESS_EVENT_JOB,
+                        payload={"event_id": event.id},
+                        dedupe_key=f"stripe_event:{event.id}",
+                        max_attempts=10,
+                    )
+                )
             await uow.commit()
         return ReceivedEvent(event_id=event.id, type=event.type, duplicate=not stored, handled=handled)

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
 from typing import TypedDict
-import msgspec
+
 from aioomi.domain.model.billing import (
-    EVENT_RETENTION,
     METER_BATCH,
-    BillingAccount,
     BillingConfig,
-    MeterEvent,
     account_ref,
-    meter_identifier,
     overage_tokens,
-    record_cutoff,
 )
-from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.retention import SWEEP_BATCH
-from aioomi.domain.model.usage import period_bounds, period_start
-from aioomi.ports.billing import PaymentGateway
-from aioomi.ports.clock import Clock
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from aioomi.domain.usecases.billing.metered_billing_support import _periods
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class UsageDifference(TypedDict):
@@ -70,16 +59,24 @@ class ReconcileMeteredUsage:
                         expected = overage_tokens(plan, await uow.usage.period_usage(billing.account_id, period))
                         recorded, sent = await uow.billing.reported_overage(billing.account_id, period)
                         if expected != sent:
-                            differences.append({
-                                "account_ref": account_ref(billing.account_id), "period": period.isoformat(),
-                                "ledger_overage": expected, "recorded": recorded, "sent": sent,
-                                "difference": expected - sent,
-                            })
+                            differences.append(
+                                {
+                                    "account_ref": account_ref(billing.account_id),
+                                    "period": period.isoformat(),
+                                    "ledger_overage": expected,
+                                    "recorded": recorded,
+                                    "sent": sent,
+                                    "difference": expected - sent,
+                                }
+                            )
             if len(page) < self._batch:
                 break
             after = page[-1].account_id
-        summary: ReconciliationSummary = {"periods": [p.isoformat() for p in periods], "accounts_checked": checked,
-                                          "differences": differences}
+        summary: ReconciliationSummary = {
+            "periods": [p.isoformat() for p in periods],
+            "accounts_checked": checked,
+            "differences": differences,
+        }
         async with self._uow(account_id=None) as uow:
             await uow.billing.add_run(new_id("brun"), "reconciliation", now, summary)
             await uow.commit()

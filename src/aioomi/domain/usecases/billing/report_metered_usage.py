@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
-from typing import TypedDict
+from datetime import timedelta
+
 import msgspec
+
 from aioomi.domain.model.billing import (
-    EVENT_RETENTION,
     METER_BATCH,
     BillingAccount,
     BillingConfig,
     MeterEvent,
-    account_ref,
     meter_identifier,
     overage_tokens,
-    record_cutoff,
 )
 from aioomi.domain.model.errors import AioomiError
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.retention import SWEEP_BATCH
-from aioomi.domain.model.usage import period_bounds, period_start
+from aioomi.domain.model.usage import period_bounds
+from aioomi.domain.usecases.billing.metered_billing_support import _periods
 from aioomi.ports.billing import PaymentGateway
 from aioomi.ports.clock import Clock
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from aioomi.domain.usecases.billing.metered_billing_support import _periods
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class MeterReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,8 +40,14 @@ class ReportMeteredUsage:
       after a crash resends the same identifier and Stripe counts it once.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, gateway: PaymentGateway | None, clock: Clock,
-                 config: BillingConfig, batch: int = METER_BATCH) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        gateway: PaymentGateway | None,
+        clock: Clock,
+        config: BillingConfig,
+        batch: int = METER_BATCH,
+    ) -> None:
         self._uow = uow
         self._gateway = gateway
         self._clock = clock
@@ -86,11 +87,16 @@ class ReportMeteredUsage:
                     if over <= so_far:
                         continue
                     end = period_bounds(period)[1]
-                    if await uow.billing.add_meter_event(MeterEvent(
-                        identifier=meter_identifier(billing.account_id, period, over),
-                        account_id=billing.account_id, customer_id=billing.customer_id, period=period,
-                        value=over - so_far, occurred_at=min(now, end - timedelta(seconds=1)),
-                    )):
+                    if await uow.billing.add_meter_event(
+                        MeterEvent(
+                            identifier=meter_identifier(billing.account_id, period, over),
+                            account_id=billing.account_id,
+                            customer_id=billing.customer_id,
+                            period=period,
+                            value=over - so_far,
+                            occurred_at=min(now, end - timedelta(seconds=1)),
+                        )
+                    ):
                         recorded += 1
                 await uow.commit()
         return recorded

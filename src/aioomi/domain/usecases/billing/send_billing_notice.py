@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-import msgspec
-from aioomi.domain.model.billing import (
-    HANDLED_EVENTS,
-    PROCESS_EVENT_JOB,
-    SEND_NOTICE_JOB,
-    BillingAccount,
-    BillingConfig,
-    BillingDisabled,
-    BillingRecord,
-    EventStatus,
-    Notice,
-    RecordKind,
-    StoredEvent,
-    SubscriptionStatus,
-    WebhookEvent,
-    account_ref,
-)
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
-from aioomi.ports.billing import PaymentGateway, WebhookVerifier
-from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from datetime import datetime
 
+from aioomi.domain.model.billing import (
+    Notice,
+)
+from aioomi.domain.model.mail import EmailMessage
+from aioomi.ports.mailer import Mailer
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 _NOTICES = {
     Notice.PAYMENT_FAILED: (
@@ -65,6 +46,7 @@ class SendBillingNotice:
         kind = Notice(notice)
         subject, text = _NOTICES[kind]
         when = datetime.fromisoformat(grace_ends_at).strftime("%d %B %Y") if grace_ends_at else ""
-        await self._mailer.send(EmailMessage(to=account.email, subject=subject, text=text.format(grace_ends_at=when),
-                                             kind=str(kind)))
+        await self._mailer.send(
+            EmailMessage(to=account.email, subject=subject, text=text.format(grace_ends_at=when), kind=str(kind))
+        )
         return True

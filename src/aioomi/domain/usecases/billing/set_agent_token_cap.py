@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-import msgspec
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.billing import (
-    PAYING,
-    AlreadySubscribed,
-    BillingAccount,
-    BillingConfig,
-    BillingDisabled,
-    BillingRecord,
-    Plan,
-    overage_tokens,
-)
-from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound
-from aioomi.domain.model.usage import PeriodUsage, period_bounds, period_start
-from aioomi.ports.billing import CheckoutRequest, PaymentGateway
-from aioomi.ports.clock import Clock
+from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-
 
 MAX_TOKEN_CAP = 10**12
 
@@ -34,7 +18,9 @@ class SetAgentTokenCap:
 
     async def __call__(self, principal: Principal, agent_id: str, monthly_tokens: int | None) -> None:
         if monthly_tokens is not None and not 0 <= monthly_tokens <= MAX_TOKEN_CAP:
-            raise InvalidInput("The cap is between 0 and 10^12 tokens.", code="invalid_token_cap", field="monthly_tokens")
+            raise InvalidInput(
+                "The cap is between 0 and 10^12 tokens.", code="invalid_token_cap", field="monthly_tokens"
+            )
         async with self._uow(account_id=principal.account_id) as uow:
             if await uow.agents.get(principal.account_id, agent_id) is None:
                 raise NotFound("No such agent.", code="agent_not_found")

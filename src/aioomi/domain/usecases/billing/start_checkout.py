@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 import msgspec
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import (
     PAYING,
     AlreadySubscribed,
     BillingAccount,
     BillingConfig,
-    BillingDisabled,
-    BillingRecord,
-    Plan,
-    overage_tokens,
 )
-from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound
-from aioomi.domain.model.usage import PeriodUsage, period_bounds, period_start
+from aioomi.domain.model.errors import InvalidInput, NotFound
+from aioomi.domain.usecases.billing.support import _require_enabled
 from aioomi.ports.billing import CheckoutRequest, PaymentGateway
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-from aioomi.domain.usecases.billing.support import _require_enabled
 
 
 class StartCheckout:
@@ -35,8 +30,9 @@ class StartCheckout:
       returns the same session.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, gateway: PaymentGateway | None, clock: Clock,
-                 config: BillingConfig) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, gateway: PaymentGateway | None, clock: Clock, config: BillingConfig
+    ) -> None:
         self._uow = uow
         self._gateway = gateway
         self._clock = clock
@@ -61,7 +57,9 @@ class StartCheckout:
         if customer_id is None:
             created = await gateway.create_customer(account_id, account.email)
             async with self._uow(account_id=account_id) as uow:
-                billing = await uow.billing.get_account(account_id, for_update=True) or BillingAccount(account_id=account_id)
+                billing = await uow.billing.get_account(account_id, for_update=True) or BillingAccount(
+                    account_id=account_id
+                )
                 if billing.customer_id is None:
                     billing = msgspec.structs.replace(billing, customer_id=created, updated_at=self._clock.now())
                     await uow.billing.save_account(billing)
@@ -69,11 +67,13 @@ class StartCheckout:
                 customer_id = billing.customer_id
         assert customer_id is not None
         prices = [plan.price_id] + ([plan.metered_price_id] if plan.metered_price_id else [])
-        return await gateway.create_checkout_session(CheckoutRequest(
-            account_id=account_id,
-            customer_id=customer_id,
-            price_ids=prices,
-            success_url=f"{self._config.return_url}?checkout=success",
-            cancel_url=f"{self._config.return_url}?checkout=cancelled",
-            idempotency_key=f"checkout:{account_id}:{idempotency_key}" if idempotency_key else None,
-        ))
+        return await gateway.create_checkout_session(
+            CheckoutRequest(
+                account_id=account_id,
+                customer_id=customer_id,
+                price_ids=prices,
+                success_url=f"{self._config.return_url}?checkout=success",
+                cancel_url=f"{self._config.return_url}?checkout=cancelled",
+                idempotency_key=f"checkout:{account_id}:{idempotency_key}" if idempotency_key else None,
+            )
+        )

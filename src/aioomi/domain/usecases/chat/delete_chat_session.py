@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.chat import (
-    SESSION_PREFIX,
-    ChatMessage,
-    ChatSession,
-    ChatSessionNotFound,
-    SessionListing,
-    SessionSummary,
-)
-from aioomi.domain.model.errors import InvalidInput
-from aioomi.domain.model.ids import is_id
-from aioomi.domain.model.pagination import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    Page,
-    PageKey,
-    check_page_size,
-    decode_cursor,
-    encode_cursor,
-)
-from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from aioomi.domain.usecases.chat.support import _own_session
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class DeleteChatSession:

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import (
-    SESSION_PREFIX,
     ChatMessage,
     ChatSession,
-    ChatSessionNotFound,
-    SessionListing,
-    SessionSummary,
 )
-from aioomi.domain.model.errors import InvalidInput
-from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.pagination import (
-    DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
-    Page,
     PageKey,
-    check_page_size,
-    decode_cursor,
-    encode_cursor,
 )
 from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from aioomi.domain.usecases.chat.support import _check_range
-
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 MAX_EXPORT_SESSIONS = 10_000
 
@@ -38,19 +27,22 @@ class ExportAgentSessions:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, agent_id: str, *, since: datetime | None = None,
-                       until: datetime | None = None) -> list[tuple[ChatSession, list[ChatMessage]]]:
+    async def __call__(
+        self, principal: Principal, agent_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[ChatSession, list[ChatMessage]]]:
         _check_range(since, until)
         exported: list[tuple[ChatSession, list[ChatMessage]]] = []
         after: PageKey | None = None
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             while len(exported) < MAX_EXPORT_SESSIONS:
-                page = await uow.chat_sessions.list_for_agent(principal.account_id, agent.id, limit=MAX_PAGE_SIZE,
-                                                              after=after, since=since, until=until)
+                page = await uow.chat_sessions.list_for_agent(
+                    principal.account_id, agent.id, limit=MAX_PAGE_SIZE, after=after, since=since, until=until
+                )
                 for session in page:
-                    exported.append((session, await uow.chat_messages.list_for_session(principal.account_id,
-                                                                                        session.id)))
+                    exported.append(
+                        (session, await uow.chat_messages.list_for_session(principal.account_id, session.id))
+                    )
                 if len(page) < MAX_PAGE_SIZE:
                     break
                 after = PageKey(created_at=page[-1].created_at, id=page[-1].id)

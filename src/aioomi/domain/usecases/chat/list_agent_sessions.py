@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import (
-    SESSION_PREFIX,
-    ChatMessage,
-    ChatSession,
-    ChatSessionNotFound,
     SessionListing,
     SessionSummary,
 )
-from aioomi.domain.model.errors import InvalidInput
-from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.pagination import (
     DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     Page,
     PageKey,
     check_page_size,
@@ -24,8 +18,8 @@ from aioomi.domain.model.pagination import (
     encode_cursor,
 )
 from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from aioomi.domain.usecases.chat.support import _check_range
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class ListAgentSessions:
@@ -36,20 +30,30 @@ class ListAgentSessions:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, agent_id: str, *, limit: int = DEFAULT_PAGE_SIZE,
-                       cursor: str | None = None, since: datetime | None = None,
-                       until: datetime | None = None) -> Page[SessionListing]:
+    async def __call__(
+        self,
+        principal: Principal,
+        agent_id: str,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page[SessionListing]:
         check_page_size(limit)
         _check_range(since, until)
         after = decode_cursor(cursor) if cursor is not None else None
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            found = await uow.chat_sessions.list_for_agent(principal.account_id, agent.id, limit=limit + 1,
-                                                           after=after, since=since, until=until)
+            found = await uow.chat_sessions.list_for_agent(
+                principal.account_id, agent.id, limit=limit + 1, after=after, since=since, until=until
+            )
             items = found[:limit]
             summaries = await uow.chat_messages.summaries(principal.account_id, [s.id for s in items])
         next_cursor = None
         if len(found) > limit:
             next_cursor = encode_cursor(PageKey(created_at=items[-1].created_at, id=items[-1].id))
-        return Page(items=[SessionListing(session=s, summary=summaries.get(s.id, SessionSummary())) for s in items],
-                    next_cursor=next_cursor)
+        return Page(
+            items=[SessionListing(session=s, summary=summaries.get(s.id, SessionSummary())) for s in items],
+            next_cursor=next_cursor,
+        )

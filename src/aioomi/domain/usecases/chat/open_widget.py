@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import builtins
-from datetime import timedelta
-import msgspec
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin, refusal_message
 from aioomi.domain.model.chat import (
-    SESSION_PREFIX,
-    ChatLimits,
-    ChatMessage,
-    ChatSession,
-    ChatSessionNotFound,
     OriginNotAllowed,
     owner_unavailable,
-    check_message,
-    check_visitor_id,
-    clip_user_agent,
 )
-from aioomi.domain.model.errors import InvalidInput, RateLimited
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.rate_limits import RateLimit
+from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.usecases.answer_chat import (
-    AnswerChat,
-    ChatAnswer,
-    ChatCaller,
     check_agent_serves,
-    own_session,
 )
 from aioomi.ports.clock import Clock
-from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -58,8 +40,7 @@ class OpenWidget:
         gone); :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
         so a browser can read why a paused agent refuses)."""
         async with self._uow(account_id=None, read_only=True) as uow:
-            found = (await uow.agents.find_by_public_key_with_owner(public_key)
-                     if public_key.startswith("pk_") else None)
+            found = await uow.agents.find_by_public_key_with_owner(public_key) if public_key.startswith("pk_") else None
         if found is None:
             raise AgentNotFound("No assistant has this key; check the snippet on your site.")
         agent, owner_status = found

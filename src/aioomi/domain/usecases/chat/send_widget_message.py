@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import builtins
-from datetime import timedelta
-import msgspec
-from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin, refusal_message
+from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import (
-    SESSION_PREFIX,
     ChatLimits,
-    ChatMessage,
-    ChatSession,
-    ChatSessionNotFound,
-    OriginNotAllowed,
-    owner_unavailable,
     check_message,
     check_visitor_id,
-    clip_user_agent,
 )
-from aioomi.domain.model.errors import InvalidInput, RateLimited
-from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.errors import RateLimited
 from aioomi.domain.model.rate_limits import RateLimit
 from aioomi.domain.usecases.answer_chat import (
     AnswerChat,
     ChatAnswer,
     ChatCaller,
-    check_agent_serves,
-    own_session,
 )
-from aioomi.ports.clock import Clock
-from aioomi.ports.rate_limiter import RateLimiter
-from aioomi.ports.unit_of_work import UnitOfWorkFactory
-from aioomi.domain.usecases.chat.open_widget import OpenWidget
 from aioomi.domain.usecases.chat.widget_chat_support import DAY, MINUTE
+from aioomi.ports.rate_limiter import RateLimiter
 
 
 class SendWidgetMessage:
@@ -52,33 +35,50 @@ class SendWidgetMessage:
         self._limiter = limiter
         self._limits = limits
 
-    async def __call__(self, agent: Agent, caller: ChatCaller, content: str, *, session_id: str,
-                       idempotency_key: str | None = None, owner_checked: bool = False) -> ChatAnswer:
+    async def __call__(
+        self,
+        agent: Agent,
+        caller: ChatCaller,
+        content: str,
+        *,
+        session_id: str,
+        idempotency_key: str | None = None,
+        owner_checked: bool = False,
+    ) -> ChatAnswer:
         """``owner_checked``: the caller found the owner's account active in this request
         (:class:`OpenWidget` reads it with the key); :class:`AnswerChat` then does not read it
         again."""
         check_visitor_id(caller.visitor_id)
         check_message(content)
         if idempotency_key is not None:  # a replay calls no model: it is not counted
-            replayed = await self._answer.replay(agent, caller, session_id, idempotency_key,
-                                                 owner_checked=owner_checked)
+            replayed = await self._answer.replay(
+                agent, caller, session_id, idempotency_key, owner_checked=owner_checked
+            )
             if replayed is not None:
                 return replayed
         limits = self._limits
         rules = [
-            (RateLimit(name="chat.visitor.minute", limit=limits.per_visitor_minute, window=MINUTE),
-             f"{agent.id}:{caller.visitor_id}"),
-            (RateLimit(name="chat.visitor.day", limit=limits.per_visitor_day, window=DAY),
-             f"{agent.id}:{caller.visitor_id}"),
+            (
+                RateLimit(name="chat.visitor.minute", limit=limits.per_visitor_minute, window=MINUTE),
+                f"{agent.id}:{caller.visitor_id}",
+            ),
+            (
+                RateLimit(name="chat.visitor.day", limit=limits.per_visitor_day, window=DAY),
+                f"{agent.id}:{caller.visitor_id}",
+            ),
             (RateLimit(name="chat.agent.day", limit=limits.per_agent_day, window=DAY), agent.id),
         ]
         if caller.ip:
-            rules += [(RateLimit(name="chat.ip.minute", limit=limits.per_ip_minute, window=MINUTE), caller.ip),
-                      (RateLimit(name="chat.ip.day", limit=limits.per_ip_day, window=DAY), caller.ip)]
+            rules += [
+                (RateLimit(name="chat.ip.minute", limit=limits.per_ip_minute, window=MINUTE), caller.ip),
+                (RateLimit(name="chat.ip.day", limit=limits.per_ip_day, window=DAY), caller.ip),
+            ]
         decisions = await self._limiter.hit_many(rules)
         denied = [d for d in decisions if not d.allowed]
         if denied:
-            raise RateLimited("Too many messages; wait a moment and try again.",
-                              retry_after_s=max(d.retry_after_s for d in denied))
-        return await self._answer.start(agent, caller, content, session_id=session_id, idempotency_key=idempotency_key,
-                                        owner_checked=owner_checked)
+            raise RateLimited(
+                "Too many messages; wait a moment and try again.", retry_after_s=max(d.retry_after_s for d in denied)
+            )
+        return await self._answer.start(
+            agent, caller, content, session_id=session_id, idempotency_key=idempotency_key, owner_checked=owner_checked
+        )

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import (
     SESSION_PREFIX,
-    ChatMessage,
     ChatSession,
     ChatSessionNotFound,
-    SessionListing,
-    SessionSummary,
 )
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.ids import is_id
-from aioomi.domain.model.pagination import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    Page,
-    PageKey,
-    check_page_size,
-    decode_cursor,
-    encode_cursor,
-)
-from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWork
 
 
 def _check_range(since: datetime | None, until: datetime | None) -> None:
@@ -36,7 +24,9 @@ def _check_range(since: datetime | None, until: datetime | None) -> None:
 
 
 async def _own_session(uow: UnitOfWork, principal: Principal, session_id: str) -> ChatSession:
-    session = await uow.chat_sessions.get(principal.account_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
+    session = (
+        await uow.chat_sessions.get(principal.account_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
+    )
     if session is None:
         raise ChatSessionNotFound("No such chat session.")
     return session

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import builtins
-from datetime import timedelta
-import msgspec
-from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin, refusal_message
+
+from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import (
-    SESSION_PREFIX,
     ChatLimits,
     ChatMessage,
     ChatSession,
     ChatSessionNotFound,
-    OriginNotAllowed,
-    owner_unavailable,
-    check_message,
     check_visitor_id,
-    clip_user_agent,
 )
-from aioomi.domain.model.errors import InvalidInput, RateLimited
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.rate_limits import RateLimit
 from aioomi.domain.usecases.answer_chat import (
-    AnswerChat,
-    ChatAnswer,
-    ChatCaller,
-    check_agent_serves,
     own_session,
 )
-from aioomi.ports.clock import Clock
-from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -45,10 +29,13 @@ class VisitorSessions:
     async def list(self, agent: Agent, visitor_id: str) -> list[ChatSession]:
         check_visitor_id(visitor_id)
         async with self._uow(account_id=agent.account_id) as uow:
-            return await uow.chat_sessions.list_for_visitor(agent.account_id, agent.id, visitor_id,
-                                                            limit=self._limits.sessions_per_visitor_listed)
+            return await uow.chat_sessions.list_for_visitor(
+                agent.account_id, agent.id, visitor_id, limit=self._limits.sessions_per_visitor_listed
+            )
 
-    async def read(self, agent: Agent, visitor_id: str, session_id: str) -> tuple[ChatSession, builtins.list[ChatMessage]]:
+    async def read(
+        self, agent: Agent, visitor_id: str, session_id: str
+    ) -> tuple[ChatSession, builtins.list[ChatMessage]]:
         check_visitor_id(visitor_id)
         async with self._uow(account_id=agent.account_id) as uow:
             session = await own_session(uow, agent, session_id, visitor_id)

@@ -28,15 +28,23 @@ class ReviewConversations:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, agent_id: str, filters: ReviewFilters, *,
-                       limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[ReviewRow]:
+    async def __call__(
+        self,
+        principal: Principal,
+        agent_id: str,
+        filters: ReviewFilters,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[ReviewRow]:
         check_page_size(limit)
         checked = check_review_filters(filters)
         after = decode_cursor(cursor) if cursor is not None else None
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            found = await uow.conversation_review.review(principal.account_id, agent.id, checked, limit=limit + 1,
-                                                         after=after)
+            found = await uow.conversation_review.review(
+                principal.account_id, agent.id, checked, limit=limit + 1, after=after
+            )
         items = found[:limit]
         next_cursor = None
         if len(found) > limit:

@@ -31,19 +31,23 @@ class FixAnswer:
         self._uow = uow
         self._add_pair = add_pair
 
-    async def __call__(self, principal: Principal, agent_id: str, message_id: str, answer: str,
-                       alternatives: Sequence[str] = ()) -> QaPair:
+    async def __call__(
+        self, principal: Principal, agent_id: str, message_id: str, answer: str, alternatives: Sequence[str] = ()
+    ) -> QaPair:
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            message = (await uow.chat_messages.get(principal.account_id, message_id)
-                       if is_id(message_id, MESSAGE_PREFIX) else None)
+            message = (
+                await uow.chat_messages.get(principal.account_id, message_id)
+                if is_id(message_id, MESSAGE_PREFIX)
+                else None
+            )
             if message is None or message.agent_id != agent.id:
                 raise MessageNotFound("No such answer of this agent.")
             if message.role is not Role.ASSISTANT:
                 raise FeedbackNotAllowed("Choose the assistant's answer to fix, not the visitor's message.")
-            asked = (await uow.chat_messages.get(principal.account_id, message.reply_to)
-                     if message.reply_to else None)
+            asked = await uow.chat_messages.get(principal.account_id, message.reply_to) if message.reply_to else None
         if asked is None:
             raise MessageNotFound("The question this answer replied to is gone.")
-        return await self._add_pair(principal, agent.id, QaPairInput(question=asked.content, answer=answer,
-                                                                     alternatives=tuple(alternatives)))
+        return await self._add_pair(
+            principal, agent.id, QaPairInput(question=asked.content, answer=answer, alternatives=tuple(alternatives))
+        )

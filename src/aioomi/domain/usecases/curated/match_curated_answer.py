@@ -41,12 +41,16 @@ class MatchCuratedAnswer:
         if not any(p.relevance is not None for p in passages):
             return CuratedChoice(passages=tuple(passages))  # nothing could match: no read
         async with self._uow(account_id=agent.account_id, read_only=True) as uow:
-            stored, found = await uow.curated_settings.lookup(agent.account_id, agent.id,
-                                                              [p.document_id for p in passages])
+            stored, found = await uow.curated_settings.lookup(
+                agent.account_id, agent.id, [p.document_id for p in passages]
+            )
         settings = stored or CuratedSettings()
         pairs = {pair.id: pair for pair in found}
-        candidates = [CuratedCandidate(pair_id=p.document_id, relevance=p.relevance)
-                      for p in passages if p.document_id in pairs and p.relevance is not None]
+        candidates = [
+            CuratedCandidate(pair_id=p.document_id, relevance=p.relevance)
+            for p in passages
+            if p.document_id in pairs and p.relevance is not None
+        ]
         best = best_match(candidates, settings.threshold)
         if best is None:
             return CuratedChoice(passages=tuple(passages))

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import msgspec
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent
-from aioomi.domain.model.billing import Plan, enforce_document_limits, limits_documents
+from aioomi.domain.model.billing import Plan, enforce_document_limits
 from aioomi.domain.model.documents import (
     DOCUMENT_ID_PREFIX,
-    PURGE_DOCUMENT,
-    REINDEX_DOCUMENT,
     Document,
     DocumentLimits,
-    DocumentNotFound,
     DocumentSource,
     DocumentStatus,
     DocumentUpload,
@@ -26,28 +24,17 @@ from aioomi.domain.model.documents import (
     check_upload_size,
     default_title,
 )
-from aioomi.domain.model.errors import Conflict, InvalidInput
-from aioomi.domain.model.ids import is_id, new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.pagination import (
-    DEFAULT_PAGE_SIZE,
-    Page,
-    PageKey,
-    check_page_size,
-    decode_cursor,
-    encode_cursor,
-)
+from aioomi.domain.model.ids import new_id
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.documents.support import _fetched, _lock_account
 from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
-from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.knowledge.support import blob_key
-from aioomi.domain.usecases.source_support import drop_url_source, refuse_qa_document, source_for_document
+from aioomi.domain.usecases.source_support import source_for_document
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 from aioomi.ports.url_fetcher import UrlFetcher
-from aioomi.domain.usecases.documents.support import _fetched, _lock_account
 
 
 class AddDocument:
@@ -70,8 +57,15 @@ class AddDocument:
     - the document is never processed in the request: the worker's job does it.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, fetcher: UrlFetcher,
-                 limits: DocumentLimits, plans: PlanLimits | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        blobs: BlobStore,
+        fetcher: UrlFetcher,
+        limits: DocumentLimits,
+        plans: PlanLimits | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._blobs = blobs
@@ -80,8 +74,14 @@ class AddDocument:
         self._plans = plans
 
     async def __call__(
-        self, principal: Principal, agent_id: str, upload: DocumentUpload | None = None, *,
-        url: str | None = None, title: str | None = None, idempotency_key: str | None = None,
+        self,
+        principal: Principal,
+        agent_id: str,
+        upload: DocumentUpload | None = None,
+        *,
+        url: str | None = None,
+        title: str | None = None,
+        idempotency_key: str | None = None,
     ) -> tuple[Document, bool]:
         key = check_idempotency_key(idempotency_key)
         async with self._uow(account_id=principal.account_id) as uow:
@@ -97,11 +97,21 @@ class AddDocument:
         digest = bytes_hash(upload.data)
         now = self._clock.now()
         document = Document(
-            id=new_id(DOCUMENT_ID_PREFIX), account_id=principal.account_id, agent_id=agent.id,
-            title=default_title(upload), source=upload.source, source_url=upload.source_url,
-            filename=upload.filename, content_type=upload.content_type, status=DocumentStatus.QUEUED,
-            content_hash=digest, blob_key="", size_bytes=len(upload.data), idempotency_key=key,
-            created_at=now, updated_at=now,
+            id=new_id(DOCUMENT_ID_PREFIX),
+            account_id=principal.account_id,
+            agent_id=agent.id,
+            title=default_title(upload),
+            source=upload.source,
+            source_url=upload.source_url,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            status=DocumentStatus.QUEUED,
+            content_hash=digest,
+            blob_key="",
+            size_bytes=len(upload.data),
+            idempotency_key=key,
+            created_at=now,
+            updated_at=now,
         )
         document = msgspec.structs.replace(document, blob_key=blob_key(document, digest))
         plan = await self._plans.plan_limits(principal.account_id) if self._plans is not None else None
@@ -123,8 +133,9 @@ class AddDocument:
             raise IdempotencyKeyReused("This Idempotency-Key was used for a different document; use a new key.")
         return earlier
 
-    async def _record(self, agent: Agent, document: Document, upload: DocumentUpload,
-                      plan: Plan | None) -> tuple[Document | None, Document]:
+    async def _record(
+        self, agent: Agent, document: Document, upload: DocumentUpload, plan: Plan | None
+    ) -> tuple[Document | None, Document]:
         """(the existing document the upload turned out to be, or None; the stored document)."""
         account_id = document.account_id
         async with self._uow(account_id=account_id) as uow:
@@ -151,7 +162,8 @@ class AddDocument:
                 stored = await uow.documents.account_totals(account_id)
                 enforce_document_limits(plan, stored.documents, stored.stored_bytes, document.size_bytes)
             document = msgspec.structs.replace(
-                document, source_id=await source_for_document(uow, document, document.created_at))
+                document, source_id=await source_for_document(uow, document, document.created_at)
+            )
             await uow.documents.add(document)
             await uow.jobs.enqueue(ingest_job(document))
             await uow.commit()

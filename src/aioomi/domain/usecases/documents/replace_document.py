@@ -3,52 +3,28 @@
 from __future__ import annotations
 
 import msgspec
+
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.agents import Agent
-from aioomi.domain.model.billing import Plan, enforce_document_limits, limits_documents
+from aioomi.domain.model.billing import enforce_document_limits
 from aioomi.domain.model.documents import (
-    DOCUMENT_ID_PREFIX,
-    PURGE_DOCUMENT,
-    REINDEX_DOCUMENT,
     Document,
     DocumentLimits,
-    DocumentNotFound,
-    DocumentSource,
     DocumentStatus,
     DocumentUpload,
-    IdempotencyKeyReused,
-    KnowledgeBaseFull,
-    TooManyDocuments,
-    agent_chars_problem,
     bytes_hash,
-    check_idempotency_key,
     check_title,
     check_upload_size,
-    default_title,
-)
-from aioomi.domain.model.errors import Conflict, InvalidInput
-from aioomi.domain.model.ids import is_id, new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.pagination import (
-    DEFAULT_PAGE_SIZE,
-    Page,
-    PageKey,
-    check_page_size,
-    decode_cursor,
-    encode_cursor,
 )
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.documents.support import _fetched, _lock_account, find_own_document
 from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
-from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.knowledge.support import blob_key
-from aioomi.domain.usecases.source_support import drop_url_source, refuse_qa_document, source_for_document
+from aioomi.domain.usecases.source_support import refuse_qa_document
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 from aioomi.ports.url_fetcher import UrlFetcher
-from aioomi.domain.usecases.documents.add_document import AddDocument
-from aioomi.domain.usecases.documents.support import _fetched, _lock_account, find_own_document
 
 
 class ReplaceDocument:
@@ -65,8 +41,15 @@ class ReplaceDocument:
       stay within the plan's ``max_storage_mb`` (``plan_limit_reached``, 402; nothing changes).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, fetcher: UrlFetcher,
-                 limits: DocumentLimits, plans: PlanLimits | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        blobs: BlobStore,
+        fetcher: UrlFetcher,
+        limits: DocumentLimits,
+        plans: PlanLimits | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._blobs = blobs
@@ -74,9 +57,16 @@ class ReplaceDocument:
         self._limits = limits
         self._plans = plans
 
-    async def __call__(self, principal: Principal, agent_id: str, document_id: str,
-                       upload: DocumentUpload | None = None, *, url: str | None = None,
-                       title: str | None = None) -> tuple[Document, bool]:
+    async def __call__(
+        self,
+        principal: Principal,
+        agent_id: str,
+        document_id: str,
+        upload: DocumentUpload | None = None,
+        *,
+        url: str | None = None,
+        title: str | None = None,
+    ) -> tuple[Document, bool]:
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             document = await find_own_document(uow, principal, agent, document_id)
@@ -97,14 +87,29 @@ class ReplaceDocument:
             if plan_applies:
                 assert plan is not None
                 stored = await uow.documents.account_totals(principal.account_id)
-                enforce_document_limits(plan, stored.documents, stored.stored_bytes - current.size_bytes,
-                                        len(upload.data), new_document=False)
+                enforce_document_limits(
+                    plan,
+                    stored.documents,
+                    stored.stored_bytes - current.size_bytes,
+                    len(upload.data),
+                    new_document=False,
+                )
             now = self._clock.now()
             replaced = msgspec.structs.replace(
-                current, version=current.version + 1, status=DocumentStatus.QUEUED, error=None,
-                progress_done=0, progress_total=0, content_hash=digest, size_bytes=len(upload.data),
-                source=upload.source, source_url=upload.source_url, filename=upload.filename,
-                content_type=upload.content_type, title=check_title(upload.title) or current.title, updated_at=now,
+                current,
+                version=current.version + 1,
+                status=DocumentStatus.QUEUED,
+                error=None,
+                progress_done=0,
+                progress_total=0,
+                content_hash=digest,
+                size_bytes=len(upload.data),
+                source=upload.source,
+                source_url=upload.source_url,
+                filename=upload.filename,
+                content_type=upload.content_type,
+                title=check_title(upload.title) or current.title,
+                updated_at=now,
             )
             replaced = msgspec.structs.replace(replaced, blob_key=blob_key(replaced, digest))
             await self._blobs.put(replaced.blob_key, upload.data)

@@ -23,18 +23,27 @@ class ListAnswerFeedback:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, agent_id: str, *, rating: str | None = None,
-                       since: datetime | None = None, until: datetime | None = None,
-                       limit: int = MAX_PAGE_SIZE) -> list[FeedbackEntry]:
+    async def __call__(
+        self,
+        principal: Principal,
+        agent_id: str,
+        *,
+        rating: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = MAX_PAGE_SIZE,
+    ) -> list[FeedbackEntry]:
         check_page_size(limit)
         wanted = check_rating(rating) if rating is not None else None
         for name, value in (("from", since), ("to", until)):
             if value is not None and value.tzinfo is None:
-                raise InvalidInput("Give a time zone (for example 2026-01-31T00:00:00Z).", code="invalid_range",
-                                   field=name)
+                raise InvalidInput(
+                    "Give a time zone (for example 2026-01-31T00:00:00Z).", code="invalid_range", field=name
+                )
         if since is not None and until is not None and until <= since:
             raise InvalidInput("`to` must come after `from`.", code="invalid_range", field="to")
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            return await uow.feedback.list_for_agent(principal.account_id, agent.id, limit=limit, rating=wanted,
-                                                     since=since, until=until)
+            return await uow.feedback.list_for_agent(
+                principal.account_id, agent.id, limit=limit, rating=wanted, since=since, until=until
+            )

@@ -49,16 +49,25 @@ class RateAnswer:
         self._limiter = limiter
         self._limits = limits
 
-    async def __call__(self, agent: Agent, caller: ChatCaller, *, session_id: str, message_id: str, rating: str,
-                       comment: str | None = None) -> Feedback:
+    async def __call__(
+        self,
+        agent: Agent,
+        caller: ChatCaller,
+        *,
+        session_id: str,
+        message_id: str,
+        rating: str,
+        comment: str | None = None,
+    ) -> Feedback:
         check_visitor_id(caller.visitor_id)
         checked_rating = check_rating(rating)
         checked_comment = check_comment(comment)
         await self._count(agent, caller)
         async with self._uow(account_id=agent.account_id) as uow:
             session = await own_session(uow, agent, session_id, caller.visitor_id)
-            message = (await uow.chat_messages.get(agent.account_id, message_id)
-                       if is_id(message_id, MESSAGE_PREFIX) else None)
+            message = (
+                await uow.chat_messages.get(agent.account_id, message_id) if is_id(message_id, MESSAGE_PREFIX) else None
+            )
             if message is None or message.session_id != session.id:
                 raise MessageNotFound("No such message in this conversation.")
             if message.role is not Role.ASSISTANT or message.status not in RATED:
@@ -77,9 +86,12 @@ class RateAnswer:
             (RateLimit(name="chat.feedback.visitor.day", limit=limits.per_visitor_day, window=DAY), visitor),
         ]
         if caller.ip:
-            rules += [(RateLimit(name="chat.feedback.ip.minute", limit=limits.per_ip_minute, window=MINUTE), caller.ip),
-                      (RateLimit(name="chat.feedback.ip.day", limit=limits.per_ip_day, window=DAY), caller.ip)]
+            rules += [
+                (RateLimit(name="chat.feedback.ip.minute", limit=limits.per_ip_minute, window=MINUTE), caller.ip),
+                (RateLimit(name="chat.feedback.ip.day", limit=limits.per_ip_day, window=DAY), caller.ip),
+            ]
         denied = [d for d in await self._limiter.hit_many(rules) if not d.allowed]
         if denied:
-            raise RateLimited("Too many ratings; wait a moment and try again.",
-                              retry_after_s=max(d.retry_after_s for d in denied))
+            raise RateLimited(
+                "Too many ratings; wait a moment and try again.", retry_after_s=max(d.retry_after_s for d in denied)
+            )

@@ -33,5 +33,6 @@ class GetHandoffAvailability:
         if not settings.enabled:
             return HandoffAvailability(enabled=False, open_now=False)
         open_now = is_open(settings, self._clock.now())
-        return HandoffAvailability(enabled=True, open_now=open_now,
-                                   message=None if open_now else closed_message(settings))
+        return HandoffAvailability(
+            enabled=True, open_now=open_now, message=None if open_now else closed_message(settings)
+        )

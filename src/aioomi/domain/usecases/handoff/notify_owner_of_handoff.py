@@ -31,11 +31,16 @@ class NotifyOwnerOfHandoff:
             agent = await uow.agents.get(account_id, session.agent_id)
         name = agent.name if agent is not None else "your assistant"
         inbox = self._links.base_url.rstrip("/") + "/dashboard/inbox"
-        await self._mailer.send(EmailMessage(
-            to=account.email, kind="handoff_requested",
-            subject=f"A visitor is waiting to talk to a person ({name})",
-            text=(f"Hello {account.full_name},\n\nA visitor chatting with {name} asked to talk to a person. "
-                  f"Take the conversation in your inbox: {inbox}\n\nIf no one takes it in time, the visitor is told "
-                  "that no one is available and the assistant carries on.\n"),
-        ))
+        await self._mailer.send(
+            EmailMessage(
+                to=account.email,
+                kind="handoff_requested",
+                subject=f"A visitor is waiting to talk to a person ({name})",
+                text=(
+                    f"Hello {account.full_name},\n\nA visitor chatting with {name} asked to talk to a person. "
+                    f"Take the conversation in your inbox: {inbox}\n\nIf no one takes it in time, the visitor is told "
+                    "that no one is available and the assistant carries on.\n"
+                ),
+            )
+        )
         return "sent"

@@ -28,6 +28,9 @@ class ReadOwnerHandoff:
             settings = await settings_of(uow, session.account_id, session.agent_id)
         session = await expire_if_stale(self._uow, session, settings, self._clock.now())
         async with self._uow(account_id=principal.account_id) as uow:
-            events = (await uow.handoffs.events_after(principal.account_id, session.id, after, limit=EVENTS_PAGE)
-                      if after < session.handoff_seq else [])
+            events = (
+                await uow.handoffs.events_after(principal.account_id, session.id, after, limit=EVENTS_PAGE)
+                if after < session.handoff_seq
+                else []
+            )
         return HandoffFeed(handoff=handoff_of(session), events=events, expired_message=expired_message(settings))

@@ -41,6 +41,9 @@ class ReadVisitorHandoff:
             settings = await settings_of(uow, agent.account_id, agent.id)
         session = await expire_if_stale(self._uow, session, settings, self._clock.now())
         async with self._uow(account_id=agent.account_id) as uow:
-            events = (await uow.handoffs.events_after(agent.account_id, session.id, after, limit=EVENTS_PAGE)
-                      if after < session.handoff_seq else [])
+            events = (
+                await uow.handoffs.events_after(agent.account_id, session.id, after, limit=EVENTS_PAGE)
+                if after < session.handoff_seq
+                else []
+            )
         return HandoffFeed(handoff=handoff_of(session), events=events, expired_message=expired_message(settings))

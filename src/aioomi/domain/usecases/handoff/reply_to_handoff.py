@@ -32,9 +32,15 @@ class ReplyToHandoff:
                 session = await owner_session(uow, principal, session_id)
                 if session.handoff is not HandoffState.WITH_HUMAN:
                     raise HandoffNotActive("Take the conversation before replying.")
-                message = ChatMessage(id=new_id(MESSAGE_PREFIX), account_id=session.account_id,
-                                      agent_id=session.agent_id, session_id=session.id, role=Role.OWNER,
-                                      content=text, created_at=now)
+                message = ChatMessage(
+                    id=new_id(MESSAGE_PREFIX),
+                    account_id=session.account_id,
+                    agent_id=session.agent_id,
+                    session_id=session.id,
+                    role=Role.OWNER,
+                    content=text,
+                    created_at=now,
+                )
                 event = await post_message(uow, session, message, now)
                 await uow.commit()
             return event, message

@@ -57,8 +57,9 @@ class RequestHandoff:
         self._uow = uow
         self._clock = clock
 
-    async def __call__(self, agent: Agent, visitor_id: str, session_id: str,
-                       reason: HandoffReason = HandoffReason.ASKED) -> HandoffRequested:
+    async def __call__(
+        self, agent: Agent, visitor_id: str, session_id: str, reason: HandoffReason = HandoffReason.ASKED
+    ) -> HandoffRequested:
         async def attempt() -> HandoffRequested:
             now = self._clock.now()
             async with self._uow(account_id=agent.account_id) as uow:
@@ -71,8 +72,12 @@ class RequestHandoff:
                     if not fell_back_twice(messages):
                         raise HandoffNotOffered("A person is offered after two answers the assistant could not give.")
                 if not is_open(settings, now):
-                    return HandoffRequested(state=session.handoff, seq=session.handoff_seq, available=False,
-                                            message=closed_message(settings))
+                    return HandoffRequested(
+                        state=session.handoff,
+                        seq=session.handoff_seq,
+                        available=False,
+                        message=closed_message(settings),
+                    )
                 event = await move(uow, session, HandoffAction.REQUEST, now)
                 await uow.commit()
             return HandoffRequested(state=event.state, seq=event.seq, available=True)

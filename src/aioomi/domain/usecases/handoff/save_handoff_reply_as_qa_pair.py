@@ -31,8 +31,9 @@ class SaveHandoffReplyAsQaPair:
         self._uow = uow
         self._add = add_qa_pair
 
-    async def __call__(self, principal: Principal, session_id: str, message_id: str,
-                       question: str | None = None) -> QaPair:
+    async def __call__(
+        self, principal: Principal, session_id: str, message_id: str, question: str | None = None
+    ) -> QaPair:
         async with self._uow(account_id=principal.account_id) as uow:
             session = await owner_session(uow, principal, session_id)
             messages = await uow.chat_messages.list_for_session(principal.account_id, session.id)
@@ -42,8 +43,8 @@ class SaveHandoffReplyAsQaPair:
         if question is None:
             asked = next((m.content for m in reversed(messages[:index]) if m.role is Role.USER), None)
             if asked is None:
-                raise InvalidInput("Give the question this reply answers.", code="question_required",
-                                   field="question")
+                raise InvalidInput("Give the question this reply answers.", code="question_required", field="question")
             question = " ".join(asked.split())[:300]
-        return await self._add(principal, session.agent_id, QaPairInput(question=question,
-                                                                        answer=messages[index].content))
+        return await self._add(
+            principal, session.agent_id, QaPairInput(question=question, answer=messages[index].content)
+        )

@@ -27,8 +27,9 @@ class SendHandoffMessage:
         self._limiter = limiter
         self._limits = limits
 
-    async def __call__(self, agent: Agent, visitor_id: str, session_id: str, content: str, *,
-                       ip: str | None = None) -> tuple[HandoffEvent, ChatMessage]:
+    async def __call__(
+        self, agent: Agent, visitor_id: str, session_id: str, content: str, *, ip: str | None = None
+    ) -> tuple[HandoffEvent, ChatMessage]:
         check_visitor_id(visitor_id)
         text = check_message(content)
         async with self._uow(account_id=agent.account_id) as uow:  # a session not held is refused uncounted
@@ -40,8 +41,15 @@ class SendHandoffMessage:
             now = self._clock.now()
             async with self._uow(account_id=agent.account_id) as uow:
                 session = await visitor_session(uow, agent, session_id, visitor_id)
-                message = ChatMessage(id=new_id(MESSAGE_PREFIX), account_id=agent.account_id, agent_id=agent.id,
-                                      session_id=session.id, role=Role.USER, content=text, created_at=now)
+                message = ChatMessage(
+                    id=new_id(MESSAGE_PREFIX),
+                    account_id=agent.account_id,
+                    agent_id=agent.id,
+                    session_id=session.id,
+                    role=Role.USER,
+                    content=text,
+                    created_at=now,
+                )
                 event = await post_message(uow, session, message, now)
                 await uow.commit()
             return event, message

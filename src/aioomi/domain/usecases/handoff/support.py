@@ -53,8 +53,9 @@ async def visitor_session(uow: UnitOfWork, agent: Agent, session_id: str, visito
 
 async def owner_session(uow: UnitOfWork, principal: Principal, session_id: str) -> ChatSession:
     """The owner's session (any of their agents'), or ``session_not_found``."""
-    session = (await uow.chat_sessions.get(principal.account_id, session_id)
-               if is_id(session_id, SESSION_PREFIX) else None)
+    session = (
+        await uow.chat_sessions.get(principal.account_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
+    )
     if session is None:
         raise ChatSessionNotFound("No such chat session.")
     return session
@@ -65,16 +66,26 @@ async def announce(uow: UnitOfWork, event: HandoffEvent) -> None:
     owner's e-mail is enqueued here for a request. (Outbound webhooks ``handoff.requested``,
     ``handoff.taken`` and ``handoff.ended`` join here, enqueued in the same transaction.)"""
     if event.kind is HandoffEventKind.REQUESTED:
-        await uow.jobs.enqueue(NewJob(kind=NOTIFY_OWNER_JOB, payload={
-            "account_id": event.account_id, "session_id": event.session_id, "seq": event.seq}))
+        await uow.jobs.enqueue(
+            NewJob(
+                kind=NOTIFY_OWNER_JOB,
+                payload={"account_id": event.account_id, "session_id": event.session_id, "seq": event.seq},
+            )
+        )
 
 
 async def move(uow: UnitOfWork, session: ChatSession, action: HandoffAction, now: datetime) -> HandoffEvent:
     """Apply ``action`` to the conversation and record its event (not committed)."""
     current = handoff_of(session)
     after = current.apply(action, now)
-    event = HandoffEvent(account_id=session.account_id, session_id=session.id, seq=after.seq,
-                         kind=EVENT_OF[action], state=after.state, created_at=now)
+    event = HandoffEvent(
+        account_id=session.account_id,
+        session_id=session.id,
+        seq=after.seq,
+        kind=EVENT_OF[action],
+        state=after.state,
+        created_at=now,
+    )
     await uow.handoffs.record(session, current.seq, after, event)
     await announce(uow, event)
     return event
@@ -84,8 +95,15 @@ async def post_message(uow: UnitOfWork, session: ChatSession, message: ChatMessa
     """Record a message of a held conversation with its event (not committed)."""
     current = handoff_of(session)
     after = current.with_message()
-    event = HandoffEvent(account_id=session.account_id, session_id=session.id, seq=after.seq,
-                         kind=HandoffEventKind.MESSAGE, state=after.state, created_at=now, message_id=message.id)
+    event = HandoffEvent(
+        account_id=session.account_id,
+        session_id=session.id,
+        seq=after.seq,
+        kind=HandoffEventKind.MESSAGE,
+        state=after.state,
+        created_at=now,
+        message_id=message.id,
+    )
     await uow.handoffs.record(session, current.seq, after, event, message)
     await announce(uow, event)
     return event
@@ -103,8 +121,9 @@ async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")
 
 
-async def expire_if_stale(uow_factory: UnitOfWorkFactory, session: ChatSession, settings: HandoffSettings,
-                          now: datetime) -> ChatSession:
+async def expire_if_stale(
+    uow_factory: UnitOfWorkFactory, session: ChatSession, settings: HandoffSettings, now: datetime
+) -> ChatSession:
     """A waiting conversation past the maximum wait goes back to the assistant (with an
     ``expired`` event the visitor's stream shows); any other conversation is returned as it is."""
     if not wait_expired(handoff_of(session), settings, now):
@@ -119,22 +138,27 @@ async def expire_if_stale(uow_factory: UnitOfWorkFactory, session: ChatSession, 
     return fresh or session
 
 
-async def check_visitor_limits(limiter: RateLimiter, limits: ChatLimits, agent: Agent, visitor_id: str,
-                               ip: str | None) -> None:
+async def check_visitor_limits(
+    limiter: RateLimiter, limits: ChatLimits, agent: Agent, visitor_id: str, ip: str | None
+) -> None:
     """A visitor's message to a person counts against the same limits (and counters) as a
     message to the assistant: per visitor per minute and day, per IP, per agent per day."""
     rules = [
-        (RateLimit(name="chat.visitor.minute", limit=limits.per_visitor_minute, window=MINUTE),
-         f"{agent.id}:{visitor_id}"),
+        (
+            RateLimit(name="chat.visitor.minute", limit=limits.per_visitor_minute, window=MINUTE),
+            f"{agent.id}:{visitor_id}",
+        ),
         (RateLimit(name="chat.visitor.day", limit=limits.per_visitor_day, window=DAY), f"{agent.id}:{visitor_id}"),
         (RateLimit(name="chat.agent.day", limit=limits.per_agent_day, window=DAY), agent.id),
     ]
     if ip:
-        rules += [(RateLimit(name="chat.ip.minute", limit=limits.per_ip_minute, window=MINUTE), ip),
-                  (RateLimit(name="chat.ip.day", limit=limits.per_ip_day, window=DAY), ip)]
+        rules += [
+            (RateLimit(name="chat.ip.minute", limit=limits.per_ip_minute, window=MINUTE), ip),
+            (RateLimit(name="chat.ip.day", limit=limits.per_ip_day, window=DAY), ip),
+        ]
     decisions = await limiter.hit_many(rules)
     denied = [d for d in decisions if not d.allowed]
     if denied:
-        raise RateLimited("Too many messages; wait a moment and try again.",
-                          retry_after_s=max(d.retry_after_s for d in denied))
-
+        raise RateLimited(
+            "Too many messages; wait a moment and try again.", retry_after_s=max(d.retry_after_s for d in denied)
+        )

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import msgspec
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import (
-    REINDEX_DOCUMENT,
     SWITCH_EMBEDDING_MODEL,
-    DocumentStatus,
     EmbeddingModelUnavailable,
     KnowledgeBase,
-    KnowledgeBaseTotals,
-    chunk_key,
 )
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.knowledge import DocumentKind, EmbeddingUnavailable, ExtractedText, titled
 from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.domain.usecases.knowledge.ingest_document import EmbeddingBatches, embed_chunks
-from aioomi.ports.chunk_store import ChunkStore
-from aioomi.ports.chunker import Chunker
-from aioomi.ports.clock import Clock
 from aioomi.ports.embedder_catalog import EmbedderCatalog
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-from aioomi.domain.usecases.knowledge.switch_embedding_model import SwitchEmbeddingModel
 
 
 class ChangeEmbeddingModel:
@@ -47,18 +38,21 @@ class ChangeEmbeddingModel:
             if self._embedders.get(model) is None:
                 raise EmbeddingModelUnavailable(
                     f"The embedding model {model!r} is not configured here; available: "
-                    f"{', '.join(self._embedders.models())}.", field="model",
+                    f"{', '.join(self._embedders.models())}.",
+                    field="model",
                 )
             base = await uow.documents.lock_knowledge_base(principal.account_id, agent.id, agent.embedding_model)
             if model == base.embedding_model:
                 base = msgspec.structs.replace(base, pending_model=None)
             else:
                 base = msgspec.structs.replace(base, pending_model=model)
-                await uow.jobs.enqueue(NewJob(
-                    kind=SWITCH_EMBEDDING_MODEL,
-                    payload={"account_id": principal.account_id, "agent_id": agent.id, "model": model},
-                    max_attempts=10,
-                ))
+                await uow.jobs.enqueue(
+                    NewJob(
+                        kind=SWITCH_EMBEDDING_MODEL,
+                        payload={"account_id": principal.account_id, "agent_id": agent.id, "model": model},
+                        max_attempts=10,
+                    )
+                )
             await uow.documents.save_knowledge_base(base)
             await uow.commit()
         return base

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import msgspec
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import (
-    REINDEX_DOCUMENT,
-    SWITCH_EMBEDDING_MODEL,
-    DocumentStatus,
-    EmbeddingModelUnavailable,
     KnowledgeBase,
     KnowledgeBaseTotals,
-    chunk_key,
 )
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.knowledge import DocumentKind, EmbeddingUnavailable, ExtractedText, titled
 from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.domain.usecases.knowledge.ingest_document import EmbeddingBatches, embed_chunks
-from aioomi.ports.chunk_store import ChunkStore
-from aioomi.ports.chunker import Chunker
-from aioomi.ports.clock import Clock
-from aioomi.ports.embedder_catalog import EmbedderCatalog
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+
 import msgspec
+
 from aioomi.domain.model.documents import (
     EMBEDDING_BATCH_INPUTS,
     EMBEDDING_BATCH_TOKENS,
@@ -16,9 +18,9 @@ from aioomi.domain.model.documents import (
     DocumentStatus,
     agent_chars_problem,
     chunk_key,
-    title_after_extraction,
     embedding_batches,
     extraction_problem,
+    title_after_extraction,
 )
 from aioomi.domain.model.errors import PermanentFailure
 from aioomi.domain.model.jobs import NewJob
@@ -41,7 +43,6 @@ from aioomi.ports.embedder import Embedder
 from aioomi.ports.embedder_catalog import EmbedderCatalog
 from aioomi.ports.text_extractor import TextExtractor
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -98,8 +99,12 @@ async def embed_chunks(
 def ingest_job(document: Document, attempt: int = 1, run_at: datetime | None = None) -> NewJob:
     return NewJob(
         kind=INGEST_DOCUMENT,
-        payload={"account_id": document.account_id, "document_id": document.id, "version": document.version,
-                 "attempt": attempt},
+        payload={
+            "account_id": document.account_id,
+            "document_id": document.id,
+            "version": document.version,
+            "attempt": attempt,
+        },
         dedupe_key=f"{INGEST_DOCUMENT}:{document.id}:{document.version}:{attempt}",
         run_at=run_at,
         max_attempts=10,
@@ -159,7 +164,9 @@ class IngestDocument:
         self._batches = batches or EmbeddingBatches()
         self._retry_delay = retry_delay
 
-    async def __call__(self, account_id: str, document_id: str, version: int, attempt: int = 1) -> DocumentStatus | None:
+    async def __call__(
+        self, account_id: str, document_id: str, version: int, attempt: int = 1
+    ) -> DocumentStatus | None:
         document = await self._start(account_id, document_id, version)
         if document is None:
             return None
@@ -171,12 +178,21 @@ class IngestDocument:
     async def _start(self, account_id: str, document_id: str, version: int) -> Document | None:
         async with self._uow(account_id=account_id) as uow:
             document = await uow.documents.get(account_id, document_id, for_update=True)
-            if document is None or document.version != version or document.status in (
-                DocumentStatus.READY, DocumentStatus.FAILED,
+            if (
+                document is None
+                or document.version != version
+                or document.status
+                in (
+                    DocumentStatus.READY,
+                    DocumentStatus.FAILED,
+                )
             ):
                 return None
             document = msgspec.structs.replace(
-                document, status=DocumentStatus.PROCESSING, progress_done=0, progress_total=0,
+                document,
+                status=DocumentStatus.PROCESSING,
+                progress_done=0,
+                progress_total=0,
                 updated_at=self._clock.now(),
             )
             await uow.documents.update(document)
@@ -189,8 +205,11 @@ class IngestDocument:
             return await self._fail(document, "The uploaded file is missing; upload the document again.")
         try:
             extracted = await self._extractor.extract(
-                data, filename=document.filename or "", content_type=document.content_type,
-                max_pages=self._limits.max_pages, max_chars=self._limits.max_document_chars,
+                data,
+                filename=document.filename or "",
+                content_type=document.content_type,
+                max_pages=self._limits.max_pages,
+                max_chars=self._limits.max_document_chars,
             )
         except UnreadableDocument as error:
             status = await self._fail(document, error.detail)
@@ -217,8 +236,13 @@ class IngestDocument:
                 if embedder is None:
                     raise EmbeddingUnavailable(f"The embedding model {model} is not configured on this server.")
                 embedded = await embed_chunks(
-                    chunk_store=self._chunks, embedder=embedder, account_id=document.account_id,
-                    agent_id=document.agent_id, key=key, chunks=chunks, batches=self._batches,
+                    chunk_store=self._chunks,
+                    embedder=embedder,
+                    account_id=document.account_id,
+                    agent_id=document.agent_id,
+                    key=key,
+                    chunks=chunks,
+                    batches=self._batches,
                     progress=lambda done, total: self._progress(document, done, total),
                 )
             except EmbeddingUnavailable as error:
@@ -226,8 +250,11 @@ class IngestDocument:
             except EmbeddingRejected as error:
                 return await self._fail(document, f"The embedding provider refused the text: {error.detail}")
             await self._chunks.replace_document(
-                account_id=document.account_id, agent_id=document.agent_id, document_id=key,
-                embedding_model=model, chunks=embedded,
+                account_id=document.account_id,
+                agent_id=document.agent_id,
+                document_id=key,
+                embedding_model=model,
+                chunks=embedded,
             )
             status = await self._finish(document, extracted, chunks, model, title)
             if status is not None:
@@ -249,13 +276,14 @@ class IngestDocument:
             current = await uow.documents.get(document.account_id, document.id, for_update=True)
             if current is None or current.version != document.version or current.status != DocumentStatus.PROCESSING:
                 raise _Superseded()
-            await uow.documents.update(msgspec.structs.replace(
-                current, progress_done=done, progress_total=total, updated_at=self._clock.now()
-            ))
+            await uow.documents.update(
+                msgspec.structs.replace(current, progress_done=done, progress_total=total, updated_at=self._clock.now())
+            )
             await uow.commit()
 
-    async def _finish(self, document: Document, extracted: ExtractedText, chunks: list[Chunk], model: str,
-                      title: str) -> DocumentStatus | None:
+    async def _finish(
+        self, document: Document, extracted: ExtractedText, chunks: list[Chunk], model: str, title: str
+    ) -> DocumentStatus | None:
         """Mark the document ready, or return ``None`` when the knowledge base's model changed
         (embed again); raises :class:`_Superseded` when the document went away or was replaced."""
         key = chunk_key(document.id, model)
@@ -282,16 +310,33 @@ class IngestDocument:
                     now = self._clock.now()
                     # The title found in the file, unless the owner renamed it meanwhile (the
                     # rename's own re-index job then titles the chunks).
-                    await uow.documents.update(msgspec.structs.replace(
-                        current, title=title if current.title == document.title else current.title,
-                        status=DocumentStatus.READY, kind=extracted.kind, pages=extracted.pages,
-                        char_count=len(extracted.text), chunk_count=len(chunks), embedding_model=model,
-                        progress_done=len(chunks), progress_total=len(chunks), error=None,
-                        processed_at=now, updated_at=now,
-                    ))
+                    await uow.documents.update(
+                        msgspec.structs.replace(
+                            current,
+                            title=title if current.title == document.title else current.title,
+                            status=DocumentStatus.READY,
+                            kind=extracted.kind,
+                            pages=extracted.pages,
+                            char_count=len(extracted.text),
+                            chunk_count=len(chunks),
+                            embedding_model=model,
+                            progress_done=len(chunks),
+                            progress_total=len(chunks),
+                            error=None,
+                            processed_at=now,
+                            updated_at=now,
+                        )
+                    )
                     await uow.documents.save_text(account_id, document.id, extracted.text)
-                    emit_event(uow, account_id=account_id, type=DOCUMENT_READY, at=now, data=document_settled(
-                        msgspec.structs.replace(current, status=DocumentStatus.READY, error=None, updated_at=now)))
+                    emit_event(
+                        uow,
+                        account_id=account_id,
+                        type=DOCUMENT_READY,
+                        at=now,
+                        data=document_settled(
+                            msgspec.structs.replace(current, status=DocumentStatus.READY, error=None, updated_at=now)
+                        ),
+                    )
                     await uow.commit()
         if gone:
             await self._chunks.delete_document(account_id=account_id, agent_id=agent_id, document_id=key)
@@ -317,12 +362,29 @@ class IngestDocument:
                 return None
             base = await uow.documents.knowledge_base(document.account_id, document.agent_id)
             now = self._clock.now()
-            await uow.documents.update(msgspec.structs.replace(
-                current, status=DocumentStatus.FAILED, error=reason[:2000], embedding_model=None, chunk_count=0,
-                char_count=0, progress_done=0, progress_total=0, processed_at=now, updated_at=now,
-            ))
-            emit_event(uow, account_id=document.account_id, type=DOCUMENT_FAILED, at=now, data=document_settled(
-                msgspec.structs.replace(current, status=DocumentStatus.FAILED, error=reason[:2000], updated_at=now)))
+            await uow.documents.update(
+                msgspec.structs.replace(
+                    current,
+                    status=DocumentStatus.FAILED,
+                    error=reason[:2000],
+                    embedding_model=None,
+                    chunk_count=0,
+                    char_count=0,
+                    progress_done=0,
+                    progress_total=0,
+                    processed_at=now,
+                    updated_at=now,
+                )
+            )
+            emit_event(
+                uow,
+                account_id=document.account_id,
+                type=DOCUMENT_FAILED,
+                at=now,
+                data=document_settled(
+                    msgspec.structs.replace(current, status=DocumentStatus.FAILED, error=reason[:2000], updated_at=now)
+                ),
+            )
             await uow.commit()
         models = {m for m in (current.embedding_model, base and base.embedding_model, base and base.pending_model) if m}
         for model in models:
@@ -340,9 +402,16 @@ class IngestDocument:
             if current is None or current.version != document.version:
                 return None
             now = self._clock.now()
-            await uow.documents.update(msgspec.structs.replace(
-                current, status=DocumentStatus.QUEUED, error=f"{detail} Retrying.", updated_at=now,
-            ))
-            await uow.jobs.enqueue(ingest_job(current, attempt + 1, run_at=now + self._retry_delay * 2 ** (attempt - 1)))
+            await uow.documents.update(
+                msgspec.structs.replace(
+                    current,
+                    status=DocumentStatus.QUEUED,
+                    error=f"{detail} Retrying.",
+                    updated_at=now,
+                )
+            )
+            await uow.jobs.enqueue(
+                ingest_job(current, attempt + 1, run_at=now + self._retry_delay * 2 ** (attempt - 1))
+            )
             await uow.commit()
         return DocumentStatus.QUEUED

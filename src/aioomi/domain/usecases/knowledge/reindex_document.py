@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import msgspec
-from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import (
     REINDEX_DOCUMENT,
-    SWITCH_EMBEDDING_MODEL,
     DocumentStatus,
-    EmbeddingModelUnavailable,
-    KnowledgeBase,
-    KnowledgeBaseTotals,
     chunk_key,
 )
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.knowledge import DocumentKind, EmbeddingUnavailable, ExtractedText, titled
-from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.knowledge.ingest_document import EmbeddingBatches, embed_chunks
 from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.chunker import Chunker
-from aioomi.ports.clock import Clock
 from aioomi.ports.embedder_catalog import EmbedderCatalog
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -38,8 +30,14 @@ class ReindexDocument:
       rebuilds from the new text, healing anything this one overwrote).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, chunk_store: ChunkStore, chunker: Chunker,
-                 embedders: EmbedderCatalog, batches: EmbeddingBatches | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        chunk_store: ChunkStore,
+        chunker: Chunker,
+        embedders: EmbedderCatalog,
+        batches: EmbeddingBatches | None = None,
+    ) -> None:
         self._uow = uow
         self._chunks = chunk_store
         self._chunker = chunker
@@ -49,8 +47,12 @@ class ReindexDocument:
     async def __call__(self, account_id: str, document_id: str, version: int | None = None) -> int | None:
         async with self._uow(account_id=account_id) as uow:
             document = await uow.documents.get(account_id, document_id)
-            if (document is None or document.status != DocumentStatus.READY or not document.embedding_model
-                    or (version is not None and document.version != version)):
+            if (
+                document is None
+                or document.status != DocumentStatus.READY
+                or not document.embedding_model
+                or (version is not None and document.version != version)
+            ):
                 return None
             text = await uow.documents.get_text(account_id, document.id)
         if not text:
@@ -64,23 +66,34 @@ class ReindexDocument:
             self._chunker.chunk(ExtractedText(kind=document.kind or DocumentKind.MARKDOWN, text=text)), document.title
         )
         embedded = await embed_chunks(
-            chunk_store=self._chunks, embedder=embedder, account_id=account_id, agent_id=document.agent_id,
-            key=key, chunks=chunks, batches=self._batches,
+            chunk_store=self._chunks,
+            embedder=embedder,
+            account_id=account_id,
+            agent_id=document.agent_id,
+            key=key,
+            chunks=chunks,
+            batches=self._batches,
         )
         async with self._uow(account_id=account_id) as uow:
             current = await uow.documents.get(account_id, document.id)
         if current is None or current.version != document.version or current.embedding_model != model:
             return None
         await self._chunks.replace_document(
-            account_id=account_id, agent_id=document.agent_id, document_id=key, embedding_model=model, chunks=embedded,
+            account_id=account_id,
+            agent_id=document.agent_id,
+            document_id=key,
+            embedding_model=model,
+            chunks=embedded,
         )
         async with self._uow(account_id=account_id) as uow:
             after = await uow.documents.get(account_id, document.id)
             if after is not None and after.version != document.version and after.status == DocumentStatus.READY:
-                await uow.jobs.enqueue(NewJob(
-                    kind=REINDEX_DOCUMENT,
-                    payload={"account_id": account_id, "document_id": after.id, "version": after.version},
-                    max_attempts=10,
-                ))
+                await uow.jobs.enqueue(
+                    NewJob(
+                        kind=REINDEX_DOCUMENT,
+                        payload={"account_id": account_id, "document_id": after.id, "version": after.version},
+                        max_attempts=10,
+                    )
+                )
                 await uow.commit()
         return len(embedded)

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import msgspec
-from aioomi.domain.model.accounts import Principal
+
 from aioomi.domain.model.documents import (
-    REINDEX_DOCUMENT,
-    SWITCH_EMBEDDING_MODEL,
     DocumentStatus,
-    EmbeddingModelUnavailable,
-    KnowledgeBase,
-    KnowledgeBaseTotals,
     chunk_key,
 )
-from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.knowledge import DocumentKind, EmbeddingUnavailable, ExtractedText, titled
-from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.knowledge.ingest_document import EmbeddingBatches, embed_chunks
 from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.chunker import Chunker
 from aioomi.ports.clock import Clock
 from aioomi.ports.embedder_catalog import EmbedderCatalog
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-
 
 MAX_SWITCH_ROUNDS = 20
 
@@ -43,8 +35,15 @@ class SwitchEmbeddingModel:
       had already written.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, chunk_store: ChunkStore, chunker: Chunker,
-                 embedders: EmbedderCatalog, batches: EmbeddingBatches | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        chunk_store: ChunkStore,
+        chunker: Chunker,
+        embedders: EmbedderCatalog,
+        batches: EmbeddingBatches | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._uow = uow
         self._chunks = chunk_store
         self._chunker = chunker
@@ -64,8 +63,11 @@ class SwitchEmbeddingModel:
                 if agent is None or base is None or base.pending_model != model:
                     await self._abandon(account_id, agent_id, model, written)
                     return None
-                todo = [d for d in await uow.documents.list_all(account_id, agent_id)
-                        if d.status == DocumentStatus.READY and written.get(d.id) != d.version]
+                todo = [
+                    d
+                    for d in await uow.documents.list_all(account_id, agent_id)
+                    if d.status == DocumentStatus.READY and written.get(d.id) != d.version
+                ]
                 texts = {d.id: await uow.documents.get_text(account_id, d.id) for d in todo}
             for document in todo:
                 text = texts.get(document.id)
@@ -77,11 +79,20 @@ class SwitchEmbeddingModel:
                     document.title,
                 )
                 embedded = await embed_chunks(
-                    chunk_store=self._chunks, embedder=embedder, account_id=account_id, agent_id=agent_id,
-                    key=key, chunks=chunks, batches=self._batches,
+                    chunk_store=self._chunks,
+                    embedder=embedder,
+                    account_id=account_id,
+                    agent_id=agent_id,
+                    key=key,
+                    chunks=chunks,
+                    batches=self._batches,
                 )
                 await self._chunks.replace_document(
-                    account_id=account_id, agent_id=agent_id, document_id=key, embedding_model=model, chunks=embedded,
+                    account_id=account_id,
+                    agent_id=agent_id,
+                    document_id=key,
+                    embedding_model=model,
+                    chunks=embedded,
                 )
                 written[document.id] = document.version
             async with self._uow(account_id=account_id) as uow:

@@ -16,8 +16,11 @@ class DeleteVisitorLeads:
     async def __call__(self, agent: Agent, visitor_id: str) -> int:
         check_visitor_id(visitor_id)
         async with self._uow(account_id=agent.account_id) as uow:
-            leads = [lead for lead in await uow.leads.list_for_visitor(agent.account_id, visitor_id)
-                     if lead.agent_id == agent.id]
+            leads = [
+                lead
+                for lead in await uow.leads.list_for_visitor(agent.account_id, visitor_id)
+                if lead.agent_id == agent.id
+            ]
             for lead in leads:
                 await uow.leads.delete_lead(agent.account_id, lead.id)
             await uow.commit()

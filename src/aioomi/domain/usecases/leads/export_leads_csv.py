@@ -23,11 +23,24 @@ class ExportLeadsCsv:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, *, agent_id: str | None = None, since: datetime | None = None,
-                       until: datetime | None = None, search: str | None = None) -> str:
+    async def __call__(
+        self,
+        principal: Principal,
+        *,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+    ) -> str:
         async with self._uow(account_id=principal.account_id) as uow:
-            leads = await uow.leads.list_leads(principal.account_id, agent_id=agent_id, since=since, until=until,
-                                               search=(search or "").strip() or None, limit=MAX_LEADS)
+            leads = await uow.leads.list_leads(
+                principal.account_id,
+                agent_id=agent_id,
+                since=since,
+                until=until,
+                search=(search or "").strip() or None,
+                limit=MAX_LEADS,
+            )
         keys: list[str] = []
         for lead in leads:
             keys += [k for k in lead.values if k not in keys]
@@ -35,7 +48,13 @@ class ExportLeadsCsv:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(FIXED + keys)
         for lead in leads:
-            fixed = [lead.id, lead.created_at.isoformat().replace("+00:00", "Z"), lead.agent_id,
-                     lead.session_id or "", lead.consent_text, lead.privacy_url or ""]
+            fixed = [
+                lead.id,
+                lead.created_at.isoformat().replace("+00:00", "Z"),
+                lead.agent_id,
+                lead.session_id or "",
+                lead.consent_text,
+                lead.privacy_url or "",
+            ]
             writer.writerow([csv_safe(v) for v in fixed + [lead.values.get(k, "") for k in keys]])
         return out.getvalue()

@@ -18,9 +18,22 @@ class ListLeads:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, *, agent_id: str | None = None, since: datetime | None = None,
-                       until: datetime | None = None, search: str | None = None, limit: int = 200) -> list[Lead]:
+    async def __call__(
+        self,
+        principal: Principal,
+        *,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        search: str | None = None,
+        limit: int = 200,
+    ) -> list[Lead]:
         async with self._uow(account_id=principal.account_id) as uow:
-            return await uow.leads.list_leads(principal.account_id, agent_id=agent_id, since=since, until=until,
-                                              search=(search or "").strip() or None,
-                                              limit=max(1, min(limit, MAX_LEADS)))
+            return await uow.leads.list_leads(
+                principal.account_id,
+                agent_id=agent_id,
+                since=since,
+                until=until,
+                search=(search or "").strip() or None,
+                limit=max(1, min(limit, MAX_LEADS)),
+            )

@@ -25,9 +25,15 @@ class NotifyNewLead:
             return False
         lines = "\n".join(f"  {key}: {value}" for key, value in lead.values.items())
         name = agent.name if agent is not None else "your assistant"
-        await self._mailer.send(EmailMessage(
-            to=account.email, subject=f"New lead from {name}", kind="lead_created",
-            text=(f"Hello {account.full_name or account.email},\n\nA visitor left their details with {name}:\n\n"
-                  f"{lines}\n\nSee every lead: {self._base_url}/dashboard/leads\n\n-- Aioomi\n"),
-        ))
+        await self._mailer.send(
+            EmailMessage(
+                to=account.email,
+                subject=f"New lead from {name}",
+                kind="lead_created",
+                text=(
+                    f"Hello {account.full_name or account.email},\n\nA visitor left their details with {name}:\n\n"
+                    f"{lines}\n\nSee every lead: {self._base_url}/dashboard/leads\n\n-- Aioomi\n"
+                ),
+            )
+        )
         return True

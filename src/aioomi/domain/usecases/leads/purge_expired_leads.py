@@ -26,7 +26,8 @@ class PurgeExpiredLeads:
         async with self._uow(account_id=None) as uow:
             forms = await uow.leads.forms_of_all_accounts()
         targets: list[tuple[str | None, str | None, datetime]] = [
-            (f.account_id, f.agent_id, expired_before(now, f.retention_months)) for f in forms]
+            (f.account_id, f.agent_id, expired_before(now, f.retention_months)) for f in forms
+        ]
         targets.append((None, None, expired_before(now, DEFAULT_RETENTION_MONTHS)))
         total = 0
         for account_id, agent_id, before in targets:

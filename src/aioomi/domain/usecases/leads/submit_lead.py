@@ -47,8 +47,15 @@ class SubmitLead:
         self._clock = clock
         self._limiter = limiter
 
-    async def __call__(self, agent: Agent, visitor_id: str, values: dict[str, str], consent: bool,
-                       session_id: str | None = None, ip: str | None = None) -> Lead:
+    async def __call__(
+        self,
+        agent: Agent,
+        visitor_id: str,
+        values: dict[str, str],
+        consent: bool,
+        session_id: str | None = None,
+        ip: str | None = None,
+    ) -> Lead:
         check_visitor_id(visitor_id)
         now = self._clock.now()
         async with self._uow(account_id=agent.account_id) as uow:
@@ -61,16 +68,35 @@ class SubmitLead:
                 session = await uow.chat_sessions.get(agent.account_id, session_id)
                 if session is None or session.agent_id != agent.id or session.visitor_id != visitor_id:
                     session_id = None
-            lead = Lead(id=new_id(LEAD_PREFIX), account_id=agent.account_id, agent_id=agent.id, visitor_id=visitor_id,
-                        values=clean, consent_text=form.consent_text, privacy_url=form.privacy_url, created_at=now,
-                        session_id=session_id)
+            lead = Lead(
+                id=new_id(LEAD_PREFIX),
+                account_id=agent.account_id,
+                agent_id=agent.id,
+                visitor_id=visitor_id,
+                values=clean,
+                consent_text=form.consent_text,
+                privacy_url=form.privacy_url,
+                created_at=now,
+                session_id=session_id,
+            )
             await uow.leads.add_lead(lead)
-            emit_event(uow, account_id=agent.account_id, type=LEAD_CREATED, at=now, data={
-                "lead_id": lead.id, "agent_id": agent.id, "conversation_id": session_id, "values": clean,
-                "created_at": now.isoformat().replace("+00:00", "Z")})
+            emit_event(
+                uow,
+                account_id=agent.account_id,
+                type=LEAD_CREATED,
+                at=now,
+                data={
+                    "lead_id": lead.id,
+                    "agent_id": agent.id,
+                    "conversation_id": session_id,
+                    "values": clean,
+                    "created_at": now.isoformat().replace("+00:00", "Z"),
+                },
+            )
             if form.notify:
-                await uow.jobs.enqueue(NewJob(kind=NOTIFY_NEW_LEAD, payload={
-                    "account_id": agent.account_id, "lead_id": lead.id}))
+                await uow.jobs.enqueue(
+                    NewJob(kind=NOTIFY_NEW_LEAD, payload={"account_id": agent.account_id, "lead_id": lead.id})
+                )
             await uow.commit()
         return lead
 
@@ -80,5 +106,6 @@ class SubmitLead:
             rules.append((RateLimit(name="leads.ip.hour", limit=20, window=HOUR), ip))
         denied = [d for d in await self._limiter.hit_many(rules) if not d.allowed]
         if denied:
-            raise RateLimited("Too many submissions; please try again later.",
-                              retry_after_s=max(d.retry_after_s for d in denied))
+            raise RateLimited(
+                "Too many submissions; please try again later.", retry_after_s=max(d.retry_after_s for d in denied)
+            )

@@ -23,8 +23,11 @@ class UpdateLeadForm:
     async def __call__(self, principal: Principal, agent_id: str, form: LeadForm) -> LeadForm:
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await own_agent(uow, principal, agent_id)
-            checked = check_lead_form(msgspec.structs.replace(
-                form, account_id=agent.account_id, agent_id=agent.id, updated_at=self._clock.now()))
+            checked = check_lead_form(
+                msgspec.structs.replace(
+                    form, account_id=agent.account_id, agent_id=agent.id, updated_at=self._clock.now()
+                )
+            )
             await uow.leads.save_form(checked)
             await uow.commit()
         return checked

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 import msgspec
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput, NotFound
-from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.privacy import (
-    PolicyVersion,
     RightsAction,
-    check_policy_publication,
-    check_policy_text,
-    policy_in_force,
-    policy_upcoming,
 )
 from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 

@@ -3,46 +3,27 @@
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any
+
 import msgspec
-from aioomi.domain.model.accounts import Account, AccountStatus, InvalidToken, Principal
-from aioomi.domain.model.documents import DocumentStatus
-from aioomi.domain.model.errors import AioomiError, NotFound
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
+
+from aioomi.domain.model.accounts import Account
 from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.pagination import PageKey
 from aioomi.domain.model.privacy import (
     EXPORT_LINK_TTL,
-    EXPORT_RETENTION,
-    FRESH_SESSION,
-    AuditEvent,
-    DataExport,
-    ExportNotReady,
     ExportStatus,
     PrivacyState,
-    ReauthenticationRequired,
     RightsAction,
-    check_chat_retention_days,
-    check_deletion_grace,
     export_blob_key,
 )
-from aioomi.domain.model.request_log import RequestLogEntry
-from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.export_archive import write_export_archive
-from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
-from aioomi.ports.billing import PaymentGateway
+from aioomi.domain.usecases.privacy.support import _agent_conversations, every_agent, record
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
-from aioomi.ports.password_hasher import PasswordHasher
-from aioomi.ports.privacy import OperationalRecords
 from aioomi.ports.request_log import RequestLog
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from aioomi.domain.usecases.privacy.support import _PAGE, _agent_conversations, every_agent, record
-
 
 EXPORT_SCHEMA_VERSION = 1
 
@@ -56,7 +37,7 @@ EXPORT_FILES = {
     "sessions.json": "Signed-in sessions not revoked: times, IP address, user agent.",
     "api_keys.json": "API keys: name, visible prefix, times. Never the secret or its hash.",
     "trusted_devices.json": "Browsers trusted after a password sign-in (device cookies): times. Never the token "
-                            "or its hash.",
+    "or its hash.",
     "agents.json": "Agents with every setting, widget styling and chat retention.",
     "documents.json": "Knowledge-base documents' metadata; files under documents/<id>/.",
     "conversations.json": "Chat sessions of every agent with their messages.",
@@ -68,8 +49,8 @@ EXPORT_FILES = {
     "leads.json": "Leads visitors left through the agents' forms, with the consent line they agreed to.",
     "webhook_endpoints.json": "Webhook endpoints: address, events, state. Never the signing secret.",
     "improvement_loop.json": "Per agent: curated-answer settings and question groups (visitors' questions that "
-                             "went unanswered or were disliked, grouped). Votes and comments are on the messages "
-                             "in conversations.json; curated answers are Q&A pairs in documents.json.",
+    "went unanswered or were disliked, grouped). Votes and comments are on the messages "
+    "in conversations.json; curated answers are Q&A pairs in documents.json.",
 }
 
 
@@ -78,8 +59,15 @@ class BuildExport:
     docs/privacy.md), stored under the account's folder of the blob store, kept 7 days; the
     owner gets an e-mail. Idempotent: a ready export is not rebuilt."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, blobs: BlobStore, request_log: RequestLog,
-                 mailer: Mailer, base_url: str) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        blobs: BlobStore,
+        request_log: RequestLog,
+        mailer: Mailer,
+        base_url: str,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._blobs = blobs
@@ -98,22 +86,39 @@ class BuildExport:
         files["request_log.json"] = _json(await self._request_log.recent(account_id, 100_000))
         now = self._clock.now()
         key = export_blob_key(account_id, export_id)
-        size = await write_export_archive(self._blobs, key, files=files, originals=originals, descriptions=EXPORT_FILES,
-                                          manifest={"schema_version": EXPORT_SCHEMA_VERSION, "export_id": export_id,
-                                                    "account_id": account_id, "generated_at": now.isoformat(),
-                                                    "format": "docs/privacy.md#export-archive"})
+        size = await write_export_archive(
+            self._blobs,
+            key,
+            files=files,
+            originals=originals,
+            descriptions=EXPORT_FILES,
+            manifest={
+                "schema_version": EXPORT_SCHEMA_VERSION,
+                "export_id": export_id,
+                "account_id": account_id,
+                "generated_at": now.isoformat(),
+                "format": "docs/privacy.md#export-archive",
+            },
+        )
         async with self._uow(account_id=account_id) as uow:
-            ready = msgspec.structs.replace(export, status=ExportStatus.READY, ready_at=now, blob_key=key,
-                                            size_bytes=size)
+            ready = msgspec.structs.replace(
+                export, status=ExportStatus.READY, ready_at=now, blob_key=key, size_bytes=size
+            )
             await uow.privacy.update_export(ready)
             await record(uow, account_id, RightsAction.EXPORT_READY, now, export_id=export_id, bytes=size)
             await uow.commit()
-        await self._mailer.send(EmailMessage(
-            to=account.email, kind="export_ready", subject="Your Aioomi data export is ready",
-            text=(f"Hello {account.full_name},\n\nThe archive of your data is ready. Sign in and download it from "
-                  f"{self._base_url}/dashboard/account (the download link works {int(EXPORT_LINK_TTL.total_seconds() // 60)} "
-                  f"minutes once made; the archive is kept until {ready.expires_at:%Y-%m-%d}).\n"),
-        ))
+        await self._mailer.send(
+            EmailMessage(
+                to=account.email,
+                kind="export_ready",
+                subject="Your Aioomi data export is ready",
+                text=(
+                    f"Hello {account.full_name},\n\nThe archive of your data is ready. Sign in and download it from "
+                    f"{self._base_url}/dashboard/account (the download link works {int(EXPORT_LINK_TTL.total_seconds() // 60)} "
+                    f"minutes once made; the archive is kept until {ready.expires_at:%Y-%m-%d}).\n"
+                ),
+            )
+        )
         return {"export_id": export_id, "bytes": size, "files": len(files) + len(originals) + 1}
 
     async def _collect(self, uow: UnitOfWork, account: Account, originals: dict[str, str]) -> dict[str, bytes]:
@@ -124,14 +129,20 @@ class BuildExport:
         account_out["sign_in_methods"] = [str(m) for m in account.sign_in_methods]
         files["account.json"] = _json(account_out)
         sessions = await uow.sessions.list_unrevoked(account.id)
-        files["sessions.json"] = _json([{k: v for k, v in msgspec.to_builtins(s).items()
-                                         if k not in ("token_hash", "csrf_token")} for s in sessions])
+        files["sessions.json"] = _json(
+            [
+                {k: v for k, v in msgspec.to_builtins(s).items() if k not in ("token_hash", "csrf_token")}
+                for s in sessions
+            ]
+        )
         keys = await uow.api_keys.list(account.id)
-        files["api_keys.json"] = _json([{k: v for k, v in msgspec.to_builtins(key).items() if k != "key_hash"}
-                                        for key in keys])
+        files["api_keys.json"] = _json(
+            [{k: v for k, v in msgspec.to_builtins(key).items() if k != "key_hash"} for key in keys]
+        )
         devices = await uow.devices.list_for_account(account.id)
-        files["trusted_devices.json"] = _json([{"id": d.id, "created_at": d.created_at, "expires_at": d.expires_at}
-                                               for d in devices])
+        files["trusted_devices.json"] = _json(
+            [{"id": d.id, "created_at": d.created_at, "expires_at": d.expires_at} for d in devices]
+        )
         agents_out, documents_out, conversations = [], [], []
         improvement: list[dict[str, Any]] = []
         async for agent in every_agent(uow, account.id):
@@ -151,28 +162,42 @@ class BuildExport:
         files["documents.json"] = _json(documents_out)
         files["conversations.json"] = _json(conversations)
         files["improvement_loop.json"] = _json(improvement)
-        files["usage.json"] = _json(await uow.usage.totals(
-            account.id, datetime(2000, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)))
-        files["billing.json"] = _json({"subscription": await uow.billing.get_account(account.id),
-                                       "records": await uow.billing.list_records(account.id, 100_000)})
+        files["usage.json"] = _json(
+            await uow.usage.totals(account.id, datetime(2000, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+        )
+        files["billing.json"] = _json(
+            {
+                "subscription": await uow.billing.get_account(account.id),
+                "records": await uow.billing.list_records(account.id, 100_000),
+            }
+        )
         state = await uow.privacy.get_state(account.id) or PrivacyState(account_id=account.id)
         events = await uow.privacy.list_events(account.id, 100_000)
-        files["consents.json"] = _json({
-            "adult_attested_at": account.adult_attested_at,
-            "accepted_policy_version": account.accepted_policy_version,
-            "accepted_at": account.created_at,
-            "policy_acceptances": [e for e in events if e.action == RightsAction.POLICY_ACCEPTED],
-            "restricted_at": state.restricted_at, "objected_at": state.objected_at,
-        })
+        files["consents.json"] = _json(
+            {
+                "adult_attested_at": account.adult_attested_at,
+                "accepted_policy_version": account.accepted_policy_version,
+                "accepted_at": account.created_at,
+                "policy_acceptances": [e for e in events if e.action == RightsAction.POLICY_ACCEPTED],
+                "restricted_at": state.restricted_at,
+                "objected_at": state.objected_at,
+            }
+        )
         files["audit_log.json"] = _json(events)
         files["leads.json"] = _json(await uow.leads.list_leads(account.id, limit=100_000))
-        files["webhook_endpoints.json"] = _json([{k: v for k, v in msgspec.to_builtins(e).items() if k != "secret"}
-                                                 for e in await uow.webhooks.list_endpoints(account.id)])
+        files["webhook_endpoints.json"] = _json(
+            [
+                {k: v for k, v in msgspec.to_builtins(e).items() if k != "secret"}
+                for e in await uow.webhooks.list_endpoints(account.id)
+            ]
+        )
         return files
 
 
 async def _improvement_loop(uow: UnitOfWork, account_id: str, agent_id: str) -> dict[str, Any]:
     """An agent's improvement-loop data (issue 19) for the owner's export."""
-    return {"agent_id": agent_id,
-            "curated_settings": await uow.curated_settings.get(account_id, agent_id),
-            "question_groups": await uow.question_groups.list(account_id, agent_id, status=None, limit=100_000)}
+    return {
+        "agent_id": agent_id,
+        "curated_settings": await uow.curated_settings.get(account_id, agent_id),
+        "question_groups": await uow.question_groups.list(account_id, agent_id, status=None, limit=100_000),
+    }

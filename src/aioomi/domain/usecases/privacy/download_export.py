@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import BinaryIO
+
 import msgspec
-from aioomi.domain.model.accounts import Account, AccountStatus, InvalidToken, Principal
-from aioomi.domain.model.documents import DocumentStatus
-from aioomi.domain.model.errors import AioomiError, NotFound
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.pagination import PageKey
+
+from aioomi.domain.model.accounts import InvalidToken
+from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.privacy import (
-    EXPORT_LINK_TTL,
-    EXPORT_RETENTION,
-    FRESH_SESSION,
-    AuditEvent,
-    DataExport,
-    ExportNotReady,
-    ExportStatus,
-    PrivacyState,
-    ReauthenticationRequired,
     RightsAction,
-    check_chat_retention_days,
-    check_deletion_grace,
-    export_blob_key,
 )
-from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.export_archive import write_export_archive
-from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
-from aioomi.ports.billing import PaymentGateway
+from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
-from aioomi.ports.password_hasher import PasswordHasher
-from aioomi.ports.privacy import OperationalRecords
-from aioomi.ports.request_log import RequestLog
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from aioomi.domain.usecases.privacy.support import record
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class DownloadExport:
@@ -60,10 +34,16 @@ class DownloadExport:
         async with self._uow(account_id=None) as uow:
             export = await uow.privacy.find_export_by_link(hash_token(token), for_update=True)
             if export is None:
-                raise NotFound("This download link was already used or replaced by a newer one. Make a new one.",
-                               code="export_link_not_found")
-            if (export.blob_key is None or export.link_expires_at is None
-                    or export.link_expires_at <= now or export.expires_at <= now):
+                raise NotFound(
+                    "This download link was already used or replaced by a newer one. Make a new one.",
+                    code="export_link_not_found",
+                )
+            if (
+                export.blob_key is None
+                or export.link_expires_at is None
+                or export.link_expires_at <= now
+                or export.expires_at <= now
+            ):
                 raise InvalidToken("This download link is invalid or has expired. Make a new one.", field="token")
             archive = await self._blobs.reader(export.blob_key)
             if archive is None:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+
 import msgspec
-from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.errors import InvalidInput, NotFound
-from aioomi.domain.model.mail import EmailMessage
+
+from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.privacy import (
     PolicyVersion,
-    RightsAction,
-    check_policy_publication,
-    check_policy_text,
     policy_in_force,
     policy_upcoming,
 )
-from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -58,8 +53,11 @@ class GetPublishedPolicy:
         current = policy_in_force(self._versions, now.date())
         if current is None:
             raise NotFound("No privacy policy is in force.", code="policy_not_found")
-        return PublishedPolicy(current=current, upcoming=policy_upcoming(self._versions, now.date()),
-                               versions=sorted(self._versions, key=lambda v: v.effective_on, reverse=True))
+        return PublishedPolicy(
+            current=current,
+            upcoming=policy_upcoming(self._versions, now.date()),
+            versions=sorted(self._versions, key=lambda v: v.effective_on, reverse=True),
+        )
 
     def forget(self) -> None:
         """Read the store again on the next call (after this process published a version)."""

@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import secrets
-from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from datetime import datetime
+
 import msgspec
-from aioomi.domain.model.accounts import Account, AccountStatus, InvalidToken, Principal
-from aioomi.domain.model.documents import DocumentStatus
-from aioomi.domain.model.errors import AioomiError, NotFound
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.pagination import PageKey
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.privacy import (
     EXPORT_LINK_TTL,
-    EXPORT_RETENTION,
-    FRESH_SESSION,
-    AuditEvent,
-    DataExport,
     ExportNotReady,
     ExportStatus,
-    PrivacyState,
-    ReauthenticationRequired,
-    RightsAction,
-    check_chat_retention_days,
-    check_deletion_grace,
-    export_blob_key,
 )
-from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.export_archive import write_export_archive
-from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
-from aioomi.ports.billing import PaymentGateway
-from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
-from aioomi.ports.password_hasher import PasswordHasher
-from aioomi.ports.privacy import OperationalRecords
-from aioomi.ports.request_log import RequestLog
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class ExportLink(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,8 +41,11 @@ class IssueExportLink:
                 raise NotFound("No such export.", code="export_not_found")
             if export.status is not ExportStatus.READY:
                 raise ExportNotReady(f"The export is {export.status}.")
-            updated = msgspec.structs.replace(export, link_hash=hash_token(token), link_expires_at=now + EXPORT_LINK_TTL)
+            updated = msgspec.structs.replace(
+                export, link_hash=hash_token(token), link_expires_at=now + EXPORT_LINK_TTL
+            )
             await uow.privacy.update_export(updated)
             await uow.commit()
-        return ExportLink(url=f"{self._base_url}/api/v1/account/exports/download?token={token}",
-                          expires_at=now + EXPORT_LINK_TTL)
+        return ExportLink(
+            url=f"{self._base_url}/api/v1/account/exports/download?token={token}", expires_at=now + EXPORT_LINK_TTL
+        )

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-import msgspec
-from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.errors import InvalidInput, NotFound
-from aioomi.domain.model.mail import EmailMessage
+from datetime import date
+
 from aioomi.domain.model.privacy import (
     PolicyVersion,
-    RightsAction,
     check_policy_publication,
     check_policy_text,
-    policy_in_force,
-    policy_upcoming,
 )
-from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -37,8 +29,13 @@ class PublishPolicyVersion:
         async with self._uow(account_id=None) as uow:
             existing = await uow.privacy.list_policy_versions()
             check_policy_publication(effective_on, now.date(), existing)
-            version = PolicyVersion(version=effective_on.isoformat(), effective_on=effective_on, published_at=now,
-                                    summary=summary[:2000], body=body)
+            version = PolicyVersion(
+                version=effective_on.isoformat(),
+                effective_on=effective_on,
+                published_at=now,
+                summary=summary[:2000],
+                body=body,
+            )
             await uow.privacy.save_policy_version(version)
             await uow.commit()
         return version

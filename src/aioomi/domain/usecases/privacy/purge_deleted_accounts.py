@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from typing import Any
 from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.documents import document_of
-from aioomi.domain.usecases.knowledge.support import document_blob_prefix
-from aioomi.domain.model.errors import AioomiError, NotFound
-from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.privacy import (
-    ENDED_SESSION_RETENTION,
-    EXPORT_RETENTION,
-    PENDING_SIGN_IN_RETENTION,
-    REQUEST_LOG_RETENTION,
-    RETENTION_RUN_HISTORY,
-    TOKEN_RETENTION,
-    RetentionRun,
     SweepKind,
 )
-from aioomi.domain.model.retention import SWEEP_BATCH
+from aioomi.domain.usecases.privacy.retention_support import delete_stripe_customer, run_recorded
 from aioomi.ports.billing import PaymentGateway
 from aioomi.ports.blob_store import BlobStore
-from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.privacy import KeptMail, OperationalRecords
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-from aioomi.domain.usecases.privacy.retention_support import delete_stripe_customer, run_recorded
-
 
 DELETE_STRIPE_CUSTOMER = "privacy.delete_stripe_customer"
 
@@ -58,9 +42,17 @@ class PurgeDeletedAccounts:
        counts only.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, records: OperationalRecords, blobs: BlobStore,
-                 gateway: PaymentGateway | None, mailer: Mailer, kept_mail: KeptMail | None = None,
-                 batch: int = 100) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        records: OperationalRecords,
+        blobs: BlobStore,
+        gateway: PaymentGateway | None,
+        mailer: Mailer,
+        kept_mail: KeptMail | None = None,
+        batch: int = 100,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._records = records
@@ -95,24 +87,37 @@ class PurgeDeletedAccounts:
             try:
                 await delete_stripe_customer(self._gateway, billing.subscription_id, billing.customer_id)
             except AioomiError:
-                stripe_left = {"subscription_id": billing.subscription_id or "",
-                               "customer_id": billing.customer_id or ""}
+                stripe_left = {
+                    "subscription_id": billing.subscription_id or "",
+                    "customer_id": billing.customer_id or "",
+                }
         await self._blobs.delete_prefix(f"{account_id}/")
         await self._records.erase_account(account_id)
         async with self._uow(account_id=None) as uow:
             await uow.billing.detach_records(account_id)
             await uow.privacy.erase_account(account_id)
             if stripe_left is not None:
-                await uow.jobs.enqueue(NewJob(kind=DELETE_STRIPE_CUSTOMER, payload=stripe_left,
-                                              dedupe_key=f"{DELETE_STRIPE_CUSTOMER}:{stripe_left['customer_id']}"
-                                                         f":{stripe_left['subscription_id']}",
-                                              max_attempts=STRIPE_RETRY_ATTEMPTS))
+                await uow.jobs.enqueue(
+                    NewJob(
+                        kind=DELETE_STRIPE_CUSTOMER,
+                        payload=stripe_left,
+                        dedupe_key=f"{DELETE_STRIPE_CUSTOMER}:{stripe_left['customer_id']}"
+                        f":{stripe_left['subscription_id']}",
+                        max_attempts=STRIPE_RETRY_ATTEMPTS,
+                    )
+                )
             await uow.commit()
         await self._records.erase_account(account_id)  # a job or log row written meanwhile
         if self._kept_mail is not None:
             await self._kept_mail.purge_addressed_to(account.email)
-        await self._mailer.send(EmailMessage(
-            to=account.email, kind="account_deleted", subject="Your Aioomi account is deleted",
-            text=(f"Hello {account.full_name},\n\nYour Aioomi account and its data are deleted. Billing records "
-                  "are kept for 7 years, as tax law requires, without your profile.\n"),
-        ))
+        await self._mailer.send(
+            EmailMessage(
+                to=account.email,
+                kind="account_deleted",
+                subject="Your Aioomi account is deleted",
+                text=(
+                    f"Hello {account.full_name},\n\nYour Aioomi account and its data are deleted. Billing records "
+                    "are kept for 7 years, as tax law requires, without your profile.\n"
+                ),
+            )
+        )

@@ -2,46 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import secrets
-from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from datetime import datetime
+from typing import Any
+
 import msgspec
-from aioomi.domain.model.accounts import Account, AccountStatus, InvalidToken, Principal
-from aioomi.domain.model.documents import DocumentStatus
-from aioomi.domain.model.errors import AioomiError, NotFound
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
+
+from aioomi.domain.model.accounts import Account, AccountStatus, Principal
+from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.pagination import PageKey
 from aioomi.domain.model.privacy import (
-    EXPORT_LINK_TTL,
-    EXPORT_RETENTION,
     FRESH_SESSION,
-    AuditEvent,
-    DataExport,
-    ExportNotReady,
-    ExportStatus,
     PrivacyState,
     ReauthenticationRequired,
     RightsAction,
-    check_chat_retention_days,
     check_deletion_grace,
-    export_blob_key,
 )
-from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.export_archive import write_export_archive
-from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
+from aioomi.domain.usecases.privacy.support import _own_account, record
 from aioomi.ports.billing import PaymentGateway
-from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.password_hasher import PasswordHasher
-from aioomi.ports.privacy import OperationalRecords
-from aioomi.ports.request_log import RequestLog
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from aioomi.domain.usecases.privacy.support import _own_account, record
 
 
 class DeletionScheduled(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,8 +48,16 @@ class RequestAccountDeletion:
     - audited (the audit log goes with the account at the purge).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher, gateway: PaymentGateway | None,
-                 mailer: Mailer, base_url: str, grace: Any) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        hasher: PasswordHasher,
+        gateway: PaymentGateway | None,
+        mailer: Mailer,
+        base_url: str,
+        grace: Any,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
@@ -84,7 +75,10 @@ class RequestAccountDeletion:
             token = secrets.token_urlsafe(32)
             purge_after = now + self._grace
             state = msgspec.structs.replace(
-                state, deletion_requested_at=now, purge_after=purge_after, cancel_token_hash=hash_token(token),
+                state,
+                deletion_requested_at=now,
+                purge_after=purge_after,
+                cancel_token_hash=hash_token(token),
                 status_before_deletion="restricted" if account.status is AccountStatus.RESTRICTED else "active",
             )
             await uow.privacy.save_state(state)
@@ -96,16 +90,23 @@ class RequestAccountDeletion:
             await uow.commit()
         if self._gateway is not None and billing is not None and billing.subscription_id:
             await cancel_subscription(self._gateway, billing.subscription_id)
-        await self._mailer.send(EmailMessage(
-            to=account.email, kind="deletion_scheduled", subject="Your Aioomi account will be deleted",
-            text=(f"Hello {account.full_name},\n\nYour account and its data will be deleted on "
-                  f"{purge_after:%Y-%m-%d %H:%M} UTC. Changed your mind? Cancel before then:\n\n"
-                  f"{self._base_url}/cancel-deletion?token={token}\n"),
-        ))
+        await self._mailer.send(
+            EmailMessage(
+                to=account.email,
+                kind="deletion_scheduled",
+                subject="Your Aioomi account will be deleted",
+                text=(
+                    f"Hello {account.full_name},\n\nYour account and its data will be deleted on "
+                    f"{purge_after:%Y-%m-%d %H:%M} UTC. Changed your mind? Cancel before then:\n\n"
+                    f"{self._base_url}/cancel-deletion?token={token}\n"
+                ),
+            )
+        )
         return DeletionScheduled(purge_after=purge_after)
 
-    async def _reauthenticate(self, uow: UnitOfWork, account: Account, principal: Principal,
-                              password: str | None, now: datetime) -> None:
+    async def _reauthenticate(
+        self, uow: UnitOfWork, account: Account, principal: Principal, password: str | None, now: datetime
+    ) -> None:
         if account.password_hash is not None:
             if not password or not await self._hasher.verify(account.password_hash, password):
                 raise ReauthenticationRequired("Enter your current password to delete the account.")
@@ -115,8 +116,9 @@ class RequestAccountDeletion:
         sessions = {s.id: s for s in await uow.sessions.list_unrevoked(account.id)}
         session = sessions.get(principal.session_id)
         if session is None or now - session.created_at > FRESH_SESSION:
-            raise ReauthenticationRequired("Sign in with Google again (within the last 10 minutes) to delete "
-                                           "the account.")
+            raise ReauthenticationRequired(
+                "Sign in with Google again (within the last 10 minutes) to delete the account."
+            )
 
 
 async def cancel_subscription(gateway: PaymentGateway, subscription_id: str) -> None:

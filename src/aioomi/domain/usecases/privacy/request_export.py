@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-from datetime import UTC, datetime
-from typing import Any, BinaryIO
-import msgspec
-from aioomi.domain.model.accounts import Account, AccountStatus, InvalidToken, Principal
-from aioomi.domain.model.documents import DocumentStatus
-from aioomi.domain.model.errors import AioomiError, NotFound
+from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.pagination import PageKey
 from aioomi.domain.model.privacy import (
-    EXPORT_LINK_TTL,
     EXPORT_RETENTION,
-    FRESH_SESSION,
-    AuditEvent,
     DataExport,
-    ExportNotReady,
     ExportStatus,
-    PrivacyState,
-    ReauthenticationRequired,
     RightsAction,
-    check_chat_retention_days,
-    check_deletion_grace,
-    export_blob_key,
 )
-from aioomi.domain.model.request_log import RequestLogEntry
-from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.export_archive import write_export_archive
-from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
-from aioomi.ports.billing import PaymentGateway
-from aioomi.ports.blob_store import BlobStore
-from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
-from aioomi.ports.password_hasher import PasswordHasher
-from aioomi.ports.privacy import OperationalRecords
-from aioomi.ports.request_log import RequestLog
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from aioomi.domain.usecases.privacy.support import _own_account, record
-
+from aioomi.ports.clock import Clock
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 BUILD_EXPORT = "privacy.build_export"
 
@@ -63,12 +34,21 @@ class RequestExport:
             for existing in await uow.privacy.list_exports(principal.account_id, 10):
                 if existing.status is ExportStatus.QUEUED:
                     return existing
-            export = DataExport(id=new_id("exp"), account_id=principal.account_id, status=ExportStatus.QUEUED,
-                                created_at=now, expires_at=now + EXPORT_RETENTION)
+            export = DataExport(
+                id=new_id("exp"),
+                account_id=principal.account_id,
+                status=ExportStatus.QUEUED,
+                created_at=now,
+                expires_at=now + EXPORT_RETENTION,
+            )
             await uow.privacy.add_export(export)
-            await uow.jobs.enqueue(NewJob(kind=BUILD_EXPORT, payload={"account_id": export.account_id,
-                                                                       "export_id": export.id},
-                                          dedupe_key=f"{BUILD_EXPORT}:{export.id}"))
+            await uow.jobs.enqueue(
+                NewJob(
+                    kind=BUILD_EXPORT,
+                    payload={"account_id": export.account_id, "export_id": export.id},
+                    dedupe_key=f"{BUILD_EXPORT}:{export.id}",
+                )
+            )
             await record(uow, principal.account_id, RightsAction.EXPORT_REQUESTED, now, export_id=export.id)
             await uow.commit()
         return export

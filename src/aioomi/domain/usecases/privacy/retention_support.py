@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 from typing import Any
-from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.documents import document_of
-from aioomi.domain.usecases.knowledge.support import document_blob_prefix
-from aioomi.domain.model.errors import AioomiError, NotFound
+
+from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.privacy import (
     ENDED_SESSION_RETENTION,
     EXPORT_RETENTION,
@@ -24,15 +17,10 @@ from aioomi.domain.model.privacy import (
     RetentionRun,
     SweepKind,
 )
-from aioomi.domain.model.retention import SWEEP_BATCH
 from aioomi.ports.billing import PaymentGateway
-from aioomi.ports.blob_store import BlobStore
-from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
-from aioomi.ports.privacy import KeptMail, OperationalRecords
+from aioomi.ports.privacy import OperationalRecords
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-
 
 RUN_RETENTION_SWEEPS = "privacy.retention_sweeps"
 
@@ -41,16 +29,22 @@ PURGE_DELETED_ACCOUNTS = "privacy.purge_deleted_accounts"
 
 
 RETENTION_TABLE: list[tuple[str, str, str]] = [
-    (SweepKind.CHATS, "chat sessions and messages", "12 months after the session was created, or the agent's "
-                                                    "shorter setting"),
+    (
+        SweepKind.CHATS,
+        "chat sessions and messages",
+        "12 months after the session was created, or the agent's shorter setting",
+    ),
     (SweepKind.REQUEST_LOG, "API request log", f"{REQUEST_LOG_RETENTION.days} days"),
     (SweepKind.OWNER_SESSIONS, "owner sessions", f"{ENDED_SESSION_RETENTION.days} days after expiry or revocation"),
     (SweepKind.TOKENS, "verification, reset and email-change tokens", f"{TOKEN_RETENTION.days} days after expiry"),
     (SweepKind.PENDING_SIGN_INS, "pending Google sign-ins", f"{PENDING_SIGN_IN_RETENTION.days} day after expiry"),
     (SweepKind.TRUSTED_DEVICES, "trusted devices (device cookies)", "at expiry (180 days after the sign-in)"),
     (SweepKind.EXPORTS, "data exports (archive and row)", f"{EXPORT_RETENTION.days} days after the request"),
-    (SweepKind.KNOWLEDGE_ORPHANS, "chunks, embeddings and files of removed documents", "at removal; the sweep "
-                                                                                        "verifies none is left"),
+    (
+        SweepKind.KNOWLEDGE_ORPHANS,
+        "chunks, embeddings and files of removed documents",
+        "at removal; the sweep verifies none is left",
+    ),
     (SweepKind.ANALYTICS_OPT_OUT, "request log of objecting or restricted accounts", "account and IP dropped"),
     (SweepKind.ACCOUNTS, "accounts pending deletion", "purged after the grace period, within 30 days"),
     (SweepKind.FINISHED_JOBS, "finished jobs", "7 days after they finished"),
@@ -60,8 +54,14 @@ RETENTION_TABLE: list[tuple[str, str, str]] = [
 ]
 
 
-async def run_recorded(uow_factory: UnitOfWorkFactory, clock: Clock, records: OperationalRecords, kind: str,
-                       step: Callable[[], Awaitable[int]], **detail: Any) -> int | None:
+async def run_recorded(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    records: OperationalRecords,
+    kind: str,
+    step: Callable[[], Awaitable[int]],
+    **detail: Any,
+) -> int | None:
     """Run ``step`` under the kind's lock and record the run; None if another worker runs it."""
     async with records.exclusive(f"retention:{kind}") as taken:
         if not taken:
@@ -69,14 +69,21 @@ async def run_recorded(uow_factory: UnitOfWorkFactory, clock: Clock, records: Op
         started = clock.now()
         removed = await step()
         async with uow_factory(account_id=None) as uow:
-            await uow.privacy.add_run(RetentionRun(id=new_id("rrun"), kind=kind, started_at=started,
-                                                   finished_at=clock.now(), removed=removed, detail=detail))
+            await uow.privacy.add_run(
+                RetentionRun(
+                    id=new_id("rrun"),
+                    kind=kind,
+                    started_at=started,
+                    finished_at=clock.now(),
+                    removed=removed,
+                    detail=detail,
+                )
+            )
             await uow.commit()
     return removed
 
 
-async def delete_stripe_customer(gateway: PaymentGateway, subscription_id: str | None,
-                                 customer_id: str | None) -> None:
+async def delete_stripe_customer(gateway: PaymentGateway, subscription_id: str | None, customer_id: str | None) -> None:
     """Cancel the subscription, then delete the customer; either already gone is fine."""
     if subscription_id:
         await gone_is_fine(gateway.cancel_subscription(subscription_id))

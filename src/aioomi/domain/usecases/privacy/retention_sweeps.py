@@ -5,33 +5,25 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
-from aioomi.domain.model.accounts import AccountStatus
+
 from aioomi.domain.model.documents import document_of
-from aioomi.domain.usecases.knowledge.support import document_blob_prefix
-from aioomi.domain.model.errors import AioomiError, NotFound
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.privacy import (
     ENDED_SESSION_RETENTION,
-    EXPORT_RETENTION,
     PENDING_SIGN_IN_RETENTION,
     REQUEST_LOG_RETENTION,
     RETENTION_RUN_HISTORY,
     TOKEN_RETENTION,
-    RetentionRun,
     SweepKind,
 )
 from aioomi.domain.model.retention import SWEEP_BATCH
 from aioomi.domain.usecases.batched_delete import delete_in_batches, in_own_transaction
-from aioomi.ports.billing import PaymentGateway
+from aioomi.domain.usecases.knowledge.support import document_blob_prefix
+from aioomi.domain.usecases.privacy.retention_support import run_recorded
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.chunk_store import ChunkStore
 from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
 from aioomi.ports.privacy import KeptMail, OperationalRecords
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from aioomi.domain.usecases.privacy.retention_support import run_recorded
 
 
 class RetentionSweeps:
@@ -46,10 +38,20 @@ class RetentionSweeps:
     agent's form's retention (24 months by default); webhook events 30 days (extra steps, by name).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, records: OperationalRecords, blobs: BlobStore,
-                 chunk_store: ChunkStore, purge_finished_jobs: Any, purge_billing_records: Any,
-                 kept_mail: KeptMail | None = None, outbox_retention: timedelta = timedelta(days=7),
-                 batch: int = SWEEP_BATCH, extra_steps: dict[str, Callable[[], Awaitable[int]]] | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        records: OperationalRecords,
+        blobs: BlobStore,
+        chunk_store: ChunkStore,
+        purge_finished_jobs: Any,
+        purge_billing_records: Any,
+        kept_mail: KeptMail | None = None,
+        outbox_retention: timedelta = timedelta(days=7),
+        batch: int = SWEEP_BATCH,
+        extra_steps: dict[str, Callable[[], Awaitable[int]]] | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._records = records
@@ -67,15 +69,20 @@ class RetentionSweeps:
         steps: dict[str, Callable[[], Awaitable[int]]] = {
             SweepKind.CHATS: lambda: self._batched(lambda uow: uow.privacy.sweep_chats(now, self._batch)),
             SweepKind.REQUEST_LOG: lambda: self._loop(
-                lambda: self._records.purge_request_log(now - REQUEST_LOG_RETENTION, self._batch)),
+                lambda: self._records.purge_request_log(now - REQUEST_LOG_RETENTION, self._batch)
+            ),
             SweepKind.OWNER_SESSIONS: lambda: self._batched(
-                lambda uow: uow.privacy.sweep_owner_sessions(now - ENDED_SESSION_RETENTION, self._batch)),
-            SweepKind.TOKENS: lambda: self._batched(lambda uow: uow.privacy.sweep_tokens(now - TOKEN_RETENTION,
-                                                                                         self._batch)),
+                lambda uow: uow.privacy.sweep_owner_sessions(now - ENDED_SESSION_RETENTION, self._batch)
+            ),
+            SweepKind.TOKENS: lambda: self._batched(
+                lambda uow: uow.privacy.sweep_tokens(now - TOKEN_RETENTION, self._batch)
+            ),
             SweepKind.PENDING_SIGN_INS: lambda: self._batched(
-                lambda uow: uow.privacy.sweep_pending_sign_ins(now - PENDING_SIGN_IN_RETENTION, self._batch)),
+                lambda uow: uow.privacy.sweep_pending_sign_ins(now - PENDING_SIGN_IN_RETENTION, self._batch)
+            ),
             SweepKind.TRUSTED_DEVICES: lambda: self._batched(
-                lambda uow: uow.privacy.sweep_trusted_devices(now, self._batch)),
+                lambda uow: uow.privacy.sweep_trusted_devices(now, self._batch)
+            ),
             SweepKind.EXPORTS: lambda: self._exports(now),
             SweepKind.KNOWLEDGE_ORPHANS: self._orphans,
             SweepKind.ANALYTICS_OPT_OUT: self._anonymize,
@@ -83,7 +90,8 @@ class RetentionSweeps:
             SweepKind.BILLING_RECORDS: self._billing_records,
             SweepKind.OUTBOX: lambda: self._outbox(now),
             SweepKind.RUN_LOG: lambda: self._batched(
-                lambda uow: uow.privacy.purge_runs(now - RETENTION_RUN_HISTORY, self._batch)),
+                lambda uow: uow.privacy.purge_runs(now - RETENTION_RUN_HISTORY, self._batch)
+            ),
         }
         steps.update(self._extra_steps)  # leads (their agent's setting, 24 months by default), webhook events
         summary: dict[str, int] = {}

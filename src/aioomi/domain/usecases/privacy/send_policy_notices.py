@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 import msgspec
-from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.errors import InvalidInput, NotFound
+
 from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.privacy import (
-    PolicyVersion,
-    RightsAction,
-    check_policy_publication,
-    check_policy_text,
-    policy_in_force,
-    policy_upcoming,
-)
-from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.clock import Clock
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
-
 
 NOTICE_BATCH = 200
 
@@ -29,8 +17,9 @@ class SendPolicyNotices:
     whose notices are not all sent, in batches, resuming after the last account notified (a
     crash resends at most one batch)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, base_url: str,
-                 batch: int = NOTICE_BATCH) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, mailer: Mailer, base_url: str, batch: int = NOTICE_BATCH
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._mailer = mailer
@@ -47,17 +36,23 @@ class SendPolicyNotices:
                     ids = await uow.privacy.accounts_to_notify(version.notices_after, self._batch)
                     accounts = [a for a in [await uow.accounts.get(i) for i in ids] if a is not None]
                 for account in accounts:
-                    await self._mailer.send(EmailMessage(
-                        to=account.email, kind="policy_change",
-                        subject=f"Aioomi's privacy policy changes on {version.effective_on:%Y-%m-%d}",
-                        text=(f"Hello {account.full_name},\n\nWe are updating our privacy policy. The new version "
-                              f"takes effect on {version.effective_on:%Y-%m-%d}.\n\n{version.summary}\n\n"
-                              f"Read and accept it at {self._base_url}/dashboard/account.\n"),
-                    ))
+                    await self._mailer.send(
+                        EmailMessage(
+                            to=account.email,
+                            kind="policy_change",
+                            subject=f"Aioomi's privacy policy changes on {version.effective_on:%Y-%m-%d}",
+                            text=(
+                                f"Hello {account.full_name},\n\nWe are updating our privacy policy. The new version "
+                                f"takes effect on {version.effective_on:%Y-%m-%d}.\n\n{version.summary}\n\n"
+                                f"Read and accept it at {self._base_url}/dashboard/account.\n"
+                            ),
+                        )
+                    )
                     sent += 1
                 done = len(ids) < self._batch
                 version = msgspec.structs.replace(
-                    version, notices_after=ids[-1] if ids else version.notices_after,
+                    version,
+                    notices_after=ids[-1] if ids else version.notices_after,
                     notices_sent=version.notices_sent + len(accounts),
                     notices_sent_at=self._clock.now() if done else None,
                 )

@@ -3,57 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
 
-from aioomi.domain.model.agents import Agent
-
-import json
-import secrets
-from datetime import UTC, datetime
-from typing import Any, BinaryIO
 import msgspec
-from aioomi.domain.model.accounts import Account, AccountStatus, InvalidToken, Principal
-from aioomi.domain.model.documents import DocumentStatus
-from aioomi.domain.model.errors import AioomiError, NotFound
+
+from aioomi.domain.model.accounts import Account, AccountStatus
+from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.pagination import PageKey
 from aioomi.domain.model.privacy import (
-    EXPORT_LINK_TTL,
-    EXPORT_RETENTION,
-    FRESH_SESSION,
     AuditEvent,
-    DataExport,
-    ExportNotReady,
-    ExportStatus,
-    PrivacyState,
-    ReauthenticationRequired,
     RightsAction,
-    check_chat_retention_days,
-    check_deletion_grace,
-    export_blob_key,
 )
-from aioomi.domain.model.request_log import RequestLogEntry
-from aioomi.domain.model.secrets import hash_token
-from aioomi.domain.usecases.export_archive import write_export_archive
-from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
-from aioomi.ports.billing import PaymentGateway
-from aioomi.ports.blob_store import BlobStore
-from aioomi.ports.clock import Clock
-from aioomi.ports.mailer import Mailer
-from aioomi.ports.password_hasher import PasswordHasher
-from aioomi.ports.privacy import OperationalRecords
-from aioomi.ports.request_log import RequestLog
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-
+from aioomi.ports.unit_of_work import UnitOfWork
 
 _PAGE = 200
 
 
 async def record(uow: UnitOfWork, account_id: str, action: RightsAction, at: datetime, **detail: Any) -> None:
     """Add a rights action to the account's audit log, in the caller's transaction."""
-    await uow.privacy.add_event(AuditEvent(id=new_id("aud"), account_id=account_id, action=str(action), at=at,
-                                           detail=detail))
+    await uow.privacy.add_event(
+        AuditEvent(id=new_id("aud"), account_id=account_id, action=str(action), at=at, detail=detail)
+    )
 
 
 async def _own_account(uow: UnitOfWork, account_id: str) -> Account:
@@ -70,8 +43,9 @@ async def processing_allowed(uow: UnitOfWork, account_id: str) -> bool:
     return account is None or account.status is AccountStatus.ACTIVE
 
 
-async def _agent_conversations(uow: UnitOfWork, account_id: str, agent_id: str,
-                               visitor_id: str | None = None) -> list[dict[str, Any]]:
+async def _agent_conversations(
+    uow: UnitOfWork, account_id: str, agent_id: str, visitor_id: str | None = None
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if visitor_id is not None:
         sessions = await uow.chat_sessions.list_for_visitor(account_id, agent_id, visitor_id, limit=100_000)

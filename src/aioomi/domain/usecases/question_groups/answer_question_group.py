@@ -33,16 +33,23 @@ class AnswerQuestionGroup:
 
     async def __call__(self, principal: Principal, group_id: str, answer: str) -> QaPair:
         async with self._uow(account_id=principal.account_id) as uow:
-            group = (await uow.question_groups.get(principal.account_id, group_id)
-                     if is_id(group_id, GROUP_PREFIX) else None)
+            group = (
+                await uow.question_groups.get(principal.account_id, group_id) if is_id(group_id, GROUP_PREFIX) else None
+            )
         if group is None:
             raise QuestionGroupNotFound("No such question group.")
         if group.status is not GroupStatus.OPEN:
             raise QuestionGroupClosed("This group is already answered or dismissed.")
-        pair = await self._add_pair(principal, group.agent_id, QaPairInput(
-            question=group.label, answer=answer, alternatives=group.examples[1:MAX_ALTERNATIVES + 1]))
+        pair = await self._add_pair(
+            principal,
+            group.agent_id,
+            QaPairInput(question=group.label, answer=answer, alternatives=group.examples[1 : MAX_ALTERNATIVES + 1]),
+        )
         async with self._uow(account_id=principal.account_id) as uow:
-            await uow.question_groups.update(msgspec.structs.replace(
-                group, status=GroupStatus.ANSWERED, pair_id=pair.id, updated_at=self._clock.now()))
+            await uow.question_groups.update(
+                msgspec.structs.replace(
+                    group, status=GroupStatus.ANSWERED, pair_id=pair.id, updated_at=self._clock.now()
+                )
+            )
             await uow.commit()
         return pair

@@ -28,8 +28,9 @@ class DismissQuestionGroup:
 
     async def __call__(self, principal: Principal, group_id: str) -> QuestionGroup:
         async with self._uow(account_id=principal.account_id) as uow:
-            group = (await uow.question_groups.get(principal.account_id, group_id)
-                     if is_id(group_id, GROUP_PREFIX) else None)
+            group = (
+                await uow.question_groups.get(principal.account_id, group_id) if is_id(group_id, GROUP_PREFIX) else None
+            )
             if group is None:
                 raise QuestionGroupNotFound("No such question group.")
             if group.status is not GroupStatus.OPEN:

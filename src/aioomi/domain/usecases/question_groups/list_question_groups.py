@@ -18,14 +18,16 @@ class ListQuestionGroups:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, agent_id: str, *, status: str = "open",
-                       limit: int = MAX_PAGE_SIZE) -> list[QuestionGroup]:
+    async def __call__(
+        self, principal: Principal, agent_id: str, *, status: str = "open", limit: int = MAX_PAGE_SIZE
+    ) -> list[QuestionGroup]:
         check_page_size(limit)
         try:
             wanted = None if status == "all" else GroupStatus(status)
         except ValueError:
-            raise InvalidInput("The status is open, dismissed, answered or all.", code="invalid_group_status",
-                               field="status") from None
+            raise InvalidInput(
+                "The status is open, dismissed, answered or all.", code="invalid_group_status", field="status"
+            ) from None
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             return await uow.question_groups.list(principal.account_id, agent.id, status=wanted, limit=limit)

@@ -35,8 +35,13 @@ class RefreshQuestionGroups:
     - the agent's open groups are replaced all at once (one unit of work).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, embedders: EmbedderCatalog, clock: Clock,
-                 similarity: float = DEFAULT_GROUP_SIMILARITY) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        embedders: EmbedderCatalog,
+        clock: Clock,
+        similarity: float = DEFAULT_GROUP_SIMILARITY,
+    ) -> None:
         self._uow = uow
         self._embedders = embedders
         self._clock = clock
@@ -48,9 +53,11 @@ class RefreshQuestionGroups:
             if agent is None:
                 return {"agent": "gone"}
             wanting = await uow.question_groups.wanting(account_id, agent.id, limit=MAX_QUESTIONS_PER_RUN)
-            closed = {g.key for g in await uow.question_groups.list(account_id, agent.id, status=None,
-                                                                     limit=MAX_QUESTIONS_PER_RUN)
-                      if g.status is not GroupStatus.OPEN}
+            closed = {
+                g.key
+                for g in await uow.question_groups.list(account_id, agent.id, status=None, limit=MAX_QUESTIONS_PER_RUN)
+                if g.status is not GroupStatus.OPEN
+            }
         embedder = self._embedders.get(agent.embedding_model)
         if embedder is None:
             raise EmbeddingRejected(f"The embedding model {agent.embedding_model} is not available.")
@@ -61,9 +68,21 @@ class RefreshQuestionGroups:
             key, label, count, examples, reasons, first, last = summarise(wanting, members)
             if key in closed:
                 continue
-            groups.append(QuestionGroup(id=new_id(GROUP_PREFIX), account_id=account_id, agent_id=agent.id, key=key,
-                                        label=label, count=count, examples=examples, reasons=reasons,
-                                        first_seen=first, last_seen=last, updated_at=now))
+            groups.append(
+                QuestionGroup(
+                    id=new_id(GROUP_PREFIX),
+                    account_id=account_id,
+                    agent_id=agent.id,
+                    key=key,
+                    label=label,
+                    count=count,
+                    examples=examples,
+                    reasons=reasons,
+                    first_seen=first,
+                    last_seen=last,
+                    updated_at=now,
+                )
+            )
         async with self._uow(account_id=account_id) as uow:
             await uow.question_groups.replace_open(account_id, agent.id, groups)
             await uow.commit()

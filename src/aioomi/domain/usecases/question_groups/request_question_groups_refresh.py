@@ -23,7 +23,12 @@ class RequestQuestionGroupsRefresh:
         slot = self._clock.now().strftime("%Y%m%d%H%M")
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            await uow.jobs.enqueue(NewJob(kind=REFRESH_QUESTION_GROUPS, max_attempts=3,
-                                          payload={"account_id": principal.account_id, "agent_id": agent.id},
-                                          dedupe_key=f"{REFRESH_QUESTION_GROUPS}:{agent.id}:{slot}"))
+            await uow.jobs.enqueue(
+                NewJob(
+                    kind=REFRESH_QUESTION_GROUPS,
+                    max_attempts=3,
+                    payload={"account_id": principal.account_id, "agent_id": agent.id},
+                    dedupe_key=f"{REFRESH_QUESTION_GROUPS}:{agent.id}:{slot}",
+                )
+            )
             await uow.commit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.pagination import check_page_size
 from aioomi.domain.model.sources import SourceRun
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.source_support import find_own_run, find_own_source

@@ -6,7 +6,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.pagination import check_page_size
 from aioomi.domain.model.sources import SourceRun
 from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.domain.usecases.source_support import find_own_run, find_own_source
+from aioomi.domain.usecases.source_support import find_own_source
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -17,7 +17,9 @@ class ListSourceRuns:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, agent_id: str, source_id: str, *, limit: int = 20) -> list[SourceRun]:
+    async def __call__(
+        self, principal: Principal, agent_id: str, source_id: str, *, limit: int = 20
+    ) -> list[SourceRun]:
         check_page_size(limit)
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)

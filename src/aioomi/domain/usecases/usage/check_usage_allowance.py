@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import BillingConfig, Plan, enforce_allowance
-from aioomi.domain.model.usage import UsageEntry, UsageTotal, check_groups, check_range, period_start
+from aioomi.domain.model.usage import period_start
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 

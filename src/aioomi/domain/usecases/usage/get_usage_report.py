@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.billing import BillingConfig, Plan, enforce_allowance
-from aioomi.domain.model.usage import UsageEntry, UsageTotal, check_groups, check_range, period_start
-from aioomi.ports.clock import Clock
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.domain.model.usage import UsageTotal, check_groups, check_range
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class GetUsageReport:
@@ -18,7 +17,11 @@ class GetUsageReport:
         self._uow = uow
 
     async def __call__(
-        self, principal: Principal, since: datetime, until: datetime, group_by: tuple[str, ...] = ("day", "agent", "model")
+        self,
+        principal: Principal,
+        since: datetime,
+        until: datetime,
+        group_by: tuple[str, ...] = ("day", "agent", "model"),
     ) -> list[UsageTotal]:
         check_range(since, until)
         groups = check_groups(group_by)

@@ -37,15 +37,23 @@ class CreateWebhookEndpoint:
         self._clock = clock
         self._transport = transport
 
-    async def __call__(self, principal: Principal, *, url: str, events: list[str], description: str = "") -> WebhookEndpoint:
+    async def __call__(
+        self, principal: Principal, *, url: str, events: list[str], description: str = ""
+    ) -> WebhookEndpoint:
         url = check_endpoint_url(url)
         wanted = check_events(events)
         description = check_description(description)
         await self._transport.check_url(url)
         now = self._clock.now()
         endpoint = WebhookEndpoint(
-            id=new_id(ENDPOINT_PREFIX), account_id=principal.account_id, url=url, events=wanted, secret=new_secret(),
-            description=description, created_at=now, updated_at=now,
+            id=new_id(ENDPOINT_PREFIX),
+            account_id=principal.account_id,
+            url=url,
+            events=wanted,
+            secret=new_secret(),
+            description=description,
+            created_at=now,
+            updated_at=now,
         )
         async with self._uow(account_id=principal.account_id) as uow:
             if len(await uow.webhooks.list_endpoints(principal.account_id)) >= MAX_ENDPOINTS:

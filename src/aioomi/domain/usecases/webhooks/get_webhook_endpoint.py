@@ -17,8 +17,9 @@ class GetWebhookEndpoint:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, principal: Principal, endpoint_id: str, *, limit: int = 50
-                       ) -> tuple[WebhookEndpoint, list[WebhookAttempt]]:
+    async def __call__(
+        self, principal: Principal, endpoint_id: str, *, limit: int = 50
+    ) -> tuple[WebhookEndpoint, list[WebhookAttempt]]:
         async with self._uow(account_id=principal.account_id) as uow:
             endpoint = await find_own_endpoint(uow, principal, endpoint_id)
             log = await uow.webhooks.list_attempts(principal.account_id, endpoint_id, limit=max(1, min(limit, MAX_LOG)))

@@ -38,9 +38,16 @@ class NotifyWebhookDisabled:
             endpoint = await uow.webhooks.get_endpoint(account_id, endpoint_id)
         if account is None or endpoint is None or endpoint.enabled:
             return False
-        await self._mailer.send(EmailMessage(
-            to=account.email, subject="A webhook endpoint was switched off", kind="webhook_disabled",
-            text=TEXT.format(name=account.full_name or account.email, url=endpoint.url,
-                             dashboard=f"{self._base_url}/dashboard/webhooks/{endpoint.id}"),
-        ))
+        await self._mailer.send(
+            EmailMessage(
+                to=account.email,
+                subject="A webhook endpoint was switched off",
+                kind="webhook_disabled",
+                text=TEXT.format(
+                    name=account.full_name or account.email,
+                    url=endpoint.url,
+                    dashboard=f"{self._base_url}/dashboard/webhooks/{endpoint.id}",
+                ),
+            )
+        )
         return True

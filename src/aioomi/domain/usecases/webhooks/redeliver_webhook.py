@@ -33,10 +33,21 @@ class RedeliverWebhook:
             delivery = await uow.webhooks.get_delivery(principal.account_id, event_id, endpoint_id, for_update=True)
             if delivery is None:
                 raise WebhookEventNotFound("This endpoint has no such event.")
-            again = msgspec.structs.replace(delivery, status=DeliveryStatus.PENDING, next_attempt_at=now, updated_at=now)
+            again = msgspec.structs.replace(
+                delivery, status=DeliveryStatus.PENDING, next_attempt_at=now, updated_at=now
+            )
             await uow.webhooks.save_delivery(again)
-            await uow.jobs.enqueue(NewJob(kind=DELIVER_WEBHOOK, payload={
-                "account_id": principal.account_id, "event_id": event_id, "endpoint_id": endpoint_id,
-                "attempt": delivery.attempts + 1, "manual": True}))
+            await uow.jobs.enqueue(
+                NewJob(
+                    kind=DELIVER_WEBHOOK,
+                    payload={
+                        "account_id": principal.account_id,
+                        "event_id": event_id,
+                        "endpoint_id": endpoint_id,
+                        "attempt": delivery.attempts + 1,
+                        "manual": True,
+                    },
+                )
+            )
             await uow.commit()
         return again

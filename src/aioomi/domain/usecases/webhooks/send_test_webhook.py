@@ -23,9 +23,14 @@ class SendTestWebhook:
         now = self._clock.now()
         async with self._uow(account_id=principal.account_id) as uow:
             endpoint = await find_own_endpoint(uow, principal, endpoint_id)
-            event = WebhookEvent(id=new_id(EVENT_PREFIX), account_id=principal.account_id, type=TEST_EVENT,
-                                 data={"endpoint_id": endpoint.id, "message": "A test event from Aioomi."},
-                                 created_at=now, only_endpoint_id=endpoint.id)
+            event = WebhookEvent(
+                id=new_id(EVENT_PREFIX),
+                account_id=principal.account_id,
+                type=TEST_EVENT,
+                data={"endpoint_id": endpoint.id, "message": "A test event from Aioomi."},
+                created_at=now,
+                only_endpoint_id=endpoint.id,
+            )
             uow.webhooks.emit(event)
             await uow.commit()
         return event.id

@@ -27,9 +27,16 @@ class UpdateWebhookEndpoint:
         self._clock = clock
         self._transport = transport
 
-    async def __call__(self, principal: Principal, endpoint_id: str, *, url: str | None = None,
-                       events: list[str] | None = None, description: str | None = None,
-                       enabled: bool | None = None) -> WebhookEndpoint:
+    async def __call__(
+        self,
+        principal: Principal,
+        endpoint_id: str,
+        *,
+        url: str | None = None,
+        events: list[str] | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> WebhookEndpoint:
         changes: dict[str, object] = {}
         if url is not None:
             checked = check_endpoint_url(url)
