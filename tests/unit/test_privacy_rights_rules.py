@@ -7,6 +7,9 @@ written here, never computed with the module's helpers.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import timedelta
 
 import msgspec
@@ -19,9 +22,17 @@ from aioomi.domain.model.accounts import AccountStatus, InvalidToken
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.billing import BillingAccount
 from aioomi.domain.model.chat import ChatSession
+from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.privacy import ExportNotReady, ExportStatus, PrivacyState, ReauthenticationRequired
+from aioomi.domain.model.privacy import (
+    AuditEvent,
+    DataExport,
+    ExportNotReady,
+    ExportStatus,
+    PrivacyState,
+    ReauthenticationRequired,
+)
 from aioomi.domain.model.request_log import RequestLogEntry
 from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token
 from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
@@ -349,3 +360,110 @@ async def test_the_audit_log_page_is_1_to_200_events_newest_first(container: Con
     newest = await listed(who, 2)
     assert [e.at for e in newest] == [clock.now(), clock.now() - timedelta(minutes=1)]
     assert len(await listed(who)) == len(audit(container, who.account_id))
+
+
+class ScopeSpy:
+    """A unit-of-work factory that records the tenant scope of every unit of work opened."""
+
+    def __init__(self, factory) -> None:  # noqa: ANN001
+        self._factory = factory
+        self.scopes: list[str | None] = []
+
+    def __call__(self, *, account_id: str | None):  # noqa: ANN204
+        self.scopes.append(account_id)
+        return self._factory(account_id=account_id)
+
+
+async def test_every_owner_right_runs_in_the_owners_tenant_scope(container: Container) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    spy = ScopeSpy(container.uow())
+    container.uow.override(providers.Object(spy))
+    try:
+        async def scoped(name: str, call) -> object:  # noqa: ANN001
+            spy.scopes.clear()
+            result = await call()
+            assert spy.scopes and set(spy.scopes) == {who.account_id}, name  # never the system scope
+            return result
+
+        await scoped("overview", lambda: container.get_privacy_overview()(who))
+        await scoped("audit log", lambda: container.list_audit_log()(who))
+        await scoped("restrict", lambda: container.restrict_processing()(who, restrict=True))
+        await scoped("lift", lambda: container.restrict_processing()(who, restrict=False))
+        await scoped("object", lambda: container.object_to_processing()(who, objecting=True))
+        export = await scoped("export", lambda: container.request_export()(who))
+        await scoped("exports", lambda: container.list_exports()(who))
+        await scoped("build", lambda: container.build_export()(who.account_id, export.id))
+        await scoped("link", lambda: container.issue_export_link()(who, export.id))
+        await scoped("find visitor", lambda: container.visitor_conversations().find(who, "visitor_x"))
+        await scoped("export visitor", lambda: container.visitor_conversations().export(who, "visitor_x"))
+        await scoped("delete visitor", lambda: container.visitor_conversations().delete(who, "visitor_x"))
+        await scoped("retention", lambda: container.chat_retention().get(who, agent.id))
+        await scoped("set retention", lambda: container.chat_retention()(who, agent.id, 30))
+        await scoped("allowed", lambda: container.processing_allowed()(who.account_id))
+        await scoped("erase", lambda: container.request_account_deletion()(who, PASSWORD))
+    finally:
+        container.uow.reset_override()
+
+
+async def test_the_exports_page_holds_the_20_newest(container: Container, clock: ManualClock) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    async with container.uow()(account_id=who.account_id) as uow:
+        for i in range(21):
+            at = clock.now() + timedelta(minutes=i)
+            await uow.privacy.add_export(DataExport(id=f"exp_{i:02d}", account_id=who.account_id,
+                                                    status=ExportStatus.READY, created_at=at,
+                                                    expires_at=at + timedelta(days=7)))
+        await uow.commit()
+    assert [e.id for e in await container.list_exports()(who)] == [f"exp_{i:02d}" for i in range(20, 0, -1)]
+
+
+async def test_the_audit_log_page_is_at_most_200_events(container: Container, clock: ManualClock) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    async with container.uow()(account_id=who.account_id) as uow:
+        for i in range(201):
+            await uow.privacy.add_event(AuditEvent(id=f"aud_{i:03d}", account_id=who.account_id, action="objected",
+                                                   at=clock.now() + timedelta(seconds=i)))
+        await uow.commit()
+    assert len(await container.list_audit_log()(who)) == 200
+    assert len(await container.list_audit_log()(who, 1000)) == 200
+    assert [e.id for e in await container.list_audit_log()(who, 1)] == ["aud_200"]
+
+
+async def test_201_agents_are_all_searched_exported_and_their_waiting_documents_requeued(container: Container, clock: ManualClock) -> None:
+    """One more agent than a page (200): every page is read."""
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    first = await container.create_agent()(who, AgentSettings(name="Helper"))
+    async with container.uow()(account_id=who.account_id) as uow:
+        for i in range(1, 201):
+            await uow.agents.add(msgspec.structs.replace(first, id=f"agt_{i:03d}", public_key=f"{first.public_key}{i}",
+                                                         created_at=first.created_at + timedelta(seconds=i)))
+        await uow.commit()
+    last = "agt_200"  # the 201st, on the second page
+    visitor = "visitor_cccccccccccccccc"
+    await _visitor_session(container, who.account_id, last, visitor)
+    conversations = container.visitor_conversations()
+    assert [s.agent_id for s in await conversations.find(who, visitor)] == [last]
+    assert [c["agent_id"] for c in await conversations.export(who, visitor)] == [last]
+    export = await container.request_export()(who)
+    await container.build_export()(who.account_id, export.id)
+    [ready] = [e for e in rows(container, "data_exports") if e.id == export.id]
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(ready.blob_key)))
+    assert len(json.loads(archive.read("agents.json"))) == 201
+    assert [c["agent_id"] for c in json.loads(archive.read("conversations.json"))] == [last]
+    assert await conversations.delete(who, visitor) == 1
+    await container.restrict_processing()(who, restrict=True)
+    document, _ = await container.add_document()(who, first.id, DocumentUpload(
+        data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain"))
+    ingest = f"documents.ingest:{document.id}:{document.version}:1"
+    assert [j.dedupe_key for j in container.job_store()._jobs.values()  # noqa: SLF001
+            if j.payload.get("document_id") == document.id] == [ingest]
+    await container.restrict_processing()(who, restrict=False)  # lifting queues the document again
+    keys = [j.dedupe_key for j in container.job_store()._jobs.values()  # noqa: SLF001
+            if j.payload.get("document_id") == document.id]
+    assert keys[0] == ingest and len(keys) == 2 and keys[1].startswith(f"{ingest}:lifted:")
+    assert len(keys[1]) == len(f"{ingest}:lifted:") + 8  # a random suffix: a new job even if one ran
