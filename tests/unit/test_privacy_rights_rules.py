@@ -79,6 +79,7 @@ async def test_the_privacy_overview_shows_nothing_chosen_for_a_new_owner(contain
 async def test_restriction_is_dated_idempotent_audited_and_lifted(container: Container, clock: ManualClock) -> None:
     owner = await signed_up(container, "ada@example.com")
     who, restrict = principal(owner), container.restrict_processing()
+    clock.advance(timedelta(minutes=1))  # after the sign-up's own updates
     restricted_at = clock.now()
     state = await restrict(who, restrict=True)
     assert state.restricted_at == restricted_at
@@ -199,7 +200,8 @@ async def test_an_export_link_works_once_for_30_minutes(container: Container, cl
     clock.advance(timedelta(minutes=30))  # exactly 30 minutes: expired
     with pytest.raises(InvalidToken) as expired:
         await container.download_export()(link.url.removeprefix(prefix))
-    assert expired.value.detail == "This download link is invalid or has expired. Make a new one."
+    assert (expired.value.code, expired.value.field, expired.value.detail) == (
+        "invalid_token", "token", "This download link is invalid or has expired. Make a new one.")
     link = await container.issue_export_link()(who, export.id)
     clock.advance(timedelta(minutes=30) - timedelta(seconds=1))
     downloaded_at = clock.now()
@@ -229,6 +231,7 @@ async def test_erasure_keeps_the_previous_status_dates_the_purge_and_mails_the_c
     assert refused.value.detail == "Enter your current password to delete the account."
     with pytest.raises(ReauthenticationRequired):
         await container.request_account_deletion()(who, "")
+    clock.advance(timedelta(minutes=1))  # after the restriction's own update
     asked_at = clock.now()
     scheduled = await container.request_account_deletion()(who, PASSWORD)
     purge_after = asked_at + timedelta(days=7)
@@ -244,6 +247,7 @@ async def test_erasure_keeps_the_previous_status_dates_the_purge_and_mails_the_c
                                                     {"purge_after": purge_after.isoformat()})
     mail = last_mail_to(outbox(container), "ada@example.com", "deletion_scheduled")
     token = link_token(mail)
+    assert len(token) == 43  # 32 random bytes, URL-safe base64 without padding
     assert mail.subject == "Your Aioomi account will be deleted"
     assert mail.text == (f"Hello {owner.account.full_name},\n\nYour account and its data will be deleted on "
                          f"{purge_after:%Y-%m-%d %H:%M} UTC. Changed your mind? Cancel before then:\n\n"
@@ -278,7 +282,8 @@ async def test_a_deletion_cannot_be_cancelled_once_its_purge_time_has_come(conta
     clock.advance(timedelta(days=7))  # exactly at purge time
     with pytest.raises(InvalidToken) as refused:
         await container.cancel_account_deletion()(token)
-    assert refused.value.detail == "This link is invalid or the deletion can no longer be cancelled."
+    assert (refused.value.code, refused.value.field, refused.value.detail) == (
+        "invalid_token", "token", "This link is invalid or the deletion can no longer be cancelled.")
     assert account_row(container, who.account_id).status is AccountStatus.DELETION_PENDING
     with pytest.raises(InvalidToken):
         await container.cancel_account_deletion()("not-a-token")
