@@ -472,3 +472,37 @@ async def test_201_agents_are_all_searched_exported_and_their_waiting_documents_
             if j.payload.get("document_id") == document.id]
     assert keys[0] == ingest and len(keys) == 2 and keys[1].startswith(f"{ingest}:lifted:")
     assert len(keys[1]) == len(f"{ingest}:lifted:") + 8  # a random suffix: a new job even if one ran
+
+
+class RecordingIngest:
+    """Stands in for the ingestion step: records what it is asked to ingest."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, int, int]] = []
+
+    async def __call__(self, account_id: str, document_id: str, version: int, attempt: int) -> dict[str, bool]:
+        self.calls.append((account_id, document_id, version, attempt))
+        return {"ingested": True}
+
+
+async def test_ingestion_waits_while_restricted_and_says_why(container: Container) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    ingest = RecordingIngest()
+    container.ingest_document.override(providers.Object(ingest))
+    spy = ScopeSpy(container.uow())
+    container.uow.override(providers.Object(spy))
+    try:
+        job = container.ingest_unless_restricted()
+        assert await job(who.account_id, "doc_1", 2) == {"ingested": True}
+        assert ingest.calls == [(who.account_id, "doc_1", 2, 1)]  # the first attempt by default
+        assert await job(who.account_id, "doc_1", 2, 3) == {"ingested": True}
+        assert ingest.calls[-1] == (who.account_id, "doc_1", 2, 3)
+        await container.restrict_processing()(who, restrict=True)
+        spy.scopes.clear()
+        assert await job(who.account_id, "doc_1", 2) == {"deferred": "processing_restricted"}
+        assert spy.scopes == [who.account_id]  # read in the owner's scope
+        assert len(ingest.calls) == 2  # nothing reached the embedder
+    finally:
+        container.uow.reset_override()
+        container.ingest_document.reset_override()
