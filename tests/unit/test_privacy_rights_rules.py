@@ -438,40 +438,50 @@ async def test_the_audit_log_page_is_at_most_200_events(container: Container, cl
     assert [e.id for e in await container.list_audit_log()(who, 1)] == ["aud_200"]
 
 
-async def test_201_agents_are_all_searched_exported_and_their_waiting_documents_requeued(container: Container, clock: ManualClock) -> None:
-    """One more agent than a page (200): every page is read."""
+async def test_201_agents_are_all_searched_exported_and_their_waiting_documents_requeued(
+    container: Container, clock: ManualClock
+) -> None:
+    """One more agent than a page (200): every page is read, and no agent twice. The 200th
+    agent ends the first page, the 201st is alone on the second; both hold the visitor's
+    conversation and a document waiting for the restriction to be lifted."""
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
-    first = await container.create_agent()(who, AgentSettings(name="Helper"))
+    newest = await container.create_agent()(who, AgentSettings(name="Helper"))
+    older = [new_id("agt") for _ in range(200)]  # older[0] is the 200th agent, older[199] the first
     async with container.uow()(account_id=who.account_id) as uow:
-        for i in range(1, 201):
-            await uow.agents.add(msgspec.structs.replace(first, id=f"agt_{i:03d}", public_key=f"{first.public_key}{i}",
-                                                         created_at=first.created_at + timedelta(seconds=i)))
+        for i, agent_id in enumerate(older, start=1):
+            await uow.agents.add(msgspec.structs.replace(newest, id=agent_id, public_key=f"{newest.public_key}{i}",
+                                                         created_at=newest.created_at - timedelta(seconds=i)))
         await uow.commit()
-    last = "agt_200"  # the 201st, on the second page
+    edge = sorted([older[0], newest.id])
     visitor = "visitor_cccccccccccccccc"
-    await _visitor_session(container, who.account_id, last, visitor)
+    for agent_id in edge:
+        await _visitor_session(container, who.account_id, agent_id, visitor)
     conversations = container.visitor_conversations()
-    assert [s.agent_id for s in await conversations.find(who, visitor)] == [last]
-    assert [c["agent_id"] for c in await conversations.export(who, visitor)] == [last]
+    assert sorted(s.agent_id for s in await conversations.find(who, visitor)) == edge
+    assert sorted(c["agent_id"] for c in await conversations.export(who, visitor)) == edge
     export = await container.request_export()(who)
     await container.build_export()(who.account_id, export.id)
     [ready] = [e for e in rows(container, "data_exports") if e.id == export.id]
     archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(ready.blob_key)))
-    assert len(json.loads(archive.read("agents.json"))) == 201
-    assert [c["agent_id"] for c in json.loads(archive.read("conversations.json"))] == [last]
-    assert await conversations.delete(who, visitor) == 1
+    assert sorted(a["id"] for a in json.loads(archive.read("agents.json"))) == sorted([*older, newest.id])
+    assert sorted(c["agent_id"] for c in json.loads(archive.read("conversations.json"))) == edge
+    assert await conversations.delete(who, visitor) == 2
     await container.restrict_processing()(who, restrict=True)
-    document, _ = await container.add_document()(who, first.id, DocumentUpload(
-        data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain"))
-    ingest = f"documents.ingest:{document.id}:{document.version}:1"
-    assert [j.dedupe_key for j in container.job_store()._jobs.values()  # noqa: SLF001
-            if j.payload.get("document_id") == document.id] == [ingest]
-    await container.restrict_processing()(who, restrict=False)  # lifting queues the document again
-    keys = [j.dedupe_key for j in container.job_store()._jobs.values()  # noqa: SLF001
-            if j.payload.get("document_id") == document.id]
-    assert keys[0] == ingest and len(keys) == 2 and keys[1].startswith(f"{ingest}:lifted:")
-    assert len(keys[1]) == len(f"{ingest}:lifted:") + 8  # a random suffix: a new job even if one ran
+    ingests = {}
+    for agent_id in edge:
+        document, _ = await container.add_document()(who, agent_id, DocumentUpload(
+            data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain"))
+        ingests[document.id] = f"documents.ingest:{document.id}:{document.version}:1"
+    def keys(document_id: str) -> list[str]:
+        return [j.dedupe_key for j in container.job_store()._jobs.values()  # noqa: SLF001
+                if j.payload.get("document_id") == document_id]
+    assert {d: keys(d) for d in ingests} == {d: [ingest] for d, ingest in ingests.items()}
+    await container.restrict_processing()(who, restrict=False)  # lifting queues each document again, once
+    for document_id, ingest in ingests.items():
+        first_job, lifted = keys(document_id)
+        assert first_job == ingest and lifted.startswith(f"{ingest}:lifted:")
+        assert len(lifted) == len(f"{ingest}:lifted:") + 8  # a random suffix: a new job even if one ran
 
 
 class RecordingIngest:
