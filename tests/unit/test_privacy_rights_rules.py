@@ -441,19 +441,20 @@ async def test_the_audit_log_page_is_at_most_200_events(container: Container, cl
 async def test_201_agents_are_all_searched_exported_and_their_waiting_documents_requeued(
     container: Container, clock: ManualClock
 ) -> None:
-    """One more agent than a page (200): every page is read, and no agent twice. The 200th
-    agent ends the first page, the 201st is alone on the second; both hold the visitor's
-    conversation and a document waiting for the restriction to be lifted."""
+    """One more agent than a page (200): every page is read, and no agent twice. Pages go
+    newest first: the 200th agent ends the first page, the 201st (the oldest) is alone on the
+    second; both hold the visitor's conversation and a document waiting for the restriction
+    to be lifted."""
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
     newest = await container.create_agent()(who, AgentSettings(name="Helper"))
-    older = [new_id("agt") for _ in range(200)]  # older[0] is the 200th agent, older[199] the first
+    older = [new_id("agt") for _ in range(200)]  # newest first: older[198] is the 200th, older[199] the 201st
     async with container.uow()(account_id=who.account_id) as uow:
         for i, agent_id in enumerate(older, start=1):
             await uow.agents.add(msgspec.structs.replace(newest, id=agent_id, public_key=f"{newest.public_key}{i}",
                                                          created_at=newest.created_at - timedelta(seconds=i)))
         await uow.commit()
-    edge = sorted([older[0], newest.id])
+    edge = sorted(older[198:])
     visitor = "visitor_cccccccccccccccc"
     for agent_id in edge:
         await _visitor_session(container, who.account_id, agent_id, visitor)
