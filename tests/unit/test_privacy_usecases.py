@@ -21,6 +21,8 @@ from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavail
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
 from aioomi.domain.model.privacy import (
+    DataExport,
+    ExportStatus,
     InvalidDeletionGrace,
     ReauthenticationRequired,
     chat_cutoff,
@@ -582,3 +584,18 @@ async def test_a_customer_without_subscription_is_retried_with_an_empty_subscrip
     gateway.calls.clear()
     assert await container.delete_stripe_customer()(**jobs[0].payload) == {"deleted": True}
     assert gateway.calls == [("delete_customer", "cus_bob")]  # no subscription to cancel
+
+
+async def test_expired_exports_are_swept_batch_by_batch_and_counted(container: Container, clock: ManualClock) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    async with container.uow()(account_id=owner.account.id) as uow:
+        for i in range(2):
+            await uow.privacy.add_export(DataExport(id=f"exp_{i}", account_id=owner.account.id,
+                                                    status=ExportStatus.QUEUED, created_at=clock.now(),
+                                                    expires_at=clock.now() + timedelta(days=7)))
+        await uow.commit()
+    sweeps = container.retention_sweeps()
+    sweeps._batch = 1  # noqa: SLF001 - one export a batch: two full batches, then an empty one
+    clock.advance(timedelta(days=7))  # due at their very expiry
+    assert (await sweeps())["exports"] == 2
+    assert rows(container, "data_exports") == []
