@@ -378,3 +378,26 @@ async def test_a_sweep_lock_is_held_by_one_worker_at_a_time(container) -> None: 
     async with records.exclusive("retention:chats") as again:
         assert again
     assert await records.anonymize_request_log([]) == 0
+
+
+async def test_the_orphan_sweep_removes_chunks_and_files_of_removed_documents(container) -> None:  # noqa: ANN001
+    from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
+
+    def embedded(position: int, text: str) -> EmbeddedChunk:
+        return EmbeddedChunk(chunk=Chunk(text=text, position=position, heading_path=(), char_start=0,
+                                         char_end=len(text), token_count=1, content_hash=content_hash(text)),
+                             embedding=[1.0, 0.0, 0.0, 0.0])
+
+    ada = await _account(container)
+    agent = await container.create_agent()(Principal(account_id=ada), AgentSettings(name="Helper"))
+    chunks, blobs = container.chunk_store(), container.blob_store()
+    for document, texts in (("doc_gone1", ["one", "two"]), ("doc_gone2", ["three"])):  # no document rows
+        await chunks.replace_document(account_id=ada, agent_id=agent.id, document_id=document, embedding_model="m",
+                                      chunks=[embedded(i, t) for i, t in enumerate(texts)])
+        await blobs.put(f"{ada}/{agent.id}/{document}/v1-0123456789abcdef", b"original")
+    sweeps = container.retention_sweeps()
+    sweeps._batch = 1  # noqa: SLF001 - one orphaned document a batch
+    assert (await sweeps())["knowledge_orphans"] == 3
+    assert await chunks.count(account_id=ada, agent_id=agent.id) == 0
+    assert await blobs.get(f"{ada}/{agent.id}/doc_gone1/v1-0123456789abcdef") is None
+    assert await blobs.get(f"{ada}/{agent.id}/doc_gone2/v1-0123456789abcdef") is None

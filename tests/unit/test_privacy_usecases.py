@@ -599,3 +599,11 @@ async def test_expired_exports_are_swept_batch_by_batch_and_counted(container: C
     clock.advance(timedelta(days=7))  # due at their very expiry
     assert (await sweeps())["exports"] == 2
     assert rows(container, "data_exports") == []
+
+
+async def test_with_an_smtp_relay_the_outbox_sweep_has_nothing_to_remove(container: Container) -> None:
+    container.kept_mail.override(providers.Object(None))  # mail goes to a relay: nothing kept here
+    try:
+        assert (await container.retention_sweeps()())["outbox"] == 0
+    finally:
+        container.kept_mail.reset_override()
