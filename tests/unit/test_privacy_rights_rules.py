@@ -212,7 +212,22 @@ async def test_an_export_link_works_once_for_30_minutes(container: Container, cl
     assert audit(container, who.account_id)[-1] == ("export_downloaded", downloaded_at, {"export_id": export.id})
     with pytest.raises(NotFound) as used:
         await container.download_export()(link.url.removeprefix(prefix))
-    assert used.value.code == "export_link_not_found"
+    assert (used.value.code, used.value.detail) == (
+        "export_link_not_found", "This download link was already used or replaced by a newer one. Make a new one.")
+    [ready] = rows(container, "data_exports")
+    link = await container.issue_export_link()(who, export.id)
+    archive = await container.blob_store().get(ready.blob_key)
+    await container.blob_store().delete(ready.blob_key)  # the file gone (the sweep took it first)
+    with pytest.raises(NotFound) as gone:
+        await container.download_export()(link.url.removeprefix(prefix))
+    assert (gone.value.code, gone.value.detail) == ("export_not_found", "The archive is gone; request a new export.")
+    await container.blob_store().put(ready.blob_key, archive)
+    # The archive itself is kept 7 days after the request: a link made before then stops at that moment.
+    clock.advance(ready.expires_at - timedelta(minutes=10) - clock.now())
+    link = await container.issue_export_link()(who, export.id)
+    clock.advance(timedelta(minutes=10))  # the link has 20 minutes left, the archive none
+    with pytest.raises(InvalidToken):
+        await container.download_export()(link.url.removeprefix(prefix))
 
 
 async def test_erasure_keeps_the_previous_status_dates_the_purge_and_mails_the_cancel_link(
