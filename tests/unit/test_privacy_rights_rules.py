@@ -209,6 +209,7 @@ async def test_an_export_link_works_once_for_30_minutes(container: Container, cl
     with handle:
         assert handle.read(2) == b"PK"  # a zip
     assert name == f"aioomi-export-{export.id}.zip"
+    assert [(e.link_hash, e.link_expires_at) for e in rows(container, "data_exports")] == [(None, None)]  # used up
     assert audit(container, who.account_id)[-1] == ("export_downloaded", downloaded_at, {"export_id": export.id})
     with pytest.raises(NotFound) as used:
         await container.download_export()(link.url.removeprefix(prefix))
