@@ -166,3 +166,30 @@ async def test_notices_go_in_batches_to_every_account_not_being_deleted(containe
     assert await notices() == 0  # all sent
     assert [a.status for a in rows(container, "accounts") if a.email == "dee@example.com"] == [
         AccountStatus.DELETION_PENDING]
+
+
+async def test_the_policy_is_read_in_the_owners_scope_and_once_per_instant(container: Container,
+                                                                           clock: ManualClock) -> None:
+    from dependency_injector import providers
+
+    from tests.unit.test_privacy_rights_rules import ScopeSpy
+
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    spy = ScopeSpy(container.uow())
+    container.uow.override(providers.Object(spy))
+    try:
+        await container.policy_status()(who)
+        await container.accept_policy()(who, SEEDED)
+        assert spy.scopes == [who.account_id, who.account_id]  # never the system scope
+        spy.scopes.clear()
+        await container.policy_status()(None)
+        assert spy.scopes == [None]
+        published = container.published_policy()  # a singleton built now, on the spy
+        spy.scopes.clear()
+        published.forget()
+        await published()
+        await published()  # the same instant: the cached list
+        assert spy.scopes == [None]
+    finally:
+        container.uow.reset_override()
