@@ -533,3 +533,22 @@ async def test_ingestion_waits_while_restricted_and_says_why(container: Containe
     finally:
         container.uow.reset_override()
         container.ingest_document.reset_override()
+
+
+async def test_an_export_holds_all_201_conversations_of_an_agent(container: Container) -> None:
+    """One more conversation than a page (200): the export reads every page, each once."""
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    async with container.uow()(account_id=who.account_id) as uow:
+        for i in range(201):
+            await uow.chat_sessions.add(ChatSession(id=new_id("ses"), account_id=who.account_id, agent_id=agent.id,
+                                                    visitor_id=f"visitor_{i:016d}",
+                                                    created_at=container.clock().now() + timedelta(seconds=i)))
+        await uow.commit()
+    export = await container.request_export()(who)
+    await container.build_export()(who.account_id, export.id)
+    [ready] = rows(container, "data_exports")
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(ready.blob_key)))
+    visitors = sorted(c["visitor_id"] for c in json.loads(archive.read("conversations.json")))
+    assert visitors == [f"visitor_{i:016d}" for i in range(201)]
