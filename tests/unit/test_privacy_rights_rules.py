@@ -21,7 +21,7 @@ from aioomi.container import Container
 from aioomi.domain.model.accounts import AccountStatus, InvalidToken
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.billing import BillingAccount
-from aioomi.domain.model.chat import ChatSession
+from aioomi.domain.model.chat import ChatMessage, ChatSession, Role
 from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.ids import new_id
@@ -341,8 +341,15 @@ async def test_a_visitors_conversations_across_agents_are_exported_and_deleted_w
     await _visitor_session(container, who.account_id, agent.id, other)
     conversations = container.visitor_conversations()
     assert sorted(s.visitor_id for s in await conversations.find(who, visitor)) == [visitor, visitor]
+    session_id = (await conversations.find(who, visitor))[0].id
+    async with container.uow()(account_id=who.account_id) as uow:
+        await uow.chat_messages.add(ChatMessage(id=new_id("msg"), account_id=who.account_id, agent_id=agent.id,
+                                                session_id=session_id, role=Role.USER, content="Where is my order?",
+                                                created_at=clock.now()))
+        await uow.commit()
     exported = await conversations.export(who, visitor)
-    assert [(c["visitor_id"], c["messages"]) for c in exported] == [(visitor, []), (visitor, [])]
+    assert sorted((c["visitor_id"], [m["content"] for m in c["messages"]]) for c in exported) == [
+        (visitor, []), (visitor, ["Where is my order?"])]
     assert audit(container, who.account_id)[-1] == ("visitor_data_exported", clock.now(), {"sessions": 2})
     assert await conversations.delete(who, visitor) == 2
     assert audit(container, who.account_id)[-1] == ("visitor_data_deleted", clock.now(), {"sessions": 2})
