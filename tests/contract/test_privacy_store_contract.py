@@ -294,3 +294,231 @@ async def test_expired_trusted_devices_are_swept_recorded_and_exported_without_t
     assert b"b" * 64 not in b"".join(archive.read(n) for n in archive.namelist())  # no token hash anywhere
     manifest = json.loads(archive.read("manifest.json"))
     assert "trusted_devices.json" in {f["name"] for f in manifest["files"]}
+
+
+# -- rule by rule, on both backends (tests added to kill the adapter's mutants; docs/privacy.md) --
+
+
+async def _deleting(container, account_id: str, purge_after: datetime) -> None:
+    async with container.uow()(account_id=None) as uow:
+        account = await uow.accounts.get(account_id)
+        await uow.accounts.update(msgspec.structs.replace(account, status=AccountStatus.DELETION_PENDING))
+        await uow.privacy.save_state(
+            PrivacyState(
+                account_id=account_id,
+                deletion_requested_at=NOW,
+                purge_after=purge_after,
+                cancel_token_hash=f"{account_id:>64}",
+            )
+        )
+        await uow.commit()
+
+
+async def test_accounts_are_due_for_purge_from_their_time_oldest_first_and_only_while_being_deleted(
+    container,
+) -> None:
+    ada, bob, cy = [await _account(container, f"{n}@example.com") for n in ("ada", "bob", "cy")]
+    await _deleting(container, ada, NOW + timedelta(days=2))
+    await _deleting(container, bob, NOW + timedelta(days=1))
+    async with container.uow()(account_id=None) as uow:  # cy chose a purge date but is not being deleted
+        await uow.privacy.save_state(PrivacyState(account_id=cy, deletion_requested_at=NOW, purge_after=NOW))
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.privacy.due_for_purge(NOW + timedelta(days=1) - timedelta(seconds=1), 10) == []
+        assert await uow.privacy.due_for_purge(NOW + timedelta(days=1), 10) == [bob]  # due at its very time
+        assert await uow.privacy.due_for_purge(NOW + timedelta(days=3), 10) == [bob, ada]
+        assert await uow.privacy.due_for_purge(NOW + timedelta(days=3), 1) == [bob]
+        assert (await uow.privacy.find_by_cancel_token(f"{ada:>64}")).account_id == ada
+        assert await uow.privacy.find_by_cancel_token("x" * 64) is None
+        # the policy notices skip accounts being deleted, go in id order and resume after an id
+        everyone = await uow.privacy.accounts_to_notify(None, 10)
+        assert everyone == [cy]
+        assert await uow.privacy.accounts_to_notify(cy, 10) == []
+        assert await uow.privacy.accounts_to_notify(None, 0) == []
+
+
+async def test_policy_notices_resume_after_the_last_id_in_order(container) -> None:
+    ids = sorted([await _account(container, f"{n}@example.com") for n in ("ada", "bob", "cy")])
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.privacy.accounts_to_notify(None, 2) == ids[:2]
+        assert await uow.privacy.accounts_to_notify(ids[0], 10) == ids[1:]
+        assert await uow.privacy.accounts_to_notify(ids[1], 1) == ids[2:]
+
+
+def _export(account_id: str, export_id: str, created: datetime, **changes: object) -> DataExport:
+    return DataExport(
+        id=export_id,
+        account_id=account_id,
+        status=ExportStatus.QUEUED,
+        created_at=created,
+        expires_at=created + timedelta(days=7),
+        **changes,
+    )  # type: ignore[arg-type]
+
+
+async def test_exports_list_newest_first_expire_at_their_time_and_are_found_by_link(container) -> None:
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.add_export(_export(ada, "exp_a1", NOW))
+        await uow.privacy.add_export(
+            _export(
+                ada, "exp_a2", NOW + timedelta(hours=1), link_hash="l" * 64, link_expires_at=NOW + timedelta(hours=2)
+            )
+        )
+        await uow.privacy.add_export(_export(bob, "exp_b1", NOW - timedelta(hours=1)))
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert [e.id for e in await uow.privacy.list_exports(ada, 10)] == ["exp_a2", "exp_a1"]
+        assert [e.id for e in await uow.privacy.list_exports(ada, 1)] == ["exp_a2"]
+        found = await uow.privacy.find_export_by_link("l" * 64, for_update=True)
+        assert (found.id, found.link_expires_at) == ("exp_a2", NOW + timedelta(hours=2))
+        assert (await uow.privacy.find_export_by_link("l" * 64)).id == "exp_a2"
+        assert await uow.privacy.find_export_by_link("m" * 64) is None
+        expired = uow.privacy.expired_exports
+        assert await expired(NOW + timedelta(days=7) - timedelta(hours=1, seconds=1), 10) == []
+        assert [e.id for e in await expired(NOW + timedelta(days=7) - timedelta(hours=1), 10)] == ["exp_b1"]
+        assert [e.id for e in await expired(NOW + timedelta(days=8), 10)] == ["exp_b1", "exp_a1", "exp_a2"]
+        assert [e.id for e in await expired(NOW + timedelta(days=8), 2)] == ["exp_b1", "exp_a1"]
+        ready = msgspec.structs.replace(
+            await uow.privacy.get_export(ada, "exp_a1"),
+            status=ExportStatus.READY,
+            ready_at=NOW,
+            blob_key=f"{ada}/exports/exp_a1.zip",
+            size_bytes=10,
+        )
+        await uow.privacy.update_export(ready)
+        await uow.privacy.delete_export(bob, "exp_a1")  # another account's id: nothing
+        await uow.privacy.delete_export(ada, "exp_a2")
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.privacy.list_exports(ada, 10) == [ready]
+        assert [e.id for e in await uow.privacy.list_exports(bob, 10)] == ["exp_b1"]
+
+
+async def test_an_agents_chat_retention_is_set_changed_and_unset(container) -> None:
+    ada = await _account(container)
+    agent = await container.create_agent()(Principal(account_id=ada), AgentSettings(name="Helper"))
+    async with container.uow()(account_id=ada) as uow:
+        assert await uow.privacy.get_chat_retention(ada, agent.id) is None
+        await uow.privacy.set_chat_retention(ada, agent.id, 30)
+        await uow.privacy.set_chat_retention(ada, agent.id, 60)
+        await uow.commit()
+    async with container.uow()(account_id=ada) as uow:
+        assert await uow.privacy.get_chat_retention(ada, agent.id) == 60
+        await uow.privacy.set_chat_retention(ada, agent.id, None)
+        await uow.commit()
+    async with container.uow()(account_id=ada) as uow:
+        assert await uow.privacy.get_chat_retention(ada, agent.id) is None
+
+
+async def test_a_policy_version_is_saved_again_with_its_notice_progress(container) -> None:
+    from aioomi.domain.model.privacy import PolicyVersion
+
+    version = PolicyVersion(
+        version="2026-05-01",
+        effective_on=datetime(2026, 5, 1).date(),
+        published_at=NOW,
+        summary="Clearer.",
+        body="# Policy\n",
+    )
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.save_policy_version(version)
+        await uow.commit()
+    progressed = msgspec.structs.replace(version, notices_sent=2, notices_after="acct_b", notices_sent_at=NOW)
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.save_policy_version(progressed)
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert [v for v in await uow.privacy.list_policy_versions() if v.version == "2026-05-01"] == [progressed]
+        assert [v.version for v in await uow.privacy.list_policy_versions()] == ["2026-02-15", "2026-05-01"]
+
+
+async def test_runs_are_listed_newest_first_by_kind_and_purged_before_their_time(container) -> None:
+    async with container.uow()(account_id=None) as uow:
+        for i, kind in enumerate(["chats", "exports", "chats"]):
+            at = NOW + timedelta(hours=i)
+            await uow.privacy.add_run(
+                RetentionRun(id=f"rrun_{i}", kind=kind, started_at=at, finished_at=at, removed=i, detail={"n": i})
+            )
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert [r.id for r in await uow.privacy.list_runs(10)] == ["rrun_2", "rrun_1", "rrun_0"]
+        assert [r.id for r in await uow.privacy.list_runs(10, "chats")] == ["rrun_2", "rrun_0"]
+        assert [(r.removed, r.detail) for r in await uow.privacy.list_runs(1)] == [(2, {"n": 2})]
+        assert await uow.privacy.purge_runs(NOW + timedelta(hours=1), 10) == 1  # strictly before
+        assert await uow.privacy.purge_runs(NOW + timedelta(hours=3), 1) == 1  # a batch of one
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert len(await uow.privacy.list_runs(10)) == 1  # which of the two went first is not promised
+
+
+async def test_pending_sign_ins_are_swept_strictly_after_their_cutoff_in_batches(container) -> None:
+    from aioomi.ports.accounts import PendingSignIn
+
+    async with container.uow()(account_id=None) as uow:
+        for i in range(3):
+            await uow.pending_sign_ins.add(
+                PendingSignIn(
+                    state_hash=f"state-{i}",
+                    nonce="n",
+                    code_verifier="v",
+                    created_at=NOW,
+                    expires_at=NOW + timedelta(minutes=i),
+                )
+            )
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.privacy.sweep_pending_sign_ins(NOW, 10) == 0  # expiring at the cutoff: kept
+        assert await uow.privacy.sweep_pending_sign_ins(NOW + timedelta(minutes=2), 1) == 1
+        assert await uow.privacy.sweep_pending_sign_ins(NOW + timedelta(minutes=2), 10) == 1
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.pending_sign_ins.consume("state-2", NOW) is not None  # the one not yet due
+
+
+async def test_a_sweep_lock_is_held_by_one_worker_at_a_time(container) -> None:
+    records = container.operational_records()
+    async with records.exclusive("retention:chats") as first:
+        async with records.exclusive("retention:chats") as second:
+            async with records.exclusive("retention:exports") as other_kind:
+                assert (first, second, other_kind) == (True, False, True)
+    async with records.exclusive("retention:chats") as again:
+        assert again
+    assert await records.anonymize_request_log([]) == 0
+
+
+async def test_the_orphan_sweep_removes_chunks_and_files_of_removed_documents(container) -> None:
+    from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
+
+    def embedded(position: int, text: str) -> EmbeddedChunk:
+        return EmbeddedChunk(
+            chunk=Chunk(
+                text=text,
+                position=position,
+                heading_path=(),
+                char_start=0,
+                char_end=len(text),
+                token_count=1,
+                content_hash=content_hash(text),
+            ),
+            embedding=[1.0, 0.0, 0.0, 0.0],
+        )
+
+    ada = await _account(container)
+    agent = await container.create_agent()(Principal(account_id=ada), AgentSettings(name="Helper"))
+    chunks, blobs = container.chunk_store(), container.blob_store()
+    for document, texts in (("doc_gone1", ["one", "two"]), ("doc_gone2", ["three"])):  # no document rows
+        await chunks.replace_document(
+            account_id=ada,
+            agent_id=agent.id,
+            document_id=document,
+            embedding_model="m",
+            chunks=[embedded(i, t) for i, t in enumerate(texts)],
+        )
+        await blobs.put(f"{ada}/{agent.id}/{document}/v1-0123456789abcdef", b"original")
+    sweeps = container.retention_sweeps()
+    sweeps._batch = 1
+    assert (await sweeps())["knowledge_orphans"] == 3
+    assert await chunks.count(account_id=ada, agent_id=agent.id) == 0
+    assert await blobs.get(f"{ada}/{agent.id}/doc_gone1/v1-0123456789abcdef") is None
+    assert await blobs.get(f"{ada}/{agent.id}/doc_gone2/v1-0123456789abcdef") is None

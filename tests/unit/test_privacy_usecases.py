@@ -19,7 +19,10 @@ from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKin
 from aioomi.domain.model.chat import ChatSession
 from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavailable
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
 from aioomi.domain.model.privacy import (
+    DataExport,
+    ExportStatus,
     InvalidDeletionGrace,
     ReauthenticationRequired,
     chat_cutoff,
@@ -31,6 +34,7 @@ from aioomi.domain.model.privacy import (
 from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.usecases.auth_support import open_session
 from aioomi.domain.usecases.manage_account import ProfileChanges
+from aioomi.ports.accounts import PendingSignIn
 from aioomi.settings import Settings, SettingsError, load_settings
 from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token
 from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
@@ -598,3 +602,113 @@ async def test_sweeps_count_every_batch_and_keep_links_until_7_days_after_expiry
     clock.advance(timedelta(seconds=1))
     assert (await sweeps())["one_time_tokens"] >= 1
     assert [t.id for t in rows(container, "one_time_tokens") if t.id == token.id] == []
+
+
+# -- the last three survivors of retention.py (see docs/privacy.md, "Mutation testing") -----------
+
+
+async def test_pending_google_sign_ins_go_exactly_one_day_after_expiry(
+    container: Container, clock: ManualClock
+) -> None:
+    expires = clock.now() + timedelta(minutes=10)
+    async with container.uow()(account_id=None) as uow:
+        await uow.pending_sign_ins.add(
+            PendingSignIn(
+                state_hash="state-hash-1", nonce="n", code_verifier="v", created_at=clock.now(), expires_at=expires
+            )
+        )
+        await uow.commit()
+    sweeps = container.retention_sweeps()
+    clock.advance(expires + timedelta(days=1) - clock.now())  # exactly one day after expiry: kept
+    assert (await sweeps())["pending_sign_ins"] == 0
+    assert [p.state_hash for p in rows(container, "pending_sign_ins")] == ["state-hash-1"]
+    clock.advance(timedelta(seconds=1))
+    assert (await sweeps())["pending_sign_ins"] == 1
+    assert rows(container, "pending_sign_ins") == []
+
+
+def _chunk(position: int, text: str) -> EmbeddedChunk:
+    return EmbeddedChunk(
+        chunk=Chunk(
+            text=text,
+            position=position,
+            heading_path=(),
+            char_start=0,
+            char_end=len(text),
+            token_count=len(text.split()),
+            content_hash=content_hash(text),
+        ),
+        embedding=[1.0, 0.0, 0.0, 0.0],
+    )
+
+
+async def test_the_orphan_sweep_removes_chunks_and_files_of_documents_that_are_gone(container: Container) -> None:
+    chunks, blobs = container.chunk_store(), container.blob_store()
+    # two documents whose rows are gone (a crash between the row and its chunks), in two agents
+    for agent, document, texts in (("agt_a", "doc_gone1", ["one", "two"]), ("agt_b", "doc_gone2", ["three"])):
+        await chunks.replace_document(
+            account_id="acct_x",
+            agent_id=agent,
+            document_id=document,
+            embedding_model="m",
+            chunks=[_chunk(i, t) for i, t in enumerate(texts)],
+        )
+        await blobs.put(f"acct_x/{agent}/{document}/v1-0123456789abcdef", b"original")
+    await blobs.put("acct_x/agt_a/doc_other/v1-0123456789abcdef", b"another document's file")
+    sweeps = container.retention_sweeps()
+    sweeps._batch = 1
+    assert (await sweeps())["knowledge_orphans"] == 3  # chunks removed: 2 + 1
+    assert await chunks.count(account_id="acct_x", agent_id="agt_a") == 0
+    assert await chunks.count(account_id="acct_x", agent_id="agt_b") == 0
+    assert await blobs.get("acct_x/agt_a/doc_gone1/v1-0123456789abcdef") is None
+    assert await blobs.get("acct_x/agt_b/doc_gone2/v1-0123456789abcdef") is None
+    assert await blobs.get("acct_x/agt_a/doc_other/v1-0123456789abcdef") == b"another document's file"
+    assert (await sweeps())["knowledge_orphans"] == 0  # nothing left
+
+
+async def test_a_customer_without_subscription_is_retried_with_an_empty_subscription_id(
+    container: Container, clock: ManualClock
+) -> None:
+    gateway = RecordingGateway()
+    gateway.down = True
+    container.payment_gateway.override(providers.Object(gateway))
+    await _billed(container, "bob@example.com", "cus_bob", None)
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1
+    jobs = [j for j in container.job_store()._jobs.values() if j.kind == "privacy.delete_stripe_customer"]
+    assert [(j.payload, j.dedupe_key) for j in jobs] == [
+        ({"subscription_id": "", "customer_id": "cus_bob"}, "privacy.delete_stripe_customer:cus_bob:")
+    ]
+    gateway.down = False
+    gateway.calls.clear()
+    assert await container.delete_stripe_customer()(**jobs[0].payload) == {"deleted": True}
+    assert gateway.calls == [("delete_customer", "cus_bob")]  # no subscription to cancel
+
+
+async def test_expired_exports_are_swept_batch_by_batch_and_counted(container: Container, clock: ManualClock) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    async with container.uow()(account_id=owner.account.id) as uow:
+        for i in range(2):
+            await uow.privacy.add_export(
+                DataExport(
+                    id=f"exp_{i}",
+                    account_id=owner.account.id,
+                    status=ExportStatus.QUEUED,
+                    created_at=clock.now(),
+                    expires_at=clock.now() + timedelta(days=7),
+                )
+            )
+        await uow.commit()
+    sweeps = container.retention_sweeps()
+    sweeps._batch = 1
+    clock.advance(timedelta(days=7))  # due at their very expiry
+    assert (await sweeps())["exports"] == 2
+    assert rows(container, "data_exports") == []
+
+
+async def test_with_an_smtp_relay_the_outbox_sweep_has_nothing_to_remove(container: Container) -> None:
+    container.kept_mail.override(providers.Object(None))  # mail goes to a relay: nothing kept here
+    try:
+        assert (await container.retention_sweeps()())["outbox"] == 0
+    finally:
+        container.kept_mail.reset_override()
