@@ -57,8 +57,16 @@ class ChatApp:
 
 @asynccontextmanager
 async def chat_app(
-    tmp_path: Path, conninfo: str | None, *, limits: ChatLimits | None = None, backend: str = "postgres", **agent: Any
+    tmp_path: Path,
+    conninfo: str | None,
+    *,
+    limits: ChatLimits | None = None,
+    backend: str = "postgres",
+    server: dict[str, Any] | None = None,
+    **agent: Any,
 ) -> AsyncIterator[ChatApp]:
+    """A served app with a signed-up owner and an agent (``agent``: its settings); ``server``:
+    settings of the server itself."""
     model = ScriptedChatModel(reply=lambda request: "Within 30 days [1].")
     search = ListSearch([RETURNS])
 
@@ -68,7 +76,7 @@ async def chat_app(
         if limits is not None:
             container.chat_limits.override(providers.Object(limits))
 
-    async with serve(backend, tmp_path / "aioomi", conninfo, configure=configure) as app:
+    async with serve(backend, tmp_path / "aioomi", conninfo, configure=configure, **(server or {})) as app:
         owner = await sign_up_and_verify(app, "owner@example.com")
         body = {
             "name": "Shop helper",

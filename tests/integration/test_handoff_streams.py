@@ -1,7 +1,8 @@
 """The handoff's SSE streams hold no database connection while idle: with a pool of two
-connections and a two-second pool timeout, ten visitors' streams open at once for three seconds
+connections and a five-second pool timeout, ten visitors' streams open at once for three seconds
 each, and an owner's request in the middle, are all served (a stream holding a connection for its
-life would starve the others past the pool timeout: 503). Served by uvicorn, so the streams really
+life would starve the others past the pool timeout: the fifth stream would wait six seconds, 503).
+Five seconds, not two, so that a busy machine's slow set-up requests do not time out. Served by uvicorn, so the streams really
 run at the same time."""
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def served(pg_conninfo: str) -> Iterator[tuple[str, Settings]]:
         demo="off",
         db_pool_min=2,
         db_pool_max=2,
-        db_connect_timeout_s=2,
+        db_connect_timeout_s=5,
         handoff_poll_s=0.05,
         handoff_stream_max_s=3,
     )

@@ -455,7 +455,9 @@ def _assert_protected(path: str, response: httpx.Response) -> None:
 
 
 async def test_every_page_and_api_answer_sends_the_security_headers(tmp_path: Path) -> None:
-    async with chat_app(tmp_path, None, backend="memory") as chat:
+    # The live streams (the handoff inbox, a conversation's events) are crawled too: they end
+    # after 0.2 s here instead of the default 300.
+    async with chat_app(tmp_path, None, backend="memory", server={"handoff_stream_max_s": 0.2}) as chat:
         app, client, owner = chat.app, chat.client, chat.owner
         session_id = await chat.new_session()
         document = await client.post(

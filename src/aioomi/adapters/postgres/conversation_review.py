@@ -14,7 +14,8 @@ from aioomi.domain.model.conversation_review import FeedbackFilter, Outcome, Rev
 from aioomi.domain.model.pagination import PageKey
 
 _SESSION = (
-    "s.id, s.account_id, s.agent_id, s.visitor_id, s.channel, s.created_at, s.last_message_at, s.ip, s.user_agent"
+    "s.id, s.account_id, s.agent_id, s.visitor_id, s.channel, s.created_at, s.last_message_at, s.ip, s.user_agent, "
+    "s.handoff_state AS handoff, s.handoff_seq, s.handoff_requested_at, s.handoff_taken_at"
 )
 _MESSAGES = "SELECT 1 FROM chat_messages m WHERE m.session_id = s.id AND m.account_id = s.account_id"
 
