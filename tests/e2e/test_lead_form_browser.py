@@ -315,3 +315,25 @@ async def test_an_answer_without_sources_that_is_not_the_fallback_brings_no_form
     await page.locator(w("header button[aria-haspopup=menu]")).click()
     await page.get_by_role("menuitem", name="Meine Kontaktdaten hinterlassen", exact=True).click()
     await page.locator(w("form.lead button[type=submit]"), has_text="Kontaktdaten senden").wait_for()
+
+
+async def test_a_wait_that_ran_out_offers_the_form_without_taking_the_focus(served: Served, visit: Any) -> None:
+    # the event handoff.js dispatches when no one took the conversation in time, sent here as it is
+    agent = add_agent(served, "Expired", email_form("on_request", "No one came: leave your e-mail."))
+    page = await visit(agent.public_key)
+    await page.locator(w("textarea")).wait_for(state="visible")
+    await page.locator(w("[role=menuitem]"), has_text="Leave my details").wait_for(state="attached")  # leads.js set up
+    await page.locator(w("textarea")).focus()
+    handled = await page.locator("aioomi-widget").evaluate(
+        """host => !host.dispatchEvent(new CustomEvent('aioomi:handoff-unavailable',
+            {cancelable: true, detail: {reason: 'expired', message: 'Sorry, no one was available.'}}))"""
+    )
+    assert handled  # cancelled: handoff.js does not add "there is no form"
+    await page.locator(w("form.lead")).wait_for()
+    assert await page.locator(w("textarea")).evaluate("n => n.getRootNode().activeElement === n")
+    # a second time: the unsent form is brought forward, not drawn twice
+    await page.locator("aioomi-widget").evaluate(
+        """host => host.dispatchEvent(new CustomEvent('aioomi:handoff-unavailable',
+            {cancelable: true, detail: {reason: 'expired', message: ''}}))"""
+    )
+    assert await page.locator(w("form.lead")).count() == 1
