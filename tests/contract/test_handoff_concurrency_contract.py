@@ -1,22 +1,28 @@
 """Concurrent changes to one conversation, through the use cases, on memory and on Postgres:
-two owners taking it at once (one wins, the other is told the move is not possible), and many
-messages at once (every one stored, numbered 1, 2, 3 … without a gap or a repeat)."""
+two owners taking it at once (one wins, the other is told the move is not possible, and the
+``handoff.taken`` webhook is sent once, for the winner), and many messages at once (every one
+stored, numbered 1, 2, 3 … without a gap or a repeat)."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
+import msgspec
 import pytest
+from dependency_injector import providers
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import ChatLimits, ChatSession
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.handoff import HandoffChanged, HandoffSettings, HandoffTransitionRefused, Weekday
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.webhooks import WebhookRequest, WebhookResponse
 from aioomi.domain.usecases.handoff.reply_to_handoff import ReplyToHandoff
 from aioomi.domain.usecases.handoff.request_handoff import RequestHandoff
 from aioomi.domain.usecases.handoff.send_handoff_message import SendHandoffMessage
 from aioomi.domain.usecases.handoff.take_handoff import TakeHandoff
+from aioomi.entrypoints.worker.jobs import build_worker
 from tests.unit.chat_support import VISITOR, account, agent_for, store
 
 ALWAYS = HandoffSettings(enabled=True, days=tuple(Weekday), opens="00:00", closes="24:00")
@@ -47,6 +53,34 @@ async def test_two_owners_taking_at_once_one_wins(container, waiting) -> None:
     lost = [r for r in results if isinstance(r, BaseException)]
     assert len(won) == 1 and won[0].seq == 2
     assert len(lost) == 1 and isinstance(lost[0], HandoffTransitionRefused | HandoffChanged), lost
+
+
+@dataclass
+class Receiver:
+    """Every webhook request, answered 200; every address allowed."""
+
+    sent: list[WebhookRequest] = field(default_factory=list)
+
+    async def check_url(self, url: str) -> None:
+        return None
+
+    async def send(self, request: WebhookRequest) -> WebhookResponse:
+        self.sent.append(request)
+        return WebhookResponse(status_code=200, latency_ms=1, excerpt="ok")
+
+
+async def test_two_owners_taking_at_once_send_handoff_taken_once(container, waiting) -> None:
+    principal, _, session = waiting
+    receiver = Receiver()
+    container.webhook_transport.override(providers.Object(receiver))
+    await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=["handoff.taken"])
+    take = TakeHandoff(container.uow(), container.clock())
+    await asyncio.gather(take(principal, session.id), take(principal, session.id), return_exceptions=True)
+    await build_worker(container).run_until_idle()
+    bodies = [msgspec.json.decode(r.body) for r in receiver.sent]
+    assert [(b["type"], b["data"]["conversation_id"], b["data"]["seq"]) for b in bodies] == [
+        ("handoff.taken", session.id, 2)
+    ]
 
 
 async def test_messages_at_once_are_all_stored_and_numbered_without_gaps(container, waiting) -> None:

@@ -2,8 +2,10 @@
 empty, then with a bad e-mail address and phone number and no consent (each error said in
 words beside its field, marked aria-invalid, nothing stored), then right (stored, thanked), and
 the visitor's "My details" in the widget's menu shows what they left and deletes it. A second
-agent's form comes only after an answer the assistant could not give (on_fallback), and the lead
-is kept with that conversation."""
+agent's form comes only after an answer the assistant could not give (on_fallback: the answer's
+status, not its lack of sources), and the lead is kept with that conversation. When "Talk to a
+person" finds the office closed, the form is offered (or, without one, the visitor is told so
+plainly); the form's and the handoff's own words follow the page's language."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,8 @@ import pytest
 
 from aioomi.container import container_in_memory
 from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.agents import AnswerMode
+from aioomi.domain.model.handoff import WEEK, HandoffSettingsChanges
 from aioomi.domain.model.leads import FieldKind, LeadField, LeadForm
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
@@ -40,6 +45,7 @@ class Served:
     principal: Principal
     agent: Any
     fallback_agent: Any = None
+    owner: Any = None
 
     def run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
@@ -62,6 +68,7 @@ def served() -> Iterator[Served]:
             loop=loop,
             principal=Principal(account_id=owner.id, session_id="s"),
             agent=agent,
+            owner=owner,
         )
         here.run(store(container, owner, agent))
         here.run(
@@ -113,12 +120,12 @@ async def visit(served: Served) -> AsyncIterator[Any]:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         errors: list[str] = []
 
-        async def open_page(key: str) -> Any:
+        async def open_page(key: str, lang: str = "en") -> Any:
             context = await browser.new_context()
             context.set_default_timeout(10_000)
             page = await context.new_page()
             host = (
-                f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head><body>'
+                f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Shop</title></head><body>'
                 f'<p>Kettles</p><script src="{served.base}/widget.js" data-agent-key="{key}" '
                 f'data-open="true" async></script></body></html>'
             )
@@ -217,3 +224,116 @@ async def test_the_form_comes_after_an_answer_the_assistant_could_not_give(serve
     leads = served.run(served.container.list_leads()(served.principal, agent_id=served.fallback_agent.id))
     assert [lead.values for lead in leads] == [{"email": "ada@example.com"}]
     assert leads[0].session_id is not None  # kept with the conversation
+
+
+def add_agent(served: Served, name: str, form: LeadForm | None = None, **settings: Any) -> Any:
+    agent = agent_for(served.owner, name=name, allowed_origins=[served.base], **settings)
+    served.run(store_agent(served.container, served.owner.id, agent))
+    if form is not None:
+        served.run(served.container.update_lead_form()(served.principal, agent.id, form))
+    return agent
+
+
+def close_the_office(served: Served, agent: Any) -> None:
+    """Handoff on, open only on the day after tomorrow (so closed now, whatever the hour)."""
+    later = WEEK[(datetime.now(UTC).weekday() + 2) % 7]
+    served.run(
+        served.container.update_handoff_settings()(
+            served.principal, agent.id, HandoffSettingsChanges(enabled=True, days=(later,))
+        )
+    )
+
+
+def email_form(trigger: str, intro: str) -> LeadForm:
+    return LeadForm(
+        account_id="",
+        agent_id="",
+        enabled=True,
+        trigger=trigger,  # type: ignore[arg-type]
+        intro=intro,
+        privacy_url="https://shop.example.com/privacy",
+        fields=(LeadField(key="email", kind=FieldKind.EMAIL, label="E-mail", required=True),),
+    )
+
+
+async def test_when_no_one_is_available_the_lead_form_is_offered(served: Served, visit: Any) -> None:
+    agent = add_agent(served, "Closed", email_form("on_request", "No one is here: leave your e-mail."))
+    close_the_office(served, agent)
+    page = await visit(agent.public_key)
+    person = page.locator(w(".handoff button"), has_text="Talk to a person")
+    await person.wait_for()
+    assert await page.locator(w("form.lead")).count() == 0  # on request only
+    await person.click()
+    await page.locator(w(".note"), has_text="No one is available right now").wait_for()
+    form = page.locator(w("form.lead"))
+    await form.wait_for()
+    assert "No one is here: leave your e-mail." in await form.inner_text()
+    assert await page.locator(w("form.lead input[type=email]")).evaluate(
+        "n => n.getRootNode().activeElement === n"
+    )  # the visitor asked: the form has the focus
+    assert await page.locator(w(".note"), has_text="There is no form").count() == 0
+    await page.locator(w("form.lead input[type=email]")).fill("ada@example.com")
+    await page.locator(w("#aioomi-lead-consent")).check()
+    await page.locator(w("form.lead button[type=submit]")).click()
+    await page.locator(w(".msg.bot"), has_text="Thank you, your details were sent.").wait_for()
+    leads = served.run(served.container.list_leads()(served.principal, agent_id=agent.id))
+    assert [lead.values for lead in leads] == [{"email": "ada@example.com"}]
+
+
+async def test_without_a_lead_form_the_visitor_is_told_plainly_in_the_pages_language(
+    served: Served, visit: Any
+) -> None:
+    agent = add_agent(served, "Closed, no form")
+    close_the_office(served, agent)
+    page = await visit(agent.public_key, "fr")
+    person = page.locator(w(".handoff button"), has_text="Parler à une personne")
+    await person.wait_for()
+    await person.click()
+    await page.locator(w(".note"), has_text="Il n'y a pas de formulaire ici pour laisser vos coordonnées.").wait_for()
+    assert await page.locator(w("form.lead")).count() == 0
+
+
+async def test_an_answer_without_sources_that_is_not_the_fallback_brings_no_form(served: Served, visit: Any) -> None:
+    # assisted mode: with no documents the assistant still answers (status complete, no sources)
+    agent = add_agent(
+        served,
+        "Assisted",
+        email_form("on_fallback", "We could not answer: leave your e-mail."),
+        answer_mode=AnswerMode.ASSISTED,
+    )
+    page = await visit(agent.public_key, "de")
+    await page.locator(w("textarea")).wait_for(state="visible")
+    await page.locator(w("textarea")).fill("Do you repair kettles?")
+    await page.keyboard.press("Enter")
+    await page.wait_for_function(
+        """() => document.querySelector('aioomi-widget').shadowRoot
+        .querySelector('.sr[role=status]').textContent === 'Antwort erhalten.'"""
+    )
+    assert await page.locator(w(".msg.bot .sources")).count() == 0  # no sources: the old rule would show it
+    assert await page.locator(w("form.lead")).count() == 0
+    # the form's own words in the page's language
+    await page.locator(w("header button[aria-haspopup=menu]")).click()
+    await page.get_by_role("menuitem", name="Meine Kontaktdaten hinterlassen", exact=True).click()
+    await page.locator(w("form.lead button[type=submit]"), has_text="Kontaktdaten senden").wait_for()
+
+
+async def test_a_wait_that_ran_out_offers_the_form_without_taking_the_focus(served: Served, visit: Any) -> None:
+    # the event handoff.js dispatches when no one took the conversation in time, sent here as it is
+    agent = add_agent(served, "Expired", email_form("on_request", "No one came: leave your e-mail."))
+    page = await visit(agent.public_key)
+    await page.locator(w("textarea")).wait_for(state="visible")
+    await page.locator(w("[role=menuitem]"), has_text="Leave my details").wait_for(state="attached")  # leads.js set up
+    await page.locator(w("textarea")).focus()
+    handled = await page.locator("aioomi-widget").evaluate(
+        """host => !host.dispatchEvent(new CustomEvent('aioomi:handoff-unavailable',
+            {cancelable: true, detail: {reason: 'expired', message: 'Sorry, no one was available.'}}))"""
+    )
+    assert handled  # cancelled: handoff.js does not add "there is no form"
+    await page.locator(w("form.lead")).wait_for()
+    assert await page.locator(w("textarea")).evaluate("n => n.getRootNode().activeElement === n")
+    # a second time: the unsent form is brought forward, not drawn twice
+    await page.locator("aioomi-widget").evaluate(
+        """host => host.dispatchEvent(new CustomEvent('aioomi:handoff-unavailable',
+            {cancelable: true, detail: {reason: 'expired', message: ''}}))"""
+    )
+    assert await page.locator(w("form.lead")).count() == 1

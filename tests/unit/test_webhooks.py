@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -19,7 +20,9 @@ from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.chat import Passage
+from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.chat import ChatSession, Passage
+from aioomi.domain.model.handoff import HandoffSettingsChanges, HandoffTransitionRefused, Weekday
 from aioomi.domain.model.leads import FieldKind, LeadField, LeadForm
 from aioomi.domain.model.webhooks import (
     InvalidWebhookEndpoint,
@@ -287,3 +290,126 @@ async def test_a_session_started_by_the_widget_sends_conversation_started(
     data = msgspec.json.decode(sent.body)["data"]
     assert (data["conversation_id"], data["agent_id"], data["visitor_id"]) == (session.id, agent.id, VISITOR)
     assert "ip" not in data  # technical data stays home
+
+
+# -- handoff events -----------------------------------------------------------------------------
+
+HANDOFF_EVENTS = ["handoff.requested", "handoff.taken", "handoff.ended"]
+
+
+async def handoff_setup(container: Container) -> tuple[Principal, Agent, ChatSession]:
+    """An account with an endpoint for the three handoff events, an agent whose office is open
+    every day around the clock, and a visitor's session."""
+    owner = account()
+    agent = agent_for(owner)
+    await store(container, owner, agent)
+    principal = Principal(account_id=owner.id, session_id="ses_x")
+    await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=HANDOFF_EVENTS)
+    await container.update_handoff_settings()(
+        principal,
+        agent.id,
+        HandoffSettingsChanges(enabled=True, days=tuple(Weekday), opens="00:00", closes="24:00", max_wait_s=600),
+    )
+    session = await container.start_widget_session()(agent, ChatCaller(visitor_id=VISITOR))
+    return principal, agent, session
+
+
+def handoff_bodies(transport: FakeTransport) -> list[dict[str, Any]]:
+    return [msgspec.json.decode(r.body) for r in transport.sent]
+
+
+async def test_each_handoff_move_is_sent_once_and_a_message_sends_none(
+    container: Container, transport: FakeTransport
+) -> None:
+    principal, agent, session = await handoff_setup(container)
+    clock: ManualClock = container.clock()
+    await container.request_handoff()(agent, VISITOR, session.id)
+    clock.advance(timedelta(seconds=30))
+    await container.take_handoff()(principal, session.id)
+    await container.reply_to_handoff()(principal, session.id, "Hello, Ada here.")
+    clock.advance(timedelta(seconds=30))
+    await container.hand_back_conversation()(principal, session.id)
+    await run_worker(container)
+
+    bodies = handoff_bodies(transport)
+    assert [(b["type"], b["version"]) for b in bodies] == [
+        ("handoff.requested", 1),
+        ("handoff.taken", 1),
+        ("handoff.ended", 1),
+    ]
+    # event numbers: 1 requested, 2 taken, 3 the owner's message (no webhook), 4 ended
+    assert [b["data"] for b in bodies] == [
+        {
+            "conversation_id": session.id,
+            "agent_id": agent.id,
+            "visitor_id": VISITOR,
+            "state": "waiting",
+            "seq": 1,
+            "created_at": "2026-03-01T12:00:00Z",
+        },
+        {
+            "conversation_id": session.id,
+            "agent_id": agent.id,
+            "visitor_id": VISITOR,
+            "state": "with_human",
+            "seq": 2,
+            "created_at": "2026-03-01T12:00:30Z",
+        },
+        {
+            "conversation_id": session.id,
+            "agent_id": agent.id,
+            "visitor_id": VISITOR,
+            "state": "assistant",
+            "seq": 4,
+            "created_at": "2026-03-01T12:01:00Z",
+            "reason": "handed_back",
+        },
+    ]
+    assert len({r.message_id for r in transport.sent}) == 3
+
+
+async def test_a_handoff_ends_by_cancel_or_expiry_with_its_reason(
+    container: Container, transport: FakeTransport
+) -> None:
+    principal, agent, session = await handoff_setup(container)
+    clock: ManualClock = container.clock()
+    await container.request_handoff()(agent, VISITOR, session.id)
+    await container.cancel_handoff()(agent, VISITOR, session.id)
+    await container.request_handoff()(agent, VISITOR, session.id)
+    clock.advance(timedelta(seconds=601))  # past the 600 s maximum wait
+    await container.read_visitor_handoff()(agent, VISITOR, session.id, 0)  # the read expires it
+    await run_worker(container)
+
+    assert [(b["type"], b["data"]["seq"], b["data"].get("reason")) for b in handoff_bodies(transport)] == [
+        ("handoff.requested", 1, None),
+        ("handoff.ended", 2, "cancelled"),
+        ("handoff.requested", 3, None),
+        ("handoff.ended", 4, "expired"),
+    ]
+
+
+async def test_a_refused_handoff_move_sends_nothing(container: Container, transport: FakeTransport) -> None:
+    principal, agent, session = await handoff_setup(container)
+    with pytest.raises(HandoffTransitionRefused):
+        await container.take_handoff()(principal, session.id)  # nobody asked for a person
+    with pytest.raises(HandoffTransitionRefused):
+        await container.hand_back_conversation()(principal, session.id)
+    await container.request_handoff()(agent, VISITOR, session.id)
+    with pytest.raises(HandoffTransitionRefused):
+        await container.request_handoff()(agent, VISITOR, session.id)  # already waiting
+    await run_worker(container)
+
+    assert [b["type"] for b in handoff_bodies(transport)] == ["handoff.requested"]
+
+
+async def test_a_handoff_request_outside_office_hours_sends_nothing(
+    container: Container, transport: FakeTransport
+) -> None:
+    principal, agent, session = await handoff_setup(container)
+    # T0 is a Sunday: open on weekdays only, the office is closed
+    await container.update_handoff_settings()(principal, agent.id, HandoffSettingsChanges(days=(Weekday.MON,)))
+    outcome = await container.request_handoff()(agent, VISITOR, session.id)
+    await run_worker(container)
+
+    assert outcome.available is False
+    assert transport.sent == []

@@ -11,6 +11,7 @@ import msgspec
 
 from aioomi.domain.model.chat import ChatMessage, ChatSession
 from aioomi.domain.model.documents import Document
+from aioomi.domain.model.handoff import HandoffEvent, HandoffEventKind
 from aioomi.domain.model.sources import SourceRun
 
 CONVERSATION_STARTED = "conversation.started"
@@ -18,6 +19,20 @@ MESSAGE_CREATED = "message.created"
 DOCUMENT_READY = "document.ready"
 DOCUMENT_FAILED = "document.failed"
 SOURCE_SYNCED = "source.synced"
+HANDOFF_REQUESTED = "handoff.requested"
+HANDOFF_TAKEN = "handoff.taken"
+HANDOFF_ENDED = "handoff.ended"
+
+HANDOFF_WEBHOOKS: dict[HandoffEventKind, tuple[str, str | None]] = {
+    HandoffEventKind.REQUESTED: (HANDOFF_REQUESTED, None),
+    HandoffEventKind.TAKEN: (HANDOFF_TAKEN, None),
+    HandoffEventKind.ENDED: (HANDOFF_ENDED, "handed_back"),
+    HandoffEventKind.EXPIRED: (HANDOFF_ENDED, "expired"),
+    HandoffEventKind.CANCELLED: (HANDOFF_ENDED, "cancelled"),
+}
+"""The webhook each handoff move reports (a message reports none), with ``handoff.ended``'s
+``reason``: an owner handed it back (or declined it while waiting), no one took it within the
+maximum wait, or the visitor stopped waiting."""
 
 
 def _time(at: datetime | None) -> str | None:
@@ -73,3 +88,22 @@ def source_synced(run: SourceRun) -> dict[str, Any]:
         "started_at": _time(run.started_at),
         "finished_at": _time(run.finished_at),
     }
+
+
+def handoff_changed(session: ChatSession, event: HandoffEvent) -> tuple[str, dict[str, Any]] | None:
+    """The webhook type and ``data`` reporting a handoff move, or ``None`` for a message."""
+    webhook = HANDOFF_WEBHOOKS.get(event.kind)
+    if webhook is None:
+        return None
+    type_, reason = webhook
+    data: dict[str, Any] = {
+        "conversation_id": event.session_id,
+        "agent_id": session.agent_id,
+        "visitor_id": session.visitor_id,
+        "state": str(event.state),
+        "seq": event.seq,
+        "created_at": _time(event.created_at),
+    }
+    if reason is not None:
+        data["reason"] = reason
+    return type_, data

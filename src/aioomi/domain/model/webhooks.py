@@ -34,9 +34,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "message.created",
     "feedback.created",  # later
     "lead.created",
-    "handoff.requested",  # later
-    "handoff.taken",  # later
-    "handoff.ended",  # later
+    "handoff.requested",
+    "handoff.taken",
+    "handoff.ended",
     "document.ready",
     "document.failed",
     "source.synced",

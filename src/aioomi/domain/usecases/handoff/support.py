@@ -25,6 +25,8 @@ from aioomi.domain.model.handoff import (
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.rate_limits import RateLimit
+from aioomi.domain.model.webhook_payloads import handoff_changed
+from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -61,10 +63,11 @@ async def owner_session(uow: UnitOfWork, principal: Principal, session_id: str) 
     return session
 
 
-async def announce(uow: UnitOfWork, event: HandoffEvent) -> None:
+async def announce(uow: UnitOfWork, session: ChatSession, event: HandoffEvent) -> None:
     """The one place every handoff event passes, inside the unit of work that records it: the
-    owner's e-mail is enqueued here for a request. (Outbound webhooks ``handoff.requested``,
-    ``handoff.taken`` and ``handoff.ended`` join here, enqueued in the same transaction.)"""
+    owner's e-mail is enqueued here for a request, and the outbound webhooks
+    ``handoff.requested``, ``handoff.taken`` and ``handoff.ended`` (payload version 1, see
+    docs/webhooks.md) are emitted in the same transaction."""
     if event.kind is HandoffEventKind.REQUESTED:
         await uow.jobs.enqueue(
             NewJob(
@@ -72,6 +75,10 @@ async def announce(uow: UnitOfWork, event: HandoffEvent) -> None:
                 payload={"account_id": event.account_id, "session_id": event.session_id, "seq": event.seq},
             )
         )
+    webhook = handoff_changed(session, event)
+    if webhook is not None:
+        type_, data = webhook
+        emit_event(uow, account_id=event.account_id, type=type_, data=data, at=event.created_at)
 
 
 async def move(uow: UnitOfWork, session: ChatSession, action: HandoffAction, now: datetime) -> HandoffEvent:
@@ -87,7 +94,7 @@ async def move(uow: UnitOfWork, session: ChatSession, action: HandoffAction, now
         created_at=now,
     )
     await uow.handoffs.record(session, current.seq, after, event)
-    await announce(uow, event)
+    await announce(uow, session, event)
     return event
 
 
@@ -105,7 +112,7 @@ async def post_message(uow: UnitOfWork, session: ChatSession, message: ChatMessa
         message_id=message.id,
     )
     await uow.handoffs.record(session, current.seq, after, event, message)
-    await announce(uow, event)
+    await announce(uow, session, event)
     return event
 
 

@@ -15,14 +15,55 @@
   const log = q(".log"), status = q("[role=status]"), form = q("form"), input = q("textarea");
   const panel = q(".panel");
 
-  const WORDS = {
-    person: "Talk to a person", who: "Team member", stop: "Stop waiting",
-    wait: "Waiting for a person. You can keep writing: they will read it.",
-    taken: "A person joined the conversation.", ended: "The assistant is back in the conversation.",
-    cancelled: "You stopped waiting. The assistant is back.", reconnect: "Reconnecting…",
-    offer: "I couldn't answer that twice. Would you like to talk to a person?",
-    failed: "Something went wrong. Please try again.",
+  // The handoff's own words per language, as the widget's (the server's office-hours words stay English).
+  const ALL_WORDS = {
+    en: {
+      person: "Talk to a person", who: "Team member", stop: "Stop waiting",
+      wait: "Waiting for a person. You can keep writing: they will read it.",
+      taken: "A person joined the conversation.", ended: "The assistant is back in the conversation.",
+      cancelled: "You stopped waiting. The assistant is back.", reconnect: "Reconnecting…",
+      offer: "I couldn't answer that twice. Would you like to talk to a person?",
+      failed: "Something went wrong. Please try again.", again: "Try again",
+      noForm: "There is no form here to leave your details. Please try again later.",
+    },
+    fr: {
+      person: "Parler à une personne", who: "Membre de l'équipe", stop: "Ne plus attendre",
+      wait: "En attente d'une personne. Vous pouvez continuer à écrire : elle le lira.",
+      taken: "Une personne a rejoint la conversation.", ended: "L'assistant est de retour dans la conversation.",
+      cancelled: "Vous avez cessé d'attendre. L'assistant est de retour.", reconnect: "Reconnexion…",
+      offer: "Je n'ai pas pu répondre deux fois de suite. Voulez-vous parler à une personne ?",
+      failed: "Une erreur s'est produite. Veuillez réessayer.", again: "Réessayer",
+      noForm: "Il n'y a pas de formulaire ici pour laisser vos coordonnées. Veuillez réessayer plus tard.",
+    },
+    de: {
+      person: "Mit einer Person sprechen", who: "Teammitglied", stop: "Nicht mehr warten",
+      wait: "Warten auf eine Person. Sie können weiterschreiben: Sie wird es lesen.",
+      taken: "Eine Person ist dem Gespräch beigetreten.", ended: "Der Assistent ist wieder im Gespräch.",
+      cancelled: "Sie warten nicht mehr. Der Assistent ist wieder da.", reconnect: "Verbindung wird wiederhergestellt…",
+      offer: "Das konnte ich zweimal nicht beantworten. Möchten Sie mit einer Person sprechen?",
+      failed: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.", again: "Erneut versuchen",
+      noForm: "Hier gibt es kein Formular für Ihre Kontaktdaten. Bitte versuchen Sie es später erneut.",
+    },
+    es: {
+      person: "Hablar con una persona", who: "Miembro del equipo", stop: "Dejar de esperar",
+      wait: "Esperando a una persona. Puede seguir escribiendo: lo leerá.",
+      taken: "Una persona se ha unido a la conversación.", ended: "El asistente ha vuelto a la conversación.",
+      cancelled: "Ha dejado de esperar. El asistente ha vuelto.", reconnect: "Reconectando…",
+      offer: "No he podido responder dos veces seguidas. ¿Quiere hablar con una persona?",
+      failed: "Algo salió mal. Inténtelo de nuevo.", again: "Reintentar",
+      noForm: "Aquí no hay ningún formulario para dejar sus datos. Inténtelo más tarde.",
+    },
+    ar: {
+      person: "التحدث إلى شخص", who: "عضو في الفريق", stop: "التوقف عن الانتظار",
+      wait: "في انتظار شخص. يمكنك مواصلة الكتابة: سيقرأ ما تكتبه.",
+      taken: "انضم شخص إلى المحادثة.", ended: "عاد المساعد إلى المحادثة.",
+      cancelled: "توقفت عن الانتظار. عاد المساعد.", reconnect: "جارٍ إعادة الاتصال…",
+      offer: "لم أتمكن من الإجابة مرتين. هل تريد التحدث إلى شخص؟",
+      failed: "حدث خطأ ما. يرجى المحاولة مرة أخرى.", again: "حاول مرة أخرى",
+      noForm: "لا يوجد هنا نموذج لترك بياناتك. يرجى المحاولة لاحقًا.",
+    },
   };
+  const WORDS = Object.assign({}, ALL_WORDS.en, ALL_WORDS[(q(".root") || {}).lang]);
   const CSS = ".handoff{display:flex;gap:6px;justify-content:center;padding:6px 10px 0}" +
     ".handoff button{padding:5px 10px;border:1px solid var(--border);border-radius:14px;background:var(--bg);font-size:13px}" +
     ".msg.person{border-inline-start:3px solid var(--primary)}" +
@@ -80,7 +121,7 @@
   function problem(e, retry) {
     const box = el("div", { class: "error", role: "alert" }, [el("span", { text: (e && e.message) || WORDS.failed })]);
     if (retry) {
-      const again = el("button", { type: "button", text: "Try again" });
+      const again = el("button", { type: "button", text: WORDS.again });
       again.addEventListener("click", () => { box.remove(); retry(); });
       box.append(again);
     }
@@ -100,9 +141,11 @@
     scroll();
   }
 
-  // The lead form's call site: the page (or the lead-capture step) listens for this event.
+  // No one can take the conversation: the lead form (leads.js, or the host page) listens for this
+  // event and cancels it when it offers something; when nothing did, the visitor is told plainly.
   function offerLeadForm(reason, message) {
-    host.dispatchEvent(new CustomEvent("aioomi:handoff-unavailable", { detail: { reason, message } }));
+    const unavailable = new CustomEvent("aioomi:handoff-unavailable", { cancelable: true, detail: { reason, message } });
+    if (host.dispatchEvent(unavailable)) note(WORDS.noForm);
   }
 
   async function request(reason) {

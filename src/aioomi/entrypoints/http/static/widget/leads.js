@@ -1,18 +1,48 @@
 /* Aioomi widget: the lead form, loaded by widget.js only for an agent that has one (GET
  * /lead-form). window.AioomiLeads(ctx, form) adds "Leave my details" and "My details (see,
  * download, delete)" to the widget's menu, shows the form as the agent's trigger says (before the
- * chat, after the visitor's n-th answered message, on request, or after an answer without sources)
- * and returns the hook widget.js calls after each answer. DOM nodes only, never HTML parsing. */
+ * chat, after the visitor's n-th answered message, on request, or after the assistant's fallback
+ * answer), and when "Talk to a person" finds no one (handoff.js's aioomi:handoff-unavailable), and
+ * returns the hook widget.js calls after each answer with the answer's status. DOM nodes only, never HTML parsing. */
 window.AioomiLeads = (ctx, form) => {
   "use strict";
   const { ui, state, shadow, el, call, visitorId, closeMenu, setStatus, t, human, safeUrl, scroll, API } = ctx;
   // Every error is said in words next to its field (aria-invalid, aria-describedby) and in the status line.
-  const LEAD_WORDS = {
-    leave: "Leave my details", mine: "My details", submit: "Send my details",
-    sent: "Thank you, your details were sent.", required: "required", none: "You have left no details here.",
-    downloadMine: "Download my details (JSON)", removeMine: "Delete my details", removed: "Your details were deleted.",
-    privacy: "privacy notice", check: "Please check the form: {0}",
+  // The form's own words per language, as the widget's (the owner's intro, labels and consent line stay as written).
+  const ALL_WORDS = {
+    en: {
+      leave: "Leave my details", mine: "My details", submit: "Send my details",
+      sent: "Thank you, your details were sent.", required: "required", none: "You have left no details here.",
+      downloadMine: "Download my details (JSON)", removeMine: "Delete my details", removed: "Your details were deleted.",
+      privacy: "privacy notice", check: "Please check the form: {0}",
+    },
+    fr: {
+      leave: "Laisser mes coordonnées", mine: "Mes coordonnées", submit: "Envoyer mes coordonnées",
+      sent: "Merci, vos coordonnées ont été envoyées.", required: "obligatoire", none: "Vous n'avez laissé aucune coordonnée ici.",
+      downloadMine: "Télécharger mes coordonnées (JSON)", removeMine: "Supprimer mes coordonnées", removed: "Vos coordonnées ont été supprimées.",
+      privacy: "politique de confidentialité", check: "Veuillez vérifier le formulaire : {0}",
+    },
+    de: {
+      leave: "Meine Kontaktdaten hinterlassen", mine: "Meine Kontaktdaten", submit: "Kontaktdaten senden",
+      sent: "Danke, Ihre Kontaktdaten wurden gesendet.", required: "Pflichtfeld", none: "Sie haben hier keine Kontaktdaten hinterlassen.",
+      downloadMine: "Meine Kontaktdaten herunterladen (JSON)", removeMine: "Meine Kontaktdaten löschen", removed: "Ihre Kontaktdaten wurden gelöscht.",
+      privacy: "Datenschutzhinweise", check: "Bitte prüfen Sie das Formular: {0}",
+    },
+    es: {
+      leave: "Dejar mis datos", mine: "Mis datos", submit: "Enviar mis datos",
+      sent: "Gracias, sus datos se han enviado.", required: "obligatorio", none: "No ha dejado ningún dato aquí.",
+      downloadMine: "Descargar mis datos (JSON)", removeMine: "Eliminar mis datos", removed: "Sus datos se han eliminado.",
+      privacy: "aviso de privacidad", check: "Revise el formulario: {0}",
+    },
+    ar: {
+      leave: "اترك بياناتي", mine: "بياناتي", submit: "أرسل بياناتي",
+      sent: "شكرًا، تم إرسال بياناتك.", required: "مطلوب", none: "لم تترك أي بيانات هنا.",
+      downloadMine: "تنزيل بياناتي (JSON)", removeMine: "حذف بياناتي", removed: "تم حذف بياناتك.",
+      privacy: "إشعار الخصوصية", check: "يرجى مراجعة النموذج: {0}",
+    },
   };
+  const lang = (shadow.querySelector(".root") || {}).lang;
+  const LEAD_WORDS = Object.assign({}, ALL_WORDS.en, ALL_WORDS[lang]);
   const lw = (key, arg) => (arg == null ? LEAD_WORDS[key] : LEAD_WORDS[key].replace("{0}", arg));
   const leads = { form, sentMessages: 0, shown: false };
   try {
@@ -25,12 +55,13 @@ window.AioomiLeads = (ctx, form) => {
     shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
   } catch (e) { /* the form still works unstyled */ }
 
-  function leadsAfterAnswer(citations) {
+  // status: the answer's own, from the chat stream's `done` event ("unanswered" for the fallback).
+  function leadsAfterAnswer(status) {
     if (!leads.form || leads.shown) return;
     leads.sentMessages += 1;
     const f = leads.form;
     if ((f.trigger === "after_messages" && leads.sentMessages >= f.after_messages)
-        || (f.trigger === "on_fallback" && !(citations || []).length)) leadsShow(false);
+        || (f.trigger === "on_fallback" && status === "unanswered")) leadsShow(false);
   }
 
   function leadsShow(focus) {
@@ -141,5 +172,12 @@ window.AioomiLeads = (ctx, form) => {
   ui.menu.insertBefore(leave, policy);
   ui.menu.insertBefore(mine, policy);
   if (form.trigger === "before_chat") leadsShow(false);
+  // No one can take the conversation (office closed, or the wait ran out: handoff.js says why):
+  // the form is offered instead; cancelling the event tells handoff.js that something was offered.
+  shadow.host.addEventListener("aioomi:handoff-unavailable", event => {
+    event.preventDefault();
+    const open = ui.log.querySelector("form.lead");
+    if (open) { ui.log.append(open); scroll(); } else leadsShow(event.detail && event.detail.reason === "closed");
+  });
   return leadsAfterAnswer;
 };

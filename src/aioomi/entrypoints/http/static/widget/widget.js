@@ -756,7 +756,7 @@ form .icon:disabled{opacity:.55;cursor:default}
     ui.log.setAttribute("aria-busy", "true");
     setStatus(t("typing"));
     scroll();
-    let answer = null, citations = [], failure = null, started = false, answerId = null;
+    let answer = null, citations = [], failure = null, started = false, answerId = null, status = null;
     try {
       if (previewAsk) {
         const reply = await previewAsk(text, state.session).catch(e => { throw new Problem(e.code, e.message); });
@@ -797,7 +797,7 @@ form .icon:disabled{opacity:.55;cursor:default}
               answer.text += payload.text || "";
               if (!pending) { pending = true; requestAnimationFrame(paint); }
             } else if (name === "sources") citations = payload.citations || [];
-            else if (name === "done") { answerId = payload.message_id; hand.fell = payload.status == "unanswered" && hand.fell + 1; }
+            else if (name === "done") { answerId = payload.message_id; status = payload.status; hand.fell = status == "unanswered" && hand.fell + 1; }
             else if (name === "error") failure = new Problem(payload.code, payload.message);
           }
         }
@@ -819,7 +819,7 @@ form .icon:disabled{opacity:.55;cursor:default}
       setStatus(human(failure));
     } else {
       setStatus(t("received"));
-      if (leads) leads(citations);  // a lead form due after this answer
+      if (leads) leads(status);  // a lead form due after this answer (its status: "unanswered" for the fallback)
       if (hand.fell > 1 && hand.offer) hand.offer();
     }
     scroll();
