@@ -76,6 +76,7 @@ from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
 from aioomi.domain.usecases.agents.update_agent import UpdateAgent
+from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
 from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing.downgrade_after_grace import DowngradeAfterGrace
@@ -665,6 +666,7 @@ class Container(containers.DeclarativeContainer):
     dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
     answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
     review_conversations = providers.Factory(ReviewConversations, uow=uow)
+    get_analytics = providers.Factory(GetAnalytics, uow=uow, clock=clock)
 
     # --- live handoff to a person (issue 20) -----------------------------------------------
     get_handoff_settings = providers.Factory(GetHandoffSettings, uow=uow)
