@@ -76,6 +76,7 @@ from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
 from aioomi.domain.usecases.agents.update_agent import UpdateAgent
+from aioomi.domain.usecases.analytics.export_analytics_csv import ExportAnalyticsCsv
 from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
 from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
 from aioomi.domain.usecases.authenticate import Authenticate
@@ -667,6 +668,7 @@ class Container(containers.DeclarativeContainer):
     answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
     review_conversations = providers.Factory(ReviewConversations, uow=uow)
     get_analytics = providers.Factory(GetAnalytics, uow=uow, clock=clock)
+    export_analytics_csv = providers.Factory(ExportAnalyticsCsv, get_analytics=get_analytics)
 
     # --- live handoff to a person (issue 20) -----------------------------------------------
     get_handoff_settings = providers.Factory(GetHandoffSettings, uow=uow)
