@@ -56,6 +56,13 @@ async def test_the_owner_reads_and_exports_analytics_and_another_account_sees_no
         ).json()
         assert mine["totals"] == totals
 
+        page = await client.get("/dashboard/analytics", headers=owner, params=span)
+        assert page.status_code == 200, page.text[:300]
+        assert '<dd id="total-conversations">3</dd>' in page.text
+        assert "66.7% (2 answered, 1 unanswered)" in page.text
+        assert "<td>Returns policy</td><td>1</td>" in page.text
+        assert f'href="/api/v1/analytics/export?from={span["from"]}&amp;to={span["to"]}"' in page.text
+
         exported = await client.get("/api/v1/analytics/export", headers=owner, params=span)
         assert exported.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(exported.text)))
