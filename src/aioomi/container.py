@@ -193,6 +193,7 @@ from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCount
 from aioomi.domain.usecases.question_groups.answer_question_group import AnswerQuestionGroup
 from aioomi.domain.usecases.question_groups.dismiss_question_group import DismissQuestionGroup
 from aioomi.domain.usecases.question_groups.list_question_groups import ListQuestionGroups
+from aioomi.domain.usecases.question_groups.queue_due_question_group_refreshes import QueueDueQuestionGroupRefreshes
 from aioomi.domain.usecases.question_groups.refresh_question_groups import RefreshQuestionGroups
 from aioomi.domain.usecases.question_groups.request_question_groups_refresh import RequestQuestionGroupsRefresh
 from aioomi.domain.usecases.reauthenticate import Reauthenticate
@@ -663,6 +664,7 @@ class Container(containers.DeclarativeContainer):
     fix_answer = providers.Factory(FixAnswer, uow=uow, add_pair=add_qa_pair)
     refresh_question_groups = providers.Factory(RefreshQuestionGroups, uow=uow, embedders=embedders, clock=clock)
     request_question_groups_refresh = providers.Factory(RequestQuestionGroupsRefresh, uow=uow, clock=clock)
+    queue_due_question_group_refreshes = providers.Factory(QueueDueQuestionGroupRefreshes, uow=uow, clock=clock)
     list_question_groups = providers.Factory(ListQuestionGroups, uow=uow)
     dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
     answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)

@@ -100,7 +100,10 @@ class InMemoryUnitOfWork:
             self._table("agent_curated_answers", lambda r: r[0]), self.sources
         )
         self.question_groups = InMemoryQuestionGroupRepository(
-            self._table("question_groups", lambda g: g.account_id), chat_messages
+            self._table("question_groups", lambda g: g.account_id),
+            chat_messages,
+            self._table("question_group_refreshes", lambda r: r[0]),
+            self._table("agents", lambda a: a.account_id),
         )
         self.conversation_review = InMemoryConversationReviewRepository(chat_sessions, chat_messages)
         self.analytics = InMemoryAnalyticsRepository(
