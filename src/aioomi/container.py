@@ -76,6 +76,8 @@ from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
 from aioomi.domain.usecases.agents.update_agent import UpdateAgent
+from aioomi.domain.usecases.analytics.export_analytics_csv import ExportAnalyticsCsv
+from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
 from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing.downgrade_after_grace import DowngradeAfterGrace
@@ -191,6 +193,7 @@ from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCount
 from aioomi.domain.usecases.question_groups.answer_question_group import AnswerQuestionGroup
 from aioomi.domain.usecases.question_groups.dismiss_question_group import DismissQuestionGroup
 from aioomi.domain.usecases.question_groups.list_question_groups import ListQuestionGroups
+from aioomi.domain.usecases.question_groups.queue_due_question_group_refreshes import QueueDueQuestionGroupRefreshes
 from aioomi.domain.usecases.question_groups.refresh_question_groups import RefreshQuestionGroups
 from aioomi.domain.usecases.question_groups.request_question_groups_refresh import RequestQuestionGroupsRefresh
 from aioomi.domain.usecases.reauthenticate import Reauthenticate
@@ -661,10 +664,13 @@ class Container(containers.DeclarativeContainer):
     fix_answer = providers.Factory(FixAnswer, uow=uow, add_pair=add_qa_pair)
     refresh_question_groups = providers.Factory(RefreshQuestionGroups, uow=uow, embedders=embedders, clock=clock)
     request_question_groups_refresh = providers.Factory(RequestQuestionGroupsRefresh, uow=uow, clock=clock)
+    queue_due_question_group_refreshes = providers.Factory(QueueDueQuestionGroupRefreshes, uow=uow, clock=clock)
     list_question_groups = providers.Factory(ListQuestionGroups, uow=uow)
     dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
     answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
     review_conversations = providers.Factory(ReviewConversations, uow=uow)
+    get_analytics = providers.Factory(GetAnalytics, uow=uow, clock=clock)
+    export_analytics_csv = providers.Factory(ExportAnalyticsCsv, get_analytics=get_analytics)
 
     # --- live handoff to a person (issue 20) -----------------------------------------------
     get_handoff_settings = providers.Factory(GetHandoffSettings, uow=uow)

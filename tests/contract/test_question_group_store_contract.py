@@ -129,3 +129,33 @@ async def test_the_chat_retention_sweep_takes_groups_whose_last_question_is_past
         await uow.commit()
     async with container.uow()(account_id=mine) as uow:
         assert [g.key for g in await uow.question_groups.list(mine, my_agent.id, status=None, limit=10)] == ["kept"]
+
+
+async def test_agents_are_due_for_a_refresh_after_a_new_wanting_answer_or_a_late_thumbs_down(container, owners) -> None:
+    mine, my_agent, theirs, their_agent = owners
+    ours = {my_agent.id, their_agent.id}
+    await turn(container, my_agent, "Parking?", T0, status=MessageStatus.UNANSWERED)
+    # theirs: a cited answer (not wanting) voted down two hours later
+    down_later = Feedback(rating=Rating.DOWN, given_at=T0 + timedelta(hours=2), updated_at=T0 + timedelta(hours=2))
+    await turn(container, their_agent, "Hours?", T0, citations=CITED, feedback=down_later)
+    await turn(container, their_agent, "Prices?", T0, citations=CITED)
+
+    async def due(floor=T0 - timedelta(days=1)) -> list[tuple[str, str]]:
+        async with container.uow()(account_id=None) as uow:
+            return [d for d in await uow.question_groups.due_for_refresh(floor, limit=1000) if d[1] in ours]
+
+    async def mark(account_id, agent, at) -> None:
+        async with container.uow()(account_id=account_id) as uow:
+            await uow.question_groups.mark_refreshed(account_id, agent.id, at)
+            await uow.commit()
+
+    assert await due() == sorted([(mine, my_agent.id), (theirs, their_agent.id)], key=lambda d: d[1])
+    assert await due(floor=T0 + timedelta(hours=3)) == [], "nothing after the floor"
+    await mark(mine, my_agent, T0 + timedelta(hours=1))
+    assert await due() == [(theirs, their_agent.id)]
+    await mark(theirs, their_agent, T0 + timedelta(hours=1))
+    assert await due() == [(theirs, their_agent.id)], "the thumbs-down came after that refresh"
+    await mark(theirs, their_agent, T0 + timedelta(hours=3))
+    assert await due() == []
+    await turn(container, my_agent, "Parking again?", T0 + timedelta(hours=4), citations=())  # no source
+    assert await due() == [(mine, my_agent.id)]

@@ -427,6 +427,7 @@ async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_viola
         f"/dashboard/agents/{agent}",
         f"/dashboard/agents/{agent}/knowledge",
         "/dashboard/conversations",
+        f"/dashboard/analytics?agent_id={agent}",
         "/dashboard/usage",
         "/dashboard/request-log",
         "/dashboard/billing",

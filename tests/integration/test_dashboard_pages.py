@@ -105,6 +105,8 @@ def _dashboard_pages(agent_id: str) -> list[str]:
         f"/dashboard/agents/{agent_id}/knowledge",
         "/dashboard/conversations",
         f"/dashboard/conversations?agent_id={agent_id}",
+        "/dashboard/analytics",
+        f"/dashboard/analytics?agent_id={agent_id}&from=2026-01-01&to=2026-01-31",
         "/dashboard/usage",
         "/dashboard/usage?days=7",
         "/dashboard/billing",
@@ -191,6 +193,7 @@ async def test_another_owners_agent_is_a_not_found_page(app: App) -> None:
             f"/dashboard/agents/{agent_id}",
             f"/dashboard/agents/{agent_id}/knowledge",
             "/dashboard/conversations/ses_missing",
+            f"/dashboard/analytics?agent_id={agent_id}",
         ):
             response = await other.get(path, follow_redirects=False)
             assert response.status_code == 404, (path, response.status_code)

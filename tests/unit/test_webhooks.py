@@ -22,6 +22,7 @@ from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import ChatSession, Passage
+from aioomi.domain.model.feedback import FeedbackNotAllowed
 from aioomi.domain.model.handoff import HandoffSettingsChanges, HandoffTransitionRefused, Weekday
 from aioomi.domain.model.leads import FieldKind, LeadField, LeadForm
 from aioomi.domain.model.webhooks import (
@@ -161,6 +162,45 @@ async def test_a_chat_turn_emits_conversation_started_and_both_messages(
     assert by_role["assistant"]["citations"] == [{"document_id": "doc_1", "title": "Returns", "url": None}]
     assert all(b["data"]["conversation_id"] == answer.session_id for b in bodies)
     assert all(r.message_id == b["id"] for r, b in zip(transport.sent, bodies, strict=True))
+
+
+async def test_a_vote_emits_feedback_created_and_a_refused_vote_emits_nothing(
+    container: Container, transport: FakeTransport
+) -> None:
+    owner = account()
+    agent = agent_for(owner)
+    await store(container, owner, agent)
+    principal = Principal(account_id=owner.id, session_id="ses_x")
+    await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=["feedback.created"])
+    chat = answer_chat(container, ScriptedChatModel(reply=lambda r: "Within 30 days."), ListSearch([]))
+    answer = await chat.start(agent, ChatCaller(visitor_id=VISITOR), "Return items how?")
+    [e async for e in answer.events()]
+    async with container.uow()(account_id=owner.id) as uow:
+        question_id = (await uow.chat_messages.get(owner.id, answer.message_id)).reply_to
+    rate = container.rate_answer()
+    caller = ChatCaller(visitor_id=VISITOR)
+
+    with pytest.raises(FeedbackNotAllowed):  # the visitor's own question cannot be rated
+        await rate(agent, caller, session_id=answer.session_id, message_id=question_id, rating="down")
+    await run_worker(container)
+    assert transport.sent == [], "a refused vote emits nothing"
+
+    await rate(
+        agent, caller, session_id=answer.session_id, message_id=answer.message_id, rating="down", comment="Wrong"
+    )
+    await run_worker(container)
+    [sent] = [msgspec.json.decode(r.body) for r in transport.sent]
+    assert sent["type"] == "feedback.created"
+    assert sent["data"] == {
+        "message_id": answer.message_id,
+        "conversation_id": answer.session_id,
+        "agent_id": agent.id,
+        "rating": "down",
+        "comment": "Wrong",
+        "changed": False,
+        "given_at": "2026-03-01T12:00:00Z",
+        "updated_at": "2026-03-01T12:00:00Z",
+    }
 
 
 async def test_an_endpoint_failing_for_three_days_gets_every_retry_then_is_switched_off_with_an_email(

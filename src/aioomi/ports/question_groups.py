@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from aioomi.domain.model.question_groups import GroupStatus, QuestionGroup, WantingQuestion
@@ -32,4 +33,15 @@ class QuestionGroupRepository(Protocol):
 
     async def update(self, group: QuestionGroup) -> bool:
         """Store the group's status, pair and time; False when there is no such group."""
+        ...
+
+    async def due_for_refresh(self, floor: datetime, *, limit: int) -> Sequence[tuple[str, str]]:
+        """``(account_id, agent_id)`` of agents, across accounts (a unit of work without an
+        account), with a wanting answer (as :meth:`wanting`) created, or disliked, after both
+        ``floor`` and the agent's last :meth:`mark_refreshed`; never-refreshed agents first, then
+        the longest since, then agent id; at most ``limit``."""
+        ...
+
+    async def mark_refreshed(self, account_id: str, agent_id: str, at: datetime) -> None:
+        """Record that the agent's questions were grouped as they stood at ``at``."""
         ...

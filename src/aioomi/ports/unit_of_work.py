@@ -14,6 +14,7 @@ from aioomi.ports.accounts import (
     TrustedDeviceRepository,
 )
 from aioomi.ports.agents import AgentRepository
+from aioomi.ports.analytics import AnalyticsRepository
 from aioomi.ports.billing import BillingStore
 from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
 from aioomi.ports.conversation_review import ConversationReviewRepository
@@ -53,6 +54,7 @@ class UnitOfWork(Protocol):
     curated_settings: CuratedSettingsRepository
     question_groups: QuestionGroupRepository
     conversation_review: ConversationReviewRepository
+    analytics: AnalyticsRepository
     handoffs: HandoffRepository
     usage: UsageLedger
     billing: BillingStore

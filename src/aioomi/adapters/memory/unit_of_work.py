@@ -14,6 +14,7 @@ from aioomi.adapters.memory.accounts import (
     InMemoryTrustedDeviceRepository,
 )
 from aioomi.adapters.memory.agents import InMemoryAgentRepository
+from aioomi.adapters.memory.analytics import InMemoryAnalyticsRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
 from aioomi.adapters.memory.conversation_review import InMemoryConversationReviewRepository
@@ -99,9 +100,15 @@ class InMemoryUnitOfWork:
             self._table("agent_curated_answers", lambda r: r[0]), self.sources
         )
         self.question_groups = InMemoryQuestionGroupRepository(
-            self._table("question_groups", lambda g: g.account_id), chat_messages
+            self._table("question_groups", lambda g: g.account_id),
+            chat_messages,
+            self._table("question_group_refreshes", lambda r: r[0]),
+            self._table("agents", lambda a: a.account_id),
         )
         self.conversation_review = InMemoryConversationReviewRepository(chat_sessions, chat_messages)
+        self.analytics = InMemoryAnalyticsRepository(
+            chat_sessions, chat_messages, self._table("question_groups", lambda g: g.account_id)
+        )
         self.handoffs = InMemoryHandoffRepository(
             chat_sessions,
             chat_messages,

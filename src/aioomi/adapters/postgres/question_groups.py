@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -86,4 +87,26 @@ class PostgresQuestionGroupRepository(PostgresRepository):
         return 1 == await self._execute(
             "UPDATE question_groups SET status = %s, pair_id = %s, updated_at = %s WHERE id = %s AND account_id = %s",
             (group.status.value, group.pair_id, group.updated_at, group.id, group.account_id),
+        )
+
+    async def due_for_refresh(self, floor: datetime, *, limit: int) -> Sequence[tuple[str, str]]:
+        rows = await self._rows(
+            "SELECT ag.account_id, ag.id FROM agents ag "
+            "LEFT JOIN question_group_refreshes r ON r.agent_id = ag.id AND r.account_id = ag.account_id "
+            "WHERE EXISTS (SELECT 1 FROM chat_messages a "
+            "  WHERE a.account_id = ag.account_id AND a.agent_id = ag.id AND a.role = 'assistant' AND ("
+            "    a.status = 'unanswered' OR a.feedback->>'rating' = 'down' OR "
+            "    (a.status = 'complete' AND a.citations = '[]'::jsonb AND a.curated_pair_id IS NULL)) "
+            "  AND (a.created_at > greatest(r.refreshed_at, %(floor)s) OR (a.feedback->>'rating' = 'down' "
+            "    AND (a.feedback->>'updated_at')::timestamptz > greatest(r.refreshed_at, %(floor)s)))) "
+            "ORDER BY r.refreshed_at NULLS FIRST, ag.id LIMIT %(limit)s",
+            {"floor": floor, "limit": limit},
+        )
+        return [(r["account_id"], r["id"]) for r in rows]
+
+    async def mark_refreshed(self, account_id: str, agent_id: str, at: datetime) -> None:
+        await self._execute(
+            "INSERT INTO question_group_refreshes (agent_id, account_id, refreshed_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (agent_id) DO UPDATE SET refreshed_at = excluded.refreshed_at",
+            (agent_id, account_id, at),
         )

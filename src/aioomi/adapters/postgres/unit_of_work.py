@@ -20,6 +20,7 @@ from aioomi.adapters.postgres.accounts import (
     PostgresTrustedDeviceRepository,
 )
 from aioomi.adapters.postgres.agents import PostgresAgentRepository
+from aioomi.adapters.postgres.analytics import PostgresAnalyticsRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
 from aioomi.adapters.postgres.conversation_review import PostgresConversationReviewRepository
@@ -255,6 +256,7 @@ class PostgresUnitOfWork:
         self.curated_settings = PostgresCuratedSettingsRepository(conn)
         self.question_groups = PostgresQuestionGroupRepository(conn)
         self.conversation_review = PostgresConversationReviewRepository(conn)
+        self.analytics = PostgresAnalyticsRepository(conn)
         self.handoffs = PostgresHandoffRepository(conn)
         self.usage = PostgresUsageLedger(conn)
         self.billing = PostgresBillingStore(conn)

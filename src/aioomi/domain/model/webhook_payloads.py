@@ -11,11 +11,13 @@ import msgspec
 
 from aioomi.domain.model.chat import ChatMessage, ChatSession
 from aioomi.domain.model.documents import Document
+from aioomi.domain.model.feedback import Feedback
 from aioomi.domain.model.handoff import HandoffEvent, HandoffEventKind
 from aioomi.domain.model.sources import SourceRun
 
 CONVERSATION_STARTED = "conversation.started"
 MESSAGE_CREATED = "message.created"
+FEEDBACK_CREATED = "feedback.created"
 DOCUMENT_READY = "document.ready"
 DOCUMENT_FAILED = "document.failed"
 SOURCE_SYNCED = "source.synced"
@@ -62,6 +64,19 @@ def message_created(message: ChatMessage) -> dict[str, Any]:
         "citations": [
             {"document_id": c.document_id, "title": c.document_title, "url": c.url} for c in message.citations
         ],
+    }
+
+
+def feedback_created(message: ChatMessage, feedback: Feedback) -> dict[str, Any]:
+    return {
+        "message_id": message.id,
+        "conversation_id": message.session_id,
+        "agent_id": message.agent_id,
+        "rating": str(feedback.rating),
+        "comment": feedback.comment,
+        "changed": feedback.updated_at != feedback.given_at,
+        "given_at": _time(feedback.given_at),
+        "updated_at": _time(feedback.updated_at),
     }
 
 

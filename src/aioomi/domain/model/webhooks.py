@@ -32,7 +32,7 @@ TEST_EVENT = "webhook.test"
 EVENT_TYPES: tuple[str, ...] = (
     "conversation.started",
     "message.created",
-    "feedback.created",  # later
+    "feedback.created",
     "lead.created",
     "handoff.requested",
     "handoff.taken",

@@ -23,6 +23,7 @@ from aioomi.container import AppContainer, start, stop
 from aioomi.entrypoints.demo import seed_demo
 from aioomi.entrypoints.http.account_controller import AccountController, ApiKeyController
 from aioomi.entrypoints.http.agents_controller import AgentController
+from aioomi.entrypoints.http.analytics_controller import AnalyticsController
 from aioomi.entrypoints.http.auth_controller import AuthController
 from aioomi.entrypoints.http.billing_controller import BillingController, StripeWebhookController, UsageController
 from aioomi.entrypoints.http.chat_controllers import ConversationController, OpenAICompatibleController
@@ -79,6 +80,7 @@ CONTROLLERS += [
     CuratedAnswerController,
     QuestionGroupController,
     ConversationReviewController,
+    AnalyticsController,
 ]  # the owner's improvement loop (issue 19)
 CONTROLLERS += [WidgetHandoffController, HandoffSettingsController, HandoffController, HandoffScriptController]
 

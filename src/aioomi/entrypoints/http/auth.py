@@ -49,6 +49,7 @@ _RESOURCE_OF_ROUTE: tuple[tuple[str, str], ...] = (
     ("/api/v1/chat-sessions", "conversations"),
     ("/api/v1/visitors", "conversations"),
     ("/api/v1/handoffs", "conversations"),
+    ("/api/v1/analytics", "conversations"),
     ("/api/v1/usage", "usage"),
     ("/api/v1/billing", "usage"),
     ("/v1/chat/completions", "conversations"),

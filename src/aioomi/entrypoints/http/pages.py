@@ -31,6 +31,7 @@ from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.accounts.list_sessions import ListSessions
 from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
 from aioomi.domain.usecases.billing.list_plans import ListPlans
@@ -324,6 +325,8 @@ DayFrom = Annotated[date | None, QueryParameter(name="from")]
 DayTo = Annotated[date | None, QueryParameter(name="to")]
 CursorParam = Annotated[str | None, QueryParameter(name="cursor", max_length=500)]
 Days = Annotated[int, QueryParameter(name="days", ge=7, le=365)]
+AnalyticsDay = Annotated[str | None, QueryParameter(name="from", max_length=10)]
+AnalyticsLastDay = Annotated[str | None, QueryParameter(name="to", max_length=10)]
 
 
 @overload
@@ -525,6 +528,46 @@ class DashboardPages(Controller):
             query_without_cursor=kept + "&" if kept else "",
             title="Request log",
             nav="request-log",
+        )
+
+    @get("/analytics")
+    async def analytics(
+        self,
+        list_agents: NamedDependency[ListAgents],
+        get_analytics: NamedDependency[GetAnalytics],
+        owner: NamedDependency[Owner],
+        agent_id: AgentParam = None,
+        first_day: AnalyticsDay = None,
+        last_day: AnalyticsLastDay = None,
+    ) -> Template:
+        """The improvement loop's figures: per day, rates, top documents and question groups."""
+        agents = await _all_agents(list_agents, owner.principal)
+        found = await get_analytics(
+            owner.principal, agent_id=agent_id or None, first_day=first_day or None, last_day=last_day or None
+        )
+        names = {a.id: a.name for a in agents}
+        label = [d.day.strftime("%b %d") for d in found.days]
+        charts = {
+            "conversations": bar_chart(
+                list(zip(label, [d.conversations for d in found.days], strict=True)),
+                "Conversations per day",
+                "conversations",
+            ),
+            "messages": bar_chart(
+                list(zip(label, [d.messages for d in found.days], strict=True)), "Messages per day", "messages"
+            ),
+        }
+        query = {"agent_id": found.agent_id, "from": found.range.first_day, "to": found.range.last_day}
+        return _page(
+            "analytics.html",
+            owner,
+            agents=agents,
+            names=names,
+            report=found,
+            charts=charts,
+            export_query="&".join(f"{k}={v}" for k, v in query.items() if v),
+            title="Analytics",
+            nav="analytics",
         )
 
     @get("/usage")

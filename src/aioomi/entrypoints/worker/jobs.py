@@ -13,6 +13,9 @@ from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, REIND
 from aioomi.domain.model.leads import NOTIFY_NEW_LEAD
 from aioomi.domain.model.sources import SYNC_SOURCE
 from aioomi.domain.model.webhooks import DELIVER_WEBHOOK, NOTIFY_WEBHOOK_DISABLED
+from aioomi.domain.usecases.question_groups.queue_due_question_group_refreshes import (
+    QUEUE_DUE_QUESTION_GROUP_REFRESHES,
+)
 from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRESH_QUESTION_GROUPS
 from aioomi.entrypoints.worker import account_jobs, handoff_jobs, privacy_jobs
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
@@ -109,6 +112,9 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def refresh_question_groups(payload: dict[str, Any]) -> object:
         return await container.refresh_question_groups()(payload["account_id"], payload["agent_id"])
 
+    async def queue_due_question_group_refreshes(_: dict[str, Any]) -> object:
+        return await container.queue_due_question_group_refreshes()()
+
     return (
         {
             NOTIFY_NEW_LEAD: notify_new_lead,
@@ -119,6 +125,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
             SYNC_SOURCE: sync_source,
             SYNC_DUE_SOURCES: sync_due_sources,
             REFRESH_QUESTION_GROUPS: refresh_question_groups,
+            QUEUE_DUE_QUESTION_GROUP_REFRESHES: queue_due_question_group_refreshes,
             INGEST_DOCUMENT: ingest_document,
             PURGE_DOCUMENT: purge_document,
             SWITCH_EMBEDDING_MODEL: switch_embedding_model,
@@ -146,6 +153,7 @@ PERIODIC = (
     PeriodicTask(kind=DOWNGRADE_AFTER_GRACE, every=timedelta(hours=1)),
     PeriodicTask(kind=REFRESH_LEXICAL_IMPACTS, every=timedelta(minutes=10)),
     PeriodicTask(kind=SYNC_DUE_SOURCES, every=timedelta(minutes=5)),
+    PeriodicTask(kind=QUEUE_DUE_QUESTION_GROUP_REFRESHES, every=timedelta(minutes=10)),
     *privacy_jobs.PERIODIC,
 )
 

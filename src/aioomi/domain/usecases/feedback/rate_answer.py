@@ -17,7 +17,9 @@ from aioomi.domain.model.feedback import (
 )
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.rate_limits import RateLimit
+from aioomi.domain.model.webhook_payloads import FEEDBACK_CREATED, feedback_created
 from aioomi.domain.usecases.answer_chat import ChatCaller, own_session
+from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.clock import Clock
 from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -40,7 +42,9 @@ class RateAnswer:
     - only a finished answer of the assistant (``complete`` or ``unanswered``) can be rated
       (``feedback_not_allowed``);
     - one vote per answer (its session is one visitor's), changeable: a new vote replaces the
-      last, keeps the first vote's time and moves ``updated_at``.
+      last, keeps the first vote's time and moves ``updated_at``;
+    - every stored vote (a first one or a change) emits ``feedback.created`` in the same unit of
+      work; a refused vote stores and emits nothing.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, limiter: RateLimiter, limits: ChatLimits) -> None:
@@ -75,6 +79,13 @@ class RateAnswer:
             feedback = vote(message.feedback, checked_rating, checked_comment, self._clock.now())
             if not await uow.feedback.rate(agent.account_id, message.id, feedback):
                 raise MessageNotFound("No such message in this conversation.")
+            emit_event(
+                uow,
+                account_id=agent.account_id,
+                type=FEEDBACK_CREATED,
+                data=feedback_created(message, feedback),
+                at=feedback.updated_at,
+            )
             await uow.commit()
         return feedback
 

@@ -32,7 +32,8 @@ class RefreshQuestionGroups:
       :func:`~aioomi.domain.model.question_groups.cluster_questions` at cosine 0.8;
     - each group: count, up to 10 distinct phrasings, reasons, first and last time asked;
     - a group whose key the owner already dismissed or answered is not reopened;
-    - the agent's open groups are replaced all at once (one unit of work).
+    - the agent's open groups are replaced all at once (one unit of work), and the time the
+      questions were read is recorded for :class:`QueueDueQuestionGroupRefreshes`.
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class RefreshQuestionGroups:
         self._similarity = similarity
 
     async def __call__(self, account_id: str, agent_id: str) -> dict[str, Any]:
+        read_at = self._clock.now()
         async with self._uow(account_id=account_id) as uow:
             agent = await uow.agents.get(account_id, agent_id)
             if agent is None:
@@ -85,5 +87,6 @@ class RefreshQuestionGroups:
             )
         async with self._uow(account_id=account_id) as uow:
             await uow.question_groups.replace_open(account_id, agent.id, groups)
+            await uow.question_groups.mark_refreshed(account_id, agent.id, read_at)
             await uow.commit()
         return {"questions": len(wanting), "groups": len(groups)}
