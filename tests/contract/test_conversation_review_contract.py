@@ -92,3 +92,54 @@ async def test_rows_and_filters(container, owners) -> None:
     after = PageKey(created_at=first[-1].session.created_at, id=first[-1].session.id)
     assert ids(await review(container, mine, my_agent.id, limit=2, after=after)) == [refunds, kettles]
     assert await review(container, theirs, my_agent.id) == []
+
+
+async def test_handed_off_and_has_lead_filters(container, owners) -> None:
+    from aioomi.domain.model.handoff import HandoffAction
+    from aioomi.domain.model.ids import new_id
+    from aioomi.domain.model.leads import Lead
+    from tests.contract.test_handoff_store_contract import act, reload
+
+    mine, my_agent, theirs, their_agent = owners
+    quiet = await conversation(container, my_agent, T0, ("Hours?", "Nine to five.", {}))
+    asked = await conversation(container, my_agent, T0 + timedelta(days=1), ("A person please", "Sure.", {}))
+    handed_back = await conversation(container, my_agent, T0 + timedelta(days=2), ("Talk to someone", "Ok.", {}))
+    with_lead = await conversation(container, my_agent, T0 + timedelta(days=3), ("Quote?", "Leave details.", {}))
+    theirs_asked = await conversation(container, their_agent, T0, ("A person", "Sure.", {}))
+
+    async def ask(account_id: str, session_id: str, *moves: HandoffAction) -> None:
+        for i, move in enumerate(moves):
+            async with container.uow()(account_id=account_id) as uow:
+                found = await uow.chat_sessions.get(account_id, session_id)
+            assert found is not None
+            await act(container, await reload(container, found), move, T0 + timedelta(days=5, minutes=i))
+
+    await ask(mine, asked, HandoffAction.REQUEST)
+    await ask(mine, handed_back, HandoffAction.REQUEST, HandoffAction.TAKE, HandoffAction.HAND_BACK)
+    await ask(theirs, theirs_asked, HandoffAction.REQUEST)
+    async with container.uow()(account_id=mine) as uow:
+        await uow.leads.add_lead(
+            Lead(
+                id=new_id("lead"),
+                account_id=mine,
+                agent_id=my_agent.id,
+                visitor_id="visitor-0123456789abcdef",
+                values={"email": "ada@example.com"},
+                consent_text="I agree.",
+                privacy_url=None,
+                created_at=T0 + timedelta(days=4),
+                session_id=with_lead,
+            )
+        )
+        await uow.commit()
+
+    def ids(found) -> list[str]:
+        return [r.session.id for r in found]
+
+    # A person was asked for, whatever came of it (handed back too); newest first.
+    assert ids(await review(container, mine, my_agent.id, handed_off=True)) == [handed_back, asked]
+    assert ids(await review(container, mine, my_agent.id, handed_off=False)) == [with_lead, quiet]
+    assert ids(await review(container, mine, my_agent.id, has_lead=True)) == [with_lead]
+    assert ids(await review(container, mine, my_agent.id, has_lead=False)) == [handed_back, asked, quiet]
+    assert ids(await review(container, mine, my_agent.id, handed_off=True, has_lead=True)) == []
+    assert ids(await review(container, theirs, their_agent.id, handed_off=True)) == [theirs_asked]

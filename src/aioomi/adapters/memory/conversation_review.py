@@ -6,6 +6,8 @@ from aioomi.adapters.memory.tables import Table
 from aioomi.domain.model.chat import ChatMessage, ChatSession, MessageStatus, Role
 from aioomi.domain.model.conversation_review import FeedbackFilter, Outcome, ReviewFilters, ReviewRow, search_words
 from aioomi.domain.model.feedback import Rating
+from aioomi.domain.model.handoff import HandoffEvent, HandoffEventKind
+from aioomi.domain.model.leads import Lead
 from aioomi.domain.model.pagination import PageKey
 
 
@@ -23,9 +25,17 @@ class InMemoryConversationReviewRepository:
     """:class:`aioomi.ports.conversation_review.ConversationReviewRepository` on the sessions'
     and messages' :class:`Table`."""
 
-    def __init__(self, sessions: Table[ChatSession], messages: Table[ChatMessage]) -> None:
+    def __init__(
+        self,
+        sessions: Table[ChatSession],
+        messages: Table[ChatMessage],
+        handoff_events: Table[HandoffEvent],
+        leads: Table[Lead],
+    ) -> None:
         self._sessions = sessions
         self._messages = messages
+        self._handoff_events = handoff_events
+        self._leads = leads
 
     async def review(
         self, account_id: str, agent_id: str, filters: ReviewFilters, *, limit: int, after: PageKey | None = None
@@ -35,6 +45,12 @@ class InMemoryConversationReviewRepository:
             if m.account_id == account_id and m.agent_id == agent_id:
                 by_session.setdefault(m.session_id, []).append(m)
         wanted = set(filters.text.split()) if filters.text else set()
+        asked = {
+            e.session_id
+            for e in self._handoff_events.values()
+            if e.account_id == account_id and e.kind is HandoffEventKind.REQUESTED
+        }
+        with_lead = {lead.session_id for lead in self._leads.values() if lead.account_id == account_id}
         rows: list[ReviewRow] = []
         for s in sorted(self._sessions.values(), key=lambda s: (s.created_at, s.id), reverse=True):
             if (
@@ -55,6 +71,10 @@ class InMemoryConversationReviewRepository:
                 filters.feedback in (FeedbackFilter.UP, FeedbackFilter.DOWN)
                 and Rating(filters.feedback.value) not in votes
             ):
+                continue
+            if filters.handed_off is not None and (s.id in asked) is not filters.handed_off:
+                continue
+            if filters.has_lead is not None and (s.id in with_lead) is not filters.has_lead:
                 continue
             if wanted and not any(wanted <= set(search_words(m.content)) for m in messages):
                 continue

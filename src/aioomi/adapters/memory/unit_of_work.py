@@ -105,7 +105,12 @@ class InMemoryUnitOfWork:
             self._table("question_group_refreshes", lambda r: r[0]),
             self._table("agents", lambda a: a.account_id),
         )
-        self.conversation_review = InMemoryConversationReviewRepository(chat_sessions, chat_messages)
+        self.conversation_review = InMemoryConversationReviewRepository(
+            chat_sessions,
+            chat_messages,
+            self._table("handoff_events", lambda e: e.account_id),
+            self._table("leads", lambda lead: lead.account_id),
+        )
         self.analytics = InMemoryAnalyticsRepository(
             chat_sessions, chat_messages, self._table("question_groups", lambda g: g.account_id)
         )

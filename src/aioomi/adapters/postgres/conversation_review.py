@@ -54,6 +54,15 @@ class PostgresConversationReviewRepository(PostgresRepository):
         elif filters.feedback is not None:
             conditions.append(f"EXISTS ({_MESSAGES} AND m.feedback->>'rating' = %(rating)s)")
             params["rating"] = filters.feedback.value
+        if filters.handed_off is not None:
+            asked = (
+                "EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id "
+                "AND e.account_id = s.account_id AND e.kind = 'requested')"
+            )
+            conditions.append(asked if filters.handed_off else f"NOT {asked}")
+        if filters.has_lead is not None:
+            left = "EXISTS (SELECT 1 FROM leads l WHERE l.session_id = s.id AND l.account_id = s.account_id)"
+            conditions.append(left if filters.has_lead else f"NOT {left}")
         if filters.text:
             conditions.append(
                 f"EXISTS ({_MESSAGES} AND to_tsvector('simple', m.content) @@ plainto_tsquery('simple', %(text)s))"

@@ -1,10 +1,8 @@
 """The owner's review of conversations: filters (dates, feedback, unanswered, text) and what a
 row shows (the first question, the number of messages, the outcome, the votes).
 
-Handed-off and has-lead filters are an extension point: the fields exist in
-:class:`ReviewFilters` and are refused (``filter_unavailable``) until the handoff and leads work
-records those facts; wiring one means an ``EXISTS`` condition in both adapters'
-``ConversationReviewRepository.review`` and dropping it from :data:`UNAVAILABLE_FILTERS`.
+A conversation was handed off when its visitor asked for a person at least once (a ``requested``
+handoff event), whatever came of it; it has a lead when the visitor left their details in it.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from aioomi.domain.model.errors import InvalidInput
 
 MAX_SEARCH_CHARS = 200
 MAX_SEARCH_WORDS = 20
-UNAVAILABLE_FILTERS = ("handed_off", "has_lead")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -50,7 +47,9 @@ class ReviewFilters(msgspec.Struct, frozen=True, kw_only=True):
     text: str | None = None
     """Every word of it in one message (full-text search, no stemming)."""
     handed_off: bool | None = None
+    """``True``: only conversations whose visitor asked for a person; ``False``: only the others."""
     has_lead: bool | None = None
+    """``True``: only conversations where the visitor left a lead; ``False``: only the others."""
 
 
 class ReviewRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,13 +68,7 @@ def search_words(text: str) -> list[str]:
 
 def check_review_filters(filters: ReviewFilters) -> ReviewFilters:
     """Rules: a search of at most 200 characters and 20 words, with at least one word; dates
-    with a time zone, ``until`` after ``since``; the handed-off and has-lead filters are not
-    available yet (``filter_unavailable``)."""
-    for name in UNAVAILABLE_FILTERS:
-        if getattr(filters, name) is not None:
-            raise InvalidInput(
-                f"The `{name}` filter is not available on this server yet.", code="filter_unavailable", field=name
-            )
+    with a time zone, ``until`` after ``since``."""
     for name, value in (("from", filters.since), ("to", filters.until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput("Give a time zone (for example 2026-01-31T00:00:00Z).", code="invalid_range", field=name)
