@@ -453,3 +453,25 @@ async def test_a_handoff_request_outside_office_hours_sends_nothing(
 
     assert outcome.available is False
     assert transport.sent == []
+
+
+async def test_messages_between_the_visitor_and_a_person_are_sent_as_message_created(
+    container: Container, transport: FakeTransport
+) -> None:
+    principal, agent, session = await handoff_setup(container)
+    await container.create_webhook_endpoint()(
+        principal, url="https://crm.example.com/messages", events=["message.created"]
+    )
+    clock: ManualClock = container.clock()
+    await container.request_handoff()(agent, VISITOR, session.id)
+    await container.send_handoff_message()(agent, VISITOR, session.id, "Is anyone there?")
+    clock.advance(timedelta(seconds=30))
+    await container.take_handoff()(principal, session.id)
+    await container.reply_to_handoff()(principal, session.id, "Hello, Ada here.")
+    await run_worker(container)
+
+    sent = [msgspec.json.decode(r.body) for r in transport.sent if r.url == "https://crm.example.com/messages"]
+    assert [(b["type"], b["data"]["role"], b["data"]["content"], b["data"]["conversation_id"]) for b in sent] == [
+        ("message.created", "user", "Is anyone there?", session.id),
+        ("message.created", "owner", "Hello, Ada here.", session.id),
+    ]

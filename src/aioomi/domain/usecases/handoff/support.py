@@ -25,7 +25,7 @@ from aioomi.domain.model.handoff import (
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.rate_limits import RateLimit
-from aioomi.domain.model.webhook_payloads import handoff_changed
+from aioomi.domain.model.webhook_payloads import MESSAGE_CREATED, handoff_changed, message_created
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -113,6 +113,8 @@ async def post_message(uow: UnitOfWork, session: ChatSession, message: ChatMessa
     )
     await uow.handoffs.record(session, current.seq, after, event, message)
     await announce(uow, session, event)
+    # A message between the visitor and a person is a message of the conversation like any other.
+    emit_event(uow, account_id=session.account_id, type=MESSAGE_CREATED, data=message_created(message), at=now)
     return event
 
 
