@@ -14,7 +14,7 @@ from aioomi.domain.model.chat import Citation, MessageStatus, Role
 from aioomi.domain.model.feedback import Feedback, Rating
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.question_groups import GroupStatus, QuestionGroup, WantingReason
-from tests.contract.test_chat_store_contract import add, message, owners, session  # noqa: F401
+from tests.contract.test_chat_store_contract import add, message, owners, session  # noqa: F401 - fixtures
 
 D1 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 D2 = datetime(2026, 3, 2, 23, 59, 0, tzinfo=UTC)  # its answers land the same day, a minute before midnight

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.curated import CuratedMode, CuratedSettings
 from aioomi.domain.model.qa_pairs import QaPairInput
-from tests.contract.test_chat_store_contract import owners  # noqa: F401
+from tests.contract.test_chat_store_contract import owners  # noqa: F401 - fixtures
 
 
 async def test_settings_are_stored_per_agent_and_replaced(container, owners) -> None:

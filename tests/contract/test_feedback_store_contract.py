@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from aioomi.domain.model.chat import MessageStatus, Role
 from aioomi.domain.model.feedback import Feedback, Rating
-from tests.contract.test_chat_store_contract import add, message, owners, session  # noqa: F401
+from tests.contract.test_chat_store_contract import add, message, owners, session  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from aioomi.domain.model.chat import Citation, MessageStatus, Role
 from aioomi.domain.model.feedback import Feedback, Rating
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.question_groups import GroupStatus, QuestionGroup, WantingQuestion, WantingReason
-from tests.contract.test_chat_store_contract import add, message, owners, session  # noqa: F401
+from tests.contract.test_chat_store_contract import add, message, owners, session  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 CITED = (Citation(document_id="doc_x", document_title="X", position=0, excerpt="x"),)

@@ -139,7 +139,7 @@ async def test_leads_filter_and_the_purge_takes_only_what_is_due(container: Any)
         await u.leads.add_lead(lead(other.id, other_agent.id, "lead_x", T0, "Ada Other"))
         await u.commit()
     async with uow(account_id=owner.id) as u:
-        ids = lambda found: [x.id for x in found]  # noqa: E731
+        ids = lambda found: [x.id for x in found]  # noqa: E731 - a one-line helper local to the test
         assert ids(await u.leads.list_leads(owner.id)) == ["lead_3", "lead_2", "lead_1"]
         assert ids(await u.leads.list_leads(owner.id, agent_id=kept_agent.id)) == ["lead_3", "lead_1"]
         assert ids(await u.leads.list_leads(owner.id, search="ADA")) == ["lead_1"]

@@ -18,7 +18,7 @@ from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.privacy import PolicyVersion
 from aioomi.domain.usecases.privacy.policy_versions_support import current_policy_version
 from tests.integration.accounts_support import PASSWORD
-from tests.unit.test_account_usecases import container, outbox, principal, rows, signed_up  # noqa: F401
+from tests.unit.test_account_usecases import container, outbox, principal, rows, signed_up  # noqa: F401 - fixtures
 
 TEXT = "# Privacy Policy\n\nA clearer retention table.\n"
 SEEDED = "2026-02-15"
