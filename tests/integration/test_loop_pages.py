@@ -1,0 +1,57 @@
+"""The improvement loop's dashboard pages over HTTP on Postgres: the questions to fix (with the
+real worker grouping fallbacks), their forms' API targets, and another owner's 404."""
+
+from __future__ import annotations
+
+import html
+
+from tests.integration.accounts_support import sign_up_and_verify
+from tests.integration.chat_support import chat_app, read_sse
+from tests.integration.test_curated_answers_http import run_worker
+
+
+async def test_the_questions_page_lists_the_groups_with_their_actions(pg_conninfo, tmp_path) -> None:
+    async with chat_app(tmp_path, pg_conninfo, answer_mode="grounded") as chat:
+        client, agent_id = chat.client, chat.agent["id"]
+        page = f"/dashboard/agents/{agent_id}/questions"
+        empty = await client.get(page)
+        assert empty.status_code == 200, empty.text[:500]
+        assert "No open questions to fix" in empty.text
+        assert f'data-api="/api/v1/agents/{agent_id}/question-groups/refresh"' in empty.text
+        for question in ("Shipping abroad to Norway?", "shipping abroad to norway", "Is the shop open on Sundays?"):
+            session_id = await chat.new_session()
+            response = await client.post(
+                chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(), json={"content": question}
+            )
+            assert dict(read_sse(response.text))["done"]
+        await client.post(f"/api/v1/agents/{agent_id}/question-groups/refresh", headers=chat.owner.headers())
+        await run_worker(chat.app)
+
+        text = html.unescape((await client.get(page)).text)
+        groups = (await client.get(f"/api/v1/agents/{agent_id}/question-groups")).json()["data"]
+        assert [g["label"] for g in groups] == ["Shipping abroad to Norway?", "Is the shop open on Sundays?"]
+        norway, sundays = groups
+        assert text.index("Shipping abroad to Norway?") < text.index("Is the shop open on Sundays?")
+        assert "Asked 2 times" in text and "Asked 1 time" in text
+        assert norway["examples"][0] == "Shipping abroad to Norway?"
+        for example in norway["examples"]:
+            assert f"<li>{example}</li>" in text
+        assert "not answered" in text
+        for group in (norway, sundays):
+            assert f'data-api="/api/v1/question-groups/{group["id"]}/answer"' in text
+            assert f'data-api="/api/v1/question-groups/{group["id"]}/dismiss"' in text
+            assert f'<label for="answer-{group["id"]}">' in text
+
+        await client.post(f"/api/v1/question-groups/{sundays['id']}/dismiss", headers=chat.owner.headers())
+        text = html.unescape((await client.get(page)).text)
+        assert "Is the shop open on Sundays?" not in text, "a dismissed group leaves the open list"
+        dismissed = html.unescape((await client.get(page, params={"status": "dismissed"})).text)
+        assert "Is the shop open on Sundays?" in dismissed
+        assert f"/api/v1/question-groups/{sundays['id']}/dismiss" not in dismissed, "no actions on a closed group"
+        assert (await client.get(page, params={"status": "closed"})).status_code == 422
+
+        async with chat.app.another_client() as other:
+            await sign_up_and_verify(chat.app, "other@example.com", client=other)
+            response = await other.get(page)
+            assert response.status_code == 404
+            assert "Norway" not in response.text
