@@ -55,3 +55,49 @@ async def test_the_questions_page_lists_the_groups_with_their_actions(pg_conninf
             response = await other.get(page)
             assert response.status_code == 404
             assert "Norway" not in response.text
+
+
+async def test_the_conversation_page_shows_votes_and_a_fix_form_per_answer(pg_conninfo, tmp_path) -> None:
+    async with chat_app(tmp_path, pg_conninfo) as chat:
+        client, agent_id = chat.client, chat.agent["id"]
+        session_id = await chat.new_session()
+        answers = []
+        for question in ("How many days to return an item?", "Do you ship to Norway?"):
+            response = await client.post(
+                chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(), json={"content": question}
+            )
+            answers.append(dict(read_sse(response.text))["done"]["message_id"])
+        disliked, unrated = answers
+        voted = await client.post(
+            chat.widget(f"/sessions/{session_id}/messages/{disliked}/feedback"),
+            headers=chat.headers(),
+            json={"rating": "down", "comment": "It is 14 days."},
+        )
+        assert voted.status_code == 200, voted.text
+
+        page = await client.get(f"/dashboard/conversations/{session_id}")
+        assert page.status_code == 200, page.text[:500]
+        text = html.unescape(page.text)
+        assert text.count("Fix this answer") == 2, "one fix form per assistant answer"
+        assert text.count(f'data-api="/api/v1/agents/{agent_id}/qa-pairs/from-answer"') == 2
+        for answer_id in answers:
+            assert f'name="message_id" value="{answer_id}"' in text
+            assert f'<label for="fix-{answer_id}">The right answer</label>' in text
+        first, _ = text.split(f'value="{unrated}"')
+        assert "👎 thumbs down" in first and '<q class="vote-comment">It is 14 days.</q>' in first
+        assert "Visitor's vote: none" in first.split(f'value="{disliked}"')[1]
+
+        # The form's target takes exactly the fields the form sends.
+        fixed = await client.post(
+            f"/api/v1/agents/{agent_id}/qa-pairs/from-answer",
+            headers=chat.owner.headers(),
+            json={"message_id": disliked, "answer": "Within 14 days.", "alternatives": ["Return window?"]},
+        )
+        assert fixed.status_code == 201, fixed.text
+        assert fixed.json()["question"] == "How many days to return an item?"
+
+        async with chat.app.another_client() as other:
+            await sign_up_and_verify(chat.app, "other@example.com", client=other)
+            response = await other.get(f"/dashboard/conversations/{session_id}")
+            assert response.status_code == 404
+            assert "It is 14 days." not in response.text
