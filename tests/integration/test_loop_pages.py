@@ -4,6 +4,7 @@ real worker grouping fallbacks), their forms' API targets, and another owner's 4
 from __future__ import annotations
 
 import html
+import re
 
 from tests.integration.accounts_support import sign_up_and_verify
 from tests.integration.chat_support import chat_app, read_sse
@@ -101,3 +102,27 @@ async def test_the_conversation_page_shows_votes_and_a_fix_form_per_answer(pg_co
             response = await other.get(f"/dashboard/conversations/{session_id}")
             assert response.status_code == 404
             assert "It is 14 days." not in response.text
+
+
+async def test_the_knowledge_page_edits_the_curated_answer_setting(pg_conninfo, tmp_path) -> None:
+    async with chat_app(tmp_path, pg_conninfo) as chat:
+        client, agent_id = chat.client, chat.agent["id"]
+        page = f"/dashboard/agents/{agent_id}/knowledge"
+        text = (await client.get(page)).text
+        assert f'data-api="/api/v1/agents/{agent_id}/curated-answers" data-method="PUT"' in text
+        # The default: given to the model as the top passage, at 0.8.
+        assert re.search(r'id="f-curated-passage" name="mode" value="passage" checked', text)
+        assert not re.search(r'id="f-curated-direct" name="mode" value="direct" checked', text)
+        assert re.search(r'id="f-curated-threshold" name="threshold" type="number" value="0.8"', text)
+
+        # What the form sends (mode from the radios, the threshold as a number) is what the API takes.
+        saved = await client.put(
+            f"/api/v1/agents/{agent_id}/curated-answers",
+            headers=chat.owner.headers(),
+            json={"mode": "direct", "threshold": 0.65},
+        )
+        assert saved.status_code == 200, saved.text
+        text = (await client.get(page)).text
+        assert re.search(r'id="f-curated-direct" name="mode" value="direct" checked', text)
+        assert not re.search(r'id="f-curated-passage" name="mode" value="passage" checked', text)
+        assert re.search(r'id="f-curated-threshold" name="threshold" type="number" value="0.65"', text)

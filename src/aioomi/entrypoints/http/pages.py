@@ -37,6 +37,7 @@ from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOvervi
 from aioomi.domain.usecases.billing.list_plans import ListPlans
 from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
 from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettings
 from aioomi.domain.usecases.documents.list_documents import ListDocuments
 from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
 from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
@@ -60,6 +61,7 @@ from aioomi.entrypoints.http.schemas_agents import AgentOut
 from aioomi.entrypoints.http.schemas_billing import BillingUsageOut, PlanOut
 from aioomi.entrypoints.http.schemas_chat import MessageOut
 from aioomi.entrypoints.http.schemas_chat import OwnerSessionOut as ChatSessionOut
+from aioomi.entrypoints.http.schemas_curated import CuratedSettingsOut
 from aioomi.entrypoints.http.schemas_documents import DocumentOut, KnowledgeBaseOut
 from aioomi.entrypoints.http.schemas_qa import QaPairOut
 from aioomi.entrypoints.http.schemas_sources import SourceOut
@@ -400,6 +402,7 @@ class DashboardPages(Controller):
         get_agent: NamedDependency[GetAgent],
         list_sources: NamedDependency[ListSources],
         list_qa_pairs: NamedDependency[ListQaPairs],
+        get_curated_settings: NamedDependency[GetCuratedSettings],
         state: State,
         owner: NamedDependency[Owner],
         agent_id: FromPath[str],
@@ -418,6 +421,7 @@ class DashboardPages(Controller):
             documents=[DocumentOut.of(d) for d in page.items],
             sources=sources,
             qa_pairs=pairs,
+            curated=CuratedSettingsOut.of(await get_curated_settings(owner.principal, agent_id)),
             next_cursor=page.next_cursor,
             knowledge=KnowledgeBaseOut.of(base, totals, container.document_limits()),
             title=f"{agent.name}: knowledge",
