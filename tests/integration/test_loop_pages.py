@@ -126,3 +126,60 @@ async def test_the_knowledge_page_edits_the_curated_answer_setting(pg_conninfo, 
         assert re.search(r'id="f-curated-direct" name="mode" value="direct" checked', text)
         assert not re.search(r'id="f-curated-passage" name="mode" value="passage" checked', text)
         assert re.search(r'id="f-curated-threshold" name="threshold" type="number" value="0.65"', text)
+
+
+def _first_questions(page: str) -> list[str]:
+    return re.findall(r"<tr>\s*<td>([^<]*)</td>", html.unescape(page))
+
+
+async def test_the_conversation_list_filters_like_the_review_api(pg_conninfo, tmp_path) -> None:
+    async with chat_app(tmp_path, pg_conninfo, answer_mode="grounded") as chat:
+        client, agent_id = chat.client, chat.agent["id"]
+        votes = {
+            "How many days to return an item?": "up",  # answered from the returns passage
+            "Shipping abroad to Norway?": "down",  # nothing relevant: falls back
+            "Is the shop open on Sundays?": None,  # falls back, no vote
+        }
+        for question, vote in votes.items():
+            session_id = await chat.new_session()
+            response = await client.post(
+                chat.widget(f"/sessions/{session_id}/messages"), headers=chat.headers(), json={"content": question}
+            )
+            answer_id = dict(read_sse(response.text))["done"]["message_id"]
+            if vote:
+                await client.post(
+                    chat.widget(f"/sessions/{session_id}/messages/{answer_id}/feedback"),
+                    headers=chat.headers(),
+                    json={"rating": vote},
+                )
+        page = "/dashboard/conversations"
+        everything = (await client.get(page, params={"agent_id": agent_id})).text
+        returns, norway, sundays = votes
+        assert _first_questions(everything) == [sundays, norway, returns], "newest first"
+        assert 'class="badge outcome-unanswered">unanswered<' in everything
+        assert 'class="badge outcome-answered">answered<' in everything
+        assert 'aria-label="0 up, 1 down"' in everything and 'aria-label="1 up, 0 down"' in everything
+        for name in ("q", "feedback", "unanswered", "handed_off", "has_lead", "from", "to"):
+            assert f'name="{name}"' in everything, name
+        for params, expected in (
+            ({"unanswered": "true"}, [sundays, norway]),
+            ({"feedback": "down"}, [norway]),
+            ({"feedback": "any"}, [norway, returns]),
+            ({"feedback": "any", "unanswered": "true"}, [norway]),
+            ({"q": "RETURN item"}, [returns]),
+            ({"q": "sundays", "feedback": "down"}, []),
+        ):
+            response = await client.get(page, params={"agent_id": agent_id} | params)
+            assert response.status_code == 200, (params, response.text[:300])
+            assert _first_questions(response.text) == expected, params
+        kept = (await client.get(page, params={"agent_id": agent_id, "q": "return", "feedback": "up"})).text
+        assert 'name="q" value="return"' in kept
+        assert '<option value="up" selected>' in kept
+        assert "match these filters" in (await client.get(page, params={"agent_id": agent_id, "q": "zebra"})).text
+        assert (await client.get(page, params={"agent_id": agent_id, "feedback": "meh"})).status_code == 400
+
+        async with chat.app.another_client() as other:
+            await sign_up_and_verify(chat.app, "other@example.com", client=other)
+            response = await other.get(page, params={"agent_id": agent_id, "unanswered": "true"})
+            assert response.status_code == 200, "another owner sees their own (empty) list"
+            assert "Norway" not in response.text
