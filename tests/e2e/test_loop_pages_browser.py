@@ -94,6 +94,7 @@ async def test_a_disliked_answer_is_fixed_on_the_questions_page_and_served_to_a_
     await page.locator("#curated .form-status.ok").wait_for()
     setting = await api(page, "GET", f"/api/v1/agents/{agent_id}/curated-answers")
     assert setting["body"] == {"mode": "direct", "threshold": 0.7}
+    assert await serious_violations(page) == []
 
     async with httpx.AsyncClient(base_url=base, timeout=30) as visitor:
         # A visitor asks and gives the answer a thumbs-down through the widget API.
