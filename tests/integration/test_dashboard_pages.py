@@ -103,6 +103,7 @@ def _dashboard_pages(agent_id: str) -> list[str]:
         "/dashboard/agents",
         f"/dashboard/agents/{agent_id}",
         f"/dashboard/agents/{agent_id}/knowledge",
+        f"/dashboard/agents/{agent_id}/questions",
         "/dashboard/conversations",
         f"/dashboard/conversations?agent_id={agent_id}",
         "/dashboard/analytics",
@@ -192,6 +193,7 @@ async def test_another_owners_agent_is_a_not_found_page(app: App) -> None:
         for path in (
             f"/dashboard/agents/{agent_id}",
             f"/dashboard/agents/{agent_id}/knowledge",
+            f"/dashboard/agents/{agent_id}/questions",
             "/dashboard/conversations/ses_missing",
             f"/dashboard/analytics?agent_id={agent_id}",
         ):

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, overload
+from typing import Annotated, Any, Literal, overload
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from litestar import Controller, Request, Response, get
@@ -26,6 +26,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from aioomi.domain.model.accounts import Account, Principal, Scope
+from aioomi.domain.model.conversation_review import MAX_SEARCH_CHARS, FeedbackFilter, ReviewFilters
 from aioomi.domain.model.errors import AioomiError, Forbidden, Unauthenticated
 from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.accounts.list_sessions import ListSessions
@@ -36,7 +37,8 @@ from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
 from aioomi.domain.usecases.billing.list_plans import ListPlans
 from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
-from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.conversation_review.review_conversations import ReviewConversations
+from aioomi.domain.usecases.curated.get_curated_settings import GetCuratedSettings
 from aioomi.domain.usecases.documents.list_documents import ListDocuments
 from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
 from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
@@ -51,6 +53,7 @@ from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
 from aioomi.domain.usecases.request_log import ListRequestLog
 from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
+from aioomi.entrypoints.http.conversation_review_controller import ConversationRowOut
 from aioomi.entrypoints.http.pages_charts import bar_chart
 from aioomi.entrypoints.http.privacy_pages import PrivacyPolicyPages, load_policy
 from aioomi.entrypoints.http.problems import bounded_day, status_for
@@ -60,6 +63,7 @@ from aioomi.entrypoints.http.schemas_agents import AgentOut
 from aioomi.entrypoints.http.schemas_billing import BillingUsageOut, PlanOut
 from aioomi.entrypoints.http.schemas_chat import MessageOut
 from aioomi.entrypoints.http.schemas_chat import OwnerSessionOut as ChatSessionOut
+from aioomi.entrypoints.http.schemas_curated import CuratedSettingsOut
 from aioomi.entrypoints.http.schemas_documents import DocumentOut, KnowledgeBaseOut
 from aioomi.entrypoints.http.schemas_qa import QaPairOut
 from aioomi.entrypoints.http.schemas_sources import SourceOut
@@ -400,6 +404,7 @@ class DashboardPages(Controller):
         get_agent: NamedDependency[GetAgent],
         list_sources: NamedDependency[ListSources],
         list_qa_pairs: NamedDependency[ListQaPairs],
+        get_curated_settings: NamedDependency[GetCuratedSettings],
         state: State,
         owner: NamedDependency[Owner],
         agent_id: FromPath[str],
@@ -418,6 +423,7 @@ class DashboardPages(Controller):
             documents=[DocumentOut.of(d) for d in page.items],
             sources=sources,
             qa_pairs=pairs,
+            curated=CuratedSettingsOut.of(await get_curated_settings(owner.principal, agent_id)),
             next_cursor=page.next_cursor,
             knowledge=KnowledgeBaseOut.of(base, totals, container.document_limits()),
             title=f"{agent.name}: knowledge",
@@ -429,37 +435,64 @@ class DashboardPages(Controller):
     async def conversations(
         self,
         list_agents: NamedDependency[ListAgents],
-        list_agent_sessions: NamedDependency[ListAgentSessions],
+        review_conversations: NamedDependency[ReviewConversations],
         owner: NamedDependency[Owner],
         agent_id: AgentParam = None,
         since: DayFrom = None,
         until: DayTo = None,
+        feedback: Annotated[Literal["", "any", "up", "down"], QueryParameter(name="feedback")] = "",
+        unanswered: Annotated[bool, QueryParameter(name="unanswered")] = False,
+        handed_off: Annotated[Literal["", "true", "false"], QueryParameter(name="handed_off")] = "",
+        has_lead: Annotated[Literal["", "true", "false"], QueryParameter(name="has_lead")] = "",
+        q: Annotated[str | None, QueryParameter(name="q", max_length=MAX_SEARCH_CHARS * 2)] = None,
         cursor: CursorParam = None,
     ) -> Template:
+        """An agent's conversations with the review filters (a GET form): days, feedback,
+        unanswered, handed off, has lead, and full-text search of the messages."""
         since, until = bounded_day(since, "from"), bounded_day(until, "to")
         agents = await _all_agents(list_agents, owner.principal)
         selected = next((a for a in agents if a.id == agent_id), agents[0] if agents else None)
-        sessions: list[ChatSessionOut] = []
+        rows: list[ConversationRowOut] = []
         next_cursor = None
+        flag = {"": None, "true": True, "false": False}
+        text = (q or "").strip() or None
+        filtering = bool(since or until or feedback or unanswered or handed_off or has_lead or text)
         if selected is not None:
-            page = await list_agent_sessions(
-                owner.principal,
-                selected.id,
-                limit=50,
-                cursor=cursor,
+            filters = ReviewFilters(
                 since=_start_of(since),
                 until=_start_of(until + timedelta(days=1)) if until else None,
+                feedback=FeedbackFilter(feedback) if feedback else None,
+                unanswered=unanswered,
+                text=text,
+                handed_off=flag[handed_off],
+                has_lead=flag[has_lead],
             )
-            sessions, next_cursor = [ChatSessionOut.of(i.session, i.summary) for i in page.items], page.next_cursor
+            page = await review_conversations(owner.principal, selected.id, filters, limit=50, cursor=cursor)
+            rows, next_cursor = [ConversationRowOut.of(r) for r in page.items], page.next_cursor
+        query = {
+            "agent_id": selected.id if selected else "",
+            "from": since.isoformat() if since else "",
+            "to": until.isoformat() if until else "",
+            "feedback": feedback,
+            "unanswered": "true" if unanswered else "",
+            "handed_off": handed_off,
+            "has_lead": has_lead,
+            "q": text or "",
+        }
         return _page(
             "conversations.html",
             owner,
             agents=agents,
             selected=selected,
-            sessions=sessions,
+            sessions=rows,
             next_cursor=next_cursor,
             since=since,
             until=until,
+            filters=query,
+            filtering=filtering,
+            more_query=urlencode(
+                {k: v for k, v in query.items() if v} | ({"cursor": next_cursor} if next_cursor else {})
+            ),
             title="Conversations",
             nav="conversations",
         )
