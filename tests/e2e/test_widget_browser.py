@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from dependency_injector import providers
+from testkit.postgres import TestPostgres
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.adapters.openai.chat_model import OpenAIChatModel
 from aioomi.container import container_on_postgres
@@ -30,8 +32,6 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401 - fixtures
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.postgres import TestPostgres
-from tests.support.serving import loopback_socket, serve_in_thread
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widget"
 VISITOR_KEY = "aioomi_visitor_id"
