@@ -165,7 +165,10 @@ from aioomi.domain.usecases.privacy.cancel_account_deletion import CancelAccount
 from aioomi.domain.usecases.privacy.check_processing_allowed import CheckProcessingAllowed
 from aioomi.domain.usecases.privacy.crawl_unless_restricted import CrawlUnlessRestricted
 from aioomi.domain.usecases.privacy.delete_stripe_customer import DeleteStripeCustomer
+from aioomi.domain.usecases.privacy.delete_visitor_conversations import DeleteVisitorConversations
 from aioomi.domain.usecases.privacy.download_export import DownloadExport
+from aioomi.domain.usecases.privacy.export_visitor_conversations import ExportVisitorConversations
+from aioomi.domain.usecases.privacy.find_visitor_conversations import FindVisitorConversations
 from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
 from aioomi.domain.usecases.privacy.get_published_policy import GetPublishedPolicy
@@ -185,7 +188,6 @@ from aioomi.domain.usecases.privacy.retention_report import RetentionReport
 from aioomi.domain.usecases.privacy.retention_sweeps import RetentionSweeps
 from aioomi.domain.usecases.privacy.send_policy_notices import SendPolicyNotices
 from aioomi.domain.usecases.privacy.set_chat_retention import SetChatRetention
-from aioomi.domain.usecases.privacy.visitor_conversations import VisitorConversations
 from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
 from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCounters
 from aioomi.domain.usecases.question_groups.answer_question_group import AnswerQuestionGroup
@@ -721,7 +723,9 @@ class Container(containers.DeclarativeContainer):
         grace=deletion_grace,
     )
     cancel_account_deletion = providers.Factory(CancelAccountDeletion, uow=uow, clock=clock)
-    visitor_conversations = providers.Factory(VisitorConversations, uow=uow, clock=clock)
+    find_visitor_conversations = providers.Factory(FindVisitorConversations, uow=uow)
+    export_visitor_conversations = providers.Factory(ExportVisitorConversations, uow=uow, clock=clock)
+    delete_visitor_conversations = providers.Factory(DeleteVisitorConversations, uow=uow, clock=clock)
     chat_retention = providers.Factory(SetChatRetention, uow=uow, clock=clock)
     retention_sweeps = providers.Factory(
         RetentionSweeps,
