@@ -94,13 +94,15 @@ from aioomi.domain.usecases.cancel_email_change import CancelEmailChange
 from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
 from aioomi.domain.usecases.change_password import ChangePassword
 from aioomi.domain.usecases.chat.delete_chat_session import DeleteChatSession
+from aioomi.domain.usecases.chat.delete_visitor_session import DeleteVisitorSession
 from aioomi.domain.usecases.chat.export_agent_sessions import ExportAgentSessions
 from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
 from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.chat.list_visitor_sessions import ListVisitorSessions
 from aioomi.domain.usecases.chat.open_widget import OpenWidget
+from aioomi.domain.usecases.chat.read_visitor_session import ReadVisitorSession
 from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
 from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
-from aioomi.domain.usecases.chat.visitor_sessions import VisitorSessions
 from aioomi.domain.usecases.check_readiness import CheckReadiness
 from aioomi.domain.usecases.conversation_review.review_conversations import ReviewConversations
 from aioomi.domain.usecases.crawl_source import CrawlSource
@@ -647,7 +649,9 @@ class Container(containers.DeclarativeContainer):
     start_widget_session = providers.Factory(
         StartWidgetSession, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits
     )
-    visitor_sessions = providers.Factory(VisitorSessions, uow=uow, limits=chat_limits)
+    list_visitor_sessions = providers.Factory(ListVisitorSessions, uow=uow, limits=chat_limits)
+    read_visitor_session = providers.Factory(ReadVisitorSession, uow=uow)
+    delete_visitor_session = providers.Factory(DeleteVisitorSession, uow=uow)
     send_widget_message = providers.Factory(
         SendWidgetMessage, answer=answer_chat, limiter=rate_limiter, limits=chat_limits
     )
