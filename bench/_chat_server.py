@@ -120,7 +120,7 @@ async def serve(args: argparse.Namespace) -> None:
         providers.Object(msgspec.structs.replace(config, catalog=PlanCatalog(plans=(roomy,))))
     )
     if args.backend == "memory":
-        from tests.unit.chat_support import ListSearch
+        from testkit.builders import ListSearch
 
         container.passage_search.override(
             providers.Object(
@@ -131,7 +131,7 @@ async def serve(args: argparse.Namespace) -> None:
         )
     await start(container)
     if args.backend == "memory":
-        from tests.unit.chat_support import account, agent_for, store
+        from testkit.builders import account, agent_for, store
 
         owner = account()
         agent = agent_for(owner, allowed_origins=(ORIGIN,))

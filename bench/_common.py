@@ -9,7 +9,7 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.support.postgres import TestPostgres
+from testkit.postgres import TestPostgres
 
 from aioomi.adapters.postgres.database import PostgresDatabase
 

@@ -57,7 +57,7 @@ from bench._client import chat_server_process, cpu_seconds
 from bench._common import embedded_database, say
 from bench._scifact import natural_texts
 from bench._scifact import queries as scifact_queries
-from tests.unit.chat_support import account, agent_for, store
+from testkit.builders import account, agent_for, store
 
 from aioomi.adapters.postgres.chunk_store import PostgresChunkStore
 from aioomi.container import container_on_postgres, start, stop
@@ -464,8 +464,8 @@ def fake_openai() -> Iterator[str | None]:
     if not os.environ.get("BENCH_OPENAI"):
         yield None
         return
-    from tests.fakes.openai_server import FakeOpenAI
-    from tests.support.serving import loopback_socket, serve_in_thread
+    from testkit.openai_server import FakeOpenAI
+    from testkit.serving import loopback_socket, serve_in_thread
 
     sock = loopback_socket()
     with serve_in_thread(FakeOpenAI(), sock, name="fake-openai", lifespan="off", start_timeout_s=10, stop_timeout_s=5):

@@ -1,4 +1,4 @@
-"""Crawl throughput: the ~300-page test website (tests/fakes/website.py, on loopback) crawled and
+"""Crawl throughput: the ~300-page test website (testkit/website.py, on loopback) crawled and
 ingested into the Postgres store by one worker with a zero-latency embedder, in pages per
 second, against a floor measured in the same run: fetching and extracting the same pages alone
 (the same crawler and extractor, no store, no ingestion). Then a re-sync of the unchanged site:
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import embedded_database, say
 from bench.ingestion import InstantEmbedder
 from dependency_injector import providers
-from tests.contract.test_agent_store_contract import account
-from tests.fakes.website import served_website
+from testkit.builders import account
+from testkit.website import served_website
 
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog
 from aioomi.adapters.web.crawler import HttpSiteFetcher
@@ -101,7 +101,7 @@ async def crawl_and_resync(container: Container, embedder: InstantEmbedder, base
     """A fresh account's sitemap source crawled and ingested by one worker, then re-synced."""
     account_id = new_id("acct")
     async with container.uow()(account_id=None) as uow:
-        await uow.accounts.add(account(account_id))
+        await uow.accounts.add(account(account_id=account_id))
         await uow.commit()
     principal = Principal(account_id=account_id)
     agent = await container.create_agent()(principal, AgentSettings(name="Bench"))

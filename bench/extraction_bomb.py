@@ -49,7 +49,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
     import uvicorn
     from dependency_injector import providers
-    from tests.unit.chat_support import account, store
+    from testkit.builders import account, store
 
     from aioomi.adapters.local.sandboxed_extractor import ExtractionSandbox, SandboxedTextExtractor
     from aioomi.adapters.local.zip_guard import ZipLimits
@@ -205,7 +205,7 @@ async def idle(server: Server, seconds: float) -> dict:
 
 
 async def bench(args: argparse.Namespace) -> None:
-    from tests.unit.documents import docx_bomb, docx_bytes
+    from testkit.documents import docx_bomb, docx_bytes
 
     bomb, normal = docx_bomb(20 * MIB), docx_bytes()
     say(f"load average {os.getloadavg()}; bomb {len(bomb):,} bytes, inflating word/document.xml to 20 MB")

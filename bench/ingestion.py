@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import embedded_database, say
 from dependency_injector import providers
-from tests.contract.test_agent_store_contract import account
+from testkit.builders import account
 
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog
 from aioomi.container import container_on_postgres, start, stop
@@ -105,7 +105,7 @@ async def main(chunk_target: int, runs: int, model: str, dimensions: int) -> dic
         try:
             account_id = new_id("acct")
             async with container.uow()(account_id=None) as uow:
-                await uow.accounts.add(account(account_id))
+                await uow.accounts.add(account(account_id=account_id))
                 await uow.commit()
             principal = Principal(account_id=account_id)
             chunker, store = container.chunker(), container.chunk_store()

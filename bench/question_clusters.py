@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.unit.chat_support import account, agent_for, store
+from testkit.builders import account, agent_for, store
 
 from _common import say
 from _scifact import sentences

@@ -21,10 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` and `testkit`, run as a script
+
 from bench._common import embedded_database, say
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
-from tests.integration.accounts_support import fast_hasher, sign_up_body
+from testkit.accounts import fast_hasher, sign_up_body
 
 from aioomi.container import container_on_postgres, start, stop
 from aioomi.domain.model.rate_limits import RateDecision, RateLimit
@@ -90,5 +92,4 @@ async def main(rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 300))

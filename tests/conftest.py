@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from testkit.postgres import TestPostgres
 
 from aioomi.container import Container, container_in_memory, container_on_postgres, start, stop
 from aioomi.settings import Settings
-from tests.support.postgres import TestPostgres
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(

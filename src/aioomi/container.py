@@ -96,13 +96,15 @@ from aioomi.domain.usecases.cancel_email_change import CancelEmailChange
 from aioomi.domain.usecases.cancel_source_run import CancelSourceRun
 from aioomi.domain.usecases.change_password import ChangePassword
 from aioomi.domain.usecases.chat.delete_chat_session import DeleteChatSession
+from aioomi.domain.usecases.chat.delete_visitor_session import DeleteVisitorSession
 from aioomi.domain.usecases.chat.export_agent_sessions import ExportAgentSessions
 from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
 from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
+from aioomi.domain.usecases.chat.list_visitor_sessions import ListVisitorSessions
 from aioomi.domain.usecases.chat.open_widget import OpenWidget
+from aioomi.domain.usecases.chat.read_visitor_session import ReadVisitorSession
 from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
 from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
-from aioomi.domain.usecases.chat.visitor_sessions import VisitorSessions
 from aioomi.domain.usecases.check_readiness import CheckReadiness
 from aioomi.domain.usecases.conversation_review.review_conversations import ReviewConversations
 from aioomi.domain.usecases.crawl_source import CrawlSource
@@ -167,7 +169,10 @@ from aioomi.domain.usecases.privacy.cancel_account_deletion import CancelAccount
 from aioomi.domain.usecases.privacy.check_processing_allowed import CheckProcessingAllowed
 from aioomi.domain.usecases.privacy.crawl_unless_restricted import CrawlUnlessRestricted
 from aioomi.domain.usecases.privacy.delete_stripe_customer import DeleteStripeCustomer
+from aioomi.domain.usecases.privacy.delete_visitor_conversations import DeleteVisitorConversations
 from aioomi.domain.usecases.privacy.download_export import DownloadExport
+from aioomi.domain.usecases.privacy.export_visitor_conversations import ExportVisitorConversations
+from aioomi.domain.usecases.privacy.find_visitor_conversations import FindVisitorConversations
 from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
 from aioomi.domain.usecases.privacy.get_published_policy import GetPublishedPolicy
@@ -187,7 +192,6 @@ from aioomi.domain.usecases.privacy.retention_report import RetentionReport
 from aioomi.domain.usecases.privacy.retention_sweeps import RetentionSweeps
 from aioomi.domain.usecases.privacy.send_policy_notices import SendPolicyNotices
 from aioomi.domain.usecases.privacy.set_chat_retention import SetChatRetention
-from aioomi.domain.usecases.privacy.visitor_conversations import VisitorConversations
 from aioomi.domain.usecases.purge_finished_jobs import PurgeFinishedJobs
 from aioomi.domain.usecases.purge_rate_limit_counters import PurgeRateLimitCounters
 from aioomi.domain.usecases.question_groups.answer_question_group import AnswerQuestionGroup
@@ -648,7 +652,9 @@ class Container(containers.DeclarativeContainer):
     start_widget_session = providers.Factory(
         StartWidgetSession, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits
     )
-    visitor_sessions = providers.Factory(VisitorSessions, uow=uow, limits=chat_limits)
+    list_visitor_sessions = providers.Factory(ListVisitorSessions, uow=uow, limits=chat_limits)
+    read_visitor_session = providers.Factory(ReadVisitorSession, uow=uow)
+    delete_visitor_session = providers.Factory(DeleteVisitorSession, uow=uow)
     send_widget_message = providers.Factory(
         SendWidgetMessage, answer=answer_chat, limiter=rate_limiter, limits=chat_limits
     )
@@ -727,7 +733,9 @@ class Container(containers.DeclarativeContainer):
         grace=deletion_grace,
     )
     cancel_account_deletion = providers.Factory(CancelAccountDeletion, uow=uow, clock=clock)
-    visitor_conversations = providers.Factory(VisitorConversations, uow=uow, clock=clock)
+    find_visitor_conversations = providers.Factory(FindVisitorConversations, uow=uow)
+    export_visitor_conversations = providers.Factory(ExportVisitorConversations, uow=uow, clock=clock)
+    delete_visitor_conversations = providers.Factory(DeleteVisitorConversations, uow=uow, clock=clock)
     chat_retention = providers.Factory(SetChatRetention, uow=uow, clock=clock)
     retention_sweeps = providers.Factory(
         RetentionSweeps,

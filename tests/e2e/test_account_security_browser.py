@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.memory.clock import ManualClock
@@ -22,7 +23,6 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.integration.accounts_support import wait_for_mail
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.serving import loopback_socket, serve_in_thread
 
 EMAIL = "hedy@example.com"
 PASSWORD = "frequency hopping since 1942"

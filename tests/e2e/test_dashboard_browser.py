@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from dependency_injector import providers
+from testkit.postgres import TestPostgres
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.container import container_on_postgres
@@ -30,8 +32,6 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.integration.accounts_support import wait_for_mail
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.postgres import TestPostgres
-from tests.support.serving import loopback_socket, serve_in_thread
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 EMAIL = "grace@example.com"

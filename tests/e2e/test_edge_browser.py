@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.entrypoints.http.app import create_app
 from tests.integration.accounts_support import (
@@ -29,7 +30,6 @@ from tests.integration.accounts_support import (
     wait_for_mail,
 )
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.serving import loopback_socket, serve_in_thread
 
 try:
     from playwright.async_api import Browser, Page, async_playwright

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from dependency_injector import providers
+from testkit.postgres import TestPostgres
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.container import container_on_postgres
@@ -26,8 +28,6 @@ from tests.integration.accounts_support import link_token, sign_up_body, wait_fo
 from tests.integration.chat_support import RETURNS
 from tests.support.axe import install_axe, serious_violations
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.postgres import TestPostgres
-from tests.support.serving import loopback_socket, serve_in_thread
 from tests.unit.chat_support import ListSearch
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "handoff"

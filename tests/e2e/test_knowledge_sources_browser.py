@@ -1,6 +1,6 @@
 """The knowledge page's sources in a real browser (Debian's Chromium via Playwright), against the
 app served on loopback with the worker in the server process and the crawl test website
-(tests/fakes/website.py) allowed on loopback for this test only: an owner adds a website source
+(testkit/website.py) allowed on loopback for this test only: an owner adds a website source
 and watches its crawl's progress update in place (no reload) from queued or running to
 succeeded, with the counts the runs API reports and the failures with their reasons; the cancel
 button shows only while the run is active; a Q&A pair is added, edited and listed. A crawl that
@@ -19,16 +19,16 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
+from testkit.serving import loopback_socket, serve_in_thread
+from testkit.website import Website, served_website
 
 from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.container import container_in_memory
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
-from tests.fakes.website import Website, served_website
 from tests.integration.accounts_support import wait_for_mail
 from tests.support.axe import install_axe, serious_violations
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.serving import loopback_socket, serve_in_thread
 from tests.unit.knowledge_support import use_test_embedders
 
 EMAIL = "ada@example.com"

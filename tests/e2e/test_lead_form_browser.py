@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.container import container_in_memory
 from aioomi.domain.model.accounts import Principal
@@ -28,7 +29,6 @@ from aioomi.domain.model.leads import FieldKind, LeadField, LeadForm
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.serving import loopback_socket, serve_in_thread
 from tests.unit.chat_support import account, agent_for, store
 
 try:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.container import container_in_memory
 from aioomi.entrypoints.http.app import create_app
@@ -22,7 +23,6 @@ from aioomi.settings import Settings
 from tests.fakes.webhook_receiver import WebhookReceiver, served_receiver
 from tests.integration.accounts_support import fast_hasher, wait_for_mail
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.serving import loopback_socket, serve_in_thread
 
 try:
     from playwright.async_api import async_playwright

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from dependency_injector import providers
+from testkit.postgres import TestPostgres
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.adapters.openai.chat_model import OpenAIChatModel
 from aioomi.container import container_on_postgres
@@ -30,8 +32,6 @@ from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.fakes.openai_fixtures import ServedFakeOpenAI, _served_fake_openai  # noqa: F401 - fixtures
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
-from tests.support.postgres import TestPostgres
-from tests.support.serving import loopback_socket, serve_in_thread
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "widget"
 VISITOR_KEY = "aioomi_visitor_id"
@@ -218,7 +218,7 @@ async def test_demo_page_streams_an_answer_with_citations_restores_it_and_delete
     assert await local_storage(page) == {VISITOR_KEY: visitor}
 
     agent = served.run(served.container.get_agent()(served.principal, served.demo.agent_id))
-    sessions = served.run(served.container.visitor_sessions().list(agent, visitor))
+    sessions = served.run(served.container.list_visitor_sessions()(agent, visitor))
     assert len(sessions) == 1
     session_id = sessions[0].id
 
@@ -235,11 +235,11 @@ async def test_demo_page_streams_an_answer_with_citations_restores_it_and_delete
     await page.locator(w("button[aria-haspopup=menu]")).click()
     await page.locator(w("[role=menuitem]"), has_text="Delete").click()
     await page.locator(w(".confirm")).wait_for(state="visible")
-    assert served.run(served.container.visitor_sessions().list(agent, visitor)), "nothing is deleted before confirming"
+    assert served.run(served.container.list_visitor_sessions()(agent, visitor)), "nothing is deleted before confirming"
     await page.locator(w(".confirm .danger")).click()
     await page.locator(w(".note"), has_text="deleted").wait_for()
     assert await page.locator(w(".msg.user")).count() == 0
-    assert served.run(served.container.visitor_sessions().list(agent, visitor)) == []
+    assert served.run(served.container.list_visitor_sessions()(agent, visitor)) == []
     with pytest.raises(NotFound):
         served.run(served.container.get_chat_session()(served.principal, session_id))
     await page.reload()

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-
-from tests.fakes.openai_server import FakeOpenAI
-from tests.support.serving import loopback_socket, serve_in_thread
+from testkit.openai_server import FakeOpenAI
+from testkit.serving import loopback_socket, serve_in_thread
 
 
 @dataclass

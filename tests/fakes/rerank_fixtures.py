@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from testkit.serving import loopback_socket, serve_in_thread
 
 from tests.fakes.rerank_server import FakeReranker
-from tests.support.serving import loopback_socket, serve_in_thread
 
 
 @dataclass

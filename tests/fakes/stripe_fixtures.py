@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import stripe
+from testkit.serving import loopback_socket, serve_in_thread
 
 from tests.fakes.stripe_server import SECRET_KEY, FakeStripe
-from tests.support.serving import loopback_socket, serve_in_thread
 
 WEBHOOK_SECRET = "whsec_aioomi_test_secret"
 

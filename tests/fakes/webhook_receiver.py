@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-
-from tests.support.serving import loopback_socket, serve_in_thread
+from testkit.serving import loopback_socket, serve_in_thread
 
 
 @dataclass

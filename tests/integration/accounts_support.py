@@ -24,25 +24,20 @@ import pytest
 import structlog
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
+from testkit.accounts import FAST_HASH as FAST_HASH
+from testkit.accounts import PASSWORD as PASSWORD
+from testkit.accounts import fast_hasher as fast_hasher
+from testkit.accounts import sign_up_body as sign_up_body
 
-from aioomi.adapters.local.argon2_hasher import Argon2PasswordHasher
 from aioomi.adapters.local.outbox_mailer import read_outbox
 from aioomi.container import Container, container_in_memory, container_on_postgres, start, stop
 from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.entrypoints.http.app import create_app
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.settings import Settings
 
 PROBLEM = "application/problem+json"
-PASSWORD = "correct horse battery staple"
 BASE_URL = "http://127.0.0.1"  # loopback: the session cookie is not Secure, so the client sends it back
-FAST_HASH = {"time_cost": 1, "memory_cost_kib": 8, "parallelism": 1}
-
-
-def fast_hasher(**parameters: int) -> Argon2PasswordHasher:
-    """Argon2id with tiny parameters: production's are slow on purpose."""
-    return Argon2PasswordHasher(**(FAST_HASH | parameters))
 
 
 def use_fast_hasher(container: Container) -> Container:
@@ -215,18 +210,6 @@ async def run_jobs(app: App) -> None:
 
 
 # -- HTTP steps ---------------------------------------------------------------------------------
-
-
-def sign_up_body(
-    email: str, *, password: str = PASSWORD, full_name: str = "Ada Lovelace", **more: Any
-) -> dict[str, Any]:
-    return {
-        "email": email,
-        "full_name": full_name,
-        "password": password,
-        "adult": True,
-        "accepted_policy_version": CURRENT_POLICY_VERSION,
-    } | more
 
 
 def cookie_from(response: Any, name: str = SESSION_COOKIE) -> str:

@@ -1,4 +1,4 @@
-"""Crawling the in-process test website (tests/fakes/website.py, served on loopback, which the
+"""Crawling the in-process test website (testkit/website.py, served on loopback, which the
 settings allow explicitly) into an agent's knowledge base with the real crawler, extractor,
 worker and ingestion: the count of every outcome for a website and for a sitemap source,
 navigation and banners in no chunk, documents with their URLs and titles, robots.txt obeyed,
@@ -13,6 +13,7 @@ from pathlib import Path
 import msgspec
 import pytest
 from dependency_injector import providers
+from testkit.website import COOKIES, FOOTER, LONG_PAGE, NAVIGATION, Website, paragraph, served_website
 
 from aioomi.container import container_in_memory, start, stop
 from aioomi.domain.model.documents import DocumentStatus
@@ -27,7 +28,6 @@ from aioomi.domain.model.sources import (
 )
 from aioomi.entrypoints.worker.jobs import build_worker
 from aioomi.settings import Settings
-from tests.fakes.website import COOKIES, FOOTER, LONG_PAGE, NAVIGATION, Website, paragraph, served_website
 from tests.unit.knowledge_support import Knowledge, new_agent, use_test_embedders
 
 

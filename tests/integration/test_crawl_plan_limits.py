@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from testkit.website import PAGES, Website, paragraph, served_website
 
 from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.billing import BillingAccount, SubscriptionStatus
 from aioomi.domain.model.documents import DocumentSource, DocumentUpload
 from aioomi.domain.model.sources import RunCounts, RunStatus, SourceKind, SourceSettings
 from aioomi.settings import Settings
-from tests.fakes.website import PAGES, Website, paragraph, served_website
 from tests.unit.knowledge_support import Knowledge, new_agent, use_test_embedders
 
 MB = 1024 * 1024

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from testkit.website import PAGES, Website, served_website
 
 from aioomi.adapters.web.crawler import HttpSiteFetcher
 from aioomi.adapters.web.url_fetcher import parse_networks
 from aioomi.container import container_in_memory, start, stop
 from aioomi.domain.model.sources import FailureReason, PageFailed, RunCounts, SourceKind, SourceSettings
 from aioomi.settings import Settings
-from tests.fakes.website import PAGES, Website, served_website
 from tests.unit.knowledge_support import Knowledge, new_agent, use_test_embedders
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from testkit.documents import docx_bytes, pdf_bytes
 
 from aioomi.entrypoints.worker.jobs import build_worker
 from tests.integration.accounts_support import App, Owner, problem, serve, sign_up_and_verify
-from tests.unit.documents import docx_bytes, pdf_bytes
 from tests.unit.knowledge_support import use_test_embedders
 
 AGENTS = "/api/v1/agents"

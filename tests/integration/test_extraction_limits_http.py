@@ -6,8 +6,9 @@ kept, its job run once and recorded failed (not queued for a retry)."""
 
 from __future__ import annotations
 
+from testkit.documents import blank_pdf, docx_bomb
+
 from tests.integration.test_documents_http import AGENTS, app, blob_files, owner_with_agent, run_worker, sql  # noqa: F401 - fixtures
-from tests.unit.documents import blank_pdf, docx_bomb
 
 
 async def test_a_bomb_is_refused_at_upload_and_storing_nothing(app) -> None:

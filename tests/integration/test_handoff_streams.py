@@ -15,13 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.container import container_on_postgres
 from aioomi.domain.model.chat import ChatLimits
 from aioomi.entrypoints.http.app import create_app
 from aioomi.settings import Settings
 from tests.integration.accounts_support import link_token, sign_up_body, use_fast_hasher, wait_for_mail
-from tests.support.serving import loopback_socket, serve_in_thread
 
 VISITOR = "visitor-0123456789abcdef"
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from dependency_injector import providers
+from testkit.serving import loopback_socket, serve_in_thread
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.domain.model.chat import ChatLimits
@@ -43,7 +44,6 @@ from tests.integration.accounts_support import (
     wait_for_mail,
 )
 from tests.integration.chat_support import ORIGIN, RETURNS, chat_app
-from tests.support.serving import loopback_socket, serve_in_thread
 from tests.unit.chat_support import ListSearch
 
 DEEP = 1_000  # deeper than the 400 allowed, and than the decoders' own recursion limit

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from testkit.website import PAGES, Website, served_website
 
-from tests.fakes.website import PAGES, Website, served_website
 from tests.integration.accounts_support import App, problem, serve
 from tests.integration.test_documents_http import AGENTS, blob_files, owner_with_agent, run_worker, sql
 from tests.unit.knowledge_support import use_test_embedders
@@ -128,7 +128,7 @@ async def test_a_crawl_reaching_the_plans_documents_stops_and_says_so(app: App, 
     assert created.status_code == 202, created.text
     await run_worker(app)
     [run] = (await app.client.get(f"{sources}/{created.json()['id']}/runs", headers=owner.headers())).json()["data"]
-    # 293 listed addresses (see tests/fakes/website.py); pages 0 to 3 stored (4 + the note = 5
+    # 293 listed addresses (see testkit/website.py); pages 0 to 3 stored (4 + the note = 5
     # documents); page 4 refused, page 5 fetched with it and the 287 after them left: 289
     assert run["status"] == "succeeded", run
     assert run["counts"] == {

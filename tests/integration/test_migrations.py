@@ -14,7 +14,7 @@ from aioomi.adapters.postgres.migrations import MigrationError, migrate, shipped
 from tests.integration.processes import AIOOMI, clean_env, database_url, processes, wait_for
 
 if TYPE_CHECKING:
-    from tests.support.postgres import TestPostgres
+    from testkit.postgres import TestPostgres
 
 
 def shipped() -> list[str]:

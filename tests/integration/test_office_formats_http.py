@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit.documents import epub_bytes, pptx_bytes, xlsx_bytes, zip_bomb
 
 from tests.integration.accounts_support import App, problem, serve
 from tests.integration.test_documents_http import AGENTS, owner_with_agent, run_worker
-from tests.unit.documents import epub_bytes, pptx_bytes, xlsx_bytes, zip_bomb
 from tests.unit.knowledge_support import use_test_embedders
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 import pytest
+from testkit.openai_server import fake_embedding
 
 from aioomi.adapters.openai.embedder import OpenAIEmbedder
 from aioomi.domain.model.knowledge import EmbeddingRejected, EmbeddingUnavailable
-from tests.fakes.openai_server import fake_embedding
 
 
 def embedder(fake_openai, **kw) -> OpenAIEmbedder:

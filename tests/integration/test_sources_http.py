@@ -111,7 +111,7 @@ async def test_documents_belong_to_sources_listed_renamed_and_deleted(app: App, 
 async def test_a_website_source_is_created_crawled_synced_and_cancelled_over_http(
     pg_conninfo: str, tmp_path: Path
 ) -> None:
-    from tests.fakes.website import served_website
+    from testkit.website import served_website
 
     with served_website() as website:
         async with serve(

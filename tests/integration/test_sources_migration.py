@@ -24,7 +24,7 @@ from tests.contract.test_agent_store_contract import account, agent
 from tests.contract.test_document_store_contract import document
 
 if TYPE_CHECKING:
-    from tests.support.postgres import TestPostgres
+    from testkit.postgres import TestPostgres
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import msgspec
 import pytest
 from dependency_injector import providers
+from testkit.website import Website, served_website
 
 from aioomi.container import container_in_memory, start, stop
 from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.sources import SourceKind, SourceSettings
 from aioomi.settings import Settings
-from tests.fakes.website import Website, served_website
 from tests.unit.knowledge_support import Knowledge, new_agent, use_test_embedders
 from tests.unit.test_webhooks import FakeTransport
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from dependency_injector import providers
+from testkit.documents import pdf_bytes
 
 from aioomi.container import Container
 from aioomi.domain.model.accounts import Principal
@@ -23,7 +24,6 @@ from aioomi.domain.model.documents import (
     chunk_key,
 )
 from aioomi.domain.usecases.knowledge.ingest_document import EmbeddingBatches
-from tests.unit.documents import pdf_bytes
 from tests.unit.knowledge_support import Knowledge, new_agent, use_test_embedders
 
 RETURNS = "# Returns\n\nCustomers may return items within thirty days of delivery for a full refund.\n"

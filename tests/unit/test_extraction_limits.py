@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 import pypdf
 import pytest
+from testkit.documents import blank_pdf, docx_bomb, docx_bytes, many_page_pdf, pdf_bytes
 
 from aioomi.adapters.local.sandboxed_extractor import ExtractionSandbox, SandboxedTextExtractor
 from aioomi.adapters.local.text_extractor import LocalTextExtractor
@@ -26,7 +27,6 @@ from aioomi.domain.model.jobs import JobStatus, NewJob
 from aioomi.domain.model.knowledge import DocumentKind, ExtractionLimitExceeded, UnreadableDocument
 from aioomi.entrypoints.worker.runner import Worker
 from tests.support.memory import PeakMemory
-from tests.unit.documents import blank_pdf, docx_bomb, docx_bytes, many_page_pdf, pdf_bytes
 from tests.unit.knowledge_support import new_agent, use_test_embedders
 
 MIB = 1024 * 1024

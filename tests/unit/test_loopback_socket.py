@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from tests.support.serving import loopback_socket
+from testkit.serving import loopback_socket
 
 
 async def test_a_connection_accepted_from_a_loopback_socket_has_tcp_nodelay() -> None:

@@ -9,12 +9,12 @@ import io
 import zipfile
 
 import pytest
+from testkit.documents import epub_bytes, pptx_bytes, xlsx_bytes, zip_bomb
 
 from aioomi.adapters.local.markdown_chunker import MarkdownChunker
 from aioomi.adapters.local.sandboxed_extractor import SandboxedTextExtractor
 from aioomi.adapters.local.text_extractor import LocalTextExtractor
 from aioomi.domain.model.knowledge import DocumentKind, ExtractionLimitExceeded, UnreadableDocument
-from tests.unit.documents import epub_bytes, pptx_bytes, xlsx_bytes, zip_bomb
 
 extractor = LocalTextExtractor()
 

@@ -287,9 +287,9 @@ async def test_visitor_conversations_are_found_exported_and_deleted(container: C
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
     await _session(container, who.account_id, agent.id, container.clock().now())
     await _session(container, who.account_id, agent.id, container.clock().now(), visitor="someone_else_0000000")
-    assert len(await container.visitor_conversations().find(who, VISITOR)) == 1
-    assert len(await container.visitor_conversations().export(who, VISITOR)) == 1
-    assert await container.visitor_conversations().delete(who, VISITOR) == 1
+    assert len(await container.find_visitor_conversations()(who, VISITOR)) == 1
+    assert len(await container.export_visitor_conversations()(who, VISITOR)) == 1
+    assert await container.delete_visitor_conversations()(who, VISITOR) == 1
     assert [s.visitor_id for s in rows(container, "chat_sessions")] == ["someone_else_0000000"]
 
 

@@ -6,10 +6,10 @@ import io
 import zipfile
 
 import pytest
+from testkit.documents import docx_bytes, pdf_bytes
 
 from aioomi.adapters.local.text_extractor import LocalTextExtractor
 from aioomi.domain.model.knowledge import DocumentKind, UnreadableDocument, UnsupportedDocumentType
-from tests.unit.documents import docx_bytes, pdf_bytes
 
 extractor = LocalTextExtractor()
 

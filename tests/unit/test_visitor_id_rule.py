@@ -13,8 +13,11 @@ from tests.unit.test_account_usecases import clock, container, principal, signed
 @pytest.mark.parametrize("visitor_id", ["short", "x" * 65, "visitor id with spaces", "visitor_ü_0123456789"])
 async def test_a_malformed_visitor_id_is_refused_by_every_entry(container: Container, visitor_id: str) -> None:
     owner = principal(await signed_up(container, "ada@example.com"))
-    conversations = container.visitor_conversations()
-    for entry in (conversations.find, conversations.export, conversations.delete):
+    for entry in (
+        container.find_visitor_conversations(),
+        container.export_visitor_conversations(),
+        container.delete_visitor_conversations(),
+    ):
         with pytest.raises(InvalidInput) as caught:
             await entry(owner, visitor_id)
         assert (caught.value.code, caught.value.field) == ("invalid_visitor_id", "visitor_id")
@@ -22,6 +25,5 @@ async def test_a_malformed_visitor_id_is_refused_by_every_entry(container: Conta
 
 async def test_a_well_formed_unknown_visitor_has_nothing(container: Container) -> None:
     owner = principal(await signed_up(container, "ada@example.com"))
-    conversations = container.visitor_conversations()
-    assert await conversations.find(owner, "visitor_0123456789abcdef") == []
-    assert await conversations.delete(owner, "visitor_0123456789abcdef") == 0
+    assert await container.find_visitor_conversations()(owner, "visitor_0123456789abcdef") == []
+    assert await container.delete_visitor_conversations()(owner, "visitor_0123456789abcdef") == 0

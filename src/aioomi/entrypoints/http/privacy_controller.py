@@ -18,7 +18,10 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.privacy import AuditEvent, DataExport, PrivacyState
 from aioomi.domain.usecases.privacy.accept_policy import AcceptPolicy
 from aioomi.domain.usecases.privacy.cancel_account_deletion import CancelAccountDeletion
+from aioomi.domain.usecases.privacy.delete_visitor_conversations import DeleteVisitorConversations
 from aioomi.domain.usecases.privacy.download_export import DownloadExport
+from aioomi.domain.usecases.privacy.export_visitor_conversations import ExportVisitorConversations
+from aioomi.domain.usecases.privacy.find_visitor_conversations import FindVisitorConversations
 from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
 from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
@@ -28,7 +31,6 @@ from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessi
 from aioomi.domain.usecases.privacy.request_export import RequestExport
 from aioomi.domain.usecases.privacy.restrict_processing import RestrictProcessing
 from aioomi.domain.usecases.privacy.set_chat_retention import SetChatRetention
-from aioomi.domain.usecases.privacy.visitor_conversations import VisitorConversations
 from aioomi.entrypoints.http.auth import provide_principal, provide_recent_session
 from aioomi.entrypoints.http.file_stream import file_chunks
 from aioomi.entrypoints.http.problems import problems
@@ -374,11 +376,11 @@ class VisitorController(Controller):
     )
     async def find(
         self,
-        visitor_conversations: NamedDependency[VisitorConversations],
+        find_visitor_conversations: NamedDependency[FindVisitorConversations],
         principal: NamedDependency[Principal],
         visitor_id: FromPath[str],
     ) -> VisitorSessionList:
-        sessions = await visitor_conversations.find(principal, visitor_id)
+        sessions = await find_visitor_conversations(principal, visitor_id)
         return VisitorSessionList(
             data=[
                 VisitorSessionOut(
@@ -395,11 +397,11 @@ class VisitorController(Controller):
     @get("/export", summary="A visitor's conversations with their messages (JSON)", responses=problems(401, 403))
     async def export(
         self,
-        visitor_conversations: NamedDependency[VisitorConversations],
+        export_visitor_conversations: NamedDependency[ExportVisitorConversations],
         principal: NamedDependency[Principal],
         visitor_id: FromPath[str],
     ) -> VisitorExport:
-        sessions = await visitor_conversations.export(principal, visitor_id)
+        sessions = await export_visitor_conversations(principal, visitor_id)
         return VisitorExport(visitor_id=visitor_id, sessions=sessions)
 
     @delete(
@@ -410,11 +412,11 @@ class VisitorController(Controller):
     )
     async def delete_all(
         self,
-        visitor_conversations: NamedDependency[VisitorConversations],
+        delete_visitor_conversations: NamedDependency[DeleteVisitorConversations],
         principal: NamedDependency[Principal],
         visitor_id: FromPath[str],
     ) -> DeletedCount:
-        return DeletedCount(deleted=await visitor_conversations.delete(principal, visitor_id))
+        return DeletedCount(deleted=await delete_visitor_conversations(principal, visitor_id))
 
 
 class ChatRetentionController(Controller):

@@ -26,10 +26,12 @@ from aioomi.domain.model.chat import (
 )
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.usecases.answer_chat import ChatAnswer, ChatCaller
+from aioomi.domain.usecases.chat.delete_visitor_session import DeleteVisitorSession
+from aioomi.domain.usecases.chat.list_visitor_sessions import ListVisitorSessions
 from aioomi.domain.usecases.chat.open_widget import OpenWidget, check_serving
+from aioomi.domain.usecases.chat.read_visitor_session import ReadVisitorSession
 from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
 from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
-from aioomi.domain.usecases.chat.visitor_sessions import VisitorSessions
 from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 from aioomi.entrypoints.http.auth import client_info
 from aioomi.entrypoints.http.problems import problem_response, problems
@@ -188,27 +190,27 @@ class WidgetController(Controller):
     async def list_sessions(
         self,
         open_widget: NamedDependency[OpenWidget],
-        visitor_sessions: NamedDependency[VisitorSessions],
+        list_visitor_sessions: NamedDependency[ListVisitorSessions],
         request: Request[Any, Any, Any],
         public_key: PublicKey,
         visitor_id: VisitorId,
     ) -> VisitorSessionList:
         agent = await widget_agent(request, open_widget, public_key)
-        sessions = await visitor_sessions.list(agent, visitor_id)
+        sessions = await list_visitor_sessions(agent, visitor_id)
         return VisitorSessionList(data=[VisitorSessionOut.of(s) for s in sessions])
 
     @get("/sessions/{session_id:str}", summary="Resume a session: its messages, in order", responses=problems(403, 404))
     async def read_session(
         self,
         open_widget: NamedDependency[OpenWidget],
-        visitor_sessions: NamedDependency[VisitorSessions],
+        read_visitor_session: NamedDependency[ReadVisitorSession],
         request: Request[Any, Any, Any],
         public_key: PublicKey,
         session_id: SessionId,
         visitor_id: VisitorId,
     ) -> VisitorSessionDetail:
         agent = await widget_agent(request, open_widget, public_key)
-        session, messages = await visitor_sessions.read(agent, visitor_id, session_id)
+        session, messages = await read_visitor_session(agent, visitor_id, session_id)
         return VisitorSessionDetail(
             session=VisitorSessionOut.of(session), messages=[MessageOut.of(m) for m in messages]
         )
@@ -221,14 +223,14 @@ class WidgetController(Controller):
     async def export_session(
         self,
         open_widget: NamedDependency[OpenWidget],
-        visitor_sessions: NamedDependency[VisitorSessions],
+        read_visitor_session: NamedDependency[ReadVisitorSession],
         request: Request[Any, Any, Any],
         public_key: PublicKey,
         session_id: SessionId,
         visitor_id: VisitorId,
     ) -> Response[SessionExport]:
         agent = await widget_agent(request, open_widget, public_key)
-        session, messages = await visitor_sessions.read(agent, visitor_id, session_id)
+        session, messages = await read_visitor_session(agent, visitor_id, session_id)
         body = SessionExport(
             exported_at=datetime.now(UTC),
             sessions=[
@@ -246,14 +248,14 @@ class WidgetController(Controller):
     async def delete_session(
         self,
         open_widget: NamedDependency[OpenWidget],
-        visitor_sessions: NamedDependency[VisitorSessions],
+        delete_visitor_session: NamedDependency[DeleteVisitorSession],
         request: Request[Any, Any, Any],
         public_key: PublicKey,
         session_id: SessionId,
         visitor_id: VisitorId,
     ) -> None:
         agent = await widget_agent(request, open_widget, public_key)
-        await visitor_sessions.delete(agent, visitor_id, session_id)
+        await delete_visitor_session(agent, visitor_id, session_id)
 
     @post(
         "/sessions/{session_id:str}/messages",

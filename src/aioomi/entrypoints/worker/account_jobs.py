@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from aioomi.container import AppContainer
 from aioomi.domain.model.accounts import SEND_RESET_LINK_JOB, SEND_SIGN_UP_MAIL_JOB, SEND_VERIFICATION_LINK_JOB
 from aioomi.entrypoints.worker.runner import JobHandler
 
 
-def handlers(container: Any) -> dict[str, JobHandler]:
+def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def send_reset_link(payload: dict[str, Any]) -> object:
         return {"sent": await container.send_password_reset_link()(payload["email"])}
 

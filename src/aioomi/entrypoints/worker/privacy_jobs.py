@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from prometheus_client import Counter, Gauge
 
+from aioomi.container import AppContainer
 from aioomi.domain.usecases.privacy.policy_versions_support import SEND_POLICY_NOTICES
-from aioomi.domain.usecases.privacy.purge_deleted_accounts import DELETE_STRIPE_CUSTOMER
-from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT
+from aioomi.domain.usecases.privacy.purge_deleted_accounts import DELETE_STRIPE_CUSTOMER, DeleteStripeCustomerPayload
+from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT, BuildExportPayload
 from aioomi.domain.usecases.privacy.retention_support import PURGE_DELETED_ACCOUNTS, RUN_RETENTION_SWEEPS
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask
 
@@ -24,9 +26,10 @@ def observe(summary: dict[str, int], at: float) -> None:
         LAST_RUN.labels(kind=kind).set(at)
 
 
-def handlers(container: Any) -> dict[str, JobHandler]:
+def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def build_export(payload: dict[str, Any]) -> object:
-        return await container.build_export()(payload["account_id"], payload["export_id"])
+        job = msgspec.convert(payload, BuildExportPayload)
+        return await container.build_export()(job.account_id, job.export_id)
 
     async def retention_sweeps(_: dict[str, Any]) -> object:
         summary = await container.retention_sweeps()()
@@ -40,7 +43,8 @@ def handlers(container: Any) -> dict[str, JobHandler]:
         return {"purged": purged}
 
     async def delete_stripe_customer(payload: dict[str, Any]) -> object:
-        return await container.delete_stripe_customer()(payload.get("subscription_id"), payload.get("customer_id"))
+        job = msgspec.convert(payload, DeleteStripeCustomerPayload)
+        return await container.delete_stripe_customer()(job.subscription_id, job.customer_id)
 
     async def send_policy_notices(_: dict[str, Any]) -> object:
         return {"sent": await container.send_policy_notices()()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.jobs import NewJob
@@ -18,6 +20,14 @@ from aioomi.ports.privacy import KeptMail, OperationalRecords
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 DELETE_STRIPE_CUSTOMER = "privacy.delete_stripe_customer"
+
+
+class DeleteStripeCustomerPayload(msgspec.Struct, frozen=True, kw_only=True):
+    """The payload of a ``privacy.delete_stripe_customer`` job: what the purge could not delete
+    at Stripe (``""``: nothing of that kind)."""
+
+    subscription_id: str = ""
+    customer_id: str = ""
 
 
 STRIPE_RETRY_ATTEMPTS = 30
@@ -82,15 +92,14 @@ class PurgeDeletedAccounts:
             billing = await uow.billing.get_account(account_id)
         if account is None or account.status is not AccountStatus.DELETION_PENDING:
             return
-        stripe_left: dict[str, str] | None = None
+        stripe_left: DeleteStripeCustomerPayload | None = None
         if self._gateway is not None and billing is not None and (billing.subscription_id or billing.customer_id):
             try:
                 await delete_stripe_customer(self._gateway, billing.subscription_id, billing.customer_id)
             except AioomiError:
-                stripe_left = {
-                    "subscription_id": billing.subscription_id or "",
-                    "customer_id": billing.customer_id or "",
-                }
+                stripe_left = DeleteStripeCustomerPayload(
+                    subscription_id=billing.subscription_id or "", customer_id=billing.customer_id or ""
+                )
         await self._blobs.delete_prefix(f"{account_id}/")
         await self._records.erase_account(account_id)
         async with self._uow(account_id=None) as uow:
@@ -100,9 +109,8 @@ class PurgeDeletedAccounts:
                 await uow.jobs.enqueue(
                     NewJob(
                         kind=DELETE_STRIPE_CUSTOMER,
-                        payload=stripe_left,
-                        dedupe_key=f"{DELETE_STRIPE_CUSTOMER}:{stripe_left['customer_id']}"
-                        f":{stripe_left['subscription_id']}",
+                        payload=msgspec.to_builtins(stripe_left),
+                        dedupe_key=f"{DELETE_STRIPE_CUSTOMER}:{stripe_left.customer_id}:{stripe_left.subscription_id}",
                         max_attempts=STRIPE_RETRY_ATTEMPTS,
                     )
                 )

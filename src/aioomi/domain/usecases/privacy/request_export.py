@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
@@ -16,6 +18,13 @@ from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 BUILD_EXPORT = "privacy.build_export"
+
+
+class BuildExportPayload(msgspec.Struct, frozen=True, kw_only=True):
+    """The payload of a ``privacy.build_export`` job (JSON in the job queue)."""
+
+    account_id: str
+    export_id: str
 
 
 class RequestExport:
@@ -45,7 +54,7 @@ class RequestExport:
             await uow.jobs.enqueue(
                 NewJob(
                     kind=BUILD_EXPORT,
-                    payload={"account_id": export.account_id, "export_id": export.id},
+                    payload=msgspec.to_builtins(BuildExportPayload(account_id=export.account_id, export_id=export.id)),
                     dedupe_key=f"{BUILD_EXPORT}:{export.id}",
                 )
             )

@@ -21,7 +21,7 @@ def loopback_socket() -> socket.socket:
     ``socket.socket(AF_INET, SOCK_STREAM)``) uvicorn writes a response's head and body
     separately and, on a kept-alive connection, Nagle's algorithm holds the body until the
     client's delayed ACK: about 40 ms a request (47 ms vs 3.5 ms per openai SDK call to the
-    fake OpenAI server, measured at load 10 on 2 cores; see tests/fakes/website.py)."""
+    fake OpenAI server, measured at load 10 on 2 cores; see testkit/website.py)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.support.serving import serve_in_thread
+from testkit.serving import serve_in_thread
 
 SECTIONS = 10
 PAGES_PER_SECTION = 29
