@@ -212,6 +212,14 @@ from aioomi.domain.usecases.sources.get_source_run import GetSourceRun
 from aioomi.domain.usecases.sources.list_source_runs import ListSourceRuns
 from aioomi.domain.usecases.sync_due_sources import SyncDueSources
 from aioomi.domain.usecases.sync_source import SyncSource
+from aioomi.domain.usecases.test_questions.create_test_question import CreateTestQuestion
+from aioomi.domain.usecases.test_questions.delete_test_question import DeleteTestQuestion
+from aioomi.domain.usecases.test_questions.get_test_run import GetTestRun
+from aioomi.domain.usecases.test_questions.list_test_questions import ListTestQuestions
+from aioomi.domain.usecases.test_questions.list_test_runs import ListTestRuns
+from aioomi.domain.usecases.test_questions.request_test_run import RequestTestRun
+from aioomi.domain.usecases.test_questions.run_test_questions import RunTestQuestions
+from aioomi.domain.usecases.test_questions.update_test_question import UpdateTestQuestion
 from aioomi.domain.usecases.update_qa_pair import UpdateQaPair
 from aioomi.domain.usecases.update_source import UpdateSource
 from aioomi.domain.usecases.usage.check_usage_allowance import CheckUsageAllowance
@@ -274,6 +282,12 @@ def _chat_model(settings: Settings) -> OpenAIChatModel | ExtractiveResponder:
     if settings.openai_api_key:
         return OpenAIChatModel(api_key=settings.openai_api_key, base_url=settings.openai_base_url)
     return ExtractiveResponder()
+
+
+def _facts_apply(model: object) -> bool:
+    """Whether test questions' "mentions facts" expectations apply: a chat model writes the
+    answers (not the offline extractive responder, which copies passages out)."""
+    return not isinstance(model, ExtractiveResponder)
 
 
 def _identity_provider(settings: Settings) -> OidcIdentityProvider | None:
@@ -668,6 +682,23 @@ class Container(containers.DeclarativeContainer):
     list_question_groups = providers.Factory(ListQuestionGroups, uow=uow)
     dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
     answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
+    # Test questions (issue 19): answered like a visitor's question, not recorded, not metered.
+    create_test_question = providers.Factory(CreateTestQuestion, uow=uow, clock=clock)
+    update_test_question = providers.Factory(UpdateTestQuestion, uow=uow, clock=clock)
+    delete_test_question = providers.Factory(DeleteTestQuestion, uow=uow)
+    list_test_questions = providers.Factory(ListTestQuestions, uow=uow)
+    request_test_run = providers.Factory(RequestTestRun, uow=uow, clock=clock)
+    list_test_runs = providers.Factory(ListTestRuns, uow=uow)
+    get_test_run = providers.Factory(GetTestRun, uow=uow)
+    run_test_questions = providers.Factory(
+        RunTestQuestions,
+        uow=uow,
+        clock=clock,
+        model=chat_model,
+        search=passage_search,
+        curated=match_curated_answer,
+        facts_apply=providers.Callable(_facts_apply, chat_model),
+    )
     review_conversations = providers.Factory(ReviewConversations, uow=uow)
     get_analytics = providers.Factory(GetAnalytics, uow=uow, clock=clock)
     export_analytics_csv = providers.Factory(ExportAnalyticsCsv, get_analytics=get_analytics)

@@ -17,6 +17,7 @@ from aioomi.domain.usecases.question_groups.queue_due_question_group_refreshes i
     QUEUE_DUE_QUESTION_GROUP_REFRESHES,
 )
 from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRESH_QUESTION_GROUPS
+from aioomi.domain.usecases.test_questions.request_test_run import RUN_TEST_QUESTIONS
 from aioomi.entrypoints.worker import account_jobs, handoff_jobs, privacy_jobs
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 
@@ -112,6 +113,11 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def refresh_question_groups(payload: dict[str, Any]) -> object:
         return await container.refresh_question_groups()(payload["account_id"], payload["agent_id"])
 
+    async def run_test_questions(payload: dict[str, Any]) -> object:
+        return await container.run_test_questions()(
+            payload["account_id"], payload["agent_id"], payload.get("trigger", "manual")
+        )
+
     async def queue_due_question_group_refreshes(_: dict[str, Any]) -> object:
         return await container.queue_due_question_group_refreshes()()
 
@@ -125,6 +131,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
             SYNC_SOURCE: sync_source,
             SYNC_DUE_SOURCES: sync_due_sources,
             REFRESH_QUESTION_GROUPS: refresh_question_groups,
+            RUN_TEST_QUESTIONS: run_test_questions,
             QUEUE_DUE_QUESTION_GROUP_REFRESHES: queue_due_question_group_refreshes,
             INGEST_DOCUMENT: ingest_document,
             PURGE_DOCUMENT: purge_document,
