@@ -554,7 +554,7 @@ class Container(containers.DeclarativeContainer):
     get_document = providers.Factory(GetDocument, uow=uow)
     get_document_text = providers.Factory(GetDocumentText, uow=uow)
     purge_document_data = providers.Factory(PurgeDocumentData, chunk_store=chunk_store, blobs=blob_store)
-    delete_document = providers.Factory(DeleteDocument, uow=uow, purge=purge_document_data)
+    delete_document = providers.Factory(DeleteDocument, uow=uow, purge=purge_document_data, clock=clock)
     ingest_document = providers.Factory(
         IngestDocument,
         uow=uow,
@@ -586,7 +586,7 @@ class Container(containers.DeclarativeContainer):
     update_qa_pair = providers.Factory(
         UpdateQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits, plans=usage_allowance
     )
-    delete_qa_pair = providers.Factory(DeleteQaPair, uow=uow, purge=purge_document_data)
+    delete_qa_pair = providers.Factory(DeleteQaPair, uow=uow, purge=purge_document_data, clock=clock)
     import_qa_pairs = providers.Factory(
         ImportQaPairs, uow=uow, clock=clock, blobs=blob_store, limits=document_limits, plans=usage_allowance
     )

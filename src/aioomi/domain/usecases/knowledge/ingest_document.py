@@ -33,7 +33,9 @@ from aioomi.domain.model.knowledge import (
     UnreadableDocument,
     titled,
 )
+from aioomi.domain.model.test_questions import RunTrigger
 from aioomi.domain.model.webhook_payloads import DOCUMENT_FAILED, DOCUMENT_READY, document_settled
+from aioomi.domain.usecases.test_questions.request_test_run import rerun_tests_after_change
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.chunk_store import ChunkStore
@@ -337,6 +339,7 @@ class IngestDocument:
                             msgspec.structs.replace(current, status=DocumentStatus.READY, error=None, updated_at=now)
                         ),
                     )
+                    await rerun_tests_after_change(uow, now, account_id, agent_id, RunTrigger.KNOWLEDGE)
                     await uow.commit()
         if gone:
             await self._chunks.delete_document(account_id=account_id, agent_id=agent_id, document_id=key)

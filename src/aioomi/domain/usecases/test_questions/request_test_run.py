@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.jobs import NewJob
@@ -15,11 +15,10 @@ RUN_TEST_QUESTIONS = "run_test_questions"
 DEBOUNCE_SECONDS = 60
 
 
-async def enqueue_test_run(uow: UnitOfWork, clock: Clock, account_id: str, agent_id: str, trigger: RunTrigger) -> None:
+async def enqueue_test_run(uow: UnitOfWork, now: datetime, account_id: str, agent_id: str, trigger: RunTrigger) -> None:
     """Queue :data:`RUN_TEST_QUESTIONS` for the agent, debounced: requests within the same
     minute (whatever their trigger) share one job, which runs a minute later, so a burst of
     changes (a folder of documents becoming ready) runs the tests once, after the burst."""
-    now = clock.now()
     slot = int(now.timestamp()) // DEBOUNCE_SECONDS
     manual = trigger is RunTrigger.MANUAL
     await uow.jobs.enqueue(
@@ -47,5 +46,15 @@ class RequestTestRun:
     async def __call__(self, principal: Principal, agent_id: str) -> None:
         async with self._uow(account_id=principal.account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            await enqueue_test_run(uow, self._clock, principal.account_id, agent.id, RunTrigger.MANUAL)
+            await enqueue_test_run(uow, self._clock.now(), principal.account_id, agent.id, RunTrigger.MANUAL)
             await uow.commit()
+
+
+async def rerun_tests_after_change(
+    uow: UnitOfWork, now: datetime, account_id: str, agent_id: str, trigger: RunTrigger
+) -> None:
+    """Inside the unit of work that changed the agent's knowledge (a document ready or removed)
+    or settings: queue a debounced run (:func:`enqueue_test_run`) when the agent has test
+    questions; nothing otherwise. The job commits with the change, or not at all."""
+    if await uow.test_questions.list_questions(account_id, agent_id):
+        await enqueue_test_run(uow, now, account_id, agent_id, trigger)
