@@ -217,6 +217,7 @@ from aioomi.domain.usecases.test_questions.delete_test_question import DeleteTes
 from aioomi.domain.usecases.test_questions.get_test_run import GetTestRun
 from aioomi.domain.usecases.test_questions.list_test_questions import ListTestQuestions
 from aioomi.domain.usecases.test_questions.list_test_runs import ListTestRuns
+from aioomi.domain.usecases.test_questions.notify_test_failures import NotifyTestFailures
 from aioomi.domain.usecases.test_questions.request_test_run import RequestTestRun
 from aioomi.domain.usecases.test_questions.run_test_questions import RunTestQuestions
 from aioomi.domain.usecases.test_questions.update_test_question import UpdateTestQuestion
@@ -829,6 +830,7 @@ class Container(containers.DeclarativeContainer):
     delete_visitor_leads = providers.Factory(DeleteVisitorLeads, uow=uow)
     purge_expired_leads = providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock)
     notify_new_lead = providers.Factory(NotifyNewLead, uow=uow, mailer=mailer, base_url=base_url)
+    notify_test_failures = providers.Factory(NotifyTestFailures, uow=uow, mailer=mailer, base_url=base_url)
 
     # --- demo ----------------------------------------------------------------------------
     seed_demo = providers.Factory(

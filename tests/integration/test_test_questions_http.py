@@ -45,6 +45,7 @@ async def test_the_owner_runs_test_questions_and_sees_what_changed(pg_conninfo, 
         [first] = (await client.get(f"{base}/test-runs", headers=owner)).json()["data"]
         assert (first["passed"], first["failed"], first["not_applicable"], first["trigger"]) == (3, 0, 0, "manual")
         assert first["results"] is None, "the list leaves the results out"
+        assert [m for m in chat.app.outbox() if m.kind == "test_questions_failing"] == []
         detail = (await client.get(f"{base}/test-runs/{first['id']}", headers=owner)).json()
         assert [(r["question_id"], r["outcome"], r["change"]) for r in detail["results"]] == [
             (mentions["id"], "passed", None),
@@ -65,6 +66,10 @@ async def test_the_owner_runs_test_questions_and_sees_what_changed(pg_conninfo, 
         assert second["newly_failing"] == [mentions["id"], cites["id"]]
         assert second["newly_passing"] == []
         assert len(chat.model.requests) == 2, "the fallbacks asked no model; nothing else did either"
+        [mail] = [m for m in chat.app.outbox() if m.kind == "test_questions_failing"]
+        assert (mail.to, mail.subject) == ("owner@example.com", "Shop helper: 2 test questions stopped passing")
+        assert "How do I return an item?" in mail.text
+        assert f"/api/v1/agents/{chat.agent['id']}/test-runs/{second['id']}" in mail.text
 
         # Not a visitor conversation: the agent's conversation list stays empty.
         sessions = (await client.get(f"{base}/sessions", headers=owner)).json()

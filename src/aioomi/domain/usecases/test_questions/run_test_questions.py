@@ -8,6 +8,7 @@ from aioomi.domain.model.agents import Agent, AnswerMode
 from aioomi.domain.model.chat import DEFAULT_CONTEXT_TOKENS, ChatRequest, build_prompt, by_document, cited
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.test_questions import (
     TEST_RUN_PREFIX,
     Outcome,
@@ -21,6 +22,7 @@ from aioomi.domain.model.test_questions import (
     excerpt,
 )
 from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
+from aioomi.domain.usecases.test_questions.notify_test_failures import NOTIFY_TEST_FAILURES
 from aioomi.ports.chat import PassageSearch
 from aioomi.ports.chat_model import ChatModel
 from aioomi.ports.clock import Clock
@@ -45,7 +47,9 @@ class RunTestQuestions:
       ``not_applicable``;
     - a model failure on one question fails that question (its excerpt names the error code),
       the others still run;
-    - an agent with no test questions (or gone) stores no run.
+    - an agent with no test questions (or gone) stores no run;
+    - a run with newly failing questions (passed in the previous run, fail now) queues
+      :class:`NotifyTestFailures` (the owner's e-mail) with the run, in the same transaction.
     """
 
     __test__ = False
@@ -96,6 +100,14 @@ class RunTestQuestions:
         )
         async with self._uow(account_id=account_id) as uow:
             await uow.test_questions.add_run(run)
+            if run.newly_failing():
+                await uow.jobs.enqueue(
+                    NewJob(
+                        kind=NOTIFY_TEST_FAILURES,
+                        payload={"account_id": account_id, "run_id": run.id},
+                        dedupe_key=f"{NOTIFY_TEST_FAILURES}:{run.id}",
+                    )
+                )
             await uow.commit()
         return {
             "run_id": run.id,
