@@ -21,6 +21,7 @@ from aioomi.domain.usecases.test_questions.request_test_run import RUN_TEST_QUES
 from aioomi.domain.usecases.test_questions.run_test_questions import RunTestQuestions
 from aioomi.settings import Settings
 from tests.unit.chat_support import ListSearch, account, agent_for, store
+from tests.unit.test_webhooks import FakeTransport
 
 NOW = datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC)
 RETURNS = Passage(
@@ -76,9 +77,12 @@ async def test_a_model_failure_fails_that_question_only_and_the_change_is_shown(
     )
     clock.advance(timedelta(seconds=1))
     second = await create(me, agent.id, question="Shipping abroad to Norway?", kind=ExpectationKind.FALLS_BACK)
+    container.webhook_transport.override(providers.Object(FakeTransport()))
+    await container.create_webhook_endpoint()(me, url="https://crm.example.com/in", events=["test_run.failed"])
     model = ScriptedChatModel(reply=lambda r: "Within 30 days [1].")
     run = RunTestQuestions(container.uow(), clock, model, ListSearch([RETURNS]), facts_apply=True)
     await run(agent.account_id, agent.id)
+    assert container.memory_database().table("webhook_events") == {}, "nothing newly failing, no event"
     model.fail_before_first = 1
     clock.advance(timedelta(minutes=5))
     summary = await run(agent.account_id, agent.id, "knowledge")
@@ -91,6 +95,12 @@ async def test_a_model_failure_fails_that_question_only_and_the_change_is_shown(
     ]
     assert latest.results[0].excerpt.startswith("(the model failed: ")
     assert str(latest.trigger) == "knowledge"
+    [event] = [e for e in container.memory_database().table("webhook_events").values()]
+    assert (event.type, event.data["run_id"], event.data["newly_failing"]) == (
+        "test_run.failed",
+        latest.id,
+        [{"question_id": first.id, "question": "Can I return it?"}],
+    )
 
 
 async def test_an_agent_without_test_questions_stores_no_run_and_queues_none() -> None:

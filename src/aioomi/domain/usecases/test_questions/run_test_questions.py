@@ -21,8 +21,10 @@ from aioomi.domain.model.test_questions import (
     evaluate,
     excerpt,
 )
+from aioomi.domain.model.webhook_payloads import TEST_RUN_FAILED, run_failed_payload
 from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
 from aioomi.domain.usecases.test_questions.notify_test_failures import NOTIFY_TEST_FAILURES
+from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.chat import PassageSearch
 from aioomi.ports.chat_model import ChatModel
 from aioomi.ports.clock import Clock
@@ -49,7 +51,8 @@ class RunTestQuestions:
       the others still run;
     - an agent with no test questions (or gone) stores no run;
     - a run with newly failing questions (passed in the previous run, fail now) queues
-      :class:`NotifyTestFailures` (the owner's e-mail) with the run, in the same transaction.
+      :class:`NotifyTestFailures` (the owner's e-mail) and emits ``test_run.failed`` with the
+      run, in the same transaction.
     """
 
     __test__ = False
@@ -101,6 +104,9 @@ class RunTestQuestions:
         async with self._uow(account_id=account_id) as uow:
             await uow.test_questions.add_run(run)
             if run.newly_failing():
+                emit_event(
+                    uow, account_id=account_id, type=TEST_RUN_FAILED, data=run_failed_payload(run), at=run.finished_at
+                )
                 await uow.jobs.enqueue(
                     NewJob(
                         kind=NOTIFY_TEST_FAILURES,
