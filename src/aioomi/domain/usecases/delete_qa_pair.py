@@ -22,6 +22,8 @@ class DeleteQaPair:
     - as for a document: the document (and with it the pair) goes in a unit of work that also
       enqueues a purge job, then its chunks under every model and its file are removed at once
       (the job repeats that if the process died in between).
+    - the removal queues a debounced run of the agent's test questions when it has some (same
+      transaction).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, purge: PurgeDocumentData, clock: Clock) -> None:

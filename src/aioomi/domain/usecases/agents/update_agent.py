@@ -22,7 +22,8 @@ class UpdateAgent:
     Rules: fields left unset keep their value (also inside ``widget`` and ``retrieval``); the
     result obeys the same rules as a new agent; the id, public key, embedding model and
     creation time never change here; the agent is locked while it is read and written, so
-    concurrent partial updates of different fields all survive.
+    concurrent partial updates of different fields all survive; a real change queues a
+    debounced run of the agent's test questions when it has some (same transaction).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:

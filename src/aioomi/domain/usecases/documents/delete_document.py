@@ -25,6 +25,8 @@ class DeleteDocument:
       job; then the chunks (under every model the knowledge base uses) and the files are removed
       right away. If the process dies in between, the job finishes the removal; an ingestion
       still running for the document finds it gone and removes what it wrote.
+    - the removal queues a debounced run of the agent's test questions when it has some (same
+      transaction).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, purge: PurgeDocumentData, clock: Clock) -> None:

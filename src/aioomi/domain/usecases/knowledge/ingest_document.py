@@ -139,7 +139,9 @@ class IngestDocument:
     - an unavailable embedding provider queues the document again with a growing delay, up to
       ``MAX_INGEST_ATTEMPTS``; a rejection fails it;
     - if the knowledge base switched models meanwhile, the chunks are embedded again with the
-      new model before the document becomes ready.
+      new model before the document becomes ready;
+    - a document becoming ready queues a debounced run of the agent's test questions when it
+      has some (``rerun_tests_after_change``, in the same transaction).
     """
 
     def __init__(
