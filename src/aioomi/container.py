@@ -216,6 +216,15 @@ from aioomi.domain.usecases.sources.get_source_run import GetSourceRun
 from aioomi.domain.usecases.sources.list_source_runs import ListSourceRuns
 from aioomi.domain.usecases.sync_due_sources import SyncDueSources
 from aioomi.domain.usecases.sync_source import SyncSource
+from aioomi.domain.usecases.test_questions.create_test_question import CreateTestQuestion
+from aioomi.domain.usecases.test_questions.delete_test_question import DeleteTestQuestion
+from aioomi.domain.usecases.test_questions.get_test_run import GetTestRun
+from aioomi.domain.usecases.test_questions.list_test_questions import ListTestQuestions
+from aioomi.domain.usecases.test_questions.list_test_runs import ListTestRuns
+from aioomi.domain.usecases.test_questions.notify_test_failures import NotifyTestFailures
+from aioomi.domain.usecases.test_questions.request_test_run import RequestTestRun
+from aioomi.domain.usecases.test_questions.run_test_questions import RunTestQuestions
+from aioomi.domain.usecases.test_questions.update_test_question import UpdateTestQuestion
 from aioomi.domain.usecases.update_qa_pair import UpdateQaPair
 from aioomi.domain.usecases.update_source import UpdateSource
 from aioomi.domain.usecases.usage.check_usage_allowance import CheckUsageAllowance
@@ -278,6 +287,12 @@ def _chat_model(settings: Settings) -> OpenAIChatModel | ExtractiveResponder:
     if settings.openai_api_key:
         return OpenAIChatModel(api_key=settings.openai_api_key, base_url=settings.openai_base_url)
     return ExtractiveResponder()
+
+
+def _facts_apply(model: object) -> bool:
+    """Whether test questions' "mentions facts" expectations apply: a chat model writes the
+    answers (not the offline extractive responder, which copies passages out)."""
+    return not isinstance(model, ExtractiveResponder)
 
 
 def _identity_provider(settings: Settings) -> OidcIdentityProvider | None:
@@ -544,7 +559,7 @@ class Container(containers.DeclarativeContainer):
     get_document = providers.Factory(GetDocument, uow=uow)
     get_document_text = providers.Factory(GetDocumentText, uow=uow)
     purge_document_data = providers.Factory(PurgeDocumentData, chunk_store=chunk_store, blobs=blob_store)
-    delete_document = providers.Factory(DeleteDocument, uow=uow, purge=purge_document_data)
+    delete_document = providers.Factory(DeleteDocument, uow=uow, purge=purge_document_data, clock=clock)
     ingest_document = providers.Factory(
         IngestDocument,
         uow=uow,
@@ -576,7 +591,7 @@ class Container(containers.DeclarativeContainer):
     update_qa_pair = providers.Factory(
         UpdateQaPair, uow=uow, clock=clock, blobs=blob_store, limits=document_limits, plans=usage_allowance
     )
-    delete_qa_pair = providers.Factory(DeleteQaPair, uow=uow, purge=purge_document_data)
+    delete_qa_pair = providers.Factory(DeleteQaPair, uow=uow, purge=purge_document_data, clock=clock)
     import_qa_pairs = providers.Factory(
         ImportQaPairs, uow=uow, clock=clock, blobs=blob_store, limits=document_limits, plans=usage_allowance
     )
@@ -674,6 +689,23 @@ class Container(containers.DeclarativeContainer):
     list_question_groups = providers.Factory(ListQuestionGroups, uow=uow)
     dismiss_question_group = providers.Factory(DismissQuestionGroup, uow=uow, clock=clock)
     answer_question_group = providers.Factory(AnswerQuestionGroup, uow=uow, clock=clock, add_pair=add_qa_pair)
+    # Test questions (issue 19): answered like a visitor's question, not recorded, not metered.
+    create_test_question = providers.Factory(CreateTestQuestion, uow=uow, clock=clock)
+    update_test_question = providers.Factory(UpdateTestQuestion, uow=uow, clock=clock)
+    delete_test_question = providers.Factory(DeleteTestQuestion, uow=uow)
+    list_test_questions = providers.Factory(ListTestQuestions, uow=uow)
+    request_test_run = providers.Factory(RequestTestRun, uow=uow, clock=clock)
+    list_test_runs = providers.Factory(ListTestRuns, uow=uow)
+    get_test_run = providers.Factory(GetTestRun, uow=uow)
+    run_test_questions = providers.Factory(
+        RunTestQuestions,
+        uow=uow,
+        clock=clock,
+        model=chat_model,
+        search=passage_search,
+        curated=match_curated_answer,
+        facts_apply=providers.Callable(_facts_apply, chat_model),
+    )
     review_conversations = providers.Factory(ReviewConversations, uow=uow)
     get_analytics = providers.Factory(GetAnalytics, uow=uow, clock=clock)
     export_analytics_csv = providers.Factory(ExportAnalyticsCsv, get_analytics=get_analytics)
@@ -806,6 +838,7 @@ class Container(containers.DeclarativeContainer):
     delete_visitor_leads = providers.Factory(DeleteVisitorLeads, uow=uow)
     purge_expired_leads = providers.Factory(PurgeExpiredLeads, uow=uow, clock=clock)
     notify_new_lead = providers.Factory(NotifyNewLead, uow=uow, mailer=mailer, base_url=base_url)
+    notify_test_failures = providers.Factory(NotifyTestFailures, uow=uow, mailer=mailer, base_url=base_url)
 
     # --- demo ----------------------------------------------------------------------------
     seed_demo = providers.Factory(

@@ -13,6 +13,7 @@ from aioomi.domain.model.chat import ChatMessage, ChatSession, MessageStatus, Ro
 from aioomi.domain.model.feedback import Feedback, Rating
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.question_groups import GroupStatus, QuestionGroup, WantingReason
+from aioomi.domain.model.test_questions import ExpectationKind
 from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
     clock,
     container,
@@ -118,8 +119,27 @@ async def test_erasure_leaves_nothing_of_the_improvement_loop(container: Contain
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
     await rated_conversation(container, who.account_id, agent.id, "A comment to erase.")
     await container.set_curated_settings()(who, agent.id, mode="direct", threshold=0.75)
+    await container.create_test_question()(who, agent.id, question="Norway?", kind=ExpectationKind.FALLS_BACK)
+    await container.run_test_questions()(who.account_id, agent.id)
     async with container.uow()(account_id=None) as uow:
         await uow.privacy.erase_account(who.account_id)
         await uow.commit()
-    for table in ("chat_messages", "agent_curated_answers", "question_groups"):
+    for table in ("chat_messages", "agent_curated_answers", "question_groups", "test_questions", "test_runs"):
         assert [r for r in container.memory_database().table(table).values() if who.account_id in repr(r)] == [], table
+
+
+async def test_the_owners_export_holds_test_questions_and_runs(container: Container) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    asked = await container.create_test_question()(
+        who, agent.id, question="Shipping to Norway?", kind=ExpectationKind.FALLS_BACK
+    )
+    summary = await container.run_test_questions()(who.account_id, agent.id)
+    archive = await export_files(container, who)
+    [mine] = json.loads(archive.read("improvement_loop.json"))
+    assert [(q["id"], q["question"], q["kind"]) for q in mine["test_questions"]] == [
+        (asked.id, "Shipping to Norway?", "falls_back")
+    ]
+    assert [r["id"] for r in mine["test_runs"]] == [summary["run_id"]]
+    assert [(r["question_id"], r["outcome"]) for r in mine["test_runs"][0]["results"]] == [(asked.id, "passed")]

@@ -27,6 +27,7 @@ from aioomi.ports.leads import LeadStore
 from aioomi.ports.privacy import PrivacyStore
 from aioomi.ports.question_groups import QuestionGroupRepository
 from aioomi.ports.sources import SourceRepository
+from aioomi.ports.test_questions import TestQuestionStore
 from aioomi.ports.usage import UsageLedger
 from aioomi.ports.webhooks import WebhookStore
 
@@ -53,6 +54,7 @@ class UnitOfWork(Protocol):
     feedback: AnswerFeedbackRepository
     curated_settings: CuratedSettingsRepository
     question_groups: QuestionGroupRepository
+    test_questions: TestQuestionStore
     conversation_review: ConversationReviewRepository
     analytics: AnalyticsRepository
     handoffs: HandoffRepository

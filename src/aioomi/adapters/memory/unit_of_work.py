@@ -28,6 +28,7 @@ from aioomi.adapters.memory.privacy import InMemoryPrivacyStore
 from aioomi.adapters.memory.question_groups import InMemoryQuestionGroupRepository
 from aioomi.adapters.memory.sources import InMemorySourceRepository
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
+from aioomi.adapters.memory.test_questions import InMemoryTestQuestionStore
 from aioomi.adapters.memory.usage import InMemoryUsageLedger
 from aioomi.adapters.memory.webhooks import InMemoryWebhookStore
 from aioomi.domain.model.jobs import NewJob
@@ -104,6 +105,9 @@ class InMemoryUnitOfWork:
             chat_messages,
             self._table("question_group_refreshes", lambda r: r[0]),
             self._table("agents", lambda a: a.account_id),
+        )
+        self.test_questions = InMemoryTestQuestionStore(
+            self._table("test_questions", lambda q: q.account_id), self._table("test_runs", lambda r: r.account_id)
         )
         self.conversation_review = InMemoryConversationReviewRepository(
             chat_sessions,

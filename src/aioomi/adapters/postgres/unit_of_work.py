@@ -34,6 +34,7 @@ from aioomi.adapters.postgres.leads import PostgresLeadStore
 from aioomi.adapters.postgres.privacy import PostgresPrivacyStore
 from aioomi.adapters.postgres.question_groups import PostgresQuestionGroupRepository
 from aioomi.adapters.postgres.sources import PostgresSourceRepository
+from aioomi.adapters.postgres.test_questions import PostgresTestQuestionStore
 from aioomi.adapters.postgres.usage import PostgresUsageLedger
 from aioomi.adapters.postgres.webhooks import PostgresWebhookStore
 
@@ -255,6 +256,7 @@ class PostgresUnitOfWork:
         self.feedback = PostgresAnswerFeedbackRepository(conn)
         self.curated_settings = PostgresCuratedSettingsRepository(conn)
         self.question_groups = PostgresQuestionGroupRepository(conn)
+        self.test_questions = PostgresTestQuestionStore(conn)
         self.conversation_review = PostgresConversationReviewRepository(conn)
         self.analytics = PostgresAnalyticsRepository(conn)
         self.handoffs = PostgresHandoffRepository(conn)

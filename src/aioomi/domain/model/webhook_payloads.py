@@ -14,6 +14,7 @@ from aioomi.domain.model.documents import Document
 from aioomi.domain.model.feedback import Feedback
 from aioomi.domain.model.handoff import HandoffEvent, HandoffEventKind
 from aioomi.domain.model.sources import SourceRun
+from aioomi.domain.model.test_questions import Outcome, TestRun
 
 CONVERSATION_STARTED = "conversation.started"
 MESSAGE_CREATED = "message.created"
@@ -21,6 +22,7 @@ FEEDBACK_CREATED = "feedback.created"
 DOCUMENT_READY = "document.ready"
 DOCUMENT_FAILED = "document.failed"
 SOURCE_SYNCED = "source.synced"
+TEST_RUN_FAILED = "test_run.failed"
 HANDOFF_REQUESTED = "handoff.requested"
 HANDOFF_TAKEN = "handoff.taken"
 HANDOFF_ENDED = "handoff.ended"
@@ -122,3 +124,16 @@ def handoff_changed(session: ChatSession, event: HandoffEvent) -> tuple[str, dic
     if reason is not None:
         data["reason"] = reason
     return type_, data
+
+
+def run_failed_payload(run: TestRun) -> dict[str, Any]:
+    """A test run with questions that passed in the previous run and fail now."""
+    return {
+        "run_id": run.id,
+        "agent_id": run.agent_id,
+        "trigger": str(run.trigger),
+        "passed": run.count(Outcome.PASSED),
+        "failed": run.count(Outcome.FAILED),
+        "newly_failing": [{"question_id": r.question_id, "question": r.question} for r in run.newly_failing()],
+        "finished_at": run.finished_at.isoformat(),
+    }

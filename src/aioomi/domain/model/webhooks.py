@@ -40,6 +40,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "document.ready",
     "document.failed",
     "source.synced",
+    "test_run.failed",
 )
 
 MAX_ENDPOINTS = 20

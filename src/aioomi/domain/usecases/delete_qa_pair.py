@@ -5,9 +5,12 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.test_questions import RunTrigger
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.qa_support import find_own_pair
+from aioomi.domain.usecases.test_questions.request_test_run import rerun_tests_after_change
+from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -19,11 +22,14 @@ class DeleteQaPair:
     - as for a document: the document (and with it the pair) goes in a unit of work that also
       enqueues a purge job, then its chunks under every model and its file are removed at once
       (the job repeats that if the process died in between).
+    - the removal queues a debounced run of the agent's test questions when it has some (same
+      transaction).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, purge: PurgeDocumentData) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, purge: PurgeDocumentData, clock: Clock) -> None:
         self._uow = uow
         self._purge = purge
+        self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, pair_id: str) -> None:
         async with self._uow(account_id=principal.account_id) as uow:
@@ -49,5 +55,6 @@ class DeleteQaPair:
             }
             await uow.documents.delete(principal.account_id, pair.id)
             await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
+            await rerun_tests_after_change(uow, self._clock.now(), principal.account_id, agent.id, RunTrigger.KNOWLEDGE)
             await uow.commit()
         await self._purge(principal.account_id, agent.id, pair.id, payload["models"])

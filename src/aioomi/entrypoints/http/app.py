@@ -58,6 +58,7 @@ from aioomi.entrypoints.http.request_body import GuardedRequest
 from aioomi.entrypoints.http.request_context import RequestContextMiddleware
 from aioomi.entrypoints.http.request_log_controller import RequestLogController
 from aioomi.entrypoints.http.sources_controller import SourceController
+from aioomi.entrypoints.http.test_questions_controller import TestQuestionController
 from aioomi.entrypoints.http.webhook_pages import WebhookPages
 from aioomi.entrypoints.http.webhooks_controller import WebhookEndpointController
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
@@ -81,6 +82,7 @@ CONTROLLERS += [
     FeedbackController,
     CuratedAnswerController,
     QuestionGroupController,
+    TestQuestionController,
     ConversationReviewController,
     AnalyticsController,
 ]  # the owner's improvement loop (issue 19)

@@ -42,6 +42,8 @@ _RESOURCE_OF_ROUTE: tuple[tuple[str, str], ...] = (
     ("/api/v1/leads", "conversations"),
     ("/api/v1/agents/{agent_id}/feedback", "conversations"),
     ("/api/v1/agents/{agent_id}/curated-answers", "knowledge"),
+    ("/api/v1/agents/{agent_id}/test-questions", "knowledge"),
+    ("/api/v1/agents/{agent_id}/test-runs", "knowledge"),
     ("/api/v1/agents/{agent_id}/question-groups", "conversations"),
     ("/api/v1/agents/{agent_id}/conversations", "conversations"),
     ("/api/v1/question-groups", "conversations"),

@@ -17,6 +17,8 @@ from aioomi.domain.usecases.question_groups.queue_due_question_group_refreshes i
     QUEUE_DUE_QUESTION_GROUP_REFRESHES,
 )
 from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRESH_QUESTION_GROUPS
+from aioomi.domain.usecases.test_questions.notify_test_failures import NOTIFY_TEST_FAILURES
+from aioomi.domain.usecases.test_questions.request_test_run import RUN_TEST_QUESTIONS
 from aioomi.entrypoints.worker import account_jobs, handoff_jobs, privacy_jobs
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
 
@@ -112,6 +114,14 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def refresh_question_groups(payload: dict[str, Any]) -> object:
         return await container.refresh_question_groups()(payload["account_id"], payload["agent_id"])
 
+    async def run_test_questions(payload: dict[str, Any]) -> object:
+        return await container.run_test_questions()(
+            payload["account_id"], payload["agent_id"], payload.get("trigger", "manual")
+        )
+
+    async def notify_test_failures(payload: dict[str, Any]) -> object:
+        return {"sent": await container.notify_test_failures()(payload["account_id"], payload["run_id"])}
+
     async def queue_due_question_group_refreshes(_: dict[str, Any]) -> object:
         return await container.queue_due_question_group_refreshes()()
 
@@ -125,6 +135,8 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
             SYNC_SOURCE: sync_source,
             SYNC_DUE_SOURCES: sync_due_sources,
             REFRESH_QUESTION_GROUPS: refresh_question_groups,
+            RUN_TEST_QUESTIONS: run_test_questions,
+            NOTIFY_TEST_FAILURES: notify_test_failures,
             QUEUE_DUE_QUESTION_GROUP_REFRESHES: queue_due_question_group_refreshes,
             INGEST_DOCUMENT: ingest_document,
             PURGE_DOCUMENT: purge_document,

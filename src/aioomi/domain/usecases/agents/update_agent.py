@@ -9,7 +9,9 @@ from aioomi.domain.model.agents import (
     apply_changes,
     check_agent_settings,
 )
+from aioomi.domain.model.test_questions import RunTrigger
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.test_questions.request_test_run import rerun_tests_after_change
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -20,7 +22,8 @@ class UpdateAgent:
     Rules: fields left unset keep their value (also inside ``widget`` and ``retrieval``); the
     result obeys the same rules as a new agent; the id, public key, embedding model and
     creation time never change here; the agent is locked while it is read and written, so
-    concurrent partial updates of different fields all survive.
+    concurrent partial updates of different fields all survive; a real change queues a
+    debounced run of the agent's test questions when it has some (same transaction).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
@@ -33,5 +36,9 @@ class UpdateAgent:
             settings = check_agent_settings(apply_changes(agent.settings, changes))
             updated = agent.with_settings(settings, at=self._clock.now())
             await uow.agents.update(updated)
+            if settings != agent.settings:
+                await rerun_tests_after_change(
+                    uow, updated.updated_at, principal.account_id, agent.id, RunTrigger.SETTINGS
+                )
             await uow.commit()
         return updated

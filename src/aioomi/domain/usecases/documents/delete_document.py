@@ -7,10 +7,13 @@ from aioomi.domain.model.documents import (
     PURGE_DOCUMENT,
 )
 from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.test_questions import RunTrigger
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.documents.support import find_own_document
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.source_support import drop_url_source
+from aioomi.domain.usecases.test_questions.request_test_run import rerun_tests_after_change
+from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -22,11 +25,14 @@ class DeleteDocument:
       job; then the chunks (under every model the knowledge base uses) and the files are removed
       right away. If the process dies in between, the job finishes the removal; an ingestion
       still running for the document finds it gone and removes what it wrote.
+    - the removal queues a debounced run of the agent's test questions when it has some (same
+      transaction).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, purge: PurgeDocumentData) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, purge: PurgeDocumentData, clock: Clock) -> None:
         self._uow = uow
         self._purge = purge
+        self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, document_id: str) -> None:
         async with self._uow(account_id=principal.account_id) as uow:
@@ -52,5 +58,6 @@ class DeleteDocument:
             await uow.documents.delete(principal.account_id, document.id)
             await drop_url_source(uow, document)
             await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
+            await rerun_tests_after_change(uow, self._clock.now(), principal.account_id, agent.id, RunTrigger.KNOWLEDGE)
             await uow.commit()
         await self._purge(principal.account_id, agent.id, document.id, payload["models"])

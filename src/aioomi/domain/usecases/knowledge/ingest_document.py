@@ -33,7 +33,9 @@ from aioomi.domain.model.knowledge import (
     UnreadableDocument,
     titled,
 )
+from aioomi.domain.model.test_questions import RunTrigger
 from aioomi.domain.model.webhook_payloads import DOCUMENT_FAILED, DOCUMENT_READY, document_settled
+from aioomi.domain.usecases.test_questions.request_test_run import rerun_tests_after_change
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.chunk_store import ChunkStore
@@ -137,7 +139,9 @@ class IngestDocument:
     - an unavailable embedding provider queues the document again with a growing delay, up to
       ``MAX_INGEST_ATTEMPTS``; a rejection fails it;
     - if the knowledge base switched models meanwhile, the chunks are embedded again with the
-      new model before the document becomes ready.
+      new model before the document becomes ready;
+    - a document becoming ready queues a debounced run of the agent's test questions when it
+      has some (``rerun_tests_after_change``, in the same transaction).
     """
 
     def __init__(
@@ -337,6 +341,7 @@ class IngestDocument:
                             msgspec.structs.replace(current, status=DocumentStatus.READY, error=None, updated_at=now)
                         ),
                     )
+                    await rerun_tests_after_change(uow, now, account_id, agent_id, RunTrigger.KNOWLEDGE)
                     await uow.commit()
         if gone:
             await self._chunks.delete_document(account_id=account_id, agent_id=agent_id, document_id=key)

@@ -48,8 +48,8 @@ EXPORT_FILES = {
     "audit_log.json": "Every rights action of the account.",
     "leads.json": "Leads visitors left through the agents' forms, with the consent line they agreed to.",
     "webhook_endpoints.json": "Webhook endpoints: address, events, state. Never the signing secret.",
-    "improvement_loop.json": "Per agent: curated-answer settings and question groups (visitors' questions that "
-    "went unanswered or were disliked, grouped). Votes and comments are on the messages "
+    "improvement_loop.json": "Per agent: curated-answer settings, question groups (visitors' questions that "
+    "went unanswered or were disliked, grouped), test questions and test runs. Votes and comments are on the messages "
     "in conversations.json; curated answers are Q&A pairs in documents.json.",
 }
 
@@ -200,4 +200,6 @@ async def _improvement_loop(uow: UnitOfWork, account_id: str, agent_id: str) -> 
         "agent_id": agent_id,
         "curated_settings": await uow.curated_settings.get(account_id, agent_id),
         "question_groups": await uow.question_groups.list(account_id, agent_id, status=None, limit=100_000),
+        "test_questions": await uow.test_questions.list_questions(account_id, agent_id),
+        "test_runs": await uow.test_questions.list_runs(account_id, agent_id, limit=100_000),
     }

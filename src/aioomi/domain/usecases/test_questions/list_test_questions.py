@@ -1,0 +1,23 @@
+"""The owner reads an agent's test questions."""
+
+from __future__ import annotations
+
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.test_questions import TestQuestion
+from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.ports.unit_of_work import UnitOfWorkFactory
+
+
+class ListTestQuestions:
+    """The agent's test questions, oldest first (at most 200 exist); another account's agent is
+    not found."""
+
+    __test__ = False
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, agent_id: str) -> list[TestQuestion]:
+        async with self._uow(account_id=principal.account_id, read_only=True) as uow:
+            agent = await find_own_agent(uow.agents, principal, agent_id)
+            return await uow.test_questions.list_questions(principal.account_id, agent.id)
