@@ -18,7 +18,7 @@ from aioomi.domain.model.test_questions import (
     TestResult,
     TestRun,
 )
-from tests.contract.test_chat_store_contract import owners  # noqa: F401
+from tests.contract.test_chat_store_contract import owners  # noqa: F401 - fixture
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -400,9 +400,11 @@ async def test_a_visitors_conversations_across_agents_are_exported_and_deleted_w
         agent = await container.create_agent()(who, AgentSettings(name=name))
         await _visitor_session(container, who.account_id, agent.id, visitor)
     await _visitor_session(container, who.account_id, agent.id, other)
-    conversations = container.visitor_conversations()
-    assert sorted(s.visitor_id for s in await conversations.find(who, visitor)) == [visitor, visitor]
-    session_id = (await conversations.find(who, visitor))[0].id
+    assert sorted(s.visitor_id for s in await container.find_visitor_conversations()(who, visitor)) == [
+        visitor,
+        visitor,
+    ]
+    session_id = (await container.find_visitor_conversations()(who, visitor))[0].id
     async with container.uow()(account_id=who.account_id) as uow:
         await uow.chat_messages.add(
             ChatMessage(
@@ -416,13 +418,13 @@ async def test_a_visitors_conversations_across_agents_are_exported_and_deleted_w
             )
         )
         await uow.commit()
-    exported = await conversations.export(who, visitor)
+    exported = await container.export_visitor_conversations()(who, visitor)
     assert sorted((c["visitor_id"], [m["content"] for m in c["messages"]]) for c in exported) == [
         (visitor, []),
         (visitor, ["Where is my order?"]),
     ]
     assert audit(container, who.account_id)[-1] == ("visitor_data_exported", clock.now(), {"sessions": 2})
-    assert await conversations.delete(who, visitor) == 2
+    assert await container.delete_visitor_conversations()(who, visitor) == 2
     assert audit(container, who.account_id)[-1] == ("visitor_data_deleted", clock.now(), {"sessions": 2})
     assert [s.visitor_id for s in rows(container, "chat_sessions")] == [other]
 
@@ -499,9 +501,9 @@ async def test_every_owner_right_runs_in_the_owners_tenant_scope(container: Cont
         await scoped("exports", lambda: container.list_exports()(who))
         await scoped("build", lambda: container.build_export()(who.account_id, export.id))
         await scoped("link", lambda: container.issue_export_link()(who, export.id))
-        await scoped("find visitor", lambda: container.visitor_conversations().find(who, "visitor_x_0123456789"))
-        await scoped("export visitor", lambda: container.visitor_conversations().export(who, "visitor_x_0123456789"))
-        await scoped("delete visitor", lambda: container.visitor_conversations().delete(who, "visitor_x_0123456789"))
+        await scoped("find visitor", lambda: container.find_visitor_conversations()(who, "visitor_x_0123456789"))
+        await scoped("export visitor", lambda: container.export_visitor_conversations()(who, "visitor_x_0123456789"))
+        await scoped("delete visitor", lambda: container.delete_visitor_conversations()(who, "visitor_x_0123456789"))
         await scoped("retention", lambda: container.chat_retention().get(who, agent.id))
         await scoped("set retention", lambda: container.chat_retention()(who, agent.id, 30))
         await scoped("allowed", lambda: container.processing_allowed()(who.account_id))
@@ -574,16 +576,15 @@ async def test_201_agents_are_all_searched_exported_and_their_waiting_documents_
     visitor = "visitor_cccccccccccccccc"
     for agent_id in edge:
         await _visitor_session(container, who.account_id, agent_id, visitor)
-    conversations = container.visitor_conversations()
-    assert sorted(s.agent_id for s in await conversations.find(who, visitor)) == edge
-    assert sorted(c["agent_id"] for c in await conversations.export(who, visitor)) == edge
+    assert sorted(s.agent_id for s in await container.find_visitor_conversations()(who, visitor)) == edge
+    assert sorted(c["agent_id"] for c in await container.export_visitor_conversations()(who, visitor)) == edge
     export = await container.request_export()(who)
     await container.build_export()(who.account_id, export.id)
     [ready] = [e for e in rows(container, "data_exports") if e.id == export.id]
     archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(ready.blob_key)))
     assert sorted(a["id"] for a in json.loads(archive.read("agents.json"))) == sorted([*older, newest.id])
     assert sorted(c["agent_id"] for c in json.loads(archive.read("conversations.json"))) == edge
-    assert await conversations.delete(who, visitor) == 2
+    assert await container.delete_visitor_conversations()(who, visitor) == 2
     await container.restrict_processing()(who, restrict=True)
     ingests = {}
     for agent_id in edge:
