@@ -159,7 +159,6 @@ class HandoffController(Controller):
         self,
         take_handoff: NamedDependency[TakeHandoff],
         request: Request[Any, Any, Any],
-        state: State,
         principal: NamedDependency[Principal],
         session_id: SessionPath,
     ) -> HandoffStatusOut:
@@ -177,7 +176,6 @@ class HandoffController(Controller):
         self,
         hand_back_conversation: NamedDependency[HandBackConversation],
         request: Request[Any, Any, Any],
-        state: State,
         principal: NamedDependency[Principal],
         session_id: SessionPath,
     ) -> HandoffStatusOut:

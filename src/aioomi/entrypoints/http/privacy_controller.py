@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, get, post, put
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
@@ -193,7 +192,6 @@ class PrivacyController(Controller):
     async def privacy(
         self,
         get_privacy_overview: NamedDependency[GetPrivacyOverview],
-        state: State,
         principal: NamedDependency[Principal],
     ) -> PrivacyOut:
         overview = await get_privacy_overview(principal)
