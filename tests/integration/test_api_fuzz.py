@@ -200,10 +200,12 @@ def fuzz_stateful(
     phase runs, and a replay that diverges ends the run (as schemathesis's own runner does).
     Derandomized: the scenarios are the same from run to run (the stateless run varies), so
     whether links were followed does not depend on luck."""
-    # The agents and what hangs off them only: the stateless run above covers every operation,
+    # The agents, their documents, sources and Q&A pairs only: the stateless run above covers every operation,
     # and with all of them in the walk a derandomized scenario rarely picked the one that makes
     # an agent (each new endpoint moved which ones it did).
-    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app).include(path_regex="^/api/v1/agents")
+    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app).include(
+        path_regex=r"^/api/v1/agents(/\{agent_id\}(/(documents|sources|qa-pairs)(/\{\w+\})?)?)?$"
+    )
     # Valid requests only: scenarios are about reaching later operations with real ids (the
     # stateless run above covers invalid input).
     schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
