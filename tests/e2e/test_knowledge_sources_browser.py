@@ -212,6 +212,7 @@ async def test_a_crawl_stopped_by_the_plan_shows_the_pages_left_and_why_live(
     async with page.expect_navigation() as navigation:  # the page reloads once with the new source
         await page.get_by_role("button", name="Add and crawl").click()
     loaded = await (await navigation.value).text()
+    await page.wait_for_load_state("load")  # that reload's own load event is not one to count
     loads: list[str] = []
     page.on("load", lambda _: loads.append(page.url))
     # the page came while the run was queued or running (the slow page holds it 3 s), before it

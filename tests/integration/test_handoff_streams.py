@@ -1,8 +1,8 @@
-"""The handoff's SSE streams hold no database connection while idle: with a pool of two
-connections and a five-second pool timeout, ten visitors' streams open at once for three seconds
-each, and an owner's request in the middle, are all served (a stream holding a connection for its
-life would starve the others past the pool timeout: the fifth stream would wait six seconds, 503).
-Five seconds, not two, so that a busy machine's slow set-up requests do not time out. Served by uvicorn, so the streams really
+"""The handoff's SSE streams hold no database connection while idle: with a pool of three
+connections (the in-process worker's jobs may hold one) and a five-second pool timeout, ten
+visitors' streams open at once for three seconds each, and an owner's request in the middle, are
+all served (streams holding a connection for their life would starve the others past the pool
+timeout: with two connections left, the fifth stream would wait six seconds, 503). Served by uvicorn, so the streams really
 run at the same time."""
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def served(pg_conninfo: str) -> Iterator[tuple[str, Settings]]:
         public_url=base,
         worker_poll_s=0.2,
         demo="off",
-        db_pool_min=2,
-        db_pool_max=2,
+        db_pool_min=3,
+        db_pool_max=3,
         db_connect_timeout_s=5,
         handoff_poll_s=0.05,
         handoff_stream_max_s=3,
