@@ -58,6 +58,9 @@ async def _seed(conn: psycopg.AsyncConnection, name: str, sessions: int, keys: i
         "VALUES (%s, %s, %s, 'hash', now(), now(), '2026-02-15', 'active', now(), now())",
         (account, f"{name}@example.com", name.title()),
     )
+    await conn.execute(  # the person's own workspace, as sign-up makes it (the tenant key)
+        "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES (%s, 'W', now(), now())", (account,)
+    )
     for n in range(sessions):
         await conn.execute(
             "INSERT INTO owner_sessions (id, account_id, token_hash, csrf_token, created_at, last_seen_at, expires_at) "

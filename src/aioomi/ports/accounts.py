@@ -14,7 +14,10 @@ from aioomi.domain.model.accounts import Account, ApiKey, OneTimeToken, OwnerSes
 
 class AccountRepository(Protocol):
     async def add(self, account: Account) -> None:
-        """Insert; raises :class:`~aioomi.domain.model.accounts.EmailTaken` on a duplicate email."""
+        """Insert the person together with their own workspace
+        (:func:`~aioomi.domain.model.workspaces.personal_workspace`: same id, the person its
+        owner), so every tenant key names a workspace from sign-up on; raises
+        :class:`~aioomi.domain.model.accounts.EmailTaken` on a duplicate email."""
         ...
 
     async def get(self, account_id: str) -> Account | None: ...

@@ -98,7 +98,8 @@ class PrivacyStore(Protocol):
 
     async def erase_account(self, account_id: str) -> int:
         """Delete the account and every row that names it, except billing records (detach them
-        first); return how many rows went."""
+        first), with the workspaces the person alone owns (and their data); a workspace that has
+        another owner keeps its data and loses only this member. Return how many rows went."""
         ...
 
     # -- the sweep log ------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from aioomi.ports.sources import SourceRepository
 from aioomi.ports.test_questions import TestQuestionStore
 from aioomi.ports.usage import UsageLedger
 from aioomi.ports.webhooks import WebhookStore
+from aioomi.ports.workspaces import WorkspaceRepository
 
 
 class UnitOfWork(Protocol):
@@ -63,6 +64,7 @@ class UnitOfWork(Protocol):
     privacy: PrivacyStore
     webhooks: WebhookStore
     leads: LeadStore
+    workspaces: WorkspaceRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -7,6 +7,7 @@ from datetime import datetime
 import msgspec
 
 from aioomi.adapters.memory.tables import Table
+from aioomi.adapters.memory.workspaces import InMemoryWorkspaceRepository
 from aioomi.domain.model.accounts import (
     Account,
     ApiKey,
@@ -16,13 +17,17 @@ from aioomi.domain.model.accounts import (
     TokenPurpose,
     TrustedDevice,
 )
+from aioomi.domain.model.workspaces import personal_workspace
 from aioomi.ports.accounts import PendingSignIn
 
 
 class InMemoryAccountRepository:
-    def __init__(self, table: Table[Account], all_accounts: dict[str, Account]) -> None:
+    def __init__(
+        self, table: Table[Account], all_accounts: dict[str, Account], workspaces: InMemoryWorkspaceRepository
+    ) -> None:
         self._table = table
         self._all = all_accounts  # uniqueness is global, whatever the tenant scope
+        self._workspaces = workspaces
 
     def _check_unique(self, account: Account) -> None:
         for other in list(self._all.values()) + list(self._table.rows.values()):
@@ -38,6 +43,7 @@ class InMemoryAccountRepository:
             raise EmailTaken("That email address cannot be used.")
         self._check_unique(account)
         self._table.put(account.id, account)
+        await self._workspaces.add(*personal_workspace(account.id, account.created_at))
 
     async def update(self, account: Account) -> None:
         if self._table.get(account.id) is None:

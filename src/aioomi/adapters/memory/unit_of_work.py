@@ -31,6 +31,7 @@ from aioomi.adapters.memory.tables import MemoryDatabase, Table
 from aioomi.adapters.memory.test_questions import InMemoryTestQuestionStore
 from aioomi.adapters.memory.usage import InMemoryUsageLedger
 from aioomi.adapters.memory.webhooks import InMemoryWebhookStore
+from aioomi.adapters.memory.workspaces import InMemoryWorkspaceRepository
 from aioomi.domain.model.jobs import NewJob
 
 
@@ -65,8 +66,11 @@ class InMemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         self._tables: list[Table] = []
         self.jobs = _StagedJobQueue()
+        self.workspaces = InMemoryWorkspaceRepository(
+            self._table("workspaces", lambda w: w.id), self._table("workspace_members", lambda m: m.workspace_id)
+        )
         self.accounts = InMemoryAccountRepository(
-            self._table("accounts", lambda a: a.id), self._database.table("accounts")
+            self._table("accounts", lambda a: a.id), self._database.table("accounts"), self.workspaces
         )
         self.sessions = InMemoryOwnerSessionRepository(self._table("owner_sessions", lambda s: s.account_id))
         self.api_keys = InMemoryApiKeyRepository(self._table("api_keys", lambda k: k.account_id))

@@ -21,6 +21,7 @@ from aioomi.domain.model.accounts import (
     TokenPurpose,
     TrustedDevice,
 )
+from aioomi.domain.model.workspaces import PERSONAL_WORKSPACE_NAME
 from aioomi.ports.accounts import PendingSignIn
 
 T = TypeVar("T")
@@ -47,10 +48,15 @@ class PostgresAccountRepository(PostgresRepository):
                 raise
 
     async def add(self, account: Account) -> None:
+        # One statement: the person, their own workspace (same id) and their owner membership.
         await self._write_account(
-            f"INSERT INTO accounts ({_ACCOUNT_COLUMNS}) VALUES (%(id)s, %(email)s, %(full_name)s, "
+            f"WITH person AS (INSERT INTO accounts ({_ACCOUNT_COLUMNS}) VALUES (%(id)s, %(email)s, %(full_name)s, "
             "%(password_hash)s, %(google_subject)s, %(email_verified_at)s, %(adult_attested_at)s, "
-            "%(accepted_policy_version)s, %(status)s, %(created_at)s, %(updated_at)s)",
+            "%(accepted_policy_version)s, %(status)s, %(created_at)s, %(updated_at)s) RETURNING id, created_at), "
+            "workspace AS (INSERT INTO workspaces (id, name, created_at, updated_at) "
+            f"SELECT id, '{PERSONAL_WORKSPACE_NAME}', created_at, created_at FROM person RETURNING id, created_at) "
+            "INSERT INTO workspace_members (workspace_id, account_id, role, created_at) "
+            "SELECT id, id, 'owner', created_at FROM workspace",
             account,
         )
 

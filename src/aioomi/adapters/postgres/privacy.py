@@ -231,6 +231,14 @@ class PostgresPrivacyStore(PostgresRepository):
         needles = [f"%{n}%" for n in [account_id, *customers]]
         removed = await self._execute("DELETE FROM stripe_events WHERE data::text LIKE ANY (%s)", (needles,))
         removed += await self._execute("DELETE FROM billing_runs WHERE summary::text LIKE ANY (%s)", (needles,))
+        # The workspaces the person alone owns go with them (their data cascades from the
+        # workspace); a workspace someone else also owns stays, only the membership goes.
+        removed += await self._execute(
+            "DELETE FROM workspaces w WHERE EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id "
+            "AND m.account_id = %(a)s AND m.role = 'owner') AND NOT EXISTS (SELECT 1 FROM workspace_members o "
+            "WHERE o.workspace_id = w.id AND o.role = 'owner' AND o.account_id <> %(a)s)",
+            {"a": account_id},
+        )
         removed += await self._execute("DELETE FROM accounts WHERE id = %s", (account_id,))
         return removed
 

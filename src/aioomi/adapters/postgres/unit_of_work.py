@@ -37,6 +37,7 @@ from aioomi.adapters.postgres.sources import PostgresSourceRepository
 from aioomi.adapters.postgres.test_questions import PostgresTestQuestionStore
 from aioomi.adapters.postgres.usage import PostgresUsageLedger
 from aioomi.adapters.postgres.webhooks import PostgresWebhookStore
+from aioomi.adapters.postgres.workspaces import PostgresWorkspaceRepository
 
 _SCOPE = "SELECT set_config('aioomi.account_id', %s, true), set_config('aioomi.system', %s, true)"
 # A read-only unit's batches run without BEGIN: the statements between two pipeline syncs are
@@ -265,6 +266,7 @@ class PostgresUnitOfWork:
         self.privacy = PostgresPrivacyStore(conn)
         self.webhooks = PostgresWebhookStore(conn)
         self.leads = PostgresLeadStore(conn)
+        self.workspaces = PostgresWorkspaceRepository(conn)
         return self
 
     @property
