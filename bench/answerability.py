@@ -154,7 +154,7 @@ async def main() -> None:
             async with container.uow()(account_id=None) as uow:
                 await uow.accounts.add(owner)
                 await uow.commit()
-            principal = Principal(account_id=owner.id)
+            principal = Principal.own(account_id=owner.id)
             agent = await container.create_agent()(principal, AgentSettings(name="SciFact"))
             assert agent.embedding_model == embedder.model, agent.embedding_model
             assert agent.retrieval.min_relevance == DEFAULT_MIN_RELEVANCE

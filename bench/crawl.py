@@ -103,7 +103,7 @@ async def crawl_and_resync(container: Container, embedder: InstantEmbedder, base
     async with container.uow()(account_id=None) as uow:
         await uow.accounts.add(account(account_id=account_id))
         await uow.commit()
-    principal = Principal(account_id=account_id)
+    principal = Principal.own(account_id=account_id)
     agent = await container.create_agent()(principal, AgentSettings(name="Bench"))
     created = await container.create_source()(
         principal, agent.id, SourceKind.SITEMAP, SourceSettings(url=f"{base}/sitemap.xml")

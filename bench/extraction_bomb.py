@@ -76,7 +76,7 @@ async def _serve(args: argparse.Namespace) -> None:
     for _ in range(2):
         owner = account()
         await store(container, owner)
-        principal = Principal(account_id=owner.id)
+        principal = Principal.own(account_id=owner.id)
         agents.append((await container.create_agent()(principal, AgentSettings(name="Helper"))).id)
         keys.append((await container.create_api_key()(principal, "bench")).secret)
     app = create_app(container, run_worker=True, manage_lifecycle=False)

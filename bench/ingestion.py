@@ -107,7 +107,7 @@ async def main(chunk_target: int, runs: int, model: str, dimensions: int) -> dic
             async with container.uow()(account_id=None) as uow:
                 await uow.accounts.add(account(account_id=account_id))
                 await uow.commit()
-            principal = Principal(account_id=account_id)
+            principal = Principal.own(account_id=account_id)
             chunker, store = container.chunker(), container.chunk_store()
             worker = build_worker(container)
             await worker.run_until_idle()  # periodic sweeps out of the way

@@ -154,7 +154,7 @@ async def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     from aioomi.domain.model.accounts import Principal
 
-    top = await container.list_question_groups()(Principal(account_id=owner.id), agent.id, limit=5)
+    top = await container.list_question_groups()(Principal.own(account_id=owner.id), agent.id, limit=5)
     say(f"refresh: {summary} in {elapsed:.2f} s, traced peak {peak / 2**20:.1f} MiB, process peak RSS {rss_mb:.0f} MiB")
     for g in top:
         say(f"  {g.count:5d}  {g.label}")

@@ -243,6 +243,19 @@ from aioomi.domain.usecases.webhooks.redeliver_webhook import RedeliverWebhook
 from aioomi.domain.usecases.webhooks.rotate_webhook_secret import RotateWebhookSecret
 from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
 from aioomi.domain.usecases.webhooks.update_webhook_endpoint import UpdateWebhookEndpoint
+from aioomi.domain.usecases.workspaces.accept_invitation import AcceptInvitation
+from aioomi.domain.usecases.workspaces.change_member_role import ChangeMemberRole
+from aioomi.domain.usecases.workspaces.invite_member import InviteMember
+from aioomi.domain.usecases.workspaces.leave_workspace import LeaveWorkspace
+from aioomi.domain.usecases.workspaces.list_audit_events import ListAuditEvents
+from aioomi.domain.usecases.workspaces.list_invitations import ListInvitations
+from aioomi.domain.usecases.workspaces.list_members import ListMembers
+from aioomi.domain.usecases.workspaces.list_my_workspaces import ListMyWorkspaces
+from aioomi.domain.usecases.workspaces.remove_member import RemoveMember
+from aioomi.domain.usecases.workspaces.resend_invitation import ResendInvitation
+from aioomi.domain.usecases.workspaces.revoke_invitation import RevokeInvitation
+from aioomi.domain.usecases.workspaces.switch_workspace import SwitchWorkspace
+from aioomi.domain.usecases.workspaces.transfer_ownership import TransferOwnership
 from aioomi.ports.closeable import Closeable
 from aioomi.settings import Settings
 
@@ -507,6 +520,19 @@ class Container(containers.DeclarativeContainer):
     list_api_keys = providers.Factory(ListApiKeys, uow=uow)
     revoke_api_key = providers.Factory(RevokeApiKey, uow=uow, clock=clock)
     authenticate = providers.Singleton(Authenticate, uow=uow, clock=clock, policy=session_policy)
+    list_my_workspaces = providers.Factory(ListMyWorkspaces, uow=uow)
+    switch_workspace = providers.Factory(SwitchWorkspace, uow=uow)
+    list_members = providers.Factory(ListMembers, uow=uow)
+    invite_member = providers.Factory(InviteMember, uow=uow, clock=clock, mailer=mailer, links=links)
+    resend_invitation = providers.Factory(ResendInvitation, uow=uow, clock=clock, mailer=mailer, links=links)
+    revoke_invitation = providers.Factory(RevokeInvitation, uow=uow, clock=clock)
+    list_invitations = providers.Factory(ListInvitations, uow=uow, clock=clock)
+    accept_invitation = providers.Factory(AcceptInvitation, uow=uow, clock=clock)
+    change_member_role = providers.Factory(ChangeMemberRole, uow=uow, clock=clock)
+    remove_member = providers.Factory(RemoveMember, uow=uow, clock=clock)
+    leave_workspace = providers.Factory(LeaveWorkspace, uow=uow, clock=clock)
+    transfer_ownership = providers.Factory(TransferOwnership, uow=uow, clock=clock)
+    list_audit_events = providers.Factory(ListAuditEvents, uow=uow)
     begin_google_sign_in = providers.Factory(BeginGoogleSignIn, uow=uow, clock=clock, provider=identity_provider)
     complete_google_sign_in = providers.Factory(
         CompleteGoogleSignIn, uow=uow, clock=clock, provider=identity_provider, policy=session_policy

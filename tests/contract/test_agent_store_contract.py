@@ -272,7 +272,7 @@ async def test_concurrent_creations_never_pass_the_limit(container, accounts) ->
     await _warm_up(container, mine, 6)
     create = container.create_agent()
     results = await asyncio.gather(
-        *[create(Principal(account_id=mine), AgentSettings(name=f"Agent {i}")) for i in range(6)],
+        *[create(Principal.own(account_id=mine), AgentSettings(name=f"Agent {i}")) for i in range(6)],
         return_exceptions=True,
     )
     assert sum(isinstance(r, Agent) for r in results) == 2
@@ -287,7 +287,7 @@ async def test_concurrent_partial_updates_all_survive(container, accounts) -> No
     await stored(container, a)
     await _warm_up(container, mine, 6)
     update = container.update_agent()
-    principal = Principal(account_id=mine)
+    principal = Principal.own(account_id=mine)
     changes = [
         AgentChanges(name="New name"),
         AgentChanges(system_prompt="New prompt"),

@@ -31,10 +31,10 @@ async def test_settings_are_stored_per_agent_and_replaced(container, owners) -> 
 async def test_the_turns_lookup_finds_only_the_agents_own_pairs(container, owners) -> None:
     mine, my_agent, theirs, their_agent = owners
     pair = await container.add_qa_pair()(
-        Principal(account_id=mine), my_agent.id, QaPairInput(question="Opening hours?", answer="9 to 5.")
+        Principal.own(account_id=mine), my_agent.id, QaPairInput(question="Opening hours?", answer="9 to 5.")
     )
     theirs_pair = await container.add_qa_pair()(
-        Principal(account_id=theirs), their_agent.id, QaPairInput(question="Opening hours?", answer="Never.")
+        Principal.own(account_id=theirs), their_agent.id, QaPairInput(question="Opening hours?", answer="Never.")
     )
     async with container.uow()(account_id=mine) as uow:
         await uow.curated_settings.put(mine, my_agent.id, CuratedSettings(mode=CuratedMode.DIRECT, threshold=0.7))

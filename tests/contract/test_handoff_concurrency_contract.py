@@ -42,7 +42,7 @@ async def waiting(container):
         await uow.handoffs.save_settings(owner.id, agent.id, ALWAYS)
         await uow.commit()
     await RequestHandoff(container.uow(), container.clock())(agent, VISITOR, session.id)
-    return Principal(account_id=owner.id), agent, session
+    return Principal.own(account_id=owner.id), agent, session
 
 
 async def test_two_owners_taking_at_once_one_wins(container, waiting) -> None:

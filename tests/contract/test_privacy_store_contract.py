@@ -88,7 +88,7 @@ async def test_state_audit_and_exports_round_trip_and_stay_in_their_tenant(conta
 
 async def test_the_chat_sweep_honours_12_months_and_the_agents_setting(container) -> None:
     ada = await _account(container)
-    who = Principal(account_id=ada)
+    who = Principal.own(account_id=ada)
     year = await container.create_agent()(who, AgentSettings(name="Year"))
     week = await container.create_agent()(who, AgentSettings(name="Week"))
     async with container.uow()(account_id=ada) as uow:
@@ -148,7 +148,7 @@ async def test_runs_are_recorded_and_the_request_log_is_swept(container) -> None
 async def test_the_chat_sweep_on_dates_written_out_around_a_leap_day(container) -> None:
     """12 months before 2028-02-29 12:00 is 2027-02-28 12:00; 30 days before it, 2028-01-30 12:00."""
     ada = await _account(container)
-    who = Principal(account_id=ada)
+    who = Principal.own(account_id=ada)
     year = await container.create_agent()(who, AgentSettings(name="Year"))
     month = await container.create_agent()(who, AgentSettings(name="Month"))
     created = {
@@ -281,7 +281,7 @@ async def test_expired_trusted_devices_are_swept_recorded_and_exported_without_t
     assert [(r.kind, r.removed) for r in runs] == [("trusted_devices", 2)]
     assert (await container.retention_sweeps()())["trusted_devices"] == 0  # idempotent
 
-    who = Principal(account_id=ada)
+    who = Principal.own(account_id=ada)
     export = await container.request_export()(who)
     await container.build_export()(ada, export.id)
     token = (await container.issue_export_link()(who, export.id)).url.split("token=")[1]
@@ -397,7 +397,7 @@ async def test_exports_list_newest_first_expire_at_their_time_and_are_found_by_l
 
 async def test_an_agents_chat_retention_is_set_changed_and_unset(container) -> None:
     ada = await _account(container)
-    agent = await container.create_agent()(Principal(account_id=ada), AgentSettings(name="Helper"))
+    agent = await container.create_agent()(Principal.own(account_id=ada), AgentSettings(name="Helper"))
     async with container.uow()(account_id=ada) as uow:
         assert await uow.privacy.get_chat_retention(ada, agent.id) is None
         await uow.privacy.set_chat_retention(ada, agent.id, 30)
@@ -505,7 +505,7 @@ async def test_the_orphan_sweep_removes_chunks_and_files_of_removed_documents(co
         )
 
     ada = await _account(container)
-    agent = await container.create_agent()(Principal(account_id=ada), AgentSettings(name="Helper"))
+    agent = await container.create_agent()(Principal.own(account_id=ada), AgentSettings(name="Helper"))
     chunks, blobs = container.chunk_store(), container.blob_store()
     for document, texts in (("doc_gone1", ["one", "two"]), ("doc_gone2", ["three"])):  # no document rows
         await chunks.replace_document(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aioomi.domain.model.accounts import Account, AccountStatus
-from aioomi.domain.model.workspaces import Membership, Role, Workspace
+from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Role, Workspace
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -117,3 +117,74 @@ async def test_a_second_workspace_is_added_with_its_owner(container) -> None:
         await uow.commit()
     async with container.uow()(account_id=None) as uow:
         assert [m.workspace_id for m in await uow.workspaces.memberships_of("acct_ada")] == ["acct_ada", "acct_team"]
+
+
+def an_invitation(workspace_id: str, invitation_id: str, email: str, *, at: datetime = T0) -> Invitation:
+    return Invitation(
+        id=invitation_id,
+        workspace_id=workspace_id,
+        email=email,
+        role=Role.SUPPORT,
+        token_hash=f"hash-{invitation_id}",
+        invited_by=workspace_id,
+        created_at=at,
+        expires_at=at + timedelta(days=7),
+        sent_at=at,
+    )
+
+
+async def test_invitations_are_kept_per_workspace_and_found_by_their_token(container) -> None:
+    await add_people(container, "acct_ada", "acct_bob")
+    async with container.uow()(account_id="acct_ada") as uow:
+        await uow.workspaces.add_invitation(an_invitation("acct_ada", "inv_1", "sam@example.com"))
+        await uow.workspaces.add_invitation(
+            an_invitation("acct_ada", "inv_2", "cy@example.com", at=T0 + timedelta(hours=1))
+        )
+        await uow.commit()
+    async with container.uow()(account_id="acct_ada") as uow:
+        assert [i.id for i in await uow.workspaces.open_invitations("acct_ada")] == ["inv_2", "inv_1"]
+        first = await uow.workspaces.get_invitation("acct_ada", "inv_1")
+        assert first is not None
+        await uow.workspaces.update_invitation(first.revoked(T0 + timedelta(hours=2)))
+        await uow.commit()
+    async with container.uow()(account_id="acct_ada") as uow:
+        assert [i.id for i in await uow.workspaces.open_invitations("acct_ada")] == ["inv_2"]
+    async with container.uow()(account_id="acct_bob") as uow:  # another workspace sees none of it
+        assert await uow.workspaces.get_invitation("acct_ada", "inv_2") is None
+        assert await uow.workspaces.open_invitations("acct_ada") == []
+    async with container.uow()(account_id=None) as uow:
+        found = await uow.workspaces.find_invitation_by_token_hash("hash-inv_1")
+        assert found is not None and found.revoked_at == T0 + timedelta(hours=2)
+        assert await uow.workspaces.find_invitation_by_token_hash("hash-nope") is None
+
+
+async def test_the_audit_log_lists_newest_first_and_erasure_blanks_the_actor(container) -> None:
+    await add_people(container, "acct_ada", "acct_bob")
+    async with container.uow()(account_id="acct_ada") as uow:
+        for n in range(3):
+            await uow.workspaces.add_audit_event(
+                AuditEvent(
+                    id=f"aud_{n}",
+                    workspace_id="acct_ada",
+                    actor_id="acct_bob" if n == 1 else "acct_ada",
+                    action="member.role_changed",
+                    subject="acct_bob",
+                    detail={"role": "viewer"},
+                    at=T0 + timedelta(minutes=n),
+                )
+            )
+        await uow.commit()
+    async with container.uow()(account_id="acct_ada") as uow:
+        assert [e.id for e in await uow.workspaces.audit_events("acct_ada", 2)] == ["aud_2", "aud_1"]
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.workspaces.erase_actor("acct_bob") == 3
+        await uow.commit()
+    async with container.uow()(account_id="acct_ada") as uow:
+        events = await uow.workspaces.audit_events("acct_ada", 10)
+    assert [(e.id, e.actor_id, e.subject) for e in events] == [
+        ("aud_2", "acct_ada", None),
+        ("aud_1", None, None),
+        ("aud_0", "acct_ada", None),
+    ]
+    async with container.uow()(account_id="acct_bob") as uow:
+        assert await uow.workspaces.audit_events("acct_ada", 10) == []

@@ -201,7 +201,7 @@ async def test_a_new_owner_goes_from_sign_up_to_deleting_the_account(served: Ser
     )
     await page.get_by_role("button", name="Save changes").click()
     await page.get_by_text("Saved.").wait_for()
-    principal = Principal(account_id=(await page.evaluate("fetch('/api/v1/account').then(r => r.json())"))["id"])
+    principal = Principal.own(account_id=(await page.evaluate("fetch('/api/v1/account').then(r => r.json())"))["id"])
     agent = served.run(served.container.get_agent()(principal, agent_id))
     assert agent.greeting == "Hello! Ask me about returns."
     assert list(agent.starter_questions) == ["How do returns work?", "Can I swap shoes?"]

@@ -66,7 +66,7 @@ def served() -> Iterator[Served]:
             base=base,
             container=container,
             loop=loop,
-            principal=Principal(account_id=owner.id, session_id="s"),
+            principal=Principal.own(account_id=owner.id, session_id="s"),
             agent=agent,
             owner=owner,
         )

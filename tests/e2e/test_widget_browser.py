@@ -56,7 +56,7 @@ class Served:
 
     @property
     def principal(self) -> Principal:
-        return Principal(account_id=self.demo.account_id)
+        return Principal.own(account_id=self.demo.account_id)
 
 
 @pytest.fixture(scope="module")

@@ -176,11 +176,20 @@ def test_every_owner_route_needs_a_scope_or_a_session(tmp_path: Path) -> None:
                     scoped[(method, route.path)] = str(scope)
     # The request log (IP addresses, every call's route) is the account's own record: no key reads it.
     # Webhook endpoints decide where the account's data is sent and show signing secrets: sessions only.
+    # Workspaces, members and invitations (who may act in the workspace at all): sessions only.
     strays = {
         (m, p)
         for m, p in session_only
         if not p.startswith(
-            ("/api/v1/account", "/api/v1/api-keys", "/api/v1/auth/", "/api/v1/request-log", "/api/v1/webhook-endpoints")
+            (
+                "/api/v1/account",
+                "/api/v1/api-keys",
+                "/api/v1/auth/",
+                "/api/v1/request-log",
+                "/api/v1/webhook-endpoints",
+                "/api/v1/workspace",
+                "/api/v1/invitations",
+            )
         )
     }
     assert strays == set()

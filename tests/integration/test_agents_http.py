@@ -477,7 +477,7 @@ def test_signed_in_fuzzing_of_the_agents_api_finds_no_server_error_or_schema_bre
                     )
                 )
                 await uow.commit()
-            principal = Principal(account_id=account_id)
+            principal = Principal.own(account_id=account_id)
             key = await container.create_api_key()(principal, "fuzz", ["agents:read", "agents:write"])
             agent = await container.create_agent()(principal, AgentSettings(name="Seed"))
             return key.secret, agent.id

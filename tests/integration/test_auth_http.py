@@ -96,6 +96,8 @@ async def test_the_owner_journey_from_sign_up_to_a_revoked_api_key(pg_app: App) 
         "csrf_token": None,
         "scopes": ["agents:read"],
         "authenticated_at": None,
+        "workspace_id": owner.account_id,  # the owner's own workspace, with the key's role
+        "role": "owner",
     }
 
     revoked = await client.delete(f"/api/v1/api-keys/{key['id']}", headers=headers)

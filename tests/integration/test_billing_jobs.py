@@ -36,7 +36,7 @@ def usage(account_id: str, tokens: int, *, agent_id: str = "agt_a", at: datetime
 
 
 def principal_of(owner) -> Principal:
-    return Principal(account_id=owner.account_id, session_id=owner.session_id, csrf_token=owner.csrf)
+    return Principal.own(account_id=owner.account_id, session_id=owner.session_id, csrf_token=owner.csrf)
 
 
 def invoice(customer_id: str, invoice_id: str = "in_1", **more: object) -> dict:

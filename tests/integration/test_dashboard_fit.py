@@ -45,7 +45,7 @@ async def test_failed_documents_do_not_count_against_the_limits(tmp_path):
     async with chat_app(tmp_path, None, backend="memory") as chat:
         from aioomi.domain.model.accounts import Principal
 
-        me = Principal(account_id=chat.owner.account_id)
+        me = Principal.own(account_id=chat.owner.account_id)
         added = await chat.client.post(
             f"/api/v1/agents/{chat.agent['id']}/documents",
             headers=chat.owner.headers(),

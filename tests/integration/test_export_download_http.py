@@ -80,14 +80,14 @@ async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninf
         again = (await app.client.post(f"/api/v1/account/exports/{export['id']}/link", headers=headers)).json()
         racing = await asyncio.gather(*(app.client.get(again["url"].split("127.0.0.1", 1)[1]) for _ in range(2)))
         assert sorted(r.status_code for r in racing) == [200, 404]
-        rows = await app.container.list_audit_log()(Principal(account_id=owner.account_id))
+        rows = await app.container.list_audit_log()(Principal.own(account_id=owner.account_id))
         assert [e.action for e in rows].count("export_downloaded") == 2
 
 
 async def test_building_an_export_does_not_hold_the_originals_in_memory(pg_conninfo: str, tmp_path: Path) -> None:
     async with serve("postgres", tmp_path / "aioomi", pg_conninfo) as app:
         owner = await sign_up_and_verify(app, "ada@example.com")
-        who = Principal(account_id=owner.account_id)
+        who = Principal.own(account_id=owner.account_id)
         agent = (await app.client.post("/api/v1/agents", json={"name": "Helper"}, headers=owner.headers())).json()
         sizes = []
         for i in range(6):  # 6 x 15 MB of incompressible originals: 90 MB

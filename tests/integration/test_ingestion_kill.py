@@ -48,7 +48,7 @@ async def test_a_worker_killed_mid_ingestion_leaves_the_document_to_another_whic
         async with container.uow()(account_id=None) as uow:
             await uow.accounts.add(account(account_id))
             await uow.commit()
-        principal = Principal(account_id=account_id)
+        principal = Principal.own(account_id=account_id)
         agent = await container.create_agent()(principal, AgentSettings(name="Manual"))
         assert agent.embedding_model == "text-embedding-3-small"
         expected = len(MarkdownChunker().chunk(ExtractedText(kind=DocumentKind.MARKDOWN, text=TEXT)))

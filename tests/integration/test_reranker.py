@@ -37,7 +37,7 @@ async def shop(
     container.reranker.override(providers.Object(reranker))
     owner = account()
     await store(container, owner)
-    principal = Principal(account_id=owner.id)
+    principal = Principal.own(account_id=owner.id)
     agent = await container.create_agent()(
         principal, AgentSettings(name="Shop", retrieval=retrieval or AgentRetrieval(min_relevance=0.0, max_citations=1))
     )

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.workspaces import Membership, Role
 from tests.integration.accounts_support import (
     App,
     bearer,
@@ -330,3 +331,106 @@ async def test_owners_never_see_or_touch_each_others_data(world: Isolated, data:
         await step(world, owners, data)
 
     await check_everyone(world, owners, data)
+
+
+# -- members and roles (issue 21) ---------------------------------------------------------------
+
+# From the issue's words, not from the domain's table: who may write agents, who may manage
+# keys, and when one role grants nothing another does not (every role but owner is within
+# admin; owner only within owner; the three narrow roles are not within each other).
+AGENT_WRITERS = {"owner", "admin", "editor"}
+KEY_MANAGERS = {"owner", "admin"}
+ROLES = ["owner", "admin", "editor", "support", "viewer"]
+
+
+def within(role: str, limit: str) -> bool:
+    return role == limit or limit == "owner" or (limit == "admin" and role != "owner")
+
+
+@dataclass
+class Team:
+    """The model: the member's role in the owner's workspace (None: removed) and their keys."""
+
+    role: str | None = None
+    keys: list[tuple[str, str]] = field(default_factory=list)  # (secret, role)
+    owners_agents: int = 0
+
+
+async def set_membership(world: Isolated, workspace: str, person: str, role: str | None) -> None:
+    async with world.app.container.uow()(account_id=workspace) as uow:
+        if role is None:
+            await uow.workspaces.remove_member(workspace, person)
+        else:
+            await uow.workspaces.put_member(
+                Membership(workspace_id=workspace, account_id=person, role=Role(role), created_at=world.clock.now())
+            )
+        await uow.commit()
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_a_members_role_holds_and_a_removed_member_is_refused_at_once(
+    world: Isolated, data: st.DataObject
+) -> None:
+    world.clock.advance(timedelta(hours=2))
+    client = world.app.client
+    owner = await sign_up_and_verify(world.app, f"owner{next(_emails)}@example.com")
+    client.cookies.clear()
+    member = await sign_up_and_verify(world.app, f"member{next(_emails)}@example.com")
+    client.cookies.clear()
+    team = Team(role=data.draw(st.sampled_from(ROLES), label="first role"))
+    await set_membership(world, owner.account_id, member.account_id, team.role)
+    switched = await client.post(
+        "/api/v1/workspaces/current", json={"workspace_id": owner.account_id}, headers=member.headers()
+    )
+    assert switched.status_code == 200, switched.text
+
+    async def owners_agents() -> int:
+        listed = await client.get("/api/v1/agents", headers=owner.headers())
+        return len(listed.json()["data"])
+
+    for _ in range(data.draw(st.integers(min_value=3, max_value=10), label="steps")):
+        action = data.draw(st.sampled_from(["role", "remove", "write", "make_key", "use_key"]), label="action")
+        event(action)
+        if action == "role":
+            team.role = data.draw(st.sampled_from(ROLES), label="role")
+            await set_membership(world, owner.account_id, member.account_id, team.role)
+        elif action == "remove" and team.role is not None:
+            team.role = None
+            await set_membership(world, owner.account_id, member.account_id, None)
+        elif action == "write":
+            response = await client.post("/api/v1/agents", json={"name": "By member"}, headers=member.headers())
+            if team.role is None:  # back in their own workspace at once: the owner's is untouched
+                assert response.status_code == 201, response.text
+            elif team.role in AGENT_WRITERS:
+                assert response.status_code == 201, response.text
+                team.owners_agents += 1
+            else:
+                problem(response, 403, "forbidden_by_role")
+        elif action == "make_key" and team.role is not None:
+            wanted = data.draw(st.sampled_from(ROLES), label="key role")
+            response = await client.post(
+                "/api/v1/api-keys",
+                json={"name": "k", "scopes": ["agents:read", "agents:write"], "role": wanted},
+                headers=member.headers(),
+            )
+            if team.role in KEY_MANAGERS and within(wanted, team.role):
+                assert response.status_code == 201, response.text
+                team.keys.append((response.json()["secret"], wanted))
+            else:
+                problem(response, 403, "forbidden_by_role")
+        elif action == "use_key" and team.keys:
+            secret, key_role = data.draw(st.sampled_from(team.keys), label="key")
+            response = await client.post("/api/v1/agents", json={"name": "By key"}, headers=bearer(secret))
+            if team.role is None or not within(key_role, team.role):
+                problem(response, 401, "invalid_api_key")
+            elif key_role in AGENT_WRITERS:
+                assert response.status_code == 201, response.text
+                team.owners_agents += 1
+            else:
+                problem(response, 403, "forbidden_by_role")
+        assert await owners_agents() == team.owners_agents

@@ -86,7 +86,7 @@ async def test_demo_seeding_is_idempotent_and_uses_the_documents_pipeline(tmp_pa
         )
         assert (again.documents_added, again.documents_replaced) == (0, 0)
 
-        principal = Principal(account_id=first.account_id)
+        principal = Principal.own(account_id=first.account_id)
         agents = (await app.container.list_agents()(principal)).items
         assert [(a.name, a.allowed_origins) for a in agents] == [(DEMO_AGENT_NAME, tuple(origins))]
         async with app.container.uow()(account_id=None) as uow:

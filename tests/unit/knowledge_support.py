@@ -38,6 +38,6 @@ def use_test_embedders(container: Container, **kwargs: object) -> Knowledge:
 async def new_agent(
     container: Container, account_id: str | None = None, name: str = "Support"
 ) -> tuple[Principal, Agent]:
-    principal = Principal(account_id=account_id or new_id("acct"))
+    principal = Principal.own(account_id=account_id or new_id("acct"))
     agent = await container.create_agent()(principal, AgentSettings(name=name))
     return principal, agent

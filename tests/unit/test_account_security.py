@@ -69,13 +69,13 @@ def test_scopes_are_checked_deduplicated_and_kept_in_the_catalogues_order() -> N
 
 
 def test_a_key_may_do_only_what_its_scopes_name_and_a_session_everything() -> None:
-    key = Principal(account_id="acct_1", api_key_id="key_1", scopes=frozenset({Scope.AGENTS_READ}))
+    key = Principal.own(account_id="acct_1", api_key_id="key_1", scopes=frozenset({Scope.AGENTS_READ}))
     ensure_scope(key, Scope.AGENTS_READ)
     for other in set(Scope) - {Scope.AGENTS_READ}:
         with pytest.raises(InsufficientScope) as refused:
             ensure_scope(key, other)
         assert refused.value.code == "insufficient_scope"
-    session = Principal(account_id="acct_1", session_id="lgn_1")
+    session = Principal.own(account_id="acct_1", session_id="lgn_1")
     for scope in Scope:
         ensure_scope(session, scope)
 
@@ -100,12 +100,12 @@ async def test_a_created_key_carries_its_scopes_and_authenticates_with_them(cont
 def test_account_security_needs_a_session_that_gave_its_password_within_the_window() -> None:
     window = timedelta(minutes=10)
     signed_at = ManualClock().now()
-    session = Principal(account_id="acct_1", session_id="lgn_1", authenticated_at=signed_at)
+    session = Principal.own(account_id="acct_1", session_id="lgn_1", authenticated_at=signed_at)
     ensure_recent_authentication(session, signed_at + timedelta(minutes=10), window)
     with pytest.raises(ReauthenticationRequired) as stale:
         ensure_recent_authentication(session, signed_at + timedelta(minutes=10, seconds=1), window)
     assert (stale.value.code, type(stale.value).__mro__[1].__name__) == ("reauthentication_required", "Forbidden")
-    key = Principal(account_id="acct_1", api_key_id="key_1", scopes=frozenset(Scope))
+    key = Principal.own(account_id="acct_1", api_key_id="key_1", scopes=frozenset(Scope))
     with pytest.raises(SessionRequired) as refused:
         ensure_recent_authentication(key, signed_at, window)
     assert refused.value.code == "session_required"

@@ -120,7 +120,7 @@ async def authenticates(container: Container, token: str) -> bool:
 
 
 def principal(signed_in: SignedIn) -> Principal:
-    return Principal(
+    return Principal.own(
         account_id=signed_in.account.id,
         session_id=signed_in.session.id,
         csrf_token=signed_in.session.csrf_token,

@@ -43,8 +43,8 @@ from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
 from aioomi.settings import Settings
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-ME = Principal(account_id="acct_me")
-THEM = Principal(account_id="acct_them")
+ME = Principal.own(account_id="acct_me")
+THEM = Principal.own(account_id="acct_them")
 
 
 def memory_container(tmp_path: Path, clock: ManualClock, **settings: object) -> Container:

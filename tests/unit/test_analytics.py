@@ -62,7 +62,9 @@ async def test_every_day_of_the_range_with_totals_rates_and_the_agent_filter(mem
     await add(memory_container, t, message(t, Role.USER, "Hi", at=day1))
 
     get = memory_container.get_analytics()
-    found = await get(Principal(account_id=owner.id), agent_id=agent.id, first_day="2026-05-07", last_day="2026-05-09")
+    found = await get(
+        Principal.own(account_id=owner.id), agent_id=agent.id, first_day="2026-05-07", last_day="2026-05-09"
+    )
     assert found.days == [
         DayCounts(day=date(2026, 5, 7)),
         DayCounts(day=date(2026, 5, 8), conversations=1, messages=6, answered=2, unanswered=1, thumbs_up=1),
@@ -72,11 +74,11 @@ async def test_every_day_of_the_range_with_totals_rates_and_the_agent_filter(mem
     assert found.answered_rate == pytest.approx(2 / 3, abs=1e-4)
     assert found.thumbs_up_ratio == 1.0
 
-    everyone = await get(Principal(account_id=owner.id))
+    everyone = await get(Principal.own(account_id=owner.id))
     assert (everyone.range.first_day, everyone.range.last_day) == (date(2026, 4, 11), date(2026, 5, 10))
     assert (everyone.totals.conversations, everyone.totals.messages) == (2, 7)
-    empty = await get(Principal(account_id=owner.id), first_day="2026-05-09", last_day="2026-05-10")
+    empty = await get(Principal.own(account_id=owner.id), first_day="2026-05-09", last_day="2026-05-10")
     assert (empty.answered_rate, empty.thumbs_up_ratio) == (None, None), "nothing to divide"
     with pytest.raises(AgentNotFound):
-        await get(Principal(account_id=stranger.id), agent_id=agent.id)
+        await get(Principal.own(account_id=stranger.id), agent_id=agent.id)
     assert isinstance(get, GetAnalytics)

@@ -123,15 +123,15 @@ async def test_a_visitor_rates_an_answer_and_changes_their_mind(world) -> None:
     assert changed == Feedback(rating=Rating.UP, comment=None, given_at=T0, updated_at=T0 + timedelta(minutes=2))
     assert (await stored(s.container, agent, answer.message_id)).feedback == changed, "one vote, replaced"
 
-    [entry] = await s.listing(Principal(account_id=owner.id), agent.id)
+    [entry] = await s.listing(Principal.own(account_id=owner.id), agent.id)
     assert (entry.message_id, entry.question, entry.answer) == (
         answer.message_id,
         "How many days to return an item?",
         "Within 30 days [1].",
     )
-    assert await s.listing(Principal(account_id=owner.id), agent.id, rating="down") == []
+    assert await s.listing(Principal.own(account_id=owner.id), agent.id, rating="down") == []
     with pytest.raises(AgentNotFound):
-        await s.listing(Principal(account_id=account().id), agent.id)
+        await s.listing(Principal.own(account_id=account().id), agent.id)
 
 
 async def test_only_a_finished_answer_in_the_visitors_own_session_can_be_rated(world) -> None:

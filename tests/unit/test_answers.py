@@ -31,7 +31,7 @@ def kb(memory_container: Container) -> Knowledge:
 async def owner_agent(kb: Knowledge, **settings: Any) -> tuple[Principal, Agent]:
     owner = account()
     await store(kb.container, owner)
-    principal = Principal(account_id=owner.id)
+    principal = Principal.own(account_id=owner.id)
     agent = await kb.container.create_agent()(principal, AgentSettings(**({"name": "Shop"} | settings)))
     return principal, agent
 

@@ -75,7 +75,7 @@ async def world(mode: CuratedMode, threshold: float):
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    principal = Principal(account_id=owner.id)
+    principal = Principal.own(account_id=owner.id)
     pair = await container.add_qa_pair()(
         principal,
         agent.id,
@@ -190,7 +190,7 @@ async def test_settings_default_to_the_top_passage_and_are_checked() -> None:
             await container.set_curated_settings()(principal, agent.id, mode=mode, threshold=threshold)
         assert refused.value.code == code
     with pytest.raises(AgentNotFound):
-        await container.get_curated_settings()(Principal(account_id=account().id), agent.id)
+        await container.get_curated_settings()(Principal.own(account_id=account().id), agent.id)
 
 
 async def test_the_owner_fixes_an_answer_into_a_pair_with_the_visitors_question() -> None:
@@ -215,4 +215,4 @@ async def test_the_owner_fixes_an_answer_into_a_pair_with_the_visitors_question(
     with pytest.raises(MessageNotFound):
         await container.fix_answer()(principal, agent.id, "msg_nothing", "Nothing.")
     with pytest.raises(AgentNotFound):
-        await container.fix_answer()(Principal(account_id=account().id), agent.id, stored.id, "Not mine.")
+        await container.fix_answer()(Principal.own(account_id=account().id), agent.id, stored.id, "Not mine.")

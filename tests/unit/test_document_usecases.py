@@ -233,7 +233,7 @@ async def test_another_account_cannot_see_or_search_the_documents(kb: Knowledge)
     principal, agent = await new_agent(c)
     document, _ = await c.add_document()(principal, agent.id, text(RETURNS))
     await kb.run_worker()
-    intruder = Principal(account_id="acct_" + "x" * 26)
+    intruder = Principal.own(account_id="acct_" + "x" * 26)
     with pytest.raises(AgentNotFound):
         await c.get_document()(intruder, agent.id, document.id)
     with pytest.raises(AgentNotFound):

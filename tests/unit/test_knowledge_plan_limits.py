@@ -23,7 +23,7 @@ from aioomi.domain.model.qa_pairs import QaPairInput
 from aioomi.domain.model.sources import SourceKind, SourceSettings
 from aioomi.settings import Settings
 
-ME = Principal(account_id="acct_me")
+ME = Principal.own(account_id="acct_me")
 MB = 1024 * 1024
 PLANS = [
     {"id": "free", "name": "Free", "max_documents": 3, "max_storage_mb": 1, "max_source_pages": 40},

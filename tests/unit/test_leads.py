@@ -118,7 +118,7 @@ async def test_leads_go_after_their_agents_retention_at_the_sweep_which_is_recor
     owner = account()
     default_agent, short_agent = agent_for(owner), agent_for(owner, name="Short")
     await store(container, owner, default_agent, short_agent)
-    principal = Principal(account_id=owner.id, session_id="ses_x")
+    principal = Principal.own(account_id=owner.id, session_id="ses_x")
     clock: ManualClock = container.clock()
     await container.update_lead_form()(principal, default_agent.id, form())  # 24 months (the default)
     await container.update_lead_form()(principal, short_agent.id, form(retention_months=6))
@@ -152,7 +152,7 @@ async def test_erasing_the_account_takes_its_leads(container: Container) -> None
     await store(container, owner, agent)
     await store(container, other, others)
     for who, a in ((owner, agent), (other, others)):
-        await container.update_lead_form()(Principal(account_id=who.id, session_id="s"), a.id, form())
+        await container.update_lead_form()(Principal.own(account_id=who.id, session_id="s"), a.id, form())
         await container.submit_lead()(a, VISITOR, {"name": "Ada", "email": "ada@example.com"}, True)
     async with container.uow()(account_id=None) as uow:
         await uow.privacy.erase_account(owner.id)
@@ -180,7 +180,7 @@ async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    who = Principal(account_id=owner.id, session_id="s")
+    who = Principal.own(account_id=owner.id, session_id="s")
     await container.update_lead_form()(who, agent.id, form())
     lead = await container.submit_lead()(agent, VISITOR, {"name": "Ada", "email": "ada@example.com"}, True)
     endpoint = await container.create_webhook_endpoint()(who, url="https://crm.example.com/in", events=["lead.created"])
@@ -205,7 +205,7 @@ async def test_a_visitor_leaves_at_most_5_leads_an_hour_refused_ones_not_counted
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    await container.update_lead_form()(Principal(account_id=owner.id, session_id="s"), agent.id, form())
+    await container.update_lead_form()(Principal.own(account_id=owner.id, session_id="s"), agent.id, form())
     good = {"name": "Ada", "email": "ada@example.com"}
     for _ in range(3):
         with pytest.raises(InvalidLead):
@@ -214,6 +214,6 @@ async def test_a_visitor_leaves_at_most_5_leads_an_hour_refused_ones_not_counted
         await container.submit_lead()(agent, VISITOR, good, True)
     with pytest.raises(RateLimited):
         await container.submit_lead()(agent, VISITOR, good, True)
-    assert len(await container.list_leads()(Principal(account_id=owner.id, session_id="s"))) == 5
+    assert len(await container.list_leads()(Principal.own(account_id=owner.id, session_id="s"))) == 5
     container.clock().advance(timedelta(hours=1))
     await container.submit_lead()(agent, VISITOR, good, True)

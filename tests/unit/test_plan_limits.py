@@ -18,8 +18,8 @@ from aioomi.domain.model.documents import DocumentSource, DocumentUpload
 from aioomi.domain.model.usage import QuotaExceeded
 from aioomi.settings import Settings
 
-ME = Principal(account_id="acct_me")
-THEM = Principal(account_id="acct_them")
+ME = Principal.own(account_id="acct_me")
+THEM = Principal.own(account_id="acct_them")
 PLANS = [
     {"id": "free", "name": "Free", "max_agents": 1, "max_documents": 2, "max_storage_mb": 1},
     {"id": "pro", "name": "Pro", "price_id": "price_pro"},

@@ -36,9 +36,9 @@ async def test_the_worker_regroups_an_agents_questions_by_itself_once_per_new_qu
     groups = memory_container.list_question_groups()
 
     await worker.run_until_idle()
-    [norway] = await groups(Principal(account_id=owner.id), agent.id)
+    [norway] = await groups(Principal.own(account_id=owner.id), agent.id)
     assert (norway.label, norway.count) == ("Do you ship to Norway?", 1)
-    assert await groups(Principal(account_id=quiet_owner.id), quiet.id) == []
+    assert await groups(Principal.own(account_id=quiet_owner.id), quiet.id) == []
     queue = memory_container.queue_due_question_group_refreshes()
     assert await queue() == 0, "refreshed since its last question"
 
@@ -47,7 +47,7 @@ async def test_the_worker_regroups_an_agents_questions_by_itself_once_per_new_qu
         memory_container, agent, "Norway delivery?", rating=Rating.DOWN, at=T0 + timedelta(hours=1, minutes=5)
     )
     await worker.run_until_idle()
-    [norway] = await groups(Principal(account_id=owner.id), agent.id)
+    [norway] = await groups(Principal.own(account_id=owner.id), agent.id)
     assert norway.count == 2, "the new disliked question joined its group without the owner asking"
 
 

@@ -178,7 +178,7 @@ async def test_the_worker_groups_wanting_questions_and_the_owner_answers_or_dism
     await conversation(memory_container, stored, "Opening hours?")  # answered with a source: fine
 
     assert await refresh(owner.id, agent.id) == {"questions": 4, "groups": 2}
-    principal = Principal(account_id=owner.id)
+    principal = Principal.own(account_id=owner.id)
     groups = await memory_container.list_question_groups()(principal, agent.id)
     assert [(g.label, g.count, g.reasons) for g in groups] == [
         ("Do you ship to Norway?", 3, (WantingReason.UNANSWERED, WantingReason.DISLIKED)),

@@ -110,7 +110,7 @@ class RetentionMachine(RuleBasedStateMachine):
             )
             async with self.container.uow()(account_id=None) as uow:
                 self.account_id = (await uow.accounts.find_by_email("ada@example.com")).id
-            who = Principal(account_id=self.account_id)
+            who = Principal.own(account_id=self.account_id)
             self.agents = {}
             for setting in (None, days):
                 agent = await self.container.create_agent()(who, AgentSettings(name=f"A{setting}"))

@@ -67,7 +67,7 @@ async def test_without_billing_or_plans_no_allowance_applies_but_an_agents_cap_d
 
 
 async def test_the_billing_overview_of_a_self_hosted_server_shows_no_limits(self_hosted: Container) -> None:
-    overview = await self_hosted.get_billing_overview()(Principal(account_id="acct_a"))
+    overview = await self_hosted.get_billing_overview()(Principal.own(account_id="acct_a"))
     plan = overview.plan
     assert (plan.monthly_messages, plan.monthly_tokens, plan.max_agents, plan.max_documents, plan.max_storage_mb) == (
         None,
@@ -87,7 +87,7 @@ async def test_with_plans_configured_the_free_plan_applies_even_without_stripe(t
         await spend(container, "acct_a", "agt_a", messages=1, tokens_each=1)
         with pytest.raises(QuotaExceeded):  # 2 messages used of the 2 the free plan allows
             await container.usage_allowance().check("acct_a", "agt_a")
-        overview = await container.get_billing_overview()(Principal(account_id="acct_a"))
+        overview = await container.get_billing_overview()(Principal.own(account_id="acct_a"))
         assert (overview.plan.id, overview.plan.monthly_messages) == ("free", 2)
     finally:
         await stop(container)
@@ -112,7 +112,7 @@ async def test_an_offline_answer_is_metered_as_one_message_and_no_tokens(self_ho
 
 
 async def test_checkout_and_portal_without_stripe_are_404_billing_disabled(self_hosted: Container) -> None:
-    me = Principal(account_id="acct_a")
+    me = Principal.own(account_id="acct_a")
     with pytest.raises(BillingDisabled) as checkout:
         await self_hosted.start_checkout()(me, "pro")
     with pytest.raises(BillingDisabled) as portal:

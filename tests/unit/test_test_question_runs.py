@@ -40,7 +40,7 @@ async def world():
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    return container, clock, agent, Principal(account_id=owner.id)
+    return container, clock, agent, Principal.own(account_id=owner.id)
 
 
 def runs_queued(container) -> list:

@@ -139,7 +139,7 @@ async def test_a_chat_turn_emits_conversation_started_and_both_messages(
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    principal = Principal(account_id=owner.id, session_id="ses_x")
+    principal = Principal.own(account_id=owner.id, session_id="ses_x")
     await container.create_webhook_endpoint()(
         principal, url="https://crm.example.com/in", events=["conversation.started", "message.created"]
     )
@@ -170,7 +170,7 @@ async def test_a_vote_emits_feedback_created_and_a_refused_vote_emits_nothing(
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    principal = Principal(account_id=owner.id, session_id="ses_x")
+    principal = Principal.own(account_id=owner.id, session_id="ses_x")
     await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=["feedback.created"])
     chat = answer_chat(container, ScriptedChatModel(reply=lambda r: "Within 30 days."), ListSearch([]))
     answer = await chat.start(agent, ChatCaller(visitor_id=VISITOR), "Return items how?")
@@ -208,7 +208,7 @@ async def test_an_endpoint_failing_for_three_days_gets_every_retry_then_is_switc
 ) -> None:
     owner = account()
     await store(container, owner)
-    principal = Principal(account_id=owner.id, session_id="ses_x")
+    principal = Principal.own(account_id=owner.id, session_id="ses_x")
     broken = await container.create_webhook_endpoint()(
         principal, url="https://broken.example.com/in", events=["message.created"]
     )
@@ -259,7 +259,7 @@ async def test_the_retention_sweep_deletes_events_30_days_old_with_their_log_unl
 ) -> None:
     owner = account()
     await store(container, owner)
-    principal = Principal(account_id=owner.id, session_id="ses_x")
+    principal = Principal.own(account_id=owner.id, session_id="ses_x")
     await container.create_webhook_endpoint()(principal, url="https://ok.example.com/in", events=["message.created"])
     broken = await container.create_webhook_endpoint()(
         principal, url="https://down.example.com/in", events=["source.synced"]
@@ -289,7 +289,7 @@ async def test_a_lead_left_in_the_widget_is_sent_as_lead_created(
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    principal = Principal(account_id=owner.id, session_id="ses_x")
+    principal = Principal.own(account_id=owner.id, session_id="ses_x")
     await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=["lead.created"])
     await container.update_lead_form()(
         principal,
@@ -320,7 +320,7 @@ async def test_a_session_started_by_the_widget_sends_conversation_started(
     agent = agent_for(owner)
     await store(container, owner, agent)
     await container.create_webhook_endpoint()(
-        Principal(account_id=owner.id, session_id="s"),
+        Principal.own(account_id=owner.id, session_id="s"),
         url="https://crm.example.com/in",
         events=["conversation.started"],
     )
@@ -343,7 +343,7 @@ async def handoff_setup(container: Container) -> tuple[Principal, Agent, ChatSes
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    principal = Principal(account_id=owner.id, session_id="ses_x")
+    principal = Principal.own(account_id=owner.id, session_id="ses_x")
     await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=HANDOFF_EVENTS)
     await container.update_handoff_settings()(
         principal,

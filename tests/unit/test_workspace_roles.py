@@ -7,8 +7,11 @@ read only); the test walks every cell against the domain's table."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,10 +19,15 @@ from hypothesis import strategies as st
 from aioomi.domain.model.workspaces import (
     ROLE_PERMISSIONS,
     ForbiddenByRole,
+    Invitation,
+    InvitationForAnotherEmail,
+    InvitationNotPending,
+    InvitationStatus,
     LastOwner,
     Membership,
     Permission,
     Role,
+    check_grant,
     ensure_permitted,
     personal_workspace,
     role_within,
@@ -125,3 +133,117 @@ def test_the_personal_workspace_has_the_accounts_id_and_it_as_owner() -> None:
     workspace, owner = personal_workspace("acct_ada", T0)
     assert (workspace.id, workspace.created_at) == ("acct_ada", T0)
     assert owner == Membership(workspace_id="acct_ada", account_id="acct_ada", role=Role.OWNER, created_at=T0)
+
+
+# Use cases that take a Principal and need no role: the person's own account and privacy rights
+# (not workspace data), and the workspace switch itself; each with its reason.
+PERSONAL_USE_CASES = {
+    "accounts/list_sessions.py": "the person's own sessions",
+    "accounts/revoke_session.py": "the person's own sessions",
+    "accounts/sign_out.py": "the person's own session",
+    "accounts/sign_out_everywhere.py": "the person's own sessions",
+    "change_password.py": "the person's password",
+    "manage_account.py": "the person's profile",
+    "reauthenticate.py": "the person's password",
+    "privacy/accept_policy.py": "the person's consent",
+    "privacy/get_policy_status.py": "the person's consent",
+    "privacy/get_privacy_overview.py": "the person's rights",
+    "privacy/issue_export_link.py": "the person's export",
+    "privacy/list_audit_log.py": "the person's rights log",
+    "privacy/list_exports.py": "the person's exports",
+    "privacy/object_to_processing.py": "the person's right to object",
+    "privacy/request_account_deletion.py": "the person's erasure",
+    "privacy/request_export.py": "the person's export",
+    "privacy/restrict_processing.py": "the person's restriction",
+    "workspaces/list_my_workspaces.py": "the person's own memberships",
+    "workspaces/switch_workspace.py": "checks the membership itself",
+    "workspaces/leave_workspace.py": "any member may leave (the last owner rule is the membership's)",
+}
+
+
+def test_every_use_case_acting_for_a_principal_asks_the_role_rule() -> None:
+    """A use case added later that acts on workspace data cannot forget the role check."""
+    root = Path(__file__).resolve().parents[2] / "src" / "aioomi" / "domain" / "usecases"
+    acting = {}
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text()
+        if re.search(r"async def __call__\(\s*self, principal: Principal", text):
+            acting[path.relative_to(root).as_posix()] = text
+    assert set(PERSONAL_USE_CASES) <= set(acting), "a listed use case no longer acts for a principal"
+    asks = ("ensure_permitted(principal", "check_grant(principal")  # check_grant asks ensure_permitted first
+    missing = [n for n, text in acting.items() if n not in PERSONAL_USE_CASES and not any(a in text for a in asks)]
+    checked_anyway = [n for n in PERSONAL_USE_CASES if any(a in acting[n] for a in asks)]
+    assert missing == []
+    assert checked_anyway == []
+    assert len(acting) > 90  # the scan finds the use cases at all
+
+
+def an_invitation(**changes: object) -> Invitation:
+    base = Invitation(
+        id="inv_1",
+        workspace_id="acct_w",
+        email="Sam@Example.com",
+        role=Role.SUPPORT,
+        token_hash="h1",
+        invited_by="acct_w",
+        created_at=T0,
+        expires_at=T0 + timedelta(days=7),
+        sent_at=T0,
+    )
+    return msgspec.structs.replace(base, **changes)
+
+
+def test_an_invitation_is_pending_until_accepted_revoked_or_expired() -> None:
+    invitation = an_invitation()
+    assert invitation.status(T0 + timedelta(days=7) - timedelta(seconds=1)) is InvitationStatus.PENDING
+    assert invitation.status(T0 + timedelta(days=7)) is InvitationStatus.EXPIRED
+    accepted, membership = invitation.accepted("acct_sam", "sam@example.com", T0 + timedelta(days=1))
+    assert accepted.status(T0 + timedelta(days=1)) is InvitationStatus.ACCEPTED
+    assert membership == Membership(
+        workspace_id="acct_w", account_id="acct_sam", role=Role.SUPPORT, created_at=T0 + timedelta(days=1)
+    )
+    with pytest.raises(InvitationNotPending):
+        accepted.accepted("acct_sam", "sam@example.com", T0 + timedelta(days=1))
+    with pytest.raises(InvitationNotPending):
+        invitation.accepted("acct_sam", "sam@example.com", T0 + timedelta(days=8))  # expired
+    with pytest.raises(InvitationForAnotherEmail):
+        invitation.accepted("acct_cy", "cy@example.com", T0 + timedelta(days=1))
+    revoked = invitation.revoked(T0 + timedelta(days=2))
+    with pytest.raises(InvitationNotPending):
+        revoked.revoked(T0 + timedelta(days=2))
+    with pytest.raises(InvitationNotPending):
+        revoked.resent("h2", T0 + timedelta(days=3))
+
+
+def test_a_resend_gives_a_new_token_and_seven_more_days_also_after_expiry() -> None:
+    resent = an_invitation().resent("h2", T0 + timedelta(days=9))
+    assert (resent.token_hash, resent.sent_at, resent.expires_at) == (
+        "h2",
+        T0 + timedelta(days=9),
+        T0 + timedelta(days=16),
+    )
+    assert resent.status(T0 + timedelta(days=9)) is InvitationStatus.PENDING
+
+
+class _Actor(msgspec.Struct, frozen=True):
+    role: Role
+
+
+@pytest.mark.parametrize(
+    ("actor", "role", "allowed"),
+    [
+        (Role.OWNER, Role.ADMIN, True),
+        (Role.OWNER, Role.OWNER, False),  # ownership moves by a transfer only
+        (Role.ADMIN, Role.SUPPORT, True),
+        (Role.ADMIN, Role.ADMIN, True),
+        (Role.ADMIN, Role.OWNER, False),
+        (Role.EDITOR, Role.VIEWER, False),  # an editor manages no members
+        (Role.SUPPORT, Role.SUPPORT, False),
+    ],
+)
+def test_who_may_grant_which_role(actor: Role, role: Role, allowed: bool) -> None:
+    if allowed:
+        check_grant(_Actor(actor), role)
+    else:
+        with pytest.raises(ForbiddenByRole):
+            check_grant(_Actor(actor), role)

@@ -42,6 +42,10 @@ class OwnerSessionRepository(Protocol):
         """The session a cookie names (system scope), revoked or not."""
         ...
 
+    async def choose_workspace(self, account_id: str, session_id: str, workspace_id: str) -> bool:
+        """Remember the workspace the person chose in this live session; whether it was theirs."""
+        ...
+
     async def touch(self, session_id: str, at: datetime) -> None: ...
 
     async def mark_authenticated(self, account_id: str, session_id: str, at: datetime) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from aioomi.domain.model.workspaces import Membership, Workspace
+from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Workspace
 
 
 class WorkspaceRepository(Protocol):
@@ -42,4 +42,32 @@ class WorkspaceRepository(Protocol):
     async def solely_owned_by(self, account_id: str) -> list[str]:
         """Ids of the workspaces whose only owner is this person (system scope): what erasing the
         person deletes with them."""
+        ...
+
+    # -- invitations ------------------------------------------------------------------------
+    async def add_invitation(self, invitation: Invitation) -> None: ...
+
+    async def update_invitation(self, invitation: Invitation) -> None:
+        """Replace the stored invitation (same id): token, dates, acceptance, revocation."""
+        ...
+
+    async def get_invitation(self, workspace_id: str, invitation_id: str) -> Invitation | None: ...
+
+    async def find_invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
+        """The invitation a link names (system scope), whatever its status."""
+        ...
+
+    async def open_invitations(self, workspace_id: str) -> list[Invitation]:
+        """Invitations neither accepted nor revoked (expired ones too), newest first."""
+        ...
+
+    # -- the audit log ----------------------------------------------------------------------
+    async def add_audit_event(self, event: AuditEvent) -> None: ...
+
+    async def audit_events(self, workspace_id: str, limit: int) -> list[AuditEvent]:
+        """The newest ``limit`` events of the workspace, newest first."""
+        ...
+
+    async def erase_actor(self, account_id: str) -> int:
+        """Blank the person as the actor of audit events and as inviter (system scope; erasure)."""
         ...

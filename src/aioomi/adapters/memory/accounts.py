@@ -75,6 +75,13 @@ class InMemoryOwnerSessionRepository:
         if (session := self._table.get(session_id)) is not None:
             self._table.put(session_id, msgspec.structs.replace(session, last_seen_at=at))
 
+    async def choose_workspace(self, account_id: str, session_id: str, workspace_id: str) -> bool:
+        session = self._table.get(session_id)
+        if session is None or session.account_id != account_id or session.revoked_at is not None:
+            return False
+        self._table.put(session_id, msgspec.structs.replace(session, workspace_id=workspace_id))
+        return True
+
     async def mark_authenticated(self, account_id: str, session_id: str, at: datetime) -> bool:
         session = self._table.get(session_id)
         if session is None or session.account_id != account_id or session.revoked_at is not None:

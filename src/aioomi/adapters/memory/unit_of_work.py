@@ -67,7 +67,10 @@ class InMemoryUnitOfWork:
         self._tables: list[Table] = []
         self.jobs = _StagedJobQueue()
         self.workspaces = InMemoryWorkspaceRepository(
-            self._table("workspaces", lambda w: w.id), self._table("workspace_members", lambda m: m.workspace_id)
+            self._table("workspaces", lambda w: w.id),
+            self._table("workspace_members", lambda m: m.workspace_id),
+            self._table("workspace_invitations", lambda i: i.workspace_id),
+            self._table("audit_events", lambda e: e.workspace_id),
         )
         self.accounts = InMemoryAccountRepository(
             self._table("accounts", lambda a: a.id), self._database.table("accounts"), self.workspaces

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from aioomi.adapters.memory.tables import Table
-from aioomi.domain.model.workspaces import Membership, Role, Workspace
+from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Role, Workspace
 
 
 def _member_key(workspace_id: str, account_id: str) -> str:
@@ -11,9 +13,17 @@ def _member_key(workspace_id: str, account_id: str) -> str:
 
 
 class InMemoryWorkspaceRepository:
-    def __init__(self, workspaces: Table[Workspace], members: Table[Membership]) -> None:
+    def __init__(
+        self,
+        workspaces: Table[Workspace],
+        members: Table[Membership],
+        invitations: Table[Invitation],
+        audit: Table[AuditEvent],
+    ) -> None:
         self._workspaces = workspaces
         self._members = members
+        self._invitations = invitations
+        self._audit = audit
 
     async def add(self, workspace: Workspace, owner: Membership) -> None:
         self._workspaces.put(workspace.id, workspace)
@@ -65,3 +75,54 @@ class InMemoryWorkspaceRepository:
             if m.role is Role.OWNER:
                 owners.setdefault(m.workspace_id, set()).add(m.account_id)
         return sorted(w for w, people in owners.items() if people == {account_id})
+
+    # -- invitations ------------------------------------------------------------------------
+    async def add_invitation(self, invitation: Invitation) -> None:
+        self._invitations.put(invitation.id, invitation)
+
+    async def update_invitation(self, invitation: Invitation) -> None:
+        stored = self._invitations.get(invitation.id)
+        if stored is not None and stored.workspace_id == invitation.workspace_id:
+            self._invitations.put(invitation.id, invitation)
+
+    async def get_invitation(self, workspace_id: str, invitation_id: str) -> Invitation | None:
+        found = self._invitations.get(invitation_id)
+        return found if found is not None and found.workspace_id == workspace_id else None
+
+    async def find_invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return next((i for i in self._invitations.values() if i.token_hash == token_hash), None)
+
+    async def open_invitations(self, workspace_id: str) -> list[Invitation]:
+        found = [
+            i
+            for i in self._invitations.values()
+            if i.workspace_id == workspace_id and i.accepted_at is None and i.revoked_at is None
+        ]
+        return sorted(found, key=lambda i: (i.created_at, i.id), reverse=True)
+
+    # -- the audit log ----------------------------------------------------------------------
+    async def add_audit_event(self, event: AuditEvent) -> None:
+        self._audit.put(event.id, event)
+
+    async def audit_events(self, workspace_id: str, limit: int) -> list[AuditEvent]:
+        found = [e for e in self._audit.values() if e.workspace_id == workspace_id]
+        return sorted(found, key=lambda e: (e.at, e.id), reverse=True)[:limit]
+
+    async def erase_actor(self, account_id: str) -> int:
+        blanked = 0
+        for event in list(self._audit.values()):
+            if account_id in (event.actor_id, event.subject):
+                self._audit.put(
+                    event.id,
+                    msgspec.structs.replace(
+                        event,
+                        actor_id=None if event.actor_id == account_id else event.actor_id,
+                        subject=None if event.subject == account_id else event.subject,
+                    ),
+                )
+                blanked += 1
+        for invitation in list(self._invitations.values()):
+            if invitation.invited_by == account_id:
+                self._invitations.put(invitation.id, msgspec.structs.replace(invitation, invited_by=None))
+                blanked += 1
+        return blanked

@@ -85,7 +85,7 @@ class PostgresAccountRepository(PostgresRepository):
 
 _SESSION_COLUMNS = (
     "id, account_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, revoked_at, "
-    "authenticated_at"
+    "authenticated_at, workspace_id"
 )
 
 
@@ -94,7 +94,7 @@ class PostgresOwnerSessionRepository(PostgresRepository):
         await self._execute(
             f"INSERT INTO owner_sessions ({_SESSION_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(token_hash)s, "
             "%(csrf_token)s, %(created_at)s, %(last_seen_at)s, %(expires_at)s, %(ip)s, %(user_agent)s, %(revoked_at)s, "
-            "%(authenticated_at)s)",
+            "%(authenticated_at)s, %(workspace_id)s)",
             params_of(session),
         )
 
@@ -106,6 +106,12 @@ class PostgresOwnerSessionRepository(PostgresRepository):
 
     async def touch(self, session_id: str, at: datetime) -> None:
         await self._execute("UPDATE owner_sessions SET last_seen_at = %s WHERE id = %s", (at, session_id))
+
+    async def choose_workspace(self, account_id: str, session_id: str, workspace_id: str) -> bool:
+        return 1 == await self._execute(
+            "UPDATE owner_sessions SET workspace_id = %s WHERE id = %s AND account_id = %s AND revoked_at IS NULL",
+            (workspace_id, session_id, account_id),
+        )
 
     async def mark_authenticated(self, account_id: str, session_id: str, at: datetime) -> bool:
         return 1 == await self._execute(
@@ -135,14 +141,14 @@ class PostgresOwnerSessionRepository(PostgresRepository):
         return [msgspec.convert(r, OwnerSession) for r in rows]
 
 
-_KEY_COLUMNS = "id, account_id, name, prefix, key_hash, created_at, last_used_at, revoked_at, scopes"
+_KEY_COLUMNS = "id, account_id, name, prefix, key_hash, created_at, last_used_at, revoked_at, scopes, role, created_by"
 
 
 class PostgresApiKeyRepository(PostgresRepository):
     async def add(self, key: ApiKey) -> None:
         await self._execute(
             f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (%(id)s, %(account_id)s, %(name)s, %(prefix)s, "
-            "%(key_hash)s, %(created_at)s, %(last_used_at)s, %(revoked_at)s, %(scopes)s)",
+            "%(key_hash)s, %(created_at)s, %(last_used_at)s, %(revoked_at)s, %(scopes)s, %(role)s, %(created_by)s)",
             params_of(key) | {"scopes": [str(s) for s in key.scopes]},
         )
 

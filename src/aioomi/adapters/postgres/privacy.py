@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.adapters.postgres.repository import PostgresRepository, params_of, placeholders
+from aioomi.adapters.postgres.workspaces import PostgresWorkspaceRepository
 from aioomi.domain.model.privacy import (
     CHAT_RETENTION_MONTHS,
     AuditEvent,
@@ -240,6 +241,8 @@ class PostgresPrivacyStore(PostgresRepository):
             {"a": account_id},
         )
         removed += await self._execute("DELETE FROM accounts WHERE id = %s", (account_id,))
+        # Other workspaces' audit logs and invitations keep the event, not who the person was.
+        removed += await PostgresWorkspaceRepository(self._conn).erase_actor(account_id)
         return removed
 
     # -- runs -----------------------------------------------------------------------------------

@@ -6,10 +6,15 @@ from __future__ import annotations
 import msgspec
 
 from aioomi.adapters.postgres.repository import PostgresRepository, params_of, placeholders
-from aioomi.domain.model.workspaces import Membership, Workspace
+from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Workspace
 
 _WORKSPACE = "id, name, created_at, updated_at"
 _MEMBER = "workspace_id, account_id, role, created_at"
+_INVITATION = (
+    "id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at, sent_at, accepted_at, "
+    "accepted_by, revoked_at"
+)
+_AUDIT = "id, workspace_id, actor_id, action, subject, detail, at"
 
 
 class PostgresWorkspaceRepository(PostgresRepository):
@@ -70,3 +75,59 @@ class PostgresWorkspaceRepository(PostgresRepository):
             {"a": account_id},
         )
         return [r["workspace_id"] for r in rows]
+
+    # -- invitations ------------------------------------------------------------------------
+    async def add_invitation(self, invitation: Invitation) -> None:
+        await self._execute(
+            f"INSERT INTO workspace_invitations ({_INVITATION}) VALUES ({placeholders(_INVITATION)})",
+            params_of(invitation),
+        )
+
+    async def update_invitation(self, invitation: Invitation) -> None:
+        await self._execute(
+            "UPDATE workspace_invitations SET token_hash = %(token_hash)s, expires_at = %(expires_at)s, "
+            "sent_at = %(sent_at)s, accepted_at = %(accepted_at)s, accepted_by = %(accepted_by)s, "
+            "revoked_at = %(revoked_at)s WHERE id = %(id)s AND workspace_id = %(workspace_id)s",
+            params_of(invitation),
+        )
+
+    async def get_invitation(self, workspace_id: str, invitation_id: str) -> Invitation | None:
+        row = await self._row(
+            f"SELECT {_INVITATION} FROM workspace_invitations WHERE workspace_id = %s AND id = %s",
+            (workspace_id, invitation_id),
+        )
+        return None if row is None else msgspec.convert(row, Invitation)
+
+    async def find_invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
+        row = await self._row(f"SELECT {_INVITATION} FROM workspace_invitations WHERE token_hash = %s", (token_hash,))
+        return None if row is None else msgspec.convert(row, Invitation)
+
+    async def open_invitations(self, workspace_id: str) -> list[Invitation]:
+        rows = await self._rows(
+            f"SELECT {_INVITATION} FROM workspace_invitations WHERE workspace_id = %s AND accepted_at IS NULL "
+            "AND revoked_at IS NULL ORDER BY created_at DESC, id DESC",
+            (workspace_id,),
+        )
+        return [msgspec.convert(r, Invitation) for r in rows]
+
+    # -- the audit log ----------------------------------------------------------------------
+    async def add_audit_event(self, event: AuditEvent) -> None:
+        await self._execute(f"INSERT INTO audit_events ({_AUDIT}) VALUES ({placeholders(_AUDIT)})", params_of(event))
+
+    async def audit_events(self, workspace_id: str, limit: int) -> list[AuditEvent]:
+        rows = await self._rows(
+            f"SELECT {_AUDIT} FROM audit_events WHERE workspace_id = %s ORDER BY at DESC, id DESC LIMIT %s",
+            (workspace_id, limit),
+        )
+        return [msgspec.convert(r, AuditEvent) for r in rows]
+
+    async def erase_actor(self, account_id: str) -> int:
+        blanked = await self._execute(
+            "UPDATE audit_events SET actor_id = CASE WHEN actor_id = %(a)s THEN NULL ELSE actor_id END, "
+            "subject = CASE WHEN subject = %(a)s THEN NULL ELSE subject END "
+            "WHERE actor_id = %(a)s OR subject = %(a)s",
+            {"a": account_id},
+        )
+        return blanked + await self._execute(
+            "UPDATE workspace_invitations SET invited_by = NULL WHERE invited_by = %s", (account_id,)
+        )

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from aioomi.domain.model.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
+from aioomi.domain.model.workspaces import Role
 
 
 class AccountStatus(enum.StrEnum):
@@ -107,6 +108,8 @@ class OwnerSession(msgspec.Struct, frozen=True, kw_only=True):
     authenticated_at: datetime | None = None
     """When the owner last proved who they are in this session (sign-in or re-authentication);
     ``None`` on sessions stored before it was recorded, read as ``created_at``."""
+    workspace_id: str | None = None
+    """The workspace the person chose in this session (``None``: their first, their own)."""
 
     @property
     def last_authenticated_at(self) -> datetime:
@@ -135,8 +138,11 @@ ALL_SCOPES: tuple[Scope, ...] = tuple(Scope)
 
 
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
-    """A bearer key for programs. Shown once at creation; stored hashed with a visible prefix;
-    allowed only what its ``scopes`` name."""
+    """A bearer key for programs, belonging to a workspace (``account_id``: the tenant key).
+    Shown once at creation; stored hashed with a visible prefix; allowed only what its
+    ``scopes`` name and what its ``role`` permits in the workspace (never more than its
+    creator's role; keys made before workspaces: ``owner``). ``created_by`` is the person who
+    made it: the key counts only while they are still a member."""
 
     id: str
     account_id: str
@@ -147,6 +153,8 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
     scopes: tuple[Scope, ...] = ()
+    role: Role = Role.OWNER
+    created_by: str | None = None
 
 
 class TrustedDevice(msgspec.Struct, frozen=True, kw_only=True):
@@ -184,16 +192,24 @@ class OneTimeToken(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
-    """Who is calling: an account, through a session or an API key. ``scopes`` are the key's
-    (``None`` for a session, which may do everything); ``authenticated_at`` is when the
+    """Who is calling: a person (``account_id``) acting in a workspace (``workspace_id``, the
+    tenant every workspace use case scopes to) with a ``role`` there, through a session or an
+    API key. ``scopes`` are the key's (``None`` for a session); ``authenticated_at`` is when the
     session's owner last gave their password (or signed in)."""
 
     account_id: str
+    workspace_id: str
+    role: Role = Role.OWNER
     session_id: str | None = None
     api_key_id: str | None = None
     csrf_token: str | None = None
     scopes: frozenset[Scope] | None = None
     authenticated_at: datetime | None = None
+
+    @classmethod
+    def own(cls, *, account_id: str, **fields: object) -> Principal:
+        """The person acting as the owner of their own workspace (same id as their account)."""
+        return cls(account_id=account_id, workspace_id=account_id, **fields)  # type: ignore[arg-type]
 
     @property
     def via_cookie(self) -> bool:

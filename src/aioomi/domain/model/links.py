@@ -22,5 +22,8 @@ class Links(msgspec.Struct, frozen=True, kw_only=True):
     def cancel_email_change(self, token: str) -> str:
         return self._page("/cancel-email-change", token)
 
+    def accept_invitation(self, token: str) -> str:
+        return self._page("/invitations/accept", token)
+
     def sign_in(self) -> str:
         return f"{self.base_url.rstrip('/')}/sign-in"

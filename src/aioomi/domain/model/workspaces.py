@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Final, Protocol
 
 import msgspec
 
-from aioomi.domain.model.errors import Conflict, Forbidden, InvalidInput
+from aioomi.domain.model.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_WORKSPACE_NAME = 100
 PERSONAL_WORKSPACE_NAME = "My workspace"
@@ -107,13 +107,28 @@ class InvalidWorkspaceName(InvalidInput):
     title = "Invalid workspace name"
 
 
+class NoWorkspace(Forbidden):
+    """The person belongs to no workspace (or not to the one asked for)."""
+
+    code = "not_a_member"
+    title = "Not a member of this workspace"
+
+
+class Actor(Protocol):
+    """Anyone who acts in a workspace with a role (a principal)."""
+
+    @property
+    def role(self) -> Role: ...
+
+
 def permits(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]
 
 
-def ensure_permitted(role: Role, permission: Permission) -> None:
-    """The one rule every use case asks: raise :class:`ForbiddenByRole` unless ``role`` has
-    ``permission``."""
+def ensure_permitted(actor: Actor | Role, permission: Permission) -> None:
+    """The one rule every use case asks: raise :class:`ForbiddenByRole` unless the actor's role
+    has ``permission``."""
+    role = actor if isinstance(actor, Role) else actor.role
     if not permits(role, permission):
         raise ForbiddenByRole(f"The {role} role may not do this ({permission}).")
 
@@ -176,3 +191,140 @@ def personal_workspace(account_id: str, at: datetime) -> tuple[Workspace, Member
         Workspace(id=account_id, name=PERSONAL_WORKSPACE_NAME, created_at=at, updated_at=at),
         Membership(workspace_id=account_id, account_id=account_id, role=Role.OWNER, created_at=at),
     )
+
+
+NO_WORKSPACE = ""
+"""The tenant of a person who belongs to no workspace (they left or were removed from every one,
+their own included after a transfer): no row has it, so they see nothing, and they act as a
+viewer, so they write nothing; their own account and privacy rights stay reachable."""
+
+
+def current_membership(memberships: list[Membership], chosen: str | None) -> Membership | None:
+    """The membership a session acts through: the chosen workspace's, else the person's own
+    (the workspace with their id), else their oldest; ``None`` when they belong to none."""
+    for membership in memberships:
+        if membership.workspace_id == chosen:
+            return membership
+    if not memberships:
+        return None
+    own = [m for m in memberships if m.workspace_id == m.account_id]
+    return own[0] if own else memberships[0]
+
+
+# -- invitations and the audit log ----------------------------------------------------------------
+
+INVITATION_LIFETIME = timedelta(days=7)
+MAX_PENDING_INVITATIONS = 50
+
+
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+    title = "No such invitation"
+
+
+class InvitationNotPending(Conflict):
+    """The invitation was accepted, revoked or has expired."""
+
+    code = "invitation_not_pending"
+    title = "The invitation is no longer open"
+
+
+class InvitationForAnotherEmail(Forbidden):
+    code = "invitation_email_mismatch"
+    title = "The invitation was sent to another address"
+
+
+class AlreadyMember(Conflict):
+    code = "already_member"
+    title = "Already a member of this workspace"
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+    title = "No such member"
+
+
+class TooManyInvitations(Conflict):
+    code = "too_many_invitations"
+    title = "Too many open invitations"
+
+
+class Invitation(msgspec.Struct, frozen=True, kw_only=True):
+    """An invitation by e-mail to join a workspace with a role. The link carries a random token;
+    only its hash is stored. Open until accepted, revoked or expired; a resend issues a new
+    token (the old link stops working) and a new expiry."""
+
+    id: str
+    workspace_id: str
+    email: str
+    role: Role
+    token_hash: str
+    invited_by: str | None
+    created_at: datetime
+    expires_at: datetime
+    sent_at: datetime
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+    revoked_at: datetime | None = None
+
+    def status(self, now: datetime) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if now >= self.expires_at:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+    def _ensure_pending(self, now: datetime) -> None:
+        if self.status(now) is not InvitationStatus.PENDING:
+            raise InvitationNotPending(f"The invitation is {self.status(now)}.")
+
+    def resent(self, token_hash: str, now: datetime) -> Invitation:
+        """A new link and a new expiry: only while open (an expired one is re-sent too)."""
+        if self.accepted_at is not None or self.revoked_at is not None:
+            raise InvitationNotPending(f"The invitation is {self.status(now)}.")
+        return msgspec.structs.replace(self, token_hash=token_hash, sent_at=now, expires_at=now + INVITATION_LIFETIME)
+
+    def revoked(self, now: datetime) -> Invitation:
+        self._ensure_pending(now)
+        return msgspec.structs.replace(self, revoked_at=now)
+
+    def accepted(self, account_id: str, email: str, now: datetime) -> tuple[Invitation, Membership]:
+        """Accepted by the person signed in as ``email`` (the address it was sent to)."""
+        self._ensure_pending(now)
+        if email.strip().lower() != self.email.strip().lower():
+            raise InvitationForAnotherEmail("This invitation was sent to another e-mail address.")
+        return (
+            msgspec.structs.replace(self, accepted_at=now, accepted_by=account_id),
+            Membership(workspace_id=self.workspace_id, account_id=account_id, role=self.role, created_at=now),
+        )
+
+
+def check_grant(actor: Actor, role: Role) -> None:
+    """Whether ``actor`` may give (or take away) ``role``: they manage members, ownership only
+    moves by a transfer, and nobody grants more than they have."""
+    ensure_permitted(actor, Permission.MANAGE_MEMBERS)
+    if role is Role.OWNER:
+        raise ForbiddenByRole("Ownership is given by a transfer, not by an invitation or a role change.")
+    if not role_within(role, actor.role):
+        raise ForbiddenByRole(f"The {actor.role} role cannot grant the {role} role.")
+
+
+class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """Which member did what in a workspace (members, roles, invitations, ownership)."""
+
+    id: str
+    workspace_id: str
+    actor_id: str | None
+    action: str
+    subject: str | None
+    detail: dict[str, str]
+    at: datetime

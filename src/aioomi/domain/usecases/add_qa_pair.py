@@ -5,6 +5,7 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import DocumentLimits
 from aioomi.domain.model.qa_pairs import QaPair, QaPairInput, QaQuestionExists, check_pair, question_key
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.qa_support import PairWriter, qa_source
@@ -43,16 +44,17 @@ class AddQaPair:
         self._limits = limits
 
     async def __call__(self, principal: Principal, agent_id: str, given: QaPairInput) -> QaPair:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
         checked = check_pair(given)
-        plan = await plan_of(self._plans, principal.account_id)
-        async with self._uow(account_id=principal.account_id) as uow:
+        plan = await plan_of(self._plans, principal.workspace_id)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            quota = await lock_document_quota(uow, principal.account_id, plan)
-            await uow.documents.lock_knowledge_base(principal.account_id, agent.id, agent.embedding_model)
+            quota = await lock_document_quota(uow, principal.workspace_id, plan)
+            await uow.documents.lock_knowledge_base(principal.workspace_id, agent.id, agent.embedding_model)
             now = self._clock.now()
             source = await qa_source(uow, agent, create=True, now=now)
             assert source is not None
-            existing = await uow.sources.list_pairs(principal.account_id, source.id)
+            existing = await uow.sources.list_pairs(principal.workspace_id, source.id)
             if any(question_key(p.question) == question_key(checked.question) for p in existing):
                 raise QaQuestionExists("This question already has a pair; edit that one.")
             writer = PairWriter(uow, self._blobs, self._limits, agent, source, now, quota)

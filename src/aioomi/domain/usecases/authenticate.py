@@ -5,6 +5,7 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import AccountStatus, Principal, SessionPolicy, ensure_recent_authentication
 from aioomi.domain.model.errors import Unauthenticated
 from aioomi.domain.model.secrets import API_KEY_PREFIX, hash_token
+from aioomi.domain.model.workspaces import NO_WORKSPACE, Role, current_membership, role_within
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -18,7 +19,13 @@ class Authenticate:
     - an API key counts until revoked; its last use is recorded (at most once a minute);
     - accounts being deleted authenticate no more; every failure looks the same;
     - a key's principal carries the key's scopes; a session's carries when its owner last gave
-      their password, which :meth:`recent_session` checks for account-security operations.
+      their password, which :meth:`recent_session` checks for account-security operations;
+    - a session acts in the workspace its person chose (else their first, their own) with their
+      role there, read with the session on every request (no cache): a removed member's session
+      is back in their own workspace at their next request, the other one out of reach; a person
+      in no workspace at all acts in an empty scope as a viewer (``NO_WORKSPACE``);
+    - a key acts in its workspace with its role, and only while its creator is a member whose
+      role covers the key's (a removed creator's keys stop at once).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: SessionPolicy) -> None:
@@ -35,11 +42,17 @@ class Authenticate:
             account = await uow.accounts.get(session.account_id)
             if account is None or account.status is AccountStatus.DELETION_PENDING:
                 raise Unauthenticated("Sign in to continue.", code="session_expired")
+            # Read with the session, never cached: a removed member loses the workspace at once.
+            membership = current_membership(
+                await uow.workspaces.memberships_of(session.account_id), session.workspace_id
+            )
             if now - session.last_seen_at >= self._policy.touch_every:
                 await uow.sessions.touch(session.id, now)
                 await uow.commit()
         return Principal(
             account_id=session.account_id,
+            workspace_id=NO_WORKSPACE if membership is None else membership.workspace_id,
+            role=Role.VIEWER if membership is None else membership.role,
             session_id=session.id,
             csrf_token=session.csrf_token,
             authenticated_at=session.last_authenticated_at,
@@ -53,13 +66,23 @@ class Authenticate:
             key = await uow.api_keys.find_by_hash(hash_token(secret))
             if key is None or key.revoked_at is not None:
                 raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
-            account = await uow.accounts.get(key.account_id)
+            creator = key.created_by or key.account_id  # keys made before workspaces: the owner's
+            account = await uow.accounts.get(creator)
             if account is None or account.status is AccountStatus.DELETION_PENDING:
+                raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
+            membership = await uow.workspaces.membership(key.account_id, creator)
+            if membership is None or not role_within(key.role, membership.role):
                 raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
             if key.last_used_at is None or now - key.last_used_at >= self._policy.touch_every:
                 await uow.api_keys.touch(key.id, now)
                 await uow.commit()
-        return Principal(account_id=key.account_id, api_key_id=key.id, scopes=frozenset(key.scopes))
+        return Principal(
+            account_id=creator,
+            workspace_id=key.account_id,
+            role=key.role,
+            api_key_id=key.id,
+            scopes=frozenset(key.scopes),
+        )
 
     def recent_session(self, principal: Principal) -> Principal:
         """``principal`` if it is a session re-authenticated within the policy's window; else

@@ -6,6 +6,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.sources import RunStatus, SourceRun
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.source_support import find_own_run, find_own_source
 from aioomi.ports.clock import Clock
@@ -28,7 +29,8 @@ class CancelSourceRun:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, source_id: str, run_id: str) -> SourceRun:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             source = await find_own_source(uow, principal, agent, source_id, for_update=True)
             run = await find_own_run(uow, principal, source, run_id)

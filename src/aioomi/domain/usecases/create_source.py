@@ -19,6 +19,7 @@ from aioomi.domain.model.sources import (
     check_source_name,
     freshness,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.source_support import start_run
@@ -59,20 +60,21 @@ class CreateSource:
         *,
         name: str | None = None,
     ) -> SourceOverview:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
         if kind not in CRAWLED_KINDS:
             raise SourceKindNotAllowed(
                 "Only website and sitemap sources are created here; add files, texts and single addresses as "
                 "documents.",
                 field="kind",
             )
-        plan = await plan_of(self._plans, principal.account_id)
+        plan = await plan_of(self._plans, principal.workspace_id)
         settings = check_settings(kind, settings, self._limits, plan)
         now = self._clock.now()
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             source = Source(
                 id=new_id(SOURCE_ID_PREFIX),
-                account_id=principal.account_id,
+                account_id=principal.workspace_id,
                 agent_id=agent.id,
                 kind=kind,
                 name=check_source_name(name, settings.url or kind.value),

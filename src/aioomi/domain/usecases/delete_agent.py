@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.chunk_store import ChunkStore
@@ -30,12 +31,13 @@ class DeleteAgent:
         self._blobs = blobs  # the documents' original files, under "<account>/<agent>/"
 
     async def __call__(self, principal: Principal, agent_id: str) -> None:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_AGENTS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
         await self._chunks.delete_agent(account_id=agent.account_id, agent_id=agent.id)
         if self._blobs is not None:
             await self._blobs.delete_prefix(f"{agent.account_id}/{agent.id}/")
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             await uow.documents.delete_agent(agent.account_id, agent.id)
             await uow.sources.delete_agent(agent.account_id, agent.id)
             await uow.agents.delete(agent.account_id, agent.id)

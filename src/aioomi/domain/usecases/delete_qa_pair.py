@@ -6,6 +6,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.test_questions import RunTrigger
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.qa_support import find_own_pair
@@ -32,11 +33,12 @@ class DeleteQaPair:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, pair_id: str) -> None:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             pair = await find_own_pair(uow, principal, agent, pair_id)
-            document = await uow.documents.get(principal.account_id, pair.id, for_update=True)
-            base = await uow.documents.knowledge_base(principal.account_id, agent.id)
+            document = await uow.documents.get(principal.workspace_id, pair.id, for_update=True)
+            base = await uow.documents.knowledge_base(principal.workspace_id, agent.id)
             models = [
                 m
                 for m in (
@@ -48,13 +50,15 @@ class DeleteQaPair:
                 if m
             ]
             payload = {
-                "account_id": principal.account_id,
+                "account_id": principal.workspace_id,
                 "agent_id": agent.id,
                 "document_id": pair.id,
                 "models": list(dict.fromkeys(models)),
             }
-            await uow.documents.delete(principal.account_id, pair.id)
+            await uow.documents.delete(principal.workspace_id, pair.id)
             await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
-            await rerun_tests_after_change(uow, self._clock.now(), principal.account_id, agent.id, RunTrigger.KNOWLEDGE)
+            await rerun_tests_after_change(
+                uow, self._clock.now(), principal.workspace_id, agent.id, RunTrigger.KNOWLEDGE
+            )
             await uow.commit()
-        await self._purge(principal.account_id, agent.id, pair.id, payload["models"])
+        await self._purge(principal.workspace_id, agent.id, pair.id, payload["models"])

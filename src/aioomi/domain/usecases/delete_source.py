@@ -5,6 +5,7 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import PURGE_DOCUMENT
 from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.source_support import find_own_source
@@ -27,12 +28,13 @@ class DeleteSource:
         self._purge = purge
 
     async def __call__(self, principal: Principal, agent_id: str, source_id: str) -> int:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             source = await find_own_source(uow, principal, agent, source_id, for_update=True)
-            base = await uow.documents.knowledge_base(principal.account_id, agent.id)
+            base = await uow.documents.knowledge_base(principal.workspace_id, agent.id)
             documents = [
-                d for d in await uow.documents.list_all(principal.account_id, agent.id) if d.source_id == source.id
+                d for d in await uow.documents.list_all(principal.workspace_id, agent.id) if d.source_id == source.id
             ]
             purges: list[tuple[str, list[str]]] = []
             for document in documents:
@@ -47,15 +49,15 @@ class DeleteSource:
                     if m
                 ]
                 payload = {
-                    "account_id": principal.account_id,
+                    "account_id": principal.workspace_id,
                     "agent_id": agent.id,
                     "document_id": document.id,
                     "models": list(dict.fromkeys(models)),
                 }
                 purges.append((document.id, list(dict.fromkeys(models))))
                 await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
-            await uow.sources.delete(principal.account_id, source.id)
+            await uow.sources.delete(principal.workspace_id, source.id)
             await uow.commit()
         for document_id, purged_models in purges:
-            await self._purge(principal.account_id, agent.id, document_id, purged_models)
+            await self._purge(principal.workspace_id, agent.id, document_id, purged_models)
         return len(documents)

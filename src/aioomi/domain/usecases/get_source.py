@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.sources import SourceLimits, SourceOverview, freshness
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.source_support import find_own_source
@@ -26,12 +27,13 @@ class GetSource:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, source_id: str) -> SourceOverview:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             source = await find_own_source(uow, principal, agent, source_id)
-            counts = await uow.sources.document_counts(principal.account_id, agent.id)
-            runs = await uow.sources.list_runs(principal.account_id, source.id, limit=1)
-        plan = await plan_of(self._plans, principal.account_id)
+            counts = await uow.sources.document_counts(principal.workspace_id, agent.id)
+            runs = await uow.sources.list_runs(principal.workspace_id, source.id, limit=1)
+        plan = await plan_of(self._plans, principal.workspace_id)
         return SourceOverview(
             source=source,
             documents=counts.get(source.id, 0),

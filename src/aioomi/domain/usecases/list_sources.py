@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.sources import SourceLimits, SourceOverview, freshness
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.ports.clock import Clock
@@ -32,13 +33,14 @@ class ListSources:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str) -> list[SourceOverview]:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         now = self._clock.now()
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            sources = await uow.sources.list_for_agent(principal.account_id, agent.id)
-            counts = await uow.sources.document_counts(principal.account_id, agent.id)
-            runs = {s.id: await uow.sources.list_runs(principal.account_id, s.id, limit=1) for s in sources}
-        plan = await plan_of(self._plans, principal.account_id)
+            sources = await uow.sources.list_for_agent(principal.workspace_id, agent.id)
+            counts = await uow.sources.document_counts(principal.workspace_id, agent.id)
+            runs = {s.id: await uow.sources.list_runs(principal.workspace_id, s.id, limit=1) for s in sources}
+        plan = await plan_of(self._plans, principal.workspace_id)
         return [
             SourceOverview(
                 source=s,

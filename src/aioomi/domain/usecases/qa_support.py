@@ -55,7 +55,7 @@ async def qa_source(uow: UnitOfWork, agent: Agent, *, create: bool, now: datetim
 async def find_own_pair(uow: UnitOfWork, principal: Principal, agent: Agent, pair_id: str) -> QaPair:
     pair = None
     if is_id(pair_id, DOCUMENT_ID_PREFIX):
-        pair = await uow.sources.get_pair(principal.account_id, pair_id)
+        pair = await uow.sources.get_pair(principal.workspace_id, pair_id)
     if pair is None or pair.agent_id != agent.id:
         raise QaPairNotFound("No such question-and-answer pair.")
     return pair

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import RefusedOrigin
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -19,7 +20,8 @@ class ListRefusedOrigins:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str) -> list[RefusedOrigin]:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            refused = await uow.agents.refused_origins(principal.account_id, agent.id)
+            refused = await uow.agents.refused_origins(principal.workspace_id, agent.id)
         return [r for r in refused if r.origin not in agent.allowed_origins]

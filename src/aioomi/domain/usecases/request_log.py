@@ -8,6 +8,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.pagination import Page
 from aioomi.domain.model.request_log import MAX_LOG_PAGE, RequestLogEntry, RequestLogQuery
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.request_log import RequestLog
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -25,6 +26,7 @@ class ListRequestLog:
         self._log = request_log
 
     async def __call__(self, principal: Principal, query: RequestLogQuery) -> Page[RequestLogEntry]:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         if not 1 <= query.limit <= MAX_LOG_PAGE:
             raise InvalidInput(f"Ask for 1 to {MAX_LOG_PAGE} entries.", code="invalid_limit", field="limit")
         if query.status_class is not None and query.status_class not in (2, 3, 4, 5):
@@ -33,6 +35,6 @@ class ListRequestLog:
             raise InvalidInput("Filter by an HTTP method such as GET or POST.", code="invalid_method", field="method")
         if query.method is not None:
             query = msgspec.structs.replace(query, method=query.method.upper())
-        entries = await self._log.search(principal.account_id, query)
+        entries = await self._log.search(principal.workspace_id, query)
         cursor = entries[-1].occurred_at.isoformat() if len(entries) == query.limit else None
         return Page(items=entries, next_cursor=cursor)

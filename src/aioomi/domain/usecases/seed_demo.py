@@ -95,7 +95,7 @@ class SeedDemo:
         self._list_documents = list_documents
 
     async def __call__(self, origins: list[str], documents: list[DemoDocument]) -> DemoSite:
-        principal = Principal(account_id=await self._account())
+        principal = Principal.own(account_id=await self._account())
         agent = await self._agent(principal, tuple(origins))
         known = await self._documents(principal, agent.id)
         added = replaced = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from aioomi.domain.model import abuse
@@ -16,12 +18,14 @@ from aioomi.domain.model.accounts import (
 )
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.workspaces import InvitationForAnotherEmail, InvitationNotFound, InvitationNotPending
 from aioomi.domain.usecases.auth_support import ClientInfo, enforce
 from aioomi.domain.usecases.privacy.policy_versions_support import current_policy_version
+from aioomi.domain.usecases.workspaces.support import join_by_invitation
 from aioomi.ports.clock import Clock
 from aioomi.ports.password_hasher import PasswordHasher
 from aioomi.ports.rate_limiter import RateLimiter
-from aioomi.ports.unit_of_work import UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 class SignUpRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,6 +34,8 @@ class SignUpRequest(msgspec.Struct, frozen=True, kw_only=True):
     password: str
     adult: bool
     accepted_policy_version: str
+    invitation_token: str | None = None
+    """From an invitation's link: the new account joins that workspace at once."""
 
 
 class SignUp:
@@ -45,8 +51,18 @@ class SignUp:
       account its verification link, or the existing owner a notice that someone tried to sign
       up with their address, so neither the answer, its timing nor a mail relay failure tells
       who is registered;
-    - at most ``abuse.SIGN_UP_PER_IP`` attempts per IP.
+    - at most ``abuse.SIGN_UP_PER_IP`` attempts per IP;
+    - with an invitation's token, a new account joins that workspace in the same transaction when
+      the invitation is pending and was sent to this address; otherwise the token is ignored
+      (the answer stays the same), and an existing owner accepts by signing in.
     """
+
+    @staticmethod
+    async def _join(uow: UnitOfWork, token: str, account: Account, now: datetime) -> None:
+        try:
+            await join_by_invitation(uow, token, account, now)
+        except (InvitationNotFound, InvitationNotPending, InvitationForAnotherEmail):
+            pass  # the same answer as without a token: sign-up never says more
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher, limiter: RateLimiter) -> None:
         self._uow = uow
@@ -85,6 +101,8 @@ class SignUp:
                     updated_at=now,
                 )
                 await uow.accounts.add(account)
+                if request.invitation_token:
+                    await self._join(uow, request.invitation_token, account, now)
             await uow.jobs.enqueue(
                 NewJob(
                     kind=SEND_SIGN_UP_MAIL_JOB,

@@ -39,7 +39,7 @@ async def find_own_source(
     """The agent's source, or :class:`SourceNotFound` (also for another agent's or account's)."""
     source = None
     if is_id(source_id, SOURCE_ID_PREFIX):
-        source = await uow.sources.get(principal.account_id, source_id, for_update=for_update)
+        source = await uow.sources.get(principal.workspace_id, source_id, for_update=for_update)
     if source is None or source.agent_id != agent.id:
         raise SourceNotFound("No such source.")
     return source
@@ -48,7 +48,7 @@ async def find_own_source(
 async def find_own_run(uow: UnitOfWork, principal: Principal, source: Source, run_id: str) -> SourceRun:
     run = None
     if is_id(run_id, RUN_ID_PREFIX):
-        run = await uow.sources.get_run(principal.account_id, run_id)
+        run = await uow.sources.get_run(principal.workspace_id, run_id)
     if run is None or run.source_id != source.id:
         raise RunNotFound("No such run of this source.")
     return run

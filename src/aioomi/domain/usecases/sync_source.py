@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.sources import CRAWLED_KINDS, SourceKindNotAllowed, SourceRun
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.source_support import find_own_source, start_run
 from aioomi.ports.clock import Clock
@@ -24,7 +25,8 @@ class SyncSource:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, source_id: str) -> SourceRun:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             source = await find_own_source(uow, principal, agent, source_id, for_update=True)
             if source.kind not in CRAWLED_KINDS:

@@ -17,6 +17,7 @@ from aioomi.domain.model.sources import (
     freshness,
     next_sync,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.plan_quota import page_limit_of, plan_of
 from aioomi.domain.usecases.source_support import find_own_source
@@ -57,9 +58,10 @@ class UpdateSource:
         settings: SourceSettings | None = None,
         schedule: SyncSchedule | None = None,
     ) -> SourceOverview:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
         now = self._clock.now()
-        plan = await plan_of(self._plans, principal.account_id)
-        async with self._uow(account_id=principal.account_id) as uow:
+        plan = await plan_of(self._plans, principal.workspace_id)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             source = await find_own_source(uow, principal, agent, source_id, for_update=True)
             changed = source
@@ -77,7 +79,7 @@ class UpdateSource:
                     schedule=check_schedule(source.kind, schedule),
                     next_sync_at=next_sync(schedule, source.last_synced_at or now),
                 )
-            counts = await uow.sources.document_counts(principal.account_id, agent.id)
+            counts = await uow.sources.document_counts(principal.workspace_id, agent.id)
             if changed != source:
                 changed = msgspec.structs.replace(changed, updated_at=now)
                 await uow.sources.update(changed)

@@ -120,7 +120,7 @@ class ApiKeyController(Controller):
         principal: NamedDependency[Principal],
         data: JSONBody[ApiKeyCreate],
     ) -> Response[ApiKeyCreated]:
-        created = await create_api_key(principal, data.name, [str(s) for s in data.scopes])
+        created = await create_api_key(principal, data.name, [str(s) for s in data.scopes], data.role)
         key = created.key
         return Response(
             ApiKeyCreated(
@@ -130,6 +130,7 @@ class ApiKeyController(Controller):
                 created_at=key.created_at,
                 last_used_at=key.last_used_at,
                 scopes=[str(s) for s in key.scopes],
+                role=key.role,
                 secret=created.secret,
             ),
             status_code=201,

@@ -135,7 +135,7 @@ async def optional_session_owner(
 
 def _logged(request: Request[Any, Any, Any], principal: Principal) -> Principal:
     """Name the account for the API request log (``RequestLogMiddleware`` reads the scope state)."""
-    request.scope.setdefault("state", {})["log_account_id"] = principal.account_id
+    request.scope.setdefault("state", {})["log_account_id"] = principal.workspace_id
     return principal
 
 

@@ -111,6 +111,7 @@ class AuthController(Controller):
                 password=data.password,
                 adult=data.adult,
                 accepted_policy_version=data.accepted_policy_version,
+                invitation_token=data.invitation_token,
             ),
             client_info(request),
         )
@@ -253,6 +254,8 @@ class AuthController(Controller):
             csrf_token=principal.csrf_token,
             scopes=None if principal.scopes is None else sorted(str(s) for s in principal.scopes),
             authenticated_at=principal.authenticated_at,
+            workspace_id=principal.workspace_id,
+            role=principal.role,
         )
 
     @post("/password-reset", status_code=202, summary="E-mail a password reset link", responses=problems(429))

@@ -80,7 +80,7 @@ class ConversationController(Controller):
         date_from: From = None,
         date_to: To = None,
     ) -> OwnerSessionList:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
         page: Page = await list_agent_sessions(
             principal, agent_id, limit=limit, cursor=cursor, since=since, until=until
@@ -103,7 +103,7 @@ class ConversationController(Controller):
         date_from: From = None,
         date_to: To = None,
     ) -> Response[SessionExport]:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
         found = await export_agent_sessions(principal, agent_id, since=since, until=until)
         body = SessionExport(
@@ -127,7 +127,7 @@ class ConversationController(Controller):
         principal: NamedDependency[Principal],
         session_id: FromPath[str],
     ) -> OwnerSessionDetail:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         session, messages = await get_chat_session(principal, session_id)
         return OwnerSessionDetail(session=OwnerSessionOut.of(session), messages=[MessageOut.of(m) for m in messages])
 
@@ -144,7 +144,7 @@ class ConversationController(Controller):
         principal: NamedDependency[Principal],
         session_id: FromPath[str],
     ) -> None:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         await delete_chat_session(principal, session_id)
 
 
@@ -179,7 +179,7 @@ class OpenAICompatibleController(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
     ) -> ModelList:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         models: list[ModelOut] = []
         cursor = None
         while True:
@@ -197,7 +197,7 @@ class OpenAICompatibleController(Controller):
         principal: NamedDependency[Principal],
         model_id: FromPath[str],
     ) -> ModelOut:
-        remember(request, log_account_id=principal.account_id, log_agent_id=model_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=model_id)
         return ModelOut.of(await _own_model(get_agent, principal, model_id))
 
     @post(
@@ -222,11 +222,11 @@ class OpenAICompatibleController(Controller):
         data: JSONBody[CompletionCreate],
         session_id: ContinueSession = None,
     ) -> Response[Any]:
-        remember(request, log_account_id=principal.account_id, log_agent_id=data.model)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=data.model)
         check_supported(data)
         agent = await _own_model(get_agent, principal, data.model)
         history, question = split_messages(data.messages)
-        visitor = principal.api_key_id or principal.session_id or principal.account_id
+        visitor = principal.api_key_id or principal.session_id or principal.workspace_id
         client = client_info(request)
         # A new conversation stores the turns the client sent; a continued one (the session
         # header) adds the question to its stored turns, which are the history.

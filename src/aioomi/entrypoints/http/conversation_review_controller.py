@@ -92,7 +92,7 @@ class ConversationReviewController(Controller):
         limit: Limit = DEFAULT_PAGE_SIZE,
         cursor: Cursor = None,
     ) -> ConversationRowList:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
         try:
             wanted = FeedbackFilter(feedback) if feedback is not None else None

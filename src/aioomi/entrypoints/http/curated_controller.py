@@ -36,7 +36,7 @@ class CuratedAnswerController(Controller):
         principal: NamedDependency[Principal],
         agent_id: FromPath[str],
     ) -> CuratedSettingsOut:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         return CuratedSettingsOut.of(await get_curated_settings(principal, agent_id))
 
     @put(
@@ -53,7 +53,7 @@ class CuratedAnswerController(Controller):
         agent_id: FromPath[str],
         data: JSONBody[CuratedSettingsIn],
     ) -> CuratedSettingsOut:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         settings = await set_curated_settings(principal, agent_id, mode=data.mode, threshold=data.threshold)
         return CuratedSettingsOut.of(settings)
 
@@ -71,7 +71,7 @@ class CuratedAnswerController(Controller):
         agent_id: FromPath[str],
         data: JSONBody[AnswerFix],
     ) -> Response[QaPairOut]:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         pair = await fix_answer(principal, agent_id, data.message_id, data.answer, data.alternatives)
         return Response(
             QaPairOut.of(pair), status_code=201, headers={"Location": f"/api/v1/agents/{agent_id}/qa-pairs/{pair.id}"}

@@ -345,7 +345,7 @@ class KnowledgeController(Controller):
         data: JSONBody[SearchIn],
     ) -> SearchOut:
         hits = await search_knowledge(
-            principal.account_id, agent_id, data.query, top_k=data.top_k, min_relevance=data.min_relevance
+            principal.workspace_id, agent_id, data.query, top_k=data.top_k, min_relevance=data.min_relevance
         )
         return SearchOut(data=[SearchHitOut.of(h) for h in hits])
 

@@ -44,7 +44,7 @@ class FeedbackController(Controller):
         date_to: To = None,
         limit: Limit = MAX_PAGE_SIZE,
     ) -> RatedAnswerList:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         since, until = parse_range(date_from, date_to)
         found = await list_answer_feedback(principal, agent_id, rating=rating, since=since, until=until, limit=limit)
         return RatedAnswerList(data=[RatedAnswerOut.of(e) for e in found])

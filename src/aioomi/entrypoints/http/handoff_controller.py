@@ -75,7 +75,7 @@ class HandoffSettingsController(Controller):
         principal: NamedDependency[Principal],
         agent_id: FromPath[str],
     ) -> HandoffSettingsOut:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         return HandoffSettingsOut.of(await get_handoff_settings(principal, agent_id))
 
     @patch(
@@ -91,7 +91,7 @@ class HandoffSettingsController(Controller):
         agent_id: FromPath[str],
         data: JSONBody[HandoffSettingsUpdate],
     ) -> HandoffSettingsOut:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         changes = HandoffSettingsChanges(
             enabled=data.enabled,
             time_zone=data.time_zone,
@@ -119,7 +119,7 @@ class HandoffController(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
     ) -> InboxOut:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         entries = await list_handoff_inbox(principal)
         return InboxOut(data=[InboxEntryOut.of(e) for e in entries])
 
@@ -136,7 +136,7 @@ class HandoffController(Controller):
         state: State,
         principal: NamedDependency[Principal],
     ) -> Response[Any]:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         list_inbox = list_handoff_inbox
         settings = state.container.settings()
 
@@ -162,7 +162,7 @@ class HandoffController(Controller):
         principal: NamedDependency[Principal],
         session_id: SessionPath,
     ) -> HandoffStatusOut:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         event = await take_handoff(principal, session_id)
         return HandoffStatusOut(state=str(event.state), last_event_id=event.seq)
 
@@ -179,7 +179,7 @@ class HandoffController(Controller):
         principal: NamedDependency[Principal],
         session_id: SessionPath,
     ) -> HandoffStatusOut:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         event = await hand_back_conversation(principal, session_id)
         return HandoffStatusOut(state=str(event.state), last_event_id=event.seq)
 
@@ -197,7 +197,7 @@ class HandoffController(Controller):
         session_id: SessionPath,
         data: JSONBody[HandoffMessageCreate],
     ) -> HandoffMessageOut:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         event, message = await reply_to_handoff(principal, session_id, data.content)
         return HandoffMessageOut(event_id=event.seq, message=MessageOut.of(message))
 
@@ -215,7 +215,7 @@ class HandoffController(Controller):
         session_id: SessionPath,
         data: JSONBody[SaveAsQaPair],
     ) -> QaPairOut:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         pair = await save_handoff_reply_as_qa_pair(principal, session_id, data.message_id, data.question)
         return QaPairOut.of(pair)
 
@@ -235,7 +235,7 @@ class HandoffController(Controller):
         last_event_id: LastEventId = None,
         after: After = None,
     ) -> Response[Any]:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         start = resume_from(last_event_id, after)
         read = read_owner_handoff
         await read(principal, session_id, NO_EVENTS)  # another account's conversation is refused now

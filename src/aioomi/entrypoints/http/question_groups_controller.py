@@ -48,7 +48,7 @@ class QuestionGroupController(Controller):
         status: Status = "open",
         limit: Limit = MAX_PAGE_SIZE,
     ) -> QuestionGroupList:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         groups = await list_question_groups(principal, agent_id, status=status, limit=limit)
         return QuestionGroupList(data=[QuestionGroupOut.of(g) for g in groups])
 
@@ -65,7 +65,7 @@ class QuestionGroupController(Controller):
         principal: NamedDependency[Principal],
         agent_id: FromPath[str],
     ) -> RefreshQueued:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         await request_question_groups_refresh(principal, agent_id)
         return RefreshQueued()
 
@@ -82,7 +82,7 @@ class QuestionGroupController(Controller):
         principal: NamedDependency[Principal],
         group_id: FromPath[str],
     ) -> QuestionGroupOut:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         return QuestionGroupOut.of(await dismiss_question_group(principal, group_id))
 
     @post(
@@ -99,7 +99,7 @@ class QuestionGroupController(Controller):
         group_id: FromPath[str],
         data: JSONBody[GroupAnswer],
     ) -> Response[QaPairOut]:
-        remember(request, log_account_id=principal.account_id)
+        remember(request, log_account_id=principal.workspace_id)
         pair = await answer_question_group(principal, group_id, data.answer)
         return Response(
             QaPairOut.of(pair),

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from aioomi.domain.model.accounts import Account, ApiKey, OwnerSession, Scope
+from aioomi.domain.model.workspaces import Role
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, description="Email address")]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
@@ -29,6 +30,8 @@ class SignUpIn(Body):
     """Confirms the person is 18 or older."""
     accepted_policy_version: Annotated[str, Meta(max_length=40)] = ""
     """The privacy policy version the person accepted (see GET /api/v1/auth/policy)."""
+    invitation_token: Annotated[str, Meta(max_length=200)] | None = None
+    """From a workspace invitation's link: the new account joins that workspace."""
 
 
 class SignInIn(Body):
@@ -79,6 +82,8 @@ class ApiKeyCreate(Body):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
     scopes: Annotated[list[Scope], Meta(min_length=1, max_length=len(Scope))]
     """What the key may do, e.g. ``["agents:read", "knowledge:write"]``."""
+    role: Role | None = None
+    """The key's role in the workspace, at most the creator's (default: the creator's)."""
 
 
 class Accepted(msgspec.Struct, frozen=True, kw_only=True):
@@ -153,6 +158,10 @@ class WhoAmI(msgspec.Struct, frozen=True, kw_only=True):
     """The API key's scopes (null for a session, which may do everything)."""
     authenticated_at: datetime | None = None
     """When the session's owner last signed in or re-entered their password."""
+    workspace_id: str | None = None
+    """The workspace this request acts in (the tenant)."""
+    role: Role | None = None
+    """The caller's role there (an API key's: the key's)."""
 
 
 class OwnerSessionOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -195,6 +204,7 @@ class ApiKeyOut(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     last_used_at: datetime | None
     scopes: list[str]
+    role: Role
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyOut:
@@ -205,6 +215,7 @@ class ApiKeyOut(msgspec.Struct, frozen=True, kw_only=True):
             created_at=key.created_at,
             last_used_at=key.last_used_at,
             scopes=[str(s) for s in key.scopes],
+            role=key.role,
         )
 
 

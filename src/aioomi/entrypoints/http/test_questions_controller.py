@@ -47,7 +47,7 @@ class TestQuestionController(Controller):
         principal: NamedDependency[Principal],
         agent_id: FromPath[str],
     ) -> TestQuestionList:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         return TestQuestionList(data=[TestQuestionOut.of(q) for q in await list_test_questions(principal, agent_id)])
 
     @post(
@@ -64,7 +64,7 @@ class TestQuestionController(Controller):
         agent_id: FromPath[str],
         data: JSONBody[TestQuestionIn],
     ) -> Response[TestQuestionOut]:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         q = await create_test_question(
             principal, agent_id, question=data.question, kind=data.kind, facts=data.facts, document_id=data.document_id
         )
@@ -88,7 +88,7 @@ class TestQuestionController(Controller):
         question_id: FromPath[str],
         data: JSONBody[TestQuestionIn],
     ) -> TestQuestionOut:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         q = await update_test_question(
             principal,
             agent_id,
@@ -109,7 +109,7 @@ class TestQuestionController(Controller):
         agent_id: FromPath[str],
         question_id: FromPath[str],
     ) -> None:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         await delete_test_question(principal, agent_id, question_id)
 
     @post(
@@ -125,7 +125,7 @@ class TestQuestionController(Controller):
         principal: NamedDependency[Principal],
         agent_id: FromPath[str],
     ) -> TestRunQueued:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         await request_test_run(principal, agent_id)
         return TestRunQueued()
 
@@ -138,7 +138,7 @@ class TestQuestionController(Controller):
         agent_id: FromPath[str],
         limit: Limit = MAX_PAGE_SIZE,
     ) -> TestRunList:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         runs = await list_test_runs(principal, agent_id, limit=limit)
         return TestRunList(data=[TestRunOut.of(r, with_results=False) for r in runs])
 
@@ -151,5 +151,5 @@ class TestQuestionController(Controller):
         agent_id: FromPath[str],
         run_id: FromPath[str],
     ) -> TestRunOut:
-        remember(request, log_account_id=principal.account_id, log_agent_id=agent_id)
+        remember(request, log_account_id=principal.workspace_id, log_agent_id=agent_id)
         return TestRunOut.of(await get_test_run(principal, agent_id, run_id), with_results=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aioomi.domain.model.accounts import ApiKey, Principal
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -13,5 +14,6 @@ class ListApiKeys:
         self._uow = uow
 
     async def __call__(self, principal: Principal) -> list[ApiKey]:
-        async with self._uow(account_id=principal.account_id) as uow:
-            return await uow.api_keys.list(principal.account_id)
+        ensure_permitted(principal, Permission.MANAGE_INTEGRATIONS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            return await uow.api_keys.list(principal.workspace_id)

@@ -15,6 +15,7 @@ from aioomi.domain.model.agents import (
 )
 from aioomi.domain.model.billing import enforce_agent_limit
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import AGENT_ID_PREFIX
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import PlanLimits
@@ -45,20 +46,21 @@ class CreateAgent:
         self._plans = plans
 
     async def __call__(self, principal: Principal, settings: AgentSettings) -> Agent:
+        ensure_permitted(principal, Permission.EDIT_AGENTS)
         checked = check_agent_settings(settings)
         now = self._clock.now()
         agent = Agent(
             **msgspec.structs.asdict(checked),
             id=new_id(AGENT_ID_PREFIX),
-            account_id=principal.account_id,
+            account_id=principal.workspace_id,
             public_key=new_public_key(),
             embedding_model=self._embedding_model,
             created_at=now,
             updated_at=now,
         )
-        plan = await self._plans.plan_limits(principal.account_id) if self._plans is not None else None
-        async with self._uow(account_id=principal.account_id) as uow:
-            count = await uow.agents.count_locked(principal.account_id)
+        plan = await self._plans.plan_limits(principal.workspace_id) if self._plans is not None else None
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            count = await uow.agents.count_locked(principal.workspace_id)
             if count >= MAX_AGENTS_PER_ACCOUNT:
                 raise TooManyAgents(f"An account holds at most {MAX_AGENTS_PER_ACCOUNT} agents; delete one first.")
             if plan is not None:

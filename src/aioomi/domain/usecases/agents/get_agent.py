@@ -6,6 +6,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import (
     Agent,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -17,5 +18,6 @@ class GetAgent:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str) -> Agent:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             return await find_own_agent(uow.agents, principal, agent_id)

@@ -14,6 +14,7 @@ from aioomi.domain.model.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -31,10 +32,11 @@ class ListAgents:
     async def __call__(
         self, principal: Principal, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[Agent]:
+        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
         check_page_size(limit)
         after = decode_cursor(cursor) if cursor is not None else None
-        async with self._uow(account_id=principal.account_id) as uow:
-            found = await uow.agents.list_page(principal.account_id, limit=limit + 1, after=after)
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            found = await uow.agents.list_page(principal.workspace_id, limit=limit + 1, after=after)
         items = found[:limit]
         next_cursor = None
         if len(found) > limit:

@@ -9,6 +9,7 @@ from aioomi.domain.model.agents import (
     Agent,
     new_public_key,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -23,7 +24,8 @@ class RotateAgentKey:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str) -> Agent:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_AGENTS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id, for_update=True)
             rotated = msgspec.structs.replace(agent, public_key=new_public_key(), updated_at=self._clock.now())
             await uow.agents.update(rotated)

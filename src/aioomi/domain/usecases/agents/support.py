@@ -20,7 +20,7 @@ async def find_own_agent(
     either, exactly like a missing one."""
     agent = None
     if is_id(agent_id, AGENT_ID_PREFIX):
-        agent = await agents.get(principal.account_id, agent_id, for_update=for_update)
+        agent = await agents.get(principal.workspace_id, agent_id, for_update=for_update)
     if agent is None:
         raise AgentNotFound("No such agent.")
     return agent

@@ -10,6 +10,7 @@ from aioomi.domain.model.agents import (
     check_agent_settings,
 )
 from aioomi.domain.model.test_questions import RunTrigger
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.test_questions.request_test_run import rerun_tests_after_change
 from aioomi.ports.clock import Clock
@@ -31,14 +32,15 @@ class UpdateAgent:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, changes: AgentChanges) -> Agent:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_AGENTS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id, for_update=True)
             settings = check_agent_settings(apply_changes(agent.settings, changes))
             updated = agent.with_settings(settings, at=self._clock.now())
             await uow.agents.update(updated)
             if settings != agent.settings:
                 await rerun_tests_after_change(
-                    uow, updated.updated_at, principal.account_id, agent.id, RunTrigger.SETTINGS
+                    uow, updated.updated_at, principal.workspace_id, agent.id, RunTrigger.SETTINGS
                 )
             await uow.commit()
         return updated

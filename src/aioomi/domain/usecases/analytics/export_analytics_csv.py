@@ -10,6 +10,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.analytics import DayCounts
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.leads import csv_safe
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
 
 DAY_COLUMNS = [f for f in DayCounts.__struct_fields__]
@@ -46,6 +47,7 @@ class ExportAnalyticsCsv:
         first_day: str | None = None,
         last_day: str | None = None,
     ) -> str:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         try:
             which = AnalyticsTable(table)
         except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.analytics import TOP_DOCUMENTS, TOP_GROUPS, AnalyticsReport, check_range, report
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -35,8 +36,9 @@ class GetAnalytics:
         first_day: str | None = None,
         last_day: str | None = None,
     ) -> AnalyticsReport:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         span = check_range(first_day, last_day, self._clock.now().date())
-        account_id = principal.account_id
+        account_id = principal.workspace_id
         async with self._uow(account_id=account_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id) if agent_id else None
             scope = agent.id if agent else None

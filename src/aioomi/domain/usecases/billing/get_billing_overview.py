@@ -15,6 +15,7 @@ from aioomi.domain.model.billing import (
     overage_tokens,
 )
 from aioomi.domain.model.usage import PeriodUsage, period_bounds, period_start
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -40,7 +41,8 @@ class GetBillingOverview:
         self._config = config
 
     async def __call__(self, principal: Principal) -> BillingOverview:
-        account_id = principal.account_id
+        ensure_permitted(principal, Permission.MANAGE_BILLING)
+        account_id = principal.workspace_id
         period = period_start(self._clock.now())
         async with self._uow(account_id=account_id) as uow:
             billing = await uow.billing.get_account(account_id) or BillingAccount(account_id=account_id)

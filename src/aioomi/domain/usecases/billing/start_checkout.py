@@ -12,6 +12,7 @@ from aioomi.domain.model.billing import (
     BillingConfig,
 )
 from aioomi.domain.model.errors import InvalidInput, NotFound
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.billing.support import _require_enabled
 from aioomi.ports.billing import CheckoutRequest, PaymentGateway
 from aioomi.ports.clock import Clock
@@ -39,13 +40,14 @@ class StartCheckout:
         self._config = config
 
     async def __call__(self, principal: Principal, plan_id: str, idempotency_key: str | None = None) -> str:
+        ensure_permitted(principal, Permission.MANAGE_BILLING)
         gateway = _require_enabled(self._config, self._gateway)
         plan = self._config.catalog.find(plan_id)
         if plan is None:
             raise NotFound(f"No plan {plan_id!r}.", code="plan_not_found")
         if plan.price_id is None:
             raise InvalidInput(f"The {plan.name} plan cannot be bought.", code="plan_not_purchasable", field="plan_id")
-        account_id = principal.account_id
+        account_id = principal.workspace_id
         async with self._uow(account_id=account_id) as uow:
             billing = await uow.billing.get_account(account_id)
             account = await uow.accounts.get(account_id)

@@ -13,6 +13,7 @@ from aioomi.domain.model.pagination import (
     MAX_PAGE_SIZE,
     PageKey,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.chat.support import _check_range
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -30,18 +31,19 @@ class ExportAgentSessions:
     async def __call__(
         self, principal: Principal, agent_id: str, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[tuple[ChatSession, list[ChatMessage]]]:
+        ensure_permitted(principal, Permission.MANAGE_CONVERSATIONS)
         _check_range(since, until)
         exported: list[tuple[ChatSession, list[ChatMessage]]] = []
         after: PageKey | None = None
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             while len(exported) < MAX_EXPORT_SESSIONS:
                 page = await uow.chat_sessions.list_for_agent(
-                    principal.account_id, agent.id, limit=MAX_PAGE_SIZE, after=after, since=since, until=until
+                    principal.workspace_id, agent.id, limit=MAX_PAGE_SIZE, after=after, since=since, until=until
                 )
                 for session in page:
                     exported.append(
-                        (session, await uow.chat_messages.list_for_session(principal.account_id, session.id))
+                        (session, await uow.chat_messages.list_for_session(principal.workspace_id, session.id))
                     )
                 if len(page) < MAX_PAGE_SIZE:
                     break

@@ -17,6 +17,7 @@ from aioomi.domain.model.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.chat.support import _check_range
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -40,16 +41,17 @@ class ListAgentSessions:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Page[SessionListing]:
+        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
         check_page_size(limit)
         _check_range(since, until)
         after = decode_cursor(cursor) if cursor is not None else None
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             found = await uow.chat_sessions.list_for_agent(
-                principal.account_id, agent.id, limit=limit + 1, after=after, since=since, until=until
+                principal.workspace_id, agent.id, limit=limit + 1, after=after, since=since, until=until
             )
             items = found[:limit]
-            summaries = await uow.chat_messages.summaries(principal.account_id, [s.id for s in items])
+            summaries = await uow.chat_messages.summaries(principal.workspace_id, [s.id for s in items])
         next_cursor = None
         if len(found) > limit:
             next_cursor = encode_cursor(PageKey(created_at=items[-1].created_at, id=items[-1].id))

@@ -25,7 +25,7 @@ def _check_range(since: datetime | None, until: datetime | None) -> None:
 
 async def _own_session(uow: UnitOfWork, principal: Principal, session_id: str) -> ChatSession:
     session = (
-        await uow.chat_sessions.get(principal.account_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
+        await uow.chat_sessions.get(principal.workspace_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
     )
     if session is None:
         raise ChatSessionNotFound("No such chat session.")

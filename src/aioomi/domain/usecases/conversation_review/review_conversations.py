@@ -12,6 +12,7 @@ from aioomi.domain.model.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -37,13 +38,14 @@ class ReviewConversations:
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
     ) -> Page[ReviewRow]:
+        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
         check_page_size(limit)
         checked = check_review_filters(filters)
         after = decode_cursor(cursor) if cursor is not None else None
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             found = await uow.conversation_review.review(
-                principal.account_id, agent.id, checked, limit=limit + 1, after=after
+                principal.workspace_id, agent.id, checked, limit=limit + 1, after=after
             )
         items = found[:limit]
         next_cursor = None

@@ -9,6 +9,7 @@ from aioomi.domain.model.chat import MESSAGE_PREFIX, Role
 from aioomi.domain.model.feedback import FeedbackNotAllowed, MessageNotFound
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.qa_pairs import QaPair, QaPairInput
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -34,10 +35,11 @@ class FixAnswer:
     async def __call__(
         self, principal: Principal, agent_id: str, message_id: str, answer: str, alternatives: Sequence[str] = ()
     ) -> QaPair:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             message = (
-                await uow.chat_messages.get(principal.account_id, message_id)
+                await uow.chat_messages.get(principal.workspace_id, message_id)
                 if is_id(message_id, MESSAGE_PREFIX)
                 else None
             )
@@ -45,7 +47,7 @@ class FixAnswer:
                 raise MessageNotFound("No such answer of this agent.")
             if message.role is not Role.ASSISTANT:
                 raise FeedbackNotAllowed("Choose the assistant's answer to fix, not the visitor's message.")
-            asked = await uow.chat_messages.get(principal.account_id, message.reply_to) if message.reply_to else None
+            asked = await uow.chat_messages.get(principal.workspace_id, message.reply_to) if message.reply_to else None
         if asked is None:
             raise MessageNotFound("The question this answer replied to is gone.")
         return await self._add_pair(

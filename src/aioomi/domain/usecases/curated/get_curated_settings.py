@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.curated import CuratedSettings
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -16,6 +17,7 @@ class GetCuratedSettings:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str) -> CuratedSettings:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            return await uow.curated_settings.get(principal.account_id, agent.id) or CuratedSettings()
+            return await uow.curated_settings.get(principal.workspace_id, agent.id) or CuratedSettings()

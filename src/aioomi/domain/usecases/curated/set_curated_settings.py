@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.curated import CuratedSettings, check_curated_settings
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -20,9 +21,10 @@ class SetCuratedSettings:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str, *, mode: str, threshold: float) -> CuratedSettings:
+        ensure_permitted(principal, Permission.EDIT_AGENTS)
         settings = check_curated_settings(mode, threshold)
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            await uow.curated_settings.put(principal.account_id, agent.id, settings)
+            await uow.curated_settings.put(principal.workspace_id, agent.id, settings)
             await uow.commit()
         return settings

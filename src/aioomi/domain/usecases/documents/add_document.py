@@ -25,6 +25,7 @@ from aioomi.domain.model.documents import (
     default_title,
 )
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.documents.support import _fetched, _lock_account
 from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
@@ -83,10 +84,13 @@ class AddDocument:
         title: str | None = None,
         idempotency_key: str | None = None,
     ) -> tuple[Document, bool]:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
         key = check_idempotency_key(idempotency_key)
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            earlier = await uow.documents.find_by_idempotency_key(principal.account_id, agent.id, key) if key else None
+            earlier = (
+                await uow.documents.find_by_idempotency_key(principal.workspace_id, agent.id, key) if key else None
+            )
         if earlier is not None:
             return self._replayed(earlier, upload), False
         if upload is None:
@@ -98,7 +102,7 @@ class AddDocument:
         now = self._clock.now()
         document = Document(
             id=new_id(DOCUMENT_ID_PREFIX),
-            account_id=principal.account_id,
+            account_id=principal.workspace_id,
             agent_id=agent.id,
             title=default_title(upload),
             source=upload.source,
@@ -114,7 +118,7 @@ class AddDocument:
             updated_at=now,
         )
         document = msgspec.structs.replace(document, blob_key=blob_key(document, digest))
-        plan = await self._plans.plan_limits(principal.account_id) if self._plans is not None else None
+        plan = await self._plans.plan_limits(principal.workspace_id) if self._plans is not None else None
         # The original is stored first, so the job never finds its document without it.
         await self._blobs.put(document.blob_key, upload.data)
         try:

@@ -8,6 +8,7 @@ from aioomi.domain.model.documents import (
     DocumentStatus,
 )
 from aioomi.domain.model.errors import Conflict
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.documents.support import find_own_document
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -25,10 +26,11 @@ class GetDocumentText:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str, document_id: str) -> tuple[Document, str]:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             document = await find_own_document(uow, principal, agent, document_id)
-            text = await uow.documents.get_text(principal.account_id, document.id)
+            text = await uow.documents.get_text(principal.workspace_id, document.id)
         if text is None or document.status == DocumentStatus.FAILED:
             raise DocumentNotReady(f"The document is {document.status}; its text is available once it is ready.")
         return document, text

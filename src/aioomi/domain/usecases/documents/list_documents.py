@@ -14,6 +14,7 @@ from aioomi.domain.model.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -28,11 +29,12 @@ class ListDocuments:
     async def __call__(
         self, principal: Principal, agent_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[Document]:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         check_page_size(limit)
         after = decode_cursor(cursor) if cursor is not None else None
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            found = await uow.documents.list_page(principal.account_id, agent.id, limit=limit + 1, after=after)
+            found = await uow.documents.list_page(principal.workspace_id, agent.id, limit=limit + 1, after=after)
         items = found[:limit]
         next_cursor = None
         if len(found) > limit:

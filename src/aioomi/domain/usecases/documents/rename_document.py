@@ -13,6 +13,7 @@ from aioomi.domain.model.documents import (
 )
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.documents.support import find_own_document
 from aioomi.domain.usecases.source_support import refuse_qa_document
@@ -45,10 +46,11 @@ class RenameDocument:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, document_id: str, title: str | None) -> Document:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
         checked = check_title(title)
         if checked is None:
             raise InvalidInput("Give the document a title.", code="invalid_title", field="title")
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             current = await find_own_document(uow, principal, agent, document_id, for_update=True)
             await refuse_qa_document(uow, current)

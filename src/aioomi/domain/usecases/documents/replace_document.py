@@ -15,6 +15,7 @@ from aioomi.domain.model.documents import (
     check_title,
     check_upload_size,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.documents.support import _fetched, _lock_account, find_own_document
 from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
@@ -67,7 +68,8 @@ class ReplaceDocument:
         url: str | None = None,
         title: str | None = None,
     ) -> tuple[Document, bool]:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             document = await find_own_document(uow, principal, agent, document_id)
             await refuse_qa_document(uow, document)
@@ -79,14 +81,14 @@ class ReplaceDocument:
         digest = bytes_hash(upload.data)
         if digest == document.content_hash and document.status != DocumentStatus.FAILED:
             return document, False
-        plan = await self._plans.plan_limits(principal.account_id) if self._plans is not None else None
-        async with self._uow(account_id=principal.account_id) as uow:
-            plan_applies = await _lock_account(uow, principal.account_id, plan)
-            await uow.documents.lock_knowledge_base(principal.account_id, agent.id, agent.embedding_model)
+        plan = await self._plans.plan_limits(principal.workspace_id) if self._plans is not None else None
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            plan_applies = await _lock_account(uow, principal.workspace_id, plan)
+            await uow.documents.lock_knowledge_base(principal.workspace_id, agent.id, agent.embedding_model)
             current = await find_own_document(uow, principal, agent, document_id, for_update=True)
             if plan_applies:
                 assert plan is not None
-                stored = await uow.documents.account_totals(principal.account_id)
+                stored = await uow.documents.account_totals(principal.workspace_id)
                 enforce_document_limits(
                     plan,
                     stored.documents,

@@ -24,7 +24,7 @@ async def find_own_document(
     """The agent's document, or :class:`DocumentNotFound` (also for another agent's or account's)."""
     document = None
     if is_id(document_id, DOCUMENT_ID_PREFIX):
-        document = await uow.documents.get(principal.account_id, document_id, for_update=for_update)
+        document = await uow.documents.get(principal.workspace_id, document_id, for_update=for_update)
     if document is None or document.agent_id != agent.id:
         raise DocumentNotFound("No such document.")
     return document

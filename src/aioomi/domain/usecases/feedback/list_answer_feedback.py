@@ -8,6 +8,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.feedback import FeedbackEntry, check_rating
 from aioomi.domain.model.pagination import MAX_PAGE_SIZE, check_page_size
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -33,6 +34,7 @@ class ListAnswerFeedback:
         until: datetime | None = None,
         limit: int = MAX_PAGE_SIZE,
     ) -> list[FeedbackEntry]:
+        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
         check_page_size(limit)
         wanted = check_rating(rating) if rating is not None else None
         for name, value in (("from", since), ("to", until)):
@@ -42,8 +44,8 @@ class ListAnswerFeedback:
                 )
         if since is not None and until is not None and until <= since:
             raise InvalidInput("`to` must come after `from`.", code="invalid_range", field="to")
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             return await uow.feedback.list_for_agent(
-                principal.account_id, agent.id, limit=limit, rating=wanted, since=since, until=until
+                principal.workspace_id, agent.id, limit=limit, rating=wanted, since=since, until=until
             )

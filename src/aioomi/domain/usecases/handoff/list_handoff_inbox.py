@@ -7,6 +7,7 @@ import msgspec
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import ChatMessage, ChatSession
 from aioomi.domain.model.handoff import HandoffSettings, HandoffState
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.handoff.support import INBOX_LIMIT, expire_if_stale, settings_of
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -30,16 +31,17 @@ class ListHandoffInbox:
         self._clock = clock
 
     async def __call__(self, principal: Principal) -> list[InboxEntry]:
+        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
         now = self._clock.now()
-        async with self._uow(account_id=principal.account_id) as uow:
-            held = await uow.handoffs.inbox(principal.account_id, limit=INBOX_LIMIT)
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            held = await uow.handoffs.inbox(principal.workspace_id, limit=INBOX_LIMIT)
             names: dict[str, str] = {}
             settings: dict[str, HandoffSettings] = {}
             for session, _ in held:
                 if session.agent_id not in names:
-                    agent = await uow.agents.get(principal.account_id, session.agent_id)
+                    agent = await uow.agents.get(principal.workspace_id, session.agent_id)
                     names[session.agent_id] = agent.name if agent is not None else ""
-                    settings[session.agent_id] = await settings_of(uow, principal.account_id, session.agent_id)
+                    settings[session.agent_id] = await settings_of(uow, principal.workspace_id, session.agent_id)
         entries: list[InboxEntry] = []
         for session, last in held:
             current = await expire_if_stale(self._uow, session, settings[session.agent_id], now)

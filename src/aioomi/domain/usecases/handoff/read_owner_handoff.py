@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.handoff import expired_message, handoff_of
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.handoff.read_visitor_handoff import HandoffFeed
 from aioomi.domain.usecases.handoff.support import EVENTS_PAGE, expire_if_stale, owner_session, settings_of
 from aioomi.ports.clock import Clock
@@ -23,13 +24,14 @@ class ReadOwnerHandoff:
         self._clock = clock
 
     async def __call__(self, principal: Principal, session_id: str, after: int) -> HandoffFeed:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             session = await owner_session(uow, principal, session_id)
             settings = await settings_of(uow, session.account_id, session.agent_id)
         session = await expire_if_stale(self._uow, session, settings, self._clock.now())
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             events = (
-                await uow.handoffs.events_after(principal.account_id, session.id, after, limit=EVENTS_PAGE)
+                await uow.handoffs.events_after(principal.workspace_id, session.id, after, limit=EVENTS_PAGE)
                 if after < session.handoff_seq
                 else []
             )

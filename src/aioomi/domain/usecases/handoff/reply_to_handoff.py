@@ -6,6 +6,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import MESSAGE_PREFIX, ChatMessage, Role, check_message
 from aioomi.domain.model.handoff import HandoffEvent, HandoffNotActive, HandoffState
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.handoff.support import owner_session, post_message, retrying
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -24,11 +25,12 @@ class ReplyToHandoff:
         self._clock = clock
 
     async def __call__(self, principal: Principal, session_id: str, content: str) -> tuple[HandoffEvent, ChatMessage]:
+        ensure_permitted(principal, Permission.HANDLE_HANDOFFS)
         text = check_message(content)
 
         async def attempt() -> tuple[HandoffEvent, ChatMessage]:
             now = self._clock.now()
-            async with self._uow(account_id=principal.account_id) as uow:
+            async with self._uow(account_id=principal.workspace_id) as uow:
                 session = await owner_session(uow, principal, session_id)
                 if session.handoff is not HandoffState.WITH_HUMAN:
                     raise HandoffNotActive("Take the conversation before replying.")

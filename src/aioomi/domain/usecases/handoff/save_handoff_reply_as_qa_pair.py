@@ -7,6 +7,7 @@ from aioomi.domain.model.chat import MESSAGE_PREFIX, Role
 from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.qa_pairs import QaPair, QaPairInput
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
 from aioomi.domain.usecases.handoff.support import owner_session
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -34,9 +35,10 @@ class SaveHandoffReplyAsQaPair:
     async def __call__(
         self, principal: Principal, session_id: str, message_id: str, question: str | None = None
     ) -> QaPair:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             session = await owner_session(uow, principal, session_id)
-            messages = await uow.chat_messages.list_for_session(principal.account_id, session.id)
+            messages = await uow.chat_messages.list_for_session(principal.workspace_id, session.id)
         index = next((i for i, m in enumerate(messages) if m.id == message_id and m.role is Role.OWNER), None)
         if not is_id(message_id, MESSAGE_PREFIX) or index is None:
             raise ReplyNotFound("This conversation has no such reply of yours.")

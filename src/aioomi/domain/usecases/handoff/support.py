@@ -56,7 +56,7 @@ async def visitor_session(uow: UnitOfWork, agent: Agent, session_id: str, visito
 async def owner_session(uow: UnitOfWork, principal: Principal, session_id: str) -> ChatSession:
     """The owner's session (any of their agents'), or ``session_not_found``."""
     session = (
-        await uow.chat_sessions.get(principal.account_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
+        await uow.chat_sessions.get(principal.workspace_id, session_id) if is_id(session_id, SESSION_PREFIX) else None
     )
     if session is None:
         raise ChatSessionNotFound("No such chat session.")

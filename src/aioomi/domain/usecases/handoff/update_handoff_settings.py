@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.handoff import HandoffSettings, HandoffSettingsChanges, change_settings
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.handoff.support import settings_of
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -21,7 +22,8 @@ class UpdateHandoffSettings:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str, changes: HandoffSettingsChanges) -> HandoffSettings:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_AGENTS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             updated = change_settings(await settings_of(uow, agent.account_id, agent.id), changes)
             await uow.handoffs.save_settings(agent.account_id, agent.id, updated)

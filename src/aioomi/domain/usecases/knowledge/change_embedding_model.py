@@ -11,6 +11,7 @@ from aioomi.domain.model.documents import (
     KnowledgeBase,
 )
 from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.embedder_catalog import EmbedderCatalog
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -33,7 +34,8 @@ class ChangeEmbeddingModel:
         self._embedders = embedders
 
     async def __call__(self, principal: Principal, agent_id: str, model: str) -> KnowledgeBase:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             if self._embedders.get(model) is None:
                 raise EmbeddingModelUnavailable(
@@ -41,7 +43,7 @@ class ChangeEmbeddingModel:
                     f"{', '.join(self._embedders.models())}.",
                     field="model",
                 )
-            base = await uow.documents.lock_knowledge_base(principal.account_id, agent.id, agent.embedding_model)
+            base = await uow.documents.lock_knowledge_base(principal.workspace_id, agent.id, agent.embedding_model)
             if model == base.embedding_model:
                 base = msgspec.structs.replace(base, pending_model=None)
             else:
@@ -49,7 +51,7 @@ class ChangeEmbeddingModel:
                 await uow.jobs.enqueue(
                     NewJob(
                         kind=SWITCH_EMBEDDING_MODEL,
-                        payload={"account_id": principal.account_id, "agent_id": agent.id, "model": model},
+                        payload={"account_id": principal.workspace_id, "agent_id": agent.id, "model": model},
                         max_attempts=10,
                     )
                 )

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.leads import csv_safe
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.leads.list_leads import MAX_LEADS
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -32,9 +33,10 @@ class ExportLeadsCsv:
         until: datetime | None = None,
         search: str | None = None,
     ) -> str:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.MANAGE_LEADS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             leads = await uow.leads.list_leads(
-                principal.account_id,
+                principal.workspace_id,
                 agent_id=agent_id,
                 since=since,
                 until=until,

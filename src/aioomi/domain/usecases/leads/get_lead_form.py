@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.leads import LeadForm
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.leads.support import form_of, own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -16,5 +17,6 @@ class GetLeadForm:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str) -> LeadForm:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             return await form_of(uow, await own_agent(uow, principal, agent_id))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.leads import Lead
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 MAX_LEADS = 1000
@@ -28,9 +29,10 @@ class ListLeads:
         search: str | None = None,
         limit: int = 200,
     ) -> list[Lead]:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.VIEW_LEADS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             return await uow.leads.list_leads(
-                principal.account_id,
+                principal.workspace_id,
                 agent_id=agent_id,
                 since=since,
                 until=until,

@@ -9,7 +9,7 @@ from aioomi.ports.unit_of_work import UnitOfWork
 
 
 async def own_agent(uow: UnitOfWork, principal: Principal, agent_id: str) -> Agent:
-    agent = await uow.agents.get(principal.account_id, agent_id)
+    agent = await uow.agents.get(principal.workspace_id, agent_id)
     if agent is None:
         raise AgentNotFound("No such agent.")
     return agent

@@ -6,6 +6,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.leads import LeadForm, check_lead_form
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.leads.support import own_agent
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -21,7 +22,8 @@ class UpdateLeadForm:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str, form: LeadForm) -> LeadForm:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_AGENTS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await own_agent(uow, principal, agent_id)
             checked = check_lead_form(
                 msgspec.structs.replace(

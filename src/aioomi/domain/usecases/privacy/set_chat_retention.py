@@ -8,6 +8,7 @@ from aioomi.domain.model.privacy import (
     RightsAction,
     check_chat_retention_days,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.privacy.support import record
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -22,18 +23,22 @@ class SetChatRetention:
         self._clock = clock
 
     async def get(self, principal: Principal, agent_id: str) -> int | None:
-        async with self._uow(account_id=principal.account_id) as uow:
-            if await uow.agents.get(principal.account_id, agent_id) is None:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            if await uow.agents.get(principal.workspace_id, agent_id) is None:
                 raise NotFound("No such agent.", code="agent_not_found")
-            return await uow.privacy.get_chat_retention(principal.account_id, agent_id)
+            return await uow.privacy.get_chat_retention(principal.workspace_id, agent_id)
 
     async def __call__(self, principal: Principal, agent_id: str, days: int | None) -> int | None:
+        ensure_permitted(principal, Permission.EDIT_AGENTS)
         check_chat_retention_days(days)
         now = self._clock.now()
-        async with self._uow(account_id=principal.account_id) as uow:
-            if await uow.agents.get(principal.account_id, agent_id) is None:
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            if await uow.agents.get(principal.workspace_id, agent_id) is None:
                 raise NotFound("No such agent.", code="agent_not_found")
-            await uow.privacy.set_chat_retention(principal.account_id, agent_id, days)
-            await record(uow, principal.account_id, RightsAction.CHAT_RETENTION_SET, now, agent_id=agent_id, days=days)
+            await uow.privacy.set_chat_retention(principal.workspace_id, agent_id, days)
+            await record(
+                uow, principal.workspace_id, RightsAction.CHAT_RETENTION_SET, now, agent_id=agent_id, days=days
+            )
             await uow.commit()
         return days

@@ -13,6 +13,7 @@ from aioomi.domain.model.question_groups import (
     QuestionGroupClosed,
     QuestionGroupNotFound,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -32,9 +33,12 @@ class AnswerQuestionGroup:
         self._add_pair = add_pair
 
     async def __call__(self, principal: Principal, group_id: str, answer: str) -> QaPair:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             group = (
-                await uow.question_groups.get(principal.account_id, group_id) if is_id(group_id, GROUP_PREFIX) else None
+                await uow.question_groups.get(principal.workspace_id, group_id)
+                if is_id(group_id, GROUP_PREFIX)
+                else None
             )
         if group is None:
             raise QuestionGroupNotFound("No such question group.")
@@ -45,7 +49,7 @@ class AnswerQuestionGroup:
             group.agent_id,
             QaPairInput(question=group.label, answer=answer, alternatives=group.examples[1 : MAX_ALTERNATIVES + 1]),
         )
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             await uow.question_groups.update(
                 msgspec.structs.replace(
                     group, status=GroupStatus.ANSWERED, pair_id=pair.id, updated_at=self._clock.now()

@@ -13,6 +13,7 @@ from aioomi.domain.model.question_groups import (
     QuestionGroupClosed,
     QuestionGroupNotFound,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -27,9 +28,12 @@ class DismissQuestionGroup:
         self._clock = clock
 
     async def __call__(self, principal: Principal, group_id: str) -> QuestionGroup:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             group = (
-                await uow.question_groups.get(principal.account_id, group_id) if is_id(group_id, GROUP_PREFIX) else None
+                await uow.question_groups.get(principal.workspace_id, group_id)
+                if is_id(group_id, GROUP_PREFIX)
+                else None
             )
             if group is None:
                 raise QuestionGroupNotFound("No such question group.")

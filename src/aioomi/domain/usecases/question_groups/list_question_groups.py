@@ -6,6 +6,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.pagination import MAX_PAGE_SIZE, check_page_size
 from aioomi.domain.model.question_groups import GroupStatus, QuestionGroup
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -21,6 +22,7 @@ class ListQuestionGroups:
     async def __call__(
         self, principal: Principal, agent_id: str, *, status: str = "open", limit: int = MAX_PAGE_SIZE
     ) -> list[QuestionGroup]:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         check_page_size(limit)
         try:
             wanted = None if status == "all" else GroupStatus(status)
@@ -28,6 +30,6 @@ class ListQuestionGroups:
             raise InvalidInput(
                 "The status is open, dismissed, answered or all.", code="invalid_group_status", field="status"
             ) from None
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            return await uow.question_groups.list(principal.account_id, agent.id, status=wanted, limit=limit)
+            return await uow.question_groups.list(principal.workspace_id, agent.id, status=wanted, limit=limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRESH_QUESTION_GROUPS
 from aioomi.ports.clock import Clock
@@ -20,14 +21,15 @@ class RequestQuestionGroupsRefresh:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str) -> None:
+        ensure_permitted(principal, Permission.EDIT_KNOWLEDGE)
         slot = self._clock.now().strftime("%Y%m%d%H%M")
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             await uow.jobs.enqueue(
                 NewJob(
                     kind=REFRESH_QUESTION_GROUPS,
                     max_attempts=3,
-                    payload={"account_id": principal.account_id, "agent_id": agent.id},
+                    payload={"account_id": principal.workspace_id, "agent_id": agent.id},
                     dedupe_key=f"{REFRESH_QUESTION_GROUPS}:{agent.id}:{slot}",
                 )
             )

@@ -14,6 +14,7 @@ from aioomi.domain.model.test_questions import (
     TestQuestion,
     check_test_question,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -41,15 +42,16 @@ class CreateTestQuestion:
         facts: Sequence[str] = (),
         document_id: str | None = None,
     ) -> TestQuestion:
+        ensure_permitted(principal, Permission.RUN_TESTS)
         text, kept, document = check_test_question(question, kind, facts, document_id)
         now = self._clock.now()
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id, for_update=True)
-            if len(await uow.test_questions.list_questions(principal.account_id, agent.id)) >= MAX_TEST_QUESTIONS:
+            if len(await uow.test_questions.list_questions(principal.workspace_id, agent.id)) >= MAX_TEST_QUESTIONS:
                 raise Conflict("An agent has at most 200 test questions.", code="too_many_test_questions")
             created = TestQuestion(
                 id=new_id(TEST_QUESTION_PREFIX),
-                account_id=principal.account_id,
+                account_id=principal.workspace_id,
                 agent_id=agent.id,
                 question=text,
                 kind=kind,

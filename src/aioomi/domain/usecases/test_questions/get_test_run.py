@@ -5,6 +5,7 @@ from __future__ import annotations
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.test_questions import TEST_RUN_PREFIX, TestRun, TestRunNotFound
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -19,10 +20,11 @@ class GetTestRun:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str, run_id: str) -> TestRun:
-        async with self._uow(account_id=principal.account_id, read_only=True) as uow:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
+        async with self._uow(account_id=principal.workspace_id, read_only=True) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             run = (
-                await uow.test_questions.get_run(principal.account_id, run_id)
+                await uow.test_questions.get_run(principal.workspace_id, run_id)
                 if is_id(run_id, TEST_RUN_PREFIX)
                 else None
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.test_questions import TestQuestion
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -18,6 +19,7 @@ class ListTestQuestions:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str) -> list[TestQuestion]:
-        async with self._uow(account_id=principal.account_id, read_only=True) as uow:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
+        async with self._uow(account_id=principal.workspace_id, read_only=True) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            return await uow.test_questions.list_questions(principal.account_id, agent.id)
+            return await uow.test_questions.list_questions(principal.workspace_id, agent.id)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.test_questions import RunTrigger
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -44,9 +45,10 @@ class RequestTestRun:
         self._clock = clock
 
     async def __call__(self, principal: Principal, agent_id: str) -> None:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.RUN_TESTS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
-            await enqueue_test_run(uow, self._clock.now(), principal.account_id, agent.id, RunTrigger.MANUAL)
+            await enqueue_test_run(uow, self._clock.now(), principal.workspace_id, agent.id, RunTrigger.MANUAL)
             await uow.commit()
 
 

@@ -14,7 +14,7 @@ async def find_own_test_question(
     """The caller's agent's test question, or :class:`TestQuestionNotFound` (another account's,
     or another agent's, is not found either)."""
     found = (
-        await uow.test_questions.get(principal.account_id, question_id)
+        await uow.test_questions.get(principal.workspace_id, question_id)
         if is_id(question_id, TEST_QUESTION_PREFIX)
         else None
     )

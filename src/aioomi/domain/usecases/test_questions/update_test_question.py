@@ -8,6 +8,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.test_questions import ExpectationKind, TestQuestion, TestQuestionNotFound, check_test_question
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.test_questions.support import find_own_test_question
 from aioomi.ports.clock import Clock
@@ -35,8 +36,9 @@ class UpdateTestQuestion:
         facts: Sequence[str] = (),
         document_id: str | None = None,
     ) -> TestQuestion:
+        ensure_permitted(principal, Permission.RUN_TESTS)
         text, kept, document = check_test_question(question, kind, facts, document_id)
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             found = await find_own_test_question(uow, principal, agent.id, question_id)
             updated = msgspec.structs.replace(

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.usage import UsageTotal, check_groups, check_range
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -23,7 +24,8 @@ class GetUsageReport:
         until: datetime,
         group_by: tuple[str, ...] = ("day", "agent", "model"),
     ) -> list[UsageTotal]:
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         check_range(since, until)
         groups = check_groups(group_by)
-        async with self._uow(account_id=principal.account_id) as uow:
-            return await uow.usage.totals(principal.account_id, since, until, groups)
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            return await uow.usage.totals(principal.workspace_id, since, until, groups)

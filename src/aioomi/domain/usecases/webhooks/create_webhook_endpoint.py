@@ -14,6 +14,7 @@ from aioomi.domain.model.webhooks import (
     check_events,
     new_secret,
 )
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 from aioomi.ports.webhooks import WebhookTransport
@@ -40,6 +41,7 @@ class CreateWebhookEndpoint:
     async def __call__(
         self, principal: Principal, *, url: str, events: list[str], description: str = ""
     ) -> WebhookEndpoint:
+        ensure_permitted(principal, Permission.MANAGE_INTEGRATIONS)
         url = check_endpoint_url(url)
         wanted = check_events(events)
         description = check_description(description)
@@ -47,7 +49,7 @@ class CreateWebhookEndpoint:
         now = self._clock.now()
         endpoint = WebhookEndpoint(
             id=new_id(ENDPOINT_PREFIX),
-            account_id=principal.account_id,
+            account_id=principal.workspace_id,
             url=url,
             events=wanted,
             secret=new_secret(),
@@ -55,8 +57,8 @@ class CreateWebhookEndpoint:
             created_at=now,
             updated_at=now,
         )
-        async with self._uow(account_id=principal.account_id) as uow:
-            if len(await uow.webhooks.list_endpoints(principal.account_id)) >= MAX_ENDPOINTS:
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            if len(await uow.webhooks.list_endpoints(principal.workspace_id)) >= MAX_ENDPOINTS:
                 raise TooManyWebhookEndpoints(f"An account has at most {MAX_ENDPOINTS} webhook endpoints.")
             await uow.webhooks.add_endpoint(endpoint)
             await uow.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.webhooks import WebhookEndpointNotFound
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -14,7 +15,8 @@ class DeleteWebhookEndpoint:
         self._uow = uow
 
     async def __call__(self, principal: Principal, endpoint_id: str) -> None:
-        async with self._uow(account_id=principal.account_id) as uow:
-            if not await uow.webhooks.delete_endpoint(principal.account_id, endpoint_id):
+        ensure_permitted(principal, Permission.MANAGE_INTEGRATIONS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            if not await uow.webhooks.delete_endpoint(principal.workspace_id, endpoint_id):
                 raise WebhookEndpointNotFound("No such webhook endpoint.")
             await uow.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.webhooks import WebhookAttempt, WebhookEndpoint
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.webhooks.support import find_own_endpoint
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -20,7 +21,10 @@ class GetWebhookEndpoint:
     async def __call__(
         self, principal: Principal, endpoint_id: str, *, limit: int = 50
     ) -> tuple[WebhookEndpoint, list[WebhookAttempt]]:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.MANAGE_INTEGRATIONS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             endpoint = await find_own_endpoint(uow, principal, endpoint_id)
-            log = await uow.webhooks.list_attempts(principal.account_id, endpoint_id, limit=max(1, min(limit, MAX_LOG)))
+            log = await uow.webhooks.list_attempts(
+                principal.workspace_id, endpoint_id, limit=max(1, min(limit, MAX_LOG))
+            )
         return endpoint, log

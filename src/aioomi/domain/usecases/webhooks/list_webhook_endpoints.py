@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.webhooks import WebhookEndpoint
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -14,5 +15,6 @@ class ListWebhookEndpoints:
         self._uow = uow
 
     async def __call__(self, principal: Principal) -> list[WebhookEndpoint]:
-        async with self._uow(account_id=principal.account_id) as uow:
-            return await uow.webhooks.list_endpoints(principal.account_id)
+        ensure_permitted(principal, Permission.MANAGE_INTEGRATIONS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
+            return await uow.webhooks.list_endpoints(principal.workspace_id)

@@ -7,6 +7,7 @@ import msgspec
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.webhooks import DELIVER_WEBHOOK, DeliveryStatus, WebhookDelivery, WebhookEventNotFound
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.webhooks.support import find_own_endpoint
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -27,10 +28,11 @@ class RedeliverWebhook:
         self._clock = clock
 
     async def __call__(self, principal: Principal, endpoint_id: str, event_id: str) -> WebhookDelivery:
+        ensure_permitted(principal, Permission.MANAGE_INTEGRATIONS)
         now = self._clock.now()
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             await find_own_endpoint(uow, principal, endpoint_id)
-            delivery = await uow.webhooks.get_delivery(principal.account_id, event_id, endpoint_id, for_update=True)
+            delivery = await uow.webhooks.get_delivery(principal.workspace_id, event_id, endpoint_id, for_update=True)
             if delivery is None:
                 raise WebhookEventNotFound("This endpoint has no such event.")
             again = msgspec.structs.replace(
@@ -41,7 +43,7 @@ class RedeliverWebhook:
                 NewJob(
                     kind=DELIVER_WEBHOOK,
                     payload={
-                        "account_id": principal.account_id,
+                        "account_id": principal.workspace_id,
                         "event_id": event_id,
                         "endpoint_id": endpoint_id,
                         "attempt": delivery.attempts + 1,

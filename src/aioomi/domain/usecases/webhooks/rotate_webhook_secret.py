@@ -6,6 +6,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.webhooks import WebhookEndpoint, new_secret
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.webhooks.support import find_own_endpoint
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -20,7 +21,8 @@ class RotateWebhookSecret:
         self._clock = clock
 
     async def __call__(self, principal: Principal, endpoint_id: str) -> WebhookEndpoint:
-        async with self._uow(account_id=principal.account_id) as uow:
+        ensure_permitted(principal, Permission.MANAGE_INTEGRATIONS)
+        async with self._uow(account_id=principal.workspace_id) as uow:
             endpoint = await find_own_endpoint(uow, principal, endpoint_id)
             rotated = msgspec.structs.replace(endpoint, secret=new_secret(), updated_at=self._clock.now())
             await uow.webhooks.save_endpoint(rotated)

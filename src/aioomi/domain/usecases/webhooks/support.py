@@ -21,7 +21,7 @@ def emit_event(uow: UnitOfWork, *, account_id: str, type: str, data: dict[str, A
 
 
 async def find_own_endpoint(uow: UnitOfWork, principal: Principal, endpoint_id: str) -> WebhookEndpoint:
-    endpoint = await uow.webhooks.get_endpoint(principal.account_id, endpoint_id)
+    endpoint = await uow.webhooks.get_endpoint(principal.workspace_id, endpoint_id)
     if endpoint is None:
         raise WebhookEndpointNotFound("No such webhook endpoint.")
     return endpoint

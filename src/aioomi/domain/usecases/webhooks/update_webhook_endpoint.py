@@ -6,6 +6,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.webhooks import WebhookEndpoint, check_description, check_endpoint_url, check_events
+from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.webhooks.support import find_own_endpoint
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -37,6 +38,7 @@ class UpdateWebhookEndpoint:
         description: str | None = None,
         enabled: bool | None = None,
     ) -> WebhookEndpoint:
+        ensure_permitted(principal, Permission.MANAGE_INTEGRATIONS)
         changes: dict[str, object] = {}
         if url is not None:
             checked = check_endpoint_url(url)
@@ -46,7 +48,7 @@ class UpdateWebhookEndpoint:
             changes["events"] = check_events(events)
         if description is not None:
             changes["description"] = check_description(description)
-        async with self._uow(account_id=principal.account_id) as uow:
+        async with self._uow(account_id=principal.workspace_id) as uow:
             endpoint = await find_own_endpoint(uow, principal, endpoint_id)
             if enabled is not None and enabled != endpoint.enabled:
                 changes |= {"enabled": enabled, "disabled_reason": None if enabled else "manual", "failing_since": None}
