@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from aioomi.domain.model.accounts import Account, AccountStatus
 from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Role, Workspace
+from tests.contract.test_agent_store_contract import agent
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -188,3 +189,33 @@ async def test_the_audit_log_lists_newest_first_and_erasure_blanks_the_actor(con
     ]
     async with container.uow()(account_id="acct_bob") as uow:
         assert await uow.workspaces.audit_events("acct_ada", 10) == []
+
+
+async def test_erasing_a_person_keeps_a_workspace_another_owner_holds(container) -> None:
+    """The privacy split (issue 21): ada handed her workspace to bob; erasing ada removes her
+    account and memberships, not the workspace's agents; erasing bob, its only owner, then
+    removes the workspace with its data."""
+    await add_people(container, "acct_ada", "acct_bob")
+    shop = agent("acct_ada")
+    async with container.uow()(account_id="acct_ada") as uow:
+        await uow.agents.add(shop)
+        await uow.workspaces.put_member(
+            Membership(workspace_id="acct_ada", account_id="acct_bob", role=Role.OWNER, created_at=T0)
+        )
+        await uow.workspaces.put_member(
+            Membership(workspace_id="acct_ada", account_id="acct_ada", role=Role.ADMIN, created_at=T0)
+        )
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.erase_account("acct_ada")
+        await uow.commit()
+    async with container.uow()(account_id="acct_ada") as uow:
+        assert await uow.agents.get("acct_ada", shop.id) == shop
+        assert [m.account_id for m in await uow.workspaces.members("acct_ada")] == ["acct_bob"]
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.accounts.get("acct_ada") is None
+        await uow.privacy.erase_account("acct_bob")
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.workspaces.get("acct_ada") is None
+        assert await uow.agents.get("acct_ada", shop.id) is None

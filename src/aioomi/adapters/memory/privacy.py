@@ -36,6 +36,20 @@ SEED_POLICY = PolicyVersion(
 """What migrations 0011 (the version) and 0014 (its text) seed."""
 
 _KEEP_ON_ERASURE = frozenset({"billing_records", "policy_versions", "retention_runs"})
+# The person's own tables (issue 21): what erasure removes when their workspace stays with
+# another owner.
+_PERSON_TABLES = frozenset(
+    {
+        "accounts",
+        "owner_sessions",
+        "one_time_tokens",
+        "trusted_devices",
+        "account_privacy",
+        "privacy_audit_log",
+        "data_exports",
+        "workspace_members",
+    }
+)
 
 
 def _mentions(row: Any, needle: str) -> bool:
@@ -216,13 +230,27 @@ class InMemoryPrivacyStore:
         return await self._sweep("trusted_devices", lambda d: d.id, lambda d: d.expires_at < expired_before, limit)
 
     async def erase_account(self, account_id: str) -> int:
+        members = self._open("workspace_members", lambda r: None)
+        owners: dict[str, set[str]] = {}
+        for m in members.rows.values():
+            if str(m.role) == "owner":
+                owners.setdefault(m.workspace_id, set()).add(m.account_id)
+        # The workspaces the person alone owns go with them (as on Postgres); one another owner
+        # holds stays whole, only the person's own rows and memberships go.
+        doomed = {w for w, people in owners.items() if people == {account_id}}
         removed = 0
         for name in list(self._database.tables):
             if name in _KEEP_ON_ERASURE:
                 continue
             table = self._open(name, lambda r: None)
             for key, row in list(table.rows.items()):
-                if _mentions(row, account_id):
+                if name == "workspace_members":
+                    gone = row.account_id == account_id or row.workspace_id in doomed
+                elif name in _PERSON_TABLES:
+                    gone = _mentions(row, account_id)
+                else:
+                    gone = any(_mentions(row, w) for w in doomed)
+                if gone:
                     table.delete(key)
                     removed += 1
         return removed

@@ -43,6 +43,9 @@ class PurgeDeletedAccounts:
        later: an outage never holds back the purge of personal data;
     2. files: everything under the account's folder of the blob store (documents, exports);
     3. the chunk store, request log and jobs naming the account;
+    Steps 1-3 and the billing records concern the person's own workspace (same id) and run only
+    when nobody else owns it: a workspace whose ownership was transferred (or shared) stays whole,
+    only the person's exports, account and memberships go (issue 21).
     4. one transaction: billing records detached (kept 7 years under a one-way reference),
        Stripe events naming the account deleted, then the account row and everything that
        cascades from it (sessions, keys, tokens, agents, documents, texts, conversations,
@@ -87,9 +90,12 @@ class PurgeDeletedAccounts:
                 return purged
 
     async def purge(self, account_id: str) -> None:
-        async with self._uow(account_id=account_id) as uow:
+        async with self._uow(account_id=None) as uow:
             account = await uow.accounts.get(account_id)
-            billing = await uow.billing.get_account(account_id)
+            # Only the workspace with the person's id is erased by this id (its files, chunks,
+            # logs, Stripe customer); one they handed over to another owner stays whole.
+            doomed = account_id in await uow.workspaces.solely_owned_by(account_id)
+            billing = await uow.billing.get_account(account_id) if doomed else None
         if account is None or account.status is not AccountStatus.DELETION_PENDING:
             return
         stripe_left: DeleteStripeCustomerPayload | None = None
@@ -100,10 +106,14 @@ class PurgeDeletedAccounts:
                 stripe_left = DeleteStripeCustomerPayload(
                     subscription_id=billing.subscription_id or "", customer_id=billing.customer_id or ""
                 )
-        await self._blobs.delete_prefix(f"{account_id}/")
-        await self._records.erase_account(account_id)
+        if doomed:
+            await self._blobs.delete_prefix(f"{account_id}/")
+            await self._records.erase_account(account_id)
+        else:
+            await self._blobs.delete_prefix(f"{account_id}/exports/")  # the person's own exports
         async with self._uow(account_id=None) as uow:
-            await uow.billing.detach_records(account_id)
+            if doomed:
+                await uow.billing.detach_records(account_id)
             await uow.privacy.erase_account(account_id)
             if stripe_left is not None:
                 await uow.jobs.enqueue(
@@ -115,7 +125,8 @@ class PurgeDeletedAccounts:
                     )
                 )
             await uow.commit()
-        await self._records.erase_account(account_id)  # a job or log row written meanwhile
+        if doomed:
+            await self._records.erase_account(account_id)  # a job or log row written meanwhile
         if self._kept_mail is not None:
             await self._kept_mail.purge_addressed_to(account.email)
         await self._mailer.send(
