@@ -64,6 +64,7 @@ from aioomi.entrypoints.http.webhooks_controller import WebhookEndpointControlle
 from aioomi.entrypoints.http.widget_assets import DemoController, WidgetScriptController
 from aioomi.entrypoints.http.widget_controller import WidgetController
 from aioomi.entrypoints.http.widget_leads_asset import WidgetLeadsScriptController
+from aioomi.entrypoints.http.workspace_pages import MemberPages
 from aioomi.entrypoints.http.workspaces_controller import InvitationController, MemberController, WorkspaceController
 from aioomi.entrypoints.worker.jobs import build_worker
 
@@ -88,7 +89,7 @@ CONTROLLERS += [
     AnalyticsController,
 ]  # the owner's improvement loop (issue 19)
 CONTROLLERS += [WidgetHandoffController, HandoffSettingsController, HandoffController, HandoffScriptController]
-CONTROLLERS += [WorkspaceController, MemberController, InvitationController]  # teams (issue 21)
+CONTROLLERS += [WorkspaceController, MemberController, InvitationController, MemberPages]  # teams (issue 21)
 
 
 class MetricsController(PrometheusController):

@@ -28,6 +28,7 @@ from litestar.template.config import TemplateConfig
 from aioomi.domain.model.accounts import Account, Principal, Scope
 from aioomi.domain.model.conversation_review import MAX_SEARCH_CHARS, FeedbackFilter, ReviewFilters
 from aioomi.domain.model.errors import AioomiError, Forbidden, Unauthenticated
+from aioomi.domain.model.workspaces import ROLE_PERMISSIONS
 from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.accounts.list_sessions import ListSessions
 from aioomi.domain.usecases.agents.get_agent import GetAgent
@@ -52,6 +53,7 @@ from aioomi.domain.usecases.privacy.list_exports import ListExports
 from aioomi.domain.usecases.refused_origins import ListRefusedOrigins
 from aioomi.domain.usecases.request_log import ListRequestLog
 from aioomi.domain.usecases.usage.get_usage_report import GetUsageReport
+from aioomi.domain.usecases.workspaces.list_my_workspaces import ListMyWorkspaces, MyWorkspace
 from aioomi.entrypoints.http.auth import SESSION_COOKIE
 from aioomi.entrypoints.http.conversation_review_controller import ConversationRowOut
 from aioomi.entrypoints.http.pages_charts import bar_chart
@@ -142,6 +144,10 @@ class SignInRequired(Exception):
 class Owner:
     principal: Principal
     account: AccountOut
+    can: frozenset[str] = frozenset()
+    """The permissions of the person's role in the current workspace (role-aware navigation)."""
+    workspaces: tuple[MyWorkspace, ...] = ()
+    """The person's workspaces, for the switcher."""
 
 
 async def _principal(request: Request[Any, Any, Any], authenticate: Authenticate) -> Principal | None:
@@ -158,12 +164,18 @@ async def provide_owner(
     request: Request[Any, Any, Any],
     authenticate: NamedDependency[Authenticate],
     get_account: NamedDependency[GetAccount],
+    list_my_workspaces: NamedDependency[ListMyWorkspaces],
 ) -> Owner:
     principal = await _principal(request, authenticate)
     if principal is None:
         raise SignInRequired
     account: Account = await get_account(principal)
-    return Owner(principal=principal, account=AccountOut.of(account))
+    return Owner(
+        principal=principal,
+        account=AccountOut.of(account),
+        can=frozenset(str(p) for p in ROLE_PERMISSIONS[principal.role]),
+        workspaces=tuple(await list_my_workspaces(principal)),
+    )
 
 
 def _to_sign_in(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:

@@ -1,0 +1,57 @@
+"""The dashboard with teams (issue 21, layer D): the navigation follows the role, a member of
+several workspaces gets a switcher, and owners and admins get the members page."""
+
+from __future__ import annotations
+
+from tests.integration.accounts_support import (  # noqa: F401 - pg_app is a fixture
+    App,
+    last_mail_to,
+    link_token,
+    pg_app,
+    sign_up_and_verify,
+)
+
+
+def nav_links(html: str) -> list[str]:
+    nav = html.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    return [part.split('"', 1)[0] for part in nav.split('<a href="')[1:]]
+
+
+async def test_a_support_member_sees_the_inbox_and_conversations_and_the_owner_the_members(pg_app: App) -> None:
+    app = pg_app
+    ada = await sign_up_and_verify(app, "ada@example.com")
+    invited = await app.client.post(
+        "/api/v1/workspace/invitations", json={"email": "sam@example.com", "role": "support"}, headers=ada.headers()
+    )
+    assert invited.status_code == 201, invited.text
+    token = link_token(last_mail_to(app.outbox(), "sam@example.com", "workspace_invitation"))
+    sam = await sign_up_and_verify(app, "sam@example.com", invitation_token=token)
+
+    # in their own workspace sam owns everything, and a switcher offers ada's
+    own = await app.client.get("/dashboard/inbox", headers=sam.headers())
+    assert own.status_code == 200, own.text
+    assert "/dashboard/billing" in nav_links(own.text)
+    assert 'id="workspace-switch"' in own.text and f'value="{ada.account_id}"' in own.text
+    switched = await app.client.post(
+        "/api/v1/workspaces/current", json={"workspace_id": ada.account_id}, headers=sam.headers()
+    )
+    assert switched.status_code == 200, switched.text
+
+    inbox = await app.client.get("/dashboard/inbox", headers=sam.headers())
+    assert inbox.status_code == 200, inbox.text
+    assert nav_links(inbox.text) == [
+        "/dashboard/conversations",
+        "/dashboard/inbox",
+        "/dashboard/leads",
+        "/dashboard/account",
+    ]
+    refused = await app.client.get("/dashboard/members", headers=sam.headers())
+    assert refused.status_code == 403
+
+    members = await app.client.get("/dashboard/members", headers=ada.headers())
+    assert members.status_code == 200, members.text
+    assert "/dashboard/members" in nav_links(members.text)
+    assert "sam@example.com" in members.text and "support" in members.text
+    assert 'data-api="/api/v1/workspace/invitations"' in members.text
+    assert f'data-api="/api/v1/workspace/members/{sam.account_id}"' in members.text  # remove button
+    assert 'id="workspace-switch"' not in members.text  # ada belongs to one workspace only
