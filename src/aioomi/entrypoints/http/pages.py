@@ -240,6 +240,7 @@ def safe_next(target: str | None) -> str:
 
 Next = Annotated[str | None, QueryParameter(name="next", max_length=2000)]
 TokenParam = Annotated[str | None, QueryParameter(name="token", max_length=500)]
+InvitationParam = Annotated[str | None, QueryParameter(name="invitation", max_length=500)]
 
 
 FAVICON = (
@@ -288,12 +289,31 @@ class PublicPages(Controller):
 
     @get("/sign-up")
     async def sign_up(
-        self, authenticate: NamedDependency[Authenticate], request: Request[Any, Any, Any], state: State
+        self,
+        authenticate: NamedDependency[Authenticate],
+        request: Request[Any, Any, Any],
+        state: State,
+        invitation: InvitationParam = None,
     ) -> Response[Any]:
         if await _principal(request, authenticate) is not None:
             return Redirect(HOME, status_code=303)
         google = state.container.identity_provider() is not None
-        return _page("sign_up.html", None, google=google, title="Create your account")
+        return _page("sign_up.html", None, google=google, invitation=invitation, title="Create your account")
+
+    @get("/invitations/accept")
+    async def accept_invitation(
+        self,
+        authenticate: NamedDependency[Authenticate],
+        get_account: NamedDependency[GetAccount],
+        list_my_workspaces: NamedDependency[ListMyWorkspaces],
+        request: Request[Any, Any, Any],
+        token: TokenParam = None,
+    ) -> Template:
+        """An invitation's link: accept when signed in, else sign up (or sign in) first."""
+        owner = None
+        if await _principal(request, authenticate) is not None:
+            owner = await provide_owner(request, authenticate, get_account, list_my_workspaces)
+        return _page("accept_invitation.html", owner, token=token, title="Join a workspace")
 
     @get("/verify-email")
     async def verify_email(
