@@ -219,3 +219,30 @@ async def test_erasing_a_person_keeps_a_workspace_another_owner_holds(container)
     async with container.uow()(account_id=None) as uow:
         assert await uow.workspaces.get("acct_ada") is None
         assert await uow.agents.get("acct_ada", shop.id) is None
+
+
+async def test_erasing_a_member_keeps_the_workspaces_audit_events_without_them(container) -> None:
+    await add_people(container, "acct_ada", "acct_bob")
+    async with container.uow()(account_id="acct_ada") as uow:
+        await uow.workspaces.put_member(
+            Membership(workspace_id="acct_ada", account_id="acct_bob", role=Role.EDITOR, created_at=T0)
+        )
+        await uow.workspaces.add_audit_event(
+            AuditEvent(
+                id="aud_1",
+                workspace_id="acct_ada",
+                actor_id="acct_bob",
+                action="invitation.created",
+                subject="inv_1",
+                detail={},
+                at=T0,
+            )
+        )
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.erase_account("acct_bob")
+        await uow.commit()
+    async with container.uow()(account_id="acct_ada") as uow:
+        [event] = await uow.workspaces.audit_events("acct_ada", 10)
+        assert (event.actor_id, event.subject) == (None, "inv_1")
+        assert [m.account_id for m in await uow.workspaces.members("acct_ada")] == ["acct_ada"]

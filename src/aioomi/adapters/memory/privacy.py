@@ -246,6 +246,8 @@ class InMemoryPrivacyStore:
             for key, row in list(table.rows.items()):
                 if name == "workspace_members":
                     gone = row.account_id == account_id or row.workspace_id in doomed
+                elif name in ("audit_events", "workspace_invitations"):
+                    gone = row.workspace_id in doomed
                 elif name in _PERSON_TABLES:
                     gone = _mentions(row, account_id)
                 else:
@@ -253,6 +255,18 @@ class InMemoryPrivacyStore:
                 if gone:
                     table.delete(key)
                     removed += 1
+                elif name == "audit_events" and account_id in (row.actor_id, row.subject):
+                    # another workspace keeps the event, not who the person was (as on Postgres)
+                    table.put(
+                        key,
+                        msgspec.structs.replace(
+                            row,
+                            actor_id=None if row.actor_id == account_id else row.actor_id,
+                            subject=None if row.subject == account_id else row.subject,
+                        ),
+                    )
+                elif name == "workspace_invitations" and row.invited_by == account_id:
+                    table.put(key, msgspec.structs.replace(row, invited_by=None))
         return removed
 
     # -- runs -----------------------------------------------------------------------------------
