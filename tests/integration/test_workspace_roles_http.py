@@ -137,3 +137,26 @@ async def test_an_api_keys_role_is_at_most_its_creators_and_ends_with_their_memb
     assert (await app.client.get(AGENTS, headers=bearer(bobs_key))).status_code == 200
     await remove(app, ada.account_id, bob.account_id)
     problem(await app.client.get(AGENTS, headers=bearer(bobs_key)), 401, "invalid_api_key")
+
+
+async def test_signing_out_everywhere_ends_the_keys_a_member_made_in_another_workspace(pg_app: App) -> None:
+    app = pg_app
+    ada = await sign_up_and_verify(app, "ada@example.com")
+    bob = await sign_up_and_verify(app, "bob@example.com")
+    await join(app, ada.account_id, bob.account_id, Role.ADMIN)
+    await switch(app, bob, ada.account_id)
+    made = await app.client.post(
+        "/api/v1/api-keys", json={"name": "k", "scopes": ["agents:read"]}, headers=bob.headers()
+    )
+    assert made.status_code == 201, made.text
+    ada_key = await app.client.post(
+        "/api/v1/api-keys", json={"name": "mine", "scopes": ["agents:read"]}, headers=ada.headers()
+    )
+    assert (await app.client.get(AGENTS, headers=bearer(made.json()["secret"]))).status_code == 200
+
+    out = await app.client.post("/api/v1/auth/sign-out-everywhere", headers=bob.headers())
+    assert out.status_code == 200, out.text
+    assert out.json()["revoked_api_keys"] == 1
+    problem(await app.client.get(AGENTS, headers=bearer(made.json()["secret"])), 401, "invalid_api_key")
+    # the owner's own key in the same workspace is hers, not bob's: it still works
+    assert (await app.client.get(AGENTS, headers=bearer(ada_key.json()["secret"]))).status_code == 200

@@ -131,7 +131,12 @@ class InMemoryApiKeyRepository:
         return True
 
     async def revoke_all(self, account_id: str, at: datetime) -> int:
-        live = [k for k in self._table.values() if k.account_id == account_id and k.revoked_at is None]
+        live = [
+            k
+            for k in self._table.values()
+            if k.revoked_at is None
+            and (k.created_by == account_id or (k.created_by is None and k.account_id == account_id))
+        ]
         for key in live:
             self._table.put(key.id, msgspec.structs.replace(key, revoked_at=at))
         return len(live)

@@ -171,7 +171,9 @@ class PostgresApiKeyRepository(PostgresRepository):
 
     async def revoke_all(self, account_id: str, at: datetime) -> int:
         return await self._execute(
-            "UPDATE api_keys SET revoked_at = %s WHERE account_id = %s AND revoked_at IS NULL", (at, account_id)
+            "UPDATE api_keys SET revoked_at = %(at)s WHERE revoked_at IS NULL "
+            "AND (created_by = %(a)s OR (created_by IS NULL AND account_id = %(a)s))",
+            {"at": at, "a": account_id},
         )
 
     async def touch(self, key_id: str, at: datetime) -> None:

@@ -45,6 +45,8 @@ class ChangePassword:
             )
             await uow.accounts.update(account)
             await uow.sessions.revoke_all(account.id, now, keep=principal.session_id)
-            if revoke_api_keys:
-                await uow.api_keys.revoke_all(account.id, now)
             await uow.commit()
+        if revoke_api_keys:
+            async with self._uow(account_id=None) as uow:  # the keys they made in any workspace
+                await uow.api_keys.revoke_all(account.id, now)
+                await uow.commit()

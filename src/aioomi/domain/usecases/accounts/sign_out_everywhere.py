@@ -15,8 +15,9 @@ class SignedOutEverywhere(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SignOutEverywhere:
-    """Revoke every session and every API key of the account, the caller's session included:
-    whoever held any credential of the account is out. Returns how many of each ended."""
+    """Revoke every session of the person and every API key they made (in any workspace), the
+    caller's session included: whoever held any credential of the person is out. Returns how
+    many of each ended."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -26,6 +27,8 @@ class SignOutEverywhere:
         now = self._clock.now()
         async with self._uow(account_id=principal.account_id) as uow:
             sessions = await uow.sessions.revoke_all(principal.account_id, now)
+            await uow.commit()
+        async with self._uow(account_id=None) as uow:  # the keys they made in any workspace
             keys = await uow.api_keys.revoke_all(principal.account_id, now)
             await uow.commit()
         return SignedOutEverywhere(sessions=sessions, api_keys=keys)
