@@ -252,6 +252,7 @@ from aioomi.domain.usecases.workspaces.list_invitations import ListInvitations
 from aioomi.domain.usecases.workspaces.list_members import ListMembers
 from aioomi.domain.usecases.workspaces.list_my_workspaces import ListMyWorkspaces
 from aioomi.domain.usecases.workspaces.remove_member import RemoveMember
+from aioomi.domain.usecases.workspaces.rename_workspace import RenameWorkspace
 from aioomi.domain.usecases.workspaces.resend_invitation import ResendInvitation
 from aioomi.domain.usecases.workspaces.revoke_invitation import RevokeInvitation
 from aioomi.domain.usecases.workspaces.switch_workspace import SwitchWorkspace
@@ -533,6 +534,7 @@ class Container(containers.DeclarativeContainer):
     leave_workspace = providers.Factory(LeaveWorkspace, uow=uow, clock=clock)
     transfer_ownership = providers.Factory(TransferOwnership, uow=uow, clock=clock)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow)
+    rename_workspace = providers.Factory(RenameWorkspace, uow=uow, clock=clock)
     begin_google_sign_in = providers.Factory(BeginGoogleSignIn, uow=uow, clock=clock, provider=identity_provider)
     complete_google_sign_in = providers.Factory(
         CompleteGoogleSignIn, uow=uow, clock=clock, provider=identity_provider, policy=session_policy

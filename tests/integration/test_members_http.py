@@ -184,3 +184,31 @@ async def test_the_last_owner_stays_until_the_ownership_is_transferred(pg_app: A
     problem(
         await app.client.post("/api/v1/agents", json={"name": "X"}, headers=ada.headers()), 403, "forbidden_by_role"
     )
+
+
+async def test_owners_and_admins_rename_the_workspace(pg_app: App) -> None:
+    app = pg_app
+    ada = await sign_up_and_verify(app, "ada@example.com")
+    renamed = await app.client.patch("/api/v1/workspace", json={"name": "  Ada's   shop "}, headers=ada.headers())
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json() == {"id": ada.account_id, "name": "Ada's shop"}
+    listed = (await app.client.get("/api/v1/workspaces", headers=ada.headers())).json()["data"]
+    assert [w["name"] for w in listed] == ["Ada's shop"]
+    problem(
+        await app.client.patch("/api/v1/workspace", json={"name": "x" * 101}, headers=ada.headers()),
+        422,
+        "invalid_workspace_name",
+    )
+    bob = await sign_up_and_verify(app, "bob@example.com")
+    _, token = await invite(app, ada, "bob@example.com", "editor")
+    assert (
+        await app.client.post("/api/v1/invitations/accept", json={"token": token}, headers=bob.headers())
+    ).status_code == 200
+    await switch(app, bob, ada.account_id)
+    problem(
+        await app.client.patch("/api/v1/workspace", json={"name": "Bob's"}, headers=bob.headers()),
+        403,
+        "forbidden_by_role",
+    )
+    events = (await app.client.get("/api/v1/workspace/audit", headers=ada.headers())).json()["data"]
+    assert [e["action"] for e in events][-1] == "workspace.renamed"

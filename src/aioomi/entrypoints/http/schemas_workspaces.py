@@ -132,3 +132,12 @@ class AuditEventOut(msgspec.Struct, frozen=True, kw_only=True):
 class AuditEventList(msgspec.Struct, frozen=True, kw_only=True):
     data: list[AuditEventOut]
     next_cursor: str | None = None
+
+
+class WorkspacePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class WorkspaceNameOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str

@@ -32,12 +32,14 @@ class MemberPages(Controller):
         members = [MemberOut.of(m) for m in await list_members(owner.principal)]
         invitations = [InvitationOut.of(v.invitation, v.status) for v in await list_invitations(owner.principal)]
         grantable = [str(r) for r in Role if r is not Role.OWNER and role_within(r, owner.principal.role)]
+        current = next((w for w in owner.workspaces if w.current), None)
         return _page(
             "members.html",
             owner,
             members=members,
             invitations=invitations,
             grantable=grantable,
+            workspace_name=current.name if current is not None else "",
             title="Members",
             nav="members",
         )

@@ -16,6 +16,7 @@ from aioomi.domain.usecases.workspaces.list_invitations import ListInvitations
 from aioomi.domain.usecases.workspaces.list_members import ListMembers
 from aioomi.domain.usecases.workspaces.list_my_workspaces import ListMyWorkspaces
 from aioomi.domain.usecases.workspaces.remove_member import RemoveMember
+from aioomi.domain.usecases.workspaces.rename_workspace import RenameWorkspace
 from aioomi.domain.usecases.workspaces.resend_invitation import ResendInvitation
 from aioomi.domain.usecases.workspaces.revoke_invitation import RevokeInvitation
 from aioomi.domain.usecases.workspaces.switch_workspace import SwitchWorkspace
@@ -37,7 +38,9 @@ from aioomi.entrypoints.http.schemas_workspaces import (
     MembershipOut,
     TransferIn,
     WorkspaceList,
+    WorkspaceNameOut,
     WorkspaceOut,
+    WorkspacePatch,
 )
 
 
@@ -74,6 +77,16 @@ class MemberController(Controller):
     path = "/api/v1/workspace"
     tags = ["workspaces"]
     dependencies = {"principal": Provide(provide_principal)}
+
+    @patch("/", summary="Rename the workspace (owners and admins)", responses=problems(401, 403, 404, 422))
+    async def rename(
+        self,
+        rename_workspace: NamedDependency[RenameWorkspace],
+        principal: NamedDependency[Principal],
+        data: JSONBody[WorkspacePatch],
+    ) -> WorkspaceNameOut:
+        renamed = await rename_workspace(principal, data.name)
+        return WorkspaceNameOut(id=renamed.id, name=renamed.name)
 
     @get("/members", summary="The workspace's members and their roles", responses=problems(401, 403))
     async def list_members(
