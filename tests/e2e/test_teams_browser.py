@@ -188,6 +188,7 @@ async def test_the_owner_invites_a_support_member_who_answers_a_handoff_and_is_r
     await page.locator("#thread-text").fill("Hi, Sam from support here.")
     await page.locator("#thread-reply button[type=submit]").click()
     await page.locator("#thread-log li.owner", has_text="Sam from support").wait_for()
+    assert await page.locator("#thread-log li.owner button", has_text="Save as Q&A pair").count() == 0  # knowledge
     await shot(page, "support-answered")
 
     # Removed: the next page is the member's own workspace, the owner's out of reach.

@@ -73,7 +73,7 @@
     if (current.seen[m.id]) return;
     current.seen[m.id] = true;
     var item = el("li", { class: "msg " + m.role }, [el("strong", { text: who(m.role) + ": " }), el("span", { text: m.content })]);
-    if (m.role === "owner") {
+    if (m.role === "owner" && document.getElementById("inbox-list").hasAttribute("data-can-save")) {
       var save = el("button", { type: "button", class: "ghost small", text: "Save as Q&A pair" });
       save.addEventListener("click", function () {
         save.disabled = true;
