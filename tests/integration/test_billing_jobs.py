@@ -197,8 +197,10 @@ async def test_billing_records_outlive_the_account_detached_and_are_swept_after_
             await uow.billing.save_record(a_record(owner.account_id, now - timedelta(days=7 * 366)))
             await uow.billing.save_record(a_record(bob.account_id, now - timedelta(days=7 * 365 - 10)))
             await uow.commit()
-        # Erasure deletes the account row: its records stay, detached, under the pseudonymous ref.
+        # Erasure deletes the workspace the person alone owns (billing is the workspace's) and the
+        # account row: its records stay, detached, under the pseudonymous ref.
         async with await psycopg.AsyncConnection.connect(app.conninfo, autocommit=True) as conn:
+            await conn.execute("DELETE FROM workspaces WHERE id = %s", (owner.account_id,))
             await conn.execute("DELETE FROM accounts WHERE id = %s", (owner.account_id,))
         detached = await rows(
             app,
