@@ -12,7 +12,6 @@ import psycopg
 import pytest
 
 from aioomi.adapters.postgres import migrations
-from aioomi.adapters.postgres.accounts import PostgresAccountRepository
 from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.adapters.postgres.documents import PostgresDocumentRepository
 from aioomi.adapters.postgres.migrations import shipped_migrations
@@ -20,7 +19,7 @@ from aioomi.adapters.postgres.sources import PostgresSourceRepository
 from aioomi.domain.model.documents import DocumentSource
 from aioomi.domain.model.ids import is_id, new_id
 from aioomi.domain.model.sources import SourceKind, SourceSettings, SyncSchedule
-from tests.contract.test_agent_store_contract import account, agent
+from tests.contract.test_agent_store_contract import agent
 from tests.contract.test_document_store_contract import document
 
 if TYPE_CHECKING:
@@ -65,7 +64,12 @@ async def test_existing_documents_get_an_upload_or_url_source(empty_database: st
         ]
         async with conn.transaction():
             await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
-            await PostgresAccountRepository(conn).add(account(acct))
+            # The account as the older schema stored it (no workspaces yet: those came in 0041).
+            await conn.execute(
+                "INSERT INTO accounts (id, email, full_name, password_hash, adult_attested_at, "
+                "accepted_policy_version, created_at, updated_at) VALUES (%s, %s, 'A', 'x', %s, '2026-02-15', %s, %s)",
+                (acct, f"{acct}@example.com", T0, T0, T0),
+            )
             await PostgresAgentRepository(conn).add(first)
             await PostgresAgentRepository(conn).add(second)
             for d in docs:
