@@ -154,13 +154,15 @@ class Worker:
             raise
         except Exception as error:  # noqa: BLE001 - any failure of a job is recorded, not fatal
             message = f"{type(error).__name__}: {error}"
-            retry_at = (
-                self._clock.now() + retry_delay(job.attempts)
+            retry_in = (
+                retry_delay(job.attempts)
                 if job.attempts < job.max_attempts and not isinstance(error, PermanentFailure)
                 else None
             )
-            await self._record(bound, self._store.fail(job.id, self.worker_id, message, retry_at))
-            bound.warning("job failed", error=message, retry_at=retry_at.isoformat() if retry_at else None)
+            await self._record(bound, self._store.fail(job.id, self.worker_id, message, retry_in))
+            bound.warning(
+                "job failed", error=message, retry_in_s=retry_in.total_seconds() if retry_in is not None else None
+            )
         else:
             await self._record(bound, self._store.complete(job.id, self.worker_id))
             bound.info("job done", ms=round((asyncio.get_running_loop().time() - started) * 1000, 1))
