@@ -128,6 +128,7 @@ from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedb
 from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 from aioomi.domain.usecases.get_source import GetSource
 from aioomi.domain.usecases.handoff.cancel_handoff import CancelHandoff
+from aioomi.domain.usecases.handoff.expire_stale_handoffs import ExpireStaleHandoffs
 from aioomi.domain.usecases.handoff.get_handoff_availability import GetHandoffAvailability
 from aioomi.domain.usecases.handoff.get_handoff_settings import GetHandoffSettings
 from aioomi.domain.usecases.handoff.hand_back_conversation import HandBackConversation
@@ -716,6 +717,7 @@ class Container(containers.DeclarativeContainer):
     get_handoff_availability = providers.Factory(GetHandoffAvailability, uow=uow, clock=clock)
     request_handoff = providers.Factory(RequestHandoff, uow=uow, clock=clock)
     cancel_handoff = providers.Factory(CancelHandoff, uow=uow, clock=clock)
+    expire_stale_handoffs = providers.Factory(ExpireStaleHandoffs, uow=uow, clock=clock)
     send_handoff_message = providers.Factory(
         SendHandoffMessage, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits
     )

@@ -167,6 +167,7 @@ PERIODIC = (
     PeriodicTask(kind=SYNC_DUE_SOURCES, every=timedelta(minutes=5)),
     PeriodicTask(kind=QUEUE_DUE_QUESTION_GROUP_REFRESHES, every=timedelta(minutes=10)),
     *privacy_jobs.PERIODIC,
+    *handoff_jobs.PERIODIC,
 )
 
 
