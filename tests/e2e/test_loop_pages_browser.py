@@ -6,7 +6,8 @@ as it is, with no model call (the conversation API says so). The knowledge page'
 form switches the agent to serving pairs directly. Then the owner writes a test question citing
 the pair on the test-questions page and presses "Run tests": it passes; the owner deletes the pair,
 the tests run by themselves a minute later: it fails, newly, and the owner gets the e-mail (read
-from the outbox the e-mail adapter writes). The pages have no serious axe violation."""
+from the outbox the e-mail adapter writes); the owner edits the question, then deletes it. The
+pages have no serious axe violation."""
 
 from __future__ import annotations
 
@@ -212,4 +213,21 @@ async def test_a_disliked_answer_is_fixed_on_the_questions_page_and_served_to_a_
     mail = await async_wait_for_mail(settings.outbox_dir, "loop@example.com", "test_questions_failing")
     assert mail.subject == "Kettle helper: 1 test question stopped passing"
     assert PARAPHRASE in mail.text
+
+    # The owner edits the question into a fallback check, then deletes it.
+    await row.get_by_text("Edit").click()
+    edit = row.locator("form")
+    await edit.get_by_label("Expectation").select_option("falls_back")
+    assert await edit.get_by_label("Document").is_hidden()
+    async with page.expect_navigation():
+        await edit.get_by_role("button", name="Save").click()
+    [edited] = (await api(page, "GET", f"/api/v1/agents/{agent_id}/test-questions"))["body"]["data"]
+    assert (edited["id"], edited["kind"], edited["document_id"]) == (question["id"], "falls_back", None)
+    assert "Falls back" in await row.inner_text()
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    async with page.expect_navigation():
+        await row.get_by_role("button", name="Delete").click()
+    assert await page.get_by_text("No test questions yet").is_visible()
+    assert (await api(page, "GET", f"/api/v1/agents/{agent_id}/test-questions"))["body"]["data"] == []
+    assert await page.locator("#test-runs tbody tr").count() == 2, "the runs stay"
     assert errors == []
