@@ -682,7 +682,7 @@ class Container(containers.DeclarativeContainer):
     rate_answer = providers.Factory(RateAnswer, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits)
     list_answer_feedback = providers.Factory(ListAnswerFeedback, uow=uow)
     get_curated_settings = providers.Factory(GetCuratedSettings, uow=uow)
-    set_curated_settings = providers.Factory(SetCuratedSettings, uow=uow)
+    set_curated_settings = providers.Factory(SetCuratedSettings, uow=uow, clock=clock)
     fix_answer = providers.Factory(FixAnswer, uow=uow, add_pair=add_qa_pair)
     refresh_question_groups = providers.Factory(RefreshQuestionGroups, uow=uow, embedders=embedders, clock=clock)
     request_question_groups_refresh = providers.Factory(RequestQuestionGroupsRefresh, uow=uow, clock=clock)

@@ -97,18 +97,21 @@ class InMemoryUnitOfWork:
         self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)
         self.chat_messages = InMemoryChatMessageRepository(chat_messages, chat_sessions)
         self.feedback = InMemoryAnswerFeedbackRepository(chat_messages)
-        self.curated_settings = InMemoryCuratedSettingsRepository(
-            self._table("agent_curated_answers", lambda r: r[0]), self.sources
-        )
+        curated = self._table("agent_curated_answers", lambda r: r[0])
+        self.curated_settings = InMemoryCuratedSettingsRepository(curated, self.sources)
+        groups = self._table("question_groups", lambda g: g.account_id)
+        refreshes = self._table("question_group_refreshes", lambda r: r[0])
         self.question_groups = InMemoryQuestionGroupRepository(
-            self._table("question_groups", lambda g: g.account_id),
-            chat_messages,
-            self._table("question_group_refreshes", lambda r: r[0]),
-            self._table("agents", lambda a: a.account_id),
+            groups, chat_messages, refreshes, self._table("agents", lambda a: a.account_id)
         )
-        self.test_questions = InMemoryTestQuestionStore(
-            self._table("test_questions", lambda q: q.account_id), self._table("test_runs", lambda r: r.account_id)
-        )
+        test_questions = self._table("test_questions", lambda q: q.account_id)
+        test_runs = self._table("test_runs", lambda r: r.account_id)
+        self.test_questions = InMemoryTestQuestionStore(test_questions, test_runs)
+        # The improvement loop's rows go with their agent, as Postgres cascades them.
+        for by_agent_id in (curated, refreshes):
+            self.agents.cascade_to(by_agent_id, lambda key, row: key)
+        for with_agent_id in (groups, test_questions, test_runs):
+            self.agents.cascade_to(with_agent_id, lambda key, row: row.agent_id)
         self.conversation_review = InMemoryConversationReviewRepository(
             chat_sessions,
             chat_messages,
