@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aioomi.container import AppContainer
+from aioomi.domain.model.job_payloads import NotifyOwnerPayload
 from aioomi.domain.usecases.handoff.support import NOTIFY_OWNER_JOB
-from aioomi.entrypoints.worker.runner import JobHandler
+from aioomi.entrypoints.worker.runner import JobHandler, decoded
 
 
 def handlers(container: AppContainer) -> dict[str, JobHandler]:
-    async def notify_owner(payload: dict[str, Any]) -> object:
-        return {"mail": await container.notify_owner_of_handoff()(payload["account_id"], payload["session_id"])}
+    async def notify_owner(job: NotifyOwnerPayload) -> object:
+        return {"mail": await container.notify_owner_of_handoff()(job.account_id, job.session_id)}
 
-    return {NOTIFY_OWNER_JOB: notify_owner}
+    return {NOTIFY_OWNER_JOB: decoded(NotifyOwnerPayload, notify_owner)}
