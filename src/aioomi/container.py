@@ -186,6 +186,7 @@ from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
 from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
 from aioomi.domain.usecases.privacy.list_exports import ListExports
 from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessing
+from aioomi.domain.usecases.privacy.policy_versions_support import PolicyVersionsCache
 from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
 from aioomi.domain.usecases.privacy.purge_deleted_account import PurgeDeletedAccount
 from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
@@ -809,14 +810,15 @@ class Container(containers.DeclarativeContainer):
     delete_stripe_customer = providers.Factory(DeleteStripeCustomer, gateway=payment_gateway)
     record_api_requests = providers.Factory(RecordApiRequests, request_log=request_log)
     ingest_unless_restricted = providers.Factory(IngestUnlessRestricted, uow=uow, ingest=ingest_document)
-    published_policy = providers.Singleton(GetPublishedPolicy, uow=uow, clock=clock)
+    policy_cache = providers.Singleton(PolicyVersionsCache)
+    published_policy = providers.Singleton(GetPublishedPolicy, uow=uow, clock=clock, cache=policy_cache)
     retention_report = providers.Factory(RetentionReport, uow=uow)
     processing_allowed = providers.Factory(CheckProcessingAllowed, uow=uow)
     reindex_unless_restricted = providers.Factory(ReindexUnlessRestricted, uow=uow, reindex=reindex_document)
     crawl_unless_restricted = providers.Factory(CrawlUnlessRestricted, uow=uow, crawl=crawl_source)
     policy_status = providers.Factory(GetPolicyStatus, uow=uow, clock=clock)
     accept_policy = providers.Factory(AcceptPolicy, uow=uow, clock=clock)
-    publish_policy_version = providers.Factory(PublishPolicyVersion, uow=uow, clock=clock)
+    publish_policy_version = providers.Factory(PublishPolicyVersion, uow=uow, clock=clock, cache=policy_cache)
     send_policy_notices = providers.Factory(SendPolicyNotices, uow=uow, clock=clock, mailer=mailer, base_url=base_url)
 
     # --- outbound webhooks --------------------------------------------------------------
