@@ -62,14 +62,17 @@ from aioomi.domain.model.sources import SourceLimits
 from aioomi.domain.usecases.accounts.begin_google_sign_in import BeginGoogleSignIn
 from aioomi.domain.usecases.accounts.complete_google_sign_in import CompleteGoogleSignIn
 from aioomi.domain.usecases.accounts.create_api_key import CreateApiKey
+from aioomi.domain.usecases.accounts.get_account import GetAccount
 from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.accounts.list_sessions import ListSessions
 from aioomi.domain.usecases.accounts.request_password_reset import RequestPasswordReset
+from aioomi.domain.usecases.accounts.require_recent_session import RequireRecentSession
 from aioomi.domain.usecases.accounts.reset_password import ResetPassword
 from aioomi.domain.usecases.accounts.revoke_api_key import RevokeApiKey
 from aioomi.domain.usecases.accounts.revoke_session import RevokeSession
 from aioomi.domain.usecases.accounts.sign_out import SignOut
 from aioomi.domain.usecases.accounts.sign_out_everywhere import SignOutEverywhere
+from aioomi.domain.usecases.accounts.update_profile import UpdateProfile
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
 from aioomi.domain.usecases.agents.create_agent import CreateAgent
 from aioomi.domain.usecases.agents.get_agent import GetAgent
@@ -78,7 +81,7 @@ from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
 from aioomi.domain.usecases.agents.update_agent import UpdateAgent
 from aioomi.domain.usecases.analytics.export_analytics_csv import ExportAnalyticsCsv
 from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
-from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
+from aioomi.domain.usecases.answer_chat import AnswerChat
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing.downgrade_after_grace import DowngradeAfterGrace
 from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
@@ -103,6 +106,7 @@ from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
 from aioomi.domain.usecases.chat.list_visitor_sessions import ListVisitorSessions
 from aioomi.domain.usecases.chat.open_widget import OpenWidget
 from aioomi.domain.usecases.chat.read_visitor_session import ReadVisitorSession
+from aioomi.domain.usecases.chat.replay_answer import ReplayAnswer
 from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
 from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
 from aioomi.domain.usecases.check_readiness import CheckReadiness
@@ -149,6 +153,7 @@ from aioomi.domain.usecases.knowledge.ingest_document import IngestDocument
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.knowledge.reindex_document import ReindexDocument
 from aioomi.domain.usecases.knowledge.switch_embedding_model import SwitchEmbeddingModel
+from aioomi.domain.usecases.knowledge_passages import KnowledgePassages
 from aioomi.domain.usecases.leads.delete_lead import DeleteLead
 from aioomi.domain.usecases.leads.delete_visitor_leads import DeleteVisitorLeads
 from aioomi.domain.usecases.leads.export_leads_csv import ExportLeadsCsv
@@ -162,7 +167,6 @@ from aioomi.domain.usecases.leads.submit_lead import SubmitLead
 from aioomi.domain.usecases.leads.update_lead_form import UpdateLeadForm
 from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
 from aioomi.domain.usecases.list_sources import ListSources
-from aioomi.domain.usecases.manage_account import GetAccount, UpdateProfile
 from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
 from aioomi.domain.usecases.privacy.accept_policy import AcceptPolicy
 from aioomi.domain.usecases.privacy.build_export import BuildExport
@@ -174,6 +178,7 @@ from aioomi.domain.usecases.privacy.delete_visitor_conversations import DeleteVi
 from aioomi.domain.usecases.privacy.download_export import DownloadExport
 from aioomi.domain.usecases.privacy.export_visitor_conversations import ExportVisitorConversations
 from aioomi.domain.usecases.privacy.find_visitor_conversations import FindVisitorConversations
+from aioomi.domain.usecases.privacy.get_chat_retention import GetChatRetention
 from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
 from aioomi.domain.usecases.privacy.get_published_policy import GetPublishedPolicy
@@ -182,7 +187,9 @@ from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
 from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
 from aioomi.domain.usecases.privacy.list_exports import ListExports
 from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessing
+from aioomi.domain.usecases.privacy.policy_versions_support import PolicyVersionsCache
 from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
+from aioomi.domain.usecases.privacy.purge_deleted_account import PurgeDeletedAccount
 from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
 from aioomi.domain.usecases.privacy.record_api_requests import RecordApiRequests
 from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
@@ -508,6 +515,7 @@ class Container(containers.DeclarativeContainer):
     list_api_keys = providers.Factory(ListApiKeys, uow=uow)
     revoke_api_key = providers.Factory(RevokeApiKey, uow=uow, clock=clock)
     authenticate = providers.Singleton(Authenticate, uow=uow, clock=clock, policy=session_policy)
+    require_recent_session = providers.Singleton(RequireRecentSession, clock=clock, policy=session_policy)
     begin_google_sign_in = providers.Factory(BeginGoogleSignIn, uow=uow, clock=clock, provider=identity_provider)
     complete_google_sign_in = providers.Factory(
         CompleteGoogleSignIn, uow=uow, clock=clock, provider=identity_provider, policy=session_policy
@@ -671,8 +679,9 @@ class Container(containers.DeclarativeContainer):
     list_visitor_sessions = providers.Factory(ListVisitorSessions, uow=uow, limits=chat_limits)
     read_visitor_session = providers.Factory(ReadVisitorSession, uow=uow)
     delete_visitor_session = providers.Factory(DeleteVisitorSession, uow=uow)
+    replay_answer = providers.Factory(ReplayAnswer, uow=uow)
     send_widget_message = providers.Factory(
-        SendWidgetMessage, answer=answer_chat, limiter=rate_limiter, limits=chat_limits
+        SendWidgetMessage, answer=answer_chat, replay=replay_answer, limiter=rate_limiter, limits=chat_limits
     )
     list_agent_sessions = providers.Factory(ListAgentSessions, uow=uow)
     get_chat_session = providers.Factory(GetChatSession, uow=uow)
@@ -771,6 +780,7 @@ class Container(containers.DeclarativeContainer):
     export_visitor_conversations = providers.Factory(ExportVisitorConversations, uow=uow, clock=clock)
     delete_visitor_conversations = providers.Factory(DeleteVisitorConversations, uow=uow, clock=clock)
     chat_retention = providers.Factory(SetChatRetention, uow=uow, clock=clock)
+    get_chat_retention = providers.Factory(GetChatRetention, uow=uow)
     retention_sweeps = providers.Factory(
         RetentionSweeps,
         uow=uow,
@@ -787,27 +797,30 @@ class Container(containers.DeclarativeContainer):
             webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock),
         ),
     )
-    purge_deleted_accounts = providers.Factory(
-        PurgeDeletedAccounts,
+    purge_deleted_account = providers.Factory(
+        PurgeDeletedAccount,
         uow=uow,
-        clock=clock,
         records=operational_records,
         blobs=blob_store,
         gateway=payment_gateway,
         mailer=mailer,
         kept_mail=kept_mail,
     )
+    purge_deleted_accounts = providers.Factory(
+        PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, purge_account=purge_deleted_account
+    )
     delete_stripe_customer = providers.Factory(DeleteStripeCustomer, gateway=payment_gateway)
     record_api_requests = providers.Factory(RecordApiRequests, request_log=request_log)
     ingest_unless_restricted = providers.Factory(IngestUnlessRestricted, uow=uow, ingest=ingest_document)
-    published_policy = providers.Singleton(GetPublishedPolicy, uow=uow, clock=clock)
+    policy_cache = providers.Singleton(PolicyVersionsCache)
+    published_policy = providers.Singleton(GetPublishedPolicy, uow=uow, clock=clock, cache=policy_cache)
     retention_report = providers.Factory(RetentionReport, uow=uow)
     processing_allowed = providers.Factory(CheckProcessingAllowed, uow=uow)
     reindex_unless_restricted = providers.Factory(ReindexUnlessRestricted, uow=uow, reindex=reindex_document)
     crawl_unless_restricted = providers.Factory(CrawlUnlessRestricted, uow=uow, crawl=crawl_source)
     policy_status = providers.Factory(GetPolicyStatus, uow=uow, clock=clock)
     accept_policy = providers.Factory(AcceptPolicy, uow=uow, clock=clock)
-    publish_policy_version = providers.Factory(PublishPolicyVersion, uow=uow, clock=clock)
+    publish_policy_version = providers.Factory(PublishPolicyVersion, uow=uow, clock=clock, cache=policy_cache)
     send_policy_notices = providers.Factory(SendPolicyNotices, uow=uow, clock=clock, mailer=mailer, base_url=base_url)
 
     # --- outbound webhooks --------------------------------------------------------------

@@ -227,7 +227,7 @@ async def test_a_batch_flushed_after_the_purge_never_names_the_erased_account(co
         await uow.privacy.save_state(PrivacyState(account_id=dee, objected_at=NOW))
         await uow.privacy.save_state(PrivacyState(account_id=eve, restricted_at=NOW))
         await uow.commit()
-    await container.purge_deleted_accounts().purge(ada)  # the purge runs; cy is still in its grace period
+    await container.purge_deleted_account()(ada)  # the purge runs; cy is still in its grace period
     async with container.uow()(account_id=None) as uow:
         assert await uow.accounts.get(ada) is None
 

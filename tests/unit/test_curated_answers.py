@@ -95,7 +95,7 @@ async def turn(container, agent, passages: list[Passage]):
         SwitchAllowance(),
         curated=MatchCuratedAnswer(container.uow()),
     )
-    answer = await chat.start(agent, CALLER, "Shipping to Norway, is that possible?")
+    answer = await chat(agent, CALLER, "Shipping to Norway, is that possible?")
     text, final, citations = await answer.collect()
     async with container.uow()(account_id=agent.account_id) as uow:
         stored = await uow.chat_messages.get(agent.account_id, answer.message_id)

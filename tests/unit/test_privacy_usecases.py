@@ -32,8 +32,8 @@ from aioomi.domain.model.privacy import (
     outbox_retention,
 )
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import open_session
-from aioomi.domain.usecases.manage_account import ProfileChanges
 from aioomi.ports.accounts import PendingSignIn
 from aioomi.settings import Settings, SettingsError, load_settings
 from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token
@@ -152,7 +152,7 @@ async def test_an_export_holds_every_category_with_a_manifest(container: Contain
     export = await container.request_export()(who)
     assert await container.request_export()(who) == export  # one at a time
     result = await container.build_export()(who.account_id, export.id)
-    assert result["bytes"] > 0
+    assert result.bytes > 0
     link = await container.issue_export_link()(who, export.id)
     token = link.url.split("token=")[1]
     name, handle = await container.download_export()(token)
@@ -554,7 +554,7 @@ async def test_the_purge_takes_only_accounts_being_deleted_in_bounded_batches(
         await _billed(container, f"{name}@example.com", None, None)
     clock.advance(timedelta(days=7))
     purge = container.purge_deleted_accounts()
-    await purge.purge(kept.account.id)  # not being deleted: left alone
+    await container.purge_deleted_account()(kept.account.id)  # not being deleted: left alone
     purge._batch = 1
     assert await purge() == 3
     assert [a.email for a in rows(container, "accounts")] == ["kept@example.com"]

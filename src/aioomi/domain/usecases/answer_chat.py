@@ -25,7 +25,6 @@ from aioomi.domain.model.chat import (
     Citation,
     MessageInProgress,
     MessageStatus,
-    Passage,
     Prompt,
     PromptMessage,
     Role,
@@ -60,7 +59,6 @@ from aioomi.domain.model.webhook_payloads import (
     message_created,
 )
 from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
-from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.chat import PassageSearch
 from aioomi.ports.chat_model import ChatModel
@@ -182,7 +180,7 @@ class AnswerChat:
         self._context_tokens = context_tokens
         self._history_messages = history_messages
 
-    async def start(
+    async def __call__(
         self,
         agent: Agent,
         caller: ChatCaller,
@@ -386,34 +384,6 @@ class AnswerChat:
             events = self._serve_curated(agent, answer, served, started)
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
 
-    async def replay(
-        self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str, *, owner_checked: bool = False
-    ) -> ChatAnswer | None:
-        """The stored, complete answer to a message already sent with this key in the
-        visitor's session, replayed without the model; ``None`` when the key is new (or its
-        answer failed or is still streaming: :meth:`start` decides those). Callers use it to
-        let a replay through without counting it against the visitor's limits."""
-        key = check_idempotency_key(idempotency_key)
-        if key is None:
-            return None
-        check_agent_serves(agent)
-        async with self._uow(account_id=agent.account_id, read_only=True) as uow:
-            if not owner_checked:
-                await check_owner_allows(uow, agent)
-            # The session and the message sent with the key, with its reply: one read.
-            found, _, keyed = (
-                await uow.chat_sessions.get_with_recent_and_keyed(
-                    agent.account_id, session_id, last=0, idempotency_key=key
-                )
-                if is_id(session_id, SESSION_PREFIX)
-                else (None, [], None)
-            )
-            session = owned(found, agent, caller.visitor_id)
-        reply = keyed[1] if keyed is not None else None
-        if reply is None or reply.status is not MessageStatus.COMPLETE:
-            return None
-        return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
-
     async def _replay(
         self,
         uow: UnitOfWork,
@@ -592,10 +562,10 @@ def _replay_of(
         raise MessageInProgress("A message with this Idempotency-Key is still being answered.")
     if reply.status is MessageStatus.FAILED:
         return asked, reply
-    return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
+    return ChatAnswer(message_id=reply.id, session_id=session.id, events=replayed_answer(reply))
 
 
-async def _replayed(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
+async def replayed_answer(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
     yield TurnStarted(message_id=reply.id, session_id=reply.session_id)
     if reply.content:
         yield TurnDelta(text=reply.content)
@@ -627,35 +597,3 @@ def _earlier_turns(session: ChatSession, history: Sequence[PromptMessage], now: 
 
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
-
-
-class KnowledgePassages:
-    """:class:`~aioomi.ports.chat.PassageSearch` on :class:`SearchKnowledge` (the hybrid
-    retrieval of the knowledge-base work), its hits seen as the prompt's passages."""
-
-    def __init__(self, search: SearchKnowledge) -> None:
-        self._search = search
-
-    async def __call__(
-        self,
-        *,
-        account_id: str,
-        agent_id: str,
-        query: str,
-        top_k: int,
-        min_relevance: float,
-        agent: Agent | None = None,
-    ) -> list[Passage]:
-        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent)
-        return [
-            Passage(
-                document_id=h.document_id,
-                document_title=h.document_title,
-                position=h.position,
-                text=h.text,
-                score=h.score,
-                source_url=h.source_url,
-                relevance=h.relevance,
-            )
-            for h in hits
-        ]

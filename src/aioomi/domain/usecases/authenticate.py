@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from aioomi.domain.model.accounts import AccountStatus, Principal, SessionPolicy, ensure_recent_authentication
+import msgspec
+
+from aioomi.domain.model.accounts import AccountStatus, Principal, SessionPolicy
 from aioomi.domain.model.errors import Unauthenticated
 from aioomi.domain.model.secrets import API_KEY_PREFIX, hash_token
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
+class ApiKeyCredential(msgspec.Struct, frozen=True, kw_only=True):
+    """The secret of ``Authorization: Bearer <api key>``."""
+
+    secret: str
+
+
+class SessionCredential(msgspec.Struct, frozen=True, kw_only=True):
+    """The token of an owner's session cookie."""
+
+    token: str
+
+
+Credential = ApiKeyCredential | SessionCredential
+
+
 class Authenticate:
-    """Resolve credentials to a :class:`Principal`.
+    """Resolve a credential (an API key or a session token) to a :class:`Principal`.
+
+    One use case with a typed input rather than one per credential: the HTTP layer's principal
+    dependency must stay a single dependency (the upload handlers', see
+    ``tests/unit/test_use_case_dependencies.py``).
 
     Rules:
     - a session counts only while not revoked, younger than its absolute lifetime and used
@@ -18,7 +39,8 @@ class Authenticate:
     - an API key counts until revoked; its last use is recorded (at most once a minute);
     - accounts being deleted authenticate no more; every failure looks the same;
     - a key's principal carries the key's scopes; a session's carries when its owner last gave
-      their password, which :meth:`recent_session` checks for account-security operations.
+      their password, which :class:`~aioomi.domain.usecases.accounts.require_recent_session.RequireRecentSession`
+      checks for account-security operations.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: SessionPolicy) -> None:
@@ -26,7 +48,12 @@ class Authenticate:
         self._clock = clock
         self._policy = policy
 
-    async def session(self, token: str) -> Principal:
+    async def __call__(self, credential: Credential) -> Principal:
+        if isinstance(credential, ApiKeyCredential):
+            return await self._api_key(credential.secret)
+        return await self._session(credential.token)
+
+    async def _session(self, token: str) -> Principal:
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
             session = await uow.sessions.find_by_token_hash(hash_token(token))
@@ -45,7 +72,7 @@ class Authenticate:
             authenticated_at=session.last_authenticated_at,
         )
 
-    async def api_key(self, secret: str) -> Principal:
+    async def _api_key(self, secret: str) -> Principal:
         if not secret.startswith(API_KEY_PREFIX):
             raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
         now = self._clock.now()
@@ -60,9 +87,3 @@ class Authenticate:
                 await uow.api_keys.touch(key.id, now)
                 await uow.commit()
         return Principal(account_id=key.account_id, api_key_id=key.id, scopes=frozenset(key.scopes))
-
-    def recent_session(self, principal: Principal) -> Principal:
-        """``principal`` if it is a session re-authenticated within the policy's window; else
-        ``session_required`` (an API key) or ``reauthentication_required`` (403 both)."""
-        ensure_recent_authentication(principal, self._clock.now(), self._policy.reauthentication_window)
-        return principal

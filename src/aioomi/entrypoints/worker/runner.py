@@ -7,7 +7,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import structlog
@@ -21,6 +21,25 @@ from aioomi.ports.job_queue import JobStore
 log = structlog.get_logger("aioomi.worker")
 
 JobHandler = Callable[[dict[str, Any]], Awaitable[object]]
+
+
+P = TypeVar("P", bound=msgspec.Struct)
+
+
+def decoded(payload_type: type[P], call: Callable[[P], Awaitable[object]]) -> JobHandler:
+    """A handler that decodes the job's JSON payload into ``payload_type`` before ``call``: a
+    payload that does not fit (a field missing or of the wrong type) fails the job at once with
+    a :class:`PermanentFailure` naming the field, instead of a ``KeyError`` retried for hours."""
+
+    async def handle(payload: dict[str, Any]) -> object:
+        try:
+            typed = msgspec.convert(payload, payload_type, strict=False)
+        except msgspec.ValidationError as error:
+            raise PermanentFailure(f"Malformed {payload_type.__name__}: {error}") from None
+        return await call(typed)
+
+    handle.__name__ = handle.__qualname__ = getattr(call, "__name__", "handle")
+    return handle
 
 
 class PeriodicTask(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,12 +15,14 @@ from aioomi.domain.usecases.answer_chat import (
     ChatAnswer,
     ChatCaller,
 )
+from aioomi.domain.usecases.chat.replay_answer import ReplayAnswer
 from aioomi.domain.usecases.chat.widget_chat_support import DAY, MINUTE
 from aioomi.ports.rate_limiter import RateLimiter
 
 
 class SendWidgetMessage:
-    """A visitor's message through the widget: the limits first, then :class:`AnswerChat`.
+    """A visitor's message through the widget: the limits first, then :class:`AnswerChat`
+    (a retry with a known Idempotency-Key: :class:`ReplayAnswer` first).
 
     Rules: the message is checked before anything is counted (length, characters); then, all
     counted at once, messages per visitor per minute and per day, per IP per minute and per
@@ -30,8 +32,9 @@ class SendWidgetMessage:
     whose answer is stored complete is replayed without the model and not counted.
     """
 
-    def __init__(self, answer: AnswerChat, limiter: RateLimiter, limits: ChatLimits) -> None:
+    def __init__(self, answer: AnswerChat, replay: ReplayAnswer, limiter: RateLimiter, limits: ChatLimits) -> None:
         self._answer = answer
+        self._replay = replay
         self._limiter = limiter
         self._limits = limits
 
@@ -51,9 +54,7 @@ class SendWidgetMessage:
         check_visitor_id(caller.visitor_id)
         check_message(content)
         if idempotency_key is not None:  # a replay calls no model: it is not counted
-            replayed = await self._answer.replay(
-                agent, caller, session_id, idempotency_key, owner_checked=owner_checked
-            )
+            replayed = await self._replay(agent, caller, session_id, idempotency_key, owner_checked=owner_checked)
             if replayed is not None:
                 return replayed
         limits = self._limits
@@ -79,6 +80,6 @@ class SendWidgetMessage:
             raise RateLimited(
                 "Too many messages; wait a moment and try again.", retry_after_s=max(d.retry_after_s for d in denied)
             )
-        return await self._answer.start(
+        return await self._answer(
             agent, caller, content, session_id=session_id, idempotency_key=idempotency_key, owner_checked=owner_checked
         )
