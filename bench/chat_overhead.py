@@ -104,14 +104,26 @@ def search_params(account_id: str, agent_id: str, text: str, vector: HalfVector)
     }
 
 
+def document_count(rows: int) -> int:
+    """Documents of at most DOC_SIZE chunks holding ``rows`` chunks: the last one may be shorter
+    (BENCH_CHUNKS below 1,000, or not a multiple of it, is one short document more)."""
+    return max(1, -(-rows // DOC_SIZE))
+
+
+def chunks_of(document: int, rows: int) -> int:
+    """How many of the ``rows`` chunks document number ``document`` holds (chunk i is in
+    document i // DOC_SIZE)."""
+    return min(DOC_SIZE, rows - document * DOC_SIZE)
+
+
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
 async def load(conninfo: str, folder: str) -> tuple[str, str, str]:
-    """The owner, a grounded agent on the 256-dim indexed model, 100 documents of 1,000 chunks
-    (COPY), their postings and statistics, the HNSW index built once. Returns (account, agent, key)."""
+    """The owner, a grounded agent on the 256-dim indexed model, ROWS chunks in documents of
+    1,000 (COPY; the last one shorter when ROWS is not a multiple), their postings and statistics, the HNSW index built once. Returns (account, agent, key)."""
     container = container_on_postgres(settings=Settings(data_dir=folder, log_level="warning"), conninfo=conninfo)
     await start(container)
     owner = account()
@@ -129,14 +141,14 @@ async def load(conninfo: str, folder: str) -> tuple[str, str, str]:
             "INSERT INTO knowledge_bases (agent_id, account_id, embedding_model) VALUES (%s, %s, %s)",
             (agent.id, owner.id, MODEL),
         )
-        documents = [f"doc_bench{d:04d}" for d in range(ROWS // DOC_SIZE)]
+        documents = [f"doc_bench{d:04d}" for d in range(document_count(ROWS))]
         async with conn.cursor() as cur:
             await cur.executemany(
                 "INSERT INTO documents (id, account_id, agent_id, title, source, kind, status, content_hash, blob_key, "
                 "size_bytes, chunk_count, embedding_model, created_at, updated_at) "
                 "VALUES (%s, %s, %s, %s, 'text', 'text', 'ready', %s, %s, 1000, %s, %s, %s, %s)",
                 [
-                    (d, owner.id, agent.id, f"Handbook part {i}", d, d, DOC_SIZE, MODEL, now, now)
+                    (d, owner.id, agent.id, f"Handbook part {i}", d, d, chunks_of(i, ROWS), MODEL, now, now)
                     for i, d in enumerate(documents)
                 ],
             )

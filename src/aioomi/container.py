@@ -417,10 +417,14 @@ class Container(containers.DeclarativeContainer):
             InMemoryJobStore, clock=clock, account_concurrency=settings.provided.worker_account_concurrency
         ),
     )
+    # The memory backend's counters: the rate limiter's and a chat turn's read count in the same.
+    memory_rate_limiter = providers.Singleton(InMemoryRateLimiter, clock=clock)
     uow = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresUnitOfWorkFactory, pool=pool),
-        memory=providers.Singleton(InMemoryUnitOfWorkFactory, database=memory_database, job_store=job_store),
+        memory=providers.Singleton(
+            InMemoryUnitOfWorkFactory, database=memory_database, job_store=job_store, limiter=memory_rate_limiter
+        ),
     )
     chunk_store = providers.Selector(
         backend,
@@ -435,7 +439,7 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresRateLimiter, pool=pool, clock=clock),
-        memory=providers.Singleton(InMemoryRateLimiter, clock=clock),
+        memory=memory_rate_limiter,
     )
     password_hasher = providers.Singleton(Argon2PasswordHasher)
     embedders = providers.Singleton(_embedders, settings)
@@ -670,9 +674,7 @@ class Container(containers.DeclarativeContainer):
     list_visitor_sessions = providers.Factory(ListVisitorSessions, uow=uow, limits=chat_limits)
     read_visitor_session = providers.Factory(ReadVisitorSession, uow=uow)
     delete_visitor_session = providers.Factory(DeleteVisitorSession, uow=uow)
-    send_widget_message = providers.Factory(
-        SendWidgetMessage, answer=answer_chat, limiter=rate_limiter, limits=chat_limits
-    )
+    send_widget_message = providers.Factory(SendWidgetMessage, answer=answer_chat, limits=chat_limits)
     list_agent_sessions = providers.Factory(ListAgentSessions, uow=uow)
     get_chat_session = providers.Factory(GetChatSession, uow=uow)
     delete_chat_session = providers.Factory(DeleteChatSession, uow=uow)
