@@ -42,14 +42,15 @@ from tests.integration.test_grounded_chat import (
 # batch is one implicit transaction carrying the tenant scope); the writes go with the COMMIT:
 #   widget key and the owner's account status in one read                                  1
 #   the turn's one read (ChatTurnReader): the five rate-limit counters (sent first, before
-#   the batch turns read-only), the allowance, the session with its recent history          1
-#   the search's knowledge base and totals in one read (the agent is not read again)        1
+#   the batch turns read-only), the allowance, the session with its recent history, the
+#   knowledge base and its totals for the search (the agent is not read again), the
+#   curated-answer settings and whether the agent has any Q&A pair                          1
 #   the hybrid search statement with its settings (one implicit transaction, no BEGIN), the
 #   hits' titles joined in                                                                   1
-#   curated answers (issue 19): the agent's settings and its Q&A pairs among the retrieved
-#   documents, one pipelined read-only batch (only when a passage carries a relevance)       1
+#   curated answers (issue 19): the Q&A pairs among the retrieved documents — only when the
+#   agent has a pair and a passage reaches the threshold; this agent has none               0
 #   the message writes: visitor's message, answer, session touch and COMMIT, together       1
-BEFORE_FIRST_TOKEN = 1 + 1 + 1 + 1 + 1 + 1
+BEFORE_FIRST_TOKEN = 1 + 1 + 1 + 0 + 1
 # The shipped widget sends an Idempotency-Key with every message: the replay check before the
 # limits (the session and the key's message with its reply, one pipelined read: 1); the turn's
 # own read brings the key's message with the session and the history, in the same one read.

@@ -10,6 +10,7 @@ from typing import Protocol
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import ChatMessage, ChatSession, Passage, SessionSummary
 from aioomi.domain.model.chat_turn import TurnQuery, TurnState
+from aioomi.domain.model.documents import KnowledgeBase, KnowledgeBaseTotals
 from aioomi.domain.model.pagination import PageKey
 
 
@@ -127,7 +128,8 @@ class PassageSearch(Protocol):
     """The knowledge base seen from a chat turn: the passages of the agent's documents that
     best answer ``query``, best first (hybrid dense + lexical retrieval), at most ``top_k``,
     only those whose relevance (0–1) reaches ``min_relevance``. ``agent``: the agent, when the
-    caller holds it (it is then not read again)."""
+    caller holds it (it is then not read again); ``knowledge``: its knowledge base and totals,
+    when the caller read them (a chat turn, with its one read), likewise."""
 
     async def __call__(
         self,
@@ -138,4 +140,5 @@ class PassageSearch(Protocol):
         top_k: int,
         min_relevance: float,
         agent: Agent | None = None,
+        knowledge: tuple[KnowledgeBase | None, KnowledgeBaseTotals] | None = None,
     ) -> Sequence[Passage]: ...

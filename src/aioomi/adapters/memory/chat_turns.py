@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from aioomi.adapters.memory.rate_limiter import InMemoryRateLimiter
 from aioomi.domain.model.chat_turn import TurnQuery, TurnState
 
@@ -25,7 +27,12 @@ class InMemoryChatTurnReader:
         )
         billing = await uow.billing.get_account(account) if query.billing else None
         owner = await uow.accounts.get(account) if query.owner else None
+        knowledge = await uow.documents.knowledge_base_with_totals(account, query.agent_id) if query.knowledge else None
+        curated = await uow.curated_settings.get(account, query.agent_id) if query.curated else None
         state = TurnState(
+            knowledge=knowledge,
+            curated_settings=curated,
+            has_pairs=uow.sources.agent_has_pairs(account, query.agent_id) if query.curated else None,
             decisions=decisions,
             allowance=allowance,
             billing=billing,
@@ -38,11 +45,8 @@ class InMemoryChatTurnReader:
         )
         if session is None:
             return state
-        return TurnState(
-            decisions=state.decisions,
-            allowance=state.allowance,
-            billing=state.billing,
-            owner_status=state.owner_status,
+        return msgspec.structs.replace(
+            state,
             session=session,
             recent=tuple(recent),
             keyed=keyed if query.idempotency_key is not None else None,

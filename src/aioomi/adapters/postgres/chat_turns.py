@@ -14,6 +14,8 @@ from psycopg.rows import dict_row
 
 from aioomi.adapters.postgres.billing import ACCOUNT_COLUMNS
 from aioomi.adapters.postgres.chat import MESSAGE_COLUMNS, SESSION_READ
+from aioomi.adapters.postgres.curated import HAS_PAIRS, SETTINGS, settings_of
+from aioomi.adapters.postgres.documents import KNOWLEDGE_BASE_WITH_TOTALS, knowledge_base_with_totals
 from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.adapters.postgres.rate_limiter import HIT_MANY, hit_many_params, read_decisions
 from aioomi.adapters.postgres.usage import ALLOWANCE_STATE, allowance_state
@@ -45,6 +47,13 @@ class PostgresChatTurnReader:
                     cursors["billing"] = await self._send(
                         f"SELECT {ACCOUNT_COLUMNS} FROM billing_accounts WHERE account_id = %s", (account,)
                     )
+                if query.knowledge:
+                    cursors["knowledge"] = await self._send(
+                        KNOWLEDGE_BASE_WITH_TOTALS, {"account": account, "agent": query.agent_id}
+                    )
+                if query.curated:
+                    cursors["curated"] = await self._send(SETTINGS, (account, query.agent_id))
+                    cursors["pairs"] = await self._send(HAS_PAIRS, (account, query.agent_id))
                 if query.owner:
                     cursors["owner"] = await self._send("SELECT status FROM accounts WHERE id = %s", (account,))
                 if query.session_id is not None:
@@ -97,8 +106,24 @@ def _state(query: TurnQuery, rows: dict[str, list[dict[str, Any]]], decisions: t
     allowance = allowance_state(rows["allowance"][0]) if "allowance" in rows else None
     billing = msgspec.convert(rows["billing"][0], BillingAccount) if rows.get("billing") else None
     owner = AccountStatus(rows["owner"][0]["status"]) if rows.get("owner") else None
+    knowledge = (
+        knowledge_base_with_totals(query.account_id, query.agent_id, rows["knowledge"][0])
+        if "knowledge" in rows
+        else None
+    )
+    curated = settings_of(rows["curated"][0]) if rows.get("curated") else None
+    has_pairs = bool(rows["pairs"][0]["has_pairs"]) if "pairs" in rows else None
+    found = TurnState(
+        decisions=decisions,
+        allowance=allowance,
+        billing=billing,
+        owner_status=owner,
+        knowledge=knowledge,
+        curated_settings=curated,
+        has_pairs=has_pairs,
+    )
     if not rows.get("session"):
-        return TurnState(decisions=decisions, allowance=allowance, billing=billing, owner_status=owner)
+        return found
     recent = []
     for row in rows.get("recent", []):
         row.pop("seq", None)
@@ -109,12 +134,6 @@ def _state(query: TurnQuery, rows: dict[str, list[dict[str, Any]]], decisions: t
         if asked
         else None
     )
-    return TurnState(
-        decisions=decisions,
-        allowance=allowance,
-        billing=billing,
-        owner_status=owner,
-        session=msgspec.convert(rows["session"][0], ChatSession),
-        recent=tuple(recent),
-        keyed=keyed,
+    return msgspec.structs.replace(
+        found, session=msgspec.convert(rows["session"][0], ChatSession), recent=tuple(recent), keyed=keyed
     )

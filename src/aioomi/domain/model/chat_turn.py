@@ -10,6 +10,8 @@ import msgspec
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.billing import BillingAccount
 from aioomi.domain.model.chat import ChatMessage, ChatSession
+from aioomi.domain.model.curated import CuratedSettings
+from aioomi.domain.model.documents import KnowledgeBase, KnowledgeBaseTotals
 from aioomi.domain.model.rate_limits import RateDecision, RateLimit
 from aioomi.domain.model.usage import AllowanceState
 
@@ -20,7 +22,9 @@ class TurnQuery(msgspec.Struct, frozen=True, kw_only=True):
     is read; the allowance of ``period`` (with the billing account when ``billing``); the
     owner's account status when ``owner``; the session ``session_id`` (``None``: none to read)
     with its ``last`` newest messages, and the message sent with ``idempotency_key`` in it with
-    its reply."""
+    its reply; the agent's knowledge base with its totals when ``knowledge`` (what the search
+    reads first); the agent's curated-answer settings and whether it has any Q&A pair at all
+    when ``curated``."""
 
     account_id: str
     agent_id: str
@@ -32,13 +36,17 @@ class TurnQuery(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str | None = None
     last: int = 0
     idempotency_key: str | None = None
+    knowledge: bool = False
+    curated: bool = False
 
 
 class TurnState(msgspec.Struct, frozen=True, kw_only=True):
     """The answer to a :class:`TurnQuery`, each part ``None`` (or empty) when not asked for:
     the rate-limit verdicts in the order of ``hits``; the allowance and the billing account;
     the owner's status (``None`` also when the account is gone); the session, its recent
-    messages in order, and the keyed message with its reply."""
+    messages in order, and the keyed message with its reply; the knowledge base (``None`` also
+    when the agent has none yet) with its totals; the curated-answer settings (``None``: the
+    defaults) and whether the agent has any Q&A pair (``None``: not asked)."""
 
     decisions: tuple[RateDecision, ...] = ()
     allowance: AllowanceState | None = None
@@ -47,3 +55,6 @@ class TurnState(msgspec.Struct, frozen=True, kw_only=True):
     session: ChatSession | None = None
     recent: tuple[ChatMessage, ...] = ()
     keyed: tuple[ChatMessage, ChatMessage | None] | None = None
+    knowledge: tuple[KnowledgeBase | None, KnowledgeBaseTotals] | None = None
+    curated_settings: CuratedSettings | None = None
+    has_pairs: bool | None = None

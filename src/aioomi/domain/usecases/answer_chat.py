@@ -49,6 +49,7 @@ from aioomi.domain.model.chat import (
     prompt_tokens,
 )
 from aioomi.domain.model.chat_turn import TurnQuery
+from aioomi.domain.model.documents import KnowledgeBase, KnowledgeBaseTotals
 from aioomi.domain.model.errors import AioomiError, Conflict, RateLimited
 from aioomi.domain.model.handoff import ConversationWithPerson, HandoffState
 from aioomi.domain.model.ids import is_id, new_id
@@ -227,6 +228,8 @@ class AnswerChat:
             session_id=wanted,
             last=self._history_messages if history is None else 0,
             idempotency_key=key if wanted is not None else None,
+            knowledge=True,
+            curated=self._curated is not None,
         )
         # Everything the turn reads before it searches, with the rate limits counted: one read
         # (one round trip on Postgres), in a read-only unit of work.
@@ -281,10 +284,12 @@ class AnswerChat:
             top_k=agent.retrieval.top_k,
             min_relevance=agent.retrieval.min_relevance,
             agent=agent,
+            knowledge=state.knowledge,
         )
         served: QaPair | None = None
         if self._curated is not None:  # the owner's curated answers: served as they are, or the top passages
-            choice = await self._curated(agent, passages)
+            known = (state.curated_settings, state.has_pairs) if state.has_pairs is not None else None
+            choice = await self._curated(agent, passages, known=known)
             served, passages = choice.served, list(choice.passages)
         # One source per document (its passages merged), at most max_citations, best first: the
         # prompt numbers them as the citations do, so the answer's [n] markers name citations.
@@ -628,8 +633,11 @@ class KnowledgePassages:
         top_k: int,
         min_relevance: float,
         agent: Agent | None = None,
+        knowledge: tuple[KnowledgeBase | None, KnowledgeBaseTotals] | None = None,
     ) -> list[Passage]:
-        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent)
+        hits = await self._search(
+            account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent, knowledge=knowledge
+        )
         return [
             Passage(
                 document_id=h.document_id,
