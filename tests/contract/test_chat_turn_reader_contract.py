@@ -71,18 +71,29 @@ async def test_the_rate_limits_are_counted_in_a_read_only_unit_and_kept(containe
 
 
 async def test_on_postgres_the_batch_turns_read_only_after_the_counters(postgres_container) -> None:
-    """The one write a read-only unit lets through is the counters', sent first: a write after
-    them in the same batch is refused by the database (and the batch, one transaction, keeps
-    nothing — not even the counters)."""
+    """The one write a read-only unit lets through is the counters', sent first and committed
+    at once: a write after them in the same batch is refused by the database, the counters stay
+    counted, and while the rest of the batch runs the counters are no longer locked (a hot
+    counter, as the agent's daily one, is not held for the reads)."""
     mine, my_agent, _, _ = await two_owners(postgres_container)
     hits = ((TWO_A_MINUTE, "visitor-ro"),)
+    locks = (
+        "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
+        "AND (relation = 'rate_limit_counters'::regclass OR locktype = 'transactionid')"
+    )
+    async with postgres_container.uow()(account_id=mine, read_only=True) as uow:
+        tenant = uow.chat_turns._conn
+        async with tenant.pipeline_counting(HIT_MANY, hit_many_params(hits, NOW)):
+            held = await tenant.execute(locks)
+        assert await held.fetchall() == [(0,)]
     async with postgres_container.uow()(account_id=mine, read_only=True) as uow:
         tenant = uow.chat_turns._conn
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             async with tenant.pipeline_counting(HIT_MANY, hit_many_params(hits, NOW)):
                 await tenant.execute("UPDATE agents SET name = 'written' WHERE id = %s", (my_agent.id,))
-    first = await read(postgres_container, mine, agent_id=my_agent.id, hits=hits)
-    assert first.decisions == (RateDecision(allowed=True, remaining=1, retry_after_s=0),)
+    # Both batches' hits were counted: this is the third of two a minute.
+    third = await read(postgres_container, mine, agent_id=my_agent.id, hits=hits)
+    assert third.decisions == (RateDecision(allowed=False, remaining=0, retry_after_s=60),)
 
 
 async def test_the_allowance_owner_session_history_and_keyed_message_in_one_read(container, owners) -> None:

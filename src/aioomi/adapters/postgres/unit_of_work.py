@@ -48,8 +48,6 @@ _READ_ONLY_SCOPE = (
     "set_config('transaction_read_only', 'on', true)"
 )
 
-_READ_ONLY = "SELECT set_config('transaction_read_only', 'on', true)"
-
 
 class TenantConnection:
     """The unit of work's connection as its repositories see it: the first statement is sent
@@ -126,10 +124,12 @@ class TenantConnection:
     @asynccontextmanager
     async def pipeline_counting(self, query: Any, params: Any) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
         """:meth:`pipeline` whose first statement is ``query``, a write of counters (the rate
-        limits), let through in a read-only unit too: its batch sends the scope, the write,
-        and only then turns read-only, so the rest of the batch reads and the write commits
-        when the batch is answered (one implicit transaction, one round trip). Yields the
-        write's cursor, to fetch once the batch is answered."""
+        limits), let through in a read-only unit too: its batch sends the scope, the write and
+        ``COMMIT`` (an implicit transaction of its own, so the counters' row locks last only
+        for the write, as the limiter's autocommitted statement), then the read-only scope and
+        the rest of the batch: still one round trip. In a unit that is not read-only the write
+        is one more statement of its transaction. Yields the write's cursor, to fetch once the
+        batch is answered."""
         async with self._batch((query, params)) as (_, cur):
             assert cur is not None
             yield cur
@@ -144,9 +144,13 @@ class TenantConnection:
             self._piped = True
             try:
                 if self.read_only and first is not None:
+                    # The counters in an implicit transaction of their own, committed at once so
+                    # their rows are not locked while the reads run (a hot counter, as the
+                    # agent's daily one, is shared by every turn); then the reads in another.
                     await self._conn.execute(_SCOPE, self._scope)
                     written = await self._conn.execute(*first)
-                    await self._conn.execute(_READ_ONLY)
+                    await self._conn.execute("COMMIT")
+                    await self._conn.execute(_READ_ONLY_SCOPE, self._scope)
                 elif self.read_only:
                     await self._conn.execute(_READ_ONLY_SCOPE, self._scope)
                 elif not self.in_transaction:
