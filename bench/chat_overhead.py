@@ -312,7 +312,12 @@ async def floor_turns(
                             ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
                         )
                     ]
-                    await conn.execute("SELECT set_config('transaction_read_only', 'on', true)")
+                    await conn.execute("COMMIT")  # the counters commit at once, the reads follow
+                    await conn.execute(
+                        "SELECT set_config('aioomi.account_id', %s, true), "
+                        "set_config('transaction_read_only', 'on', true)",
+                        (account_id,),
+                    )
                     read.append(
                         await conn.execute(
                             "SELECT coalesce(sum(messages), 0), coalesce(sum(tokens), 0) FROM usage_counters "
