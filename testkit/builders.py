@@ -27,7 +27,15 @@ class ListSearch:
     queries: list[str] = field(default_factory=list)
 
     async def __call__(
-        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float, agent: object = None
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        query: str,
+        top_k: int,
+        min_relevance: float,
+        agent: object = None,
+        knowledge: object = None,
     ) -> Sequence[Passage]:
         self.queries.append(query)
         words = {w.strip("?.,!").lower() for w in query.split()}

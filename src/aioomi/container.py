@@ -425,10 +425,14 @@ class Container(containers.DeclarativeContainer):
             InMemoryJobStore, clock=clock, account_concurrency=settings.provided.worker_account_concurrency
         ),
     )
+    # The memory backend's counters: the rate limiter's and a chat turn's read count in the same.
+    memory_rate_limiter = providers.Singleton(InMemoryRateLimiter, clock=clock)
     uow = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresUnitOfWorkFactory, pool=pool),
-        memory=providers.Singleton(InMemoryUnitOfWorkFactory, database=memory_database, job_store=job_store),
+        memory=providers.Singleton(
+            InMemoryUnitOfWorkFactory, database=memory_database, job_store=job_store, limiter=memory_rate_limiter
+        ),
     )
     chunk_store = providers.Selector(
         backend,
@@ -443,7 +447,7 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresRateLimiter, pool=pool, clock=clock),
-        memory=providers.Singleton(InMemoryRateLimiter, clock=clock),
+        memory=memory_rate_limiter,
     )
     password_hasher = providers.Singleton(Argon2PasswordHasher)
     embedders = providers.Singleton(_embedders, settings)
@@ -681,7 +685,7 @@ class Container(containers.DeclarativeContainer):
     delete_visitor_session = providers.Factory(DeleteVisitorSession, uow=uow)
     replay_answer = providers.Factory(ReplayAnswer, uow=uow)
     send_widget_message = providers.Factory(
-        SendWidgetMessage, answer=answer_chat, replay=replay_answer, limiter=rate_limiter, limits=chat_limits
+        SendWidgetMessage, answer=answer_chat, replay=replay_answer, limits=chat_limits
     )
     list_agent_sessions = providers.Factory(ListAgentSessions, uow=uow)
     get_chat_session = providers.Factory(GetChatSession, uow=uow)

@@ -30,7 +30,15 @@ class RacingSearch:
     session_id: str = ""
 
     async def __call__(
-        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float, agent: object = None
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        query: str,
+        top_k: int,
+        min_relevance: float,
+        agent: object = None,
+        knowledge: object = None,
     ) -> Sequence[Passage]:
         async with self.container.uow()(account_id=account_id) as uow:  # type: ignore[attr-defined]
             await uow.chat_messages.add(

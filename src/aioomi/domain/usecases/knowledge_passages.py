@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import Passage
+from aioomi.domain.model.documents import KnowledgeBase, KnowledgeBaseTotals
 from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 
 
@@ -23,8 +24,11 @@ class KnowledgePassages:
         top_k: int,
         min_relevance: float,
         agent: Agent | None = None,
+        knowledge: tuple[KnowledgeBase | None, KnowledgeBaseTotals] | None = None,
     ) -> list[Passage]:
-        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent)
+        hits = await self._search(
+            account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent, knowledge=knowledge
+        )
         return [
             Passage(
                 document_id=h.document_id,

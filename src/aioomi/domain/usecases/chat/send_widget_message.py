@@ -8,7 +8,6 @@ from aioomi.domain.model.chat import (
     check_message,
     check_visitor_id,
 )
-from aioomi.domain.model.errors import RateLimited
 from aioomi.domain.model.rate_limits import RateLimit
 from aioomi.domain.usecases.answer_chat import (
     AnswerChat,
@@ -17,7 +16,6 @@ from aioomi.domain.usecases.answer_chat import (
 )
 from aioomi.domain.usecases.chat.replay_answer import ReplayAnswer
 from aioomi.domain.usecases.chat.widget_chat_support import DAY, MINUTE
-from aioomi.ports.rate_limiter import RateLimiter
 
 
 class SendWidgetMessage:
@@ -28,14 +26,14 @@ class SendWidgetMessage:
     counted at once, messages per visitor per minute and per day, per IP per minute and per
     day, per agent per day (:class:`ChatLimits`); over any → ``rate_limited`` with the longest
     wait. The IP and agent limits hold when a client rotates its visitor id. Counters live in
-    the shared store (Postgres), so every replica sees them. A retry with an ``Idempotency-Key``
+    the shared store (Postgres), so every replica sees them; they are counted in the turn's own
+    read (:class:`AnswerChat` ``limits``), in the same round trip. A retry with an ``Idempotency-Key``
     whose answer is stored complete is replayed without the model and not counted.
     """
 
-    def __init__(self, answer: AnswerChat, replay: ReplayAnswer, limiter: RateLimiter, limits: ChatLimits) -> None:
+    def __init__(self, answer: AnswerChat, replay: ReplayAnswer, limits: ChatLimits) -> None:
         self._answer = answer
         self._replay = replay
-        self._limiter = limiter
         self._limits = limits
 
     async def __call__(
@@ -74,12 +72,13 @@ class SendWidgetMessage:
                 (RateLimit(name="chat.ip.minute", limit=limits.per_ip_minute, window=MINUTE), caller.ip),
                 (RateLimit(name="chat.ip.day", limit=limits.per_ip_day, window=DAY), caller.ip),
             ]
-        decisions = await self._limiter.hit_many(rules)
-        denied = [d for d in decisions if not d.allowed]
-        if denied:
-            raise RateLimited(
-                "Too many messages; wait a moment and try again.", retry_after_s=max(d.retry_after_s for d in denied)
-            )
+        # Counted with the turn's own read (one round trip), before anything else is decided.
         return await self._answer(
-            agent, caller, content, session_id=session_id, idempotency_key=idempotency_key, owner_checked=owner_checked
+            agent,
+            caller,
+            content,
+            session_id=session_id,
+            idempotency_key=idempotency_key,
+            owner_checked=owner_checked,
+            limits=rules,
         )
