@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import zipfile
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import psycopg
 
 from aioomi.domain.model.accounts import AccountStatus, Principal, TrustedDevice
 from aioomi.domain.model.agents import AgentSettings
@@ -393,6 +395,42 @@ async def test_exports_list_newest_first_expire_at_their_time_and_are_found_by_l
     async with container.uow()(account_id=None) as uow:
         assert await uow.privacy.list_exports(ada, 10) == [ready]
         assert [e.id for e in await uow.privacy.list_exports(bob, 10)] == ["exp_b1"]
+
+
+async def test_a_link_found_for_update_holds_a_racing_download_until_it_is_consumed(
+    postgres_container, pg_conninfo: str
+) -> None:
+    """Postgres only (the memory store runs one unit of work at a time): DownloadExport finds the
+    link with `for_update=True`, so a second request with the same link waits on the row lock
+    and then no longer finds it. The HTTP race in test_export_download_http.py passes without the
+    lock whenever its two requests do not overlap; here the second one is seen waiting first."""
+    container = postgres_container
+    ada = await _account(container)
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.add_export(
+            _export(ada, "exp_1", NOW, link_hash="l" * 64, link_expires_at=NOW + timedelta(hours=1))
+        )
+        await uow.commit()
+
+    async def second_download() -> DataExport | None:
+        async with container.uow()(account_id=None) as uow:
+            return await uow.privacy.find_export_by_link("l" * 64, for_update=True)
+
+    async with container.uow()(account_id=None) as first:
+        found = await first.privacy.find_export_by_link("l" * 64, for_update=True)
+        racing = asyncio.create_task(second_download())
+        async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as watcher:
+            waiting = 0
+            while not waiting and not racing.done():  # until it waits on the lock (or, unlocked, ends)
+                await asyncio.sleep(0.01)
+                cur = await watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%FROM data_exports WHERE link_hash%'"
+                )
+                waiting = (await cur.fetchone() or (0,))[0]
+        await first.privacy.update_export(msgspec.structs.replace(found, link_hash=None, link_expires_at=None))
+        await first.commit()
+    assert await racing is None
 
 
 async def test_an_agents_chat_retention_is_set_changed_and_unset(container) -> None:
