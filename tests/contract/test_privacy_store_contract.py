@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 import psycopg
+import psycopg.types.json
 
 from aioomi.domain.model.accounts import AccountStatus, Principal, TrustedDevice
 from aioomi.domain.model.agents import AgentSettings
@@ -431,6 +432,48 @@ async def test_a_link_found_for_update_holds_a_racing_download_until_it_is_consu
         await first.privacy.update_export(msgspec.structs.replace(found, link_hash=None, link_expires_at=None))
         await first.commit()
     assert await racing is None
+
+
+async def test_erasure_removes_the_stripe_events_and_billing_runs_naming_the_account_or_its_customer(
+    postgres_container, pg_conninfo: str
+) -> None:
+    """Postgres only: these rows hold the account's id or its Stripe customer's id inside JSON
+    (the memory store matches the account's id in every table). Rows naming others stay."""
+    container = postgres_container
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as db:
+        await db.execute(
+            "INSERT INTO billing_accounts (account_id, customer_id) VALUES (%s, 'cus_ada'), (%s, 'cus_bob')",
+            (ada, bob),
+        )
+        for event_id, data in (
+            ("evt_by_account", {"metadata": {"account_id": ada}}),
+            ("evt_by_customer", {"customer": "cus_ada"}),
+            ("evt_bob", {"customer": "cus_bob", "metadata": {"account_id": bob}}),
+        ):
+            await db.execute(
+                "INSERT INTO stripe_events (id, type, created, data, status, received_at) "
+                "VALUES (%s, 'invoice.paid', %s, %s, 'processed', %s)",
+                (event_id, NOW, psycopg.types.json.Jsonb(data), NOW),
+            )
+        for run_id, summary in (
+            ("run_ada", {"accounts": [ada]}),
+            ("run_cus", {"customers": ["cus_ada"]}),
+            ("run_bob", {"accounts": [bob]}),
+        ):
+            await db.execute(
+                "INSERT INTO billing_runs (id, kind, ran_at, summary) VALUES (%s, 'reconciliation', %s, %s)",
+                (run_id, NOW, psycopg.types.json.Jsonb(summary)),
+            )
+        async with container.uow()(account_id=None) as uow:
+            assert await uow.privacy.erase_account(ada) == 5  # 2 events, 2 runs, the account
+            await uow.commit()
+        events = await (await db.execute("SELECT id FROM stripe_events ORDER BY id")).fetchall()
+        runs = await (await db.execute("SELECT id FROM billing_runs ORDER BY id")).fetchall()
+        accounts = await (await db.execute("SELECT id FROM accounts ORDER BY id")).fetchall()
+    assert [r[0] for r in events] == ["evt_bob"]
+    assert [r[0] for r in runs] == ["run_bob"]
+    assert [r[0] for r in accounts] == [bob]
 
 
 async def test_an_agents_chat_retention_is_set_changed_and_unset(container) -> None:
