@@ -25,6 +25,7 @@ from aioomi.domain.model.privacy import (
     ExportStatus,
     InvalidDeletionGrace,
     ReauthenticationRequired,
+    RetentionRun,
     chat_cutoff,
     check_deletion_grace,
     deletion_grace,
@@ -712,3 +713,40 @@ async def test_with_an_smtp_relay_the_outbox_sweep_has_nothing_to_remove(contain
         assert (await container.retention_sweeps()())["outbox"] == 0
     finally:
         container.kept_mail.reset_override()
+
+
+async def test_the_retention_report_lists_the_50_newest_runs_or_as_many_as_asked(container: Container) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    async with container.uow()(account_id=None) as uow:
+        for i in range(51):
+            at = start + timedelta(hours=i)
+            await uow.privacy.add_run(
+                RetentionRun(id=f"run_{i:02d}", kind="chats", started_at=at, finished_at=at, removed=i)
+            )
+        await uow.commit()
+    report = container.retention_report()
+    assert [r.id for r in await report()] == [f"run_{i:02d}" for i in range(50, 0, -1)]  # run_00 is the 51st
+    assert [r.id for r in await report(2)] == ["run_50", "run_49"]
+
+
+async def test_one_sweep_runs_every_kind_and_reports_each_the_leads_and_webhook_events_included(
+    container: Container,
+) -> None:
+    kinds = [
+        "chats",
+        "request_log",
+        "owner_sessions",
+        "one_time_tokens",
+        "pending_sign_ins",
+        "trusted_devices",
+        "exports",
+        "knowledge_orphans",
+        "analytics_opt_out",
+        "finished_jobs",
+        "billing_records",
+        "outbox",
+        "retention_runs",
+        "leads",  # the two steps of other areas, given to the sweep by the container
+        "webhook_events",
+    ]
+    assert await container.retention_sweeps()() == dict.fromkeys(kinds, 0)  # nothing to remove yet
