@@ -11,13 +11,16 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import psycopg
 import psycopg.types.json
+import pytest
 
 from aioomi.domain.model.accounts import AccountStatus, Principal, TrustedDevice
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.chat import ChatSession
+from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import AuditEvent, DataExport, ExportStatus, PrivacyState, RetentionRun
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.auth_support import ClientInfo
 from aioomi.domain.usecases.sign_up import SignUpRequest
 
@@ -432,6 +435,36 @@ async def test_a_link_found_for_update_holds_a_racing_download_until_it_is_consu
         await first.privacy.update_export(msgspec.structs.replace(found, link_hash=None, link_expires_at=None))
         await first.commit()
     assert await racing is None
+
+
+async def test_a_download_waits_on_the_links_row_lock_and_then_finds_the_link_used(
+    postgres_container, pg_conninfo: str
+) -> None:
+    """Postgres only: DownloadExport asks for the row lock, so while another download holds the
+    link's row it waits, then answers `export_link_not_found` (a link works once)."""
+    container = postgres_container
+    ada = await _account(container)
+    who = Principal(account_id=ada)
+    export = await container.request_export()(who)
+    await container.build_export()(ada, export.id)
+    token = (await container.issue_export_link()(who, export.id)).url.rsplit("token=", 1)[1]
+    async with container.uow()(account_id=None) as first:  # the first download, holding the row
+        found = await first.privacy.find_export_by_link(hash_token(token), for_update=True)
+        racing = asyncio.create_task(container.download_export()(token))
+        async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as watcher:
+            waiting = 0
+            while not waiting and not racing.done():  # until it waits on the lock (or, unlocked, ends)
+                await asyncio.sleep(0.01)
+                cur = await watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%FROM data_exports WHERE link_hash%'"
+                )
+                waiting = (await cur.fetchone() or (0,))[0]
+        await first.privacy.update_export(msgspec.structs.replace(found, link_hash=None, link_expires_at=None))
+        await first.commit()
+    with pytest.raises(NotFound) as raised:
+        await racing
+    assert raised.value.code == "export_link_not_found"
 
 
 async def test_erasure_removes_the_stripe_events_and_billing_runs_naming_the_account_or_its_customer(

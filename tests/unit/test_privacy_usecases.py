@@ -750,3 +750,32 @@ async def test_one_sweep_runs_every_kind_and_reports_each_the_leads_and_webhook_
         "webhook_events",
     ]
     assert await container.retention_sweeps()() == dict.fromkeys(kinds, 0)  # nothing to remove yet
+
+
+async def test_an_exports_manifest_names_it_and_its_request_log_holds_the_accounts_requests(
+    container: Container,
+) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    at = container.clock().now()
+    entry = dict(occurred_at=at, method="GET", route="/api/v1/agents", status=200, latency_ms=1.5, ip="203.0.113.9")
+    await container.request_log().add_many(
+        [RequestLogEntry(account_id=who.account_id, **entry), RequestLogEntry(account_id="acc_someone_else", **entry)]
+    )
+    export = await container.request_export()(who)
+    await container.build_export()(who.account_id, export.id)
+    async with container.uow()(account_id=who.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert {k: manifest[k] for k in ("schema_version", "export_id", "account_id", "generated_at", "format")} == {
+        "schema_version": 1,
+        "export_id": export.id,
+        "account_id": who.account_id,
+        "generated_at": at.isoformat(),
+        "format": "docs/privacy.md#export-archive",
+    }
+    logged = json.loads(archive.read("request_log.json"))
+    assert [(e["account_id"], e["route"], e["ip"]) for e in logged] == [
+        (who.account_id, "/api/v1/agents", "203.0.113.9")
+    ]
