@@ -752,7 +752,7 @@ async def test_one_sweep_runs_every_kind_and_reports_each_the_leads_and_webhook_
     assert await container.retention_sweeps()() == dict.fromkeys(kinds, 0)  # nothing to remove yet
 
 
-async def test_an_exports_manifest_names_it_and_its_request_log_holds_the_accounts_requests(
+async def test_an_exports_manifest_result_sessions_and_request_log_are_the_accounts_without_secrets(
     container: Container,
 ) -> None:
     owner = await signed_up(container, "ada@example.com")
@@ -763,10 +763,16 @@ async def test_an_exports_manifest_names_it_and_its_request_log_holds_the_accoun
         [RequestLogEntry(account_id=who.account_id, **entry), RequestLogEntry(account_id="acc_someone_else", **entry)]
     )
     export = await container.request_export()(who)
-    await container.build_export()(who.account_id, export.id)
+    built = await container.build_export()(who.account_id, export.id)
     async with container.uow()(account_id=who.account_id) as uow:
         blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
-    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
+    raw = await container.blob_store().get(blob_key)
+    archive = zipfile.ZipFile(io.BytesIO(raw))
+    assert built == {"export_id": export.id, "bytes": len(raw), "files": len(archive.namelist())}  # the job's result
+    account = json.loads(archive.read("account.json"))
+    assert account["sign_in_methods"] == ["password"] and "password_hash" not in account
+    [session] = json.loads(archive.read("sessions.json"))  # the signed-in session, without its secrets
+    assert session["account_id"] == who.account_id and not {"token_hash", "csrf_token"} & set(session)
     manifest = json.loads(archive.read("manifest.json"))
     assert {k: manifest[k] for k in ("schema_version", "export_id", "account_id", "generated_at", "format")} == {
         "schema_version": 1,
