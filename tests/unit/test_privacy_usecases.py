@@ -17,6 +17,7 @@ from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKind, account_ref
 from aioomi.domain.model.chat import ChatSession
+from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavailable
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
@@ -785,3 +786,24 @@ async def test_an_exports_manifest_result_sessions_and_request_log_are_the_accou
     assert [(e["account_id"], e["route"], e["ip"]) for e in logged] == [
         (who.account_id, "/api/v1/agents", "203.0.113.9")
     ]
+
+
+async def test_an_exports_keys_agents_and_documents_are_the_accounts_and_no_key_hash_leaves(
+    container: Container,
+) -> None:
+    who = principal(await signed_up(container, "ada@example.com"))
+    await container.create_api_key()(who, "reader", ["agents:read"])
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    await container.chat_retention()(who, agent.id, 30)
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(who, agent.id, upload)
+    export = await container.request_export()(who)
+    await container.build_export()(who.account_id, export.id)
+    async with container.uow()(account_id=who.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
+    [key] = json.loads(archive.read("api_keys.json"))
+    assert key["name"] == "reader" and key["account_id"] == who.account_id and "key_hash" not in key
+    [agent_out] = json.loads(archive.read("agents.json"))
+    assert (agent_out["id"], agent_out["chat_retention_days"]) == (agent.id, 30)
+    assert [d["id"] for d in json.loads(archive.read("documents.json"))] == [document.id]
