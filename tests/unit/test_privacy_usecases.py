@@ -21,6 +21,7 @@ from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavailable
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
+from aioomi.domain.model.leads import Lead
 from aioomi.domain.model.privacy import (
     DataExport,
     ExportStatus,
@@ -807,3 +808,36 @@ async def test_an_exports_keys_agents_and_documents_are_the_accounts_and_no_key_
     [agent_out] = json.loads(archive.read("agents.json"))
     assert (agent_out["id"], agent_out["chat_retention_days"]) == (agent.id, 30)
     assert [d["id"] for d in json.loads(archive.read("documents.json"))] == [document.id]
+
+
+async def test_a_visitors_leads_are_exported_after_their_conversations_and_deleted_with_them(
+    container: Container,
+) -> None:
+    who = principal(await signed_up(container, "ada@example.com"))
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    at = container.clock().now()
+    await _session(container, who.account_id, agent.id, at)
+    async with container.uow()(account_id=who.account_id) as uow:
+        for lead_id, visitor in (("lead_1", VISITOR), ("lead_2", "someone_else_0000000")):
+            await uow.leads.add_lead(
+                Lead(
+                    id=lead_id,
+                    account_id=who.account_id,
+                    agent_id=agent.id,
+                    visitor_id=visitor,
+                    values={"email": f"{lead_id}@example.com"},
+                    consent_text="You may contact me.",
+                    privacy_url=None,
+                    created_at=at,
+                )
+            )
+        await uow.commit()
+    exported = await container.export_visitor_conversations()(who, VISITOR)
+    assert [sorted(item) for item in exported][1:] == [["lead"]]  # the conversation, then the lead
+    assert exported[1]["lead"]["id"] == "lead_1" and exported[1]["lead"]["values"] == {"email": "lead_1@example.com"}
+    assert await container.delete_visitor_conversations()(who, VISITOR) == 1
+    async with container.uow()(account_id=who.account_id) as uow:
+        assert await uow.leads.list_for_visitor(who.account_id, VISITOR) == []
+        assert [lead.id for lead in await uow.leads.list_for_visitor(who.account_id, "someone_else_0000000")] == [
+            "lead_2"
+        ]
