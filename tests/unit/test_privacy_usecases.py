@@ -37,6 +37,8 @@ from aioomi.domain.model.privacy import (
 from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import open_session
+from aioomi.domain.usecases.privacy.build_export import ExportBuilt
+from aioomi.domain.usecases.privacy.support import ExportedConversation, ExportedLead
 from aioomi.ports.accounts import PendingSignIn
 from aioomi.settings import Settings, SettingsError, load_settings
 from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token
@@ -770,7 +772,7 @@ async def test_an_exports_manifest_result_sessions_and_request_log_are_the_accou
         blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
     raw = await container.blob_store().get(blob_key)
     archive = zipfile.ZipFile(io.BytesIO(raw))
-    assert built == {"export_id": export.id, "bytes": len(raw), "files": len(archive.namelist())}  # the job's result
+    assert built == ExportBuilt(export_id=export.id, bytes=len(raw), files=len(archive.namelist()))  # the job's result
     account = json.loads(archive.read("account.json"))
     assert account["sign_in_methods"] == ["password"] and "password_hash" not in account
     [session] = json.loads(archive.read("sessions.json"))  # the signed-in session, without its secrets
@@ -833,8 +835,10 @@ async def test_a_visitors_leads_are_exported_after_their_conversations_and_delet
             )
         await uow.commit()
     exported = await container.export_visitor_conversations()(who, VISITOR)
-    assert [sorted(item) for item in exported][1:] == [["lead"]]  # the conversation, then the lead
-    assert exported[1]["lead"]["id"] == "lead_1" and exported[1]["lead"]["values"] == {"email": "lead_1@example.com"}
+    assert [type(item) for item in exported] == [ExportedConversation, ExportedLead]  # the conversation, then the lead
+    lead = exported[1]
+    assert isinstance(lead, ExportedLead)
+    assert lead.lead.id == "lead_1" and lead.lead.values == {"email": "lead_1@example.com"}
     assert await container.delete_visitor_conversations()(who, VISITOR) == 1
     async with container.uow()(account_id=who.account_id) as uow:
         assert await uow.leads.list_for_visitor(who.account_id, VISITOR) == []
