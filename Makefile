@@ -54,13 +54,35 @@ fmt: dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Mutants of the privacy and retention use cases, model and Postgres adapter ([tool.mutmut] in
-# pyproject.toml), each run against the tests that cover it. MUTANTS="<glob>" narrows the run,
-# e.g. MUTANTS='aioomi.domain.usecases.privacy.retention*'. Results: `.venv/bin/mutmut results`.
+# Mutants of the privacy and retention use cases (domain/usecases/privacy/), the privacy model and
+# the Postgres privacy adapter ([tool.mutmut] in pyproject.toml), each mutant run against only the
+# tests that call its function. One area at a time, the promises first (erasure, restriction,
+# objection, retention), niced: the machine is shared. MUTANTS="<glob> ..." runs only those, e.g.
+# MUTANTS='aioomi.domain.usecases.privacy.retention_sweeps.*'. Results: `.venv/bin/mutmut results`
+# (`mutmut show <name>` for one). A full run starts afresh; a narrowed one keeps the earlier results.
+P := aioomi.domain.usecases.privacy.
+MUTANT_AREAS ?= \
+	"$(P)request_account_deletion.* $(P)cancel_account_deletion.* $(P)purge_deleted_accounts.* $(P)delete_stripe_customer.*" \
+	"$(P)restrict_processing.* $(P)check_processing_allowed.* $(P)ingest_unless_restricted.* $(P)crawl_unless_restricted.* $(P)reindex_unless_restricted.*" \
+	"$(P)object_to_processing.* $(P)record_api_requests.*" \
+	"$(P)retention_sweeps.* $(P)retention_support.* $(P)set_chat_retention.* $(P)retention_report.*" \
+	"aioomi.adapters.postgres.privacy.*" \
+	"$(P)request_export.* $(P)build_export.* $(P)issue_export_link.* $(P)download_export.* $(P)list_exports.*" \
+	"$(P)find_visitor_conversations.* $(P)export_visitor_conversations.* $(P)delete_visitor_conversations.* $(P)support.*" \
+	"$(P)accept_policy.* $(P)get_policy_status.* $(P)get_published_policy.* $(P)publish_policy_version.* $(P)send_policy_notices.* $(P)policy_versions_support.*" \
+	"$(P)get_privacy_overview.* $(P)list_audit_log.*" \
+	"aioomi.domain.model.privacy.*"
 MUTANTS ?=
 mutants: dev
+ifeq ($(MUTANTS),)
 	rm -rf mutants
-	HYPOTHESIS_PROFILE=mutants $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+	@set -f; for area in $(MUTANT_AREAS); do \
+		echo "== $$area"; \
+		HYPOTHESIS_PROFILE=mutants nice -n 10 $(VENV)/bin/mutmut run --max-children 2 $$area || exit 1; \
+	done
+else
+	HYPOTHESIS_PROFILE=mutants nice -n 10 $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS)
+endif
 	$(VENV)/bin/mutmut results
 
 bench: dev

@@ -199,7 +199,7 @@ async def main() -> None:
             async def turn(question: str) -> tuple[bool, list[str], int]:
                 """(fell back, cited SciFact ids, model calls)"""
                 before = CountingResponder.calls
-                answer = await chat.start(agent, caller, question)
+                answer = await chat(agent, caller, question)
                 _, final, citations = await answer.collect()
                 fell_back = final.message.status is MessageStatus.UNANSWERED
                 return fell_back, [by_document[c.document_id] for c in citations], CountingResponder.calls - before

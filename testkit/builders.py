@@ -13,6 +13,7 @@ import msgspec
 from aioomi.domain.model.accounts import Account, AccountStatus
 from aioomi.domain.model.agents import Agent, AgentSettings, check_agent_settings, new_public_key
 from aioomi.domain.model.chat import Passage
+from aioomi.domain.model.documents import Document, DocumentSource, DocumentStatus
 from aioomi.domain.model.ids import new_id
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -26,7 +27,15 @@ class ListSearch:
     queries: list[str] = field(default_factory=list)
 
     async def __call__(
-        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float, agent: object = None
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        query: str,
+        top_k: int,
+        min_relevance: float,
+        agent: object = None,
+        knowledge: object = None,
     ) -> Sequence[Passage]:
         self.queries.append(query)
         words = {w.strip("?.,!").lower() for w in query.split()}
@@ -68,3 +77,29 @@ async def store(container: Any, owner: Account, *agents: Agent) -> None:
         for agent in agents:
             await uow.agents.add(agent)
         await uow.commit()
+
+
+def document_for(account_id: str, agent_id: str, *, title: str = "Returns policy") -> Document:
+    """A ready text document of the agent, to store with :func:`store_documents` (no blob, no
+    chunks: for tests whose search is a :class:`ListSearch` naming its id)."""
+    document_id = new_id("doc")
+    return Document(
+        id=document_id,
+        account_id=account_id,
+        agent_id=agent_id,
+        title=title,
+        source=DocumentSource.TEXT,
+        status=DocumentStatus.READY,
+        content_hash=document_id,
+        blob_key=f"documents/{document_id}",
+        size_bytes=1,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+async def store_documents(container: Any, *documents: Document) -> None:
+    for document in documents:
+        async with container.uow()(account_id=document.account_id) as uow:
+            await uow.documents.add(document)
+            await uow.commit()

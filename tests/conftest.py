@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -36,12 +37,36 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def test_postgres() -> Iterator[TestPostgres]:
+def _postgres_base() -> Path:
     # Not under pytest's tmp_path: that tree is private to root (0700), while the server runs as
     # an unprivileged user when the tests run as root, and concurrent pytest runs prune it.
     base = Path(tempfile.mkdtemp(prefix="aioomi-test-pg-"))
     base.chmod(0o755)
+    return base
+
+
+_MUTMUT_POSTGRES: list[TestPostgres] = []
+
+
+def _postgres_for_the_mutmut_run() -> TestPostgres:
+    """Under `make mutants`, one server for the whole run. mutmut runs the tests once in its own
+    process (to map tests to functions), then forks that process once per mutant, and each fork
+    runs pytest again: the forks inherit this server, already started, with its migrated
+    template, instead of starting their own (10-20 s each). The forks leave through `os._exit`,
+    so only mutmut's process stops the server and removes its folder, when it exits."""
+    if not _MUTMUT_POSTGRES:
+        base = _postgres_base()
+        atexit.register(shutil.rmtree, base, ignore_errors=True)  # registered first, so it runs last
+        _MUTMUT_POSTGRES.append(TestPostgres(base / "data"))  # the server stops itself at exit
+    return _MUTMUT_POSTGRES[0]
+
+
+@pytest.fixture(scope="session")
+def test_postgres() -> Iterator[TestPostgres]:
+    if "MUTANT_UNDER_TEST" in os.environ:  # set by mutmut in its process and in every fork
+        yield _postgres_for_the_mutmut_run()
+        return
+    base = _postgres_base()
     server = TestPostgres(base / "data")
     yield server
     server.stop()

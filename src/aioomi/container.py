@@ -62,14 +62,17 @@ from aioomi.domain.model.sources import SourceLimits
 from aioomi.domain.usecases.accounts.begin_google_sign_in import BeginGoogleSignIn
 from aioomi.domain.usecases.accounts.complete_google_sign_in import CompleteGoogleSignIn
 from aioomi.domain.usecases.accounts.create_api_key import CreateApiKey
+from aioomi.domain.usecases.accounts.get_account import GetAccount
 from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.accounts.list_sessions import ListSessions
 from aioomi.domain.usecases.accounts.request_password_reset import RequestPasswordReset
+from aioomi.domain.usecases.accounts.require_recent_session import RequireRecentSession
 from aioomi.domain.usecases.accounts.reset_password import ResetPassword
 from aioomi.domain.usecases.accounts.revoke_api_key import RevokeApiKey
 from aioomi.domain.usecases.accounts.revoke_session import RevokeSession
 from aioomi.domain.usecases.accounts.sign_out import SignOut
 from aioomi.domain.usecases.accounts.sign_out_everywhere import SignOutEverywhere
+from aioomi.domain.usecases.accounts.update_profile import UpdateProfile
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
 from aioomi.domain.usecases.agents.create_agent import CreateAgent
 from aioomi.domain.usecases.agents.get_agent import GetAgent
@@ -78,7 +81,7 @@ from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
 from aioomi.domain.usecases.agents.update_agent import UpdateAgent
 from aioomi.domain.usecases.analytics.export_analytics_csv import ExportAnalyticsCsv
 from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
-from aioomi.domain.usecases.answer_chat import AnswerChat, KnowledgePassages
+from aioomi.domain.usecases.answer_chat import AnswerChat
 from aioomi.domain.usecases.authenticate import Authenticate
 from aioomi.domain.usecases.billing.downgrade_after_grace import DowngradeAfterGrace
 from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
@@ -103,6 +106,7 @@ from aioomi.domain.usecases.chat.list_agent_sessions import ListAgentSessions
 from aioomi.domain.usecases.chat.list_visitor_sessions import ListVisitorSessions
 from aioomi.domain.usecases.chat.open_widget import OpenWidget
 from aioomi.domain.usecases.chat.read_visitor_session import ReadVisitorSession
+from aioomi.domain.usecases.chat.replay_answer import ReplayAnswer
 from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
 from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
 from aioomi.domain.usecases.check_readiness import CheckReadiness
@@ -128,6 +132,7 @@ from aioomi.domain.usecases.feedback.list_answer_feedback import ListAnswerFeedb
 from aioomi.domain.usecases.feedback.rate_answer import RateAnswer
 from aioomi.domain.usecases.get_source import GetSource
 from aioomi.domain.usecases.handoff.cancel_handoff import CancelHandoff
+from aioomi.domain.usecases.handoff.expire_stale_handoffs import ExpireStaleHandoffs
 from aioomi.domain.usecases.handoff.get_handoff_availability import GetHandoffAvailability
 from aioomi.domain.usecases.handoff.get_handoff_settings import GetHandoffSettings
 from aioomi.domain.usecases.handoff.hand_back_conversation import HandBackConversation
@@ -148,6 +153,7 @@ from aioomi.domain.usecases.knowledge.ingest_document import IngestDocument
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.knowledge.reindex_document import ReindexDocument
 from aioomi.domain.usecases.knowledge.switch_embedding_model import SwitchEmbeddingModel
+from aioomi.domain.usecases.knowledge_passages import KnowledgePassages
 from aioomi.domain.usecases.leads.delete_lead import DeleteLead
 from aioomi.domain.usecases.leads.delete_visitor_leads import DeleteVisitorLeads
 from aioomi.domain.usecases.leads.export_leads_csv import ExportLeadsCsv
@@ -161,7 +167,6 @@ from aioomi.domain.usecases.leads.submit_lead import SubmitLead
 from aioomi.domain.usecases.leads.update_lead_form import UpdateLeadForm
 from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
 from aioomi.domain.usecases.list_sources import ListSources
-from aioomi.domain.usecases.manage_account import GetAccount, UpdateProfile
 from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
 from aioomi.domain.usecases.privacy.accept_policy import AcceptPolicy
 from aioomi.domain.usecases.privacy.build_export import BuildExport
@@ -173,6 +178,7 @@ from aioomi.domain.usecases.privacy.delete_visitor_conversations import DeleteVi
 from aioomi.domain.usecases.privacy.download_export import DownloadExport
 from aioomi.domain.usecases.privacy.export_visitor_conversations import ExportVisitorConversations
 from aioomi.domain.usecases.privacy.find_visitor_conversations import FindVisitorConversations
+from aioomi.domain.usecases.privacy.get_chat_retention import GetChatRetention
 from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
 from aioomi.domain.usecases.privacy.get_published_policy import GetPublishedPolicy
@@ -181,7 +187,9 @@ from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
 from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
 from aioomi.domain.usecases.privacy.list_exports import ListExports
 from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessing
+from aioomi.domain.usecases.privacy.policy_versions_support import PolicyVersionsCache
 from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
+from aioomi.domain.usecases.privacy.purge_deleted_account import PurgeDeletedAccount
 from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
 from aioomi.domain.usecases.privacy.record_api_requests import RecordApiRequests
 from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
@@ -431,10 +439,14 @@ class Container(containers.DeclarativeContainer):
             InMemoryJobStore, clock=clock, account_concurrency=settings.provided.worker_account_concurrency
         ),
     )
+    # The memory backend's counters: the rate limiter's and a chat turn's read count in the same.
+    memory_rate_limiter = providers.Singleton(InMemoryRateLimiter, clock=clock)
     uow = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresUnitOfWorkFactory, pool=pool),
-        memory=providers.Singleton(InMemoryUnitOfWorkFactory, database=memory_database, job_store=job_store),
+        memory=providers.Singleton(
+            InMemoryUnitOfWorkFactory, database=memory_database, job_store=job_store, limiter=memory_rate_limiter
+        ),
     )
     chunk_store = providers.Selector(
         backend,
@@ -449,7 +461,7 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Selector(
         backend,
         postgres=providers.Singleton(PostgresRateLimiter, pool=pool, clock=clock),
-        memory=providers.Singleton(InMemoryRateLimiter, clock=clock),
+        memory=memory_rate_limiter,
     )
     password_hasher = providers.Singleton(Argon2PasswordHasher)
     embedders = providers.Singleton(_embedders, settings)
@@ -535,6 +547,7 @@ class Container(containers.DeclarativeContainer):
     transfer_ownership = providers.Factory(TransferOwnership, uow=uow, clock=clock)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow)
     rename_workspace = providers.Factory(RenameWorkspace, uow=uow, clock=clock)
+    require_recent_session = providers.Singleton(RequireRecentSession, clock=clock, policy=session_policy)
     begin_google_sign_in = providers.Factory(BeginGoogleSignIn, uow=uow, clock=clock, provider=identity_provider)
     complete_google_sign_in = providers.Factory(
         CompleteGoogleSignIn, uow=uow, clock=clock, provider=identity_provider, policy=session_policy
@@ -698,8 +711,9 @@ class Container(containers.DeclarativeContainer):
     list_visitor_sessions = providers.Factory(ListVisitorSessions, uow=uow, limits=chat_limits)
     read_visitor_session = providers.Factory(ReadVisitorSession, uow=uow)
     delete_visitor_session = providers.Factory(DeleteVisitorSession, uow=uow)
+    replay_answer = providers.Factory(ReplayAnswer, uow=uow)
     send_widget_message = providers.Factory(
-        SendWidgetMessage, answer=answer_chat, limiter=rate_limiter, limits=chat_limits
+        SendWidgetMessage, answer=answer_chat, replay=replay_answer, limits=chat_limits
     )
     list_agent_sessions = providers.Factory(ListAgentSessions, uow=uow)
     get_chat_session = providers.Factory(GetChatSession, uow=uow)
@@ -709,7 +723,7 @@ class Container(containers.DeclarativeContainer):
     rate_answer = providers.Factory(RateAnswer, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits)
     list_answer_feedback = providers.Factory(ListAnswerFeedback, uow=uow)
     get_curated_settings = providers.Factory(GetCuratedSettings, uow=uow)
-    set_curated_settings = providers.Factory(SetCuratedSettings, uow=uow)
+    set_curated_settings = providers.Factory(SetCuratedSettings, uow=uow, clock=clock)
     fix_answer = providers.Factory(FixAnswer, uow=uow, add_pair=add_qa_pair)
     refresh_question_groups = providers.Factory(RefreshQuestionGroups, uow=uow, embedders=embedders, clock=clock)
     request_question_groups_refresh = providers.Factory(RequestQuestionGroupsRefresh, uow=uow, clock=clock)
@@ -744,6 +758,7 @@ class Container(containers.DeclarativeContainer):
     get_handoff_availability = providers.Factory(GetHandoffAvailability, uow=uow, clock=clock)
     request_handoff = providers.Factory(RequestHandoff, uow=uow, clock=clock)
     cancel_handoff = providers.Factory(CancelHandoff, uow=uow, clock=clock)
+    expire_stale_handoffs = providers.Factory(ExpireStaleHandoffs, uow=uow, clock=clock)
     send_handoff_message = providers.Factory(
         SendHandoffMessage, uow=uow, clock=clock, limiter=rate_limiter, limits=chat_limits
     )
@@ -797,6 +812,7 @@ class Container(containers.DeclarativeContainer):
     export_visitor_conversations = providers.Factory(ExportVisitorConversations, uow=uow, clock=clock)
     delete_visitor_conversations = providers.Factory(DeleteVisitorConversations, uow=uow, clock=clock)
     chat_retention = providers.Factory(SetChatRetention, uow=uow, clock=clock)
+    get_chat_retention = providers.Factory(GetChatRetention, uow=uow)
     retention_sweeps = providers.Factory(
         RetentionSweeps,
         uow=uow,
@@ -813,27 +829,30 @@ class Container(containers.DeclarativeContainer):
             webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock),
         ),
     )
-    purge_deleted_accounts = providers.Factory(
-        PurgeDeletedAccounts,
+    purge_deleted_account = providers.Factory(
+        PurgeDeletedAccount,
         uow=uow,
-        clock=clock,
         records=operational_records,
         blobs=blob_store,
         gateway=payment_gateway,
         mailer=mailer,
         kept_mail=kept_mail,
     )
+    purge_deleted_accounts = providers.Factory(
+        PurgeDeletedAccounts, uow=uow, clock=clock, records=operational_records, purge_account=purge_deleted_account
+    )
     delete_stripe_customer = providers.Factory(DeleteStripeCustomer, gateway=payment_gateway)
     record_api_requests = providers.Factory(RecordApiRequests, request_log=request_log)
     ingest_unless_restricted = providers.Factory(IngestUnlessRestricted, uow=uow, ingest=ingest_document)
-    published_policy = providers.Singleton(GetPublishedPolicy, uow=uow, clock=clock)
+    policy_cache = providers.Singleton(PolicyVersionsCache)
+    published_policy = providers.Singleton(GetPublishedPolicy, uow=uow, clock=clock, cache=policy_cache)
     retention_report = providers.Factory(RetentionReport, uow=uow)
     processing_allowed = providers.Factory(CheckProcessingAllowed, uow=uow)
     reindex_unless_restricted = providers.Factory(ReindexUnlessRestricted, uow=uow, reindex=reindex_document)
     crawl_unless_restricted = providers.Factory(CrawlUnlessRestricted, uow=uow, crawl=crawl_source)
     policy_status = providers.Factory(GetPolicyStatus, uow=uow, clock=clock)
     accept_policy = providers.Factory(AcceptPolicy, uow=uow, clock=clock)
-    publish_policy_version = providers.Factory(PublishPolicyVersion, uow=uow, clock=clock)
+    publish_policy_version = providers.Factory(PublishPolicyVersion, uow=uow, clock=clock, cache=policy_cache)
     send_policy_notices = providers.Factory(SendPolicyNotices, uow=uow, clock=clock, mailer=mailer, base_url=base_url)
 
     # --- outbound webhooks --------------------------------------------------------------

@@ -212,6 +212,27 @@ async def test_an_answer_goes_from_streaming_to_complete_or_failed(container, ow
         assert not await uow.chat_messages.update(msgspec.structs.replace(final, id="msg_not_stored"))
 
 
+async def test_a_saved_answer_is_written_with_the_commit_and_never_into_another_account(container, owners) -> None:
+    mine, my_agent, theirs, their_agent = owners
+    s, theirs_session = session(my_agent), session(their_agent)
+    streaming = message(s, Role.ASSISTANT, "", status=MessageStatus.STREAMING)
+    their_answer = message(theirs_session, Role.ASSISTANT, "Their answer")
+    await add(container, s, streaming)
+    await add(container, theirs_session, their_answer)
+    final = msgspec.structs.replace(streaming, content="Within 30 days.", status=MessageStatus.COMPLETE)
+    async with container.uow()(account_id=mine, defer_writes=True) as uow:
+        await uow.chat_messages.save(final)
+        await uow.chat_messages.save(msgspec.structs.replace(their_answer, content="Hijacked", account_id=mine))
+        await uow.commit()
+    async with container.uow()(account_id=mine, defer_writes=True) as uow:
+        # Left without a commit: nothing is written.
+        await uow.chat_messages.save(msgspec.structs.replace(final, content="Never stored"))
+    async with container.uow()(account_id=mine) as uow:
+        assert await uow.chat_messages.get(mine, streaming.id) == final
+    async with container.uow()(account_id=theirs) as uow:
+        assert (await uow.chat_messages.get(theirs, their_answer.id)).content == "Their answer"
+
+
 async def test_deleting_a_session_deletes_its_messages(container, owners) -> None:
     mine, my_agent, _, _ = owners
     gone, kept = session(my_agent), session(my_agent)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from aioomi.adapters.memory.clock import ManualClock
 from aioomi.domain.model.jobs import JobStatus, NewJob
+from aioomi.entrypoints.worker.runner import Worker
 
 KINDS = frozenset({"test.a", "test.b"})
 LEASE = timedelta(seconds=30)
@@ -53,8 +56,7 @@ async def test_failure_with_retry_requeues_and_without_fails_for_good(container)
     store = container.job_store()
     job_id = await store.enqueue(NewJob(kind="test.a", max_attempts=2))
     await store.claim("w1", KINDS, LEASE)
-    now = container.clock().now()
-    await store.fail(job_id, "w1", "boom", now - timedelta(seconds=1))
+    await store.fail(job_id, "w1", "boom", timedelta(0))
     retried = await store.get(job_id)
     assert retried.status is JobStatus.QUEUED and retried.last_error == "boom"
     again = await store.claim("w1", KINDS, LEASE)
@@ -63,6 +65,41 @@ async def test_failure_with_retry_requeues_and_without_fails_for_good(container)
     failed = await store.get(job_id)
     assert failed.status is JobStatus.FAILED and failed.finished_at is not None
     assert await store.claim("w1", KINDS, LEASE) is None
+
+
+async def test_a_retry_waits_its_delay_on_the_store_s_own_clock(container) -> None:
+    """The retry's delay counts from the store's now (the database's ``now()`` on Postgres, which
+    also decides when a job is due), not from the caller's clock: a worker whose clock lags an
+    hour behind must not make a retry due at once."""
+    store = container.job_store()
+    job_id = await store.enqueue(NewJob(kind="test.a", max_attempts=3))
+    await store.claim("w1", KINDS, LEASE)
+    await store.fail(job_id, "w1", "boom", timedelta(minutes=5))
+    retried = await store.get(job_id)
+    assert retried.status is JobStatus.QUEUED and retried.attempts == 1
+    assert await store.claim("w1", KINDS, LEASE) is None
+
+
+async def test_a_worker_whose_clock_lags_does_not_make_its_retry_due_at_once(container) -> None:
+    """The worker's clock a day behind the store's: the failed job still waits its backoff (it
+    used to be queued again at the worker's "now + 2 s", long past for the store, and was retried
+    at once until it failed for good)."""
+    starts = 0
+
+    async def flaky(_: dict[str, Any]) -> None:
+        nonlocal starts
+        starts += 1
+        raise RuntimeError("temporary")
+
+    store = container.job_store()
+    job_id = await store.enqueue(NewJob(kind="test.a", max_attempts=3))
+    lagging = ManualClock(datetime.now(UTC) - timedelta(days=1))
+    worker = Worker(store, {"test.a": flaky}, lagging, poll_interval=timedelta(milliseconds=10))
+    await worker.run_until_idle()
+    await worker.run_until_idle()
+    assert starts == 1
+    job = await store.get(job_id)
+    assert job.status is JobStatus.QUEUED and job.attempts == 1
 
 
 async def test_only_the_holder_can_finish_a_job(container) -> None:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import zipfile
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import psycopg
+import psycopg.types.json
+import pytest
 
 from aioomi.domain.model.accounts import AccountStatus, Principal, TrustedDevice
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.chat import ChatSession
+from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import AuditEvent, DataExport, ExportStatus, PrivacyState, RetentionRun
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.usecases.auth_support import ClientInfo
 from aioomi.domain.usecases.sign_up import SignUpRequest
 
@@ -227,7 +233,7 @@ async def test_a_batch_flushed_after_the_purge_never_names_the_erased_account(co
         await uow.privacy.save_state(PrivacyState(account_id=dee, objected_at=NOW))
         await uow.privacy.save_state(PrivacyState(account_id=eve, restricted_at=NOW))
         await uow.commit()
-    await container.purge_deleted_accounts().purge(ada)  # the purge runs; cy is still in its grace period
+    await container.purge_deleted_account()(ada)  # the purge runs; cy is still in its grace period
     async with container.uow()(account_id=None) as uow:
         assert await uow.accounts.get(ada) is None
 
@@ -393,6 +399,114 @@ async def test_exports_list_newest_first_expire_at_their_time_and_are_found_by_l
     async with container.uow()(account_id=None) as uow:
         assert await uow.privacy.list_exports(ada, 10) == [ready]
         assert [e.id for e in await uow.privacy.list_exports(bob, 10)] == ["exp_b1"]
+
+
+async def test_a_link_found_for_update_holds_a_racing_download_until_it_is_consumed(
+    postgres_container, pg_conninfo: str
+) -> None:
+    """Postgres only (the memory store runs one unit of work at a time): DownloadExport finds the
+    link with `for_update=True`, so a second request with the same link waits on the row lock
+    and then no longer finds it. The HTTP race in test_export_download_http.py passes without the
+    lock whenever its two requests do not overlap; here the second one is seen waiting first."""
+    container = postgres_container
+    ada = await _account(container)
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.add_export(
+            _export(ada, "exp_1", NOW, link_hash="l" * 64, link_expires_at=NOW + timedelta(hours=1))
+        )
+        await uow.commit()
+
+    async def second_download() -> DataExport | None:
+        async with container.uow()(account_id=None) as uow:
+            return await uow.privacy.find_export_by_link("l" * 64, for_update=True)
+
+    async with container.uow()(account_id=None) as first:
+        found = await first.privacy.find_export_by_link("l" * 64, for_update=True)
+        racing = asyncio.create_task(second_download())
+        async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as watcher:
+            waiting = 0
+            while not waiting and not racing.done():  # until it waits on the lock (or, unlocked, ends)
+                await asyncio.sleep(0.01)
+                cur = await watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%FROM data_exports WHERE link_hash%'"
+                )
+                waiting = (await cur.fetchone() or (0,))[0]
+        await first.privacy.update_export(msgspec.structs.replace(found, link_hash=None, link_expires_at=None))
+        await first.commit()
+    assert await racing is None
+
+
+async def test_a_download_waits_on_the_links_row_lock_and_then_finds_the_link_used(
+    postgres_container, pg_conninfo: str
+) -> None:
+    """Postgres only: DownloadExport asks for the row lock, so while another download holds the
+    link's row it waits, then answers `export_link_not_found` (a link works once)."""
+    container = postgres_container
+    ada = await _account(container)
+    who = Principal.own(account_id=ada)
+    export = await container.request_export()(who)
+    await container.build_export()(ada, export.id)
+    token = (await container.issue_export_link()(who, export.id)).url.rsplit("token=", 1)[1]
+    async with container.uow()(account_id=None) as first:  # the first download, holding the row
+        found = await first.privacy.find_export_by_link(hash_token(token), for_update=True)
+        racing = asyncio.create_task(container.download_export()(token))
+        async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as watcher:
+            waiting = 0
+            while not waiting and not racing.done():  # until it waits on the lock (or, unlocked, ends)
+                await asyncio.sleep(0.01)
+                cur = await watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%FROM data_exports WHERE link_hash%'"
+                )
+                waiting = (await cur.fetchone() or (0,))[0]
+        await first.privacy.update_export(msgspec.structs.replace(found, link_hash=None, link_expires_at=None))
+        await first.commit()
+    with pytest.raises(NotFound) as raised:
+        await racing
+    assert raised.value.code == "export_link_not_found"
+
+
+async def test_erasure_removes_the_stripe_events_and_billing_runs_naming_the_account_or_its_customer(
+    postgres_container, pg_conninfo: str
+) -> None:
+    """Postgres only: these rows hold the account's id or its Stripe customer's id inside JSON
+    (the memory store matches the account's id in every table). Rows naming others stay."""
+    container = postgres_container
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as db:
+        await db.execute(
+            "INSERT INTO billing_accounts (account_id, customer_id) VALUES (%s, 'cus_ada'), (%s, 'cus_bob')",
+            (ada, bob),
+        )
+        for event_id, data in (
+            ("evt_by_account", {"metadata": {"account_id": ada}}),
+            ("evt_by_customer", {"customer": "cus_ada"}),
+            ("evt_bob", {"customer": "cus_bob", "metadata": {"account_id": bob}}),
+        ):
+            await db.execute(
+                "INSERT INTO stripe_events (id, type, created, data, status, received_at) "
+                "VALUES (%s, 'invoice.paid', %s, %s, 'processed', %s)",
+                (event_id, NOW, psycopg.types.json.Jsonb(data), NOW),
+            )
+        for run_id, summary in (
+            ("run_ada", {"accounts": [ada]}),
+            ("run_cus", {"customers": ["cus_ada"]}),
+            ("run_bob", {"accounts": [bob]}),
+        ):
+            await db.execute(
+                "INSERT INTO billing_runs (id, kind, ran_at, summary) VALUES (%s, 'reconciliation', %s, %s)",
+                (run_id, NOW, psycopg.types.json.Jsonb(summary)),
+            )
+        async with container.uow()(account_id=None) as uow:
+            assert await uow.privacy.erase_account(ada) == 5  # 2 events, 2 runs, the account
+            await uow.commit()
+        events = await (await db.execute("SELECT id FROM stripe_events ORDER BY id")).fetchall()
+        runs = await (await db.execute("SELECT id FROM billing_runs ORDER BY id")).fetchall()
+        accounts = await (await db.execute("SELECT id FROM accounts ORDER BY id")).fetchall()
+    assert [r[0] for r in events] == ["evt_bob"]
+    assert [r[0] for r in runs] == ["run_bob"]
+    assert [r[0] for r in accounts] == [bob]
 
 
 async def test_an_agents_chat_retention_is_set_changed_and_unset(container) -> None:

@@ -1,14 +1,21 @@
 """The test-question store (TestQuestionStore on the unit of work), on memory and on Postgres:
 questions listed oldest first, updated and deleted; runs stored whole and listed latest first;
-nothing seen by another account."""
+nothing seen by another account; a ``cites`` expectation names one of the agent's documents; an
+agent's test questions, runs and question groups go with the agent and with the account (the
+memory backend as Postgres's cascades)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pytest
+from testkit.builders import agent_for, document_for, store_documents
 
+from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.question_groups import QuestionGroup, WantingReason
 from aioomi.domain.model.test_questions import (
     Change,
     ExpectationKind,
@@ -114,3 +121,100 @@ async def test_runs_are_stored_whole_and_listed_latest_first(container, owners) 
         assert [r.agent_id for r in await uow.test_questions.list_runs(theirs, their_agent.id, limit=10)] == [
             their_agent.id
         ]
+
+
+async def test_a_cited_document_must_be_one_of_the_agents_documents(container, owners) -> None:
+    mine, my_agent, theirs, their_agent = owners
+    sibling = await agent_for_account(container, mine)
+    own = document_for(mine, my_agent.id)
+    of_my_other_agent = document_for(mine, sibling.id)
+    of_another_account = document_for(theirs, their_agent.id)
+    await store_documents(container, own, of_my_other_agent, of_another_account)
+    me = Principal.own(account_id=mine)
+    create, update = container.create_test_question(), container.update_test_question()
+
+    made = await create(me, my_agent.id, question="Returns?", kind=ExpectationKind.CITES, document_id=own.id)
+    assert made.document_id == own.id
+    for wrong in (of_my_other_agent.id, of_another_account.id, new_id("doc"), "doc_returns"):
+        with pytest.raises(InvalidInput) as refused:
+            await create(me, my_agent.id, question="Returns?", kind=ExpectationKind.CITES, document_id=wrong)
+        assert (refused.value.code, refused.value.field) == ("unknown_test_document", "document_id")
+        with pytest.raises(InvalidInput) as refused:
+            await update(me, my_agent.id, made.id, question="Refunds?", kind=ExpectationKind.CITES, document_id=wrong)
+        assert refused.value.code == "unknown_test_document"
+    async with container.uow()(account_id=mine) as uow:
+        assert await uow.test_questions.list_questions(mine, my_agent.id) == [made], "nothing half-written"
+    moved = await update(me, my_agent.id, made.id, question="Refunds?", kind=ExpectationKind.CITES, document_id=own.id)
+    assert (moved.question, moved.document_id) == ("Refunds?", own.id)
+
+
+def a_group(agent, label: str) -> QuestionGroup:
+    return QuestionGroup(
+        id=new_id("qgr"),
+        account_id=agent.account_id,
+        agent_id=agent.id,
+        key=label.lower(),
+        label=label,
+        count=2,
+        examples=(label,),
+        reasons=(WantingReason.UNANSWERED,),
+        first_seen=T0,
+        last_seen=T0,
+        updated_at=T0,
+    )
+
+
+async def agent_for_account(container, account_id: str):
+    """One more agent of an account already stored."""
+    async with container.uow()(account_id=account_id) as uow:
+        owner = await uow.accounts.get(account_id)
+    more = agent_for(owner)
+    async with container.uow()(account_id=account_id) as uow:
+        await uow.agents.add(more)
+        await uow.commit()
+    return more
+
+
+async def loop_rows(container, agent) -> tuple[int, int, int]:
+    """How many test questions, test runs and question groups of every status the agent has."""
+    async with container.uow()(account_id=agent.account_id) as uow:
+        return (
+            len(await uow.test_questions.list_questions(agent.account_id, agent.id)),
+            len(await uow.test_questions.list_runs(agent.account_id, agent.id, limit=100)),
+            len(await uow.question_groups.list(agent.account_id, agent.id, status=None, limit=100)),
+        )
+
+
+async def give_loop_rows(container, agent) -> None:
+    async with container.uow()(account_id=agent.account_id) as uow:
+        await uow.test_questions.add(a_question(agent, "Norway?", T0))
+        await uow.test_questions.add_run(a_run(agent, T0))
+        await uow.question_groups.replace_open(agent.account_id, agent.id, [a_group(agent, "Norway?")])
+        await uow.commit()
+
+
+async def test_an_agents_test_questions_runs_and_groups_go_with_the_agent(container, owners) -> None:
+    mine, my_agent, theirs, their_agent = owners
+    sibling = await agent_for_account(container, mine)
+    for agent in (my_agent, sibling, their_agent):
+        await give_loop_rows(container, agent)
+    assert await loop_rows(container, my_agent) == (1, 1, 1)
+
+    await container.delete_agent()(Principal.own(account_id=mine), my_agent.id)
+
+    assert await loop_rows(container, my_agent) == (0, 0, 0)
+    assert await loop_rows(container, sibling) == (1, 1, 1), "the account's other agent keeps its own"
+    assert await loop_rows(container, their_agent) == (1, 1, 1)
+
+
+async def test_an_accounts_test_questions_runs_and_groups_go_with_its_erasure(container, owners) -> None:
+    mine, my_agent, theirs, their_agent = owners
+    for agent in (my_agent, their_agent):
+        await give_loop_rows(container, agent)
+
+    async with container.uow()(account_id=None) as uow:
+        await uow.privacy.erase_account(mine)
+        await uow.commit()
+
+    assert await loop_rows(container, my_agent) == (0, 0, 0)
+    assert await loop_rows(container, their_agent) == (1, 1, 1)

@@ -426,6 +426,7 @@ async def test_every_page_at_390px_scrolls_no_wider_and_has_no_serious_axe_viola
         "/dashboard/agents",
         f"/dashboard/agents/{agent}",
         f"/dashboard/agents/{agent}/knowledge",
+        f"/dashboard/agents/{agent}/tests",
         "/dashboard/conversations",
         f"/dashboard/analytics?agent_id={agent}",
         "/dashboard/usage",

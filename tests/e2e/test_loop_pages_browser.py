@@ -3,7 +3,11 @@ against the app served on loopback with the worker in the server process and off
 visitor's answer gets a thumbs-down through the widget API, the owner refreshes the questions to
 fix, writes the answer on the page, and a new visitor asking a paraphrase gets the owner's answer
 as it is, with no model call (the conversation API says so). The knowledge page's curated-answer
-form switches the agent to serving pairs directly; the pages have no serious axe violation."""
+form switches the agent to serving pairs directly. Then the owner writes a test question citing
+the pair on the test-questions page and presses "Run tests": it passes; the owner deletes the pair,
+the tests run by themselves a minute later: it fails, newly, and the owner gets the e-mail (read
+from the outbox the e-mail adapter writes); the owner edits the question, then deletes it. The
+pages have no serious axe violation."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import pytest
 from aioomi.settings import Settings
 from tests.e2e.test_knowledge_sources_browser import served as _served_fixture  # noqa: F401  # the served app
 from tests.e2e.test_knowledge_sources_browser import sign_up_with_an_agent
+from tests.integration.accounts_support import async_wait_for_mail
 from tests.support.axe import install_axe, serious_violations
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -157,4 +162,72 @@ async def test_a_disliked_answer_is_fixed_on_the_questions_page_and_served_to_a_
     await page.goto(f"{base}/dashboard/conversations?agent_id={agent_id}&feedback=down")
     assert await page.locator("table.list tbody tr").count() == 1
     assert await serious_violations(page) == []
+
+    # The owner writes a test question for the fixed answer on the test-questions page: the
+    # answer must cite the pair (a pair's id is its document's).
+    pair_id = pairs[0]["id"]
+    await page.goto(f"{base}/dashboard/agents/{agent_id}")
+    await page.get_by_role("link", name="Test questions").click()
+    await page.wait_for_url(f"{base}/dashboard/agents/{agent_id}/tests")
+    add = page.locator("#add-test-question")
+    await add.get_by_label("Question", exact=True).fill(PARAPHRASE)
+    await add.get_by_label("Expectation").select_option("cites")
+    assert await add.get_by_label("Facts (one a line)").is_hidden(), "only the chosen expectation's fields"
+    await add.get_by_label("Document").select_option(pair_id)
+    async with page.expect_navigation():
+        await add.get_by_role("button", name="Add test question").click()
+    [question] = (await api(page, "GET", f"/api/v1/agents/{agent_id}/test-questions"))["body"]["data"]
+    assert (question["question"], question["kind"], question["document_id"]) == (PARAPHRASE, "cites", pair_id)
+    row = page.locator(f"#tq-{question['id']}")
+    assert await row.locator("[data-outcome]").inner_text() == "not run yet"
+    assert await serious_violations(page) == []
+
+    # "Run tests": the page follows the run in the worker and shows the result: it passes.
+    async with page.expect_navigation(timeout=60_000):  # the page reloads once the run is stored
+        await page.get_by_role("button", name="Run tests").click()
+    assert await row.locator("[data-outcome]").inner_text() == "passed"
+    assert "Run tests" in await page.locator("#test-runs tbody tr").first.inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "02-tests-passing.png"), full_page=True)
+
+    # The owner deletes the pair on the knowledge page ...
+    await page.get_by_role("link", name="Knowledge base").click()
+    await page.locator(f"details.qa-pair[data-pair='{pair_id}'] summary").click()
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Delete pair").click()
+    assert (await api(page, "GET", f"/api/v1/agents/{agent_id}/qa-pairs"))["body"]["data"] == []
+
+    # ... and the tests run by themselves (a minute after the knowledge changed): it fails now,
+    # newly, and the owner gets the e-mail.
+    await page.goto(f"{base}/dashboard/agents/{agent_id}/tests")
+    for _ in range(120):
+        if await row.locator("[data-outcome]").inner_text() == "failed":
+            break
+        await asyncio.sleep(1)
+        await page.reload()
+    assert await row.locator("[data-outcome]").inner_text() == "failed"
+    assert await row.locator("[data-change]").inner_text() == "newly failing"
+    assert "knowledge changed" in await page.locator("#test-runs tbody tr").first.inner_text()
+    assert await serious_violations(page) == []
+    await page.screenshot(path=str(ARTIFACTS / "03-tests-failing.png"), full_page=True)
+    mail = await async_wait_for_mail(settings.outbox_dir, "loop@example.com", "test_questions_failing")
+    assert mail.subject == "Kettle helper: 1 test question stopped passing"
+    assert PARAPHRASE in mail.text
+
+    # The owner edits the question into a fallback check, then deletes it.
+    await row.get_by_text("Edit").click()
+    edit = row.locator("form")
+    await edit.get_by_label("Expectation").select_option("falls_back")
+    assert await edit.get_by_label("Document").is_hidden()
+    async with page.expect_navigation():
+        await edit.get_by_role("button", name="Save").click()
+    [edited] = (await api(page, "GET", f"/api/v1/agents/{agent_id}/test-questions"))["body"]["data"]
+    assert (edited["id"], edited["kind"], edited["document_id"]) == (question["id"], "falls_back", None)
+    assert "Falls back" in await row.inner_text()
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    async with page.expect_navigation():
+        await row.get_by_role("button", name="Delete").click()
+    assert await page.get_by_text("No test questions yet").is_visible()
+    assert (await api(page, "GET", f"/api/v1/agents/{agent_id}/test-questions"))["body"]["data"] == []
+    assert await page.locator("#test-runs tbody tr").count() == 2, "the runs stay"
     assert errors == []

@@ -30,7 +30,15 @@ class RacingSearch:
     session_id: str = ""
 
     async def __call__(
-        self, *, account_id: str, agent_id: str, query: str, top_k: int, min_relevance: float, agent: object = None
+        self,
+        *,
+        account_id: str,
+        agent_id: str,
+        query: str,
+        top_k: int,
+        min_relevance: float,
+        agent: object = None,
+        knowledge: object = None,
     ) -> Sequence[Passage]:
         async with self.container.uow()(account_id=account_id) as uow:  # type: ignore[attr-defined]
             await uow.chat_messages.add(
@@ -59,11 +67,11 @@ async def test_a_key_taken_between_the_read_and_the_writes_is_refused_as_in_prog
     agent = agent_for(owner, answer_mode=AnswerMode.ASSISTED)
     await store(container, owner, agent)
     caller = ChatCaller(visitor_id=VISITOR)
-    first = await answer_chat(container, ScriptedChatModel(), ListSearch()).start(agent, caller, "Hi")
+    first = await answer_chat(container, ScriptedChatModel(), ListSearch())(agent, caller, "Hi")
     [e async for e in first.events()]
     racing = RacingSearch(container, session_id=first.session_id)
     with pytest.raises(MessageInProgress):
-        await answer_chat(container, ScriptedChatModel(), racing).start(
+        await answer_chat(container, ScriptedChatModel(), racing)(
             agent, caller, "Sent twice", session_id=first.session_id, idempotency_key=KEY
         )
     async with container.uow()(account_id=owner.id) as uow:

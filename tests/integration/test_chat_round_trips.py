@@ -6,7 +6,7 @@ pipeline block, nested blocks included — a ``transaction()`` inside a pipeline
 and leaving —, or a fetch before the results came): one round trip each. The counter below
 counts exactly that, on every connection of the process (the app's pool, the rate
 limiter's, the chunk store's), and the chat model notes the count when it is asked to stream:
-what the visitor waits for before the first token. Only the statements of the request's own
+what the visitor waits for before the first token; and the whole turn (after the last token). Only the statements of the request's own
 tasks are counted (a context variable set around it), not the process's background work. The real pipeline runs on the real
 Postgres: widget key, origin, limits, allowance, session and history, the hybrid search over an
 uploaded document indexed by the real worker, the relevance gate, titles, the message writes."""
@@ -23,6 +23,7 @@ from dependency_injector import providers
 from psycopg._pipeline_base import BasePipeline
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
+from aioomi.adapters.postgres.chat_turns import PostgresChatTurnReader
 from aioomi.domain.model.chat import ChatChunk, ChatRequest
 from tests.integration.accounts_support import serve
 from tests.integration.chat_support import read_sse
@@ -40,20 +41,23 @@ from tests.integration.test_grounded_chat import (
 # "Round trips before the first token"). Read-only units of work send no BEGIN and no end (each
 # batch is one implicit transaction carrying the tenant scope); the writes go with the COMMIT:
 #   widget key and the owner's account status in one read                                  1
-#   the five rate-limit counters, one statement                                              1
-#   the allowance; the session with its recent history (one pipelined read; the owner is
-#   not read again)                                                                          2
-#   the search's knowledge base and totals in one read (the agent is not read again)        1
+#   the turn's one read (ChatTurnReader): the five rate-limit counters (sent first, before
+#   the batch turns read-only), the allowance, the session with its recent history, the
+#   knowledge base and its totals for the search (the agent is not read again), the
+#   curated-answer settings and whether the agent has any Q&A pair                          1
 #   the hybrid search statement with its settings (one implicit transaction, no BEGIN), the
 #   hits' titles joined in                                                                   1
-#   curated answers (issue 19): the agent's settings and its Q&A pairs among the retrieved
-#   documents, one pipelined read-only batch (only when a passage carries a relevance)       1
+#   curated answers (issue 19): the Q&A pairs among the retrieved documents — only when the
+#   agent has a pair and a passage reaches the threshold; this agent has none               0
 #   the message writes: visitor's message, answer, session touch and COMMIT, together       1
-BEFORE_FIRST_TOKEN = 1 + 1 + 2 + 1 + 1 + 1 + 1
+BEFORE_FIRST_TOKEN = 1 + 1 + 1 + 0 + 1
 # The shipped widget sends an Idempotency-Key with every message: the replay check before the
 # limits (the session and the key's message with its reply, one pipelined read: 1); the turn's
 # own read brings the key's message with the session and the history, in the same one read.
 WITH_IDEMPOTENCY_KEY = BEFORE_FIRST_TOKEN + 1
+# After the last token: the answer's update, its usage entry and counters, the webhook outbox
+# and COMMIT, held back and sent together.
+AFTER_LAST_TOKEN = 1
 
 
 COUNTING: ContextVar[bool] = ContextVar("counting_round_trips", default=False)
@@ -116,9 +120,9 @@ class NotingModel(ScriptedChatModel):
             yield chunk
 
 
-async def test_a_widget_turn_makes_at_most_the_counted_round_trips_before_its_first_token(
-    pg_conninfo, tmp_path, monkeypatch
-):
+async def turn_round_trips(pg_conninfo, tmp_path, monkeypatch) -> tuple[int, int, int]:
+    """A widget turn's round trips: before its first token, the whole turn, and before the first
+    token of a turn sent with an Idempotency-Key."""
     with counting_round_trips(monkeypatch) as trips:
         model = NotingModel(trips)
 
@@ -152,11 +156,35 @@ async def test_a_widget_turn_makes_at_most_the_counted_round_trips_before_its_fi
                 COUNTING.reset(token)
             with_key = trips.at_first_token[-1]
 
-        assert text_of(events) == "Within 30 days [1]."
-        assert keyed.status_code == 200 and text_of(read_sse(keyed.text)) == "Within 30 days [1]."
-        print(
-            f"round trips before the first token: {before_first_token} (whole turn: {whole}); "
-            f"with an Idempotency-Key: {with_key}"
-        )
-        assert before_first_token <= BEFORE_FIRST_TOKEN
-        assert with_key <= WITH_IDEMPOTENCY_KEY
+    assert text_of(events) == "Within 30 days [1]."
+    assert keyed.status_code == 200 and text_of(read_sse(keyed.text)) == "Within 30 days [1]."
+    print(
+        f"round trips before the first token: {before_first_token} (whole turn: {whole}); "
+        f"with an Idempotency-Key: {with_key}"
+    )
+    return before_first_token, whole, with_key
+
+
+async def test_a_widget_turn_makes_at_most_the_counted_round_trips_before_its_first_token(
+    pg_conninfo, tmp_path, monkeypatch
+):
+    before_first_token, whole, with_key = await turn_round_trips(pg_conninfo, tmp_path, monkeypatch)
+    assert before_first_token <= BEFORE_FIRST_TOKEN
+    assert with_key <= WITH_IDEMPOTENCY_KEY
+    assert whole - before_first_token <= AFTER_LAST_TOKEN
+
+
+async def test_the_counter_sees_one_round_trip_more(pg_conninfo, tmp_path, monkeypatch):
+    """The budget bites: the turn's read followed by one more statement of its own (a round
+    trip) puts the count one over the budget."""
+    read = PostgresChatTurnReader.read
+
+    async def read_then_one_more(self, query):
+        state = await read(self, query)
+        await self._conn.execute("SELECT 1")
+        return state
+
+    monkeypatch.setattr(PostgresChatTurnReader, "read", read_then_one_more)
+    before_first_token, _, with_key = await turn_round_trips(pg_conninfo, tmp_path, monkeypatch)
+    assert before_first_token == BEFORE_FIRST_TOKEN + 1
+    assert with_key == WITH_IDEMPOTENCY_KEY + 1

@@ -104,6 +104,7 @@ def _dashboard_pages(agent_id: str) -> list[str]:
         f"/dashboard/agents/{agent_id}",
         f"/dashboard/agents/{agent_id}/knowledge",
         f"/dashboard/agents/{agent_id}/questions",
+        f"/dashboard/agents/{agent_id}/tests",
         "/dashboard/conversations",
         f"/dashboard/conversations?agent_id={agent_id}",
         "/dashboard/analytics",
@@ -194,6 +195,7 @@ async def test_another_owners_agent_is_a_not_found_page(app: App) -> None:
             f"/dashboard/agents/{agent_id}",
             f"/dashboard/agents/{agent_id}/knowledge",
             f"/dashboard/agents/{agent_id}/questions",
+            f"/dashboard/agents/{agent_id}/tests",
             "/dashboard/conversations/ses_missing",
             f"/dashboard/analytics?agent_id={agent_id}",
         ):

@@ -99,7 +99,7 @@ async def test_building_an_export_does_not_hold_the_originals_in_memory(pg_conni
         with PeakMemory() as peak:
             result = await app.container.build_export()(owner.account_id, export.id)
         grown = peak.grown
-        assert result["bytes"] > sum(sizes)
+        assert result.bytes > sum(sizes)
         assert grown < 45 * MIB, f"building the export grew the process by {grown / MIB:.0f} MB"
         blob = tmp_path / "aioomi" / "blobs" / owner.account_id / "exports" / f"{export.id}.zip"
         with zipfile.ZipFile(blob) as archive:

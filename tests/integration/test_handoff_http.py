@@ -409,7 +409,7 @@ async def test_handoff_replies_follow_the_conversations_retention_and_erasure(tm
             account = await uow.accounts.get(chat.owner.account_id)
             await uow.accounts.update(msgspec.structs.replace(account, status=AccountStatus.DELETION_PENDING))
             await uow.commit()
-        await container.purge_deleted_accounts().purge(chat.owner.account_id)
+        await container.purge_deleted_account()(chat.owner.account_id)
         for table in ("handoff_events", "handoff_settings", "chat_messages", "chat_sessions"):
             assert await chat.app.count(table) == 0, table
 

@@ -1,13 +1,21 @@
 """The improvement loop's dashboard pages over HTTP on Postgres: the questions to fix (with the
-real worker grouping fallbacks), their forms' API targets, and another owner's 404."""
+real worker grouping fallbacks), their forms' API targets, and another owner's 404; the test
+questions page with each question's last result, what changed and the run history."""
 
 from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime, timedelta
 
-from tests.integration.accounts_support import sign_up_and_verify
-from tests.integration.chat_support import chat_app, read_sse
+import msgspec
+from dependency_injector import providers
+from testkit.builders import document_for, store_documents
+
+from aioomi.adapters.memory.clock import ManualClock
+from aioomi.domain.usecases.test_questions.request_test_run import RequestTestRun
+from tests.integration.accounts_support import run_jobs, sign_up_and_verify
+from tests.integration.chat_support import RETURNS, chat_app, read_sse
 from tests.integration.test_curated_answers_http import run_worker
 
 
@@ -183,3 +191,87 @@ async def test_the_conversation_list_filters_like_the_review_api(pg_conninfo, tm
             response = await other.get(page, params={"agent_id": agent_id, "unanswered": "true"})
             assert response.status_code == 200, "another owner sees their own (empty) list"
             assert "Norway" not in response.text
+
+
+def row_of(page: str, question_id: str) -> str:
+    """The text of a test question's row on the tests page (tags dropped, spaces squeezed)."""
+    [row] = re.findall(rf'<tr id="tq-{question_id}".*?</tr>', page, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(row)).split())
+
+
+def result_of(page: str, question_id: str) -> tuple[str, str]:
+    """A test question's last outcome and its change since the run before, as its row says them."""
+    [row] = re.findall(rf'<tr id="tq-{question_id}".*?</tr>', page, flags=re.S)
+    [outcome] = re.findall(r"data-outcome>([^<]*)<", row)
+    [change] = re.findall(r"<td data-change>(.*?)</td>", row, flags=re.S)
+    return outcome, re.sub(r"<[^>]+>", "", change)
+
+
+async def test_the_test_questions_page_shows_each_questions_last_result_and_the_run_history(
+    pg_conninfo, tmp_path
+) -> None:
+    async with chat_app(tmp_path, pg_conninfo, answer_mode="grounded") as chat:
+        client, agent_id, owner = chat.client, chat.agent["id"], chat.owner.headers()
+        container = chat.app.container
+        clock = ManualClock(datetime.now(UTC))
+        container.request_test_run.override(providers.Factory(RequestTestRun, uow=container.uow, clock=clock))
+        returns = document_for(chat.owner.account_id, agent_id, title="Returns policy")
+        await store_documents(container, returns)
+        chat.search.passages[:] = [msgspec.structs.replace(RETURNS, document_id=returns.id)]
+        page = f"/dashboard/agents/{agent_id}/tests"
+
+        empty = html.unescape((await client.get(page)).text)
+        assert "No test questions yet" in empty and "No run yet" in empty
+        assert f'<a href="/dashboard/agents/{agent_id}/tests" aria-current="page">Test questions</a>' in empty
+        assert f'<option value="{returns.id}" >Returns policy</option>' in empty, "the agent's documents to cite"
+        assert f'data-api="/api/v1/agents/{agent_id}/test-questions" data-method="POST"' in empty
+        knowledge = (await client.get(f"/dashboard/agents/{agent_id}/knowledge")).text
+        assert f'<a href="/dashboard/agents/{agent_id}/tests" >Test questions</a>' in knowledge, "in the agent's tabs"
+
+        async def add(body: dict) -> str:
+            response = await client.post(f"/api/v1/agents/{agent_id}/test-questions", headers=owner, json=body)
+            assert response.status_code == 201, response.text
+            return response.json()["id"]
+
+        cites = await add({"question": "Can I return it?", "kind": "cites", "document_id": returns.id})
+        norway = await add({"question": "Shipping abroad to Norway?", "kind": "falls_back"})
+        listed = (await client.get(page)).text
+        assert row_of(listed, cites).startswith("Can I return it? Cites “Returns policy” not run yet —")
+        assert result_of(listed, cites) == ("not run yet", "—")
+        assert row_of(listed, norway).startswith("Shipping abroad to Norway? Falls back")
+        assert f'data-api="/api/v1/agents/{agent_id}/test-questions/{cites}" data-method="PUT"' in listed
+        assert f'data-api="/api/v1/agents/{agent_id}/test-questions/{norway}" data-method="DELETE"' in listed
+
+        assert (await client.post(f"/api/v1/agents/{agent_id}/test-questions/run", headers=owner)).status_code == 202
+        await run_jobs(chat.app)
+        first = (await client.get(page)).text
+        assert result_of(first, cites) == ("passed", "no change")
+        assert "answered: Within 30 days [1]." in row_of(first, cites)
+        assert result_of(first, norway) == ("passed", "no change")
+        assert "Last run" in first and "2 passed" in first and "0 failed" in first
+
+        # The returns page leaves the search: the cites question fails now, newly.
+        chat.search.passages.clear()
+        clock.advance(timedelta(minutes=1))
+        assert (await client.post(f"/api/v1/agents/{agent_id}/test-questions/run", headers=owner)).status_code == 202
+        await run_jobs(chat.app)
+        second = (await client.get(page)).text
+        assert result_of(second, cites) == ("failed", "newly failing")
+        assert result_of(second, norway) == ("passed", "no change")
+        history = html.unescape(re.findall(r'<table class="list" id="test-runs".*?</table>', second, flags=re.S)[0])
+        assert len(re.findall(r"<tr data-run=", history)) == 2
+        assert "1 newly failing, 0 newly passing" in history
+        assert "<li>Can I return it?: newly failing</li>" in history
+
+        # The cited document is deleted: the question stays, says so, and its edit form keeps it.
+        deleted = await client.delete(f"/api/v1/agents/{agent_id}/documents/{returns.id}", headers=owner)
+        assert deleted.status_code == 204, deleted.text
+        after = html.unescape((await client.get(page)).text)
+        assert f"Cites a document no longer in the knowledge base ({returns.id})" in row_of(after, cites)
+        assert f'<option value="{returns.id}" selected>The document cited now ({returns.id}), not listed here' in after
+
+        async with chat.app.another_client() as other:
+            await sign_up_and_verify(chat.app, "other@example.com", client=other)
+            response = await other.get(page)
+            assert response.status_code == 404
+            assert "Can I return it?" not in response.text

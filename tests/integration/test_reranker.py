@@ -64,7 +64,7 @@ async def cited_titles(
 ) -> tuple[list[str], Any]:
     model = model or ScriptedChatModel(reply=lambda r: "Fourteen days.")
     container.chat_model.override(providers.Object(model))
-    answer = await container.answer_chat().start(agent, ChatCaller(visitor_id=VISITOR), QUESTION)
+    answer = await container.answer_chat()(agent, ChatCaller(visitor_id=VISITOR), QUESTION)
     events = [e async for e in answer.events()]
     sources = next(e for e in events if isinstance(e, TurnSources)).citations
     async with container.uow()(account_id=agent.account_id) as uow:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from dependency_injector import providers
+from testkit.builders import document_for, store_documents
 
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.domain.usecases.test_questions.request_test_run import RequestTestRun
 from tests.integration.accounts_support import problem, run_jobs
-from tests.integration.chat_support import chat_app
+from tests.integration.chat_support import RETURNS, chat_app
 
 
 async def test_the_owner_runs_test_questions_and_sees_what_changed(pg_conninfo, tmp_path) -> None:
@@ -21,6 +23,9 @@ async def test_the_owner_runs_test_questions_and_sees_what_changed(pg_conninfo, 
         clock = ManualClock(datetime.now(UTC))
         container.request_test_run.override(providers.Factory(RequestTestRun, uow=container.uow, clock=clock))
         base = f"/api/v1/agents/{chat.agent['id']}"
+        returns = document_for(chat.owner.account_id, chat.agent["id"])
+        await store_documents(container, returns)
+        chat.search.passages[:] = [msgspec.structs.replace(RETURNS, document_id=returns.id)]
 
         async def add(body: dict) -> dict:
             response = await client.post(f"{base}/test-questions", headers=owner, json=body)
@@ -28,12 +33,21 @@ async def test_the_owner_runs_test_questions_and_sees_what_changed(pg_conninfo, 
             return response.json()
 
         mentions = await add({"question": "How do I return an item?", "kind": "mentions", "facts": ["30 DAYS"]})
-        cites = await add({"question": "Can I return it?", "kind": "cites", "document_id": "doc_returns"})
+        cites = await add({"question": "Can I return it?", "kind": "cites", "document_id": returns.id})
         falls_back = await add({"question": "Shipping abroad to Norway?", "kind": "falls_back"})
         problem(
             await client.post(f"{base}/test-questions", headers=owner, json={"question": "Hours?", "kind": "mentions"}),
             422,
             "invalid_test_expectation",
+        )
+        problem(
+            await client.post(
+                f"{base}/test-questions",
+                headers=owner,
+                json={"question": "Hours?", "kind": "cites", "document_id": "doc_returns"},
+            ),
+            422,
+            "unknown_test_document",
         )
         listed = (await client.get(f"{base}/test-questions", headers=owner)).json()["data"]
         assert [q["id"] for q in listed] == [mentions["id"], cites["id"], falls_back["id"]]
@@ -53,7 +67,7 @@ async def test_the_owner_runs_test_questions_and_sees_what_changed(pg_conninfo, 
             (falls_back["id"], "passed", None),
         ]
         assert detail["results"][0]["excerpt"] == "Within 30 days [1]."
-        assert detail["results"][1]["cited_document_ids"] == ["doc_returns"]
+        assert detail["results"][1]["cited_document_ids"] == [returns.id]
 
         # The returns page leaves the knowledge: both returns questions fall back now.
         chat.search.passages.clear()

@@ -28,6 +28,12 @@ class SwitchAllowance:
         if self.exhausted:
             raise QuotaExceeded("Allowance used up.")
 
+    reads_billing = False
+
+    def decide(self, billing: object, state: object) -> None:
+        if self.exhausted:
+            raise QuotaExceeded("Allowance used up.")
+
 
 def answer_chat(
     container: Any,

@@ -28,8 +28,9 @@ from aioomi.domain.model.accounts import (
 )
 from aioomi.domain.model.errors import InvalidInput, RateLimited, Unauthenticated, Unavailable
 from aioomi.domain.model.mail import EmailMessage
+from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import ClientInfo
-from aioomi.domain.usecases.manage_account import ProfileChanges
+from aioomi.domain.usecases.authenticate import ApiKeyCredential, SessionCredential
 from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token, mails_to
 from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
     CLIENT,
@@ -51,7 +52,7 @@ ALL = [str(s) for s in Scope]
 
 async def key_works(container: Container, secret: str) -> bool:
     try:
-        await container.authenticate().api_key(secret)
+        await container.authenticate()(ApiKeyCredential(secret=secret))
     except Unauthenticated:
         return False
     return True
@@ -87,7 +88,7 @@ async def test_a_created_key_carries_its_scopes_and_authenticates_with_them(cont
 
     assert created.key.scopes == (Scope.AGENTS_READ, Scope.KNOWLEDGE_READ)
     assert [k.scopes for k in await container.list_api_keys()(principal(owner))] == [created.key.scopes]
-    who = await container.authenticate().api_key(created.secret)
+    who = await container.authenticate()(ApiKeyCredential(secret=created.secret))
     assert who.scopes == frozenset({Scope.AGENTS_READ, Scope.KNOWLEDGE_READ}) and who.session_id is None
     with pytest.raises(InvalidInput):
         await container.create_api_key()(principal(owner), "nothing", [])
@@ -118,27 +119,27 @@ async def test_sign_in_counts_as_re_authentication_and_the_password_renews_it(
     window = container.session_policy().reauthentication_window
     assert window == timedelta(minutes=10)  # the default (AIOOMI_REAUTH_WINDOW_MIN)
     authenticate = container.authenticate()
-    fresh = await authenticate.session(owner.token)
+    fresh = await authenticate(SessionCredential(token=owner.token))
     assert fresh.authenticated_at == owner.session.created_at
-    authenticate.recent_session(fresh)
+    await container.require_recent_session()(fresh)
 
     clock.advance(window + timedelta(seconds=1))
-    stale = await authenticate.session(owner.token)
+    stale = await authenticate(SessionCredential(token=owner.token))
     with pytest.raises(ReauthenticationRequired):
-        authenticate.recent_session(stale)
+        await container.require_recent_session()(stale)
     with pytest.raises(WrongPassword) as wrong:
         await container.reauthenticate()(stale, "not the password")
     assert wrong.value.field == "password"
     with pytest.raises(ReauthenticationRequired):
-        authenticate.recent_session(await authenticate.session(owner.token))
+        await container.require_recent_session()(await authenticate(SessionCredential(token=owner.token)))
 
     at = await container.reauthenticate()(stale, PASSWORD)
 
     assert at == clock.now()
-    authenticate.recent_session(await authenticate.session(owner.token))
+    await container.require_recent_session()(await authenticate(SessionCredential(token=owner.token)))
     key = await container.create_api_key()(principal(owner), "ci", ALL)
     with pytest.raises(SessionRequired):
-        await container.reauthenticate()(await authenticate.api_key(key.secret), PASSWORD)
+        await container.reauthenticate()(await authenticate(ApiKeyCredential(secret=key.secret)), PASSWORD)
 
 
 async def test_re_authentication_is_limited_per_session(container: Container) -> None:

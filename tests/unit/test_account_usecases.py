@@ -28,8 +28,9 @@ from aioomi.domain.model.errors import InvalidInput, NotFound, RateLimited, Unau
 from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.domain.model.secrets import hash_token
+from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import ClientInfo, SignedIn
-from aioomi.domain.usecases.manage_account import ProfileChanges
+from aioomi.domain.usecases.authenticate import ApiKeyCredential, SessionCredential
 from aioomi.domain.usecases.sign_up import SignUpRequest
 from aioomi.settings import Settings
 from tests.integration.accounts_support import PASSWORD, fast_hasher, last_mail_to, link_token, mails_to
@@ -113,7 +114,7 @@ async def run_jobs(container: Container) -> None:
 
 async def authenticates(container: Container, token: str) -> bool:
     try:
-        await container.authenticate().session(token)
+        await container.authenticate()(SessionCredential(token=token))
     except Unauthenticated:
         return False
     return True
@@ -155,7 +156,7 @@ async def test_sign_up_mails_a_link_that_verifies_the_email_and_opens_a_session(
 
     assert signed_in.account.id == account.id and signed_in.account.email_verified
     assert account_by_email(container, "ada@example.com").email_verified_at == container.clock().now()
-    who = await container.authenticate().session(signed_in.token)
+    who = await container.authenticate()(SessionCredential(token=signed_in.token))
     assert who.account_id == account.id and who.session_id == signed_in.session.id
     [session] = rows(container, "owner_sessions")
     assert session.token_hash == hash_token(signed_in.token) != signed_in.token
@@ -411,7 +412,7 @@ async def test_change_password_needs_the_current_one_and_signs_out_the_other_ses
 
     assert await authenticates(container, owner.token)
     assert not await authenticates(container, other.token)
-    assert (await container.authenticate().api_key(key.secret)).account_id == owner.account.id
+    assert (await container.authenticate()(ApiKeyCredential(secret=key.secret))).account_id == owner.account.id
     with pytest.raises(InvalidCredentials):
         await container.sign_in()("ada@example.com", PASSWORD, CLIENT)
     await container.sign_in()("ada@example.com", NEW_PASSWORD, CLIENT)
@@ -549,14 +550,14 @@ async def test_an_api_key_is_shown_once_stored_hashed_and_stops_when_revoked(con
     assert created.secret.startswith(stored.prefix)
     listed = await container.list_api_keys()(principal(owner))
     assert listed == [stored] and created.secret not in repr(listed)
-    who = await container.authenticate().api_key(created.secret)
+    who = await container.authenticate()(ApiKeyCredential(secret=created.secret))
     assert (who.account_id, who.api_key_id, who.session_id) == (owner.account.id, stored.id, None)
     assert rows(container, "api_keys")[0].last_used_at == container.clock().now()
 
     await container.revoke_api_key()(principal(owner), stored.id)
 
     with pytest.raises(Unauthenticated):
-        await container.authenticate().api_key(created.secret)
+        await container.authenticate()(ApiKeyCredential(secret=created.secret))
     assert await container.list_api_keys()(principal(owner)) == []
     with pytest.raises(NotFound):
         await container.revoke_api_key()(principal(owner), stored.id)
@@ -571,7 +572,7 @@ async def test_another_accounts_key_cannot_be_revoked(container: Container) -> N
         await container.revoke_api_key()(principal(bob), key.key.id)
 
     assert refused.value.code == "api_key_not_found"
-    assert (await container.authenticate().api_key(key.secret)).account_id == ada.account.id
+    assert (await container.authenticate()(ApiKeyCredential(secret=key.secret))).account_id == ada.account.id
     assert await container.list_api_keys()(principal(bob)) == []
 
 
@@ -580,7 +581,7 @@ async def test_an_unknown_api_key_does_not_authenticate(container: Container, se
     await signed_up(container, "ada@example.com")
 
     with pytest.raises(Unauthenticated) as refused:
-        await container.authenticate().api_key(secret)
+        await container.authenticate()(ApiKeyCredential(secret=secret))
     assert refused.value.code == "invalid_api_key"
 
 

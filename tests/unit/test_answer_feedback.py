@@ -94,7 +94,7 @@ async def world(memory_container):
     chat = answer_chat(
         memory_container, ScriptedChatModel(reply=lambda r: "Within 30 days [1]."), ListSearch([RETURNS])
     )
-    answer = await chat.start(agent, CALLER, "How many days to return an item?")
+    answer = await chat(agent, CALLER, "How many days to return an item?")
     [e async for e in answer.events()]
     setup = Setup(memory_container, clock, ChatLimits(per_visitor_minute=3, per_visitor_day=5))
     return setup, owner, agent, answer
@@ -152,7 +152,7 @@ async def test_only_a_finished_answer_in_the_visitors_own_session_can_be_rated(w
 async def test_an_answer_of_another_session_of_the_same_visitor_is_not_found_there(world) -> None:
     s, _, agent, answer = world
     chat = answer_chat(s.container, ScriptedChatModel(reply=lambda r: "Yes."), ListSearch([RETURNS]))
-    other = await chat.start(agent, CALLER, "Can I return an item?")
+    other = await chat(agent, CALLER, "Can I return an item?")
     [e async for e in other.events()]
     with pytest.raises(MessageNotFound):
         await s.rate(agent, CALLER, session_id=other.session_id, message_id=answer.message_id, rating="up")

@@ -54,7 +54,7 @@ async def add(
 async def ask(kb: Knowledge, agent: Agent, question: str, model: ScriptedChatModel | None = None):
     model = model or ScriptedChatModel(reply=lambda r: "An answer.")
     kb.container.chat_model.override(providers.Object(model))
-    answer = await kb.container.answer_chat().start(agent, CALLER, question)
+    answer = await kb.container.answer_chat()(agent, CALLER, question)
     events = [e async for e in answer.events()]
     text = "".join(e.text for e in events if isinstance(e, TurnDelta))
     sources = next(e for e in events if isinstance(e, TurnSources)).citations

@@ -17,15 +17,15 @@ async def test_a_retry_after_a_failed_answer_asks_the_model_again_without_a_seco
     await store(memory_container, owner, agent)
     model = ScriptedChatModel(reply=lambda r: "one two three")
     chat = answer_chat(memory_container, model, ListSearch())
-    first = await chat.start(agent, CALLER, "Earlier question")
+    first = await chat(agent, CALLER, "Earlier question")
     await first.collect()
 
     model.cut_after = 1
-    failed = await chat.start(agent, CALLER, "Shipping times?", session_id=first.session_id, idempotency_key="k-9")
+    failed = await chat(agent, CALLER, "Shipping times?", session_id=first.session_id, idempotency_key="k-9")
     _, final, _ = await failed.collect()
     assert isinstance(final, TurnFailed)
 
-    retry = await chat.start(agent, CALLER, "Shipping times?", session_id=first.session_id, idempotency_key="k-9")
+    retry = await chat(agent, CALLER, "Shipping times?", session_id=first.session_id, idempotency_key="k-9")
     text, final, _ = await retry.collect()
 
     assert isinstance(final, TurnDone) and text == "one two three"
@@ -47,6 +47,6 @@ async def test_a_retry_after_a_failed_answer_asks_the_model_again_without_a_seco
     assert stored[3].error_code is None and stored[3].id == failed.message_id
 
     # once complete, the same key replays it without calling the model
-    again = await chat.start(agent, CALLER, "Shipping times?", session_id=first.session_id, idempotency_key="k-9")
+    again = await chat(agent, CALLER, "Shipping times?", session_id=first.session_id, idempotency_key="k-9")
     text, final, _ = await again.collect()
     assert text == "one two three" and isinstance(final, TurnDone) and len(model.requests) == 3

@@ -95,7 +95,7 @@ async def turn(container, agent, passages: list[Passage]):
         SwitchAllowance(),
         curated=MatchCuratedAnswer(container.uow()),
     )
-    answer = await chat.start(agent, CALLER, "Shipping to Norway, is that possible?")
+    answer = await chat(agent, CALLER, "Shipping to Norway, is that possible?")
     text, final, citations = await answer.collect()
     async with container.uow()(account_id=agent.account_id) as uow:
         stored = await uow.chat_messages.get(agent.account_id, answer.message_id)
@@ -169,6 +169,27 @@ async def test_a_pair_of_another_agent_of_the_same_owner_is_never_served() -> No
     await container.set_curated_settings()(principal, other.id, mode="direct", threshold=0.5)
     model, text, stored, _ = await turn(container, other, passages_for(pair.id, 0.99, 0.1))
     assert len(model.requests) == 1 and stored.curated_pair_id is None
+
+
+async def test_the_pairs_are_read_only_when_the_turns_read_leaves_a_match_possible() -> None:
+    container, agent, _, pair = await world(CuratedMode.DIRECT, 0.8)
+    reads: list[bool] = []
+    factory = container.uow()
+
+    def counted(**kwargs):
+        reads.append(kwargs.get("read_only", False))
+        return factory(**kwargs)
+
+    match = MatchCuratedAnswer(counted)
+    settings_ = CuratedSettings(mode=CuratedMode.DIRECT, threshold=0.8)
+    passages = passages_for(pair.id, 0.9, 0.1)
+    # No pair at all, or no passage at the threshold (0.79 and 0.1 < 0.8): no read, no match.
+    assert (await match(agent, passages, known=(settings_, False))).served is None
+    assert (await match(agent, passages_for(pair.id, 0.79, 0.1), known=(settings_, True))).served is None
+    assert reads == []
+    # A pair and a passage at the threshold: the pairs are read, and this one is served.
+    assert (await match(agent, passages, known=(settings_, True))).served == pair
+    assert reads == [True]
 
 
 # --- settings and fixing an answer -------------------------------------------------------------

@@ -107,6 +107,7 @@ async def test_the_owners_export_holds_curated_settings_and_question_groups(cont
     manifest = {f["name"] for f in json.loads(archive.read("manifest.json"))["files"]}
     assert "improvement_loop.json" in manifest
     [mine] = json.loads(archive.read("improvement_loop.json"))
+    assert mine["agent_id"] == agent.id  # each entry names its agent
     assert mine["curated_settings"] == {"mode": "direct", "threshold": 0.75}
     assert [(g["label"], g["examples"], g["status"]) for g in mine["question_groups"]] == [
         ("Norway?", ["Norway?", "norway shipping"], "dismissed")

@@ -5,10 +5,12 @@ limits apply (only the hard caps)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from dependency_injector import providers
 
 from aioomi.container import Container, container_in_memory, start, stop
 from aioomi.domain.model.accounts import Principal
@@ -109,6 +111,60 @@ async def test_documents_beyond_max_documents_per_account_are_refused_with_nothi
     # the same content again is still answered with the existing document, not refused
     _, created = await add(ME, agent.id, text("# One\n\nFirst.\n"))
     assert created is False
+
+
+class LockOrder:
+    """A unit-of-work factory that records, in order, the per-account lock
+    (``agents.count_locked``), the read of the account's totals and the knowledge-base lock."""
+
+    WATCHED = (("agents", "count_locked"), ("documents", "account_totals"), ("documents", "lock_knowledge_base"))
+
+    def __init__(self, factory: Callable[..., Any]) -> None:
+        self._factory = factory
+        self.calls: list[str] = []
+
+    def __call__(self, **scope: Any) -> LockOrder.Unit:
+        return LockOrder.Unit(self._factory(**scope), self.calls)
+
+    class Unit:
+        def __init__(self, inner: Any, calls: list[str]) -> None:
+            self._inner = inner
+            self._calls = calls
+
+        async def __aenter__(self) -> Any:
+            uow = await self._inner.__aenter__()
+            for repository, name in LockOrder.WATCHED:
+                target = getattr(uow, repository)
+                setattr(target, name, self._recorded(name, getattr(target, name)))
+            return uow
+
+        async def __aexit__(self, *exc: object) -> Any:
+            return await self._inner.__aexit__(*exc)
+
+        def _recorded(self, name: str, call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            async def recorded(*args: Any, **kwargs: Any) -> Any:
+                self._calls.append(name)
+                return await call(*args, **kwargs)
+
+            return recorded
+
+
+async def test_uploads_read_the_accounts_totals_under_the_per_account_lock(container: Container) -> None:
+    """Concurrent uploads to two agents of one account take turns on the per-account lock (the
+    knowledge-base lock is per agent): the totals the plan is checked against are read only
+    once the lock is held, and the lock comes before the knowledge-base lock."""
+    agent = await container.create_agent()(ME, AgentSettings(name="One"))
+    first, _ = await container.add_document()(ME, agent.id, blob(100))
+    spy = LockOrder(container.uow())
+    container.uow.override(providers.Object(spy))
+    try:
+        await container.add_document()(ME, agent.id, blob(200, b"b"))
+        assert spy.calls == ["count_locked", "account_totals", "lock_knowledge_base"]
+        spy.calls.clear()
+        await container.replace_document()(ME, agent.id, first.id, blob(300, b"c"))
+        assert spy.calls == ["count_locked", "account_totals", "lock_knowledge_base"]
+    finally:
+        container.uow.reset_override()
 
 
 async def test_storage_beyond_max_storage_mb_is_refused_with_nothing_stored(container: Container) -> None:

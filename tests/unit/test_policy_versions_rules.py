@@ -59,7 +59,7 @@ async def test_the_published_policy_lists_every_version_newest_first(container: 
     today = clock.now().date()
     later = await container.publish_policy_version()(today + timedelta(days=40), "Later.", TEXT)
     published = container.published_policy()
-    published.forget()
+    container.policy_cache().forget()
     policy = await published()
     assert (policy.current.version, policy.upcoming.version) == (SEEDED, later.version)
     assert [v.version for v in policy.versions] == [later.version, SEEDED]
@@ -68,7 +68,7 @@ async def test_the_published_policy_lists_every_version_newest_first(container: 
 async def test_the_published_policy_is_read_again_after_5_minutes(container: Container, clock: ManualClock) -> None:
     set_clock(clock, datetime(2026, 3, 1, 12, tzinfo=UTC))
     published = container.published_policy()
-    published.forget()
+    container.policy_cache().forget()
     assert (await published()).upcoming is None
     await store_version(container, date(2026, 6, 1))  # published by another process
     clock.advance(timedelta(minutes=5) - timedelta(seconds=1))
@@ -79,14 +79,14 @@ async def test_the_published_policy_is_read_again_after_5_minutes(container: Con
     set_clock(clock, clock.now() - timedelta(seconds=1))  # the clock stepped back: the cache is not trusted
     assert [v.version for v in (await published()).versions] == ["2026-07-01", "2026-06-01", SEEDED]
     await store_version(container, date(2026, 8, 1))
-    published.forget()
+    container.policy_cache().forget()
     assert len((await published()).versions) == 4
 
 
 async def test_with_no_version_in_force_every_reader_says_so(container: Container, clock: ManualClock) -> None:
     set_clock(clock, datetime(2026, 2, 14, 23, 59, tzinfo=UTC))  # the day before the seeded version
     published = container.published_policy()
-    published.forget()
+    container.policy_cache().forget()
     for call in (
         published,
         lambda: container.policy_status()(None),
@@ -215,7 +215,7 @@ async def test_the_policy_is_read_in_the_owners_scope_and_once_per_instant(
         assert spy.scopes == [None]
         published = container.published_policy()  # a singleton built now, on the spy
         spy.scopes.clear()
-        published.forget()
+        container.policy_cache().forget()
         await published()
         await published()  # the same instant: the cached list
         assert spy.scopes == [None]

@@ -34,6 +34,7 @@ from aioomi.domain.model.privacy import (
     ReauthenticationRequired,
 )
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.usecases.privacy.build_export import ExportSkipped
 from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token
 from tests.unit.test_account_usecases import (  # noqa: F401 - fixtures
     CLIENT,
@@ -189,16 +190,16 @@ async def test_an_export_request_queues_one_build_job_and_expires_in_7_days(
         ExportStatus.READY,
         built_at,
         f"{who.account_id}/exports/{export.id}.zip",
-        result["bytes"],
+        result.bytes,
     )
-    assert result["export_id"] == export.id
+    assert result.export_id == export.id
     assert audit(container, who.account_id)[-1] == (
         "export_ready",
         built_at,
-        {"export_id": export.id, "bytes": result["bytes"]},
+        {"export_id": export.id, "bytes": result.bytes},
     )
-    assert await container.build_export()(who.account_id, export.id) == {"skipped": True}  # ready: not rebuilt
-    assert await container.build_export()(who.account_id, "exp_unknown") == {"skipped": True}
+    assert await container.build_export()(who.account_id, export.id) == ExportSkipped()  # ready: not rebuilt
+    assert await container.build_export()(who.account_id, "exp_unknown") == ExportSkipped()
     mail = last_mail_to(outbox(container), "ada@example.com", "export_ready")
     assert mail.subject == "Your Aioomi data export is ready"
     expires = (asked_at + timedelta(days=7)).strftime("%Y-%m-%d")
@@ -419,7 +420,7 @@ async def test_a_visitors_conversations_across_agents_are_exported_and_deleted_w
         )
         await uow.commit()
     exported = await container.export_visitor_conversations()(who, visitor)
-    assert sorted((c["visitor_id"], [m["content"] for m in c["messages"]]) for c in exported) == [
+    assert sorted((c.visitor_id, [m.content for m in c.messages]) for c in exported) == [
         (visitor, []),
         (visitor, ["Where is my order?"]),
     ]
@@ -434,9 +435,10 @@ async def test_an_agents_chat_retention_is_set_read_and_audited(container: Conta
     who = principal(owner)
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
     retention = container.chat_retention()
-    assert await retention.get(who, agent.id) is None  # the policy's 12 months
+    read = container.get_chat_retention()
+    assert await read(who, agent.id) is None  # the policy's 12 months
     assert await retention(who, agent.id, 30) == 30
-    assert await retention.get(who, agent.id) == 30
+    assert await read(who, agent.id) == 30
     assert audit(container, who.account_id)[-1] == (
         "chat_retention_set",
         clock.now(),
@@ -444,8 +446,8 @@ async def test_an_agents_chat_retention_is_set_read_and_audited(container: Conta
     )
     with pytest.raises(InvalidInput):
         await retention(who, agent.id, 366)
-    assert await retention.get(who, agent.id) == 30  # refused before anything is written
-    for call in (lambda: retention.get(who, "agt_unknown"), lambda: retention(who, "agt_unknown", 30)):
+    assert await read(who, agent.id) == 30  # refused before anything is written
+    for call in (lambda: read(who, "agt_unknown"), lambda: retention(who, "agt_unknown", 30)):
         with pytest.raises(NotFound) as refused:
             await call()
         assert (refused.value.code, refused.value.detail) == ("agent_not_found", "No such agent.")
@@ -504,7 +506,7 @@ async def test_every_owner_right_runs_in_the_owners_tenant_scope(container: Cont
         await scoped("find visitor", lambda: container.find_visitor_conversations()(who, "visitor_x_0123456789"))
         await scoped("export visitor", lambda: container.export_visitor_conversations()(who, "visitor_x_0123456789"))
         await scoped("delete visitor", lambda: container.delete_visitor_conversations()(who, "visitor_x_0123456789"))
-        await scoped("retention", lambda: container.chat_retention().get(who, agent.id))
+        await scoped("retention", lambda: container.get_chat_retention()(who, agent.id))
         await scoped("set retention", lambda: container.chat_retention()(who, agent.id, 30))
         await scoped("allowed", lambda: container.processing_allowed()(who.account_id))
         await scoped("erase", lambda: container.request_account_deletion()(who, PASSWORD))
@@ -577,7 +579,7 @@ async def test_201_agents_are_all_searched_exported_and_their_waiting_documents_
     for agent_id in edge:
         await _visitor_session(container, who.account_id, agent_id, visitor)
     assert sorted(s.agent_id for s in await container.find_visitor_conversations()(who, visitor)) == edge
-    assert sorted(c["agent_id"] for c in await container.export_visitor_conversations()(who, visitor)) == edge
+    assert sorted(c.agent_id for c in await container.export_visitor_conversations()(who, visitor)) == edge
     export = await container.request_export()(who)
     await container.build_export()(who.account_id, export.id)
     [ready] = [e for e in rows(container, "data_exports") if e.id == export.id]

@@ -17,14 +17,17 @@ from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import AgentSettings
 from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKind, account_ref
 from aioomi.domain.model.chat import ChatSession
+from aioomi.domain.model.documents import DocumentUpload
 from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavailable
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
+from aioomi.domain.model.leads import Lead
 from aioomi.domain.model.privacy import (
     DataExport,
     ExportStatus,
     InvalidDeletionGrace,
     ReauthenticationRequired,
+    RetentionRun,
     chat_cutoff,
     check_deletion_grace,
     deletion_grace,
@@ -32,8 +35,10 @@ from aioomi.domain.model.privacy import (
     outbox_retention,
 )
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import open_session
-from aioomi.domain.usecases.manage_account import ProfileChanges
+from aioomi.domain.usecases.privacy.build_export import ExportBuilt
+from aioomi.domain.usecases.privacy.support import ExportedConversation, ExportedLead
 from aioomi.ports.accounts import PendingSignIn
 from aioomi.settings import Settings, SettingsError, load_settings
 from tests.integration.accounts_support import PASSWORD, last_mail_to, link_token
@@ -152,7 +157,7 @@ async def test_an_export_holds_every_category_with_a_manifest(container: Contain
     export = await container.request_export()(who)
     assert await container.request_export()(who) == export  # one at a time
     result = await container.build_export()(who.account_id, export.id)
-    assert result["bytes"] > 0
+    assert result.bytes > 0
     link = await container.issue_export_link()(who, export.id)
     token = link.url.split("token=")[1]
     name, handle = await container.download_export()(token)
@@ -554,7 +559,7 @@ async def test_the_purge_takes_only_accounts_being_deleted_in_bounded_batches(
         await _billed(container, f"{name}@example.com", None, None)
     clock.advance(timedelta(days=7))
     purge = container.purge_deleted_accounts()
-    await purge.purge(kept.account.id)  # not being deleted: left alone
+    await container.purge_deleted_account()(kept.account.id)  # not being deleted: left alone
     purge._batch = 1
     assert await purge() == 3
     assert [a.email for a in rows(container, "accounts")] == ["kept@example.com"]
@@ -712,3 +717,131 @@ async def test_with_an_smtp_relay_the_outbox_sweep_has_nothing_to_remove(contain
         assert (await container.retention_sweeps()())["outbox"] == 0
     finally:
         container.kept_mail.reset_override()
+
+
+async def test_the_retention_report_lists_the_50_newest_runs_or_as_many_as_asked(container: Container) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    async with container.uow()(account_id=None) as uow:
+        for i in range(51):
+            at = start + timedelta(hours=i)
+            await uow.privacy.add_run(
+                RetentionRun(id=f"run_{i:02d}", kind="chats", started_at=at, finished_at=at, removed=i)
+            )
+        await uow.commit()
+    report = container.retention_report()
+    assert [r.id for r in await report()] == [f"run_{i:02d}" for i in range(50, 0, -1)]  # run_00 is the 51st
+    assert [r.id for r in await report(2)] == ["run_50", "run_49"]
+
+
+async def test_one_sweep_runs_every_kind_and_reports_each_the_leads_and_webhook_events_included(
+    container: Container,
+) -> None:
+    kinds = [
+        "chats",
+        "request_log",
+        "owner_sessions",
+        "one_time_tokens",
+        "pending_sign_ins",
+        "trusted_devices",
+        "exports",
+        "knowledge_orphans",
+        "analytics_opt_out",
+        "finished_jobs",
+        "billing_records",
+        "outbox",
+        "retention_runs",
+        "leads",  # the two steps of other areas, given to the sweep by the container
+        "webhook_events",
+    ]
+    assert await container.retention_sweeps()() == dict.fromkeys(kinds, 0)  # nothing to remove yet
+
+
+async def test_an_exports_manifest_result_sessions_and_request_log_are_the_accounts_without_secrets(
+    container: Container,
+) -> None:
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    at = container.clock().now()
+    entry = dict(occurred_at=at, method="GET", route="/api/v1/agents", status=200, latency_ms=1.5, ip="203.0.113.9")
+    await container.request_log().add_many(
+        [RequestLogEntry(account_id=who.account_id, **entry), RequestLogEntry(account_id="acc_someone_else", **entry)]
+    )
+    export = await container.request_export()(who)
+    built = await container.build_export()(who.account_id, export.id)
+    async with container.uow()(account_id=who.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
+    raw = await container.blob_store().get(blob_key)
+    archive = zipfile.ZipFile(io.BytesIO(raw))
+    assert built == ExportBuilt(export_id=export.id, bytes=len(raw), files=len(archive.namelist()))  # the job's result
+    account = json.loads(archive.read("account.json"))
+    assert account["sign_in_methods"] == ["password"] and "password_hash" not in account
+    [session] = json.loads(archive.read("sessions.json"))  # the signed-in session, without its secrets
+    assert session["account_id"] == who.account_id and not {"token_hash", "csrf_token"} & set(session)
+    manifest = json.loads(archive.read("manifest.json"))
+    assert {k: manifest[k] for k in ("schema_version", "export_id", "account_id", "generated_at", "format")} == {
+        "schema_version": 1,
+        "export_id": export.id,
+        "account_id": who.account_id,
+        "generated_at": at.isoformat(),
+        "format": "docs/privacy.md#export-archive",
+    }
+    logged = json.loads(archive.read("request_log.json"))
+    assert [(e["account_id"], e["route"], e["ip"]) for e in logged] == [
+        (who.account_id, "/api/v1/agents", "203.0.113.9")
+    ]
+
+
+async def test_an_exports_keys_agents_and_documents_are_the_accounts_and_no_key_hash_leaves(
+    container: Container,
+) -> None:
+    who = principal(await signed_up(container, "ada@example.com"))
+    await container.create_api_key()(who, "reader", ["agents:read"])
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    await container.chat_retention()(who, agent.id, 30)
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(who, agent.id, upload)
+    export = await container.request_export()(who)
+    await container.build_export()(who.account_id, export.id)
+    async with container.uow()(account_id=who.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
+    [key] = json.loads(archive.read("api_keys.json"))
+    assert key["name"] == "reader" and key["account_id"] == who.account_id and "key_hash" not in key
+    [agent_out] = json.loads(archive.read("agents.json"))
+    assert (agent_out["id"], agent_out["chat_retention_days"]) == (agent.id, 30)
+    assert [d["id"] for d in json.loads(archive.read("documents.json"))] == [document.id]
+
+
+async def test_a_visitors_leads_are_exported_after_their_conversations_and_deleted_with_them(
+    container: Container,
+) -> None:
+    who = principal(await signed_up(container, "ada@example.com"))
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    at = container.clock().now()
+    await _session(container, who.account_id, agent.id, at)
+    async with container.uow()(account_id=who.account_id) as uow:
+        for lead_id, visitor in (("lead_1", VISITOR), ("lead_2", "someone_else_0000000")):
+            await uow.leads.add_lead(
+                Lead(
+                    id=lead_id,
+                    account_id=who.account_id,
+                    agent_id=agent.id,
+                    visitor_id=visitor,
+                    values={"email": f"{lead_id}@example.com"},
+                    consent_text="You may contact me.",
+                    privacy_url=None,
+                    created_at=at,
+                )
+            )
+        await uow.commit()
+    exported = await container.export_visitor_conversations()(who, VISITOR)
+    assert [type(item) for item in exported] == [ExportedConversation, ExportedLead]  # the conversation, then the lead
+    lead = exported[1]
+    assert isinstance(lead, ExportedLead)
+    assert lead.lead.id == "lead_1" and lead.lead.values == {"email": "lead_1@example.com"}
+    assert await container.delete_visitor_conversations()(who, VISITOR) == 1
+    async with container.uow()(account_id=who.account_id) as uow:
+        assert await uow.leads.list_for_visitor(who.account_id, VISITOR) == []
+        assert [lead.id for lead in await uow.leads.list_for_visitor(who.account_id, "someone_else_0000000")] == [
+            "lead_2"
+        ]

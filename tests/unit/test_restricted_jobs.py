@@ -12,6 +12,7 @@ from aioomi.domain.usecases.privacy.crawl_unless_restricted import CrawlUnlessRe
 from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
 from aioomi.entrypoints.worker.jobs import handlers
 from tests.unit.test_account_usecases import clock, container, principal, signed_up  # noqa: F401 - fixtures
+from tests.unit.test_privacy_rights_rules import ScopeSpy
 
 
 class Recorder:
@@ -44,6 +45,18 @@ async def test_a_restricted_owner_is_neither_reindexed_nor_crawled_until_the_res
     assert await crawl_job(owner.account_id, "src_1", "run_1") == {"status": "succeeded"}
     assert reindex.calls == [(owner.account_id, "doc_1", 2)]
     assert crawl.calls == [(owner.account_id, "src_1", "run_1")]
+
+
+async def test_both_jobs_read_the_restriction_in_the_owners_scope_and_report_a_vanished_run(
+    container: Container,
+) -> None:
+    owner = principal(await signed_up(container, "ada@example.com"))
+    spy = ScopeSpy(container.uow())
+    reindex_job = ReindexUnlessRestricted(uow=spy, reindex=Recorder(3))  # type: ignore[arg-type]
+    crawl_job = CrawlUnlessRestricted(uow=spy, crawl=Recorder(None))  # type: ignore[arg-type]
+    assert await crawl_job(owner.account_id, "src_1", "run_gone") == {"status": None}  # no run: no status
+    assert await reindex_job(owner.account_id, "doc_1", 2) == 3
+    assert spy.scopes == [owner.account_id, owner.account_id]  # never the system scope
 
 
 async def test_the_worker_runs_the_jobs_through_the_rule(container: Container) -> None:

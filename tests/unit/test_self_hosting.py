@@ -101,7 +101,7 @@ async def test_an_offline_answer_is_metered_as_one_message_and_no_tokens(self_ho
         document_id="doc_r", document_title="Returns", position=0, text="You can return any item within 30 days."
     )
     chat = answer_chat(self_hosted, ExtractiveResponder(), ListSearch([returns]))  # type: ignore[arg-type]
-    answer = await chat.start(agent, ChatCaller(visitor_id=VISITOR, ip=None, user_agent=None), "Can I return an item?")
+    answer = await chat(agent, ChatCaller(visitor_id=VISITOR, ip=None, user_agent=None), "Can I return an item?")
     events = [e async for e in answer.events()]
     assert events[-1].message.content == "You can return any item within 30 days. [1]"  # type: ignore[union-attr]
     entries = [e for e in self_hosted.memory_database().table("usage_entries").values() if e.agent_id == agent.id]

@@ -8,6 +8,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 
 from dependency_injector import providers
+from testkit.builders import document_for, store_documents
 
 from aioomi.adapters.memory.chat_model import ScriptedChatModel
 from aioomi.adapters.memory.clock import ManualClock
@@ -24,13 +25,16 @@ from tests.unit.chat_support import ListSearch, account, agent_for, store
 from tests.unit.test_webhooks import FakeTransport
 
 NOW = datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC)
-RETURNS = Passage(
-    document_id="doc_returns",
-    document_title="Returns",
-    position=0,
-    text="You can return any item within 30 days.",
-    relevance=0.9,
-)
+
+
+def returns_passage(document_id: str) -> Passage:
+    return Passage(
+        document_id=document_id,
+        document_title="Returns",
+        position=0,
+        text="You can return any item within 30 days.",
+        relevance=0.9,
+    )
 
 
 async def world():
@@ -40,7 +44,9 @@ async def world():
     owner = account()
     agent = agent_for(owner)
     await store(container, owner, agent)
-    return container, clock, agent, Principal.own(account_id=owner.id)
+    returns = document_for(owner.id, agent.id, title="Returns")
+    await store_documents(container, returns)
+    return container, clock, agent, Principal.own(account_id=owner.id), returns.id
 
 
 def runs_queued(container) -> list:
@@ -48,13 +54,13 @@ def runs_queued(container) -> list:
 
 
 async def test_offline_mentions_is_not_applicable_and_nothing_is_recorded_or_metered() -> None:
-    container, clock, agent, me = await world()
+    container, clock, agent, me, returns = await world()
     create = container.create_test_question()
     mentions = await create(me, agent.id, question="Can I return it?", kind=ExpectationKind.MENTIONS, facts=["30 days"])
     clock.advance(timedelta(seconds=1))  # listed oldest first
-    cites = await create(me, agent.id, question="Return policy?", kind=ExpectationKind.CITES, document_id="doc_returns")
+    cites = await create(me, agent.id, question="Return policy?", kind=ExpectationKind.CITES, document_id=returns)
     model = ScriptedChatModel(reply=lambda r: "Within 30 days [1].")
-    run = RunTestQuestions(container.uow(), clock, model, ListSearch([RETURNS]), facts_apply=False)
+    run = RunTestQuestions(container.uow(), clock, model, ListSearch([returns_passage(returns)]), facts_apply=False)
     summary = await run(agent.account_id, agent.id)
     async with container.uow()(account_id=agent.account_id) as uow:
         [stored] = await uow.test_questions.list_runs(agent.account_id, agent.id, limit=10)
@@ -70,17 +76,15 @@ async def test_offline_mentions_is_not_applicable_and_nothing_is_recorded_or_met
 
 
 async def test_a_model_failure_fails_that_question_only_and_the_change_is_shown() -> None:
-    container, clock, agent, me = await world()
+    container, clock, agent, me, returns = await world()
     create = container.create_test_question()
-    first = await create(
-        me, agent.id, question="Can I return it?", kind=ExpectationKind.CITES, document_id="doc_returns"
-    )
+    first = await create(me, agent.id, question="Can I return it?", kind=ExpectationKind.CITES, document_id=returns)
     clock.advance(timedelta(seconds=1))
     second = await create(me, agent.id, question="Shipping abroad to Norway?", kind=ExpectationKind.FALLS_BACK)
     container.webhook_transport.override(providers.Object(FakeTransport()))
     await container.create_webhook_endpoint()(me, url="https://crm.example.com/in", events=["test_run.failed"])
     model = ScriptedChatModel(reply=lambda r: "Within 30 days [1].")
-    run = RunTestQuestions(container.uow(), clock, model, ListSearch([RETURNS]), facts_apply=True)
+    run = RunTestQuestions(container.uow(), clock, model, ListSearch([returns_passage(returns)]), facts_apply=True)
     await run(agent.account_id, agent.id)
     assert container.memory_database().table("webhook_events") == {}, "nothing newly failing, no event"
     model.fail_before_first = 1
@@ -104,14 +108,14 @@ async def test_a_model_failure_fails_that_question_only_and_the_change_is_shown(
 
 
 async def test_an_agent_without_test_questions_stores_no_run_and_queues_none() -> None:
-    container, clock, agent, me = await world()
+    container, clock, agent, me, returns = await world()
     assert await container.run_test_questions()(agent.account_id, agent.id) == {"run_id": None, "questions": 0}
     await container.update_agent()(me, agent.id, AgentChanges(name="Renamed"))
     assert runs_queued(container) == []
 
 
 async def test_a_settings_or_knowledge_change_queues_one_debounced_run() -> None:
-    container, clock, agent, me = await world()
+    container, clock, agent, me, returns = await world()
     await container.create_test_question()(me, agent.id, question="Norway?", kind=ExpectationKind.FALLS_BACK)
     await container.update_agent()(me, agent.id, AgentChanges())
     assert runs_queued(container) == [], "no change, no run"
@@ -126,3 +130,28 @@ async def test_a_settings_or_knowledge_change_queues_one_debounced_run() -> None
     await container.delete_qa_pair()(me, agent.id, pair.id)
     later = runs_queued(container)[1:]
     assert [(j.payload["trigger"], j.run_at) for j in later] == [("knowledge", NOW + timedelta(seconds=120))]
+
+
+async def test_a_change_of_the_curated_answer_settings_queues_one_debounced_run() -> None:
+    container, clock, agent, me, returns = await world()
+    set_curated = container.set_curated_settings()
+    await set_curated(me, agent.id, mode="direct", threshold=0.7)
+    assert runs_queued(container) == [], "no test questions, no run"
+
+    await container.create_test_question()(me, agent.id, question="Norway?", kind=ExpectationKind.FALLS_BACK)
+    await set_curated(me, agent.id, mode="direct", threshold=0.7)
+    assert runs_queued(container) == [], "the same settings again are no change"
+    await set_curated(me, agent.id, mode="passage", threshold=0.7)
+    await set_curated(me, agent.id, mode="passage", threshold=0.9)
+    [queued] = runs_queued(container)
+    assert queued.payload == {"account_id": agent.account_id, "agent_id": agent.id, "trigger": "settings"}
+    assert queued.run_at == NOW + timedelta(seconds=60), "one run a minute later, after the burst"
+
+
+async def test_the_first_curated_answer_choice_queues_a_run_only_when_it_differs_from_the_defaults() -> None:
+    container, clock, agent, me, returns = await world()
+    await container.create_test_question()(me, agent.id, question="Norway?", kind=ExpectationKind.FALLS_BACK)
+    await container.set_curated_settings()(me, agent.id, mode="passage", threshold=0.8)
+    assert runs_queued(container) == [], "the defaults (passage, 0.8) chosen explicitly change nothing"
+    await container.set_curated_settings()(me, agent.id, mode="direct", threshold=0.8)
+    assert [j.payload["trigger"] for j in runs_queued(container)] == ["settings"]

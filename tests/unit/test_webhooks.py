@@ -146,7 +146,7 @@ async def test_a_chat_turn_emits_conversation_started_and_both_messages(
     await container.create_webhook_endpoint()(principal, url="https://other.example.com/in", events=["source.synced"])
     passage = Passage(document_id="doc_1", document_title="Returns", position=0, text="Return items within 30 days.")
     chat = answer_chat(container, ScriptedChatModel(reply=lambda r: "Within 30 days [1]."), ListSearch([passage]))
-    answer = await chat.start(agent, ChatCaller(visitor_id=VISITOR), "Return items how?")
+    answer = await chat(agent, ChatCaller(visitor_id=VISITOR), "Return items how?")
     [e async for e in answer.events()]
     await run_worker(container)
 
@@ -173,7 +173,7 @@ async def test_a_vote_emits_feedback_created_and_a_refused_vote_emits_nothing(
     principal = Principal.own(account_id=owner.id, session_id="ses_x")
     await container.create_webhook_endpoint()(principal, url="https://crm.example.com/in", events=["feedback.created"])
     chat = answer_chat(container, ScriptedChatModel(reply=lambda r: "Within 30 days."), ListSearch([]))
-    answer = await chat.start(agent, ChatCaller(visitor_id=VISITOR), "Return items how?")
+    answer = await chat(agent, ChatCaller(visitor_id=VISITOR), "Return items how?")
     [e async for e in answer.events()]
     async with container.uow()(account_id=owner.id) as uow:
         question_id = (await uow.chat_messages.get(owner.id, answer.message_id)).reply_to

@@ -6,12 +6,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.domain.model.jobs import JobStatus, NewJob, retry_delay
-from aioomi.entrypoints.worker.runner import PeriodicTask, Worker
+from aioomi.entrypoints.worker.runner import PeriodicTask, Worker, decoded
 
 
 @pytest.fixture
@@ -146,3 +147,45 @@ async def test_the_product_jobs_run_on_the_memory_container(memory_container) ->
     kinds = {job.kind for job in store.jobs}
     assert {task.kind for task in PERIODIC} <= kinds
     assert all(job.status is JobStatus.DONE for job in store.jobs), [(j.kind, j.last_error) for j in store.jobs]
+
+
+class Greeting(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    times: int = 1
+
+
+async def test_a_typed_handler_gets_its_payload_decoded_and_a_malformed_one_fails_at_once(store, clock) -> None:
+    seen: list[Greeting] = []
+
+    async def greet(job: Greeting) -> None:
+        seen.append(job)
+
+    ok = await store.enqueue(NewJob(kind="t.greet", payload={"name": "Ada", "times": "3", "extra": True}))
+    missing = await store.enqueue(NewJob(kind="t.greet", payload={"times": 2}, max_attempts=5))
+    wrong = await store.enqueue(NewJob(kind="t.greet", payload={"name": ["Ada"]}, max_attempts=5))
+    await make_worker(store, clock, {"t.greet": decoded(Greeting, greet)}).run_until_idle()
+    assert seen == [Greeting(name="Ada", times=3)]  # a number sent as text is read; unknown fields ignored
+    assert (await store.get(ok)).status is JobStatus.DONE
+    for job_id, field in ((missing, "name"), (wrong, "$.name")):
+        job = await store.get(job_id)
+        assert (job.status, job.attempts) == (JobStatus.FAILED, 1)  # permanent: no retry of the 5
+        assert job.last_error.startswith("PermanentFailure: Malformed Greeting: ") and field in job.last_error
+
+
+async def test_every_product_job_refuses_a_malformed_payload_for_good(memory_container) -> None:
+    """A job kind that reads a payload decodes it at the edge: an empty one fails at once,
+    naming the payload type, instead of a ``KeyError`` retried for hours."""
+    from aioomi.entrypoints.worker.jobs import PERIODIC, handlers
+
+    periodic = {task.kind for task in PERIODIC}
+    store = memory_container.job_store()
+    ids = {}
+    for kind in sorted(set(handlers(memory_container)) - periodic):
+        ids[kind] = await store.enqueue(NewJob(kind=kind, payload={"account_id": 7, "customer_id": 7}, max_attempts=5))
+    assert len(ids) == 19  # 3 account, 1 handoff, 2 privacy and 13 other kinds read a payload
+    await Worker(
+        store, handlers(memory_container), memory_container.clock(), poll_interval=timedelta(milliseconds=10)
+    ).run_until_idle()
+    failed = {kind: await store.get(job_id) for kind, job_id in ids.items()}
+    assert {k: (j.status, j.attempts) for k, j in failed.items()} == {k: (JobStatus.FAILED, 1) for k in ids}
+    assert all("PermanentFailure: Malformed " in j.last_error for j in failed.values())

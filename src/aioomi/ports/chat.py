@@ -9,6 +9,8 @@ from typing import Protocol
 
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import ChatMessage, ChatSession, Passage, SessionSummary
+from aioomi.domain.model.chat_turn import TurnQuery, TurnState
+from aioomi.domain.model.documents import KnowledgeBase, KnowledgeBaseTotals
 from aioomi.domain.model.pagination import PageKey
 
 
@@ -84,6 +86,12 @@ class ChatMessageRepository(Protocol):
         """Replace the stored message of the same id (content, status, citations, usage)."""
         ...
 
+    async def save(self, message: ChatMessage) -> None:
+        """As :meth:`update` when the caller needs no answer: in a unit of work that defers
+        writes it is held back and sent with the commit (one round trip for the answer's update,
+        its usage entry and the commit); a message that is not the account's is left as it is."""
+        ...
+
     async def get(self, account_id: str, message_id: str) -> ChatMessage | None: ...
 
     async def list_for_session(self, account_id: str, session_id: str, *, last: int | None = None) -> list[ChatMessage]:
@@ -105,11 +113,23 @@ class ChatMessageRepository(Protocol):
         ...
 
 
+class ChatTurnReader(Protocol):
+    """A chat turn's read before it answers, in one piece (on the unit of work: its scope)."""
+
+    async def read(self, query: TurnQuery) -> TurnState:
+        """Count ``query.hits`` (committed whatever the turn does next, as the rate limiter's
+        own hits are; they share its counters), then read what ``query`` asks for: one round
+        trip where the store is remote. Works in a read-only unit of work: the counters are
+        the one write it lets through, sent before the batch turns read-only."""
+        ...
+
+
 class PassageSearch(Protocol):
     """The knowledge base seen from a chat turn: the passages of the agent's documents that
     best answer ``query``, best first (hybrid dense + lexical retrieval), at most ``top_k``,
     only those whose relevance (0–1) reaches ``min_relevance``. ``agent``: the agent, when the
-    caller holds it (it is then not read again)."""
+    caller holds it (it is then not read again); ``knowledge``: its knowledge base and totals,
+    when the caller read them (a chat turn, with its one read), likewise."""
 
     async def __call__(
         self,
@@ -120,4 +140,5 @@ class PassageSearch(Protocol):
         top_k: int,
         min_relevance: float,
         agent: Agent | None = None,
+        knowledge: tuple[KnowledgeBase | None, KnowledgeBaseTotals] | None = None,
     ) -> Sequence[Passage]: ...

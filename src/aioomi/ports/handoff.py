@@ -3,6 +3,7 @@ inbox, and each agent's handoff settings (inside a unit of work)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from aioomi.domain.model.chat import ChatMessage, ChatSession
@@ -38,6 +39,12 @@ class HandoffRepository(Protocol):
     async def inbox(self, account_id: str, *, limit: int) -> list[tuple[ChatSession, ChatMessage | None]]:
         """The account's conversations that are waiting or with a person, the longest waiting
         first (by the time a person was asked for, then id), each with its latest message."""
+        ...
+
+    async def waiting_since(self, before: datetime, *, limit: int) -> list[ChatSession]:
+        """Conversations of every account (a unit of work without an account: the system's
+        scope) that have been ``waiting`` since before ``before``, the longest waiting first, at
+        most ``limit``: the candidates of the expiry sweep."""
         ...
 
     async def get_settings(self, account_id: str, agent_id: str) -> HandoffSettings | None:

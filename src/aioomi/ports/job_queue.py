@@ -41,8 +41,10 @@ class JobStore(Protocol):
         """Mark a held job done."""
         ...
 
-    async def fail(self, job_id: str, worker_id: str, error: str, retry_at: datetime | None) -> None:
-        """Record a failed attempt: queue it again at ``retry_at``, or mark it failed for good."""
+    async def fail(self, job_id: str, worker_id: str, error: str, retry_in: timedelta | None) -> None:
+        """Record a failed attempt: queue it again ``retry_in`` from now, or mark it failed for
+        good (``None``). The delay is relative so that the store's own clock (the database's
+        ``now()``, which also decides when a job is due) places the retry."""
         ...
 
     async def release(self, job_id: str, worker_id: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from aioomi.domain.model.billing import Plan
+from aioomi.domain.model.billing import BillingAccount, Plan
+from aioomi.domain.model.usage import AllowanceState
 from aioomi.ports.unit_of_work import UnitOfWork
 
 
@@ -18,6 +19,16 @@ class UsageAllowance(Protocol):
         :class:`~aioomi.domain.model.usage.QuotaExceeded` when the plan's allowance or the
         agent's cap is used up. ``uow``: read in the caller's open unit of work (scoped to
         ``account_id``) instead of one of its own: a chat turn reads it with its session."""
+        ...
+
+    @property
+    def reads_billing(self) -> bool:
+        """Whether :meth:`decide` needs the account's billing state (else ``None`` will do)."""
+        ...
+
+    def decide(self, billing: BillingAccount | None, state: AllowanceState) -> None:
+        """:meth:`check` on state the caller read itself (a chat turn reads it with its
+        session, in one round trip: :class:`aioomi.ports.chat.ChatTurnReader`)."""
         ...
 
 

@@ -16,7 +16,7 @@ from aioomi.ports.accounts import (
 from aioomi.ports.agents import AgentRepository
 from aioomi.ports.analytics import AnalyticsRepository
 from aioomi.ports.billing import BillingStore
-from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository
+from aioomi.ports.chat import ChatMessageRepository, ChatSessionRepository, ChatTurnReader
 from aioomi.ports.conversation_review import ConversationReviewRepository
 from aioomi.ports.curated import CuratedSettingsRepository
 from aioomi.ports.documents import DocumentRepository
@@ -52,6 +52,7 @@ class UnitOfWork(Protocol):
     sources: SourceRepository
     chat_sessions: ChatSessionRepository
     chat_messages: ChatMessageRepository
+    chat_turns: ChatTurnReader
     feedback: AnswerFeedbackRepository
     curated_settings: CuratedSettingsRepository
     question_groups: QuestionGroupRepository

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from aioomi.adapters.memory.tables import Table
 from aioomi.domain.model.accounts import Account, AccountStatus
@@ -30,6 +32,12 @@ class InMemoryAgentRepository:
         self._accounts = all_accounts if all_accounts is not None else {}
         self._all = all_agents  # public keys are unique across accounts, whatever the tenant scope
         self._refused = refused
+        self._dependents: list[tuple[Table[Any], Callable[[str, Any], str]]] = []
+
+    def cascade_to(self, table: Table[Any], agent_of: Callable[[str, Any], str]) -> None:
+        """Rows of ``table`` go with their agent (``agent_of(key, row)`` names it), as the
+        Postgres foreign keys ``REFERENCES agents ON DELETE CASCADE`` take them."""
+        self._dependents.append((table, agent_of))
 
     def _check_unique(self, agent: Agent, *, new: bool) -> None:
         if new and (agent.id in self._all or agent.id in self._table.rows):
@@ -66,6 +74,10 @@ class InMemoryAgentRepository:
         if await self.get(account_id, agent_id) is None:
             return False
         self._table.delete(agent_id)
+        for table, agent_of in self._dependents:
+            for key, row in list(table.rows.items()):
+                if agent_of(key, row) == agent_id:
+                    table.delete(key)
         return True
 
     async def find_by_public_key(self, public_key: str) -> Agent | None:

@@ -165,6 +165,9 @@ class InMemoryChatMessageRepository:
         self._table.put(message.id, message)
         return True
 
+    async def save(self, message: ChatMessage) -> None:
+        await self.update(message)
+
     async def get(self, account_id: str, message_id: str) -> ChatMessage | None:
         message = self._table.get(message_id)
         return message if message is not None and message.account_id == account_id else None

@@ -3,6 +3,8 @@ session, events in their own table, settings per agent."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository
@@ -94,6 +96,16 @@ class InMemoryHandoffRepository:
             mine = await messages.list_for_session(account_id, s.id, last=1)
             found.append((s, mine[-1] if mine else None))
         return found
+
+    async def waiting_since(self, before: datetime, *, limit: int) -> list[ChatSession]:
+        waiting = (
+            s
+            for s in self._sessions.values()
+            if s.handoff is HandoffState.WAITING
+            and s.handoff_requested_at is not None
+            and s.handoff_requested_at < before
+        )
+        return sorted(waiting, key=lambda s: (s.handoff_requested_at, s.id))[:limit]
 
     async def get_settings(self, account_id: str, agent_id: str) -> HandoffSettings | None:
         row = self._settings.get(agent_id)

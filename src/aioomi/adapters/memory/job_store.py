@@ -104,12 +104,12 @@ class InMemoryJobStore:
                     job, status=JobStatus.DONE, finished_at=self._clock.now(), locked_by=None, locked_until=None
                 )
 
-    async def fail(self, job_id: str, worker_id: str, error: str, retry_at: datetime | None) -> None:
+    async def fail(self, job_id: str, worker_id: str, error: str, retry_in: timedelta | None) -> None:
         async with self._lock:
             job = self._held(job_id, worker_id)
             if job is None:
                 return
-            if retry_at is None:
+            if retry_in is None:
                 self._jobs[job_id] = msgspec.structs.replace(
                     job,
                     status=JobStatus.FAILED,
@@ -122,7 +122,7 @@ class InMemoryJobStore:
                 self._jobs[job_id] = msgspec.structs.replace(
                     job,
                     status=JobStatus.QUEUED,
-                    run_at=retry_at,
+                    run_at=self._clock.now() + retry_in,
                     last_error=error[:2000],
                     locked_by=None,
                     locked_until=None,

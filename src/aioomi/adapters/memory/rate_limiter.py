@@ -20,7 +20,10 @@ class InMemoryRateLimiter:
         self._windows: dict[tuple[str, str], tuple[datetime, int]] = {}  # -> (window end, hits)
 
     async def hit(self, rule: RateLimit, key: str) -> RateDecision:
-        now = self._clock.now()
+        return self.hit_at(rule, key, self._clock.now())
+
+    def hit_at(self, rule: RateLimit, key: str, now: datetime) -> RateDecision:
+        """:meth:`hit` at ``now`` (a chat turn's read counts at the turn's time)."""
         ends, hits = self._windows.get((rule.name, key), (now, 0))
         if ends <= now:
             ends, hits = now + rule.window, 0

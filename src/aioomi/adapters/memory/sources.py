@@ -180,6 +180,10 @@ class InMemorySourceRepository:
         pair = self._pairs.get(pair_id)
         return pair if self._alive(pair, account_id) else None
 
+    def agent_has_pairs(self, account_id: str, agent_id: str) -> bool:
+        """Whether the agent has any question-and-answer pair (a chat turn's read asks)."""
+        return any(p.agent_id == agent_id and self._alive(p, account_id) for p in self._pairs.values())
+
     async def list_pairs(self, account_id: str, source_id: str) -> list[QaPair]:
         mine = [p for p in self._pairs.values() if p.source_id == source_id and self._alive(p, account_id)]
         return sorted(mine, key=lambda p: (p.created_at, p.id))

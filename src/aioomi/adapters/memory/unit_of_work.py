@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from aioomi.adapters.local.system_clock import SystemClock
 from aioomi.adapters.memory.accounts import (
     InMemoryAccountRepository,
     InMemoryApiKeyRepository,
@@ -17,6 +18,7 @@ from aioomi.adapters.memory.agents import InMemoryAgentRepository
 from aioomi.adapters.memory.analytics import InMemoryAnalyticsRepository
 from aioomi.adapters.memory.billing import SYSTEM_ONLY, InMemoryBillingStore
 from aioomi.adapters.memory.chat import InMemoryChatMessageRepository, InMemoryChatSessionRepository
+from aioomi.adapters.memory.chat_turns import InMemoryChatTurnReader
 from aioomi.adapters.memory.conversation_review import InMemoryConversationReviewRepository
 from aioomi.adapters.memory.curated import InMemoryCuratedSettingsRepository
 from aioomi.adapters.memory.documents import InMemoryDocumentRepository
@@ -26,6 +28,7 @@ from aioomi.adapters.memory.job_store import InMemoryJobStore
 from aioomi.adapters.memory.leads import InMemoryLeadStore
 from aioomi.adapters.memory.privacy import InMemoryPrivacyStore
 from aioomi.adapters.memory.question_groups import InMemoryQuestionGroupRepository
+from aioomi.adapters.memory.rate_limiter import InMemoryRateLimiter
 from aioomi.adapters.memory.sources import InMemorySourceRepository
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
 from aioomi.adapters.memory.test_questions import InMemoryTestQuestionStore
@@ -51,10 +54,17 @@ class InMemoryUnitOfWork:
     commit drops everything."""
 
     def __init__(
-        self, database: MemoryDatabase, job_store: InMemoryJobStore, account_id: str | None, *, read_only: bool = False
+        self,
+        database: MemoryDatabase,
+        job_store: InMemoryJobStore,
+        account_id: str | None,
+        *,
+        read_only: bool = False,
+        limiter: InMemoryRateLimiter | None = None,
     ) -> None:
         self._database = database
         self._job_store = job_store
+        self._limiter = limiter or InMemoryRateLimiter(SystemClock())
         self._scope = account_id
         self._read_only = read_only
 
@@ -103,19 +113,23 @@ class InMemoryUnitOfWork:
         chat_messages = self._table("chat_messages", lambda m: m.account_id)
         self.chat_sessions = InMemoryChatSessionRepository(chat_sessions, chat_messages)
         self.chat_messages = InMemoryChatMessageRepository(chat_messages, chat_sessions)
+        self.chat_turns = InMemoryChatTurnReader(self, self._limiter)
         self.feedback = InMemoryAnswerFeedbackRepository(chat_messages)
-        self.curated_settings = InMemoryCuratedSettingsRepository(
-            self._table("agent_curated_answers", lambda r: r[0]), self.sources
-        )
+        curated = self._table("agent_curated_answers", lambda r: r[0])
+        self.curated_settings = InMemoryCuratedSettingsRepository(curated, self.sources)
+        groups = self._table("question_groups", lambda g: g.account_id)
+        refreshes = self._table("question_group_refreshes", lambda r: r[0])
         self.question_groups = InMemoryQuestionGroupRepository(
-            self._table("question_groups", lambda g: g.account_id),
-            chat_messages,
-            self._table("question_group_refreshes", lambda r: r[0]),
-            self._table("agents", lambda a: a.account_id),
+            groups, chat_messages, refreshes, self._table("agents", lambda a: a.account_id)
         )
-        self.test_questions = InMemoryTestQuestionStore(
-            self._table("test_questions", lambda q: q.account_id), self._table("test_runs", lambda r: r.account_id)
-        )
+        test_questions = self._table("test_questions", lambda q: q.account_id)
+        test_runs = self._table("test_runs", lambda r: r.account_id)
+        self.test_questions = InMemoryTestQuestionStore(test_questions, test_runs)
+        # The improvement loop's rows go with their agent, as Postgres cascades them.
+        for by_agent_id in (curated, refreshes):
+            self.agents.cascade_to(by_agent_id, lambda key, row: key)
+        for with_agent_id in (groups, test_questions, test_runs):
+            self.agents.cascade_to(with_agent_id, lambda key, row: row.agent_id)
         self.conversation_review = InMemoryConversationReviewRepository(
             chat_sessions,
             chat_messages,
@@ -176,12 +190,20 @@ class InMemoryUnitOfWork:
 
 
 class InMemoryUnitOfWorkFactory:
-    def __init__(self, database: MemoryDatabase, job_store: InMemoryJobStore) -> None:
+    """``limiter``: the rate-limit counters a chat turn's read counts in (the container's rate
+    limiter; one of the factory's own when not given)."""
+
+    def __init__(
+        self, database: MemoryDatabase, job_store: InMemoryJobStore, limiter: InMemoryRateLimiter | None = None
+    ) -> None:
         self._database = database
         self._job_store = job_store
+        self._limiter = limiter or InMemoryRateLimiter(SystemClock())
 
     def __call__(
         self, *, account_id: str | None, read_only: bool = False, defer_writes: bool = False
     ) -> InMemoryUnitOfWork:
         # Changes are staged until commit here anyway; their errors are raised at the call.
-        return InMemoryUnitOfWork(self._database, self._job_store, account_id, read_only=read_only)
+        return InMemoryUnitOfWork(
+            self._database, self._job_store, account_id, read_only=read_only, limiter=self._limiter
+        )

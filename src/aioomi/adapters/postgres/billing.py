@@ -18,10 +18,12 @@ from aioomi.domain.model.billing import (
     WebhookEvent,
 )
 
-_ACCOUNT = (
+# The billing account's columns (also read by a chat turn's one read, adapters/postgres/chat_turns.py).
+ACCOUNT_COLUMNS = (
     "account_id, customer_id, subscription_id, plan_id, status, current_period_start, current_period_end, "
     "cancel_at_period_end, state_at, payment_failed_at, downgraded_at, updated_at"
 )
+_ACCOUNT = ACCOUNT_COLUMNS
 _RECORD = (
     "id, kind, stripe_id, account_id, account_ref, stripe_customer_id, stripe_invoice_id, stripe_subscription_id, "
     "amount_minor, currency, status, period_start, period_end, occurred_at, status_at, created_at"

@@ -20,10 +20,11 @@ from aioomi.domain.model.pagination import PageKey
 _SESSION_COLUMNS = "id, account_id, agent_id, visitor_id, channel, created_at, last_message_at, ip, user_agent"
 # What a read returns: the inserted columns and the handoff state (migration 0035).
 SESSION_READ = _SESSION_COLUMNS + ", handoff_state AS handoff, handoff_seq, handoff_requested_at, handoff_taken_at"
-_MESSAGE_COLUMNS = (
+MESSAGE_COLUMNS = (
     "id, account_id, agent_id, session_id, role, content, status, citations, model, prompt_tokens, "
     "completion_tokens, latency_ms, error_code, reply_to, idempotency_key, created_at, feedback, curated_pair_id"
 )
+_MESSAGE_COLUMNS = MESSAGE_COLUMNS
 
 
 class _Repository:
@@ -261,23 +262,12 @@ class PostgresChatMessageRepository(_Repository):
         )
 
     async def update(self, message: ChatMessage) -> bool:
-        return 1 == await self._execute(
-            "UPDATE chat_messages SET content = %s, status = %s, citations = %s, model = %s, prompt_tokens = %s, "
-            "completion_tokens = %s, latency_ms = %s, error_code = %s, curated_pair_id = %s WHERE id = %s AND account_id = %s",
-            (
-                message.content,
-                str(message.status),
-                Jsonb(msgspec.to_builtins(message.citations)),
-                message.model,
-                message.prompt_tokens,
-                message.completion_tokens,
-                message.latency_ms,
-                message.error_code,
-                message.curated_pair_id,
-                message.id,
-                message.account_id,
-            ),
-        )
+        return 1 == await self._execute(_UPDATE_MESSAGE, _update_params(message))
+
+    async def save(self, message: ChatMessage) -> None:
+        # Held back with the unit's other writes when it defers them: the update, the usage
+        # entry and COMMIT go in one round trip. Not the account's message: no row, no error.
+        await self._write(_UPDATE_MESSAGE, _update_params(message))
 
     async def get(self, account_id: str, message_id: str) -> ChatMessage | None:
         rows = await self._rows(
@@ -330,3 +320,25 @@ class PostgresChatMessageRepository(_Repository):
             (message_id, account_id),
         )
         return msgspec.convert(rows[0], ChatMessage) if rows else None
+
+
+_UPDATE_MESSAGE = (
+    "UPDATE chat_messages SET content = %s, status = %s, citations = %s, model = %s, prompt_tokens = %s, "
+    "completion_tokens = %s, latency_ms = %s, error_code = %s, curated_pair_id = %s WHERE id = %s AND account_id = %s"
+)
+
+
+def _update_params(message: ChatMessage) -> tuple[object, ...]:
+    return (
+        message.content,
+        str(message.status),
+        Jsonb(msgspec.to_builtins(message.citations)),
+        message.model,
+        message.prompt_tokens,
+        message.completion_tokens,
+        message.latency_ms,
+        message.error_code,
+        message.curated_pair_id,
+        message.id,
+        message.account_id,
+    )

@@ -16,7 +16,13 @@ from aioomi.domain.model.qa_pairs import QaPair
 _PAIR = "id, account_id, agent_id, source_id, question, answer, alternatives, created_at, updated_at"
 
 
-def _settings(row: dict[str, Any]) -> CuratedSettings:
+# The agent's settings (parameters: account, agent); also sent with a chat turn's one read.
+SETTINGS = "SELECT mode, threshold FROM agent_curated_answers WHERE account_id = %s AND agent_id = %s"
+# Whether the agent has any pair (a chat turn's read: no pair, no look-up after the search).
+HAS_PAIRS = "SELECT EXISTS (SELECT 1 FROM qa_pairs WHERE account_id = %s AND agent_id = %s) AS has_pairs"
+
+
+def settings_of(row: dict[str, Any]) -> CuratedSettings:
     # real is single precision: round back to the owner's few decimals.
     return CuratedSettings(mode=CuratedMode(row["mode"]), threshold=round(float(row["threshold"]), 6))
 
@@ -29,7 +35,7 @@ class PostgresCuratedSettingsRepository(PostgresRepository):
             "SELECT mode, threshold FROM agent_curated_answers WHERE account_id = %s AND agent_id = %s",
             (account_id, agent_id),
         )
-        return _settings(rows[0]) if rows else None
+        return settings_of(rows[0]) if rows else None
 
     async def lookup(
         self,
@@ -53,7 +59,7 @@ class PostgresCuratedSettingsRepository(PostgresRepository):
             setting_rows = await settings.fetchall()
             pair_rows = await pairs.fetchall()
         return (
-            _settings(setting_rows[0]) if setting_rows else None,
+            settings_of(setting_rows[0]) if setting_rows else None,
             [msgspec.convert(row, QaPair) for row in pair_rows],
         )
 

@@ -168,26 +168,9 @@ class PostgresDocumentRepository(PostgresRepository):
         account_id: str,
         agent_id: str,
     ) -> tuple[KnowledgeBase | None, KnowledgeBaseTotals]:
-        row = await self._row(
-            "SELECT kb.embedding_model, kb.pending_model, t.documents, t.characters FROM "
-            "(SELECT count(*) FILTER (WHERE status <> 'failed') AS documents, "
-            "coalesce(sum(char_count), 0)::bigint AS characters FROM documents "
-            "WHERE account_id = %(account)s AND agent_id = %(agent)s) AS t "
-            "LEFT JOIN knowledge_bases kb ON kb.account_id = %(account)s AND kb.agent_id = %(agent)s",
-            {"account": account_id, "agent": agent_id},
-        )
+        row = await self._row(KNOWLEDGE_BASE_WITH_TOTALS, {"account": account_id, "agent": agent_id})
         assert row is not None
-        base = (
-            KnowledgeBase(
-                account_id=account_id,
-                agent_id=agent_id,
-                embedding_model=row["embedding_model"],
-                pending_model=row["pending_model"],
-            )
-            if row["embedding_model"] is not None
-            else None
-        )
-        return base, KnowledgeBaseTotals(documents=int(row["documents"]), characters=int(row["characters"]))
+        return knowledge_base_with_totals(account_id, agent_id, row)
 
     async def lock_knowledge_base(self, account_id: str, agent_id: str, default_model: str) -> KnowledgeBase:
         await self._execute(
@@ -214,3 +197,31 @@ class PostgresDocumentRepository(PostgresRepository):
                 knowledge_base.pending_model,
             ),
         )
+
+
+# The agent's knowledge base (its current model) and its totals in one row (parameters
+# ``account``, ``agent``): read by the search, or with a chat turn's one read.
+KNOWLEDGE_BASE_WITH_TOTALS = (
+    "SELECT kb.embedding_model, kb.pending_model, t.documents, t.characters FROM "
+    "(SELECT count(*) FILTER (WHERE status <> 'failed') AS documents, "
+    "coalesce(sum(char_count), 0)::bigint AS characters FROM documents "
+    "WHERE account_id = %(account)s AND agent_id = %(agent)s) AS t "
+    "LEFT JOIN knowledge_bases kb ON kb.account_id = %(account)s AND kb.agent_id = %(agent)s"
+)
+
+
+def knowledge_base_with_totals(
+    account_id: str, agent_id: str, row: dict[str, Any]
+) -> tuple[KnowledgeBase | None, KnowledgeBaseTotals]:
+    """The row of :data:`KNOWLEDGE_BASE_WITH_TOTALS` as the domain reads it."""
+    base = (
+        KnowledgeBase(
+            account_id=account_id,
+            agent_id=agent_id,
+            embedding_model=row["embedding_model"],
+            pending_model=row["pending_model"],
+        )
+        if row["embedding_model"] is not None
+        else None
+    )
+    return base, KnowledgeBaseTotals(documents=int(row["documents"]), characters=int(row["characters"]))

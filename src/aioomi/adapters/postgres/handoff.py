@@ -5,6 +5,7 @@ transaction and tenant scope apply); every query also filters by account itself.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -118,6 +119,15 @@ class PostgresHandoffRepository(PostgresRepository):
                 )
             )
         return found
+
+    async def waiting_since(self, before: datetime, *, limit: int) -> list[ChatSession]:
+        # The inbox's partial index holds only held conversations, so this reads a handful of rows.
+        rows = await self._rows(
+            f"SELECT {SESSION_READ} FROM chat_sessions WHERE handoff_state = 'waiting' "
+            "AND handoff_requested_at < %s ORDER BY handoff_requested_at, id LIMIT %s",
+            (before, limit),
+        )
+        return [msgspec.convert(row, ChatSession) for row in rows]
 
     async def get_settings(self, account_id: str, agent_id: str) -> HandoffSettings | None:
         row = await self._row(

@@ -135,19 +135,19 @@ class PostgresJobStore:
                     (job_id, worker_id),
                 )
 
-    async def fail(self, job_id: str, worker_id: str, error: str, retry_at: datetime | None) -> None:
+    async def fail(self, job_id: str, worker_id: str, error: str, retry_in: timedelta | None) -> None:
         with translated_errors():
             async with self._pool.connection() as conn:
                 await conn.execute(
                     """
                     UPDATE jobs SET
-                        status = CASE WHEN %(retry_at)s::timestamptz IS NULL THEN 'failed' ELSE 'queued' END,
-                        run_at = coalesce(%(retry_at)s::timestamptz, run_at),
-                        finished_at = CASE WHEN %(retry_at)s::timestamptz IS NULL THEN now() END,
+                        status = CASE WHEN %(retry_in)s::interval IS NULL THEN 'failed' ELSE 'queued' END,
+                        run_at = coalesce(now() + %(retry_in)s::interval, run_at),
+                        finished_at = CASE WHEN %(retry_in)s::interval IS NULL THEN now() END,
                         last_error = left(%(error)s, 2000), locked_by = NULL, locked_until = NULL
                     WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'running'
                     """,
-                    {"retry_at": retry_at, "error": error, "id": job_id, "worker": worker_id},
+                    {"retry_in": retry_in, "error": error, "id": job_id, "worker": worker_id},
                 )
 
     async def release(self, job_id: str, worker_id: str) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from aioomi.adapters.postgres.errors import translated_errors
@@ -28,7 +30,8 @@ RETURNING hits, window_ends
 """
 
 # Several counters in one statement: one row per (rule, key), same rule of windows as _HIT.
-_HIT_MANY = """
+# Also sent by a chat turn's one read, on the unit of work's connection (chat_turns.py).
+HIT_MANY = """
 INSERT INTO rate_limit_counters AS c (rule, key_hash, window_ends, hits)
 SELECT rule, key_hash, ends, 1 FROM unnest(%(rules)s::text[], %(key_hashes)s::text[], %(ends)s::timestamptz[])
     AS h(rule, key_hash, ends)
@@ -72,21 +75,31 @@ class PostgresRateLimiter:
 
     async def hit_many(self, hits: Sequence[tuple[RateLimit, str]]) -> list[RateDecision]:
         now = self._clock.now()
-        hashes = [key_hash(key) for _, key in hits]
-        params = {
-            "rules": [rule.name for rule, _ in hits],
-            "key_hashes": hashes,
-            "ends": [now + rule.window for rule, _ in hits],
-            "now": now,
-        }
         with translated_errors():
             async with self._pool.connection() as conn:
-                rows = await (await conn.execute(_HIT_MANY, params)).fetchall()
-        counted = {(rule, h): (n, ends) for rule, h, n, ends in rows}
-        return [decide(rule, *counted[(rule.name, h)], now) for (rule, _), h in zip(hits, hashes, strict=True)]
+                cur = await conn.execute(HIT_MANY, hit_many_params(hits, now))
+                return await read_decisions(cur, hits, now)
 
     async def purge_expired(self, before: datetime, limit: int = 1000) -> int:
         with translated_errors():
             async with self._pool.connection() as conn:
                 cur = await conn.execute(_PURGE, (before, limit))
                 return cur.rowcount
+
+
+def hit_many_params(hits: Sequence[tuple[RateLimit, str]], now: datetime) -> dict[str, Any]:
+    """The parameters of :data:`HIT_MANY` for one hit on each ``(rule, key)`` at ``now``."""
+    return {
+        "rules": [rule.name for rule, _ in hits],
+        "key_hashes": [key_hash(key) for _, key in hits],
+        "ends": [now + rule.window for rule, _ in hits],
+        "now": now,
+    }
+
+
+async def read_decisions(
+    cur: psycopg.AsyncCursor[Any], hits: Sequence[tuple[RateLimit, str]], now: datetime
+) -> list[RateDecision]:
+    """The verdicts, in the order of ``hits``, from the rows :data:`HIT_MANY` returned."""
+    counted = {(rule, h): (n, ends) for rule, h, n, ends in await cur.fetchall()}
+    return [decide(rule, *counted[(rule.name, key_hash(key))], now) for rule, key in hits]

@@ -23,6 +23,7 @@ from aioomi.adapters.postgres.agents import PostgresAgentRepository
 from aioomi.adapters.postgres.analytics import PostgresAnalyticsRepository
 from aioomi.adapters.postgres.billing import PostgresBillingStore
 from aioomi.adapters.postgres.chat import PostgresChatMessageRepository, PostgresChatSessionRepository
+from aioomi.adapters.postgres.chat_turns import PostgresChatTurnReader
 from aioomi.adapters.postgres.conversation_review import PostgresConversationReviewRepository
 from aioomi.adapters.postgres.curated import PostgresCuratedSettingsRepository
 from aioomi.adapters.postgres.documents import PostgresDocumentRepository
@@ -118,20 +119,49 @@ class TenantConnection:
     async def pipeline(self) -> AsyncIterator[Any]:
         """Pipeline mode for a batch of statements; ``BEGIN`` and the scope, when not sent yet,
         are queued first, so the batch still costs one round trip."""
+        async with self._batch(None) as (pipeline, _):
+            yield pipeline
+
+    @asynccontextmanager
+    async def pipeline_counting(self, query: Any, params: Any) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
+        """:meth:`pipeline` whose first statement is ``query``, a write of counters (the rate
+        limits), let through in a read-only unit too: its batch sends the scope, the write and
+        ``COMMIT`` (an implicit transaction of its own, so the counters' row locks last only
+        for the write, as the limiter's autocommitted statement), then the read-only scope and
+        the rest of the batch: still one round trip. In a unit that is not read-only the write
+        is one more statement of its transaction. Yields the write's cursor, to fetch once the
+        batch is answered."""
+        async with self._batch((query, params)) as (_, cur):
+            assert cur is not None
+            yield cur
+
+    @asynccontextmanager
+    async def _batch(self, first: tuple[Any, Any] | None) -> AsyncIterator[tuple[Any, psycopg.AsyncCursor[Any] | None]]:
         if self.closed:
             raise RuntimeError("a statement after the unit of work ended")
         sent: list[tuple[psycopg.AsyncCursor[Any], Callable[[int], None] | None]] = []
+        written: psycopg.AsyncCursor[Any] | None = None
         async with self._conn.pipeline() as pipeline:
             self._piped = True
             try:
-                if self.read_only:
+                if self.read_only and first is not None:
+                    # The counters in an implicit transaction of their own, committed at once so
+                    # their rows are not locked while the reads run (a hot counter, as the
+                    # agent's daily one, is shared by every turn); then the reads in another.
+                    await self._conn.execute(_SCOPE, self._scope)
+                    written = await self._conn.execute(*first)
+                    await self._conn.execute("COMMIT")
+                    await self._conn.execute(_READ_ONLY_SCOPE, self._scope)
+                elif self.read_only:
                     await self._conn.execute(_READ_ONLY_SCOPE, self._scope)
                 elif not self.in_transaction:
                     self.in_transaction = True
                     await self._conn.execute("BEGIN")
                     await self._conn.execute(_SCOPE, self._scope)
                 sent = await self._send_deferred()
-                yield pipeline
+                if first is not None and written is None:
+                    written = await self._conn.execute(*first)
+                yield pipeline, written
             finally:
                 self._piped = False
         _check(sent)
@@ -254,6 +284,7 @@ class PostgresUnitOfWork:
         self.sources = PostgresSourceRepository(conn)
         self.chat_sessions = PostgresChatSessionRepository(conn)
         self.chat_messages = PostgresChatMessageRepository(conn)
+        self.chat_turns = PostgresChatTurnReader(conn)
         self.feedback = PostgresAnswerFeedbackRepository(conn)
         self.curated_settings = PostgresCuratedSettingsRepository(conn)
         self.question_groups = PostgresQuestionGroupRepository(conn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.adapters.postgres.repository import PostgresRepository
@@ -87,20 +88,8 @@ class PostgresUsageLedger(PostgresRepository):
         return PeriodUsage(**rows[0])
 
     async def allowance_state(self, account_id: str, agent_id: str, period: date) -> AllowanceState:
-        rows = await self._rows(
-            "SELECT coalesce(sum(messages), 0)::bigint AS messages, coalesce(sum(tokens), 0)::bigint AS tokens, "
-            "coalesce(sum(messages) FILTER (WHERE agent_id = %(agent)s), 0)::bigint AS agent_messages, "
-            "coalesce(sum(tokens) FILTER (WHERE agent_id = %(agent)s), 0)::bigint AS agent_tokens, "
-            "(SELECT monthly_tokens FROM usage_caps WHERE account_id = %(account)s AND agent_id = %(agent)s) AS cap "
-            "FROM usage_counters WHERE account_id = %(account)s AND period = %(period)s",
-            {"account": account_id, "agent": agent_id, "period": period},
-        )
-        row = rows[0]
-        return AllowanceState(
-            account=PeriodUsage(messages=row["messages"], tokens=row["tokens"]),
-            agent=PeriodUsage(messages=row["agent_messages"], tokens=row["agent_tokens"]),
-            agent_token_cap=row["cap"],
-        )
+        rows = await self._rows(ALLOWANCE_STATE, {"account": account_id, "agent": agent_id, "period": period})
+        return allowance_state(rows[0])
 
     async def set_agent_token_cap(self, account_id: str, agent_id: str, tokens: int | None) -> None:
         with translated_errors():
@@ -118,3 +107,23 @@ class PostgresUsageLedger(PostgresRepository):
     async def agent_token_caps(self, account_id: str) -> dict[str, int]:
         rows = await self._rows("SELECT agent_id, monthly_tokens FROM usage_caps WHERE account_id = %s", (account_id,))
         return {row["agent_id"]: row["monthly_tokens"] for row in rows}
+
+
+# The account's and the agent's use in a period and the agent's cap, in one row (parameters
+# ``account``, ``agent``, ``period``): read by the quota check and by a chat turn's one read.
+ALLOWANCE_STATE = (
+    "SELECT coalesce(sum(messages), 0)::bigint AS messages, coalesce(sum(tokens), 0)::bigint AS tokens, "
+    "coalesce(sum(messages) FILTER (WHERE agent_id = %(agent)s), 0)::bigint AS agent_messages, "
+    "coalesce(sum(tokens) FILTER (WHERE agent_id = %(agent)s), 0)::bigint AS agent_tokens, "
+    "(SELECT monthly_tokens FROM usage_caps WHERE account_id = %(account)s AND agent_id = %(agent)s) AS cap "
+    "FROM usage_counters WHERE account_id = %(account)s AND period = %(period)s"
+)
+
+
+def allowance_state(row: dict[str, Any]) -> AllowanceState:
+    """The row of :data:`ALLOWANCE_STATE` as the domain reads it."""
+    return AllowanceState(
+        account=PeriodUsage(messages=row["messages"], tokens=row["tokens"]),
+        agent=PeriodUsage(messages=row["agent_messages"], tokens=row["agent_tokens"]),
+        agent_token_cap=row["cap"],
+    )

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from aioomi.domain.model.chat import DEFAULT_MAX_CITATIONS, MAX_CITATIONS
+from aioomi.domain.model.accounts import AccountStatus
+from aioomi.domain.model.chat import DEFAULT_MAX_CITATIONS, MAX_CITATIONS, AgentUnavailable, owner_unavailable
 from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.knowledge import DEFAULT_MIN_RELEVANCE, DEFAULT_TOP_K, RetrievalSettings
 
@@ -217,6 +218,24 @@ class Agent(AgentSettings, frozen=True, kw_only=True):
 
     def with_settings(self, settings: AgentSettings, *, at: datetime) -> Agent:
         return msgspec.structs.replace(self, **msgspec.structs.asdict(settings), updated_at=at)
+
+
+class WidgetAgent(msgspec.Struct, frozen=True, kw_only=True):
+    """The agent a widget key names, its key and origin checked, with its owner's account status
+    (``None``: the account is gone). :meth:`serving` completes the checks; the HTTP layer grants
+    CORS in between, so a browser can read why a paused agent refuses."""
+
+    agent: Agent
+    owner_status: AccountStatus | None
+
+    def serving(self) -> Agent:
+        """The agent, if it answers visitors: active (else ``agent_paused``) and its owner's
+        account active (else ``agent_restricted``)."""
+        if self.agent.status is not AgentStatus.ACTIVE:
+            raise AgentUnavailable("This assistant is paused by its owner.")
+        if self.owner_status is not AccountStatus.ACTIVE:
+            raise owner_unavailable(self.owner_status in (None, AccountStatus.DELETION_PENDING))
+        return self.agent
 
 
 # --- partial changes ---------------------------------------------------------------------------

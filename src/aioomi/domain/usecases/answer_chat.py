@@ -25,7 +25,6 @@ from aioomi.domain.model.chat import (
     Citation,
     MessageInProgress,
     MessageStatus,
-    Passage,
     Prompt,
     PromptMessage,
     Role,
@@ -48,11 +47,13 @@ from aioomi.domain.model.chat import (
     prompt_role,
     prompt_tokens,
 )
-from aioomi.domain.model.errors import AioomiError, Conflict
+from aioomi.domain.model.chat_turn import TurnQuery
+from aioomi.domain.model.errors import AioomiError, Conflict, RateLimited
 from aioomi.domain.model.handoff import ConversationWithPerson, HandoffState
 from aioomi.domain.model.ids import is_id, new_id
 from aioomi.domain.model.qa_pairs import QaPair
-from aioomi.domain.model.usage import UsageEntry, UsageKind
+from aioomi.domain.model.rate_limits import RateLimit
+from aioomi.domain.model.usage import AllowanceState, UsageEntry, UsageKind, period_start
 from aioomi.domain.model.webhook_payloads import (
     CONVERSATION_STARTED,
     MESSAGE_CREATED,
@@ -60,13 +61,15 @@ from aioomi.domain.model.webhook_payloads import (
     message_created,
 )
 from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
-from aioomi.domain.usecases.search_knowledge import SearchKnowledge
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.chat import PassageSearch
 from aioomi.ports.chat_model import ChatModel
 from aioomi.ports.clock import Clock
 from aioomi.ports.quota import UsageAllowance
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+# What a visitor over a message rate limit is told (with the longest wait as Retry-After).
+RATE_LIMITED = "Too many messages; wait a moment and try again."
 
 
 class ChatCaller(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,7 +185,7 @@ class AnswerChat:
         self._context_tokens = context_tokens
         self._history_messages = history_messages
 
-    async def start(
+    async def __call__(
         self,
         agent: Agent,
         caller: ChatCaller,
@@ -192,9 +195,13 @@ class AnswerChat:
         idempotency_key: str | None = None,
         history: Sequence[PromptMessage] | None = None,
         owner_checked: bool = False,
+        limits: Sequence[tuple[RateLimit, str]] = (),
     ) -> ChatAnswer:
         """Check, retrieve, build the prompt and store the visitor's message; raise the
-        domain error of the first rule broken. ``history`` replaces the stored history (the
+        domain error of the first rule broken. ``limits``: rate limits to count one hit on
+        each, with the turn's read, before anything else is decided (over any:
+        ``rate_limited`` with the longest wait; counted whatever the turn does next).
+        ``history`` replaces the stored history (the
         OpenAI-compatible API sends the conversation with each request); in a new session
         those earlier turns are stored before the question, so the owner reads it whole.
         ``owner_checked``: the caller found the owner's account active in this request (the
@@ -206,60 +213,51 @@ class AnswerChat:
         started = time.perf_counter()
         now = self._clock.now()
         retried: tuple[ChatMessage, ChatMessage] | None = None
+        wanted = session_id if session_id is not None and is_id(session_id, SESSION_PREFIX) else None
+        query = TurnQuery(
+            account_id=agent.account_id,
+            agent_id=agent.id,
+            now=now,
+            hits=tuple(limits),
+            period=period_start(now),
+            billing=self._allowance.reads_billing,
+            owner=not owner_checked,
+            session_id=wanted,
+            last=self._history_messages if history is None else 0,
+            idempotency_key=key if wanted is not None else None,
+            knowledge=True,
+            curated=self._curated is not None,
+        )
+        # Everything the turn reads before it searches, with the rate limits counted: one read
+        # (one round trip on Postgres), in a read-only unit of work.
         async with self._uow(account_id=agent.account_id, read_only=True) as uow:
-            # The allowance is read with the session, in the turn's one read-only unit of work.
-            await self._allowance.check(agent.account_id, agent.id, uow=uow)
-            if not owner_checked:
-                await check_owner_allows(uow, agent)
-            if session_id is not None and key is None and history is None:
-                # The session and its recent history in one read.
-                found, stored = (
-                    await uow.chat_sessions.get_with_recent(agent.account_id, session_id, last=self._history_messages)
-                    if is_id(session_id, SESSION_PREFIX)
-                    else (None, [])
-                )
-                session = owned(found, agent, caller.visitor_id)
-            elif session_id is not None and key is not None and history is None:
-                # The session, its recent history and the message sent with the key in one read.
-                found, stored, keyed = (
-                    await uow.chat_sessions.get_with_recent_and_keyed(
-                        agent.account_id, session_id, last=self._history_messages, idempotency_key=key
-                    )
-                    if is_id(session_id, SESSION_PREFIX)
-                    else (None, [], None)
-                )
-                session = owned(found, agent, caller.visitor_id)
-                if keyed is not None:
-                    again = _replay_of(session, *keyed)
-                    if isinstance(again, ChatAnswer):
-                        return again
-                    retried = again
-            elif session_id is not None:
-                session = await own_session(uow, agent, session_id, caller.visitor_id)
-                if key is not None:
-                    replay = await self._replay(uow, agent, session, key)
-                    if isinstance(replay, ChatAnswer):
-                        return replay
-                    retried = replay
-                stored = (
-                    []
-                    if history is not None
-                    else await uow.chat_messages.list_for_session(
-                        agent.account_id, session.id, last=self._history_messages
-                    )
-                )
-            else:
-                session = ChatSession(
-                    id=new_id(SESSION_PREFIX),
-                    account_id=agent.account_id,
-                    agent_id=agent.id,
-                    visitor_id=caller.visitor_id,
-                    channel=caller.channel,
-                    created_at=now,
-                    ip=caller.ip,
-                    user_agent=clip_user_agent(caller.user_agent),
-                )
-                stored = []
+            state = await uow.chat_turns.read(query)
+        denied = [d for d in state.decisions if not d.allowed]
+        if denied:
+            raise RateLimited(RATE_LIMITED, retry_after_s=max(d.retry_after_s for d in denied))
+        self._allowance.decide(state.billing, state.allowance or AllowanceState())
+        if not owner_checked and state.owner_status is not AccountStatus.ACTIVE:
+            raise owner_unavailable(state.owner_status in (None, AccountStatus.DELETION_PENDING))
+        stored: Sequence[ChatMessage] = ()
+        if session_id is not None:
+            session = owned(state.session, agent, caller.visitor_id)
+            stored = state.recent
+            if state.keyed is not None:
+                again = _replay_of(session, *state.keyed)
+                if isinstance(again, ChatAnswer):
+                    return again
+                retried = again
+        else:
+            session = ChatSession(
+                id=new_id(SESSION_PREFIX),
+                account_id=agent.account_id,
+                agent_id=agent.id,
+                visitor_id=caller.visitor_id,
+                channel=caller.channel,
+                created_at=now,
+                ip=caller.ip,
+                user_agent=clip_user_agent(caller.user_agent),
+            )
         if session.handoff is not HandoffState.ASSISTANT:
             # A person holds the conversation (or is asked for): the assistant stays silent, no
             # model call, nothing metered; the widget sends such messages to the person's thread.
@@ -283,10 +281,12 @@ class AnswerChat:
             top_k=agent.retrieval.top_k,
             min_relevance=agent.retrieval.min_relevance,
             agent=agent,
+            knowledge=state.knowledge,
         )
         served: QaPair | None = None
         if self._curated is not None:  # the owner's curated answers: served as they are, or the top passages
-            choice = await self._curated(agent, passages)
+            known = (state.curated_settings, state.has_pairs) if state.has_pairs is not None else None
+            choice = await self._curated(agent, passages, known=known)
             served, passages = choice.served, list(choice.passages)
         # One source per document (its passages merged), at most max_citations, best first: the
         # prompt numbers them as the citations do, so the answer's [n] markers name citations.
@@ -316,7 +316,7 @@ class AnswerChat:
                 curated_pair_id=served.id if served is not None else None,
             )
             async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
-                await uow.chat_messages.update(answer)
+                await uow.chat_messages.save(answer)
                 await uow.chat_sessions.touch(agent.account_id, session.id, now)
                 await uow.commit()
         else:
@@ -386,49 +386,6 @@ class AnswerChat:
             events = self._serve_curated(agent, answer, served, started)
         return ChatAnswer(message_id=answer.id, session_id=session.id, events=events)
 
-    async def replay(
-        self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str, *, owner_checked: bool = False
-    ) -> ChatAnswer | None:
-        """The stored, complete answer to a message already sent with this key in the
-        visitor's session, replayed without the model; ``None`` when the key is new (or its
-        answer failed or is still streaming: :meth:`start` decides those). Callers use it to
-        let a replay through without counting it against the visitor's limits."""
-        key = check_idempotency_key(idempotency_key)
-        if key is None:
-            return None
-        check_agent_serves(agent)
-        async with self._uow(account_id=agent.account_id, read_only=True) as uow:
-            if not owner_checked:
-                await check_owner_allows(uow, agent)
-            # The session and the message sent with the key, with its reply: one read.
-            found, _, keyed = (
-                await uow.chat_sessions.get_with_recent_and_keyed(
-                    agent.account_id, session_id, last=0, idempotency_key=key
-                )
-                if is_id(session_id, SESSION_PREFIX)
-                else (None, [], None)
-            )
-            session = owned(found, agent, caller.visitor_id)
-        reply = keyed[1] if keyed is not None else None
-        if reply is None or reply.status is not MessageStatus.COMPLETE:
-            return None
-        return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
-
-    async def _replay(
-        self,
-        uow: UnitOfWork,
-        agent: Agent,
-        session: ChatSession,
-        key: str,
-    ) -> ChatAnswer | tuple[ChatMessage, ChatMessage] | None:
-        """The stored answer to replay; for a failed one, the (question, answer) pair to answer
-        again; None when the key is new."""
-        asked = await uow.chat_messages.find_by_idempotency_key(agent.account_id, session.id, key)
-        if asked is None:
-            return None
-        reply = await uow.chat_messages.find_reply(agent.account_id, asked.id)
-        return _replay_of(session, asked, reply)
-
     async def _fallback(self, agent: Agent, answer: ChatMessage, started: float) -> AsyncIterator[TurnEvent]:
         yield TurnStarted(message_id=answer.id, session_id=answer.session_id)
         yield TurnDelta(text=agent.fallback_message)
@@ -441,7 +398,7 @@ class AnswerChat:
             latency_ms=_ms_since(started),
         )
         async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
-            await uow.chat_messages.update(done)
+            await uow.chat_messages.save(done)
             emit_event(
                 uow, account_id=agent.account_id, type=MESSAGE_CREATED, data=message_created(done), at=self._clock.now()
             )
@@ -473,8 +430,8 @@ class AnswerChat:
             curated_pair_id=pair.id,
             latency_ms=_ms_since(started),
         )
-        async with self._uow(account_id=agent.account_id) as uow:
-            await uow.chat_messages.update(done)
+        async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
+            await uow.chat_messages.save(done)
             await uow.commit()
         yield TurnDone(message=done, usage=TokenUsage())
 
@@ -557,7 +514,7 @@ class AnswerChat:
             error_code=failure.code if failure else None,
         )
         async with self._uow(account_id=agent.account_id, defer_writes=True) as uow:
-            await uow.chat_messages.update(final)
+            await uow.chat_messages.save(final)
             if usage is not None:
                 await uow.usage.add(
                     UsageEntry(
@@ -592,10 +549,10 @@ def _replay_of(
         raise MessageInProgress("A message with this Idempotency-Key is still being answered.")
     if reply.status is MessageStatus.FAILED:
         return asked, reply
-    return ChatAnswer(message_id=reply.id, session_id=session.id, events=_replayed(reply))
+    return ChatAnswer(message_id=reply.id, session_id=session.id, events=replayed_answer(reply))
 
 
-async def _replayed(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
+async def replayed_answer(reply: ChatMessage) -> AsyncIterator[TurnEvent]:
     yield TurnStarted(message_id=reply.id, session_id=reply.session_id)
     if reply.content:
         yield TurnDelta(text=reply.content)
@@ -627,35 +584,3 @@ def _earlier_turns(session: ChatSession, history: Sequence[PromptMessage], now: 
 
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
-
-
-class KnowledgePassages:
-    """:class:`~aioomi.ports.chat.PassageSearch` on :class:`SearchKnowledge` (the hybrid
-    retrieval of the knowledge-base work), its hits seen as the prompt's passages."""
-
-    def __init__(self, search: SearchKnowledge) -> None:
-        self._search = search
-
-    async def __call__(
-        self,
-        *,
-        account_id: str,
-        agent_id: str,
-        query: str,
-        top_k: int,
-        min_relevance: float,
-        agent: Agent | None = None,
-    ) -> list[Passage]:
-        hits = await self._search(account_id, agent_id, query, top_k=top_k, min_relevance=min_relevance, agent=agent)
-        return [
-            Passage(
-                document_id=h.document_id,
-                document_title=h.document_title,
-                position=h.position,
-                text=h.text,
-                score=h.score,
-                source_url=h.source_url,
-                relevance=h.relevance,
-            )
-            for h in hits
-        ]

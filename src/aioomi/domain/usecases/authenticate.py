@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aioomi.domain.model.accounts import AccountStatus, Principal, SessionPolicy, ensure_recent_authentication
+import msgspec
+
+from aioomi.domain.model.accounts import AccountStatus, Principal, SessionPolicy
 from aioomi.domain.model.errors import Unauthenticated
 from aioomi.domain.model.secrets import API_KEY_PREFIX, hash_token
 from aioomi.domain.model.workspaces import NO_WORKSPACE, Role, current_membership, role_within
@@ -10,8 +12,27 @@ from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
+class ApiKeyCredential(msgspec.Struct, frozen=True, kw_only=True):
+    """The secret of ``Authorization: Bearer <api key>``."""
+
+    secret: str
+
+
+class SessionCredential(msgspec.Struct, frozen=True, kw_only=True):
+    """The token of an owner's session cookie."""
+
+    token: str
+
+
+Credential = ApiKeyCredential | SessionCredential
+
+
 class Authenticate:
-    """Resolve credentials to a :class:`Principal`.
+    """Resolve a credential (an API key or a session token) to a :class:`Principal`.
+
+    One use case with a typed input rather than one per credential: the HTTP layer's principal
+    dependency must stay a single dependency (the upload handlers', see
+    ``tests/unit/test_use_case_dependencies.py``).
 
     Rules:
     - a session counts only while not revoked, younger than its absolute lifetime and used
@@ -19,7 +40,8 @@ class Authenticate:
     - an API key counts until revoked; its last use is recorded (at most once a minute);
     - accounts being deleted authenticate no more; every failure looks the same;
     - a key's principal carries the key's scopes; a session's carries when its owner last gave
-      their password, which :meth:`recent_session` checks for account-security operations;
+      their password, which :class:`~aioomi.domain.usecases.accounts.require_recent_session.RequireRecentSession`
+      checks for account-security operations;
     - a session acts in the workspace its person chose (else their first, their own) with their
       role there, read with the session on every request (no cache): a removed member's session
       is back in their own workspace at their next request, the other one out of reach; a person
@@ -33,7 +55,12 @@ class Authenticate:
         self._clock = clock
         self._policy = policy
 
-    async def session(self, token: str) -> Principal:
+    async def __call__(self, credential: Credential) -> Principal:
+        if isinstance(credential, ApiKeyCredential):
+            return await self._api_key(credential.secret)
+        return await self._session(credential.token)
+
+    async def _session(self, token: str) -> Principal:
         now = self._clock.now()
         async with self._uow(account_id=None) as uow:
             session = await uow.sessions.find_by_token_hash(hash_token(token))
@@ -58,7 +85,7 @@ class Authenticate:
             authenticated_at=session.last_authenticated_at,
         )
 
-    async def api_key(self, secret: str) -> Principal:
+    async def _api_key(self, secret: str) -> Principal:
         if not secret.startswith(API_KEY_PREFIX):
             raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
         now = self._clock.now()
@@ -83,9 +110,3 @@ class Authenticate:
             api_key_id=key.id,
             scopes=frozenset(key.scopes),
         )
-
-    def recent_session(self, principal: Principal) -> Principal:
-        """``principal`` if it is a session re-authenticated within the policy's window; else
-        ``session_required`` (an API key) or ``reauthentication_required`` (403 both)."""
-        ensure_recent_authentication(principal, self._clock.now(), self._policy.reauthentication_window)
-        return principal

@@ -21,7 +21,7 @@ from aioomi.domain.model.documents import (
     bytes_hash,
 )
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.job_payloads import job_of, purge_document_payload
 from aioomi.domain.model.sources import (
     ACTIVE_RUN_STATUSES,
     GONE_AFTER_RUNS,
@@ -481,30 +481,19 @@ class CrawlSource:
                 await uow.sources.delete_page(source.account_id, source.id, url)
                 models: list[str] = []
                 if document is not None:
-                    models = list(
-                        dict.fromkeys(
-                            m
-                            for m in (
-                                document.embedding_model,
-                                base and base.embedding_model,
-                                base and base.pending_model,
-                            )
-                            if m
-                        )
+                    purge = purge_document_payload(
+                        source.account_id,
+                        source.agent_id,
+                        document.id,
+                        (
+                            document.embedding_model,
+                            base.embedding_model if base else None,
+                            base.pending_model if base else None,
+                        ),
                     )
+                    models = purge.models
                     await uow.documents.delete(source.account_id, document.id)
-                    await uow.jobs.enqueue(
-                        NewJob(
-                            kind=PURGE_DOCUMENT,
-                            max_attempts=10,
-                            payload={
-                                "account_id": source.account_id,
-                                "agent_id": source.agent_id,
-                                "document_id": document.id,
-                                "models": models,
-                            },
-                        )
-                    )
+                    await uow.jobs.enqueue(job_of(PURGE_DOCUMENT, purge, max_attempts=10))
                 await uow.commit()
             if document is not None:
                 await self._purge(source.account_id, source.agent_id, document.id, models)

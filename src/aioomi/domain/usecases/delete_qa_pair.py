@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import PURGE_DOCUMENT
-from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.job_payloads import job_of, purge_document_payload
 from aioomi.domain.model.test_questions import RunTrigger
 from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
@@ -39,26 +39,21 @@ class DeleteQaPair:
             pair = await find_own_pair(uow, principal, agent, pair_id)
             document = await uow.documents.get(principal.workspace_id, pair.id, for_update=True)
             base = await uow.documents.knowledge_base(principal.workspace_id, agent.id)
-            models = [
-                m
-                for m in (
-                    document and document.embedding_model,
+            purge = purge_document_payload(
+                principal.workspace_id,
+                agent.id,
+                pair.id,
+                (
+                    document.embedding_model if document else None,
                     agent.embedding_model,
-                    base and base.embedding_model,
-                    base and base.pending_model,
-                )
-                if m
-            ]
-            payload = {
-                "account_id": principal.workspace_id,
-                "agent_id": agent.id,
-                "document_id": pair.id,
-                "models": list(dict.fromkeys(models)),
-            }
+                    base.embedding_model if base else None,
+                    base.pending_model if base else None,
+                ),
+            )
             await uow.documents.delete(principal.workspace_id, pair.id)
-            await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
+            await uow.jobs.enqueue(job_of(PURGE_DOCUMENT, purge, max_attempts=10))
             await rerun_tests_after_change(
                 uow, self._clock.now(), principal.workspace_id, agent.id, RunTrigger.KNOWLEDGE
             )
             await uow.commit()
-        await self._purge(principal.workspace_id, agent.id, pair.id, payload["models"])
+        await self._purge(principal.workspace_id, agent.id, pair.id, purge.models)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import PURGE_DOCUMENT
-from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.job_payloads import job_of, purge_document_payload
 from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
@@ -38,24 +38,19 @@ class DeleteSource:
             ]
             purges: list[tuple[str, list[str]]] = []
             for document in documents:
-                models = [
-                    m
-                    for m in (
+                purge = purge_document_payload(
+                    principal.workspace_id,
+                    agent.id,
+                    document.id,
+                    (
                         document.embedding_model,
                         agent.embedding_model,
-                        base and base.embedding_model,
-                        base and base.pending_model,
-                    )
-                    if m
-                ]
-                payload = {
-                    "account_id": principal.workspace_id,
-                    "agent_id": agent.id,
-                    "document_id": document.id,
-                    "models": list(dict.fromkeys(models)),
-                }
-                purges.append((document.id, list(dict.fromkeys(models))))
-                await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
+                        base.embedding_model if base else None,
+                        base.pending_model if base else None,
+                    ),
+                )
+                purges.append((document.id, purge.models))
+                await uow.jobs.enqueue(job_of(PURGE_DOCUMENT, purge, max_attempts=10))
             await uow.sources.delete(principal.workspace_id, source.id)
             await uow.commit()
         for document_id, purged_models in purges:

@@ -9,11 +9,33 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO
+
+import msgspec
 
 from aioomi.ports.blob_store import BlobStore
 
 _PIECE = 1024 * 1024
+
+
+class ExportManifest(msgspec.Struct, frozen=True, kw_only=True):
+    """The head of ``manifest.json`` (its ``files`` list is added when the archive is written)."""
+
+    schema_version: int
+    export_id: str
+    account_id: str
+    generated_at: str
+    """ISO 8601, as ``datetime.isoformat`` writes it."""
+    format: str
+
+
+class ArchiveEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One member of the archive as the manifest lists it."""
+
+    name: str
+    sha256: str
+    bytes: int
+    description: str = ""
 
 
 def _copy(source: IO[bytes], target: IO[bytes]) -> tuple[str, int]:
@@ -25,22 +47,22 @@ def _copy(source: IO[bytes], target: IO[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> dict[str, Any]:
+def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> ArchiveEntry:
     archive.writestr(name, data)
-    return {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return ArchiveEntry(name=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
 
 
-def _write_blob(archive: zipfile.ZipFile, name: str, source: IO[bytes]) -> dict[str, Any]:
+def _write_blob(archive: zipfile.ZipFile, name: str, source: IO[bytes]) -> ArchiveEntry:
     with source, archive.open(name, "w", force_zip64=True) as target:
         sha256, size = _copy(source, target)
-    return {"name": name, "sha256": sha256, "bytes": size}
+    return ArchiveEntry(name=name, sha256=sha256, bytes=size)
 
 
 async def write_export_archive(
     blobs: BlobStore,
     key: str,
     *,
-    manifest: Mapping[str, Any],
+    manifest: ExportManifest,
     files: Mapping[str, bytes],
     originals: Mapping[str, str],
     descriptions: Mapping[str, str],
@@ -49,7 +71,7 @@ async def write_export_archive(
     then ``originals`` (name → blob key, copied piece by piece; a blob gone meanwhile is left
     out), then ``manifest.json``: ``manifest`` plus the name, description, ``sha256`` and
     ``bytes`` of every other member. Nothing is stored if writing fails."""
-    entries: list[dict[str, Any]] = []
+    entries: list[ArchiveEntry] = []
     async with blobs.writer(key) as out:
         archive = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED)
         try:
@@ -60,12 +82,11 @@ async def write_export_archive(
                 if source is not None:
                     entries.append(await asyncio.to_thread(_write_blob, archive, name, source))
             listed = [
-                e | {"description": descriptions.get(e["name"], "A document's original file or text.")}
-                for e in sorted(entries, key=lambda e: e["name"])
+                msgspec.structs.replace(e, description=descriptions.get(e.name, "A document's original file or text."))
+                for e in sorted(entries, key=lambda e: e.name)
             ]
-            await asyncio.to_thread(
-                archive.writestr, "manifest.json", json.dumps(dict(manifest) | {"files": listed}, indent=2)
-            )
+            document = msgspec.to_builtins(manifest) | {"files": msgspec.to_builtins(listed)}
+            await asyncio.to_thread(archive.writestr, "manifest.json", json.dumps(document, indent=2))
         finally:
             await asyncio.to_thread(archive.close)
         return out.tell()

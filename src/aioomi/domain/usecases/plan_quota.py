@@ -1,5 +1,5 @@
-"""What every way of adding knowledge shares with uploads: the account's plan limits on
-documents and stored bytes, counted under the per-account lock (taken before the
+"""What every way of adding knowledge shares (uploads, crawls, Q&A pairs): the account's plan
+limits on documents and stored bytes, counted under the per-account lock (taken before the
 knowledge-base lock, always in that order), and the page limit of a crawl."""
 
 from __future__ import annotations

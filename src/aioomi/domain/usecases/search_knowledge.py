@@ -6,7 +6,13 @@ from __future__ import annotations
 import msgspec
 
 from aioomi.domain.model.agents import Agent, AgentNotFound
-from aioomi.domain.model.documents import DocumentHit, DocumentSource, document_of
+from aioomi.domain.model.documents import (
+    DocumentHit,
+    DocumentSource,
+    KnowledgeBase,
+    KnowledgeBaseTotals,
+    document_of,
+)
 from aioomi.domain.model.errors import InvalidInput
 from aioomi.domain.model.ids import is_id
 from aioomi.domain.model.knowledge import (
@@ -82,9 +88,12 @@ class SearchKnowledge:
         min_relevance: float | None = None,
         *,
         agent: Agent | None = None,
+        knowledge: tuple[KnowledgeBase | None, KnowledgeBaseTotals] | None = None,
     ) -> list[DocumentHit]:
         """``agent``: the agent when the caller holds it already (a chat turn), so it is not
-        read again; it must be the one ``account_id`` and ``agent_id`` name."""
+        read again; it must be the one ``account_id`` and ``agent_id`` name. ``knowledge``:
+        that agent's knowledge base and totals, when the caller read them (a chat turn reads
+        them with its one read); only with ``agent``."""
         text = query.strip()
         if not text:
             raise InvalidInput("Ask something: the query is empty.", code="invalid_query", field="query")
@@ -93,13 +102,15 @@ class SearchKnowledge:
         if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
             raise InvalidInput("min_relevance must be between 0 and 1.", code="invalid_query", field="min_relevance")
         if agent is not None and (agent.account_id, agent.id) != (account_id, agent_id):
-            agent = None
-        async with self._uow(account_id=account_id, read_only=True) as uow:
-            if agent is None:
-                agent = await uow.agents.get(account_id, agent_id) if is_id(agent_id, "agt") else None
-            if agent is None:
-                raise AgentNotFound("No such agent.")
-            base, totals = await uow.documents.knowledge_base_with_totals(account_id, agent_id)
+            agent, knowledge = None, None
+        if agent is None or knowledge is None:
+            async with self._uow(account_id=account_id, read_only=True) as uow:
+                if agent is None:
+                    agent = await uow.agents.get(account_id, agent_id) if is_id(agent_id, "agt") else None
+                if agent is None:
+                    raise AgentNotFound("No such agent.")
+                knowledge = await uow.documents.knowledge_base_with_totals(account_id, agent_id)
+        base, totals = knowledge
         model = base.embedding_model if base is not None else agent.embedding_model
         settings = RetrievalSettings(top_k=agent.retrieval.top_k if top_k is None else top_k)
         gate = agent.retrieval.min_relevance if min_relevance is None else min_relevance

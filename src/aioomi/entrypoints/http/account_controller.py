@@ -9,11 +9,12 @@ from msgspec import UNSET
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.usecases.accounts.create_api_key import CreateApiKey
+from aioomi.domain.usecases.accounts.get_account import GetAccount
 from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.accounts.list_sessions import ListSessions
 from aioomi.domain.usecases.accounts.revoke_api_key import RevokeApiKey
 from aioomi.domain.usecases.accounts.revoke_session import RevokeSession
-from aioomi.domain.usecases.manage_account import GetAccount, ProfileChanges, UpdateProfile
+from aioomi.domain.usecases.accounts.update_profile import ProfileChanges, UpdateProfile
 from aioomi.domain.usecases.privacy.request_account_deletion import RequestAccountDeletion
 from aioomi.entrypoints.http.auth import provide_principal, provide_recent_session
 from aioomi.entrypoints.http.privacy_controller import DeleteAccountIn, DeletionOut

@@ -47,7 +47,7 @@ from aioomi.entrypoints.http.handoff_widget_controller import WidgetHandoffContr
 from aioomi.entrypoints.http.health import HealthController, metrics_guard
 from aioomi.entrypoints.http.lead_pages import LeadPages
 from aioomi.entrypoints.http.leads_controller import LeadController, LeadFormController, WidgetLeadController
-from aioomi.entrypoints.http.loop_pages import QuestionPages
+from aioomi.entrypoints.http.loop_pages import QuestionPages, TestQuestionPages
 from aioomi.entrypoints.http.openai_errors import by_path, is_openai_path
 from aioomi.entrypoints.http.pages import PAGE_CONTROLLERS, static_files_router, template_config
 from aioomi.entrypoints.http.privacy_controller import PRIVACY_CONTROLLERS
@@ -78,7 +78,7 @@ CONTROLLERS += PRIVACY_CONTROLLERS
 CONTROLLERS += PAGE_CONTROLLERS  # the owner dashboard (HTML, not in the schema)
 CONTROLLERS += [EmbedController, WidgetScriptController, RequestLogController]
 CONTROLLERS += [WebhookEndpointController, WebhookPages]
-CONTROLLERS += [QuestionPages]
+CONTROLLERS += [QuestionPages, TestQuestionPages]
 CONTROLLERS += [LeadFormController, LeadController, WidgetLeadController, LeadPages, WidgetLeadsScriptController]
 CONTROLLERS += [
     FeedbackController,

@@ -14,8 +14,9 @@ from litestar.di import NamedDependency
 from aioomi.domain.model.accounts import Principal, Scope, SessionRequired, ensure_scope
 from aioomi.domain.model.errors import Forbidden, Unauthenticated
 from aioomi.domain.model.secrets import same_secret
+from aioomi.domain.usecases.accounts.require_recent_session import RequireRecentSession
 from aioomi.domain.usecases.auth_support import ClientInfo
-from aioomi.domain.usecases.authenticate import Authenticate
+from aioomi.domain.usecases.authenticate import ApiKeyCredential, Authenticate, SessionCredential
 
 SESSION_COOKIE = "aioomi_session"
 DEVICE_COOKIE = "aioomi_device"
@@ -96,13 +97,13 @@ async def provide_principal(request: Request[Any, Any, Any], authenticate: Named
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Use `Authorization: Bearer <API key>`.", code="invalid_authorization")
-        principal = await authenticate.api_key(secret.strip())
+        principal = await authenticate(ApiKeyCredential(secret=secret.strip()))
         _check_key_scope(request, principal)
         return _logged(request, principal)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthenticated("Sign in, or send an API key.", code="unauthenticated")
-    principal = await authenticate.session(token)
+    principal = await authenticate(SessionCredential(token=token))
     if request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or principal.csrf_token is None or not same_secret(sent, principal.csrf_token):
@@ -111,13 +112,15 @@ async def provide_principal(request: Request[Any, Any, Any], authenticate: Named
 
 
 async def provide_recent_session(
-    request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]
+    request: Request[Any, Any, Any],
+    authenticate: NamedDependency[Authenticate],
+    require_recent_session: NamedDependency[RequireRecentSession],
 ) -> Principal:
     """:func:`provide_principal`, for account-security routes: a browser session whose owner
     signed in or re-entered their password within the re-authentication window
     (``403 session_required`` for an API key, ``403 reauthentication_required`` when stale)."""
     principal = await provide_principal(request, authenticate)
-    return authenticate.recent_session(principal)
+    return await require_recent_session(principal)
 
 
 async def optional_session_owner(
@@ -128,7 +131,7 @@ async def optional_session_owner(
     if not token:
         return None
     try:
-        return (await authenticate.session(token)).account_id
+        return (await authenticate(SessionCredential(token=token))).account_id
     except Unauthenticated:
         return None
 

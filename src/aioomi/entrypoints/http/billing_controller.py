@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
@@ -47,11 +46,12 @@ class BillingController(Controller):
     dependencies = AUTHENTICATED
 
     @get("/plans", summary="The plans on offer, with their allowances (no sign-in needed)")
-    async def list_plans(self, list_plans: NamedDependency[ListPlans], state: State) -> PlanList:
-        plans = list_plans()
-        config = state.container.billing_config()
+    async def list_plans(self, list_plans: NamedDependency[ListPlans]) -> PlanList:
+        offer = await list_plans()
         return PlanList(
-            data=[PlanOut.of(p) for p in plans], billing_enabled=config.enabled, plans_apply=config.plans_apply
+            data=[PlanOut.of(p) for p in offer.plans],
+            billing_enabled=offer.billing_enabled,
+            plans_apply=offer.plans_apply,
         )
 
     @post(
@@ -157,7 +157,7 @@ class StripeWebhookController(Controller):
         responses=problems(400, 404, 503),
     )
     async def receive(
-        self, receive_stripe_event: NamedDependency[ReceiveStripeEvent], state: State, request: Request[Any, Any, Any]
+        self, receive_stripe_event: NamedDependency[ReceiveStripeEvent], request: Request[Any, Any, Any]
     ) -> Response[Any]:
         body = await request.body()
         try:

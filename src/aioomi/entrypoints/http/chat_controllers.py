@@ -230,7 +230,7 @@ class OpenAICompatibleController(Controller):
         client = client_info(request)
         # A new conversation stores the turns the client sent; a continued one (the session
         # header) adds the question to its stored turns, which are the history.
-        answer = await answer_chat.start(
+        answer = await answer_chat(
             agent,
             ChatCaller(visitor_id=visitor, channel=Channel.API, ip=client.ip, user_agent=client.user_agent),
             question,

@@ -177,7 +177,7 @@ class WidgetCorsMiddleware:
         origin = headers.get(b"origin", b"").decode("latin-1")
         public_key = scope["path"][len(WIDGET_PREFIX) :].split("/", 1)[0]
         try:
-            await self.container.open_widget().resolve(public_key, origin)
+            await self.container.open_widget()(public_key, origin)
         except AioomiError as error:
             status = 404 if isinstance(error, NotFound) else 403
             body = msgspec.json.encode(

@@ -29,12 +29,14 @@ from aioomi.domain.model.accounts import Account, Principal, Scope
 from aioomi.domain.model.conversation_review import MAX_SEARCH_CHARS, FeedbackFilter, ReviewFilters
 from aioomi.domain.model.errors import AioomiError, Forbidden, Unauthenticated
 from aioomi.domain.model.workspaces import ROLE_PERMISSIONS
+from aioomi.domain.usecases.accounts.get_account import GetAccount
 from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.accounts.list_sessions import ListSessions
+from aioomi.domain.usecases.accounts.require_recent_session import RequireRecentSession
 from aioomi.domain.usecases.agents.get_agent import GetAgent
 from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
-from aioomi.domain.usecases.authenticate import Authenticate
+from aioomi.domain.usecases.authenticate import Authenticate, SessionCredential
 from aioomi.domain.usecases.billing.get_billing_overview import GetBillingOverview
 from aioomi.domain.usecases.billing.list_plans import ListPlans
 from aioomi.domain.usecases.chat.get_chat_session import GetChatSession
@@ -44,7 +46,6 @@ from aioomi.domain.usecases.documents.list_documents import ListDocuments
 from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
 from aioomi.domain.usecases.list_qa_pairs import ListQaPairs
 from aioomi.domain.usecases.list_sources import ListSources
-from aioomi.domain.usecases.manage_account import GetAccount
 from aioomi.domain.usecases.preview_email_link import PreviewEmailLink
 from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
@@ -155,7 +156,7 @@ async def _principal(request: Request[Any, Any, Any], authenticate: Authenticate
     if not token:
         return None
     try:
-        return await authenticate.session(token)
+        return await authenticate(SessionCredential(token=token))
     except (Unauthenticated, Forbidden):
         return None
 
@@ -686,20 +687,18 @@ class DashboardPages(Controller):
         self,
         get_billing_overview: NamedDependency[GetBillingOverview],
         list_plans: NamedDependency[ListPlans],
-        state: State,
         owner: NamedDependency[Owner],
         checkout: Annotated[str | None, QueryParameter(name="checkout", max_length=20)] = None,
     ) -> Template:
-        container = state.container
         overview = BillingUsageOut.of(await get_billing_overview(owner.principal))
-        plans = [PlanOut.of(p) for p in list_plans()]
+        offer = await list_plans()
         return _page(
             "billing.html",
             owner,
             overview=overview,
-            plans=plans,
-            enabled=container.billing_config().enabled,
-            plans_apply=container.billing_config().plans_apply,
+            plans=[PlanOut.of(p) for p in offer.plans],
+            enabled=offer.billing_enabled,
+            plans_apply=offer.plans_apply,
             checkout=checkout,
             title="Billing",
             nav="billing",
@@ -708,7 +707,7 @@ class DashboardPages(Controller):
     @get("/account")
     async def account(
         self,
-        authenticate: NamedDependency[Authenticate],
+        require_recent_session: NamedDependency[RequireRecentSession],
         list_exports: NamedDependency[ListExports],
         policy_status: NamedDependency[GetPolicyStatus],
         get_privacy_overview: NamedDependency[GetPrivacyOverview],
@@ -718,7 +717,7 @@ class DashboardPages(Controller):
         owner: NamedDependency[Owner],
     ) -> Template:
         try:
-            authenticate.recent_session(owner.principal)
+            await require_recent_session(owner.principal)
             recent = True
         except Forbidden:
             recent = False

@@ -21,6 +21,7 @@ from aioomi.domain.usecases.privacy.delete_visitor_conversations import DeleteVi
 from aioomi.domain.usecases.privacy.download_export import DownloadExport
 from aioomi.domain.usecases.privacy.export_visitor_conversations import ExportVisitorConversations
 from aioomi.domain.usecases.privacy.find_visitor_conversations import FindVisitorConversations
+from aioomi.domain.usecases.privacy.get_chat_retention import GetChatRetention
 from aioomi.domain.usecases.privacy.get_policy_status import GetPolicyStatus
 from aioomi.domain.usecases.privacy.get_privacy_overview import GetPrivacyOverview
 from aioomi.domain.usecases.privacy.issue_export_link import IssueExportLink
@@ -400,7 +401,7 @@ class VisitorController(Controller):
         visitor_id: FromPath[str],
     ) -> VisitorExport:
         sessions = await export_visitor_conversations(principal, visitor_id)
-        return VisitorExport(visitor_id=visitor_id, sessions=sessions)
+        return VisitorExport(visitor_id=visitor_id, sessions=msgspec.to_builtins(sessions))
 
     @delete(
         "/conversations",
@@ -425,11 +426,11 @@ class ChatRetentionController(Controller):
     @get("/", summary="How long the agent keeps conversations", responses=problems(401, 403, 404))
     async def get_retention(
         self,
-        chat_retention: NamedDependency[SetChatRetention],
+        get_chat_retention: NamedDependency[GetChatRetention],
         principal: NamedDependency[Principal],
         agent_id: FromPath[str],
     ) -> ChatRetentionOut:
-        return ChatRetentionOut(agent_id=agent_id, days=await chat_retention.get(principal, agent_id))
+        return ChatRetentionOut(agent_id=agent_id, days=await get_chat_retention(principal, agent_id))
 
     @put(
         "/",

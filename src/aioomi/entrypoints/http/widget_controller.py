@@ -28,7 +28,7 @@ from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.usecases.answer_chat import ChatAnswer, ChatCaller
 from aioomi.domain.usecases.chat.delete_visitor_session import DeleteVisitorSession
 from aioomi.domain.usecases.chat.list_visitor_sessions import ListVisitorSessions
-from aioomi.domain.usecases.chat.open_widget import OpenWidget, check_serving
+from aioomi.domain.usecases.chat.open_widget import OpenWidget
 from aioomi.domain.usecases.chat.read_visitor_session import ReadVisitorSession
 from aioomi.domain.usecases.chat.send_widget_message import SendWidgetMessage
 from aioomi.domain.usecases.chat.start_widget_session import StartWidgetSession
@@ -102,14 +102,13 @@ async def widget_agent(request: Request[Any, Any, Any], open_widget: OpenWidget,
     """The agent for this request: key and origin checked, CORS granted, then its status."""
     origin = page_origin(request)
     try:
-        agent, owner_status = await open_widget.resolve(public_key, origin)
+        opened = await open_widget(public_key, origin)
     except OriginNotAllowed:
         # Answered with CORS, so the widget can read the refusal and say which origin to add.
         remember(request, cors_origin=request.headers.get("origin"))
         raise
-    remember(request, cors_origin=origin, log_account_id=agent.account_id, log_agent_id=agent.id)
-    check_serving(agent, owner_status)
-    return agent
+    remember(request, cors_origin=origin, log_account_id=opened.agent.account_id, log_agent_id=opened.agent.id)
+    return opened.serving()
 
 
 def caller(request: Request[Any, Any, Any], visitor_id: str) -> ChatCaller:

@@ -10,6 +10,21 @@ import structlog
 from aioomi.container import AppContainer
 from aioomi.domain.model.billing import PROCESS_EVENT_JOB, SEND_NOTICE_JOB
 from aioomi.domain.model.documents import INGEST_DOCUMENT, PURGE_DOCUMENT, REINDEX_DOCUMENT, SWITCH_EMBEDDING_MODEL
+from aioomi.domain.model.job_payloads import (
+    AgentPayload,
+    BillingNoticePayload,
+    DeliverWebhookPayload,
+    FailedRunPayload,
+    IngestDocumentPayload,
+    NewLeadPayload,
+    PurgeDocumentPayload,
+    ReindexDocumentPayload,
+    RunTestQuestionsPayload,
+    StripeEventPayload,
+    SwitchEmbeddingModelPayload,
+    SyncSourcePayload,
+    WebhookEndpointPayload,
+)
 from aioomi.domain.model.leads import NOTIFY_NEW_LEAD
 from aioomi.domain.model.sources import SYNC_SOURCE
 from aioomi.domain.model.webhooks import DELIVER_WEBHOOK, NOTIFY_WEBHOOK_DISABLED
@@ -20,7 +35,7 @@ from aioomi.domain.usecases.question_groups.refresh_question_groups import REFRE
 from aioomi.domain.usecases.test_questions.notify_test_failures import NOTIFY_TEST_FAILURES
 from aioomi.domain.usecases.test_questions.request_test_run import RUN_TEST_QUESTIONS
 from aioomi.entrypoints.worker import account_jobs, handoff_jobs, privacy_jobs
-from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker
+from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, Worker, decoded
 
 PURGE_FINISHED_JOBS = "jobs.purge_finished"
 PURGE_RATE_LIMIT_COUNTERS = "rate_limits.purge_expired"
@@ -35,7 +50,8 @@ log = structlog.get_logger("aioomi.worker.billing")
 
 
 def handlers(container: AppContainer) -> dict[str, JobHandler]:
-    """Job kind → handler. Handlers translate a JSON payload into a use-case call."""
+    """Job kind → handler. Each handler decodes its JSON payload into its typed payload
+    (:mod:`aioomi.domain.model.job_payloads`; malformed: a permanent failure) and calls a use case."""
 
     async def purge_finished_jobs(_: dict[str, Any]) -> object:
         return await container.purge_finished_jobs()()
@@ -43,13 +59,11 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def purge_rate_limit_counters(_: dict[str, Any]) -> object:
         return await container.purge_rate_limit_counters()()
 
-    async def process_stripe_event(payload: dict[str, Any]) -> object:
-        return await container.process_stripe_event()(payload["event_id"])
+    async def process_stripe_event(job: StripeEventPayload) -> object:
+        return await container.process_stripe_event()(job.event_id)
 
-    async def send_billing_notice(payload: dict[str, Any]) -> object:
-        return await container.send_billing_notice()(
-            payload["account_id"], payload["notice"], payload.get("grace_ends_at")
-        )
+    async def send_billing_notice(job: BillingNoticePayload) -> object:
+        return await container.send_billing_notice()(job.account_id, job.notice, job.grace_ends_at)
 
     async def report_metered_usage(_: dict[str, Any]) -> object:
         return await container.report_metered_usage()()
@@ -71,79 +85,66 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def refresh_lexical_impacts(_: dict[str, Any]) -> object:
         return await container.refresh_lexical_impacts()()
 
-    async def ingest_document(payload: dict[str, Any]) -> object:
-        return await container.ingest_unless_restricted()(
-            payload["account_id"], payload["document_id"], int(payload["version"]), int(payload.get("attempt", 1))
-        )
+    async def ingest_document(job: IngestDocumentPayload) -> object:
+        return await container.ingest_unless_restricted()(job.account_id, job.document_id, job.version, job.attempt)
 
-    async def purge_document(payload: dict[str, Any]) -> object:
-        return await container.purge_document_data()(
-            payload["account_id"], payload["agent_id"], payload["document_id"], payload.get("models", [])
-        )
+    async def purge_document(job: PurgeDocumentPayload) -> object:
+        return await container.purge_document_data()(job.account_id, job.agent_id, job.document_id, job.models)
 
-    async def switch_embedding_model(payload: dict[str, Any]) -> object:
-        return await container.switch_embedding_model()(payload["account_id"], payload["agent_id"], payload["model"])
+    async def switch_embedding_model(job: SwitchEmbeddingModelPayload) -> object:
+        return await container.switch_embedding_model()(job.account_id, job.agent_id, job.model)
 
-    async def reindex_document(payload: dict[str, Any]) -> object:
-        version = payload.get("version")
-        return await container.reindex_unless_restricted()(
-            payload["account_id"], payload["document_id"], int(version) if version is not None else None
-        )
+    async def reindex_document(job: ReindexDocumentPayload) -> object:
+        return await container.reindex_unless_restricted()(job.account_id, job.document_id, job.version)
 
-    async def sync_source(payload: dict[str, Any]) -> object:
-        return await container.crawl_unless_restricted()(payload["account_id"], payload["source_id"], payload["run_id"])
+    async def sync_source(job: SyncSourcePayload) -> object:
+        return await container.crawl_unless_restricted()(job.account_id, job.source_id, job.run_id)
 
     async def sync_due_sources(_: dict[str, Any]) -> object:
         return await container.sync_due_sources()()
 
-    async def deliver_webhook(payload: dict[str, Any]) -> object:
+    async def deliver_webhook(job: DeliverWebhookPayload) -> object:
         return await container.deliver_webhook_event()(
-            payload["account_id"],
-            payload["event_id"],
-            payload.get("endpoint_id"),
-            int(payload.get("attempt", 1)),
-            bool(payload.get("manual", False)),
+            job.account_id, job.event_id, job.endpoint_id, job.attempt, job.manual
         )
 
-    async def notify_webhook_disabled(payload: dict[str, Any]) -> object:
-        return {"sent": await container.notify_webhook_disabled()(payload["account_id"], payload["endpoint_id"])}
+    async def notify_webhook_disabled(job: WebhookEndpointPayload) -> object:
+        return {"sent": await container.notify_webhook_disabled()(job.account_id, job.endpoint_id)}
 
-    async def notify_new_lead(payload: dict[str, Any]) -> object:
-        return {"sent": await container.notify_new_lead()(payload["account_id"], payload["lead_id"])}
+    async def notify_new_lead(job: NewLeadPayload) -> object:
+        return {"sent": await container.notify_new_lead()(job.account_id, job.lead_id)}
 
-    async def refresh_question_groups(payload: dict[str, Any]) -> object:
-        return await container.refresh_question_groups()(payload["account_id"], payload["agent_id"])
+    async def refresh_question_groups(job: AgentPayload) -> object:
+        return await container.refresh_question_groups()(job.account_id, job.agent_id)
 
-    async def run_test_questions(payload: dict[str, Any]) -> object:
-        return await container.run_test_questions()(
-            payload["account_id"], payload["agent_id"], payload.get("trigger", "manual")
-        )
+    async def run_test_questions(job: RunTestQuestionsPayload) -> object:
+        return await container.run_test_questions()(job.account_id, job.agent_id, job.trigger)
 
-    async def notify_test_failures(payload: dict[str, Any]) -> object:
-        return {"sent": await container.notify_test_failures()(payload["account_id"], payload["run_id"])}
+    async def notify_test_failures(job: FailedRunPayload) -> object:
+        return {"sent": await container.notify_test_failures()(job.account_id, job.run_id)}
 
     async def queue_due_question_group_refreshes(_: dict[str, Any]) -> object:
         return await container.queue_due_question_group_refreshes()()
 
     return (
         {
-            NOTIFY_NEW_LEAD: notify_new_lead,
-            DELIVER_WEBHOOK: deliver_webhook,
-            NOTIFY_WEBHOOK_DISABLED: notify_webhook_disabled,
+            NOTIFY_NEW_LEAD: decoded(NewLeadPayload, notify_new_lead),
+            DELIVER_WEBHOOK: decoded(DeliverWebhookPayload, deliver_webhook),
+            NOTIFY_WEBHOOK_DISABLED: decoded(WebhookEndpointPayload, notify_webhook_disabled),
             PURGE_FINISHED_JOBS: purge_finished_jobs,
-            REINDEX_DOCUMENT: reindex_document,
-            SYNC_SOURCE: sync_source,
+            REINDEX_DOCUMENT: decoded(ReindexDocumentPayload, reindex_document),
+            SYNC_SOURCE: decoded(SyncSourcePayload, sync_source),
             SYNC_DUE_SOURCES: sync_due_sources,
-            REFRESH_QUESTION_GROUPS: refresh_question_groups,
-            RUN_TEST_QUESTIONS: run_test_questions,
-            NOTIFY_TEST_FAILURES: notify_test_failures,
+            REFRESH_QUESTION_GROUPS: decoded(AgentPayload, refresh_question_groups),
+            RUN_TEST_QUESTIONS: decoded(RunTestQuestionsPayload, run_test_questions),
+            NOTIFY_TEST_FAILURES: decoded(FailedRunPayload, notify_test_failures),
             QUEUE_DUE_QUESTION_GROUP_REFRESHES: queue_due_question_group_refreshes,
-            INGEST_DOCUMENT: ingest_document,
-            PURGE_DOCUMENT: purge_document,
-            SWITCH_EMBEDDING_MODEL: switch_embedding_model,
+            INGEST_DOCUMENT: decoded(IngestDocumentPayload, ingest_document),
+            PURGE_DOCUMENT: decoded(PurgeDocumentPayload, purge_document),
+            SWITCH_EMBEDDING_MODEL: decoded(SwitchEmbeddingModelPayload, switch_embedding_model),
             PURGE_RATE_LIMIT_COUNTERS: purge_rate_limit_counters,
-            PROCESS_EVENT_JOB: process_stripe_event,
-            SEND_NOTICE_JOB: send_billing_notice,
+            PROCESS_EVENT_JOB: decoded(StripeEventPayload, process_stripe_event),
+            SEND_NOTICE_JOB: decoded(BillingNoticePayload, send_billing_notice),
             REPORT_METERED_USAGE: report_metered_usage,
             RECONCILE_METERED_USAGE: reconcile_metered_usage,
             PURGE_BILLING_RECORDS: purge_billing_records,
@@ -167,6 +168,7 @@ PERIODIC = (
     PeriodicTask(kind=SYNC_DUE_SOURCES, every=timedelta(minutes=5)),
     PeriodicTask(kind=QUEUE_DUE_QUESTION_GROUP_REFRESHES, every=timedelta(minutes=10)),
     *privacy_jobs.PERIODIC,
+    *handoff_jobs.PERIODIC,
 )
 
 

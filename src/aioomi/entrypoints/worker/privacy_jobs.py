@@ -6,15 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import msgspec
 from prometheus_client import Counter, Gauge
 
 from aioomi.container import AppContainer
 from aioomi.domain.usecases.privacy.policy_versions_support import SEND_POLICY_NOTICES
-from aioomi.domain.usecases.privacy.purge_deleted_accounts import DELETE_STRIPE_CUSTOMER, DeleteStripeCustomerPayload
+from aioomi.domain.usecases.privacy.purge_deleted_account import DELETE_STRIPE_CUSTOMER, DeleteStripeCustomerPayload
 from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT, BuildExportPayload
 from aioomi.domain.usecases.privacy.retention_support import PURGE_DELETED_ACCOUNTS, RUN_RETENTION_SWEEPS
-from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask
+from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, decoded
 
 ROWS_REMOVED = Counter("aioomi_retention_removed", "Rows (or files) removed by retention sweeps", ["kind"])
 LAST_RUN = Gauge("aioomi_retention_last_run_timestamp_seconds", "When each retention sweep last ran", ["kind"])
@@ -27,8 +26,7 @@ def observe(summary: dict[str, int], at: float) -> None:
 
 
 def handlers(container: AppContainer) -> dict[str, JobHandler]:
-    async def build_export(payload: dict[str, Any]) -> object:
-        job = msgspec.convert(payload, BuildExportPayload)
+    async def build_export(job: BuildExportPayload) -> object:
         return await container.build_export()(job.account_id, job.export_id)
 
     async def retention_sweeps(_: dict[str, Any]) -> object:
@@ -42,19 +40,18 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
             observe({"deleted_accounts": purged}, container.clock().now().timestamp())
         return {"purged": purged}
 
-    async def delete_stripe_customer(payload: dict[str, Any]) -> object:
-        job = msgspec.convert(payload, DeleteStripeCustomerPayload)
+    async def delete_stripe_customer(job: DeleteStripeCustomerPayload) -> object:
         return await container.delete_stripe_customer()(job.subscription_id, job.customer_id)
 
     async def send_policy_notices(_: dict[str, Any]) -> object:
         return {"sent": await container.send_policy_notices()()}
 
     return {
-        BUILD_EXPORT: build_export,
+        BUILD_EXPORT: decoded(BuildExportPayload, build_export),
         RUN_RETENTION_SWEEPS: retention_sweeps,
         PURGE_DELETED_ACCOUNTS: purge_deleted_accounts,
         SEND_POLICY_NOTICES: send_policy_notices,
-        DELETE_STRIPE_CUSTOMER: delete_stripe_customer,
+        DELETE_STRIPE_CUSTOMER: decoded(DeleteStripeCustomerPayload, delete_stripe_customer),
     }
 
 

@@ -7,7 +7,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import structlog
@@ -21,6 +21,25 @@ from aioomi.ports.job_queue import JobStore
 log = structlog.get_logger("aioomi.worker")
 
 JobHandler = Callable[[dict[str, Any]], Awaitable[object]]
+
+
+P = TypeVar("P", bound=msgspec.Struct)
+
+
+def decoded(payload_type: type[P], call: Callable[[P], Awaitable[object]]) -> JobHandler:
+    """A handler that decodes the job's JSON payload into ``payload_type`` before ``call``: a
+    payload that does not fit (a field missing or of the wrong type) fails the job at once with
+    a :class:`PermanentFailure` naming the field, instead of a ``KeyError`` retried for hours."""
+
+    async def handle(payload: dict[str, Any]) -> object:
+        try:
+            typed = msgspec.convert(payload, payload_type, strict=False)
+        except msgspec.ValidationError as error:
+            raise PermanentFailure(f"Malformed {payload_type.__name__}: {error}") from None
+        return await call(typed)
+
+    handle.__name__ = handle.__qualname__ = getattr(call, "__name__", "handle")
+    return handle
 
 
 class PeriodicTask(msgspec.Struct, frozen=True, kw_only=True):
@@ -154,13 +173,15 @@ class Worker:
             raise
         except Exception as error:  # noqa: BLE001 - any failure of a job is recorded, not fatal
             message = f"{type(error).__name__}: {error}"
-            retry_at = (
-                self._clock.now() + retry_delay(job.attempts)
+            retry_in = (
+                retry_delay(job.attempts)
                 if job.attempts < job.max_attempts and not isinstance(error, PermanentFailure)
                 else None
             )
-            await self._record(bound, self._store.fail(job.id, self.worker_id, message, retry_at))
-            bound.warning("job failed", error=message, retry_at=retry_at.isoformat() if retry_at else None)
+            await self._record(bound, self._store.fail(job.id, self.worker_id, message, retry_in))
+            bound.warning(
+                "job failed", error=message, retry_in_s=retry_in.total_seconds() if retry_in is not None else None
+            )
         else:
             await self._record(bound, self._store.complete(job.id, self.worker_id))
             bound.info("job done", ms=round((asyncio.get_running_loop().time() - started) * 1000, 1))

@@ -28,7 +28,7 @@ class CreateApiKey:
     a role no higher than its creator's (default: the creator's), and it counts only while its
     creator is a member (``Authenticate``); at least one known scope (``Scope``); shown once; stored as a hash with a short
     visible prefix; at most ``MAX_KEYS_PER_ACCOUNT`` live keys per account. (Only a recently
-    re-authenticated browser session reaches this use case: see ``Authenticate.recent_session``.)
+    re-authenticated browser session reaches this use case: see ``RequireRecentSession``.)
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:

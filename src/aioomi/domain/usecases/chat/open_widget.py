@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.agents import Agent, AgentNotFound, normalize_origin, refusal_message
-from aioomi.domain.model.chat import (
-    OriginNotAllowed,
-    owner_unavailable,
-)
+from aioomi.domain.model.agents import Agent, AgentNotFound, WidgetAgent, normalize_origin, refusal_message
+from aioomi.domain.model.chat import OriginNotAllowed
 from aioomi.domain.model.errors import InvalidInput
-from aioomi.domain.usecases.answer_chat import (
-    check_agent_serves,
-)
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -21,24 +14,18 @@ class OpenWidget:
 
     Rules: an unknown key is ``agent_not_found``; the request's ``Origin`` must be one of the
     agent's allowed origins, exactly (``origin_not_allowed``; none are allowed until the owner
-    lists some, and a request without ``Origin`` is refused too); a paused agent answers
-    ``agent_paused``, an owner who restricted processing ``agent_restricted``; a refused page
-    origin (a well-formed one) is recorded for the owner, who can allow it from the dashboard.
+    lists some, and a request without ``Origin`` is refused too); a refused page origin (a
+    well-formed one) is recorded for the owner, who can allow it from the dashboard. The answer,
+    a :class:`WidgetAgent`, completes the checks with :meth:`WidgetAgent.serving`: a paused
+    agent answers ``agent_paused``, an owner who restricted processing ``agent_restricted`` (the
+    HTTP layer grants CORS in between, so a browser can read why a paused agent refuses).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock | None = None) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def __call__(self, public_key: str, origin: str | None) -> Agent:
-        agent, owner_status = await self.resolve(public_key, origin)
-        check_serving(agent, owner_status)
-        return agent
-
-    async def resolve(self, public_key: str, origin: str | None) -> tuple[Agent, AccountStatus | None]:
-        """The agent after the key and origin checks, and its owner's account status (``None``:
-        gone); :func:`check_serving` completes the checks (the HTTP layer answers CORS in between,
-        so a browser can read why a paused agent refuses)."""
+    async def __call__(self, public_key: str, origin: str | None) -> WidgetAgent:
         async with self._uow(account_id=None, read_only=True) as uow:
             found = await uow.agents.find_by_public_key_with_owner(public_key) if public_key.startswith("pk_") else None
         if found is None:
@@ -49,7 +36,7 @@ class OpenWidget:
         except OriginNotAllowed:
             await self._record_refused(agent, origin)
             raise
-        return agent, owner_status
+        return WidgetAgent(agent=agent, owner_status=owner_status)
 
     async def _record_refused(self, agent: Agent, origin: str | None) -> None:
         try:
@@ -61,12 +48,6 @@ class OpenWidget:
         async with self._uow(account_id=agent.account_id) as uow:
             await uow.agents.record_refused_origin(agent, normalised, self._clock.now())
             await uow.commit()
-
-
-def check_serving(agent: Agent, owner_status: AccountStatus | None) -> None:
-    check_agent_serves(agent)
-    if owner_status is not AccountStatus.ACTIVE:
-        raise owner_unavailable(owner_status in (None, AccountStatus.DELETION_PENDING))
 
 
 def check_origin(agent: Agent, origin: str | None) -> str:

@@ -8,31 +8,32 @@ from aioomi.domain.model.chat import (
     check_message,
     check_visitor_id,
 )
-from aioomi.domain.model.errors import RateLimited
 from aioomi.domain.model.rate_limits import RateLimit
 from aioomi.domain.usecases.answer_chat import (
     AnswerChat,
     ChatAnswer,
     ChatCaller,
 )
+from aioomi.domain.usecases.chat.replay_answer import ReplayAnswer
 from aioomi.domain.usecases.chat.widget_chat_support import DAY, MINUTE
-from aioomi.ports.rate_limiter import RateLimiter
 
 
 class SendWidgetMessage:
-    """A visitor's message through the widget: the limits first, then :class:`AnswerChat`.
+    """A visitor's message through the widget: the limits first, then :class:`AnswerChat`
+    (a retry with a known Idempotency-Key: :class:`ReplayAnswer` first).
 
     Rules: the message is checked before anything is counted (length, characters); then, all
     counted at once, messages per visitor per minute and per day, per IP per minute and per
     day, per agent per day (:class:`ChatLimits`); over any → ``rate_limited`` with the longest
     wait. The IP and agent limits hold when a client rotates its visitor id. Counters live in
-    the shared store (Postgres), so every replica sees them. A retry with an ``Idempotency-Key``
+    the shared store (Postgres), so every replica sees them; they are counted in the turn's own
+    read (:class:`AnswerChat` ``limits``), in the same round trip. A retry with an ``Idempotency-Key``
     whose answer is stored complete is replayed without the model and not counted.
     """
 
-    def __init__(self, answer: AnswerChat, limiter: RateLimiter, limits: ChatLimits) -> None:
+    def __init__(self, answer: AnswerChat, replay: ReplayAnswer, limits: ChatLimits) -> None:
         self._answer = answer
-        self._limiter = limiter
+        self._replay = replay
         self._limits = limits
 
     async def __call__(
@@ -51,9 +52,7 @@ class SendWidgetMessage:
         check_visitor_id(caller.visitor_id)
         check_message(content)
         if idempotency_key is not None:  # a replay calls no model: it is not counted
-            replayed = await self._answer.replay(
-                agent, caller, session_id, idempotency_key, owner_checked=owner_checked
-            )
+            replayed = await self._replay(agent, caller, session_id, idempotency_key, owner_checked=owner_checked)
             if replayed is not None:
                 return replayed
         limits = self._limits
@@ -73,12 +72,13 @@ class SendWidgetMessage:
                 (RateLimit(name="chat.ip.minute", limit=limits.per_ip_minute, window=MINUTE), caller.ip),
                 (RateLimit(name="chat.ip.day", limit=limits.per_ip_day, window=DAY), caller.ip),
             ]
-        decisions = await self._limiter.hit_many(rules)
-        denied = [d for d in decisions if not d.allowed]
-        if denied:
-            raise RateLimited(
-                "Too many messages; wait a moment and try again.", retry_after_s=max(d.retry_after_s for d in denied)
-            )
-        return await self._answer.start(
-            agent, caller, content, session_id=session_id, idempotency_key=idempotency_key, owner_checked=owner_checked
+        # Counted with the turn's own read (one round trip), before anything else is decided.
+        return await self._answer(
+            agent,
+            caller,
+            content,
+            session_id=session_id,
+            idempotency_key=idempotency_key,
+            owner_checked=owner_checked,
+            limits=rules,
         )

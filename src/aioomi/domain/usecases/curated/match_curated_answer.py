@@ -31,15 +31,26 @@ class MatchCuratedAnswer:
     - in ``direct`` mode the best match (most relevant; ties: the smaller pair id) is served as
       it is, and the model is not called; in ``passage`` mode (the default) the matching pairs'
       passages go first to the model, the others follow in their order;
-    - no match, or no relevance known: the passages are left as they are.
+    - no match, or no relevance known: the passages are left as they are;
+    - the pairs are read only when a match is possible: ``known`` (the settings and whether the
+      agent has any pair, which a chat turn reads with its one read) rules it out when the agent
+      has no pair or no passage reaches the threshold.
     """
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, agent: Agent, passages: Sequence[Passage]) -> CuratedChoice:
+    async def __call__(
+        self, agent: Agent, passages: Sequence[Passage], *, known: tuple[CuratedSettings | None, bool] | None = None
+    ) -> CuratedChoice:
         if not any(p.relevance is not None for p in passages):
             return CuratedChoice(passages=tuple(passages))  # nothing could match: no read
+        if known is not None:
+            settings, has_pairs = known[0] or CuratedSettings(), known[1]
+            if not has_pairs or not any(
+                p.relevance is not None and p.relevance >= settings.threshold for p in passages
+            ):
+                return CuratedChoice(passages=tuple(passages))  # nothing can match: no read
         async with self._uow(account_id=agent.account_id, read_only=True) as uow:
             stored, found = await uow.curated_settings.lookup(
                 agent.account_id, agent.id, [p.document_id for p in passages]

@@ -6,7 +6,7 @@ import msgspec
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent
-from aioomi.domain.model.billing import Plan, enforce_document_limits
+from aioomi.domain.model.billing import Plan
 from aioomi.domain.model.documents import (
     DOCUMENT_ID_PREFIX,
     Document,
@@ -27,9 +27,10 @@ from aioomi.domain.model.documents import (
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.domain.usecases.documents.support import _fetched, _lock_account
+from aioomi.domain.usecases.documents.support import _fetched
 from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
 from aioomi.domain.usecases.knowledge.support import blob_key
+from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.source_support import source_for_document
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
@@ -118,7 +119,7 @@ class AddDocument:
             updated_at=now,
         )
         document = msgspec.structs.replace(document, blob_key=blob_key(document, digest))
-        plan = await self._plans.plan_limits(principal.workspace_id) if self._plans is not None else None
+        plan = await plan_of(self._plans, principal.workspace_id)
         # The original is stored first, so the job never finds its document without it.
         await self._blobs.put(document.blob_key, upload.data)
         try:
@@ -143,7 +144,7 @@ class AddDocument:
         """(the existing document the upload turned out to be, or None; the stored document)."""
         account_id = document.account_id
         async with self._uow(account_id=account_id) as uow:
-            plan_applies = await _lock_account(uow, account_id, plan)
+            quota = await lock_document_quota(uow, account_id, plan)
             await uow.documents.lock_knowledge_base(account_id, agent.id, agent.embedding_model)
             if document.idempotency_key:
                 earlier = await uow.documents.find_by_idempotency_key(account_id, agent.id, document.idempotency_key)
@@ -161,10 +162,8 @@ class AddDocument:
             problem = agent_chars_problem(totals.characters, adding, self._limits)
             if problem is not None:
                 raise KnowledgeBaseFull(problem)
-            if plan_applies:
-                assert plan is not None
-                stored = await uow.documents.account_totals(account_id)
-                enforce_document_limits(plan, stored.documents, stored.stored_bytes, document.size_bytes)
+            if quota is not None:
+                quota.admit(document.size_bytes)
             document = msgspec.structs.replace(
                 document, source_id=await source_for_document(uow, document, document.created_at)
             )

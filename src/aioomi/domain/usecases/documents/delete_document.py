@@ -6,7 +6,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.documents import (
     PURGE_DOCUMENT,
 )
-from aioomi.domain.model.jobs import NewJob
+from aioomi.domain.model.job_payloads import job_of, purge_document_payload
 from aioomi.domain.model.test_questions import RunTrigger
 from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
@@ -41,27 +41,22 @@ class DeleteDocument:
             agent = await find_own_agent(uow.agents, principal, agent_id)
             document = await find_own_document(uow, principal, agent, document_id, for_update=True)
             base = await uow.documents.knowledge_base(principal.workspace_id, agent.id)
-            models = [
-                m
-                for m in (
+            purge = purge_document_payload(
+                principal.workspace_id,
+                agent.id,
+                document.id,
+                (
                     document.embedding_model,
                     agent.embedding_model,
-                    base and base.embedding_model,
-                    base and base.pending_model,
-                )
-                if m
-            ]
-            payload = {
-                "account_id": principal.workspace_id,
-                "agent_id": agent.id,
-                "document_id": document.id,
-                "models": list(dict.fromkeys(models)),
-            }
+                    base.embedding_model if base else None,
+                    base.pending_model if base else None,
+                ),
+            )
             await uow.documents.delete(principal.workspace_id, document.id)
             await drop_url_source(uow, document)
-            await uow.jobs.enqueue(NewJob(kind=PURGE_DOCUMENT, payload=payload, max_attempts=10))
+            await uow.jobs.enqueue(job_of(PURGE_DOCUMENT, purge, max_attempts=10))
             await rerun_tests_after_change(
                 uow, self._clock.now(), principal.workspace_id, agent.id, RunTrigger.KNOWLEDGE
             )
             await uow.commit()
-        await self._purge(principal.workspace_id, agent.id, document.id, payload["models"])
+        await self._purge(principal.workspace_id, agent.id, document.id, purge.models)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.billing import enforce_document_limits
 from aioomi.domain.model.documents import (
     Document,
     DocumentLimits,
@@ -17,9 +16,10 @@ from aioomi.domain.model.documents import (
 )
 from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
-from aioomi.domain.usecases.documents.support import _fetched, _lock_account, find_own_document
+from aioomi.domain.usecases.documents.support import _fetched, find_own_document
 from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
 from aioomi.domain.usecases.knowledge.support import blob_key
+from aioomi.domain.usecases.plan_quota import lock_document_quota, plan_of
 from aioomi.domain.usecases.source_support import refuse_qa_document
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
@@ -81,21 +81,13 @@ class ReplaceDocument:
         digest = bytes_hash(upload.data)
         if digest == document.content_hash and document.status != DocumentStatus.FAILED:
             return document, False
-        plan = await self._plans.plan_limits(principal.workspace_id) if self._plans is not None else None
+        plan = await plan_of(self._plans, principal.workspace_id)
         async with self._uow(account_id=principal.workspace_id) as uow:
-            plan_applies = await _lock_account(uow, principal.workspace_id, plan)
+            quota = await lock_document_quota(uow, principal.workspace_id, plan)
             await uow.documents.lock_knowledge_base(principal.workspace_id, agent.id, agent.embedding_model)
             current = await find_own_document(uow, principal, agent, document_id, for_update=True)
-            if plan_applies:
-                assert plan is not None
-                stored = await uow.documents.account_totals(principal.workspace_id)
-                enforce_document_limits(
-                    plan,
-                    stored.documents,
-                    stored.stored_bytes - current.size_bytes,
-                    len(upload.data),
-                    new_document=False,
-                )
+            if quota is not None:
+                quota.admit(len(upload.data), replacing_bytes=current.size_bytes)
             now = self._clock.now()
             replaced = msgspec.structs.replace(
                 current,

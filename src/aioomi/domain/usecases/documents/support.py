@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.agents import Agent
-from aioomi.domain.model.billing import Plan, limits_documents
 from aioomi.domain.model.documents import (
     DOCUMENT_ID_PREFIX,
     Document,
@@ -28,16 +27,6 @@ async def find_own_document(
     if document is None or document.agent_id != agent.id:
         raise DocumentNotFound("No such document.")
     return document
-
-
-async def _lock_account(uow: UnitOfWork, account_id: str, plan: Plan | None) -> bool:
-    """Take the per-account lock (the one agent creation counts under) when the plan limits
-    documents or storage, so concurrent uploads to any of the account's agents take turns.
-    Taken before the knowledge-base lock, always in that order."""
-    if not limits_documents(plan):
-        return False
-    await uow.agents.count_locked(account_id)
-    return True
 
 
 async def _fetched(fetcher: UrlFetcher, url: str, title: str | None, limits: DocumentLimits) -> DocumentUpload:

@@ -143,6 +143,9 @@ async def expire_if_stale(
             await uow.commit()
         except HandoffChanged:
             pass  # someone took it (or it expired) meanwhile: the stored state wins
+    # The committed unit of work is over (Postgres refuses a statement after its COMMIT): the
+    # stored state is read in a unit of its own.
+    async with uow_factory(account_id=session.account_id, read_only=True) as uow:
         fresh = await uow.chat_sessions.get(session.account_id, session.id)
     return fresh or session
 

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from aioomi.domain.model.accounts import Account
+from aioomi.domain.model.curated import CuratedSettings
 from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.privacy import (
     EXPORT_LINK_TTL,
@@ -17,7 +18,9 @@ from aioomi.domain.model.privacy import (
     RightsAction,
     export_blob_key,
 )
-from aioomi.domain.usecases.export_archive import write_export_archive
+from aioomi.domain.model.question_groups import QuestionGroup
+from aioomi.domain.model.test_questions import TestQuestion, TestRun
+from aioomi.domain.usecases.export_archive import ExportManifest, write_export_archive
 from aioomi.domain.usecases.privacy.support import _agent_conversations, every_agent, record
 from aioomi.ports.blob_store import BlobStore
 from aioomi.ports.clock import Clock
@@ -54,6 +57,30 @@ EXPORT_FILES = {
 }
 
 
+class ExportBuilt(msgspec.Struct, frozen=True, kw_only=True):
+    """The archive was built: its size and how many members it holds (the manifest included)."""
+
+    export_id: str
+    bytes: int
+    files: int
+
+
+class ExportSkipped(msgspec.Struct, frozen=True, kw_only=True):
+    """Nothing was built: the export is unknown, gone or not queued (a ready one is not rebuilt)."""
+
+    skipped: bool = True
+
+
+class ImprovementLoopExport(msgspec.Struct, frozen=True, kw_only=True):
+    """One agent's improvement-loop data (issue 19) in ``improvement_loop.json``."""
+
+    agent_id: str
+    curated_settings: CuratedSettings | None
+    question_groups: list[QuestionGroup]
+    test_questions: list[TestQuestion]
+    test_runs: list[TestRun]
+
+
 class BuildExport:
     """The worker's half of an export: a zip of JSON files with a manifest (schema in
     docs/privacy.md), stored under the account's folder of the blob store, kept 7 days; the
@@ -75,12 +102,12 @@ class BuildExport:
         self._mailer = mailer
         self._base_url = base_url.rstrip("/")
 
-    async def __call__(self, account_id: str, export_id: str) -> dict[str, Any]:
+    async def __call__(self, account_id: str, export_id: str) -> ExportBuilt | ExportSkipped:
         async with self._uow(account_id=account_id) as uow:
             export = await uow.privacy.get_export(account_id, export_id)
             account = await uow.accounts.get(account_id)
             if export is None or account is None or export.status is not ExportStatus.QUEUED:
-                return {"skipped": True}
+                return ExportSkipped()
             originals: dict[str, str] = {}
             files = await self._collect(uow, account, originals)
         files["request_log.json"] = _json(await self._request_log.recent(account_id, 100_000))
@@ -92,13 +119,13 @@ class BuildExport:
             files=files,
             originals=originals,
             descriptions=EXPORT_FILES,
-            manifest={
-                "schema_version": EXPORT_SCHEMA_VERSION,
-                "export_id": export_id,
-                "account_id": account_id,
-                "generated_at": now.isoformat(),
-                "format": "docs/privacy.md#export-archive",
-            },
+            manifest=ExportManifest(
+                schema_version=EXPORT_SCHEMA_VERSION,
+                export_id=export_id,
+                account_id=account_id,
+                generated_at=now.isoformat(),
+                format="docs/privacy.md#export-archive",
+            ),
         )
         async with self._uow(account_id=account_id) as uow:
             ready = msgspec.structs.replace(
@@ -119,7 +146,7 @@ class BuildExport:
                 ),
             )
         )
-        return {"export_id": export_id, "bytes": size, "files": len(files) + len(originals) + 1}
+        return ExportBuilt(export_id=export_id, bytes=size, files=len(files) + len(originals) + 1)
 
     async def _collect(self, uow: UnitOfWork, account: Account, originals: dict[str, str]) -> dict[str, bytes]:
         """The archive's files; the originals' blob keys go to ``originals`` (copied later, one at a time)."""
@@ -144,7 +171,7 @@ class BuildExport:
             [{"id": d.id, "created_at": d.created_at, "expires_at": d.expires_at} for d in devices]
         )
         agents_out, documents_out, conversations = [], [], []
-        improvement: list[dict[str, Any]] = []
+        improvement: list[ImprovementLoopExport] = []
         async for agent in every_agent(uow, account.id):
             agent_out = msgspec.to_builtins(agent)
             agent_out["chat_retention_days"] = await uow.privacy.get_chat_retention(account.id, agent.id)
@@ -194,12 +221,12 @@ class BuildExport:
         return files
 
 
-async def _improvement_loop(uow: UnitOfWork, account_id: str, agent_id: str) -> dict[str, Any]:
+async def _improvement_loop(uow: UnitOfWork, account_id: str, agent_id: str) -> ImprovementLoopExport:
     """An agent's improvement-loop data (issue 19) for the owner's export."""
-    return {
-        "agent_id": agent_id,
-        "curated_settings": await uow.curated_settings.get(account_id, agent_id),
-        "question_groups": await uow.question_groups.list(account_id, agent_id, status=None, limit=100_000),
-        "test_questions": await uow.test_questions.list_questions(account_id, agent_id),
-        "test_runs": await uow.test_questions.list_runs(account_id, agent_id, limit=100_000),
-    }
+    return ImprovementLoopExport(
+        agent_id=agent_id,
+        curated_settings=await uow.curated_settings.get(account_id, agent_id),
+        question_groups=await uow.question_groups.list(account_id, agent_id, status=None, limit=100_000),
+        test_questions=await uow.test_questions.list_questions(account_id, agent_id),
+        test_runs=await uow.test_questions.list_runs(account_id, agent_id, limit=100_000),
+    )

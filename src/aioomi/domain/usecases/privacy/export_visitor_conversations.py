@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
-
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import check_visitor_id
 from aioomi.domain.model.privacy import RightsAction
 from aioomi.domain.model.workspaces import Permission, ensure_permitted
-from aioomi.domain.usecases.privacy.support import _agent_conversations, every_agent, record
+from aioomi.domain.usecases.privacy.support import (
+    ExportedConversation,
+    ExportedLead,
+    _agent_conversations,
+    every_agent,
+    record,
+)
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -28,16 +30,16 @@ class ExportVisitorConversations:
         self._uow = uow
         self._clock = clock
 
-    async def __call__(self, principal: Principal, visitor_id: str) -> list[dict[str, Any]]:
+    async def __call__(self, principal: Principal, visitor_id: str) -> list[ExportedConversation | ExportedLead]:
         ensure_permitted(principal, Permission.MANAGE_CONVERSATIONS)
         check_visitor_id(visitor_id)
         now = self._clock.now()
         async with self._uow(account_id=principal.workspace_id) as uow:
-            out: list[dict[str, Any]] = []
+            out: list[ExportedConversation | ExportedLead] = []
             for agent_id in [agent.id async for agent in every_agent(uow, principal.workspace_id)]:
                 out.extend(await _agent_conversations(uow, principal.workspace_id, agent_id, visitor_id))
             leads = await uow.leads.list_for_visitor(principal.workspace_id, visitor_id)
-            out.extend({"lead": msgspec.to_builtins(lead)} for lead in leads)  # the visitor's leads too
+            out.extend(ExportedLead(lead=lead) for lead in leads)  # the visitor's leads too
             await record(
                 uow, principal.workspace_id, RightsAction.VISITOR_EXPORTED, now, sessions=len(out) - len(leads)
             )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import msgspec
 
 from aioomi.domain.model.errors import NotFound
@@ -12,6 +10,7 @@ from aioomi.domain.model.privacy import (
     policy_in_force,
     policy_upcoming,
 )
+from aioomi.domain.usecases.privacy.policy_versions_support import PolicyVersionsCache
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -21,9 +20,6 @@ class PublishedPolicy(msgspec.Struct, frozen=True, kw_only=True):
     upcoming: PolicyVersion | None
     versions: list[PolicyVersion]
     """Every published version, newest first."""
-
-
-POLICY_CACHE = timedelta(minutes=5)
 
 
 class GetPublishedPolicy:
@@ -37,28 +33,23 @@ class GetPublishedPolicy:
     the cache can never show a stale version in force.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, cache_for: timedelta = POLICY_CACHE) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, cache: PolicyVersionsCache) -> None:
         self._uow = uow
         self._clock = clock
-        self._cache_for = cache_for
-        self._versions: list[PolicyVersion] | None = None
-        self._read_at: datetime | None = None
+        self._cache = cache
 
     async def __call__(self) -> PublishedPolicy:
         now = self._clock.now()
-        if self._versions is None or self._read_at is None or not now - self._cache_for < self._read_at <= now:
+        versions = self._cache.fresh(now)
+        if versions is None:
             async with self._uow(account_id=None) as uow:
-                self._versions = await uow.privacy.list_policy_versions()
-            self._read_at = now
-        current = policy_in_force(self._versions, now.date())
+                versions = await uow.privacy.list_policy_versions()
+            self._cache.keep(versions, now)
+        current = policy_in_force(versions, now.date())
         if current is None:
             raise NotFound("No privacy policy is in force.", code="policy_not_found")
         return PublishedPolicy(
             current=current,
-            upcoming=policy_upcoming(self._versions, now.date()),
-            versions=sorted(self._versions, key=lambda v: v.effective_on, reverse=True),
+            upcoming=policy_upcoming(versions, now.date()),
+            versions=sorted(versions, key=lambda v: v.effective_on, reverse=True),
         )
-
-    def forget(self) -> None:
-        """Read the store again on the next call (after this process published a version)."""
-        self._versions = None

@@ -16,18 +16,12 @@ from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 class SetChatRetention:
     """An agent keeps its conversations for ``days`` (1–365, and never past 12 months), or,
-    with ``None``, the policy's 12 months. Audited."""
+    with ``None``, the policy's 12 months. Audited. An agent of another account is
+    ``agent_not_found``; bad ``days`` is refused before anything is written."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
-
-    async def get(self, principal: Principal, agent_id: str) -> int | None:
-        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
-        async with self._uow(account_id=principal.workspace_id) as uow:
-            if await uow.agents.get(principal.workspace_id, agent_id) is None:
-                raise NotFound("No such agent.", code="agent_not_found")
-            return await uow.privacy.get_chat_retention(principal.workspace_id, agent_id)
 
     async def __call__(self, principal: Principal, agent_id: str, days: int | None) -> int | None:
         ensure_permitted(principal, Permission.EDIT_AGENTS)

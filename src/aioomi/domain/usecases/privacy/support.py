@@ -10,8 +10,10 @@ import msgspec
 
 from aioomi.domain.model.accounts import Account, AccountStatus
 from aioomi.domain.model.agents import Agent
+from aioomi.domain.model.chat import ChatMessage, ChatSession
 from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.leads import Lead
 from aioomi.domain.model.pagination import PageKey
 from aioomi.domain.model.privacy import (
     AuditEvent,
@@ -43,10 +45,22 @@ async def processing_allowed(uow: UnitOfWork, account_id: str) -> bool:
     return account is None or account.status is AccountStatus.ACTIVE
 
 
+class ExportedConversation(ChatSession, frozen=True, kw_only=True):
+    """A chat session with its messages, as the owner's export and the visitor export write it."""
+
+    messages: list[ChatMessage]
+
+
+class ExportedLead(msgspec.Struct, frozen=True, kw_only=True):
+    """A lead a visitor left, in the visitor export."""
+
+    lead: Lead
+
+
 async def _agent_conversations(
     uow: UnitOfWork, account_id: str, agent_id: str, visitor_id: str | None = None
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+) -> list[ExportedConversation]:
+    out: list[ExportedConversation] = []
     if visitor_id is not None:
         sessions = await uow.chat_sessions.list_for_visitor(account_id, agent_id, visitor_id, limit=100_000)
     else:
@@ -59,7 +73,7 @@ async def _agent_conversations(
             after = PageKey(created_at=page[-1].created_at, id=page[-1].id)
     for session in sessions:
         messages = await uow.chat_messages.list_for_session(account_id, session.id)
-        out.append(msgspec.to_builtins(session) | {"messages": msgspec.to_builtins(messages)})
+        out.append(ExportedConversation(**msgspec.structs.asdict(session), messages=messages))
     return out
 
 

@@ -16,6 +16,7 @@ from aioomi.domain.model.test_questions import (
 )
 from aioomi.domain.model.workspaces import Permission, ensure_permitted
 from aioomi.domain.usecases.agents.support import find_own_agent
+from aioomi.domain.usecases.test_questions.support import check_cited_document
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -23,7 +24,8 @@ from aioomi.ports.unit_of_work import UnitOfWorkFactory
 class CreateTestQuestion:
     """Add a test question with one expectation (rules in
     :func:`~aioomi.domain.model.test_questions.check_test_question`: ``invalid_test_question``,
-    ``invalid_test_expectation``); at most 200 per agent (``too_many_test_questions``); another
+    ``invalid_test_expectation``); a ``cites`` document must be one of the agent's documents
+    (``unknown_test_document``); at most 200 per agent (``too_many_test_questions``); another
     account's agent is not found."""
 
     __test__ = False
@@ -47,6 +49,7 @@ class CreateTestQuestion:
         now = self._clock.now()
         async with self._uow(account_id=principal.workspace_id) as uow:
             agent = await find_own_agent(uow.agents, principal, agent_id, for_update=True)
+            await check_cited_document(uow, principal.workspace_id, agent.id, document)
             if len(await uow.test_questions.list_questions(principal.workspace_id, agent.id)) >= MAX_TEST_QUESTIONS:
                 raise Conflict("An agent has at most 200 test questions.", code="too_many_test_questions")
             created = TestQuestion(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from aioomi.domain.model.billing import BillingConfig, Plan, enforce_allowance
-from aioomi.domain.model.usage import period_start
+from aioomi.domain.model.billing import BillingAccount, BillingConfig, Plan, enforce_allowance
+from aioomi.domain.model.usage import AllowanceState, period_start
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -36,6 +36,13 @@ class CheckUsageAllowance:
         period = period_start(self._clock.now())
         billing = await uow.billing.get_account(account_id) if self._config.enabled else None
         state = await uow.usage.allowance_state(account_id, agent_id, period)
+        self.decide(billing, state)
+
+    @property
+    def reads_billing(self) -> bool:
+        return self._config.enabled
+
+    def decide(self, billing: BillingAccount | None, state: AllowanceState) -> None:
         enforce_allowance(self._config.plan_for(billing), state)
 
     __call__ = check

@@ -1,4 +1,4 @@
-"""GetAccount and UpdateProfile: reading and correcting the owner's own data."""
+"""UpdateProfile: correcting the owner's own data."""
 
 from __future__ import annotations
 
@@ -28,20 +28,6 @@ from aioomi.ports.rate_limiter import RateLimiter
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
-class GetAccount:
-    """The caller's own account."""
-
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
-
-    async def __call__(self, principal: Principal) -> Account:
-        async with self._uow(account_id=principal.account_id) as uow:
-            account = await uow.accounts.get(principal.account_id)
-        if account is None:
-            raise NotFound("No such account.", code="account_not_found")
-        return account
-
-
 class ProfileChanges(msgspec.Struct, frozen=True, kw_only=True):
     full_name: str | None = None
     email: str | None = None
@@ -67,7 +53,7 @@ class UpdateProfile:
     - an email already used by another account is refused, without saying whose it is;
     - at most ``abuse.EMAIL_LINK_PER_ACCOUNT`` change links per hour.
     (Only a recently re-authenticated browser session reaches this use case: see
-    ``Authenticate.recent_session``.)
+    ``RequireRecentSession``.)
     """
 
     def __init__(
