@@ -499,14 +499,17 @@ async def test_erasure_removes_the_stripe_events_and_billing_runs_naming_the_acc
                 (run_id, NOW, psycopg.types.json.Jsonb(summary)),
             )
         async with container.uow()(account_id=None) as uow:
-            assert await uow.privacy.erase_account(ada) == 5  # 2 events, 2 runs, the account
+            # 2 events, 2 runs, the workspace Ada alone owns (issue 21), the account
+            assert await uow.privacy.erase_account(ada) == 6
             await uow.commit()
         events = await (await db.execute("SELECT id FROM stripe_events ORDER BY id")).fetchall()
         runs = await (await db.execute("SELECT id FROM billing_runs ORDER BY id")).fetchall()
         accounts = await (await db.execute("SELECT id FROM accounts ORDER BY id")).fetchall()
+        workspaces = await (await db.execute("SELECT id FROM workspaces ORDER BY id")).fetchall()
     assert [r[0] for r in events] == ["evt_bob"]
     assert [r[0] for r in runs] == ["run_bob"]
     assert [r[0] for r in accounts] == [bob]
+    assert [r[0] for r in workspaces] == [bob]
 
 
 async def test_an_agents_chat_retention_is_set_changed_and_unset(container) -> None:
