@@ -9,9 +9,12 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.chat import Channel, ChatMessage, ChatSession, Citation, MessageStatus, Role
 from aioomi.domain.model.errors import Conflict
+from aioomi.domain.model.handoff import HandoffSettings
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.leads import LeadForm
 from aioomi.domain.model.pagination import PageKey
 from tests.unit.chat_support import account, agent_for, store
 
@@ -365,3 +368,31 @@ async def test_a_unit_that_defers_writes_stores_them_all_at_commit_or_none(conta
         assert await uow.chat_messages.list_for_session(mine, s.id) == [question, answer]
         assert (await uow.chat_sessions.get(mine, s.id)).last_message_at == T0 + timedelta(minutes=1)
         assert await uow.chat_messages.list_for_session(mine, their_session.id) == []
+
+
+async def test_an_agents_conversations_handoff_settings_and_lead_form_go_with_the_agent(container, owners) -> None:
+    """Deleting an agent takes its conversations (sessions and messages), its handoff settings and
+    its lead form, as the Postgres foreign keys cascade them; the memory backend the same."""
+    mine, my_agent, theirs, their_agent = owners
+    kept: dict[str, tuple[str, str]] = {}
+    for agent in (my_agent, their_agent):
+        s = session(agent)
+        m = message(s, Role.USER, "Do you ship to Norway?")
+        await add(container, s, m)
+        async with container.uow()(account_id=agent.account_id) as uow:
+            await uow.handoffs.save_settings(agent.account_id, agent.id, HandoffSettings(enabled=True))
+            await uow.leads.save_form(
+                LeadForm(account_id=agent.account_id, agent_id=agent.id, enabled=True, updated_at=T0)
+            )
+            await uow.commit()
+        kept[agent.id] = (s.id, m.id)
+
+    await container.delete_agent()(Principal.own(account_id=mine), my_agent.id)
+
+    for agent, present in ((my_agent, False), (their_agent, True)):
+        session_id, message_id = kept[agent.id]
+        async with container.uow()(account_id=agent.account_id) as uow:
+            assert (await uow.chat_sessions.get(agent.account_id, session_id) is not None) is present
+            assert (await uow.chat_messages.get(agent.account_id, message_id) is not None) is present
+            assert (await uow.handoffs.get_settings(agent.account_id, agent.id) is not None) is present
+            assert (await uow.leads.get_form(agent.account_id, agent.id) is not None) is present

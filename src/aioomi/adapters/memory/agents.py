@@ -32,9 +32,9 @@ class InMemoryAgentRepository:
         self._accounts = all_accounts if all_accounts is not None else {}
         self._all = all_agents  # public keys are unique across accounts, whatever the tenant scope
         self._refused = refused
-        self._dependents: list[tuple[Table[Any], Callable[[str, Any], str]]] = []
+        self._dependents: list[tuple[Table[Any], Callable[[str, Any], str | None]]] = []
 
-    def cascade_to(self, table: Table[Any], agent_of: Callable[[str, Any], str]) -> None:
+    def cascade_to(self, table: Table[Any], agent_of: Callable[[str, Any], str | None]) -> None:
         """Rows of ``table`` go with their agent (``agent_of(key, row)`` names it), as the
         Postgres foreign keys ``REFERENCES agents ON DELETE CASCADE`` take them."""
         self._dependents.append((table, agent_of))

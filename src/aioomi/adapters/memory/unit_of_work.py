@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from aioomi.adapters.local.system_clock import SystemClock
 from aioomi.adapters.memory.accounts import (
@@ -167,6 +167,25 @@ class InMemoryUnitOfWork:
         self.leads = InMemoryLeadStore(
             self._table("agent_lead_forms", lambda f: f.account_id), self._table("leads", lambda lead: lead.account_id)
         )
+        # Conversations, their handoff and the agent's lead form and leads go with the agent, as
+        # the Postgres foreign keys cascade them (chat_sessions, agent_lead_forms, leads and
+        # handoff_settings reference agents; messages and handoff events their session). The
+        # handoff events are matched through their session, so they are listed before it.
+        handoff_events = self._table("handoff_events", lambda e: e.account_id)
+
+        def session_agent(key: str, event: Any) -> str | None:
+            session = chat_sessions.get(event.session_id)
+            return session.agent_id if session is not None else None
+
+        self.agents.cascade_to(handoff_events, session_agent)
+        for with_agent_id in (
+            chat_sessions,
+            chat_messages,
+            self._table("agent_lead_forms", lambda f: f.account_id),
+            self._table("leads", lambda lead: lead.account_id),
+        ):
+            self.agents.cascade_to(with_agent_id, lambda key, row: row.agent_id)
+        self.agents.cascade_to(self._table("handoff_settings", lambda r: r.account_id), lambda key, row: key)
         return self
 
     async def commit(self) -> None:
