@@ -331,3 +331,62 @@ async def test_every_read_route_answers_each_role_by_the_issues_words(tmp_path: 
                 assert (chatted.status_code, chatted.json()["error"]["code"]) == (404, "model_not_found"), chatted.text
             else:
                 assert refused_by_role(chatted, "/v1/chat/completions"), chatted.text
+
+
+D = "/dashboard"
+# Every dashboard page: its area (as above); the top-level ones are the navigation's.
+PAGES: dict[str, str] = {
+    D: "personal",  # a redirect to the home page
+    D + "/account": "personal",
+    D + "/agents": "workspace",
+    D + "/agents/{agent_id}": "workspace",
+    D + "/agents/{agent_id}/knowledge": "workspace",
+    D + "/agents/{agent_id}/questions": "workspace",
+    D + "/agents/{agent_id}/tests": "workspace",
+    D + "/analytics": "workspace",
+    D + "/usage": "workspace",
+    D + "/request-log": "workspace",
+    D + "/leads/form/{agent_id}": "workspace",  # an agent's lead form: its settings
+    D + "/conversations": "conversations",
+    D + "/conversations/{session_id}": "conversations",
+    D + "/inbox": "conversations",
+    D + "/leads": "leads",
+    D + "/webhooks": "integrations",
+    D + "/webhooks/{endpoint_id}": "integrations",
+    D + "/billing": "billing",
+    D + "/members": "members",
+}
+
+
+def nav_links(html: str) -> set[str]:
+    nav = html.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    return set(re.findall(r'<a href="([^"]+)"', nav))
+
+
+async def test_the_dashboard_shows_each_role_its_pages_and_refuses_the_others(pg_app: App) -> None:
+    """For every role, a dashboard page answers a 403 problem page exactly when the role may not
+    read its area, and the navigation links exactly the top-level pages the role may open."""
+    app = pg_app
+    assert app_routes(app, "owner") == set(PAGES), "a dashboard page without its area in PAGES"
+    ada = await sign_up_and_verify(app, "ada@example.com")
+    bob = await sign_up_and_verify(app, "bob@example.com")
+    created = await app.client.post(AGENTS, json={"name": "Shop"}, headers=ada.headers())
+    agent_id = created.json()["id"]
+    for role in Role:
+        await join(app, ada.account_id, bob.account_id, role)
+        await switch(app, bob, ada.account_id)
+        for template, area in PAGES.items():
+            path = filled(template, agent_id)
+            response = await app.client.get(path, headers=bob.headers(), follow_redirects=False)
+            where = (role, template, response.status_code)
+            if role not in READERS[area]:
+                assert response.status_code == 403, where
+                assert "403: something went wrong" in response.text, where  # the problem page
+                assert f"The {role} role may not do this" in response.text, where
+            elif template == D:
+                assert response.status_code == 303, where
+            else:
+                assert response.status_code == (404 if "_missing" in path else 200), where
+        home = await app.client.get(D + "/account", headers=bob.headers())
+        top_level = {p for p in PAGES if p != D and p.count("/") == 2}
+        assert nav_links(home.text) == {p for p in top_level if role in READERS[PAGES[p]]}, role
