@@ -76,6 +76,7 @@ from aioomi.domain.usecases.accounts.update_profile import UpdateProfile
 from aioomi.domain.usecases.add_qa_pair import AddQaPair
 from aioomi.domain.usecases.agents.create_agent import CreateAgent
 from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.agents.list_agent_names import ListAgentNames
 from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.domain.usecases.agents.rotate_agent_key import RotateAgentKey
 from aioomi.domain.usecases.agents.update_agent import UpdateAgent
@@ -152,6 +153,7 @@ from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
 from aioomi.domain.usecases.knowledge.ingest_document import IngestDocument
 from aioomi.domain.usecases.knowledge.purge_document_data import PurgeDocumentData
 from aioomi.domain.usecases.knowledge.reindex_document import ReindexDocument
+from aioomi.domain.usecases.knowledge.search_agent_knowledge import SearchAgentKnowledge
 from aioomi.domain.usecases.knowledge.switch_embedding_model import SwitchEmbeddingModel
 from aioomi.domain.usecases.knowledge_passages import KnowledgePassages
 from aioomi.domain.usecases.leads.delete_lead import DeleteLead
@@ -564,6 +566,7 @@ class Container(containers.DeclarativeContainer):
     get_agent = providers.Factory(GetAgent, uow=uow)
     list_refused_origins = providers.Factory(ListRefusedOrigins, uow=uow)
     list_agents = providers.Factory(ListAgents, uow=uow)
+    list_agent_names = providers.Factory(ListAgentNames, uow=uow)
     update_agent = providers.Factory(UpdateAgent, uow=uow, clock=clock)
     rotate_agent_key = providers.Factory(RotateAgentKey, uow=uow, clock=clock)
     delete_agent = providers.Factory(DeleteAgent, uow=uow, chunk_store=chunk_store, blobs=blob_store)
@@ -578,6 +581,7 @@ class Container(containers.DeclarativeContainer):
         reranker=reranker,
         rerank_scale=providers.Callable(rerank_relevance_scale, settings.provided.rerank_gate),
     )
+    search_agent_knowledge = providers.Factory(SearchAgentKnowledge, search=search_knowledge)
     add_document = providers.Factory(
         AddDocument,
         uow=uow,

@@ -23,7 +23,8 @@ from aioomi.domain.model.accounts import (
 )
 from aioomi.domain.model.errors import AioomiError
 from aioomi.domain.model.ids import new_id
-from aioomi.ports.accounts import PendingSignIn
+from aioomi.domain.model.workspaces import Membership, Role
+from aioomi.ports.accounts import KeyWithCreator, PendingSignIn, SessionWithPerson
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -383,6 +384,56 @@ async def test_api_keys_list_live_ones_newest_first_revoke_once_and_touch(contai
         assert await uow.api_keys.list(ada.id) == []
         assert await uow.api_keys.list(bob.id) == [bobs]
         await uow.commit()
+
+
+async def test_a_session_and_a_key_read_back_with_what_authenticating_them_needs(container: Container) -> None:
+    """find_with_person and find_with_creator: one read each (issue 21's review), the same answer
+    as the separate reads they replace."""
+    ada, bob = an_account("ada@example.com"), an_account("bob@example.com")
+    await stored(container, ada, bob)
+    session = a_session(bob)
+    old_key = a_key(ada)  # made before keys recorded their creator: the workspace's owner's
+    bobs_key = msgspec.structs.replace(a_key(ada), role=Role.VIEWER, created_by=bob.id)
+    joined = Membership(workspace_id=ada.id, account_id=bob.id, role=Role.SUPPORT, created_at=T0 + MINUTE)
+    async with container.uow()(account_id=ada.id) as uow:
+        await uow.workspaces.put_member(joined)
+        await uow.api_keys.add(old_key)
+        await uow.api_keys.add(bobs_key)
+        await uow.commit()
+    async with container.uow()(account_id=bob.id) as uow:
+        await uow.sessions.add(session)
+        await uow.commit()
+    own = Membership(workspace_id=bob.id, account_id=bob.id, role=Role.OWNER, created_at=T0)  # at sign-up
+
+    async with container.uow()(account_id=None, read_only=True) as uow:
+        assert await uow.sessions.find_with_person(session.token_hash) == SessionWithPerson(
+            session=session, account_status=AccountStatus.ACTIVE, memberships=[own, joined]
+        )
+        assert await uow.sessions.find_with_person("no such hash") is None
+        assert await uow.api_keys.find_with_creator(bobs_key.key_hash) == KeyWithCreator(
+            key=bobs_key, creator_status=AccountStatus.ACTIVE, membership=joined
+        )
+        ada_owns = Membership(workspace_id=ada.id, account_id=ada.id, role=Role.OWNER, created_at=T0)
+        assert await uow.api_keys.find_with_creator(old_key.key_hash) == KeyWithCreator(
+            key=old_key, creator_status=AccountStatus.ACTIVE, membership=ada_owns
+        )
+        assert await uow.api_keys.find_with_creator("no such hash") is None
+
+    # bob leaves ada's workspace and asks for his account's erasure: both answers follow at once
+    async with container.uow()(account_id=ada.id) as uow:
+        assert await uow.workspaces.remove_member(ada.id, bob.id)
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        await uow.accounts.update(msgspec.structs.replace(bob, status=AccountStatus.DELETION_PENDING))
+        await uow.commit()
+    async with container.uow()(account_id=None, read_only=True) as uow:
+        found = await uow.sessions.find_with_person(session.token_hash)
+        assert found is not None and (found.account_status, found.memberships) == (
+            AccountStatus.DELETION_PENDING,
+            [own],
+        )
+        keyed = await uow.api_keys.find_with_creator(bobs_key.key_hash)
+        assert keyed is not None and (keyed.creator_status, keyed.membership) == (AccountStatus.DELETION_PENDING, None)
 
 
 # -- one-time tokens ----------------------------------------------------------------------------

@@ -67,3 +67,33 @@ def test_no_handler_fetches_a_use_case_from_the_container() -> None:
         if found := located_use_cases(inspect.getsource(fn)):
             offenders[f"{fn.__module__}.{fn.__qualname__}"] = found
     assert set(offenders) == UPLOAD_HANDLERS
+
+
+def workspace_ids_handed_to_use_cases(source: str, use_cases: set[str]) -> list[str]:
+    """The calls in ``source`` of a use case (by its dependency's name) that pass the
+    principal's workspace id instead of the principal, which would skip its role check."""
+    found = []
+    for node in ast.walk(ast.parse(textwrap.dedent(source))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in use_cases:
+            arguments = [*node.args, *(k.value for k in node.keywords)]
+            if any(ast.unparse(a) == "principal.workspace_id" for a in arguments):
+                found.append(node.func.id)
+    return found
+
+
+def test_no_handler_hands_a_use_case_the_workspace_id_instead_of_the_principal() -> None:
+    """The role is asked in the use cases (issue 21): a handler that passed
+    ``principal.workspace_id`` to one (the test retrieval did) would read for any role."""
+    assert workspace_ids_handed_to_use_cases(
+        "async def search(self, search_knowledge, principal):\n"
+        "    return await search_knowledge(principal.workspace_id, 'agt_1', 'q')\n",
+        {"search_knowledge"},
+    ) == ["search_knowledge"]
+    app = create_app(container_in_memory(settings=Settings()), manage_lifecycle=False)
+    handlers = [h for route in app.routes for h in getattr(route, "route_handlers", ())]
+    offenders = {}
+    for handler in handlers:
+        fn = handler.fn
+        if found := workspace_ids_handed_to_use_cases(inspect.getsource(fn), USE_CASES):
+            offenders[f"{fn.__module__}.{fn.__qualname__}"] = found
+    assert offenders == {}

@@ -9,7 +9,32 @@ from typing import Protocol
 
 import msgspec
 
-from aioomi.domain.model.accounts import Account, ApiKey, OneTimeToken, OwnerSession, TokenPurpose, TrustedDevice
+from aioomi.domain.model.accounts import (
+    Account,
+    AccountStatus,
+    ApiKey,
+    OneTimeToken,
+    OwnerSession,
+    TokenPurpose,
+    TrustedDevice,
+)
+from aioomi.domain.model.workspaces import Membership
+
+
+class SessionWithPerson(msgspec.Struct, frozen=True, kw_only=True):
+    """A session with what authenticating it needs of its person, read together."""
+
+    session: OwnerSession
+    account_status: AccountStatus | None  # None: the account is gone
+    memberships: list[Membership]  # the person's, oldest first
+
+
+class KeyWithCreator(msgspec.Struct, frozen=True, kw_only=True):
+    """An API key with what authenticating it needs of its creator, read together."""
+
+    key: ApiKey
+    creator_status: AccountStatus | None  # None: the account is gone
+    membership: Membership | None  # the creator's in the key's workspace
 
 
 class AccountRepository(Protocol):
@@ -42,6 +67,12 @@ class OwnerSessionRepository(Protocol):
         """The session a cookie names (system scope), revoked or not."""
         ...
 
+    async def find_with_person(self, token_hash: str) -> SessionWithPerson | None:
+        """The session a cookie names (system scope), revoked or not, with its person's account
+        status and every membership of theirs: what authenticating a request reads, in one
+        statement (one round trip on Postgres)."""
+        ...
+
     async def choose_workspace(self, account_id: str, session_id: str, workspace_id: str) -> bool:
         """Remember the workspace the person chose in this live session; whether it was theirs."""
         ...
@@ -71,6 +102,13 @@ class ApiKeyRepository(Protocol):
 
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
         """The key a bearer token names (system scope), revoked or not."""
+        ...
+
+    async def find_with_creator(self, key_hash: str) -> KeyWithCreator | None:
+        """The key a bearer token names (system scope), revoked or not, with its creator's
+        account status and membership in the key's workspace (a key made before keys recorded
+        their creator: its workspace's owner, the account with the workspace's id), in one
+        statement."""
         ...
 
     async def list(self, account_id: str) -> list[ApiKey]:

@@ -18,7 +18,7 @@ from aioomi.domain.model.accounts import (
     TrustedDevice,
 )
 from aioomi.domain.model.workspaces import personal_workspace
-from aioomi.ports.accounts import PendingSignIn
+from aioomi.ports.accounts import KeyWithCreator, PendingSignIn, SessionWithPerson
 
 
 class InMemoryAccountRepository:
@@ -62,14 +62,29 @@ class InMemoryAccountRepository:
 
 
 class InMemoryOwnerSessionRepository:
-    def __init__(self, table: Table[OwnerSession]) -> None:
+    def __init__(
+        self, table: Table[OwnerSession], accounts: InMemoryAccountRepository, workspaces: InMemoryWorkspaceRepository
+    ) -> None:
         self._table = table
+        self._accounts = accounts
+        self._workspaces = workspaces
 
     async def add(self, session: OwnerSession) -> None:
         self._table.put(session.id, session)
 
     async def find_by_token_hash(self, token_hash: str) -> OwnerSession | None:
         return next((s for s in self._table.values() if s.token_hash == token_hash), None)
+
+    async def find_with_person(self, token_hash: str) -> SessionWithPerson | None:
+        session = await self.find_by_token_hash(token_hash)
+        if session is None:
+            return None
+        account = await self._accounts.get(session.account_id)
+        return SessionWithPerson(
+            session=session,
+            account_status=None if account is None else account.status,
+            memberships=await self._workspaces.memberships_of(session.account_id),
+        )
 
     async def touch(self, session_id: str, at: datetime) -> None:
         if (session := self._table.get(session_id)) is not None:
@@ -110,14 +125,30 @@ class InMemoryOwnerSessionRepository:
 
 
 class InMemoryApiKeyRepository:
-    def __init__(self, table: Table[ApiKey]) -> None:
+    def __init__(
+        self, table: Table[ApiKey], accounts: InMemoryAccountRepository, workspaces: InMemoryWorkspaceRepository
+    ) -> None:
         self._table = table
+        self._accounts = accounts
+        self._workspaces = workspaces
 
     async def add(self, key: ApiKey) -> None:
         self._table.put(key.id, key)
 
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
         return next((k for k in self._table.values() if k.key_hash == key_hash), None)
+
+    async def find_with_creator(self, key_hash: str) -> KeyWithCreator | None:
+        key = await self.find_by_hash(key_hash)
+        if key is None:
+            return None
+        creator = key.created_by or key.account_id
+        account = await self._accounts.get(creator)
+        return KeyWithCreator(
+            key=key,
+            creator_status=None if account is None else account.status,
+            membership=await self._workspaces.membership(key.account_id, creator),
+        )
 
     async def list(self, account_id: str) -> list[ApiKey]:
         found = [k for k in self._table.values() if k.account_id == account_id and k.revoked_at is None]

@@ -85,8 +85,12 @@ class InMemoryUnitOfWork:
         self.accounts = InMemoryAccountRepository(
             self._table("accounts", lambda a: a.id), self._database.table("accounts"), self.workspaces
         )
-        self.sessions = InMemoryOwnerSessionRepository(self._table("owner_sessions", lambda s: s.account_id))
-        self.api_keys = InMemoryApiKeyRepository(self._table("api_keys", lambda k: k.account_id))
+        self.sessions = InMemoryOwnerSessionRepository(
+            self._table("owner_sessions", lambda s: s.account_id), self.accounts, self.workspaces
+        )
+        self.api_keys = InMemoryApiKeyRepository(
+            self._table("api_keys", lambda k: k.account_id), self.accounts, self.workspaces
+        )
         self.tokens = InMemoryOneTimeTokenRepository(self._table("one_time_tokens", lambda t: t.account_id))
         self.devices = InMemoryTrustedDeviceRepository(self._table("trusted_devices", lambda d: d.account_id))
         self.pending_sign_ins = InMemoryPendingSignInRepository(self._table("pending_sign_ins", lambda p: None))

@@ -14,6 +14,7 @@ from aioomi.adapters.postgres.errors import translated_errors
 from aioomi.adapters.postgres.repository import PostgresRepository, params_of
 from aioomi.domain.model.accounts import (
     Account,
+    AccountStatus,
     ApiKey,
     EmailTaken,
     OneTimeToken,
@@ -21,8 +22,8 @@ from aioomi.domain.model.accounts import (
     TokenPurpose,
     TrustedDevice,
 )
-from aioomi.domain.model.workspaces import PERSONAL_WORKSPACE_NAME
-from aioomi.ports.accounts import PendingSignIn
+from aioomi.domain.model.workspaces import PERSONAL_WORKSPACE_NAME, Membership
+from aioomi.ports.accounts import KeyWithCreator, PendingSignIn, SessionWithPerson
 
 T = TypeVar("T")
 
@@ -87,6 +88,7 @@ _SESSION_COLUMNS = (
     "id, account_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, revoked_at, "
     "authenticated_at, workspace_id"
 )
+_SESSION_IN_JOIN = ", ".join(f"s.{column}" for column in _SESSION_COLUMNS.split(", "))
 
 
 class PostgresOwnerSessionRepository(PostgresRepository):
@@ -102,6 +104,24 @@ class PostgresOwnerSessionRepository(PostgresRepository):
         return _one(
             OwnerSession,
             await self._row(f"SELECT {_SESSION_COLUMNS} FROM owner_sessions WHERE token_hash = %s", (token_hash,)),
+        )
+
+    async def find_with_person(self, token_hash: str) -> SessionWithPerson | None:
+        row = await self._row(
+            f"SELECT {_SESSION_IN_JOIN}, a.status AS account_status, "
+            "COALESCE((SELECT json_agg(json_build_object('workspace_id', m.workspace_id, 'account_id', m.account_id, "
+            "'role', m.role, 'created_at', m.created_at) ORDER BY m.created_at, m.workspace_id) "
+            "FROM workspace_members m WHERE m.account_id = s.account_id), '[]'::json) AS memberships "
+            "FROM owner_sessions s LEFT JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = %s",
+            (token_hash,),
+        )
+        if row is None:
+            return None
+        status, memberships = row.pop("account_status"), row.pop("memberships")
+        return SessionWithPerson(
+            session=msgspec.convert(row, OwnerSession),
+            account_status=None if status is None else AccountStatus(status),
+            memberships=[msgspec.convert(m, Membership, strict=False) for m in memberships],
         )
 
     async def touch(self, session_id: str, at: datetime) -> None:
@@ -142,6 +162,7 @@ class PostgresOwnerSessionRepository(PostgresRepository):
 
 
 _KEY_COLUMNS = "id, account_id, name, prefix, key_hash, created_at, last_used_at, revoked_at, scopes, role, created_by"
+_KEY_IN_JOIN = ", ".join(f"k.{column}" for column in _KEY_COLUMNS.split(", "))
 
 
 class PostgresApiKeyRepository(PostgresRepository):
@@ -154,6 +175,36 @@ class PostgresApiKeyRepository(PostgresRepository):
 
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
         return _one(ApiKey, await self._row(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = %s", (key_hash,)))
+
+    async def find_with_creator(self, key_hash: str) -> KeyWithCreator | None:
+        row = await self._row(
+            f"SELECT {_KEY_IN_JOIN}, a.status AS creator_status, m.role AS member_role, "
+            "m.created_at AS member_since FROM api_keys k "
+            "LEFT JOIN accounts a ON a.id = COALESCE(k.created_by, k.account_id) "
+            "LEFT JOIN workspace_members m ON m.workspace_id = k.account_id "
+            "AND m.account_id = COALESCE(k.created_by, k.account_id) WHERE k.key_hash = %s",
+            (key_hash,),
+        )
+        if row is None:
+            return None
+        status, role, since = row.pop("creator_status"), row.pop("member_role"), row.pop("member_since")
+        key = msgspec.convert(row, ApiKey)
+        membership = (
+            None
+            if role is None
+            else msgspec.convert(
+                {
+                    "workspace_id": key.account_id,
+                    "account_id": key.created_by or key.account_id,
+                    "role": role,
+                    "created_at": since,
+                },
+                Membership,
+            )
+        )
+        return KeyWithCreator(
+            key=key, creator_status=None if status is None else AccountStatus(status), membership=membership
+        )
 
     async def list(self, account_id: str) -> list[ApiKey]:
         rows = await self._rows(

@@ -220,6 +220,14 @@ class Agent(AgentSettings, frozen=True, kw_only=True):
         return msgspec.structs.replace(self, **msgspec.structs.asdict(settings), updated_at=at)
 
 
+class AgentName(msgspec.Struct, frozen=True, kw_only=True):
+    """An agent by id and name only: what a role that reads conversations but not the agents'
+    settings (support) sees of them, to pick an agent's conversations."""
+
+    id: str
+    name: str
+
+
 class WidgetAgent(msgspec.Struct, frozen=True, kw_only=True):
     """The agent a widget key names, its key and origin checked, with its owner's account status
     (``None``: the account is gone). :meth:`serving` completes the checks; the HTTP layer grants

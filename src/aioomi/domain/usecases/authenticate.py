@@ -62,18 +62,18 @@ class Authenticate:
 
     async def _session(self, token: str) -> Principal:
         now = self._clock.now()
-        async with self._uow(account_id=None) as uow:
-            session = await uow.sessions.find_by_token_hash(hash_token(token))
-            if session is None or not session.is_live(now, self._policy.idle_timeout):
-                raise Unauthenticated("Sign in to continue.", code="session_expired")
-            account = await uow.accounts.get(session.account_id)
-            if account is None or account.status is AccountStatus.DELETION_PENDING:
-                raise Unauthenticated("Sign in to continue.", code="session_expired")
-            # Read with the session, never cached: a removed member loses the workspace at once.
-            membership = current_membership(
-                await uow.workspaces.memberships_of(session.account_id), session.workspace_id
-            )
-            if now - session.last_seen_at >= self._policy.touch_every:
+        # The session, its person's status and memberships: one read (one round trip), on every
+        # request, never cached, so a removed member loses the workspace at once.
+        async with self._uow(account_id=None, read_only=True) as uow:
+            found = await uow.sessions.find_with_person(hash_token(token))
+        if found is None or not found.session.is_live(now, self._policy.idle_timeout):
+            raise Unauthenticated("Sign in to continue.", code="session_expired")
+        session = found.session
+        if found.account_status in (None, AccountStatus.DELETION_PENDING):
+            raise Unauthenticated("Sign in to continue.", code="session_expired")
+        membership = current_membership(found.memberships, session.workspace_id)
+        if now - session.last_seen_at >= self._policy.touch_every:
+            async with self._uow(account_id=None) as uow:
                 await uow.sessions.touch(session.id, now)
                 await uow.commit()
         return Principal(
@@ -89,18 +89,19 @@ class Authenticate:
         if not secret.startswith(API_KEY_PREFIX):
             raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
         now = self._clock.now()
-        async with self._uow(account_id=None) as uow:
-            key = await uow.api_keys.find_by_hash(hash_token(secret))
-            if key is None or key.revoked_at is not None:
-                raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
-            creator = key.created_by or key.account_id  # keys made before workspaces: the owner's
-            account = await uow.accounts.get(creator)
-            if account is None or account.status is AccountStatus.DELETION_PENDING:
-                raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
-            membership = await uow.workspaces.membership(key.account_id, creator)
-            if membership is None or not role_within(key.role, membership.role):
-                raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
-            if key.last_used_at is None or now - key.last_used_at >= self._policy.touch_every:
+        # The key, its creator's status and membership: one read (one round trip).
+        async with self._uow(account_id=None, read_only=True) as uow:
+            found = await uow.api_keys.find_with_creator(hash_token(secret))
+        if found is None or found.key.revoked_at is not None:
+            raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
+        key, membership = found.key, found.membership
+        creator = key.created_by or key.account_id  # keys made before workspaces: the owner's
+        if found.creator_status in (None, AccountStatus.DELETION_PENDING):
+            raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
+        if membership is None or not role_within(key.role, membership.role):
+            raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
+        if key.last_used_at is None or now - key.last_used_at >= self._policy.touch_every:
+            async with self._uow(account_id=None) as uow:
                 await uow.api_keys.touch(key.id, now)
                 await uow.commit()
         return Principal(

@@ -25,7 +25,7 @@ from aioomi.domain.usecases.documents.list_documents import ListDocuments
 from aioomi.domain.usecases.documents.rename_document import RenameDocument
 from aioomi.domain.usecases.knowledge.change_embedding_model import ChangeEmbeddingModel
 from aioomi.domain.usecases.knowledge.get_knowledge_base import GetKnowledgeBase
-from aioomi.domain.usecases.search_knowledge import SearchKnowledge
+from aioomi.domain.usecases.knowledge.search_agent_knowledge import SearchAgentKnowledge
 from aioomi.entrypoints.http.auth import provide_principal
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_documents import (
@@ -339,13 +339,13 @@ class KnowledgeController(Controller):
     )
     async def search(
         self,
-        search_knowledge: NamedDependency[SearchKnowledge],
+        search_agent_knowledge: NamedDependency[SearchAgentKnowledge],
         principal: NamedDependency[Principal],
         agent_id: FromPath[str],
         data: JSONBody[SearchIn],
     ) -> SearchOut:
-        hits = await search_knowledge(
-            principal.workspace_id, agent_id, data.query, top_k=data.top_k, min_relevance=data.min_relevance
+        hits = await search_agent_knowledge(
+            principal, agent_id, data.query, top_k=data.top_k, min_relevance=data.min_relevance
         )
         return SearchOut(data=[SearchHitOut.of(h) for h in hits])
 

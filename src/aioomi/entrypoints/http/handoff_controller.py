@@ -143,8 +143,15 @@ class HandoffController(Controller):
         async def read() -> InboxOut:
             return InboxOut(data=[InboxEntryOut.of(e) for e in await list_inbox(principal)])
 
+        # The first read runs now, so a role that may not read the inbox gets a 403, not a
+        # stream that breaks; the stream starts with it.
+        first = [await read()]
+
+        async def read_next() -> InboxOut:
+            return first.pop() if first else await read()
+
         return Stream(
-            inbox_events(read, poll_s=settings.handoff_poll_s, max_s=settings.handoff_stream_max_s),
+            inbox_events(read_next, poll_s=settings.handoff_poll_s, max_s=settings.handoff_stream_max_s),
             media_type="text/event-stream",
             headers=SSE_HEADERS,
         )

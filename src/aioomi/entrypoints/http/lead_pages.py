@@ -14,7 +14,7 @@ from litestar.response import Template
 
 from aioomi.domain.model.leads import MAX_FIELDS, FieldKind, Trigger
 from aioomi.domain.usecases.agents.get_agent import GetAgent
-from aioomi.domain.usecases.agents.list_agents import ListAgents
+from aioomi.domain.usecases.agents.list_agent_names import ListAgentNames
 from aioomi.domain.usecases.leads.get_lead_form import GetLeadForm
 from aioomi.domain.usecases.leads.list_leads import ListLeads
 from aioomi.entrypoints.http.pages import (
@@ -23,7 +23,6 @@ from aioomi.entrypoints.http.pages import (
     DayFrom,
     DayTo,
     Owner,
-    _all_agents,
     _page,
     provide_owner,
 )
@@ -48,7 +47,7 @@ class LeadPages(Controller):
     @get("/")
     async def leads(
         self,
-        list_agents: NamedDependency[ListAgents],
+        list_agent_names: NamedDependency[ListAgentNames],
         list_leads: NamedDependency[ListLeads],
         owner: NamedDependency[Owner],
         agent_id: Annotated[str | None, QueryParameter(name="agent_id", max_length=100)] = None,
@@ -57,7 +56,6 @@ class LeadPages(Controller):
         q: Annotated[str | None, QueryParameter(name="q", max_length=200)] = None,
     ) -> Template:
         since, until = bounded_day(since, "from"), bounded_day(until, "to")
-        agents = await _all_agents(list_agents, owner.principal)
         leads = await list_leads(
             owner.principal,
             agent_id=agent_id or None,
@@ -66,6 +64,7 @@ class LeadPages(Controller):
             until=_start(until + timedelta(days=1)) if until else None,
             limit=200,
         )
+        agents = await list_agent_names(owner.principal)
         filters = {
             "agent_id": agent_id or "",
             "from": since.isoformat() if since else "",

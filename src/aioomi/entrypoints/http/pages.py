@@ -26,14 +26,16 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from aioomi.domain.model.accounts import Account, Principal, Scope
+from aioomi.domain.model.agents import AgentName
 from aioomi.domain.model.conversation_review import MAX_SEARCH_CHARS, FeedbackFilter, ReviewFilters
 from aioomi.domain.model.errors import AioomiError, Forbidden, Unauthenticated
-from aioomi.domain.model.workspaces import ROLE_PERMISSIONS
+from aioomi.domain.model.workspaces import ROLE_PERMISSIONS, Permission, permits
 from aioomi.domain.usecases.accounts.get_account import GetAccount
 from aioomi.domain.usecases.accounts.list_api_keys import ListApiKeys
 from aioomi.domain.usecases.accounts.list_sessions import ListSessions
 from aioomi.domain.usecases.accounts.require_recent_session import RequireRecentSession
 from aioomi.domain.usecases.agents.get_agent import GetAgent
+from aioomi.domain.usecases.agents.list_agent_names import ListAgentNames
 from aioomi.domain.usecases.agents.list_agents import ListAgents
 from aioomi.domain.usecases.analytics.get_analytics import GetAnalytics
 from aioomi.domain.usecases.authenticate import Authenticate, SessionCredential
@@ -467,7 +469,7 @@ class DashboardPages(Controller):
     @get("/conversations")
     async def conversations(
         self,
-        list_agents: NamedDependency[ListAgents],
+        list_agent_names: NamedDependency[ListAgentNames],
         review_conversations: NamedDependency[ReviewConversations],
         owner: NamedDependency[Owner],
         agent_id: AgentParam = None,
@@ -483,7 +485,7 @@ class DashboardPages(Controller):
         """An agent's conversations with the review filters (a GET form): days, feedback,
         unanswered, handed off, has lead, and full-text search of the messages."""
         since, until = bounded_day(since, "from"), bounded_day(until, "to")
-        agents = await _all_agents(list_agents, owner.principal)
+        agents = await list_agent_names(owner.principal)
         selected = next((a for a in agents if a.id == agent_id), agents[0] if agents else None)
         rows: list[ConversationRowOut] = []
         next_cursor = None
@@ -534,12 +536,13 @@ class DashboardPages(Controller):
     async def conversation(
         self,
         get_chat_session: NamedDependency[GetChatSession],
-        get_agent: NamedDependency[GetAgent],
+        list_agent_names: NamedDependency[ListAgentNames],
         owner: NamedDependency[Owner],
         session_id: FromPath[str],
     ) -> Template:
         session, messages = await get_chat_session(owner.principal, session_id)
-        agent = AgentOut.of(await get_agent(owner.principal, session.agent_id))
+        names = await list_agent_names(owner.principal)  # the agent's name: support does not read its settings
+        agent = next((a for a in names if a.id == session.agent_id), AgentName(id=session.agent_id, name="an agent"))
         return _page(
             "conversation.html",
             owner,
@@ -551,9 +554,9 @@ class DashboardPages(Controller):
         )
 
     @get("/inbox")
-    async def inbox(self, list_agents: NamedDependency[ListAgents], owner: NamedDependency[Owner]) -> Template:
+    async def inbox(self, list_agent_names: NamedDependency[ListAgentNames], owner: NamedDependency[Owner]) -> Template:
         """Live handoff: the conversations waiting for a person or with one (live over SSE)."""
-        agents = await _all_agents(list_agents, owner.principal)
+        agents = await list_agent_names(owner.principal)
         return _page("inbox.html", owner, agents=agents, title="Inbox", nav="inbox")
 
     @get("/request-log")
@@ -650,7 +653,12 @@ class DashboardPages(Controller):
         start, end = _start_of(first), _start_of(last + timedelta(days=1))
         per_day = await get_usage_report(owner.principal, start, end, ("day",))
         per_agent = await get_usage_report(owner.principal, start, end, ("agent",))
-        overview = BillingUsageOut.of(await get_billing_overview(owner.principal))
+        # the plan's quota is billing: shown to the roles that manage it (the owner)
+        overview = (
+            BillingUsageOut.of(await get_billing_overview(owner.principal))
+            if permits(owner.principal.role, Permission.MANAGE_BILLING)
+            else None
+        )
         names = {a.id: a.name for a in await _all_agents(list_agents, owner.principal)}
         by_day = {t.day: t for t in per_day}
         calendar = [first + timedelta(days=i) for i in range(days)]
@@ -728,7 +736,8 @@ class DashboardPages(Controller):
             if recent
             else None
         )
-        keys = [ApiKeyOut.of(k) for k in await list_api_keys(owner.principal)] if recent else None
+        integrations = permits(owner.principal.role, Permission.MANAGE_INTEGRATIONS)
+        keys = [ApiKeyOut.of(k) for k in await list_api_keys(owner.principal)] if recent and integrations else None
         privacy = {name: path for name, (_method, path) in PRIVACY_ACTIONS.items()}
         state_of = (await get_privacy_overview(owner.principal)).state
         exports = await list_exports(owner.principal)

@@ -18,6 +18,6 @@ class GetAgent:
         self._uow = uow
 
     async def __call__(self, principal: Principal, agent_id: str) -> Agent:
-        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         async with self._uow(account_id=principal.workspace_id) as uow:
             return await find_own_agent(uow.agents, principal, agent_id)

@@ -32,7 +32,7 @@ class ListAgents:
     async def __call__(
         self, principal: Principal, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[Agent]:
-        ensure_permitted(principal, Permission.VIEW_CONVERSATIONS)
+        ensure_permitted(principal, Permission.VIEW_WORKSPACE)
         check_page_size(limit)
         after = decode_cursor(cursor) if cursor is not None else None
         async with self._uow(account_id=principal.workspace_id) as uow:
