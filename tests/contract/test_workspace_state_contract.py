@@ -2,7 +2,8 @@
 statuses as each hot read brings them (the workspace store in the workspace's own scope, the
 widget's key look-up, a chat turn's batched read), for a workspace whose owners are not the
 person sharing its id, and the request log's rule (a workspace's entries keep its id and the
-IP only while one owner may be analysed) at insert time and in the sweep's look-ups."""
+IP only while one owner may be analysed) at insert time and in the sweep's look-ups (which
+leave a workspace whose every owner is being erased to the purge)."""
 
 from __future__ import annotations
 
@@ -130,11 +131,15 @@ async def test_a_workspaces_request_log_is_named_while_one_owner_may_be_analysed
     async with container.uow()(account_id=None) as uow:
         await uow.privacy.save_state(PrivacyState(account_id="acct_bob", restricted_at=T0))
         await uow.commit()
+    # Dee, alone in her workspace, is being erased: her entries are left named for the purge,
+    # which deletes them by the workspace's id (an anonymised entry would escape it).
+    await add_people(container, "acct_dee")
+    await set_status(container, "acct_dee", PENDING)
     await record([entry("acct_team", "203.0.113.3"), entry("acct_bob", "203.0.113.4")])
     assert len(await log.recent("acct_team")) == 2  # the new one is not named
     async with container.uow()(account_id=None) as uow:
         opted_out = await uow.privacy.analytics_opt_outs()
-        among = await uow.privacy.analytics_opt_outs_among(["acct_team", "acct_bob", "acct_nowhere"])
+        among = await uow.privacy.analytics_opt_outs_among(["acct_team", "acct_bob", "acct_dee", "acct_nowhere"])
     assert opted_out == ["acct_ada", "acct_bob", "acct_cy", "acct_team"]
     assert among == {"acct_team", "acct_bob"}
     assert await container.operational_records().anonymize_request_log(opted_out) == 2

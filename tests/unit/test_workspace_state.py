@@ -13,6 +13,7 @@ from aioomi.domain.model.workspace_state import (
     WorkspaceStatus,
     ensure_workspace_serves,
     request_log_may_name,
+    request_log_swept,
     workspace_status,
 )
 
@@ -92,3 +93,24 @@ def test_a_workspaces_request_log_is_named_while_one_owner_may_be_analysed(
     owners: list[OwnerAnalytics], expected: bool
 ) -> None:
     assert request_log_may_name(owners) is expected
+
+
+@pytest.mark.parametrize(
+    ("owners", "expected"),
+    [
+        ([_owner()], False),  # named: nothing to sweep
+        ([_owner(objected=True)], True),
+        ([_owner(RESTRICTED, restricted=True)], True),
+        ([_owner(objected=True), _owner()], False),
+        ([_owner(objected=True), _owner(RESTRICTED, restricted=True)], True),
+        ([_owner(objected=True), _owner(PENDING)], True),
+        # every owner being erased: left named for the purge, which deletes the entries by workspace
+        ([_owner(PENDING)], False),
+        ([_owner(PENDING, objected=True), _owner(PENDING)], False),
+        ([], False),
+    ],
+)
+def test_the_sweep_anonymises_what_may_not_be_named_unless_the_purge_deletes_it(
+    owners: list[OwnerAnalytics], expected: bool
+) -> None:
+    assert request_log_swept(owners) is expected

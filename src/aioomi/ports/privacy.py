@@ -30,9 +30,9 @@ class PrivacyStore(Protocol):
         ...
 
     async def analytics_opt_outs(self) -> list[str]:
-        """Workspaces whose request log keeps no workspace id or IP: none of their owners is
-        active with neither an objection nor a restriction
-        (:func:`~aioomi.domain.model.workspace_state.request_log_may_name`; system scope)."""
+        """Workspaces whose written request log the sweep anonymises: none of their owners is
+        active with neither an objection nor a restriction, and not every owner is being erased
+        (:func:`~aioomi.domain.model.workspace_state.request_log_swept`; system scope)."""
         ...
 
     async def analytics_opt_outs_among(self, account_ids: Sequence[str]) -> set[str]:

@@ -25,7 +25,7 @@ from aioomi.domain.model.privacy import (
     chat_cutoff,
 )
 from aioomi.domain.model.request_log import RequestLogEntry
-from aioomi.domain.model.workspace_state import request_log_may_name
+from aioomi.domain.model.workspace_state import request_log_swept
 
 SEED_POLICY = PolicyVersion(
     version="2026-02-15",
@@ -120,7 +120,7 @@ class InMemoryPrivacyStore:
         return set(await self._not_analysable([w for w in account_ids if w in workspaces]))
 
     async def _not_analysable(self, workspace_ids: list[str]) -> list[str]:
-        return sorted(w for w in workspace_ids if not request_log_may_name(owner_analytics(self._database, w)))
+        return sorted(w for w in workspace_ids if request_log_swept(owner_analytics(self._database, w)))
 
     # -- audit ----------------------------------------------------------------------------------
     async def add_event(self, event: AuditEvent) -> None:

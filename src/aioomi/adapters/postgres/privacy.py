@@ -40,14 +40,18 @@ def _updates(columns: str, key: str) -> str:
     return ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in columns.split(",") if c.strip() != key)
 
 
-# A workspace whose request log keeps no workspace id or IP: no owner is active with neither an
-# objection nor a restriction (``request_log_may_name`` in domain/model/workspace_state.py; the
-# request log's insert applies the same rule).
+# A workspace whose request log the sweep anonymises (``request_log_swept`` in
+# domain/model/workspace_state.py): no owner is active with neither an objection nor a
+# restriction (the request log's insert applies the same rule), and not every owner is being
+# erased (the purge deletes those entries by the workspace's id).
 _NOT_ANALYSABLE = """NOT EXISTS (
     SELECT 1 FROM workspace_members m JOIN accounts a ON a.id = m.account_id
     WHERE m.workspace_id = w.id AND m.role = 'owner' AND a.status = 'active'
       AND NOT EXISTS (SELECT 1 FROM account_privacy p WHERE p.account_id = a.id
-                      AND (p.objected_at IS NOT NULL OR p.restricted_at IS NOT NULL)))"""
+                      AND (p.objected_at IS NOT NULL OR p.restricted_at IS NOT NULL)))
+AND EXISTS (
+    SELECT 1 FROM workspace_members m JOIN accounts a ON a.id = m.account_id
+    WHERE m.workspace_id = w.id AND m.role = 'owner' AND a.status <> 'deletion_pending')"""
 
 
 class PostgresPrivacyStore(PostgresRepository):

@@ -66,3 +66,12 @@ def request_log_may_name(owners: Iterable[OwnerAnalytics]) -> bool:
     one owner is active and has neither objected nor restricted processing. Otherwise the entry
     is written (and kept) without workspace and IP."""
     return any(o.status is AccountStatus.ACTIVE and not o.objected and not o.restricted for o in owners)
+
+
+def request_log_swept(owners: Iterable[OwnerAnalytics]) -> bool:
+    """Whether the ``analytics_opt_out`` sweep (and an owner's objection or restriction, at once)
+    anonymises the workspace's entries already written: when no owner may be analysed, unless
+    every owner is being erased — the purge then deletes the workspace's entries by its id, which
+    an entry already anonymised would escape (its agent id would outlive the erasure)."""
+    found = list(owners)
+    return not request_log_may_name(found) and any(o.status is not AccountStatus.DELETION_PENDING for o in found)
