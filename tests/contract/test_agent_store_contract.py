@@ -158,7 +158,7 @@ async def test_find_by_public_key_in_the_system_scope(container, accounts) -> No
         assert await uow.agents.find_by_public_key(a.public_key) == a
         assert await uow.agents.find_by_public_key(b.public_key) == b
         assert await uow.agents.find_by_public_key(new_public_key()) is None
-        assert await uow.agents.find_by_public_key_with_owner(b.public_key) == (b, AccountStatus.ACTIVE)
+        assert await uow.agents.find_by_public_key_with_owner(b.public_key) == (b, [AccountStatus.ACTIVE])
         assert await uow.agents.find_by_public_key_with_owner(new_public_key()) is None
 
 

@@ -132,7 +132,7 @@ async def test_the_allowance_owner_session_history_and_keyed_message_in_one_read
         account=PeriodUsage(messages=1, tokens=120), agent=PeriodUsage(messages=1, tokens=120)
     )
     assert state.billing is None  # not asked for
-    assert state.owner_status is AccountStatus.ACTIVE
+    assert state.owner_statuses == (AccountStatus.ACTIVE,)
     assert state.session.id == s.id
     assert [m.content for m in state.recent] == ["Yes [1].", "Thanks"]  # the last two, in order
     assert state.keyed == (asked, answer)

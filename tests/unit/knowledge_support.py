@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dependency_injector import providers
+from testkit.builders import account
 
 from aioomi.adapters.local.embedder_catalog import StaticEmbedderCatalog
 from aioomi.container import Container
@@ -38,6 +39,12 @@ def use_test_embedders(container: Container, **kwargs: object) -> Knowledge:
 async def new_agent(
     container: Container, account_id: str | None = None, name: str = "Support"
 ) -> tuple[Principal, Agent]:
+    """An agent in the workspace of a person with ``account_id`` (a new person when none is
+    given or none has the id yet: a workspace with no owner processes nothing)."""
     principal = Principal.own(account_id=account_id or new_id("acct"))
+    async with container.uow()(account_id=None) as uow:
+        if await uow.accounts.get(principal.account_id) is None:
+            await uow.accounts.add(account(account_id=principal.account_id))
+            await uow.commit()
     agent = await container.create_agent()(principal, AgentSettings(name=name))
     return principal, agent

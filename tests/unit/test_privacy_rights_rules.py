@@ -154,11 +154,13 @@ async def test_an_unknown_account_is_refused_by_every_right(container: Container
         assert (refused.value.code, refused.value.detail) == ("account_not_found", "No such account.")
 
 
-async def test_processing_is_allowed_only_for_an_active_or_unknown_account(container: Container) -> None:
+async def test_processing_is_allowed_only_while_the_workspace_serves(container: Container) -> None:
     owner = await signed_up(container, "ada@example.com")
     allowed = container.processing_allowed()
     assert await allowed(owner.account.id)
-    assert await allowed("acct_unknown")  # the step itself then finds nothing
+    # No owner at all (workspace_status: closing), as the widget has always answered it: nothing
+    # is processed (this used to be allowed, the opposite of the widget's default).
+    assert not await allowed("acct_unknown")
     await container.request_account_deletion()(principal(owner), PASSWORD)
     assert not await allowed(owner.account.id)  # being erased
 
@@ -475,9 +477,9 @@ class ScopeSpy:
         self._factory = factory
         self.scopes: list[str | None] = []
 
-    def __call__(self, *, account_id: str | None):
+    def __call__(self, *, account_id: str | None, **flags: bool):
         self.scopes.append(account_id)
-        return self._factory(account_id=account_id)
+        return self._factory(account_id=account_id, **flags)
 
 
 async def test_every_owner_right_runs_in_the_owners_tenant_scope(container: Container) -> None:
@@ -488,17 +490,26 @@ async def test_every_owner_right_runs_in_the_owners_tenant_scope(container: Cont
     container.uow.override(providers.Object(spy))
     try:
 
-        async def scoped(name: str, call) -> object:
+        async def scoped(name: str, call, *, then_owned_workspaces: bool = False) -> object:
             spy.scopes.clear()
             result = await call()
-            assert spy.scopes and set(spy.scopes) == {who.account_id}, name  # never the system scope
+            if then_owned_workspaces:
+                # the right itself in the owner's scope; then, in the system scope, which
+                # workspaces they own (workspace_state: their choice reaches those only)
+                assert spy.scopes[0] == who.account_id and set(spy.scopes) == {who.account_id, None}, name
+            else:
+                assert spy.scopes and set(spy.scopes) == {who.account_id}, name  # never the system scope
             return result
 
         await scoped("overview", lambda: container.get_privacy_overview()(who))
         await scoped("audit log", lambda: container.list_audit_log()(who))
-        await scoped("restrict", lambda: container.restrict_processing()(who, restrict=True))
-        await scoped("lift", lambda: container.restrict_processing()(who, restrict=False))
-        await scoped("object", lambda: container.object_to_processing()(who, objecting=True))
+        await scoped(
+            "restrict", lambda: container.restrict_processing()(who, restrict=True), then_owned_workspaces=True
+        )
+        await scoped("lift", lambda: container.restrict_processing()(who, restrict=False), then_owned_workspaces=True)
+        await scoped(
+            "object", lambda: container.object_to_processing()(who, objecting=True), then_owned_workspaces=True
+        )
         export = await scoped("export", lambda: container.request_export()(who))
         await scoped("exports", lambda: container.list_exports()(who))
         await scoped("build", lambda: container.build_export()(who.account_id, export.id))

@@ -48,7 +48,7 @@ class AgentRepository(Protocol):
         """The agent a widget key names (system scope), whatever its status."""
         ...
 
-    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, AccountStatus | None] | None:
+    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, list[AccountStatus]] | None:
         """:meth:`find_by_public_key` and its owner's account status (``None``: the account is
         gone) in one read (system scope): the widget needs both on every request."""
         ...

@@ -30,11 +30,14 @@ class PrivacyStore(Protocol):
         ...
 
     async def analytics_opt_outs(self) -> list[str]:
-        """Accounts that objected to, or restricted, processing beyond the contract."""
+        """Workspaces whose written request log the sweep anonymises: none of their owners is
+        active with neither an objection nor a restriction, and not every owner is being erased
+        (:func:`~aioomi.domain.model.workspace_state.request_log_swept`; system scope)."""
         ...
 
     async def analytics_opt_outs_among(self, account_ids: Sequence[str]) -> set[str]:
-        """Those of ``account_ids`` that objected to, or restricted, processing (system scope)."""
+        """Those of the workspaces ``account_ids`` (existing ones) that :meth:`analytics_opt_outs`
+        would name (system scope)."""
         ...
 
     # -- audit log ----------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """The store of workspaces and their members. It works inside a unit of work scoped to one
 workspace (the tenant), except :meth:`WorkspaceRepository.memberships_of` and
 :meth:`WorkspaceRepository.solely_owned_by`, which look across workspaces for one person and run
-in the system scope."""
+in the system scope, and :meth:`WorkspaceRepository.owner_statuses`, which reads the owners'
+account statuses across the wall for the scope's own workspace."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Workspace
 
 
@@ -42,6 +44,13 @@ class WorkspaceRepository(Protocol):
     async def solely_owned_by(self, account_id: str) -> list[str]:
         """Ids of the workspaces whose only owner is this person (system scope): what erasing the
         person deletes with them."""
+        ...
+
+    async def owner_statuses(self, workspace_id: str) -> list[AccountStatus]:
+        """The account status of each owner of the workspace (sorted; empty when it has no owner
+        left), read in the workspace's own scope although the owners' accounts are other
+        tenants' rows: what :func:`~aioomi.domain.model.workspace_state.workspace_status` needs.
+        Empty for a workspace the unit of work's scope may not see."""
         ...
 
     # -- invitations ------------------------------------------------------------------------

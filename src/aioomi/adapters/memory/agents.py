@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from aioomi.adapters.memory.tables import Table
+from aioomi.adapters.memory.workspaces import owner_statuses_of
 from aioomi.domain.model.accounts import Account, AccountStatus
 from aioomi.domain.model.agents import MAX_REFUSED_ORIGINS, Agent, RefusedOrigin
 from aioomi.domain.model.errors import Conflict
 from aioomi.domain.model.pagination import PageKey
+from aioomi.domain.model.workspaces import Membership
 
 
 def _position(agent: Agent) -> tuple[datetime, str]:
@@ -27,9 +29,11 @@ class InMemoryAgentRepository:
         all_agents: dict[str, Agent],
         refused: Table[RefusedOrigin] | None = None,
         all_accounts: dict[str, Account] | None = None,
+        all_members: dict[str, Membership] | None = None,
     ) -> None:
         self._table = table
         self._accounts = all_accounts if all_accounts is not None else {}
+        self._members = all_members if all_members is not None else {}
         self._all = all_agents  # public keys are unique across accounts, whatever the tenant scope
         self._refused = refused
         self._dependents: list[tuple[Table[Any], Callable[[str, Any], str | None]]] = []
@@ -83,12 +87,11 @@ class InMemoryAgentRepository:
     async def find_by_public_key(self, public_key: str) -> Agent | None:
         return next((a for a in self._table.values() if a.public_key == public_key), None)
 
-    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, AccountStatus | None] | None:
+    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, list[AccountStatus]] | None:
         agent = await self.find_by_public_key(public_key)
         if agent is None:
             return None
-        owner = self._accounts.get(agent.account_id)
-        return agent, owner.status if owner is not None else None
+        return agent, owner_statuses_of(agent.account_id, self._members.values(), self._accounts)
 
     async def record_refused_origin(self, agent: Agent, origin: str, at: datetime) -> None:
         assert self._refused is not None

@@ -26,7 +26,7 @@ class InMemoryChatTurnReader:
             await uow.usage.allowance_state(account, query.agent_id, query.period) if query.period is not None else None
         )
         billing = await uow.billing.get_account(account) if query.billing else None
-        owner = await uow.accounts.get(account) if query.owner else None
+        owners = tuple(await uow.workspaces.owner_statuses(account)) if query.owner else ()
         knowledge = await uow.documents.knowledge_base_with_totals(account, query.agent_id) if query.knowledge else None
         curated = await uow.curated_settings.get(account, query.agent_id) if query.curated else None
         state = TurnState(
@@ -36,7 +36,7 @@ class InMemoryChatTurnReader:
             decisions=decisions,
             allowance=allowance,
             billing=billing,
-            owner_status=owner.status if owner is not None else None,
+            owner_statuses=owners,
         )
         if query.session_id is None:
             return state

@@ -13,6 +13,7 @@ import msgspec
 from aioomi.adapters.local.policy_texts import policy_text
 from aioomi.adapters.memory.billing import SYSTEM_ONLY
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
+from aioomi.adapters.memory.workspaces import owner_analytics
 from aioomi.domain.model.documents import document_of
 from aioomi.domain.model.jobs import JobStatus
 from aioomi.domain.model.privacy import (
@@ -24,6 +25,7 @@ from aioomi.domain.model.privacy import (
     chat_cutoff,
 )
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.workspace_state import request_log_swept
 
 SEED_POLICY = PolicyVersion(
     version="2026-02-15",
@@ -111,13 +113,14 @@ class InMemoryPrivacyStore:
         return found[:limit]
 
     async def analytics_opt_outs(self) -> list[str]:
-        return [s.account_id for s in self._state.values() if s.objected_at or s.restricted_at]
+        return await self._not_analysable(list(self._database.table("workspaces")))
 
     async def analytics_opt_outs_among(self, account_ids: Sequence[str]) -> set[str]:
-        wanted = set(account_ids)
-        return {
-            s.account_id for s in self._state.values() if s.account_id in wanted and (s.objected_at or s.restricted_at)
-        }
+        workspaces = self._database.table("workspaces")
+        return set(await self._not_analysable([w for w in account_ids if w in workspaces]))
+
+    async def _not_analysable(self, workspace_ids: list[str]) -> list[str]:
+        return sorted(w for w in workspace_ids if request_log_swept(owner_analytics(self._database, w)))
 
     # -- audit ----------------------------------------------------------------------------------
     async def add_event(self, event: AuditEvent) -> None:

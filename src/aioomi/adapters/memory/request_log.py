@@ -7,26 +7,23 @@ from collections.abc import Sequence
 import msgspec
 
 from aioomi.adapters.memory.tables import MemoryDatabase
+from aioomi.adapters.memory.workspaces import owner_analytics
 from aioomi.domain.model.request_log import RequestLogEntry, RequestLogQuery
+from aioomi.domain.model.workspace_state import request_log_may_name
 
 
 class InMemoryRequestLog:
-    """:class:`aioomi.ports.request_log.RequestLog` in a list; the accounts and their privacy
-    state are read from the committed memory tables, with no await between the check and the
-    append (the memory counterpart of the Postgres adapter's one statement)."""
+    """:class:`aioomi.ports.request_log.RequestLog` in a list; the workspace's owners, their
+    accounts and their privacy state are read from the committed memory tables, with no await
+    between the check and the append (the memory counterpart of the Postgres adapter's one
+    statement; the rule is :func:`~aioomi.domain.model.workspace_state.request_log_may_name`)."""
 
     def __init__(self, database: MemoryDatabase | None = None) -> None:
         self.entries: list[RequestLogEntry] = []
         self._database = database if database is not None else MemoryDatabase()
 
-    def _may_name(self, account_id: str) -> bool:
-        account = self._database.table("accounts").get(account_id)
-        state = self._database.table("account_privacy").get(account_id)
-        return (
-            account is not None
-            and str(account.status) == "active"
-            and (state is None or (state.objected_at is None and state.restricted_at is None))
-        )
+    def _may_name(self, workspace_id: str) -> bool:
+        return request_log_may_name(owner_analytics(self._database, workspace_id))
 
     async def add_many(self, entries: Sequence[RequestLogEntry]) -> None:
         self.entries.extend(

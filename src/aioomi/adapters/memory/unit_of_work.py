@@ -76,15 +76,15 @@ class InMemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         self._tables: list[Table] = []
         self.jobs = _StagedJobQueue()
+        accounts = self._table("accounts", lambda a: a.id)
         self.workspaces = InMemoryWorkspaceRepository(
             self._table("workspaces", lambda w: w.id),
             self._table("workspace_members", lambda m: m.workspace_id),
             self._table("workspace_invitations", lambda i: i.workspace_id),
             self._table("audit_events", lambda e: e.workspace_id),
+            accounts=accounts,
         )
-        self.accounts = InMemoryAccountRepository(
-            self._table("accounts", lambda a: a.id), self._database.table("accounts"), self.workspaces
-        )
+        self.accounts = InMemoryAccountRepository(accounts, self._database.table("accounts"), self.workspaces)
         self.sessions = InMemoryOwnerSessionRepository(
             self._table("owner_sessions", lambda s: s.account_id), self.accounts, self.workspaces
         )
@@ -99,6 +99,7 @@ class InMemoryUnitOfWork:
             self._database.table("agents"),
             self._table("widget_refused_origins", lambda r: r.account_id),
             self._database.table("accounts"),
+            self._database.table("workspace_members"),
         )
         documents = self._table("documents", lambda d: d.account_id)
         texts = self._table("document_texts", lambda t: t.account_id)

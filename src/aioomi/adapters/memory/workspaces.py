@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import msgspec
 
-from aioomi.adapters.memory.tables import Table
+from aioomi.adapters.memory.tables import MemoryDatabase, Table
+from aioomi.domain.model.accounts import Account, AccountStatus
+from aioomi.domain.model.workspace_state import OwnerAnalytics
 from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Role, Workspace
 
 
 def _member_key(workspace_id: str, account_id: str) -> str:
     return f"{workspace_id}\x00{account_id}"
+
+
+def owner_statuses_of(
+    workspace_id: str, members: Iterable[Membership], accounts: Mapping[str, Account]
+) -> list[AccountStatus]:
+    """The statuses of the workspace's owners whose accounts exist, sorted: the memory
+    counterpart of the Postgres function ``aioomi_owner_statuses`` (``accounts`` unscoped)."""
+    found = (accounts.get(m.account_id) for m in members if m.workspace_id == workspace_id and m.role is Role.OWNER)
+    return sorted(a.status for a in found if a is not None)
+
+
+def owner_analytics(database: MemoryDatabase, workspace_id: str) -> list[OwnerAnalytics]:
+    """What the request-log rule needs of each owner of the workspace, from the committed tables."""
+    accounts, privacy = database.table("accounts"), database.table("account_privacy")
+    found = []
+    for m in database.table("workspace_members").values():
+        account = accounts.get(m.account_id)
+        if m.workspace_id != workspace_id or m.role is not Role.OWNER or account is None:
+            continue
+        state = privacy.get(m.account_id)
+        found.append(
+            OwnerAnalytics(
+                status=account.status,
+                objected=state is not None and state.objected_at is not None,
+                restricted=state is not None and state.restricted_at is not None,
+            )
+        )
+    return found
 
 
 class InMemoryWorkspaceRepository:
@@ -19,7 +51,9 @@ class InMemoryWorkspaceRepository:
         members: Table[Membership],
         invitations: Table[Invitation],
         audit: Table[AuditEvent],
+        accounts: Table[Account] | None = None,
     ) -> None:
+        self._accounts = accounts
         self._workspaces = workspaces
         self._members = members
         self._invitations = invitations
@@ -75,6 +109,12 @@ class InMemoryWorkspaceRepository:
             if m.role is Role.OWNER:
                 owners.setdefault(m.workspace_id, set()).add(m.account_id)
         return sorted(w for w, people in owners.items() if people == {account_id})
+
+    async def owner_statuses(self, workspace_id: str) -> list[AccountStatus]:
+        # The members' table is scoped (a workspace the scope may not see has none); the
+        # accounts are read unscoped, with this unit's own changes, as the Postgres function does.
+        accounts = self._accounts.rows if self._accounts is not None else {}
+        return owner_statuses_of(workspace_id, self._members.values(), accounts)
 
     # -- invitations ------------------------------------------------------------------------
     async def add_invitation(self, invitation: Invitation) -> None:

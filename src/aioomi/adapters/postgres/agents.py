@@ -115,18 +115,20 @@ class PostgresAgentRepository(PostgresRepository):
         rows = await self._rows(f"SELECT {_COLUMNS} FROM agents WHERE public_key = %s", (public_key,))
         return _agent(rows[0] if rows else None)
 
-    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, AccountStatus | None] | None:
+    async def find_by_public_key_with_owner(self, public_key: str) -> tuple[Agent, list[AccountStatus]] | None:
+        # The owners' statuses in the same statement (migration 0047's function: it answers in
+        # any scope that may see the workspace, this read's system scope included).
         rows = await self._rows(
-            f"SELECT {_COLUMNS}, (SELECT o.status FROM accounts o WHERE o.id = a.account_id) AS owner_status "
+            f"SELECT {_COLUMNS}, aioomi_owner_statuses(a.account_id) AS owner_statuses "
             "FROM agents a WHERE public_key = %s",
             (public_key,),
         )
         if not rows:
             return None
-        status = rows[0].pop("owner_status")
+        statuses = rows[0].pop("owner_statuses") or []
         agent = _agent(rows[0])
         assert agent is not None
-        return agent, AccountStatus(status) if status is not None else None
+        return agent, [AccountStatus(s) for s in statuses]
 
     async def record_refused_origin(self, agent: Agent, origin: str, at: datetime) -> None:
         await self._execute(

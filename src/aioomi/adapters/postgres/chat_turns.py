@@ -1,6 +1,7 @@
-"""A chat turn's read on Postgres: the rate-limit counters, the allowance, the owner's status,
-the session with its recent messages and the keyed message, in one pipelined batch on the unit
-of work's connection (one round trip; see ``TenantConnection.pipeline_counting``)."""
+"""A chat turn's read on Postgres: the rate-limit counters, the allowance, the statuses of the
+workspace's owners (``aioomi_owner_statuses``, migration 0047), the session with its recent
+messages and the keyed message, in one pipelined batch on the unit of work's connection (one
+round trip; see ``TenantConnection.pipeline_counting``)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class PostgresChatTurnReader:
                     cursors["curated"] = await self._send(SETTINGS, (account, query.agent_id))
                     cursors["pairs"] = await self._send(HAS_PAIRS, (account, query.agent_id))
                 if query.owner:
-                    cursors["owner"] = await self._send("SELECT status FROM accounts WHERE id = %s", (account,))
+                    cursors["owner"] = await self._send("SELECT aioomi_owner_statuses(%s) AS statuses", (account,))
                 if query.session_id is not None:
                     session = query.session_id
                     cursors["session"] = await self._send(
@@ -105,7 +106,7 @@ async def _batch(conn: Any, query: TurnQuery) -> AsyncIterator[psycopg.AsyncCurs
 def _state(query: TurnQuery, rows: dict[str, list[dict[str, Any]]], decisions: tuple[Any, ...]) -> TurnState:
     allowance = allowance_state(rows["allowance"][0]) if "allowance" in rows else None
     billing = msgspec.convert(rows["billing"][0], BillingAccount) if rows.get("billing") else None
-    owner = AccountStatus(rows["owner"][0]["status"]) if rows.get("owner") else None
+    owners = tuple(AccountStatus(s) for s in rows["owner"][0]["statuses"] or ()) if rows.get("owner") else ()
     knowledge = (
         knowledge_base_with_totals(query.account_id, query.agent_id, rows["knowledge"][0])
         if "knowledge" in rows
@@ -117,7 +118,7 @@ def _state(query: TurnQuery, rows: dict[str, list[dict[str, Any]]], decisions: t
         decisions=decisions,
         allowance=allowance,
         billing=billing,
-        owner_status=owner,
+        owner_statuses=owners,
         knowledge=knowledge,
         curated_settings=curated,
         has_pairs=has_pairs,

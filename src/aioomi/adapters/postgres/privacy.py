@@ -40,6 +40,20 @@ def _updates(columns: str, key: str) -> str:
     return ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in columns.split(",") if c.strip() != key)
 
 
+# A workspace whose request log the sweep anonymises (``request_log_swept`` in
+# domain/model/workspace_state.py): no owner is active with neither an objection nor a
+# restriction (the request log's insert applies the same rule), and not every owner is being
+# erased (the purge deletes those entries by the workspace's id).
+_NOT_ANALYSABLE = """NOT EXISTS (
+    SELECT 1 FROM workspace_members m JOIN accounts a ON a.id = m.account_id
+    WHERE m.workspace_id = w.id AND m.role = 'owner' AND a.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM account_privacy p WHERE p.account_id = a.id
+                      AND (p.objected_at IS NOT NULL OR p.restricted_at IS NOT NULL)))
+AND EXISTS (
+    SELECT 1 FROM workspace_members m JOIN accounts a ON a.id = m.account_id
+    WHERE m.workspace_id = w.id AND m.role = 'owner' AND a.status <> 'deletion_pending')"""
+
+
 class PostgresPrivacyStore(PostgresRepository):
     """:class:`aioomi.ports.privacy.PrivacyStore` on the privacy tables."""
 
@@ -68,20 +82,16 @@ class PostgresPrivacyStore(PostgresRepository):
         return [r["account_id"] for r in rows]
 
     async def analytics_opt_outs(self) -> list[str]:
-        rows = await self._rows(
-            "SELECT account_id FROM account_privacy WHERE objected_at IS NOT NULL OR restricted_at IS NOT NULL"
-        )
-        return [r["account_id"] for r in rows]
+        rows = await self._rows(f"SELECT w.id FROM workspaces w WHERE {_NOT_ANALYSABLE} ORDER BY w.id")
+        return [r["id"] for r in rows]
 
     async def analytics_opt_outs_among(self, account_ids: Sequence[str]) -> set[str]:
         if not account_ids:
             return set()
         rows = await self._rows(
-            "SELECT account_id FROM account_privacy WHERE account_id = ANY(%s) "
-            "AND (objected_at IS NOT NULL OR restricted_at IS NOT NULL)",
-            (list(account_ids),),
+            f"SELECT w.id FROM workspaces w WHERE w.id = ANY(%s) AND {_NOT_ANALYSABLE}", (list(account_ids),)
         )
-        return {r["account_id"] for r in rows}
+        return {r["id"] for r in rows}
 
     # -- audit ----------------------------------------------------------------------------------
     async def add_event(self, event: AuditEvent) -> None:

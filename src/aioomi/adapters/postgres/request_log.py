@@ -14,12 +14,14 @@ from aioomi.domain.model.request_log import RequestLogEntry, RequestLogQuery
 
 _COLUMNS = "occurred_at, method, route, status, latency_ms, account_id, agent_id, ip"
 
-# One statement decides and inserts: an entry keeps its account and IP only if the account
-# exists, is active and has neither objected nor restricted processing. The account row is
-# locked FOR KEY SHARE while the statement runs, so the purge's DELETE of the account waits for
-# this transaction (and its last sweep of the log then removes the row), or, if the purge came
-# first, the row is gone and the entry is written without account and IP: a batch flushed
-# after the purge can never bring the erased account's id or IP back.
+# One statement decides and inserts. An entry's ``account_id`` is the workspace (the tenant);
+# it keeps the workspace and the IP only while one of the workspace's owners is active and has
+# neither objected nor restricted processing (``request_log_may_name`` in
+# domain/model/workspace_state.py, the same rule). That owner's account row is locked FOR KEY
+# SHARE while the statement runs, so the purge's DELETE of the account waits for this
+# transaction (and its last sweep of the log then removes the row), or, if the purge came
+# first, the row is gone and the entry is written without workspace and IP: a batch flushed
+# after the purge can never bring an erased sole owner's workspace id or IP back.
 _INSERT = f"""
 INSERT INTO api_request_log ({_COLUMNS})
 SELECT v.occurred_at, v.method, v.route, v.status, v.latency_ms, n.account_id, v.agent_id,
@@ -27,10 +29,12 @@ SELECT v.occurred_at, v.method, v.route, v.status, v.latency_ms, n.account_id, v
 FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::smallint[], %s::real[], %s::text[], %s::text[],
             %s::text[]) WITH ORDINALITY AS v(occurred_at, method, route, status, latency_ms, account_id, agent_id, ip, n)
 LEFT JOIN LATERAL (
-    SELECT a.id AS account_id FROM accounts a
-    WHERE a.id = v.account_id AND a.status = 'active'
+    SELECT m.workspace_id AS account_id FROM workspace_members m JOIN accounts a ON a.id = m.account_id
+    WHERE m.workspace_id = v.account_id AND m.role = 'owner' AND a.status = 'active'
       AND NOT EXISTS (SELECT 1 FROM account_privacy p WHERE p.account_id = a.id
                       AND (p.objected_at IS NOT NULL OR p.restricted_at IS NOT NULL))
+    ORDER BY a.id
+    LIMIT 1
     FOR KEY SHARE OF a
 ) n ON true
 ORDER BY v.n

@@ -6,6 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from aioomi.adapters.postgres.repository import PostgresRepository, params_of, placeholders
+from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Workspace
 
 _WORKSPACE = "id, name, created_at, updated_at"
@@ -75,6 +76,12 @@ class PostgresWorkspaceRepository(PostgresRepository):
             {"a": account_id},
         )
         return [r["workspace_id"] for r in rows]
+
+    async def owner_statuses(self, workspace_id: str) -> list[AccountStatus]:
+        # Migration 0047's function: the owners' accounts are other tenants' rows, which the
+        # workspace's scope cannot see; it reads them for a workspace the scope may see only.
+        row = await self._row("SELECT aioomi_owner_statuses(%s) AS statuses", (workspace_id,))
+        return [AccountStatus(s) for s in (row["statuses"] if row else None) or []]
 
     # -- invitations ------------------------------------------------------------------------
     async def add_invitation(self, invitation: Invitation) -> None:

@@ -20,9 +20,10 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.chat import DEFAULT_MAX_CITATIONS, MAX_CITATIONS, AgentUnavailable, owner_unavailable
+from aioomi.domain.model.chat import DEFAULT_MAX_CITATIONS, MAX_CITATIONS, AgentUnavailable
 from aioomi.domain.model.errors import InvalidInput, NotFound
 from aioomi.domain.model.knowledge import DEFAULT_MIN_RELEVANCE, DEFAULT_TOP_K, RetrievalSettings
+from aioomi.domain.model.workspace_state import ensure_workspace_serves
 
 MAX_AGENTS_PER_ACCOUNT = 50
 
@@ -229,20 +230,21 @@ class AgentName(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WidgetAgent(msgspec.Struct, frozen=True, kw_only=True):
-    """The agent a widget key names, its key and origin checked, with its owner's account status
-    (``None``: the account is gone). :meth:`serving` completes the checks; the HTTP layer grants
-    CORS in between, so a browser can read why a paused agent refuses."""
+    """The agent a widget key names, its key and origin checked, with the account statuses of
+    its workspace's owners (one per owner; none when no owner's account is left).
+    :meth:`serving` completes the checks; the HTTP layer grants CORS in between, so a browser
+    can read why a paused agent refuses."""
 
     agent: Agent
-    owner_status: AccountStatus | None
+    owner_statuses: tuple[AccountStatus, ...]
 
     def serving(self) -> Agent:
-        """The agent, if it answers visitors: active (else ``agent_paused``) and its owner's
-        account active (else ``agent_restricted``)."""
+        """The agent, if it answers visitors: active (else ``agent_paused``) and its workspace
+        serving (:func:`~aioomi.domain.model.workspace_state.workspace_status`: at least one
+        owner active; else ``agent_restricted``)."""
         if self.agent.status is not AgentStatus.ACTIVE:
             raise AgentUnavailable("This assistant is paused by its owner.")
-        if self.owner_status is not AccountStatus.ACTIVE:
-            raise owner_unavailable(self.owner_status in (None, AccountStatus.DELETION_PENDING))
+        ensure_workspace_serves(self.owner_statuses)
         return self.agent
 
 

@@ -20,7 +20,7 @@ class TurnQuery(msgspec.Struct, frozen=True, kw_only=True):
     """The turn's read: ``hits`` are counted (one hit each, as
     :meth:`aioomi.ports.rate_limiter.RateLimiter.hit_many` would, at ``now``) before anything
     is read; the allowance of ``period`` (with the billing account when ``billing``); the
-    owner's account status when ``owner``; the session ``session_id`` (``None``: none to read)
+    statuses of the workspace's owners when ``owner``; the session ``session_id`` (``None``: none to read)
     with its ``last`` newest messages, and the message sent with ``idempotency_key`` in it with
     its reply; the agent's knowledge base with its totals when ``knowledge`` (what the search
     reads first); the agent's curated-answer settings and whether it has any Q&A pair at all
@@ -43,15 +43,15 @@ class TurnQuery(msgspec.Struct, frozen=True, kw_only=True):
 class TurnState(msgspec.Struct, frozen=True, kw_only=True):
     """The answer to a :class:`TurnQuery`, each part ``None`` (or empty) when not asked for:
     the rate-limit verdicts in the order of ``hits``; the allowance and the billing account;
-    the owner's status (``None`` also when the account is gone); the session, its recent
-    messages in order, and the keyed message with its reply; the knowledge base (``None`` also
+    the account statuses of the workspace's owners (one per owner; none when no owner's account
+    is left, or not asked); the session, its recent messages in order, and the keyed message with its reply; the knowledge base (``None`` also
     when the agent has none yet) with its totals; the curated-answer settings (``None``: the
     defaults) and whether the agent has any Q&A pair (``None``: not asked)."""
 
     decisions: tuple[RateDecision, ...] = ()
     allowance: AllowanceState | None = None
     billing: BillingAccount | None = None
-    owner_status: AccountStatus | None = None
+    owner_statuses: tuple[AccountStatus, ...] = ()
     session: ChatSession | None = None
     recent: tuple[ChatMessage, ...] = ()
     keyed: tuple[ChatMessage, ChatMessage | None] | None = None

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.agents import Agent, AgentStatus, AnswerMode
 from aioomi.domain.model.chat import (
     DEFAULT_CONTEXT_TOKENS,
@@ -43,7 +42,6 @@ from aioomi.domain.model.chat import (
     cited,
     clip_user_agent,
     excerpt,
-    owner_unavailable,
     prompt_role,
     prompt_tokens,
 )
@@ -60,6 +58,7 @@ from aioomi.domain.model.webhook_payloads import (
     conversation_started,
     message_created,
 )
+from aioomi.domain.model.workspace_state import ensure_workspace_serves
 from aioomi.domain.usecases.curated.match_curated_answer import MatchCuratedAnswer
 from aioomi.domain.usecases.webhooks.support import emit_event
 from aioomi.ports.chat import PassageSearch
@@ -88,9 +87,7 @@ def check_agent_serves(agent: Agent) -> None:
 
 
 async def check_owner_allows(uow: UnitOfWork, agent: Agent) -> None:
-    account = await uow.accounts.get(agent.account_id)
-    if account is None or account.status is not AccountStatus.ACTIVE:
-        raise owner_unavailable(account is None or account.status is AccountStatus.DELETION_PENDING)
+    ensure_workspace_serves(await uow.workspaces.owner_statuses(agent.account_id))
 
 
 async def own_session(uow: UnitOfWork, agent: Agent, session_id: str, visitor_id: str) -> ChatSession:
@@ -138,8 +135,9 @@ class AnswerChat:
     """Answer a message in a chat session, grounded in the agent's knowledge base.
 
     Rules:
-    - the agent must be active (``agent_paused``) and its owner's account not restricted
-      (``agent_restricted``); the owner's allowance must not be used up (``quota_exceeded``);
+    - the agent must be active (``agent_paused``) and its workspace serving: at least one
+      owner's account active (``agent_restricted`` otherwise: every owner restricted, or being
+      erased; ``workspace_status``); the owner's allowance must not be used up (``quota_exceeded``);
     - the message is 1–4,000 characters; the visitor id 16–64 of ``[A-Za-z0-9_-]``; the
       session, when named, must be this visitor's with this agent (else ``session_not_found``);
       without one, a new session is opened;
@@ -204,8 +202,8 @@ class AnswerChat:
         ``history`` replaces the stored history (the
         OpenAI-compatible API sends the conversation with each request); in a new session
         those earlier turns are stored before the question, so the owner reads it whole.
-        ``owner_checked``: the caller found the owner's account active in this request (the
-        widget reads it with the agent's key), so it is not read again."""
+        ``owner_checked``: the caller found the agent's workspace serving in this request (the
+        widget reads its owners' statuses with the agent's key), so they are not read again."""
         check_visitor_id(caller.visitor_id)
         question = check_message(content)
         key = check_idempotency_key(idempotency_key)
@@ -236,8 +234,8 @@ class AnswerChat:
         if denied:
             raise RateLimited(RATE_LIMITED, retry_after_s=max(d.retry_after_s for d in denied))
         self._allowance.decide(state.billing, state.allowance or AllowanceState())
-        if not owner_checked and state.owner_status is not AccountStatus.ACTIVE:
-            raise owner_unavailable(state.owner_status in (None, AccountStatus.DELETION_PENDING))
+        if not owner_checked:
+            ensure_workspace_serves(state.owner_statuses)
         stored: Sequence[ChatMessage] = ()
         if session_id is not None:
             session = owned(state.session, agent, caller.visitor_id)

@@ -17,7 +17,8 @@ class OpenWidget:
     lists some, and a request without ``Origin`` is refused too); a refused page origin (a
     well-formed one) is recorded for the owner, who can allow it from the dashboard. The answer,
     a :class:`WidgetAgent`, completes the checks with :meth:`WidgetAgent.serving`: a paused
-    agent answers ``agent_paused``, an owner who restricted processing ``agent_restricted`` (the
+    agent answers ``agent_paused``, a workspace that does not serve (no owner active: every owner
+    restricted, or being erased) ``agent_restricted`` (the
     HTTP layer grants CORS in between, so a browser can read why a paused agent refuses).
     """
 
@@ -30,13 +31,13 @@ class OpenWidget:
             found = await uow.agents.find_by_public_key_with_owner(public_key) if public_key.startswith("pk_") else None
         if found is None:
             raise AgentNotFound("No assistant has this key; check the snippet on your site.")
-        agent, owner_status = found
+        agent, owner_statuses = found
         try:
             check_origin(agent, origin)
         except OriginNotAllowed:
             await self._record_refused(agent, origin)
             raise
-        return WidgetAgent(agent=agent, owner_status=owner_status)
+        return WidgetAgent(agent=agent, owner_statuses=tuple(owner_statuses))
 
     async def _record_refused(self, agent: Agent, origin: str | None) -> None:
         try:

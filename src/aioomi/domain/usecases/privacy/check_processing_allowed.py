@@ -7,8 +7,8 @@ from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 
 class CheckProcessingAllowed:
-    """Whether the worker may process the account's data (ingestion sends it to OpenAI): not
-    while restricted or being erased. Restricted documents stay queued; lifting re-queues them."""
+    """Whether the worker may process the workspace's data (ingestion sends it to OpenAI): only
+    while it serves (``workspace_status``: at least one owner active). Restricted documents stay queued; lifting re-queues them."""
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow

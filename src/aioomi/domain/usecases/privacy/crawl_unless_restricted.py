@@ -10,8 +10,8 @@ from aioomi.ports.unit_of_work import UnitOfWorkFactory
 class CrawlUnlessRestricted:
     """Crawl a source's run unless the owner's processing is restricted.
 
-    Rules: a crawl fetches pages and sends their text to the embedder; while the owner restricts
-    processing (Art. 18) or the account is being erased, nothing is fetched and the job ends
+    Rules: a crawl fetches pages and sends their text to the embedder; while the workspace does
+    not serve (``workspace_status``: every owner restricted, Art. 18, or being erased), nothing is fetched and the job ends
     deferred; otherwise the result is the run's final status (none when the run was gone).
     """
 

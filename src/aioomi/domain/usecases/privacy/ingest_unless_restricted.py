@@ -11,7 +11,8 @@ class IngestUnlessRestricted:
     """The ingestion job, as the privacy policy allows it.
 
     Rules: ingestion sends a document's text to the embedder (OpenAI when configured); while the
-    owner restricts processing (Art. 18) or the account is being erased, nothing is done and the
+    workspace does not serve (``workspace_status``: every owner restricted, Art. 18, or being
+    erased), nothing is done and the
     document stays ``queued`` (no embedder call); lifting the restriction re-queues it
     (:class:`RestrictProcessing`) and it is ingested then.
     """

@@ -9,7 +9,7 @@ from aioomi.domain.model.privacy import (
     PrivacyState,
     RightsAction,
 )
-from aioomi.domain.usecases.privacy.support import _own_account, record
+from aioomi.domain.usecases.privacy.support import _own_account, quiet_request_logs, record
 from aioomi.ports.clock import Clock
 from aioomi.ports.privacy import OperationalRecords
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -19,10 +19,12 @@ class ObjectToProcessing:
     """Art. 21: object to processing based on legitimate interests (usage analytics beyond what
     billing needs), or withdraw the objection.
 
-    Rules: while objecting, the account's API requests are logged without account or IP (the
-    request log is then only operational, not analytics about the owner), existing rows are
-    anonymised at once and a sweep keeps it so; the token ledger stays (billing needs it).
-    Idempotent and audited.
+    Rules: the request log names a workspace (and keeps the IP) only while one of its owners is
+    active and has neither objected nor restricted (``request_log_may_name``); so once every
+    owner of a workspace objects, its API requests are logged without workspace or IP (the
+    request log is then only operational, not analytics), its existing rows are anonymised at
+    once and a sweep keeps it so; the token ledger stays (billing needs it). Idempotent and
+    audited.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, records: OperationalRecords) -> None:
@@ -44,5 +46,5 @@ class ObjectToProcessing:
             await uow.privacy.save_state(state)
             await uow.commit()
         if objecting:
-            await self._records.anonymize_request_log([principal.account_id])
+            await quiet_request_logs(self._uow, self._records, principal.account_id)
         return state

@@ -10,8 +10,8 @@ from aioomi.ports.unit_of_work import UnitOfWorkFactory
 class ReindexUnlessRestricted:
     """Re-index a document unless the owner's processing is restricted.
 
-    Rules: re-indexing sends a document's text to the embedder; while the owner restricts
-    processing (Art. 18) or the account is being erased, nothing is re-indexed and the job
+    Rules: re-indexing sends a document's text to the embedder; while the workspace does
+    not serve (``workspace_status``: every owner restricted, Art. 18, or being erased), nothing is re-indexed and the job
     ends deferred (no embedder call).
     """
 

@@ -12,8 +12,15 @@ from aioomi.domain.model.privacy import (
     PrivacyState,
     RightsAction,
 )
+from aioomi.domain.model.workspaces import Role
 from aioomi.domain.usecases.knowledge.ingest_document import ingest_job
-from aioomi.domain.usecases.privacy.support import _own_account, every_agent, record
+from aioomi.domain.usecases.privacy.support import (
+    _own_account,
+    every_agent,
+    owned_workspaces,
+    quiet_request_logs,
+    record,
+)
 from aioomi.ports.clock import Clock
 from aioomi.ports.privacy import OperationalRecords
 from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -23,11 +30,14 @@ class RestrictProcessing:
     """Art. 18: restrict processing, or lift the restriction.
 
     Rules:
-    - while restricted, the data is kept but the agents do not answer (the chat path refuses
-      any owner whose account is not ``active``), documents are not ingested (the ingestion
-      job waits; lifting re-queues it), nothing is sent to OpenAI, and the request log keeps no
-      account or IP for the account (no analytics);
-    - lifting makes the account active again and queues the documents that waited;
+    - the restriction is the person's; a workspace follows its owners (``workspace_status``):
+      while **every** owner of a workspace is restricted (or being erased), its data is kept
+      but its agents do not answer (``agent_restricted``), its documents are not ingested (the
+      ingestion job waits; lifting re-queues it), nothing is sent to OpenAI, and its request log
+      keeps no workspace or IP (``request_log_may_name``); a workspace with another active
+      owner goes on serving;
+    - lifting makes the account active again and queues the documents that waited in every
+      workspace the person owns;
     - both are idempotent and audited.
     """
 
@@ -41,6 +51,7 @@ class RestrictProcessing:
         async with self._uow(account_id=principal.account_id) as uow:
             account = await _own_account(uow, principal.account_id)
             state = await uow.privacy.get_state(account.id) or PrivacyState(account_id=account.id)
+            lifted = False
             if restrict and state.restricted_at is None:
                 state = msgspec.structs.replace(state, restricted_at=now)
                 await uow.accounts.update(account.restrict(now))
@@ -49,11 +60,21 @@ class RestrictProcessing:
                 state = msgspec.structs.replace(state, restricted_at=None)
                 await uow.accounts.update(account.lift_restriction(now))
                 await record(uow, account.id, RightsAction.RESTRICTION_LIFTED, now)
-                await _requeue_waiting_documents(uow, account.id)
+                lifted = True
+                own = await uow.workspaces.membership(account.id, account.id)
+                if own is not None and own.role is Role.OWNER:  # their own workspace, in this transaction
+                    await _requeue_waiting_documents(uow, account.id)
             await uow.privacy.save_state(state)
             await uow.commit()
         if restrict:
-            await self._records.anonymize_request_log([principal.account_id])
+            await quiet_request_logs(self._uow, self._records, principal.account_id)
+        elif lifted:
+            # The other workspaces this person owns serve again too (``workspace_status``).
+            for workspace_id in await owned_workspaces(self._uow, principal.account_id):
+                if workspace_id != account.id:
+                    async with self._uow(account_id=workspace_id) as uow:
+                        await _requeue_waiting_documents(uow, workspace_id)
+                        await uow.commit()
         return state
 
 

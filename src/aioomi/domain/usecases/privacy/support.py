@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from aioomi.domain.model.accounts import Account, AccountStatus
+from aioomi.domain.model.accounts import Account
 from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.chat import ChatMessage, ChatSession
 from aioomi.domain.model.errors import NotFound
@@ -19,7 +19,10 @@ from aioomi.domain.model.privacy import (
     AuditEvent,
     RightsAction,
 )
-from aioomi.ports.unit_of_work import UnitOfWork
+from aioomi.domain.model.workspace_state import WorkspaceStatus, workspace_status
+from aioomi.domain.model.workspaces import Role
+from aioomi.ports.privacy import OperationalRecords
+from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 _PAGE = 200
 
@@ -38,11 +41,31 @@ async def _own_account(uow: UnitOfWork, account_id: str) -> Account:
     return account
 
 
-async def processing_allowed(uow: UnitOfWork, account_id: str) -> bool:
-    """Whether the account's data may be processed beyond keeping it (not restricted, not
-    being erased). An unknown account is not refused here: the step itself finds nothing."""
-    account = await uow.accounts.get(account_id)
-    return account is None or account.status is AccountStatus.ACTIVE
+async def processing_allowed(uow: UnitOfWork, workspace_id: str) -> bool:
+    """Whether the workspace's data may be processed beyond keeping it: the workspace serves
+    (:func:`~aioomi.domain.model.workspace_state.workspace_status`: at least one owner active;
+    not when every owner is restricted or being erased, nor when no owner is left)."""
+    return workspace_status(await uow.workspaces.owner_statuses(workspace_id)) is WorkspaceStatus.SERVING
+
+
+async def owned_workspaces(uow_factory: UnitOfWorkFactory, account_id: str) -> list[str]:
+    """The workspaces the person owns (system scope): those whose state their restriction,
+    objection or erasure can change (``workspace_state``)."""
+    async with uow_factory(account_id=None, read_only=True) as uow:
+        memberships = await uow.workspaces.memberships_of(account_id)
+    return [m.workspace_id for m in memberships if m.role is Role.OWNER]
+
+
+async def quiet_request_logs(uow_factory: UnitOfWorkFactory, records: OperationalRecords, account_id: str) -> None:
+    """After the person objected or restricted: anonymise at once the request log of each
+    workspace they own that no longer has an owner who may be analysed (``request_log_may_name``)."""
+    owned = await owned_workspaces(uow_factory, account_id)
+    if not owned:
+        return
+    async with uow_factory(account_id=None, read_only=True) as uow:
+        quiet = await uow.privacy.analytics_opt_outs_among(owned)
+    if quiet:
+        await records.anonymize_request_log(sorted(quiet))
 
 
 class ExportedConversation(ChatSession, frozen=True, kw_only=True):
