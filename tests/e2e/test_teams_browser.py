@@ -191,6 +191,16 @@ async def test_the_owner_invites_a_support_member_who_answers_a_handoff_and_is_r
     assert await page.locator("#thread-log li.owner button", has_text="Save as Q&A pair").count() == 0  # knowledge
     await shot(page, "support-answered")
 
+    # The conversation as support reads it: the agent by its name (not its settings), the
+    # assistant's answer without "Fix this answer" (that edits the knowledge).
+    await page.goto(f"{served.base}/dashboard/conversations")
+    async with page.expect_navigation():
+        await page.locator('a[href^="/dashboard/conversations/"]').first.click()
+    await page.locator("a", has_text="← Conversations of").wait_for()
+    html = await page.content()
+    assert "Sam from support" in html and "Visitor's vote" in html  # the reply, and an answer of the assistant's
+    assert await page.locator("details.fix-answer").count() == 0
+
     # Removed: the next page is the member's own workspace, the owner's out of reach.
     async with httpx.AsyncClient(base_url=served.base, timeout=30, headers=headers) as owner_api:
         members = (await owner_api.get("/api/v1/workspace/members")).json()["data"]

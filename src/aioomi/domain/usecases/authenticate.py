@@ -47,7 +47,9 @@ class Authenticate:
       is back in their own workspace at their next request, the other one out of reach; a person
       in no workspace at all acts in an empty scope as a viewer (``NO_WORKSPACE``);
     - a key acts in its workspace with its role, and only while its creator is a member whose
-      role covers the key's (a removed creator's keys stop at once).
+      role covers the key's (a removed creator's keys stop at once);
+    - the session (or the key) and what it needs of its person are one read (one round trip on
+      Postgres); recording the use is a write of its own, at most once a minute.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, policy: SessionPolicy) -> None:
