@@ -113,7 +113,7 @@ def _partitions(conninfo: str) -> dict[str, tuple[bool, bool, int]]:
 
 async def test_a_filled_request_log_is_partitioned_without_losing_or_exposing_a_row(old_database: str) -> None:
     before = _rows(old_database)
-    assert await migrate(old_database) == ["0048_request_log_partitions"]
+    assert (await migrate(old_database))[0] == "0048_request_log_partitions"
 
     assert _rows(old_database) == before  # every row, its id and its values
     with psycopg.connect(old_database, autocommit=True) as conn:
@@ -130,7 +130,14 @@ async def test_a_filled_request_log_is_partitioned_without_losing_or_exposing_a_
     assert _scoped_ids(old_database, "acct_bob") == {5, 6}
     # Every partition made by the migration is under forced row-level security with a policy.
     partitions = _partitions(old_database)
-    assert {"api_request_log_unpartitioned", "api_request_log_default"} <= set(partitions)
+    # The old table up to the first of next month, then next month's partition, made at migrate time.
+    now = datetime.now(UTC)
+    next_month = (now.year + now.month // 12, now.month % 12 + 1)  # December -> January of next year
+    assert {
+        "api_request_log_unpartitioned",
+        "api_request_log_default",
+        f"api_request_log_p{next_month[0]}{next_month[1]:02d}",
+    } <= set(partitions)
     assert all(state == (True, True, 1) for state in partitions.values()), partitions
 
 
@@ -207,3 +214,26 @@ async def test_months_are_prepared_ahead_and_the_sweep_drops_whole_expired_month
     left = set(_partitions(pg_conninfo))
     assert "api_request_log_p203001" not in left
     assert {"api_request_log_p203002", "api_request_log_p203003", "api_request_log_default"} <= left
+
+
+async def test_a_month_whose_lock_is_busy_is_deleted_in_batches_instead(pg_conninfo: str, records_on) -> None:
+    records = await records_on(pg_conninfo)
+    assert await records.prepare_partitions(datetime(2031, 5, 15, tzinfo=UTC), 1) == 2  # May and June 2031
+    with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+        conn.execute("SELECT set_config('aioomi.system', 'on', false)")
+        may = [_insert(conn, "acct_ada", at) for at in ("2031-05-02 10:00+00", "2031-05-20 10:00+00")]
+        june = _insert(conn, "acct_ada", "2031-06-20 10:00+00")
+    # A long reader holds the table: the DROP's ACCESS EXCLUSIVE lock is not granted within the
+    # function's 2-second lock timeout, so May stays a partition and its rows go in batches.
+    with psycopg.connect(pg_conninfo) as reader:
+        reader.execute("SELECT set_config('aioomi.system', 'on', true)")
+        reader.execute("SELECT count(*) FROM api_request_log").fetchone()
+        removed = await delete_in_batches(
+            lambda: records.purge_request_log(datetime(2031, 6, 1, tzinfo=UTC), 1000), 1000
+        )
+        reader.rollback()
+    assert removed == 2
+    remaining = _rows(pg_conninfo)
+    assert set(remaining) == {june}
+    assert not set(may) & set(remaining)
+    assert "api_request_log_p203105" in _partitions(pg_conninfo)  # not dropped: its lock was busy
