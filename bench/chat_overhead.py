@@ -35,6 +35,7 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -469,21 +470,29 @@ def profile(pid: int) -> tuple[subprocess.Popen, Path]:
 
 
 def report_profile(profiler: tuple[subprocess.Popen, Path]) -> None:
-    """Stop py-spy and print where the server's samples fell: the top frames by inclusive share."""
+    """Stop py-spy and print where the server's samples fell: the top frames by inclusive share,
+    then the top 15 functions by self time (the innermost frame of each sample, lines merged)."""
     process, out = profiler
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
     inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
     total = 0
     for line in out.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         n = int(count)
         total += n
-        for frame in set(stack.split(";")):
+        frames = stack.split(";")
+        for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + n
+        leaf = re.sub(r":\d+\)$", ")", frames[-1])
+        own[leaf] = own.get(leaf, 0) + n
     say(f"profile: {total} samples of the server, written to {out}; top frames (inclusive):")
     for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:40]:
         say(f"  {100 * n / total:5.1f}%  {frame[:150]}")
+    say("top 15 by self time:")
+    for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:15]:
+        say(f"  {100 * n / total:5.1f}%  {n:6d}  {frame[:150]}")
 
 
 @contextlib.contextmanager

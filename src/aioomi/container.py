@@ -190,6 +190,7 @@ from aioomi.domain.usecases.privacy.list_audit_log import ListAuditLog
 from aioomi.domain.usecases.privacy.list_exports import ListExports
 from aioomi.domain.usecases.privacy.object_to_processing import ObjectToProcessing
 from aioomi.domain.usecases.privacy.policy_versions_support import PolicyVersionsCache
+from aioomi.domain.usecases.privacy.prepare_month_partitions import PrepareMonthPartitions
 from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
 from aioomi.domain.usecases.privacy.purge_deleted_account import PurgeDeletedAccount
 from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
@@ -833,6 +834,7 @@ class Container(containers.DeclarativeContainer):
             webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock),
         ),
     )
+    prepare_month_partitions = providers.Factory(PrepareMonthPartitions, records=operational_records, clock=clock)
     purge_deleted_account = providers.Factory(
         PurgeDeletedAccount,
         uow=uow,

@@ -119,7 +119,16 @@ class OperationalRecords(Protocol):
     """Records kept outside the tenant tables, across tenants: the API request log, the job
     queue, the chunk store's keys. Also the lock that lets one sweep of a kind run at a time."""
 
-    async def purge_request_log(self, before: datetime, limit: int) -> int: ...
+    async def purge_request_log(self, before: datetime, limit: int) -> int:
+        """Remove the request log's rows before ``before``: whole month partitions wholly before
+        it where the store has them, then at most ``limit`` rows; how many rows went."""
+        ...
+
+    async def prepare_partitions(self, now: datetime, months_ahead: int) -> int:
+        """Create the month partitions of the partitioned tables for ``now``'s month and the
+        ``months_ahead`` months after it, where missing; how many were created (0 for a store
+        without partitions)."""
+        ...
 
     async def anonymize_request_log(self, account_ids: Sequence[str]) -> int:
         """Drop the account and IP of those accounts' logged requests."""

@@ -302,6 +302,9 @@ class InMemoryOperationalRecords:
         self._log.entries = [e for e in entries if id(e) not in doomed]
         return len(doomed)
 
+    async def prepare_partitions(self, now: datetime, months_ahead: int) -> int:
+        return 0  # process memory has no partitions
+
     async def anonymize_request_log(self, account_ids: Sequence[str]) -> int:
         wanted = set(account_ids)
         changed = 0

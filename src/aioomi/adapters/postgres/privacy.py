@@ -274,6 +274,7 @@ class PostgresPrivacyStore(PostgresRepository):
         )
 
 
+_PARTITIONED_BY_MONTH = ("api_request_log",)  # migration 0048
 _LOCK_NAMESPACE = 0x41494F  # "AIO": keeps our advisory locks apart from other users of the database
 
 
@@ -289,8 +290,29 @@ class PostgresOperationalRecords:
                 await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
                 return (await conn.execute(query, params)).rowcount
 
+    async def _scalar(self, query: str, params: Any) -> int:
+        with translated_errors():
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute("SELECT set_config('aioomi.system', 'on', true)")
+                row = await (await conn.execute(query, params)).fetchone()
+                return int(row[0]) if row else 0
+
+    async def prepare_partitions(self, now: datetime, months_ahead: int) -> int:
+        # Migration 0048's SECURITY DEFINER function (the app role may not create tables); each
+        # table in a transaction of its own.
+        created = 0
+        for table in _PARTITIONED_BY_MONTH:
+            created += await self._scalar(
+                "SELECT aioomi_prepare_month_partitions(%s::regclass, %s, %s)", (table, now, months_ahead)
+            )
+        return created
+
     async def purge_request_log(self, before: datetime, limit: int) -> int:
-        return await self._execute(
+        # The months wholly before the cutoff go as whole partitions (a DROP each, their rows
+        # counted); the month the cutoff falls in (and the DEFAULT partition, and a partition
+        # whose lock was busy) in batches.
+        dropped = await self._scalar("SELECT aioomi_drop_month_partitions('api_request_log', %s)", (before,))
+        return dropped + await self._execute(
             "DELETE FROM api_request_log WHERE id IN (SELECT id FROM api_request_log WHERE occurred_at < %s "
             "ORDER BY occurred_at LIMIT %s FOR UPDATE SKIP LOCKED)",
             (before, limit),

@@ -10,6 +10,7 @@ from prometheus_client import Counter, Gauge
 
 from aioomi.container import AppContainer
 from aioomi.domain.usecases.privacy.policy_versions_support import SEND_POLICY_NOTICES
+from aioomi.domain.usecases.privacy.prepare_month_partitions import PREPARE_MONTH_PARTITIONS
 from aioomi.domain.usecases.privacy.purge_deleted_account import DELETE_STRIPE_CUSTOMER, DeleteStripeCustomerPayload
 from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT, BuildExportPayload
 from aioomi.domain.usecases.privacy.retention_support import PURGE_DELETED_ACCOUNTS, RUN_RETENTION_SWEEPS
@@ -43,6 +44,9 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def delete_stripe_customer(job: DeleteStripeCustomerPayload) -> object:
         return await container.delete_stripe_customer()(job.subscription_id, job.customer_id)
 
+    async def prepare_month_partitions(_: dict[str, Any]) -> object:
+        return {"created": await container.prepare_month_partitions()()}
+
     async def send_policy_notices(_: dict[str, Any]) -> object:
         return {"sent": await container.send_policy_notices()()}
 
@@ -51,6 +55,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         RUN_RETENTION_SWEEPS: retention_sweeps,
         PURGE_DELETED_ACCOUNTS: purge_deleted_accounts,
         SEND_POLICY_NOTICES: send_policy_notices,
+        PREPARE_MONTH_PARTITIONS: prepare_month_partitions,
         DELETE_STRIPE_CUSTOMER: decoded(DeleteStripeCustomerPayload, delete_stripe_customer),
     }
 
@@ -59,4 +64,5 @@ PERIODIC = (
     PeriodicTask(kind=RUN_RETENTION_SWEEPS, every=timedelta(hours=1)),
     PeriodicTask(kind=PURGE_DELETED_ACCOUNTS, every=timedelta(hours=1)),
     PeriodicTask(kind=SEND_POLICY_NOTICES, every=timedelta(hours=1)),
+    PeriodicTask(kind=PREPARE_MONTH_PARTITIONS, every=timedelta(hours=6)),
 )
