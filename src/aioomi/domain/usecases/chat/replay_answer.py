@@ -35,7 +35,7 @@ class ReplayAnswer:
     async def __call__(
         self, agent: Agent, caller: ChatCaller, session_id: str, idempotency_key: str, *, owner_checked: bool = False
     ) -> ChatAnswer | None:
-        """``owner_checked``: the caller found the owner's account active in this request."""
+        """``owner_checked``: the caller found the agent's workspace serving in this request."""
         key = check_idempotency_key(idempotency_key)
         if key is None:
             return None

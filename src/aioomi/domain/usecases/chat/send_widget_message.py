@@ -46,9 +46,9 @@ class SendWidgetMessage:
         idempotency_key: str | None = None,
         owner_checked: bool = False,
     ) -> ChatAnswer:
-        """``owner_checked``: the caller found the owner's account active in this request
-        (:class:`OpenWidget` reads it with the key); :class:`AnswerChat` then does not read it
-        again."""
+        """``owner_checked``: the caller found the agent's workspace serving in this request
+        (:class:`OpenWidget` reads its owners' statuses with the key); :class:`AnswerChat` then
+        does not read them again."""
         check_visitor_id(caller.visitor_id)
         check_message(content)
         if idempotency_key is not None:  # a replay calls no model: it is not counted
