@@ -191,6 +191,7 @@ from aioomi.domain.usecases.privacy.policy_versions_support import PolicyVersion
 from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
 from aioomi.domain.usecases.privacy.purge_deleted_account import PurgeDeletedAccount
 from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
+from aioomi.domain.usecases.privacy.purge_workspace import PurgeWorkspace
 from aioomi.domain.usecases.privacy.record_api_requests import RecordApiRequests
 from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
 from aioomi.domain.usecases.privacy.request_account_deletion import RequestAccountDeletion
@@ -253,6 +254,8 @@ from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
 from aioomi.domain.usecases.webhooks.update_webhook_endpoint import UpdateWebhookEndpoint
 from aioomi.domain.usecases.workspaces.accept_invitation import AcceptInvitation
 from aioomi.domain.usecases.workspaces.change_member_role import ChangeMemberRole
+from aioomi.domain.usecases.workspaces.create_workspace import CreateWorkspace
+from aioomi.domain.usecases.workspaces.delete_workspace import DeleteWorkspace
 from aioomi.domain.usecases.workspaces.invite_member import InviteMember
 from aioomi.domain.usecases.workspaces.leave_workspace import LeaveWorkspace
 from aioomi.domain.usecases.workspaces.list_audit_events import ListAuditEvents
@@ -547,6 +550,10 @@ class Container(containers.DeclarativeContainer):
     transfer_ownership = providers.Factory(TransferOwnership, uow=uow, clock=clock)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow)
     rename_workspace = providers.Factory(RenameWorkspace, uow=uow, clock=clock)
+    create_workspace = providers.Factory(
+        CreateWorkspace, uow=uow, clock=clock, max_owned=settings.provided.max_owned_workspaces
+    )
+    delete_workspace = providers.Factory(DeleteWorkspace, uow=uow, clock=clock)
     require_recent_session = providers.Singleton(RequireRecentSession, clock=clock, policy=session_policy)
     begin_google_sign_in = providers.Factory(BeginGoogleSignIn, uow=uow, clock=clock, provider=identity_provider)
     complete_google_sign_in = providers.Factory(
@@ -829,12 +836,14 @@ class Container(containers.DeclarativeContainer):
             webhook_events=providers.Factory(PurgeOldWebhookEvents, uow=uow, clock=clock),
         ),
     )
+    purge_workspace = providers.Factory(
+        PurgeWorkspace, uow=uow, records=operational_records, blobs=blob_store, gateway=payment_gateway
+    )
     purge_deleted_account = providers.Factory(
         PurgeDeletedAccount,
         uow=uow,
-        records=operational_records,
         blobs=blob_store,
-        gateway=payment_gateway,
+        purge_workspace=purge_workspace,
         mailer=mailer,
         kept_mail=kept_mail,
     )

@@ -102,6 +102,13 @@ class PrivacyStore(Protocol):
         another owner keeps its data and loses only this member. Return how many rows went."""
         ...
 
+    async def erase_workspace(self, workspace_id: str) -> int:
+        """Delete the workspace and every row of it (its data cascades: agents, knowledge,
+        conversations, leads, usage, billing state, API keys, webhooks, members, invitations,
+        its audit log, exports of it), the Stripe events and billing runs naming it or its
+        customer; billing records stay (detach them first). Return how many rows went."""
+        ...
+
     # -- the sweep log ------------------------------------------------------------------------
     async def add_run(self, run: RetentionRun) -> None: ...
 

@@ -269,6 +269,25 @@ class InMemoryPrivacyStore:
                     table.put(key, msgspec.structs.replace(row, invited_by=None))
         return removed
 
+    async def erase_workspace(self, workspace_id: str) -> int:
+        def of_workspace(row: Any) -> bool:
+            keyed = [getattr(row, a) for a in ("account_id", "workspace_id") if hasattr(row, a)]
+            return workspace_id in keyed if keyed else _mentions(row, workspace_id)
+
+        removed = 0
+        for name in list(self._database.tables):
+            if name in _KEEP_ON_ERASURE or (name in _PERSON_TABLES and name != "workspace_members"):
+                continue
+            table = self._open(name, lambda r: None)
+            for key, row in list(table.rows.items()):
+                gone = row.id == workspace_id if name == "workspaces" else of_workspace(row)
+                if name in ("stripe_events", "billing_runs"):
+                    gone = _mentions(row, workspace_id)
+                if gone:
+                    table.delete(key)
+                    removed += 1
+        return removed
+
     # -- runs -----------------------------------------------------------------------------------
     async def add_run(self, run: RetentionRun) -> None:
         self._runs.put(run.id, run)

@@ -221,6 +221,19 @@ class PostgresPrivacyStore(PostgresRepository):
             (expired_before, limit),
         )
 
+    async def erase_workspace(self, workspace_id: str) -> int:
+        customers = [
+            r["customer_id"]
+            for r in await self._rows(
+                "SELECT customer_id FROM billing_accounts WHERE account_id = %s AND customer_id IS NOT NULL",
+                (workspace_id,),
+            )
+        ]
+        needles = [f"%{n}%" for n in [workspace_id, *customers]]
+        removed = await self._execute("DELETE FROM stripe_events WHERE data::text LIKE ANY (%s)", (needles,))
+        removed += await self._execute("DELETE FROM billing_runs WHERE summary::text LIKE ANY (%s)", (needles,))
+        return removed + await self._execute("DELETE FROM workspaces WHERE id = %s", (workspace_id,))
+
     async def erase_account(self, account_id: str) -> int:
         customers = [
             r["customer_id"]

@@ -156,6 +156,7 @@ class RightsAction(enum.StrEnum):
     VISITOR_EXPORTED = "visitor_data_exported"
     VISITOR_DELETED = "visitor_data_deleted"
     CHAT_RETENTION_SET = "chat_retention_set"
+    WORKSPACE_DELETED = "workspace_deleted"
 
 
 class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -107,6 +107,27 @@ class InvalidWorkspaceName(InvalidInput):
     title = "Invalid workspace name"
 
 
+class TooManyWorkspaces(Conflict):
+    """The person already owns as many workspaces as the instance allows."""
+
+    code = "too_many_workspaces"
+    title = "Too many workspaces"
+
+
+class WorkspaceNameMismatch(InvalidInput):
+    """The name typed to confirm a deletion is not the workspace's."""
+
+    code = "workspace_name_mismatch"
+    title = "Type the workspace's name to confirm"
+
+
+class LastWorkspace(Conflict):
+    """Deleting the workspace would leave the person in none: they delete their account instead."""
+
+    code = "last_workspace"
+    title = "Your only workspace"
+
+
 class NoWorkspace(Forbidden):
     """The person belongs to no workspace (or not to the one asked for)."""
 
@@ -191,6 +212,28 @@ def personal_workspace(account_id: str, at: datetime) -> tuple[Workspace, Member
         Workspace(id=account_id, name=PERSONAL_WORKSPACE_NAME, created_at=at, updated_at=at),
         Membership(workspace_id=account_id, account_id=account_id, role=Role.OWNER, created_at=at),
     )
+
+
+def new_workspace(workspace_id: str, owner_id: str, name: str, at: datetime) -> tuple[Workspace, Membership]:
+    """Another workspace a person creates (its own id, never an account's), themselves its owner."""
+    return (
+        Workspace(id=workspace_id, name=check_workspace_name(name), created_at=at, updated_at=at),
+        Membership(workspace_id=workspace_id, account_id=owner_id, role=Role.OWNER, created_at=at),
+    )
+
+
+def ensure_may_own_another(memberships: Iterable[Membership], limit: int) -> None:
+    """Raise :class:`TooManyWorkspaces` when the person already owns ``limit`` workspaces."""
+    owned = sum(1 for m in memberships if m.role is Role.OWNER)
+    if owned >= limit:
+        raise TooManyWorkspaces(f"You own {owned} workspaces; at most {limit} are allowed.")
+
+
+def check_deletion_confirmation(workspace: Workspace, typed: str) -> None:
+    """The name typed to confirm a deletion must be the workspace's (spaces collapsed, as names
+    are stored)."""
+    if " ".join(typed.split()) != workspace.name:
+        raise WorkspaceNameMismatch("Type the workspace's name exactly to confirm.", field="confirm_name")
 
 
 NO_WORKSPACE = ""
