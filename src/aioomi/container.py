@@ -196,6 +196,7 @@ from aioomi.domain.usecases.privacy.record_api_requests import RecordApiRequests
 from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
 from aioomi.domain.usecases.privacy.request_account_deletion import RequestAccountDeletion
 from aioomi.domain.usecases.privacy.request_export import RequestExport
+from aioomi.domain.usecases.privacy.request_workspace_export import RequestWorkspaceExport
 from aioomi.domain.usecases.privacy.restrict_processing import RestrictProcessing
 from aioomi.domain.usecases.privacy.retention_report import RetentionReport
 from aioomi.domain.usecases.privacy.retention_sweeps import RetentionSweeps
@@ -798,6 +799,7 @@ class Container(containers.DeclarativeContainer):
     restrict_processing = providers.Factory(RestrictProcessing, uow=uow, clock=clock, records=operational_records)
     object_to_processing = providers.Factory(ObjectToProcessing, uow=uow, clock=clock, records=operational_records)
     request_export = providers.Factory(RequestExport, uow=uow, clock=clock)
+    request_workspace_export = providers.Factory(RequestWorkspaceExport, uow=uow, clock=clock)
     list_exports = providers.Factory(ListExports, uow=uow)
     build_export = providers.Factory(
         BuildExport, uow=uow, clock=clock, blobs=blob_store, request_log=request_log, mailer=mailer, base_url=base_url

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aioomi.domain.model.accounts import Account, AccountStatus
+from aioomi.domain.model.privacy import DataExport, ExportStatus
 from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Role, Workspace, new_workspace
 from tests.contract.test_agent_store_contract import agent
 
@@ -264,8 +265,20 @@ async def test_erasing_a_workspace_removes_its_data_and_keeps_the_person_and_the
         await uow.commit()
     async with container.uow()(account_id="acct_ada") as uow:
         await uow.agents.add(own)
+        for export_id, held in (("exp_person", None), ("exp_shop", "ws_shop")):
+            await uow.privacy.add_export(
+                DataExport(
+                    id=export_id,
+                    account_id="acct_ada",
+                    workspace_id=held,
+                    status=ExportStatus.QUEUED,
+                    created_at=T0,
+                    expires_at=T0 + timedelta(days=7),
+                )
+            )
         await uow.commit()
     async with container.uow()(account_id=None) as uow:
+        assert [e.id for e in await uow.privacy.workspace_exports("ws_shop")] == ["exp_shop"]
         assert [m.workspace_id for m in await uow.workspaces.memberships_of("acct_ada")] == ["acct_ada", "ws_shop"]
         assert await uow.privacy.erase_workspace("ws_shop") >= 1
         await uow.commit()
@@ -275,10 +288,12 @@ async def test_erasing_a_workspace_removes_its_data_and_keeps_the_person_and_the
         assert await uow.workspaces.members("ws_shop") == []
         assert await uow.agents.get("acct_ada", own.id) == own
         assert [m.workspace_id for m in await uow.workspaces.memberships_of("acct_ada")] == ["acct_ada"]
+        assert [e.id for e in await uow.privacy.list_exports("acct_ada", 10)] == ["exp_person"]
         await uow.privacy.erase_workspace("acct_ada")
         await uow.commit()
     async with container.uow()(account_id=None) as uow:
         assert await uow.workspaces.get("acct_ada") is None
         assert await uow.agents.get("acct_ada", own.id) is None
         assert await uow.workspaces.memberships_of("acct_ada") == []
-        assert (await uow.accounts.get("acct_ada")) is not None  # the person stays
+        assert (await uow.accounts.get("acct_ada")) is not None  # the person stays, with their own export
+        assert [e.id for e in await uow.privacy.list_exports("acct_ada", 10)] == ["exp_person"]

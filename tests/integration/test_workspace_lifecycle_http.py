@@ -236,7 +236,17 @@ async def test_an_owner_deletes_a_workspace_and_the_purge_leaves_only_its_billin
         await save_billing(app, ws)
         await invite_and_join(app, ada, bob, "editor")
         await switch(app, bob, ws)
-        await run_worker(app)  # both workspaces' documents are indexed
+        # A workspace export: owners only; it is built into Ada's folder, and goes with the workspace.
+        exporting = f"{WORKSPACES}/{ws}/export"
+        problem(await app.client.post(exporting, headers=bob.headers()), 403, "forbidden_by_role")
+        problem(await app.client.post(exporting, headers=cy.headers()), 403, "not_a_member")
+        asked = await app.client.post(exporting, headers=ada.headers())
+        assert asked.status_code == 202, asked.text
+        await run_worker(app)  # both workspaces' documents are indexed, the export is built
+        listed = (await app.client.get("/api/v1/account/exports", headers=ada.headers())).json()["data"]
+        assert [(e["id"], e["status"], e["workspace_id"]) for e in listed] == [(asked.json()["id"], "ready", ws)]
+        archive = Path(app.settings.blobs_dir) / ada.account_id / "exports" / f"{asked.json()['id']}.zip"
+        assert archive.exists()
         chunks = "SELECT count(*) FROM knowledge_chunks WHERE account_id = %s"
         assert await _count(pg_conninfo, chunks, ws) > 0
         assert await _count(pg_conninfo, chunks, ada.account_id) > 0
@@ -299,6 +309,8 @@ async def test_an_owner_deletes_a_workspace_and_the_purge_leaves_only_its_billin
         )
         assert row == 1
         assert _files_naming(Path(app.settings.blobs_dir), [ws, agent["id"]]) == []
+        assert not archive.exists()  # the workspace's export went with it
+        assert (await app.client.get("/api/v1/account/exports", headers=ada.headers())).json()["data"] == []
         # Her own workspace is untouched: its agent, document, chunks and files.
         assert await _scan(pg_conninfo, [kept_agent["id"], kept_document]) == kept_before
         assert await _count(pg_conninfo, chunks, ada.account_id) == kept_chunks

@@ -65,6 +65,7 @@ async def test_the_top_bar_offers_a_new_workspace_and_owners_get_the_danger_zone
     assert 'data-api="/api/v1/workspaces" data-method="POST" data-then="switch"' in page.text  # "New workspace"
     assert f'data-api="/api/v1/workspaces/{ada.account_id}" data-method="DELETE"' in page.text
     assert 'name="confirm_name"' in page.text
+    assert f'data-api="/api/v1/workspaces/{ada.account_id}/export" data-method="POST" data-then="export"' in page.text
 
     invited = await app.client.post(
         "/api/v1/workspace/invitations", json={"email": "al@example.com", "role": "admin"}, headers=ada.headers()
@@ -79,4 +80,5 @@ async def test_the_top_bar_offers_a_new_workspace_and_owners_get_the_danger_zone
     as_admin = await app.client.get("/dashboard/members", headers=al.headers())
     assert as_admin.status_code == 200, as_admin.text
     assert 'id="delete-workspace-zone"' not in as_admin.text  # an admin may not delete it
+    assert 'id="export-workspace"' not in as_admin.text  # nor export it
     assert 'data-then="switch"' in as_admin.text  # but may create a workspace of their own

@@ -57,6 +57,11 @@ class PrivacyStore(Protocol):
 
     async def expired_exports(self, now: datetime, limit: int) -> list[DataExport]: ...
 
+    async def workspace_exports(self, workspace_id: str) -> list[DataExport]:
+        """Every export holding the workspace, whoever asked for it (system scope: the purge
+        removes their files before the rows cascade)."""
+        ...
+
     async def delete_export(self, account_id: str, export_id: str) -> None: ...
 
     # -- chat retention per agent -------------------------------------------------------------

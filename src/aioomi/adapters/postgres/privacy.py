@@ -30,7 +30,8 @@ _STATE = (
     "status_before_deletion"
 )
 _EXPORT = (
-    "id, account_id, status, created_at, ready_at, expires_at, blob_key, size_bytes, link_hash, link_expires_at, error"
+    "id, account_id, status, created_at, ready_at, expires_at, blob_key, size_bytes, link_hash, link_expires_at, error, "
+    "workspace_id"
 )
 _POLICY = "version, effective_on, published_at, summary, body, notices_sent_at, notices_sent, notices_after"
 _RUN = "id, kind, started_at, finished_at, removed, detail"
@@ -130,6 +131,10 @@ class PostgresPrivacyStore(PostgresRepository):
             "FOR UPDATE SKIP LOCKED",
             (now, limit),
         )
+        return [msgspec.convert(r, DataExport) for r in rows]
+
+    async def workspace_exports(self, workspace_id: str) -> list[DataExport]:
+        rows = await self._rows(f"SELECT {_EXPORT} FROM data_exports WHERE workspace_id = %s", (workspace_id,))
         return [msgspec.convert(r, DataExport) for r in rows]
 
     async def delete_export(self, account_id: str, export_id: str) -> None:

@@ -50,11 +50,17 @@ class Permission(enum.StrEnum):
     MANAGE_BILLING = "manage_billing"  # plans, checkout, portal, caps, invoices
     TRANSFER_OWNERSHIP = "transfer_ownership"
     DELETE_WORKSPACE = "delete_workspace"
+    EXPORT_WORKSPACE = "export_workspace"  # an archive of all the workspace's data, billing included
 
 
 _P = Permission
 _READ: Final = frozenset({_P.VIEW_WORKSPACE, _P.VIEW_CONVERSATIONS, _P.VIEW_LEADS})
-_ADMIN: Final = frozenset(Permission) - {_P.MANAGE_BILLING, _P.TRANSFER_OWNERSHIP, _P.DELETE_WORKSPACE}
+_ADMIN: Final = frozenset(Permission) - {
+    _P.MANAGE_BILLING,
+    _P.TRANSFER_OWNERSHIP,
+    _P.DELETE_WORKSPACE,
+    _P.EXPORT_WORKSPACE,
+}
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     # billing, members, deleting the workspace: everything

@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 
 from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.workspaces import Role
+from aioomi.domain.usecases.privacy.request_workspace_export import RequestWorkspaceExport
 from aioomi.domain.usecases.workspaces.accept_invitation import AcceptInvitation
 from aioomi.domain.usecases.workspaces.change_member_role import ChangeMemberRole
 from aioomi.domain.usecases.workspaces.create_workspace import CreateWorkspace
@@ -25,6 +26,7 @@ from aioomi.domain.usecases.workspaces.revoke_invitation import RevokeInvitation
 from aioomi.domain.usecases.workspaces.switch_workspace import SwitchWorkspace
 from aioomi.domain.usecases.workspaces.transfer_ownership import TransferOwnership
 from aioomi.entrypoints.http.auth import provide_principal, provide_recent_session
+from aioomi.entrypoints.http.privacy_controller import ExportOut
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_workspaces import (
     AcceptIn,
@@ -90,6 +92,21 @@ class WorkspaceController(Controller):
         data: JSONBody[DeleteWorkspaceIn],
     ) -> None:
         await delete_workspace(principal, workspace_id, data.confirm_name)
+
+    @post(
+        "/{workspace_id:str}/export",
+        status_code=202,
+        summary="Build an archive of all the workspace's data (owners; a recent password)",
+        responses=problems(401, 403),
+        dependencies={"principal": Provide(provide_recent_session)},
+    )
+    async def export_workspace(
+        self,
+        request_workspace_export: NamedDependency[RequestWorkspaceExport],
+        principal: NamedDependency[Principal],
+        workspace_id: FromPath[str],
+    ) -> ExportOut:
+        return ExportOut.of(await request_workspace_export(principal, workspace_id))
 
     @post(
         "/current",

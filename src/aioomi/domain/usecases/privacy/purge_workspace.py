@@ -39,14 +39,15 @@ class PurgeWorkspace:
     1. Stripe: the subscription cancelled and the customer deleted; if Stripe cannot be
        reached, a retried job (``privacy.delete_stripe_customer``, Stripe ids only) finishes it
        later: an outage never holds back the purge;
-    2. files: the originals of every agent's documents (``<workspace>/<agent>/``), and the whole
-       folder of a workspace whose id is no person's (a personal workspace's folder also holds
-       its person's exports, which stay with the person);
+    2. files: the originals of every agent's documents (``<workspace>/<agent>/``), the archives
+       of the workspace's exports (kept in the asking owner's folder), and the whole folder of a
+       workspace whose id is no person's (a personal workspace's folder also holds its person's
+       exports, which stay with the person);
     3. the chunk store, request log and jobs naming the workspace;
     4. one transaction: billing records detached (kept 7 years under a one-way reference),
        Stripe events and billing runs naming it deleted, then the workspace row and everything
        that cascades from it (agents, knowledge, conversations, leads, usage, billing state,
-       API keys, webhooks, members, invitations, its audit log);
+       API keys, webhooks, members, invitations, its audit log, its exports' rows);
     5. step 3 again: a job or log row written meanwhile.
     """
 
@@ -63,6 +64,7 @@ class PurgeWorkspace:
             billing = await uow.billing.get_account(workspace_id)
             agents = [agent.id async for agent in every_agent(uow, workspace_id)]
             personal = await uow.accounts.get(workspace_id) is not None
+            exports = [e.blob_key for e in await uow.privacy.workspace_exports(workspace_id) if e.blob_key]
         stripe_left: DeleteStripeCustomerPayload | None = None
         if self._gateway is not None and billing is not None and (billing.subscription_id or billing.customer_id):
             try:
@@ -74,6 +76,8 @@ class PurgeWorkspace:
         files = 0
         for agent_id in agents:
             files += await self._blobs.delete_prefix(f"{workspace_id}/{agent_id}/")
+        for key in exports:  # kept in the asking owner's folder; the rows cascade with the workspace
+            files += int(await self._blobs.delete(key))
         if not personal:
             files += await self._blobs.delete_prefix(f"{workspace_id}/")
         rows = await self._records.erase_account(workspace_id)
