@@ -280,20 +280,23 @@ async def test_erasing_a_workspace_removes_its_data_and_keeps_the_person_and_the
     async with container.uow()(account_id=None) as uow:
         assert [e.id for e in await uow.privacy.workspace_exports("ws_shop")] == ["exp_shop"]
         assert [m.workspace_id for m in await uow.workspaces.memberships_of("acct_ada")] == ["acct_ada", "ws_shop"]
+        # Her own workspace first: she stays, and so do her other workspace, her membership there
+        # and both exports (hers; the shop's).
+        assert await uow.privacy.erase_workspace("acct_ada") >= 1
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.workspaces.get("acct_ada") is None
+        assert await uow.agents.get("acct_ada", own.id) is None
+        assert (await uow.accounts.get("acct_ada")) is not None
+        assert [m.workspace_id for m in await uow.workspaces.memberships_of("acct_ada")] == ["ws_shop"]
+        assert await uow.agents.get("ws_shop", shop.id) == shop
+        assert sorted(e.id for e in await uow.privacy.list_exports("acct_ada", 10)) == ["exp_person", "exp_shop"]
         assert await uow.privacy.erase_workspace("ws_shop") >= 1
         await uow.commit()
     async with container.uow()(account_id=None) as uow:
         assert await uow.workspaces.get("ws_shop") is None
         assert await uow.agents.get("ws_shop", shop.id) is None
         assert await uow.workspaces.members("ws_shop") == []
-        assert await uow.agents.get("acct_ada", own.id) == own
-        assert [m.workspace_id for m in await uow.workspaces.memberships_of("acct_ada")] == ["acct_ada"]
-        assert [e.id for e in await uow.privacy.list_exports("acct_ada", 10)] == ["exp_person"]
-        await uow.privacy.erase_workspace("acct_ada")
-        await uow.commit()
-    async with container.uow()(account_id=None) as uow:
-        assert await uow.workspaces.get("acct_ada") is None
-        assert await uow.agents.get("acct_ada", own.id) is None
         assert await uow.workspaces.memberships_of("acct_ada") == []
         assert (await uow.accounts.get("acct_ada")) is not None  # the person stays, with their own export
         assert [e.id for e in await uow.privacy.list_exports("acct_ada", 10)] == ["exp_person"]

@@ -299,6 +299,30 @@ async def test_the_purge_waits_for_the_grace_period_then_removes_everything(
     ]
 
 
+async def test_the_purge_erases_every_workspace_the_person_alone_owns_files_included(
+    container: Container, clock: ManualClock
+) -> None:
+    """A workspace the person created (its own id, not theirs) goes with them like their own:
+    its rows and its documents' files (issue 21; the account purge runs PurgeWorkspace for it)."""
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    created = await container.create_workspace()(who, "Second shop")
+    there = msgspec.structs.replace(who, workspace_id=created.id)
+    agent = await container.create_agent()(there, AgentSettings(name="Helper"))
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(there, agent.id, upload)
+    blobs = container.blob_store()
+    assert document.blob_key is not None and document.blob_key.startswith(f"{created.id}/")
+    assert await blobs.exists(document.blob_key)
+    await container.request_account_deletion()(who, PASSWORD)
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1
+    for name, table in container.memory_database().tables.items():
+        for row in table.values():
+            assert created.id.encode() not in msgspec.json.encode(row), (name, row)
+    assert not await blobs.exists(document.blob_key)
+
+
 async def test_a_google_only_account_reauthenticates_with_a_fresh_session(
     container: Container, clock: ManualClock
 ) -> None:

@@ -274,8 +274,12 @@ class InMemoryPrivacyStore:
 
     async def erase_workspace(self, workspace_id: str) -> int:
         def of_workspace(row: Any) -> bool:
-            keyed = [getattr(row, a) for a in ("account_id", "workspace_id") if hasattr(row, a)]
-            return workspace_id in keyed if keyed else _mentions(row, workspace_id)
+            # The tenant key: ``workspace_id`` where a row has one (a membership's ``account_id``
+            # is its person), else ``account_id`` (which holds the workspace id), else a mention.
+            for key in ("workspace_id", "account_id"):
+                if hasattr(row, key):
+                    return bool(getattr(row, key) == workspace_id)
+            return _mentions(row, workspace_id)
 
         removed = 0
         for name in list(self._database.tables):
