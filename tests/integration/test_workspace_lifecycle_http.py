@@ -96,31 +96,48 @@ async def ask(app: App, agent: dict[str, Any], question: str) -> str:
     return "".join(data["text"] for name, data in read_sse(answer.text) if name == "token")
 
 
-@pytest.mark.xfail(strict=True, reason="needs the workspace-state rule (wsstate)")
-async def test_a_second_workspace_serves_like_any_tenant(pg_app: App) -> None:
-    app = pg_app
+async def second_workspace_with_a_ready_document(app: App) -> tuple[Owner, dict[str, Any], dict[str, Any]]:
+    """Ada creates a second workspace, switches to it, creates an agent and uploads a document
+    that the real worker ingests there: Ada, the workspace, the agent."""
     ada = await sign_up_and_verify(app, "ada@example.com")
     second = await create(app, ada, "  Second   shop ")
     assert (second["name"], second["role"], second["current"]) == ("Second shop", "owner", False)
     assert second["id"].startswith("ws_") and second["id"] != ada.account_id  # a new id, no account's
     await switch(app, ada, second["id"])
     assert await mine(app, ada) == [("My workspace", "owner", False), ("Second shop", "owner", True)]
-
     agent, document_id = await agent_with_document(app, ada)
     await run_worker(app)  # the worker ingests the upload of the new workspace
     document = await app.client.get(f"/api/v1/agents/{agent['id']}/documents/{document_id}", headers=ada.headers())
     assert document.json()["status"] == "ready", document.text
-    assert (
-        await _count(app.conninfo or "", "SELECT count(*) FROM knowledge_chunks WHERE account_id = %s", second["id"])
-        > 0
-    )
-    usage = await app.client.get("/api/v1/usage", headers=ada.headers())
-    assert usage.status_code == 200, usage.text
+    return ada, second, agent
 
-    assert "opens at eight" in await ask(app, agent, "When does the shop open?")
+
+async def test_a_second_workspace_has_a_plan_an_allowance_agents_and_ingestion(pg_app: App) -> None:
+    app = pg_app
+    ada, second, agent = await second_workspace_with_a_ready_document(app)
+    chunks = "SELECT count(*) FROM knowledge_chunks WHERE account_id = %s"
+    assert await _count(app.conninfo or "", chunks, second["id"]) > 0
+    # The plan a new account starts on (here, with no Stripe: self-hosted) and its own
+    # allowance, with no billing row until a checkout.
+    usage = await app.client.get("/api/v1/billing/usage", headers=ada.headers())
+    assert usage.status_code == 200, usage.text
+    assert (usage.json()["plan"]["id"], usage.json()["messages"]["used"]) == ("self_hosted", 0)
+    assert await app.count("billing_accounts") == 0
     # The person's own workspace sees none of it.
     await switch(app, ada, ada.account_id)
+    own = (await app.client.get("/api/v1/billing/usage", headers=ada.headers())).json()
+    assert own["plan"]["id"] == "self_hosted"
     assert (await app.client.get("/api/v1/agents", headers=ada.headers())).json()["data"] == []
+    assert await _count(app.conninfo or "", chunks, ada.account_id) == 0
+
+
+@pytest.mark.xfail(strict=True, reason="needs the workspace-state rule (wsstate)")
+async def test_the_widget_of_a_second_workspace_answers(pg_app: App) -> None:
+    """Fails today only because the widget reads the owner's status from `accounts WHERE id =
+    <workspace id>`, which no account has for a workspace of its own id (wsstate replaces it)."""
+    app = pg_app
+    _, _, agent = await second_workspace_with_a_ready_document(app)
+    assert "opens at eight" in await ask(app, agent, "When does the shop open?")
 
 
 async def test_creating_a_workspace_is_capped_per_person_and_checked(pg_conninfo: str, tmp_path: Path) -> None:
