@@ -17,7 +17,12 @@ from aioomi.container import start, stop
 from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKind, SubscriptionStatus, account_ref
 from aioomi.domain.model.ids import new_id
 from aioomi.entrypoints.worker.jobs import build_worker
-from tests.fakes.stripe_fixtures import ServedFakeStripe, _served_fake_stripe, fake_stripe  # noqa: F401 - fixtures
+from tests.fakes.stripe_fixtures import (  # noqa: F401 - fixtures
+    ServedFakeStripe,
+    _served_fake_stripe,
+    fake_stripe,
+    stripe_event,
+)
 from tests.integration.accounts_support import (  # noqa: F401 - pg_app is a fixture
     PASSWORD,
     App,
@@ -334,3 +339,48 @@ async def test_an_owner_deletes_a_workspace_and_the_purge_leaves_only_its_billin
         assert _files_naming(Path(app.settings.blobs_dir), [kept_agent["id"]]) != []
         listed = (await app.client.get("/api/v1/agents", headers=ada.headers())).json()["data"]
         assert [a["id"] for a in listed] == [kept_agent["id"]]
+
+
+async def test_a_second_workspace_buys_a_plan_and_its_owners_get_the_billing_notices(
+    pg_conninfo: str, tmp_path: Path, fake_stripe: ServedFakeStripe
+) -> None:
+    """Billing belongs to the workspace: the Stripe customer is the workspace (its id in the
+    metadata, the buying owner's e-mail), Stripe's webhook finds the workspace by its id, and a
+    payment notice goes to its owners."""
+    from tests.integration.billing_support import billing_app, deliver, rows
+    from tests.integration.billing_support import run_jobs as run_billing_jobs
+
+    async with billing_app("postgres", tmp_path / "aioomi", pg_conninfo, fake_stripe) as app:
+        ada = await sign_up_and_verify(app, "ada@example.com")
+        second = await create(app, ada, "Second shop")
+        await switch(app, ada, second["id"])
+        bought = await app.client.post("/api/v1/billing/checkout", json={"plan_id": "pro"}, headers=ada.headers())
+        assert bought.status_code == 201, bought.text
+        customer = fake_stripe.fake.received("/v1/customers")[-1]
+        assert (customer.params["metadata"]["account_id"], customer.params["email"]) == (second["id"], ada.email)
+        customer_id = next(iter(fake_stripe.fake.customers))
+        fake_stripe.fake.put_subscription(
+            "sub_second", customer=customer_id, prices=["price_pro", "price_pro_tokens"], account_id=second["id"]
+        )
+        body = stripe_event(
+            "checkout.session.completed",
+            {
+                "id": "cs_second",
+                "object": "checkout.session",
+                "mode": "subscription",
+                "client_reference_id": second["id"],
+                "customer": customer_id,
+                "subscription": "sub_second",
+            },
+        )
+        assert (await deliver(app, body)).status_code == 200
+        await run_billing_jobs(app)
+        stored = await rows(app, "SELECT account_id, plan_id, status FROM billing_accounts")
+        assert stored == [{"account_id": second["id"], "plan_id": "pro", "status": "active"}]
+        usage = (await app.client.get("/api/v1/billing/usage", headers=ada.headers())).json()
+        assert usage["plan"]["id"] == "pro"
+        await switch(app, ada, ada.account_id)
+        assert (await app.client.get("/api/v1/billing/usage", headers=ada.headers())).json()["plan"]["id"] == "free"
+
+        assert await app.container.send_billing_notice()(second["id"], "billing_payment_failed", None)
+        assert [m.kind for m in app.outbox() if m.to == ada.email][-1] == "billing_payment_failed"
