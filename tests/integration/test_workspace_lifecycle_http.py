@@ -11,11 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from aioomi.container import start, stop
 from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKind, SubscriptionStatus, account_ref
+from aioomi.domain.model.chat import ChatSession
 from aioomi.domain.model.ids import new_id
+from aioomi.domain.model.leads import Lead
 from aioomi.entrypoints.worker.jobs import build_worker
 from tests.fakes.stripe_fixtures import (  # noqa: F401 - fixtures
     ServedFakeStripe,
@@ -384,3 +387,46 @@ async def test_a_second_workspace_buys_a_plan_and_its_owners_get_the_billing_not
 
         assert await app.container.send_billing_notice()(second["id"], "billing_payment_failed", None)
         assert [m.kind for m in app.outbox() if m.to == ada.email][-1] == "billing_payment_failed"
+
+
+async def test_a_second_workspaces_notices_go_to_its_owners(pg_app: App) -> None:
+    """A new lead and a visitor waiting for a person are mailed to the workspace's owners (its id
+    is no person's), not to the members of other roles."""
+    app = pg_app
+    ada = await sign_up_and_verify(app, "ada@example.com")
+    bob = await sign_up_and_verify(app, "bob@example.com")
+    second = await create(app, ada, "Second shop")
+    await switch(app, ada, second["id"])
+    await invite_and_join(app, ada, bob, "support")
+    agent, _ = await agent_with_document(app, ada)
+    ws = second["id"]
+    async with app.container.uow()(account_id=ws) as uow:
+        await uow.chat_sessions.add(
+            ChatSession(
+                id="ses_waiting",
+                account_id=ws,
+                agent_id=agent["id"],
+                visitor_id=VISITOR,
+                created_at=AT,
+            )
+        )
+        await uow.leads.add_lead(
+            Lead(
+                id="lead_second",
+                account_id=ws,
+                agent_id=agent["id"],
+                visitor_id=VISITOR,
+                values={"email": "visitor@example.org"},
+                consent_text="You may contact me.",
+                privacy_url=None,
+                created_at=AT,
+            )
+        )
+        await uow.commit()
+    async with await psycopg.AsyncConnection.connect(app.conninfo or "", autocommit=True) as conn:
+        await conn.execute("UPDATE chat_sessions SET handoff_state = 'waiting' WHERE id = 'ses_waiting'")
+    assert await app.container.notify_new_lead()(ws, "lead_second")
+    assert await app.container.notify_owner_of_handoff()(ws, "ses_waiting") == "sent"
+    sent = [(m.to, m.kind) for m in app.outbox() if m.kind in ("lead_created", "handoff_requested")]
+    assert sent == [(ada.email, "lead_created"), (ada.email, "handoff_requested")]
+    assert bob.email not in {to for to, _ in sent}

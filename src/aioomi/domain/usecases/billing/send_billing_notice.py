@@ -8,7 +8,7 @@ from aioomi.domain.model.billing import (
     Notice,
 )
 from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.model.workspaces import Role
+from aioomi.domain.usecases.workspaces.support import workspace_owners
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -41,9 +41,7 @@ class SendBillingNotice:
         self._mailer = mailer
 
     async def __call__(self, account_id: str, notice: str, grace_ends_at: str | None = None) -> bool:
-        async with self._uow(account_id=None) as uow:  # the owners: people, across the tenant scope
-            owners = [m.account_id for m in await uow.workspaces.members(account_id) if m.role is Role.OWNER]
-            emails = [a.email for a in [await uow.accounts.get(o) for o in owners] if a is not None]
+        emails = [owner.email for owner in await workspace_owners(self._uow, account_id)]
         if not emails:
             return False
         kind = Notice(notice)
