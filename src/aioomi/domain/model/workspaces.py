@@ -20,6 +20,7 @@ from typing import Final, Protocol
 import msgspec
 
 from aioomi.domain.model.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aioomi.domain.model.ids import is_id
 
 MAX_WORKSPACE_NAME = 100
 PERSONAL_WORKSPACE_NAME = "My workspace"
@@ -168,9 +169,18 @@ def role_within(role: Role, limit: Role) -> bool:
 
 def check_workspace_name(name: str) -> str:
     cleaned = " ".join(name.split())
-    if not 1 <= len(cleaned) <= MAX_WORKSPACE_NAME:
-        raise InvalidWorkspaceName(f"A workspace name is 1 to {MAX_WORKSPACE_NAME} characters.", field="name")
+    if not 1 <= len(cleaned) <= MAX_WORKSPACE_NAME or not cleaned.isprintable():
+        raise InvalidWorkspaceName(f"A workspace name is 1 to {MAX_WORKSPACE_NAME} printable characters.", field="name")
     return cleaned
+
+
+WORKSPACE_ID_PREFIX = "ws"
+"""Workspaces a person creates; their own one has their account's id (``acct_…``)."""
+
+
+def is_workspace_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a workspace id (a created one's, or a person's own)."""
+    return is_id(value, WORKSPACE_ID_PREFIX) or is_id(value, "acct")
 
 
 class Workspace(msgspec.Struct, frozen=True, kw_only=True):

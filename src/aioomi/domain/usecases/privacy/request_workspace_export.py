@@ -8,7 +8,7 @@ from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.jobs import NewJob
 from aioomi.domain.model.privacy import EXPORT_RETENTION, DataExport, ExportStatus, RightsAction
-from aioomi.domain.model.workspaces import NoWorkspace, Permission, ensure_permitted
+from aioomi.domain.model.workspaces import NoWorkspace, Permission, ensure_permitted, is_workspace_id
 from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT, BuildExportPayload
 from aioomi.domain.usecases.privacy.support import record
 from aioomi.domain.usecases.workspaces.support import audit_as
@@ -34,6 +34,8 @@ class RequestWorkspaceExport:
 
     async def __call__(self, principal: Principal, workspace_id: str) -> DataExport:
         now = self._clock.now()
+        if not is_workspace_id(workspace_id):
+            raise NoWorkspace("You are not a member of that workspace.")
         async with self._uow(account_id=None) as uow:
             membership = await uow.workspaces.membership(workspace_id, principal.account_id)
             if membership is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aioomi.domain.model.accounts import Principal, SessionRequired
 from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.workspaces import Workspace, ensure_may_own_another, new_workspace
+from aioomi.domain.model.workspaces import WORKSPACE_ID_PREFIX, Workspace, ensure_may_own_another, new_workspace
 from aioomi.domain.usecases.workspaces.support import audit_as
 from aioomi.ports.clock import Clock
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -32,7 +32,7 @@ class CreateWorkspace:
         if principal.session_id is None:
             raise SessionRequired("Only a signed-in browser session creates workspaces.")
         now = self._clock.now()
-        workspace, owner = new_workspace(new_id("ws"), principal.account_id, name, now)
+        workspace, owner = new_workspace(new_id(WORKSPACE_ID_PREFIX), principal.account_id, name, now)
         async with self._uow(account_id=None) as uow:
             await uow.workspaces.lock_person(principal.account_id)
             ensure_may_own_another(await uow.workspaces.memberships_of(principal.account_id), self._max_owned)

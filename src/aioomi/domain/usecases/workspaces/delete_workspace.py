@@ -13,6 +13,7 @@ from aioomi.domain.model.workspaces import (
     Permission,
     check_deletion_confirmation,
     ensure_permitted,
+    is_workspace_id,
 )
 from aioomi.domain.usecases.privacy.support import record
 from aioomi.domain.usecases.workspaces.support import audit_as
@@ -58,6 +59,8 @@ class DeleteWorkspace:
         if principal.session_id is None:
             raise SessionRequired("Only a signed-in browser session deletes a workspace.")
         now = self._clock.now()
+        if not is_workspace_id(workspace_id):
+            raise NoWorkspace("You are not a member of that workspace.")
         async with self._uow(account_id=None) as uow:
             mine = await uow.workspaces.memberships_of(principal.account_id)
             membership = next((m for m in mine if m.workspace_id == workspace_id), None)
