@@ -65,6 +65,11 @@ async def test_the_top_bar_offers_a_new_workspace_and_owners_get_the_danger_zone
     assert 'data-api="/api/v1/workspaces" data-method="POST" data-then="switch"' in page.text  # "New workspace"
     assert f'data-api="/api/v1/workspaces/{ada.account_id}" data-method="DELETE"' in page.text
     assert 'name="confirm_name"' in page.text
+    # A workspace's export is listed with the person's own on the account page, marked as such.
+    asked = await app.client.post(f"/api/v1/workspaces/{ada.account_id}/export", headers=ada.headers())
+    assert asked.status_code == 202, asked.text
+    account = await app.client.get("/dashboard/account", headers=ada.headers())
+    assert account.text.count("(a workspace's data)") == 1
     assert f'data-api="/api/v1/workspaces/{ada.account_id}/export" data-method="POST" data-then="export"' in page.text
 
     invited = await app.client.post(
