@@ -7,6 +7,7 @@ other workspace is untouched."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import psycopg
 import pytest
 
 from aioomi.container import start, stop
+from aioomi.domain.model.accounts import Principal
 from aioomi.domain.model.billing import BillingAccount, BillingRecord, RecordKind, SubscriptionStatus, account_ref
 from aioomi.domain.model.chat import ChatSession
 from aioomi.domain.model.ids import new_id
@@ -441,3 +443,15 @@ async def test_a_second_workspaces_notices_go_to_its_owners(pg_app: App) -> None
     sent = [(m.to, m.kind) for m in app.outbox() if m.kind in ("lead_created", "handoff_requested")]
     assert sent == [(ada.email, "lead_created"), (ada.email, "handoff_requested")]
     assert bob.email not in {to for to, _ in sent}
+
+
+async def test_two_creations_at_once_never_pass_the_cap(pg_conninfo: str, tmp_path: Path) -> None:
+    """The count and the insert hold the person's row: of two creations racing for the last
+    place, one wins and the other is refused."""
+    async with serve("postgres", tmp_path / "aioomi", pg_conninfo, max_owned_workspaces=2) as app:
+        ada = await sign_up_and_verify(app, "ada@example.com")
+        who = Principal(account_id=ada.account_id, workspace_id=ada.account_id, session_id=ada.session_id)
+        create_workspace = app.container.create_workspace()
+        raced = await asyncio.gather(*(create_workspace(who, f"Shop {i}") for i in range(2)), return_exceptions=True)
+        assert sorted(type(r).__name__ for r in raced) == ["TooManyWorkspaces", "Workspace"]
+        assert await app.count("workspaces") == 2
