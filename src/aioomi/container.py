@@ -194,10 +194,12 @@ from aioomi.domain.usecases.privacy.prepare_month_partitions import PrepareMonth
 from aioomi.domain.usecases.privacy.publish_policy_version import PublishPolicyVersion
 from aioomi.domain.usecases.privacy.purge_deleted_account import PurgeDeletedAccount
 from aioomi.domain.usecases.privacy.purge_deleted_accounts import PurgeDeletedAccounts
+from aioomi.domain.usecases.privacy.purge_workspace import PurgeWorkspace
 from aioomi.domain.usecases.privacy.record_api_requests import RecordApiRequests
 from aioomi.domain.usecases.privacy.reindex_unless_restricted import ReindexUnlessRestricted
 from aioomi.domain.usecases.privacy.request_account_deletion import RequestAccountDeletion
 from aioomi.domain.usecases.privacy.request_export import RequestExport
+from aioomi.domain.usecases.privacy.request_workspace_export import RequestWorkspaceExport
 from aioomi.domain.usecases.privacy.restrict_processing import RestrictProcessing
 from aioomi.domain.usecases.privacy.retention_report import RetentionReport
 from aioomi.domain.usecases.privacy.retention_sweeps import RetentionSweeps
@@ -256,6 +258,8 @@ from aioomi.domain.usecases.webhooks.send_test_webhook import SendTestWebhook
 from aioomi.domain.usecases.webhooks.update_webhook_endpoint import UpdateWebhookEndpoint
 from aioomi.domain.usecases.workspaces.accept_invitation import AcceptInvitation
 from aioomi.domain.usecases.workspaces.change_member_role import ChangeMemberRole
+from aioomi.domain.usecases.workspaces.create_workspace import CreateWorkspace
+from aioomi.domain.usecases.workspaces.delete_workspace import DeleteWorkspace
 from aioomi.domain.usecases.workspaces.invite_member import InviteMember
 from aioomi.domain.usecases.workspaces.leave_workspace import LeaveWorkspace
 from aioomi.domain.usecases.workspaces.list_audit_events import ListAuditEvents
@@ -550,6 +554,10 @@ class Container(containers.DeclarativeContainer):
     transfer_ownership = providers.Factory(TransferOwnership, uow=uow, clock=clock)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow)
     rename_workspace = providers.Factory(RenameWorkspace, uow=uow, clock=clock)
+    create_workspace = providers.Factory(
+        CreateWorkspace, uow=uow, clock=clock, max_owned=settings.provided.max_owned_workspaces
+    )
+    delete_workspace = providers.Factory(DeleteWorkspace, uow=uow, clock=clock)
     require_recent_session = providers.Singleton(RequireRecentSession, clock=clock, policy=session_policy)
     begin_google_sign_in = providers.Factory(BeginGoogleSignIn, uow=uow, clock=clock, provider=identity_provider)
     complete_google_sign_in = providers.Factory(
@@ -796,6 +804,7 @@ class Container(containers.DeclarativeContainer):
     restrict_processing = providers.Factory(RestrictProcessing, uow=uow, clock=clock, records=operational_records)
     object_to_processing = providers.Factory(ObjectToProcessing, uow=uow, clock=clock, records=operational_records)
     request_export = providers.Factory(RequestExport, uow=uow, clock=clock)
+    request_workspace_export = providers.Factory(RequestWorkspaceExport, uow=uow, clock=clock)
     list_exports = providers.Factory(ListExports, uow=uow)
     build_export = providers.Factory(
         BuildExport, uow=uow, clock=clock, blobs=blob_store, request_log=request_log, mailer=mailer, base_url=base_url
@@ -835,12 +844,14 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     prepare_month_partitions = providers.Factory(PrepareMonthPartitions, records=operational_records, clock=clock)
+    purge_workspace = providers.Factory(
+        PurgeWorkspace, uow=uow, records=operational_records, blobs=blob_store, gateway=payment_gateway
+    )
     purge_deleted_account = providers.Factory(
         PurgeDeletedAccount,
         uow=uow,
-        records=operational_records,
         blobs=blob_store,
-        gateway=payment_gateway,
+        purge_workspace=purge_workspace,
         mailer=mailer,
         kept_mail=kept_mail,
     )

@@ -121,6 +121,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     billing_grace_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 7
     # Erasure: days between the request and the purge (the owner may cancel); never beyond 30.
     account_deletion_grace_days: Annotated[int, msgspec.Meta(ge=0, le=30)] = 7
+    # Teams: how many workspaces one person may own (their own one included), so that sign-ups
+    # cannot create unbounded tenants.
+    max_owned_workspaces: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
     # With no SMTP relay, e-mails written to the outbox folder are removed after this many days.
     outbox_retention_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
     google_client_id: str | None = None

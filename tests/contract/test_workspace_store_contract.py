@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aioomi.domain.model.accounts import Account, AccountStatus
-from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Role, Workspace
+from aioomi.domain.model.privacy import DataExport, ExportStatus
+from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Role, Workspace, new_workspace
 from tests.contract.test_agent_store_contract import agent
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -246,3 +247,56 @@ async def test_erasing_a_member_keeps_the_workspaces_audit_events_without_them(c
         [event] = await uow.workspaces.audit_events("acct_ada", 10)
         assert (event.actor_id, event.subject) == (None, "inv_1")
         assert [m.account_id for m in await uow.workspaces.members("acct_ada")] == ["acct_ada"]
+
+
+async def test_erasing_a_workspace_removes_its_data_and_keeps_the_person_and_their_other_workspace(
+    container,
+) -> None:
+    """Deleting a workspace (issue 21): its row, members and agents go; the person, their own
+    workspace and its agent stay; erasing a personal workspace keeps its person."""
+    await add_people(container, "acct_ada")
+    shop, own = agent("ws_shop"), agent("acct_ada")
+    async with container.uow()(account_id=None) as uow:
+        await uow.workspaces.lock_person("acct_ada")
+        await uow.workspaces.add(*new_workspace("ws_shop", "acct_ada", "Shop", T0))
+        await uow.commit()
+    async with container.uow()(account_id="ws_shop") as uow:
+        await uow.agents.add(shop)
+        await uow.commit()
+    async with container.uow()(account_id="acct_ada") as uow:
+        await uow.agents.add(own)
+        for export_id, held in (("exp_person", None), ("exp_shop", "ws_shop")):
+            await uow.privacy.add_export(
+                DataExport(
+                    id=export_id,
+                    account_id="acct_ada",
+                    workspace_id=held,
+                    status=ExportStatus.QUEUED,
+                    created_at=T0,
+                    expires_at=T0 + timedelta(days=7),
+                )
+            )
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert [e.id for e in await uow.privacy.workspace_exports("ws_shop")] == ["exp_shop"]
+        assert [m.workspace_id for m in await uow.workspaces.memberships_of("acct_ada")] == ["acct_ada", "ws_shop"]
+        # Her own workspace first: she stays, and so do her other workspace, her membership there
+        # and both exports (hers; the shop's).
+        assert await uow.privacy.erase_workspace("acct_ada") >= 1
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.workspaces.get("acct_ada") is None
+        assert await uow.agents.get("acct_ada", own.id) is None
+        assert (await uow.accounts.get("acct_ada")) is not None
+        assert [m.workspace_id for m in await uow.workspaces.memberships_of("acct_ada")] == ["ws_shop"]
+        assert await uow.agents.get("ws_shop", shop.id) == shop
+        assert sorted(e.id for e in await uow.privacy.list_exports("acct_ada", 10)) == ["exp_person", "exp_shop"]
+        assert await uow.privacy.erase_workspace("ws_shop") >= 1
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.workspaces.get("ws_shop") is None
+        assert await uow.agents.get("ws_shop", shop.id) is None
+        assert await uow.workspaces.members("ws_shop") == []
+        assert await uow.workspaces.memberships_of("acct_ada") == []
+        assert (await uow.accounts.get("acct_ada")) is not None  # the person stays, with their own export
+        assert [e.id for e in await uow.privacy.list_exports("acct_ada", 10)] == ["exp_person"]

@@ -89,6 +89,9 @@ def security_operations(owner: Owner) -> list[tuple[str, str, dict | None]]:
         ("DELETE", f"/api/v1/account/sessions/{owner.session_id}", None),
         ("POST", "/api/v1/auth/sign-out-everywhere", None),
         ("POST", "/api/v1/account/export", None),
+        # issue 21: a workspace's export and its deletion
+        ("POST", f"/api/v1/workspaces/{owner.account_id}/export", None),
+        ("DELETE", f"/api/v1/workspaces/{owner.account_id}", {"confirm_name": "My workspace"}),
         ("DELETE", "/api/v1/account", {"password": PASSWORD}),
     ]
 

@@ -31,7 +31,27 @@ async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninf
                 f"/api/v1/agents/{agent['id']}/documents", json={"text": text, "title": "Hours"}, headers=headers
             )
         ).json()
-        export = (await app.client.post("/api/v1/account/export", headers=headers)).json()
+        # The person's export holds the person; the workspace's, asked for apart by its owner,
+        # holds the workspace (with the documents' originals).
+        person = (await app.client.post("/api/v1/account/export", headers=headers)).json()
+        assert person["workspace_id"] is None
+        await app.container.build_export()(owner.account_id, person["id"])
+        person_link = await app.client.post(f"/api/v1/account/exports/{person['id']}/link", headers=headers)
+        person_zip = await app.client.get(person_link.json()["url"].split("127.0.0.1", 1)[1])
+        assert person_zip.status_code == 200, person_zip.text
+        assert set(zipfile.ZipFile(io.BytesIO(person_zip.content)).namelist()) == {
+            "manifest.json",
+            "account.json",
+            "sessions.json",
+            "trusted_devices.json",
+            "consents.json",
+            "audit_log.json",
+            "memberships.json",
+        }
+        asked = await app.client.post(f"/api/v1/workspaces/{owner.account_id}/export", headers=headers)
+        assert asked.status_code == 202, asked.text
+        export = asked.json()
+        assert export["workspace_id"] == owner.account_id
         await app.container.build_export()(owner.account_id, export["id"])
 
         link = await app.client.post(f"/api/v1/account/exports/{export['id']}/link", headers=headers)
@@ -47,17 +67,14 @@ async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninf
         archive = zipfile.ZipFile(io.BytesIO(first.content))
         expected = {
             "manifest.json",
-            "account.json",
-            "sessions.json",
+            "workspace.json",
             "api_keys.json",
-            "trusted_devices.json",
             "agents.json",
             "documents.json",
             "conversations.json",
             "usage.json",
             "request_log.json",
             "billing.json",
-            "consents.json",
             "audit_log.json",
             "improvement_loop.json",
             "leads.json",
@@ -74,14 +91,14 @@ async def test_the_export_link_works_once_and_the_archive_is_complete(pg_conninf
             data = archive.read(name)
             assert (entry["bytes"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest()), name
             assert entry["description"]
-        assert json.loads(archive.read("account.json"))["email"] == "ada@example.com"
+        assert json.loads(archive.read("workspace.json"))["name"] == "My workspace"
 
         # A new link works once again; two requests racing with it get one archive.
         again = (await app.client.post(f"/api/v1/account/exports/{export['id']}/link", headers=headers)).json()
         racing = await asyncio.gather(*(app.client.get(again["url"].split("127.0.0.1", 1)[1]) for _ in range(2)))
         assert sorted(r.status_code for r in racing) == [200, 404]
         rows = await app.container.list_audit_log()(Principal.own(account_id=owner.account_id))
-        assert [e.action for e in rows].count("export_downloaded") == 2
+        assert [e.action for e in rows].count("export_downloaded") == 3  # the person's once, the workspace's twice
 
 
 async def test_building_an_export_does_not_hold_the_originals_in_memory(pg_conninfo: str, tmp_path: Path) -> None:
@@ -95,7 +112,7 @@ async def test_building_an_export_does_not_hold_the_originals_in_memory(pg_conni
             sizes.append(len(data))
             await app.container.add_document()(who, agent["id"], DocumentUpload(data=data, filename=f"scan-{i}.bin"))
             del data
-        export = await app.container.request_export()(who)
+        export = await app.container.request_workspace_export()(who, who.workspace_id)  # the originals are its
         with PeakMemory() as peak:
             result = await app.container.build_export()(owner.account_id, export.id)
         grown = peak.grown

@@ -55,3 +55,35 @@ async def test_a_support_member_sees_the_inbox_and_conversations_and_the_owner_t
     assert 'data-api="/api/v1/workspace/invitations"' in members.text
     assert f'data-api="/api/v1/workspace/members/{sam.account_id}"' in members.text  # remove button
     assert 'id="workspace-switch"' not in members.text  # ada belongs to one workspace only
+
+
+async def test_the_top_bar_offers_a_new_workspace_and_owners_get_the_danger_zone(pg_app: App) -> None:
+    app = pg_app
+    ada = await sign_up_and_verify(app, "ada@example.com")
+    page = await app.client.get("/dashboard/members", headers=ada.headers())
+    assert page.status_code == 200, page.text
+    assert 'data-api="/api/v1/workspaces" data-method="POST" data-then="switch"' in page.text  # "New workspace"
+    assert f'data-api="/api/v1/workspaces/{ada.account_id}" data-method="DELETE"' in page.text
+    assert 'name="confirm_name"' in page.text
+    # A workspace's export is listed with the person's own on the account page, marked as such.
+    asked = await app.client.post(f"/api/v1/workspaces/{ada.account_id}/export", headers=ada.headers())
+    assert asked.status_code == 202, asked.text
+    account = await app.client.get("/dashboard/account", headers=ada.headers())
+    assert account.text.count("(a workspace's data)") == 1
+    assert f'data-api="/api/v1/workspaces/{ada.account_id}/export" data-method="POST" data-then="export"' in page.text
+
+    invited = await app.client.post(
+        "/api/v1/workspace/invitations", json={"email": "al@example.com", "role": "admin"}, headers=ada.headers()
+    )
+    assert invited.status_code == 201, invited.text
+    token = link_token(last_mail_to(app.outbox(), "al@example.com", "workspace_invitation"))
+    al = await sign_up_and_verify(app, "al@example.com", invitation_token=token)
+    switched = await app.client.post(
+        "/api/v1/workspaces/current", json={"workspace_id": ada.account_id}, headers=al.headers()
+    )
+    assert switched.status_code == 200, switched.text
+    as_admin = await app.client.get("/dashboard/members", headers=al.headers())
+    assert as_admin.status_code == 200, as_admin.text
+    assert 'id="delete-workspace-zone"' not in as_admin.text  # an admin may not delete it
+    assert 'id="export-workspace"' not in as_admin.text  # nor export it
+    assert 'data-then="switch"' in as_admin.text  # but may create a workspace of their own

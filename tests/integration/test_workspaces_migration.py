@@ -157,8 +157,15 @@ async def test_tenant_tables_reference_workspaces_and_the_persons_tables_referen
     to_accounts = {table for table, target, _ in rows if target == "accounts"}
     to_workspaces = {table for table, target, _ in rows if target == "workspaces"}
     assert to_accounts == PERSONAL
-    # and, from 0044-0045: the session's chosen workspace, invitations and the audit log
-    assert to_workspaces == TENANT | {"workspace_members", "owner_sessions", "workspace_invitations", "audit_events"}
+    # and, from 0044-0045: the session's chosen workspace, invitations and the audit log; from
+    # 0046: the workspace a workspace export holds (the export row is still the person's)
+    assert to_workspaces == TENANT | {
+        "workspace_members",
+        "owner_sessions",
+        "workspace_invitations",
+        "audit_events",
+        "data_exports",
+    }
     assert all(valid for *_, valid in rows)
 
 

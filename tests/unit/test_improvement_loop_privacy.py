@@ -61,7 +61,8 @@ async def rated_conversation(container: Container, account_id: str, agent_id: st
 
 
 async def export_files(container: Container, who) -> zipfile.ZipFile:
-    export = await container.request_export()(who)
+    """The archive of the workspace ``who`` acts in (the improvement loop is the workspace's)."""
+    export = await container.request_workspace_export()(who, who.workspace_id)
     await container.build_export()(who.account_id, export.id)
     link = await container.issue_export_link()(who, export.id)
     _, handle = await container.download_export()(link.url.split("token=")[1])

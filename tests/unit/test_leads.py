@@ -184,7 +184,7 @@ async def test_the_owners_export_holds_the_leads_and_the_endpoints_without_their
     await container.update_lead_form()(who, agent.id, form())
     lead = await container.submit_lead()(agent, VISITOR, {"name": "Ada", "email": "ada@example.com"}, True)
     endpoint = await container.create_webhook_endpoint()(who, url="https://crm.example.com/in", events=["lead.created"])
-    export = await container.request_export()(who)
+    export = await container.request_workspace_export()(who, who.workspace_id)  # leads and webhooks: the workspace's
     await container.build_export()(owner.id, export.id)
     token = (await container.issue_export_link()(who, export.id)).url.split("token=")[1]
     _, handle = await container.download_export()(token)

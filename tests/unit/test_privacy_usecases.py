@@ -149,7 +149,40 @@ async def test_objection_keeps_the_request_log_anonymous(container: Container) -
     assert state.objected_at is None
 
 
+async def _archive(container: Container, who, export_id: str) -> zipfile.ZipFile:
+    token = (await container.issue_export_link()(who, export_id)).url.split("token=")[1]
+    _, handle = await container.download_export()(token)
+    with handle:
+        return zipfile.ZipFile(io.BytesIO(handle.read()))
+
+
+PERSON_FILES = {
+    "account.json",
+    "sessions.json",
+    "trusted_devices.json",
+    "consents.json",
+    "audit_log.json",
+    "memberships.json",
+}
+WORKSPACE_FILES = {
+    "workspace.json",
+    "api_keys.json",
+    "agents.json",
+    "documents.json",
+    "conversations.json",
+    "improvement_loop.json",
+    "usage.json",
+    "request_log.json",
+    "billing.json",
+    "audit_log.json",
+    "leads.json",
+    "webhook_endpoints.json",
+}
+
+
 async def test_an_export_holds_every_category_with_a_manifest(container: Container) -> None:
+    """The person's export holds the person; the workspace's export (apart, by an owner) holds
+    the workspace: each archive lists exactly its categories, so one left out fails here."""
     owner = await signed_up(container, "ada@example.com")
     who = principal(owner)
     agent = await container.create_agent()(who, AgentSettings(name="Helper"))
@@ -158,35 +191,38 @@ async def test_an_export_holds_every_category_with_a_manifest(container: Contain
     assert await container.request_export()(who) == export  # one at a time
     result = await container.build_export()(who.account_id, export.id)
     assert result.bytes > 0
-    link = await container.issue_export_link()(who, export.id)
-    token = link.url.split("token=")[1]
-    name, handle = await container.download_export()(token)
-    with handle:
-        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
+    archive = await _archive(container, who, export.id)
     manifest = json.loads(archive.read("manifest.json"))
-    names = {f["name"] for f in manifest["files"]}
-    assert {
-        "account.json",
-        "sessions.json",
-        "api_keys.json",
-        "agents.json",
-        "documents.json",
-        "conversations.json",
-        "usage.json",
-        "request_log.json",
-        "billing.json",
-        "consents.json",
-        "audit_log.json",
-    } <= names
+    assert {f["name"] for f in manifest["files"]} == PERSON_FILES
+    assert manifest["workspace_id"] is None
     account = json.loads(archive.read("account.json"))
     assert account["email"] == "ada@example.com" and "password_hash" not in account
-    assert json.loads(archive.read("conversations.json"))[0]["visitor_id"] == VISITOR
+    [membership] = json.loads(archive.read("memberships.json"))
+    assert {k: membership[k] for k in ("workspace_id", "workspace_name", "role")} == {
+        "workspace_id": who.account_id,
+        "workspace_name": "My workspace",
+        "role": "owner",
+    }
     assert last_mail_to(outbox(container), "ada@example.com", "export_ready")
+
+    workspace_export = await container.request_workspace_export()(who, who.workspace_id)
+    assert workspace_export.workspace_id == who.workspace_id and workspace_export.id != export.id
+    assert await container.request_workspace_export()(who, who.workspace_id) == workspace_export  # one at a time
+    await container.build_export()(who.account_id, workspace_export.id)
+    archive = await _archive(container, who, workspace_export.id)
+    manifest = json.loads(archive.read("manifest.json"))
+    assert {f["name"] for f in manifest["files"]} == WORKSPACE_FILES
+    assert manifest["workspace_id"] == who.workspace_id
+    assert json.loads(archive.read("conversations.json"))[0]["visitor_id"] == VISITOR
+    [member] = json.loads(archive.read("workspace.json"))["members"]
+    assert (member["account_id"], member["role"]) == (who.account_id, "owner")
+
     token = (await container.issue_export_link()(who, export.id)).url.split("token=")[1]  # a link works once
     container.clock().advance(timedelta(minutes=31))
     with pytest.raises(InvalidInput):
         await container.download_export()(token)
     assert "export_downloaded" in actions(container, who.account_id)
+    assert "workspace_export_requested" in actions(container, who.account_id)
 
 
 async def test_erasure_needs_the_password_revokes_at_once_and_can_be_cancelled(container: Container) -> None:
@@ -261,6 +297,30 @@ async def test_the_purge_waits_for_the_grace_period_then_removes_everything(
     assert [(r.id, r.account_id, r.account_ref) for r in rows(container, "billing_records")] == [
         ("brec_ada", None, account_ref(who.account_id))
     ]
+
+
+async def test_the_purge_erases_every_workspace_the_person_alone_owns_files_included(
+    container: Container, clock: ManualClock
+) -> None:
+    """A workspace the person created (its own id, not theirs) goes with them like their own:
+    its rows and its documents' files (issue 21; the account purge runs PurgeWorkspace for it)."""
+    owner = await signed_up(container, "ada@example.com")
+    who = principal(owner)
+    created = await container.create_workspace()(who, "Second shop")
+    there = msgspec.structs.replace(who, workspace_id=created.id)
+    agent = await container.create_agent()(there, AgentSettings(name="Helper"))
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(there, agent.id, upload)
+    blobs = container.blob_store()
+    assert document.blob_key is not None and document.blob_key.startswith(f"{created.id}/")
+    assert await blobs.exists(document.blob_key)
+    await container.request_account_deletion()(who, PASSWORD)
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1
+    for name, table in container.memory_database().tables.items():
+        for row in table.values():
+            assert created.id.encode() not in msgspec.json.encode(row), (name, row)
+    assert not await blobs.exists(document.blob_key)
 
 
 async def test_a_google_only_account_reauthenticates_with_a_fresh_session(
@@ -770,6 +830,11 @@ async def test_an_exports_manifest_result_sessions_and_request_log_are_the_accou
     built = await container.build_export()(who.account_id, export.id)
     async with container.uow()(account_id=who.account_id) as uow:
         blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
+    workspace_export = await container.request_workspace_export()(who, who.workspace_id)
+    await container.build_export()(who.account_id, workspace_export.id)
+    async with container.uow()(account_id=who.account_id) as uow:
+        workspace_key = (await uow.privacy.get_export(who.account_id, workspace_export.id)).blob_key
+    workspace_archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(workspace_key)))
     raw = await container.blob_store().get(blob_key)
     archive = zipfile.ZipFile(io.BytesIO(raw))
     assert built == ExportBuilt(export_id=export.id, bytes=len(raw), files=len(archive.namelist()))  # the job's result
@@ -785,7 +850,8 @@ async def test_an_exports_manifest_result_sessions_and_request_log_are_the_accou
         "generated_at": at.isoformat(),
         "format": "docs/privacy.md#export-archive",
     }
-    logged = json.loads(archive.read("request_log.json"))
+    assert "request_log.json" not in archive.namelist()  # the log is the workspace's
+    logged = json.loads(workspace_archive.read("request_log.json"))
     assert [(e["account_id"], e["route"], e["ip"]) for e in logged] == [
         (who.account_id, "/api/v1/agents", "203.0.113.9")
     ]
@@ -800,7 +866,7 @@ async def test_an_exports_keys_agents_and_documents_are_the_accounts_and_no_key_
     await container.chat_retention()(who, agent.id, 30)
     upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
     document, _ = await container.add_document()(who, agent.id, upload)
-    export = await container.request_export()(who)
+    export = await container.request_workspace_export()(who, who.workspace_id)  # keys and agents: the workspace's
     await container.build_export()(who.account_id, export.id)
     async with container.uow()(account_id=who.account_id) as uow:
         blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key

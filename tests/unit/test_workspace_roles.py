@@ -54,6 +54,7 @@ EXPECTED: dict[Permission, set[str]] = {
     P.MANAGE_BILLING: {O},
     P.TRANSFER_OWNERSHIP: {O},
     P.DELETE_WORKSPACE: {O},
+    P.EXPORT_WORKSPACE: {O},
 }
 LETTER = {Role.OWNER: O, Role.ADMIN: A, Role.EDITOR: E, Role.SUPPORT: S, Role.VIEWER: V}
 
@@ -160,6 +161,9 @@ PERSONAL_USE_CASES = {
     "privacy/restrict_processing.py": "the person's restriction",
     "workspaces/list_my_workspaces.py": "the person's own memberships",
     "workspaces/switch_workspace.py": "checks the membership itself",
+    "workspaces/create_workspace.py": "the person's own new tenant: a right of the person, capped per person",
+    "workspaces/delete_workspace.py": "asks the role rule of the caller's membership in the workspace named",
+    "privacy/request_workspace_export.py": "asks the role rule of the caller's membership in the workspace named",
     "workspaces/leave_workspace.py": "any member may leave (the last owner rule is the membership's)",
 }
 

@@ -60,6 +60,11 @@ class PrivacyStore(Protocol):
 
     async def expired_exports(self, now: datetime, limit: int) -> list[DataExport]: ...
 
+    async def workspace_exports(self, workspace_id: str) -> list[DataExport]:
+        """Every export holding the workspace, whoever asked for it (system scope: the purge
+        removes their files before the rows cascade)."""
+        ...
+
     async def delete_export(self, account_id: str, export_id: str) -> None: ...
 
     # -- chat retention per agent -------------------------------------------------------------
@@ -103,6 +108,13 @@ class PrivacyStore(Protocol):
         """Delete the account and every row that names it, except billing records (detach them
         first), with the workspaces the person alone owns (and their data); a workspace that has
         another owner keeps its data and loses only this member. Return how many rows went."""
+        ...
+
+    async def erase_workspace(self, workspace_id: str) -> int:
+        """Delete the workspace and every row of it (its data cascades: agents, knowledge,
+        conversations, leads, usage, billing state, API keys, webhooks, members, invitations,
+        its audit log, exports of it), the Stripe events and billing runs naming it or its
+        customer; billing records stay (detach them first). Return how many rows went."""
         ...
 
     # -- the sweep log ------------------------------------------------------------------------

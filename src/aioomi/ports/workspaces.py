@@ -41,6 +41,11 @@ class WorkspaceRepository(Protocol):
         """Every workspace the person belongs to, oldest membership first (system scope)."""
         ...
 
+    async def lock_person(self, account_id: str) -> None:
+        """Hold the person's row until the transaction ends (system scope): two requests of one
+        person that count what they own then add a workspace run one after the other."""
+        ...
+
     async def solely_owned_by(self, account_id: str) -> list[str]:
         """Ids of the workspaces whose only owner is this person (system scope): what erasing the
         person deletes with them."""

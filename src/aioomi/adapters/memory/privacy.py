@@ -152,6 +152,9 @@ class InMemoryPrivacyStore:
     async def expired_exports(self, now: datetime, limit: int) -> list[DataExport]:
         return sorted((e for e in self._exports.values() if e.expires_at <= now), key=lambda e: e.expires_at)[:limit]
 
+    async def workspace_exports(self, workspace_id: str) -> list[DataExport]:
+        return [e for e in self._exports.values() if e.workspace_id == workspace_id]
+
     async def delete_export(self, account_id: str, export_id: str) -> None:
         if (e := self._exports.get(export_id)) is not None and e.account_id == account_id:
             self._exports.delete(export_id)
@@ -270,6 +273,36 @@ class InMemoryPrivacyStore:
                     )
                 elif name == "workspace_invitations" and row.invited_by == account_id:
                     table.put(key, msgspec.structs.replace(row, invited_by=None))
+        return removed
+
+    async def erase_workspace(self, workspace_id: str) -> int:
+        def of_workspace(row: Any) -> bool:
+            # The tenant key: ``workspace_id`` where a row has one (a membership's ``account_id``
+            # is its person), else ``account_id`` (which holds the workspace id), else a mention.
+            for key in ("workspace_id", "account_id"):
+                if hasattr(row, key):
+                    return bool(getattr(row, key) == workspace_id)
+            return _mentions(row, workspace_id)
+
+        removed = 0
+        for name in list(self._database.tables):
+            if name in _KEEP_ON_ERASURE or (
+                name in _PERSON_TABLES and name not in ("workspace_members", "data_exports")
+            ):
+                continue
+            table = self._open(name, lambda r: None)
+            for key, row in list(table.rows.items()):
+                if name == "workspaces":
+                    gone = row.id == workspace_id
+                elif name == "data_exports":  # the person's row, holding this workspace (as the foreign key cascades)
+                    gone = row.workspace_id == workspace_id
+                else:
+                    gone = of_workspace(row)
+                if name in ("stripe_events", "billing_runs"):
+                    gone = _mentions(row, workspace_id)
+                if gone:
+                    table.delete(key)
+                    removed += 1
         return removed
 
     # -- runs -----------------------------------------------------------------------------------

@@ -103,6 +103,9 @@ class InMemoryWorkspaceRepository:
         found = [m for m in self._members.values() if m.account_id == account_id]
         return sorted(found, key=lambda m: (m.created_at, m.workspace_id))
 
+    async def lock_person(self, account_id: str) -> None:
+        return None  # in memory the count and the insert run without yielding to another request
+
     async def solely_owned_by(self, account_id: str) -> list[str]:
         owners: dict[str, set[str]] = {}
         for m in self._members.values():

@@ -30,7 +30,8 @@ _STATE = (
     "status_before_deletion"
 )
 _EXPORT = (
-    "id, account_id, status, created_at, ready_at, expires_at, blob_key, size_bytes, link_hash, link_expires_at, error"
+    "id, account_id, status, created_at, ready_at, expires_at, blob_key, size_bytes, link_hash, link_expires_at, error, "
+    "workspace_id"
 )
 _POLICY = "version, effective_on, published_at, summary, body, notices_sent_at, notices_sent, notices_after"
 _RUN = "id, kind, started_at, finished_at, removed, detail"
@@ -142,6 +143,10 @@ class PostgresPrivacyStore(PostgresRepository):
         )
         return [msgspec.convert(r, DataExport) for r in rows]
 
+    async def workspace_exports(self, workspace_id: str) -> list[DataExport]:
+        rows = await self._rows(f"SELECT {_EXPORT} FROM data_exports WHERE workspace_id = %s", (workspace_id,))
+        return [msgspec.convert(r, DataExport) for r in rows]
+
     async def delete_export(self, account_id: str, export_id: str) -> None:
         await self._execute("DELETE FROM data_exports WHERE account_id = %s AND id = %s", (account_id, export_id))
 
@@ -230,6 +235,19 @@ class PostgresPrivacyStore(PostgresRepository):
             "WHERE expires_at < %s LIMIT %s FOR UPDATE SKIP LOCKED)",
             (expired_before, limit),
         )
+
+    async def erase_workspace(self, workspace_id: str) -> int:
+        customers = [
+            r["customer_id"]
+            for r in await self._rows(
+                "SELECT customer_id FROM billing_accounts WHERE account_id = %s AND customer_id IS NOT NULL",
+                (workspace_id,),
+            )
+        ]
+        needles = [f"%{n}%" for n in [workspace_id, *customers]]
+        removed = await self._execute("DELETE FROM stripe_events WHERE data::text LIKE ANY (%s)", (needles,))
+        removed += await self._execute("DELETE FROM billing_runs WHERE summary::text LIKE ANY (%s)", (needles,))
+        return removed + await self._execute("DELETE FROM workspaces WHERE id = %s", (workspace_id,))
 
     async def erase_account(self, account_id: str) -> int:
         customers = [

@@ -68,6 +68,9 @@ class PostgresWorkspaceRepository(PostgresRepository):
         )
         return [msgspec.convert(r, Membership) for r in rows]
 
+    async def lock_person(self, account_id: str) -> None:
+        await self._execute("SELECT 1 FROM accounts WHERE id = %s FOR UPDATE", (account_id,))
+
     async def solely_owned_by(self, account_id: str) -> list[str]:
         rows = await self._rows(
             "SELECT m.workspace_id FROM workspace_members m WHERE m.account_id = %(a)s AND m.role = 'owner' "

@@ -156,6 +156,8 @@ class RightsAction(enum.StrEnum):
     VISITOR_EXPORTED = "visitor_data_exported"
     VISITOR_DELETED = "visitor_data_deleted"
     CHAT_RETENTION_SET = "chat_retention_set"
+    WORKSPACE_DELETED = "workspace_deleted"
+    WORKSPACE_EXPORT_REQUESTED = "workspace_export_requested"
 
 
 class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -173,7 +175,8 @@ class ExportStatus(enum.StrEnum):
 
 
 class DataExport(msgspec.Struct, frozen=True, kw_only=True):
-    """An archive of everything held about the owner (access and portability)."""
+    """An archive of everything held about the person (access and portability), or of one
+    workspace's data for one of its owners."""
 
     id: str
     account_id: str
@@ -186,6 +189,9 @@ class DataExport(msgspec.Struct, frozen=True, kw_only=True):
     link_hash: str | None = None
     link_expires_at: datetime | None = None
     error: str | None = None
+    workspace_id: str | None = None
+    """``None``: the person's own export (their account); else the workspace this export holds
+    (asked for by one of its owners, who downloads it)."""
 
 
 def export_blob_key(account_id: str, export_id: str) -> str:

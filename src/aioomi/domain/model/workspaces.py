@@ -20,6 +20,7 @@ from typing import Final, Protocol
 import msgspec
 
 from aioomi.domain.model.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aioomi.domain.model.ids import is_id
 
 MAX_WORKSPACE_NAME = 100
 PERSONAL_WORKSPACE_NAME = "My workspace"
@@ -50,11 +51,17 @@ class Permission(enum.StrEnum):
     MANAGE_BILLING = "manage_billing"  # plans, checkout, portal, caps, invoices
     TRANSFER_OWNERSHIP = "transfer_ownership"
     DELETE_WORKSPACE = "delete_workspace"
+    EXPORT_WORKSPACE = "export_workspace"  # an archive of all the workspace's data, billing included
 
 
 _P = Permission
 _READ: Final = frozenset({_P.VIEW_WORKSPACE, _P.VIEW_CONVERSATIONS, _P.VIEW_LEADS})
-_ADMIN: Final = frozenset(Permission) - {_P.MANAGE_BILLING, _P.TRANSFER_OWNERSHIP, _P.DELETE_WORKSPACE}
+_ADMIN: Final = frozenset(Permission) - {
+    _P.MANAGE_BILLING,
+    _P.TRANSFER_OWNERSHIP,
+    _P.DELETE_WORKSPACE,
+    _P.EXPORT_WORKSPACE,
+}
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     # billing, members, deleting the workspace: everything
@@ -107,6 +114,27 @@ class InvalidWorkspaceName(InvalidInput):
     title = "Invalid workspace name"
 
 
+class TooManyWorkspaces(Conflict):
+    """The person already owns as many workspaces as the instance allows."""
+
+    code = "too_many_workspaces"
+    title = "Too many workspaces"
+
+
+class WorkspaceNameMismatch(InvalidInput):
+    """The name typed to confirm a deletion is not the workspace's."""
+
+    code = "workspace_name_mismatch"
+    title = "Type the workspace's name to confirm"
+
+
+class LastWorkspace(Conflict):
+    """Deleting the workspace would leave the person in none: they delete their account instead."""
+
+    code = "last_workspace"
+    title = "Your only workspace"
+
+
 class NoWorkspace(Forbidden):
     """The person belongs to no workspace (or not to the one asked for)."""
 
@@ -141,9 +169,18 @@ def role_within(role: Role, limit: Role) -> bool:
 
 def check_workspace_name(name: str) -> str:
     cleaned = " ".join(name.split())
-    if not 1 <= len(cleaned) <= MAX_WORKSPACE_NAME:
-        raise InvalidWorkspaceName(f"A workspace name is 1 to {MAX_WORKSPACE_NAME} characters.", field="name")
+    if not 1 <= len(cleaned) <= MAX_WORKSPACE_NAME or not cleaned.isprintable():
+        raise InvalidWorkspaceName(f"A workspace name is 1 to {MAX_WORKSPACE_NAME} printable characters.", field="name")
     return cleaned
+
+
+WORKSPACE_ID_PREFIX = "ws"
+"""Workspaces a person creates; their own one has their account's id (``acct_…``)."""
+
+
+def is_workspace_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a workspace id (a created one's, or a person's own)."""
+    return is_id(value, WORKSPACE_ID_PREFIX) or is_id(value, "acct")
 
 
 class Workspace(msgspec.Struct, frozen=True, kw_only=True):
@@ -191,6 +228,28 @@ def personal_workspace(account_id: str, at: datetime) -> tuple[Workspace, Member
         Workspace(id=account_id, name=PERSONAL_WORKSPACE_NAME, created_at=at, updated_at=at),
         Membership(workspace_id=account_id, account_id=account_id, role=Role.OWNER, created_at=at),
     )
+
+
+def new_workspace(workspace_id: str, owner_id: str, name: str, at: datetime) -> tuple[Workspace, Membership]:
+    """Another workspace a person creates (its own id, never an account's), themselves its owner."""
+    return (
+        Workspace(id=workspace_id, name=check_workspace_name(name), created_at=at, updated_at=at),
+        Membership(workspace_id=workspace_id, account_id=owner_id, role=Role.OWNER, created_at=at),
+    )
+
+
+def ensure_may_own_another(memberships: Iterable[Membership], limit: int) -> None:
+    """Raise :class:`TooManyWorkspaces` when the person already owns ``limit`` workspaces."""
+    owned = sum(1 for m in memberships if m.role is Role.OWNER)
+    if owned >= limit:
+        raise TooManyWorkspaces(f"You own {owned} workspaces; at most {limit} are allowed.")
+
+
+def check_deletion_confirmation(workspace: Workspace, typed: str) -> None:
+    """The name typed to confirm a deletion must be the workspace's (spaces collapsed, as names
+    are stored)."""
+    if " ".join(typed.split()) != workspace.name:
+        raise WorkspaceNameMismatch("Type the workspace's name exactly to confirm.", field="confirm_name")
 
 
 NO_WORKSPACE = ""

@@ -27,6 +27,8 @@ class ExportManifest(msgspec.Struct, frozen=True, kw_only=True):
     generated_at: str
     """ISO 8601, as ``datetime.isoformat`` writes it."""
     format: str
+    workspace_id: str | None = None
+    """The workspace a workspace export holds; ``None`` in the person's export."""
 
 
 class ArchiveEntry(msgspec.Struct, frozen=True, kw_only=True):

@@ -107,6 +107,8 @@ class ExportOut(msgspec.Struct, frozen=True, kw_only=True):
     ready_at: datetime | None
     expires_at: datetime
     size_bytes: int | None
+    workspace_id: str | None = None
+    """``null``: the person's own export; else the workspace a workspace export holds."""
 
     @classmethod
     def of(cls, export: DataExport) -> ExportOut:
@@ -117,6 +119,7 @@ class ExportOut(msgspec.Struct, frozen=True, kw_only=True):
             ready_at=export.ready_at,
             expires_at=export.expires_at,
             size_bytes=export.size_bytes,
+            workspace_id=export.workspace_id,
         )
 
 

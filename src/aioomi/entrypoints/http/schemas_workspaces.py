@@ -30,6 +30,15 @@ class WorkspaceList(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None = None
 
 
+class NewWorkspaceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=400)]
+
+
+class DeleteWorkspaceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    confirm_name: Annotated[str, Meta(max_length=400)]
+    """The workspace's name, typed to confirm."""
+
+
 class CurrentWorkspaceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     workspace_id: Annotated[str, Meta(min_length=1, max_length=100)]
 

@@ -7,8 +7,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from aioomi.domain.model.accounts import Principal
+from aioomi.domain.model.workspaces import Role
+from aioomi.domain.usecases.privacy.request_workspace_export import RequestWorkspaceExport
 from aioomi.domain.usecases.workspaces.accept_invitation import AcceptInvitation
 from aioomi.domain.usecases.workspaces.change_member_role import ChangeMemberRole
+from aioomi.domain.usecases.workspaces.create_workspace import CreateWorkspace
+from aioomi.domain.usecases.workspaces.delete_workspace import DeleteWorkspace
 from aioomi.domain.usecases.workspaces.invite_member import InviteMember
 from aioomi.domain.usecases.workspaces.leave_workspace import LeaveWorkspace
 from aioomi.domain.usecases.workspaces.list_audit_events import ListAuditEvents
@@ -21,7 +25,8 @@ from aioomi.domain.usecases.workspaces.resend_invitation import ResendInvitation
 from aioomi.domain.usecases.workspaces.revoke_invitation import RevokeInvitation
 from aioomi.domain.usecases.workspaces.switch_workspace import SwitchWorkspace
 from aioomi.domain.usecases.workspaces.transfer_ownership import TransferOwnership
-from aioomi.entrypoints.http.auth import provide_principal
+from aioomi.entrypoints.http.auth import provide_principal, provide_recent_session
+from aioomi.entrypoints.http.privacy_controller import ExportOut
 from aioomi.entrypoints.http.problems import problems
 from aioomi.entrypoints.http.schemas_workspaces import (
     AcceptIn,
@@ -29,6 +34,7 @@ from aioomi.entrypoints.http.schemas_workspaces import (
     AuditEventOut,
     CurrentWorkspaceIn,
     CurrentWorkspaceOut,
+    DeleteWorkspaceIn,
     InvitationIn,
     InvitationList,
     InvitationOut,
@@ -36,6 +42,7 @@ from aioomi.entrypoints.http.schemas_workspaces import (
     MemberOut,
     MemberPatch,
     MembershipOut,
+    NewWorkspaceIn,
     TransferIn,
     WorkspaceList,
     WorkspaceNameOut,
@@ -54,6 +61,52 @@ class WorkspaceController(Controller):
         self, list_my_workspaces: NamedDependency[ListMyWorkspaces], principal: NamedDependency[Principal]
     ) -> WorkspaceList:
         return WorkspaceList(data=[WorkspaceOut.of(w) for w in await list_my_workspaces(principal)])
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Create another workspace; the caller becomes its owner (a browser session only)",
+        responses=problems(401, 403, 409, 422),
+    )
+    async def create(
+        self,
+        create_workspace: NamedDependency[CreateWorkspace],
+        principal: NamedDependency[Principal],
+        data: JSONBody[NewWorkspaceIn],
+    ) -> WorkspaceOut:
+        created = await create_workspace(principal, data.name)
+        return WorkspaceOut(id=created.id, name=created.name, role=Role.OWNER, current=False)
+
+    @delete(
+        "/{workspace_id:str}",
+        status_code=202,
+        summary="Delete a workspace for good (owners, recent password, its name typed to confirm)",
+        responses=problems(401, 403, 409, 422),
+        dependencies={"principal": Provide(provide_recent_session)},
+    )
+    async def delete_workspace(
+        self,
+        delete_workspace: NamedDependency[DeleteWorkspace],
+        principal: NamedDependency[Principal],
+        workspace_id: FromPath[str],
+        data: JSONBody[DeleteWorkspaceIn],
+    ) -> None:
+        await delete_workspace(principal, workspace_id, data.confirm_name)
+
+    @post(
+        "/{workspace_id:str}/export",
+        status_code=202,
+        summary="Build an archive of all the workspace's data (owners; a recent password)",
+        responses=problems(401, 403),
+        dependencies={"principal": Provide(provide_recent_session)},
+    )
+    async def export_workspace(
+        self,
+        request_workspace_export: NamedDependency[RequestWorkspaceExport],
+        principal: NamedDependency[Principal],
+        workspace_id: FromPath[str],
+    ) -> ExportOut:
+        return ExportOut.of(await request_workspace_export(principal, workspace_id))
 
     @post(
         "/current",

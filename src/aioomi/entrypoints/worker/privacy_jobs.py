@@ -11,9 +11,14 @@ from prometheus_client import Counter, Gauge
 from aioomi.container import AppContainer
 from aioomi.domain.usecases.privacy.policy_versions_support import SEND_POLICY_NOTICES
 from aioomi.domain.usecases.privacy.prepare_month_partitions import PREPARE_MONTH_PARTITIONS
-from aioomi.domain.usecases.privacy.purge_deleted_account import DELETE_STRIPE_CUSTOMER, DeleteStripeCustomerPayload
 from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT, BuildExportPayload
-from aioomi.domain.usecases.privacy.retention_support import PURGE_DELETED_ACCOUNTS, RUN_RETENTION_SWEEPS
+from aioomi.domain.usecases.privacy.retention_support import (
+    DELETE_STRIPE_CUSTOMER,
+    PURGE_DELETED_ACCOUNTS,
+    RUN_RETENTION_SWEEPS,
+    DeleteStripeCustomerPayload,
+)
+from aioomi.domain.usecases.workspaces.delete_workspace import PURGE_WORKSPACE, PurgeWorkspacePayload
 from aioomi.entrypoints.worker.runner import JobHandler, PeriodicTask, decoded
 
 ROWS_REMOVED = Counter("aioomi_retention_removed", "Rows (or files) removed by retention sweeps", ["kind"])
@@ -47,6 +52,9 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
     async def prepare_month_partitions(_: dict[str, Any]) -> object:
         return {"created": await container.prepare_month_partitions()()}
 
+    async def purge_workspace(job: PurgeWorkspacePayload) -> object:
+        return await container.purge_workspace()(job.workspace_id)
+
     async def send_policy_notices(_: dict[str, Any]) -> object:
         return {"sent": await container.send_policy_notices()()}
 
@@ -57,6 +65,7 @@ def handlers(container: AppContainer) -> dict[str, JobHandler]:
         SEND_POLICY_NOTICES: send_policy_notices,
         PREPARE_MONTH_PARTITIONS: prepare_month_partitions,
         DELETE_STRIPE_CUSTOMER: decoded(DeleteStripeCustomerPayload, delete_stripe_customer),
+        PURGE_WORKSPACE: decoded(PurgeWorkspacePayload, purge_workspace),
     }
 
 

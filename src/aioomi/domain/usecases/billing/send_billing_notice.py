@@ -8,6 +8,7 @@ from aioomi.domain.model.billing import (
     Notice,
 )
 from aioomi.domain.model.mail import EmailMessage
+from aioomi.domain.usecases.workspaces.support import workspace_owners
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -31,22 +32,23 @@ _NOTICES = {
 
 
 class SendBillingNotice:
-    """E-mail the owner one step of a payment failure. Rules: an erased account gets nothing;
-    a mail failure raises, so the job retries."""
+    """E-mail the workspace's owners one step of a payment failure. Rules: every owner of the
+    workspace gets it (billing is the owners'); a deleted workspace, or one whose owners were
+    erased, gets nothing; a mail failure raises, so the job retries."""
 
     def __init__(self, uow: UnitOfWorkFactory, mailer: Mailer) -> None:
         self._uow = uow
         self._mailer = mailer
 
     async def __call__(self, account_id: str, notice: str, grace_ends_at: str | None = None) -> bool:
-        async with self._uow(account_id=account_id) as uow:
-            account = await uow.accounts.get(account_id)
-        if account is None:
+        emails = [owner.email for owner in await workspace_owners(self._uow, account_id)]
+        if not emails:
             return False
         kind = Notice(notice)
         subject, text = _NOTICES[kind]
         when = datetime.fromisoformat(grace_ends_at).strftime("%d %B %Y") if grace_ends_at else ""
-        await self._mailer.send(
-            EmailMessage(to=account.email, subject=subject, text=text.format(grace_ends_at=when), kind=str(kind))
-        )
+        for email in emails:
+            await self._mailer.send(
+                EmailMessage(to=email, subject=subject, text=text.format(grace_ends_at=when), kind=str(kind))
+            )
         return True

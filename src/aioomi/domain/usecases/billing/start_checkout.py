@@ -24,7 +24,8 @@ class StartCheckout:
 
     Rules:
     - billing must be on (``billing_disabled`` otherwise); the plan must exist and have a price;
-    - one Stripe customer per account: created on the first checkout, stored, reused after;
+    - one Stripe customer per workspace (the tenant): created on the first checkout with the
+      buying owner's e-mail, stored, reused after;
     - an account with a paid subscription changes plan in the portal (``already_subscribed``);
     - the session carries the account as ``client_reference_id`` and in the subscription's
       metadata; a client's ``Idempotency-Key`` is passed on to Stripe, so a retried request
@@ -50,7 +51,8 @@ class StartCheckout:
         account_id = principal.workspace_id
         async with self._uow(account_id=account_id) as uow:
             billing = await uow.billing.get_account(account_id)
-            account = await uow.accounts.get(account_id)
+        async with self._uow(account_id=None) as uow:  # the buyer: a person, not the workspace
+            account = await uow.accounts.get(principal.account_id)
         if account is None:
             raise NotFound("No such account.", code="account_not_found")
         if billing is not None and billing.status in PAYING and billing.downgraded_at is None:

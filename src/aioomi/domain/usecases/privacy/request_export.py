@@ -28,9 +28,11 @@ class BuildExportPayload(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RequestExport:
-    """Art. 15 and 20: ask for an archive of everything held about the account; the worker
-    builds it and e-mails when it is ready. An export already being built is returned instead of
-    a second one."""
+    """Art. 15 and 20: ask for an archive of everything held about the person (their account,
+    sessions, consents, rights log, memberships); the worker builds it and e-mails when it is
+    ready. An export already being built is returned instead of a second one. A workspace's data
+    is exported apart, by an owner
+    (:class:`~aioomi.domain.usecases.privacy.request_workspace_export.RequestWorkspaceExport`)."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -41,7 +43,7 @@ class RequestExport:
         async with self._uow(account_id=principal.account_id) as uow:
             await _own_account(uow, principal.account_id)
             for existing in await uow.privacy.list_exports(principal.account_id, 10):
-                if existing.status is ExportStatus.QUEUED:
+                if existing.status is ExportStatus.QUEUED and existing.workspace_id is None:
                     return existing
             export = DataExport(
                 id=new_id("exp"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from aioomi.domain.model.errors import NotFound
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import (
@@ -23,6 +25,20 @@ from aioomi.ports.privacy import OperationalRecords
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
 RUN_RETENTION_SWEEPS = "privacy.retention_sweeps"
+
+DELETE_STRIPE_CUSTOMER = "privacy.delete_stripe_customer"
+
+
+class DeleteStripeCustomerPayload(msgspec.Struct, frozen=True, kw_only=True):
+    """The payload of a ``privacy.delete_stripe_customer`` job: what a purge could not delete
+    at Stripe (``""``: nothing of that kind)."""
+
+    subscription_id: str = ""
+    customer_id: str = ""
+
+
+STRIPE_RETRY_ATTEMPTS = 30
+"""Starts of the Stripe clean-up job (exponential backoff capped at 30 minutes: about 12 hours)."""
 
 
 PURGE_DELETED_ACCOUNTS = "privacy.purge_deleted_accounts"

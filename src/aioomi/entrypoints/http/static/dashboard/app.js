@@ -128,6 +128,11 @@
     if (!action || action === "reload") { location.reload(); return; }
     if (action.indexOf("go:") === 0) {
       location.assign(action.slice(3).replace("{id}", encodeURIComponent(data.id || "")));
+    } else if (action === "switch") {
+      /* a workspace was created: act in it at once */
+      api("POST", "/api/v1/workspaces/current", { workspace_id: data.id }).then(function (switched) {
+        if (switched.ok) location.assign("/dashboard"); else showProblem(scope, switched);
+      });
     } else if (action === "go-url") {
       location.assign(data.url);
     } else if (action.indexOf("message:") === 0) {
