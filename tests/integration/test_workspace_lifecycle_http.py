@@ -141,7 +141,6 @@ async def test_a_second_workspace_has_a_plan_an_allowance_agents_and_ingestion(p
     assert await _count(app.conninfo or "", chunks, ada.account_id) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="needs the workspace-state rule (wsstate)")
 async def test_the_widget_of_a_second_workspace_answers(pg_app: App) -> None:
     """Fails today only because the widget reads the owner's status from `accounts WHERE id =
     <workspace id>`, which no account has for a workspace of its own id (wsstate replaces it)."""

@@ -162,8 +162,6 @@ PERSONAL_USE_CASES = {
     "workspaces/list_my_workspaces.py": "the person's own memberships",
     "workspaces/switch_workspace.py": "checks the membership itself",
     "workspaces/create_workspace.py": "the person's own new tenant: a right of the person, capped per person",
-    "workspaces/delete_workspace.py": "asks the role rule of the caller's membership in the workspace named",
-    "privacy/request_workspace_export.py": "asks the role rule of the caller's membership in the workspace named",
     "workspaces/leave_workspace.py": "any member may leave (the last owner rule is the membership's)",
 }
 
