@@ -31,22 +31,30 @@ _NOTICES = {
 
 
 class SendBillingNotice:
-    """E-mail the owner one step of a payment failure. Rules: an erased account gets nothing;
-    a mail failure raises, so the job retries."""
+    """E-mail the workspace's owners one step of a payment failure.
+
+    Rules:
+    - it goes to every owner of the workspace whose account is active and whose e-mail is
+      verified (``owner_contacts``), never to admins or other members, nor to the person who
+      merely shares the workspace's id;
+    - a workspace with no such owner (erased, restricted) gets nothing;
+    - a mail failure raises, so the job retries (owners already mailed may get it twice)."""
 
     def __init__(self, uow: UnitOfWorkFactory, mailer: Mailer) -> None:
         self._uow = uow
         self._mailer = mailer
 
     async def __call__(self, account_id: str, notice: str, grace_ends_at: str | None = None) -> bool:
-        async with self._uow(account_id=account_id) as uow:
-            account = await uow.accounts.get(account_id)
-        if account is None:
+        # ``account_id`` is the workspace (the tenant column's name).
+        async with self._uow(account_id=account_id, read_only=True) as uow:
+            owners = await uow.workspaces.owner_contacts(account_id)
+        if not owners:
             return False
         kind = Notice(notice)
         subject, text = _NOTICES[kind]
         when = datetime.fromisoformat(grace_ends_at).strftime("%d %B %Y") if grace_ends_at else ""
-        await self._mailer.send(
-            EmailMessage(to=account.email, subject=subject, text=text.format(grace_ends_at=when), kind=str(kind))
-        )
+        for owner in owners:
+            await self._mailer.send(
+                EmailMessage(to=owner.email, subject=subject, text=text.format(grace_ends_at=when), kind=str(kind))
+            )
         return True

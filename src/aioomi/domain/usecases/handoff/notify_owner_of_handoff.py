@@ -13,9 +13,11 @@ class NotifyOwnerOfHandoff:
     """Mail the owner that a visitor is waiting (the ``handoff.notify_owner`` job, enqueued with
     the request in its unit of work, so a request that rolled back mails no one).
 
-    Rules: nothing when the conversation is no longer waiting (taken, handed back, expired or
-    deleted by then) or the account is gone; the mail names the agent and links to the inbox,
-    and quotes nothing the visitor wrote (their words stay in the dashboard)."""
+    Rules: one mail to each owner of the workspace whose account is active and whose e-mail is
+    verified (``owner_contacts``; admins and support members watch the inbox, docs/teams.md);
+    nothing when the conversation is no longer waiting (taken, handed back, expired or deleted
+    by then) or no such owner is left; the mail names the agent and links to the inbox, and
+    quotes nothing the visitor wrote (their words stay in the dashboard)."""
 
     def __init__(self, uow: UnitOfWorkFactory, mailer: Mailer, links: Links) -> None:
         self._uow = uow
@@ -24,23 +26,24 @@ class NotifyOwnerOfHandoff:
 
     async def __call__(self, account_id: str, session_id: str) -> str:
         async with self._uow(account_id=account_id) as uow:
-            account = await uow.accounts.get(account_id)
+            owners = await uow.workspaces.owner_contacts(account_id)
             session = await uow.chat_sessions.get(account_id, session_id)
-            if account is None or session is None or session.handoff is not HandoffState.WAITING:
+            if not owners or session is None or session.handoff is not HandoffState.WAITING:
                 return "skipped"
             agent = await uow.agents.get(account_id, session.agent_id)
         name = agent.name if agent is not None else "your assistant"
         inbox = self._links.base_url.rstrip("/") + "/dashboard/inbox"
-        await self._mailer.send(
-            EmailMessage(
-                to=account.email,
-                kind="handoff_requested",
-                subject=f"A visitor is waiting to talk to a person ({name})",
-                text=(
-                    f"Hello {account.full_name},\n\nA visitor chatting with {name} asked to talk to a person. "
-                    f"Take the conversation in your inbox: {inbox}\n\nIf no one takes it in time, the visitor is told "
-                    "that no one is available and the assistant carries on.\n"
-                ),
+        for owner in owners:
+            await self._mailer.send(
+                EmailMessage(
+                    to=owner.email,
+                    kind="handoff_requested",
+                    subject=f"A visitor is waiting to talk to a person ({name})",
+                    text=(
+                        f"Hello {owner.greeting_name},\n\nA visitor chatting with {name} asked to talk to a person. "
+                        f"Take the conversation in your inbox: {inbox}\n\nIf no one takes it in time, the visitor "
+                        "is told that no one is available and the assistant carries on.\n"
+                    ),
+                )
             )
-        )
         return "sent"
