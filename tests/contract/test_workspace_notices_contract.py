@@ -6,15 +6,20 @@ here, ``ws_shop``, has an id no account has (created through the store, as ``POS
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from aioomi.domain.model.agents import Agent
 from aioomi.domain.model.billing import Notice
+from aioomi.domain.model.handoff import HandoffAction
 from aioomi.domain.model.leads import Lead
+from aioomi.domain.model.links import Links
 from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.workspaces import Membership, Role, Workspace
 from aioomi.domain.usecases.billing.send_billing_notice import SendBillingNotice
+from aioomi.domain.usecases.handoff.notify_owner_of_handoff import NotifyOwnerOfHandoff
 from aioomi.domain.usecases.leads.notify_new_lead import NotifyNewLead
 from tests.contract.test_agent_store_contract import agent
+from tests.contract.test_handoff_store_contract import act, new_session
 from tests.contract.test_workspace_state_contract import PENDING, RESTRICTED, set_status
 from tests.contract.test_workspace_store_contract import add_people
 
@@ -47,9 +52,10 @@ async def set_role(container, account_id: str, role: Role) -> None:
         await uow.commit()
 
 
-async def a_shop(container) -> str:
+async def a_shop(container) -> tuple[str, Agent]:
     """``ws_shop``: ada owns it, cy answers its leads and handoffs (support), dee is an admin;
-    zed is a stranger with a workspace of his own. One agent, one lead; returns the lead's id."""
+    zed is a stranger with a workspace of his own. One agent, one lead; returns the lead's id
+    and the agent."""
     await add_people(container, "acct_ada", "acct_bob", "acct_cy", "acct_dee", "acct_zed")
     shop = Workspace(id=SHOP, name="Shop", created_at=T0, updated_at=T0)
     async with container.uow()(account_id=SHOP) as uow:
@@ -73,11 +79,11 @@ async def a_shop(container) -> str:
             )
         )
         await uow.commit()
-    return "lead_1"
+    return "lead_1", helper
 
 
 async def test_a_lead_notice_follows_the_ownership_of_the_workspace(container) -> None:
-    lead_id = await a_shop(container)
+    lead_id, _ = await a_shop(container)
     mailer = SentMail()
     notify = NotifyNewLead(container.uow(), mailer, "https://aioomi.test")
 
@@ -97,7 +103,7 @@ async def test_a_lead_notice_follows_the_ownership_of_the_workspace(container) -
 
 
 async def test_a_lead_notice_skips_owners_who_are_not_active_and_a_workspace_with_none(container) -> None:
-    lead_id = await a_shop(container)
+    lead_id, _ = await a_shop(container)
     await set_role(container, "acct_bob", Role.OWNER)
     mailer = SentMail()
     notify = NotifyNewLead(container.uow(), mailer, "https://aioomi.test")
@@ -126,3 +132,18 @@ async def test_billing_notices_go_to_every_owner_and_only_to_owners(container) -
     # The person who shares the id of their own workspace gets its notices, not the shop's.
     assert await send("acct_zed", str(Notice.DOWNGRADED)) is True
     assert mailer.take() == [mail("acct_zed")]
+
+
+async def test_a_handoff_notice_reaches_the_owners_not_the_support_seat(container) -> None:
+    _, helper = await a_shop(container)
+    await set_role(container, "acct_bob", Role.OWNER)
+    mailer = SentMail()
+    notify = NotifyOwnerOfHandoff(container.uow(), mailer, Links(base_url="https://aioomi.test"))
+    session = await new_session(container, helper)
+    await act(container, session, HandoffAction.REQUEST, T0 + timedelta(seconds=1))
+
+    assert await notify(SHOP, session.id) == "sent"
+    sent = list(mailer.sent)
+    assert mailer.take() == [mail("acct_ada"), mail("acct_bob")]  # not cy (support), dee (admin) or zed
+    assert [m.kind for m in sent] == ["handoff_requested", "handoff_requested"]
+    assert "https://aioomi.test/dashboard/inbox" in sent[0].text
