@@ -18,8 +18,10 @@ from aioomi.domain.model.workspaces import Membership, Role, Workspace
 from aioomi.domain.usecases.billing.send_billing_notice import SendBillingNotice
 from aioomi.domain.usecases.handoff.notify_owner_of_handoff import NotifyOwnerOfHandoff
 from aioomi.domain.usecases.leads.notify_new_lead import NotifyNewLead
+from aioomi.domain.usecases.webhooks.notify_webhook_disabled import NotifyWebhookDisabled
 from tests.contract.test_agent_store_contract import agent
 from tests.contract.test_handoff_store_contract import act, new_session
+from tests.contract.test_webhook_and_lead_stores_contract import endpoint
 from tests.contract.test_workspace_state_contract import PENDING, RESTRICTED, set_status
 from tests.contract.test_workspace_store_contract import add_people
 
@@ -147,3 +149,19 @@ async def test_a_handoff_notice_reaches_the_owners_not_the_support_seat(containe
     assert mailer.take() == [mail("acct_ada"), mail("acct_bob")]  # not cy (support), dee (admin) or zed
     assert [m.kind for m in sent] == ["handoff_requested", "handoff_requested"]
     assert "https://aioomi.test/dashboard/inbox" in sent[0].text
+
+
+async def test_a_webhook_switched_off_is_told_to_the_new_owner_after_a_transfer(container) -> None:
+    await a_shop(container)
+    async with container.uow()(account_id=SHOP) as uow:
+        await uow.webhooks.add_endpoint(endpoint(SHOP, "whe_shop", ("lead.created",), enabled=False))
+        await uow.commit()
+    await set_role(container, "acct_bob", Role.OWNER)
+    await set_role(container, "acct_ada", Role.VIEWER)
+    mailer = SentMail()
+    notify = NotifyWebhookDisabled(container.uow(), mailer, "https://aioomi.test")
+
+    assert await notify(SHOP, "whe_shop") is True
+    sent = list(mailer.sent)
+    assert mailer.take() == [mail("acct_bob")]
+    assert "https://aioomi.test/dashboard/webhooks/whe_shop" in sent[0].text
