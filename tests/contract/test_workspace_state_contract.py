@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from aioomi.domain.model.accounts import AccountStatus
 from aioomi.domain.model.chat_turn import TurnQuery
 from aioomi.domain.model.privacy import PrivacyState
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.workspace_state import OwnerContact
 from aioomi.domain.model.workspaces import Membership, Role, Workspace
 from tests.contract.test_agent_store_contract import agent
 from tests.contract.test_workspace_store_contract import add_people
@@ -98,6 +101,40 @@ async def test_the_owners_statuses_are_read_only_for_a_workspace_the_scope_may_s
     async with container.uow()(account_id=None, read_only=True) as uow:
         assert await uow.workspaces.owner_statuses("acct_team") == [ACTIVE, ACTIVE]
         assert await uow.workspaces.owner_statuses("acct_nowhere") == []
+
+
+def contact(account_id: str) -> OwnerContact:
+    return OwnerContact(account_id=account_id, email=f"{account_id}@example.com", full_name="Ada Lovelace")
+
+
+async def test_the_notices_go_to_the_active_verified_owners_in_membership_order(container) -> None:
+    await a_team(container)
+    # dan joins as an owner a day before the team's founding members (an imported membership):
+    # the order is the membership's age, then the account id; cy, an admin, is never a contact.
+    await add_people(container, "acct_dan", "acct_eve")
+    async with container.uow()(account_id=None) as uow:
+        eve = await uow.accounts.get("acct_eve")
+        await uow.accounts.update(msgspec.structs.replace(eve, email_verified_at=None))
+        await uow.commit()
+    async with container.uow()(account_id="acct_team") as uow:
+        for person, joined in (("acct_dan", T0 - timedelta(days=1)), ("acct_eve", T0)):
+            await uow.workspaces.put_member(
+                Membership(workspace_id="acct_team", account_id=person, role=Role.OWNER, created_at=joined)
+            )
+        await uow.commit()
+
+    async def contacts(scope: str | None) -> list[OwnerContact]:
+        async with container.uow()(account_id=scope, read_only=True) as uow:
+            return await uow.workspaces.owner_contacts("acct_team")
+
+    # eve's e-mail is not verified: she is an owner, but gets no notice
+    assert await contacts("acct_team") == [contact("acct_dan"), contact("acct_ada"), contact("acct_bob")]
+    await set_status(container, "acct_ada", RESTRICTED)
+    await set_status(container, "acct_bob", PENDING)
+    assert await contacts("acct_team") == [contact("acct_dan")]
+    assert await contacts(None) == [contact("acct_dan")]
+    # another workspace's scope (cy's, a member of the team) reads no contact of the team
+    assert await contacts("acct_cy") == []
 
 
 def entry(workspace_id: str, ip: str) -> RequestLogEntry:

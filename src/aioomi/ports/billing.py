@@ -35,7 +35,9 @@ class PaymentGateway(Protocol):
     :class:`~aioomi.domain.model.errors.Unavailable` (``payment_provider_unavailable``)."""
 
     async def create_customer(self, account_id: str, email: str) -> str:
-        """Create the account's customer (idempotent per account); return its id."""
+        """Create the workspace's customer (``account_id`` is the workspace's id, named in the
+        customer's metadata; idempotent per workspace) with the paying owner's ``email``; return
+        its id."""
         ...
 
     async def create_checkout_session(self, request: CheckoutRequest) -> str:

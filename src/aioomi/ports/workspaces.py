@@ -1,14 +1,16 @@
 """The store of workspaces and their members. It works inside a unit of work scoped to one
 workspace (the tenant), except :meth:`WorkspaceRepository.memberships_of` and
 :meth:`WorkspaceRepository.solely_owned_by`, which look across workspaces for one person and run
-in the system scope, and :meth:`WorkspaceRepository.owner_statuses`, which reads the owners'
-account statuses across the wall for the scope's own workspace."""
+in the system scope, and :meth:`WorkspaceRepository.owner_statuses` and :meth:`WorkspaceRepository.owner_contacts`,
+which read the owners' account statuses and contacts across the wall for the scope's own
+workspace."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from aioomi.domain.model.accounts import AccountStatus
+from aioomi.domain.model.workspace_state import OwnerContact
 from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Workspace
 
 
@@ -56,6 +58,13 @@ class WorkspaceRepository(Protocol):
         left), read in the workspace's own scope although the owners' accounts are other
         tenants' rows: what :func:`~aioomi.domain.model.workspace_state.workspace_status` needs.
         Empty for a workspace the unit of work's scope may not see."""
+        ...
+
+    async def owner_contacts(self, workspace_id: str) -> list[OwnerContact]:
+        """Whom the workspace's e-mail notices go to: every owner whose account is active and whose
+        e-mail is verified, oldest membership first (then by account id). Read like
+        :meth:`owner_statuses`, in the workspace's own scope across the wall; empty for a
+        workspace the scope may not see."""
         ...
 
     # -- invitations ------------------------------------------------------------------------

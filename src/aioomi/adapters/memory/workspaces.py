@@ -8,7 +8,7 @@ import msgspec
 
 from aioomi.adapters.memory.tables import MemoryDatabase, Table
 from aioomi.domain.model.accounts import Account, AccountStatus
-from aioomi.domain.model.workspace_state import OwnerAnalytics
+from aioomi.domain.model.workspace_state import OwnerAnalytics, OwnerContact
 from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Role, Workspace
 
 
@@ -23,6 +23,23 @@ def owner_statuses_of(
     counterpart of the Postgres function ``aioomi_owner_statuses`` (``accounts`` unscoped)."""
     found = (accounts.get(m.account_id) for m in members if m.workspace_id == workspace_id and m.role is Role.OWNER)
     return sorted(a.status for a in found if a is not None)
+
+
+def owner_contacts_of(
+    workspace_id: str, members: Iterable[Membership], accounts: Mapping[str, Account]
+) -> list[OwnerContact]:
+    """The active, verified owners of the workspace, oldest membership first: the memory
+    counterpart of the Postgres function ``aioomi_owner_contacts`` (``accounts`` unscoped)."""
+    owners = sorted(
+        (m for m in members if m.workspace_id == workspace_id and m.role is Role.OWNER),
+        key=lambda m: (m.created_at, m.account_id),
+    )
+    found = (accounts.get(m.account_id) for m in owners)
+    return [
+        OwnerContact(account_id=a.id, email=a.email, full_name=a.full_name)
+        for a in found
+        if a is not None and a.status is AccountStatus.ACTIVE and a.email_verified
+    ]
 
 
 def owner_analytics(database: MemoryDatabase, workspace_id: str) -> list[OwnerAnalytics]:
@@ -118,6 +135,10 @@ class InMemoryWorkspaceRepository:
         # accounts are read unscoped, with this unit's own changes, as the Postgres function does.
         accounts = self._accounts.rows if self._accounts is not None else {}
         return owner_statuses_of(workspace_id, self._members.values(), accounts)
+
+    async def owner_contacts(self, workspace_id: str) -> list[OwnerContact]:
+        accounts = self._accounts.rows if self._accounts is not None else {}
+        return owner_contacts_of(workspace_id, self._members.values(), accounts)
 
     # -- invitations ------------------------------------------------------------------------
     async def add_invitation(self, invitation: Invitation) -> None:

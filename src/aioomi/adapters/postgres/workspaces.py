@@ -7,6 +7,7 @@ import msgspec
 
 from aioomi.adapters.postgres.repository import PostgresRepository, params_of, placeholders
 from aioomi.domain.model.accounts import AccountStatus
+from aioomi.domain.model.workspace_state import OwnerContact
 from aioomi.domain.model.workspaces import AuditEvent, Invitation, Membership, Workspace
 
 _WORKSPACE = "id, name, created_at, updated_at"
@@ -85,6 +86,14 @@ class PostgresWorkspaceRepository(PostgresRepository):
         # workspace's scope cannot see; it reads them for a workspace the scope may see only.
         row = await self._row("SELECT aioomi_owner_statuses(%s) AS statuses", (workspace_id,))
         return [AccountStatus(s) for s in (row["statuses"] if row else None) or []]
+
+    async def owner_contacts(self, workspace_id: str) -> list[OwnerContact]:
+        # Migration 0052's function, built like 0047's: the active, verified owners' e-mail
+        # and name, for a workspace the scope may see only.
+        rows = await self._rows(
+            "SELECT account_id, email, full_name FROM aioomi_owner_contacts(%s) ORDER BY ord", (workspace_id,)
+        )
+        return [msgspec.convert(r, OwnerContact) for r in rows]
 
     # -- invitations ------------------------------------------------------------------------
     async def add_invitation(self, invitation: Invitation) -> None:

@@ -35,7 +35,9 @@ def snapshot_of(subscription: dict[str, Any]) -> SubscriptionSnapshot:
         current_period_start=_at(subscription.get("current_period_start") or first.get("current_period_start")),
         current_period_end=_at(subscription.get("current_period_end") or first.get("current_period_end")),
         cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),
-        account_id=(subscription.get("metadata") or {}).get("account_id"),
+        # the workspace; subscriptions made before teams name it as ``account_id`` (same id)
+        account_id=(subscription.get("metadata") or {}).get("workspace_id")
+        or (subscription.get("metadata") or {}).get("account_id"),
     )
 
 
@@ -94,7 +96,7 @@ class StripePaymentGateway:
     async def create_customer(self, account_id: str, email: str) -> str:
         customer = await self._call(
             self._client.v1.customers.create_async(
-                params={"email": email, "metadata": {"account_id": account_id}},
+                params={"email": email, "metadata": {"workspace_id": account_id, "account_id": account_id}},
                 options={"idempotency_key": f"aioomi-customer-{account_id}"},
             )
         )
@@ -115,7 +117,9 @@ class StripePaymentGateway:
                     "line_items": items,
                     "success_url": request.success_url,
                     "cancel_url": request.cancel_url,
-                    "subscription_data": {"metadata": {"account_id": request.account_id}},
+                    "subscription_data": {
+                        "metadata": {"workspace_id": request.account_id, "account_id": request.account_id}
+                    },
                 },
                 options=options,  # type: ignore[arg-type]
             )

@@ -53,6 +53,19 @@ def ensure_workspace_serves(owner_statuses: Iterable[AccountStatus]) -> None:
         raise owner_unavailable(status is WorkspaceStatus.CLOSING)
 
 
+class OwnerContact(msgspec.Struct, frozen=True, kw_only=True):
+    """Whom a workspace's notices reach: one owner whose account is active and whose e-mail is
+    verified (``WorkspaceRepository.owner_contacts``)."""
+
+    account_id: str
+    email: str
+    full_name: str
+
+    @property
+    def greeting_name(self) -> str:
+        return self.full_name or self.email
+
+
 class OwnerAnalytics(msgspec.Struct, frozen=True, kw_only=True):
     """What the request-log rule needs of one owner."""
 

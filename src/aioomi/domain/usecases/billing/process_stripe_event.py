@@ -50,7 +50,10 @@ class ProcessStripeEvent:
     - ``invoice.payment_failed`` starts the grace period (once) and e-mails the owner;
       ``invoice.paid`` after it ends the grace period (and a downgrade) and e-mails the owner;
     - ``customer.deleted`` forgets the customer (back to the free plan); records stay;
-    - events for customers Aioomi does not know are marked ``ignored``.
+    - billing belongs to a workspace, whatever its id: a checkout or subscription is matched by
+      its stored customer, else by the workspace its metadata (``client_reference_id``) names,
+      if that workspace exists;
+    - events for customers and workspaces Aioomi does not know are marked ``ignored``.
     """
 
     def __init__(
@@ -103,7 +106,7 @@ class ProcessStripeEvent:
     async def _checkout_completed(self, uow: UnitOfWork, event: StoredEvent, obj: dict[str, Any]) -> EventStatus:
         account_id = obj.get("client_reference_id")
         customer_id = _id(obj.get("customer"))
-        if not account_id or await uow.workspaces.get(account_id) is None:  # the tenant: a workspace
+        if not account_id or await uow.workspaces.get(account_id) is None:
             return EventStatus.IGNORED
         billing = await uow.billing.get_account(account_id, for_update=True) or BillingAccount(account_id=account_id)
         if billing.customer_id is None and customer_id:

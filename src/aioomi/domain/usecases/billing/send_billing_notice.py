@@ -8,7 +8,6 @@ from aioomi.domain.model.billing import (
     Notice,
 )
 from aioomi.domain.model.mail import EmailMessage
-from aioomi.domain.usecases.workspaces.support import workspace_owners
 from aioomi.ports.mailer import Mailer
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
 
@@ -32,23 +31,30 @@ _NOTICES = {
 
 
 class SendBillingNotice:
-    """E-mail the workspace's owners one step of a payment failure. Rules: every owner of the
-    workspace gets it (billing is the owners'); a deleted workspace, or one whose owners were
-    erased, gets nothing; a mail failure raises, so the job retries."""
+    """E-mail the workspace's owners one step of a payment failure.
+
+    Rules:
+    - it goes to every owner of the workspace whose account is active and whose e-mail is
+      verified (``owner_contacts``), never to admins or other members, nor to the person who
+      merely shares the workspace's id;
+    - a workspace with no such owner (erased, restricted) gets nothing;
+    - a mail failure raises, so the job retries (owners already mailed may get it twice)."""
 
     def __init__(self, uow: UnitOfWorkFactory, mailer: Mailer) -> None:
         self._uow = uow
         self._mailer = mailer
 
     async def __call__(self, account_id: str, notice: str, grace_ends_at: str | None = None) -> bool:
-        emails = [owner.email for owner in await workspace_owners(self._uow, account_id)]
-        if not emails:
+        # ``account_id`` is the workspace (the tenant column's name).
+        async with self._uow(account_id=account_id, read_only=True) as uow:
+            owners = await uow.workspaces.owner_contacts(account_id)
+        if not owners:
             return False
         kind = Notice(notice)
         subject, text = _NOTICES[kind]
         when = datetime.fromisoformat(grace_ends_at).strftime("%d %B %Y") if grace_ends_at else ""
-        for email in emails:
+        for owner in owners:
             await self._mailer.send(
-                EmailMessage(to=email, subject=subject, text=text.format(grace_ends_at=when), kind=str(kind))
+                EmailMessage(to=owner.email, subject=subject, text=text.format(grace_ends_at=when), kind=str(kind))
             )
         return True

@@ -24,10 +24,13 @@ class StartCheckout:
 
     Rules:
     - billing must be on (``billing_disabled`` otherwise); the plan must exist and have a price;
-    - one Stripe customer per workspace (the tenant): created on the first checkout with the
-      buying owner's e-mail, stored, reused after;
-    - an account with a paid subscription changes plan in the portal (``already_subscribed``);
-    - the session carries the account as ``client_reference_id`` and in the subscription's
+    - only an owner may (``manage_billing``); billing belongs to the workspace, whatever its id
+      (``workspace_not_found`` when it is gone);
+    - one Stripe customer per workspace: created on the first checkout with the e-mail of the
+      owner starting it (the principal's own account; ``account_not_found`` when it is gone) and
+      the workspace in its metadata, stored, reused after;
+    - a workspace with a paid subscription changes plan in the portal (``already_subscribed``);
+    - the session carries the workspace as ``client_reference_id`` and in the subscription's
       metadata; a client's ``Idempotency-Key`` is passed on to Stripe, so a retried request
       returns the same session.
     """
@@ -51,7 +54,11 @@ class StartCheckout:
         account_id = principal.workspace_id
         async with self._uow(account_id=account_id) as uow:
             billing = await uow.billing.get_account(account_id)
-        async with self._uow(account_id=None) as uow:  # the buyer: a person, not the workspace
+            workspace = await uow.workspaces.get(account_id)
+        if workspace is None:
+            raise NotFound("No such workspace.", code="workspace_not_found")
+        # The paying owner's own account, read in their own scope (the workspace's hides it).
+        async with self._uow(account_id=principal.account_id, read_only=True) as uow:
             account = await uow.accounts.get(principal.account_id)
         if account is None:
             raise NotFound("No such account.", code="account_not_found")

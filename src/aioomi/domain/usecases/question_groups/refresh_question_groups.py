@@ -15,6 +15,7 @@ from aioomi.domain.model.question_groups import (
     cluster_questions,
     summarise,
 )
+from aioomi.domain.usecases.privacy.support import DEFERRED_WHILE_RESTRICTED, processing_allowed
 from aioomi.ports.clock import Clock
 from aioomi.ports.embedder_catalog import EmbedderCatalog
 from aioomi.ports.unit_of_work import UnitOfWorkFactory
@@ -26,6 +27,9 @@ class RefreshQuestionGroups:
     """Regroup the agent's wanting questions (run by the worker, never on a request).
 
     Rules:
+    - grouping sends visitors' questions to the embedder: while the workspace does not serve
+      (``processing_allowed``: every owner restricted, Art. 18, or being erased), nothing is
+      read or embedded and the job ends deferred;
     - the questions: the newest 10,000 whose answer fell back, had no source, or got a
       thumbs-down (:meth:`~aioomi.ports.question_groups.QuestionGroupRepository.wanting`);
     - embedded with the agent's own embedding model, grouped by
@@ -54,6 +58,8 @@ class RefreshQuestionGroups:
             agent = await uow.agents.get(account_id, agent_id)
             if agent is None:
                 return {"agent": "gone"}
+            if not await processing_allowed(uow, account_id):
+                return dict(DEFERRED_WHILE_RESTRICTED)
             wanting = await uow.question_groups.wanting(account_id, agent.id, limit=MAX_QUESTIONS_PER_RUN)
             closed = {
                 g.key

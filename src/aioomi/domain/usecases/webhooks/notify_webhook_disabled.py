@@ -23,9 +23,10 @@ redeliver what it missed, from the dashboard:
 
 
 class NotifyWebhookDisabled:
-    """E-mail the owner that an endpoint was switched off (run as a job, so a mail relay that
-    is down is retried). Nothing is sent when the account or the endpoint is gone, or when the
-    endpoint was switched on again meanwhile."""
+    """E-mail the workspace's owners that an endpoint was switched off (run as a job, so a mail
+    relay that is down is retried). It goes to each owner whose account is active and whose
+    e-mail is verified (``owner_contacts``). Nothing is sent when no such owner or the endpoint
+    is left, or when the endpoint was switched on again meanwhile."""
 
     def __init__(self, uow: UnitOfWorkFactory, mailer: Mailer, base_url: str) -> None:
         self._uow = uow
@@ -34,20 +35,21 @@ class NotifyWebhookDisabled:
 
     async def __call__(self, account_id: str, endpoint_id: str) -> bool:
         async with self._uow(account_id=account_id) as uow:
-            account = await uow.accounts.get(account_id)
+            owners = await uow.workspaces.owner_contacts(account_id)
             endpoint = await uow.webhooks.get_endpoint(account_id, endpoint_id)
-        if account is None or endpoint is None or endpoint.enabled:
+        if not owners or endpoint is None or endpoint.enabled:
             return False
-        await self._mailer.send(
-            EmailMessage(
-                to=account.email,
-                subject="A webhook endpoint was switched off",
-                kind="webhook_disabled",
-                text=TEXT.format(
-                    name=account.full_name or account.email,
-                    url=endpoint.url,
-                    dashboard=f"{self._base_url}/dashboard/webhooks/{endpoint.id}",
-                ),
+        for owner in owners:
+            await self._mailer.send(
+                EmailMessage(
+                    to=owner.email,
+                    subject="A webhook endpoint was switched off",
+                    kind="webhook_disabled",
+                    text=TEXT.format(
+                        name=owner.greeting_name,
+                        url=endpoint.url,
+                        dashboard=f"{self._base_url}/dashboard/webhooks/{endpoint.id}",
+                    ),
+                )
             )
-        )
         return True

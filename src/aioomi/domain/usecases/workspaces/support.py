@@ -16,9 +16,8 @@ from aioomi.domain.model.workspaces import (
     InvitationNotFound,
     MemberNotFound,
     Membership,
-    Role,
 )
-from aioomi.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aioomi.ports.unit_of_work import UnitOfWork
 
 
 async def audit(
@@ -48,18 +47,6 @@ async def audit_as(
             at=at,
         )
     )
-
-
-async def workspace_owners(uow_factory: UnitOfWorkFactory, workspace_id: str) -> list[Account]:
-    """The people who own the workspace (a system-scope read: accounts are the persons'), the
-    ones its notices go to (billing, a waiting visitor, a new lead). None for a deleted
-    workspace or one whose owners are gone. A workspace's id is not a person's (issue 21)."""
-    async with uow_factory(account_id=None) as uow:
-        found = []
-        for member in await uow.workspaces.members(workspace_id):
-            if member.role is Role.OWNER and (account := await uow.accounts.get(member.account_id)) is not None:
-                found.append(account)
-        return found
 
 
 async def existing_member(uow: UnitOfWork, workspace_id: str, account_id: str) -> tuple[Membership, list[Membership]]:
