@@ -59,30 +59,9 @@ KEPT_MESSAGES = {"msg_3", "msg_4"}
 
 def _fill(conn: psycopg.Connection) -> None:
     """The accounts, agents, sessions and messages above, written with the old schema's SQL."""
-    conn.execute("SELECT set_config('aioomi.system', 'on', false)")
-    for name in ("ada", "bob"):
-        account = f"acct_{name}"
-        conn.execute(
-            "INSERT INTO accounts (id, email, full_name, password_hash, adult_attested_at, "
-            "accepted_policy_version, created_at, updated_at) "
-            "VALUES (%s, %s, %s, 'x', now(), '2026-02-15', TIMESTAMPTZ '2026-01-05 10:00+00', now())",
-            (account, f"{name}@example.com", name.title()),
-        )
-        conn.execute(
-            "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES (%s, 'W', now(), now()) "
-            "ON CONFLICT (id) DO NOTHING",
-            (account,),
-        )
-        conn.execute(
-            "INSERT INTO agents (id, account_id, name, model, temperature, max_tokens, answer_mode, "
-            "fallback_message, top_k, min_relevance, widget, public_key, embedding_model, created_at, "
-            "updated_at) VALUES (%s, %s, 'A', 'gpt-4o', 0.3, 100, 'grounded', 'No.', 8, 0.5, %s, %s, 'm', "
-            "now(), now())",
-            (f"agt_{name}", account, WIDGET, f"pk_{name}_0123456789abcdef"),
-        )
-    conn.execute("INSERT INTO agent_chat_retention (agent_id, account_id, days) VALUES ('agt_bob', 'acct_bob', 200)")
-    for session, (account, at) in OLD_SESSIONS.items():
-        _session(conn, session, account, at)
+    _owners(conn)
+    for session, (owner, at) in OLD_SESSIONS.items():
+        _session(conn, session, owner, at)
     for message, (session, at, key) in OLD_MESSAGES.items():
         conn.execute(
             "INSERT INTO chat_messages (id, account_id, agent_id, session_id, role, content, status, "
@@ -96,11 +75,37 @@ def _fill(conn: psycopg.Connection) -> None:
     )
 
 
-def _session(conn: psycopg.Connection, session: str, account: str, at: str) -> None:
+def _owners(conn: psycopg.Connection) -> None:
+    """ada and bob with an agent each; agt_bob keeps chats 200 days."""
+    conn.execute("SELECT set_config('aioomi.system', 'on', false)")
+    for name in ("ada", "bob"):
+        owner = f"acct_{name}"
+        conn.execute(
+            "INSERT INTO accounts (id, email, full_name, password_hash, adult_attested_at, "
+            "accepted_policy_version, created_at, updated_at) "
+            "VALUES (%s, %s, %s, 'x', now(), '2026-02-15', TIMESTAMPTZ '2026-01-05 10:00+00', now())",
+            (owner, f"{name}@example.com", name.title()),
+        )
+        conn.execute(
+            "INSERT INTO workspaces (id, name, created_at, updated_at) VALUES (%s, 'W', now(), now()) "
+            "ON CONFLICT (id) DO NOTHING",
+            (owner,),
+        )
+        conn.execute(
+            "INSERT INTO agents (id, account_id, name, model, temperature, max_tokens, answer_mode, "
+            "fallback_message, top_k, min_relevance, widget, public_key, embedding_model, created_at, "
+            "updated_at) VALUES (%s, %s, 'A', 'gpt-4o', 0.3, 100, 'grounded', 'No.', 8, 0.5, %s, %s, 'm', "
+            "now(), now())",
+            (f"agt_{name}", owner, WIDGET, f"pk_{name}_0123456789abcdef"),
+        )
+    conn.execute("INSERT INTO agent_chat_retention (agent_id, account_id, days) VALUES ('agt_bob', 'acct_bob', 200)")
+
+
+def _session(conn: psycopg.Connection, session: str, owner: str, at: str) -> None:
     conn.execute(
         "INSERT INTO chat_sessions (id, account_id, agent_id, visitor_id, created_at, last_message_at) "
         "VALUES (%s, %s, %s, 'visitor_0123456789', %s, %s)",
-        (session, account, account.replace("acct_", "agt_"), at, at),
+        (session, owner, owner.replace("acct_", "agt_"), at, at),
     )
 
 
@@ -373,3 +378,50 @@ async def test_a_handoff_event_refers_only_to_a_message_of_its_own_session(pg_co
     async with container.uow()(account_id=owner.id) as uow:
         events = await uow.handoffs.events_after(owner.id, here.id, 0, limit=10)
     assert [(e.message_id, m) for e, m in events] == [(own.id, own)]
+
+
+async def test_a_conversion_stopped_half_way_runs_again(old_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 0051 runs outside a transaction: stopped after its index builds (the statements before the
+    # swap applied, the file not recorded), the next run starts it again from the top.
+    every = shipped_migrations()
+    monkeypatch.setattr(migrations, "shipped_migrations", lambda: [m for m in every if m.version < "0051"])
+    assert await migrate(old_database) == ["0050_chat_messages_session_created_at"]
+    (conversion,) = [m for m in every if m.version == "0051"]
+    statements = migrations.split_statements(conversion.sql)
+    with psycopg.connect(old_database, autocommit=True) as conn:
+        for statement in statements[: statements.index(next(s for s in statements if "INDEX CONCURRENTLY" in s)) + 2]:
+            conn.execute(statement.encode())
+    before = _messages(old_database)
+    monkeypatch.setattr(migrations, "shipped_migrations", lambda: every)
+
+    assert await migrate(old_database) == ["0051_chat_messages_partitions"]
+    assert _messages(old_database) == before
+    assert _scoped_ids(old_database, "acct_bob") == {"msg_5", "msg_6"}
+    assert {"chat_messages_unpartitioned", "chat_messages_default"} <= set(_partitions(old_database))
+
+
+async def test_a_month_whose_lock_is_busy_goes_by_the_sessions_cascade(pg_conninfo: str, container_on) -> None:
+    container = await container_on(pg_conninfo)
+    records = container.operational_records()
+    # May and June 2031, of the request log and of chat messages
+    assert await records.prepare_partitions(datetime(2031, 5, 15, tzinfo=UTC), 1) == 2 * 2
+    with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+        _owners(conn)
+        _session(conn, "ses_may", "acct_ada", "2031-05-02 10:00+00")
+        _session(conn, "ses_june", "acct_ada", "2031-06-20 10:00+00")
+        _add_message(conn, "m_may", "ses_may", "2031-05-02 10:00+00")
+        _add_message(conn, "m_june", "ses_june", "2031-06-20 10:00+00")
+    # A long reader holds the messages: the DROP's ACCESS EXCLUSIVE lock is not granted within the
+    # function's 2-second lock timeout, so May stays a partition and its session goes in a batch
+    # with its messages (the cascade). Cutoff: 12 months before 10 June 2032 = 10 June 2031.
+    with psycopg.connect(pg_conninfo) as reader:
+        reader.execute("SELECT set_config('aioomi.system', 'on', true)")
+        reader.execute("SELECT count(*) FROM chat_messages").fetchone()
+        removed = await delete_in_batches(
+            lambda: _sweep_chats(container, datetime(2032, 6, 10, tzinfo=UTC), 1000), 1000
+        )
+        reader.rollback()
+    assert removed == 1  # ses_may
+    assert _sessions(pg_conninfo) == {"ses_june"}
+    assert set(_messages(pg_conninfo)) == {"m_june"}
+    assert "chat_messages_p203105" in _partitions(pg_conninfo)  # not dropped: its lock was busy
