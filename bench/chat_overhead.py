@@ -360,9 +360,12 @@ async def floor_turns(
                     await conn.execute("BEGIN")
                     await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
                     await conn.execute(
+                        # The partition key copied from the session, as the repository writes it (0051).
                         "INSERT INTO chat_messages (id, account_id, agent_id, session_id, role, content, status, "
-                        "reply_to, created_at) VALUES (%s, %s, %s, %s, 'user', %s, 'complete', NULL, %s), "
-                        "(%s, %s, %s, %s, 'assistant', '', 'streaming', %s, %s)",
+                        "reply_to, created_at, session_created_at) SELECT v.*, s.created_at FROM (VALUES "
+                        "(%s, %s, %s, %s, 'user', %s, 'complete', NULL, %s::timestamptz), "
+                        "(%s, %s, %s, %s, 'assistant', '', 'streaming', %s, %s)) AS v "
+                        "JOIN chat_sessions s ON s.id = v.column4",
                         (
                             asked,
                             account_id,
@@ -385,7 +388,9 @@ async def floor_turns(
                     await conn.execute("BEGIN")
                     await conn.execute("SELECT set_config('aioomi.account_id', %s, true)", (account_id,))
                     await conn.execute(
-                        "UPDATE chat_messages SET content = 'ok', status = 'complete' WHERE id = %s", (answer,)
+                        "UPDATE chat_messages SET content = 'ok', status = 'complete' WHERE id = %s "
+                        "AND session_created_at = (SELECT created_at FROM chat_sessions WHERE id = %s)",
+                        (answer, session),
                     )
                     await conn.execute(
                         "INSERT INTO usage_entries (id, account_id, agent_id, session_id, model, kind, prompt_tokens, "

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from aioomi.adapters.postgres import migrations
-from aioomi.adapters.postgres.migrations import MigrationError, migrate, shipped_migrations
+from aioomi.adapters.postgres.migrations import Migration, MigrationError, migrate, shipped_migrations, split_statements
 from tests.integration.processes import AIOOMI, clean_env, database_url, processes, wait_for
 
 if TYPE_CHECKING:
@@ -68,11 +68,11 @@ def test_two_migrate_processes_started_together_apply_each_migration_once(empty_
             for racer in racers:
                 if not racer.alive():
                     raise AssertionError(f"{racer.name} exited while the lock was held\n{racer.describe()}")
+            # Each asks for the lock again and again (a blocked wait would deadlock with a
+            # CREATE INDEX CONCURRENTLY of the holder): its last statement is the ask.
             waiting = gate.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "AND objid = %s",
-                (lock_key & 0xFFFFFFFF,),
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_try_advisory_lock(%%'"
             ).fetchone()[0]
             return waiting == 2
 
@@ -159,3 +159,63 @@ async def test_0015_gates_agents_left_at_zero_and_queues_a_reindex_of_every_read
     assert agents == [("agt_tuned", 0.3, 3), ("agt_zero", 0.5, 3)]
     assert jobs == [("documents.reindex", "doc_ready", "1", "queued")]
     assert titles == [("''::text",)]
+
+
+# A file the runner must send outside a transaction: CREATE INDEX CONCURRENTLY is refused inside
+# one, and the DO block commits after each row (only allowed outside one).
+NO_TRANSACTION = """-- aioomi: no-transaction
+-- A probe of the runner (issue 15): the statements go one by one in autocommit.
+CREATE TABLE runner_probe (id integer PRIMARY KEY, note text);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS runner_probe_note ON runner_probe (note);
+DO $$
+BEGIN
+    FOR i IN 1..3 LOOP
+        INSERT INTO runner_probe VALUES (i, 'note;');
+        COMMIT;
+    END LOOP;
+END
+$$;
+"""
+
+
+def test_a_no_transaction_file_is_split_into_its_statements() -> None:
+    assert split_statements(NO_TRANSACTION) == [
+        "-- aioomi: no-transaction\n-- A probe of the runner (issue 15): the statements go one by one in autocommit.\n"
+        "CREATE TABLE runner_probe (id integer PRIMARY KEY, note text);",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS runner_probe_note ON runner_probe (note);",
+        "DO $$\nBEGIN\n    FOR i IN 1..3 LOOP\n        INSERT INTO runner_probe VALUES (i, 'note;');\n"
+        "        COMMIT;\n    END LOOP;\nEND\n$$;",
+    ]
+    assert not Migration(version="9001", name="probe", sql=NO_TRANSACTION).in_transaction
+    assert Migration(version="9001", name="probe", sql=NO_TRANSACTION.split("\n", 1)[1]).in_transaction
+
+
+async def test_a_file_marked_no_transaction_runs_outside_a_transaction(
+    pg_conninfo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    every = shipped_migrations()
+    probe = Migration(version="9001", name="runner_probe", sql=NO_TRANSACTION)
+    monkeypatch.setattr(migrations, "shipped_migrations", lambda: [*every, probe])
+
+    assert await migrate(pg_conninfo) == ["9001_runner_probe"]
+    assert await migrate(pg_conninfo) == []  # recorded once its last statement succeeded
+    with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM runner_probe").fetchone() == (3,)
+        valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'runner_probe_note'::regclass")
+        assert valid.fetchone() == (True,)
+        recorded = conn.execute("SELECT checksum FROM schema_migrations WHERE version = '9001'").fetchall()
+    assert recorded == [(probe.checksum,)]
+
+
+async def test_the_same_statements_in_a_transaction_are_refused_and_not_recorded(
+    pg_conninfo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    every = shipped_migrations()
+    probe = Migration(version="9001", name="runner_probe", sql=NO_TRANSACTION.split("\n", 1)[1])  # no marker
+    monkeypatch.setattr(migrations, "shipped_migrations", lambda: [*every, probe])
+
+    with pytest.raises(MigrationError, match="9001_runner_probe"):
+        await migrate(pg_conninfo)
+    with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass('runner_probe')").fetchone() == (None,)  # rolled back
+        assert conn.execute("SELECT count(*) FROM schema_migrations WHERE version = '9001'").fetchone() == (0,)

@@ -181,8 +181,9 @@ async def test_months_are_prepared_ahead_and_the_sweep_drops_whole_expired_month
         home = conn.execute("SELECT tableoid::regclass::text FROM api_request_log WHERE id = %s", (early,)).fetchone()
         assert home == ("api_request_log_default",)
 
-    # January to March 2030 (the month of the 15th of January and two ahead); again: nothing new.
-    assert await records.prepare_partitions(datetime(2030, 1, 15, 12, tzinfo=UTC), 2) == 3
+    # January to March 2030 (the month of the 15th of January and two ahead), for the request log
+    # and for chat messages (migration 0051); again: nothing new.
+    assert await records.prepare_partitions(datetime(2030, 1, 15, 12, tzinfo=UTC), 2) == 2 * 3
     assert await records.prepare_partitions(datetime(2030, 1, 15, 12, tzinfo=UTC), 2) == 0
     partitions = _partitions(pg_conninfo)
     assert {"api_request_log_p203001", "api_request_log_p203002", "api_request_log_p203003"} <= set(partitions)
@@ -218,7 +219,8 @@ async def test_months_are_prepared_ahead_and_the_sweep_drops_whole_expired_month
 
 async def test_a_month_whose_lock_is_busy_is_deleted_in_batches_instead(pg_conninfo: str, records_on) -> None:
     records = await records_on(pg_conninfo)
-    assert await records.prepare_partitions(datetime(2031, 5, 15, tzinfo=UTC), 1) == 2  # May and June 2031
+    # May and June 2031, of the request log and of chat messages
+    assert await records.prepare_partitions(datetime(2031, 5, 15, tzinfo=UTC), 1) == 2 * 2
     with psycopg.connect(pg_conninfo, autocommit=True) as conn:
         conn.execute("SELECT set_config('aioomi.system', 'on', false)")
         may = [_insert(conn, "acct_ada", at) for at in ("2031-05-02 10:00+00", "2031-05-20 10:00+00")]

@@ -252,11 +252,13 @@ class PostgresChatMessageRepository(_Repository):
     async def add(self, message: ChatMessage) -> None:
         # Foreign keys ignore row-level security: the session must be checked to be the
         # message's own account's, or a message could hang off another tenant's session. The
-        # insert writes nothing then, so its check may run after a pipelined commit.
+        # insert writes nothing then, so its check may run after a pipelined commit. The
+        # partition key is the session's creation time, copied from the session read here
+        # (migrations 0050/0051: a month of sessions' messages is one partition).
         await self._write(
-            f"INSERT INTO chat_messages ({_MESSAGE_COLUMNS}) SELECT "
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s "
-            "WHERE EXISTS (SELECT 1 FROM chat_sessions WHERE id = %s AND account_id = %s)",
+            f"INSERT INTO chat_messages ({_MESSAGE_COLUMNS}, session_created_at) SELECT "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, s.created_at "
+            "FROM chat_sessions s WHERE s.id = %s AND s.account_id = %s",
             (*_message_params(message), message.session_id, message.account_id),
             _one_added,
         )
@@ -324,7 +326,9 @@ class PostgresChatMessageRepository(_Repository):
 
 _UPDATE_MESSAGE = (
     "UPDATE chat_messages SET content = %s, status = %s, citations = %s, model = %s, prompt_tokens = %s, "
-    "completion_tokens = %s, latency_ms = %s, error_code = %s, curated_pair_id = %s WHERE id = %s AND account_id = %s"
+    "completion_tokens = %s, latency_ms = %s, error_code = %s, curated_pair_id = %s WHERE id = %s AND account_id = %s "
+    # The partition key, so the update probes one partition's primary key (run-time pruning).
+    "AND session_created_at = (SELECT created_at FROM chat_sessions WHERE id = %s AND account_id = %s)"
 )
 
 
@@ -340,5 +344,7 @@ def _update_params(message: ChatMessage) -> tuple[object, ...]:
         message.error_code,
         message.curated_pair_id,
         message.id,
+        message.account_id,
+        message.session_id,
         message.account_id,
     )

@@ -13,6 +13,7 @@ import msgspec
 from aioomi.adapters.postgres.chat import SESSION_READ
 from aioomi.adapters.postgres.repository import PostgresRepository
 from aioomi.domain.model.chat import ChatMessage, ChatSession
+from aioomi.domain.model.errors import Conflict
 from aioomi.domain.model.handoff import Handoff, HandoffChanged, HandoffEvent, HandoffSettings
 
 _MESSAGE_READ = (
@@ -57,9 +58,12 @@ class PostgresHandoffRepository(PostgresRepository):
             from aioomi.adapters.postgres.chat import PostgresChatMessageRepository
 
             await PostgresChatMessageRepository(self._conn).add(message)
-        await self._execute(
+        # No foreign key to chat_messages since its month partitions (migration 0051): the
+        # event's message is checked to be one of its session's, as the foreign key did.
+        added = await self._execute(
             "INSERT INTO handoff_events (account_id, session_id, seq, kind, state, message_id, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            "SELECT %s, %s, %s, %s, %s, %s, %s WHERE %s::text IS NULL OR EXISTS (SELECT 1 FROM chat_messages "
+            "WHERE id = %s AND session_id = %s AND account_id = %s)",
             (
                 event.account_id,
                 event.session_id,
@@ -68,8 +72,14 @@ class PostgresHandoffRepository(PostgresRepository):
                 str(event.state),
                 event.message_id,
                 event.created_at,
+                event.message_id,
+                event.message_id,
+                event.session_id,
+                event.account_id,
             ),
         )
+        if added != 1:
+            raise Conflict("The event's message is not in its conversation.", code="reference_conflict")
 
     async def events_after(
         self, account_id: str, session_id: str, after: int, *, limit: int

@@ -1,13 +1,19 @@
 """Schema migrations: ordered SQL files shipped in the package, applied once each.
 
 Each file ``NNNN_name.sql`` runs in its own transaction and is recorded in
-``schema_migrations`` with a checksum. The whole run holds a session advisory lock, so
+``schema_migrations`` with a checksum. A file whose first line is ``-- aioomi: no-transaction``
+runs outside a transaction instead (``CREATE INDEX CONCURRENTLY``, batches that commit as they
+go): its statements are sent one by one in autocommit and the file is recorded once the last one
+succeeds, so each statement must be safe to run again (``IF NOT EXISTS``, a check of the
+catalog) should a run stop half-way. Such a file ends each statement with ``;`` at the end of a
+line, and quotes function bodies with ``$$``. The whole run holds a session advisory lock, so
 replicas that start together apply each migration exactly once: the second waits, then
 finds nothing left to do.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from importlib import resources
@@ -20,6 +26,7 @@ from aioomi.domain.model.errors import AioomiError, Unavailable
 
 _LOCK_KEY = 0x4A10_0111  # arbitrary, constant: "aioomi migrations"
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_NO_TRANSACTION = "-- aioomi: no-transaction"
 
 _CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -39,6 +46,32 @@ class Migration(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    @property
+    def in_transaction(self) -> bool:
+        """False for a file marked ``-- aioomi: no-transaction`` on its first line."""
+        return self.sql.split("\n", 1)[0].strip() != _NO_TRANSACTION
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a no-transaction file: each ends with ``;`` at the end of a line
+    outside a ``$$``-quoted body; comment-only pieces are dropped."""
+    statements: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for line in sql.splitlines():
+        current.append(line)
+        if line.count("$$") % 2:
+            quoted = not quoted
+        if not quoted and line.rstrip().endswith(";") and not line.lstrip().startswith("--"):
+            statements.append("\n".join(current))
+            current = []
+    statements.append("\n".join(current))
+    return [s.strip() for s in statements if _has_code(s)]
+
+
+def _has_code(piece: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in piece.splitlines())
 
 
 class MigrationError(AioomiError):
@@ -85,7 +118,7 @@ async def migrate(conninfo: str, *, connect_timeout_s: float = 10.0) -> list[str
         async with await psycopg.AsyncConnection.connect(
             conninfo, autocommit=True, connect_timeout=max(1, round(connect_timeout_s))
         ) as conn:
-            await conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+            await _take_lock(conn)
             try:
                 return await _apply_pending(conn)
             finally:
@@ -98,6 +131,17 @@ async def migrate(conninfo: str, *, connect_timeout_s: float = 10.0) -> list[str
         ) from error
     except psycopg.Error as error:
         raise translate(error) from error
+
+
+async def _take_lock(conn: psycopg.AsyncConnection) -> None:
+    """The migrations' advisory lock, asked for again every 0.2 s rather than waited for: a
+    session waiting for it would be in a statement, and CREATE INDEX CONCURRENTLY in the
+    holder's no-transaction file waits for every statement older than itself (a deadlock)."""
+    while True:
+        row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,))).fetchone()
+        if row and row[0]:
+            return
+        await asyncio.sleep(0.2)
 
 
 def _failure_reason(error: psycopg.OperationalError) -> str:
@@ -122,12 +166,14 @@ async def _apply_pending(conn: psycopg.AsyncConnection) -> list[str]:
                 )
             continue
         try:
-            async with conn.transaction():
-                await conn.execute(migration.sql.encode())
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                    (migration.version, migration.name, migration.checksum),
-                )
+            if migration.in_transaction:
+                async with conn.transaction():
+                    await conn.execute(migration.sql.encode())
+                    await _record(conn, migration)
+            else:
+                for statement in split_statements(migration.sql):
+                    await conn.execute(statement.encode())
+                await _record(conn, migration)
         except psycopg.errors.Error as error:
             if isinstance(error, psycopg.OperationalError):
                 raise
@@ -136,3 +182,10 @@ async def _apply_pending(conn: psycopg.AsyncConnection) -> list[str]:
             ) from error
         done.append(f"{migration.version}_{migration.name}")
     return done
+
+
+async def _record(conn: psycopg.AsyncConnection, migration: Migration) -> None:
+    await conn.execute(
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+        (migration.version, migration.name, migration.checksum),
+    )

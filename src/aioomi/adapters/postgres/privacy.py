@@ -199,6 +199,13 @@ class PostgresPrivacyStore(PostgresRepository):
             " LIMIT %(limit)s FOR UPDATE OF g SKIP LOCKED)",
             {"cutoff": months_before(now, CHAT_RETENTION_MONTHS), "now": now, "limit": limit},
         )
+        # The months of sessions wholly before the 12-month cutoff are past every agent's cutoff
+        # (an agent may only shorten it): their messages go as whole partitions (migration 0051;
+        # a partition whose lock is busy is left to the cascade). The sessions, with whatever
+        # messages remain (the cutoff's month, shorter retention), are then deleted in batches.
+        await self._execute(
+            "SELECT aioomi_drop_month_partitions('chat_messages', %s)", (months_before(now, CHAT_RETENTION_MONTHS),)
+        )
         # greatest() ignores NULL: agents without a setting keep the policy's 12 months.
         return await self._execute(
             "DELETE FROM chat_sessions WHERE id IN ("
@@ -292,7 +299,7 @@ class PostgresPrivacyStore(PostgresRepository):
         )
 
 
-_PARTITIONED_BY_MONTH = ("api_request_log",)  # migration 0048
+_PARTITIONED_BY_MONTH = ("api_request_log", "chat_messages")  # migrations 0048, 0051
 _LOCK_NAMESPACE = 0x41494F  # "AIO": keeps our advisory locks apart from other users of the database
 
 
