@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 
 from aioomi.container import start, stop
 from aioomi.domain.model.accounts import Principal
