@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import msgspec
-
 from aioomi.domain.model.accounts import Principal
-from aioomi.domain.model.ids import new_id
-from aioomi.domain.model.jobs import NewJob
-from aioomi.domain.model.privacy import EXPORT_RETENTION, DataExport, ExportStatus, RightsAction
+from aioomi.domain.model.privacy import DataExport, RightsAction
 from aioomi.domain.model.workspaces import NoWorkspace, Permission, ensure_permitted, is_workspace_id
-from aioomi.domain.usecases.privacy.request_export import BUILD_EXPORT, BuildExportPayload
+from aioomi.domain.usecases.privacy.request_export import queue_export
 from aioomi.domain.usecases.privacy.support import record
 from aioomi.domain.usecases.workspaces.support import audit_as
 from aioomi.ports.clock import Clock
@@ -41,25 +37,9 @@ class RequestWorkspaceExport:
             if membership is None:
                 raise NoWorkspace("You are not a member of that workspace.")
             ensure_permitted(membership, Permission.EXPORT_WORKSPACE)
-            for existing in await uow.privacy.list_exports(principal.account_id, 10):
-                if existing.status is ExportStatus.QUEUED and existing.workspace_id == workspace_id:
-                    return existing
-            export = DataExport(
-                id=new_id("exp"),
-                account_id=principal.account_id,
-                workspace_id=workspace_id,
-                status=ExportStatus.QUEUED,
-                created_at=now,
-                expires_at=now + EXPORT_RETENTION,
-            )
-            await uow.privacy.add_export(export)
-            await uow.jobs.enqueue(
-                NewJob(
-                    kind=BUILD_EXPORT,
-                    payload=msgspec.to_builtins(BuildExportPayload(account_id=export.account_id, export_id=export.id)),
-                    dedupe_key=f"{BUILD_EXPORT}:{export.id}",
-                )
-            )
+            export, new = await queue_export(uow, principal.account_id, workspace_id, now)
+            if not new:
+                return export
             await record(
                 uow,
                 principal.account_id,
