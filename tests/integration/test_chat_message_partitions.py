@@ -181,10 +181,11 @@ def _partitions(conninfo: str) -> dict[str, tuple[bool, bool, int]]:
 
 async def test_a_filled_chat_is_partitioned_without_losing_or_exposing_a_message(old_database: str) -> None:
     before = _messages(old_database)
-    assert await migrate(old_database) == [
+    applied = await migrate(old_database)
+    assert applied[:2] == [
         "0050_chat_messages_session_created_at",
         "0051_chat_messages_partitions",
-    ]
+    ]  # later ones follow
     assert _messages(old_database) == before  # every message and its values
     with psycopg.connect(old_database, autocommit=True) as conn:
         assert conn.execute("SELECT relkind FROM pg_class WHERE relname = 'chat_messages'").fetchone() == ("p",)
@@ -394,7 +395,7 @@ async def test_a_conversion_stopped_half_way_runs_again(old_database: str, monke
     before = _messages(old_database)
     monkeypatch.setattr(migrations, "shipped_migrations", lambda: every)
 
-    assert await migrate(old_database) == ["0051_chat_messages_partitions"]
+    assert (await migrate(old_database))[0] == "0051_chat_messages_partitions"  # later ones follow
     assert _messages(old_database) == before
     assert _scoped_ids(old_database, "acct_bob") == {"msg_5", "msg_6"}
     assert {"chat_messages_unpartitioned", "chat_messages_default"} <= set(_partitions(old_database))
