@@ -182,7 +182,7 @@ async def test_every_product_job_refuses_a_malformed_payload_for_good(memory_con
     ids = {}
     for kind in sorted(set(handlers(memory_container)) - periodic):
         ids[kind] = await store.enqueue(NewJob(kind=kind, payload={"account_id": 7, "customer_id": 7}, max_attempts=5))
-    assert len(ids) == 19  # 3 account, 1 handoff, 2 privacy and 13 other kinds read a payload
+    assert len(ids) == 20  # 3 account, 1 handoff, 2 privacy, 1 workspace (purge) and 13 other kinds read a payload
     await Worker(
         store, handlers(memory_container), memory_container.clock(), poll_interval=timedelta(milliseconds=10)
     ).run_until_idle()
