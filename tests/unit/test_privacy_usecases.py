@@ -35,6 +35,7 @@ from aioomi.domain.model.privacy import (
     outbox_retention,
 )
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.usage import UsageEntry, UsageKind
 from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import open_session
 from aioomi.domain.usecases.privacy.build_export import ExportBuilt
@@ -845,3 +846,101 @@ async def test_a_visitors_leads_are_exported_after_their_conversations_and_delet
         assert [lead.id for lead in await uow.leads.list_for_visitor(who.account_id, "someone_else_0000000")] == [
             "lead_2"
         ]
+
+
+async def test_a_visitors_export_is_audited_with_its_number_of_conversations_not_counting_leads(
+    container: Container,
+) -> None:
+    """Kills `ExportVisitorConversations.__call__` 37 of the earlier run (the audit event's
+    ``sessions`` adds the leads instead of subtracting them): two conversations in two agents
+    and two leads are exported, and the audit event counts 2 sessions, not 4 or 6."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    first = await container.create_agent()(who, AgentSettings(name="Helper"))
+    second = await container.create_agent()(who, AgentSettings(name="Sales"))
+    at = container.clock().now()
+    await _session(container, who.account_id, first.id, at)
+    await _session(container, who.account_id, second.id, at)
+    await _session(container, who.account_id, first.id, at, visitor="someone_else_0000000")  # not this visitor's
+    async with container.uow()(account_id=who.account_id) as uow:
+        for lead_id in ("lead_1", "lead_2"):
+            await uow.leads.add_lead(
+                Lead(
+                    id=lead_id,
+                    account_id=who.account_id,
+                    agent_id=first.id,
+                    visitor_id=VISITOR,
+                    values={"email": f"{lead_id}@example.com"},
+                    consent_text="You may contact me.",
+                    privacy_url=None,
+                    created_at=at,
+                )
+            )
+        await uow.commit()
+    exported = await container.export_visitor_conversations()(who, VISITOR)
+    assert [type(item) for item in exported] == [ExportedConversation] * 2 + [ExportedLead] * 2
+    [event] = [e for e in rows(container, "privacy_audit_log") if e.action == "visitor_data_exported"]
+    assert (event.account_id, event.at, event.detail) == (who.account_id, at, {"sessions": 2})
+
+
+async def test_an_export_holds_each_documents_extracted_text_and_usage_from_the_first_day_it_reads(
+    container: Container, clock: ManualClock
+) -> None:
+    """Kills `BuildExport._collect` 74, 75, 76 and 80 (a document's extracted text read for no
+    account or no document, or dropped: no `documents/<id>/text.txt`) and 114–117, 124, 128–131
+    (`usage.json` written as `null`, read for no account, with no or a naive bound, or from a
+    later first day than 2000-01-01): the document is ingested by the worker, so its text exists,
+    and usage is recorded at 2000-01-01 00:00 UTC (the first instant the export reads), today,
+    and for another account."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(who, agent.id, upload)
+    await run_jobs(container)  # the worker ingests it: the extracted text is stored
+    today = clock.now()
+    first_instant = datetime(2000, 1, 1, tzinfo=UTC)
+
+    def used(account_id: str, at: datetime, prompt: int) -> UsageEntry:
+        return UsageEntry(
+            id=new_id("use"),
+            account_id=account_id,
+            agent_id=agent.id,
+            model="chat-model-x",
+            kind=UsageKind.CHAT,
+            prompt_tokens=prompt,
+            completion_tokens=1,
+            occurred_at=at,
+        )
+
+    async with container.uow()(account_id=who.account_id) as uow:
+        await uow.usage.add(used(who.account_id, first_instant, 10))
+        await uow.usage.add(used(who.account_id, today, 20))
+        await uow.usage.add(used(who.account_id, today, 30))
+        await uow.commit()
+    async with container.uow()(account_id="acc_someone_else") as uow:
+        await uow.usage.add(used("acc_someone_else", today, 99))
+        await uow.commit()
+    export = await container.request_export()(who)
+    await container.build_export()(who.account_id, export.id)
+    async with container.uow()(account_id=who.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
+    assert archive.read(f"documents/{document.id}/text.txt") == b"Refunds take fourteen days."
+    chat_usage = [u for u in json.loads(archive.read("usage.json")) if u["model"] == "chat-model-x"]
+    assert chat_usage == [
+        {
+            "day": "2000-01-01",
+            "agent_id": agent.id,
+            "model": "chat-model-x",
+            "calls": 1,
+            "prompt_tokens": 10,
+            "completion_tokens": 1,
+        },
+        {
+            "day": today.date().isoformat(),
+            "agent_id": agent.id,
+            "model": "chat-model-x",
+            "calls": 2,
+            "prompt_tokens": 50,
+            "completion_tokens": 2,
+        },
+    ]
