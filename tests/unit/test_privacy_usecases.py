@@ -886,7 +886,8 @@ async def test_a_visitors_export_is_audited_with_its_number_of_conversations_not
 async def test_an_export_holds_each_documents_extracted_text_and_usage_from_the_first_day_it_reads(
     container: Container, clock: ManualClock
 ) -> None:
-    """Kills `BuildExport._collect` 74, 75, 76 and 80 (a document's extracted text read for no
+    """Kills `BuildExport.__call__` 111 (the job's file count subtracts the originals) and
+    `BuildExport._collect` 74, 75, 76 and 80 (a document's extracted text read for no
     account or no document, or dropped: no `documents/<id>/text.txt`) and 114–117, 124, 128–131
     (`usage.json` written as `null`, read for no account, with no or a naive bound, or from a
     later first day than 2000-01-01): the document is ingested by the worker, so its text exists,
@@ -921,11 +922,13 @@ async def test_an_export_holds_each_documents_extracted_text_and_usage_from_the_
         await uow.usage.add(used("acc_someone_else", today, 99))
         await uow.commit()
     export = await container.request_export()(who)
-    await container.build_export()(who.account_id, export.id)
+    built = await container.build_export()(who.account_id, export.id)
     async with container.uow()(account_id=who.account_id) as uow:
         blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
     archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
     assert archive.read(f"documents/{document.id}/text.txt") == b"Refunds take fourteen days."
+    assert archive.read(f"documents/{document.id}/original") == b"Refunds take fourteen days."
+    assert isinstance(built, ExportBuilt) and built.files == len(archive.namelist())  # the original counted once
     chat_usage = [u for u in json.loads(archive.read("usage.json")) if u["model"] == "chat-model-x"]
     assert chat_usage == [
         {
@@ -1018,3 +1021,35 @@ async def test_the_purge_of_a_person_who_handed_their_workspace_over_keeps_it_wh
     assert [s.account_id for s in rows(container, "chat_sessions")] == [workspace]
     assert await container.blob_store().get(document.blob_key) == b"Refunds take fourteen days."
     assert await container.blob_store().get(export_key) is None  # Ada's own export goes with her
+
+
+async def test_an_exports_billing_and_consents_are_the_accounts_own(container: Container, clock: ManualClock) -> None:
+    """Kills `BuildExport._collect` 146–152 (`billing.json` written as `null`, its keys renamed
+    or re-cased, the subscription or the records read for no account) and 159 (the privacy
+    state read for no account: `consents.json` without the objection), which no test read:
+    Ada's billing state and record and her objection are in her archive, Bob's record is not."""
+    ada = principal(await signed_up(container, "ada@example.com"))
+    bob = principal(await signed_up(container, "bob@example.com"))
+    at = clock.now()
+    for who, customer in ((ada, "cus_ada"), (bob, "cus_bob")):
+        async with container.uow()(account_id=who.account_id) as uow:
+            await uow.billing.save_account(
+                BillingAccount(account_id=who.account_id, customer_id=customer, subscription_id=f"sub_{customer}")
+            )
+            await uow.billing.save_record(_invoice(f"brec_{customer}", who.account_id, customer, at))
+            await uow.commit()
+    await container.object_to_processing()(ada, objecting=True)
+    export = await container.request_export()(ada)
+    await container.build_export()(ada.account_id, export.id)
+    async with container.uow()(account_id=ada.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(ada.account_id, export.id)).blob_key
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
+    billing = json.loads(archive.read("billing.json"))
+    assert (billing["subscription"]["customer_id"], billing["subscription"]["subscription_id"]) == (
+        "cus_ada",
+        "sub_cus_ada",
+    )
+    assert [(r["id"], r["account_id"]) for r in billing["records"]] == [("brec_cus_ada", ada.account_id)]
+    consents = json.loads(archive.read("consents.json"))
+    assert consents["restricted_at"] is None
+    assert datetime.fromisoformat(consents["objected_at"]) == at
