@@ -22,6 +22,7 @@ from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavail
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
 from aioomi.domain.model.leads import Lead
+from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.domain.model.privacy import (
     DataExport,
     ExportStatus,
@@ -1025,8 +1026,10 @@ async def test_the_purge_of_a_person_who_handed_their_workspace_over_keeps_it_wh
 
 async def test_an_exports_billing_and_consents_are_the_accounts_own(container: Container, clock: ManualClock) -> None:
     """Kills `BuildExport._collect` 146–152 (`billing.json` written as `null`, its keys renamed
-    or re-cased, the subscription or the records read for no account) and 159 (the privacy
-    state read for no account: `consents.json` without the objection), which no test read:
+    or re-cased, the subscription or the records read for no account), 159 and 162 (the privacy
+    state or the rights log read for no account: `consents.json` without the objection, an
+    empty `audit_log.json`) and 170–184 (`consents.json` as `null`, its keys renamed or
+    re-cased, the policy acceptances filtered the wrong way round), which no test read:
     Ada's billing state and record and her objection are in her archive, Bob's record is not."""
     ada = principal(await signed_up(container, "ada@example.com"))
     bob = principal(await signed_up(container, "bob@example.com"))
@@ -1051,5 +1054,16 @@ async def test_an_exports_billing_and_consents_are_the_accounts_own(container: C
     )
     assert [(r["id"], r["account_id"]) for r in billing["records"]] == [("brec_cus_ada", ada.account_id)]
     consents = json.loads(archive.read("consents.json"))
-    assert consents["restricted_at"] is None
-    assert datetime.fromisoformat(consents["objected_at"]) == at
+    assert set(consents) == {
+        "adult_attested_at",
+        "accepted_policy_version",
+        "accepted_at",
+        "policy_acceptances",
+        "restricted_at",
+        "objected_at",
+    }
+    assert (consents["restricted_at"], consents["accepted_policy_version"]) == (None, CURRENT_POLICY_VERSION)
+    for key in ("objected_at", "adult_attested_at", "accepted_at"):  # the clock stood still since sign-up
+        assert datetime.fromisoformat(consents[key]) == at, key
+    assert consents["policy_acceptances"] == []  # none since sign-up: the objection is not one
+    assert sorted(e["action"] for e in json.loads(archive.read("audit_log.json"))) == ["export_requested", "objected"]
