@@ -37,6 +37,7 @@ from aioomi.domain.model.privacy import (
 )
 from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.model.usage import UsageEntry, UsageKind
+from aioomi.domain.model.webhooks import WebhookEndpoint
 from aioomi.domain.model.workspaces import Membership, Role
 from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import open_session
@@ -1067,3 +1068,54 @@ async def test_an_exports_billing_and_consents_are_the_accounts_own(container: C
         assert datetime.fromisoformat(consents[key]) == at, key
     assert consents["policy_acceptances"] == []  # none since sign-up: the objection is not one
     assert sorted(e["action"] for e in json.loads(archive.read("audit_log.json"))) == ["export_requested", "objected"]
+
+
+async def test_an_exports_leads_and_webhook_endpoints_are_the_accounts_and_no_signing_secret_leaves(
+    container: Container, clock: ManualClock
+) -> None:
+    """Kills `BuildExport._collect` 191, 192 (`leads.json` as `null` or read for no account) and
+    200–205 (`webhook_endpoints.json` as `null` or read for no account, and **the signing secret
+    kept in the archive**: 202 keeps only it, 203 and 204 filter a misspelt key), which no test
+    read: Ada's lead and endpoint are in her archive without the secret; Bob's are not."""
+    ada = principal(await signed_up(container, "ada@example.com"))
+    bob = principal(await signed_up(container, "bob@example.com"))
+    at = clock.now()
+    for who, name in ((ada, "ada"), (bob, "bob")):
+        agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+        async with container.uow()(account_id=who.account_id) as uow:
+            await uow.leads.add_lead(
+                Lead(
+                    id=f"lead_{name}",
+                    account_id=who.account_id,
+                    agent_id=agent.id,
+                    visitor_id=VISITOR,
+                    values={"email": f"visitor_of_{name}@example.com"},
+                    consent_text="You may contact me.",
+                    privacy_url=None,
+                    created_at=at,
+                )
+            )
+            await uow.webhooks.add_endpoint(
+                WebhookEndpoint(
+                    id=f"whe_{name}",
+                    account_id=who.account_id,
+                    url=f"https://{name}.example.com/hook",
+                    events=("lead.created",),
+                    secret=f"whsec_secret_of_{name}",
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            await uow.commit()
+    export = await container.request_export()(ada)
+    await container.build_export()(ada.account_id, export.id)
+    async with container.uow()(account_id=ada.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(ada.account_id, export.id)).blob_key
+    raw = await container.blob_store().get(blob_key)
+    archive = zipfile.ZipFile(io.BytesIO(raw))
+    assert [(lead["id"], lead["values"]) for lead in json.loads(archive.read("leads.json"))] == [
+        ("lead_ada", {"email": "visitor_of_ada@example.com"})
+    ]
+    [endpoint] = json.loads(archive.read("webhook_endpoints.json"))
+    assert (endpoint["id"], endpoint["url"], "secret" in endpoint) == ("whe_ada", "https://ada.example.com/hook", False)
+    assert all(b"whsec_secret_of" not in archive.read(name) for name in archive.namelist())
