@@ -854,7 +854,7 @@ async def test_a_visitors_leads_are_exported_after_their_conversations_and_delet
 async def test_a_visitors_export_is_audited_with_its_number_of_conversations_not_counting_leads(
     container: Container,
 ) -> None:
-    """Kills `ExportVisitorConversations.__call__` 37 of the earlier run (the audit event's
+    """Kills `ExportVisitorConversations.__call__` 39 (37 in the morning run: the audit event's
     ``sessions`` adds the leads instead of subtracting them): two conversations in two agents
     and two leads are exported, and the audit event counts 2 sessions, not 4 or 6."""
     who = principal(await signed_up(container, "ada@example.com"))
@@ -979,9 +979,11 @@ async def test_the_purge_of_a_person_who_handed_their_workspace_over_keeps_it_wh
     """Erasure after a transfer of ownership (issue 21): Ada's workspace (her account's id) now
     belongs to Bob. The purge removes Ada's account, her membership and her own exports, and
     nothing of the workspace: its agent, conversation, uploaded file, billing state and records
-    stay, and its Stripe customer is not deleted. Kills the survivors of `PurgeDeletedAccount`
-    where the person is not the workspace's only owner (the exports' prefix; the files, records
-    and billing treated as doomed), which no test of the selection reached."""
+    stay, and its Stripe customer is not deleted; the request does not cancel its subscription
+    either (it did before the fix). Kills `PurgeDeletedAccount.__call__` 8 (the billing read
+    although the person does not alone own the workspace: its Stripe customer deleted) and 36
+    (the person's exports deleted under no prefix); no test of the selection had a transferred
+    workspace."""
     gateway = RecordingGateway()
     container.payment_gateway.override(providers.Object(gateway))
     ada = await signed_up(container, "ada@example.com")
