@@ -1032,7 +1032,8 @@ async def test_an_exports_billing_and_consents_are_the_accounts_own(container: C
     or re-cased, the subscription or the records read for no account), 159 and 162 (the privacy
     state or the rights log read for no account: `consents.json` without the objection, an
     empty `audit_log.json`) and 170–184 (`consents.json` as `null`, its keys renamed or
-    re-cased, the policy acceptances filtered the wrong way round), which no test read:
+    re-cased, the policy acceptances filtered the wrong way round) and 187 (`audit_log.json` as
+    `null`), which no test read:
     Ada's billing state and record and her objection are in her archive, Bob's record is not."""
     ada = principal(await signed_up(container, "ada@example.com"))
     bob = principal(await signed_up(container, "bob@example.com"))
