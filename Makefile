@@ -62,7 +62,7 @@ fmt: dev
 # (`mutmut show <name>` for one). A full run starts afresh; a narrowed one keeps the earlier results.
 P := aioomi.domain.usecases.privacy.
 MUTANT_AREAS ?= \
-	"$(P)request_account_deletion.* $(P)cancel_account_deletion.* $(P)purge_deleted_accounts.* $(P)delete_stripe_customer.*" \
+	"$(P)request_account_deletion.* $(P)cancel_account_deletion.* $(P)purge_deleted_account.* $(P)purge_deleted_accounts.* $(P)delete_stripe_customer.*" \
 	"$(P)restrict_processing.* $(P)check_processing_allowed.* $(P)ingest_unless_restricted.* $(P)crawl_unless_restricted.* $(P)reindex_unless_restricted.*" \
 	"$(P)object_to_processing.* $(P)record_api_requests.*" \
 	"$(P)retention_sweeps.* $(P)retention_support.* $(P)set_chat_retention.* $(P)retention_report.*" \
