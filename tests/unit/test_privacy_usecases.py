@@ -989,7 +989,7 @@ async def test_an_export_holds_each_documents_extracted_text_and_usage_from_the_
     async with container.uow()(account_id="acc_someone_else") as uow:
         await uow.usage.add(used("acc_someone_else", today, 99))
         await uow.commit()
-    export = await container.request_export()(who)
+    export = await container.request_workspace_export()(who, who.workspace_id)  # documents and usage: the workspace's
     built = await container.build_export()(who.account_id, export.id)
     async with container.uow()(account_id=who.account_id) as uow:
         blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
@@ -1112,12 +1112,17 @@ async def test_an_exports_billing_and_consents_are_the_accounts_own(container: C
             await uow.billing.save_record(_invoice(f"brec_{customer}", who.account_id, customer, at))
             await uow.commit()
     await container.object_to_processing()(ada, objecting=True)
-    export = await container.request_export()(ada)
+    export = await container.request_export()(ada)  # consents and the rights log: the person's
     await container.build_export()(ada.account_id, export.id)
     async with container.uow()(account_id=ada.account_id) as uow:
         blob_key = (await uow.privacy.get_export(ada.account_id, export.id)).blob_key
     archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
-    billing = json.loads(archive.read("billing.json"))
+    workspace_export = await container.request_workspace_export()(ada, ada.workspace_id)  # billing: the workspace's
+    await container.build_export()(ada.account_id, workspace_export.id)
+    async with container.uow()(account_id=ada.account_id) as uow:
+        workspace_key = (await uow.privacy.get_export(ada.account_id, workspace_export.id)).blob_key
+    workspace_archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(workspace_key)))
+    billing = json.loads(workspace_archive.read("billing.json"))
     assert (billing["subscription"]["customer_id"], billing["subscription"]["subscription_id"]) == (
         "cus_ada",
         "sub_cus_ada",
@@ -1176,7 +1181,7 @@ async def test_an_exports_leads_and_webhook_endpoints_are_the_accounts_and_no_si
                 )
             )
             await uow.commit()
-    export = await container.request_export()(ada)
+    export = await container.request_workspace_export()(ada, ada.workspace_id)  # leads and endpoints: the workspace's
     await container.build_export()(ada.account_id, export.id)
     async with container.uow()(account_id=ada.account_id) as uow:
         blob_key = (await uow.privacy.get_export(ada.account_id, export.id)).blob_key
