@@ -1193,3 +1193,37 @@ async def test_an_exports_leads_and_webhook_endpoints_are_the_accounts_and_no_si
     [endpoint] = json.loads(archive.read("webhook_endpoints.json"))
     assert (endpoint["id"], endpoint["url"], "secret" in endpoint) == ("whe_ada", "https://ada.example.com/hook", False)
     assert all(b"whsec_secret_of" not in archive.read(name) for name in archive.namelist())
+
+
+async def test_purging_a_workspace_takes_its_files_and_exports_but_not_its_persons_own_exports(
+    container: Container,
+) -> None:
+    """Kills `PurgeWorkspace.__call__` 16 (the workspace's export archives, kept in the asking
+    owner's folder, left behind), 9 (a personal workspace's documents left: its folder is not
+    deleted whole) and 12–14, 47 (a personal workspace's whole folder deleted, the person's own
+    exports with it): Ada's second workspace goes with its document and its export archive;
+    her personal workspace goes with its document, and her own export stays."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    created = await container.create_workspace()(who, "Second shop")
+    there = msgspec.structs.replace(who, workspace_id=created.id)
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    documents = {}
+    for scope in (who, there):
+        agent = await container.create_agent()(scope, AgentSettings(name="Helper"))
+        documents[scope.workspace_id], _ = await container.add_document()(scope, agent.id, upload)
+    own_export = await container.request_export()(who)
+    await container.build_export()(who.account_id, own_export.id)
+    workspace_export = await container.request_workspace_export()(who, created.id)
+    await container.build_export()(who.account_id, workspace_export.id)
+    keys = {e.id: e.blob_key for e in rows(container, "data_exports")}
+    blobs = container.blob_store()
+    assert await blobs.get(keys[workspace_export.id]) is not None
+
+    await container.purge_workspace()(created.id)
+    assert await blobs.get(documents[created.id].blob_key) is None
+    assert await blobs.get(keys[workspace_export.id]) is None  # in Ada's folder, but the workspace's
+    assert await blobs.get(keys[own_export.id]) is not None
+
+    await container.purge_workspace()(who.workspace_id)  # her personal workspace (its id is hers)
+    assert await blobs.get(documents[who.workspace_id].blob_key) is None
+    assert await blobs.get(keys[own_export.id]) is not None  # her own export stays with her
