@@ -1227,3 +1227,29 @@ async def test_purging_a_workspace_takes_its_files_and_exports_but_not_its_perso
     await container.purge_workspace()(who.workspace_id)  # her personal workspace (its id is hers)
     assert await blobs.get(documents[who.workspace_id].blob_key) is None
     assert await blobs.get(keys[own_export.id]) is not None  # her own export stays with her
+
+
+async def test_lifting_a_restriction_queues_nothing_in_a_workspace_the_person_handed_over(
+    container: Container, clock: ManualClock
+) -> None:
+    """Kills `RestrictProcessing.__call__` 55 (`own is not None or own.role is OWNER`: the
+    waiting documents of the workspace with the person's id queued again although they no
+    longer own it): Ada handed her workspace to Bob and stays an admin; her restriction and its
+    lifting leave its document's single ingestion job alone."""
+    ada = await signed_up(container, "ada@example.com")
+    bob = await signed_up(container, "bob@example.com")
+    workspace = ada.account.id
+    who = principal(ada)
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(who, agent.id, upload)
+    async with container.uow()(account_id=workspace) as uow:
+        for account_id, role in ((bob.account.id, Role.OWNER), (workspace, Role.ADMIN)):  # as a transfer leaves it
+            await uow.workspaces.put_member(
+                Membership(workspace_id=workspace, account_id=account_id, role=role, created_at=clock.now())
+            )
+        await uow.commit()
+    await container.restrict_processing()(who, restrict=True)
+    await container.restrict_processing()(who, restrict=False)
+    jobs = [j for j in container.job_store()._jobs.values() if j.payload.get("document_id") == document.id]
+    assert [j.dedupe_key for j in jobs] == [f"documents.ingest:{document.id}:{document.version}:1"]
