@@ -1253,3 +1253,22 @@ async def test_lifting_a_restriction_queues_nothing_in_a_workspace_the_person_ha
     await container.restrict_processing()(who, restrict=False)
     jobs = [j for j in container.job_store()._jobs.values() if j.payload.get("document_id") == document.id]
     assert [j.dedupe_key for j in jobs] == [f"documents.ingest:{document.id}:{document.version}:1"]
+
+
+async def test_a_workspace_export_is_not_confused_with_the_persons_or_an_earlier_one(container: Container) -> None:
+    """Kills `RequestWorkspaceExport.__call__` 27 (`QUEUED or same workspace`: the person's own
+    queued export, or the workspace's finished one, returned instead of a new workspace export)
+    and 53 (the build job queued without its payload: the worker cannot build it): with Ada's
+    own export queued, asking for her workspace's export queues a second one; the worker builds
+    both; asking again queues a third."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    own = await container.request_export()(who)
+    first = await container.request_workspace_export()(who, who.workspace_id)
+    assert (first.id != own.id, first.workspace_id) == (True, who.workspace_id)
+    await run_jobs(container)  # the worker builds both from their jobs' payloads
+    assert {e.id: e.status for e in rows(container, "data_exports")} == {
+        own.id: ExportStatus.READY,
+        first.id: ExportStatus.READY,
+    }
+    again = await container.request_workspace_export()(who, who.workspace_id)
+    assert (again.id not in (own.id, first.id), again.workspace_id) == (True, who.workspace_id)
