@@ -71,7 +71,7 @@ MUTANT_AREAS ?= \
 	"$(P)find_visitor_conversations.* $(P)export_visitor_conversations.* $(P)delete_visitor_conversations.* $(P)support.*" \
 	"$(P)accept_policy.* $(P)get_policy_status.* $(P)get_published_policy.* $(P)publish_policy_version.* $(P)send_policy_notices.* $(P)policy_versions_support.*" \
 	"$(P)get_privacy_overview.* $(P)list_audit_log.*" \
-	"aioomi.domain.model.privacy.*"
+	"aioomi.domain.model.privacy.* aioomi.domain.model.workspace_state.*"
 MUTANTS ?=
 mutants: dev
 ifeq ($(MUTANTS),)
