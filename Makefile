@@ -62,16 +62,16 @@ fmt: dev
 # (`mutmut show <name>` for one). A full run starts afresh; a narrowed one keeps the earlier results.
 P := aioomi.domain.usecases.privacy.
 MUTANT_AREAS ?= \
-	"$(P)request_account_deletion.* $(P)cancel_account_deletion.* $(P)purge_deleted_accounts.* $(P)delete_stripe_customer.*" \
+	"$(P)request_account_deletion.* $(P)cancel_account_deletion.* $(P)purge_deleted_account.* $(P)purge_deleted_accounts.* $(P)purge_workspace.* $(P)delete_stripe_customer.*" \
 	"$(P)restrict_processing.* $(P)check_processing_allowed.* $(P)ingest_unless_restricted.* $(P)crawl_unless_restricted.* $(P)reindex_unless_restricted.*" \
-	"$(P)object_to_processing.* $(P)record_api_requests.*" \
-	"$(P)retention_sweeps.* $(P)retention_support.* $(P)set_chat_retention.* $(P)retention_report.*" \
+	"$(P)object_to_processing.* $(P)record_api_requests.* $(P)support.x_processing_allowed* $(P)support.x_owned_workspaces* $(P)support.x_quiet_request_logs*" \
+	"$(P)retention_sweeps.* $(P)retention_support.* $(P)set_chat_retention.* $(P)get_chat_retention.* $(P)retention_report.* $(P)prepare_month_partitions.*" \
 	"aioomi.adapters.postgres.privacy.*" \
-	"$(P)request_export.* $(P)build_export.* $(P)issue_export_link.* $(P)download_export.* $(P)list_exports.*" \
+	"$(P)request_export.* $(P)request_workspace_export.* $(P)build_export.* $(P)issue_export_link.* $(P)download_export.* $(P)list_exports.*" \
 	"$(P)find_visitor_conversations.* $(P)export_visitor_conversations.* $(P)delete_visitor_conversations.* $(P)support.*" \
 	"$(P)accept_policy.* $(P)get_policy_status.* $(P)get_published_policy.* $(P)publish_policy_version.* $(P)send_policy_notices.* $(P)policy_versions_support.*" \
 	"$(P)get_privacy_overview.* $(P)list_audit_log.*" \
-	"aioomi.domain.model.privacy.*"
+	"aioomi.domain.model.privacy.* aioomi.domain.model.workspace_state.*"
 MUTANTS ?=
 mutants: dev
 ifeq ($(MUTANTS),)

@@ -21,6 +21,8 @@ from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.privacy import AuditEvent, DataExport, ExportStatus, PrivacyState, RetentionRun
 from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.model.secrets import hash_token
+from aioomi.domain.model.workspaces import AuditEvent as WorkspaceAuditEvent
+from aioomi.domain.model.workspaces import Invitation, Membership, Role
 from aioomi.domain.usecases.auth_support import ClientInfo
 from aioomi.domain.usecases.sign_up import SignUpRequest
 
@@ -639,3 +641,57 @@ async def test_the_orphan_sweep_removes_chunks_and_files_of_removed_documents(co
     assert await chunks.count(account_id=ada, agent_id=agent.id) == 0
     assert await blobs.get(f"{ada}/{agent.id}/doc_gone1/v1-0123456789abcdef") is None
     assert await blobs.get(f"{ada}/{agent.id}/doc_gone2/v1-0123456789abcdef") is None
+
+
+async def test_erasure_blanks_the_person_in_other_workspaces_audit_logs_and_invitations_and_counts_them(
+    postgres_container,
+) -> None:
+    """Postgres: Ada was an editor in Bob's workspace. Erasing her keeps that workspace's audit
+    events and invitations but not who she was (no foreign key does it: the ids are plain text),
+    and the count includes those rows. Kills `PostgresPrivacyStore.erase_account` 57 (the actor
+    blanked for no one: Ada's id stays in Bob's audit log) and 56 (their count subtracted)."""
+    container = postgres_container
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    async with container.uow()(account_id=bob) as uow:
+        await uow.workspaces.put_member(Membership(workspace_id=bob, account_id=ada, role=Role.EDITOR, created_at=NOW))
+        for event_id, actor, subject in (("aud_1", ada, bob), ("aud_2", bob, ada), ("aud_3", bob, bob)):
+            await uow.workspaces.add_audit_event(
+                WorkspaceAuditEvent(
+                    id=event_id,
+                    workspace_id=bob,
+                    actor_id=actor,
+                    action="member.role_changed",
+                    subject=subject,
+                    detail={},
+                    at=NOW,
+                )
+            )
+        await uow.workspaces.add_invitation(
+            Invitation(
+                id="inv_1",
+                workspace_id=bob,
+                email="cy@example.com",
+                role=Role.VIEWER,
+                token_hash=hash_token("invitation"),
+                invited_by=ada,
+                created_at=NOW,
+                expires_at=NOW + timedelta(days=7),
+                sent_at=NOW,
+            )
+        )
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        # her own workspace, the account, 2 audit events and 1 invitation blanked
+        assert await uow.privacy.erase_account(ada) == 5
+        await uow.commit()
+    async with container.uow()(account_id=bob) as uow:
+        events = await uow.workspaces.audit_events(bob, 10)
+        invitation = await uow.workspaces.get_invitation(bob, "inv_1")
+        members = await uow.workspaces.members(bob)
+    assert sorted((e.id, e.actor_id, e.subject) for e in events) == [
+        ("aud_1", None, bob),
+        ("aud_2", bob, None),
+        ("aud_3", bob, bob),
+    ]
+    assert invitation is not None and invitation.invited_by is None
+    assert [m.account_id for m in members] == [bob]

@@ -14,9 +14,11 @@ import pytest
 from aioomi.adapters.memory.clock import ManualClock
 from aioomi.container import Container
 from aioomi.domain.model.accounts import AccountStatus
-from aioomi.domain.model.errors import InvalidInput, NotFound
+from aioomi.domain.model.errors import InvalidInput, NotFound, Unavailable
+from aioomi.domain.model.mail import EmailMessage
 from aioomi.domain.model.privacy import PolicyVersion
 from aioomi.domain.usecases.privacy.policy_versions_support import current_policy_version
+from aioomi.ports.mailer import Mailer
 from tests.integration.accounts_support import PASSWORD
 from tests.unit.test_account_usecases import container, outbox, principal, rows, signed_up  # noqa: F401 - fixtures
 
@@ -193,6 +195,46 @@ async def test_notices_go_in_batches_to_every_account_not_being_deleted(
     assert [a.status for a in rows(container, "accounts") if a.email == "dee@example.com"] == [
         AccountStatus.DELETION_PENDING
     ]
+
+
+class _RelayDownAtMail:
+    """Hands mail to ``mailer`` but fails on the ``n``-th one (the relay went down)."""
+
+    def __init__(self, mailer: Mailer, n: int) -> None:
+        self._mailer = mailer
+        self._n = n
+        self.calls = 0
+
+    async def send(self, message: EmailMessage) -> None:
+        self.calls += 1
+        if self.calls == self._n:
+            raise Unavailable("The relay is down.", code="mail_unavailable")
+        await self._mailer.send(message)
+
+
+async def test_notices_cut_short_by_a_relay_failure_are_finished_by_the_next_run(
+    container: Container, clock: ManualClock
+) -> None:
+    """Kills `SendPolicyNotices.__call__` 45 (the version marked as all sent after its first
+    batch: a run that fails in the second batch left the rest unnotified for good): with a batch
+    of 1 and three accounts, the relay fails at the second mail; the version is not marked sent
+    and remembers the first account; the next run sends the other two."""
+    owners = sorted(
+        [await signed_up(container, f"{name}@example.com") for name in ("ada", "bob", "cy")], key=lambda o: o.account.id
+    )
+    effective = clock.now().date() + timedelta(days=30)
+    await container.publish_policy_version()(effective, "A clearer retention table.", TEXT)
+    failing = _RelayDownAtMail(container.mailer(), 2)
+    with pytest.raises(Unavailable):
+        await container.send_policy_notices(mailer=failing, batch=1)()
+    [version] = [v for v in rows(container, "policy_versions") if v.version == effective.isoformat()]
+    assert (version.notices_sent, version.notices_sent_at, version.notices_after) == (1, None, owners[0].account.id)
+    clock.advance(timedelta(hours=1))
+    assert await container.send_policy_notices(batch=1)() == 2  # the second and third accounts
+    mails = [m.to for m in outbox(container) if m.kind == "policy_change"]
+    assert sorted(mails) == ["ada@example.com", "bob@example.com", "cy@example.com"]
+    [version] = [v for v in rows(container, "policy_versions") if v.version == effective.isoformat()]
+    assert (version.notices_sent, version.notices_sent_at) == (3, clock.now())
 
 
 async def test_the_policy_is_read_in_the_owners_scope_and_once_per_instant(

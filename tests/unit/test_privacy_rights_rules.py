@@ -629,6 +629,35 @@ async def test_201_agents_are_all_searched_exported_and_their_waiting_documents_
         assert len(lifted) == len(f"{ingest}:lifted:") + 8  # a random suffix: a new job even if one ran
 
 
+async def test_lifting_queues_the_waiting_documents_of_every_workspace_the_person_owns_once(
+    container: Container,
+) -> None:
+    """Kills `RestrictProcessing.__call__` 70, 75–78 (the other owned workspaces' waiting
+    documents not queued again when the restriction is lifted: they would wait for good) and 13
+    (a lift without a restriction queues them again): Ada restricts, adds a document in her
+    second workspace (it waits), lifts: one new ingestion job; lifting again: none."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    created = await container.create_workspace()(who, "Second shop")
+    there = msgspec.structs.replace(who, workspace_id=created.id)
+    await container.restrict_processing()(who, restrict=True)
+    agent = await container.create_agent()(there, AgentSettings(name="Helper"))
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(there, agent.id, upload)
+    ingest = f"documents.ingest:{document.id}:{document.version}:1"
+
+    def keys() -> list[str]:
+        return [
+            j.dedupe_key for j in container.job_store()._jobs.values() if j.payload.get("document_id") == document.id
+        ]
+
+    assert keys() == [ingest]
+    await container.restrict_processing()(who, restrict=False)
+    first_job, lifted = keys()
+    assert first_job == ingest and lifted.startswith(f"{ingest}:lifted:")
+    await container.restrict_processing()(who, restrict=False)  # no restriction to lift: nothing queued
+    assert len(keys()) == 2
+
+
 class RecordingIngest:
     """Stands in for the ingestion step: records what it is asked to ingest."""
 

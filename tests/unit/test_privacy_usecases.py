@@ -22,6 +22,7 @@ from aioomi.domain.model.errors import Conflict, InvalidInput, NotFound, Unavail
 from aioomi.domain.model.ids import new_id
 from aioomi.domain.model.knowledge import Chunk, EmbeddedChunk, content_hash
 from aioomi.domain.model.leads import Lead
+from aioomi.domain.model.policy import CURRENT_POLICY_VERSION
 from aioomi.domain.model.privacy import (
     DataExport,
     ExportStatus,
@@ -35,6 +36,9 @@ from aioomi.domain.model.privacy import (
     outbox_retention,
 )
 from aioomi.domain.model.request_log import RequestLogEntry
+from aioomi.domain.model.usage import UsageEntry, UsageKind
+from aioomi.domain.model.webhooks import WebhookEndpoint
+from aioomi.domain.model.workspaces import Membership, Role
 from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import open_session
 from aioomi.domain.usecases.privacy.build_export import ExportBuilt
@@ -911,3 +915,360 @@ async def test_a_visitors_leads_are_exported_after_their_conversations_and_delet
         assert [lead.id for lead in await uow.leads.list_for_visitor(who.account_id, "someone_else_0000000")] == [
             "lead_2"
         ]
+
+
+async def test_a_visitors_export_is_audited_with_its_number_of_conversations_not_counting_leads(
+    container: Container,
+) -> None:
+    """Kills `ExportVisitorConversations.__call__` 39 (37 in the morning run: the audit event's
+    ``sessions`` adds the leads instead of subtracting them): two conversations in two agents
+    and two leads are exported, and the audit event counts 2 sessions, not 4 or 6."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    first = await container.create_agent()(who, AgentSettings(name="Helper"))
+    second = await container.create_agent()(who, AgentSettings(name="Sales"))
+    at = container.clock().now()
+    await _session(container, who.account_id, first.id, at)
+    await _session(container, who.account_id, second.id, at)
+    await _session(container, who.account_id, first.id, at, visitor="someone_else_0000000")  # not this visitor's
+    async with container.uow()(account_id=who.account_id) as uow:
+        for lead_id in ("lead_1", "lead_2"):
+            await uow.leads.add_lead(
+                Lead(
+                    id=lead_id,
+                    account_id=who.account_id,
+                    agent_id=first.id,
+                    visitor_id=VISITOR,
+                    values={"email": f"{lead_id}@example.com"},
+                    consent_text="You may contact me.",
+                    privacy_url=None,
+                    created_at=at,
+                )
+            )
+        await uow.commit()
+    exported = await container.export_visitor_conversations()(who, VISITOR)
+    assert [type(item) for item in exported] == [ExportedConversation] * 2 + [ExportedLead] * 2
+    [event] = [e for e in rows(container, "privacy_audit_log") if e.action == "visitor_data_exported"]
+    assert (event.account_id, event.at, event.detail) == (who.account_id, at, {"sessions": 2})
+
+
+async def test_an_export_holds_each_documents_extracted_text_and_usage_from_the_first_day_it_reads(
+    container: Container, clock: ManualClock
+) -> None:
+    """Kills `BuildExport.__call__` 111 (the job's file count subtracts the originals) and
+    `BuildExport._collect` 74, 75, 76 and 80 (a document's extracted text read for no
+    account or no document, or dropped: no `documents/<id>/text.txt`) and 114–117, 124, 128–131
+    (`usage.json` written as `null`, read for no account, with no or a naive bound, or from a
+    later first day than 2000-01-01): the document is ingested by the worker, so its text exists,
+    and usage is recorded at 2000-01-01 00:00 UTC (the first instant the export reads), today,
+    and for another account."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(who, agent.id, upload)
+    await run_jobs(container)  # the worker ingests it: the extracted text is stored
+    today = clock.now()
+    first_instant = datetime(2000, 1, 1, tzinfo=UTC)
+
+    def used(account_id: str, at: datetime, prompt: int) -> UsageEntry:
+        return UsageEntry(
+            id=new_id("use"),
+            account_id=account_id,
+            agent_id=agent.id,
+            model="chat-model-x",
+            kind=UsageKind.CHAT,
+            prompt_tokens=prompt,
+            completion_tokens=1,
+            occurred_at=at,
+        )
+
+    async with container.uow()(account_id=who.account_id) as uow:
+        await uow.usage.add(used(who.account_id, first_instant, 10))
+        await uow.usage.add(used(who.account_id, today, 20))
+        await uow.usage.add(used(who.account_id, today, 30))
+        await uow.commit()
+    async with container.uow()(account_id="acc_someone_else") as uow:
+        await uow.usage.add(used("acc_someone_else", today, 99))
+        await uow.commit()
+    export = await container.request_workspace_export()(who, who.workspace_id)  # documents and usage: the workspace's
+    built = await container.build_export()(who.account_id, export.id)
+    async with container.uow()(account_id=who.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(who.account_id, export.id)).blob_key
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
+    assert archive.read(f"documents/{document.id}/text.txt") == b"Refunds take fourteen days."
+    assert archive.read(f"documents/{document.id}/original") == b"Refunds take fourteen days."
+    assert isinstance(built, ExportBuilt) and built.files == len(archive.namelist())  # the original counted once
+    chat_usage = [u for u in json.loads(archive.read("usage.json")) if u["model"] == "chat-model-x"]
+    assert chat_usage == [
+        {
+            "day": "2000-01-01",
+            "agent_id": agent.id,
+            "model": "chat-model-x",
+            "calls": 1,
+            "prompt_tokens": 10,
+            "completion_tokens": 1,
+        },
+        {
+            "day": today.date().isoformat(),
+            "agent_id": agent.id,
+            "model": "chat-model-x",
+            "calls": 2,
+            "prompt_tokens": 50,
+            "completion_tokens": 2,
+        },
+    ]
+
+
+def _invoice(record_id: str, account_id: str, customer_id: str, at: datetime) -> BillingRecord:
+    return BillingRecord(
+        id=record_id,
+        kind=RecordKind.INVOICE,
+        stripe_id=f"in_{record_id}",
+        account_id=account_id,
+        account_ref=account_ref(account_id),
+        stripe_customer_id=customer_id,
+        stripe_invoice_id=f"in_{record_id}",
+        stripe_subscription_id=None,
+        amount_minor=1900,
+        currency="eur",
+        status="paid",
+        period_start=None,
+        period_end=None,
+        occurred_at=at,
+        status_at=at,
+        created_at=at,
+    )
+
+
+async def test_the_purge_of_a_person_who_handed_their_workspace_over_keeps_it_whole_but_their_exports(
+    container: Container, clock: ManualClock
+) -> None:
+    """Erasure after a transfer of ownership (issue 21): Ada's workspace (her account's id) now
+    belongs to Bob. The purge removes Ada's account, her membership and her own exports, and
+    nothing of the workspace: its agent, conversation, uploaded file, billing state and records
+    stay, and its Stripe customer is not deleted; the request does not cancel its subscription
+    either (it did before the fix). Kills `PurgeDeletedAccount.__call__` 8 (the billing read
+    although the person does not alone own the workspace: its Stripe customer deleted) and 36
+    (the person's exports deleted under no prefix); no test of the selection had a transferred
+    workspace."""
+    gateway = RecordingGateway()
+    container.payment_gateway.override(providers.Object(gateway))
+    ada = await signed_up(container, "ada@example.com")
+    bob = await signed_up(container, "bob@example.com")
+    workspace = ada.account.id
+    who = principal(ada)
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    await _session(container, workspace, agent.id, clock.now())
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(who, agent.id, upload)
+    export = await container.request_export()(who)
+    await container.build_export()(workspace, export.id)
+    async with container.uow()(account_id=workspace) as uow:
+        export_key = (await uow.privacy.get_export(workspace, export.id)).blob_key
+        await uow.billing.save_account(
+            BillingAccount(account_id=workspace, customer_id="cus_shop", subscription_id="sub_shop")
+        )
+        await uow.billing.save_record(_invoice("brec_shop", workspace, "cus_shop", clock.now()))
+        for account_id, role in ((bob.account.id, Role.OWNER), (workspace, Role.ADMIN)):  # as a transfer leaves it
+            await uow.workspaces.put_member(
+                Membership(workspace_id=workspace, account_id=account_id, role=role, created_at=clock.now())
+            )
+        await uow.commit()
+    await container.request_account_deletion()(who, PASSWORD)
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1
+    assert [a.email for a in rows(container, "accounts")] == ["bob@example.com"]
+    assert gateway.calls == []  # the workspace's Stripe customer is Bob's now
+    async with container.uow()(account_id=workspace) as uow:
+        assert [(m.account_id, m.role) for m in await uow.workspaces.members(workspace)] == [
+            (bob.account.id, Role.OWNER)
+        ]
+        assert await uow.agents.get(workspace, agent.id) is not None
+        assert [d.id for d in await uow.documents.list_all(workspace, agent.id)] == [document.id]
+        assert (await uow.billing.get_account(workspace)).customer_id == "cus_shop"
+        assert [(r.id, r.account_id) for r in await uow.billing.list_records(workspace, 10)] == [
+            ("brec_shop", workspace)
+        ]
+    assert [s.account_id for s in rows(container, "chat_sessions")] == [workspace]
+    assert await container.blob_store().get(document.blob_key) == b"Refunds take fourteen days."
+    assert await container.blob_store().get(export_key) is None  # Ada's own export goes with her
+
+
+async def test_an_exports_billing_and_consents_are_the_accounts_own(container: Container, clock: ManualClock) -> None:
+    """Kills `BuildExport._collect` 146–152 (`billing.json` written as `null`, its keys renamed
+    or re-cased, the subscription or the records read for no account), 159 and 162 (the privacy
+    state or the rights log read for no account: `consents.json` without the objection, an
+    empty `audit_log.json`) and 170–184 (`consents.json` as `null`, its keys renamed or
+    re-cased, the policy acceptances filtered the wrong way round) and 187 (`audit_log.json` as
+    `null`), which no test read:
+    Ada's billing state and record and her objection are in her archive, Bob's record is not."""
+    ada = principal(await signed_up(container, "ada@example.com"))
+    bob = principal(await signed_up(container, "bob@example.com"))
+    at = clock.now()
+    for who, customer in ((ada, "cus_ada"), (bob, "cus_bob")):
+        async with container.uow()(account_id=who.account_id) as uow:
+            await uow.billing.save_account(
+                BillingAccount(account_id=who.account_id, customer_id=customer, subscription_id=f"sub_{customer}")
+            )
+            await uow.billing.save_record(_invoice(f"brec_{customer}", who.account_id, customer, at))
+            await uow.commit()
+    await container.object_to_processing()(ada, objecting=True)
+    export = await container.request_export()(ada)  # consents and the rights log: the person's
+    await container.build_export()(ada.account_id, export.id)
+    async with container.uow()(account_id=ada.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(ada.account_id, export.id)).blob_key
+    archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(blob_key)))
+    workspace_export = await container.request_workspace_export()(ada, ada.workspace_id)  # billing: the workspace's
+    await container.build_export()(ada.account_id, workspace_export.id)
+    async with container.uow()(account_id=ada.account_id) as uow:
+        workspace_key = (await uow.privacy.get_export(ada.account_id, workspace_export.id)).blob_key
+    workspace_archive = zipfile.ZipFile(io.BytesIO(await container.blob_store().get(workspace_key)))
+    billing = json.loads(workspace_archive.read("billing.json"))
+    assert (billing["subscription"]["customer_id"], billing["subscription"]["subscription_id"]) == (
+        "cus_ada",
+        "sub_cus_ada",
+    )
+    assert [(r["id"], r["account_id"]) for r in billing["records"]] == [("brec_cus_ada", ada.account_id)]
+    consents = json.loads(archive.read("consents.json"))
+    assert set(consents) == {
+        "adult_attested_at",
+        "accepted_policy_version",
+        "accepted_at",
+        "policy_acceptances",
+        "restricted_at",
+        "objected_at",
+    }
+    assert (consents["restricted_at"], consents["accepted_policy_version"]) == (None, CURRENT_POLICY_VERSION)
+    for key in ("objected_at", "adult_attested_at", "accepted_at"):  # the clock stood still since sign-up
+        assert datetime.fromisoformat(consents[key]) == at, key
+    assert consents["policy_acceptances"] == []  # none since sign-up: the objection is not one
+    assert sorted(e["action"] for e in json.loads(archive.read("audit_log.json"))) == ["export_requested", "objected"]
+
+
+async def test_an_exports_leads_and_webhook_endpoints_are_the_accounts_and_no_signing_secret_leaves(
+    container: Container, clock: ManualClock
+) -> None:
+    """Kills `BuildExport._collect` 191, 192 (`leads.json` as `null` or read for no account) and
+    200–205 (`webhook_endpoints.json` as `null` or read for no account, and **the signing secret
+    kept in the archive**: 202 keeps only it, 203 and 204 filter a misspelt key), which no test
+    read: Ada's lead and endpoint are in her archive without the secret; Bob's are not."""
+    ada = principal(await signed_up(container, "ada@example.com"))
+    bob = principal(await signed_up(container, "bob@example.com"))
+    at = clock.now()
+    for who, name in ((ada, "ada"), (bob, "bob")):
+        agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+        async with container.uow()(account_id=who.account_id) as uow:
+            await uow.leads.add_lead(
+                Lead(
+                    id=f"lead_{name}",
+                    account_id=who.account_id,
+                    agent_id=agent.id,
+                    visitor_id=VISITOR,
+                    values={"email": f"visitor_of_{name}@example.com"},
+                    consent_text="You may contact me.",
+                    privacy_url=None,
+                    created_at=at,
+                )
+            )
+            await uow.webhooks.add_endpoint(
+                WebhookEndpoint(
+                    id=f"whe_{name}",
+                    account_id=who.account_id,
+                    url=f"https://{name}.example.com/hook",
+                    events=("lead.created",),
+                    secret=f"whsec_secret_of_{name}",
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            await uow.commit()
+    export = await container.request_workspace_export()(ada, ada.workspace_id)  # leads and endpoints: the workspace's
+    await container.build_export()(ada.account_id, export.id)
+    async with container.uow()(account_id=ada.account_id) as uow:
+        blob_key = (await uow.privacy.get_export(ada.account_id, export.id)).blob_key
+    raw = await container.blob_store().get(blob_key)
+    archive = zipfile.ZipFile(io.BytesIO(raw))
+    assert [(lead["id"], lead["values"]) for lead in json.loads(archive.read("leads.json"))] == [
+        ("lead_ada", {"email": "visitor_of_ada@example.com"})
+    ]
+    [endpoint] = json.loads(archive.read("webhook_endpoints.json"))
+    assert (endpoint["id"], endpoint["url"], "secret" in endpoint) == ("whe_ada", "https://ada.example.com/hook", False)
+    assert all(b"whsec_secret_of" not in archive.read(name) for name in archive.namelist())
+
+
+async def test_purging_a_workspace_takes_its_files_and_exports_but_not_its_persons_own_exports(
+    container: Container,
+) -> None:
+    """Kills `PurgeWorkspace.__call__` 16 (the workspace's export archives, kept in the asking
+    owner's folder, left behind), 9 (a personal workspace's documents left: its folder is not
+    deleted whole) and 12–14, 47 (a personal workspace's whole folder deleted, the person's own
+    exports with it): Ada's second workspace goes with its document and its export archive;
+    her personal workspace goes with its document, and her own export stays."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    created = await container.create_workspace()(who, "Second shop")
+    there = msgspec.structs.replace(who, workspace_id=created.id)
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    documents = {}
+    for scope in (who, there):
+        agent = await container.create_agent()(scope, AgentSettings(name="Helper"))
+        documents[scope.workspace_id], _ = await container.add_document()(scope, agent.id, upload)
+    own_export = await container.request_export()(who)
+    await container.build_export()(who.account_id, own_export.id)
+    workspace_export = await container.request_workspace_export()(who, created.id)
+    await container.build_export()(who.account_id, workspace_export.id)
+    keys = {e.id: e.blob_key for e in rows(container, "data_exports")}
+    blobs = container.blob_store()
+    assert await blobs.get(keys[workspace_export.id]) is not None
+
+    await container.purge_workspace()(created.id)
+    assert await blobs.get(documents[created.id].blob_key) is None
+    assert await blobs.get(keys[workspace_export.id]) is None  # in Ada's folder, but the workspace's
+    assert await blobs.get(keys[own_export.id]) is not None
+
+    await container.purge_workspace()(who.workspace_id)  # her personal workspace (its id is hers)
+    assert await blobs.get(documents[who.workspace_id].blob_key) is None
+    assert await blobs.get(keys[own_export.id]) is not None  # her own export stays with her
+
+
+async def test_lifting_a_restriction_queues_nothing_in_a_workspace_the_person_handed_over(
+    container: Container, clock: ManualClock
+) -> None:
+    """Kills `RestrictProcessing.__call__` 55 (`own is not None or own.role is OWNER`: the
+    waiting documents of the workspace with the person's id queued again although they no
+    longer own it): Ada handed her workspace to Bob and stays an admin; her restriction and its
+    lifting leave its document's single ingestion job alone."""
+    ada = await signed_up(container, "ada@example.com")
+    bob = await signed_up(container, "bob@example.com")
+    workspace = ada.account.id
+    who = principal(ada)
+    agent = await container.create_agent()(who, AgentSettings(name="Helper"))
+    upload = DocumentUpload(data=b"Refunds take fourteen days.", filename="refunds.txt", content_type="text/plain")
+    document, _ = await container.add_document()(who, agent.id, upload)
+    async with container.uow()(account_id=workspace) as uow:
+        for account_id, role in ((bob.account.id, Role.OWNER), (workspace, Role.ADMIN)):  # as a transfer leaves it
+            await uow.workspaces.put_member(
+                Membership(workspace_id=workspace, account_id=account_id, role=role, created_at=clock.now())
+            )
+        await uow.commit()
+    await container.restrict_processing()(who, restrict=True)
+    await container.restrict_processing()(who, restrict=False)
+    jobs = [j for j in container.job_store()._jobs.values() if j.payload.get("document_id") == document.id]
+    assert [j.dedupe_key for j in jobs] == [f"documents.ingest:{document.id}:{document.version}:1"]
+
+
+async def test_a_workspace_export_is_not_confused_with_the_persons_or_an_earlier_one(container: Container) -> None:
+    """Kills `RequestWorkspaceExport.__call__` 27 (`QUEUED or same workspace`: the person's own
+    queued export, or the workspace's finished one, returned instead of a new workspace export)
+    and 53 (the build job queued without its payload: the worker cannot build it): with Ada's
+    own export queued, asking for her workspace's export queues a second one; the worker builds
+    both; asking again queues a third."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    own = await container.request_export()(who)
+    first = await container.request_workspace_export()(who, who.workspace_id)
+    assert (first.id != own.id, first.workspace_id) == (True, who.workspace_id)
+    await run_jobs(container)  # the worker builds both from their jobs' payloads
+    assert {e.id: e.status for e in rows(container, "data_exports")} == {
+        own.id: ExportStatus.READY,
+        first.id: ExportStatus.READY,
+    }
+    again = await container.request_workspace_export()(who, who.workspace_id)
+    assert (again.id not in (own.id, first.id), again.workspace_id) == (True, who.workspace_id)

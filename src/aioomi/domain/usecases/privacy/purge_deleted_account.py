@@ -22,7 +22,8 @@ class PurgeDeletedAccount:
        chunks, logs and jobs, billing records detached (kept 7 years), the workspace row and all
        that cascades; a workspace another person also owns (or was handed over) stays whole;
     2. the person's folder of the blob store (their exports, and what is left of their own
-       workspace's files);
+       workspace's files); if they handed their own workspace over, only their exports there
+       (the folder holds the new owner's files);
     3. one transaction: the account row and everything that cascades from it (sessions, tokens,
        devices, privacy state, rights audit log, exports, memberships); other workspaces' audit
        logs and invitations keep the event but not who the person was;
@@ -52,7 +53,8 @@ class PurgeDeletedAccount:
             return
         for workspace_id in doomed:
             await self._purge_workspace(workspace_id)
-        await self._blobs.delete_prefix(f"{account_id}/")
+        # The personal workspace's folder is the person's; once handed over it is the new owner's.
+        await self._blobs.delete_prefix(f"{account_id}/" if account_id in doomed else f"{account_id}/exports/")
         async with self._uow(account_id=None) as uow:
             await uow.privacy.erase_account(account_id)
             await uow.commit()

@@ -45,6 +45,8 @@ class RequestAccountDeletion:
       cancels the deletion;
     - the Stripe subscription is cancelled at once, best effort: an outage does not refuse the
       erasure (the purge cancels it and deletes the customer, retrying while Stripe is down);
+      only that of the person's own workspace, and only while they are its only owner (one
+      handed over to another owner keeps its subscription, as the purge keeps it whole);
     - audited (the audit log goes with the account at the purge).
     """
 
@@ -89,7 +91,10 @@ class RequestAccountDeletion:
             await record(uow, account.id, RightsAction.DELETION_REQUESTED, now, purge_after=purge_after.isoformat())
             await uow.commit()
         if self._gateway is not None and billing is not None and billing.subscription_id:
-            await cancel_subscription(self._gateway, billing.subscription_id)
+            async with self._uow(account_id=None) as uow:  # across workspaces: the system scope
+                sole_owner = account.id in await uow.workspaces.solely_owned_by(account.id)
+            if sole_owner:  # a workspace handed over to another owner keeps its subscription
+                await cancel_subscription(self._gateway, billing.subscription_id)
         await self._mailer.send(
             EmailMessage(
                 to=account.email,
