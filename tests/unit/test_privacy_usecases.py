@@ -38,10 +38,10 @@ from aioomi.domain.model.privacy import (
 from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.model.usage import UsageEntry, UsageKind
 from aioomi.domain.model.webhooks import WebhookEndpoint
-from aioomi.domain.model.workspaces import Membership, Role
+from aioomi.domain.model.workspaces import AuditEvent, Membership, Role
 from aioomi.domain.usecases.accounts.update_profile import ProfileChanges
 from aioomi.domain.usecases.auth_support import open_session
-from aioomi.domain.usecases.privacy.build_export import ExportBuilt
+from aioomi.domain.usecases.privacy.build_export import ExportBuilt, ExportSkipped
 from aioomi.domain.usecases.privacy.support import ExportedConversation, ExportedLead
 from aioomi.ports.accounts import PendingSignIn
 from aioomi.settings import Settings, SettingsError, load_settings
@@ -1272,3 +1272,130 @@ async def test_a_workspace_export_is_not_confused_with_the_persons_or_an_earlier
     }
     again = await container.request_workspace_export()(who, who.workspace_id)
     assert (again.id not in (own.id, first.id), again.workspace_id) == (True, who.workspace_id)
+
+
+async def test_a_workspace_export_fails_and_writes_nothing_once_the_person_no_longer_owns_the_workspace(
+    container: Container, clock: ManualClock
+) -> None:
+    """The rule "a workspace export is built only while the person still owns it": Ada asks for
+    two workspace exports, then is made an admin of the first workspace (Bob owns it now) and
+    removed from the second. The worker builds neither: each export is ``failed`` with the
+    reason, has no archive, no file is written under Ada's folder and no ``export_ready`` mail
+    goes. Kills the mutants of `BuildExport._owned_workspace` and
+    `_fail`, which no test of the selection reached (mutmut: "no tests")."""
+    ada = await signed_up(container, "ada@example.com")
+    bob = await signed_up(container, "bob@example.com")
+    who = principal(ada)
+    second = await container.create_workspace()(who, "Second shop")
+    handed = await container.request_workspace_export()(who, who.workspace_id)
+    left = await container.request_workspace_export()(who, second.id)
+    async with container.uow()(account_id=None) as uow:
+        for account_id, role in ((bob.account.id, Role.OWNER), (who.account_id, Role.ADMIN)):
+            await uow.workspaces.put_member(
+                Membership(workspace_id=who.workspace_id, account_id=account_id, role=role, created_at=clock.now())
+            )
+        await uow.workspaces.put_member(
+            Membership(workspace_id=second.id, account_id=bob.account.id, role=Role.OWNER, created_at=clock.now())
+        )
+        assert await uow.workspaces.remove_member(second.id, who.account_id)
+        await uow.commit()
+    mails_before = len(outbox(container))
+    for export in (handed, left):
+        assert await container.build_export()(who.account_id, export.id) == ExportSkipped()
+    reason = "The workspace is gone, or you no longer own it."
+    assert {e.id: (e.status, e.error, e.blob_key, e.size_bytes) for e in rows(container, "data_exports")} == {
+        handed.id: (ExportStatus.FAILED, reason, None, None),
+        left.id: (ExportStatus.FAILED, reason, None, None),
+    }
+    assert [key for key in container.blob_store().blobs if "/exports/" in key] == []
+    assert [m.kind for m in outbox(container)[mails_before:]] == []
+    assert "export_ready" not in actions(container, who.account_id)
+
+
+def _utc(at: datetime) -> str:
+    """A UTC time as the archive's JSON writes it (RFC 3339, ``Z``)."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def test_a_workspace_export_names_the_workspace_and_its_members_and_the_persons_export_their_memberships(
+    container: Container, clock: ManualClock
+) -> None:
+    """`workspace.json` and `memberships.json` whole, with their dates: Ada's workspace created
+    at sign-up, renamed a day later, Bob made an editor the day after. Kills `_workspace_files`
+    9, 10, 13–16, 23, 24 and `_memberships` 15, 16 (the keys `id`, `created_at`, `updated_at`,
+    a member's or a membership's `since` renamed or re-cased), and 144, 145 (the workspace's
+    `audit_log.json` as `null` or read for no workspace): no test read these."""
+    signed_up_at = clock.now()
+    ada = await signed_up(container, "ada@example.com")
+    bob = await signed_up(container, "bob@example.com")
+    who = principal(ada)
+    clock.advance(timedelta(days=1))
+    renamed_at = clock.now()
+    await container.rename_workspace()(who, "Ada's shop")
+    clock.advance(timedelta(days=1))
+    joined_at = clock.now()
+    async with container.uow()(account_id=None) as uow:
+        await uow.workspaces.put_member(
+            Membership(workspace_id=who.workspace_id, account_id=bob.account.id, role=Role.EDITOR, created_at=joined_at)
+        )
+        for event_id, workspace_id, actor in (
+            ("wev_ada", who.workspace_id, who.account_id),
+            ("wev_bob", bob.account.id, bob.account.id),
+        ):
+            await uow.workspaces.add_audit_event(
+                AuditEvent(
+                    id=event_id,
+                    workspace_id=workspace_id,
+                    actor_id=actor,
+                    action="member_added",
+                    subject=bob.account.id,
+                    detail={"role": "editor"},
+                    at=joined_at,
+                )
+            )
+        await uow.commit()
+    workspace_export = await container.request_workspace_export()(who, who.workspace_id)
+    await container.build_export()(who.account_id, workspace_export.id)
+    archive = await _archive(container, who, workspace_export.id)
+    events = json.loads(archive.read("audit_log.json"))  # the workspace's own events, not Bob's workspace's
+    assert sorted((e["action"], e["workspace_id"], e["at"]) for e in events) == [
+        ("member_added", who.workspace_id, _utc(joined_at)),
+        ("workspace.exported", who.workspace_id, _utc(joined_at)),
+        ("workspace.renamed", who.workspace_id, _utc(renamed_at)),
+    ]
+    assert [e for e in events if e["action"] == "member_added"] == [
+        {
+            "id": "wev_ada",
+            "workspace_id": who.workspace_id,
+            "actor_id": who.account_id,
+            "action": "member_added",
+            "subject": bob.account.id,
+            "detail": {"role": "editor"},
+            "at": _utc(joined_at),
+        }
+    ]
+    workspace = json.loads(archive.read("workspace.json"))
+    workspace["members"].sort(key=lambda m: m["role"] != "owner")
+    assert workspace == {
+        "id": who.workspace_id,
+        "name": "Ada's shop",
+        "created_at": _utc(signed_up_at),
+        "updated_at": _utc(renamed_at),
+        "members": [
+            {"account_id": who.account_id, "role": "owner", "since": _utc(signed_up_at)},
+            {"account_id": bob.account.id, "role": "editor", "since": _utc(joined_at)},
+        ],
+    }
+    bobs = principal(bob)
+    export = await container.request_export()(bobs)
+    await container.build_export()(bobs.account_id, export.id)
+    memberships = json.loads((await _archive(container, bobs, export.id)).read("memberships.json"))
+    assert sorted(memberships, key=lambda m: m["role"] != "owner") == [
+        {
+            "workspace_id": bobs.workspace_id,
+            "workspace_name": "My workspace",
+            "role": "owner",
+            "since": _utc(signed_up_at),
+        },
+        {"workspace_id": who.workspace_id, "workspace_name": "Ada's shop", "role": "editor", "since": _utc(joined_at)},
+    ]
