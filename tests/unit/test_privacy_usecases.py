@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import msgspec
 import pytest
@@ -1399,3 +1400,55 @@ async def test_a_workspace_export_names_the_workspace_and_its_members_and_the_pe
         },
         {"workspace_id": who.workspace_id, "workspace_name": "Ada's shop", "role": "editor", "since": _utc(joined_at)},
     ]
+
+
+class _ScopeRecorder:
+    """A unit-of-work factory that records the scope (``account_id``) of every unit it opens."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.scopes: list[str | None] = []
+
+    def __call__(self, *, account_id: str | None, **options: Any) -> Any:
+        self.scopes.append(account_id)
+        return self._inner(account_id=account_id, **options)
+
+
+async def test_an_export_is_built_in_the_persons_and_the_workspaces_scopes_not_the_systems(
+    container: Container, clock: ManualClock
+) -> None:
+    """Least privilege (row-level security on Postgres): the person's export reads in the
+    person's scope and only the memberships across workspaces in the system scope; a workspace
+    export reads the workspace in its own scope after the ownership check; a failed one is
+    marked in the person's scope. Kills `BuildExport.__call__` 2, 43, 93 and `_fail` 1 (a
+    unit opened in the system scope instead), which pass on the memory store; and 120, 124,
+    125 (the ready mail of a workspace export says "your data", or a changed text)."""
+    ada = await signed_up(container, "ada@example.com")
+    bob = await signed_up(container, "bob@example.com")
+    who = principal(ada)
+    second = await container.create_workspace()(who, "Second shop")
+    own = await container.request_export()(who)
+    shop = await container.request_workspace_export()(who, second.id)
+    handed = await container.request_workspace_export()(who, who.workspace_id)
+    async with container.uow()(account_id=None) as uow:
+        for account_id, role in ((bob.account.id, Role.OWNER), (who.account_id, Role.ADMIN)):
+            await uow.workspaces.put_member(
+                Membership(workspace_id=who.workspace_id, account_id=account_id, role=role, created_at=clock.now())
+            )
+        await uow.commit()
+    ada_id = who.account_id
+    for export, scopes in (
+        (own, [ada_id, None, ada_id]),  # read, memberships, mark ready
+        (shop, [ada_id, None, second.id, ada_id]),  # read, ownership check, the workspace's data, mark ready
+        (handed, [ada_id, None, ada_id]),  # read, ownership check (no longer), mark failed
+    ):
+        recorder = _ScopeRecorder(container.uow())
+        await container.build_export(uow=recorder)(ada_id, export.id)
+        assert recorder.scopes == scopes
+    ready_mails = [m.text.split("\n\n")[1].split(".")[0] for m in outbox(container) if m.kind == "export_ready"]
+    assert ready_mails == ["The archive of your data is ready", "The archive of the workspace's data is ready"]
+    assert {e.id: e.status for e in rows(container, "data_exports")} == {
+        own.id: ExportStatus.READY,
+        shop.id: ExportStatus.READY,
+        handed.id: ExportStatus.FAILED,
+    }
