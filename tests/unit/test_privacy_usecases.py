@@ -1452,3 +1452,46 @@ async def test_an_export_is_built_in_the_persons_and_the_workspaces_scopes_not_t
         shop.id: ExportStatus.READY,
         handed.id: ExportStatus.FAILED,
     }
+
+
+async def test_the_purge_empties_the_persons_folder_strays_included_when_they_alone_owned_their_workspace(
+    container: Container, clock: ManualClock
+) -> None:
+    """Ada alone owns her personal workspace, so the purge deletes her whole folder, not only
+    her exports: a file no agent or export names any more (left by an agent deleted earlier,
+    or written while the purge ran) goes too, and Bob's folder stays. Kills
+    `PurgeDeletedAccount.__call__` 10 (only `<id>/exports/` deleted although she alone owned
+    it): `PurgeWorkspace` takes a personal workspace's files agent by agent, never the folder."""
+    ada = await signed_up(container, "ada@example.com")
+    bob = await signed_up(container, "bob@example.com")
+    who = principal(ada)
+    blobs = container.blob_store()
+    stray, bobs = f"{who.account_id}/agt_deleted/doc_gone/v1-0123456789abcdef", f"{bob.account.id}/agt_x/doc_y/v1-0"
+    for key in (stray, bobs):
+        await blobs.put(key, b"a page of text")
+    export = await container.request_export()(who)
+    await container.build_export()(who.account_id, export.id)
+    await container.request_account_deletion()(who, PASSWORD)
+    clock.advance(timedelta(days=7))
+    assert await container.purge_deleted_accounts()() == 1
+    assert sorted(blobs.blobs) == [bobs]
+
+
+async def test_asking_again_for_an_export_being_built_logs_nothing_more(container: Container) -> None:
+    """An export already queued is returned as it is: the rights log holds one request per
+    export and the workspace's audit log one `workspace.exported`, however often the person
+    asks. Kills `queue_export` 9 (the queued export reported as new: each ask logged again)."""
+    who = principal(await signed_up(container, "ada@example.com"))
+    for _ in range(3):
+        own = await container.request_export()(who)
+        shop = await container.request_workspace_export()(who, who.workspace_id)
+    assert sorted(a for a in actions(container, who.account_id) if a.endswith("export_requested")) == [
+        "export_requested",
+        "workspace_export_requested",
+    ]
+    async with container.uow()(account_id=who.workspace_id) as uow:
+        events = await uow.workspaces.audit_events(who.workspace_id, 100)
+    assert [(e.action, e.subject) for e in events if e.action == "workspace.exported"] == [
+        ("workspace.exported", shop.id)
+    ]
+    assert sorted(e.id for e in rows(container, "data_exports")) == sorted([own.id, shop.id])
