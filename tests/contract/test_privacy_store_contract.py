@@ -22,7 +22,7 @@ from aioomi.domain.model.privacy import AuditEvent, DataExport, ExportStatus, Pr
 from aioomi.domain.model.request_log import RequestLogEntry
 from aioomi.domain.model.secrets import hash_token
 from aioomi.domain.model.workspaces import AuditEvent as WorkspaceAuditEvent
-from aioomi.domain.model.workspaces import Invitation, Membership, Role
+from aioomi.domain.model.workspaces import Invitation, Membership, Role, new_workspace
 from aioomi.domain.usecases.auth_support import ClientInfo
 from aioomi.domain.usecases.sign_up import SignUpRequest
 
@@ -512,6 +512,153 @@ async def test_erasure_removes_the_stripe_events_and_billing_runs_naming_the_acc
     assert [r[0] for r in runs] == ["run_bob"]
     assert [r[0] for r in accounts] == [bob]
     assert [r[0] for r in workspaces] == [bob]
+
+
+async def test_erasing_a_workspace_removes_its_stripe_events_billing_runs_and_row_and_counts_them(
+    postgres_container, pg_conninfo: str
+) -> None:
+    """Postgres: erasing Ada's shop workspace (issue 21's purge) removes the Stripe events and
+    billing runs naming the workspace or its Stripe customer, and the workspace; Ada's own
+    workspace (its customer) and Bob's keep theirs. The shop's export is found by the workspace,
+    Ada's own is not. Kills `PostgresPrivacyStore.erase_workspace`'s and `workspace_exports`'s
+    survivors (a `>= 1` count and no Stripe rows were all the tests had)."""
+    container = postgres_container
+    ada, bob = await _account(container), await _account(container, "bob@example.com")
+    async with container.uow()(account_id=None) as uow:
+        await uow.workspaces.lock_person(ada)
+        await uow.workspaces.add(*new_workspace("ws_shop", ada, "Shop", NOW))
+        await uow.commit()
+    shop_export = DataExport(
+        id="exp_shop",
+        account_id=ada,
+        workspace_id="ws_shop",
+        status=ExportStatus.READY,
+        created_at=NOW,
+        ready_at=NOW + timedelta(minutes=1),
+        expires_at=NOW + timedelta(days=7),
+        blob_key=f"{ada}/exports/exp_shop.zip",
+        size_bytes=1234,
+    )
+    own_export = DataExport(
+        id="exp_own", account_id=ada, status=ExportStatus.QUEUED, created_at=NOW, expires_at=NOW + timedelta(days=7)
+    )
+    async with container.uow()(account_id=ada) as uow:
+        await uow.privacy.add_export(shop_export)
+        await uow.privacy.add_export(own_export)
+        await uow.commit()
+    async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as db:
+        await db.execute(
+            "INSERT INTO billing_accounts (account_id, customer_id) VALUES ('ws_shop', 'cus_shop'), "
+            "(%s, 'cus_ada'), (%s, 'cus_bob')",
+            (ada, bob),
+        )
+        for event_id, data in (
+            ("evt_shop", {"metadata": {"account_id": "ws_shop"}}),
+            ("evt_shop_customer", {"customer": "cus_shop"}),
+            ("evt_ada", {"customer": "cus_ada", "metadata": {"account_id": ada}}),
+            ("evt_bob", {"customer": "cus_bob", "metadata": {"account_id": bob}}),
+        ):
+            await db.execute(
+                "INSERT INTO stripe_events (id, type, created, data, status, received_at) "
+                "VALUES (%s, 'invoice.paid', %s, %s, 'processed', %s)",
+                (event_id, NOW, psycopg.types.json.Jsonb(data), NOW),
+            )
+        for run_id, summary in (
+            ("run_shop", {"accounts": ["ws_shop"]}),
+            ("run_shop_customer", {"customers": ["cus_shop"]}),
+            ("run_ada", {"accounts": [ada], "customers": ["cus_ada"]}),
+            ("run_bob", {"accounts": [bob]}),
+        ):
+            await db.execute(
+                "INSERT INTO billing_runs (id, kind, ran_at, summary) VALUES (%s, 'reconciliation', %s, %s)",
+                (run_id, NOW, psycopg.types.json.Jsonb(summary)),
+            )
+        async with container.uow()(account_id=None) as uow:
+            assert await uow.privacy.workspace_exports("ws_shop") == [shop_export]
+            assert await uow.privacy.workspace_exports(ada) == []
+            # 2 events, 2 runs, the workspace
+            assert await uow.privacy.erase_workspace("ws_shop") == 5
+            await uow.commit()
+        events = await (await db.execute("SELECT id FROM stripe_events ORDER BY id")).fetchall()
+        runs = await (await db.execute("SELECT id FROM billing_runs ORDER BY id")).fetchall()
+        accounts = await (await db.execute("SELECT id FROM accounts ORDER BY id")).fetchall()
+        workspaces = await (await db.execute("SELECT id FROM workspaces ORDER BY id")).fetchall()
+    assert [r[0] for r in events] == ["evt_ada", "evt_bob"]
+    assert [r[0] for r in runs] == ["run_ada", "run_bob"]
+    assert [r[0] for r in accounts] == sorted([ada, bob])
+    assert [r[0] for r in workspaces] == sorted([ada, bob])
+
+
+def _month_partitions(conninfo: str) -> set[str]:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent IN ('api_request_log'::regclass, 'chat_messages'::regclass)"
+        ).fetchall()
+    return {r[0] for r in found}
+
+
+async def test_months_wholly_past_the_cutoff_go_as_partitions_and_are_counted(
+    postgres_container, pg_conninfo: str
+) -> None:
+    """Postgres (migrations 0048, 0051): January to March 2030 are prepared for both tables
+    partitioned by month (2 x 3, then none); the request log's sweep at 10 February 2030 drops
+    January (2 rows, counted) and deletes the 9 February row in a batch of 1: 3. The chat sweep
+    on 20 February 2031 (12-month cutoff 20 February 2030) drops January's messages as a
+    partition and deletes January's session; February stays. Kills the survivors of
+    `prepare_partitions`, `_scalar`, `purge_request_log` and `sweep_chats`'s partition drop."""
+    container = postgres_container
+    records = container.operational_records()
+    ada = await _account(container)
+    assert await records.prepare_partitions(datetime(2030, 1, 15, 12, tzinfo=UTC), 2) == 2 * 3
+    assert await records.prepare_partitions(datetime(2030, 1, 15, 12, tzinfo=UTC), 2) == 0
+    months = {f"{t}_p2030{m:02d}" for t in ("api_request_log", "chat_messages") for m in (1, 2, 3)}
+    assert months <= _month_partitions(pg_conninfo)
+
+    await container.request_log().add_many(
+        [
+            RequestLogEntry(
+                occurred_at=at, method="GET", route="/x", status=200, latency_ms=1.0, account_id=ada, ip="192.0.2.1"
+            )
+            for at in (
+                datetime(2030, 1, 5, 10, 0, tzinfo=UTC),
+                datetime(2030, 1, 31, 23, 59, tzinfo=UTC),
+                datetime(2030, 2, 9, 10, 0, tzinfo=UTC),
+                datetime(2030, 2, 11, 10, 0, tzinfo=UTC),
+            )
+        ]
+    )
+    assert await records.purge_request_log(datetime(2030, 2, 10, tzinfo=UTC), 1) == 2 + 1
+    assert await records.purge_request_log(datetime(2030, 2, 10, tzinfo=UTC), 1) == 0
+    assert [e.occurred_at for e in await container.request_log().recent(ada)] == [
+        datetime(2030, 2, 11, 10, 0, tzinfo=UTC)
+    ]
+    assert "api_request_log_p203001" not in _month_partitions(pg_conninfo)
+
+    agent = await container.create_agent()(Principal.own(account_id=ada), AgentSettings(name="Helper"))
+    async with container.uow()(account_id=ada) as uow:
+        for session_id, at in (
+            ("ses_jan", datetime(2030, 1, 20, 10, 0, tzinfo=UTC)),
+            ("ses_feb", datetime(2030, 2, 25, 10, 0, tzinfo=UTC)),
+        ):
+            await uow.chat_sessions.add(
+                ChatSession(
+                    id=session_id,
+                    account_id=ada,
+                    agent_id=agent.id,
+                    visitor_id="visitor_0123456789abcdef",
+                    created_at=at,
+                )
+            )
+        await uow.commit()
+    async with container.uow()(account_id=None) as uow:
+        assert await uow.privacy.sweep_chats(datetime(2031, 2, 20, tzinfo=UTC), 100) == 1
+        await uow.commit()
+    async with container.uow()(account_id=ada) as uow:
+        assert [s.id for s in await uow.chat_sessions.list_for_agent(ada, agent.id, limit=10)] == ["ses_feb"]
+    left = _month_partitions(pg_conninfo)
+    assert "chat_messages_p203001" not in left
+    assert {"chat_messages_p203002", "chat_messages_p203003", "api_request_log_p203002"} <= left
 
 
 async def test_an_agents_chat_retention_is_set_changed_and_unset(container) -> None:
